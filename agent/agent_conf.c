@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "agent_conf.h"
+#include "common/macro.h"
+
+#define A(f) offsetof(struct agent_conf, agent.f) - offsetof(struct agent_conf, agent)
+#define C(f) offsetof(struct agent_conf, collector.f) - offsetof(struct agent_conf, collector)
+#define B(f) offsetof(struct agent_conf, batch.f) - offsetof(struct agent_conf, batch)
+#define S(f) offsetof(struct agent_conf, spool.f) - offsetof(struct agent_conf, spool)
+#define T(f) offsetof(struct tail_conf, f)
+
+static const struct conf_key agent_keys[] = {
+	{ "state_dir", CONF_STR, A(state_dir), "/var/lib/vigil-agent", .help = "spool and checkpoints" },
+	{ "id", CONF_STR, A(id), NULL, .help = "agent id, 32 hex digits; default: app-specific machine id" },
+	{ "hostname", CONF_STR, A(hostname), NULL, .help = "hostname sent with records; default: gethostname()" },
+};
+
+static const struct conf_key collector_keys[] = {
+	{ "address", CONF_STR, C(t.address), NULL, .required = true, .help = "tcp://, ipc:// or tls+tcp:// URL" },
+	{ "tls_ca", CONF_STR, C(t.tls_ca), NULL, .help = "CA bundle that signed the collector's certificate" },
+	{ "tls_cert", CONF_STR, C(t.tls_cert), NULL, .help = "this agent's certificate (PEM)" },
+	{ "tls_key", CONF_STR, C(t.tls_key), NULL, .help = "this agent's private key (PEM)" },
+	{ "tls_server_name", CONF_STR, C(t.tls_server_name), NULL, .help = "name to verify in the collector's certificate" },
+	{ "inflight", CONF_UINT, C(inflight), "4", 1, 64, .help = "batches awaiting acknowledgement at once" },
+	{ "timeout", CONF_MSEC, C(timeout_ms), "30s", 100, 3600000, .help = "time to wait for an acknowledgement" },
+	{ "backoff_max", CONF_MSEC, C(backoff_max_ms), "30s", 100, 3600000, .help = "longest wait between retries" },
+};
+
+static const struct conf_key batch_keys[] = {
+	{ "max_records", CONF_UINT, B(max_records), "8192", 1, 65536, .help = "records per batch" },
+	{ "max_bytes", CONF_SIZE, B(max_bytes), "2M", 4096, 16 * 1024 * 1024, .help = "uncompressed bytes per batch" },
+	{ "max_delay_ms", CONF_MSEC, B(max_delay_ms), "500", 1, 600000, .help = "longest a record waits for its batch" },
+	{ "zstd_level", CONF_UINT, B(zstd_level), "1", 1, 19, .help = "zstd compression level" },
+};
+
+static const struct conf_key spool_keys[] = {
+	{ "max_bytes", CONF_SIZE, S(max_bytes), "1G", 1024 * 1024, UINT64_C(1) << 50, .help = "spool size at which reading pauses" },
+	{ "sync", CONF_BOOL, S(sync), "yes", .help = "fsync every spool commit (survives power loss)" },
+};
+
+static const struct conf_key tail_keys[] = {
+	{ "path", CONF_STR, T(path), NULL, .required = true, .help = "glob of files to follow" },
+	{ "read_from", CONF_STR, T(read_from), "head", .help = "head or tail: where to start in files found at first start" },
+	{ "max_line_bytes", CONF_SIZE, T(max_line_bytes), "64K", 256, 16 * 1024 * 1024, .help = "longer lines are cut and counted" },
+};
+
+static void *tail_instance(void *target, const char *name)
+{
+	struct agent_conf *c = target;
+	struct tail_conf **grown, *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	grown = realloc(c->tails, (c->n_tails + 1) * sizeof(*grown));
+	t->name = strdup(name);
+	if (!grown || !t->name) {
+		free(t->name);
+		free(t);
+		if (grown)
+			c->tails = grown;
+		return NULL;
+	}
+	c->tails = grown;
+	c->tails[c->n_tails++] = t;
+	return t;
+}
+
+static const struct conf_section sections[] = {
+	{ "agent", false, agent_keys, ARRAY_SIZE(agent_keys), offsetof(struct agent_conf, agent), NULL },
+	{ "collector", false, collector_keys, ARRAY_SIZE(collector_keys), offsetof(struct agent_conf, collector), NULL },
+	{ "batch", false, batch_keys, ARRAY_SIZE(batch_keys), offsetof(struct agent_conf, batch), NULL },
+	{ "spool", false, spool_keys, ARRAY_SIZE(spool_keys), offsetof(struct agent_conf, spool), NULL },
+	{ "tail", true, tail_keys, ARRAY_SIZE(tail_keys), 0, tail_instance },
+};
+
+const struct conf_schema agent_conf_schema = { sections, ARRAY_SIZE(sections) };
+
+static void check_values(const struct agent_conf *c, const char *path, struct conf_errors *errs)
+{
+	transport_conf_check(&c->collector.t, "collector", path, errs);
+	for (size_t i = 0; i < c->n_tails; i++)
+		if (strcmp(c->tails[i]->read_from, "head") && strcmp(c->tails[i]->read_from, "tail"))
+			conf_error_add(errs, path, "[tail \"%s\"] read_from=%s: expected head or tail",
+				       c->tails[i]->name, c->tails[i]->read_from);
+}
+
+int agent_conf_load(const char *path, struct agent_conf **ret)
+{
+	struct conf_errors errs = { 0 };
+	struct agent_conf *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	r = conf_load(&agent_conf_schema, path, c, &errs);
+	if (r == 0 || r == -EINVAL)
+		check_values(c, path, &errs);
+	if (errs.n || errs.dropped) {
+		conf_errors_print(&errs);
+		conf_errors_free(&errs);
+		agent_conf_free(c);
+		return r < 0 ? r : -EINVAL;
+	}
+	*ret = c;
+	return 0;
+}
+
+void agent_conf_free(struct agent_conf *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
+		if (sections[i].named)
+			continue;
+		conf_free_section(&sections[i], (uint8_t *)c + sections[i].offset);
+	}
+	for (size_t i = 0; i < c->n_tails; i++) {
+		conf_free_section(&sections[4], c->tails[i]);
+		free(c->tails[i]->name);
+		free(c->tails[i]);
+	}
+	free(c->tails);
+	free(c);
+}

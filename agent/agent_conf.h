@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_AGENT_CONF_H
+#define VIGIL_AGENT_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/conf.h"
+#include "common/transport.h"
+
+/* One [tail "NAME"] section. */
+struct tail_conf {
+	char *name;
+	char *path; /* glob */
+	char *read_from; /* "head" or "tail" for files found at first start */
+	uint64_t max_line_bytes;
+};
+
+/* The whole agent configuration; owns every string and tail_conf in it. */
+struct agent_conf {
+	struct {
+		char *state_dir;
+		char *id;
+		char *hostname;
+	} agent;
+	struct {
+		struct transport_conf t;
+		uint64_t inflight;
+		uint64_t timeout_ms;
+		uint64_t backoff_max_ms;
+	} collector;
+	struct {
+		uint64_t max_records;
+		uint64_t max_bytes;
+		uint64_t max_delay_ms;
+		uint64_t zstd_level;
+	} batch;
+	struct {
+		uint64_t max_bytes;
+		bool sync;
+	} spool;
+	struct tail_conf **tails;
+	size_t n_tails;
+};
+
+extern const struct conf_schema agent_conf_schema;
+
+/* Loads path into a new config; on error prints file:line messages to stderr. */
+int agent_conf_load(const char *path, struct agent_conf **ret);
+void agent_conf_free(struct agent_conf *c);
+
+#endif

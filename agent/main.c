@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <systemd/sd-id128.h>
+#include <zstd.h>
+
+#include "agent_conf.h"
+#include "common/buf.h"
+#include "common/export.h"
+#include "common/frame.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/util.h"
+#include "lineprio.h"
+#include "shipper.h"
+#include "spool.h"
+#include "tail.h"
+
+/* sd_id128_get_machine_app_specific() key: the agent id is stable per host, not the machine id. */
+#define VIGIL_APP_ID SD_ID128_MAKE(6b, 1d, 2f, 9a, 44, 0c, 4e, 7b, 9f, 21, 5a, c3, 0e, 88, d1, 47)
+#define READ_BUDGET (4 * 1024 * 1024)
+#define RECORD_OVERHEAD 4096
+
+struct agent {
+	char *config_path;
+	struct agent_conf *conf;
+	sd_event *event;
+	struct spool *spool;
+	struct shipper *shipper;
+	struct tail_source **tails;
+	size_t n_tails;
+	uint8_t id[AGENT_ID_SIZE];
+	struct buf host_field;
+	struct buf batch;
+	uint32_t batch_records;
+	struct buf frame;
+	ZSTD_CCtx *cctx;
+	struct spool_checkpoint *cps;
+	size_t cps_cap;
+	bool flush_failed;
+	sd_event_source *reader, *flush_timer, *poll_timer, *status_timer;
+};
+
+static int flush(struct agent *a);
+
+static bool sink_can_read(void *userdata)
+{
+	struct agent *a = userdata;
+
+	return !a->flush_failed && !spool_full(a->spool);
+}
+
+static int sink_line(void *userdata, struct tail_file *f, const char *line, size_t len)
+{
+	struct agent *a = userdata;
+	size_t flen;
+	const uint8_t *fields = tail_file_fields(f, &flen);
+	int prio = line_priority(line, len), r;
+
+	if (a->batch.len + len + flen + RECORD_OVERHEAD > a->batch.max) {
+		r = flush(a);
+		if (r < 0)
+			return r;
+	}
+	if (a->batch_records == 0)
+		(void)sd_event_source_set_time_relative(a->flush_timer, a->conf->batch.max_delay_ms * 1000);
+	r = export_put_u64(&a->batch, "__REALTIME_TIMESTAMP", now_realtime_us());
+	if (r == 0)
+		r = buf_append(&a->batch, a->host_field.data, a->host_field.len);
+	if (r == 0)
+		r = buf_append(&a->batch, fields, flen);
+	if (r == 0 && prio >= 0)
+		r = buf_printf(&a->batch, "PRIORITY=%d\n", prio);
+	if (r == 0)
+		r = export_put(&a->batch, "MESSAGE", line, len);
+	if (r == 0)
+		r = export_end_entry(&a->batch);
+	if (r < 0)
+		return log_error_errno(r, "batch: cannot add a line of %zu bytes: %m", len);
+	if (a->batch_records++ == 0)
+		(void)sd_event_source_set_enabled(a->flush_timer, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+static int sink_advanced(void *userdata)
+{
+	struct agent *a = userdata;
+
+	if (a->batch_records >= a->conf->batch.max_records || a->batch.len >= a->conf->batch.max_bytes)
+		return flush(a);
+	return 0;
+}
+
+static void sink_count(void *userdata, enum spool_counter c)
+{
+	struct agent *a = userdata;
+
+	spool_count(a->spool, c, 1);
+}
+
+static void sink_wake(void *userdata)
+{
+	struct agent *a = userdata;
+
+	(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);
+}
+
+static const struct tail_sink sink_ops = {
+	.line = sink_line,
+	.advanced = sink_advanced,
+	.can_read = sink_can_read,
+	.count = sink_count,
+	.wake = sink_wake,
+};
+
+static size_t collect_checkpoints(struct agent *a)
+{
+	size_t need = 0, n = 0;
+
+	for (size_t i = 0; i < a->n_tails; i++)
+		need += tail_source_file_count(a->tails[i]);
+	if (need > a->cps_cap) {
+		struct spool_checkpoint *p = realloc(a->cps, need * sizeof(*p));
+		if (!p)
+			return 0;
+		a->cps = p;
+		a->cps_cap = need;
+	}
+	for (size_t i = 0; i < a->n_tails; i++)
+		n += tail_source_checkpoints(a->tails[i], a->cps + n, a->cps_cap - n);
+	return n;
+}
+
+static void checkpoints_done(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_tails; i++)
+		tail_source_checkpoints_done(a->tails[i]);
+}
+
+/* Seals the batch into the spool with the checkpoints it covers, in one transaction. */
+static int flush(struct agent *a)
+{
+	struct frame_header h = { .version = FRAME_VERSION };
+	size_t n_cps = collect_checkpoints(a);
+	int r;
+
+	if (a->batch_records == 0) {
+		r = n_cps ? spool_checkpoints_write(a->spool, a->cps, n_cps) : 0;
+		if (r == 0)
+			checkpoints_done(a);
+		return r;
+	}
+	memcpy(h.agent_id, a->id, sizeof(h.agent_id));
+	h.seq = spool_next_seq(a->spool);
+	h.records = a->batch_records;
+	h.raw_len = (uint32_t)a->batch.len;
+	h.created_us = now_realtime_us();
+	buf_reset(&a->frame);
+	r = frame_build(a->cctx, &h, a->batch.data, a->batch.len, (int)a->conf->batch.zstd_level, &a->frame);
+	if (r == 0)
+		r = spool_append(a->spool, h.seq, h.created_us, h.records, a->frame.data, a->frame.len,
+				 a->cps, n_cps);
+	if (r < 0) {
+		if (!a->flush_failed)
+			log_error_errno(r, "spool: cannot store batch %" PRIu64 " (%u records): %m; "
+					"reading paused, retrying", h.seq, h.records);
+		a->flush_failed = true;
+		return r;
+	}
+	if (a->flush_failed)
+		log_info("spool: batch %" PRIu64 " stored, reading resumes", h.seq);
+	a->flush_failed = false;
+	checkpoints_done(a);
+	buf_reset(&a->batch);
+	a->batch_records = 0;
+	(void)sd_event_source_set_enabled(a->flush_timer, SD_EVENT_OFF);
+	shipper_kick(a->shipper);
+	return 0;
+}
+
+static int on_reader(sd_event_source *s, void *userdata)
+{
+	struct agent *a = userdata;
+	int more = 0;
+
+	for (size_t i = 0; i < a->n_tails; i++)
+		more |= tail_source_work(a->tails[i], READ_BUDGET / MAX(a->n_tails, 1u));
+	if (!more || !sink_can_read(a))
+		(void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	return 0;
+}
+
+static int on_flush_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	(void)flush(userdata);
+	return 0;
+}
+
+static void on_drained(void *userdata)
+{
+	struct agent *a = userdata;
+
+	if (sink_can_read(a))
+		(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);
+}
+
+static void update_status(struct agent *a)
+{
+	struct shipper_stats st = { 0 };
+
+	if (a->shipper)
+		shipper_get_stats(a->shipper, &st);
+	(void)sd_notifyf(false, "STATUS=%s; spool %" PRIu64 " batches, %" PRIu64 " bytes%s; acked %" PRIu64
+			 ", quarantined %" PRIu64 ", lines cut %" PRIu64,
+			 st.connected ? "connected" : "collector unreachable", spool_pending(a->spool),
+			 spool_bytes(a->spool), spool_full(a->spool) ? " (full, reading paused)" : "",
+			 spool_counter(a->spool, SPOOL_CTR_BATCHES_ACKED),
+			 spool_counter(a->spool, SPOOL_CTR_BATCHES_QUARANTINED),
+			 spool_counter(a->spool, SPOOL_CTR_LINES_TRUNCATED));
+}
+
+/* Once a second: find new and rotated files, retry a failed flush, report. */
+static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct agent *a = userdata;
+
+	for (size_t i = 0; i < a->n_tails; i++)
+		tail_source_mark_changed(a->tails[i]);
+	if (a->flush_failed)
+		(void)flush(a);
+	if (sink_can_read(a))
+		(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);
+	update_status(a);
+	(void)sd_event_source_set_time_relative(s, USEC_PER_SEC);
+	return 0;
+}
+
+static void stop_sources(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_tails; i++)
+		tail_source_free(a->tails[i]);
+	free(a->tails);
+	a->tails = NULL;
+	a->n_tails = 0;
+	shipper_free(a->shipper);
+	a->shipper = NULL;
+}
+
+static int start_sources(struct agent *a)
+{
+	int r;
+
+	r = shipper_new(a->event, a->conf, a->spool, on_drained, a, &a->shipper);
+	if (r < 0)
+		return r;
+	a->tails = calloc(MAX(a->conf->n_tails, 1u), sizeof(*a->tails));
+	if (!a->tails)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->conf->n_tails; i++) {
+		struct tail_sink sink = sink_ops;
+		sink.userdata = a;
+		r = tail_source_new(a->conf->tails[i], a->spool, &sink, a->event, &a->tails[i]);
+		if (r < 0)
+			return log_error_errno(r, "tail %s: cannot start: %m", a->conf->tails[i]->name);
+		a->n_tails++;
+	}
+	(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);
+	return 0;
+}
+
+static int setup_batch(struct agent *a)
+{
+	uint64_t max_line = 0;
+
+	for (size_t i = 0; i < a->conf->n_tails; i++)
+		max_line = MAX(max_line, a->conf->tails[i]->max_line_bytes);
+	buf_free(&a->batch);
+	buf_init(&a->batch, a->conf->batch.max_bytes + max_line + RECORD_OVERHEAD + a->host_field.len);
+	buf_free(&a->frame);
+	buf_init(&a->frame, FRAME_HEADER_SIZE + ZSTD_compressBound(a->batch.max));
+	return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct agent *a = userdata;
+	struct agent_conf *fresh;
+	int r;
+
+	(void)sd_notify(false, "RELOADING=1");
+	log_info("reloading %s", a->config_path);
+	r = agent_conf_load(a->config_path, &fresh);
+	if (r < 0) {
+		log_error("reload of %s failed; keeping the running configuration", a->config_path);
+		(void)sd_notify(false, "READY=1");
+		return 0;
+	}
+	if (strcmp(fresh->agent.state_dir, a->conf->agent.state_dir) != 0)
+		log_warning("state_dir changes take effect at restart, ignoring.");
+	/* Everything read so far goes to the spool first: checkpoints make the swap lossless. */
+	(void)flush(a);
+	stop_sources(a);
+	agent_conf_free(a->conf);
+	a->conf = fresh;
+	setup_batch(a);
+	r = start_sources(a);
+	if (r < 0)
+		return log_error_errno(r, "reload: cannot start sources: %m");
+	(void)sd_notify(false, "READY=1");
+	return 0;
+}
+
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct agent *a = userdata;
+
+	(void)sd_notify(false, "STOPPING=1");
+	if (flush(a) < 0)
+		log_warning("shutdown: last batch not spooled; its lines will be read again.");
+	return sd_event_exit(a->event, 0);
+}
+
+static int agent_identity(struct agent *a)
+{
+	char host[256] = "";
+	sd_id128_t id;
+	int r;
+
+	if (a->conf->agent.id) {
+		r = hex_decode(a->conf->agent.id, a->id, sizeof(a->id));
+		if (r < 0)
+			return log_error_errno(r, "[agent] id=%s: expected 32 hex digits", a->conf->agent.id);
+	} else {
+		r = sd_id128_get_machine_app_specific(VIGIL_APP_ID, &id);
+		if (r < 0)
+			return log_error_errno(r, "cannot derive the agent id from /etc/machine-id (%m); "
+					       "set [agent] id=");
+		memcpy(a->id, id.bytes, sizeof(a->id));
+	}
+	if (a->conf->agent.hostname)
+		(void)snprintf(host, sizeof(host), "%s", a->conf->agent.hostname);
+	else
+		(void)gethostname(host, sizeof(host) - 1);
+	buf_init(&a->host_field, 1024);
+	return export_put_str(&a->host_field, "_HOSTNAME", host);
+}
+
+static int agent_setup(struct agent *a)
+{
+	sigset_t ss;
+	int r;
+
+	r = agent_identity(a);
+	if (r < 0)
+		return r;
+	r = mkdir_p(a->conf->agent.state_dir, 0750);
+	if (r < 0)
+		return log_error_errno(r, "cannot create state_dir %s: %m", a->conf->agent.state_dir);
+	r = spool_open(a->conf->agent.state_dir, a->conf->spool.sync ? DB_SYNC_FULL : DB_SYNC_NORMAL,
+		       a->conf->spool.max_bytes, &a->spool);
+	if (r < 0)
+		return r;
+	a->cctx = ZSTD_createCCtx();
+	if (!a->cctx)
+		return -ENOMEM;
+	setup_batch(a);
+	r = sd_event_default(&a->event);
+	if (r < 0)
+		return r;
+	(void)sigemptyset(&ss);
+	(void)sigaddset(&ss, SIGTERM);
+	(void)sigaddset(&ss, SIGINT);
+	(void)sigaddset(&ss, SIGHUP);
+	(void)sigprocmask(SIG_BLOCK, &ss, NULL);
+	(void)signal(SIGPIPE, SIG_IGN);
+	if ((r = sd_event_add_signal(a->event, NULL, SIGTERM, on_sigterm, a)) < 0 ||
+	    (r = sd_event_add_signal(a->event, NULL, SIGINT, on_sigterm, a)) < 0 ||
+	    (r = sd_event_add_signal(a->event, NULL, SIGHUP, on_sighup, a)) < 0 ||
+	    (r = sd_event_add_defer(a->event, &a->reader, on_reader, a)) < 0 ||
+	    (r = sd_event_add_time_relative(a->event, &a->flush_timer, CLOCK_MONOTONIC, UINT64_MAX / 2, 0,
+					    on_flush_timer, a)) < 0 ||
+	    (r = sd_event_add_time_relative(a->event, &a->poll_timer, CLOCK_MONOTONIC, USEC_PER_SEC, 0,
+					    on_poll, a)) < 0)
+		return log_error_errno(r, "event loop setup: %m");
+	(void)sd_event_source_set_enabled(a->flush_timer, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(a->poll_timer, SD_EVENT_ON);
+	(void)sd_event_set_watchdog(a->event, true);
+	return start_sources(a);
+}
+
+static void agent_done(struct agent *a)
+{
+	stop_sources(a);
+	sd_event_source_disable_unref(a->reader);
+	sd_event_source_disable_unref(a->flush_timer);
+	sd_event_source_disable_unref(a->poll_timer);
+	sd_event_unref(a->event);
+	spool_free(a->spool);
+	ZSTD_freeCCtx(a->cctx);
+	buf_free(&a->batch);
+	buf_free(&a->frame);
+	buf_free(&a->host_field);
+	free(a->cps);
+	agent_conf_free(a->conf);
+}
+
+static int print_status(struct agent_conf *conf)
+{
+	struct spool *s;
+	int r = spool_open(conf->agent.state_dir, DB_SYNC_NORMAL, conf->spool.max_bytes, &s);
+
+	if (r < 0)
+		return r;
+	printf("spool_batches %" PRIu64 "\nspool_bytes %" PRIu64 "\nnext_seq %" PRIu64 "\n",
+	       spool_pending(s), spool_bytes(s), spool_next_seq(s));
+	for (int c = 0; c < _SPOOL_CTR_MAX; c++)
+		printf("%s %" PRIu64 "\n", spool_counter_name(c), spool_counter(s, c));
+	spool_free(s);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	(void)fprintf(f, "Usage: vigil-agent --config FILE [--check-config | --status]\n"
+			 "       vigil-agent --version\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "status", no_argument, NULL, 's' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct agent a = { 0 };
+	bool check = false, status = false;
+	int c, r;
+
+	log_setup("vigil-agent");
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'c': a.config_path = optarg; break;
+		case 'C': check = true; break;
+		case 's': status = true; break;
+		case 'V': printf("vigil-agent %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!a.config_path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (agent_conf_load(a.config_path, &a.conf) < 0)
+		return 1;
+	if (check) {
+		printf("%s: OK\n", a.config_path);
+		agent_conf_free(a.conf);
+		return 0;
+	}
+	if (status) {
+		r = print_status(a.conf);
+		agent_conf_free(a.conf);
+		return r < 0 ? 1 : 0;
+	}
+	r = agent_setup(&a);
+	if (r == 0) {
+		(void)sd_notifyf(false, "READY=1\nSTATUS=running, %zu tail sources", a.n_tails);
+		log_info("started: %zu tail sources, collector %s, state in %s", a.n_tails,
+			 a.conf->collector.t.address, a.conf->agent.state_dir);
+		r = sd_event_loop(a.event);
+	}
+	agent_done(&a);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
+
+#include "common/frame.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/transport.h"
+#include "common/util.h"
+#include "shipper.h"
+
+/* Touched on the event loop only. */
+enum slot_state {
+	SLOT_IDLE,
+	SLOT_BUSY, /* nng owns the slot until its completion is posted */
+	SLOT_BACKOFF,
+};
+
+struct slot {
+	struct shipper *sh;
+	nng_ctx ctx;
+	nng_aio *aio;
+	enum slot_state state;
+	bool receiving; /* nng thread's stage; set before each send */
+	uint64_t seq;
+	uint32_t records;
+	unsigned attempts;
+	int result;     /* nng error of the finished exchange */
+	nng_msg *reply; /* owned by the slot between posting and handling */
+	sd_event_source *retry;
+	struct slot *next_done;
+};
+
+struct shipper {
+	const struct agent_conf *conf;
+	struct spool *spool;
+	sd_event *event;
+	nng_socket sock;
+	bool sock_open;
+	struct slot *slots;
+	size_t n_slots;
+	uint64_t picked; /* highest seq handed to a slot */
+	int efd;
+	sd_event_source *efd_source;
+	pthread_mutex_t lock;
+	struct slot *done; /* completions posted by nng threads, under lock */
+	atomic_uint connected;
+	struct shipper_stats stats;
+	void (*drained)(void *userdata);
+	void *userdata;
+	bool skew_warned;
+};
+
+static void post(struct slot *sl, int result, nng_msg *reply)
+{
+	struct shipper *sh = sl->sh;
+	uint64_t one = 1;
+
+	sl->result = result;
+	sl->reply = reply;
+	pthread_mutex_lock(&sh->lock);
+	sl->next_done = sh->done;
+	sh->done = sl;
+	pthread_mutex_unlock(&sh->lock);
+	if (write(sh->efd, &one, sizeof(one)) < 0)
+		log_warning("shipper: eventfd write failed, ignoring.");
+}
+
+/* Runs on an nng thread: touches only the slot's aio and the done list. */
+static void slot_cb(void *arg)
+{
+	struct slot *sl = arg;
+	int rv = nng_aio_result(sl->aio);
+
+	if (!sl->receiving) {
+		if (rv != 0) {
+			nng_msg_free(nng_aio_get_msg(sl->aio));
+			post(sl, rv, NULL);
+			return;
+		}
+		sl->receiving = true;
+		nng_ctx_recv(sl->ctx, sl->aio);
+		return;
+	}
+	post(sl, rv, rv == 0 ? nng_aio_get_msg(sl->aio) : NULL);
+}
+
+static int slot_send(struct slot *sl)
+{
+	struct shipper *sh = sl->sh;
+	struct spool_batch b;
+	nng_msg *m;
+	int r, rv;
+
+	r = spool_next_batch(sh->spool, sl->seq - 1, &b);
+	if (r < 0 || b.seq != sl->seq) {
+		if (r == 0)
+			free(b.frame);
+		/* Gone already (acked by an earlier attempt): nothing to send. */
+		sl->state = SLOT_IDLE;
+		return r == -ENOENT || r == 0 ? 0 : r;
+	}
+	sl->records = b.records;
+	rv = nng_msg_alloc(&m, 0);
+	if (rv == 0)
+		rv = nng_msg_append(m, b.frame, b.len);
+	free(b.frame);
+	if (rv) {
+		nng_msg_free(m);
+		sl->state = SLOT_IDLE;
+		return nng_to_errno(rv);
+	}
+	sl->state = SLOT_BUSY;
+	sl->receiving = false;
+	nng_aio_set_msg(sl->aio, m);
+	nng_aio_set_timeout(sl->aio, (nng_duration)sh->conf->collector.timeout_ms);
+	nng_ctx_send(sl->ctx, sl->aio);
+	return 0;
+}
+
+void shipper_kick(struct shipper *sh)
+{
+	for (size_t i = 0; sh && i < sh->n_slots; i++) {
+		struct slot *sl = &sh->slots[i];
+		struct spool_batch b;
+
+		if (sl->state != SLOT_IDLE)
+			continue;
+		if (spool_next_batch(sh->spool, sh->picked, &b) < 0)
+			return;
+		free(b.frame);
+		sh->picked = b.seq;
+		sl->seq = b.seq;
+		sl->attempts = 0;
+		if (slot_send(sl) < 0)
+			log_warning("shipper: cannot send batch %" PRIu64 ", will retry.", sl->seq);
+	}
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct slot *sl = userdata;
+
+	sl->retry = sd_event_source_disable_unref(sl->retry);
+	if (slot_send(sl) < 0)
+		log_warning("shipper: cannot resend batch %" PRIu64 ", will retry.", sl->seq);
+	shipper_kick(sl->sh);
+	return 0;
+}
+
+static void backoff(struct slot *sl, uint64_t delay_ms)
+{
+	struct shipper *sh = sl->sh;
+	uint64_t exp = 100u << MIN(sl->attempts, 16u);
+	int r;
+
+	if (!delay_ms)
+		delay_ms = MIN(exp, sh->conf->collector.backoff_max_ms);
+	sl->attempts++;
+	sh->stats.retries++;
+	sl->state = SLOT_BACKOFF;
+	r = sd_event_add_time_relative(sh->event, &sl->retry, CLOCK_MONOTONIC, delay_ms * 1000, 0,
+				       on_retry, sl);
+	if (r < 0) {
+		log_error_errno(r, "shipper: cannot arm retry timer: %m");
+		sl->state = SLOT_IDLE;
+		sh->picked = MIN(sh->picked, sl->seq - 1);
+	}
+}
+
+static void check_skew(struct shipper *sh, const struct reply *rep)
+{
+	int64_t skew = (int64_t)rep->server_time_us - (int64_t)now_realtime_us();
+
+	sh->stats.skew_us = skew;
+	if ((skew > 5000000 || skew < -5000000) && !sh->skew_warned) {
+		log_warning("collector %s: clocks differ by %.1f s; record times are this host's.",
+			    sh->conf->collector.t.address, (double)skew / 1e6);
+		sh->skew_warned = true;
+	}
+}
+
+static void handle_reply(struct slot *sl, nng_msg *m)
+{
+	struct shipper *sh = sl->sh;
+	struct reply rep;
+	int r = reply_decode(nng_msg_body(m), nng_msg_len(m), &rep);
+
+	if (r < 0 || rep.seq != sl->seq) {
+		log_warning("collector %s: malformed reply to batch %" PRIu64 ", will retry.",
+			    sh->conf->collector.t.address, sl->seq);
+		backoff(sl, 0);
+		return;
+	}
+	check_skew(sh, &rep);
+	switch (rep.status) {
+	case REPLY_STORED:
+	case REPLY_DUPLICATE:
+		if (rep.status == REPLY_DUPLICATE) {
+			sh->stats.duplicates++;
+			spool_count(sh->spool, SPOOL_CTR_BATCHES_DUPLICATE, 1);
+		}
+		sh->stats.acked++;
+		spool_count(sh->spool, SPOOL_CTR_BATCHES_ACKED, 1);
+		(void)spool_ack(sh->spool, sl->seq);
+		sl->state = SLOT_IDLE;
+		break;
+	case REPLY_RETRY:
+		backoff(sl, MAX(rep.retry_after_ms, 100u));
+		return;
+	case REPLY_REJECTED:
+		log_error("collector %s: rejected batch %" PRIu64 " (%u records): %s; moved to quarantine",
+			  sh->conf->collector.t.address, sl->seq, sl->records, rep.reason);
+		spool_count(sh->spool, SPOOL_CTR_BATCHES_QUARANTINED, 1);
+		spool_count(sh->spool, SPOOL_CTR_RECORDS_QUARANTINED, sl->records);
+		sh->stats.quarantined++;
+		if (spool_quarantine(sh->spool, sl->seq, rep.reason) < 0)
+			log_error("shipper: cannot quarantine batch %" PRIu64, sl->seq);
+		sl->state = SLOT_IDLE;
+		break;
+	}
+	if (sh->drained)
+		sh->drained(sh->userdata);
+}
+
+static void handle_done(struct slot *sl)
+{
+	struct shipper *sh = sl->sh;
+	nng_msg *m = TAKE_PTR(sl->reply);
+
+	if (sl->result == NNG_ECLOSED || sl->result == NNG_ECANCELED) {
+		nng_msg_free(m);
+		sl->state = SLOT_IDLE;
+		return;
+	}
+	if (sl->result != 0) {
+		log_debug("collector %s: batch %" PRIu64 ": %s, will retry.", sh->conf->collector.t.address,
+			  sl->seq, nng_strerror(sl->result));
+		backoff(sl, 0);
+		return;
+	}
+	handle_reply(sl, m);
+	nng_msg_free(m);
+}
+
+static int on_eventfd(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct shipper *sh = userdata;
+	struct slot *list, *next;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return log_error_errno(errno, "shipper: eventfd read: %m");
+	pthread_mutex_lock(&sh->lock);
+	list = TAKE_PTR(sh->done);
+	pthread_mutex_unlock(&sh->lock);
+	for (; list; list = next) {
+		next = list->next_done;
+		handle_done(list);
+	}
+	shipper_kick(sh);
+	return 0;
+}
+
+static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct shipper *sh = arg;
+
+	if (ev == NNG_PIPE_EV_ADD_POST)
+		atomic_fetch_add(&sh->connected, 1);
+	else if (ev == NNG_PIPE_EV_REM_POST)
+		atomic_fetch_sub(&sh->connected, 1);
+}
+
+static int open_socket(struct shipper *sh)
+{
+	int rv = nng_req0_open(&sh->sock);
+
+	if (rv)
+		return log_error_errno(nng_to_errno(rv), "shipper: cannot open socket: %s", nng_strerror(rv));
+	sh->sock_open = true;
+	/* Resends are ours (with backoff and the spool as the source of truth). */
+	(void)nng_socket_set_ms(sh->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	(void)nng_pipe_notify(sh->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, sh);
+	(void)nng_pipe_notify(sh->sock, NNG_PIPE_EV_REM_POST, pipe_cb, sh);
+	return transport_dial(sh->sock, &sh->conf->collector.t);
+}
+
+static int open_slots(struct shipper *sh)
+{
+	sh->n_slots = sh->conf->collector.inflight;
+	sh->slots = calloc(sh->n_slots, sizeof(*sh->slots));
+	if (!sh->slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < sh->n_slots; i++) {
+		struct slot *sl = &sh->slots[i];
+		int rv;
+
+		sl->sh = sh;
+		rv = nng_ctx_open(&sl->ctx, sh->sock);
+		if (rv == 0)
+			rv = nng_aio_alloc(&sl->aio, slot_cb, sl);
+		if (rv)
+			return nng_to_errno(rv);
+	}
+	return 0;
+}
+
+int shipper_new(sd_event *event, const struct agent_conf *conf, struct spool *spool,
+		void (*drained)(void *userdata), void *userdata, struct shipper **ret)
+{
+	struct shipper *sh = calloc(1, sizeof(*sh));
+	int r;
+
+	if (!sh)
+		return -ENOMEM;
+	sh->conf = conf;
+	sh->spool = spool;
+	sh->event = event;
+	sh->drained = drained;
+	sh->userdata = userdata;
+	sh->efd = -1;
+	pthread_mutex_init(&sh->lock, NULL);
+	sh->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sh->efd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = sd_event_add_io(event, &sh->efd_source, sh->efd, EPOLLIN, on_eventfd, sh);
+	if (r < 0)
+		goto fail;
+	r = open_socket(sh);
+	if (r < 0)
+		goto fail;
+	r = open_slots(sh);
+	if (r < 0)
+		goto fail;
+	*ret = sh;
+	shipper_kick(sh);
+	return 0;
+fail:
+	shipper_free(sh);
+	return r;
+}
+
+void shipper_free(struct shipper *sh)
+{
+	if (!sh)
+		return;
+	/* Closing the socket aborts every aio; nng_aio_free waits for callbacks. */
+	if (sh->sock_open)
+		(void)nng_close(sh->sock);
+	for (size_t i = 0; sh->slots && i < sh->n_slots; i++) {
+		struct slot *sl = &sh->slots[i];
+		if (sl->aio)
+			nng_aio_free(sl->aio);
+		sd_event_source_disable_unref(sl->retry);
+	}
+	for (struct slot *d = sh->done; d; d = d->next_done)
+		nng_msg_free(TAKE_PTR(d->reply));
+	free(sh->slots);
+	sd_event_source_disable_unref(sh->efd_source);
+	if (sh->efd >= 0)
+		(void)close(sh->efd);
+	pthread_mutex_destroy(&sh->lock);
+	free(sh);
+}
+
+void shipper_get_stats(const struct shipper *sh, struct shipper_stats *ret)
+{
+	*ret = sh->stats;
+	ret->connected = atomic_load(&sh->connected);
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_SHIPPER_H
+#define VIGIL_SHIPPER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "agent_conf.h"
+#include "spool.h"
+
+/*
+ * Sends spooled batches to the collector over nng REQ, several in flight
+ * (one nng context each), oldest first. A batch is deleted from the spool
+ * only on a "stored" or "duplicate" reply, moved to quarantine on
+ * "rejected", and retried with exponential backoff otherwise. nng's threads
+ * only hand completions over an eventfd; all spool work runs on the event loop.
+ */
+struct shipper;
+
+struct shipper_stats {
+	uint64_t acked;
+	uint64_t duplicates;
+	uint64_t quarantined;
+	uint64_t retries;
+	int64_t skew_us; /* collector clock minus ours, from the last reply */
+	unsigned connected;
+};
+
+/*
+ * conf and spool are borrowed. drained is called on the event loop after a
+ * batch left the spool, so a paused reader may resume.
+ */
+int shipper_new(sd_event *event, const struct agent_conf *conf, struct spool *spool,
+		void (*drained)(void *userdata), void *userdata, struct shipper **ret);
+/* Aborts what is in flight (it stays spooled) and frees. NULL is fine. */
+void shipper_free(struct shipper *sh);
+/* New batches were spooled: fill free slots. */
+void shipper_kick(struct shipper *sh);
+void shipper_get_stats(const struct shipper *sh, struct shipper_stats *ret);
+
+#endif

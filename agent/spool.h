@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_SPOOL_H
+#define VIGIL_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/db.h"
+
+/*
+ * The agent's durable queue: an SQLite file (state_dir/spool.db) holding
+ * numbered, immutable, compressed batches, the sources' checkpoints, and the
+ * agent's drop counters. A batch and the checkpoints that cover its records
+ * are written in one transaction (spool_append), which is what makes delivery
+ * effectively-once. A batch leaves only when acknowledged (spool_ack) or
+ * refused (spool_quarantine).
+ */
+struct spool;
+
+#define SPOOL_FP_MAX 1024
+
+/* Where a source stands in one file. Pointers are borrowed for the call. */
+struct spool_checkpoint {
+	const char *source;
+	uint64_t dev, ino, offset;
+	uint8_t fp[32]; /* SHA-256 of the file's first fp_len bytes */
+	uint32_t fp_len;
+	const char *path;
+	bool forget; /* the file was read to its end and let go: delete the row */
+};
+
+/* A spooled batch; frame is owned by the caller of spool_next_batch(). */
+struct spool_batch {
+	uint64_t seq;
+	uint32_t records;
+	uint8_t *frame;
+	size_t len;
+};
+
+/* Drop and event counters kept across restarts (agent_counter_name()). */
+enum spool_counter {
+	SPOOL_CTR_LINES_TRUNCATED,
+	SPOOL_CTR_BATCHES_QUARANTINED,
+	SPOOL_CTR_RECORDS_QUARANTINED,
+	SPOOL_CTR_BATCHES_SPOOLED,
+	SPOOL_CTR_RECORDS_SPOOLED,
+	SPOOL_CTR_BATCHES_ACKED,
+	SPOOL_CTR_BATCHES_DUPLICATE,
+	SPOOL_CTR_FILES_TRUNCATED,
+	SPOOL_CTR_FILES_VANISHED,
+	_SPOOL_CTR_MAX,
+};
+const char *spool_counter_name(enum spool_counter c);
+
+int spool_open(const char *state_dir, enum db_sync sync, uint64_t max_bytes, struct spool **ret);
+void spool_free(struct spool *s);
+
+/* The sequence number the next spool_append() must use. */
+uint64_t spool_next_seq(const struct spool *s);
+uint64_t spool_bytes(const struct spool *s);
+uint64_t spool_pending(const struct spool *s);
+bool spool_full(const struct spool *s);
+uint64_t spool_counter(const struct spool *s, enum spool_counter c);
+/* Bumped in memory; persisted with the next transaction. */
+void spool_count(struct spool *s, enum spool_counter c, uint64_t n);
+
+/*
+ * In one transaction: stores the batch as seq (== spool_next_seq()),
+ * writes every checkpoint, and persists the counters. On failure nothing
+ * changed and the caller still owns its state.
+ */
+int spool_append(struct spool *s, uint64_t seq, uint64_t created_us, uint32_t records,
+		 const void *frame, size_t len, const struct spool_checkpoint *cps, size_t n_cps);
+
+/* Writes checkpoints (and counters) with no batch, e.g. a file let go. */
+int spool_checkpoints_write(struct spool *s, const struct spool_checkpoint *cps, size_t n_cps);
+/* Loads the checkpoint of (source, dev, ino). -ENOENT if there is none. */
+int spool_checkpoint_get(struct spool *s, const char *source, uint64_t dev, uint64_t ino,
+			 struct spool_checkpoint *ret);
+/* Calls cb for every checkpoint of source; path is valid during the call only. */
+int spool_checkpoint_foreach(struct spool *s, const char *source,
+			     void (*cb)(const struct spool_checkpoint *cp, void *userdata),
+			     void *userdata);
+int spool_checkpoint_forget(struct spool *s, const char *source, uint64_t dev, uint64_t ino);
+
+/* The first batch with seq > after; -ENOENT if none. */
+int spool_next_batch(struct spool *s, uint64_t after, struct spool_batch *ret);
+int spool_ack(struct spool *s, uint64_t seq);
+int spool_quarantine(struct spool *s, uint64_t seq, const char *reason);
+
+#endif

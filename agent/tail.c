@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include "common/buf.h"
+#include "common/export.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/sha256.h"
+#include "common/util.h"
+#include "tail.h"
+
+#define READ_CHUNK (256 * 1024)
+/* A writer may still append to a renamed file until it reopens its log. */
+#define ROTATE_WAIT_US (2 * USEC_PER_SEC)
+
+struct tail_file {
+	struct tail_file *next;
+	struct tail_source *src;
+	char *path;
+	int fd;
+	uint64_t dev, ino;
+	uint64_t offset;   /* end of the last line the sink took */
+	uint64_t read_pos; /* file position after buf's bytes */
+	uint8_t fp[SHA256_SIZE];
+	uint32_t fp_len;
+	char *buf;
+	size_t buf_len, buf_cap;
+	uint64_t rotated_at; /* monotonic us; 0 while the path still names it */
+	bool dirty;          /* offset moved since the last checkpoint */
+	bool in_cp;          /* its checkpoint is in the transaction being written */
+	bool done;           /* read to its end after rotation: let go at commit */
+	bool skipping;       /* discarding the rest of an over-long line */
+	struct buf fields;   /* VIGIL_SOURCE and VIGIL_PATH in export format */
+};
+
+struct tail_source {
+	const struct tail_conf *conf;
+	struct spool *spool;
+	struct tail_sink sink;
+	sd_event_source *inotify;
+	struct tail_file *files;
+	bool changed;
+	bool scanned_once;
+};
+
+static void file_free(struct tail_file *f)
+{
+	if (!f)
+		return;
+	if (f->fd >= 0)
+		(void)close(f->fd);
+	buf_free(&f->fields);
+	free(f->buf);
+	free(f->path);
+	free(f);
+}
+
+/* SHA-256 of the first min(size, SPOOL_FP_MAX) bytes: tells a reused inode apart. */
+static int fingerprint(int fd, uint64_t size, uint32_t len, uint8_t out[SHA256_SIZE],
+		       uint32_t *ret_len)
+{
+	uint8_t head[SPOOL_FP_MAX];
+	ssize_t n;
+
+	if (len == 0)
+		len = (uint32_t)MIN(size, (uint64_t)SPOOL_FP_MAX);
+	n = pread(fd, head, len, 0);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != len)
+		return -ENODATA;
+	sha256(head, len, out);
+	*ret_len = len;
+	return 0;
+}
+
+static bool fingerprint_matches(int fd, const uint8_t fp[SHA256_SIZE], uint32_t len)
+{
+	uint8_t now[SHA256_SIZE];
+	uint32_t got;
+
+	return fingerprint(fd, len, len, now, &got) == 0 && memcmp(now, fp, SHA256_SIZE) == 0;
+}
+
+static int file_new(struct tail_source *t, const char *path, int fd, const struct stat *st,
+		    struct tail_file **ret)
+{
+	struct tail_file *f = calloc(1, sizeof(*f));
+	int r = -ENOMEM;
+
+	if (!f)
+		return -ENOMEM;
+	f->fd = -1;
+	f->src = t;
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	f->buf_cap = t->conf->max_line_bytes + READ_CHUNK;
+	f->path = strdup(path);
+	f->buf = malloc(f->buf_cap);
+	buf_init(&f->fields, 2 * 4096 + 64);
+	if (!f->path || !f->buf)
+		goto fail;
+	r = export_put_str(&f->fields, "VIGIL_SOURCE", t->conf->name);
+	if (r == 0)
+		r = export_put_str(&f->fields, "VIGIL_PATH", path);
+	if (r < 0)
+		goto fail;
+	f->fd = fd;
+	*ret = f;
+	return 0;
+fail:
+	file_free(f);
+	return r;
+}
+
+static void file_rewind(struct tail_file *f)
+{
+	f->offset = f->read_pos = 0;
+	f->buf_len = 0;
+	f->skipping = false;
+	f->fp_len = 0;
+	f->dirty = true;
+}
+
+/* Hands complete lines in f->buf to the sink, keeping the partial tail. */
+static int emit_lines(struct tail_file *f, bool final)
+{
+	const struct tail_sink *s = &f->src->sink;
+	size_t max = f->src->conf->max_line_bytes;
+	char *p = f->buf, *end = f->buf + f->buf_len, *nl;
+	int r = 0;
+
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+		size_t len = (size_t)(nl - p);
+		if (f->skipping) {
+			f->skipping = false;
+		} else {
+			r = s->line(s->userdata, f, p, MIN(len, max));
+			if (r < 0)
+				break;
+			if (len > max)
+				s->count(s->userdata, SPOOL_CTR_LINES_TRUNCATED);
+		}
+		f->offset += len + 1;
+		f->dirty = true;
+		p = nl + 1;
+		r = s->advanced(s->userdata);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && p < end && ((size_t)(end - p) >= max || final)) {
+		/* An over-long line goes out cut; a finished file's last line without newline goes out whole. */
+		size_t len = (size_t)(end - p);
+		if (!f->skipping) {
+			r = s->line(s->userdata, f, p, MIN(len, max));
+			if (r == 0 && len > max)
+				s->count(s->userdata, SPOOL_CTR_LINES_TRUNCATED);
+		}
+		if (r == 0) {
+			f->skipping = !final;
+			f->offset += len;
+			f->dirty = true;
+			p = end;
+			r = s->advanced(s->userdata);
+		}
+	}
+	f->buf_len = (size_t)(end - p);
+	if (f->buf_len && p != f->buf)
+		memmove(f->buf, p, f->buf_len);
+	return r;
+}
+
+/*
+ * Reads fd from f->read_pos to at most limit, budget bytes at most.
+ * Returns 1 if data is left, 0 at the end, or -errno.
+ */
+static int read_fd(struct tail_file *f, int fd, uint64_t limit, size_t *budget, bool final)
+{
+	const struct tail_sink *s = &f->src->sink;
+	ssize_t n;
+	int r;
+
+	while (*budget > 0) {
+		size_t want = f->buf_cap - f->buf_len;
+		if (!s->can_read(s->userdata))
+			return 1;
+		if (limit != UINT64_MAX)
+			want = (size_t)MIN((uint64_t)want, limit - f->read_pos);
+		if (want == 0)
+			n = 0;
+		else
+			n = pread(fd, f->buf + f->buf_len, want, (off_t)f->read_pos);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return final ? emit_lines(f, true) : 0;
+		f->read_pos += (uint64_t)n;
+		f->buf_len += (size_t)n;
+		*budget -= MIN(*budget, (size_t)n);
+		r = emit_lines(f, false);
+		if (r < 0)
+			return r;
+	}
+	return 1;
+}
+
+/*
+ * copytruncate copied the file before truncating it: lines the agent had not
+ * read yet are in the copy. Finds a sibling with the same first bytes that
+ * reaches past our offset, and reads the rest from there.
+ */
+static void read_truncated_rest(struct tail_file *f)
+{
+	_cleanup_free_ char *dup = strdup(f->path);
+	struct dirent *de;
+	DIR *d;
+
+	if (!dup || f->fp_len == 0 || !(d = opendir(dirname(dup))))
+		return;
+	while ((de = readdir(d))) {
+		char p[4096];
+		struct stat st;
+		size_t budget = SIZE_MAX;
+		int fd;
+
+		if (de->d_name[0] == '.' ||
+		    (size_t)snprintf(p, sizeof(p), "%s/%s", dup, de->d_name) >= sizeof(p))
+			continue;
+		fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_ino != f->ino &&
+		    (uint64_t)st.st_size >= f->offset && fingerprint_matches(fd, f->fp, f->fp_len)) {
+			log_info("tail %s: %s was truncated at %" PRIu64 "; reading the rest from its copy %s",
+				 f->src->conf->name, f->path, f->offset, p);
+			f->buf_len = 0;
+			f->read_pos = f->offset;
+			if (read_fd(f, fd, (uint64_t)st.st_size, &budget, true) < 0)
+				log_warning("tail %s: reading copy %s failed, ignoring.", f->src->conf->name, p);
+			(void)close(fd);
+			break;
+		}
+		(void)close(fd);
+	}
+	(void)closedir(d);
+}
+
+static void handle_truncation(struct tail_file *f)
+{
+	const struct tail_sink *s = &f->src->sink;
+
+	read_truncated_rest(f);
+	log_info("tail %s: %s was truncated, reading it from the start", f->src->conf->name, f->path);
+	s->count(s->userdata, SPOOL_CTR_FILES_TRUNCATED);
+	file_rewind(f);
+}
+
+/* Reads one file. Returns 1 if more is left, 0 if caught up, -errno on failure. */
+static int file_read(struct tail_file *f, size_t *budget)
+{
+	struct stat st;
+	int r;
+
+	if (f->done)
+		return 0;
+	if (fstat(f->fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size < f->read_pos)
+		handle_truncation(f);
+	r = read_fd(f, f->fd, UINT64_MAX, budget, false);
+	if (r != 0)
+		return r;
+	if (f->rotated_at && now_monotonic_us() - f->rotated_at >= ROTATE_WAIT_US) {
+		r = emit_lines(f, true);
+		if (r < 0)
+			return r;
+		log_debug("tail %s: %s read to its end after rotation", f->src->conf->name, f->path);
+		f->done = true;
+		f->dirty = true;
+	}
+	return 0;
+}
+
+static struct tail_file *find_file(struct tail_source *t, uint64_t dev, uint64_t ino)
+{
+	for (struct tail_file *f = t->files; f; f = f->next)
+		if (f->dev == dev && f->ino == ino)
+			return f;
+	return NULL;
+}
+
+/* Sets where a newly found file starts: its checkpoint, or head/tail. */
+static void file_position(struct tail_source *t, struct tail_file *f, uint64_t size, bool first)
+{
+	struct spool_checkpoint cp;
+
+	if (spool_checkpoint_get(t->spool, t->conf->name, f->dev, f->ino, &cp) == 0) {
+		if (cp.fp_len <= size && fingerprint_matches(f->fd, cp.fp, cp.fp_len)) {
+			f->offset = f->read_pos = cp.offset;
+			memcpy(f->fp, cp.fp, SHA256_SIZE);
+			f->fp_len = cp.fp_len;
+			if (cp.offset > size)
+				handle_truncation(f);
+			return;
+		}
+		log_info("tail %s: %s is not the file last read under its inode, reading from the start",
+			 t->conf->name, f->path);
+		f->dirty = true;
+		return;
+	}
+	if (first && strcmp(t->conf->read_from, "tail") == 0)
+		f->offset = f->read_pos = size;
+	f->dirty = true;
+}
+
+static int open_file(struct tail_source *t, const char *path, bool first)
+{
+	struct tail_file *f;
+	struct stat st;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : log_warning_errno(errno, "tail %s: cannot open %s: %m",
+								t->conf->name, path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		return 0;
+	}
+	if (find_file(t, st.st_dev, st.st_ino)) {
+		(void)close(fd);
+		return 0;
+	}
+	r = file_new(t, path, fd, &st, &f);
+	if (r < 0) {
+		(void)close(fd);
+		return log_error_errno(r, "tail %s: %s: %m", t->conf->name, path);
+	}
+	file_position(t, f, (uint64_t)st.st_size, first);
+	f->next = t->files;
+	t->files = f;
+	log_debug("tail %s: following %s from offset %" PRIu64, t->conf->name, path, f->offset);
+	return 0;
+}
+
+/* A path that now names another inode, or nothing, means f was rotated away. */
+static void check_rotation(struct tail_file *f)
+{
+	struct stat st;
+
+	if (f->rotated_at)
+		return;
+	if (stat(f->path, &st) == 0 && (uint64_t)st.st_dev == f->dev && (uint64_t)st.st_ino == f->ino)
+		return;
+	f->rotated_at = now_monotonic_us();
+	log_debug("tail %s: %s was rotated, reading the old file to its end", f->src->conf->name, f->path);
+}
+
+static void scan(struct tail_source *t)
+{
+	glob_t g = { 0 };
+	bool first = !t->scanned_once;
+
+	for (struct tail_file *f = t->files; f; f = f->next)
+		check_rotation(f);
+	if (glob(t->conf->path, GLOB_NOSORT, NULL, &g) == 0)
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			(void)open_file(t, g.gl_pathv[i], first);
+	globfree(&g);
+	t->scanned_once = true;
+}
+
+struct resume_ctx {
+	struct tail_source *t;
+	char *dir;
+};
+
+/*
+ * A checkpoint whose inode no glob match holds: the agent stopped between a
+ * rotation and the old file's end. Looks for the inode beside the pattern
+ * and finishes it; otherwise the checkpoint is dropped.
+ */
+static void resume_rotated(const struct spool_checkpoint *cp, void *userdata)
+{
+	struct resume_ctx *rc = userdata;
+	struct tail_source *t = rc->t;
+	struct dirent *de;
+	DIR *d;
+
+	if (find_file(t, cp->dev, cp->ino))
+		return;
+	d = opendir(rc->dir);
+	while (d && (de = readdir(d))) {
+		char p[4096];
+		struct stat st;
+
+		if (de->d_ino != cp->ino ||
+		    (size_t)snprintf(p, sizeof(p), "%s/%s", rc->dir, de->d_name) >= sizeof(p))
+			continue;
+		if (stat(p, &st) == 0 && (uint64_t)st.st_dev == cp->dev && (uint64_t)st.st_ino == cp->ino &&
+		    (uint64_t)st.st_size > cp->offset &&
+		    open_file(t, p, false) == 0 && t->files && t->files->ino == cp->ino) {
+			t->files->rotated_at = now_monotonic_us() - ROTATE_WAIT_US;
+			log_info("tail %s: finishing rotated file %s from offset %" PRIu64, t->conf->name, p,
+				 t->files->offset);
+			(void)closedir(d);
+			return;
+		}
+	}
+	if (d)
+		(void)closedir(d);
+	(void)spool_checkpoint_forget(t->spool, t->conf->name, cp->dev, cp->ino);
+}
+
+static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *userdata)
+{
+	struct tail_source *t = userdata;
+
+	t->changed = true;
+	t->sink.wake(t->sink.userdata);
+	return 0;
+}
+
+int tail_source_new(const struct tail_conf *conf, struct spool *spool, const struct tail_sink *sink,
+		    sd_event *event, struct tail_source **ret)
+{
+	_cleanup_free_ char *dup = strdup(conf->path);
+	struct tail_source *t = calloc(1, sizeof(*t));
+	struct resume_ctx rc;
+	int r;
+
+	if (!t || !dup) {
+		free(t);
+		return -ENOMEM;
+	}
+	t->conf = conf;
+	t->spool = spool;
+	t->sink = *sink;
+	t->changed = true;
+	rc = (struct resume_ctx){ .t = t, .dir = dirname(dup) };
+	/* Globs in directory names are found by the poll timer instead. */
+	if (!strpbrk(rc.dir, "*?[")) {
+		r = sd_event_add_inotify(event, &t->inotify, rc.dir,
+					 IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY |
+						 IN_CLOSE_WRITE | IN_ATTRIB,
+					 on_inotify, t);
+		if (r < 0)
+			log_warning_errno(r, "tail %s: cannot watch %s (%m), polling only.", conf->name, rc.dir);
+	}
+	scan(t);
+	r = spool_checkpoint_foreach(spool, conf->name, resume_rotated, &rc);
+	if (r < 0) {
+		tail_source_free(t);
+		return r;
+	}
+	*ret = t;
+	return 0;
+}
+
+void tail_source_free(struct tail_source *t)
+{
+	if (!t)
+		return;
+	sd_event_source_disable_unref(t->inotify);
+	while (t->files) {
+		struct tail_file *f = t->files;
+		t->files = f->next;
+		file_free(f);
+	}
+	free(t);
+}
+
+void tail_source_mark_changed(struct tail_source *t)
+{
+	t->changed = true;
+}
+
+int tail_source_work(struct tail_source *t, size_t budget)
+{
+	int more = 0;
+
+	if (t->changed) {
+		t->changed = false;
+		scan(t);
+	}
+	for (struct tail_file *f = t->files; f; f = f->next) {
+		int r = file_read(f, &budget);
+		if (r < 0) {
+			log_warning_errno(r, "tail %s: reading %s failed (%m), ignoring.", t->conf->name, f->path);
+			continue;
+		}
+		more |= r;
+	}
+	return more;
+}
+
+const uint8_t *tail_file_fields(const struct tail_file *f, size_t *ret_len)
+{
+	*ret_len = f->fields.len;
+	return f->fields.data;
+}
+
+size_t tail_source_checkpoints(struct tail_source *t, struct spool_checkpoint *cps, size_t cap)
+{
+	size_t n = 0;
+
+	for (struct tail_file *f = t->files; f && n < cap; f = f->next) {
+		if (!f->dirty)
+			continue;
+		if (f->fp_len < SPOOL_FP_MAX && f->read_pos > f->fp_len)
+			(void)fingerprint(f->fd, f->read_pos, 0, f->fp, &f->fp_len);
+		f->in_cp = true;
+		cps[n++] = (struct spool_checkpoint){
+			.source = t->conf->name, .dev = f->dev, .ino = f->ino, .offset = f->offset,
+			.fp_len = f->fp_len, .path = f->path, .forget = f->done,
+		};
+		memcpy(cps[n - 1].fp, f->fp, SHA256_SIZE);
+	}
+	return n;
+}
+
+void tail_source_checkpoints_done(struct tail_source *t)
+{
+	struct tail_file **pp = &t->files;
+
+	while (*pp) {
+		struct tail_file *f = *pp;
+		bool let_go = f->in_cp && f->done;
+
+		if (f->in_cp)
+			f->dirty = f->in_cp = false;
+		if (let_go) {
+			*pp = f->next;
+			file_free(f);
+		} else {
+			pp = &f->next;
+		}
+	}
+}
+
+size_t tail_source_file_count(const struct tail_source *t)
+{
+	size_t n = 0;
+
+	for (const struct tail_file *f = t->files; f; f = f->next)
+		n++;
+	return n;
+}

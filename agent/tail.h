@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_TAIL_H
+#define VIGIL_TAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "agent_conf.h"
+#include "spool.h"
+
+/*
+ * A [tail "NAME"] source: follows the files its glob matches, through
+ * rename-and-create and copytruncate rotation, and hands complete lines to
+ * a sink. A file's offset only counts lines the sink has taken; the sink
+ * persists offsets (tail_source_checkpoints) in the same spool transaction
+ * as the batch holding those lines.
+ */
+struct tail_source;
+struct tail_file;
+
+struct tail_sink {
+	/* Takes one line (without its newline). Returns 0 or -errno. */
+	int (*line)(void *userdata, struct tail_file *f, const char *line, size_t len);
+	/* Called after the file's offset moved past the line; may flush the batch. */
+	int (*advanced)(void *userdata);
+	/* False while the spool is full or cannot be written: reading pauses. */
+	bool (*can_read)(void *userdata);
+	/* Counts a line cut at max_line_bytes or a file that was truncated. */
+	void (*count)(void *userdata, enum spool_counter c);
+	/* inotify saw a change: the owner should call tail_source_work() soon. */
+	void (*wake)(void *userdata);
+	void *userdata;
+};
+
+/* conf, spool and sink are borrowed and must outlive the source. */
+int tail_source_new(const struct tail_conf *conf, struct spool *spool, const struct tail_sink *sink,
+		    sd_event *event, struct tail_source **ret);
+void tail_source_free(struct tail_source *t);
+
+/* Finds files, then reads until caught up or budget bytes. Returns 1 if more is left. */
+int tail_source_work(struct tail_source *t, size_t budget);
+/* Called by the owner when inotify or its poll timer says something changed. */
+void tail_source_mark_changed(struct tail_source *t);
+
+/* The export-format fields that name a file's lines (path and source). */
+const uint8_t *tail_file_fields(const struct tail_file *f, size_t *ret_len);
+
+/*
+ * Writes the checkpoint of every file whose offset moved since the last
+ * call into cps (up to cap) and returns how many. Strings stay valid until
+ * tail_source_checkpoints_done().
+ */
+size_t tail_source_checkpoints(struct tail_source *t, struct spool_checkpoint *cps, size_t cap);
+/* The checkpoints were committed: files that were read to their end are let go. */
+void tail_source_checkpoints_done(struct tail_source *t);
+size_t tail_source_file_count(const struct tail_source *t);
+
+#endif

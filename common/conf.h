@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_CONF_H
+#define VIGIL_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Table-driven INI configuration (read with inih), systemd-style: FILE, then
+ * FILE.d/ *.conf in name order, later values overriding earlier ones. The same
+ * tables drive parsing, defaults, validation and docs. Every error names
+ * file:line; loading goes on after an error so all of them are reported.
+ */
+
+enum conf_type {
+	CONF_STR,  /* char *, owned by the target, freed by conf_free_section() */
+	CONF_BOOL, /* bool */
+	CONF_UINT, /* uint64_t */
+	CONF_SIZE, /* uint64_t bytes; K, M, G suffixes (1024-based) */
+	CONF_MSEC, /* uint64_t milliseconds; ms, s, m, h suffixes, bare = ms */
+	CONF_SECS, /* uint64_t milliseconds; ms, s, m, h suffixes, bare = s */
+};
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t offset;
+	const char *def;   /* default as text; NULL = empty/zero */
+	uint64_t min, max; /* numeric bounds, checked when max != 0 */
+	bool required;
+	const char *help;
+};
+
+struct conf_section {
+	const char *name;
+	bool named; /* [NAME "instance"] sections, any number of them */
+	const struct conf_key *keys;
+	size_t n_keys;
+	/* Unnamed: where its struct lives inside the target. */
+	size_t offset;
+	/*
+	 * Named: returns the struct for instance, creating it on first use
+	 * (owned by the target), or NULL on allocation failure.
+	 */
+	void *(*instance)(void *target, const char *instance);
+};
+
+struct conf_schema {
+	const struct conf_section *sections;
+	size_t n_sections;
+};
+
+#define CONF_ERRORS_MAX 64
+
+/* Collected "file:line: message" strings; owned, freed by conf_errors_free(). */
+struct conf_errors {
+	char *msg[CONF_ERRORS_MAX];
+	size_t n;
+	size_t dropped;
+};
+
+/*
+ * Applies the defaults of every unnamed section, then loads path and its
+ * drop-ins into target. Returns 0, or -EINVAL with errs filled in, or another
+ * negative errno if path cannot be read at all (also reported in errs).
+ */
+int conf_load(const struct conf_schema *s, const char *path, void *target,
+	      struct conf_errors *errs);
+/* Adds "where: message" (where is file or file:line). */
+void conf_error_add(struct conf_errors *errs, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void conf_errors_print(const struct conf_errors *errs);
+void conf_errors_free(struct conf_errors *errs);
+
+/* Frees the CONF_STR members of one section's struct. */
+void conf_free_section(const struct conf_section *sec, void *instance);
+
+/* Value parsers shared with the rest of the project; 0 or -EINVAL/-ERANGE. */
+int conf_parse_bool(const char *v, bool *ret);
+int conf_parse_uint(const char *v, uint64_t *ret);
+int conf_parse_size(const char *v, uint64_t *ret);
+int conf_parse_duration_ms(const char *v, uint64_t bare_unit_ms, uint64_t *ret);
+
+#endif

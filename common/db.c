@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include "db.h"
+#include "log.h"
+#include "macro.h"
+
+int db_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EUCLEAN;
+	default:
+		return -EIO;
+	}
+}
+
+int db_exec(sqlite3 *db, const char *sql)
+{
+	char *err = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+
+	if (rc != SQLITE_OK) {
+		log_error("sqlite %s: %s", sqlite3_db_filename(db, "main"), err ? err : sqlite3_errstr(rc));
+		sqlite3_free(err);
+		return db_errno(rc);
+	}
+	return 0;
+}
+
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
+{
+	int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL);
+
+	if (rc != SQLITE_OK) {
+		log_error("sqlite %s: prepare failed: %s", sqlite3_db_filename(db, "main"),
+			  sqlite3_errmsg(db));
+		return db_errno(rc);
+	}
+	return 0;
+}
+
+int db_open(const char *path, bool create, bool readonly, enum db_sync sync, sqlite3 **ret)
+{
+	int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
+	sqlite3 *db = NULL;
+	int rc, r;
+
+	if (create && !readonly)
+		flags |= SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("sqlite %s: cannot open: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return db_errno(rc);
+	}
+	(void)sqlite3_busy_timeout(db, 5000);
+	(void)sqlite3_extended_result_codes(db, 1);
+	if (!readonly) {
+		r = db_exec(db, sync == DB_SYNC_FULL ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+						     : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+		if (r < 0) {
+			sqlite3_close(db);
+			return r;
+		}
+	}
+	*ret = db;
+	return 0;
+}
+
+void db_close(sqlite3 *db)
+{
+	if (db && sqlite3_close(db) != SQLITE_OK)
+		log_warning("sqlite %s: close failed: %s, ignoring.", sqlite3_db_filename(db, "main"),
+			    sqlite3_errmsg(db));
+}

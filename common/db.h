@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_DB_H
+#define VIGIL_DB_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+/*
+ * SQLite helpers: every database is WAL, with a busy timeout, and statements
+ * are prepared (never built from strings that came from outside).
+ */
+enum db_sync {
+	DB_SYNC_NORMAL, /* survives a killed process, not a power cut */
+	DB_SYNC_FULL,   /* fsync at every commit */
+};
+
+/* Opens (creating if asked) path; on failure logs with the path and returns -errno. */
+int db_open(const char *path, bool create, bool readonly, enum db_sync sync, sqlite3 **ret);
+/* Closes, finalizing nothing: callers finalize their statements first. NULL is fine. */
+void db_close(sqlite3 *db);
+/* Runs SQL text that the program itself wrote (schema, BEGIN/COMMIT). */
+int db_exec(sqlite3 *db, const char *sql);
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret);
+/* Maps an SQLite result code to a negative errno. */
+int db_errno(int rc);
+
+#endif

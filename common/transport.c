@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "macro.h"
+#include "transport.h"
+
+bool transport_is_tls(const struct transport_conf *t)
+{
+	return t->address && strncmp(t->address, "tls+tcp://", 10) == 0;
+}
+
+void transport_conf_check(const struct transport_conf *t, const char *section, const char *file,
+			  struct conf_errors *errs)
+{
+	const char *a = t->address;
+
+	if (!a)
+		return;
+	if (strncmp(a, "tcp://", 6) && strncmp(a, "ipc://", 6) && strncmp(a, "tls+tcp://", 10))
+		conf_error_add(errs, file, "[%s] address=%s: expected tcp://, ipc:// or tls+tcp://",
+			       section, a);
+	if (transport_is_tls(t) && (!t->tls_ca || !t->tls_cert || !t->tls_key))
+		conf_error_add(errs, file, "[%s] address=%s: tls+tcp:// needs tls_ca, tls_cert and tls_key",
+			       section, a);
+}
+
+int nng_to_errno(int rv)
+{
+	switch (rv) {
+	case 0: return 0;
+	case NNG_ENOMEM: return -ENOMEM;
+	case NNG_EINVAL: return -EINVAL;
+	case NNG_EADDRINUSE: return -EADDRINUSE;
+	case NNG_ECONNREFUSED: return -ECONNREFUSED;
+	case NNG_ETIMEDOUT: return -ETIMEDOUT;
+	case NNG_ECLOSED: return -EPIPE;
+	case NNG_ENOENT: return -ENOENT;
+	case NNG_EPERM: return -EPERM;
+	case NNG_ENOTSUP: return -EOPNOTSUPP;
+	case NNG_EADDRINVAL: return -EADDRNOTAVAIL;
+	case NNG_ECRYPTO:
+	case NNG_EPEERAUTH: return -EACCES;
+	default: return -EIO;
+	}
+}
+
+static int read_file(const char *path, char **ret)
+{
+	FILE *f = fopen(path, "re");
+	char *data = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return -errno;
+	/* PEM files are small; cap what we read from a path given in a config. */
+	data = malloc(1024 * 1024 + 1);
+	if (!data) {
+		(void)fclose(f);
+		return -ENOMEM;
+	}
+	len = fread(data, 1, 1024 * 1024, f);
+	(void)fclose(f);
+	data[len] = 0;
+	*ret = data;
+	return 0;
+}
+
+static int tls_config(const struct transport_conf *t, bool server, nng_tls_config **ret)
+{
+	_cleanup_free_ char *cert = NULL, *key = NULL;
+	nng_tls_config *cfg;
+	int rv, r;
+
+	rv = nng_tls_config_alloc(&cfg, server ? NNG_TLS_MODE_SERVER : NNG_TLS_MODE_CLIENT);
+	if (rv)
+		return log_error_errno(nng_to_errno(rv), "%s: TLS setup: %s", t->address, nng_strerror(rv));
+	r = read_file(t->tls_cert, &cert);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot read tls_cert %s: %m", t->address, t->tls_cert);
+		goto fail;
+	}
+	r = read_file(t->tls_key, &key);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot read tls_key %s: %m", t->address, t->tls_key);
+		goto fail;
+	}
+	rv = nng_tls_config_ca_file(cfg, t->tls_ca);
+	if (rv == 0)
+		rv = nng_tls_config_own_cert(cfg, cert, key, NULL);
+	if (rv == 0)
+		rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED);
+	if (rv == 0 && !server && t->tls_server_name)
+		rv = nng_tls_config_server_name(cfg, t->tls_server_name);
+	if (rv) {
+		r = log_error_errno(nng_to_errno(rv), "%s: TLS files (ca %s, cert %s, key %s): %s",
+				    t->address, t->tls_ca, t->tls_cert, t->tls_key, nng_strerror(rv));
+		goto fail;
+	}
+	*ret = cfg;
+	return 0;
+fail:
+	nng_tls_config_free(cfg);
+	return r;
+}
+
+int transport_dial(nng_socket sock, const struct transport_conf *t)
+{
+	nng_tls_config *cfg = NULL;
+	nng_dialer d;
+	int rv, r;
+
+	rv = nng_dialer_create(&d, sock, t->address);
+	if (rv)
+		return log_error_errno(nng_to_errno(rv), "%s: cannot dial: %s", t->address, nng_strerror(rv));
+	if (transport_is_tls(t)) {
+		r = tls_config(t, false, &cfg);
+		if (r < 0)
+			return r;
+		rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg);
+		nng_tls_config_free(cfg);
+		if (rv)
+			return log_error_errno(nng_to_errno(rv), "%s: TLS: %s", t->address, nng_strerror(rv));
+	}
+	(void)nng_dialer_set_ms(d, NNG_OPT_RECONNMINT, 100);
+	(void)nng_dialer_set_ms(d, NNG_OPT_RECONNMAXT, 5000);
+	rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+	if (rv)
+		return log_error_errno(nng_to_errno(rv), "%s: cannot dial: %s", t->address, nng_strerror(rv));
+	return 0;
+}
+
+int transport_listen(nng_socket sock, const struct transport_conf *t)
+{
+	nng_tls_config *cfg = NULL;
+	nng_listener l;
+	int rv, r;
+
+	rv = nng_listener_create(&l, sock, t->address);
+	if (rv)
+		return log_error_errno(nng_to_errno(rv), "%s: cannot listen: %s", t->address, nng_strerror(rv));
+	if (transport_is_tls(t)) {
+		r = tls_config(t, true, &cfg);
+		if (r < 0)
+			return r;
+		rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg);
+		nng_tls_config_free(cfg);
+		if (rv)
+			return log_error_errno(nng_to_errno(rv), "%s: TLS: %s", t->address, nng_strerror(rv));
+	}
+	rv = nng_listener_start(l, 0);
+	if (rv)
+		return log_error_errno(nng_to_errno(rv), "%s: cannot listen: %s", t->address, nng_strerror(rv));
+	return 0;
+}

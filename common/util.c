@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "conf.h"
+#include "macro.h"
+#include "util.h"
+
+static uint64_t clock_us(clockid_t id)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t now_realtime_us(void) { return clock_us(CLOCK_REALTIME); }
+uint64_t now_monotonic_us(void) { return clock_us(CLOCK_MONOTONIC); }
+
+void hex_encode(const void *data, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * len] = 0;
+}
+
+static int unhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int hex_decode(const char *s, void *out, size_t len)
+{
+	uint8_t *p = out;
+
+	if (strlen(s) != 2 * len)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		int hi = unhex(s[2 * i]), lo = unhex(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		p[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int random_bytes(void *out, size_t len)
+{
+	uint8_t *p = out;
+
+	while (len) {
+		ssize_t n = getrandom(p, len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void format_rfc3339_us(uint64_t us, char *out, size_t size)
+{
+	time_t t = (time_t)(us / USEC_PER_SEC);
+	struct tm tm;
+
+	(void)gmtime_r(&t, &tm);
+	(void)snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
+		       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		       (unsigned)(us % USEC_PER_SEC));
+}
+
+static int parse_rfc3339(const char *s, uint64_t *ret_us)
+{
+	struct tm tm = { 0 };
+	unsigned frac = 0, digits = 0;
+	const char *p;
+	time_t t;
+
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return -EINVAL;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (digits < 6) {
+				frac = frac * 10 + (unsigned)(*p - '0');
+				digits++;
+			}
+	while (digits && digits < 6) {
+		frac *= 10;
+		digits++;
+	}
+	if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0)
+		return -EINVAL;
+	t = timegm(&tm);
+	if (t < 0)
+		return -ERANGE;
+	*ret_us = (uint64_t)t * USEC_PER_SEC + frac;
+	return 0;
+}
+
+int parse_time_param(const char *s, uint64_t now_us, uint64_t *ret_us)
+{
+	uint64_t v;
+
+	if (conf_parse_uint(s, &v) == 0) {
+		if (v > UINT64_MAX / USEC_PER_SEC)
+			return -ERANGE;
+		*ret_us = v * USEC_PER_SEC;
+		return 0;
+	}
+	if (conf_parse_duration_ms(s, 1000, &v) == 0) {
+		if (v > now_us / USEC_PER_MSEC)
+			return -ERANGE;
+		*ret_us = now_us - v * USEC_PER_MSEC;
+		return 0;
+	}
+	return parse_rfc3339(s, ret_us);
+}
+
+void format_day(uint32_t day, char *out, size_t size)
+{
+	time_t t = (time_t)day * 86400;
+	struct tm tm;
+
+	(void)gmtime_r(&t, &tm);
+	(void)snprintf(out, size, "%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+int mkdir_p(const char *dir, unsigned mode)
+{
+	char path[4096];
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(path))
+		return -EINVAL;
+	memcpy(path, dir, len + 1);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(path, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_UTIL_H
+#define VIGIL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define USEC_PER_SEC UINT64_C(1000000)
+#define USEC_PER_MSEC UINT64_C(1000)
+
+uint64_t now_realtime_us(void);
+uint64_t now_monotonic_us(void);
+
+/* Lower-case hex; out must hold 2*len+1 bytes. */
+void hex_encode(const void *data, size_t len, char *out);
+/* Exactly 2*len hex digits into out; -EINVAL otherwise. */
+int hex_decode(const char *s, void *out, size_t len);
+
+int random_bytes(void *out, size_t len);
+
+/* "2026-11-21T08:00:00.123456Z" into out (>= 32 bytes). */
+void format_rfc3339_us(uint64_t us, char *out, size_t size);
+/*
+ * A point in time for API parameters: RFC 3339 ("2026-11-21T08:00:00Z",
+ * optional fraction), integer seconds since the epoch, or a duration ago
+ * ("15m", "2h", "7d"). now_us anchors the relative form.
+ */
+int parse_time_param(const char *s, uint64_t now_us, uint64_t *ret_us);
+
+/* Days since the epoch, UTC, of a microsecond timestamp; names daily shards. */
+static inline uint32_t day_of_us(uint64_t us) { return (uint32_t)(us / (86400 * USEC_PER_SEC)); }
+/* YYYYMMDD of a day number. */
+void format_day(uint32_t day, char *out, size_t size);
+
+/* Creates dir and its parents with mode; existing is fine. */
+int mkdir_p(const char *dir, unsigned mode);
+
+#endif
