@@ -380,8 +380,16 @@ static int delete_batch(struct spool *s, uint64_t seq)
 
 int spool_ack(struct spool *s, uint64_t seq)
 {
-	int r = delete_batch(s, seq);
+	int r = db_exec(s->db, "BEGIN IMMEDIATE");
 
+	if (r == 0)
+		r = delete_batch(s, seq);
+	if (r == 0)
+		r = write_counters(s);
+	if (r == 0)
+		r = db_exec(s->db, "COMMIT");
+	if (r < 0)
+		(void)rollback(s, r);
 	if (r < 0)
 		log_error("spool %s: cannot delete acknowledged batch %" PRIu64 ": %s", s->path, seq,
 			  sqlite3_errmsg(s->db));

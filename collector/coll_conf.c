@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "coll_conf.h"
+#include "common/macro.h"
+
+#define I(f) offsetof(struct coll_conf, ingest.f) - offsetof(struct coll_conf, ingest)
+#define S(f) offsetof(struct coll_conf, storage.f) - offsetof(struct coll_conf, storage)
+#define H(f) offsetof(struct coll_conf, http.f) - offsetof(struct coll_conf, http)
+
+static const struct conf_key ingest_keys[] = {
+	{ "listen", CONF_STR, I(t.address), "tcp://127.0.0.1:5170", .help = "tcp://, ipc:// or tls+tcp:// URL agents send to" },
+	{ "tls_ca", CONF_STR, I(t.tls_ca), NULL, .help = "CA that signed the agents' certificates" },
+	{ "tls_cert", CONF_STR, I(t.tls_cert), NULL, .help = "the collector's certificate (PEM)" },
+	{ "tls_key", CONF_STR, I(t.tls_key), NULL, .help = "the collector's private key (PEM)" },
+	{ "contexts", CONF_UINT, I(contexts), "16", 1, 1024, .help = "batches received in parallel" },
+	{ "max_message", CONF_SIZE, I(max_message), "16M", 64, 256 * 1024 * 1024, .help = "largest request accepted" },
+	{ "max_raw", CONF_SIZE, I(max_raw), "64M", 64, 1024 * 1024 * 1024, .help = "largest decompressed batch accepted" },
+	{ "max_records", CONF_UINT, I(max_records), "65536", 1, 1048576, .help = "most records in one batch" },
+	{ "max_field", CONF_SIZE, I(max_field), "1M", 64, 64 * 1024 * 1024, .help = "largest field value accepted" },
+	{ "queue", CONF_UINT, I(queue), "64", 1, 4096, .help = "verified batches waiting for the writer" },
+};
+
+static const struct conf_key storage_keys[] = {
+	{ "data_dir", CONF_STR, S(data_dir), "/var/lib/vigil", .help = "meta database and daily shards" },
+	{ "sync", CONF_BOOL, S(sync), "yes", .help = "fsync every commit before acknowledging" },
+	{ "retention_days", CONF_UINT, S(retention_days), "184", 1, 36500, .help = "days of shards kept" },
+};
+
+static const struct conf_key http_keys[] = {
+	{ "listen", CONF_STR, H(listen), "127.0.0.1:8080", .help = "HOST:PORT of the HTTP API" },
+	{ "threads", CONF_UINT, H(threads), "4", 1, 64, .help = "HTTP worker threads" },
+	{ "max_limit", CONF_UINT, H(max_limit), "10000", 1, 1000000, .help = "largest limit= a query may ask" },
+};
+
+static const struct conf_section sections[] = {
+	{ "ingest", false, ingest_keys, ARRAY_SIZE(ingest_keys), offsetof(struct coll_conf, ingest), NULL },
+	{ "storage", false, storage_keys, ARRAY_SIZE(storage_keys), offsetof(struct coll_conf, storage), NULL },
+	{ "http", false, http_keys, ARRAY_SIZE(http_keys), offsetof(struct coll_conf, http), NULL },
+};
+
+const struct conf_schema coll_conf_schema = { sections, ARRAY_SIZE(sections) };
+
+int coll_conf_load(const char *path, struct coll_conf **ret)
+{
+	struct conf_errors errs = { 0 };
+	struct coll_conf *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	r = conf_load(&coll_conf_schema, path, c, &errs);
+	if (r == 0 || r == -EINVAL) {
+		transport_conf_check(&c->ingest.t, "ingest", path, &errs);
+		if (c->http.listen && !strrchr(c->http.listen, ':'))
+			conf_error_add(&errs, path, "[http] listen=%s: expected HOST:PORT", c->http.listen);
+	}
+	if (errs.n || errs.dropped) {
+		conf_errors_print(&errs);
+		conf_errors_free(&errs);
+		coll_conf_free(c);
+		return r < 0 ? r : -EINVAL;
+	}
+	*ret = c;
+	return 0;
+}
+
+void coll_conf_free(struct coll_conf *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
+		conf_free_section(&sections[i], (uint8_t *)c + sections[i].offset);
+	free(c);
+}

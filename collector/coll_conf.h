@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_COLL_CONF_H
+#define VIGIL_COLL_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/conf.h"
+#include "common/transport.h"
+
+/* The collector's configuration; owns every string in it. */
+struct coll_conf {
+	struct {
+		struct transport_conf t;
+		uint64_t contexts;
+		uint64_t max_message;
+		uint64_t max_raw;
+		uint64_t max_records;
+		uint64_t max_field;
+		uint64_t queue;
+	} ingest;
+	struct {
+		char *data_dir;
+		bool sync;
+		uint64_t retention_days;
+	} storage;
+	struct {
+		char *listen;
+		uint64_t threads;
+		uint64_t max_limit;
+	} http;
+};
+
+extern const struct conf_schema coll_conf_schema;
+
+/* Loads path; on error prints file:line messages to stderr. */
+int coll_conf_load(const char *path, struct coll_conf **ret);
+void coll_conf_free(struct coll_conf *c);
+
+#endif

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/util.h"
+#include "http.h"
+#include "logquery.h"
+#include "metrics.h"
+#include "storage.h"
+
+#define SCAN_BUDGET (256u * 1024 * 1024)
+
+struct http_server {
+	const struct coll_conf *conf;
+	struct MHD_Daemon *daemon;
+};
+
+/* What a handler gets: the request, who asked, and a store to read. */
+struct request {
+	struct http_server *h;
+	struct MHD_Connection *c;
+	const char *url;
+	const char *method;
+	struct storage_reader *rd;
+	char user[128];
+	char role[32];
+};
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type, char *body,
+			       size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ret;
+
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	(void)MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* Takes ownership of j. */
+static enum MHD_Result respond_json(struct MHD_Connection *c, unsigned status, json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	if (!s)
+		return MHD_NO;
+	return respond(c, status, "application/json", s, strlen(s));
+}
+
+static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, const char *error,
+				     const char *fmt, ...) _printf_(4, 5);
+
+static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, const char *error,
+				     const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		metrics_add(&metrics.http_unauthorized, 1);
+	else
+		metrics_add(&metrics.http_errors, 1);
+	return respond_json(c, status, json_pack("{s:s, s:s}", "error", error, "reason", reason));
+}
+
+static const char *arg(const struct request *rq, const char *name)
+{
+	const char *v = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, name);
+
+	return v && *v ? v : NULL;
+}
+
+static enum MHD_Result get_metrics(struct request *rq)
+{
+	struct buf b;
+
+	buf_init(&b, 1024 * 1024);
+	if (metrics_render(&b) < 0) {
+		buf_free(&b);
+		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "metrics too large");
+	}
+	return respond(rq->c, MHD_HTTP_OK, "text/plain; version=0.0.4", (char *)TAKE_PTR(b.data), b.len);
+}
+
+static enum MHD_Result get_hosts(struct request *rq)
+{
+	sqlite3_stmt *st;
+	json_t *items;
+
+	if (db_prepare(storage_reader_meta(rq->rd),
+		       "SELECT id, hostname, first_seen, last_seen, batches, records FROM hosts ORDER BY hostname, id",
+		       &st) < 0)
+		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
+	items = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *host = (const char *)sqlite3_column_text(st, 1);
+		json_array_append_new(
+			items, json_pack("{s:s, s:o, s:I, s:I, s:I, s:I}", "id", sqlite3_column_text(st, 0),
+					 "hostname", json_bytes((const uint8_t *)(host ? host : ""), host ? strlen(host) : 0),
+					 "first_seen", (json_int_t)sqlite3_column_int64(st, 2),
+					 "last_seen", (json_int_t)sqlite3_column_int64(st, 3),
+					 "batches", (json_int_t)sqlite3_column_int64(st, 4),
+					 "records", (json_int_t)sqlite3_column_int64(st, 5)));
+	}
+	sqlite3_finalize(st);
+	return respond_json(rq->c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
+}
+
+static int time_arg(const struct request *rq, const char *name, uint64_t *ret)
+{
+	const char *v = arg(rq, name);
+
+	if (!v)
+		return 0;
+	return parse_time_param(v, now_realtime_us(), ret);
+}
+
+static enum MHD_Result get_logs(struct request *rq)
+{
+	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"), .q = arg(rq, "q"),
+			       .limit = 100, .scan_budget = SCAN_BUDGET };
+	const char *limit = arg(rq, "limit"), *cursor = arg(rq, "cursor");
+	struct log_cursor next;
+	char next_s[64];
+	uint64_t n;
+	json_t *items;
+	int r;
+
+	if (time_arg(rq, "since", &q.since) < 0 || time_arg(rq, "until", &q.until) < 0)
+		return respond_error(rq->c, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "since/until: expected RFC 3339, epoch seconds, or a duration ago (15m, 2h)");
+	if (limit) {
+		if (conf_parse_uint(limit, &n) < 0 || n == 0 || n > rq->h->conf->http.max_limit)
+			return respond_error(rq->c, MHD_HTTP_BAD_REQUEST, "bad_request",
+					     "limit: expected 1..%" PRIu64, rq->h->conf->http.max_limit);
+		q.limit = (uint32_t)n;
+	}
+	if (cursor && log_cursor_parse(cursor, &q.after) < 0)
+		return respond_error(rq->c, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "cursor: expected a next_cursor value from an earlier answer");
+	r = log_query_run(rq->rd, &q, &items, &next);
+	if (r < 0)
+		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "log query failed: %s",
+				     strerror(-r));
+	log_cursor_format(&next, next_s, sizeof(next_s));
+	return respond_json(rq->c, MHD_HTTP_OK, json_pack("{s:o, s:s}", "items", items, "next_cursor", next_s));
+}
+
+struct route {
+	const char *method;
+	const char *path;
+	enum MHD_Result (*handler)(struct request *rq);
+};
+
+static const struct route routes[] = {
+	{ "GET", "/metrics", get_metrics },
+	{ "GET", "/api/v1/hosts", get_hosts },
+	{ "GET", "/api/v1/logs", get_logs },
+};
+
+static int authenticate(struct request *rq)
+{
+	const char *auth = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+
+	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) > 256)
+		return -EACCES;
+	return storage_reader_token(rq->rd, auth + 7, rq->user, sizeof(rq->user), rq->role, sizeof(rq->role));
+}
+
+static enum MHD_Result dispatch(struct request *rq)
+{
+	const struct route *match = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++)
+		if (strcmp(routes[i].path, rq->url) == 0) {
+			match = &routes[i];
+			if (strcmp(routes[i].method, rq->method) == 0)
+				break;
+		}
+	if (!match)
+		return respond_error(rq->c, MHD_HTTP_NOT_FOUND, "not_found", "no endpoint %s", rq->url);
+	if (storage_reader_open(rq->h->conf->storage.data_dir, &rq->rd) < 0)
+		return respond_error(rq->c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "storage not ready");
+	if (authenticate(rq) < 0)
+		return respond_error(rq->c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+				     "missing or invalid bearer token (Authorization: Bearer TOKEN)");
+	if (strcmp(match->method, rq->method) != 0)
+		return respond_error(rq->c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+				     "%s does not accept %s", rq->url, rq->method);
+	return match->handler(rq);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload, size_t *upload_size, void **state)
+{
+	struct request rq = { .h = cls, .c = c, .url = url, .method = method };
+	enum MHD_Result ret;
+
+	/* First call: headers only. Bodies are not accepted by any endpoint yet. */
+	if (!*state) {
+		*state = (void *)1;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	metrics_add(&metrics.http_requests, 1);
+	ret = dispatch(&rq);
+	storage_reader_free(rq.rd);
+	return ret;
+}
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ret, socklen_t *ret_len)
+{
+	_cleanup_free_ char *host = strdup(listen);
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *ai;
+	char *colon = host ? strrchr(host, ':') : NULL, *h;
+	int rc;
+
+	if (!colon)
+		return -EINVAL;
+	*colon = 0;
+	h = host;
+	if (*h == '[' && colon[-1] == ']') {
+		h++;
+		colon[-1] = 0;
+	}
+	rc = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &ai);
+	if (rc)
+		return -EADDRNOTAVAIL;
+	memcpy(ret, ai->ai_addr, ai->ai_addrlen);
+	*ret_len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+int http_start(const struct coll_conf *conf, struct http_server **ret)
+{
+	struct http_server *h = calloc(1, sizeof(*h));
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	int r;
+
+	if (!h)
+		return -ENOMEM;
+	h->conf = conf;
+	r = parse_listen(conf->http.listen, &sa, &salen);
+	if (r < 0) {
+		free(h);
+		return log_error_errno(r, "[http] listen=%s: cannot resolve", conf->http.listen);
+	}
+	if (sa.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->http.threads,
+				     MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+				     MHD_OPTION_CONNECTION_LIMIT, 512u,
+				     MHD_OPTION_END);
+	if (!h->daemon) {
+		free(h);
+		return log_error_errno(EADDRINUSE, "[http] listen=%s: cannot start the HTTP server",
+				       conf->http.listen);
+	}
+	*ret = h;
+	return 0;
+}
+
+void http_stop(struct http_server *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->daemon);
+	free(h);
+}

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/transport.h"
+#include "common/util.h"
+#include "ingest.h"
+#include "metrics.h"
+#include "verify.h"
+
+#define RETENTION_INTERVAL_US (3600 * USEC_PER_SEC)
+
+struct job {
+	struct ingest *in;
+	nng_ctx ctx;
+	nng_aio *aio;
+	bool sending;
+	nng_msg *msg; /* the request, kept while its block is stored */
+	ZSTD_DCtx *dctx;
+	struct buf raw;
+	struct batch_info info;
+	struct block_in block;
+	char agent_hex[33];
+	struct job *next;
+};
+
+struct ingest {
+	const struct coll_conf *conf;
+	struct storage *storage;
+	nng_socket sock;
+	bool sock_open;
+	struct job *jobs;
+	size_t n_jobs;
+	struct frame_limits flim;
+	struct export_limits elim;
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job *queue; /* verified jobs for the writer, under lock */
+	bool stopping;
+};
+
+static void send_reply(struct job *j, uint16_t status, uint64_t seq, uint32_t retry_ms, const char *reason)
+{
+	uint8_t out[REPLY_HEADER_SIZE + REPLY_REASON_MAX];
+	struct reply rep = { .status = status, .seq = seq, .server_time_us = now_realtime_us(),
+			     .retry_after_ms = retry_ms };
+	nng_msg *m;
+	size_t n;
+
+	(void)snprintf(rep.reason, sizeof(rep.reason), "%s", reason ? reason : "");
+	n = reply_encode(&rep, out);
+	if (nng_msg_alloc(&m, 0) != 0 || nng_msg_append(m, out, n) != 0) {
+		/* Without a reply the agent times out and resends: nothing is lost. */
+		log_error("ingest: cannot allocate a reply for batch %" PRIu64, seq);
+		nng_msg_free(m);
+		j->sending = false;
+		nng_ctx_recv(j->ctx, j->aio);
+		return;
+	}
+	j->sending = true;
+	nng_aio_set_msg(j->aio, m);
+	nng_ctx_send(j->ctx, j->aio);
+}
+
+static void reject(struct job *j, enum frame_error e, uint64_t seq)
+{
+	char reason[128];
+
+	metrics_add(&metrics.batches_rejected, 1);
+	metrics_add(&metrics.errors[e], 1);
+	(void)snprintf(reason, sizeof(reason), "%s", frame_error_name(e));
+	log_warning("ingest: rejected batch %s/%" PRIu64 ": %s", j->agent_hex[0] ? j->agent_hex : "?", seq,
+		    reason);
+	nng_msg_free(TAKE_PTR(j->msg));
+	send_reply(j, REPLY_REJECTED, seq, 0, reason);
+}
+
+/* On an nng thread: everything about a batch that needs no database. */
+static void verify(struct job *j)
+{
+	struct ingest *in = j->in;
+	size_t len = nng_msg_len(j->msg);
+	struct frame_header h = { 0 };
+	enum frame_error e;
+	uint64_t now = now_realtime_us();
+
+	metrics_add(&metrics.bytes_in, len);
+	j->agent_hex[0] = 0;
+	e = frame_open(j->dctx, nng_msg_body(j->msg), len, &in->flim, &h, &j->raw);
+	if (e == FRAME_OK || e > FRAME_ERR_VERSION)
+		hex_encode(h.agent_id, AGENT_ID_SIZE, j->agent_hex);
+	if (e == FRAME_OK)
+		e = batch_verify(j->raw.data, j->raw.len, &in->elim, now, &j->info);
+	if (e == FRAME_OK && j->info.records != h.records)
+		e = FRAME_ERR_COUNT_MISMATCH;
+	if (e != FRAME_OK) {
+		reject(j, e, h.seq);
+		return;
+	}
+	j->block = (struct block_in){ .seq = h.seq, .received_us = now, .ts_min = j->info.ts_min,
+				      .ts_max = j->info.ts_max, .records = h.records, .raw_len = h.raw_len,
+				      .zframe = (const uint8_t *)nng_msg_body(j->msg) + FRAME_HEADER_SIZE,
+				      .zlen = len - FRAME_HEADER_SIZE };
+	memcpy(j->block.agent, h.agent_id, AGENT_ID_SIZE);
+	j->block.host = j->info.host[0] ? j->info.host : j->agent_hex;
+	j->block.n_streams = j->info.n_streams;
+	memcpy(j->block.streams, j->info.streams, j->info.n_streams * sizeof(char *));
+	if (j->info.streams_overflow && j->block.n_streams < STORAGE_STREAMS_MAX)
+		j->block.streams[j->block.n_streams++] = STORAGE_STREAM_ANY;
+	pthread_mutex_lock(&in->lock);
+	j->next = in->queue;
+	in->queue = j;
+	pthread_cond_signal(&in->cond);
+	pthread_mutex_unlock(&in->lock);
+}
+
+static void job_cb(void *arg)
+{
+	struct job *j = arg;
+	int rv = nng_aio_result(j->aio);
+
+	if (j->sending) {
+		if (rv != 0)
+			nng_msg_free(nng_aio_get_msg(j->aio));
+		j->sending = false;
+	} else if (rv == 0) {
+		j->msg = nng_aio_get_msg(j->aio);
+		verify(j);
+		return;
+	}
+	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+		return;
+	nng_ctx_recv(j->ctx, j->aio);
+}
+
+static void reply_stored(struct job *j)
+{
+	struct block_in *b = &j->block;
+
+	switch (b->result) {
+	case BLOCK_STORED:
+		metrics_add(&metrics.batches_stored, 1);
+		metrics_add(&metrics.records_stored, b->records);
+		metrics_add(&metrics.raw_bytes_stored, b->raw_len);
+		send_reply(j, REPLY_STORED, b->seq, 0, NULL);
+		break;
+	case BLOCK_DUPLICATE:
+		metrics_add(&metrics.batches_duplicate, 1);
+		log_debug("ingest: batch %s/%" PRIu64 " is a duplicate, acknowledged", j->agent_hex, b->seq);
+		send_reply(j, REPLY_DUPLICATE, b->seq, 0, NULL);
+		break;
+	default:
+		metrics_add(&metrics.batches_retry, 1);
+		send_reply(j, REPLY_RETRY, b->seq, 1000, "storage unavailable");
+		break;
+	}
+}
+
+/* Retention needs the writer's connections, so the writer runs it, hourly. */
+static void maybe_retention(struct ingest *in, uint64_t *next_us)
+{
+	uint64_t now = now_monotonic_us();
+
+	if (now < *next_us)
+		return;
+	*next_us = now + RETENTION_INTERVAL_US;
+	if (storage_retention(in->storage, now_realtime_us(), in->conf->storage.retention_days) < 0)
+		log_error("retention: failed, will try again in an hour");
+}
+
+/* Waits for queued jobs (or a minute); returns them, NULL when stopping with none. */
+static struct job *wait_jobs(struct ingest *in, bool *ret_stop)
+{
+	struct job *list;
+	struct timespec until;
+
+	(void)clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 60;
+	pthread_mutex_lock(&in->lock);
+	while (!in->queue && !in->stopping)
+		if (pthread_cond_timedwait(&in->cond, &in->lock, &until) == ETIMEDOUT)
+			break;
+	list = TAKE_PTR(in->queue);
+	*ret_stop = in->stopping;
+	pthread_mutex_unlock(&in->lock);
+	return list;
+}
+
+/* The writer: takes every queued batch, stores them in one group, replies. */
+static void *writer_main(void *arg)
+{
+	struct ingest *in = arg;
+	struct block_in *blocks[1024];
+	struct job *batch[1024];
+	uint64_t next_retention = 0;
+
+	for (;;) {
+		struct job *list;
+		size_t n = 0;
+		bool stop;
+		uint64_t t0;
+
+		maybe_retention(in, &next_retention);
+		list = wait_jobs(in, &stop);
+		if (!list) {
+			if (stop)
+				break;
+			continue;
+		}
+		/* The queue is LIFO; store in arrival order. */
+		for (; list && n < ARRAY_SIZE(batch); list = list->next)
+			batch[n++] = list;
+		for (size_t i = 0; i < n; i++)
+			blocks[i] = &batch[n - 1 - i]->block;
+		t0 = now_monotonic_us();
+		if (storage_store(in->storage, blocks, n) < 0)
+			log_error("ingest: storing %zu batches failed; agents will retry", n);
+		metrics_add(&metrics.commits, 1);
+		metrics_add(&metrics.commit_us, now_monotonic_us() - t0);
+		for (size_t i = 0; i < n; i++) {
+			struct job *j = batch[n - 1 - i];
+			nng_msg_free(TAKE_PTR(j->msg));
+			reply_stored(j);
+		}
+	}
+	return NULL;
+}
+
+static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	if (ev == NNG_PIPE_EV_ADD_POST) {
+		metrics_add(&metrics.connections, 1);
+		atomic_fetch_add(&metrics.connections_active, 1);
+	} else if (ev == NNG_PIPE_EV_REM_POST) {
+		atomic_fetch_sub(&metrics.connections_active, 1);
+	}
+}
+
+static int open_jobs(struct ingest *in)
+{
+	in->n_jobs = in->conf->ingest.contexts;
+	in->jobs = calloc(in->n_jobs, sizeof(*in->jobs));
+	if (!in->jobs)
+		return -ENOMEM;
+	for (size_t i = 0; i < in->n_jobs; i++) {
+		struct job *j = &in->jobs[i];
+		int rv;
+
+		j->in = in;
+		buf_init(&j->raw, in->flim.max_raw);
+		j->dctx = ZSTD_createDCtx();
+		if (!j->dctx)
+			return -ENOMEM;
+		rv = nng_ctx_open(&j->ctx, in->sock);
+		if (rv == 0)
+			rv = nng_aio_alloc(&j->aio, job_cb, j);
+		if (rv)
+			return nng_to_errno(rv);
+	}
+	return 0;
+}
+
+int ingest_start(const struct coll_conf *conf, struct storage *storage, struct ingest **ret)
+{
+	struct ingest *in = calloc(1, sizeof(*in));
+	int rv, r;
+
+	if (!in)
+		return -ENOMEM;
+	in->conf = conf;
+	in->storage = storage;
+	in->flim = (struct frame_limits){ .max_message = conf->ingest.max_message,
+					  .max_raw = conf->ingest.max_raw,
+					  .max_records = (uint32_t)conf->ingest.max_records };
+	in->elim = (struct export_limits){ .max_entries = conf->ingest.max_records, .max_fields = 1024,
+					   .max_field_bytes = conf->ingest.max_field,
+					   .max_entry_bytes = conf->ingest.max_field + 64 * 1024 };
+	pthread_mutex_init(&in->lock, NULL);
+	pthread_cond_init(&in->cond, NULL);
+	rv = nng_rep0_open(&in->sock);
+	if (rv) {
+		r = log_error_errno(nng_to_errno(rv), "ingest: cannot open socket: %s", nng_strerror(rv));
+		goto fail;
+	}
+	in->sock_open = true;
+	(void)nng_socket_set_size(in->sock, NNG_OPT_RECVMAXSZ, conf->ingest.max_message);
+	(void)nng_pipe_notify(in->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, in);
+	(void)nng_pipe_notify(in->sock, NNG_PIPE_EV_REM_POST, pipe_cb, in);
+	r = open_jobs(in);
+	if (r < 0)
+		goto fail;
+	if (pthread_create(&in->writer, NULL, writer_main, in) != 0) {
+		r = -EAGAIN;
+		goto fail;
+	}
+	in->writer_started = true;
+	r = transport_listen(in->sock, &conf->ingest.t);
+	if (r < 0)
+		goto fail;
+	for (size_t i = 0; i < in->n_jobs; i++)
+		nng_ctx_recv(in->jobs[i].ctx, in->jobs[i].aio);
+	*ret = in;
+	return 0;
+fail:
+	ingest_stop(in);
+	return r;
+}
+
+void ingest_stop(struct ingest *in)
+{
+	if (!in)
+		return;
+	/* Jobs already queued are stored and answered before the writer exits. */
+	pthread_mutex_lock(&in->lock);
+	in->stopping = true;
+	pthread_cond_signal(&in->cond);
+	pthread_mutex_unlock(&in->lock);
+	if (in->writer_started)
+		(void)pthread_join(in->writer, NULL);
+	if (in->sock_open)
+		(void)nng_close(in->sock);
+	for (size_t i = 0; in->jobs && i < in->n_jobs; i++) {
+		struct job *j = &in->jobs[i];
+		if (j->aio)
+			nng_aio_free(j->aio);
+		nng_msg_free(j->msg);
+		ZSTD_freeDCtx(j->dctx);
+		buf_free(&j->raw);
+	}
+	free(in->jobs);
+	pthread_cond_destroy(&in->cond);
+	pthread_mutex_destroy(&in->lock);
+	free(in);
+}

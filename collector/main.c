@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "coll_conf.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/util.h"
+#include "http.h"
+#include "ingest.h"
+#include "storage.h"
+
+static const char *const roles[] = { "admin", "operator", "viewer", "security" };
+
+struct collector {
+	struct coll_conf *conf;
+	sd_event *event;
+	struct storage *storage;
+	struct ingest *ingest;
+	struct http_server *http;
+};
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct collector *c = userdata;
+
+	(void)sd_notify(false, "STOPPING=1");
+	log_info("stopping on signal %u", si->ssi_signo);
+	return sd_event_exit(c->event, 0);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	log_notice("SIGHUP: the collector's settings take effect at restart; nothing to reload, ignoring.");
+	return 0;
+}
+
+static int collector_setup(struct collector *c)
+{
+	sigset_t ss;
+	int r;
+
+	r = storage_open(c->conf->storage.data_dir, c->conf->storage.sync ? DB_SYNC_FULL : DB_SYNC_NORMAL,
+			 &c->storage);
+	if (r < 0)
+		return r;
+	r = sd_event_default(&c->event);
+	if (r < 0)
+		return r;
+	(void)sigemptyset(&ss);
+	(void)sigaddset(&ss, SIGTERM);
+	(void)sigaddset(&ss, SIGINT);
+	(void)sigaddset(&ss, SIGHUP);
+	/* Blocked before nng and MHD start threads, so only the event loop sees them. */
+	(void)sigprocmask(SIG_BLOCK, &ss, NULL);
+	(void)signal(SIGPIPE, SIG_IGN);
+	if ((r = sd_event_add_signal(c->event, NULL, SIGTERM, on_signal, c)) < 0 ||
+	    (r = sd_event_add_signal(c->event, NULL, SIGINT, on_signal, c)) < 0 ||
+	    (r = sd_event_add_signal(c->event, NULL, SIGHUP, on_sighup, c)) < 0)
+		return log_error_errno(r, "event loop setup: %m");
+	(void)sd_event_set_watchdog(c->event, true);
+	r = ingest_start(c->conf, c->storage, &c->ingest);
+	if (r < 0)
+		return r;
+	return http_start(c->conf, &c->http);
+}
+
+static void collector_done(struct collector *c)
+{
+	http_stop(c->http);
+	ingest_stop(c->ingest);
+	storage_free(c->storage);
+	sd_event_unref(c->event);
+	coll_conf_free(c->conf);
+}
+
+static int create_token(const struct coll_conf *conf, const char *name, const char *role)
+{
+	char *token;
+	bool known = false;
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(roles); i++)
+		known |= strcmp(role, roles[i]) == 0;
+	if (!known) {
+		log_error("--role %s: expected admin, operator, viewer or security", role);
+		return -EINVAL;
+	}
+	r = storage_token_create(conf->storage.data_dir, name, role, &token);
+	if (r == -EEXIST)
+		return log_error_errno(r, "a token named '%s' exists already", name);
+	if (r < 0)
+		return log_error_errno(r, "cannot create token: %m");
+	printf("%s\n", token);
+	free(token);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	(void)fprintf(f, "Usage: vigil-collector --config FILE [--check-config]\n"
+			 "       vigil-collector --config FILE --create-token NAME --role admin|operator|viewer|security\n"
+			 "       vigil-collector --version\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "create-token", required_argument, NULL, 't' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct collector c = { 0 };
+	const char *config = NULL, *token = NULL, *role = NULL;
+	bool check = false;
+	int opt, r;
+
+	log_setup("vigil-collector");
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) >= 0) {
+		switch (opt) {
+		case 'c': config = optarg; break;
+		case 'C': check = true; break;
+		case 't': token = optarg; break;
+		case 'r': role = optarg; break;
+		case 'V': printf("vigil-collector %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!config || optind != argc || (token && !role) || (role && !token)) {
+		usage(stderr);
+		return 2;
+	}
+	if (coll_conf_load(config, &c.conf) < 0)
+		return 1;
+	if (check) {
+		printf("%s: OK\n", config);
+		coll_conf_free(c.conf);
+		return 0;
+	}
+	if (token) {
+		r = create_token(c.conf, token, role);
+		coll_conf_free(c.conf);
+		return r < 0 ? 1 : 0;
+	}
+	r = collector_setup(&c);
+	if (r == 0) {
+		(void)sd_notifyf(false, "READY=1\nSTATUS=ingest on %s, API on %s", c.conf->ingest.t.address,
+				 c.conf->http.listen);
+		log_info("started: ingest on %s, API on http://%s, data in %s", c.conf->ingest.t.address,
+			 c.conf->http.listen, c.conf->storage.data_dir);
+		r = sd_event_loop(c.event);
+	}
+	collector_done(&c);
+	return r < 0 ? 1 : 0;
+}

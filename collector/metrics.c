@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+
+#include "metrics.h"
+
+struct metrics metrics;
+
+#define LOAD(x) ((uint64_t)atomic_load_explicit(&(x), memory_order_relaxed))
+
+static int counter(struct buf *o, const char *name, const char *help, uint64_t v)
+{
+	return buf_printf(o, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n", name, help, name, name, v);
+}
+
+int metrics_render(struct buf *o)
+{
+	int r = 0;
+
+	r |= buf_printf(o, "# HELP vigil_ingest_batches_total Batches received, by outcome.\n"
+			   "# TYPE vigil_ingest_batches_total counter\n"
+			   "vigil_ingest_batches_total{result=\"stored\"} %" PRIu64 "\n"
+			   "vigil_ingest_batches_total{result=\"duplicate\"} %" PRIu64 "\n"
+			   "vigil_ingest_batches_total{result=\"rejected\"} %" PRIu64 "\n"
+			   "vigil_ingest_batches_total{result=\"retry\"} %" PRIu64 "\n",
+			LOAD(metrics.batches_stored), LOAD(metrics.batches_duplicate),
+			LOAD(metrics.batches_rejected), LOAD(metrics.batches_retry));
+	r |= counter(o, "vigil_ingest_records_total", "Records stored.", LOAD(metrics.records_stored));
+	r |= counter(o, "vigil_ingest_bytes_total", "Request bytes received (compressed).", LOAD(metrics.bytes_in));
+	r |= counter(o, "vigil_ingest_raw_bytes_total", "Uncompressed bytes of stored batches.",
+		     LOAD(metrics.raw_bytes_stored));
+	r |= buf_printf(o, "# HELP vigil_ingest_errors_total Batches refused, by reason.\n"
+			   "# TYPE vigil_ingest_errors_total counter\n");
+	for (int e = 1; e < _FRAME_ERR_MAX; e++)
+		r |= buf_printf(o, "vigil_ingest_errors_total{reason=\"%s\"} %" PRIu64 "\n",
+				frame_error_name(e), LOAD(metrics.errors[e]));
+	r |= counter(o, "vigil_ingest_connections_total", "Agent connections accepted.", LOAD(metrics.connections));
+	r |= buf_printf(o, "# HELP vigil_ingest_connections Agent connections open.\n"
+			   "# TYPE vigil_ingest_connections gauge\nvigil_ingest_connections %" PRId64 "\n",
+			(int64_t)atomic_load(&metrics.connections_active));
+	r |= counter(o, "vigil_storage_commits_total", "Storage group commits.", LOAD(metrics.commits));
+	r |= buf_printf(o, "# HELP vigil_storage_commit_seconds_total Time spent in storage commits.\n"
+			   "# TYPE vigil_storage_commit_seconds_total counter\n"
+			   "vigil_storage_commit_seconds_total %.6f\n", (double)LOAD(metrics.commit_us) / 1e6);
+	r |= counter(o, "vigil_http_requests_total", "HTTP requests served.", LOAD(metrics.http_requests));
+	r |= counter(o, "vigil_http_unauthorized_total", "HTTP requests refused for a missing or bad token.",
+		     LOAD(metrics.http_unauthorized));
+	r |= counter(o, "vigil_http_errors_total", "HTTP requests answered with a 4xx/5xx other than 401.",
+		     LOAD(metrics.http_errors));
+	return r ? -ENOBUFS : 0;
+}

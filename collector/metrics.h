@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_METRICS_H
+#define VIGIL_METRICS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/frame.h"
+
+/* The collector's own counters, updated from any thread, shown at GET /metrics. */
+struct metrics {
+	atomic_uint_fast64_t batches_stored;
+	atomic_uint_fast64_t batches_duplicate;
+	atomic_uint_fast64_t batches_rejected;
+	atomic_uint_fast64_t batches_retry;
+	atomic_uint_fast64_t records_stored;
+	atomic_uint_fast64_t bytes_in;
+	atomic_uint_fast64_t raw_bytes_stored;
+	atomic_uint_fast64_t errors[_FRAME_ERR_MAX];
+	atomic_uint_fast64_t connections;
+	atomic_int_fast64_t connections_active;
+	atomic_uint_fast64_t commits;
+	atomic_uint_fast64_t commit_us;
+	atomic_uint_fast64_t http_requests;
+	atomic_uint_fast64_t http_unauthorized;
+	atomic_uint_fast64_t http_errors;
+};
+
+extern struct metrics metrics;
+
+static inline void metrics_add(atomic_uint_fast64_t *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* Renders every counter in the Prometheus text format (0.0.4) into out. */
+int metrics_render(struct buf *out);
+
+#endif

@@ -1,0 +1,589 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/sha256.h"
+#include "common/util.h"
+#include "storage.h"
+
+static const char meta_schema[] =
+	"CREATE TABLE IF NOT EXISTS hosts(id TEXT PRIMARY KEY, hostname TEXT, first_seen INTEGER,"
+	" last_seen INTEGER, batches INTEGER DEFAULT 0, records INTEGER DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS dedup(agent TEXT NOT NULL, seq INTEGER NOT NULL, day INTEGER NOT NULL,"
+	" PRIMARY KEY(agent, seq)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS dedup_day ON dedup(day);"
+	"CREATE TABLE IF NOT EXISTS shards(day INTEGER PRIMARY KEY, file TEXT NOT NULL, ts_min INTEGER,"
+	" ts_max INTEGER, blocks INTEGER DEFAULT 0, records INTEGER DEFAULT 0, bytes INTEGER DEFAULT 0,"
+	" synced_block INTEGER DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS tokens(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+	" role TEXT NOT NULL, hash BLOB UNIQUE NOT NULL, created INTEGER NOT NULL);";
+
+static const char shard_schema[] =
+	"CREATE TABLE IF NOT EXISTS blocks(id INTEGER PRIMARY KEY, agent TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" host TEXT NOT NULL, received INTEGER NOT NULL, ts_min INTEGER NOT NULL, ts_max INTEGER NOT NULL,"
+	" records INTEGER NOT NULL, raw_len INTEGER NOT NULL, frame BLOB NOT NULL, prev_hash BLOB NOT NULL,"
+	" hash BLOB NOT NULL, UNIQUE(agent, seq));"
+	"CREATE INDEX IF NOT EXISTS blocks_host ON blocks(host, id);"
+	"CREATE INDEX IF NOT EXISTS blocks_time ON blocks(ts_min, ts_max);"
+	"CREATE TABLE IF NOT EXISTS streams(value TEXT NOT NULL, block INTEGER NOT NULL,"
+	" PRIMARY KEY(value, block)) WITHOUT ROWID;";
+
+enum {
+	M_DEDUP_GET,
+	M_DEDUP_PUT,
+	M_HOST_SEEN,
+	M_SHARD_ADD,
+	M_SHARD_UPDATE,
+	_M_MAX,
+};
+
+static const char *const meta_sql[_M_MAX] = {
+	[M_DEDUP_GET] = "SELECT 1 FROM dedup WHERE agent=? AND seq=?",
+	[M_DEDUP_PUT] = "INSERT OR IGNORE INTO dedup(agent, seq, day) VALUES (?,?,?)",
+	[M_HOST_SEEN] = "INSERT INTO hosts(id, hostname, first_seen, last_seen, batches, records) VALUES (?1,?2,?3,?3,?4,?5) "
+			"ON CONFLICT(id) DO UPDATE SET hostname=?2, last_seen=max(last_seen, ?3),"
+			" batches=batches+?4, records=records+?5",
+	[M_SHARD_ADD] = "INSERT OR IGNORE INTO shards(day, file) VALUES (?,?)",
+	[M_SHARD_UPDATE] = "UPDATE shards SET ts_min=min(coalesce(ts_min, ?2), ?2), ts_max=max(coalesce(ts_max, ?3), ?3),"
+			   " blocks=blocks+?4, records=records+?5, bytes=bytes+?6, synced_block=max(synced_block, ?7)"
+			   " WHERE day=?1",
+};
+
+struct shard {
+	uint32_t day;
+	sqlite3 *db;
+	sqlite3_stmt *ins_block;
+	sqlite3_stmt *ins_stream;
+};
+
+struct storage {
+	char *dir;
+	enum db_sync sync;
+	sqlite3 *meta;
+	sqlite3_stmt *m[_M_MAX];
+	struct shard cur;
+	uint8_t last_hash[SHA256_SIZE];
+};
+
+static void shard_close(struct shard *sh)
+{
+	sqlite3_finalize(sh->ins_block);
+	sqlite3_finalize(sh->ins_stream);
+	db_close(sh->db);
+	*sh = (struct shard){ 0 };
+}
+
+static void shard_path(const char *dir, uint32_t day, char *out, size_t size)
+{
+	char name[16];
+
+	format_day(day, name, sizeof(name));
+	(void)snprintf(out, size, "%s/shards/%s.db", dir, name);
+}
+
+static int step_done(sqlite3 *db, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		log_error("storage %s: %s", sqlite3_db_filename(db, "main"), sqlite3_errmsg(db));
+		return db_errno(rc);
+	}
+	return 0;
+}
+
+static int shard_open_writer(struct storage *s, uint32_t day)
+{
+	char path[4096], name[16];
+	sqlite3_stmt *st = s->m[M_SHARD_ADD];
+	int r;
+
+	shard_close(&s->cur);
+	shard_path(s->dir, day, path, sizeof(path));
+	r = db_open(path, true, false, s->sync, &s->cur.db);
+	if (r < 0)
+		return r;
+	r = db_exec(s->cur.db, shard_schema);
+	if (r == 0)
+		r = db_prepare(s->cur.db,
+			       "INSERT INTO blocks(agent, seq, host, received, ts_min, ts_max, records, raw_len,"
+			       " frame, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+			       &s->cur.ins_block);
+	if (r == 0)
+		r = db_prepare(s->cur.db, "INSERT OR IGNORE INTO streams(value, block) VALUES (?,?)",
+			       &s->cur.ins_stream);
+	if (r < 0) {
+		shard_close(&s->cur);
+		return r;
+	}
+	s->cur.day = day;
+	format_day(day, name, sizeof(name));
+	sqlite3_bind_int64(st, 1, day);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	return step_done(s->meta, st);
+}
+
+/* The chain continues from the newest block of the newest shard. */
+static int load_chain(struct storage *s)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(s->meta, "SELECT max(day) FROM shards", &st);
+	uint32_t day = 0;
+
+	if (r < 0)
+		return r;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		day = (uint32_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (!day)
+		return 0;
+	r = shard_open_writer(s, day);
+	if (r < 0)
+		return r;
+	r = db_prepare(s->cur.db, "SELECT hash FROM blocks ORDER BY id DESC LIMIT 1", &st);
+	if (r < 0)
+		return r;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SHA256_SIZE)
+		memcpy(s->last_hash, sqlite3_column_blob(st, 0), SHA256_SIZE);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/*
+ * A crash between a shard's COMMIT and meta's leaves blocks without dedup
+ * rows. Blocks past a shard's synced_block watermark get theirs now.
+ */
+static int reconcile(struct storage *s)
+{
+	sqlite3_stmt *days, *st;
+	int r = db_prepare(s->meta, "SELECT day, synced_block FROM shards ORDER BY day DESC LIMIT 2", &days);
+
+	if (r < 0)
+		return r;
+	while (r == 0 && sqlite3_step(days) == SQLITE_ROW) {
+		uint32_t day = (uint32_t)sqlite3_column_int64(days, 0);
+		int64_t synced = sqlite3_column_int64(days, 1), n = 0, max_id = synced;
+		char path[4096];
+		sqlite3 *db;
+
+		shard_path(s->dir, day, path, sizeof(path));
+		if (db_open(path, false, true, s->sync, &db) < 0)
+			continue;
+		r = db_prepare(db, "SELECT id, agent, seq FROM blocks WHERE id>? ORDER BY id", &st);
+		if (r == 0) {
+			sqlite3_bind_int64(st, 1, synced);
+			while (sqlite3_step(st) == SQLITE_ROW) {
+				sqlite3_stmt *put = s->m[M_DEDUP_PUT];
+				max_id = sqlite3_column_int64(st, 0);
+				sqlite3_bind_text(put, 1, (const char *)sqlite3_column_text(st, 1), -1, SQLITE_TRANSIENT);
+				sqlite3_bind_int64(put, 2, sqlite3_column_int64(st, 2));
+				sqlite3_bind_int64(put, 3, day);
+				(void)step_done(s->meta, put);
+				n++;
+			}
+			sqlite3_finalize(st);
+		}
+		db_close(db);
+		if (n) {
+			sqlite3_stmt *up = s->m[M_SHARD_UPDATE];
+			log_notice("storage: restored %" PRId64 " dedup rows for shard %s", n, path);
+			sqlite3_bind_int64(up, 1, day);
+			sqlite3_bind_int64(up, 2, INT64_MAX);
+			sqlite3_bind_int64(up, 3, 0);
+			for (int i = 4; i <= 6; i++)
+				sqlite3_bind_int64(up, i, 0);
+			sqlite3_bind_int64(up, 7, max_id);
+			(void)step_done(s->meta, up);
+		}
+	}
+	sqlite3_finalize(days);
+	return r;
+}
+
+int storage_open(const char *data_dir, enum db_sync sync, struct storage **ret)
+{
+	struct storage *s = calloc(1, sizeof(*s));
+	char path[4096];
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->sync = sync;
+	s->dir = strdup(data_dir);
+	if (!s->dir) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	(void)snprintf(path, sizeof(path), "%s/shards", data_dir);
+	r = mkdir_p(path, 0750);
+	if (r < 0) {
+		log_error_errno(r, "storage: cannot create %s: %m", path);
+		goto fail;
+	}
+	(void)snprintf(path, sizeof(path), "%s/meta.db", data_dir);
+	r = db_open(path, true, false, sync, &s->meta);
+	if (r == 0)
+		r = db_exec(s->meta, meta_schema);
+	for (int i = 0; r == 0 && i < _M_MAX; i++)
+		r = db_prepare(s->meta, meta_sql[i], &s->m[i]);
+	if (r == 0)
+		r = reconcile(s);
+	if (r == 0)
+		r = load_chain(s);
+	if (r < 0)
+		goto fail;
+	*ret = s;
+	return 0;
+fail:
+	storage_free(s);
+	return r;
+}
+
+void storage_free(struct storage *s)
+{
+	if (!s)
+		return;
+	shard_close(&s->cur);
+	for (int i = 0; i < _M_MAX; i++)
+		sqlite3_finalize(s->m[i]);
+	db_close(s->meta);
+	free(s->dir);
+	free(s);
+}
+
+static bool seen_before(struct storage *s, const char *agent, uint64_t seq)
+{
+	sqlite3_stmt *st = s->m[M_DEDUP_GET];
+	bool found;
+
+	sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	(void)sqlite3_reset(st);
+	return found;
+}
+
+/* Inserts one block and its streams inside a savepoint. */
+static int insert_block(struct storage *s, struct block_in *b, const char *agent,
+			const uint8_t prev[SHA256_SIZE], uint8_t hash[SHA256_SIZE])
+{
+	sqlite3_stmt *st = s->cur.ins_block;
+	struct sha256 h;
+	uint8_t seq_le[8];
+	int64_t id;
+	int rc, r;
+
+	put_le64(seq_le, b->seq);
+	sha256_init(&h);
+	sha256_update(&h, prev, SHA256_SIZE);
+	sha256_update(&h, b->agent, AGENT_ID_SIZE);
+	sha256_update(&h, seq_le, sizeof(seq_le));
+	sha256_update(&h, b->zframe, b->zlen);
+	sha256_final(&h, hash);
+	sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)b->seq);
+	sqlite3_bind_text(st, 3, b->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)b->received_us);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)b->ts_min);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)b->ts_max);
+	sqlite3_bind_int(st, 7, (int)b->records);
+	sqlite3_bind_int(st, 8, (int)b->raw_len);
+	sqlite3_bind_blob(st, 9, b->zframe, (int)b->zlen, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 10, prev, SHA256_SIZE, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 11, hash, SHA256_SIZE, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	(void)sqlite3_reset(st);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return -EEXIST;
+	if (rc != SQLITE_DONE)
+		return log_error_errno(db_errno(rc), "storage: block %s/%" PRIu64 ": %s", agent, b->seq,
+				       sqlite3_errmsg(s->cur.db));
+	id = sqlite3_last_insert_rowid(s->cur.db);
+	b->block_id = id;
+	for (size_t i = 0; i < b->n_streams; i++) {
+		sqlite3_bind_text(s->cur.ins_stream, 1, b->streams[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s->cur.ins_stream, 2, id);
+		r = step_done(s->cur.db, s->cur.ins_stream);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Records what was stored in meta: dedup rows, hosts' last seen, the catalogue. */
+static int update_meta(struct storage *s, struct block_in **blocks, size_t n, char (*agents)[33])
+{
+	int64_t max_id = 0;
+	uint64_t ts_min = UINT64_MAX, ts_max = 0, records = 0, bytes = 0, count = 0;
+	sqlite3_stmt *st;
+	int r = db_exec(s->meta, "BEGIN IMMEDIATE");
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct block_in *b = blocks[i];
+		bool stored = b->result == BLOCK_STORED;
+
+		if (stored) {
+			st = s->m[M_DEDUP_PUT];
+			sqlite3_bind_text(st, 1, agents[i], -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, (sqlite3_int64)b->seq);
+			sqlite3_bind_int64(st, 3, s->cur.day);
+			r = step_done(s->meta, st);
+			ts_min = MIN(ts_min, b->ts_min);
+			ts_max = MAX(ts_max, b->ts_max);
+			records += b->records;
+			bytes += b->zlen;
+			max_id = MAX(max_id, b->block_id);
+			count++;
+		}
+		st = s->m[M_HOST_SEEN];
+		sqlite3_bind_text(st, 1, agents[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, b->host, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)b->received_us);
+		sqlite3_bind_int64(st, 4, stored);
+		sqlite3_bind_int64(st, 5, stored ? b->records : 0);
+		if (r == 0)
+			r = step_done(s->meta, st);
+	}
+	if (r == 0 && count) {
+		st = s->m[M_SHARD_UPDATE];
+		sqlite3_bind_int64(st, 1, s->cur.day);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)ts_min);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)ts_max);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)count);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)records);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)bytes);
+		sqlite3_bind_int64(st, 7, max_id);
+		r = step_done(s->meta, st);
+	}
+	if (r == 0)
+		r = db_exec(s->meta, "COMMIT");
+	if (r < 0)
+		(void)sqlite3_exec(s->meta, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+static void fail_pending(struct block_in **blocks, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (blocks[i]->result != BLOCK_DUPLICATE)
+			blocks[i]->result = BLOCK_FAILED;
+}
+
+int storage_store(struct storage *s, struct block_in **blocks, size_t n)
+{
+	uint32_t day = MAX(day_of_us(now_realtime_us()), s->cur.day);
+	uint8_t prev[SHA256_SIZE], hash[SHA256_SIZE];
+	char (*agents)[33] = calloc(n, sizeof(*agents));
+	int r;
+
+	if (!agents) {
+		fail_pending(blocks, n);
+		return -ENOMEM;
+	}
+	r = day != s->cur.day || !s->cur.db ? shard_open_writer(s, day) : 0;
+	if (r == 0)
+		r = db_exec(s->cur.db, "BEGIN IMMEDIATE");
+	if (r < 0)
+		goto fail;
+	memcpy(prev, s->last_hash, SHA256_SIZE);
+	for (size_t i = 0; i < n; i++) {
+		struct block_in *b = blocks[i];
+		hex_encode(b->agent, AGENT_ID_SIZE, agents[i]);
+		if (seen_before(s, agents[i], b->seq)) {
+			b->result = BLOCK_DUPLICATE;
+			continue;
+		}
+		(void)db_exec(s->cur.db, "SAVEPOINT blk");
+		r = insert_block(s, b, agents[i], prev, hash);
+		if (r < 0) {
+			(void)db_exec(s->cur.db, "ROLLBACK TO blk");
+			b->result = r == -EEXIST ? BLOCK_DUPLICATE : BLOCK_FAILED;
+		} else {
+			b->result = BLOCK_STORED;
+			memcpy(prev, hash, SHA256_SIZE);
+		}
+		(void)db_exec(s->cur.db, "RELEASE blk");
+	}
+	r = db_exec(s->cur.db, "COMMIT");
+	if (r < 0) {
+		(void)sqlite3_exec(s->cur.db, "ROLLBACK", NULL, NULL, NULL);
+		goto fail;
+	}
+	memcpy(s->last_hash, prev, SHA256_SIZE);
+	/* The blocks are durable now; a failure below is repaired by reconcile() at start. */
+	if (update_meta(s, blocks, n, agents) < 0)
+		log_error("storage: meta update failed after shard commit; repaired at next start");
+	free(agents);
+	return 0;
+fail:
+	fail_pending(blocks, n);
+	free(agents);
+	return r;
+}
+
+int storage_retention(struct storage *s, uint64_t now_us, uint64_t days)
+{
+	uint32_t today = day_of_us(now_us), cutoff = today > days ? (uint32_t)(today - days) : 0;
+	sqlite3_stmt *st;
+	int r = db_prepare(s->meta, "SELECT day FROM shards WHERE day<? AND day<>? ORDER BY day", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, cutoff);
+	sqlite3_bind_int64(st, 2, s->cur.day);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		uint32_t day = (uint32_t)sqlite3_column_int64(st, 0);
+		char path[4096], aux[4200];
+		sqlite3_stmt *del;
+
+		shard_path(s->dir, day, path, sizeof(path));
+		if (unlink(path) < 0 && errno != ENOENT) {
+			log_error_errno(errno, "retention: cannot remove %s: %m", path);
+			continue;
+		}
+		(void)snprintf(aux, sizeof(aux), "%s-wal", path);
+		(void)unlink(aux);
+		(void)snprintf(aux, sizeof(aux), "%s-shm", path);
+		(void)unlink(aux);
+		if (db_prepare(s->meta, "DELETE FROM dedup WHERE day=?1; ", &del) == 0) {
+			sqlite3_bind_int64(del, 1, day);
+			(void)step_done(s->meta, del);
+			sqlite3_finalize(del);
+		}
+		if (db_prepare(s->meta, "DELETE FROM shards WHERE day=?1", &del) == 0) {
+			sqlite3_bind_int64(del, 1, day);
+			(void)step_done(s->meta, del);
+			sqlite3_finalize(del);
+		}
+		log_info("retention: removed shard %s", path);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int storage_token_create(const char *data_dir, const char *name, const char *role, char **ret_token)
+{
+	uint8_t raw[32], hash[SHA256_SIZE];
+	char hex[65], path[4096], *token = NULL;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = NULL;
+	int r, rc;
+
+	r = mkdir_p(data_dir, 0750);
+	if (r < 0)
+		return log_error_errno(r, "storage: cannot create %s: %m", data_dir);
+	(void)snprintf(path, sizeof(path), "%s/meta.db", data_dir);
+	r = random_bytes(raw, sizeof(raw));
+	if (r == 0)
+		r = db_open(path, true, false, DB_SYNC_FULL, &db);
+	if (r == 0)
+		r = db_exec(db, meta_schema);
+	if (r == 0)
+		r = db_prepare(db, "INSERT INTO tokens(name, role, hash, created) VALUES (?,?,?,?)", &st);
+	if (r < 0)
+		goto out;
+	hex_encode(raw, sizeof(raw), hex);
+	if (asprintf(&token, "vgl_%s", hex) < 0) {
+		token = NULL;
+		r = -ENOMEM;
+		goto out;
+	}
+	sha256(token, strlen(token), hash);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, hash, sizeof(hash), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now_realtime_us());
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE) {
+		r = db_errno(rc);
+		goto out;
+	}
+	*ret_token = TAKE_PTR(token);
+out:
+	free(token);
+	sqlite3_finalize(st);
+	db_close(db);
+	return r;
+}
+
+struct storage_reader {
+	char *dir;
+	sqlite3 *meta;
+	uint32_t day;
+	sqlite3 *shard;
+};
+
+int storage_reader_open(const char *data_dir, struct storage_reader **ret)
+{
+	struct storage_reader *r = calloc(1, sizeof(*r));
+	char path[4096];
+	int k;
+
+	if (!r)
+		return -ENOMEM;
+	r->dir = strdup(data_dir);
+	(void)snprintf(path, sizeof(path), "%s/meta.db", data_dir);
+	k = r->dir ? db_open(path, false, true, DB_SYNC_NORMAL, &r->meta) : -ENOMEM;
+	if (k < 0) {
+		storage_reader_free(r);
+		return k;
+	}
+	*ret = r;
+	return 0;
+}
+
+void storage_reader_free(struct storage_reader *r)
+{
+	if (!r)
+		return;
+	db_close(r->shard);
+	db_close(r->meta);
+	free(r->dir);
+	free(r);
+}
+
+sqlite3 *storage_reader_meta(struct storage_reader *r)
+{
+	return r->meta;
+}
+
+sqlite3 *storage_reader_shard(struct storage_reader *r, uint32_t day)
+{
+	char path[4096];
+
+	if (r->shard && r->day == day)
+		return r->shard;
+	db_close(r->shard);
+	r->shard = NULL;
+	shard_path(r->dir, day, path, sizeof(path));
+	if (db_open(path, false, true, DB_SYNC_NORMAL, &r->shard) < 0)
+		return NULL;
+	r->day = day;
+	return r->shard;
+}
+
+int storage_reader_token(struct storage_reader *r, const char *token, char *ret_name,
+			 size_t name_sz, char *ret_role, size_t role_sz)
+{
+	uint8_t hash[SHA256_SIZE];
+	sqlite3_stmt *st;
+	int k = db_prepare(r->meta, "SELECT name, role FROM tokens WHERE hash=?", &st);
+
+	if (k < 0)
+		return k;
+	sha256(token, strlen(token), hash);
+	sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
+	k = -EACCES;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		(void)snprintf(ret_name, name_sz, "%s", (const char *)sqlite3_column_text(st, 0));
+		(void)snprintf(ret_role, role_sz, "%s", (const char *)sqlite3_column_text(st, 1));
+		k = 0;
+	}
+	sqlite3_finalize(st);
+	return k;
+}

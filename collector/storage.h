@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_STORAGE_H
+#define VIGIL_STORAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/db.h"
+#include "common/frame.h"
+
+/*
+ * The collector's store (docs/storage.md): DATA_DIR/meta.db (hosts, the
+ * (agent, seq) dedup rows, the shard catalogue, tokens) and one
+ * DATA_DIR/shards/YYYYMMDD.db per day of ingest holding log blocks: each
+ * batch's zstd frame as it arrived, indexed by host, time range and streams,
+ * chained by SHA-256. Retention removes whole shard files.
+ *
+ * The writer side (storage_open/storage_store) belongs to one thread.
+ * Readers (storage_reader_*) open their own connections, any thread.
+ */
+struct storage;
+
+#define STORAGE_STREAMS_MAX 64
+/* Stream value stored when a block names more streams than are indexed. */
+#define STORAGE_STREAM_ANY "*"
+
+enum block_result {
+	BLOCK_PENDING,
+	BLOCK_STORED,
+	BLOCK_DUPLICATE,
+	BLOCK_FAILED, /* not stored: the agent is told to retry */
+};
+
+/* A verified batch; every pointer is borrowed for the storage_store() call. */
+struct block_in {
+	uint8_t agent[AGENT_ID_SIZE];
+	uint64_t seq;
+	const char *host;
+	uint64_t received_us;
+	uint64_t ts_min, ts_max;
+	uint32_t records;
+	uint32_t raw_len;
+	const void *zframe; /* the zstd frame, without the request header */
+	size_t zlen;
+	const char *streams[STORAGE_STREAMS_MAX];
+	size_t n_streams;
+	enum block_result result; /* set by storage_store() */
+	int64_t block_id;         /* set when stored */
+};
+
+int storage_open(const char *data_dir, enum db_sync sync, struct storage **ret);
+void storage_free(struct storage *s);
+
+/*
+ * Stores blocks in one transaction per database (group commit): a block
+ * whose (agent, seq) was stored before is marked BLOCK_DUPLICATE and not
+ * stored again. Returns once durable; on failure every pending block is
+ * BLOCK_FAILED and a negative errno is returned.
+ */
+int storage_store(struct storage *s, struct block_in **blocks, size_t n);
+
+/* Deletes shard files older than days before now, and their dedup rows. */
+int storage_retention(struct storage *s, uint64_t now_us, uint64_t days);
+
+/* Tokens (hashed with SHA-256; the clear token is shown once). */
+/* -EEXIST if name is taken. Opens the meta database itself: safe while the collector runs. */
+int storage_token_create(const char *data_dir, const char *name, const char *role, char **ret_token);
+
+/* Reader side: one per request/thread; shard connections are opened on demand. */
+struct storage_reader;
+
+int storage_reader_open(const char *data_dir, struct storage_reader **ret);
+void storage_reader_free(struct storage_reader *r);
+sqlite3 *storage_reader_meta(struct storage_reader *r);
+/* The shard of day, or NULL (logged) if it cannot be opened. Owned by the reader. */
+sqlite3 *storage_reader_shard(struct storage_reader *r, uint32_t day);
+/* Looks up a bearer token: 0 with name and role copied out, -EACCES if unknown. */
+int storage_reader_token(struct storage_reader *r, const char *token, char *ret_name,
+			 size_t name_sz, char *ret_role, size_t role_sz);
+
+#endif

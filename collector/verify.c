@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "common/macro.h"
+#include "verify.h"
+
+const char *const verify_stream_keys[] = { "VIGIL_SOURCE", "VIGIL_PATH", "_SYSTEMD_UNIT",
+					   "SYSLOG_IDENTIFIER", NULL };
+
+bool parse_timestamp(const uint8_t *v, size_t len, uint64_t *ret)
+{
+	uint64_t n = 0;
+
+	if (len == 0 || len > 19)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		n = n * 10 + (uint64_t)(v[i] - '0');
+	}
+	*ret = n;
+	return true;
+}
+
+/* Only short, printable values are indexed; the block keeps every byte anyway. */
+static bool indexable(const uint8_t *v, size_t len)
+{
+	if (len == 0 || len > VERIFY_VALUE_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (v[i] < 0x20 || v[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static void add_stream(struct batch_info *info, size_t *used, const uint8_t *v, size_t len)
+{
+	char *dst;
+
+	if (!indexable(v, len))
+		return;
+	for (size_t i = 0; i < info->n_streams; i++)
+		if (strlen(info->streams[i]) == len && memcmp(info->streams[i], v, len) == 0)
+			return;
+	if (info->n_streams == VERIFY_STREAMS_MAX) {
+		info->streams_overflow = true;
+		return;
+	}
+	dst = info->strings + *used;
+	memcpy(dst, v, len);
+	dst[len] = 0;
+	*used += len + 1;
+	info->streams[info->n_streams++] = dst;
+}
+
+static void note_entry(struct batch_info *info, size_t *used, const struct export_field *f, size_t n,
+		       uint64_t now_us)
+{
+	const struct export_field *ts = export_find(f, n, "__REALTIME_TIMESTAMP");
+	uint64_t t;
+
+	if (!ts || !parse_timestamp(ts->value, ts->value_len, &t))
+		t = now_us;
+	info->ts_min = MIN(info->ts_min, t);
+	info->ts_max = MAX(info->ts_max, t);
+	if (info->records == 0) {
+		const struct export_field *h = export_find(f, n, "_HOSTNAME");
+		if (h && h->value_len < sizeof(info->host) && indexable(h->value, h->value_len)) {
+			memcpy(info->host, h->value, h->value_len);
+			info->host[h->value_len] = 0;
+		}
+	}
+	for (size_t k = 0; verify_stream_keys[k]; k++) {
+		const struct export_field *s = export_find(f, n, verify_stream_keys[k]);
+		if (s)
+			add_stream(info, used, s->value, s->value_len);
+	}
+}
+
+enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct export_limits *lim,
+			      uint64_t now_us, struct batch_info *info)
+{
+	struct export_field *fields = malloc(lim->max_fields * sizeof(*fields));
+	struct export_reader rd;
+	size_t n, used = 0;
+	int r;
+
+	if (!fields)
+		return FRAME_ERR_STORAGE;
+	info->records = 0;
+	info->ts_min = UINT64_MAX;
+	info->ts_max = 0;
+	info->host[0] = 0;
+	info->n_streams = 0;
+	info->streams_overflow = false;
+	export_reader_init(&rd, raw, len, lim);
+	while ((r = export_reader_next(&rd, fields, lim->max_fields, &n)) > 0) {
+		note_entry(info, &used, fields, n, now_us);
+		info->records++;
+	}
+	free(fields);
+	return r < 0 || info->records == 0 ? FRAME_ERR_DECODE : FRAME_OK;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_VERIFY_H
+#define VIGIL_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/export.h"
+#include "common/frame.h"
+
+#define VERIFY_STREAMS_MAX 64
+#define VERIFY_VALUE_MAX 512
+
+/*
+ * What ingest learns by decoding a batch once: the index entries of its
+ * block. Pure logic, no I/O (fuzzed by tests/fuzz/fuzz-batch.c).
+ */
+struct batch_info {
+	uint32_t records;
+	uint64_t ts_min, ts_max;
+	char host[256];           /* first record's _HOSTNAME, "" if none */
+	char strings[VERIFY_STREAMS_MAX * (VERIFY_VALUE_MAX + 1)];
+	const char *streams[VERIFY_STREAMS_MAX]; /* point into strings */
+	size_t n_streams;
+	bool streams_overflow;    /* more distinct streams than indexed */
+};
+
+/* The fields whose values name a stream (a file, a unit, a program). */
+extern const char *const verify_stream_keys[];
+
+/*
+ * Decodes every entry of raw within lim. Records without a usable
+ * __REALTIME_TIMESTAMP count as received at now_us. Returns FRAME_OK or
+ * FRAME_ERR_DECODE; info is only meaningful on FRAME_OK.
+ */
+enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct export_limits *lim,
+			      uint64_t now_us, struct batch_info *info);
+
+/* Parses a decimal __REALTIME_TIMESTAMP value; false if it is not one. */
+bool parse_timestamp(const uint8_t *v, size_t len, uint64_t *ret);
+
+#endif

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "common/macro.h"
+#include "common/util.h"
+
+#define RESPONSE_MAX (256u * 1024 * 1024)
+#define FOLLOW_INTERVAL_MS 1000
+
+struct ctl {
+	const char *url;
+	const char *token;
+	bool json;
+	CURL *curl;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig) { interrupted = 1; }
+
+static size_t on_body(char *p, size_t size, size_t n, void *userdata)
+{
+	return buf_append(userdata, p, size * n) < 0 ? 0 : size * n;
+}
+
+/* Appends "&name=value" (URL-escaped) to url when value is set. */
+static int add_param(struct ctl *c, struct buf *url, const char *name, const char *value)
+{
+	char *esc;
+	int r;
+
+	if (!value)
+		return 0;
+	esc = curl_easy_escape(c->curl, value, 0);
+	if (!esc)
+		return -ENOMEM;
+	r = buf_printf(url, "%c%s=%s", memchr(url->data, '?', url->len) ? '&' : '?', name, esc);
+	curl_free(esc);
+	return r;
+}
+
+/* GETs path; returns the parsed JSON body (owned by the caller) or NULL after printing why. */
+static json_t *api_get(struct ctl *c, const char *url)
+{
+	struct curl_slist *hdr = NULL;
+	char auth[512];
+	long status = 0;
+	struct buf body;
+	json_error_t jerr;
+	json_t *j = NULL;
+	CURLcode rc;
+
+	buf_init(&body, RESPONSE_MAX);
+	(void)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
+	hdr = curl_slist_append(hdr, auth);
+	curl_easy_reset(c->curl);
+	(void)curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	(void)curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdr);
+	(void)curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+	(void)curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &body);
+	(void)curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
+	(void)curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	rc = curl_easy_perform(c->curl);
+	curl_slist_free_all(hdr);
+	if (rc != CURLE_OK) {
+		fprintf(stderr, "vigilctl: %s: %s\n", url, curl_easy_strerror(rc));
+		goto out;
+	}
+	(void)curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	j = json_loadb((const char *)body.data, body.len, 0, &jerr);
+	if (status != 200) {
+		json_t *reason = j ? json_object_get(j, "reason") : NULL;
+		fprintf(stderr, "vigilctl: %s: HTTP %ld: %s\n", url, status,
+			json_is_string(reason) ? json_string_value(reason) : "(no reason given)");
+		json_decref(j);
+		j = NULL;
+	} else if (!j) {
+		fprintf(stderr, "vigilctl: %s: bad JSON: %s\n", url, jerr.text);
+	}
+out:
+	buf_free(&body);
+	return j;
+}
+
+static void print_log(const struct ctl *c, json_t *item)
+{
+	char ts[40];
+
+	if (c->json) {
+		char *s = json_dumps(item, JSON_COMPACT);
+		if (s)
+			printf("%s\n", s);
+		free(s);
+		return;
+	}
+	format_rfc3339_us((uint64_t)json_integer_value(json_object_get(item, "ts")), ts, sizeof(ts));
+	printf("%s %s %s: %s\n", ts, json_string_value(json_object_get(item, "host")),
+	       json_string_value(json_object_get(item, "source")),
+	       json_string_value(json_object_get(item, "message")));
+}
+
+struct logs_args {
+	const char *host, *source, *q, *since, *until, *limit;
+	bool follow;
+};
+
+static int cmd_logs(struct ctl *c, const struct logs_args *a)
+{
+	_cleanup_free_ char *cursor = NULL;
+	struct timespec pause = { .tv_sec = FOLLOW_INTERVAL_MS / 1000,
+				  .tv_nsec = (FOLLOW_INTERVAL_MS % 1000) * 1000000L };
+
+	do {
+		struct buf url;
+		json_t *j, *items, *item;
+		size_t i;
+		int r;
+
+		buf_init(&url, 16384);
+		r = buf_printf(&url, "%s/api/v1/logs", c->url);
+		if (r == 0)
+			r = add_param(c, &url, "host", a->host);
+		if (r == 0)
+			r = add_param(c, &url, "source", a->source);
+		if (r == 0)
+			r = add_param(c, &url, "q", a->q);
+		if (r == 0)
+			r = add_param(c, &url, "since", a->since);
+		if (r == 0)
+			r = add_param(c, &url, "until", a->until);
+		if (r == 0)
+			r = add_param(c, &url, "limit", a->limit);
+		if (r == 0)
+			r = add_param(c, &url, "cursor", cursor);
+		if (r == 0)
+			r = buf_terminate(&url);
+		j = r == 0 ? api_get(c, (const char *)url.data) : NULL;
+		buf_free(&url);
+		if (!j)
+			return 1;
+		items = json_object_get(j, "items");
+		json_array_foreach(items, i, item)
+			print_log(c, item);
+		free(cursor);
+		cursor = strdup(json_string_value(json_object_get(j, "next_cursor")) ?: "");
+		json_decref(j);
+		(void)fflush(stdout);
+		/* A full page means more is waiting: fetch it at once. */
+		if (a->follow && json_array_size(items) == 0)
+			(void)nanosleep(&pause, NULL);
+	} while (a->follow && !interrupted);
+	return 0;
+}
+
+static int cmd_hosts(struct ctl *c)
+{
+	_cleanup_free_ char *url = NULL;
+	json_t *j, *item;
+	size_t i;
+
+	if (asprintf(&url, "%s/api/v1/hosts", c->url) < 0)
+		return 1;
+	j = api_get(c, url);
+	if (!j)
+		return 1;
+	if (!c->json)
+		printf("%-32s %-24s %-28s %10s %12s\n", "ID", "HOSTNAME", "LAST SEEN", "BATCHES", "RECORDS");
+	json_array_foreach(json_object_get(j, "items"), i, item) {
+		char seen[40];
+		if (c->json) {
+			char *s = json_dumps(item, JSON_COMPACT);
+			printf("%s\n", s ? s : "");
+			free(s);
+			continue;
+		}
+		format_rfc3339_us((uint64_t)json_integer_value(json_object_get(item, "last_seen")), seen, sizeof(seen));
+		printf("%-32s %-24s %-28s %10" JSON_INTEGER_FORMAT " %12" JSON_INTEGER_FORMAT "\n",
+		       json_string_value(json_object_get(item, "id")),
+		       json_string_value(json_object_get(item, "hostname")), seen,
+		       json_integer_value(json_object_get(item, "batches")),
+		       json_integer_value(json_object_get(item, "records")));
+	}
+	json_decref(j);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	(void)fprintf(f,
+		"Usage: vigilctl [--url URL] [--token TOKEN] [--json] COMMAND [OPTIONS]\n\n"
+		"Commands:\n"
+		"  logs [--host H] [--source S] [-q TEXT] [--since T] [--until T] [--limit N] [--follow]\n"
+		"  hosts\n\n"
+		"The URL defaults to $VIGIL_URL or http://127.0.0.1:8080; the token comes from\n"
+		"--token or $VIGIL_TOKEN. Times: RFC 3339, epoch seconds, or a duration ago (15m).\n");
+}
+
+static const struct option opts[] = {
+	{ "url", required_argument, NULL, 'u' },    { "token", required_argument, NULL, 't' },
+	{ "json", no_argument, NULL, 'j' },         { "host", required_argument, NULL, 'H' },
+	{ "source", required_argument, NULL, 's' }, { "since", required_argument, NULL, 'S' },
+	{ "until", required_argument, NULL, 'U' },  { "limit", required_argument, NULL, 'l' },
+	{ "follow", no_argument, NULL, 'f' },       { "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },      { 0 },
+};
+
+/*
+ * Parses options up to the first non-option ("+" in optstring) or all of
+ * them. Returns -1 to go on, or an exit code.
+ */
+static int parse_opts(int argc, char **argv, const char *optstring, struct ctl *c, struct logs_args *la)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, optstring, opts, NULL)) >= 0) {
+		switch (opt) {
+		case 'u': c->url = optarg; break;
+		case 't': c->token = optarg; break;
+		case 'j': c->json = true; break;
+		case 'H': la->host = optarg; break;
+		case 's': la->source = optarg; break;
+		case 'S': la->since = optarg; break;
+		case 'U': la->until = optarg; break;
+		case 'l': la->limit = optarg; break;
+		case 'f': la->follow = true; break;
+		case 'q': la->q = optarg; break;
+		case 'V': printf("vigilctl %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl c = { .url = getenv("VIGIL_URL"), .token = getenv("VIGIL_TOKEN") };
+	struct logs_args la = { 0 };
+	const char *cmd;
+	int r;
+
+	if (!c.url)
+		c.url = "http://127.0.0.1:8080";
+	r = parse_opts(argc, argv, "+u:t:jH:s:S:U:l:fq:hV", &c, &la);
+	if (r >= 0)
+		return r;
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind++];
+	/* Options may follow the command too. */
+	r = parse_opts(argc, argv, "u:t:jH:s:S:U:l:fq:hV", &c, &la);
+	if (r >= 0)
+		return r;
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!c.token) {
+		fprintf(stderr, "vigilctl: no token: set VIGIL_TOKEN or pass --token\n");
+		return 2;
+	}
+	(void)signal(SIGINT, on_sigint);
+	(void)signal(SIGTERM, on_sigint);
+	(void)curl_global_init(CURL_GLOBAL_DEFAULT);
+	c.curl = curl_easy_init();
+	if (!c.curl)
+		return 1;
+	if (strcmp(cmd, "logs") == 0) {
+		r = cmd_logs(&c, &la);
+	} else if (strcmp(cmd, "hosts") == 0) {
+		r = cmd_hosts(&c);
+	} else {
+		fprintf(stderr, "vigilctl: unknown command '%s'\n", cmd);
+		usage(stderr);
+		r = 2;
+	}
+	curl_easy_cleanup(c.curl);
+	curl_global_cleanup();
+	return r;
+}
