@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared helpers for the integration tests: real processes on 127.0.0.1,
+# every process started is tracked by PID and killed on exit; every wait
+# is bounded.
+set -eu
+
+B=${BUILDDIR:-$(pwd)}
+S=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+PY=${PYTHON:-python3}
+T=$(mktemp -d "${TMPDIR:-/tmp}/vigil-it.XXXXXX")
+PIDS=""
+
+cleanup() {
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
+	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+	if [ "${KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done >&2; exit 1; }
+info() { echo "# $*"; }
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+INGEST_PORT=$(free_port)
+HTTP_PORT=$(free_port)
+URL="http://127.0.0.1:$HTTP_PORT"
+
+write_collector_conf() { # [extra ini text]
+	cat > "$T/collector.conf" <<EOC
+[ingest]
+listen=${INGEST_ADDR:-tcp://127.0.0.1:$INGEST_PORT}
+${INGEST_EXTRA:-}
+[storage]
+data_dir=$T/data
+sync=${STORAGE_SYNC:-no}
+[http]
+listen=127.0.0.1:$HTTP_PORT
+${1:-}
+EOC
+}
+
+write_agent_conf() { # [extra ini text]
+	mkdir -p "$T/logs"
+	cat > "$T/agent.conf" <<EOC
+[agent]
+state_dir=$T/state
+id=${AGENT_ID:-00112233445566778899aabbccddeeff}
+hostname=testhost
+[collector]
+address=${AGENT_ADDR:-tcp://127.0.0.1:$INGEST_PORT}
+timeout=${AGENT_TIMEOUT:-2s}
+backoff_max=1s
+${COLLECTOR_EXTRA:-}
+[batch]
+max_delay_ms=${MAX_DELAY:-100}
+${BATCH_EXTRA:-}
+[spool]
+sync=${SPOOL_SYNC:-no}
+${SPOOL_EXTRA:-}
+[tail "app"]
+path=$T/logs/*.log
+${1:-}
+EOC
+}
+
+COLLECTOR_PID=""
+AGENT_PID=""
+
+start_collector() {
+	"$B/vigil-collector" --config "$T/collector.conf" >> "$T/collector.log" 2>&1 &
+	COLLECTOR_PID=$!
+	PIDS="$PIDS $COLLECTOR_PID"
+	wait_for 10 "collector API up" api_up
+}
+
+stop_collector() { # [signal]
+	kill "-${1:-TERM}" "$COLLECTOR_PID" 2>/dev/null || true
+	wait "$COLLECTOR_PID" 2>/dev/null || true
+}
+
+start_agent() {
+	"$B/vigil-agent" --config "$T/agent.conf" >> "$T/agent.log" 2>&1 &
+	AGENT_PID=$!
+	PIDS="$PIDS $AGENT_PID"
+}
+
+stop_agent() { # [signal]
+	kill "-${1:-TERM}" "$AGENT_PID" 2>/dev/null || true
+	wait "$AGENT_PID" 2>/dev/null || true
+}
+
+make_token() { # role
+	"$B/vigil-collector" --config "$T/collector.conf" --create-token "t-$1-$RANDOM$RANDOM" --role "$1"
+}
+
+api_up() { curl -s -o /dev/null "$URL/api/v1/hosts"; }
+
+# wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.2 s, fails after SECONDS.
+wait_for() {
+	local secs=$1 what=$2 i=0
+	shift 2
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -le $((secs * 5)) ] || fail "timed out after ${secs}s waiting for: $what"
+		sleep 0.2
+	done
+}
+
+# Pulls every stored log through the API with cursors; prints messages.
+pull_messages() { "$PY" "$S/tests/integration/pull.py" "$URL" "$TOKEN" "$@"; }
+
+stored_count() { pull_messages --count; }
+count_is() { [ "$(stored_count)" = "$1" ]; }
+
+metric() { # name-with-labels
+	curl -s -H "Authorization: Bearer $TOKEN" "$URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'
+}

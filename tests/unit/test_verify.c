@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "agent/lineprio.h"
+#include "collector/logquery.h"
+#include "collector/verify.h"
+#include "common/macro.h"
+#include "common/util.h"
+
+static const struct export_limits lim = { .max_entries = 100, .max_fields = 32,
+					  .max_field_bytes = 4096, .max_entry_bytes = 8192 };
+
+static void index_entries(void **state)
+{
+	static struct batch_info info;
+	struct buf b;
+
+	buf_init(&b, 1 << 16);
+	assert_int_equal(export_put_str(&b, "__REALTIME_TIMESTAMP", "2000"), 0);
+	assert_int_equal(export_put_str(&b, "_HOSTNAME", "web-1"), 0);
+	assert_int_equal(export_put_str(&b, "VIGIL_SOURCE", "app"), 0);
+	assert_int_equal(export_put_str(&b, "VIGIL_PATH", "/var/log/app.log"), 0);
+	assert_int_equal(export_end_entry(&b), 0);
+	assert_int_equal(export_put_str(&b, "__REALTIME_TIMESTAMP", "1000"), 0);
+	assert_int_equal(export_put_str(&b, "_SYSTEMD_UNIT", "nginx.service"), 0);
+	assert_int_equal(export_put_str(&b, "VIGIL_SOURCE", "app"), 0);
+	assert_int_equal(export_end_entry(&b), 0);
+	assert_int_equal(export_put_str(&b, "MESSAGE", "no timestamp"), 0);
+	assert_int_equal(export_end_entry(&b), 0);
+
+	assert_int_equal(batch_verify(b.data, b.len, &lim, 5000, &info), FRAME_OK);
+	assert_int_equal(info.records, 3);
+	assert_int_equal(info.ts_min, 1000);
+	assert_int_equal(info.ts_max, 5000);
+	assert_string_equal(info.host, "web-1");
+	assert_int_equal(info.n_streams, 3);
+	assert_string_equal(info.streams[0], "app");
+	assert_string_equal(info.streams[1], "/var/log/app.log");
+	assert_string_equal(info.streams[2], "nginx.service");
+	assert_false(info.streams_overflow);
+
+	assert_int_equal(batch_verify(b.data, b.len - 3, &lim, 5000, &info), FRAME_ERR_DECODE);
+	assert_int_equal(batch_verify(b.data, 0, &lim, 5000, &info), FRAME_ERR_DECODE);
+	buf_free(&b);
+}
+
+static void many_streams_overflow(void **state)
+{
+	static struct batch_info info;
+	struct export_limits big = lim;
+	char path[64];
+	struct buf b;
+
+	big.max_entries = 1000;
+	buf_init(&b, 1 << 20);
+	for (int i = 0; i < VERIFY_STREAMS_MAX + 5; i++) {
+		(void)snprintf(path, sizeof(path), "/log/%d", i);
+		assert_int_equal(export_put_str(&b, "VIGIL_PATH", path), 0);
+		assert_int_equal(export_end_entry(&b), 0);
+	}
+	assert_int_equal(batch_verify(b.data, b.len, &big, 1, &info), FRAME_OK);
+	assert_int_equal(info.n_streams, VERIFY_STREAMS_MAX);
+	assert_true(info.streams_overflow);
+	buf_free(&b);
+}
+
+static void json_bytes_sanitizes(void **state)
+{
+	json_t *j = json_bytes((const uint8_t *)"ok \xe4\xb8\xad\xff end", 11);
+
+	assert_non_null(j);
+	assert_string_equal(json_string_value(j), "ok \xe4\xb8\xad\xef\xbf\xbd end");
+	json_decref(j);
+	j = json_bytes((const uint8_t *)"\xed\xa0\x80", 3); /* a surrogate is not UTF-8 */
+	assert_string_equal(json_string_value(j), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	json_decref(j);
+}
+
+static void cursors(void **state)
+{
+	struct log_cursor c;
+	char s[64];
+
+	assert_int_equal(log_cursor_parse("20413-17-8191", &c), 0);
+	assert_int_equal(c.day, 20413);
+	assert_int_equal(c.block, 17);
+	assert_int_equal(c.rec, 8191);
+	log_cursor_format(&c, s, sizeof(s));
+	assert_string_equal(s, "20413-17-8191");
+	assert_int_equal(log_cursor_parse("20413-17", &c), -EINVAL);
+	assert_int_equal(log_cursor_parse("1-2-3x", &c), -EINVAL);
+	assert_int_equal(log_cursor_parse("1--2-3", &c), -EINVAL);
+}
+
+static void time_params(void **state)
+{
+	uint64_t t;
+
+	assert_int_equal(parse_time_param("2026-11-21T08:00:00Z", 0, &t), 0);
+	assert_int_equal(t, 1795248000ull * 1000000);
+	assert_int_equal(parse_time_param("2026-11-21T08:00:00.5Z", 0, &t), 0);
+	assert_int_equal(t, 1795248000ull * 1000000 + 500000);
+	assert_int_equal(parse_time_param("1795248000", 0, &t), 0);
+	assert_int_equal(t, 1795248000ull * 1000000);
+	assert_int_equal(parse_time_param("15m", 3600ull * 1000000, &t), 0);
+	assert_int_equal(t, 2700ull * 1000000);
+	assert_int_equal(parse_time_param("yesterday", 0, &t), -EINVAL);
+	assert_int_equal(parse_time_param("2026-11-21T08:00:00+08:00", 0, &t), -EINVAL);
+}
+
+static void line_priorities(void **state)
+{
+	static const struct { const char *line; int prio; } cases[] = {
+		{ "<3>kernel: oops", 3 },
+		{ "<13>Nov 21 host app: hi", 5 },
+		{ "2026-11-21 12:00:00 ERROR db down", 3 },
+		{ "[WARN] disk 91%", 4 },
+		{ "level=INFO msg=ok", 6 },
+		{ "INFORMATION only", -1 },
+		{ "nothing here", -1 },
+		{ "FATAL", 2 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		if (line_priority(cases[i].line, strlen(cases[i].line)) != cases[i].prio)
+			fail_msg("'%s': expected %d", cases[i].line, cases[i].prio);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(index_entries),
+		cmocka_unit_test(many_streams_overflow),
+		cmocka_unit_test(json_bytes_sanitizes),
+		cmocka_unit_test(cursors),
+		cmocka_unit_test(time_params),
+		cmocka_unit_test(line_priorities),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
