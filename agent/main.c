@@ -232,7 +232,8 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 
 	for (size_t i = 0; i < a->n_tails; i++)
 		tail_source_mark_changed(a->tails[i]);
-	if (a->flush_failed)
+	/* Also writes checkpoints that moved with no lines (a file let go, a rewind). */
+	if (a->flush_failed || a->batch_records == 0)
 		(void)flush(a);
 	if (sink_can_read(a))
 		(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);

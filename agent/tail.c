@@ -274,8 +274,13 @@ static int file_read(struct tail_file *f, size_t *budget)
 		return 0;
 	if (fstat(f->fd, &st) < 0)
 		return -errno;
-	if ((uint64_t)st.st_size < f->read_pos)
+	/* Refilled past our position after a truncation: only the first bytes tell. */
+	if ((uint64_t)st.st_size < f->read_pos ||
+	    (f->fp_len && !fingerprint_matches(f->fd, f->fp, f->fp_len)))
 		handle_truncation(f);
+	/* Known before any truncation can happen, so the copy can be found by it. */
+	if (f->fp_len < SPOOL_FP_MAX && (uint64_t)st.st_size > f->fp_len)
+		(void)fingerprint(f->fd, (uint64_t)st.st_size, 0, f->fp, &f->fp_len);
 	r = read_fd(f, f->fd, UINT64_MAX, budget, false);
 	if (r != 0)
 		return r;
@@ -516,8 +521,6 @@ size_t tail_source_checkpoints(struct tail_source *t, struct spool_checkpoint *c
 	for (struct tail_file *f = t->files; f && n < cap; f = f->next) {
 		if (!f->dirty)
 			continue;
-		if (f->fp_len < SPOOL_FP_MAX && f->read_pos > f->fp_len)
-			(void)fingerprint(f->fd, f->read_pos, 0, f->fp, &f->fp_len);
 		f->in_cp = true;
 		cps[n++] = (struct spool_checkpoint){
 			.source = t->conf->name, .dev = f->dev, .ino = f->ino, .offset = f->offset,
