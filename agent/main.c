@@ -44,6 +44,7 @@ struct agent {
 	struct spool_checkpoint *cps;
 	size_t cps_cap;
 	bool flush_failed;
+	bool spool_was_full;
 	sd_event_source *reader, *flush_timer, *poll_timer, *status_timer;
 };
 
@@ -235,6 +236,14 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 	/* Also writes checkpoints that moved with no lines (a file let go, a rewind). */
 	if (a->flush_failed || a->batch_records == 0)
 		(void)flush(a);
+	if (spool_full(a->spool) != a->spool_was_full) {
+		a->spool_was_full = !a->spool_was_full;
+		if (a->spool_was_full)
+			log_warning("spool full (%" PRIu64 " bytes, cap %" PRIu64 "): reading paused until the collector acknowledges",
+				    spool_bytes(a->spool), a->conf->spool.max_bytes);
+		else
+			log_notice("spool below its cap again: reading resumes");
+	}
 	if (sink_can_read(a))
 		(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);
 	update_status(a);

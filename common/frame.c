@@ -74,6 +74,7 @@ enum frame_error frame_open(ZSTD_DCtx *dctx, const void *msg, size_t len,
 		return FRAME_ERR_VERSION;
 	if (r < 0)
 		return len < FRAME_HEADER_SIZE ? FRAME_ERR_SHORT : FRAME_ERR_MAGIC;
+	*ret_h = h;
 	if (h.raw_len > lim->max_raw)
 		return FRAME_ERR_TOO_LARGE;
 	if (h.records == 0 || h.records > lim->max_records)
@@ -97,7 +98,6 @@ enum frame_error frame_open(ZSTD_DCtx *dctx, const void *msg, size_t len,
 	if (ZSTD_isError(n) || n != h.raw_len)
 		return FRAME_ERR_DECOMPRESS;
 	out->len = n;
-	*ret_h = h;
 	return FRAME_OK;
 }
 

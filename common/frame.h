@@ -65,7 +65,9 @@ const char *frame_error_name(enum frame_error e);
  * decompresses into out (reset first; its max must be >= lim->max_raw) with
  * the caller's dctx.
  * Never allocates more than the declared, bounded size: a decompression bomb
- * is refused before any work. Returns FRAME_OK or the reason.
+ * is refused before any work. Returns FRAME_OK or the reason; *ret_h is set
+ * whenever the header itself could be read (any result after
+ * FRAME_ERR_VERSION), so a refusal can name the batch.
  */
 enum frame_error frame_open(ZSTD_DCtx *dctx, const void *msg, size_t len,
 			    const struct frame_limits *lim, struct frame_header *ret_h, struct buf *out);

@@ -110,10 +110,17 @@ wait_for() {
 # Pulls every stored log through the API with cursors; prints messages.
 pull_messages() { "$PY" "$S/tests/integration/pull.py" "$URL" "$TOKEN" "$@"; }
 
-# Records stored so far, from the collector's own counter (cheap to poll).
-stored_count() { metric vigil_ingest_records_total; }
+# Records stored so far, summed over hosts (persistent, cheap to poll).
+stored_count() {
+	curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/hosts" |
+		"$PY" -c 'import json,sys; print(sum(h["records"] for h in json.load(sys.stdin)["items"]))'
+}
 count_is() { [ "$(stored_count)" = "$1" ]; }
 
 metric() { # name-with-labels
 	curl -s -H "Authorization: Bearer $TOKEN" "$URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
+
+# The agent's spool counters (vigil-agent --status), by name.
+agent_status() { "$B/vigil-agent" --config "$T/agent.conf" --status | awk -v k="$1" '$1 == k { print $2 }'; }
+agent_status_is() { [ "$(agent_status "$1")" = "$2" ]; }

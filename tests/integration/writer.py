@@ -10,6 +10,7 @@ PATH.K and starts a new file; copytruncate copies PATH to PATH.K and
 truncates PATH in place. Every line written goes to --expect as well."""
 import argparse
 import os
+import random
 import shutil
 import time
 
@@ -25,13 +26,15 @@ def main():
     ap.add_argument("--rate", type=int, default=0)
     ap.add_argument("--expect")
     ap.add_argument("--start", type=int, default=1)
+    ap.add_argument("--random", action="store_true", help="make lines compress like real logs, not 40x")
     a = ap.parse_args()
     exp = open(a.expect, "a") if a.expect else None
     f = open(a.path, "a")
     rotations = 0
     t0 = time.monotonic()
     for n in range(a.start, a.start + a.total):
-        line = f"line {n} 2026-11-21T08:00:00Z INFO app[42]: request served {PAD}\n"
+        pad = PAD if not a.random else "%032x %s" % (random.getrandbits(128), PAD[:110])
+        line = f"line {n} 2026-11-21T08:00:00Z INFO app[42]: request served {pad}\n"
         f.write(line)
         if exp:
             exp.write(line)

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# tls+tcp:// with mutual certificate checks: an agent whose certificate the
+# collector's CA signed gets through; one signed by another CA, or one that
+# trusts another CA for the collector, is refused and keeps its spool.
+. "$(dirname "$0")/lib.sh"
+
+P="$T/pki"
+mkdir -p "$P"
+cat > "$P/ext.cnf" <<EOC
+[server]
+subjectAltName=DNS:localhost,IP:127.0.0.1
+extendedKeyUsage=serverAuth
+[client]
+extendedKeyUsage=clientAuth
+EOC
+mkca() { # name
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=$1" \
+		-keyout "$P/$1.key" -out "$P/$1.crt" 2>/dev/null
+}
+mkcert() { # name ca ext
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+		-keyout "$P/$1.key" -out "$P/$1.csr" 2>/dev/null
+	openssl x509 -req -in "$P/$1.csr" -CA "$P/$2.crt" -CAkey "$P/$2.key" -CAcreateserial -days 30 \
+		-extfile "$P/ext.cnf" -extensions "$3" -out "$P/$1.crt" 2>/dev/null
+}
+mkca ca
+mkca rogue-ca
+mkcert collector ca server
+mkcert agent ca client
+mkcert intruder rogue-ca client
+
+INGEST_ADDR="tls+tcp://127.0.0.1:$INGEST_PORT"
+INGEST_EXTRA="tls_ca=$P/ca.crt
+tls_cert=$P/collector.crt
+tls_key=$P/collector.key"
+write_collector_conf
+TOKEN=$(make_token admin)
+start_collector
+
+agent_tls() { # cert ca
+	AGENT_ADDR="tls+tcp://127.0.0.1:$INGEST_PORT" COLLECTOR_EXTRA="tls_ca=$P/$2.crt
+tls_cert=$P/$1.crt
+tls_key=$P/$1.key
+tls_server_name=localhost" write_agent_conf
+}
+
+info "an agent with a certificate from the collector's CA gets through"
+agent_tls agent ca
+"$B/vigil-agent" --config "$T/agent.conf" --check-config > /dev/null || fail "TLS agent config refused"
+"$PY" "$S/tests/integration/writer.py" "$T/logs/app.log" 500 --expect "$T/expected"
+start_agent
+wait_for 20 "500 lines over TLS" count_is 500
+pull_messages --expect "$T/expected" || fail "TLS stored set"
+stop_agent TERM
+
+info "an agent with a certificate from another CA is refused"
+rm -rf "$T/state"
+AGENT_ID=ffeeddccbbaa99887766554433221100 agent_tls intruder rogue-ca
+sed -i "s|^tls_ca=.*|tls_ca=$P/ca.crt|" "$T/agent.conf"
+echo "intruder line" >> "$T/logs/app.log"
+start_agent
+sleep 4
+[ "$(stored_count)" = 500 ] || fail "a rogue agent's lines were stored"
+agent_status_is spool_batches 1 || fail "rogue agent's batch should stay spooled"
+stop_agent TERM
+
+info "an agent that trusts another CA refuses the collector"
+rm -rf "$T/state"
+AGENT_ID=0f0e0d0c0b0a09080706050403020100 agent_tls agent rogue-ca
+start_agent
+sleep 4
+[ "$(stored_count)" = 500 ] || fail "an agent stored lines through a collector it cannot verify"
+agent_status_is spool_batches 1 || fail "batch should stay spooled"
+
+info "tls+tcp:// without key files is a config error"
+printf '[collector]\naddress=tls+tcp://127.0.0.1:1\n' > "$T/notls.conf"
+if "$B/vigil-agent" --config "$T/notls.conf" --check-config 2> "$T/notls.err"; then fail "accepted"; fi
+grep -q "needs tls_ca, tls_cert and tls_key" "$T/notls.err" || fail "no clear error: $(cat "$T/notls.err")"
+echo ok
