@@ -45,6 +45,7 @@ struct agent {
 	size_t cps_cap;
 	bool flush_failed;
 	bool spool_was_full;
+	uint64_t now_us; /* read time of the lines being read, per reader pass */
 	sd_event_source *reader, *flush_timer, *poll_timer, *status_timer;
 };
 
@@ -57,35 +58,52 @@ static bool sink_can_read(void *userdata)
 	return !a->flush_failed && !spool_full(a->spool);
 }
 
+static void put(struct buf *b, const void *p, size_t n)
+{
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+/*
+ * One line becomes one record. The fixed fields are copied from prebuilt
+ * export-format pieces: this runs for every line read.
+ */
 static int sink_line(void *userdata, struct tail_file *f, const char *line, size_t len)
 {
+	static const char ts_key[] = "__REALTIME_TIMESTAMP=";
 	struct agent *a = userdata;
-	size_t flen;
+	size_t flen, tlen;
 	const uint8_t *fields = tail_file_fields(f, &flen);
 	int prio = line_priority(line, len), r;
+	char ts[21], pfield[12] = "PRIORITY=0\n";
 
 	if (a->batch.len + len + flen + RECORD_OVERHEAD > a->batch.max) {
 		r = flush(a);
 		if (r < 0)
 			return r;
 	}
-	if (a->batch_records == 0)
-		(void)sd_event_source_set_time_relative(a->flush_timer, a->conf->batch.max_delay_ms * 1000);
-	r = export_put_u64(&a->batch, "__REALTIME_TIMESTAMP", now_realtime_us());
-	if (r == 0)
-		r = buf_append(&a->batch, a->host_field.data, a->host_field.len);
-	if (r == 0)
-		r = buf_append(&a->batch, fields, flen);
-	if (r == 0 && prio >= 0)
-		r = buf_printf(&a->batch, "PRIORITY=%d\n", prio);
-	if (r == 0)
-		r = export_put(&a->batch, "MESSAGE", line, len);
+	tlen = format_u64(a->now_us, ts);
+	r = buf_reserve(&a->batch, sizeof(ts_key) + tlen + a->host_field.len + flen + sizeof(pfield));
+	if (r < 0)
+		return log_error_errno(r, "batch: cannot add a line of %zu bytes: %m", len);
+	put(&a->batch, ts_key, sizeof(ts_key) - 1);
+	put(&a->batch, ts, tlen);
+	put(&a->batch, "\n", 1);
+	put(&a->batch, a->host_field.data, a->host_field.len);
+	put(&a->batch, fields, flen);
+	if (prio >= 0) {
+		pfield[9] = (char)('0' + prio);
+		put(&a->batch, pfield, 11);
+	}
+	r = export_put_n(&a->batch, "MESSAGE", 7, line, len);
 	if (r == 0)
 		r = export_end_entry(&a->batch);
 	if (r < 0)
 		return log_error_errno(r, "batch: cannot add a line of %zu bytes: %m", len);
-	if (a->batch_records++ == 0)
+	if (a->batch_records++ == 0) {
+		(void)sd_event_source_set_time_relative(a->flush_timer, a->conf->batch.max_delay_ms * 1000);
 		(void)sd_event_source_set_enabled(a->flush_timer, SD_EVENT_ONESHOT);
+	}
 	return 0;
 }
 
@@ -190,8 +208,10 @@ static int on_reader(sd_event_source *s, void *userdata)
 	struct agent *a = userdata;
 	int more = 0;
 
-	for (size_t i = 0; i < a->n_tails; i++)
+	for (size_t i = 0; i < a->n_tails; i++) {
+		a->now_us = now_realtime_us();
 		more |= tail_source_work(a->tails[i], READ_BUDGET / MAX(a->n_tails, 1u));
+	}
 	if (!more || !sink_can_read(a))
 		(void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
 	return 0;
@@ -266,6 +286,8 @@ static int start_sources(struct agent *a)
 {
 	int r;
 
+	/* Starting may already read (a rotated file's rest, a truncated file's copy). */
+	a->now_us = now_realtime_us();
 	r = shipper_new(a->event, a->conf, a->spool, on_drained, a, &a->shipper);
 	if (r < 0)
 		return r;
@@ -448,6 +470,7 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "status", no_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "list-config-keys", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -462,6 +485,7 @@ int main(int argc, char **argv)
 		case 'C': check = true; break;
 		case 's': status = true; break;
 		case 'V': printf("vigil-agent %s\n", PACKAGE_VERSION); return 0;
+		case 'K': conf_schema_print(&agent_conf_schema, stdout); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

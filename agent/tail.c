@@ -78,7 +78,8 @@ static int fingerprint(int fd, uint64_t size, uint32_t len, uint8_t out[SHA256_S
 		return -errno;
 	if ((size_t)n != len)
 		return -ENODATA;
-	sha256(head, len, out);
+	if (sha256(head, len, out) < 0)
+		return -ENOMEM;
 	*ret_len = len;
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "common/macro.h"
+#include "common/sha256.h"
 #include "common/transport.h"
 #include "common/util.h"
 #include "ingest.h"
@@ -112,6 +113,11 @@ static void verify(struct job *j)
 				      .zframe = (const uint8_t *)nng_msg_body(j->msg) + FRAME_HEADER_SIZE,
 				      .zlen = len - FRAME_HEADER_SIZE };
 	memcpy(j->block.agent, h.agent_id, AGENT_ID_SIZE);
+	/* Hashed here, in parallel; the writer only chains 32-byte digests. */
+	if (sha256(j->block.zframe, j->block.zlen, j->block.digest) < 0) {
+		reject(j, FRAME_ERR_STORAGE, h.seq);
+		return;
+	}
 	j->block.host = j->info.host[0] ? j->info.host : j->agent_hex;
 	j->block.n_streams = j->info.n_streams;
 	memcpy(j->block.streams, j->info.streams, j->info.n_streams * sizeof(char *));

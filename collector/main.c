@@ -116,6 +116,7 @@ int main(int argc, char **argv)
 		{ "create-token", required_argument, NULL, 't' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "list-config-keys", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -132,6 +133,7 @@ int main(int argc, char **argv)
 		case 't': token = optarg; break;
 		case 'r': role = optarg; break;
 		case 'V': printf("vigil-collector %s\n", PACKAGE_VERSION); return 0;
+		case 'K': conf_schema_print(&coll_conf_schema, stdout); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

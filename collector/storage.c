@@ -273,18 +273,14 @@ static int insert_block(struct storage *s, struct block_in *b, const char *agent
 			const uint8_t prev[SHA256_SIZE], uint8_t hash[SHA256_SIZE])
 {
 	sqlite3_stmt *st = s->cur.ins_block;
-	struct sha256 h;
 	uint8_t seq_le[8];
 	int64_t id;
 	int rc, r;
 
 	put_le64(seq_le, b->seq);
-	sha256_init(&h);
-	sha256_update(&h, prev, SHA256_SIZE);
-	sha256_update(&h, b->agent, AGENT_ID_SIZE);
-	sha256_update(&h, seq_le, sizeof(seq_le));
-	sha256_update(&h, b->zframe, b->zlen);
-	sha256_final(&h, hash);
+	if (sha256_v(hash, prev, (size_t)SHA256_SIZE, b->agent, (size_t)AGENT_ID_SIZE, seq_le,
+		     sizeof(seq_le), b->digest, (size_t)SHA256_SIZE, NULL) < 0)
+		return -ENOMEM;
 	sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)b->seq);
 	sqlite3_bind_text(st, 3, b->host, -1, SQLITE_STATIC);
@@ -493,7 +489,9 @@ int storage_token_create(const char *data_dir, const char *name, const char *rol
 		r = -ENOMEM;
 		goto out;
 	}
-	sha256(token, strlen(token), hash);
+	r = sha256(token, strlen(token), hash);
+	if (r < 0)
+		goto out;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, hash, sizeof(hash), SQLITE_STATIC);
@@ -576,7 +574,10 @@ int storage_reader_token(struct storage_reader *r, const char *token, char *ret_
 
 	if (k < 0)
 		return k;
-	sha256(token, strlen(token), hash);
+	if (sha256(token, strlen(token), hash) < 0) {
+		sqlite3_finalize(st);
+		return -ENOMEM;
+	}
 	sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
 	k = -EACCES;
 	if (sqlite3_step(st) == SQLITE_ROW) {

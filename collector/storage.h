@@ -14,7 +14,8 @@
  * (agent, seq) dedup rows, the shard catalogue, tokens) and one
  * DATA_DIR/shards/YYYYMMDD.db per day of ingest holding log blocks: each
  * batch's zstd frame as it arrived, indexed by host, time range and streams,
- * chained by SHA-256. Retention removes whole shard files.
+ * chained by SHA-256: hash = SHA256(prev_hash | agent | seq | SHA256(frame)).
+ * Retention removes whole shard files.
  *
  * The writer side (storage_open/storage_store) belongs to one thread.
  * Readers (storage_reader_*) open their own connections, any thread.
@@ -43,6 +44,7 @@ struct block_in {
 	uint32_t raw_len;
 	const void *zframe; /* the zstd frame, without the request header */
 	size_t zlen;
+	uint8_t digest[32]; /* SHA-256 of zframe, computed before the writer */
 	const char *streams[STORAGE_STREAMS_MAX];
 	size_t n_streams;
 	enum block_result result; /* set by storage_store() */

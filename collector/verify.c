@@ -55,34 +55,65 @@ static void add_stream(struct batch_info *info, size_t *used, const uint8_t *v, 
 	info->streams[info->n_streams++] = dst;
 }
 
-static void note_entry(struct batch_info *info, size_t *used, const struct export_field *f, size_t n,
-		       uint64_t now_us)
+static bool key_is(const struct export_field *f, const char *key, size_t len)
 {
-	const struct export_field *ts = export_find(f, n, "__REALTIME_TIMESTAMP");
-	uint64_t t;
+	return f->key_len == len && memcmp(f->key, key, len) == 0;
+}
 
-	if (!ts || !parse_timestamp(ts->value, ts->value_len, &t))
-		t = now_us;
+/* Which of verify_stream_keys names f, or -1. */
+static int stream_key(const struct export_field *f)
+{
+	for (int k = 0; verify_stream_keys[k]; k++)
+		if (key_is(f, verify_stream_keys[k], strlen(verify_stream_keys[k])))
+			return k;
+	return -1;
+}
+
+/*
+ * Remembers the last value of each stream key: records of one batch mostly
+ * repeat them, and a repeat needs no search.
+ */
+struct seen_streams {
+	const uint8_t *value[ARRAY_SIZE(verify_stream_keys) - 1];
+	size_t len[ARRAY_SIZE(verify_stream_keys) - 1];
+};
+
+static void note_entry(struct batch_info *info, size_t *used, struct seen_streams *seen,
+		       const struct export_field *f, size_t n, uint64_t now_us)
+{
+	uint64_t t = now_us;
+
+	for (size_t i = 0; i < n; i++) {
+		int k;
+
+		if (key_is(&f[i], "__REALTIME_TIMESTAMP", 20)) {
+			if (!parse_timestamp(f[i].value, f[i].value_len, &t))
+				t = now_us;
+			continue;
+		}
+		if (info->records == 0 && key_is(&f[i], "_HOSTNAME", 9) && f[i].value_len < sizeof(info->host) &&
+		    indexable(f[i].value, f[i].value_len)) {
+			memcpy(info->host, f[i].value, f[i].value_len);
+			info->host[f[i].value_len] = 0;
+			continue;
+		}
+		k = stream_key(&f[i]);
+		if (k < 0 || (seen->len[k] == f[i].value_len && seen->value[k] &&
+			      memcmp(seen->value[k], f[i].value, f[i].value_len) == 0))
+			continue;
+		seen->value[k] = f[i].value;
+		seen->len[k] = f[i].value_len;
+		add_stream(info, used, f[i].value, f[i].value_len);
+	}
 	info->ts_min = MIN(info->ts_min, t);
 	info->ts_max = MAX(info->ts_max, t);
-	if (info->records == 0) {
-		const struct export_field *h = export_find(f, n, "_HOSTNAME");
-		if (h && h->value_len < sizeof(info->host) && indexable(h->value, h->value_len)) {
-			memcpy(info->host, h->value, h->value_len);
-			info->host[h->value_len] = 0;
-		}
-	}
-	for (size_t k = 0; verify_stream_keys[k]; k++) {
-		const struct export_field *s = export_find(f, n, verify_stream_keys[k]);
-		if (s)
-			add_stream(info, used, s->value, s->value_len);
-	}
 }
 
 enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct export_limits *lim,
 			      uint64_t now_us, struct batch_info *info)
 {
 	struct export_field *fields = malloc(lim->max_fields * sizeof(*fields));
+	struct seen_streams seen = { 0 };
 	struct export_reader rd;
 	size_t n, used = 0;
 	int r;
@@ -97,7 +128,7 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 	info->streams_overflow = false;
 	export_reader_init(&rd, raw, len, lim);
 	while ((r = export_reader_next(&rd, fields, lim->max_fields, &n)) > 0) {
-		note_entry(info, &used, fields, n, now_us);
+		note_entry(info, &used, &seen, fields, n, now_us);
 		info->records++;
 	}
 	free(fields);

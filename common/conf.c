@@ -473,3 +473,21 @@ void conf_free_section(const struct conf_section *sec, void *instance)
 			*p = NULL;
 		}
 }
+
+static const char *const type_names[] = {
+	[CONF_STR] = "string", [CONF_BOOL] = "boolean", [CONF_UINT] = "integer",
+	[CONF_SIZE] = "size", [CONF_MSEC] = "duration", [CONF_SECS] = "duration",
+};
+
+void conf_schema_print(const struct conf_schema *s, FILE *f)
+{
+	for (size_t i = 0; i < s->n_sections; i++) {
+		const struct conf_section *sec = &s->sections[i];
+		for (size_t k = 0; k < sec->n_keys; k++) {
+			const struct conf_key *key = &sec->keys[k];
+			(void)fprintf(f, "[%s%s] %s=%s (%s%s) %s\n", sec->name, sec->named ? " \"NAME\"" : "",
+				      key->name, key->def ? key->def : "", type_names[key->type],
+				      key->required ? ", required" : "", key->help ? key->help : "");
+		}
+	}
+}

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /*
  * Table-driven INI configuration (read with inih), systemd-style: FILE, then
@@ -72,6 +73,9 @@ void conf_error_add(struct conf_errors *errs, const char *where, const char *fmt
 	__attribute__((format(printf, 3, 4)));
 void conf_errors_print(const struct conf_errors *errs);
 void conf_errors_free(struct conf_errors *errs);
+
+/* Prints every key as "[section] key=default (type) help", one a line. */
+void conf_schema_print(const struct conf_schema *s, FILE *f);
 
 /* Frees the CONF_STR members of one section's struct. */
 void conf_free_section(const struct conf_section *sec, void *instance);

@@ -1,36 +1,61 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 
 #include "export.h"
 #include "macro.h"
+
+static const bool key_char[256] = {
+	['A' ... 'Z'] = true, ['0' ... '9'] = true, ['_'] = true,
+};
 
 bool export_key_valid(const char *key, size_t len)
 {
 	if (len == 0 || len > EXPORT_KEY_MAX || (key[0] >= '0' && key[0] <= '9'))
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = key[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+	for (size_t i = 0; i < len; i++)
+		if (!key_char[(uint8_t)key[i]])
 			return false;
-	}
 	return true;
 }
 
-/* The text form cannot carry a newline; other control bytes are kept binary too. */
+static bool is_control(uint8_t c)
+{
+	return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+/*
+ * The text form cannot carry a newline; other control bytes are kept binary
+ * too. Eight bytes at a time: a word with no byte below 0x20 and none equal
+ * to 0x7f (the common case) needs no closer look.
+ */
 static bool needs_binary(const uint8_t *v, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if ((v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f)
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w, del;
+		memcpy(&w, v + i, 8);
+		del = w ^ (0x7f * ones);
+		if ((((w - 0x20 * ones) & ~w) | ((del - ones) & ~del)) & highs)
+			for (size_t k = i; k < i + 8; k++)
+				if (is_control(v[k]))
+					return true;
+	}
+	for (; i < len; i++)
+		if (is_control(v[i]))
 			return true;
 	return false;
 }
 
 int export_put(struct buf *b, const char *key, const void *value, size_t len)
 {
-	size_t klen = strlen(key);
+	return export_put_n(b, key, strlen(key), value, len);
+}
+
+int export_put_n(struct buf *b, const char *key, size_t klen, const void *value, size_t len)
+{
 	uint8_t le[8];
 	int r;
 
@@ -58,12 +83,27 @@ int export_put_str(struct buf *b, const char *key, const char *value)
 	return export_put(b, key, value, strlen(value));
 }
 
+size_t format_u64(uint64_t v, char out[21])
+{
+	char tmp[20];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = 0;
+	return n;
+}
+
 int export_put_u64(struct buf *b, const char *key, uint64_t value)
 {
-	char tmp[24];
-	int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, value);
+	char tmp[21];
+	size_t n = format_u64(value, tmp);
 
-	return export_put(b, key, tmp, (size_t)n);
+	return export_put(b, key, tmp, n);
 }
 
 int export_end_entry(struct buf *b)

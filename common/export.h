@@ -18,9 +18,13 @@
 
 /* Writer: appends to a caller-owned buf (whose max bounds the batch). */
 int export_put(struct buf *b, const char *key, const void *value, size_t len);
+int export_put_n(struct buf *b, const char *key, size_t klen, const void *value, size_t len);
 int export_put_str(struct buf *b, const char *key, const char *value);
 int export_put_u64(struct buf *b, const char *key, uint64_t value);
 int export_end_entry(struct buf *b);
+
+/* Writes v in decimal with a NUL; returns the digits' length. */
+size_t format_u64(uint64_t v, char out[21]);
 
 /* True if key is a valid journal field name (A-Z, 0-9, _, not leading digit, <= 64). */
 bool export_key_valid(const char *key, size_t len);

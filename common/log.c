@@ -24,7 +24,7 @@ void log_setup(const char *ident)
 void log_set_max_level(int level) { log_max_level = level; }
 int log_get_max_level(void) { return log_max_level; }
 
-static void log_vmsg(int level, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 2, 0))) log_vmsg(int level, const char *fmt, va_list ap)
 {
 	static const char *const names[] = { "emerg", "alert", "crit", "error",
 					     "warning", "notice", "info", "debug" };

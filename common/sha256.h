@@ -5,19 +5,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "macro.h"
+
 #define SHA256_SIZE 32
 
-/* FIPS 180-4 SHA-256, for token hashes and the stored blocks' hash chain. */
-struct sha256 {
-	uint32_t h[8];
-	uint64_t total;
-	uint8_t block[64];
-	size_t used;
-};
-
-void sha256_init(struct sha256 *s);
-void sha256_update(struct sha256 *s, const void *data, size_t len);
-void sha256_final(struct sha256 *s, uint8_t out[SHA256_SIZE]);
-void sha256(const void *data, size_t len, uint8_t out[SHA256_SIZE]);
+/*
+ * SHA-256 for token hashes, file fingerprints and the stored blocks' hash
+ * chain, through OpenSSL's libcrypto (SHA-NI/AVX where the CPU has them;
+ * libcurl already brings it in). Both return 0, or -ENOMEM when OpenSSL
+ * cannot allocate its context.
+ */
+_must_check_ int sha256(const void *data, size_t len, uint8_t out[SHA256_SIZE]);
+/* Over several (data, len) pieces as if concatenated; the list ends with NULL. */
+_must_check_ int sha256_v(uint8_t out[SHA256_SIZE], const void *data, size_t len, ...);
 
 #endif

@@ -133,6 +133,32 @@ static void last_entry_without_blank_line(void **state)
 	assert_int_equal(export_reader_next(&rd, f, 8, &n), 0);
 }
 
+/* Control bytes anywhere (word-at-a-time scan) force the binary form; tab and UTF-8 do not. */
+static void binary_detection_at_every_position(void **state)
+{
+	static const uint8_t specials[] = { 0x01, '\n', 0x1f, 0x7f, 0x00 };
+	char v[21];
+	struct buf b;
+
+	buf_init(&b, 4096);
+	for (size_t s = 0; s < sizeof(specials); s++)
+		for (size_t pos = 0; pos < sizeof(v); pos++) {
+			memset(v, 'a', sizeof(v));
+			v[pos] = (char)specials[s];
+			buf_reset(&b);
+			assert_int_equal(export_put(&b, "K", v, sizeof(v)), 0);
+			if (memcmp(b.data, "K\n", 2) != 0)
+				fail_msg("byte 0x%02x at %zu not binary", specials[s], pos);
+		}
+	memset(v, 'a', sizeof(v));
+	v[3] = '\t';
+	memcpy(v + 9, "\xe4\xb8\xad\xff\x80", 5);
+	buf_reset(&b);
+	assert_int_equal(export_put(&b, "K", v, sizeof(v)), 0);
+	assert_memory_equal(b.data, "K=", 2);
+	buf_free(&b);
+}
+
 static void writer_respects_buffer_ceiling(void **state)
 {
 	struct buf b;
@@ -151,6 +177,7 @@ int main(void)
 		cmocka_unit_test(malformed_and_limits),
 		cmocka_unit_test(entry_and_count_limits),
 		cmocka_unit_test(last_entry_without_blank_line),
+		cmocka_unit_test(binary_detection_at_every_position),
 		cmocka_unit_test(writer_respects_buffer_ceiling),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

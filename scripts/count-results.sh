@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# count-results.sh BUILDDIR... [distcheck:FILE]: sums test results from the
+# automake logs (cmocka programs count each case) and prints failing logs.
+# Prints "N passed, N failed"; exits 1 if anything failed or nothing ran.
+set -u
+passed=0 failed=0
+for arg in "$@"; do
+	case $arg in
+	distcheck:*)
+		f=${arg#distcheck:}
+		if grep -q "archives ready for distribution" "$f" 2>/dev/null; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+		fi
+		continue ;;
+	esac
+	for trs in $(find "$arg" -name '*.trs' -not -path '*/_build/*' | sort); do
+		log=${trs%.trs}.log
+		res=$(sed -n 's/^:test-result: //p' "$trs")
+		ok=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
+		bad=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
+		if [ -n "$ok$bad" ]; then
+			passed=$((passed + ${ok:-0}))
+			failed=$((failed + ${bad:-0}))
+			[ "$res" = PASS ] || [ -n "$bad" ] || failed=$((failed + 1))
+		elif [ "$res" = PASS ]; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+		fi
+		if [ "$res" != PASS ]; then
+			echo "---- $log"
+			tail -n 60 "$log"
+		fi
+	done
+done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]

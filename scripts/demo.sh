@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs what is missing, builds, and runs the demo in the foreground:
+# a collector and an agent on 127.0.0.1, data under ./demo, an admin token
+# printed, sample log lines flowing and followed with vigilctl. Ctrl-C stops
+# everything it started.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/scripts/deps.sh"
+"$top/scripts/build.sh" "$top/build/plain"
+B=$top/build/plain
+D=${VIGIL_DEMO_DIR:-$top/demo}
+INGEST=${VIGIL_DEMO_INGEST:-tcp://127.0.0.1:5170}
+HTTP=${VIGIL_DEMO_HTTP:-127.0.0.1:8080}
+mkdir -p "$D/logs"
+cat > "$D/collector.conf" <<EOC
+[ingest]
+listen=$INGEST
+[storage]
+data_dir=$D/data
+[http]
+listen=$HTTP
+EOC
+cat > "$D/agent.conf" <<EOC
+[agent]
+state_dir=$D/agent-state
+[collector]
+address=$INGEST
+[tail "demo-app"]
+path=$D/logs/*.log
+EOC
+pids=""
+stop() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	echo
+	echo "demo stopped; data kept in $D (remove it to start afresh)"
+}
+trap stop EXIT INT TERM
+
+TOKEN=$("$B/vigil-collector" --config "$D/collector.conf" --create-token "demo-admin-$(date +%s)" --role admin)
+"$B/vigil-collector" --config "$D/collector.conf" 2> "$D/collector.log" &
+pids="$pids $!"
+"$B/vigil-agent" --config "$D/agent.conf" 2> "$D/agent.log" &
+pids="$pids $!"
+(
+	levels=(INFO INFO INFO WARN ERROR DEBUG)
+	n=0
+	while :; do
+		n=$((n + 1))
+		echo "$(date -u +%FT%TZ) ${levels[$((RANDOM % 6))]} demo-app[$$]: request $n served in $((RANDOM % 900)) ms" >> "$D/logs/app.log"
+		sleep 0.5
+	done
+) &
+pids="$pids $!"
+for i in $(seq 1 50); do curl -s -o /dev/null "http://$HTTP/metrics" && break; sleep 0.1; done
+
+cat <<EOI
+
+vigil demo is running (Ctrl-C stops it)
+  collector: ingest $INGEST, API http://$HTTP, data in $D/data
+  agent:     following $D/logs/*.log, spool in $D/agent-state
+  admin token (shown once): $TOKEN
+
+Try, in another shell:
+  export VIGIL_TOKEN=$TOKEN
+  $B/vigilctl --url http://$HTTP logs -q ERROR
+  $B/vigilctl --url http://$HTTP hosts
+  curl -H "Authorization: Bearer \$VIGIL_TOKEN" http://$HTTP/metrics
+
+Following the stored logs:
+EOI
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "http://$HTTP" logs --follow

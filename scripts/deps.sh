@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs, on Debian 12, what building and testing vigil needs and is missing.
+set -eu
+PKGS="build-essential autoconf automake libtool pkg-config
+ libsystemd-dev libzstd-dev zstd libsqlite3-dev sqlite3 libcurl4-openssl-dev curl
+ libmicrohttpd-dev libjansson-dev libinih-dev libnng-dev libcmocka-dev libssl-dev
+ python3 openssl procps ${EXTRA_PKGS:-}"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing > /dev/null
