@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include <stdbool.h>
-#include <strings.h>
+#include <string.h>
 
 #include "common/macro.h"
 #include "lineprio.h"
@@ -17,11 +17,13 @@ static bool is_word_char(char c)
 
 int line_priority(const char *line, size_t len)
 {
-	static const struct { const char *word; int prio; } words[] = {
-		{ "EMERG", 0 }, { "PANIC", 0 }, { "ALERT", 1 }, { "CRIT", 2 }, { "CRITICAL", 2 },
-		{ "FATAL", 2 }, { "ERROR", 3 }, { "ERR", 3 }, { "WARNING", 4 }, { "WARN", 4 },
-		{ "NOTICE", 5 }, { "INFO", 6 }, { "DEBUG", 7 }, { "TRACE", 7 },
+#define W(s, p) { s, sizeof(s) - 1, p }
+	static const struct { const char *word; size_t len; int prio; } words[] = {
+		W("EMERG", 0), W("PANIC", 0), W("ALERT", 1), W("CRIT", 2), W("CRITICAL", 2),
+		W("FATAL", 2), W("ERROR", 3), W("ERR", 3), W("WARNING", 4), W("WARN", 4),
+		W("NOTICE", 5), W("INFO", 6), W("DEBUG", 7), W("TRACE", 7),
 	};
+#undef W
 	size_t n = MIN(len, (size_t)SCAN_BYTES);
 
 	if (n >= 3 && line[0] == '<' && line[1] >= '0' && line[1] <= '9') {
@@ -38,9 +40,11 @@ int line_priority(const char *line, size_t len)
 			continue;
 		for (w = i; w < n && is_word_char(line[w]); w++)
 			;
-		for (size_t k = 0; k < ARRAY_SIZE(words); k++)
-			if (strlen(words[k].word) == w - i && strncmp(line + i, words[k].word, w - i) == 0)
-				return words[k].prio;
+		/* Level words are upper case and 3 to 8 letters long. */
+		if (w - i >= 3 && w - i <= 8 && line[i] >= 'A' && line[i] <= 'Z')
+			for (size_t k = 0; k < ARRAY_SIZE(words); k++)
+				if (words[k].len == w - i && memcmp(line + i, words[k].word, w - i) == 0)
+					return words[k].prio;
 		i = w;
 	}
 	return -1;

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""genlines.py FILE N: N realistic ~200-byte access/app log lines (seeded)."""
+"""genlines.py FILE N: N realistic access/app log lines of ~200 bytes (seeded)."""
 import random
 import sys
 
 r = random.Random(20261121)
 paths = ["/api/v1/license/query", "/api/v1/permit/apply", "/gateway/exchange/push", "/static/app.js",
          "/api/v2/citizen/profile", "/health", "/api/v1/enterprise/credit", "/upload/attachment"]
-agents = ["Mozilla/5.0 (X11; Linux x86_64)", "okhttp/4.9.3", "Apache-HttpClient/4.5.13", "curl/7.88.1"]
+agents = ["Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0", "okhttp/4.9.3",
+          "Apache-HttpClient/4.5.13 (Java/1.8.0_382)", "curl/7.88.1", "python-requests/2.28.1"]
 levels = ["INFO"] * 12 + ["WARN"] * 3 + ["ERROR", "DEBUG"]
 with open(sys.argv[1], "w") as f:
     for n in range(int(sys.argv[2])):
@@ -15,5 +16,6 @@ with open(sys.argv[1], "w") as f:
                 f"gw-{r.randint(1, 8)} 10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)} "
                 f"\"{r.choice(['GET', 'POST'])} {r.choice(paths)}?id={r.getrandbits(40):x} HTTP/1.1\" "
                 f"{r.choice([200] * 20 + [201, 302, 400, 404, 500, 502])} {r.randint(120, 98000)} "
-                f"{r.randint(1, 3000)}ms req={r.getrandbits(64):016x} ua=\"{r.choice(agents)}\" seq={n}")
-        f.write(line[:210] + "\n")
+                f"{r.randint(1, 3000)}ms req={r.getrandbits(64):016x} ua=\"{r.choice(agents)}\" "
+                f"dept={r.choice(['gongan', 'shebao', 'shichang', 'gongjijin'])} seq={n}")
+        f.write(line + "\n")

@@ -5,6 +5,7 @@
 #   vigil:   vigil-agent -> nng -> vigil-collector -> SQLite (fsync on both sides)
 #   rsyslog: imfile -> omfwd TCP -> imtcp -> omfile, two rsyslogd on 127.0.0.1
 # Prints lines/s, MB/s, CPU seconds per process, peak RSS, and the ratios.
+# VIGIL_AGENT_EXTRA appends INI text to the agent's config (for experiments).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-1000000}
@@ -45,6 +46,7 @@ id=0123456789abcdef0123456789abcdef
 address=tcp://127.0.0.1:$IP
 [tail "bench"]
 path=$W/vigil/in/lines.log
+${VIGIL_AGENT_EXTRA:-}
 EOC
 TOKEN=$("$B/vigil-collector" --config "$W/vigil/collector.conf" --create-token bench --role admin)
 "$B/vigil-collector" --config "$W/vigil/collector.conf" 2> "$W/vigil/collector.log" &
