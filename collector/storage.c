@@ -154,53 +154,88 @@ static int load_chain(struct storage *s)
 	return 0;
 }
 
+/* Restores what meta would have recorded for one block (see reconcile()). */
+static int restore_block(struct storage *s, sqlite3_stmt *st, uint32_t day)
+{
+	sqlite3_stmt *put = s->m[M_DEDUP_PUT], *host = s->m[M_HOST_SEEN];
+	int r;
+
+	sqlite3_bind_text(put, 1, (const char *)sqlite3_column_text(st, 1), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(put, 2, sqlite3_column_int64(st, 2));
+	sqlite3_bind_int64(put, 3, day);
+	r = step_done(s->meta, put);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(host, 1, (const char *)sqlite3_column_text(st, 1), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(host, 2, (const char *)sqlite3_column_text(st, 3), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(host, 3, sqlite3_column_int64(st, 4));
+	sqlite3_bind_int64(host, 4, 1);
+	sqlite3_bind_int64(host, 5, sqlite3_column_int64(st, 5));
+	return step_done(s->meta, host);
+}
+
 /*
- * A crash between a shard's COMMIT and meta's leaves blocks without dedup
- * rows. Blocks past a shard's synced_block watermark get theirs now.
+ * A crash between a shard's COMMIT and meta's leaves blocks that meta does
+ * not know: no dedup rows, hosts and catalogue not counted. Blocks past a
+ * shard's synced_block watermark get all of that now, in one transaction.
  */
+static int reconcile_shard(struct storage *s, uint32_t day, int64_t synced)
+{
+	uint64_t n = 0, records = 0, bytes = 0, ts_min = UINT64_MAX, ts_max = 0;
+	int64_t max_id = synced;
+	sqlite3_stmt *st = NULL, *up = s->m[M_SHARD_UPDATE];
+	char path[4096];
+	sqlite3 *db;
+	int r;
+
+	shard_path(s->dir, day, path, sizeof(path));
+	if (db_open(path, false, true, s->sync, &db) < 0)
+		return 0;
+	r = db_prepare(db, "SELECT id, agent, seq, host, received, records, length(frame), ts_min, ts_max"
+			   " FROM blocks WHERE id>? ORDER BY id", &st);
+	if (r == 0)
+		r = db_exec(s->meta, "BEGIN IMMEDIATE");
+	if (r == 0)
+		sqlite3_bind_int64(st, 1, synced);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		max_id = sqlite3_column_int64(st, 0);
+		records += (uint64_t)sqlite3_column_int64(st, 5);
+		bytes += (uint64_t)sqlite3_column_int64(st, 6);
+		ts_min = MIN(ts_min, (uint64_t)sqlite3_column_int64(st, 7));
+		ts_max = MAX(ts_max, (uint64_t)sqlite3_column_int64(st, 8));
+		r = restore_block(s, st, day);
+		n++;
+	}
+	if (r == 0 && n) {
+		sqlite3_bind_int64(up, 1, day);
+		sqlite3_bind_int64(up, 2, (sqlite3_int64)ts_min);
+		sqlite3_bind_int64(up, 3, (sqlite3_int64)ts_max);
+		sqlite3_bind_int64(up, 4, (sqlite3_int64)n);
+		sqlite3_bind_int64(up, 5, (sqlite3_int64)records);
+		sqlite3_bind_int64(up, 6, (sqlite3_int64)bytes);
+		sqlite3_bind_int64(up, 7, max_id);
+		r = step_done(s->meta, up);
+	}
+	if (r == 0)
+		r = db_exec(s->meta, "COMMIT");
+	if (r < 0)
+		(void)sqlite3_exec(s->meta, "ROLLBACK", NULL, NULL, NULL);
+	else if (n)
+		log_notice("storage: %s: recorded %" PRIu64 " blocks committed just before a crash", path, n);
+	sqlite3_finalize(st);
+	db_close(db);
+	return r;
+}
+
 static int reconcile(struct storage *s)
 {
-	sqlite3_stmt *days, *st;
+	sqlite3_stmt *days;
 	int r = db_prepare(s->meta, "SELECT day, synced_block FROM shards ORDER BY day DESC LIMIT 2", &days);
 
 	if (r < 0)
 		return r;
-	while (r == 0 && sqlite3_step(days) == SQLITE_ROW) {
-		uint32_t day = (uint32_t)sqlite3_column_int64(days, 0);
-		int64_t synced = sqlite3_column_int64(days, 1), n = 0, max_id = synced;
-		char path[4096];
-		sqlite3 *db;
-
-		shard_path(s->dir, day, path, sizeof(path));
-		if (db_open(path, false, true, s->sync, &db) < 0)
-			continue;
-		r = db_prepare(db, "SELECT id, agent, seq FROM blocks WHERE id>? ORDER BY id", &st);
-		if (r == 0) {
-			sqlite3_bind_int64(st, 1, synced);
-			while (sqlite3_step(st) == SQLITE_ROW) {
-				sqlite3_stmt *put = s->m[M_DEDUP_PUT];
-				max_id = sqlite3_column_int64(st, 0);
-				sqlite3_bind_text(put, 1, (const char *)sqlite3_column_text(st, 1), -1, SQLITE_TRANSIENT);
-				sqlite3_bind_int64(put, 2, sqlite3_column_int64(st, 2));
-				sqlite3_bind_int64(put, 3, day);
-				(void)step_done(s->meta, put);
-				n++;
-			}
-			sqlite3_finalize(st);
-		}
-		db_close(db);
-		if (n) {
-			sqlite3_stmt *up = s->m[M_SHARD_UPDATE];
-			log_notice("storage: restored %" PRId64 " dedup rows for shard %s", n, path);
-			sqlite3_bind_int64(up, 1, day);
-			sqlite3_bind_int64(up, 2, INT64_MAX);
-			sqlite3_bind_int64(up, 3, 0);
-			for (int i = 4; i <= 6; i++)
-				sqlite3_bind_int64(up, i, 0);
-			sqlite3_bind_int64(up, 7, max_id);
-			(void)step_done(s->meta, up);
-		}
-	}
+	while (r == 0 && sqlite3_step(days) == SQLITE_ROW)
+		r = reconcile_shard(s, (uint32_t)sqlite3_column_int64(days, 0), sqlite3_column_int64(days, 1));
 	sqlite3_finalize(days);
 	return r;
 }

@@ -11,9 +11,16 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/vigil-it.XXXXXX")
 PIDS=""
 
 cleanup() {
+	local rc=$?
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+	# A sanitizer report from any daemon fails the test, even if it was killed later.
+	if grep -lE 'Sanitizer|runtime error:' "$T"/*.log 2>/dev/null; then
+		grep -hE -A20 'Sanitizer|runtime error:' "$T"/*.log | head -n 60 >&2
+		rc=1
+	fi
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
+	exit $rc
 }
 trap cleanup EXIT
 

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "collector/storage.h"
+#include "common/macro.h"
+#include "common/sha256.h"
+
+static char dir[] = "/tmp/vigil-storage-XXXXXX";
+
+static int setup(void **state)
+{
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void make_block(struct block_in *b, uint8_t agent, uint64_t seq, const char *frame)
+{
+	*b = (struct block_in){ .seq = seq, .host = "web-1", .received_us = 1000 + seq, .ts_min = seq,
+				.ts_max = seq + 10, .records = 3, .raw_len = 99, .zframe = frame,
+				.zlen = strlen(frame), .n_streams = 1, .streams = { "app" } };
+	memset(b->agent, agent, AGENT_ID_SIZE);
+	assert_int_equal(sha256(frame, strlen(frame), b->digest), 0);
+}
+
+static int64_t query_int(const char *db, const char *sql)
+{
+	char path[300];
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, db);
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+static void exec_sql(const char *db, const char *sql)
+{
+	char path[300];
+	sqlite3 *h;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, db);
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+static void duplicates_within_and_across_groups(void **state)
+{
+	struct block_in a, b, c, *group[3] = { &a, &b, &c };
+	struct storage *s;
+
+	assert_int_equal(storage_open(dir, DB_SYNC_NORMAL, &s), 0);
+	make_block(&a, 1, 1, "frame-a");
+	make_block(&b, 1, 2, "frame-b");
+	make_block(&c, 1, 1, "frame-a"); /* the same batch twice in one group */
+	assert_int_equal(storage_store(s, group, 3), 0);
+	assert_int_equal(a.result, BLOCK_STORED);
+	assert_int_equal(b.result, BLOCK_STORED);
+	assert_int_equal(c.result, BLOCK_DUPLICATE);
+	make_block(&a, 1, 2, "frame-b"); /* resent later */
+	make_block(&b, 2, 2, "frame-x"); /* same seq, other agent */
+	assert_int_equal(storage_store(s, group, 2), 0);
+	assert_int_equal(a.result, BLOCK_DUPLICATE);
+	assert_int_equal(b.result, BLOCK_STORED);
+	storage_free(s);
+	assert_int_equal(query_int("meta.db", "SELECT count(*) FROM dedup"), 3);
+	assert_int_equal(query_int("meta.db", "SELECT sum(records) FROM hosts"), 9);
+	assert_int_equal(query_int("meta.db", "SELECT blocks FROM shards"), 3);
+}
+
+/* The only shard's path relative to dir. */
+static void shard_name(char *out, size_t size)
+{
+	char path[300];
+	sqlite3 *h;
+	sqlite3_stmt *st;
+
+	(void)snprintf(path, sizeof(path), "%s/meta.db", dir);
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT file FROM shards", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	(void)snprintf(out, size, "shards/%s.db", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+/* The hash chain links every block to the one before, across groups. */
+static void hash_chain(void **state)
+{
+	char shard[64];
+
+	shard_name(shard, sizeof(shard));
+	assert_int_equal(query_int(shard, "SELECT count(*) FROM blocks WHERE length(hash) = 32"), 3);
+	assert_int_equal(query_int(shard, "SELECT count(*) FROM blocks b JOIN blocks p ON p.id = b.id - 1 "
+					  "WHERE b.prev_hash <> p.hash"), 0);
+	assert_int_equal(query_int(shard, "SELECT count(DISTINCT hash) FROM blocks"), 3);
+}
+
+/*
+ * A crash after the shard's COMMIT and before meta's: meta is rewound to
+ * what it was, and opening the store must record the blocks again.
+ */
+static void reconcile_after_crash_between_commits(void **state)
+{
+	struct block_in a, *group[1] = { &a };
+	struct storage *s;
+
+	exec_sql("meta.db", "DELETE FROM dedup WHERE seq = 2 AND agent LIKE '02%';"
+			    "UPDATE hosts SET batches = batches - 1, records = records - 3 WHERE id LIKE '02%';"
+			    "UPDATE shards SET blocks = blocks - 1, records = records - 3,"
+			    " synced_block = synced_block - 1;");
+	assert_int_equal(query_int("meta.db", "SELECT count(*) FROM dedup"), 2);
+	assert_int_equal(storage_open(dir, DB_SYNC_NORMAL, &s), 0);
+	assert_int_equal(query_int("meta.db", "SELECT count(*) FROM dedup"), 3);
+	assert_int_equal(query_int("meta.db", "SELECT sum(records) FROM hosts"), 9);
+	assert_int_equal(query_int("meta.db", "SELECT blocks FROM shards"), 3);
+	assert_int_equal(query_int("meta.db", "SELECT records FROM shards"), 9);
+	make_block(&a, 2, 2, "frame-x");
+	assert_int_equal(storage_store(s, group, 1), 0);
+	assert_int_equal(a.result, BLOCK_DUPLICATE);
+	storage_free(s);
+}
+
+static void tokens(void **state)
+{
+	struct storage_reader *r;
+	char *token, name[64], role[16];
+
+	char *again = NULL;
+
+	assert_int_equal(storage_token_create(dir, "alice", "security", &token), 0);
+	assert_int_equal(strncmp(token, "vgl_", 4), 0);
+	assert_int_equal(strlen(token), 68);
+	assert_int_equal(storage_token_create(dir, "alice", "admin", &again), -EEXIST);
+	assert_null(again);
+	assert_int_equal(storage_reader_open(dir, &r), 0);
+	assert_int_equal(storage_reader_token(r, token, name, sizeof(name), role, sizeof(role)), 0);
+	assert_string_equal(name, "alice");
+	assert_string_equal(role, "security");
+	token[10] ^= 1;
+	assert_int_equal(storage_reader_token(r, token, name, sizeof(name), role, sizeof(role)), -EACCES);
+	storage_reader_free(r);
+	free(token);
+	/* Only the hash is stored. */
+	assert_int_equal(query_int("meta.db", "SELECT length(hash) FROM tokens"), 32);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(duplicates_within_and_across_groups),
+		cmocka_unit_test(hash_chain),
+		cmocka_unit_test(reconcile_after_crash_between_commits),
+		cmocka_unit_test(tokens),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
