@@ -8,7 +8,6 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <systemd/sd-id128.h>
-#include <zstd.h>
 
 #include "agent_conf.h"
 #include "common/buf.h"
@@ -19,6 +18,7 @@
 #include "common/util.h"
 #include "lineprio.h"
 #include "shipper.h"
+#include "sealer.h"
 #include "spool.h"
 #include "tail.h"
 
@@ -39,10 +39,10 @@ struct agent {
 	struct buf host_field;
 	struct buf batch;
 	uint32_t batch_records;
-	struct buf frame;
-	ZSTD_CCtx *cctx;
 	struct spool_checkpoint *cps;
 	size_t cps_cap;
+	size_t n_cps; /* the snapshot of the batch in the sealer */
+	struct sealer *sealer;
 	bool flush_failed;
 	bool spool_was_full;
 	uint64_t now_us; /* read time of the lines being read, per reader pass */
@@ -156,23 +156,83 @@ static size_t collect_checkpoints(struct agent *a)
 	return n;
 }
 
-static void checkpoints_done(struct agent *a)
+static void checkpoints_done(struct agent *a, bool ok)
 {
 	for (size_t i = 0; i < a->n_tails; i++)
-		tail_source_checkpoints_done(a->tails[i]);
+		if (ok)
+			tail_source_checkpoints_done(a->tails[i]);
+		else
+			tail_source_checkpoints_failed(a->tails[i]);
+	a->n_cps = 0;
 }
 
-/* Seals the batch into the spool with the checkpoints it covers, in one transaction. */
+static void spool_failed(struct agent *a, int r, uint64_t seq, uint32_t records)
+{
+	if (!a->flush_failed)
+		log_error_errno(r, "spool: cannot store batch %" PRIu64 " (%u records): %m; reading paused, retrying",
+				seq, records);
+	a->flush_failed = true;
+}
+
+/*
+ * Commits the batch the sealer finished, with the checkpoints snapshotted
+ * when it was sealed, in one transaction. On failure both are kept and
+ * retried (on the poll tick); reading stays paused meanwhile.
+ */
+static int commit_sealed(struct agent *a)
+{
+	struct frame_header h;
+	const struct buf *frame;
+	int r;
+
+	frame = sealer_result(a->sealer, &h, &r);
+	if (!frame)
+		return 0;
+	if (r < 0) {
+		sealer_retry(a->sealer);
+		spool_failed(a, r, h.seq, h.records);
+		return r;
+	}
+	r = spool_append(a->spool, h.seq, h.created_us, h.records, frame->data, frame->len, a->cps, a->n_cps);
+	if (r < 0) {
+		spool_failed(a, r, h.seq, h.records);
+		return r;
+	}
+	sealer_release(a->sealer);
+	if (a->flush_failed)
+		log_info("spool: batch %" PRIu64 " stored, reading resumes", h.seq);
+	a->flush_failed = false;
+	checkpoints_done(a, true);
+	shipper_kick(a->shipper);
+	if (sink_can_read(a))
+		(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);
+	return 0;
+}
+
+static void on_sealed(void *userdata)
+{
+	(void)commit_sealed(userdata);
+}
+
+/*
+ * Seals the batch: its checkpoints are snapshotted now and it goes to the
+ * sealer to be compressed while reading goes on. One batch is in the sealer
+ * at a time and batches commit in order, so this first waits for and
+ * commits the one before.
+ */
 static int flush(struct agent *a)
 {
 	struct frame_header h = { .version = FRAME_VERSION };
-	size_t n_cps = collect_checkpoints(a);
 	int r;
 
+	sealer_wait(a->sealer);
+	r = commit_sealed(a);
+	if (r < 0)
+		return r;
+	a->n_cps = collect_checkpoints(a);
 	if (a->batch_records == 0) {
-		r = n_cps ? spool_checkpoints_write(a->spool, a->cps, n_cps) : 0;
-		if (r == 0)
-			checkpoints_done(a);
+		r = a->n_cps ? spool_checkpoints_write(a->spool, a->cps, a->n_cps) : 0;
+		checkpoints_done(a, r == 0);
 		return r;
 	}
 	memcpy(h.agent_id, a->id, sizeof(h.agent_id));
@@ -180,27 +240,24 @@ static int flush(struct agent *a)
 	h.records = a->batch_records;
 	h.raw_len = (uint32_t)a->batch.len;
 	h.created_us = now_realtime_us();
-	buf_reset(&a->frame);
-	r = frame_build(a->cctx, &h, a->batch.data, a->batch.len, (int)a->conf->batch.zstd_level, &a->frame);
-	if (r == 0)
-		r = spool_append(a->spool, h.seq, h.created_us, h.records, a->frame.data, a->frame.len,
-				 a->cps, n_cps);
-	if (r < 0) {
-		if (!a->flush_failed)
-			log_error_errno(r, "spool: cannot store batch %" PRIu64 " (%u records): %m; "
-					"reading paused, retrying", h.seq, h.records);
-		a->flush_failed = true;
-		return r;
-	}
-	if (a->flush_failed)
-		log_info("spool: batch %" PRIu64 " stored, reading resumes", h.seq);
-	a->flush_failed = false;
-	checkpoints_done(a);
-	buf_reset(&a->batch);
+	r = sealer_submit(a->sealer, &a->batch, &h, (int)a->conf->batch.zstd_level);
+	if (r < 0)
+		return log_error_errno(r, "batch %" PRIu64 ": cannot seal: %m", h.seq);
 	a->batch_records = 0;
 	(void)sd_event_source_set_enabled(a->flush_timer, SD_EVENT_OFF);
-	shipper_kick(a->shipper);
 	return 0;
+}
+
+/* Everything read so far into the spool: before a reload, at shutdown. */
+static int drain(struct agent *a)
+{
+	int r = flush(a);
+
+	if (r == 0) {
+		sealer_wait(a->sealer);
+		r = commit_sealed(a);
+	}
+	return r;
 }
 
 static int on_reader(sd_event_source *s, void *userdata)
@@ -254,7 +311,9 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 	for (size_t i = 0; i < a->n_tails; i++)
 		tail_source_mark_changed(a->tails[i]);
 	/* Also writes checkpoints that moved with no lines (a file let go, a rewind). */
-	if (a->flush_failed || a->batch_records == 0)
+	if (a->flush_failed)
+		(void)commit_sealed(a);
+	else if (a->batch_records == 0)
 		(void)flush(a);
 	if (spool_full(a->spool) != a->spool_was_full) {
 		a->spool_was_full = !a->spool_was_full;
@@ -306,17 +365,14 @@ static int start_sources(struct agent *a)
 	return 0;
 }
 
-static int setup_batch(struct agent *a)
+static void setup_batch(struct agent *a)
 {
 	uint64_t max_line = 0;
 
 	for (size_t i = 0; i < a->conf->n_tails; i++)
 		max_line = MAX(max_line, a->conf->tails[i]->max_line_bytes);
-	buf_free(&a->batch);
-	buf_init(&a->batch, a->conf->batch.max_bytes + max_line + RECORD_OVERHEAD + a->host_field.len);
-	buf_free(&a->frame);
-	buf_init(&a->frame, FRAME_HEADER_SIZE + ZSTD_compressBound(a->batch.max));
-	return 0;
+	/* Keeps the capacity; a reload may change the ceiling. */
+	a->batch.max = a->conf->batch.max_bytes + max_line + RECORD_OVERHEAD + a->host_field.len;
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -336,7 +392,12 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	if (strcmp(fresh->agent.state_dir, a->conf->agent.state_dir) != 0)
 		log_warning("state_dir changes take effect at restart, ignoring.");
 	/* Everything read so far goes to the spool first: checkpoints make the swap lossless. */
-	(void)flush(a);
+	if (drain(a) < 0) {
+		agent_conf_free(fresh);
+		log_error("reload: the spool cannot be written; keeping the running configuration");
+		(void)sd_notify(false, "READY=1");
+		return 0;
+	}
 	stop_sources(a);
 	agent_conf_free(a->conf);
 	a->conf = fresh;
@@ -353,7 +414,7 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 	struct agent *a = userdata;
 
 	(void)sd_notify(false, "STOPPING=1");
-	if (flush(a) < 0)
+	if (drain(a) < 0)
 		log_warning("shutdown: last batch not spooled; its lines will be read again.");
 	return sd_event_exit(a->event, 0);
 }
@@ -388,6 +449,13 @@ static int agent_setup(struct agent *a)
 	sigset_t ss;
 	int r;
 
+	/* Before any thread exists (sealer, nng): only the event loop takes signals. */
+	(void)sigemptyset(&ss);
+	(void)sigaddset(&ss, SIGTERM);
+	(void)sigaddset(&ss, SIGINT);
+	(void)sigaddset(&ss, SIGHUP);
+	(void)sigprocmask(SIG_BLOCK, &ss, NULL);
+	(void)signal(SIGPIPE, SIG_IGN);
 	r = agent_identity(a);
 	if (r < 0)
 		return r;
@@ -398,19 +466,13 @@ static int agent_setup(struct agent *a)
 		       a->conf->spool.max_bytes, &a->spool);
 	if (r < 0)
 		return r;
-	a->cctx = ZSTD_createCCtx();
-	if (!a->cctx)
-		return -ENOMEM;
 	setup_batch(a);
 	r = sd_event_default(&a->event);
 	if (r < 0)
 		return r;
-	(void)sigemptyset(&ss);
-	(void)sigaddset(&ss, SIGTERM);
-	(void)sigaddset(&ss, SIGINT);
-	(void)sigaddset(&ss, SIGHUP);
-	(void)sigprocmask(SIG_BLOCK, &ss, NULL);
-	(void)signal(SIGPIPE, SIG_IGN);
+	r = sealer_new(a->event, on_sealed, a, &a->sealer);
+	if (r < 0)
+		return r;
 	if ((r = sd_event_add_signal(a->event, NULL, SIGTERM, on_sigterm, a)) < 0 ||
 	    (r = sd_event_add_signal(a->event, NULL, SIGINT, on_sigterm, a)) < 0 ||
 	    (r = sd_event_add_signal(a->event, NULL, SIGHUP, on_sighup, a)) < 0 ||
@@ -428,15 +490,14 @@ static int agent_setup(struct agent *a)
 
 static void agent_done(struct agent *a)
 {
+	sealer_free(a->sealer);
 	stop_sources(a);
 	sd_event_source_disable_unref(a->reader);
 	sd_event_source_disable_unref(a->flush_timer);
 	sd_event_source_disable_unref(a->poll_timer);
 	sd_event_unref(a->event);
 	spool_free(a->spool);
-	ZSTD_freeCCtx(a->cctx);
 	buf_free(&a->batch);
-	buf_free(&a->frame);
 	buf_free(&a->host_field);
 	free(a->cps);
 	agent_conf_free(a->conf);

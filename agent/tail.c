@@ -35,8 +35,12 @@ struct tail_file {
 	char *buf;
 	size_t buf_len, buf_cap;
 	uint64_t rotated_at; /* monotonic us; 0 while the path still names it */
-	bool dirty;          /* offset moved since the last checkpoint */
-	bool in_cp;          /* its checkpoint is in the transaction being written */
+	bool dirty;          /* offset moved since the last checkpoint snapshot */
+	enum {
+		CP_NONE,
+		CP_PENDING,        /* in a snapshot not yet committed */
+		CP_PENDING_FORGET, /* ... as read to its end: let go once committed */
+	} cp;
 	bool done;           /* read to its end after rotation: let go at commit */
 	bool skipping;       /* discarding the rest of an over-long line */
 	struct buf fields;   /* VIGIL_SOURCE and VIGIL_PATH in export format */
@@ -522,7 +526,9 @@ size_t tail_source_checkpoints(struct tail_source *t, struct spool_checkpoint *c
 	for (struct tail_file *f = t->files; f && n < cap; f = f->next) {
 		if (!f->dirty)
 			continue;
-		f->in_cp = true;
+		/* Lines read from now on dirty it again, for the next snapshot. */
+		f->dirty = false;
+		f->cp = f->done ? CP_PENDING_FORGET : CP_PENDING;
 		cps[n++] = (struct spool_checkpoint){
 			.source = t->conf->name, .dev = f->dev, .ino = f->ino, .offset = f->offset,
 			.fp_len = f->fp_len, .path = f->path, .forget = f->done,
@@ -532,16 +538,24 @@ size_t tail_source_checkpoints(struct tail_source *t, struct spool_checkpoint *c
 	return n;
 }
 
+void tail_source_checkpoints_failed(struct tail_source *t)
+{
+	for (struct tail_file *f = t->files; f; f = f->next)
+		if (f->cp != CP_NONE) {
+			f->cp = CP_NONE;
+			f->dirty = true;
+		}
+}
+
 void tail_source_checkpoints_done(struct tail_source *t)
 {
 	struct tail_file **pp = &t->files;
 
 	while (*pp) {
 		struct tail_file *f = *pp;
-		bool let_go = f->in_cp && f->done;
+		bool let_go = f->cp == CP_PENDING_FORGET;
 
-		if (f->in_cp)
-			f->dirty = f->in_cp = false;
+		f->cp = CP_NONE;
 		if (let_go) {
 			*pp = f->next;
 			file_free(f);

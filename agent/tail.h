@@ -48,13 +48,15 @@ void tail_source_mark_changed(struct tail_source *t);
 const uint8_t *tail_file_fields(const struct tail_file *f, size_t *ret_len);
 
 /*
- * Writes the checkpoint of every file whose offset moved since the last
- * call into cps (up to cap) and returns how many. Strings stay valid until
- * tail_source_checkpoints_done().
+ * Snapshots the checkpoint of every file whose offset moved since the last
+ * snapshot into cps (up to cap) and returns how many. The strings stay valid,
+ * and the files stay open, until tail_source_checkpoints_done() or _failed().
  */
 size_t tail_source_checkpoints(struct tail_source *t, struct spool_checkpoint *cps, size_t cap);
-/* The checkpoints were committed: files that were read to their end are let go. */
+/* The snapshot was committed: files it let go (read to their end) are closed. */
 void tail_source_checkpoints_done(struct tail_source *t);
+/* The snapshot was not written: its files are dirty again. */
+void tail_source_checkpoints_failed(struct tail_source *t);
 size_t tail_source_file_count(const struct tail_source *t);
 
 #endif
