@@ -16,12 +16,11 @@ static const struct conf_key ingest_keys[] = {
 	{ "tls_ca", CONF_STR, I(t.tls_ca), NULL, .help = "CA that signed the agents' certificates" },
 	{ "tls_cert", CONF_STR, I(t.tls_cert), NULL, .help = "the collector's certificate (PEM)" },
 	{ "tls_key", CONF_STR, I(t.tls_key), NULL, .help = "the collector's private key (PEM)" },
-	{ "contexts", CONF_UINT, I(contexts), "16", 1, 1024, .help = "batches received in parallel" },
+	{ "contexts", CONF_UINT, I(contexts), "8", 1, 1024, .help = "batches received and verified in parallel; bounds the writer's queue" },
 	{ "max_message", CONF_SIZE, I(max_message), "16M", 64, 256 * 1024 * 1024, .help = "largest request accepted" },
 	{ "max_raw", CONF_SIZE, I(max_raw), "64M", 64, 1024 * 1024 * 1024, .help = "largest decompressed batch accepted" },
 	{ "max_records", CONF_UINT, I(max_records), "65536", 1, 1048576, .help = "most records in one batch" },
 	{ "max_field", CONF_SIZE, I(max_field), "1M", 64, 64 * 1024 * 1024, .help = "largest field value accepted" },
-	{ "queue", CONF_UINT, I(queue), "64", 1, 4096, .help = "verified batches waiting for the writer" },
 };
 
 static const struct conf_key storage_keys[] = {

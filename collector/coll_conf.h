@@ -17,7 +17,6 @@ struct coll_conf {
 		uint64_t max_raw;
 		uint64_t max_records;
 		uint64_t max_field;
-		uint64_t queue;
 	} ingest;
 	struct {
 		char *data_dir;
