@@ -78,8 +78,10 @@ static const struct conf_section sections[] = {
 
 const struct conf_schema agent_conf_schema = { sections, ARRAY_SIZE(sections) };
 
-static void check_values(const struct agent_conf *c, const char *path, struct conf_errors *errs)
+static void check_values(const void *target, const char *path, struct conf_errors *errs)
 {
+	const struct agent_conf *c = target;
+
 	transport_conf_check(&c->collector.t, "collector", path, errs);
 	for (size_t i = 0; i < c->n_tails; i++)
 		if (strcmp(c->tails[i]->read_from, "head") && strcmp(c->tails[i]->read_from, "tail"))
@@ -89,20 +91,15 @@ static void check_values(const struct agent_conf *c, const char *path, struct co
 
 int agent_conf_load(const char *path, struct agent_conf **ret)
 {
-	struct conf_errors errs = { 0 };
 	struct agent_conf *c = calloc(1, sizeof(*c));
 	int r;
 
 	if (!c)
 		return -ENOMEM;
-	r = conf_load(&agent_conf_schema, path, c, &errs);
-	if (r == 0 || r == -EINVAL)
-		check_values(c, path, &errs);
-	if (errs.n || errs.dropped) {
-		conf_errors_print(&errs);
-		conf_errors_free(&errs);
+	r = conf_load_report(&agent_conf_schema, path, c, check_values);
+	if (r < 0) {
 		agent_conf_free(c);
-		return r < 0 ? r : -EINVAL;
+		return r;
 	}
 	*ret = c;
 	return 0;

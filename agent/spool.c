@@ -205,9 +205,15 @@ static int write_counters(struct spool *s)
 	return 0;
 }
 
-static int rollback(struct spool *s, int r)
+/* Ends a write transaction begun with BEGIN IMMEDIATE: counters go with it. */
+static int finish(struct spool *s, int r)
 {
-	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (r == 0)
+		r = write_counters(s);
+	if (r == 0)
+		r = db_exec(s->db, "COMMIT");
+	if (r < 0)
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return r;
 }
 
@@ -230,22 +236,19 @@ int spool_append(struct spool *s, uint64_t seq, uint64_t created_us, uint32_t re
 	r = step_done(s, st);
 	for (size_t i = 0; r == 0 && i < n_cps; i++)
 		r = write_checkpoint(s, &cps[i], now);
-	s->ctr[SPOOL_CTR_BATCHES_SPOOLED]++;
-	s->ctr[SPOOL_CTR_RECORDS_SPOOLED] += records;
-	if (r == 0)
-		r = write_counters(s);
 	if (r == 0) {
 		sqlite3_stmt *m = s->st[ST_META_SET];
 		sqlite3_bind_text(m, 1, "next_seq", -1, SQLITE_STATIC);
 		sqlite3_bind_int64(m, 2, (sqlite3_int64)(seq + 1));
 		r = step_done(s, m);
 	}
-	if (r == 0)
-		r = db_exec(s->db, "COMMIT");
+	s->ctr[SPOOL_CTR_BATCHES_SPOOLED]++;
+	s->ctr[SPOOL_CTR_RECORDS_SPOOLED] += records;
+	r = finish(s, r);
 	if (r < 0) {
 		s->ctr[SPOOL_CTR_BATCHES_SPOOLED]--;
 		s->ctr[SPOOL_CTR_RECORDS_SPOOLED] -= records;
-		return rollback(s, r);
+		return r;
 	}
 	s->next_seq = seq + 1;
 	s->bytes += len;
@@ -260,11 +263,7 @@ int spool_checkpoints_write(struct spool *s, const struct spool_checkpoint *cps,
 
 	for (size_t i = 0; r == 0 && i < n_cps; i++)
 		r = write_checkpoint(s, &cps[i], now);
-	if (r == 0)
-		r = write_counters(s);
-	if (r == 0)
-		r = db_exec(s->db, "COMMIT");
-	return r < 0 ? rollback(s, r) : 0;
+	return finish(s, r);
 }
 
 static void read_checkpoint_row(sqlite3_stmt *st, int col, struct spool_checkpoint *cp)
@@ -361,35 +360,42 @@ int spool_next_batch(struct spool *s, uint64_t after, struct spool_batch *ret)
 	return r;
 }
 
-/* Deletes batch seq, keeping the in-memory size and count in step. */
-static int delete_batch(struct spool *s, uint64_t seq)
+/* Deletes batch seq in the open transaction; *ret_len is its frame's size, 0 if gone. */
+static int delete_batch(struct spool *s, uint64_t seq, uint64_t *ret_len)
 {
 	sqlite3_stmt *st = s->st[ST_ACK];
 	int rc;
 
+	*ret_len = 0;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		s->bytes -= MIN(s->bytes, (uint64_t)sqlite3_column_int64(st, 0));
-		s->pending -= s->pending > 0;
+		*ret_len = (uint64_t)sqlite3_column_int64(st, 0);
 		rc = sqlite3_step(st);
 	}
 	(void)sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : db_errno(rc);
 }
 
+/* After the commit: the in-memory size and count follow the table. */
+static void forget_batch(struct spool *s, uint64_t len)
+{
+	if (!len)
+		return;
+	s->bytes -= MIN(s->bytes, len);
+	s->pending -= s->pending > 0;
+}
+
 int spool_ack(struct spool *s, uint64_t seq)
 {
 	int r = db_exec(s->db, "BEGIN IMMEDIATE");
+	uint64_t len = 0;
 
 	if (r == 0)
-		r = delete_batch(s, seq);
+		r = delete_batch(s, seq, &len);
+	r = finish(s, r);
 	if (r == 0)
-		r = write_counters(s);
-	if (r == 0)
-		r = db_exec(s->db, "COMMIT");
-	if (r < 0)
-		(void)rollback(s, r);
+		forget_batch(s, len);
 	if (r < 0)
 		log_error("spool %s: cannot delete acknowledged batch %" PRIu64 ": %s", s->path, seq,
 			  sqlite3_errmsg(s->db));
@@ -400,6 +406,7 @@ int spool_quarantine(struct spool *s, uint64_t seq, const char *reason)
 {
 	sqlite3_stmt *st = s->st[ST_QUARANTINE];
 	int r = db_exec(s->db, "BEGIN IMMEDIATE");
+	uint64_t len = 0;
 
 	if (r < 0)
 		return r;
@@ -408,10 +415,9 @@ int spool_quarantine(struct spool *s, uint64_t seq, const char *reason)
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
 	r = step_done(s, st);
 	if (r == 0)
-		r = delete_batch(s, seq);
+		r = delete_batch(s, seq, &len);
+	r = finish(s, r);
 	if (r == 0)
-		r = write_counters(s);
-	if (r == 0)
-		r = db_exec(s->db, "COMMIT");
-	return r < 0 ? rollback(s, r) : 0;
+		forget_batch(s, len);
+	return r;
 }

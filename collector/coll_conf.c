@@ -43,25 +43,26 @@ static const struct conf_section sections[] = {
 
 const struct conf_schema coll_conf_schema = { sections, ARRAY_SIZE(sections) };
 
+static void check_values(const void *target, const char *path, struct conf_errors *errs)
+{
+	const struct coll_conf *c = target;
+
+	transport_conf_check(&c->ingest.t, "ingest", path, errs);
+	if (c->http.listen && !strrchr(c->http.listen, ':'))
+		conf_error_add(errs, path, "[http] listen=%s: expected HOST:PORT", c->http.listen);
+}
+
 int coll_conf_load(const char *path, struct coll_conf **ret)
 {
-	struct conf_errors errs = { 0 };
 	struct coll_conf *c = calloc(1, sizeof(*c));
 	int r;
 
 	if (!c)
 		return -ENOMEM;
-	r = conf_load(&coll_conf_schema, path, c, &errs);
-	if (r == 0 || r == -EINVAL) {
-		transport_conf_check(&c->ingest.t, "ingest", path, &errs);
-		if (c->http.listen && !strrchr(c->http.listen, ':'))
-			conf_error_add(&errs, path, "[http] listen=%s: expected HOST:PORT", c->http.listen);
-	}
-	if (errs.n || errs.dropped) {
-		conf_errors_print(&errs);
-		conf_errors_free(&errs);
+	r = conf_load_report(&coll_conf_schema, path, c, check_values);
+	if (r < 0) {
 		coll_conf_free(c);
-		return r < 0 ? r : -EINVAL;
+		return r;
 	}
 	*ret = c;
 	return 0;

@@ -53,6 +53,13 @@ static const char *const meta_sql[_M_MAX] = {
 			   " WHERE day=?1",
 };
 
+/* What a group of blocks adds to its shard's catalogue row. */
+struct shard_counts {
+	uint64_t blocks, records, bytes;
+	uint64_t ts_min, ts_max;
+	int64_t max_id;
+};
+
 struct shard {
 	uint32_t day;
 	sqlite3 *db;
@@ -154,6 +161,36 @@ static int load_chain(struct storage *s)
 	return 0;
 }
 
+static void counts_add(struct shard_counts *c, uint64_t records, uint64_t bytes, uint64_t ts_min,
+		       uint64_t ts_max, int64_t id)
+{
+	if (!c->blocks)
+		c->ts_min = UINT64_MAX;
+	c->blocks++;
+	c->records += records;
+	c->bytes += bytes;
+	c->ts_min = MIN(c->ts_min, ts_min);
+	c->ts_max = MAX(c->ts_max, ts_max);
+	c->max_id = MAX(c->max_id, id);
+}
+
+/* Adds c to the shard's catalogue row (inside the caller's meta transaction). */
+static int record_counts(struct storage *s, uint32_t day, const struct shard_counts *c)
+{
+	sqlite3_stmt *st = s->m[M_SHARD_UPDATE];
+
+	if (!c->blocks)
+		return 0;
+	sqlite3_bind_int64(st, 1, day);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)c->ts_min);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)c->ts_max);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)c->blocks);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)c->records);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)c->bytes);
+	sqlite3_bind_int64(st, 7, c->max_id);
+	return step_done(s->meta, st);
+}
+
 /* Restores what meta would have recorded for one block (see reconcile()). */
 static int restore_block(struct storage *s, sqlite3_stmt *st, uint32_t day)
 {
@@ -181,9 +218,8 @@ static int restore_block(struct storage *s, sqlite3_stmt *st, uint32_t day)
  */
 static int reconcile_shard(struct storage *s, uint32_t day, int64_t synced)
 {
-	uint64_t n = 0, records = 0, bytes = 0, ts_min = UINT64_MAX, ts_max = 0;
-	int64_t max_id = synced;
-	sqlite3_stmt *st = NULL, *up = s->m[M_SHARD_UPDATE];
+	struct shard_counts c = { .max_id = synced };
+	sqlite3_stmt *st = NULL;
 	char path[4096];
 	sqlite3 *db;
 	int r;
@@ -198,30 +234,19 @@ static int reconcile_shard(struct storage *s, uint32_t day, int64_t synced)
 	if (r == 0)
 		sqlite3_bind_int64(st, 1, synced);
 	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		max_id = sqlite3_column_int64(st, 0);
-		records += (uint64_t)sqlite3_column_int64(st, 5);
-		bytes += (uint64_t)sqlite3_column_int64(st, 6);
-		ts_min = MIN(ts_min, (uint64_t)sqlite3_column_int64(st, 7));
-		ts_max = MAX(ts_max, (uint64_t)sqlite3_column_int64(st, 8));
+		counts_add(&c, (uint64_t)sqlite3_column_int64(st, 5), (uint64_t)sqlite3_column_int64(st, 6),
+			   (uint64_t)sqlite3_column_int64(st, 7), (uint64_t)sqlite3_column_int64(st, 8),
+			   sqlite3_column_int64(st, 0));
 		r = restore_block(s, st, day);
-		n++;
 	}
-	if (r == 0 && n) {
-		sqlite3_bind_int64(up, 1, day);
-		sqlite3_bind_int64(up, 2, (sqlite3_int64)ts_min);
-		sqlite3_bind_int64(up, 3, (sqlite3_int64)ts_max);
-		sqlite3_bind_int64(up, 4, (sqlite3_int64)n);
-		sqlite3_bind_int64(up, 5, (sqlite3_int64)records);
-		sqlite3_bind_int64(up, 6, (sqlite3_int64)bytes);
-		sqlite3_bind_int64(up, 7, max_id);
-		r = step_done(s->meta, up);
-	}
+	if (r == 0)
+		r = record_counts(s, day, &c);
 	if (r == 0)
 		r = db_exec(s->meta, "COMMIT");
 	if (r < 0)
 		(void)sqlite3_exec(s->meta, "ROLLBACK", NULL, NULL, NULL);
-	else if (n)
-		log_notice("storage: %s: recorded %" PRIu64 " blocks committed just before a crash", path, n);
+	else if (c.blocks)
+		log_notice("storage: %s: recorded %" PRIu64 " blocks committed just before a crash", path, c.blocks);
 	sqlite3_finalize(st);
 	db_close(db);
 	return r;
@@ -349,8 +374,7 @@ static int insert_block(struct storage *s, struct block_in *b, const char *agent
 /* Records what was stored in meta: dedup rows, hosts' last seen, the catalogue. */
 static int update_meta(struct storage *s, struct block_in **blocks, size_t n, char (*agents)[33])
 {
-	int64_t max_id = 0;
-	uint64_t ts_min = UINT64_MAX, ts_max = 0, records = 0, bytes = 0, count = 0;
+	struct shard_counts c = { 0 };
 	sqlite3_stmt *st;
 	int r = db_exec(s->meta, "BEGIN IMMEDIATE");
 
@@ -364,12 +388,7 @@ static int update_meta(struct storage *s, struct block_in **blocks, size_t n, ch
 			sqlite3_bind_int64(st, 2, (sqlite3_int64)b->seq);
 			sqlite3_bind_int64(st, 3, s->cur.day);
 			r = step_done(s->meta, st);
-			ts_min = MIN(ts_min, b->ts_min);
-			ts_max = MAX(ts_max, b->ts_max);
-			records += b->records;
-			bytes += b->zlen;
-			max_id = MAX(max_id, b->block_id);
-			count++;
+			counts_add(&c, b->records, b->zlen, b->ts_min, b->ts_max, b->block_id);
 		}
 		st = s->m[M_HOST_SEEN];
 		sqlite3_bind_text(st, 1, agents[i], -1, SQLITE_STATIC);
@@ -380,17 +399,8 @@ static int update_meta(struct storage *s, struct block_in **blocks, size_t n, ch
 		if (r == 0)
 			r = step_done(s->meta, st);
 	}
-	if (r == 0 && count) {
-		st = s->m[M_SHARD_UPDATE];
-		sqlite3_bind_int64(st, 1, s->cur.day);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)ts_min);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)ts_max);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)count);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)records);
-		sqlite3_bind_int64(st, 6, (sqlite3_int64)bytes);
-		sqlite3_bind_int64(st, 7, max_id);
-		r = step_done(s->meta, st);
-	}
+	if (r == 0)
+		r = record_counts(s, s->cur.day, &c);
 	if (r == 0)
 		r = db_exec(s->meta, "COMMIT");
 	if (r < 0)

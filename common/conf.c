@@ -449,6 +449,22 @@ int conf_load(const struct conf_schema *s, const char *path, void *target,
 	return errs->n || errs->dropped ? -EINVAL : 0;
 }
 
+int conf_load_report(const struct conf_schema *s, const char *path, void *target,
+		     void (*check)(const void *target, const char *path, struct conf_errors *errs))
+{
+	struct conf_errors errs = { 0 };
+	int r = conf_load(s, path, target, &errs);
+
+	if ((r == 0 || r == -EINVAL) && check)
+		check(target, path, &errs);
+	if (errs.n || errs.dropped) {
+		conf_errors_print(&errs);
+		conf_errors_free(&errs);
+		return r < 0 ? r : -EINVAL;
+	}
+	return 0;
+}
+
 void conf_errors_print(const struct conf_errors *errs)
 {
 	for (size_t i = 0; i < errs->n; i++)

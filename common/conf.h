@@ -68,6 +68,13 @@ struct conf_errors {
  */
 int conf_load(const struct conf_schema *s, const char *path, void *target,
 	      struct conf_errors *errs);
+/*
+ * conf_load(), then check (cross-key rules; may be NULL), then every error
+ * printed to stderr. Returns 0, or a negative errno when anything was wrong.
+ */
+int conf_load_report(const struct conf_schema *s, const char *path, void *target,
+		     void (*check)(const void *target, const char *path, struct conf_errors *errs));
+
 /* Adds "where: message" (where is file or file:line). */
 void conf_error_add(struct conf_errors *errs, const char *where, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

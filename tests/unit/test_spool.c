@@ -9,21 +9,8 @@
 
 #include "agent/spool.h"
 #include "common/macro.h"
+#include "tmpdir.h"
 
-static char dir[] = "/tmp/vigil-spool-XXXXXX";
-
-static int setup(void **state)
-{
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[300];
-
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static void append_is_atomic_with_checkpoints(void **state)
 {
@@ -33,7 +20,7 @@ static void append_is_atomic_with_checkpoints(void **state)
 	struct spool *s;
 
 	memset(cp.fp, 7, sizeof(cp.fp));
-	assert_int_equal(spool_open(dir, DB_SYNC_NORMAL, 1 << 20, &s), 0);
+	assert_int_equal(spool_open(test_dir, DB_SYNC_NORMAL, 1 << 20, &s), 0);
 	assert_int_equal(spool_next_seq(s), 1);
 	assert_int_equal(spool_checkpoint_get(s, "app", 1, 2, &got), -ENOENT);
 	/* A wrong sequence number changes nothing. */
@@ -49,7 +36,7 @@ static void append_is_atomic_with_checkpoints(void **state)
 	spool_free(s);
 
 	/* Reopen: everything is where it was. */
-	assert_int_equal(spool_open(dir, DB_SYNC_NORMAL, 1 << 20, &s), 0);
+	assert_int_equal(spool_open(test_dir, DB_SYNC_NORMAL, 1 << 20, &s), 0);
 	assert_int_equal(spool_next_seq(s), 3);
 	assert_int_equal(spool_checkpoint_get(s, "app", 1, 2, &got), 0);
 	assert_int_equal(got.offset, 200);
@@ -75,7 +62,7 @@ static void ack_quarantine_and_sequence_survive(void **state)
 	struct spool_batch b;
 	struct spool *s;
 
-	assert_int_equal(spool_open(dir, DB_SYNC_FULL, 1 << 20, &s), 0);
+	assert_int_equal(spool_open(test_dir, DB_SYNC_FULL, 1 << 20, &s), 0);
 	assert_int_equal(spool_ack(s, 1), 0);
 	assert_int_equal(spool_quarantine(s, 2, "decode"), 0);
 	assert_int_equal(spool_pending(s), 0);
@@ -85,7 +72,7 @@ static void ack_quarantine_and_sequence_survive(void **state)
 	assert_int_equal(spool_checkpoint_get(s, "app", 1, 2, &got), -ENOENT);
 	spool_free(s);
 	/* Sequence numbers are never reused, even when the spool is empty. */
-	assert_int_equal(spool_open(dir, DB_SYNC_FULL, 1 << 20, &s), 0);
+	assert_int_equal(spool_open(test_dir, DB_SYNC_FULL, 1 << 20, &s), 0);
 	assert_int_equal(spool_next_seq(s), 3);
 	spool_free(s);
 }
@@ -96,7 +83,7 @@ static void full_at_cap(void **state)
 	struct spool *s;
 	uint64_t seq;
 
-	assert_int_equal(spool_open(dir, DB_SYNC_NORMAL, 10000, &s), 0);
+	assert_int_equal(spool_open(test_dir, DB_SYNC_NORMAL, 10000, &s), 0);
 	seq = spool_next_seq(s);
 	assert_false(spool_full(s));
 	assert_int_equal(spool_append(s, seq, 0, 1, frame, sizeof(frame), NULL, 0), 0);
@@ -116,5 +103,5 @@ int main(void)
 		cmocka_unit_test(ack_quarantine_and_sequence_survive),
 		cmocka_unit_test(full_at_cap),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -9,22 +9,9 @@
 
 #include "collector/storage.h"
 #include "common/macro.h"
+#include "tmpdir.h"
 #include "common/sha256.h"
 
-static char dir[] = "/tmp/vigil-storage-XXXXXX";
-
-static int setup(void **state)
-{
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[300];
-
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static void make_block(struct block_in *b, uint8_t agent, uint64_t seq, const char *frame)
 {
@@ -42,7 +29,7 @@ static int64_t query_int(const char *db, const char *sql)
 	sqlite3_stmt *st;
 	int64_t v = -1;
 
-	(void)snprintf(path, sizeof(path), "%s/%s", dir, db);
+	(void)snprintf(path, sizeof(path), "%s/%s", test_dir, db);
 	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -57,7 +44,7 @@ static void exec_sql(const char *db, const char *sql)
 	char path[300];
 	sqlite3 *h;
 
-	(void)snprintf(path, sizeof(path), "%s/%s", dir, db);
+	(void)snprintf(path, sizeof(path), "%s/%s", test_dir, db);
 	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
@@ -68,7 +55,7 @@ static void duplicates_within_and_across_groups(void **state)
 	struct block_in a, b, c, *group[3] = { &a, &b, &c };
 	struct storage *s;
 
-	assert_int_equal(storage_open(dir, DB_SYNC_NORMAL, &s), 0);
+	assert_int_equal(storage_open(test_dir, DB_SYNC_NORMAL, &s), 0);
 	make_block(&a, 1, 1, "frame-a");
 	make_block(&b, 1, 2, "frame-b");
 	make_block(&c, 1, 1, "frame-a"); /* the same batch twice in one group */
@@ -87,14 +74,14 @@ static void duplicates_within_and_across_groups(void **state)
 	assert_int_equal(query_int("meta.db", "SELECT blocks FROM shards"), 3);
 }
 
-/* The only shard's path relative to dir. */
+/* The only shard's path relative to test_dir. */
 static void shard_name(char *out, size_t size)
 {
 	char path[300];
 	sqlite3 *h;
 	sqlite3_stmt *st;
 
-	(void)snprintf(path, sizeof(path), "%s/meta.db", dir);
+	(void)snprintf(path, sizeof(path), "%s/meta.db", test_dir);
 	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h, "SELECT file FROM shards", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -129,7 +116,7 @@ static void reconcile_after_crash_between_commits(void **state)
 			    "UPDATE shards SET blocks = blocks - 1, records = records - 3,"
 			    " synced_block = synced_block - 1;");
 	assert_int_equal(query_int("meta.db", "SELECT count(*) FROM dedup"), 2);
-	assert_int_equal(storage_open(dir, DB_SYNC_NORMAL, &s), 0);
+	assert_int_equal(storage_open(test_dir, DB_SYNC_NORMAL, &s), 0);
 	assert_int_equal(query_int("meta.db", "SELECT count(*) FROM dedup"), 3);
 	assert_int_equal(query_int("meta.db", "SELECT sum(records) FROM hosts"), 9);
 	assert_int_equal(query_int("meta.db", "SELECT blocks FROM shards"), 3);
@@ -147,12 +134,12 @@ static void tokens(void **state)
 
 	char *again = NULL;
 
-	assert_int_equal(storage_token_create(dir, "alice", "security", &token), 0);
+	assert_int_equal(storage_token_create(test_dir, "alice", "security", &token), 0);
 	assert_int_equal(strncmp(token, "vgl_", 4), 0);
 	assert_int_equal(strlen(token), 68);
-	assert_int_equal(storage_token_create(dir, "alice", "admin", &again), -EEXIST);
+	assert_int_equal(storage_token_create(test_dir, "alice", "admin", &again), -EEXIST);
 	assert_null(again);
-	assert_int_equal(storage_reader_open(dir, &r), 0);
+	assert_int_equal(storage_reader_open(test_dir, &r), 0);
 	assert_int_equal(storage_reader_token(r, token, name, sizeof(name), role, sizeof(role)), 0);
 	assert_string_equal(name, "alice");
 	assert_string_equal(role, "security");
@@ -172,5 +159,5 @@ int main(void)
 		cmocka_unit_test(reconcile_after_crash_between_commits),
 		cmocka_unit_test(tokens),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
