@@ -231,7 +231,7 @@ static int flush(struct agent *a)
 		return r;
 	a->n_cps = collect_checkpoints(a);
 	if (a->batch_records == 0) {
-		r = a->n_cps ? spool_checkpoints_write(a->spool, a->cps, a->n_cps) : 0;
+		r = a->n_cps || spool_counters_dirty(a->spool) ? spool_checkpoints_write(a->spool, a->cps, a->n_cps) : 0;
 		checkpoints_done(a, r == 0);
 		return r;
 	}

@@ -57,6 +57,7 @@ struct spool {
 	uint64_t pending;
 	uint64_t max_bytes;
 	uint64_t ctr[_SPOOL_CTR_MAX];
+	bool ctr_dirty; /* counted since the last transaction */
 	char *path;
 };
 
@@ -171,7 +172,13 @@ uint64_t spool_bytes(const struct spool *s) { return s->bytes; }
 uint64_t spool_pending(const struct spool *s) { return s->pending; }
 bool spool_full(const struct spool *s) { return s->bytes >= s->max_bytes; }
 uint64_t spool_counter(const struct spool *s, enum spool_counter c) { return s->ctr[c]; }
-void spool_count(struct spool *s, enum spool_counter c, uint64_t n) { s->ctr[c] += n; }
+void spool_count(struct spool *s, enum spool_counter c, uint64_t n)
+{
+	s->ctr[c] += n;
+	s->ctr_dirty = true;
+}
+
+bool spool_counters_dirty(const struct spool *s) { return s->ctr_dirty; }
 
 static int write_checkpoint(struct spool *s, const struct spool_checkpoint *cp, uint64_t now)
 {
@@ -202,6 +209,7 @@ static int write_counters(struct spool *s)
 		if (r < 0)
 			return r;
 	}
+	s->ctr_dirty = false;
 	return 0;
 }
 

@@ -64,6 +64,8 @@ bool spool_full(const struct spool *s);
 uint64_t spool_counter(const struct spool *s, enum spool_counter c);
 /* Bumped in memory; persisted with the next transaction. */
 void spool_count(struct spool *s, enum spool_counter c, uint64_t n);
+/* Counted since the last transaction: spool_checkpoints_write(s, NULL, 0) persists. */
+bool spool_counters_dirty(const struct spool *s);
 
 /*
  * In one transaction: stores the batch as seq (== spool_next_seq()),

@@ -428,6 +428,11 @@ static void resume_rotated(const struct spool_checkpoint *cp, void *userdata)
 	}
 	if (d)
 		(void)closedir(d);
+	/* Deleted (or moved away) before we knew it was read to its end. */
+	log_warning("tail %s: %s (inode %" PRIu64 ") is gone; lines written after offset %" PRIu64
+		    " and not read before it went, if any, are lost.", t->conf->name,
+		    cp->path ? cp->path : "?", cp->ino, cp->offset);
+	t->sink.count(t->sink.userdata, SPOOL_CTR_FILES_VANISHED);
 	(void)spool_checkpoint_forget(t->spool, t->conf->name, cp->dev, cp->ino);
 }
 

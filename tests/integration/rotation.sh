@@ -36,4 +36,13 @@ mv "$T/logs/app.log" "$T/logs/app.log.old"
 start_agent
 wait_for 30 "203500 lines stored" count_is 203500
 pull_messages --expect "$T/expected" || fail "after rename while stopped"
+
+info "a file deleted while the agent is stopped is counted and logged as vanished"
+stop_agent TERM
+"$PY" "$S/tests/integration/writer.py" "$T/logs/app.log" 10 --start 600001
+mv "$T/logs/app.log" "$T/gone.log"
+rm -f "$T/gone.log"
+start_agent
+wait_for 10 "vanished file counted" agent_status_is files_vanished 1
+grep -q "is gone; lines written after offset" "$T/agent.log" || fail "vanished file not logged"
 echo ok
