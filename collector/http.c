@@ -165,6 +165,29 @@ static enum MHD_Result get_logs(struct request *rq)
 	return respond_json(rq->c, MHD_HTTP_OK, json_pack("{s:o, s:s}", "items", items, "next_cursor", next_s));
 }
 
+static void add_problem(uint32_t day, int64_t block, const char *what, void *userdata)
+{
+	char id[64];
+
+	(void)snprintf(id, sizeof(id), "%u-%" PRId64, day, block);
+	json_array_append_new(userdata, json_pack("{s:s, s:s}", "block", id, "problem", what));
+}
+
+static enum MHD_Result get_verify(struct request *rq)
+{
+	json_t *problems = json_array();
+	uint64_t blocks = 0;
+	int r = storage_verify(rq->rd, &blocks, 100, add_problem, problems);
+
+	if (r < 0) {
+		json_decref(problems);
+		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read the store: %s",
+				     strerror(-r));
+	}
+	return respond_json(rq->c, MHD_HTTP_OK, json_pack("{s:b, s:I, s:i, s:o}", "ok", r == 0, "blocks",
+							   (json_int_t)blocks, "problem_count", r, "problems", problems));
+}
+
 struct route {
 	const char *method;
 	const char *path;
@@ -175,6 +198,7 @@ static const struct route routes[] = {
 	{ "GET", "/metrics", get_metrics },
 	{ "GET", "/api/v1/hosts", get_hosts },
 	{ "GET", "/api/v1/logs", get_logs },
+	{ "GET", "/api/v1/verify", get_verify },
 };
 
 static int authenticate(struct request *rq)

@@ -633,3 +633,92 @@ int storage_reader_token(struct storage_reader *r, const char *token, char *ret_
 	sqlite3_finalize(st);
 	return k;
 }
+
+struct chain {
+	uint8_t prev[SHA256_SIZE];
+	bool started;
+	uint64_t blocks;
+	int problems;
+	size_t max_problems;
+	void (*problem)(uint32_t day, int64_t block, const char *what, void *userdata);
+	void *userdata;
+};
+
+static void chain_problem(struct chain *c, uint32_t day, int64_t block, const char *what)
+{
+	if ((size_t)c->problems++ < c->max_problems)
+		c->problem(day, block, what, c->userdata);
+}
+
+/* Checks one block row (id, agent, seq, frame, prev_hash, hash) against the chain. */
+static void verify_block(struct chain *c, uint32_t day, sqlite3_stmt *st)
+{
+	int64_t id = sqlite3_column_int64(st, 0);
+	const char *agent_hex = (const char *)sqlite3_column_text(st, 1);
+	const void *prev = sqlite3_column_blob(st, 4), *hash = sqlite3_column_blob(st, 5);
+	uint8_t agent[AGENT_ID_SIZE], seq_le[8], digest[SHA256_SIZE], want[SHA256_SIZE];
+
+	c->blocks++;
+	if (!agent_hex || hex_decode(agent_hex, agent, sizeof(agent)) < 0 ||
+	    sqlite3_column_bytes(st, 4) != SHA256_SIZE || sqlite3_column_bytes(st, 5) != SHA256_SIZE) {
+		chain_problem(c, day, id, "malformed row");
+		c->started = false;
+		return;
+	}
+	if (c->started && memcmp(prev, c->prev, SHA256_SIZE) != 0)
+		chain_problem(c, day, id, "prev_hash does not match the block before: a block was removed or replaced");
+	put_le64(seq_le, (uint64_t)sqlite3_column_int64(st, 2));
+	if (sha256(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), digest) < 0 ||
+	    sha256_v(want, prev, (size_t)SHA256_SIZE, agent, sizeof(agent), seq_le, sizeof(seq_le), digest,
+		     (size_t)SHA256_SIZE, NULL) < 0)
+		chain_problem(c, day, id, "out of memory while hashing");
+	else if (memcmp(want, hash, SHA256_SIZE) != 0)
+		chain_problem(c, day, id, "content does not match its hash: the block was altered");
+	/* Go on from the stored hash, so one bad block is reported once. */
+	memcpy(c->prev, hash, SHA256_SIZE);
+	c->started = true;
+}
+
+static int verify_shard(struct storage_reader *r, struct chain *c, uint32_t day, int64_t counted)
+{
+	sqlite3 *db = storage_reader_shard(r, day);
+	sqlite3_stmt *st;
+	uint64_t before = c->blocks;
+	int k;
+
+	if (!db) {
+		chain_problem(c, day, 0, "shard file missing or unreadable");
+		return 0;
+	}
+	k = db_prepare(db, "SELECT id, agent, seq, frame, prev_hash, hash FROM blocks ORDER BY id", &st);
+	if (k < 0)
+		return k;
+	while ((k = sqlite3_step(st)) == SQLITE_ROW)
+		verify_block(c, day, st);
+	sqlite3_finalize(st);
+	if (k != SQLITE_DONE)
+		return db_errno(k);
+	/* More is fine (ingest goes on while we read); fewer means blocks were deleted. */
+	if ((int64_t)(c->blocks - before) < counted)
+		chain_problem(c, day, 0, "the shard holds fewer blocks than the catalogue counted: blocks were deleted");
+	return 0;
+}
+
+int storage_verify(struct storage_reader *r, uint64_t *ret_blocks, size_t max_problems,
+		   void (*problem)(uint32_t day, int64_t block, const char *what, void *userdata),
+		   void *userdata)
+{
+	struct chain c = { .max_problems = max_problems, .problem = problem, .userdata = userdata };
+	sqlite3_stmt *days;
+	int k = db_prepare(r->meta, "SELECT day, blocks FROM shards ORDER BY day", &days);
+
+	if (k < 0)
+		return k;
+	while (k >= 0 && sqlite3_step(days) == SQLITE_ROW)
+		k = verify_shard(r, &c, (uint32_t)sqlite3_column_int64(days, 0), sqlite3_column_int64(days, 1));
+	sqlite3_finalize(days);
+	if (k < 0)
+		return k;
+	*ret_blocks = c.blocks;
+	return c.problems;
+}

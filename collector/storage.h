@@ -81,4 +81,16 @@ sqlite3 *storage_reader_shard(struct storage_reader *r, uint32_t day);
 int storage_reader_token(struct storage_reader *r, const char *token, char *ret_name,
 			 size_t name_sz, char *ret_role, size_t role_sz);
 
+/*
+ * Walks every block in ingest order and checks the hash chain: each block's
+ * prev_hash is the hash before it, and its hash is recomputed from its
+ * content; each shard holds as many blocks as the catalogue counted. The
+ * chain starts at the oldest block kept (retention removes whole shards).
+ * Each problem found calls problem (up to max_problems); returns the number
+ * of problems, or a negative errno if the store cannot be read.
+ */
+int storage_verify(struct storage_reader *r, uint64_t *ret_blocks, size_t max_problems,
+		   void (*problem)(uint32_t day, int64_t block, const char *what, void *userdata),
+		   void *userdata);
+
 #endif

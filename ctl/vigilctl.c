@@ -193,13 +193,36 @@ static int cmd_hosts(struct ctl *c)
 	return 0;
 }
 
+static int cmd_verify(struct ctl *c)
+{
+	_cleanup_free_ char *url = NULL;
+	json_t *j, *item;
+	size_t i;
+	int ok;
+
+	if (asprintf(&url, "%s/api/v1/verify", c->url) < 0)
+		return 1;
+	j = api_get(c, url);
+	if (!j)
+		return 1;
+	json_array_foreach(json_object_get(j, "problems"), i, item)
+		printf("block %s: %s\n", json_string_value(json_object_get(item, "block")),
+		       json_string_value(json_object_get(item, "problem")));
+	ok = json_is_true(json_object_get(j, "ok"));
+	printf("%" JSON_INTEGER_FORMAT " blocks checked: %s\n", json_integer_value(json_object_get(j, "blocks")),
+	       ok ? "the hash chain is intact" : "TAMPERING OR DAMAGE FOUND");
+	json_decref(j);
+	return ok ? 0 : 3;
+}
+
 static void usage(FILE *f)
 {
 	(void)fprintf(f,
 		"Usage: vigilctl [--url URL] [--token TOKEN] [--json] COMMAND [OPTIONS]\n\n"
 		"Commands:\n"
 		"  logs [--host H] [--source S] [-q TEXT] [--since T] [--until T] [--limit N] [--follow]\n"
-		"  hosts\n\n"
+		"  hosts\n"
+		"  verify    check the stored logs' hash chain (exit 3 if broken)\n\n"
 		"The URL defaults to $VIGIL_URL or http://127.0.0.1:8080; the token comes from\n"
 		"--token or $VIGIL_TOKEN. Times: RFC 3339, epoch seconds, or a duration ago (15m).\n");
 }
@@ -280,6 +303,8 @@ int main(int argc, char **argv)
 		r = cmd_logs(&c, &la);
 	} else if (strcmp(cmd, "hosts") == 0) {
 		r = cmd_hosts(&c);
+	} else if (strcmp(cmd, "verify") == 0) {
+		r = cmd_verify(&c);
 	} else {
 		fprintf(stderr, "vigilctl: unknown command '%s'\n", cmd);
 		usage(stderr);
