@@ -299,6 +299,7 @@ int ingest_start(const struct coll_conf *conf, struct storage *storage, struct i
 		goto fail;
 	}
 	in->sock_open = true;
+	metrics_watch_socket((uint32_t)nng_socket_id(in->sock));
 	(void)nng_socket_set_size(in->sock, NNG_OPT_RECVMAXSZ, conf->ingest.max_message);
 	(void)nng_pipe_notify(in->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, in);
 	(void)nng_pipe_notify(in->sock, NNG_PIPE_EV_REM_POST, pipe_cb, in);

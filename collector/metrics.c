@@ -3,10 +3,60 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <nng/nng.h>
+#include <string.h>
 
+#include "common/macro.h"
 #include "metrics.h"
 
 struct metrics metrics;
+static atomic_uint_fast32_t watched_socket;
+
+void metrics_watch_socket(uint32_t id)
+{
+	atomic_store(&watched_socket, id);
+}
+
+/* The listener statistics worth an operator's eye, with what they mean. */
+static const struct {
+	const char *stat;
+	const char *reason;
+} transport_stats[] = {
+	{ "proto", "protocol" },  /* not an SP peer, or a bad handshake: garbage on the socket */
+	{ "auth", "tls_auth" },   /* TLS peer without an acceptable certificate */
+};
+
+static uint64_t child_value(nng_stat *node, const char *name)
+{
+	for (nng_stat *c = nng_stat_child(node); c; c = nng_stat_next(c))
+		if (strcmp(nng_stat_name(c), name) == 0)
+			return nng_stat_value(c);
+	return 0;
+}
+
+static int render_transport(struct buf *o)
+{
+	uint64_t sum[ARRAY_SIZE(transport_stats)] = { 0 };
+	uint32_t id = atomic_load(&watched_socket);
+	nng_stat *all;
+	int r;
+
+	if (!id || nng_stats_get(&all) != 0)
+		return 0;
+	for (nng_stat *n = all ? nng_stat_child(all) : NULL; n; n = nng_stat_next(n)) {
+		if (strcmp(nng_stat_name(n), "listener") != 0 || child_value(n, "socket") != id)
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(transport_stats); i++)
+			sum[i] += child_value(n, transport_stats[i].stat);
+	}
+	nng_stats_free(all);
+	r = buf_printf(o, "# HELP vigil_ingest_transport_errors_total Connections dropped before a batch "
+			  "could be read, by reason.\n# TYPE vigil_ingest_transport_errors_total counter\n");
+	for (size_t i = 0; i < ARRAY_SIZE(transport_stats); i++)
+		r |= buf_printf(o, "vigil_ingest_transport_errors_total{reason=\"%s\"} %" PRIu64 "\n",
+				transport_stats[i].reason, sum[i]);
+	return r;
+}
 
 #define LOAD(x) ((uint64_t)atomic_load_explicit(&(x), memory_order_relaxed))
 
@@ -44,6 +94,7 @@ int metrics_render(struct buf *o)
 	r |= buf_printf(o, "# HELP vigil_storage_commit_seconds_total Time spent in storage commits.\n"
 			   "# TYPE vigil_storage_commit_seconds_total counter\n"
 			   "vigil_storage_commit_seconds_total %.6f\n", (double)LOAD(metrics.commit_us) / 1e6);
+	r |= render_transport(o);
 	r |= counter(o, "vigil_http_requests_total", "HTTP requests served.", LOAD(metrics.http_requests));
 	r |= counter(o, "vigil_http_unauthorized_total", "HTTP requests refused for a missing or bad token.",
 		     LOAD(metrics.http_unauthorized));

@@ -34,6 +34,13 @@ static inline void metrics_add(atomic_uint_fast64_t *c, uint64_t n)
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
+/*
+ * nng counts what never becomes a message (garbage, failed TLS handshakes,
+ * oversized messages) per listener: metrics_render() includes the listener
+ * statistics of this socket id.
+ */
+void metrics_watch_socket(uint32_t id);
+
 /* Renders every counter in the Prometheus text format (0.0.4) into out. */
 int metrics_render(struct buf *out);
 

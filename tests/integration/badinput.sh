@@ -101,6 +101,8 @@ send "$T/good.export" --frame $AGENT 3 2 | grep -q "^stored 3" || fail "collecto
 [ "$(metric 'vigil_ingest_errors_total{reason="decompress"}')" = 2 ] || fail "decompress count"
 [ "$(metric 'vigil_ingest_errors_total{reason="too_large"}')" = 1 ] || fail "too_large count"
 [ "$(metric 'vigil_ingest_batches_total{result="duplicate"}')" = 1 ] || fail "duplicate count"
+[ "$(metric 'vigil_ingest_transport_errors_total{reason="protocol"}')" -ge 1 ] ||
+	fail "garbage on the socket not counted"
 [ "$(pull_messages --count)" = 6 ] || fail "stored records: $(pull_messages --count)"
 
 info "the agent quarantines a batch the collector rejects, and goes on"

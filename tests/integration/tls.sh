@@ -63,6 +63,9 @@ start_agent
 sleep 4
 [ "$(stored_count)" = 500 ] || fail "a rogue agent's lines were stored"
 agent_status_is spool_batches 1 || fail "rogue agent's batch should stay spooled"
+refused=$(metric 'vigil_ingest_transport_errors_total{reason="tls_auth"}')
+[ "$refused" -ge 1 ] || fail "refused TLS handshakes not counted"
+info "refused handshakes counted: $refused"
 stop_agent TERM
 
 info "an agent that trusts another CA refuses the collector"
