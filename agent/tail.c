@@ -44,6 +44,8 @@ struct tail_file {
 	bool done;           /* read to its end after rotation: let go at commit */
 	bool skipping;       /* discarding the rest of an over-long line */
 	struct buf fields;   /* VIGIL_SOURCE and VIGIL_PATH in export format */
+	int copy_fd;         /* copytruncate's copy, read up to copy_end before the file again */
+	uint64_t copy_end;
 };
 
 struct tail_source {
@@ -62,6 +64,8 @@ static void file_free(struct tail_file *f)
 		return;
 	if (f->fd >= 0)
 		(void)close(f->fd);
+	if (f->copy_fd >= 0)
+		(void)close(f->copy_fd);
 	buf_free(&f->fields);
 	free(f->buf);
 	free(f->path);
@@ -105,6 +109,7 @@ static int file_new(struct tail_source *t, const char *path, int fd, const struc
 	if (!f)
 		return -ENOMEM;
 	f->fd = -1;
+	f->copy_fd = -1;
 	f->src = t;
 	f->dev = st->st_dev;
 	f->ino = st->st_ino;
@@ -221,20 +226,19 @@ static int read_fd(struct tail_file *f, int fd, uint64_t limit, size_t *budget, 
 /*
  * copytruncate copied the file before truncating it: lines the agent had not
  * read yet are in the copy. Finds a sibling with the same first bytes that
- * reaches past our offset, and reads the rest from there.
+ * reaches past our offset and keeps it open to read the rest from.
  */
-static void read_truncated_rest(struct tail_file *f)
+static int open_copy(struct tail_file *f)
 {
 	_cleanup_free_ char *dup = strdup(f->path);
 	struct dirent *de;
 	DIR *d;
 
 	if (!dup || f->fp_len == 0 || !(d = opendir(dirname(dup))))
-		return;
+		return -ENOENT;
 	while ((de = readdir(d))) {
 		char p[4096];
 		struct stat st;
-		size_t budget = SIZE_MAX;
 		int fd;
 
 		if (de->d_name[0] == '.' ||
@@ -247,26 +251,45 @@ static void read_truncated_rest(struct tail_file *f)
 		    (uint64_t)st.st_size >= f->offset && fingerprint_matches(fd, f->fp, f->fp_len)) {
 			log_info("tail %s: %s was truncated at %" PRIu64 "; reading the rest from its copy %s",
 				 f->src->conf->name, f->path, f->offset, p);
-			f->buf_len = 0;
-			f->read_pos = f->offset;
-			if (read_fd(f, fd, (uint64_t)st.st_size, &budget, true) < 0)
-				log_warning("tail %s: reading copy %s failed, ignoring.", f->src->conf->name, p);
-			(void)close(fd);
-			break;
+			f->copy_fd = fd;
+			f->copy_end = (uint64_t)st.st_size;
+			(void)closedir(d);
+			return 0;
 		}
 		(void)close(fd);
 	}
 	(void)closedir(d);
+	return -ENOENT;
 }
 
 static void handle_truncation(struct tail_file *f)
 {
 	const struct tail_sink *s = &f->src->sink;
 
-	read_truncated_rest(f);
-	log_info("tail %s: %s was truncated, reading it from the start", f->src->conf->name, f->path);
 	s->count(s->userdata, SPOOL_CTR_FILES_TRUNCATED);
+	f->buf_len = 0;
+	f->skipping = false;
+	if (open_copy(f) == 0) {
+		f->read_pos = f->offset;
+		return;
+	}
+	log_info("tail %s: %s was truncated, reading it from the start", f->src->conf->name, f->path);
 	file_rewind(f);
+}
+
+/* Reads the copy to its end (under backpressure like any read); then the file from its start. */
+static int read_copy(struct tail_file *f, size_t *budget)
+{
+	int r = read_fd(f, f->copy_fd, f->copy_end, budget, true);
+
+	if (r != 0)
+		return r;
+	(void)close(f->copy_fd);
+	f->copy_fd = -1;
+	log_info("tail %s: rest of %s read from its copy, now reading it from the start", f->src->conf->name,
+		 f->path);
+	file_rewind(f);
+	return 0;
 }
 
 /* Reads one file. Returns 1 if more is left, 0 if caught up, -errno on failure. */
@@ -277,6 +300,8 @@ static int file_read(struct tail_file *f, size_t *budget)
 
 	if (f->done)
 		return 0;
+	if (f->copy_fd >= 0 && (r = read_copy(f, budget)) != 0)
+		return r;
 	if (fstat(f->fd, &st) < 0)
 		return -errno;
 	/* Refilled past our position after a truncation: only the first bytes tell. */
@@ -314,17 +339,15 @@ static void file_position(struct tail_source *t, struct tail_file *f, uint64_t s
 	struct spool_checkpoint cp;
 
 	if (spool_checkpoint_get(t->spool, t->conf->name, f->dev, f->ino, &cp) == 0) {
-		if (cp.fp_len <= size && fingerprint_matches(f->fd, cp.fp, cp.fp_len)) {
-			f->offset = f->read_pos = cp.offset;
-			memcpy(f->fp, cp.fp, SHA256_SIZE);
-			f->fp_len = cp.fp_len;
-			if (cp.offset > size)
-				handle_truncation(f);
-			return;
-		}
-		log_info("tail %s: %s is not the file last read under its inode, reading from the start",
-			 t->conf->name, f->path);
-		f->dirty = true;
+		f->offset = f->read_pos = cp.offset;
+		memcpy(f->fp, cp.fp, SHA256_SIZE);
+		f->fp_len = cp.fp_len;
+		/*
+		 * Shorter, or other first bytes: truncated while we were away
+		 * (its copy may hold the rest), or a new file on a reused inode.
+		 */
+		if (cp.offset > size || cp.fp_len > size || !fingerprint_matches(f->fd, cp.fp, cp.fp_len))
+			handle_truncation(f);
 		return;
 	}
 	if (first && strcmp(t->conf->read_from, "tail") == 0)

@@ -45,4 +45,17 @@ rm -f "$T/gone.log"
 start_agent
 wait_for 10 "vanished file counted" agent_status_is files_vanished 1
 grep -q "is gone; lines written after offset" "$T/agent.log" || fail "vanished file not logged"
+
+info "copytruncate while the agent is stopped: the unread rest comes from the copy"
+"$PY" "$S/tests/integration/writer.py" "$T/logs/app.log" 1000 --start 700001 --expect "$T/expected"
+wait_for 30 "204500 lines stored" count_is 204500
+stop_agent TERM
+"$PY" "$S/tests/integration/writer.py" "$T/logs/app.log" 3000 --start 710001 --expect "$T/expected"
+cp "$T/logs/app.log" "$T/logs/app.log.ct"
+: > "$T/logs/app.log"
+"$PY" "$S/tests/integration/writer.py" "$T/logs/app.log" 500 --start 720001 --expect "$T/expected"
+start_agent
+wait_for 30 "208000 lines stored" count_is 208000
+pull_messages --expect "$T/expected" || fail "after copytruncate while stopped"
+grep -q "reading the rest from its copy $T/logs/app.log.ct" "$T/agent.log" || fail "copy not used"
 echo ok
