@@ -11,6 +11,7 @@
 #define B(f) offsetof(struct agent_conf, batch.f) - offsetof(struct agent_conf, batch)
 #define S(f) offsetof(struct agent_conf, spool.f) - offsetof(struct agent_conf, spool)
 #define T(f) offsetof(struct tail_conf, f)
+#define J(f) offsetof(struct journal_conf, f)
 
 static const struct conf_key agent_keys[] = {
 	{ "state_dir", CONF_STR, A(state_dir), "/var/lib/vigil-agent", .help = "spool and checkpoints" },
@@ -39,6 +40,14 @@ static const struct conf_key batch_keys[] = {
 static const struct conf_key spool_keys[] = {
 	{ "max_bytes", CONF_SIZE, S(max_bytes), "1G", 1024 * 1024, UINT64_C(1) << 50, .help = "spool size at which reading pauses" },
 	{ "sync", CONF_BOOL, S(sync), "yes", .help = "fsync every spool commit (survives power loss)" },
+};
+
+static const struct conf_key journal_keys[] = {
+	{ "enabled", CONF_BOOL, J(enabled), "no", .help = "ship the systemd journal" },
+	{ "directory", CONF_STR, J(directory), NULL, .help = "read journal files from this directory instead of the local journal" },
+	{ "units", CONF_STR, J(units), NULL, .help = "only these units (space-separated _SYSTEMD_UNIT values)" },
+	{ "identifiers", CONF_STR, J(identifiers), NULL, .help = "only these identifiers (space-separated SYSLOG_IDENTIFIER values)" },
+	{ "priority", CONF_UINT, J(priority), "7", 0, 7, .help = "only entries of this priority or more urgent (0 emerg .. 7 debug)" },
 };
 
 static const struct conf_key tail_keys[] = {
@@ -73,8 +82,11 @@ static const struct conf_section sections[] = {
 	{ "collector", false, collector_keys, ARRAY_SIZE(collector_keys), offsetof(struct agent_conf, collector), NULL },
 	{ "batch", false, batch_keys, ARRAY_SIZE(batch_keys), offsetof(struct agent_conf, batch), NULL },
 	{ "spool", false, spool_keys, ARRAY_SIZE(spool_keys), offsetof(struct agent_conf, spool), NULL },
+	{ "journal", false, journal_keys, ARRAY_SIZE(journal_keys), offsetof(struct agent_conf, journal), NULL },
 	{ "tail", true, tail_keys, ARRAY_SIZE(tail_keys), 0, tail_instance },
 };
+
+#define TAIL_SECTION (&sections[ARRAY_SIZE(sections) - 1])
 
 const struct conf_schema agent_conf_schema = { sections, ARRAY_SIZE(sections) };
 
@@ -115,7 +127,7 @@ void agent_conf_free(struct agent_conf *c)
 		conf_free_section(&sections[i], (uint8_t *)c + sections[i].offset);
 	}
 	for (size_t i = 0; i < c->n_tails; i++) {
-		conf_free_section(&sections[4], c->tails[i]);
+		conf_free_section(TAIL_SECTION, c->tails[i]);
 		free(c->tails[i]->name);
 		free(c->tails[i]);
 	}

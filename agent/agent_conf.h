@@ -16,6 +16,15 @@ struct tail_conf {
 	uint64_t max_line_bytes;
 };
 
+/* The [journal] section. */
+struct journal_conf {
+	bool enabled;
+	char *directory;   /* NULL: the local journal */
+	char *units;       /* space-separated _SYSTEMD_UNIT values */
+	char *identifiers; /* space-separated SYSLOG_IDENTIFIER values */
+	uint64_t priority; /* entries up to this PRIORITY (0 emerg .. 7 debug) */
+};
+
 /* The whole agent configuration; owns every string and tail_conf in it. */
 struct agent_conf {
 	struct {
@@ -39,6 +48,7 @@ struct agent_conf {
 		uint64_t max_bytes;
 		bool sync;
 	} spool;
+	struct journal_conf journal;
 	struct tail_conf **tails;
 	size_t n_tails;
 };

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "journal.h"
 #include "lineprio.h"
 #include "shipper.h"
 #include "sealer.h"
@@ -35,6 +36,7 @@ struct agent {
 	struct shipper *shipper;
 	struct tail_source **tails;
 	size_t n_tails;
+	struct journal_source *journal;
 	uint8_t id[AGENT_ID_SIZE];
 	struct buf host_field;
 	struct buf batch;
@@ -107,6 +109,29 @@ static int sink_line(void *userdata, struct tail_file *f, const char *line, size
 	return 0;
 }
 
+/* A whole record from a source that builds its own (the journal). */
+static int sink_record(void *userdata, const void *fields, size_t len)
+{
+	struct agent *a = userdata;
+	int r;
+
+	if (a->batch.len + len + RECORD_OVERHEAD > a->batch.max) {
+		r = flush(a);
+		if (r < 0)
+			return r;
+	}
+	r = buf_reserve(&a->batch, len + 1);
+	if (r < 0)
+		return log_error_errno(r, "batch: cannot add a record of %zu bytes: %m", len);
+	put(&a->batch, fields, len);
+	put(&a->batch, "\n", 1);
+	if (a->batch_records++ == 0) {
+		(void)sd_event_source_set_time_relative(a->flush_timer, a->conf->batch.max_delay_ms * 1000);
+		(void)sd_event_source_set_enabled(a->flush_timer, SD_EVENT_ONESHOT);
+	}
+	return 0;
+}
+
 static int sink_advanced(void *userdata)
 {
 	struct agent *a = userdata;
@@ -130,8 +155,9 @@ static void sink_wake(void *userdata)
 	(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);
 }
 
-static const struct tail_sink sink_ops = {
+static const struct source_sink sink_ops = {
 	.line = sink_line,
+	.record = sink_record,
 	.advanced = sink_advanced,
 	.can_read = sink_can_read,
 	.count = sink_count,
@@ -140,7 +166,7 @@ static const struct tail_sink sink_ops = {
 
 static size_t collect_checkpoints(struct agent *a)
 {
-	size_t need = 0, n = 0;
+	size_t need = 1, n = 0;
 
 	for (size_t i = 0; i < a->n_tails; i++)
 		need += tail_source_file_count(a->tails[i]);
@@ -153,6 +179,7 @@ static size_t collect_checkpoints(struct agent *a)
 	}
 	for (size_t i = 0; i < a->n_tails; i++)
 		n += tail_source_checkpoints(a->tails[i], a->cps + n, a->cps_cap - n);
+	n += journal_source_checkpoints(a->journal, a->cps + n, a->cps_cap - n);
 	return n;
 }
 
@@ -163,6 +190,10 @@ static void checkpoints_done(struct agent *a, bool ok)
 			tail_source_checkpoints_done(a->tails[i]);
 		else
 			tail_source_checkpoints_failed(a->tails[i]);
+	if (ok)
+		journal_source_checkpoints_done(a->journal);
+	else
+		journal_source_checkpoints_failed(a->journal);
 	a->n_cps = 0;
 }
 
@@ -267,7 +298,13 @@ static int on_reader(sd_event_source *s, void *userdata)
 
 	for (size_t i = 0; i < a->n_tails; i++) {
 		a->now_us = now_realtime_us();
-		more |= tail_source_work(a->tails[i], READ_BUDGET / MAX(a->n_tails, 1u));
+		more |= tail_source_work(a->tails[i], READ_BUDGET / (a->n_tails + 1));
+	}
+	if (a->journal) {
+		int r = journal_source_work(a->journal, READ_BUDGET / (a->n_tails + 1));
+		if (r < 0)
+			log_warning_errno(r, "journal: reading stopped (%m), retrying.");
+		more |= r > 0;
 	}
 	if (!more || !sink_can_read(a))
 		(void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
@@ -332,6 +369,8 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 
 static void stop_sources(struct agent *a)
 {
+	journal_source_free(a->journal);
+	a->journal = NULL;
 	for (size_t i = 0; i < a->n_tails; i++)
 		tail_source_free(a->tails[i]);
 	free(a->tails);
@@ -354,12 +393,19 @@ static int start_sources(struct agent *a)
 	if (!a->tails)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->conf->n_tails; i++) {
-		struct tail_sink sink = sink_ops;
+		struct source_sink sink = sink_ops;
 		sink.userdata = a;
 		r = tail_source_new(a->conf->tails[i], a->spool, &sink, a->event, &a->tails[i]);
 		if (r < 0)
 			return log_error_errno(r, "tail %s: cannot start: %m", a->conf->tails[i]->name);
 		a->n_tails++;
+	}
+	if (a->conf->journal.enabled) {
+		struct source_sink sink = sink_ops;
+		sink.userdata = a;
+		r = journal_source_new(&a->conf->journal, a->spool, &sink, a->event, &a->journal);
+		if (r < 0)
+			return r;
 	}
 	(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);
 	return 0;
@@ -569,9 +615,10 @@ int main(int argc, char **argv)
 	}
 	r = agent_setup(&a);
 	if (r == 0) {
-		(void)sd_notifyf(false, "READY=1\nSTATUS=running, %zu tail sources", a.n_tails);
-		log_info("started: %zu tail sources, collector %s, state in %s", a.n_tails,
-			 a.conf->collector.t.address, a.conf->agent.state_dir);
+		(void)sd_notifyf(false, "READY=1\nSTATUS=running, %zu tail sources%s", a.n_tails,
+				 a.journal ? ", journal" : "");
+		log_info("started: %zu tail sources%s, collector %s, state in %s", a.n_tails,
+			 a.journal ? ", journal" : "", a.conf->collector.t.address, a.conf->agent.state_dir);
 		r = sd_event_loop(a.event);
 	}
 	agent_done(&a);

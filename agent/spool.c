@@ -20,6 +20,8 @@ enum {
 	ST_QUARANTINE,
 	ST_COUNTER_SET,
 	ST_META_SET,
+	ST_CURSOR_SET,
+	ST_CURSOR_GET,
 	_ST_MAX,
 };
 
@@ -36,6 +38,8 @@ static const char *const sql[_ST_MAX] = {
 			  "SELECT seq, created_us, records, frame, ?, ? FROM batches WHERE seq=?",
 	[ST_COUNTER_SET] = "INSERT OR REPLACE INTO counters(name, value) VALUES (?,?)",
 	[ST_META_SET] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?,?)",
+	[ST_CURSOR_SET] = "INSERT OR REPLACE INTO cursors(source, cursor, updated_us) VALUES (?,?,?)",
+	[ST_CURSOR_GET] = "SELECT cursor FROM cursors WHERE source=?",
 };
 
 static const char schema[] =
@@ -47,7 +51,9 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS files(source TEXT NOT NULL, dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
 	" offset INTEGER NOT NULL, fp BLOB, fp_len INTEGER, path TEXT, updated_us INTEGER,"
 	" PRIMARY KEY(source, dev, ino)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;";
+	"CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS cursors(source TEXT PRIMARY KEY, cursor TEXT NOT NULL, updated_us INTEGER)"
+	" WITHOUT ROWID;";
 
 struct spool {
 	sqlite3 *db;
@@ -73,6 +79,8 @@ const char *spool_counter_name(enum spool_counter c)
 		[SPOOL_CTR_BATCHES_DUPLICATE] = "batches_duplicate",
 		[SPOOL_CTR_FILES_TRUNCATED] = "files_truncated",
 		[SPOOL_CTR_FILES_VANISHED] = "files_vanished",
+		[SPOOL_CTR_JOURNAL_GAPS] = "journal_gaps",
+		[SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED] = "journal_entries_skipped",
 	};
 	return (unsigned)c < _SPOOL_CTR_MAX ? names[c] : "unknown";
 }
@@ -183,6 +191,14 @@ bool spool_counters_dirty(const struct spool *s) { return s->ctr_dirty; }
 static int write_checkpoint(struct spool *s, const struct spool_checkpoint *cp, uint64_t now)
 {
 	sqlite3_stmt *st = s->st[cp->forget ? ST_CP_DELETE : ST_CP_UPSERT];
+
+	if (cp->cursor) {
+		st = s->st[ST_CURSOR_SET];
+		sqlite3_bind_text(st, 1, cp->source, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, cp->cursor, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+		return step_done(s, st);
+	}
 
 	sqlite3_bind_text(st, 1, cp->source, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)cp->dev);
@@ -340,6 +356,25 @@ int spool_checkpoint_forget(struct spool *s, const char *source, uint64_t dev, u
 	struct spool_checkpoint cp = { .source = source, .dev = dev, .ino = ino, .forget = true };
 
 	return write_checkpoint(s, &cp, 0);
+}
+
+int spool_cursor_get(struct spool *s, const char *source, char **ret)
+{
+	sqlite3_stmt *st = s->st[ST_CURSOR_GET];
+	int rc, r = -ENOENT;
+
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		char *c = strdup((const char *)sqlite3_column_text(st, 0));
+		r = c ? 0 : -ENOMEM;
+		if (c)
+			*ret = c;
+	} else if (rc != SQLITE_DONE) {
+		r = db_errno(rc);
+	}
+	(void)sqlite3_reset(st);
+	return r;
 }
 
 int spool_next_batch(struct spool *s, uint64_t after, struct spool_batch *ret)

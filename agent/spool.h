@@ -20,9 +20,13 @@ struct spool;
 
 #define SPOOL_FP_MAX 1024
 
-/* Where a source stands in one file. Pointers are borrowed for the call. */
+/*
+ * Where a source stands: in one file (dev, ino, offset, fingerprint), or, for
+ * the journal, at a cursor. Pointers are borrowed for the call.
+ */
 struct spool_checkpoint {
 	const char *source;
+	const char *cursor; /* set: a journal cursor, and only source and cursor count */
 	uint64_t dev, ino, offset;
 	uint8_t fp[32]; /* SHA-256 of the file's first fp_len bytes */
 	uint32_t fp_len;
@@ -49,6 +53,8 @@ enum spool_counter {
 	SPOOL_CTR_BATCHES_DUPLICATE,
 	SPOOL_CTR_FILES_TRUNCATED,
 	SPOOL_CTR_FILES_VANISHED,
+	SPOOL_CTR_JOURNAL_GAPS,
+	SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED,
 	_SPOOL_CTR_MAX,
 };
 const char *spool_counter_name(enum spool_counter c);
@@ -85,6 +91,8 @@ int spool_checkpoint_foreach(struct spool *s, const char *source,
 			     void (*cb)(const struct spool_checkpoint *cp, void *userdata),
 			     void *userdata);
 int spool_checkpoint_forget(struct spool *s, const char *source, uint64_t dev, uint64_t ino);
+/* The journal cursor stored for source (a new string for the caller), or -ENOENT. */
+int spool_cursor_get(struct spool *s, const char *source, char **ret);
 
 /* The first batch with seq > after; -ENOENT if none. */
 int spool_next_batch(struct spool *s, uint64_t after, struct spool_batch *ret);

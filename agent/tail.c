@@ -51,7 +51,7 @@ struct tail_file {
 struct tail_source {
 	const struct tail_conf *conf;
 	struct spool *spool;
-	struct tail_sink sink;
+	struct source_sink sink;
 	sd_event_source *inotify;
 	struct tail_file *files;
 	bool changed;
@@ -144,7 +144,7 @@ static void file_rewind(struct tail_file *f)
 /* Hands complete lines in f->buf to the sink, keeping the partial tail. */
 static int emit_lines(struct tail_file *f, bool final)
 {
-	const struct tail_sink *s = &f->src->sink;
+	const struct source_sink *s = &f->src->sink;
 	size_t max = f->src->conf->max_line_bytes;
 	char *p = f->buf, *end = f->buf + f->buf_len, *nl;
 	int r = 0;
@@ -195,7 +195,7 @@ static int emit_lines(struct tail_file *f, bool final)
  */
 static int read_fd(struct tail_file *f, int fd, uint64_t limit, size_t *budget, bool final)
 {
-	const struct tail_sink *s = &f->src->sink;
+	const struct source_sink *s = &f->src->sink;
 	ssize_t n;
 	int r;
 
@@ -264,7 +264,7 @@ static int open_copy(struct tail_file *f)
 
 static void handle_truncation(struct tail_file *f)
 {
-	const struct tail_sink *s = &f->src->sink;
+	const struct source_sink *s = &f->src->sink;
 
 	s->count(s->userdata, SPOOL_CTR_FILES_TRUNCATED);
 	f->buf_len = 0;
@@ -468,7 +468,7 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 	return 0;
 }
 
-int tail_source_new(const struct tail_conf *conf, struct spool *spool, const struct tail_sink *sink,
+int tail_source_new(const struct tail_conf *conf, struct spool *spool, const struct source_sink *sink,
 		    sd_event *event, struct tail_source **ret)
 {
 	_cleanup_free_ char *dup = strdup(conf->path);

@@ -8,6 +8,7 @@
 #include <systemd/sd-event.h>
 
 #include "agent_conf.h"
+#include "sink.h"
 #include "spool.h"
 
 /*
@@ -20,22 +21,8 @@
 struct tail_source;
 struct tail_file;
 
-struct tail_sink {
-	/* Takes one line (without its newline). Returns 0 or -errno. */
-	int (*line)(void *userdata, struct tail_file *f, const char *line, size_t len);
-	/* Called after the file's offset moved past the line; may flush the batch. */
-	int (*advanced)(void *userdata);
-	/* False while the spool is full or cannot be written: reading pauses. */
-	bool (*can_read)(void *userdata);
-	/* Counts a line cut at max_line_bytes or a file that was truncated. */
-	void (*count)(void *userdata, enum spool_counter c);
-	/* inotify saw a change: the owner should call tail_source_work() soon. */
-	void (*wake)(void *userdata);
-	void *userdata;
-};
-
 /* conf, spool and sink are borrowed and must outlive the source. */
-int tail_source_new(const struct tail_conf *conf, struct spool *spool, const struct tail_sink *sink,
+int tail_source_new(const struct tail_conf *conf, struct spool *spool, const struct source_sink *sink,
 		    sd_event *event, struct tail_source **ret);
 void tail_source_free(struct tail_source *t);
 

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <systemd/sd-journal.h>
+
+#include "common/buf.h"
+#include "common/export.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/util.h"
+#include "journal.h"
+
+/* Fields of one entry: journald's own limit on an entry is far larger, but one record must fit a batch. */
+#define ENTRY_MAX (4u * 1024 * 1024)
+
+struct journal_source {
+	const struct journal_conf *conf;
+	struct spool *spool;
+	struct source_sink sink;
+	sd_journal *j;
+	sd_event_source *io;
+	struct buf entry;
+	char *cursor;      /* of the last entry the sink took; owned */
+	char *snapshot;    /* the cursor in the transaction being written; owned */
+	bool dirty;
+};
+
+static int add_matches(sd_journal *j, const char *field, const char *values)
+{
+	_cleanup_free_ char *dup = values ? strdup(values) : NULL;
+	char *save = NULL, m[512];
+	int r, n = 0;
+
+	if (!values)
+		return 0;
+	if (!dup)
+		return -ENOMEM;
+	for (char *v = strtok_r(dup, " \t,", &save); v; v = strtok_r(NULL, " \t,", &save)) {
+		int len = snprintf(m, sizeof(m), "%s=%s", field, v);
+		if (len < 0 || (size_t)len >= sizeof(m))
+			return -ENAMETOOLONG;
+		r = sd_journal_add_match(j, m, (size_t)len);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	/* Values of one field are ORed; different fields are ANDed. */
+	return n ? sd_journal_add_conjunction(j) : 0;
+}
+
+static int add_filters(struct journal_source *js)
+{
+	char prios[8 * 11] = "";
+	int r;
+
+	r = add_matches(js->j, "_SYSTEMD_UNIT", js->conf->units);
+	if (r == 0)
+		r = add_matches(js->j, "SYSLOG_IDENTIFIER", js->conf->identifiers);
+	if (r == 0 && js->conf->priority < 7) {
+		for (uint64_t p = 0; p <= js->conf->priority; p++)
+			(void)snprintf(prios + strlen(prios), sizeof(prios) - strlen(prios), "%s%" PRIu64,
+				       p ? " " : "", p);
+		r = add_matches(js->j, "PRIORITY", prios);
+	}
+	return r;
+}
+
+/* A record that tells the collector entries may be missing between two cursors. */
+static int emit_gap(struct journal_source *js, const char *lost)
+{
+	struct buf b;
+	int r;
+
+	buf_init(&b, 4096);
+	r = export_put_u64(&b, "__REALTIME_TIMESTAMP", now_realtime_us());
+	if (r == 0)
+		r = export_put_str(&b, "VIGIL_KIND", "event");
+	if (r == 0)
+		r = export_put_str(&b, "VIGIL_SOURCE", JOURNAL_SOURCE_NAME);
+	if (r == 0)
+		r = export_put_str(&b, "VIGIL_EVENT", "journal_gap");
+	if (r == 0)
+		r = export_put_str(&b, "PRIORITY", "4");
+	if (r == 0)
+		r = export_put_str(&b, "MESSAGE",
+				   "journal: the last shipped entry is no longer in the journal (vacuumed or "
+				   "rotated away); resuming at the oldest entry, entries in between may be missing");
+	if (r == 0)
+		r = export_put_str(&b, "VIGIL_LOST_CURSOR", lost);
+	if (r == 0)
+		r = js->sink.record(js->sink.userdata, b.data, b.len);
+	buf_free(&b);
+	return r;
+}
+
+/*
+ * Resumes right after the last entry spooled: seek to its cursor, step, and
+ * check that the entry there is that one. A cursor that matches nothing
+ * means the entry was vacuumed: start at the oldest entry, say so.
+ */
+static int position(struct journal_source *js)
+{
+	_cleanup_free_ char *saved = NULL;
+	int r = spool_cursor_get(js->spool, JOURNAL_SOURCE_NAME, &saved);
+
+	if (r == -ENOENT)
+		return sd_journal_seek_head(js->j);
+	if (r < 0)
+		return r;
+	r = sd_journal_seek_cursor(js->j, saved);
+	if (r >= 0)
+		r = sd_journal_next(js->j);
+	if (r > 0 && sd_journal_test_cursor(js->j, saved) > 0) {
+		js->cursor = TAKE_PTR(saved);
+		return 0;
+	}
+	log_warning("journal: cursor %s not found; resuming at the oldest entry", saved);
+	js->sink.count(js->sink.userdata, SPOOL_CTR_JOURNAL_GAPS);
+	r = sd_journal_seek_head(js->j);
+	if (r < 0)
+		return r;
+	r = emit_gap(js, saved);
+	if (r == 0)
+		r = js->sink.advanced(js->sink.userdata);
+	return r;
+}
+
+/* Copies the current entry's fields into js->entry in export format. */
+static int read_entry(struct journal_source *js)
+{
+	const void *data;
+	size_t len;
+	uint64_t rt, mono;
+	sd_id128_t boot;
+	int r;
+
+	buf_reset(&js->entry);
+	r = sd_journal_get_realtime_usec(js->j, &rt);
+	if (r == 0)
+		r = export_put_u64(&js->entry, "__REALTIME_TIMESTAMP", rt);
+	if (r == 0 && sd_journal_get_monotonic_usec(js->j, &mono, &boot) >= 0)
+		r = export_put_u64(&js->entry, "__MONOTONIC_TIMESTAMP", mono);
+	if (r == 0)
+		r = export_put_str(&js->entry, "VIGIL_SOURCE", JOURNAL_SOURCE_NAME);
+	SD_JOURNAL_FOREACH_DATA(js->j, data, len) {
+		const char *eq = memchr(data, '=', len);
+		if (r < 0)
+			break;
+		if (!eq)
+			continue;
+		r = export_put_n(&js->entry, data, (size_t)(eq - (const char *)data), eq + 1,
+				 len - (size_t)(eq - (const char *)data) - 1);
+		/* A field name journald accepted but the export format would not: skip the field. */
+		if (r == -EINVAL)
+			r = 0;
+	}
+	return r;
+}
+
+static int take_cursor(struct journal_source *js)
+{
+	char *c;
+	int r = sd_journal_get_cursor(js->j, &c);
+
+	if (r < 0)
+		return r;
+	free(js->cursor);
+	js->cursor = c;
+	js->dirty = true;
+	return 0;
+}
+
+int journal_source_work(struct journal_source *js, size_t budget)
+{
+	size_t used = 0;
+	int r;
+
+	(void)sd_journal_process(js->j);
+	while (used < budget) {
+		if (!js->sink.can_read(js->sink.userdata))
+			return 1;
+		r = sd_journal_next(js->j);
+		if (r == 0)
+			return 0;
+		if (r < 0) {
+			/* A corrupted entry or file: skip it rather than stall. */
+			log_warning_errno(r, "journal: cannot read the next entry (%m), skipping it.");
+			js->sink.count(js->sink.userdata, SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED);
+			continue;
+		}
+		r = read_entry(js);
+		if (r < 0) {
+			log_warning_errno(r, "journal: entry unreadable (%m), skipping it.");
+			js->sink.count(js->sink.userdata, SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED);
+		} else {
+			r = js->sink.record(js->sink.userdata, js->entry.data, js->entry.len);
+			if (r < 0)
+				return r;
+			used += js->entry.len;
+		}
+		r = take_cursor(js);
+		if (r == 0)
+			r = js->sink.advanced(js->sink.userdata);
+		if (r < 0)
+			return r;
+	}
+	return 1;
+}
+
+static int on_journal(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct journal_source *js = userdata;
+
+	js->sink.wake(js->sink.userdata);
+	return 0;
+}
+
+int journal_source_new(const struct journal_conf *conf, struct spool *spool, const struct source_sink *sink,
+		       sd_event *event, struct journal_source **ret)
+{
+	struct journal_source *js = calloc(1, sizeof(*js));
+	int r, fd;
+
+	if (!js)
+		return -ENOMEM;
+	js->conf = conf;
+	js->spool = spool;
+	js->sink = *sink;
+	buf_init(&js->entry, ENTRY_MAX);
+	r = conf->directory ? sd_journal_open_directory(&js->j, conf->directory, 0)
+			    : sd_journal_open(&js->j, SD_JOURNAL_LOCAL_ONLY);
+	if (r < 0) {
+		log_error_errno(r, "journal: cannot open %s: %m", conf->directory ? conf->directory : "the local journal");
+		goto fail;
+	}
+	/* Whole fields: the entry buffer's ceiling bounds them instead. */
+	(void)sd_journal_set_data_threshold(js->j, 0);
+	r = add_filters(js);
+	if (r < 0) {
+		log_error_errno(r, "journal: bad filter: %m");
+		goto fail;
+	}
+	r = position(js);
+	if (r < 0) {
+		log_error_errno(r, "journal: cannot position: %m");
+		goto fail;
+	}
+	fd = sd_journal_get_fd(js->j);
+	if (fd >= 0)
+		r = sd_event_add_io(event, &js->io, fd, (uint32_t)sd_journal_get_events(js->j), on_journal, js);
+	if (fd < 0 || r < 0)
+		log_warning("journal: no change notification (%s); following by the poll timer only.",
+			    strerror(fd < 0 ? -fd : -r));
+	*ret = js;
+	return 0;
+fail:
+	journal_source_free(js);
+	return r;
+}
+
+void journal_source_free(struct journal_source *js)
+{
+	if (!js)
+		return;
+	sd_event_source_disable_unref(js->io);
+	sd_journal_close(js->j);
+	buf_free(&js->entry);
+	free(js->cursor);
+	free(js->snapshot);
+	free(js);
+}
+
+size_t journal_source_checkpoints(struct journal_source *js, struct spool_checkpoint *cp, size_t cap)
+{
+	if (!js || !js->dirty || !js->cursor || cap == 0)
+		return 0;
+	free(js->snapshot);
+	js->snapshot = strdup(js->cursor);
+	if (!js->snapshot)
+		return 0;
+	js->dirty = false;
+	*cp = (struct spool_checkpoint){ .source = JOURNAL_SOURCE_NAME, .cursor = js->snapshot };
+	return 1;
+}
+
+void journal_source_checkpoints_done(struct journal_source *js)
+{
+	if (js) {
+		free(js->snapshot);
+		js->snapshot = NULL;
+	}
+}
+
+void journal_source_checkpoints_failed(struct journal_source *js)
+{
+	if (js && js->snapshot) {
+		js->dirty = true;
+		free(js->snapshot);
+		js->snapshot = NULL;
+	}
+}

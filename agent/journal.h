@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_JOURNAL_H
+#define VIGIL_JOURNAL_H
+
+#include <stddef.h>
+#include <systemd/sd-event.h>
+
+#include "agent_conf.h"
+#include "sink.h"
+#include "spool.h"
+
+/*
+ * The [journal] source: follows the systemd journal (or the journal files
+ * of a directory) through sd-journal and hands every entry, with all its
+ * fields, to the sink. Its checkpoint is the cursor of the last entry the
+ * sink took, written in the same spool transaction as the batch holding it.
+ * After a restart it resumes right after that entry; if the entry is gone
+ * (the journal was vacuumed), it resumes at the oldest entry and records
+ * the gap as an event.
+ */
+struct journal_source;
+
+#define JOURNAL_SOURCE_NAME "journal"
+
+/* conf, spool and sink are borrowed and must outlive the source. */
+int journal_source_new(const struct journal_conf *conf, struct spool *spool, const struct source_sink *sink,
+		       sd_event *event, struct journal_source **ret);
+void journal_source_free(struct journal_source *j);
+
+/* Reads entries until caught up or about budget bytes. Returns 1 if more is left. */
+int journal_source_work(struct journal_source *j, size_t budget);
+
+/* Snapshots the cursor into cp if it moved; returns 1 if it did. See tail.h. */
+size_t journal_source_checkpoints(struct journal_source *j, struct spool_checkpoint *cp, size_t cap);
+void journal_source_checkpoints_done(struct journal_source *j);
+void journal_source_checkpoints_failed(struct journal_source *j);
+
+#endif
