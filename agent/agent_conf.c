@@ -77,15 +77,38 @@ static void *tail_instance(void *target, const char *name)
 	return t;
 }
 
+static void *probe_instance(void *target, const char *name)
+{
+	struct agent_conf *c = target;
+	struct probe_conf **grown, *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	grown = realloc(c->probes, (c->n_probes + 1) * sizeof(*grown));
+	p->name = strdup(name);
+	if (!grown || !p->name) {
+		free(p->name);
+		free(p);
+		if (grown)
+			c->probes = grown;
+		return NULL;
+	}
+	c->probes = grown;
+	c->probes[c->n_probes++] = p;
+	return p;
+}
+
 static const struct conf_section sections[] = {
 	{ "agent", false, agent_keys, ARRAY_SIZE(agent_keys), offsetof(struct agent_conf, agent), NULL },
 	{ "collector", false, collector_keys, ARRAY_SIZE(collector_keys), offsetof(struct agent_conf, collector), NULL },
 	{ "batch", false, batch_keys, ARRAY_SIZE(batch_keys), offsetof(struct agent_conf, batch), NULL },
 	{ "spool", false, spool_keys, ARRAY_SIZE(spool_keys), offsetof(struct agent_conf, spool), NULL },
 	{ "journal", false, journal_keys, ARRAY_SIZE(journal_keys), offsetof(struct agent_conf, journal), NULL },
+	{ "probe", true, probe_conf_keys, PROBE_CONF_N_KEYS, 0, probe_instance },
 	{ "tail", true, tail_keys, ARRAY_SIZE(tail_keys), 0, tail_instance },
 };
 
+#define PROBE_SECTION (&sections[ARRAY_SIZE(sections) - 2])
 #define TAIL_SECTION (&sections[ARRAY_SIZE(sections) - 1])
 
 const struct conf_schema agent_conf_schema = { sections, ARRAY_SIZE(sections) };
@@ -95,6 +118,8 @@ static void check_values(const void *target, const char *path, struct conf_error
 	const struct agent_conf *c = target;
 
 	transport_conf_check(&c->collector.t, "collector", path, errs);
+	for (size_t i = 0; i < c->n_probes; i++)
+		probe_conf_check(c->probes[i], path, errs);
 	for (size_t i = 0; i < c->n_tails; i++)
 		if (strcmp(c->tails[i]->read_from, "head") && strcmp(c->tails[i]->read_from, "tail"))
 			conf_error_add(errs, path, "[tail \"%s\"] read_from=%s: expected head or tail",
@@ -132,5 +157,11 @@ void agent_conf_free(struct agent_conf *c)
 		free(c->tails[i]);
 	}
 	free(c->tails);
+	for (size_t i = 0; i < c->n_probes; i++) {
+		conf_free_section(PROBE_SECTION, c->probes[i]);
+		free(c->probes[i]->name);
+		free(c->probes[i]);
+	}
+	free(c->probes);
 	free(c);
 }

@@ -7,6 +7,7 @@
 
 #include "common/conf.h"
 #include "common/transport.h"
+#include "probes/probe.h"
 
 /* One [tail "NAME"] section. */
 struct tail_conf {
@@ -51,6 +52,8 @@ struct agent_conf {
 	struct journal_conf journal;
 	struct tail_conf **tails;
 	size_t n_tails;
+	struct probe_conf **probes;
+	size_t n_probes;
 };
 
 extern const struct conf_schema agent_conf_schema;

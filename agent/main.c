@@ -18,6 +18,7 @@
 #include "common/util.h"
 #include "journal.h"
 #include "lineprio.h"
+#include "probes/probe.h"
 #include "shipper.h"
 #include "sealer.h"
 #include "spool.h"
@@ -37,6 +38,8 @@ struct agent {
 	struct tail_source **tails;
 	size_t n_tails;
 	struct journal_source *journal;
+	struct probe **probes;
+	size_t n_probes;
 	uint8_t id[AGENT_ID_SIZE];
 	struct buf host_field;
 	struct buf batch;
@@ -367,8 +370,54 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/*
+ * A probe result becomes a record. A changed status is sealed and shipped
+ * at once rather than at the batch timer: it is what the collector alerts on.
+ */
+static void on_probe_result(void *userdata, const struct probe *p, const struct probe_result *res, bool changed)
+{
+	static const char prio[] = { '6', '4', '2', '3' };
+	const struct probe_conf *c = probe_conf(p);
+	struct agent *a = userdata;
+	struct buf rec;
+	int r;
+
+	buf_init(&rec, 128 * 1024);
+	r = export_put_u64(&rec, "__REALTIME_TIMESTAMP", now_realtime_us());
+	if (r == 0)
+		r = buf_append(&rec, a->host_field.data, a->host_field.len);
+	if (r == 0)
+		r = export_put_str(&rec, "VIGIL_KIND", "probe");
+	if (r == 0)
+		r = export_put_str(&rec, "PROBE_NAME", c->name);
+	if (r == 0)
+		r = export_put_str(&rec, "PROBE_TYPE", c->type);
+	if (r == 0)
+		r = export_put_str(&rec, "PROBE_STATUS", probe_status_name(res->status));
+	if (r == 0)
+		r = export_put_u64(&rec, "PROBE_LATENCY_US", res->latency_us);
+	if (r == 0)
+		r = export_put_n(&rec, "PRIORITY", 8, &prio[res->status], 1);
+	if (r == 0)
+		r = export_put_str(&rec, "MESSAGE", res->message);
+	if (r == 0)
+		r = buf_append(&rec, res->details->data, res->details->len);
+	if (r == 0)
+		r = sink_record(a, rec.data, rec.len);
+	if (r == 0)
+		r = changed ? flush(a) : sink_advanced(a);
+	if (r < 0)
+		log_warning_errno(r, "probe %s: result not recorded (%m), ignoring.", c->name);
+	buf_free(&rec);
+}
+
 static void stop_sources(struct agent *a)
 {
+	for (size_t i = 0; i < a->n_probes; i++)
+		probe_free(a->probes[i]);
+	free(a->probes);
+	a->probes = NULL;
+	a->n_probes = 0;
 	journal_source_free(a->journal);
 	a->journal = NULL;
 	for (size_t i = 0; i < a->n_tails; i++)
@@ -399,6 +448,15 @@ static int start_sources(struct agent *a)
 		if (r < 0)
 			return log_error_errno(r, "tail %s: cannot start: %m", a->conf->tails[i]->name);
 		a->n_tails++;
+	}
+	a->probes = calloc(MAX(a->conf->n_probes, 1u), sizeof(*a->probes));
+	if (!a->probes)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->conf->n_probes; i++) {
+		r = probe_new(a->event, a->conf->probes[i], on_probe_result, a, &a->probes[i]);
+		if (r < 0)
+			return log_error_errno(r, "probe %s: cannot start: %m", a->conf->probes[i]->name);
+		a->n_probes++;
 	}
 	if (a->conf->journal.enabled) {
 		struct source_sink sink = sink_ops;
@@ -500,6 +558,7 @@ static int agent_setup(struct agent *a)
 	(void)sigaddset(&ss, SIGTERM);
 	(void)sigaddset(&ss, SIGINT);
 	(void)sigaddset(&ss, SIGHUP);
+	(void)sigaddset(&ss, SIGCHLD); /* command probes' children, through sd-event */
 	(void)sigprocmask(SIG_BLOCK, &ss, NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
 	r = agent_identity(a);
@@ -615,10 +674,10 @@ int main(int argc, char **argv)
 	}
 	r = agent_setup(&a);
 	if (r == 0) {
-		(void)sd_notifyf(false, "READY=1\nSTATUS=running, %zu tail sources%s", a.n_tails,
-				 a.journal ? ", journal" : "");
-		log_info("started: %zu tail sources%s, collector %s, state in %s", a.n_tails,
-			 a.journal ? ", journal" : "", a.conf->collector.t.address, a.conf->agent.state_dir);
+		(void)sd_notifyf(false, "READY=1\nSTATUS=running, %zu tail sources%s, %zu probes", a.n_tails,
+				 a.journal ? ", journal" : "", a.n_probes);
+		log_info("started: %zu tail sources%s, %zu probes, collector %s, state in %s", a.n_tails,
+			 a.journal ? ", journal" : "", a.n_probes, a.conf->collector.t.address, a.conf->agent.state_dir);
 		r = sd_event_loop(a.event);
 	}
 	agent_done(&a);

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "http-internal.h"
 #include "http.h"
 #include "logquery.h"
 #include "metrics.h"
@@ -20,17 +21,6 @@
 struct http_server {
 	const struct coll_conf *conf;
 	struct MHD_Daemon *daemon;
-};
-
-/* What a handler gets: the request, who asked, and a store to read. */
-struct request {
-	struct http_server *h;
-	struct MHD_Connection *c;
-	const char *url;
-	const char *method;
-	struct storage_reader *rd;
-	char user[128];
-	char role[32];
 };
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type, char *body,
@@ -52,8 +42,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const 
 	return ret;
 }
 
-/* Takes ownership of j. */
-static enum MHD_Result respond_json(struct MHD_Connection *c, unsigned status, json_t *j)
+enum MHD_Result respond_json(struct MHD_Connection *c, unsigned status, json_t *j)
 {
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
@@ -63,11 +52,8 @@ static enum MHD_Result respond_json(struct MHD_Connection *c, unsigned status, j
 	return respond(c, status, "application/json", s, strlen(s));
 }
 
-static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, const char *error,
-				     const char *fmt, ...) _printf_(4, 5);
-
-static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, const char *error,
-				     const char *fmt, ...)
+enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, const char *error, const char *fmt,
+			      ...)
 {
 	char reason[512];
 	va_list ap;
@@ -82,7 +68,7 @@ static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, 
 	return respond_json(c, status, json_pack("{s:s, s:s}", "error", error, "reason", reason));
 }
 
-static const char *arg(const struct request *rq, const char *name)
+const char *arg(const struct request *rq, const char *name)
 {
 	const char *v = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, name);
 
@@ -125,7 +111,7 @@ static enum MHD_Result get_hosts(struct request *rq)
 	return respond_json(rq->c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
 }
 
-static int time_arg(const struct request *rq, const char *name, uint64_t *ret)
+int time_arg(const struct request *rq, const char *name, uint64_t *ret)
 {
 	const char *v = arg(rq, name);
 
@@ -194,12 +180,22 @@ struct route {
 	enum MHD_Result (*handler)(struct request *rq);
 };
 
+/* A path ending in '/' matches everything under it; the handler reads the rest. */
 static const struct route routes[] = {
 	{ "GET", "/metrics", get_metrics },
 	{ "GET", "/api/v1/hosts", get_hosts },
 	{ "GET", "/api/v1/logs", get_logs },
 	{ "GET", "/api/v1/verify", get_verify },
+	{ "GET", "/api/v1/probes", api_get_probes },
+	{ "GET", "/api/v1/probes/", api_get_probe_history },
 };
+
+static bool route_matches(const struct route *rt, const char *url)
+{
+	size_t n = strlen(rt->path);
+
+	return rt->path[n - 1] == '/' ? strncmp(url, rt->path, n) == 0 && url[n] : strcmp(url, rt->path) == 0;
+}
 
 static int authenticate(struct request *rq)
 {
@@ -215,7 +211,7 @@ static enum MHD_Result dispatch(struct request *rq)
 	const struct route *match = NULL;
 
 	for (size_t i = 0; i < ARRAY_SIZE(routes); i++)
-		if (strcmp(routes[i].path, rq->url) == 0) {
+		if (route_matches(&routes[i], rq->url)) {
 			match = &routes[i];
 			if (strcmp(routes[i].method, rq->method) == 0)
 				break;

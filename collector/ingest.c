@@ -77,6 +77,13 @@ static void reject(struct job *j, enum frame_error e, uint64_t seq)
 {
 	char reason[128];
 
+	/* Our own trouble (memory) is not the batch's fault: the agent retries it. */
+	if (e == FRAME_ERR_STORAGE) {
+		nng_msg_free(TAKE_PTR(j->msg));
+		metrics_add(&metrics.batches_retry, 1);
+		send_reply(j, REPLY_RETRY, seq, 1000, "collector short of memory");
+		return;
+	}
 	metrics_add(&metrics.batches_rejected, 1);
 	metrics_add(&metrics.errors[e], 1);
 	(void)snprintf(reason, sizeof(reason), "%s", frame_error_name(e));
@@ -120,6 +127,8 @@ static void verify(struct job *j)
 	}
 	j->block.host = j->info.host[0] ? j->info.host : j->agent_hex;
 	j->block.n_streams = j->info.n_streams;
+	j->block.probes = j->info.probes;
+	j->block.n_probes = j->info.n_probes;
 	memcpy(j->block.streams, j->info.streams, j->info.n_streams * sizeof(char *));
 	if (j->info.streams_overflow && j->block.n_streams < STORAGE_STREAMS_MAX)
 		j->block.streams[j->block.n_streams++] = STORAGE_STREAM_ANY;
@@ -341,6 +350,7 @@ void ingest_stop(struct ingest *in)
 		if (j->aio)
 			nng_aio_free(j->aio);
 		nng_msg_free(j->msg);
+		batch_info_free(&j->info);
 		ZSTD_freeDCtx(j->dctx);
 		buf_free(&j->raw);
 	}

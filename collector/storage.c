@@ -20,7 +20,10 @@ static const char meta_schema[] =
 	" ts_max INTEGER, blocks INTEGER DEFAULT 0, records INTEGER DEFAULT 0, bytes INTEGER DEFAULT 0,"
 	" synced_block INTEGER DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS tokens(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
-	" role TEXT NOT NULL, hash BLOB UNIQUE NOT NULL, created INTEGER NOT NULL);";
+	" role TEXT NOT NULL, hash BLOB UNIQUE NOT NULL, created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS probe_state(agent TEXT NOT NULL, name TEXT NOT NULL, host TEXT NOT NULL,"
+	" type TEXT, status TEXT NOT NULL, latency_us INTEGER, message TEXT, ts INTEGER NOT NULL,"
+	" PRIMARY KEY(agent, name)) WITHOUT ROWID;";
 
 static const char shard_schema[] =
 	"CREATE TABLE IF NOT EXISTS blocks(id INTEGER PRIMARY KEY, agent TEXT NOT NULL, seq INTEGER NOT NULL,"
@@ -30,7 +33,11 @@ static const char shard_schema[] =
 	"CREATE INDEX IF NOT EXISTS blocks_host ON blocks(host, id);"
 	"CREATE INDEX IF NOT EXISTS blocks_time ON blocks(ts_min, ts_max);"
 	"CREATE TABLE IF NOT EXISTS streams(value TEXT NOT NULL, block INTEGER NOT NULL,"
-	" PRIMARY KEY(value, block)) WITHOUT ROWID;";
+	" PRIMARY KEY(value, block)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS probes(block INTEGER NOT NULL, ts INTEGER NOT NULL, agent TEXT NOT NULL,"
+	" host TEXT NOT NULL, name TEXT NOT NULL, type TEXT, status TEXT NOT NULL, latency_us INTEGER,"
+	" message TEXT);"
+	"CREATE INDEX IF NOT EXISTS probes_by_name ON probes(host, name, ts);";
 
 enum {
 	M_DEDUP_GET,
@@ -38,6 +45,7 @@ enum {
 	M_HOST_SEEN,
 	M_SHARD_ADD,
 	M_SHARD_UPDATE,
+	M_PROBE_STATE,
 	_M_MAX,
 };
 
@@ -51,6 +59,10 @@ static const char *const meta_sql[_M_MAX] = {
 	[M_SHARD_UPDATE] = "UPDATE shards SET ts_min=min(coalesce(ts_min, ?2), ?2), ts_max=max(coalesce(ts_max, ?3), ?3),"
 			   " blocks=blocks+?4, records=records+?5, bytes=bytes+?6, synced_block=max(synced_block, ?7)"
 			   " WHERE day=?1",
+	[M_PROBE_STATE] = "INSERT INTO probe_state(agent, name, host, type, status, latency_us, message, ts)"
+			  " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(agent, name) DO UPDATE SET host=excluded.host,"
+			  " type=excluded.type, status=excluded.status, latency_us=excluded.latency_us,"
+			  " message=excluded.message, ts=excluded.ts WHERE excluded.ts >= probe_state.ts",
 };
 
 /* What a group of blocks adds to its shard's catalogue row. */
@@ -65,6 +77,7 @@ struct shard {
 	sqlite3 *db;
 	sqlite3_stmt *ins_block;
 	sqlite3_stmt *ins_stream;
+	sqlite3_stmt *ins_probe;
 };
 
 struct storage {
@@ -80,6 +93,7 @@ static void shard_close(struct shard *sh)
 {
 	sqlite3_finalize(sh->ins_block);
 	sqlite3_finalize(sh->ins_stream);
+	sqlite3_finalize(sh->ins_probe);
 	db_close(sh->db);
 	*sh = (struct shard){ 0 };
 }
@@ -124,6 +138,9 @@ static int shard_open_writer(struct storage *s, uint32_t day)
 	if (r == 0)
 		r = db_prepare(s->cur.db, "INSERT OR IGNORE INTO streams(value, block) VALUES (?,?)",
 			       &s->cur.ins_stream);
+	if (r == 0)
+		r = db_prepare(s->cur.db, "INSERT INTO probes(block, ts, agent, host, name, type, status, latency_us,"
+			       " message) VALUES (?,?,?,?,?,?,?,?,?)", &s->cur.ins_probe);
 	if (r < 0) {
 		shard_close(&s->cur);
 		return r;
@@ -328,6 +345,39 @@ static bool seen_before(struct storage *s, const char *agent, uint64_t seq)
 	return found;
 }
 
+/* Binds agent, host, name, type, status, latency, message from column first on. */
+static void bind_probe(sqlite3_stmt *st, int first, const struct probe_row *p, const char *agent, const char *host)
+{
+	sqlite3_bind_text(st, first, agent, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, first + 1, host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, first + 2, p->name, (int)p->name_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, first + 3, p->type, (int)p->type_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, first + 4, p->status, (int)p->status_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, first + 5, (sqlite3_int64)p->latency_us);
+	sqlite3_bind_text(st, first + 6, p->message, (int)p->message_len, SQLITE_STATIC);
+}
+
+/* The latest result per (agent, probe), for GET /api/v1/probes. */
+static int update_probe_state(struct storage *s, const struct block_in *b, const char *agent)
+{
+	sqlite3_stmt *st = s->m[M_PROBE_STATE];
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < b->n_probes; i++) {
+		const struct probe_row *p = &b->probes[i];
+		sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, p->name, (int)p->name_len, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, b->host, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, p->type, (int)p->type_len, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, p->status, (int)p->status_len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)p->latency_us);
+		sqlite3_bind_text(st, 7, p->message, (int)p->message_len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)p->ts);
+		r = step_done(s->meta, st);
+	}
+	return r;
+}
+
 /* Inserts one block and its streams inside a savepoint. */
 static int insert_block(struct storage *s, struct block_in *b, const char *agent,
 			const uint8_t prev[SHA256_SIZE], uint8_t hash[SHA256_SIZE])
@@ -368,6 +418,14 @@ static int insert_block(struct storage *s, struct block_in *b, const char *agent
 		if (r < 0)
 			return r;
 	}
+	for (size_t i = 0; i < b->n_probes; i++) {
+		bind_probe(s->cur.ins_probe, 3, &b->probes[i], agent, b->host);
+		sqlite3_bind_int64(s->cur.ins_probe, 1, id);
+		sqlite3_bind_int64(s->cur.ins_probe, 2, (sqlite3_int64)b->probes[i].ts);
+		r = step_done(s->cur.db, s->cur.ins_probe);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -388,6 +446,8 @@ static int update_meta(struct storage *s, struct block_in **blocks, size_t n, ch
 			sqlite3_bind_int64(st, 2, (sqlite3_int64)b->seq);
 			sqlite3_bind_int64(st, 3, s->cur.day);
 			r = step_done(s->meta, st);
+			if (r == 0)
+				r = update_probe_state(s, b, agents[i]);
 			counts_add(&c, b->records, b->zlen, b->ts_min, b->ts_max, b->block_id);
 		}
 		st = s->m[M_HOST_SEEN];

@@ -8,6 +8,7 @@
 
 #include "common/db.h"
 #include "common/frame.h"
+#include "verify.h"
 
 /*
  * The collector's store (docs/storage.md): DATA_DIR/meta.db (hosts, the
@@ -47,6 +48,8 @@ struct block_in {
 	uint8_t digest[32]; /* SHA-256 of zframe, computed before the writer */
 	const char *streams[STORAGE_STREAMS_MAX];
 	size_t n_streams;
+	const struct probe_row *probes; /* probe results in the block, stored as rows too */
+	size_t n_probes;
 	enum block_result result; /* set by storage_store() */
 	int64_t block_id;         /* set when stored */
 };

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "common/macro.h"
@@ -81,8 +82,51 @@ struct seen_streams {
 	size_t len[ARRAY_SIZE(verify_stream_keys) - 1];
 };
 
-static void note_entry(struct batch_info *info, size_t *used, struct seen_streams *seen,
-		       const struct export_field *f, size_t n, uint64_t now_us)
+void batch_info_free(struct batch_info *info)
+{
+	free(info->probes);
+	info->probes = NULL;
+	info->n_probes = info->cap_probes = 0;
+}
+
+static void field_str(const struct export_field *f, const char **ret, size_t *ret_len)
+{
+	*ret = f ? (const char *)f->value : "";
+	*ret_len = f ? f->value_len : 0;
+}
+
+/* Probe results are extracted to rows: they are queried by value. */
+static int note_probe(struct batch_info *info, const struct export_field *f, size_t n, uint64_t ts)
+{
+	const struct export_field *kind = export_find(f, n, "VIGIL_KIND"), *lat;
+	struct probe_row *row;
+
+	if (!kind || kind->value_len != 5 || memcmp(kind->value, "probe", 5) != 0)
+		return 0;
+	if (info->n_probes == info->cap_probes) {
+		size_t cap = info->cap_probes ? info->cap_probes * 2 : 16;
+		struct probe_row *grown = realloc(info->probes, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		info->probes = grown;
+		info->cap_probes = cap;
+	}
+	row = &info->probes[info->n_probes];
+	*row = (struct probe_row){ .ts = ts };
+	field_str(export_find(f, n, "PROBE_NAME"), &row->name, &row->name_len);
+	field_str(export_find(f, n, "PROBE_TYPE"), &row->type, &row->type_len);
+	field_str(export_find(f, n, "PROBE_STATUS"), &row->status, &row->status_len);
+	field_str(export_find(f, n, "MESSAGE"), &row->message, &row->message_len);
+	lat = export_find(f, n, "PROBE_LATENCY_US");
+	if (lat)
+		(void)parse_timestamp(lat->value, lat->value_len, &row->latency_us);
+	if (row->name_len && row->name_len <= VERIFY_VALUE_MAX)
+		info->n_probes++;
+	return 0;
+}
+
+static int note_entry(struct batch_info *info, size_t *used, struct seen_streams *seen,
+		      const struct export_field *f, size_t n, uint64_t now_us)
 {
 	uint64_t t = now_us;
 
@@ -110,6 +154,7 @@ static void note_entry(struct batch_info *info, size_t *used, struct seen_stream
 	}
 	info->ts_min = MIN(info->ts_min, t);
 	info->ts_max = MAX(info->ts_max, t);
+	return note_probe(info, f, n, t);
 }
 
 enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct export_limits *lim,
@@ -129,11 +174,16 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 	info->host[0] = 0;
 	info->n_streams = 0;
 	info->streams_overflow = false;
+	info->n_probes = 0;
 	export_reader_init(&rd, raw, len, lim);
 	while ((r = export_reader_next(&rd, fields, lim->max_fields, &n)) > 0) {
-		note_entry(info, &used, &seen, fields, n, now_us);
+		r = note_entry(info, &used, &seen, fields, n, now_us);
+		if (r < 0)
+			break;
 		info->records++;
 	}
 	free(fields);
+	if (r == -ENOMEM)
+		return FRAME_ERR_STORAGE;
 	return r < 0 || info->records == 0 ? FRAME_ERR_DECODE : FRAME_OK;
 }

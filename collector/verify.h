@@ -16,6 +16,14 @@
  * What ingest learns by decoding a batch once: the index entries of its
  * block. Pure logic, no I/O (fuzzed by tests/fuzz/fuzz-batch.c).
  */
+/* A probe result found in a batch; strings point into the decoded payload. */
+struct probe_row {
+	uint64_t ts;
+	uint64_t latency_us;
+	const char *name, *type, *status, *message;
+	size_t name_len, type_len, status_len, message_len;
+};
+
 struct batch_info {
 	uint32_t records;
 	uint64_t ts_min, ts_max;
@@ -24,15 +32,20 @@ struct batch_info {
 	const char *streams[VERIFY_STREAMS_MAX]; /* point into strings */
 	size_t n_streams;
 	bool streams_overflow;    /* more distinct streams than indexed */
+	struct probe_row *probes; /* VIGIL_KIND=probe records; owned, see batch_info_free() */
+	size_t n_probes, cap_probes;
 };
+
+void batch_info_free(struct batch_info *info);
 
 /* The fields whose values name a stream (a file, a unit, a program). */
 extern const char *const verify_stream_keys[];
 
 /*
  * Decodes every entry of raw within lim. Records without a usable
- * __REALTIME_TIMESTAMP count as received at now_us. Returns FRAME_OK or
- * FRAME_ERR_DECODE; info is only meaningful on FRAME_OK.
+ * __REALTIME_TIMESTAMP count as received at now_us. Returns FRAME_OK,
+ * FRAME_ERR_DECODE, or FRAME_ERR_STORAGE when memory ran out (worth a retry);
+ * info is only meaningful on FRAME_OK.
  */
 enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct export_limits *lim,
 			      uint64_t now_us, struct batch_info *info);

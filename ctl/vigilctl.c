@@ -109,7 +109,7 @@ static void print_log(const struct ctl *c, json_t *item)
 }
 
 struct logs_args {
-	const char *host, *source, *q, *since, *until, *limit;
+	const char *host, *source, *q, *since, *until, *limit, *status;
 	bool follow;
 };
 
@@ -193,6 +193,44 @@ static int cmd_hosts(struct ctl *c)
 	return 0;
 }
 
+static int cmd_probes(struct ctl *c, const struct logs_args *a)
+{
+	struct buf url;
+	json_t *j, *item;
+	size_t i;
+	int r;
+
+	buf_init(&url, 4096);
+	r = buf_printf(&url, "%s/api/v1/probes", c->url);
+	if (r == 0)
+		r = add_param(c, &url, "host", a->host);
+	if (r == 0)
+		r = add_param(c, &url, "status", a->status);
+	if (r == 0)
+		r = buf_terminate(&url);
+	j = r == 0 ? api_get(c, (const char *)url.data) : NULL;
+	buf_free(&url);
+	if (!j)
+		return 1;
+	if (!c->json)
+		printf("%-20s %-24s %-8s %-9s %10s  %s\n", "HOST", "PROBE", "TYPE", "STATUS", "LATENCY", "MESSAGE");
+	json_array_foreach(json_object_get(j, "items"), i, item) {
+		if (c->json) {
+			char *s = json_dumps(item, JSON_COMPACT);
+			printf("%s\n", s ? s : "");
+			free(s);
+			continue;
+		}
+		printf("%-20s %-24s %-8s %-9s %8.1fms  %s\n", json_string_value(json_object_get(item, "host")),
+		       json_string_value(json_object_get(item, "name")), json_string_value(json_object_get(item, "type")),
+		       json_string_value(json_object_get(item, "status")),
+		       (double)json_integer_value(json_object_get(item, "latency_us")) / 1000.0,
+		       json_string_value(json_object_get(item, "message")));
+	}
+	json_decref(j);
+	return 0;
+}
+
 static int cmd_verify(struct ctl *c)
 {
 	_cleanup_free_ char *url = NULL;
@@ -222,6 +260,7 @@ static void usage(FILE *f)
 		"Commands:\n"
 		"  logs [--host H] [--source S] [-q TEXT] [--since T] [--until T] [--limit N] [--follow]\n"
 		"  hosts\n"
+		"  probes [--host H] [--status ok|warning|critical|unknown]\n"
 		"  verify    check the stored logs' hash chain (exit 3 if broken)\n\n"
 		"The URL defaults to $VIGIL_URL or http://127.0.0.1:8080; the token comes from\n"
 		"--token or $VIGIL_TOKEN. Times: RFC 3339, epoch seconds, or a duration ago (15m).\n");
@@ -233,7 +272,8 @@ static const struct option opts[] = {
 	{ "source", required_argument, NULL, 's' }, { "since", required_argument, NULL, 'S' },
 	{ "until", required_argument, NULL, 'U' },  { "limit", required_argument, NULL, 'l' },
 	{ "follow", no_argument, NULL, 'f' },       { "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },      { 0 },
+	{ "version", no_argument, NULL, 'V' },      { "status", required_argument, NULL, 'X' },
+	{ 0 },
 };
 
 /*
@@ -256,6 +296,7 @@ static int parse_opts(int argc, char **argv, const char *optstring, struct ctl *
 		case 'l': la->limit = optarg; break;
 		case 'f': la->follow = true; break;
 		case 'q': la->q = optarg; break;
+		case 'X': la->status = optarg; break;
 		case 'V': printf("vigilctl %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -303,6 +344,8 @@ int main(int argc, char **argv)
 		r = cmd_logs(&c, &la);
 	} else if (strcmp(cmd, "hosts") == 0) {
 		r = cmd_hosts(&c);
+	} else if (strcmp(cmd, "probes") == 0) {
+		r = cmd_probes(&c, &la);
 	} else if (strcmp(cmd, "verify") == 0) {
 		r = cmd_verify(&c);
 	} else {

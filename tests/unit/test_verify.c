@@ -47,6 +47,7 @@ static void index_entries(void **state)
 
 	assert_int_equal(batch_verify(b.data, b.len - 3, &lim, 5000, &info), FRAME_ERR_DECODE);
 	assert_int_equal(batch_verify(b.data, 0, &lim, 5000, &info), FRAME_ERR_DECODE);
+	batch_info_free(&info);
 	buf_free(&b);
 }
 
@@ -67,6 +68,33 @@ static void many_streams_overflow(void **state)
 	assert_int_equal(batch_verify(b.data, b.len, &big, 1, &info), FRAME_OK);
 	assert_int_equal(info.n_streams, VERIFY_STREAMS_MAX);
 	assert_true(info.streams_overflow);
+	batch_info_free(&info);
+	buf_free(&b);
+}
+
+static void probe_rows(void **state)
+{
+	static struct batch_info info;
+	struct buf b;
+
+	buf_init(&b, 1 << 16);
+	for (int i = 0; i < 40; i++) {
+		assert_int_equal(export_put_str(&b, "__REALTIME_TIMESTAMP", "7000"), 0);
+		assert_int_equal(export_put_str(&b, "VIGIL_KIND", i % 2 ? "probe" : "metric"), 0);
+		assert_int_equal(export_put_str(&b, "PROBE_NAME", "nginx"), 0);
+		assert_int_equal(export_put_str(&b, "PROBE_TYPE", "tcp"), 0);
+		assert_int_equal(export_put_str(&b, "PROBE_STATUS", "critical"), 0);
+		assert_int_equal(export_put_str(&b, "PROBE_LATENCY_US", "1234"), 0);
+		assert_int_equal(export_put_str(&b, "MESSAGE", "connection refused"), 0);
+		assert_int_equal(export_end_entry(&b), 0);
+	}
+	assert_int_equal(batch_verify(b.data, b.len, &lim, 1, &info), FRAME_OK);
+	assert_int_equal(info.n_probes, 20);
+	assert_int_equal(info.probes[19].ts, 7000);
+	assert_int_equal(info.probes[19].latency_us, 1234);
+	assert_memory_equal(info.probes[19].status, "critical", info.probes[19].status_len);
+	assert_memory_equal(info.probes[19].message, "connection refused", 18);
+	batch_info_free(&info);
 	buf_free(&b);
 }
 
@@ -137,6 +165,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(index_entries),
 		cmocka_unit_test(many_streams_overflow),
+		cmocka_unit_test(probe_rows),
 		cmocka_unit_test(json_bytes_sanitizes),
 		cmocka_unit_test(cursors),
 		cmocka_unit_test(time_params),

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "common/util.h"
+#include "http-internal.h"
+#include "logquery.h"
+
+static json_t *text(sqlite3_stmt *st, int col)
+{
+	const uint8_t *v = sqlite3_column_text(st, col);
+
+	return json_bytes(v ? v : (const uint8_t *)"", (size_t)sqlite3_column_bytes(st, col));
+}
+
+static const char *const statuses[] = { "ok", "warning", "critical", "unknown", NULL };
+
+static bool known_status(const char *s)
+{
+	for (const char *const *k = statuses; *k; k++)
+		if (strcmp(*k, s) == 0)
+			return true;
+	return false;
+}
+
+/* GET /api/v1/probes?host=&status=: the latest result of every probe of every host. */
+enum MHD_Result api_get_probes(struct request *rq)
+{
+	const char *host = arg(rq, "host"), *status = arg(rq, "status");
+	sqlite3_stmt *st;
+	json_t *items;
+
+	if (status && !known_status(status))
+		return respond_error(rq->c, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "status: expected ok, warning, critical or unknown");
+	if (db_prepare(storage_reader_meta(rq->rd),
+		       "SELECT host, name, type, status, latency_us, message, ts, agent FROM probe_state"
+		       " WHERE (?1 IS NULL OR host=?1 OR agent=?1) AND (?2 IS NULL OR status=?2) ORDER BY host, name",
+		       &st) < 0)
+		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
+	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	items = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(items, json_pack("{s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:o}",
+						       "host", text(st, 0), "name", text(st, 1), "type", text(st, 2),
+						       "status", text(st, 3), "latency_us",
+						       (json_int_t)sqlite3_column_int64(st, 4), "message", text(st, 5),
+						       "ts", (json_int_t)sqlite3_column_int64(st, 6), "agent", text(st, 7)));
+	sqlite3_finalize(st);
+	return respond_json(rq->c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
+}
+
+/* Splits "HOST/NAME/history" (URL-decoded by libmicrohttpd) at the slashes. */
+static int split_history_path(const char *rest, char *host, size_t hsz, char *name, size_t nsz)
+{
+	const char *slash = strchr(rest, '/'), *hist;
+	size_t hl, nl;
+
+	if (!slash)
+		return -EINVAL;
+	hist = strrchr(slash + 1, '/');
+	if (!hist || strcmp(hist, "/history") != 0)
+		return -EINVAL;
+	hl = (size_t)(slash - rest);
+	nl = (size_t)(hist - slash - 1);
+	if (!hl || !nl || hl >= hsz || nl >= nsz)
+		return -EINVAL;
+	memcpy(host, rest, hl);
+	host[hl] = 0;
+	memcpy(name, slash + 1, nl);
+	name[nl] = 0;
+	return 0;
+}
+
+#define HISTORY_MAX 10000
+
+/* GET /api/v1/probes/{host}/{name}/history?since=&until=: results in time order, from the shards. */
+enum MHD_Result api_get_probe_history(struct request *rq)
+{
+	char host[256], name[512];
+	uint64_t since = 0, until = 0;
+	sqlite3_stmt *days, *st;
+	json_t *items;
+	size_t rows = 0;
+	bool truncated = false;
+
+	if (split_history_path(rq->url + strlen("/api/v1/probes/"), host, sizeof(host), name, sizeof(name)) < 0)
+		return respond_error(rq->c, MHD_HTTP_NOT_FOUND, "not_found",
+				     "expected /api/v1/probes/HOST/NAME/history");
+	if (time_arg(rq, "since", &since) < 0 || time_arg(rq, "until", &until) < 0)
+		return respond_error(rq->c, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "since/until: expected RFC 3339, epoch seconds, or a duration ago (15m, 2h)");
+	if (db_prepare(storage_reader_meta(rq->rd),
+		       "SELECT day FROM shards WHERE ts_max>=?1 AND (?2=0 OR ts_min<=?2) ORDER BY day", &days) < 0)
+		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
+	sqlite3_bind_int64(days, 1, (sqlite3_int64)since);
+	sqlite3_bind_int64(days, 2, (sqlite3_int64)until);
+	items = json_array();
+	while (!truncated && sqlite3_step(days) == SQLITE_ROW) {
+		sqlite3 *db = storage_reader_shard(rq->rd, (uint32_t)sqlite3_column_int64(days, 0));
+		if (!db || db_prepare(db, "SELECT ts, status, latency_us, message, type FROM probes"
+				      " WHERE (host=?1 OR agent=?1) AND name=?2 AND ts>=?3 AND (?4=0 OR ts<=?4)"
+				      " ORDER BY ts", &st) < 0)
+			continue;
+		sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)until);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (rows++ == HISTORY_MAX) {
+				truncated = true;
+				break;
+			}
+			json_array_append_new(items, json_pack("{s:I, s:o, s:I, s:o, s:o}", "ts",
+							       (json_int_t)sqlite3_column_int64(st, 0), "status",
+							       text(st, 1), "latency_us",
+							       (json_int_t)sqlite3_column_int64(st, 2), "message",
+							       text(st, 3), "type", text(st, 4)));
+		}
+		sqlite3_finalize(st);
+	}
+	sqlite3_finalize(days);
+	return respond_json(rq->c, MHD_HTTP_OK,
+			    json_pack("{s:o, s:o, s:o, s:b}", "host", json_bytes((const uint8_t *)host, strlen(host)),
+				      "name", json_bytes((const uint8_t *)name, strlen(name)), "items", items,
+				      "truncated", truncated));
+}

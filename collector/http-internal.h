@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_HTTP_INTERNAL_H
+#define VIGIL_HTTP_INTERNAL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdint.h>
+
+#include "common/macro.h"
+#include "storage.h"
+
+struct http_server;
+
+/* What a handler gets: the request, who asked, and a store to read. */
+struct request {
+	struct http_server *h;
+	struct MHD_Connection *c;
+	const char *url;
+	const char *method;
+	struct storage_reader *rd;
+	char user[128];
+	char role[32];
+};
+
+/* Queues j (taken over) as the JSON answer. */
+enum MHD_Result respond_json(struct MHD_Connection *c, unsigned status, json_t *j);
+/* {"error": error, "reason": ...} with status; counted in the self-metrics. */
+enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, const char *error, const char *fmt,
+			      ...) _printf_(4, 5);
+/* A query parameter, NULL when absent or empty. */
+const char *arg(const struct request *rq, const char *name);
+/* A time parameter (see parse_time_param); 0 and *ret untouched when absent. */
+int time_arg(const struct request *rq, const char *name, uint64_t *ret);
+
+/* Handlers of api_probes.c. */
+enum MHD_Result api_get_probes(struct request *rq);
+enum MHD_Result api_get_probe_history(struct request *rq);
+
+#endif
