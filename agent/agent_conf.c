@@ -56,46 +56,45 @@ static const struct conf_key tail_keys[] = {
 	{ "max_line_bytes", CONF_SIZE, T(max_line_bytes), "64K", 256, 16 * 1024 * 1024, .help = "longer lines are cut and counted" },
 };
 
+/*
+ * Appends a zeroed struct of size to a list of pointers; the struct's first
+ * member is its name (char *). Returns it, or NULL on allocation failure.
+ */
+static void *append_named(void ***list, size_t *n, size_t size, const char *name)
+{
+	char **item = calloc(1, size);
+	void **grown;
+
+	if (!item)
+		return NULL;
+	*item = strdup(name);
+	grown = realloc(*list, (*n + 1) * sizeof(*grown));
+	if (grown)
+		*list = grown;
+	if (!grown || !*item) {
+		free(*item);
+		free(item);
+		return NULL;
+	}
+	(*list)[(*n)++] = item;
+	return item;
+}
+
+_Static_assert(offsetof(struct tail_conf, name) == 0, "append_named: the name comes first");
+_Static_assert(offsetof(struct probe_conf, name) == 0, "append_named: the name comes first");
+
 static void *tail_instance(void *target, const char *name)
 {
 	struct agent_conf *c = target;
-	struct tail_conf **grown, *t = calloc(1, sizeof(*t));
 
-	if (!t)
-		return NULL;
-	grown = realloc(c->tails, (c->n_tails + 1) * sizeof(*grown));
-	t->name = strdup(name);
-	if (!grown || !t->name) {
-		free(t->name);
-		free(t);
-		if (grown)
-			c->tails = grown;
-		return NULL;
-	}
-	c->tails = grown;
-	c->tails[c->n_tails++] = t;
-	return t;
+	return append_named((void ***)&c->tails, &c->n_tails, sizeof(struct tail_conf), name);
 }
 
 static void *probe_instance(void *target, const char *name)
 {
 	struct agent_conf *c = target;
-	struct probe_conf **grown, *p = calloc(1, sizeof(*p));
 
-	if (!p)
-		return NULL;
-	grown = realloc(c->probes, (c->n_probes + 1) * sizeof(*grown));
-	p->name = strdup(name);
-	if (!grown || !p->name) {
-		free(p->name);
-		free(p);
-		if (grown)
-			c->probes = grown;
-		return NULL;
-	}
-	c->probes = grown;
-	c->probes[c->n_probes++] = p;
-	return p;
+	return append_named((void ***)&c->probes, &c->n_probes, sizeof(struct probe_conf), name);
 }
 
 static const struct conf_section sections[] = {
@@ -142,6 +141,16 @@ int agent_conf_load(const char *path, struct agent_conf **ret)
 	return 0;
 }
 
+static void free_named(void **list, size_t n, const struct conf_section *sec)
+{
+	for (size_t i = 0; i < n; i++) {
+		conf_free_section(sec, list[i]);
+		free(*(char **)list[i]);
+		free(list[i]);
+	}
+	free(list);
+}
+
 void agent_conf_free(struct agent_conf *c)
 {
 	if (!c)
@@ -151,17 +160,7 @@ void agent_conf_free(struct agent_conf *c)
 			continue;
 		conf_free_section(&sections[i], (uint8_t *)c + sections[i].offset);
 	}
-	for (size_t i = 0; i < c->n_tails; i++) {
-		conf_free_section(TAIL_SECTION, c->tails[i]);
-		free(c->tails[i]->name);
-		free(c->tails[i]);
-	}
-	free(c->tails);
-	for (size_t i = 0; i < c->n_probes; i++) {
-		conf_free_section(PROBE_SECTION, c->probes[i]);
-		free(c->probes[i]->name);
-		free(c->probes[i]);
-	}
-	free(c->probes);
+	free_named((void **)c->tails, c->n_tails, TAIL_SECTION);
+	free_named((void **)c->probes, c->n_probes, PROBE_SECTION);
 	free(c);
 }

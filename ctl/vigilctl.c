@@ -48,6 +48,44 @@ static int add_param(struct ctl *c, struct buf *url, const char *name, const cha
 	return r;
 }
 
+/* A query parameter for api_get_path(); NULL values are left out. */
+struct param {
+	const char *name;
+	const char *value;
+};
+
+static json_t *api_get(struct ctl *c, const char *url);
+
+/* GETs c->url + path with the set parameters. */
+static json_t *api_get_path(struct ctl *c, const char *path, const struct param *params, size_t n)
+{
+	struct buf url;
+	json_t *j = NULL;
+	int r;
+
+	buf_init(&url, 16384);
+	r = buf_printf(&url, "%s%s", c->url, path);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = add_param(c, &url, params[i].name, params[i].value);
+	if (r == 0)
+		r = buf_terminate(&url);
+	if (r == 0)
+		j = api_get(c, (const char *)url.data);
+	else
+		fprintf(stderr, "vigilctl: request too long\n");
+	buf_free(&url);
+	return j;
+}
+
+static void print_json_line(json_t *item)
+{
+	char *s = json_dumps(item, JSON_COMPACT);
+
+	if (s)
+		printf("%s\n", s);
+	free(s);
+}
+
 /* GETs path; returns the parsed JSON body (owned by the caller) or NULL after printing why. */
 static json_t *api_get(struct ctl *c, const char *url)
 {
@@ -96,10 +134,7 @@ static void print_log(const struct ctl *c, json_t *item)
 	char ts[40];
 
 	if (c->json) {
-		char *s = json_dumps(item, JSON_COMPACT);
-		if (s)
-			printf("%s\n", s);
-		free(s);
+		print_json_line(item);
 		return;
 	}
 	format_rfc3339_us((uint64_t)json_integer_value(json_object_get(item, "ts")), ts, sizeof(ts));
@@ -120,31 +155,13 @@ static int cmd_logs(struct ctl *c, const struct logs_args *a)
 				  .tv_nsec = (FOLLOW_INTERVAL_MS % 1000) * 1000000L };
 
 	do {
-		struct buf url;
-		json_t *j, *items, *item;
+		const struct param params[] = {
+			{ "host", a->host }, { "source", a->source }, { "q", a->q }, { "since", a->since },
+			{ "until", a->until }, { "limit", a->limit }, { "cursor", cursor },
+		};
+		json_t *j = api_get_path(c, "/api/v1/logs", params, ARRAY_SIZE(params)), *items, *item;
 		size_t i;
-		int r;
 
-		buf_init(&url, 16384);
-		r = buf_printf(&url, "%s/api/v1/logs", c->url);
-		if (r == 0)
-			r = add_param(c, &url, "host", a->host);
-		if (r == 0)
-			r = add_param(c, &url, "source", a->source);
-		if (r == 0)
-			r = add_param(c, &url, "q", a->q);
-		if (r == 0)
-			r = add_param(c, &url, "since", a->since);
-		if (r == 0)
-			r = add_param(c, &url, "until", a->until);
-		if (r == 0)
-			r = add_param(c, &url, "limit", a->limit);
-		if (r == 0)
-			r = add_param(c, &url, "cursor", cursor);
-		if (r == 0)
-			r = buf_terminate(&url);
-		j = r == 0 ? api_get(c, (const char *)url.data) : NULL;
-		buf_free(&url);
 		if (!j)
 			return 1;
 		items = json_object_get(j, "items");
@@ -163,13 +180,9 @@ static int cmd_logs(struct ctl *c, const struct logs_args *a)
 
 static int cmd_hosts(struct ctl *c)
 {
-	_cleanup_free_ char *url = NULL;
-	json_t *j, *item;
+	json_t *j = api_get_path(c, "/api/v1/hosts", NULL, 0), *item;
 	size_t i;
 
-	if (asprintf(&url, "%s/api/v1/hosts", c->url) < 0)
-		return 1;
-	j = api_get(c, url);
 	if (!j)
 		return 1;
 	if (!c->json)
@@ -177,9 +190,7 @@ static int cmd_hosts(struct ctl *c)
 	json_array_foreach(json_object_get(j, "items"), i, item) {
 		char seen[40];
 		if (c->json) {
-			char *s = json_dumps(item, JSON_COMPACT);
-			printf("%s\n", s ? s : "");
-			free(s);
+			print_json_line(item);
 			continue;
 		}
 		format_rfc3339_us((uint64_t)json_integer_value(json_object_get(item, "last_seen")), seen, sizeof(seen));
@@ -195,30 +206,17 @@ static int cmd_hosts(struct ctl *c)
 
 static int cmd_probes(struct ctl *c, const struct logs_args *a)
 {
-	struct buf url;
-	json_t *j, *item;
+	const struct param params[] = { { "host", a->host }, { "status", a->status } };
+	json_t *j = api_get_path(c, "/api/v1/probes", params, ARRAY_SIZE(params)), *item;
 	size_t i;
-	int r;
 
-	buf_init(&url, 4096);
-	r = buf_printf(&url, "%s/api/v1/probes", c->url);
-	if (r == 0)
-		r = add_param(c, &url, "host", a->host);
-	if (r == 0)
-		r = add_param(c, &url, "status", a->status);
-	if (r == 0)
-		r = buf_terminate(&url);
-	j = r == 0 ? api_get(c, (const char *)url.data) : NULL;
-	buf_free(&url);
 	if (!j)
 		return 1;
 	if (!c->json)
 		printf("%-20s %-24s %-8s %-9s %10s  %s\n", "HOST", "PROBE", "TYPE", "STATUS", "LATENCY", "MESSAGE");
 	json_array_foreach(json_object_get(j, "items"), i, item) {
 		if (c->json) {
-			char *s = json_dumps(item, JSON_COMPACT);
-			printf("%s\n", s ? s : "");
-			free(s);
+			print_json_line(item);
 			continue;
 		}
 		printf("%-20s %-24s %-8s %-9s %8.1fms  %s\n", json_string_value(json_object_get(item, "host")),
@@ -233,14 +231,10 @@ static int cmd_probes(struct ctl *c, const struct logs_args *a)
 
 static int cmd_verify(struct ctl *c)
 {
-	_cleanup_free_ char *url = NULL;
-	json_t *j, *item;
+	json_t *j = api_get_path(c, "/api/v1/verify", NULL, 0), *item;
 	size_t i;
 	int ok;
 
-	if (asprintf(&url, "%s/api/v1/verify", c->url) < 0)
-		return 1;
-	j = api_get(c, url);
 	if (!j)
 		return 1;
 	json_array_foreach(json_object_get(j, "problems"), i, item)

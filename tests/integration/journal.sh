@@ -76,12 +76,15 @@ check_set "$T/expected" || fail "after kill -9"
 info "filters: units, identifiers, priority"
 stop_agent TERM
 rm -rf "$T/state"
-AGENT_ID=ffffffffffffffffffffffffffffffff write_agent_conf "[journal]
+filtered_agent() {
+	AGENT_ID=ffffffffffffffffffffffffffffffff write_agent_conf "[journal]
 enabled=yes
 directory=$J
 units=a.service
 identifiers=ident0 ident2
 priority=3"
+}
+filtered_agent
 start_agent
 # n even (a.service), n % 3 != 1 (ident0, ident2), n % 8 <= 3, over 1..23000
 want=$("$PY" -c 'print(sum(1 for n in range(1, 23001) if n % 2 == 0 and n % 3 != 1 and n % 8 <= 3))')
@@ -93,12 +96,7 @@ stop_agent TERM
 info "a vacuumed cursor: resume at the oldest entry and record the gap"
 rm -f "$J"/*.journal
 journal_add 900001 50 "$T/expected-new"
-AGENT_ID=ffffffffffffffffffffffffffffffff write_agent_conf "[journal]
-enabled=yes
-directory=$J
-units=a.service
-identifiers=ident0 ident2
-priority=3"
+filtered_agent
 before=$(stored_count)
 start_agent
 new=$("$PY" -c 'print(sum(1 for n in range(900001, 900051) if n % 2 == 0 and n % 3 != 1 and n % 8 <= 3))')
