@@ -208,6 +208,36 @@ static int set_value(const struct conf_key *k, void *inst, const char *value, co
 	return 0;
 }
 
+bool conf_key_is_default(const struct conf_key *k, const void *instance)
+{
+	const uint8_t *field = (const uint8_t *)instance + k->offset;
+	uint64_t def = 0;
+	bool bdef = false;
+	const char *why;
+	struct {
+		uint8_t bytes[64];
+	} tmp = { 0 };
+
+	switch (k->type) {
+	case CONF_STR: {
+		const char *v = *(char *const *)field;
+		return k->def ? v && strcmp(v, k->def) == 0 : v == NULL;
+	}
+	case CONF_BOOL:
+		if (k->def)
+			(void)conf_parse_bool(k->def, &bdef);
+		return *(const bool *)field == bdef;
+	default:
+		if (k->def) {
+			struct conf_key at0 = *k;
+			at0.offset = 0;
+			(void)set_value(&at0, &tmp, k->def, &why);
+			memcpy(&def, tmp.bytes, sizeof(def));
+		}
+		return *(const uint64_t *)field == def;
+	}
+}
+
 static void apply_defaults(const struct conf_section *sec, void *inst)
 {
 	for (size_t i = 0; i < sec->n_keys; i++) {

@@ -84,6 +84,9 @@ void conf_errors_free(struct conf_errors *errs);
 /* Prints every key as "[section] key=default (type) help", one a line. */
 void conf_schema_print(const struct conf_schema *s, FILE *f);
 
+/* True if instance's field for k holds k's default (empty/zero without one). */
+bool conf_key_is_default(const struct conf_key *k, const void *instance);
+
 /* Frees the CONF_STR members of one section's struct. */
 void conf_free_section(const struct conf_section *sec, void *instance);
 

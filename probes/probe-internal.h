@@ -2,6 +2,7 @@
 #ifndef VIGIL_PROBE_INTERNAL_H
 #define VIGIL_PROBE_INTERNAL_H
 
+#include "curl_loop.h"
 #include "probe.h"
 
 /* A probe type: its config rules and how one run starts and stops. */
@@ -16,7 +17,18 @@ struct probe_ops {
 	void (*stop)(struct probe *p);
 };
 
-extern const struct probe_ops probe_tcp_ops, probe_command_ops, probe_file_ops, probe_process_ops;
+extern const struct probe_ops probe_tcp_ops, probe_http_ops, probe_cert_ops, probe_command_ops, probe_file_ops,
+	probe_process_ops;
+
+/* The loop all curl-based probes of this process share; taken per running probe. */
+struct curl_loop *probe_curl_loop_ref(sd_event *event);
+void probe_curl_loop_unref(void);
+/* For http and cert: a fresh-connection transfer of url in p->easy, set up but not started. */
+int probe_curl_prepare(struct probe *p, const char *url);
+/* Starts it on the shared loop; done(easy, result, p) ends it. */
+int probe_curl_go(struct probe *p, curl_done_fn done);
+/* Stops and frees p->easy; idempotent. */
+void probe_curl_stop(struct probe *p);
 
 struct probe {
 	const struct probe_conf *conf;
@@ -42,6 +54,8 @@ struct probe {
 	int exit_status;
 	bool exited;
 	void *type_state;
+	void *easy; /* CURL *, for http and cert */
+	char curl_error[256];
 };
 
 /* Ends the run: releases it (ops->stop), reports, schedules the next. */

@@ -14,10 +14,10 @@
 #define P(f) offsetof(struct probe_conf, f)
 
 const struct conf_key probe_conf_keys[PROBE_CONF_N_KEYS] = {
-	{ "type", CONF_STR, P(type), NULL, .required = true, .help = "tcp, command, file or process" },
+	{ "type", CONF_STR, P(type), NULL, .required = true, .help = "tcp, http, cert, command, file or process" },
 	{ "interval", CONF_SECS, P(interval_ms), "10s", 100, 86400000, .help = "time between runs" },
 	{ "timeout", CONF_SECS, P(timeout_ms), "5s", 10, 3600000, .help = "a run still going after this is critical" },
-	{ "address", CONF_STR, P(address), NULL, .help = "tcp: HOST:PORT to connect to" },
+	{ "address", CONF_STR, P(address), NULL, .help = "tcp, cert: HOST:PORT to connect to" },
 	{ "send", CONF_STR, P(send), NULL, .help = "tcp: bytes to send once connected (\\\\r \\\\n \\\\t understood)" },
 	{ "expect", CONF_STR, P(expect), NULL, .help = "tcp: text the answer must contain" },
 	{ "command", CONF_STR, P(command), NULL, .help = "command: a Nagios plugin and its arguments, split like a shell (no shell runs)" },
@@ -30,11 +30,20 @@ const struct conf_key probe_conf_keys[PROBE_CONF_N_KEYS] = {
 	{ "cmdline", CONF_STR, P(cmdline), NULL, .help = "process: extended regex the command line must match" },
 	{ "min_count", CONF_UINT, P(min_count), "1", .help = "process: critical below this many" },
 	{ "max_count", CONF_UINT, P(max_count), NULL, .help = "process: critical above this many (0: no limit)" },
+	{ "url", CONF_STR, P(url), NULL, .help = "http: the URL to fetch" },
+	{ "expect_status", CONF_STR, P(expect_status), "2xx 3xx", .help = "http: acceptable status codes or classes" },
+	{ "contains", CONF_STR, P(contains), NULL, .help = "http: text the body must contain" },
+	{ "regex", CONF_STR, P(regex), NULL, .help = "http: extended regex the body must match" },
+	{ "tls_verify", CONF_BOOL, P(tls_verify), "yes", .help = "http: verify the server's certificate and name" },
+	{ "follow_redirects", CONF_BOOL, P(follow_redirects), "no", .help = "http: follow redirects (up to 5)" },
+	{ "file", CONF_STR, P(file), NULL, .help = "cert: a PEM certificate file to check instead of address=" },
+	{ "warning_days", CONF_UINT, P(warning_days), "30", .help = "cert: warning with fewer days left" },
+	{ "critical_days", CONF_UINT, P(critical_days), "7", .help = "cert: critical with fewer days left" },
 };
 _Static_assert(ARRAY_SIZE(probe_conf_keys) == PROBE_CONF_N_KEYS, "PROBE_CONF_N_KEYS is the table's size");
 
 static const struct probe_ops *const all_ops[] = {
-	&probe_tcp_ops, &probe_command_ops, &probe_file_ops, &probe_process_ops,
+	&probe_tcp_ops, &probe_http_ops, &probe_cert_ops, &probe_command_ops, &probe_file_ops, &probe_process_ops,
 };
 
 const char *probe_status_name(enum probe_status s)
@@ -60,16 +69,9 @@ static bool listed(const char *const *list, const char *key)
 	return false;
 }
 
-/* A type-specific key is set if its field differs from the zero/default. */
 static bool key_set(const struct probe_conf *c, const struct conf_key *k)
 {
-	const uint8_t *f = (const uint8_t *)c + k->offset;
-
-	if (k->type == CONF_STR)
-		return *(char *const *)f != NULL;
-	if (strcmp(k->name, "min_count") == 0)
-		return *(const uint64_t *)f != 1;
-	return *(const uint64_t *)f != 0;
+	return !conf_key_is_default(k, c);
 }
 
 void probe_conf_check(const struct probe_conf *c, const char *file, struct conf_errors *errs)
@@ -79,7 +81,7 @@ void probe_conf_check(const struct probe_conf *c, const char *file, struct conf_
 	if (!c->type)
 		return; /* reported as a missing required key */
 	if (!ops) {
-		conf_error_add(errs, file, "[probe \"%s\"] type=%s: expected tcp, command, file or process",
+		conf_error_add(errs, file, "[probe \"%s\"] type=%s: expected tcp, http, cert, command, file or process",
 			       c->name, c->type);
 		return;
 	}
@@ -98,6 +100,8 @@ void probe_conf_check(const struct probe_conf *c, const char *file, struct conf_
 	if (ops == &probe_process_ops && !c->process && !c->pidfile && !c->cmdline)
 		conf_error_add(errs, file, "[probe \"%s\"]: type=process needs name=, pidfile= or cmdline=",
 			       c->name);
+	if (ops == &probe_cert_ops && !c->file == !c->address)
+		conf_error_add(errs, file, "[probe \"%s\"]: type=cert needs one of address= and file=", c->name);
 }
 
 uint64_t probe_elapsed_us(const struct probe *p)

@@ -42,9 +42,17 @@ struct probe_conf {
 	char *pidfile;   /* process */
 	char *cmdline;   /* process: POSIX extended regex on the command line */
 	uint64_t min_count, max_count; /* process */
+	char *url;       /* http */
+	char *expect_status; /* http: codes or classes, e.g. "200 204" or "2xx 3xx" */
+	char *contains;  /* http: body substring */
+	char *regex;     /* http: body extended regex */
+	bool tls_verify; /* http */
+	bool follow_redirects; /* http */
+	char *file;      /* cert: a PEM file (else address= is a TLS endpoint) */
+	uint64_t warning_days, critical_days; /* cert */
 };
 
-#define PROBE_CONF_N_KEYS 16
+#define PROBE_CONF_N_KEYS 25
 extern const struct conf_key probe_conf_keys[PROBE_CONF_N_KEYS];
 /* Adds file-level errors: unknown type, keys a type needs or cannot use. */
 void probe_conf_check(const struct probe_conf *c, const char *file, struct conf_errors *errs);
