@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "agent_conf.h"
+#include "inventory.h"
 #include "common/macro.h"
 
 #define A(f) offsetof(struct agent_conf, agent.f) - offsetof(struct agent_conf, agent)
@@ -17,6 +18,9 @@ static const struct conf_key agent_keys[] = {
 	{ "state_dir", CONF_STR, A(state_dir), "/var/lib/vigil-agent", .help = "spool and checkpoints" },
 	{ "id", CONF_STR, A(id), NULL, .help = "agent id, 32 hex digits; default: app-specific machine id" },
 	{ "hostname", CONF_STR, A(hostname), NULL, .help = "hostname sent with records; default: gethostname()" },
+	{ "labels", CONF_STR, A(labels), NULL, .help = "key=value pairs describing the host (zone, department, role)" },
+	{ "inventory", CONF_BOOL, A(inventory), "yes", .help = "send the host's inventory at start and when it changes" },
+	{ "heartbeat", CONF_SECS, A(heartbeat_ms), "30s", 0, 3600000, .help = "a heartbeat when nothing else was sent for this long (0: never)" },
 };
 
 static const struct conf_key collector_keys[] = {
@@ -116,7 +120,12 @@ static void check_values(const void *target, const char *path, struct conf_error
 {
 	const struct agent_conf *c = target;
 
+	const char *bad;
+	size_t bad_len;
+
 	transport_conf_check(&c->collector.t, "collector", path, errs);
+	if (c->agent.labels && labels_check(c->agent.labels, &bad, &bad_len) < 0)
+		conf_error_add(errs, path, "[agent] labels: '%.*s' is not key=value", (int)bad_len, bad);
 	for (size_t i = 0; i < c->n_probes; i++)
 		probe_conf_check(c->probes[i], path, errs);
 	for (size_t i = 0; i < c->n_tails; i++)

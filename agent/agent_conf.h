@@ -32,6 +32,9 @@ struct agent_conf {
 		char *state_dir;
 		char *id;
 		char *hostname;
+		char *labels;
+		bool inventory;
+		uint64_t heartbeat_ms;
 	} agent;
 	struct {
 		struct transport_conf t;

@@ -16,6 +16,8 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "common/sha256.h"
+#include "inventory.h"
 #include "journal.h"
 #include "lineprio.h"
 #include "probes/probe.h"
@@ -41,6 +43,7 @@ struct agent {
 	struct probe **probes;
 	size_t n_probes;
 	uint8_t id[AGENT_ID_SIZE];
+	char hostname[256];
 	struct buf host_field;
 	struct buf batch;
 	uint32_t batch_records;
@@ -51,7 +54,9 @@ struct agent {
 	bool flush_failed;
 	bool spool_was_full;
 	uint64_t now_us; /* read time of the lines being read, per reader pass */
-	sd_event_source *reader, *flush_timer, *poll_timer, *status_timer;
+	sd_event_source *reader, *flush_timer, *poll_timer, *status_timer, *inventory_timer, *heartbeat_timer;
+	uint8_t inventory_hash[32];
+	bool sealed_since_heartbeat;
 };
 
 static int flush(struct agent *a);
@@ -277,6 +282,7 @@ static int flush(struct agent *a)
 	r = sealer_submit(a->sealer, &a->batch, &h, (int)a->conf->batch.zstd_level);
 	if (r < 0)
 		return log_error_errno(r, "batch %" PRIu64 ": cannot seal: %m", h.seq);
+	a->sealed_since_heartbeat = true;
 	a->batch_records = 0;
 	(void)sd_event_source_set_enabled(a->flush_timer, SD_EVENT_OFF);
 	return 0;
@@ -411,6 +417,58 @@ static void on_probe_result(void *userdata, const struct probe *p, const struct 
 	buf_free(&rec);
 }
 
+/* A record of this agent's own (inventory, heartbeat): timestamp, host, kind, then fields. */
+static int emit_own(struct agent *a, const char *kind, const struct buf *fields, bool now)
+{
+	struct buf rec;
+	int r;
+
+	buf_init(&rec, 256 * 1024);
+	r = export_put_u64(&rec, "__REALTIME_TIMESTAMP", now_realtime_us());
+	if (r == 0)
+		r = buf_append(&rec, a->host_field.data, a->host_field.len);
+	if (r == 0)
+		r = export_put_str(&rec, "VIGIL_KIND", kind);
+	if (r == 0 && fields)
+		r = buf_append(&rec, fields->data, fields->len);
+	if (r == 0)
+		r = sink_record(a, rec.data, rec.len);
+	if (r == 0)
+		r = now ? flush(a) : sink_advanced(a);
+	buf_free(&rec);
+	return r;
+}
+
+/* The inventory, shipped at start and whenever it changes. */
+static int on_inventory(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct agent *a = userdata;
+	uint8_t hash[SHA256_SIZE];
+	struct buf inv;
+
+	buf_init(&inv, 64 * 1024);
+	if (inventory_collect(a->hostname, a->conf->agent.labels, &inv) == 0 &&
+	    sha256(inv.data, inv.len, hash) == 0 && memcmp(hash, a->inventory_hash, sizeof(hash)) != 0) {
+		if (emit_own(a, "inventory", &inv, true) == 0)
+			memcpy(a->inventory_hash, hash, sizeof(hash));
+	}
+	buf_free(&inv);
+	(void)sd_event_source_set_time_relative(s, 60 * USEC_PER_SEC);
+	return 0;
+}
+
+/* Keeps the collector's last-seen fresh when nothing else was sent. */
+static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct agent *a = userdata;
+
+	if (!a->sealed_since_heartbeat && a->batch_records == 0)
+		(void)emit_own(a, "heartbeat", NULL, true);
+	a->sealed_since_heartbeat = false;
+	(void)sd_event_source_set_time_relative(s, a->conf->agent.heartbeat_ms * 1000);
+	return 0;
+}
+
 static void stop_sources(struct agent *a)
 {
 	for (size_t i = 0; i < a->n_probes; i++)
@@ -525,7 +583,7 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 
 static int agent_identity(struct agent *a)
 {
-	char host[256] = "";
+	char *host = a->hostname;
 	sd_id128_t id;
 	int r;
 
@@ -541,9 +599,9 @@ static int agent_identity(struct agent *a)
 		memcpy(a->id, id.bytes, sizeof(a->id));
 	}
 	if (a->conf->agent.hostname)
-		(void)snprintf(host, sizeof(host), "%s", a->conf->agent.hostname);
+		(void)snprintf(host, sizeof(a->hostname), "%s", a->conf->agent.hostname);
 	else
-		(void)gethostname(host, sizeof(host) - 1);
+		(void)gethostname(host, sizeof(a->hostname) - 1);
 	buf_init(&a->host_field, 1024);
 	return export_put_str(&a->host_field, "_HOSTNAME", host);
 }
@@ -589,6 +647,13 @@ static int agent_setup(struct agent *a)
 		return log_error_errno(r, "event loop setup: %m");
 	(void)sd_event_source_set_enabled(a->flush_timer, SD_EVENT_OFF);
 	(void)sd_event_source_set_enabled(a->poll_timer, SD_EVENT_ON);
+	if ((r = sd_event_add_time_relative(a->event, &a->inventory_timer, CLOCK_MONOTONIC, 0, USEC_PER_SEC,
+					    on_inventory, a)) < 0 ||
+	    (r = sd_event_add_time_relative(a->event, &a->heartbeat_timer, CLOCK_MONOTONIC,
+					    MAX(a->conf->agent.heartbeat_ms, 1000u) * 1000, USEC_PER_SEC, on_heartbeat, a)) < 0)
+		return log_error_errno(r, "event loop setup: %m");
+	(void)sd_event_source_set_enabled(a->inventory_timer, a->conf->agent.inventory ? SD_EVENT_ON : SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(a->heartbeat_timer, a->conf->agent.heartbeat_ms ? SD_EVENT_ON : SD_EVENT_OFF);
 	(void)sd_event_set_watchdog(a->event, true);
 	return start_sources(a);
 }
@@ -600,6 +665,8 @@ static void agent_done(struct agent *a)
 	sd_event_source_disable_unref(a->reader);
 	sd_event_source_disable_unref(a->flush_timer);
 	sd_event_source_disable_unref(a->poll_timer);
+	sd_event_source_disable_unref(a->inventory_timer);
+	sd_event_source_disable_unref(a->heartbeat_timer);
 	sd_event_unref(a->event);
 	spool_free(a->spool);
 	buf_free(&a->batch);

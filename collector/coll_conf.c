@@ -10,6 +10,7 @@
 #define I(f) offsetof(struct coll_conf, ingest.f) - offsetof(struct coll_conf, ingest)
 #define S(f) offsetof(struct coll_conf, storage.f) - offsetof(struct coll_conf, storage)
 #define H(f) offsetof(struct coll_conf, http.f) - offsetof(struct coll_conf, http)
+#define O(f) offsetof(struct coll_conf, hosts.f) - offsetof(struct coll_conf, hosts)
 
 static const struct conf_key ingest_keys[] = {
 	{ "listen", CONF_STR, I(t.address), "tcp://127.0.0.1:5170", .help = "tcp://, ipc:// or tls+tcp:// URL agents send to" },
@@ -35,10 +36,15 @@ static const struct conf_key http_keys[] = {
 	{ "max_limit", CONF_UINT, H(max_limit), "10000", 1, 1000000, .help = "largest limit= a query may ask" },
 };
 
+static const struct conf_key hosts_keys[] = {
+	{ "silent_after", CONF_SECS, O(silent_after_ms), "120s", 1000, 86400000, .help = "a host not heard from for this long is silent" },
+};
+
 static const struct conf_section sections[] = {
 	{ "ingest", false, ingest_keys, ARRAY_SIZE(ingest_keys), offsetof(struct coll_conf, ingest), NULL },
 	{ "storage", false, storage_keys, ARRAY_SIZE(storage_keys), offsetof(struct coll_conf, storage), NULL },
 	{ "http", false, http_keys, ARRAY_SIZE(http_keys), offsetof(struct coll_conf, http), NULL },
+	{ "hosts", false, hosts_keys, ARRAY_SIZE(hosts_keys), offsetof(struct coll_conf, hosts), NULL },
 };
 
 const struct conf_schema coll_conf_schema = { sections, ARRAY_SIZE(sections) };

@@ -28,6 +28,9 @@ struct coll_conf {
 		uint64_t threads;
 		uint64_t max_limit;
 	} http;
+	struct {
+		uint64_t silent_after_ms;
+	} hosts;
 };
 
 extern const struct conf_schema coll_conf_schema;

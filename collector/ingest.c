@@ -107,8 +107,13 @@ static void verify(struct job *j)
 	e = frame_open(j->dctx, nng_msg_body(j->msg), len, &in->flim, &h, &j->raw);
 	if (e == FRAME_OK || e > FRAME_ERR_VERSION)
 		hex_encode(h.agent_id, AGENT_ID_SIZE, j->agent_hex);
-	if (e == FRAME_OK)
+	if (e == FRAME_OK) {
+		/* An inventory is per batch: none from an earlier batch of this context. */
+		free(j->info.inventory);
+		free(j->info.labels);
+		j->info.inventory = j->info.labels = NULL;
 		e = batch_verify(j->raw.data, j->raw.len, &in->elim, now, &j->info);
+	}
 	if (e == FRAME_OK && j->info.records != h.records)
 		e = FRAME_ERR_COUNT_MISMATCH;
 	if (e != FRAME_OK) {
@@ -129,6 +134,8 @@ static void verify(struct job *j)
 	j->block.n_streams = j->info.n_streams;
 	j->block.probes = j->info.probes;
 	j->block.n_probes = j->info.n_probes;
+	j->block.inventory = j->info.inventory;
+	j->block.labels = j->info.labels;
 	memcpy(j->block.streams, j->info.streams, j->info.n_streams * sizeof(char *));
 	if (j->info.streams_overflow && j->block.n_streams < STORAGE_STREAMS_MAX)
 		j->block.streams[j->block.n_streams++] = STORAGE_STREAM_ANY;

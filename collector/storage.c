@@ -46,6 +46,7 @@ enum {
 	M_SHARD_ADD,
 	M_SHARD_UPDATE,
 	M_PROBE_STATE,
+	M_HOST_INVENTORY,
 	_M_MAX,
 };
 
@@ -63,6 +64,7 @@ static const char *const meta_sql[_M_MAX] = {
 			  " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(agent, name) DO UPDATE SET host=excluded.host,"
 			  " type=excluded.type, status=excluded.status, latency_us=excluded.latency_us,"
 			  " message=excluded.message, ts=excluded.ts WHERE excluded.ts >= probe_state.ts",
+	[M_HOST_INVENTORY] = "UPDATE hosts SET inventory=?2, labels=?3 WHERE id=?1",
 };
 
 /* What a group of blocks adds to its shard's catalogue row. */
@@ -282,6 +284,23 @@ static int reconcile(struct storage *s)
 	return r;
 }
 
+/* Schema changes after the first release, by PRAGMA user_version. */
+static int migrate_meta(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int version = 0, r = db_prepare(db, "PRAGMA user_version", &st);
+
+	if (r < 0)
+		return r;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version < 1)
+		r = db_exec(db, "BEGIN; ALTER TABLE hosts ADD COLUMN inventory TEXT;"
+				" ALTER TABLE hosts ADD COLUMN labels TEXT; PRAGMA user_version=1; COMMIT;");
+	return r;
+}
+
 int storage_open(const char *data_dir, enum db_sync sync, struct storage **ret)
 {
 	struct storage *s = calloc(1, sizeof(*s));
@@ -306,6 +325,8 @@ int storage_open(const char *data_dir, enum db_sync sync, struct storage **ret)
 	r = db_open(path, true, false, sync, &s->meta);
 	if (r == 0)
 		r = db_exec(s->meta, meta_schema);
+	if (r == 0)
+		r = migrate_meta(s->meta);
 	for (int i = 0; r == 0 && i < _M_MAX; i++)
 		r = db_prepare(s->meta, meta_sql[i], &s->m[i]);
 	if (r == 0)
@@ -458,6 +479,14 @@ static int update_meta(struct storage *s, struct block_in **blocks, size_t n, ch
 		sqlite3_bind_int64(st, 5, stored ? b->records : 0);
 		if (r == 0)
 			r = step_done(s->meta, st);
+		/* After the host's row exists: its first batch may carry the inventory. */
+		if (r == 0 && stored && b->inventory) {
+			st = s->m[M_HOST_INVENTORY];
+			sqlite3_bind_text(st, 1, agents[i], -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, b->inventory, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, b->labels, -1, SQLITE_STATIC);
+			r = step_done(s->meta, st);
+		}
 	}
 	if (r == 0)
 		r = record_counts(s, s->cur.day, &c);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "common/macro.h"
+#include "logquery.h"
 #include "verify.h"
 
 const char *const verify_stream_keys[] = { "VIGIL_SOURCE", "VIGIL_PATH", "_SYSTEMD_UNIT",
@@ -87,6 +88,74 @@ void batch_info_free(struct batch_info *info)
 	free(info->probes);
 	info->probes = NULL;
 	info->n_probes = info->cap_probes = 0;
+	free(info->inventory);
+	free(info->labels);
+	info->inventory = info->labels = NULL;
+}
+
+/* "k=v k=v" into a JSON object. */
+static json_t *labels_json(const uint8_t *v, size_t len)
+{
+	json_t *o = json_object();
+	size_t i = 0;
+
+	while (i < len) {
+		size_t start = i, eq;
+		while (i < len && v[i] != ' ' && v[i] != '\t')
+			i++;
+		for (eq = start; eq < i && v[eq] != '='; eq++)
+			;
+		if (eq > start && eq < i) {
+			json_t *key = json_bytes(v + start, eq - start);
+			if (key)
+				json_object_set_new(o, json_string_value(key), json_bytes(v + eq + 1, i - eq - 1));
+			json_decref(key);
+		}
+		while (i < len && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+	}
+	return o;
+}
+
+/* HOST_* fields become the host's inventory: {"os": ..., "cpus": 4, "addresses": [...]}. */
+static int note_inventory(struct batch_info *info, const struct export_field *f, size_t n)
+{
+	json_t *inv = json_object(), *labels = NULL;
+	char key[EXPORT_KEY_MAX + 1];
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t num;
+		if (f[i].key_len <= 5 || memcmp(f[i].key, "HOST_", 5) != 0)
+			continue;
+		if (f[i].key_len == 11 && memcmp(f[i].key, "HOST_LABELS", 11) == 0) {
+			json_decref(labels);
+			labels = labels_json(f[i].value, f[i].value_len);
+			continue;
+		}
+		for (size_t k = 5; k < f[i].key_len; k++)
+			key[k - 5] = (char)(f[i].key[k] >= 'A' && f[i].key[k] <= 'Z' ? f[i].key[k] + 32 : f[i].key[k]);
+		key[f[i].key_len - 5] = 0;
+		if (strcmp(key, "addresses") == 0) {
+			json_t *a = json_array(), *all = json_bytes(f[i].value, f[i].value_len);
+			char *dup = strdup(json_string_value(all) ? json_string_value(all) : ""), *save = NULL;
+			for (char *w = dup ? strtok_r(dup, " ", &save) : NULL; w; w = strtok_r(NULL, " ", &save))
+				json_array_append_new(a, json_string(w));
+			free(dup);
+			json_decref(all);
+			json_object_set_new(inv, key, a);
+		} else if (parse_timestamp(f[i].value, f[i].value_len, &num)) {
+			json_object_set_new(inv, key, json_integer((json_int_t)num));
+		} else {
+			json_object_set_new(inv, key, json_bytes(f[i].value, f[i].value_len));
+		}
+	}
+	free(info->inventory);
+	free(info->labels);
+	info->inventory = json_dumps(inv, JSON_COMPACT);
+	info->labels = json_dumps(labels ? labels : json_object(), JSON_COMPACT);
+	json_decref(inv);
+	json_decref(labels);
+	return info->inventory && info->labels ? 0 : -ENOMEM;
 }
 
 static void field_str(const struct export_field *f, const char **ret, size_t *ret_len)
@@ -101,6 +170,8 @@ static int note_probe(struct batch_info *info, const struct export_field *f, siz
 	const struct export_field *kind = export_find(f, n, "VIGIL_KIND"), *lat;
 	struct probe_row *row;
 
+	if (kind && kind->value_len == 9 && memcmp(kind->value, "inventory", 9) == 0)
+		return note_inventory(info, f, n);
 	if (!kind || kind->value_len != 5 || memcmp(kind->value, "probe", 5) != 0)
 		return 0;
 	if (info->n_probes == info->cap_probes) {

@@ -34,6 +34,8 @@ struct batch_info {
 	bool streams_overflow;    /* more distinct streams than indexed */
 	struct probe_row *probes; /* VIGIL_KIND=probe records; owned, see batch_info_free() */
 	size_t n_probes, cap_probes;
+	char *inventory; /* JSON of the batch's last VIGIL_KIND=inventory record, or NULL; owned */
+	char *labels;    /* JSON object of its HOST_LABELS, or NULL; owned */
 };
 
 void batch_info_free(struct batch_info *info);

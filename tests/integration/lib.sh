@@ -54,6 +54,10 @@ write_agent_conf() { # [extra ini text]
 state_dir=$T/state
 id=${AGENT_ID:-00112233445566778899aabbccddeeff}
 hostname=testhost
+# Exact record counts: the agent's own records only where a test asks.
+inventory=${AGENT_INVENTORY:-no}
+heartbeat=${AGENT_HEARTBEAT:-0}
+${AGENT_EXTRA:-}
 [collector]
 address=${AGENT_ADDR:-tcp://127.0.0.1:$INGEST_PORT}
 timeout=${AGENT_TIMEOUT:-2s}
