@@ -13,6 +13,7 @@
 #define S(f) offsetof(struct agent_conf, spool.f) - offsetof(struct agent_conf, spool)
 #define T(f) offsetof(struct tail_conf, f)
 #define J(f) offsetof(struct journal_conf, f)
+#define M(f) offsetof(struct agent_conf, metrics.f) - offsetof(struct agent_conf, metrics)
 
 static const struct conf_key agent_keys[] = {
 	{ "state_dir", CONF_STR, A(state_dir), "/var/lib/vigil-agent", .help = "spool and checkpoints" },
@@ -52,6 +53,11 @@ static const struct conf_key journal_keys[] = {
 	{ "units", CONF_STR, J(units), NULL, .help = "only these units (space-separated _SYSTEMD_UNIT values)" },
 	{ "identifiers", CONF_STR, J(identifiers), NULL, .help = "only these identifiers (space-separated SYSLOG_IDENTIFIER values)" },
 	{ "priority", CONF_UINT, J(priority), "7", 0, 7, .help = "only entries of this priority or more urgent (0 emerg .. 7 debug)" },
+};
+
+static const struct conf_key metrics_keys[] = {
+	{ "enabled", CONF_BOOL, M(enabled), "yes", .help = "send host metrics (cpu, memory, load, filesystems, disks, network, the agent)" },
+	{ "interval", CONF_SECS, M(interval_ms), "10s", 1000, 3600000, .help = "time between samples" },
 };
 
 static const struct conf_key tail_keys[] = {
@@ -107,6 +113,7 @@ static const struct conf_section sections[] = {
 	{ "batch", false, batch_keys, ARRAY_SIZE(batch_keys), offsetof(struct agent_conf, batch), NULL },
 	{ "spool", false, spool_keys, ARRAY_SIZE(spool_keys), offsetof(struct agent_conf, spool), NULL },
 	{ "journal", false, journal_keys, ARRAY_SIZE(journal_keys), offsetof(struct agent_conf, journal), NULL },
+	{ "metrics", false, metrics_keys, ARRAY_SIZE(metrics_keys), offsetof(struct agent_conf, metrics), NULL },
 	{ "probe", true, probe_conf_keys, PROBE_CONF_N_KEYS, 0, probe_instance },
 	{ "tail", true, tail_keys, ARRAY_SIZE(tail_keys), 0, tail_instance },
 };

@@ -53,6 +53,10 @@ struct agent_conf {
 		bool sync;
 	} spool;
 	struct journal_conf journal;
+	struct {
+		bool enabled;
+		uint64_t interval_ms;
+	} metrics;
 	struct tail_conf **tails;
 	size_t n_tails;
 	struct probe_conf **probes;

@@ -17,6 +17,7 @@
 #include "common/macro.h"
 #include "common/util.h"
 #include "common/sha256.h"
+#include "hostmetrics.h"
 #include "inventory.h"
 #include "journal.h"
 #include "lineprio.h"
@@ -56,6 +57,8 @@ struct agent {
 	uint64_t now_us; /* read time of the lines being read, per reader pass */
 	sd_event_source *reader, *flush_timer, *poll_timer, *status_timer, *inventory_timer, *heartbeat_timer;
 	uint8_t inventory_hash[32];
+	struct hostmetrics *hostmetrics;
+	sd_event_source *metrics_timer;
 	bool sealed_since_heartbeat;
 };
 
@@ -457,6 +460,59 @@ static int on_inventory(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+static void emit_metric(void *userdata, const struct buf *fields)
+{
+	(void)emit_own(userdata, "metric", fields, false);
+}
+
+/* The agent's own health: what it read, spooled, shipped and dropped, and what it costs. */
+static void emit_agent_metrics(struct agent *a)
+{
+	static const enum spool_counter shown[] = {
+		SPOOL_CTR_RECORDS_SPOOLED, SPOOL_CTR_BATCHES_SPOOLED, SPOOL_CTR_BATCHES_ACKED,
+		SPOOL_CTR_BATCHES_QUARANTINED, SPOOL_CTR_RECORDS_QUARANTINED, SPOOL_CTR_LINES_TRUNCATED,
+		SPOOL_CTR_FILES_VANISHED, SPOOL_CTR_JOURNAL_GAPS, SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED,
+	};
+	unsigned long utime = 0, stime = 0;
+	long rss_pages = 0;
+	char key[80];
+	struct buf f;
+	FILE *st;
+
+	buf_init(&f, 8192);
+	(void)export_put_str(&f, "METRIC_SET", "agent");
+	for (size_t i = 0; i < ARRAY_SIZE(shown); i++) {
+		char *k = key + snprintf(key, sizeof(key), "METRIC_%s", spool_counter_name(shown[i]));
+		for (char *c = key + 7; c < k; c++)
+			*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+		(void)export_put_u64(&f, key, spool_counter(a->spool, shown[i]));
+	}
+	(void)export_put_u64(&f, "METRIC_SPOOL_BYTES", spool_bytes(a->spool));
+	(void)export_put_u64(&f, "METRIC_SPOOL_BATCHES", spool_pending(a->spool));
+	st = fopen("/proc/self/stat", "re");
+	if (st && fscanf(st, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) == 2)
+		(void)export_put_u64(&f, "METRIC_CPU_MS", (utime + stime) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
+	if (st)
+		(void)fclose(st);
+	st = fopen("/proc/self/statm", "re");
+	if (st && fscanf(st, "%*d %ld", &rss_pages) == 1)
+		(void)export_put_u64(&f, "METRIC_RSS_BYTES", (uint64_t)rss_pages * (uint64_t)sysconf(_SC_PAGESIZE));
+	if (st)
+		(void)fclose(st);
+	emit_metric(a, &f);
+	buf_free(&f);
+}
+
+static int on_metrics(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct agent *a = userdata;
+
+	(void)hostmetrics_sample(a->hostmetrics, now_monotonic_us(), emit_metric, a);
+	emit_agent_metrics(a);
+	(void)sd_event_source_set_time_relative(s, a->conf->metrics.interval_ms * 1000);
+	return 0;
+}
+
 /* Keeps the collector's last-seen fresh when nothing else was sent. */
 static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
 {
@@ -652,6 +708,14 @@ static int agent_setup(struct agent *a)
 	    (r = sd_event_add_time_relative(a->event, &a->heartbeat_timer, CLOCK_MONOTONIC,
 					    MAX(a->conf->agent.heartbeat_ms, 1000u) * 1000, USEC_PER_SEC, on_heartbeat, a)) < 0)
 		return log_error_errno(r, "event loop setup: %m");
+	r = hostmetrics_new(&a->hostmetrics);
+	if (r < 0)
+		return r;
+	/* The first sample primes the rates: cpu, disk and network sets come from the second on. */
+	r = sd_event_add_time_relative(a->event, &a->metrics_timer, CLOCK_MONOTONIC, 0, 10000, on_metrics, a);
+	if (r < 0)
+		return log_error_errno(r, "event loop setup: %m");
+	(void)sd_event_source_set_enabled(a->metrics_timer, a->conf->metrics.enabled ? SD_EVENT_ON : SD_EVENT_OFF);
 	(void)sd_event_source_set_enabled(a->inventory_timer, a->conf->agent.inventory ? SD_EVENT_ON : SD_EVENT_OFF);
 	(void)sd_event_source_set_enabled(a->heartbeat_timer, a->conf->agent.heartbeat_ms ? SD_EVENT_ON : SD_EVENT_OFF);
 	(void)sd_event_set_watchdog(a->event, true);
@@ -667,6 +731,8 @@ static void agent_done(struct agent *a)
 	sd_event_source_disable_unref(a->poll_timer);
 	sd_event_source_disable_unref(a->inventory_timer);
 	sd_event_source_disable_unref(a->heartbeat_timer);
+	sd_event_source_disable_unref(a->metrics_timer);
+	hostmetrics_free(a->hostmetrics);
 	sd_event_unref(a->event);
 	spool_free(a->spool);
 	buf_free(&a->batch);

@@ -63,6 +63,8 @@ address=${AGENT_ADDR:-tcp://127.0.0.1:$INGEST_PORT}
 timeout=${AGENT_TIMEOUT:-2s}
 backoff_max=1s
 ${COLLECTOR_EXTRA:-}
+[metrics]
+enabled=${AGENT_METRICS:-no}
 [batch]
 max_delay_ms=${MAX_DELAY:-100}
 ${BATCH_EXTRA:-}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Host metrics arrive as records (VIGIL_KIND=metric), one per set, with
+# values that agree with what the test reads from /proc itself.
+. "$(dirname "$0")/lib.sh"
+
+write_collector_conf
+AGENT_METRICS=yes write_agent_conf
+sed -i 's|^\[metrics\]$|[metrics]\ninterval=1s|' "$T/agent.conf"
+TOKEN=$(make_token viewer)
+start_collector
+start_agent
+
+metric_sets() {
+	VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" --json logs > "$T/all.json"
+	"$PY" - "$T/all.json" <<'PYEOF'
+import json, sys
+sets = set()
+for line in open(sys.argv[1]):
+    f = json.loads(line)["fields"]
+    if f.get("VIGIL_KIND") == "metric":
+        sets.add(f["METRIC_SET"])
+need = {"cpu", "memory", "load", "filesystem", "agent"}
+sys.exit(0 if need <= sets else 1)
+PYEOF
+}
+wait_for 20 "cpu, memory, load, filesystem and agent sets" metric_sets
+"$PY" - "$T/all.json" <<'PYEOF' || fail "metric values"
+import json, os, sys
+last = {}
+for line in open(sys.argv[1]):
+    f = json.loads(line)["fields"]
+    if f.get("VIGIL_KIND") == "metric":
+        last[(f["METRIC_SET"], f.get("METRIC_MOUNT", ""))] = f
+cpu = last[("cpu", "")]
+total = sum(float(cpu[k]) for k in ("METRIC_USER_PCT", "METRIC_SYSTEM_PCT", "METRIC_IDLE_PCT", "METRIC_IOWAIT_PCT", "METRIC_STEAL_PCT"))
+assert 99.0 <= total <= 100.01, cpu
+mem = last[("memory", "")]
+with open("/proc/meminfo") as m:
+    total_kb = int(next(l for l in m if l.startswith("MemTotal:")).split()[1])
+assert int(mem["METRIC_TOTAL_BYTES"]) == total_kb * 1024, mem
+assert 0 < float(mem["METRIC_USED_PCT"]) < 100, mem
+root = [f for (s, m), f in last.items() if s == "filesystem"]
+assert root and all(int(f["METRIC_SIZE_BYTES"]) > 0 for f in root), root
+st = os.statvfs(root[0]["METRIC_MOUNT"])
+assert int(root[0]["METRIC_SIZE_BYTES"]) == st.f_blocks * st.f_frsize, (root[0], st)
+ag = last[("agent", "")]
+assert int(ag["METRIC_RSS_BYTES"]) > 100000 and "METRIC_RECORDS_SPOOLED" in ag and "METRIC_SPOOL_BYTES" in ag, ag
+load = last[("load", "")]
+assert float(load["METRIC_LOAD1"]) >= 0 and int(load["METRIC_UPTIME_S"]) > 0, load
+PYEOF
+echo ok
