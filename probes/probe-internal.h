@@ -8,6 +8,7 @@
 /* A probe type: its config rules and how one run starts and stops. */
 struct probe_ops {
 	const char *type;
+	bool uses_curl;
 	/* Keys this type needs; a key of another type is an error. */
 	const char *const *required;
 	const char *const *allowed;
@@ -20,7 +21,11 @@ struct probe_ops {
 extern const struct probe_ops probe_tcp_ops, probe_http_ops, probe_cert_ops, probe_command_ops, probe_file_ops,
 	probe_process_ops;
 
-/* The loop all curl-based probes of this process share; taken per running probe. */
+/*
+ * The loop all curl-based probes of this process share: each such probe
+ * holds a reference from probe_new() to probe_free(), so no run's end (which
+ * happens inside the loop's own dispatch) can free it.
+ */
 struct curl_loop *probe_curl_loop_ref(sd_event *event);
 void probe_curl_loop_unref(void);
 /* For http and cert: a fresh-connection transfer of url in p->easy, set up but not started. */
@@ -55,6 +60,7 @@ struct probe {
 	bool exited;
 	void *type_state;
 	void *easy; /* CURL *, for http and cert */
+	bool curl_ref; /* holds a reference on the shared curl loop */
 	char curl_error[256];
 };
 

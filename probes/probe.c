@@ -197,6 +197,13 @@ int probe_new(sd_event *event, const struct probe_conf *conf, probe_report_fn re
 		r = -EINVAL;
 		goto fail;
 	}
+	if (p->ops->uses_curl) {
+		if (!probe_curl_loop_ref(event)) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		p->curl_ref = true;
+	}
 	/* Spread the first runs so that many probes do not fire in one instant. */
 	(void)random_bytes(&jitter, sizeof(jitter));
 	r = sd_event_add_time_relative(event, &p->timer, CLOCK_MONOTONIC,
@@ -220,6 +227,8 @@ void probe_free(struct probe *p)
 		return;
 	if (p->ops)
 		p->ops->stop(p);
+	if (p->curl_ref)
+		probe_curl_loop_unref();
 	sd_event_source_disable_unref(p->timer);
 	sd_event_source_disable_unref(p->deadline);
 	buf_free(&p->details);

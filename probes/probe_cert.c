@@ -113,6 +113,7 @@ static int cert_start(struct probe *p)
 static const char *const cert_allowed[] = { "address", "file", "warning_days", "critical_days", NULL };
 
 const struct probe_ops probe_cert_ops = {
+	.uses_curl = true,
 	.type = "cert",
 	.allowed = cert_allowed,
 	.start = cert_start,

@@ -47,26 +47,21 @@ void probe_curl_stop(struct probe *p)
 	curl_loop_remove(shared_loop, p->easy);
 	curl_easy_cleanup(p->easy);
 	p->easy = NULL;
-	probe_curl_loop_unref();
 }
 
 int probe_curl_prepare(struct probe *p, const char *url)
 {
-	CURL *e;
+	CURL *e = curl_easy_init();
 
-	if (!probe_curl_loop_ref(p->event))
+	if (!e)
 		return -ENOMEM;
-	e = curl_easy_init();
-	if (!e) {
-		probe_curl_loop_unref();
-		return -ENOMEM;
-	}
 	p->easy = e;
 	p->curl_error[0] = 0;
 	buf_reset(&p->io_buf);
 	(void)curl_easy_setopt(e, CURLOPT_URL, url);
 	(void)curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	(void)curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->conf->timeout_ms);
+	/* The probe's deadline decides; curl's own is a backstop behind it. */
+	(void)curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->conf->timeout_ms + 1000);
 	(void)curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->curl_error);
 	(void)curl_easy_setopt(e, CURLOPT_USERAGENT, "vigil-probe/" PACKAGE_VERSION);
 	(void)curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -181,6 +176,7 @@ static const char *const http_allowed[] = { "expect_status", "contains", "regex"
 					    NULL };
 
 const struct probe_ops probe_http_ops = {
+	.uses_curl = true,
 	.type = "http",
 	.required = http_required,
 	.allowed = http_allowed,
