@@ -383,44 +383,11 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
  * A probe result becomes a record. A changed status is sealed and shipped
  * at once rather than at the batch timer: it is what the collector alerts on.
  */
-static void on_probe_result(void *userdata, const struct probe *p, const struct probe_result *res, bool changed)
-{
-	static const char prio[] = { '6', '4', '2', '3' };
-	const struct probe_conf *c = probe_conf(p);
-	struct agent *a = userdata;
-	struct buf rec;
-	int r;
-
-	buf_init(&rec, 128 * 1024);
-	r = export_put_u64(&rec, "__REALTIME_TIMESTAMP", now_realtime_us());
-	if (r == 0)
-		r = buf_append(&rec, a->host_field.data, a->host_field.len);
-	if (r == 0)
-		r = export_put_str(&rec, "VIGIL_KIND", "probe");
-	if (r == 0)
-		r = export_put_str(&rec, "PROBE_NAME", c->name);
-	if (r == 0)
-		r = export_put_str(&rec, "PROBE_TYPE", c->type);
-	if (r == 0)
-		r = export_put_str(&rec, "PROBE_STATUS", probe_status_name(res->status));
-	if (r == 0)
-		r = export_put_u64(&rec, "PROBE_LATENCY_US", res->latency_us);
-	if (r == 0)
-		r = export_put_n(&rec, "PRIORITY", 8, &prio[res->status], 1);
-	if (r == 0)
-		r = export_put_str(&rec, "MESSAGE", res->message);
-	if (r == 0)
-		r = buf_append(&rec, res->details->data, res->details->len);
-	if (r == 0)
-		r = sink_record(a, rec.data, rec.len);
-	if (r == 0)
-		r = changed ? flush(a) : sink_advanced(a);
-	if (r < 0)
-		log_warning_errno(r, "probe %s: result not recorded (%m), ignoring.", c->name);
-	buf_free(&rec);
-}
-
-/* A record of this agent's own (inventory, heartbeat): timestamp, host, kind, then fields. */
+/*
+ * A record of the agent's own (probe result, metric, inventory, heartbeat):
+ * timestamp, host, kind, then fields. now: seal the batch at once. One that
+ * cannot be batched (the spool failing) is counted and logged.
+ */
 static int emit_own(struct agent *a, const char *kind, const struct buf *fields, bool now)
 {
 	struct buf rec;
@@ -438,8 +405,40 @@ static int emit_own(struct agent *a, const char *kind, const struct buf *fields,
 		r = sink_record(a, rec.data, rec.len);
 	if (r == 0)
 		r = now ? flush(a) : sink_advanced(a);
+	if (r < 0) {
+		spool_count(a->spool, SPOOL_CTR_RECORDS_DROPPED, 1);
+		log_warning_errno(r, "%s record not recorded (%m), counted as dropped.", kind);
+	}
 	buf_free(&rec);
 	return r;
+}
+
+static void on_probe_result(void *userdata, const struct probe *p, const struct probe_result *res, bool changed)
+{
+	static const char prio[] = { '6', '4', '2', '3' };
+	const struct probe_conf *c = probe_conf(p);
+	struct buf f;
+	int r;
+
+	buf_init(&f, 128 * 1024);
+	r = export_put_str(&f, "PROBE_NAME", c->name);
+	if (r == 0)
+		r = export_put_str(&f, "PROBE_TYPE", c->type);
+	if (r == 0)
+		r = export_put_str(&f, "PROBE_STATUS", probe_status_name(res->status));
+	if (r == 0)
+		r = export_put_u64(&f, "PROBE_LATENCY_US", res->latency_us);
+	if (r == 0)
+		r = export_put_n(&f, "PRIORITY", 8, &prio[res->status], 1);
+	if (r == 0)
+		r = export_put_str(&f, "MESSAGE", res->message);
+	if (r == 0)
+		r = buf_append(&f, res->details->data, res->details->len);
+	if (r == 0)
+		(void)emit_own(userdata, "probe", &f, changed);
+	else
+		log_warning("probe %s: result too large to record, ignoring.", c->name);
+	buf_free(&f);
 }
 
 /* The inventory, shipped at start and whenever it changes. */

@@ -81,6 +81,7 @@ const char *spool_counter_name(enum spool_counter c)
 		[SPOOL_CTR_FILES_VANISHED] = "files_vanished",
 		[SPOOL_CTR_JOURNAL_GAPS] = "journal_gaps",
 		[SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED] = "journal_entries_skipped",
+		[SPOOL_CTR_RECORDS_DROPPED] = "records_dropped",
 	};
 	return (unsigned)c < _SPOOL_CTR_MAX ? names[c] : "unknown";
 }

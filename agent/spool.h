@@ -55,6 +55,7 @@ enum spool_counter {
 	SPOOL_CTR_FILES_VANISHED,
 	SPOOL_CTR_JOURNAL_GAPS,
 	SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED,
+	SPOOL_CTR_RECORDS_DROPPED,
 	_SPOOL_CTR_MAX,
 };
 const char *spool_counter_name(enum spool_counter c);
