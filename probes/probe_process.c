@@ -105,7 +105,7 @@ static int process_start(struct probe *p)
 	else if (n < c->min_count)
 		probe_finish(p, PROBE_CRITICAL, "%" PRIu64 " processes (at least %" PRIu64 " expected)", n, c->min_count);
 	else
-		probe_finish(p, PROBE_OK, "%" PRIu64 " processes", n);
+		probe_finish(p, PROBE_OK, "%" PRIu64 " process%s", n, n == 1 ? "" : "es");
 	return 0;
 }
 

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs what is missing, builds, and runs the demo in the foreground:
 # a collector and an agent on 127.0.0.1, data under ./demo, an admin token
-# printed, sample log lines flowing and followed with vigilctl. Ctrl-C stops
-# everything it started.
+# printed, sample log lines flowing and followed with vigilctl, sample probes,
+# host metrics and inventory. Ctrl-C stops everything it started.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/deps.sh"
@@ -24,10 +24,25 @@ EOC
 cat > "$D/agent.conf" <<EOC
 [agent]
 state_dir=$D/agent-state
+labels=zone=demo role=all-in-one
 [collector]
 address=$INGEST
 [tail "demo-app"]
 path=$D/logs/*.log
+[probe "collector-ingest"]
+type=tcp
+address=${INGEST#tcp://}
+[probe "collector-api"]
+type=http
+url=http://$HTTP/metrics
+expect_status=401
+[probe "collector-process"]
+type=process
+name=vigil-collector
+[probe "demo-log-fresh"]
+type=file
+path=$D/logs/app.log
+max_age=1m
 EOC
 pids=""
 stop() {
@@ -54,6 +69,14 @@ pids="$pids $!"
 ) &
 pids="$pids $!"
 for i in $(seq 1 50); do curl -s -o /dev/null "http://$HTTP/metrics" && break; sleep 0.1; done
+sleep 1
+for p in $pids; do
+	if ! kill -0 "$p" 2>/dev/null; then
+		echo "a demo process exited at start:" >&2
+		cat "$D/collector.log" "$D/agent.log" >&2
+		exit 1
+	fi
+done
 
 cat <<EOI
 
@@ -66,6 +89,7 @@ Try, in another shell:
   export VIGIL_TOKEN=$TOKEN
   $B/vigilctl --url http://$HTTP logs -q ERROR
   $B/vigilctl --url http://$HTTP hosts
+  $B/vigilctl --url http://$HTTP probes
   curl -H "Authorization: Bearer \$VIGIL_TOKEN" http://$HTTP/metrics
 
 Following the stored logs:

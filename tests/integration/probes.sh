@@ -78,7 +78,7 @@ for i in items.values():
     assert set(i) >= {"host", "name", "type", "status", "latency_us", "message", "ts"}, i
     assert i["host"] == "testhost" and i["status"] == "ok" and i["latency_us"] >= 0, i
 assert items["check-tcp"]["type"] == "command" and "TCP OK" in items["check-tcp"]["message"], items
-assert items["service-process"]["message"] == "1 processes", items
+assert items["service-process"]["message"] == "1 process", items
 PYEOF
 
 info "the service goes down"
