@@ -12,8 +12,6 @@
 #include "common/util.h"
 #include "journal.h"
 
-/* Fields of one entry: journald's own limit on an entry is far larger, but one record must fit a batch. */
-#define ENTRY_MAX (4u * 1024 * 1024)
 
 struct journal_source {
 	const struct journal_conf *conf;
@@ -196,8 +194,14 @@ int journal_source_work(struct journal_source *js, size_t budget)
 			js->sink.count(js->sink.userdata, SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED);
 		} else {
 			r = js->sink.record(js->sink.userdata, js->entry.data, js->entry.len);
-			if (r < 0)
+			if (r == -ENOBUFS) {
+				log_warning("journal: an entry of %zu bytes does not fit a batch, skipping it.", js->entry.len);
+				js->sink.count(js->sink.userdata, SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED);
+			} else if (r < 0) {
+				/* Not taken (the spool failing): read it again next time. */
+				(void)sd_journal_previous(js->j);
 				return r;
+			}
 			used += js->entry.len;
 		}
 		r = take_cursor(js);
@@ -228,7 +232,7 @@ int journal_source_new(const struct journal_conf *conf, struct spool *spool, con
 	js->conf = conf;
 	js->spool = spool;
 	js->sink = *sink;
-	buf_init(&js->entry, ENTRY_MAX);
+	buf_init(&js->entry, JOURNAL_ENTRY_MAX);
 	r = conf->directory ? sd_journal_open_directory(&js->j, conf->directory, 0)
 			    : sd_journal_open(&js->j, SD_JOURNAL_LOCAL_ONLY);
 	if (r < 0) {

@@ -21,6 +21,8 @@
 struct journal_source;
 
 #define JOURNAL_SOURCE_NAME "journal"
+/* The largest entry shipped: journald allows more, but one record must fit a batch. */
+#define JOURNAL_ENTRY_MAX (4u * 1024 * 1024)
 
 /* conf, spool and sink are borrowed and must outlive the source. */
 int journal_source_new(const struct journal_conf *conf, struct spool *spool, const struct source_sink *sink,

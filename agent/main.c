@@ -55,7 +55,7 @@ struct agent {
 	bool flush_failed;
 	bool spool_was_full;
 	uint64_t now_us; /* read time of the lines being read, per reader pass */
-	sd_event_source *reader, *flush_timer, *poll_timer, *status_timer, *inventory_timer, *heartbeat_timer;
+	sd_event_source *reader, *flush_timer, *poll_timer, *inventory_timer, *heartbeat_timer;
 	uint8_t inventory_hash[32];
 	struct hostmetrics *hostmetrics;
 	sd_event_source *metrics_timer;
@@ -588,6 +588,8 @@ static void setup_batch(struct agent *a)
 
 	for (size_t i = 0; i < a->conf->n_tails; i++)
 		max_line = MAX(max_line, a->conf->tails[i]->max_line_bytes);
+	if (a->conf->journal.enabled)
+		max_line = MAX(max_line, (uint64_t)JOURNAL_ENTRY_MAX);
 	/* Keeps the capacity; a reload may change the ceiling. */
 	a->batch.max = a->conf->batch.max_bytes + max_line + RECORD_OVERHEAD + a->host_field.len;
 }
