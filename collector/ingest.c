@@ -107,13 +107,8 @@ static void verify(struct job *j)
 	e = frame_open(j->dctx, nng_msg_body(j->msg), len, &in->flim, &h, &j->raw);
 	if (e == FRAME_OK || e > FRAME_ERR_VERSION)
 		hex_encode(h.agent_id, AGENT_ID_SIZE, j->agent_hex);
-	if (e == FRAME_OK) {
-		/* An inventory is per batch: none from an earlier batch of this context. */
-		free(j->info.inventory);
-		free(j->info.labels);
-		j->info.inventory = j->info.labels = NULL;
+	if (e == FRAME_OK)
 		e = batch_verify(j->raw.data, j->raw.len, &in->elim, now, &j->info);
-	}
 	if (e == FRAME_OK && j->info.records != h.records)
 		e = FRAME_ERR_COUNT_MISMATCH;
 	if (e != FRAME_OK) {

@@ -164,8 +164,8 @@ static void field_str(const struct export_field *f, const char **ret, size_t *re
 	*ret_len = f ? f->value_len : 0;
 }
 
-/* Probe results are extracted to rows: they are queried by value. */
-static int note_probe(struct batch_info *info, const struct export_field *f, size_t n, uint64_t ts)
+/* The agent's own kinds that are queried by value become rows: probe results, the inventory. */
+static int note_kind(struct batch_info *info, const struct export_field *f, size_t n, uint64_t ts)
 {
 	const struct export_field *kind = export_find(f, n, "VIGIL_KIND"), *lat;
 	struct probe_row *row;
@@ -225,7 +225,7 @@ static int note_entry(struct batch_info *info, size_t *used, struct seen_streams
 	}
 	info->ts_min = MIN(info->ts_min, t);
 	info->ts_max = MAX(info->ts_max, t);
-	return note_probe(info, f, n, t);
+	return note_kind(info, f, n, t);
 }
 
 enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct export_limits *lim,
@@ -246,6 +246,9 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 	info->n_streams = 0;
 	info->streams_overflow = false;
 	info->n_probes = 0;
+	free(info->inventory);
+	free(info->labels);
+	info->inventory = info->labels = NULL;
 	export_reader_init(&rd, raw, len, lim);
 	while ((r = export_reader_next(&rd, fields, lim->max_fields, &n)) > 0) {
 		r = note_entry(info, &used, &seen, fields, n, now_us);

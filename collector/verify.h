@@ -44,7 +44,8 @@ void batch_info_free(struct batch_info *info);
 extern const char *const verify_stream_keys[];
 
 /*
- * Decodes every entry of raw within lim. Records without a usable
+ * Decodes every entry of raw within lim into info (reused across batches:
+ * what the last batch left is cleared first). Records without a usable
  * __REALTIME_TIMESTAMP count as received at now_us. Returns FRAME_OK,
  * FRAME_ERR_DECODE, or FRAME_ERR_STORAGE when memory ran out (worth a retry);
  * info is only meaningful on FRAME_OK.
