@@ -32,7 +32,8 @@ const char *arg(const struct request *rq, const char *name);
 /* A time parameter (see parse_time_param); 0 and *ret untouched when absent. */
 int time_arg(const struct request *rq, const char *name, uint64_t *ret);
 
-/* Handlers of api_probes.c. */
+/* Handlers of api_metrics.c and api_probes.c. */
+enum MHD_Result api_get_metrics(struct request *rq);
 enum MHD_Result api_get_probes(struct request *rq);
 enum MHD_Result api_get_probe_history(struct request *rq);
 

@@ -208,6 +208,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/logs", get_logs },
 	{ "GET", "/api/v1/verify", get_verify },
 	{ "GET", "/api/v1/probes", api_get_probes },
+	{ "GET", "/api/v1/metrics", api_get_metrics },
 	{ "GET", "/api/v1/probes/", api_get_probe_history },
 };
 

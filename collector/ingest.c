@@ -129,6 +129,8 @@ static void verify(struct job *j)
 	j->block.n_streams = j->info.n_streams;
 	j->block.probes = j->info.probes;
 	j->block.n_probes = j->info.n_probes;
+	j->block.metrics = j->info.metrics;
+	j->block.n_metrics = j->info.n_metrics;
 	j->block.inventory = j->info.inventory;
 	j->block.labels = j->info.labels;
 	memcpy(j->block.streams, j->info.streams, j->info.n_streams * sizeof(char *));

@@ -37,7 +37,10 @@ static const char shard_schema[] =
 	"CREATE TABLE IF NOT EXISTS probes(block INTEGER NOT NULL, ts INTEGER NOT NULL, agent TEXT NOT NULL,"
 	" host TEXT NOT NULL, name TEXT NOT NULL, type TEXT, status TEXT NOT NULL, latency_us INTEGER,"
 	" message TEXT);"
-	"CREATE INDEX IF NOT EXISTS probes_by_name ON probes(host, name, ts);";
+	"CREATE INDEX IF NOT EXISTS probes_by_name ON probes(host, name, ts);"
+	"CREATE TABLE IF NOT EXISTS metrics(ts INTEGER NOT NULL, agent TEXT NOT NULL, host TEXT NOT NULL,"
+	" name TEXT NOT NULL, instance TEXT NOT NULL, value REAL NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS metrics_by_name ON metrics(name, host, ts);";
 
 enum {
 	M_DEDUP_GET,
@@ -80,6 +83,7 @@ struct shard {
 	sqlite3_stmt *ins_block;
 	sqlite3_stmt *ins_stream;
 	sqlite3_stmt *ins_probe;
+	sqlite3_stmt *ins_metric;
 };
 
 struct storage {
@@ -96,6 +100,7 @@ static void shard_close(struct shard *sh)
 	sqlite3_finalize(sh->ins_block);
 	sqlite3_finalize(sh->ins_stream);
 	sqlite3_finalize(sh->ins_probe);
+	sqlite3_finalize(sh->ins_metric);
 	db_close(sh->db);
 	*sh = (struct shard){ 0 };
 }
@@ -143,6 +148,9 @@ static int shard_open_writer(struct storage *s, uint32_t day)
 	if (r == 0)
 		r = db_prepare(s->cur.db, "INSERT INTO probes(block, ts, agent, host, name, type, status, latency_us,"
 			       " message) VALUES (?,?,?,?,?,?,?,?,?)", &s->cur.ins_probe);
+	if (r == 0)
+		r = db_prepare(s->cur.db, "INSERT INTO metrics(ts, agent, host, name, instance, value) VALUES (?,?,?,?,?,?)",
+			       &s->cur.ins_metric);
 	if (r < 0) {
 		shard_close(&s->cur);
 		return r;
@@ -444,6 +452,19 @@ static int insert_block(struct storage *s, struct block_in *b, const char *agent
 		sqlite3_bind_int64(s->cur.ins_probe, 1, id);
 		sqlite3_bind_int64(s->cur.ins_probe, 2, (sqlite3_int64)b->probes[i].ts);
 		r = step_done(s->cur.db, s->cur.ins_probe);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < b->n_metrics; i++) {
+		const struct metric_row *m = &b->metrics[i];
+		sqlite3_stmt *st2 = s->cur.ins_metric;
+		sqlite3_bind_int64(st2, 1, (sqlite3_int64)m->ts);
+		sqlite3_bind_text(st2, 2, agent, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st2, 3, b->host, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st2, 4, m->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st2, 5, m->instance, (int)m->instance_len, SQLITE_STATIC);
+		sqlite3_bind_double(st2, 6, m->value);
+		r = step_done(s->cur.db, st2);
 		if (r < 0)
 			return r;
 	}

@@ -50,6 +50,8 @@ struct block_in {
 	size_t n_streams;
 	const struct probe_row *probes; /* probe results in the block, stored as rows too */
 	size_t n_probes;
+	const struct metric_row *metrics; /* metric values in the block, stored as rows too */
+	size_t n_metrics;
 	const char *inventory, *labels; /* JSON for the host's row, or NULL */
 	enum block_result result; /* set by storage_store() */
 	int64_t block_id;         /* set when stored */

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "common/macro.h"
@@ -88,6 +89,9 @@ void batch_info_free(struct batch_info *info)
 	free(info->probes);
 	info->probes = NULL;
 	info->n_probes = info->cap_probes = 0;
+	free(info->metrics);
+	info->metrics = NULL;
+	info->n_metrics = info->cap_metrics = 0;
 	free(info->inventory);
 	free(info->labels);
 	info->inventory = info->labels = NULL;
@@ -158,13 +162,71 @@ static int note_inventory(struct batch_info *info, const struct export_field *f,
 	return info->inventory && info->labels ? 0 : -ENOMEM;
 }
 
+/* The fields that say which instance a metric set describes, not a value. */
+static bool instance_key(const struct export_field *f)
+{
+	return key_is(f, "METRIC_MOUNT", 12) || key_is(f, "METRIC_DEVICE", 13) || key_is(f, "METRIC_INTERFACE", 16);
+}
+
+static bool parse_number(const uint8_t *v, size_t len, double *ret)
+{
+	char tmp[32], *end;
+
+	if (len == 0 || len >= sizeof(tmp))
+		return false;
+	memcpy(tmp, v, len);
+	tmp[len] = 0;
+	*ret = strtod(tmp, &end);
+	return *end == 0;
+}
+
+/* Every numeric METRIC_* field of a metric record becomes a row "<set>.<field>". */
+static int note_metric(struct batch_info *info, const struct export_field *f, size_t n, uint64_t ts)
+{
+	const struct export_field *set = export_find(f, n, "METRIC_SET"), *inst = NULL;
+
+	if (!set || set->value_len == 0 || set->value_len > 32)
+		return 0;
+	for (size_t i = 0; i < n && !inst; i++)
+		if (instance_key(&f[i]))
+			inst = &f[i];
+	for (size_t i = 0; i < n; i++) {
+		struct metric_row *row;
+		double v;
+
+		if (f[i].key_len <= 7 || memcmp(f[i].key, "METRIC_", 7) != 0 || &f[i] == set || instance_key(&f[i]) ||
+		    !parse_number(f[i].value, f[i].value_len, &v))
+			continue;
+		if (info->n_metrics == info->cap_metrics) {
+			size_t cap = info->cap_metrics ? info->cap_metrics * 2 : 64;
+			struct metric_row *grown = realloc(info->metrics, cap * sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			info->metrics = grown;
+			info->cap_metrics = cap;
+		}
+		row = &info->metrics[info->n_metrics++];
+		row->ts = ts;
+		row->value = v;
+		row->instance = inst && inst->value_len <= VERIFY_VALUE_MAX ? (const char *)inst->value : "";
+		row->instance_len = inst && inst->value_len <= VERIFY_VALUE_MAX ? inst->value_len : 0;
+		(void)snprintf(row->name, sizeof(row->name), "%.*s.", (int)set->value_len, (const char *)set->value);
+		for (size_t k = 7, o = strlen(row->name); k < f[i].key_len && o + 1 < sizeof(row->name); k++, o++) {
+			char c = f[i].key[k];
+			row->name[o] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			row->name[o + 1] = 0;
+		}
+	}
+	return 0;
+}
+
 static void field_str(const struct export_field *f, const char **ret, size_t *ret_len)
 {
 	*ret = f ? (const char *)f->value : "";
 	*ret_len = f ? f->value_len : 0;
 }
 
-/* The agent's own kinds that are queried by value become rows: probe results, the inventory. */
+/* The agent's own kinds that are queried by value become rows: probe results, metrics, the inventory. */
 static int note_kind(struct batch_info *info, const struct export_field *f, size_t n, uint64_t ts)
 {
 	const struct export_field *kind = export_find(f, n, "VIGIL_KIND"), *lat;
@@ -172,6 +234,8 @@ static int note_kind(struct batch_info *info, const struct export_field *f, size
 
 	if (kind && kind->value_len == 9 && memcmp(kind->value, "inventory", 9) == 0)
 		return note_inventory(info, f, n);
+	if (kind && kind->value_len == 6 && memcmp(kind->value, "metric", 6) == 0)
+		return note_metric(info, f, n, ts);
 	if (!kind || kind->value_len != 5 || memcmp(kind->value, "probe", 5) != 0)
 		return 0;
 	if (info->n_probes == info->cap_probes) {
@@ -246,6 +310,7 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 	info->n_streams = 0;
 	info->streams_overflow = false;
 	info->n_probes = 0;
+	info->n_metrics = 0;
 	free(info->inventory);
 	free(info->labels);
 	info->inventory = info->labels = NULL;

@@ -24,6 +24,15 @@ struct probe_row {
 	size_t name_len, type_len, status_len, message_len;
 };
 
+/* One value of a metric record: name is "<set>.<field>", e.g. "filesystem.used_pct". */
+struct metric_row {
+	uint64_t ts;
+	double value;
+	char name[96];
+	const char *instance; /* mount, device or interface; may be "" */
+	size_t instance_len;
+};
+
 struct batch_info {
 	uint32_t records;
 	uint64_t ts_min, ts_max;
@@ -34,6 +43,8 @@ struct batch_info {
 	bool streams_overflow;    /* more distinct streams than indexed */
 	struct probe_row *probes; /* VIGIL_KIND=probe records; owned, see batch_info_free() */
 	size_t n_probes, cap_probes;
+	struct metric_row *metrics; /* VIGIL_KIND=metric values; owned, see batch_info_free() */
+	size_t n_metrics, cap_metrics;
 	char *inventory; /* JSON of the batch's last VIGIL_KIND=inventory record, or NULL; owned */
 	char *labels;    /* JSON object of its HOST_LABELS, or NULL; owned */
 };

@@ -49,4 +49,28 @@ assert int(ag["METRIC_RSS_BYTES"]) > 100000 and "METRIC_RECORDS_SPOOLED" in ag a
 load = last[("load", "")]
 assert float(load["METRIC_LOAD1"]) >= 0 and int(load["METRIC_UPTIME_S"]) > 0, load
 PYEOF
+
+info "GET /api/v1/metrics: series per host and instance, downsampled by step"
+api() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/metrics?$1"; }
+api "name=memory.total_bytes&host=testhost&since=10m&step=1s" > "$T/mem.json"
+api "name=filesystem.size_bytes&since=10m&step=1h" > "$T/fs.json"
+api "name=cpu.user_pct&host=00112233445566778899aabbccddeeff&since=10m" > "$T/cpu.json"
+"$PY" - "$T/mem.json" "$T/fs.json" "$T/cpu.json" <<'PYEOF' || fail "metrics API: $(head -c 600 "$T/mem.json")"
+import json, sys
+mem, fs, cpu = (json.load(open(p)) for p in sys.argv[1:])
+with open("/proc/meminfo") as m:
+    total = int(next(l for l in m if l.startswith("MemTotal:")).split()[1]) * 1024
+s = mem["series"]
+assert len(s) == 1 and s[0]["host"] == "testhost" and s[0]["instance"] == "" and mem["step_ms"] == 1000, mem
+pts = s[0]["points"]
+assert len(pts) >= 2 and all(p[1] == total == p[2] == p[3] for p in pts), pts
+assert [p[0] for p in pts] == sorted(p[0] for p in pts), "points not in time order"
+assert fs["series"] and all(len(x["points"]) == 1 and x["instance"].startswith("/") for x in fs["series"]), fs
+assert cpu["series"] and all(0 <= p[2] <= p[1] <= p[3] <= 100 for p in cpu["series"][0]["points"]), cpu
+assert cpu["step_ms"] == 10000, cpu["step_ms"]
+PYEOF
+code() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/v1/metrics?$1"; }
+[ "$(code '')" = 400 ] || fail "no name: not 400"
+[ "$(code 'name=cpu.user_pct&step=0')" = 400 ] || fail "bad step: not 400"
+[ "$(code 'name=cpu.user_pct&since=1h&until=2h')" = 400 ] || fail "until before since: not 400"
 echo ok

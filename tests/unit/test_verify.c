@@ -98,6 +98,35 @@ static void probe_rows(void **state)
 	buf_free(&b);
 }
 
+static void metric_rows(void **state)
+{
+	static struct batch_info info;
+	struct buf b;
+
+	buf_init(&b, 1 << 16);
+	assert_int_equal(export_put_str(&b, "__REALTIME_TIMESTAMP", "9000"), 0);
+	assert_int_equal(export_put_str(&b, "VIGIL_KIND", "metric"), 0);
+	assert_int_equal(export_put_str(&b, "METRIC_SET", "filesystem"), 0);
+	assert_int_equal(export_put_str(&b, "METRIC_USED_PCT", "42.50"), 0);
+	assert_int_equal(export_put_str(&b, "METRIC_MOUNT", "/var"), 0);
+	assert_int_equal(export_put_str(&b, "METRIC_SIZE_BYTES", "1048576"), 0);
+	assert_int_equal(export_put_str(&b, "METRIC_DEVICE_MODEL", "not a number"), 0);
+	assert_int_equal(export_end_entry(&b), 0);
+	assert_int_equal(export_put_str(&b, "METRIC_SET", "cpu"), 0);
+	assert_int_equal(export_put_str(&b, "METRIC_USER_PCT", "3"), 0);
+	assert_int_equal(export_end_entry(&b), 0); /* no VIGIL_KIND: not a metric */
+	assert_int_equal(batch_verify(b.data, b.len, &lim, 1, &info), FRAME_OK);
+	assert_int_equal(info.n_metrics, 2);
+	assert_string_equal(info.metrics[0].name, "filesystem.used_pct");
+	assert_true(info.metrics[0].value == 42.5);
+	assert_int_equal(info.metrics[0].ts, 9000);
+	assert_memory_equal(info.metrics[0].instance, "/var", 4);
+	assert_string_equal(info.metrics[1].name, "filesystem.size_bytes");
+	assert_true(info.metrics[1].value == 1048576.0);
+	batch_info_free(&info);
+	buf_free(&b);
+}
+
 static void json_bytes_sanitizes(void **state)
 {
 	json_t *j = json_bytes((const uint8_t *)"ok \xe4\xb8\xad\xff end", 11);
@@ -166,6 +195,7 @@ int main(void)
 		cmocka_unit_test(index_entries),
 		cmocka_unit_test(many_streams_overflow),
 		cmocka_unit_test(probe_rows),
+		cmocka_unit_test(metric_rows),
 		cmocka_unit_test(json_bytes_sanitizes),
 		cmocka_unit_test(cursors),
 		cmocka_unit_test(time_params),
