@@ -25,6 +25,13 @@ static bool known_status(const char *s)
 	return false;
 }
 
+json_t *probe_state_json(sqlite3_stmt *st)
+{
+	return json_pack("{s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:o}", "host", text(st, 0), "name", text(st, 1),
+			 "type", text(st, 2), "status", text(st, 3), "latency_us", (json_int_t)sqlite3_column_int64(st, 4),
+			 "message", text(st, 5), "ts", (json_int_t)sqlite3_column_int64(st, 6), "agent", text(st, 7));
+}
+
 /* GET /api/v1/probes?host=&status=: the latest result of every probe of every host. */
 enum MHD_Result api_get_probes(struct request *rq)
 {
@@ -36,19 +43,15 @@ enum MHD_Result api_get_probes(struct request *rq)
 		return respond_error(rq->c, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "status: expected ok, warning, critical or unknown");
 	if (db_prepare(storage_reader_meta(rq->rd),
-		       "SELECT host, name, type, status, latency_us, message, ts, agent FROM probe_state"
-		       " WHERE (?1 IS NULL OR host=?1 OR agent=?1) AND (?2 IS NULL OR status=?2) ORDER BY host, name",
+		       PROBE_STATE_COLUMNS " WHERE (?1 IS NULL OR host=?1 OR agent=?1) AND (?2 IS NULL OR status=?2)"
+		       " ORDER BY host, name",
 		       &st) < 0)
 		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
 	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
 	items = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(items, json_pack("{s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:o}",
-						       "host", text(st, 0), "name", text(st, 1), "type", text(st, 2),
-						       "status", text(st, 3), "latency_us",
-						       (json_int_t)sqlite3_column_int64(st, 4), "message", text(st, 5),
-						       "ts", (json_int_t)sqlite3_column_int64(st, 6), "agent", text(st, 7)));
+		json_array_append_new(items, probe_state_json(st));
 	sqlite3_finalize(st);
 	return respond_json(rq->c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
 }

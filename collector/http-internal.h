@@ -27,13 +27,21 @@ enum MHD_Result respond_json(struct MHD_Connection *c, unsigned status, json_t *
 /* {"error": error, "reason": ...} with status; counted in the self-metrics. */
 enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, const char *error, const char *fmt,
 			      ...) _printf_(4, 5);
+/* [hosts] silent_after, in microseconds. */
+uint64_t http_silent_after_us(const struct request *rq);
 /* A query parameter, NULL when absent or empty. */
 const char *arg(const struct request *rq, const char *name);
 /* A time parameter (see parse_time_param); 0 and *ret untouched when absent. */
 int time_arg(const struct request *rq, const char *name, uint64_t *ret);
 
-/* Handlers of api_metrics.c and api_probes.c. */
+/* Handlers of api_hosts.c, api_metrics.c and api_probes.c. */
+enum MHD_Result api_get_hosts(struct request *rq);
+enum MHD_Result api_get_host(struct request *rq);
 enum MHD_Result api_get_metrics(struct request *rq);
+
+/* A probe_state row selected with PROBE_STATE_COLUMNS, as the API shows it. */
+#define PROBE_STATE_COLUMNS "SELECT host, name, type, status, latency_us, message, ts, agent FROM probe_state"
+json_t *probe_state_json(sqlite3_stmt *st);
 enum MHD_Result api_get_probes(struct request *rq);
 enum MHD_Result api_get_probe_history(struct request *rq);
 

@@ -87,49 +87,9 @@ static enum MHD_Result get_metrics(struct request *rq)
 	return respond(rq->c, MHD_HTTP_OK, "text/plain; version=0.0.4", (char *)TAKE_PTR(b.data), b.len);
 }
 
-/* A JSON column as JSON, or an empty object. */
-static json_t *json_column(sqlite3_stmt *st, int col)
+uint64_t http_silent_after_us(const struct request *rq)
 {
-	const char *v = (const char *)sqlite3_column_text(st, col);
-	json_t *j = v ? json_loads(v, 0, NULL) : NULL;
-
-	return j ? j : json_object();
-}
-
-static enum MHD_Result get_hosts(struct request *rq)
-{
-	uint64_t now = now_realtime_us();
-	sqlite3_stmt *st;
-	json_t *items;
-
-	if (db_prepare(storage_reader_meta(rq->rd),
-		       "SELECT id, hostname, first_seen, last_seen, batches, records, inventory, labels,"
-		       " (SELECT count(*) FROM probe_state p WHERE p.agent = h.id AND status = 'ok'),"
-		       " (SELECT count(*) FROM probe_state p WHERE p.agent = h.id AND status = 'warning'),"
-		       " (SELECT count(*) FROM probe_state p WHERE p.agent = h.id AND status = 'critical'),"
-		       " (SELECT count(*) FROM probe_state p WHERE p.agent = h.id AND status = 'unknown')"
-		       " FROM hosts h ORDER BY hostname, id", &st) < 0)
-		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
-	items = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *host = (const char *)sqlite3_column_text(st, 1);
-		uint64_t seen = (uint64_t)sqlite3_column_int64(st, 3);
-		json_array_append_new(
-			items, json_pack("{s:s, s:o, s:I, s:I, s:s, s:I, s:I, s:o, s:o, s:{s:I, s:I, s:I, s:I}}",
-					 "id", sqlite3_column_text(st, 0),
-					 "hostname", json_bytes((const uint8_t *)(host ? host : ""), host ? strlen(host) : 0),
-					 "first_seen", (json_int_t)sqlite3_column_int64(st, 2), "last_seen", (json_int_t)seen,
-					 "status", now - MIN(now, seen) > rq->h->conf->hosts.silent_after_ms * 1000 ? "silent" : "up",
-					 "batches", (json_int_t)sqlite3_column_int64(st, 4),
-					 "records", (json_int_t)sqlite3_column_int64(st, 5),
-					 "inventory", json_column(st, 6), "labels", json_column(st, 7),
-					 "probes", "ok", (json_int_t)sqlite3_column_int64(st, 8),
-					 "warning", (json_int_t)sqlite3_column_int64(st, 9),
-					 "critical", (json_int_t)sqlite3_column_int64(st, 10),
-					 "unknown", (json_int_t)sqlite3_column_int64(st, 11)));
-	}
-	sqlite3_finalize(st);
-	return respond_json(rq->c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
+	return rq->h->conf->hosts.silent_after_ms * 1000;
 }
 
 int time_arg(const struct request *rq, const char *name, uint64_t *ret)
@@ -204,7 +164,8 @@ struct route {
 /* A path ending in '/' matches everything under it; the handler reads the rest. */
 static const struct route routes[] = {
 	{ "GET", "/metrics", get_metrics },
-	{ "GET", "/api/v1/hosts", get_hosts },
+	{ "GET", "/api/v1/hosts", api_get_hosts },
+	{ "GET", "/api/v1/hosts/", api_get_host },
 	{ "GET", "/api/v1/logs", get_logs },
 	{ "GET", "/api/v1/verify", get_verify },
 	{ "GET", "/api/v1/probes", api_get_probes },
