@@ -218,24 +218,41 @@ static int record_counts(struct storage *s, uint32_t day, const struct shard_cou
 	return step_done(s->meta, st);
 }
 
-/* Restores what meta would have recorded for one block (see reconcile()). */
+/* Meta's record that (agent, seq) is stored, in the shard of day. */
+static int put_dedup(struct storage *s, const char *agent, int64_t seq, uint32_t day)
+{
+	sqlite3_stmt *st = s->m[M_DEDUP_PUT];
+
+	sqlite3_bind_text(st, 1, agent, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_int64(st, 3, day);
+	return step_done(s->meta, st);
+}
+
+/* The host was heard from at received; batches and records stored are added. */
+static int host_seen(struct storage *s, const char *agent, const char *host, int64_t received, int64_t batches,
+		     int64_t records)
+{
+	sqlite3_stmt *st = s->m[M_HOST_SEEN];
+
+	sqlite3_bind_text(st, 1, agent, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, host, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, received);
+	sqlite3_bind_int64(st, 4, batches);
+	sqlite3_bind_int64(st, 5, records);
+	return step_done(s->meta, st);
+}
+
+/* Restores what meta would have recorded for one block row (id, agent, seq, host, received, records). */
 static int restore_block(struct storage *s, sqlite3_stmt *st, uint32_t day)
 {
-	sqlite3_stmt *put = s->m[M_DEDUP_PUT], *host = s->m[M_HOST_SEEN];
-	int r;
+	const char *agent = (const char *)sqlite3_column_text(st, 1);
+	int r = put_dedup(s, agent, sqlite3_column_int64(st, 2), day);
 
-	sqlite3_bind_text(put, 1, (const char *)sqlite3_column_text(st, 1), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(put, 2, sqlite3_column_int64(st, 2));
-	sqlite3_bind_int64(put, 3, day);
-	r = step_done(s->meta, put);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(host, 1, (const char *)sqlite3_column_text(st, 1), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(host, 2, (const char *)sqlite3_column_text(st, 3), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(host, 3, sqlite3_column_int64(st, 4));
-	sqlite3_bind_int64(host, 4, 1);
-	sqlite3_bind_int64(host, 5, sqlite3_column_int64(st, 5));
-	return step_done(s->meta, host);
+	if (r == 0)
+		r = host_seen(s, agent, (const char *)sqlite3_column_text(st, 3), sqlite3_column_int64(st, 4), 1,
+			      sqlite3_column_int64(st, 5));
+	return r;
 }
 
 /*
@@ -483,23 +500,13 @@ static int update_meta(struct storage *s, struct block_in **blocks, size_t n, ch
 		bool stored = b->result == BLOCK_STORED;
 
 		if (stored) {
-			st = s->m[M_DEDUP_PUT];
-			sqlite3_bind_text(st, 1, agents[i], -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 2, (sqlite3_int64)b->seq);
-			sqlite3_bind_int64(st, 3, s->cur.day);
-			r = step_done(s->meta, st);
+			r = put_dedup(s, agents[i], (int64_t)b->seq, s->cur.day);
 			if (r == 0)
 				r = update_probe_state(s, b, agents[i]);
 			counts_add(&c, b->records, b->zlen, b->ts_min, b->ts_max, b->block_id);
 		}
-		st = s->m[M_HOST_SEEN];
-		sqlite3_bind_text(st, 1, agents[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, b->host, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)b->received_us);
-		sqlite3_bind_int64(st, 4, stored);
-		sqlite3_bind_int64(st, 5, stored ? b->records : 0);
 		if (r == 0)
-			r = step_done(s->meta, st);
+			r = host_seen(s, agents[i], b->host, (int64_t)b->received_us, stored, stored ? b->records : 0);
 		/* After the host's row exists: its first batch may carry the inventory. */
 		if (r == 0 && stored && b->inventory) {
 			st = s->m[M_HOST_INVENTORY];
