@@ -420,6 +420,8 @@ static void on_probe_result(void *userdata, const struct probe *p, const struct 
 	struct buf f;
 	int r;
 
+	if (changed)
+		log_notice("probe %s: %s: %s", c->name, probe_status_name(res->status), res->message);
 	buf_init(&f, 128 * 1024);
 	r = export_put_str(&f, "PROBE_NAME", c->name);
 	if (r == 0)

@@ -125,7 +125,7 @@ static void verify(struct job *j)
 		reject(j, FRAME_ERR_STORAGE, h.seq);
 		return;
 	}
-	j->block.host = j->info.host[0] ? j->info.host : j->agent_hex;
+	j->block.host = j->info.host[0] ? j->info.host : NULL;
 	j->block.n_streams = j->info.n_streams;
 	j->block.probes = j->info.probes;
 	j->block.n_probes = j->info.n_probes;

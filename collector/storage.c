@@ -50,6 +50,7 @@ enum {
 	M_SHARD_UPDATE,
 	M_PROBE_STATE,
 	M_HOST_INVENTORY,
+	M_HOST_NAME,
 	_M_MAX,
 };
 
@@ -68,6 +69,7 @@ static const char *const meta_sql[_M_MAX] = {
 			  " type=excluded.type, status=excluded.status, latency_us=excluded.latency_us,"
 			  " message=excluded.message, ts=excluded.ts WHERE excluded.ts >= probe_state.ts",
 	[M_HOST_INVENTORY] = "UPDATE hosts SET inventory=?2, labels=?3 WHERE id=?1",
+	[M_HOST_NAME] = "SELECT hostname FROM hosts WHERE id=?1",
 };
 
 /* What a group of blocks adds to its shard's catalogue row. */
@@ -424,6 +426,24 @@ static int update_probe_state(struct storage *s, const struct block_in *b, const
 	return r;
 }
 
+/*
+ * A batch of journal entries only names no host of the agent's own (the
+ * entries keep journald's _HOSTNAME): it takes the name the agent's earlier
+ * batches gave, or the agent id. name has room for 256 bytes.
+ */
+static const char *known_host(struct storage *s, const char *agent, char *name)
+{
+	sqlite3_stmt *st = s->m[M_HOST_NAME];
+	const unsigned char *known;
+
+	snprintf(name, 256, "%s", agent);
+	sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && (known = sqlite3_column_text(st, 0)))
+		snprintf(name, 256, "%s", (const char *)known);
+	(void)sqlite3_reset(st);
+	return name;
+}
+
 /* Inserts one block and its streams inside a savepoint. */
 static int insert_block(struct storage *s, struct block_in *b, const char *agent,
 			const uint8_t prev[SHA256_SIZE], uint8_t hash[SHA256_SIZE])
@@ -537,9 +557,12 @@ int storage_store(struct storage *s, struct block_in **blocks, size_t n)
 	uint32_t day = MAX(day_of_us(now_realtime_us()), s->cur.day);
 	uint8_t prev[SHA256_SIZE], hash[SHA256_SIZE];
 	char (*agents)[33] = calloc(n, sizeof(*agents));
+	char (*names)[256] = calloc(n, sizeof(*names));
 	int r;
 
-	if (!agents) {
+	if (!agents || !names) {
+		free(agents);
+		free(names);
 		fail_pending(blocks, n);
 		return -ENOMEM;
 	}
@@ -552,6 +575,8 @@ int storage_store(struct storage *s, struct block_in **blocks, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct block_in *b = blocks[i];
 		hex_encode(b->agent, AGENT_ID_SIZE, agents[i]);
+		if (!b->host)
+			b->host = known_host(s, agents[i], names[i]);
 		if (seen_before(s, agents[i], b->seq)) {
 			b->result = BLOCK_DUPLICATE;
 			continue;
@@ -576,12 +601,18 @@ int storage_store(struct storage *s, struct block_in **blocks, size_t n)
 	/* The blocks are durable now; a failure below is repaired by reconcile() at start. */
 	if (update_meta(s, blocks, n, agents) < 0)
 		log_error("storage: meta update failed after shard commit; repaired at next start");
+	r = 0;
+out:
+	/* Names found by known_host() do not outlive this call. */
+	for (size_t i = 0; i < n; i++)
+		if (blocks[i]->host == names[i])
+			blocks[i]->host = NULL;
 	free(agents);
-	return 0;
+	free(names);
+	return r;
 fail:
 	fail_pending(blocks, n);
-	free(agents);
-	return r;
+	goto out;
 }
 
 int storage_retention(struct storage *s, uint64_t now_us, uint64_t days)

@@ -38,7 +38,7 @@ enum block_result {
 struct block_in {
 	uint8_t agent[AGENT_ID_SIZE];
 	uint64_t seq;
-	const char *host;
+	const char *host; /* NULL: the name the agent's earlier batches gave */
 	uint64_t received_us;
 	uint64_t ts_min, ts_max;
 	uint32_t records;

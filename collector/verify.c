@@ -260,23 +260,36 @@ static int note_kind(struct batch_info *info, const struct export_field *f, size
 	return 0;
 }
 
+/*
+ * The batch's host is the _HOSTNAME of the first record the agent made
+ * itself. Journal entries keep journald's, which names another host when the
+ * agent's hostname= differs or directory= holds another host's journal.
+ */
+static void note_host(struct batch_info *info, const struct export_field *f, size_t n)
+{
+	const struct export_field *h = export_find(f, n, "_HOSTNAME"), *src = export_find(f, n, "VIGIL_SOURCE");
+
+	if (!h || (src && src->value_len == 7 && memcmp(src->value, "journal", 7) == 0))
+		return;
+	if (h->value_len < sizeof(info->host) && indexable(h->value, h->value_len)) {
+		memcpy(info->host, h->value, h->value_len);
+		info->host[h->value_len] = 0;
+	}
+}
+
 static int note_entry(struct batch_info *info, size_t *used, struct seen_streams *seen,
 		      const struct export_field *f, size_t n, uint64_t now_us)
 {
 	uint64_t t = now_us;
 
+	if (!info->host[0])
+		note_host(info, f, n);
 	for (size_t i = 0; i < n; i++) {
 		int k;
 
 		if (key_is(&f[i], "__REALTIME_TIMESTAMP", 20)) {
 			if (!parse_timestamp(f[i].value, f[i].value_len, &t))
 				t = now_us;
-			continue;
-		}
-		if (info->records == 0 && key_is(&f[i], "_HOSTNAME", 9) && f[i].value_len < sizeof(info->host) &&
-		    indexable(f[i].value, f[i].value_len)) {
-			memcpy(info->host, f[i].value, f[i].value_len);
-			info->host[f[i].value_len] = 0;
 			continue;
 		}
 		k = stream_key(&f[i]);

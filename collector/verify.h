@@ -36,7 +36,7 @@ struct metric_row {
 struct batch_info {
 	uint32_t records;
 	uint64_t ts_min, ts_max;
-	char host[256];           /* first record's _HOSTNAME, "" if none */
+	char host[256];           /* _HOSTNAME of the first record not from the journal, or "" */
 	char strings[VERIFY_STREAMS_MAX * (VERIFY_VALUE_MAX + 1)];
 	const char *streams[VERIFY_STREAMS_MAX]; /* point into strings */
 	size_t n_streams;

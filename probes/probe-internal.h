@@ -16,10 +16,16 @@ struct probe_ops {
 	int (*start)(struct probe *p);
 	/* Releases what a run holds (sockets, children, timers); idempotent. */
 	void (*stop)(struct probe *p);
+	/*
+	 * Optional, for types told of changes between runs: set up for the
+	 * probe's lifetime by probe_new(), torn down by probe_free().
+	 */
+	int (*watch)(struct probe *p);
+	void (*unwatch)(struct probe *p);
 };
 
 extern const struct probe_ops probe_tcp_ops, probe_http_ops, probe_cert_ops, probe_command_ops, probe_file_ops,
-	probe_process_ops;
+	probe_process_ops, probe_unit_ops;
 
 /*
  * The loop all curl-based probes of this process share: each such probe
@@ -45,6 +51,7 @@ struct probe {
 	sd_event_source *deadline;
 	uint64_t started_us; /* CLOCK_MONOTONIC */
 	bool running;
+	bool rerun; /* a change was seen while running: run again when it ends */
 	bool has_last;
 	enum probe_status last;
 	struct buf details;
@@ -62,6 +69,7 @@ struct probe {
 	void *easy; /* CURL *, for http and cert */
 	bool curl_ref; /* holds a reference on the shared curl loop */
 	char curl_error[256];
+	void *watch_state; /* what ops->watch() set up */
 };
 
 /* Ends the run: releases it (ops->stop), reports, schedules the next. */
@@ -71,5 +79,7 @@ void probe_finish(struct probe *p, enum probe_status s, const char *fmt, ...)
 void probe_detail(struct probe *p, const char *key, const char *value);
 void probe_detail_u64(struct probe *p, const char *key, uint64_t value);
 uint64_t probe_elapsed_us(const struct probe *p);
+/* Runs the probe now (or right after the current run): something it watches changed. */
+void probe_run_now(struct probe *p);
 
 #endif

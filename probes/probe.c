@@ -12,9 +12,10 @@
 #include "probe-internal.h"
 
 #define P(f) offsetof(struct probe_conf, f)
+#define FIRST_RUN_SPREAD_MS 10000
 
 const struct conf_key probe_conf_keys[PROBE_CONF_N_KEYS] = {
-	{ "type", CONF_STR, P(type), NULL, .required = true, .help = "tcp, http, cert, command, file or process" },
+	{ "type", CONF_STR, P(type), NULL, .required = true, .help = "tcp, http, cert, command, file, process or unit" },
 	{ "interval", CONF_SECS, P(interval_ms), "10s", 100, 86400000, .help = "time between runs" },
 	{ "timeout", CONF_SECS, P(timeout_ms), "5s", 10, 3600000, .help = "a run still going after this is critical" },
 	{ "address", CONF_STR, P(address), NULL, .help = "tcp, cert: HOST:PORT to connect to" },
@@ -39,11 +40,13 @@ const struct conf_key probe_conf_keys[PROBE_CONF_N_KEYS] = {
 	{ "file", CONF_STR, P(file), NULL, .help = "cert: a PEM certificate file to check instead of address=" },
 	{ "warning_days", CONF_UINT, P(warning_days), "30", .help = "cert: warning with fewer days left" },
 	{ "critical_days", CONF_UINT, P(critical_days), "7", .help = "cert: critical with fewer days left" },
+	{ "unit", CONF_STR, P(unit), NULL, .help = "unit: the systemd unit to watch, e.g. nginx.service" },
 };
 _Static_assert(ARRAY_SIZE(probe_conf_keys) == PROBE_CONF_N_KEYS, "PROBE_CONF_N_KEYS is the table's size");
 
 static const struct probe_ops *const all_ops[] = {
 	&probe_tcp_ops, &probe_http_ops, &probe_cert_ops, &probe_command_ops, &probe_file_ops, &probe_process_ops,
+	&probe_unit_ops,
 };
 
 const char *probe_status_name(enum probe_status s)
@@ -81,7 +84,7 @@ void probe_conf_check(const struct probe_conf *c, const char *file, struct conf_
 	if (!c->type)
 		return; /* reported as a missing required key */
 	if (!ops) {
-		conf_error_add(errs, file, "[probe \"%s\"] type=%s: expected tcp, http, cert, command, file or process",
+		conf_error_add(errs, file, "[probe \"%s\"] type=%s: expected tcp, http, cert, command, file, process or unit",
 			       c->name, c->type);
 		return;
 	}
@@ -148,7 +151,16 @@ void probe_finish(struct probe *p, enum probe_status s, const char *fmt, ...)
 	p->has_last = true;
 	p->last = s;
 	p->report(p->userdata, p, &r, changed);
-	schedule(p, elapsed < interval ? interval - elapsed : 0);
+	schedule(p, p->rerun || elapsed >= interval ? 0 : interval - elapsed);
+	p->rerun = false;
+}
+
+void probe_run_now(struct probe *p)
+{
+	if (p->running)
+		p->rerun = true;
+	else
+		schedule(p, 0);
 }
 
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
@@ -204,16 +216,25 @@ int probe_new(sd_event *event, const struct probe_conf *conf, probe_report_fn re
 		}
 		p->curl_ref = true;
 	}
-	/* Spread the first runs so that many probes do not fire in one instant. */
+	/*
+	 * Spread the first runs so that many probes do not fire in one
+	 * instant, but not over a long interval: a new probe shows soon.
+	 */
 	(void)random_bytes(&jitter, sizeof(jitter));
 	r = sd_event_add_time_relative(event, &p->timer, CLOCK_MONOTONIC,
-				       (uint64_t)jitter % (conf->interval_ms * 1000), 1000, on_timer, p);
+				       (uint64_t)jitter % (MIN(conf->interval_ms, FIRST_RUN_SPREAD_MS) * 1000), 1000,
+				       on_timer, p);
 	if (r == 0)
 		r = sd_event_add_time_relative(event, &p->deadline, CLOCK_MONOTONIC, conf->timeout_ms * 1000, 1000,
 					       on_deadline, p);
 	if (r < 0)
 		goto fail;
 	(void)sd_event_source_set_enabled(p->deadline, SD_EVENT_OFF);
+	if (p->ops->watch) {
+		r = p->ops->watch(p);
+		if (r < 0)
+			goto fail;
+	}
 	*ret = p;
 	return 0;
 fail:
@@ -227,6 +248,8 @@ void probe_free(struct probe *p)
 		return;
 	if (p->ops)
 		p->ops->stop(p);
+	if (p->ops && p->ops->unwatch)
+		p->ops->unwatch(p);
 	if (p->curl_ref)
 		probe_curl_loop_unref();
 	sd_event_source_disable_unref(p->timer);

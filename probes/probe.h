@@ -50,9 +50,10 @@ struct probe_conf {
 	bool follow_redirects; /* http */
 	char *file;      /* cert: a PEM file (else address= is a TLS endpoint) */
 	uint64_t warning_days, critical_days; /* cert */
+	char *unit;      /* unit: a systemd unit name */
 };
 
-#define PROBE_CONF_N_KEYS 25
+#define PROBE_CONF_N_KEYS 26
 extern const struct conf_key probe_conf_keys[PROBE_CONF_N_KEYS];
 /* Adds file-level errors: unknown type, keys a type needs or cannot use. */
 void probe_conf_check(const struct probe_conf *c, const char *file, struct conf_errors *errs);
@@ -71,7 +72,7 @@ struct probe;
 typedef void (*probe_report_fn)(void *userdata, const struct probe *p, const struct probe_result *r,
 				bool changed);
 
-/* conf is borrowed. The first run starts within one interval. */
+/* conf is borrowed. The first run starts within one interval, and within 10 s. */
 int probe_new(sd_event *event, const struct probe_conf *conf, probe_report_fn report, void *userdata,
 	      struct probe **ret);
 /* Stops a running check (killing its processes) and frees. NULL is fine. */

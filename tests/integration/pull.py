@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Pulls every log through GET /api/v1/logs, following next_cursor, and
 either prints the messages, counts them, or checks them against the lines
-of expected files: every line exactly once, nothing else."""
+of expected files: every line exactly once, nothing else. With --escape-nl
+a message's newlines compare as the two characters \\n."""
 import collections
 import json
 import sys
@@ -30,7 +31,7 @@ def pull(url, token, params, limit):
 
 def main():
     url, token, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-    mode, params, limit, expect = "print", {}, 5000, []
+    mode, params, limit, expect, escape = "print", {}, 5000, [], False
     i = 0
     while i < len(args):
         a = args[i]
@@ -45,6 +46,8 @@ def main():
             i += 1
         elif a == "--ids":
             mode = "ids"
+        elif a == "--escape-nl":
+            escape = True
         else:
             k, v = a.split("=", 1)
             params[k] = v
@@ -63,7 +66,8 @@ def main():
         for path in expect:
             with open(path, encoding="utf-8", errors="surrogateescape") as f:
                 want.update(line.rstrip("\n") for line in f)
-        got = collections.Counter(it["message"] for it in items)
+        got = collections.Counter(it["message"].replace("\n", "\\n") if escape else it["message"]
+                                  for it in items)
         missing = want - got
         extra = got - want
         dups = sum(n - 1 for n in got.values() if n > 1)
