@@ -17,11 +17,11 @@ struct probe_ops {
 	/* Releases what a run holds (sockets, children, timers); idempotent. */
 	void (*stop)(struct probe *p);
 	/*
-	 * Optional, for types told of changes between runs: set up for the
-	 * probe's lifetime by probe_new(), torn down by probe_free().
+	 * Optional: what the probe holds for its whole life (a bus match, a
+	 * TLS context), set up by probe_new(), released by probe_free().
 	 */
-	int (*watch)(struct probe *p);
-	void (*unwatch)(struct probe *p);
+	int (*attach)(struct probe *p);
+	void (*detach)(struct probe *p);
 };
 
 extern const struct probe_ops probe_tcp_ops, probe_http_ops, probe_cert_ops, probe_command_ops, probe_file_ops,
@@ -69,7 +69,7 @@ struct probe {
 	void *easy; /* CURL *, for http and cert */
 	bool curl_ref; /* holds a reference on the shared curl loop */
 	char curl_error[256];
-	void *watch_state; /* what ops->watch() set up */
+	void *attached; /* what ops->attach() set up */
 };
 
 /* Ends the run: releases it (ops->stop), reports, schedules the next. */

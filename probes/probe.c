@@ -35,7 +35,9 @@ const struct conf_key probe_conf_keys[PROBE_CONF_N_KEYS] = {
 	{ "expect_status", CONF_STR, P(expect_status), "2xx 3xx", .help = "http: acceptable status codes or classes" },
 	{ "contains", CONF_STR, P(contains), NULL, .help = "http: text the body must contain" },
 	{ "regex", CONF_STR, P(regex), NULL, .help = "http: extended regex the body must match" },
-	{ "tls_verify", CONF_BOOL, P(tls_verify), "yes", .help = "http: verify the server's certificate and name" },
+	{ "tls", CONF_BOOL, P(tls), "no", .help = "tcp: a TLS handshake once connected; send and expect go over TLS" },
+	{ "tls_verify", CONF_BOOL, P(tls_verify), "yes", .help = "http, tcp: verify the server's certificate and name" },
+	{ "tls_ca", CONF_STR, P(tls_ca), NULL, .help = "http, tcp: CA certificates (PEM) to verify with instead of the system's" },
 	{ "follow_redirects", CONF_BOOL, P(follow_redirects), "no", .help = "http: follow redirects (up to 5)" },
 	{ "file", CONF_STR, P(file), NULL, .help = "cert: a PEM certificate file to check instead of address=" },
 	{ "warning_days", CONF_UINT, P(warning_days), "30", .help = "cert: warning with fewer days left" },
@@ -230,8 +232,8 @@ int probe_new(sd_event *event, const struct probe_conf *conf, probe_report_fn re
 	if (r < 0)
 		goto fail;
 	(void)sd_event_source_set_enabled(p->deadline, SD_EVENT_OFF);
-	if (p->ops->watch) {
-		r = p->ops->watch(p);
+	if (p->ops->attach) {
+		r = p->ops->attach(p);
 		if (r < 0)
 			goto fail;
 	}
@@ -248,8 +250,8 @@ void probe_free(struct probe *p)
 		return;
 	if (p->ops)
 		p->ops->stop(p);
-	if (p->ops && p->ops->unwatch)
-		p->ops->unwatch(p);
+	if (p->ops && p->ops->detach)
+		p->ops->detach(p);
 	if (p->curl_ref)
 		probe_curl_loop_unref();
 	sd_event_source_disable_unref(p->timer);

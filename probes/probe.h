@@ -35,6 +35,8 @@ struct probe_conf {
 	char *address;   /* tcp */
 	char *send;      /* tcp */
 	char *expect;    /* tcp */
+	bool tls;        /* tcp */
+	char *tls_ca;    /* tcp, http */
 	char *command;   /* command: argv, split like a shell would */
 	char *path;      /* file */
 	uint64_t max_age_ms, min_size, max_size; /* file */
@@ -46,14 +48,14 @@ struct probe_conf {
 	char *expect_status; /* http: codes or classes, e.g. "200 204" or "2xx 3xx" */
 	char *contains;  /* http: body substring */
 	char *regex;     /* http: body extended regex */
-	bool tls_verify; /* http */
+	bool tls_verify; /* tcp, http */
 	bool follow_redirects; /* http */
 	char *file;      /* cert: a PEM file (else address= is a TLS endpoint) */
 	uint64_t warning_days, critical_days; /* cert */
 	char *unit;      /* unit: a systemd unit name */
 };
 
-#define PROBE_CONF_N_KEYS 26
+#define PROBE_CONF_N_KEYS 28
 extern const struct conf_key probe_conf_keys[PROBE_CONF_N_KEYS];
 /* Adds file-level errors: unknown type, keys a type needs or cannot use. */
 void probe_conf_check(const struct probe_conf *c, const char *file, struct conf_errors *errs);

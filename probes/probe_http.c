@@ -168,12 +168,14 @@ static int http_start(struct probe *p)
 	(void)curl_easy_setopt(p->easy, CURLOPT_MAXREDIRS, 5L);
 	(void)curl_easy_setopt(p->easy, CURLOPT_SSL_VERIFYPEER, p->conf->tls_verify ? 1L : 0L);
 	(void)curl_easy_setopt(p->easy, CURLOPT_SSL_VERIFYHOST, p->conf->tls_verify ? 2L : 0L);
+	if (p->conf->tls_ca)
+		(void)curl_easy_setopt(p->easy, CURLOPT_CAINFO, p->conf->tls_ca);
 	return probe_curl_go(p, http_done);
 }
 
 static const char *const http_required[] = { "url", NULL };
-static const char *const http_allowed[] = { "expect_status", "contains", "regex", "tls_verify", "follow_redirects",
-					    NULL };
+static const char *const http_allowed[] = { "expect_status", "contains", "regex", "tls_verify", "tls_ca",
+					    "follow_redirects", NULL };
 
 const struct probe_ops probe_http_ops = {
 	.uses_curl = true,

@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <limits.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "common/log.h"
 #include "common/macro.h"
 #include "probe-internal.h"
 
 /*
- * connect, then optionally send and wait for expected text. Names are
- * resolved with getaddrinfo_a, polled from the loop, so a slow DNS server
- * never blocks it.
+ * connect (to each address of the name in turn until one answers), then
+ * optionally a TLS handshake, then optionally send and wait for expected
+ * text. Names are resolved with getaddrinfo_a, polled from the loop, so a
+ * slow DNS server never blocks it; OpenSSL runs on the non-blocking socket.
  */
 struct tcp_state {
 	struct gaicb req;
@@ -19,8 +25,11 @@ struct tcp_state {
 	char host[256], port[16];
 	char send[1024];
 	size_t send_len;
+	const struct addrinfo *next; /* tried if connecting to the current one fails */
+	SSL *ssl;
 	bool resolving;
 	bool connected;
+	bool tls_done;
 };
 
 static void tcp_stop(struct probe *p)
@@ -29,6 +38,10 @@ static void tcp_stop(struct probe *p)
 
 	p->io = sd_event_source_disable_unref(p->io);
 	p->poll = sd_event_source_disable_unref(p->poll);
+	if (t) {
+		SSL_free(t->ssl);
+		t->ssl = NULL;
+	}
 	if (p->fd >= 0)
 		(void)close(p->fd);
 	p->fd = -1;
@@ -58,73 +71,223 @@ static size_t unescape(const char *in, char *out, size_t size)
 	return n;
 }
 
+/* The events the socket must wait for before the next try. */
+static void want(struct probe *p, uint32_t events)
+{
+	(void)sd_event_source_set_io_events(p->io, events);
+}
+
+/* After an SSL call returned r <= 0: -EAGAIN (waiting), 0 (closed cleanly) or an error. */
+static int tls_wait(struct probe *p, struct tcp_state *t, int r)
+{
+	switch (SSL_get_error(t->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		want(p, EPOLLIN);
+		return -EAGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		want(p, EPOLLOUT);
+		return -EAGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		return errno ? -errno : -ECONNRESET;
+	default:
+		return -EPROTO;
+	}
+}
+
+static ssize_t io_send(struct probe *p, struct tcp_state *t, const void *data, size_t len)
+{
+	ssize_t n;
+	int r;
+
+	if (t->ssl) {
+		r = SSL_write(t->ssl, data, (int)MIN(len, (size_t)INT_MAX));
+		return r > 0 ? r : tls_wait(p, t, r);
+	}
+	n = send(p->fd, data, len, MSG_NOSIGNAL);
+	if (n < 0 && errno == EAGAIN)
+		want(p, EPOLLOUT);
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t io_recv(struct probe *p, struct tcp_state *t, void *data, size_t len)
+{
+	ssize_t n;
+	int r;
+
+	if (t->ssl) {
+		r = SSL_read(t->ssl, data, (int)MIN(len, (size_t)INT_MAX));
+		return r > 0 ? r : tls_wait(p, t, r);
+	}
+	n = recv(p->fd, data, len, 0);
+	if (n < 0 && errno == EAGAIN)
+		want(p, EPOLLIN);
+	return n < 0 ? -errno : n;
+}
+
+/* What went wrong in a TLS handshake, in the words of OpenSSL. */
+static const char *tls_error(struct tcp_state *t, int r)
+{
+	long v = SSL_get_verify_result(t->ssl);
+	unsigned long e = ERR_peek_last_error();
+
+	if (v != X509_V_OK)
+		return X509_verify_cert_error_string(v);
+	if (e && ERR_reason_error_string(e))
+		return ERR_reason_error_string(e);
+	return strerror(-r);
+}
+
+static int tls_begin(struct probe *p, struct tcp_state *t)
+{
+	bool numeric = strchr(t->host, ':') || strspn(t->host, "0123456789.") == strlen(t->host);
+
+	t->ssl = SSL_new(p->attached);
+	if (!t->ssl || SSL_set_fd(t->ssl, p->fd) != 1)
+		return -ENOMEM;
+	if (!numeric)
+		(void)SSL_set_tlsext_host_name(t->ssl, t->host);
+	if (!p->conf->tls_verify)
+		return 0;
+	if (numeric)
+		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), t->host) == 1 ? 0 : -EINVAL;
+	return SSL_set1_host(t->ssl, t->host) == 1 ? 0 : -EINVAL;
+}
+
+/* 1: done, 0: waiting for the socket or the run finished. */
+static int tls_handshake(struct probe *p, struct tcp_state *t)
+{
+	int r;
+
+	ERR_clear_error();
+	r = SSL_connect(t->ssl);
+	if (r != 1) {
+		r = tls_wait(p, t, r);
+		if (r != -EAGAIN)
+			probe_finish(p, PROBE_CRITICAL, "TLS handshake with %s: %s", p->conf->address,
+				     tls_error(t, r ? r : -ECONNRESET));
+		return 0;
+	}
+	t->tls_done = true;
+	probe_detail_u64(p, "PROBE_TLS_US", probe_elapsed_us(p));
+	probe_detail(p, "PROBE_TLS_VERSION", SSL_get_version(t->ssl));
+	probe_detail(p, "PROBE_TLS_CIPHER", SSL_get_cipher_name(t->ssl));
+	want(p, EPOLLOUT);
+	return 1;
+}
+
+static void connect_to(struct probe *p, const struct addrinfo *ai);
+
+/* 1: connected. 0: failed, then the next address is tried, or the run finished. */
+static int on_connected(struct probe *p, struct tcp_state *t)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	(void)getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err) {
+		if (t->next) {
+			p->io = sd_event_source_disable_unref(p->io);
+			(void)close(p->fd);
+			p->fd = -1;
+			connect_to(p, t->next);
+		} else {
+			probe_finish(p, PROBE_CRITICAL, "connect to %s: %s", p->conf->address, strerror(err));
+		}
+		return 0;
+	}
+	t->connected = true;
+	probe_detail_u64(p, "PROBE_CONNECT_US", probe_elapsed_us(p));
+	if (p->conf->tls && tls_begin(p, t) < 0) {
+		probe_finish(p, PROBE_UNKNOWN, "TLS setup for %s failed", p->conf->address);
+		return 0;
+	}
+	return 1;
+}
+
+static void on_answer(struct probe *p, struct tcp_state *t)
+{
+	const char *expect = p->conf->expect;
+	ssize_t n;
+
+	for (;;) {
+		if (buf_reserve(&p->io_buf, 4096) < 0) {
+			probe_finish(p, PROBE_CRITICAL, "%s: no '%s' in the first 64 KiB", p->conf->address, expect);
+			return;
+		}
+		n = io_recv(p, t, p->io_buf.data + p->io_buf.len, 4096);
+		if (n == -EAGAIN)
+			return;
+		if (n <= 0)
+			break;
+		p->io_buf.len += (size_t)n;
+		(void)buf_terminate(&p->io_buf);
+		if (memmem(p->io_buf.data, p->io_buf.len, expect, strlen(expect))) {
+			probe_finish(p, PROBE_OK, "%s answered with '%s'", p->conf->address, expect);
+			return;
+		}
+	}
+	probe_finish(p, PROBE_CRITICAL, "%s closed without '%s'%s%s", p->conf->address, expect, n < 0 ? ": " : "",
+		     n < 0 ? strerror((int)-n) : "");
+}
+
+/* One step further each time the socket is ready: connect, TLS, send, expect. */
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct probe *p = userdata;
 	struct tcp_state *t = p->type_state;
-	int err = 0;
-	socklen_t len = sizeof(err);
 	ssize_t n;
 
-	if (revents & EPOLLOUT) {
-		if (!t->connected) {
-			(void)getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-			if (err) {
-				probe_finish(p, PROBE_CRITICAL, "connect to %s: %s", p->conf->address, strerror(err));
-				return 0;
-			}
-			t->connected = true;
-			probe_detail_u64(p, "PROBE_CONNECT_US", probe_elapsed_us(p));
-		}
-		if (p->io_done < t->send_len) {
-			n = send(fd, t->send + p->io_done, t->send_len - p->io_done, MSG_NOSIGNAL);
-			if (n < 0 && errno != EAGAIN) {
-				probe_finish(p, PROBE_CRITICAL, "send to %s: %s", p->conf->address, strerror(errno));
-				return 0;
-			}
-			p->io_done += n > 0 ? (size_t)n : 0;
-			if (p->io_done < t->send_len)
-				return 0;
-		}
-		if (!p->conf->expect) {
-			probe_finish(p, PROBE_OK, "connected to %s", p->conf->address);
+	if (!t->connected && !on_connected(p, t))
+		return 0;
+	if (t->ssl && !t->tls_done && !tls_handshake(p, t))
+		return 0;
+	while (p->io_done < t->send_len) {
+		n = io_send(p, t, t->send + p->io_done, t->send_len - p->io_done);
+		if (n == -EAGAIN)
+			return 0;
+		if (n <= 0) {
+			probe_finish(p, PROBE_CRITICAL, "send to %s: %s", p->conf->address,
+				     strerror(n < 0 ? (int)-n : ECONNRESET));
 			return 0;
 		}
-		(void)sd_event_source_set_io_events(s, EPOLLIN);
+		p->io_done += (size_t)n;
+	}
+	if (!p->conf->expect) {
+		if (t->ssl)
+			probe_finish(p, PROBE_OK, "%s: %s handshake done", p->conf->address, SSL_get_version(t->ssl));
+		else
+			probe_finish(p, PROBE_OK, "connected to %s", p->conf->address);
 		return 0;
 	}
-	if (buf_reserve(&p->io_buf, 4096) < 0) {
-		probe_finish(p, PROBE_CRITICAL, "%s: no '%s' in the first 64 KiB", p->conf->address, p->conf->expect);
-		return 0;
-	}
-	n = recv(fd, p->io_buf.data + p->io_buf.len, 4096, 0);
-	if (n < 0 && errno == EAGAIN)
-		return 0;
-	if (n > 0) {
-		p->io_buf.len += (size_t)n;
-		(void)buf_terminate(&p->io_buf);
-		if (memmem(p->io_buf.data, p->io_buf.len, p->conf->expect, strlen(p->conf->expect)))
-			probe_finish(p, PROBE_OK, "%s answered with '%s'", p->conf->address, p->conf->expect);
-		return 0;
-	}
-	probe_finish(p, PROBE_CRITICAL, "%s closed without '%s'%s%s", p->conf->address, p->conf->expect,
-		     n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+	want(p, EPOLLIN);
+	on_answer(p, t);
 	return 0;
 }
 
 static void connect_to(struct probe *p, const struct addrinfo *ai)
 {
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), r;
+	struct tcp_state *t = p->type_state;
+	int fd = -1, r;
 
-	if (fd < 0) {
-		probe_finish(p, PROBE_UNKNOWN, "socket: %s", strerror(errno));
-		return;
+	for (; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			probe_finish(p, PROBE_UNKNOWN, "socket: %s", strerror(errno));
+			return;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS)
+			break;
+		r = errno;
+		(void)close(fd);
+		if (!ai->ai_next) {
+			probe_finish(p, PROBE_CRITICAL, "connect to %s: %s", p->conf->address, strerror(r));
+			return;
+		}
 	}
 	p->fd = fd;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
-		probe_finish(p, PROBE_CRITICAL, "connect to %s: %s", p->conf->address, strerror(errno));
-		return;
-	}
+	t->next = ai->ai_next;
 	r = sd_event_add_io(p->event, &p->io, fd, EPOLLOUT, on_io, p);
 	if (r < 0)
 		probe_finish(p, PROBE_UNKNOWN, "event loop: %s", strerror(-r));
@@ -208,7 +371,41 @@ static int tcp_start(struct probe *p)
 }
 
 static const char *const tcp_required[] = { "address", NULL };
-static const char *const tcp_allowed[] = { "send", "expect", NULL };
+static const char *const tcp_allowed[] = { "send", "expect", "tls", "tls_verify", "tls_ca", NULL };
+
+/* With tls=yes: one context for the probe's life (loading CA certificates is not cheap). */
+static int tcp_attach(struct probe *p)
+{
+	SSL_CTX *ctx;
+	int ok;
+
+	if (!p->conf->tls)
+		return 0;
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx)
+		return -ENOMEM;
+	ok = SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (ok && p->conf->tls_verify) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		ok = p->conf->tls_ca ? SSL_CTX_load_verify_locations(ctx, p->conf->tls_ca, NULL) :
+				       SSL_CTX_set_default_verify_paths(ctx);
+		if (!ok)
+			log_error("probe %s: cannot load CA certificates%s%s", p->conf->name,
+				  p->conf->tls_ca ? " from " : "", p->conf->tls_ca ? p->conf->tls_ca : "");
+	}
+	if (!ok) {
+		SSL_CTX_free(ctx);
+		return -EINVAL;
+	}
+	p->attached = ctx;
+	return 0;
+}
+
+static void tcp_detach(struct probe *p)
+{
+	SSL_CTX_free(p->attached);
+	p->attached = NULL;
+}
 
 const struct probe_ops probe_tcp_ops = {
 	.type = "tcp",
@@ -216,4 +413,6 @@ const struct probe_ops probe_tcp_ops = {
 	.allowed = tcp_allowed,
 	.start = tcp_start,
 	.stop = tcp_stop,
+	.attach = tcp_attach,
+	.detach = tcp_detach,
 };

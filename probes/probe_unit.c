@@ -85,7 +85,7 @@ static int on_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 
 static int add_match(struct probe *p)
 {
-	struct unit_watch *w = p->watch_state;
+	struct unit_watch *w = p->attached;
 	int r;
 
 	w->match = sd_bus_slot_unref(w->match);
@@ -98,7 +98,7 @@ static int add_match(struct probe *p)
 
 static void unit_stop(struct probe *p)
 {
-	struct unit_watch *w = p->watch_state;
+	struct unit_watch *w = p->attached;
 
 	if (w)
 		w->call = sd_bus_slot_unref(w->call);
@@ -191,7 +191,7 @@ static int on_props(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
 static int unit_start(struct probe *p)
 {
-	struct unit_watch *w = p->watch_state;
+	struct unit_watch *w = p->attached;
 	int r;
 
 	probe_detail(p, "PROBE_UNIT", p->conf->unit);
@@ -210,7 +210,7 @@ static int unit_start(struct probe *p)
 	return 0;
 }
 
-static int unit_watch(struct probe *p)
+static int unit_attach(struct probe *p)
 {
 	struct unit_watch *w = calloc(1, sizeof(*w));
 	int r;
@@ -222,7 +222,7 @@ static int unit_watch(struct probe *p)
 		free(w);
 		return r;
 	}
-	p->watch_state = w;
+	p->attached = w;
 	shared.users++;
 	/* Without a bus now, runs report unknown and connect again. */
 	if (bus_connect(p->event) >= 0)
@@ -230,9 +230,9 @@ static int unit_watch(struct probe *p)
 	return 0;
 }
 
-static void unit_unwatch(struct probe *p)
+static void unit_detach(struct probe *p)
 {
-	struct unit_watch *w = p->watch_state;
+	struct unit_watch *w = p->attached;
 
 	if (!w)
 		return;
@@ -240,7 +240,7 @@ static void unit_unwatch(struct probe *p)
 	sd_bus_slot_unref(w->match);
 	free(w->path);
 	free(w);
-	p->watch_state = NULL;
+	p->attached = NULL;
 	if (--shared.users == 0)
 		bus_drop();
 }
@@ -252,6 +252,6 @@ const struct probe_ops probe_unit_ops = {
 	.required = unit_required,
 	.start = unit_start,
 	.stop = unit_stop,
-	.watch = unit_watch,
-	.unwatch = unit_unwatch,
+	.attach = unit_attach,
+	.detach = unit_detach,
 };

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# http and cert probes against real servers on 127.0.0.1: a test HTTP server
-# (body checks, a failing status, a slow answer against the timeout), an
-# openssl TLS server whose certificate the test made to expire in 10 days,
-# and a PEM file expiring in 3 days.
+# http, cert and tcp-with-TLS probes against real servers on 127.0.0.1: a
+# test HTTP server (body checks, a failing status, a slow answer against the
+# timeout), an openssl TLS server whose certificate the test made to expire
+# in 10 days (trusted through tls_ca=, untrusted, unverified), and a PEM
+# file expiring in 3 days.
 . "$(dirname "$0")/lib.sh"
 
 HTTP_PORT_T=$(free_port)
@@ -24,7 +25,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
 PYEOF
 PIDS="$PIDS $!"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 10 -subj "/CN=localhost" \
-	-keyout "$T/tls.key" -out "$T/tls.crt" 2>/dev/null
+	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$T/tls.key" -out "$T/tls.crt" 2>/dev/null
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3 -subj "/CN=soon" \
 	-keyout "$T/soon.key" -out "$T/soon.crt" 2>/dev/null
 openssl s_server -accept "$TLS_PORT" -cert "$T/tls.crt" -key "$T/tls.key" -www -quiet > /dev/null 2>&1 &
@@ -62,6 +63,30 @@ interval=1s
 [probe \"file-expiry\"]
 type=cert
 file=$T/soon.crt
+interval=1s
+[probe \"tls-trusted\"]
+type=tcp
+address=localhost:$TLS_PORT
+tls=yes
+tls_ca=$T/tls.crt
+send=GET / HTTP/1.0\\r\\n\\r\\n
+expect=HTTP/1.0 200
+interval=1s
+[probe \"tls-untrusted\"]
+type=tcp
+address=127.0.0.1:$TLS_PORT
+tls=yes
+interval=1s
+[probe \"tls-unverified\"]
+type=tcp
+address=127.0.0.1:$TLS_PORT
+tls=yes
+tls_verify=no
+interval=1s
+[probe \"web-tls\"]
+type=http
+url=https://localhost:$TLS_PORT/
+tls_ca=$T/tls.crt
 interval=1s"
 TOKEN=$(make_token viewer)
 start_collector
@@ -70,9 +95,9 @@ start_agent
 
 all_reported() {
 	curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/probes" > "$T/probes.json"
-	"$PY" -c 'import json,sys; sys.exit(0 if len(json.load(open(sys.argv[1]))["items"]) == 7 else 1)' "$T/probes.json"
+	"$PY" -c 'import json,sys; sys.exit(0 if len(json.load(open(sys.argv[1]))["items"]) == 11 else 1)' "$T/probes.json"
 }
-wait_for 20 "7 probes reported" all_reported
+wait_for 20 "11 probes reported" all_reported
 "$PY" - "$T/probes.json" <<'PYEOF' || fail "probe results: $(cat "$T/probes.json")"
 import json, sys
 items = {i["name"]: i for i in json.load(open(sys.argv[1]))["items"]}
@@ -86,6 +111,11 @@ want("web-slow", "critical", "timed out after 1000 ms")
 want("web-refused", "critical", "onnect")
 want("tls-expiry", "warning", "expires in 9 days")
 want("file-expiry", "critical", "expires in 2 days")
+want("tls-trusted", "ok", "answered with 'HTTP/1.0 200'")
+want("tls-untrusted", "critical", "TLS handshake with 127.0.0.1:")
+want("tls-untrusted", "critical", "self-signed certificate")
+want("tls-unverified", "ok", "handshake done")
+want("web-tls", "ok", "HTTP 200")
 PYEOF
 
 info "phase timings and days left travel with the results"
@@ -99,4 +129,6 @@ for k in ("PROBE_CONNECT_US", "PROBE_TTFB_US", "PROBE_TOTAL_US", "PROBE_BYTES"):
 PYEOF
 VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" --json logs -q "expires in 9 days" --limit 1 | grep -q '"PROBE_CERT_DAYS_LEFT":"9"' \
 	|| fail "no PROBE_CERT_DAYS_LEFT"
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" --json logs -q "answered with 'HTTP/1.0 200'" --limit 1 \
+	| grep -q '"PROBE_TLS_VERSION":"TLSv1.[23]"' || fail "no PROBE_TLS_VERSION"
 echo ok
