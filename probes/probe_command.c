@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <sys/wait.h>
 
@@ -123,20 +124,49 @@ static int on_exit_child(sd_event_source *s, const siginfo_t *si, void *userdata
 	return 0;
 }
 
-static void exec_child(char **argv, int out)
+/*
+ * The plugin in a process group of its own (the timeout kills the group),
+ * stdout to the pipe, stdin and stderr on /dev/null, no blocked signals and
+ * SIGPIPE back to default (the agent ignores it, and an ignored signal
+ * stays ignored across exec). posix_spawn does not copy the agent's page
+ * tables as fork would, and reports a failed exec as its error.
+ */
+static int spawn(char **argv, int out, pid_t *pid)
 {
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	sigset_t all;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dfl;
+	int r;
 
-	(void)setpgid(0, 0);
-	(void)sigemptyset(&all);
-	(void)sigprocmask(SIG_SETMASK, &all, NULL);
-	if (null >= 0)
-		(void)dup2(null, STDIN_FILENO);
-	(void)dup2(out, STDOUT_FILENO);
-	(void)dup2(null >= 0 ? null : out, STDERR_FILENO);
-	execvp(argv[0], argv);
-	_exit(127);
+	(void)sigemptyset(&none);
+	(void)sigemptyset(&dfl);
+	(void)sigaddset(&dfl, SIGPIPE);
+	r = posix_spawn_file_actions_init(&fa);
+	if (r)
+		return -r;
+	r = posix_spawnattr_init(&at);
+	if (r) {
+		(void)posix_spawn_file_actions_destroy(&fa);
+		return -r;
+	}
+	r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	if (!r)
+		r = posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+	if (!r)
+		r = posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	if (!r)
+		r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	if (!r)
+		r = posix_spawnattr_setpgroup(&at, 0);
+	if (!r)
+		r = posix_spawnattr_setsigmask(&at, &none);
+	if (!r)
+		r = posix_spawnattr_setsigdefault(&at, &dfl);
+	if (!r)
+		r = posix_spawnp(pid, argv[0], &fa, &at, argv, environ);
+	(void)posix_spawnattr_destroy(&at);
+	(void)posix_spawn_file_actions_destroy(&fa);
+	return -r;
 }
 
 static int command_start(struct probe *p)
@@ -157,15 +187,13 @@ static int command_start(struct probe *p)
 		argv_free(argv);
 		return r;
 	}
-	p->pid = fork();
-	if (p->pid == 0)
-		exec_child(argv, pipefd[1]);
-	r = p->pid < 0 ? -errno : 0;
+	r = spawn(argv, pipefd[1], &p->pid);
+	if (r < 0)
+		p->pid = -1;
 	argv_free(argv);
 	(void)close(pipefd[1]);
 	p->fd = pipefd[0];
 	if (r == 0) {
-		(void)setpgid(p->pid, p->pid);
 		(void)fcntl(p->fd, F_SETFL, O_NONBLOCK);
 		r = sd_event_add_io(p->event, &p->io, p->fd, EPOLLIN, on_output, p);
 	}

@@ -111,4 +111,28 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" 
 info "the service comes back"
 serve
 wait_for 20 "4 probes ok again" all_ok
+
+info "command: a missing program is unknown; a timeout kills the plugin's whole process group"
+stop_agent TERM
+GROUP_MARK="vigil-group-$$"
+AGENT_ID=0123456789abcdef0123456789abcdef write_agent_conf "[probe \"missing\"]
+type=command
+command=/nonexistent/check_nothing
+interval=1s
+[probe \"hangs\"]
+type=command
+command=/bin/sh -c 'sleep 300 & exec sleep 301' $GROUP_MARK
+timeout=1s
+interval=1h"
+rm -rf "$T/state"
+start_agent
+probe_has() { # name status text
+	probes_json "" | "$PY" -c 'import json, sys
+i = [i for i in json.load(sys.stdin)["items"] if i["name"] == sys.argv[1]]
+sys.exit(0 if i and i[0]["status"] == sys.argv[2] and sys.argv[3] in i[0]["message"] else 1)' "$@"
+}
+wait_for 15 "missing program unknown" probe_has missing unknown "No such file or directory"
+wait_for 15 "hanging plugin timed out" probe_has hangs critical "timed out after 1000 ms"
+group_gone() { ! pgrep -f "sleep 30[01]" > /dev/null; }
+wait_for 5 "the plugin's children killed" group_gone
 echo ok
