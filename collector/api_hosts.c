@@ -48,12 +48,12 @@ enum MHD_Result api_get_hosts(struct request *rq)
 	json_t *items;
 
 	if (db_prepare(storage_reader_meta(rq->rd), HOST_COLUMNS " ORDER BY hostname, id", &st) < 0)
-		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
 	items = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(items, host_json(rq, st));
 	sqlite3_finalize(st);
-	return respond_json(rq->c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
+	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
 }
 
 /* GET /api/v1/hosts/{id}: one host (by agent id or host name) and its probes' latest results. */
@@ -64,15 +64,15 @@ enum MHD_Result api_get_host(struct request *rq)
 	json_t *host, *probes;
 
 	if (strchr(id, '/'))
-		return respond_error(rq->c, MHD_HTTP_NOT_FOUND, "not_found", "expected /api/v1/hosts/ID");
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected /api/v1/hosts/ID");
 	if (db_prepare(storage_reader_meta(rq->rd), HOST_COLUMNS " WHERE id=?1 OR hostname=?1 ORDER BY last_seen DESC"
 		       " LIMIT 1", &st) < 0)
-		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	host = sqlite3_step(st) == SQLITE_ROW ? host_json(rq, st) : NULL;
 	sqlite3_finalize(st);
 	if (!host)
-		return respond_error(rq->c, MHD_HTTP_NOT_FOUND, "not_found", "no host %s", id);
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no host %s", id);
 	probes = json_array();
 	if (db_prepare(storage_reader_meta(rq->rd), PROBE_STATE_COLUMNS " WHERE agent=?1 ORDER BY name", &st) == 0) {
 		sqlite3_bind_text(st, 1, json_string_value(json_object_get(host, "id")), -1, SQLITE_TRANSIENT);
@@ -81,5 +81,5 @@ enum MHD_Result api_get_host(struct request *rq)
 		sqlite3_finalize(st);
 	}
 	json_object_set_new(host, "probe_results", probes);
-	return respond_json(rq->c, MHD_HTTP_OK, host);
+	return respond_json(rq, MHD_HTTP_OK, host);
 }

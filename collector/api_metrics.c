@@ -139,19 +139,19 @@ enum MHD_Result api_get_metrics(struct request *rq)
 	int r = 0;
 
 	if (!name)
-		return respond_error(rq->c, MHD_HTTP_BAD_REQUEST, "bad_request",
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "name: required, e.g. cpu.user_pct, memory.used_pct, filesystem.used_pct");
 	if (time_arg(rq, "since", &since) < 0 || time_arg(rq, "until", &until) < 0 || until < since)
-		return respond_error(rq->c, MHD_HTTP_BAD_REQUEST, "bad_request",
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "since/until: expected RFC 3339, epoch seconds, or a duration ago, since <= until");
 	if (step_s && (conf_parse_duration_ms(step_s, 1000, &step_ms) < 0 || step_ms < 1000))
-		return respond_error(rq->c, MHD_HTTP_BAD_REQUEST, "bad_request", "step: a duration of 1s or more");
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "step: a duration of 1s or more");
 	/* Without a step, about POINTS_TARGET points a series. */
 	if (!step_ms)
 		step_ms = MAX((until - since) / 1000 / POINTS_TARGET, UINT64_C(10000));
 	if (db_prepare(storage_reader_meta(rq->rd),
 		       "SELECT day FROM shards WHERE ts_max>=?1 AND ts_min<=?2 ORDER BY day", &days) < 0)
-		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
 	sqlite3_bind_int64(days, 1, (sqlite3_int64)since);
 	sqlite3_bind_int64(days, 2, (sqlite3_int64)until);
 	while (r == 0 && sqlite3_step(days) == SQLITE_ROW) {
@@ -161,14 +161,14 @@ enum MHD_Result api_get_metrics(struct request *rq)
 	sqlite3_finalize(days);
 	if (r < 0) {
 		points_free(&ps);
-		return r == -E2BIG ? respond_error(rq->c, MHD_HTTP_BAD_REQUEST, "bad_request",
+		return r == -E2BIG ? respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 						   "more than %d points: ask for a larger step or a shorter range", POINTS_MAX)
-				   : respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read: %s",
+				   : respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read: %s",
 						   strerror(-r));
 	}
 	series = series_json(&ps);
 	points_free(&ps);
-	return respond_json(rq->c, MHD_HTTP_OK,
+	return respond_json(rq, MHD_HTTP_OK,
 			    json_pack("{s:o, s:I, s:I, s:I, s:o}", "name", json_bytes((const uint8_t *)name, strlen(name)),
 				      "step_ms", (json_int_t)step_ms, "since", (json_int_t)since, "until",
 				      (json_int_t)until, "series", series));

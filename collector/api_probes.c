@@ -40,20 +40,20 @@ enum MHD_Result api_get_probes(struct request *rq)
 	json_t *items;
 
 	if (status && !known_status(status))
-		return respond_error(rq->c, MHD_HTTP_BAD_REQUEST, "bad_request",
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "status: expected ok, warning, critical or unknown");
 	if (db_prepare(storage_reader_meta(rq->rd),
 		       PROBE_STATE_COLUMNS " WHERE (?1 IS NULL OR host=?1 OR agent=?1) AND (?2 IS NULL OR status=?2)"
 		       " ORDER BY host, name",
 		       &st) < 0)
-		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
 	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
 	items = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(items, probe_state_json(st));
 	sqlite3_finalize(st);
-	return respond_json(rq->c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
+	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
 }
 
 /* Splits "HOST/NAME/history" (URL-decoded by libmicrohttpd) at the slashes. */
@@ -91,14 +91,14 @@ enum MHD_Result api_get_probe_history(struct request *rq)
 	bool truncated = false;
 
 	if (split_history_path(rq->url + strlen("/api/v1/probes/"), host, sizeof(host), name, sizeof(name)) < 0)
-		return respond_error(rq->c, MHD_HTTP_NOT_FOUND, "not_found",
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found",
 				     "expected /api/v1/probes/HOST/NAME/history");
 	if (time_arg(rq, "since", &since) < 0 || time_arg(rq, "until", &until) < 0)
-		return respond_error(rq->c, MHD_HTTP_BAD_REQUEST, "bad_request",
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "since/until: expected RFC 3339, epoch seconds, or a duration ago (15m, 2h)");
 	if (db_prepare(storage_reader_meta(rq->rd),
 		       "SELECT day FROM shards WHERE ts_max>=?1 AND (?2=0 OR ts_min<=?2) ORDER BY day", &days) < 0)
-		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
 	sqlite3_bind_int64(days, 1, (sqlite3_int64)since);
 	sqlite3_bind_int64(days, 2, (sqlite3_int64)until);
 	items = json_array();
@@ -126,7 +126,7 @@ enum MHD_Result api_get_probe_history(struct request *rq)
 		sqlite3_finalize(st);
 	}
 	sqlite3_finalize(days);
-	return respond_json(rq->c, MHD_HTTP_OK,
+	return respond_json(rq, MHD_HTTP_OK,
 			    json_pack("{s:o, s:o, s:o, s:b}", "host", json_bytes((const uint8_t *)host, strlen(host)),
 				      "name", json_bytes((const uint8_t *)name, strlen(name)), "items", items,
 				      "truncated", truncated));

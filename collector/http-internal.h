@@ -20,13 +20,14 @@ struct request {
 	struct storage_reader *rd;
 	char user[128];
 	char role[32];
+	unsigned status; /* of the answer queued, for the audit log */
 };
 
 /* Queues j (taken over) as the JSON answer. */
-enum MHD_Result respond_json(struct MHD_Connection *c, unsigned status, json_t *j);
+enum MHD_Result respond_json(struct request *rq, unsigned status, json_t *j);
 /* {"error": error, "reason": ...} with status; counted in the self-metrics. */
-enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, const char *error, const char *fmt,
-			      ...) _printf_(4, 5);
+enum MHD_Result respond_error(struct request *rq, unsigned status, const char *error, const char *fmt, ...)
+	_printf_(4, 5);
 /* [hosts] silent_after, in microseconds. */
 uint64_t http_silent_after_us(const struct request *rq);
 /* A query parameter, NULL when absent or empty. */

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "audit.h"
 #include "http-internal.h"
 #include "http.h"
 #include "logquery.h"
@@ -21,10 +22,10 @@
 struct http_server {
 	const struct coll_conf *conf;
 	struct MHD_Daemon *daemon;
+	struct audit *audit;
 };
 
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type, char *body,
-			       size_t len)
+static enum MHD_Result respond(struct request *rq, unsigned status, const char *type, char *body, size_t len)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	enum MHD_Result ret;
@@ -37,23 +38,23 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const 
 	(void)MHD_add_response_header(resp, "Cache-Control", "no-store");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
-	ret = MHD_queue_response(c, status, resp);
+	ret = MHD_queue_response(rq->c, status, resp);
 	MHD_destroy_response(resp);
+	rq->status = status;
 	return ret;
 }
 
-enum MHD_Result respond_json(struct MHD_Connection *c, unsigned status, json_t *j)
+enum MHD_Result respond_json(struct request *rq, unsigned status, json_t *j)
 {
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	json_decref(j);
 	if (!s)
 		return MHD_NO;
-	return respond(c, status, "application/json", s, strlen(s));
+	return respond(rq, status, "application/json", s, strlen(s));
 }
 
-enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, const char *error, const char *fmt,
-			      ...)
+enum MHD_Result respond_error(struct request *rq, unsigned status, const char *error, const char *fmt, ...)
 {
 	char reason[512];
 	va_list ap;
@@ -65,7 +66,7 @@ enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, const c
 		metrics_add(&metrics.http_unauthorized, 1);
 	else
 		metrics_add(&metrics.http_errors, 1);
-	return respond_json(c, status, json_pack("{s:s, s:s}", "error", error, "reason", reason));
+	return respond_json(rq, status, json_pack("{s:s, s:s}", "error", error, "reason", reason));
 }
 
 const char *arg(const struct request *rq, const char *name)
@@ -82,9 +83,9 @@ static enum MHD_Result get_metrics(struct request *rq)
 	buf_init(&b, 1024 * 1024);
 	if (metrics_render(&b) < 0) {
 		buf_free(&b);
-		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "metrics too large");
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "metrics too large");
 	}
-	return respond(rq->c, MHD_HTTP_OK, "text/plain; version=0.0.4", (char *)TAKE_PTR(b.data), b.len);
+	return respond(rq, MHD_HTTP_OK, "text/plain; version=0.0.4", (char *)TAKE_PTR(b.data), b.len);
 }
 
 uint64_t http_silent_after_us(const struct request *rq)
@@ -113,23 +114,23 @@ static enum MHD_Result get_logs(struct request *rq)
 	int r;
 
 	if (time_arg(rq, "since", &q.since) < 0 || time_arg(rq, "until", &q.until) < 0)
-		return respond_error(rq->c, MHD_HTTP_BAD_REQUEST, "bad_request",
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "since/until: expected RFC 3339, epoch seconds, or a duration ago (15m, 2h)");
 	if (limit) {
 		if (conf_parse_uint(limit, &n) < 0 || n == 0 || n > rq->h->conf->http.max_limit)
-			return respond_error(rq->c, MHD_HTTP_BAD_REQUEST, "bad_request",
+			return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 					     "limit: expected 1..%" PRIu64, rq->h->conf->http.max_limit);
 		q.limit = (uint32_t)n;
 	}
 	if (cursor && log_cursor_parse(cursor, &q.after) < 0)
-		return respond_error(rq->c, MHD_HTTP_BAD_REQUEST, "bad_request",
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "cursor: expected a next_cursor value from an earlier answer");
 	r = log_query_run(rq->rd, &q, &items, &next);
 	if (r < 0)
-		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "log query failed: %s",
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "log query failed: %s",
 				     strerror(-r));
 	log_cursor_format(&next, next_s, sizeof(next_s));
-	return respond_json(rq->c, MHD_HTTP_OK, json_pack("{s:o, s:s}", "items", items, "next_cursor", next_s));
+	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:o, s:s}", "items", items, "next_cursor", next_s));
 }
 
 static void add_problem(uint32_t day, int64_t block, const char *what, void *userdata)
@@ -143,34 +144,110 @@ static void add_problem(uint32_t day, int64_t block, const char *what, void *use
 static enum MHD_Result get_verify(struct request *rq)
 {
 	json_t *problems = json_array();
-	uint64_t blocks = 0;
-	int r = storage_verify(rq->rd, &blocks, 100, add_problem, problems);
+	uint64_t blocks = 0, audit_rows = 0;
+	int64_t audit_bad = 0;
+	int r = storage_verify(rq->rd, &blocks, 100, add_problem, problems), ra;
 
-	if (r < 0) {
+	ra = r < 0 ? 0 : audit_verify(rq->h->audit, &audit_rows, &audit_bad);
+	if (r < 0 || ra < 0) {
 		json_decref(problems);
-		return respond_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read the store: %s",
-				     strerror(-r));
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read the store: %s",
+				     strerror(r < 0 ? -r : -ra));
 	}
-	return respond_json(rq->c, MHD_HTTP_OK, json_pack("{s:b, s:I, s:i, s:o}", "ok", r == 0, "blocks",
-							   (json_int_t)blocks, "problem_count", r, "problems", problems));
+	return respond_json(rq, MHD_HTTP_OK,
+			    json_pack("{s:b, s:I, s:i, s:o, s:{s:b, s:I, s:I}}", "ok", r == 0 && audit_bad == 0,
+				      "blocks", (json_int_t)blocks, "problem_count", r, "problems", problems, "audit",
+				      "ok", audit_bad == 0, "rows", (json_int_t)audit_rows, "first_bad",
+				      (json_int_t)audit_bad));
+}
+
+/* GET /api/v1/audit?since=&until=&user=&action=&limit=&cursor=: oldest first, paged by id. */
+static enum MHD_Result get_audit(struct request *rq)
+{
+	struct audit_filter f = { .user = arg(rq, "user"), .action = arg(rq, "action"), .limit = 100 };
+	const char *limit = arg(rq, "limit"), *cursor = arg(rq, "cursor");
+	uint64_t n;
+	int64_t last;
+	json_t *items;
+	char next[32];
+	int r;
+
+	if (time_arg(rq, "since", &f.since) < 0 || time_arg(rq, "until", &f.until) < 0)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "since/until: expected RFC 3339, epoch seconds, or a duration ago (15m, 2h)");
+	if (limit) {
+		if (conf_parse_uint(limit, &n) < 0 || n == 0 || n > rq->h->conf->http.max_limit)
+			return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1..%" PRIu64,
+					     rq->h->conf->http.max_limit);
+		f.limit = (uint32_t)n;
+	}
+	if (cursor && (conf_parse_uint(cursor, &n) < 0 || n > INT64_MAX))
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "cursor: expected a next_cursor value from an earlier answer");
+	f.after = cursor ? (int64_t)n : 0;
+	r = audit_query(rq->h->audit, &f, &items, &last);
+	if (r < 0)
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "audit query failed: %s",
+				     strerror(-r));
+	(void)snprintf(next, sizeof(next), "%" PRId64, last);
+	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:o, s:s}", "items", items, "next_cursor", next));
+}
+
+enum role {
+	ROLE_VIEWER = 1 << 0,   /* reads the state of hosts, probes, metrics */
+	ROLE_OPERATOR = 1 << 1, /* and logs; acts on alerts */
+	ROLE_ADMIN = 1 << 2,    /* everything but changing the audit log */
+	ROLE_SECURITY = 1 << 3, /* logs, the audit log, integrity */
+};
+#define ROLES_STATE (ROLE_VIEWER | ROLE_OPERATOR | ROLE_ADMIN)
+#define ROLES_LOGS (ROLE_OPERATOR | ROLE_ADMIN | ROLE_SECURITY)
+#define ROLES_AUDIT (ROLE_ADMIN | ROLE_SECURITY)
+
+static const char *const role_names[] = { "viewer", "operator", "admin", "security" };
+
+static unsigned role_bit(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(role_names); i++)
+		if (strcmp(role_names[i], name) == 0)
+			return 1u << i;
+	return 0;
+}
+
+/* "operator, admin or security" */
+static void roles_text(unsigned roles, char *out, size_t size)
+{
+	size_t n = 0, left = (size_t)__builtin_popcount(roles);
+
+	out[0] = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(role_names); i++) {
+		if (!(roles & (1u << i)))
+			continue;
+		left--;
+		n += (size_t)snprintf(out + n, n < size ? size - n : 0, "%s%s", role_names[i],
+				      left > 1 ? ", " : left == 1 ? " or " : "");
+	}
 }
 
 struct route {
 	const char *method;
 	const char *path;
 	enum MHD_Result (*handler)(struct request *rq);
+	unsigned roles;
+	const char *action; /* as the audit log names it */
+	bool audited;       /* every call recorded, not only refusals */
 };
 
 /* A path ending in '/' matches everything under it; the handler reads the rest. */
 static const struct route routes[] = {
-	{ "GET", "/metrics", get_metrics },
-	{ "GET", "/api/v1/hosts", api_get_hosts },
-	{ "GET", "/api/v1/hosts/", api_get_host },
-	{ "GET", "/api/v1/logs", get_logs },
-	{ "GET", "/api/v1/verify", get_verify },
-	{ "GET", "/api/v1/probes", api_get_probes },
-	{ "GET", "/api/v1/metrics", api_get_metrics },
-	{ "GET", "/api/v1/probes/", api_get_probe_history },
+	{ "GET", "/metrics", get_metrics, ROLES_STATE | ROLE_SECURITY, "metrics.read", false },
+	{ "GET", "/api/v1/hosts", api_get_hosts, ROLES_STATE, "hosts.read", false },
+	{ "GET", "/api/v1/hosts/", api_get_host, ROLES_STATE, "hosts.read", false },
+	{ "GET", "/api/v1/logs", get_logs, ROLES_LOGS, "logs.read", true },
+	{ "GET", "/api/v1/verify", get_verify, ROLES_AUDIT, "verify.read", true },
+	{ "GET", "/api/v1/audit", get_audit, ROLES_AUDIT, "audit.read", true },
+	{ "GET", "/api/v1/probes", api_get_probes, ROLES_STATE, "probes.read", false },
+	{ "GET", "/api/v1/metrics", api_get_metrics, ROLES_STATE, "metrics.read", false },
+	{ "GET", "/api/v1/probes/", api_get_probe_history, ROLES_STATE, "probes.read", false },
 };
 
 static bool route_matches(const struct route *rt, const char *url)
@@ -189,9 +266,57 @@ static int authenticate(struct request *rq)
 	return storage_reader_token(rq->rd, auth + 7, rq->user, sizeof(rq->user), rq->role, sizeof(rq->role));
 }
 
+/* The peer as "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6). */
+static void peer_address(struct MHD_Connection *c, char *out, size_t size)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	if (!sa || getnameinfo(sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+			       host, sizeof(host), port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		(void)snprintf(out, size, "unknown");
+	else
+		(void)snprintf(out, size, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
+}
+
+/* The path and query as asked, for the audit log's object. */
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct buf *b = cls;
+
+	(void)buf_append(b, b->len && memchr(b->data, '?', b->len) ? "&" : "?", 1);
+	(void)buf_append(b, key, strlen(key));
+	if (value) {
+		(void)buf_append(b, "=", 1);
+		(void)buf_append(b, value, strlen(value));
+	}
+	return MHD_YES;
+}
+
+static void audit_request(struct request *rq, const char *action)
+{
+	struct audit_event ev = { .user = rq->user[0] ? rq->user : "-", .role = rq->role[0] ? rq->role : "-",
+				  .action = action, .success = rq->status < 400, .status = rq->status };
+	char source[NI_MAXHOST + NI_MAXSERV + 4];
+	struct buf object;
+
+	buf_init(&object, 8192);
+	(void)buf_append(&object, rq->url, strlen(rq->url));
+	(void)MHD_get_connection_values(rq->c, MHD_GET_ARGUMENT_KIND, collect_arg, &object);
+	(void)buf_terminate(&object);
+	peer_address(rq->c, source, sizeof(source));
+	ev.object = object.data ? (const char *)object.data : rq->url;
+	ev.source = source;
+	(void)audit_record(rq->h->audit, &ev);
+	buf_free(&object);
+}
+
 static enum MHD_Result dispatch(struct request *rq)
 {
 	const struct route *match = NULL;
+	enum MHD_Result ret;
+	char need[64];
 
 	for (size_t i = 0; i < ARRAY_SIZE(routes); i++)
 		if (route_matches(&routes[i], rq->url)) {
@@ -200,16 +325,33 @@ static enum MHD_Result dispatch(struct request *rq)
 				break;
 		}
 	if (!match)
-		return respond_error(rq->c, MHD_HTTP_NOT_FOUND, "not_found", "no endpoint %s", rq->url);
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no endpoint %s", rq->url);
 	if (storage_reader_open(rq->h->conf->storage.data_dir, &rq->rd) < 0)
-		return respond_error(rq->c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "storage not ready");
-	if (authenticate(rq) < 0)
-		return respond_error(rq->c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-				     "missing or invalid bearer token (Authorization: Bearer TOKEN)");
-	if (strcmp(match->method, rq->method) != 0)
-		return respond_error(rq->c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-				     "%s does not accept %s", rq->url, rq->method);
-	return match->handler(rq);
+		return respond_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "storage not ready");
+	if (authenticate(rq) < 0) {
+		rq->user[0] = rq->role[0] = 0;
+		ret = respond_error(rq, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+				    "missing or invalid bearer token (Authorization: Bearer TOKEN)");
+		audit_request(rq, "auth.failed");
+		return ret;
+	}
+	if (strcmp(match->method, rq->method) != 0) {
+		ret = respond_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "%s does not accept %s",
+				    rq->url, rq->method);
+		audit_request(rq, match->action);
+		return ret;
+	}
+	if (!(role_bit(rq->role) & match->roles)) {
+		roles_text(match->roles, need, sizeof(need));
+		ret = respond_error(rq, MHD_HTTP_FORBIDDEN, "forbidden", "%s %s needs the role %s; token %s has %s",
+				    rq->method, match->path, need, rq->user, rq->role);
+		audit_request(rq, match->action);
+		return ret;
+	}
+	ret = match->handler(rq);
+	if (match->audited)
+		audit_request(rq, match->action);
+	return ret;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -273,6 +415,11 @@ int http_start(const struct coll_conf *conf, struct http_server **ret)
 		free(h);
 		return log_error_errno(r, "[http] listen=%s: cannot resolve", conf->http.listen);
 	}
+	r = audit_open(conf->storage.data_dir, &h->audit);
+	if (r < 0) {
+		free(h);
+		return log_error_errno(r, "cannot open the audit log in %s", conf->storage.data_dir);
+	}
 	if (sa.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
@@ -282,6 +429,7 @@ int http_start(const struct coll_conf *conf, struct http_server **ret)
 				     MHD_OPTION_CONNECTION_LIMIT, 512u,
 				     MHD_OPTION_END);
 	if (!h->daemon) {
+		audit_close(h->audit);
 		free(h);
 		return log_error_errno(EADDRINUSE, "[http] listen=%s: cannot start the HTTP server",
 				       conf->http.listen);
@@ -295,5 +443,6 @@ void http_stop(struct http_server *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->daemon);
+	audit_close(h->audit);
 	free(h);
 }

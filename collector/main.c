@@ -3,11 +3,13 @@
 
 #include <getopt.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "audit.h"
 #include "coll_conf.h"
 #include "common/log.h"
 #include "common/macro.h"
@@ -80,9 +82,24 @@ static void collector_done(struct collector *c)
 	coll_conf_free(c->conf);
 }
 
+/* An action taken on this machine's command line, in the audit log as "local:USER". */
+static void audit_local(const struct coll_conf *conf, const char *action, const char *object, bool success)
+{
+	const struct passwd *pw = getpwuid(getuid());
+	struct audit *a;
+	char user[160];
+
+	(void)snprintf(user, sizeof(user), "local:%s", pw ? pw->pw_name : "?");
+	if (audit_open(conf->storage.data_dir, &a) < 0)
+		return;
+	(void)audit_record(a, &(struct audit_event){ .user = user, .role = "-", .action = action, .object = object,
+						     .success = success, .source = "local" });
+	audit_close(a);
+}
+
 static int create_token(const struct coll_conf *conf, const char *name, const char *role)
 {
-	char *token;
+	char *token, object[512];
 	bool known = false;
 	int r;
 
@@ -93,6 +110,8 @@ static int create_token(const struct coll_conf *conf, const char *name, const ch
 		return -EINVAL;
 	}
 	r = storage_token_create(conf->storage.data_dir, name, role, &token);
+	(void)snprintf(object, sizeof(object), "token %s (role %s)", name, role);
+	audit_local(conf, "token.create", object, r == 0);
 	if (r == -EEXIST)
 		return log_error_errno(r, "a token named '%s' exists already", name);
 	if (r < 0)
@@ -107,7 +126,28 @@ static void print_problem(uint32_t day, int64_t block, const char *what, void *u
 	printf("shard %u block %" PRId64 ": %s\n", day, block, what);
 }
 
-/* Checks the stored blocks' hash chain; safe while the collector runs. */
+/* Checks the audit log's hash chain: -EUCLEAN if a row was changed or removed. */
+static int verify_audit(const struct coll_conf *conf)
+{
+	struct audit *a;
+	uint64_t rows;
+	int64_t bad;
+	int r = audit_open(conf->storage.data_dir, &a);
+
+	if (r < 0)
+		return log_error_errno(r, "cannot open the audit log in %s: %m", conf->storage.data_dir);
+	r = audit_verify(a, &rows, &bad);
+	audit_close(a);
+	if (r < 0)
+		return log_error_errno(r, "verify: cannot read the audit log: %m");
+	if (bad)
+		printf("audit log: row %" PRId64 " does not match the chain (changed, or a row before it removed)\n",
+		       bad);
+	printf("%" PRIu64 " audit rows checked, %s\n", rows, bad ? "chain broken" : "chain intact");
+	return bad ? -EUCLEAN : 0;
+}
+
+/* Checks the stored blocks' and the audit log's hash chains; safe while the collector runs. */
 static int verify(const struct coll_conf *conf)
 {
 	struct storage_reader *rd;
@@ -121,7 +161,7 @@ static int verify(const struct coll_conf *conf)
 	if (r < 0)
 		return log_error_errno(r, "verify: cannot read the store: %m");
 	printf("%" PRIu64 " blocks checked, %d problems\n", blocks, r);
-	return r ? -EUCLEAN : 0;
+	return verify_audit(conf) < 0 || r ? -EUCLEAN : 0;
 }
 
 static void usage(FILE *f)

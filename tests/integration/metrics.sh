@@ -7,7 +7,7 @@
 write_collector_conf
 AGENT_METRICS=yes write_agent_conf
 sed -i 's|^\[metrics\]$|[metrics]\ninterval=1s|' "$T/agent.conf"
-TOKEN=$(make_token viewer)
+TOKEN=$(make_token operator)
 start_collector
 start_agent
 

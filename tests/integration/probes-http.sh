@@ -88,7 +88,7 @@ type=http
 url=https://localhost:$TLS_PORT/
 tls_ca=$T/tls.crt
 interval=1s"
-TOKEN=$(make_token viewer)
+TOKEN=$(make_token operator)
 start_collector
 wait_for 10 "TLS server up" "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $TLS_PORT), 1)"
 start_agent

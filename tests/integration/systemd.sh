@@ -52,7 +52,7 @@ interval=1h
 EOF
 
 write_collector_conf
-TOKEN=$(make_token viewer)
+TOKEN=$(make_token operator)
 start_collector
 sandbox_boot
 

@@ -7,7 +7,7 @@
 BATCH_EXTRA="max_records=100"
 write_collector_conf
 write_agent_conf
-TOKEN=$(make_token security)
+TOKEN=$(make_token admin)
 start_collector
 "$PY" "$S/tests/integration/writer.py" "$T/logs/app.log" 1000 --expect "$T/expected"
 start_agent

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_AUDIT_H
+#define VIGIL_AUDIT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * The audit log (what GB/T 22239-2019 8.1.4.3 asks of audit records): when,
+ * who, what action on which object, success or failure, and from where. It
+ * lives in DATA_DIR/audit.db, apart from meta.db so that its fsyncs never
+ * wait on ingest. Rows are only ever appended: no API changes or deletes
+ * one, SQL triggers refuse UPDATE and DELETE, and every row's hash chains
+ * it to the row before, so a change made behind the collector's back shows
+ * in audit_verify(). Several processes may append at once (the collector,
+ * `vigil-collector --create-token`).
+ */
+
+struct audit;
+
+struct audit_event {
+	const char *user;   /* token name; "-" when no valid token was given */
+	const char *role;   /* "-" when none */
+	const char *action; /* e.g. "logs.read", "token.create", "auth.failed" */
+	const char *object; /* what was acted on: a path with its query, a token name */
+	bool success;
+	unsigned status;    /* the HTTP status; 0 outside HTTP */
+	const char *source; /* the peer's address, or "local" */
+};
+
+/* Opens (creating) DATA_DIR/audit.db; *ret is owned by the caller, freed by audit_close(). */
+int audit_open(const char *data_dir, struct audit **ret);
+void audit_close(struct audit *a);
+
+/* Appends one row, durably (fsync) before it returns 0. Thread-safe. */
+int audit_record(struct audit *a, const struct audit_event *ev);
+
+struct audit_filter {
+	uint64_t since, until; /* microseconds; 0: open */
+	const char *user, *action; /* NULL: any */
+	int64_t after;             /* rows with a larger id only (the cursor) */
+	uint32_t limit;
+};
+/* Matching rows, oldest first, as a new JSON array in *items; *last is the last row's id (or after). */
+int audit_query(struct audit *a, const struct audit_filter *f, json_t **items, int64_t *last);
+
+/* Walks the chain: 0 if intact, else the id of the first row that does not match. */
+int audit_verify(struct audit *a, uint64_t *rows, int64_t *first_bad);
+
+#endif
