@@ -4,8 +4,8 @@
 #include <stddef.h>
 
 #include "agent_conf.h"
-#include "inventory.h"
 #include "common/macro.h"
+#include "common/util.h"
 
 #define A(f) offsetof(struct agent_conf, agent.f) - offsetof(struct agent_conf, agent)
 #define C(f) offsetof(struct agent_conf, collector.f) - offsetof(struct agent_conf, collector)
@@ -70,41 +70,21 @@ static const struct conf_key tail_keys[] = {
  * Appends a zeroed struct of size to a list of pointers; the struct's first
  * member is its name (char *). Returns it, or NULL on allocation failure.
  */
-static void *append_named(void ***list, size_t *n, size_t size, const char *name)
-{
-	char **item = calloc(1, size);
-	void **grown;
-
-	if (!item)
-		return NULL;
-	*item = strdup(name);
-	grown = realloc(*list, (*n + 1) * sizeof(*grown));
-	if (grown)
-		*list = grown;
-	if (!grown || !*item) {
-		free(*item);
-		free(item);
-		return NULL;
-	}
-	(*list)[(*n)++] = item;
-	return item;
-}
-
-_Static_assert(offsetof(struct tail_conf, name) == 0, "append_named: the name comes first");
-_Static_assert(offsetof(struct probe_conf, name) == 0, "append_named: the name comes first");
+_Static_assert(offsetof(struct tail_conf, name) == 0, "conf_named_append: the name comes first");
+_Static_assert(offsetof(struct probe_conf, name) == 0, "conf_named_append: the name comes first");
 
 static void *tail_instance(void *target, const char *name)
 {
 	struct agent_conf *c = target;
 
-	return append_named((void ***)&c->tails, &c->n_tails, sizeof(struct tail_conf), name);
+	return conf_named_append((void ***)&c->tails, &c->n_tails, sizeof(struct tail_conf), name);
 }
 
 static void *probe_instance(void *target, const char *name)
 {
 	struct agent_conf *c = target;
 
-	return append_named((void ***)&c->probes, &c->n_probes, sizeof(struct probe_conf), name);
+	return conf_named_append((void ***)&c->probes, &c->n_probes, sizeof(struct probe_conf), name);
 }
 
 static const struct conf_section sections[] = {
@@ -157,16 +137,6 @@ int agent_conf_load(const char *path, struct agent_conf **ret)
 	return 0;
 }
 
-static void free_named(void **list, size_t n, const struct conf_section *sec)
-{
-	for (size_t i = 0; i < n; i++) {
-		conf_free_section(sec, list[i]);
-		free(*(char **)list[i]);
-		free(list[i]);
-	}
-	free(list);
-}
-
 void agent_conf_free(struct agent_conf *c)
 {
 	if (!c)
@@ -176,7 +146,7 @@ void agent_conf_free(struct agent_conf *c)
 			continue;
 		conf_free_section(&sections[i], (uint8_t *)c + sections[i].offset);
 	}
-	free_named((void **)c->tails, c->n_tails, TAIL_SECTION);
-	free_named((void **)c->probes, c->n_probes, PROBE_SECTION);
+	conf_named_free((void **)c->tails, c->n_tails, TAIL_SECTION);
+	conf_named_free((void **)c->probes, c->n_probes, PROBE_SECTION);
 	free(c);
 }

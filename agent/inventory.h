@@ -11,7 +11,5 @@
  */
 int inventory_collect(const char *hostname, const char *labels, struct buf *out);
 
-/* Checks "k=v k=v" labels; returns 0 or -EINVAL with the bad word in *ret_bad. */
-int labels_check(const char *labels, const char **ret_bad, size_t *ret_len);
 
 #endif

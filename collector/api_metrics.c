@@ -103,7 +103,8 @@ static json_t *series_json(struct points *ps)
 {
 	json_t *series = json_array(), *cur = NULL, *points = NULL;
 
-	qsort(ps->p, ps->n, sizeof(*ps->p), point_cmp);
+	if (ps->n)
+		qsort(ps->p, ps->n, sizeof(*ps->p), point_cmp);
 	for (size_t i = 0; i < ps->n; i++) {
 		struct point *pt = &ps->p[i];
 		if (i + 1 < ps->n && point_cmp(pt, &ps->p[i + 1]) == 0) {

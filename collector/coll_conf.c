@@ -5,12 +5,16 @@
 #include <stdio.h>
 
 #include "coll_conf.h"
+#include "alerts/alert.h"
 #include "common/macro.h"
+#include "common/util.h"
 
 #define I(f) offsetof(struct coll_conf, ingest.f) - offsetof(struct coll_conf, ingest)
 #define S(f) offsetof(struct coll_conf, storage.f) - offsetof(struct coll_conf, storage)
 #define H(f) offsetof(struct coll_conf, http.f) - offsetof(struct coll_conf, http)
 #define O(f) offsetof(struct coll_conf, hosts.f) - offsetof(struct coll_conf, hosts)
+#define L(f) offsetof(struct coll_conf, alerts.f) - offsetof(struct coll_conf, alerts)
+#define R(f) offsetof(struct rule_conf, f)
 
 static const struct conf_key ingest_keys[] = {
 	{ "listen", CONF_STR, I(t.address), "tcp://127.0.0.1:5170", .help = "tcp://, ipc:// or tls+tcp:// URL agents send to" },
@@ -40,14 +44,63 @@ static const struct conf_key hosts_keys[] = {
 	{ "silent_after", CONF_SECS, O(silent_after_ms), "120s", 1000, 86400000, .help = "a host not heard from for this long is silent" },
 };
 
+static const struct conf_key alerts_keys[] = {
+	{ "interval", CONF_SECS, L(interval_ms), "10s", 1000, 3600000, .help = "time between evaluations of the rules" },
+};
+
+static const struct conf_key rule_keys[] = {
+	{ "type", CONF_STR, R(type), NULL, .required = true, .help = "probe or host_silent" },
+	{ "severity", CONF_STR, R(severity), "warning", .help = "info, warning, critical or disaster" },
+	{ "summary", CONF_STR, R(summary), NULL, .help = "template: {{host}} {{probe}} {{value}} {{rule}} or any label" },
+	{ "for", CONF_SECS, R(for_ms), "0", 0, 86400000, .help = "how long the condition holds before the alert fires" },
+	{ "host", CONF_STR, R(host), "*", .help = "glob on host names the rule watches" },
+	{ "labels", CONF_STR, R(labels), NULL, .help = "key=value pairs added to the alerts' labels" },
+	{ "probe", CONF_STR, R(probe), NULL, .help = "probe: glob on probe names (default all)" },
+	{ "consecutive", CONF_UINT, R(consecutive), NULL, 0, 1000, .help = "probe: results not ok in a row before the condition holds (default 1)" },
+	{ "silent_for", CONF_SECS, R(silent_for_ms), NULL, 0, 86400000 * 30ull, .help = "host_silent: no batch or heartbeat for this long (default [hosts] silent_after)" },
+	{ "flap_changes", CONF_UINT, R(flap_changes), "5", 0, 1000, .help = "more fires and resolutions than this within flap_window: flapping (0: never)" },
+	{ "flap_window", CONF_SECS, R(flap_window_ms), "30m", 1000, 86400000, .help = "the window flapping is judged in" },
+	{ "clear_ack_on_recovery", CONF_BOOL, R(clear_ack_on_recovery), "no", .help = "a resolution clears the acknowledgement" },
+};
+
+static void *rule_instance(void *target, const char *name)
+{
+	struct coll_conf *c = target;
+
+	return conf_named_append((void ***)&c->rules, &c->n_rules, sizeof(struct rule_conf), name);
+}
+_Static_assert(offsetof(struct rule_conf, name) == 0, "conf_named_append: the name comes first");
+
 static const struct conf_section sections[] = {
 	{ "ingest", false, ingest_keys, ARRAY_SIZE(ingest_keys), offsetof(struct coll_conf, ingest), NULL },
 	{ "storage", false, storage_keys, ARRAY_SIZE(storage_keys), offsetof(struct coll_conf, storage), NULL },
 	{ "http", false, http_keys, ARRAY_SIZE(http_keys), offsetof(struct coll_conf, http), NULL },
 	{ "hosts", false, hosts_keys, ARRAY_SIZE(hosts_keys), offsetof(struct coll_conf, hosts), NULL },
+	{ "alerts", false, alerts_keys, ARRAY_SIZE(alerts_keys), offsetof(struct coll_conf, alerts), NULL },
+	{ "rule", true, rule_keys, ARRAY_SIZE(rule_keys), 0, rule_instance },
 };
+#define RULE_SECTION (&sections[ARRAY_SIZE(sections) - 1])
 
 const struct conf_schema coll_conf_schema = { sections, ARRAY_SIZE(sections) };
+
+static void check_rule(const struct rule_conf *r, const char *path, struct conf_errors *errs)
+{
+	bool probe = r->type && strcmp(r->type, "probe") == 0, silent = r->type && strcmp(r->type, "host_silent") == 0;
+	const char *bad;
+	size_t bad_len;
+
+	if (r->type && !probe && !silent)
+		conf_error_add(errs, path, "[rule \"%s\"] type=%s: expected probe or host_silent", r->name, r->type);
+	if (alert_severity_from_name(r->severity) < 0)
+		conf_error_add(errs, path, "[rule \"%s\"] severity=%s: expected info, warning, critical or disaster",
+			       r->name, r->severity);
+	if (!probe && (r->probe || r->consecutive))
+		conf_error_add(errs, path, "[rule \"%s\"]: probe= and consecutive= apply to type=probe", r->name);
+	if (!silent && r->silent_for_ms)
+		conf_error_add(errs, path, "[rule \"%s\"]: silent_for= applies to type=host_silent", r->name);
+	if (r->labels && labels_check(r->labels, &bad, &bad_len) < 0)
+		conf_error_add(errs, path, "[rule \"%s\"] labels: '%.*s' is not key=value", r->name, (int)bad_len, bad);
+}
 
 static void check_values(const void *target, const char *path, struct conf_errors *errs)
 {
@@ -56,6 +109,8 @@ static void check_values(const void *target, const char *path, struct conf_error
 	transport_conf_check(&c->ingest.t, "ingest", path, errs);
 	if (c->http.listen && !strrchr(c->http.listen, ':'))
 		conf_error_add(errs, path, "[http] listen=%s: expected HOST:PORT", c->http.listen);
+	for (size_t i = 0; i < c->n_rules; i++)
+		check_rule(c->rules[i], path, errs);
 }
 
 int coll_conf_load(const char *path, struct coll_conf **ret)
@@ -79,6 +134,8 @@ void coll_conf_free(struct coll_conf *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
-		conf_free_section(&sections[i], (uint8_t *)c + sections[i].offset);
+		if (!sections[i].named)
+			conf_free_section(&sections[i], (uint8_t *)c + sections[i].offset);
+	conf_named_free((void **)c->rules, c->n_rules, RULE_SECTION);
 	free(c);
 }

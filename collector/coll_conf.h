@@ -8,6 +8,23 @@
 #include "common/conf.h"
 #include "common/transport.h"
 
+/* One [rule "NAME"] section: when alerts open, and how they behave. */
+struct rule_conf {
+	char *name;
+	char *type;     /* probe or host_silent */
+	char *severity; /* info, warning, critical or disaster */
+	char *summary;  /* a template: {{host}}, {{probe}}, {{value}}, {{rule}}, any label */
+	uint64_t for_ms;
+	char *host;     /* glob on host names */
+	char *labels;   /* "k=v k=v", added to the alerts' labels */
+	char *probe;    /* probe: glob on probe names */
+	uint64_t consecutive; /* probe: results not ok in a row */
+	uint64_t silent_for_ms; /* host_silent */
+	uint64_t flap_changes;
+	uint64_t flap_window_ms;
+	bool clear_ack_on_recovery;
+};
+
 /* The collector's configuration; owns every string in it. */
 struct coll_conf {
 	struct {
@@ -31,6 +48,11 @@ struct coll_conf {
 	struct {
 		uint64_t silent_after_ms;
 	} hosts;
+	struct {
+		uint64_t interval_ms;
+	} alerts;
+	struct rule_conf **rules;
+	size_t n_rules;
 };
 
 extern const struct conf_schema coll_conf_schema;

@@ -21,7 +21,12 @@ struct request {
 	char user[128];
 	char role[32];
 	unsigned status; /* of the answer queued, for the audit log */
+	const char *body; /* a POST's body, body_len bytes, not terminated */
+	size_t body_len;
 };
+
+/* The alerts the handlers of api_alerts.c act on. */
+struct alerting *http_alerting(const struct request *rq);
 
 /* Queues j (taken over) as the JSON answer. */
 enum MHD_Result respond_json(struct request *rq, unsigned status, json_t *j);
@@ -44,6 +49,9 @@ enum MHD_Result api_get_metrics(struct request *rq);
 #define PROBE_STATE_COLUMNS "SELECT host, name, type, status, latency_us, message, ts, agent FROM probe_state"
 json_t *probe_state_json(sqlite3_stmt *st);
 enum MHD_Result api_get_probes(struct request *rq);
+enum MHD_Result api_get_alerts(struct request *rq);
+enum MHD_Result api_get_alert(struct request *rq);
+enum MHD_Result api_post_alert_action(struct request *rq);
 enum MHD_Result api_get_probe_history(struct request *rq);
 
 #endif

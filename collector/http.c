@@ -19,11 +19,19 @@
 
 #define SCAN_BUDGET (256u * 1024 * 1024)
 
+#define BODY_MAX (64 * 1024)
+
 struct http_server {
 	const struct coll_conf *conf;
 	struct MHD_Daemon *daemon;
 	struct audit *audit;
+	struct alerting *alerting;
 };
+
+struct alerting *http_alerting(const struct request *rq)
+{
+	return rq->h->alerting;
+}
 
 static enum MHD_Result respond(struct request *rq, unsigned status, const char *type, char *body, size_t len)
 {
@@ -248,6 +256,9 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/probes", api_get_probes, ROLES_STATE, "probes.read", false },
 	{ "GET", "/api/v1/metrics", api_get_metrics, ROLES_STATE, "metrics.read", false },
 	{ "GET", "/api/v1/probes/", api_get_probe_history, ROLES_STATE, "probes.read", false },
+	{ "GET", "/api/v1/alerts", api_get_alerts, ROLES_STATE, "alerts.read", false },
+	{ "GET", "/api/v1/alerts/", api_get_alert, ROLES_STATE, "alerts.read", false },
+	{ "POST", "/api/v1/alerts/", api_post_alert_action, ROLE_OPERATOR | ROLE_ADMIN, "alert.action", true },
 };
 
 static bool route_matches(const struct route *rt, const char *url)
@@ -354,25 +365,54 @@ static enum MHD_Result dispatch(struct request *rq)
 	return ret;
 }
 
+/* A request's body as it arrives, up to BODY_MAX; freed when MHD is done with the request. */
+struct upload {
+	struct buf body;
+	bool too_large;
+};
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-				  const char *version, const char *upload, size_t *upload_size, void **state)
+				  const char *version, const char *data, size_t *data_size, void **state)
 {
 	struct request rq = { .h = cls, .c = c, .url = url, .method = method };
+	struct upload *up = *state;
 	enum MHD_Result ret;
 
-	/* First call: headers only. Bodies are not accepted by any endpoint yet. */
-	if (!*state) {
-		*state = (void *)1;
+	/* First call: headers only. */
+	if (!up) {
+		up = calloc(1, sizeof(*up));
+		if (!up)
+			return MHD_NO;
+		buf_init(&up->body, BODY_MAX);
+		*state = up;
 		return MHD_YES;
 	}
-	if (*upload_size) {
-		*upload_size = 0;
+	if (*data_size) {
+		if (!up->too_large && buf_append(&up->body, data, *data_size) < 0)
+			up->too_large = true;
+		*data_size = 0;
 		return MHD_YES;
 	}
 	metrics_add(&metrics.http_requests, 1);
+	if (up->too_large)
+		return respond_error(&rq, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "the body is over %d bytes",
+				     BODY_MAX);
+	rq.body = (const char *)up->body.data;
+	rq.body_len = up->body.len;
 	ret = dispatch(&rq);
 	storage_reader_free(rq.rd);
 	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode toe)
+{
+	struct upload *up = *state;
+
+	if (!up)
+		return;
+	buf_free(&up->body);
+	free(up);
+	*state = NULL;
 }
 
 static int parse_listen(const char *listen, struct sockaddr_storage *ret, socklen_t *ret_len)
@@ -399,7 +439,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ret, sockle
 	return 0;
 }
 
-int http_start(const struct coll_conf *conf, struct http_server **ret)
+int http_start(const struct coll_conf *conf, struct alerting *alerting, struct http_server **ret)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
 	struct sockaddr_storage sa;
@@ -410,6 +450,7 @@ int http_start(const struct coll_conf *conf, struct http_server **ret)
 	if (!h)
 		return -ENOMEM;
 	h->conf = conf;
+	h->alerting = alerting;
 	r = parse_listen(conf->http.listen, &sa, &salen);
 	if (r < 0) {
 		free(h);
@@ -427,6 +468,7 @@ int http_start(const struct coll_conf *conf, struct http_server **ret)
 				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->http.threads,
 				     MHD_OPTION_CONNECTION_TIMEOUT, 60u,
 				     MHD_OPTION_CONNECTION_LIMIT, 512u,
+				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 				     MHD_OPTION_END);
 	if (!h->daemon) {
 		audit_close(h->audit);

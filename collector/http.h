@@ -2,6 +2,7 @@
 #ifndef VIGIL_HTTP_H
 #define VIGIL_HTTP_H
 
+#include "alerting.h"
 #include "coll_conf.h"
 
 /*
@@ -11,8 +12,8 @@
  */
 struct http_server;
 
-/* conf is borrowed and must outlive the server. */
-int http_start(const struct coll_conf *conf, struct http_server **ret);
+/* conf and alerting are borrowed and must outlive the server. */
+int http_start(const struct coll_conf *conf, struct alerting *alerting, struct http_server **ret);
 void http_stop(struct http_server *h);
 
 #endif

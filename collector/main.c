@@ -25,6 +25,7 @@ struct collector {
 	sd_event *event;
 	struct storage *storage;
 	struct ingest *ingest;
+	struct alerting *alerting;
 	struct http_server *http;
 };
 
@@ -70,12 +71,16 @@ static int collector_setup(struct collector *c)
 	r = ingest_start(c->conf, c->storage, &c->ingest);
 	if (r < 0)
 		return r;
-	return http_start(c->conf, &c->http);
+	r = alerting_start(c->conf, c->event, &c->alerting);
+	if (r < 0)
+		return log_error_errno(r, "cannot start alert evaluation: %m");
+	return http_start(c->conf, c->alerting, &c->http);
 }
 
 static void collector_done(struct collector *c)
 {
 	http_stop(c->http);
+	alerting_stop(c->alerting);
 	ingest_stop(c->ingest);
 	storage_free(c->storage);
 	sd_event_unref(c->event);

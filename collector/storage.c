@@ -67,7 +67,9 @@ static const char *const meta_sql[_M_MAX] = {
 	[M_PROBE_STATE] = "INSERT INTO probe_state(agent, name, host, type, status, latency_us, message, ts)"
 			  " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(agent, name) DO UPDATE SET host=excluded.host,"
 			  " type=excluded.type, status=excluded.status, latency_us=excluded.latency_us,"
-			  " message=excluded.message, ts=excluded.ts WHERE excluded.ts >= probe_state.ts",
+			  " message=excluded.message, ts=excluded.ts,"
+			  " streak=CASE WHEN probe_state.status=excluded.status THEN probe_state.streak+1 ELSE 1 END"
+			  " WHERE excluded.ts >= probe_state.ts",
 	[M_HOST_INVENTORY] = "UPDATE hosts SET inventory=?2, labels=?3 WHERE id=?1",
 	[M_HOST_NAME] = "SELECT hostname FROM hosts WHERE id=?1",
 };
@@ -325,6 +327,10 @@ static int migrate_meta(sqlite3 *db)
 	if (version < 1)
 		r = db_exec(db, "BEGIN; ALTER TABLE hosts ADD COLUMN inventory TEXT;"
 				" ALTER TABLE hosts ADD COLUMN labels TEXT; PRAGMA user_version=1; COMMIT;");
+	/* streak: results in a row with the same status, what probe alert rules count. */
+	if (r == 0 && version < 2)
+		r = db_exec(db, "BEGIN; ALTER TABLE probe_state ADD COLUMN streak INTEGER NOT NULL DEFAULT 1;"
+				" PRAGMA user_version=2; COMMIT;");
 	return r;
 }
 

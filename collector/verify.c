@@ -97,8 +97,7 @@ void batch_info_free(struct batch_info *info)
 	info->inventory = info->labels = NULL;
 }
 
-/* "k=v k=v" into a JSON object. */
-static json_t *labels_json(const uint8_t *v, size_t len)
+json_t *labels_json(const uint8_t *v, size_t len)
 {
 	json_t *o = json_object();
 	size_t i = 0;

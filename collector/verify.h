@@ -2,6 +2,7 @@
 #ifndef VIGIL_VERIFY_H
 #define VIGIL_VERIFY_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,5 +67,8 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 
 /* Parses a decimal __REALTIME_TIMESTAMP value; false if it is not one. */
 bool parse_timestamp(const uint8_t *v, size_t len, uint64_t *ret);
+
+/* "k=v k=v" labels into a new JSON object. */
+json_t *labels_json(const uint8_t *v, size_t len);
 
 #endif

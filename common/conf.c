@@ -537,3 +537,33 @@ void conf_schema_print(const struct conf_schema *s, FILE *f)
 		}
 	}
 }
+
+void *conf_named_append(void ***list, size_t *n, size_t size, const char *name)
+{
+	char **item = calloc(1, size);
+	void **grown;
+
+	if (!item)
+		return NULL;
+	*item = strdup(name);
+	grown = realloc(*list, (*n + 1) * sizeof(*grown));
+	if (grown)
+		*list = grown;
+	if (!grown || !*item) {
+		free(*item);
+		free(item);
+		return NULL;
+	}
+	(*list)[(*n)++] = item;
+	return item;
+}
+
+void conf_named_free(void **list, size_t n, const struct conf_section *sec)
+{
+	for (size_t i = 0; i < n; i++) {
+		conf_free_section(sec, list[i]);
+		free(*(char **)list[i]);
+		free(list[i]);
+	}
+	free(list);
+}

@@ -90,6 +90,14 @@ bool conf_key_is_default(const struct conf_key *k, const void *instance);
 /* Frees the CONF_STR members of one section's struct. */
 void conf_free_section(const struct conf_section *sec, void *instance);
 
+/*
+ * For a named section's instance(): appends a zeroed struct of size whose
+ * first member is a char * name (set to a copy of name) to *list, which
+ * owns it. NULL when out of memory. conf_named_free() frees the list.
+ */
+void *conf_named_append(void ***list, size_t *n, size_t size, const char *name);
+void conf_named_free(void **list, size_t n, const struct conf_section *sec);
+
 /* Value parsers shared with the rest of the project; 0 or -EINVAL/-ERANGE. */
 int conf_parse_bool(const char *v, bool *ret);
 int conf_parse_uint(const char *v, uint64_t *ret);

@@ -164,3 +164,20 @@ int mkdir_p(const char *dir, unsigned mode)
 		return -errno;
 	return 0;
 }
+
+int labels_check(const char *labels, const char **ret_bad, size_t *ret_len)
+{
+	const char *p = labels;
+
+	while (*p) {
+		size_t n = strcspn(p, " \t"), eq = strcspn(p, "=");
+		if (n && (eq == 0 || eq >= n - 1 || memchr(p + eq + 1, '=', n - eq - 1))) {
+			*ret_bad = p;
+			*ret_len = n;
+			return -EINVAL;
+		}
+		p += n;
+		p += strspn(p, " \t");
+	}
+	return 0;
+}

@@ -36,4 +36,7 @@ void format_day(uint32_t day, char *out, size_t size);
 /* Creates dir and its parents with mode; existing is fine. */
 int mkdir_p(const char *dir, unsigned mode);
 
+/* Checks "k=v k=v" labels; returns 0 or -EINVAL with the bad word in *ret_bad. */
+int labels_check(const char *labels, const char **ret_bad, size_t *ret_len);
+
 #endif

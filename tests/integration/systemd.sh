@@ -88,7 +88,10 @@ has_mark() { pull_messages "q=$MARK" | grep -q "$MARK started"; }
 wait_for 30 "journal entry of web.service stored" has_mark
 
 info "reload, then SIGKILL: systemd restarts the agent, which goes on"
-sandbox systemctl reload vigil-agent.service
+sandbox systemctl reload vigil-agent.service || {
+	sandbox journalctl -u vigil-agent --no-pager -o short-precise | tail -n 40
+	fail "systemctl reload vigil-agent"
+}
 [ "$(show vigil-agent SubState)" = running ] || fail "reload: $(show vigil-agent SubState)"
 sandbox systemctl kill -s KILL vigil-agent.service
 restarted() { [ "$(show vigil-agent SubState)" = running ] && [ "$(show vigil-agent MainPID)" != "$AGENT_MAIN" ]; }

@@ -1,0 +1,678 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+
+#include "alerting.h"
+#include "alerts/alert.h"
+#include "common/buf.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/util.h"
+#include "verify.h"
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL, rule TEXT NOT NULL,"
+	" agent TEXT NOT NULL, host TEXT NOT NULL, labels TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL,"
+	" summary TEXT NOT NULL, value TEXT, pending_since INTEGER NOT NULL, fired INTEGER NOT NULL DEFAULT 0,"
+	" resolved INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL, acked_by TEXT, assignee TEXT,"
+	" flapping INTEGER NOT NULL DEFAULT 0, suppressed INTEGER NOT NULL DEFAULT 0, changes BLOB);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS alerts_open ON alerts(fingerprint) WHERE state<>'closed';"
+	"CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule, state);"
+	"CREATE TABLE IF NOT EXISTS alert_events(id INTEGER PRIMARY KEY, alert INTEGER NOT NULL, ts INTEGER NOT NULL,"
+	" actor TEXT NOT NULL, action TEXT NOT NULL, note TEXT);"
+	"CREATE INDEX IF NOT EXISTS alert_events_alert ON alert_events(alert, id);";
+
+#define ALERT_COLUMNS                                                                                           \
+	"id, rule, state, severity, host, agent, labels, summary, value, pending_since, fired, resolved, updated," \
+	" acked_by, assignee, flapping, suppressed"
+
+enum {
+	S_LOAD,
+	S_INSERT,
+	S_UPDATE,
+	S_EVENT,
+	S_OPEN_OF_RULE,
+	S_PROBES,
+	S_HOSTS,
+	S_LIST,
+	S_GET,
+	S_HISTORY,
+	S_IDENTITY,
+	_S_MAX,
+};
+
+static const char *const sql[_S_MAX] = {
+	[S_LOAD] = "SELECT id, state, pending_since, fired, resolved, acked_by IS NOT NULL, flapping, suppressed, changes"
+		   " FROM alerts WHERE fingerprint=? AND state<>'closed'",
+	[S_INSERT] = "INSERT INTO alerts(fingerprint, rule, agent, host, labels, state, severity, summary, value,"
+		     " pending_since, fired, resolved, updated, flapping, suppressed, changes)"
+		     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
+	[S_UPDATE] = "UPDATE alerts SET host=?2, labels=?3, state=?4, summary=?5, value=?6, pending_since=?7, fired=?8,"
+		     " resolved=?9, updated=?10, acked_by=CASE WHEN ?11 THEN acked_by END, flapping=?12,"
+		     " suppressed=?13, changes=?14 WHERE id=?1",
+	[S_EVENT] = "INSERT INTO alert_events(alert, ts, actor, action, note) VALUES (?,?,?,?,?)",
+	[S_OPEN_OF_RULE] = "SELECT id FROM alerts WHERE rule=? AND state<>'closed'",
+	[S_PROBES] = "SELECT p.agent, p.host, p.name, p.status, p.message, p.streak, coalesce(h.last_seen, 0)"
+		     " FROM probe_state p LEFT JOIN hosts h ON h.id=p.agent WHERE p.name GLOB ?1 AND p.host GLOB ?2",
+	[S_HOSTS] = "SELECT id, coalesce(hostname, id), coalesce(last_seen, 0) FROM hosts"
+		    " WHERE coalesce(hostname, id) GLOB ?1",
+	[S_LIST] = "SELECT " ALERT_COLUMNS " FROM alerts WHERE (?1 IS NULL AND state<>'closed' OR state=?1)"
+		   " AND (?2 IS NULL OR severity=?2) AND (?3 IS NULL OR host=?3 OR agent=?3)"
+		   " AND (?4 IS NULL OR json_extract(labels, ?4)=?5) ORDER BY id DESC LIMIT 1000",
+	[S_GET] = "SELECT " ALERT_COLUMNS " FROM alerts WHERE id=?",
+	[S_HISTORY] = "SELECT ts, actor, action, note FROM alert_events WHERE alert=? ORDER BY id",
+	[S_IDENTITY] = "SELECT fingerprint, agent, host FROM alerts WHERE id=?",
+};
+
+struct alerting {
+	const struct coll_conf *conf;
+	pthread_mutex_t lock;
+	sqlite3 *db;
+	sqlite3_stmt *st[_S_MAX];
+	sd_event_source *timer;
+};
+
+/* What a rule sees for one thing it watches. */
+struct candidate {
+	const char *agent, *host;
+	const char *item; /* the probe's name; "" for host rules */
+	bool active;
+	bool suppressed; /* the host is silent: its probes' alerts are not its own problem */
+	char value[512];
+};
+
+/* Ids of the alerts an evaluation of one rule has seen; bounded by the rule's candidates. */
+struct seen {
+	int64_t *ids;
+	size_t n, cap;
+};
+
+static bool seen_has(const struct seen *s, int64_t id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->ids[i] == id)
+			return true;
+	return false;
+}
+
+static int seen_add(struct seen *s, int64_t id)
+{
+	int64_t *grown;
+
+	if (s->n == s->cap) {
+		grown = realloc(s->ids, (s->cap ? s->cap * 2 : 64) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		s->ids = grown;
+		s->cap = s->cap ? s->cap * 2 : 64;
+	}
+	s->ids[s->n++] = id;
+	return 0;
+}
+
+static int step_done(struct alerting *a, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		log_error("alerts: %s", sqlite3_errmsg(a->db));
+		return db_errno(rc);
+	}
+	return 0;
+}
+
+static int add_event(struct alerting *a, int64_t id, uint64_t ts, const char *actor, const char *action,
+		     const char *note)
+{
+	sqlite3_stmt *st = a->st[S_EVENT];
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)ts);
+	sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, note, -1, SQLITE_STATIC);
+	return step_done(a, st);
+}
+
+/* {{name}} replaced by the variable or label of that name; unknown names stay empty. */
+static void render(const char *tpl, json_t *vars, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (*tpl && n + 1 < size) {
+		const char *end = strncmp(tpl, "{{", 2) == 0 ? strstr(tpl + 2, "}}") : NULL;
+		char key[64];
+		const char *v;
+
+		if (!end || (size_t)(end - tpl - 2) >= sizeof(key)) {
+			out[n++] = *tpl++;
+			continue;
+		}
+		(void)snprintf(key, sizeof(key), "%.*s", (int)(end - tpl - 2), tpl + 2);
+		v = json_string_value(json_object_get(vars, key));
+		n += (size_t)snprintf(out + n, size - n, "%s", v ? v : "");
+		n = MIN(n, size - 1);
+		tpl = end + 2;
+	}
+	out[n] = 0;
+}
+
+static const struct {
+	unsigned bit;
+	const char *action;
+} event_names[] = {
+	{ ALERT_EV_PENDING, "pending" },   { ALERT_EV_FIRED, "fired" },	    { ALERT_EV_RESOLVED, "resolved" },
+	{ ALERT_EV_CANCELLED, "cancelled" }, { ALERT_EV_UNACKED, "unacknowledged" }, { ALERT_EV_FLAPPING, "flapping" },
+	{ ALERT_EV_STEADY, "steady" },
+};
+
+static int record_events(struct alerting *a, int64_t id, unsigned ev, uint64_t now, const char *value)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(event_names); i++)
+		if (ev & event_names[i].bit)
+			r = add_event(a, id, now, "vigil", event_names[i].action, value);
+	return r;
+}
+
+static void bind_changes(sqlite3_stmt *st, int col, const struct alert *al)
+{
+	uint8_t blob[ALERT_CHANGES_KEPT * 8];
+
+	for (size_t i = 0; i < al->n_changes; i++)
+		put_le64(blob + 8 * i, al->changes[i]);
+	sqlite3_bind_blob(st, col, blob, (int)(al->n_changes * 8), SQLITE_TRANSIENT);
+}
+
+/* The open alert of fingerprint into *al; 0 with *id = 0 when there is none. */
+static int load_alert(struct alerting *a, const char *fingerprint, struct alert *al, int64_t *id, bool *suppressed)
+{
+	sqlite3_stmt *st = a->st[S_LOAD];
+	int rc;
+
+	*id = 0;
+	memset(al, 0, sizeof(*al));
+	sqlite3_bind_text(st, 1, fingerprint, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const uint8_t *ch = sqlite3_column_blob(st, 8);
+		size_t n = (size_t)sqlite3_column_bytes(st, 8) / 8;
+
+		*id = sqlite3_column_int64(st, 0);
+		al->state = MAX(alert_state_from_name((const char *)sqlite3_column_text(st, 1)), 0);
+		al->pending_since_us = (uint64_t)sqlite3_column_int64(st, 2);
+		al->fired_us = (uint64_t)sqlite3_column_int64(st, 3);
+		al->resolved_us = (uint64_t)sqlite3_column_int64(st, 4);
+		al->acked = sqlite3_column_int(st, 5);
+		al->flapping = sqlite3_column_int(st, 6);
+		*suppressed = sqlite3_column_int(st, 7);
+		al->n_changes = MIN(n, (size_t)ALERT_CHANGES_KEPT);
+		for (size_t i = 0; ch && i < al->n_changes; i++)
+			al->changes[i] = get_le64(ch + 8 * i);
+	}
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
+static void timing_of(const struct rule_conf *rule, struct alert_timing *t)
+{
+	*t = (struct alert_timing){ .for_us = rule->for_ms * 1000, .flap_changes = (unsigned)rule->flap_changes,
+				    .flap_window_us = rule->flap_window_ms * 1000,
+				    .clear_ack_on_recovery = rule->clear_ack_on_recovery };
+}
+
+/* Labels (the rule's, host, probe) and the summary of a candidate's alert. */
+static int describe(const struct rule_conf *rule, const struct candidate *c, char **labels, char *summary,
+		    size_t size)
+{
+	json_t *l = rule->labels ? labels_json((const uint8_t *)rule->labels, strlen(rule->labels)) : json_object();
+	json_t *vars;
+
+	json_object_set_new(l, "host", json_string(c->host));
+	if (*c->item)
+		json_object_set_new(l, "probe", json_string(c->item));
+	vars = json_deep_copy(l);
+	json_object_set_new(vars, "value", json_string(c->value));
+	json_object_set_new(vars, "rule", json_string(rule->name));
+	render(rule->summary ? rule->summary :
+	       *c->item	     ? "{{probe}} on {{host}}: {{value}}" :
+				"{{host}}: {{value}}",
+	       vars, summary, size);
+	*labels = json_dumps(l, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(vars);
+	json_decref(l);
+	return *labels ? 0 : -ENOMEM;
+}
+
+static int save_alert(struct alerting *a, const struct rule_conf *rule, const struct candidate *c, const char *fp,
+		      const struct alert *al, int64_t *id, bool suppressed, uint64_t now)
+{
+	sqlite3_stmt *st = a->st[*id ? S_UPDATE : S_INSERT];
+	char summary[1024], *labels;
+	int r = describe(rule, c, &labels, summary, sizeof(summary));
+
+	if (r < 0)
+		return r;
+	if (*id) {
+		sqlite3_bind_int64(st, 1, *id);
+		sqlite3_bind_text(st, 2, c->host, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, labels, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, alert_state_name(al->state), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, summary, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, c->value, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)al->pending_since_us);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)al->fired_us);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)al->resolved_us);
+		sqlite3_bind_int64(st, 10, (sqlite3_int64)now);
+		sqlite3_bind_int(st, 11, al->acked);
+		sqlite3_bind_int(st, 12, al->flapping);
+		sqlite3_bind_int(st, 13, suppressed);
+		bind_changes(st, 14, al);
+	} else {
+		sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, rule->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, c->agent, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, c->host, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, labels, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, alert_state_name(al->state), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, rule->severity, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, summary, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 9, c->value, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 10, (sqlite3_int64)al->pending_since_us);
+		sqlite3_bind_int64(st, 11, (sqlite3_int64)al->fired_us);
+		sqlite3_bind_int64(st, 12, (sqlite3_int64)al->resolved_us);
+		sqlite3_bind_int64(st, 13, (sqlite3_int64)now);
+		sqlite3_bind_int(st, 14, al->flapping);
+		sqlite3_bind_int(st, 15, suppressed);
+		bind_changes(st, 16, al);
+	}
+	r = step_done(a, st);
+	if (r == 0 && !*id)
+		*id = sqlite3_last_insert_rowid(a->db);
+	free(labels);
+	return r;
+}
+
+/* Steps (or opens) the alert of one candidate and records what changed. */
+static int consider(struct alerting *a, const struct rule_conf *rule, const struct candidate *c, uint64_t now,
+		    struct seen *seen)
+{
+	struct alert_timing t;
+	struct alert al;
+	bool was_suppressed = false;
+	char fp[1024];
+	int64_t id;
+	unsigned ev = 0;
+	int r;
+
+	timing_of(rule, &t);
+	(void)snprintf(fp, sizeof(fp), "%s\x1f%s\x1f%s", rule->name, c->agent, c->item);
+	r = load_alert(a, fp, &al, &id, &was_suppressed);
+	if (r < 0 || (!id && !c->active))
+		return r;
+	if (id)
+		ev = alert_step(&al, &t, c->active, now);
+	else
+		alert_open(&al, &t, now, &ev);
+	if (!ev && id && was_suppressed == c->suppressed)
+		return seen_add(seen, id); /* nothing changed: no write */
+	r = save_alert(a, rule, c, fp, &al, &id, c->suppressed, now);
+	if (r == 0)
+		r = record_events(a, id, ev, now, c->value);
+	if (r == 0 && was_suppressed != c->suppressed)
+		r = add_event(a, id, now, "vigil", c->suppressed ? "suppressed" : "unsuppressed",
+			      c->suppressed ? "the host is silent" : "the host is heard from again");
+	return r < 0 ? r : seen_add(seen, id);
+}
+
+static int eval_probes(struct alerting *a, const struct rule_conf *rule, uint64_t now, struct seen *seen)
+{
+	sqlite3_stmt *st = a->st[S_PROBES];
+	uint64_t silent_us = a->conf->hosts.silent_after_ms * 1000, need = MAX(rule->consecutive, (uint64_t)1);
+	int rc, r = 0;
+
+	sqlite3_bind_text(st, 1, rule->probe ? rule->probe : "*", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rule->host, -1, SQLITE_STATIC);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *status = (const char *)sqlite3_column_text(st, 3);
+		uint64_t last_seen = (uint64_t)sqlite3_column_int64(st, 6);
+		struct candidate c = { .agent = (const char *)sqlite3_column_text(st, 0),
+				       .host = (const char *)sqlite3_column_text(st, 1),
+				       .item = (const char *)sqlite3_column_text(st, 2),
+				       .active = strcmp(status, "ok") != 0 &&
+						 (uint64_t)sqlite3_column_int64(st, 5) >= need,
+				       .suppressed = now > last_seen + silent_us };
+
+		(void)snprintf(c.value, sizeof(c.value), "%s: %s", status, sqlite3_column_text(st, 4));
+		r = consider(a, rule, &c, now, seen);
+	}
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+	return r;
+}
+
+static int eval_hosts(struct alerting *a, const struct rule_conf *rule, uint64_t now, struct seen *seen)
+{
+	sqlite3_stmt *st = a->st[S_HOSTS];
+	uint64_t limit = (rule->silent_for_ms ? rule->silent_for_ms : a->conf->hosts.silent_after_ms) * 1000;
+	int rc, r = 0;
+
+	sqlite3_bind_text(st, 1, rule->host, -1, SQLITE_STATIC);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t last_seen = (uint64_t)sqlite3_column_int64(st, 2);
+		struct candidate c = { .agent = (const char *)sqlite3_column_text(st, 0),
+				       .host = (const char *)sqlite3_column_text(st, 1), .item = "",
+				       .active = now > last_seen + limit };
+
+		(void)snprintf(c.value, sizeof(c.value), "last heard from %" PRIu64 " s ago",
+			       now > last_seen ? (now - last_seen) / 1000000 : 0);
+		r = consider(a, rule, &c, now, seen);
+	}
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+	return r;
+}
+
+/* Open alerts whose probe or host is gone: their condition no longer holds. */
+static int eval_vanished(struct alerting *a, const struct rule_conf *rule, uint64_t now, struct seen *seen)
+{
+	sqlite3_stmt *st = a->st[S_OPEN_OF_RULE];
+	struct seen gone = { 0 };
+	int rc, r = 0;
+
+	sqlite3_bind_text(st, 1, rule->name, -1, SQLITE_STATIC);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (!seen_has(seen, sqlite3_column_int64(st, 0)))
+			r = seen_add(&gone, sqlite3_column_int64(st, 0));
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+	/* Stepped one by one, by id: no statement stays open across the writes. */
+	for (size_t i = 0; r == 0 && i < gone.n; i++) {
+		sqlite3_stmt *get = a->st[S_IDENTITY];
+		struct candidate c = { .value = "no longer reported" };
+		char agent[64] = "", host[256] = "", item[512] = "";
+		const char *fp, *sep;
+
+		sqlite3_bind_int64(get, 1, gone.ids[i]);
+		if (sqlite3_step(get) == SQLITE_ROW) {
+			fp = (const char *)sqlite3_column_text(get, 0);
+			sep = strrchr(fp, '\x1f');
+			(void)snprintf(item, sizeof(item), "%s", sep ? sep + 1 : "");
+			(void)snprintf(agent, sizeof(agent), "%s", sqlite3_column_text(get, 1));
+			(void)snprintf(host, sizeof(host), "%s", sqlite3_column_text(get, 2));
+		}
+		(void)sqlite3_reset(get);
+		c.agent = agent;
+		c.host = host;
+		c.item = item;
+		r = consider(a, rule, &c, now, seen);
+	}
+	free(gone.ids);
+	return r;
+}
+
+int alerting_evaluate(struct alerting *a, uint64_t now_us)
+{
+	int r;
+
+	pthread_mutex_lock(&a->lock);
+	r = db_exec(a->db, "BEGIN IMMEDIATE");
+	for (size_t i = 0; r == 0 && i < a->conf->n_rules; i++) {
+		const struct rule_conf *rule = a->conf->rules[i];
+		struct seen seen = { 0 };
+
+		r = strcmp(rule->type, "probe") == 0 ? eval_probes(a, rule, now_us, &seen) :
+							eval_hosts(a, rule, now_us, &seen);
+		if (r == 0)
+			r = eval_vanished(a, rule, now_us, &seen);
+		free(seen.ids);
+	}
+	if (r == 0)
+		r = db_exec(a->db, "COMMIT");
+	else
+		(void)db_exec(a->db, "ROLLBACK");
+	pthread_mutex_unlock(&a->lock);
+	if (r < 0)
+		log_error("alerts: evaluation failed: %s", strerror(-r));
+	return r;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct alerting *a = userdata;
+
+	(void)alerting_evaluate(a, now_realtime_us());
+	(void)sd_event_source_set_time_relative(s, a->conf->alerts.interval_ms * 1000);
+	(void)sd_event_source_set_enabled(s, SD_EVENT_ON);
+	return 0;
+}
+
+void alerting_stop(struct alerting *a)
+{
+	if (!a)
+		return;
+	sd_event_source_disable_unref(a->timer);
+	for (int i = 0; i < _S_MAX; i++)
+		sqlite3_finalize(a->st[i]);
+	db_close(a->db);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}
+
+int alerting_start(const struct coll_conf *conf, sd_event *event, struct alerting **ret)
+{
+	struct alerting *a = calloc(1, sizeof(*a));
+	char path[4096];
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	a->conf = conf;
+	pthread_mutex_init(&a->lock, NULL);
+	(void)snprintf(path, sizeof(path), "%s/meta.db", conf->storage.data_dir);
+	r = db_open(path, false, false, conf->storage.sync ? DB_SYNC_FULL : DB_SYNC_NORMAL, &a->db);
+	if (r == 0)
+		r = db_exec(a->db, schema);
+	for (int i = 0; r == 0 && i < _S_MAX; i++)
+		r = db_prepare(a->db, sql[i], &a->st[i]);
+	if (r == 0 && event)
+		r = sd_event_add_time_relative(event, &a->timer, CLOCK_MONOTONIC, conf->alerts.interval_ms * 1000,
+					       100000, on_timer, a);
+	if (r < 0) {
+		alerting_stop(a);
+		return r;
+	}
+	*ret = a;
+	return 0;
+}
+
+static json_t *text_or_null(sqlite3_stmt *st, int col)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+
+	return v ? json_string((const char *)v) : json_null();
+}
+
+/* A row of ALERT_COLUMNS as the API shows it. */
+static json_t *alert_json(sqlite3_stmt *st)
+{
+	json_t *labels = json_loads((const char *)sqlite3_column_text(st, 6), 0, NULL);
+
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:b, s:b}",
+			 "id", (json_int_t)sqlite3_column_int64(st, 0), "rule", text_or_null(st, 1), "state",
+			 text_or_null(st, 2), "severity", text_or_null(st, 3), "host", text_or_null(st, 4), "agent",
+			 text_or_null(st, 5), "labels", labels ? labels : json_object(), "summary", text_or_null(st, 7),
+			 "value", text_or_null(st, 8), "started", (json_int_t)sqlite3_column_int64(st, 9), "fired",
+			 (json_int_t)sqlite3_column_int64(st, 10), "resolved", (json_int_t)sqlite3_column_int64(st, 11),
+			 "updated", (json_int_t)sqlite3_column_int64(st, 12), "acked_by", text_or_null(st, 13),
+			 "assignee", text_or_null(st, 14), "flapping", sqlite3_column_int(st, 15), "suppressed",
+			 sqlite3_column_int(st, 16));
+}
+
+int alerting_list(struct alerting *a, const struct alert_filter *f, json_t **ret)
+{
+	sqlite3_stmt *st = a->st[S_LIST];
+	json_t *items = json_array();
+	char path[80];
+	int rc;
+
+	if (!items)
+		return -ENOMEM;
+	if (f->label_key)
+		(void)snprintf(path, sizeof(path), "$.\"%s\"", f->label_key);
+	pthread_mutex_lock(&a->lock);
+	sqlite3_bind_text(st, 1, f->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, f->severity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, f->host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, f->label_key ? path : NULL, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, f->label_value, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(items, alert_json(st));
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+	pthread_mutex_unlock(&a->lock);
+	if (rc != SQLITE_DONE) {
+		json_decref(items);
+		return db_errno(rc);
+	}
+	*ret = json_pack("{s:o}", "items", items);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* The alert and its history; the caller holds the lock. */
+static int get_locked(struct alerting *a, int64_t id, json_t **ret)
+{
+	sqlite3_stmt *st = a->st[S_GET], *h = a->st[S_HISTORY];
+	json_t *alert = NULL, *history;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		alert = alert_json(st);
+	(void)sqlite3_reset(st);
+	if (!alert)
+		return -ENOENT;
+	history = json_array();
+	sqlite3_bind_int64(h, 1, id);
+	while ((rc = sqlite3_step(h)) == SQLITE_ROW)
+		json_array_append_new(history, json_pack("{s:I, s:o, s:o, s:o}", "ts",
+							 (json_int_t)sqlite3_column_int64(h, 0), "actor",
+							 text_or_null(h, 1), "action", text_or_null(h, 2), "note",
+							 text_or_null(h, 3)));
+	(void)sqlite3_reset(h);
+	json_object_set_new(alert, "history", history);
+	*ret = alert;
+	return rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
+int alerting_get(struct alerting *a, int64_t id, json_t **ret)
+{
+	int r;
+
+	pthread_mutex_lock(&a->lock);
+	r = get_locked(a, id, ret);
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+/* What each ops action changes; ?1 is the alert, ?2 the action's argument, ?3 now. */
+static const struct {
+	const char *action;
+	const char *sql; /* NULL: history only */
+	const char *arg; /* the body member it needs, NULL: none */
+} actions[] = {
+	{ "ack", "UPDATE alerts SET acked_by=?2, updated=?3 WHERE id=?1", NULL },
+	{ "unack", "UPDATE alerts SET acked_by=NULL, updated=?3 WHERE id=?1", NULL },
+	{ "assign", "UPDATE alerts SET assignee=?2, updated=?3 WHERE id=?1", "to" },
+	{ "comment", NULL, "note" },
+	{ "severity", "UPDATE alerts SET severity=?2, updated=?3 WHERE id=?1", "severity" },
+	{ "close", "UPDATE alerts SET state='closed', updated=?3,"
+		   " resolved=CASE WHEN resolved=0 THEN ?3 ELSE resolved END WHERE id=?1", NULL },
+};
+
+static const char *body_string(json_t *body, const char *key)
+{
+	return json_string_value(json_object_get(body, key));
+}
+
+/* The action's argument from the body (the actor when it takes none); NULL with *reason when bad. */
+static const char *action_arg(json_t *body, const char *need, const char *actor, const char **reason)
+{
+	const char *v = need ? body_string(body, need) : actor, *note = body_string(body, "note");
+
+	if (json_object_get(body, "note") && !note) {
+		*reason = "note: expected a string";
+		return NULL;
+	}
+	if (note && strlen(note) > 4000) {
+		*reason = "note: at most 4000 bytes";
+		return NULL;
+	}
+	if (need && (!v || !*v || strlen(v) > 200)) {
+		*reason = strcmp(need, "to") == 0       ? "expected {\"to\":\"a user or group\"}" :
+			  strcmp(need, "severity") == 0 ? "expected {\"severity\":\"info|warning|critical|disaster\"}" :
+							  "expected {\"note\":\"…\"}";
+		return NULL;
+	}
+	if (need && strcmp(need, "severity") == 0 && alert_severity_from_name(v) < 0) {
+		*reason = "severity: expected info, warning, critical or disaster";
+		return NULL;
+	}
+	return v;
+}
+
+int alerting_act(struct alerting *a, int64_t id, const char *action, const char *actor, json_t *body,
+		 const char **reason)
+{
+	const char *arg, *note = body_string(body, "note");
+	uint64_t now = now_realtime_us();
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	char text[4400];
+	json_t *cur = NULL;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(actions) && strcmp(actions[i].action, action) != 0; i++)
+		;
+	if (i == ARRAY_SIZE(actions)) {
+		*reason = "unknown action: expected ack, unack, assign, comment, severity or close";
+		return -EINVAL;
+	}
+	arg = action_arg(body, actions[i].arg, actor, reason);
+	if (!arg)
+		return -EINVAL;
+	pthread_mutex_lock(&a->lock);
+	r = db_exec(a->db, "BEGIN IMMEDIATE");
+	if (r == 0)
+		r = get_locked(a, id, &cur);
+	if (r == 0 && strcmp(json_string_value(json_object_get(cur, "state")), "closed") == 0 &&
+	    strcmp(action, "comment") != 0)
+		r = -EALREADY;
+	if (r == 0 && actions[i].sql)
+		r = db_prepare(a->db, actions[i].sql, &st);
+	if (r == 0 && st) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, arg, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+		r = step_done(a, st);
+	}
+	if (r == 0) {
+		if (actions[i].arg && strcmp(actions[i].arg, "note") != 0)
+			(void)snprintf(text, sizeof(text), "%s%s%s", arg, note ? ": " : "", note ? note : "");
+		else
+			(void)snprintf(text, sizeof(text), "%s", note ? note : "");
+		r = add_event(a, id, now, actor, action, *text ? text : NULL);
+	}
+	r = r == 0 ? db_exec(a->db, "COMMIT") : (db_exec(a->db, "ROLLBACK"), r);
+	pthread_mutex_unlock(&a->lock);
+	sqlite3_finalize(st);
+	json_decref(cur);
+	return r;
+}

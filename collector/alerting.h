@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_ALERTING_H
+#define VIGIL_ALERTING_H
+
+#include <jansson.h>
+#include <systemd/sd-event.h>
+
+#include "coll_conf.h"
+
+/*
+ * The collector's alerts: every [alerts] interval the [rule "NAME"]
+ * sections are evaluated against what ingest stored (probe_state, hosts)
+ * and each alert is stepped through its lifecycle (alerts/alert.h). Alerts
+ * and their history live in meta.db, on a connection of their own shared by
+ * the evaluator (on the event loop) and the HTTP threads (ops actions)
+ * under a lock. One alert per fingerprint (rule, agent, probe) until an
+ * operator closes it.
+ */
+
+struct alerting;
+
+/* conf is borrowed and must outlive *ret. The first evaluation is one interval away. */
+int alerting_start(const struct coll_conf *conf, sd_event *event, struct alerting **ret);
+void alerting_stop(struct alerting *a);
+
+/* Runs the rules once at now_us (microseconds); what the timer does. */
+int alerting_evaluate(struct alerting *a, uint64_t now_us);
+
+struct alert_filter {
+	const char *state;    /* NULL: every state but closed */
+	const char *severity; /* NULL: any */
+	const char *host;     /* NULL: any */
+	const char *label_key, *label_value; /* NULL: any */
+};
+/* {"items":[...]}, newest first; *ret is the caller's. */
+int alerting_list(struct alerting *a, const struct alert_filter *f, json_t **ret);
+/* The alert with its history; -ENOENT when there is none. */
+int alerting_get(struct alerting *a, int64_t id, json_t **ret);
+
+/*
+ * An ops action on alert id by actor: ack, unack, assign (body "to"),
+ * comment, severity (body "severity"), close; body's "note" goes into the
+ * history. -ENOENT: no such alert; -EINVAL: *reason says what is wrong
+ * with the request; -EALREADY: the alert is closed.
+ */
+int alerting_act(struct alerting *a, int64_t id, const char *action, const char *actor, json_t *body,
+		 const char **reason);
+
+#endif

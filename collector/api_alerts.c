@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "alerting.h"
+#include "alerts/alert.h"
+#include "http-internal.h"
+
+/* A label key as GET /api/v1/alerts?label=KEY=VALUE may name it (it becomes a JSON path). */
+static bool label_key_ok(const char *k, size_t n)
+{
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(k[i] == '_' || k[i] == '-' || k[i] == '.' || (k[i] >= '0' && k[i] <= '9') ||
+		      ((k[i] | 0x20) >= 'a' && (k[i] | 0x20) <= 'z')))
+			return false;
+	return true;
+}
+
+/* GET /api/v1/alerts?state=&severity=&host=&label=KEY=VALUE */
+enum MHD_Result api_get_alerts(struct request *rq)
+{
+	struct alert_filter f = { .state = arg(rq, "state"), .severity = arg(rq, "severity"), .host = arg(rq, "host") };
+	const char *label = arg(rq, "label"), *eq = label ? strchr(label, '=') : NULL;
+	char key[65];
+	json_t *j;
+	int r;
+
+	if (f.state && alert_state_from_name(f.state) < 0)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "state: expected pending, firing, resolved or closed");
+	if (f.severity && alert_severity_from_name(f.severity) < 0)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "severity: expected info, warning, critical or disaster");
+	if (label) {
+		if (!eq || !label_key_ok(label, (size_t)(eq - label)))
+			return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+					     "label: expected KEY=VALUE, KEY of letters, digits, '_', '-', '.'");
+		(void)snprintf(key, sizeof(key), "%.*s", (int)(eq - label), label);
+		f.label_key = key;
+		f.label_value = eq + 1;
+	}
+	r = alerting_list(http_alerting(rq), &f, &j);
+	if (r < 0)
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read alerts: %s",
+				     strerror(-r));
+	return respond_json(rq, MHD_HTTP_OK, j);
+}
+
+/* "/api/v1/alerts/ID[/ACTION]" into id and action ("" when none); -EINVAL when malformed. */
+static int split_alert_path(const char *url, int64_t *id, char *action, size_t size)
+{
+	const char *p = url + strlen("/api/v1/alerts/"), *slash = strchr(p, '/');
+	char num[24];
+	uint64_t v;
+
+	if (!slash)
+		slash = p + strlen(p);
+	if (slash == p || (size_t)(slash - p) >= sizeof(num) || strlen(slash) >= size + 1)
+		return -EINVAL;
+	(void)snprintf(num, sizeof(num), "%.*s", (int)(slash - p), p);
+	if (conf_parse_uint(num, &v) < 0 || v == 0 || v > INT64_MAX)
+		return -EINVAL;
+	*id = (int64_t)v;
+	(void)snprintf(action, size, "%s", *slash ? slash + 1 : "");
+	return 0;
+}
+
+static enum MHD_Result answer_alert(struct request *rq, int64_t id)
+{
+	json_t *j;
+	int r = alerting_get(http_alerting(rq), id, &j);
+
+	if (r == -ENOENT)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no alert %lld", (long long)id);
+	if (r < 0)
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read alert: %s",
+				     strerror(-r));
+	return respond_json(rq, MHD_HTTP_OK, j);
+}
+
+/* GET /api/v1/alerts/ID: the alert with its history. */
+enum MHD_Result api_get_alert(struct request *rq)
+{
+	char action[32];
+	int64_t id;
+
+	if (split_alert_path(rq->url, &id, action, sizeof(action)) < 0 || *action)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected /api/v1/alerts/ID");
+	return answer_alert(rq, id);
+}
+
+/* POST /api/v1/alerts/ID/ACTION with a JSON object body (may be empty): answers the alert as it is now. */
+enum MHD_Result api_post_alert_action(struct request *rq)
+{
+	const char *reason = NULL;
+	char action[32];
+	json_error_t err;
+	json_t *body;
+	int64_t id;
+	int r;
+
+	if (split_alert_path(rq->url, &id, action, sizeof(action)) < 0 || !*action)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected /api/v1/alerts/ID/ACTION");
+	body = rq->body_len ? json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &err) : json_object();
+	if (!json_is_object(body)) {
+		json_decref(body);
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "body: expected a JSON object%s%s",
+				     rq->body_len ? ": " : "", rq->body_len ? err.text : "");
+	}
+	r = alerting_act(http_alerting(rq), id, action, rq->user, body, &reason);
+	json_decref(body);
+	if (r == -ENOENT)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no alert %lld", (long long)id);
+	if (r == -EINVAL)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "%s", reason);
+	if (r == -EALREADY)
+		return respond_error(rq, MHD_HTTP_CONFLICT, "conflict", "alert %lld is closed; only comment applies",
+				     (long long)id);
+	if (r < 0)
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot change alert: %s",
+				     strerror(-r));
+	return answer_alert(rq, id);
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Alert rules on a real collector and agent: a service's probe fails twice
+# in a row and one alert fires (severity, labels, summary from the rule);
+# ops staff acknowledge, assign, comment and change its severity (a viewer
+# may not; every action is in its history and in the audit log); recovery
+# resolves it and clears the acknowledgement; a new failure reopens the
+# same alert; the agent going silent fires a host alert and suppresses the
+# probe's; a closed alert takes comments only.
+. "$(dirname "$0")/lib.sh"
+
+SVC_PORT=$(free_port)
+serve() {
+	"$PY" -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+while True:
+    c, _ = s.accept(); c.close()' "$SVC_PORT" &
+	SVC_PID=$!
+	PIDS="$PIDS $SVC_PID"
+	wait_for 10 "service up" "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $SVC_PORT), 1)"
+}
+
+info "a bad rule is refused with file:line"
+printf '[rule "x"]\ntype=metric\n[rule "y"]\ntype=probe\nsilent_for=1m\nseverity=urgent\n' > "$T/bad.conf"
+if "$B/vigil-collector" --config "$T/bad.conf" --check-config 2> "$T/bad.err"; then fail "bad rules accepted"; fi
+grep -q '\[rule "x"\] type=metric: expected probe or host_silent' "$T/bad.err" || fail "$(cat "$T/bad.err")"
+grep -q '\[rule "y"\] severity=urgent: expected' "$T/bad.err" || fail "$(cat "$T/bad.err")"
+grep -q '\[rule "y"\]: silent_for= applies to type=host_silent' "$T/bad.err" || fail "$(cat "$T/bad.err")"
+
+write_collector_conf "[hosts]
+silent_after=3s
+[alerts]
+interval=1s
+[rule \"svc-down\"]
+type=probe
+probe=svc-*
+consecutive=2
+severity=critical
+labels=team=ops zone=gov-a
+summary={{probe}} down on {{host}} ({{value}}), team {{team}}
+clear_ack_on_recovery=yes
+[rule \"host-gone\"]
+type=host_silent
+silent_for=3s
+severity=disaster"
+AGENT_HEARTBEAT=1s write_agent_conf "[probe \"svc-web\"]
+type=tcp
+address=127.0.0.1:$SVC_PORT
+interval=500ms
+timeout=1s"
+TOKEN=$(make_token operator)
+VIEWER=$(make_token viewer)
+serve
+start_collector
+start_agent
+
+alerts() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts$1"; }
+field() { # json-path-in-python alert-query
+	alerts "$2" | "$PY" -c "import json,sys; d=json.load(sys.stdin)['items']; print($1)"
+}
+post() { # id action body [token]
+	curl -s -o "$T/post.json" -w '%{http_code}' -X POST -H "Authorization: Bearer ${4:-$TOKEN}" \
+		-H 'Content-Type: application/json' --data "$3" "$URL/api/v1/alerts/$1/$2"
+}
+probe_ok() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/probes" | grep -q '"status":"ok"'; }
+wait_for 20 "the probe ok" probe_ok
+sleep 2
+[ "$(field 'len(d)' "")" = 0 ] || fail "alerts while all is well: $(alerts "")"
+
+info "the service goes down: one alert fires"
+kill "$SVC_PID"
+firing() { [ "$(field 'len([a for a in d if a["state"] == "firing"])' "?state=firing")" = 1 ]; }
+wait_for 20 "the alert firing" firing
+alerts "?state=firing" > "$T/firing.json"
+"$PY" - "$T/firing.json" <<'PYEOF' || fail "alert: $(cat "$T/firing.json")"
+import json, sys
+(a,) = json.load(open(sys.argv[1]))["items"]
+for k in ("id", "rule", "state", "severity", "host", "labels", "summary", "started", "acked_by", "assignee"):
+    assert k in a, k
+assert a["rule"] == "svc-down" and a["severity"] == "critical" and a["host"] == "testhost", a
+assert a["labels"] == {"host": "testhost", "probe": "svc-web", "team": "ops", "zone": "gov-a"}, a["labels"]
+assert a["summary"].startswith("svc-web down on testhost (critical: connect to 127.0.0.1:") and a["summary"].endswith("team ops"), a
+assert a["acked_by"] is None and a["assignee"] is None and a["started"] > 0, a
+PYEOF
+ID=$(field 'd[0]["id"]' "?state=firing")
+[ "$(field 'len(d)' "?label=team=ops")" = 1 ] || fail "label filter"
+[ "$(field 'len(d)' "?label=team=dev")" = 0 ] || fail "label filter matches another value"
+[ "$(field 'len(d)' "?severity=warning")" = 0 ] || fail "severity filter"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts?state=bogus")
+[ "$code" = 400 ] || fail "bad state filter: $code"
+
+info "ops actions: ack, assign, comment, severity; a viewer may not"
+[ "$(post "$ID" ack '{"note":"looking"}' "$VIEWER")" = 403 ] || fail "viewer acked: $(cat "$T/post.json")"
+[ "$(post "$ID" ack '{"note":"looking into it"}')" = 200 ] || fail "ack: $(cat "$T/post.json")"
+grep -q '"acked_by":"t-operator-' "$T/post.json" || fail "ack not shown: $(cat "$T/post.json")"
+[ "$(post "$ID" assign '{"to":"db-team","note":"disk"}')" = 200 ] || fail "assign: $(cat "$T/post.json")"
+[ "$(post "$ID" comment '{"note":"restarted by hand"}')" = 200 ] || fail "comment: $(cat "$T/post.json")"
+[ "$(post "$ID" severity '{"severity":"disaster"}')" = 200 ] || fail "severity: $(cat "$T/post.json")"
+[ "$(post "$ID" severity '{"severity":"urgent"}')" = 400 ] || fail "bad severity accepted"
+[ "$(post "$ID" assign '{}')" = 400 ] || fail "assign without to accepted"
+[ "$(post "$ID" dance '{}')" = 400 ] || fail "unknown action accepted"
+[ "$(post "$ID" ack 'not json')" = 400 ] || fail "bad body accepted"
+[ "$(post 999999 ack '{}')" = 404 ] || fail "unknown alert: $(cat "$T/post.json")"
+curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts/$ID" > "$T/one.json"
+"$PY" - "$T/one.json" <<'PYEOF' || fail "history: $(cat "$T/one.json")"
+import json, sys
+a = json.load(open(sys.argv[1]))
+assert a["assignee"] == "db-team" and a["severity"] == "disaster", a
+h = [(e["actor"], e["action"], e["note"]) for e in a["history"]]
+acts = [x[1] for x in h]
+assert acts[:2] == ["pending", "fired"] and h[0][0] == "vigil", h
+ops = [x for x in h if x[0].startswith("t-operator-")]
+assert [x[1:] for x in ops] == [("ack", "looking into it"), ("assign", "db-team: disk"),
+                                ("comment", "restarted by hand"), ("severity", "disaster")], ops
+for e in a["history"]:
+    assert set(e) == {"ts", "actor", "action", "note"} and e["ts"] > 0, e
+PYEOF
+
+info "recovery resolves and clears the acknowledgement; a new failure reopens the same alert"
+serve
+state_is() { [ "$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts/$ID" |
+	"$PY" -c 'import json,sys; print(json.load(sys.stdin)["state"])')" = "$1" ]; }
+wait_for 20 "resolved" state_is resolved
+curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts/$ID" | grep -q '"acked_by":null' ||
+	fail "acknowledgement not cleared"
+kill "$SVC_PID"
+wait_for 20 "firing again" state_is firing
+[ "$(field 'len(d)' "?state=firing")" = 1 ] || fail "a second alert was opened: $(alerts "")"
+
+info "the agent goes silent: a host alert fires, the probe's alert is suppressed"
+stop_agent KILL
+host_firing() { [ "$(field 'len([a for a in d if a["rule"] == "host-gone"])' "?state=firing")" = 1 ]; }
+wait_for 20 "host alert" host_firing
+suppressed() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts/$ID" | grep -q '"suppressed":true'; }
+wait_for 10 "probe alert suppressed" suppressed
+HID=$(field '[a["id"] for a in d if a["rule"] == "host-gone"][0]' "?state=firing")
+field '[a for a in d if a["id"] == '"$HID"'][0]["severity"]' "" | grep -qx disaster || fail "host alert severity"
+
+info "close: then only comments"
+[ "$(post "$HID" close '{"note":"decommissioned"}')" = 200 ] || fail "close: $(cat "$T/post.json")"
+grep -q '"state":"closed"' "$T/post.json" || fail "not closed: $(cat "$T/post.json")"
+[ "$(post "$HID" ack '{}')" = 409 ] || fail "ack on a closed alert: $(cat "$T/post.json")"
+[ "$(post "$HID" comment '{"note":"for the record"}')" = 200 ] || fail "comment on a closed alert"
+[ "$(field 'len([a for a in d if a["id"] == '"$HID"'])' "")" = 0 ] || fail "closed alerts listed by default"
+[ "$(field 'len(d)' "?state=closed")" = 1 ] || fail "state=closed"
+
+info "the actions are in the audit log"
+SEC=$(make_token security)
+curl -s -H "Authorization: Bearer $SEC" "$URL/api/v1/audit?action=alert.action&limit=100" > "$T/audit.json"
+"$PY" - "$T/audit.json" "$ID" <<'PYEOF' || fail "audit: $(head -c 800 "$T/audit.json")"
+import json, sys
+rows = json.load(open(sys.argv[1]))["items"]
+objs = [(r["object"], r["outcome"], r["status"]) for r in rows]
+assert (f"/api/v1/alerts/{sys.argv[2]}/ack", "success", 200) in objs, objs
+assert (f"/api/v1/alerts/{sys.argv[2]}/ack", "failure", 403) in objs, objs
+assert any(r["user"].startswith("t-viewer-") for r in rows), rows
+PYEOF
+echo ok
