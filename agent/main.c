@@ -526,7 +526,8 @@ static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-static void stop_sources(struct agent *a)
+/* keep_shipper: the collector's connection stays (a reload that did not change it). */
+static void stop_sources(struct agent *a, bool keep_shipper)
 {
 	for (size_t i = 0; i < a->n_probes; i++)
 		probe_free(a->probes[i]);
@@ -540,8 +541,10 @@ static void stop_sources(struct agent *a)
 	free(a->tails);
 	a->tails = NULL;
 	a->n_tails = 0;
-	shipper_free(a->shipper);
-	a->shipper = NULL;
+	if (!keep_shipper) {
+		shipper_free(a->shipper);
+		a->shipper = NULL;
+	}
 }
 
 static int start_sources(struct agent *a)
@@ -550,7 +553,7 @@ static int start_sources(struct agent *a)
 
 	/* Starting may already read (a rotated file's rest, a truncated file's copy). */
 	a->now_us = now_realtime_us();
-	r = shipper_new(a->event, a->conf, a->spool, on_drained, a, &a->shipper);
+	r = a->shipper ? 0 : shipper_new(a->event, a->conf, a->spool, on_drained, a, &a->shipper);
 	if (r < 0)
 		return r;
 	a->tails = calloc(MAX(a->conf->n_tails, 1u), sizeof(*a->tails));
@@ -600,6 +603,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 {
 	struct agent *a = userdata;
 	struct agent_conf *fresh;
+	bool keep;
 	int r;
 
 	(void)sd_notify(false, "RELOADING=1");
@@ -619,9 +623,18 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 		(void)sd_notify(false, "READY=1");
 		return 0;
 	}
-	stop_sources(a);
+	/*
+	 * The connection is kept unless the collector settings changed: besides
+	 * sparing a reconnect, closing an nng socket with requests in flight can
+	 * hang in libnng 1.5.2 (nng issue #1543; seen at reloads under systemd).
+	 */
+	keep = transport_conf_equal(&fresh->collector.t, &a->conf->collector.t) &&
+	       fresh->collector.inflight == a->conf->collector.inflight;
+	stop_sources(a, keep);
 	agent_conf_free(a->conf);
 	a->conf = fresh;
+	if (keep)
+		shipper_set_conf(a->shipper, a->conf);
 	setup_batch(a);
 	r = start_sources(a);
 	if (r < 0)
@@ -728,7 +741,7 @@ static int agent_setup(struct agent *a)
 static void agent_done(struct agent *a)
 {
 	sealer_free(a->sealer);
-	stop_sources(a);
+	stop_sources(a, false);
 	sd_event_source_disable_unref(a->reader);
 	sd_event_source_disable_unref(a->flush_timer);
 	sd_event_source_disable_unref(a->poll_timer);

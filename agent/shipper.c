@@ -42,7 +42,6 @@ struct shipper {
 	struct spool *spool;
 	sd_event *event;
 	nng_socket sock;
-	bool sock_open;
 	struct slot *slots;
 	size_t n_slots;
 	uint64_t picked; /* highest seq handed to a slot */
@@ -50,7 +49,12 @@ struct shipper {
 	sd_event_source *efd_source;
 	pthread_mutex_t lock;
 	struct slot *done; /* completions posted by nng threads, under lock */
-	atomic_uint connected;
+	/*
+	 * Pipes up, counted by nng's pipe callbacks. Allocated apart: the
+	 * socket outlives the shipper (see shipper_free), and its callbacks
+	 * keep counting here; nng's socket holds the pointer until exit.
+	 */
+	atomic_uint *connected;
 	struct shipper_stats stats;
 	void (*drained)(void *userdata);
 	void *userdata;
@@ -270,25 +274,30 @@ static int on_eventfd(sd_event_source *s, int fd, uint32_t revents, void *userda
 
 static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
-	struct shipper *sh = arg;
+	atomic_uint *connected = arg;
 
 	if (ev == NNG_PIPE_EV_ADD_POST)
-		atomic_fetch_add(&sh->connected, 1);
+		atomic_fetch_add(connected, 1);
 	else if (ev == NNG_PIPE_EV_REM_POST)
-		atomic_fetch_sub(&sh->connected, 1);
+		atomic_fetch_sub(connected, 1);
 }
 
 static int open_socket(struct shipper *sh)
 {
-	int rv = nng_req0_open(&sh->sock);
+	int rv;
 
-	if (rv)
+	sh->connected = calloc(1, sizeof(*sh->connected));
+	if (!sh->connected)
+		return -ENOMEM;
+	rv = nng_req0_open(&sh->sock);
+	if (rv) {
+		free(TAKE_PTR(sh->connected));
 		return log_error_errno(nng_to_errno(rv), "shipper: cannot open socket: %s", nng_strerror(rv));
-	sh->sock_open = true;
+	}
 	/* Resends are ours (with backoff and the spool as the source of truth). */
 	(void)nng_socket_set_ms(sh->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-	(void)nng_pipe_notify(sh->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, sh);
-	(void)nng_pipe_notify(sh->sock, NNG_PIPE_EV_REM_POST, pipe_cb, sh);
+	(void)nng_pipe_notify(sh->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, sh->connected);
+	(void)nng_pipe_notify(sh->sock, NNG_PIPE_EV_REM_POST, pipe_cb, sh->connected);
 	return transport_dial(sh->sock, &sh->conf->collector.t);
 }
 
@@ -353,9 +362,16 @@ void shipper_free(struct shipper *sh)
 {
 	if (!sh)
 		return;
-	/* Closing the socket aborts every aio; nng_aio_free waits for callbacks. */
-	if (sh->sock_open)
-		(void)nng_close(sh->sock);
+	/*
+	 * The socket is left open, to close when the process exits: libnng
+	 * 1.5.2's nng_close can wait forever when a REQ context's operation was
+	 * being set up as the socket closed (nng issue #1543; the agent hung at
+	 * shutdown and at reloads). Stopping each aio aborts its operation and
+	 * waits for its callback; none runs after that, so the slots can go.
+	 */
+	for (size_t i = 0; sh->slots && i < sh->n_slots; i++)
+		if (sh->slots[i].aio)
+			nng_aio_stop(sh->slots[i].aio);
 	for (size_t i = 0; sh->slots && i < sh->n_slots; i++) {
 		struct slot *sl = &sh->slots[i];
 		if (sl->aio)
@@ -372,8 +388,13 @@ void shipper_free(struct shipper *sh)
 	free(sh);
 }
 
+void shipper_set_conf(struct shipper *sh, const struct agent_conf *conf)
+{
+	sh->conf = conf;
+}
+
 void shipper_get_stats(const struct shipper *sh, struct shipper_stats *ret)
 {
 	*ret = sh->stats;
-	ret->connected = atomic_load(&sh->connected);
+	ret->connected = sh->connected ? atomic_load(sh->connected) : 0;
 }

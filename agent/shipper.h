@@ -35,6 +35,8 @@ int shipper_new(sd_event *event, const struct agent_conf *conf, struct spool *sp
 		void (*drained)(void *userdata), void *userdata, struct shipper **ret);
 /* Aborts what is in flight (it stays spooled) and frees. NULL is fine. */
 void shipper_free(struct shipper *sh);
+/* A reloaded configuration whose [collector] section is the old one's: conf is borrowed from now on. */
+void shipper_set_conf(struct shipper *sh, const struct agent_conf *conf);
 /* New batches were spooled: fill free slots. */
 void shipper_kick(struct shipper *sh);
 void shipper_get_stats(const struct shipper *sh, struct shipper_stats *ret);

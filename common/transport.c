@@ -157,3 +157,15 @@ int transport_listen(nng_socket sock, const struct transport_conf *t)
 		return log_error_errno(nng_to_errno(rv), "%s: cannot listen: %s", t->address, nng_strerror(rv));
 	return 0;
 }
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+bool transport_conf_equal(const struct transport_conf *a, const struct transport_conf *b)
+{
+	return same_str(a->address, b->address) && same_str(a->tls_ca, b->tls_ca) &&
+	       same_str(a->tls_cert, b->tls_cert) && same_str(a->tls_key, b->tls_key) &&
+	       same_str(a->tls_server_name, b->tls_server_name);
+}

@@ -17,6 +17,8 @@ struct transport_conf {
 };
 
 bool transport_is_tls(const struct transport_conf *t);
+/* Whether a and b name the same peer the same way (address and TLS files). */
+bool transport_conf_equal(const struct transport_conf *a, const struct transport_conf *b);
 /* Adds file-level errors (bad scheme, TLS keys missing) to errs. */
 void transport_conf_check(const struct transport_conf *t, const char *section, const char *file,
 			  struct conf_errors *errs);
