@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "storage.h"
 #include "verify.h"
 
 static const char schema[] =
@@ -41,6 +42,7 @@ enum {
 	S_GET,
 	S_HISTORY,
 	S_IDENTITY,
+	S_LAST_SEEN,
 	_S_MAX,
 };
 
@@ -65,6 +67,7 @@ static const char *const sql[_S_MAX] = {
 	[S_GET] = "SELECT " ALERT_COLUMNS " FROM alerts WHERE id=?",
 	[S_HISTORY] = "SELECT ts, actor, action, note FROM alert_events WHERE alert=? ORDER BY id",
 	[S_IDENTITY] = "SELECT fingerprint, agent, host FROM alerts WHERE id=?",
+	[S_LAST_SEEN] = "SELECT coalesce(last_seen, 0) FROM hosts WHERE id=?",
 };
 
 struct alerting {
@@ -237,13 +240,13 @@ static int describe(const struct rule_conf *rule, const struct candidate *c, cha
 
 	json_object_set_new(l, "host", json_string(c->host));
 	if (*c->item)
-		json_object_set_new(l, "probe", json_string(c->item));
+		json_object_set_new(l, strcmp(rule->type, "probe") == 0 ? "probe" : "instance", json_string(c->item));
 	vars = json_deep_copy(l);
 	json_object_set_new(vars, "value", json_string(c->value));
 	json_object_set_new(vars, "rule", json_string(rule->name));
-	render(rule->summary ? rule->summary :
-	       *c->item	     ? "{{probe}} on {{host}}: {{value}}" :
-				"{{host}}: {{value}}",
+	render(rule->summary			 ? rule->summary :
+	       strcmp(rule->type, "probe") == 0 ? "{{probe}} on {{host}}: {{value}}" :
+						    "{{host}}: {{value}}",
 	       vars, summary, size);
 	*labels = json_dumps(l, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(vars);
@@ -380,6 +383,128 @@ static int eval_hosts(struct alerting *a, const struct rule_conf *rule, uint64_t
 	return r;
 }
 
+/* Whether the agent has not been heard from for [hosts] silent_after. */
+static bool host_silent(struct alerting *a, const char *agent, uint64_t now)
+{
+	sqlite3_stmt *st = a->st[S_LAST_SEEN];
+	uint64_t last = 0;
+
+	sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		last = (uint64_t)sqlite3_column_int64(st, 0);
+	(void)sqlite3_reset(st);
+	return now > last + a->conf->hosts.silent_after_ms * 1000;
+}
+
+/* The latest sample of a metric per (agent, instance), within the freshness window. */
+struct sample {
+	char agent[33], host[256], instance[256];
+	double value;
+};
+
+struct samples {
+	struct sample *s;
+	size_t n, cap;
+};
+
+static int samples_put(struct samples *ss, sqlite3_stmt *st)
+{
+	const char *agent = (const char *)sqlite3_column_text(st, 0), *inst = (const char *)sqlite3_column_text(st, 2);
+	struct sample *x = NULL, *grown;
+
+	for (size_t i = 0; i < ss->n && !x; i++)
+		if (strcmp(ss->s[i].agent, agent) == 0 && strcmp(ss->s[i].instance, inst) == 0)
+			x = &ss->s[i];
+	if (!x) {
+		if (ss->n == ss->cap) {
+			if (ss->cap >= 100000)
+				return -E2BIG;
+			grown = realloc(ss->s, (ss->cap ? ss->cap * 2 : 16) * sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			ss->s = grown;
+			ss->cap = ss->cap ? ss->cap * 2 : 16;
+		}
+		x = &ss->s[ss->n++];
+		(void)snprintf(x->agent, sizeof(x->agent), "%s", agent);
+		(void)snprintf(x->instance, sizeof(x->instance), "%s", inst);
+	}
+	(void)snprintf(x->host, sizeof(x->host), "%s", sqlite3_column_text(st, 1));
+	x->value = sqlite3_column_double(st, 3);
+	return 0;
+}
+
+/* Samples since since_us from the shards that may hold them (today's, and yesterday's near midnight). */
+static int read_samples(struct alerting *a, const struct rule_conf *rule, uint64_t since_us, struct samples *ss)
+{
+	struct storage_reader *rd;
+	sqlite3_stmt *days = NULL, *st;
+	int r = storage_reader_open(a->conf->storage.data_dir, &rd);
+
+	if (r == 0)
+		r = db_prepare(storage_reader_meta(rd), "SELECT day FROM shards WHERE ts_max>=? ORDER BY day", &days);
+	if (r == 0)
+		sqlite3_bind_int64(days, 1, (sqlite3_int64)since_us);
+	while (r == 0 && sqlite3_step(days) == SQLITE_ROW) {
+		sqlite3 *db = storage_reader_shard(rd, (uint32_t)sqlite3_column_int64(days, 0));
+
+		if (!db || db_prepare(db, "SELECT agent, host, instance, value FROM metrics WHERE name=?1 AND ts>=?2"
+					  " AND host GLOB ?3 AND instance GLOB ?4 ORDER BY ts", &st) < 0)
+			continue;
+		sqlite3_bind_text(st, 1, rule->metric, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)since_us);
+		sqlite3_bind_text(st, 3, rule->host, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, rule->instance ? rule->instance : "*", -1, SQLITE_STATIC);
+		while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
+			r = samples_put(ss, st);
+		sqlite3_finalize(st);
+	}
+	sqlite3_finalize(days);
+	storage_reader_free(rd);
+	return r;
+}
+
+/* above= or below= with recover= (the threshold itself when not given): the rule's threshold. */
+static void metric_threshold(const struct rule_conf *rule, bool *above, double *threshold, double *recover)
+{
+	*above = rule->above != NULL;
+	*threshold = strtod(*above ? rule->above : rule->below, NULL);
+	*recover = rule->recover ? strtod(rule->recover, NULL) : *threshold;
+}
+
+static int eval_metrics(struct alerting *a, const struct rule_conf *rule, uint64_t now, struct seen *seen)
+{
+	uint64_t window = MAX(3 * a->conf->alerts.interval_ms * 1000, 60 * USEC_PER_SEC);
+	struct samples ss = { 0 };
+	double threshold, recover;
+	bool above;
+	int r = read_samples(a, rule, now > window ? now - window : 0, &ss);
+
+	metric_threshold(rule, &above, &threshold, &recover);
+	for (size_t i = 0; r == 0 && i < ss.n; i++) {
+		const struct sample *x = &ss.s[i];
+		struct candidate c = { .agent = x->agent, .host = x->host, .item = x->instance };
+		struct alert al;
+		bool was_suppressed;
+		char fp[1024];
+		int64_t id;
+
+		/* Hysteresis needs the alert's side of the threshold. */
+		(void)snprintf(fp, sizeof(fp), "%s\x1f%s\x1f%s", rule->name, c.agent, c.item);
+		r = load_alert(a, fp, &al, &id, &was_suppressed);
+		if (r < 0)
+			break;
+		c.active = threshold_active(id && (al.state == ALERT_PENDING || al.state == ALERT_FIRING), x->value,
+					    above, threshold, recover);
+		c.suppressed = host_silent(a, c.agent, now);
+		(void)snprintf(c.value, sizeof(c.value), "%s%s%s = %g", rule->metric, *c.item ? " " : "", c.item,
+			       x->value);
+		r = consider(a, rule, &c, now, seen);
+	}
+	free(ss.s);
+	return r;
+}
+
 /* Open alerts whose probe or host is gone: their condition no longer holds. */
 static int eval_vanished(struct alerting *a, const struct rule_conf *rule, uint64_t now, struct seen *seen)
 {
@@ -428,8 +553,9 @@ int alerting_evaluate(struct alerting *a, uint64_t now_us)
 		const struct rule_conf *rule = a->conf->rules[i];
 		struct seen seen = { 0 };
 
-		r = strcmp(rule->type, "probe") == 0 ? eval_probes(a, rule, now_us, &seen) :
-							eval_hosts(a, rule, now_us, &seen);
+		r = strcmp(rule->type, "probe") == 0  ? eval_probes(a, rule, now_us, &seen) :
+		    strcmp(rule->type, "metric") == 0 ? eval_metrics(a, rule, now_us, &seen) :
+							 eval_hosts(a, rule, now_us, &seen);
 		if (r == 0)
 			r = eval_vanished(a, rule, now_us, &seen);
 		free(seen.ids);

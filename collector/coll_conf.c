@@ -49,15 +49,20 @@ static const struct conf_key alerts_keys[] = {
 };
 
 static const struct conf_key rule_keys[] = {
-	{ "type", CONF_STR, R(type), NULL, .required = true, .help = "probe or host_silent" },
+	{ "type", CONF_STR, R(type), NULL, .required = true, .help = "probe, host_silent or metric" },
 	{ "severity", CONF_STR, R(severity), "warning", .help = "info, warning, critical or disaster" },
-	{ "summary", CONF_STR, R(summary), NULL, .help = "template: {{host}} {{probe}} {{value}} {{rule}} or any label" },
+	{ "summary", CONF_STR, R(summary), NULL, .help = "template: {{host}} {{probe}} {{instance}} {{value}} {{rule}} or any label" },
 	{ "for", CONF_SECS, R(for_ms), "0", 0, 86400000, .help = "how long the condition holds before the alert fires" },
 	{ "host", CONF_STR, R(host), "*", .help = "glob on host names the rule watches" },
 	{ "labels", CONF_STR, R(labels), NULL, .help = "key=value pairs added to the alerts' labels" },
 	{ "probe", CONF_STR, R(probe), NULL, .help = "probe: glob on probe names (default all)" },
 	{ "consecutive", CONF_UINT, R(consecutive), NULL, 0, 1000, .help = "probe: results not ok in a row before the condition holds (default 1)" },
 	{ "silent_for", CONF_SECS, R(silent_for_ms), NULL, 0, 86400000 * 30ull, .help = "host_silent: no batch or heartbeat for this long (default [hosts] silent_after)" },
+	{ "metric", CONF_STR, R(metric), NULL, .help = "metric: <set>.<field> of the agents' metrics, e.g. filesystem.used_pct" },
+	{ "instance", CONF_STR, R(instance), NULL, .help = "metric: glob on the instance (mount, disk, interface; default all)" },
+	{ "above", CONF_STR, R(above), NULL, .help = "metric: active when the latest value is above this" },
+	{ "below", CONF_STR, R(below), NULL, .help = "metric: active when the latest value is below this" },
+	{ "recover", CONF_STR, R(recover), NULL, .help = "metric: active until the value is back past this (default the threshold)" },
 	{ "flap_changes", CONF_UINT, R(flap_changes), "5", 0, 1000, .help = "more fires and resolutions than this within flap_window: flapping (0: never)" },
 	{ "flap_window", CONF_SECS, R(flap_window_ms), "30m", 1000, 86400000, .help = "the window flapping is judged in" },
 	{ "clear_ack_on_recovery", CONF_BOOL, R(clear_ack_on_recovery), "no", .help = "a resolution clears the acknowledgement" },
@@ -83,14 +88,38 @@ static const struct conf_section sections[] = {
 
 const struct conf_schema coll_conf_schema = { sections, ARRAY_SIZE(sections) };
 
+static void check_number(const struct rule_conf *r, const char *key, const char *v, const char *path,
+			 struct conf_errors *errs)
+{
+	char *end;
+
+	if (!v)
+		return;
+	errno = 0;
+	(void)strtod(v, &end);
+	if (errno || end == v || *end)
+		conf_error_add(errs, path, "[rule \"%s\"] %s=%s: expected a number", r->name, key, v);
+}
+
 static void check_rule(const struct rule_conf *r, const char *path, struct conf_errors *errs)
 {
-	bool probe = r->type && strcmp(r->type, "probe") == 0, silent = r->type && strcmp(r->type, "host_silent") == 0;
+	bool probe = r->type && strcmp(r->type, "probe") == 0, silent = r->type && strcmp(r->type, "host_silent") == 0,
+	     metric = r->type && strcmp(r->type, "metric") == 0;
 	const char *bad;
 	size_t bad_len;
 
-	if (r->type && !probe && !silent)
-		conf_error_add(errs, path, "[rule \"%s\"] type=%s: expected probe or host_silent", r->name, r->type);
+	if (r->type && !probe && !silent && !metric)
+		conf_error_add(errs, path, "[rule \"%s\"] type=%s: expected probe, host_silent or metric", r->name,
+			       r->type);
+	if (metric && (!r->metric || !r->above == !r->below))
+		conf_error_add(errs, path, "[rule \"%s\"]: type=metric needs metric= and one of above= and below=",
+			       r->name);
+	if (!metric && (r->metric || r->instance || r->above || r->below || r->recover))
+		conf_error_add(errs, path, "[rule \"%s\"]: metric=, instance=, above=, below=, recover= apply to type=metric",
+			       r->name);
+	check_number(r, "above", r->above, path, errs);
+	check_number(r, "below", r->below, path, errs);
+	check_number(r, "recover", r->recover, path, errs);
 	if (alert_severity_from_name(r->severity) < 0)
 		conf_error_add(errs, path, "[rule \"%s\"] severity=%s: expected info, warning, critical or disaster",
 			       r->name, r->severity);

@@ -11,15 +11,18 @@
 /* One [rule "NAME"] section: when alerts open, and how they behave. */
 struct rule_conf {
 	char *name;
-	char *type;     /* probe or host_silent */
+	char *type;     /* probe, host_silent or metric */
 	char *severity; /* info, warning, critical or disaster */
-	char *summary;  /* a template: {{host}}, {{probe}}, {{value}}, {{rule}}, any label */
+	char *summary;  /* a template: {{host}}, {{probe}}, {{instance}}, {{value}}, {{rule}}, any label */
 	uint64_t for_ms;
 	char *host;     /* glob on host names */
 	char *labels;   /* "k=v k=v", added to the alerts' labels */
 	char *probe;    /* probe: glob on probe names */
 	uint64_t consecutive; /* probe: results not ok in a row */
 	uint64_t silent_for_ms; /* host_silent */
+	char *metric;   /* metric: "<set>.<field>", e.g. filesystem.used_pct */
+	char *instance; /* metric: glob on the instance (a mount, a disk, an interface) */
+	char *above, *below, *recover; /* metric: numbers; one of above and below */
 	uint64_t flap_changes;
 	uint64_t flap_window_ms;
 	bool clear_ack_on_recovery;

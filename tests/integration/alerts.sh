@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Alert rules on a real collector and agent: a service's probe fails twice
+# Alert rules on a real collector and agent: a metric above a threshold
+# fires, one that cannot be crossed does not; a service's probe fails twice
 # in a row and one alert fires (severity, labels, summary from the rule);
 # ops staff acknowledge, assign, comment and change its severity (a viewer
 # may not; every action is in its history and in the audit log); recovery
@@ -23,9 +24,10 @@ while True:
 }
 
 info "a bad rule is refused with file:line"
-printf '[rule "x"]\ntype=metric\n[rule "y"]\ntype=probe\nsilent_for=1m\nseverity=urgent\n' > "$T/bad.conf"
+printf '[rule "x"]\ntype=log\n[rule "y"]\ntype=probe\nsilent_for=1m\nseverity=urgent\n[rule "z"]\ntype=metric\nmetric=cpu.user_pct\nabove=ninety\n' > "$T/bad.conf"
 if "$B/vigil-collector" --config "$T/bad.conf" --check-config 2> "$T/bad.err"; then fail "bad rules accepted"; fi
-grep -q '\[rule "x"\] type=metric: expected probe or host_silent' "$T/bad.err" || fail "$(cat "$T/bad.err")"
+grep -q '\[rule "x"\] type=log: expected probe, host_silent or metric' "$T/bad.err" || fail "$(cat "$T/bad.err")"
+grep -q '\[rule "z"\] above=ninety: expected a number' "$T/bad.err" || fail "$(cat "$T/bad.err")"
 grep -q '\[rule "y"\] severity=urgent: expected' "$T/bad.err" || fail "$(cat "$T/bad.err")"
 grep -q '\[rule "y"\]: silent_for= applies to type=host_silent' "$T/bad.err" || fail "$(cat "$T/bad.err")"
 
@@ -44,8 +46,19 @@ clear_ack_on_recovery=yes
 [rule \"host-gone\"]
 type=host_silent
 silent_for=3s
-severity=disaster"
-AGENT_HEARTBEAT=1s write_agent_conf "[probe \"svc-web\"]
+severity=disaster
+[rule \"memory-used\"]
+type=metric
+metric=memory.used_pct
+above=0.001
+recover=0
+[rule \"memory-never\"]
+type=metric
+metric=memory.used_pct
+below=-1"
+AGENT_HEARTBEAT=1s AGENT_METRICS=yes write_agent_conf "[metrics]
+interval=1s
+[probe \"svc-web\"]
 type=tcp
 address=127.0.0.1:$SVC_PORT
 interval=500ms
@@ -66,17 +79,25 @@ post() { # id action body [token]
 }
 probe_ok() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/probes" | grep -q '"status":"ok"'; }
 wait_for 20 "the probe ok" probe_ok
-sleep 2
-[ "$(field 'len(d)' "")" = 0 ] || fail "alerts while all is well: $(alerts "")"
+info "a metric rule: memory in use above 0.001 % fires, below -1 % never does"
+metric_firing() { [ "$(field 'len([a for a in d if a["rule"] == "memory-used" and a["state"] == "firing"])' "")" = 1 ]; }
+wait_for 20 "the metric alert firing" metric_firing
+alerts "?state=firing" | "$PY" -c 'import json, sys
+(a,) = [a for a in json.load(sys.stdin)["items"] if a["rule"] == "memory-used"]
+assert a["labels"] == {"host": "testhost", "instance": ""} or a["labels"] == {"host": "testhost"}, a
+assert a["value"].startswith("memory.used_pct = ") and float(a["value"].split("= ")[1]) > 0.001, a' ||
+	fail "metric alert: $(alerts "?state=firing")"
+[ "$(field 'len([a for a in d if a["rule"] == "memory-never"])' "")" = 0 ] || fail "memory-never fired"
+[ "$(field 'len([a for a in d if a["rule"] != "memory-used"])' "")" = 0 ] || fail "alerts while all is well: $(alerts "")"
 
 info "the service goes down: one alert fires"
 kill "$SVC_PID"
-firing() { [ "$(field 'len([a for a in d if a["state"] == "firing"])' "?state=firing")" = 1 ]; }
+firing() { [ "$(field 'len([a for a in d if a["rule"] == "svc-down"])' "?state=firing")" = 1 ]; }
 wait_for 20 "the alert firing" firing
 alerts "?state=firing" > "$T/firing.json"
 "$PY" - "$T/firing.json" <<'PYEOF' || fail "alert: $(cat "$T/firing.json")"
 import json, sys
-(a,) = json.load(open(sys.argv[1]))["items"]
+(a,) = [a for a in json.load(open(sys.argv[1]))["items"] if a["rule"] == "svc-down"]
 for k in ("id", "rule", "state", "severity", "host", "labels", "summary", "started", "acked_by", "assignee"):
     assert k in a, k
 assert a["rule"] == "svc-down" and a["severity"] == "critical" and a["host"] == "testhost", a
@@ -84,10 +105,11 @@ assert a["labels"] == {"host": "testhost", "probe": "svc-web", "team": "ops", "z
 assert a["summary"].startswith("svc-web down on testhost (critical: connect to 127.0.0.1:") and a["summary"].endswith("team ops"), a
 assert a["acked_by"] is None and a["assignee"] is None and a["started"] > 0, a
 PYEOF
-ID=$(field 'd[0]["id"]' "?state=firing")
+ID=$(field '[a["id"] for a in d if a["rule"] == "svc-down"][0]' "?state=firing")
 [ "$(field 'len(d)' "?label=team=ops")" = 1 ] || fail "label filter"
 [ "$(field 'len(d)' "?label=team=dev")" = 0 ] || fail "label filter matches another value"
-[ "$(field 'len(d)' "?severity=warning")" = 0 ] || fail "severity filter"
+[ "$(field 'len(d)' "?severity=info")" = 0 ] || fail "severity filter"
+[ "$(field 'len([a for a in d if a["rule"] != "memory-used"])' "?severity=warning")" = 0 ] || fail "severity filter"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts?state=bogus")
 [ "$code" = 400 ] || fail "bad state filter: $code"
 
@@ -127,7 +149,7 @@ curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts/$ID" | grep -q '"a
 	fail "acknowledgement not cleared"
 kill "$SVC_PID"
 wait_for 20 "firing again" state_is firing
-[ "$(field 'len(d)' "?state=firing")" = 1 ] || fail "a second alert was opened: $(alerts "")"
+[ "$(field 'len([a for a in d if a["rule"] == "svc-down"])' "")" = 1 ] || fail "a second alert was opened: $(alerts "")"
 
 info "the agent goes silent: a host alert fires, the probe's alert is suppressed"
 stop_agent KILL
@@ -135,6 +157,8 @@ host_firing() { [ "$(field 'len([a for a in d if a["rule"] == "host-gone"])' "?s
 wait_for 20 "host alert" host_firing
 suppressed() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts/$ID" | grep -q '"suppressed":true'; }
 wait_for 10 "probe alert suppressed" suppressed
+metric_suppressed() { field '[a["suppressed"] for a in d if a["rule"] == "memory-used"][0]' "" | grep -qx True; }
+wait_for 10 "metric alert suppressed" metric_suppressed
 HID=$(field '[a["id"] for a in d if a["rule"] == "host-gone"][0]' "?state=firing")
 field '[a for a in d if a["id"] == '"$HID"'][0]["severity"]' "" | grep -qx disaster || fail "host alert severity"
 
