@@ -110,26 +110,36 @@ int time_arg(const struct request *rq, const char *name, uint64_t *ret)
 	return parse_time_param(v, now_realtime_us(), ret);
 }
 
+/* limit= within 1..[http] max_limit into *ret (untouched when absent); -EINVAL when malformed. */
+static int limit_arg(const struct request *rq, uint32_t *ret)
+{
+	const char *v = arg(rq, "limit");
+	uint64_t n;
+
+	if (!v)
+		return 0;
+	if (conf_parse_uint(v, &n) < 0 || n == 0 || n > rq->h->conf->http.max_limit)
+		return -EINVAL;
+	*ret = (uint32_t)n;
+	return 0;
+}
+
 static enum MHD_Result get_logs(struct request *rq)
 {
 	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"), .q = arg(rq, "q"),
 			       .limit = 100, .scan_budget = SCAN_BUDGET };
-	const char *limit = arg(rq, "limit"), *cursor = arg(rq, "cursor");
+	const char *cursor = arg(rq, "cursor");
 	struct log_cursor next;
 	char next_s[64];
-	uint64_t n;
 	json_t *items;
 	int r;
 
 	if (time_arg(rq, "since", &q.since) < 0 || time_arg(rq, "until", &q.until) < 0)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "since/until: expected RFC 3339, epoch seconds, or a duration ago (15m, 2h)");
-	if (limit) {
-		if (conf_parse_uint(limit, &n) < 0 || n == 0 || n > rq->h->conf->http.max_limit)
-			return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
-					     "limit: expected 1..%" PRIu64, rq->h->conf->http.max_limit);
-		q.limit = (uint32_t)n;
-	}
+	if (limit_arg(rq, &q.limit) < 0)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1..%" PRIu64,
+				     rq->h->conf->http.max_limit);
 	if (cursor && log_cursor_parse(cursor, &q.after) < 0)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "cursor: expected a next_cursor value from an earlier answer");
@@ -173,7 +183,7 @@ static enum MHD_Result get_verify(struct request *rq)
 static enum MHD_Result get_audit(struct request *rq)
 {
 	struct audit_filter f = { .user = arg(rq, "user"), .action = arg(rq, "action"), .limit = 100 };
-	const char *limit = arg(rq, "limit"), *cursor = arg(rq, "cursor");
+	const char *cursor = arg(rq, "cursor");
 	uint64_t n;
 	int64_t last;
 	json_t *items;
@@ -183,12 +193,9 @@ static enum MHD_Result get_audit(struct request *rq)
 	if (time_arg(rq, "since", &f.since) < 0 || time_arg(rq, "until", &f.until) < 0)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "since/until: expected RFC 3339, epoch seconds, or a duration ago (15m, 2h)");
-	if (limit) {
-		if (conf_parse_uint(limit, &n) < 0 || n == 0 || n > rq->h->conf->http.max_limit)
-			return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1..%" PRIu64,
-					     rq->h->conf->http.max_limit);
-		f.limit = (uint32_t)n;
-	}
+	if (limit_arg(rq, &f.limit) < 0)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1..%" PRIu64,
+				     rq->h->conf->http.max_limit);
 	if (cursor && (conf_parse_uint(cursor, &n) < 0 || n > INT64_MAX))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "cursor: expected a next_cursor value from an earlier answer");
