@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "notify.h"
 #include "storage.h"
 #include "verify.h"
 
@@ -77,6 +78,8 @@ struct alerting {
 	sqlite3_stmt *st[_S_MAX];
 	sd_event_source *timer;
 };
+
+static json_t *alert_json(sqlite3_stmt *st);
 
 /* What a rule sees for one thing it watches. */
 struct candidate {
@@ -303,6 +306,51 @@ static int save_alert(struct alerting *a, const struct rule_conf *rule, const st
 	return r;
 }
 
+/* The event a change is told as: fired, resolved, or flapping once (then nothing while it flaps). */
+static const char *notified_event(unsigned ev, const struct alert *al)
+{
+	if (ev & ALERT_EV_FLAPPING)
+		return "flapping";
+	if (al->flapping)
+		return NULL;
+	return ev & ALERT_EV_FIRED ? "fired" : ev & ALERT_EV_RESOLVED ? "resolved" : NULL;
+}
+
+/* Queues the change for each of the rule's targets, in the evaluation's transaction. */
+static int enqueue_notifications(struct alerting *a, const struct rule_conf *rule, int64_t id, const char *event,
+				 uint64_t now)
+{
+	sqlite3_stmt *st = a->st[S_GET];
+	json_t *alert = NULL;
+	const char *p = rule->notify;
+	char *payload = NULL, name[256];
+	int r = 0;
+
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		alert = alert_json(st);
+	(void)sqlite3_reset(st);
+	if (!alert)
+		return -ENOENT;
+	json_object_set_new(alert, "event", json_string(event));
+	payload = json_dumps(alert, JSON_COMPACT);
+	json_decref(alert);
+	if (!payload)
+		return -ENOMEM;
+	while (r == 0 && *p) {
+		size_t n = strcspn(p, " \t");
+
+		if (n) {
+			(void)snprintf(name, sizeof(name), "%.*s", (int)n, p);
+			r = notify_enqueue(a->db, id, name, event, payload, now);
+		}
+		p += n;
+		p += strspn(p, " \t");
+	}
+	free(payload);
+	return r;
+}
+
 /* Steps (or opens) the alert of one candidate and records what changed. */
 static int consider(struct alerting *a, const struct rule_conf *rule, const struct candidate *c, uint64_t now,
 		    struct seen *seen)
@@ -310,6 +358,7 @@ static int consider(struct alerting *a, const struct rule_conf *rule, const stru
 	struct alert_timing t;
 	struct alert al;
 	bool was_suppressed = false;
+	const char *event;
 	char fp[1024];
 	int64_t id;
 	unsigned ev = 0;
@@ -329,6 +378,9 @@ static int consider(struct alerting *a, const struct rule_conf *rule, const stru
 	r = save_alert(a, rule, c, fp, &al, &id, c->suppressed, now);
 	if (r == 0)
 		r = record_events(a, id, ev, now, c->value);
+	event = notified_event(ev, &al);
+	if (r == 0 && rule->notify && event && !c->suppressed)
+		r = enqueue_notifications(a, rule, id, event, now);
 	if (r == 0 && was_suppressed != c->suppressed)
 		r = add_event(a, id, now, "vigil", c->suppressed ? "suppressed" : "unsuppressed",
 			      c->suppressed ? "the host is silent" : "the host is heard from again");
@@ -606,6 +658,8 @@ int alerting_start(const struct coll_conf *conf, sd_event *event, struct alertin
 	r = db_open(path, false, false, conf->storage.sync ? DB_SYNC_FULL : DB_SYNC_NORMAL, &a->db);
 	if (r == 0)
 		r = db_exec(a->db, schema);
+	if (r == 0)
+		r = notify_schema(a->db);
 	for (int i = 0; r == 0 && i < _S_MAX; i++)
 		r = db_prepare(a->db, sql[i], &a->st[i]);
 	if (r == 0 && event)

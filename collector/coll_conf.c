@@ -15,6 +15,7 @@
 #define O(f) offsetof(struct coll_conf, hosts.f) - offsetof(struct coll_conf, hosts)
 #define L(f) offsetof(struct coll_conf, alerts.f) - offsetof(struct coll_conf, alerts)
 #define R(f) offsetof(struct rule_conf, f)
+#define N(f) offsetof(struct notify_conf, f)
 
 static const struct conf_key ingest_keys[] = {
 	{ "listen", CONF_STR, I(t.address), "tcp://127.0.0.1:5170", .help = "tcp://, ipc:// or tls+tcp:// URL agents send to" },
@@ -66,7 +67,32 @@ static const struct conf_key rule_keys[] = {
 	{ "flap_changes", CONF_UINT, R(flap_changes), "5", 0, 1000, .help = "more fires and resolutions than this within flap_window: flapping (0: never)" },
 	{ "flap_window", CONF_SECS, R(flap_window_ms), "30m", 1000, 86400000, .help = "the window flapping is judged in" },
 	{ "clear_ack_on_recovery", CONF_BOOL, R(clear_ack_on_recovery), "no", .help = "a resolution clears the acknowledgement" },
+	{ "notify", CONF_STR, R(notify), NULL, .help = "[notify] target names told when an alert fires, resolves or starts flapping" },
 };
+
+static const struct conf_key notify_keys[] = {
+	{ "type", CONF_STR, N(type), NULL, .required = true, .help = "webhook or dingtalk" },
+	{ "url", CONF_STR, N(url), NULL, .required = true, .help = "where to POST (a DingTalk robot's webhook with its access_token)" },
+	{ "secret", CONF_STR, N(secret), NULL, .help = "dingtalk: the robot's signing secret (SEC...)" },
+	{ "secret_file", CONF_STR, N(secret_file), NULL, .help = "dingtalk: a file whose first line is the secret" },
+	{ "lang", CONF_STR, N(lang), "zh", .help = "zh or en: the language of the message" },
+};
+
+static void *notify_instance(void *target, const char *name)
+{
+	struct coll_conf *c = target;
+
+	return conf_named_append((void ***)&c->notifies, &c->n_notifies, sizeof(struct notify_conf), name);
+}
+_Static_assert(offsetof(struct notify_conf, name) == 0, "conf_named_append: the name comes first");
+
+const struct notify_conf *coll_conf_notify(const struct coll_conf *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_notifies; i++)
+		if (strcmp(c->notifies[i]->name, name) == 0)
+			return c->notifies[i];
+	return NULL;
+}
 
 static void *rule_instance(void *target, const char *name)
 {
@@ -83,8 +109,10 @@ static const struct conf_section sections[] = {
 	{ "hosts", false, hosts_keys, ARRAY_SIZE(hosts_keys), offsetof(struct coll_conf, hosts), NULL },
 	{ "alerts", false, alerts_keys, ARRAY_SIZE(alerts_keys), offsetof(struct coll_conf, alerts), NULL },
 	{ "rule", true, rule_keys, ARRAY_SIZE(rule_keys), 0, rule_instance },
+	{ "notify", true, notify_keys, ARRAY_SIZE(notify_keys), 0, notify_instance },
 };
-#define RULE_SECTION (&sections[ARRAY_SIZE(sections) - 1])
+#define RULE_SECTION (&sections[ARRAY_SIZE(sections) - 2])
+#define NOTIFY_SECTION (&sections[ARRAY_SIZE(sections) - 1])
 
 const struct conf_schema coll_conf_schema = { sections, ARRAY_SIZE(sections) };
 
@@ -101,7 +129,45 @@ static void check_number(const struct rule_conf *r, const char *key, const char 
 		conf_error_add(errs, path, "[rule \"%s\"] %s=%s: expected a number", r->name, key, v);
 }
 
-static void check_rule(const struct rule_conf *r, const char *path, struct conf_errors *errs)
+static void check_notify(const struct notify_conf *n, const char *path, struct conf_errors *errs)
+{
+	bool webhook = n->type && strcmp(n->type, "webhook") == 0, ding = n->type && strcmp(n->type, "dingtalk") == 0;
+
+	if (n->type && !webhook && !ding)
+		conf_error_add(errs, path, "[notify \"%s\"] type=%s: expected webhook or dingtalk", n->name, n->type);
+	if (n->url && strncmp(n->url, "http://", 7) != 0 && strncmp(n->url, "https://", 8) != 0)
+		conf_error_add(errs, path, "[notify \"%s\"] url=%s: expected http:// or https://", n->name, n->url);
+	if (!ding && (n->secret || n->secret_file))
+		conf_error_add(errs, path, "[notify \"%s\"]: secret= and secret_file= apply to type=dingtalk", n->name);
+	if (n->secret && n->secret_file)
+		conf_error_add(errs, path, "[notify \"%s\"]: secret= or secret_file=, not both", n->name);
+	if (strcmp(n->lang, "zh") != 0 && strcmp(n->lang, "en") != 0)
+		conf_error_add(errs, path, "[notify \"%s\"] lang=%s: expected zh or en", n->name, n->lang);
+}
+
+/* Each name in a rule's notify= must be a [notify] section. */
+static void check_rule_targets(const struct coll_conf *c, const struct rule_conf *r, const char *path,
+			       struct conf_errors *errs)
+{
+	const char *p = r->notify;
+
+	while (p && *p) {
+		size_t n = strcspn(p, " \t");
+		char name[256];
+
+		if (n) {
+			(void)snprintf(name, sizeof(name), "%.*s", (int)n, p);
+			if (!coll_conf_notify(c, name))
+				conf_error_add(errs, path, "[rule \"%s\"] notify: no [notify \"%s\"] section", r->name,
+					       name);
+		}
+		p += n;
+		p += strspn(p, " \t");
+	}
+}
+
+static void check_rule(const struct coll_conf *c, const struct rule_conf *r, const char *path,
+		       struct conf_errors *errs)
 {
 	bool probe = r->type && strcmp(r->type, "probe") == 0, silent = r->type && strcmp(r->type, "host_silent") == 0,
 	     metric = r->type && strcmp(r->type, "metric") == 0;
@@ -120,6 +186,7 @@ static void check_rule(const struct rule_conf *r, const char *path, struct conf_
 	check_number(r, "above", r->above, path, errs);
 	check_number(r, "below", r->below, path, errs);
 	check_number(r, "recover", r->recover, path, errs);
+	check_rule_targets(c, r, path, errs);
 	if (alert_severity_from_name(r->severity) < 0)
 		conf_error_add(errs, path, "[rule \"%s\"] severity=%s: expected info, warning, critical or disaster",
 			       r->name, r->severity);
@@ -139,7 +206,9 @@ static void check_values(const void *target, const char *path, struct conf_error
 	if (c->http.listen && !strrchr(c->http.listen, ':'))
 		conf_error_add(errs, path, "[http] listen=%s: expected HOST:PORT", c->http.listen);
 	for (size_t i = 0; i < c->n_rules; i++)
-		check_rule(c->rules[i], path, errs);
+		check_rule(c, c->rules[i], path, errs);
+	for (size_t i = 0; i < c->n_notifies; i++)
+		check_notify(c->notifies[i], path, errs);
 }
 
 int coll_conf_load(const char *path, struct coll_conf **ret)
@@ -166,5 +235,6 @@ void coll_conf_free(struct coll_conf *c)
 		if (!sections[i].named)
 			conf_free_section(&sections[i], (uint8_t *)c + sections[i].offset);
 	conf_named_free((void **)c->rules, c->n_rules, RULE_SECTION);
+	conf_named_free((void **)c->notifies, c->n_notifies, NOTIFY_SECTION);
 	free(c);
 }

@@ -26,6 +26,17 @@ struct rule_conf {
 	uint64_t flap_changes;
 	uint64_t flap_window_ms;
 	bool clear_ack_on_recovery;
+	char *notify;   /* target names, space-separated */
+};
+
+/* One [notify "NAME"] section: where alerts are sent. */
+struct notify_conf {
+	char *name;
+	char *type;        /* webhook or dingtalk */
+	char *url;
+	char *secret;      /* dingtalk: the robot's signing secret */
+	char *secret_file; /* the same, read from a file (first line) */
+	char *lang;        /* zh or en */
 };
 
 /* The collector's configuration; owns every string in it. */
@@ -56,7 +67,12 @@ struct coll_conf {
 	} alerts;
 	struct rule_conf **rules;
 	size_t n_rules;
+	struct notify_conf **notifies;
+	size_t n_notifies;
 };
+
+/* The target named name, or NULL. */
+const struct notify_conf *coll_conf_notify(const struct coll_conf *c, const char *name);
 
 extern const struct conf_schema coll_conf_schema;
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <curl/curl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -16,6 +17,7 @@
 #include "common/util.h"
 #include "http.h"
 #include "ingest.h"
+#include "notify.h"
 #include "storage.h"
 
 static const char *const roles[] = { "admin", "operator", "viewer", "security" };
@@ -26,6 +28,7 @@ struct collector {
 	struct storage *storage;
 	struct ingest *ingest;
 	struct alerting *alerting;
+	struct notifier *notifier;
 	struct http_server *http;
 };
 
@@ -63,6 +66,9 @@ static int collector_setup(struct collector *c)
 	/* Blocked before nng and MHD start threads, so only the event loop sees them. */
 	(void)sigprocmask(SIG_BLOCK, &ss, NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
+	/* Before any thread: curl's global setup is not thread-safe. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return log_error_errno(ENOMEM, "cannot set up libcurl");
 	if ((r = sd_event_add_signal(c->event, NULL, SIGTERM, on_signal, c)) < 0 ||
 	    (r = sd_event_add_signal(c->event, NULL, SIGINT, on_signal, c)) < 0 ||
 	    (r = sd_event_add_signal(c->event, NULL, SIGHUP, on_sighup, c)) < 0)
@@ -74,12 +80,16 @@ static int collector_setup(struct collector *c)
 	r = alerting_start(c->conf, c->event, &c->alerting);
 	if (r < 0)
 		return log_error_errno(r, "cannot start alert evaluation: %m");
+	r = notifier_start(c->conf, c->event, &c->notifier);
+	if (r < 0)
+		return log_error_errno(r, "cannot start notifications: %m");
 	return http_start(c->conf, c->alerting, &c->http);
 }
 
 static void collector_done(struct collector *c)
 {
 	http_stop(c->http);
+	notifier_stop(c->notifier);
 	alerting_stop(c->alerting);
 	ingest_stop(c->ingest);
 	storage_free(c->storage);

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/util.h"
+#include "notify.h"
+#include "probes/curl_loop.h"
+
+#define IN_FLIGHT_MAX 8
+#define ATTEMPTS_MAX 10
+#define BACKOFF_MAX_US (10 * 60 * USEC_PER_SEC)
+#define ANSWER_MAX (64 * 1024)
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS notifications(id INTEGER PRIMARY KEY, alert INTEGER NOT NULL,"
+	" target TEXT NOT NULL, event TEXT NOT NULL, payload TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'queued',"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL, last_error TEXT,"
+	" created INTEGER NOT NULL, sent INTEGER);"
+	"CREATE INDEX IF NOT EXISTS notifications_due ON notifications(state, next_attempt);";
+
+int notify_schema(sqlite3 *db)
+{
+	return db_exec(db, schema);
+}
+
+int notify_enqueue(sqlite3 *db, int64_t alert, const char *target, const char *event, const char *payload,
+		   uint64_t now_us)
+{
+	sqlite3_stmt *st;
+	int rc, r = db_prepare(db,
+			       "INSERT INTO notifications(alert, target, event, payload, next_attempt, created)"
+			       " VALUES (?1,?2,?3,?4,?5,?5)",
+			       &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, alert);
+	sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, payload, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)now_us);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
+/* One notification being sent. */
+struct delivery {
+	struct notifier *n;
+	int64_t id, alert;
+	unsigned attempts;
+	const struct notify_conf *target;
+	CURL *easy;
+	struct curl_slist *headers;
+	char *body;
+	struct buf answer;
+	bool busy;
+};
+
+struct notifier {
+	const struct coll_conf *conf;
+	sqlite3 *db;
+	struct curl_loop *curl;
+	sd_event_source *timer;
+	struct delivery d[IN_FLIGHT_MAX];
+};
+
+static const char *const severity_zh[][2] = {
+	{ "info", "信息" }, { "warning", "警告" }, { "critical", "严重" }, { "disaster", "灾难" },
+};
+
+static const char *word(const char *lang, const char *en, const char *zh)
+{
+	return strcmp(lang, "zh") == 0 ? zh : en;
+}
+
+static const char *severity_word(const char *lang, const char *sev)
+{
+	for (size_t i = 0; strcmp(lang, "zh") == 0 && i < ARRAY_SIZE(severity_zh); i++)
+		if (strcmp(severity_zh[i][0], sev) == 0)
+			return severity_zh[i][1];
+	return sev;
+}
+
+static const char *event_word(const char *lang, const char *event)
+{
+	if (strcmp(event, "fired") == 0)
+		return word(lang, "FIRING", "告警");
+	if (strcmp(event, "resolved") == 0)
+		return word(lang, "RESOLVED", "已恢复");
+	return word(lang, "FLAPPING", "频繁波动");
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "";
+}
+
+/* "[critical] FIRING: summary" and a markdown body: what, where, since when, severity. */
+static void message(const struct notify_conf *t, json_t *p, char *title, size_t tsize, struct buf *text)
+{
+	const char *lang = t->lang, *sev = severity_word(lang, str(p, "severity"));
+	time_t since = (time_t)(json_integer_value(json_object_get(p, "started")) / 1000000);
+	char when[64], line[2048];
+	struct tm tm;
+
+	if (localtime_r(&since, &tm))
+		(void)strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
+	else
+		(void)snprintf(when, sizeof(when), "?");
+	(void)snprintf(title, tsize, "[%s] %s: %s", sev, event_word(lang, str(p, "event")), str(p, "summary"));
+	(void)snprintf(line, sizeof(line),
+		       "### %s\n\n- %s: %s\n- %s: %s\n- %s: %s\n- %s: %s\n- %s: %s\n- %s: %lld\n", title,
+		       word(lang, "Host", "主机"), str(p, "host"), word(lang, "Rule", "规则"), str(p, "rule"),
+		       word(lang, "Severity", "级别"), sev, word(lang, "Since", "开始时间"), when,
+		       word(lang, "Value", "当前值"), str(p, "value"), word(lang, "Alert", "告警编号"),
+		       (long long)json_integer_value(json_object_get(p, "id")));
+	(void)buf_append(text, line, strlen(line));
+	(void)buf_terminate(text);
+}
+
+/* DingTalk's signature: Base64(HMAC-SHA256(secret, "<ms>\n<secret>")), URL-encoded. */
+static char *dingtalk_url(CURL *easy, const char *url, const char *secret)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE], b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+	unsigned mac_len = 0;
+	long long ms = (long long)(now_realtime_us() / 1000);
+	char msg[600], *sign, *out = NULL;
+
+	if (!secret)
+		return strdup(url);
+	(void)snprintf(msg, sizeof(msg), "%lld\n%s", ms, secret);
+	if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)msg, strlen(msg), mac, &mac_len))
+		return NULL;
+	(void)EVP_EncodeBlock(b64, mac, (int)mac_len);
+	sign = curl_easy_escape(easy, (const char *)b64, 0);
+	if (sign && asprintf(&out, "%s%ctimestamp=%lld&sign=%s", url, strchr(url, '?') ? '&' : '?', ms, sign) < 0)
+		out = NULL;
+	curl_free(sign);
+	return out;
+}
+
+/* The first line of secret_file, or secret=. NULL when neither (or unreadable, logged). */
+static char *target_secret(const struct notify_conf *t)
+{
+	char line[512];
+	FILE *f;
+
+	if (!t->secret_file)
+		return t->secret ? strdup(t->secret) : NULL;
+	f = fopen(t->secret_file, "re");
+	if (!f || !fgets(line, sizeof(line), f)) {
+		log_error("notify %s: cannot read secret_file=%s: %m", t->name, t->secret_file);
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	line[strcspn(line, "\r\n")] = 0;
+	return strdup(line);
+}
+
+/* The request for one notification into d: URL, headers and body by the target's type. */
+static int build_request(struct delivery *d, const char *payload_text)
+{
+	json_t *p = json_loads(payload_text, 0, NULL), *body;
+	char title[1024], *url = NULL, *secret = NULL, header[64];
+	struct buf text;
+	int r = -EINVAL;
+
+	buf_init(&text, 64 * 1024);
+	if (!p)
+		goto out;
+	if (strcmp(d->target->type, "dingtalk") == 0) {
+		message(d->target, p, title, sizeof(title), &text);
+		body = json_pack("{s:s, s:{s:s, s:s}}", "msgtype", "markdown", "markdown", "title", title, "text",
+				 text.data ? (const char *)text.data : "");
+		secret = target_secret(d->target);
+		url = dingtalk_url(d->easy, d->target->url, secret);
+	} else {
+		body = json_deep_copy(p);
+		json_object_set_new(body, "notification_id", json_integer(d->id));
+		json_object_set_new(body, "target", json_string(d->target->name));
+		url = strdup(d->target->url);
+	}
+	d->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	(void)snprintf(header, sizeof(header), "X-Vigil-Notification: %lld", (long long)d->id);
+	d->headers = curl_slist_append(NULL, "Content-Type: application/json; charset=utf-8");
+	if (d->headers)
+		d->headers = curl_slist_append(d->headers, header);
+	if (!d->body || !url || !d->headers)
+		goto out;
+	(void)curl_easy_setopt(d->easy, CURLOPT_URL, url);
+	(void)curl_easy_setopt(d->easy, CURLOPT_HTTPHEADER, d->headers);
+	(void)curl_easy_setopt(d->easy, CURLOPT_POSTFIELDS, d->body);
+	(void)curl_easy_setopt(d->easy, CURLOPT_TIMEOUT_MS, 10000L);
+	(void)curl_easy_setopt(d->easy, CURLOPT_NOSIGNAL, 1L);
+	r = 0;
+out:
+	free(url);
+	if (secret)
+		explicit_bzero(secret, strlen(secret));
+	free(secret);
+	buf_free(&text);
+	json_decref(p);
+	return r;
+}
+
+static size_t on_answer(char *data, size_t size, size_t n, void *userdata)
+{
+	struct delivery *d = userdata;
+
+	(void)buf_append(&d->answer, data, MIN(size * n, ANSWER_MAX - MIN(d->answer.len, (size_t)ANSWER_MAX)));
+	return size * n;
+}
+
+static void delivery_release(struct delivery *d)
+{
+	curl_easy_cleanup(d->easy);
+	curl_slist_free_all(d->headers);
+	free(d->body);
+	buf_free(&d->answer);
+	*d = (struct delivery){ .n = d->n };
+}
+
+/* What went wrong, or NULL when the target took it (DingTalk answers 200 with errcode != 0 too). */
+static const char *judge(struct delivery *d, CURLcode result, long status, char *why, size_t size)
+{
+	json_t *a;
+	json_int_t errcode;
+
+	if (result != CURLE_OK) {
+		(void)snprintf(why, size, "%s", curl_easy_strerror(result));
+		return why;
+	}
+	if (status < 200 || status > 299) {
+		(void)snprintf(why, size, "HTTP %ld", status);
+		return why;
+	}
+	if (strcmp(d->target->type, "dingtalk") != 0)
+		return NULL;
+	(void)buf_terminate(&d->answer);
+	a = d->answer.data ? json_loads((const char *)d->answer.data, 0, NULL) : NULL;
+	errcode = a ? json_integer_value(json_object_get(a, "errcode")) : -1;
+	if (errcode != 0)
+		(void)snprintf(why, size, "DingTalk errcode %lld: %s", (long long)errcode,
+			       a ? str(a, "errmsg") : "not a JSON answer");
+	json_decref(a);
+	return errcode ? why : NULL;
+}
+
+static void record(struct notifier *n, struct delivery *d, const char *error)
+{
+	uint64_t now = now_realtime_us(), backoff = MIN(USEC_PER_SEC << MIN(d->attempts, 20u), BACKOFF_MAX_US);
+	bool give_up = error && d->attempts + 1 >= ATTEMPTS_MAX;
+	sqlite3_stmt *st = NULL, *ev = NULL;
+	char note[600];
+
+	(void)snprintf(note, sizeof(note), "%s: %s", d->target->name, error ? error : "delivered");
+	if (db_exec(n->db, "BEGIN IMMEDIATE") < 0)
+		return;
+	if (db_prepare(n->db, "UPDATE notifications SET state=?2, attempts=attempts+1, next_attempt=?3,"
+			      " last_error=?4, sent=CASE WHEN ?2='sent' THEN ?5 END WHERE id=?1", &st) == 0 &&
+	    db_prepare(n->db, "INSERT INTO alert_events(alert, ts, actor, action, note) VALUES (?,?,'vigil',?,?)",
+		       &ev) == 0) {
+		sqlite3_bind_int64(st, 1, d->id);
+		sqlite3_bind_text(st, 2, !error ? "sent" : give_up ? "failed" : "queued", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)(now + backoff));
+		sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+		sqlite3_bind_int64(ev, 1, d->alert);
+		sqlite3_bind_int64(ev, 2, (sqlite3_int64)now);
+		sqlite3_bind_text(ev, 3, !error ? "notified" : give_up ? "notify_failed" : "notify_retry", -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(ev, 4, note, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_DONE && sqlite3_step(ev) == SQLITE_DONE)
+			(void)db_exec(n->db, "COMMIT");
+		else
+			(void)db_exec(n->db, "ROLLBACK");
+	} else {
+		(void)db_exec(n->db, "ROLLBACK");
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(ev);
+	if (error)
+		log_warning("notify %s: notification %lld (alert %lld): %s%s", d->target->name, (long long)d->id,
+			    (long long)d->alert, error, give_up ? "; giving up" : "; will retry");
+}
+
+static void on_done(CURL *easy, CURLcode result, void *userdata)
+{
+	struct delivery *d = userdata;
+	long status = 0;
+	char why[512];
+
+	(void)curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	record(d->n, d, judge(d, result, status, why, sizeof(why)));
+	delivery_release(d);
+}
+
+static bool in_flight(const struct notifier *n, int64_t id)
+{
+	for (size_t i = 0; i < IN_FLIGHT_MAX; i++)
+		if (n->d[i].busy && n->d[i].id == id)
+			return true;
+	return false;
+}
+
+static struct delivery *free_slot(struct notifier *n)
+{
+	for (size_t i = 0; i < IN_FLIGHT_MAX; i++)
+		if (!n->d[i].busy)
+			return &n->d[i];
+	return NULL;
+}
+
+/* Starts what is due, as many as there are free slots. */
+static void send_due(struct notifier *n)
+{
+	sqlite3_stmt *st;
+	struct delivery *d;
+
+	if (db_prepare(n->db, "SELECT id, alert, target, payload, attempts FROM notifications"
+			      " WHERE state='queued' AND next_attempt<=? ORDER BY id LIMIT 64", &st) < 0)
+		return;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now_realtime_us());
+	while ((d = free_slot(n)) && sqlite3_step(st) == SQLITE_ROW) {
+		const struct notify_conf *t = coll_conf_notify(n->conf, (const char *)sqlite3_column_text(st, 2));
+
+		if (in_flight(n, sqlite3_column_int64(st, 0)))
+			continue;
+		*d = (struct delivery){ .n = n, .id = sqlite3_column_int64(st, 0), .alert = sqlite3_column_int64(st, 1),
+					.attempts = (unsigned)sqlite3_column_int(st, 4), .target = t, .busy = true };
+		buf_init(&d->answer, ANSWER_MAX);
+		if (!t) {
+			/* The target left the configuration: nothing to send it with. */
+			record(n, d, "no such [notify] target in the configuration");
+			delivery_release(d);
+			continue;
+		}
+		d->easy = curl_easy_init();
+		if (!d->easy || build_request(d, (const char *)sqlite3_column_text(st, 3)) < 0 ||
+		    curl_easy_setopt(d->easy, CURLOPT_WRITEFUNCTION, on_answer) != CURLE_OK ||
+		    curl_easy_setopt(d->easy, CURLOPT_WRITEDATA, d) != CURLE_OK ||
+		    curl_loop_add(n->curl, d->easy, on_done, d) < 0) {
+			record(n, d, "cannot build the request");
+			delivery_release(d);
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	send_due(userdata);
+	(void)sd_event_source_set_time_relative(s, USEC_PER_SEC);
+	return 0;
+}
+
+void notifier_stop(struct notifier *n)
+{
+	if (!n)
+		return;
+	sd_event_source_disable_unref(n->timer);
+	for (size_t i = 0; i < IN_FLIGHT_MAX; i++)
+		if (n->d[i].busy) {
+			curl_loop_remove(n->curl, n->d[i].easy);
+			delivery_release(&n->d[i]);
+		}
+	curl_loop_free(n->curl);
+	db_close(n->db);
+	free(n);
+}
+
+int notifier_start(const struct coll_conf *conf, sd_event *event, struct notifier **ret)
+{
+	struct notifier *n = calloc(1, sizeof(*n));
+	char path[4096];
+	int r;
+
+	if (!n)
+		return -ENOMEM;
+	n->conf = conf;
+	for (size_t i = 0; i < IN_FLIGHT_MAX; i++)
+		n->d[i].n = n;
+	(void)snprintf(path, sizeof(path), "%s/meta.db", conf->storage.data_dir);
+	r = db_open(path, false, false, conf->storage.sync ? DB_SYNC_FULL : DB_SYNC_NORMAL, &n->db);
+	if (r == 0)
+		r = notify_schema(n->db);
+	if (r == 0)
+		r = curl_loop_new(event, &n->curl);
+	if (r == 0)
+		r = sd_event_add_time_relative(event, &n->timer, CLOCK_MONOTONIC, USEC_PER_SEC, 100000, on_timer, n);
+	if (r == 0)
+		r = sd_event_source_set_enabled(n->timer, SD_EVENT_ON);
+	if (r < 0) {
+		notifier_stop(n);
+		return r;
+	}
+	*ret = n;
+	return 0;
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Notifications of alerts to real HTTP receivers on 127.0.0.1: a webhook
+# that fails at first (the notification is retried, survives a kill -9 of
+# the collector, and is accepted exactly once), a DingTalk robot that checks
+# the signature (a message in Chinese), and a robot with the wrong secret
+# (refused, retried, in the alert's history); a resolution is told too.
+. "$(dirname "$0")/lib.sh"
+
+SVC_PORT=$(free_port)
+RCV_PORT=$(free_port)
+serve() {
+	"$PY" -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+while True:
+    c, _ = s.accept(); c.close()' "$SVC_PORT" &
+	SVC_PID=$!
+	PIDS="$PIDS $SVC_PID"
+	wait_for 10 "service up" "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $SVC_PORT), 1)"
+}
+echo fail > "$T/mode"
+"$PY" "$S/tests/integration/receiver.py" "$RCV_PORT" "$T/received.jsonl" "$T/mode" SECtest &
+PIDS="$PIDS $!"
+wait_for 10 "receiver up" "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $RCV_PORT), 1)"
+
+info "a notify= naming no target is refused"
+printf '[rule "r"]\ntype=probe\nnotify=nowhere\n[notify "n"]\ntype=slack\nurl=ftp://x\n' > "$T/bad.conf"
+if "$B/vigil-collector" --config "$T/bad.conf" --check-config 2> "$T/bad.err"; then fail "bad targets accepted"; fi
+grep -q '\[rule "r"\] notify: no \[notify "nowhere"\] section' "$T/bad.err" || fail "$(cat "$T/bad.err")"
+grep -q '\[notify "n"\] type=slack: expected webhook or dingtalk' "$T/bad.err" || fail "$(cat "$T/bad.err")"
+grep -q '\[notify "n"\] url=ftp://x: expected http:// or https://' "$T/bad.err" || fail "$(cat "$T/bad.err")"
+
+R="http://127.0.0.1:$RCV_PORT"
+echo "SECtest" > "$T/ding.secret"
+write_collector_conf "[alerts]
+interval=1s
+[notify \"ops-hook\"]
+type=webhook
+url=$R/hook
+[notify \"ding\"]
+type=dingtalk
+url=$R/robot/send?access_token=abc
+secret_file=$T/ding.secret
+[notify \"ding-wrong\"]
+type=dingtalk
+url=$R/robot/send?access_token=abc
+secret=SECwrong
+lang=en
+[rule \"svc-down\"]
+type=probe
+probe=svc-*
+severity=critical
+summary=svc-web down on {{host}}
+notify=ops-hook ding ding-wrong"
+AGENT_HEARTBEAT=1s write_agent_conf "[probe \"svc-web\"]
+type=tcp
+address=127.0.0.1:$SVC_PORT
+interval=500ms
+timeout=1s"
+TOKEN=$(make_token operator)
+serve
+start_collector
+start_agent
+probe_ok() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/probes" | grep -q '"status":"ok"'; }
+wait_for 20 "the probe ok" probe_ok
+
+info "the service goes down: the webhook fails, the collector is killed, then the webhook takes it once"
+kill "$SVC_PID"
+received() { # path code event
+	"$PY" - "$T/received.jsonl" "$@" <<'PYEOF'
+import json, sys
+path, code, event = sys.argv[2:5]
+n = 0
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["path"] != path:
+        continue
+    ev = e["body"]["event"] if path == "/hook" else e["body"]["markdown"]["title"]
+    if str(e["code"]) == code and event in ev:
+        n += 1
+print(n)
+PYEOF
+}
+has() { [ "$(received "$@")" -ge 1 ] 2>/dev/null; }
+wait_for 20 "a refused webhook attempt" has /hook 500 fired
+stop_collector KILL
+start_collector
+sleep 1
+echo ok > "$T/mode"
+wait_for 30 "the webhook accepted" has /hook 200 fired
+wait_for 20 "the DingTalk robot accepted" has /robot/send 0 "[严重] 告警: svc-web down on testhost"
+wait_for 20 "the wrong secret refused" has /robot/send 310000 "[critical] FIRING"
+sleep 2
+[ "$(received /hook 200 fired)" = 1 ] || fail "the webhook took the notification $(received /hook 200 fired) times"
+
+"$PY" - "$T/received.jsonl" <<'PYEOF' || fail "payloads: $(head -c 1500 "$T/received.jsonl")"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+hook = [r for r in rows if r["path"] == "/hook" and r["code"] == 200][0]
+b = hook["body"]
+assert b["event"] == "fired" and b["rule"] == "svc-down" and b["severity"] == "critical", b
+assert b["host"] == "testhost" and b["summary"] == "svc-web down on testhost", b
+assert str(b["notification_id"]) == hook["id"] and b["target"] == "ops-hook", hook
+# Every attempt at one notification carries the same id.
+assert len({r["id"] for r in rows if r["path"] == "/hook" and r["body"]["event"] == "fired"}) == 1, rows
+ding = [r for r in rows if r["path"] == "/robot/send" and r["code"] == 0][0]["body"]
+assert ding["msgtype"] == "markdown" and "主机: testhost" in ding["markdown"]["text"], ding
+assert "级别: 严重" in ding["markdown"]["text"] and "开始时间: " in ding["markdown"]["text"], ding
+PYEOF
+
+info "the history tells each delivery and each failure"
+ID=$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts?state=firing" |
+	"$PY" -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts/$ID" > "$T/alert.json"
+"$PY" - "$T/alert.json" <<'PYEOF' || fail "history: $(head -c 1500 "$T/alert.json")"
+import json, sys
+h = [(e["action"], e["note"]) for e in json.load(open(sys.argv[1]))["history"]]
+assert ("notified", "ops-hook: delivered") in h and ("notified", "ding: delivered") in h, h
+assert ("notify_retry", "ops-hook: HTTP 500") in h, h
+assert any(a == "notify_retry" and n.startswith("ding-wrong: DingTalk errcode 310000") for a, n in h), h
+PYEOF
+
+info "recovery is told once"
+serve
+wait_for 30 "the resolution delivered" has /hook 200 resolved
+sleep 2
+[ "$(received /hook 200 resolved)" = 1 ] || fail "resolution delivered $(received /hook 200 resolved) times"
+echo ok
