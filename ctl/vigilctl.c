@@ -86,8 +86,8 @@ static void print_json_line(json_t *item)
 	free(s);
 }
 
-/* GETs path; returns the parsed JSON body (owned by the caller) or NULL after printing why. */
-static json_t *api_get(struct ctl *c, const char *url)
+/* GETs url, or POSTs post to it; returns the parsed JSON body (owned by the caller) or NULL after printing why. */
+static json_t *api_request(struct ctl *c, const char *url, const char *post)
 {
 	struct curl_slist *hdr = NULL;
 	char auth[512];
@@ -107,6 +107,11 @@ static json_t *api_get(struct ctl *c, const char *url)
 	(void)curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &body);
 	(void)curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
 	(void)curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	if (post) {
+		hdr = curl_slist_append(hdr, "Content-Type: application/json");
+		(void)curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdr);
+		(void)curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, post);
+	}
 	rc = curl_easy_perform(c->curl);
 	curl_slist_free_all(hdr);
 	if (rc != CURLE_OK) {
@@ -129,6 +134,11 @@ out:
 	return j;
 }
 
+static json_t *api_get(struct ctl *c, const char *url)
+{
+	return api_request(c, url, NULL);
+}
+
 static void print_log(const struct ctl *c, json_t *item)
 {
 	char ts[40];
@@ -145,6 +155,7 @@ static void print_log(const struct ctl *c, json_t *item)
 
 struct logs_args {
 	const char *host, *source, *q, *since, *until, *limit, *status;
+	const char *state, *severity, *note, *to; /* alerts */
 	bool follow;
 };
 
@@ -229,6 +240,88 @@ static int cmd_probes(struct ctl *c, const struct logs_args *a)
 	return 0;
 }
 
+static const char *text(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "-";
+}
+
+static int cmd_alerts(struct ctl *c, const struct logs_args *a)
+{
+	const struct param params[] = { { "state", a->state }, { "severity", a->severity }, { "host", a->host } };
+	json_t *j = api_get_path(c, "/api/v1/alerts", params, ARRAY_SIZE(params)), *item;
+	size_t i;
+
+	if (!j)
+		return 1;
+	if (!c->json)
+		printf("%-6s %-9s %-9s %-20s %-16s %-12s %s\n", "ID", "STATE", "SEVERITY", "HOST", "RULE", "ACKED BY",
+		       "SUMMARY");
+	json_array_foreach(json_object_get(j, "items"), i, item) {
+		if (c->json) {
+			print_json_line(item);
+			continue;
+		}
+		printf("%-6" JSON_INTEGER_FORMAT " %-9s %-9s %-20s %-16s %-12s %s%s\n",
+		       json_integer_value(json_object_get(item, "id")), text(item, "state"), text(item, "severity"),
+		       text(item, "host"), text(item, "rule"), text(item, "acked_by"), text(item, "summary"),
+		       json_is_true(json_object_get(item, "suppressed")) ? " (suppressed)" : "");
+	}
+	json_decref(j);
+	return 0;
+}
+
+static void print_alert(const struct ctl *c, json_t *j)
+{
+	char ts[40];
+	json_t *e;
+	size_t i;
+
+	if (c->json) {
+		print_json_line(j);
+		return;
+	}
+	printf("alert %" JSON_INTEGER_FORMAT ": %s\n  %s, %s, host %s, rule %s, acked by %s, assigned to %s\n",
+	       json_integer_value(json_object_get(j, "id")), text(j, "summary"), text(j, "state"), text(j, "severity"),
+	       text(j, "host"), text(j, "rule"), text(j, "acked_by"), text(j, "assignee"));
+	json_array_foreach(json_object_get(j, "history"), i, e) {
+		format_rfc3339_us((uint64_t)json_integer_value(json_object_get(e, "ts")), ts, sizeof(ts));
+		printf("  %s %-14s %-16s %s\n", ts, text(e, "actor"), text(e, "action"), text(e, "note"));
+	}
+}
+
+/* alert ID [ACTION]: shows the alert with its history, or acts on it first. */
+static int cmd_alert(struct ctl *c, const struct logs_args *a, const char *id, const char *action)
+{
+	json_t *body = json_object(), *j;
+	char path[128], url[1024];
+	char *post = NULL;
+
+	if (strspn(id, "0123456789") != strlen(id) || !*id) {
+		fprintf(stderr, "vigilctl: alert %s: expected a number\n", id);
+		json_decref(body);
+		return 2;
+	}
+	(void)snprintf(path, sizeof(path), "/api/v1/alerts/%s%s%s", id, action ? "/" : "", action ? action : "");
+	(void)snprintf(url, sizeof(url), "%s%s", c->url, path);
+	if (a->note)
+		json_object_set_new(body, "note", json_string(a->note));
+	if (a->to)
+		json_object_set_new(body, "to", json_string(a->to));
+	if (a->severity)
+		json_object_set_new(body, "severity", json_string(a->severity));
+	post = action ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	j = api_request(c, url, post);
+	free(post);
+	if (!j)
+		return 1;
+	print_alert(c, j);
+	json_decref(j);
+	return 0;
+}
+
 static int cmd_verify(struct ctl *c)
 {
 	json_t *j = api_get_path(c, "/api/v1/verify", NULL, 0), *item;
@@ -255,6 +348,9 @@ static void usage(FILE *f)
 		"  logs [--host H] [--source S] [-q TEXT] [--since T] [--until T] [--limit N] [--follow]\n"
 		"  hosts\n"
 		"  probes [--host H] [--status ok|warning|critical|unknown]\n"
+		"  alerts [--state pending|firing|resolved|closed] [--severity S] [--host H]\n"
+		"  alert ID  show an alert and its history\n"
+		"  alert ID ack|unack|assign|comment|severity|close [--note N] [--to WHO] [--severity S]\n"
 		"  verify    check the stored logs' hash chain (exit 3 if broken)\n\n"
 		"The URL defaults to $VIGIL_URL or http://127.0.0.1:8080; the token comes from\n"
 		"--token or $VIGIL_TOKEN. Times: RFC 3339, epoch seconds, or a duration ago (15m).\n");
@@ -267,6 +363,8 @@ static const struct option opts[] = {
 	{ "until", required_argument, NULL, 'U' },  { "limit", required_argument, NULL, 'l' },
 	{ "follow", no_argument, NULL, 'f' },       { "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },      { "status", required_argument, NULL, 'X' },
+	{ "state", required_argument, NULL, 'A' },  { "severity", required_argument, NULL, 'E' },
+	{ "note", required_argument, NULL, 'N' },   { "to", required_argument, NULL, 'O' },
 	{ 0 },
 };
 
@@ -291,6 +389,10 @@ static int parse_opts(int argc, char **argv, const char *optstring, struct ctl *
 		case 'f': la->follow = true; break;
 		case 'q': la->q = optarg; break;
 		case 'X': la->status = optarg; break;
+		case 'A': la->state = optarg; break;
+		case 'E': la->severity = optarg; break;
+		case 'N': la->note = optarg; break;
+		case 'O': la->to = optarg; break;
 		case 'V': printf("vigilctl %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -304,6 +406,8 @@ int main(int argc, char **argv)
 	struct ctl c = { .url = getenv("VIGIL_URL"), .token = getenv("VIGIL_TOKEN") };
 	struct logs_args la = { 0 };
 	const char *cmd;
+	char **words;
+	size_t n_words;
 	int r;
 
 	if (!c.url)
@@ -315,12 +419,21 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	cmd = argv[optind++];
-	/* Options may follow the command too. */
-	r = parse_opts(argc, argv, "u:t:jH:s:S:U:l:fq:hV", &c, &la);
+	/*
+	 * Options may follow the command and mix with its words: the rest is
+	 * parsed afresh (optind 0), the command standing in for argv[0], and
+	 * GNU getopt moves the words behind the options.
+	 */
+	cmd = argv[optind];
+	words = argv + optind;
+	n_words = (size_t)(argc - optind);
+	optind = 0;
+	r = parse_opts((int)n_words, words, "u:t:jH:s:S:U:l:fq:hV", &c, &la);
 	if (r >= 0)
 		return r;
-	if (optind != argc) {
+	n_words -= (size_t)optind;
+	words += optind;
+	if (n_words > (strcmp(cmd, "alert") == 0 ? 2u : 0u) || (strcmp(cmd, "alert") == 0 && n_words == 0)) {
 		usage(stderr);
 		return 2;
 	}
@@ -340,6 +453,10 @@ int main(int argc, char **argv)
 		r = cmd_hosts(&c);
 	} else if (strcmp(cmd, "probes") == 0) {
 		r = cmd_probes(&c, &la);
+	} else if (strcmp(cmd, "alerts") == 0) {
+		r = cmd_alerts(&c, &la);
+	} else if (strcmp(cmd, "alert") == 0) {
+		r = cmd_alert(&c, &la, words[0], n_words > 1 ? words[1] : NULL);
 	} else if (strcmp(cmd, "verify") == 0) {
 		r = cmd_verify(&c);
 	} else {

@@ -140,6 +140,16 @@ for e in a["history"]:
     assert set(e) == {"ts", "actor", "action", "note"} and e["ts"] > 0, e
 PYEOF
 
+info "vigilctl lists alerts, shows one, and acts on it"
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" alerts --state firing > "$T/ctl-alerts.out"
+grep -qE "^$ID +firing +disaster +testhost +svc-down +t-operator-[0-9]+ +svc-web down on testhost" "$T/ctl-alerts.out" ||
+	fail "vigilctl alerts: $(cat "$T/ctl-alerts.out")"
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" alert "$ID" comment --note "from the command line" > "$T/ctl-alert.out" ||
+	fail "vigilctl alert comment: $(cat "$T/ctl-alert.out")"
+grep -qE "t-operator-[0-9]+ +comment +from the command line" "$T/ctl-alert.out" || fail "$(cat "$T/ctl-alert.out")"
+if VIGIL_TOKEN=$VIEWER "$B/vigilctl" --url "$URL" alert "$ID" ack 2> "$T/ctl-err.out"; then fail "viewer acked"; fi
+grep -q "HTTP 403: POST /api/v1/alerts/ needs the role operator or admin" "$T/ctl-err.out" || fail "$(cat "$T/ctl-err.out")"
+
 info "recovery resolves and clears the acknowledgement; a new failure reopens the same alert"
 serve
 state_is() { [ "$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts/$ID" |
