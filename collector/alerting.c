@@ -20,16 +20,19 @@ static const char schema[] =
 	" agent TEXT NOT NULL, host TEXT NOT NULL, labels TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL,"
 	" summary TEXT NOT NULL, value TEXT, pending_since INTEGER NOT NULL, fired INTEGER NOT NULL DEFAULT 0,"
 	" resolved INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL, acked_by TEXT, assignee TEXT,"
-	" flapping INTEGER NOT NULL DEFAULT 0, suppressed INTEGER NOT NULL DEFAULT 0, changes BLOB);"
+	" flapping INTEGER NOT NULL DEFAULT 0, suppressed INTEGER NOT NULL DEFAULT 0,"
+	" silenced INTEGER NOT NULL DEFAULT 0, changes BLOB);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS alerts_open ON alerts(fingerprint) WHERE state<>'closed';"
 	"CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule, state);"
 	"CREATE TABLE IF NOT EXISTS alert_events(id INTEGER PRIMARY KEY, alert INTEGER NOT NULL, ts INTEGER NOT NULL,"
 	" actor TEXT NOT NULL, action TEXT NOT NULL, note TEXT);"
-	"CREATE INDEX IF NOT EXISTS alert_events_alert ON alert_events(alert, id);";
+	"CREATE INDEX IF NOT EXISTS alert_events_alert ON alert_events(alert, id);"
+	"CREATE TABLE IF NOT EXISTS silences(id INTEGER PRIMARY KEY, matchers TEXT NOT NULL, starts INTEGER NOT NULL,"
+	" ends INTEGER NOT NULL, creator TEXT NOT NULL, comment TEXT NOT NULL, created INTEGER NOT NULL);";
 
 #define ALERT_COLUMNS                                                                                           \
 	"id, rule, state, severity, host, agent, labels, summary, value, pending_since, fired, resolved, updated," \
-	" acked_by, assignee, flapping, suppressed"
+	" acked_by, assignee, flapping, suppressed, silenced"
 
 enum {
 	S_LOAD,
@@ -44,18 +47,19 @@ enum {
 	S_HISTORY,
 	S_IDENTITY,
 	S_LAST_SEEN,
+	S_SILENCES_NOW,
 	_S_MAX,
 };
 
 static const char *const sql[_S_MAX] = {
-	[S_LOAD] = "SELECT id, state, pending_since, fired, resolved, acked_by IS NOT NULL, flapping, suppressed, changes"
-		   " FROM alerts WHERE fingerprint=? AND state<>'closed'",
+	[S_LOAD] = "SELECT id, state, pending_since, fired, resolved, acked_by IS NOT NULL, flapping, suppressed, changes,"
+		   " silenced FROM alerts WHERE fingerprint=? AND state<>'closed'",
 	[S_INSERT] = "INSERT INTO alerts(fingerprint, rule, agent, host, labels, state, severity, summary, value,"
-		     " pending_since, fired, resolved, updated, flapping, suppressed, changes)"
-		     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
+		     " pending_since, fired, resolved, updated, flapping, suppressed, changes, silenced)"
+		     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
 	[S_UPDATE] = "UPDATE alerts SET host=?2, labels=?3, state=?4, summary=?5, value=?6, pending_since=?7, fired=?8,"
 		     " resolved=?9, updated=?10, acked_by=CASE WHEN ?11 THEN acked_by END, flapping=?12,"
-		     " suppressed=?13, changes=?14 WHERE id=?1",
+		     " suppressed=?13, changes=?14, silenced=?15 WHERE id=?1",
 	[S_EVENT] = "INSERT INTO alert_events(alert, ts, actor, action, note) VALUES (?,?,?,?,?)",
 	[S_OPEN_OF_RULE] = "SELECT id FROM alerts WHERE rule=? AND state<>'closed'",
 	[S_PROBES] = "SELECT p.agent, p.host, p.name, p.status, p.message, p.streak, coalesce(h.last_seen, 0)"
@@ -69,6 +73,7 @@ static const char *const sql[_S_MAX] = {
 	[S_HISTORY] = "SELECT ts, actor, action, note FROM alert_events WHERE alert=? ORDER BY id",
 	[S_IDENTITY] = "SELECT fingerprint, agent, host FROM alerts WHERE id=?",
 	[S_LAST_SEEN] = "SELECT coalesce(last_seen, 0) FROM hosts WHERE id=?",
+	[S_SILENCES_NOW] = "SELECT matchers FROM silences WHERE starts<=?1 AND ends>?1",
 };
 
 struct alerting {
@@ -77,6 +82,7 @@ struct alerting {
 	sqlite3 *db;
 	sqlite3_stmt *st[_S_MAX];
 	sd_event_source *timer;
+	json_t *silences; /* matchers of the silences in force, read at each evaluation */
 };
 
 static json_t *alert_json(sqlite3_stmt *st);
@@ -196,8 +202,13 @@ static void bind_changes(sqlite3_stmt *st, int col, const struct alert *al)
 	sqlite3_bind_blob(st, col, blob, (int)(al->n_changes * 8), SQLITE_TRANSIENT);
 }
 
+/* Why an alert is not told: its host is silent, or a silence matches it. */
+struct quiet {
+	bool suppressed, silenced;
+};
+
 /* The open alert of fingerprint into *al; 0 with *id = 0 when there is none. */
-static int load_alert(struct alerting *a, const char *fingerprint, struct alert *al, int64_t *id, bool *suppressed)
+static int load_alert(struct alerting *a, const char *fingerprint, struct alert *al, int64_t *id, struct quiet *q)
 {
 	sqlite3_stmt *st = a->st[S_LOAD];
 	int rc;
@@ -217,7 +228,8 @@ static int load_alert(struct alerting *a, const char *fingerprint, struct alert 
 		al->resolved_us = (uint64_t)sqlite3_column_int64(st, 4);
 		al->acked = sqlite3_column_int(st, 5);
 		al->flapping = sqlite3_column_int(st, 6);
-		*suppressed = sqlite3_column_int(st, 7);
+		q->suppressed = sqlite3_column_int(st, 7);
+		q->silenced = sqlite3_column_int(st, 9);
 		al->n_changes = MIN(n, (size_t)ALERT_CHANGES_KEPT);
 		for (size_t i = 0; ch && i < al->n_changes; i++)
 			al->changes[i] = get_le64(ch + 8 * i);
@@ -234,16 +246,45 @@ static void timing_of(const struct rule_conf *rule, struct alert_timing *t)
 				    .clear_ack_on_recovery = rule->clear_ack_on_recovery };
 }
 
-/* Labels (the rule's, host, probe) and the summary of a candidate's alert. */
-static int describe(const struct rule_conf *rule, const struct candidate *c, char **labels, char *summary,
-		    size_t size)
+/* A candidate's alert's labels: the rule's, host, and probe or instance. */
+static json_t *alert_labels(const struct rule_conf *rule, const struct candidate *c)
 {
 	json_t *l = rule->labels ? labels_json((const uint8_t *)rule->labels, strlen(rule->labels)) : json_object();
-	json_t *vars;
 
 	json_object_set_new(l, "host", json_string(c->host));
 	if (*c->item)
 		json_object_set_new(l, strcmp(rule->type, "probe") == 0 ? "probe" : "instance", json_string(c->item));
+	return l;
+}
+
+/* Whether a silence in force matches: each of its matchers equals a label, or the rule or severity. */
+static bool silenced(struct alerting *a, const struct rule_conf *rule, json_t *labels)
+{
+	json_t *m, *v;
+	const char *key;
+	size_t i;
+
+	json_array_foreach(a->silences, i, m) {
+		bool all = true;
+
+		json_object_foreach(m, key, v) {
+			const char *have = strcmp(key, "rule") == 0	     ? rule->name :
+					   strcmp(key, "severity") == 0 ? rule->severity :
+									  json_string_value(json_object_get(labels, key));
+			all &= have && strcmp(have, json_string_value(v)) == 0;
+		}
+		if (all)
+			return true;
+	}
+	return false;
+}
+
+/* Labels and the summary of a candidate's alert. */
+static int describe(const struct rule_conf *rule, const struct candidate *c, char **labels, char *summary,
+		    size_t size)
+{
+	json_t *l = alert_labels(rule, c), *vars;
+
 	vars = json_deep_copy(l);
 	json_object_set_new(vars, "value", json_string(c->value));
 	json_object_set_new(vars, "rule", json_string(rule->name));
@@ -258,7 +299,7 @@ static int describe(const struct rule_conf *rule, const struct candidate *c, cha
 }
 
 static int save_alert(struct alerting *a, const struct rule_conf *rule, const struct candidate *c, const char *fp,
-		      const struct alert *al, int64_t *id, bool suppressed, uint64_t now)
+		      const struct alert *al, int64_t *id, const struct quiet *q, uint64_t now)
 {
 	sqlite3_stmt *st = a->st[*id ? S_UPDATE : S_INSERT];
 	char summary[1024], *labels;
@@ -279,8 +320,9 @@ static int save_alert(struct alerting *a, const struct rule_conf *rule, const st
 		sqlite3_bind_int64(st, 10, (sqlite3_int64)now);
 		sqlite3_bind_int(st, 11, al->acked);
 		sqlite3_bind_int(st, 12, al->flapping);
-		sqlite3_bind_int(st, 13, suppressed);
+		sqlite3_bind_int(st, 13, q->suppressed);
 		bind_changes(st, 14, al);
+		sqlite3_bind_int(st, 15, q->silenced);
 	} else {
 		sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, rule->name, -1, SQLITE_STATIC);
@@ -296,8 +338,9 @@ static int save_alert(struct alerting *a, const struct rule_conf *rule, const st
 		sqlite3_bind_int64(st, 12, (sqlite3_int64)al->resolved_us);
 		sqlite3_bind_int64(st, 13, (sqlite3_int64)now);
 		sqlite3_bind_int(st, 14, al->flapping);
-		sqlite3_bind_int(st, 15, suppressed);
+		sqlite3_bind_int(st, 15, q->suppressed);
 		bind_changes(st, 16, al);
+		sqlite3_bind_int(st, 17, q->silenced);
 	}
 	r = step_done(a, st);
 	if (r == 0 && !*id)
@@ -351,39 +394,68 @@ static int enqueue_notifications(struct alerting *a, const struct rule_conf *rul
 	return r;
 }
 
+/* What a silence's end tells of what it hid: the alert still firing, or its resolution. */
+static const char *told_at_unsilence(const struct alert *al)
+{
+	if (al->state == ALERT_FIRING)
+		return "fired";
+	return al->state == ALERT_RESOLVED && al->fired_us ? "resolved" : NULL;
+}
+
+/* Records and tells a change of the quiet flags. */
+static int quiet_changed(struct alerting *a, const struct rule_conf *rule, int64_t id, const struct alert *al,
+			 const struct quiet *was, const struct quiet *is, uint64_t now)
+{
+	const char *event;
+	int r = 0;
+
+	if (was->suppressed != is->suppressed)
+		r = add_event(a, id, now, "vigil", is->suppressed ? "suppressed" : "unsuppressed",
+			      is->suppressed ? "the host is silent" : "the host is heard from again");
+	if (r == 0 && was->silenced != is->silenced)
+		r = add_event(a, id, now, "vigil", is->silenced ? "silenced" : "unsilenced",
+			      is->silenced ? "a silence matches" : "no silence matches any more");
+	event = was->silenced && !is->silenced && !is->suppressed ? told_at_unsilence(al) : NULL;
+	if (r == 0 && rule->notify && event)
+		r = enqueue_notifications(a, rule, id, event, now);
+	return r;
+}
+
 /* Steps (or opens) the alert of one candidate and records what changed. */
 static int consider(struct alerting *a, const struct rule_conf *rule, const struct candidate *c, uint64_t now,
 		    struct seen *seen)
 {
 	struct alert_timing t;
 	struct alert al;
-	bool was_suppressed = false;
+	struct quiet was = { 0 }, is = { .suppressed = c->suppressed };
+	json_t *labels = alert_labels(rule, c);
 	const char *event;
 	char fp[1024];
 	int64_t id;
 	unsigned ev = 0;
 	int r;
 
+	is.silenced = silenced(a, rule, labels);
+	json_decref(labels);
 	timing_of(rule, &t);
 	(void)snprintf(fp, sizeof(fp), "%s\x1f%s\x1f%s", rule->name, c->agent, c->item);
-	r = load_alert(a, fp, &al, &id, &was_suppressed);
+	r = load_alert(a, fp, &al, &id, &was);
 	if (r < 0 || (!id && !c->active))
 		return r;
 	if (id)
 		ev = alert_step(&al, &t, c->active, now);
 	else
 		alert_open(&al, &t, now, &ev);
-	if (!ev && id && was_suppressed == c->suppressed)
+	if (!ev && id && was.suppressed == is.suppressed && was.silenced == is.silenced)
 		return seen_add(seen, id); /* nothing changed: no write */
-	r = save_alert(a, rule, c, fp, &al, &id, c->suppressed, now);
+	r = save_alert(a, rule, c, fp, &al, &id, &is, now);
 	if (r == 0)
 		r = record_events(a, id, ev, now, c->value);
 	event = notified_event(ev, &al);
-	if (r == 0 && rule->notify && event && !c->suppressed)
+	if (r == 0 && rule->notify && event && !is.suppressed && !is.silenced)
 		r = enqueue_notifications(a, rule, id, event, now);
-	if (r == 0 && was_suppressed != c->suppressed)
-		r = add_event(a, id, now, "vigil", c->suppressed ? "suppressed" : "unsuppressed",
-			      c->suppressed ? "the host is silent" : "the host is heard from again");
+	if (r == 0)
+		r = quiet_changed(a, rule, id, &al, &was, &is, now);
 	return r < 0 ? r : seen_add(seen, id);
 }
 
@@ -537,13 +609,13 @@ static int eval_metrics(struct alerting *a, const struct rule_conf *rule, uint64
 		const struct sample *x = &ss.s[i];
 		struct candidate c = { .agent = x->agent, .host = x->host, .item = x->instance };
 		struct alert al;
-		bool was_suppressed;
+		struct quiet was;
 		char fp[1024];
 		int64_t id;
 
 		/* Hysteresis needs the alert's side of the threshold. */
 		(void)snprintf(fp, sizeof(fp), "%s\x1f%s\x1f%s", rule->name, c.agent, c.item);
-		r = load_alert(a, fp, &al, &id, &was_suppressed);
+		r = load_alert(a, fp, &al, &id, &was);
 		if (r < 0)
 			break;
 		c.active = threshold_active(id && (al.state == ALERT_PENDING || al.state == ALERT_FIRING), x->value,
@@ -595,12 +667,33 @@ static int eval_vanished(struct alerting *a, const struct rule_conf *rule, uint6
 	return r;
 }
 
+/* The matchers of the silences in force at now into a->silences. */
+static int load_silences(struct alerting *a, uint64_t now)
+{
+	sqlite3_stmt *st = a->st[S_SILENCES_NOW];
+	int rc;
+
+	json_array_clear(a->silences);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *m = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+
+		if (json_is_object(m))
+			json_array_append(a->silences, m);
+		json_decref(m);
+	}
+	(void)sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
 int alerting_evaluate(struct alerting *a, uint64_t now_us)
 {
 	int r;
 
 	pthread_mutex_lock(&a->lock);
 	r = db_exec(a->db, "BEGIN IMMEDIATE");
+	if (r == 0)
+		r = load_silences(a, now_us);
 	for (size_t i = 0; r == 0 && i < a->conf->n_rules; i++) {
 		const struct rule_conf *rule = a->conf->rules[i];
 		struct seen seen = { 0 };
@@ -640,6 +733,7 @@ void alerting_stop(struct alerting *a)
 	for (int i = 0; i < _S_MAX; i++)
 		sqlite3_finalize(a->st[i]);
 	db_close(a->db);
+	json_decref(a->silences);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
@@ -654,6 +748,11 @@ int alerting_start(const struct coll_conf *conf, sd_event *event, struct alertin
 		return -ENOMEM;
 	a->conf = conf;
 	pthread_mutex_init(&a->lock, NULL);
+	a->silences = json_array();
+	if (!a->silences) {
+		free(a);
+		return -ENOMEM;
+	}
 	(void)snprintf(path, sizeof(path), "%s/meta.db", conf->storage.data_dir);
 	r = db_open(path, false, false, conf->storage.sync ? DB_SYNC_FULL : DB_SYNC_NORMAL, &a->db);
 	if (r == 0)
@@ -685,7 +784,7 @@ static json_t *alert_json(sqlite3_stmt *st)
 {
 	json_t *labels = json_loads((const char *)sqlite3_column_text(st, 6), 0, NULL);
 
-	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:b, s:b}",
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:b, s:b, s:b}",
 			 "id", (json_int_t)sqlite3_column_int64(st, 0), "rule", text_or_null(st, 1), "state",
 			 text_or_null(st, 2), "severity", text_or_null(st, 3), "host", text_or_null(st, 4), "agent",
 			 text_or_null(st, 5), "labels", labels ? labels : json_object(), "summary", text_or_null(st, 7),
@@ -693,7 +792,7 @@ static json_t *alert_json(sqlite3_stmt *st)
 			 (json_int_t)sqlite3_column_int64(st, 10), "resolved", (json_int_t)sqlite3_column_int64(st, 11),
 			 "updated", (json_int_t)sqlite3_column_int64(st, 12), "acked_by", text_or_null(st, 13),
 			 "assignee", text_or_null(st, 14), "flapping", sqlite3_column_int(st, 15), "suppressed",
-			 sqlite3_column_int(st, 16));
+			 sqlite3_column_int(st, 16), "silenced", sqlite3_column_int(st, 17));
 }
 
 int alerting_list(struct alerting *a, const struct alert_filter *f, json_t **ret)
@@ -854,5 +953,161 @@ int alerting_act(struct alerting *a, int64_t id, const char *action, const char 
 	pthread_mutex_unlock(&a->lock);
 	sqlite3_finalize(st);
 	json_decref(cur);
+	return r;
+}
+
+static json_t *silence_json(sqlite3_stmt *st, uint64_t now)
+{
+	json_t *m = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+	int64_t starts = sqlite3_column_int64(st, 2), ends = sqlite3_column_int64(st, 3);
+
+	return json_pack("{s:I, s:o, s:I, s:I, s:o, s:o, s:I, s:b}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+			 "matchers", m ? m : json_object(), "starts", (json_int_t)starts, "ends", (json_int_t)ends,
+			 "creator", text_or_null(st, 4), "comment", text_or_null(st, 5), "created",
+			 (json_int_t)sqlite3_column_int64(st, 6), "active",
+			 starts <= (int64_t)now && ends > (int64_t)now);
+}
+
+int alerting_silences(struct alerting *a, bool all, json_t **ret)
+{
+	uint64_t now = now_realtime_us();
+	json_t *items = json_array();
+	sqlite3_stmt *st;
+	int rc, r;
+
+	if (!items)
+		return -ENOMEM;
+	pthread_mutex_lock(&a->lock);
+	r = db_prepare(a->db,
+		       "SELECT id, matchers, starts, ends, creator, comment, created FROM silences"
+		       " WHERE ?1 OR ends>?2 ORDER BY id DESC LIMIT 1000",
+		       &st);
+	if (r == 0) {
+		sqlite3_bind_int(st, 1, all);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			json_array_append_new(items, silence_json(st, now));
+		r = rc == SQLITE_DONE ? 0 : db_errno(rc);
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (r < 0) {
+		json_decref(items);
+		return r;
+	}
+	*ret = json_pack("{s:o}", "items", items);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* A label name as a matcher may use it. */
+static bool key_ok(const char *k)
+{
+	size_t n = strlen(k);
+
+	return n > 0 && n <= 64 && strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+static const char *check_matchers(json_t *m)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(m) || json_object_size(m) == 0 || json_object_size(m) > 16)
+		return "matchers: expected an object of 1 to 16 label names and values";
+	json_object_foreach(m, key, v)
+		if (!key_ok(key) || !json_is_string(v) || strlen(json_string_value(v)) > 256)
+			return "matchers: names of letters, digits, '_', '-', '.'; values strings up to 256 bytes";
+	return NULL;
+}
+
+/* starts (default now) and ends (or starts + duration) from the body; NULL, or what is wrong. */
+static const char *silence_span(json_t *body, uint64_t now, uint64_t *starts, uint64_t *ends)
+{
+	const char *s = json_string_value(json_object_get(body, "starts")),
+		   *e = json_string_value(json_object_get(body, "ends")),
+		   *d = json_string_value(json_object_get(body, "duration"));
+	uint64_t ms;
+
+	*starts = now;
+	if (s && parse_time_param(s, now, starts) < 0)
+		return "starts: expected RFC 3339 or epoch seconds";
+	if (!e == !d)
+		return "expected one of ends (RFC 3339 or epoch seconds) and duration (e.g. \"2h\")";
+	if (e && parse_time_param(e, now, ends) < 0)
+		return "ends: expected RFC 3339 or epoch seconds";
+	if (d) {
+		if (conf_parse_duration_ms(d, 1000, &ms) < 0 || ms == 0)
+			return "duration: expected e.g. 90m, 2h, 1d";
+		*ends = *starts + ms * 1000;
+	}
+	if (*ends <= *starts || *ends <= now)
+		return "the silence must end after it starts, and in the future";
+	if (*ends - now > 366 * 86400 * USEC_PER_SEC)
+		return "a silence lasts at most a year";
+	return NULL;
+}
+
+int alerting_silence_add(struct alerting *a, json_t *body, const char *creator, json_t **ret, const char **reason)
+{
+	const char *comment = json_string_value(json_object_get(body, "comment"));
+	json_t *m = json_object_get(body, "matchers");
+	uint64_t now = now_realtime_us(), starts, ends;
+	sqlite3_stmt *st = NULL;
+	char *matchers;
+	int64_t id = 0;
+	int rc, r;
+
+	*reason = check_matchers(m);
+	if (!*reason && (!comment || !*comment || strlen(comment) > 1000))
+		*reason = "comment: required, up to 1000 bytes (why, and who to ask)";
+	if (!*reason)
+		*reason = silence_span(body, now, &starts, &ends);
+	if (*reason)
+		return -EINVAL;
+	matchers = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!matchers)
+		return -ENOMEM;
+	pthread_mutex_lock(&a->lock);
+	r = db_prepare(a->db,
+		       "INSERT INTO silences(matchers, starts, ends, creator, comment, created) VALUES (?,?,?,?,?,?)",
+		       &st);
+	if (r == 0) {
+		sqlite3_bind_text(st, 1, matchers, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)starts);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)ends);
+		sqlite3_bind_text(st, 4, creator, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, comment, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+		rc = sqlite3_step(st);
+		r = rc == SQLITE_DONE ? 0 : db_errno(rc);
+		id = sqlite3_last_insert_rowid(a->db);
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&a->lock);
+	free(matchers);
+	if (r < 0)
+		return r;
+	*ret = json_pack("{s:I, s:O, s:I, s:I, s:s, s:s, s:I, s:b}", "id", (json_int_t)id, "matchers", m, "starts",
+			 (json_int_t)starts, "ends", (json_int_t)ends, "creator", creator, "comment", comment,
+			 "created", (json_int_t)now, "active", starts <= now);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int alerting_silence_expire(struct alerting *a, int64_t id)
+{
+	uint64_t now = now_realtime_us();
+	sqlite3_stmt *st;
+	int rc, r;
+
+	pthread_mutex_lock(&a->lock);
+	r = db_prepare(a->db, "UPDATE silences SET ends=?2 WHERE id=?1 AND ends>?2", &st);
+	if (r == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+		rc = sqlite3_step(st);
+		r = rc != SQLITE_DONE ? db_errno(rc) : sqlite3_changes(a->db) ? 0 : -ENOENT;
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&a->lock);
 	return r;
 }

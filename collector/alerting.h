@@ -3,6 +3,7 @@
 #define VIGIL_ALERTING_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <systemd/sd-event.h>
 
 #include "coll_conf.h"
@@ -45,5 +46,18 @@ int alerting_get(struct alerting *a, int64_t id, json_t **ret);
  */
 int alerting_act(struct alerting *a, int64_t id, const char *action, const char *actor, json_t *body,
 		 const char **reason);
+
+/*
+ * Silences: an alert whose labels (or rule, or severity) match all of a
+ * silence's matchers while it is in force is marked silenced and not told;
+ * it is still evaluated and recorded, and told (still firing, or resolved)
+ * when the silence ends.
+ */
+/* {"items":[...]}: those not yet over, or all with all. */
+int alerting_silences(struct alerting *a, bool all, json_t **ret);
+/* From a request body: matchers, comment, starts/ends or duration. -EINVAL with *reason. */
+int alerting_silence_add(struct alerting *a, json_t *body, const char *creator, json_t **ret, const char **reason);
+/* Ends a silence now; -ENOENT if there is none in force or to come with that id. */
+int alerting_silence_expire(struct alerting *a, int64_t id);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "alerting.h"
@@ -123,4 +124,59 @@ enum MHD_Result api_post_alert_action(struct request *rq)
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot change alert: %s",
 				     strerror(-r));
 	return answer_alert(rq, id);
+}
+
+/* GET /api/v1/silences[?all=1]: those not over yet (all: every one), newest first. */
+enum MHD_Result api_get_silences(struct request *rq)
+{
+	const char *all = arg(rq, "all");
+	json_t *j;
+	int r = alerting_silences(http_alerting(rq), all && strcmp(all, "0") != 0, &j);
+
+	if (r < 0)
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read silences: %s",
+				     strerror(-r));
+	return respond_json(rq, MHD_HTTP_OK, j);
+}
+
+/* POST /api/v1/silences {"matchers":{...},"comment":"...","duration":"2h"}: 201 with the silence. */
+enum MHD_Result api_post_silence(struct request *rq)
+{
+	const char *reason = NULL;
+	json_error_t err;
+	json_t *body = json_loadb(rq->body ? rq->body : "", rq->body_len, JSON_REJECT_DUPLICATES, &err), *j;
+	int r;
+
+	if (!json_is_object(body)) {
+		json_decref(body);
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "body: expected a JSON object: %s",
+				     err.text);
+	}
+	r = alerting_silence_add(http_alerting(rq), body, rq->user, &j, &reason);
+	json_decref(body);
+	if (r == -EINVAL)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "%s", reason);
+	if (r < 0)
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot store the silence: %s",
+				     strerror(-r));
+	return respond_json(rq, MHD_HTTP_CREATED, j);
+}
+
+/* DELETE /api/v1/silences/ID: ends it now (the row stays, for the record). */
+enum MHD_Result api_delete_silence(struct request *rq)
+{
+	const char *p = rq->url + strlen("/api/v1/silences/");
+	uint64_t id;
+	int r;
+
+	if (conf_parse_uint(p, &id) < 0 || id == 0 || id > INT64_MAX)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected /api/v1/silences/ID");
+	r = alerting_silence_expire(http_alerting(rq), (int64_t)id);
+	if (r == -ENOENT)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no silence %" PRIu64 " in force or to come",
+				     id);
+	if (r < 0)
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot end the silence: %s",
+				     strerror(-r));
+	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:I, s:b}", "id", (json_int_t)id, "expired", 1));
 }

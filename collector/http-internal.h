@@ -52,6 +52,9 @@ enum MHD_Result api_get_probes(struct request *rq);
 enum MHD_Result api_get_alerts(struct request *rq);
 enum MHD_Result api_get_alert(struct request *rq);
 enum MHD_Result api_post_alert_action(struct request *rq);
+enum MHD_Result api_get_silences(struct request *rq);
+enum MHD_Result api_post_silence(struct request *rq);
+enum MHD_Result api_delete_silence(struct request *rq);
 enum MHD_Result api_get_probe_history(struct request *rq);
 
 #endif

@@ -266,6 +266,9 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/alerts", api_get_alerts, ROLES_STATE, "alerts.read", false },
 	{ "GET", "/api/v1/alerts/", api_get_alert, ROLES_STATE, "alerts.read", false },
 	{ "POST", "/api/v1/alerts/", api_post_alert_action, ROLE_OPERATOR | ROLE_ADMIN, "alert.action", true },
+	{ "GET", "/api/v1/silences", api_get_silences, ROLES_STATE, "silences.read", false },
+	{ "POST", "/api/v1/silences", api_post_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.create", true },
+	{ "DELETE", "/api/v1/silences/", api_delete_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.expire", true },
 };
 
 static bool route_matches(const struct route *rt, const char *url)
