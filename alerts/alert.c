@@ -119,6 +119,12 @@ unsigned alert_step(struct alert *a, const struct alert_timing *t, bool active, 
 	return ev;
 }
 
+bool alert_escalation_due(const struct alert *a, uint64_t after_us, uint64_t now_us)
+{
+	return after_us && a->state == ALERT_FIRING && !a->acked && now_us - a->fired_us >= after_us &&
+	       a->escalated_us < a->fired_us;
+}
+
 bool threshold_active(bool was_active, double value, bool above, double threshold, double recover)
 {
 	if (above)

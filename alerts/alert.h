@@ -56,6 +56,7 @@ struct alert {
 	uint64_t resolved_us;      /* when it last resolved; 0: not resolved */
 	bool acked;
 	bool flapping;
+	uint64_t escalated_us;     /* when this firing was escalated; 0: not */
 	/* When it last fired or resolved, newest last: what flapping is judged by. */
 	uint64_t changes[ALERT_CHANGES_KEPT];
 	size_t n_changes;
@@ -77,6 +78,12 @@ void alert_open(struct alert *a, const struct alert_timing *t, uint64_t now_us, 
 
 /* One evaluation: whether the condition holds at now. Returns the event bits. */
 unsigned alert_step(struct alert *a, const struct alert_timing *t, bool active, uint64_t now_us);
+
+/*
+ * Whether a firing alert nobody acknowledged within after_us of firing is
+ * due to go to the next targets (once per firing; after_us 0: never).
+ */
+bool alert_escalation_due(const struct alert *a, uint64_t after_us, uint64_t now_us);
 
 /*
  * A threshold with hysteresis: active once value crosses threshold (above

@@ -21,7 +21,7 @@ static const char schema[] =
 	" summary TEXT NOT NULL, value TEXT, pending_since INTEGER NOT NULL, fired INTEGER NOT NULL DEFAULT 0,"
 	" resolved INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL, acked_by TEXT, assignee TEXT,"
 	" flapping INTEGER NOT NULL DEFAULT 0, suppressed INTEGER NOT NULL DEFAULT 0,"
-	" silenced INTEGER NOT NULL DEFAULT 0, changes BLOB);"
+	" silenced INTEGER NOT NULL DEFAULT 0, escalated INTEGER NOT NULL DEFAULT 0, changes BLOB);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS alerts_open ON alerts(fingerprint) WHERE state<>'closed';"
 	"CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule, state);"
 	"CREATE TABLE IF NOT EXISTS alert_events(id INTEGER PRIMARY KEY, alert INTEGER NOT NULL, ts INTEGER NOT NULL,"
@@ -53,13 +53,13 @@ enum {
 
 static const char *const sql[_S_MAX] = {
 	[S_LOAD] = "SELECT id, state, pending_since, fired, resolved, acked_by IS NOT NULL, flapping, suppressed, changes,"
-		   " silenced FROM alerts WHERE fingerprint=? AND state<>'closed'",
+		   " silenced, escalated FROM alerts WHERE fingerprint=? AND state<>'closed'",
 	[S_INSERT] = "INSERT INTO alerts(fingerprint, rule, agent, host, labels, state, severity, summary, value,"
-		     " pending_since, fired, resolved, updated, flapping, suppressed, changes, silenced)"
-		     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
+		     " pending_since, fired, resolved, updated, flapping, suppressed, changes, silenced, escalated)"
+		     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
 	[S_UPDATE] = "UPDATE alerts SET host=?2, labels=?3, state=?4, summary=?5, value=?6, pending_since=?7, fired=?8,"
 		     " resolved=?9, updated=?10, acked_by=CASE WHEN ?11 THEN acked_by END, flapping=?12,"
-		     " suppressed=?13, changes=?14, silenced=?15 WHERE id=?1",
+		     " suppressed=?13, changes=?14, silenced=?15, escalated=?16 WHERE id=?1",
 	[S_EVENT] = "INSERT INTO alert_events(alert, ts, actor, action, note) VALUES (?,?,?,?,?)",
 	[S_OPEN_OF_RULE] = "SELECT id FROM alerts WHERE rule=? AND state<>'closed'",
 	[S_PROBES] = "SELECT p.agent, p.host, p.name, p.status, p.message, p.streak, coalesce(h.last_seen, 0)"
@@ -230,6 +230,7 @@ static int load_alert(struct alerting *a, const char *fingerprint, struct alert 
 		al->flapping = sqlite3_column_int(st, 6);
 		q->suppressed = sqlite3_column_int(st, 7);
 		q->silenced = sqlite3_column_int(st, 9);
+		al->escalated_us = (uint64_t)sqlite3_column_int64(st, 10);
 		al->n_changes = MIN(n, (size_t)ALERT_CHANGES_KEPT);
 		for (size_t i = 0; ch && i < al->n_changes; i++)
 			al->changes[i] = get_le64(ch + 8 * i);
@@ -323,6 +324,7 @@ static int save_alert(struct alerting *a, const struct rule_conf *rule, const st
 		sqlite3_bind_int(st, 13, q->suppressed);
 		bind_changes(st, 14, al);
 		sqlite3_bind_int(st, 15, q->silenced);
+		sqlite3_bind_int64(st, 16, (sqlite3_int64)al->escalated_us);
 	} else {
 		sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, rule->name, -1, SQLITE_STATIC);
@@ -341,6 +343,7 @@ static int save_alert(struct alerting *a, const struct rule_conf *rule, const st
 		sqlite3_bind_int(st, 15, q->suppressed);
 		bind_changes(st, 16, al);
 		sqlite3_bind_int(st, 17, q->silenced);
+		sqlite3_bind_int64(st, 18, (sqlite3_int64)al->escalated_us);
 	}
 	r = step_done(a, st);
 	if (r == 0 && !*id)
@@ -359,13 +362,13 @@ static const char *notified_event(unsigned ev, const struct alert *al)
 	return ev & ALERT_EV_FIRED ? "fired" : ev & ALERT_EV_RESOLVED ? "resolved" : NULL;
 }
 
-/* Queues the change for each of the rule's targets, in the evaluation's transaction. */
-static int enqueue_notifications(struct alerting *a, const struct rule_conf *rule, int64_t id, const char *event,
+/* Queues the change for each of targets (space-separated names), in the evaluation's transaction. */
+static int enqueue_notifications(struct alerting *a, const char *targets, int64_t id, const char *event,
 				 uint64_t now)
 {
 	sqlite3_stmt *st = a->st[S_GET];
 	json_t *alert = NULL;
-	const char *p = rule->notify;
+	const char *p = targets;
 	char *payload = NULL, name[256];
 	int r = 0;
 
@@ -417,7 +420,7 @@ static int quiet_changed(struct alerting *a, const struct rule_conf *rule, int64
 			      is->silenced ? "a silence matches" : "no silence matches any more");
 	event = was->silenced && !is->silenced && !is->suppressed ? told_at_unsilence(al) : NULL;
 	if (r == 0 && rule->notify && event)
-		r = enqueue_notifications(a, rule, id, event, now);
+		r = enqueue_notifications(a, rule->notify, id, event, now);
 	return r;
 }
 
@@ -430,6 +433,7 @@ static int consider(struct alerting *a, const struct rule_conf *rule, const stru
 	struct quiet was = { 0 }, is = { .suppressed = c->suppressed };
 	json_t *labels = alert_labels(rule, c);
 	const char *event;
+	bool escalate;
 	char fp[1024];
 	int64_t id;
 	unsigned ev = 0;
@@ -446,16 +450,23 @@ static int consider(struct alerting *a, const struct rule_conf *rule, const stru
 		ev = alert_step(&al, &t, c->active, now);
 	else
 		alert_open(&al, &t, now, &ev);
-	if (!ev && id && was.suppressed == is.suppressed && was.silenced == is.silenced)
+	escalate = !is.suppressed && !is.silenced && alert_escalation_due(&al, rule->escalate_after_ms * 1000, now);
+	if (escalate)
+		al.escalated_us = now;
+	if (!ev && !escalate && id && was.suppressed == is.suppressed && was.silenced == is.silenced)
 		return seen_add(seen, id); /* nothing changed: no write */
 	r = save_alert(a, rule, c, fp, &al, &id, &is, now);
 	if (r == 0)
 		r = record_events(a, id, ev, now, c->value);
 	event = notified_event(ev, &al);
 	if (r == 0 && rule->notify && event && !is.suppressed && !is.silenced)
-		r = enqueue_notifications(a, rule, id, event, now);
+		r = enqueue_notifications(a, rule->notify, id, event, now);
 	if (r == 0)
 		r = quiet_changed(a, rule, id, &al, &was, &is, now);
+	if (r == 0 && escalate)
+		r = add_event(a, id, now, "vigil", "escalated", rule->escalate_to);
+	if (r == 0 && escalate)
+		r = enqueue_notifications(a, rule->escalate_to, id, "escalated", now);
 	return r < 0 ? r : seen_add(seen, id);
 }
 

@@ -68,6 +68,8 @@ static const struct conf_key rule_keys[] = {
 	{ "flap_window", CONF_SECS, R(flap_window_ms), "30m", 1000, 86400000, .help = "the window flapping is judged in" },
 	{ "clear_ack_on_recovery", CONF_BOOL, R(clear_ack_on_recovery), "no", .help = "a resolution clears the acknowledgement" },
 	{ "notify", CONF_STR, R(notify), NULL, .help = "[notify] target names told when an alert fires, resolves or starts flapping" },
+	{ "escalate_after", CONF_SECS, R(escalate_after_ms), "0", 0, 86400000 * 7ull, .help = "a firing alert nobody acknowledged for this long goes to escalate_to (0: never)" },
+	{ "escalate_to", CONF_STR, R(escalate_to), NULL, .help = "[notify] target names told when escalate_after passes" },
 };
 
 static const struct conf_key notify_keys[] = {
@@ -145,11 +147,11 @@ static void check_notify(const struct notify_conf *n, const char *path, struct c
 		conf_error_add(errs, path, "[notify \"%s\"] lang=%s: expected zh or en", n->name, n->lang);
 }
 
-/* Each name in a rule's notify= must be a [notify] section. */
-static void check_rule_targets(const struct coll_conf *c, const struct rule_conf *r, const char *path,
-			       struct conf_errors *errs)
+/* Each name in a rule's notify= or escalate_to= must be a [notify] section. */
+static void check_targets(const struct coll_conf *c, const struct rule_conf *r, const char *list, const char *path,
+			  struct conf_errors *errs)
 {
-	const char *p = r->notify;
+	const char *p = list;
 
 	while (p && *p) {
 		size_t n = strcspn(p, " \t");
@@ -158,8 +160,8 @@ static void check_rule_targets(const struct coll_conf *c, const struct rule_conf
 		if (n) {
 			(void)snprintf(name, sizeof(name), "%.*s", (int)n, p);
 			if (!coll_conf_notify(c, name))
-				conf_error_add(errs, path, "[rule \"%s\"] notify: no [notify \"%s\"] section", r->name,
-					       name);
+				conf_error_add(errs, path, "[rule \"%s\"] %s: no [notify \"%s\"] section", r->name,
+					       list == r->notify ? "notify" : "escalate_to", name);
 		}
 		p += n;
 		p += strspn(p, " \t");
@@ -186,7 +188,10 @@ static void check_rule(const struct coll_conf *c, const struct rule_conf *r, con
 	check_number(r, "above", r->above, path, errs);
 	check_number(r, "below", r->below, path, errs);
 	check_number(r, "recover", r->recover, path, errs);
-	check_rule_targets(c, r, path, errs);
+	check_targets(c, r, r->notify, path, errs);
+	check_targets(c, r, r->escalate_to, path, errs);
+	if (!r->escalate_after_ms != !r->escalate_to)
+		conf_error_add(errs, path, "[rule \"%s\"]: escalate_after= and escalate_to= go together", r->name);
 	if (alert_severity_from_name(r->severity) < 0)
 		conf_error_add(errs, path, "[rule \"%s\"] severity=%s: expected info, warning, critical or disaster",
 			       r->name, r->severity);

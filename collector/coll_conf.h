@@ -27,6 +27,8 @@ struct rule_conf {
 	uint64_t flap_window_ms;
 	bool clear_ack_on_recovery;
 	char *notify;   /* target names, space-separated */
+	uint64_t escalate_after_ms; /* firing and unacknowledged this long: tell escalate_to */
+	char *escalate_to;
 };
 
 /* One [notify "NAME"] section: where alerts are sent. */

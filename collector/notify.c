@@ -98,6 +98,8 @@ static const char *event_word(const char *lang, const char *event)
 		return word(lang, "FIRING", "告警");
 	if (strcmp(event, "resolved") == 0)
 		return word(lang, "RESOLVED", "已恢复");
+	if (strcmp(event, "escalated") == 0)
+		return word(lang, "ESCALATED, nobody acknowledged it", "升级: 无人确认");
 	return word(lang, "FLAPPING", "频繁波动");
 }
 

@@ -4,7 +4,9 @@
 # that fails at first (the notification is retried, survives a kill -9 of
 # the collector, and is accepted exactly once), a DingTalk robot that checks
 # the signature (a message in Chinese), and a robot with the wrong secret
-# (refused, retried, in the alert's history); a resolution is told too.
+# (refused, retried, in the alert's history); nobody acknowledges it, so
+# after escalate_after it goes to the escalation target, once; a resolution
+# is told too.
 . "$(dirname "$0")/lib.sh"
 
 SVC_PORT=$(free_port)
@@ -43,6 +45,9 @@ url=$R/hook
 type=dingtalk
 url=$R/robot/send?access_token=abc
 secret_file=$T/ding.secret
+[notify \"boss-hook\"]
+type=webhook
+url=$R/hook?for=boss
 [notify \"ding-wrong\"]
 type=dingtalk
 url=$R/robot/send?access_token=abc
@@ -53,7 +58,9 @@ type=probe
 probe=svc-*
 severity=critical
 summary=svc-web down on {{host}}
-notify=ops-hook ding ding-wrong"
+notify=ops-hook ding ding-wrong
+escalate_after=3s
+escalate_to=boss-hook"
 AGENT_HEARTBEAT=1s write_agent_conf "[probe \"svc-web\"]
 type=tcp
 address=127.0.0.1:$SVC_PORT
@@ -110,6 +117,17 @@ assert ding["msgtype"] == "markdown" and "主机: testhost" in ding["markdown"][
 assert "级别: 严重" in ding["markdown"]["text"] and "开始时间: " in ding["markdown"]["text"], ding
 PYEOF
 
+info "nobody acknowledged it: escalated to boss-hook, once"
+escalations() {
+	"$PY" -c 'import json, sys
+print(sum(1 for l in open(sys.argv[1]) if (e := json.loads(l))["path"] == "/hook" and e["code"] == 200
+          and e["body"]["event"] == "escalated" and e["body"]["target"] == "boss-hook"))' "$T/received.jsonl"
+}
+escalated() { [ "$(escalations)" -ge 1 ]; }
+wait_for 30 "the escalation delivered" escalated
+sleep 3
+[ "$(escalations)" = 1 ] || fail "escalated $(escalations) times"
+
 info "the history tells each delivery and each failure"
 ID=$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts?state=firing" |
 	"$PY" -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
@@ -119,6 +137,7 @@ import json, sys
 h = [(e["action"], e["note"]) for e in json.load(open(sys.argv[1]))["history"]]
 assert ("notified", "ops-hook: delivered") in h and ("notified", "ding: delivered") in h, h
 assert ("notify_retry", "ops-hook: HTTP 500") in h, h
+assert ("escalated", "boss-hook") in h and ("notified", "boss-hook: delivered") in h, h
 assert any(a == "notify_retry" and n.startswith("ding-wrong: DingTalk errcode 310000") for a, n in h), h
 PYEOF
 

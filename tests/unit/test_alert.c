@@ -106,6 +106,27 @@ static void recovery_clears_ack_when_asked(void **state)
 	assert_false(a.acked);
 }
 
+static void escalation_is_due_once_per_firing_unless_acked(void **state)
+{
+	struct alert_timing t = slow;
+	struct alert a;
+	unsigned ev;
+
+	t.for_us = 0;
+	alert_open(&a, &t, T0, &ev);
+	assert_false(alert_escalation_due(&a, 0, T0 + 3600 * SEC));
+	assert_false(alert_escalation_due(&a, 300 * SEC, T0 + 299 * SEC));
+	assert_true(alert_escalation_due(&a, 300 * SEC, T0 + 300 * SEC));
+	a.escalated_us = T0 + 300 * SEC;
+	assert_false(alert_escalation_due(&a, 300 * SEC, T0 + 900 * SEC));
+	/* A new firing may escalate again; an acknowledged one does not. */
+	alert_step(&a, &t, false, T0 + 1000 * SEC);
+	alert_step(&a, &t, true, T0 + 1001 * SEC);
+	assert_true(alert_escalation_due(&a, 300 * SEC, T0 + 1301 * SEC));
+	a.acked = true;
+	assert_false(alert_escalation_due(&a, 300 * SEC, T0 + 1301 * SEC));
+}
+
 static void thresholds_have_hysteresis(void **state)
 {
 	/* above 90, recovered below 80 */
@@ -138,6 +159,7 @@ int main(void)
 		cmocka_unit_test(pending_that_clears_never_fires),
 		cmocka_unit_test(flapping_is_marked_once_and_ends),
 		cmocka_unit_test(recovery_clears_ack_when_asked),
+		cmocka_unit_test(escalation_is_due_once_per_firing_unless_acked),
 		cmocka_unit_test(thresholds_have_hysteresis),
 		cmocka_unit_test(names_round_trip),
 	};
