@@ -154,24 +154,31 @@ static int add_event(struct alerting *a, int64_t id, uint64_t ts, const char *ac
 /* {{name}} replaced by the variable or label of that name; unknown names stay empty. */
 static void render(const char *tpl, json_t *vars, char *out, size_t size)
 {
-	size_t n = 0;
+	struct buf b;
+	size_t n;
 
-	while (*tpl && n + 1 < size) {
+	buf_init(&b, 64 * 1024);
+	while (*tpl) {
 		const char *end = strncmp(tpl, "{{", 2) == 0 ? strstr(tpl + 2, "}}") : NULL;
 		char key[64];
 		const char *v;
 
 		if (!end || (size_t)(end - tpl - 2) >= sizeof(key)) {
-			out[n++] = *tpl++;
+			(void)buf_append(&b, tpl++, 1);
 			continue;
 		}
 		(void)snprintf(key, sizeof(key), "%.*s", (int)(end - tpl - 2), tpl + 2);
 		v = json_string_value(json_object_get(vars, key));
-		n += (size_t)snprintf(out + n, size - n, "%s", v ? v : "");
-		n = MIN(n, size - 1);
+		if (v)
+			(void)buf_append(&b, v, strlen(v));
 		tpl = end + 2;
 	}
+	(void)buf_terminate(&b);
+	/* Cut whole characters only: a half one would not be valid UTF-8 (nor JSON). */
+	n = b.data ? utf8_prefix((const char *)b.data, size - 1) : 0;
+	memcpy(out, b.data ? (const char *)b.data : "", n);
 	out[n] = 0;
+	buf_free(&b);
 }
 
 static const struct {

@@ -73,10 +73,10 @@ static const struct conf_key rule_keys[] = {
 };
 
 static const struct conf_key notify_keys[] = {
-	{ "type", CONF_STR, N(type), NULL, .required = true, .help = "webhook or dingtalk" },
+	{ "type", CONF_STR, N(type), NULL, .required = true, .help = "webhook, dingtalk, wecom or feishu" },
 	{ "url", CONF_STR, N(url), NULL, .required = true, .help = "where to POST (a DingTalk robot's webhook with its access_token)" },
-	{ "secret", CONF_STR, N(secret), NULL, .help = "dingtalk: the robot's signing secret (SEC...)" },
-	{ "secret_file", CONF_STR, N(secret_file), NULL, .help = "dingtalk: a file whose first line is the secret" },
+	{ "secret", CONF_STR, N(secret), NULL, .help = "dingtalk, feishu: the robot's signing secret" },
+	{ "secret_file", CONF_STR, N(secret_file), NULL, .help = "dingtalk, feishu: a file whose first line is the secret" },
 	{ "lang", CONF_STR, N(lang), "zh", .help = "zh or en: the language of the message" },
 };
 
@@ -133,14 +133,19 @@ static void check_number(const struct rule_conf *r, const char *key, const char 
 
 static void check_notify(const struct notify_conf *n, const char *path, struct conf_errors *errs)
 {
-	bool webhook = n->type && strcmp(n->type, "webhook") == 0, ding = n->type && strcmp(n->type, "dingtalk") == 0;
+	static const char *const types[] = { "webhook", "dingtalk", "wecom", "feishu" };
+	bool known = false, signs = n->type && (strcmp(n->type, "dingtalk") == 0 || strcmp(n->type, "feishu") == 0);
 
-	if (n->type && !webhook && !ding)
-		conf_error_add(errs, path, "[notify \"%s\"] type=%s: expected webhook or dingtalk", n->name, n->type);
+	for (size_t i = 0; n->type && i < ARRAY_SIZE(types); i++)
+		known |= strcmp(n->type, types[i]) == 0;
+	if (n->type && !known)
+		conf_error_add(errs, path, "[notify \"%s\"] type=%s: expected webhook, dingtalk, wecom or feishu",
+			       n->name, n->type);
 	if (n->url && strncmp(n->url, "http://", 7) != 0 && strncmp(n->url, "https://", 8) != 0)
 		conf_error_add(errs, path, "[notify \"%s\"] url=%s: expected http:// or https://", n->name, n->url);
-	if (!ding && (n->secret || n->secret_file))
-		conf_error_add(errs, path, "[notify \"%s\"]: secret= and secret_file= apply to type=dingtalk", n->name);
+	if (!signs && (n->secret || n->secret_file))
+		conf_error_add(errs, path, "[notify \"%s\"]: secret= and secret_file= apply to dingtalk and feishu",
+			       n->name);
 	if (n->secret && n->secret_file)
 		conf_error_add(errs, path, "[notify \"%s\"]: secret= or secret_file=, not both", n->name);
 	if (strcmp(n->lang, "zh") != 0 && strcmp(n->lang, "en") != 0)

@@ -34,9 +34,9 @@ struct rule_conf {
 /* One [notify "NAME"] section: where alerts are sent. */
 struct notify_conf {
 	char *name;
-	char *type;        /* webhook or dingtalk */
+	char *type;        /* webhook, dingtalk, wecom or feishu */
 	char *url;
-	char *secret;      /* dingtalk: the robot's signing secret */
+	char *secret;      /* dingtalk, feishu: the robot's signing secret */
 	char *secret_file; /* the same, read from a file (first line) */
 	char *lang;        /* zh or en */
 };

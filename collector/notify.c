@@ -110,48 +110,34 @@ static const char *str(json_t *o, const char *key)
 	return v ? v : "";
 }
 
-/* "[critical] FIRING: summary" and a markdown body: what, where, since when, severity. */
+/*
+ * "[critical] FIRING: summary" (cut to fit title, whole characters only)
+ * and a markdown body: what, where, since when, severity, the value.
+ */
 static void message(const struct notify_conf *t, json_t *p, char *title, size_t tsize, struct buf *text)
 {
 	const char *lang = t->lang, *sev = severity_word(lang, str(p, "severity"));
 	time_t since = (time_t)(json_integer_value(json_object_get(p, "started")) / 1000000);
-	char when[64], line[2048];
+	char when[64];
 	struct tm tm;
+	size_t n;
 
 	if (localtime_r(&since, &tm))
 		(void)strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
 	else
 		(void)snprintf(when, sizeof(when), "?");
-	(void)snprintf(title, tsize, "[%s] %s: %s", sev, event_word(lang, str(p, "event")), str(p, "summary"));
-	(void)snprintf(line, sizeof(line),
-		       "### %s\n\n- %s: %s\n- %s: %s\n- %s: %s\n- %s: %s\n- %s: %s\n- %s: %lld\n", title,
-		       word(lang, "Host", "主机"), str(p, "host"), word(lang, "Rule", "规则"), str(p, "rule"),
-		       word(lang, "Severity", "级别"), sev, word(lang, "Since", "开始时间"), when,
-		       word(lang, "Value", "当前值"), str(p, "value"), word(lang, "Alert", "告警编号"),
-		       (long long)json_integer_value(json_object_get(p, "id")));
-	(void)buf_append(text, line, strlen(line));
+	(void)buf_printf(text, "[%s] %s: %s", sev, event_word(lang, str(p, "event")), str(p, "summary"));
 	(void)buf_terminate(text);
-}
-
-/* DingTalk's signature: Base64(HMAC-SHA256(secret, "<ms>\n<secret>")), URL-encoded. */
-static char *dingtalk_url(CURL *easy, const char *url, const char *secret)
-{
-	unsigned char mac[EVP_MAX_MD_SIZE], b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
-	unsigned mac_len = 0;
-	long long ms = (long long)(now_realtime_us() / 1000);
-	char msg[600], *sign, *out = NULL;
-
-	if (!secret)
-		return strdup(url);
-	(void)snprintf(msg, sizeof(msg), "%lld\n%s", ms, secret);
-	if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)msg, strlen(msg), mac, &mac_len))
-		return NULL;
-	(void)EVP_EncodeBlock(b64, mac, (int)mac_len);
-	sign = curl_easy_escape(easy, (const char *)b64, 0);
-	if (sign && asprintf(&out, "%s%ctimestamp=%lld&sign=%s", url, strchr(url, '?') ? '&' : '?', ms, sign) < 0)
-		out = NULL;
-	curl_free(sign);
-	return out;
+	n = utf8_prefix((const char *)text->data, tsize - 1);
+	memcpy(title, text->data, n);
+	title[n] = 0;
+	buf_reset(text);
+	(void)buf_printf(text, "### [%s] %s: %s\n\n- %s: %s\n- %s: %s\n- %s: %s\n- %s: %s\n- %s: %s\n- %s: %lld\n", sev,
+			 event_word(lang, str(p, "event")), str(p, "summary"), word(lang, "Host", "主机"), str(p, "host"),
+			 word(lang, "Rule", "规则"), str(p, "rule"), word(lang, "Severity", "级别"), sev,
+			 word(lang, "Since", "开始时间"), when, word(lang, "Value", "当前值"), str(p, "value"),
+			 word(lang, "Alert", "告警编号"), (long long)json_integer_value(json_object_get(p, "id")));
+	(void)buf_terminate(text);
 }
 
 /* The first line of secret_file, or secret=. NULL when neither (or unreadable, logged). */
@@ -174,23 +160,95 @@ static char *target_secret(const struct notify_conf *t)
 	return strdup(line);
 }
 
+/* Base64(HMAC-SHA256(key, msg)) into out (room for 64 bytes); -EIO on failure. */
+static int hmac_b64(const char *key, const char *msg, char out[static 64])
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned mac_len = 0;
+
+	if (!HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)msg, strlen(msg), mac, &mac_len) ||
+	    mac_len != 32)
+		return -EIO;
+	(void)EVP_EncodeBlock((unsigned char *)out, mac, (int)mac_len);
+	return 0;
+}
+
+/* DingTalk's signature: Base64(HMAC-SHA256(secret, "<ms>\n<secret>")), URL-encoded, in the query. */
+static char *dingtalk_url(CURL *easy, const char *url, const char *secret)
+{
+	long long ms = (long long)(now_realtime_us() / 1000);
+	char msg[600], b64[64], *sign, *out = NULL;
+
+	if (!secret)
+		return strdup(url);
+	(void)snprintf(msg, sizeof(msg), "%lld\n%s", ms, secret);
+	if (hmac_b64(secret, msg, b64) < 0)
+		return NULL;
+	sign = curl_easy_escape(easy, b64, 0);
+	if (sign && asprintf(&out, "%s%ctimestamp=%lld&sign=%s", url, strchr(url, '?') ? '&' : '?', ms, sign) < 0)
+		out = NULL;
+	curl_free(sign);
+	return out;
+}
+
+#define WECOM_CONTENT_MAX 2048
+
+/* The request body for the target's type; the URL may carry a signature (DingTalk). */
+static json_t *chat_body(struct delivery *d, json_t *p, char **url)
+{
+	const char *type = d->target->type;
+	char title[1024], ts[24], sign[64] = "", *secret = target_secret(d->target);
+	struct buf text;
+	json_t *body = NULL;
+	const char *t;
+
+	buf_init(&text, 64 * 1024);
+	message(d->target, p, title, sizeof(title), &text);
+	t = text.data ? (const char *)text.data : "";
+	if (strcmp(type, "dingtalk") == 0) {
+		body = json_pack("{s:s, s:{s:s, s:s}}", "msgtype", "markdown", "markdown", "title", title, "text", t);
+		*url = dingtalk_url(d->easy, d->target->url, secret);
+	} else if (strcmp(type, "wecom") == 0) {
+		/* The key is in the URL; markdown content is refused past 2048 bytes. */
+		body = json_pack("{s:s, s:{s:s%}}", "msgtype", "markdown", "markdown", "content", t,
+				 utf8_prefix(t, WECOM_CONTENT_MAX));
+		*url = strdup(d->target->url);
+	} else {
+		/* Feishu: HMAC-SHA256 keyed with "<seconds>\n<secret>" over nothing, in the body. */
+		(void)snprintf(ts, sizeof(ts), "%lld", (long long)(now_realtime_us() / USEC_PER_SEC));
+		if (secret) {
+			char key[600];
+
+			(void)snprintf(key, sizeof(key), "%s\n%s", ts, secret);
+			if (hmac_b64(key, "", sign) < 0)
+				sign[0] = 0;
+			explicit_bzero(key, sizeof(key));
+		}
+		body = json_pack("{s:s, s:{s:s}}", "msg_type", "text", "content", "text", t);
+		if (body && secret) {
+			json_object_set_new(body, "timestamp", json_string(ts));
+			json_object_set_new(body, "sign", json_string(sign));
+		}
+		*url = strdup(d->target->url);
+	}
+	if (secret)
+		explicit_bzero(secret, strlen(secret));
+	free(secret);
+	buf_free(&text);
+	return body;
+}
+
 /* The request for one notification into d: URL, headers and body by the target's type. */
 static int build_request(struct delivery *d, const char *payload_text)
 {
 	json_t *p = json_loads(payload_text, 0, NULL), *body;
-	char title[1024], *url = NULL, *secret = NULL, header[64];
-	struct buf text;
+	char *url = NULL, header[64];
 	int r = -EINVAL;
 
-	buf_init(&text, 64 * 1024);
 	if (!p)
 		goto out;
-	if (strcmp(d->target->type, "dingtalk") == 0) {
-		message(d->target, p, title, sizeof(title), &text);
-		body = json_pack("{s:s, s:{s:s, s:s}}", "msgtype", "markdown", "markdown", "title", title, "text",
-				 text.data ? (const char *)text.data : "");
-		secret = target_secret(d->target);
-		url = dingtalk_url(d->easy, d->target->url, secret);
+	if (strcmp(d->target->type, "webhook") != 0) {
+		body = chat_body(d, p, &url);
 	} else {
 		body = json_deep_copy(p);
 		json_object_set_new(body, "notification_id", json_integer(d->id));
@@ -213,10 +271,6 @@ static int build_request(struct delivery *d, const char *payload_text)
 	r = 0;
 out:
 	free(url);
-	if (secret)
-		explicit_bzero(secret, strlen(secret));
-	free(secret);
-	buf_free(&text);
 	json_decref(p);
 	return r;
 }
@@ -252,14 +306,19 @@ static const char *judge(struct delivery *d, CURLcode result, long status, char 
 		(void)snprintf(why, size, "HTTP %ld", status);
 		return why;
 	}
-	if (strcmp(d->target->type, "dingtalk") != 0)
+	if (strcmp(d->target->type, "webhook") == 0)
 		return NULL;
+	/* The chat robots answer 200 and say in the body whether they took it. */
 	(void)buf_terminate(&d->answer);
 	a = d->answer.data ? json_loads((const char *)d->answer.data, 0, NULL) : NULL;
-	errcode = a ? json_integer_value(json_object_get(a, "errcode")) : -1;
+	errcode = !a					       ? -1 :
+		  json_object_get(a, "errcode")		       ? json_integer_value(json_object_get(a, "errcode")) :
+		  json_object_get(a, "code")		       ? json_integer_value(json_object_get(a, "code")) :
+		  json_object_get(a, "StatusCode")	       ? json_integer_value(json_object_get(a, "StatusCode")) :
+								 -1;
 	if (errcode != 0)
-		(void)snprintf(why, size, "DingTalk errcode %lld: %s", (long long)errcode,
-			       a ? str(a, "errmsg") : "not a JSON answer");
+		(void)snprintf(why, size, "%s answered code %lld: %s", d->target->type, (long long)errcode,
+			       !a ? "not a JSON answer" : json_object_get(a, "errmsg") ? str(a, "errmsg") : str(a, "msg"));
 	json_decref(a);
 	return errcode ? why : NULL;
 }

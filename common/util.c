@@ -181,3 +181,14 @@ int labels_check(const char *labels, const char **ret_bad, size_t *ret_len)
 	}
 	return 0;
 }
+
+size_t utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return n;
+	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return max;
+}

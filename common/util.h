@@ -39,4 +39,7 @@ int mkdir_p(const char *dir, unsigned mode);
 /* Checks "k=v k=v" labels; returns 0 or -EINVAL with the bad word in *ret_bad. */
 int labels_check(const char *labels, const char **ret_bad, size_t *ret_len);
 
+/* The length of the longest prefix of s within max bytes that does not cut a UTF-8 sequence. */
+size_t utf8_prefix(const char *s, size_t max);
+
 #endif

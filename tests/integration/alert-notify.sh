@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Notifications of alerts to real HTTP receivers on 127.0.0.1: a webhook
+# Notifications of alerts to real HTTP receivers on 127.0.0.1 (a WeCom robot
+# and a signed Feishu bot take a message too): a webhook
 # that fails at first (the notification is retried, survives a kill -9 of
 # the collector, and is accepted exactly once), a DingTalk robot that checks
 # the signature (a message in Chinese), and a robot with the wrong secret
@@ -31,7 +32,7 @@ info "a notify= naming no target is refused"
 printf '[rule "r"]\ntype=probe\nnotify=nowhere\n[notify "n"]\ntype=slack\nurl=ftp://x\n' > "$T/bad.conf"
 if "$B/vigil-collector" --config "$T/bad.conf" --check-config 2> "$T/bad.err"; then fail "bad targets accepted"; fi
 grep -q '\[rule "r"\] notify: no \[notify "nowhere"\] section' "$T/bad.err" || fail "$(cat "$T/bad.err")"
-grep -q '\[notify "n"\] type=slack: expected webhook or dingtalk' "$T/bad.err" || fail "$(cat "$T/bad.err")"
+grep -q '\[notify "n"\] type=slack: expected webhook, dingtalk, wecom or feishu' "$T/bad.err" || fail "$(cat "$T/bad.err")"
 grep -q '\[notify "n"\] url=ftp://x: expected http:// or https://' "$T/bad.err" || fail "$(cat "$T/bad.err")"
 
 R="http://127.0.0.1:$RCV_PORT"
@@ -48,6 +49,14 @@ secret_file=$T/ding.secret
 [notify \"boss-hook\"]
 type=webhook
 url=$R/hook?for=boss
+[notify \"wecom\"]
+type=wecom
+url=$R/wecom?key=k1
+[notify \"feishu\"]
+type=feishu
+url=$R/feishu
+secret=SECtest
+lang=en
 [notify \"ding-wrong\"]
 type=dingtalk
 url=$R/robot/send?access_token=abc
@@ -60,7 +69,12 @@ severity=critical
 summary=svc-web down on {{host}}
 notify=ops-hook ding ding-wrong
 escalate_after=3s
-escalate_to=boss-hook"
+escalate_to=boss-hook
+[rule \"svc-long\"]
+type=probe
+probe=svc-*
+summary=服务中断 {{value}}
+notify=wecom feishu"
 AGENT_HEARTBEAT=1s write_agent_conf "[probe \"svc-web\"]
 type=tcp
 address=127.0.0.1:$SVC_PORT
@@ -99,6 +113,13 @@ echo ok > "$T/mode"
 wait_for 30 "the webhook accepted" has /hook 200 fired
 wait_for 20 "the DingTalk robot accepted" has /robot/send 0 "[严重] 告警: svc-web down on testhost"
 wait_for 20 "the wrong secret refused" has /robot/send 310000 "[critical] FIRING"
+chat_took() { # path
+	[ "$("$PY" -c 'import json, sys
+print(sum(1 for l in open(sys.argv[1]) if (e := json.loads(l))["path"] == sys.argv[2] and e["code"] == 0))' \
+		"$T/received.jsonl" "$1")" -ge 1 ]
+}
+wait_for 20 "WeCom took the message" chat_took /wecom
+wait_for 20 "Feishu took the signed message" chat_took /feishu
 sleep 2
 [ "$(received /hook 200 fired)" = 1 ] || fail "the webhook took the notification $(received /hook 200 fired) times"
 
@@ -115,6 +136,10 @@ assert len({r["id"] for r in rows if r["path"] == "/hook" and r["body"]["event"]
 ding = [r for r in rows if r["path"] == "/robot/send" and r["code"] == 0][0]["body"]
 assert ding["msgtype"] == "markdown" and "主机: testhost" in ding["markdown"]["text"], ding
 assert "级别: 严重" in ding["markdown"]["text"] and "开始时间: " in ding["markdown"]["text"], ding
+wecom = [r for r in rows if r["path"] == "/wecom"][0]["body"]["markdown"]["content"]
+assert wecom.startswith("### [警告] 告警: 服务中断 critical: connect") and "- 主机: testhost" in wecom, wecom
+feishu = [r for r in rows if r["path"] == "/feishu"][0]["body"]
+assert feishu["content"]["text"].startswith("### [warning] FIRING: ") and feishu["timestamp"].isdigit(), feishu
 PYEOF
 
 info "nobody acknowledged it: escalated to boss-hook, once"
@@ -130,7 +155,7 @@ sleep 3
 
 info "the history tells each delivery and each failure"
 ID=$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts?state=firing" |
-	"$PY" -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+	"$PY" -c 'import json,sys; print([a["id"] for a in json.load(sys.stdin)["items"] if a["rule"] == "svc-down"][0])')
 curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts/$ID" > "$T/alert.json"
 "$PY" - "$T/alert.json" <<'PYEOF' || fail "history: $(head -c 1500 "$T/alert.json")"
 import json, sys
@@ -138,7 +163,7 @@ h = [(e["action"], e["note"]) for e in json.load(open(sys.argv[1]))["history"]]
 assert ("notified", "ops-hook: delivered") in h and ("notified", "ding: delivered") in h, h
 assert ("notify_retry", "ops-hook: HTTP 500") in h, h
 assert ("escalated", "boss-hook") in h and ("notified", "boss-hook: delivered") in h, h
-assert any(a == "notify_retry" and n.startswith("ding-wrong: DingTalk errcode 310000") for a, n in h), h
+assert any(a == "notify_retry" and n.startswith("ding-wrong: dingtalk answered code 310000: sign not match") for a, n in h), h
 PYEOF
 
 info "recovery is told once"

@@ -7,6 +7,9 @@ POST /hook: a generic webhook. Answers 500 while the file MODE holds
 answer given. POST /robot/send?access_token=..&timestamp=..&sign=..: a
 DingTalk robot that checks the signature against SECRET (Base64 of
 HMAC-SHA256 over "timestamp\\nsecret") and answers DingTalk's way.
+POST /wecom?key=..: a WeCom robot that refuses markdown over 2048 bytes.
+POST /feishu: a Feishu bot that checks the body's timestamp and sign
+(HMAC-SHA256 keyed with "timestamp\\nsecret" over nothing).
 
 usage: receiver.py PORT LOG MODE SECRET
 """
@@ -39,6 +42,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 ok = f.read().strip() != "fail"
             entry["code"] = 200 if ok else 500
             self.answer(entry["code"], {})
+        elif url.path == "/wecom":
+            content = body.get("markdown", {}).get("content", "")
+            good = body.get("msgtype") == "markdown" and 0 < len(content.encode()) <= 2048
+            entry["code"] = 0 if good else 40058
+            self.answer(200, {"errcode": entry["code"], "errmsg": "ok" if good else "content exceed max length"})
+        elif url.path == "/feishu":
+            key = f"{body.get('timestamp', '')}\n{secret}".encode()
+            want = base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+            good = body.get("sign") == want and body.get("msg_type") == "text"
+            entry["code"] = 0 if good else 19021
+            self.answer(200, {"code": entry["code"], "msg": "success" if good else "sign match fail"})
         else:
             q = urllib.parse.parse_qs(url.query)
             ts = q.get("timestamp", [""])[0]

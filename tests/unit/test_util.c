@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "common/util.h"
+
+static void utf8_prefixes_cut_whole_characters(void **state)
+{
+	/* "服务" is two 3-byte characters; "é" is 2 bytes. */
+	static const char cn[] = "\xe6\x9c\x8d\xe5\x8a\xa1", mixed[] = "a\xc3\xa9z";
+
+	assert_int_equal(utf8_prefix("abc", 10), 3);
+	assert_int_equal(utf8_prefix("abc", 2), 2);
+	assert_int_equal(utf8_prefix(cn, 6), 6);
+	for (size_t max = 3; max < 6; max++)
+		assert_int_equal(utf8_prefix(cn, max), 3);
+	assert_int_equal(utf8_prefix(cn, 2), 0);
+	assert_int_equal(utf8_prefix(mixed, 2), 1);
+	assert_int_equal(utf8_prefix(mixed, 3), 3);
+	assert_int_equal(utf8_prefix("", 0), 0);
+}
+
+static void labels_are_key_value_words(void **state)
+{
+	const char *bad;
+	size_t len;
+
+	assert_int_equal(labels_check("zone=gov-a dept=data", &bad, &len), 0);
+	assert_int_equal(labels_check("", &bad, &len), 0);
+	assert_true(labels_check("zone=gov-a oops", &bad, &len) < 0);
+	assert_int_equal(len, 4);
+	assert_memory_equal(bad, "oops", 4);
+	assert_true(labels_check("=x", &bad, &len) < 0);
+	assert_true(labels_check("a=b=c", &bad, &len) < 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(utf8_prefixes_cut_whole_characters),
+		cmocka_unit_test(labels_are_key_value_words),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
