@@ -126,7 +126,7 @@ sleep 2
 "$PY" - "$T/received.jsonl" <<'PYEOF' || fail "payloads: $(head -c 1500 "$T/received.jsonl")"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-hook = [r for r in rows if r["path"] == "/hook" and r["code"] == 200][0]
+hook = [r for r in rows if r["path"] == "/hook" and r["code"] == 200 and r["body"]["event"] == "fired"][0]
 b = hook["body"]
 assert b["event"] == "fired" and b["rule"] == "svc-down" and b["severity"] == "critical", b
 assert b["host"] == "testhost" and b["summary"] == "svc-web down on testhost", b
