@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "metrics.h"
 #include "notify.h"
 #include "storage.h"
 #include "verify.h"
@@ -728,6 +729,7 @@ int alerting_evaluate(struct alerting *a, uint64_t now_us)
 	else
 		(void)db_exec(a->db, "ROLLBACK");
 	pthread_mutex_unlock(&a->lock);
+	metrics_add(r < 0 ? &metrics.alert_evaluation_errors : &metrics.alert_evaluations, 1);
 	if (r < 0)
 		log_error("alerts: evaluation failed: %s", strerror(-r));
 	return r;

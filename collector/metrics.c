@@ -100,5 +100,16 @@ int metrics_render(struct buf *o)
 		     LOAD(metrics.http_unauthorized));
 	r |= counter(o, "vigil_http_errors_total", "HTTP requests answered with a 4xx/5xx other than 401.",
 		     LOAD(metrics.http_errors));
+	r |= counter(o, "vigil_alert_evaluations_total", "Evaluations of the alert rules.",
+		     LOAD(metrics.alert_evaluations));
+	r |= counter(o, "vigil_alert_evaluation_errors_total", "Evaluations of the alert rules that failed.",
+		     LOAD(metrics.alert_evaluation_errors));
+	r |= buf_printf(o, "# HELP vigil_notifications_total Notification attempts, by outcome.\n"
+			   "# TYPE vigil_notifications_total counter\n"
+			   "vigil_notifications_total{result=\"sent\"} %" PRIu64 "\n"
+			   "vigil_notifications_total{result=\"retry\"} %" PRIu64 "\n"
+			   "vigil_notifications_total{result=\"failed\"} %" PRIu64 "\n",
+			LOAD(metrics.notifications_sent), LOAD(metrics.notifications_retried),
+			LOAD(metrics.notifications_failed));
 	return r ? -ENOBUFS : 0;
 }

@@ -25,6 +25,11 @@ struct metrics {
 	atomic_uint_fast64_t http_requests;
 	atomic_uint_fast64_t http_unauthorized;
 	atomic_uint_fast64_t http_errors;
+	atomic_uint_fast64_t alert_evaluations;
+	atomic_uint_fast64_t alert_evaluation_errors;
+	atomic_uint_fast64_t notifications_sent;
+	atomic_uint_fast64_t notifications_retried;
+	atomic_uint_fast64_t notifications_failed; /* given up after the last attempt */
 };
 
 extern struct metrics metrics;

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "metrics.h"
 #include "notify.h"
 #include "probes/curl_loop.h"
 
@@ -356,6 +357,10 @@ static void record(struct notifier *n, struct delivery *d, const char *error)
 	}
 	sqlite3_finalize(st);
 	sqlite3_finalize(ev);
+	metrics_add(!error ? &metrics.notifications_sent :
+		    give_up ? &metrics.notifications_failed :
+			      &metrics.notifications_retried,
+		    1);
 	if (error)
 		log_warning("notify %s: notification %lld (alert %lld): %s%s", d->target->name, (long long)d->id,
 			    (long long)d->alert, error, give_up ? "; giving up" : "; will retry");

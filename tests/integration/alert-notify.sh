@@ -166,6 +166,11 @@ assert ("escalated", "boss-hook") in h and ("notified", "boss-hook: delivered") 
 assert any(a == "notify_retry" and n.startswith("ding-wrong: dingtalk answered code 310000: sign not match") for a, n in h), h
 PYEOF
 
+info "the self-metrics count the attempts (since the restart)"
+[ "$(metric 'vigil_notifications_total{result="sent"}')" -ge 2 ] || fail "sent: $(metric 'vigil_notifications_total{result="sent"}')"
+[ "$(metric 'vigil_notifications_total{result="retry"}')" -ge 1 ] || fail "no retry counted"
+[ "$(metric vigil_alert_evaluations_total)" -ge 3 ] || fail "evaluations not counted"
+
 info "recovery is told once"
 serve
 wait_for 30 "the resolution delivered" has /hook 200 resolved
