@@ -121,7 +121,7 @@ command=/nonexistent/check_nothing
 interval=1s
 [probe \"hangs\"]
 type=command
-command=/bin/sh -c 'sleep 300 & exec sleep 301' $GROUP_MARK
+command=/bin/sh -c 'sleep 1$$ & exec sleep 2$$' $GROUP_MARK
 timeout=1s
 interval=1h"
 rm -rf "$T/state"
@@ -133,6 +133,12 @@ sys.exit(0 if i and i[0]["status"] == sys.argv[2] and sys.argv[3] in i[0]["messa
 }
 wait_for 15 "missing program unknown" probe_has missing unknown "No such file or directory"
 wait_for 15 "hanging plugin timed out" probe_has hangs critical "timed out after 1000 ms"
-group_gone() { ! pgrep -f "sleep 30[01]" > /dev/null; }
-wait_for 5 "the plugin's children killed" group_gone
+# The sleeps' arguments are this test's PID: nothing else runs them.
+group_gone() { ! pgrep -f "sleep [12]$$\$" > /dev/null; }
+group_gone || sleep 5
+if ! group_gone; then
+	left=$(ps -o pid,pgid,ppid,stat,args -p "$(pgrep -d, -f "sleep [12]$$\$")")
+	pkill -f "sleep [12]$$\$" || true
+	fail "the plugin's processes outlived its timeout: $left"
+fi
 echo ok
