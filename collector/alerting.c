@@ -1131,3 +1131,73 @@ int alerting_silence_expire(struct alerting *a, int64_t id)
 	pthread_mutex_unlock(&a->lock);
 	return r;
 }
+
+/* url without its query (a robot's access_token or key is a secret): scheme://host/path. */
+static json_t *url_shown(const char *url)
+{
+	return json_stringn(url, strcspn(url, "?#"));
+}
+
+int alerting_notify_targets(struct alerting *a, json_t **ret)
+{
+	json_t *items = json_array();
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (!items)
+		return -ENOMEM;
+	pthread_mutex_lock(&a->lock);
+	r = db_prepare(a->db,
+		       "SELECT count(*) FILTER (WHERE state='queued'), count(*) FILTER (WHERE state='sent'),"
+		       " count(*) FILTER (WHERE state='failed'),"
+		       " (SELECT last_error FROM notifications WHERE target=?1 AND last_error IS NOT NULL"
+		       "  ORDER BY id DESC LIMIT 1)"
+		       " FROM notifications WHERE target=?1",
+		       &st);
+	for (size_t i = 0; r == 0 && i < a->conf->n_notifies; i++) {
+		const struct notify_conf *t = a->conf->notifies[i];
+
+		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			json_array_append_new(items, json_pack("{s:s, s:s, s:o, s:s, s:b, s:I, s:I, s:I, s:o}", "name",
+							       t->name, "type", t->type, "url", url_shown(t->url),
+							       "lang", t->lang, "signed", t->secret || t->secret_file,
+							       "queued", (json_int_t)sqlite3_column_int64(st, 0), "sent",
+							       (json_int_t)sqlite3_column_int64(st, 1), "failed",
+							       (json_int_t)sqlite3_column_int64(st, 2), "last_error",
+							       text_or_null(st, 3)));
+		(void)sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&a->lock);
+	if (r < 0) {
+		json_decref(items);
+		return r;
+	}
+	*ret = json_pack("{s:o}", "items", items);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int alerting_notify_test(struct alerting *a, const char *name, const char *actor, int64_t *id)
+{
+	uint64_t now = now_realtime_us();
+	json_t *p;
+	char *payload;
+	int r;
+
+	if (!coll_conf_notify(a->conf, name))
+		return -ENOENT;
+	p = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", (json_int_t)0, "event", "test", "rule",
+		      "-", "severity", "info", "host", "-", "summary", "vigil test notification", "value", actor,
+		      "started", (json_int_t)now, "state", "firing");
+	payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
+	json_decref(p);
+	if (!payload)
+		return -ENOMEM;
+	pthread_mutex_lock(&a->lock);
+	r = notify_enqueue(a->db, 0, name, "test", payload, now);
+	*id = sqlite3_last_insert_rowid(a->db);
+	pthread_mutex_unlock(&a->lock);
+	free(payload);
+	return r;
+}

@@ -60,4 +60,9 @@ int alerting_silence_add(struct alerting *a, json_t *body, const char *creator, 
 /* Ends a silence now; -ENOENT if there is none in force or to come with that id. */
 int alerting_silence_expire(struct alerting *a, int64_t id);
 
+/* {"items":[...]}: each [notify] target (its URL without the query, which may hold a key) and its queue. */
+int alerting_notify_targets(struct alerting *a, json_t **ret);
+/* Queues a test message to target name (alert 0, event "test"); -ENOENT when there is no such target. */
+int alerting_notify_test(struct alerting *a, const char *name, const char *actor, int64_t *id);
+
 #endif

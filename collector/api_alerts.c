@@ -180,3 +180,35 @@ enum MHD_Result api_delete_silence(struct request *rq)
 				     strerror(-r));
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:I, s:b}", "id", (json_int_t)id, "expired", 1));
 }
+
+/* GET /api/v1/notify: the targets and their queues. */
+enum MHD_Result api_get_notify(struct request *rq)
+{
+	json_t *j;
+	int r = alerting_notify_targets(http_alerting(rq), &j);
+
+	if (r < 0)
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read the queue: %s",
+				     strerror(-r));
+	return respond_json(rq, MHD_HTTP_OK, j);
+}
+
+/* POST /api/v1/notify/NAME/test: 202 with the queued notification's id. */
+enum MHD_Result api_post_notify_test(struct request *rq)
+{
+	const char *p = rq->url + strlen("/api/v1/notify/"), *slash = strchr(p, '/');
+	char name[256];
+	int64_t id = 0;
+	int r;
+
+	if (!slash || strcmp(slash, "/test") != 0 || slash == p || (size_t)(slash - p) >= sizeof(name))
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected /api/v1/notify/NAME/test");
+	(void)snprintf(name, sizeof(name), "%.*s", (int)(slash - p), p);
+	r = alerting_notify_test(http_alerting(rq), name, rq->user, &id);
+	if (r == -ENOENT)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no [notify \"%s\"] target", name);
+	if (r < 0)
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot queue: %s", strerror(-r));
+	return respond_json(rq, MHD_HTTP_ACCEPTED,
+			    json_pack("{s:I, s:s}", "notification_id", (json_int_t)id, "target", name));
+}

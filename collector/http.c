@@ -269,6 +269,8 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/silences", api_get_silences, ROLES_STATE, "silences.read", false },
 	{ "POST", "/api/v1/silences", api_post_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.create", true },
 	{ "DELETE", "/api/v1/silences/", api_delete_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.expire", true },
+	{ "GET", "/api/v1/notify", api_get_notify, ROLE_OPERATOR | ROLE_ADMIN, "notify.read", false },
+	{ "POST", "/api/v1/notify/", api_post_notify_test, ROLE_ADMIN, "notify.test", true },
 };
 
 static bool route_matches(const struct route *rt, const char *url)

@@ -99,6 +99,8 @@ static const char *event_word(const char *lang, const char *event)
 		return word(lang, "FIRING", "告警");
 	if (strcmp(event, "resolved") == 0)
 		return word(lang, "RESOLVED", "已恢复");
+	if (strcmp(event, "test") == 0)
+		return word(lang, "TEST, nothing is wrong", "测试: 无故障");
 	if (strcmp(event, "escalated") == 0)
 		return word(lang, "ESCALATED, nobody acknowledged it", "升级: 无人确认");
 	return word(lang, "FLAPPING", "频繁波动");
@@ -348,7 +350,8 @@ static void record(struct notifier *n, struct delivery *d, const char *error)
 		sqlite3_bind_text(ev, 3, !error ? "notified" : give_up ? "notify_failed" : "notify_retry", -1,
 				  SQLITE_STATIC);
 		sqlite3_bind_text(ev, 4, note, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_DONE && sqlite3_step(ev) == SQLITE_DONE)
+		/* A test message (alert 0) has no history to write to. */
+		if (sqlite3_step(st) == SQLITE_DONE && (d->alert == 0 || sqlite3_step(ev) == SQLITE_DONE))
 			(void)db_exec(n->db, "COMMIT");
 		else
 			(void)db_exec(n->db, "ROLLBACK");
