@@ -11,17 +11,6 @@
 . "$(dirname "$0")/lib.sh"
 
 SVC_PORT=$(free_port)
-serve() {
-	"$PY" -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
-while True:
-    c, _ = s.accept(); c.close()' "$SVC_PORT" &
-	SVC_PID=$!
-	PIDS="$PIDS $SVC_PID"
-	wait_for 10 "service up" "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $SVC_PORT), 1)"
-}
 
 info "a bad rule is refused with file:line"
 printf '[rule "x"]\ntype=log\n[rule "y"]\ntype=probe\nsilent_for=1m\nseverity=urgent\n[rule "z"]\ntype=metric\nmetric=cpu.user_pct\nabove=ninety\n' > "$T/bad.conf"

@@ -6,8 +6,6 @@
 # vacuumed cursor (resume at the oldest entry, the gap recorded).
 . "$(dirname "$0")/lib.sh"
 
-REMOTE=/usr/lib/systemd/systemd-journal-remote
-[ -x "$REMOTE" ] || REMOTE=/lib/systemd/systemd-journal-remote
 J="$T/journal"
 mkdir -p "$J"
 journal_add() { # start count [expect-file]

@@ -7,8 +7,6 @@
 # restart.
 . "$(dirname "$0")/lib.sh"
 
-REMOTE=/usr/lib/systemd/systemd-journal-remote
-[ -x "$REMOTE" ] || REMOTE=/lib/systemd/systemd-journal-remote
 J="$T/journal"
 mkdir -p "$J"
 PROBES="file-conf process-collector tcp-api http-api command-true"

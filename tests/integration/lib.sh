@@ -28,6 +28,32 @@ fail() { echo "FAIL: $*" >&2; for f in "$T"/*.log; do [ -f "$f" ] && { echo "---
 info() { echo "# $*"; }
 
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port_up() { "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)"; }
+
+# A service the probes watch: accepts on 127.0.0.1:SVC_PORT and closes (SVC_PID); probes.sh has its own.
+serve() {
+	"$PY" -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+while True:
+    c, _ = s.accept(); c.close()' "$SVC_PORT" &
+	SVC_PID=$!
+	PIDS="$PIDS $SVC_PID"
+	wait_for 10 "service up" port_up "$SVC_PORT"
+}
+
+# receiver.py on 127.0.0.1:RCV_PORT, logging to $T/received.jsonl; MODE file $T/mode.
+start_receiver() { # mode dingtalk-secret
+	echo "$1" > "$T/mode"
+	touch "$T/received.jsonl"
+	"$PY" "$S/tests/integration/receiver.py" "$RCV_PORT" "$T/received.jsonl" "$T/mode" "$2" &
+	PIDS="$PIDS $!"
+	wait_for 10 "receiver up" port_up "$RCV_PORT"
+}
+
+REMOTE=/usr/lib/systemd/systemd-journal-remote
+[ -x "$REMOTE" ] || REMOTE=/lib/systemd/systemd-journal-remote
 
 INGEST_PORT=$(free_port)
 HTTP_PORT=$(free_port)

@@ -90,7 +90,7 @@ tls_ca=$T/tls.crt
 interval=1s"
 TOKEN=$(make_token operator)
 start_collector
-wait_for 10 "TLS server up" "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $TLS_PORT), 1)"
+wait_for 10 "TLS server up" port_up "$TLS_PORT"
 start_agent
 
 all_reported() {

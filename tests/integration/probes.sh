@@ -25,7 +25,7 @@ while True:
     c.close()' "$SVC_PORT" "$MARK" &
 	SVC_PID=$!
 	PIDS="$PIDS $SVC_PID"
-	wait_for 10 "service up" "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $SVC_PORT), 1)"
+	wait_for 10 "service up" port_up "$SVC_PORT"
 }
 
 info "config errors name the probe"

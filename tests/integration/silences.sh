@@ -8,22 +8,7 @@
 
 SVC_PORT=$(free_port)
 RCV_PORT=$(free_port)
-serve() {
-	"$PY" -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
-while True:
-    c, _ = s.accept(); c.close()' "$SVC_PORT" &
-	SVC_PID=$!
-	PIDS="$PIDS $SVC_PID"
-	wait_for 10 "service up" "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $SVC_PORT), 1)"
-}
-echo ok > "$T/mode"
-"$PY" "$S/tests/integration/receiver.py" "$RCV_PORT" "$T/received.jsonl" "$T/mode" unused &
-PIDS="$PIDS $!"
-wait_for 10 "receiver up" "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $RCV_PORT), 1)"
-touch "$T/received.jsonl"
+start_receiver ok unused
 
 write_collector_conf "[alerts]
 interval=1s
