@@ -142,7 +142,7 @@ enum MHD_Result api_get_metrics(struct request *rq)
 	if (!name)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "name: required, e.g. cpu.user_pct, memory.used_pct, filesystem.used_pct");
-	if (time_arg(rq, "since", &since) < 0 || time_arg(rq, "until", &until) < 0 || until < since)
+	if (since_until_args(rq, &since, &until) < 0 || until < since)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "since/until: expected RFC 3339, epoch seconds, or a duration ago, since <= until");
 	if (step_s && (conf_parse_duration_ms(step_s, 1000, &step_ms) < 0 || step_ms < 1000))

@@ -93,9 +93,8 @@ enum MHD_Result api_get_probe_history(struct request *rq)
 	if (split_history_path(rq->url + strlen("/api/v1/probes/"), host, sizeof(host), name, sizeof(name)) < 0)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found",
 				     "expected /api/v1/probes/HOST/NAME/history");
-	if (time_arg(rq, "since", &since) < 0 || time_arg(rq, "until", &until) < 0)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
-				     "since/until: expected RFC 3339, epoch seconds, or a duration ago (15m, 2h)");
+	if (since_until_args(rq, &since, &until) < 0)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
 	if (db_prepare(storage_reader_meta(rq->rd),
 		       "SELECT day FROM shards WHERE ts_max>=?1 AND (?2=0 OR ts_min<=?2) ORDER BY day", &days) < 0)
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");

@@ -37,8 +37,12 @@ enum MHD_Result respond_error(struct request *rq, unsigned status, const char *e
 uint64_t http_silent_after_us(const struct request *rq);
 /* A query parameter, NULL when absent or empty. */
 const char *arg(const struct request *rq, const char *name);
-/* A time parameter (see parse_time_param); 0 and *ret untouched when absent. */
-int time_arg(const struct request *rq, const char *name, uint64_t *ret);
+/*
+ * since= and until= (see parse_time_param), each left untouched when
+ * absent; negative when either is malformed, which SINCE_UNTIL_HELP explains.
+ */
+int since_until_args(const struct request *rq, uint64_t *since, uint64_t *until);
+#define SINCE_UNTIL_HELP "since/until: expected RFC 3339, epoch seconds, or a duration ago (15m, 2h)"
 
 /* Handlers of api_hosts.c, api_metrics.c and api_probes.c. */
 enum MHD_Result api_get_hosts(struct request *rq);

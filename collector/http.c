@@ -101,13 +101,14 @@ uint64_t http_silent_after_us(const struct request *rq)
 	return rq->h->conf->hosts.silent_after_ms * 1000;
 }
 
-int time_arg(const struct request *rq, const char *name, uint64_t *ret)
+int since_until_args(const struct request *rq, uint64_t *since, uint64_t *until)
 {
-	const char *v = arg(rq, name);
+	const char *s = arg(rq, "since"), *u = arg(rq, "until");
+	uint64_t now = now_realtime_us();
 
-	if (!v)
-		return 0;
-	return parse_time_param(v, now_realtime_us(), ret);
+	if (s && parse_time_param(s, now, since) < 0)
+		return -EINVAL;
+	return u ? parse_time_param(u, now, until) : 0;
 }
 
 /* limit= within 1..[http] max_limit into *ret (untouched when absent); -EINVAL when malformed. */
@@ -134,9 +135,8 @@ static enum MHD_Result get_logs(struct request *rq)
 	json_t *items;
 	int r;
 
-	if (time_arg(rq, "since", &q.since) < 0 || time_arg(rq, "until", &q.until) < 0)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
-				     "since/until: expected RFC 3339, epoch seconds, or a duration ago (15m, 2h)");
+	if (since_until_args(rq, &q.since, &q.until) < 0)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
 	if (limit_arg(rq, &q.limit) < 0)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1..%" PRIu64,
 				     rq->h->conf->http.max_limit);
@@ -190,9 +190,8 @@ static enum MHD_Result get_audit(struct request *rq)
 	char next[32];
 	int r;
 
-	if (time_arg(rq, "since", &f.since) < 0 || time_arg(rq, "until", &f.until) < 0)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
-				     "since/until: expected RFC 3339, epoch seconds, or a duration ago (15m, 2h)");
+	if (since_until_args(rq, &f.since, &f.until) < 0)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
 	if (limit_arg(rq, &f.limit) < 0)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1..%" PRIu64,
 				     rq->h->conf->http.max_limit);
