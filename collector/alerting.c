@@ -391,16 +391,8 @@ static int enqueue_notifications(struct alerting *a, const char *targets, int64_
 	json_decref(alert);
 	if (!payload)
 		return -ENOMEM;
-	while (r == 0 && *p) {
-		size_t n = strcspn(p, " \t");
-
-		if (n) {
-			(void)snprintf(name, sizeof(name), "%.*s", (int)n, p);
-			r = notify_enqueue(a->db, id, name, event, payload, now);
-		}
-		p += n;
-		p += strspn(p, " \t");
-	}
+	while (r == 0 && next_word(&p, name, sizeof(name)))
+		r = notify_enqueue(a->db, id, name, event, payload, now);
 	free(payload);
 	return r;
 }

@@ -157,20 +157,12 @@ static void check_targets(const struct coll_conf *c, const struct rule_conf *r, 
 			  struct conf_errors *errs)
 {
 	const char *p = list;
+	char name[256];
 
-	while (p && *p) {
-		size_t n = strcspn(p, " \t");
-		char name[256];
-
-		if (n) {
-			(void)snprintf(name, sizeof(name), "%.*s", (int)n, p);
-			if (!coll_conf_notify(c, name))
-				conf_error_add(errs, path, "[rule \"%s\"] %s: no [notify \"%s\"] section", r->name,
-					       list == r->notify ? "notify" : "escalate_to", name);
-		}
-		p += n;
-		p += strspn(p, " \t");
-	}
+	while (p && next_word(&p, name, sizeof(name)))
+		if (!coll_conf_notify(c, name))
+			conf_error_add(errs, path, "[rule \"%s\"] %s: no [notify \"%s\"] section", r->name,
+				       list == r->notify ? "notify" : "escalate_to", name);
 }
 
 static void check_rule(const struct coll_conf *c, const struct rule_conf *r, const char *path,

@@ -192,3 +192,16 @@ size_t utf8_prefix(const char *s, size_t max)
 		max--;
 	return max;
 }
+
+bool next_word(const char **p, char *word, size_t size)
+{
+	size_t n;
+
+	*p += strspn(*p, " \t");
+	n = strcspn(*p, " \t");
+	if (n == 0)
+		return false;
+	(void)snprintf(word, size, "%.*s", (int)n, *p);
+	*p += n;
+	return true;
+}

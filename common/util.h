@@ -42,4 +42,7 @@ int labels_check(const char *labels, const char **ret_bad, size_t *ret_len);
 /* The length of the longest prefix of s within max bytes that does not cut a UTF-8 sequence. */
 size_t utf8_prefix(const char *s, size_t max);
 
+/* The next word of a list separated by spaces or tabs into word (cut to size); advances *p. False at the end. */
+bool next_word(const char **p, char *word, size_t size);
+
 #endif

@@ -25,6 +25,22 @@ static void utf8_prefixes_cut_whole_characters(void **state)
 	assert_int_equal(utf8_prefix("", 0), 0);
 }
 
+static void words_come_one_by_one(void **state)
+{
+	const char *p = "  ops-hook\tding  boss-hook-with-a-long-name ";
+	char w[10];
+
+	assert_true(next_word(&p, w, sizeof(w)));
+	assert_string_equal(w, "ops-hook");
+	assert_true(next_word(&p, w, sizeof(w)));
+	assert_string_equal(w, "ding");
+	assert_true(next_word(&p, w, sizeof(w)));
+	assert_string_equal(w, "boss-hook");
+	assert_false(next_word(&p, w, sizeof(w)));
+	p = "";
+	assert_false(next_word(&p, w, sizeof(w)));
+}
+
 static void labels_are_key_value_words(void **state)
 {
 	const char *bad;
@@ -43,6 +59,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(utf8_prefixes_cut_whole_characters),
+		cmocka_unit_test(words_come_one_by_one),
 		cmocka_unit_test(labels_are_key_value_words),
 	};
 
