@@ -784,6 +784,17 @@ int alerting_start(const struct coll_conf *conf, sd_event *event, struct alertin
 	return 0;
 }
 
+/* {"items": items} into *ret (items taken over), or r when the items could not all be read. */
+static int items_answer(json_t *items, int r, json_t **ret)
+{
+	if (r < 0) {
+		json_decref(items);
+		return r;
+	}
+	*ret = json_pack("{s:o}", "items", items);
+	return *ret ? 0 : -ENOMEM;
+}
+
 static json_t *text_or_null(sqlite3_stmt *st, int col)
 {
 	const unsigned char *v = sqlite3_column_text(st, col);
@@ -829,12 +840,7 @@ int alerting_list(struct alerting *a, const struct alert_filter *f, json_t **ret
 	(void)sqlite3_reset(st);
 	(void)sqlite3_clear_bindings(st);
 	pthread_mutex_unlock(&a->lock);
-	if (rc != SQLITE_DONE) {
-		json_decref(items);
-		return db_errno(rc);
-	}
-	*ret = json_pack("{s:o}", "items", items);
-	return *ret ? 0 : -ENOMEM;
+	return items_answer(items, rc == SQLITE_DONE ? 0 : db_errno(rc), ret);
 }
 
 /* The alert and its history; the caller holds the lock. */
@@ -1003,12 +1009,7 @@ int alerting_silences(struct alerting *a, bool all, json_t **ret)
 		sqlite3_finalize(st);
 	}
 	pthread_mutex_unlock(&a->lock);
-	if (r < 0) {
-		json_decref(items);
-		return r;
-	}
-	*ret = json_pack("{s:o}", "items", items);
-	return *ret ? 0 : -ENOMEM;
+	return items_answer(items, r, ret);
 }
 
 /* A label name as a matcher may use it. */
@@ -1162,12 +1163,7 @@ int alerting_notify_targets(struct alerting *a, json_t **ret)
 	}
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&a->lock);
-	if (r < 0) {
-		json_decref(items);
-		return r;
-	}
-	*ret = json_pack("{s:o}", "items", items);
-	return *ret ? 0 : -ENOMEM;
+	return items_answer(items, r, ret);
 }
 
 int alerting_notify_test(struct alerting *a, const char *name, const char *actor, int64_t *id)
