@@ -14,15 +14,9 @@
 # zabbix_agentd answers passive checks, so a small poller plays its server.
 # VIGIL_AGENT_EXTRA appends INI text to the agent's config (for experiments).
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 SECS=${1:-60}
-EXTRA_PKGS="zabbix-agent monit" "$top/scripts/deps.sh"
-"$top/scripts/build.sh" "$top/build/plain"
-B=$top/build/plain
-W=$(mktemp -d "${TMPDIR:-/tmp}/vigil-footprint.XXXXXX")
-pids=""
-trap '{ for p in $pids; do kill -9 $p || true; wait $p || true; done; } 2>/dev/null; [ "${KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"' EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+bench_setup footprint "zabbix-agent monit"
 PLUGINS=/usr/lib/nagios/plugins
 REMOTE=/usr/lib/systemd/systemd-journal-remote
 [ -x "$REMOTE" ] || REMOTE=/lib/systemd/systemd-journal-remote

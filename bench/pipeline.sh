@@ -7,15 +7,9 @@
 # Prints lines/s, MB/s, CPU seconds per process, peak RSS, and the ratios.
 # VIGIL_AGENT_EXTRA appends INI text to the agent's config (for experiments).
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 N=${1:-1000000}
-EXTRA_PKGS="rsyslog" "$top/scripts/deps.sh"
-"$top/scripts/build.sh" "$top/build/plain"
-B=$top/build/plain
-W=$(mktemp -d "${TMPDIR:-/tmp}/vigil-bench.XXXXXX")
-pids=""
-trap 'for p in $pids; do kill -9 $p 2>/dev/null || true; done; rm -rf "$W"' EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+bench_setup bench rsyslog
 
 echo "generating $N lines..."
 python3 "$top/bench/genlines.py" "$W/lines.log" "$N"
