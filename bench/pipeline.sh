@@ -36,6 +36,11 @@ cat > "$W/vigil/agent.conf" <<EOC
 [agent]
 state_dir=$W/vigil/state
 id=0123456789abcdef0123456789abcdef
+# A log shipper only, like rsyslog here: the stored count is the lines.
+inventory=no
+heartbeat=0
+[metrics]
+enabled=no
 [collector]
 address=tcp://127.0.0.1:$IP
 [tail "bench"]
