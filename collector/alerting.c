@@ -91,8 +91,10 @@ static json_t *alert_json(sqlite3_stmt *st);
 /* What a rule sees for one thing it watches. */
 struct candidate {
 	const char *agent, *host;
-	const char *item; /* the probe's name; "" for host rules */
-	bool active;
+	const char *item; /* the probe's name, the metric's instance; "" for host rules */
+	bool active;      /* probe and host rules: the condition holds */
+	bool has_sample;  /* metric rules: the condition is the sample against the rule's threshold, */
+	double sample;    /* which depends on the alert's side of it (hysteresis) */
 	bool suppressed; /* the host is silent: its probes' alerts are not its own problem */
 	char value[512];
 };
@@ -288,13 +290,12 @@ static bool silenced(struct alerting *a, const struct rule_conf *rule, json_t *l
 	return false;
 }
 
-/* Labels and the summary of a candidate's alert. */
-static int describe(const struct rule_conf *rule, const struct candidate *c, char **labels, char *summary,
-		    size_t size)
+/* The labels (from alert_labels()) as stored, and the summary of a candidate's alert. */
+static int describe(const struct rule_conf *rule, const struct candidate *c, json_t *l, char **labels,
+		    char *summary, size_t size)
 {
-	json_t *l = alert_labels(rule, c), *vars;
+	json_t *vars = json_deep_copy(l);
 
-	vars = json_deep_copy(l);
 	json_object_set_new(vars, "value", json_string(c->value));
 	json_object_set_new(vars, "rule", json_string(rule->name));
 	render(rule->summary			 ? rule->summary :
@@ -303,16 +304,15 @@ static int describe(const struct rule_conf *rule, const struct candidate *c, cha
 	       vars, summary, size);
 	*labels = json_dumps(l, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(vars);
-	json_decref(l);
 	return *labels ? 0 : -ENOMEM;
 }
 
-static int save_alert(struct alerting *a, const struct rule_conf *rule, const struct candidate *c, const char *fp,
-		      const struct alert *al, int64_t *id, const struct quiet *q, uint64_t now)
+static int save_alert(struct alerting *a, const struct rule_conf *rule, const struct candidate *c, json_t *l,
+		      const char *fp, const struct alert *al, int64_t *id, const struct quiet *q, uint64_t now)
 {
 	sqlite3_stmt *st = a->st[*id ? S_UPDATE : S_INSERT];
 	char summary[1024], *labels;
-	int r = describe(rule, c, &labels, summary, sizeof(summary));
+	int r = describe(rule, c, l, &labels, summary, sizeof(summary));
 
 	if (r < 0)
 		return r;
@@ -424,6 +424,14 @@ static int quiet_changed(struct alerting *a, const struct rule_conf *rule, int64
 	return r;
 }
 
+/* above= or below= with recover= (the threshold itself when not given): the rule's threshold. */
+static void metric_threshold(const struct rule_conf *rule, bool *above, double *threshold, double *recover)
+{
+	*above = rule->above != NULL;
+	*threshold = strtod(*above ? rule->above : rule->below, NULL);
+	*recover = rule->recover ? strtod(rule->recover, NULL) : *threshold;
+}
+
 /* Steps (or opens) the alert of one candidate and records what changed. */
 static int consider(struct alerting *a, const struct rule_conf *rule, const struct candidate *c, uint64_t now,
 		    struct seen *seen)
@@ -432,30 +440,37 @@ static int consider(struct alerting *a, const struct rule_conf *rule, const stru
 	struct alert al;
 	struct quiet was = { 0 }, is = { .suppressed = c->suppressed };
 	json_t *labels = alert_labels(rule, c);
+	double threshold, recover;
 	const char *event;
-	bool escalate;
+	bool active = c->active, above, escalate;
 	char fp[1024];
 	int64_t id;
 	unsigned ev = 0;
 	int r;
 
 	is.silenced = silenced(a, rule, labels);
-	json_decref(labels);
 	timing_of(rule, &t);
 	(void)snprintf(fp, sizeof(fp), "%s\x1f%s\x1f%s", rule->name, c->agent, c->item);
 	r = load_alert(a, fp, &al, &id, &was);
-	if (r < 0 || (!id && !c->active))
-		return r;
+	if (r == 0 && c->has_sample) {
+		metric_threshold(rule, &above, &threshold, &recover);
+		active = threshold_active(id && (al.state == ALERT_PENDING || al.state == ALERT_FIRING), c->sample,
+					  above, threshold, recover);
+	}
+	if (r < 0 || (!id && !active))
+		goto out;
 	if (id)
-		ev = alert_step(&al, &t, c->active, now);
+		ev = alert_step(&al, &t, active, now);
 	else
 		alert_open(&al, &t, now, &ev);
 	escalate = !is.suppressed && !is.silenced && alert_escalation_due(&al, rule->escalate_after_ms * 1000, now);
 	if (escalate)
 		al.escalated_us = now;
-	if (!ev && !escalate && id && was.suppressed == is.suppressed && was.silenced == is.silenced)
-		return seen_add(seen, id); /* nothing changed: no write */
-	r = save_alert(a, rule, c, fp, &al, &id, &is, now);
+	if (!ev && !escalate && id && was.suppressed == is.suppressed && was.silenced == is.silenced) {
+		r = seen_add(seen, id); /* nothing changed: no write */
+		goto out;
+	}
+	r = save_alert(a, rule, c, labels, fp, &al, &id, &is, now);
 	if (r == 0)
 		r = record_events(a, id, ev, now, c->value);
 	event = notified_event(ev, &al);
@@ -467,7 +482,11 @@ static int consider(struct alerting *a, const struct rule_conf *rule, const stru
 		r = add_event(a, id, now, "vigil", "escalated", rule->escalate_to);
 	if (r == 0 && escalate)
 		r = enqueue_notifications(a, rule->escalate_to, id, "escalated", now);
-	return r < 0 ? r : seen_add(seen, id);
+	if (r == 0)
+		r = seen_add(seen, id);
+out:
+	json_decref(labels);
+	return r;
 }
 
 static int eval_probes(struct alerting *a, const struct rule_conf *rule, uint64_t now, struct seen *seen)
@@ -599,39 +618,17 @@ static int read_samples(struct alerting *a, const struct rule_conf *rule, uint64
 	return r;
 }
 
-/* above= or below= with recover= (the threshold itself when not given): the rule's threshold. */
-static void metric_threshold(const struct rule_conf *rule, bool *above, double *threshold, double *recover)
-{
-	*above = rule->above != NULL;
-	*threshold = strtod(*above ? rule->above : rule->below, NULL);
-	*recover = rule->recover ? strtod(rule->recover, NULL) : *threshold;
-}
-
 static int eval_metrics(struct alerting *a, const struct rule_conf *rule, uint64_t now, struct seen *seen)
 {
 	uint64_t window = MAX(3 * a->conf->alerts.interval_ms * 1000, 60 * USEC_PER_SEC);
 	struct samples ss = { 0 };
-	double threshold, recover;
-	bool above;
 	int r = read_samples(a, rule, now > window ? now - window : 0, &ss);
 
-	metric_threshold(rule, &above, &threshold, &recover);
 	for (size_t i = 0; r == 0 && i < ss.n; i++) {
 		const struct sample *x = &ss.s[i];
-		struct candidate c = { .agent = x->agent, .host = x->host, .item = x->instance };
-		struct alert al;
-		struct quiet was;
-		char fp[1024];
-		int64_t id;
+		struct candidate c = { .agent = x->agent, .host = x->host, .item = x->instance, .has_sample = true,
+				       .sample = x->value, .suppressed = host_silent(a, x->agent, now) };
 
-		/* Hysteresis needs the alert's side of the threshold. */
-		(void)snprintf(fp, sizeof(fp), "%s\x1f%s\x1f%s", rule->name, c.agent, c.item);
-		r = load_alert(a, fp, &al, &id, &was);
-		if (r < 0)
-			break;
-		c.active = threshold_active(id && (al.state == ALERT_PENDING || al.state == ALERT_FIRING), x->value,
-					    above, threshold, recover);
-		c.suppressed = host_silent(a, c.agent, now);
 		(void)snprintf(c.value, sizeof(c.value), "%s%s%s = %g", rule->metric, *c.item ? " " : "", c.item,
 			       x->value);
 		r = consider(a, rule, &c, now, seen);
