@@ -58,9 +58,10 @@ static const char *const sql[_S_MAX] = {
 	[S_INSERT] = "INSERT INTO alerts(fingerprint, rule, agent, host, labels, state, severity, summary, value,"
 		     " pending_since, fired, resolved, updated, flapping, suppressed, changes, silenced, escalated)"
 		     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
-	[S_UPDATE] = "UPDATE alerts SET host=?2, labels=?3, state=?4, summary=?5, value=?6, pending_since=?7, fired=?8,"
-		     " resolved=?9, updated=?10, acked_by=CASE WHEN ?11 THEN acked_by END, flapping=?12,"
-		     " suppressed=?13, changes=?14, silenced=?15, escalated=?16 WHERE id=?1",
+	/* The parameters are the INSERT's, plus ?19 (still acknowledged) and ?20 (the id). */
+	[S_UPDATE] = "UPDATE alerts SET host=?4, labels=?5, state=?6, summary=?8, value=?9, pending_since=?10, fired=?11,"
+		     " resolved=?12, updated=?13, acked_by=CASE WHEN ?19 THEN acked_by END, flapping=?14,"
+		     " suppressed=?15, changes=?16, silenced=?17, escalated=?18 WHERE id=?20",
 	[S_EVENT] = "INSERT INTO alert_events(alert, ts, actor, action, note) VALUES (?,?,?,?,?)",
 	[S_OPEN_OF_RULE] = "SELECT id FROM alerts WHERE rule=? AND state<>'closed'",
 	[S_PROBES] = "SELECT p.agent, p.host, p.name, p.status, p.message, p.streak, coalesce(h.last_seen, 0)"
@@ -316,42 +317,27 @@ static int save_alert(struct alerting *a, const struct rule_conf *rule, const st
 
 	if (r < 0)
 		return r;
+	sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rule->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->agent, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, labels, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, alert_state_name(al->state), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, rule->severity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, summary, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, c->value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)al->pending_since_us);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)al->fired_us);
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)al->resolved_us);
+	sqlite3_bind_int64(st, 13, (sqlite3_int64)now);
+	sqlite3_bind_int(st, 14, al->flapping);
+	sqlite3_bind_int(st, 15, q->suppressed);
+	bind_changes(st, 16, al);
+	sqlite3_bind_int(st, 17, q->silenced);
+	sqlite3_bind_int64(st, 18, (sqlite3_int64)al->escalated_us);
 	if (*id) {
-		sqlite3_bind_int64(st, 1, *id);
-		sqlite3_bind_text(st, 2, c->host, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, labels, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, alert_state_name(al->state), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, summary, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, c->value, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 7, (sqlite3_int64)al->pending_since_us);
-		sqlite3_bind_int64(st, 8, (sqlite3_int64)al->fired_us);
-		sqlite3_bind_int64(st, 9, (sqlite3_int64)al->resolved_us);
-		sqlite3_bind_int64(st, 10, (sqlite3_int64)now);
-		sqlite3_bind_int(st, 11, al->acked);
-		sqlite3_bind_int(st, 12, al->flapping);
-		sqlite3_bind_int(st, 13, q->suppressed);
-		bind_changes(st, 14, al);
-		sqlite3_bind_int(st, 15, q->silenced);
-		sqlite3_bind_int64(st, 16, (sqlite3_int64)al->escalated_us);
-	} else {
-		sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, rule->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, c->agent, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, c->host, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, labels, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, alert_state_name(al->state), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 7, rule->severity, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 8, summary, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 9, c->value, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 10, (sqlite3_int64)al->pending_since_us);
-		sqlite3_bind_int64(st, 11, (sqlite3_int64)al->fired_us);
-		sqlite3_bind_int64(st, 12, (sqlite3_int64)al->resolved_us);
-		sqlite3_bind_int64(st, 13, (sqlite3_int64)now);
-		sqlite3_bind_int(st, 14, al->flapping);
-		sqlite3_bind_int(st, 15, q->suppressed);
-		bind_changes(st, 16, al);
-		sqlite3_bind_int(st, 17, q->silenced);
-		sqlite3_bind_int64(st, 18, (sqlite3_int64)al->escalated_us);
+		sqlite3_bind_int(st, 19, al->acked);
+		sqlite3_bind_int64(st, 20, *id);
 	}
 	r = step_done(a, st);
 	if (r == 0 && !*id)
