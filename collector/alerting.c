@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <fnmatch.h>
 #include <pthread.h>
 #include <stdio.h>
 
@@ -49,6 +50,8 @@ enum {
 	S_IDENTITY,
 	S_LAST_SEEN,
 	S_SILENCES_NOW,
+	S_OPEN_RULES,
+	S_ORPHAN,
 	_S_MAX,
 };
 
@@ -76,10 +79,13 @@ static const char *const sql[_S_MAX] = {
 	[S_IDENTITY] = "SELECT fingerprint, agent, host FROM alerts WHERE id=?",
 	[S_LAST_SEEN] = "SELECT coalesce(last_seen, 0) FROM hosts WHERE id=?",
 	[S_SILENCES_NOW] = "SELECT matchers FROM silences WHERE starts<=?1 AND ends>?1",
+	[S_OPEN_RULES] = "SELECT id, rule FROM alerts WHERE state IN ('pending', 'firing')",
+	[S_ORPHAN] = "UPDATE alerts SET state='resolved', resolved=?1, updated=?1 WHERE id=?2",
 };
 
 struct alerting {
 	const struct coll_conf *conf;
+	struct catalog *catalog;
 	pthread_mutex_t lock;
 	sqlite3 *db;
 	sqlite3_stmt *st[_S_MAX];
@@ -356,15 +362,78 @@ static const char *notified_event(unsigned ev, const struct alert *al)
 	return ev & ALERT_EV_FIRED ? "fired" : ev & ALERT_EV_RESOLVED ? "resolved" : NULL;
 }
 
-/* Queues the change for each of targets (space-separated names), in the evaluation's transaction. */
-static int enqueue_notifications(struct alerting *a, const char *targets, int64_t id, const char *event,
-				 uint64_t now)
+/* Whether every key=glob of a route's match= holds for the alert (labels, or its rule or severity). */
+static bool route_matches(const struct route_conf *route, json_t *alert)
+{
+	const char *p = route->match;
+	char word[512];
+
+	while (next_word(&p, word, sizeof(word))) {
+		char *eq = strchr(word, '=');
+		const char *have;
+
+		if (!eq)
+			return false;
+		*eq = 0;
+		have = strcmp(word, "rule") == 0 || strcmp(word, "severity") == 0 ?
+			       json_string_value(json_object_get(alert, word)) :
+			       json_string_value(json_object_get(json_object_get(alert, "labels"), word));
+		if (!have || fnmatch(eq + 1, have, 0) != 0)
+			return false;
+	}
+	return true;
+}
+
+#define TOLD_MAX 64
+
+/* Queues payload for each target named in list not told yet (told keeps the names, up to TOLD_MAX). */
+static int enqueue_list(struct alerting *a, const char *list, int64_t id, const char *event, const char *payload,
+			uint64_t now, char (*told)[256], size_t *n_told)
+{
+	const char *p = list;
+	char name[256];
+	int r = 0;
+
+	while (r == 0 && p && next_word(&p, name, sizeof(name))) {
+		bool dup = false;
+
+		for (size_t i = 0; i < *n_told && !dup; i++)
+			dup = strcmp(told[i], name) == 0;
+		if (dup || *n_told == TOLD_MAX)
+			continue;
+		memcpy(told[(*n_told)++], name, sizeof(name));
+		r = notify_enqueue(a->db, id, name, event, payload, now);
+	}
+	return r;
+}
+
+/* Where the alert is shown: the console when [alerts] console_url= is set, else the API. */
+static json_t *alert_url(const struct coll_conf *conf, int64_t id)
+{
+	char url[1024];
+
+	if (conf->alerts.console_url)
+		(void)snprintf(url, sizeof(url), "%.*s/alerts/%lld", (int)strcspn(conf->alerts.console_url, "#"),
+			       conf->alerts.console_url, (long long)id);
+	else
+		(void)snprintf(url, sizeof(url), "http://%s/api/v1/alerts/%lld", conf->http.listen, (long long)id);
+	return json_string(url);
+}
+
+/*
+ * Queues the change for targets (space-separated names) and, when routed,
+ * for the targets of every [route] the alert matches; each target once. In
+ * the evaluation's transaction.
+ */
+static int enqueue_notifications(struct alerting *a, const char *targets, bool routed, int64_t id,
+				 const char *event, uint64_t now)
 {
 	sqlite3_stmt *st = a->st[S_GET];
+	char told[TOLD_MAX][256];
+	size_t n_told = 0;
 	json_t *alert = NULL;
-	const char *p = targets;
-	char *payload = NULL, name[256];
-	int r = 0;
+	char *payload = NULL;
+	int r;
 
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -373,12 +442,13 @@ static int enqueue_notifications(struct alerting *a, const char *targets, int64_
 	if (!alert)
 		return -ENOENT;
 	json_object_set_new(alert, "event", json_string(event));
+	json_object_set_new(alert, "url", alert_url(a->conf, id));
 	payload = json_dumps(alert, JSON_COMPACT);
+	r = payload ? enqueue_list(a, targets, id, event, payload, now, told, &n_told) : -ENOMEM;
+	for (size_t i = 0; r == 0 && routed && i < a->conf->n_routes; i++)
+		if (route_matches(a->conf->routes[i], alert))
+			r = enqueue_list(a, a->conf->routes[i]->notify, id, event, payload, now, told, &n_told);
 	json_decref(alert);
-	if (!payload)
-		return -ENOMEM;
-	while (r == 0 && next_word(&p, name, sizeof(name)))
-		r = notify_enqueue(a->db, id, name, event, payload, now);
 	free(payload);
 	return r;
 }
@@ -405,8 +475,8 @@ static int quiet_changed(struct alerting *a, const struct rule_conf *rule, int64
 		r = add_event(a, id, now, "vigil", is->silenced ? "silenced" : "unsilenced",
 			      is->silenced ? "a silence matches" : "no silence matches any more");
 	event = was->silenced && !is->silenced && !is->suppressed ? told_at_unsilence(al) : NULL;
-	if (r == 0 && rule->notify && event)
-		r = enqueue_notifications(a, rule->notify, id, event, now);
+	if (r == 0 && event)
+		r = enqueue_notifications(a, rule->notify, true, id, event, now);
 	return r;
 }
 
@@ -460,14 +530,14 @@ static int consider(struct alerting *a, const struct rule_conf *rule, const stru
 	if (r == 0)
 		r = record_events(a, id, ev, now, c->value);
 	event = notified_event(ev, &al);
-	if (r == 0 && rule->notify && event && !is.suppressed && !is.silenced)
-		r = enqueue_notifications(a, rule->notify, id, event, now);
+	if (r == 0 && event && !is.suppressed && !is.silenced)
+		r = enqueue_notifications(a, rule->notify, true, id, event, now);
 	if (r == 0)
 		r = quiet_changed(a, rule, id, &al, &was, &is, now);
 	if (r == 0 && escalate)
 		r = add_event(a, id, now, "vigil", "escalated", rule->escalate_to);
 	if (r == 0 && escalate)
-		r = enqueue_notifications(a, rule->escalate_to, id, "escalated", now);
+		r = enqueue_notifications(a, rule->escalate_to, false, id, "escalated", now);
 	if (r == 0)
 		r = seen_add(seen, id);
 out:
@@ -537,9 +607,11 @@ static bool host_silent(struct alerting *a, const char *agent, uint64_t now)
 }
 
 /* The latest sample of a metric per (agent, instance), within the freshness window. */
+/* Or the matches of a log rule per agent in its window, with the last line matched. */
 struct sample {
 	char agent[33], host[256], instance[256];
 	double value;
+	char line[LOGMATCH_SAMPLE_MAX];
 };
 
 struct samples {
@@ -547,7 +619,8 @@ struct samples {
 	size_t n, cap;
 };
 
-static int samples_put(struct samples *ss, sqlite3_stmt *st)
+/* Column 3 of st is the latest value (sum: added to what earlier shards gave); column 4 a sample line, if any. */
+static int samples_put(struct samples *ss, sqlite3_stmt *st, bool sum)
 {
 	const char *agent = (const char *)sqlite3_column_text(st, 0), *inst = (const char *)sqlite3_column_text(st, 2);
 	struct sample *x = NULL, *grown;
@@ -570,15 +643,20 @@ static int samples_put(struct samples *ss, sqlite3_stmt *st)
 		(void)snprintf(x->instance, sizeof(x->instance), "%s", inst);
 	}
 	(void)snprintf(x->host, sizeof(x->host), "%s", sqlite3_column_text(st, 1));
-	x->value = sqlite3_column_double(st, 3);
+	x->value = (sum ? x->value : 0) + sqlite3_column_double(st, 3);
+	if (sqlite3_column_count(st) > 4)
+		(void)snprintf(x->line, sizeof(x->line), "%s", sqlite3_column_text(st, 4));
 	return 0;
 }
 
-/* Samples since since_us from the shards that may hold them (today's, and yesterday's near midnight). */
-static int read_samples(struct alerting *a, const struct rule_conf *rule, uint64_t since_us, struct samples *ss)
+/*
+ * Runs query(db, ctx) on each shard that may hold rows since since_us
+ * (today's, and yesterday's near midnight); stops at its first error.
+ */
+static int each_shard(struct alerting *a, uint64_t since_us, int (*query)(sqlite3 *db, void *ctx), void *ctx)
 {
 	struct storage_reader *rd;
-	sqlite3_stmt *days = NULL, *st;
+	sqlite3_stmt *days = NULL;
 	int r = storage_reader_open(a->conf->storage.data_dir, &rd);
 
 	if (r == 0)
@@ -588,19 +666,55 @@ static int read_samples(struct alerting *a, const struct rule_conf *rule, uint64
 	while (r == 0 && sqlite3_step(days) == SQLITE_ROW) {
 		sqlite3 *db = storage_reader_shard(rd, (uint32_t)sqlite3_column_int64(days, 0));
 
-		if (!db || db_prepare(db, "SELECT agent, host, instance, value FROM metrics WHERE name=?1 AND ts>=?2"
-					  " AND host GLOB ?3 AND instance GLOB ?4 ORDER BY ts", &st) < 0)
-			continue;
-		sqlite3_bind_text(st, 1, rule->metric, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)since_us);
-		sqlite3_bind_text(st, 3, rule->host, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, rule->instance ? rule->instance : "*", -1, SQLITE_STATIC);
-		while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-			r = samples_put(ss, st);
-		sqlite3_finalize(st);
+		if (db)
+			r = query(db, ctx);
 	}
 	sqlite3_finalize(days);
 	storage_reader_free(rd);
+	return r;
+}
+
+struct shard_query {
+	const struct rule_conf *rule;
+	uint64_t since_us;
+	struct samples *ss;
+};
+
+static int query_samples(sqlite3 *db, void *ctx)
+{
+	const struct shard_query *q = ctx;
+	sqlite3_stmt *st;
+	int r = 0;
+
+	/* A shard from before the table existed has nothing for this query. */
+	if (db_prepare(db, "SELECT agent, host, instance, value FROM metrics WHERE name=?1 AND ts>=?2"
+			   " AND host GLOB ?3 AND instance GLOB ?4 ORDER BY ts", &st) < 0)
+		return 0;
+	sqlite3_bind_text(st, 1, q->rule->metric, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)q->since_us);
+	sqlite3_bind_text(st, 3, q->rule->host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, q->rule->instance ? q->rule->instance : "*", -1, SQLITE_STATIC);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
+		r = samples_put(q->ss, st, false);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int query_matches(sqlite3 *db, void *ctx)
+{
+	const struct shard_query *q = ctx;
+	sqlite3_stmt *st;
+	int r = 0;
+
+	if (db_prepare(db, "SELECT agent, host, '', sum(count), sample FROM log_matches WHERE rule=?1 AND ts_last>=?2"
+			   " AND host GLOB ?3 GROUP BY agent", &st) < 0)
+		return 0;
+	sqlite3_bind_text(st, 1, q->rule->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)q->since_us);
+	sqlite3_bind_text(st, 3, q->rule->host, -1, SQLITE_STATIC);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
+		r = samples_put(q->ss, st, true);
+	sqlite3_finalize(st);
 	return r;
 }
 
@@ -608,7 +722,8 @@ static int eval_metrics(struct alerting *a, const struct rule_conf *rule, uint64
 {
 	uint64_t window = MAX(3 * a->conf->alerts.interval_ms * 1000, 60 * USEC_PER_SEC);
 	struct samples ss = { 0 };
-	int r = read_samples(a, rule, now > window ? now - window : 0, &ss);
+	struct shard_query q = { rule, now > window ? now - window : 0, &ss };
+	int r = each_shard(a, q.since_us, query_samples, &q);
 
 	for (size_t i = 0; r == 0 && i < ss.n; i++) {
 		const struct sample *x = &ss.s[i];
@@ -617,6 +732,26 @@ static int eval_metrics(struct alerting *a, const struct rule_conf *rule, uint64
 
 		(void)snprintf(c.value, sizeof(c.value), "%s%s%s = %g", rule->metric, *c.item ? " " : "", c.item,
 			       x->value);
+		r = consider(a, rule, &c, now, seen);
+	}
+	free(ss.s);
+	return r;
+}
+
+static int eval_logs(struct alerting *a, const struct rule_conf *rule, uint64_t now, struct seen *seen)
+{
+	uint64_t window = (rule->window_ms ? rule->window_ms : 300000) * 1000, need = MAX(rule->count, (uint64_t)1);
+	struct samples ss = { 0 };
+	struct shard_query q = { rule, now > window ? now - window : 0, &ss };
+	int r = each_shard(a, q.since_us, query_matches, &q);
+
+	for (size_t i = 0; r == 0 && i < ss.n; i++) {
+		const struct sample *x = &ss.s[i];
+		struct candidate c = { .agent = x->agent, .host = x->host, .item = "", .active = x->value >= need,
+				       .suppressed = host_silent(a, x->agent, now) };
+
+		(void)snprintf(c.value, sizeof(c.value), "%.0f in %" PRIu64 " s: %s", x->value, window / USEC_PER_SEC,
+			       x->line);
 		r = consider(a, rule, &c, now, seen);
 	}
 	free(ss.s);
@@ -639,7 +774,7 @@ static int eval_vanished(struct alerting *a, const struct rule_conf *rule, uint6
 	/* Stepped one by one, by id: no statement stays open across the writes. */
 	for (size_t i = 0; r == 0 && i < gone.n; i++) {
 		sqlite3_stmt *get = a->st[S_IDENTITY];
-		struct candidate c = { .value = "no longer reported" };
+		struct candidate c = { 0 };
 		char agent[64] = "", host[256] = "", item[512] = "";
 		const char *fp, *sep;
 
@@ -652,6 +787,8 @@ static int eval_vanished(struct alerting *a, const struct rule_conf *rule, uint6
 			(void)snprintf(host, sizeof(host), "%s", sqlite3_column_text(get, 2));
 		}
 		(void)sqlite3_reset(get);
+		(void)snprintf(c.value, sizeof(c.value), "%s",
+			       strcmp(rule->type, "log") == 0 ? "no match within the window" : "no longer reported");
 		c.agent = agent;
 		c.host = host;
 		c.item = item;
@@ -680,30 +817,57 @@ static int load_silences(struct alerting *a, uint64_t now)
 	return rc == SQLITE_DONE ? 0 : db_errno(rc);
 }
 
+/* Open alerts of rules no longer defined (deleted through the API, or gone from the file) resolve. */
+static int eval_orphans(struct alerting *a, const struct catalog_snapshot *snap, uint64_t now)
+{
+	sqlite3_stmt *st = a->st[S_OPEN_RULES], *upd = a->st[S_ORPHAN];
+	struct seen gone = { 0 };
+	int rc, r = 0;
+
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (!catalog_rule(snap, (const char *)sqlite3_column_text(st, 1)))
+			r = seen_add(&gone, sqlite3_column_int64(st, 0));
+	(void)sqlite3_reset(st);
+	for (size_t i = 0; r == 0 && i < gone.n; i++) {
+		sqlite3_bind_int64(upd, 1, (sqlite3_int64)now);
+		sqlite3_bind_int64(upd, 2, gone.ids[i]);
+		r = step_done(a, upd);
+		if (r == 0)
+			r = add_event(a, gone.ids[i], now, "vigil", "resolved", "its rule is no longer defined");
+	}
+	free(gone.ids);
+	return r;
+}
+
 int alerting_evaluate(struct alerting *a, uint64_t now_us)
 {
+	const struct catalog_snapshot *snap = catalog_get(a->catalog);
 	int r;
 
 	pthread_mutex_lock(&a->lock);
 	r = db_exec(a->db, "BEGIN IMMEDIATE");
 	if (r == 0)
 		r = load_silences(a, now_us);
-	for (size_t i = 0; r == 0 && i < a->conf->n_rules; i++) {
-		const struct rule_conf *rule = a->conf->rules[i];
+	for (size_t i = 0; r == 0 && i < snap->n_rules; i++) {
+		const struct rule_conf *rule = snap->rules[i];
 		struct seen seen = { 0 };
 
 		r = strcmp(rule->type, "probe") == 0  ? eval_probes(a, rule, now_us, &seen) :
 		    strcmp(rule->type, "metric") == 0 ? eval_metrics(a, rule, now_us, &seen) :
+		    strcmp(rule->type, "log") == 0    ? eval_logs(a, rule, now_us, &seen) :
 							 eval_hosts(a, rule, now_us, &seen);
 		if (r == 0)
 			r = eval_vanished(a, rule, now_us, &seen);
 		free(seen.ids);
 	}
 	if (r == 0)
+		r = eval_orphans(a, snap, now_us);
+	if (r == 0)
 		r = db_exec(a->db, "COMMIT");
 	else
 		(void)db_exec(a->db, "ROLLBACK");
 	pthread_mutex_unlock(&a->lock);
+	catalog_release(snap);
 	metrics_add(r < 0 ? &metrics.alert_evaluation_errors : &metrics.alert_evaluations, 1);
 	if (r < 0)
 		log_error("alerts: evaluation failed: %s", strerror(-r));
@@ -733,7 +897,7 @@ void alerting_stop(struct alerting *a)
 	free(a);
 }
 
-int alerting_start(const struct coll_conf *conf, sd_event *event, struct alerting **ret)
+int alerting_start(const struct coll_conf *conf, struct catalog *catalog, sd_event *event, struct alerting **ret)
 {
 	struct alerting *a = calloc(1, sizeof(*a));
 	char path[4096];
@@ -742,6 +906,7 @@ int alerting_start(const struct coll_conf *conf, sd_event *event, struct alertin
 	if (!a)
 		return -ENOMEM;
 	a->conf = conf;
+	a->catalog = catalog;
 	pthread_mutex_init(&a->lock, NULL);
 	a->silences = json_array();
 	if (!a->silences) {
@@ -1109,19 +1274,12 @@ int alerting_silence_expire(struct alerting *a, int64_t id)
 }
 
 /* url without its query (a robot's access_token or key is a secret): scheme://host/path. */
-static json_t *url_shown(const char *url)
+int alerting_notify_queue(struct alerting *a, json_t *target)
 {
-	return json_stringn(url, strcspn(url, "?#"));
-}
-
-int alerting_notify_targets(struct alerting *a, json_t **ret)
-{
-	json_t *items = json_array();
+	const char *name = json_string_value(json_object_get(target, "name"));
 	sqlite3_stmt *st = NULL;
-	int r = 0;
+	int r;
 
-	if (!items)
-		return -ENOMEM;
 	pthread_mutex_lock(&a->lock);
 	r = db_prepare(a->db,
 		       "SELECT count(*) FILTER (WHERE state='queued'), count(*) FILTER (WHERE state='sent'),"
@@ -1130,33 +1288,31 @@ int alerting_notify_targets(struct alerting *a, json_t **ret)
 		       "  ORDER BY id DESC LIMIT 1)"
 		       " FROM notifications WHERE target=?1",
 		       &st);
-	for (size_t i = 0; r == 0 && i < a->conf->n_notifies; i++) {
-		const struct notify_conf *t = a->conf->notifies[i];
-
-		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(items, json_pack("{s:s, s:s, s:o, s:s, s:b, s:I, s:I, s:I, s:o}", "name",
-							       t->name, "type", t->type, "url", url_shown(t->url),
-							       "lang", t->lang, "signed", t->secret || t->secret_file,
-							       "queued", (json_int_t)sqlite3_column_int64(st, 0), "sent",
-							       (json_int_t)sqlite3_column_int64(st, 1), "failed",
-							       (json_int_t)sqlite3_column_int64(st, 2), "last_error",
-							       text_or_null(st, 3)));
-		(void)sqlite3_reset(st);
+	if (r == 0) {
+		sqlite3_bind_text(st, 1, name ? name : "", -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			json_object_set_new(target, "queued", json_integer(sqlite3_column_int64(st, 0)));
+			json_object_set_new(target, "sent", json_integer(sqlite3_column_int64(st, 1)));
+			json_object_set_new(target, "failed", json_integer(sqlite3_column_int64(st, 2)));
+			json_object_set_new(target, "last_error", text_or_null(st, 3));
+		}
 	}
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&a->lock);
-	return items_answer(items, r, ret);
+	return r;
 }
 
 int alerting_notify_test(struct alerting *a, const char *name, const char *actor, int64_t *id)
 {
+	const struct catalog_snapshot *snap = catalog_get(a->catalog);
+	bool known = catalog_target(snap, name) != NULL;
 	uint64_t now = now_realtime_us();
 	json_t *p;
 	char *payload;
 	int r;
 
-	if (!coll_conf_notify(a->conf, name))
+	catalog_release(snap);
+	if (!known)
 		return -ENOENT;
 	p = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", (json_int_t)0, "event", "test", "rule",
 		      "-", "severity", "info", "host", "-", "summary", "vigil test notification", "value", actor,

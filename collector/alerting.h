@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
+#include "catalog.h"
 #include "coll_conf.h"
 
 /*
@@ -20,8 +21,11 @@
 
 struct alerting;
 
-/* conf is borrowed and must outlive *ret. The first evaluation is one interval away. */
-int alerting_start(const struct coll_conf *conf, sd_event *event, struct alerting **ret);
+/*
+ * conf and catalog (the rules and targets) are borrowed and must outlive
+ * *ret. The first evaluation is one interval away.
+ */
+int alerting_start(const struct coll_conf *conf, struct catalog *catalog, sd_event *event, struct alerting **ret);
 void alerting_stop(struct alerting *a);
 
 /* Runs the rules once at now_us (microseconds); what the timer does. */
@@ -60,8 +64,8 @@ int alerting_silence_add(struct alerting *a, json_t *body, const char *creator, 
 /* Ends a silence now; -ENOENT if there is none in force or to come with that id. */
 int alerting_silence_expire(struct alerting *a, int64_t id);
 
-/* {"items":[...]}: each [notify] target (its URL without the query, which may hold a key) and its queue. */
-int alerting_notify_targets(struct alerting *a, json_t **ret);
+/* Adds target's (an object with its "name") queue: queued, sent, failed, last_error. */
+int alerting_notify_queue(struct alerting *a, json_t *target);
 /* Queues a test message to target name (alert 0, event "test"); -ENOENT when there is no such target. */
 int alerting_notify_test(struct alerting *a, const char *name, const char *actor, int64_t *id);
 

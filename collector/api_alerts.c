@@ -97,20 +97,17 @@ enum MHD_Result api_get_alert(struct request *rq)
 enum MHD_Result api_post_alert_action(struct request *rq)
 {
 	const char *reason = NULL;
+	enum MHD_Result answered;
 	char action[32];
-	json_error_t err;
 	json_t *body;
 	int64_t id;
 	int r;
 
 	if (split_alert_path(rq->url, &id, action, sizeof(action)) < 0 || !*action)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected /api/v1/alerts/ID/ACTION");
-	body = rq->body_len ? json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &err) : json_object();
-	if (!json_is_object(body)) {
-		json_decref(body);
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "body: expected a JSON object%s%s",
-				     rq->body_len ? ": " : "", rq->body_len ? err.text : "");
-	}
+	body = request_object(rq, true, &answered);
+	if (!body)
+		return answered;
 	r = alerting_act(http_alerting(rq), id, action, rq->user, body, &reason);
 	json_decref(body);
 	if (r == -ENOENT)
@@ -143,15 +140,12 @@ enum MHD_Result api_get_silences(struct request *rq)
 enum MHD_Result api_post_silence(struct request *rq)
 {
 	const char *reason = NULL;
-	json_error_t err;
-	json_t *body = json_loadb(rq->body ? rq->body : "", rq->body_len, JSON_REJECT_DUPLICATES, &err), *j;
+	enum MHD_Result answered;
+	json_t *body = request_object(rq, false, &answered), *j;
 	int r;
 
-	if (!json_is_object(body)) {
-		json_decref(body);
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "body: expected a JSON object: %s",
-				     err.text);
-	}
+	if (!body)
+		return answered;
 	r = alerting_silence_add(http_alerting(rq), body, rq->user, &j, &reason);
 	json_decref(body);
 	if (r == -EINVAL)
@@ -179,18 +173,6 @@ enum MHD_Result api_delete_silence(struct request *rq)
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot end the silence: %s",
 				     strerror(-r));
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:I, s:b}", "id", (json_int_t)id, "expired", 1));
-}
-
-/* GET /api/v1/notify: the targets and their queues. */
-enum MHD_Result api_get_notify(struct request *rq)
-{
-	json_t *j;
-	int r = alerting_notify_targets(http_alerting(rq), &j);
-
-	if (r < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read the queue: %s",
-				     strerror(-r));
-	return respond_json(rq, MHD_HTTP_OK, j);
 }
 
 /* POST /api/v1/notify/NAME/test: 202 with the queued notification's id. */

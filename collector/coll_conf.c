@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <regex.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -16,6 +17,7 @@
 #define L(f) offsetof(struct coll_conf, alerts.f) - offsetof(struct coll_conf, alerts)
 #define R(f) offsetof(struct rule_conf, f)
 #define N(f) offsetof(struct notify_conf, f)
+#define T(f) offsetof(struct route_conf, f)
 
 static const struct conf_key ingest_keys[] = {
 	{ "listen", CONF_STR, I(t.address), "tcp://127.0.0.1:5170", .help = "tcp://, ipc:// or tls+tcp:// URL agents send to" },
@@ -47,10 +49,11 @@ static const struct conf_key hosts_keys[] = {
 
 static const struct conf_key alerts_keys[] = {
 	{ "interval", CONF_SECS, L(interval_ms), "10s", 1000, 3600000, .help = "time between evaluations of the rules" },
+	{ "console_url", CONF_STR, L(console_url), NULL, .help = "the console's base URL; messages link to <console_url>/alerts/ID (default the API's /api/v1/alerts/ID)" },
 };
 
 static const struct conf_key rule_keys[] = {
-	{ "type", CONF_STR, R(type), NULL, .required = true, .help = "probe, host_silent or metric" },
+	{ "type", CONF_STR, R(type), NULL, .required = true, .help = "probe, host_silent, metric or log" },
 	{ "severity", CONF_STR, R(severity), "warning", .help = "info, warning, critical or disaster" },
 	{ "summary", CONF_STR, R(summary), NULL, .help = "template: {{host}} {{probe}} {{instance}} {{value}} {{rule}} or any label" },
 	{ "for", CONF_SECS, R(for_ms), "0", 0, 86400000, .help = "how long the condition holds before the alert fires" },
@@ -64,6 +67,11 @@ static const struct conf_key rule_keys[] = {
 	{ "above", CONF_STR, R(above), NULL, .help = "metric: active when the latest value is above this" },
 	{ "below", CONF_STR, R(below), NULL, .help = "metric: active when the latest value is below this" },
 	{ "recover", CONF_STR, R(recover), NULL, .help = "metric: active until the value is back past this (default the threshold)" },
+	{ "pattern", CONF_STR, R(pattern), NULL, .help = "log: extended regular expression matched against MESSAGE" },
+	{ "unit", CONF_STR, R(unit), NULL, .help = "log: glob on the record's _SYSTEMD_UNIT (default any)" },
+	{ "source", CONF_STR, R(source), NULL, .help = "log: glob on the record's source, file path, unit or identifier (default any)" },
+	{ "count", CONF_UINT, R(count), NULL, 0, 1000000000, .help = "log: matching lines within window before the condition holds (default 1)" },
+	{ "window", CONF_SECS, R(window_ms), NULL, 0, 86400000, .help = "log: the window lines are counted in (default 5m)" },
 	{ "flap_changes", CONF_UINT, R(flap_changes), "5", 0, 1000, .help = "more fires and resolutions than this within flap_window: flapping (0: never)" },
 	{ "flap_window", CONF_SECS, R(flap_window_ms), "30m", 1000, 86400000, .help = "the window flapping is judged in" },
 	{ "clear_ack_on_recovery", CONF_BOOL, R(clear_ack_on_recovery), "no", .help = "a resolution clears the acknowledgement" },
@@ -79,6 +87,19 @@ static const struct conf_key notify_keys[] = {
 	{ "secret_file", CONF_STR, N(secret_file), NULL, .help = "dingtalk, feishu: a file whose first line is the secret" },
 	{ "lang", CONF_STR, N(lang), "zh", .help = "zh or en: the language of the message" },
 };
+
+static const struct conf_key route_keys[] = {
+	{ "match", CONF_STR, T(match), NULL, .required = true, .help = "key=glob pairs on the alert's labels (and rule, severity), all of which must match" },
+	{ "notify", CONF_STR, T(notify), NULL, .required = true, .help = "[notify] target names told of the alerts it matches" },
+};
+
+static void *route_instance(void *target, const char *name)
+{
+	struct coll_conf *c = target;
+
+	return conf_named_append((void ***)&c->routes, &c->n_routes, sizeof(struct route_conf), name);
+}
+_Static_assert(offsetof(struct route_conf, name) == 0, "conf_named_append: the name comes first");
 
 static void *notify_instance(void *target, const char *name)
 {
@@ -112,9 +133,13 @@ static const struct conf_section sections[] = {
 	{ "alerts", false, alerts_keys, ARRAY_SIZE(alerts_keys), offsetof(struct coll_conf, alerts), NULL },
 	{ "rule", true, rule_keys, ARRAY_SIZE(rule_keys), 0, rule_instance },
 	{ "notify", true, notify_keys, ARRAY_SIZE(notify_keys), 0, notify_instance },
+	{ "route", true, route_keys, ARRAY_SIZE(route_keys), 0, route_instance },
 };
-#define RULE_SECTION (&sections[ARRAY_SIZE(sections) - 2])
-#define NOTIFY_SECTION (&sections[ARRAY_SIZE(sections) - 1])
+#define RULE_SECTION (&sections[ARRAY_SIZE(sections) - 3])
+#define NOTIFY_SECTION (&sections[ARRAY_SIZE(sections) - 2])
+#define ROUTE_SECTION (&sections[ARRAY_SIZE(sections) - 1])
+const struct conf_section *const coll_conf_rule_section = RULE_SECTION;
+const struct conf_section *const coll_conf_notify_section = NOTIFY_SECTION;
 
 const struct conf_schema coll_conf_schema = { sections, ARRAY_SIZE(sections) };
 
@@ -131,7 +156,26 @@ static void check_number(const struct rule_conf *r, const char *key, const char 
 		conf_error_add(errs, path, "[rule \"%s\"] %s=%s: expected a number", r->name, key, v);
 }
 
-static void check_notify(const struct notify_conf *n, const char *path, struct conf_errors *errs)
+static void check_pattern(const struct rule_conf *r, const char *path, struct conf_errors *errs)
+{
+	regex_t re;
+	char why[256];
+	int e;
+
+	if (!r->pattern) {
+		conf_error_add(errs, path, "[rule \"%s\"]: type=log needs pattern=", r->name);
+		return;
+	}
+	e = regcomp(&re, r->pattern, REG_EXTENDED | REG_NOSUB);
+	if (e != 0) {
+		(void)regerror(e, &re, why, sizeof(why));
+		conf_error_add(errs, path, "[rule \"%s\"] pattern=%s: %s", r->name, r->pattern, why);
+		return;
+	}
+	regfree(&re);
+}
+
+void coll_conf_check_notify(const struct notify_conf *n, const char *path, struct conf_errors *errs)
 {
 	static const char *const types[] = { "webhook", "dingtalk", "wecom", "feishu" };
 	bool known = false, signs = n->type && (strcmp(n->type, "dingtalk") == 0 || strcmp(n->type, "feishu") == 0);
@@ -153,29 +197,34 @@ static void check_notify(const struct notify_conf *n, const char *path, struct c
 }
 
 /* Each name in a rule's notify= or escalate_to= must be a [notify] section. */
-static void check_targets(const struct coll_conf *c, const struct rule_conf *r, const char *list, const char *path,
-			  struct conf_errors *errs)
+static void check_targets(const struct target_lookup *t, const struct rule_conf *r, const char *list,
+			  const char *path, struct conf_errors *errs)
 {
 	const char *p = list;
 	char name[256];
 
 	while (p && next_word(&p, name, sizeof(name)))
-		if (!coll_conf_notify(c, name))
+		if (!t->has(t->userdata, name))
 			conf_error_add(errs, path, "[rule \"%s\"] %s: no [notify \"%s\"] section", r->name,
 				       list == r->notify ? "notify" : "escalate_to", name);
 }
 
-static void check_rule(const struct coll_conf *c, const struct rule_conf *r, const char *path,
-		       struct conf_errors *errs)
+void coll_conf_check_rule(const struct rule_conf *r, const struct target_lookup *t, const char *path,
+			  struct conf_errors *errs)
 {
 	bool probe = r->type && strcmp(r->type, "probe") == 0, silent = r->type && strcmp(r->type, "host_silent") == 0,
-	     metric = r->type && strcmp(r->type, "metric") == 0;
+	     metric = r->type && strcmp(r->type, "metric") == 0, log = r->type && strcmp(r->type, "log") == 0;
 	const char *bad;
 	size_t bad_len;
 
-	if (r->type && !probe && !silent && !metric)
-		conf_error_add(errs, path, "[rule \"%s\"] type=%s: expected probe, host_silent or metric", r->name,
+	if (r->type && !probe && !silent && !metric && !log)
+		conf_error_add(errs, path, "[rule \"%s\"] type=%s: expected probe, host_silent, metric or log", r->name,
 			       r->type);
+	if (log)
+		check_pattern(r, path, errs);
+	if (!log && (r->pattern || r->unit || r->source || r->count || r->window_ms))
+		conf_error_add(errs, path, "[rule \"%s\"]: pattern=, unit=, source=, count=, window= apply to type=log",
+			       r->name);
 	if (metric && (!r->metric || !r->above == !r->below))
 		conf_error_add(errs, path, "[rule \"%s\"]: type=metric needs metric= and one of above= and below=",
 			       r->name);
@@ -185,8 +234,8 @@ static void check_rule(const struct coll_conf *c, const struct rule_conf *r, con
 	check_number(r, "above", r->above, path, errs);
 	check_number(r, "below", r->below, path, errs);
 	check_number(r, "recover", r->recover, path, errs);
-	check_targets(c, r, r->notify, path, errs);
-	check_targets(c, r, r->escalate_to, path, errs);
+	check_targets(t, r, r->notify, path, errs);
+	check_targets(t, r, r->escalate_to, path, errs);
 	if (!r->escalate_after_ms != !r->escalate_to)
 		conf_error_add(errs, path, "[rule \"%s\"]: escalate_after= and escalate_to= go together", r->name);
 	if (alert_severity_from_name(r->severity) < 0)
@@ -200,17 +249,39 @@ static void check_rule(const struct coll_conf *c, const struct rule_conf *r, con
 		conf_error_add(errs, path, "[rule \"%s\"] labels: '%.*s' is not key=value", r->name, (int)bad_len, bad);
 }
 
+static void check_route(const struct route_conf *r, const struct target_lookup *t, const char *path,
+			struct conf_errors *errs)
+{
+	const char *bad, *p = r->notify;
+	size_t bad_len;
+	char name[256];
+
+	if (r->match && labels_check(r->match, &bad, &bad_len) < 0)
+		conf_error_add(errs, path, "[route \"%s\"] match: '%.*s' is not key=glob", r->name, (int)bad_len, bad);
+	while (p && next_word(&p, name, sizeof(name)))
+		if (!t->has(t->userdata, name))
+			conf_error_add(errs, path, "[route \"%s\"] notify: no [notify \"%s\"] section", r->name, name);
+}
+
+static bool conf_has_target(const void *userdata, const char *name)
+{
+	return coll_conf_notify(userdata, name) != NULL;
+}
+
 static void check_values(const void *target, const char *path, struct conf_errors *errs)
 {
 	const struct coll_conf *c = target;
+	const struct target_lookup t = { conf_has_target, c };
 
 	transport_conf_check(&c->ingest.t, "ingest", path, errs);
 	if (c->http.listen && !strrchr(c->http.listen, ':'))
 		conf_error_add(errs, path, "[http] listen=%s: expected HOST:PORT", c->http.listen);
 	for (size_t i = 0; i < c->n_rules; i++)
-		check_rule(c, c->rules[i], path, errs);
+		coll_conf_check_rule(c->rules[i], &t, path, errs);
 	for (size_t i = 0; i < c->n_notifies; i++)
-		check_notify(c->notifies[i], path, errs);
+		coll_conf_check_notify(c->notifies[i], path, errs);
+	for (size_t i = 0; i < c->n_routes; i++)
+		check_route(c->routes[i], &t, path, errs);
 }
 
 int coll_conf_load(const char *path, struct coll_conf **ret)
@@ -238,5 +309,6 @@ void coll_conf_free(struct coll_conf *c)
 			conf_free_section(&sections[i], (uint8_t *)c + sections[i].offset);
 	conf_named_free((void **)c->rules, c->n_rules, RULE_SECTION);
 	conf_named_free((void **)c->notifies, c->n_notifies, NOTIFY_SECTION);
+	conf_named_free((void **)c->routes, c->n_routes, ROUTE_SECTION);
 	free(c);
 }

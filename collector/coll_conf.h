@@ -11,7 +11,7 @@
 /* One [rule "NAME"] section: when alerts open, and how they behave. */
 struct rule_conf {
 	char *name;
-	char *type;     /* probe, host_silent or metric */
+	char *type;     /* probe, host_silent, metric or log */
 	char *severity; /* info, warning, critical or disaster */
 	char *summary;  /* a template: {{host}}, {{probe}}, {{instance}}, {{value}}, {{rule}}, any label */
 	uint64_t for_ms;
@@ -23,6 +23,10 @@ struct rule_conf {
 	char *metric;   /* metric: "<set>.<field>", e.g. filesystem.used_pct */
 	char *instance; /* metric: glob on the instance (a mount, a disk, an interface) */
 	char *above, *below, *recover; /* metric: numbers; one of above and below */
+	char *pattern;  /* log: extended regex on MESSAGE */
+	char *unit, *source; /* log: globs */
+	uint64_t count;     /* log: matches within window_ms (0: 1) */
+	uint64_t window_ms; /* log (0: 5 minutes) */
 	uint64_t flap_changes;
 	uint64_t flap_window_ms;
 	bool clear_ack_on_recovery;
@@ -39,6 +43,13 @@ struct notify_conf {
 	char *secret;      /* dingtalk, feishu: the robot's signing secret */
 	char *secret_file; /* the same, read from a file (first line) */
 	char *lang;        /* zh or en */
+};
+
+/* One [route "NAME"] section: alerts whose labels match go to its targets too. */
+struct route_conf {
+	char *name;
+	char *match;  /* "key=glob key=glob" on labels, rule and severity */
+	char *notify; /* target names, space-separated */
 };
 
 /* The collector's configuration; owns every string in it. */
@@ -66,17 +77,32 @@ struct coll_conf {
 	} hosts;
 	struct {
 		uint64_t interval_ms;
+		char *console_url;
 	} alerts;
 	struct rule_conf **rules;
 	size_t n_rules;
 	struct notify_conf **notifies;
 	size_t n_notifies;
+	struct route_conf **routes;
+	size_t n_routes;
 };
 
 /* The target named name, or NULL. */
 const struct notify_conf *coll_conf_notify(const struct coll_conf *c, const char *name);
 
 extern const struct conf_schema coll_conf_schema;
+/* The [rule] and [notify] sections: the API fills its definitions through them too. */
+extern const struct conf_section *const coll_conf_rule_section, *const coll_conf_notify_section;
+
+/* Whether a [notify] target called name exists, wherever targets are kept. */
+struct target_lookup {
+	bool (*has)(const void *userdata, const char *name);
+	const void *userdata;
+};
+/* The checks across keys of one rule and one target; errors "where: [rule \"NAME\"] ..." into errs. */
+void coll_conf_check_rule(const struct rule_conf *r, const struct target_lookup *t, const char *where,
+			  struct conf_errors *errs);
+void coll_conf_check_notify(const struct notify_conf *n, const char *where, struct conf_errors *errs);
 
 /* Loads path; on error prints file:line messages to stderr. */
 int coll_conf_load(const char *path, struct coll_conf **ret);

@@ -25,8 +25,15 @@ struct request {
 	size_t body_len;
 };
 
-/* The alerts the handlers of api_alerts.c act on. */
+/* The alerts the handlers of api_alerts.c act on, and the rules and targets api_defs.c defines. */
 struct alerting *http_alerting(const struct request *rq);
+struct catalog *http_catalog(const struct request *rq);
+
+/*
+ * The body as a JSON object ({} for an empty body when empty_ok); NULL when
+ * it is not one, with the 400 answer queued in *answered.
+ */
+json_t *request_object(struct request *rq, bool empty_ok, enum MHD_Result *answered);
 
 /* Queues j (taken over) as the JSON answer. */
 enum MHD_Result respond_json(struct request *rq, unsigned status, json_t *j);
@@ -62,5 +69,14 @@ enum MHD_Result api_delete_silence(struct request *rq);
 enum MHD_Result api_get_notify(struct request *rq);
 enum MHD_Result api_post_notify_test(struct request *rq);
 enum MHD_Result api_get_probe_history(struct request *rq);
+enum MHD_Result api_get_rules(struct request *rq);
+enum MHD_Result api_get_rule(struct request *rq);
+enum MHD_Result api_post_rule(struct request *rq);
+enum MHD_Result api_put_rule(struct request *rq);
+enum MHD_Result api_delete_rule(struct request *rq);
+enum MHD_Result api_get_target(struct request *rq);
+enum MHD_Result api_post_target(struct request *rq);
+enum MHD_Result api_put_target(struct request *rq);
+enum MHD_Result api_delete_target(struct request *rq);
 
 #endif

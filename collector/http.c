@@ -26,11 +26,32 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	struct audit *audit;
 	struct alerting *alerting;
+	struct catalog *catalog;
 };
 
 struct alerting *http_alerting(const struct request *rq)
 {
 	return rq->h->alerting;
+}
+
+struct catalog *http_catalog(const struct request *rq)
+{
+	return rq->h->catalog;
+}
+
+json_t *request_object(struct request *rq, bool empty_ok, enum MHD_Result *answered)
+{
+	json_error_t err = { .text = "" };
+	json_t *body = !rq->body_len && empty_ok ? json_object() :
+						   json_loadb(rq->body ? rq->body : "", rq->body_len,
+							      JSON_REJECT_DUPLICATES, &err);
+
+	if (json_is_object(body))
+		return body;
+	json_decref(body);
+	*answered = respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "body: expected a JSON object%s%s",
+				  *err.text ? ": " : "", err.text);
+	return NULL;
 }
 
 static enum MHD_Result respond(struct request *rq, unsigned status, const char *type, char *body, size_t len)
@@ -269,7 +290,16 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/silences", api_post_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.create", true },
 	{ "DELETE", "/api/v1/silences/", api_delete_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.expire", true },
 	{ "GET", "/api/v1/notify", api_get_notify, ROLE_OPERATOR | ROLE_ADMIN, "notify.read", false },
+	{ "GET", "/api/v1/notify/", api_get_target, ROLE_OPERATOR | ROLE_ADMIN, "notify.read", false },
+	{ "POST", "/api/v1/notify", api_post_target, ROLE_ADMIN, "notify.create", true },
+	{ "PUT", "/api/v1/notify/", api_put_target, ROLE_ADMIN, "notify.update", true },
+	{ "DELETE", "/api/v1/notify/", api_delete_target, ROLE_ADMIN, "notify.delete", true },
 	{ "POST", "/api/v1/notify/", api_post_notify_test, ROLE_ADMIN, "notify.test", true },
+	{ "GET", "/api/v1/rules", api_get_rules, ROLES_STATE, "rules.read", false },
+	{ "GET", "/api/v1/rules/", api_get_rule, ROLES_STATE, "rules.read", false },
+	{ "POST", "/api/v1/rules", api_post_rule, ROLE_ADMIN, "rule.create", true },
+	{ "PUT", "/api/v1/rules/", api_put_rule, ROLE_ADMIN, "rule.update", true },
+	{ "DELETE", "/api/v1/rules/", api_delete_rule, ROLE_ADMIN, "rule.delete", true },
 };
 
 static bool route_matches(const struct route *rt, const char *url)
@@ -450,7 +480,8 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ret, sockle
 	return 0;
 }
 
-int http_start(const struct coll_conf *conf, struct alerting *alerting, struct http_server **ret)
+int http_start(const struct coll_conf *conf, struct alerting *alerting, struct catalog *catalog,
+	       struct http_server **ret)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
 	struct sockaddr_storage sa;
@@ -462,6 +493,7 @@ int http_start(const struct coll_conf *conf, struct alerting *alerting, struct h
 		return -ENOMEM;
 	h->conf = conf;
 	h->alerting = alerting;
+	h->catalog = catalog;
 	r = parse_listen(conf->http.listen, &sa, &salen);
 	if (r < 0) {
 		free(h);

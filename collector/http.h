@@ -3,6 +3,7 @@
 #define VIGIL_HTTP_H
 
 #include "alerting.h"
+#include "catalog.h"
 #include "coll_conf.h"
 
 /*
@@ -12,8 +13,9 @@
  */
 struct http_server;
 
-/* conf and alerting are borrowed and must outlive the server. */
-int http_start(const struct coll_conf *conf, struct alerting *alerting, struct http_server **ret);
+/* conf, alerting and catalog are borrowed and must outlive the server. */
+int http_start(const struct coll_conf *conf, struct alerting *alerting, struct catalog *catalog,
+	       struct http_server **ret);
 void http_stop(struct http_server *h);
 
 #endif

@@ -28,6 +28,7 @@ struct job {
 	ZSTD_DCtx *dctx;
 	struct buf raw;
 	struct batch_info info;
+	struct logmatch *logmatch; /* a reference to the rules info was matched with, kept until the next batch */
 	struct block_in block;
 	char agent_hex[33];
 	struct job *next;
@@ -47,6 +48,7 @@ struct ingest {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct job *queue; /* verified jobs for the writer, under lock */
+	struct catalog *catalog;
 	bool stopping;
 };
 
@@ -107,8 +109,10 @@ static void verify(struct job *j)
 	e = frame_open(j->dctx, nng_msg_body(j->msg), len, &in->flim, &h, &j->raw);
 	if (e == FRAME_OK || e > FRAME_ERR_VERSION)
 		hex_encode(h.agent_id, AGENT_ID_SIZE, j->agent_hex);
+	logmatch_unref(j->logmatch);
+	j->logmatch = catalog_logmatch(in->catalog);
 	if (e == FRAME_OK)
-		e = batch_verify(j->raw.data, j->raw.len, &in->elim, now, &j->info);
+		e = batch_verify(j->raw.data, j->raw.len, &in->elim, j->logmatch, now, &j->info);
 	if (e == FRAME_OK && j->info.records != h.records)
 		e = FRAME_ERR_COUNT_MISMATCH;
 	if (e != FRAME_OK) {
@@ -133,6 +137,8 @@ static void verify(struct job *j)
 	j->block.n_metrics = j->info.n_metrics;
 	j->block.inventory = j->info.inventory;
 	j->block.labels = j->info.labels;
+	j->block.logmatch = j->logmatch;
+	j->block.hits = j->info.hits;
 	memcpy(j->block.streams, j->info.streams, j->info.n_streams * sizeof(char *));
 	if (j->info.streams_overflow && j->block.n_streams < STORAGE_STREAMS_MAX)
 		j->block.streams[j->block.n_streams++] = STORAGE_STREAM_ANY;
@@ -289,7 +295,8 @@ static int open_jobs(struct ingest *in)
 	return 0;
 }
 
-int ingest_start(const struct coll_conf *conf, struct storage *storage, struct ingest **ret)
+int ingest_start(const struct coll_conf *conf, struct storage *storage, struct catalog *catalog,
+		 struct ingest **ret)
 {
 	struct ingest *in = calloc(1, sizeof(*in));
 	int rv, r;
@@ -298,6 +305,7 @@ int ingest_start(const struct coll_conf *conf, struct storage *storage, struct i
 		return -ENOMEM;
 	in->conf = conf;
 	in->storage = storage;
+	in->catalog = catalog;
 	in->flim = (struct frame_limits){ .max_message = conf->ingest.max_message,
 					  .max_raw = conf->ingest.max_raw,
 					  .max_records = (uint32_t)conf->ingest.max_records };
@@ -355,6 +363,7 @@ void ingest_stop(struct ingest *in)
 			nng_aio_free(j->aio);
 		nng_msg_free(j->msg);
 		batch_info_free(&j->info);
+		logmatch_unref(j->logmatch);
 		ZSTD_freeDCtx(j->dctx);
 		buf_free(&j->raw);
 	}

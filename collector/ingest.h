@@ -2,6 +2,7 @@
 #ifndef VIGIL_INGEST_H
 #define VIGIL_INGEST_H
 
+#include "catalog.h"
 #include "coll_conf.h"
 #include "storage.h"
 
@@ -13,8 +14,13 @@
  */
 struct ingest;
 
-/* conf and storage are borrowed; storage is used by the writer thread only. */
-int ingest_start(const struct coll_conf *conf, struct storage *storage, struct ingest **ret);
+/*
+ * conf, storage and catalog are borrowed; storage is used by the writer
+ * thread only. Each batch's log records are matched against the log rules
+ * the catalog has when the batch arrives.
+ */
+int ingest_start(const struct coll_conf *conf, struct storage *storage, struct catalog *catalog,
+		 struct ingest **ret);
 /* Stops receiving, lets the writer finish what it holds, and frees. NULL is fine. */
 void ingest_stop(struct ingest *in);
 

@@ -26,6 +26,7 @@ struct collector {
 	struct coll_conf *conf;
 	sd_event *event;
 	struct storage *storage;
+	struct catalog *catalog;
 	struct ingest *ingest;
 	struct alerting *alerting;
 	struct notifier *notifier;
@@ -74,16 +75,19 @@ static int collector_setup(struct collector *c)
 	    (r = sd_event_add_signal(c->event, NULL, SIGHUP, on_sighup, c)) < 0)
 		return log_error_errno(r, "event loop setup: %m");
 	(void)sd_event_set_watchdog(c->event, true);
-	r = ingest_start(c->conf, c->storage, &c->ingest);
+	r = catalog_open(c->conf, &c->catalog);
+	if (r < 0)
+		return log_error_errno(r, "cannot read the rules and targets defined through the API: %m");
+	r = ingest_start(c->conf, c->storage, c->catalog, &c->ingest);
 	if (r < 0)
 		return r;
-	r = alerting_start(c->conf, c->event, &c->alerting);
+	r = alerting_start(c->conf, c->catalog, c->event, &c->alerting);
 	if (r < 0)
 		return log_error_errno(r, "cannot start alert evaluation: %m");
-	r = notifier_start(c->conf, c->event, &c->notifier);
+	r = notifier_start(c->conf, c->catalog, c->event, &c->notifier);
 	if (r < 0)
 		return log_error_errno(r, "cannot start notifications: %m");
-	return http_start(c->conf, c->alerting, &c->http);
+	return http_start(c->conf, c->alerting, c->catalog, &c->http);
 }
 
 static void collector_done(struct collector *c)
@@ -92,6 +96,7 @@ static void collector_done(struct collector *c)
 	notifier_stop(c->notifier);
 	alerting_stop(c->alerting);
 	ingest_stop(c->ingest);
+	catalog_free(c->catalog);
 	storage_free(c->storage);
 	sd_event_unref(c->event);
 	coll_conf_free(c->conf);

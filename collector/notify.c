@@ -60,6 +60,7 @@ struct delivery {
 	struct notifier *n;
 	int64_t id, alert;
 	unsigned attempts;
+	const struct catalog_snapshot *defs; /* a reference: target stays valid while the request runs */
 	const struct notify_conf *target;
 	CURL *easy;
 	struct curl_slist *headers;
@@ -70,6 +71,7 @@ struct delivery {
 
 struct notifier {
 	const struct coll_conf *conf;
+	struct catalog *catalog;
 	sqlite3 *db;
 	struct curl_loop *curl;
 	sd_event_source *timer;
@@ -115,7 +117,7 @@ static const char *str(json_t *o, const char *key)
 
 /*
  * "[critical] FIRING: summary" (cut to fit title, whole characters only)
- * and a markdown body: what, where, since when, severity, the value.
+ * and a markdown body: what, where, since when, severity, the value, the link to the alert.
  */
 static void message(const struct notify_conf *t, json_t *p, char *title, size_t tsize, struct buf *text)
 {
@@ -140,6 +142,8 @@ static void message(const struct notify_conf *t, json_t *p, char *title, size_t 
 			 word(lang, "Rule", "规则"), str(p, "rule"), word(lang, "Severity", "级别"), sev,
 			 word(lang, "Since", "开始时间"), when, word(lang, "Value", "当前值"), str(p, "value"),
 			 word(lang, "Alert", "告警编号"), (long long)json_integer_value(json_object_get(p, "id")));
+	if (*str(p, "url"))
+		(void)buf_printf(text, "- %s: %s\n", word(lang, "Details", "详情"), str(p, "url"));
 	(void)buf_terminate(text);
 }
 
@@ -292,6 +296,7 @@ static void delivery_release(struct delivery *d)
 	curl_slist_free_all(d->headers);
 	free(d->body);
 	buf_free(&d->answer);
+	catalog_release(d->defs);
 	*d = (struct delivery){ .n = d->n };
 }
 
@@ -407,16 +412,20 @@ static void send_due(struct notifier *n)
 		return;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now_realtime_us());
 	while ((d = free_slot(n)) && sqlite3_step(st) == SQLITE_ROW) {
-		const struct notify_conf *t = coll_conf_notify(n->conf, (const char *)sqlite3_column_text(st, 2));
+		const struct catalog_snapshot *defs;
+		const struct notify_conf *t;
 
 		if (in_flight(n, sqlite3_column_int64(st, 0)))
 			continue;
+		defs = catalog_get(n->catalog);
+		t = catalog_target(defs, (const char *)sqlite3_column_text(st, 2));
 		*d = (struct delivery){ .n = n, .id = sqlite3_column_int64(st, 0), .alert = sqlite3_column_int64(st, 1),
-					.attempts = (unsigned)sqlite3_column_int(st, 4), .target = t, .busy = true };
+					.attempts = (unsigned)sqlite3_column_int(st, 4), .defs = defs, .target = t,
+					.busy = true };
 		buf_init(&d->answer, ANSWER_MAX);
 		if (!t) {
-			/* The target left the configuration: nothing to send it with. */
-			record(n, d, "no such [notify] target in the configuration");
+			/* The target was deleted or left the configuration: nothing to send it with. */
+			record(n, d, "no such [notify] target any more");
 			delivery_release(d);
 			continue;
 		}
@@ -454,7 +463,7 @@ void notifier_stop(struct notifier *n)
 	free(n);
 }
 
-int notifier_start(const struct coll_conf *conf, sd_event *event, struct notifier **ret)
+int notifier_start(const struct coll_conf *conf, struct catalog *catalog, sd_event *event, struct notifier **ret)
 {
 	struct notifier *n = calloc(1, sizeof(*n));
 	char path[4096];
@@ -463,6 +472,7 @@ int notifier_start(const struct coll_conf *conf, sd_event *event, struct notifie
 	if (!n)
 		return -ENOMEM;
 	n->conf = conf;
+	n->catalog = catalog;
 	for (size_t i = 0; i < IN_FLIGHT_MAX; i++)
 		n->d[i].n = n;
 	(void)snprintf(path, sizeof(path), "%s/meta.db", conf->storage.data_dir);

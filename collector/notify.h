@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "catalog.h"
 #include "coll_conf.h"
 
 /*
@@ -28,8 +29,8 @@ int notify_enqueue(sqlite3 *db, int64_t alert, const char *target, const char *e
 
 struct notifier;
 
-/* conf is borrowed and must outlive *ret. */
-int notifier_start(const struct coll_conf *conf, sd_event *event, struct notifier **ret);
+/* conf and catalog (the targets) are borrowed and must outlive *ret. */
+int notifier_start(const struct coll_conf *conf, struct catalog *catalog, sd_event *event, struct notifier **ret);
 void notifier_stop(struct notifier *n);
 
 #endif

@@ -40,7 +40,11 @@ static const char shard_schema[] =
 	"CREATE INDEX IF NOT EXISTS probes_by_name ON probes(host, name, ts);"
 	"CREATE TABLE IF NOT EXISTS metrics(ts INTEGER NOT NULL, agent TEXT NOT NULL, host TEXT NOT NULL,"
 	" name TEXT NOT NULL, instance TEXT NOT NULL, value REAL NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS metrics_by_name ON metrics(name, host, ts);";
+	"CREATE INDEX IF NOT EXISTS metrics_by_name ON metrics(name, host, ts);"
+	"CREATE TABLE IF NOT EXISTS log_matches(block INTEGER NOT NULL, rule TEXT NOT NULL, agent TEXT NOT NULL,"
+	" host TEXT NOT NULL, ts_first INTEGER NOT NULL, ts_last INTEGER NOT NULL, count INTEGER NOT NULL,"
+	" sample TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS log_matches_by_rule ON log_matches(rule, ts_last);";
 
 enum {
 	M_DEDUP_GET,
@@ -88,6 +92,7 @@ struct shard {
 	sqlite3_stmt *ins_stream;
 	sqlite3_stmt *ins_probe;
 	sqlite3_stmt *ins_metric;
+	sqlite3_stmt *ins_match;
 };
 
 struct storage {
@@ -105,6 +110,7 @@ static void shard_close(struct shard *sh)
 	sqlite3_finalize(sh->ins_stream);
 	sqlite3_finalize(sh->ins_probe);
 	sqlite3_finalize(sh->ins_metric);
+	sqlite3_finalize(sh->ins_match);
 	db_close(sh->db);
 	*sh = (struct shard){ 0 };
 }
@@ -155,6 +161,9 @@ static int shard_open_writer(struct storage *s, uint32_t day)
 	if (r == 0)
 		r = db_prepare(s->cur.db, "INSERT INTO metrics(ts, agent, host, name, instance, value) VALUES (?,?,?,?,?,?)",
 			       &s->cur.ins_metric);
+	if (r == 0)
+		r = db_prepare(s->cur.db, "INSERT INTO log_matches(block, rule, agent, host, ts_first, ts_last, count,"
+			       " sample) VALUES (?,?,?,?,?,?,?,?)", &s->cur.ins_match);
 	if (r < 0) {
 		shard_close(&s->cur);
 		return r;
@@ -450,6 +459,32 @@ static const char *known_host(struct storage *s, const char *agent, char *name)
 	return name;
 }
 
+/* One row per log rule that matched in the block: the evaluator counts them over its window. */
+static int insert_matches(struct storage *s, const struct block_in *b, int64_t id, const char *agent)
+{
+	sqlite3_stmt *st = s->cur.ins_match;
+
+	for (size_t i = 0; i < logmatch_count(b->logmatch); i++) {
+		const struct logmatch_hit *h = &b->hits[i];
+		int r;
+
+		if (h->count == 0)
+			continue;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, logmatch_name(b->logmatch, i), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, agent, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, b->host, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)h->ts_first);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)h->ts_last);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)h->count);
+		sqlite3_bind_text(st, 8, h->sample, -1, SQLITE_STATIC);
+		r = step_done(s->cur.db, st);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Inserts one block and its streams inside a savepoint. */
 static int insert_block(struct storage *s, struct block_in *b, const char *agent,
 			const uint8_t prev[SHA256_SIZE], uint8_t hash[SHA256_SIZE])
@@ -511,7 +546,7 @@ static int insert_block(struct storage *s, struct block_in *b, const char *agent
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return insert_matches(s, b, id, agent);
 }
 
 /* Records what was stored in meta: dedup rows, hosts' last seen, the catalogue. */

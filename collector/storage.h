@@ -53,6 +53,8 @@ struct block_in {
 	const struct metric_row *metrics; /* metric values in the block, stored as rows too */
 	size_t n_metrics;
 	const char *inventory, *labels; /* JSON for the host's row, or NULL */
+	const struct logmatch *logmatch; /* the log rules the block was matched with, or NULL */
+	const struct logmatch_hit *hits; /* their matches, one per rule */
 	enum block_result result; /* set by storage_store() */
 	int64_t block_id;         /* set when stored */
 };

@@ -95,6 +95,9 @@ void batch_info_free(struct batch_info *info)
 	free(info->inventory);
 	free(info->labels);
 	info->inventory = info->labels = NULL;
+	free(info->hits);
+	info->hits = NULL;
+	info->cap_hits = 0;
 }
 
 json_t *labels_json(const uint8_t *v, size_t len)
@@ -276,7 +279,7 @@ static void note_host(struct batch_info *info, const struct export_field *f, siz
 	}
 }
 
-static int note_entry(struct batch_info *info, size_t *used, struct seen_streams *seen,
+static int note_entry(struct batch_info *info, size_t *used, struct seen_streams *seen, const struct logmatch *lm,
 		      const struct export_field *f, size_t n, uint64_t now_us)
 {
 	uint64_t t = now_us;
@@ -301,11 +304,30 @@ static int note_entry(struct batch_info *info, size_t *used, struct seen_streams
 	}
 	info->ts_min = MIN(info->ts_min, t);
 	info->ts_max = MAX(info->ts_max, t);
+	logmatch_record(lm, f, n, t, info->hits);
 	return note_kind(info, f, n, t);
 }
 
+/* One zeroed hit per rule of lm. */
+static int hits_reset(struct batch_info *info, const struct logmatch *lm)
+{
+	size_t n = logmatch_count(lm);
+
+	if (n > info->cap_hits) {
+		struct logmatch_hit *grown = realloc(info->hits, n * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		info->hits = grown;
+		info->cap_hits = n;
+	}
+	if (n)
+		memset(info->hits, 0, n * sizeof(*info->hits));
+	return 0;
+}
+
 enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct export_limits *lim,
-			      uint64_t now_us, struct batch_info *info)
+			      const struct logmatch *lm, uint64_t now_us, struct batch_info *info)
 {
 	struct export_field *fields = malloc(lim->max_fields * sizeof(*fields));
 	struct seen_streams seen = { 0 };
@@ -313,8 +335,10 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 	size_t n, used = 0;
 	int r;
 
-	if (!fields)
+	if (!fields || hits_reset(info, lm) < 0) {
+		free(fields);
 		return FRAME_ERR_STORAGE;
+	}
 	info->records = 0;
 	info->ts_min = UINT64_MAX;
 	info->ts_max = 0;
@@ -328,7 +352,7 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 	info->inventory = info->labels = NULL;
 	export_reader_init(&rd, raw, len, lim);
 	while ((r = export_reader_next(&rd, fields, lim->max_fields, &n)) > 0) {
-		r = note_entry(info, &used, &seen, fields, n, now_us);
+		r = note_entry(info, &used, &seen, lm, fields, n, now_us);
 		if (r < 0)
 			break;
 		info->records++;

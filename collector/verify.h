@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alerts/logmatch.h"
 #include "common/export.h"
 #include "common/frame.h"
 
@@ -48,6 +49,8 @@ struct batch_info {
 	size_t n_metrics, cap_metrics;
 	char *inventory; /* JSON of the batch's last VIGIL_KIND=inventory record, or NULL; owned */
 	char *labels;    /* JSON object of its HOST_LABELS, or NULL; owned */
+	struct logmatch_hit *hits; /* per log rule of the batch's logmatch; owned, see batch_info_free() */
+	size_t cap_hits;
 };
 
 void batch_info_free(struct batch_info *info);
@@ -57,13 +60,14 @@ extern const char *const verify_stream_keys[];
 
 /*
  * Decodes every entry of raw within lim into info (reused across batches:
- * what the last batch left is cleared first). Records without a usable
+ * what the last batch left is cleared first), matching log records against
+ * lm (NULL: no log rules) into info->hits. Records without a usable
  * __REALTIME_TIMESTAMP count as received at now_us. Returns FRAME_OK,
  * FRAME_ERR_DECODE, or FRAME_ERR_STORAGE when memory ran out (worth a retry);
  * info is only meaningful on FRAME_OK.
  */
 enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct export_limits *lim,
-			      uint64_t now_us, struct batch_info *info);
+			      const struct logmatch *lm, uint64_t now_us, struct batch_info *info);
 
 /* Parses a decimal __REALTIME_TIMESTAMP value; false if it is not one. */
 bool parse_timestamp(const uint8_t *v, size_t len, uint64_t *ret);

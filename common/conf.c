@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <inttypes.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -556,6 +557,54 @@ void *conf_named_append(void ***list, size_t *n, size_t size, const char *name)
 	}
 	(*list)[(*n)++] = item;
 	return item;
+}
+
+int conf_instance_fill(const struct conf_section *sec, void *inst, const char *const *keys,
+		       const char *const *values, size_t n, const char *where, struct conf_errors *errs)
+{
+	uint64_t set = 0;
+	size_t before = errs->n + errs->dropped;
+
+	apply_defaults(sec, inst);
+	for (size_t i = 0; i < n; i++) {
+		const char *why = "";
+		size_t k = 0;
+
+		while (k < sec->n_keys && strcmp(sec->keys[k].name, keys[i]) != 0)
+			k++;
+		if (k == sec->n_keys)
+			conf_error_add(errs, where, "unknown key '%s'", keys[i]);
+		else if (set_value(&sec->keys[k], inst, values[i], &why) < 0)
+			conf_error_add(errs, where, "%s=%s: expected %s", keys[i], values[i], why);
+		else
+			set |= UINT64_C(1) << k;
+	}
+	for (size_t k = 0; k < sec->n_keys; k++)
+		if (sec->keys[k].required && !(set & (UINT64_C(1) << k)))
+			conf_error_add(errs, where, "missing required key '%s'", sec->keys[k].name);
+	return errs->n + errs->dropped > before ? -EINVAL : 0;
+}
+
+void conf_key_format(const struct conf_key *k, const void *inst, char *buf, size_t size)
+{
+	const uint8_t *field = (const uint8_t *)inst + k->offset;
+	uint64_t v;
+
+	switch (k->type) {
+	case CONF_STR:
+		(void)snprintf(buf, size, "%s", *(char *const *)field ? *(char *const *)field : "");
+		return;
+	case CONF_BOOL:
+		(void)snprintf(buf, size, "%s", *(const bool *)field ? "yes" : "no");
+		return;
+	default:
+		break;
+	}
+	memcpy(&v, field, sizeof(v));
+	if (k->type == CONF_MSEC || k->type == CONF_SECS)
+		(void)snprintf(buf, size, v % 1000 ? "%" PRIu64 "ms" : "%" PRIu64 "s", v % 1000 ? v : v / 1000);
+	else
+		(void)snprintf(buf, size, "%" PRIu64, v);
 }
 
 void conf_named_free(void **list, size_t n, const struct conf_section *sec)

@@ -98,6 +98,17 @@ void conf_free_section(const struct conf_section *sec, void *instance);
 void *conf_named_append(void ***list, size_t *n, size_t size, const char *name);
 void conf_named_free(void **list, size_t n, const struct conf_section *sec);
 
+/*
+ * Fills inst, a zeroed instance of sec, from n key/value pairs given by
+ * other means than a file (the API): defaults first, then each pair, then
+ * the required keys. Errors go to errs as "where: message"; -EINVAL if any.
+ */
+int conf_instance_fill(const struct conf_section *sec, void *inst, const char *const *keys,
+		       const char *const *values, size_t n, const char *where, struct conf_errors *errs);
+
+/* inst's value for k as a config file would give it ("30s", "yes", "64"). */
+void conf_key_format(const struct conf_key *k, const void *inst, char *buf, size_t size);
+
 /* Value parsers shared with the rest of the project; 0 or -EINVAL/-ERANGE. */
 int conf_parse_bool(const char *v, bool *ret);
 int conf_parse_uint(const char *v, uint64_t *ret);

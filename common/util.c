@@ -193,6 +193,41 @@ size_t utf8_prefix(const char *s, size_t max)
 	return max;
 }
 
+/* The length of the valid UTF-8 sequence at s (at most n bytes), or 0 when there is none. */
+static size_t utf8_sequence(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+	uint32_t cp;
+
+	if (len == 0 || len > n)
+		return 0;
+	cp = len == 1 ? s[0] : s[0] & (0x7F >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3F);
+	}
+	/* Overlong forms, surrogates and beyond U+10FFFF are not UTF-8. */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+void utf8_sanitize(char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_sequence((const unsigned char *)s + i, n - i);
+
+		if (len == 0)
+			s[i++] = '?';
+		else
+			i += len;
+	}
+}
+
 bool next_word(const char **p, char *word, size_t size)
 {
 	size_t n;

@@ -42,6 +42,9 @@ int labels_check(const char *labels, const char **ret_bad, size_t *ret_len);
 /* The length of the longest prefix of s within max bytes that does not cut a UTF-8 sequence. */
 size_t utf8_prefix(const char *s, size_t max);
 
+/* Replaces each byte of s that is not part of valid UTF-8 with '?' (JSON needs valid UTF-8). */
+void utf8_sanitize(char *s);
+
 /* The next word of a list separated by spaces or tabs into word (cut to size); advances *p. False at the end. */
 bool next_word(const char **p, char *word, size_t size);
 

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dctx = ZSTD_createDCtx();
 	buf_init(&raw, flim.max_raw);
 	if (frame_open(dctx, data, size, &flim, &h, &raw) == FRAME_OK)
-		(void)batch_verify(raw.data, raw.len, &elim, 1, &info);
+		(void)batch_verify(raw.data, raw.len, &elim, NULL, 1, &info);
 	batch_info_free(&info);
 	buf_free(&raw);
 	return 0;

@@ -34,7 +34,7 @@ static void index_entries(void **state)
 	assert_int_equal(export_put_str(&b, "MESSAGE", "no timestamp"), 0);
 	assert_int_equal(export_end_entry(&b), 0);
 
-	assert_int_equal(batch_verify(b.data, b.len, &lim, 5000, &info), FRAME_OK);
+	assert_int_equal(batch_verify(b.data, b.len, &lim, NULL, 5000, &info), FRAME_OK);
 	assert_int_equal(info.records, 3);
 	assert_int_equal(info.ts_min, 1000);
 	assert_int_equal(info.ts_max, 5000);
@@ -45,8 +45,8 @@ static void index_entries(void **state)
 	assert_string_equal(info.streams[2], "nginx.service");
 	assert_false(info.streams_overflow);
 
-	assert_int_equal(batch_verify(b.data, b.len - 3, &lim, 5000, &info), FRAME_ERR_DECODE);
-	assert_int_equal(batch_verify(b.data, 0, &lim, 5000, &info), FRAME_ERR_DECODE);
+	assert_int_equal(batch_verify(b.data, b.len - 3, &lim, NULL, 5000, &info), FRAME_ERR_DECODE);
+	assert_int_equal(batch_verify(b.data, 0, &lim, NULL, 5000, &info), FRAME_ERR_DECODE);
 	batch_info_free(&info);
 	buf_free(&b);
 }
@@ -65,7 +65,7 @@ static void many_streams_overflow(void **state)
 		assert_int_equal(export_put_str(&b, "VIGIL_PATH", path), 0);
 		assert_int_equal(export_end_entry(&b), 0);
 	}
-	assert_int_equal(batch_verify(b.data, b.len, &big, 1, &info), FRAME_OK);
+	assert_int_equal(batch_verify(b.data, b.len, &big, NULL, 1, &info), FRAME_OK);
 	assert_int_equal(info.n_streams, VERIFY_STREAMS_MAX);
 	assert_true(info.streams_overflow);
 	batch_info_free(&info);
@@ -88,7 +88,7 @@ static void probe_rows(void **state)
 		assert_int_equal(export_put_str(&b, "MESSAGE", "connection refused"), 0);
 		assert_int_equal(export_end_entry(&b), 0);
 	}
-	assert_int_equal(batch_verify(b.data, b.len, &lim, 1, &info), FRAME_OK);
+	assert_int_equal(batch_verify(b.data, b.len, &lim, NULL, 1, &info), FRAME_OK);
 	assert_int_equal(info.n_probes, 20);
 	assert_int_equal(info.probes[19].ts, 7000);
 	assert_int_equal(info.probes[19].latency_us, 1234);
@@ -115,7 +115,7 @@ static void metric_rows(void **state)
 	assert_int_equal(export_put_str(&b, "METRIC_SET", "cpu"), 0);
 	assert_int_equal(export_put_str(&b, "METRIC_USER_PCT", "3"), 0);
 	assert_int_equal(export_end_entry(&b), 0); /* no VIGIL_KIND: not a metric */
-	assert_int_equal(batch_verify(b.data, b.len, &lim, 1, &info), FRAME_OK);
+	assert_int_equal(batch_verify(b.data, b.len, &lim, NULL, 1, &info), FRAME_OK);
 	assert_int_equal(info.n_metrics, 2);
 	assert_string_equal(info.metrics[0].name, "filesystem.used_pct");
 	assert_true(info.metrics[0].value == 42.5);
