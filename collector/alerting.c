@@ -706,8 +706,9 @@ static int query_matches(sqlite3 *db, void *ctx)
 	sqlite3_stmt *st;
 	int r = 0;
 
-	if (db_prepare(db, "SELECT agent, host, '', sum(count), sample FROM log_matches WHERE rule=?1 AND ts_last>=?2"
-			   " AND host GLOB ?3 GROUP BY agent", &st) < 0)
+	/* With max(), SQLite takes the bare sample from the row of the latest match. */
+	if (db_prepare(db, "SELECT agent, host, '', sum(count), sample, max(ts_last) FROM log_matches"
+			   " WHERE rule=?1 AND ts_last>=?2 AND host GLOB ?3 GROUP BY agent", &st) < 0)
 		return 0;
 	sqlite3_bind_text(st, 1, q->rule->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)q->since_us);

@@ -260,29 +260,41 @@ static bool snapshot_has_target(const void *userdata, const char *name)
 	return catalog_target(userdata, name) != NULL;
 }
 
-/* Every rule must hold with the snapshot's targets: the changed one reports into errs, others are dropped. */
-static int check_rules(struct snapshot *s, const struct change *ch, struct conf_errors *errs)
+/*
+ * The checks across keys, on each definition of kind from the API (the
+ * file's were checked at start): the changed one reports into errs, a stored
+ * one that no longer holds (a target it names is gone) is left out.
+ */
+static int check_defined(struct snapshot *s, enum catalog_kind kind, const struct change *ch,
+			 struct conf_errors *errs)
 {
 	const struct target_lookup t = { snapshot_has_target, &s->pub };
-	size_t kept = 0, file = s->pub.n_rules - s->n_own_rules;
+	bool rules = kind == CATALOG_RULE;
+	const void **all = rules ? (const void **)s->rules : (const void **)s->targets;
+	size_t *n = rules ? &s->pub.n_rules : &s->pub.n_targets;
+	size_t kept = *n - (rules ? s->n_own_rules : s->n_own_targets);
 
-	for (size_t i = 0; i < s->pub.n_rules; i++) {
-		const struct rule_conf *r = s->rules[i];
+	for (size_t i = kept; i < *n; i++) {
+		const char *name = *(char *const *)all[i];
 		struct conf_errors mine = { 0 };
 
-		coll_conf_check_rule(r, &t, "", &mine);
-		if (mine.n && changed(ch, CATALOG_RULE, r->name)) {
+		if (rules)
+			coll_conf_check_rule(all[i], &t, "", &mine);
+		else
+			coll_conf_check_notify(all[i], "", &mine);
+		if (mine.n && changed(ch, kind, name)) {
 			for (size_t e = 0; e < mine.n; e++)
 				conf_error_add(errs, "", "%s", mine.msg[e] + 2);
-		} else if (mine.n && i >= file) {
-			log_error("catalog: the stored [rule \"%s\"] is left out:%s", r->name, mine.msg[0] + 1);
+		} else if (mine.n) {
+			log_error("catalog: the stored [%s \"%s\"] is left out:%s", kind_names[kind], name,
+				  mine.msg[0] + 1);
 			conf_errors_free(&mine);
 			continue;
 		}
 		conf_errors_free(&mine);
-		s->rules[kept++] = r;
+		all[kept++] = all[i];
 	}
-	s->pub.n_rules = kept;
+	*n = kept;
 	return errs->n ? -EINVAL : 0;
 }
 
@@ -328,7 +340,9 @@ static int snapshot_build(struct catalog *c, const struct change *ch, struct con
 	s->pub.rules = s->rules;
 	s->pub.n_rules = f->n_rules + s->n_own_rules;
 	if (r == 0)
-		r = check_rules(s, ch, errs);
+		r = check_defined(s, CATALOG_NOTIFY, ch, errs);
+	if (r == 0)
+		r = check_defined(s, CATALOG_RULE, ch, errs);
 	if (r == 0)
 		r = build_logmatch(s);
 	if (r < 0) {

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Rules and notification targets defined through the API, and a log rule:
+# only an admin defines them; bad definitions are refused with the reason
+# the file's checks give; the file's own cannot be changed through the API,
+# nor a target a rule sends to deleted. A log rule counts lines matching its
+# pattern on a real agent's file: below count= nothing, at count= it fires,
+# to its own target and, by a [route] on severity and host, to the on-call
+# hook, with a link to the console. Definitions outlive a restart; deleting
+# the rule resolves its alert.
+. "$(dirname "$0")/lib.sh"
+
+RCV_PORT=$(free_port)
+start_receiver ok none
+R="http://127.0.0.1:$RCV_PORT"
+
+write_collector_conf "[alerts]
+interval=1s
+console_url=https://console.example/vigil
+[notify \"file-hook\"]
+type=webhook
+url=$R/hook
+[notify \"oncall\"]
+type=webhook
+url=$R/hook
+[route \"critical-db\"]
+match=severity=critical team=db host=test*
+notify=oncall
+[rule \"file-rule\"]
+type=host_silent
+silent_for=1h
+notify=file-hook"
+write_agent_conf
+ADMIN=$(make_token admin)
+OPERATOR=$(make_token operator)
+TOKEN=$OPERATOR
+start_collector
+start_agent
+
+api() { # method path token [body] -> prints the code, the answer in $T/answer.json
+	curl -s -o "$T/answer.json" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $3" \
+		${4:+-H 'Content-Type: application/json' --data-binary "$4"} "$URL$2"
+}
+expect() { # code reason-substring method path token [body]
+	local want=$1 why=$2 code
+	shift 2
+	code=$(api "$@")
+	[ "$code" = "$want" ] || fail "$1 $2: $code, expected $want: $(cat "$T/answer.json")"
+	grep -qF -- "$why" "$T/answer.json" || fail "$1 $2: no '$why' in $(cat "$T/answer.json")"
+}
+
+info "only an admin defines; bad definitions are refused with their reason"
+RULE='{"name":"oom","type":"log","pattern":"Out of memory|OOM-killer","count":3,"window":"1m","severity":"critical","labels":{"team":"db"},"notify":"api-hook","summary":"{{host}} runs out of memory: {{value}}"}'
+expect 403 "needs the role admin" POST /api/v1/rules "$OPERATOR" "$RULE"
+expect 400 'no [notify \"api-hook\"] section' POST /api/v1/rules "$ADMIN" "$RULE"
+expect 400 'type=log needs pattern=' POST /api/v1/rules "$ADMIN" '{"name":"bad","type":"log"}'
+expect 400 'pattern=(' POST /api/v1/rules "$ADMIN" '{"name":"bad","type":"log","pattern":"("}'
+expect 400 "unknown key 'colour'" POST /api/v1/rules "$ADMIN" '{"name":"bad","type":"probe","colour":"red"}'
+expect 400 'for=soon: expected a duration' POST /api/v1/rules "$ADMIN" '{"name":"bad","type":"probe","for":"soon"}'
+expect 400 'name: 1 to 64' POST /api/v1/rules "$ADMIN" '{"name":"a b","type":"probe"}'
+expect 400 'expected a JSON object' POST /api/v1/rules "$ADMIN" '[1]'
+expect 400 "url=ftp://x: expected http:// or https://" POST /api/v1/notify "$ADMIN" '{"name":"api-hook","type":"webhook","url":"ftp://x"}'
+expect 201 '"source":"api"' POST /api/v1/notify "$ADMIN" "{\"name\":\"api-hook\",\"type\":\"webhook\",\"url\":\"$R/hook?key=SECRETKEY\"}"
+grep -q SECRETKEY "$T/answer.json" && fail "the URL's query was shown: $(cat "$T/answer.json")"
+expect 201 '"author":"t-admin-' POST /api/v1/rules "$ADMIN" "$RULE"
+expect 409 'exists; PUT replaces it' POST /api/v1/rules "$ADMIN" "$RULE"
+expect 409 'defined in the configuration file' PUT /api/v1/rules/file-rule "$ADMIN" '{"type":"probe"}'
+expect 409 'defined in the configuration file' DELETE /api/v1/notify/oncall "$ADMIN"
+expect 409 '[rule \"oom\"] sends to [notify \"api-hook\"]' DELETE /api/v1/notify/api-hook "$ADMIN"
+expect 404 'no [rule \"nope\"]' PUT /api/v1/rules/nope "$ADMIN" '{"type":"probe"}'
+expect 200 '"pattern":"Out of memory|OOM-killer"' GET /api/v1/rules/oom "$OPERATOR"
+expect 200 '"name":"file-rule","source":"config"' GET /api/v1/rules "$OPERATOR"
+
+firing() {
+	curl -s -H "Authorization: Bearer $OPERATOR" "$URL/api/v1/alerts?state=firing" | grep -q '"rule":"oom"'
+}
+info "two matching lines of three: nothing fires"
+printf 'kernel: Out of memory: Killed process 4711 (postgres)\nall fine\nOOM-killer woke up\n' >> "$T/logs/app.log"
+wait_for 20 "the lines stored" count_is 3
+sleep 3
+firing && fail "the rule fired at 2 matches of 3"
+
+info "the third fires it, to its target and through the route, with a link to the console"
+echo 'kernel: Out of memory: Killed process 4712 (postgres)' >> "$T/logs/app.log"
+wait_for 20 "the log rule fires" firing
+told() { # target
+	"$PY" - "$T/received.jsonl" "$1" <<'PYEOF'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    b = e["body"]
+    if b.get("target") == sys.argv[2] and b["event"] == "fired" and b["rule"] == "oom":
+        assert b["url"].startswith("https://console.example/vigil/alerts/"), b
+        assert b["labels"]["team"] == "db" and b["severity"] == "critical", b
+        assert "runs out of memory: 3 in 60 s: kernel: Out of memory" in b["summary"], b
+        sys.exit(0)
+sys.exit(1)
+PYEOF
+}
+wait_for 20 "the API's target told" told api-hook
+wait_for 20 "the route's target told" told oncall
+told file-hook && fail "a target neither the rule nor a route names was told"
+
+info "the definitions outlive a restart"
+stop_collector
+start_collector
+expect 200 '"source":"api"' GET /api/v1/rules/oom "$ADMIN"
+expect 200 '"name":"api-hook"' GET /api/v1/notify "$ADMIN"
+firing || fail "the alert is not firing after the restart"
+
+info "a redefinition takes effect: 100 lines now needed, the alert resolves"
+expect 200 '"count":"100"' PUT /api/v1/rules/oom "$ADMIN" "${RULE/\"count\":3/\"count\":100}"
+resolved() {
+	curl -s -H "Authorization: Bearer $OPERATOR" "$URL/api/v1/alerts?state=resolved" | grep -q '"rule":"oom"'
+}
+wait_for 20 "the alert resolves" resolved
+
+info "a deleted rule's alert resolves; then its target can go"
+expect 200 '"count":"3"' PUT /api/v1/rules/oom "$ADMIN" "$RULE"
+wait_for 20 "the log rule fires again" firing
+expect 200 '"deleted":true' DELETE /api/v1/rules/oom "$ADMIN"
+wait_for 20 "the alert of the deleted rule resolves" resolved
+ID=$(curl -s -H "Authorization: Bearer $OPERATOR" "$URL/api/v1/alerts?state=resolved" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+expect 200 'its rule is no longer defined' GET "/api/v1/alerts/$ID" "$OPERATOR"
+expect 404 'no rule called oom' GET /api/v1/rules/oom "$ADMIN"
+expect 200 '"deleted":true' DELETE /api/v1/notify/api-hook "$ADMIN"
+
+info "each change is in the audit log"
+AUDITOR=$(make_token security)
+curl -s -H "Authorization: Bearer $AUDITOR" "$URL/api/v1/audit?limit=1000" > "$T/audit.json"
+for action in rule.create rule.update rule.delete notify.create notify.delete; do
+	grep -q "\"action\":\"$action\"" "$T/audit.json" || fail "no $action in the audit log"
+done
+info "ok"
