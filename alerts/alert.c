@@ -131,3 +131,28 @@ bool threshold_active(bool was_active, double value, bool above, double threshol
 		return was_active ? value > recover : value > threshold;
 	return was_active ? value < recover : value < threshold;
 }
+
+bool silence_in_force(const struct silence_time *t, uint64_t now_us)
+{
+	if (now_us < t->starts)
+		return false;
+	if (t->every == 0)
+		return now_us < t->ends;
+	return now_us < t->until && (now_us - t->starts) % t->every < t->ends - t->starts;
+}
+
+uint64_t silence_next_start(const struct silence_time *t, uint64_t now_us)
+{
+	uint64_t s;
+
+	if (t->every == 0)
+		return now_us < t->ends ? t->starts : 0;
+	if (now_us < t->starts)
+		s = t->starts;
+	else {
+		s = t->starts + (now_us - t->starts) / t->every * t->every;
+		if (now_us >= s + (t->ends - t->starts))
+			s += t->every;
+	}
+	return s < t->until ? s : 0;
+}

@@ -86,6 +86,20 @@ unsigned alert_step(struct alert *a, const struct alert_timing *t, bool active, 
 bool alert_escalation_due(const struct alert *a, uint64_t after_us, uint64_t now_us);
 
 /*
+ * A silence's time: in force from starts to ends, and when every is not 0,
+ * again every "every" microseconds after (a maintenance window: every
+ * Sunday 02:00 to 04:00) until until.
+ */
+struct silence_time {
+	uint64_t starts, ends;
+	uint64_t every; /* 0: once */
+	uint64_t until; /* every: no window is in force from here on */
+};
+bool silence_in_force(const struct silence_time *t, uint64_t now_us);
+/* The start of the window in force at now or of the next one; 0 when none is to come. */
+uint64_t silence_next_start(const struct silence_time *t, uint64_t now_us);
+
+/*
  * A threshold with hysteresis: active once value crosses threshold (above
  * or below it), and stays active until it is back past recover.
  */

@@ -30,7 +30,21 @@ static const char schema[] =
 	" actor TEXT NOT NULL, action TEXT NOT NULL, note TEXT);"
 	"CREATE INDEX IF NOT EXISTS alert_events_alert ON alert_events(alert, id);"
 	"CREATE TABLE IF NOT EXISTS silences(id INTEGER PRIMARY KEY, matchers TEXT NOT NULL, starts INTEGER NOT NULL,"
-	" ends INTEGER NOT NULL, creator TEXT NOT NULL, comment TEXT NOT NULL, created INTEGER NOT NULL);";
+	" ends INTEGER NOT NULL, creator TEXT NOT NULL, comment TEXT NOT NULL, created INTEGER NOT NULL,"
+	" every INTEGER NOT NULL DEFAULT 0, until INTEGER NOT NULL DEFAULT 0);";
+
+/* Columns added after the table's first release. */
+static int migrate(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, "SELECT every FROM silences LIMIT 0", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	return db_exec(db, "ALTER TABLE silences ADD COLUMN every INTEGER NOT NULL DEFAULT 0;"
+			   " ALTER TABLE silences ADD COLUMN until INTEGER NOT NULL DEFAULT 0;");
+}
 
 #define ALERT_COLUMNS                                                                                           \
 	"id, rule, state, severity, host, agent, labels, summary, value, pending_since, fired, resolved, updated," \
@@ -78,7 +92,8 @@ static const char *const sql[_S_MAX] = {
 	[S_HISTORY] = "SELECT ts, actor, action, note FROM alert_events WHERE alert=? ORDER BY id",
 	[S_IDENTITY] = "SELECT fingerprint, agent, host FROM alerts WHERE id=?",
 	[S_LAST_SEEN] = "SELECT coalesce(last_seen, 0) FROM hosts WHERE id=?",
-	[S_SILENCES_NOW] = "SELECT matchers FROM silences WHERE starts<=?1 AND ends>?1",
+	[S_SILENCES_NOW] = "SELECT matchers, starts, ends, every, until FROM silences"
+			   " WHERE starts<=?1 AND (every=0 AND ends>?1 OR every>0 AND until>?1)",
 	[S_OPEN_RULES] = "SELECT id, rule FROM alerts WHERE state IN ('pending', 'firing')",
 	[S_ORPHAN] = "UPDATE alerts SET state='resolved', resolved=?1, updated=?1 WHERE id=?2",
 };
@@ -799,6 +814,15 @@ static int eval_vanished(struct alerting *a, const struct rule_conf *rule, uint6
 	return r;
 }
 
+/* Columns starts, ends, every, until from col on. */
+static struct silence_time silence_time_of(sqlite3_stmt *st, int col)
+{
+	return (struct silence_time){ .starts = (uint64_t)sqlite3_column_int64(st, col),
+				      .ends = (uint64_t)sqlite3_column_int64(st, col + 1),
+				      .every = (uint64_t)sqlite3_column_int64(st, col + 2),
+				      .until = (uint64_t)sqlite3_column_int64(st, col + 3) };
+}
+
 /* The matchers of the silences in force at now into a->silences. */
 static int load_silences(struct alerting *a, uint64_t now)
 {
@@ -808,8 +832,12 @@ static int load_silences(struct alerting *a, uint64_t now)
 	json_array_clear(a->silences);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *m = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+		struct silence_time t = silence_time_of(st, 1);
+		json_t *m;
 
+		if (!silence_in_force(&t, now))
+			continue;
+		m = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
 		if (json_is_object(m))
 			json_array_append(a->silences, m);
 		json_decref(m);
@@ -918,6 +946,8 @@ int alerting_start(const struct coll_conf *conf, struct catalog *catalog, sd_eve
 	r = db_open(path, false, false, conf->storage.sync ? DB_SYNC_FULL : DB_SYNC_NORMAL, &a->db);
 	if (r == 0)
 		r = db_exec(a->db, schema);
+	if (r == 0)
+		r = migrate(a->db);
 	if (r == 0)
 		r = notify_schema(a->db);
 	for (int i = 0; r == 0 && i < _S_MAX; i++)
@@ -1123,16 +1153,24 @@ int alerting_act(struct alerting *a, int64_t id, const char *action, const char 
 	return r;
 }
 
+#define SILENCE_COLUMNS "id, matchers, creator, comment, created, starts, ends, every, until"
+
+/* A row of SILENCE_COLUMNS; a recurring one tells its period (seconds), until, and its next window's start. */
 static json_t *silence_json(sqlite3_stmt *st, uint64_t now)
 {
-	json_t *m = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
-	int64_t starts = sqlite3_column_int64(st, 2), ends = sqlite3_column_int64(st, 3);
+	json_t *m = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL), *j;
+	struct silence_time t = silence_time_of(st, 5);
 
-	return json_pack("{s:I, s:o, s:I, s:I, s:o, s:o, s:I, s:b}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-			 "matchers", m ? m : json_object(), "starts", (json_int_t)starts, "ends", (json_int_t)ends,
-			 "creator", text_or_null(st, 4), "comment", text_or_null(st, 5), "created",
-			 (json_int_t)sqlite3_column_int64(st, 6), "active",
-			 starts <= (int64_t)now && ends > (int64_t)now);
+	j = json_pack("{s:I, s:o, s:I, s:I, s:o, s:o, s:I, s:b}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+		      "matchers", m ? m : json_object(), "starts", (json_int_t)t.starts, "ends", (json_int_t)t.ends,
+		      "creator", text_or_null(st, 2), "comment", text_or_null(st, 3), "created",
+		      (json_int_t)sqlite3_column_int64(st, 4), "active", silence_in_force(&t, now));
+	if (j && t.every) {
+		json_object_set_new(j, "every", json_integer((json_int_t)(t.every / USEC_PER_SEC)));
+		json_object_set_new(j, "until", json_integer((json_int_t)t.until));
+		json_object_set_new(j, "next_start", json_integer((json_int_t)silence_next_start(&t, now)));
+	}
+	return j;
 }
 
 int alerting_silences(struct alerting *a, bool all, json_t **ret)
@@ -1146,8 +1184,8 @@ int alerting_silences(struct alerting *a, bool all, json_t **ret)
 		return -ENOMEM;
 	pthread_mutex_lock(&a->lock);
 	r = db_prepare(a->db,
-		       "SELECT id, matchers, starts, ends, creator, comment, created FROM silences"
-		       " WHERE ?1 OR ends>?2 ORDER BY id DESC LIMIT 1000",
+		       "SELECT " SILENCE_COLUMNS " FROM silences"
+		       " WHERE ?1 OR (every=0 AND ends>?2) OR (every>0 AND until>?2) ORDER BY id DESC LIMIT 1000",
 		       &st);
 	if (r == 0) {
 		sqlite3_bind_int(st, 1, all);
@@ -1182,38 +1220,76 @@ static const char *check_matchers(json_t *m)
 	return NULL;
 }
 
-/* starts (default now) and ends (or starts + duration) from the body; NULL, or what is wrong. */
-static const char *silence_span(json_t *body, uint64_t now, uint64_t *starts, uint64_t *ends)
+#define SILENCE_MAX_US (366 * 86400 * USEC_PER_SEC)
+
+/* every (a duration) and until (default a year after starts) of a recurring silence; NULL, or what is wrong. */
+static const char *silence_recurrence(json_t *body, uint64_t now, struct silence_time *t)
+{
+	const char *every = json_string_value(json_object_get(body, "every")),
+		   *until = json_string_value(json_object_get(body, "until"));
+	uint64_t ms;
+
+	if (!every)
+		return until ? "until: applies to a recurring silence (every)" : NULL;
+	if (conf_parse_duration_ms(every, 1000, &ms) < 0 || ms < 3600 * 1000)
+		return "every: expected a duration of at least 1h, e.g. 1d or 7d";
+	t->every = ms * 1000;
+	if (t->ends - t->starts >= t->every)
+		return "every: each window must end before the next starts";
+	t->until = t->starts + SILENCE_MAX_US;
+	if (until && parse_time_param(until, now, &t->until) < 0)
+		return "until: expected RFC 3339 or epoch seconds";
+	if (t->until <= now || t->until - now > SILENCE_MAX_US)
+		return "until: in the future, within a year";
+	return NULL;
+}
+
+/* starts (default now) and ends (or starts + duration) from the body, and a recurrence; NULL, or what is wrong. */
+static const char *silence_span(json_t *body, uint64_t now, struct silence_time *t)
 {
 	const char *s = json_string_value(json_object_get(body, "starts")),
 		   *e = json_string_value(json_object_get(body, "ends")),
 		   *d = json_string_value(json_object_get(body, "duration"));
 	uint64_t ms;
 
-	*starts = now;
-	if (s && parse_time_param(s, now, starts) < 0)
+	*t = (struct silence_time){ .starts = now };
+	if (s && parse_time_param(s, now, &t->starts) < 0)
 		return "starts: expected RFC 3339 or epoch seconds";
 	if (!e == !d)
 		return "expected one of ends (RFC 3339 or epoch seconds) and duration (e.g. \"2h\")";
-	if (e && parse_time_param(e, now, ends) < 0)
+	if (e && parse_time_param(e, now, &t->ends) < 0)
 		return "ends: expected RFC 3339 or epoch seconds";
 	if (d) {
 		if (conf_parse_duration_ms(d, 1000, &ms) < 0 || ms == 0)
 			return "duration: expected e.g. 90m, 2h, 1d";
-		*ends = *starts + ms * 1000;
+		t->ends = t->starts + ms * 1000;
 	}
-	if (*ends <= *starts || *ends <= now)
+	if (t->ends <= t->starts || (t->ends <= now && !json_object_get(body, "every")))
 		return "the silence must end after it starts, and in the future";
-	if (*ends - now > 366 * 86400 * USEC_PER_SEC)
+	if (t->ends - now > SILENCE_MAX_US && t->ends > now)
 		return "a silence lasts at most a year";
-	return NULL;
+	return silence_recurrence(body, now, t);
+}
+
+static int silence_get_locked(struct alerting *a, int64_t id, uint64_t now, json_t **ret)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(a->db, "SELECT " SILENCE_COLUMNS " FROM silences WHERE id=?", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	*ret = sqlite3_step(st) == SQLITE_ROW ? silence_json(st, now) : NULL;
+	sqlite3_finalize(st);
+	return *ret ? 0 : -ENOMEM;
 }
 
 int alerting_silence_add(struct alerting *a, json_t *body, const char *creator, json_t **ret, const char **reason)
 {
 	const char *comment = json_string_value(json_object_get(body, "comment"));
 	json_t *m = json_object_get(body, "matchers");
-	uint64_t now = now_realtime_us(), starts, ends;
+	uint64_t now = now_realtime_us();
+	struct silence_time t;
 	sqlite3_stmt *st = NULL;
 	char *matchers;
 	int64_t id = 0;
@@ -1223,7 +1299,7 @@ int alerting_silence_add(struct alerting *a, json_t *body, const char *creator, 
 	if (!*reason && (!comment || !*comment || strlen(comment) > 1000))
 		*reason = "comment: required, up to 1000 bytes (why, and who to ask)";
 	if (!*reason)
-		*reason = silence_span(body, now, &starts, &ends);
+		*reason = silence_span(body, now, &t);
 	if (*reason)
 		return -EINVAL;
 	matchers = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
@@ -1231,28 +1307,28 @@ int alerting_silence_add(struct alerting *a, json_t *body, const char *creator, 
 		return -ENOMEM;
 	pthread_mutex_lock(&a->lock);
 	r = db_prepare(a->db,
-		       "INSERT INTO silences(matchers, starts, ends, creator, comment, created) VALUES (?,?,?,?,?,?)",
+		       "INSERT INTO silences(matchers, starts, ends, every, until, creator, comment, created)"
+		       " VALUES (?,?,?,?,?,?,?,?)",
 		       &st);
 	if (r == 0) {
 		sqlite3_bind_text(st, 1, matchers, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)starts);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)ends);
-		sqlite3_bind_text(st, 4, creator, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, comment, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)t.starts);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)t.ends);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)t.every);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)t.until);
+		sqlite3_bind_text(st, 6, creator, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, comment, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
 		rc = sqlite3_step(st);
 		r = rc == SQLITE_DONE ? 0 : db_errno(rc);
 		id = sqlite3_last_insert_rowid(a->db);
 		sqlite3_finalize(st);
 	}
+	if (r == 0)
+		r = silence_get_locked(a, id, now, ret);
 	pthread_mutex_unlock(&a->lock);
 	free(matchers);
-	if (r < 0)
-		return r;
-	*ret = json_pack("{s:I, s:O, s:I, s:I, s:s, s:s, s:I, s:b}", "id", (json_int_t)id, "matchers", m, "starts",
-			 (json_int_t)starts, "ends", (json_int_t)ends, "creator", creator, "comment", comment,
-			 "created", (json_int_t)now, "active", starts <= now);
-	return *ret ? 0 : -ENOMEM;
+	return r;
 }
 
 int alerting_silence_expire(struct alerting *a, int64_t id)
@@ -1262,7 +1338,9 @@ int alerting_silence_expire(struct alerting *a, int64_t id)
 	int rc, r;
 
 	pthread_mutex_lock(&a->lock);
-	r = db_prepare(a->db, "UPDATE silences SET ends=?2 WHERE id=?1 AND ends>?2", &st);
+	/* A recurring silence ends for good: no window from now on. */
+	r = db_prepare(a->db, "UPDATE silences SET ends=min(ends, ?2), until=CASE WHEN every>0 THEN ?2 ELSE until END"
+			      " WHERE id=?1 AND (every=0 AND ends>?2 OR every>0 AND until>?2)", &st);
 	if (r == 0) {
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);

@@ -101,11 +101,35 @@ curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts/$ID" | "$PY" -c 'i
 acts = [e["action"] for e in json.load(sys.stdin)["history"]]
 assert acts.count("silenced") == 2 and acts.count("unsilenced") == 2, acts' || fail "history"
 
+info "a maintenance window recurs: in force for its first 6 s, then again an hour on"
+[ "$(silence '{"matchers":{"rule":"svc-down"},"comment":"x","duration":"2h","every":"1h"}')" = 400 ] &&
+	grep -q 'each window must end before the next starts' "$T/silence.json" || fail "overlapping windows: $(cat "$T/silence.json")"
+[ "$(silence '{"matchers":{"rule":"svc-down"},"comment":"x","duration":"1h","until":"2030-01-01T00:00:00Z"}')" = 400 ] ||
+	fail "until without every accepted"
+[ "$(silence '{"matchers":{"rule":"svc-down"},"comment":"weekly patching, ask bob","duration":"6s","every":"1h"}')" = 201 ] ||
+	fail "maintenance window: $(cat "$T/silence.json")"
+"$PY" - "$T/silence.json" <<'PYEOF' || fail "window: $(cat "$T/silence.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["active"] and s["every"] == 3600 and s["next_start"] == s["starts"], s
+assert s["until"] - s["starts"] == 366 * 86400 * 10**6, s
+PYEOF
+FIRED=$(told fired)
+kill "$SVC_PID"
+silenced_again() { [ "$(alert_field firing 'len([a for a in d if a["silenced"]])')" = 1 ]; }
+wait_for 20 "firing within the window, silenced" silenced_again
+[ "$(told fired)" = "$FIRED" ] || fail "told within the maintenance window"
+told_after_window() { [ "$(told fired)" -gt "$FIRED" ]; }
+wait_for 20 "told once the window is over" told_after_window
+curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/silences" | "$PY" -c 'import json, sys
+s = json.load(sys.stdin)["items"][0]
+assert not s["active"] and s["next_start"] == s["starts"] + 3600 * 10**6, s' || fail "the next window"
+
 info "silences in the audit log"
 SEC=$(make_token security)
 curl -s -H "Authorization: Bearer $SEC" "$URL/api/v1/audit?limit=1000" | "$PY" -c 'import json, sys
 rows = json.load(sys.stdin)["items"]
 acts = [(r["action"], r["outcome"]) for r in rows]
-assert acts.count(("silence.create", "success")) == 2 and ("silence.create", "failure") in acts, acts
+assert acts.count(("silence.create", "success")) == 3 and ("silence.create", "failure") in acts, acts
 assert acts.count(("silence.expire", "success")) == 2, acts' || fail "audit"
 echo ok

@@ -151,6 +151,42 @@ static void names_round_trip(void **state)
 	assert_true(alert_state_from_name(NULL) < 0);
 }
 
+#define H (3600 * SEC)
+#define DAY (24 * H)
+
+/* Every Sunday 02:00-04:00 for four weeks, the first on day 0. */
+static void maintenance_windows_recur(void **state)
+{
+	const struct silence_time t = { .starts = 2 * H, .ends = 4 * H, .every = 7 * DAY, .until = 28 * DAY };
+
+	(void)state;
+	assert_false(silence_in_force(&t, 1 * H));
+	assert_true(silence_in_force(&t, 2 * H));
+	assert_true(silence_in_force(&t, 4 * H - 1));
+	assert_false(silence_in_force(&t, 4 * H));
+	assert_false(silence_in_force(&t, 3 * DAY));
+	assert_true(silence_in_force(&t, 7 * DAY + 3 * H));
+	assert_true(silence_in_force(&t, 21 * DAY + 2 * H));
+	assert_false(silence_in_force(&t, 28 * DAY + 3 * H)); /* past until */
+	assert_int_equal(silence_next_start(&t, 0), 2 * H);
+	assert_int_equal(silence_next_start(&t, 3 * H), 2 * H); /* the one in force */
+	assert_int_equal(silence_next_start(&t, 5 * H), 7 * DAY + 2 * H);
+	assert_int_equal(silence_next_start(&t, 22 * DAY), 0); /* the next would start past until */
+}
+
+static void one_silence_once(void **state)
+{
+	const struct silence_time t = { .starts = 10 * SEC, .ends = 20 * SEC };
+
+	(void)state;
+	assert_false(silence_in_force(&t, 9 * SEC));
+	assert_true(silence_in_force(&t, 10 * SEC));
+	assert_false(silence_in_force(&t, 20 * SEC));
+	assert_false(silence_in_force(&t, 7 * DAY + 15 * SEC));
+	assert_int_equal(silence_next_start(&t, 0), 10 * SEC);
+	assert_int_equal(silence_next_start(&t, 20 * SEC), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +198,8 @@ int main(void)
 		cmocka_unit_test(escalation_is_due_once_per_firing_unless_acked),
 		cmocka_unit_test(thresholds_have_hysteresis),
 		cmocka_unit_test(names_round_trip),
+		cmocka_unit_test(maintenance_windows_recur),
+		cmocka_unit_test(one_silence_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
