@@ -86,8 +86,11 @@ static void print_json_line(json_t *item)
 	free(s);
 }
 
-/* GETs url, or POSTs post to it; returns the parsed JSON body (owned by the caller) or NULL after printing why. */
-static json_t *api_request(struct ctl *c, const char *url, const char *post)
+/*
+ * GETs url, or sends body with method (POST, DELETE); returns the parsed
+ * JSON answer (owned by the caller), or NULL after printing why.
+ */
+static json_t *api_request(struct ctl *c, const char *method, const char *url, const char *post)
 {
 	struct curl_slist *hdr = NULL;
 	char auth[512];
@@ -112,6 +115,8 @@ static json_t *api_request(struct ctl *c, const char *url, const char *post)
 		(void)curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdr);
 		(void)curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, post);
 	}
+	if (method)
+		(void)curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
 	rc = curl_easy_perform(c->curl);
 	curl_slist_free_all(hdr);
 	if (rc != CURLE_OK) {
@@ -120,7 +125,7 @@ static json_t *api_request(struct ctl *c, const char *url, const char *post)
 	}
 	(void)curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 	j = json_loadb((const char *)body.data, body.len, 0, &jerr);
-	if (status != 200) {
+	if (status / 100 != 2) {
 		json_t *reason = j ? json_object_get(j, "reason") : NULL;
 		fprintf(stderr, "vigilctl: %s: HTTP %ld: %s\n", url, status,
 			json_is_string(reason) ? json_string_value(reason) : "(no reason given)");
@@ -136,7 +141,7 @@ out:
 
 static json_t *api_get(struct ctl *c, const char *url)
 {
-	return api_request(c, url, NULL);
+	return api_request(c, NULL, url, NULL);
 }
 
 static void print_log(const struct ctl *c, json_t *item)
@@ -156,7 +161,8 @@ static void print_log(const struct ctl *c, json_t *item)
 struct logs_args {
 	const char *host, *source, *q, *since, *until, *limit, *status;
 	const char *state, *severity, *note, *to; /* alerts */
-	bool follow;
+	const char *starts, *ends, *duration, *every; /* silences (and until) */
+	bool follow, all;
 };
 
 static int cmd_logs(struct ctl *c, const struct logs_args *a)
@@ -313,11 +319,153 @@ static int cmd_alert(struct ctl *c, const struct logs_args *a, const char *id, c
 		json_object_set_new(body, "severity", json_string(a->severity));
 	post = action ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
-	j = api_request(c, url, post);
+	j = api_request(c, NULL, url, post);
 	free(post);
 	if (!j)
 		return 1;
 	print_alert(c, j);
+	json_decref(j);
+	return 0;
+}
+
+/* ack|unack|assign|comment|severity|close ID [USER|LEVEL]: alert ID ACTION, shorter. */
+static int cmd_act(struct ctl *c, struct logs_args *a, const char *action, char **words, size_t n)
+{
+	bool takes = strcmp(action, "assign") == 0 || strcmp(action, "severity") == 0;
+
+	if (n != (takes ? 2u : 1u)) {
+		fprintf(stderr, "vigilctl: expected %s ID%s\n", action,
+			strcmp(action, "assign") == 0 ? " USER" : takes ? " LEVEL" : "");
+		return 2;
+	}
+	if (strcmp(action, "assign") == 0)
+		a->to = words[1];
+	else if (takes)
+		a->severity = words[1];
+	return cmd_alert(c, a, words[0], action);
+}
+
+static void print_silence(const struct ctl *c, json_t *s)
+{
+	char starts[40], ends[40], every[32] = "once", *m;
+
+	if (c->json) {
+		print_json_line(s);
+		return;
+	}
+	format_rfc3339_us((uint64_t)json_integer_value(json_object_get(s, "starts")), starts, sizeof(starts));
+	format_rfc3339_us((uint64_t)json_integer_value(json_object_get(s, "ends")), ends, sizeof(ends));
+	if (json_object_get(s, "every"))
+		(void)snprintf(every, sizeof(every), "every %" JSON_INTEGER_FORMAT "s",
+			       json_integer_value(json_object_get(s, "every")));
+	m = json_dumps(json_object_get(s, "matchers"), JSON_COMPACT | JSON_SORT_KEYS);
+	printf("%-5" JSON_INTEGER_FORMAT " %-6s %-26s %-26s %-14s %-12s %s  %s\n",
+	       json_integer_value(json_object_get(s, "id")), json_is_true(json_object_get(s, "active")) ? "yes" : "no",
+	       starts, ends, every, text(s, "creator"), m ? m : "?", text(s, "comment"));
+	free(m);
+}
+
+static int cmd_silence_list(struct ctl *c, const struct logs_args *a)
+{
+	const struct param params[] = { { "all", a->all ? "1" : NULL } };
+	json_t *j = api_get_path(c, "/api/v1/silences", params, ARRAY_SIZE(params)), *item;
+	size_t i;
+
+	if (!j)
+		return 1;
+	if (!c->json)
+		printf("%-5s %-6s %-26s %-26s %-14s %-12s %s\n", "ID", "ACTIVE", "STARTS", "ENDS", "REPEATS", "CREATOR",
+		       "MATCHERS  COMMENT");
+	json_array_foreach(json_object_get(j, "items"), i, item)
+		print_silence(c, item);
+	json_decref(j);
+	return 0;
+}
+
+/* silence add KEY=VALUE... -m COMMENT (--duration D | --ends T) [--starts T] [--every D [--until T]] */
+static int cmd_silence_add(struct ctl *c, const struct logs_args *a, char **words, size_t n)
+{
+	json_t *m = json_object(), *body, *j;
+	char url[1024], *post;
+
+	for (size_t i = 0; i < n; i++) {
+		char *eq = strchr(words[i], '=');
+
+		if (!eq || eq == words[i]) {
+			fprintf(stderr, "vigilctl: silence add: '%s' is not KEY=VALUE\n", words[i]);
+			json_decref(m);
+			return 2;
+		}
+		*eq = 0;
+		json_object_set_new(m, words[i], json_string(eq + 1));
+	}
+	body = json_pack("{s:o}", "matchers", m);
+	if (a->note)
+		json_object_set_new(body, "comment", json_string(a->note));
+	if (a->starts)
+		json_object_set_new(body, "starts", json_string(a->starts));
+	if (a->ends)
+		json_object_set_new(body, "ends", json_string(a->ends));
+	if (a->duration)
+		json_object_set_new(body, "duration", json_string(a->duration));
+	if (a->every)
+		json_object_set_new(body, "every", json_string(a->every));
+	if (a->until)
+		json_object_set_new(body, "until", json_string(a->until));
+	post = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	(void)snprintf(url, sizeof(url), "%s/api/v1/silences", c->url);
+	j = post ? api_request(c, NULL, url, post) : NULL;
+	free(post);
+	if (!j)
+		return 1;
+	print_silence(c, j);
+	json_decref(j);
+	return 0;
+}
+
+/* silence list|add|expire ... */
+static int cmd_silence(struct ctl *c, struct logs_args *a, char **words, size_t n)
+{
+	char url[1024];
+	json_t *j;
+
+	if (n == 1 && strcmp(words[0], "list") == 0)
+		return cmd_silence_list(c, a);
+	if (n >= 2 && strcmp(words[0], "add") == 0)
+		return cmd_silence_add(c, a, words + 1, n - 1);
+	if (n == 2 && strcmp(words[0], "expire") == 0 && strspn(words[1], "0123456789") == strlen(words[1])) {
+		(void)snprintf(url, sizeof(url), "%s/api/v1/silences/%s", c->url, words[1]);
+		j = api_request(c, "DELETE", url, NULL);
+		if (!j)
+			return 1;
+		if (!c->json)
+			printf("silence %s ended\n", words[1]);
+		else
+			print_json_line(j);
+		json_decref(j);
+		return 0;
+	}
+	fprintf(stderr, "vigilctl: expected silence list, silence add KEY=VALUE..., or silence expire ID\n");
+	return 2;
+}
+
+static int cmd_rules(struct ctl *c)
+{
+	json_t *j = api_get_path(c, "/api/v1/rules", NULL, 0), *item;
+	size_t i;
+
+	if (!j)
+		return 1;
+	if (!c->json)
+		printf("%-24s %-12s %-9s %-7s %s\n", "NAME", "TYPE", "SEVERITY", "SOURCE", "NOTIFY");
+	json_array_foreach(json_object_get(j, "items"), i, item) {
+		if (c->json)
+			print_json_line(item);
+		else
+			printf("%-24s %-12s %-9s %-7s %s\n", text(item, "name"), text(item, "type"),
+			       text(item, "severity"), text(item, "source"), text(item, "notify"));
+	}
 	json_decref(j);
 	return 0;
 }
@@ -351,6 +499,13 @@ static void usage(FILE *f)
 		"  alerts [--state pending|firing|resolved|closed] [--severity S] [--host H]\n"
 		"  alert ID  show an alert and its history\n"
 		"  alert ID ack|unack|assign|comment|severity|close [--note N] [--to WHO] [--severity S]\n"
+		"  ack ID [-m NOTE]    unack ID    comment ID -m NOTE    close ID [-m NOTE]\n"
+		"  assign ID USER [-m NOTE]        severity ID info|warning|critical|disaster\n"
+		"  silence list [--all]\n"
+		"  silence add KEY=VALUE... -m COMMENT (--duration D | --ends T) [--starts T]\n"
+		"              [--every D [--until T]]   (a recurring maintenance window)\n"
+		"  silence expire ID\n"
+		"  rules     the alert rules in force\n"
 		"  verify    check the stored logs' hash chain (exit 3 if broken)\n\n"
 		"The URL defaults to $VIGIL_URL or http://127.0.0.1:8080; the token comes from\n"
 		"--token or $VIGIL_TOKEN. Times: RFC 3339, epoch seconds, or a duration ago (15m).\n");
@@ -364,7 +519,10 @@ static const struct option opts[] = {
 	{ "follow", no_argument, NULL, 'f' },       { "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },      { "status", required_argument, NULL, 'X' },
 	{ "state", required_argument, NULL, 'A' },  { "severity", required_argument, NULL, 'E' },
-	{ "note", required_argument, NULL, 'N' },   { "to", required_argument, NULL, 'O' },
+	{ "note", required_argument, NULL, 'm' },   { "to", required_argument, NULL, 'O' },
+	{ "starts", required_argument, NULL, 'B' }, { "ends", required_argument, NULL, 'Z' },
+	{ "duration", required_argument, NULL, 'D' }, { "every", required_argument, NULL, 'R' },
+	{ "all", no_argument, NULL, 'a' },
 	{ 0 },
 };
 
@@ -391,14 +549,39 @@ static int parse_opts(int argc, char **argv, const char *optstring, struct ctl *
 		case 'X': la->status = optarg; break;
 		case 'A': la->state = optarg; break;
 		case 'E': la->severity = optarg; break;
-		case 'N': la->note = optarg; break;
+		case 'm': la->note = optarg; break;
 		case 'O': la->to = optarg; break;
+		case 'B': la->starts = optarg; break;
+		case 'Z': la->ends = optarg; break;
+		case 'D': la->duration = optarg; break;
+		case 'R': la->every = optarg; break;
+		case 'a': la->all = true; break;
 		case 'V': printf("vigilctl %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	return -1;
+}
+
+static bool is_action(const char *cmd)
+{
+	static const char *const actions[] = { "ack", "unack", "assign", "comment", "severity", "close" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
+		if (strcmp(cmd, actions[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Whether cmd takes n words after it (the commands that take them check which). */
+static bool words_fit(const char *cmd, size_t n)
+{
+	if (strcmp(cmd, "alert") == 0)
+		return n == 1 || n == 2;
+	if (is_action(cmd) || strcmp(cmd, "silence") == 0)
+		return n >= 1;
+	return n == 0;
 }
 
 int main(int argc, char **argv)
@@ -412,7 +595,7 @@ int main(int argc, char **argv)
 
 	if (!c.url)
 		c.url = "http://127.0.0.1:8080";
-	r = parse_opts(argc, argv, "+u:t:jH:s:S:U:l:fq:hV", &c, &la);
+	r = parse_opts(argc, argv, "+u:t:jH:s:S:U:l:fq:m:hV", &c, &la);
 	if (r >= 0)
 		return r;
 	if (optind >= argc) {
@@ -428,12 +611,12 @@ int main(int argc, char **argv)
 	words = argv + optind;
 	n_words = (size_t)(argc - optind);
 	optind = 0;
-	r = parse_opts((int)n_words, words, "u:t:jH:s:S:U:l:fq:hV", &c, &la);
+	r = parse_opts((int)n_words, words, "u:t:jH:s:S:U:l:fq:m:hV", &c, &la);
 	if (r >= 0)
 		return r;
 	n_words -= (size_t)optind;
 	words += optind;
-	if (n_words > (strcmp(cmd, "alert") == 0 ? 2u : 0u) || (strcmp(cmd, "alert") == 0 && n_words == 0)) {
+	if (!words_fit(cmd, n_words)) {
 		usage(stderr);
 		return 2;
 	}
@@ -457,6 +640,12 @@ int main(int argc, char **argv)
 		r = cmd_alerts(&c, &la);
 	} else if (strcmp(cmd, "alert") == 0) {
 		r = cmd_alert(&c, &la, words[0], n_words > 1 ? words[1] : NULL);
+	} else if (is_action(cmd)) {
+		r = cmd_act(&c, &la, cmd, words, n_words);
+	} else if (strcmp(cmd, "silence") == 0) {
+		r = cmd_silence(&c, &la, words, n_words);
+	} else if (strcmp(cmd, "rules") == 0) {
+		r = cmd_rules(&c);
 	} else if (strcmp(cmd, "verify") == 0) {
 		r = cmd_verify(&c);
 	} else {

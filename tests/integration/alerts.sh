@@ -139,6 +139,18 @@ VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" alert "$ID" comment --note "from t
 grep -qE "t-operator-[0-9]+ +comment +from the command line" "$T/ctl-alert.out" || fail "$(cat "$T/ctl-alert.out")"
 if VIGIL_TOKEN=$VIEWER "$B/vigilctl" --url "$URL" alert "$ID" ack 2> "$T/ctl-err.out"; then fail "viewer acked"; fi
 grep -q "HTTP 403: POST /api/v1/alerts/ needs the role operator or admin" "$T/ctl-err.out" || fail "$(cat "$T/ctl-err.out")"
+ctl() { VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" "$@"; }
+ctl unack "$ID" > /dev/null || fail "vigilctl unack"
+ctl ack "$ID" -m "on it again" > /dev/null || fail "vigilctl ack"
+ctl assign "$ID" carol -m "her shift" > /dev/null || fail "vigilctl assign"
+ctl comment "$ID" -m "disk replaced" > "$T/ctl-alert.out" || fail "vigilctl comment"
+grep -qE "acked by t-operator-[0-9]+, assigned to carol" "$T/ctl-alert.out" || fail "$(cat "$T/ctl-alert.out")"
+for want in "unack" "ack +on it again" "assign +carol: her shift" "comment +disk replaced"; do
+	grep -qE "t-operator-[0-9]+ +$want" "$T/ctl-alert.out" || fail "no '$want': $(cat "$T/ctl-alert.out")"
+done
+if ctl comment "$ID" 2> "$T/ctl-err.out"; then fail "a comment without a note"; fi
+grep -q "HTTP 400" "$T/ctl-err.out" || fail "$(cat "$T/ctl-err.out")"
+ctl rules | grep -qE "^svc-down +probe +critical +config" || fail "vigilctl rules: $(ctl rules)"
 
 info "recovery resolves and clears the acknowledgement; a new failure reopens the same alert"
 serve

@@ -125,11 +125,24 @@ curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/silences" | "$PY" -c 'imp
 s = json.load(sys.stdin)["items"][0]
 assert not s["active"] and s["next_start"] == s["starts"] + 3600 * 10**6, s' || fail "the next window"
 
+info "vigilctl adds, lists and ends a silence"
+ctl() { VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" "$@"; }
+ctl silence add rule=nothing-yet host=testhost -m "nightly backup" --duration 30m --every 1d > "$T/ctl.out" ||
+	fail "vigilctl silence add: $(cat "$T/ctl.out")"
+CID=$(awk '{ print $1 }' "$T/ctl.out")
+ctl silence list | grep -qE "^$CID +yes +.* every 86400s +t-operator-[0-9]+ +\{\"host\":\"testhost\",\"rule\":\"nothing-yet\"\}  nightly backup" ||
+	fail "vigilctl silence list: $(ctl silence list)"
+if ctl silence add rule=x --duration 1h 2> "$T/ctl.err"; then fail "a silence without a comment"; fi
+grep -q "HTTP 400: comment: required" "$T/ctl.err" || fail "$(cat "$T/ctl.err")"
+ctl silence expire "$CID" | grep -q "silence $CID ended" || fail "vigilctl silence expire"
+ctl silence list | grep -qE "^$CID " && fail "an ended silence still listed"
+ctl silence list --all | grep -qE "^$CID +no " || fail "vigilctl silence list --all: $(ctl silence list --all)"
+
 info "silences in the audit log"
 SEC=$(make_token security)
 curl -s -H "Authorization: Bearer $SEC" "$URL/api/v1/audit?limit=1000" | "$PY" -c 'import json, sys
 rows = json.load(sys.stdin)["items"]
 acts = [(r["action"], r["outcome"]) for r in rows]
-assert acts.count(("silence.create", "success")) == 3 and ("silence.create", "failure") in acts, acts
-assert acts.count(("silence.expire", "success")) == 2, acts' || fail "audit"
+assert acts.count(("silence.create", "success")) == 4 and ("silence.create", "failure") in acts, acts
+assert acts.count(("silence.expire", "success")) == 3, acts' || fail "audit"
 echo ok
