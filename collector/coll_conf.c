@@ -81,11 +81,16 @@ static const struct conf_key rule_keys[] = {
 };
 
 static const struct conf_key notify_keys[] = {
-	{ "type", CONF_STR, N(type), NULL, .required = true, .help = "webhook, dingtalk, wecom or feishu" },
-	{ "url", CONF_STR, N(url), NULL, .required = true, .help = "where to POST (a DingTalk robot's webhook with its access_token)" },
-	{ "secret", CONF_STR, N(secret), NULL, .help = "dingtalk, feishu: the robot's signing secret" },
-	{ "secret_file", CONF_STR, N(secret_file), NULL, .help = "dingtalk, feishu: a file whose first line is the secret" },
+	{ "type", CONF_STR, N(type), NULL, .required = true, .help = "webhook, dingtalk, wecom, feishu or email" },
+	{ "url", CONF_STR, N(url), NULL, .required = true, .help = "where to POST (a DingTalk robot's webhook with its access_token); email: smtp://HOST:PORT or smtps://HOST:PORT" },
+	{ "secret", CONF_STR, N(secret), NULL, .help = "dingtalk, feishu: the robot's signing secret; email: the SMTP password" },
+	{ "secret_file", CONF_STR, N(secret_file), NULL, .help = "the same, from a file whose first line is the secret" },
 	{ "lang", CONF_STR, N(lang), "zh", .help = "zh or en: the language of the message" },
+	{ "tls_ca", CONF_STR, N(tls_ca), NULL, .help = "CA file the server's certificate is checked against (default the system's)" },
+	{ "from", CONF_STR, N(from), NULL, .help = "email: the sender address" },
+	{ "to", CONF_STR, N(to), NULL, .help = "email: recipient addresses, space-separated" },
+	{ "username", CONF_STR, N(username), NULL, .help = "email: the SMTP AUTH user name (the password is secret= or secret_file=)" },
+	{ "starttls", CONF_BOOL, N(starttls), "yes", .help = "email over smtp://: refuse to send unless the server takes STARTTLS" },
 };
 
 static const struct conf_key route_keys[] = {
@@ -175,20 +180,38 @@ static void check_pattern(const struct rule_conf *r, const char *path, struct co
 	regfree(&re);
 }
 
+static void check_email(const struct notify_conf *n, const char *path, struct conf_errors *errs)
+{
+	bool email = n->type && strcmp(n->type, "email") == 0;
+
+	if (email && n->url && strncmp(n->url, "smtp://", 7) != 0 && strncmp(n->url, "smtps://", 8) != 0)
+		conf_error_add(errs, path, "[notify \"%s\"] url=%s: expected smtp:// or smtps://", n->name, n->url);
+	if (email && (!n->from || !n->to))
+		conf_error_add(errs, path, "[notify \"%s\"]: type=email needs from= and to=", n->name);
+	if (email && !n->username != !(n->secret || n->secret_file))
+		conf_error_add(errs, path, "[notify \"%s\"]: username= and a password (secret= or secret_file=) go together",
+			       n->name);
+	if (!email && (n->from || n->to || n->username || !n->starttls))
+		conf_error_add(errs, path, "[notify \"%s\"]: from=, to=, username=, starttls= apply to type=email",
+			       n->name);
+}
+
 void coll_conf_check_notify(const struct notify_conf *n, const char *path, struct conf_errors *errs)
 {
-	static const char *const types[] = { "webhook", "dingtalk", "wecom", "feishu" };
-	bool known = false, signs = n->type && (strcmp(n->type, "dingtalk") == 0 || strcmp(n->type, "feishu") == 0);
+	static const char *const types[] = { "webhook", "dingtalk", "wecom", "feishu", "email" };
+	bool known = false, email = n->type && strcmp(n->type, "email") == 0,
+	     signs = n->type && (strcmp(n->type, "dingtalk") == 0 || strcmp(n->type, "feishu") == 0);
 
 	for (size_t i = 0; n->type && i < ARRAY_SIZE(types); i++)
 		known |= strcmp(n->type, types[i]) == 0;
 	if (n->type && !known)
-		conf_error_add(errs, path, "[notify \"%s\"] type=%s: expected webhook, dingtalk, wecom or feishu",
+		conf_error_add(errs, path, "[notify \"%s\"] type=%s: expected webhook, dingtalk, wecom, feishu or email",
 			       n->name, n->type);
-	if (n->url && strncmp(n->url, "http://", 7) != 0 && strncmp(n->url, "https://", 8) != 0)
+	if (!email && n->url && strncmp(n->url, "http://", 7) != 0 && strncmp(n->url, "https://", 8) != 0)
 		conf_error_add(errs, path, "[notify \"%s\"] url=%s: expected http:// or https://", n->name, n->url);
-	if (!signs && (n->secret || n->secret_file))
-		conf_error_add(errs, path, "[notify \"%s\"]: secret= and secret_file= apply to dingtalk and feishu",
+	check_email(n, path, errs);
+	if (!signs && !email && (n->secret || n->secret_file))
+		conf_error_add(errs, path, "[notify \"%s\"]: secret= and secret_file= apply to dingtalk, feishu and email",
 			       n->name);
 	if (n->secret && n->secret_file)
 		conf_error_add(errs, path, "[notify \"%s\"]: secret= or secret_file=, not both", n->name);

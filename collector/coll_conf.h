@@ -38,11 +38,16 @@ struct rule_conf {
 /* One [notify "NAME"] section: where alerts are sent. */
 struct notify_conf {
 	char *name;
-	char *type;        /* webhook, dingtalk, wecom or feishu */
-	char *url;
-	char *secret;      /* dingtalk, feishu: the robot's signing secret */
+	char *type;        /* webhook, dingtalk, wecom, feishu or email */
+	char *url;         /* email: smtp://HOST[:PORT] or smtps:// */
+	char *secret;      /* dingtalk, feishu: the robot's signing secret; email: the password */
 	char *secret_file; /* the same, read from a file (first line) */
 	char *lang;        /* zh or en */
+	char *tls_ca;      /* CA file the server's certificate is checked against (default the system's) */
+	char *from;        /* email: the sender address */
+	char *to;          /* email: recipient addresses, space-separated */
+	char *username;    /* email: SMTP AUTH user (with secret) */
+	bool starttls;     /* email over smtp://: require STARTTLS */
 };
 
 /* One [route "NAME"] section: alerts whose labels match go to its targets too. */

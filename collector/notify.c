@@ -63,9 +63,11 @@ struct delivery {
 	const struct catalog_snapshot *defs; /* a reference: target stays valid while the request runs */
 	const struct notify_conf *target;
 	CURL *easy;
-	struct curl_slist *headers;
-	char *body;
+	struct curl_slist *headers; /* email: the recipients */
+	char *body;                 /* email: the whole message */
+	size_t sent;                /* email: bytes of body read by curl */
 	struct buf answer;
+	char error[CURL_ERROR_SIZE];
 	bool busy;
 };
 
@@ -245,6 +247,126 @@ static json_t *chat_body(struct delivery *d, json_t *p, char **url)
 	return body;
 }
 
+/* RFC 2047: "=?UTF-8?B?...?=" for a header value that may hold Chinese. */
+static int encoded_word(struct buf *out, const char *text)
+{
+	size_t n = strlen(text);
+	char *b64 = malloc(4 * ((n + 2) / 3) + 1);
+	int r;
+
+	if (!b64)
+		return -ENOMEM;
+	(void)EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)text, (int)n);
+	r = buf_printf(out, "=?UTF-8?B?%s?=", b64);
+	free(b64);
+	return r;
+}
+
+/* text in Base64, in lines of 76 characters as MIME wants. */
+static int base64_lines(struct buf *out, const char *text)
+{
+	size_t n = strlen(text);
+
+	for (size_t i = 0; i < n; i += 57) {
+		unsigned char line[80];
+		int len = EVP_EncodeBlock(line, (const unsigned char *)text + i, (int)MIN(57, n - i));
+		int r = buf_append(out, line, (size_t)len);
+
+		if (r == 0)
+			r = buf_append(out, "\r\n", 2);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The message as SMTP's DATA carries it: headers, then the text in Base64 (UTF-8 safe). */
+static char *mail_message(struct delivery *d, json_t *p)
+{
+	const struct notify_conf *t = d->target;
+	char title[1024], date[64];
+	time_t now = (time_t)(now_realtime_us() / USEC_PER_SEC);
+	struct buf text, out;
+	const char *w = t->to;
+	char rcpt[256];
+	struct tm tm;
+	int r;
+
+	buf_init(&text, 64 * 1024);
+	buf_init(&out, 256 * 1024);
+	message(t, p, title, sizeof(title), &text);
+	(void)strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", localtime_r(&now, &tm));
+	r = buf_printf(&out, "Date: %s\r\nFrom: %s\r\nTo: ", date, t->from);
+	for (bool first = true; r == 0 && next_word(&w, rcpt, sizeof(rcpt)); first = false)
+		r = buf_printf(&out, "%s%s", first ? "" : ", ", rcpt);
+	if (r == 0)
+		r = buf_printf(&out, "\r\nSubject: ");
+	if (r == 0)
+		r = encoded_word(&out, title);
+	if (r == 0)
+		r = buf_printf(&out, "\r\nMessage-ID: <vigil-notification-%lld-%lld@vigil>\r\nX-Vigil-Notification: %lld\r\n"
+				     "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+				     "Content-Transfer-Encoding: base64\r\n\r\n",
+			       (long long)d->id, (long long)now, (long long)d->id);
+	if (r == 0)
+		r = base64_lines(&out, text.data ? (const char *)text.data : "");
+	if (r == 0)
+		r = buf_terminate(&out);
+	buf_free(&text);
+	if (r < 0) {
+		buf_free(&out);
+		return NULL;
+	}
+	return (char *)out.data; /* the buffer's memory, handed over */
+}
+
+static size_t mail_read(char *dst, size_t size, size_t n, void *userdata)
+{
+	struct delivery *d = userdata;
+	size_t left = strlen(d->body + d->sent), k = MIN(left, size * n);
+
+	memcpy(dst, d->body + d->sent, k);
+	d->sent += k;
+	return k;
+}
+
+/* An email through the target's SMTP server: STARTTLS required unless starttls=no (smtps:// is TLS from the start). */
+static int mail_request(struct delivery *d, json_t *p)
+{
+	const struct notify_conf *t = d->target;
+	const char *w = t->to;
+	char rcpt[256], from[300], *password = t->username ? target_secret(t) : NULL;
+	int r = 0;
+
+	d->body = mail_message(d, p);
+	while (next_word(&w, rcpt, sizeof(rcpt))) {
+		struct curl_slist *l = curl_slist_append(d->headers, rcpt);
+
+		if (!l)
+			r = -ENOMEM;
+		else
+			d->headers = l;
+	}
+	(void)snprintf(from, sizeof(from), "<%s>", t->from);
+	if (!d->body || !d->headers || r < 0 || (t->username && !password))
+		r = -EINVAL;
+	else if (curl_easy_setopt(d->easy, CURLOPT_URL, t->url) != CURLE_OK ||
+		 curl_easy_setopt(d->easy, CURLOPT_MAIL_FROM, from) != CURLE_OK ||
+		 curl_easy_setopt(d->easy, CURLOPT_MAIL_RCPT, d->headers) != CURLE_OK ||
+		 curl_easy_setopt(d->easy, CURLOPT_USE_SSL, t->starttls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY) !=
+			 CURLE_OK ||
+		 curl_easy_setopt(d->easy, CURLOPT_READFUNCTION, mail_read) != CURLE_OK ||
+		 curl_easy_setopt(d->easy, CURLOPT_READDATA, d) != CURLE_OK ||
+		 curl_easy_setopt(d->easy, CURLOPT_UPLOAD, 1L) != CURLE_OK ||
+		 (t->username && (curl_easy_setopt(d->easy, CURLOPT_USERNAME, t->username) != CURLE_OK ||
+				  curl_easy_setopt(d->easy, CURLOPT_PASSWORD, password) != CURLE_OK)))
+		r = -EINVAL;
+	if (password)
+		explicit_bzero(password, strlen(password));
+	free(password);
+	return r;
+}
+
 /* The request for one notification into d: URL, headers and body by the target's type. */
 static int build_request(struct delivery *d, const char *payload_text)
 {
@@ -254,6 +376,20 @@ static int build_request(struct delivery *d, const char *payload_text)
 
 	if (!p)
 		goto out;
+	(void)curl_easy_setopt(d->easy, CURLOPT_TIMEOUT_MS, 10000L);
+	(void)curl_easy_setopt(d->easy, CURLOPT_NOSIGNAL, 1L);
+	(void)curl_easy_setopt(d->easy, CURLOPT_ERRORBUFFER, d->error);
+	/*
+	 * Each delivery on a connection of its own: a kept connection carries
+	 * the TLS and login of the target that opened it, not this one's.
+	 */
+	(void)curl_easy_setopt(d->easy, CURLOPT_FORBID_REUSE, 1L);
+	if (d->target->tls_ca)
+		(void)curl_easy_setopt(d->easy, CURLOPT_CAINFO, d->target->tls_ca);
+	if (strcmp(d->target->type, "email") == 0) {
+		r = mail_request(d, p);
+		goto out;
+	}
 	if (strcmp(d->target->type, "webhook") != 0) {
 		body = chat_body(d, p, &url);
 	} else {
@@ -273,8 +409,6 @@ static int build_request(struct delivery *d, const char *payload_text)
 	(void)curl_easy_setopt(d->easy, CURLOPT_URL, url);
 	(void)curl_easy_setopt(d->easy, CURLOPT_HTTPHEADER, d->headers);
 	(void)curl_easy_setopt(d->easy, CURLOPT_POSTFIELDS, d->body);
-	(void)curl_easy_setopt(d->easy, CURLOPT_TIMEOUT_MS, 10000L);
-	(void)curl_easy_setopt(d->easy, CURLOPT_NOSIGNAL, 1L);
 	r = 0;
 out:
 	free(url);
@@ -307,9 +441,12 @@ static const char *judge(struct delivery *d, CURLcode result, long status, char 
 	json_int_t errcode;
 
 	if (result != CURLE_OK) {
-		(void)snprintf(why, size, "%s", curl_easy_strerror(result));
+		(void)snprintf(why, size, "%s%s%s", curl_easy_strerror(result), *d->error ? ": " : "", d->error);
 		return why;
 	}
+	/* SMTP: curl fails the transfer on any refusal; the last reply was 250. */
+	if (strcmp(d->target->type, "email") == 0)
+		return NULL;
 	if (status < 200 || status > 299) {
 		(void)snprintf(why, size, "HTTP %ld", status);
 		return why;

@@ -18,7 +18,7 @@ info "a notify= naming no target is refused"
 printf '[rule "r"]\ntype=probe\nnotify=nowhere\n[notify "n"]\ntype=slack\nurl=ftp://x\n' > "$T/bad.conf"
 if "$B/vigil-collector" --config "$T/bad.conf" --check-config 2> "$T/bad.err"; then fail "bad targets accepted"; fi
 grep -q '\[rule "r"\] notify: no \[notify "nowhere"\] section' "$T/bad.err" || fail "$(cat "$T/bad.err")"
-grep -q '\[notify "n"\] type=slack: expected webhook, dingtalk, wecom or feishu' "$T/bad.err" || fail "$(cat "$T/bad.err")"
+grep -q '\[notify "n"\] type=slack: expected webhook, dingtalk, wecom, feishu or email' "$T/bad.err" || fail "$(cat "$T/bad.err")"
 grep -q '\[notify "n"\] url=ftp://x: expected http:// or https://' "$T/bad.err" || fail "$(cat "$T/bad.err")"
 
 R="http://127.0.0.1:$RCV_PORT"
