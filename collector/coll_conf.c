@@ -91,6 +91,7 @@ static const struct conf_key notify_keys[] = {
 	{ "to", CONF_STR, N(to), NULL, .help = "email: recipient addresses, space-separated" },
 	{ "username", CONF_STR, N(username), NULL, .help = "email: the SMTP AUTH user name (the password is secret= or secret_file=)" },
 	{ "starttls", CONF_BOOL, N(starttls), "yes", .help = "email over smtp://: refuse to send unless the server takes STARTTLS" },
+	{ "rate_limit", CONF_UINT, N(rate_limit), "0", 0, 10000, .help = "dingtalk, wecom, feishu: messages a minute the robot takes; past it, what is due goes as one digest (0: 20 for DingTalk and WeCom, 100 for Feishu)" },
 };
 
 static const struct conf_key route_keys[] = {
@@ -191,6 +192,8 @@ static void check_email(const struct notify_conf *n, const char *path, struct co
 	if (email && !n->username != !(n->secret || n->secret_file))
 		conf_error_add(errs, path, "[notify \"%s\"]: username= and a password (secret= or secret_file=) go together",
 			       n->name);
+	if (n->rate_limit && n->type && (email || strcmp(n->type, "webhook") == 0))
+		conf_error_add(errs, path, "[notify \"%s\"]: rate_limit= applies to dingtalk, wecom and feishu", n->name);
 	if (!email && (n->from || n->to || n->username || !n->starttls))
 		conf_error_add(errs, path, "[notify \"%s\"]: from=, to=, username=, starttls= apply to type=email",
 			       n->name);

@@ -48,6 +48,7 @@ struct notify_conf {
 	char *to;          /* email: recipient addresses, space-separated */
 	char *username;    /* email: SMTP AUTH user (with secret) */
 	bool starttls;     /* email over smtp://: require STARTTLS */
+	uint64_t rate_limit; /* chat robots: messages a minute (0: the type's: DingTalk, WeCom 20, Feishu 100) */
 };
 
 /* One [route "NAME"] section: alerts whose labels match go to its targets too. */

@@ -21,17 +21,29 @@
 #define ATTEMPTS_MAX 10
 #define BACKOFF_MAX_US (10 * 60 * USEC_PER_SEC)
 #define ANSWER_MAX (64 * 1024)
+/* Most notifications one digest carries. */
+#define DIGEST_MAX 50
+#define MINUTE_US (60 * USEC_PER_SEC)
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS notifications(id INTEGER PRIMARY KEY, alert INTEGER NOT NULL,"
 	" target TEXT NOT NULL, event TEXT NOT NULL, payload TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'queued',"
 	" attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL, last_error TEXT,"
-	" created INTEGER NOT NULL, sent INTEGER);"
-	"CREATE INDEX IF NOT EXISTS notifications_due ON notifications(state, next_attempt);";
+	" created INTEGER NOT NULL, sent INTEGER, digest INTEGER);"
+	"CREATE INDEX IF NOT EXISTS notifications_due ON notifications(state, next_attempt);"
+	"CREATE INDEX IF NOT EXISTS notifications_sent ON notifications(target, sent);";
 
 int notify_schema(sqlite3 *db)
 {
-	return db_exec(db, schema);
+	sqlite3_stmt *st;
+	int r = db_exec(db, schema);
+
+	/* digest (the first notification of the message that carried it) came after the table. */
+	if (r < 0 || sqlite3_prepare_v2(db, "SELECT digest FROM notifications LIMIT 0", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_finalize(st);
+		return r;
+	}
+	return db_exec(db, "ALTER TABLE notifications ADD COLUMN digest INTEGER");
 }
 
 int notify_enqueue(sqlite3 *db, int64_t alert, const char *target, const char *event, const char *payload,
@@ -55,11 +67,17 @@ int notify_enqueue(sqlite3 *db, int64_t alert, const char *target, const char *e
 	return rc == SQLITE_DONE ? 0 : db_errno(rc);
 }
 
-/* One notification being sent. */
-struct delivery {
-	struct notifier *n;
+/* A notification as the queue holds it. */
+struct queued {
 	int64_t id, alert;
 	unsigned attempts;
+};
+
+/* One message being sent: a notification, or a digest of several to a rate-limited target. */
+struct delivery {
+	struct notifier *n;
+	struct queued q[DIGEST_MAX]; /* q[0] names the message (X-Vigil-Notification) */
+	size_t n_q;
 	const struct catalog_snapshot *defs; /* a reference: target stays valid while the request runs */
 	const struct notify_conf *target;
 	CURL *easy;
@@ -79,6 +97,8 @@ struct notifier {
 	sd_event_source *timer;
 	struct delivery d[IN_FLIGHT_MAX];
 };
+
+#define WECOM_CONTENT_MAX 2048
 
 static const char *const severity_zh[][2] = {
 	{ "info", "信息" }, { "warning", "警告" }, { "critical", "严重" }, { "disaster", "灾难" },
@@ -200,20 +220,53 @@ static char *dingtalk_url(CURL *easy, const char *url, const char *secret)
 	return out;
 }
 
-#define WECOM_CONTENT_MAX 2048
+
+/*
+ * What a digest says: how many notifications it carries, then a line for
+ * each (severity, event, summary, host), cut to whole lines when long.
+ */
+static void digest_message(const struct notify_conf *t, json_t *payloads, char *title, size_t tsize,
+			   struct buf *text)
+{
+	const char *lang = t->lang;
+	size_t i, n = json_array_size(payloads);
+	json_t *p;
+
+	(void)snprintf(title, tsize, lang[0] == 'z' ? "vigil: %zu 条通知合并发送 (限流)" :
+						      "vigil: %zu notifications in one (rate limit)", n);
+	(void)buf_printf(text, "### %s\n\n", title);
+	json_array_foreach(payloads, i, p) {
+		size_t before = text->len;
+
+		if (buf_printf(text, "- [%s] %s: %s (%s %s, %s %lld)\n", severity_word(lang, str(p, "severity")),
+			       event_word(lang, str(p, "event")), str(p, "summary"), word(lang, "host", "主机"),
+			       str(p, "host"), word(lang, "alert", "告警"),
+			       (long long)json_integer_value(json_object_get(p, "id"))) < 0 ||
+		    text->len > WECOM_CONTENT_MAX - 64) {
+			text->len = before;
+			(void)buf_printf(text, "- … %zu %s\n", n - i, word(lang, "more", "条未列出"));
+			break;
+		}
+	}
+	(void)buf_terminate(text);
+}
+
+/* The title and text of d: one notification's message, or the digest of several. */
+static void delivery_message(struct delivery *d, json_t *payloads, char *title, size_t tsize, struct buf *text)
+{
+	if (d->n_q == 1)
+		message(d->target, json_array_get(payloads, 0), title, tsize, text);
+	else
+		digest_message(d->target, payloads, title, tsize, text);
+}
 
 /* The request body for the target's type; the URL may carry a signature (DingTalk). */
-static json_t *chat_body(struct delivery *d, json_t *p, char **url)
+static json_t *chat_body(struct delivery *d, const char *title, const char *t, char **url)
 {
 	const char *type = d->target->type;
-	char title[1024], ts[24], sign[64] = "", *secret = target_secret(d->target);
-	struct buf text;
+	char ts[24], sign[64] = "", *secret = target_secret(d->target);
 	json_t *body = NULL;
-	const char *t;
 
-	buf_init(&text, 64 * 1024);
-	message(d->target, p, title, sizeof(title), &text);
-	t = text.data ? (const char *)text.data : "";
 	if (strcmp(type, "dingtalk") == 0) {
 		body = json_pack("{s:s, s:{s:s, s:s}}", "msgtype", "markdown", "markdown", "title", title, "text", t);
 		*url = dingtalk_url(d->easy, d->target->url, secret);
@@ -243,7 +296,6 @@ static json_t *chat_body(struct delivery *d, json_t *p, char **url)
 	if (secret)
 		explicit_bzero(secret, strlen(secret));
 	free(secret);
-	buf_free(&text);
 	return body;
 }
 
@@ -281,20 +333,17 @@ static int base64_lines(struct buf *out, const char *text)
 }
 
 /* The message as SMTP's DATA carries it: headers, then the text in Base64 (UTF-8 safe). */
-static char *mail_message(struct delivery *d, json_t *p)
+static char *mail_message(struct delivery *d, const char *title, const char *text)
 {
 	const struct notify_conf *t = d->target;
-	char title[1024], date[64];
 	time_t now = (time_t)(now_realtime_us() / USEC_PER_SEC);
-	struct buf text, out;
 	const char *w = t->to;
-	char rcpt[256];
+	char rcpt[256], date[64];
+	struct buf out;
 	struct tm tm;
 	int r;
 
-	buf_init(&text, 64 * 1024);
 	buf_init(&out, 256 * 1024);
-	message(t, p, title, sizeof(title), &text);
 	(void)strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", localtime_r(&now, &tm));
 	r = buf_printf(&out, "Date: %s\r\nFrom: %s\r\nTo: ", date, t->from);
 	for (bool first = true; r == 0 && next_word(&w, rcpt, sizeof(rcpt)); first = false)
@@ -307,12 +356,11 @@ static char *mail_message(struct delivery *d, json_t *p)
 		r = buf_printf(&out, "\r\nMessage-ID: <vigil-notification-%lld-%lld@vigil>\r\nX-Vigil-Notification: %lld\r\n"
 				     "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
 				     "Content-Transfer-Encoding: base64\r\n\r\n",
-			       (long long)d->id, (long long)now, (long long)d->id);
+			       (long long)d->q[0].id, (long long)now, (long long)d->q[0].id);
 	if (r == 0)
-		r = base64_lines(&out, text.data ? (const char *)text.data : "");
+		r = base64_lines(&out, text);
 	if (r == 0)
 		r = buf_terminate(&out);
-	buf_free(&text);
 	if (r < 0) {
 		buf_free(&out);
 		return NULL;
@@ -331,14 +379,14 @@ static size_t mail_read(char *dst, size_t size, size_t n, void *userdata)
 }
 
 /* An email through the target's SMTP server: STARTTLS required unless starttls=no (smtps:// is TLS from the start). */
-static int mail_request(struct delivery *d, json_t *p)
+static int mail_request(struct delivery *d, const char *title, const char *text)
 {
 	const struct notify_conf *t = d->target;
 	const char *w = t->to;
 	char rcpt[256], from[300], *password = t->username ? target_secret(t) : NULL;
 	int r = 0;
 
-	d->body = mail_message(d, p);
+	d->body = mail_message(d, title, text);
 	while (next_word(&w, rcpt, sizeof(rcpt))) {
 		struct curl_slist *l = curl_slist_append(d->headers, rcpt);
 
@@ -367,15 +415,18 @@ static int mail_request(struct delivery *d, json_t *p)
 	return r;
 }
 
-/* The request for one notification into d: URL, headers and body by the target's type. */
-static int build_request(struct delivery *d, const char *payload_text)
+/*
+ * The request for d into its easy handle: URL, headers and body by the
+ * target's type, from payloads (one per notification d carries).
+ */
+static int build_request(struct delivery *d, json_t *payloads)
 {
-	json_t *p = json_loads(payload_text, 0, NULL), *body;
-	char *url = NULL, header[64];
+	json_t *body = NULL;
+	char *url = NULL, header[64], title[1024];
+	struct buf text;
 	int r = -EINVAL;
 
-	if (!p)
-		goto out;
+	buf_init(&text, 64 * 1024);
 	(void)curl_easy_setopt(d->easy, CURLOPT_TIMEOUT_MS, 10000L);
 	(void)curl_easy_setopt(d->easy, CURLOPT_NOSIGNAL, 1L);
 	(void)curl_easy_setopt(d->easy, CURLOPT_ERRORBUFFER, d->error);
@@ -386,21 +437,24 @@ static int build_request(struct delivery *d, const char *payload_text)
 	(void)curl_easy_setopt(d->easy, CURLOPT_FORBID_REUSE, 1L);
 	if (d->target->tls_ca)
 		(void)curl_easy_setopt(d->easy, CURLOPT_CAINFO, d->target->tls_ca);
-	if (strcmp(d->target->type, "email") == 0) {
-		r = mail_request(d, p);
-		goto out;
-	}
-	if (strcmp(d->target->type, "webhook") != 0) {
-		body = chat_body(d, p, &url);
-	} else {
-		body = json_deep_copy(p);
-		json_object_set_new(body, "notification_id", json_integer(d->id));
+	if (strcmp(d->target->type, "webhook") == 0) {
+		body = json_deep_copy(json_array_get(payloads, 0));
+		json_object_set_new(body, "notification_id", json_integer(d->q[0].id));
 		json_object_set_new(body, "target", json_string(d->target->name));
 		url = strdup(d->target->url);
+	} else {
+		delivery_message(d, payloads, title, sizeof(title), &text);
+		if (!text.data)
+			goto out;
+		if (strcmp(d->target->type, "email") == 0) {
+			r = mail_request(d, title, (const char *)text.data);
+			goto out;
+		}
+		body = chat_body(d, title, (const char *)text.data, &url);
 	}
 	d->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
-	(void)snprintf(header, sizeof(header), "X-Vigil-Notification: %lld", (long long)d->id);
+	(void)snprintf(header, sizeof(header), "X-Vigil-Notification: %lld", (long long)d->q[0].id);
 	d->headers = curl_slist_append(NULL, "Content-Type: application/json; charset=utf-8");
 	if (d->headers)
 		d->headers = curl_slist_append(d->headers, header);
@@ -412,7 +466,7 @@ static int build_request(struct delivery *d, const char *payload_text)
 	r = 0;
 out:
 	free(url);
-	json_decref(p);
+	buf_free(&text);
 	return r;
 }
 
@@ -468,47 +522,62 @@ static const char *judge(struct delivery *d, CURLcode result, long status, char 
 	return errcode ? why : NULL;
 }
 
-static void record(struct notifier *n, struct delivery *d, const char *error)
+/* The outcome of one notification of d, and the event in its alert's history; in record()'s transaction. */
+static int record_one(struct delivery *d, const struct queued *q, sqlite3_stmt *st, sqlite3_stmt *ev,
+		      const char *error, uint64_t now)
 {
-	uint64_t now = now_realtime_us(), backoff = MIN(USEC_PER_SEC << MIN(d->attempts, 20u), BACKOFF_MAX_US);
-	bool give_up = error && d->attempts + 1 >= ATTEMPTS_MAX;
-	sqlite3_stmt *st = NULL, *ev = NULL;
+	uint64_t backoff = MIN(USEC_PER_SEC << MIN(q->attempts, 20u), BACKOFF_MAX_US);
+	bool give_up = error && q->attempts + 1 >= ATTEMPTS_MAX;
 	char note[600];
+	int r;
 
-	(void)snprintf(note, sizeof(note), "%s: %s", d->target->name, error ? error : "delivered");
-	if (db_exec(n->db, "BEGIN IMMEDIATE") < 0)
-		return;
-	if (db_prepare(n->db, "UPDATE notifications SET state=?2, attempts=attempts+1, next_attempt=?3,"
-			      " last_error=?4, sent=CASE WHEN ?2='sent' THEN ?5 END WHERE id=?1", &st) == 0 &&
-	    db_prepare(n->db, "INSERT INTO alert_events(alert, ts, actor, action, note) VALUES (?,?,'vigil',?,?)",
-		       &ev) == 0) {
-		sqlite3_bind_int64(st, 1, d->id);
-		sqlite3_bind_text(st, 2, !error ? "sent" : give_up ? "failed" : "queued", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)(now + backoff));
-		sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
-		sqlite3_bind_int64(ev, 1, d->alert);
-		sqlite3_bind_int64(ev, 2, (sqlite3_int64)now);
-		sqlite3_bind_text(ev, 3, !error ? "notified" : give_up ? "notify_failed" : "notify_retry", -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_text(ev, 4, note, -1, SQLITE_STATIC);
-		/* A test message (alert 0) has no history to write to. */
-		if (sqlite3_step(st) == SQLITE_DONE && (d->alert == 0 || sqlite3_step(ev) == SQLITE_DONE))
-			(void)db_exec(n->db, "COMMIT");
-		else
-			(void)db_exec(n->db, "ROLLBACK");
-	} else {
-		(void)db_exec(n->db, "ROLLBACK");
-	}
-	sqlite3_finalize(st);
-	sqlite3_finalize(ev);
+	(void)snprintf(note, sizeof(note), "%s: %s", d->target ? d->target->name : "?", error ? error : "delivered");
+	if (d->n_q > 1)
+		(void)snprintf(note + strlen(note), sizeof(note) - strlen(note), " (in a digest of %zu)", d->n_q);
+	sqlite3_bind_int64(st, 1, q->id);
+	sqlite3_bind_text(st, 2, !error ? "sent" : give_up ? "failed" : "queued", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)(now + backoff));
+	sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+	if (d->n_q > 1)
+		sqlite3_bind_int64(st, 6, d->q[0].id);
+	else
+		sqlite3_bind_null(st, 6);
+	sqlite3_bind_int64(ev, 1, q->alert);
+	sqlite3_bind_int64(ev, 2, (sqlite3_int64)now);
+	sqlite3_bind_text(ev, 3, !error ? "notified" : give_up ? "notify_failed" : "notify_retry", -1, SQLITE_STATIC);
+	sqlite3_bind_text(ev, 4, note, -1, SQLITE_STATIC);
+	/* A test message (alert 0) has no history to write to. */
+	r = sqlite3_step(st) == SQLITE_DONE && (q->alert == 0 || sqlite3_step(ev) == SQLITE_DONE) ? 0 : -EIO;
+	(void)sqlite3_reset(st);
+	(void)sqlite3_reset(ev);
 	metrics_add(!error ? &metrics.notifications_sent :
 		    give_up ? &metrics.notifications_failed :
 			      &metrics.notifications_retried,
 		    1);
 	if (error)
-		log_warning("notify %s: notification %lld (alert %lld): %s%s", d->target->name, (long long)d->id,
-			    (long long)d->alert, error, give_up ? "; giving up" : "; will retry");
+		log_warning("notify %s: notification %lld (alert %lld): %s%s", d->target ? d->target->name : "?",
+			    (long long)q->id, (long long)q->alert, error, give_up ? "; giving up" : "; will retry");
+	return r;
+}
+
+static void record(struct notifier *n, struct delivery *d, const char *error)
+{
+	uint64_t now = now_realtime_us();
+	sqlite3_stmt *st = NULL, *ev = NULL;
+	int r = db_exec(n->db, "BEGIN IMMEDIATE");
+
+	if (r == 0)
+		r = db_prepare(n->db, "UPDATE notifications SET state=?2, attempts=attempts+1, next_attempt=?3,"
+				      " last_error=?4, sent=CASE WHEN ?2='sent' THEN ?5 END, digest=?6 WHERE id=?1", &st);
+	if (r == 0)
+		r = db_prepare(n->db, "INSERT INTO alert_events(alert, ts, actor, action, note) VALUES (?,?,'vigil',?,?)",
+			       &ev);
+	for (size_t i = 0; r == 0 && i < d->n_q; i++)
+		r = record_one(d, &d->q[i], st, ev, error, now);
+	(void)db_exec(n->db, r == 0 ? "COMMIT" : "ROLLBACK");
+	sqlite3_finalize(st);
+	sqlite3_finalize(ev);
 }
 
 static void on_done(CURL *easy, CURLcode result, void *userdata)
@@ -525,8 +594,9 @@ static void on_done(CURL *easy, CURLcode result, void *userdata)
 static bool in_flight(const struct notifier *n, int64_t id)
 {
 	for (size_t i = 0; i < IN_FLIGHT_MAX; i++)
-		if (n->d[i].busy && n->d[i].id == id)
-			return true;
+		for (size_t k = 0; n->d[i].busy && k < n->d[i].n_q; k++)
+			if (n->d[i].q[k].id == id)
+				return true;
 	return false;
 }
 
@@ -538,44 +608,159 @@ static struct delivery *free_slot(struct notifier *n)
 	return NULL;
 }
 
-/* Starts what is due, as many as there are free slots. */
-static void send_due(struct notifier *n)
+/* Messages a minute the target's robot takes (0: no limit): DingTalk and WeCom 20, Feishu 100. */
+static uint64_t rate_limit(const struct notify_conf *t)
+{
+	if (t->rate_limit)
+		return t->rate_limit;
+	return strcmp(t->type, "dingtalk") == 0 || strcmp(t->type, "wecom") == 0 ? 20 :
+	       strcmp(t->type, "feishu") == 0					  ? 100 :
+										    0;
+}
+
+/* Messages to target within the last minute: sent (a digest counts once) and on their way. */
+static uint64_t sent_last_minute(struct notifier *n, const char *target)
 {
 	sqlite3_stmt *st;
-	struct delivery *d;
+	uint64_t count = 0;
 
-	if (db_prepare(n->db, "SELECT id, alert, target, payload, attempts FROM notifications"
-			      " WHERE state='queued' AND next_attempt<=? ORDER BY id LIMIT 64", &st) < 0)
-		return;
+	if (db_prepare(n->db, "SELECT count(DISTINCT coalesce(digest, id)) FROM notifications"
+			      " WHERE target=? AND sent>=?", &st) == 0) {
+		sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)(now_realtime_us() - MINUTE_US));
+		if (sqlite3_step(st) == SQLITE_ROW)
+			count = (uint64_t)sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	for (size_t i = 0; i < IN_FLIGHT_MAX; i++)
+		count += n->d[i].busy && n->d[i].target && strcmp(n->d[i].target->name, target) == 0;
+	return count;
+}
+
+/*
+ * Fills d with what is due for target (up to DIGEST_MAX, not in flight),
+ * their payloads into payloads. The number taken.
+ */
+static size_t take_due(struct notifier *n, struct delivery *d, const char *target, size_t max, json_t *payloads)
+{
+	sqlite3_stmt *st;
+
+	if (db_prepare(n->db, "SELECT id, alert, payload, attempts FROM notifications"
+			      " WHERE state='queued' AND next_attempt<=? AND target=? ORDER BY id LIMIT ?", &st) < 0)
+		return 0;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now_realtime_us());
-	while ((d = free_slot(n)) && sqlite3_step(st) == SQLITE_ROW) {
-		const struct catalog_snapshot *defs;
-		const struct notify_conf *t;
+	sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, DIGEST_MAX + IN_FLIGHT_MAX);
+	while (d->n_q < max && sqlite3_step(st) == SQLITE_ROW) {
+		json_t *p;
 
 		if (in_flight(n, sqlite3_column_int64(st, 0)))
 			continue;
-		defs = catalog_get(n->catalog);
-		t = catalog_target(defs, (const char *)sqlite3_column_text(st, 2));
-		*d = (struct delivery){ .n = n, .id = sqlite3_column_int64(st, 0), .alert = sqlite3_column_int64(st, 1),
-					.attempts = (unsigned)sqlite3_column_int(st, 4), .defs = defs, .target = t,
-					.busy = true };
-		buf_init(&d->answer, ANSWER_MAX);
-		if (!t) {
-			/* The target was deleted or left the configuration: nothing to send it with. */
-			record(n, d, "no such [notify] target any more");
-			delivery_release(d);
-			continue;
-		}
-		d->easy = curl_easy_init();
-		if (!d->easy || build_request(d, (const char *)sqlite3_column_text(st, 3)) < 0 ||
-		    curl_easy_setopt(d->easy, CURLOPT_WRITEFUNCTION, on_answer) != CURLE_OK ||
-		    curl_easy_setopt(d->easy, CURLOPT_WRITEDATA, d) != CURLE_OK ||
-		    curl_loop_add(n->curl, d->easy, on_done, d) < 0) {
-			record(n, d, "cannot build the request");
-			delivery_release(d);
-		}
+		p = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
+		d->q[d->n_q++] = (struct queued){ .id = sqlite3_column_int64(st, 0), .alert = sqlite3_column_int64(st, 1),
+						  .attempts = (unsigned)sqlite3_column_int(st, 3) };
+		(void)json_array_append_new(payloads, p ? p : json_object());
 	}
 	sqlite3_finalize(st);
+	return d->n_q;
+}
+
+/* Names of the targets send_due() is done with this round. */
+struct held {
+	char names[IN_FLIGHT_MAX + 64][256];
+	size_t n;
+};
+
+static bool held_has(const struct held *h, const char *name)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (strcmp(h->names[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void held_add(struct held *h, const char *name)
+{
+	if (h->n < ARRAY_SIZE(h->names))
+		(void)snprintf(h->names[h->n++], sizeof(h->names[0]), "%s", name);
+}
+
+/*
+ * Starts the delivery of what is due for target into d: one notification,
+ * or, when a rate limit would hold back some of what is due, everything due
+ * in one digest (DingTalk throttles a robot for ten minutes past its limit;
+ * one message that says all beats twenty that say part of it). Nothing when
+ * the limit is reached: it waits for the minute to pass.
+ */
+static void start(struct notifier *n, struct delivery *d, const struct catalog_snapshot *defs,
+		  const struct notify_conf *t, struct held *held)
+{
+	uint64_t limit = rate_limit(t), used = limit ? sent_last_minute(n, t->name) : 0;
+	json_t *payloads = json_array();
+	size_t due = 0;
+
+	*d = (struct delivery){ .n = n, .defs = defs, .target = t, .busy = true };
+	buf_init(&d->answer, ANSWER_MAX);
+	if (payloads && (!limit || used < limit))
+		due = take_due(n, d, t->name, limit ? DIGEST_MAX : 1, payloads);
+	if (due > 1 && used + due <= limit) {
+		/* Room for each: this one now, the others in their turn. */
+		d->n_q = 1;
+		while (json_array_size(payloads) > 1)
+			(void)json_array_remove(payloads, 1);
+	}
+	if (due == 0 || d->n_q > 1)
+		held_add(held, t->name);
+	if (due == 0) {
+		delivery_release(d);
+		json_decref(payloads);
+		return;
+	}
+	d->easy = curl_easy_init();
+	if (!d->easy || build_request(d, payloads) < 0 ||
+	    curl_easy_setopt(d->easy, CURLOPT_WRITEFUNCTION, on_answer) != CURLE_OK ||
+	    curl_easy_setopt(d->easy, CURLOPT_WRITEDATA, d) != CURLE_OK || curl_loop_add(n->curl, d->easy, on_done, d) < 0) {
+		record(n, d, "cannot build the request");
+		delivery_release(d);
+	}
+	json_decref(payloads);
+}
+
+/* Starts what is due, as many as there are free slots, a target at a time. */
+static void send_due(struct notifier *n)
+{
+	struct held *held = calloc(1, sizeof(*held));
+	sqlite3_stmt *st;
+	struct delivery *d;
+
+	if (!held || db_prepare(n->db, "SELECT id, alert, target, attempts FROM notifications"
+				       " WHERE state='queued' AND next_attempt<=? ORDER BY id LIMIT 256", &st) < 0) {
+		free(held);
+		return;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now_realtime_us());
+	while ((d = free_slot(n)) && sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 2);
+		const struct catalog_snapshot *defs;
+		const struct notify_conf *t;
+
+		if (in_flight(n, sqlite3_column_int64(st, 0)) || held_has(held, name))
+			continue;
+		defs = catalog_get(n->catalog);
+		t = catalog_target(defs, name);
+		if (t) {
+			start(n, d, defs, t, held);
+			continue;
+		}
+		/* The target was deleted or left the configuration: nothing to send it with. */
+		*d = (struct delivery){ .n = n, .defs = defs, .n_q = 1, .busy = true };
+		d->q[0] = (struct queued){ .id = sqlite3_column_int64(st, 0), .alert = sqlite3_column_int64(st, 1),
+					   .attempts = (unsigned)sqlite3_column_int(st, 3) };
+		record(n, d, "no such [notify] target any more");
+		delivery_release(d);
+	}
+	sqlite3_finalize(st);
+	free(held);
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
