@@ -3,6 +3,9 @@
 
 #include <fnmatch.h>
 #include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <stdio.h>
 
 #include "alerting.h"
@@ -104,7 +107,14 @@ struct alerting {
 	pthread_mutex_t lock;
 	sqlite3 *db;
 	sqlite3_stmt *st[_S_MAX];
-	sd_event_source *timer;
+	sd_event_source *timer; /* every [alerts] interval */
+	sd_event_source *soon;  /* after new probe results or log matches, debounced */
+	sd_event_source *wake;  /* the eventfd ingest's writer pokes */
+	int wake_fd;
+	uint64_t last_end_us, last_took_us; /* monotonic: when the last evaluation ended, how long it took */
+	bool enqueued;          /* the evaluation queued notifications */
+	void (*on_enqueued)(void *userdata);
+	void *on_enqueued_data;
 	json_t *silences; /* matchers of the silences in force, read at each evaluation */
 };
 
@@ -418,6 +428,7 @@ static int enqueue_list(struct alerting *a, const char *list, int64_t id, const 
 			continue;
 		memcpy(told[(*n_told)++], name, sizeof(name));
 		r = notify_enqueue(a->db, id, name, event, payload, now);
+		a->enqueued = true;
 	}
 	return r;
 }
@@ -903,14 +914,70 @@ int alerting_evaluate(struct alerting *a, uint64_t now_us)
 	return r;
 }
 
+/* An evaluation from the event loop: timed, and the notifier told when it queued something. */
+static void run(struct alerting *a)
+{
+	uint64_t t0 = now_monotonic_us();
+
+	a->enqueued = false;
+	(void)alerting_evaluate(a, now_realtime_us());
+	a->last_end_us = now_monotonic_us();
+	a->last_took_us = a->last_end_us - t0;
+	if (a->enqueued && a->on_enqueued)
+		a->on_enqueued(a->on_enqueued_data);
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct alerting *a = userdata;
 
-	(void)alerting_evaluate(a, now_realtime_us());
+	run(a);
 	(void)sd_event_source_set_time_relative(s, a->conf->alerts.interval_ms * 1000);
 	(void)sd_event_source_set_enabled(s, SD_EVENT_ON);
 	return 0;
+}
+
+static int on_soon(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	run(userdata);
+	return 0;
+}
+
+/*
+ * New results: evaluate soon, but no sooner than EVAL_GAP_US (or twice the
+ * last evaluation's time) after the last one, so a steady stream of results
+ * cannot keep the loop evaluating.
+ */
+#define EVAL_GAP_US (250 * 1000)
+
+static int on_wake(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct alerting *a = userdata;
+	uint64_t count, at = a->last_end_us + MAX(EVAL_GAP_US, 2 * a->last_took_us);
+	int enabled = SD_EVENT_OFF;
+
+	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return log_error_errno(errno, "alerts: reading the wake-up eventfd: %m");
+	(void)sd_event_source_get_enabled(a->soon, &enabled);
+	if (enabled != SD_EVENT_OFF)
+		return 0;
+	(void)sd_event_source_set_time(a->soon, MAX(at, now_monotonic_us()));
+	return sd_event_source_set_enabled(a->soon, SD_EVENT_ONESHOT);
+}
+
+void alerting_poke(void *userdata)
+{
+	struct alerting *a = userdata;
+	uint64_t one = 1;
+
+	/* Full (2^64 - 2 pokes unread) cannot happen; a poke lost to EAGAIN finds the next one pending anyway. */
+	(void)!write(a->wake_fd, &one, sizeof(one));
+}
+
+void alerting_on_enqueued(struct alerting *a, void (*fn)(void *userdata), void *userdata)
+{
+	a->on_enqueued = fn;
+	a->on_enqueued_data = userdata;
 }
 
 void alerting_stop(struct alerting *a)
@@ -918,6 +985,10 @@ void alerting_stop(struct alerting *a)
 	if (!a)
 		return;
 	sd_event_source_disable_unref(a->timer);
+	sd_event_source_disable_unref(a->soon);
+	sd_event_source_disable_unref(a->wake);
+	if (a->wake_fd >= 0)
+		close(a->wake_fd);
 	for (int i = 0; i < _S_MAX; i++)
 		sqlite3_finalize(a->st[i]);
 	db_close(a->db);
@@ -942,6 +1013,7 @@ int alerting_start(const struct coll_conf *conf, struct catalog *catalog, sd_eve
 		free(a);
 		return -ENOMEM;
 	}
+	a->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	(void)snprintf(path, sizeof(path), "%s/meta.db", conf->storage.data_dir);
 	r = db_open(path, false, false, conf->storage.sync ? DB_SYNC_FULL : DB_SYNC_NORMAL, &a->db);
 	if (r == 0)
@@ -952,9 +1024,17 @@ int alerting_start(const struct coll_conf *conf, struct catalog *catalog, sd_eve
 		r = notify_schema(a->db);
 	for (int i = 0; r == 0 && i < _S_MAX; i++)
 		r = db_prepare(a->db, sql[i], &a->st[i]);
+	if (r == 0 && a->wake_fd < 0)
+		r = -errno;
 	if (r == 0 && event)
 		r = sd_event_add_time_relative(event, &a->timer, CLOCK_MONOTONIC, conf->alerts.interval_ms * 1000,
 					       100000, on_timer, a);
+	if (r == 0 && event)
+		r = sd_event_add_time(event, &a->soon, CLOCK_MONOTONIC, 0, 10000, on_soon, a);
+	if (r == 0 && event)
+		r = sd_event_source_set_enabled(a->soon, SD_EVENT_OFF);
+	if (r == 0 && event)
+		r = sd_event_add_io(event, &a->wake, a->wake_fd, EPOLLIN, on_wake, a);
 	if (r < 0) {
 		alerting_stop(a);
 		return r;

@@ -28,6 +28,14 @@ struct alerting;
 int alerting_start(const struct coll_conf *conf, struct catalog *catalog, sd_event *event, struct alerting **ret);
 void alerting_stop(struct alerting *a);
 
+/*
+ * Asks for an evaluation soon (new probe results or log matches are
+ * stored); thread-safe, cheap: what ingest's writer calls after a commit.
+ */
+void alerting_poke(void *alerting);
+/* fn(userdata) after each evaluation on the event loop that queued notifications. */
+void alerting_on_enqueued(struct alerting *a, void (*fn)(void *userdata), void *userdata);
+
 /* Runs the rules once at now_us (microseconds); what the timer does. */
 int alerting_evaluate(struct alerting *a, uint64_t now_us);
 

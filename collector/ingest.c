@@ -49,6 +49,8 @@ struct ingest {
 	pthread_cond_t cond;
 	struct job *queue; /* verified jobs for the writer, under lock */
 	struct catalog *catalog;
+	void (*on_stored)(void *userdata); /* under lock */
+	void *on_stored_data;
 	bool stopping;
 };
 
@@ -222,6 +224,39 @@ static struct job *wait_jobs(struct ingest *in, bool *ret_stop)
 }
 
 /* The writer: takes every queued batch, stores them in one group, replies. */
+/* Whether a block holds what rules look at: probe results, or lines a log rule matched. */
+static bool block_alerts(const struct block_in *b)
+{
+	if (b->result != BLOCK_STORED)
+		return false;
+	if (b->n_probes)
+		return true;
+	for (size_t i = 0; i < logmatch_count(b->logmatch); i++)
+		if (b->hits[i].count)
+			return true;
+	return false;
+}
+
+static void tell_stored(struct ingest *in, struct block_in **blocks, size_t n)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < n && !any; i++)
+		any = block_alerts(blocks[i]);
+	pthread_mutex_lock(&in->lock);
+	if (any && in->on_stored)
+		in->on_stored(in->on_stored_data);
+	pthread_mutex_unlock(&in->lock);
+}
+
+void ingest_on_stored(struct ingest *in, void (*fn)(void *userdata), void *userdata)
+{
+	pthread_mutex_lock(&in->lock);
+	in->on_stored = fn;
+	in->on_stored_data = userdata;
+	pthread_mutex_unlock(&in->lock);
+}
+
 static void *writer_main(void *arg)
 {
 	struct ingest *in = arg;
@@ -252,6 +287,7 @@ static void *writer_main(void *arg)
 			log_error("ingest: storing %zu batches failed; agents will retry", n);
 		metrics_add(&metrics.commits, 1);
 		metrics_add(&metrics.commit_us, now_monotonic_us() - t0);
+		tell_stored(in, blocks, n);
 		for (size_t i = 0; i < n; i++) {
 			struct job *j = batch[n - 1 - i];
 			nng_msg_free(TAKE_PTR(j->msg));

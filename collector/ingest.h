@@ -21,6 +21,11 @@ struct ingest;
  */
 int ingest_start(const struct coll_conf *conf, struct storage *storage, struct catalog *catalog,
 		 struct ingest **ret);
+/*
+ * fn(userdata) is called on the writer thread after each commit that stored
+ * probe results or lines a log rule matched: what the alert rules look at.
+ */
+void ingest_on_stored(struct ingest *in, void (*fn)(void *userdata), void *userdata);
 /* Stops receiving, lets the writer finish what it holds, and frees. NULL is fine. */
 void ingest_stop(struct ingest *in);
 

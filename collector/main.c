@@ -87,15 +87,18 @@ static int collector_setup(struct collector *c)
 	r = notifier_start(c->conf, c->catalog, c->event, &c->notifier);
 	if (r < 0)
 		return log_error_errno(r, "cannot start notifications: %m");
+	ingest_on_stored(c->ingest, alerting_poke, c->alerting);
+	alerting_on_enqueued(c->alerting, notifier_kick, c->notifier);
 	return http_start(c->conf, c->alerting, c->catalog, &c->http);
 }
 
 static void collector_done(struct collector *c)
 {
 	http_stop(c->http);
+	/* Ingest first: its writer pokes the alerting. */
+	ingest_stop(c->ingest);
 	notifier_stop(c->notifier);
 	alerting_stop(c->alerting);
-	ingest_stop(c->ingest);
 	catalog_free(c->catalog);
 	storage_free(c->storage);
 	sd_event_unref(c->event);

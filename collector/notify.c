@@ -763,6 +763,13 @@ static void send_due(struct notifier *n)
 	free(held);
 }
 
+void notifier_kick(void *userdata)
+{
+	struct notifier *n = userdata;
+
+	(void)sd_event_source_set_time(n->timer, now_monotonic_us());
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	send_due(userdata);

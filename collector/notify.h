@@ -32,5 +32,7 @@ struct notifier;
 /* conf and catalog (the targets) are borrowed and must outlive *ret. */
 int notifier_start(const struct coll_conf *conf, struct catalog *catalog, sd_event *event, struct notifier **ret);
 void notifier_stop(struct notifier *n);
+/* Looks at the queue now rather than at the next second (new notifications are in it); on the event loop. */
+void notifier_kick(void *notifier);
 
 #endif
