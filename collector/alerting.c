@@ -923,6 +923,7 @@ static void run(struct alerting *a)
 	(void)alerting_evaluate(a, now_realtime_us());
 	a->last_end_us = now_monotonic_us();
 	a->last_took_us = a->last_end_us - t0;
+	metrics_add(&metrics.alert_evaluation_us, a->last_took_us);
 	if (a->enqueued && a->on_enqueued)
 		a->on_enqueued(a->on_enqueued_data);
 }
@@ -1030,7 +1031,7 @@ int alerting_start(const struct coll_conf *conf, struct catalog *catalog, sd_eve
 		r = sd_event_add_time_relative(event, &a->timer, CLOCK_MONOTONIC, conf->alerts.interval_ms * 1000,
 					       100000, on_timer, a);
 	if (r == 0 && event)
-		r = sd_event_add_time(event, &a->soon, CLOCK_MONOTONIC, 0, 10000, on_soon, a);
+		r = sd_event_add_time(event, &a->soon, CLOCK_MONOTONIC, 0, 1000, on_soon, a);
 	if (r == 0 && event)
 		r = sd_event_source_set_enabled(a->soon, SD_EVENT_OFF);
 	if (r == 0 && event)

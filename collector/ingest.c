@@ -224,12 +224,15 @@ static struct job *wait_jobs(struct ingest *in, bool *ret_stop)
 }
 
 /* The writer: takes every queued batch, stores them in one group, replies. */
-/* Whether a block holds what rules look at: probe results, or lines a log rule matched. */
+/*
+ * Whether a block holds what may change an alert: a probe result not ok or
+ * changed, or lines a log rule matched. Steady ok results wait for the timer.
+ */
 static bool block_alerts(const struct block_in *b)
 {
 	if (b->result != BLOCK_STORED)
 		return false;
-	if (b->n_probes)
+	if (b->noteworthy)
 		return true;
 	for (size_t i = 0; i < logmatch_count(b->logmatch); i++)
 		if (b->hits[i].count)

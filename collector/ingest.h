@@ -23,7 +23,8 @@ int ingest_start(const struct coll_conf *conf, struct storage *storage, struct c
 		 struct ingest **ret);
 /*
  * fn(userdata) is called on the writer thread after each commit that stored
- * probe results or lines a log rule matched: what the alert rules look at.
+ * what may change an alert: a probe result not ok or changed, or lines a log
+ * rule matched.
  */
 void ingest_on_stored(struct ingest *in, void (*fn)(void *userdata), void *userdata);
 /* Stops receiving, lets the writer finish what it holds, and frees. NULL is fine. */

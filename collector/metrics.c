@@ -104,6 +104,9 @@ int metrics_render(struct buf *o)
 		     LOAD(metrics.alert_evaluations));
 	r |= counter(o, "vigil_alert_evaluation_errors_total", "Evaluations of the alert rules that failed.",
 		     LOAD(metrics.alert_evaluation_errors));
+	r |= buf_printf(o, "# HELP vigil_alert_evaluation_seconds_total Time spent evaluating the alert rules.\n"
+			   "# TYPE vigil_alert_evaluation_seconds_total counter\n"
+			   "vigil_alert_evaluation_seconds_total %.6f\n", (double)LOAD(metrics.alert_evaluation_us) / 1e6);
 	r |= buf_printf(o, "# HELP vigil_notifications_total Notification attempts, by outcome.\n"
 			   "# TYPE vigil_notifications_total counter\n"
 			   "vigil_notifications_total{result=\"sent\"} %" PRIu64 "\n"

@@ -27,6 +27,7 @@ struct metrics {
 	atomic_uint_fast64_t http_errors;
 	atomic_uint_fast64_t alert_evaluations;
 	atomic_uint_fast64_t alert_evaluation_errors;
+	atomic_uint_fast64_t alert_evaluation_us;
 	atomic_uint_fast64_t notifications_sent;
 	atomic_uint_fast64_t notifications_retried;
 	atomic_uint_fast64_t notifications_failed; /* given up after the last attempt */

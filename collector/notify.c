@@ -94,7 +94,8 @@ struct notifier {
 	struct catalog *catalog;
 	sqlite3 *db;
 	struct curl_loop *curl;
-	sd_event_source *timer;
+	sd_event_source *timer; /* every second: what is due */
+	sd_event_source *kick;  /* at once: new notifications */
 	struct delivery d[IN_FLIGHT_MAX];
 };
 
@@ -767,7 +768,13 @@ void notifier_kick(void *userdata)
 {
 	struct notifier *n = userdata;
 
-	(void)sd_event_source_set_time(n->timer, now_monotonic_us());
+	(void)sd_event_source_set_enabled(n->kick, SD_EVENT_ONESHOT);
+}
+
+static int on_kick(sd_event_source *s, void *userdata)
+{
+	send_due(userdata);
+	return 0;
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -782,6 +789,7 @@ void notifier_stop(struct notifier *n)
 	if (!n)
 		return;
 	sd_event_source_disable_unref(n->timer);
+	sd_event_source_disable_unref(n->kick);
 	for (size_t i = 0; i < IN_FLIGHT_MAX; i++)
 		if (n->d[i].busy) {
 			curl_loop_remove(n->curl, n->d[i].easy);
@@ -814,6 +822,10 @@ int notifier_start(const struct coll_conf *conf, struct catalog *catalog, sd_eve
 		r = sd_event_add_time_relative(event, &n->timer, CLOCK_MONOTONIC, USEC_PER_SEC, 100000, on_timer, n);
 	if (r == 0)
 		r = sd_event_source_set_enabled(n->timer, SD_EVENT_ON);
+	if (r == 0)
+		r = sd_event_add_defer(event, &n->kick, on_kick, n);
+	if (r == 0)
+		r = sd_event_source_set_enabled(n->kick, SD_EVENT_OFF);
 	if (r < 0) {
 		notifier_stop(n);
 		return r;

@@ -73,7 +73,7 @@ static const char *const meta_sql[_M_MAX] = {
 			  " type=excluded.type, status=excluded.status, latency_us=excluded.latency_us,"
 			  " message=excluded.message, ts=excluded.ts,"
 			  " streak=CASE WHEN probe_state.status=excluded.status THEN probe_state.streak+1 ELSE 1 END"
-			  " WHERE excluded.ts >= probe_state.ts",
+			  " WHERE excluded.ts >= probe_state.ts RETURNING streak",
 	[M_HOST_INVENTORY] = "UPDATE hosts SET inventory=?2, labels=?3 WHERE id=?1",
 	[M_HOST_NAME] = "SELECT hostname FROM hosts WHERE id=?1",
 };
@@ -421,10 +421,10 @@ static void bind_probe(sqlite3_stmt *st, int first, const struct probe_row *p, c
 }
 
 /* The latest result per (agent, probe), for GET /api/v1/probes. */
-static int update_probe_state(struct storage *s, const struct block_in *b, const char *agent)
+static int update_probe_state(struct storage *s, struct block_in *b, const char *agent)
 {
 	sqlite3_stmt *st = s->m[M_PROBE_STATE];
-	int r = 0;
+	int rc, r = 0;
 
 	for (size_t i = 0; r == 0 && i < b->n_probes; i++) {
 		const struct probe_row *p = &b->probes[i];
@@ -436,7 +436,16 @@ static int update_probe_state(struct storage *s, const struct block_in *b, const
 		sqlite3_bind_int64(st, 6, (sqlite3_int64)p->latency_us);
 		sqlite3_bind_text(st, 7, p->message, (int)p->message_len, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 8, (sqlite3_int64)p->ts);
-		r = step_done(s->meta, st);
+		rc = sqlite3_step(st);
+		/* What an alert rule may act on: a result not ok, or a change (its streak starts again). */
+		if (rc == SQLITE_ROW && (sqlite3_column_int64(st, 0) == 1 || p->status_len != 2 ||
+					 memcmp(p->status, "ok", 2) != 0))
+			b->noteworthy = true;
+		while (rc == SQLITE_ROW)
+			rc = sqlite3_step(st);
+		(void)sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			r = log_error_errno(db_errno(rc), "storage: probe state of %s: %s", agent, sqlite3_errmsg(s->meta));
 	}
 	return r;
 }

@@ -56,6 +56,7 @@ struct block_in {
 	const struct logmatch *logmatch; /* the log rules the block was matched with, or NULL */
 	const struct logmatch_hit *hits; /* their matches, one per rule */
 	enum block_result result; /* set by storage_store() */
+	bool noteworthy; /* set by storage_store(): a probe result not ok, or a changed status, was stored */
 	int64_t block_id;         /* set when stored */
 };
 
