@@ -69,6 +69,7 @@ enum {
 	S_SILENCES_NOW,
 	S_OPEN_RULES,
 	S_ORPHAN,
+	S_OPEN_FPS,
 	_S_MAX,
 };
 
@@ -99,6 +100,7 @@ static const char *const sql[_S_MAX] = {
 			   " WHERE starts<=?1 AND (every=0 AND ends>?1 OR every>0 AND until>?1)",
 	[S_OPEN_RULES] = "SELECT id, rule FROM alerts WHERE state IN ('pending', 'firing')",
 	[S_ORPHAN] = "UPDATE alerts SET state='resolved', resolved=?1, updated=?1 WHERE id=?2",
+	[S_OPEN_FPS] = "SELECT fingerprint FROM alerts WHERE rule=? AND state<>'closed'",
 };
 
 struct alerting {
@@ -116,6 +118,9 @@ struct alerting {
 	void (*on_enqueued)(void *userdata);
 	void *on_enqueued_data;
 	json_t *silences; /* matchers of the silences in force, read at each evaluation */
+	/* The fingerprints of the open alerts of the rule being evaluated, sorted (strcmp). */
+	char **open;
+	size_t n_open, cap_open;
 };
 
 static json_t *alert_json(sqlite3_stmt *st);
@@ -514,6 +519,52 @@ static void metric_threshold(const struct rule_conf *rule, bool *above, double *
 	*recover = rule->recover ? strtod(rule->recover, NULL) : *threshold;
 }
 
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static bool open_has(const struct alerting *a, const char *fp)
+{
+	return a->n_open && bsearch(&fp, a->open, a->n_open, sizeof(*a->open), cmp_str);
+}
+
+static void open_clear(struct alerting *a)
+{
+	for (size_t i = 0; i < a->n_open; i++)
+		free(a->open[i]);
+	a->n_open = 0;
+}
+
+/* The fingerprints of rule's open alerts into a->open. */
+static int load_open(struct alerting *a, const struct rule_conf *rule)
+{
+	sqlite3_stmt *st = a->st[S_OPEN_FPS];
+	int rc, r = 0;
+
+	open_clear(a);
+	sqlite3_bind_text(st, 1, rule->name, -1, SQLITE_STATIC);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (a->n_open == a->cap_open) {
+			size_t cap = a->cap_open ? a->cap_open * 2 : 64;
+			char **grown = realloc(a->open, cap * sizeof(*grown));
+
+			if (!grown) {
+				r = -ENOMEM;
+				break;
+			}
+			a->open = grown;
+			a->cap_open = cap;
+		}
+		a->open[a->n_open] = strdup((const char *)sqlite3_column_text(st, 0));
+		r = a->open[a->n_open] ? 0 : -ENOMEM;
+		a->n_open += r == 0;
+	}
+	(void)sqlite3_reset(st);
+	qsort(a->open, a->n_open, sizeof(*a->open), cmp_str);
+	return r;
+}
+
 /* Steps (or opens) the alert of one candidate and records what changed. */
 static int consider(struct alerting *a, const struct rule_conf *rule, const struct candidate *c, uint64_t now,
 		    struct seen *seen)
@@ -521,7 +572,7 @@ static int consider(struct alerting *a, const struct rule_conf *rule, const stru
 	struct alert_timing t;
 	struct alert al;
 	struct quiet was = { 0 }, is = { .suppressed = c->suppressed };
-	json_t *labels = alert_labels(rule, c);
+	json_t *labels;
 	double threshold, recover;
 	const char *event;
 	bool active = c->active, above, escalate;
@@ -530,9 +581,13 @@ static int consider(struct alerting *a, const struct rule_conf *rule, const stru
 	unsigned ev = 0;
 	int r;
 
+	(void)snprintf(fp, sizeof(fp), "%s\x1f%s\x1f%s", rule->name, c->agent, c->item);
+	/* Most of what a rule watches is fine and has no alert: nothing to load or build. */
+	if (!c->active && !c->has_sample && !open_has(a, fp))
+		return 0;
+	labels = alert_labels(rule, c);
 	is.silenced = silenced(a, rule, labels);
 	timing_of(rule, &t);
-	(void)snprintf(fp, sizeof(fp), "%s\x1f%s\x1f%s", rule->name, c->agent, c->item);
 	r = load_alert(a, fp, &al, &id, &was);
 	if (r == 0 && c->has_sample) {
 		metric_threshold(rule, &above, &threshold, &recover);
@@ -892,10 +947,15 @@ int alerting_evaluate(struct alerting *a, uint64_t now_us)
 		const struct rule_conf *rule = snap->rules[i];
 		struct seen seen = { 0 };
 
-		r = strcmp(rule->type, "probe") == 0  ? eval_probes(a, rule, now_us, &seen) :
-		    strcmp(rule->type, "metric") == 0 ? eval_metrics(a, rule, now_us, &seen) :
-		    strcmp(rule->type, "log") == 0    ? eval_logs(a, rule, now_us, &seen) :
-							 eval_hosts(a, rule, now_us, &seen);
+		r = load_open(a, rule);
+		if (r == 0 && strcmp(rule->type, "probe") == 0)
+			r = eval_probes(a, rule, now_us, &seen);
+		else if (r == 0 && strcmp(rule->type, "metric") == 0)
+			r = eval_metrics(a, rule, now_us, &seen);
+		else if (r == 0 && strcmp(rule->type, "log") == 0)
+			r = eval_logs(a, rule, now_us, &seen);
+		else if (r == 0)
+			r = eval_hosts(a, rule, now_us, &seen);
 		if (r == 0)
 			r = eval_vanished(a, rule, now_us, &seen);
 		free(seen.ids);
@@ -994,6 +1054,8 @@ void alerting_stop(struct alerting *a)
 		sqlite3_finalize(a->st[i]);
 	db_close(a->db);
 	json_decref(a->silences);
+	open_clear(a);
+	free(a->open);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
