@@ -398,7 +398,7 @@ static json_t *url_shown(const char *url)
 static json_t *entry_json(struct catalog *c, enum catalog_kind kind, const void *inst, bool file)
 {
 	const struct conf_section *sec = section_of(kind);
-	json_t *o = json_pack("{s:s, s:s}", "name", *(char *const *)inst, "source", file ? "config" : "api");
+	json_t *o = json_pack("{s:s, s:s}", "name", *(char *const *)inst, "defined_in", file ? "config" : "api");
 	sqlite3_stmt *st;
 	char v[1024];
 

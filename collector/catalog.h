@@ -48,7 +48,7 @@ const struct rule_conf *catalog_rule(const struct catalog_snapshot *s, const cha
 
 /*
  * {"items":[...]} of kind, or the one called name (-ENOENT): each with its
- * keys as a config file gives them, "source" ("config" or "api"), and for
+ * keys as a config file gives them, "defined_in" ("config" or "api"), and for
  * API definitions "author" and "updated". Secrets are never shown, nor a
  * target URL's query (it may hold a key).
  */

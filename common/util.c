@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -107,9 +108,18 @@ static int parse_rfc3339(const char *s, uint64_t *ret_us)
 		frac *= 10;
 		digits++;
 	}
-	if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0)
-		return -EINVAL;
 	t = timegm(&tm);
+	/* Z, or an offset east (+08:00) or west of UTC. */
+	if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':' && isdigit((unsigned char)p[1]) &&
+	    isdigit((unsigned char)p[2]) && isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5])) {
+		long off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600L + ((p[4] - '0') * 10 + (p[5] - '0')) * 60L;
+
+		if (off > 24 * 3600L)
+			return -EINVAL;
+		t -= *p == '+' ? off : -off;
+	} else if (strcmp(p, "Z") != 0) {
+		return -EINVAL;
+	}
 	if (t < 0)
 		return -ERANGE;
 	*ret_us = (uint64_t)t * USEC_PER_SEC + frac;

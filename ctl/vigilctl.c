@@ -458,13 +458,13 @@ static int cmd_rules(struct ctl *c)
 	if (!j)
 		return 1;
 	if (!c->json)
-		printf("%-24s %-12s %-9s %-7s %s\n", "NAME", "TYPE", "SEVERITY", "SOURCE", "NOTIFY");
+		printf("%-24s %-12s %-9s %-7s %s\n", "NAME", "TYPE", "SEVERITY", "DEFINED", "NOTIFY");
 	json_array_foreach(json_object_get(j, "items"), i, item) {
 		if (c->json)
 			print_json_line(item);
 		else
 			printf("%-24s %-12s %-9s %-7s %s\n", text(item, "name"), text(item, "type"),
-			       text(item, "severity"), text(item, "source"), text(item, "notify"));
+			       text(item, "severity"), text(item, "defined_in"), text(item, "notify"));
 	}
 	json_decref(j);
 	return 0;

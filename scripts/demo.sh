@@ -3,7 +3,9 @@
 # Installs what is missing, builds, and runs the demo in the foreground:
 # a collector and an agent on 127.0.0.1, data under ./demo, an admin token
 # printed, sample log lines flowing and followed with vigilctl, sample probes,
-# host metrics and inventory. Ctrl-C stops everything it started.
+# host metrics and inventory, sample alert rules (a probe down, a host
+# silent, a disk filling, a burst of ERROR lines). Ctrl-C stops everything
+# it started.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/deps.sh"
@@ -20,6 +22,28 @@ listen=$INGEST
 data_dir=$D/data
 [http]
 listen=$HTTP
+[rule "probe-down"]
+type=probe
+severity=critical
+consecutive=2
+summary={{probe}} on {{host}}: {{value}}
+[rule "host-silent"]
+type=host_silent
+severity=disaster
+[rule "disk-full"]
+type=metric
+metric=filesystem.used_pct
+above=90
+recover=85
+for=5m
+[rule "demo-errors"]
+type=log
+pattern=ERROR
+source=demo-app
+count=10
+window=1m
+severity=warning
+summary={{host}}: {{value}}
 EOC
 cat > "$D/agent.conf" <<EOC
 [agent]
@@ -90,6 +114,8 @@ Try, in another shell:
   $B/vigilctl --url http://$HTTP logs -q ERROR
   $B/vigilctl --url http://$HTTP hosts
   $B/vigilctl --url http://$HTTP probes
+  $B/vigilctl --url http://$HTTP alerts
+  $B/vigilctl --url http://$HTTP rules
   curl -H "Authorization: Bearer \$VIGIL_TOKEN" http://$HTTP/metrics
 
 Following the stored logs:

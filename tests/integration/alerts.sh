@@ -150,7 +150,7 @@ for want in "unack" "ack +on it again" "assign +carol: her shift" "comment +disk
 done
 if ctl comment "$ID" 2> "$T/ctl-err.out"; then fail "a comment without a note"; fi
 grep -q "HTTP 400" "$T/ctl-err.out" || fail "$(cat "$T/ctl-err.out")"
-ctl rules | grep -qE "^svc-down +probe +critical +config" || fail "vigilctl rules: $(ctl rules)"
+ctl rules | grep -qE "^svc-down +probe +critical +config +-$" || fail "vigilctl rules: $(ctl rules)"
 
 info "recovery resolves and clears the acknowledgement; a new failure reopens the same alert"
 serve

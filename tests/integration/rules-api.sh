@@ -60,7 +60,7 @@ expect 400 'for=soon: expected a duration' POST /api/v1/rules "$ADMIN" '{"name":
 expect 400 'name: 1 to 64' POST /api/v1/rules "$ADMIN" '{"name":"a b","type":"probe"}'
 expect 400 'expected a JSON object' POST /api/v1/rules "$ADMIN" '[1]'
 expect 400 "url=ftp://x: expected http:// or https://" POST /api/v1/notify "$ADMIN" '{"name":"api-hook","type":"webhook","url":"ftp://x"}'
-expect 201 '"source":"api"' POST /api/v1/notify "$ADMIN" "{\"name\":\"api-hook\",\"type\":\"webhook\",\"url\":\"$R/hook?key=SECRETKEY\"}"
+expect 201 '"defined_in":"api"' POST /api/v1/notify "$ADMIN" "{\"name\":\"api-hook\",\"type\":\"webhook\",\"url\":\"$R/hook?key=SECRETKEY\"}"
 grep -q SECRETKEY "$T/answer.json" && fail "the URL's query was shown: $(cat "$T/answer.json")"
 expect 201 '"author":"t-admin-' POST /api/v1/rules "$ADMIN" "$RULE"
 expect 409 'exists; PUT replaces it' POST /api/v1/rules "$ADMIN" "$RULE"
@@ -69,7 +69,7 @@ expect 409 'defined in the configuration file' DELETE /api/v1/notify/oncall "$AD
 expect 409 '[rule \"oom\"] sends to [notify \"api-hook\"]' DELETE /api/v1/notify/api-hook "$ADMIN"
 expect 404 'no [rule \"nope\"]' PUT /api/v1/rules/nope "$ADMIN" '{"type":"probe"}'
 expect 200 '"pattern":"Out of memory|OOM-killer"' GET /api/v1/rules/oom "$OPERATOR"
-expect 200 '"name":"file-rule","source":"config"' GET /api/v1/rules "$OPERATOR"
+expect 200 '"name":"file-rule","defined_in":"config"' GET /api/v1/rules "$OPERATOR"
 
 firing() {
 	curl -s -H "Authorization: Bearer $OPERATOR" "$URL/api/v1/alerts?state=firing" | grep -q '"rule":"oom"'
@@ -104,7 +104,7 @@ told file-hook && fail "a target neither the rule nor a route names was told"
 info "the definitions outlive a restart"
 stop_collector
 start_collector
-expect 200 '"source":"api"' GET /api/v1/rules/oom "$ADMIN"
+expect 200 '"defined_in":"api"' GET /api/v1/rules/oom "$ADMIN"
 expect 200 '"name":"api-hook"' GET /api/v1/notify "$ADMIN"
 firing || fail "the alert is not firing after the restart"
 

@@ -25,6 +25,19 @@ static void utf8_prefixes_cut_whole_characters(void **state)
 	assert_int_equal(utf8_prefix("", 0), 0);
 }
 
+static void invalid_utf8_is_replaced(void **state)
+{
+	char ok[] = "\xe6\x9c\x8d ok \xc3\xa9", cut[] = "ab\xe6\x9c", bad[] = "\xff\xc0\xaf x \xed\xa0\x80";
+
+	utf8_sanitize(ok);
+	assert_string_equal(ok, "\xe6\x9c\x8d ok \xc3\xa9");
+	utf8_sanitize(cut);
+	assert_string_equal(cut, "ab??");
+	/* 0xFF, an overlong '/', a surrogate: not UTF-8. */
+	utf8_sanitize(bad);
+	assert_string_equal(bad, "??? x ???");
+}
+
 static void words_come_one_by_one(void **state)
 {
 	const char *p = "  ops-hook\tding  boss-hook-with-a-long-name ";
@@ -59,6 +72,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(utf8_prefixes_cut_whole_characters),
+		cmocka_unit_test(invalid_utf8_is_replaced),
 		cmocka_unit_test(words_come_one_by_one),
 		cmocka_unit_test(labels_are_key_value_words),
 	};

@@ -168,7 +168,13 @@ static void time_params(void **state)
 	assert_int_equal(parse_time_param("15m", 3600ull * 1000000, &t), 0);
 	assert_int_equal(t, 2700ull * 1000000);
 	assert_int_equal(parse_time_param("yesterday", 0, &t), -EINVAL);
-	assert_int_equal(parse_time_param("2026-11-21T08:00:00+08:00", 0, &t), -EINVAL);
+	/* Beijing time is UTC+8: the same instant as 00:00Z. */
+	assert_int_equal(parse_time_param("2026-11-21T08:00:00+08:00", 0, &t), 0);
+	assert_int_equal(t, (1795248000ull - 8 * 3600) * 1000000);
+	assert_int_equal(parse_time_param("2026-11-21T08:00:00-01:30", 0, &t), 0);
+	assert_int_equal(t, (1795248000ull + 5400) * 1000000);
+	assert_int_equal(parse_time_param("2026-11-21T08:00:00+0800", 0, &t), -EINVAL);
+	assert_int_equal(parse_time_param("2026-11-21T08:00:00+25:00", 0, &t), -EINVAL);
 }
 
 static void line_priorities(void **state)
