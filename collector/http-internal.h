@@ -40,6 +40,10 @@ enum MHD_Result respond_json(struct request *rq, unsigned status, json_t *j);
 /* {"error": error, "reason": ...} with status; counted in the self-metrics. */
 enum MHD_Result respond_error(struct request *rq, unsigned status, const char *error, const char *fmt, ...)
 	_printf_(4, 5);
+/* Whether name is one of the roles a token may have. */
+bool http_role_known(const char *name);
+/* [storage] data_dir. */
+const char *http_data_dir(const struct request *rq);
 /* [hosts] silent_after, in microseconds. */
 uint64_t http_silent_after_us(const struct request *rq);
 /* A query parameter, NULL when absent or empty. */
@@ -69,6 +73,9 @@ enum MHD_Result api_delete_silence(struct request *rq);
 enum MHD_Result api_get_notify(struct request *rq);
 enum MHD_Result api_post_notify_test(struct request *rq);
 enum MHD_Result api_get_probe_history(struct request *rq);
+enum MHD_Result api_get_tokens(struct request *rq);
+enum MHD_Result api_post_token(struct request *rq);
+enum MHD_Result api_delete_token(struct request *rq);
 enum MHD_Result api_get_rules(struct request *rq);
 enum MHD_Result api_get_rule(struct request *rq);
 enum MHD_Result api_post_rule(struct request *rq);

@@ -248,6 +248,16 @@ static unsigned role_bit(const char *name)
 	return 0;
 }
 
+bool http_role_known(const char *name)
+{
+	return role_bit(name) != 0;
+}
+
+const char *http_data_dir(const struct request *rq)
+{
+	return rq->h->conf->storage.data_dir;
+}
+
 /* "operator, admin or security" */
 static void roles_text(unsigned roles, char *out, size_t size)
 {
@@ -295,6 +305,9 @@ static const struct route routes[] = {
 	{ "PUT", "/api/v1/notify/", api_put_target, ROLE_ADMIN, "notify.update", true },
 	{ "DELETE", "/api/v1/notify/", api_delete_target, ROLE_ADMIN, "notify.delete", true },
 	{ "POST", "/api/v1/notify/", api_post_notify_test, ROLE_ADMIN, "notify.test", true },
+	{ "GET", "/api/v1/tokens", api_get_tokens, ROLE_ADMIN, "tokens.read", false },
+	{ "POST", "/api/v1/tokens", api_post_token, ROLE_ADMIN, "token.create", true },
+	{ "DELETE", "/api/v1/tokens/", api_delete_token, ROLE_ADMIN, "token.delete", true },
 	{ "GET", "/api/v1/rules", api_get_rules, ROLES_STATE, "rules.read", false },
 	{ "GET", "/api/v1/rules/", api_get_rule, ROLES_STATE, "rules.read", false },
 	{ "POST", "/api/v1/rules", api_post_rule, ROLE_ADMIN, "rule.create", true },

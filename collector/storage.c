@@ -752,6 +752,27 @@ out:
 	return r;
 }
 
+int storage_token_delete(const char *data_dir, const char *name)
+{
+	char path[4096];
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = NULL;
+	int r, rc;
+
+	(void)snprintf(path, sizeof(path), "%s/meta.db", data_dir);
+	r = db_open(path, true, false, DB_SYNC_FULL, &db);
+	if (r == 0)
+		r = db_prepare(db, "DELETE FROM tokens WHERE name=?", &st);
+	if (r == 0) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		r = rc != SQLITE_DONE ? db_errno(rc) : sqlite3_changes(db) ? 0 : -ENOENT;
+	}
+	sqlite3_finalize(st);
+	db_close(db);
+	return r;
+}
+
 struct storage_reader {
 	char *dir;
 	sqlite3 *meta;

@@ -77,6 +77,8 @@ int storage_retention(struct storage *s, uint64_t now_us, uint64_t days);
 /* Tokens (hashed with SHA-256; the clear token is shown once). */
 /* -EEXIST if name is taken. Opens the meta database itself: safe while the collector runs. */
 int storage_token_create(const char *data_dir, const char *name, const char *role, char **ret_token);
+/* Revokes the token called name at once; -ENOENT if there is none. Safe while the collector runs. */
+int storage_token_delete(const char *data_dir, const char *name);
 
 /* Reader side: one per request/thread; shard connections are opened on demand. */
 struct storage_reader;

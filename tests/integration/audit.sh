@@ -42,6 +42,11 @@ check_roles /api/v1/logs operator admin security
 check_roles /api/v1/audit admin security
 check_roles /api/v1/verify admin security
 check_roles /metrics viewer operator admin security
+check_roles /api/v1/alerts viewer operator admin
+check_roles /api/v1/silences viewer operator admin
+check_roles /api/v1/rules viewer operator admin
+check_roles /api/v1/notify operator admin
+check_roles /api/v1/tokens admin
 code "$TOK_viewer" GET /api/v1/logs > /dev/null
 grep -q 'GET /api/v1/logs needs the role operator, admin or security; token t-viewer-[0-9]* has viewer' "$T/body" ||
 	fail "403 reason: $(cat "$T/body")"
@@ -87,6 +92,28 @@ next=$(echo "$page" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["nex
 audit_json "?limit=2&cursor=$next" | "$PY" -c 'import json,sys
 d = json.load(sys.stdin); assert d["items"] and d["items"][0]["id"] > int(sys.argv[1]), d' "$next" || fail "paging"
 [ "$(code "$TOK_security" GET "/api/v1/audit?cursor=x")" = 400 ] || fail "bad cursor accepted"
+
+info "an admin makes and revokes tokens through the API"
+curl -s -o "$T/tok.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOK_operator" \
+	--data '{"name":"carol","role":"operator"}' "$URL/api/v1/tokens" | grep -qx 403 || fail "an operator made a token"
+[ "$(curl -s -o "$T/tok.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOK_admin" \
+	--data '{"name":"carol","role":"root"}' "$URL/api/v1/tokens")" = 400 ] && grep -q "role: expected" "$T/tok.json" ||
+	fail "a bad role: $(cat "$T/tok.json")"
+[ "$(curl -s -o "$T/tok.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOK_admin" \
+	--data '{"name":"carol","role":"operator"}' "$URL/api/v1/tokens")" = 201 ] || fail "token: $(cat "$T/tok.json")"
+CAROL=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$T/tok.json")
+[ "$(code "$CAROL" GET /api/v1/logs)" = 200 ] || fail "the new token does not work"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOK_admin" \
+	--data '{"name":"carol","role":"viewer"}' "$URL/api/v1/tokens")" = 409 ] || fail "a second carol"
+code "$TOK_admin" GET /api/v1/tokens > /dev/null
+grep -q '"name":"carol","role":"operator"' "$T/body" && ! grep -q vgl_ "$T/body" || fail "token list: $(cat "$T/body")"
+ADMIN_NAME=$("$PY" -c 'import json,sys; print([t["name"] for t in json.load(open(sys.argv[1]))["items"] if t["name"].startswith("t-admin-")][0])' "$T/body")
+[ "$(code "$TOK_admin" DELETE "/api/v1/tokens/$ADMIN_NAME")" = 409 ] || fail "a token revoked itself"
+[ "$(code "$TOK_admin" DELETE /api/v1/tokens/carol)" = 200 ] || fail "revoke: $(cat "$T/body")"
+[ "$(code "$CAROL" GET /api/v1/logs)" = 401 ] || fail "a revoked token still works"
+[ "$(code "$TOK_admin" DELETE /api/v1/tokens/carol)" = 404 ] || fail "revoking twice"
+audit_json "?action=token.delete" | grep -q '"object":"/api/v1/tokens/carol","outcome":"success"' ||
+	fail "no token.delete row: $(audit_json "?action=token.delete")"
 
 info "no API changes the audit log, and SQL refuses to"
 before=$(audit_json "?limit=1000" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
