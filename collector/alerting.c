@@ -561,7 +561,8 @@ static int load_open(struct alerting *a, const struct rule_conf *rule)
 		a->n_open += r == 0;
 	}
 	(void)sqlite3_reset(st);
-	qsort(a->open, a->n_open, sizeof(*a->open), cmp_str);
+	if (a->n_open)
+		qsort(a->open, a->n_open, sizeof(*a->open), cmp_str);
 	return r;
 }
 
@@ -720,6 +721,7 @@ static int samples_put(struct samples *ss, sqlite3_stmt *st, bool sum)
 			ss->cap = ss->cap ? ss->cap * 2 : 16;
 		}
 		x = &ss->s[ss->n++];
+		*x = (struct sample){ 0 };
 		(void)snprintf(x->agent, sizeof(x->agent), "%s", agent);
 		(void)snprintf(x->instance, sizeof(x->instance), "%s", inst);
 	}
