@@ -15,6 +15,7 @@
 #define H(f) offsetof(struct coll_conf, http.f) - offsetof(struct coll_conf, http)
 #define O(f) offsetof(struct coll_conf, hosts.f) - offsetof(struct coll_conf, hosts)
 #define L(f) offsetof(struct coll_conf, alerts.f) - offsetof(struct coll_conf, alerts)
+#define D(f) offsetof(struct coll_conf, dialtests.f) - offsetof(struct coll_conf, dialtests)
 #define R(f) offsetof(struct rule_conf, f)
 #define N(f) offsetof(struct notify_conf, f)
 #define T(f) offsetof(struct route_conf, f)
@@ -50,6 +51,14 @@ static const struct conf_key hosts_keys[] = {
 static const struct conf_key alerts_keys[] = {
 	{ "interval", CONF_SECS, L(interval_ms), "10s", 1000, 3600000, .help = "time between evaluations of the rules" },
 	{ "console_url", CONF_STR, L(console_url), NULL, .help = "the console's base URL; messages link to <console_url>/alerts/ID (default the API's /api/v1/alerts/ID)" },
+};
+
+static const struct conf_key dialtests_keys[] = {
+	{ "dir", CONF_STR, D(dir), "/etc/vigil/dialtests.d", .help = "a dial test per *.json file (the API defines more)" },
+	{ "concurrency", CONF_UINT, D(concurrency), "64", 1, 4096, .help = "dial test runs at once, in all" },
+	{ "per_host", CONF_UINT, D(per_host), "8", 1, 4096, .help = "dial test runs at once against one host" },
+	{ "host", CONF_STR, D(host), NULL, .help = "the host name dial test results are stored under (default this machine's)" },
+	{ "queue", CONF_UINT, D(queue), "10000", 16, 1000000, .help = "results waiting to be stored, at most; past it the oldest are dropped (counted)" },
 };
 
 static const struct conf_key rule_keys[] = {
@@ -137,6 +146,7 @@ static const struct conf_section sections[] = {
 	{ "http", false, http_keys, ARRAY_SIZE(http_keys), offsetof(struct coll_conf, http), NULL },
 	{ "hosts", false, hosts_keys, ARRAY_SIZE(hosts_keys), offsetof(struct coll_conf, hosts), NULL },
 	{ "alerts", false, alerts_keys, ARRAY_SIZE(alerts_keys), offsetof(struct coll_conf, alerts), NULL },
+	{ "dialtests", false, dialtests_keys, ARRAY_SIZE(dialtests_keys), offsetof(struct coll_conf, dialtests), NULL },
 	{ "rule", true, rule_keys, ARRAY_SIZE(rule_keys), 0, rule_instance },
 	{ "notify", true, notify_keys, ARRAY_SIZE(notify_keys), 0, notify_instance },
 	{ "route", true, route_keys, ARRAY_SIZE(route_keys), 0, route_instance },

@@ -85,6 +85,13 @@ struct coll_conf {
 		uint64_t interval_ms;
 		char *console_url;
 	} alerts;
+	struct {
+		char *dir;
+		uint64_t concurrency;
+		uint64_t per_host;
+		char *host;
+		uint64_t queue;
+	} dialtests;
 	struct rule_conf **rules;
 	size_t n_rules;
 	struct notify_conf **notifies;

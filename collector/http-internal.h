@@ -28,6 +28,8 @@ struct request {
 /* The alerts the handlers of api_alerts.c act on, and the rules and targets api_defs.c defines. */
 struct alerting *http_alerting(const struct request *rq);
 struct catalog *http_catalog(const struct request *rq);
+struct dialtests *http_dialtests(const struct request *rq);
+struct dialer *http_dialer(const struct request *rq);
 
 /*
  * The body as a JSON object ({} for an empty body when empty_ok); NULL when
@@ -73,6 +75,12 @@ enum MHD_Result api_delete_silence(struct request *rq);
 enum MHD_Result api_get_notify(struct request *rq);
 enum MHD_Result api_post_notify_test(struct request *rq);
 enum MHD_Result api_get_probe_history(struct request *rq);
+enum MHD_Result api_get_dialtests(struct request *rq);
+enum MHD_Result api_get_dialtest(struct request *rq);
+enum MHD_Result api_post_dialtest(struct request *rq);
+enum MHD_Result api_put_dialtest(struct request *rq);
+enum MHD_Result api_delete_dialtest(struct request *rq);
+enum MHD_Result api_run_dialtest(struct request *rq);
 enum MHD_Result api_get_tokens(struct request *rq);
 enum MHD_Result api_post_token(struct request *rq);
 enum MHD_Result api_delete_token(struct request *rq);

@@ -25,18 +25,27 @@ struct http_server {
 	const struct coll_conf *conf;
 	struct MHD_Daemon *daemon;
 	struct audit *audit;
-	struct alerting *alerting;
-	struct catalog *catalog;
+	struct http_deps deps;
 };
 
 struct alerting *http_alerting(const struct request *rq)
 {
-	return rq->h->alerting;
+	return rq->h->deps.alerting;
 }
 
 struct catalog *http_catalog(const struct request *rq)
 {
-	return rq->h->catalog;
+	return rq->h->deps.catalog;
+}
+
+struct dialtests *http_dialtests(const struct request *rq)
+{
+	return rq->h->deps.dialtests;
+}
+
+struct dialer *http_dialer(const struct request *rq)
+{
+	return rq->h->deps.dialer;
 }
 
 json_t *request_object(struct request *rq, bool empty_ok, enum MHD_Result *answered)
@@ -75,7 +84,8 @@ static enum MHD_Result respond(struct request *rq, unsigned status, const char *
 
 enum MHD_Result respond_json(struct request *rq, unsigned status, json_t *j)
 {
-	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	/* Ten digits: enough for every value we keep, without binary noise (0.066, not 0.066000000000000003). */
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
 
 	json_decref(j);
 	if (!s)
@@ -305,6 +315,12 @@ static const struct route routes[] = {
 	{ "PUT", "/api/v1/notify/", api_put_target, ROLE_ADMIN, "notify.update", true },
 	{ "DELETE", "/api/v1/notify/", api_delete_target, ROLE_ADMIN, "notify.delete", true },
 	{ "POST", "/api/v1/notify/", api_post_notify_test, ROLE_ADMIN, "notify.test", true },
+	{ "GET", "/api/v1/dialtests", api_get_dialtests, ROLES_STATE, "dialtests.read", false },
+	{ "GET", "/api/v1/dialtests/", api_get_dialtest, ROLES_STATE, "dialtests.read", false },
+	{ "POST", "/api/v1/dialtests", api_post_dialtest, ROLE_ADMIN, "dialtest.create", true },
+	{ "PUT", "/api/v1/dialtests/", api_put_dialtest, ROLE_ADMIN, "dialtest.update", true },
+	{ "DELETE", "/api/v1/dialtests/", api_delete_dialtest, ROLE_ADMIN, "dialtest.delete", true },
+	{ "POST", "/api/v1/dialtests/", api_run_dialtest, ROLE_OPERATOR | ROLE_ADMIN, "dialtest.run", true },
 	{ "GET", "/api/v1/tokens", api_get_tokens, ROLE_ADMIN, "tokens.read", false },
 	{ "POST", "/api/v1/tokens", api_post_token, ROLE_ADMIN, "token.create", true },
 	{ "DELETE", "/api/v1/tokens/", api_delete_token, ROLE_ADMIN, "token.delete", true },
@@ -493,8 +509,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ret, sockle
 	return 0;
 }
 
-int http_start(const struct coll_conf *conf, struct alerting *alerting, struct catalog *catalog,
-	       struct http_server **ret)
+int http_start(const struct coll_conf *conf, const struct http_deps *deps, struct http_server **ret)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
 	struct sockaddr_storage sa;
@@ -505,8 +520,7 @@ int http_start(const struct coll_conf *conf, struct alerting *alerting, struct c
 	if (!h)
 		return -ENOMEM;
 	h->conf = conf;
-	h->alerting = alerting;
-	h->catalog = catalog;
+	h->deps = *deps;
 	r = parse_listen(conf->http.listen, &sa, &salen);
 	if (r < 0) {
 		free(h);

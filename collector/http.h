@@ -4,6 +4,8 @@
 
 #include "alerting.h"
 #include "catalog.h"
+#include "dialer.h"
+#include "dialtests.h"
 #include "coll_conf.h"
 
 /*
@@ -13,9 +15,16 @@
  */
 struct http_server;
 
-/* conf, alerting and catalog are borrowed and must outlive the server. */
-int http_start(const struct coll_conf *conf, struct alerting *alerting, struct catalog *catalog,
-	       struct http_server **ret);
+/* What the handlers act on besides the store; all borrowed, they must outlive the server. */
+struct http_deps {
+	struct alerting *alerting;
+	struct catalog *catalog;
+	struct dialtests *dialtests;
+	struct dialer *dialer;
+};
+
+/* conf is borrowed and must outlive the server. */
+int http_start(const struct coll_conf *conf, const struct http_deps *deps, struct http_server **ret);
 void http_stop(struct http_server *h);
 
 #endif

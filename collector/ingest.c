@@ -374,6 +374,11 @@ int ingest_start(const struct coll_conf *conf, struct storage *storage, struct c
 	r = transport_listen(in->sock, &conf->ingest.t);
 	if (r < 0)
 		goto fail;
+	rv = nng_listen(in->sock, INGEST_LOCAL_URL, NULL, 0);
+	if (rv) {
+		r = log_error_errno(nng_to_errno(rv), "ingest: cannot listen on %s: %s", INGEST_LOCAL_URL, nng_strerror(rv));
+		goto fail;
+	}
 	for (size_t i = 0; i < in->n_jobs; i++)
 		nng_ctx_recv(in->jobs[i].ctx, in->jobs[i].aio);
 	*ret = in;

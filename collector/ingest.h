@@ -14,6 +14,9 @@
  */
 struct ingest;
 
+/* Where the collector's own records (dial test results) come in, as an agent's would. */
+#define INGEST_LOCAL_URL "inproc://vigil-collector-local"
+
 /*
  * conf, storage and catalog are borrowed; storage is used by the writer
  * thread only. Each batch's log records are matched against the log rules

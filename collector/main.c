@@ -30,6 +30,8 @@ struct collector {
 	struct ingest *ingest;
 	struct alerting *alerting;
 	struct notifier *notifier;
+	struct dialtests *dialtests;
+	struct dialer *dialer;
 	struct http_server *http;
 };
 
@@ -89,13 +91,25 @@ static int collector_setup(struct collector *c)
 		return log_error_errno(r, "cannot start notifications: %m");
 	ingest_on_stored(c->ingest, alerting_poke, c->alerting);
 	alerting_on_enqueued(c->alerting, notifier_kick, c->notifier);
-	return http_start(c->conf, c->alerting, c->catalog, &c->http);
+	r = dialtests_open(c->conf, &c->dialtests);
+	if (r < 0)
+		return log_error_errno(r, "cannot read the dial tests: %m");
+	r = dialer_start(c->conf, c->dialtests, c->event, &c->dialer);
+	if (r < 0)
+		return log_error_errno(r, "cannot start the dial tests: %m");
+	return http_start(c->conf,
+			  &(struct http_deps){ .alerting = c->alerting, .catalog = c->catalog, .dialtests = c->dialtests,
+					       .dialer = c->dialer },
+			  &c->http);
 }
 
 static void collector_done(struct collector *c)
 {
 	http_stop(c->http);
-	/* Ingest first: its writer pokes the alerting. */
+	/* Before ingest: it ships what is still queued through it. */
+	dialer_stop(c->dialer);
+	dialtests_free(c->dialtests);
+	/* Ingest before the alerting: its writer pokes the alerting. */
 	ingest_stop(c->ingest);
 	notifier_stop(c->notifier);
 	alerting_stop(c->alerting);
@@ -234,9 +248,11 @@ int main(int argc, char **argv)
 	if (coll_conf_load(config, &c.conf) < 0)
 		return 1;
 	if (check) {
-		printf("%s: OK\n", config);
+		r = dialtests_check_dir(c.conf->dialtests.dir);
+		if (r == 0)
+			printf("%s: OK\n", config);
 		coll_conf_free(c.conf);
-		return 0;
+		return r ? 1 : 0;
 	}
 	if (verify_only) {
 		r = verify(c.conf);

@@ -114,5 +114,17 @@ int metrics_render(struct buf *o)
 			   "vigil_notifications_total{result=\"failed\"} %" PRIu64 "\n",
 			LOAD(metrics.notifications_sent), LOAD(metrics.notifications_retried),
 			LOAD(metrics.notifications_failed));
+	r |= buf_printf(o, "# HELP vigil_dialtest_runs_total Dial test runs, by outcome.\n"
+			   "# TYPE vigil_dialtest_runs_total counter\n"
+			   "vigil_dialtest_runs_total{outcome=\"ok\"} %" PRIu64 "\n"
+			   "vigil_dialtest_runs_total{outcome=\"assertion_failed\"} %" PRIu64 "\n"
+			   "vigil_dialtest_runs_total{outcome=\"probe_error\"} %" PRIu64 "\n",
+			LOAD(metrics.dialtest_runs[0]), LOAD(metrics.dialtest_runs[1]), LOAD(metrics.dialtest_runs[2]));
+	r |= counter(o, "vigil_dialtest_runs_skipped_total",
+		     "Planned dial test starts missed: the test's last run was still going, or the limits held it.",
+		     LOAD(metrics.dialtest_runs_skipped));
+	r |= counter(o, "vigil_dialtest_results_dropped_total",
+		     "Dial test results dropped before they were stored (queue full, or refused).",
+		     LOAD(metrics.dialtest_results_dropped));
 	return r ? -ENOBUFS : 0;
 }

@@ -31,6 +31,9 @@ struct metrics {
 	atomic_uint_fast64_t notifications_sent;
 	atomic_uint_fast64_t notifications_retried;
 	atomic_uint_fast64_t notifications_failed; /* given up after the last attempt */
+	atomic_uint_fast64_t dialtest_runs[3];      /* by outcome: ok, assertion_failed, probe_error */
+	atomic_uint_fast64_t dialtest_runs_skipped; /* a planned start missed: the last run still going, or limits */
+	atomic_uint_fast64_t dialtest_results_dropped;
 };
 
 extern struct metrics metrics;

@@ -44,7 +44,10 @@ static const char shard_schema[] =
 	"CREATE TABLE IF NOT EXISTS log_matches(block INTEGER NOT NULL, rule TEXT NOT NULL, agent TEXT NOT NULL,"
 	" host TEXT NOT NULL, ts_first INTEGER NOT NULL, ts_last INTEGER NOT NULL, count INTEGER NOT NULL,"
 	" sample TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS log_matches_by_rule ON log_matches(rule, ts_last);";
+	"CREATE INDEX IF NOT EXISTS log_matches_by_rule ON log_matches(rule, ts_last);"
+	"CREATE TABLE IF NOT EXISTS dialtest_results(block INTEGER NOT NULL, ts INTEGER NOT NULL, test INTEGER NOT NULL,"
+	" name TEXT NOT NULL, outcome TEXT NOT NULL, latency_us INTEGER NOT NULL, result TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS dialtest_results_by_test ON dialtest_results(test, ts);";
 
 enum {
 	M_DEDUP_GET,
@@ -93,6 +96,7 @@ struct shard {
 	sqlite3_stmt *ins_probe;
 	sqlite3_stmt *ins_metric;
 	sqlite3_stmt *ins_match;
+	sqlite3_stmt *ins_dialtest;
 };
 
 struct storage {
@@ -111,6 +115,7 @@ static void shard_close(struct shard *sh)
 	sqlite3_finalize(sh->ins_probe);
 	sqlite3_finalize(sh->ins_metric);
 	sqlite3_finalize(sh->ins_match);
+	sqlite3_finalize(sh->ins_dialtest);
 	db_close(sh->db);
 	*sh = (struct shard){ 0 };
 }
@@ -164,6 +169,9 @@ static int shard_open_writer(struct storage *s, uint32_t day)
 	if (r == 0)
 		r = db_prepare(s->cur.db, "INSERT INTO log_matches(block, rule, agent, host, ts_first, ts_last, count,"
 			       " sample) VALUES (?,?,?,?,?,?,?,?)", &s->cur.ins_match);
+	if (r == 0)
+		r = db_prepare(s->cur.db, "INSERT INTO dialtest_results(block, ts, test, name, outcome, latency_us, result)"
+			       " VALUES (?,?,?,?,?,?,?)", &s->cur.ins_dialtest);
 	if (r < 0) {
 		shard_close(&s->cur);
 		return r;
@@ -468,6 +476,20 @@ static const char *known_host(struct storage *s, const char *agent, char *name)
 	return name;
 }
 
+static int insert_dialtest(struct storage *s, const struct probe_row *p, int64_t block)
+{
+	sqlite3_stmt *st = s->cur.ins_dialtest;
+
+	sqlite3_bind_int64(st, 1, block);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)p->ts);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)p->dialtest_id);
+	sqlite3_bind_text(st, 4, p->name, (int)p->name_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, p->outcome, (int)p->outcome_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)p->latency_us);
+	sqlite3_bind_text(st, 7, p->result, (int)p->result_len, SQLITE_STATIC);
+	return step_done(s->cur.db, st);
+}
+
 /* One row per log rule that matched in the block: the evaluator counts them over its window. */
 static int insert_matches(struct storage *s, const struct block_in *b, int64_t id, const char *agent)
 {
@@ -539,6 +561,8 @@ static int insert_block(struct storage *s, struct block_in *b, const char *agent
 		sqlite3_bind_int64(s->cur.ins_probe, 1, id);
 		sqlite3_bind_int64(s->cur.ins_probe, 2, (sqlite3_int64)b->probes[i].ts);
 		r = step_done(s->cur.db, s->cur.ins_probe);
+		if (r == 0 && b->probes[i].result)
+			r = insert_dialtest(s, &b->probes[i], id);
 		if (r < 0)
 			return r;
 	}

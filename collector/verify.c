@@ -167,7 +167,8 @@ static int note_inventory(struct batch_info *info, const struct export_field *f,
 /* The fields that say which instance a metric set describes, not a value. */
 static bool instance_key(const struct export_field *f)
 {
-	return key_is(f, "METRIC_MOUNT", 12) || key_is(f, "METRIC_DEVICE", 13) || key_is(f, "METRIC_INTERFACE", 16);
+	return key_is(f, "METRIC_MOUNT", 12) || key_is(f, "METRIC_DEVICE", 13) || key_is(f, "METRIC_INTERFACE", 16) ||
+	       key_is(f, "METRIC_TEST", 11);
 }
 
 static bool parse_number(const uint8_t *v, size_t len, double *ret)
@@ -228,6 +229,17 @@ static void field_str(const struct export_field *f, const char **ret, size_t *re
 	*ret_len = f ? f->value_len : 0;
 }
 
+/* A dial test's result rides on its probe record; kept apart for GET /api/v1/dialtests/{id}/results. */
+static void note_dialtest(struct probe_row *row, const struct export_field *f, size_t n)
+{
+	const struct export_field *id = export_find(f, n, "DIALTEST_ID");
+
+	field_str(export_find(f, n, "DIALTEST_RESULT"), &row->result, &row->result_len);
+	field_str(export_find(f, n, "DIALTEST_OUTCOME"), &row->outcome, &row->outcome_len);
+	if (!id || !row->result_len || !parse_timestamp(id->value, id->value_len, &row->dialtest_id))
+		row->result = NULL;
+}
+
 /* The agent's own kinds that are queried by value become rows: probe results, metrics, the inventory. */
 static int note_kind(struct batch_info *info, const struct export_field *f, size_t n, uint64_t ts)
 {
@@ -257,6 +269,7 @@ static int note_kind(struct batch_info *info, const struct export_field *f, size
 	lat = export_find(f, n, "PROBE_LATENCY_US");
 	if (lat)
 		(void)parse_timestamp(lat->value, lat->value_len, &row->latency_us);
+	note_dialtest(row, f, n);
 	if (row->name_len && row->name_len <= VERIFY_VALUE_MAX)
 		info->n_probes++;
 	return 0;

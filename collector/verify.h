@@ -24,6 +24,10 @@ struct probe_row {
 	uint64_t latency_us;
 	const char *name, *type, *status, *message;
 	size_t name_len, type_len, status_len, message_len;
+	/* A dial test's run (PROBE_TYPE=dialtest): its id, outcome and whole result (JSON); else NULL. */
+	uint64_t dialtest_id;
+	const char *outcome, *result;
+	size_t outcome_len, result_len;
 };
 
 /* One value of a metric record: name is "<set>.<field>", e.g. "filesystem.used_pct". */

@@ -165,3 +165,19 @@ void curl_loop_remove(struct curl_loop *l, CURL *easy)
 	(void)curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
 	free(t);
 }
+
+/* curl's certinfo says "Expire date:Dec  3 22:56:55 2026 GMT". */
+int curl_cert_expiry(CURL *e, time_t *ret)
+{
+	struct curl_certinfo *ci = NULL;
+	struct tm tm = { 0 };
+
+	if (curl_easy_getinfo(e, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci || ci->num_of_certs < 1)
+		return -ENODATA;
+	for (struct curl_slist *s = ci->certinfo[0]; s; s = s->next)
+		if (strncmp(s->data, "Expire date:", 12) == 0 && strptime(s->data + 12, "%b %d %H:%M:%S %Y GMT", &tm)) {
+			*ret = timegm(&tm);
+			return 0;
+		}
+	return -ENODATA;
+}

@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 #include <systemd/sd-event.h>
+#include <time.h>
 
 /*
  * libcurl's multi interface driven by an sd-event loop: curl's sockets
@@ -25,5 +26,8 @@ typedef void (*curl_done_fn)(CURL *easy, CURLcode result, void *userdata);
 int curl_loop_add(struct curl_loop *l, CURL *easy, curl_done_fn done, void *userdata);
 /* Stops easy before it ended (done is not called). */
 void curl_loop_remove(struct curl_loop *l, CURL *easy);
+
+/* When the server's certificate (of a transfer done with CURLOPT_CERTINFO) expires; -ENODATA. */
+int curl_cert_expiry(CURL *easy, time_t *ret);
 
 #endif

@@ -55,22 +55,6 @@ static void check_file(struct probe *p)
 	X509_free(x);
 }
 
-/* curl's certinfo says "Expire date:Dec  3 22:56:55 2026 GMT". */
-static int expiry_from_certinfo(CURL *e, time_t *ret)
-{
-	struct curl_certinfo *ci = NULL;
-	struct tm tm = { 0 };
-
-	if (curl_easy_getinfo(e, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci || ci->num_of_certs < 1)
-		return -ENODATA;
-	for (struct curl_slist *s = ci->certinfo[0]; s; s = s->next)
-		if (strncmp(s->data, "Expire date:", 12) == 0 && strptime(s->data + 12, "%b %d %H:%M:%S %Y GMT", &tm)) {
-			*ret = timegm(&tm);
-			return 0;
-		}
-	return -ENODATA;
-}
-
 static void endpoint_done(CURL *e, CURLcode rc, void *userdata)
 {
 	struct probe *p = userdata;
@@ -81,7 +65,7 @@ static void endpoint_done(CURL *e, CURLcode rc, void *userdata)
 			     p->curl_error[0] ? p->curl_error : curl_easy_strerror(rc));
 		return;
 	}
-	if (expiry_from_certinfo(e, &expires) < 0) {
+	if (curl_cert_expiry(e, &expires) < 0) {
 		probe_finish(p, PROBE_UNKNOWN, "%s: the server sent no readable certificate", p->conf->address);
 		return;
 	}

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "common/util.h"
+#include "dialer.h"
+#include "dialtests.h"
+#include "http-internal.h"
+
+#define PREFIX "/api/v1/dialtests/"
+#define SUMMARY_RESULTS_MAX 100000
+
+/* "/api/v1/dialtests/ID[/WHAT]": id and what ("" when none); false when malformed. */
+static bool split_path(const char *url, int64_t *id, const char **what)
+{
+	const char *p = url + strlen(PREFIX), *slash = strchr(p, '/');
+	char num[24];
+	uint64_t v;
+
+	if (!slash)
+		slash = p + strlen(p);
+	if (slash == p || (size_t)(slash - p) >= sizeof(num))
+		return false;
+	(void)snprintf(num, sizeof(num), "%.*s", (int)(slash - p), p);
+	if (conf_parse_uint(num, &v) < 0 || v == 0 || v > INT64_MAX)
+		return false;
+	*id = (int64_t)v;
+	*what = *slash ? slash + 1 : "";
+	return true;
+}
+
+static enum MHD_Result answer_error(struct request *rq, int r, const char *reason)
+{
+	switch (r) {
+	case -EINVAL:
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "%s", reason);
+	case -ENOENT:
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "%s", reason);
+	case -EEXIST:
+	case -EPERM:
+		return respond_error(rq, MHD_HTTP_CONFLICT, "conflict", "%s", reason);
+	default:
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "dial tests: %s", strerror(-r));
+	}
+}
+
+enum MHD_Result api_get_dialtests(struct request *rq)
+{
+	json_t *j;
+	int r = dialtests_list(http_dialtests(rq), &j);
+
+	return r < 0 ? answer_error(rq, r, "") : respond_json(rq, MHD_HTTP_OK, j);
+}
+
+/*
+ * Calls row(result text, ctx) for test id's results from until back to
+ * since, newest first, at most limit; the shards that may hold them are
+ * read newest first.
+ */
+static int each_result(struct request *rq, int64_t id, uint64_t since, uint64_t until, size_t limit,
+		       void (*row)(const char *text, void *ctx), void *ctx)
+{
+	sqlite3_stmt *days, *st;
+	size_t n = 0;
+	int r = db_prepare(storage_reader_meta(rq->rd),
+			   "SELECT day FROM shards WHERE ts_max>=? AND ts_min<=? ORDER BY day DESC", &days);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(days, 1, (sqlite3_int64)since);
+	sqlite3_bind_int64(days, 2, (sqlite3_int64)until);
+	while (n < limit && sqlite3_step(days) == SQLITE_ROW) {
+		sqlite3 *db = storage_reader_shard(rq->rd, (uint32_t)sqlite3_column_int64(days, 0));
+
+		/* A shard from before dial tests has no table: nothing in it. */
+		if (!db || db_prepare(db, "SELECT result FROM dialtest_results WHERE test=? AND ts>=? AND ts<=?"
+					  " ORDER BY ts DESC LIMIT ?", &st) < 0)
+			continue;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)until);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)(limit - n));
+		while (sqlite3_step(st) == SQLITE_ROW && n++ < limit)
+			row((const char *)sqlite3_column_text(st, 0), ctx);
+		sqlite3_finalize(st);
+	}
+	sqlite3_finalize(days);
+	return 0;
+}
+
+static void add_result(const char *text, void *ctx)
+{
+	json_t *j = json_loads(text, 0, NULL);
+
+	if (j)
+		json_array_append_new(ctx, j);
+}
+
+/* GET /api/v1/dialtests/ID/results?since=&until=&limit= (default the last hour, 100, newest first). */
+static enum MHD_Result get_results(struct request *rq, int64_t id)
+{
+	uint64_t now = now_realtime_us(), since = now - 3600 * USEC_PER_SEC, until = now, limit = 100;
+	const char *l = arg(rq, "limit");
+	json_t *items = json_array();
+	int r;
+
+	if (since_until_args(rq, &since, &until) < 0)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
+	if (l && (conf_parse_uint(l, &limit) < 0 || limit == 0 || limit > 10000))
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1 to 10000");
+	r = each_result(rq, id, since, until, (size_t)limit, add_result, items);
+	if (r < 0) {
+		json_decref(items);
+		return answer_error(rq, r, "");
+	}
+	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:I, s:o}", "id", (json_int_t)id, "items", items));
+}
+
+/* What a summary gathers, result by result. */
+struct tally {
+	size_t runs, ok;
+	json_t *steps;    /* {"step": [total ms, ...]} */
+	json_t *failures; /* {"outcome": {"reason": count}} */
+};
+
+static void count_failure(struct tally *t, json_t *result)
+{
+	const char *outcome = json_string_value(json_object_get(result, "outcome")), *reason = "unknown";
+	json_t *s, *by;
+	size_t i;
+
+	json_array_foreach(json_object_get(result, "steps"), i, s) {
+		const char *a = json_string_value(json_object_get(json_object_get(s, "failed_assertion"), "type")),
+			   *e = json_string_value(json_object_get(json_object_get(s, "error"), "kind"));
+
+		if (a || e)
+			reason = a ? a : e;
+	}
+	by = json_object_get(t->failures, outcome ? outcome : "unknown");
+	if (!by) {
+		by = json_object();
+		json_object_set_new(t->failures, outcome ? outcome : "unknown", by);
+	}
+	json_object_set_new(by, reason, json_integer(json_integer_value(json_object_get(by, reason)) + 1));
+}
+
+static void tally_result(const char *text, void *ctx)
+{
+	struct tally *t = ctx;
+	json_t *result = json_loads(text, 0, NULL), *s;
+	size_t i;
+
+	if (!result)
+		return;
+	t->runs++;
+	if (json_is_true(json_object_get(result, "ok")))
+		t->ok++;
+	else
+		count_failure(t, result);
+	json_array_foreach(json_object_get(result, "steps"), i, s) {
+		const char *name = json_string_value(json_object_get(s, "name"));
+		json_t *total = json_object_get(json_object_get(s, "timings_ms"), "total"), *list;
+
+		if (!name || !json_is_number(total) || json_object_get(s, "error"))
+			continue;
+		list = json_object_get(t->steps, name);
+		if (!list) {
+			list = json_array();
+			json_object_set_new(t->steps, name, list);
+		}
+		json_array_append_new(list, json_real(json_number_value(total)));
+	}
+	json_decref(result);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The nearest-rank percentiles of a step's times. */
+static json_t *percentiles(json_t *list)
+{
+	size_t n = json_array_size(list), i;
+	double *v = malloc((n ? n : 1) * sizeof(*v));
+	json_t *x, *o;
+
+	if (!v)
+		return NULL;
+	json_array_foreach(list, i, x)
+		v[i] = json_real_value(x);
+	qsort(v, n, sizeof(*v), cmp_double);
+#define RANK(p) v[((p) * n + 99) / 100 - 1]
+	o = n ? json_pack("{s:I, s:f, s:f, s:f}", "runs", (json_int_t)n, "p50_ms", RANK(50), "p95_ms", RANK(95),
+			  "p99_ms", RANK(99)) :
+		json_pack("{s:i}", "runs", 0);
+#undef RANK
+	free(v);
+	return o;
+}
+
+/* GET /api/v1/dialtests/ID/summary?window=24h */
+static enum MHD_Result get_summary(struct request *rq, int64_t id)
+{
+	const char *w = arg(rq, "window");
+	uint64_t window_ms = 24 * 3600 * 1000, now = now_realtime_us();
+	struct tally t = { .steps = json_object(), .failures = json_object() };
+	json_t *steps = json_object(), *list;
+	const char *name;
+	int r;
+
+	if (w && (conf_parse_duration_ms(w, 1000, &window_ms) < 0 || window_ms == 0 ||
+		  window_ms > 366ull * 86400 * 1000))
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "window: expected a duration such as 1h or 7d");
+	r = each_result(rq, id, now - MIN(window_ms * 1000, now), now, SUMMARY_RESULTS_MAX, tally_result, &t);
+	json_object_foreach(t.steps, name, list)
+		json_object_set_new(steps, name, percentiles(list));
+	json_decref(t.steps);
+	if (r < 0) {
+		json_decref(steps);
+		json_decref(t.failures);
+		return answer_error(rq, r, "");
+	}
+	return respond_json(rq, MHD_HTTP_OK,
+			    json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "id", (json_int_t)id, "window_s",
+				      (json_int_t)(window_ms / 1000), "runs", (json_int_t)t.runs, "ok", (json_int_t)t.ok,
+				      "availability_pct", t.runs ? json_real(100.0 * (double)t.ok / (double)t.runs) : json_null(),
+				      "steps", steps, "failures", t.failures));
+}
+
+/* GET /api/v1/dialtests/ID, .../results, .../summary */
+enum MHD_Result api_get_dialtest(struct request *rq)
+{
+	const char *what;
+	char reason[64];
+	json_t *j;
+	int64_t id;
+	int r;
+
+	if (!split_path(rq->url, &id, &what))
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID");
+	if (strcmp(what, "results") == 0)
+		return get_results(rq, id);
+	if (strcmp(what, "summary") == 0)
+		return get_summary(rq, id);
+	if (*what)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID[/results|/summary]");
+	r = dialtests_show(http_dialtests(rq), id, &j);
+	(void)snprintf(reason, sizeof(reason), "no dial test %" PRId64, id);
+	return r < 0 ? answer_error(rq, r, reason) : respond_json(rq, MHD_HTTP_OK, j);
+}
+
+static enum MHD_Result put(struct request *rq, int64_t id)
+{
+	enum MHD_Result answered;
+	json_t *body = request_object(rq, false, &answered), *j = NULL;
+	char reason[512] = "";
+	int r;
+
+	if (!body)
+		return answered;
+	r = dialtests_put(http_dialtests(rq), id, body, rq->user, &j, reason, sizeof(reason));
+	json_decref(body);
+	if (r < 0)
+		return answer_error(rq, r, reason);
+	dialer_reload(http_dialer(rq));
+	return respond_json(rq, id ? MHD_HTTP_OK : MHD_HTTP_CREATED, j);
+}
+
+enum MHD_Result api_post_dialtest(struct request *rq)
+{
+	return put(rq, 0);
+}
+
+enum MHD_Result api_put_dialtest(struct request *rq)
+{
+	const char *what;
+	int64_t id;
+
+	if (!split_path(rq->url, &id, &what) || *what)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID");
+	return put(rq, id);
+}
+
+enum MHD_Result api_delete_dialtest(struct request *rq)
+{
+	char reason[512] = "";
+	const char *what;
+	int64_t id;
+	int r;
+
+	if (!split_path(rq->url, &id, &what) || *what)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID");
+	r = dialtests_delete(http_dialtests(rq), id, rq->user, reason, sizeof(reason));
+	if (r < 0)
+		return answer_error(rq, r, reason);
+	dialer_reload(http_dialer(rq));
+	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1));
+}
+
+/* POST /api/v1/dialtests/ID/run: runs it now and answers its result. */
+enum MHD_Result api_run_dialtest(struct request *rq)
+{
+	const char *what;
+	json_t *result = NULL;
+	int64_t id;
+	int r;
+
+	if (!split_path(rq->url, &id, &what) || strcmp(what, "run") != 0)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID/run");
+	r = dialer_run_now(http_dialer(rq), id, &result);
+	if (r == -ENOENT)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no dial test %" PRId64, id);
+	if (r == -ETIMEDOUT)
+		return respond_error(rq, MHD_HTTP_GATEWAY_TIMEOUT, "timeout",
+				     "the run did not end in time; its result will be in .../results");
+	if (r < 0 || !result)
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "the run failed: %s", strerror(-r));
+	return respond_json(rq, MHD_HTTP_OK, result);
+}
