@@ -86,7 +86,8 @@ static const char *const sql[_S_MAX] = {
 	[S_EVENT] = "INSERT INTO alert_events(alert, ts, actor, action, note) VALUES (?,?,?,?,?)",
 	[S_OPEN_OF_RULE] = "SELECT id FROM alerts WHERE rule=? AND state<>'closed'",
 	[S_PROBES] = "SELECT p.agent, p.host, p.name, p.status, p.message, p.streak, coalesce(h.last_seen, 0)"
-		     " FROM probe_state p LEFT JOIN hosts h ON h.id=p.agent WHERE p.name GLOB ?1 AND p.host GLOB ?2",
+		     " FROM probe_state p LEFT JOIN hosts h ON h.id=p.agent WHERE p.name GLOB ?1 AND p.host GLOB ?2"
+		     " AND (?3 IS NULL OR p.type=?3)",
 	[S_HOSTS] = "SELECT id, coalesce(hostname, id), coalesce(last_seen, 0) FROM hosts"
 		    " WHERE coalesce(hostname, id) GLOB ?1",
 	[S_LIST] = "SELECT " ALERT_COLUMNS " FROM alerts WHERE (?1 IS NULL AND state<>'closed' OR state=?1)"
@@ -301,7 +302,10 @@ static json_t *alert_labels(const struct rule_conf *rule, const struct candidate
 
 	json_object_set_new(l, "host", json_string(c->host));
 	if (*c->item)
-		json_object_set_new(l, strcmp(rule->type, "probe") == 0 ? "probe" : "instance", json_string(c->item));
+		json_object_set_new(l, strcmp(rule->type, "probe") == 0	     ? "probe" :
+				       strcmp(rule->type, "dialtest") == 0 ? "dialtest" :
+									     "instance",
+				    json_string(c->item));
 	return l;
 }
 
@@ -336,8 +340,9 @@ static int describe(const struct rule_conf *rule, const struct candidate *c, jso
 	json_object_set_new(vars, "value", json_string(c->value));
 	json_object_set_new(vars, "rule", json_string(rule->name));
 	render(rule->summary			 ? rule->summary :
-	       strcmp(rule->type, "probe") == 0 ? "{{probe}} on {{host}}: {{value}}" :
-						    "{{host}}: {{value}}",
+	       strcmp(rule->type, "probe") == 0	   ? "{{probe}} on {{host}}: {{value}}" :
+	       strcmp(rule->type, "dialtest") == 0 ? "dial test {{dialtest}}: {{value}}" :
+						      "{{host}}: {{value}}",
 	       vars, summary, size);
 	*labels = json_dumps(l, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(vars);
@@ -627,14 +632,19 @@ out:
 	return r;
 }
 
-static int eval_probes(struct alerting *a, const struct rule_conf *rule, uint64_t now, struct seen *seen)
+/* Probe results (of type, or of any type: NULL); a dial test's run from the collector is never suppressed. */
+static int eval_probes(struct alerting *a, const struct rule_conf *rule, const char *type, uint64_t now,
+		       struct seen *seen)
 {
 	sqlite3_stmt *st = a->st[S_PROBES];
-	uint64_t silent_us = a->conf->hosts.silent_after_ms * 1000, need = MAX(rule->consecutive, (uint64_t)1);
+	uint64_t silent_us = type ? UINT64_MAX / 2 : a->conf->hosts.silent_after_ms * 1000,
+		 need = MAX(rule->consecutive, (uint64_t)1);
 	int rc, r = 0;
 
 	sqlite3_bind_text(st, 1, rule->probe ? rule->probe : "*", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, rule->host, -1, SQLITE_STATIC);
+	if (type)
+		sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *status = (const char *)sqlite3_column_text(st, 3);
 		uint64_t last_seen = (uint64_t)sqlite3_column_int64(st, 6);
@@ -701,7 +711,10 @@ struct samples {
 	size_t n, cap;
 };
 
-/* Column 3 of st is the latest value (sum: added to what earlier shards gave); column 4 a sample line, if any. */
+/*
+ * Column 3 of st is the latest value; for a log rule (sum) a count added to
+ * what earlier shards gave, and column 4 the last line matched.
+ */
 static int samples_put(struct samples *ss, sqlite3_stmt *st, bool sum)
 {
 	const char *agent = (const char *)sqlite3_column_text(st, 0), *inst = (const char *)sqlite3_column_text(st, 2);
@@ -727,7 +740,7 @@ static int samples_put(struct samples *ss, sqlite3_stmt *st, bool sum)
 	}
 	(void)snprintf(x->host, sizeof(x->host), "%s", sqlite3_column_text(st, 1));
 	x->value = (sum ? x->value : 0) + sqlite3_column_double(st, 3);
-	if (sqlite3_column_count(st) > 4)
+	if (sum)
 		(void)snprintf(x->line, sizeof(x->line), "%s", sqlite3_column_text(st, 4));
 	return 0;
 }
@@ -770,8 +783,9 @@ static int query_samples(sqlite3 *db, void *ctx)
 	int r = 0;
 
 	/* A shard from before the table existed has nothing for this query. */
-	if (db_prepare(db, "SELECT agent, host, instance, value FROM metrics WHERE name=?1 AND ts>=?2"
-			   " AND host GLOB ?3 AND instance GLOB ?4 ORDER BY ts", &st) < 0)
+	/* With max(), SQLite takes the bare columns from each group's latest row: one row per instance. */
+	if (db_prepare(db, "SELECT agent, host, instance, value, max(ts) FROM metrics WHERE name=?1 AND ts>=?2"
+			   " AND host GLOB ?3 AND instance GLOB ?4 GROUP BY agent, instance ORDER BY 5", &st) < 0)
 		return 0;
 	sqlite3_bind_text(st, 1, q->rule->metric, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)q->since_us);
@@ -802,9 +816,11 @@ static int query_matches(sqlite3 *db, void *ctx)
 	return r;
 }
 
-static int eval_metrics(struct alerting *a, const struct rule_conf *rule, uint64_t now, struct seen *seen)
+/* The latest sample of each instance within window_us (0: a minute, or three evaluations). */
+static int eval_metrics(struct alerting *a, const struct rule_conf *rule, uint64_t window_us, uint64_t now,
+			struct seen *seen)
 {
-	uint64_t window = MAX(3 * a->conf->alerts.interval_ms * 1000, 60 * USEC_PER_SEC);
+	uint64_t window = window_us ? window_us : MAX(3 * a->conf->alerts.interval_ms * 1000, 60 * USEC_PER_SEC);
 	struct samples ss = { 0 };
 	struct shard_query q = { rule, now > window ? now - window : 0, &ss };
 	int r = each_shard(a, q.since_us, query_samples, &q);
@@ -840,6 +856,27 @@ static int eval_logs(struct alerting *a, const struct rule_conf *rule, uint64_t 
 	}
 	free(ss.s);
 	return r;
+}
+
+/* A test runs at least hourly to be judged on its latency or certificate: its latest run within two hours counts. */
+#define DIALTEST_WINDOW_US (2 * 3600 * USEC_PER_SEC)
+
+/*
+ * A dial test rule reads what the dial tests stored: their results as
+ * probe results (failure), or their metrics (latency, certificate days).
+ */
+static int eval_dialtests(struct alerting *a, const struct rule_conf *rule, uint64_t now, struct seen *seen)
+{
+	const char *cond = rule->condition ? rule->condition : "failure";
+	struct rule_conf r = *rule;
+
+	if (strcmp(cond, "failure") == 0) {
+		r.probe = rule->dialtest;
+		return eval_probes(a, &r, "dialtest", now, seen);
+	}
+	r.metric = strcmp(cond, "latency") == 0 ? "dialtest.total_ms" : "dialtest.cert_days_left";
+	r.instance = rule->dialtest;
+	return eval_metrics(a, &r, DIALTEST_WINDOW_US, now, seen);
 }
 
 /* Open alerts whose probe or host is gone: their condition no longer holds. */
@@ -951,9 +988,11 @@ int alerting_evaluate(struct alerting *a, uint64_t now_us)
 
 		r = load_open(a, rule);
 		if (r == 0 && strcmp(rule->type, "probe") == 0)
-			r = eval_probes(a, rule, now_us, &seen);
+			r = eval_probes(a, rule, NULL, now_us, &seen);
+		else if (r == 0 && strcmp(rule->type, "dialtest") == 0)
+			r = eval_dialtests(a, rule, now_us, &seen);
 		else if (r == 0 && strcmp(rule->type, "metric") == 0)
-			r = eval_metrics(a, rule, now_us, &seen);
+			r = eval_metrics(a, rule, 0, now_us, &seen);
 		else if (r == 0 && strcmp(rule->type, "log") == 0)
 			r = eval_logs(a, rule, now_us, &seen);
 		else if (r == 0)

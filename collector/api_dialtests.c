@@ -163,7 +163,7 @@ static void tally_result(const char *text, void *ctx)
 		const char *name = json_string_value(json_object_get(s, "name"));
 		json_t *total = json_object_get(json_object_get(s, "timings_ms"), "total"), *list;
 
-		if (!name || !json_is_number(total) || json_object_get(s, "error"))
+		if (!name || !json_is_number(total) || json_is_object(json_object_get(s, "error")))
 			continue;
 		list = json_object_get(t->steps, name);
 		if (!list) {

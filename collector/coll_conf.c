@@ -62,7 +62,7 @@ static const struct conf_key dialtests_keys[] = {
 };
 
 static const struct conf_key rule_keys[] = {
-	{ "type", CONF_STR, R(type), NULL, .required = true, .help = "probe, host_silent, metric or log" },
+	{ "type", CONF_STR, R(type), NULL, .required = true, .help = "probe, host_silent, metric, log or dialtest" },
 	{ "severity", CONF_STR, R(severity), "warning", .help = "info, warning, critical or disaster" },
 	{ "summary", CONF_STR, R(summary), NULL, .help = "template: {{host}} {{probe}} {{instance}} {{value}} {{rule}} or any label" },
 	{ "for", CONF_SECS, R(for_ms), "0", 0, 86400000, .help = "how long the condition holds before the alert fires" },
@@ -81,6 +81,8 @@ static const struct conf_key rule_keys[] = {
 	{ "source", CONF_STR, R(source), NULL, .help = "log: glob on the record's source, file path, unit or identifier (default any)" },
 	{ "count", CONF_UINT, R(count), NULL, 0, 1000000000, .help = "log: matching lines within window before the condition holds (default 1)" },
 	{ "window", CONF_SECS, R(window_ms), NULL, 0, 86400000, .help = "log: the window lines are counted in (default 5m)" },
+	{ "dialtest", CONF_STR, R(dialtest), NULL, .help = "dialtest: glob on dial test names (default all)" },
+	{ "condition", CONF_STR, R(condition), NULL, .help = "dialtest: failure (default), latency (total ms above=) or cert_days (days left below=)" },
 	{ "flap_changes", CONF_UINT, R(flap_changes), "5", 0, 1000, .help = "more fires and resolutions than this within flap_window: flapping (0: never)" },
 	{ "flap_window", CONF_SECS, R(flap_window_ms), "30m", 1000, 86400000, .help = "the window flapping is judged in" },
 	{ "clear_ack_on_recovery", CONF_BOOL, R(clear_ack_on_recovery), "no", .help = "a resolution clears the acknowledgement" },
@@ -172,6 +174,23 @@ static void check_number(const struct rule_conf *r, const char *key, const char 
 		conf_error_add(errs, path, "[rule \"%s\"] %s=%s: expected a number", r->name, key, v);
 }
 
+static void check_dialtest(const struct rule_conf *r, const char *path, struct conf_errors *errs)
+{
+	const char *c = r->condition ? r->condition : "failure";
+	bool failure = strcmp(c, "failure") == 0, latency = strcmp(c, "latency") == 0, cert = strcmp(c, "cert_days") == 0;
+
+	if (!failure && !latency && !cert)
+		conf_error_add(errs, path, "[rule \"%s\"] condition=%s: expected failure, latency or cert_days", r->name, c);
+	if (latency && (!r->above || r->below))
+		conf_error_add(errs, path, "[rule \"%s\"]: condition=latency needs above= (milliseconds)", r->name);
+	if (cert && (!r->below || r->above))
+		conf_error_add(errs, path, "[rule \"%s\"]: condition=cert_days needs below= (days)", r->name);
+	if (failure && (r->above || r->below || r->recover))
+		conf_error_add(errs, path, "[rule \"%s\"]: condition=failure takes no above=, below=, recover=", r->name);
+	if (!failure && r->consecutive)
+		conf_error_add(errs, path, "[rule \"%s\"]: consecutive= applies to condition=failure", r->name);
+}
+
 static void check_pattern(const struct rule_conf *r, const char *path, struct conf_errors *errs)
 {
 	regex_t re;
@@ -249,13 +268,18 @@ void coll_conf_check_rule(const struct rule_conf *r, const struct target_lookup 
 			  struct conf_errors *errs)
 {
 	bool probe = r->type && strcmp(r->type, "probe") == 0, silent = r->type && strcmp(r->type, "host_silent") == 0,
-	     metric = r->type && strcmp(r->type, "metric") == 0, log = r->type && strcmp(r->type, "log") == 0;
+	     metric = r->type && strcmp(r->type, "metric") == 0, log = r->type && strcmp(r->type, "log") == 0,
+	     dialtest = r->type && strcmp(r->type, "dialtest") == 0;
 	const char *bad;
 	size_t bad_len;
 
-	if (r->type && !probe && !silent && !metric && !log)
-		conf_error_add(errs, path, "[rule \"%s\"] type=%s: expected probe, host_silent, metric or log", r->name,
-			       r->type);
+	if (r->type && !probe && !silent && !metric && !log && !dialtest)
+		conf_error_add(errs, path, "[rule \"%s\"] type=%s: expected probe, host_silent, metric, log or dialtest",
+			       r->name, r->type);
+	if (dialtest)
+		check_dialtest(r, path, errs);
+	if (!dialtest && (r->dialtest || r->condition))
+		conf_error_add(errs, path, "[rule \"%s\"]: dialtest= and condition= apply to type=dialtest", r->name);
 	if (log)
 		check_pattern(r, path, errs);
 	if (!log && (r->pattern || r->unit || r->source || r->count || r->window_ms))
@@ -264,8 +288,10 @@ void coll_conf_check_rule(const struct rule_conf *r, const struct target_lookup 
 	if (metric && (!r->metric || !r->above == !r->below))
 		conf_error_add(errs, path, "[rule \"%s\"]: type=metric needs metric= and one of above= and below=",
 			       r->name);
-	if (!metric && (r->metric || r->instance || r->above || r->below || r->recover))
-		conf_error_add(errs, path, "[rule \"%s\"]: metric=, instance=, above=, below=, recover= apply to type=metric",
+	if (!metric && (r->metric || r->instance))
+		conf_error_add(errs, path, "[rule \"%s\"]: metric= and instance= apply to type=metric", r->name);
+	if (!metric && !dialtest && (r->above || r->below || r->recover))
+		conf_error_add(errs, path, "[rule \"%s\"]: above=, below=, recover= apply to type=metric and dialtest",
 			       r->name);
 	check_number(r, "above", r->above, path, errs);
 	check_number(r, "below", r->below, path, errs);
@@ -277,8 +303,10 @@ void coll_conf_check_rule(const struct rule_conf *r, const struct target_lookup 
 	if (alert_severity_from_name(r->severity) < 0)
 		conf_error_add(errs, path, "[rule \"%s\"] severity=%s: expected info, warning, critical or disaster",
 			       r->name, r->severity);
-	if (!probe && (r->probe || r->consecutive))
-		conf_error_add(errs, path, "[rule \"%s\"]: probe= and consecutive= apply to type=probe", r->name);
+	if (!probe && r->probe)
+		conf_error_add(errs, path, "[rule \"%s\"]: probe= applies to type=probe", r->name);
+	if (!probe && !dialtest && r->consecutive)
+		conf_error_add(errs, path, "[rule \"%s\"]: consecutive= applies to type=probe and dialtest", r->name);
 	if (!silent && r->silent_for_ms)
 		conf_error_add(errs, path, "[rule \"%s\"]: silent_for= applies to type=host_silent", r->name);
 	if (r->labels && labels_check(r->labels, &bad, &bad_len) < 0)

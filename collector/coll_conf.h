@@ -11,7 +11,7 @@
 /* One [rule "NAME"] section: when alerts open, and how they behave. */
 struct rule_conf {
 	char *name;
-	char *type;     /* probe, host_silent, metric or log */
+	char *type;     /* probe, host_silent, metric, log or dialtest */
 	char *severity; /* info, warning, critical or disaster */
 	char *summary;  /* a template: {{host}}, {{probe}}, {{instance}}, {{value}}, {{rule}}, any label */
 	uint64_t for_ms;
@@ -27,6 +27,8 @@ struct rule_conf {
 	char *unit, *source; /* log: globs */
 	uint64_t count;     /* log: matches within window_ms (0: 1) */
 	uint64_t window_ms; /* log (0: 5 minutes) */
+	char *dialtest;  /* dialtest: glob on test names */
+	char *condition; /* dialtest: failure, latency (above= ms) or cert_days (below= days) */
 	uint64_t flap_changes;
 	uint64_t flap_window_ms;
 	bool clear_ack_on_recovery;

@@ -86,6 +86,8 @@ struct dialer {
 	struct run *runs;
 	size_t n_running;
 	struct dialship *ship;
+	sd_event_source *heartbeat;
+	uint64_t shipped_us; /* when the last record was queued */
 	char host[256];
 	pthread_mutex_t lock; /* requests, reload, and every waiter's fields */
 	pthread_cond_t cond;
@@ -229,6 +231,7 @@ static void ship(struct run *r, json_t *result)
 		dialship_put(d->ship, &rec, 2);
 	else
 		log_error("dialtest %s: cannot encode its result; dropped", r->t->name);
+	d->shipped_us = now_monotonic_us();
 	buf_free(&rec);
 	free(text);
 }
@@ -903,6 +906,31 @@ int dialer_run_now(struct dialer *d, int64_t id, json_t **ret)
 	return r;
 }
 
+/*
+ * While tests are scheduled, the collector's host is heard from at least
+ * every HEARTBEAT_US, as an agent is: tests with long intervals do not make
+ * it look silent (which would suppress their alerts).
+ */
+#define HEARTBEAT_US (30 * USEC_PER_SEC)
+
+static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct dialer *d = userdata;
+	struct buf rec;
+
+	if (d->n_slots && now_monotonic_us() - d->shipped_us >= HEARTBEAT_US) {
+		buf_init(&rec, 4096);
+		if (export_put_u64(&rec, "__REALTIME_TIMESTAMP", now_realtime_us()) == 0 &&
+		    export_put_str(&rec, "_HOSTNAME", d->host) == 0 && export_put_str(&rec, "VIGIL_KIND", "heartbeat") == 0 &&
+		    export_end_entry(&rec) == 0)
+			dialship_put(d->ship, &rec, 1);
+		d->shipped_us = now_monotonic_us();
+		buf_free(&rec);
+	}
+	(void)sd_event_source_set_time_relative(s, HEARTBEAT_US);
+	return sd_event_source_set_enabled(s, SD_EVENT_ON);
+}
+
 /* The host name results are stored under, and the agent id it makes. */
 static int identity(const struct coll_conf *conf, char *host, size_t size, uint8_t agent[AGENT_ID_SIZE])
 {
@@ -941,6 +969,7 @@ void dialer_stop(struct dialer *d)
 	}
 	sd_event_source_disable_unref(d->timer);
 	sd_event_source_disable_unref(d->wake);
+	sd_event_source_disable_unref(d->heartbeat);
 	if (d->wake_fd >= 0)
 		close(d->wake_fd);
 	curl_loop_free(d->curl);
@@ -975,6 +1004,9 @@ int dialer_start(const struct coll_conf *conf, struct dialtests *defs, sd_event 
 		r = sd_event_add_time(event, &d->timer, CLOCK_REALTIME, UINT64_MAX, 1000, on_timer, d);
 	if (r == 0)
 		r = sd_event_add_io(event, &d->wake, d->wake_fd, EPOLLIN, on_wake, d);
+	if (r == 0)
+		r = sd_event_add_time_relative(event, &d->heartbeat, CLOCK_MONOTONIC, HEARTBEAT_US, USEC_PER_SEC,
+					       on_heartbeat, d);
 	if (r < 0) {
 		dialer_stop(d);
 		return r;

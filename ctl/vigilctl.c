@@ -450,6 +450,147 @@ static int cmd_silence(struct ctl *c, struct logs_args *a, char **words, size_t 
 	return 2;
 }
 
+static void print_dialtest_line(json_t *t)
+{
+	printf("%-5" JSON_INTEGER_FORMAT " %-24s %-8s %-5zu %-5s %s\n", json_integer_value(json_object_get(t, "id")),
+	       text(t, "name"), json_object_get(t, "interval") ? text(t, "interval") : "60s",
+	       json_array_size(json_object_get(t, "steps")), text(t, "defined_in"),
+	       json_is_false(json_object_get(t, "enabled")) ? "disabled" : "");
+}
+
+/* A phase's share of the bar, in characters. */
+static size_t bar_len(json_t *timings, const char *phase, double per_char)
+{
+	double v = json_number_value(json_object_get(timings, phase));
+
+	return per_char > 0 ? (size_t)(v / per_char + 0.5) : 0;
+}
+
+/*
+ * A run as a waterfall: a line per step with its status and a bar of its
+ * phases (d DNS, c connect, t TLS, w waiting for the first byte, r
+ * receiving), all to one scale, then the figures.
+ */
+static void print_waterfall(json_t *r)
+{
+	static const char *const phases[] = { "dns", "connect", "tls", "ttfb", "transfer" };
+	static const char marks[] = "dctwr";
+	double longest = 0, per_char;
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(json_object_get(r, "steps"), i, s)
+		longest = MAX(longest, json_number_value(json_object_get(json_object_get(s, "timings_ms"), "total")));
+	per_char = longest / 40.0;
+	printf("%s: %s (%" JSON_INTEGER_FORMAT " attempt%s): %s\n", text(r, "name"), text(r, "outcome"),
+	       json_integer_value(json_object_get(r, "attempts")), json_integer_value(json_object_get(r, "attempts")) > 1 ? "s" : "",
+	       text(r, "message"));
+	json_array_foreach(json_object_get(r, "steps"), i, s) {
+		json_t *t = json_object_get(s, "timings_ms");
+		char bar[64] = "";
+		size_t n = 0;
+
+		for (size_t p = 0; p < ARRAY_SIZE(phases); p++)
+			for (size_t k = bar_len(t, phases[p], per_char); k > 0 && n < 40; k--)
+				bar[n++] = marks[p];
+		bar[n] = 0;
+		printf("  %-16s %3" JSON_INTEGER_FORMAT " [%-40s] dns %.1f connect %.1f tls %.1f ttfb %.1f transfer %.1f = %.1f ms%s%s\n",
+		       text(s, "name"), json_integer_value(json_object_get(s, "status")), bar,
+		       json_number_value(json_object_get(t, "dns")), json_number_value(json_object_get(t, "connect")),
+		       json_number_value(json_object_get(t, "tls")), json_number_value(json_object_get(t, "ttfb")),
+		       json_number_value(json_object_get(t, "transfer")), json_number_value(json_object_get(t, "total")),
+		       json_is_true(json_object_get(s, "ok")) ? "" : "  FAILED",
+		       json_object_get(s, "error") && !json_is_null(json_object_get(s, "error")) ? " (error)" : "");
+	}
+}
+
+/* A file's (or stdin's, "-") JSON as a request body; NULL after saying why. */
+static char *read_json(const char *path)
+{
+	json_error_t err;
+	json_t *j = strcmp(path, "-") == 0 ? json_loadf(stdin, 0, &err) : json_load_file(path, 0, &err);
+	char *text;
+
+	if (!j) {
+		fprintf(stderr, "vigilctl: %s:%d: %s\n", path, err.line, err.text);
+		return NULL;
+	}
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return text;
+}
+
+/* dialtest list|show ID|add FILE|edit ID FILE|run ID|results ID [--since T] [--limit N] */
+static int cmd_dialtest(struct ctl *c, const struct logs_args *a, char **words, size_t n)
+{
+	const char *sub = n ? words[0] : "", *id = n > 1 && strcmp(sub, "add") != 0 ? words[1] : "";
+	char url[1024], *body = NULL;
+	json_t *j = NULL, *item;
+	size_t i;
+
+	if (*id && strspn(id, "0123456789") != strlen(id)) {
+		fprintf(stderr, "vigilctl: dialtest %s %s: expected an id\n", sub, id);
+		return 2;
+	}
+	(void)snprintf(url, sizeof(url), "%s/api/v1/dialtests%s%s", c->url, *id ? "/" : "", id);
+	if (n == 1 && strcmp(sub, "list") == 0) {
+		j = api_get(c, url);
+		if (j && !c->json)
+			printf("%-5s %-24s %-8s %-5s %s\n", "ID", "NAME", "INTERVAL", "STEPS", "DEFINED");
+		json_array_foreach(json_object_get(j, "items"), i, item) {
+			if (c->json)
+				print_json_line(item);
+			else
+				print_dialtest_line(item);
+		}
+	} else if (n == 2 && strcmp(sub, "show") == 0) {
+		j = api_get(c, url);
+		if (j) {
+			(void)json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+			putchar('\n');
+		}
+	} else if ((n == 2 && strcmp(sub, "add") == 0) || (n == 3 && strcmp(sub, "edit") == 0)) {
+		body = read_json(words[n - 1]);
+		j = body ? api_request(c, strcmp(sub, "add") == 0 ? "POST" : "PUT", url, body) : NULL;
+		if (j && !c->json)
+			printf("id %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(j, "id")));
+		else if (j)
+			print_json_line(j);
+	} else if (n == 2 && strcmp(sub, "run") == 0) {
+		(void)snprintf(url + strlen(url), sizeof(url) - strlen(url), "/run");
+		j = api_request(c, "POST", url, "");
+		if (j && c->json)
+			print_json_line(j);
+		else if (j)
+			print_waterfall(j);
+	} else if (n == 2 && strcmp(sub, "results") == 0) {
+		const struct param params[] = { { "since", a->since }, { "until", a->until }, { "limit", a->limit } };
+		char path[128];
+
+		(void)snprintf(path, sizeof(path), "/api/v1/dialtests/%s/results", id);
+		j = api_get_path(c, path, params, ARRAY_SIZE(params));
+		json_array_foreach(json_object_get(j, "items"), i, item) {
+			char ts[40];
+
+			if (c->json) {
+				print_json_line(item);
+				continue;
+			}
+			format_rfc3339_us((uint64_t)json_integer_value(json_object_get(item, "started")), ts, sizeof(ts));
+			printf("%s %-16s %zu steps  %s\n", ts, text(item, "outcome"),
+			       json_array_size(json_object_get(item, "steps")), text(item, "message"));
+		}
+	} else {
+		fprintf(stderr, "vigilctl: expected dialtest list, show ID, add FILE, edit ID FILE, run ID or results ID\n");
+		return 2;
+	}
+	free(body);
+	if (!j)
+		return 1;
+	json_decref(j);
+	return 0;
+}
+
 static int cmd_rules(struct ctl *c)
 {
 	json_t *j = api_get_path(c, "/api/v1/rules", NULL, 0), *item;
@@ -506,6 +647,8 @@ static void usage(FILE *f)
 		"              [--every D [--until T]]   (a recurring maintenance window)\n"
 		"  silence expire ID\n"
 		"  rules     the alert rules in force\n"
+		"  dialtest list | show ID | add FILE | edit ID FILE | results ID [--since T] [--limit N]\n"
+		"  dialtest run ID   run it now; print each step's phases as a waterfall\n"
 		"  verify    check the stored logs' hash chain (exit 3 if broken)\n\n"
 		"The URL defaults to $VIGIL_URL or http://127.0.0.1:8080; the token comes from\n"
 		"--token or $VIGIL_TOKEN. Times: RFC 3339, epoch seconds, or a duration ago (15m).\n");
@@ -579,7 +722,7 @@ static bool words_fit(const char *cmd, size_t n)
 {
 	if (strcmp(cmd, "alert") == 0)
 		return n == 1 || n == 2;
-	if (is_action(cmd) || strcmp(cmd, "silence") == 0)
+	if (is_action(cmd) || strcmp(cmd, "silence") == 0 || strcmp(cmd, "dialtest") == 0)
 		return n >= 1;
 	return n == 0;
 }
@@ -646,6 +789,8 @@ int main(int argc, char **argv)
 		r = cmd_silence(&c, &la, words, n_words);
 	} else if (strcmp(cmd, "rules") == 0) {
 		r = cmd_rules(&c);
+	} else if (strcmp(cmd, "dialtest") == 0) {
+		r = cmd_dialtest(&c, &la, words, n_words);
 	} else if (strcmp(cmd, "verify") == 0) {
 		r = cmd_verify(&c);
 	} else {
