@@ -33,7 +33,8 @@ static const char *const outcome_names[] = { "ok", "assertion_failed", "probe_er
 /* A test on the schedule. */
 struct slot {
 	int64_t id;
-	uint64_t next_us; /* realtime: its next planned start */
+	const struct dialtest_entry *e; /* in the dialer's snapshot */
+	uint64_t next_us;               /* realtime: its next planned start */
 	bool running;
 };
 
@@ -81,6 +82,7 @@ struct dialer {
 	struct curl_loop *curl;
 	sd_event_source *timer, *wake;
 	int wake_fd;
+	const struct dialtests_snapshot *defs_now; /* what the slots point into (a reference) */
 	struct slot *slots;
 	size_t n_slots;
 	struct run *runs;
@@ -742,14 +744,17 @@ static unsigned running_on(const struct dialer *d, const char *host)
 }
 
 /* Slots for the tests defined now: kept (with their next start) for tests still there. */
-static void resync(struct dialer *d, const struct dialtests_snapshot *defs)
+static void resync(struct dialer *d)
 {
+	const struct dialtests_snapshot *defs = dialtests_get(d->defs);
 	struct slot *slots = calloc(defs->n ? defs->n : 1, sizeof(*slots));
 	uint64_t now = now_realtime_us();
 	size_t n = 0;
 
-	if (!slots)
+	if (!slots) {
+		dialtests_release(defs);
 		return;
+	}
 	for (size_t i = 0; i < defs->n; i++) {
 		const struct dialtest *t = defs->items[i].test;
 		const struct slot *old = slot_of(d, defs->items[i].id);
@@ -757,26 +762,28 @@ static void resync(struct dialer *d, const struct dialtests_snapshot *defs)
 		if (!t->enabled)
 			continue;
 		slots[n] = old ? *old : (struct slot){ .id = defs->items[i].id, .next_us = first_start(t, now) };
+		slots[n].e = &defs->items[i];
 		n++;
 	}
 	free(d->slots);
 	d->slots = slots;
 	d->n_slots = n;
+	dialtests_release(d->defs_now);
+	d->defs_now = defs;
 }
 
 /* Starts what is due and the limits allow; sets the timer to the next start. */
 static void schedule(struct dialer *d)
 {
-	const struct dialtests_snapshot *defs = dialtests_get(d->defs);
 	uint64_t now = now_realtime_us(), next = UINT64_MAX;
 
 	for (size_t i = 0; i < d->n_slots; i++) {
 		struct slot *s = &d->slots[i];
-		const struct dialtest_entry *e = dialtests_find(defs, s->id);
+		const struct dialtest_entry *e = s->e;
 		struct run *r;
 		char host[256];
 
-		if (!e || s->running)
+		if (s->running)
 			continue;
 		if (s->next_us > now) {
 			next = MIN(next, s->next_us);
@@ -785,7 +792,7 @@ static void schedule(struct dialer *d)
 		url_host(e->test->steps[0].url, host, sizeof(host));
 		if (d->n_running >= d->conf->dialtests.concurrency || running_on(d, host) >= d->conf->dialtests.per_host)
 			continue; /* due, held: a run's end calls schedule() again */
-		r = run_new(d, dialtests_get(d->defs), e, s->next_us);
+		r = run_new(d, dialtests_ref(d->defs_now), e, s->next_us);
 		if (!r)
 			continue;
 		r->scheduled = true;
@@ -798,7 +805,6 @@ static void schedule(struct dialer *d)
 		}
 		step_start(r);
 	}
-	dialtests_release(defs);
 	if (next != UINT64_MAX) {
 		(void)sd_event_source_set_time(d->timer, next);
 		(void)sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
@@ -828,7 +834,7 @@ static int on_wake(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	d->reload = false;
 	pthread_mutex_unlock(&d->lock);
 	if (reload)
-		resync(d, defs);
+		resync(d);
 	while (list) {
 		struct waiter *w = list;
 		const struct dialtest_entry *e = dialtests_find(defs, w->id);
@@ -975,6 +981,7 @@ void dialer_stop(struct dialer *d)
 	curl_loop_free(d->curl);
 	dialship_stop(d->ship);
 	free(d->slots);
+	dialtests_release(d->defs_now);
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
@@ -983,7 +990,6 @@ void dialer_stop(struct dialer *d)
 int dialer_start(const struct coll_conf *conf, struct dialtests *defs, sd_event *event, struct dialer **ret)
 {
 	struct dialer *d = calloc(1, sizeof(*d));
-	const struct dialtests_snapshot *now;
 	uint8_t agent[AGENT_ID_SIZE];
 	int r;
 
@@ -1011,9 +1017,7 @@ int dialer_start(const struct coll_conf *conf, struct dialtests *defs, sd_event 
 		dialer_stop(d);
 		return r;
 	}
-	now = dialtests_get(defs);
-	resync(d, now);
-	dialtests_release(now);
+	resync(d);
 	schedule(d);
 	*ret = d;
 	return 0;

@@ -55,6 +55,12 @@ const struct dialtests_snapshot *dialtests_get(struct dialtests *d)
 	return &s->pub;
 }
 
+const struct dialtests_snapshot *dialtests_ref(const struct dialtests_snapshot *s)
+{
+	atomic_fetch_add(&((struct snapshot *)s)->refs, 1);
+	return s;
+}
+
 void dialtests_release(const struct dialtests_snapshot *s)
 {
 	snapshot_unref((struct snapshot *)s);

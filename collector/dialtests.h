@@ -38,7 +38,9 @@ void dialtests_free(struct dialtests *d);
 int dialtests_check_dir(const char *dir);
 
 const struct dialtests_snapshot *dialtests_get(struct dialtests *d);
-void dialtests_release(const struct dialtests_snapshot *s);
+void dialtests_release(const struct dialtests_snapshot *s); /* NULL is fine */
+/* Another reference to a snapshot one holds. */
+const struct dialtests_snapshot *dialtests_ref(const struct dialtests_snapshot *s);
 const struct dialtest_entry *dialtests_find(const struct dialtests_snapshot *s, int64_t id);
 
 /* {"items":[definition + id, defined_in, author, created, updated]}. */
