@@ -96,7 +96,7 @@ for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$BP/metrics" &&
 N=$((SECS * 4000))
 for i in $(seq 1 "$N"); do echo "url = \"http://127.0.0.1:$BP/probe?module=http_2xx&target=http://127.0.0.1:$NGX/ok?i=$i\""; done > "$W/urls"
 c0=$(cpu_ms "$BB") t0=$(date +%s.%N)
-timeout "$SECS" curl -s -Z --parallel-max 32 -o /dev/null -w '%{http_code}\n' --config "$W/urls" > "$W/codes" || true
+timeout "$SECS" curl -s --no-progress-meter -Z --parallel-max 32 -o /dev/null -w '%{http_code}\n' --config "$W/urls" > "$W/codes" || true
 c1=$(cpu_ms "$BB") t1=$(date +%s.%N)
 PROBES=$(grep -c '^200$' "$W/codes" || true)
 B_RATE=$(calc "$PROBES / ($t1 - $t0)")

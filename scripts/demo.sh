@@ -4,7 +4,8 @@
 # a collector and an agent on 127.0.0.1, data under ./demo, an admin token
 # printed, sample log lines flowing and followed with vigilctl, sample probes,
 # host metrics and inventory, sample alert rules (a probe down, a host
-# silent, a disk filling, a burst of ERROR lines). Ctrl-C stops everything
+# silent, a disk filling, a burst of ERROR lines, a dial test failing), and
+# sample dial tests against the collector's own API. Ctrl-C stops everything
 # it started.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +15,7 @@ B=$top/build/plain
 D=${VIGIL_DEMO_DIR:-$top/demo}
 INGEST=${VIGIL_DEMO_INGEST:-tcp://127.0.0.1:5170}
 HTTP=${VIGIL_DEMO_HTTP:-127.0.0.1:8080}
-mkdir -p "$D/logs"
+mkdir -p "$D/logs" "$D/dialtests.d"
 cat > "$D/collector.conf" <<EOC
 [ingest]
 listen=$INGEST
@@ -22,6 +23,11 @@ listen=$INGEST
 data_dir=$D/data
 [http]
 listen=$HTTP
+[dialtests]
+dir=$D/dialtests.d
+[rule "dialtest-failed"]
+type=dialtest
+severity=critical
 [rule "probe-down"]
 type=probe
 severity=critical
@@ -78,6 +84,21 @@ stop() {
 trap stop EXIT INT TERM
 
 TOKEN=$("$B/vigil-collector" --config "$D/collector.conf" --create-token "demo-admin-$(date +%s)" --role admin)
+# Sample dial tests against the collector's own API: one call, and two steps, the second using what the first returned.
+(umask 077; echo "$TOKEN" > "$D/dialtest.token")
+cat > "$D/dialtests.d/api-refuses-anonymous.json" <<EOJ
+{"name":"api-refuses-anonymous","interval":"30s","timeout":"5s",
+ "steps":[{"name":"metrics","url":"http://$HTTP/metrics","assert":[{"type":"status","in":[401]},{"type":"latency","max_ms":500}]}]}
+EOJ
+cat > "$D/dialtests.d/api-hosts.json" <<EOJ
+{"name":"api-hosts","interval":"15s","timeout":"5s","labels":{"team":"ops"},
+ "secrets":{"api_token":{"file":"$D/dialtest.token"}},
+ "steps":[{"name":"list","url":"http://$HTTP/api/v1/hosts","bearer":"{{secret:api_token}}",
+           "assert":[{"type":"status","in":[200]},{"type":"json","path":"\$.items","op":"exists"}],
+           "extract":[{"name":"host","from":"json","path":"\$.items[0].id"}]},
+          {"name":"one","url":"http://$HTTP/api/v1/hosts/{{host}}","bearer":"{{secret:api_token}}",
+           "assert":[{"type":"status","in":[200]},{"type":"json","path":"\$.hostname","op":"exists"}]}]}
+EOJ
 "$B/vigil-collector" --config "$D/collector.conf" 2> "$D/collector.log" &
 pids="$pids $!"
 "$B/vigil-agent" --config "$D/agent.conf" 2> "$D/agent.log" &
@@ -116,6 +137,8 @@ Try, in another shell:
   $B/vigilctl --url http://$HTTP probes
   $B/vigilctl --url http://$HTTP alerts
   $B/vigilctl --url http://$HTTP rules
+  $B/vigilctl --url http://$HTTP dialtest list
+  $B/vigilctl --url http://$HTTP dialtest run 2
   curl -H "Authorization: Bearer \$VIGIL_TOKEN" http://$HTTP/metrics
 
 Following the stored logs:
