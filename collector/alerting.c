@@ -804,8 +804,9 @@ static int query_matches(sqlite3 *db, void *ctx)
 	int r = 0;
 
 	/* With max(), SQLite takes the bare sample from the row of the latest match. */
-	if (db_prepare(db, "SELECT agent, host, '', sum(count), sample, max(ts_last) FROM log_matches"
-			   " WHERE rule=?1 AND ts_last>=?2 AND host GLOB ?3 GROUP BY agent", &st) < 0)
+	/* Not db_prepare(): a shard from before log rules has no such table, which is no error to log. */
+	if (sqlite3_prepare_v2(db, "SELECT agent, host, '', sum(count), sample, max(ts_last) FROM log_matches"
+				   " WHERE rule=?1 AND ts_last>=?2 AND host GLOB ?3 GROUP BY agent", -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, q->rule->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)q->since_us);

@@ -74,9 +74,9 @@ static int each_result(struct request *rq, int64_t id, uint64_t since, uint64_t 
 	while (n < limit && sqlite3_step(days) == SQLITE_ROW) {
 		sqlite3 *db = storage_reader_shard(rq->rd, (uint32_t)sqlite3_column_int64(days, 0));
 
-		/* A shard from before dial tests has no table: nothing in it. */
-		if (!db || db_prepare(db, "SELECT result FROM dialtest_results WHERE test=? AND ts>=? AND ts<=?"
-					  " ORDER BY ts DESC LIMIT ?", &st) < 0)
+		/* A shard from before dial tests has no such table (not an error to log): nothing in it. */
+		if (!db || sqlite3_prepare_v2(db, "SELECT result FROM dialtest_results WHERE test=? AND ts>=? AND ts<=?"
+						  " ORDER BY ts DESC LIMIT ?", -1, &st, NULL) != SQLITE_OK)
 			continue;
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)since);

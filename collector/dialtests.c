@@ -341,7 +341,7 @@ static json_t *row_json(sqlite3_stmt *st)
 int dialtests_list(struct dialtests *d, json_t **ret)
 {
 	json_t *items = json_array();
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int r;
 
 	if (!items)
@@ -350,8 +350,7 @@ int dialtests_list(struct dialtests *d, json_t **ret)
 	r = db_prepare(d->db, "SELECT " ROW_COLUMNS " FROM dialtests ORDER BY id", &st);
 	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
 		r = json_array_append_new(items, row_json(st)) == 0 ? 0 : -ENOMEM;
-	if (r == 0 || r == -ENOMEM)
-		sqlite3_finalize(st);
+	sqlite3_finalize(st);
 	pthread_mutex_unlock(&d->lock);
 	if (r < 0) {
 		json_decref(items);
