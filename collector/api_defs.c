@@ -19,23 +19,6 @@ static const char *path_name(const struct request *rq, enum catalog_kind kind)
 	return *p && !strchr(p, '/') ? p : NULL;
 }
 
-static enum MHD_Result answer_error(struct request *rq, int r, const char *reason)
-{
-	switch (r) {
-	case -EINVAL:
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "%s", reason);
-	case -ENOENT:
-		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "%s", reason);
-	case -EEXIST:
-	case -EPERM:
-	case -EBUSY:
-		return respond_error(rq, MHD_HTTP_CONFLICT, "conflict", "%s", reason);
-	default:
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot store the definition: %s",
-				     strerror(-r));
-	}
-}
-
 static enum MHD_Result get_one(struct request *rq, enum catalog_kind kind)
 {
 	const char *name = path_name(rq, kind);
@@ -49,7 +32,7 @@ static enum MHD_Result get_one(struct request *rq, enum catalog_kind kind)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no %s called %s",
 				     kind == CATALOG_RULE ? "rule" : "target", name);
 	if (r < 0)
-		return answer_error(rq, r, "");
+		return respond_errno(rq, r, "cannot read the definitions");
 	if (kind == CATALOG_NOTIFY)
 		(void)alerting_notify_queue(http_alerting(rq), j);
 	return respond_json(rq, MHD_HTTP_OK, j);
@@ -74,7 +57,7 @@ static enum MHD_Result put(struct request *rq, enum catalog_kind kind, bool crea
 	r = catalog_put(http_catalog(rq), kind, name, body, create, rq->user, &j, reason, sizeof(reason));
 	json_decref(body);
 	if (r < 0)
-		return answer_error(rq, r, reason);
+		return respond_errno(rq, r, reason);
 	return respond_json(rq, create ? MHD_HTTP_CREATED : MHD_HTTP_OK, j);
 }
 
@@ -88,7 +71,7 @@ static enum MHD_Result delete(struct request *rq, enum catalog_kind kind)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected %sNAME", prefixes[kind]);
 	r = catalog_delete(http_catalog(rq), kind, name, reason, sizeof(reason));
 	if (r < 0)
-		return answer_error(rq, r, reason);
+		return respond_errno(rq, r, reason);
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:s, s:b}", "name", name, "deleted", 1));
 }
 
@@ -98,7 +81,7 @@ enum MHD_Result api_get_rules(struct request *rq)
 	json_t *j;
 	int r = catalog_list(http_catalog(rq), CATALOG_RULE, NULL, &j);
 
-	return r < 0 ? answer_error(rq, r, "") : respond_json(rq, MHD_HTTP_OK, j);
+	return r < 0 ? respond_errno(rq, r, "cannot read the definitions") : respond_json(rq, MHD_HTTP_OK, j);
 }
 
 enum MHD_Result api_get_rule(struct request *rq)
@@ -133,7 +116,7 @@ enum MHD_Result api_get_notify(struct request *rq)
 			r = alerting_notify_queue(http_alerting(rq), item);
 	if (r < 0) {
 		json_decref(j);
-		return answer_error(rq, r, "");
+		return respond_errno(rq, r, "cannot read the definitions");
 	}
 	return respond_json(rq, MHD_HTTP_OK, j);
 }

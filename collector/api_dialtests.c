@@ -31,27 +31,12 @@ static bool split_path(const char *url, int64_t *id, const char **what)
 	return true;
 }
 
-static enum MHD_Result answer_error(struct request *rq, int r, const char *reason)
-{
-	switch (r) {
-	case -EINVAL:
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "%s", reason);
-	case -ENOENT:
-		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "%s", reason);
-	case -EEXIST:
-	case -EPERM:
-		return respond_error(rq, MHD_HTTP_CONFLICT, "conflict", "%s", reason);
-	default:
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "dial tests: %s", strerror(-r));
-	}
-}
-
 enum MHD_Result api_get_dialtests(struct request *rq)
 {
 	json_t *j;
 	int r = dialtests_list(http_dialtests(rq), &j);
 
-	return r < 0 ? answer_error(rq, r, "") : respond_json(rq, MHD_HTTP_OK, j);
+	return r < 0 ? respond_errno(rq, r, "cannot read the dial tests") : respond_json(rq, MHD_HTTP_OK, j);
 }
 
 /*
@@ -113,7 +98,7 @@ static enum MHD_Result get_results(struct request *rq, int64_t id)
 	r = each_result(rq, id, since, until, (size_t)limit, add_result, items);
 	if (r < 0) {
 		json_decref(items);
-		return answer_error(rq, r, "");
+		return respond_errno(rq, r, "cannot read the dial tests");
 	}
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:I, s:o}", "id", (json_int_t)id, "items", items));
 }
@@ -223,7 +208,7 @@ static enum MHD_Result get_summary(struct request *rq, int64_t id)
 	if (r < 0) {
 		json_decref(steps);
 		json_decref(t.failures);
-		return answer_error(rq, r, "");
+		return respond_errno(rq, r, "cannot read the dial tests");
 	}
 	return respond_json(rq, MHD_HTTP_OK,
 			    json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "id", (json_int_t)id, "window_s",
@@ -251,7 +236,7 @@ enum MHD_Result api_get_dialtest(struct request *rq)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID[/results|/summary]");
 	r = dialtests_show(http_dialtests(rq), id, &j);
 	(void)snprintf(reason, sizeof(reason), "no dial test %" PRId64, id);
-	return r < 0 ? answer_error(rq, r, reason) : respond_json(rq, MHD_HTTP_OK, j);
+	return r < 0 ? respond_errno(rq, r, reason) : respond_json(rq, MHD_HTTP_OK, j);
 }
 
 static enum MHD_Result put(struct request *rq, int64_t id)
@@ -266,7 +251,7 @@ static enum MHD_Result put(struct request *rq, int64_t id)
 	r = dialtests_put(http_dialtests(rq), id, body, rq->user, &j, reason, sizeof(reason));
 	json_decref(body);
 	if (r < 0)
-		return answer_error(rq, r, reason);
+		return respond_errno(rq, r, reason);
 	dialer_reload(http_dialer(rq));
 	return respond_json(rq, id ? MHD_HTTP_OK : MHD_HTTP_CREATED, j);
 }
@@ -297,7 +282,7 @@ enum MHD_Result api_delete_dialtest(struct request *rq)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID");
 	r = dialtests_delete(http_dialtests(rq), id, rq->user, reason, sizeof(reason));
 	if (r < 0)
-		return answer_error(rq, r, reason);
+		return respond_errno(rq, r, reason);
 	dialer_reload(http_dialer(rq));
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1));
 }

@@ -46,6 +46,12 @@ enum MHD_Result respond_error(struct request *rq, unsigned status, const char *e
 bool http_role_known(const char *name);
 /* [storage] data_dir. */
 const char *http_data_dir(const struct request *rq);
+/*
+ * The answer to a negative errno from a store that says why in reason:
+ * -EINVAL 400, -ENOENT 404, -EEXIST, -EPERM and -EBUSY 409, anything else
+ * 500 (reason, then strerror).
+ */
+enum MHD_Result respond_errno(struct request *rq, int r, const char *reason);
 /* [hosts] silent_after, in microseconds. */
 uint64_t http_silent_after_us(const struct request *rq);
 /* A query parameter, NULL when absent or empty. */

@@ -108,6 +108,23 @@ enum MHD_Result respond_error(struct request *rq, unsigned status, const char *e
 	return respond_json(rq, status, json_pack("{s:s, s:s}", "error", error, "reason", reason));
 }
 
+enum MHD_Result respond_errno(struct request *rq, int r, const char *reason)
+{
+	switch (r) {
+	case -EINVAL:
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "%s", reason);
+	case -ENOENT:
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "%s", reason);
+	case -EEXIST:
+	case -EPERM:
+	case -EBUSY:
+		return respond_error(rq, MHD_HTTP_CONFLICT, "conflict", "%s", reason);
+	default:
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "%s%s%s", reason, *reason ? ": " : "",
+				     strerror(-r));
+	}
+}
+
 const char *arg(const struct request *rq, const char *name)
 {
 	const char *v = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, name);
