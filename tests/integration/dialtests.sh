@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # Dial tests against real servers on 127.0.0.1: Debian's nginx (plain, TLS
 # with a certificate the test made, TLS with one expiring in 5 days and
-# TLS 1.2 only), an API of the test's own with a login step whose token the
+# TLS 1.2 only, TLS asking for a client certificate), an API of the test's own with a login step whose token the
 # next step must send (the password a secret read from a file), a server
 # that accepts and never answers. Every assertion kind passes and fails;
 # slow answers meet timeouts and latency limits; redirects, a refused port,
 # an unresolvable name, an untrusted certificate; retries; scheduled runs
-# stored as probe results and metrics, read by dial test alert rules; the
+# stored as probe results and metrics, on time while a test against the
+# silent server hangs, read by dial test alert rules; the
 # API's checks, roles and history; vigilctl. The whole test runs in a
 # network namespace of its own (loopback only): the unresolvable name fails
 # at once and no query leaves the machine.
@@ -24,18 +25,20 @@ ip link set lo up
 info "servers: nginx (plain, TLS, TLS expiring soon), the login API, a server that never answers"
 P="$T/pki"
 mkdir -p "$P" "$T/ngx" "$T/dialtests.d"
-printf '[server]\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > "$P/ext.cnf"
+printf '[server]\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n[client]\nextendedKeyUsage=clientAuth\n' > "$P/ext.cnf"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=test-ca" \
 	-keyout "$P/ca.key" -out "$P/ca.crt" 2>/dev/null
-mkcert() { # name days
+mkcert() { # name days [extensions]
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
 		-keyout "$P/$1.key" -out "$P/$1.csr" 2>/dev/null
 	openssl x509 -req -in "$P/$1.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial -days "$2" \
-		-extfile "$P/ext.cnf" -extensions server -out "$P/$1.crt" 2>/dev/null
+		-extfile "$P/ext.cnf" -extensions "${3:-server}" -out "$P/$1.crt" 2>/dev/null
 }
 mkcert long 200
 mkcert soon 5
-NGX=$(free_port) NGX_TLS=$(free_port) NGX_SOON=$(free_port) API=$(free_port) HANG=$(free_port) DEAD=$(free_port)
+mkcert client 30 client
+NGX=$(free_port) NGX_TLS=$(free_port) NGX_SOON=$(free_port) NGX_MTLS=$(free_port) API=$(free_port) HANG=$(free_port)
+DEAD=$(free_port)
 cat > "$T/nginx.conf" <<EOC
 daemon off;
 master_process off;
@@ -65,6 +68,12 @@ http {
 		ssl_protocols TLSv1.2;
 		location / { default_type text/plain; return 200 "soon\n"; }
 	}
+	server {
+		listen 127.0.0.1:$NGX_MTLS ssl;
+		ssl_certificate $P/long.crt; ssl_certificate_key $P/long.key;
+		ssl_client_certificate $P/ca.crt; ssl_verify_client on;
+		location / { default_type text/plain; return 200 "client \$ssl_client_s_dn\n"; }
+	}
 }
 EOC
 nginx -p "$T" -c "$T/nginx.conf" &
@@ -80,7 +89,7 @@ held = []
 while True:
     c, _ = s.accept(); held.append(c)' "$HANG" &
 PIDS="$PIDS $!"
-for port in $NGX $NGX_TLS $NGX_SOON $API $HANG; do wait_for 10 "a server on $port" port_up "$port"; done
+for port in $NGX $NGX_TLS $NGX_SOON $NGX_MTLS $API $HANG; do wait_for 10 "a server on $port" port_up "$port"; done
 
 N="http://127.0.0.1:$NGX"
 cat > "$T/dialtests.d/sched-ok.json" <<EOJ
@@ -90,6 +99,9 @@ EOJ
 cat > "$T/dialtests.d/sched-broken.json" <<EOJ
 {"name":"sched-broken","interval":"1s","timeout":"1s",
  "steps":[{"name":"get","url":"http://127.0.0.1:$DEAD/"}]}
+EOJ
+cat > "$T/dialtests.d/sched-hang.json" <<EOJ
+{"name":"sched-hang","interval":"1s","timeout":"5s","steps":[{"name":"get","url":"http://127.0.0.1:$HANG/"}]}
 EOJ
 cat > "$T/dialtests.d/sched-soon.json" <<EOJ
 {"name":"sched-soon","interval":"1s","steps":[{"name":"get","url":"https://127.0.0.1:$NGX_SOON/","tls_ca":"$P/ca.crt"}]}
@@ -226,6 +238,12 @@ define "$(one unverified 2s "$(step tls "https://127.0.0.1:$NGX_TLS/" '"tls_veri
 run "$ID"
 holds 'r["ok"]' || fail "tls_verify=false"
 
+info "a client certificate: sent when given, refused without"
+define "$(one mtls 2s "$(step s "https://127.0.0.1:$NGX_MTLS/" "\"tls_ca\":\"$P/ca.crt\",\"client_cert\":\"$P/client.crt\",\"client_key\":\"$P/client.key\",\"assert\":[{\"type\":\"status\",\"in\":[200]},{\"type\":\"body\",\"contains\":\"CN=localhost\"}]")")"
+run "$ID"
+holds 'r["ok"]' || fail "the client certificate"
+fails '{"type":"status","in":[200]}' status 'f["actual"] == 400' "https://127.0.0.1:$NGX_MTLS/"
+
 info "redirects: not followed unless asked"
 define "$(one redirect-stop 2s "$(step r "$N/redirect" '"assert":[{"type":"status","in":[200]}]')")"
 run "$ID"
@@ -251,7 +269,9 @@ three_runs() { [ "$(curl -s -H "Authorization: Bearer $VIEWER" "$URL/api/v1/dial
 wait_for 20 "three scheduled runs stored" three_runs "$SCHED"
 api GET "/api/v1/dialtests/$SCHED/results?limit=3" "$VIEWER" > /dev/null
 holds 'len(r["items"]) == 3 and all(i["ok"] and 0 <= i["started"] - i["scheduled"] < 500000 for i in r["items"])' ||
-	fail "scheduled results"
+	fail "scheduled results (on time while sched-hang hangs)"
+skipped() { [ "$(metric vigil_dialtest_runs_skipped_total)" -ge 1 ] 2>/dev/null; }
+wait_for 20 "sched-hang misses starts while its runs hang" skipped
 holds 'r["items"][0]["started"] > r["items"][1]["started"] and r["items"][0]["scheduled"] - r["items"][1]["scheduled"] == 1000000' ||
 	fail "runs keep their phase, newest first"
 api GET "/api/v1/dialtests/$SCHED/summary?window=1h" "$VIEWER" > /dev/null
