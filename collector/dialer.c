@@ -191,7 +191,7 @@ static void sums(const struct run *r, int64_t *days, double *total_ms)
 static void ship(struct run *r, json_t *result)
 {
 	static const char *const status[] = { "ok", "critical", "critical" };
-	char *text = json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(10)), labels[1024] = "";
+	char *text = json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(15)), labels[1024] = "";
 	struct dialer *d = r->d;
 	int64_t days;
 	double total;

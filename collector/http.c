@@ -84,8 +84,8 @@ static enum MHD_Result respond(struct request *rq, unsigned status, const char *
 
 enum MHD_Result respond_json(struct request *rq, unsigned status, json_t *j)
 {
-	/* Ten digits: enough for every value we keep, without binary noise (0.066, not 0.066000000000000003). */
-	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+	/* 15 digits: integers up to 10^15 exactly, and no binary noise (0.066, not 0.066000000000000003). */
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 
 	json_decref(j);
 	if (!s)

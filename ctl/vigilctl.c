@@ -546,7 +546,7 @@ static int cmd_dialtest(struct ctl *c, const struct logs_args *a, char **words, 
 	} else if (n == 2 && strcmp(sub, "show") == 0) {
 		j = api_get(c, url);
 		if (j) {
-			(void)json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+			(void)json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
 			putchar('\n');
 		}
 	} else if ((n == 2 && strcmp(sub, "add") == 0) || (n == 3 && strcmp(sub, "edit") == 0)) {
