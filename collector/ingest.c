@@ -223,7 +223,6 @@ static struct job *wait_jobs(struct ingest *in, bool *ret_stop)
 	return list;
 }
 
-/* The writer: takes every queued batch, stores them in one group, replies. */
 /*
  * Whether a block holds what may change an alert: a probe result not ok or
  * changed, or lines a log rule matched. Steady ok results wait for the timer.
@@ -260,6 +259,7 @@ void ingest_on_stored(struct ingest *in, void (*fn)(void *userdata), void *userd
 	pthread_mutex_unlock(&in->lock);
 }
 
+/* The writer: takes every queued batch, stores them in one group, replies. */
 static void *writer_main(void *arg)
 {
 	struct ingest *in = arg;

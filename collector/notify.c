@@ -81,8 +81,8 @@ struct delivery {
 	const struct catalog_snapshot *defs; /* a reference: target stays valid while the request runs */
 	const struct notify_conf *target;
 	CURL *easy;
-	struct curl_slist *headers; /* email: the recipients */
-	char *body;                 /* email: the whole message */
+	struct curl_slist *headers; /* HTTP: the headers; email: the recipients */
+	char *body;                 /* HTTP: the request body; email: the whole message */
 	size_t sent;                /* email: bytes of body read by curl */
 	struct buf answer;
 	char error[CURL_ERROR_SIZE];
