@@ -61,11 +61,7 @@ type=probe
 probe=svc-*
 summary=服务中断 {{value}}
 notify=wecom feishu"
-AGENT_HEARTBEAT=1s write_agent_conf "[probe \"svc-web\"]
-type=tcp
-address=127.0.0.1:$SVC_PORT
-interval=500ms
-timeout=1s"
+AGENT_HEARTBEAT=1s write_agent_conf "$(svc_probe)"
 TOKEN=$(make_token operator)
 serve
 start_collector

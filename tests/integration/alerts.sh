@@ -48,11 +48,7 @@ metric=memory.used_pct
 below=-1"
 AGENT_HEARTBEAT=1s AGENT_METRICS=yes write_agent_conf "[metrics]
 interval=1s
-[probe \"svc-web\"]
-type=tcp
-address=127.0.0.1:$SVC_PORT
-interval=500ms
-timeout=1s"
+$(svc_probe)"
 TOKEN=$(make_token operator)
 VIEWER=$(make_token viewer)
 serve

@@ -33,11 +33,7 @@ severity=critical
 consecutive=2
 notify=ding"
 write_agent_conf "$PROBES
-[probe \"svc-web\"]
-type=tcp
-address=127.0.0.1:$SVC_PORT
-interval=500ms
-timeout=1s"
+$(svc_probe)"
 TOKEN=$(make_token operator)
 serve
 start_collector

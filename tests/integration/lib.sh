@@ -43,6 +43,9 @@ while True:
 	wait_for 10 "service up" port_up "$SVC_PORT"
 }
 
+# The agent's probe of the service serve() starts, for write_agent_conf.
+svc_probe() { printf '[probe "svc-web"]\ntype=tcp\naddress=127.0.0.1:%s\ninterval=500ms\ntimeout=1s\n' "$SVC_PORT"; }
+
 # receiver.py on 127.0.0.1:RCV_PORT, logging to $T/received.jsonl; MODE file $T/mode.
 start_receiver() { # mode dingtalk-secret
 	echo "$1" > "$T/mode"

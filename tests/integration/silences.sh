@@ -19,11 +19,7 @@ url=http://127.0.0.1:$RCV_PORT/hook
 type=probe
 probe=svc-*
 notify=hook"
-AGENT_HEARTBEAT=1s write_agent_conf "[probe \"svc-web\"]
-type=tcp
-address=127.0.0.1:$SVC_PORT
-interval=500ms
-timeout=1s"
+AGENT_HEARTBEAT=1s write_agent_conf "$(svc_probe)"
 TOKEN=$(make_token operator)
 VIEWER=$(make_token viewer)
 serve
