@@ -95,6 +95,7 @@ struct dialer {
 	pthread_cond_t cond;
 	struct waiter *requests;
 	bool reload;
+	bool cancelled; /* stopping: no waiting for runs any more */
 };
 
 static void schedule(struct dialer *d);
@@ -360,12 +361,14 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 static void attempt_done(struct run *r)
 {
 	if (r->outcome != OUTCOME_OK && r->attempt <= r->t->retries) {
+		/* One timer per run, armed again for each retry. */
+		int rc = r->retry ? sd_event_source_set_time_relative(r->retry, RETRY_DELAY_US) :
+				    sd_event_add_time_relative(r->d->event, &r->retry, CLOCK_MONOTONIC, RETRY_DELAY_US,
+							       10000, on_retry, r);
+
 		step_clear(r);
-		if (sd_event_add_time_relative(r->d->event, &r->retry, CLOCK_MONOTONIC, RETRY_DELAY_US, 10000, on_retry,
-					       r) >= 0) {
-			(void)sd_event_source_set_enabled(r->retry, SD_EVENT_ONESHOT);
+		if (rc >= 0 && sd_event_source_set_enabled(r->retry, SD_EVENT_ONESHOT) >= 0)
 			return;
-		}
 	}
 	if (r->outcome == OUTCOME_OK)
 		(void)snprintf(r->message, sizeof(r->message), "ok: %zu step%s", r->t->n_steps, r->t->n_steps > 1 ? "s" : "");
@@ -865,6 +868,38 @@ static void poke(struct dialer *d)
 	(void)!write(d->wake_fd, &one, sizeof(one));
 }
 
+/* A waiter's end without a result; under the lock. */
+static void waiter_cancel(struct dialer *d, struct waiter *w)
+{
+	w->error = -ECANCELED;
+	w->done = true;
+	pthread_cond_broadcast(&d->cond);
+}
+
+void dialer_cancel(struct dialer *d)
+{
+	struct waiter *list;
+
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->cancelled = true;
+	list = d->requests;
+	d->requests = NULL;
+	for (struct waiter *w = list; w; w = w->next)
+		waiter_cancel(d, w);
+	for (struct run *r = d->runs; r; r = r->next)
+		if (r->waiter)
+			waiter_cancel(d, r->waiter);
+	pthread_mutex_unlock(&d->lock);
+	while (list) {
+		struct waiter *w = list;
+
+		list = w->next;
+		waiter_unref(d, w);
+	}
+}
+
 void dialer_reload(struct dialer *d)
 {
 	pthread_mutex_lock(&d->lock);
@@ -896,6 +931,11 @@ int dialer_run_now(struct dialer *d, int64_t id, json_t **ret)
 	(void)clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += (time_t)(wait_us / USEC_PER_SEC);
 	pthread_mutex_lock(&d->lock);
+	if (d->cancelled) {
+		pthread_mutex_unlock(&d->lock);
+		free(w);
+		return -ECANCELED;
+	}
 	w->next = d->requests;
 	d->requests = w;
 	pthread_mutex_unlock(&d->lock);
@@ -959,18 +999,13 @@ void dialer_stop(struct dialer *d)
 {
 	if (!d)
 		return;
+	dialer_cancel(d);
 	while (d->runs) {
 		struct run *r = d->runs;
 
 		d->runs = r->next;
-		if (r->waiter) {
-			pthread_mutex_lock(&d->lock);
-			r->waiter->error = -ECANCELED;
-			r->waiter->done = true;
-			pthread_cond_broadcast(&d->cond);
-			pthread_mutex_unlock(&d->lock);
+		if (r->waiter)
 			waiter_unref(d, r->waiter);
-		}
 		run_free(r);
 	}
 	sd_event_source_disable_unref(d->timer);

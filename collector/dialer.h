@@ -32,4 +32,11 @@ void dialer_reload(struct dialer *d);
  */
 int dialer_run_now(struct dialer *d, int64_t id, json_t **ret);
 
+/*
+ * Ends every wait in dialer_run_now() (-ECANCELED) and refuses new ones:
+ * for the collector's stop, before the HTTP threads are joined, while the
+ * event loop that would end the runs no longer turns.
+ */
+void dialer_cancel(struct dialer *d);
+
 #endif

@@ -105,6 +105,8 @@ static int collector_setup(struct collector *c)
 
 static void collector_done(struct collector *c)
 {
+	/* An API call waiting for a dial test's run would wait out its timeouts: the loop no longer turns. */
+	dialer_cancel(c->dialer);
 	http_stop(c->http);
 	/* Before ingest: it ships what is still queued through it. */
 	dialer_stop(c->dialer);

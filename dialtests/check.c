@@ -200,9 +200,12 @@ bool dt_assert_holds(const struct dt_assert *a, struct dt_response *r, json_t **
 		have = body_json(r) ? dt_json_path(r->json, a->path) : NULL;
 		if (json_holds(a, have))
 			return true;
-		*failure = json_pack("{s:s, s:s, s:s, s:O*, s:O}", "type", "json", "path", a->path, "op",
+		/* "o" takes the reference made here: a borrowed value is incref'd for it. */
+		*failure = json_pack("{s:s, s:s, s:s, s:O*, s:o}", "type", "json", "path", a->path, "op",
 				     op_names[a->op], "expected", a->value, "actual",
-				     have ? have : body_json(r) ? json_null() : json_string("(the body is not JSON)"));
+				     have	   ? json_incref(have) :
+				     body_json(r) ? json_null() :
+						    json_string("(the body is not JSON)"));
 		return false;
 	case DT_LATENCY:
 		if (r->total_ms <= (double)a->max_ms)

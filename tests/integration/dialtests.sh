@@ -327,4 +327,17 @@ sed 's/"2s"/"4s"/' "$T/ctl.json" > "$T/ctl2.json"
 ctl dialtest edit "$CID" "$T/ctl2.json" > /dev/null || fail "vigilctl dialtest edit"
 ctl dialtest show "$CID" | grep -q '"timeout": "4s"' || fail "vigilctl dialtest show: $(ctl dialtest show "$CID")"
 ctl dialtest results "$CID" | grep -qE "ok +2 steps" || fail "vigilctl dialtest results: $(ctl dialtest results "$CID")"
+
+info "a stop does not wait out a run someone is waiting for"
+define "$(one stop-hang 60s "$(step hang "http://127.0.0.1:$HANG/")")"
+curl -s -o "$T/waiting.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $OPERATOR" "$URL/api/v1/dialtests/$ID/run" > "$T/waiting.code" &
+WAITING=$!
+sleep 1
+t0=$(date +%s%N)
+stop_collector
+t1=$(date +%s%N)
+wait "$WAITING" || true
+[ $(((t1 - t0) / 1000000)) -lt 5000 ] || fail "the stop took $(((t1 - t0) / 1000000)) ms"
+# Its answer is a 500 ("Operation canceled") if it is out before the server closes, or no answer at all.
+grep -qE '^(500|000)$' "$T/waiting.code" || fail "the waiting call: $(cat "$T/waiting.code") $(cat "$T/waiting.json")"
 info "ok"
