@@ -100,6 +100,7 @@ struct dialer {
 
 static void schedule(struct dialer *d);
 static void step_start(struct run *r);
+static const char *var_lookup(const char *name, void *userdata);
 
 /* ---- the result */
 
@@ -431,6 +432,42 @@ static bool add_var(struct run *r, const char *name, char *value)
 	return true;
 }
 
+static const char *no_secret(const char *name, void *userdata)
+{
+	return NULL;
+}
+
+/*
+ * Whether an assertion holds, its expected text (a json value that is a
+ * string, a body's contains) filled in from the variables first. Not from
+ * secrets: a failure shows what was expected.
+ */
+static bool holds(struct run *r, const struct dt_assert *a, struct dt_response *resp, json_t **failure)
+{
+	const char *tpl = a->type == DT_JSON && json_is_string(a->value)    ? json_string_value(a->value) :
+			  a->type == DT_BODY && a->match == DT_CONTAINS ? a->text :
+									    NULL;
+	struct dt_assert filled = *a;
+	char *text = NULL, err[256];
+	bool ok;
+
+	if (!tpl || !strstr(tpl, "{{"))
+		return dt_assert_holds(a, resp, failure);
+	if (dt_render(tpl, var_lookup, no_secret, r, &text, err, sizeof(err)) < 0) {
+		*failure = json_pack("{s:s, s:s}", "type", a->type == DT_JSON ? "json" : "body", "reason", err);
+		return false;
+	}
+	if (a->type == DT_JSON)
+		filled.value = json_string(text);
+	else
+		filled.text = text;
+	ok = dt_assert_holds(&filled, resp, failure);
+	if (a->type == DT_JSON)
+		json_decref(filled.value);
+	free(text);
+	return ok;
+}
+
 /* Assertions in order (the first that fails is the step's), then extractions. */
 static bool check(struct run *r, const struct dt_step *s, struct dt_response *resp, json_t *step)
 {
@@ -438,7 +475,7 @@ static bool check(struct run *r, const struct dt_step *s, struct dt_response *re
 	char why[256];
 
 	for (size_t i = 0; i < s->n_asserts; i++)
-		if (!dt_assert_holds(&s->asserts[i], resp, &failure)) {
+		if (!holds(r, &s->asserts[i], resp, &failure)) {
 			json_object_set_new(failure, "index", json_integer((json_int_t)i));
 			goto failed;
 		}

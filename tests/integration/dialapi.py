@@ -5,7 +5,7 @@
 POST /login {"user":"probe","password":PASSWORD}: {"code":0,"data":{"token":…}}
   (a new token each time), or 401 {"code":401}.
 GET /items with "Authorization: Bearer TOKEN" (a token /login gave):
-  {"code":0,"items":[…]}, or 401.
+  {"code":0,"token":TOKEN,"items":[…]}, or 401.
 GET /slow?ms=N: answers after N milliseconds.
 Every request is logged to LOG as a JSON line (method, path, headers, body)
 so the test can check what the dial tests sent.
@@ -70,7 +70,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 ok = auth.startswith("Bearer ") and auth[7:] in tokens
             if not ok:
                 return self.answer(401, {"code": 401})
-            return self.answer(200, {"code": 0, "items": [{"id": 1, "name": "营业执照"}, {"id": 2, "name": "许可证"}]})
+            return self.answer(200, {"code": 0, "token": auth[7:],
+                                     "items": [{"id": 1, "name": "营业执照"}, {"id": 2, "name": "许可证"}]})
         self.answer(404, {"code": 404})
 
     def log_message(self, *args):

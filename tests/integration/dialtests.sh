@@ -167,7 +167,8 @@ define "{\"name\":\"license-api\",\"interval\":\"1h\",\"timeout\":\"5s\",\"retri
    \"extract\":[{\"name\":\"token\",\"from\":\"json\",\"path\":\"\$.data.token\"},
               {\"name\":\"rid\",\"from\":\"header\",\"header\":\"X-Request-Id\"}]},
   {\"name\":\"query\",\"url\":\"http://127.0.0.1:$API/items\",\"headers\":{\"Authorization\":\"Bearer {{token}}\",\"X-After\":\"{{rid}}\"},
-   \"assert\":[{\"type\":\"body\",\"regex\":\"\\\"items\\\"\"},{\"type\":\"json\",\"path\":\"\$.items[0].name\",\"op\":\"==\",\"value\":\"营业执照\"}]}]}"
+   \"assert\":[{\"type\":\"body\",\"regex\":\"\\\"items\\\"\"},{\"type\":\"json\",\"path\":\"\$.items[0].name\",\"op\":\"==\",\"value\":\"营业执照\"},
+             {\"type\":\"json\",\"path\":\"\$.token\",\"op\":\"==\",\"value\":\"{{token}}\"},{\"type\":\"body\",\"contains\":\"{{token}}\"}]}]}"
 LOGIN=$ID
 run "$LOGIN"
 holds 'r["ok"] and r["outcome"] == "ok" and [s["status"] for s in r["steps"]] == [200, 200] and r["attempts"] == 1' ||
@@ -234,6 +235,10 @@ cant "$(step nxdomain "http://no-such-host.invalid/")" 2s dns '"resolve" in e["m
 cant "$(step untrusted "https://127.0.0.1:$NGX_TLS/")" 2s tls '"certificate" in e["message"]'
 cant "$(step hang "http://127.0.0.1:$HANG/")" 1s timeout '"0 bytes received" in e["message"]'
 cant "$(step nosecret "http://127.0.0.1:$API/login" '"body":"{{secret:nope}}"')" 2s config '"{{secret:nope}}" in e["message"]'
+define "$(one secret-in-assert 2s "$(step s "$N/json" '"assert":[{"type":"body","contains":"{{secret:pw}}"}]')")"
+run "$ID"
+holds 'r["steps"][0]["failed_assertion"]["reason"] == "{{secret:pw}}: no such secret, or it cannot be read"' ||
+	fail "a secret in an assertion"
 define "$(one unverified 2s "$(step tls "https://127.0.0.1:$NGX_TLS/" '"tls_verify":false')")"
 run "$ID"
 holds 'r["ok"]' || fail "tls_verify=false"
