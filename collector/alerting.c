@@ -745,27 +745,14 @@ static int samples_put(struct samples *ss, sqlite3_stmt *st, bool sum)
 	return 0;
 }
 
-/*
- * Runs query(db, ctx) on each shard that may hold rows since since_us
- * (today's, and yesterday's near midnight); stops at its first error.
- */
+/* Runs query(db, ctx) on each shard that may hold rows since since_us; stops at its first error. */
 static int each_shard(struct alerting *a, uint64_t since_us, int (*query)(sqlite3 *db, void *ctx), void *ctx)
 {
-	struct storage_reader *rd;
-	sqlite3_stmt *days = NULL;
+	struct storage_reader *rd = NULL;
 	int r = storage_reader_open(a->conf->storage.data_dir, &rd);
 
 	if (r == 0)
-		r = db_prepare(storage_reader_meta(rd), "SELECT day FROM shards WHERE ts_max>=? ORDER BY day", &days);
-	if (r == 0)
-		sqlite3_bind_int64(days, 1, (sqlite3_int64)since_us);
-	while (r == 0 && sqlite3_step(days) == SQLITE_ROW) {
-		sqlite3 *db = storage_reader_shard(rd, (uint32_t)sqlite3_column_int64(days, 0));
-
-		if (db)
-			r = query(db, ctx);
-	}
-	sqlite3_finalize(days);
+		r = storage_reader_each_shard(rd, since_us, 0, false, query, ctx);
 	storage_reader_free(rd);
 	return r;
 }
@@ -784,7 +771,7 @@ static int query_samples(sqlite3 *db, void *ctx)
 
 	/* A shard from before the table existed has nothing for this query. */
 	/* With max(), SQLite takes the bare columns from each group's latest row: one row per instance. */
-	if (db_prepare(db, "SELECT agent, host, instance, value, max(ts) FROM metrics WHERE name=?1 AND ts>=?2"
+	if (!db || db_prepare(db, "SELECT agent, host, instance, value, max(ts) FROM metrics WHERE name=?1 AND ts>=?2"
 			   " AND host GLOB ?3 AND instance GLOB ?4 GROUP BY agent, instance ORDER BY 5", &st) < 0)
 		return 0;
 	sqlite3_bind_text(st, 1, q->rule->metric, -1, SQLITE_STATIC);
@@ -805,7 +792,7 @@ static int query_matches(sqlite3 *db, void *ctx)
 
 	/* With max(), SQLite takes the bare sample from the row of the latest match. */
 	/* Not db_prepare(): a shard from before log rules has no such table, which is no error to log. */
-	if (sqlite3_prepare_v2(db, "SELECT agent, host, '', sum(count), sample, max(ts_last) FROM log_matches"
+	if (!db || sqlite3_prepare_v2(db, "SELECT agent, host, '', sum(count), sample, max(ts_last) FROM log_matches"
 				   " WHERE rule=?1 AND ts_last>=?2 AND host GLOB ?3 GROUP BY agent", -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, q->rule->name, -1, SQLITE_STATIC);

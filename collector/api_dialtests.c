@@ -39,40 +39,42 @@ enum MHD_Result api_get_dialtests(struct request *rq)
 	return r < 0 ? respond_errno(rq, r, "cannot read the dial tests") : respond_json(rq, MHD_HTTP_OK, j);
 }
 
-/*
- * Calls row(result text, ctx) for test id's results from until back to
- * since, newest first, at most limit; the shards that may hold them are
- * read newest first.
- */
+/* Which results each_result() reads, and where they go. */
+struct results_query {
+	int64_t id;
+	uint64_t since, until;
+	size_t limit, n;
+	void (*row)(const char *text, void *ctx);
+	void *ctx;
+};
+
+static int shard_results(sqlite3 *db, void *ctx)
+{
+	struct results_query *q = ctx;
+	sqlite3_stmt *st;
+
+	/* A shard from before dial tests has no such table (not an error to log): nothing in it. */
+	if (!db || sqlite3_prepare_v2(db, "SELECT result FROM dialtest_results WHERE test=? AND ts>=? AND ts<=?"
+					  " ORDER BY ts DESC LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, q->id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)q->since);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)q->until);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)(q->limit - q->n));
+	while (sqlite3_step(st) == SQLITE_ROW && q->n++ < q->limit)
+		q->row((const char *)sqlite3_column_text(st, 0), q->ctx);
+	sqlite3_finalize(st);
+	return q->n >= q->limit;
+}
+
+/* Calls row(result text, ctx) for test id's results from until back to since, newest first, at most limit. */
 static int each_result(struct request *rq, int64_t id, uint64_t since, uint64_t until, size_t limit,
 		       void (*row)(const char *text, void *ctx), void *ctx)
 {
-	sqlite3_stmt *days, *st;
-	size_t n = 0;
-	int r = db_prepare(storage_reader_meta(rq->rd),
-			   "SELECT day FROM shards WHERE ts_max>=? AND ts_min<=? ORDER BY day DESC", &days);
+	struct results_query q = { id, since, until, limit, 0, row, ctx };
+	int r = storage_reader_each_shard(rq->rd, since, until, true, shard_results, &q);
 
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(days, 1, (sqlite3_int64)since);
-	sqlite3_bind_int64(days, 2, (sqlite3_int64)until);
-	while (n < limit && sqlite3_step(days) == SQLITE_ROW) {
-		sqlite3 *db = storage_reader_shard(rq->rd, (uint32_t)sqlite3_column_int64(days, 0));
-
-		/* A shard from before dial tests has no such table (not an error to log): nothing in it. */
-		if (!db || sqlite3_prepare_v2(db, "SELECT result FROM dialtest_results WHERE test=? AND ts>=? AND ts<=?"
-						  " ORDER BY ts DESC LIMIT ?", -1, &st, NULL) != SQLITE_OK)
-			continue;
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)until);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)(limit - n));
-		while (sqlite3_step(st) == SQLITE_ROW && n++ < limit)
-			row((const char *)sqlite3_column_text(st, 0), ctx);
-		sqlite3_finalize(st);
-	}
-	sqlite3_finalize(days);
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 static void add_result(const char *text, void *ctx)

@@ -129,15 +129,29 @@ static json_t *series_json(struct points *ps)
 	return series;
 }
 
+/* What one GET /api/v1/metrics reads from each shard. */
+struct metric_query {
+	const char *name, *host;
+	uint64_t since, until, step_us;
+	struct points *ps;
+};
+
+static int shard_points(sqlite3 *db, void *ctx)
+{
+	const struct metric_query *q = ctx;
+
+	return db ? add_shard(db, q->name, q->host, q->since, q->until, q->step_us, q->ps) : -EIO;
+}
+
 /* GET /api/v1/metrics?name=&host=&since=&until=&step=: a metric's series, downsampled to step. */
 enum MHD_Result api_get_metrics(struct request *rq)
 {
 	const char *name = arg(rq, "name"), *host = arg(rq, "host"), *step_s = arg(rq, "step");
 	uint64_t now = now_realtime_us(), since = now - 3600 * USEC_PER_SEC, until = now, step_ms = 0;
 	struct points ps = { 0 };
-	sqlite3_stmt *days;
+	struct metric_query q;
 	json_t *series;
-	int r = 0;
+	int r;
 
 	if (!name)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
@@ -150,16 +164,8 @@ enum MHD_Result api_get_metrics(struct request *rq)
 	/* Without a step, about POINTS_TARGET points a series. */
 	if (!step_ms)
 		step_ms = MAX((until - since) / 1000 / POINTS_TARGET, UINT64_C(10000));
-	if (db_prepare(storage_reader_meta(rq->rd),
-		       "SELECT day FROM shards WHERE ts_max>=?1 AND ts_min<=?2 ORDER BY day", &days) < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
-	sqlite3_bind_int64(days, 1, (sqlite3_int64)since);
-	sqlite3_bind_int64(days, 2, (sqlite3_int64)until);
-	while (r == 0 && sqlite3_step(days) == SQLITE_ROW) {
-		sqlite3 *db = storage_reader_shard(rq->rd, (uint32_t)sqlite3_column_int64(days, 0));
-		r = db ? add_shard(db, name, host, since, until, step_ms * 1000, &ps) : -EIO;
-	}
-	sqlite3_finalize(days);
+	q = (struct metric_query){ name, host, since, until, step_ms * 1000, &ps };
+	r = storage_reader_each_shard(rq->rd, since, until, false, shard_points, &q);
 	if (r < 0) {
 		points_free(&ps);
 		return r == -E2BIG ? respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",

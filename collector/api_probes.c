@@ -80,53 +80,60 @@ static int split_history_path(const char *rest, char *host, size_t hsz, char *na
 
 #define HISTORY_MAX 10000
 
+/* What one GET .../history reads from each shard, and has found so far. */
+struct history_query {
+	const char *host, *name;
+	uint64_t since, until;
+	json_t *items;
+	size_t rows;
+	bool truncated;
+};
+
+static int shard_history(sqlite3 *db, void *ctx)
+{
+	struct history_query *q = ctx;
+	sqlite3_stmt *st;
+
+	if (!db || db_prepare(db, "SELECT ts, status, latency_us, message, type FROM probes"
+			      " WHERE (host=?1 OR agent=?1) AND name=?2 AND ts>=?3 AND (?4=0 OR ts<=?4)"
+			      " ORDER BY ts", &st) < 0)
+		return 0;
+	sqlite3_bind_text(st, 1, q->host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, q->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)q->since);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)q->until);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (q->rows++ == HISTORY_MAX) {
+			q->truncated = true;
+			break;
+		}
+		json_array_append_new(q->items, json_pack("{s:I, s:o, s:I, s:o, s:o}", "ts",
+							  (json_int_t)sqlite3_column_int64(st, 0), "status", text(st, 1),
+							  "latency_us", (json_int_t)sqlite3_column_int64(st, 2), "message",
+							  text(st, 3), "type", text(st, 4)));
+	}
+	sqlite3_finalize(st);
+	return q->truncated;
+}
+
 /* GET /api/v1/probes/{host}/{name}/history?since=&until=: results in time order, from the shards. */
 enum MHD_Result api_get_probe_history(struct request *rq)
 {
 	char host[256], name[512];
-	uint64_t since = 0, until = 0;
-	sqlite3_stmt *days, *st;
-	json_t *items;
-	size_t rows = 0;
-	bool truncated = false;
+	struct history_query q = { .host = host, .name = name };
 
 	if (split_history_path(rq->url + strlen("/api/v1/probes/"), host, sizeof(host), name, sizeof(name)) < 0)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found",
 				     "expected /api/v1/probes/HOST/NAME/history");
-	if (since_until_args(rq, &since, &until) < 0)
+	if (since_until_args(rq, &q.since, &q.until) < 0)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
-	if (db_prepare(storage_reader_meta(rq->rd),
-		       "SELECT day FROM shards WHERE ts_max>=?1 AND (?2=0 OR ts_min<=?2) ORDER BY day", &days) < 0)
+	q.items = json_array();
+	if (storage_reader_each_shard(rq->rd, q.since, q.until, false, shard_history, &q) < 0) {
+		json_decref(q.items);
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
-	sqlite3_bind_int64(days, 1, (sqlite3_int64)since);
-	sqlite3_bind_int64(days, 2, (sqlite3_int64)until);
-	items = json_array();
-	while (!truncated && sqlite3_step(days) == SQLITE_ROW) {
-		sqlite3 *db = storage_reader_shard(rq->rd, (uint32_t)sqlite3_column_int64(days, 0));
-		if (!db || db_prepare(db, "SELECT ts, status, latency_us, message, type FROM probes"
-				      " WHERE (host=?1 OR agent=?1) AND name=?2 AND ts>=?3 AND (?4=0 OR ts<=?4)"
-				      " ORDER BY ts", &st) < 0)
-			continue;
-		sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)until);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			if (rows++ == HISTORY_MAX) {
-				truncated = true;
-				break;
-			}
-			json_array_append_new(items, json_pack("{s:I, s:o, s:I, s:o, s:o}", "ts",
-							       (json_int_t)sqlite3_column_int64(st, 0), "status",
-							       text(st, 1), "latency_us",
-							       (json_int_t)sqlite3_column_int64(st, 2), "message",
-							       text(st, 3), "type", text(st, 4)));
-		}
-		sqlite3_finalize(st);
 	}
-	sqlite3_finalize(days);
 	return respond_json(rq, MHD_HTTP_OK,
 			    json_pack("{s:o, s:o, s:o, s:b}", "host", json_bytes((const uint8_t *)host, strlen(host)),
-				      "name", json_bytes((const uint8_t *)name, strlen(name)), "items", items,
-				      "truncated", truncated));
+				      "name", json_bytes((const uint8_t *)name, strlen(name)), "items", q.items,
+				      "truncated", q.truncated));
 }

@@ -853,6 +853,25 @@ sqlite3 *storage_reader_shard(struct storage_reader *r, uint32_t day)
 	return r->shard;
 }
 
+int storage_reader_each_shard(struct storage_reader *r, uint64_t since, uint64_t until, bool newest_first,
+			      int (*fn)(sqlite3 *db, void *ctx), void *ctx)
+{
+	sqlite3_stmt *days;
+	int k = db_prepare(r->meta,
+			   newest_first ? "SELECT day FROM shards WHERE ts_max>=?1 AND (?2=0 OR ts_min<=?2) ORDER BY day DESC" :
+					  "SELECT day FROM shards WHERE ts_max>=?1 AND (?2=0 OR ts_min<=?2) ORDER BY day",
+			   &days);
+
+	if (k < 0)
+		return k;
+	sqlite3_bind_int64(days, 1, (sqlite3_int64)since);
+	sqlite3_bind_int64(days, 2, (sqlite3_int64)until);
+	while (k == 0 && sqlite3_step(days) == SQLITE_ROW)
+		k = fn(storage_reader_shard(r, (uint32_t)sqlite3_column_int64(days, 0)), ctx);
+	sqlite3_finalize(days);
+	return k;
+}
+
 int storage_reader_token(struct storage_reader *r, const char *token, char *ret_name,
 			 size_t name_sz, char *ret_role, size_t role_sz)
 {

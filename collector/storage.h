@@ -88,6 +88,15 @@ void storage_reader_free(struct storage_reader *r);
 sqlite3 *storage_reader_meta(struct storage_reader *r);
 /* The shard of day, or NULL (logged) if it cannot be opened. Owned by the reader. */
 sqlite3 *storage_reader_shard(struct storage_reader *r, uint32_t day);
+/*
+ * Calls fn(db, ctx) for each shard that may hold records from since to
+ * until (0: no end), oldest first or newest first; db is NULL for a shard
+ * that cannot be opened (logged). Stops at the first fn that returns
+ * non-zero (an error, or a positive "enough") and returns that; 0 when
+ * every shard was seen.
+ */
+int storage_reader_each_shard(struct storage_reader *r, uint64_t since, uint64_t until, bool newest_first,
+			      int (*fn)(sqlite3 *db, void *ctx), void *ctx);
 /* Looks up a bearer token: 0 with name and role copied out, -EACCES if unknown. */
 int storage_reader_token(struct storage_reader *r, const char *token, char *ret_name,
 			 size_t name_sz, char *ret_role, size_t role_sz);
