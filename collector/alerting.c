@@ -126,6 +126,19 @@ struct alerting {
 
 static json_t *alert_json(sqlite3_stmt *st);
 
+/* The alert as the API shows it (without history), or NULL; the caller holds the lock. */
+static json_t *alert_by_id(struct alerting *a, int64_t id)
+{
+	sqlite3_stmt *st = a->st[S_GET];
+	json_t *alert = NULL;
+
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		alert = alert_json(st);
+	(void)sqlite3_reset(st);
+	return alert;
+}
+
 /* What a rule sees for one thing it watches. */
 struct candidate {
 	const char *agent, *host;
@@ -464,17 +477,12 @@ static json_t *alert_url(const struct coll_conf *conf, int64_t id)
 static int enqueue_notifications(struct alerting *a, const char *targets, bool routed, int64_t id,
 				 const char *event, uint64_t now)
 {
-	sqlite3_stmt *st = a->st[S_GET];
 	char told[TOLD_MAX][256];
 	size_t n_told = 0;
-	json_t *alert = NULL;
+	json_t *alert = alert_by_id(a, id);
 	char *payload = NULL;
 	int r;
 
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		alert = alert_json(st);
-	(void)sqlite3_reset(st);
 	if (!alert)
 		return -ENOENT;
 	json_object_set_new(alert, "event", json_string(event));
@@ -1197,14 +1205,10 @@ int alerting_list(struct alerting *a, const struct alert_filter *f, json_t **ret
 /* The alert and its history; the caller holds the lock. */
 static int get_locked(struct alerting *a, int64_t id, json_t **ret)
 {
-	sqlite3_stmt *st = a->st[S_GET], *h = a->st[S_HISTORY];
-	json_t *alert = NULL, *history;
+	sqlite3_stmt *h = a->st[S_HISTORY];
+	json_t *alert = alert_by_id(a, id), *history;
 	int rc;
 
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		alert = alert_json(st);
-	(void)sqlite3_reset(st);
 	if (!alert)
 		return -ENOENT;
 	history = json_array();
