@@ -1376,13 +1376,6 @@ int alerting_silences(struct alerting *a, bool all, json_t **ret)
 }
 
 /* A label name as a matcher may use it. */
-static bool key_ok(const char *k)
-{
-	size_t n = strlen(k);
-
-	return n > 0 && n <= 64 && strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
-}
-
 static const char *check_matchers(json_t *m)
 {
 	const char *key;
@@ -1391,7 +1384,7 @@ static const char *check_matchers(json_t *m)
 	if (!json_is_object(m) || json_object_size(m) == 0 || json_object_size(m) > 16)
 		return "matchers: expected an object of 1 to 16 label names and values";
 	json_object_foreach(m, key, v)
-		if (!key_ok(key) || !json_is_string(v) || strlen(json_string_value(v)) > 256)
+		if (!name_valid(key, 64, "") || !json_is_string(v) || strlen(json_string_value(v)) > 256)
 			return "matchers: names of letters, digits, '_', '-', '.'; values strings up to 256 bytes";
 	return NULL;
 }

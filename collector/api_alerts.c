@@ -6,19 +6,8 @@
 
 #include "alerting.h"
 #include "alerts/alert.h"
+#include "common/util.h"
 #include "http-internal.h"
-
-/* A label key as GET /api/v1/alerts?label=KEY=VALUE may name it (it becomes a JSON path). */
-static bool label_key_ok(const char *k, size_t n)
-{
-	if (n == 0 || n > 64)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(k[i] == '_' || k[i] == '-' || k[i] == '.' || (k[i] >= '0' && k[i] <= '9') ||
-		      ((k[i] | 0x20) >= 'a' && (k[i] | 0x20) <= 'z')))
-			return false;
-	return true;
-}
 
 /* GET /api/v1/alerts?state=&severity=&host=&label=KEY=VALUE */
 enum MHD_Result api_get_alerts(struct request *rq)
@@ -36,10 +25,13 @@ enum MHD_Result api_get_alerts(struct request *rq)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "severity: expected info, warning, critical or disaster");
 	if (label) {
-		if (!eq || !label_key_ok(label, (size_t)(eq - label)))
+		size_t n = eq ? (size_t)(eq - label) : 0;
+
+		/* The key becomes a JSON path: only what name_valid() lets through. */
+		(void)snprintf(key, sizeof(key), "%.*s", (int)MIN(n, sizeof(key) - 1), label);
+		if (!eq || n >= sizeof(key) || !name_valid(key, 64, ""))
 			return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 					     "label: expected KEY=VALUE, KEY of letters, digits, '_', '-', '.'");
-		(void)snprintf(key, sizeof(key), "%.*s", (int)(eq - label), label);
 		f.label_key = key;
 		f.label_value = eq + 1;
 	}

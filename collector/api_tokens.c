@@ -3,19 +3,13 @@
 
 #include <stdio.h>
 
+#include "common/util.h"
 #include "http-internal.h"
 
 /* API tokens: the users of the API, each with one role (admin only). */
 
 #define TOKEN_NAME_MAX 64
 
-static bool token_name_ok(const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-
-	return n > 0 && n <= TOKEN_NAME_MAX &&
-	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@-") == n;
-}
 
 /* GET /api/v1/tokens: every token's name, role and creation time; never the token. */
 enum MHD_Result api_get_tokens(struct request *rq)
@@ -54,7 +48,7 @@ enum MHD_Result api_post_token(struct request *rq)
 		return answered;
 	name = json_string_value(json_object_get(body, "name"));
 	role = json_string_value(json_object_get(body, "role"));
-	if (!token_name_ok(name)) {
+	if (!name_valid(name, TOKEN_NAME_MAX, "@")) {
 		json_decref(body);
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "name: 1 to %d letters, digits, '_', '.', '@' or '-'", TOKEN_NAME_MAX);
@@ -86,7 +80,7 @@ enum MHD_Result api_delete_token(struct request *rq)
 	const char *name = rq->url + strlen("/api/v1/tokens/");
 	int r;
 
-	if (!token_name_ok(name))
+	if (!name_valid(name, TOKEN_NAME_MAX, "@"))
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected /api/v1/tokens/NAME");
 	if (strcmp(name, rq->user) == 0)
 		return respond_error(rq, MHD_HTTP_CONFLICT, "conflict",

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -483,18 +482,6 @@ int catalog_list(struct catalog *c, enum catalog_kind kind, const char *name, js
 	return r;
 }
 
-static bool name_ok(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > NAME_MAX_LEN)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
-			return false;
-	return true;
-}
-
 static bool exists(struct catalog *c, enum catalog_kind kind, const char *name)
 {
 	const struct catalog_snapshot *s = &c->now->pub;
@@ -560,7 +547,7 @@ static int refuse(struct catalog *c, const struct change *ch, bool create, char 
 {
 	const char *what = kind_names[ch->kind];
 
-	if (!name_ok(ch->name)) {
+	if (!name_valid(ch->name, NAME_MAX_LEN, "")) {
 		(void)snprintf(reason, size, "name: 1 to %d letters, digits, '_', '.' or '-'", NAME_MAX_LEN);
 		return -EINVAL;
 	}

@@ -238,6 +238,22 @@ void utf8_sanitize(char *s)
 	}
 }
 
+bool name_valid(const char *s, size_t max, const char *also)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("_.-", c) ||
+		      strchr(also, c)))
+			return false;
+	}
+	return true;
+}
+
 bool next_word(const char **p, char *word, size_t size)
 {
 	size_t n;

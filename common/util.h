@@ -45,6 +45,13 @@ size_t utf8_prefix(const char *s, size_t max);
 /* Replaces each byte of s that is not part of valid UTF-8 with '?' (JSON needs valid UTF-8). */
 void utf8_sanitize(char *s);
 
+/*
+ * Whether s (NULL is not) is 1 to max bytes of ASCII letters, digits, '_',
+ * '.', '-' and the bytes of also (may be ""): names of rules, targets, dial
+ * tests, label keys, tokens.
+ */
+bool name_valid(const char *s, size_t max, const char *also);
+
 /* The next word of a list separated by spaces or tabs into word (cut to size); advances *p. False at the end. */
 bool next_word(const char **p, char *word, size_t size);
 

@@ -9,6 +9,7 @@
 
 #include "common/conf.h"
 #include "common/macro.h"
+#include "common/util.h"
 #include "dialtest.h"
 
 /* Where in the definition a check is: "steps[1].assert[0]". */
@@ -81,14 +82,6 @@ static int opt_duration(struct where *w, json_t *o, const char *key, uint64_t de
 		return bad(w, key, "expected %llu ms to %llu ms", (unsigned long long)min_ms, (unsigned long long)max_ms);
 	*ret_us = ms * 1000;
 	return 0;
-}
-
-static bool name_ok(const char *s, size_t max)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	return n > 0 && n <= max &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
 }
 
 /* Only the keys a part of the definition knows: a typo is an error, not a silent default. */
@@ -259,7 +252,7 @@ static int parse_extract(struct where *w, json_t *o, struct dt_extract *x)
 	r = known_keys(w, o, keys);
 	if (r == 0)
 		r = opt_str(w, o, "name", &x->name);
-	if (r == 0 && !name_ok(x->name, DIALTEST_NAME_MAX))
+	if (r == 0 && !name_valid(x->name, DIALTEST_NAME_MAX, ""))
 		return bad(w, "name", "1 to %d letters, digits, '_', '.', '-'", DIALTEST_NAME_MAX);
 	if (r < 0)
 		return r;
@@ -375,7 +368,7 @@ static int parse_step(struct where *w, json_t *o, void *slot)
 	r = known_keys(w, o, keys);
 	if (r == 0)
 		r = opt_str(w, o, "name", &s->name);
-	if (r == 0 && !name_ok(s->name, DIALTEST_NAME_MAX))
+	if (r == 0 && !name_valid(s->name, DIALTEST_NAME_MAX, ""))
 		return bad(w, "name", "1 to %d letters, digits, '_', '.', '-'", DIALTEST_NAME_MAX);
 	if (r == 0)
 		r = opt_str(w, o, "method", &s->method);
@@ -427,7 +420,7 @@ static int parse_secrets(struct where *w, json_t *o, struct dialtest *t)
 		struct dt_secret *s = &t->secrets[t->n_secrets++];
 		json_t *file = json_object_get(v, "file"), *env = json_object_get(v, "env");
 
-		if (!name_ok(k, DIALTEST_NAME_MAX) || !json_is_object(v) || json_object_size(v) != 1 ||
+		if (!name_valid(k, DIALTEST_NAME_MAX, "") || !json_is_object(v) || json_object_size(v) != 1 ||
 		    !(json_is_string(file) || json_is_string(env)))
 			return bad(w, "secrets", "%s: expected {\"file\":\"PATH\"} or {\"env\":\"VARIABLE\"}", k);
 		s->name = strdup(k);
@@ -459,7 +452,7 @@ int dialtest_parse(json_t *def, struct dialtest **ret, char *err, size_t err_siz
 	r = json_is_object(def) ? known_keys(&w, def, keys) : bad(&w, NULL, "expected a JSON object");
 	if (r == 0)
 		r = opt_str(&w, def, "name", &t->name);
-	if (r == 0 && !name_ok(t->name, DIALTEST_NAME_MAX))
+	if (r == 0 && !name_valid(t->name, DIALTEST_NAME_MAX, ""))
 		r = bad(&w, "name", "1 to %d letters, digits, '_', '.', '-'", DIALTEST_NAME_MAX);
 	if (r == 0)
 		r = opt_duration(&w, def, "interval", 60000, 1000, 86400000, &t->interval_us);
@@ -474,7 +467,7 @@ int dialtest_parse(json_t *def, struct dialtest **ret, char *err, size_t err_siz
 		r = opt_bool(&w, def, "enabled", true, &t->enabled);
 	labels = json_object_get(def, "labels");
 	json_object_foreach(labels, k, v)
-		if (r == 0 && (!json_is_string(v) || !name_ok(k, 64)))
+		if (r == 0 && (!json_is_string(v) || !name_valid(k, 64, "")))
 			r = bad(&w, "labels", "%s: expected a name of letters, digits, '_', '.', '-' and a string", k);
 	if (r == 0 && labels && !json_is_object(labels))
 		r = bad(&w, "labels", "expected an object of names and strings");

@@ -38,6 +38,18 @@ static void invalid_utf8_is_replaced(void **state)
 	assert_string_equal(bad, "??? x ???");
 }
 
+static void names_are_letters_digits_and_a_few_marks(void **state)
+{
+	assert_true(name_valid("svc-web_1.2", 64, ""));
+	assert_true(name_valid("alice@ops", 64, "@"));
+	assert_false(name_valid("alice@ops", 64, ""));
+	assert_false(name_valid("a b", 64, ""));
+	assert_false(name_valid("", 64, ""));
+	assert_false(name_valid(NULL, 64, ""));
+	assert_false(name_valid("abcde", 4, ""));
+	assert_false(name_valid("\xe6\x9c\x8d", 64, ""));
+}
+
 static void words_come_one_by_one(void **state)
 {
 	const char *p = "  ops-hook\tding  boss-hook-with-a-long-name ";
@@ -73,6 +85,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(utf8_prefixes_cut_whole_characters),
 		cmocka_unit_test(invalid_utf8_is_replaced),
+		cmocka_unit_test(names_are_letters_digits_and_a_few_marks),
 		cmocka_unit_test(words_come_one_by_one),
 		cmocka_unit_test(labels_are_key_value_words),
 	};
