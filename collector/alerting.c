@@ -1100,7 +1100,6 @@ void alerting_stop(struct alerting *a)
 int alerting_start(const struct coll_conf *conf, struct catalog *catalog, sd_event *event, struct alerting **ret)
 {
 	struct alerting *a = calloc(1, sizeof(*a));
-	char path[4096];
 	int r;
 
 	if (!a)
@@ -1114,8 +1113,7 @@ int alerting_start(const struct coll_conf *conf, struct catalog *catalog, sd_eve
 		return -ENOMEM;
 	}
 	a->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	(void)snprintf(path, sizeof(path), "%s/meta.db", conf->storage.data_dir);
-	r = db_open(path, false, false, conf->storage.sync ? DB_SYNC_FULL : DB_SYNC_NORMAL, &a->db);
+	r = storage_meta_connect(conf->storage.data_dir, conf->storage.sync, &a->db);
 	if (r == 0)
 		r = db_exec(a->db, schema);
 	if (r == 0)

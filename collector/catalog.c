@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "storage.h"
 
 #define DEF_KEYS_MAX 64
 #define NAME_MAX_LEN 64
@@ -366,15 +367,13 @@ int catalog_open(const struct coll_conf *conf, struct catalog **ret)
 {
 	struct catalog *c = calloc(1, sizeof(*c));
 	struct conf_errors errs = { 0 };
-	char path[4096];
 	int r;
 
 	if (!c)
 		return -ENOMEM;
 	c->conf = conf;
 	pthread_mutex_init(&c->lock, NULL);
-	(void)snprintf(path, sizeof(path), "%s/meta.db", conf->storage.data_dir);
-	r = db_open(path, false, false, conf->storage.sync ? DB_SYNC_FULL : DB_SYNC_NORMAL, &c->db);
+	r = storage_meta_connect(conf->storage.data_dir, conf->storage.sync, &c->db);
 	if (r == 0)
 		r = db_exec(c->db, schema);
 	if (r == 0)

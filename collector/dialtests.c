@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "storage.h"
 #include "dialtests.h"
 
 #define DIALTEST_FILE_MAX (256 * 1024)
@@ -296,15 +297,13 @@ void dialtests_free(struct dialtests *d)
 int dialtests_open(const struct coll_conf *conf, struct dialtests **ret)
 {
 	struct dialtests *d = calloc(1, sizeof(*d));
-	char path[4096];
 	int r;
 
 	if (!d)
 		return -ENOMEM;
 	d->conf = conf;
 	pthread_mutex_init(&d->lock, NULL);
-	(void)snprintf(path, sizeof(path), "%s/meta.db", conf->storage.data_dir);
-	r = db_open(path, false, false, conf->storage.sync ? DB_SYNC_FULL : DB_SYNC_NORMAL, &d->db);
+	r = storage_meta_connect(conf->storage.data_dir, conf->storage.sync, &d->db);
 	if (r == 0)
 		r = db_exec(d->db, schema);
 	if (r == 0)

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "storage.h"
 #include "metrics.h"
 #include "notify.h"
 #include "probes/curl_loop.h"
@@ -803,7 +804,6 @@ void notifier_stop(struct notifier *n)
 int notifier_start(const struct coll_conf *conf, struct catalog *catalog, sd_event *event, struct notifier **ret)
 {
 	struct notifier *n = calloc(1, sizeof(*n));
-	char path[4096];
 	int r;
 
 	if (!n)
@@ -812,8 +812,7 @@ int notifier_start(const struct coll_conf *conf, struct catalog *catalog, sd_eve
 	n->catalog = catalog;
 	for (size_t i = 0; i < IN_FLIGHT_MAX; i++)
 		n->d[i].n = n;
-	(void)snprintf(path, sizeof(path), "%s/meta.db", conf->storage.data_dir);
-	r = db_open(path, false, false, conf->storage.sync ? DB_SYNC_FULL : DB_SYNC_NORMAL, &n->db);
+	r = storage_meta_connect(conf->storage.data_dir, conf->storage.sync, &n->db);
 	if (r == 0)
 		r = notify_schema(n->db);
 	if (r == 0)

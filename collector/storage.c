@@ -729,6 +729,14 @@ int storage_retention(struct storage *s, uint64_t now_us, uint64_t days)
 	return 0;
 }
 
+int storage_meta_connect(const char *data_dir, bool sync, sqlite3 **ret)
+{
+	char path[4096];
+
+	(void)snprintf(path, sizeof(path), "%s/meta.db", data_dir);
+	return db_open(path, false, false, sync ? DB_SYNC_FULL : DB_SYNC_NORMAL, ret);
+}
+
 int storage_token_create(const char *data_dir, const char *name, const char *role, char **ret_token)
 {
 	uint8_t raw[32], hash[SHA256_SIZE];

@@ -74,6 +74,13 @@ int storage_store(struct storage *s, struct block_in **blocks, size_t n);
 /* Deletes shard files older than days before now, and their dedup rows. */
 int storage_retention(struct storage *s, uint64_t now_us, uint64_t days);
 
+/*
+ * Another read-write connection to DATA_DIR/meta.db (which storage_open()
+ * made): for the parts that keep their own tables there (alerts,
+ * notifications, definitions, dial tests). fsync at each commit when sync.
+ */
+int storage_meta_connect(const char *data_dir, bool sync, sqlite3 **ret);
+
 /* Tokens (hashed with SHA-256; the clear token is shown once). */
 /* -EEXIST if name is taken. Opens the meta database itself: safe while the collector runs. */
 int storage_token_create(const char *data_dir, const char *name, const char *role, char **ret_token);
