@@ -402,8 +402,11 @@ int dialtests_show(struct dialtests *d, int64_t id, json_t **ret)
 	return r;
 }
 
-/* The file of test id (NULL: defined through the API, copied into file), or -ENOENT. */
-static int file_of(struct dialtests *d, int64_t id, char *file, size_t size)
+/*
+ * 0 when test id may be changed through the API; -ENOENT, or -EPERM (a
+ * file defines it; the reason says so, and then what to do), with reason.
+ */
+static int api_owned(struct dialtests *d, int64_t id, const char *then, char *reason, size_t size)
 {
 	sqlite3_stmt *st;
 	int r = db_prepare(d->db, "SELECT file FROM dialtests WHERE id=?", &st);
@@ -413,7 +416,10 @@ static int file_of(struct dialtests *d, int64_t id, char *file, size_t size)
 	sqlite3_bind_int64(st, 1, id);
 	r = sqlite3_step(st) != SQLITE_ROW ? -ENOENT : sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : -EPERM;
 	if (r == -EPERM)
-		(void)snprintf(file, size, "%s", sqlite3_column_text(st, 0));
+		(void)snprintf(reason, size, "dial test %lld is defined in %s; %s", (long long)id,
+			       sqlite3_column_text(st, 0), then);
+	else if (r == -ENOENT)
+		(void)snprintf(reason, size, "no dial test %lld", (long long)id);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -463,7 +469,7 @@ int dialtests_put(struct dialtests *d, int64_t id, json_t *def, const char *auth
 		  size_t reason_size)
 {
 	struct dialtest *t = NULL;
-	char file[4096], *text = NULL;
+	char *text = NULL;
 	bool create = id == 0;
 	int r = dialtest_parse(def, &t, reason, reason_size);
 
@@ -475,14 +481,8 @@ int dialtests_put(struct dialtests *d, int64_t id, json_t *def, const char *auth
 		return -ENOMEM;
 	pthread_mutex_lock(&d->lock);
 	r = db_exec(d->db, "BEGIN IMMEDIATE");
-	if (r == 0 && !create) {
-		r = file_of(d, id, file, sizeof(file));
-		if (r == -EPERM)
-			(void)snprintf(reason, reason_size, "dial test %lld is defined in %s; change it there", (long long)id,
-				       file);
-		else if (r == -ENOENT)
-			(void)snprintf(reason, reason_size, "no dial test %lld", (long long)id);
-	}
+	if (r == 0 && !create)
+		r = api_owned(d, id, "change it there", reason, reason_size);
 	if (r == 0) {
 		r = store_locked(d, &id, text, author);
 		if (r == -EEXIST)
@@ -502,19 +502,12 @@ int dialtests_put(struct dialtests *d, int64_t id, json_t *def, const char *auth
 int dialtests_delete(struct dialtests *d, int64_t id, const char *actor, char *reason, size_t reason_size)
 {
 	sqlite3_stmt *st;
-	char file[4096];
 	int r;
 
 	pthread_mutex_lock(&d->lock);
 	r = db_exec(d->db, "BEGIN IMMEDIATE");
-	if (r == 0) {
-		r = file_of(d, id, file, sizeof(file));
-		if (r == -EPERM)
-			(void)snprintf(reason, reason_size, "dial test %lld is defined in %s; remove the file", (long long)id,
-				       file);
-		else if (r == -ENOENT)
-			(void)snprintf(reason, reason_size, "no dial test %lld", (long long)id);
-	}
+	if (r == 0)
+		r = api_owned(d, id, "remove the file", reason, reason_size);
 	if (r == 0)
 		r = db_prepare(d->db, "DELETE FROM dialtests WHERE id=?", &st);
 	if (r == 0) {
