@@ -138,7 +138,7 @@ Try, in another shell:
   $B/vigilctl --url http://$HTTP alerts
   $B/vigilctl --url http://$HTTP rules
   $B/vigilctl --url http://$HTTP dialtest list
-  $B/vigilctl --url http://$HTTP dialtest run 2
+  $B/vigilctl --url http://$HTTP dialtest run 1
   curl -H "Authorization: Bearer \$VIGIL_TOKEN" http://$HTTP/metrics
 
 Following the stored logs:
