@@ -103,22 +103,25 @@ static const struct conf_section sections[] = {
 
 const struct conf_schema agent_conf_schema = { sections, ARRAY_SIZE(sections) };
 
-static void check_values(const void *target, const char *path, struct conf_errors *errs)
+static void check_values(const void *target, const struct conf_origin *o, struct conf_errors *errs)
 {
 	const struct agent_conf *c = target;
-
 	const char *bad;
+	char where[4200];
 	size_t bad_len;
 
-	transport_conf_check(&c->collector.t, "collector", path, errs);
+	transport_conf_check(&c->collector.t, "collector",
+			     conf_origin_where(o, &c->collector, "address", where, sizeof(where)), errs);
 	if (c->agent.labels && labels_check(c->agent.labels, &bad, &bad_len) < 0)
-		conf_error_add(errs, path, "[agent] labels: '%.*s' is not key=value", (int)bad_len, bad);
+		conf_error_add(errs, conf_origin_where(o, &c->agent, "labels", where, sizeof(where)),
+			       "[agent] labels: '%.*s' is not key=value", (int)bad_len, bad);
 	for (size_t i = 0; i < c->n_probes; i++)
-		probe_conf_check(c->probes[i], path, errs);
+		probe_conf_check(c->probes[i], conf_origin_where(o, c->probes[i], "type", where, sizeof(where)), errs);
 	for (size_t i = 0; i < c->n_tails; i++)
 		if (strcmp(c->tails[i]->read_from, "head") && strcmp(c->tails[i]->read_from, "tail"))
-			conf_error_add(errs, path, "[tail \"%s\"] read_from=%s: expected head or tail",
-				       c->tails[i]->name, c->tails[i]->read_from);
+			conf_error_add(errs, conf_origin_where(o, c->tails[i], "read_from", where, sizeof(where)),
+				       "[tail \"%s\"] read_from=%s: expected head or tail", c->tails[i]->name,
+				       c->tails[i]->read_from);
 }
 
 int agent_conf_load(const char *path, struct agent_conf **ret)

@@ -27,7 +27,7 @@
 #include "spool.h"
 #include "tail.h"
 
-/* sd_id128_get_machine_app_specific() key: the agent id is stable per host, not the machine id. */
+/* sd_id128_get_machine_app_specific() key of the ids agents derived before the spool kept one. */
 #define VIGIL_APP_ID SD_ID128_MAKE(6b, 1d, 2f, 9a, 44, 0c, 4e, 7b, 9f, 21, 5a, c3, 0e, 88, d1, 47)
 #define READ_BUDGET (4 * 1024 * 1024)
 #define RECORD_OVERHEAD 4096
@@ -343,9 +343,12 @@ static void update_status(struct agent *a)
 
 	if (a->shipper)
 		shipper_get_stats(a->shipper, &st);
-	(void)sd_notifyf(false, "STATUS=%s; spool %" PRIu64 " batches, %" PRIu64 " bytes%s; acked %" PRIu64
+	(void)sd_notifyf(false, "STATUS=%s%s; spool %" PRIu64 " batches, %" PRIu64 " bytes%s; acked %" PRIu64
 			 ", quarantined %" PRIu64 ", lines cut %" PRIu64,
-			 st.connected ? "connected" : "collector unreachable", spool_pending(a->spool),
+			 st.connected ? "connected" : "collector unreachable",
+			 st.conflicts && now_monotonic_us() - st.conflict_us < 5 * 60 * USEC_PER_SEC ?
+				 ", AGENT ID CONFLICT (see vigil-agent(8), --new-id)" : "",
+			 spool_pending(a->spool),
 			 spool_bytes(a->spool), spool_full(a->spool) ? " (full, reading paused)" : "",
 			 spool_counter(a->spool, SPOOL_CTR_BATCHES_ACKED),
 			 spool_counter(a->spool, SPOOL_CTR_BATCHES_QUARANTINED),
@@ -653,10 +656,17 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 	return sd_event_exit(a->event, 0);
 }
 
+/* The id agents derived from /etc/machine-id before ids were kept in the spool; NULL if there is none. */
+static const uint8_t *legacy_id(sd_id128_t *id)
+{
+	return sd_id128_get_machine_app_specific(VIGIL_APP_ID, id) >= 0 ? id->bytes : NULL;
+}
+
+/* [agent] id= if set, else the spool's (spool_identity()); and the host name records carry. */
 static int agent_identity(struct agent *a)
 {
 	char *host = a->hostname;
-	sd_id128_t id;
+	sd_id128_t legacy;
 	int r;
 
 	if (a->conf->agent.id) {
@@ -664,11 +674,9 @@ static int agent_identity(struct agent *a)
 		if (r < 0)
 			return log_error_errno(r, "[agent] id=%s: expected 32 hex digits", a->conf->agent.id);
 	} else {
-		r = sd_id128_get_machine_app_specific(VIGIL_APP_ID, &id);
+		r = spool_identity(a->spool, legacy_id(&legacy), a->id);
 		if (r < 0)
-			return log_error_errno(r, "cannot derive the agent id from /etc/machine-id (%m); "
-					       "set [agent] id=");
-		memcpy(a->id, id.bytes, sizeof(a->id));
+			return log_error_errno(r, "cannot read or make the agent id in %s: %m", a->conf->agent.state_dir);
 	}
 	if (a->conf->agent.hostname)
 		(void)snprintf(host, sizeof(a->hostname), "%s", a->conf->agent.hostname);
@@ -691,14 +699,14 @@ static int agent_setup(struct agent *a)
 	(void)sigaddset(&ss, SIGCHLD); /* command probes' children, through sd-event */
 	(void)sigprocmask(SIG_BLOCK, &ss, NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
-	r = agent_identity(a);
-	if (r < 0)
-		return r;
 	r = mkdir_p(a->conf->agent.state_dir, 0750);
 	if (r < 0)
 		return log_error_errno(r, "cannot create state_dir %s: %m", a->conf->agent.state_dir);
 	r = spool_open(a->conf->agent.state_dir, a->conf->spool.sync ? DB_SYNC_FULL : DB_SYNC_NORMAL,
 		       a->conf->spool.max_bytes, &a->spool);
+	if (r < 0)
+		return r;
+	r = agent_identity(a);
 	if (r < 0)
 		return r;
 	setup_batch(a);
@@ -759,11 +767,21 @@ static void agent_done(struct agent *a)
 
 static int print_status(struct agent_conf *conf)
 {
+	uint8_t id[AGENT_ID_SIZE];
+	char hex[2 * AGENT_ID_SIZE + 1];
+	sd_id128_t legacy;
 	struct spool *s;
 	int r = spool_open(conf->agent.state_dir, DB_SYNC_NORMAL, conf->spool.max_bytes, &s);
 
 	if (r < 0)
 		return r;
+	if (conf->agent.id)
+		(void)snprintf(hex, sizeof(hex), "%s", conf->agent.id);
+	else if (spool_identity(s, legacy_id(&legacy), id) == 0)
+		hex_encode(id, sizeof(id), hex);
+	else
+		(void)snprintf(hex, sizeof(hex), "unknown");
+	printf("agent_id %s\n", hex);
 	printf("spool_batches %" PRIu64 "\nspool_bytes %" PRIu64 "\nnext_seq %" PRIu64 "\n",
 	       spool_pending(s), spool_bytes(s), spool_next_seq(s));
 	for (int c = 0; c < _SPOOL_CTR_MAX; c++)
@@ -772,9 +790,42 @@ static int print_status(struct agent_conf *conf)
 	return 0;
 }
 
+/*
+ * --new-id: after an id conflict (two hosts cloned with one spool), this
+ * host takes a new id; its pending batches go out under it. Run it while
+ * the agent is stopped.
+ */
+static int new_identity(struct agent_conf *conf)
+{
+	char old_hex[2 * AGENT_ID_SIZE + 1], new_hex[2 * AGENT_ID_SIZE + 1];
+	uint8_t old[AGENT_ID_SIZE], id[AGENT_ID_SIZE];
+	struct spool *s;
+	int r;
+
+	if (conf->agent.id)
+		return log_error_errno(EINVAL, "[agent] id=%s is set in the configuration: change or remove it there",
+				       conf->agent.id);
+	r = mkdir_p(conf->agent.state_dir, 0750);
+	if (r == 0)
+		r = spool_open(conf->agent.state_dir, DB_SYNC_FULL, conf->spool.max_bytes, &s);
+	if (r < 0)
+		return log_error_errno(r, "cannot open the spool in %s: %m", conf->agent.state_dir);
+	r = spool_new_identity(s, old, id);
+	if (r == 0) {
+		hex_encode(old, sizeof(old), old_hex);
+		hex_encode(id, sizeof(id), new_hex);
+		printf("agent id %s (was %s); %" PRIu64 " pending batches go out under it\n", new_hex, old_hex,
+		       spool_pending(s));
+	} else {
+		log_error_errno(r, "cannot give the spool in %s a new id: %m", conf->agent.state_dir);
+	}
+	spool_free(s);
+	return r;
+}
+
 static void usage(FILE *f)
 {
-	(void)fprintf(f, "Usage: vigil-agent --config FILE [--check-config | --status]\n"
+	(void)fprintf(f, "Usage: vigil-agent --config FILE [--check-config | --status | --new-id]\n"
 			 "       vigil-agent --version\n");
 }
 
@@ -784,13 +835,14 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "status", no_argument, NULL, 's' },
+		{ "new-id", no_argument, NULL, 'N' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "list-config-keys", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct agent a = { 0 };
-	bool check = false, status = false;
+	bool check = false, status = false, renew = false;
 	int c, r;
 
 	log_setup("vigil-agent");
@@ -799,6 +851,7 @@ int main(int argc, char **argv)
 		case 'c': a.config_path = optarg; break;
 		case 'C': check = true; break;
 		case 's': status = true; break;
+		case 'N': renew = true; break;
 		case 'V': printf("vigil-agent %s\n", PACKAGE_VERSION); return 0;
 		case 'K': conf_schema_print(&agent_conf_schema, stdout); return 0;
 		case 'h': usage(stdout); return 0;
@@ -816,8 +869,8 @@ int main(int argc, char **argv)
 		agent_conf_free(a.conf);
 		return 0;
 	}
-	if (status) {
-		r = print_status(a.conf);
+	if (status || renew) {
+		r = status ? print_status(a.conf) : new_identity(a.conf);
 		agent_conf_free(a.conf);
 		return r < 0 ? 1 : 0;
 	}

@@ -218,6 +218,16 @@ static void handle_reply(struct slot *sl, nng_msg *m)
 	case REPLY_RETRY:
 		backoff(sl, MAX(rep.retry_after_ms, 100u));
 		return;
+	case REPLY_CONFLICT:
+		/* Kept: once this host or the other gets a new id, the batch is delivered. */
+		log_error("collector %s: batch %" PRIu64 " refused: %s; another host uses this agent's id: run "
+			  "'vigil-agent --new-id' on one of them (see vigil-agent(8)); kept, retrying",
+			  sh->conf->collector.t.address, sl->seq, rep.reason);
+		spool_count(sh->spool, SPOOL_CTR_BATCHES_CONFLICT, 1);
+		sh->stats.conflicts++;
+		sh->stats.conflict_us = now_monotonic_us();
+		backoff(sl, MAX(rep.retry_after_ms, 1000u));
+		return;
 	case REPLY_REJECTED:
 		log_error("collector %s: rejected batch %" PRIu64 " (%u records): %s; moved to quarantine",
 			  sh->conf->collector.t.address, sl->seq, sl->records, rep.reason);

@@ -23,6 +23,8 @@ struct shipper_stats {
 	uint64_t duplicates;
 	uint64_t quarantined;
 	uint64_t retries;
+	uint64_t conflicts; /* batches refused: another host uses this agent's id */
+	uint64_t conflict_us; /* monotonic time of the last such refusal */
 	int64_t skew_us; /* collector clock minus ours, from the last reply */
 	unsigned connected;
 };

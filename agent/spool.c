@@ -22,6 +22,7 @@ enum {
 	ST_META_SET,
 	ST_CURSOR_SET,
 	ST_CURSOR_GET,
+	ST_META_GET,
 	_ST_MAX,
 };
 
@@ -40,6 +41,7 @@ static const char *const sql[_ST_MAX] = {
 	[ST_META_SET] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?,?)",
 	[ST_CURSOR_SET] = "INSERT OR REPLACE INTO cursors(source, cursor, updated_us) VALUES (?,?,?)",
 	[ST_CURSOR_GET] = "SELECT cursor FROM cursors WHERE source=?",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key=?",
 };
 
 static const char schema[] =
@@ -64,6 +66,7 @@ struct spool {
 	uint64_t max_bytes;
 	uint64_t ctr[_SPOOL_CTR_MAX];
 	bool ctr_dirty; /* counted since the last transaction */
+	bool has_state; /* held anything when opened: made by an earlier run */
 	char *path;
 };
 
@@ -82,6 +85,7 @@ const char *spool_counter_name(enum spool_counter c)
 		[SPOOL_CTR_JOURNAL_GAPS] = "journal_gaps",
 		[SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED] = "journal_entries_skipped",
 		[SPOOL_CTR_RECORDS_DROPPED] = "records_dropped",
+		[SPOOL_CTR_BATCHES_CONFLICT] = "batches_conflict",
 	};
 	return (unsigned)c < _SPOOL_CTR_MAX ? names[c] : "unknown";
 }
@@ -110,6 +114,13 @@ static int load_state(struct spool *s)
 		s->pending = (uint64_t)sqlite3_column_int64(st, 1);
 		s->bytes = (uint64_t)sqlite3_column_int64(st, 2);
 	}
+	sqlite3_finalize(st);
+	r = db_prepare(s->db, "SELECT EXISTS(SELECT 1 FROM meta) OR EXISTS(SELECT 1 FROM batches) OR"
+			      " EXISTS(SELECT 1 FROM files) OR EXISTS(SELECT 1 FROM cursors) OR"
+			      " EXISTS(SELECT 1 FROM quarantine) OR EXISTS(SELECT 1 FROM counters)", &st);
+	if (r < 0)
+		return r;
+	s->has_state = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	/* Acked batches are deleted; the high-water mark survives in meta. */
 	r = db_prepare(s->db, "SELECT value FROM meta WHERE key='next_seq'", &st);
@@ -174,6 +185,117 @@ void spool_free(struct spool *s)
 	db_close(s->db);
 	free(s->path);
 	free(s);
+}
+
+static int finish(struct spool *s, int r);
+
+static int meta_put(struct spool *s, const char *key, const char *value)
+{
+	sqlite3_stmt *m = s->st[ST_META_SET];
+
+	sqlite3_bind_text(m, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(m, 2, value, -1, SQLITE_STATIC);
+	return step_done(s, m);
+}
+
+/* The id stored in meta into ret: 0, -ENOENT if none, -EUCLEAN if it is not 32 hex digits. */
+static int stored_id(struct spool *s, uint8_t ret[AGENT_ID_SIZE])
+{
+	sqlite3_stmt *st = s->st[ST_META_GET];
+	int rc, r = -ENOENT;
+
+	sqlite3_bind_text(st, 1, "agent_id", -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *hex = (const char *)sqlite3_column_text(st, 0);
+		r = hex && strlen(hex) == 2 * AGENT_ID_SIZE && hex_decode(hex, ret, AGENT_ID_SIZE) == 0 ? 0 : -EUCLEAN;
+	} else if (rc != SQLITE_DONE) {
+		r = db_errno(rc);
+	}
+	(void)sqlite3_reset(st);
+	return r;
+}
+
+static int put_id(struct spool *s, const uint8_t id[AGENT_ID_SIZE])
+{
+	char hex[2 * AGENT_ID_SIZE + 1];
+
+	hex_encode(id, AGENT_ID_SIZE, hex);
+	return meta_put(s, "agent_id", hex);
+}
+
+int spool_identity(struct spool *s, const uint8_t *legacy, uint8_t ret[AGENT_ID_SIZE])
+{
+	uint8_t id[AGENT_ID_SIZE];
+	int r = stored_id(s, id);
+
+	if (r == -EUCLEAN)
+		return log_error_errno(r, "spool %s: the stored agent id is malformed", s->path);
+	if (r == -ENOENT) {
+		if (s->has_state && legacy)
+			memcpy(id, legacy, AGENT_ID_SIZE);
+		else if ((r = random_bytes(id, sizeof(id))) < 0)
+			return r;
+		r = put_id(s, id);
+	}
+	if (r < 0)
+		return r;
+	memcpy(ret, id, AGENT_ID_SIZE);
+	return 0;
+}
+
+/* Rewrites the header of every pending batch to name id; frames that do not decode are left. */
+static int readdress_batches(struct spool *s, const uint8_t id[AGENT_ID_SIZE])
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	int rc, r = db_prepare(s->db, "SELECT seq, substr(frame, 1, ?) FROM batches", &sel);
+
+	if (r == 0)
+		r = db_prepare(s->db, "UPDATE batches SET frame = ? || substr(frame, ?) WHERE seq = ?", &upd);
+	if (r == 0)
+		sqlite3_bind_int(sel, 1, FRAME_HEADER_SIZE);
+	while (r == 0 && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		uint8_t hdr[FRAME_HEADER_SIZE];
+		struct frame_header h;
+
+		if (frame_header_decode(sqlite3_column_blob(sel, 1), (size_t)sqlite3_column_bytes(sel, 1), &h) < 0)
+			continue;
+		memcpy(h.agent_id, id, AGENT_ID_SIZE);
+		frame_header_encode(&h, hdr);
+		sqlite3_bind_blob(upd, 1, hdr, sizeof(hdr), SQLITE_STATIC);
+		sqlite3_bind_int(upd, 2, FRAME_HEADER_SIZE + 1);
+		sqlite3_bind_int64(upd, 3, sqlite3_column_int64(sel, 0));
+		r = step_done(s, upd);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_errno(rc);
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return r;
+}
+
+int spool_new_identity(struct spool *s, uint8_t ret_old[AGENT_ID_SIZE], uint8_t ret[AGENT_ID_SIZE])
+{
+	uint8_t old[AGENT_ID_SIZE] = { 0 }, id[AGENT_ID_SIZE];
+	int r = random_bytes(id, sizeof(id));
+
+	if (r == 0)
+		r = db_exec(s->db, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	r = stored_id(s, old);
+	if (r == -ENOENT || r == -EUCLEAN)
+		r = 0;
+	if (r == 0)
+		r = put_id(s, id);
+	if (r == 0)
+		r = readdress_batches(s, id);
+	r = finish(s, r);
+	if (r < 0)
+		return r;
+	memcpy(ret_old, old, AGENT_ID_SIZE);
+	memcpy(ret, id, AGENT_ID_SIZE);
+	return 0;
 }
 
 uint64_t spool_next_seq(const struct spool *s) { return s->next_seq; }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "common/db.h"
+#include "common/frame.h"
 
 /*
  * The agent's durable queue: an SQLite file (state_dir/spool.db) holding
@@ -56,12 +57,28 @@ enum spool_counter {
 	SPOOL_CTR_JOURNAL_GAPS,
 	SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED,
 	SPOOL_CTR_RECORDS_DROPPED,
+	SPOOL_CTR_BATCHES_CONFLICT,
 	_SPOOL_CTR_MAX,
 };
 const char *spool_counter_name(enum spool_counter c);
 
 int spool_open(const char *state_dir, enum db_sync sync, uint64_t max_bytes, struct spool **ret);
 void spool_free(struct spool *s);
+
+/*
+ * The agent's id, kept in the spool so that it is unique per installation
+ * (clones of one VM image share /etc/machine-id, not a spool made after
+ * cloning). A spool without one takes legacy (the id agents derived from
+ * the machine id before) if it already holds state, so an upgraded agent
+ * keeps its id; a new spool takes a random one. legacy may be NULL.
+ */
+int spool_identity(struct spool *s, const uint8_t *legacy, uint8_t ret[AGENT_ID_SIZE]);
+/*
+ * Gives the spool a new random id, in one transaction with every pending
+ * batch re-addressed to it, so that batches another agent's id conflict
+ * kept are delivered under the new one. ret_old: the id it replaces.
+ */
+int spool_new_identity(struct spool *s, uint8_t ret_old[AGENT_ID_SIZE], uint8_t ret[AGENT_ID_SIZE]);
 
 /* The sequence number the next spool_append() must use. */
 uint64_t spool_next_seq(const struct spool *s);

@@ -875,6 +875,49 @@ static int eval_dialtests(struct alerting *a, const struct rule_conf *rule, uint
 	return eval_metrics(a, &r, DIALTEST_WINDOW_US, now, seen);
 }
 
+/* An agent id conflict holds while refusals go on: a refused agent asks again every minute. */
+#define CONFLICT_ACTIVE_US (10 * 60 * USEC_PER_SEC)
+#define CONFLICTS_MAX 1000
+
+struct conflicts {
+	struct candidate c[CONFLICTS_MAX];
+	char agent[CONFLICTS_MAX][33], hosts[CONFLICTS_MAX][256];
+	size_t n;
+};
+
+static int conflict_put(const struct agent_conflict *ac, void *ctx)
+{
+	struct conflicts *cs = ctx;
+	size_t i = cs->n;
+
+	if (i == CONFLICTS_MAX)
+		return 1;
+	(void)snprintf(cs->agent[i], sizeof(cs->agent[i]), "%s", ac->agent);
+	(void)snprintf(cs->hosts[i], sizeof(cs->hosts[i]), "%s", ac->hosts ? ac->hosts : "");
+	cs->c[i] = (struct candidate){ .agent = cs->agent[i], .host = cs->hosts[i], .item = "", .active = true };
+	(void)snprintf(cs->c[i].value, sizeof(cs->c[i].value),
+		       "agent id %s is used by more than one host (%s): %" PRIu64 " batches refused, the last %" PRIu64,
+		       ac->agent, ac->hosts ? ac->hosts : "", ac->count, ac->seq);
+	cs->n++;
+	return 0;
+}
+
+/* Hosts that send with one agent id (cloned VMs): their batches are refused until one gets a new id. */
+static int eval_conflicts(struct alerting *a, const struct rule_conf *rule, uint64_t now, struct seen *seen)
+{
+	struct conflicts *cs = calloc(1, sizeof(*cs));
+	int r;
+
+	if (!cs)
+		return -ENOMEM;
+	/* Collected first: no statement stays open across consider()'s writes. */
+	r = storage_conflicts_each(a->db, NULL, now - MIN(now, CONFLICT_ACTIVE_US), conflict_put, cs);
+	for (size_t i = 0; r >= 0 && i < cs->n; i++)
+		r = consider(a, rule, &cs->c[i], now, seen);
+	free(cs);
+	return r < 0 ? r : 0;
+}
+
 /* Open alerts whose probe or host is gone: their condition no longer holds. */
 static int eval_vanished(struct alerting *a, const struct rule_conf *rule, uint64_t now, struct seen *seen)
 {
@@ -905,7 +948,9 @@ static int eval_vanished(struct alerting *a, const struct rule_conf *rule, uint6
 		}
 		(void)sqlite3_reset(get);
 		(void)snprintf(c.value, sizeof(c.value), "%s",
-			       strcmp(rule->type, "log") == 0 ? "no match within the window" : "no longer reported");
+			       strcmp(rule->type, "log") == 0		 ? "no match within the window" :
+			       strcmp(rule->type, "agent_conflict") == 0 ? "no batch refused for 10 minutes" :
+									   "no longer reported");
 		c.agent = agent;
 		c.host = host;
 		c.item = item;
@@ -991,6 +1036,8 @@ int alerting_evaluate(struct alerting *a, uint64_t now_us)
 			r = eval_metrics(a, rule, 0, now_us, &seen);
 		else if (r == 0 && strcmp(rule->type, "log") == 0)
 			r = eval_logs(a, rule, now_us, &seen);
+		else if (r == 0 && strcmp(rule->type, "agent_conflict") == 0)
+			r = eval_conflicts(a, rule, now_us, &seen);
 		else if (r == 0)
 			r = eval_hosts(a, rule, now_us, &seen);
 		if (r == 0)

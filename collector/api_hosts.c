@@ -23,13 +23,37 @@ static json_t *json_column(sqlite3_stmt *st, int col)
 	return j ? j : json_object();
 }
 
+/* A host's agent id is shown as in conflict for a day after the last batch refused for it. */
+#define CONFLICT_SHOWN_US (24 * 3600 * USEC_PER_SEC)
+
+static int conflict_json(const struct agent_conflict *c, void *ctx)
+{
+	json_t **ret = ctx;
+
+	*ret = json_pack("{s:s, s:I, s:I, s:I, s:I}", "hosts", c->hosts ? c->hosts : "", "seq", (json_int_t)c->seq,
+			 "batches_refused", (json_int_t)c->count, "first_seen", (json_int_t)c->first_seen,
+			 "last_seen", (json_int_t)c->last_seen);
+	return 1;
+}
+
+/* Two hosts sending with this agent id (a cloned VM): the hosts named, or JSON null. */
+static json_t *host_conflict(const struct request *rq, const char *agent)
+{
+	uint64_t now = now_realtime_us();
+	json_t *c = NULL;
+
+	(void)storage_conflicts_each(storage_reader_meta(rq->rd), agent, now - MIN(now, CONFLICT_SHOWN_US),
+				     conflict_json, &c);
+	return c ? c : json_null();
+}
+
 static json_t *host_json(const struct request *rq, sqlite3_stmt *st)
 {
 	const char *host = (const char *)sqlite3_column_text(st, 1);
 	uint64_t now = now_realtime_us(), seen = (uint64_t)sqlite3_column_int64(st, 3);
 	bool silent = now - MIN(now, seen) > http_silent_after_us(rq);
 
-	return json_pack("{s:s, s:o, s:I, s:I, s:s, s:I, s:I, s:o, s:o, s:{s:I, s:I, s:I, s:I}}",
+	return json_pack("{s:s, s:o, s:I, s:I, s:s, s:I, s:I, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o}",
 			 "id", sqlite3_column_text(st, 0),
 			 "hostname", json_bytes((const uint8_t *)(host ? host : ""), host ? strlen(host) : 0),
 			 "first_seen", (json_int_t)sqlite3_column_int64(st, 2), "last_seen", (json_int_t)seen,
@@ -38,7 +62,8 @@ static json_t *host_json(const struct request *rq, sqlite3_stmt *st)
 			 "labels", json_column(st, 7), "probes", "ok", (json_int_t)sqlite3_column_int64(st, 8),
 			 "warning", (json_int_t)sqlite3_column_int64(st, 9),
 			 "critical", (json_int_t)sqlite3_column_int64(st, 10),
-			 "unknown", (json_int_t)sqlite3_column_int64(st, 11));
+			 "unknown", (json_int_t)sqlite3_column_int64(st, 11),
+			 "id_conflict", host_conflict(rq, (const char *)sqlite3_column_text(st, 0)));
 }
 
 /* GET /api/v1/hosts: every host, with inventory, labels, up/silent and probe counts. */

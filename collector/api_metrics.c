@@ -143,6 +143,26 @@ static int shard_points(sqlite3 *db, void *ctx)
 	return db ? add_shard(db, q->name, q->host, q->since, q->until, q->step_us, q->ps) : -EIO;
 }
 
+static int shard_has_name(sqlite3 *db, void *ctx)
+{
+	sqlite3_stmt *st;
+	int found = 0;
+
+	/* Not db_prepare(): a shard from before metrics has no such table, which is no error to log. */
+	if (!db || sqlite3_prepare_v2(db, "SELECT 1 FROM metrics WHERE name=? LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, ctx, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* Whether any shard holds a point of the metric: an empty answer means a quiet range, not a typo. */
+static bool metric_known(struct request *rq, const char *name)
+{
+	return storage_reader_each_shard(rq->rd, 0, 0, true, shard_has_name, (void *)name) > 0;
+}
+
 /* GET /api/v1/metrics?name=&host=&since=&until=&step=: a metric's series, downsampled to step. */
 enum MHD_Result api_get_metrics(struct request *rq)
 {
@@ -172,6 +192,12 @@ enum MHD_Result api_get_metrics(struct request *rq)
 						   "more than %d points: ask for a larger step or a shorter range", POINTS_MAX)
 				   : respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read: %s",
 						   strerror(-r));
+	}
+	if (!ps.n && !metric_known(rq, name)) {
+		points_free(&ps);
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found",
+				     "no metric named %s is stored; names are <set>.<field>, e.g. cpu.user_pct, "
+				     "memory.used_pct, filesystem.used_pct, agent.rss_bytes", name);
 	}
 	series = series_json(&ps);
 	points_free(&ps);

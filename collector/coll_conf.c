@@ -42,6 +42,7 @@ static const struct conf_key http_keys[] = {
 	{ "listen", CONF_STR, H(listen), "127.0.0.1:8080", .help = "HOST:PORT of the HTTP API" },
 	{ "threads", CONF_UINT, H(threads), "4", 1, 64, .help = "HTTP worker threads" },
 	{ "max_limit", CONF_UINT, H(max_limit), "10000", 1, 1000000, .help = "largest limit= a query may ask" },
+	{ "scan_budget", CONF_SIZE, H(scan_budget), "256M", 1024 * 1024, 64ull * 1024 * 1024 * 1024, .help = "decompressed log bytes one GET /api/v1/logs examines at most; past it the answer says complete=false and the client follows next_cursor" },
 };
 
 static const struct conf_key hosts_keys[] = {
@@ -62,7 +63,7 @@ static const struct conf_key dialtests_keys[] = {
 };
 
 static const struct conf_key rule_keys[] = {
-	{ "type", CONF_STR, R(type), NULL, .required = true, .help = "probe, host_silent, metric, log or dialtest" },
+	{ "type", CONF_STR, R(type), NULL, .required = true, .help = "probe, host_silent, metric, log, dialtest or agent_conflict" },
 	{ "severity", CONF_STR, R(severity), "warning", .help = "info, warning, critical or disaster" },
 	{ "summary", CONF_STR, R(summary), NULL, .help = "template: {{host}} {{probe}} {{instance}} {{value}} {{rule}} or any label" },
 	{ "for", CONF_SECS, R(for_ms), "0", 0, 86400000, .help = "how long the condition holds before the alert fires" },
@@ -269,12 +270,14 @@ void coll_conf_check_rule(const struct rule_conf *r, const struct target_lookup 
 {
 	bool probe = r->type && strcmp(r->type, "probe") == 0, silent = r->type && strcmp(r->type, "host_silent") == 0,
 	     metric = r->type && strcmp(r->type, "metric") == 0, log = r->type && strcmp(r->type, "log") == 0,
-	     dialtest = r->type && strcmp(r->type, "dialtest") == 0;
+	     dialtest = r->type && strcmp(r->type, "dialtest") == 0,
+	     conflict = r->type && strcmp(r->type, "agent_conflict") == 0;
 	const char *bad;
 	size_t bad_len;
 
-	if (r->type && !probe && !silent && !metric && !log && !dialtest)
-		conf_error_add(errs, path, "[rule \"%s\"] type=%s: expected probe, host_silent, metric, log or dialtest",
+	if (r->type && !probe && !silent && !metric && !log && !dialtest && !conflict)
+		conf_error_add(errs, path,
+			       "[rule \"%s\"] type=%s: expected probe, host_silent, metric, log, dialtest or agent_conflict",
 			       r->name, r->type);
 	if (dialtest)
 		check_dialtest(r, path, errs);
@@ -332,20 +335,48 @@ static bool conf_has_target(const void *userdata, const char *name)
 	return coll_conf_notify(userdata, name) != NULL;
 }
 
-static void check_values(const void *target, const char *path, struct conf_errors *errs)
+static void check_values(const void *target, const struct conf_origin *o, struct conf_errors *errs)
 {
 	const struct coll_conf *c = target;
 	const struct target_lookup t = { conf_has_target, c };
+	char where[4200];
 
-	transport_conf_check(&c->ingest.t, "ingest", path, errs);
+	transport_conf_check(&c->ingest.t, "ingest", conf_origin_where(o, &c->ingest, "listen", where, sizeof(where)),
+			     errs);
 	if (c->http.listen && !strrchr(c->http.listen, ':'))
-		conf_error_add(errs, path, "[http] listen=%s: expected HOST:PORT", c->http.listen);
+		conf_error_add(errs, conf_origin_where(o, &c->http, "listen", where, sizeof(where)),
+			       "[http] listen=%s: expected HOST:PORT", c->http.listen);
 	for (size_t i = 0; i < c->n_rules; i++)
-		coll_conf_check_rule(c->rules[i], &t, path, errs);
+		coll_conf_check_rule(c->rules[i], &t, conf_origin_where(o, c->rules[i], NULL, where, sizeof(where)),
+				     errs);
 	for (size_t i = 0; i < c->n_notifies; i++)
-		coll_conf_check_notify(c->notifies[i], path, errs);
+		coll_conf_check_notify(c->notifies[i], conf_origin_where(o, c->notifies[i], NULL, where, sizeof(where)),
+				       errs);
 	for (size_t i = 0; i < c->n_routes; i++)
-		check_route(c->routes[i], &t, path, errs);
+		check_route(c->routes[i], &t, conf_origin_where(o, c->routes[i], NULL, where, sizeof(where)), errs);
+}
+
+/*
+ * Two hosts sending with one agent id lose data until someone acts, so that
+ * is always watched: unless the file has a rule of type agent_conflict, the
+ * built-in one is added.
+ */
+static int add_builtin_rules(struct coll_conf *c)
+{
+	static const char *const keys[] = { "type", "severity" }, *const values[] = { "agent_conflict", "critical" };
+	struct conf_errors errs = { 0 };
+	struct rule_conf *r;
+	int k;
+
+	for (size_t i = 0; i < c->n_rules; i++)
+		if (strcmp(c->rules[i]->type, "agent_conflict") == 0 || strcmp(c->rules[i]->name, BUILTIN_CONFLICT_RULE) == 0)
+			return 0;
+	r = rule_instance(c, BUILTIN_CONFLICT_RULE);
+	if (!r)
+		return -ENOMEM;
+	k = conf_instance_fill(RULE_SECTION, r, keys, values, ARRAY_SIZE(keys), "built-in", &errs);
+	conf_errors_free(&errs);
+	return k;
 }
 
 int coll_conf_load(const char *path, struct coll_conf **ret)
@@ -356,6 +387,8 @@ int coll_conf_load(const char *path, struct coll_conf **ret)
 	if (!c)
 		return -ENOMEM;
 	r = conf_load_report(&coll_conf_schema, path, c, check_values);
+	if (r == 0)
+		r = add_builtin_rules(c);
 	if (r < 0) {
 		coll_conf_free(c);
 		return r;

@@ -79,6 +79,7 @@ struct coll_conf {
 		char *listen;
 		uint64_t threads;
 		uint64_t max_limit;
+		uint64_t scan_budget;
 	} http;
 	struct {
 		uint64_t silent_after_ms;
@@ -106,6 +107,8 @@ struct coll_conf {
 const struct notify_conf *coll_conf_notify(const struct coll_conf *c, const char *name);
 
 extern const struct conf_schema coll_conf_schema;
+/* The rule coll_conf_load() adds unless the file has one of type agent_conflict. */
+#define BUILTIN_CONFLICT_RULE "agent-id-conflict"
 /* The [rule] and [notify] sections: the API fills its definitions through them too. */
 extern const struct conf_section *const coll_conf_rule_section, *const coll_conf_notify_section;
 

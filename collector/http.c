@@ -17,8 +17,6 @@
 #include "metrics.h"
 #include "storage.h"
 
-#define SCAN_BUDGET (256u * 1024 * 1024)
-
 #define BODY_MAX (64 * 1024)
 
 struct http_server {
@@ -176,11 +174,10 @@ static int limit_arg(const struct request *rq, uint32_t *ret)
 static enum MHD_Result get_logs(struct request *rq)
 {
 	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"), .q = arg(rq, "q"),
-			       .limit = 100, .scan_budget = SCAN_BUDGET };
-	const char *cursor = arg(rq, "cursor");
-	struct log_cursor next;
+			       .kind = arg(rq, "kind"), .limit = 100, .scan_budget = rq->h->conf->http.scan_budget };
+	const char *cursor = arg(rq, "cursor"), *order = arg(rq, "order");
+	struct log_result res;
 	char next_s[64];
-	json_t *items;
 	int r;
 
 	if (since_until_args(rq, &q.since, &q.until) < 0)
@@ -188,15 +185,30 @@ static enum MHD_Result get_logs(struct request *rq)
 	if (limit_arg(rq, &q.limit) < 0)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1..%" PRIu64,
 				     rq->h->conf->http.max_limit);
+	if (order && strcmp(order, "asc") && strcmp(order, "desc"))
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "order: expected asc (ingest order, the default) or desc (newest first)");
+	if (q.kind && !name_valid(q.kind, 64, ""))
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "kind: expected log, probe, metric, inventory, heartbeat or another VIGIL_KIND");
+	q.newest_first = order && strcmp(order, "desc") == 0;
+	q.has_cursor = cursor != NULL;
 	if (cursor && log_cursor_parse(cursor, &q.after) < 0)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "cursor: expected a next_cursor value from an earlier answer");
-	r = log_query_run(rq->rd, &q, &items, &next);
+	r = log_query_run(rq->rd, &q, &res);
+	if (r == -ERANGE)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "cursor: %s is past the logs stored; it comes from no answer of this collector", cursor);
 	if (r < 0)
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "log query failed: %s",
 				     strerror(-r));
-	log_cursor_format(&next, next_s, sizeof(next_s));
-	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:o, s:s}", "items", items, "next_cursor", next_s));
+	log_cursor_format(&res.next, next_s, sizeof(next_s));
+	return respond_json(rq, MHD_HTTP_OK,
+			    json_pack("{s:o, s:s, s:b, s:s?, s:{s:I, s:I, s:I}}", "items", res.items, "next_cursor",
+				      next_s, "complete", res.complete, "stopped", res.stopped, "scanned", "blocks",
+				      (json_int_t)res.blocks, "bytes", (json_int_t)res.bytes, "records",
+				      (json_int_t)res.records));
 }
 
 static void add_problem(uint32_t day, int64_t block, const char *what, void *userdata)
@@ -307,45 +319,46 @@ struct route {
 	unsigned roles;
 	const char *action; /* as the audit log names it */
 	bool audited;       /* every call recorded, not only refusals */
+	const char *params; /* the query parameters it takes, space-separated; NULL: none */
 };
 
 /* A path ending in '/' matches everything under it; the handler reads the rest. */
 static const struct route routes[] = {
-	{ "GET", "/metrics", get_metrics, ROLES_STATE | ROLE_SECURITY, "metrics.read", false },
-	{ "GET", "/api/v1/hosts", api_get_hosts, ROLES_STATE, "hosts.read", false },
-	{ "GET", "/api/v1/hosts/", api_get_host, ROLES_STATE, "hosts.read", false },
-	{ "GET", "/api/v1/logs", get_logs, ROLES_LOGS, "logs.read", true },
-	{ "GET", "/api/v1/verify", get_verify, ROLES_AUDIT, "verify.read", true },
-	{ "GET", "/api/v1/audit", get_audit, ROLES_AUDIT, "audit.read", true },
-	{ "GET", "/api/v1/probes", api_get_probes, ROLES_STATE, "probes.read", false },
-	{ "GET", "/api/v1/metrics", api_get_metrics, ROLES_STATE, "metrics.read", false },
-	{ "GET", "/api/v1/probes/", api_get_probe_history, ROLES_STATE, "probes.read", false },
-	{ "GET", "/api/v1/alerts", api_get_alerts, ROLES_STATE, "alerts.read", false },
-	{ "GET", "/api/v1/alerts/", api_get_alert, ROLES_STATE, "alerts.read", false },
-	{ "POST", "/api/v1/alerts/", api_post_alert_action, ROLE_OPERATOR | ROLE_ADMIN, "alert.action", true },
-	{ "GET", "/api/v1/silences", api_get_silences, ROLES_STATE, "silences.read", false },
-	{ "POST", "/api/v1/silences", api_post_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.create", true },
-	{ "DELETE", "/api/v1/silences/", api_delete_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.expire", true },
-	{ "GET", "/api/v1/notify", api_get_notify, ROLE_OPERATOR | ROLE_ADMIN, "notify.read", false },
-	{ "GET", "/api/v1/notify/", api_get_target, ROLE_OPERATOR | ROLE_ADMIN, "notify.read", false },
-	{ "POST", "/api/v1/notify", api_post_target, ROLE_ADMIN, "notify.create", true },
-	{ "PUT", "/api/v1/notify/", api_put_target, ROLE_ADMIN, "notify.update", true },
-	{ "DELETE", "/api/v1/notify/", api_delete_target, ROLE_ADMIN, "notify.delete", true },
-	{ "POST", "/api/v1/notify/", api_post_notify_test, ROLE_ADMIN, "notify.test", true },
-	{ "GET", "/api/v1/dialtests", api_get_dialtests, ROLES_STATE, "dialtests.read", false },
-	{ "GET", "/api/v1/dialtests/", api_get_dialtest, ROLES_STATE, "dialtests.read", false },
-	{ "POST", "/api/v1/dialtests", api_post_dialtest, ROLE_ADMIN, "dialtest.create", true },
-	{ "PUT", "/api/v1/dialtests/", api_put_dialtest, ROLE_ADMIN, "dialtest.update", true },
-	{ "DELETE", "/api/v1/dialtests/", api_delete_dialtest, ROLE_ADMIN, "dialtest.delete", true },
-	{ "POST", "/api/v1/dialtests/", api_run_dialtest, ROLE_OPERATOR | ROLE_ADMIN, "dialtest.run", true },
-	{ "GET", "/api/v1/tokens", api_get_tokens, ROLE_ADMIN, "tokens.read", false },
-	{ "POST", "/api/v1/tokens", api_post_token, ROLE_ADMIN, "token.create", true },
-	{ "DELETE", "/api/v1/tokens/", api_delete_token, ROLE_ADMIN, "token.delete", true },
-	{ "GET", "/api/v1/rules", api_get_rules, ROLES_STATE, "rules.read", false },
-	{ "GET", "/api/v1/rules/", api_get_rule, ROLES_STATE, "rules.read", false },
-	{ "POST", "/api/v1/rules", api_post_rule, ROLE_ADMIN, "rule.create", true },
-	{ "PUT", "/api/v1/rules/", api_put_rule, ROLE_ADMIN, "rule.update", true },
-	{ "DELETE", "/api/v1/rules/", api_delete_rule, ROLE_ADMIN, "rule.delete", true },
+	{ "GET", "/metrics", get_metrics, ROLES_STATE | ROLE_SECURITY, "metrics.read", false, NULL },
+	{ "GET", "/api/v1/hosts", api_get_hosts, ROLES_STATE, "hosts.read", false, NULL },
+	{ "GET", "/api/v1/hosts/", api_get_host, ROLES_STATE, "hosts.read", false, NULL },
+	{ "GET", "/api/v1/logs", get_logs, ROLES_LOGS, "logs.read", true, "host source q kind since until limit cursor order" },
+	{ "GET", "/api/v1/verify", get_verify, ROLES_AUDIT, "verify.read", true, NULL },
+	{ "GET", "/api/v1/audit", get_audit, ROLES_AUDIT, "audit.read", true, "user action since until limit cursor" },
+	{ "GET", "/api/v1/probes", api_get_probes, ROLES_STATE, "probes.read", false, "host status" },
+	{ "GET", "/api/v1/metrics", api_get_metrics, ROLES_STATE, "metrics.read", false, "name host step since until" },
+	{ "GET", "/api/v1/probes/", api_get_probe_history, ROLES_STATE, "probes.read", false, "since until" },
+	{ "GET", "/api/v1/alerts", api_get_alerts, ROLES_STATE, "alerts.read", false, "state severity host label" },
+	{ "GET", "/api/v1/alerts/", api_get_alert, ROLES_STATE, "alerts.read", false, NULL },
+	{ "POST", "/api/v1/alerts/", api_post_alert_action, ROLE_OPERATOR | ROLE_ADMIN, "alert.action", true, NULL },
+	{ "GET", "/api/v1/silences", api_get_silences, ROLES_STATE, "silences.read", false, "all" },
+	{ "POST", "/api/v1/silences", api_post_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.create", true, NULL },
+	{ "DELETE", "/api/v1/silences/", api_delete_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.expire", true, NULL },
+	{ "GET", "/api/v1/notify", api_get_notify, ROLE_OPERATOR | ROLE_ADMIN, "notify.read", false, NULL },
+	{ "GET", "/api/v1/notify/", api_get_target, ROLE_OPERATOR | ROLE_ADMIN, "notify.read", false, NULL },
+	{ "POST", "/api/v1/notify", api_post_target, ROLE_ADMIN, "notify.create", true, NULL },
+	{ "PUT", "/api/v1/notify/", api_put_target, ROLE_ADMIN, "notify.update", true, NULL },
+	{ "DELETE", "/api/v1/notify/", api_delete_target, ROLE_ADMIN, "notify.delete", true, NULL },
+	{ "POST", "/api/v1/notify/", api_post_notify_test, ROLE_ADMIN, "notify.test", true, NULL },
+	{ "GET", "/api/v1/dialtests", api_get_dialtests, ROLES_STATE, "dialtests.read", false, NULL },
+	{ "GET", "/api/v1/dialtests/", api_get_dialtest, ROLES_STATE, "dialtests.read", false, "since until limit window" },
+	{ "POST", "/api/v1/dialtests", api_post_dialtest, ROLE_ADMIN, "dialtest.create", true, NULL },
+	{ "PUT", "/api/v1/dialtests/", api_put_dialtest, ROLE_ADMIN, "dialtest.update", true, NULL },
+	{ "DELETE", "/api/v1/dialtests/", api_delete_dialtest, ROLE_ADMIN, "dialtest.delete", true, NULL },
+	{ "POST", "/api/v1/dialtests/", api_run_dialtest, ROLE_OPERATOR | ROLE_ADMIN, "dialtest.run", true, NULL },
+	{ "GET", "/api/v1/tokens", api_get_tokens, ROLE_ADMIN, "tokens.read", false, NULL },
+	{ "POST", "/api/v1/tokens", api_post_token, ROLE_ADMIN, "token.create", true, NULL },
+	{ "DELETE", "/api/v1/tokens/", api_delete_token, ROLE_ADMIN, "token.delete", true, NULL },
+	{ "GET", "/api/v1/rules", api_get_rules, ROLES_STATE, "rules.read", false, NULL },
+	{ "GET", "/api/v1/rules/", api_get_rule, ROLES_STATE, "rules.read", false, NULL },
+	{ "POST", "/api/v1/rules", api_post_rule, ROLE_ADMIN, "rule.create", true, NULL },
+	{ "PUT", "/api/v1/rules/", api_put_rule, ROLE_ADMIN, "rule.update", true, NULL },
+	{ "DELETE", "/api/v1/rules/", api_delete_rule, ROLE_ADMIN, "rule.delete", true, NULL },
 };
 
 static bool route_matches(const struct route *rt, const char *url)
@@ -410,11 +423,51 @@ static void audit_request(struct request *rq, const char *action)
 	buf_free(&object);
 }
 
+struct unknown_args {
+	const char *known;
+	char names[256];
+	size_t n;
+};
+
+static bool word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; p && (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == 0))
+			return true;
+	return false;
+}
+
+static enum MHD_Result collect_unknown(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct unknown_args *u = cls;
+
+	if (!word_in(u->known, key) && u->n < sizeof(u->names))
+		u->n += (size_t)snprintf(u->names + u->n, sizeof(u->names) - u->n, "%s%s", u->n ? ", " : "", key);
+	return MHD_YES;
+}
+
+/* 400 for a query parameter the route does not take: a misspelt filter must not widen the answer. */
+static enum MHD_Result check_params(struct request *rq, const struct route *rt, bool *ret_bad)
+{
+	struct unknown_args u = { .known = rt->params };
+
+	(void)MHD_get_connection_values(rq->c, MHD_GET_ARGUMENT_KIND, collect_unknown, &u);
+	*ret_bad = u.n > 0;
+	if (!u.n)
+		return MHD_YES;
+	return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "unknown query parameter%s %s; %s %s takes %s",
+			     strchr(u.names, ',') ? "s" : "", u.names, rt->method, rt->path,
+			     rt->params ? rt->params : "none");
+}
+
 static enum MHD_Result dispatch(struct request *rq)
 {
 	const struct route *match = NULL;
 	enum MHD_Result ret;
 	char need[64];
+	bool bad;
 
 	for (size_t i = 0; i < ARRAY_SIZE(routes); i++)
 		if (route_matches(&routes[i], rq->url)) {
@@ -446,7 +499,9 @@ static enum MHD_Result dispatch(struct request *rq)
 		audit_request(rq, match->action);
 		return ret;
 	}
-	ret = match->handler(rq);
+	ret = check_params(rq, match, &bad);
+	if (!bad)
+		ret = match->handler(rq);
 	if (match->audited)
 		audit_request(rq, match->action);
 	return ret;

@@ -18,6 +18,8 @@
 #include "verify.h"
 
 #define RETENTION_INTERVAL_US (3600 * USEC_PER_SEC)
+/* A refused agent asks again this often: the conflict shows as long as both hosts send. */
+#define CONFLICT_RETRY_MS 60000
 
 struct job {
 	struct ingest *in;
@@ -173,6 +175,7 @@ static void job_cb(void *arg)
 static void reply_stored(struct job *j)
 {
 	struct block_in *b = &j->block;
+	char reason[640];
 
 	switch (b->result) {
 	case BLOCK_STORED:
@@ -185,6 +188,15 @@ static void reply_stored(struct job *j)
 		metrics_add(&metrics.batches_duplicate, 1);
 		log_debug("ingest: batch %s/%" PRIu64 " is a duplicate, acknowledged", j->agent_hex, b->seq);
 		send_reply(j, REPLY_DUPLICATE, b->seq, 0, NULL);
+		break;
+	case BLOCK_CONFLICT:
+		metrics_add(&metrics.batches_conflict, 1);
+		/* The reply carries what fits of it (REPLY_REASON_MAX); the log all of it. */
+		(void)snprintf(reason, sizeof(reason), "agent id conflict: batch %" PRIu64 " is stored from host %s"
+			       " with other content; this one is from %s", b->seq, b->conflict_host,
+			       b->host ? b->host : "a host that names none");
+		log_warning("ingest: refused batch %s/%" PRIu64 ": %s", j->agent_hex, b->seq, reason);
+		send_reply(j, REPLY_CONFLICT, b->seq, CONFLICT_RETRY_MS, reason);
 		break;
 	default:
 		metrics_add(&metrics.batches_retry, 1);

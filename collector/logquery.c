@@ -89,14 +89,14 @@ json_t *json_bytes(const uint8_t *p, size_t len)
 
 struct scan {
 	const struct log_query *q;
-	json_t *items;
-	uint32_t count;
-	struct log_cursor pos;
-	uint64_t scanned;
+	struct log_result *res;
+	struct log_cursor pos; /* the last record examined */
 	struct export_field *fields;
 	struct buf raw;
 	ZSTD_DCtx *dctx;
 	const char *host;
+	size_t *offsets; /* newest first: where each record of the block begins */
+	size_t cap_offsets;
 };
 
 static bool field_is(const struct export_field *f, const char *s)
@@ -106,11 +106,20 @@ static bool field_is(const struct export_field *f, const char *s)
 	return f && f->value_len == n && memcmp(f->value, s, n) == 0;
 }
 
+static bool kind_matches(const char *kind, const struct export_field *f, size_t n)
+{
+	const struct export_field *k = export_find(f, n, "VIGIL_KIND");
+
+	return strcmp(kind, LOG_KIND_LOG) == 0 ? !k : field_is(k, kind);
+}
+
 static bool record_matches(const struct scan *sc, const struct export_field *f, size_t n, uint64_t ts)
 {
 	const struct log_query *q = sc->q;
 
 	if (ts < q->since || (q->until && ts > q->until))
+		return false;
+	if (q->kind && !kind_matches(q->kind, f, n))
 		return false;
 	if (q->source) {
 		bool hit = false;
@@ -181,43 +190,94 @@ static json_t *record_json(const struct scan *sc, const struct export_field *f, 
 	return item;
 }
 
-/* Scans one block from record after_rec on. Returns 1 when the limit is reached. */
-static int scan_block(struct scan *sc, sqlite3_stmt *st, int64_t after_rec)
-{
-	static const struct export_limits lim = { .max_entries = UINT32_MAX, .max_fields = FIELDS_MAX,
+static const struct export_limits scan_limits = { .max_entries = UINT32_MAX, .max_fields = FIELDS_MAX,
 						  .max_field_bytes = SIZE_MAX, .max_entry_bytes = SIZE_MAX };
-	size_t raw_len = (size_t)sqlite3_column_int64(st, 3), zlen = (size_t)sqlite3_column_bytes(st, 4), n;
-	struct export_reader rd;
-	uint32_t rec = 0;
-	int r;
+
+/* Record rec of the block, decoded into f: taken if it matches. Returns 1 when the limit is reached. */
+static int examine(struct scan *sc, const struct export_field *f, size_t n, uint32_t rec)
+{
+	const struct export_field *tsf = export_find(f, n, "__REALTIME_TIMESTAMP");
+	uint64_t ts = 0;
+
+	sc->pos.rec = rec;
+	sc->res->records++;
+	if (tsf)
+		(void)parse_timestamp(tsf->value, tsf->value_len, &ts);
+	if (!record_matches(sc, f, n, ts))
+		return 0;
+	json_array_append_new(sc->res->items, record_json(sc, f, n, ts));
+	return json_array_size(sc->res->items) >= sc->q->limit;
+}
+
+/* Decompresses the block of row st (id, host, records, raw_len, frame) into sc->raw. */
+static int decompress(struct scan *sc, sqlite3_stmt *st)
+{
+	size_t raw_len = (size_t)sqlite3_column_int64(st, 3), n;
 
 	sc->host = (const char *)sqlite3_column_text(st, 1);
 	buf_reset(&sc->raw);
 	if (buf_reserve(&sc->raw, raw_len) < 0)
 		return -ENOMEM;
-	n = ZSTD_decompressDCtx(sc->dctx, sc->raw.data, raw_len, sqlite3_column_blob(st, 4), zlen);
+	n = ZSTD_decompressDCtx(sc->dctx, sc->raw.data, raw_len, sqlite3_column_blob(st, 4),
+				(size_t)sqlite3_column_bytes(st, 4));
 	if (ZSTD_isError(n) || n != raw_len)
 		return log_error_errno(EUCLEAN, "logs: block %u/%" PRId64 " does not decompress",
 				       sc->pos.day, sc->pos.block);
-	sc->scanned += raw_len;
-	export_reader_init(&rd, sc->raw.data, n, &lim);
-	while ((r = export_reader_next(&rd, sc->fields, FIELDS_MAX, &n)) > 0) {
-		const struct export_field *tsf;
-		uint64_t ts = 0;
+	sc->raw.len = n;
+	sc->res->blocks++;
+	sc->res->bytes += raw_len;
+	return 0;
+}
 
-		if ((int64_t)rec++ <= after_rec)
-			continue;
-		sc->pos.rec = rec - 1;
-		tsf = export_find(sc->fields, n, "__REALTIME_TIMESTAMP");
-		if (tsf)
-			(void)parse_timestamp(tsf->value, tsf->value_len, &ts);
-		if (!record_matches(sc, sc->fields, n, ts))
-			continue;
-		json_array_append_new(sc->items, record_json(sc, sc->fields, n, ts));
-		if (++sc->count >= sc->q->limit)
-			return 1;
-	}
+/* The block's records after after_rec (-1: all), oldest first. Returns 1 when the limit is reached. */
+static int scan_forward(struct scan *sc, int64_t after_rec)
+{
+	struct export_reader rd;
+	uint32_t rec = 0;
+	size_t n;
+	int r, k;
+
+	export_reader_init(&rd, sc->raw.data, sc->raw.len, &scan_limits);
+	for (; (r = export_reader_next(&rd, sc->fields, FIELDS_MAX, &n)) > 0; rec++)
+		if ((int64_t)rec > after_rec && (k = examine(sc, sc->fields, n, rec)))
+			return k;
 	return r < 0 ? -EUCLEAN : 0;
+}
+
+/* The block's records before before_rec, newest first. Returns 1 when the limit is reached. */
+static int scan_backward(struct scan *sc, uint32_t before_rec)
+{
+	struct export_reader rd;
+	size_t count = 0, n;
+	int r, k;
+
+	export_reader_init(&rd, sc->raw.data, sc->raw.len, &scan_limits);
+	for (;;) {
+		size_t at = (size_t)(rd.p - sc->raw.data);
+		r = export_reader_next(&rd, sc->fields, FIELDS_MAX, &n);
+		if (r <= 0)
+			break;
+		if (count == sc->cap_offsets) {
+			size_t cap = sc->cap_offsets ? 2 * sc->cap_offsets : 1024, *grown;
+			grown = realloc(sc->offsets, cap * sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			sc->offsets = grown;
+			sc->cap_offsets = cap;
+		}
+		sc->offsets[count++] = at;
+	}
+	if (r < 0)
+		return -EUCLEAN;
+	for (size_t i = MIN(count, (size_t)before_rec); i-- > 0;) {
+		export_reader_init(&rd, sc->raw.data + sc->offsets[i], sc->raw.len - sc->offsets[i], &scan_limits);
+		if (export_reader_next(&rd, sc->fields, FIELDS_MAX, &n) <= 0)
+			return -EUCLEAN;
+		k = examine(sc, sc->fields, n, (uint32_t)i);
+		if (k)
+			return k;
+	}
+	return 0;
 }
 
 static int prepare_blocks(sqlite3 *db, const struct log_query *q, sqlite3_stmt **ret)
@@ -227,10 +287,11 @@ static int prepare_blocks(sqlite3 *db, const struct log_query *q, sqlite3_stmt *
 
 	/* Fixed fragments only; every value is bound. */
 	(void)snprintf(sql, sizeof(sql),
-		       "SELECT id, host, records, raw_len, frame FROM blocks WHERE id>=?1%s%s%s%s ORDER BY id",
-		       q->host ? " AND (host=?2 OR agent=?2)" : "", " AND ts_max>=?3",
+		       "SELECT id, host, records, raw_len, frame FROM blocks WHERE id%s?1%s%s%s%s ORDER BY id%s",
+		       q->newest_first ? "<=" : ">=", q->host ? " AND (host=?2 OR agent=?2)" : "", " AND ts_max>=?3",
 		       q->until ? " AND ts_min<=?4" : "",
-		       q->source ? " AND id IN (SELECT block FROM streams WHERE value IN (?5, '" STORAGE_STREAM_ANY "'))" : "");
+		       q->source ? " AND id IN (SELECT block FROM streams WHERE value IN (?5, '" STORAGE_STREAM_ANY "'))" : "",
+		       q->newest_first ? " DESC" : "");
 	r = sqlite3_prepare_v2(db, sql, -1, ret, NULL);
 	if (r != SQLITE_OK)
 		return log_error_errno(db_errno(r), "logs: %s", sqlite3_errmsg(db));
@@ -244,12 +305,12 @@ static int prepare_blocks(sqlite3 *db, const struct log_query *q, sqlite3_stmt *
 	return 0;
 }
 
-/* Scans the blocks of one day's shard. Returns 1 when done (limit or budget). */
+/* Scans the blocks of one day's shard. Returns 1 when stopped (limit or budget). */
 static int scan_day(struct scan *sc, struct storage_reader *rd, uint32_t day)
 {
 	const struct log_query *q = sc->q;
 	sqlite3 *db = storage_reader_shard(rd, day);
-	bool same = day == q->after.day;
+	bool same = q->has_cursor && day == q->after.day;
 	sqlite3_stmt *st;
 	int r = 0;
 
@@ -258,59 +319,102 @@ static int scan_day(struct scan *sc, struct storage_reader *rd, uint32_t day)
 	r = prepare_blocks(db, q, &st);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(st, 1, same ? q->after.block : 0);
+	sqlite3_bind_int64(st, 1, same ? q->after.block : q->newest_first ? INT64_MAX : 0);
 	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
-		int64_t after_rec = same && id == q->after.block ? (int64_t)q->after.rec : -1;
-		uint32_t records = (uint32_t)sqlite3_column_int(st, 2);
+		bool resumed = same && id == q->after.block;
 
-		if (after_rec >= (int64_t)records - 1)
+		if (resumed && (q->newest_first ? q->after.rec == 0 :
+						  (int64_t)q->after.rec >= sqlite3_column_int64(st, 2) - 1))
 			continue;
-		sc->pos = (struct log_cursor){ .day = day, .block = id, .rec = records - 1 };
-		if (after_rec >= 0)
-			sc->pos.rec = (uint32_t)after_rec;
-		r = scan_block(sc, st, after_rec);
-		if (r == 0 && sc->scanned >= q->scan_budget)
-			r = 1;
-		if (r == 0)
-			sc->pos.rec = records - 1;
+		sc->pos = (struct log_cursor){ .day = day, .block = id };
+		r = decompress(sc, st);
+		if (r == 0 && q->newest_first)
+			r = scan_backward(sc, resumed ? q->after.rec : UINT32_MAX);
+		else if (r == 0)
+			r = scan_forward(sc, resumed ? (int64_t)q->after.rec : -1);
+		if (r == 1)
+			sc->res->stopped = "limit";
+		else if (r == 0 && sc->res->bytes >= q->scan_budget)
+			sc->res->stopped = "budget", r = 1;
 	}
 	sqlite3_finalize(st);
 	return r;
 }
 
-int log_query_run(struct storage_reader *rd, const struct log_query *q, json_t **ret_items,
-		  struct log_cursor *ret_next)
+/* -ERANGE for a cursor past what is stored: a day, block or record that was never written. */
+static int check_cursor(struct storage_reader *rd, const struct log_cursor *c)
 {
-	struct scan sc = { .q = q, .pos = q->after };
-	sqlite3_stmt *days;
-	int r;
+	sqlite3 *meta = storage_reader_meta(rd), *db;
+	sqlite3_stmt *st;
+	int64_t max_day = 0, last = 0;
+	bool known;
+	int r = db_prepare(meta, "SELECT max(day), EXISTS(SELECT 1 FROM shards WHERE day=?1) FROM shards", &st);
 
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, c->day);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		max_day = sqlite3_column_int64(st, 0);
+	known = sqlite3_column_int(st, 1);
+	sqlite3_finalize(st);
+	if (c->day > max_day)
+		return -ERANGE;
+	/* A shard retention removed: the reader goes on with the next one. */
+	if (!known || !(db = storage_reader_shard(rd, c->day)))
+		return 0;
+	r = db_prepare(db, "SELECT max(id), (SELECT records FROM blocks WHERE id=?1) FROM blocks", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, c->block);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		last = sqlite3_column_int64(st, 0);
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL && c->rec >= sqlite3_column_int64(st, 1))
+			last = -1;
+	}
+	sqlite3_finalize(st);
+	return c->block > last ? -ERANGE : 0;
+}
+
+int log_query_run(struct storage_reader *rd, const struct log_query *q, struct log_result *ret)
+{
+	struct log_result res = { .next = q->after };
+	struct scan sc = { .q = q, .res = &res, .pos = q->after };
+	sqlite3_stmt *days;
+	int r = q->has_cursor ? check_cursor(rd, &q->after) : 0;
+
+	if (r < 0)
+		return r;
 	r = db_prepare(storage_reader_meta(rd),
-		       "SELECT day FROM shards WHERE day>=?1 AND ts_max>=?2 AND (?3=0 OR ts_min<=?3) ORDER BY day",
+		       q->newest_first ?
+			       "SELECT day FROM shards WHERE day<=?1 AND ts_max>=?2 AND (?3=0 OR ts_min<=?3) ORDER BY day DESC" :
+			       "SELECT day FROM shards WHERE day>=?1 AND ts_max>=?2 AND (?3=0 OR ts_min<=?3) ORDER BY day",
 		       &days);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(days, 1, q->after.day);
+	sqlite3_bind_int64(days, 1, q->has_cursor ? q->after.day : q->newest_first ? UINT32_MAX : 0);
 	sqlite3_bind_int64(days, 2, (sqlite3_int64)q->since);
 	sqlite3_bind_int64(days, 3, (sqlite3_int64)q->until);
-	sc.items = json_array();
+	res.items = json_array();
 	sc.fields = malloc(FIELDS_MAX * sizeof(*sc.fields));
 	sc.dctx = ZSTD_createDCtx();
 	buf_init(&sc.raw, SIZE_MAX / 2);
-	if (!sc.items || !sc.fields || !sc.dctx)
+	if (!res.items || !sc.fields || !sc.dctx)
 		r = -ENOMEM;
 	while (r == 0 && sqlite3_step(days) == SQLITE_ROW)
 		r = scan_day(&sc, rd, (uint32_t)sqlite3_column_int64(days, 0));
 	sqlite3_finalize(days);
 	free(sc.fields);
+	free(sc.offsets);
 	ZSTD_freeDCtx(sc.dctx);
 	buf_free(&sc.raw);
 	if (r < 0) {
-		json_decref(sc.items);
+		json_decref(res.items);
 		return r;
 	}
-	*ret_items = sc.items;
-	*ret_next = sc.pos;
+	res.complete = r == 0;
+	if (res.blocks)
+		res.next = sc.pos;
+	*ret = res;
 	return 0;
 }

@@ -74,9 +74,10 @@ int metrics_render(struct buf *o)
 			   "vigil_ingest_batches_total{result=\"stored\"} %" PRIu64 "\n"
 			   "vigil_ingest_batches_total{result=\"duplicate\"} %" PRIu64 "\n"
 			   "vigil_ingest_batches_total{result=\"rejected\"} %" PRIu64 "\n"
-			   "vigil_ingest_batches_total{result=\"retry\"} %" PRIu64 "\n",
+			   "vigil_ingest_batches_total{result=\"retry\"} %" PRIu64 "\n"
+			   "vigil_ingest_batches_total{result=\"conflict\"} %" PRIu64 "\n",
 			LOAD(metrics.batches_stored), LOAD(metrics.batches_duplicate),
-			LOAD(metrics.batches_rejected), LOAD(metrics.batches_retry));
+			LOAD(metrics.batches_rejected), LOAD(metrics.batches_retry), LOAD(metrics.batches_conflict));
 	r |= counter(o, "vigil_ingest_records_total", "Records stored.", LOAD(metrics.records_stored));
 	r |= counter(o, "vigil_ingest_bytes_total", "Request bytes received (compressed).", LOAD(metrics.bytes_in));
 	r |= counter(o, "vigil_ingest_raw_bytes_total", "Uncompressed bytes of stored batches.",

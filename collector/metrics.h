@@ -12,6 +12,7 @@
 struct metrics {
 	atomic_uint_fast64_t batches_stored;
 	atomic_uint_fast64_t batches_duplicate;
+	atomic_uint_fast64_t batches_conflict; /* (agent, seq) stored with another frame: two hosts, one id */
 	atomic_uint_fast64_t batches_rejected;
 	atomic_uint_fast64_t batches_retry;
 	atomic_uint_fast64_t records_stored;

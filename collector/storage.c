@@ -23,7 +23,10 @@ static const char meta_schema[] =
 	" role TEXT NOT NULL, hash BLOB UNIQUE NOT NULL, created INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS probe_state(agent TEXT NOT NULL, name TEXT NOT NULL, host TEXT NOT NULL,"
 	" type TEXT, status TEXT NOT NULL, latency_us INTEGER, message TEXT, ts INTEGER NOT NULL,"
-	" PRIMARY KEY(agent, name)) WITHOUT ROWID;";
+	" PRIMARY KEY(agent, name)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS agent_conflicts(agent TEXT NOT NULL, host TEXT NOT NULL, other_host TEXT NOT NULL,"
+	" seq INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, count INTEGER NOT NULL,"
+	" PRIMARY KEY(agent, host, other_host)) WITHOUT ROWID;";
 
 static const char shard_schema[] =
 	"CREATE TABLE IF NOT EXISTS blocks(id INTEGER PRIMARY KEY, agent TEXT NOT NULL, seq INTEGER NOT NULL,"
@@ -58,12 +61,13 @@ enum {
 	M_PROBE_STATE,
 	M_HOST_INVENTORY,
 	M_HOST_NAME,
+	M_CONFLICT,
 	_M_MAX,
 };
 
 static const char *const meta_sql[_M_MAX] = {
-	[M_DEDUP_GET] = "SELECT 1 FROM dedup WHERE agent=? AND seq=?",
-	[M_DEDUP_PUT] = "INSERT OR IGNORE INTO dedup(agent, seq, day) VALUES (?,?,?)",
+	[M_DEDUP_GET] = "SELECT digest, day FROM dedup WHERE agent=? AND seq=?",
+	[M_DEDUP_PUT] = "INSERT OR IGNORE INTO dedup(agent, seq, day, digest) VALUES (?,?,?,?)",
 	[M_HOST_SEEN] = "INSERT INTO hosts(id, hostname, first_seen, last_seen, batches, records) VALUES (?1,?2,?3,?3,?4,?5) "
 			"ON CONFLICT(id) DO UPDATE SET hostname=?2, last_seen=max(last_seen, ?3),"
 			" batches=batches+?4, records=records+?5",
@@ -79,6 +83,9 @@ static const char *const meta_sql[_M_MAX] = {
 			  " WHERE excluded.ts >= probe_state.ts RETURNING streak",
 	[M_HOST_INVENTORY] = "UPDATE hosts SET inventory=?2, labels=?3 WHERE id=?1",
 	[M_HOST_NAME] = "SELECT hostname FROM hosts WHERE id=?1",
+	[M_CONFLICT] = "INSERT INTO agent_conflicts(agent, host, other_host, seq, first_seen, last_seen, count)"
+		       " VALUES (?1,?2,?3,?4,?5,?5,1) ON CONFLICT(agent, host, other_host) DO UPDATE SET seq=?4,"
+		       " last_seen=max(last_seen, ?5), count=count+1",
 };
 
 /* What a group of blocks adds to its shard's catalogue row. */
@@ -239,14 +246,16 @@ static int record_counts(struct storage *s, uint32_t day, const struct shard_cou
 	return step_done(s->meta, st);
 }
 
-/* Meta's record that (agent, seq) is stored, in the shard of day. */
-static int put_dedup(struct storage *s, const char *agent, int64_t seq, uint32_t day)
+/* Meta's record that (agent, seq) is stored, in the shard of day, with its frame's digest. */
+static int put_dedup(struct storage *s, const char *agent, int64_t seq, uint32_t day,
+		     const uint8_t digest[SHA256_SIZE])
 {
 	sqlite3_stmt *st = s->m[M_DEDUP_PUT];
 
 	sqlite3_bind_text(st, 1, agent, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, seq);
 	sqlite3_bind_int64(st, 3, day);
+	sqlite3_bind_blob(st, 4, digest, SHA256_SIZE, SQLITE_TRANSIENT);
 	return step_done(s->meta, st);
 }
 
@@ -264,11 +273,15 @@ static int host_seen(struct storage *s, const char *agent, const char *host, int
 	return step_done(s->meta, st);
 }
 
-/* Restores what meta would have recorded for one block row (id, agent, seq, host, received, records). */
+/* Restores what meta would have recorded for one block row (id, agent, seq, host, received, records, frame). */
 static int restore_block(struct storage *s, sqlite3_stmt *st, uint32_t day)
 {
 	const char *agent = (const char *)sqlite3_column_text(st, 1);
-	int r = put_dedup(s, agent, sqlite3_column_int64(st, 2), day);
+	uint8_t digest[SHA256_SIZE];
+	int r = sha256(sqlite3_column_blob(st, 9), (size_t)sqlite3_column_bytes(st, 9), digest);
+
+	if (r == 0)
+		r = put_dedup(s, agent, sqlite3_column_int64(st, 2), day, digest);
 
 	if (r == 0)
 		r = host_seen(s, agent, (const char *)sqlite3_column_text(st, 3), sqlite3_column_int64(st, 4), 1,
@@ -292,7 +305,7 @@ static int reconcile_shard(struct storage *s, uint32_t day, int64_t synced)
 	shard_path(s->dir, day, path, sizeof(path));
 	if (db_open(path, false, true, s->sync, &db) < 0)
 		return 0;
-	r = db_prepare(db, "SELECT id, agent, seq, host, received, records, length(frame), ts_min, ts_max"
+	r = db_prepare(db, "SELECT id, agent, seq, host, received, records, length(frame), ts_min, ts_max, frame"
 			   " FROM blocks WHERE id>? ORDER BY id", &st);
 	if (r == 0)
 		r = db_exec(s->meta, "BEGIN IMMEDIATE");
@@ -348,6 +361,12 @@ static int migrate_meta(sqlite3 *db)
 	if (r == 0 && version < 2)
 		r = db_exec(db, "BEGIN; ALTER TABLE probe_state ADD COLUMN streak INTEGER NOT NULL DEFAULT 1;"
 				" PRAGMA user_version=2; COMMIT;");
+	/*
+	 * digest: a batch is a duplicate only with the same frame; rows from
+	 * before have none, and the shard's frame is read when one is needed.
+	 */
+	if (r == 0 && version < 3)
+		r = db_exec(db, "BEGIN; ALTER TABLE dedup ADD COLUMN digest BLOB; PRAGMA user_version=3; COMMIT;");
 	return r;
 }
 
@@ -404,16 +423,88 @@ void storage_free(struct storage *s)
 	free(s);
 }
 
-static bool seen_before(struct storage *s, const char *agent, uint64_t seq)
+/*
+ * The frame digest and host of the block stored as (agent, seq) in the shard
+ * of day. On the writer's own shard this sees the blocks of the transaction
+ * under way. -ENOENT if there is none.
+ */
+static int stored_block(struct storage *s, uint32_t day, const char *agent, uint64_t seq,
+			uint8_t ret_digest[SHA256_SIZE], char *ret_host, size_t host_size)
+{
+	sqlite3 *db = s->cur.db;
+	sqlite3_stmt *st = NULL;
+	char path[4096];
+	int r = 0;
+
+	if (day != s->cur.day || !db) {
+		shard_path(s->dir, day, path, sizeof(path));
+		r = db_open(path, false, true, s->sync, &db);
+		if (r < 0)
+			return r;
+	}
+	r = db_prepare(db, "SELECT host, frame FROM blocks WHERE agent=? AND seq=?", &st);
+	if (r == 0) {
+		sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+		r = -ENOENT;
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			(void)snprintf(ret_host, host_size, "%s", (const char *)sqlite3_column_text(st, 0));
+			r = sha256(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), ret_digest);
+		}
+	}
+	sqlite3_finalize(st);
+	if (db != s->cur.db)
+		db_close(db);
+	return r;
+}
+
+/*
+ * Compares b with the block stored as its (agent, seq) in the shard of day:
+ * the same frame is a duplicate; another is a conflict (two agents share one
+ * id), and b->conflict_host names the host whose batch is stored. known: the
+ * stored digest, or NULL to read it from the shard.
+ */
+static enum block_result compare_stored(struct storage *s, struct block_in *b, const char *agent, uint32_t day,
+					const uint8_t *known)
+{
+	uint8_t digest[SHA256_SIZE];
+	int r;
+
+	if (known && memcmp(known, b->digest, SHA256_SIZE) == 0)
+		return BLOCK_DUPLICATE;
+	/* Only a conflict (rare) or a row from before digests reads the shard. */
+	r = stored_block(s, day, agent, b->seq, digest, b->conflict_host, sizeof(b->conflict_host));
+	if (r < 0 && !known) {
+		log_warning_errno(r, "storage: batch %s/%" PRIu64 " was stored, but its shard cannot be read to compare "
+				  "(%m); taken as a duplicate.", agent, b->seq);
+		return BLOCK_DUPLICATE;
+	}
+	if (r < 0)
+		(void)snprintf(b->conflict_host, sizeof(b->conflict_host), "(unknown)");
+	else if (!known)
+		known = digest;
+	return memcmp(known, b->digest, SHA256_SIZE) == 0 ? BLOCK_DUPLICATE : BLOCK_CONFLICT;
+}
+
+/* BLOCK_PENDING if (agent, seq) was never stored, else compare_stored()'s answer. */
+static enum block_result classify(struct storage *s, struct block_in *b, const char *agent)
 {
 	sqlite3_stmt *st = s->m[M_DEDUP_GET];
-	bool found;
+	uint8_t digest[SHA256_SIZE];
+	bool found, known = false;
+	uint32_t day = 0;
 
 	sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)b->seq);
 	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found) {
+		known = sqlite3_column_bytes(st, 0) == SHA256_SIZE;
+		if (known)
+			memcpy(digest, sqlite3_column_blob(st, 0), SHA256_SIZE);
+		day = (uint32_t)sqlite3_column_int64(st, 1);
+	}
 	(void)sqlite3_reset(st);
-	return found;
+	return found ? compare_stored(s, b, agent, day, known ? digest : NULL) : BLOCK_PENDING;
 }
 
 /* Binds agent, host, name, type, status, latency, message from column first on. */
@@ -582,7 +673,19 @@ static int insert_block(struct storage *s, struct block_in *b, const char *agent
 	return insert_matches(s, b, id, agent);
 }
 
-/* Records what was stored in meta: dedup rows, hosts' last seen, the catalogue. */
+static int record_conflict(struct storage *s, const char *agent, const struct block_in *b)
+{
+	sqlite3_stmt *st = s->m[M_CONFLICT];
+
+	sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, b->conflict_host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, b->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)b->seq);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)b->received_us);
+	return step_done(s->meta, st);
+}
+
+/* Records what was stored in meta: dedup rows, hosts' last seen, the catalogue, id conflicts. */
 static int update_meta(struct storage *s, struct block_in **blocks, size_t n, char (*agents)[33])
 {
 	struct shard_counts c = { 0 };
@@ -594,12 +697,15 @@ static int update_meta(struct storage *s, struct block_in **blocks, size_t n, ch
 		bool stored = b->result == BLOCK_STORED;
 
 		if (stored) {
-			r = put_dedup(s, agents[i], (int64_t)b->seq, s->cur.day);
+			r = put_dedup(s, agents[i], (int64_t)b->seq, s->cur.day, b->digest);
 			if (r == 0)
 				r = update_probe_state(s, b, agents[i]);
 			counts_add(&c, b->records, b->zlen, b->ts_min, b->ts_max, b->block_id);
 		}
-		if (r == 0)
+		/* A refused batch is not the agent's to speak for: its host is only named in the conflict. */
+		if (r == 0 && b->result == BLOCK_CONFLICT)
+			r = record_conflict(s, agents[i], b);
+		else if (r == 0)
 			r = host_seen(s, agents[i], b->host, (int64_t)b->received_us, stored, stored ? b->records : 0);
 		/* After the host's row exists: its first batch may carry the inventory. */
 		if (r == 0 && stored && b->inventory) {
@@ -622,14 +728,36 @@ static int update_meta(struct storage *s, struct block_in **blocks, size_t n, ch
 static void fail_pending(struct block_in **blocks, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (blocks[i]->result != BLOCK_DUPLICATE)
+		if (blocks[i]->result != BLOCK_DUPLICATE && blocks[i]->result != BLOCK_CONFLICT)
 			blocks[i]->result = BLOCK_FAILED;
+}
+
+/* Stores b after prev (which becomes its hash), or marks why not, inside a savepoint. */
+static void store_one(struct storage *s, struct block_in *b, const char *agent, uint8_t prev[SHA256_SIZE])
+{
+	uint8_t hash[SHA256_SIZE];
+	int r;
+
+	b->result = classify(s, b, agent);
+	if (b->result != BLOCK_PENDING)
+		return;
+	(void)db_exec(s->cur.db, "SAVEPOINT blk");
+	r = insert_block(s, b, agent, prev, hash);
+	if (r < 0) {
+		(void)db_exec(s->cur.db, "ROLLBACK TO blk");
+		/* Stored in this shard but not in meta yet: the same group, or a crash before reconcile. */
+		b->result = r == -EEXIST ? compare_stored(s, b, agent, s->cur.day, NULL) : BLOCK_FAILED;
+	} else {
+		b->result = BLOCK_STORED;
+		memcpy(prev, hash, SHA256_SIZE);
+	}
+	(void)db_exec(s->cur.db, "RELEASE blk");
 }
 
 int storage_store(struct storage *s, struct block_in **blocks, size_t n)
 {
 	uint32_t day = MAX(day_of_us(now_realtime_us()), s->cur.day);
-	uint8_t prev[SHA256_SIZE], hash[SHA256_SIZE];
+	uint8_t prev[SHA256_SIZE];
 	char (*agents)[33] = calloc(n, sizeof(*agents));
 	char (*names)[256] = calloc(n, sizeof(*names));
 	int r;
@@ -651,20 +779,7 @@ int storage_store(struct storage *s, struct block_in **blocks, size_t n)
 		hex_encode(b->agent, AGENT_ID_SIZE, agents[i]);
 		if (!b->host)
 			b->host = known_host(s, agents[i], names[i]);
-		if (seen_before(s, agents[i], b->seq)) {
-			b->result = BLOCK_DUPLICATE;
-			continue;
-		}
-		(void)db_exec(s->cur.db, "SAVEPOINT blk");
-		r = insert_block(s, b, agents[i], prev, hash);
-		if (r < 0) {
-			(void)db_exec(s->cur.db, "ROLLBACK TO blk");
-			b->result = r == -EEXIST ? BLOCK_DUPLICATE : BLOCK_FAILED;
-		} else {
-			b->result = BLOCK_STORED;
-			memcpy(prev, hash, SHA256_SIZE);
-		}
-		(void)db_exec(s->cur.db, "RELEASE blk");
+		store_one(s, b, agents[i], prev);
 	}
 	r = db_exec(s->cur.db, "COMMIT");
 	if (r < 0) {
@@ -727,6 +842,35 @@ int storage_retention(struct storage *s, uint64_t now_us, uint64_t days)
 	}
 	sqlite3_finalize(st);
 	return 0;
+}
+
+int storage_conflicts_each(sqlite3 *meta, const char *agent, uint64_t since_us,
+			   int (*fn)(const struct agent_conflict *c, void *ctx), void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc, r = db_prepare(meta,
+			       "SELECT agent, (SELECT group_concat(h, ', ') FROM (SELECT host AS h FROM agent_conflicts a"
+			       " WHERE a.agent=c.agent UNION SELECT other_host FROM agent_conflicts b WHERE b.agent=c.agent)),"
+			       " max(seq), min(first_seen), max(last_seen), sum(count) FROM agent_conflicts c"
+			       " WHERE last_seen>=?1 AND (?2 IS NULL OR agent=?2) GROUP BY agent ORDER BY agent", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)since_us);
+	sqlite3_bind_text(st, 2, agent, -1, SQLITE_STATIC);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct agent_conflict c = { .agent = (const char *)sqlite3_column_text(st, 0),
+					    .hosts = (const char *)sqlite3_column_text(st, 1),
+					    .seq = (uint64_t)sqlite3_column_int64(st, 2),
+					    .first_seen = (uint64_t)sqlite3_column_int64(st, 3),
+					    .last_seen = (uint64_t)sqlite3_column_int64(st, 4),
+					    .count = (uint64_t)sqlite3_column_int64(st, 5) };
+		r = fn(&c, ctx);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_errno(rc);
+	sqlite3_finalize(st);
+	return r;
 }
 
 int storage_meta_connect(const char *data_dir, bool sync, sqlite3 **ret)

@@ -12,7 +12,8 @@
 
 /*
  * The collector's store (docs/storage.md): DATA_DIR/meta.db (hosts, the
- * (agent, seq) dedup rows, the shard catalogue, tokens) and one
+ * (agent, seq) dedup rows with each frame's digest, agent id conflicts, the
+ * shard catalogue, tokens) and one
  * DATA_DIR/shards/YYYYMMDD.db per day of ingest holding log blocks: each
  * batch's zstd frame as it arrived, indexed by host, time range and streams,
  * chained by SHA-256: hash = SHA256(prev_hash | agent | seq | SHA256(frame)).
@@ -32,6 +33,7 @@ enum block_result {
 	BLOCK_STORED,
 	BLOCK_DUPLICATE,
 	BLOCK_FAILED, /* not stored: the agent is told to retry */
+	BLOCK_CONFLICT, /* not stored: (agent, seq) holds another frame; recorded in agent_conflicts */
 };
 
 /* A verified batch; every pointer is borrowed for the storage_store() call. */
@@ -57,6 +59,7 @@ struct block_in {
 	const struct logmatch_hit *hits; /* their matches, one per rule */
 	enum block_result result; /* set by storage_store() */
 	bool noteworthy; /* set by storage_store(): a probe result not ok, or a changed status, was stored */
+	char conflict_host[256];  /* BLOCK_CONFLICT: the host of the batch stored as (agent, seq) */
 	int64_t block_id;         /* set when stored */
 };
 
@@ -65,11 +68,29 @@ void storage_free(struct storage *s);
 
 /*
  * Stores blocks in one transaction per database (group commit): a block
- * whose (agent, seq) was stored before is marked BLOCK_DUPLICATE and not
- * stored again. Returns once durable; on failure every pending block is
- * BLOCK_FAILED and a negative errno is returned.
+ * whose (agent, seq) was stored before with the same frame is marked
+ * BLOCK_DUPLICATE and not stored again; with another frame, BLOCK_CONFLICT
+ * (two agents with one id), recorded and not stored. Returns once durable;
+ * on failure every pending block is BLOCK_FAILED and a negative errno is
+ * returned.
  */
 int storage_store(struct storage *s, struct block_in **blocks, size_t n);
+
+/* Batches refused because two hosts use one agent id, per agent. */
+struct agent_conflict {
+	const char *agent;
+	const char *hosts; /* every host named, "web-1, web-2" */
+	uint64_t seq;      /* the last sequence number refused */
+	uint64_t first_seen, last_seen; /* microseconds */
+	uint64_t count;    /* batches refused */
+};
+/*
+ * Calls fn for the conflicts of agent (NULL: every agent) seen since
+ * since_us, on meta (any connection to meta.db); stops at fn's first
+ * non-zero answer and returns it.
+ */
+int storage_conflicts_each(sqlite3 *meta, const char *agent, uint64_t since_us,
+			   int (*fn)(const struct agent_conflict *c, void *ctx), void *ctx);
 
 /* Deletes shard files older than days before now, and their dedup rows. */
 int storage_retention(struct storage *s, uint64_t now_us, uint64_t days);

@@ -19,6 +19,7 @@ struct seen {
 	uint64_t set; /* bit i: keys[i] was given */
 	char *file;
 	unsigned line;
+	unsigned key_line[64]; /* where keys[i] was given, in file (the last one given) */
 };
 
 struct loader {
@@ -351,10 +352,14 @@ static int handler(void *user, const char *section, const char *name, const char
 	for (size_t i = 0; i < sec->n_keys; i++) {
 		if (strcmp(sec->keys[i].name, name) != 0)
 			continue;
-		if (set_value(&sec->keys[i], s->inst, value, &why) < 0)
+		if (set_value(&sec->keys[i], s->inst, value, &why) < 0) {
 			loader_error(l, "[%s] %s=%s: expected %s", section, name, value, why);
-		else
+		} else if (i < ARRAY_SIZE(s->key_line)) {
 			s->set |= UINT64_C(1) << i;
+			/* A drop-in may set a key of a section the main file began: the key's own place. */
+			if (strcmp(s->file, l->file) == 0)
+				s->key_line[i] = l->line;
+		}
 		return 1;
 	}
 	loader_error(l, "[%s]: unknown key '%s'", section, name);
@@ -456,44 +461,81 @@ static void check_required(struct loader *l, const char *path)
 	}
 }
 
-int conf_load(const struct conf_schema *s, const char *path, void *target,
-	      struct conf_errors *errs)
+/* Loads path and its drop-ins into l's target; l->seen stays for the checks. */
+static int load(struct loader *l, const char *path)
 {
-	struct loader l = { .schema = s, .target = target, .errs = errs };
+	const struct conf_schema *s = l->schema;
 	int r;
 
 	for (size_t i = 0; i < s->n_sections; i++)
 		if (!s->sections[i].named)
-			apply_defaults(&s->sections[i], (uint8_t *)target + s->sections[i].offset);
-	r = load_file(&l, path);
+			apply_defaults(&s->sections[i], (uint8_t *)l->target + s->sections[i].offset);
+	r = load_file(l, path);
 	if (r == 0) {
-		load_dropins(&l, path);
-		check_required(&l, path);
+		load_dropins(l, path);
+		check_required(l, path);
 	}
-	for (size_t i = 0; i < l.n_seen; i++) {
-		free(l.seen[i].name);
-		free(l.seen[i].file);
+	l->file = path;
+	return r;
+}
+
+static void loader_done(struct loader *l)
+{
+	for (size_t i = 0; i < l->n_seen; i++) {
+		free(l->seen[i].name);
+		free(l->seen[i].file);
 	}
-	free(l.seen);
+	free(l->seen);
+}
+
+int conf_load(const struct conf_schema *s, const char *path, void *target,
+	      struct conf_errors *errs)
+{
+	struct loader l = { .schema = s, .target = target, .errs = errs };
+	int r = load(&l, path);
+
+	loader_done(&l);
 	if (r < 0)
 		return r;
 	return errs->n || errs->dropped ? -EINVAL : 0;
 }
 
+const char *conf_origin_where(const struct conf_origin *o, const void *inst, const char *key, char *buf,
+			      size_t size)
+{
+	const struct loader *l = (const struct loader *)o;
+
+	(void)snprintf(buf, size, "%s", l->file);
+	for (size_t i = 0; i < l->n_seen; i++) {
+		const struct seen *s = &l->seen[i];
+		unsigned line = s->line;
+		if (s->inst != inst)
+			continue;
+		for (size_t k = 0; key && k < s->sec->n_keys && k < ARRAY_SIZE(s->key_line); k++)
+			if (strcmp(s->sec->keys[k].name, key) == 0 && s->key_line[k])
+				line = s->key_line[k];
+		(void)snprintf(buf, size, "%s:%u", s->file, line);
+		break;
+	}
+	return buf;
+}
+
 int conf_load_report(const struct conf_schema *s, const char *path, void *target,
-		     void (*check)(const void *target, const char *path, struct conf_errors *errs))
+		     void (*check)(const void *target, const struct conf_origin *o, struct conf_errors *errs))
 {
 	struct conf_errors errs = { 0 };
-	int r = conf_load(s, path, target, &errs);
+	struct loader l = { .schema = s, .target = target, .errs = &errs };
+	int r = load(&l, path);
 
-	if ((r == 0 || r == -EINVAL) && check)
-		check(target, path, &errs);
+	if (r == 0 && check)
+		check(target, (const struct conf_origin *)&l, &errs);
+	loader_done(&l);
 	if (errs.n || errs.dropped) {
 		conf_errors_print(&errs);
 		conf_errors_free(&errs);
 		return r < 0 ? r : -EINVAL;
 	}
-	return 0;
+	return r;
 }
 
 void conf_errors_print(const struct conf_errors *errs)

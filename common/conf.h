@@ -68,12 +68,21 @@ struct conf_errors {
  */
 int conf_load(const struct conf_schema *s, const char *path, void *target,
 	      struct conf_errors *errs);
+/* Where the sections and keys of a load were given: for check's errors. */
+struct conf_origin;
+/*
+ * "file:line" of key in the section instance inst (key NULL, or not given:
+ * where the instance begins) into buf, which it returns; the loaded path
+ * when no file gave inst (every key at its default).
+ */
+const char *conf_origin_where(const struct conf_origin *o, const void *inst, const char *key, char *buf,
+			      size_t size);
 /*
  * conf_load(), then check (cross-key rules; may be NULL), then every error
  * printed to stderr. Returns 0, or a negative errno when anything was wrong.
  */
 int conf_load_report(const struct conf_schema *s, const char *path, void *target,
-		     void (*check)(const void *target, const char *path, struct conf_errors *errs));
+		     void (*check)(const void *target, const struct conf_origin *o, struct conf_errors *errs));
 
 /* Adds "where: message" (where is file or file:line). */
 void conf_error_add(struct conf_errors *errs, const char *where, const char *fmt, ...)

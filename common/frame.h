@@ -81,6 +81,13 @@ enum reply_status {
 	REPLY_DUPLICATE = 1,
 	REPLY_RETRY = 2,
 	REPLY_REJECTED = 3,
+	/*
+	 * (agent, seq) is stored with other content: two agents share an id
+	 * (a cloned VM). Not stored, not acknowledged: the agent keeps the
+	 * batch and retries after retry_after_ms, until one of them is given a
+	 * new id (vigil-agent --new-id).
+	 */
+	REPLY_CONFLICT = 4,
 };
 
 #define REPLY_MAGIC 0x31524756u /* "VGR1" */

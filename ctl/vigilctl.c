@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/conf.h"
 #include "common/macro.h"
 #include "common/util.h"
 
@@ -159,39 +160,86 @@ static void print_log(const struct ctl *c, json_t *item)
 }
 
 struct logs_args {
-	const char *host, *source, *q, *since, *until, *limit, *status;
+	const char *host, *source, *q, *since, *until, *limit, *status, *kind;
 	const char *state, *severity, *note, *to; /* alerts */
 	const char *starts, *ends, *duration, *every; /* silences (and until) */
-	bool follow, all;
+	const char *name, *step, *window; /* metrics, dialtest summary */
+	bool follow, all, reverse;
 };
 
+/* Lines vigilctl logs prints at most unless --limit says otherwise (not with --follow). */
+#define LOGS_LIMIT_DEFAULT 1000
+/* Records asked for in one request. */
+#define LOGS_PAGE 1000
+
+/* --limit as a count; 0 when absent; -1 when malformed (said). */
+static int64_t logs_limit(const struct logs_args *a)
+{
+	uint64_t n;
+
+	if (!a->limit)
+		return 0;
+	if (conf_parse_uint(a->limit, &n) < 0 || n == 0 || n > INT32_MAX) {
+		fprintf(stderr, "vigilctl: --limit %s: expected a positive number\n", a->limit);
+		return -1;
+	}
+	return (int64_t)n;
+}
+
+/*
+ * Follows next_cursor until the answer says the range is complete (with
+ * --follow: on and on), or --limit lines are printed. A search stops at the
+ * collector's scan budget per request, which is why one request is not
+ * enough: "complete" says whether it saw everything.
+ */
 static int cmd_logs(struct ctl *c, const struct logs_args *a)
 {
 	_cleanup_free_ char *cursor = NULL;
 	struct timespec pause = { .tv_sec = FOLLOW_INTERVAL_MS / 1000,
 				  .tv_nsec = (FOLLOW_INTERVAL_MS % 1000) * 1000000L };
+	const char *kind = !a->kind ? "log" : strcmp(a->kind, "all") == 0 ? NULL : a->kind;
+	int64_t limit = logs_limit(a), printed = 0;
+	bool complete = false;
+	char page[24];
 
-	do {
+	if (limit < 0 || (a->follow && a->reverse)) {
+		if (limit >= 0)
+			fprintf(stderr, "vigilctl: logs --follow reads forward; --reverse does not go with it\n");
+		return 2;
+	}
+	if (!limit && !a->follow)
+		limit = LOGS_LIMIT_DEFAULT;
+	while (!interrupted && (!limit || printed < limit)) {
 		const struct param params[] = {
-			{ "host", a->host }, { "source", a->source }, { "q", a->q }, { "since", a->since },
-			{ "until", a->until }, { "limit", a->limit }, { "cursor", cursor },
+			{ "host", a->host },   { "source", a->source }, { "q", a->q },	       { "kind", kind },
+			{ "since", a->since }, { "until", a->until },   { "limit", page },      { "cursor", cursor },
+			{ "order", a->reverse ? "desc" : NULL },
 		};
-		json_t *j = api_get_path(c, "/api/v1/logs", params, ARRAY_SIZE(params)), *items, *item;
+		json_t *j, *items, *item;
 		size_t i;
 
+		(void)snprintf(page, sizeof(page), "%" PRId64, limit ? MIN(limit - printed, (int64_t)LOGS_PAGE) : LOGS_PAGE);
+		j = api_get_path(c, "/api/v1/logs", params, ARRAY_SIZE(params));
 		if (!j)
 			return 1;
 		items = json_object_get(j, "items");
 		json_array_foreach(items, i, item)
 			print_log(c, item);
+		printed += (int64_t)json_array_size(items);
+		complete = json_is_true(json_object_get(j, "complete"));
 		free(cursor);
 		cursor = strdup(json_string_value(json_object_get(j, "next_cursor")) ?: "");
 		json_decref(j);
 		(void)fflush(stdout);
-		/* A full page means more is waiting: fetch it at once. */
-		if (a->follow && json_array_size(items) == 0)
+		if (complete && !a->follow)
+			break;
+		/* Not complete: more is waiting (a full page, or the scan budget spent): fetch it at once. */
+		if (complete)
 			(void)nanosleep(&pause, NULL);
-	} while (a->follow && !interrupted);
+	}
+	if (!complete && !interrupted && !a->follow)
+		fprintf(stderr, "vigilctl: stopped after %" PRId64 " lines (--limit %" PRId64 "); more may match: "
+				"raise --limit or narrow the search\n", printed, limit);
 	return 0;
 }
 
@@ -520,12 +568,71 @@ static char *read_json(const char *path)
 	return text;
 }
 
+/* metrics --name N [--host H] [--since T] [--until T] [--step D]: a series' points, one a line. */
+static int cmd_metrics(struct ctl *c, const struct logs_args *a)
+{
+	const struct param params[] = { { "name", a->name }, { "host", a->host }, { "since", a->since },
+					{ "until", a->until }, { "step", a->step } };
+	json_t *j, *series, *pt;
+	size_t i, k;
+
+	if (!a->name) {
+		fprintf(stderr, "vigilctl: metrics needs --name, e.g. cpu.user_pct, memory.used_pct, filesystem.used_pct\n");
+		return 2;
+	}
+	j = api_get_path(c, "/api/v1/metrics", params, ARRAY_SIZE(params));
+	if (!j)
+		return 1;
+	if (c->json)
+		print_json_line(j);
+	else
+		printf("%-20s %-16s %-26s %12s %12s %12s\n", "HOST", "INSTANCE", "TIME", "AVG", "MIN", "MAX");
+	json_array_foreach(c->json ? NULL : json_object_get(j, "series"), i, series) {
+		json_array_foreach(json_object_get(series, "points"), k, pt) {
+			char ts[40];
+
+			format_rfc3339_us((uint64_t)json_integer_value(json_array_get(pt, 0)), ts, sizeof(ts));
+			printf("%-20s %-16s %-26s %12.6g %12.6g %12.6g\n", text(series, "host"), text(series, "instance"),
+			       ts, json_number_value(json_array_get(pt, 1)), json_number_value(json_array_get(pt, 2)),
+			       json_number_value(json_array_get(pt, 3)));
+		}
+	}
+	json_decref(j);
+	return 0;
+}
+
+/* dialtest summary ID [--window D]: availability and each step's latency percentiles. */
+static void print_summary(const struct ctl *c, json_t *j)
+{
+	json_t *avail = json_object_get(j, "availability_pct"), *st, *v;
+	const char *name;
+
+	if (c->json) {
+		print_json_line(j);
+		return;
+	}
+	printf("dial test %" JSON_INTEGER_FORMAT " over %" JSON_INTEGER_FORMAT " s: %" JSON_INTEGER_FORMAT
+	       " runs, %" JSON_INTEGER_FORMAT " ok",
+	       json_integer_value(json_object_get(j, "id")), json_integer_value(json_object_get(j, "window_s")),
+	       json_integer_value(json_object_get(j, "runs")), json_integer_value(json_object_get(j, "ok")));
+	if (json_is_number(avail))
+		printf(", availability %.3f%%", json_number_value(avail));
+	printf("\n%-24s %8s %10s %10s %10s\n", "STEP", "RUNS", "P50 MS", "P95 MS", "P99 MS");
+	json_object_foreach(json_object_get(j, "steps"), name, st)
+		printf("%-24s %8" JSON_INTEGER_FORMAT " %10.1f %10.1f %10.1f\n", name,
+		       json_integer_value(json_object_get(st, "runs")), json_number_value(json_object_get(st, "p50_ms")),
+		       json_number_value(json_object_get(st, "p95_ms")), json_number_value(json_object_get(st, "p99_ms")));
+	json_object_foreach(json_object_get(j, "failures"), name, v)
+		printf("failures: %-30s %" JSON_INTEGER_FORMAT "\n", name, json_integer_value(v));
+}
+
 /* dialtest list|show ID|add FILE|edit ID FILE|run ID|results ID [--since T] [--limit N] */
 static int cmd_dialtest(struct ctl *c, const struct logs_args *a, char **words, size_t n)
 {
 	const char *sub = n ? words[0] : "", *id = n > 1 && strcmp(sub, "add") != 0 ? words[1] : "";
 	char url[1024], *body = NULL;
 	json_t *j = NULL, *item;
+	bool failed = false;
 	size_t i;
 
 	if (*id && strspn(id, "0123456789") != strlen(id)) {
@@ -563,6 +670,17 @@ static int cmd_dialtest(struct ctl *c, const struct logs_args *a, char **words, 
 			print_json_line(j);
 		else if (j)
 			print_waterfall(j);
+		/* The run was made and the test failed: exit 3, as verify does for a broken chain. */
+		if (j && !json_is_true(json_object_get(j, "ok")))
+			failed = true;
+	} else if (n == 2 && strcmp(sub, "summary") == 0) {
+		const struct param params[] = { { "window", a->window } };
+		char path[128];
+
+		(void)snprintf(path, sizeof(path), "/api/v1/dialtests/%s/summary", id);
+		j = api_get_path(c, path, params, ARRAY_SIZE(params));
+		if (j)
+			print_summary(c, j);
 	} else if (n == 2 && strcmp(sub, "results") == 0) {
 		const struct param params[] = { { "since", a->since }, { "until", a->until }, { "limit", a->limit } };
 		char path[128];
@@ -581,14 +699,15 @@ static int cmd_dialtest(struct ctl *c, const struct logs_args *a, char **words, 
 			       json_array_size(json_object_get(item, "steps")), text(item, "message"));
 		}
 	} else {
-		fprintf(stderr, "vigilctl: expected dialtest list, show ID, add FILE, edit ID FILE, run ID or results ID\n");
+		fprintf(stderr, "vigilctl: expected dialtest list, show ID, add FILE, edit ID FILE, run ID, results ID"
+				" or summary ID\n");
 		return 2;
 	}
 	free(body);
 	if (!j)
 		return 1;
 	json_decref(j);
-	return 0;
+	return failed ? 3 : 0;
 }
 
 static int cmd_rules(struct ctl *c)
@@ -634,8 +753,10 @@ static void usage(FILE *f)
 	(void)fprintf(f,
 		"Usage: vigilctl [--url URL] [--token TOKEN] [--json] COMMAND [OPTIONS]\n\n"
 		"Commands:\n"
-		"  logs [--host H] [--source S] [-q TEXT] [--since T] [--until T] [--limit N] [--follow]\n"
+		"  logs [--host H] [--source S] [-q TEXT] [--since T] [--until T] [--limit N]\n"
+		"       [--kind log|probe|metric|inventory|heartbeat|all] [--reverse | --follow]\n"
 		"  hosts\n"
+		"  metrics --name N [--host H] [--since T] [--until T] [--step D]\n"
 		"  probes [--host H] [--status ok|warning|critical|unknown]\n"
 		"  alerts [--state pending|firing|resolved|closed] [--severity S] [--host H]\n"
 		"  alert ID  show an alert and its history\n"
@@ -648,7 +769,8 @@ static void usage(FILE *f)
 		"  silence expire ID\n"
 		"  rules     the alert rules in force\n"
 		"  dialtest list | show ID | add FILE | edit ID FILE | results ID [--since T] [--limit N]\n"
-		"  dialtest run ID   run it now; print each step's phases as a waterfall\n"
+		"  dialtest run ID   run it now; print each step's phases as a waterfall (exit 3 if it fails)\n"
+		"  dialtest summary ID [--window D]   availability and latency percentiles\n"
 		"  verify    check the stored logs' hash chain (exit 3 if broken)\n\n"
 		"The URL defaults to $VIGIL_URL or http://127.0.0.1:8080; the token comes from\n"
 		"--token or $VIGIL_TOKEN. Times: RFC 3339, epoch seconds, or a duration ago (15m).\n");
@@ -665,7 +787,9 @@ static const struct option opts[] = {
 	{ "note", required_argument, NULL, 'm' },   { "to", required_argument, NULL, 'O' },
 	{ "starts", required_argument, NULL, 'B' }, { "ends", required_argument, NULL, 'Z' },
 	{ "duration", required_argument, NULL, 'D' }, { "every", required_argument, NULL, 'R' },
-	{ "all", no_argument, NULL, 'a' },
+	{ "all", no_argument, NULL, 'a' },          { "kind", required_argument, NULL, 'K' },
+	{ "reverse", no_argument, NULL, 'r' },      { "name", required_argument, NULL, 'N' },
+	{ "step", required_argument, NULL, 'P' },   { "window", required_argument, NULL, 'W' },
 	{ 0 },
 };
 
@@ -699,6 +823,11 @@ static int parse_opts(int argc, char **argv, const char *optstring, struct ctl *
 		case 'D': la->duration = optarg; break;
 		case 'R': la->every = optarg; break;
 		case 'a': la->all = true; break;
+		case 'K': la->kind = optarg; break;
+		case 'r': la->reverse = true; break;
+		case 'N': la->name = optarg; break;
+		case 'P': la->step = optarg; break;
+		case 'W': la->window = optarg; break;
 		case 'V': printf("vigilctl %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -777,6 +906,8 @@ int main(int argc, char **argv)
 		r = cmd_logs(&c, &la);
 	} else if (strcmp(cmd, "hosts") == 0) {
 		r = cmd_hosts(&c);
+	} else if (strcmp(cmd, "metrics") == 0) {
+		r = cmd_metrics(&c, &la);
 	} else if (strcmp(cmd, "probes") == 0) {
 		r = cmd_probes(&c, &la);
 	} else if (strcmp(cmd, "alerts") == 0) {

@@ -14,6 +14,11 @@ printf '[collector]\naddress=tcp://127.0.0.1:1\n[batch]\nmax_records=0\nbogus=1\
 if "$B/vigil-agent" --config "$T/bad.conf" --check-config 2> "$T/check.err"; then fail "bad config accepted"; fi
 grep -q "bad.conf:4: \[batch\] max_records=0" "$T/check.err" || fail "no file:line for max_records: $(cat "$T/check.err")"
 grep -q "bad.conf:5: \[batch\]: unknown key 'bogus'" "$T/check.err" || fail "unknown key not reported"
+printf '[collector]\naddress=tcp://127.0.0.1:1\n[tail "a"]\npath=/x\nread_from=middle\n[probe "p"]\ntype=tcp\n' > "$T/bad2.conf"
+if "$B/vigil-agent" --config "$T/bad2.conf" --check-config 2> "$T/check2.err"; then fail "bad config accepted"; fi
+grep -q "bad2.conf:5: \[tail \"a\"\] read_from=middle: expected head or tail" "$T/check2.err" ||
+	fail "no file:line for a check across keys: $(cat "$T/check2.err")"
+grep -q "bad2.conf:7: \[probe \"p\"\]: type=tcp needs address=" "$T/check2.err" || fail "$(cat "$T/check2.err")"
 "$B/vigil-agent" --config "$T/agent.conf" --check-config > /dev/null || fail "good agent config refused"
 "$B/vigil-collector" --config "$T/collector.conf" --check-config > /dev/null || fail "good collector config refused"
 "$B/vigil-agent" --version | grep -q "^vigil-agent " || fail "--version"

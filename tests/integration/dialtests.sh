@@ -332,6 +332,17 @@ sed 's/"2s"/"4s"/' "$T/ctl.json" > "$T/ctl2.json"
 ctl dialtest edit "$CID" "$T/ctl2.json" > /dev/null || fail "vigilctl dialtest edit"
 ctl dialtest show "$CID" | grep -q '"timeout": "4s"' || fail "vigilctl dialtest show: $(ctl dialtest show "$CID")"
 ctl dialtest results "$CID" | grep -qE "ok +2 steps" || fail "vigilctl dialtest results: $(ctl dialtest results "$CID")"
+ctl dialtest summary "$CID" > "$T/ctl-sum.out" || fail "vigilctl dialtest summary"
+grep -qE "^dial test $CID over 86400 s: [1-9][0-9]* runs, [1-9][0-9]* ok, availability 100.000%" "$T/ctl-sum.out" &&
+	grep -qE "^home +[1-9][0-9]* +[0-9.]+ " "$T/ctl-sum.out" || fail "vigilctl dialtest summary: $(cat "$T/ctl-sum.out")"
+one ctl-fails 2s "$(step home "$N/ok" '"assert":[{"type":"status","in":[599]}]')" > "$T/ctl-fails.json"
+FID=$(ctl dialtest add "$T/ctl-fails.json" | awk '/^id / { print $2 }')
+set +e
+ctl dialtest run "$FID" > "$T/ctl-fails.out"
+rc=$?
+set -e
+[ $rc = 3 ] && grep -q "^ctl-fails: assertion_failed" "$T/ctl-fails.out" ||
+	fail "a failing run exits $rc: $(cat "$T/ctl-fails.out")"
 
 info "a stop does not wait out a run someone is waiting for"
 define "$(one stop-hang 60s "$(step hang "http://127.0.0.1:$HANG/")")"

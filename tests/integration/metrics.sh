@@ -12,7 +12,7 @@ start_collector
 start_agent
 
 metric_sets() {
-	VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" --json logs > "$T/all.json"
+	VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" --json logs --kind metric > "$T/all.json"
 	"$PY" - "$T/all.json" <<'PYEOF'
 import json, sys
 sets = set()
@@ -73,4 +73,19 @@ code() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN
 [ "$(code '')" = 400 ] || fail "no name: not 400"
 [ "$(code 'name=cpu.user_pct&step=0')" = 400 ] || fail "bad step: not 400"
 [ "$(code 'name=cpu.user_pct&since=1h&until=2h')" = 400 ] || fail "until before since: not 400"
+
+info "a name nothing stores is a 404, a quiet range of a known one an empty 200"
+[ "$(code 'name=cpu.usr_pct&since=10m')" = 404 ] || fail "a misspelt metric is not a 404"
+api "name=cpu.user_pct&since=2000-01-01T00:00:00Z&until=2000-01-02T00:00:00Z" | grep -q '"series":\[\]' ||
+	fail "a known metric's empty range is not an empty series"
+
+info "vigilctl metrics"
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" metrics --name memory.total_bytes --host testhost --since 10m --step 1s \
+	> "$T/ctl-mem.out" || fail "vigilctl metrics"
+head -n1 "$T/ctl-mem.out" | grep -q "^HOST *INSTANCE *TIME *AVG *MIN *MAX" || fail "$(cat "$T/ctl-mem.out")"
+[ "$(grep -c '^testhost ' "$T/ctl-mem.out")" -ge 2 ] || fail "vigilctl metrics points: $(cat "$T/ctl-mem.out")"
+if VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" metrics --name cpu.usr_pct 2> "$T/ctl-bad.err"; then
+	fail "vigilctl metrics of a misspelt name succeeded"
+fi
+grep -q "HTTP 404: no metric named cpu.usr_pct" "$T/ctl-bad.err" || fail "$(cat "$T/ctl-bad.err")"
 echo ok

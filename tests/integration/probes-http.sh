@@ -119,7 +119,7 @@ want("web-tls", "ok", "HTTP 200")
 PYEOF
 
 info "phase timings and days left travel with the results"
-VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" --json logs -q "HTTP 200" --limit 1 > "$T/one.json"
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" --json logs --kind probe -q "HTTP 200" --limit 1 > "$T/one.json"
 "$PY" - "$T/one.json" <<'PYEOF' || fail "details: $(cat "$T/one.json")"
 import json, sys
 f = json.loads(open(sys.argv[1]).readline())["fields"]
@@ -127,8 +127,8 @@ assert f["VIGIL_KIND"] == "probe" and f["PROBE_HTTP_STATUS"] == "200", f
 for k in ("PROBE_CONNECT_US", "PROBE_TTFB_US", "PROBE_TOTAL_US", "PROBE_BYTES"):
     assert int(f[k]) > 0, (k, f)
 PYEOF
-VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" --json logs -q "expires in 9 days" --limit 1 | grep -q '"PROBE_CERT_DAYS_LEFT":"9"' \
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" --json logs --kind probe -q "expires in 9 days" --limit 1 | grep -q '"PROBE_CERT_DAYS_LEFT":"9"' \
 	|| fail "no PROBE_CERT_DAYS_LEFT"
-VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" --json logs -q "answered with 'HTTP/1.0 200'" --limit 1 \
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" --json logs --kind probe -q "answered with 'HTTP/1.0 200'" --limit 1 \
 	| grep -q '"PROBE_TLS_VERSION":"TLSv1.[23]"' || fail "no PROBE_TLS_VERSION"
 echo ok

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <cmocka.h>
+#include <sys/stat.h>
 
 #include "agent/spool.h"
 #include "common/macro.h"
@@ -96,12 +97,83 @@ static void full_at_cap(void **state)
 	spool_free(s);
 }
 
+static void open_in(const char *sub, struct spool **ret)
+{
+	char dir[300];
+
+	(void)snprintf(dir, sizeof(dir), "%s/%s", test_dir, sub);
+	assert_int_equal(mkdir(dir, 0750), 0);
+	assert_int_equal(spool_open(dir, DB_SYNC_NORMAL, 1 << 20, ret), 0);
+}
+
+static void reopen_in(const char *sub, struct spool **ret)
+{
+	char dir[300];
+
+	(void)snprintf(dir, sizeof(dir), "%s/%s", test_dir, sub);
+	assert_int_equal(spool_open(dir, DB_SYNC_NORMAL, 1 << 20, ret), 0);
+}
+
+/* An id per installation, kept; an old spool keeps its legacy id; a new id re-addresses what is pending. */
+static void identity(void **state)
+{
+	static const uint8_t legacy[AGENT_ID_SIZE] = { 0xab, 0xcd, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
+	uint8_t one[AGENT_ID_SIZE], two[AGENT_ID_SIZE], again[AGENT_ID_SIZE], old[AGENT_ID_SIZE], fresh[AGENT_ID_SIZE];
+	struct frame_header h = { .version = FRAME_VERSION, .seq = 1, .records = 1, .raw_len = 5 }, got;
+	uint8_t frame[FRAME_HEADER_SIZE + 4] = { 0 };
+	struct spool_batch b;
+	struct spool *s, *t;
+
+	/* Two new spools on one machine: two ids, not the machine's. */
+	open_in("a", &s);
+	open_in("b", &t);
+	assert_int_equal(spool_identity(s, legacy, one), 0);
+	assert_int_equal(spool_identity(t, legacy, two), 0);
+	assert_memory_not_equal(one, two, AGENT_ID_SIZE);
+	assert_memory_not_equal(one, legacy, AGENT_ID_SIZE);
+	spool_free(t);
+	/* Kept across a restart. */
+	memcpy(h.agent_id, one, AGENT_ID_SIZE);
+	frame_header_encode(&h, frame);
+	memcpy(frame + FRAME_HEADER_SIZE, "zstd", 4);
+	assert_int_equal(spool_append(s, 1, 1, 1, frame, sizeof(frame), NULL, 0), 0);
+	spool_free(s);
+	reopen_in("a", &s);
+	assert_int_equal(spool_identity(s, legacy, again), 0);
+	assert_memory_equal(one, again, AGENT_ID_SIZE);
+	/* A new id, and the pending batch goes out under it, its payload untouched. */
+	assert_int_equal(spool_new_identity(s, old, fresh), 0);
+	assert_memory_equal(old, one, AGENT_ID_SIZE);
+	assert_memory_not_equal(fresh, one, AGENT_ID_SIZE);
+	assert_int_equal(spool_next_batch(s, 0, &b), 0);
+	assert_int_equal(b.len, sizeof(frame));
+	assert_int_equal(frame_header_decode(b.frame, b.len, &got), 0);
+	assert_memory_equal(got.agent_id, fresh, AGENT_ID_SIZE);
+	assert_int_equal(got.seq, 1);
+	assert_memory_equal(b.frame + FRAME_HEADER_SIZE, "zstd", 4);
+	free(b.frame);
+	spool_free(s);
+	reopen_in("a", &s);
+	assert_int_equal(spool_identity(s, legacy, again), 0);
+	assert_memory_equal(again, fresh, AGENT_ID_SIZE);
+	spool_free(s);
+	/* A spool with state from before ids were kept takes the legacy id. */
+	open_in("c", &s);
+	assert_int_equal(spool_checkpoints_write(s, NULL, 0), 0); /* writes the counters: state */
+	spool_free(s);
+	reopen_in("c", &s);
+	assert_int_equal(spool_identity(s, legacy, again), 0);
+	assert_memory_equal(again, legacy, AGENT_ID_SIZE);
+	spool_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(append_is_atomic_with_checkpoints),
 		cmocka_unit_test(ack_quarantine_and_sequence_survive),
 		cmocka_unit_test(full_at_cap),
+		cmocka_unit_test(identity),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -151,6 +151,66 @@ static void tokens(void **state)
 	assert_int_equal(query_int("meta.db", "SELECT length(hash) FROM tokens"), 32);
 }
 
+static int conflict_seen(const struct agent_conflict *c, void *ctx)
+{
+	struct agent_conflict *ret = ctx;
+
+	*ret = *c;
+	ret->hosts = strdup(c->hosts);
+	ret->agent = NULL;
+	return 0;
+}
+
+/* The same (agent, seq) with another frame is a conflict: refused, recorded, never a duplicate. */
+static void conflicts_are_not_duplicates(void **state)
+{
+	struct block_in a, b, c, *group[3] = { &a, &b, &c };
+	struct agent_conflict seen = { 0 };
+	struct storage *s;
+	sqlite3 *meta;
+
+	assert_int_equal(storage_open(test_dir, DB_SYNC_NORMAL, &s), 0);
+	make_block(&a, 7, 1, "frame-7-1");
+	assert_int_equal(storage_store(s, group, 1), 0);
+	assert_int_equal(a.result, BLOCK_STORED);
+	make_block(&a, 7, 1, "frame-7-1");
+	make_block(&b, 7, 1, "frame-other");
+	b.host = "web-2";
+	make_block(&c, 7, 2, "frame-7-2");
+	assert_int_equal(storage_store(s, group, 3), 0);
+	assert_int_equal(a.result, BLOCK_DUPLICATE);
+	assert_int_equal(b.result, BLOCK_CONFLICT);
+	assert_string_equal(b.conflict_host, "web-1");
+	assert_int_equal(c.result, BLOCK_STORED);
+	/* Within one group: the second is compared with the first, uncommitted yet. */
+	make_block(&a, 7, 3, "frame-7-3");
+	make_block(&b, 7, 3, "frame-7-3-other");
+	b.host = "web-2";
+	assert_int_equal(storage_store(s, group, 2), 0);
+	assert_int_equal(a.result, BLOCK_STORED);
+	assert_int_equal(b.result, BLOCK_CONFLICT);
+	storage_free(s);
+	/* A dedup row from before digests: the stored frame is read to compare. */
+	exec_sql("meta.db", "UPDATE dedup SET digest = NULL WHERE agent LIKE '07%'");
+	assert_int_equal(storage_open(test_dir, DB_SYNC_NORMAL, &s), 0);
+	make_block(&a, 7, 2, "frame-7-2");
+	make_block(&b, 7, 2, "frame-7-2-other");
+	b.host = "web-3";
+	assert_int_equal(storage_store(s, group, 2), 0);
+	assert_int_equal(a.result, BLOCK_DUPLICATE);
+	assert_int_equal(b.result, BLOCK_CONFLICT);
+	storage_free(s);
+	assert_int_equal(query_int("meta.db", "SELECT count(*) FROM dedup WHERE agent LIKE '07%'"), 3);
+	assert_int_equal(query_int("meta.db", "SELECT sum(count) FROM agent_conflicts"), 3);
+	assert_int_equal(storage_meta_connect(test_dir, false, &meta), 0);
+	assert_int_equal(storage_conflicts_each(meta, "07070707070707070707070707070707", 0, conflict_seen, &seen), 0);
+	db_close(meta);
+	assert_string_equal(seen.hosts, "web-1, web-2, web-3");
+	assert_int_equal(seen.count, 3);
+	assert_int_equal(seen.seq, 3);
+	free((char *)seen.hosts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +218,7 @@ int main(void)
 		cmocka_unit_test(hash_chain),
 		cmocka_unit_test(reconcile_after_crash_between_commits),
 		cmocka_unit_test(tokens),
+		cmocka_unit_test(conflicts_are_not_duplicates),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
