@@ -1545,7 +1545,7 @@ int alerting_silence_add(struct alerting *a, json_t *body, const char *creator, 
 	return r;
 }
 
-int alerting_silence_expire(struct alerting *a, int64_t id)
+int alerting_silence_expire(struct alerting *a, int64_t id, json_t **ret)
 {
 	uint64_t now = now_realtime_us();
 	sqlite3_stmt *st;
@@ -1562,6 +1562,8 @@ int alerting_silence_expire(struct alerting *a, int64_t id)
 		r = rc != SQLITE_DONE ? db_errno(rc) : sqlite3_changes(a->db) ? 0 : -ENOENT;
 		sqlite3_finalize(st);
 	}
+	if (r == 0 && ret)
+		r = silence_get_locked(a, id, now, ret);
 	pthread_mutex_unlock(&a->lock);
 	return r;
 }

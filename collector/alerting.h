@@ -69,8 +69,11 @@ int alerting_act(struct alerting *a, int64_t id, const char *action, const char 
 int alerting_silences(struct alerting *a, bool all, json_t **ret);
 /* From a request body: matchers, comment, starts/ends or duration. -EINVAL with *reason. */
 int alerting_silence_add(struct alerting *a, json_t *body, const char *creator, json_t **ret, const char **reason);
-/* Ends a silence now; -ENOENT if there is none in force or to come with that id. */
-int alerting_silence_expire(struct alerting *a, int64_t id);
+/*
+ * Ends a silence now, and gives it as it is now in *ret (NULL: not wanted);
+ * -ENOENT if there is none in force or to come with that id.
+ */
+int alerting_silence_expire(struct alerting *a, int64_t id, json_t **ret);
 
 /* Adds target's (an object with its "name") queue: queued, sent, failed, last_error. */
 int alerting_notify_queue(struct alerting *a, json_t *target);

@@ -85,6 +85,37 @@ enum MHD_Result api_get_alert(struct request *rq)
 	return answer_alert(rq, id);
 }
 
+/* "alert 12: assign to bob, note 'on it'" for the audit log. */
+static void action_detail(struct request *rq, int64_t id, const char *action, json_t *body)
+{
+	const char *to = json_string_value(json_object_get(body, "to")),
+		   *sev = json_string_value(json_object_get(body, "severity")),
+		   *note = json_string_value(json_object_get(body, "note"));
+
+	audit_detail(rq, "alert %lld: %s%s%s%s%s%s%.300s%s", (long long)id, action, to ? " to " : "", to ? to : "",
+		     sev ? " " : "", sev ? sev : "", note ? ", note '" : "", note ? note : "", note ? "'" : "");
+}
+
+/* "silence 5: {"host":"web-1"} from T to T, every 604800 s, 'comment'" for the audit log. */
+static void silence_detail(struct request *rq, json_t *s)
+{
+	char *m = json_dumps(json_object_get(s, "matchers"), JSON_COMPACT | JSON_SORT_KEYS);
+	char starts[40] = "", ends[40] = "", every[48] = "";
+	const char *comment = json_string_value(json_object_get(s, "comment"));
+
+	if (json_is_integer(json_object_get(s, "starts")))
+		format_rfc3339_us((uint64_t)json_integer_value(json_object_get(s, "starts")), starts, sizeof(starts));
+	if (json_is_integer(json_object_get(s, "ends")))
+		format_rfc3339_us((uint64_t)json_integer_value(json_object_get(s, "ends")), ends, sizeof(ends));
+	if (json_is_integer(json_object_get(s, "every")))
+		(void)snprintf(every, sizeof(every), ", every %" JSON_INTEGER_FORMAT " s",
+			       json_integer_value(json_object_get(s, "every")));
+	audit_detail(rq, "silence %" JSON_INTEGER_FORMAT ": %.200s from %s to %s%s, '%.150s'",
+		     json_integer_value(json_object_get(s, "id")), m ? m : "{}", starts, ends, every,
+		     comment ? comment : "");
+	free(m);
+}
+
 /* POST /api/v1/alerts/ID/ACTION with a JSON object body (may be empty): answers the alert as it is now. */
 enum MHD_Result api_post_alert_action(struct request *rq)
 {
@@ -100,6 +131,7 @@ enum MHD_Result api_post_alert_action(struct request *rq)
 	body = request_object(rq, true, &answered);
 	if (!body)
 		return answered;
+	action_detail(rq, id, action, body);
 	r = alerting_act(http_alerting(rq), id, action, rq->user, body, &reason);
 	json_decref(body);
 	if (r == -ENOENT)
@@ -139,6 +171,7 @@ enum MHD_Result api_post_silence(struct request *rq)
 	if (!body)
 		return answered;
 	r = alerting_silence_add(http_alerting(rq), body, rq->user, &j, &reason);
+	silence_detail(rq, r == 0 ? j : body);
 	json_decref(body);
 	if (r == -EINVAL)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "%s", reason);
@@ -153,11 +186,17 @@ enum MHD_Result api_delete_silence(struct request *rq)
 {
 	const char *p = rq->url + strlen("/api/v1/silences/");
 	uint64_t id;
+	json_t *j;
 	int r;
 
 	if (conf_parse_uint(p, &id) < 0 || id == 0 || id > INT64_MAX)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected /api/v1/silences/ID");
-	r = alerting_silence_expire(http_alerting(rq), (int64_t)id);
+	audit_detail(rq, "silence %" PRIu64, id);
+	r = alerting_silence_expire(http_alerting(rq), (int64_t)id, &j);
+	if (r == 0) {
+		silence_detail(rq, j);
+		json_decref(j);
+	}
 	if (r == -ENOENT)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no silence %" PRIu64 " in force or to come",
 				     id);
@@ -178,6 +217,7 @@ enum MHD_Result api_post_notify_test(struct request *rq)
 	if (!slash || strcmp(slash, "/test") != 0 || slash == p || (size_t)(slash - p) >= sizeof(name))
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected /api/v1/notify/NAME/test");
 	(void)snprintf(name, sizeof(name), "%.*s", (int)(slash - p), p);
+	audit_detail(rq, "target %s: a test message", name);
 	r = alerting_notify_test(http_alerting(rq), name, rq->user, &id);
 	if (r == -ENOENT)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no [notify \"%s\"] target", name);

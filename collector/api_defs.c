@@ -38,6 +38,15 @@ static enum MHD_Result get_one(struct request *rq, enum catalog_kind kind)
 	return respond_json(rq, MHD_HTTP_OK, j);
 }
 
+/* "rule disk-full (type metric)" for the audit log; a definition's other keys may hold secrets. */
+static void def_detail(struct request *rq, enum catalog_kind kind, const char *name, json_t *def, const char *done)
+{
+	const char *type = json_string_value(json_object_get(def, "type"));
+
+	audit_detail(rq, "%s %.200s%s%.64s%s %s", kind == CATALOG_RULE ? "rule" : "target", name ? name : "?",
+		     type ? " (type " : "", type ? type : "", type ? ")" : "", done);
+}
+
 /* POST (create: the body names it) or PUT (replace: the path names it). */
 static enum MHD_Result put(struct request *rq, enum catalog_kind kind, bool create)
 {
@@ -54,6 +63,7 @@ static enum MHD_Result put(struct request *rq, enum catalog_kind kind, bool crea
 		return create ? respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "name: expected a string") :
 				respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected %sNAME", prefixes[kind]);
 	}
+	def_detail(rq, kind, name, body, create ? "defined" : "redefined");
 	r = catalog_put(http_catalog(rq), kind, name, body, create, rq->user, &j, reason, sizeof(reason));
 	json_decref(body);
 	if (r < 0)
@@ -69,6 +79,7 @@ static enum MHD_Result delete(struct request *rq, enum catalog_kind kind)
 
 	if (!name)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected %sNAME", prefixes[kind]);
+	def_detail(rq, kind, name, NULL, "deleted");
 	r = catalog_delete(http_catalog(rq), kind, name, reason, sizeof(reason));
 	if (r < 0)
 		return respond_errno(rq, r, reason);

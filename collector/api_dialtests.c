@@ -251,6 +251,9 @@ static enum MHD_Result put(struct request *rq, int64_t id)
 	if (!body)
 		return answered;
 	r = dialtests_put(http_dialtests(rq), id, body, rq->user, &j, reason, sizeof(reason));
+	audit_detail(rq, "dial test %" JSON_INTEGER_FORMAT " '%.200s' %s",
+		     r == 0 ? json_integer_value(json_object_get(j, "id")) : (json_int_t)id,
+		     json_string_value(json_object_get(body, "name")) ?: "?", id ? "redefined" : "defined");
 	json_decref(body);
 	if (r < 0)
 		return respond_errno(rq, r, reason);
@@ -282,6 +285,7 @@ enum MHD_Result api_delete_dialtest(struct request *rq)
 
 	if (!split_path(rq->url, &id, &what) || *what)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID");
+	audit_detail(rq, "dial test %" PRId64 " deleted", id);
 	r = dialtests_delete(http_dialtests(rq), id, rq->user, reason, sizeof(reason));
 	if (r < 0)
 		return respond_errno(rq, r, reason);
@@ -299,6 +303,7 @@ enum MHD_Result api_run_dialtest(struct request *rq)
 
 	if (!split_path(rq->url, &id, &what) || strcmp(what, "run") != 0)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID/run");
+	audit_detail(rq, "dial test %" PRId64 " run now", id);
 	r = dialer_run_now(http_dialer(rq), id, &result);
 	if (r == -ENOENT)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no dial test %" PRId64, id);

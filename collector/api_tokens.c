@@ -48,6 +48,7 @@ enum MHD_Result api_post_token(struct request *rq)
 		return answered;
 	name = json_string_value(json_object_get(body, "name"));
 	role = json_string_value(json_object_get(body, "role"));
+	audit_detail(rq, "token %.64s, role %.32s", name ? name : "?", role ? role : "?");
 	if (!name_valid(name, TOKEN_NAME_MAX, "@")) {
 		json_decref(body);
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
@@ -82,6 +83,7 @@ enum MHD_Result api_delete_token(struct request *rq)
 
 	if (!name_valid(name, TOKEN_NAME_MAX, "@"))
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected /api/v1/tokens/NAME");
+	audit_detail(rq, "token %s revoked", name);
 	if (strcmp(name, rq->user) == 0)
 		return respond_error(rq, MHD_HTTP_CONFLICT, "conflict",
 				     "a token cannot revoke itself; use another admin token");

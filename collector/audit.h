@@ -13,7 +13,10 @@
  * wait on ingest. Rows are only ever appended: no API changes or deletes
  * one, SQL triggers refuse UPDATE and DELETE, and every row's hash chains
  * it to the row before, so a change made behind the collector's back shows
- * in audit_verify(). Several processes may append at once (the collector,
+ * in audit_verify(). Retention alone drops rows, whole calendar months at
+ * a time, and keeps an anchor (the first row kept and the hash before it)
+ * so the chain stays verifiable across the cut; the cut is itself a row.
+ * Several processes may append at once (the collector,
  * `vigil-collector --create-token`).
  */
 
@@ -27,6 +30,7 @@ struct audit_event {
 	bool success;
 	unsigned status;    /* the HTTP status; 0 outside HTTP */
 	const char *source; /* the peer's address, or "local" */
+	const char *detail; /* what was done to what, in words: "token bob, role viewer"; NULL: nothing to add */
 };
 
 /* Opens (creating) DATA_DIR/audit.db; *ret is owned by the caller, freed by audit_close(). */
@@ -45,7 +49,13 @@ struct audit_filter {
 /* Matching rows, oldest first, as a new JSON array in *items; *last is the last row's id (or after). */
 int audit_query(struct audit *a, const struct audit_filter *f, json_t **items, int64_t *last);
 
-/* Walks the chain: 0 if intact, else the id of the first row that does not match. */
+/*
+ * Drops the calendar months (UTC) that ended more than days before now, and
+ * records that it did. Returns the number of rows dropped.
+ */
+int audit_retention(struct audit *a, uint64_t now_us, uint64_t days);
+
+/* Walks the chain from the anchor: 0 if intact, else the id of the first row that does not match. */
 int audit_verify(struct audit *a, uint64_t *rows, int64_t *first_bad);
 
 #endif

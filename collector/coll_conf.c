@@ -16,6 +16,7 @@
 #define O(f) offsetof(struct coll_conf, hosts.f) - offsetof(struct coll_conf, hosts)
 #define L(f) offsetof(struct coll_conf, alerts.f) - offsetof(struct coll_conf, alerts)
 #define D(f) offsetof(struct coll_conf, dialtests.f) - offsetof(struct coll_conf, dialtests)
+#define A(f) offsetof(struct coll_conf, audit.f) - offsetof(struct coll_conf, audit)
 #define R(f) offsetof(struct rule_conf, f)
 #define N(f) offsetof(struct notify_conf, f)
 #define T(f) offsetof(struct route_conf, f)
@@ -60,6 +61,12 @@ static const struct conf_key dialtests_keys[] = {
 	{ "per_host", CONF_UINT, D(per_host), "8", 1, 4096, .help = "dial test runs at once against one host" },
 	{ "host", CONF_STR, D(host), NULL, .help = "the host name dial test results are stored under (default this machine's)" },
 	{ "queue", CONF_UINT, D(queue), "10000", 16, 1000000, .help = "results waiting to be stored, at most; past it the oldest are dropped (counted)" },
+};
+
+static const struct conf_key audit_keys[] = {
+	{ "retention_days", CONF_UINT, A(retention_days), "184", 1, 36500, .help = "days of the audit log kept, at least; whole calendar months are dropped" },
+	{ "session_idle", CONF_SECS, A(session_idle_ms), "10m", 0, 86400000, .help = "reads of logs or of the audit log that go on from the cursor the same user's previous read was given, within this time, are one audit row (0: a row a read)" },
+	{ "auth_failure_window", CONF_SECS, A(auth_failure_window_ms), "60s", 1000, 3600000, .help = "failed authentications from one address: the first of this window is a row, the rest one row when it ends" },
 };
 
 static const struct conf_key rule_keys[] = {
@@ -150,6 +157,7 @@ static const struct conf_section sections[] = {
 	{ "hosts", false, hosts_keys, ARRAY_SIZE(hosts_keys), offsetof(struct coll_conf, hosts), NULL },
 	{ "alerts", false, alerts_keys, ARRAY_SIZE(alerts_keys), offsetof(struct coll_conf, alerts), NULL },
 	{ "dialtests", false, dialtests_keys, ARRAY_SIZE(dialtests_keys), offsetof(struct coll_conf, dialtests), NULL },
+	{ "audit", false, audit_keys, ARRAY_SIZE(audit_keys), offsetof(struct coll_conf, audit), NULL },
 	{ "rule", true, rule_keys, ARRAY_SIZE(rule_keys), 0, rule_instance },
 	{ "notify", true, notify_keys, ARRAY_SIZE(notify_keys), 0, notify_instance },
 	{ "route", true, route_keys, ARRAY_SIZE(route_keys), 0, route_instance },

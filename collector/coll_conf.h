@@ -95,6 +95,11 @@ struct coll_conf {
 		char *host;
 		uint64_t queue;
 	} dialtests;
+	struct {
+		uint64_t retention_days;
+		uint64_t session_idle_ms;
+		uint64_t auth_failure_window_ms;
+	} audit;
 	struct rule_conf **rules;
 	size_t n_rules;
 	struct notify_conf **notifies;

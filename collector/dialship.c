@@ -125,7 +125,15 @@ static bool send_batch(struct dialship *s, const struct buf *raw, uint32_t recor
 				rep.status = REPLY_RETRY;
 			nng_msg_free(m);
 		}
-		done = rv == 0 && rep.status != REPLY_RETRY;
+		done = rv == 0 && rep.status != REPLY_RETRY && rep.status != REPLY_CONFLICT;
+		/* The clock stepped back onto a sequence number stored before: the next one will do. */
+		if (rv == 0 && rep.status == REPLY_CONFLICT) {
+			log_warning("dialtests: batch %" PRIu64 " was stored before with other results (the clock went "
+				    "back); sent again as %" PRIu64, h.seq, h.seq + 1);
+			h.seq = s->last_seq = MAX(h.seq, s->last_seq) + 1;
+			frame_header_encode(&h, frame.data);
+			continue;
+		}
 		if (done && rep.status == REPLY_REJECTED) {
 			log_error("dialtests: ingest refused %u results: %s", runs, rep.reason);
 			metrics_add(&metrics.dialtest_results_dropped, runs);

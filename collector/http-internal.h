@@ -23,7 +23,13 @@ struct request {
 	unsigned status; /* of the answer queued, for the audit log */
 	const char *body; /* a POST's body, body_len bytes, not terminated */
 	size_t body_len;
+	const char *target;  /* the request target as sent, still percent-encoded */
+	char detail[512];    /* what the request did to what, for the audit log (audit_detail()) */
+	char cursor_out[64]; /* a paged read's next_cursor, for the audit log */
 };
+
+/* Says in the audit log's row what the request does to what ("token bob, role viewer"); never secrets. */
+void audit_detail(struct request *rq, const char *fmt, ...) _printf_(2, 3);
 
 /* The alerts the handlers of api_alerts.c act on, and the rules and targets api_defs.c defines. */
 struct alerting *http_alerting(const struct request *rq);

@@ -11,6 +11,7 @@
 #include "common/macro.h"
 #include "common/util.h"
 #include "audit.h"
+#include "http_audit.h"
 #include "http-internal.h"
 #include "http.h"
 #include "logquery.h"
@@ -23,6 +24,7 @@ struct http_server {
 	const struct coll_conf *conf;
 	struct MHD_Daemon *daemon;
 	struct audit *audit;
+	struct http_audit *trail;
 	struct http_deps deps;
 };
 
@@ -123,6 +125,15 @@ enum MHD_Result respond_errno(struct request *rq, int r, const char *reason)
 	}
 }
 
+void audit_detail(struct request *rq, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(rq->detail, sizeof(rq->detail), fmt, ap);
+	va_end(ap);
+}
+
 const char *arg(const struct request *rq, const char *name)
 {
 	const char *v = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, name);
@@ -204,6 +215,7 @@ static enum MHD_Result get_logs(struct request *rq)
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "log query failed: %s",
 				     strerror(-r));
 	log_cursor_format(&res.next, next_s, sizeof(next_s));
+	(void)snprintf(rq->cursor_out, sizeof(rq->cursor_out), "%s", next_s);
 	return respond_json(rq, MHD_HTTP_OK,
 			    json_pack("{s:o, s:s, s:b, s:s?, s:{s:I, s:I, s:I}}", "items", res.items, "next_cursor",
 				      next_s, "complete", res.complete, "stopped", res.stopped, "scanned", "blocks",
@@ -264,6 +276,7 @@ static enum MHD_Result get_audit(struct request *rq)
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "audit query failed: %s",
 				     strerror(-r));
 	(void)snprintf(next, sizeof(next), "%" PRId64, last);
+	(void)snprintf(rq->cursor_out, sizeof(rq->cursor_out), "%s", next);
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:o, s:s}", "items", items, "next_cursor", next));
 }
 
@@ -318,47 +331,52 @@ struct route {
 	enum MHD_Result (*handler)(struct request *rq);
 	unsigned roles;
 	const char *action; /* as the audit log names it */
-	bool audited;       /* every call recorded, not only refusals */
+	unsigned flags;     /* AUDITED, PAGED */
 	const char *params; /* the query parameters it takes, space-separated; NULL: none */
+};
+
+enum {
+	AUDITED = 1 << 0, /* every call recorded, not only refusals */
+	PAGED = 1 << 1,   /* a read paged by cursor: a pull is one audit row (http_audit.h) */
 };
 
 /* A path ending in '/' matches everything under it; the handler reads the rest. */
 static const struct route routes[] = {
-	{ "GET", "/metrics", get_metrics, ROLES_STATE | ROLE_SECURITY, "metrics.read", false, NULL },
-	{ "GET", "/api/v1/hosts", api_get_hosts, ROLES_STATE, "hosts.read", false, NULL },
-	{ "GET", "/api/v1/hosts/", api_get_host, ROLES_STATE, "hosts.read", false, NULL },
-	{ "GET", "/api/v1/logs", get_logs, ROLES_LOGS, "logs.read", true, "host source q kind since until limit cursor order" },
-	{ "GET", "/api/v1/verify", get_verify, ROLES_AUDIT, "verify.read", true, NULL },
-	{ "GET", "/api/v1/audit", get_audit, ROLES_AUDIT, "audit.read", true, "user action since until limit cursor" },
-	{ "GET", "/api/v1/probes", api_get_probes, ROLES_STATE, "probes.read", false, "host status" },
-	{ "GET", "/api/v1/metrics", api_get_metrics, ROLES_STATE, "metrics.read", false, "name host step since until" },
-	{ "GET", "/api/v1/probes/", api_get_probe_history, ROLES_STATE, "probes.read", false, "since until" },
-	{ "GET", "/api/v1/alerts", api_get_alerts, ROLES_STATE, "alerts.read", false, "state severity host label" },
-	{ "GET", "/api/v1/alerts/", api_get_alert, ROLES_STATE, "alerts.read", false, NULL },
-	{ "POST", "/api/v1/alerts/", api_post_alert_action, ROLE_OPERATOR | ROLE_ADMIN, "alert.action", true, NULL },
-	{ "GET", "/api/v1/silences", api_get_silences, ROLES_STATE, "silences.read", false, "all" },
-	{ "POST", "/api/v1/silences", api_post_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.create", true, NULL },
-	{ "DELETE", "/api/v1/silences/", api_delete_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.expire", true, NULL },
-	{ "GET", "/api/v1/notify", api_get_notify, ROLE_OPERATOR | ROLE_ADMIN, "notify.read", false, NULL },
-	{ "GET", "/api/v1/notify/", api_get_target, ROLE_OPERATOR | ROLE_ADMIN, "notify.read", false, NULL },
-	{ "POST", "/api/v1/notify", api_post_target, ROLE_ADMIN, "notify.create", true, NULL },
-	{ "PUT", "/api/v1/notify/", api_put_target, ROLE_ADMIN, "notify.update", true, NULL },
-	{ "DELETE", "/api/v1/notify/", api_delete_target, ROLE_ADMIN, "notify.delete", true, NULL },
-	{ "POST", "/api/v1/notify/", api_post_notify_test, ROLE_ADMIN, "notify.test", true, NULL },
-	{ "GET", "/api/v1/dialtests", api_get_dialtests, ROLES_STATE, "dialtests.read", false, NULL },
-	{ "GET", "/api/v1/dialtests/", api_get_dialtest, ROLES_STATE, "dialtests.read", false, "since until limit window" },
-	{ "POST", "/api/v1/dialtests", api_post_dialtest, ROLE_ADMIN, "dialtest.create", true, NULL },
-	{ "PUT", "/api/v1/dialtests/", api_put_dialtest, ROLE_ADMIN, "dialtest.update", true, NULL },
-	{ "DELETE", "/api/v1/dialtests/", api_delete_dialtest, ROLE_ADMIN, "dialtest.delete", true, NULL },
-	{ "POST", "/api/v1/dialtests/", api_run_dialtest, ROLE_OPERATOR | ROLE_ADMIN, "dialtest.run", true, NULL },
-	{ "GET", "/api/v1/tokens", api_get_tokens, ROLE_ADMIN, "tokens.read", false, NULL },
-	{ "POST", "/api/v1/tokens", api_post_token, ROLE_ADMIN, "token.create", true, NULL },
-	{ "DELETE", "/api/v1/tokens/", api_delete_token, ROLE_ADMIN, "token.delete", true, NULL },
-	{ "GET", "/api/v1/rules", api_get_rules, ROLES_STATE, "rules.read", false, NULL },
-	{ "GET", "/api/v1/rules/", api_get_rule, ROLES_STATE, "rules.read", false, NULL },
-	{ "POST", "/api/v1/rules", api_post_rule, ROLE_ADMIN, "rule.create", true, NULL },
-	{ "PUT", "/api/v1/rules/", api_put_rule, ROLE_ADMIN, "rule.update", true, NULL },
-	{ "DELETE", "/api/v1/rules/", api_delete_rule, ROLE_ADMIN, "rule.delete", true, NULL },
+	{ "GET", "/metrics", get_metrics, ROLES_STATE | ROLE_SECURITY, "metrics.read", 0, NULL },
+	{ "GET", "/api/v1/hosts", api_get_hosts, ROLES_STATE, "hosts.read", 0, NULL },
+	{ "GET", "/api/v1/hosts/", api_get_host, ROLES_STATE, "hosts.read", 0, NULL },
+	{ "GET", "/api/v1/logs", get_logs, ROLES_LOGS, "logs.read", AUDITED | PAGED, "host source q kind since until limit cursor order" },
+	{ "GET", "/api/v1/verify", get_verify, ROLES_AUDIT, "verify.read", AUDITED, NULL },
+	{ "GET", "/api/v1/audit", get_audit, ROLES_AUDIT, "audit.read", AUDITED | PAGED, "user action since until limit cursor" },
+	{ "GET", "/api/v1/probes", api_get_probes, ROLES_STATE, "probes.read", 0, "host status" },
+	{ "GET", "/api/v1/metrics", api_get_metrics, ROLES_STATE, "metrics.read", 0, "name host step since until" },
+	{ "GET", "/api/v1/probes/", api_get_probe_history, ROLES_STATE, "probes.read", 0, "since until" },
+	{ "GET", "/api/v1/alerts", api_get_alerts, ROLES_STATE, "alerts.read", 0, "state severity host label" },
+	{ "GET", "/api/v1/alerts/", api_get_alert, ROLES_STATE, "alerts.read", 0, NULL },
+	{ "POST", "/api/v1/alerts/", api_post_alert_action, ROLE_OPERATOR | ROLE_ADMIN, "alert.action", AUDITED, NULL },
+	{ "GET", "/api/v1/silences", api_get_silences, ROLES_STATE, "silences.read", 0, "all" },
+	{ "POST", "/api/v1/silences", api_post_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.create", AUDITED, NULL },
+	{ "DELETE", "/api/v1/silences/", api_delete_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.expire", AUDITED, NULL },
+	{ "GET", "/api/v1/notify", api_get_notify, ROLE_OPERATOR | ROLE_ADMIN, "notify.read", 0, NULL },
+	{ "GET", "/api/v1/notify/", api_get_target, ROLE_OPERATOR | ROLE_ADMIN, "notify.read", 0, NULL },
+	{ "POST", "/api/v1/notify", api_post_target, ROLE_ADMIN, "notify.create", AUDITED, NULL },
+	{ "PUT", "/api/v1/notify/", api_put_target, ROLE_ADMIN, "notify.update", AUDITED, NULL },
+	{ "DELETE", "/api/v1/notify/", api_delete_target, ROLE_ADMIN, "notify.delete", AUDITED, NULL },
+	{ "POST", "/api/v1/notify/", api_post_notify_test, ROLE_ADMIN, "notify.test", AUDITED, NULL },
+	{ "GET", "/api/v1/dialtests", api_get_dialtests, ROLES_STATE, "dialtests.read", 0, NULL },
+	{ "GET", "/api/v1/dialtests/", api_get_dialtest, ROLES_STATE, "dialtests.read", 0, "since until limit window" },
+	{ "POST", "/api/v1/dialtests", api_post_dialtest, ROLE_ADMIN, "dialtest.create", AUDITED, NULL },
+	{ "PUT", "/api/v1/dialtests/", api_put_dialtest, ROLE_ADMIN, "dialtest.update", AUDITED, NULL },
+	{ "DELETE", "/api/v1/dialtests/", api_delete_dialtest, ROLE_ADMIN, "dialtest.delete", AUDITED, NULL },
+	{ "POST", "/api/v1/dialtests/", api_run_dialtest, ROLE_OPERATOR | ROLE_ADMIN, "dialtest.run", AUDITED, NULL },
+	{ "GET", "/api/v1/tokens", api_get_tokens, ROLE_ADMIN, "tokens.read", 0, NULL },
+	{ "POST", "/api/v1/tokens", api_post_token, ROLE_ADMIN, "token.create", AUDITED, NULL },
+	{ "DELETE", "/api/v1/tokens/", api_delete_token, ROLE_ADMIN, "token.delete", AUDITED, NULL },
+	{ "GET", "/api/v1/rules", api_get_rules, ROLES_STATE, "rules.read", 0, NULL },
+	{ "GET", "/api/v1/rules/", api_get_rule, ROLES_STATE, "rules.read", 0, NULL },
+	{ "POST", "/api/v1/rules", api_post_rule, ROLE_ADMIN, "rule.create", AUDITED, NULL },
+	{ "PUT", "/api/v1/rules/", api_put_rule, ROLE_ADMIN, "rule.update", AUDITED, NULL },
+	{ "DELETE", "/api/v1/rules/", api_delete_rule, ROLE_ADMIN, "rule.delete", AUDITED, NULL },
 };
 
 static bool route_matches(const struct route *rt, const char *url)
@@ -377,50 +395,34 @@ static int authenticate(struct request *rq)
 	return storage_reader_token(rq->rd, auth + 7, rq->user, sizeof(rq->user), rq->role, sizeof(rq->role));
 }
 
-/* The peer as "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6). */
-static void peer_address(struct MHD_Connection *c, char *out, size_t size)
+/* The peer's address into addr, and as "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6) into source. */
+static void peer_address(struct MHD_Connection *c, char *addr, size_t addr_size, char *source, size_t size)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 	char host[NI_MAXHOST], port[NI_MAXSERV];
 
 	if (!sa || getnameinfo(sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
-			       host, sizeof(host), port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		(void)snprintf(out, size, "unknown");
-	else
-		(void)snprintf(out, size, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
-}
-
-/* The path and query as asked, for the audit log's object. */
-static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct buf *b = cls;
-
-	(void)buf_append(b, b->len && memchr(b->data, '?', b->len) ? "&" : "?", 1);
-	(void)buf_append(b, key, strlen(key));
-	if (value) {
-		(void)buf_append(b, "=", 1);
-		(void)buf_append(b, value, strlen(value));
+			       host, sizeof(host), port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		(void)snprintf(addr, addr_size, "unknown");
+		(void)snprintf(source, size, "unknown");
+		return;
 	}
-	return MHD_YES;
+	(void)snprintf(addr, addr_size, "%s", host);
+	(void)snprintf(source, size, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
 }
 
-static void audit_request(struct request *rq, const char *action)
+static void audit_request(struct request *rq, const struct route *rt, const char *action)
 {
-	struct audit_event ev = { .user = rq->user[0] ? rq->user : "-", .role = rq->role[0] ? rq->role : "-",
-				  .action = action, .success = rq->status < 400, .status = rq->status };
-	char source[NI_MAXHOST + NI_MAXSERV + 4];
-	struct buf object;
+	char addr[NI_MAXHOST], source[NI_MAXHOST + NI_MAXSERV + 4];
+	struct http_audit_request ar = { .user = rq->user[0] ? rq->user : "-", .role = rq->role[0] ? rq->role : "-",
+					 .action = action, .target = rq->target, .address = addr, .source = source,
+					 .status = rq->status, .detail = rq->detail[0] ? rq->detail : NULL,
+					 .paged = rt && (rt->flags & PAGED), .cursor_in = arg(rq, "cursor"),
+					 .cursor_out = rq->cursor_out };
 
-	buf_init(&object, 8192);
-	(void)buf_append(&object, rq->url, strlen(rq->url));
-	(void)MHD_get_connection_values(rq->c, MHD_GET_ARGUMENT_KIND, collect_arg, &object);
-	(void)buf_terminate(&object);
-	peer_address(rq->c, source, sizeof(source));
-	ev.object = object.data ? (const char *)object.data : rq->url;
-	ev.source = source;
-	(void)audit_record(rq->h->audit, &ev);
-	buf_free(&object);
+	peer_address(rq->c, addr, sizeof(addr), source, sizeof(source));
+	http_audit_record(rq->h->trail, &ar, now_realtime_us());
 }
 
 struct unknown_args {
@@ -483,35 +485,56 @@ static enum MHD_Result dispatch(struct request *rq)
 		rq->user[0] = rq->role[0] = 0;
 		ret = respond_error(rq, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 				    "missing or invalid bearer token (Authorization: Bearer TOKEN)");
-		audit_request(rq, "auth.failed");
+		audit_request(rq, NULL, "auth.failed");
 		return ret;
 	}
 	if (strcmp(match->method, rq->method) != 0) {
 		ret = respond_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "%s does not accept %s",
 				    rq->url, rq->method);
-		audit_request(rq, match->action);
+		audit_request(rq, match, match->action);
 		return ret;
 	}
 	if (!(role_bit(rq->role) & match->roles)) {
 		roles_text(match->roles, need, sizeof(need));
 		ret = respond_error(rq, MHD_HTTP_FORBIDDEN, "forbidden", "%s %s needs the role %s; token %s has %s",
 				    rq->method, match->path, need, rq->user, rq->role);
-		audit_request(rq, match->action);
+		audit_request(rq, match, match->action);
 		return ret;
 	}
 	ret = check_params(rq, match, &bad);
 	if (!bad)
 		ret = match->handler(rq);
-	if (match->audited)
-		audit_request(rq, match->action);
+	if (match->flags & AUDITED)
+		audit_request(rq, match, match->action);
 	return ret;
 }
 
-/* A request's body as it arrives, up to BODY_MAX; freed when MHD is done with the request. */
+/*
+ * A request as it arrives: the target as sent (for the audit log) and the
+ * body, up to BODY_MAX; freed when MHD is done with the request.
+ */
 struct upload {
+	char target[HTTP_AUDIT_OBJECT_MAX + 64];
+	bool started;
 	struct buf body;
 	bool too_large;
 };
+
+/* MHD's first word on a request, with the target before it is decoded: what the audit log records. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct upload *up = calloc(1, sizeof(*up));
+	size_t n = strlen(uri);
+
+	if (!up)
+		return NULL;
+	if (n < HTTP_AUDIT_OBJECT_MAX)
+		(void)snprintf(up->target, sizeof(up->target), "%s", uri);
+	else
+		(void)snprintf(up->target, sizeof(up->target), "%.*s... (%zu bytes)", HTTP_AUDIT_OBJECT_MAX - 40, uri, n);
+	buf_init(&up->body, BODY_MAX);
+	return up;
+}
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *data, size_t *data_size, void **state)
@@ -520,13 +543,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct upload *up = *state;
 	enum MHD_Result ret;
 
+	if (!up)
+		return MHD_NO;
 	/* First call: headers only. */
-	if (!up) {
-		up = calloc(1, sizeof(*up));
-		if (!up)
-			return MHD_NO;
-		buf_init(&up->body, BODY_MAX);
-		*state = up;
+	if (!up->started) {
+		up->started = true;
 		return MHD_YES;
 	}
 	if (*data_size) {
@@ -539,6 +560,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (up->too_large)
 		return respond_error(&rq, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "the body is over %d bytes",
 				     BODY_MAX);
+	rq.target = up->target;
 	rq.body = (const char *)up->body.data;
 	rq.body_len = up->body.len;
 	ret = dispatch(&rq);
@@ -598,10 +620,12 @@ int http_start(const struct coll_conf *conf, const struct http_deps *deps, struc
 		free(h);
 		return log_error_errno(r, "[http] listen=%s: cannot resolve", conf->http.listen);
 	}
-	r = audit_open(conf->storage.data_dir, &h->audit);
+	h->audit = deps->audit;
+	r = http_audit_new(h->audit, conf->audit.session_idle_ms * 1000, conf->audit.auth_failure_window_ms * 1000,
+			   &h->trail);
 	if (r < 0) {
 		free(h);
-		return log_error_errno(r, "cannot open the audit log in %s", conf->storage.data_dir);
+		return r;
 	}
 	if (sa.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -611,9 +635,10 @@ int http_start(const struct coll_conf *conf, const struct http_deps *deps, struc
 				     MHD_OPTION_CONNECTION_TIMEOUT, 60u,
 				     MHD_OPTION_CONNECTION_LIMIT, 512u,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				     MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 				     MHD_OPTION_END);
 	if (!h->daemon) {
-		audit_close(h->audit);
+		http_audit_free(h->trail);
 		free(h);
 		return log_error_errno(EADDRINUSE, "[http] listen=%s: cannot start the HTTP server",
 				       conf->http.listen);
@@ -622,11 +647,16 @@ int http_start(const struct coll_conf *conf, const struct http_deps *deps, struc
 	return 0;
 }
 
+void http_audit_tick(struct http_server *h)
+{
+	http_audit_flush(h->trail, now_realtime_us());
+}
+
 void http_stop(struct http_server *h)
 {
 	if (!h)
 		return;
 	MHD_stop_daemon(h->daemon);
-	audit_close(h->audit);
+	http_audit_free(h->trail);
 	free(h);
 }

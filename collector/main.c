@@ -32,7 +32,10 @@ struct collector {
 	struct notifier *notifier;
 	struct dialtests *dialtests;
 	struct dialer *dialer;
+	struct audit *audit;
 	struct http_server *http;
+	sd_event_source *tick;
+	uint64_t next_retention_us; /* monotonic */
 };
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -47,6 +50,20 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	log_notice("SIGHUP: the collector's settings take effect at restart; nothing to reload, ignoring.");
+	return 0;
+}
+
+/* Each failure window (at most a minute): the audit log's counted refusals; hourly: its retention. */
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct collector *c = userdata;
+
+	http_audit_tick(c->http);
+	if (usec >= c->next_retention_us) {
+		(void)audit_retention(c->audit, now_realtime_us(), c->conf->audit.retention_days);
+		c->next_retention_us = usec + 3600 * USEC_PER_SEC;
+	}
+	(void)sd_event_source_set_time_relative(s, MIN(c->conf->audit.auth_failure_window_ms * 1000, 60 * USEC_PER_SEC));
 	return 0;
 }
 
@@ -97,17 +114,28 @@ static int collector_setup(struct collector *c)
 	r = dialer_start(c->conf, c->dialtests, c->event, &c->dialer);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the dial tests: %m");
-	return http_start(c->conf,
-			  &(struct http_deps){ .alerting = c->alerting, .catalog = c->catalog, .dialtests = c->dialtests,
-					       .dialer = c->dialer },
-			  &c->http);
+	r = audit_open(c->conf->storage.data_dir, &c->audit);
+	if (r < 0)
+		return log_error_errno(r, "cannot open the audit log in %s: %m", c->conf->storage.data_dir);
+	r = http_start(c->conf,
+		       &(struct http_deps){ .audit = c->audit, .alerting = c->alerting, .catalog = c->catalog,
+					    .dialtests = c->dialtests, .dialer = c->dialer },
+		       &c->http);
+	if (r < 0)
+		return r;
+	r = sd_event_add_time_relative(c->event, &c->tick, CLOCK_MONOTONIC, 0, USEC_PER_SEC / 10, on_tick, c);
+	if (r < 0)
+		return log_error_errno(r, "event loop setup: %m");
+	return sd_event_source_set_enabled(c->tick, SD_EVENT_ON);
 }
 
 static void collector_done(struct collector *c)
 {
 	/* An API call waiting for a dial test's run would wait out its timeouts: the loop no longer turns. */
 	dialer_cancel(c->dialer);
+	sd_event_source_disable_unref(c->tick);
 	http_stop(c->http);
+	audit_close(c->audit);
 	/* Before ingest: it ships what is still queued through it. */
 	dialer_stop(c->dialer);
 	dialtests_free(c->dialtests);

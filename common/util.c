@@ -154,6 +154,17 @@ void format_day(uint32_t day, char *out, size_t size)
 	(void)snprintf(out, size, "%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
+uint64_t month_start_us(uint64_t us)
+{
+	time_t t = (time_t)(us / USEC_PER_SEC);
+	struct tm tm;
+
+	(void)gmtime_r(&t, &tm);
+	tm.tm_mday = 1;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	return (uint64_t)timegm(&tm) * USEC_PER_SEC;
+}
+
 int mkdir_p(const char *dir, unsigned mode)
 {
 	char path[4096];

@@ -32,6 +32,8 @@ int parse_time_param(const char *s, uint64_t now_us, uint64_t *ret_us);
 static inline uint32_t day_of_us(uint64_t us) { return (uint32_t)(us / (86400 * USEC_PER_SEC)); }
 /* YYYYMMDD of a day number. */
 void format_day(uint32_t day, char *out, size_t size);
+/* The start (00:00 UTC on the 1st) of the calendar month holding us. */
+uint64_t month_start_us(uint64_t us);
 
 /* Creates dir and its parents with mode; existing is fine. */
 int mkdir_p(const char *dir, unsigned mode);

@@ -189,5 +189,6 @@ objs = [(r["object"], r["outcome"], r["status"]) for r in rows]
 assert (f"/api/v1/alerts/{sys.argv[2]}/ack", "success", 200) in objs, objs
 assert (f"/api/v1/alerts/{sys.argv[2]}/ack", "failure", 403) in objs, objs
 assert any(r["user"].startswith("t-viewer-") for r in rows), rows
+assert any(r["detail"] == f"alert {sys.argv[2]}: assign to db-team, note 'disk'" for r in rows), [r["detail"] for r in rows]
 PYEOF
 echo ok
