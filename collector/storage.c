@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/sha256.h"
+#include "chain.h"
 #include "common/util.h"
 #include "storage.h"
 
@@ -28,11 +29,15 @@ static const char meta_schema[] =
 	" seq INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, count INTEGER NOT NULL,"
 	" PRIMARY KEY(agent, host, other_host)) WITHOUT ROWID;";
 
+/*
+ * A shard: the blocks (chain: the hash scheme of chain.h each was stored
+ * with) and the rows derived from them, each naming its block.
+ */
 static const char shard_schema[] =
 	"CREATE TABLE IF NOT EXISTS blocks(id INTEGER PRIMARY KEY, agent TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" host TEXT NOT NULL, received INTEGER NOT NULL, ts_min INTEGER NOT NULL, ts_max INTEGER NOT NULL,"
 	" records INTEGER NOT NULL, raw_len INTEGER NOT NULL, frame BLOB NOT NULL, prev_hash BLOB NOT NULL,"
-	" hash BLOB NOT NULL, UNIQUE(agent, seq));"
+	" hash BLOB NOT NULL, chain INTEGER NOT NULL DEFAULT 1, UNIQUE(agent, seq));"
 	"CREATE INDEX IF NOT EXISTS blocks_host ON blocks(host, id);"
 	"CREATE INDEX IF NOT EXISTS blocks_time ON blocks(ts_min, ts_max);"
 	"CREATE TABLE IF NOT EXISTS streams(value TEXT NOT NULL, block INTEGER NOT NULL,"
@@ -42,7 +47,7 @@ static const char shard_schema[] =
 	" message TEXT);"
 	"CREATE INDEX IF NOT EXISTS probes_by_name ON probes(host, name, ts);"
 	"CREATE TABLE IF NOT EXISTS metrics(ts INTEGER NOT NULL, agent TEXT NOT NULL, host TEXT NOT NULL,"
-	" name TEXT NOT NULL, instance TEXT NOT NULL, value REAL NOT NULL);"
+	" name TEXT NOT NULL, instance TEXT NOT NULL, value REAL NOT NULL, block INTEGER);"
 	"CREATE INDEX IF NOT EXISTS metrics_by_name ON metrics(name, host, ts);"
 	"CREATE TABLE IF NOT EXISTS log_matches(block INTEGER NOT NULL, rule TEXT NOT NULL, agent TEXT NOT NULL,"
 	" host TEXT NOT NULL, ts_first INTEGER NOT NULL, ts_last INTEGER NOT NULL, count INTEGER NOT NULL,"
@@ -51,6 +56,33 @@ static const char shard_schema[] =
 	"CREATE TABLE IF NOT EXISTS dialtest_results(block INTEGER NOT NULL, ts INTEGER NOT NULL, test INTEGER NOT NULL,"
 	" name TEXT NOT NULL, outcome TEXT NOT NULL, latency_us INTEGER NOT NULL, result TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS dialtest_results_by_test ON dialtest_results(test, ts);";
+
+/* A shard made before scheme 2: what it lacks (the shard a collector upgrade finds open). */
+static const char shard_migration[] =
+	"BEGIN IMMEDIATE; ALTER TABLE blocks ADD COLUMN chain INTEGER NOT NULL DEFAULT 1;"
+	" ALTER TABLE metrics ADD COLUMN block INTEGER; COMMIT;";
+
+/*
+ * The rows derived from a block, table by table: the writer's INSERT and the
+ * verifier's SELECT are both made from columns, so what is hashed cannot
+ * differ between them. order: the order rows were stored in.
+ */
+static const struct derived {
+	const char *table;
+	const char *columns;
+	int n;
+	const char *order;
+} derived[_CHAIN_TABLES] = {
+	[CHAIN_STREAMS] = { "streams", "value", 1, "block, value" },
+	[CHAIN_PROBES] = { "probes", "ts, agent, host, name, type, status, latency_us, message", 8, "rowid" },
+	[CHAIN_DIALTESTS] = { "dialtest_results", "ts, test, name, outcome, latency_us, result", 6, "rowid" },
+	[CHAIN_METRICS] = { "metrics", "ts, agent, host, name, instance, value", 6, "rowid" },
+	[CHAIN_MATCHES] = { "log_matches", "rule, agent, host, ts_first, ts_last, count, sample", 7, "rowid" },
+};
+
+#define BLOCK_COLUMNS "id, agent, seq, host, received, ts_min, ts_max, records, raw_len, chain, frame, prev_hash, hash"
+/* The columns of BLOCK_COLUMNS the block's hash covers as they are, before the frame. */
+#define BLOCK_HASHED 10
 
 enum {
 	M_DEDUP_GET,
@@ -99,11 +131,8 @@ struct shard {
 	uint32_t day;
 	sqlite3 *db;
 	sqlite3_stmt *ins_block;
-	sqlite3_stmt *ins_stream;
-	sqlite3_stmt *ins_probe;
-	sqlite3_stmt *ins_metric;
-	sqlite3_stmt *ins_match;
-	sqlite3_stmt *ins_dialtest;
+	sqlite3_stmt *ins[_CHAIN_TABLES]; /* of derived[] */
+	int64_t next_id; /* blocks are numbered by the writer: the id is in the hash */
 };
 
 struct storage {
@@ -118,11 +147,8 @@ struct storage {
 static void shard_close(struct shard *sh)
 {
 	sqlite3_finalize(sh->ins_block);
-	sqlite3_finalize(sh->ins_stream);
-	sqlite3_finalize(sh->ins_probe);
-	sqlite3_finalize(sh->ins_metric);
-	sqlite3_finalize(sh->ins_match);
-	sqlite3_finalize(sh->ins_dialtest);
+	for (int t = 0; t < _CHAIN_TABLES; t++)
+		sqlite3_finalize(sh->ins[t]);
 	db_close(sh->db);
 	*sh = (struct shard){ 0 };
 }
@@ -147,6 +173,37 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st)
 	return 0;
 }
 
+/* "INSERT INTO table(block, columns) VALUES (?1, ...)" of derived table t. */
+static int prepare_derived(sqlite3 *db, enum chain_table t, sqlite3_stmt **ret)
+{
+	const struct derived *d = &derived[t];
+	char sql[512];
+	int n = snprintf(sql, sizeof(sql), "INSERT INTO %s(block, %s) VALUES (?", d->table, d->columns);
+
+	for (int i = 0; i < d->n; i++)
+		n += snprintf(sql + n, sizeof(sql) - (size_t)n, ",?");
+	(void)snprintf(sql + n, sizeof(sql) - (size_t)n, ")");
+	return db_prepare(db, sql, ret);
+}
+
+static bool has_column(sqlite3 *db, const char *table, const char *column)
+{
+	return sqlite3_table_column_metadata(db, "main", table, column, NULL, NULL, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/* The id the next block of the open shard gets. */
+static int load_next_id(struct shard *sh)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(sh->db, "SELECT coalesce(max(id), 0) + 1 FROM blocks", &st);
+
+	if (r < 0)
+		return r;
+	sh->next_id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
+	sqlite3_finalize(st);
+	return 0;
+}
+
 static int shard_open_writer(struct storage *s, uint32_t day)
 {
 	char path[4096], name[16];
@@ -159,26 +216,15 @@ static int shard_open_writer(struct storage *s, uint32_t day)
 	if (r < 0)
 		return r;
 	r = db_exec(s->cur.db, shard_schema);
+	if (r == 0 && !has_column(s->cur.db, "blocks", "chain"))
+		r = db_exec(s->cur.db, shard_migration);
 	if (r == 0)
-		r = db_prepare(s->cur.db,
-			       "INSERT INTO blocks(agent, seq, host, received, ts_min, ts_max, records, raw_len,"
-			       " frame, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+		r = db_prepare(s->cur.db, "INSERT INTO blocks(" BLOCK_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       &s->cur.ins_block);
+	for (int t = 0; r == 0 && t < _CHAIN_TABLES; t++)
+		r = prepare_derived(s->cur.db, t, &s->cur.ins[t]);
 	if (r == 0)
-		r = db_prepare(s->cur.db, "INSERT OR IGNORE INTO streams(value, block) VALUES (?,?)",
-			       &s->cur.ins_stream);
-	if (r == 0)
-		r = db_prepare(s->cur.db, "INSERT INTO probes(block, ts, agent, host, name, type, status, latency_us,"
-			       " message) VALUES (?,?,?,?,?,?,?,?,?)", &s->cur.ins_probe);
-	if (r == 0)
-		r = db_prepare(s->cur.db, "INSERT INTO metrics(ts, agent, host, name, instance, value) VALUES (?,?,?,?,?,?)",
-			       &s->cur.ins_metric);
-	if (r == 0)
-		r = db_prepare(s->cur.db, "INSERT INTO log_matches(block, rule, agent, host, ts_first, ts_last, count,"
-			       " sample) VALUES (?,?,?,?,?,?,?,?)", &s->cur.ins_match);
-	if (r == 0)
-		r = db_prepare(s->cur.db, "INSERT INTO dialtest_results(block, ts, test, name, outcome, latency_us, result)"
-			       " VALUES (?,?,?,?,?,?,?)", &s->cur.ins_dialtest);
+		r = load_next_id(&s->cur);
 	if (r < 0) {
 		shard_close(&s->cur);
 		return r;
@@ -507,18 +553,6 @@ static enum block_result classify(struct storage *s, struct block_in *b, const c
 	return found ? compare_stored(s, b, agent, day, known ? digest : NULL) : BLOCK_PENDING;
 }
 
-/* Binds agent, host, name, type, status, latency, message from column first on. */
-static void bind_probe(sqlite3_stmt *st, int first, const struct probe_row *p, const char *agent, const char *host)
-{
-	sqlite3_bind_text(st, first, agent, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, first + 1, host, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, first + 2, p->name, (int)p->name_len, SQLITE_STATIC);
-	sqlite3_bind_text(st, first + 3, p->type, (int)p->type_len, SQLITE_STATIC);
-	sqlite3_bind_text(st, first + 4, p->status, (int)p->status_len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, first + 5, (sqlite3_int64)p->latency_us);
-	sqlite3_bind_text(st, first + 6, p->message, (int)p->message_len, SQLITE_STATIC);
-}
-
 /* The latest result per (agent, probe), for GET /api/v1/probes. */
 static int update_probe_state(struct storage *s, struct block_in *b, const char *agent)
 {
@@ -567,70 +601,221 @@ static const char *known_host(struct storage *s, const char *agent, char *name)
 	return name;
 }
 
-static int insert_dialtest(struct storage *s, const struct probe_row *p, int64_t block)
-{
-	sqlite3_stmt *st = s->cur.ins_dialtest;
+/*
+ * One row being inserted: each value is bound and fed to its table's digest
+ * in the same call, so what is stored is what is hashed.
+ */
+struct ins {
+	sqlite3_stmt *st;
+	int col;
+	struct chain_digest *d;
+};
 
-	sqlite3_bind_int64(st, 1, block);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)p->ts);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)p->dialtest_id);
-	sqlite3_bind_text(st, 4, p->name, (int)p->name_len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, p->outcome, (int)p->outcome_len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)p->latency_us);
-	sqlite3_bind_text(st, 7, p->result, (int)p->result_len, SQLITE_STATIC);
-	return step_done(s->cur.db, st);
+static void ins_begin(struct ins *x, struct storage *s, enum chain_table t, struct chain_digest *d, int64_t block)
+{
+	*x = (struct ins){ .st = s->cur.ins[t], .col = 1, .d = d };
+	sqlite3_bind_int64(x->st, 1, block);
+}
+
+static void ins_int(struct ins *x, int64_t v)
+{
+	sqlite3_bind_int64(x->st, ++x->col, v);
+	chain_int(x->d, v);
+}
+
+static void ins_real(struct ins *x, double v)
+{
+	sqlite3_bind_double(x->st, ++x->col, v);
+	chain_real(x->d, v);
+}
+
+/* p NULL binds null. */
+static void ins_text(struct ins *x, const char *p, size_t len)
+{
+	sqlite3_bind_text(x->st, ++x->col, p, (int)len, SQLITE_STATIC);
+	chain_text(x->d, p, len);
+}
+
+static int ins_end(struct storage *s, struct ins *x)
+{
+	chain_row_end(x->d);
+	return step_done(s->cur.db, x->st);
+}
+
+static int cmp_stream(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The block's streams, once each, in the order the verifier reads them (by value). */
+static int insert_streams(struct storage *s, const struct block_in *b, int64_t id, struct chain_digest *d)
+{
+	const char *v[STORAGE_STREAMS_MAX];
+	struct ins x;
+	int r = 0;
+
+	memcpy(v, b->streams, b->n_streams * sizeof(*v));
+	if (b->n_streams)
+		qsort(v, b->n_streams, sizeof(*v), cmp_stream);
+	for (size_t i = 0; r == 0 && i < b->n_streams; i++) {
+		if (i && strcmp(v[i], v[i - 1]) == 0)
+			continue;
+		ins_begin(&x, s, CHAIN_STREAMS, d, id);
+		ins_text(&x, v[i], strlen(v[i]));
+		r = ins_end(s, &x);
+	}
+	return r;
+}
+
+static int insert_probes(struct storage *s, const struct block_in *b, int64_t id, const char *agent,
+			 struct chain_digest *d)
+{
+	struct ins x;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < b->n_probes; i++) {
+		const struct probe_row *p = &b->probes[i];
+		ins_begin(&x, s, CHAIN_PROBES, d, id);
+		ins_int(&x, (int64_t)p->ts);
+		ins_text(&x, agent, strlen(agent));
+		ins_text(&x, b->host, strlen(b->host));
+		ins_text(&x, p->name, p->name_len);
+		ins_text(&x, p->type, p->type_len);
+		ins_text(&x, p->status, p->status_len);
+		ins_int(&x, (int64_t)p->latency_us);
+		ins_text(&x, p->message, p->message_len);
+		r = ins_end(s, &x);
+	}
+	return r;
+}
+
+static int insert_dialtests(struct storage *s, const struct block_in *b, int64_t id, struct chain_digest *d)
+{
+	struct ins x;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < b->n_probes; i++) {
+		const struct probe_row *p = &b->probes[i];
+		if (!p->result)
+			continue;
+		ins_begin(&x, s, CHAIN_DIALTESTS, d, id);
+		ins_int(&x, (int64_t)p->ts);
+		ins_int(&x, (int64_t)p->dialtest_id);
+		ins_text(&x, p->name, p->name_len);
+		ins_text(&x, p->outcome, p->outcome_len);
+		ins_int(&x, (int64_t)p->latency_us);
+		ins_text(&x, p->result, p->result_len);
+		r = ins_end(s, &x);
+	}
+	return r;
+}
+
+static int insert_metrics(struct storage *s, const struct block_in *b, int64_t id, const char *agent,
+			  struct chain_digest *d)
+{
+	struct ins x;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < b->n_metrics; i++) {
+		const struct metric_row *m = &b->metrics[i];
+		ins_begin(&x, s, CHAIN_METRICS, d, id);
+		ins_int(&x, (int64_t)m->ts);
+		ins_text(&x, agent, strlen(agent));
+		ins_text(&x, b->host, strlen(b->host));
+		ins_text(&x, m->name, strlen(m->name));
+		ins_text(&x, m->instance, m->instance_len);
+		ins_real(&x, m->value);
+		r = ins_end(s, &x);
+	}
+	return r;
 }
 
 /* One row per log rule that matched in the block: the evaluator counts them over its window. */
-static int insert_matches(struct storage *s, const struct block_in *b, int64_t id, const char *agent)
+static int insert_matches(struct storage *s, const struct block_in *b, int64_t id, const char *agent,
+			  struct chain_digest *d)
 {
-	sqlite3_stmt *st = s->cur.ins_match;
+	struct ins x;
+	int r = 0;
 
-	for (size_t i = 0; i < logmatch_count(b->logmatch); i++) {
+	for (size_t i = 0; r == 0 && i < logmatch_count(b->logmatch); i++) {
 		const struct logmatch_hit *h = &b->hits[i];
-		int r;
+		const char *rule = logmatch_name(b->logmatch, i);
 
 		if (h->count == 0)
 			continue;
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_text(st, 2, logmatch_name(b->logmatch, i), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, agent, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, b->host, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)h->ts_first);
-		sqlite3_bind_int64(st, 6, (sqlite3_int64)h->ts_last);
-		sqlite3_bind_int64(st, 7, (sqlite3_int64)h->count);
-		sqlite3_bind_text(st, 8, h->sample, -1, SQLITE_STATIC);
-		r = step_done(s->cur.db, st);
-		if (r < 0)
-			return r;
+		ins_begin(&x, s, CHAIN_MATCHES, d, id);
+		ins_text(&x, rule, strlen(rule));
+		ins_text(&x, agent, strlen(agent));
+		ins_text(&x, b->host, strlen(b->host));
+		ins_int(&x, (int64_t)h->ts_first);
+		ins_int(&x, (int64_t)h->ts_last);
+		ins_int(&x, (int64_t)h->count);
+		ins_text(&x, h->sample, strlen(h->sample));
+		r = ins_end(s, &x);
 	}
-	return 0;
+	return r;
 }
 
-/* Inserts one block and its streams inside a savepoint. */
-static int insert_block(struct storage *s, struct block_in *b, const char *agent,
+/* The rows derived from block id, table by table, each table's digest into digests. */
+static int insert_derived(struct storage *s, const struct block_in *b, int64_t id, const char *agent,
+			  uint8_t digests[_CHAIN_TABLES][SHA256_SIZE])
+{
+	struct chain_digest d[_CHAIN_TABLES];
+	int r = 0, k;
+
+	for (int t = 0; t < _CHAIN_TABLES; t++)
+		chain_begin(&d[t]);
+	r = insert_streams(s, b, id, &d[CHAIN_STREAMS]);
+	if (r == 0)
+		r = insert_probes(s, b, id, agent, &d[CHAIN_PROBES]);
+	if (r == 0)
+		r = insert_dialtests(s, b, id, &d[CHAIN_DIALTESTS]);
+	if (r == 0)
+		r = insert_metrics(s, b, id, agent, &d[CHAIN_METRICS]);
+	if (r == 0)
+		r = insert_matches(s, b, id, agent, &d[CHAIN_MATCHES]);
+	for (int t = 0; t < _CHAIN_TABLES; t++)
+		if ((k = chain_end(&d[t], digests[t])) < 0 && r == 0)
+			r = k;
+	return r;
+}
+
+/*
+ * Inserts one block as id, after the rows derived from it, with its hash
+ * over prev and all of them (chain.h). -EEXIST if its (agent, seq) is in
+ * the shard already.
+ */
+static int insert_block(struct storage *s, struct block_in *b, const char *agent, int64_t id,
 			const uint8_t prev[SHA256_SIZE], uint8_t hash[SHA256_SIZE])
 {
+	uint8_t digests[_CHAIN_TABLES][SHA256_SIZE];
 	sqlite3_stmt *st = s->cur.ins_block;
-	uint8_t seq_le[8];
-	int64_t id;
-	int rc, r;
+	struct chain_digest d;
+	struct ins x = { .st = st, .d = &d };
+	int rc, r = insert_derived(s, b, id, agent, digests);
 
-	put_le64(seq_le, b->seq);
-	if (sha256_v(hash, prev, (size_t)SHA256_SIZE, b->agent, (size_t)AGENT_ID_SIZE, seq_le,
-		     sizeof(seq_le), b->digest, (size_t)SHA256_SIZE, NULL) < 0)
-		return -ENOMEM;
-	sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)b->seq);
-	sqlite3_bind_text(st, 3, b->host, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)b->received_us);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)b->ts_min);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)b->ts_max);
-	sqlite3_bind_int(st, 7, (int)b->records);
-	sqlite3_bind_int(st, 8, (int)b->raw_len);
-	sqlite3_bind_blob(st, 9, b->zframe, (int)b->zlen, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 10, prev, SHA256_SIZE, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 11, hash, SHA256_SIZE, SQLITE_STATIC);
+	if (r < 0)
+		return r;
+	chain_block_begin(&d, prev, s->cur.day);
+	ins_int(&x, id);
+	ins_text(&x, agent, strlen(agent));
+	ins_int(&x, (int64_t)b->seq);
+	ins_text(&x, b->host, strlen(b->host));
+	ins_int(&x, (int64_t)b->received_us);
+	ins_int(&x, (int64_t)b->ts_min);
+	ins_int(&x, (int64_t)b->ts_max);
+	ins_int(&x, b->records);
+	ins_int(&x, b->raw_len);
+	ins_int(&x, CHAIN_SCHEME);
+	chain_blob(&d, b->digest, SHA256_SIZE);
+	for (int t = 0; t < _CHAIN_TABLES; t++)
+		chain_blob(&d, digests[t], SHA256_SIZE);
+	r = chain_end(&d, hash);
+	if (r < 0)
+		return r;
+	sqlite3_bind_blob(st, 11, b->zframe, (int)b->zlen, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 12, prev, SHA256_SIZE, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 13, hash, SHA256_SIZE, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	(void)sqlite3_reset(st);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
@@ -638,39 +823,8 @@ static int insert_block(struct storage *s, struct block_in *b, const char *agent
 	if (rc != SQLITE_DONE)
 		return log_error_errno(db_errno(rc), "storage: block %s/%" PRIu64 ": %s", agent, b->seq,
 				       sqlite3_errmsg(s->cur.db));
-	id = sqlite3_last_insert_rowid(s->cur.db);
 	b->block_id = id;
-	for (size_t i = 0; i < b->n_streams; i++) {
-		sqlite3_bind_text(s->cur.ins_stream, 1, b->streams[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s->cur.ins_stream, 2, id);
-		r = step_done(s->cur.db, s->cur.ins_stream);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < b->n_probes; i++) {
-		bind_probe(s->cur.ins_probe, 3, &b->probes[i], agent, b->host);
-		sqlite3_bind_int64(s->cur.ins_probe, 1, id);
-		sqlite3_bind_int64(s->cur.ins_probe, 2, (sqlite3_int64)b->probes[i].ts);
-		r = step_done(s->cur.db, s->cur.ins_probe);
-		if (r == 0 && b->probes[i].result)
-			r = insert_dialtest(s, &b->probes[i], id);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < b->n_metrics; i++) {
-		const struct metric_row *m = &b->metrics[i];
-		sqlite3_stmt *st2 = s->cur.ins_metric;
-		sqlite3_bind_int64(st2, 1, (sqlite3_int64)m->ts);
-		sqlite3_bind_text(st2, 2, agent, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st2, 3, b->host, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st2, 4, m->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st2, 5, m->instance, (int)m->instance_len, SQLITE_STATIC);
-		sqlite3_bind_double(st2, 6, m->value);
-		r = step_done(s->cur.db, st2);
-		if (r < 0)
-			return r;
-	}
-	return insert_matches(s, b, id, agent);
+	return 0;
 }
 
 static int record_conflict(struct storage *s, const char *agent, const struct block_in *b)
@@ -742,7 +896,7 @@ static void store_one(struct storage *s, struct block_in *b, const char *agent, 
 	if (b->result != BLOCK_PENDING)
 		return;
 	(void)db_exec(s->cur.db, "SAVEPOINT blk");
-	r = insert_block(s, b, agent, prev, hash);
+	r = insert_block(s, b, agent, s->cur.next_id, prev, hash);
 	if (r < 0) {
 		(void)db_exec(s->cur.db, "ROLLBACK TO blk");
 		/* Stored in this shard but not in meta yet: the same group, or a crash before reconcile. */
@@ -750,6 +904,7 @@ static void store_one(struct storage *s, struct block_in *b, const char *agent, 
 	} else {
 		b->result = BLOCK_STORED;
 		memcpy(prev, hash, SHA256_SIZE);
+		s->cur.next_id++;
 	}
 	(void)db_exec(s->cur.db, "RELEASE blk");
 }
@@ -784,6 +939,8 @@ int storage_store(struct storage *s, struct block_in **blocks, size_t n)
 	r = db_exec(s->cur.db, "COMMIT");
 	if (r < 0) {
 		(void)sqlite3_exec(s->cur.db, "ROLLBACK", NULL, NULL, NULL);
+		/* The ids handed out went with the rollback, and so does the chain's head (s->last_hash kept). */
+		(void)load_next_id(&s->cur);
 		goto fail;
 	}
 	memcpy(s->last_hash, prev, SHA256_SIZE);
@@ -1048,7 +1205,8 @@ int storage_reader_token(struct storage_reader *r, const char *token, char *ret_
 	return k;
 }
 
-struct chain {
+/* A walk of the chain over every shard, oldest block first. */
+struct walk {
 	uint8_t prev[SHA256_SIZE];
 	bool started;
 	uint64_t blocks;
@@ -1058,63 +1216,221 @@ struct chain {
 	void *userdata;
 };
 
-static void chain_problem(struct chain *c, uint32_t day, int64_t block, const char *what)
+static void walk_problem(struct walk *w, uint32_t day, int64_t block, const char *what)
 {
-	if ((size_t)c->problems++ < c->max_problems)
-		c->problem(day, block, what, c->userdata);
+	if ((size_t)w->problems++ < w->max_problems)
+		w->problem(day, block, what, w->userdata);
 }
 
-/* Checks one block row (id, agent, seq, frame, prev_hash, hash) against the chain. */
-static void verify_block(struct chain *c, uint32_t day, sqlite3_stmt *st)
+/* A column into a digest as what it holds. */
+static void chain_column(struct chain_digest *d, sqlite3_stmt *st, int col)
+{
+	switch (sqlite3_column_type(st, col)) {
+	case SQLITE_INTEGER:
+		chain_int(d, sqlite3_column_int64(st, col));
+		break;
+	case SQLITE_FLOAT:
+		chain_real(d, sqlite3_column_double(st, col));
+		break;
+	case SQLITE_TEXT:
+		chain_text(d, sqlite3_column_text(st, col), (size_t)sqlite3_column_bytes(st, col));
+		break;
+	case SQLITE_BLOB:
+		chain_blob(d, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col));
+		break;
+	default:
+		chain_null(d);
+	}
+}
+
+/*
+ * A derived table read in the order it was written, alongside the blocks:
+ * its rows of each block are hashed as the writer hashed them.
+ */
+struct rows {
+	enum chain_table t;
+	sqlite3_stmt *st;
+	bool more;
+	int64_t block; /* of the current row; INT64_MIN for a row from before rows named their block */
+};
+
+static void rows_next(struct rows *rw)
+{
+	rw->more = sqlite3_step(rw->st) == SQLITE_ROW;
+	rw->block = !rw->more ? INT64_MAX : sqlite3_column_type(rw->st, 0) == SQLITE_NULL ? INT64_MIN :
+								       sqlite3_column_int64(rw->st, 0);
+}
+
+static int rows_open(sqlite3 *db, enum chain_table t, struct rows *ret)
+{
+	const struct derived *d = &derived[t];
+	char sql[512];
+	int r;
+
+	(void)snprintf(sql, sizeof(sql), "SELECT block, %s FROM %s ORDER BY %s", d->columns, d->table, d->order);
+	*ret = (struct rows){ .t = t };
+	r = db_prepare(db, sql, &ret->st);
+	if (r == 0)
+		rows_next(ret);
+	return r;
+}
+
+/*
+ * The digest of the rows of block (scheme 2) in one table. Rows before it
+ * belong to older blocks (scheme 1: not hashed, skipped) or are out of
+ * place: added, moved, or left by a block removed.
+ */
+static int rows_digest(struct walk *w, uint32_t day, struct rows *rw, int64_t block, int64_t last_v1,
+		       uint8_t out[SHA256_SIZE])
+{
+	struct chain_digest d;
+	char what[160];
+
+	for (; rw->more && rw->block < block; rows_next(rw)) {
+		if (rw->block == INT64_MIN || rw->block <= last_v1)
+			continue;
+		(void)snprintf(what, sizeof(what), "a row of %s names block %" PRId64 ", which is not before it: "
+			       "rows were added, moved, or left by a removed block", derived[rw->t].table, rw->block);
+		walk_problem(w, day, block, what);
+	}
+	chain_begin(&d);
+	for (; rw->more && rw->block == block; rows_next(rw)) {
+		for (int c = 1; c <= derived[rw->t].n; c++)
+			chain_column(&d, rw->st, c);
+		chain_row_end(&d);
+	}
+	return chain_end(&d, out);
+}
+
+/* Scheme 1: hash = SHA-256(prev | agent | seq | SHA-256(frame)). */
+static int hash_v1(sqlite3_stmt *st, const void *prev, uint8_t out[SHA256_SIZE])
+{
+	const char *agent_hex = (const char *)sqlite3_column_text(st, 1);
+	uint8_t agent[AGENT_ID_SIZE], seq_le[8], digest[SHA256_SIZE];
+
+	if (!agent_hex || hex_decode(agent_hex, agent, sizeof(agent)) < 0)
+		return -EBADMSG;
+	put_le64(seq_le, (uint64_t)sqlite3_column_int64(st, 2));
+	if (sha256(sqlite3_column_blob(st, 10), (size_t)sqlite3_column_bytes(st, 10), digest) < 0 ||
+	    sha256_v(out, prev, (size_t)SHA256_SIZE, agent, sizeof(agent), seq_le, sizeof(seq_le), digest,
+		     (size_t)SHA256_SIZE, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Scheme 2 (chain.h): every column of the row, the frame, and the rows of each derived table. */
+static int hash_v2(struct walk *w, uint32_t day, sqlite3_stmt *st, const void *prev, struct rows *rows,
+		   int64_t last_v1, uint8_t out[SHA256_SIZE])
 {
 	int64_t id = sqlite3_column_int64(st, 0);
-	const char *agent_hex = (const char *)sqlite3_column_text(st, 1);
-	const void *prev = sqlite3_column_blob(st, 4), *hash = sqlite3_column_blob(st, 5);
-	uint8_t agent[AGENT_ID_SIZE], seq_le[8], digest[SHA256_SIZE], want[SHA256_SIZE];
+	uint8_t frame[SHA256_SIZE], digests[_CHAIN_TABLES][SHA256_SIZE];
+	struct chain_digest d;
+	int r = sha256(sqlite3_column_blob(st, 10), (size_t)sqlite3_column_bytes(st, 10), frame);
 
-	c->blocks++;
-	if (!agent_hex || hex_decode(agent_hex, agent, sizeof(agent)) < 0 ||
-	    sqlite3_column_bytes(st, 4) != SHA256_SIZE || sqlite3_column_bytes(st, 5) != SHA256_SIZE) {
-		chain_problem(c, day, id, "malformed row");
-		c->started = false;
-		return;
-	}
-	if (c->started && memcmp(prev, c->prev, SHA256_SIZE) != 0)
-		chain_problem(c, day, id, "prev_hash does not match the block before: a block was removed or replaced");
-	put_le64(seq_le, (uint64_t)sqlite3_column_int64(st, 2));
-	if (sha256(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), digest) < 0 ||
-	    sha256_v(want, prev, (size_t)SHA256_SIZE, agent, sizeof(agent), seq_le, sizeof(seq_le), digest,
-		     (size_t)SHA256_SIZE, NULL) < 0)
-		chain_problem(c, day, id, "out of memory while hashing");
-	else if (memcmp(want, hash, SHA256_SIZE) != 0)
-		chain_problem(c, day, id, "content does not match its hash: the block was altered");
-	/* Go on from the stored hash, so one bad block is reported once. */
-	memcpy(c->prev, hash, SHA256_SIZE);
-	c->started = true;
+	for (int t = 0; r == 0 && t < _CHAIN_TABLES; t++)
+		r = rows_digest(w, day, &rows[t], id, last_v1, digests[t]);
+	if (r < 0)
+		return r;
+	chain_block_begin(&d, prev, day);
+	for (int c = 0; c < BLOCK_HASHED; c++)
+		chain_column(&d, st, c);
+	chain_blob(&d, frame, SHA256_SIZE);
+	for (int t = 0; t < _CHAIN_TABLES; t++)
+		chain_blob(&d, digests[t], SHA256_SIZE);
+	return chain_end(&d, out);
 }
 
-static int verify_shard(struct storage_reader *r, struct chain *c, uint32_t day, int64_t counted)
+/* Checks one block row (BLOCK_COLUMNS) against the chain; last_v1: the newest scheme 1 block so far. */
+static void verify_block(struct walk *w, uint32_t day, sqlite3_stmt *st, struct rows *rows, int64_t *last_v1)
+{
+	int64_t id = sqlite3_column_int64(st, 0), scheme = sqlite3_column_int64(st, 9);
+	const void *prev = sqlite3_column_blob(st, 11), *hash = sqlite3_column_blob(st, 12);
+	uint8_t want[SHA256_SIZE];
+	int r;
+
+	w->blocks++;
+	if (sqlite3_column_bytes(st, 11) != SHA256_SIZE || sqlite3_column_bytes(st, 12) != SHA256_SIZE) {
+		walk_problem(w, day, id, "malformed row");
+		w->started = false;
+		return;
+	}
+	if (w->started && memcmp(prev, w->prev, SHA256_SIZE) != 0)
+		walk_problem(w, day, id, "prev_hash does not match the block before: a block was removed or replaced");
+	if (scheme == 1)
+		*last_v1 = id;
+	r = scheme == 1 ? hash_v1(st, prev, want) : scheme == CHAIN_SCHEME ? hash_v2(w, day, st, prev, rows, *last_v1, want) :
+							     -EPROTONOSUPPORT;
+	if (r == -ENOMEM)
+		walk_problem(w, day, id, "out of memory while hashing");
+	else if (r < 0 || memcmp(want, hash, SHA256_SIZE) != 0)
+		walk_problem(w, day, id, "content does not match its hash: the block or a row derived from it was altered");
+	/* Go on from the stored hash, so one bad block is reported once. */
+	memcpy(w->prev, hash, SHA256_SIZE);
+	w->started = true;
+}
+
+/* Rows left after the last block: no stored block is theirs. */
+static void rows_left(struct walk *w, uint32_t day, struct rows *rows, int64_t last_v1)
+{
+	char what[160];
+
+	for (int t = 0; t < _CHAIN_TABLES; t++)
+		for (; rows[t].st && rows[t].more; rows_next(&rows[t]))
+			if (rows[t].block != INT64_MIN && rows[t].block > last_v1) {
+				(void)snprintf(what, sizeof(what), "a row of %s names block %" PRId64 ", which is not stored",
+					       derived[t].table, rows[t].block);
+				walk_problem(w, day, rows[t].block, what);
+			}
+}
+
+/* Walks one shard's blocks, and (scheme 2) their rows alongside, in one read transaction. */
+static int verify_blocks(struct walk *w, sqlite3 *db, uint32_t day)
+{
+	bool v2 = has_column(db, "blocks", "chain");
+	struct rows rows[_CHAIN_TABLES] = { 0 };
+	int64_t last_v1 = 0;
+	sqlite3_stmt *st = NULL;
+	int k = db_exec(db, "BEGIN");
+
+	for (int t = 0; k == 0 && v2 && t < _CHAIN_TABLES; t++)
+		k = rows_open(db, t, &rows[t]);
+	if (k == 0)
+		k = db_prepare(db, v2 ? "SELECT " BLOCK_COLUMNS " FROM blocks ORDER BY id" :
+					"SELECT id, agent, seq, host, received, ts_min, ts_max, records, raw_len, 1, frame,"
+					" prev_hash, hash FROM blocks ORDER BY id", &st);
+	while (k == 0 && (k = sqlite3_step(st)) == SQLITE_ROW) {
+		verify_block(w, day, st, rows, &last_v1);
+		k = 0;
+	}
+	if (k == SQLITE_DONE) {
+		k = 0;
+		rows_left(w, day, rows, last_v1);
+	} else if (k > 0) {
+		k = db_errno(k);
+	}
+	sqlite3_finalize(st);
+	for (int t = 0; t < _CHAIN_TABLES; t++)
+		sqlite3_finalize(rows[t].st);
+	(void)db_exec(db, "COMMIT");
+	return k;
+}
+
+static int verify_shard(struct storage_reader *r, struct walk *w, uint32_t day, int64_t counted)
 {
 	sqlite3 *db = storage_reader_shard(r, day);
-	sqlite3_stmt *st;
-	uint64_t before = c->blocks;
+	uint64_t before = w->blocks;
 	int k;
 
 	if (!db) {
-		chain_problem(c, day, 0, "shard file missing or unreadable");
+		walk_problem(w, day, 0, "shard file missing or unreadable");
 		return 0;
 	}
-	k = db_prepare(db, "SELECT id, agent, seq, frame, prev_hash, hash FROM blocks ORDER BY id", &st);
+	k = verify_blocks(w, db, day);
 	if (k < 0)
 		return k;
-	while ((k = sqlite3_step(st)) == SQLITE_ROW)
-		verify_block(c, day, st);
-	sqlite3_finalize(st);
-	if (k != SQLITE_DONE)
-		return db_errno(k);
 	/* More is fine (ingest goes on while we read); fewer means blocks were deleted. */
-	if ((int64_t)(c->blocks - before) < counted)
-		chain_problem(c, day, 0, "the shard holds fewer blocks than the catalogue counted: blocks were deleted");
+	if ((int64_t)(w->blocks - before) < counted)
+		walk_problem(w, day, 0, "the shard holds fewer blocks than the catalogue counted: blocks were deleted");
 	return 0;
 }
 
@@ -1122,17 +1438,17 @@ int storage_verify(struct storage_reader *r, uint64_t *ret_blocks, size_t max_pr
 		   void (*problem)(uint32_t day, int64_t block, const char *what, void *userdata),
 		   void *userdata)
 {
-	struct chain c = { .max_problems = max_problems, .problem = problem, .userdata = userdata };
+	struct walk w = { .max_problems = max_problems, .problem = problem, .userdata = userdata };
 	sqlite3_stmt *days;
 	int k = db_prepare(r->meta, "SELECT day, blocks FROM shards ORDER BY day", &days);
 
 	if (k < 0)
 		return k;
 	while (k >= 0 && sqlite3_step(days) == SQLITE_ROW)
-		k = verify_shard(r, &c, (uint32_t)sqlite3_column_int64(days, 0), sqlite3_column_int64(days, 1));
+		k = verify_shard(r, &w, (uint32_t)sqlite3_column_int64(days, 0), sqlite3_column_int64(days, 1));
 	sqlite3_finalize(days);
 	if (k < 0)
 		return k;
-	*ret_blocks = c.blocks;
-	return c.problems;
+	*ret_blocks = w.blocks;
+	return w.problems;
 }

@@ -16,8 +16,9 @@
  * shard catalogue, tokens) and one
  * DATA_DIR/shards/YYYYMMDD.db per day of ingest holding log blocks: each
  * batch's zstd frame as it arrived, indexed by host, time range and streams,
- * chained by SHA-256: hash = SHA256(prev_hash | agent | seq | SHA256(frame)).
- * Retention removes whole shard files.
+ * with the probe results, metrics, log matches and dial test results derived
+ * from it, chained by SHA-256 over every column of the block and every row
+ * derived from it (chain.h). Retention removes whole shard files.
  *
  * The writer side (storage_open/storage_store) belongs to one thread.
  * Readers (storage_reader_*) open their own connections, any thread.
@@ -131,8 +132,9 @@ int storage_reader_token(struct storage_reader *r, const char *token, char *ret_
 
 /*
  * Walks every block in ingest order and checks the hash chain: each block's
- * prev_hash is the hash before it, and its hash is recomputed from its
- * content; each shard holds as many blocks as the catalogue counted. The
+ * prev_hash is the hash before it, and its hash is recomputed from its row
+ * and the rows derived from it (chain.h), which must each name a block in
+ * its place; each shard holds as many blocks as the catalogue counted. The
  * chain starts at the oldest block kept (retention removes whole shards).
  * Each problem found calls problem (up to max_problems); returns the number
  * of problems, or a negative errno if the store cannot be read.

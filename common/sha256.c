@@ -3,6 +3,8 @@
 
 #include <openssl/evp.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
 
 #include "sha256.h"
 
@@ -28,5 +30,41 @@ int sha256_v(uint8_t out[SHA256_SIZE], const void *data, size_t len, ...)
 	va_end(ap);
 	ok = ok && EVP_DigestFinal_ex(ctx, out, NULL) == 1;
 	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -ENOMEM;
+}
+
+struct sha256_ctx {
+	EVP_MD_CTX *md;
+	bool failed;
+};
+
+struct sha256_ctx *sha256_begin(void)
+{
+	struct sha256_ctx *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->md = EVP_MD_CTX_new();
+	if (!c || !c->md || EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1) {
+		if (c)
+			EVP_MD_CTX_free(c->md);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void sha256_add(struct sha256_ctx *c, const void *data, size_t len)
+{
+	if (c && !c->failed && EVP_DigestUpdate(c->md, data, len) != 1)
+		c->failed = true;
+}
+
+int sha256_end(struct sha256_ctx *c, uint8_t out[SHA256_SIZE])
+{
+	bool ok = c && !c->failed && EVP_DigestFinal_ex(c->md, out, NULL) == 1;
+
+	if (c)
+		EVP_MD_CTX_free(c->md);
+	free(c);
 	return ok ? 0 : -ENOMEM;
 }

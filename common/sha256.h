@@ -19,4 +19,14 @@ _must_check_ int sha256(const void *data, size_t len, uint8_t out[SHA256_SIZE]);
 /* Over several (data, len) pieces as if concatenated; the list ends with NULL. */
 _must_check_ int sha256_v(uint8_t out[SHA256_SIZE], const void *data, size_t len, ...);
 
+/*
+ * Incremental: sha256_begin() (NULL when out of memory), any number of
+ * sha256_add(), then sha256_end(), which frees the context; a failure on the
+ * way is reported there. sha256_end(NULL, ...) is -ENOMEM.
+ */
+struct sha256_ctx;
+struct sha256_ctx *sha256_begin(void);
+void sha256_add(struct sha256_ctx *c, const void *data, size_t len);
+_must_check_ int sha256_end(struct sha256_ctx *c, uint8_t out[SHA256_SIZE]);
+
 #endif
