@@ -43,6 +43,9 @@ static const struct conf_key http_keys[] = {
 	{ "listen", CONF_STR, H(listen), "127.0.0.1:8080", .help = "HOST:PORT of the HTTP API" },
 	{ "threads", CONF_UINT, H(threads), "4", 1, 64, .help = "HTTP worker threads" },
 	{ "max_limit", CONF_UINT, H(max_limit), "10000", 1, 1000000, .help = "largest limit= a query may ask" },
+	{ "tls_cert", CONF_STR, H(tls_cert), NULL, .help = "serve HTTPS (TLS 1.2 and 1.3) with this certificate (PEM, the chain after it); reloaded on SIGHUP" },
+	{ "tls_key", CONF_STR, H(tls_key), NULL, .help = "the certificate's private key (PEM)" },
+	{ "tls_client_ca", CONF_STR, H(tls_client_ca), NULL, .help = "require a client certificate signed by this CA (PEM) of every request, besides its token" },
 	{ "scan_budget", CONF_SIZE, H(scan_budget), "256M", 1024 * 1024, 64ull * 1024 * 1024 * 1024, .help = "decompressed log bytes one GET /api/v1/logs examines at most; past it the answer says complete=false and the client follows next_cursor" },
 };
 
@@ -354,6 +357,13 @@ static void check_values(const void *target, const struct conf_origin *o, struct
 	if (c->http.listen && !strrchr(c->http.listen, ':'))
 		conf_error_add(errs, conf_origin_where(o, &c->http, "listen", where, sizeof(where)),
 			       "[http] listen=%s: expected HOST:PORT", c->http.listen);
+	if (!c->http.tls_cert != !c->http.tls_key)
+		conf_error_add(errs, conf_origin_where(o, &c->http, c->http.tls_cert ? "tls_cert" : "tls_key", where,
+						       sizeof(where)),
+			       "[http]: tls_cert= and tls_key= go together");
+	if (c->http.tls_client_ca && !c->http.tls_cert)
+		conf_error_add(errs, conf_origin_where(o, &c->http, "tls_client_ca", where, sizeof(where)),
+			       "[http] tls_client_ca= needs tls_cert= and tls_key= (HTTPS)");
 	for (size_t i = 0; i < c->n_rules; i++)
 		coll_conf_check_rule(c->rules[i], &t, conf_origin_where(o, c->rules[i], NULL, where, sizeof(where)),
 				     errs);

@@ -80,6 +80,7 @@ struct coll_conf {
 		uint64_t threads;
 		uint64_t max_limit;
 		uint64_t scan_budget;
+		char *tls_cert, *tls_key, *tls_client_ca;
 	} http;
 	struct {
 		uint64_t silent_after_ms;

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "common/log.h"
@@ -12,6 +13,7 @@
 #include "common/util.h"
 #include "audit.h"
 #include "http_audit.h"
+#include "http_tls.h"
 #include "http-internal.h"
 #include "http.h"
 #include "logquery.h"
@@ -20,9 +22,17 @@
 
 #define BODY_MAX (64 * 1024)
 
+/* How long a daemon replaced at a reload may go on serving its open connections. */
+#define DRAIN_US (10 * USEC_PER_SEC)
+
 struct http_server {
 	const struct coll_conf *conf;
 	struct MHD_Daemon *daemon;
+	struct http_tls *tls;       /* what daemon serves with; NULL: plain HTTP */
+	struct MHD_Daemon *old;     /* replaced at a reload, serving its open connections until drained */
+	struct http_tls *old_tls;
+	uint64_t old_until_us;      /* monotonic */
+	pthread_mutex_t lock;       /* tls, for the handlers of both daemons */
 	struct audit *audit;
 	struct http_audit *trail;
 	struct http_deps deps;
@@ -464,11 +474,29 @@ static enum MHD_Result check_params(struct request *rq, const struct route *rt, 
 			     rt->params ? rt->params : "none");
 }
 
+/*
+ * With [http] tls_client_ca, a request goes on only with a client
+ * certificate that chains to it. Checked against the daemon's own material,
+ * whichever of the two the connection came in on during a reload.
+ */
+static bool client_ok(struct request *rq, char *why, size_t size)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(rq->c, MHD_CONNECTION_INFO_DAEMON);
+	struct http_server *h = rq->h;
+	bool ok;
+
+	pthread_mutex_lock(&h->lock);
+	/* No old_tls: the reload fell back, and both daemons serve with tls. */
+	ok = http_tls_client_ok(ci && ci->daemon == h->old && h->old_tls ? h->old_tls : h->tls, rq->c, why, size);
+	pthread_mutex_unlock(&h->lock);
+	return ok;
+}
+
 static enum MHD_Result dispatch(struct request *rq)
 {
 	const struct route *match = NULL;
 	enum MHD_Result ret;
-	char need[64];
+	char need[64], why[512];
 	bool bad;
 
 	for (size_t i = 0; i < ARRAY_SIZE(routes); i++)
@@ -479,6 +507,11 @@ static enum MHD_Result dispatch(struct request *rq)
 		}
 	if (!match)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no endpoint %s", rq->url);
+	if (!client_ok(rq, why, sizeof(why))) {
+		ret = respond_error(rq, MHD_HTTP_FORBIDDEN, "forbidden", "%s", why);
+		audit_request(rq, NULL, "auth.certificate");
+		return ret;
+	}
 	if (storage_reader_open(rq->h->conf->storage.data_dir, &rq->rd) < 0)
 		return respond_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "storage not ready");
 	if (authenticate(rq) < 0) {
@@ -603,60 +636,168 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ret, sockle
 	return 0;
 }
 
+/* libmicrohttpd's own messages (a failed TLS handshake, a socket error) go to our log. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '.'))
+		msg[--n] = 0;
+	log_info("http: %s", msg);
+}
+
+/*
+ * Starts a daemon serving h with tls (NULL: plain HTTP) on the listening
+ * socket fd, or (fd < 0) on a socket bound to sa.
+ */
+static struct MHD_Daemon *start_daemon(struct http_server *h, const struct http_tls *tls, int fd,
+				       const struct sockaddr_storage *sa)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	struct MHD_OptionItem ops[8 + HTTP_TLS_OPTIONS + 1] = {
+		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL },
+		{ MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)h->conf->http.threads, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, 512, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
+		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, NULL },
+	};
+	size_t n = 6;
+
+	if (fd >= 0)
+		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL };
+	else
+		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, (void *)sa };
+	if (sa && sa->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (tls) {
+		flags |= MHD_USE_TLS;
+		n += http_tls_options(tls, ops + n);
+	}
+	ops[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+}
+
 int http_start(const struct coll_conf *conf, const struct http_deps *deps, struct http_server **ret)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
 	struct sockaddr_storage sa;
 	socklen_t salen;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	int r;
 
 	if (!h)
 		return -ENOMEM;
 	h->conf = conf;
 	h->deps = *deps;
+	h->audit = deps->audit;
+	pthread_mutex_init(&h->lock, NULL);
 	r = parse_listen(conf->http.listen, &sa, &salen);
 	if (r < 0) {
-		free(h);
-		return log_error_errno(r, "[http] listen=%s: cannot resolve", conf->http.listen);
+		log_error_errno(r, "[http] listen=%s: cannot resolve", conf->http.listen);
+		goto fail;
 	}
-	h->audit = deps->audit;
-	r = http_audit_new(h->audit, conf->audit.session_idle_ms * 1000, conf->audit.auth_failure_window_ms * 1000,
-			   &h->trail);
-	if (r < 0) {
-		free(h);
-		return r;
-	}
-	if (sa.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->http.threads,
-				     MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-				     MHD_OPTION_CONNECTION_LIMIT, 512u,
-				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-				     MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-				     MHD_OPTION_END);
+	r = http_tls_load(conf, &h->tls);
+	if (r == 0)
+		r = http_audit_new(h->audit, conf->audit.session_idle_ms * 1000,
+				   conf->audit.auth_failure_window_ms * 1000, &h->trail);
+	if (r < 0)
+		goto fail;
+	h->daemon = start_daemon(h, h->tls, -1, &sa);
 	if (!h->daemon) {
-		http_audit_free(h->trail);
-		free(h);
-		return log_error_errno(EADDRINUSE, "[http] listen=%s: cannot start the HTTP server",
-				       conf->http.listen);
+		r = log_error_errno(EADDRINUSE, "[http] listen=%s: cannot start the HTTP%s server", conf->http.listen,
+				    h->tls ? "S" : "");
+		goto fail;
 	}
 	*ret = h;
 	return 0;
+fail:
+	http_stop(h);
+	return r;
 }
 
-void http_audit_tick(struct http_server *h)
+/* The daemon a reload replaced, once its connections are done or its time is up. */
+static void reap_old(struct http_server *h, bool now)
+{
+	const union MHD_DaemonInfo *di;
+	struct http_tls *tls;
+
+	if (!h->old)
+		return;
+	di = MHD_get_daemon_info(h->old, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	if (!now && di && di->num_connections > 0 && now_monotonic_us() < h->old_until_us)
+		return;
+	MHD_stop_daemon(h->old);
+	pthread_mutex_lock(&h->lock);
+	h->old = NULL;
+	tls = TAKE_PTR(h->old_tls);
+	pthread_mutex_unlock(&h->lock);
+	http_tls_free(tls);
+}
+
+int http_reload(struct http_server *h)
+{
+	struct http_tls *tls = NULL;
+	struct MHD_Daemon *fresh;
+	MHD_socket fd;
+	int r;
+
+	if (!h->tls)
+		return 0;
+	r = http_tls_load(h->conf, &tls);
+	if (r < 0)
+		return log_error_errno(r, "reload: the API's certificates cannot be read; serving with those it has: %m");
+	/* A daemon an earlier reload replaced has had its time. */
+	reap_old(h, true);
+	/* The listening socket goes to a daemon with the new certificates; the old serves what it has open. */
+	fd = MHD_quiesce_daemon(h->daemon);
+	if (fd == MHD_INVALID_SOCKET) {
+		http_tls_free(tls);
+		return log_error_errno(EIO, "reload: cannot take the API's socket over; serving with the certificates it has");
+	}
+	fresh = start_daemon(h, tls, fd, NULL);
+	if (!fresh) {
+		/* The socket is ours now: back to the material that worked, so the API keeps answering. */
+		http_tls_free(tls);
+		tls = NULL;
+		fresh = start_daemon(h, h->tls, fd, NULL);
+		log_error("reload: cannot start the HTTPS server with the new certificates; %s",
+			  fresh ? "serving with those it had" : "THE API IS DOWN until a restart");
+		if (!fresh)
+			return -EIO;
+	}
+	pthread_mutex_lock(&h->lock);
+	h->old = h->daemon;
+	h->daemon = fresh;
+	if (tls) {
+		h->old_tls = h->tls;
+		h->tls = tls;
+	}
+	pthread_mutex_unlock(&h->lock);
+	h->old_until_us = now_monotonic_us() + DRAIN_US;
+	if (!tls)
+		return -EIO;
+	log_info("reload: the API serves with the certificate in %s", h->conf->http.tls_cert);
+	return 0;
+}
+
+void http_tick(struct http_server *h)
 {
 	http_audit_flush(h->trail, now_realtime_us());
+	reap_old(h, false);
 }
 
 void http_stop(struct http_server *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->daemon);
+	reap_old(h, true);
+	if (h->daemon)
+		MHD_stop_daemon(h->daemon);
 	http_audit_free(h->trail);
+	http_tls_free(h->tls);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

@@ -28,7 +28,16 @@ struct http_deps {
 /* conf is borrowed and must outlive the server. */
 int http_start(const struct coll_conf *conf, const struct http_deps *deps, struct http_server **ret);
 void http_stop(struct http_server *h);
-/* Writes the failed authentications counted in the minute that ended (http_audit.h); every minute. */
-void http_audit_tick(struct http_server *h);
+/*
+ * Periodic work, at least once a minute: the failed authentications counted
+ * in a window that ended (http_audit.h), a daemon a reload replaced.
+ */
+void http_tick(struct http_server *h);
+/*
+ * SIGHUP: reads the certificate, key and client CA again and serves new
+ * connections with them; open connections finish on the old ones (up to
+ * 10 s). On an error the running ones stay, and it is logged.
+ */
+int http_reload(struct http_server *h);
 
 #endif

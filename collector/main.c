@@ -47,9 +47,15 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return sd_event_exit(c->event, 0);
 }
 
+/* The API's certificates are read again; other settings take effect at restart. */
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
-	log_notice("SIGHUP: the collector's settings take effect at restart; nothing to reload, ignoring.");
+	struct collector *c = userdata;
+
+	(void)sd_notify(false, "RELOADING=1");
+	log_notice("SIGHUP: reloading the API's TLS certificates; other settings take effect at restart.");
+	(void)http_reload(c->http);
+	(void)sd_notify(false, "READY=1");
 	return 0;
 }
 
@@ -58,7 +64,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct collector *c = userdata;
 
-	http_audit_tick(c->http);
+	http_tick(c->http);
 	if (usec >= c->next_retention_us) {
 		(void)audit_retention(c->audit, now_realtime_us(), c->conf->audit.retention_days);
 		c->next_retention_us = usec + 3600 * USEC_PER_SEC;
@@ -298,8 +304,8 @@ int main(int argc, char **argv)
 	if (r == 0) {
 		(void)sd_notifyf(false, "READY=1\nSTATUS=ingest on %s, API on %s", c.conf->ingest.t.address,
 				 c.conf->http.listen);
-		log_info("started: ingest on %s, API on http://%s, data in %s", c.conf->ingest.t.address,
-			 c.conf->http.listen, c.conf->storage.data_dir);
+		log_info("started: ingest on %s, API on http%s://%s, data in %s", c.conf->ingest.t.address,
+			 c.conf->http.tls_cert ? "s" : "", c.conf->http.listen, c.conf->storage.data_dir);
 		r = sd_event_loop(c.event);
 	}
 	collector_done(&c);

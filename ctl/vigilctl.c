@@ -20,6 +20,8 @@
 struct ctl {
 	const char *url;
 	const char *token;
+	const char *cacert;     /* the CA an https:// collector's certificate is checked against */
+	const char *cert, *key; /* a client certificate, for a collector with [http] tls_client_ca */
 	bool json;
 	CURL *curl;
 };
@@ -111,6 +113,14 @@ static json_t *api_request(struct ctl *c, const char *method, const char *url, c
 	(void)curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &body);
 	(void)curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
 	(void)curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	/* The token goes over TLS 1.2 or later, to the host named, or not at all. */
+	(void)curl_easy_setopt(c->curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (c->cacert)
+		(void)curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->cacert);
+	if (c->cert)
+		(void)curl_easy_setopt(c->curl, CURLOPT_SSLCERT, c->cert);
+	if (c->key)
+		(void)curl_easy_setopt(c->curl, CURLOPT_SSLKEY, c->key);
 	if (post) {
 		hdr = curl_slist_append(hdr, "Content-Type: application/json");
 		(void)curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdr);
@@ -751,7 +761,8 @@ static int cmd_verify(struct ctl *c)
 static void usage(FILE *f)
 {
 	(void)fprintf(f,
-		"Usage: vigilctl [--url URL] [--token TOKEN] [--json] COMMAND [OPTIONS]\n\n"
+		"Usage: vigilctl [--url URL] [--token TOKEN] [--cacert FILE] [--cert FILE --key FILE] [--json]\n"
+		"                COMMAND [OPTIONS]\n\n"
 		"Commands:\n"
 		"  logs [--host H] [--source S] [-q TEXT] [--since T] [--until T] [--limit N]\n"
 		"       [--kind log|probe|metric|inventory|heartbeat|all] [--reverse | --follow]\n"
@@ -773,7 +784,9 @@ static void usage(FILE *f)
 		"  dialtest summary ID [--window D]   availability and latency percentiles\n"
 		"  verify    check the stored logs' hash chain (exit 3 if broken)\n\n"
 		"The URL defaults to $VIGIL_URL or http://127.0.0.1:8080; the token comes from\n"
-		"--token or $VIGIL_TOKEN. Times: RFC 3339, epoch seconds, or a duration ago (15m).\n");
+		"--token or $VIGIL_TOKEN; an https:// collector's certificate is checked against\n"
+		"--cacert or $VIGIL_CACERT (default the system's CAs). Times: RFC 3339, epoch\n"
+		"seconds, or a duration ago (15m).\n");
 }
 
 static const struct option opts[] = {
@@ -790,6 +803,8 @@ static const struct option opts[] = {
 	{ "all", no_argument, NULL, 'a' },          { "kind", required_argument, NULL, 'K' },
 	{ "reverse", no_argument, NULL, 'r' },      { "name", required_argument, NULL, 'N' },
 	{ "step", required_argument, NULL, 'P' },   { "window", required_argument, NULL, 'W' },
+	{ "cacert", required_argument, NULL, 'C' }, { "cert", required_argument, NULL, 'c' },
+	{ "key", required_argument, NULL, 'k' },
 	{ 0 },
 };
 
@@ -828,6 +843,9 @@ static int parse_opts(int argc, char **argv, const char *optstring, struct ctl *
 		case 'N': la->name = optarg; break;
 		case 'P': la->step = optarg; break;
 		case 'W': la->window = optarg; break;
+		case 'C': c->cacert = optarg; break;
+		case 'c': c->cert = optarg; break;
+		case 'k': c->key = optarg; break;
 		case 'V': printf("vigilctl %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -858,7 +876,7 @@ static bool words_fit(const char *cmd, size_t n)
 
 int main(int argc, char **argv)
 {
-	struct ctl c = { .url = getenv("VIGIL_URL"), .token = getenv("VIGIL_TOKEN") };
+	struct ctl c = { .url = getenv("VIGIL_URL"), .token = getenv("VIGIL_TOKEN"), .cacert = getenv("VIGIL_CACERT") };
 	struct logs_args la = { 0 };
 	const char *cmd;
 	char **words;

@@ -166,3 +166,24 @@ metric() { # name-with-labels
 # The agent's spool counters (vigil-agent --status), by name.
 agent_status() { "$B/vigil-agent" --config "$T/agent.conf" --status | awk -v k="$1" '$1 == k { print $2 }'; }
 agent_status_is() { [ "$(agent_status "$1")" = "$2" ]; }
+
+# Certificates made for a test, in $P: mkca NAME; mkcert NAME CA server|client.
+P="$T/pki"
+mkdir -p "$P"
+cat > "$P/ext.cnf" <<EOC
+[server]
+subjectAltName=DNS:localhost,IP:127.0.0.1
+extendedKeyUsage=serverAuth
+[client]
+extendedKeyUsage=clientAuth
+EOC
+mkca() { # name
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=$1" \
+		-keyout "$P/$1.key" -out "$P/$1.crt" 2>/dev/null
+}
+mkcert() { # name ca ext
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+		-keyout "$P/$1.key" -out "$P/$1.csr" 2>/dev/null
+	openssl x509 -req -in "$P/$1.csr" -CA "$P/$2.crt" -CAkey "$P/$2.key" -CAcreateserial -days 30 \
+		-extfile "$P/ext.cnf" -extensions "$3" -out "$P/$1.crt" 2>/dev/null
+}

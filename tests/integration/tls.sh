@@ -5,25 +5,6 @@
 # trusts another CA for the collector, is refused and keeps its spool.
 . "$(dirname "$0")/lib.sh"
 
-P="$T/pki"
-mkdir -p "$P"
-cat > "$P/ext.cnf" <<EOC
-[server]
-subjectAltName=DNS:localhost,IP:127.0.0.1
-extendedKeyUsage=serverAuth
-[client]
-extendedKeyUsage=clientAuth
-EOC
-mkca() { # name
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=$1" \
-		-keyout "$P/$1.key" -out "$P/$1.crt" 2>/dev/null
-}
-mkcert() { # name ca ext
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
-		-keyout "$P/$1.key" -out "$P/$1.csr" 2>/dev/null
-	openssl x509 -req -in "$P/$1.csr" -CA "$P/$2.crt" -CAkey "$P/$2.key" -CAcreateserial -days 30 \
-		-extfile "$P/ext.cnf" -extensions "$3" -out "$P/$1.crt" 2>/dev/null
-}
 mkca ca
 mkca rogue-ca
 mkcert collector ca server
