@@ -89,7 +89,7 @@ static const char *const sql[_S_MAX] = {
 		     " FROM probe_state p LEFT JOIN hosts h ON h.id=p.agent WHERE p.name GLOB ?1 AND p.host GLOB ?2"
 		     " AND (?3 IS NULL OR p.type=?3)",
 	[S_HOSTS] = "SELECT id, coalesce(hostname, id), coalesce(last_seen, 0) FROM hosts"
-		    " WHERE coalesce(hostname, id) GLOB ?1",
+		    " WHERE coalesce(hostname, id) GLOB ?1 AND collector=0",
 	[S_LIST] = "SELECT " ALERT_COLUMNS " FROM alerts WHERE (?1 IS NULL AND state<>'closed' OR state=?1)"
 		   " AND (?2 IS NULL OR severity=?2) AND (?3 IS NULL OR host=?3 OR agent=?3)"
 		   " AND (?4 IS NULL OR json_extract(labels, ?4)=?5) ORDER BY id DESC LIMIT 1000",
@@ -1453,8 +1453,9 @@ static const char *silence_recurrence(json_t *body, uint64_t now, struct silence
 	t->until = t->starts + SILENCE_MAX_US;
 	if (until && parse_time_param(until, now, &t->until) < 0)
 		return "until: expected RFC 3339 or epoch seconds";
-	if (t->until <= now || t->until - now > SILENCE_MAX_US)
-		return "until: in the future, within a year";
+	/* A year from the first window, which may be to come: not from now. */
+	if (t->until <= now || t->until <= t->starts || t->until - t->starts > SILENCE_MAX_US)
+		return "until: in the future, after starts, within a year of it";
 	return NULL;
 }
 

@@ -72,7 +72,8 @@ enum MHD_Result api_get_hosts(struct request *rq)
 	sqlite3_stmt *st;
 	json_t *items;
 
-	if (db_prepare(storage_reader_meta(rq->rd), HOST_COLUMNS " ORDER BY hostname, id", &st) < 0)
+	/* The collector's own identity (its dial tests) is no host of the fleet: /api/v1/dialtests shows it. */
+	if (db_prepare(storage_reader_meta(rq->rd), HOST_COLUMNS " WHERE collector=0 ORDER BY hostname, id", &st) < 0)
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
 	items = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW)
@@ -90,8 +91,8 @@ enum MHD_Result api_get_host(struct request *rq)
 
 	if (strchr(id, '/'))
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected /api/v1/hosts/ID");
-	if (db_prepare(storage_reader_meta(rq->rd), HOST_COLUMNS " WHERE id=?1 OR hostname=?1 ORDER BY last_seen DESC"
-		       " LIMIT 1", &st) < 0)
+	if (db_prepare(storage_reader_meta(rq->rd), HOST_COLUMNS " WHERE id=?1 OR hostname=?1"
+		       " ORDER BY collector, last_seen DESC LIMIT 1", &st) < 0)
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	host = sqlite3_step(st) == SQLITE_ROW ? host_json(rq, st) : NULL;

@@ -47,6 +47,7 @@ struct ingest {
 	struct export_limits elim;
 	pthread_t writer;
 	bool writer_started;
+	nng_listener local; /* INGEST_LOCAL_URL: what comes in on it is the collector's own */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct job *queue; /* verified jobs for the writer, under lock */
@@ -128,6 +129,7 @@ static void verify(struct job *j)
 				      .zframe = (const uint8_t *)nng_msg_body(j->msg) + FRAME_HEADER_SIZE,
 				      .zlen = len - FRAME_HEADER_SIZE };
 	memcpy(j->block.agent, h.agent_id, AGENT_ID_SIZE);
+	j->block.local = nng_listener_id(nng_pipe_listener(nng_msg_get_pipe(j->msg))) == nng_listener_id(in->local);
 	/* Hashed here, in parallel; the writer only chains 32-byte digests. */
 	if (sha256(j->block.zframe, j->block.zlen, j->block.digest) < 0) {
 		reject(j, FRAME_ERR_STORAGE, h.seq);
@@ -386,7 +388,7 @@ int ingest_start(const struct coll_conf *conf, struct storage *storage, struct c
 	r = transport_listen(in->sock, &conf->ingest.t);
 	if (r < 0)
 		goto fail;
-	rv = nng_listen(in->sock, INGEST_LOCAL_URL, NULL, 0);
+	rv = nng_listen(in->sock, INGEST_LOCAL_URL, &in->local, 0);
 	if (rv) {
 		r = log_error_errno(nng_to_errno(rv), "ingest: cannot listen on %s: %s", INGEST_LOCAL_URL, nng_strerror(rv));
 		goto fail;

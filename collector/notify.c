@@ -526,10 +526,10 @@ static const char *judge(struct delivery *d, CURLcode result, long status, char 
 
 /* The outcome of one notification of d, and the event in its alert's history; in record()'s transaction. */
 static int record_one(struct delivery *d, const struct queued *q, sqlite3_stmt *st, sqlite3_stmt *ev,
-		      const char *error, uint64_t now)
+		      const char *error, bool final, uint64_t now)
 {
 	uint64_t backoff = MIN(USEC_PER_SEC << MIN(q->attempts, 20u), BACKOFF_MAX_US);
-	bool give_up = error && q->attempts + 1 >= ATTEMPTS_MAX;
+	bool give_up = error && (final || q->attempts + 1 >= ATTEMPTS_MAX);
 	char note[600];
 	int r;
 
@@ -563,7 +563,8 @@ static int record_one(struct delivery *d, const struct queued *q, sqlite3_stmt *
 	return r;
 }
 
-static void record(struct notifier *n, struct delivery *d, const char *error)
+/* final: an error no retry can mend (the target is gone): the notification fails at once. */
+static void record(struct notifier *n, struct delivery *d, const char *error, bool final)
 {
 	uint64_t now = now_realtime_us();
 	sqlite3_stmt *st = NULL, *ev = NULL;
@@ -576,7 +577,7 @@ static void record(struct notifier *n, struct delivery *d, const char *error)
 		r = db_prepare(n->db, "INSERT INTO alert_events(alert, ts, actor, action, note) VALUES (?,?,'vigil',?,?)",
 			       &ev);
 	for (size_t i = 0; r == 0 && i < d->n_q; i++)
-		r = record_one(d, &d->q[i], st, ev, error, now);
+		r = record_one(d, &d->q[i], st, ev, error, final, now);
 	(void)db_exec(n->db, r == 0 ? "COMMIT" : "ROLLBACK");
 	sqlite3_finalize(st);
 	sqlite3_finalize(ev);
@@ -589,7 +590,7 @@ static void on_done(CURL *easy, CURLcode result, void *userdata)
 	char why[512];
 
 	(void)curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	record(d->n, d, judge(d, result, status, why, sizeof(why)));
+	record(d->n, d, judge(d, result, status, why, sizeof(why)), false);
 	delivery_release(d);
 }
 
@@ -722,7 +723,7 @@ static void start(struct notifier *n, struct delivery *d, const struct catalog_s
 	if (!d->easy || build_request(d, payloads) < 0 ||
 	    curl_easy_setopt(d->easy, CURLOPT_WRITEFUNCTION, on_answer) != CURLE_OK ||
 	    curl_easy_setopt(d->easy, CURLOPT_WRITEDATA, d) != CURLE_OK || curl_loop_add(n->curl, d->easy, on_done, d) < 0) {
-		record(n, d, "cannot build the request");
+		record(n, d, "cannot build the request", false);
 		delivery_release(d);
 	}
 	json_decref(payloads);
@@ -758,7 +759,7 @@ static void send_due(struct notifier *n)
 		*d = (struct delivery){ .n = n, .defs = defs, .n_q = 1, .busy = true };
 		d->q[0] = (struct queued){ .id = sqlite3_column_int64(st, 0), .alert = sqlite3_column_int64(st, 1),
 					   .attempts = (unsigned)sqlite3_column_int(st, 3) };
-		record(n, d, "no such [notify] target any more");
+		record(n, d, "no such [notify] target any more", true);
 		delivery_release(d);
 	}
 	sqlite3_finalize(st);

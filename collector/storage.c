@@ -100,9 +100,9 @@ enum {
 static const char *const meta_sql[_M_MAX] = {
 	[M_DEDUP_GET] = "SELECT digest, day FROM dedup WHERE agent=? AND seq=?",
 	[M_DEDUP_PUT] = "INSERT OR IGNORE INTO dedup(agent, seq, day, digest) VALUES (?,?,?,?)",
-	[M_HOST_SEEN] = "INSERT INTO hosts(id, hostname, first_seen, last_seen, batches, records) VALUES (?1,?2,?3,?3,?4,?5) "
-			"ON CONFLICT(id) DO UPDATE SET hostname=?2, last_seen=max(last_seen, ?3),"
-			" batches=batches+?4, records=records+?5",
+	[M_HOST_SEEN] = "INSERT INTO hosts(id, hostname, first_seen, last_seen, batches, records, collector)"
+			" VALUES (?1,?2,?3,?3,?4,?5,?6) ON CONFLICT(id) DO UPDATE SET hostname=?2,"
+			" last_seen=max(last_seen, ?3), batches=batches+?4, records=records+?5, collector=?6",
 	[M_SHARD_ADD] = "INSERT OR IGNORE INTO shards(day, file) VALUES (?,?)",
 	[M_SHARD_UPDATE] = "UPDATE shards SET ts_min=min(coalesce(ts_min, ?2), ?2), ts_max=max(coalesce(ts_max, ?3), ?3),"
 			   " blocks=blocks+?4, records=records+?5, bytes=bytes+?6, synced_block=max(synced_block, ?7)"
@@ -114,7 +114,7 @@ static const char *const meta_sql[_M_MAX] = {
 			  " streak=CASE WHEN probe_state.status=excluded.status THEN probe_state.streak+1 ELSE 1 END"
 			  " WHERE excluded.ts >= probe_state.ts RETURNING streak",
 	[M_HOST_INVENTORY] = "UPDATE hosts SET inventory=?2, labels=?3 WHERE id=?1",
-	[M_HOST_NAME] = "SELECT hostname FROM hosts WHERE id=?1",
+	[M_HOST_NAME] = "SELECT hostname, collector FROM hosts WHERE id=?1",
 	[M_CONFLICT] = "INSERT INTO agent_conflicts(agent, host, other_host, seq, first_seen, last_seen, count)"
 		       " VALUES (?1,?2,?3,?4,?5,?5,1) ON CONFLICT(agent, host, other_host) DO UPDATE SET seq=?4,"
 		       " last_seen=max(last_seen, ?5), count=count+1",
@@ -305,18 +305,35 @@ static int put_dedup(struct storage *s, const char *agent, int64_t seq, uint32_t
 	return step_done(s->meta, st);
 }
 
-/* The host was heard from at received; batches and records stored are added. */
+/*
+ * The host was heard from at received; batches and records stored are
+ * added. collector: the id is the collector's own (its dial tests), not an
+ * agent's.
+ */
 static int host_seen(struct storage *s, const char *agent, const char *host, int64_t received, int64_t batches,
-		     int64_t records)
+		     int64_t records, bool collector)
 {
 	sqlite3_stmt *st = s->m[M_HOST_SEEN];
 
+	sqlite3_bind_int(st, 6, collector);
 	sqlite3_bind_text(st, 1, agent, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, host, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, received);
 	sqlite3_bind_int64(st, 4, batches);
 	sqlite3_bind_int64(st, 5, records);
 	return step_done(s->meta, st);
+}
+
+/* Whether agent is the collector's own identity, as meta knows it (reconcile does not know the pipe). */
+static bool host_is_collector(struct storage *s, const char *agent)
+{
+	sqlite3_stmt *st = s->m[M_HOST_NAME];
+	bool yes;
+
+	sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+	yes = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 1);
+	(void)sqlite3_reset(st);
+	return yes;
 }
 
 /* Restores what meta would have recorded for one block row (id, agent, seq, host, received, records, frame). */
@@ -331,7 +348,7 @@ static int restore_block(struct storage *s, sqlite3_stmt *st, uint32_t day)
 
 	if (r == 0)
 		r = host_seen(s, agent, (const char *)sqlite3_column_text(st, 3), sqlite3_column_int64(st, 4), 1,
-			      sqlite3_column_int64(st, 5));
+			      sqlite3_column_int64(st, 5), host_is_collector(s, agent));
 	return r;
 }
 
@@ -413,6 +430,10 @@ static int migrate_meta(sqlite3 *db)
 	 */
 	if (r == 0 && version < 3)
 		r = db_exec(db, "BEGIN; ALTER TABLE dedup ADD COLUMN digest BLOB; PRAGMA user_version=3; COMMIT;");
+	/* collector: the collector's own identity (its dial tests' results), which is no agent's host. */
+	if (r == 0 && version < 4)
+		r = db_exec(db, "BEGIN; ALTER TABLE hosts ADD COLUMN collector INTEGER NOT NULL DEFAULT 0;"
+				" PRAGMA user_version=4; COMMIT;");
 	return r;
 }
 
@@ -860,7 +881,8 @@ static int update_meta(struct storage *s, struct block_in **blocks, size_t n, ch
 		if (r == 0 && b->result == BLOCK_CONFLICT)
 			r = record_conflict(s, agents[i], b);
 		else if (r == 0)
-			r = host_seen(s, agents[i], b->host, (int64_t)b->received_us, stored, stored ? b->records : 0);
+			r = host_seen(s, agents[i], b->host, (int64_t)b->received_us, stored, stored ? b->records : 0,
+				      b->local);
 		/* After the host's row exists: its first batch may carry the inventory. */
 		if (r == 0 && stored && b->inventory) {
 			st = s->m[M_HOST_INVENTORY];

@@ -43,6 +43,7 @@ struct block_in {
 	uint64_t seq;
 	const char *host; /* NULL: the name the agent's earlier batches gave */
 	uint64_t received_us;
+	bool local; /* from the collector itself (its dial tests), not an agent: not listed as a host */
 	uint64_t ts_min, ts_max;
 	uint32_t records;
 	uint32_t raw_len;

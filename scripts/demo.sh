@@ -5,13 +5,17 @@
 # printed, sample log lines flowing and followed with vigilctl, sample probes,
 # host metrics and inventory, sample alert rules (a probe down, a host
 # silent, a disk filling, a burst of ERROR lines, a dial test failing), and
-# sample dial tests against the collector's own API. Ctrl-C stops everything
-# it started.
+# sample dial tests against the collector's own API. Ctrl-C (or SIGTERM) stops
+# everything it started. VIGIL_DEMO_BUILD=DIR runs the programs built in DIR
+# instead of installing and building (the test of the demo does).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-"$top/scripts/deps.sh"
-"$top/scripts/build.sh" "$top/build/plain"
-B=$top/build/plain
+B=${VIGIL_DEMO_BUILD:-}
+if [ -z "$B" ]; then
+	"$top/scripts/deps.sh"
+	"$top/scripts/build.sh" "$top/build/plain"
+	B=$top/build/plain
+fi
 D=${VIGIL_DEMO_DIR:-$top/demo}
 INGEST=${VIGIL_DEMO_INGEST:-tcp://127.0.0.1:5170}
 HTTP=${VIGIL_DEMO_HTTP:-127.0.0.1:8080}
@@ -81,7 +85,10 @@ stop() {
 	echo
 	echo "demo stopped; data kept in $D (remove it to start afresh)"
 }
-trap stop EXIT INT TERM
+# The signals end the script, and its end (whatever the cause) stops the rest, once.
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 TOKEN=$("$B/vigil-collector" --config "$D/collector.conf" --create-token "demo-admin-$(date +%s)" --role admin)
 # Sample dial tests against the collector's own API: one call, and two steps, the second using what the first returned.
@@ -143,4 +150,7 @@ Try, in another shell:
 
 Following the stored logs:
 EOI
-VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "http://$HTTP" logs --follow
+# In the background, waited for: bash runs a trap only between commands, and wait is one.
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "http://$HTTP" logs --follow &
+pids="$pids $!"
+wait "$!"

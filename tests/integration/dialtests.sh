@@ -292,6 +292,9 @@ holds 'any(p["name"] == "sched-ok" and p["type"] == "dialtest" and p["status"] =
 	fail "probe state"
 api GET "/api/v1/metrics?name=dialtest.total_ms" "$VIEWER" > /dev/null
 holds 'any(s["instance"] == "sched-ok" for s in r["series"])' || fail "metrics"
+# The results are the collector's own, under its host name; they make no host of the fleet (no agent runs here).
+api GET "/api/v1/hosts" "$VIEWER" > /dev/null
+holds 'r["items"] == []' || fail "the collector's dial tests listed as a host"
 
 info "dial test rules: a failing test fires, a certificate about to expire fires, the fast ones do not"
 firing() { # rule dialtest

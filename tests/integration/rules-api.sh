@@ -125,6 +125,18 @@ expect 200 'its rule is no longer defined' GET "/api/v1/alerts/$ID" "$OPERATOR"
 expect 404 'no rule called oom' GET /api/v1/rules/oom "$ADMIN"
 expect 200 '"deleted":true' DELETE /api/v1/notify/api-hook "$ADMIN"
 
+info "a notification queued for a target deleted meanwhile fails at once, not after its retries"
+DEAD=$(free_port)
+expect 201 '"name":"gone-hook"' POST /api/v1/notify "$ADMIN" "{\"name\":\"gone-hook\",\"type\":\"webhook\",\"url\":\"http://127.0.0.1:$DEAD/x\"}"
+expect 202 notification_id POST /api/v1/notify/gone-hook/test "$ADMIN"
+NID=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["notification_id"])' "$T/answer.json")
+notif() { sqlite3 "$T/data/meta.db" "SELECT state || ' ' || attempts FROM notifications WHERE id=$NID"; }
+tried() { [ "$(notif)" = "queued 1" ]; }
+wait_for 10 "the first attempt refused" tried
+expect 200 '"deleted":true' DELETE /api/v1/notify/gone-hook "$ADMIN"
+gave_up() { [ "$(notif)" = "failed 2" ]; }
+wait_for 10 "the notification failed at its next attempt" gave_up
+
 info "each change is in the audit log"
 AUDITOR=$(make_token security)
 curl -s -H "Authorization: Bearer $AUDITOR" "$URL/api/v1/audit?limit=1000" > "$T/audit.json"

@@ -102,6 +102,16 @@ info "a maintenance window recurs: in force for its first 6 s, then again an hou
 	grep -q 'each window must end before the next starts' "$T/silence.json" || fail "overlapping windows: $(cat "$T/silence.json")"
 [ "$(silence '{"matchers":{"rule":"svc-down"},"comment":"x","duration":"1h","until":"2030-01-01T00:00:00Z"}')" = 400 ] ||
 	fail "until without every accepted"
+later=$(($(date +%s) + 2 * 86400))
+[ "$(silence "{\"matchers\":{\"rule\":\"svc-down\"},\"comment\":\"from the day after tomorrow\",\"starts\":\"$later\",\"duration\":\"2h\",\"every\":\"7d\"}")" = 201 ] ||
+	fail "a window to come refused: $(cat "$T/silence.json")"
+"$PY" -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+assert not s["active"] and s["until"] - s["starts"] == 366 * 86400 * 10**6, s' "$T/silence.json" || fail "$(cat "$T/silence.json")"
+curl -s -o /dev/null -X DELETE -H "Authorization: Bearer $TOKEN" \
+	"$URL/api/v1/silences/$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/silence.json")"
+[ "$(silence "{\"matchers\":{\"rule\":\"svc-down\"},\"comment\":\"x\",\"starts\":\"$later\",\"duration\":\"2h\",\"every\":\"7d\",\"until\":\"$((later + 400 * 86400))\"}")" = 400 ] &&
+	grep -q "within a year of it" "$T/silence.json" || fail "until past a year accepted: $(cat "$T/silence.json")"
 [ "$(silence '{"matchers":{"rule":"svc-down"},"comment":"weekly patching, ask bob","duration":"6s","every":"1h"}')" = 201 ] ||
 	fail "maintenance window: $(cat "$T/silence.json")"
 "$PY" - "$T/silence.json" <<'PYEOF' || fail "window: $(cat "$T/silence.json")"
@@ -139,6 +149,6 @@ SEC=$(make_token security)
 curl -s -H "Authorization: Bearer $SEC" "$URL/api/v1/audit?limit=1000" | "$PY" -c 'import json, sys
 rows = json.load(sys.stdin)["items"]
 acts = [(r["action"], r["outcome"]) for r in rows]
-assert acts.count(("silence.create", "success")) == 4 and ("silence.create", "failure") in acts, acts
-assert acts.count(("silence.expire", "success")) == 3, acts' || fail "audit"
+assert acts.count(("silence.create", "success")) == 5 and ("silence.create", "failure") in acts, acts
+assert acts.count(("silence.expire", "success")) == 4, acts' || fail "audit"
 echo ok

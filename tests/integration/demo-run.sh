@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The README's first command, scripts/demo.sh, with the programs of this
+# build: it comes up, follows its sample lines, its sample dial test passes,
+# and SIGTERM stops it and everything it started, saying so once.
+. "$(dirname "$0")/lib.sh"
+
+D="$T/demo"
+VIGIL_DEMO_BUILD=$B VIGIL_DEMO_DIR=$D VIGIL_DEMO_INGEST="tcp://127.0.0.1:$INGEST_PORT" \
+	VIGIL_DEMO_HTTP="127.0.0.1:$HTTP_PORT" bash "$S/scripts/demo.sh" > "$T/demo.out" 2>&1 &
+DEMO=$!
+PIDS="$PIDS $DEMO"
+wait_for 30 "the demo running" grep -q "vigil demo is running" "$T/demo.out"
+# What it started, for the cleanup should this test fail.
+PIDS="$PIDS $(pgrep -f "$D/" | tr '\n' ' ')"
+wait_for 30 "sample lines followed" grep -q "demo-app: .* request [0-9]* served" "$T/demo.out"
+TOKEN=$(awk '/admin token \(shown once\):/ { print $NF }' "$T/demo.out")
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" dialtest run 1 > "$T/run.out" || fail "the sample dial test: $(cat "$T/run.out")"
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" hosts | grep -q "all-in-one\|$(hostname)" || fail "the demo's host is not listed"
+
+info "SIGTERM stops the demo and all it started, once"
+kill -TERM "$DEMO"
+gone() { ! kill -0 "$DEMO" 2>/dev/null; }
+wait_for 10 "the demo to end" gone
+[ "$(grep -c "^demo stopped" "$T/demo.out")" = 1 ] || fail "said: $(grep "^demo stopped" "$T/demo.out")"
+left() { [ -z "$(pgrep -f "$D/")" ]; }
+wait_for 10 "its processes to end" left
+echo ok
