@@ -82,7 +82,7 @@ int audit_open(const char *data_dir, struct audit **ret)
 	pthread_mutex_init(&a->lock, NULL);
 	(void)snprintf(path, sizeof(path), "%s/audit.db", data_dir);
 	r = db_open(path, true, false, DB_SYNC_FULL, &a->db);
-	/* Pages retention frees go back to the file system (a new file only; an old one reuses them). */
+	/* Pages retention frees are given back to the disk: in a new file; an old one reuses them. */
 	if (r == 0)
 		r = db_exec(a->db, "PRAGMA auto_vacuum=INCREMENTAL");
 	if (r == 0)
