@@ -7,6 +7,7 @@
 
 #include "common/buf.h"
 #include "common/export.h"
+#include "common/fields.h"
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
@@ -125,6 +126,24 @@ static int position(struct journal_source *js)
 	return r;
 }
 
+/*
+ * One field of an entry: a name the agent reserves for its own records
+ * (any program may log VIGIL_KIND=probe through journald) is renamed, so
+ * the entry stays a log line and its fields stay readable.
+ */
+static int put_field(struct buf *b, const char *key, size_t klen, const void *value, size_t vlen)
+{
+	char renamed[EXPORT_KEY_MAX + 1];
+	int n;
+
+	if (!field_reserved(key, klen))
+		return export_put_n(b, key, klen, value, vlen);
+	n = snprintf(renamed, sizeof(renamed), FIELD_RENAMED_PREFIX "%.*s", (int)klen, key);
+	if (n < 0 || (size_t)n >= sizeof(renamed))
+		return -EINVAL;
+	return export_put_n(b, renamed, (size_t)n, value, vlen);
+}
+
 /* Copies the current entry's fields into js->entry in export format. */
 static int read_entry(struct journal_source *js)
 {
@@ -148,8 +167,8 @@ static int read_entry(struct journal_source *js)
 			break;
 		if (!eq)
 			continue;
-		r = export_put_n(&js->entry, data, (size_t)(eq - (const char *)data), eq + 1,
-				 len - (size_t)(eq - (const char *)data) - 1);
+		r = put_field(&js->entry, data, (size_t)(eq - (const char *)data), eq + 1,
+			      len - (size_t)(eq - (const char *)data) - 1);
 		/* A field name journald accepted but the export format would not: skip the field. */
 		if (r == -EINVAL)
 			r = 0;

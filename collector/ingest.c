@@ -116,6 +116,7 @@ static void verify(struct job *j)
 		hex_encode(h.agent_id, AGENT_ID_SIZE, j->agent_hex);
 	logmatch_unref(j->logmatch);
 	j->logmatch = catalog_logmatch(in->catalog);
+	j->info.local = nng_listener_id(nng_pipe_listener(nng_msg_get_pipe(j->msg))) == nng_listener_id(in->local);
 	if (e == FRAME_OK)
 		e = batch_verify(j->raw.data, j->raw.len, &in->elim, j->logmatch, now, &j->info);
 	if (e == FRAME_OK && j->info.records != h.records)
@@ -129,7 +130,7 @@ static void verify(struct job *j)
 				      .zframe = (const uint8_t *)nng_msg_body(j->msg) + FRAME_HEADER_SIZE,
 				      .zlen = len - FRAME_HEADER_SIZE };
 	memcpy(j->block.agent, h.agent_id, AGENT_ID_SIZE);
-	j->block.local = nng_listener_id(nng_pipe_listener(nng_msg_get_pipe(j->msg))) == nng_listener_id(in->local);
+	j->block.local = j->info.local;
 	/* Hashed here, in parallel; the writer only chains 32-byte digests. */
 	if (sha256(j->block.zframe, j->block.zlen, j->block.digest) < 0) {
 		reject(j, FRAME_ERR_STORAGE, h.seq);

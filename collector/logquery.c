@@ -99,18 +99,11 @@ struct scan {
 	size_t cap_offsets;
 };
 
-static bool field_is(const struct export_field *f, const char *s)
-{
-	size_t n = strlen(s);
-
-	return f && f->value_len == n && memcmp(f->value, s, n) == 0;
-}
-
 static bool kind_matches(const char *kind, const struct export_field *f, size_t n)
 {
 	const struct export_field *k = export_find(f, n, "VIGIL_KIND");
 
-	return strcmp(kind, LOG_KIND_LOG) == 0 ? !k : field_is(k, kind);
+	return strcmp(kind, LOG_KIND_LOG) == 0 ? !k : export_field_is(k, kind);
 }
 
 static bool record_matches(const struct scan *sc, const struct export_field *f, size_t n, uint64_t ts)
@@ -124,7 +117,7 @@ static bool record_matches(const struct scan *sc, const struct export_field *f, 
 	if (q->source) {
 		bool hit = false;
 		for (size_t k = 0; verify_stream_keys[k] && !hit; k++)
-			hit = field_is(export_find(f, n, verify_stream_keys[k]), q->source);
+			hit = export_field_is(export_find(f, n, verify_stream_keys[k]), q->source);
 		if (!hit)
 			return false;
 	}

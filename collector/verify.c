@@ -248,6 +248,10 @@ static int note_kind(struct batch_info *info, const struct export_field *f, size
 
 	if (kind && kind->value_len == 9 && memcmp(kind->value, "inventory", 9) == 0)
 		return note_inventory(info, f, n);
+	/* Dial tests' results and metrics are the collector's own: no agent speaks for them. */
+	if (!info->local && (export_field_is(export_find(f, n, "PROBE_TYPE"), "dialtest") ||
+			     export_field_is(export_find(f, n, "METRIC_SET"), "dialtest")))
+		return 0;
 	if (kind && kind->value_len == 6 && memcmp(kind->value, "metric", 6) == 0)
 		return note_metric(info, f, n, ts);
 	if (!kind || kind->value_len != 5 || memcmp(kind->value, "probe", 5) != 0)
@@ -269,7 +273,8 @@ static int note_kind(struct batch_info *info, const struct export_field *f, size
 	lat = export_find(f, n, "PROBE_LATENCY_US");
 	if (lat)
 		(void)parse_timestamp(lat->value, lat->value_len, &row->latency_us);
-	note_dialtest(row, f, n);
+	if (info->local)
+		note_dialtest(row, f, n);
 	if (row->name_len && row->name_len <= VERIFY_VALUE_MAX)
 		info->n_probes++;
 	return 0;
@@ -290,6 +295,19 @@ static void note_host(struct batch_info *info, const struct export_field *f, siz
 		memcpy(info->host, h->value, h->value_len);
 		info->host[h->value_len] = 0;
 	}
+}
+
+/*
+ * Whether the agent made the record itself (a probe result, a metric, the
+ * inventory, a heartbeat): every record read from a source (a file, the
+ * journal) names it in VIGIL_SOURCE, and only the agent's own have none.
+ * What a source's record says in VIGIL_KIND, PROBE_*, METRIC_* or HOST_*
+ * (a program may write any field into the journal) is kept as log, never
+ * acted on.
+ */
+static bool agents_own(const struct export_field *f, size_t n)
+{
+	return !export_find(f, n, "VIGIL_SOURCE");
 }
 
 static int note_entry(struct batch_info *info, size_t *used, struct seen_streams *seen, const struct logmatch *lm,
@@ -318,7 +336,7 @@ static int note_entry(struct batch_info *info, size_t *used, struct seen_streams
 	info->ts_min = MIN(info->ts_min, t);
 	info->ts_max = MAX(info->ts_max, t);
 	logmatch_record(lm, f, n, t, info->hits);
-	return note_kind(info, f, n, t);
+	return agents_own(f, n) ? note_kind(info, f, n, t) : 0;
 }
 
 /* One zeroed hit per rule of lm. */

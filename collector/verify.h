@@ -40,6 +40,7 @@ struct metric_row {
 };
 
 struct batch_info {
+	bool local; /* set by the caller: the batch is the collector's own, the only source of dial test results */
 	uint32_t records;
 	uint64_t ts_min, ts_max;
 	char host[256];           /* _HOSTNAME of the first record not from the journal, or "" */

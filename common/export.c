@@ -204,3 +204,10 @@ const struct export_field *export_find(const struct export_field *f, size_t n, c
 			return &f[i];
 	return NULL;
 }
+
+bool export_field_is(const struct export_field *f, const char *s)
+{
+	size_t n = strlen(s);
+
+	return f && f->value_len == n && memcmp(f->value, s, n) == 0;
+}

@@ -66,5 +66,7 @@ int export_reader_next(struct export_reader *r, struct export_field *fields, siz
 
 /* Finds a field by key in a decoded entry, or NULL. */
 const struct export_field *export_find(const struct export_field *f, size_t n, const char *key);
+/* Whether f (may be NULL) holds exactly the string s. */
+bool export_field_is(const struct export_field *f, const char *s);
 
 #endif

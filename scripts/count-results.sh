@@ -1,18 +1,31 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# count-results.sh BUILDDIR... [distcheck:FILE]: sums test results from the
-# automake logs (cmocka programs count each case) and prints failing logs.
-# Prints "N passed, N failed"; exits 1 if anything failed or nothing ran.
+# count-results.sh BUILDDIR... [distcheck:FILE:DIR]: sums test results from
+# the automake logs (cmocka programs count each case) and prints failing
+# logs. distcheck: FILE is its output, whose test summary counts (the tree
+# it checked in is gone when it passed), and DIR where it ran (its tree is
+# kept when it failed, with the logs to show). Prints "N passed, N failed";
+# exits 1 if anything failed or nothing ran.
 set -u
 passed=0 failed=0
 for arg in "$@"; do
 	case $arg in
 	distcheck:*)
-		f=${arg#distcheck:}
+		spec=${arg#distcheck:}
+		f=${spec%%:*}
+		dir=${spec#*:}
+		sum() { sed -n "s/^# $1: *\([0-9]*\)/\1/p" "$f" | awk '{ n += $1 } END { print n + 0 }'; }
+		passed=$((passed + $(sum PASS)))
+		failed=$((failed + $(sum FAIL) + $(sum ERROR) + $(sum XPASS)))
 		if grep -q "archives ready for distribution" "$f" 2>/dev/null; then
 			passed=$((passed + 1))
 		else
 			failed=$((failed + 1))
+			tail -n 40 "$f"
+			for log in $(grep -l -E '^:test-result: (FAIL|ERROR)' $(find "$dir" -path '*/_build/*' -name '*.trs' 2>/dev/null) 2>/dev/null); do
+				echo "---- ${log%.trs}.log"
+				tail -n 60 "${log%.trs}.log"
+			done
 		fi
 		continue ;;
 	esac
