@@ -39,13 +39,14 @@ enum MHD_Result api_get_dialtests(struct request *rq)
 	return r < 0 ? respond_errno(rq, r, "cannot read the dial tests") : respond_json(rq, MHD_HTTP_OK, j);
 }
 
-/* Which results each_result() reads, and where they go. */
+/* Which results each_result() reads, and where they go: row() answers false to stop. */
 struct results_query {
 	int64_t id;
 	uint64_t since, until;
 	size_t limit, n;
-	void (*row)(const char *text, void *ctx);
+	bool (*row)(const char *text, uint64_t ts, void *ctx);
 	void *ctx;
+	bool stopped;
 };
 
 static int shard_results(sqlite3 *db, void *ctx)
@@ -54,35 +55,54 @@ static int shard_results(sqlite3 *db, void *ctx)
 	sqlite3_stmt *st;
 
 	/* A shard from before dial tests has no such table (not an error to log): nothing in it. */
-	if (!db || sqlite3_prepare_v2(db, "SELECT result FROM dialtest_results WHERE test=? AND ts>=? AND ts<=?"
+	if (!db || sqlite3_prepare_v2(db, "SELECT result, ts FROM dialtest_results WHERE test=? AND ts>=? AND ts<=?"
 					  " ORDER BY ts DESC LIMIT ?", -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_int64(st, 1, q->id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)q->since);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)q->until);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)(q->limit - q->n));
-	while (sqlite3_step(st) == SQLITE_ROW && q->n++ < q->limit)
-		q->row((const char *)sqlite3_column_text(st, 0), q->ctx);
+	while (!q->stopped && q->n < q->limit && sqlite3_step(st) == SQLITE_ROW) {
+		q->n++;
+		q->stopped = !q->row((const char *)sqlite3_column_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+				     q->ctx);
+	}
 	sqlite3_finalize(st);
-	return q->n >= q->limit;
+	return q->n >= q->limit || q->stopped;
 }
 
-/* Calls row(result text, ctx) for test id's results from until back to since, newest first, at most limit. */
+/*
+ * Calls row(result text, its time, ctx) for test id's results from until
+ * back to since, newest first, at most limit, until row() answers false.
+ */
 static int each_result(struct request *rq, int64_t id, uint64_t since, uint64_t until, size_t limit,
-		       void (*row)(const char *text, void *ctx), void *ctx)
+		       bool (*row)(const char *text, uint64_t ts, void *ctx), void *ctx)
 {
-	struct results_query q = { id, since, until, limit, 0, row, ctx };
+	struct results_query q = { .id = id, .since = since, .until = until, .limit = limit, .row = row, .ctx = ctx };
 	int r = storage_reader_each_shard(rq->rd, since, until, true, shard_results, &q);
 
 	return r < 0 ? r : 0;
 }
 
-static void add_result(const char *text, void *ctx)
-{
-	json_t *j = json_loads(text, 0, NULL);
+/* The results of one answer, within its bytes. */
+struct results_answer {
+	json_t *items;
+	struct answer_budget budget;
+	uint64_t last_ts;
+};
 
+static bool add_result(const char *text, uint64_t ts, void *ctx)
+{
+	struct results_answer *a = ctx;
+	json_t *j;
+
+	if (!answer_budget_take(&a->budget, strlen(text)))
+		return false;
+	j = json_loads(text, 0, NULL);
 	if (j)
-		json_array_append_new(ctx, j);
+		json_array_append_new(a->items, j);
+	a->last_ts = ts;
+	return true;
 }
 
 /* GET /api/v1/dialtests/ID/results?since=&until=&limit= (default the last hour, 100, newest first). */
@@ -90,19 +110,27 @@ static enum MHD_Result get_results(struct request *rq, int64_t id)
 {
 	uint64_t now = now_realtime_us(), since = now - 3600 * USEC_PER_SEC, until = now, limit = 100;
 	const char *l = arg(rq, "limit");
-	json_t *items = json_array();
+	struct results_answer a = { .items = json_array(), .budget = answer_budget(rq) };
+	json_t *j;
 	int r;
 
 	if (since_until_args(rq, &since, &until) < 0)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
 	if (l && (conf_parse_uint(l, &limit) < 0 || limit == 0 || limit > 10000))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1 to 10000");
-	r = each_result(rq, id, since, until, (size_t)limit, add_result, items);
+	r = each_result(rq, id, since, until, (size_t)limit, add_result, &a);
 	if (r < 0) {
-		json_decref(items);
+		json_decref(a.items);
 		return respond_errno(rq, r, "cannot read the dial tests");
 	}
-	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:I, s:o}", "id", (json_int_t)id, "items", items));
+	j = json_pack("{s:I, s:o, s:b}", "id", (json_int_t)id, "items", a.items, "truncated", a.budget.spent);
+	/* Newest first: the next page ends before the oldest shown (an until= value, to the microsecond). */
+	if (a.budget.spent) {
+		char next[40];
+		format_rfc3339_us(a.last_ts - 1, next, sizeof(next));
+		json_object_set_new(j, "next_until", json_string(next));
+	}
+	return respond_json(rq, MHD_HTTP_OK, j);
 }
 
 /* What a summary gathers, result by result. */
@@ -133,14 +161,14 @@ static void count_failure(struct tally *t, json_t *result)
 	json_object_set_new(by, reason, json_integer(json_integer_value(json_object_get(by, reason)) + 1));
 }
 
-static void tally_result(const char *text, void *ctx)
+static bool tally_result(const char *text, uint64_t ts, void *ctx)
 {
 	struct tally *t = ctx;
 	json_t *result = json_loads(text, 0, NULL), *s;
 	size_t i;
 
 	if (!result)
-		return;
+		return true;
 	t->runs++;
 	if (json_is_true(json_object_get(result, "ok")))
 		t->ok++;
@@ -160,6 +188,7 @@ static void tally_result(const char *text, void *ctx)
 		json_array_append_new(list, json_real(json_number_value(total)));
 	}
 	json_decref(result);
+	return true;
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -87,6 +87,8 @@ struct history_query {
 	json_t *items;
 	size_t rows;
 	bool truncated;
+	struct answer_budget budget;
+	uint64_t last_ts;
 };
 
 static int shard_history(sqlite3 *db, void *ctx)
@@ -103,10 +105,12 @@ static int shard_history(sqlite3 *db, void *ctx)
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)q->since);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)q->until);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (q->rows++ == HISTORY_MAX) {
+		if (q->rows++ == HISTORY_MAX ||
+		    !answer_budget_take(&q->budget, (size_t)sqlite3_column_bytes(st, 3) + (size_t)sqlite3_column_bytes(st, 4))) {
 			q->truncated = true;
 			break;
 		}
+		q->last_ts = (uint64_t)sqlite3_column_int64(st, 0);
 		json_array_append_new(q->items, json_pack("{s:I, s:o, s:I, s:o, s:o}", "ts",
 							  (json_int_t)sqlite3_column_int64(st, 0), "status", text(st, 1),
 							  "latency_us", (json_int_t)sqlite3_column_int64(st, 2), "message",
@@ -120,7 +124,8 @@ static int shard_history(sqlite3 *db, void *ctx)
 enum MHD_Result api_get_probe_history(struct request *rq)
 {
 	char host[256], name[512];
-	struct history_query q = { .host = host, .name = name };
+	struct history_query q = { .host = host, .name = name, .budget = answer_budget(rq) };
+	json_t *j;
 
 	if (split_history_path(rq->url + strlen("/api/v1/probes/"), host, sizeof(host), name, sizeof(name)) < 0)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found",
@@ -132,8 +137,13 @@ enum MHD_Result api_get_probe_history(struct request *rq)
 		json_decref(q.items);
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
 	}
-	return respond_json(rq, MHD_HTTP_OK,
-			    json_pack("{s:o, s:o, s:o, s:b}", "host", json_bytes((const uint8_t *)host, strlen(host)),
-				      "name", json_bytes((const uint8_t *)name, strlen(name)), "items", q.items,
-				      "truncated", q.truncated));
+	j = json_pack("{s:o, s:o, s:o, s:b}", "host", json_bytes((const uint8_t *)host, strlen(host)), "name",
+		      json_bytes((const uint8_t *)name, strlen(name)), "items", q.items, "truncated", q.truncated);
+	/* Oldest first: the next page starts after the newest shown (a since= value, to the microsecond). */
+	if (q.truncated) {
+		char next[40];
+		format_rfc3339_us(q.last_ts + 1, next, sizeof(next));
+		json_object_set_new(j, "next_since", json_string(next));
+	}
+	return respond_json(rq, MHD_HTTP_OK, j);
 }

@@ -27,6 +27,7 @@ static const struct conf_key ingest_keys[] = {
 	{ "tls_cert", CONF_STR, I(t.tls_cert), NULL, .help = "the collector's certificate (PEM)" },
 	{ "tls_key", CONF_STR, I(t.tls_key), NULL, .help = "the collector's private key (PEM)" },
 	{ "contexts", CONF_UINT, I(contexts), "8", 1, 1024, .help = "batches received and verified in parallel; bounds the writer's queue" },
+	{ "per_agent", CONF_UINT, I(per_agent), "4", 1, 1024, .help = "batches of one agent at the writer at once; past it the agent is told to retry, so no agent holds every context" },
 	{ "max_message", CONF_SIZE, I(max_message), "16M", 64, 256 * 1024 * 1024, .help = "largest request accepted" },
 	{ "max_raw", CONF_SIZE, I(max_raw), "64M", 64, 1024 * 1024 * 1024, .help = "largest decompressed batch accepted" },
 	{ "max_records", CONF_UINT, I(max_records), "65536", 1, 1048576, .help = "most records in one batch" },
@@ -46,6 +47,7 @@ static const struct conf_key http_keys[] = {
 	{ "tls_cert", CONF_STR, H(tls_cert), NULL, .help = "serve HTTPS (TLS 1.2 and 1.3) with this certificate (PEM, the chain after it); reloaded on SIGHUP" },
 	{ "tls_key", CONF_STR, H(tls_key), NULL, .help = "the certificate's private key (PEM)" },
 	{ "tls_client_ca", CONF_STR, H(tls_client_ca), NULL, .help = "require a client certificate signed by this CA (PEM) of every request, besides its token" },
+	{ "max_answer", CONF_SIZE, H(max_answer), "4M", 4096, 1024 * 1024 * 1024, .help = "bytes of items one answer holds at most (probe history, dial test results); past it the answer says truncated and where the next page starts" },
 	{ "scan_budget", CONF_SIZE, H(scan_budget), "256M", 1024 * 1024, 64ull * 1024 * 1024 * 1024, .help = "decompressed log bytes one GET /api/v1/logs examines at most; past it the answer says complete=false and the client follows next_cursor" },
 };
 
@@ -63,6 +65,8 @@ static const struct conf_key dialtests_keys[] = {
 	{ "concurrency", CONF_UINT, D(concurrency), "64", 1, 4096, .help = "dial test runs at once, in all" },
 	{ "per_host", CONF_UINT, D(per_host), "8", 1, 4096, .help = "dial test runs at once against one host" },
 	{ "host", CONF_STR, D(host), NULL, .help = "the host name dial test results are stored under (default this machine's)" },
+	{ "secrets_dir", CONF_STR, D(secrets_dir), "/etc/vigil/secrets", .help = "the folder dial tests' secret files must be in (absolute)" },
+	{ "secrets_env_prefix", CONF_STR, D(secrets_env), "VIGIL_SECRET_", .help = "the prefix every environment variable a dial test reads a secret from must have" },
 	{ "queue", CONF_UINT, D(queue), "10000", 16, 1000000, .help = "results waiting to be stored, at most; past it the oldest are dropped (counted)" },
 };
 
@@ -361,6 +365,14 @@ static void check_values(const void *target, const struct conf_origin *o, struct
 		conf_error_add(errs, conf_origin_where(o, &c->http, c->http.tls_cert ? "tls_cert" : "tls_key", where,
 						       sizeof(where)),
 			       "[http]: tls_cert= and tls_key= go together");
+	if (c->dialtests.secrets_dir && (c->dialtests.secrets_dir[0] != '/' || strlen(c->dialtests.secrets_dir) < 2 ||
+					 c->dialtests.secrets_dir[strlen(c->dialtests.secrets_dir) - 1] == '/'))
+		conf_error_add(errs, conf_origin_where(o, &c->dialtests, "secrets_dir", where, sizeof(where)),
+			       "[dialtests] secrets_dir=%s: expected an absolute path, without a trailing /",
+			       c->dialtests.secrets_dir);
+	if (c->dialtests.secrets_env && !*c->dialtests.secrets_env)
+		conf_error_add(errs, conf_origin_where(o, &c->dialtests, "secrets_env_prefix", where, sizeof(where)),
+			       "[dialtests] secrets_env_prefix: expected a prefix, not nothing (every variable)");
 	if (c->http.tls_client_ca && !c->http.tls_cert)
 		conf_error_add(errs, conf_origin_where(o, &c->http, "tls_client_ca", where, sizeof(where)),
 			       "[http] tls_client_ca= needs tls_cert= and tls_key= (HTTPS)");

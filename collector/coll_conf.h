@@ -65,6 +65,7 @@ struct coll_conf {
 	struct {
 		struct transport_conf t;
 		uint64_t contexts;
+		uint64_t per_agent;
 		uint64_t max_message;
 		uint64_t max_raw;
 		uint64_t max_records;
@@ -80,6 +81,7 @@ struct coll_conf {
 		uint64_t threads;
 		uint64_t max_limit;
 		uint64_t scan_budget;
+		uint64_t max_answer;
 		char *tls_cert, *tls_key, *tls_client_ca;
 	} http;
 	struct {
@@ -95,6 +97,7 @@ struct coll_conf {
 		uint64_t per_host;
 		char *host;
 		uint64_t queue;
+		char *secrets_dir, *secrets_env;
 	} dialtests;
 	struct {
 		uint64_t retention_days;

@@ -61,6 +61,8 @@ struct run {
 	CURL *easy;
 	struct curl_slist *headers;
 	char *url, *body, *user, *password, *bearer; /* the current step's, rendered */
+	char origin[512]; /* scheme://host:port of url: redirects may not leave it */
+	char refused[1024]; /* why on_prereq stopped a redirect */
 	struct buf resp, resp_headers;
 	int tls;
 	char curl_error[CURL_ERROR_SIZE];
@@ -214,7 +216,7 @@ static void ship(struct run *r, json_t *result)
 	e |= export_put_str(&rec, "PROBE_TYPE", "dialtest");
 	e |= export_put_str(&rec, "PROBE_STATUS", status[r->outcome]);
 	e |= export_put_u64(&rec, "PROBE_LATENCY_US", (uint64_t)(total * 1000));
-	e |= export_put_str(&rec, "MESSAGE", r->message);
+	e |= export_put_str(&rec, "MESSAGE", json_string_value(json_object_get(result, "message")));
 	e |= export_put_u64(&rec, "DIALTEST_ID", (uint64_t)r->id);
 	e |= export_put_str(&rec, "DIALTEST_OUTCOME", outcome_names[r->outcome]);
 	if (*labels)
@@ -263,6 +265,7 @@ static void step_clear(struct run *r)
 	buf_reset(&r->resp_headers);
 	r->tls = 0;
 	r->curl_error[0] = 0;
+	r->refused[0] = 0;
 }
 
 /* What an attempt read or made: variables and secrets go, each attempt starts afresh. */
@@ -316,11 +319,34 @@ static struct slot *slot_of(struct dialer *d, int64_t id)
 	return NULL;
 }
 
+/*
+ * What the run says of the secrets it read (a service that echoes a header
+ * or a body): redacted before the result is stored or answered. Should that
+ * fail, only the outcome is kept.
+ */
+static void redact(struct run *r, json_t *result)
+{
+	const char *values[DIALTEST_ITEMS_MAX], *names[DIALTEST_ITEMS_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->t->n_secrets; i++)
+		if (r->secrets[i]) {
+			values[n] = r->secrets[i];
+			names[n++] = r->t->secrets[i].name;
+		}
+	if (n && dt_redact(result, values, names, n) < 0) {
+		json_object_set_new(result, "steps", json_array());
+		json_object_set_new(result, "message", json_string("(the result could not be cleared of secrets; left out)"));
+	}
+}
+
 static void run_finish(struct run *r)
 {
 	struct dialer *d = r->d;
 	json_t *result = result_json(r);
 	struct slot *slot = r->scheduled ? slot_of(d, r->id) : NULL;
+
+	redact(r, result);
 
 	metrics_add(&metrics.dialtest_runs[r->outcome], 1);
 	ship(r, result);
@@ -511,6 +537,10 @@ static void step_done(CURL *e, CURLcode rc, void *userdata)
 	bool ok;
 
 	json_object_set_new(step, "timings_ms", timings(e));
+	if (rc == CURLE_ABORTED_BY_CALLBACK && *r->refused) {
+		step_error(r, step, "http", r->refused);
+		return;
+	}
 	if (rc != CURLE_OK) {
 		step_error(r, step, error_kind(rc), *r->curl_error ? r->curl_error : curl_easy_strerror(rc));
 		return;
@@ -559,13 +589,45 @@ static size_t on_header(char *data, size_t size, size_t n, void *userdata)
 	return size * n;
 }
 
-/* Once connected, before the request: which TLS version was agreed. */
+/* "scheme://host:port" of url, the port made explicit. */
+static int url_origin(const char *url, char *out, size_t size)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	int r = -EINVAL;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+		(void)snprintf(out, size, "%s://%s:%s", scheme, host, port);
+		r = 0;
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return r;
+}
+
+/* Once connected, before each request: the origin holds; which TLS version was agreed. */
 static int on_prereq(void *userdata, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
 		     int conn_local_port)
 {
 	struct run *r = userdata;
 	const struct curl_tlssessioninfo *info = NULL;
+	char *now = NULL, origin[sizeof(r->origin)];
 
+	/*
+	 * Before each request, redirects' too: a step's headers, body and
+	 * credentials (its secrets) go only to the origin it names.
+	 */
+	if (curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &now) != CURLE_OK || !now ||
+	    url_origin(now, origin, sizeof(origin)) < 0 || strcmp(origin, r->origin) != 0) {
+		(void)snprintf(r->refused, sizeof(r->refused), "a redirect to %.256s leaves %s: not followed (a step's "
+			       "headers, body and secrets go only to the origin it names)", now ? now : "?", r->origin);
+		return CURL_PREREQFUNC_ABORT;
+	}
 	if (curl_easy_getinfo(r->easy, CURLINFO_TLS_SSL_PTR, &info) == CURLE_OK && info &&
 	    info->backend == CURLSSLBACKEND_OPENSSL && info->internals) {
 		int v = SSL_version(info->internals);
@@ -586,6 +648,20 @@ static const char *var_lookup(const char *name, void *userdata)
 	return NULL;
 }
 
+/* Whether path, its links followed, is still in [dialtests] secrets_dir (a link there may point anywhere). */
+static bool secret_file_inside(const struct dialer *d, const char *path)
+{
+	char *real = realpath(path, NULL), *dir = realpath(d->conf->dialtests.secrets_dir, NULL);
+	bool inside = real && dir && dt_path_inside(real, dir);
+
+	if (real && !inside)
+		log_warning("dialtests: secret file %s resolves to %s, outside %s ([dialtests] secrets_dir); not read",
+			    path, real, d->conf->dialtests.secrets_dir);
+	free(real);
+	free(dir);
+	return inside;
+}
+
 /* A secret's value: the first line of its file, or its environment variable; read once an attempt. */
 static const char *secret_lookup(const char *name, void *userdata)
 {
@@ -600,7 +676,7 @@ static const char *secret_lookup(const char *name, void *userdata)
 			continue;
 		if (!r->secrets[i] && s->env && getenv(s->env))
 			r->secrets[i] = strdup(getenv(s->env));
-		if (!r->secrets[i] && s->file && (f = fopen(s->file, "re"))) {
+		if (!r->secrets[i] && s->file && secret_file_inside(r->d, s->file) && (f = fopen(s->file, "re"))) {
 			if (fgets(line, sizeof(line), f)) {
 				line[strcspn(line, "\r\n")] = 0;
 				r->secrets[i] = strdup(line);
@@ -624,6 +700,11 @@ static int render_step(struct run *r, const struct dt_step *s, char *err, size_t
 {
 	int rc = render(r, s->url, &r->url, err, size);
 
+	if (rc == 0 && (!dt_line_safe(r->url) || url_origin(r->url, r->origin, sizeof(r->origin)) < 0)) {
+		(void)snprintf(err, size, "url: not a URL once its variables are in, or one with a line break");
+		rc = -ENOENT;
+	}
+
 	if (rc == 0)
 		rc = render(r, s->body, &r->body, err, size);
 	if (rc == 0)
@@ -637,6 +718,12 @@ static int render_step(struct run *r, const struct dt_step *s, char *err, size_t
 		struct curl_slist *l;
 
 		rc = render(r, s->header_values[i], &v, err, size);
+		/* An answer's value with a line break would add headers of its own to this request. */
+		if (rc == 0 && !dt_line_safe(v)) {
+			(void)snprintf(err, size, "header %s: its value holds a line break once its variables are in",
+				       s->header_names[i]);
+			rc = -ENOENT;
+		}
 		if (rc == 0 && asprintf(&line, "%s: %s", s->header_names[i], v) < 0)
 			rc = -ENOMEM;
 		l = rc == 0 ? curl_slist_append(r->headers, line) : NULL;
@@ -676,6 +763,11 @@ static void set_options(struct run *r, const struct dt_step *s, CURL *e)
 	(void)curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->tls_verify ? 2L : 0L);
 	(void)curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, (long)s->follow_redirects);
 	(void)curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	(void)curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	(void)curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 	if (s->http_version)
 		(void)curl_easy_setopt(e, CURLOPT_HTTP_VERSION, versions[s->http_version]);
 	if (s->tls_ca)

@@ -31,6 +31,7 @@ struct snapshot {
 
 struct dialtests {
 	const struct coll_conf *conf;
+	struct dt_policy policy;
 	pthread_mutex_t lock; /* now, and the database connection */
 	sqlite3 *db;
 	struct snapshot *now;
@@ -99,7 +100,7 @@ static int snapshot_build(struct dialtests *d, struct snapshot **ret)
 		char why[256] = "not a JSON object";
 
 		s->items[n].id = sqlite3_column_int64(st, 0);
-		if (def && dialtest_parse(def, &s->items[n].test, why, sizeof(why)) == 0)
+		if (def && dialtest_parse(def, &d->policy, &s->items[n].test, why, sizeof(why)) == 0)
 			s->pub.n = ++n;
 		else
 			log_error("dialtests: %s (id %lld) is left out: %s", sqlite3_column_text(st, 1),
@@ -116,7 +117,7 @@ static int snapshot_build(struct dialtests *d, struct snapshot **ret)
 }
 
 /* A file's definition; -EINVAL with "FILE: reason" in why. */
-static json_t *read_file(const char *path, char *why, size_t size)
+static json_t *read_file(const char *path, const struct dt_policy *policy, char *why, size_t size)
 {
 	json_error_t err;
 	json_t *def = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
@@ -127,7 +128,7 @@ static json_t *read_file(const char *path, char *why, size_t size)
 		(void)snprintf(why, size, "%s:%d: %s", path, err.line, err.text);
 		return NULL;
 	}
-	if (dialtest_parse(def, &t, reason, sizeof(reason)) < 0) {
+	if (dialtest_parse(def, policy, &t, reason, sizeof(reason)) < 0) {
 		(void)snprintf(why, size, "%s: %s", path, reason);
 		json_decref(def);
 		return NULL;
@@ -147,7 +148,8 @@ static int json_file_filter(const struct dirent *e)
  * Calls fn for each *.json file of dir in name order with its definition,
  * or NULL and why it does not hold. A missing dir has no files.
  */
-static int each_file(const char *dir, int (*fn)(const char *path, json_t *def, const char *why, void *ud), void *ud)
+static int each_file(const char *dir, const struct dt_policy *policy,
+		     int (*fn)(const char *path, json_t *def, const char *why, void *ud), void *ud)
 {
 	struct dirent **names;
 	int n = dir ? scandir(dir, &names, json_file_filter, alphasort) : 0, r = 0;
@@ -159,7 +161,7 @@ static int each_file(const char *dir, int (*fn)(const char *path, json_t *def, c
 		json_t *def;
 
 		(void)snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-		def = read_file(path, why, sizeof(why));
+		def = read_file(path, policy, why, sizeof(why));
 		if (r == 0)
 			r = fn(path, def, why, ud);
 		json_decref(def);
@@ -180,11 +182,17 @@ static int print_bad(const char *path, json_t *def, const char *why, void *ud)
 	return 0;
 }
 
-int dialtests_check_dir(const char *dir)
+struct dt_policy dialtests_policy(const struct coll_conf *conf)
 {
+	return (struct dt_policy){ .secrets_dir = conf->dialtests.secrets_dir, .secrets_env = conf->dialtests.secrets_env };
+}
+
+int dialtests_check_dir(const struct coll_conf *conf)
+{
+	struct dt_policy policy = dialtests_policy(conf);
 	int bad = 0;
 
-	(void)each_file(dir, print_bad, &bad);
+	(void)each_file(conf->dialtests.dir, &policy, print_bad, &bad);
 	return bad;
 }
 
@@ -274,7 +282,7 @@ static int sync_files(struct dialtests *d)
 			       " DELETE FROM temp.seen;");
 
 	if (r == 0)
-		r = each_file(d->conf->dialtests.dir, sync_file, d);
+		r = each_file(d->conf->dialtests.dir, &d->policy, sync_file, d);
 	if (r == 0)
 		r = db_exec(d->db, "INSERT INTO dialtest_changes(dialtest, ts, actor, action)"
 				   " SELECT id, CAST(strftime('%s','now') AS INTEGER) * 1000000, 'file:' || file, 'deleted'"
@@ -302,6 +310,7 @@ int dialtests_open(const struct coll_conf *conf, struct dialtests **ret)
 	if (!d)
 		return -ENOMEM;
 	d->conf = conf;
+	d->policy = dialtests_policy(conf);
 	pthread_mutex_init(&d->lock, NULL);
 	r = storage_meta_connect(conf->storage.data_dir, conf->storage.sync, &d->db);
 	if (r == 0)
@@ -471,7 +480,7 @@ int dialtests_put(struct dialtests *d, int64_t id, json_t *def, const char *auth
 	struct dialtest *t = NULL;
 	char *text = NULL;
 	bool create = id == 0;
-	int r = dialtest_parse(def, &t, reason, reason_size);
+	int r = dialtest_parse(def, &d->policy, &t, reason, reason_size);
 
 	dialtest_free(t);
 	if (r < 0)

@@ -34,8 +34,10 @@ struct dialtests_snapshot {
 int dialtests_open(const struct coll_conf *conf, struct dialtests **ret);
 void dialtests_free(struct dialtests *d);
 
-/* Checks every file of dir, printing "FILE: reason" for each that does not hold; the number that do not. */
-int dialtests_check_dir(const char *dir);
+/* Checks every file of [dialtests] dir, printing "FILE: reason" for each that does not hold; how many do not. */
+int dialtests_check_dir(const struct coll_conf *conf);
+/* Where the dial tests of conf may read secrets from. */
+struct dt_policy dialtests_policy(const struct coll_conf *conf);
 
 const struct dialtests_snapshot *dialtests_get(struct dialtests *d);
 void dialtests_release(const struct dialtests_snapshot *s); /* NULL is fine */

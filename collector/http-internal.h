@@ -60,6 +60,21 @@ const char *http_data_dir(const struct request *rq);
 enum MHD_Result respond_errno(struct request *rq, int r, const char *reason);
 /* [hosts] silent_after, in microseconds. */
 uint64_t http_silent_after_us(const struct request *rq);
+/*
+ * How much an answer may hold: [http] max_answer bytes of its items'
+ * text. A handler takes each item's size before adding it; when one does
+ * not fit (and something was taken), spent is set and the answer says
+ * "truncated" and where the next page starts.
+ */
+struct answer_budget {
+	size_t left;
+	bool spent;
+	bool taken;
+};
+struct answer_budget answer_budget(const struct request *rq);
+/* Whether n more bytes fit; the first item always does. */
+bool answer_budget_take(struct answer_budget *b, size_t n);
+
 /* A query parameter, NULL when absent or empty. */
 const char *arg(const struct request *rq, const char *name);
 /*

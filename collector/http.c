@@ -135,6 +135,24 @@ enum MHD_Result respond_errno(struct request *rq, int r, const char *reason)
 	}
 }
 
+struct answer_budget answer_budget(const struct request *rq)
+{
+	return (struct answer_budget){ .left = rq->h->conf->http.max_answer };
+}
+
+bool answer_budget_take(struct answer_budget *b, size_t n)
+{
+	/* JSON escaping and the keys around a value: a margin, not an exact count. */
+	n += 64;
+	if (b->taken && n > b->left) {
+		b->spent = true;
+		return false;
+	}
+	b->left -= MIN(n, b->left);
+	b->taken = true;
+	return true;
+}
+
 void audit_detail(struct request *rq, const char *fmt, ...)
 {
 	va_list ap;

@@ -5,6 +5,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -18,6 +19,8 @@
 #include "verify.h"
 
 #define RETENTION_INTERVAL_US (3600 * USEC_PER_SEC)
+/* An agent past [ingest] per_agent batches at the writer asks again after this. */
+#define PER_AGENT_RETRY_MS 200
 /* A refused agent asks again this often: the conflict shows as long as both hosts send. */
 #define CONFLICT_RETRY_MS 60000
 
@@ -33,6 +36,7 @@ struct job {
 	struct logmatch *logmatch; /* a reference to the rules info was matched with, kept until the next batch */
 	struct block_in block;
 	char agent_hex[33];
+	bool holding; /* its batch waits for or is at the writer; under the ingest's lock */
 	struct job *next;
 };
 
@@ -100,6 +104,41 @@ static void reject(struct job *j, enum frame_error e, uint64_t seq)
 	send_reply(j, REPLY_REJECTED, seq, 0, reason);
 }
 
+/*
+ * The batches of agent waiting for or at the writer (under in->lock): an
+ * agent holds at most [ingest] per_agent of the contexts, so no one agent
+ * keeps the others from them.
+ */
+static uint64_t holding(struct ingest *in, const uint8_t agent[AGENT_ID_SIZE])
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < in->n_jobs; i++)
+		n += in->jobs[i].holding && memcmp(in->jobs[i].block.agent, agent, AGENT_ID_SIZE) == 0;
+	return n;
+}
+
+/* Counts and logs (at most once a minute) what a stored batch's derived rows left out. */
+static void note_cut(const struct job *j, uint64_t seq)
+{
+	static atomic_uint_fast64_t last_logged;
+	const struct verify_cut *c = &j->info.cut;
+	uint64_t now = now_monotonic_us(), last = atomic_load(&last_logged);
+
+	if (!c->metric_rows && !c->probe_rows && !c->message_bytes && !c->inventory_fields)
+		return;
+	metrics_add(&metrics.cut_metric_rows, c->metric_rows);
+	metrics_add(&metrics.cut_probe_rows, c->probe_rows);
+	metrics_add(&metrics.cut_message_bytes, c->message_bytes);
+	metrics_add(&metrics.cut_inventory_fields, c->inventory_fields);
+	if (now - last < 60 * USEC_PER_SEC || !atomic_compare_exchange_strong(&last_logged, &last, now))
+		return;
+	log_warning("ingest: batch %s/%" PRIu64 " is stored whole, but past the limits of what one batch may add to "
+		    "the rows derived from it: %" PRIu64 " metric values, %" PRIu64 " probe results, %" PRIu64
+		    " bytes of probe messages, %" PRIu64 " inventory fields left out (vigil_ingest_cut_total; logged once "
+		    "a minute).", j->agent_hex, seq, c->metric_rows, c->probe_rows, c->message_bytes, c->inventory_fields);
+}
+
 /* On an nng thread: everything about a batch that needs no database. */
 static void verify(struct job *j)
 {
@@ -150,6 +189,14 @@ static void verify(struct job *j)
 	if (j->info.streams_overflow && j->block.n_streams < STORAGE_STREAMS_MAX)
 		j->block.streams[j->block.n_streams++] = STORAGE_STREAM_ANY;
 	pthread_mutex_lock(&in->lock);
+	if (holding(in, h.agent_id) >= in->conf->ingest.per_agent) {
+		pthread_mutex_unlock(&in->lock);
+		nng_msg_free(TAKE_PTR(j->msg));
+		metrics_add(&metrics.batches_retry, 1);
+		send_reply(j, REPLY_RETRY, h.seq, PER_AGENT_RETRY_MS, "busy with this agent's other batches");
+		return;
+	}
+	j->holding = true;
 	j->next = in->queue;
 	in->queue = j;
 	pthread_cond_signal(&in->cond);
@@ -182,6 +229,7 @@ static void reply_stored(struct job *j)
 
 	switch (b->result) {
 	case BLOCK_STORED:
+		note_cut(j, b->seq);
 		metrics_add(&metrics.batches_stored, 1);
 		metrics_add(&metrics.records_stored, b->records);
 		metrics_add(&metrics.raw_bytes_stored, b->raw_len);
@@ -306,6 +354,10 @@ static void *writer_main(void *arg)
 		metrics_add(&metrics.commits, 1);
 		metrics_add(&metrics.commit_us, now_monotonic_us() - t0);
 		tell_stored(in, blocks, n);
+		pthread_mutex_lock(&in->lock);
+		for (size_t i = 0; i < n; i++)
+			batch[i]->holding = false;
+		pthread_mutex_unlock(&in->lock);
 		for (size_t i = 0; i < n; i++) {
 			struct job *j = batch[n - 1 - i];
 			nng_msg_free(TAKE_PTR(j->msg));

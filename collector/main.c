@@ -284,7 +284,7 @@ int main(int argc, char **argv)
 	if (coll_conf_load(config, &c.conf) < 0)
 		return 1;
 	if (check) {
-		r = dialtests_check_dir(c.conf->dialtests.dir);
+		r = dialtests_check_dir(c.conf);
 		if (r == 0)
 			printf("%s: OK\n", config);
 		coll_conf_free(c.conf);

@@ -129,10 +129,14 @@ static int note_inventory(struct batch_info *info, const struct export_field *f,
 	json_t *inv = json_object(), *labels = NULL;
 	char key[EXPORT_KEY_MAX + 1];
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0, fields = 0; i < n; i++) {
 		uint64_t num;
 		if (f[i].key_len <= 5 || memcmp(f[i].key, "HOST_", 5) != 0)
 			continue;
+		if (++fields > VERIFY_INVENTORY_FIELDS_MAX || f[i].value_len > VERIFY_INVENTORY_VALUE_MAX) {
+			info->cut.inventory_fields++;
+			continue;
+		}
 		if (f[i].key_len == 11 && memcmp(f[i].key, "HOST_LABELS", 11) == 0) {
 			json_decref(labels);
 			labels = labels_json(f[i].value, f[i].value_len);
@@ -164,6 +168,16 @@ static int note_inventory(struct batch_info *info, const struct export_field *f,
 	return info->inventory && info->labels ? 0 : -ENOMEM;
 }
 
+/* The length of the longest prefix of p within max bytes that does not cut a UTF-8 character. */
+static size_t utf8_prefix(const char *p, size_t max)
+{
+	size_t n = max;
+
+	while (n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
 /* The fields that say which instance a metric set describes, not a value. */
 static bool instance_key(const struct export_field *f)
 {
@@ -193,13 +207,17 @@ static int note_metric(struct batch_info *info, const struct export_field *f, si
 	for (size_t i = 0; i < n && !inst; i++)
 		if (instance_key(&f[i]))
 			inst = &f[i];
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0, fields = 0; i < n; i++) {
 		struct metric_row *row;
 		double v;
 
 		if (f[i].key_len <= 7 || memcmp(f[i].key, "METRIC_", 7) != 0 || &f[i] == set || instance_key(&f[i]) ||
 		    !parse_number(f[i].value, f[i].value_len, &v))
 			continue;
+		if (++fields > VERIFY_METRIC_FIELDS_MAX || info->n_metrics >= VERIFY_METRIC_ROWS_MAX) {
+			info->cut.metric_rows++;
+			continue;
+		}
 		if (info->n_metrics == info->cap_metrics) {
 			size_t cap = info->cap_metrics ? info->cap_metrics * 2 : 64;
 			struct metric_row *grown = realloc(info->metrics, cap * sizeof(*grown));
@@ -256,6 +274,10 @@ static int note_kind(struct batch_info *info, const struct export_field *f, size
 		return note_metric(info, f, n, ts);
 	if (!kind || kind->value_len != 5 || memcmp(kind->value, "probe", 5) != 0)
 		return 0;
+	if (info->n_probes >= VERIFY_PROBE_ROWS_MAX) {
+		info->cut.probe_rows++;
+		return 0;
+	}
 	if (info->n_probes == info->cap_probes) {
 		size_t cap = info->cap_probes ? info->cap_probes * 2 : 16;
 		struct probe_row *grown = realloc(info->probes, cap * sizeof(*grown));
@@ -270,6 +292,11 @@ static int note_kind(struct batch_info *info, const struct export_field *f, size
 	field_str(export_find(f, n, "PROBE_TYPE"), &row->type, &row->type_len);
 	field_str(export_find(f, n, "PROBE_STATUS"), &row->status, &row->status_len);
 	field_str(export_find(f, n, "MESSAGE"), &row->message, &row->message_len);
+	/* The whole message stays in the block; the rows keep what a screen shows. */
+	if (row->message_len > VERIFY_PROBE_MESSAGE_MAX) {
+		info->cut.message_bytes += row->message_len - VERIFY_PROBE_MESSAGE_MAX;
+		row->message_len = utf8_prefix(row->message, VERIFY_PROBE_MESSAGE_MAX);
+	}
 	lat = export_find(f, n, "PROBE_LATENCY_US");
 	if (lat)
 		(void)parse_timestamp(lat->value, lat->value_len, &row->latency_us);
@@ -378,6 +405,7 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 	info->streams_overflow = false;
 	info->n_probes = 0;
 	info->n_metrics = 0;
+	info->cut = (struct verify_cut){ 0 };
 	free(info->inventory);
 	free(info->labels);
 	info->inventory = info->labels = NULL;

@@ -15,6 +15,23 @@
 #define VERIFY_VALUE_MAX 512
 
 /*
+ * What one batch may add to the rows derived from it, however it was built
+ * (a 6.6 KB batch once asked for 4.5 million metric rows): past these, what
+ * is left out is counted (struct verify_cut); the block keeps every record.
+ */
+#define VERIFY_METRIC_FIELDS_MAX 64     /* numeric fields of one metric record */
+#define VERIFY_METRIC_ROWS_MAX 16384    /* metric values of one batch */
+#define VERIFY_PROBE_ROWS_MAX 4096      /* probe results of one batch */
+#define VERIFY_PROBE_MESSAGE_MAX 4096   /* bytes of a probe result's message in its rows */
+#define VERIFY_INVENTORY_FIELDS_MAX 64  /* HOST_* fields of the inventory */
+#define VERIFY_INVENTORY_VALUE_MAX 4096 /* bytes of one of them */
+
+/* What a batch's derived rows left out by the limits above. */
+struct verify_cut {
+	uint64_t metric_rows, probe_rows, message_bytes, inventory_fields;
+};
+
+/*
  * What ingest learns by decoding a batch once: the index entries of its
  * block. Pure logic, no I/O (fuzzed by tests/fuzz/fuzz-batch.c).
  */
@@ -56,6 +73,7 @@ struct batch_info {
 	char *labels;    /* JSON object of its HOST_LABELS, or NULL; owned */
 	struct logmatch_hit *hits; /* per log rule of the batch's logmatch; owned, see batch_info_free() */
 	size_t cap_hits;
+	struct verify_cut cut;
 };
 
 void batch_info_free(struct batch_info *info);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,11 +259,24 @@ char *dt_extract_value(const struct dt_extract *x, struct dt_response *r, char *
 	return NULL;
 }
 
+/* v as the inside of a JSON string: what jansson writes, without the quotes. */
+static int append_json_escaped(struct buf *out, const char *v)
+{
+	json_t *s = json_string(v);
+	char *text = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+	int r = text && strlen(text) >= 2 ? buf_append(out, text + 1, strlen(text) - 2) : -EINVAL;
+
+	free(text);
+	json_decref(s);
+	return r;
+}
+
 int dt_render(const char *tpl, dt_lookup_fn var, dt_lookup_fn secret, void *userdata, char **ret, char *err,
 	      size_t err_size)
 {
 	struct buf out;
 	const char *p = tpl;
+	bool json;
 	int r = 0;
 
 	buf_init(&out, 4 * 1024 * 1024);
@@ -276,7 +290,8 @@ int dt_render(const char *tpl, dt_lookup_fn var, dt_lookup_fn secret, void *user
 		}
 		r = buf_append(&out, p, (size_t)(open - p));
 		(void)snprintf(name, sizeof(name), "%.*s", (int)(close - open - 2), open + 2);
-		v = strncmp(name, "secret:", 7) == 0 ? secret(name + 7, userdata) : var(name, userdata);
+		json = strncmp(name, "json:", 5) == 0;
+		v = strncmp(name, "secret:", 7) == 0 ? secret(name + 7, userdata) : var(name + (json ? 5 : 0), userdata);
 		if (!v) {
 			(void)snprintf(err, err_size, "{{%s}}: %s", name,
 				       strncmp(name, "secret:", 7) == 0 ? "no such secret, or it cannot be read" :
@@ -285,7 +300,7 @@ int dt_render(const char *tpl, dt_lookup_fn var, dt_lookup_fn secret, void *user
 			break;
 		}
 		if (r == 0)
-			r = buf_append(&out, v, strlen(v));
+			r = json ? append_json_escaped(&out, v) : buf_append(&out, v, strlen(v));
 		p = close + 2;
 	}
 	if (r == 0)
@@ -296,4 +311,109 @@ int dt_render(const char *tpl, dt_lookup_fn var, dt_lookup_fn secret, void *user
 	}
 	*ret = out.data ? (char *)out.data : strdup("");
 	return *ret ? 0 : -ENOMEM;
+}
+
+bool dt_line_safe(const char *s)
+{
+	return !strpbrk(s, "\r\n");
+}
+
+/* The forms a secret may take in what a service answers: as it is, inside a JSON string, in a URL. */
+static void secret_forms(const char *v, char forms[3][4096])
+{
+	json_t *js = json_string(v);
+	char *text = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
+	size_t o = 0;
+
+	(void)snprintf(forms[0], sizeof(forms[0]), "%s", v);
+	(void)snprintf(forms[1], sizeof(forms[1]), "%.*s", text ? (int)strlen(text) - 2 : 0, text ? text + 1 : "");
+	for (const unsigned char *p = (const unsigned char *)v; *p && o + 4 < sizeof(forms[2]); p++)
+		o += (size_t)snprintf(forms[2] + o, sizeof(forms[2]) - o, isalnum(*p) || strchr("-._~", *p) ? "%c" : "%%%02X", *p);
+	forms[2][o] = 0;
+	free(text);
+	json_decref(js);
+}
+
+/* s with every occurrence of each form replaced into *ret: 1, or 0 when none occurs, or -ENOMEM. */
+static int redact_string(const char *s, char forms[][3][4096], const char *const *names, size_t n, char **ret)
+{
+	struct buf out;
+	bool hit = false;
+	int r = 0;
+
+	buf_init(&out, SIZE_MAX / 2);
+	while (*s && r == 0) {
+		size_t k = 0, f = 0, len = 0;
+
+		for (k = 0; k < n && !len; k++)
+			for (f = 0; f < 3 && !len; f++)
+				if (forms[k][f][0] && strncmp(s, forms[k][f], strlen(forms[k][f])) == 0)
+					len = strlen(forms[k][f]);
+		if (len) {
+			hit = true;
+			r = buf_printf(&out, "[secret:%s]", names[k - 1]);
+			s += len;
+		} else {
+			r = buf_append(&out, s++, 1);
+		}
+	}
+	if (r == 0 && hit)
+		r = buf_terminate(&out);
+	if (r < 0 || !hit) {
+		buf_free(&out);
+		return r < 0 ? -ENOMEM : 0;
+	}
+	*ret = (char *)out.data;
+	return 1;
+}
+
+/* The string v, member of j under key (object) or at i (array), redacted in place. */
+static int redact_value(json_t *j, const char *key, size_t i, json_t *v, char forms[][3][4096],
+			const char *const *names, size_t n)
+{
+	char *clean = NULL;
+	int r = redact_string(json_string_value(v), forms, names, n, &clean);
+
+	if (r > 0)
+		r = (key ? json_object_set_new(j, key, json_string(clean)) : json_array_set_new(j, i, json_string(clean))) ?
+			    -ENOMEM : 0;
+	free(clean);
+	return r;
+}
+
+static int redact_tree(json_t *j, char forms[][3][4096], const char *const *names, size_t n)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+	int r = 0;
+
+	if (json_is_object(j)) {
+		json_object_foreach(j, k, v)
+			if (r == 0)
+				r = json_is_string(v) ? redact_value(j, k, 0, v, forms, names, n) :
+							redact_tree(v, forms, names, n);
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			if (r == 0)
+				r = json_is_string(v) ? redact_value(j, NULL, i, v, forms, names, n) :
+							redact_tree(v, forms, names, n);
+	}
+	return r;
+}
+
+int dt_redact(json_t *j, const char *const *values, const char *const *names, size_t n)
+{
+	char (*forms)[3][4096] = calloc(n ? n : 1, sizeof(*forms));
+	int r;
+
+	if (!forms)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (values[i] && *values[i])
+			secret_forms(values[i], forms[i]);
+	r = redact_tree(j, forms, names, n);
+	explicit_bzero(forms, (n ? n : 1) * sizeof(*forms));
+	free(forms);
+	return r;
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/macro.h"
+
 /*
  * Interface dial tests (docs/dialtests.md): a definition in JSON, checked
  * once into struct dialtest, and the pure parts of a run: templates
@@ -104,11 +106,25 @@ struct dialtest {
 };
 
 /*
- * Checks a definition (docs/dialtests.md) into *ret (the caller's; free
- * with dialtest_free()). -EINVAL with err saying what is wrong and where
- * ("steps[1].assert[0].op: expected ==, !=, <, >, contains or exists").
+ * Where secrets may come from ([dialtests] secrets_dir, secrets_env_prefix):
+ * a definition names files and variables, and may name no others, so a dial
+ * test cannot read the collector's other files or environment.
  */
-int dialtest_parse(json_t *def, struct dialtest **ret, char *err, size_t err_size);
+struct dt_policy {
+	const char *secrets_dir;   /* absolute, without a trailing '/' */
+	const char *secrets_env;   /* the prefix of every variable named */
+};
+
+/* Whether path is a file directly or below dir, with no "." or ".." to climb out. */
+bool dt_path_inside(const char *path, const char *dir);
+
+/*
+ * Checks a definition (docs/dialtests.md) into *ret (the caller's; free
+ * with dialtest_free()) under policy. -EINVAL with err saying what is wrong
+ * and where ("steps[1].assert[0].op: expected ==, !=, <, >, contains or
+ * exists").
+ */
+int dialtest_parse(json_t *def, const struct dt_policy *policy, struct dialtest **ret, char *err, size_t err_size);
 void dialtest_free(struct dialtest *t);
 
 /* What a step's response was, for assertions and extractions. */
@@ -140,13 +156,28 @@ char *dt_extract_value(const struct dt_extract *x, struct dt_response *r, char *
 json_t *dt_json_path(json_t *root, const char *path);
 
 /*
- * Expands {{name}} (looked up with var) and {{secret:NAME}} (with secret)
- * in tpl into a new string. -ENOENT with the name in err when one is not
- * known.
+ * Expands {{name}} (looked up with var), {{secret:NAME}} (with secret) and
+ * {{json:name}} (a variable escaped to go inside a JSON string) in tpl into
+ * a new string. -ENOENT with the name in err when one is not known.
  */
 typedef const char *(*dt_lookup_fn)(const char *name, void *userdata);
 int dt_render(const char *tpl, dt_lookup_fn var, dt_lookup_fn secret, void *userdata, char **ret, char *err,
 	      size_t err_size);
+
+/*
+ * Whether a rendered header value or URL holds a byte that would end the
+ * line it goes on (CR, LF) or cut it (NUL can not be in a C string): what an
+ * answer's values could use to add headers to the next request.
+ */
+bool dt_line_safe(const char *s);
+
+/*
+ * Replaces, in every string of j, each of the n secret values (as they are,
+ * JSON-escaped and percent-encoded) by "[secret:NAME]": what a tested
+ * service echoes of a secret is not stored or shown. -ENOMEM when it could
+ * not finish: j may then still hold a secret, and must not be kept.
+ */
+_must_check_ int dt_redact(json_t *j, const char *const *values, const char *const *names, size_t n);
 
 /* A header's value in a raw header block (case-insensitive name), copied into out; false when absent. */
 bool dt_header(const char *headers, const char *name, char *out, size_t size);

@@ -409,7 +409,20 @@ static int parse_step(struct where *w, json_t *o, void *slot)
 	return r;
 }
 
-static int parse_secrets(struct where *w, json_t *o, struct dialtest *t)
+bool dt_path_inside(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strncmp(path, dir, n) != 0 || path[n] != '/' || !path[n + 1])
+		return false;
+	for (const char *p = path + n; p; p = strchr(p + 1, '/'))
+		if (strncmp(p, "/./", 3) == 0 || strncmp(p, "/../", 4) == 0 || strcmp(p, "/.") == 0 ||
+		    strcmp(p, "/..") == 0 || strncmp(p, "//", 2) == 0)
+			return false;
+	return true;
+}
+
+static int parse_secrets(struct where *w, json_t *o, const struct dt_policy *policy, struct dialtest *t)
 {
 	json_t *all = json_object_get(o, "secrets"), *v;
 	const char *k;
@@ -423,6 +436,12 @@ static int parse_secrets(struct where *w, json_t *o, struct dialtest *t)
 		if (!name_valid(k, DIALTEST_NAME_MAX, "") || !json_is_object(v) || json_object_size(v) != 1 ||
 		    !(json_is_string(file) || json_is_string(env)))
 			return bad(w, "secrets", "%s: expected {\"file\":\"PATH\"} or {\"env\":\"VARIABLE\"}", k);
+		if (file && !dt_path_inside(json_string_value(file), policy->secrets_dir))
+			return bad(w, "secrets", "%s: a file in %s ([dialtests] secrets_dir), not %s", k,
+				   policy->secrets_dir, json_string_value(file));
+		if (env && strncmp(json_string_value(env), policy->secrets_env, strlen(policy->secrets_env)) != 0)
+			return bad(w, "secrets", "%s: a variable whose name starts with %s ([dialtests] secrets_env_prefix),"
+				   " not %s", k, policy->secrets_env, json_string_value(env));
 		s->name = strdup(k);
 		s->file = file ? strdup(json_string_value(file)) : NULL;
 		s->env = env ? strdup(json_string_value(env)) : NULL;
@@ -437,7 +456,7 @@ static int step_fn(struct where *w, json_t *item, void *slot)
 	return parse_step(w, item, slot);
 }
 
-int dialtest_parse(json_t *def, struct dialtest **ret, char *err, size_t err_size)
+int dialtest_parse(json_t *def, const struct dt_policy *policy, struct dialtest **ret, char *err, size_t err_size)
 {
 	static const char *const keys[] = { "name", "interval", "timeout", "retries", "labels", "enabled",
 					    "secrets", "steps", "id", "author", "created", "updated", NULL };
@@ -473,7 +492,7 @@ int dialtest_parse(json_t *def, struct dialtest **ret, char *err, size_t err_siz
 		r = bad(&w, "labels", "expected an object of names and strings");
 	t->labels = labels ? json_deep_copy(labels) : json_object();
 	if (r == 0)
-		r = parse_secrets(&w, def, t);
+		r = parse_secrets(&w, def, policy, t);
 	if (r == 0 && (!json_is_array(json_object_get(def, "steps")) ||
 		       json_array_size(json_object_get(def, "steps")) == 0))
 		r = bad(&w, "steps", "expected a list of 1 to %d steps", DIALTEST_STEPS_MAX);

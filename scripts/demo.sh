@@ -29,6 +29,7 @@ data_dir=$D/data
 listen=$HTTP
 [dialtests]
 dir=$D/dialtests.d
+secrets_dir=$D/secrets
 [rule "dialtest-failed"]
 type=dialtest
 severity=critical
@@ -92,14 +93,14 @@ trap 'exit 143' TERM
 
 TOKEN=$("$B/vigil-collector" --config "$D/collector.conf" --create-token "demo-admin-$(date +%s)" --role admin)
 # Sample dial tests against the collector's own API: one call, and two steps, the second using what the first returned.
-(umask 077; echo "$TOKEN" > "$D/dialtest.token")
+(umask 077; mkdir -p "$D/secrets"; echo "$TOKEN" > "$D/secrets/dialtest.token")
 cat > "$D/dialtests.d/api-refuses-anonymous.json" <<EOJ
 {"name":"api-refuses-anonymous","interval":"30s","timeout":"5s",
  "steps":[{"name":"metrics","url":"http://$HTTP/metrics","assert":[{"type":"status","in":[401]},{"type":"latency","max_ms":500}]}]}
 EOJ
 cat > "$D/dialtests.d/api-hosts.json" <<EOJ
 {"name":"api-hosts","interval":"15s","timeout":"5s","labels":{"team":"ops"},
- "secrets":{"api_token":{"file":"$D/dialtest.token"}},
+ "secrets":{"api_token":{"file":"$D/secrets/dialtest.token"}},
  "steps":[{"name":"list","url":"http://$HTTP/api/v1/hosts","bearer":"{{secret:api_token}}",
            "assert":[{"type":"status","in":[200]},{"type":"json","path":"\$.items","op":"exists"}],
            "extract":[{"name":"host","from":"json","path":"\$.items[0].id"}]},

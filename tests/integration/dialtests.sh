@@ -78,8 +78,9 @@ http {
 EOC
 nginx -p "$T" -c "$T/nginx.conf" &
 PIDS="$PIDS $!"
-echo 'Pa55-政务' > "$T/probe.pw"
-"$PY" "$S/tests/integration/dialapi.py" "$API" "$(cat "$T/probe.pw")" "$T/api.jsonl" &
+mkdir -p "$T/secrets"
+echo 'Pa55-政务' > "$T/secrets/probe.pw"
+"$PY" "$S/tests/integration/dialapi.py" "$API" "$(cat "$T/secrets/probe.pw")" "$T/api.jsonl" &
 PIDS="$PIDS $!"
 "$PY" -c '
 import socket, sys, time
@@ -108,6 +109,7 @@ cat > "$T/dialtests.d/sched-soon.json" <<EOJ
 EOJ
 write_collector_conf "[dialtests]
 dir=$T/dialtests.d
+secrets_dir=$T/secrets
 [alerts]
 interval=1s
 [rule \"dt-down\"]
@@ -158,7 +160,7 @@ one() { # name timeout step
 
 info "a login step's token goes to the next step; the password is a secret read from a file"
 define "{\"name\":\"license-api\",\"interval\":\"1h\",\"timeout\":\"5s\",\"retries\":1,\"labels\":{\"dept\":\"data\"},
- \"secrets\":{\"probe_pw\":{\"file\":\"$T/probe.pw\"}},
+ \"secrets\":{\"probe_pw\":{\"file\":\"$T/secrets/probe.pw\"}},
  \"steps\":[{\"name\":\"login\",\"method\":\"POST\",\"url\":\"http://127.0.0.1:$API/login\",
    \"headers\":{\"Content-Type\":\"application/json\"},
    \"body\":\"{\\\"user\\\":\\\"probe\\\",\\\"password\\\":\\\"{{secret:probe_pw}}\\\"}\",

@@ -12,7 +12,7 @@
 
 static const char good[] =
 	"{\"name\":\"license-api\",\"interval\":\"60s\",\"timeout\":\"10s\",\"retries\":1,\"labels\":{\"dept\":\"data\"},"
-	"\"secrets\":{\"probe_pw\":{\"file\":\"/etc/vigil/pw\"}},"
+	"\"secrets\":{\"probe_pw\":{\"file\":\"/etc/vigil/secrets/pw\"}},"
 	"\"steps\":[{\"name\":\"login\",\"method\":\"POST\",\"url\":\"https://api.example/login\","
 	"\"headers\":{\"Content-Type\":\"application/json\"},"
 	"\"body\":\"{\\\"user\\\":\\\"probe\\\",\\\"password\\\":\\\"{{secret:probe_pw}}\\\"}\","
@@ -22,6 +22,8 @@ static const char good[] =
 	"{\"name\":\"query\",\"url\":\"https://api.example/items\",\"headers\":{\"Authorization\":\"Bearer {{token}}\"},"
 	"\"assert\":[{\"type\":\"body\",\"regex\":\"\\\"items\\\"\"}]}]}";
 
+static const struct dt_policy policy = { .secrets_dir = "/etc/vigil/secrets", .secrets_env = "VIGIL_SECRET_" };
+
 static struct dialtest *parse(const char *text, int want, const char *want_err)
 {
 	json_t *j = json_loads(text, 0, NULL);
@@ -29,7 +31,7 @@ static struct dialtest *parse(const char *text, int want, const char *want_err)
 	char err[256] = "";
 
 	assert_non_null(j);
-	assert_int_equal(dialtest_parse(j, &t, err, sizeof(err)), want);
+	assert_int_equal(dialtest_parse(j, &policy, &t, err, sizeof(err)), want);
 	if (want_err)
 		assert_string_equal(err, want_err);
 	json_decref(j);
@@ -50,7 +52,7 @@ static void the_issue_example_parses(void **state)
 	assert_int_equal(t->steps[0].n_extracts, 1);
 	assert_true(t->steps[1].tls_verify);
 	assert_null(t->steps[1].method);
-	assert_string_equal(t->secrets[0].file, "/etc/vigil/pw");
+	assert_string_equal(t->secrets[0].file, "/etc/vigil/secrets/pw");
 	dialtest_free(t);
 }
 
@@ -75,6 +77,13 @@ static void bad_definitions_say_where(void **state)
 	      -EINVAL, "steps: two steps are called s");
 	parse("{\"name\":\"x\",\"secrets\":{\"p\":{\"value\":\"hunter2\"}},\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}",
 	      -EINVAL, "secrets: p: expected {\"file\":\"PATH\"} or {\"env\":\"VARIABLE\"}");
+	/* Secrets only from the configured folder and variables: not the collector's other files or environment. */
+	parse("{\"name\":\"x\",\"secrets\":{\"p\":{\"file\":\"/etc/vigil/collector.conf\"}},\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}",
+	      -EINVAL, "secrets: p: a file in /etc/vigil/secrets ([dialtests] secrets_dir), not /etc/vigil/collector.conf");
+	parse("{\"name\":\"x\",\"secrets\":{\"p\":{\"file\":\"/etc/vigil/secrets/../collector.conf\"}},\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}",
+	      -EINVAL, "secrets: p: a file in /etc/vigil/secrets ([dialtests] secrets_dir), not /etc/vigil/secrets/../collector.conf");
+	parse("{\"name\":\"x\",\"secrets\":{\"p\":{\"env\":\"PATH\"}},\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}",
+	      -EINVAL, "secrets: p: a variable whose name starts with VIGIL_SECRET_ ([dialtests] secrets_env_prefix), not PATH");
 }
 
 static void json_paths_walk_objects_and_arrays(void **state)
