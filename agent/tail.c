@@ -244,7 +244,14 @@ static int open_copy(struct tail_file *f)
 		if (de->d_name[0] == '.' ||
 		    (size_t)snprintf(p, sizeof(p), "%s/%s", dup, de->d_name) >= sizeof(p))
 			continue;
-		fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		/*
+		 * Only regular files, looked at before they are opened: opening a
+		 * FIFO waits for a writer (the whole agent with it), a device may act
+		 * on being opened. O_NONBLOCK and O_NOFOLLOW for what changes between.
+		 */
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 		if (fd < 0)
 			continue;
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_ino != f->ino &&

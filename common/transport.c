@@ -70,9 +70,29 @@ static int read_file(const char *path, char **ret)
 	return 0;
 }
 
+/* The host of "tls+tcp://HOST:PORT" ("[HOST]:PORT" for IPv6) into out. */
+static int address_host(const char *address, char *out, size_t size)
+{
+	const char *h = strstr(address, "://"), *end;
+
+	if (!h)
+		return -EINVAL;
+	h += 3;
+	if (*h == '[') {
+		end = strchr(++h, ']');
+	} else {
+		end = strrchr(h, ':');
+	}
+	if (!end || end == h || (size_t)(end - h) >= size)
+		return -EINVAL;
+	(void)snprintf(out, size, "%.*s", (int)(end - h), h);
+	return 0;
+}
+
 static int tls_config(const struct transport_conf *t, bool server, nng_tls_config **ret)
 {
 	_cleanup_free_ char *cert = NULL, *key = NULL;
+	char host[256];
 	nng_tls_config *cfg;
 	int rv, r;
 
@@ -94,8 +114,13 @@ static int tls_config(const struct transport_conf *t, bool server, nng_tls_confi
 		rv = nng_tls_config_own_cert(cfg, cert, key, NULL);
 	if (rv == 0)
 		rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED);
-	if (rv == 0 && !server && t->tls_server_name)
-		rv = nng_tls_config_server_name(cfg, t->tls_server_name);
+	/* The collector's certificate must name the host dialled, unless tls_server_name names another. */
+	if (rv == 0 && !server && !t->tls_server_name && address_host(t->address, host, sizeof(host)) < 0) {
+		r = log_error_errno(EINVAL, "%s: no host in the address to check the certificate against", t->address);
+		goto fail;
+	}
+	if (rv == 0 && !server)
+		rv = nng_tls_config_server_name(cfg, t->tls_server_name ? t->tls_server_name : host);
 	if (rv) {
 		r = log_error_errno(nng_to_errno(rv), "%s: TLS files (ca %s, cert %s, key %s): %s",
 				    t->address, t->tls_ca, t->tls_cert, t->tls_key, nng_strerror(rv));

@@ -58,4 +58,16 @@ start_agent
 wait_for 30 "208000 lines stored" count_is 208000
 pull_messages --expect "$T/expected" || fail "after copytruncate while stopped"
 grep -q "reading the rest from its copy $T/logs/app.log.ct" "$T/agent.log" || fail "copy not used"
+
+info "a FIFO beside a truncated file: looked at, not opened (it would wait for a writer)"
+truncated=$(agent_status files_truncated)
+mkfifo "$T/logs/zz-trap"
+: > "$T/logs/app.log"
+"$PY" "$S/tests/integration/writer.py" "$T/logs/app.log" 100 --start 730001 --expect "$T/expected"
+wait_for 30 "the lines after the truncation" count_is 208100
+[ "$(agent_status files_truncated)" -gt "$truncated" ] || fail "the truncation was not seen"
+kill -TERM "$AGENT_PID"
+agent_gone() { ! kill -0 "$AGENT_PID" 2> /dev/null; }
+wait_for 10 "the agent to stop" agent_gone
+pull_messages --expect "$T/expected" || fail "after the FIFO"
 echo ok

@@ -57,6 +57,37 @@ sleep 4
 [ "$(stored_count)" = 500 ] || fail "an agent stored lines through a collector it cannot verify"
 agent_status_is spool_batches 1 || fail "batch should stay spooled"
 
+info "without tls_server_name the collector's certificate must name the host dialled"
+stop_agent TERM
+rm -rf "$T/state"
+AGENT_ID=1f1e1d1c1b1a19181716151413121110 AGENT_ADDR="tls+tcp://localhost:$INGEST_PORT" COLLECTOR_EXTRA="tls_ca=$P/ca.crt
+tls_cert=$P/agent.crt
+tls_key=$P/agent.key" write_agent_conf
+echo "dialled by name" >> "$T/logs/app.log"
+# A new agent: it sends the whole file.
+want=$(($(stored_count) + $(wc -l < "$T/logs/app.log")))
+start_agent
+wait_for 20 "delivered to the collector its certificate names" count_is "$want"
+stop_agent TERM
+cat >> "$P/ext.cnf" <<EOC
+[elsewhere]
+subjectAltName=DNS:not-the-collector.example
+extendedKeyUsage=serverAuth
+EOC
+mkcert impostor ca elsewhere
+stop_collector
+sed -i "s|^tls_cert=.*|tls_cert=$P/impostor.crt|; s|^tls_key=.*|tls_key=$P/impostor.key|" "$T/collector.conf"
+start_collector
+failed=$(metric 'vigil_ingest_transport_errors_total{reason="tls_auth"}')
+echo "not for an impostor" >> "$T/logs/app.log"
+start_agent
+tried() { [ "$(metric 'vigil_ingest_transport_errors_total{reason="tls_auth"}')" -gt "${failed:-0}" ] ||
+	[ "$(metric 'vigil_ingest_transport_errors_total{reason="protocol"}')" -gt 0 ]; }
+wait_for 20 "the agent's handshake with the impostor" tried
+[ "$(stored_count)" = "$want" ] || fail "delivered to a collector whose certificate names another host"
+agent_status_is spool_batches 1 || fail "the batch should stay spooled"
+stop_agent TERM
+
 info "tls+tcp:// without key files is a config error"
 printf '[collector]\naddress=tls+tcp://127.0.0.1:1\n' > "$T/notls.conf"
 if "$B/vigil-agent" --config "$T/notls.conf" --check-config 2> "$T/notls.err"; then fail "accepted"; fi
