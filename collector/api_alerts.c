@@ -6,8 +6,58 @@
 
 #include "alerting.h"
 #include "alerts/alert.h"
+#include "catalog.h"
+#include "common/buf.h"
 #include "common/util.h"
 #include "http-internal.h"
+
+#define LINE_HIDDEN "[a log line: for the roles operator, admin and security]"
+
+/* s with each needle replaced by LINE_HIDDEN, as a new JSON string (NULL when s is NULL). */
+static json_t *without(const char *s, const char *needle)
+{
+	struct buf b;
+	json_t *j;
+	const char *hit;
+
+	if (!s)
+		return NULL;
+	buf_init(&b, SIZE_MAX / 2);
+	while ((hit = strstr(s, needle))) {
+		(void)buf_append(&b, s, (size_t)(hit - s));
+		(void)buf_append(&b, LINE_HIDDEN, strlen(LINE_HIDDEN));
+		s = hit + strlen(needle);
+	}
+	(void)buf_append(&b, s, strlen(s));
+	j = json_stringn((const char *)b.data, b.len);
+	buf_free(&b);
+	return j;
+}
+
+/*
+ * A log rule's alert names the line it matched ("3 in 300 s: LINE") in its
+ * value, its summary and its history; one who may not read logs (a viewer)
+ * sees the count, not the line.
+ */
+static void hide_log_line(struct request *rq, json_t *alert)
+{
+	const struct catalog_snapshot *snap = catalog_get(http_catalog(rq));
+	const struct rule_conf *rule = catalog_rule(snap, json_string_value(json_object_get(alert, "rule")));
+	const char *value = json_string_value(json_object_get(alert, "value")), *line = value ? strstr(value, " s: ") : NULL;
+	char *needle = line && line[4] ? strdup(line + 4) : NULL;
+	json_t *e;
+	size_t i;
+
+	if (needle && rule && strcmp(rule->type, "log") == 0) {
+		json_object_set_new(alert, "value", without(value, needle));
+		json_object_set_new(alert, "summary", without(json_string_value(json_object_get(alert, "summary")), needle));
+		json_array_foreach(json_object_get(alert, "history"), i, e)
+			if (json_is_string(json_object_get(e, "note")))
+				json_object_set_new(e, "note", without(json_string_value(json_object_get(e, "note")), needle));
+	}
+	free(needle);
+	catalog_release(snap);
+}
 
 /* GET /api/v1/alerts?state=&severity=&host=&label=KEY=VALUE */
 enum MHD_Result api_get_alerts(struct request *rq)
@@ -15,7 +65,8 @@ enum MHD_Result api_get_alerts(struct request *rq)
 	struct alert_filter f = { .state = arg(rq, "state"), .severity = arg(rq, "severity"), .host = arg(rq, "host") };
 	const char *label = arg(rq, "label"), *eq = label ? strchr(label, '=') : NULL;
 	char key[65];
-	json_t *j;
+	json_t *j, *a;
+	size_t i;
 	int r;
 
 	if (f.state && alert_state_from_name(f.state) < 0)
@@ -39,6 +90,8 @@ enum MHD_Result api_get_alerts(struct request *rq)
 	if (r < 0)
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read alerts: %s",
 				     strerror(-r));
+	json_array_foreach(request_reads_logs(rq) ? NULL : json_object_get(j, "items"), i, a)
+		hide_log_line(rq, a);
 	return respond_json(rq, MHD_HTTP_OK, j);
 }
 
@@ -71,6 +124,8 @@ static enum MHD_Result answer_alert(struct request *rq, int64_t id)
 	if (r < 0)
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read alert: %s",
 				     strerror(-r));
+	if (!request_reads_logs(rq))
+		hide_log_line(rq, j);
 	return respond_json(rq, MHD_HTTP_OK, j);
 }
 

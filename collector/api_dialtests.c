@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <strings.h>
 
 #include "common/util.h"
 #include "dialer.h"
@@ -31,12 +32,51 @@ static bool split_path(const char *url, int64_t *id, const char **what)
 	return true;
 }
 
+/* Header values that name no credential: shown to every reader. */
+static bool plain_header(const char *name)
+{
+	static const char *const plain[] = { "Accept", "Accept-Language", "Cache-Control", "Content-Type", "User-Agent" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
+		if (strcasecmp(name, plain[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A definition as one who is no admin sees it: the credentials written into
+ * it (a bearer token, a password, a header's value) are hidden; a
+ * {{secret:NAME}} reference would show nothing anyway.
+ */
+static void hide_credentials(json_t *def)
+{
+	json_t *step, *auth, *v;
+	const char *k;
+	size_t i;
+
+	json_array_foreach(json_object_get(def, "steps"), i, step) {
+		if (json_object_get(step, "bearer"))
+			json_object_set_new(step, "bearer", json_string("(hidden)"));
+		auth = json_object_get(step, "basic_auth");
+		if (json_is_object(auth) && json_object_get(auth, "password"))
+			json_object_set_new(auth, "password", json_string("(hidden)"));
+		json_object_foreach(json_object_get(step, "headers"), k, v)
+			if (!plain_header(k))
+				json_object_set_new(json_object_get(step, "headers"), k, json_string("(hidden)"));
+	}
+}
+
 enum MHD_Result api_get_dialtests(struct request *rq)
 {
-	json_t *j;
+	json_t *j, *def;
+	size_t i;
 	int r = dialtests_list(http_dialtests(rq), &j);
 
-	return r < 0 ? respond_errno(rq, r, "cannot read the dial tests") : respond_json(rq, MHD_HTTP_OK, j);
+	if (r < 0)
+		return respond_errno(rq, r, "cannot read the dial tests");
+	json_array_foreach(request_is_admin(rq) ? NULL : json_object_get(j, "items"), i, def)
+		hide_credentials(def);
+	return respond_json(rq, MHD_HTTP_OK, j);
 }
 
 /* Which results each_result() reads, and where they go: row() answers false to stop. */
@@ -267,7 +307,11 @@ enum MHD_Result api_get_dialtest(struct request *rq)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID[/results|/summary]");
 	r = dialtests_show(http_dialtests(rq), id, &j);
 	(void)snprintf(reason, sizeof(reason), "no dial test %" PRId64, id);
-	return r < 0 ? respond_errno(rq, r, reason) : respond_json(rq, MHD_HTTP_OK, j);
+	if (r < 0)
+		return respond_errno(rq, r, reason);
+	if (!request_is_admin(rq))
+		hide_credentials(j);
+	return respond_json(rq, MHD_HTTP_OK, j);
 }
 
 static enum MHD_Result put(struct request *rq, int64_t id)

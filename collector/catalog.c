@@ -387,10 +387,29 @@ int catalog_open(const struct coll_conf *conf, struct catalog **ret)
 	return 0;
 }
 
-/* The URL without its query, which may hold a robot's key. */
+/*
+ * The URL's scheme, host and port only: its query holds a DingTalk robot's
+ * access_token, its path a Feishu hook's, its userinfo a password.
+ */
 static json_t *url_shown(const char *url)
 {
-	return json_stringn(url, strcspn(url, "?"));
+	const char *host = strstr(url, "://"), *end, *at;
+	json_t *j;
+	char *s;
+
+	if (!host)
+		return json_string("(hidden)");
+	host += 3;
+	end = host + strcspn(host, "/?#");
+	at = memchr(host, '@', (size_t)(end - host));
+	if (at)
+		host = at + 1;
+	if (asprintf(&s, "%.*s%.*s%s", (int)(strstr(url, "://") + 3 - url), url, (int)(end - host), host,
+		     *end ? "/..." : "") < 0)
+		return NULL;
+	j = json_string(s);
+	free(s);
+	return j;
 }
 
 static json_t *entry_json(struct catalog *c, enum catalog_kind kind, const void *inst, bool file)

@@ -50,6 +50,9 @@ enum MHD_Result respond_error(struct request *rq, unsigned status, const char *e
 	_printf_(4, 5);
 /* Whether name is one of the roles a token may have. */
 bool http_role_known(const char *name);
+/* Whether the asker's role is admin; whether it may read logs (operator, admin, security). */
+bool request_is_admin(const struct request *rq);
+bool request_reads_logs(const struct request *rq);
 /* [storage] data_dir. */
 const char *http_data_dir(const struct request *rq);
 /*

@@ -333,6 +333,16 @@ bool http_role_known(const char *name)
 	return role_bit(name) != 0;
 }
 
+bool request_is_admin(const struct request *rq)
+{
+	return role_bit(rq->role) == ROLE_ADMIN;
+}
+
+bool request_reads_logs(const struct request *rq)
+{
+	return role_bit(rq->role) & ROLES_LOGS;
+}
+
 const char *http_data_dir(const struct request *rq)
 {
 	return rq->h->conf->storage.data_dir;

@@ -156,13 +156,13 @@ info "the self-metrics count the attempts (since the restart)"
 info "the targets, without their keys and secrets; a test message (admin only)"
 ADMIN=$(make_token admin)
 curl -s -H "Authorization: Bearer $ADMIN" "$URL/api/v1/notify" > "$T/targets.json"
-"$PY" - "$T/targets.json" <<'PYEOF' || fail "targets: $(cat "$T/targets.json")"
+"$PY" - "$T/targets.json" "$RCV_PORT" <<'PYEOF' || fail "targets: $(cat "$T/targets.json")"
 import json, sys
 text = open(sys.argv[1]).read()
 assert "SECtest" not in text and "SECwrong" not in text and "access_token" not in text and "k1" not in text, text
 t = {i["name"]: i for i in json.loads(text)["items"]}
 assert set(t) >= {"ops-hook", "ding", "ding-wrong", "boss-hook", "wecom", "feishu"}, t
-assert t["ding"]["url"].endswith("/robot/send") and t["ding"]["signed"] and not t["ops-hook"]["signed"], t
+assert t["ding"]["url"].endswith(":%s/..." % sys.argv[2]) and "robot" not in t["ding"]["url"] and t["ding"]["signed"] and not t["ops-hook"]["signed"], t
 assert t["ops-hook"]["sent"] >= 1 and t["ding-wrong"]["queued"] == 1 and "310000" in t["ding-wrong"]["last_error"], t
 PYEOF
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/v1/notify/ops-hook/test")

@@ -115,4 +115,19 @@ grep -q '"path": "/catch"' "$T/echo.jsonl" 2> /dev/null && fail "the secret went
 define "{\"name\":\"ftp\",\"interval\":\"1h\",\"steps\":[{\"name\":\"go\",\"url\":\"$E/ftp\",\"follow_redirects\":true}]}"
 run "$ID"
 holds 'r["outcome"] == "probe_error"' || fail "a redirect to ftp:// was followed"
+
+info "credentials written into a definition are for admins' eyes"
+define "{\"name\":\"literal\",\"interval\":\"1h\",\"enabled\":false,\"steps\":[{\"name\":\"s\",\"url\":\"$E/\",\"bearer\":\"eyJliteral.prod.token\",
+ \"headers\":{\"X-Api-Key\":\"k-123456\",\"Content-Type\":\"application/json\"}},
+ {\"name\":\"t\",\"url\":\"$E/\",\"basic_auth\":{\"user\":\"probe\",\"password\":\"hunter2-literal\"}}]}"
+for who in "$VIEWER" "$OPERATOR"; do
+	api GET /api/v1/dialtests "$who" > /dev/null
+	grep -q "eyJliteral\|hunter2\|k-123456" "$T/answer.json" && fail "a non-admin reads credentials in the list"
+	api GET "/api/v1/dialtests/$ID" "$who" > /dev/null
+	grep -q "eyJliteral\|hunter2\|k-123456" "$T/answer.json" && fail "a non-admin reads credentials in the test"
+	holds 'r["steps"][0]["headers"]["Content-Type"] == "application/json" and r["steps"][1]["basic_auth"]["user"] == "probe"' ||
+		fail "what is no credential is hidden too"
+done
+api GET "/api/v1/dialtests/$ID" "$ADMIN" > /dev/null
+holds 'r["steps"][0]["bearer"] == "eyJliteral.prod.token"' || fail "the admin does not see the definition"
 echo ok

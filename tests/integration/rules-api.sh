@@ -98,6 +98,16 @@ sys.exit(1)
 PYEOF
 }
 wait_for 20 "the API's target told" told api-hook
+VIEWER=$(make_token viewer)
+for who in "$VIEWER" "$OPERATOR"; do
+	curl -s -H "Authorization: Bearer $who" "$URL/api/v1/alerts?state=firing" > "$T/as-$who.json"
+	ID=$("$PY" -c 'import json,sys; print([a["id"] for a in json.load(open(sys.argv[1]))["items"] if a["rule"] == "oom"][0])' "$T/as-$who.json")
+	curl -s -H "Authorization: Bearer $who" "$URL/api/v1/alerts/$ID" >> "$T/as-$who.json"
+done
+grep -q "Killed process" "$T/as-$VIEWER.json" && fail "a viewer reads the matched log line: $(cat "$T/as-$VIEWER.json")"
+grep -q '3 in 60 s: \[a log line: for the roles operator, admin and security\]' "$T/as-$VIEWER.json" ||
+	fail "the viewer's alert: $(cat "$T/as-$VIEWER.json")"
+grep -q "Killed process 4712" "$T/as-$OPERATOR.json" || fail "the operator does not read the line"
 wait_for 20 "the route's target told" told oncall
 told file-hook && fail "a target neither the rule nor a route names was told"
 
