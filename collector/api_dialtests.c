@@ -366,24 +366,34 @@ enum MHD_Result api_delete_dialtest(struct request *rq)
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1));
 }
 
-/* POST /api/v1/dialtests/ID/run: runs it now and answers its result. */
+/*
+ * POST /api/v1/dialtests/ID/run: 202, the run asked for; its result is
+ * stored like a scheduled one's ("scheduled" as answered here), to follow
+ * at .../results. No HTTP worker waits for a run, and runs asked for keep
+ * within the limits scheduled ones do.
+ */
 enum MHD_Result api_run_dialtest(struct request *rq)
 {
+	char since[40], results[128];
 	const char *what;
-	json_t *result = NULL;
+	uint64_t planned;
 	int64_t id;
 	int r;
 
 	if (!split_path(rq->url, &id, &what) || strcmp(what, "run") != 0)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID/run");
 	audit_detail(rq, "dial test %" PRId64 " run now", id);
-	r = dialer_run_now(http_dialer(rq), id, &result);
+	r = dialer_ask(http_dialer(rq), id, &planned);
 	if (r == -ENOENT)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no dial test %" PRId64, id);
-	if (r == -ETIMEDOUT)
-		return respond_error(rq, MHD_HTTP_GATEWAY_TIMEOUT, "timeout",
-				     "the run did not end in time; its result will be in .../results");
-	if (r < 0 || !result)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "the run failed: %s", strerror(-r));
-	return respond_json(rq, MHD_HTTP_OK, result);
+	if (r == -EBUSY)
+		return respond_error(rq, MHD_HTTP_TOO_MANY_REQUESTS, "too_many",
+				     "%d runs asked for wait already for the limits ([dialtests] concurrency, per_host)",
+				     DIALER_ASKED_MAX);
+	if (r < 0)
+		return respond_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "the collector is stopping");
+	format_rfc3339_us(planned, since, sizeof(since));
+	(void)snprintf(results, sizeof(results), PREFIX "%" PRId64 "/results?since=%s", id, since);
+	return respond_json(rq, MHD_HTTP_ACCEPTED, json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id, "scheduled",
+							     (json_int_t)planned, "results", results));
 }

@@ -43,6 +43,9 @@ static const struct conf_key storage_keys[] = {
 static const struct conf_key http_keys[] = {
 	{ "listen", CONF_STR, H(listen), "127.0.0.1:8080", .help = "HOST:PORT of the HTTP API" },
 	{ "threads", CONF_UINT, H(threads), "4", 1, 64, .help = "HTTP worker threads" },
+	{ "connections", CONF_UINT, H(connections), "512", 16, 65536, .help = "connections open at once, in all" },
+	{ "per_address", CONF_UINT, H(per_address), "32", 1, 65536, .help = "connections open at once from one address: one address holding idle connections cannot keep the others out" },
+	{ "idle_timeout", CONF_SECS, H(idle_timeout_ms), "15s", 1000, 3600000, .help = "a connection that sends nothing (a request started and never finished, too) for this long is closed" },
 	{ "max_limit", CONF_UINT, H(max_limit), "10000", 1, 1000000, .help = "largest limit= a query may ask" },
 	{ "tls_cert", CONF_STR, H(tls_cert), NULL, .help = "serve HTTPS (TLS 1.2 and 1.3) with this certificate (PEM, the chain after it); reloaded on SIGHUP" },
 	{ "tls_key", CONF_STR, H(tls_key), NULL, .help = "the certificate's private key (PEM)" },

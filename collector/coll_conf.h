@@ -79,6 +79,9 @@ struct coll_conf {
 	struct {
 		char *listen;
 		uint64_t threads;
+		uint64_t connections;
+		uint64_t per_address;
+		uint64_t idle_timeout_ms;
 		uint64_t max_limit;
 		uint64_t scan_budget;
 		uint64_t max_answer;

@@ -38,14 +38,11 @@ struct slot {
 	bool running;
 };
 
-/* A caller of dialer_run_now() waiting for a run's result; freed by whichever side lets go last. */
-struct waiter {
+/* A run asked for through the API, waiting for its turn within the limits. */
+struct asked_run {
 	int64_t id;
-	json_t *result;
-	int error;
-	bool done;
-	unsigned refs;
-	struct waiter *next;
+	uint64_t planned_us; /* when it was asked for: the result's "scheduled" */
+	struct asked_run *next;
 };
 
 struct run {
@@ -72,7 +69,7 @@ struct run {
 	json_t *steps;
 	enum outcome outcome;
 	char message[512];
-	struct waiter *waiter;
+	bool asked; /* through the API: its result is stored at once */
 	sd_event_source *retry;
 	struct run *next;
 };
@@ -93,11 +90,12 @@ struct dialer {
 	sd_event_source *heartbeat;
 	uint64_t shipped_us; /* when the last record was queued */
 	char host[256];
-	pthread_mutex_t lock; /* requests, reload, and every waiter's fields */
-	pthread_cond_t cond;
-	struct waiter *requests;
+	pthread_mutex_t lock;    /* asked, n_asked, reload, cancelled */
+	struct asked_run *asked; /* asked for through the API, newest first, not yet taken by the loop */
+	size_t n_asked;          /* asked and queued, at most DIALER_ASKED_MAX */
+	struct asked_run *queue; /* taken, waiting for the limits, oldest first; the loop's */
 	bool reload;
-	bool cancelled; /* stopping: no waiting for runs any more */
+	bool cancelled; /* stopping: no runs asked for any more */
 };
 
 static void schedule(struct dialer *d);
@@ -298,19 +296,6 @@ static void run_free(struct run *r)
 	free(r);
 }
 
-static void waiter_unref(struct dialer *d, struct waiter *w)
-{
-	bool last;
-
-	pthread_mutex_lock(&d->lock);
-	last = --w->refs == 0;
-	pthread_mutex_unlock(&d->lock);
-	if (last) {
-		json_decref(w->result);
-		free(w);
-	}
-}
-
 static struct slot *slot_of(struct dialer *d, int64_t id)
 {
 	for (size_t i = 0; i < d->n_slots; i++)
@@ -350,15 +335,9 @@ static void run_finish(struct run *r)
 
 	metrics_add(&metrics.dialtest_runs[r->outcome], 1);
 	ship(r, result);
-	if (r->waiter) {
-		pthread_mutex_lock(&d->lock);
-		r->waiter->result = json_incref(result);
-		r->waiter->done = true;
-		pthread_cond_broadcast(&d->cond);
-		pthread_mutex_unlock(&d->lock);
+	/* Someone follows a run asked for: its result goes to the store now, not with the next batch. */
+	if (r->asked)
 		dialship_flush(d->ship);
-		waiter_unref(d, r->waiter);
-	}
 	json_decref(result);
 	if (slot)
 		slot->running = false;
@@ -904,16 +883,58 @@ static void resync(struct dialer *d)
 	d->defs_now = defs;
 }
 
+/* Whether a run against the host of e's first step may start now, within the limits. */
+static bool within_limits(struct dialer *d, const struct dialtest_entry *e)
+{
+	char host[256];
+
+	url_host(e->test->steps[0].url, host, sizeof(host));
+	return d->n_running < d->conf->dialtests.concurrency && running_on(d, host) < d->conf->dialtests.per_host;
+}
+
+/* Runs asked for through the API start, oldest first, as the limits let them. */
+static void start_asked(struct dialer *d)
+{
+	struct asked_run **p = &d->queue;
+
+	while (*p) {
+		struct asked_run *q = *p;
+		const struct dialtest_entry *e = dialtests_find(d->defs_now, q->id);
+		struct run *r;
+
+		if (e && !within_limits(d, e)) {
+			p = &q->next;
+			continue;
+		}
+		r = e ? run_new(d, dialtests_ref(d->defs_now), e, q->planned_us) : NULL;
+		if (!r && e) {
+			p = &q->next;
+			continue;
+		}
+		/* Started, or its test was deleted meanwhile: it leaves the queue either way. */
+		*p = q->next;
+		free(q);
+		pthread_mutex_lock(&d->lock);
+		d->n_asked--;
+		pthread_mutex_unlock(&d->lock);
+		if (r) {
+			r->asked = true;
+			step_start(r);
+		}
+	}
+}
+
 /* Starts what is due and the limits allow; sets the timer to the next start. */
 static void schedule(struct dialer *d)
 {
 	uint64_t now = now_realtime_us(), next = UINT64_MAX;
 
+	start_asked(d);
+
 	for (size_t i = 0; i < d->n_slots; i++) {
 		struct slot *s = &d->slots[i];
 		const struct dialtest_entry *e = s->e;
 		struct run *r;
-		char host[256];
 
 		if (s->running)
 			continue;
@@ -921,8 +942,7 @@ static void schedule(struct dialer *d)
 			next = MIN(next, s->next_us);
 			continue;
 		}
-		url_host(e->test->steps[0].url, host, sizeof(host));
-		if (d->n_running >= d->conf->dialtests.concurrency || running_on(d, host) >= d->conf->dialtests.per_host)
+		if (!within_limits(d, e))
 			continue; /* due, held: a run's end calls schedule() again */
 		r = run_new(d, dialtests_ref(d->defs_now), e, s->next_us);
 		if (!r)
@@ -953,39 +973,29 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 static int on_wake(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct dialer *d = userdata;
-	const struct dialtests_snapshot *defs = dialtests_get(d->defs);
-	struct waiter *list;
+	struct asked_run *list, **tail = &d->queue;
 	uint64_t count;
 	bool reload;
 
 	(void)!read(fd, &count, sizeof(count));
 	pthread_mutex_lock(&d->lock);
-	list = d->requests;
-	d->requests = NULL;
+	list = d->asked;
+	d->asked = NULL;
 	reload = d->reload;
 	d->reload = false;
 	pthread_mutex_unlock(&d->lock);
 	if (reload)
 		resync(d);
+	/* Newest first as asked: onto the queue's tail oldest first. */
+	while (*tail)
+		tail = &(*tail)->next;
 	while (list) {
-		struct waiter *w = list;
-		const struct dialtest_entry *e = dialtests_find(defs, w->id);
-		struct run *r = e ? run_new(d, dialtests_get(d->defs), e, now_realtime_us()) : NULL;
+		struct asked_run *q = list, **at = tail;
 
-		list = w->next;
-		if (!r) {
-			pthread_mutex_lock(&d->lock);
-			w->error = e ? -ENOMEM : -ENOENT;
-			w->done = true;
-			pthread_cond_broadcast(&d->cond);
-			pthread_mutex_unlock(&d->lock);
-			waiter_unref(d, w);
-			continue;
-		}
-		r->waiter = w;
-		step_start(r);
+		list = q->next;
+		q->next = *at;
+		*at = q;
 	}
-	dialtests_release(defs);
 	schedule(d);
 	return 0;
 }
@@ -997,36 +1007,26 @@ static void poke(struct dialer *d)
 	(void)!write(d->wake_fd, &one, sizeof(one));
 }
 
-/* A waiter's end without a result; under the lock. */
-static void waiter_cancel(struct dialer *d, struct waiter *w)
+static void asked_free(struct asked_run *q)
 {
-	w->error = -ECANCELED;
-	w->done = true;
-	pthread_cond_broadcast(&d->cond);
+	while (q) {
+		struct asked_run *next = q->next;
+		free(q);
+		q = next;
+	}
 }
 
 void dialer_cancel(struct dialer *d)
 {
-	struct waiter *list;
+	struct asked_run *list;
 
 	if (!d)
 		return;
 	pthread_mutex_lock(&d->lock);
 	d->cancelled = true;
-	list = d->requests;
-	d->requests = NULL;
-	for (struct waiter *w = list; w; w = w->next)
-		waiter_cancel(d, w);
-	for (struct run *r = d->runs; r; r = r->next)
-		if (r->waiter)
-			waiter_cancel(d, r->waiter);
+	list = TAKE_PTR(d->asked);
 	pthread_mutex_unlock(&d->lock);
-	while (list) {
-		struct waiter *w = list;
-
-		list = w->next;
-		waiter_unref(d, w);
-	}
+	asked_free(list);
 }
 
 void dialer_reload(struct dialer *d)
@@ -1037,48 +1037,40 @@ void dialer_reload(struct dialer *d)
 	poke(d);
 }
 
-int dialer_run_now(struct dialer *d, int64_t id, json_t **ret)
+int dialer_ask(struct dialer *d, int64_t id, uint64_t *ret_planned_us)
 {
 	const struct dialtests_snapshot *defs = dialtests_get(d->defs);
-	const struct dialtest_entry *e = dialtests_find(defs, id);
-	struct waiter *w;
-	struct timespec until;
-	uint64_t wait_us;
+	bool known = dialtests_find(defs, id) != NULL;
+	uint64_t planned_us = now_realtime_us();
+	struct asked_run *q;
 	int r = 0;
 
-	if (!e) {
-		dialtests_release(defs);
-		return -ENOENT;
-	}
-	/* Every step's timeout, every attempt, the retry pauses, and a margin. */
-	wait_us = (e->test->timeout_us * e->test->n_steps + RETRY_DELAY_US) * (e->test->retries + 1) + 5 * USEC_PER_SEC;
 	dialtests_release(defs);
-	w = calloc(1, sizeof(*w));
-	if (!w)
+	if (!known)
+		return -ENOENT;
+	q = calloc(1, sizeof(*q));
+	if (!q)
 		return -ENOMEM;
-	*w = (struct waiter){ .id = id, .refs = 2 };
-	(void)clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += (time_t)(wait_us / USEC_PER_SEC);
+	*q = (struct asked_run){ .id = id, .planned_us = planned_us };
 	pthread_mutex_lock(&d->lock);
-	if (d->cancelled) {
-		pthread_mutex_unlock(&d->lock);
-		free(w);
-		return -ECANCELED;
+	if (d->cancelled)
+		r = -ECANCELED;
+	else if (d->n_asked >= DIALER_ASKED_MAX)
+		r = -EBUSY;
+	if (r == 0) {
+		q->next = d->asked;
+		d->asked = q;
+		d->n_asked++;
 	}
-	w->next = d->requests;
-	d->requests = w;
 	pthread_mutex_unlock(&d->lock);
+	if (r < 0) {
+		free(q);
+		return r;
+	}
+	/* q is the loop's from here on: it may start, and be freed, at once. */
 	poke(d);
-	pthread_mutex_lock(&d->lock);
-	while (!w->done && r == 0)
-		r = pthread_cond_timedwait(&d->cond, &d->lock, &until) == ETIMEDOUT ? -ETIMEDOUT : 0;
-	if (w->done) {
-		r = w->error;
-		*ret = json_incref(w->result);
-	}
-	pthread_mutex_unlock(&d->lock);
-	waiter_unref(d, w);
-	return r;
+	*ret_planned_us = planned_us;
+	return 0;
 }
 
 /*
@@ -1129,12 +1121,11 @@ void dialer_stop(struct dialer *d)
 	if (!d)
 		return;
 	dialer_cancel(d);
+	asked_free(d->queue);
 	while (d->runs) {
 		struct run *r = d->runs;
 
 		d->runs = r->next;
-		if (r->waiter)
-			waiter_unref(d, r->waiter);
 		run_free(r);
 	}
 	sd_event_source_disable_unref(d->timer);
@@ -1146,7 +1137,6 @@ void dialer_stop(struct dialer *d)
 	dialship_stop(d->ship);
 	free(d->slots);
 	dialtests_release(d->defs_now);
-	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
@@ -1163,7 +1153,6 @@ int dialer_start(const struct coll_conf *conf, struct dialtests *defs, sd_event 
 	d->defs = defs;
 	d->event = event;
 	pthread_mutex_init(&d->lock, NULL);
-	pthread_cond_init(&d->cond, NULL);
 	d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	r = d->wake_fd < 0 ? -errno : identity(conf, d->host, sizeof(d->host), agent);
 	if (r == 0)

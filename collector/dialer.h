@@ -24,19 +24,19 @@ void dialer_stop(struct dialer *d);
 /* The definitions changed (through the API): schedule what is there now. Thread-safe. */
 void dialer_reload(struct dialer *d);
 
-/*
- * Runs test id now, apart from its schedule, and waits for its result (the
- * JSON the results API gives); for the HTTP threads. -ENOENT when there is
- * no such test; -ETIMEDOUT if it did not end in time (it still ends, and
- * is stored, later).
- */
-int dialer_run_now(struct dialer *d, int64_t id, json_t **ret);
+/* Runs asked for that may wait for the limits at once. */
+#define DIALER_ASKED_MAX 64
 
 /*
- * Ends every wait in dialer_run_now() (-ECANCELED) and refuses new ones:
- * for the collector's stop, before the HTTP threads are joined, while the
- * event loop that would end the runs no longer turns.
+ * Asks for a run of test id now, apart from its schedule; for the HTTP
+ * threads, which do not wait for it. It starts as soon as the limits
+ * ([dialtests] concurrency, per_host) let it, and its result is stored
+ * with "scheduled" = *ret_planned_us. -ENOENT when there is no such test,
+ * -EBUSY when DIALER_ASKED_MAX runs asked for wait already, -ECANCELED when stopping.
  */
+int dialer_ask(struct dialer *d, int64_t id, uint64_t *ret_planned_us);
+
+/* Refuses new runs asked for and forgets those waiting: for the collector's stop. */
 void dialer_cancel(struct dialer *d);
 
 #endif

@@ -685,15 +685,17 @@ static struct MHD_Daemon *start_daemon(struct http_server *h, const struct http_
 				       const struct sockaddr_storage *sa)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
-	struct MHD_OptionItem ops[8 + HTTP_TLS_OPTIONS + 1] = {
+	struct MHD_OptionItem ops[9 + HTTP_TLS_OPTIONS + 1] = {
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL },
 		{ MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)h->conf->http.threads, NULL },
-		{ MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL },
-		{ MHD_OPTION_CONNECTION_LIMIT, 512, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)(h->conf->http.idle_timeout_ms / 1000), NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)h->conf->http.connections, NULL },
+		/* So that no one address, holding idle connections, keeps the others out. */
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)h->conf->http.per_address, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
 		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, NULL },
 	};
-	size_t n = 6;
+	size_t n = 7;
 
 	if (fd >= 0)
 		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL };

@@ -36,7 +36,7 @@ static const char schema[] =
 
 int notify_schema(sqlite3 *db)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int r = db_exec(db, schema);
 
 	/* digest (the first notification of the message that carried it) came after the table. */

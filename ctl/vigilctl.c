@@ -636,6 +636,58 @@ static void print_summary(const struct ctl *c, json_t *j)
 		printf("failures: %-30s %" JSON_INTEGER_FORMAT "\n", name, json_integer_value(v));
 }
 
+/* The run asked with "scheduled" = planned among test id's results, or NULL. */
+static json_t *find_run(struct ctl *c, const char *id, const char *since, json_int_t planned)
+{
+	const struct param params[] = { { "since", since }, { "limit", "1000" } };
+	char path[128];
+	json_t *j, *item, *found = NULL;
+	size_t i;
+
+	(void)snprintf(path, sizeof(path), "/api/v1/dialtests/%s/results", id);
+	j = api_get_path(c, path, params, ARRAY_SIZE(params));
+	json_array_foreach(json_object_get(j, "items"), i, item)
+		if (json_integer_value(json_object_get(item, "scheduled")) == planned)
+			found = json_incref(item);
+	json_decref(j);
+	return found;
+}
+
+/*
+ * dialtest run ID: asks for the run (the collector answers at once, 202)
+ * and follows its results until it is there: at most the test's timeouts,
+ * retries and a minute's wait for the limits.
+ */
+static json_t *run_and_follow(struct ctl *c, const char *id, const char *test_url)
+{
+	struct timespec pause = { .tv_nsec = 250 * 1000000L };
+	char url[1100], since[40];
+	json_t *def = api_get(c, test_url), *asked, *result = NULL;
+	uint64_t timeout_ms = 10000, deadline;
+	json_int_t planned;
+
+	if (!def)
+		return NULL;
+	(void)conf_parse_duration_ms(json_string_value(json_object_get(def, "timeout")) ?: "10s", 1000, &timeout_ms);
+	deadline = now_monotonic_us() + 60 * USEC_PER_SEC +
+		   (timeout_ms * 1000 * json_array_size(json_object_get(def, "steps")) + USEC_PER_SEC) *
+			   (uint64_t)(json_integer_value(json_object_get(def, "retries")) + 1);
+	json_decref(def);
+	(void)snprintf(url, sizeof(url), "%s/run", test_url);
+	asked = api_request(c, "POST", url, "");
+	if (!asked)
+		return NULL;
+	planned = json_integer_value(json_object_get(asked, "scheduled"));
+	json_decref(asked);
+	format_rfc3339_us((uint64_t)planned, since, sizeof(since));
+	while (!interrupted && !(result = find_run(c, id, since, planned)) && now_monotonic_us() < deadline)
+		(void)nanosleep(&pause, NULL);
+	if (!result && !interrupted)
+		fprintf(stderr, "vigilctl: dialtest run %s: no result in time; it may still come: dialtest results %s\n",
+			id, id);
+	return result;
+}
+
 /* dialtest list|show ID|add FILE|edit ID FILE|run ID|results ID [--since T] [--limit N] */
 static int cmd_dialtest(struct ctl *c, const struct logs_args *a, char **words, size_t n)
 {
@@ -674,8 +726,7 @@ static int cmd_dialtest(struct ctl *c, const struct logs_args *a, char **words, 
 		else if (j)
 			print_json_line(j);
 	} else if (n == 2 && strcmp(sub, "run") == 0) {
-		(void)snprintf(url + strlen(url), sizeof(url) - strlen(url), "/run");
-		j = api_request(c, "POST", url, "");
+		j = run_and_follow(c, id, url);
 		if (j && c->json)
 			print_json_line(j);
 		else if (j)

@@ -3,10 +3,12 @@
 # A small batch cannot turn into huge writes, and no answer is unbounded:
 # what one batch adds to the derived rows is capped and what is left out is
 # counted (the block keeps every record); a probe's history and a dial
-# test's results come in pages of [http] max_answer bytes.
+# test's results come in pages of [http] max_answer bytes; one address
+# holding connections open keeps no one else out.
 . "$(dirname "$0")/lib.sh"
 
-write_collector_conf "max_answer=8K"
+write_collector_conf "max_answer=8K
+idle_timeout=3s"
 TOKEN=$(make_token admin)
 start_collector
 SHARD() { ls "$T"/data/shards/*.db | head -n1; }
@@ -77,4 +79,59 @@ while pages < 400:
 assert seen == ["%04d" % i for i in range(300)], (len(seen), seen[:3], seen[-3:])
 assert pages > 100, pages
 PYEOF
+
+info "600 connections from 127.0.0.2, each sending a request a byte a second: 127.0.0.1 is still answered"
+"$PY" - "$HTTP_PORT" "$T/slow" <<'PYEOF' &
+import os, socket, sys, time
+port, out = int(sys.argv[1]), sys.argv[2]
+held = set()
+for _ in range(600):
+    c = socket.socket()
+    c.bind(("127.0.0.2", 0))
+    c.connect(("127.0.0.1", port))
+    c.send(b"GET /api/v1/hosts HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    c.setblocking(False)
+    held.add(c)
+def closed(c):
+    try:
+        return c.recv(4096) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+open(out + ".ready", "w").close()
+for _ in range(300):  # trickles until told to stop
+    if os.path.exists(out + ".stop"):
+        break
+    for c in list(held):
+        try:
+            c.send(b"a")
+        except OSError:
+            held.discard(c)
+    time.sleep(1)
+held = {c for c in held if not closed(c)}
+open(out + ".trickled", "w").write("%d\n" % len(held))
+t0 = time.monotonic()
+while held and time.monotonic() - t0 < 30:
+    held = {c for c in held if not closed(c)}
+    time.sleep(0.2)
+open(out + ".closed", "w").write("%d %.1f\n" % (len(held), time.monotonic() - t0))
+time.sleep(60)
+PYEOF
+SLOW=$!
+PIDS="$PIDS $SLOW"
+wait_for 30 "the 600 connections" test -e "$T/slow.ready"
+sleep 4 # past idle_timeout: only what trickles is still open
+code=$(curl -s -m 2 -o "$T/hosts.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/v1/hosts") || true
+[ "$code" = 200 ] || fail "127.0.0.1 is kept out: $code"
+touch "$T/slow.stop"
+wait_for 10 "the trickle stopped" test -e "$T/slow.trickled"
+read -r trickled < "$T/slow.trickled"
+[ "$trickled" -ge 1 ] && [ "$trickled" -le 32 ] || fail "$trickled connections from 127.0.0.2 held; per_address is 32"
+
+info "a connection that goes quiet mid-request is closed after idle_timeout"
+wait_for 40 "the quiet connections closed" test -e "$T/slow.closed"
+read -r left secs < "$T/slow.closed"
+[ "$left" = 0 ] || fail "$left of the quiet connections still open after ${secs}s (idle_timeout=3s)"
+kill "$SLOW"
 echo ok

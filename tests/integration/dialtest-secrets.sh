@@ -35,7 +35,7 @@ define() { # json -> ID
 	ID=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/answer.json")
 }
 run() { # id: the result in $T/answer.json
-	api POST "/api/v1/dialtests/$1/run" "$OPERATOR" > /dev/null
+	dialtest_run "$1" "$OPERATOR"
 }
 holds() { "$PY" -c 'import json, sys
 r = json.load(open(sys.argv[1]))

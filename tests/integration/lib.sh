@@ -187,3 +187,28 @@ mkcert() { # name ca ext
 	openssl x509 -req -in "$P/$1.csr" -CA "$P/$2.crt" -CAkey "$P/$2.key" -CAcreateserial -days 30 \
 		-extfile "$P/ext.cnf" -extensions "$3" -out "$P/$1.crt" 2>/dev/null
 }
+
+# dialtest_run ID TOKEN: asks for a run of dial test ID (202) and waits for
+# its result, written to $T/answer.json.
+dialtest_run() {
+	local code
+	code=$(curl -s -o "$T/asked.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $2" "$URL/api/v1/dialtests/$1/run")
+	[ "$code" = 202 ] || fail "running $1: $code $(cat "$T/asked.json")"
+	"$PY" - "$URL" "$2" "$T/asked.json" "$T/answer.json" <<'PYEOF' || fail "no result of dial test $1's run"
+import json, sys, time, urllib.error, urllib.request
+url, token, asked, out = sys.argv[1:]
+a = json.load(open(asked))
+for _ in range(600):
+    req = urllib.request.Request(url + a["results"].replace("?", "?limit=1000&"), headers={"Authorization": "Bearer " + token})
+    try:
+        items = json.load(urllib.request.urlopen(req, timeout=10))["items"]
+    except urllib.error.HTTPError as e:
+        sys.exit("%s: %d %s" % (req.full_url, e.code, e.read().decode()))
+    for it in items:
+        if it["scheduled"] == a["scheduled"]:
+            json.dump(it, open(out, "w"))
+            sys.exit(0)
+    time.sleep(0.1)
+sys.exit(1)
+PYEOF
+}
