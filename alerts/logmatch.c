@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/macro.h"
+#include "common/regex.h"
 #include "common/util.h"
 #include "logmatch.h"
 
@@ -67,9 +68,9 @@ int logmatch_new(const struct logmatch_rule *rules, size_t n, struct logmatch **
 		c->name = dup_or_null(rules[m->n].name, &oom);
 		c->unit = dup_or_null(rules[m->n].unit, &oom);
 		c->source = dup_or_null(rules[m->n].source, &oom);
-		e = regcomp(&c->re, rules[m->n].pattern ? rules[m->n].pattern : "", REG_EXTENDED | REG_NOSUB);
+		e = regex_compile(&c->re, rules[m->n].pattern ? rules[m->n].pattern : "", REG_EXTENDED | REG_NOSUB, err,
+				  err_size);
 		if (e != 0) {
-			(void)regerror(e, &c->re, err, err_size);
 			*ret_bad = m->n;
 			compiled_free(c, false);
 			r = -EINVAL;

@@ -1486,6 +1486,24 @@ static const char *silence_span(json_t *body, uint64_t now, struct silence_time 
 	return silence_recurrence(body, now, t);
 }
 
+/* A silence's body: its matchers, comment and times into *t; NULL, or what is wrong. */
+static const char *silence_parse(json_t *body, uint64_t now, struct silence_time *t)
+{
+	const char *comment = json_string_value(json_object_get(body, "comment"));
+	const char *why = check_matchers(json_object_get(body, "matchers"));
+
+	if (!why && (!comment || !*comment || strlen(comment) > 1000))
+		why = "comment: required, up to 1000 bytes (why, and who to ask)";
+	return why ? why : silence_span(body, now, t);
+}
+
+const char *alerting_silence_check(json_t *body, uint64_t now_us)
+{
+	struct silence_time t;
+
+	return silence_parse(body, now_us, &t);
+}
+
 static int silence_get_locked(struct alerting *a, int64_t id, uint64_t now, json_t **ret)
 {
 	sqlite3_stmt *st;
@@ -1510,11 +1528,7 @@ int alerting_silence_add(struct alerting *a, json_t *body, const char *creator, 
 	int64_t id = 0;
 	int rc, r;
 
-	*reason = check_matchers(m);
-	if (!*reason && (!comment || !*comment || strlen(comment) > 1000))
-		*reason = "comment: required, up to 1000 bytes (why, and who to ask)";
-	if (!*reason)
-		*reason = silence_span(body, now, &t);
+	*reason = silence_parse(body, now, &t);
 	if (*reason)
 		return -EINVAL;
 	matchers = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);

@@ -67,6 +67,8 @@ int alerting_act(struct alerting *a, int64_t id, const char *action, const char 
  */
 /* {"items":[...]}: those not yet over, or all with all. */
 int alerting_silences(struct alerting *a, bool all, json_t **ret);
+/* Whether body holds as a silence at now_us (nothing stored): NULL, or what is wrong. For the fuzzers. */
+const char *alerting_silence_check(json_t *body, uint64_t now_us);
 /* From a request body: matchers, comment, starts/ends or duration. -EINVAL with *reason. */
 int alerting_silence_add(struct alerting *a, json_t *body, const char *creator, json_t **ret, const char **reason);
 /*

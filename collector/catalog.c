@@ -138,6 +138,13 @@ static int value_text(const char *key, json_t *v, char *buf, size_t size, char *
 	return 0;
 }
 
+static void instance_free(enum catalog_kind kind, void *inst)
+{
+	conf_free_section(section_of(kind), inst);
+	free(*(char **)inst);
+	free(inst);
+}
+
 /* A definition's struct (its name first), owned by the caller; errors into errs as "where: ...". */
 static void *instance_new(enum catalog_kind kind, const char *name, json_t *def, struct conf_errors *errs)
 {
@@ -174,12 +181,30 @@ static void *instance_new(enum catalog_kind kind, const char *name, json_t *def,
 		return NULL;
 	}
 	if (conf_instance_fill(sec, inst, keys, values, n, where, errs) < 0) {
-		conf_free_section(sec, inst);
-		free(*inst);
-		free(inst);
+		instance_free(kind, inst);
 		return NULL;
 	}
 	return inst;
+}
+
+static bool any_target(const void *userdata, const char *name)
+{
+	return true;
+}
+
+int catalog_check(enum catalog_kind kind, const char *name, json_t *def, struct conf_errors *errs)
+{
+	const struct target_lookup t = { any_target, NULL };
+	void *inst = json_is_object(def) ? instance_new(kind, name, def, errs) : NULL;
+
+	if (!inst)
+		return -EINVAL;
+	if (kind == CATALOG_RULE)
+		coll_conf_check_rule(inst, &t, "", errs);
+	else
+		coll_conf_check_notify(inst, "", errs);
+	instance_free(kind, inst);
+	return errs->n ? -EINVAL : 0;
 }
 
 static int own_add(void ***list, size_t *n, void *inst)

@@ -63,6 +63,12 @@ int catalog_list(struct catalog *c, enum catalog_kind kind, const char *name, js
  */
 int catalog_put(struct catalog *c, enum catalog_kind kind, const char *name, json_t *def, bool create,
 		const char *author, json_t **ret, char *reason, size_t reason_size);
+/*
+ * Whether def holds as a definition of kind called name, checked as
+ * catalog_put() checks it (any target a rule names taken as defined),
+ * nothing stored: 0, or -EINVAL with the errors in errs. For the fuzzers.
+ */
+int catalog_check(enum catalog_kind kind, const char *name, json_t *def, struct conf_errors *errs);
 /* -ENOENT, -EPERM (in the file), -EBUSY (a target a rule names) with reason. */
 int catalog_delete(struct catalog *c, enum catalog_kind kind, const char *name, char *reason, size_t reason_size);
 

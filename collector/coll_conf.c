@@ -8,6 +8,7 @@
 #include "coll_conf.h"
 #include "alerts/alert.h"
 #include "common/macro.h"
+#include "common/regex.h"
 #include "common/util.h"
 
 #define I(f) offsetof(struct coll_conf, ingest.f) - offsetof(struct coll_conf, ingest)
@@ -214,15 +215,12 @@ static void check_pattern(const struct rule_conf *r, const char *path, struct co
 {
 	regex_t re;
 	char why[256];
-	int e;
 
 	if (!r->pattern) {
 		conf_error_add(errs, path, "[rule \"%s\"]: type=log needs pattern=", r->name);
 		return;
 	}
-	e = regcomp(&re, r->pattern, REG_EXTENDED | REG_NOSUB);
-	if (e != 0) {
-		(void)regerror(e, &re, why, sizeof(why));
+	if (regex_compile(&re, r->pattern, REG_EXTENDED | REG_NOSUB, why, sizeof(why)) < 0) {
 		conf_error_add(errs, path, "[rule \"%s\"] pattern=%s: %s", r->name, r->pattern, why);
 		return;
 	}

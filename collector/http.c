@@ -665,7 +665,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ret, sockle
 }
 
 /* libmicrohttpd's own messages (a failed TLS handshake, a socket error) go to our log. */
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+_printf_(2, 0) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
 	size_t n;

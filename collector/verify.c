@@ -162,7 +162,9 @@ static int note_inventory(struct batch_info *info, const struct export_field *f,
 	free(info->inventory);
 	free(info->labels);
 	info->inventory = json_dumps(inv, JSON_COMPACT);
-	info->labels = json_dumps(labels ? labels : json_object(), JSON_COMPACT);
+	if (!labels)
+		labels = json_object();
+	info->labels = labels ? json_dumps(labels, JSON_COMPACT) : NULL;
 	json_decref(inv);
 	json_decref(labels);
 	return info->inventory && info->labels ? 0 : -ENOMEM;
@@ -197,12 +199,21 @@ static bool parse_number(const uint8_t *v, size_t len, double *ret)
 	return *end == 0;
 }
 
+static bool set_name(const uint8_t *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '_'))
+			return false;
+	return true;
+}
+
 /* Every numeric METRIC_* field of a metric record becomes a row "<set>.<field>". */
 static int note_metric(struct batch_info *info, const struct export_field *f, size_t n, uint64_t ts)
 {
 	const struct export_field *set = export_find(f, n, "METRIC_SET"), *inst = NULL;
 
-	if (!set || set->value_len == 0 || set->value_len > 32)
+	/* A set is a plain word: "dialtest\0x" or "a.b" would name another set's rows. */
+	if (!set || set->value_len == 0 || set->value_len > 32 || !set_name(set->value, set->value_len))
 		return 0;
 	for (size_t i = 0; i < n && !inst; i++)
 		if (instance_key(&f[i]))

@@ -9,6 +9,7 @@
 
 #include "common/conf.h"
 #include "common/macro.h"
+#include "common/regex.h"
 #include "common/util.h"
 #include "dialtest.h"
 
@@ -104,11 +105,9 @@ static int known_keys(struct where *w, json_t *o, const char *const *keys)
 static int compile(struct where *w, const char *key, const char *src, regex_t *re)
 {
 	char why[128];
-	int e = regcomp(re, src, REG_EXTENDED);
 
-	if (e == 0)
+	if (regex_compile(re, src, REG_EXTENDED, why, sizeof(why)) == 0)
 		return 0;
-	(void)regerror(e, re, why, sizeof(why));
 	return bad(w, key, "%s", why);
 }
 

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/macro.h"
+#include "common/regex.h"
 #include "curl_loop.h"
 #include "probe-internal.h"
 
@@ -116,6 +117,7 @@ static void check_body(struct probe *p, long code)
 {
 	const char *body = p->io_buf.data ? (const char *)p->io_buf.data : "";
 	regex_t re;
+	char why[160];
 	int m;
 
 	if (p->conf->contains && !strstr(body, p->conf->contains)) {
@@ -123,8 +125,8 @@ static void check_body(struct probe *p, long code)
 		return;
 	}
 	if (p->conf->regex) {
-		if (regcomp(&re, p->conf->regex, REG_EXTENDED | REG_NOSUB) != 0) {
-			probe_finish(p, PROBE_UNKNOWN, "regex=%s: not a valid regex", p->conf->regex);
+		if (regex_compile(&re, p->conf->regex, REG_EXTENDED | REG_NOSUB, why, sizeof(why)) < 0) {
+			probe_finish(p, PROBE_UNKNOWN, "regex=%s: %s", p->conf->regex, why);
 			return;
 		}
 		m = regexec(&re, body, 0, NULL, 0);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "common/macro.h"
+#include "common/regex.h"
 #include "probe-internal.h"
 
 static ssize_t read_small(const char *path, char *buf, size_t size)
@@ -76,6 +77,7 @@ static int process_start(struct probe *p)
 {
 	const struct probe_conf *c = p->conf;
 	regex_t re;
+	char why[160];
 	uint64_t n = 0;
 	char buf[64];
 	int r = 0;
@@ -89,8 +91,8 @@ static int process_start(struct probe *p)
 		n = pid_alive((pid_t)strtol(buf, NULL, 10));
 		r = 0;
 	} else {
-		if (c->cmdline && regcomp(&re, c->cmdline, REG_EXTENDED | REG_NOSUB) != 0) {
-			probe_finish(p, PROBE_UNKNOWN, "cmdline=%s: not a valid regex", c->cmdline);
+		if (c->cmdline && regex_compile(&re, c->cmdline, REG_EXTENDED | REG_NOSUB, why, sizeof(why)) < 0) {
+			probe_finish(p, PROBE_UNKNOWN, "cmdline=%s: %s", c->cmdline, why);
 			return 0;
 		}
 		r = count_processes(c, c->cmdline ? &re : NULL, &n);

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# count-results.sh BUILDDIR... [distcheck:FILE:DIR]: sums test results from
-# the automake logs (cmocka programs count each case) and prints failing
-# logs. distcheck: FILE is its output, whose test summary counts (the tree
-# it checked in is gone when it passed), and DIR where it ran (its tree is
-# kept when it failed, with the logs to show). Prints "N passed, N failed";
-# exits 1 if anything failed or nothing ran.
+# count-results.sh BUILDDIR... [distcheck:FILE:DIR] [lines:FILE]: sums test
+# results from the automake logs (cmocka programs count each case) and prints
+# failing logs. distcheck: FILE is its output, whose test summary counts (the
+# tree it checked in is gone when it passed), and DIR where it ran (its tree
+# is kept when it failed, with the logs to show). lines: FILE holds a line
+# "PASS: name" or "FAIL: name" per check. Prints "N passed, N failed"; exits
+# 1 if anything failed or nothing ran.
 set -u
 passed=0 failed=0
 for arg in "$@"; do
@@ -27,6 +28,10 @@ for arg in "$@"; do
 				tail -n 60 "${log%.trs}.log"
 			done
 		fi
+		continue ;;
+	lines:*)
+		passed=$((passed + $(grep -c '^PASS: ' "${arg#lines:}")))
+		failed=$((failed + $(grep -c '^FAIL: ' "${arg#lines:}")))
 		continue ;;
 	esac
 	for trs in $(find "$arg" -name '*.trs' -not -path '*/_build/*' | sort); do

@@ -3,12 +3,14 @@
 # Installs what is missing, builds, and runs the whole test suite twice: in
 # `make distcheck` (the release tarball configured, built with -Werror and
 # checked in a tree of its own, so a file missing from the tarball fails a
-# test), and in an AddressSanitizer+UBSan build. Ends with one line
-# "N passed, N failed" counted from the test logs.
+# test), and in an AddressSanitizer+UBSan build. Then builds everything with
+# clang and its fuzzers, and runs each fuzzer a while from its corpus. Ends
+# with one line "N passed, N failed" counted from the test logs.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-"$top/scripts/deps.sh" || exit 1
+EXTRA_PKGS="clang libclang-rt-14-dev" "$top/scripts/deps.sh" || exit 1
 status=0
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 
 echo "== sanitizers build in $top/build/asan"
 if "$top/scripts/build.sh" "$top/build/asan" --enable-sanitizers; then
@@ -29,5 +31,28 @@ else
 	status=1
 fi
 grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):' "$top/build/distcheck.out" || true
-"$top/scripts/count-results.sh" "$top/build/asan" "distcheck:$top/build/distcheck.out:$top/build/plain" || status=1
+echo "== clang, with the fuzzers, in $top/build/clang ($FUZZ_SECONDS s each)"
+clang_results=$top/build/clang-results
+: > "$clang_results"
+if "$top/scripts/build.sh" "$top/build/clang" --enable-fuzzing CC=clang > "$top/build/clang-build.out" 2>&1; then
+	echo "PASS: clang build" >> "$clang_results"
+	for target in export batch frame defs; do
+		work=$(mktemp -d)
+		cp "$top/tests/fuzz/corpus/$target/"* "$work/"
+		if (cd "$top/build/clang" && ./fuzz-$target -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=1024 \
+			-timeout=10 "$work") > "$top/build/clang/fuzz-$target.out" 2>&1; then
+			echo "PASS: fuzz-$target" >> "$clang_results"
+		else
+			echo "FAIL: fuzz-$target (its crash input is in $top/build/clang)" >> "$clang_results"
+			tail -n 30 "$top/build/clang/fuzz-$target.out"
+		fi
+		rm -rf "$work"
+	done
+else
+	echo "FAIL: clang build" >> "$clang_results"
+	tail -n 30 "$top/build/clang-build.out"
+fi
+cat "$clang_results"
+"$top/scripts/count-results.sh" "$top/build/asan" "distcheck:$top/build/distcheck.out:$top/build/plain" \
+	"lines:$clang_results" || status=1
 exit $status

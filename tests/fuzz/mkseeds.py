@@ -1,43 +1,93 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Writes seed requests for fuzz-batch into corpus/batch (uses the zstd CLI)."""
+"""Writes seed inputs for fuzz-batch into corpus/batch (a control byte, then
+a decompressed payload: the harness frames and compresses it) and for
+fuzz-defs into corpus/defs. The seeds named regress-* reproduce defects the
+fuzzer found; they stay."""
 import os
-import subprocess
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+LOCAL, CUT = 1, 2
 
 
-def zstd(data, *opts):
-    with tempfile.NamedTemporaryFile() as f:
+def entry(*fields):
+    out = b""
+    for k, v in fields:
+        v = v.encode() if isinstance(v, str) else v
+        if b"\n" in v:
+            out += k.encode() + b"\n" + len(v).to_bytes(8, "little") + v + b"\n"
+        else:
+            out += k.encode() + b"=" + v + b"\n"
+    return out + b"\n"
+
+
+TS = ("__REALTIME_TIMESTAMP", "1795248000000000")
+OWN = [TS, ("_HOSTNAME", "web-1")]
+SEEDS = {
+    "log": (0, entry(TS, ("_HOSTNAME", "web-1"), ("VIGIL_SOURCE", "app"), ("VIGIL_PATH", "/var/log/app.log"),
+                     ("PRIORITY", "3"), ("MESSAGE", "ERROR db down"))
+           + entry(TS, ("_SYSTEMD_UNIT", "nginx.service"), ("MESSAGE", "a\nb"))),
+    "probe": (0, entry(*OWN, ("VIGIL_KIND", "probe"), ("PROBE_NAME", "sshd"), ("PROBE_TYPE", "tcp"),
+                       ("PROBE_STATUS", "ok"), ("PROBE_LATENCY_US", "1200"), ("MESSAGE", "connected"))),
+    "metric": (0, entry(*OWN, ("VIGIL_KIND", "metric"), ("METRIC_SET", "filesystem"), ("METRIC_MOUNT", "/"),
+                        ("METRIC_USED_PCT", "71.5"), ("METRIC_FREE_BYTES", "1000000"))),
+    "inventory": (0, entry(*OWN, ("VIGIL_KIND", "inventory"), ("HOST_OS", "Debian 12"), ("HOST_CPUS", "4"),
+                           ("HOST_ADDRESSES", "10.0.0.1 fe80::1"), ("HOST_LABELS", "dept=data zone=a"))),
+    "dialtest-local": (LOCAL, entry(*OWN, ("VIGIL_KIND", "probe"), ("PROBE_NAME", "dialtest:api"),
+                                    ("PROBE_TYPE", "dialtest"), ("PROBE_STATUS", "ok"), ("DIALTEST_ID", "7"),
+                                    ("DIALTEST_OUTCOME", "ok"), ("DIALTEST_RESULT", '{"outcome":"ok"}'))
+                       + entry(*OWN, ("VIGIL_KIND", "metric"), ("METRIC_SET", "dialtest"),
+                               ("METRIC_TEST", "api"), ("METRIC_TOTAL_MS", "12"))),
+    "cut": (CUT, entry(TS, ("MESSAGE", "x"))),
+    # An agent's metric set "dialtest\0x" became rows named dialtest.*,
+    # which only the collector's own dial tests may write.
+    "regress-metric-set-nul": (0, entry(*OWN, ("VIGIL_KIND", "metric"), ("METRIC_SET", b"dialtest\0x"),
+                                        ("METRIC_TEST", "api"), ("METRIC_TOTAL_MS", "1"))),
+    "regress-metric-set-dot": (0, entry(*OWN, ("VIGIL_KIND", "metric"), ("METRIC_SET", "dialtest.x"),
+                                        ("METRIC_OK", "1"))),
+    # An inventory without HOST_LABELS leaked an empty JSON object.
+    "regress-inventory-no-labels": (0, entry(*OWN, ("VIGIL_KIND", "inventory"), ("HOST_OS", "Debian 12"))),
+}
+
+
+# fuzz-defs: a byte picking the parser (0 rule, 1 target, 2 silence, 3 dial test), then the body.
+DEFS = {
+    "rule-log": (0, '{"type":"log","pattern":"Out of memory|OOM-killer","count":3,"window":"1m",'
+                    '"severity":"critical","labels":{"team":"db"},"notify":"hook","summary":"{{host}}: {{value}}"}'),
+    "rule-metric": (0, '{"type":"metric","metric":"filesystem.used_pct","above":90,"for":"5m","host":"web-*"}'),
+    "rule-dialtest": (0, '{"type":"dialtest","dialtest":"api-*","condition":"latency","above":2000}'),
+    "rule-bad": (0, '{"type":"log","pattern":"(","colour":"red","for":"soon"}'),
+    "target-webhook": (1, '{"type":"webhook","url":"https://hooks.example/x?token=t","format":"feishu"}'),
+    "target-email": (1, '{"type":"email","smtp":"smtp://127.0.0.1:25","from":"v@example","to":"ops@example"}'),
+    "silence": (2, '{"matchers":{"host":"web-1","rule":"disk"},"comment":"maintenance","duration":"2h"}'),
+    "silence-recurring": (2, '{"matchers":{"team":"db"},"comment":"backups","starts":"2026-12-01T01:00:00+08:00",'
+                             '"ends":"2026-12-01T03:00:00+08:00","every":"1d","until":"2027-01-01T00:00:00Z"}'),
+    "dialtest": (3, '{"name":"license-api","interval":"1m","timeout":"5s","retries":1,"labels":{"dept":"data"},'
+                    '"secrets":{"pw":{"file":"/etc/vigil/secrets/pw"},"e":{"env":"VIGIL_SECRET_E"}},'
+                    '"steps":[{"name":"login","method":"POST","url":"https://api.example/login",'
+                    '"body":"{\\"password\\":\\"{{json:pw}}\\"}","headers":{"Content-Type":"application/json"},'
+                    '"extract":[{"name":"token","from":"json","path":"data.token"}],'
+                    '"assert":[{"type":"status","in":[200]},{"type":"json","path":"code","op":"==","value":0}]},'
+                    '{"name":"query","url":"https://api.example/q?t={{token}}&x={{xv}}","bearer":"{{token}}",'
+                    '"assert":[{"type":"body","contains":"ok"},{"type":"cert","min_days":30}]}]}'),
+    # glibc's regcomp() took 8 GB and minutes for these log rule patterns.
+    "regress-regex-plus-storm": (0, '{"type":"log","pattern":"Out o' + "+" * 40 + 'f memory"}'),
+    "regress-regex-large-bound": (0, '{"type":"log","pattern":"[FFFF(FF]url{1615,0019322}&xtime0FFz"}'),
+}
+
+
+def write(corpus, name, data):
+    out = os.path.join(HERE, "corpus", corpus)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, name), "wb") as f:
         f.write(data)
-        f.flush()
-        return subprocess.run(["zstd", "-q", "-c", *opts, f.name], capture_output=True, check=True).stdout
-
-
-def hdr(seq, records, raw_len, version=1):
-    return (b"VGB1" + version.to_bytes(2, "little") + bytes(2) + bytes(range(16))
-            + seq.to_bytes(8, "little") + records.to_bytes(4, "little")
-            + raw_len.to_bytes(4, "little") + bytes(8))
 
 
 def main():
-    out = os.path.join(HERE, "corpus", "batch")
-    raw = (b"__REALTIME_TIMESTAMP=1795248000000000\n_HOSTNAME=web-1\nVIGIL_SOURCE=app\n"
-           b"VIGIL_PATH=/var/log/app.log\nPRIORITY=3\nMESSAGE=ERROR db down\n\n"
-           b"_SYSTEMD_UNIT=nginx.service\nMESSAGE\n\x03\0\0\0\0\0\0\0a\nb\n\n")
-    z = zstd(raw, "-C")
-    seeds = {
-        "valid": hdr(1, 2, len(raw)) + z,
-        "count-mismatch": hdr(2, 3, len(raw)) + z,
-        "no-content-size": hdr(3, 2, len(raw)) + zstd(raw, "--no-content-size"),
-        "truncated": hdr(4, 2, len(raw)) + z[: len(z) // 2],
-        "bad-version": hdr(5, 2, len(raw), 7) + z,
-        "short": b"VGB1\x01\x00",
-    }
-    for name, data in seeds.items():
-        with open(os.path.join(out, name), "wb") as f:
-            f.write(data)
+    for name, (control, payload) in SEEDS.items():
+        write("batch", name, bytes([control]) + payload)
+    for name, (parser, body) in DEFS.items():
+        write("defs", name, bytes([parser]) + body.encode())
 
 
 main()

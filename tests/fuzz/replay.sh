@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Replays every stored fuzz input through both targets (no libFuzzer needed).
+# Replays every stored fuzz input through its target (no libFuzzer needed):
+# corpus/NAME through fuzz-NAME-replay.
 set -eu
 B=${BUILDDIR:-.}
 S=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-"$B/fuzz-export-replay" "$S/tests/fuzz/corpus/export"
-"$B/fuzz-batch-replay" "$S/tests/fuzz/corpus/batch"
+for target in export batch frame defs; do
+	"$B/fuzz-$target-replay" "$S/tests/fuzz/corpus/$target"
+done

@@ -55,6 +55,7 @@ expect 403 "needs the role admin" POST /api/v1/rules "$OPERATOR" "$RULE"
 expect 400 'no [notify \"api-hook\"] section' POST /api/v1/rules "$ADMIN" "$RULE"
 expect 400 'type=log needs pattern=' POST /api/v1/rules "$ADMIN" '{"name":"bad","type":"log"}'
 expect 400 'pattern=(' POST /api/v1/rules "$ADMIN" '{"name":"bad","type":"log","pattern":"("}'
+expect 400 'a quantifier right after another' POST /api/v1/rules "$ADMIN" '{"name":"bad","type":"log","pattern":"o++++++++++++++++++++++++"}'
 expect 400 "unknown key 'colour'" POST /api/v1/rules "$ADMIN" '{"name":"bad","type":"probe","colour":"red"}'
 expect 400 'for=soon: expected a duration' POST /api/v1/rules "$ADMIN" '{"name":"bad","type":"probe","for":"soon"}'
 expect 400 'name: 1 to 64' POST /api/v1/rules "$ADMIN" '{"name":"a b","type":"probe"}'
