@@ -340,14 +340,17 @@ static void on_drained(void *userdata)
 static void update_status(struct agent *a)
 {
 	struct shipper_stats st = { 0 };
+	uint64_t now = now_monotonic_us();
 
 	if (a->shipper)
 		shipper_get_stats(a->shipper, &st);
-	(void)sd_notifyf(false, "STATUS=%s%s; spool %" PRIu64 " batches, %" PRIu64 " bytes%s; acked %" PRIu64
+	(void)sd_notifyf(false, "STATUS=%s%s%s; spool %" PRIu64 " batches, %" PRIu64 " bytes%s; acked %" PRIu64
 			 ", quarantined %" PRIu64 ", lines cut %" PRIu64,
 			 st.connected ? "connected" : "collector unreachable",
-			 st.conflicts && now_monotonic_us() - st.conflict_us < 5 * 60 * USEC_PER_SEC ?
+			 st.conflicts && now - st.conflict_us < 5 * 60 * USEC_PER_SEC ?
 				 ", AGENT ID CONFLICT (see vigil-agent(8), --new-id)" : "",
+			 st.refusals && now - st.refusal_us < 5 * 60 * USEC_PER_SEC ?
+				 ", REFUSED: THE ID BELONGS TO ANOTHER CERTIFICATE (see vigil-agent(8))" : "",
 			 spool_pending(a->spool),
 			 spool_bytes(a->spool), spool_full(a->spool) ? " (full, reading paused)" : "",
 			 spool_counter(a->spool, SPOOL_CTR_BATCHES_ACKED),

@@ -190,6 +190,27 @@ static void check_skew(struct shipper *sh, const struct reply *rep)
 	}
 }
 
+/* Kept: once the identity is sorted out (see vigil-agent(8)), the batch is delivered. */
+static void refused(struct slot *sl, const struct reply *rep)
+{
+	struct shipper *sh = sl->sh;
+	bool conflict = rep->status == REPLY_CONFLICT;
+
+	log_error("collector %s: batch %" PRIu64 " refused: %s; %s; kept, retrying", sh->conf->collector.t.address,
+		  sl->seq, rep->reason,
+		  conflict ? "another host uses this agent's id: run 'vigil-agent --new-id' on one of them (see vigil-agent(8))"
+			   : "the collector knows this agent's id by another certificate (see vigil-agent(8))");
+	spool_count(sh->spool, conflict ? SPOOL_CTR_BATCHES_CONFLICT : SPOOL_CTR_BATCHES_REFUSED, 1);
+	if (conflict) {
+		sh->stats.conflicts++;
+		sh->stats.conflict_us = now_monotonic_us();
+	} else {
+		sh->stats.refusals++;
+		sh->stats.refusal_us = now_monotonic_us();
+	}
+	backoff(sl, MAX(rep->retry_after_ms, 1000u));
+}
+
 static void handle_reply(struct slot *sl, nng_msg *m)
 {
 	struct shipper *sh = sl->sh;
@@ -219,14 +240,8 @@ static void handle_reply(struct slot *sl, nng_msg *m)
 		backoff(sl, MAX(rep.retry_after_ms, 100u));
 		return;
 	case REPLY_CONFLICT:
-		/* Kept: once this host or the other gets a new id, the batch is delivered. */
-		log_error("collector %s: batch %" PRIu64 " refused: %s; another host uses this agent's id: run "
-			  "'vigil-agent --new-id' on one of them (see vigil-agent(8)); kept, retrying",
-			  sh->conf->collector.t.address, sl->seq, rep.reason);
-		spool_count(sh->spool, SPOOL_CTR_BATCHES_CONFLICT, 1);
-		sh->stats.conflicts++;
-		sh->stats.conflict_us = now_monotonic_us();
-		backoff(sl, MAX(rep.retry_after_ms, 1000u));
+	case REPLY_REFUSED:
+		refused(sl, &rep);
 		return;
 	case REPLY_REJECTED:
 		log_error("collector %s: rejected batch %" PRIu64 " (%u records): %s; moved to quarantine",
@@ -238,6 +253,11 @@ static void handle_reply(struct slot *sl, nng_msg *m)
 			log_error("shipper: cannot quarantine batch %" PRIu64, sl->seq);
 		sl->state = SLOT_IDLE;
 		break;
+	default:
+		log_warning("collector %s: reply %u to batch %" PRIu64 " is none this agent knows (%s), will retry.",
+			    sh->conf->collector.t.address, rep.status, sl->seq, rep.reason);
+		backoff(sl, MAX(rep.retry_after_ms, 1000u));
+		return;
 	}
 	if (sh->drained)
 		sh->drained(sh->userdata);

@@ -25,6 +25,8 @@ struct shipper_stats {
 	uint64_t retries;
 	uint64_t conflicts; /* batches refused: another host uses this agent's id */
 	uint64_t conflict_us; /* monotonic time of the last such refusal */
+	uint64_t refusals; /* batches refused: under TLS, this agent's id belongs to another certificate */
+	uint64_t refusal_us; /* monotonic time of the last one */
 	int64_t skew_us; /* collector clock minus ours, from the last reply */
 	unsigned connected;
 };

@@ -86,6 +86,7 @@ const char *spool_counter_name(enum spool_counter c)
 		[SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED] = "journal_entries_skipped",
 		[SPOOL_CTR_RECORDS_DROPPED] = "records_dropped",
 		[SPOOL_CTR_BATCHES_CONFLICT] = "batches_conflict",
+		[SPOOL_CTR_BATCHES_REFUSED] = "batches_refused",
 	};
 	return (unsigned)c < _SPOOL_CTR_MAX ? names[c] : "unknown";
 }

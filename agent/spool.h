@@ -58,6 +58,7 @@ enum spool_counter {
 	SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED,
 	SPOOL_CTR_RECORDS_DROPPED,
 	SPOOL_CTR_BATCHES_CONFLICT,
+	SPOOL_CTR_BATCHES_REFUSED,
 	_SPOOL_CTR_MAX,
 };
 const char *spool_counter_name(enum spool_counter c);

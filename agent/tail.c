@@ -223,6 +223,44 @@ static int read_fd(struct tail_file *f, int fd, uint64_t limit, size_t *budget, 
 	return 1;
 }
 
+static struct tail_file *find_file(struct tail_source *t, uint64_t dev, uint64_t ino)
+{
+	for (struct tail_file *f = t->files; f; f = f->next)
+		if (f->dev == dev && f->ino == ino)
+			return f;
+	return NULL;
+}
+
+/*
+ * The file of f's source that f's content now begins as, under a path that
+ * still names it: f was copied over from it (cp app.log app.log.1 onto a
+ * rotated file still followed), and its lines come from that one.
+ */
+static struct tail_file *original_of(struct tail_file *f)
+{
+	for (struct tail_file *g = f->src->files; g; g = g->next)
+		if (g != f && !g->rotated_at && !g->done && g->fp_len && fingerprint_matches(f->fd, g->fp, g->fp_len))
+			return g;
+	return NULL;
+}
+
+/* A copy of what is read from elsewhere is not read again: f is let go at its end. */
+static void let_go_as_copy(struct tail_file *f, const struct tail_file *orig)
+{
+	struct stat st;
+
+	log_info("tail %s: %s%s (inode %" PRIu64 ") now holds a copy of %s; its lines are read from there, not again",
+		 f->src->conf->name, f->rotated_at ? "the rotated " : "", f->path, f->ino, orig->path);
+	if (fstat(f->fd, &st) == 0) {
+		f->offset = f->read_pos = (uint64_t)st.st_size;
+		(void)fingerprint(f->fd, (uint64_t)st.st_size, 0, f->fp, &f->fp_len);
+	}
+	f->buf_len = 0;
+	f->skipping = false;
+	f->done = true;
+	f->dirty = true;
+}
+
 /*
  * copytruncate copied the file before truncating it: lines the agent had not
  * read yet are in the copy. Finds a sibling with the same first bytes that
@@ -256,8 +294,13 @@ static int open_copy(struct tail_file *f)
 			continue;
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_ino != f->ino &&
 		    (uint64_t)st.st_size >= f->offset && fingerprint_matches(fd, f->fp, f->fp_len)) {
+			struct tail_file *followed = find_file(f->src, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+
 			log_info("tail %s: %s was truncated at %" PRIu64 "; reading the rest from its copy %s",
 				 f->src->conf->name, f->path, f->offset, p);
+			/* A rotated file copied over: its own reading would repeat the copy. */
+			if (followed && !followed->done)
+				let_go_as_copy(followed, f);
 			f->copy_fd = fd;
 			f->copy_end = (uint64_t)st.st_size;
 			(void)closedir(d);
@@ -272,10 +315,16 @@ static int open_copy(struct tail_file *f)
 static void handle_truncation(struct tail_file *f)
 {
 	const struct source_sink *s = &f->src->sink;
+	struct tail_file *orig;
 
 	s->count(s->userdata, SPOOL_CTR_FILES_TRUNCATED);
 	f->buf_len = 0;
 	f->skipping = false;
+	orig = original_of(f);
+	if (orig) {
+		let_go_as_copy(f, orig);
+		return;
+	}
 	if (open_copy(f) == 0) {
 		f->read_pos = f->offset;
 		return;
@@ -302,6 +351,7 @@ static int read_copy(struct tail_file *f, size_t *budget)
 /* Reads one file. Returns 1 if more is left, 0 if caught up, -errno on failure. */
 static int file_read(struct tail_file *f, size_t *budget)
 {
+	struct tail_file *orig;
 	struct stat st;
 	int r;
 
@@ -315,6 +365,11 @@ static int file_read(struct tail_file *f, size_t *budget)
 	if ((uint64_t)st.st_size < f->read_pos ||
 	    (f->fp_len && !fingerprint_matches(f->fd, f->fp, f->fp_len)))
 		handle_truncation(f);
+	/* Emptied and refilled while rotated: cp was caught between the two. */
+	if (f->rotated_at && f->read_pos == 0 && f->fp_len == 0 && st.st_size > 0 && (orig = original_of(f))) {
+		let_go_as_copy(f, orig);
+		return 0;
+	}
 	/* Known before any truncation can happen, so the copy can be found by it. */
 	if (f->fp_len < SPOOL_FP_MAX && (uint64_t)st.st_size > f->fp_len)
 		(void)fingerprint(f->fd, (uint64_t)st.st_size, 0, f->fp, &f->fp_len);
@@ -330,14 +385,6 @@ static int file_read(struct tail_file *f, size_t *budget)
 		f->dirty = true;
 	}
 	return 0;
-}
-
-static struct tail_file *find_file(struct tail_source *t, uint64_t dev, uint64_t ino)
-{
-	for (struct tail_file *f = t->files; f; f = f->next)
-		if (f->dev == dev && f->ino == ino)
-			return f;
-	return NULL;
 }
 
 /* Sets where a newly found file starts: its checkpoint, or head/tail. */

@@ -11,8 +11,8 @@
 	" (SELECT count(*) FROM probe_state p WHERE p.agent = h.id AND status = 'ok'),"              \
 	" (SELECT count(*) FROM probe_state p WHERE p.agent = h.id AND status = 'warning'),"         \
 	" (SELECT count(*) FROM probe_state p WHERE p.agent = h.id AND status = 'critical'),"        \
-	" (SELECT count(*) FROM probe_state p WHERE p.agent = h.id AND status = 'unknown')"          \
-	" FROM hosts h"
+	" (SELECT count(*) FROM probe_state p WHERE p.agent = h.id AND status = 'unknown'),"         \
+	" certificate FROM hosts h"
 
 /* A JSON column as JSON, or an empty object. */
 static json_t *json_column(sqlite3_stmt *st, int col)
@@ -53,7 +53,9 @@ static json_t *host_json(const struct request *rq, sqlite3_stmt *st)
 	uint64_t now = now_realtime_us(), seen = (uint64_t)sqlite3_column_int64(st, 3);
 	bool silent = now - MIN(now, seen) > http_silent_after_us(rq);
 
-	return json_pack("{s:s, s:o, s:I, s:I, s:s, s:I, s:I, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o}",
+	const char *cert = (const char *)sqlite3_column_text(st, 12);
+
+	return json_pack("{s:s, s:o, s:I, s:I, s:s, s:I, s:I, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o}",
 			 "id", sqlite3_column_text(st, 0),
 			 "hostname", json_bytes((const uint8_t *)(host ? host : ""), host ? strlen(host) : 0),
 			 "first_seen", (json_int_t)sqlite3_column_int64(st, 2), "last_seen", (json_int_t)seen,
@@ -63,7 +65,8 @@ static json_t *host_json(const struct request *rq, sqlite3_stmt *st)
 			 "warning", (json_int_t)sqlite3_column_int64(st, 9),
 			 "critical", (json_int_t)sqlite3_column_int64(st, 10),
 			 "unknown", (json_int_t)sqlite3_column_int64(st, 11),
-			 "id_conflict", host_conflict(rq, (const char *)sqlite3_column_text(st, 0)));
+			 "id_conflict", host_conflict(rq, (const char *)sqlite3_column_text(st, 0)),
+			 "certificate", cert ? json_string(cert) : json_null());
 }
 
 /* GET /api/v1/hosts: every host, with inventory, labels, up/silent and probe counts. */

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/sha256.h"
+#include "common/tls.h"
 #include "common/transport.h"
 #include "common/util.h"
 #include "ingest.h"
@@ -36,6 +37,7 @@ struct job {
 	struct logmatch *logmatch; /* a reference to the rules info was matched with, kept until the next batch */
 	struct block_in block;
 	char agent_hex[33];
+	char peer[TLS_PEER_NAME_MAX + 1]; /* the name of the TLS certificate the batch came with, or "" */
 	bool holding; /* its batch waits for or is at the writer; under the ingest's lock */
 	struct job *next;
 };
@@ -45,6 +47,7 @@ struct ingest {
 	struct storage *storage;
 	nng_socket sock;
 	bool sock_open;
+	bool tls; /* agents are known by their certificates */
 	struct job *jobs;
 	size_t n_jobs;
 	struct frame_limits flim;
@@ -125,8 +128,9 @@ static void note_cut(const struct job *j, uint64_t seq)
 	const struct verify_cut *c = &j->info.cut;
 	uint64_t now = now_monotonic_us(), last = atomic_load(&last_logged);
 
-	if (!c->metric_rows && !c->probe_rows && !c->message_bytes && !c->inventory_fields)
+	if (!c->metric_rows && !c->probe_rows && !c->message_bytes && !c->inventory_fields && !c->future_times)
 		return;
+	metrics_add(&metrics.cut_future_times, c->future_times);
 	metrics_add(&metrics.cut_metric_rows, c->metric_rows);
 	metrics_add(&metrics.cut_probe_rows, c->probe_rows);
 	metrics_add(&metrics.cut_message_bytes, c->message_bytes);
@@ -135,8 +139,58 @@ static void note_cut(const struct job *j, uint64_t seq)
 		return;
 	log_warning("ingest: batch %s/%" PRIu64 " is stored whole, but past the limits of what one batch may add to "
 		    "the rows derived from it: %" PRIu64 " metric values, %" PRIu64 " probe results, %" PRIu64
-		    " bytes of probe messages, %" PRIu64 " inventory fields left out (vigil_ingest_cut_total; logged once "
-		    "a minute).", j->agent_hex, seq, c->metric_rows, c->probe_rows, c->message_bytes, c->inventory_fields);
+		    " bytes of probe messages, %" PRIu64 " inventory fields left out; %" PRIu64 " records dated more "
+		    "than 5 minutes ahead took the collector's time (is the agent's clock right?) "
+		    "(vigil_ingest_cut_total; logged once a minute).",
+		    j->agent_hex, seq, c->metric_rows, c->probe_rows, c->message_bytes, c->inventory_fields,
+		    c->future_times);
+}
+
+/* Logs a refusal at most once a minute: a peer cannot fill the log by being refused. */
+static void log_refused(const struct job *j, uint64_t seq, const char *reason)
+{
+	static atomic_uint_fast64_t last_logged;
+	uint64_t now = now_monotonic_us(), last = atomic_load(&last_logged);
+
+	if (now - last < 60 * USEC_PER_SEC || !atomic_compare_exchange_strong(&last_logged, &last, now))
+		return;
+	log_warning("ingest: refused batch %s/%" PRIu64 ": %s (vigil_ingest_batches_total{result=\"refused\"}; "
+		    "logged once a minute)", j->agent_hex, seq, reason);
+}
+
+/* Answers that the batch is not this peer's to send: the agent keeps it and asks again later. */
+static void refuse(struct job *j, uint64_t seq, const char *reason)
+{
+	metrics_add(&metrics.batches_refused, 1);
+	log_refused(j, seq, reason);
+	nng_msg_free(TAKE_PTR(j->msg));
+	send_reply(j, REPLY_REFUSED, seq, CONFLICT_RETRY_MS, reason);
+}
+
+/*
+ * Under TLS, sets j->peer to the name of the certificate the batch came
+ * with; true if the batch was answered instead (its peer is gone, or the
+ * certificate names nothing an agent could be known by).
+ */
+static bool peer_unknown(struct job *j, uint64_t seq)
+{
+	int r;
+
+	j->peer[0] = 0;
+	if (!j->in->tls || j->info.local)
+		return false;
+	r = tls_peer_name(nng_msg_get_pipe(j->msg), j->peer, sizeof(j->peer));
+	if (r == 0 && j->peer[0])
+		return false;
+	j->peer[0] = 0;
+	if (r == -EPIPE) {
+		/* No one to answer: the agent resends on its next connection. */
+		nng_msg_free(TAKE_PTR(j->msg));
+		nng_ctx_recv(j->ctx, j->aio);
+		return true;
+	}
+	refuse(j, seq, "the client certificate names no host (no CN or DNS name in printable ASCII)");
+	return true;
 }
 
 /* On an nng thread: everything about a batch that needs no database. */
@@ -156,6 +210,8 @@ static void verify(struct job *j)
 	logmatch_unref(j->logmatch);
 	j->logmatch = catalog_logmatch(in->catalog);
 	j->info.local = nng_listener_id(nng_pipe_listener(nng_msg_get_pipe(j->msg))) == nng_listener_id(in->local);
+	if (e == FRAME_OK && peer_unknown(j, h.seq))
+		return;
 	if (e == FRAME_OK)
 		e = batch_verify(j->raw.data, j->raw.len, &in->elim, j->logmatch, now, &j->info);
 	if (e == FRAME_OK && j->info.records != h.records)
@@ -175,7 +231,9 @@ static void verify(struct job *j)
 		reject(j, FRAME_ERR_STORAGE, h.seq);
 		return;
 	}
-	j->block.host = j->info.host[0] ? j->info.host : NULL;
+	/* Under TLS the host is the one the certificate names, whatever the records say. */
+	j->block.certificate = j->peer[0] ? j->peer : NULL;
+	j->block.host = j->peer[0] ? j->peer : j->info.host[0] ? j->info.host : NULL;
 	j->block.n_streams = j->info.n_streams;
 	j->block.probes = j->info.probes;
 	j->block.n_probes = j->info.n_probes;
@@ -248,6 +306,11 @@ static void reply_stored(struct job *j)
 			       b->host ? b->host : "a host that names none");
 		log_warning("ingest: refused batch %s/%" PRIu64 ": %s", j->agent_hex, b->seq, reason);
 		send_reply(j, REPLY_CONFLICT, b->seq, CONFLICT_RETRY_MS, reason);
+		break;
+	case BLOCK_REFUSED:
+		(void)snprintf(reason, sizeof(reason), "agent id is bound to the certificate of %s; this batch came "
+			       "with the certificate of %s", b->bound_certificate, b->certificate);
+		refuse(j, b->seq, reason);
 		break;
 	default:
 		metrics_add(&metrics.batches_retry, 1);
@@ -426,6 +489,11 @@ int ingest_start(const struct coll_conf *conf, struct storage *storage, struct c
 		goto fail;
 	}
 	in->sock_open = true;
+	in->tls = transport_is_tls(&conf->ingest.t);
+	if (!in->tls)
+		log_warning("ingest on %s: without TLS, agent ids and host names are what batches claim: anyone who "
+			    "can reach this address can send as any agent. Use tls+tcp:// with tls_ca beyond one host "
+			    "(docs/security.md).", conf->ingest.t.address);
 	metrics_watch_socket((uint32_t)nng_socket_id(in->sock));
 	(void)nng_socket_set_size(in->sock, NNG_OPT_RECVMAXSZ, conf->ingest.max_message);
 	(void)nng_pipe_notify(in->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, in);

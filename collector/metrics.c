@@ -75,9 +75,11 @@ int metrics_render(struct buf *o)
 			   "vigil_ingest_batches_total{result=\"duplicate\"} %" PRIu64 "\n"
 			   "vigil_ingest_batches_total{result=\"rejected\"} %" PRIu64 "\n"
 			   "vigil_ingest_batches_total{result=\"retry\"} %" PRIu64 "\n"
-			   "vigil_ingest_batches_total{result=\"conflict\"} %" PRIu64 "\n",
+			   "vigil_ingest_batches_total{result=\"conflict\"} %" PRIu64 "\n"
+			   "vigil_ingest_batches_total{result=\"refused\"} %" PRIu64 "\n",
 			LOAD(metrics.batches_stored), LOAD(metrics.batches_duplicate),
-			LOAD(metrics.batches_rejected), LOAD(metrics.batches_retry), LOAD(metrics.batches_conflict));
+			LOAD(metrics.batches_rejected), LOAD(metrics.batches_retry), LOAD(metrics.batches_conflict),
+			LOAD(metrics.batches_refused));
 	r |= counter(o, "vigil_ingest_records_total", "Records stored.", LOAD(metrics.records_stored));
 	r |= buf_printf(o, "# HELP vigil_ingest_cut_total Left out of the rows derived from batches by their limits"
 			   " (the blocks keep every record).\n"
@@ -85,9 +87,10 @@ int metrics_render(struct buf *o)
 			   "vigil_ingest_cut_total{what=\"metric_rows\"} %" PRIu64 "\n"
 			   "vigil_ingest_cut_total{what=\"probe_rows\"} %" PRIu64 "\n"
 			   "vigil_ingest_cut_total{what=\"probe_message_bytes\"} %" PRIu64 "\n"
-			   "vigil_ingest_cut_total{what=\"inventory_fields\"} %" PRIu64 "\n",
+			   "vigil_ingest_cut_total{what=\"inventory_fields\"} %" PRIu64 "\n"
+			   "vigil_ingest_cut_total{what=\"future_times\"} %" PRIu64 "\n",
 			LOAD(metrics.cut_metric_rows), LOAD(metrics.cut_probe_rows), LOAD(metrics.cut_message_bytes),
-			LOAD(metrics.cut_inventory_fields));
+			LOAD(metrics.cut_inventory_fields), LOAD(metrics.cut_future_times));
 	r |= counter(o, "vigil_ingest_bytes_total", "Request bytes received (compressed).", LOAD(metrics.bytes_in));
 	r |= counter(o, "vigil_ingest_raw_bytes_total", "Uncompressed bytes of stored batches.",
 		     LOAD(metrics.raw_bytes_stored));

@@ -94,15 +94,17 @@ enum {
 	M_HOST_INVENTORY,
 	M_HOST_NAME,
 	M_CONFLICT,
+	M_HOST_CERTIFICATE,
 	_M_MAX,
 };
 
 static const char *const meta_sql[_M_MAX] = {
 	[M_DEDUP_GET] = "SELECT digest, day FROM dedup WHERE agent=? AND seq=?",
 	[M_DEDUP_PUT] = "INSERT OR IGNORE INTO dedup(agent, seq, day, digest) VALUES (?,?,?,?)",
-	[M_HOST_SEEN] = "INSERT INTO hosts(id, hostname, first_seen, last_seen, batches, records, collector)"
-			" VALUES (?1,?2,?3,?3,?4,?5,?6) ON CONFLICT(id) DO UPDATE SET hostname=?2,"
-			" last_seen=max(last_seen, ?3), batches=batches+?4, records=records+?5, collector=?6",
+	[M_HOST_SEEN] = "INSERT INTO hosts(id, hostname, first_seen, last_seen, batches, records, collector, certificate)"
+			" VALUES (?1,?2,?3,?3,?4,?5,?6,?7) ON CONFLICT(id) DO UPDATE SET hostname=?2,"
+			" last_seen=max(last_seen, ?3), batches=batches+?4, records=records+?5, collector=?6,"
+			" certificate=coalesce(certificate, ?7)",
 	[M_SHARD_ADD] = "INSERT OR IGNORE INTO shards(day, file) VALUES (?,?)",
 	[M_SHARD_UPDATE] = "UPDATE shards SET ts_min=min(coalesce(ts_min, ?2), ?2), ts_max=max(coalesce(ts_max, ?3), ?3),"
 			   " blocks=blocks+?4, records=records+?5, bytes=bytes+?6, synced_block=max(synced_block, ?7)"
@@ -118,6 +120,7 @@ static const char *const meta_sql[_M_MAX] = {
 	[M_CONFLICT] = "INSERT INTO agent_conflicts(agent, host, other_host, seq, first_seen, last_seen, count)"
 		       " VALUES (?1,?2,?3,?4,?5,?5,1) ON CONFLICT(agent, host, other_host) DO UPDATE SET seq=?4,"
 		       " last_seen=max(last_seen, ?5), count=count+1",
+	[M_HOST_CERTIFICATE] = "SELECT certificate FROM hosts WHERE id=?1",
 };
 
 /* What a group of blocks adds to its shard's catalogue row. */
@@ -308,14 +311,16 @@ static int put_dedup(struct storage *s, const char *agent, int64_t seq, uint32_t
 /*
  * The host was heard from at received; batches and records stored are
  * added. collector: the id is the collector's own (its dial tests), not an
- * agent's.
+ * agent's. certificate: the TLS certificate the id is bound to from now on,
+ * unless it is bound already (NULL: none).
  */
 static int host_seen(struct storage *s, const char *agent, const char *host, int64_t received, int64_t batches,
-		     int64_t records, bool collector)
+		     int64_t records, bool collector, const char *certificate)
 {
 	sqlite3_stmt *st = s->m[M_HOST_SEEN];
 
 	sqlite3_bind_int(st, 6, collector);
+	sqlite3_bind_text(st, 7, certificate, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 1, agent, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, host, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, received);
@@ -348,7 +353,7 @@ static int restore_block(struct storage *s, sqlite3_stmt *st, uint32_t day)
 
 	if (r == 0)
 		r = host_seen(s, agent, (const char *)sqlite3_column_text(st, 3), sqlite3_column_int64(st, 4), 1,
-			      sqlite3_column_int64(st, 5), host_is_collector(s, agent));
+			      sqlite3_column_int64(st, 5), host_is_collector(s, agent), NULL);
 	return r;
 }
 
@@ -434,6 +439,12 @@ static int migrate_meta(sqlite3 *db)
 	if (r == 0 && version < 4)
 		r = db_exec(db, "BEGIN; ALTER TABLE hosts ADD COLUMN collector INTEGER NOT NULL DEFAULT 0;"
 				" PRAGMA user_version=4; COMMIT;");
+	/*
+	 * certificate: under TLS, the name of the certificate the agent id was
+	 * first sent with; a batch with another certificate is refused.
+	 */
+	if (r == 0 && version < 5)
+		r = db_exec(db, "BEGIN; ALTER TABLE hosts ADD COLUMN certificate TEXT; PRAGMA user_version=5; COMMIT;");
 	return r;
 }
 
@@ -877,12 +888,15 @@ static int update_meta(struct storage *s, struct block_in **blocks, size_t n, ch
 				r = update_probe_state(s, b, agents[i]);
 			counts_add(&c, b->records, b->zlen, b->ts_min, b->ts_max, b->block_id);
 		}
-		/* A refused batch is not the agent's to speak for: its host is only named in the conflict. */
+		/*
+		 * A refused batch is not the agent's to speak for: its host is only
+		 * named in the conflict, and a batch with another certificate nowhere.
+		 */
 		if (r == 0 && b->result == BLOCK_CONFLICT)
 			r = record_conflict(s, agents[i], b);
-		else if (r == 0)
+		else if (r == 0 && b->result != BLOCK_REFUSED)
 			r = host_seen(s, agents[i], b->host, (int64_t)b->received_us, stored, stored ? b->records : 0,
-				      b->local);
+				      b->local, b->certificate);
 		/* After the host's row exists: its first batch may carry the inventory. */
 		if (r == 0 && stored && b->inventory) {
 			st = s->m[M_HOST_INVENTORY];
@@ -904,8 +918,35 @@ static int update_meta(struct storage *s, struct block_in **blocks, size_t n, ch
 static void fail_pending(struct block_in **blocks, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (blocks[i]->result != BLOCK_DUPLICATE && blocks[i]->result != BLOCK_CONFLICT)
+		if (blocks[i]->result != BLOCK_DUPLICATE && blocks[i]->result != BLOCK_CONFLICT &&
+		    blocks[i]->result != BLOCK_REFUSED)
 			blocks[i]->result = BLOCK_FAILED;
+}
+
+/*
+ * Under TLS an agent id belongs to the certificate it was first sent with
+ * (TOFU: M_HOST_CERTIFICATE, or an earlier block of this group, blocks[0..i)).
+ * True, with b->bound_certificate set, if b comes with another.
+ */
+static bool certificate_refused(struct storage *s, struct block_in **blocks, char (*agents)[33], size_t i)
+{
+	struct block_in *b = blocks[i];
+	sqlite3_stmt *st = s->m[M_HOST_CERTIFICATE];
+	const unsigned char *bound;
+
+	if (!b->certificate)
+		return false;
+	b->bound_certificate[0] = 0;
+	for (size_t k = 0; k < i && !b->bound_certificate[0]; k++)
+		if (blocks[k]->certificate && blocks[k]->result != BLOCK_REFUSED && strcmp(agents[k], agents[i]) == 0)
+			snprintf(b->bound_certificate, sizeof(b->bound_certificate), "%s", blocks[k]->certificate);
+	if (!b->bound_certificate[0]) {
+		sqlite3_bind_text(st, 1, agents[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW && (bound = sqlite3_column_text(st, 0)))
+			snprintf(b->bound_certificate, sizeof(b->bound_certificate), "%s", (const char *)bound);
+		(void)sqlite3_reset(st);
+	}
+	return b->bound_certificate[0] && strcmp(b->bound_certificate, b->certificate) != 0;
 }
 
 /* Stores b after prev (which becomes its hash), or marks why not, inside a savepoint. */
@@ -954,6 +995,10 @@ int storage_store(struct storage *s, struct block_in **blocks, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct block_in *b = blocks[i];
 		hex_encode(b->agent, AGENT_ID_SIZE, agents[i]);
+		if (certificate_refused(s, blocks, agents, i)) {
+			b->result = BLOCK_REFUSED;
+			continue;
+		}
 		if (!b->host)
 			b->host = known_host(s, agents[i], names[i]);
 		store_one(s, b, agents[i], prev);

@@ -35,6 +35,7 @@ enum block_result {
 	BLOCK_DUPLICATE,
 	BLOCK_FAILED, /* not stored: the agent is told to retry */
 	BLOCK_CONFLICT, /* not stored: (agent, seq) holds another frame; recorded in agent_conflicts */
+	BLOCK_REFUSED,  /* not stored: the agent id is bound to another TLS certificate */
 };
 
 /* A verified batch; every pointer is borrowed for the storage_store() call. */
@@ -42,6 +43,7 @@ struct block_in {
 	uint8_t agent[AGENT_ID_SIZE];
 	uint64_t seq;
 	const char *host; /* NULL: the name the agent's earlier batches gave */
+	const char *certificate; /* the name of the verified TLS certificate it came with; NULL without TLS */
 	uint64_t received_us;
 	bool local; /* from the collector itself (its dial tests), not an agent: not listed as a host */
 	uint64_t ts_min, ts_max;
@@ -62,6 +64,7 @@ struct block_in {
 	enum block_result result; /* set by storage_store() */
 	bool noteworthy; /* set by storage_store(): a probe result not ok, or a changed status, was stored */
 	char conflict_host[256];  /* BLOCK_CONFLICT: the host of the batch stored as (agent, seq) */
+	char bound_certificate[256]; /* BLOCK_REFUSED: the certificate the agent id is bound to */
 	int64_t block_id;         /* set when stored */
 };
 
@@ -72,7 +75,10 @@ void storage_free(struct storage *s);
  * Stores blocks in one transaction per database (group commit): a block
  * whose (agent, seq) was stored before with the same frame is marked
  * BLOCK_DUPLICATE and not stored again; with another frame, BLOCK_CONFLICT
- * (two agents with one id), recorded and not stored. Returns once durable;
+ * (two agents with one id), recorded and not stored; under TLS, a block
+ * whose agent id is bound to another certificate is BLOCK_REFUSED and
+ * leaves no trace (the first certificate an id is stored with binds it).
+ * Returns once durable;
  * on failure every pending block is BLOCK_FAILED and a negative errno is
  * returned.
  */

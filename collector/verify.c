@@ -374,7 +374,18 @@ static int note_entry(struct batch_info *info, size_t *used, struct seen_streams
 	info->ts_min = MIN(info->ts_min, t);
 	info->ts_max = MAX(info->ts_max, t);
 	logmatch_record(lm, f, n, t, info->hits);
-	return agents_own(f, n) ? note_kind(info, f, n, t) : 0;
+	if (!agents_own(f, n))
+		return 0;
+	/*
+	 * A probe result or metric dated years ahead would stay "latest" (a
+	 * probe's state, a metric's last value) until then, whatever comes
+	 * after it: the rows take the collector's time; the block keeps it as sent.
+	 */
+	if (t > now_us + VERIFY_FUTURE_US) {
+		info->cut.future_times++;
+		t = now_us;
+	}
+	return note_kind(info, f, n, t);
 }
 
 /* One zeroed hit per rule of lm. */

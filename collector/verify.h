@@ -25,10 +25,13 @@
 #define VERIFY_PROBE_MESSAGE_MAX 4096   /* bytes of a probe result's message in its rows */
 #define VERIFY_INVENTORY_FIELDS_MAX 64  /* HOST_* fields of the inventory */
 #define VERIFY_INVENTORY_VALUE_MAX 4096 /* bytes of one of them */
+/* Past this ahead of the collector's clock, an agent's record takes the collector's time in the derived rows. */
+#define VERIFY_FUTURE_US (300 * UINT64_C(1000000))
 
 /* What a batch's derived rows left out by the limits above. */
 struct verify_cut {
 	uint64_t metric_rows, probe_rows, message_bytes, inventory_fields;
+	uint64_t future_times; /* the agent's records dated past VERIFY_FUTURE_US ahead */
 };
 
 /*

@@ -152,7 +152,7 @@ int reply_decode(const void *msg, size_t len, struct reply *ret)
 	if (rl > REPLY_REASON_MAX || len != REPLY_HEADER_SIZE + rl)
 		return -EBADMSG;
 	ret->status = get_le16(p + 4);
-	if (ret->status > REPLY_CONFLICT)
+	if (ret->status > REPLY_REFUSED)
 		return -EBADMSG;
 	ret->seq = get_le64(p + 8);
 	ret->server_time_us = get_le64(p + 16);
@@ -165,7 +165,7 @@ int reply_decode(const void *msg, size_t len, struct reply *ret)
 
 const char *reply_status_name(uint16_t status)
 {
-	static const char *const names[] = { "stored", "duplicate", "retry", "rejected", "conflict" };
+	static const char *const names[] = { "stored", "duplicate", "retry", "rejected", "conflict", "refused" };
 
 	return status < ARRAY_SIZE(names) ? names[status] : "unknown";
 }

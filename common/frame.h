@@ -88,6 +88,12 @@ enum reply_status {
 	 * new id (vigil-agent --new-id).
 	 */
 	REPLY_CONFLICT = 4,
+	/*
+	 * Under TLS: the agent id belongs to another certificate. Not stored,
+	 * not acknowledged: the agent keeps the batch and retries after
+	 * retry_after_ms (docs/security.md says how an operator resolves it).
+	 */
+	REPLY_REFUSED = 5,
 };
 
 #define REPLY_MAGIC 0x31524756u /* "VGR1" */

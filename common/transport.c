@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "macro.h"
+#include "tls.h"
 #include "transport.h"
 
 bool transport_is_tls(const struct transport_conf *t)
@@ -94,8 +95,10 @@ static int tls_config(const struct transport_conf *t, bool server, nng_tls_confi
 	_cleanup_free_ char *cert = NULL, *key = NULL;
 	char host[256];
 	nng_tls_config *cfg;
-	int rv, r;
+	int rv, r = tls_engine_init();
 
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot set up TLS on OpenSSL: %m", t->address);
 	rv = nng_tls_config_alloc(&cfg, server ? NNG_TLS_MODE_SERVER : NNG_TLS_MODE_CLIENT);
 	if (rv)
 		return log_error_errno(nng_to_errno(rv), "%s: TLS setup: %s", t->address, nng_strerror(rv));

@@ -79,4 +79,21 @@ printf '__REALTIME_TIMESTAMP=%s\n_HOSTNAME=web-1\nVIGIL_KIND=metric\nMETRIC_SET=
 no_forgery
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/v1/metrics?name=dialtest.total_ms")" = 404 ] ||
 	fail "a dial test's latency forged by an agent"
+
+info "a probe result dated 2100 does not stay the probe's state: the next one, dated now, replaces it"
+probe_at() { # seq time status
+	printf '__REALTIME_TIMESTAMP=%s\n_HOSTNAME=web-1\nVIGIL_KIND=probe\nPROBE_NAME=sshd\nPROBE_TYPE=tcp\nPROBE_STATUS=%s\nMESSAGE=%s\n\n' \
+		"$2" "$3" "$3" > "$T/probe-$1.txt"
+	"$B/nngsend" "tcp://127.0.0.1:$INGEST_PORT" "$T/probe-$1.txt" --frame 0123456789abcdef0123456789abcdef "$1" 1 |
+		grep -q "^stored" || fail "the batch $1 was not stored"
+}
+probe_at 4 4102444800000000 ok
+probe_at 5 "$(date +%s%6N)" critical
+state() { get /api/v1/probes | "$PY" -c 'import json,sys
+print(" ".join(p["status"] for p in json.load(sys.stdin)["items"] if p["name"] == "sshd"))'; }
+has_state() { [ -n "$(state)" ]; }
+wait_for 10 "the probe state" has_state
+[ "$(state)" = critical ] || fail "the probe is $(state) after a critical result: pinned by the one dated 2100"
+[ "$(metric 'vigil_ingest_cut_total{what="future_times"}')" = 1 ] || fail "the future time was not counted"
+grep -q "dated more than 5 minutes ahead" "$T/collector.log" || fail "the future time was not logged"
 echo ok

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # 200,000 lines through rename-and-create and copytruncate rotations at
 # 40,000 lines/s (8 MB/s), a rotation every 0.6 s: each line arrives exactly
-# once. (A file both created and copytruncated before the agent first opens
-# it is beyond any tailer: see docs/agent.md.)
+# once; so too when copies by hand land on a rotated file the agent still
+# follows. (A file both created and copytruncated before the agent first
+# opens it is beyond any tailer: see docs/agent.md.)
 . "$(dirname "$0")/lib.sh"
 
 write_collector_conf
@@ -70,4 +71,20 @@ kill -TERM "$AGENT_PID"
 agent_gone() { ! kill -0 "$AGENT_PID" 2> /dev/null; }
 wait_for 10 "the agent to stop" agent_gone
 pull_messages --expect "$T/expected" || fail "after the FIFO"
+
+info "cp app.log app.log.1 && : > app.log, 9 times, onto a rotated file still followed: each line once"
+start_agent
+"$PY" "$S/tests/integration/writer.py" "$T/logs/app.log" 500 --start 800001 --expect "$T/expected"
+wait_for 30 "the lines before the rename" count_is 208600
+mv "$T/logs/app.log" "$T/logs/app.log.1"
+# 100 lines a burst, the copy a second later (writer.py paces by the hundred):
+# an agent kept off the CPU for longer than that can miss a whole copy,
+# which is no longer anywhere but in a file copied over since.
+"$PY" "$S/tests/integration/writer.py" "$T/logs/app.log" 1000 --start 810001 --rotate-every 100 \
+	--mode copy-over --rate 100 --expect "$T/expected"
+wait_for 60 "209600 lines stored" count_is 209600
+sleep 3
+count_is 209600 || fail "$(stored_count) lines stored of 209600 written"
+pull_messages --expect "$T/expected" || fail "after copies by hand"
+grep -q "now holds a copy of $T/logs/app.log" "$T/agent.log" || fail "the copy was not recognized"
 echo ok

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """Writes numbered ~200-byte log lines to a file, rotating it on the way.
 
-  writer.py PATH TOTAL [--rotate-every N] [--mode rename|copytruncate|both]
+  writer.py PATH TOTAL [--rotate-every N] [--mode rename|copytruncate|copy-over|both]
             [--rate LINES_PER_S] [--expect FILE]
 
 Rotation is done the way logrotate does it: rename-and-create moves PATH to
 PATH.K and starts a new file; copytruncate copies PATH to PATH.K and
-truncates PATH in place. Every line written goes to --expect as well."""
+truncates PATH in place; copy-over copies PATH onto PATH.1 (its contents
+replaced, the same file each time) and truncates PATH, as by hand. Every
+line written goes to --expect as well."""
 import argparse
 import os
 import random
@@ -53,7 +55,8 @@ def main():
                 os.rename(a.path, dst)
                 f = open(a.path, "a")
             else:
-                shutil.copyfile(a.path, dst)
+                # copy-over: by hand, "cp PATH PATH.1 && : > PATH", onto the same file each time
+                shutil.copyfile(a.path, f"{a.path}.1" if mode == "copy-over" else dst)
                 f.truncate(0)
                 f.seek(0)
     f.close()

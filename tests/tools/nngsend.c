@@ -2,8 +2,9 @@
 /*
  * Test tool: sends a file's bytes as one nng REQ message and prints the
  * collector's reply as "STATUS SEQ REASON", or "error: ..." (exit 1).
- * With --frame it wraps the file as a valid batch's payload first:
- *   nngsend ADDRESS FILE [--frame AGENT_HEX SEQ RECORDS]
+ * With --frame it wraps the file as a valid batch's payload first; with
+ * --tls it dials tls+tcp:// with that CA, certificate and key:
+ *   nngsend ADDRESS FILE [--frame AGENT_HEX SEQ RECORDS] [--tls CA CERT KEY]
  */
 #include "config.h"
 
@@ -13,9 +14,11 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "common/buf.h"
 #include "common/frame.h"
+#include "common/transport.h"
 #include "common/util.h"
 
 static int read_all(const char *path, struct buf *b)
@@ -35,17 +38,36 @@ static int read_all(const char *path, struct buf *b)
 	return 0;
 }
 
+static int usage(void)
+{
+	fprintf(stderr, "usage: nngsend ADDRESS FILE [--frame AGENT_HEX SEQ RECORDS] [--tls CA CERT KEY]\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
+	struct transport_conf t = { .address = argc > 1 ? argv[1] : NULL };
+	char **frame = NULL;
 	struct buf in, out;
 	struct reply rep;
 	nng_socket s;
 	nng_msg *m;
 	int rv;
 
-	if (argc != 3 && argc != 7) {
-		fprintf(stderr, "usage: nngsend ADDRESS FILE [--frame AGENT_HEX SEQ RECORDS]\n");
-		return 2;
+	if (argc < 3)
+		return usage();
+	for (int i = 3; i < argc; i += 4) {
+		if (i + 3 >= argc)
+			return usage();
+		if (strcmp(argv[i], "--frame") == 0) {
+			frame = argv + i + 1;
+		} else if (strcmp(argv[i], "--tls") == 0) {
+			t.tls_ca = argv[i + 1];
+			t.tls_cert = argv[i + 2];
+			t.tls_key = argv[i + 3];
+		} else {
+			return usage();
+		}
 	}
 	buf_init(&in, 512u << 20);
 	buf_init(&out, 1024u << 20);
@@ -53,13 +75,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "error: cannot read %s\n", argv[2]);
 		return 2;
 	}
-	if (argc == 7) {
+	if (frame) {
 		struct frame_header h = { .version = FRAME_VERSION };
 		ZSTD_CCtx *cctx = ZSTD_createCCtx();
-		if (hex_decode(argv[4], h.agent_id, AGENT_ID_SIZE) < 0)
+		if (hex_decode(frame[0], h.agent_id, AGENT_ID_SIZE) < 0)
 			return 2;
-		h.seq = strtoull(argv[5], NULL, 10);
-		h.records = (uint32_t)strtoul(argv[6], NULL, 10);
+		h.seq = strtoull(frame[1], NULL, 10);
+		h.records = (uint32_t)strtoul(frame[2], NULL, 10);
 		h.raw_len = (uint32_t)in.len;
 		h.created_us = now_realtime_us();
 		if (frame_build(cctx, &h, in.data, in.len, 3, &out) < 0)
@@ -69,8 +91,15 @@ int main(int argc, char **argv)
 		(void)buf_append(&out, in.data, in.len);
 	}
 	if ((rv = nng_req0_open(&s)) || (rv = nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 5000)) ||
-	    (rv = nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 5000)) || (rv = nng_dial(s, argv[1], NULL, 0)) ||
-	    (rv = nng_msg_alloc(&m, 0)) || (rv = nng_msg_append(m, out.data, out.len)) ||
+	    (rv = nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 5000))) {
+		printf("error: %s\n", nng_strerror(rv));
+		return 1;
+	}
+	if (transport_dial(s, &t) < 0) {
+		printf("error: cannot dial %s\n", t.address);
+		return 1;
+	}
+	if ((rv = nng_msg_alloc(&m, 0)) || (rv = nng_msg_append(m, out.data, out.len)) ||
 	    (rv = nng_sendmsg(s, m, 0)) || (rv = nng_recvmsg(s, &m, 0))) {
 		printf("error: %s\n", nng_strerror(rv));
 		return 1;
