@@ -14,16 +14,31 @@
 #include "journal.h"
 
 
+/*
+ * journald and journal-remote make an entry findable before they have
+ * linked its fields, and sd-journal (252) skips a field it finds half
+ * linked without a word: read at that moment, an entry loses its MESSAGE.
+ * An entry older than the newest was finished before the newest was
+ * begun; the newest is read once a newer one follows it, or this long
+ * after it was first seen (its writer stopped for good halfway).
+ */
+#define JOURNAL_SETTLE_US (1 * USEC_PER_SEC)
+
 struct journal_source {
 	const struct journal_conf *conf;
 	struct spool *spool;
 	struct source_sink sink;
+	sd_event *event;
 	sd_journal *j;
+	sd_journal *newest_j; /* the same journal, only asked for its newest entry */
 	sd_event_source *io;
+	sd_event_source *settle; /* wakes the reader when a held entry has waited JOURNAL_SETTLE_US */
 	struct buf entry;
 	char *cursor;      /* of the last entry the sink took; owned */
 	char *snapshot;    /* the cursor in the transaction being written; owned */
 	bool dirty;
+	bool on_entry;     /* j is on an entry not taken yet: held to settle, or the sink could not take it */
+	uint64_t settling_since; /* monotonic, since the newest entry was held; 0: none is */
 };
 
 static int add_matches(sd_journal *j, const char *field, const char *values)
@@ -49,19 +64,19 @@ static int add_matches(sd_journal *j, const char *field, const char *values)
 	return n ? sd_journal_add_conjunction(j) : 0;
 }
 
-static int add_filters(struct journal_source *js)
+static int add_filters(struct journal_source *js, sd_journal *j)
 {
 	char prios[8 * 11] = "";
 	int r;
 
-	r = add_matches(js->j, "_SYSTEMD_UNIT", js->conf->units);
+	r = add_matches(j, "_SYSTEMD_UNIT", js->conf->units);
 	if (r == 0)
-		r = add_matches(js->j, "SYSLOG_IDENTIFIER", js->conf->identifiers);
+		r = add_matches(j, "SYSLOG_IDENTIFIER", js->conf->identifiers);
 	if (r == 0 && js->conf->priority < 7) {
 		for (uint64_t p = 0; p <= js->conf->priority; p++)
 			(void)snprintf(prios + strlen(prios), sizeof(prios) - strlen(prios), "%s%" PRIu64,
 				       p ? " " : "", p);
-		r = add_matches(js->j, "PRIORITY", prios);
+		r = add_matches(j, "PRIORITY", prios);
 	}
 	return r;
 }
@@ -176,29 +191,95 @@ static int read_entry(struct journal_source *js)
 	return r;
 }
 
-static int take_cursor(struct journal_source *js)
+/* The cursor of the newest entry the filters match, or NULL if none (or it cannot be told). */
+static char *newest_cursor(struct journal_source *js)
 {
-	char *c;
-	int r = sd_journal_get_cursor(js->j, &c);
+	char *c = NULL;
 
+	(void)sd_journal_process(js->newest_j);
+	if (sd_journal_seek_tail(js->newest_j) >= 0 && sd_journal_previous(js->newest_j) > 0 &&
+	    sd_journal_get_cursor(js->newest_j, &c) < 0)
+		c = NULL;
+	return c;
+}
+
+static int on_settle(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct journal_source *js = userdata;
+
+	js->sink.wake(js->sink.userdata);
+	return 0;
+}
+
+/* Whether the entry j is on, whose cursor is c, must wait (see JOURNAL_SETTLE_US); arms the wake-up if so. */
+static bool must_settle(struct journal_source *js, const char *c, const char *newest)
+{
+	uint64_t now = now_monotonic_us();
+	int r;
+
+	if (!newest || strcmp(c, newest) != 0) {
+		js->settling_since = 0;
+		return false;
+	}
+	if (!js->settling_since)
+		js->settling_since = now;
+	if (now - js->settling_since >= JOURNAL_SETTLE_US) {
+		js->settling_since = 0;
+		return false;
+	}
+	r = js->settle ? sd_event_source_set_time(js->settle, js->settling_since + JOURNAL_SETTLE_US)
+		       : sd_event_add_time(js->event, &js->settle, CLOCK_MONOTONIC,
+					   js->settling_since + JOURNAL_SETTLE_US, 0, on_settle, js);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(js->settle, SD_EVENT_ONESHOT);
+	/* Without the timer, the agent's poll once a second wakes the reader. */
 	if (r < 0)
-		return r;
+		log_debug("journal: cannot arm the settle timer: %s", strerror(-r));
+	return true;
+}
+
+/* Hands the entry j is on, whose cursor is c (taken over), to the sink. 1: taken; 0: not (retry); <0: error. */
+static int take_entry(struct journal_source *js, char *c, size_t *used)
+{
+	int r = read_entry(js);
+
+	if (r < 0) {
+		log_warning_errno(r, "journal: entry unreadable (%m), skipping it.");
+		js->sink.count(js->sink.userdata, SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED);
+	} else {
+		r = js->sink.record(js->sink.userdata, js->entry.data, js->entry.len);
+		if (r == -ENOBUFS) {
+			log_warning("journal: an entry of %zu bytes does not fit a batch, skipping it.", js->entry.len);
+			js->sink.count(js->sink.userdata, SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED);
+		} else if (r < 0) {
+			/* Not taken (the spool failing): read it again next time. */
+			free(c);
+			js->on_entry = true;
+			return r;
+		}
+		*used += js->entry.len;
+	}
 	free(js->cursor);
 	js->cursor = c;
 	js->dirty = true;
-	return 0;
+	return js->sink.advanced(js->sink.userdata);
 }
 
 int journal_source_work(struct journal_source *js, size_t budget)
 {
+	_cleanup_free_ char *newest = NULL;
 	size_t used = 0;
 	int r;
 
 	(void)sd_journal_process(js->j);
+	newest = newest_cursor(js);
 	while (used < budget) {
+		char *c;
+
 		if (!js->sink.can_read(js->sink.userdata))
 			return 1;
-		r = sd_journal_next(js->j);
+		r = js->on_entry ? 1 : sd_journal_next(js->j);
+		js->on_entry = false;
 		if (r == 0)
 			return 0;
 		if (r < 0) {
@@ -207,25 +288,15 @@ int journal_source_work(struct journal_source *js, size_t budget)
 			js->sink.count(js->sink.userdata, SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED);
 			continue;
 		}
-		r = read_entry(js);
-		if (r < 0) {
-			log_warning_errno(r, "journal: entry unreadable (%m), skipping it.");
-			js->sink.count(js->sink.userdata, SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED);
-		} else {
-			r = js->sink.record(js->sink.userdata, js->entry.data, js->entry.len);
-			if (r == -ENOBUFS) {
-				log_warning("journal: an entry of %zu bytes does not fit a batch, skipping it.", js->entry.len);
-				js->sink.count(js->sink.userdata, SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED);
-			} else if (r < 0) {
-				/* Not taken (the spool failing): read it again next time. */
-				(void)sd_journal_previous(js->j);
-				return r;
-			}
-			used += js->entry.len;
+		r = sd_journal_get_cursor(js->j, &c);
+		if (r < 0)
+			return r;
+		if (must_settle(js, c, newest)) {
+			free(c);
+			js->on_entry = true;
+			return 0;
 		}
-		r = take_cursor(js);
-		if (r == 0)
-			r = js->sink.advanced(js->sink.userdata);
+		r = take_entry(js, c, &used);
 		if (r < 0)
 			return r;
 	}
@@ -240,6 +311,12 @@ static int on_journal(sd_event_source *s, int fd, uint32_t revents, void *userda
 	return 0;
 }
 
+static int open_journal(const struct journal_source *js, sd_journal **ret)
+{
+	return js->conf->directory ? sd_journal_open_directory(ret, js->conf->directory, 0)
+				   : sd_journal_open(ret, SD_JOURNAL_LOCAL_ONLY);
+}
+
 int journal_source_new(const struct journal_conf *conf, struct spool *spool, const struct source_sink *sink,
 		       sd_event *event, struct journal_source **ret)
 {
@@ -251,16 +328,23 @@ int journal_source_new(const struct journal_conf *conf, struct spool *spool, con
 	js->conf = conf;
 	js->spool = spool;
 	js->sink = *sink;
+	js->event = event;
 	buf_init(&js->entry, JOURNAL_ENTRY_MAX);
-	r = conf->directory ? sd_journal_open_directory(&js->j, conf->directory, 0)
-			    : sd_journal_open(&js->j, SD_JOURNAL_LOCAL_ONLY);
+	r = open_journal(js, &js->j);
+	if (r == 0)
+		r = open_journal(js, &js->newest_j);
 	if (r < 0) {
 		log_error_errno(r, "journal: cannot open %s: %m", conf->directory ? conf->directory : "the local journal");
 		goto fail;
 	}
 	/* Whole fields: the entry buffer's ceiling bounds them instead. */
 	(void)sd_journal_set_data_threshold(js->j, 0);
-	r = add_filters(js);
+	r = add_filters(js, js->j);
+	if (r == 0)
+		r = add_filters(js, js->newest_j);
+	/* Its own inotify watch (never polled but by sd_journal_process()) keeps it on new files. */
+	if (r == 0)
+		(void)sd_journal_get_fd(js->newest_j);
 	if (r < 0) {
 		log_error_errno(r, "journal: bad filter: %m");
 		goto fail;
@@ -288,7 +372,9 @@ void journal_source_free(struct journal_source *js)
 	if (!js)
 		return;
 	sd_event_source_disable_unref(js->io);
+	sd_event_source_disable_unref(js->settle);
 	sd_journal_close(js->j);
+	sd_journal_close(js->newest_j);
 	buf_free(&js->entry);
 	free(js->cursor);
 	free(js->snapshot);
