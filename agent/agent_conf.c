@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include "agent_conf.h"
+#include "agent/agent_conf.h"
 #include "common/macro.h"
 #include "common/util.h"
 

@@ -9,7 +9,7 @@
 
 #include "common/export.h"
 #include "common/macro.h"
-#include "hostmetrics.h"
+#include "agent/hostmetrics.h"
 
 #define DEVICES_MAX 64
 

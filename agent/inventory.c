@@ -12,7 +12,7 @@
 
 #include "common/export.h"
 #include "common/macro.h"
-#include "inventory.h"
+#include "agent/inventory.h"
 
 /* The value of "key=" (or "key\t: ") in a text file, unquoted, into out. */
 static bool file_value(const char *path, const char *key, char sep, char *out, size_t size)

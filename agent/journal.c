@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
-#include "journal.h"
+#include "agent/journal.h"
 
 
 /*

@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <systemd/sd-event.h>
 
-#include "agent_conf.h"
-#include "sink.h"
-#include "spool.h"
+#include "agent/agent_conf.h"
+#include "agent/sink.h"
+#include "agent/spool.h"
 
 /*
  * The [journal] source: follows the systemd journal (or the journal files

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "common/macro.h"
-#include "lineprio.h"
+#include "agent/lineprio.h"
 
 /* Level words are looked for in this many leading bytes only: cheap and rarely wrong. */
 #define SCAN_BYTES 80

@@ -9,7 +9,7 @@
 #include <systemd/sd-event.h>
 #include <systemd/sd-id128.h>
 
-#include "agent_conf.h"
+#include "agent/agent_conf.h"
 #include "common/buf.h"
 #include "common/export.h"
 #include "common/frame.h"
@@ -17,15 +17,15 @@
 #include "common/macro.h"
 #include "common/util.h"
 #include "common/sha256.h"
-#include "hostmetrics.h"
-#include "inventory.h"
-#include "journal.h"
-#include "lineprio.h"
+#include "agent/hostmetrics.h"
+#include "agent/inventory.h"
+#include "agent/journal.h"
+#include "agent/lineprio.h"
 #include "probes/probe.h"
-#include "shipper.h"
-#include "sealer.h"
-#include "spool.h"
-#include "tail.h"
+#include "agent/shipper.h"
+#include "agent/sealer.h"
+#include "agent/spool.h"
+#include "agent/tail.h"
 
 /* sd_id128_get_machine_app_specific() key of the ids agents derived before the spool kept one. */
 #define VIGIL_APP_ID SD_ID128_MAKE(6b, 1d, 2f, 9a, 44, 0c, 4e, 7b, 9f, 21, 5a, c3, 0e, 88, d1, 47)

@@ -7,7 +7,7 @@
 
 #include "common/log.h"
 #include "common/macro.h"
-#include "sealer.h"
+#include "agent/sealer.h"
 
 enum job_state {
 	JOB_NONE,

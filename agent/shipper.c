@@ -13,7 +13,7 @@
 #include "common/macro.h"
 #include "common/transport.h"
 #include "common/util.h"
-#include "shipper.h"
+#include "agent/shipper.h"
 
 /* Touched on the event loop only. */
 enum slot_state {

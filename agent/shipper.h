@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "agent_conf.h"
-#include "spool.h"
+#include "agent/agent_conf.h"
+#include "agent/spool.h"
 
 /*
  * Sends spooled batches to the collector over nng REQ, several in flight

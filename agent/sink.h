@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "spool.h"
+#include "agent/spool.h"
 
 struct tail_file;
 

@@ -7,7 +7,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
-#include "spool.h"
+#include "agent/spool.h"
 
 enum {
 	ST_INSERT,

@@ -16,7 +16,7 @@
 #include "common/macro.h"
 #include "common/sha256.h"
 #include "common/util.h"
-#include "tail.h"
+#include "agent/tail.h"
 
 #define READ_CHUNK (256 * 1024)
 /* A writer may still append to a renamed file until it reopens its log. */

@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "agent_conf.h"
-#include "sink.h"
-#include "spool.h"
+#include "agent/agent_conf.h"
+#include "agent/sink.h"
+#include "agent/spool.h"
 
 /*
  * A [tail "NAME"] source: follows the files its glob matches, through

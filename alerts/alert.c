@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "alert.h"
+#include "alerts/alert.h"
 #include "common/macro.h"
 
 static const char *const state_names[] = { "pending", "firing", "resolved", "closed" };

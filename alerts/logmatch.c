@@ -12,7 +12,7 @@
 #include "common/macro.h"
 #include "common/regex.h"
 #include "common/util.h"
-#include "logmatch.h"
+#include "alerts/logmatch.h"
 
 struct compiled {
 	char *name, *unit, *source;

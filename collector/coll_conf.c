@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "coll_conf.h"
+#include "collector/coll_conf.h"
 #include "alerts/alert.h"
 #include "common/macro.h"
 #include "common/regex.h"

@@ -10,15 +10,15 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
-#include "audit.h"
-#include "coll_conf.h"
+#include "api/audit.h"
+#include "collector/coll_conf.h"
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
-#include "http.h"
-#include "ingest.h"
-#include "notify.h"
-#include "storage.h"
+#include "api/http.h"
+#include "store/ingest.h"
+#include "alerts/notify.h"
+#include "store/storage.h"
 
 static const char *const roles[] = { "admin", "operator", "viewer", "security" };
 

@@ -4,8 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "buf.h"
-#include "macro.h"
+#include "common/buf.h"
+#include "common/macro.h"
 
 void buf_init(struct buf *b, size_t max)
 {

@@ -7,9 +7,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "conf.h"
-#include "log.h"
-#include "macro.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/macro.h"
 
 /* An instance of a section seen while loading, to check required keys after. */
 struct seen {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
-#include "db.h"
-#include "log.h"
-#include "macro.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "common/macro.h"
 
 int db_errno(int rc)
 {

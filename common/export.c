@@ -2,8 +2,8 @@
 #include "config.h"
 
 
-#include "export.h"
-#include "macro.h"
+#include "common/export.h"
+#include "common/macro.h"
 
 static const bool key_char[256] = {
 	['A' ... 'Z'] = true, ['0' ... '9'] = true, ['_'] = true,

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "common/buf.h"
 
 /*
  * Journal Export Format (systemd docs/JOURNAL_EXPORT_FORMATS.md): entries of

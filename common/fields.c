@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "fields.h"
-#include "macro.h"
+#include "common/fields.h"
+#include "common/macro.h"
 
 bool field_reserved(const char *key, size_t len)
 {

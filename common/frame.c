@@ -3,9 +3,9 @@
 
 #include <zstd.h>
 
-#include "export.h"
-#include "frame.h"
-#include "macro.h"
+#include "common/export.h"
+#include "common/frame.h"
+#include "common/macro.h"
 
 void frame_header_encode(const struct frame_header *h, uint8_t out[FRAME_HEADER_SIZE])
 {

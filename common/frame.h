@@ -7,7 +7,7 @@
 
 #include <zstd.h>
 
-#include "buf.h"
+#include "common/buf.h"
 
 /*
  * The wire protocol (docs/protocol.md). A request is a 48-byte little-endian

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "log.h"
+#include "common/log.h"
 
 static const char *log_ident = "vigil";
 static int log_max_level = LOG_INFO;

@@ -4,7 +4,7 @@
 
 #include <syslog.h>
 
-#include "macro.h"
+#include "common/macro.h"
 
 /*
  * Logging to stderr. Under systemd (JOURNAL_STREAM set) lines carry a "<N>"

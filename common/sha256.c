@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "sha256.h"
+#include "common/sha256.h"
 
 int sha256(const void *data, size_t len, uint8_t out[SHA256_SIZE])
 {

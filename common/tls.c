@@ -12,9 +12,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "macro.h"
-#include "tls.h"
-#include "transport.h"
+#include "common/macro.h"
+#include "common/tls.h"
+#include "common/transport.h"
 
 /* TLS 1.2 suites: forward secret and AEAD only (TLS 1.3's are all AEAD). */
 #define TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"

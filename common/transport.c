@@ -5,10 +5,10 @@
 #include <nng/supplemental/tls/tls.h>
 #include <stdio.h>
 
-#include "log.h"
-#include "macro.h"
-#include "tls.h"
-#include "transport.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/tls.h"
+#include "common/transport.h"
 
 bool transport_is_tls(const struct transport_conf *t)
 {

@@ -5,7 +5,7 @@
 #include <nng/nng.h>
 #include <stdbool.h>
 
-#include "conf.h"
+#include "common/conf.h"
 
 /* The nng endpoint keys shared by the agent's [collector] and the collector's [ingest]. */
 struct transport_conf {

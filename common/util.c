@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "conf.h"
-#include "macro.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/macro.h"
+#include "common/util.h"
 
 static uint64_t clock_us(clockid_t id)
 {

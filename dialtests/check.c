@@ -11,7 +11,7 @@
 #include "common/buf.h"
 #include "common/macro.h"
 #include "common/util.h"
-#include "dialtest.h"
+#include "dialtests/dialtest.h"
 
 #define SHOWN_MAX 200 /* of a body or value in an assertion's failure */
 

@@ -11,7 +11,7 @@
 #include "common/macro.h"
 #include "common/regex.h"
 #include "common/util.h"
-#include "dialtest.h"
+#include "dialtests/dialtest.h"
 
 /* Where in the definition a check is: "steps[1].assert[0]". */
 struct where {

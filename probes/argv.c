@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "argv.h"
+#include "probes/argv.h"
 
 void argv_free(char **argv)
 {

@@ -2,8 +2,8 @@
 #ifndef VIGIL_PROBE_INTERNAL_H
 #define VIGIL_PROBE_INTERNAL_H
 
-#include "curl_loop.h"
-#include "probe.h"
+#include "fetch/curl_loop.h"
+#include "probes/probe.h"
 
 /* A probe type: its config rules and how one run starts and stops. */
 struct probe_ops {

@@ -9,7 +9,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
-#include "probe-internal.h"
+#include "probes/probe-internal.h"
 
 #define P(f) offsetof(struct probe_conf, f)
 #define FIRST_RUN_SPREAD_MS 10000

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "common/util.h"
-#include "probe-internal.h"
+#include "probes/probe-internal.h"
 
 /*
  * Days until a certificate expires: a PEM file's, or the one a TLS endpoint

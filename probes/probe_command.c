@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <sys/wait.h>
 
-#include "argv.h"
+#include "probes/argv.h"
 #include "common/export.h"
 #include "common/macro.h"
-#include "probe-internal.h"
+#include "probes/probe-internal.h"
 
 /*
  * A Nagios-compatible plugin: run without a shell in its own process group

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "common/util.h"
-#include "probe-internal.h"
+#include "probes/probe-internal.h"
 
 /* One stat(2): exists, age, size. */
 static int file_start(struct probe *p)

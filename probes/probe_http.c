@@ -8,8 +8,8 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/regex.h"
-#include "curl_loop.h"
-#include "probe-internal.h"
+#include "fetch/curl_loop.h"
+#include "probes/probe-internal.h"
 
 #define BODY_MAX (1024 * 1024)
 

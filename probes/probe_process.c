@@ -10,7 +10,7 @@
 
 #include "common/macro.h"
 #include "common/regex.h"
-#include "probe-internal.h"
+#include "probes/probe-internal.h"
 
 static ssize_t read_small(const char *path, char *buf, size_t size)
 {

@@ -11,7 +11,7 @@
 
 #include "common/log.h"
 #include "common/macro.h"
-#include "probe-internal.h"
+#include "probes/probe-internal.h"
 
 /*
  * connect (to each address of the name in turn until one answers), then

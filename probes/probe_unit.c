@@ -6,7 +6,7 @@
 
 #include "common/log.h"
 #include "common/macro.h"
-#include "probe-internal.h"
+#include "probes/probe-internal.h"
 
 /*
  * A systemd unit's state, read over the system bus. One connection serves

@@ -15,9 +15,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "collector/verify.h"
+#include "store/verify.h"
 #include "common/frame.h"
-#include "fuzz.h"
+#include "tests/fuzz/fuzz.h"
 
 static bool inside(const struct buf *b, const char *p, size_t len)
 {

@@ -13,10 +13,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "collector/alerting.h"
-#include "collector/catalog.h"
+#include "alerts/alerting.h"
+#include "alerts/catalog.h"
 #include "dialtests/dialtest.h"
-#include "fuzz.h"
+#include "tests/fuzz/fuzz.h"
 
 /* 2026-11-30: fixed, so that a crash replays. */
 #define NOW_US 1796000000000000ull

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "common/export.h"
-#include "fuzz.h"
+#include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

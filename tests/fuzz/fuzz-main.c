@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "common/buf.h"
-#include "fuzz.h"
+#include "tests/fuzz/fuzz.h"
 
 static int run_file(const char *path)
 {

@@ -5,7 +5,7 @@
 set -eu
 S=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$S"
-src=$(find common agent collector ctl probes alerts -name '*.[ch]' 2>/dev/null | sort)
+src=$(find common fetch probes alerts dialtests store api agent collector ctl -name '*.[ch]' 2>/dev/null | sort)
 [ -n "$src" ] || { echo "no sources found"; exit 1; }
 banned='\b(sprintf|vsprintf|strcpy|strcat|strncpy|strtok|atoi|atol|atof|gets|tmpnam|mktemp|rand|system)[[:space:]]*\('
 if grep -nE "$banned" $src; then

@@ -10,7 +10,7 @@
 
 #include "agent/spool.h"
 #include "common/macro.h"
-#include "tmpdir.h"
+#include "tests/unit/tmpdir.h"
 
 
 static void append_is_atomic_with_checkpoints(void **state)

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "collector/storage.h"
+#include "store/storage.h"
 #include "common/macro.h"
-#include "tmpdir.h"
+#include "tests/unit/tmpdir.h"
 #include "common/sha256.h"
 
 

@@ -8,8 +8,8 @@
 #include <cmocka.h>
 
 #include "agent/lineprio.h"
-#include "collector/logquery.h"
-#include "collector/verify.h"
+#include "store/logquery.h"
+#include "store/verify.h"
 #include "common/macro.h"
 #include "common/util.h"
 

@@ -1,0 +1,667 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "alerts/catalog.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/util.h"
+#include "store/storage.h"
+
+#define DEF_KEYS_MAX 64
+#define NAME_MAX_LEN 64
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS definitions(kind TEXT NOT NULL, name TEXT NOT NULL, definition TEXT NOT NULL,"
+	" author TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY(kind, name));";
+
+static const char *const kind_names[] = { [CATALOG_RULE] = "rule", [CATALOG_NOTIFY] = "notify" };
+
+struct snapshot {
+	struct catalog_snapshot pub; /* first: what readers are handed */
+	atomic_uint refs;
+	const struct rule_conf **rules; /* the file's, then own_rules */
+	const struct notify_conf **targets;
+	struct rule_conf **own_rules;
+	size_t n_own_rules;
+	struct notify_conf **own_targets;
+	size_t n_own_targets;
+};
+
+struct catalog {
+	const struct coll_conf *conf;
+	pthread_mutex_t lock; /* now, and the database connection */
+	sqlite3 *db;
+	struct snapshot *now;
+};
+
+/* A change being made: the definition of (kind, name) it puts, or NULL when it deletes it. */
+struct change {
+	enum catalog_kind kind;
+	const char *name;
+	json_t *def;
+};
+
+static const struct conf_section *section_of(enum catalog_kind kind)
+{
+	return kind == CATALOG_RULE ? coll_conf_rule_section : coll_conf_notify_section;
+}
+
+static void snapshot_unref(struct snapshot *s)
+{
+	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
+		return;
+	conf_named_free((void **)s->own_rules, s->n_own_rules, coll_conf_rule_section);
+	conf_named_free((void **)s->own_targets, s->n_own_targets, coll_conf_notify_section);
+	free(s->rules);
+	free(s->targets);
+	logmatch_unref(s->pub.logmatch);
+	free(s);
+}
+
+const struct catalog_snapshot *catalog_get(struct catalog *c)
+{
+	struct snapshot *s;
+
+	pthread_mutex_lock(&c->lock);
+	s = c->now;
+	atomic_fetch_add(&s->refs, 1);
+	pthread_mutex_unlock(&c->lock);
+	return &s->pub;
+}
+
+void catalog_release(const struct catalog_snapshot *s)
+{
+	snapshot_unref((struct snapshot *)s);
+}
+
+struct logmatch *catalog_logmatch(struct catalog *c)
+{
+	struct logmatch *m;
+
+	pthread_mutex_lock(&c->lock);
+	m = logmatch_ref(c->now->pub.logmatch);
+	pthread_mutex_unlock(&c->lock);
+	return m;
+}
+
+const struct notify_conf *catalog_target(const struct catalog_snapshot *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_targets; i++)
+		if (strcmp(s->targets[i]->name, name) == 0)
+			return s->targets[i];
+	return NULL;
+}
+
+const struct rule_conf *catalog_rule(const struct catalog_snapshot *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_rules; i++)
+		if (strcmp(s->rules[i]->name, name) == 0)
+			return s->rules[i];
+	return NULL;
+}
+
+/* A value of a definition as the text a config file would hold. */
+static int value_text(const char *key, json_t *v, char *buf, size_t size, char *reason, size_t reason_size)
+{
+	const char *k;
+	json_t *x;
+	size_t used = 0;
+
+	if (json_is_string(v))
+		(void)snprintf(buf, size, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		(void)snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		(void)snprintf(buf, size, "%.17g", json_real_value(v));
+	else if (json_is_boolean(v))
+		(void)snprintf(buf, size, "%s", json_is_true(v) ? "yes" : "no");
+	else if (json_is_object(v) && strcmp(key, "labels") == 0) {
+		buf[0] = 0;
+		json_object_foreach(v, k, x) {
+			if (!json_is_string(x)) {
+				(void)snprintf(reason, reason_size, "labels.%s: expected a string", k);
+				return -EINVAL;
+			}
+			used += (size_t)snprintf(buf + MIN(used, size), size - MIN(used, size), "%s%s=%s",
+						 used ? " " : "", k, json_string_value(x));
+		}
+	} else {
+		(void)snprintf(reason, reason_size, "%s: expected a string, number or boolean", key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void instance_free(enum catalog_kind kind, void *inst)
+{
+	conf_free_section(section_of(kind), inst);
+	free(*(char **)inst);
+	free(inst);
+}
+
+/* A definition's struct (its name first), owned by the caller; errors into errs as "where: ...". */
+static void *instance_new(enum catalog_kind kind, const char *name, json_t *def, struct conf_errors *errs)
+{
+	const struct conf_section *sec = section_of(kind);
+	size_t size = kind == CATALOG_RULE ? sizeof(struct rule_conf) : sizeof(struct notify_conf);
+	const char *keys[DEF_KEYS_MAX], *key, *values[DEF_KEYS_MAX];
+	char texts[DEF_KEYS_MAX][1024], where[128], why[256];
+	size_t n = 0;
+	json_t *v;
+	void **one = NULL;
+	size_t n_one = 0;
+	char **inst;
+
+	(void)snprintf(where, sizeof(where), "[%s \"%s\"]", kind_names[kind], name);
+	json_object_foreach(def, key, v) {
+		if (strcmp(key, "name") == 0)
+			continue;
+		if (n == DEF_KEYS_MAX) {
+			conf_error_add(errs, where, "more than %d keys", DEF_KEYS_MAX);
+			return NULL;
+		}
+		if (value_text(key, v, texts[n], sizeof(texts[n]), why, sizeof(why)) < 0) {
+			conf_error_add(errs, where, "%s", why);
+			return NULL;
+		}
+		keys[n] = key;
+		values[n] = texts[n];
+		n++;
+	}
+	inst = conf_named_append(&one, &n_one, size, name);
+	free(one);
+	if (!inst) {
+		conf_error_add(errs, where, "out of memory");
+		return NULL;
+	}
+	if (conf_instance_fill(sec, inst, keys, values, n, where, errs) < 0) {
+		instance_free(kind, inst);
+		return NULL;
+	}
+	return inst;
+}
+
+static bool any_target(const void *userdata, const char *name)
+{
+	return true;
+}
+
+int catalog_check(enum catalog_kind kind, const char *name, json_t *def, struct conf_errors *errs)
+{
+	const struct target_lookup t = { any_target, NULL };
+	void *inst = json_is_object(def) ? instance_new(kind, name, def, errs) : NULL;
+
+	if (!inst)
+		return -EINVAL;
+	if (kind == CATALOG_RULE)
+		coll_conf_check_rule(inst, &t, "", errs);
+	else
+		coll_conf_check_notify(inst, "", errs);
+	instance_free(kind, inst);
+	return errs->n ? -EINVAL : 0;
+}
+
+static int own_add(void ***list, size_t *n, void *inst)
+{
+	void **grown = realloc(*list, (*n + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	*list = grown;
+	(*list)[(*n)++] = inst;
+	return 0;
+}
+
+/* Whether a definition row is the one the change replaces or removes. */
+static bool changed(const struct change *ch, enum catalog_kind kind, const char *name)
+{
+	return ch && ch->kind == kind && strcmp(ch->name, name) == 0;
+}
+
+/*
+ * The API's definitions of kind: stored rows (but the changed one) and the
+ * change's new definition. A stored row that does not hold is logged and
+ * left out; the change's must hold, its errors go to errs.
+ */
+static int add_defined(struct catalog *c, struct snapshot *s, enum catalog_kind kind, const struct change *ch,
+		       struct conf_errors *errs)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(c->db, "SELECT name, definition FROM definitions WHERE kind=? ORDER BY name", &st);
+	void ***list = kind == CATALOG_RULE ? (void ***)&s->own_rules : (void ***)&s->own_targets;
+	size_t *n = kind == CATALOG_RULE ? &s->n_own_rules : &s->n_own_targets;
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, kind_names[kind], -1, SQLITE_STATIC);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		json_t *def = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+		struct conf_errors mine = { 0 };
+		void *inst;
+
+		if (!changed(ch, kind, name)) {
+			inst = json_is_object(def) ? instance_new(kind, name, def, &mine) : NULL;
+			if (inst)
+				r = own_add(list, n, inst);
+			else
+				log_error("catalog: the stored [%s \"%s\"] does not hold and is left out: %s",
+					  kind_names[kind], name, mine.n ? mine.msg[0] : "not a JSON object");
+			conf_errors_free(&mine);
+		}
+		json_decref(def);
+	}
+	sqlite3_finalize(st);
+	if (r == 0 && ch && ch->kind == kind && ch->def) {
+		void *inst = instance_new(kind, ch->name, ch->def, errs);
+
+		r = inst ? own_add(list, n, inst) : -EINVAL;
+	}
+	return r;
+}
+
+static int join(const void *const *a, size_t na, void *const *b, size_t nb, const void ***ret)
+{
+	const void **all = calloc(na + nb + 1, sizeof(*all));
+
+	if (!all)
+		return -ENOMEM;
+	if (na)
+		memcpy(all, a, na * sizeof(*all));
+	if (nb)
+		memcpy(all + na, b, nb * sizeof(*all));
+	*ret = all;
+	return 0;
+}
+
+static bool snapshot_has_target(const void *userdata, const char *name)
+{
+	return catalog_target(userdata, name) != NULL;
+}
+
+/*
+ * The checks across keys, on each definition of kind from the API (the
+ * file's were checked at start): the changed one reports into errs, a stored
+ * one that no longer holds (a target it names is gone) is left out.
+ */
+static int check_defined(struct snapshot *s, enum catalog_kind kind, const struct change *ch,
+			 struct conf_errors *errs)
+{
+	const struct target_lookup t = { snapshot_has_target, &s->pub };
+	bool rules = kind == CATALOG_RULE;
+	const void **all = rules ? (const void **)s->rules : (const void **)s->targets;
+	size_t *n = rules ? &s->pub.n_rules : &s->pub.n_targets;
+	size_t kept = *n - (rules ? s->n_own_rules : s->n_own_targets);
+
+	for (size_t i = kept; i < *n; i++) {
+		const char *name = *(char *const *)all[i];
+		struct conf_errors mine = { 0 };
+
+		if (rules)
+			coll_conf_check_rule(all[i], &t, "", &mine);
+		else
+			coll_conf_check_notify(all[i], "", &mine);
+		if (mine.n && changed(ch, kind, name)) {
+			for (size_t e = 0; e < mine.n; e++)
+				conf_error_add(errs, "", "%s", mine.msg[e] + 2);
+		} else if (mine.n) {
+			log_error("catalog: the stored [%s \"%s\"] is left out:%s", kind_names[kind], name,
+				  mine.msg[0] + 1);
+			conf_errors_free(&mine);
+			continue;
+		}
+		conf_errors_free(&mine);
+		all[kept++] = all[i];
+	}
+	*n = kept;
+	return errs->n ? -EINVAL : 0;
+}
+
+static int build_logmatch(struct snapshot *s)
+{
+	struct logmatch_rule lr[LOGMATCH_RULES_MAX];
+	char err[256];
+	size_t n = 0, bad;
+
+	for (size_t i = 0; i < s->pub.n_rules; i++) {
+		const struct rule_conf *r = s->rules[i];
+
+		if (strcmp(r->type, "log") != 0)
+			continue;
+		if (n == LOGMATCH_RULES_MAX)
+			return -E2BIG;
+		lr[n++] = (struct logmatch_rule){ r->name, r->pattern, r->unit, r->source };
+	}
+	return logmatch_new(lr, n, &s->pub.logmatch, &bad, err, sizeof(err));
+}
+
+static int snapshot_build(struct catalog *c, const struct change *ch, struct conf_errors *errs,
+			  struct snapshot **ret)
+{
+	const struct coll_conf *f = c->conf;
+	struct snapshot *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	atomic_init(&s->refs, 1);
+	r = add_defined(c, s, CATALOG_NOTIFY, ch, errs);
+	if (r == 0)
+		r = add_defined(c, s, CATALOG_RULE, ch, errs);
+	if (r == 0)
+		r = join((const void *const *)f->notifies, f->n_notifies, (void *const *)s->own_targets,
+			 s->n_own_targets, (const void ***)&s->targets);
+	if (r == 0)
+		r = join((const void *const *)f->rules, f->n_rules, (void *const *)s->own_rules, s->n_own_rules,
+			 (const void ***)&s->rules);
+	s->pub.targets = s->targets;
+	s->pub.n_targets = f->n_notifies + s->n_own_targets;
+	s->pub.rules = s->rules;
+	s->pub.n_rules = f->n_rules + s->n_own_rules;
+	if (r == 0)
+		r = check_defined(s, CATALOG_NOTIFY, ch, errs);
+	if (r == 0)
+		r = check_defined(s, CATALOG_RULE, ch, errs);
+	if (r == 0)
+		r = build_logmatch(s);
+	if (r < 0) {
+		snapshot_unref(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+void catalog_free(struct catalog *c)
+{
+	if (!c)
+		return;
+	snapshot_unref(c->now);
+	db_close(c->db);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+int catalog_open(const struct coll_conf *conf, struct catalog **ret)
+{
+	struct catalog *c = calloc(1, sizeof(*c));
+	struct conf_errors errs = { 0 };
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	c->conf = conf;
+	pthread_mutex_init(&c->lock, NULL);
+	r = storage_meta_connect(conf->storage.data_dir, conf->storage.sync, &c->db);
+	if (r == 0)
+		r = db_exec(c->db, schema);
+	if (r == 0)
+		r = snapshot_build(c, NULL, &errs, &c->now);
+	conf_errors_free(&errs);
+	if (r < 0) {
+		catalog_free(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+/*
+ * The URL's scheme, host and port only: its query holds a DingTalk robot's
+ * access_token, its path a Feishu hook's, its userinfo a password.
+ */
+static json_t *url_shown(const char *url)
+{
+	const char *host = strstr(url, "://"), *end, *at;
+	json_t *j;
+	char *s;
+
+	if (!host)
+		return json_string("(hidden)");
+	host += 3;
+	end = host + strcspn(host, "/?#");
+	at = memchr(host, '@', (size_t)(end - host));
+	if (at)
+		host = at + 1;
+	if (asprintf(&s, "%.*s%.*s%s", (int)(strstr(url, "://") + 3 - url), url, (int)(end - host), host,
+		     *end ? "/..." : "") < 0)
+		return NULL;
+	j = json_string(s);
+	free(s);
+	return j;
+}
+
+static json_t *entry_json(struct catalog *c, enum catalog_kind kind, const void *inst, bool file)
+{
+	const struct conf_section *sec = section_of(kind);
+	json_t *o = json_pack("{s:s, s:s}", "name", *(char *const *)inst, "defined_in", file ? "config" : "api");
+	sqlite3_stmt *st;
+	char v[1024];
+
+	for (size_t i = 0; o && i < sec->n_keys; i++) {
+		const struct conf_key *k = &sec->keys[i];
+
+		if (conf_key_is_default(k, inst) && !k->def && !k->required)
+			continue;
+		conf_key_format(k, inst, v, sizeof(v));
+		if (strcmp(k->name, "secret") == 0 || strcmp(k->name, "secret_file") == 0)
+			continue;
+		if (strcmp(k->name, "url") == 0)
+			json_object_set_new(o, "url", url_shown(v));
+		else
+			json_object_set_new(o, k->name, json_string(v));
+	}
+	if (o && kind == CATALOG_NOTIFY) {
+		const struct notify_conf *t = inst;
+
+		json_object_set_new(o, "signed", json_boolean(t->secret || t->secret_file));
+	}
+	if (o && !file && db_prepare(c->db, "SELECT author, created, updated FROM definitions WHERE kind=? AND name=?",
+				     &st) == 0) {
+		sqlite3_bind_text(st, 1, kind_names[kind], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, *(char *const *)inst, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			json_object_set_new(o, "author", json_string((const char *)sqlite3_column_text(st, 0)));
+			json_object_set_new(o, "created", json_integer(sqlite3_column_int64(st, 1)));
+			json_object_set_new(o, "updated", json_integer(sqlite3_column_int64(st, 2)));
+		}
+		sqlite3_finalize(st);
+	}
+	return o;
+}
+
+static bool in_file(const struct coll_conf *f, enum catalog_kind kind, const char *name)
+{
+	if (kind == CATALOG_NOTIFY)
+		return coll_conf_notify(f, name) != NULL;
+	for (size_t i = 0; i < f->n_rules; i++)
+		if (strcmp(f->rules[i]->name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Under the lock. */
+static int list_locked(struct catalog *c, enum catalog_kind kind, const char *name, json_t **ret)
+{
+	const struct catalog_snapshot *s = &c->now->pub;
+	size_t n = kind == CATALOG_RULE ? s->n_rules : s->n_targets;
+	json_t *items = json_array();
+
+	if (!items)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const void *inst = kind == CATALOG_RULE ? (const void *)s->rules[i] : (const void *)s->targets[i];
+		const char *iname = *(char *const *)inst;
+
+		if (name && strcmp(name, iname) != 0)
+			continue;
+		if (json_array_append_new(items, entry_json(c, kind, inst, in_file(c->conf, kind, iname))) < 0) {
+			json_decref(items);
+			return -ENOMEM;
+		}
+	}
+	if (name) {
+		*ret = json_incref(json_array_get(items, 0));
+		json_decref(items);
+		return *ret ? 0 : -ENOENT;
+	}
+	*ret = json_pack("{s:o}", "items", items);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int catalog_list(struct catalog *c, enum catalog_kind kind, const char *name, json_t **ret)
+{
+	int r;
+
+	pthread_mutex_lock(&c->lock);
+	r = list_locked(c, kind, name, ret);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+static bool exists(struct catalog *c, enum catalog_kind kind, const char *name)
+{
+	const struct catalog_snapshot *s = &c->now->pub;
+
+	return kind == CATALOG_RULE ? catalog_rule(s, name) != NULL : catalog_target(s, name) != NULL;
+}
+
+static int store_row(struct catalog *c, const struct change *ch, const char *author)
+{
+	sqlite3_stmt *st;
+	char *text = ch->def ? json_dumps(ch->def, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	uint64_t now = now_realtime_us();
+	int r = ch->def && !text ? -ENOMEM :
+		ch->def ? db_prepare(c->db, "INSERT INTO definitions(kind, name, definition, author, created, updated)"
+				    " VALUES (?1,?2,?3,?4,?5,?5) ON CONFLICT(kind, name) DO UPDATE SET"
+				    " definition=?3, author=?4, updated=?5", &st) :
+			  db_prepare(c->db, "DELETE FROM definitions WHERE kind=?1 AND name=?2", &st);
+
+	if (r == 0) {
+		sqlite3_bind_text(st, 1, kind_names[ch->kind], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, ch->name, -1, SQLITE_STATIC);
+		if (ch->def) {
+			sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, author, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+		}
+		r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+		sqlite3_finalize(st);
+	}
+	free(text);
+	return r;
+}
+
+/* Stores the change and moves to the snapshot it makes, in one transaction: both or neither. */
+static int apply(struct catalog *c, const struct change *ch, const char *author, char *reason, size_t size)
+{
+	struct conf_errors errs = { 0 };
+	struct snapshot *s = NULL;
+	int r = db_exec(c->db, "BEGIN IMMEDIATE");
+
+	if (r == 0)
+		r = store_row(c, ch, author);
+	if (r == 0)
+		r = snapshot_build(c, ch, &errs, &s);
+	if (r == -EINVAL)
+		(void)snprintf(reason, size, "%s",
+			       !errs.n ? "invalid" : strncmp(errs.msg[0], ": ", 2) == 0 ? errs.msg[0] + 2 : errs.msg[0]);
+	conf_errors_free(&errs);
+	if (r == 0)
+		r = db_exec(c->db, "COMMIT");
+	if (r < 0) {
+		(void)db_exec(c->db, "ROLLBACK");
+		snapshot_unref(s);
+		return r;
+	}
+	snapshot_unref(c->now);
+	c->now = s;
+	return 0;
+}
+
+/* Whether (kind, name) may be created (or changed: !create) through the API; the reason when not. */
+static int refuse(struct catalog *c, const struct change *ch, bool create, char *reason, size_t size)
+{
+	const char *what = kind_names[ch->kind];
+
+	if (!name_valid(ch->name, NAME_MAX_LEN, "")) {
+		(void)snprintf(reason, size, "name: 1 to %d letters, digits, '_', '.' or '-'", NAME_MAX_LEN);
+		return -EINVAL;
+	}
+	if (in_file(c->conf, ch->kind, ch->name)) {
+		(void)snprintf(reason, size, "[%s \"%s\"] is defined in the configuration file; change it there",
+			       what, ch->name);
+		return -EPERM;
+	}
+	if (create && exists(c, ch->kind, ch->name)) {
+		(void)snprintf(reason, size, "[%s \"%s\"] exists; PUT replaces it", what, ch->name);
+		return -EEXIST;
+	}
+	if (!create && !exists(c, ch->kind, ch->name)) {
+		(void)snprintf(reason, size, "no [%s \"%s\"]", what, ch->name);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int catalog_put(struct catalog *c, enum catalog_kind kind, const char *name, json_t *def, bool create,
+		const char *author, json_t **ret, char *reason, size_t reason_size)
+{
+	const struct change ch = { kind, name, def };
+	int r;
+
+	if (!json_is_object(def)) {
+		(void)snprintf(reason, reason_size, "expected a JSON object of the section's keys");
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&c->lock);
+	r = refuse(c, &ch, create, reason, reason_size);
+	if (r == 0)
+		r = apply(c, &ch, author, reason, reason_size);
+	if (r == 0)
+		r = list_locked(c, kind, name, ret);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+/* The rule that names target in notify= or escalate_to=, or NULL. */
+static const char *rule_naming(const struct catalog_snapshot *s, const char *target)
+{
+	for (size_t i = 0; i < s->n_rules; i++) {
+		const char *lists[] = { s->rules[i]->notify, s->rules[i]->escalate_to };
+
+		for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
+			const char *p = lists[l];
+			char word[256];
+
+			while (p && next_word(&p, word, sizeof(word)))
+				if (strcmp(word, target) == 0)
+					return s->rules[i]->name;
+		}
+	}
+	return NULL;
+}
+
+int catalog_delete(struct catalog *c, enum catalog_kind kind, const char *name, char *reason, size_t reason_size)
+{
+	const struct change ch = { kind, name, NULL };
+	const char *user;
+	int r;
+
+	pthread_mutex_lock(&c->lock);
+	r = refuse(c, &ch, false, reason, reason_size);
+	if (r == 0 && kind == CATALOG_NOTIFY && (user = rule_naming(&c->now->pub, name))) {
+		(void)snprintf(reason, reason_size, "[rule \"%s\"] sends to [notify \"%s\"]", user, name);
+		r = -EBUSY;
+	}
+	if (r == 0)
+		r = apply(c, &ch, "", reason, reason_size);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}

@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "common/util.h"
+#include "dialtests/dialer.h"
+#include "dialtests/catalog.h"
+#include "api/http-internal.h"
+
+#define PREFIX "/api/v1/dialtests/"
+#define SUMMARY_RESULTS_MAX 100000
+
+/* "/api/v1/dialtests/ID[/WHAT]": id and what ("" when none); false when malformed. */
+static bool split_path(const char *url, int64_t *id, const char **what)
+{
+	const char *p = url + strlen(PREFIX), *slash = strchr(p, '/');
+	char num[24];
+	uint64_t v;
+
+	if (!slash)
+		slash = p + strlen(p);
+	if (slash == p || (size_t)(slash - p) >= sizeof(num))
+		return false;
+	(void)snprintf(num, sizeof(num), "%.*s", (int)(slash - p), p);
+	if (conf_parse_uint(num, &v) < 0 || v == 0 || v > INT64_MAX)
+		return false;
+	*id = (int64_t)v;
+	*what = *slash ? slash + 1 : "";
+	return true;
+}
+
+/* Header values that name no credential: shown to every reader. */
+static bool plain_header(const char *name)
+{
+	static const char *const plain[] = { "Accept", "Accept-Language", "Cache-Control", "Content-Type", "User-Agent" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
+		if (strcasecmp(name, plain[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A definition as one who is no admin sees it: the credentials written into
+ * it (a bearer token, a password, a header's value) are hidden; a
+ * {{secret:NAME}} reference would show nothing anyway.
+ */
+static void hide_credentials(json_t *def)
+{
+	json_t *step, *auth, *v;
+	const char *k;
+	size_t i;
+
+	json_array_foreach(json_object_get(def, "steps"), i, step) {
+		if (json_object_get(step, "bearer"))
+			json_object_set_new(step, "bearer", json_string("(hidden)"));
+		auth = json_object_get(step, "basic_auth");
+		if (json_is_object(auth) && json_object_get(auth, "password"))
+			json_object_set_new(auth, "password", json_string("(hidden)"));
+		json_object_foreach(json_object_get(step, "headers"), k, v)
+			if (!plain_header(k))
+				json_object_set_new(json_object_get(step, "headers"), k, json_string("(hidden)"));
+	}
+}
+
+enum MHD_Result api_get_dialtests(struct request *rq)
+{
+	json_t *j, *def;
+	size_t i;
+	int r = dialtests_list(http_dialtests(rq), &j);
+
+	if (r < 0)
+		return respond_errno(rq, r, "cannot read the dial tests");
+	json_array_foreach(request_is_admin(rq) ? NULL : json_object_get(j, "items"), i, def)
+		hide_credentials(def);
+	return respond_json(rq, MHD_HTTP_OK, j);
+}
+
+/* Which results each_result() reads, and where they go: row() answers false to stop. */
+struct results_query {
+	int64_t id;
+	uint64_t since, until;
+	size_t limit, n;
+	bool (*row)(const char *text, uint64_t ts, void *ctx);
+	void *ctx;
+	bool stopped;
+};
+
+static int shard_results(sqlite3 *db, void *ctx)
+{
+	struct results_query *q = ctx;
+	sqlite3_stmt *st;
+
+	/* A shard from before dial tests has no such table (not an error to log): nothing in it. */
+	if (!db || sqlite3_prepare_v2(db, "SELECT result, ts FROM dialtest_results WHERE test=? AND ts>=? AND ts<=?"
+					  " ORDER BY ts DESC LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, q->id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)q->since);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)q->until);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)(q->limit - q->n));
+	while (!q->stopped && q->n < q->limit && sqlite3_step(st) == SQLITE_ROW) {
+		q->n++;
+		q->stopped = !q->row((const char *)sqlite3_column_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+				     q->ctx);
+	}
+	sqlite3_finalize(st);
+	return q->n >= q->limit || q->stopped;
+}
+
+/*
+ * Calls row(result text, its time, ctx) for test id's results from until
+ * back to since, newest first, at most limit, until row() answers false.
+ */
+static int each_result(struct request *rq, int64_t id, uint64_t since, uint64_t until, size_t limit,
+		       bool (*row)(const char *text, uint64_t ts, void *ctx), void *ctx)
+{
+	struct results_query q = { .id = id, .since = since, .until = until, .limit = limit, .row = row, .ctx = ctx };
+	int r = storage_reader_each_shard(rq->rd, since, until, true, shard_results, &q);
+
+	return r < 0 ? r : 0;
+}
+
+/* The results of one answer, within its bytes. */
+struct results_answer {
+	json_t *items;
+	struct answer_budget budget;
+	uint64_t last_ts;
+};
+
+static bool add_result(const char *text, uint64_t ts, void *ctx)
+{
+	struct results_answer *a = ctx;
+	json_t *j;
+
+	if (!answer_budget_take(&a->budget, strlen(text)))
+		return false;
+	j = json_loads(text, 0, NULL);
+	if (j)
+		json_array_append_new(a->items, j);
+	a->last_ts = ts;
+	return true;
+}
+
+/* GET /api/v1/dialtests/ID/results?since=&until=&limit= (default the last hour, 100, newest first). */
+static enum MHD_Result get_results(struct request *rq, int64_t id)
+{
+	uint64_t now = now_realtime_us(), since = now - 3600 * USEC_PER_SEC, until = now, limit = 100;
+	const char *l = arg(rq, "limit");
+	struct results_answer a = { .items = json_array(), .budget = answer_budget(rq) };
+	json_t *j;
+	int r;
+
+	if (since_until_args(rq, &since, &until) < 0)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
+	if (l && (conf_parse_uint(l, &limit) < 0 || limit == 0 || limit > 10000))
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1 to 10000");
+	r = each_result(rq, id, since, until, (size_t)limit, add_result, &a);
+	if (r < 0) {
+		json_decref(a.items);
+		return respond_errno(rq, r, "cannot read the dial tests");
+	}
+	j = json_pack("{s:I, s:o, s:b}", "id", (json_int_t)id, "items", a.items, "truncated", a.budget.spent);
+	/* Newest first: the next page ends before the oldest shown (an until= value, to the microsecond). */
+	if (a.budget.spent) {
+		char next[40];
+		format_rfc3339_us(a.last_ts - 1, next, sizeof(next));
+		json_object_set_new(j, "next_until", json_string(next));
+	}
+	return respond_json(rq, MHD_HTTP_OK, j);
+}
+
+/* What a summary gathers, result by result. */
+struct tally {
+	size_t runs, ok;
+	json_t *steps;    /* {"step": [total ms, ...]} */
+	json_t *failures; /* {"outcome": {"reason": count}} */
+};
+
+static void count_failure(struct tally *t, json_t *result)
+{
+	const char *outcome = json_string_value(json_object_get(result, "outcome")), *reason = "unknown";
+	json_t *s, *by;
+	size_t i;
+
+	json_array_foreach(json_object_get(result, "steps"), i, s) {
+		const char *a = json_string_value(json_object_get(json_object_get(s, "failed_assertion"), "type")),
+			   *e = json_string_value(json_object_get(json_object_get(s, "error"), "kind"));
+
+		if (a || e)
+			reason = a ? a : e;
+	}
+	by = json_object_get(t->failures, outcome ? outcome : "unknown");
+	if (!by) {
+		by = json_object();
+		json_object_set_new(t->failures, outcome ? outcome : "unknown", by);
+	}
+	json_object_set_new(by, reason, json_integer(json_integer_value(json_object_get(by, reason)) + 1));
+}
+
+static bool tally_result(const char *text, uint64_t ts, void *ctx)
+{
+	struct tally *t = ctx;
+	json_t *result = json_loads(text, 0, NULL), *s;
+	size_t i;
+
+	if (!result)
+		return true;
+	t->runs++;
+	if (json_is_true(json_object_get(result, "ok")))
+		t->ok++;
+	else
+		count_failure(t, result);
+	json_array_foreach(json_object_get(result, "steps"), i, s) {
+		const char *name = json_string_value(json_object_get(s, "name"));
+		json_t *total = json_object_get(json_object_get(s, "timings_ms"), "total"), *list;
+
+		if (!name || !json_is_number(total) || json_is_object(json_object_get(s, "error")))
+			continue;
+		list = json_object_get(t->steps, name);
+		if (!list) {
+			list = json_array();
+			json_object_set_new(t->steps, name, list);
+		}
+		json_array_append_new(list, json_real(json_number_value(total)));
+	}
+	json_decref(result);
+	return true;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The nearest-rank percentiles of a step's times. */
+static json_t *percentiles(json_t *list)
+{
+	size_t n = json_array_size(list), i;
+	double *v = malloc((n ? n : 1) * sizeof(*v));
+	json_t *x, *o;
+
+	if (!v)
+		return NULL;
+	json_array_foreach(list, i, x)
+		v[i] = json_real_value(x);
+	qsort(v, n, sizeof(*v), cmp_double);
+#define RANK(p) v[((p) * n + 99) / 100 - 1]
+	o = n ? json_pack("{s:I, s:f, s:f, s:f}", "runs", (json_int_t)n, "p50_ms", RANK(50), "p95_ms", RANK(95),
+			  "p99_ms", RANK(99)) :
+		json_pack("{s:i}", "runs", 0);
+#undef RANK
+	free(v);
+	return o;
+}
+
+/* GET /api/v1/dialtests/ID/summary?window=24h */
+static enum MHD_Result get_summary(struct request *rq, int64_t id)
+{
+	const char *w = arg(rq, "window");
+	uint64_t window_ms = 24 * 3600 * 1000, now = now_realtime_us();
+	struct tally t = { .steps = json_object(), .failures = json_object() };
+	json_t *steps = json_object(), *list;
+	const char *name;
+	int r;
+
+	if (w && (conf_parse_duration_ms(w, 1000, &window_ms) < 0 || window_ms == 0 ||
+		  window_ms > 366ull * 86400 * 1000))
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "window: expected a duration such as 1h or 7d");
+	r = each_result(rq, id, now - MIN(window_ms * 1000, now), now, SUMMARY_RESULTS_MAX, tally_result, &t);
+	json_object_foreach(t.steps, name, list)
+		json_object_set_new(steps, name, percentiles(list));
+	json_decref(t.steps);
+	if (r < 0) {
+		json_decref(steps);
+		json_decref(t.failures);
+		return respond_errno(rq, r, "cannot read the dial tests");
+	}
+	return respond_json(rq, MHD_HTTP_OK,
+			    json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "id", (json_int_t)id, "window_s",
+				      (json_int_t)(window_ms / 1000), "runs", (json_int_t)t.runs, "ok", (json_int_t)t.ok,
+				      "availability_pct", t.runs ? json_real(100.0 * (double)t.ok / (double)t.runs) : json_null(),
+				      "steps", steps, "failures", t.failures));
+}
+
+/* GET /api/v1/dialtests/ID, .../results, .../summary */
+enum MHD_Result api_get_dialtest(struct request *rq)
+{
+	const char *what;
+	char reason[64];
+	json_t *j;
+	int64_t id;
+	int r;
+
+	if (!split_path(rq->url, &id, &what))
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID");
+	if (strcmp(what, "results") == 0)
+		return get_results(rq, id);
+	if (strcmp(what, "summary") == 0)
+		return get_summary(rq, id);
+	if (*what)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID[/results|/summary]");
+	r = dialtests_show(http_dialtests(rq), id, &j);
+	(void)snprintf(reason, sizeof(reason), "no dial test %" PRId64, id);
+	if (r < 0)
+		return respond_errno(rq, r, reason);
+	if (!request_is_admin(rq))
+		hide_credentials(j);
+	return respond_json(rq, MHD_HTTP_OK, j);
+}
+
+static enum MHD_Result put(struct request *rq, int64_t id)
+{
+	enum MHD_Result answered;
+	json_t *body = request_object(rq, false, &answered), *j = NULL;
+	char reason[512] = "";
+	int r;
+
+	if (!body)
+		return answered;
+	r = dialtests_put(http_dialtests(rq), id, body, rq->user, &j, reason, sizeof(reason));
+	audit_detail(rq, "dial test %" JSON_INTEGER_FORMAT " '%.200s' %s",
+		     r == 0 ? json_integer_value(json_object_get(j, "id")) : (json_int_t)id,
+		     json_string_value(json_object_get(body, "name")) ?: "?", id ? "redefined" : "defined");
+	json_decref(body);
+	if (r < 0)
+		return respond_errno(rq, r, reason);
+	dialer_reload(http_dialer(rq));
+	return respond_json(rq, id ? MHD_HTTP_OK : MHD_HTTP_CREATED, j);
+}
+
+enum MHD_Result api_post_dialtest(struct request *rq)
+{
+	return put(rq, 0);
+}
+
+enum MHD_Result api_put_dialtest(struct request *rq)
+{
+	const char *what;
+	int64_t id;
+
+	if (!split_path(rq->url, &id, &what) || *what)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID");
+	return put(rq, id);
+}
+
+enum MHD_Result api_delete_dialtest(struct request *rq)
+{
+	char reason[512] = "";
+	const char *what;
+	int64_t id;
+	int r;
+
+	if (!split_path(rq->url, &id, &what) || *what)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID");
+	audit_detail(rq, "dial test %" PRId64 " deleted", id);
+	r = dialtests_delete(http_dialtests(rq), id, rq->user, reason, sizeof(reason));
+	if (r < 0)
+		return respond_errno(rq, r, reason);
+	dialer_reload(http_dialer(rq));
+	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1));
+}
+
+/*
+ * POST /api/v1/dialtests/ID/run: 202, the run asked for; its result is
+ * stored like a scheduled one's ("scheduled" as answered here), to follow
+ * at .../results. No HTTP worker waits for a run, and runs asked for keep
+ * within the limits scheduled ones do.
+ */
+enum MHD_Result api_run_dialtest(struct request *rq)
+{
+	char since[40], results[128];
+	const char *what;
+	uint64_t planned;
+	int64_t id;
+	int r;
+
+	if (!split_path(rq->url, &id, &what) || strcmp(what, "run") != 0)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID/run");
+	audit_detail(rq, "dial test %" PRId64 " run now", id);
+	r = dialer_ask(http_dialer(rq), id, &planned);
+	if (r == -ENOENT)
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no dial test %" PRId64, id);
+	if (r == -EBUSY)
+		return respond_error(rq, MHD_HTTP_TOO_MANY_REQUESTS, "too_many",
+				     "%d runs asked for wait already for the limits ([dialtests] concurrency, per_host)",
+				     DIALER_ASKED_MAX);
+	if (r < 0)
+		return respond_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "the collector is stopping");
+	format_rfc3339_us(planned, since, sizeof(since));
+	(void)snprintf(results, sizeof(results), PREFIX "%" PRId64 "/results?since=%s", id, since);
+	return respond_json(rq, MHD_HTTP_ACCEPTED, json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id, "scheduled",
+							     (json_int_t)planned, "results", results));
+}

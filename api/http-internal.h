@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_HTTP_INTERNAL_H
+#define VIGIL_HTTP_INTERNAL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdint.h>
+
+#include "common/macro.h"
+#include "store/storage.h"
+
+struct http_server;
+
+/* What a handler gets: the request, who asked, and a store to read. */
+struct request {
+	struct http_server *h;
+	struct MHD_Connection *c;
+	const char *url;
+	const char *method;
+	struct storage_reader *rd;
+	char user[128];
+	char role[32];
+	unsigned status; /* of the answer queued, for the audit log */
+	const char *body; /* a POST's body, body_len bytes, not terminated */
+	size_t body_len;
+	const char *target;  /* the request target as sent, still percent-encoded */
+	char detail[512];    /* what the request did to what, for the audit log (audit_detail()) */
+	char cursor_out[64]; /* a paged read's next_cursor, for the audit log */
+};
+
+/* Says in the audit log's row what the request does to what ("token bob, role viewer"); never secrets. */
+void audit_detail(struct request *rq, const char *fmt, ...) _printf_(2, 3);
+
+/* The alerts the handlers of api_alerts.c act on, and the rules and targets api_defs.c defines. */
+struct alerting *http_alerting(const struct request *rq);
+struct catalog *http_catalog(const struct request *rq);
+struct dialtests *http_dialtests(const struct request *rq);
+struct dialer *http_dialer(const struct request *rq);
+
+/*
+ * The body as a JSON object ({} for an empty body when empty_ok); NULL when
+ * it is not one, with the 400 answer queued in *answered.
+ */
+json_t *request_object(struct request *rq, bool empty_ok, enum MHD_Result *answered);
+
+/* Queues j (taken over) as the JSON answer. */
+enum MHD_Result respond_json(struct request *rq, unsigned status, json_t *j);
+/* {"error": error, "reason": ...} with status; counted in the self-metrics. */
+enum MHD_Result respond_error(struct request *rq, unsigned status, const char *error, const char *fmt, ...)
+	_printf_(4, 5);
+/* Whether name is one of the roles a token may have. */
+bool http_role_known(const char *name);
+/* Whether the asker's role is admin; whether it may read logs (operator, admin, security). */
+bool request_is_admin(const struct request *rq);
+bool request_reads_logs(const struct request *rq);
+/* [storage] data_dir. */
+const char *http_data_dir(const struct request *rq);
+/*
+ * The answer to a negative errno from a store that says why in reason:
+ * -EINVAL 400, -ENOENT 404, -EEXIST, -EPERM and -EBUSY 409, anything else
+ * 500 (reason, then strerror).
+ */
+enum MHD_Result respond_errno(struct request *rq, int r, const char *reason);
+/* [hosts] silent_after, in microseconds. */
+uint64_t http_silent_after_us(const struct request *rq);
+/*
+ * How much an answer may hold: [http] max_answer bytes of its items'
+ * text. A handler takes each item's size before adding it; when one does
+ * not fit (and something was taken), spent is set and the answer says
+ * "truncated" and where the next page starts.
+ */
+struct answer_budget {
+	size_t left;
+	bool spent;
+	bool taken;
+};
+struct answer_budget answer_budget(const struct request *rq);
+/* Whether n more bytes fit; the first item always does. */
+bool answer_budget_take(struct answer_budget *b, size_t n);
+
+/* A query parameter, NULL when absent or empty. */
+const char *arg(const struct request *rq, const char *name);
+/*
+ * since= and until= (see parse_time_param), each left untouched when
+ * absent; negative when either is malformed, which SINCE_UNTIL_HELP explains.
+ */
+int since_until_args(const struct request *rq, uint64_t *since, uint64_t *until);
+#define SINCE_UNTIL_HELP "since/until: expected RFC 3339, epoch seconds, or a duration ago (15m, 2h)"
+
+/* Handlers of api_hosts.c, api_metrics.c and api_probes.c. */
+enum MHD_Result api_get_hosts(struct request *rq);
+enum MHD_Result api_get_host(struct request *rq);
+enum MHD_Result api_get_metrics(struct request *rq);
+
+/* A probe_state row selected with PROBE_STATE_COLUMNS, as the API shows it. */
+#define PROBE_STATE_COLUMNS "SELECT host, name, type, status, latency_us, message, ts, agent FROM probe_state"
+json_t *probe_state_json(sqlite3_stmt *st);
+enum MHD_Result api_get_probes(struct request *rq);
+enum MHD_Result api_get_alerts(struct request *rq);
+enum MHD_Result api_get_alert(struct request *rq);
+enum MHD_Result api_post_alert_action(struct request *rq);
+enum MHD_Result api_get_silences(struct request *rq);
+enum MHD_Result api_post_silence(struct request *rq);
+enum MHD_Result api_delete_silence(struct request *rq);
+enum MHD_Result api_get_notify(struct request *rq);
+enum MHD_Result api_post_notify_test(struct request *rq);
+enum MHD_Result api_get_probe_history(struct request *rq);
+enum MHD_Result api_get_dialtests(struct request *rq);
+enum MHD_Result api_get_dialtest(struct request *rq);
+enum MHD_Result api_post_dialtest(struct request *rq);
+enum MHD_Result api_put_dialtest(struct request *rq);
+enum MHD_Result api_delete_dialtest(struct request *rq);
+enum MHD_Result api_run_dialtest(struct request *rq);
+enum MHD_Result api_get_tokens(struct request *rq);
+enum MHD_Result api_post_token(struct request *rq);
+enum MHD_Result api_delete_token(struct request *rq);
+enum MHD_Result api_get_rules(struct request *rq);
+enum MHD_Result api_get_rule(struct request *rq);
+enum MHD_Result api_post_rule(struct request *rq);
+enum MHD_Result api_put_rule(struct request *rq);
+enum MHD_Result api_delete_rule(struct request *rq);
+enum MHD_Result api_get_target(struct request *rq);
+enum MHD_Result api_post_target(struct request *rq);
+enum MHD_Result api_put_target(struct request *rq);
+enum MHD_Result api_delete_target(struct request *rq);
+
+#endif

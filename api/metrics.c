@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/conf.h"
+#include "common/util.h"
+#include "api/http-internal.h"
+#include "store/logquery.h"
+
+#define POINTS_MAX 100000
+#define POINTS_TARGET 500
+
+/* One bucket of one series, as SQLite gives it per shard; merged across shards. */
+struct point {
+	char *host, *instance;
+	int64_t bucket;
+	double sum, min, max;
+	int64_t count;
+};
+
+static int point_cmp(const void *a, const void *b)
+{
+	const struct point *x = a, *y = b;
+	int c = strcmp(x->host, y->host);
+
+	if (!c)
+		c = strcmp(x->instance, y->instance);
+	if (!c)
+		c = x->bucket < y->bucket ? -1 : x->bucket > y->bucket;
+	return c;
+}
+
+struct points {
+	struct point *p;
+	size_t n, cap;
+};
+
+static void points_free(struct points *ps)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		free(ps->p[i].host);
+		free(ps->p[i].instance);
+	}
+	free(ps->p);
+}
+
+static int add_shard(sqlite3 *db, const char *name, const char *host, uint64_t since,
+		     uint64_t until, uint64_t step, struct points *ps)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, "SELECT host, instance, (ts / ?5) * ?5, sum(value), min(value), max(value), count(*)"
+			       " FROM metrics WHERE name=?1 AND (?2 IS NULL OR host=?2 OR agent=?2) AND ts>=?3 AND ts<=?4"
+			       " GROUP BY host, instance, 3", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)until);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)step);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		struct point *pt;
+		if (ps->n == POINTS_MAX) {
+			r = -E2BIG;
+			break;
+		}
+		if (ps->n == ps->cap) {
+			size_t cap = ps->cap ? ps->cap * 2 : 256;
+			struct point *grown = realloc(ps->p, cap * sizeof(*grown));
+			if (!grown) {
+				r = -ENOMEM;
+				break;
+			}
+			ps->p = grown;
+			ps->cap = cap;
+		}
+		pt = &ps->p[ps->n];
+		pt->host = strdup((const char *)sqlite3_column_text(st, 0));
+		pt->instance = strdup((const char *)sqlite3_column_text(st, 1));
+		if (!pt->host || !pt->instance) {
+			free(pt->host);
+			free(pt->instance);
+			r = -ENOMEM;
+			break;
+		}
+		pt->bucket = sqlite3_column_int64(st, 2);
+		pt->sum = sqlite3_column_double(st, 3);
+		pt->min = sqlite3_column_double(st, 4);
+		pt->max = sqlite3_column_double(st, 5);
+		pt->count = sqlite3_column_int64(st, 6);
+		ps->n++;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Sorted points into [{"host","instance","points":[[ts, avg, min, max], ...]}], merging split buckets. */
+static json_t *series_json(struct points *ps)
+{
+	json_t *series = json_array(), *cur = NULL, *points = NULL;
+
+	if (ps->n)
+		qsort(ps->p, ps->n, sizeof(*ps->p), point_cmp);
+	for (size_t i = 0; i < ps->n; i++) {
+		struct point *pt = &ps->p[i];
+		if (i + 1 < ps->n && point_cmp(pt, &ps->p[i + 1]) == 0) {
+			struct point *next = &ps->p[i + 1];
+			next->sum += pt->sum;
+			next->count += pt->count;
+			next->min = pt->min < next->min ? pt->min : next->min;
+			next->max = pt->max > next->max ? pt->max : next->max;
+			continue;
+		}
+		if (!cur || strcmp(json_string_value(json_object_get(cur, "host")), pt->host) ||
+		    strcmp(json_string_value(json_object_get(cur, "instance")), pt->instance)) {
+			points = json_array();
+			cur = json_pack("{s:o, s:o, s:o}", "host", json_bytes((const uint8_t *)pt->host, strlen(pt->host)),
+					"instance", json_bytes((const uint8_t *)pt->instance, strlen(pt->instance)),
+					"points", points);
+			json_array_append_new(series, cur);
+		}
+		json_array_append_new(points, json_pack("[I, f, f, f]", (json_int_t)pt->bucket,
+							 pt->sum / (double)pt->count, pt->min, pt->max));
+	}
+	return series;
+}
+
+/* What one GET /api/v1/metrics reads from each shard. */
+struct metric_query {
+	const char *name, *host;
+	uint64_t since, until, step_us;
+	struct points *ps;
+};
+
+static int shard_points(sqlite3 *db, void *ctx)
+{
+	const struct metric_query *q = ctx;
+
+	return db ? add_shard(db, q->name, q->host, q->since, q->until, q->step_us, q->ps) : -EIO;
+}
+
+static int shard_has_name(sqlite3 *db, void *ctx)
+{
+	sqlite3_stmt *st;
+	int found = 0;
+
+	/* Not db_prepare(): a shard from before metrics has no such table, which is no error to log. */
+	if (!db || sqlite3_prepare_v2(db, "SELECT 1 FROM metrics WHERE name=? LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, ctx, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* Whether any shard holds a point of the metric: an empty answer means a quiet range, not a typo. */
+static bool metric_known(struct request *rq, const char *name)
+{
+	return storage_reader_each_shard(rq->rd, 0, 0, true, shard_has_name, (void *)name) > 0;
+}
+
+/* GET /api/v1/metrics?name=&host=&since=&until=&step=: a metric's series, downsampled to step. */
+enum MHD_Result api_get_metrics(struct request *rq)
+{
+	const char *name = arg(rq, "name"), *host = arg(rq, "host"), *step_s = arg(rq, "step");
+	uint64_t now = now_realtime_us(), since = now - 3600 * USEC_PER_SEC, until = now, step_ms = 0;
+	struct points ps = { 0 };
+	struct metric_query q;
+	json_t *series;
+	int r;
+
+	if (!name)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "name: required, e.g. cpu.user_pct, memory.used_pct, filesystem.used_pct");
+	if (since_until_args(rq, &since, &until) < 0 || until < since)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "since/until: expected RFC 3339, epoch seconds, or a duration ago, since <= until");
+	if (step_s && (conf_parse_duration_ms(step_s, 1000, &step_ms) < 0 || step_ms < 1000))
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "step: a duration of 1s or more");
+	/* Without a step, about POINTS_TARGET points a series. */
+	if (!step_ms)
+		step_ms = MAX((until - since) / 1000 / POINTS_TARGET, UINT64_C(10000));
+	q = (struct metric_query){ name, host, since, until, step_ms * 1000, &ps };
+	r = storage_reader_each_shard(rq->rd, since, until, false, shard_points, &q);
+	if (r < 0) {
+		points_free(&ps);
+		return r == -E2BIG ? respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+						   "more than %d points: ask for a larger step or a shorter range", POINTS_MAX)
+				   : respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read: %s",
+						   strerror(-r));
+	}
+	if (!ps.n && !metric_known(rq, name)) {
+		points_free(&ps);
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found",
+				     "no metric named %s is stored; names are <set>.<field>, e.g. cpu.user_pct, "
+				     "memory.used_pct, filesystem.used_pct, agent.rss_bytes", name);
+	}
+	series = series_json(&ps);
+	points_free(&ps);
+	return respond_json(rq, MHD_HTTP_OK,
+			    json_pack("{s:o, s:I, s:I, s:I, s:o}", "name", json_bytes((const uint8_t *)name, strlen(name)),
+				      "step_ms", (json_int_t)step_ms, "since", (json_int_t)since, "until",
+				      (json_int_t)until, "series", series));
+}

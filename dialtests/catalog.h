@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_DIALTESTS_H
+#define VIGIL_DIALTESTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "collector/coll_conf.h"
+#include "dialtests/dialtest.h"
+
+/*
+ * The dial tests defined: JSON files in [dialtests] dir (one test a file,
+ * *.json) and those defined through the API, all kept in meta.db (table
+ * dialtests, with their change history in dialtest_changes) so each has a
+ * stable id. Readers take an immutable snapshot; a change builds a new one.
+ */
+struct dialtests;
+
+struct dialtest_entry {
+	int64_t id;
+	struct dialtest *test; /* owned by the snapshot */
+};
+
+struct dialtests_snapshot {
+	const struct dialtest_entry *items;
+	size_t n;
+};
+
+/*
+ * Reads [dialtests] dir and meta.db. A file that does not hold is logged
+ * ("FILE: reason") and left out. conf is borrowed and must outlive *ret.
+ */
+int dialtests_open(const struct coll_conf *conf, struct dialtests **ret);
+void dialtests_free(struct dialtests *d);
+
+/* Checks every file of [dialtests] dir, printing "FILE: reason" for each that does not hold; how many do not. */
+int dialtests_check_dir(const struct coll_conf *conf);
+/* Where the dial tests of conf may read secrets from. */
+struct dt_policy dialtests_policy(const struct coll_conf *conf);
+
+const struct dialtests_snapshot *dialtests_get(struct dialtests *d);
+void dialtests_release(const struct dialtests_snapshot *s); /* NULL is fine */
+/* Another reference to a snapshot one holds. */
+const struct dialtests_snapshot *dialtests_ref(const struct dialtests_snapshot *s);
+const struct dialtest_entry *dialtests_find(const struct dialtests_snapshot *s, int64_t id);
+
+/* {"items":[definition + id, defined_in, author, created, updated]}. */
+int dialtests_list(struct dialtests *d, json_t **ret);
+/* One of them, with "history" ([{ts, actor, action}]); -ENOENT. */
+int dialtests_show(struct dialtests *d, int64_t id, json_t **ret);
+/*
+ * Creates (id 0) or replaces test id from def. -EINVAL (reason: what and
+ * where), -EEXIST (the name is taken), -ENOENT, -EPERM (defined in a file).
+ * *ret is the stored test as dialtests_show() gives it.
+ */
+int dialtests_put(struct dialtests *d, int64_t id, json_t *def, const char *author, json_t **ret, char *reason,
+		  size_t reason_size);
+/* -ENOENT, -EPERM (defined in a file). */
+int dialtests_delete(struct dialtests *d, int64_t id, const char *actor, char *reason, size_t reason_size);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <math.h>
+
+#include "store/chain.h"
+#include "common/macro.h"
+
+/* Each value: a type byte, then a little-endian 64-bit length or number, then the bytes. */
+enum { T_INT = 'i', T_REAL = 'r', T_TEXT = 't', T_BLOB = 'b', T_NULL = 'n', T_ROW = '\n' };
+
+static void put(struct chain_digest *d, uint8_t type, uint64_t n, const void *p, size_t len)
+{
+	uint8_t head[9] = { type };
+
+	put_le64(head + 1, n);
+	sha256_add(d->c, head, sizeof(head));
+	if (len)
+		sha256_add(d->c, p, len);
+}
+
+void chain_begin(struct chain_digest *d)
+{
+	d->c = sha256_begin();
+}
+
+void chain_int(struct chain_digest *d, int64_t v)
+{
+	put(d, T_INT, (uint64_t)v, NULL, 0);
+}
+
+void chain_real(struct chain_digest *d, double v)
+{
+	uint64_t bits;
+
+	if (isnan(v)) {
+		chain_null(d);
+		return;
+	}
+	memcpy(&bits, &v, sizeof(bits));
+	put(d, T_REAL, bits, NULL, 0);
+}
+
+void chain_text(struct chain_digest *d, const void *p, size_t len)
+{
+	if (!p)
+		chain_null(d);
+	else
+		put(d, T_TEXT, len, p, len);
+}
+
+void chain_blob(struct chain_digest *d, const void *p, size_t len)
+{
+	put(d, T_BLOB, len, p, len);
+}
+
+void chain_null(struct chain_digest *d)
+{
+	put(d, T_NULL, 0, NULL, 0);
+}
+
+void chain_row_end(struct chain_digest *d)
+{
+	put(d, T_ROW, 0, NULL, 0);
+}
+
+int chain_end(struct chain_digest *d, uint8_t out[SHA256_SIZE])
+{
+	int r = sha256_end(d->c, out);
+
+	d->c = NULL;
+	return r;
+}
+
+void chain_block_begin(struct chain_digest *d, const uint8_t prev[SHA256_SIZE], uint32_t day)
+{
+	static const char scheme[] = "vigil-block-2";
+
+	chain_begin(d);
+	chain_blob(d, scheme, sizeof(scheme) - 1);
+	chain_blob(d, prev, SHA256_SIZE);
+	chain_int(d, day);
+}

@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/sha256.h"
+#include "common/tls.h"
+#include "common/transport.h"
+#include "common/util.h"
+#include "store/ingest.h"
+#include "common/metrics.h"
+#include "store/verify.h"
+
+#define RETENTION_INTERVAL_US (3600 * USEC_PER_SEC)
+/* An agent past [ingest] per_agent batches at the writer asks again after this. */
+#define PER_AGENT_RETRY_MS 200
+/* A refused agent asks again this often: the conflict shows as long as both hosts send. */
+#define CONFLICT_RETRY_MS 60000
+
+struct job {
+	struct ingest *in;
+	nng_ctx ctx;
+	nng_aio *aio;
+	bool sending;
+	nng_msg *msg; /* the request, kept while its block is stored */
+	ZSTD_DCtx *dctx;
+	struct buf raw;
+	struct batch_info info;
+	struct logmatch *logmatch; /* a reference to the rules info was matched with, kept until the next batch */
+	struct block_in block;
+	char agent_hex[33];
+	char peer[TLS_PEER_NAME_MAX + 1]; /* the name of the TLS certificate the batch came with, or "" */
+	bool holding; /* its batch waits for or is at the writer; under the ingest's lock */
+	struct job *next;
+};
+
+struct ingest {
+	const struct coll_conf *conf;
+	struct storage *storage;
+	nng_socket sock;
+	bool sock_open;
+	bool tls; /* agents are known by their certificates */
+	struct job *jobs;
+	size_t n_jobs;
+	struct frame_limits flim;
+	struct export_limits elim;
+	pthread_t writer;
+	bool writer_started;
+	nng_listener local; /* INGEST_LOCAL_URL: what comes in on it is the collector's own */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job *queue; /* verified jobs for the writer, under lock */
+	struct catalog *catalog;
+	void (*on_stored)(void *userdata); /* under lock */
+	void *on_stored_data;
+	bool stopping;
+};
+
+static void send_reply(struct job *j, uint16_t status, uint64_t seq, uint32_t retry_ms, const char *reason)
+{
+	uint8_t out[REPLY_HEADER_SIZE + REPLY_REASON_MAX];
+	struct reply rep = { .status = status, .seq = seq, .server_time_us = now_realtime_us(),
+			     .retry_after_ms = retry_ms };
+	nng_msg *m;
+	size_t n;
+
+	(void)snprintf(rep.reason, sizeof(rep.reason), "%s", reason ? reason : "");
+	n = reply_encode(&rep, out);
+	if (nng_msg_alloc(&m, 0) != 0 || nng_msg_append(m, out, n) != 0) {
+		/* Without a reply the agent times out and resends: nothing is lost. */
+		log_error("ingest: cannot allocate a reply for batch %" PRIu64, seq);
+		nng_msg_free(m);
+		j->sending = false;
+		nng_ctx_recv(j->ctx, j->aio);
+		return;
+	}
+	j->sending = true;
+	nng_aio_set_msg(j->aio, m);
+	nng_ctx_send(j->ctx, j->aio);
+}
+
+static void reject(struct job *j, enum frame_error e, uint64_t seq)
+{
+	char reason[128];
+
+	/* Our own trouble (memory) is not the batch's fault: the agent retries it. */
+	if (e == FRAME_ERR_STORAGE) {
+		nng_msg_free(TAKE_PTR(j->msg));
+		metrics_add(&metrics.batches_retry, 1);
+		send_reply(j, REPLY_RETRY, seq, 1000, "collector short of memory");
+		return;
+	}
+	metrics_add(&metrics.batches_rejected, 1);
+	metrics_add(&metrics.errors[e], 1);
+	(void)snprintf(reason, sizeof(reason), "%s", frame_error_name(e));
+	log_warning("ingest: rejected batch %s/%" PRIu64 ": %s", j->agent_hex[0] ? j->agent_hex : "?", seq,
+		    reason);
+	nng_msg_free(TAKE_PTR(j->msg));
+	send_reply(j, REPLY_REJECTED, seq, 0, reason);
+}
+
+/*
+ * The batches of agent waiting for or at the writer (under in->lock): an
+ * agent holds at most [ingest] per_agent of the contexts, so no one agent
+ * keeps the others from them.
+ */
+static uint64_t holding(struct ingest *in, const uint8_t agent[AGENT_ID_SIZE])
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < in->n_jobs; i++)
+		n += in->jobs[i].holding && memcmp(in->jobs[i].block.agent, agent, AGENT_ID_SIZE) == 0;
+	return n;
+}
+
+/* Counts and logs (at most once a minute) what a stored batch's derived rows left out. */
+static void note_cut(const struct job *j, uint64_t seq)
+{
+	static atomic_uint_fast64_t last_logged;
+	const struct verify_cut *c = &j->info.cut;
+	uint64_t now = now_monotonic_us(), last = atomic_load(&last_logged);
+
+	if (!c->metric_rows && !c->probe_rows && !c->message_bytes && !c->inventory_fields && !c->future_times)
+		return;
+	metrics_add(&metrics.cut_future_times, c->future_times);
+	metrics_add(&metrics.cut_metric_rows, c->metric_rows);
+	metrics_add(&metrics.cut_probe_rows, c->probe_rows);
+	metrics_add(&metrics.cut_message_bytes, c->message_bytes);
+	metrics_add(&metrics.cut_inventory_fields, c->inventory_fields);
+	if (now - last < 60 * USEC_PER_SEC || !atomic_compare_exchange_strong(&last_logged, &last, now))
+		return;
+	log_warning("ingest: batch %s/%" PRIu64 " is stored whole, but past the limits of what one batch may add to "
+		    "the rows derived from it: %" PRIu64 " metric values, %" PRIu64 " probe results, %" PRIu64
+		    " bytes of probe messages, %" PRIu64 " inventory fields left out; %" PRIu64 " records dated more "
+		    "than 5 minutes ahead took the collector's time (is the agent's clock right?) "
+		    "(vigil_ingest_cut_total; logged once a minute).",
+		    j->agent_hex, seq, c->metric_rows, c->probe_rows, c->message_bytes, c->inventory_fields,
+		    c->future_times);
+}
+
+/* Logs a refusal at most once a minute: a peer cannot fill the log by being refused. */
+static void log_refused(const struct job *j, uint64_t seq, const char *reason)
+{
+	static atomic_uint_fast64_t last_logged;
+	uint64_t now = now_monotonic_us(), last = atomic_load(&last_logged);
+
+	if (now - last < 60 * USEC_PER_SEC || !atomic_compare_exchange_strong(&last_logged, &last, now))
+		return;
+	log_warning("ingest: refused batch %s/%" PRIu64 ": %s (vigil_ingest_batches_total{result=\"refused\"}; "
+		    "logged once a minute)", j->agent_hex, seq, reason);
+}
+
+/* Answers that the batch is not this peer's to send: the agent keeps it and asks again later. */
+static void refuse(struct job *j, uint64_t seq, const char *reason)
+{
+	metrics_add(&metrics.batches_refused, 1);
+	log_refused(j, seq, reason);
+	nng_msg_free(TAKE_PTR(j->msg));
+	send_reply(j, REPLY_REFUSED, seq, CONFLICT_RETRY_MS, reason);
+}
+
+/*
+ * Under TLS, sets j->peer to the name of the certificate the batch came
+ * with; true if the batch was answered instead (its peer is gone, or the
+ * certificate names nothing an agent could be known by).
+ */
+static bool peer_unknown(struct job *j, uint64_t seq)
+{
+	int r;
+
+	j->peer[0] = 0;
+	if (!j->in->tls || j->info.local)
+		return false;
+	r = tls_peer_name(nng_msg_get_pipe(j->msg), j->peer, sizeof(j->peer));
+	if (r == 0 && j->peer[0])
+		return false;
+	j->peer[0] = 0;
+	if (r == -EPIPE) {
+		/* No one to answer: the agent resends on its next connection. */
+		nng_msg_free(TAKE_PTR(j->msg));
+		nng_ctx_recv(j->ctx, j->aio);
+		return true;
+	}
+	refuse(j, seq, "the client certificate names no host (no CN or DNS name in printable ASCII)");
+	return true;
+}
+
+/* On an nng thread: everything about a batch that needs no database. */
+static void verify(struct job *j)
+{
+	struct ingest *in = j->in;
+	size_t len = nng_msg_len(j->msg);
+	struct frame_header h = { 0 };
+	enum frame_error e;
+	uint64_t now = now_realtime_us();
+
+	metrics_add(&metrics.bytes_in, len);
+	j->agent_hex[0] = 0;
+	e = frame_open(j->dctx, nng_msg_body(j->msg), len, &in->flim, &h, &j->raw);
+	if (e == FRAME_OK || e > FRAME_ERR_VERSION)
+		hex_encode(h.agent_id, AGENT_ID_SIZE, j->agent_hex);
+	logmatch_unref(j->logmatch);
+	j->logmatch = catalog_logmatch(in->catalog);
+	j->info.local = nng_listener_id(nng_pipe_listener(nng_msg_get_pipe(j->msg))) == nng_listener_id(in->local);
+	if (e == FRAME_OK && peer_unknown(j, h.seq))
+		return;
+	if (e == FRAME_OK)
+		e = batch_verify(j->raw.data, j->raw.len, &in->elim, j->logmatch, now, &j->info);
+	if (e == FRAME_OK && j->info.records != h.records)
+		e = FRAME_ERR_COUNT_MISMATCH;
+	if (e != FRAME_OK) {
+		reject(j, e, h.seq);
+		return;
+	}
+	j->block = (struct block_in){ .seq = h.seq, .received_us = now, .ts_min = j->info.ts_min,
+				      .ts_max = j->info.ts_max, .records = h.records, .raw_len = h.raw_len,
+				      .zframe = (const uint8_t *)nng_msg_body(j->msg) + FRAME_HEADER_SIZE,
+				      .zlen = len - FRAME_HEADER_SIZE };
+	memcpy(j->block.agent, h.agent_id, AGENT_ID_SIZE);
+	j->block.local = j->info.local;
+	/* Hashed here, in parallel; the writer only chains 32-byte digests. */
+	if (sha256(j->block.zframe, j->block.zlen, j->block.digest) < 0) {
+		reject(j, FRAME_ERR_STORAGE, h.seq);
+		return;
+	}
+	/* Under TLS the host is the one the certificate names, whatever the records say. */
+	j->block.certificate = j->peer[0] ? j->peer : NULL;
+	j->block.host = j->peer[0] ? j->peer : j->info.host[0] ? j->info.host : NULL;
+	j->block.n_streams = j->info.n_streams;
+	j->block.probes = j->info.probes;
+	j->block.n_probes = j->info.n_probes;
+	j->block.metrics = j->info.metrics;
+	j->block.n_metrics = j->info.n_metrics;
+	j->block.inventory = j->info.inventory;
+	j->block.labels = j->info.labels;
+	j->block.logmatch = j->logmatch;
+	j->block.hits = j->info.hits;
+	memcpy(j->block.streams, j->info.streams, j->info.n_streams * sizeof(char *));
+	if (j->info.streams_overflow && j->block.n_streams < STORAGE_STREAMS_MAX)
+		j->block.streams[j->block.n_streams++] = STORAGE_STREAM_ANY;
+	pthread_mutex_lock(&in->lock);
+	if (holding(in, h.agent_id) >= in->conf->ingest.per_agent) {
+		pthread_mutex_unlock(&in->lock);
+		nng_msg_free(TAKE_PTR(j->msg));
+		metrics_add(&metrics.batches_retry, 1);
+		send_reply(j, REPLY_RETRY, h.seq, PER_AGENT_RETRY_MS, "busy with this agent's other batches");
+		return;
+	}
+	j->holding = true;
+	j->next = in->queue;
+	in->queue = j;
+	pthread_cond_signal(&in->cond);
+	pthread_mutex_unlock(&in->lock);
+}
+
+static void job_cb(void *arg)
+{
+	struct job *j = arg;
+	int rv = nng_aio_result(j->aio);
+
+	if (j->sending) {
+		if (rv != 0)
+			nng_msg_free(nng_aio_get_msg(j->aio));
+		j->sending = false;
+	} else if (rv == 0) {
+		j->msg = nng_aio_get_msg(j->aio);
+		verify(j);
+		return;
+	}
+	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+		return;
+	nng_ctx_recv(j->ctx, j->aio);
+}
+
+static void reply_stored(struct job *j)
+{
+	struct block_in *b = &j->block;
+	char reason[640];
+
+	switch (b->result) {
+	case BLOCK_STORED:
+		note_cut(j, b->seq);
+		metrics_add(&metrics.batches_stored, 1);
+		metrics_add(&metrics.records_stored, b->records);
+		metrics_add(&metrics.raw_bytes_stored, b->raw_len);
+		send_reply(j, REPLY_STORED, b->seq, 0, NULL);
+		break;
+	case BLOCK_DUPLICATE:
+		metrics_add(&metrics.batches_duplicate, 1);
+		log_debug("ingest: batch %s/%" PRIu64 " is a duplicate, acknowledged", j->agent_hex, b->seq);
+		send_reply(j, REPLY_DUPLICATE, b->seq, 0, NULL);
+		break;
+	case BLOCK_CONFLICT:
+		metrics_add(&metrics.batches_conflict, 1);
+		/* The reply carries what fits of it (REPLY_REASON_MAX); the log all of it. */
+		(void)snprintf(reason, sizeof(reason), "agent id conflict: batch %" PRIu64 " is stored from host %s"
+			       " with other content; this one is from %s", b->seq, b->conflict_host,
+			       b->host ? b->host : "a host that names none");
+		log_warning("ingest: refused batch %s/%" PRIu64 ": %s", j->agent_hex, b->seq, reason);
+		send_reply(j, REPLY_CONFLICT, b->seq, CONFLICT_RETRY_MS, reason);
+		break;
+	case BLOCK_REFUSED:
+		(void)snprintf(reason, sizeof(reason), "agent id is bound to the certificate of %s; this batch came "
+			       "with the certificate of %s", b->bound_certificate, b->certificate);
+		refuse(j, b->seq, reason);
+		break;
+	default:
+		metrics_add(&metrics.batches_retry, 1);
+		send_reply(j, REPLY_RETRY, b->seq, 1000, "storage unavailable");
+		break;
+	}
+}
+
+/* Retention needs the writer's connections, so the writer runs it, hourly. */
+static void maybe_retention(struct ingest *in, uint64_t *next_us)
+{
+	uint64_t now = now_monotonic_us();
+
+	if (now < *next_us)
+		return;
+	*next_us = now + RETENTION_INTERVAL_US;
+	if (storage_retention(in->storage, now_realtime_us(), in->conf->storage.retention_days) < 0)
+		log_error("retention: failed, will try again in an hour");
+}
+
+/* Waits for queued jobs (or a minute); returns them, NULL when stopping with none. */
+static struct job *wait_jobs(struct ingest *in, bool *ret_stop)
+{
+	struct job *list;
+	struct timespec until;
+
+	(void)clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 60;
+	pthread_mutex_lock(&in->lock);
+	while (!in->queue && !in->stopping)
+		if (pthread_cond_timedwait(&in->cond, &in->lock, &until) == ETIMEDOUT)
+			break;
+	list = TAKE_PTR(in->queue);
+	*ret_stop = in->stopping;
+	pthread_mutex_unlock(&in->lock);
+	return list;
+}
+
+/*
+ * Whether a block holds what may change an alert: a probe result not ok or
+ * changed, or lines a log rule matched. Steady ok results wait for the timer.
+ */
+static bool block_alerts(const struct block_in *b)
+{
+	if (b->result != BLOCK_STORED)
+		return false;
+	if (b->noteworthy)
+		return true;
+	for (size_t i = 0; i < logmatch_count(b->logmatch); i++)
+		if (b->hits[i].count)
+			return true;
+	return false;
+}
+
+static void tell_stored(struct ingest *in, struct block_in **blocks, size_t n)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < n && !any; i++)
+		any = block_alerts(blocks[i]);
+	pthread_mutex_lock(&in->lock);
+	if (any && in->on_stored)
+		in->on_stored(in->on_stored_data);
+	pthread_mutex_unlock(&in->lock);
+}
+
+void ingest_on_stored(struct ingest *in, void (*fn)(void *userdata), void *userdata)
+{
+	pthread_mutex_lock(&in->lock);
+	in->on_stored = fn;
+	in->on_stored_data = userdata;
+	pthread_mutex_unlock(&in->lock);
+}
+
+/* The writer: takes every queued batch, stores them in one group, replies. */
+static void *writer_main(void *arg)
+{
+	struct ingest *in = arg;
+	struct block_in *blocks[1024];
+	struct job *batch[1024];
+	uint64_t next_retention = 0;
+
+	for (;;) {
+		struct job *list;
+		size_t n = 0;
+		bool stop;
+		uint64_t t0;
+
+		maybe_retention(in, &next_retention);
+		list = wait_jobs(in, &stop);
+		if (!list) {
+			if (stop)
+				break;
+			continue;
+		}
+		/* The queue is LIFO; store in arrival order. */
+		for (; list && n < ARRAY_SIZE(batch); list = list->next)
+			batch[n++] = list;
+		for (size_t i = 0; i < n; i++)
+			blocks[i] = &batch[n - 1 - i]->block;
+		t0 = now_monotonic_us();
+		if (storage_store(in->storage, blocks, n) < 0)
+			log_error("ingest: storing %zu batches failed; agents will retry", n);
+		metrics_add(&metrics.commits, 1);
+		metrics_add(&metrics.commit_us, now_monotonic_us() - t0);
+		tell_stored(in, blocks, n);
+		pthread_mutex_lock(&in->lock);
+		for (size_t i = 0; i < n; i++)
+			batch[i]->holding = false;
+		pthread_mutex_unlock(&in->lock);
+		for (size_t i = 0; i < n; i++) {
+			struct job *j = batch[n - 1 - i];
+			nng_msg_free(TAKE_PTR(j->msg));
+			reply_stored(j);
+		}
+	}
+	return NULL;
+}
+
+static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	if (ev == NNG_PIPE_EV_ADD_POST) {
+		metrics_add(&metrics.connections, 1);
+		atomic_fetch_add(&metrics.connections_active, 1);
+	} else if (ev == NNG_PIPE_EV_REM_POST) {
+		atomic_fetch_sub(&metrics.connections_active, 1);
+	}
+}
+
+static int open_jobs(struct ingest *in)
+{
+	in->n_jobs = in->conf->ingest.contexts;
+	in->jobs = calloc(in->n_jobs, sizeof(*in->jobs));
+	if (!in->jobs)
+		return -ENOMEM;
+	for (size_t i = 0; i < in->n_jobs; i++) {
+		struct job *j = &in->jobs[i];
+		int rv;
+
+		j->in = in;
+		buf_init(&j->raw, in->flim.max_raw);
+		j->dctx = ZSTD_createDCtx();
+		if (!j->dctx)
+			return -ENOMEM;
+		rv = nng_ctx_open(&j->ctx, in->sock);
+		if (rv == 0)
+			rv = nng_aio_alloc(&j->aio, job_cb, j);
+		if (rv)
+			return nng_to_errno(rv);
+	}
+	return 0;
+}
+
+int ingest_start(const struct coll_conf *conf, struct storage *storage, struct catalog *catalog,
+		 struct ingest **ret)
+{
+	struct ingest *in = calloc(1, sizeof(*in));
+	int rv, r;
+
+	if (!in)
+		return -ENOMEM;
+	in->conf = conf;
+	in->storage = storage;
+	in->catalog = catalog;
+	in->flim = (struct frame_limits){ .max_message = conf->ingest.max_message,
+					  .max_raw = conf->ingest.max_raw,
+					  .max_records = (uint32_t)conf->ingest.max_records };
+	in->elim = (struct export_limits){ .max_entries = conf->ingest.max_records, .max_fields = 1024,
+					   .max_field_bytes = conf->ingest.max_field,
+					   .max_entry_bytes = conf->ingest.max_field + 64 * 1024 };
+	pthread_mutex_init(&in->lock, NULL);
+	pthread_cond_init(&in->cond, NULL);
+	rv = nng_rep0_open(&in->sock);
+	if (rv) {
+		r = log_error_errno(nng_to_errno(rv), "ingest: cannot open socket: %s", nng_strerror(rv));
+		goto fail;
+	}
+	in->sock_open = true;
+	in->tls = transport_is_tls(&conf->ingest.t);
+	if (!in->tls)
+		log_warning("ingest on %s: without TLS, agent ids and host names are what batches claim: anyone who "
+			    "can reach this address can send as any agent. Use tls+tcp:// with tls_ca beyond one host "
+			    "(docs/security.md).", conf->ingest.t.address);
+	metrics_watch_socket((uint32_t)nng_socket_id(in->sock));
+	(void)nng_socket_set_size(in->sock, NNG_OPT_RECVMAXSZ, conf->ingest.max_message);
+	(void)nng_pipe_notify(in->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, in);
+	(void)nng_pipe_notify(in->sock, NNG_PIPE_EV_REM_POST, pipe_cb, in);
+	r = open_jobs(in);
+	if (r < 0)
+		goto fail;
+	if (pthread_create(&in->writer, NULL, writer_main, in) != 0) {
+		r = -EAGAIN;
+		goto fail;
+	}
+	in->writer_started = true;
+	r = transport_listen(in->sock, &conf->ingest.t);
+	if (r < 0)
+		goto fail;
+	rv = nng_listen(in->sock, INGEST_LOCAL_URL, &in->local, 0);
+	if (rv) {
+		r = log_error_errno(nng_to_errno(rv), "ingest: cannot listen on %s: %s", INGEST_LOCAL_URL, nng_strerror(rv));
+		goto fail;
+	}
+	for (size_t i = 0; i < in->n_jobs; i++)
+		nng_ctx_recv(in->jobs[i].ctx, in->jobs[i].aio);
+	*ret = in;
+	return 0;
+fail:
+	ingest_stop(in);
+	return r;
+}
+
+void ingest_stop(struct ingest *in)
+{
+	if (!in)
+		return;
+	/* Jobs already queued are stored and answered before the writer exits. */
+	pthread_mutex_lock(&in->lock);
+	in->stopping = true;
+	pthread_cond_signal(&in->cond);
+	pthread_mutex_unlock(&in->lock);
+	if (in->writer_started)
+		(void)pthread_join(in->writer, NULL);
+	if (in->sock_open)
+		(void)nng_close(in->sock);
+	for (size_t i = 0; in->jobs && i < in->n_jobs; i++) {
+		struct job *j = &in->jobs[i];
+		if (j->aio)
+			nng_aio_free(j->aio);
+		nng_msg_free(j->msg);
+		batch_info_free(&j->info);
+		logmatch_unref(j->logmatch);
+		ZSTD_freeDCtx(j->dctx);
+		buf_free(&j->raw);
+	}
+	free(in->jobs);
+	pthread_cond_destroy(&in->cond);
+	pthread_mutex_destroy(&in->lock);
+	free(in);
+}

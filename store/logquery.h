@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_LOGQUERY_H
+#define VIGIL_LOGQUERY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/storage.h"
+
+/*
+ * GET /api/v1/logs: picks blocks through the shard catalogue and the block
+ * index (host, time range, streams), decompresses them and filters records.
+ * Results come in ingest order (or newest first); a cursor (day, block,
+ * record) names the last record examined, so a reader resumes exactly after
+ * it and never skips logs that arrived late. A query examines at most its
+ * budget of decompressed bytes and says whether it reached the end.
+ */
+struct log_cursor {
+	uint32_t day;
+	int64_t block;
+	uint32_t rec;
+};
+
+/* kind= of records without VIGIL_KIND: lines from files and the journal. */
+#define LOG_KIND_LOG "log"
+
+struct log_query {
+	const char *host;   /* hostname or agent id; NULL = any */
+	const char *source; /* tail name, path, unit or identifier; NULL = any */
+	const char *q;      /* substring of MESSAGE; NULL = any */
+	const char *kind;   /* VIGIL_KIND (probe, metric, ...), LOG_KIND_LOG, or NULL = any */
+	uint64_t since, until; /* microseconds, inclusive; until 0 = open */
+	uint32_t limit;
+	bool newest_first;  /* else ingest order, the order a puller follows */
+	bool has_cursor;    /* resume after (newest first: before) after */
+	struct log_cursor after;
+	uint64_t scan_budget; /* decompressed bytes examined at most */
+};
+
+/* What a query found and how far it looked; items is owned by the caller. */
+struct log_result {
+	json_t *items;
+	struct log_cursor next; /* the last record examined: where the next page resumes */
+	bool complete;          /* every block in range was examined: nothing more matches now */
+	const char *stopped;    /* why not: "limit" or "budget"; NULL when complete */
+	uint64_t blocks, bytes, records; /* examined: blocks, their decompressed bytes, records */
+};
+
+int log_cursor_parse(const char *s, struct log_cursor *ret);
+void log_cursor_format(const struct log_cursor *c, char *out, size_t size);
+
+/* -ERANGE when q's cursor points past what is stored (a day, block or record never written). */
+int log_query_run(struct storage_reader *r, const struct log_query *q, struct log_result *ret);
+
+/* A JSON string of arbitrary bytes: invalid UTF-8 becomes U+FFFD. */
+json_t *json_bytes(const uint8_t *p, size_t len);
+
+#endif

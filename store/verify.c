@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/macro.h"
+#include "store/logquery.h"
+#include "store/verify.h"
+
+const char *const verify_stream_keys[] = { "VIGIL_SOURCE", "VIGIL_PATH", "_SYSTEMD_UNIT",
+					   "SYSLOG_IDENTIFIER", NULL };
+
+bool parse_timestamp(const uint8_t *v, size_t len, uint64_t *ret)
+{
+	uint64_t n = 0;
+
+	if (len == 0 || len > 19)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		n = n * 10 + (uint64_t)(v[i] - '0');
+	}
+	*ret = n;
+	return true;
+}
+
+/* Only short, printable values are indexed; the block keeps every byte anyway. */
+static bool indexable(const uint8_t *v, size_t len)
+{
+	if (len == 0 || len > VERIFY_VALUE_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (v[i] < 0x20 || v[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static void add_stream(struct batch_info *info, size_t *used, const uint8_t *v, size_t len)
+{
+	char *dst;
+
+	if (!indexable(v, len))
+		return;
+	for (size_t i = 0; i < info->n_streams; i++)
+		if (strlen(info->streams[i]) == len && memcmp(info->streams[i], v, len) == 0)
+			return;
+	if (info->n_streams == VERIFY_STREAMS_MAX) {
+		info->streams_overflow = true;
+		return;
+	}
+	dst = info->strings + *used;
+	memcpy(dst, v, len);
+	dst[len] = 0;
+	*used += len + 1;
+	info->streams[info->n_streams++] = dst;
+}
+
+static bool key_is(const struct export_field *f, const char *key, size_t len)
+{
+	return f->key_len == len && memcmp(f->key, key, len) == 0;
+}
+
+/* Which of verify_stream_keys names f, or -1. */
+static int stream_key(const struct export_field *f)
+{
+	static const size_t lens[] = { 12, 10, 13, 17 };
+
+	_Static_assert(ARRAY_SIZE(lens) == ARRAY_SIZE(verify_stream_keys) - 1, "one length per key");
+	for (int k = 0; verify_stream_keys[k]; k++)
+		if (key_is(f, verify_stream_keys[k], lens[k]))
+			return k;
+	return -1;
+}
+
+/*
+ * Remembers the last value of each stream key: records of one batch mostly
+ * repeat them, and a repeat needs no search.
+ */
+struct seen_streams {
+	const uint8_t *value[ARRAY_SIZE(verify_stream_keys) - 1];
+	size_t len[ARRAY_SIZE(verify_stream_keys) - 1];
+};
+
+void batch_info_free(struct batch_info *info)
+{
+	free(info->probes);
+	info->probes = NULL;
+	info->n_probes = info->cap_probes = 0;
+	free(info->metrics);
+	info->metrics = NULL;
+	info->n_metrics = info->cap_metrics = 0;
+	free(info->inventory);
+	free(info->labels);
+	info->inventory = info->labels = NULL;
+	free(info->hits);
+	info->hits = NULL;
+	info->cap_hits = 0;
+}
+
+json_t *labels_json(const uint8_t *v, size_t len)
+{
+	json_t *o = json_object();
+	size_t i = 0;
+
+	while (i < len) {
+		size_t start = i, eq;
+		while (i < len && v[i] != ' ' && v[i] != '\t')
+			i++;
+		for (eq = start; eq < i && v[eq] != '='; eq++)
+			;
+		if (eq > start && eq < i) {
+			json_t *key = json_bytes(v + start, eq - start);
+			if (key)
+				json_object_set_new(o, json_string_value(key), json_bytes(v + eq + 1, i - eq - 1));
+			json_decref(key);
+		}
+		while (i < len && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+	}
+	return o;
+}
+
+/* HOST_* fields become the host's inventory: {"os": ..., "cpus": 4, "addresses": [...]}. */
+static int note_inventory(struct batch_info *info, const struct export_field *f, size_t n)
+{
+	json_t *inv = json_object(), *labels = NULL;
+	char key[EXPORT_KEY_MAX + 1];
+
+	for (size_t i = 0, fields = 0; i < n; i++) {
+		uint64_t num;
+		if (f[i].key_len <= 5 || memcmp(f[i].key, "HOST_", 5) != 0)
+			continue;
+		if (++fields > VERIFY_INVENTORY_FIELDS_MAX || f[i].value_len > VERIFY_INVENTORY_VALUE_MAX) {
+			info->cut.inventory_fields++;
+			continue;
+		}
+		if (f[i].key_len == 11 && memcmp(f[i].key, "HOST_LABELS", 11) == 0) {
+			json_decref(labels);
+			labels = labels_json(f[i].value, f[i].value_len);
+			continue;
+		}
+		for (size_t k = 5; k < f[i].key_len; k++)
+			key[k - 5] = (char)(f[i].key[k] >= 'A' && f[i].key[k] <= 'Z' ? f[i].key[k] + 32 : f[i].key[k]);
+		key[f[i].key_len - 5] = 0;
+		if (strcmp(key, "addresses") == 0) {
+			json_t *a = json_array(), *all = json_bytes(f[i].value, f[i].value_len);
+			char *dup = strdup(json_string_value(all) ? json_string_value(all) : ""), *save = NULL;
+			for (char *w = dup ? strtok_r(dup, " ", &save) : NULL; w; w = strtok_r(NULL, " ", &save))
+				json_array_append_new(a, json_string(w));
+			free(dup);
+			json_decref(all);
+			json_object_set_new(inv, key, a);
+		} else if (parse_timestamp(f[i].value, f[i].value_len, &num)) {
+			json_object_set_new(inv, key, json_integer((json_int_t)num));
+		} else {
+			json_object_set_new(inv, key, json_bytes(f[i].value, f[i].value_len));
+		}
+	}
+	free(info->inventory);
+	free(info->labels);
+	info->inventory = json_dumps(inv, JSON_COMPACT);
+	if (!labels)
+		labels = json_object();
+	info->labels = labels ? json_dumps(labels, JSON_COMPACT) : NULL;
+	json_decref(inv);
+	json_decref(labels);
+	return info->inventory && info->labels ? 0 : -ENOMEM;
+}
+
+/* The length of the longest prefix of p within max bytes that does not cut a UTF-8 character. */
+static size_t utf8_prefix(const char *p, size_t max)
+{
+	size_t n = max;
+
+	while (n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
+/* The fields that say which instance a metric set describes, not a value. */
+static bool instance_key(const struct export_field *f)
+{
+	return key_is(f, "METRIC_MOUNT", 12) || key_is(f, "METRIC_DEVICE", 13) || key_is(f, "METRIC_INTERFACE", 16) ||
+	       key_is(f, "METRIC_TEST", 11);
+}
+
+static bool parse_number(const uint8_t *v, size_t len, double *ret)
+{
+	char tmp[32], *end;
+
+	if (len == 0 || len >= sizeof(tmp))
+		return false;
+	memcpy(tmp, v, len);
+	tmp[len] = 0;
+	*ret = strtod(tmp, &end);
+	return *end == 0;
+}
+
+static bool set_name(const uint8_t *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Every numeric METRIC_* field of a metric record becomes a row "<set>.<field>". */
+static int note_metric(struct batch_info *info, const struct export_field *f, size_t n, uint64_t ts)
+{
+	const struct export_field *set = export_find(f, n, "METRIC_SET"), *inst = NULL;
+
+	/* A set is a plain word: "dialtest\0x" or "a.b" would name another set's rows. */
+	if (!set || set->value_len == 0 || set->value_len > 32 || !set_name(set->value, set->value_len))
+		return 0;
+	for (size_t i = 0; i < n && !inst; i++)
+		if (instance_key(&f[i]))
+			inst = &f[i];
+	for (size_t i = 0, fields = 0; i < n; i++) {
+		struct metric_row *row;
+		double v;
+
+		if (f[i].key_len <= 7 || memcmp(f[i].key, "METRIC_", 7) != 0 || &f[i] == set || instance_key(&f[i]) ||
+		    !parse_number(f[i].value, f[i].value_len, &v))
+			continue;
+		if (++fields > VERIFY_METRIC_FIELDS_MAX || info->n_metrics >= VERIFY_METRIC_ROWS_MAX) {
+			info->cut.metric_rows++;
+			continue;
+		}
+		if (info->n_metrics == info->cap_metrics) {
+			size_t cap = info->cap_metrics ? info->cap_metrics * 2 : 64;
+			struct metric_row *grown = realloc(info->metrics, cap * sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			info->metrics = grown;
+			info->cap_metrics = cap;
+		}
+		row = &info->metrics[info->n_metrics++];
+		row->ts = ts;
+		row->value = v;
+		row->instance = inst && inst->value_len <= VERIFY_VALUE_MAX ? (const char *)inst->value : "";
+		row->instance_len = inst && inst->value_len <= VERIFY_VALUE_MAX ? inst->value_len : 0;
+		(void)snprintf(row->name, sizeof(row->name), "%.*s.", (int)set->value_len, (const char *)set->value);
+		for (size_t k = 7, o = strlen(row->name); k < f[i].key_len && o + 1 < sizeof(row->name); k++, o++) {
+			char c = f[i].key[k];
+			row->name[o] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			row->name[o + 1] = 0;
+		}
+	}
+	return 0;
+}
+
+static void field_str(const struct export_field *f, const char **ret, size_t *ret_len)
+{
+	*ret = f ? (const char *)f->value : "";
+	*ret_len = f ? f->value_len : 0;
+}
+
+/* A dial test's result rides on its probe record; kept apart for GET /api/v1/dialtests/{id}/results. */
+static void note_dialtest(struct probe_row *row, const struct export_field *f, size_t n)
+{
+	const struct export_field *id = export_find(f, n, "DIALTEST_ID");
+
+	field_str(export_find(f, n, "DIALTEST_RESULT"), &row->result, &row->result_len);
+	field_str(export_find(f, n, "DIALTEST_OUTCOME"), &row->outcome, &row->outcome_len);
+	if (!id || !row->result_len || !parse_timestamp(id->value, id->value_len, &row->dialtest_id))
+		row->result = NULL;
+}
+
+/* The agent's own kinds that are queried by value become rows: probe results, metrics, the inventory. */
+static int note_kind(struct batch_info *info, const struct export_field *f, size_t n, uint64_t ts)
+{
+	const struct export_field *kind = export_find(f, n, "VIGIL_KIND"), *lat;
+	struct probe_row *row;
+
+	if (kind && kind->value_len == 9 && memcmp(kind->value, "inventory", 9) == 0)
+		return note_inventory(info, f, n);
+	/* Dial tests' results and metrics are the collector's own: no agent speaks for them. */
+	if (!info->local && (export_field_is(export_find(f, n, "PROBE_TYPE"), "dialtest") ||
+			     export_field_is(export_find(f, n, "METRIC_SET"), "dialtest")))
+		return 0;
+	if (kind && kind->value_len == 6 && memcmp(kind->value, "metric", 6) == 0)
+		return note_metric(info, f, n, ts);
+	if (!kind || kind->value_len != 5 || memcmp(kind->value, "probe", 5) != 0)
+		return 0;
+	if (info->n_probes >= VERIFY_PROBE_ROWS_MAX) {
+		info->cut.probe_rows++;
+		return 0;
+	}
+	if (info->n_probes == info->cap_probes) {
+		size_t cap = info->cap_probes ? info->cap_probes * 2 : 16;
+		struct probe_row *grown = realloc(info->probes, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		info->probes = grown;
+		info->cap_probes = cap;
+	}
+	row = &info->probes[info->n_probes];
+	*row = (struct probe_row){ .ts = ts };
+	field_str(export_find(f, n, "PROBE_NAME"), &row->name, &row->name_len);
+	field_str(export_find(f, n, "PROBE_TYPE"), &row->type, &row->type_len);
+	field_str(export_find(f, n, "PROBE_STATUS"), &row->status, &row->status_len);
+	field_str(export_find(f, n, "MESSAGE"), &row->message, &row->message_len);
+	/* The whole message stays in the block; the rows keep what a screen shows. */
+	if (row->message_len > VERIFY_PROBE_MESSAGE_MAX) {
+		info->cut.message_bytes += row->message_len - VERIFY_PROBE_MESSAGE_MAX;
+		row->message_len = utf8_prefix(row->message, VERIFY_PROBE_MESSAGE_MAX);
+	}
+	lat = export_find(f, n, "PROBE_LATENCY_US");
+	if (lat)
+		(void)parse_timestamp(lat->value, lat->value_len, &row->latency_us);
+	if (info->local)
+		note_dialtest(row, f, n);
+	if (row->name_len && row->name_len <= VERIFY_VALUE_MAX)
+		info->n_probes++;
+	return 0;
+}
+
+/*
+ * The batch's host is the _HOSTNAME of the first record the agent made
+ * itself. Journal entries keep journald's, which names another host when the
+ * agent's hostname= differs or directory= holds another host's journal.
+ */
+static void note_host(struct batch_info *info, const struct export_field *f, size_t n)
+{
+	const struct export_field *h = export_find(f, n, "_HOSTNAME"), *src = export_find(f, n, "VIGIL_SOURCE");
+
+	if (!h || (src && src->value_len == 7 && memcmp(src->value, "journal", 7) == 0))
+		return;
+	if (h->value_len < sizeof(info->host) && indexable(h->value, h->value_len)) {
+		memcpy(info->host, h->value, h->value_len);
+		info->host[h->value_len] = 0;
+	}
+}
+
+/*
+ * Whether the agent made the record itself (a probe result, a metric, the
+ * inventory, a heartbeat): every record read from a source (a file, the
+ * journal) names it in VIGIL_SOURCE, and only the agent's own have none.
+ * What a source's record says in VIGIL_KIND, PROBE_*, METRIC_* or HOST_*
+ * (a program may write any field into the journal) is kept as log, never
+ * acted on.
+ */
+static bool agents_own(const struct export_field *f, size_t n)
+{
+	return !export_find(f, n, "VIGIL_SOURCE");
+}
+
+static int note_entry(struct batch_info *info, size_t *used, struct seen_streams *seen, const struct logmatch *lm,
+		      const struct export_field *f, size_t n, uint64_t now_us)
+{
+	uint64_t t = now_us;
+
+	if (!info->host[0])
+		note_host(info, f, n);
+	for (size_t i = 0; i < n; i++) {
+		int k;
+
+		if (key_is(&f[i], "__REALTIME_TIMESTAMP", 20)) {
+			if (!parse_timestamp(f[i].value, f[i].value_len, &t))
+				t = now_us;
+			continue;
+		}
+		k = stream_key(&f[i]);
+		if (k < 0 || (seen->len[k] == f[i].value_len && seen->value[k] &&
+			      memcmp(seen->value[k], f[i].value, f[i].value_len) == 0))
+			continue;
+		seen->value[k] = f[i].value;
+		seen->len[k] = f[i].value_len;
+		add_stream(info, used, f[i].value, f[i].value_len);
+	}
+	info->ts_min = MIN(info->ts_min, t);
+	info->ts_max = MAX(info->ts_max, t);
+	logmatch_record(lm, f, n, t, info->hits);
+	if (!agents_own(f, n))
+		return 0;
+	/*
+	 * A probe result or metric dated years ahead would stay "latest" (a
+	 * probe's state, a metric's last value) until then, whatever comes
+	 * after it: the rows take the collector's time; the block keeps it as sent.
+	 */
+	if (t > now_us + VERIFY_FUTURE_US) {
+		info->cut.future_times++;
+		t = now_us;
+	}
+	return note_kind(info, f, n, t);
+}
+
+/* One zeroed hit per rule of lm. */
+static int hits_reset(struct batch_info *info, const struct logmatch *lm)
+{
+	size_t n = logmatch_count(lm);
+
+	if (n > info->cap_hits) {
+		struct logmatch_hit *grown = realloc(info->hits, n * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		info->hits = grown;
+		info->cap_hits = n;
+	}
+	if (n)
+		memset(info->hits, 0, n * sizeof(*info->hits));
+	return 0;
+}
+
+enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct export_limits *lim,
+			      const struct logmatch *lm, uint64_t now_us, struct batch_info *info)
+{
+	struct export_field *fields = malloc(lim->max_fields * sizeof(*fields));
+	struct seen_streams seen = { 0 };
+	struct export_reader rd;
+	size_t n, used = 0;
+	int r;
+
+	if (!fields || hits_reset(info, lm) < 0) {
+		free(fields);
+		return FRAME_ERR_STORAGE;
+	}
+	info->records = 0;
+	info->ts_min = UINT64_MAX;
+	info->ts_max = 0;
+	info->host[0] = 0;
+	info->n_streams = 0;
+	info->streams_overflow = false;
+	info->n_probes = 0;
+	info->n_metrics = 0;
+	info->cut = (struct verify_cut){ 0 };
+	free(info->inventory);
+	free(info->labels);
+	info->inventory = info->labels = NULL;
+	export_reader_init(&rd, raw, len, lim);
+	while ((r = export_reader_next(&rd, fields, lim->max_fields, &n)) > 0) {
+		r = note_entry(info, &used, &seen, lm, fields, n, now_us);
+		if (r < 0)
+			break;
+		info->records++;
+	}
+	free(fields);
+	if (r == -ENOMEM)
+		return FRAME_ERR_STORAGE;
+	return r < 0 || info->records == 0 ? FRAME_ERR_DECODE : FRAME_OK;
+}
