@@ -17,6 +17,8 @@
 #include "common/util.h"
 #include "common/metrics.h"
 #include "alerts/notify.h"
+#include "store/blocks.h"
+#include "store/hosts.h"
 #include "store/storage.h"
 #include "store/verify.h"
 
@@ -59,13 +61,10 @@ enum {
 	S_UPDATE,
 	S_EVENT,
 	S_OPEN_OF_RULE,
-	S_PROBES,
-	S_HOSTS,
 	S_LIST,
 	S_GET,
 	S_HISTORY,
 	S_IDENTITY,
-	S_LAST_SEEN,
 	S_SILENCES_NOW,
 	S_OPEN_RULES,
 	S_ORPHAN,
@@ -85,23 +84,23 @@ static const char *const sql[_S_MAX] = {
 		     " suppressed=?15, changes=?16, silenced=?17, escalated=?18 WHERE id=?20",
 	[S_EVENT] = "INSERT INTO alert_events(alert, ts, actor, action, note) VALUES (?,?,?,?,?)",
 	[S_OPEN_OF_RULE] = "SELECT id FROM alerts WHERE rule=? AND state<>'closed'",
-	[S_PROBES] = "SELECT p.agent, p.host, p.name, p.status, p.message, p.streak, coalesce(h.last_seen, 0)"
-		     " FROM probe_state p LEFT JOIN hosts h ON h.id=p.agent WHERE p.name GLOB ?1 AND p.host GLOB ?2"
-		     " AND (?3 IS NULL OR p.type=?3)",
-	[S_HOSTS] = "SELECT id, coalesce(hostname, id), coalesce(last_seen, 0) FROM hosts"
-		    " WHERE coalesce(hostname, id) GLOB ?1 AND collector=0",
 	[S_LIST] = "SELECT " ALERT_COLUMNS " FROM alerts WHERE (?1 IS NULL AND state<>'closed' OR state=?1)"
 		   " AND (?2 IS NULL OR severity=?2) AND (?3 IS NULL OR host=?3 OR agent=?3)"
 		   " AND (?4 IS NULL OR json_extract(labels, ?4)=?5) ORDER BY id DESC LIMIT 1000",
 	[S_GET] = "SELECT " ALERT_COLUMNS " FROM alerts WHERE id=?",
 	[S_HISTORY] = "SELECT ts, actor, action, note FROM alert_events WHERE alert=? ORDER BY id",
 	[S_IDENTITY] = "SELECT fingerprint, agent, host FROM alerts WHERE id=?",
-	[S_LAST_SEEN] = "SELECT coalesce(last_seen, 0) FROM hosts WHERE id=?",
 	[S_SILENCES_NOW] = "SELECT matchers, starts, ends, every, until FROM silences"
 			   " WHERE starts<=?1 AND (every=0 AND ends>?1 OR every>0 AND until>?1)",
 	[S_OPEN_RULES] = "SELECT id, rule FROM alerts WHERE state IN ('pending', 'firing')",
 	[S_ORPHAN] = "UPDATE alerts SET state='resolved', resolved=?1, updated=?1 WHERE id=?2",
 	[S_OPEN_FPS] = "SELECT fingerprint FROM alerts WHERE rule=? AND state<>'closed'",
+};
+
+/* When an agent was last heard from. */
+struct last_seen {
+	char agent[33];
+	uint64_t at;
 };
 
 struct alerting {
@@ -122,6 +121,8 @@ struct alerting {
 	/* The fingerprints of the open alerts of the rule being evaluated, sorted (strcmp). */
 	char **open;
 	size_t n_open, cap_open;
+	struct last_seen *last_seen; /* every agent's, sorted by agent, read at each evaluation */
+	size_t n_last_seen, cap_last_seen;
 };
 
 static json_t *alert_json(sqlite3_stmt *st);
@@ -640,70 +641,109 @@ out:
 	return r;
 }
 
+/* What the candidates of one rule are judged with. */
+struct judging {
+	struct alerting *a;
+	const struct rule_conf *rule;
+	uint64_t now;
+	struct seen *seen;
+	uint64_t silent_us, need;
+};
+
+static int probe_candidate(const struct probe_state_row *p, void *ctx)
+{
+	struct judging *j = ctx;
+	char host[256], item[512];
+	struct candidate c = { .agent = p->agent, .host = host, .item = item,
+			       .active = !(p->status.len == 2 && memcmp(p->status.p, "ok", 2) == 0) && p->streak >= j->need,
+			       .suppressed = j->now > p->host_last_seen + j->silent_us };
+
+	(void)snprintf(host, sizeof(host), "%.*s", (int)p->host.len, p->host.p);
+	(void)snprintf(item, sizeof(item), "%.*s", (int)p->name.len, p->name.p);
+	(void)snprintf(c.value, sizeof(c.value), "%.*s: %.*s", (int)p->status.len, p->status.p, (int)p->message.len,
+		       p->message.p);
+	return consider(j->a, j->rule, &c, j->now, j->seen);
+}
+
 /* Probe results (of type, or of any type: NULL); a dial test's run from the collector is never suppressed. */
 static int eval_probes(struct alerting *a, const struct rule_conf *rule, const char *type, uint64_t now,
 		       struct seen *seen)
 {
-	sqlite3_stmt *st = a->st[S_PROBES];
-	uint64_t silent_us = type ? UINT64_MAX / 2 : a->conf->hosts.silent_after_ms * 1000,
-		 need = MAX(rule->consecutive, (uint64_t)1);
-	int rc, r = 0;
+	struct probe_state_filter f = { .name_glob = rule->probe ? rule->probe : "*", .host_glob = rule->host,
+					.type = type };
+	struct judging j = { a, rule, now, seen, type ? UINT64_MAX / 2 : a->conf->hosts.silent_after_ms * 1000,
+			     MAX(rule->consecutive, (uint64_t)1) };
 
-	sqlite3_bind_text(st, 1, rule->probe ? rule->probe : "*", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, rule->host, -1, SQLITE_STATIC);
-	if (type)
-		sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *status = (const char *)sqlite3_column_text(st, 3);
-		uint64_t last_seen = (uint64_t)sqlite3_column_int64(st, 6);
-		struct candidate c = { .agent = (const char *)sqlite3_column_text(st, 0),
-				       .host = (const char *)sqlite3_column_text(st, 1),
-				       .item = (const char *)sqlite3_column_text(st, 2),
-				       .active = strcmp(status, "ok") != 0 &&
-						 (uint64_t)sqlite3_column_int64(st, 5) >= need,
-				       .suppressed = now > last_seen + silent_us };
+	return hosts_probes_each(a->db, &f, probe_candidate, &j);
+}
 
-		(void)snprintf(c.value, sizeof(c.value), "%s: %s", status, sqlite3_column_text(st, 4));
-		r = consider(a, rule, &c, now, seen);
-	}
-	(void)sqlite3_reset(st);
-	(void)sqlite3_clear_bindings(st);
-	return r;
+static int host_candidate(const struct host_row *h, void *ctx)
+{
+	struct judging *j = ctx;
+	char host[256];
+	struct candidate c = { .agent = h->id, .host = host, .item = "", .active = j->now > h->last_seen + j->silent_us };
+
+	(void)snprintf(host, sizeof(host), "%.*s", (int)h->hostname.len, h->hostname.p);
+	if (!h->hostname.len)
+		(void)snprintf(host, sizeof(host), "%s", h->id);
+	(void)snprintf(c.value, sizeof(c.value), "last heard from %" PRIu64 " s ago",
+		       j->now > h->last_seen ? (j->now - h->last_seen) / 1000000 : 0);
+	return consider(j->a, j->rule, &c, j->now, j->seen);
 }
 
 static int eval_hosts(struct alerting *a, const struct rule_conf *rule, uint64_t now, struct seen *seen)
 {
-	sqlite3_stmt *st = a->st[S_HOSTS];
-	uint64_t limit = (rule->silent_for_ms ? rule->silent_for_ms : a->conf->hosts.silent_after_ms) * 1000;
-	int rc, r = 0;
+	struct host_filter f = { .name_glob = rule->host, .no_probe_counts = true };
+	struct judging j = { a, rule, now, seen,
+			     (rule->silent_for_ms ? rule->silent_for_ms : a->conf->hosts.silent_after_ms) * 1000, 0 };
 
-	sqlite3_bind_text(st, 1, rule->host, -1, SQLITE_STATIC);
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint64_t last_seen = (uint64_t)sqlite3_column_int64(st, 2);
-		struct candidate c = { .agent = (const char *)sqlite3_column_text(st, 0),
-				       .host = (const char *)sqlite3_column_text(st, 1), .item = "",
-				       .active = now > last_seen + limit };
+	return hosts_each(a->db, &f, host_candidate, &j);
+}
 
-		(void)snprintf(c.value, sizeof(c.value), "last heard from %" PRIu64 " s ago",
-			       now > last_seen ? (now - last_seen) / 1000000 : 0);
-		r = consider(a, rule, &c, now, seen);
+static int cmp_last_seen(const void *x, const void *y)
+{
+	return strcmp(((const struct last_seen *)x)->agent, ((const struct last_seen *)y)->agent);
+}
+
+static int put_last_seen(const struct host_row *h, void *ctx)
+{
+	struct alerting *a = ctx;
+	struct last_seen *grown;
+
+	if (a->n_last_seen == a->cap_last_seen) {
+		size_t cap = a->cap_last_seen ? 2 * a->cap_last_seen : 64;
+		grown = realloc(a->last_seen, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		a->last_seen = grown;
+		a->cap_last_seen = cap;
 	}
-	(void)sqlite3_reset(st);
-	(void)sqlite3_clear_bindings(st);
+	(void)snprintf(a->last_seen[a->n_last_seen].agent, sizeof(a->last_seen[0].agent), "%s", h->id);
+	a->last_seen[a->n_last_seen++].at = h->last_seen;
+	return 0;
+}
+
+/* When each agent was last heard from, as it stands at the start of an evaluation. */
+static int load_last_seen(struct alerting *a)
+{
+	struct host_filter all = { .no_probe_counts = true, .with_collector = true };
+	int r;
+
+	a->n_last_seen = 0;
+	r = hosts_each(a->db, &all, put_last_seen, a);
+	if (r == 0 && a->n_last_seen)
+		qsort(a->last_seen, a->n_last_seen, sizeof(*a->last_seen), cmp_last_seen);
 	return r;
 }
 
 /* Whether the agent has not been heard from for [hosts] silent_after. */
 static bool host_silent(struct alerting *a, const char *agent, uint64_t now)
 {
-	sqlite3_stmt *st = a->st[S_LAST_SEEN];
-	uint64_t last = 0;
+	struct last_seen key, *found;
 
-	sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		last = (uint64_t)sqlite3_column_int64(st, 0);
-	(void)sqlite3_reset(st);
-	return now > last + a->conf->hosts.silent_after_ms * 1000;
+	(void)snprintf(key.agent, sizeof(key.agent), "%s", agent);
+	found = a->n_last_seen ? bsearch(&key, a->last_seen, a->n_last_seen, sizeof(key), cmp_last_seen) : NULL;
+	return now > (found ? found->at : 0) + a->conf->hosts.silent_after_ms * 1000;
 }
 
 /* The latest sample of a metric per (agent, instance), within the freshness window. */
@@ -719,17 +759,13 @@ struct samples {
 	size_t n, cap;
 };
 
-/*
- * Column 3 of st is the latest value; for a log rule (sum) a count added to
- * what earlier shards gave, and column 4 the last line matched.
- */
-static int samples_put(struct samples *ss, sqlite3_stmt *st, bool sum)
+/* A metric's latest value, or for a log rule (sum) a count added to what earlier shards gave, with the last line. */
+static int samples_put(struct samples *ss, const struct metric_sample *m, bool sum)
 {
-	const char *agent = (const char *)sqlite3_column_text(st, 0), *inst = (const char *)sqlite3_column_text(st, 2);
 	struct sample *x = NULL, *grown;
 
 	for (size_t i = 0; i < ss->n && !x; i++)
-		if (strcmp(ss->s[i].agent, agent) == 0 && strcmp(ss->s[i].instance, inst) == 0)
+		if (strcmp(ss->s[i].agent, m->agent) == 0 && strcmp(ss->s[i].instance, m->instance) == 0)
 			x = &ss->s[i];
 	if (!x) {
 		if (ss->n == ss->cap) {
@@ -743,13 +779,13 @@ static int samples_put(struct samples *ss, sqlite3_stmt *st, bool sum)
 		}
 		x = &ss->s[ss->n++];
 		*x = (struct sample){ 0 };
-		(void)snprintf(x->agent, sizeof(x->agent), "%s", agent);
-		(void)snprintf(x->instance, sizeof(x->instance), "%s", inst);
+		(void)snprintf(x->agent, sizeof(x->agent), "%s", m->agent);
+		(void)snprintf(x->instance, sizeof(x->instance), "%s", m->instance);
 	}
-	(void)snprintf(x->host, sizeof(x->host), "%s", sqlite3_column_text(st, 1));
-	x->value = (sum ? x->value : 0) + sqlite3_column_double(st, 3);
+	(void)snprintf(x->host, sizeof(x->host), "%s", m->host);
+	x->value = (sum ? x->value : 0) + m->value;
 	if (sum)
-		(void)snprintf(x->line, sizeof(x->line), "%s", sqlite3_column_text(st, 4));
+		(void)snprintf(x->line, sizeof(x->line), "%s", m->line);
 	return 0;
 }
 
@@ -771,45 +807,29 @@ struct shard_query {
 	struct samples *ss;
 };
 
+static int put_sample(const struct metric_sample *m, void *ctx)
+{
+	return samples_put(ctx, m, false);
+}
+
+static int put_match(const struct metric_sample *m, void *ctx)
+{
+	return samples_put(ctx, m, true);
+}
+
 static int query_samples(sqlite3 *db, void *ctx)
 {
 	const struct shard_query *q = ctx;
-	sqlite3_stmt *st;
-	int r = 0;
 
-	/* A shard from before the table existed has nothing for this query. */
-	/* With max(), SQLite takes the bare columns from each group's latest row: one row per instance. */
-	if (!db || db_prepare(db, "SELECT agent, host, instance, value, max(ts) FROM metrics WHERE name=?1 AND ts>=?2"
-			   " AND host GLOB ?3 AND instance GLOB ?4 GROUP BY agent, instance ORDER BY 5", &st) < 0)
-		return 0;
-	sqlite3_bind_text(st, 1, q->rule->metric, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)q->since_us);
-	sqlite3_bind_text(st, 3, q->rule->host, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, q->rule->instance ? q->rule->instance : "*", -1, SQLITE_STATIC);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		r = samples_put(q->ss, st, false);
-	sqlite3_finalize(st);
-	return r;
+	return db ? blocks_metric_latest(db, q->rule->metric, q->since_us, q->rule->host,
+					 q->rule->instance ? q->rule->instance : "*", put_sample, q->ss) : 0;
 }
 
 static int query_matches(sqlite3 *db, void *ctx)
 {
 	const struct shard_query *q = ctx;
-	sqlite3_stmt *st;
-	int r = 0;
 
-	/* With max(), SQLite takes the bare sample from the row of the latest match. */
-	/* Not db_prepare(): a shard from before log rules has no such table, which is no error to log. */
-	if (!db || sqlite3_prepare_v2(db, "SELECT agent, host, '', sum(count), sample, max(ts_last) FROM log_matches"
-				   " WHERE rule=?1 AND ts_last>=?2 AND host GLOB ?3 GROUP BY agent", -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(st, 1, q->rule->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)q->since_us);
-	sqlite3_bind_text(st, 3, q->rule->host, -1, SQLITE_STATIC);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		r = samples_put(q->ss, st, true);
-	sqlite3_finalize(st);
-	return r;
+	return db ? blocks_log_matches(db, q->rule->name, q->since_us, q->rule->host, put_match, q->ss) : 0;
 }
 
 /* The latest sample of each instance within window_us (0: a minute, or three evaluations). */
@@ -911,7 +931,7 @@ static int eval_conflicts(struct alerting *a, const struct rule_conf *rule, uint
 	if (!cs)
 		return -ENOMEM;
 	/* Collected first: no statement stays open across consider()'s writes. */
-	r = storage_conflicts_each(a->db, NULL, now - MIN(now, CONFLICT_ACTIVE_US), conflict_put, cs);
+	r = hosts_conflicts_each(a->db, NULL, now - MIN(now, CONFLICT_ACTIVE_US), conflict_put, cs);
 	for (size_t i = 0; r >= 0 && i < cs->n; i++)
 		r = consider(a, rule, &cs->c[i], now, seen);
 	free(cs);
@@ -1023,6 +1043,8 @@ int alerting_evaluate(struct alerting *a, uint64_t now_us)
 	r = db_exec(a->db, "BEGIN IMMEDIATE");
 	if (r == 0)
 		r = load_silences(a, now_us);
+	if (r == 0)
+		r = load_last_seen(a);
 	for (size_t i = 0; r == 0 && i < snap->n_rules; i++) {
 		const struct rule_conf *rule = snap->rules[i];
 		struct seen seen = { 0 };
@@ -1140,6 +1162,7 @@ void alerting_stop(struct alerting *a)
 	json_decref(a->silences);
 	open_clear(a);
 	free(a->open);
+	free(a->last_seen);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }

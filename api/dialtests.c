@@ -9,6 +9,7 @@
 #include "dialtests/dialer.h"
 #include "dialtests/catalog.h"
 #include "api/http-internal.h"
+#include "store/blocks.h"
 
 #define PREFIX "/api/v1/dialtests/"
 #define SUMMARY_RESULTS_MAX 100000
@@ -89,25 +90,21 @@ struct results_query {
 	bool stopped;
 };
 
+static int take_result(const char *result, uint64_t ts, void *ctx)
+{
+	struct results_query *q = ctx;
+
+	q->n++;
+	q->stopped = !q->row(result, ts, q->ctx);
+	return q->stopped || q->n >= q->limit;
+}
+
 static int shard_results(sqlite3 *db, void *ctx)
 {
 	struct results_query *q = ctx;
-	sqlite3_stmt *st;
 
-	/* A shard from before dial tests has no such table (not an error to log): nothing in it. */
-	if (!db || sqlite3_prepare_v2(db, "SELECT result, ts FROM dialtest_results WHERE test=? AND ts>=? AND ts<=?"
-					  " ORDER BY ts DESC LIMIT ?", -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_int64(st, 1, q->id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)q->since);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)q->until);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)(q->limit - q->n));
-	while (!q->stopped && q->n < q->limit && sqlite3_step(st) == SQLITE_ROW) {
-		q->n++;
-		q->stopped = !q->row((const char *)sqlite3_column_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
-				     q->ctx);
-	}
-	sqlite3_finalize(st);
+	if (db)
+		(void)blocks_dialtest_results(db, q->id, q->since, q->until, q->limit - q->n, take_result, q);
 	return q->n >= q->limit || q->stopped;
 }
 

@@ -87,14 +87,14 @@ const char *arg(const struct request *rq, const char *name);
 int since_until_args(const struct request *rq, uint64_t *since, uint64_t *until);
 #define SINCE_UNTIL_HELP "since/until: expected RFC 3339, epoch seconds, or a duration ago (15m, 2h)"
 
-/* Handlers of api_hosts.c, api_metrics.c and api_probes.c. */
+/* The handlers, one file per resource (api/hosts.c, api/probes.c, ...), routed by api/http.c. */
 enum MHD_Result api_get_hosts(struct request *rq);
 enum MHD_Result api_get_host(struct request *rq);
 enum MHD_Result api_get_metrics(struct request *rq);
 
-/* A probe_state row selected with PROBE_STATE_COLUMNS, as the API shows it. */
-#define PROBE_STATE_COLUMNS "SELECT host, name, type, status, latency_us, message, ts, agent FROM probe_state"
-json_t *probe_state_json(sqlite3_stmt *st);
+/* A probe's latest result, as the API shows it. */
+struct probe_state_row;
+json_t *probe_state_json(const struct probe_state_row *p);
 enum MHD_Result api_get_probes(struct request *rq);
 enum MHD_Result api_get_alerts(struct request *rq);
 enum MHD_Result api_get_alert(struct request *rq);

@@ -12,6 +12,7 @@
 #include "common/macro.h"
 #include "common/util.h"
 #include "api/audit.h"
+#include "api/auth.h"
 #include "api/http_audit.h"
 #include "api/http_tls.h"
 #include "api/http-internal.h"
@@ -430,7 +431,8 @@ static int authenticate(struct request *rq)
 
 	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) > 256)
 		return -EACCES;
-	return storage_reader_token(rq->rd, auth + 7, rq->user, sizeof(rq->user), rq->role, sizeof(rq->role));
+	return auth_token_lookup(storage_reader_meta(rq->rd), auth + 7, rq->user, sizeof(rq->user), rq->role,
+				 sizeof(rq->role));
 }
 
 /* The peer's address into addr, and as "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6) into source. */
@@ -711,6 +713,18 @@ static struct MHD_Daemon *start_daemon(struct http_server *h, const struct http_
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 }
 
+/* The tokens table before the first request looks a token up in it (readers cannot make it). */
+static int tokens_ready(const char *data_dir)
+{
+	sqlite3 *meta;
+	int r = storage_meta_connect(data_dir, false, &meta);
+
+	if (r == 0)
+		r = auth_schema(meta);
+	db_close(meta);
+	return r;
+}
+
 int http_start(const struct coll_conf *conf, const struct http_deps *deps, struct http_server **ret)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
@@ -729,7 +743,9 @@ int http_start(const struct coll_conf *conf, const struct http_deps *deps, struc
 		log_error_errno(r, "[http] listen=%s: cannot resolve", conf->http.listen);
 		goto fail;
 	}
-	r = http_tls_load(conf, &h->tls);
+	r = tokens_ready(conf->storage.data_dir);
+	if (r == 0)
+		r = http_tls_load(conf, &h->tls);
 	if (r == 0)
 		r = http_audit_new(h->audit, conf->audit.session_idle_ms * 1000,
 				   conf->audit.auth_failure_window_ms * 1000, &h->trail);

@@ -6,9 +6,10 @@
 #include <stdlib.h>
 
 #include "common/conf.h"
+#include "common/json.h"
 #include "common/util.h"
 #include "api/http-internal.h"
-#include "store/logquery.h"
+#include "store/blocks.h"
 
 #define POINTS_MAX 100000
 #define POINTS_TARGET 500
@@ -47,55 +48,36 @@ static void points_free(struct points *ps)
 	free(ps->p);
 }
 
-static int add_shard(sqlite3 *db, const char *name, const char *host, uint64_t since,
-		     uint64_t until, uint64_t step, struct points *ps)
+static int add_bucket(const struct metric_bucket *m, void *ctx)
 {
-	sqlite3_stmt *st;
-	int r = db_prepare(db, "SELECT host, instance, (ts / ?5) * ?5, sum(value), min(value), max(value), count(*)"
-			       " FROM metrics WHERE name=?1 AND (?2 IS NULL OR host=?2 OR agent=?2) AND ts>=?3 AND ts<=?4"
-			       " GROUP BY host, instance, 3", &st);
+	struct points *ps = ctx;
+	struct point *pt;
 
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)until);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)step);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		struct point *pt;
-		if (ps->n == POINTS_MAX) {
-			r = -E2BIG;
-			break;
-		}
-		if (ps->n == ps->cap) {
-			size_t cap = ps->cap ? ps->cap * 2 : 256;
-			struct point *grown = realloc(ps->p, cap * sizeof(*grown));
-			if (!grown) {
-				r = -ENOMEM;
-				break;
-			}
-			ps->p = grown;
-			ps->cap = cap;
-		}
-		pt = &ps->p[ps->n];
-		pt->host = strdup((const char *)sqlite3_column_text(st, 0));
-		pt->instance = strdup((const char *)sqlite3_column_text(st, 1));
-		if (!pt->host || !pt->instance) {
-			free(pt->host);
-			free(pt->instance);
-			r = -ENOMEM;
-			break;
-		}
-		pt->bucket = sqlite3_column_int64(st, 2);
-		pt->sum = sqlite3_column_double(st, 3);
-		pt->min = sqlite3_column_double(st, 4);
-		pt->max = sqlite3_column_double(st, 5);
-		pt->count = sqlite3_column_int64(st, 6);
-		ps->n++;
+	if (ps->n == POINTS_MAX)
+		return -E2BIG;
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 256;
+		struct point *grown = realloc(ps->p, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		ps->p = grown;
+		ps->cap = cap;
 	}
-	sqlite3_finalize(st);
-	return r;
+	pt = &ps->p[ps->n];
+	pt->host = strdup(m->host);
+	pt->instance = strdup(m->instance);
+	if (!pt->host || !pt->instance) {
+		free(pt->host);
+		free(pt->instance);
+		return -ENOMEM;
+	}
+	pt->bucket = m->bucket;
+	pt->sum = m->sum;
+	pt->min = m->min;
+	pt->max = m->max;
+	pt->count = m->count;
+	ps->n++;
+	return 0;
 }
 
 /* Sorted points into [{"host","instance","points":[[ts, avg, min, max], ...]}], merging split buckets. */
@@ -140,21 +122,12 @@ static int shard_points(sqlite3 *db, void *ctx)
 {
 	const struct metric_query *q = ctx;
 
-	return db ? add_shard(db, q->name, q->host, q->since, q->until, q->step_us, q->ps) : -EIO;
+	return db ? blocks_metric_buckets(db, q->name, q->host, q->since, q->until, q->step_us, add_bucket, q->ps) : -EIO;
 }
 
 static int shard_has_name(sqlite3 *db, void *ctx)
 {
-	sqlite3_stmt *st;
-	int found = 0;
-
-	/* Not db_prepare(): a shard from before metrics has no such table, which is no error to log. */
-	if (!db || sqlite3_prepare_v2(db, "SELECT 1 FROM metrics WHERE name=? LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(st, 1, ctx, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found;
+	return db && blocks_metric_known(db, ctx);
 }
 
 /* Whether any shard holds a point of the metric: an empty answer means a quiet range, not a typo. */

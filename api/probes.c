@@ -4,15 +4,15 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "common/json.h"
 #include "common/util.h"
 #include "api/http-internal.h"
-#include "store/logquery.h"
+#include "store/blocks.h"
+#include "store/hosts.h"
 
-static json_t *text(sqlite3_stmt *st, int col)
+static json_t *text(struct bytes b)
 {
-	const uint8_t *v = sqlite3_column_text(st, col);
-
-	return json_bytes(v ? v : (const uint8_t *)"", (size_t)sqlite3_column_bytes(st, col));
+	return json_bytes((const uint8_t *)b.p, b.len);
 }
 
 static const char *const statuses[] = { "ok", "warning", "critical", "unknown", NULL };
@@ -25,34 +25,33 @@ static bool known_status(const char *s)
 	return false;
 }
 
-json_t *probe_state_json(sqlite3_stmt *st)
+json_t *probe_state_json(const struct probe_state_row *p)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:o}", "host", text(st, 0), "name", text(st, 1),
-			 "type", text(st, 2), "status", text(st, 3), "latency_us", (json_int_t)sqlite3_column_int64(st, 4),
-			 "message", text(st, 5), "ts", (json_int_t)sqlite3_column_int64(st, 6), "agent", text(st, 7));
+	return json_pack("{s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:o}", "host", text(p->host), "name", text(p->name),
+			 "type", text(p->type), "status", text(p->status), "latency_us", (json_int_t)p->latency_us,
+			 "message", text(p->message), "ts", (json_int_t)p->ts, "agent",
+			 json_bytes((const uint8_t *)p->agent, strlen(p->agent)));
+}
+
+static int add_probe_state(const struct probe_state_row *p, void *ctx)
+{
+	return json_array_append_new(ctx, probe_state_json(p));
 }
 
 /* GET /api/v1/probes?host=&status=: the latest result of every probe of every host. */
 enum MHD_Result api_get_probes(struct request *rq)
 {
-	const char *host = arg(rq, "host"), *status = arg(rq, "status");
-	sqlite3_stmt *st;
+	struct probe_state_filter f = { .host = arg(rq, "host"), .status = arg(rq, "status") };
 	json_t *items;
 
-	if (status && !known_status(status))
+	if (f.status && !known_status(f.status))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "status: expected ok, warning, critical or unknown");
-	if (db_prepare(storage_reader_meta(rq->rd),
-		       PROBE_STATE_COLUMNS " WHERE (?1 IS NULL OR host=?1 OR agent=?1) AND (?2 IS NULL OR status=?2)"
-		       " ORDER BY host, name",
-		       &st) < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
-	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
 	items = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(items, probe_state_json(st));
-	sqlite3_finalize(st);
+	if (hosts_probes_each(storage_reader_meta(rq->rd), &f, add_probe_state, items) < 0) {
+		json_decref(items);
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
+	}
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
 }
 
@@ -91,32 +90,29 @@ struct history_query {
 	uint64_t last_ts;
 };
 
+static int add_result(const struct probe_result *p, void *ctx)
+{
+	struct history_query *q = ctx;
+
+	if (q->rows++ == HISTORY_MAX || !answer_budget_take(&q->budget, p->message_len + p->type_len)) {
+		q->truncated = true;
+		return 1;
+	}
+	q->last_ts = p->ts;
+	json_array_append_new(q->items, json_pack("{s:I, s:o, s:I, s:o, s:o}", "ts", (json_int_t)p->ts, "status",
+						  json_bytes((const uint8_t *)p->status, p->status_len), "latency_us",
+						  (json_int_t)p->latency_us, "message",
+						  json_bytes((const uint8_t *)p->message, p->message_len), "type",
+						  json_bytes((const uint8_t *)p->type, p->type_len)));
+	return 0;
+}
+
 static int shard_history(sqlite3 *db, void *ctx)
 {
 	struct history_query *q = ctx;
-	sqlite3_stmt *st;
 
-	if (!db || db_prepare(db, "SELECT ts, status, latency_us, message, type FROM probes"
-			      " WHERE (host=?1 OR agent=?1) AND name=?2 AND ts>=?3 AND (?4=0 OR ts<=?4)"
-			      " ORDER BY ts", &st) < 0)
-		return 0;
-	sqlite3_bind_text(st, 1, q->host, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, q->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)q->since);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)q->until);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (q->rows++ == HISTORY_MAX ||
-		    !answer_budget_take(&q->budget, (size_t)sqlite3_column_bytes(st, 3) + (size_t)sqlite3_column_bytes(st, 4))) {
-			q->truncated = true;
-			break;
-		}
-		q->last_ts = (uint64_t)sqlite3_column_int64(st, 0);
-		json_array_append_new(q->items, json_pack("{s:I, s:o, s:I, s:o, s:o}", "ts",
-							  (json_int_t)sqlite3_column_int64(st, 0), "status", text(st, 1),
-							  "latency_us", (json_int_t)sqlite3_column_int64(st, 2), "message",
-							  text(st, 3), "type", text(st, 4)));
-	}
-	sqlite3_finalize(st);
+	if (db)
+		(void)blocks_probe_history(db, q->host, q->name, q->since, q->until, add_result, q);
 	return q->truncated;
 }
 

@@ -4,31 +4,26 @@
 #include <stdio.h>
 
 #include "common/util.h"
+#include "api/auth.h"
 #include "api/http-internal.h"
 
 /* API tokens: the users of the API, each with one role (admin only). */
 
 #define TOKEN_NAME_MAX 64
 
+static int add_token(const char *name, const char *role, uint64_t created, void *ctx)
+{
+	(void)json_array_append_new(ctx, json_pack("{s:s, s:s, s:I}", "name", name, "role", role, "created",
+						   (json_int_t)created));
+	return 0;
+}
 
 /* GET /api/v1/tokens: every token's name, role and creation time; never the token. */
 enum MHD_Result api_get_tokens(struct request *rq)
 {
 	json_t *items = json_array();
-	sqlite3_stmt *st;
-	int rc;
 
-	if (!items || db_prepare(storage_reader_meta(rq->rd), "SELECT name, role, created FROM tokens ORDER BY name",
-				 &st) < 0) {
-		json_decref(items);
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read the tokens");
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		(void)json_array_append_new(items, json_pack("{s:s, s:s, s:I}", "name", sqlite3_column_text(st, 0),
-							     "role", sqlite3_column_text(st, 1), "created",
-							     (json_int_t)sqlite3_column_int64(st, 2)));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	if (!items || auth_tokens_each(storage_reader_meta(rq->rd), add_token, items) < 0) {
 		json_decref(items);
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read the tokens");
 	}
@@ -59,7 +54,7 @@ enum MHD_Result api_post_token(struct request *rq)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "role: expected viewer, operator, admin or security");
 	}
-	r = storage_token_create(http_data_dir(rq), name, role, &token);
+	r = auth_token_create(http_data_dir(rq), name, role, &token);
 	if (r == 0)
 		answered = respond_json(rq, MHD_HTTP_CREATED,
 					json_pack("{s:s, s:s, s:s}", "name", name, "role", role, "token", token));
@@ -87,7 +82,7 @@ enum MHD_Result api_delete_token(struct request *rq)
 	if (strcmp(name, rq->user) == 0)
 		return respond_error(rq, MHD_HTTP_CONFLICT, "conflict",
 				     "a token cannot revoke itself; use another admin token");
-	r = storage_token_delete(http_data_dir(rq), name);
+	r = auth_token_delete(http_data_dir(rq), name);
 	if (r == -ENOENT)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no token named %s", name);
 	if (r < 0)

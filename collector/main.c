@@ -11,6 +11,7 @@
 #include <systemd/sd-event.h>
 
 #include "api/audit.h"
+#include "api/auth.h"
 #include "collector/coll_conf.h"
 #include "common/log.h"
 #include "common/macro.h"
@@ -182,7 +183,7 @@ static int create_token(const struct coll_conf *conf, const char *name, const ch
 		log_error("--role %s: expected admin, operator, viewer or security", role);
 		return -EINVAL;
 	}
-	r = storage_token_create(conf->storage.data_dir, name, role, &token);
+	r = auth_token_create(conf->storage.data_dir, name, role, &token);
 	(void)snprintf(object, sizeof(object), "token %s (role %s)", name, role);
 	audit_local(conf, "token.create", object, r == 0);
 	if (r == -EEXIST)

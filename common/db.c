@@ -93,3 +93,39 @@ void db_close(sqlite3 *db)
 		log_warning("sqlite %s: close failed: %s, ignoring.", sqlite3_db_filename(db, "main"),
 			    sqlite3_errmsg(db));
 }
+
+int db_step_done(sqlite3 *db, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		log_error("database %s: %s", sqlite3_db_filename(db, "main"), sqlite3_errmsg(db));
+		return db_errno(rc);
+	}
+	return 0;
+}
+
+bool db_has_column(sqlite3 *db, const char *table, const char *column)
+{
+	return sqlite3_table_column_metadata(db, "main", table, column, NULL, NULL, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+int db_prepare_all(sqlite3 *db, const char *const *sql, size_t n, sqlite3_stmt **st)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = db_prepare(db, sql[i], &st[i]);
+	if (r < 0)
+		db_finalize_all(st, n);
+	return r;
+}
+
+void db_finalize_all(sqlite3_stmt **st, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_finalize(st[i]);
+		st[i] = NULL;
+	}
+}

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /*
  * SQLite helpers: every database is WAL, with a busy timeout, and statements
@@ -23,5 +24,13 @@ int db_exec(sqlite3 *db, const char *sql);
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret);
 /* Maps an SQLite result code to a negative errno. */
 int db_errno(int rc);
+/* Steps st once and resets it, for statements that return nothing needed; logs a failure with the file. */
+int db_step_done(sqlite3 *db, sqlite3_stmt *st);
+/* Prepares sql[0..n) into st[0..n); on failure finalizes those made and returns the error. */
+int db_prepare_all(sqlite3 *db, const char *const *sql, size_t n, sqlite3_stmt **st);
+/* Finalizes st[0..n) (NULLs are fine). */
+void db_finalize_all(sqlite3_stmt **st, size_t n);
+/* Whether table has column (what a migration asks before adding it). */
+bool db_has_column(sqlite3 *db, const char *table, const char *column);
 
 #endif

@@ -211,3 +211,18 @@ bool export_field_is(const struct export_field *f, const char *s)
 
 	return f && f->value_len == n && memcmp(f->value, s, n) == 0;
 }
+
+bool export_value_u64(const uint8_t *v, size_t len, uint64_t *ret)
+{
+	uint64_t n = 0;
+
+	if (len == 0 || len > 19)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		n = n * 10 + (uint64_t)(v[i] - '0');
+	}
+	*ret = n;
+	return true;
+}

@@ -69,4 +69,7 @@ const struct export_field *export_find(const struct export_field *f, size_t n, c
 /* Whether f (may be NULL) holds exactly the string s. */
 bool export_field_is(const struct export_field *f, const char *s);
 
+/* A field value that is a decimal number of up to 19 digits (a timestamp, a count) into *ret. */
+bool export_value_u64(const uint8_t *v, size_t len, uint64_t *ret);
+
 #endif

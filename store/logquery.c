@@ -9,7 +9,10 @@
 #include "common/export.h"
 #include "common/log.h"
 #include "common/macro.h"
+#include "common/json.h"
+#include "store/blocks.h"
 #include "store/logquery.h"
+#include "store/shards.h"
 #include "store/verify.h"
 
 #define FIELDS_MAX 1024
@@ -31,64 +34,11 @@ void log_cursor_format(const struct log_cursor *c, char *out, size_t size)
 	(void)snprintf(out, size, "%u-%" PRId64 "-%u", c->day, c->block, c->rec);
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t utf8_len(const uint8_t *p, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xe0) == 0xc0)
-		len = 2, cp = p[0] & 0x1f;
-	else if ((p[0] & 0xf0) == 0xe0)
-		len = 3, cp = p[0] & 0x0f;
-	else if ((p[0] & 0xf8) == 0xf0)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-json_t *json_bytes(const uint8_t *p, size_t len)
-{
-	struct buf b;
-	json_t *j;
-	size_t i = 0, k;
-
-	while (i < len && (k = utf8_len(p + i, len - i)))
-		i += k;
-	if (i == len)
-		return json_stringn_nocheck((const char *)p, len);
-	buf_init(&b, len * 3 + 1);
-	(void)buf_append(&b, p, i);
-	while (i < len) {
-		k = utf8_len(p + i, len - i);
-		if (k) {
-			(void)buf_append(&b, p + i, k);
-			i += k;
-		} else {
-			(void)buf_append(&b, "\xef\xbf\xbd", 3);
-			i++;
-		}
-	}
-	j = json_stringn_nocheck((const char *)b.data, b.len);
-	buf_free(&b);
-	return j;
-}
-
 struct scan {
 	const struct log_query *q;
+	struct storage_reader *rd;
+	uint32_t day;   /* of the shard being scanned */
+	bool resuming;  /* it is the cursor's: its block resumes after the cursor's record */
 	struct log_result *res;
 	struct log_cursor pos; /* the last record examined */
 	struct export_field *fields;
@@ -195,24 +145,23 @@ static int examine(struct scan *sc, const struct export_field *f, size_t n, uint
 	sc->pos.rec = rec;
 	sc->res->records++;
 	if (tsf)
-		(void)parse_timestamp(tsf->value, tsf->value_len, &ts);
+		(void)export_value_u64(tsf->value, tsf->value_len, &ts);
 	if (!record_matches(sc, f, n, ts))
 		return 0;
 	json_array_append_new(sc->res->items, record_json(sc, f, n, ts));
 	return json_array_size(sc->res->items) >= sc->q->limit;
 }
 
-/* Decompresses the block of row st (id, host, records, raw_len, frame) into sc->raw. */
-static int decompress(struct scan *sc, sqlite3_stmt *st)
+/* Decompresses block b into sc->raw. */
+static int decompress(struct scan *sc, const struct block_row *b)
 {
-	size_t raw_len = (size_t)sqlite3_column_int64(st, 3), n;
+	size_t raw_len = b->raw_len, n;
 
-	sc->host = (const char *)sqlite3_column_text(st, 1);
+	sc->host = b->host;
 	buf_reset(&sc->raw);
 	if (buf_reserve(&sc->raw, raw_len) < 0)
 		return -ENOMEM;
-	n = ZSTD_decompressDCtx(sc->dctx, sc->raw.data, raw_len, sqlite3_column_blob(st, 4),
-				(size_t)sqlite3_column_bytes(st, 4));
+	n = ZSTD_decompressDCtx(sc->dctx, sc->raw.data, raw_len, b->frame, b->zlen);
 	if (ZSTD_isError(n) || n != raw_len)
 		return log_error_errno(EUCLEAN, "logs: block %u/%" PRId64 " does not decompress",
 				       sc->pos.day, sc->pos.block);
@@ -273,130 +222,86 @@ static int scan_backward(struct scan *sc, uint32_t before_rec)
 	return 0;
 }
 
-static int prepare_blocks(sqlite3 *db, const struct log_query *q, sqlite3_stmt **ret)
+/* One block of the day being scanned. Returns 1 when stopped (limit or budget). */
+static int scan_block(const struct block_row *b, void *ctx)
 {
-	char sql[1024];
+	struct scan *sc = ctx;
+	const struct log_query *q = sc->q;
+	bool resumed = sc->resuming && b->id == q->after.block;
 	int r;
 
-	/* Fixed fragments only; every value is bound. */
-	(void)snprintf(sql, sizeof(sql),
-		       "SELECT id, host, records, raw_len, frame FROM blocks WHERE id%s?1%s%s%s%s ORDER BY id%s",
-		       q->newest_first ? "<=" : ">=", q->host ? " AND (host=?2 OR agent=?2)" : "", " AND ts_max>=?3",
-		       q->until ? " AND ts_min<=?4" : "",
-		       q->source ? " AND id IN (SELECT block FROM streams WHERE value IN (?5, '" STORAGE_STREAM_ANY "'))" : "",
-		       q->newest_first ? " DESC" : "");
-	r = sqlite3_prepare_v2(db, sql, -1, ret, NULL);
-	if (r != SQLITE_OK)
-		return log_error_errno(db_errno(r), "logs: %s", sqlite3_errmsg(db));
-	if (q->host)
-		sqlite3_bind_text(*ret, 2, q->host, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(*ret, 3, (sqlite3_int64)q->since);
-	if (q->until)
-		sqlite3_bind_int64(*ret, 4, (sqlite3_int64)q->until);
-	if (q->source)
-		sqlite3_bind_text(*ret, 5, q->source, -1, SQLITE_STATIC);
-	return 0;
+	if (resumed && (q->newest_first ? q->after.rec == 0 : (int64_t)q->after.rec >= (int64_t)b->records - 1))
+		return 0;
+	sc->pos = (struct log_cursor){ .day = sc->day, .block = b->id };
+	r = decompress(sc, b);
+	if (r == 0 && q->newest_first)
+		r = scan_backward(sc, resumed ? q->after.rec : UINT32_MAX);
+	else if (r == 0)
+		r = scan_forward(sc, resumed ? (int64_t)q->after.rec : -1);
+	if (r == 1)
+		sc->res->stopped = "limit";
+	else if (r == 0 && sc->res->bytes >= q->scan_budget)
+		sc->res->stopped = "budget", r = 1;
+	return r;
 }
 
 /* Scans the blocks of one day's shard. Returns 1 when stopped (limit or budget). */
-static int scan_day(struct scan *sc, struct storage_reader *rd, uint32_t day)
+static int scan_day(uint32_t day, void *ctx)
 {
+	struct scan *sc = ctx;
 	const struct log_query *q = sc->q;
-	sqlite3 *db = storage_reader_shard(rd, day);
-	bool same = q->has_cursor && day == q->after.day;
-	sqlite3_stmt *st;
-	int r = 0;
+	sqlite3 *db = storage_reader_shard(sc->rd, day);
+	struct block_select sel = { .newest_first = q->newest_first, .host = q->host, .source = q->source,
+				    .since = q->since, .until = q->until };
 
 	if (!db)
 		return -EIO;
-	r = prepare_blocks(db, q, &st);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, same ? q->after.block : q->newest_first ? INT64_MAX : 0);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		bool resumed = same && id == q->after.block;
-
-		if (resumed && (q->newest_first ? q->after.rec == 0 :
-						  (int64_t)q->after.rec >= sqlite3_column_int64(st, 2) - 1))
-			continue;
-		sc->pos = (struct log_cursor){ .day = day, .block = id };
-		r = decompress(sc, st);
-		if (r == 0 && q->newest_first)
-			r = scan_backward(sc, resumed ? q->after.rec : UINT32_MAX);
-		else if (r == 0)
-			r = scan_forward(sc, resumed ? (int64_t)q->after.rec : -1);
-		if (r == 1)
-			sc->res->stopped = "limit";
-		else if (r == 0 && sc->res->bytes >= q->scan_budget)
-			sc->res->stopped = "budget", r = 1;
-	}
-	sqlite3_finalize(st);
-	return r;
+	sc->day = day;
+	sc->resuming = q->has_cursor && day == q->after.day;
+	sel.from_id = sc->resuming ? q->after.block : q->newest_first ? INT64_MAX : 0;
+	return blocks_select(db, &sel, scan_block, sc);
 }
 
 /* -ERANGE for a cursor past what is stored: a day, block or record that was never written. */
 static int check_cursor(struct storage_reader *rd, const struct log_cursor *c)
 {
 	sqlite3 *meta = storage_reader_meta(rd), *db;
-	sqlite3_stmt *st;
-	int64_t max_day = 0, last = 0;
-	bool known;
-	int r = db_prepare(meta, "SELECT max(day), EXISTS(SELECT 1 FROM shards WHERE day=?1) FROM shards", &st);
+	uint32_t max_day;
+	int64_t last;
+	bool past;
+	int r = shards_newest(meta, &max_day);
 
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(st, 1, c->day);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		max_day = sqlite3_column_int64(st, 0);
-	known = sqlite3_column_int(st, 1);
-	sqlite3_finalize(st);
 	if (c->day > max_day)
 		return -ERANGE;
 	/* A shard retention removed: the reader goes on with the next one. */
-	if (!known || !(db = storage_reader_shard(rd, c->day)))
+	if (!shards_known(meta, c->day) || !(db = storage_reader_shard(rd, c->day)))
 		return 0;
-	r = db_prepare(db, "SELECT max(id), (SELECT records FROM blocks WHERE id=?1) FROM blocks", &st);
+	r = blocks_extent(db, c->block, c->rec, &last, &past);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(st, 1, c->block);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		last = sqlite3_column_int64(st, 0);
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL && c->rec >= sqlite3_column_int64(st, 1))
-			last = -1;
-	}
-	sqlite3_finalize(st);
-	return c->block > last ? -ERANGE : 0;
+	return c->block > last || past ? -ERANGE : 0;
 }
 
 int log_query_run(struct storage_reader *rd, const struct log_query *q, struct log_result *ret)
 {
 	struct log_result res = { .next = q->after };
-	struct scan sc = { .q = q, .res = &res, .pos = q->after };
-	sqlite3_stmt *days;
+	struct scan sc = { .q = q, .res = &res, .pos = q->after, .rd = rd };
+	struct shard_range range = { .since = q->since, .until = q->until, .newest_first = q->newest_first,
+				     .from_day = q->has_cursor ? q->after.day : 0 };
 	int r = q->has_cursor ? check_cursor(rd, &q->after) : 0;
 
 	if (r < 0)
 		return r;
-	r = db_prepare(storage_reader_meta(rd),
-		       q->newest_first ?
-			       "SELECT day FROM shards WHERE day<=?1 AND ts_max>=?2 AND (?3=0 OR ts_min<=?3) ORDER BY day DESC" :
-			       "SELECT day FROM shards WHERE day>=?1 AND ts_max>=?2 AND (?3=0 OR ts_min<=?3) ORDER BY day",
-		       &days);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(days, 1, q->has_cursor ? q->after.day : q->newest_first ? UINT32_MAX : 0);
-	sqlite3_bind_int64(days, 2, (sqlite3_int64)q->since);
-	sqlite3_bind_int64(days, 3, (sqlite3_int64)q->until);
 	res.items = json_array();
 	sc.fields = malloc(FIELDS_MAX * sizeof(*sc.fields));
 	sc.dctx = ZSTD_createDCtx();
 	buf_init(&sc.raw, SIZE_MAX / 2);
 	if (!res.items || !sc.fields || !sc.dctx)
 		r = -ENOMEM;
-	while (r == 0 && sqlite3_step(days) == SQLITE_ROW)
-		r = scan_day(&sc, rd, (uint32_t)sqlite3_column_int64(days, 0));
-	sqlite3_finalize(days);
+	if (r == 0)
+		r = shards_each(storage_reader_meta(rd), &range, scan_day, &sc);
 	free(sc.fields);
 	free(sc.offsets);
 	ZSTD_freeDCtx(sc.dctx);

@@ -53,7 +53,4 @@ void log_cursor_format(const struct log_cursor *c, char *out, size_t size);
 /* -ERANGE when q's cursor points past what is stored (a day, block or record never written). */
 int log_query_run(struct storage_reader *r, const struct log_query *q, struct log_result *ret);
 
-/* A JSON string of arbitrary bytes: invalid UTF-8 becomes U+FFFD. */
-json_t *json_bytes(const uint8_t *p, size_t len);
-
 #endif

@@ -6,26 +6,11 @@
 #include <stdlib.h>
 
 #include "common/macro.h"
-#include "store/logquery.h"
+#include "common/json.h"
 #include "store/verify.h"
 
 const char *const verify_stream_keys[] = { "VIGIL_SOURCE", "VIGIL_PATH", "_SYSTEMD_UNIT",
 					   "SYSLOG_IDENTIFIER", NULL };
-
-bool parse_timestamp(const uint8_t *v, size_t len, uint64_t *ret)
-{
-	uint64_t n = 0;
-
-	if (len == 0 || len > 19)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			return false;
-		n = n * 10 + (uint64_t)(v[i] - '0');
-	}
-	*ret = n;
-	return true;
-}
 
 /* Only short, printable values are indexed; the block keeps every byte anyway. */
 static bool indexable(const uint8_t *v, size_t len)
@@ -153,7 +138,7 @@ static int note_inventory(struct batch_info *info, const struct export_field *f,
 			free(dup);
 			json_decref(all);
 			json_object_set_new(inv, key, a);
-		} else if (parse_timestamp(f[i].value, f[i].value_len, &num)) {
+		} else if (export_value_u64(f[i].value, f[i].value_len, &num)) {
 			json_object_set_new(inv, key, json_integer((json_int_t)num));
 		} else {
 			json_object_set_new(inv, key, json_bytes(f[i].value, f[i].value_len));
@@ -265,7 +250,7 @@ static void note_dialtest(struct probe_row *row, const struct export_field *f, s
 
 	field_str(export_find(f, n, "DIALTEST_RESULT"), &row->result, &row->result_len);
 	field_str(export_find(f, n, "DIALTEST_OUTCOME"), &row->outcome, &row->outcome_len);
-	if (!id || !row->result_len || !parse_timestamp(id->value, id->value_len, &row->dialtest_id))
+	if (!id || !row->result_len || !export_value_u64(id->value, id->value_len, &row->dialtest_id))
 		row->result = NULL;
 }
 
@@ -310,7 +295,7 @@ static int note_kind(struct batch_info *info, const struct export_field *f, size
 	}
 	lat = export_find(f, n, "PROBE_LATENCY_US");
 	if (lat)
-		(void)parse_timestamp(lat->value, lat->value_len, &row->latency_us);
+		(void)export_value_u64(lat->value, lat->value_len, &row->latency_us);
 	if (info->local)
 		note_dialtest(row, f, n);
 	if (row->name_len && row->name_len <= VERIFY_VALUE_MAX)
@@ -359,7 +344,7 @@ static int note_entry(struct batch_info *info, size_t *used, struct seen_streams
 		int k;
 
 		if (key_is(&f[i], "__REALTIME_TIMESTAMP", 20)) {
-			if (!parse_timestamp(f[i].value, f[i].value_len, &t))
+			if (!export_value_u64(f[i].value, f[i].value_len, &t))
 				t = now_us;
 			continue;
 		}

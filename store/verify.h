@@ -95,9 +95,6 @@ extern const char *const verify_stream_keys[];
 enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct export_limits *lim,
 			      const struct logmatch *lm, uint64_t now_us, struct batch_info *info);
 
-/* Parses a decimal __REALTIME_TIMESTAMP value; false if it is not one. */
-bool parse_timestamp(const uint8_t *v, size_t len, uint64_t *ret);
-
 /* "k=v k=v" labels into a new JSON object. */
 json_t *labels_json(const uint8_t *v, size_t len);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
+#include "store/hosts.h"
 #include "store/storage.h"
 #include "common/macro.h"
 #include "tests/unit/tmpdir.h"
@@ -127,30 +128,6 @@ static void reconcile_after_crash_between_commits(void **state)
 	storage_free(s);
 }
 
-static void tokens(void **state)
-{
-	struct storage_reader *r;
-	char *token, name[64], role[16];
-
-	char *again = NULL;
-
-	assert_int_equal(storage_token_create(test_dir, "alice", "security", &token), 0);
-	assert_int_equal(strncmp(token, "vgl_", 4), 0);
-	assert_int_equal(strlen(token), 68);
-	assert_int_equal(storage_token_create(test_dir, "alice", "admin", &again), -EEXIST);
-	assert_null(again);
-	assert_int_equal(storage_reader_open(test_dir, &r), 0);
-	assert_int_equal(storage_reader_token(r, token, name, sizeof(name), role, sizeof(role)), 0);
-	assert_string_equal(name, "alice");
-	assert_string_equal(role, "security");
-	token[10] ^= 1;
-	assert_int_equal(storage_reader_token(r, token, name, sizeof(name), role, sizeof(role)), -EACCES);
-	storage_reader_free(r);
-	free(token);
-	/* Only the hash is stored. */
-	assert_int_equal(query_int("meta.db", "SELECT length(hash) FROM tokens"), 32);
-}
-
 static int conflict_seen(const struct agent_conflict *c, void *ctx)
 {
 	struct agent_conflict *ret = ctx;
@@ -203,7 +180,7 @@ static void conflicts_are_not_duplicates(void **state)
 	assert_int_equal(query_int("meta.db", "SELECT count(*) FROM dedup WHERE agent LIKE '07%'"), 3);
 	assert_int_equal(query_int("meta.db", "SELECT sum(count) FROM agent_conflicts"), 3);
 	assert_int_equal(storage_meta_connect(test_dir, false, &meta), 0);
-	assert_int_equal(storage_conflicts_each(meta, "07070707070707070707070707070707", 0, conflict_seen, &seen), 0);
+	assert_int_equal(hosts_conflicts_each(meta, "07070707070707070707070707070707", 0, conflict_seen, &seen), 0);
 	db_close(meta);
 	assert_string_equal(seen.hosts, "web-1, web-2, web-3");
 	assert_int_equal(seen.count, 3);
@@ -217,7 +194,6 @@ int main(void)
 		cmocka_unit_test(duplicates_within_and_across_groups),
 		cmocka_unit_test(hash_chain),
 		cmocka_unit_test(reconcile_after_crash_between_commits),
-		cmocka_unit_test(tokens),
 		cmocka_unit_test(conflicts_are_not_duplicates),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);

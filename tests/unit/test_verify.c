@@ -11,6 +11,7 @@
 #include "store/logquery.h"
 #include "store/verify.h"
 #include "common/macro.h"
+#include "common/json.h"
 #include "common/util.h"
 
 static const struct export_limits lim = { .max_entries = 100, .max_fields = 32,

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_BLOCKS_H
+#define VIGIL_BLOCKS_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/frame.h"
+#include "common/sha256.h"
+#include "store/chain.h"
+#include "store/verify.h"
+
+/*
+ * A day shard's tables (one SQLite file per day of ingest): `blocks`, each
+ * batch's zstd frame as it arrived with its host, time range and place in
+ * the hash chain, and the rows derived from each block, each naming it:
+ * `streams` (the index of what a block holds), `probes`, `metrics`,
+ * `log_matches` and `dialtest_results`. This file alone holds SQL that
+ * names them: it creates them, writes a block with its rows and chain
+ * hash, and answers every query on them.
+ */
+
+#define STORAGE_STREAMS_MAX 64
+/* Stream value stored when a block names more streams than are indexed. */
+#define STORAGE_STREAM_ANY "*"
+
+enum block_result {
+	BLOCK_PENDING,
+	BLOCK_STORED,
+	BLOCK_DUPLICATE,
+	BLOCK_FAILED, /* not stored: the agent is told to retry */
+	BLOCK_CONFLICT, /* not stored: (agent, seq) holds another frame; recorded in agent_conflicts */
+	BLOCK_REFUSED,  /* not stored: the agent id is bound to another TLS certificate */
+};
+
+/* A verified batch; every pointer is borrowed for the storage_store() call. */
+struct block_in {
+	uint8_t agent[AGENT_ID_SIZE];
+	uint64_t seq;
+	const char *host; /* NULL: the name the agent's earlier batches gave */
+	const char *certificate; /* the name of the verified TLS certificate it came with; NULL without TLS */
+	uint64_t received_us;
+	bool local; /* from the collector itself (its dial tests), not an agent: not listed as a host */
+	uint64_t ts_min, ts_max;
+	uint32_t records;
+	uint32_t raw_len;
+	const void *zframe; /* the zstd frame, without the request header */
+	size_t zlen;
+	uint8_t digest[32]; /* SHA-256 of zframe, computed before the writer */
+	const char *streams[STORAGE_STREAMS_MAX];
+	size_t n_streams;
+	const struct probe_row *probes; /* probe results in the block, stored as rows too */
+	size_t n_probes;
+	const struct metric_row *metrics; /* metric values in the block, stored as rows too */
+	size_t n_metrics;
+	const char *inventory, *labels; /* JSON for the host's row, or NULL */
+	const struct logmatch *logmatch; /* the log rules the block was matched with, or NULL */
+	const struct logmatch_hit *hits; /* their matches, one per rule */
+	enum block_result result; /* set by storage_store() */
+	bool noteworthy; /* set by storage_store(): a probe result not ok, or a changed status, was stored */
+	char conflict_host[256];  /* BLOCK_CONFLICT: the host of the batch stored as (agent, seq) */
+	char bound_certificate[256]; /* BLOCK_REFUSED: the certificate the agent id is bound to */
+	int64_t block_id;         /* set when stored */
+};
+
+/* Creates the tables of a shard (and adds what older shards lack). */
+int blocks_schema(sqlite3 *shard);
+
+/*
+ * The writer's statements on the open shard; each call runs in the
+ * caller's transaction. Owned by the caller: blocks_writer_free().
+ */
+struct blocks_writer;
+int blocks_writer_open(sqlite3 *shard, struct blocks_writer **ret);
+void blocks_writer_free(struct blocks_writer *w);
+/* The id of the next block: the writer numbers blocks, and the id is in the hash. */
+int blocks_next_id(sqlite3 *shard, int64_t *ret_id);
+/* The newest block's hash into hash; false if the shard holds none. */
+bool blocks_last_hash(sqlite3 *shard, uint8_t hash[SHA256_SIZE]);
+/*
+ * Inserts b (of agent, in the shard of day) as block id, after the rows
+ * derived from it, with its hash over prev and all of them (chain.h) into
+ * hash. -EEXIST if its (agent, seq) is in the shard already.
+ */
+int blocks_insert(struct blocks_writer *w, struct block_in *b, const char *agent, int64_t id, uint32_t day,
+		  const uint8_t prev[SHA256_SIZE], uint8_t hash[SHA256_SIZE]);
+
+/* The host and the frame's digest of the block stored as (agent, seq); -ENOENT if there is none. */
+int blocks_find(sqlite3 *shard, const char *agent, uint64_t seq, uint8_t ret_digest[SHA256_SIZE], char *ret_host,
+		size_t host_size);
+
+/* A stored block as the queries see it; pointers live until the callback returns. */
+struct block_row {
+	int64_t id;
+	const char *agent, *host;
+	uint64_t seq, received, ts_min, ts_max;
+	uint32_t records, raw_len;
+	const void *frame;
+	size_t zlen;
+};
+/* fn for every block after id synced, by id (what a crash left meta without). */
+int blocks_each_after(sqlite3 *shard, int64_t synced, int (*fn)(const struct block_row *b, void *ctx), void *ctx);
+
+/* Which blocks blocks_select() gives: of host (name or agent id), holding source, in a time range. */
+struct block_select {
+	int64_t from_id;    /* this id and after (newest first: before) */
+	bool newest_first;
+	const char *host;   /* NULL: any */
+	const char *source; /* a stream value; NULL: any */
+	uint64_t since, until; /* until 0: open */
+};
+/* fn for each block q selects, in id order; stops at fn's first non-zero answer and returns it. */
+int blocks_select(sqlite3 *shard, const struct block_select *q, int (*fn)(const struct block_row *b, void *ctx),
+		  void *ctx);
+/* The newest block id of the shard, and whether block, if stored, has no record rec: a cursor's check. */
+int blocks_extent(sqlite3 *shard, int64_t block, uint32_t rec, int64_t *ret_newest, bool *ret_rec_past);
+
+/* The rows derived from blocks, as queries read them; text may hold any byte. */
+struct probe_result {
+	uint64_t ts;
+	int64_t latency_us;
+	const char *status, *message, *type;
+	size_t status_len, message_len, type_len;
+};
+/* fn for host's (name or agent id) results of probe name from since to until (0: open), oldest first. */
+int blocks_probe_history(sqlite3 *shard, const char *host, const char *name, uint64_t since, uint64_t until,
+			 int (*fn)(const struct probe_result *p, void *ctx), void *ctx);
+
+/* One step-long bucket of one series of a metric, within one shard. */
+struct metric_bucket {
+	const char *host, *instance;
+	int64_t bucket;
+	double sum, min, max;
+	int64_t count;
+};
+/* fn for each bucket of metric name (of host, NULL: any) from since to until, step microseconds long. */
+int blocks_metric_buckets(sqlite3 *shard, const char *name, const char *host, uint64_t since, uint64_t until,
+			  uint64_t step, int (*fn)(const struct metric_bucket *m, void *ctx), void *ctx);
+/* Whether the shard holds a point of metric name. */
+bool blocks_metric_known(sqlite3 *shard, const char *name);
+
+/*
+ * The latest sample of a metric per (agent, instance) since since_us, of
+ * hosts and instances matching the globs; or per agent, the matches of log
+ * rule since since_us and the last line matched (value: the count).
+ */
+struct metric_sample {
+	const char *agent, *host, *instance;
+	double value;
+	const char *line; /* a log rule's last line matched; "" for a metric */
+};
+int blocks_metric_latest(sqlite3 *shard, const char *name, uint64_t since_us, const char *host_glob,
+			 const char *instance_glob, int (*fn)(const struct metric_sample *s, void *ctx), void *ctx);
+int blocks_log_matches(sqlite3 *shard, const char *rule, uint64_t since_us, const char *host_glob,
+		       int (*fn)(const struct metric_sample *s, void *ctx), void *ctx);
+
+/* fn(result JSON text, its time, ctx) for dial test id's results from until back to since, newest first, at most limit. */
+int blocks_dialtest_results(sqlite3 *shard, int64_t id, uint64_t since, uint64_t until, size_t limit,
+			    int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx);
+
+/*
+ * What the chain's verifier walks (store/integrity.c), in the order the
+ * writer hashed it. A block statement's columns are BLOCK_COL_*; a derived
+ * table's are the block, then the table's own blocks_derived_columns(t).
+ */
+enum {
+	BLOCK_COL_ID,
+	BLOCK_COL_AGENT,
+	BLOCK_COL_SEQ,
+	BLOCK_COL_HOST,
+	BLOCK_COL_RECEIVED,
+	BLOCK_COL_TS_MIN,
+	BLOCK_COL_TS_MAX,
+	BLOCK_COL_RECORDS,
+	BLOCK_COL_RAW_LEN,
+	BLOCK_COL_CHAIN, /* the scheme it was hashed with */
+	BLOCK_COL_FRAME,
+	BLOCK_COL_PREV_HASH,
+	BLOCK_COL_HASH,
+};
+/* The columns before BLOCK_COL_FRAME, which the hash covers as they are. */
+#define BLOCK_COLS_HASHED BLOCK_COL_FRAME
+/* Whether the shard's blocks know their scheme (scheme 1 shards predate it). */
+bool blocks_chained(sqlite3 *shard);
+/* Every block, by id. */
+int blocks_walk_open(sqlite3 *shard, sqlite3_stmt **ret);
+/* Every row of derived table t, in the order it was stored. */
+int blocks_derived_open(sqlite3 *shard, enum chain_table t, sqlite3_stmt **ret);
+int blocks_derived_columns(enum chain_table t);
+const char *blocks_derived_name(enum chain_table t);
+
+#endif
