@@ -6,26 +6,42 @@
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
+#include "alerts/alertstore.h"
 #include "alerts/catalog.h"
-#include "collector/coll_conf.h"
+#include "alerts/defs.h"
+#include "store/hosts.h"
+#include "store/storage.h"
 
 /*
- * The collector's alerts: every [alerts] interval the [rule "NAME"]
- * sections are evaluated against what ingest stored (probe_state, hosts)
- * and each alert is stepped through its lifecycle (alerts/alert.h). Alerts
- * and their history live in meta.db, on a connection of their own shared by
- * the evaluator (on the event loop) and the HTTP threads (ops actions)
- * under a lock. One alert per fingerprint (rule, agent, probe) until an
- * operator closes it.
+ * The evaluator: every [alerts] interval (and soon after ingest stored
+ * what may change an alert) each rule's type (alerts/rules.h) hands it the
+ * things the rule watches, and each thing's alert is stepped through its
+ * lifecycle (alerts/alert.h), stored (alerts/alertstore.h), silenced
+ * (alerts/silences.h) and told (alerts/routes.h). Alerts and their history
+ * live in meta.db, on a connection of its own shared by the evaluator (on
+ * the event loop) and the HTTP threads (ops actions) under a lock. One
+ * alert per fingerprint (rule, agent, probe) until an operator closes it.
  */
+
+/* [alerts] */
+struct alerts_conf {
+	uint64_t interval_ms;
+	char *console_url; /* messages link to <console_url>/alerts/ID; NULL: the API's /api/v1/alerts/ID */
+};
+
+/* What the evaluator works with; all borrowed, and outliving it. */
+struct alerting_env {
+	const struct alerts_conf *alerts;
+	const struct hosts_conf *hosts;
+	const struct storage_conf *storage;
+	const struct alert_defs *file; /* the file's routes */
+	const char *api_listen;        /* [http] listen, for links without a console_url */
+};
 
 struct alerting;
 
-/*
- * conf and catalog (the rules and targets) are borrowed and must outlive
- * *ret. The first evaluation is one interval away.
- */
-int alerting_start(const struct coll_conf *conf, struct catalog *catalog, sd_event *event, struct alerting **ret);
+/* catalog (the rules and targets) is borrowed and must outlive *ret. The first evaluation is one interval away. */
+int alerting_start(const struct alerting_env *env, struct catalog *catalog, sd_event *event, struct alerting **ret);
 void alerting_stop(struct alerting *a);
 
 /*
@@ -39,12 +55,6 @@ void alerting_on_enqueued(struct alerting *a, void (*fn)(void *userdata), void *
 /* Runs the rules once at now_us (microseconds); what the timer does. */
 int alerting_evaluate(struct alerting *a, uint64_t now_us);
 
-struct alert_filter {
-	const char *state;    /* NULL: every state but closed */
-	const char *severity; /* NULL: any */
-	const char *host;     /* NULL: any */
-	const char *label_key, *label_value; /* NULL: any */
-};
 /* {"items":[...]}, newest first; *ret is the caller's. */
 int alerting_list(struct alerting *a, const struct alert_filter *f, json_t **ret);
 /* The alert with its history; -ENOENT when there is none. */
@@ -59,22 +69,10 @@ int alerting_get(struct alerting *a, int64_t id, json_t **ret);
 int alerting_act(struct alerting *a, int64_t id, const char *action, const char *actor, json_t *body,
 		 const char **reason);
 
-/*
- * Silences: an alert whose labels (or rule, or severity) match all of a
- * silence's matchers while it is in force is marked silenced and not told;
- * it is still evaluated and recorded, and told (still firing, or resolved)
- * when the silence ends.
- */
+/* Silences (alerts/silences.h), under the evaluator's lock. */
 /* {"items":[...]}: those not yet over, or all with all. */
 int alerting_silences(struct alerting *a, bool all, json_t **ret);
-/* Whether body holds as a silence at now_us (nothing stored): NULL, or what is wrong. For the fuzzers. */
-const char *alerting_silence_check(json_t *body, uint64_t now_us);
-/* From a request body: matchers, comment, starts/ends or duration. -EINVAL with *reason. */
 int alerting_silence_add(struct alerting *a, json_t *body, const char *creator, json_t **ret, const char **reason);
-/*
- * Ends a silence now, and gives it as it is now in *ret (NULL: not wanted);
- * -ENOENT if there is none in force or to come with that id.
- */
 int alerting_silence_expire(struct alerting *a, int64_t id, json_t **ret);
 
 /* Adds target's (an object with its "name") queue: queued, sent, failed, last_error. */

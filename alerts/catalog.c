@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "alerts/catalog.h"
+#include "alerts/rules.h"
 #include "common/db.h"
 #include "common/log.h"
 #include "common/macro.h"
@@ -34,7 +35,7 @@ struct snapshot {
 };
 
 struct catalog {
-	const struct coll_conf *conf;
+	const struct alert_defs *file;
 	pthread_mutex_t lock; /* now, and the database connection */
 	sqlite3 *db;
 	struct snapshot *now;
@@ -49,15 +50,15 @@ struct change {
 
 static const struct conf_section *section_of(enum catalog_kind kind)
 {
-	return kind == CATALOG_RULE ? coll_conf_rule_section : coll_conf_notify_section;
+	return kind == CATALOG_RULE ? &alert_rule_section : &alert_notify_section;
 }
 
 static void snapshot_unref(struct snapshot *s)
 {
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
-	conf_named_free((void **)s->own_rules, s->n_own_rules, coll_conf_rule_section);
-	conf_named_free((void **)s->own_targets, s->n_own_targets, coll_conf_notify_section);
+	conf_named_free((void **)s->own_rules, s->n_own_rules, &alert_rule_section);
+	conf_named_free((void **)s->own_targets, s->n_own_targets, &alert_notify_section);
 	free(s->rules);
 	free(s->targets);
 	logmatch_unref(s->pub.logmatch);
@@ -92,18 +93,12 @@ struct logmatch *catalog_logmatch(struct catalog *c)
 
 const struct notify_conf *catalog_target(const struct catalog_snapshot *s, const char *name)
 {
-	for (size_t i = 0; i < s->n_targets; i++)
-		if (strcmp(s->targets[i]->name, name) == 0)
-			return s->targets[i];
-	return NULL;
+	return conf_named_find((const void *const *)s->targets, s->n_targets, name);
 }
 
 const struct rule_conf *catalog_rule(const struct catalog_snapshot *s, const char *name)
 {
-	for (size_t i = 0; i < s->n_rules; i++)
-		if (strcmp(s->rules[i]->name, name) == 0)
-			return s->rules[i];
-	return NULL;
+	return conf_named_find((const void *const *)s->rules, s->n_rules, name);
 }
 
 /* A value of a definition as the text a config file would hold. */
@@ -200,9 +195,9 @@ int catalog_check(enum catalog_kind kind, const char *name, json_t *def, struct 
 	if (!inst)
 		return -EINVAL;
 	if (kind == CATALOG_RULE)
-		coll_conf_check_rule(inst, &t, "", errs);
+		alert_rule_check(inst, &t, "", errs);
 	else
-		coll_conf_check_notify(inst, "", errs);
+		alert_notify_check(inst, "", errs);
 	instance_free(kind, inst);
 	return errs->n ? -EINVAL : 0;
 }
@@ -304,9 +299,9 @@ static int check_defined(struct snapshot *s, enum catalog_kind kind, const struc
 		struct conf_errors mine = { 0 };
 
 		if (rules)
-			coll_conf_check_rule(all[i], &t, "", &mine);
+			alert_rule_check(all[i], &t, "", &mine);
 		else
-			coll_conf_check_notify(all[i], "", &mine);
+			alert_notify_check(all[i], "", &mine);
 		if (mine.n && changed(ch, kind, name)) {
 			for (size_t e = 0; e < mine.n; e++)
 				conf_error_add(errs, "", "%s", mine.msg[e] + 2);
@@ -331,8 +326,9 @@ static int build_logmatch(struct snapshot *s)
 
 	for (size_t i = 0; i < s->pub.n_rules; i++) {
 		const struct rule_conf *r = s->rules[i];
+		const struct rule_type *type = rule_type_find(r->type);
 
-		if (strcmp(r->type, "log") != 0)
+		if (!type || !type->matches_lines)
 			continue;
 		if (n == LOGMATCH_RULES_MAX)
 			return -E2BIG;
@@ -344,7 +340,7 @@ static int build_logmatch(struct snapshot *s)
 static int snapshot_build(struct catalog *c, const struct change *ch, struct conf_errors *errs,
 			  struct snapshot **ret)
 {
-	const struct coll_conf *f = c->conf;
+	const struct alert_defs *f = c->file;
 	struct snapshot *s = calloc(1, sizeof(*s));
 	int r;
 
@@ -388,7 +384,7 @@ void catalog_free(struct catalog *c)
 	free(c);
 }
 
-int catalog_open(const struct coll_conf *conf, struct catalog **ret)
+int catalog_open(const struct storage_conf *storage, const struct alert_defs *file, struct catalog **ret)
 {
 	struct catalog *c = calloc(1, sizeof(*c));
 	struct conf_errors errs = { 0 };
@@ -396,9 +392,9 @@ int catalog_open(const struct coll_conf *conf, struct catalog **ret)
 
 	if (!c)
 		return -ENOMEM;
-	c->conf = conf;
+	c->file = file;
 	pthread_mutex_init(&c->lock, NULL);
-	r = storage_meta_connect(conf->storage.data_dir, conf->storage.sync, &c->db);
+	r = storage_meta_connect(storage->data_dir, storage->sync, &c->db);
 	if (r == 0)
 		r = db_exec(c->db, schema);
 	if (r == 0)
@@ -476,14 +472,9 @@ static json_t *entry_json(struct catalog *c, enum catalog_kind kind, const void 
 	return o;
 }
 
-static bool in_file(const struct coll_conf *f, enum catalog_kind kind, const char *name)
+static bool in_file(const struct alert_defs *f, enum catalog_kind kind, const char *name)
 {
-	if (kind == CATALOG_NOTIFY)
-		return coll_conf_notify(f, name) != NULL;
-	for (size_t i = 0; i < f->n_rules; i++)
-		if (strcmp(f->rules[i]->name, name) == 0)
-			return true;
-	return false;
+	return kind == CATALOG_NOTIFY ? alert_defs_notify(f, name) != NULL : alert_defs_rule(f, name) != NULL;
 }
 
 /* Under the lock. */
@@ -501,7 +492,7 @@ static int list_locked(struct catalog *c, enum catalog_kind kind, const char *na
 
 		if (name && strcmp(name, iname) != 0)
 			continue;
-		if (json_array_append_new(items, entry_json(c, kind, inst, in_file(c->conf, kind, iname))) < 0) {
+		if (json_array_append_new(items, entry_json(c, kind, inst, in_file(c->file, kind, iname))) < 0) {
 			json_decref(items);
 			return -ENOMEM;
 		}
@@ -594,7 +585,7 @@ static int refuse(struct catalog *c, const struct change *ch, bool create, char 
 		(void)snprintf(reason, size, "name: 1 to %d letters, digits, '_', '.' or '-'", NAME_MAX_LEN);
 		return -EINVAL;
 	}
-	if (in_file(c->conf, ch->kind, ch->name)) {
+	if (in_file(c->file, ch->kind, ch->name)) {
 		(void)snprintf(reason, size, "[%s \"%s\"] is defined in the configuration file; change it there",
 			       what, ch->name);
 		return -EPERM;

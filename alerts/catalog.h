@@ -5,8 +5,9 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "alerts/defs.h"
 #include "alerts/logmatch.h"
-#include "collector/coll_conf.h"
+#include "store/storage.h"
 
 /*
  * The rules and notification targets in force: the configuration file's
@@ -32,10 +33,11 @@ enum catalog_kind {
 };
 
 /*
- * conf is borrowed and must outlive *ret. Definitions in meta.db that no
- * longer hold (a target they name left the file) are logged and left out.
+ * storage and file (the configuration file's definitions) are borrowed and
+ * must outlive *ret. Definitions in meta.db that no longer hold (a target
+ * they name left the file) are logged and left out.
  */
-int catalog_open(const struct coll_conf *conf, struct catalog **ret);
+int catalog_open(const struct storage_conf *storage, const struct alert_defs *file, struct catalog **ret);
 void catalog_free(struct catalog *c);
 
 /* A reference to the definitions now; release it with catalog_release(). */

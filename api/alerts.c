@@ -9,6 +9,7 @@
 #include "alerts/catalog.h"
 #include "common/buf.h"
 #include "common/util.h"
+#include "alerts/rules.h"
 #include "api/http-internal.h"
 
 #define LINE_HIDDEN "[a log line: for the roles operator, admin and security]"
@@ -43,12 +44,13 @@ static void hide_log_line(struct request *rq, json_t *alert)
 {
 	const struct catalog_snapshot *snap = catalog_get(http_catalog(rq));
 	const struct rule_conf *rule = catalog_rule(snap, json_string_value(json_object_get(alert, "rule")));
+	const struct rule_type *type = rule ? rule_type_find(rule->type) : NULL;
 	const char *value = json_string_value(json_object_get(alert, "value")), *line = value ? strstr(value, " s: ") : NULL;
 	char *needle = line && line[4] ? strdup(line + 4) : NULL;
 	json_t *e;
 	size_t i;
 
-	if (needle && rule && strcmp(rule->type, "log") == 0) {
+	if (needle && type && type->matches_lines) {
 		json_object_set_new(alert, "value", without(value, needle));
 		json_object_set_new(alert, "summary", without(json_string_value(json_object_get(alert, "summary")), needle));
 		json_array_foreach(json_object_get(alert, "history"), i, e)

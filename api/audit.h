@@ -22,6 +22,13 @@
 
 struct audit;
 
+/* [audit] */
+struct audit_conf {
+	uint64_t retention_days;
+	uint64_t session_idle_ms;
+	uint64_t auth_failure_window_ms;
+};
+
 struct audit_event {
 	const char *user;   /* token name; "-" when no valid token was given */
 	const char *role;   /* "-" when none */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <strings.h>
 
+#include "common/conf.h"
 #include "common/util.h"
 #include "dialtests/dialer.h"
 #include "dialtests/catalog.h"

@@ -27,7 +27,7 @@
 #define DRAIN_US (10 * USEC_PER_SEC)
 
 struct http_server {
-	const struct coll_conf *conf;
+	struct api_env env;
 	struct MHD_Daemon *daemon;
 	struct http_tls *tls;       /* what daemon serves with; NULL: plain HTTP */
 	struct MHD_Daemon *old;     /* replaced at a reload, serving its open connections until drained */
@@ -138,7 +138,7 @@ enum MHD_Result respond_errno(struct request *rq, int r, const char *reason)
 
 struct answer_budget answer_budget(const struct request *rq)
 {
-	return (struct answer_budget){ .left = rq->h->conf->http.max_answer };
+	return (struct answer_budget){ .left = rq->h->env.http->max_answer };
 }
 
 bool answer_budget_take(struct answer_budget *b, size_t n)
@@ -184,7 +184,7 @@ static enum MHD_Result get_metrics(struct request *rq)
 
 uint64_t http_silent_after_us(const struct request *rq)
 {
-	return rq->h->conf->hosts.silent_after_ms * 1000;
+	return rq->h->env.hosts->silent_after_ms * 1000;
 }
 
 int since_until_args(const struct request *rq, uint64_t *since, uint64_t *until)
@@ -205,7 +205,7 @@ static int limit_arg(const struct request *rq, uint32_t *ret)
 
 	if (!v)
 		return 0;
-	if (conf_parse_uint(v, &n) < 0 || n == 0 || n > rq->h->conf->http.max_limit)
+	if (conf_parse_uint(v, &n) < 0 || n == 0 || n > rq->h->env.http->max_limit)
 		return -EINVAL;
 	*ret = (uint32_t)n;
 	return 0;
@@ -214,7 +214,7 @@ static int limit_arg(const struct request *rq, uint32_t *ret)
 static enum MHD_Result get_logs(struct request *rq)
 {
 	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"), .q = arg(rq, "q"),
-			       .kind = arg(rq, "kind"), .limit = 100, .scan_budget = rq->h->conf->http.scan_budget };
+			       .kind = arg(rq, "kind"), .limit = 100, .scan_budget = rq->h->env.http->scan_budget };
 	const char *cursor = arg(rq, "cursor"), *order = arg(rq, "order");
 	struct log_result res;
 	char next_s[64];
@@ -224,7 +224,7 @@ static enum MHD_Result get_logs(struct request *rq)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
 	if (limit_arg(rq, &q.limit) < 0)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1..%" PRIu64,
-				     rq->h->conf->http.max_limit);
+				     rq->h->env.http->max_limit);
 	if (order && strcmp(order, "asc") && strcmp(order, "desc"))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "order: expected asc (ingest order, the default) or desc (newest first)");
@@ -295,7 +295,7 @@ static enum MHD_Result get_audit(struct request *rq)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
 	if (limit_arg(rq, &f.limit) < 0)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1..%" PRIu64,
-				     rq->h->conf->http.max_limit);
+				     rq->h->env.http->max_limit);
 	if (cursor && (conf_parse_uint(cursor, &n) < 0 || n > INT64_MAX))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "cursor: expected a next_cursor value from an earlier answer");
@@ -346,7 +346,7 @@ bool request_reads_logs(const struct request *rq)
 
 const char *http_data_dir(const struct request *rq)
 {
-	return rq->h->conf->storage.data_dir;
+	return rq->h->env.storage->data_dir;
 }
 
 /* "operator, admin or security" */
@@ -542,7 +542,7 @@ static enum MHD_Result dispatch(struct request *rq)
 		audit_request(rq, NULL, "auth.certificate");
 		return ret;
 	}
-	if (storage_reader_open(rq->h->conf->storage.data_dir, &rq->rd) < 0)
+	if (storage_reader_open(rq->h->env.storage->data_dir, &rq->rd) < 0)
 		return respond_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "storage not ready");
 	if (authenticate(rq) < 0) {
 		rq->user[0] = rq->role[0] = 0;
@@ -689,11 +689,11 @@ static struct MHD_Daemon *start_daemon(struct http_server *h, const struct http_
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	struct MHD_OptionItem ops[9 + HTTP_TLS_OPTIONS + 1] = {
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL },
-		{ MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)h->conf->http.threads, NULL },
-		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)(h->conf->http.idle_timeout_ms / 1000), NULL },
-		{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)h->conf->http.connections, NULL },
+		{ MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)h->env.http->threads, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)(h->env.http->idle_timeout_ms / 1000), NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)h->env.http->connections, NULL },
 		/* So that no one address, holding idle connections, keeps the others out. */
-		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)h->conf->http.per_address, NULL },
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)h->env.http->per_address, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
 		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, NULL },
 	};
@@ -725,7 +725,7 @@ static int tokens_ready(const char *data_dir)
 	return r;
 }
 
-int http_start(const struct coll_conf *conf, const struct http_deps *deps, struct http_server **ret)
+int http_start(const struct api_env *env, const struct http_deps *deps, struct http_server **ret)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
 	struct sockaddr_storage sa;
@@ -734,26 +734,26 @@ int http_start(const struct coll_conf *conf, const struct http_deps *deps, struc
 
 	if (!h)
 		return -ENOMEM;
-	h->conf = conf;
+	h->env = *env;
 	h->deps = *deps;
 	h->audit = deps->audit;
 	pthread_mutex_init(&h->lock, NULL);
-	r = parse_listen(conf->http.listen, &sa, &salen);
+	r = parse_listen(env->http->listen, &sa, &salen);
 	if (r < 0) {
-		log_error_errno(r, "[http] listen=%s: cannot resolve", conf->http.listen);
+		log_error_errno(r, "[http] listen=%s: cannot resolve", env->http->listen);
 		goto fail;
 	}
-	r = tokens_ready(conf->storage.data_dir);
+	r = tokens_ready(env->storage->data_dir);
 	if (r == 0)
-		r = http_tls_load(conf, &h->tls);
+		r = http_tls_load(env->http, &h->tls);
 	if (r == 0)
-		r = http_audit_new(h->audit, conf->audit.session_idle_ms * 1000,
-				   conf->audit.auth_failure_window_ms * 1000, &h->trail);
+		r = http_audit_new(h->audit, env->audit->session_idle_ms * 1000,
+				   env->audit->auth_failure_window_ms * 1000, &h->trail);
 	if (r < 0)
 		goto fail;
 	h->daemon = start_daemon(h, h->tls, -1, &sa);
 	if (!h->daemon) {
-		r = log_error_errno(EADDRINUSE, "[http] listen=%s: cannot start the HTTP%s server", conf->http.listen,
+		r = log_error_errno(EADDRINUSE, "[http] listen=%s: cannot start the HTTP%s server", env->http->listen,
 				    h->tls ? "S" : "");
 		goto fail;
 	}
@@ -792,7 +792,7 @@ int http_reload(struct http_server *h)
 
 	if (!h->tls)
 		return 0;
-	r = http_tls_load(h->conf, &tls);
+	r = http_tls_load(h->env.http, &tls);
 	if (r < 0)
 		return log_error_errno(r, "reload: the API's certificates cannot be read; serving with those it has: %m");
 	/* A daemon an earlier reload replaced has had its time. */
@@ -825,7 +825,7 @@ int http_reload(struct http_server *h)
 	h->old_until_us = now_monotonic_us() + DRAIN_US;
 	if (!tls)
 		return -EIO;
-	log_info("reload: the API serves with the certificate in %s", h->conf->http.tls_cert);
+	log_info("reload: the API serves with the certificate in %s", h->env.http->tls_cert);
 	return 0;
 }
 

@@ -7,7 +7,8 @@
 #include "alerts/catalog.h"
 #include "dialtests/dialer.h"
 #include "dialtests/catalog.h"
-#include "collector/coll_conf.h"
+#include "store/hosts.h"
+#include "store/storage.h"
 
 /*
  * The HTTP API (docs/api.md) on libmicrohttpd's thread pool. Every request
@@ -15,6 +16,27 @@
  * their own storage_reader connections.
  */
 struct http_server;
+
+/* [http] */
+struct http_conf {
+	char *listen;
+	uint64_t threads;
+	uint64_t connections;
+	uint64_t per_address;
+	uint64_t idle_timeout_ms;
+	uint64_t max_limit;
+	uint64_t scan_budget;
+	uint64_t max_answer;
+	char *tls_cert, *tls_key, *tls_client_ca;
+};
+
+/* The configuration the API serves by; all borrowed, outliving the server. */
+struct api_env {
+	const struct http_conf *http;
+	const struct storage_conf *storage;
+	const struct hosts_conf *hosts;
+	const struct audit_conf *audit;
+};
 
 /* What the handlers act on besides the store; all borrowed, they must outlive the server. */
 struct http_deps {
@@ -25,8 +47,7 @@ struct http_deps {
 	struct dialer *dialer;
 };
 
-/* conf is borrowed and must outlive the server. */
-int http_start(const struct coll_conf *conf, const struct http_deps *deps, struct http_server **ret);
+int http_start(const struct api_env *env, const struct http_deps *deps, struct http_server **ret);
 void http_stop(struct http_server *h);
 /*
  * Periodic work, at least once a minute: the failed authentications counted

@@ -57,7 +57,7 @@ void http_tls_free(struct http_tls *t)
 }
 
 /* What GnuTLS makes of t, before any daemon is given it: a reload must not end up serving nothing. */
-static int check_material(const struct coll_conf *conf, const struct http_tls *t)
+static int check_material(const struct http_conf *conf, const struct http_tls *t)
 {
 	gnutls_certificate_credentials_t cred;
 	gnutls_datum_t cert = { (unsigned char *)t->cert, (unsigned)strlen(t->cert) },
@@ -69,34 +69,34 @@ static int check_material(const struct coll_conf *conf, const struct http_tls *t
 	rc = gnutls_certificate_set_x509_key_mem(cred, &cert, &key, GNUTLS_X509_FMT_PEM);
 	if (rc < 0)
 		r = log_error_errno(EINVAL, "[http] tls_cert=%s, tls_key=%s: not a certificate and its key: %s",
-				    conf->http.tls_cert, conf->http.tls_key, gnutls_strerror(rc));
+				    conf->tls_cert, conf->tls_key, gnutls_strerror(rc));
 	if (r == 0 && t->client_ca) {
 		gnutls_datum_t ca = { (unsigned char *)t->client_ca, (unsigned)strlen(t->client_ca) };
 		rc = gnutls_certificate_set_x509_trust_mem(cred, &ca, GNUTLS_X509_FMT_PEM);
 		if (rc <= 0)
 			r = log_error_errno(EINVAL, "[http] tls_client_ca=%s: no CA certificate in it%s%s",
-					    conf->http.tls_client_ca, rc < 0 ? ": " : "", rc < 0 ? gnutls_strerror(rc) : "");
+					    conf->tls_client_ca, rc < 0 ? ": " : "", rc < 0 ? gnutls_strerror(rc) : "");
 	}
 	gnutls_certificate_free_credentials(cred);
 	return r;
 }
 
-int http_tls_load(const struct coll_conf *conf, struct http_tls **ret)
+int http_tls_load(const struct http_conf *conf, struct http_tls **ret)
 {
 	struct http_tls *t;
 	int r;
 
 	*ret = NULL;
-	if (!conf->http.tls_cert)
+	if (!conf->tls_cert)
 		return 0;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	r = read_pem("tls_cert", conf->http.tls_cert, &t->cert);
+	r = read_pem("tls_cert", conf->tls_cert, &t->cert);
 	if (r == 0)
-		r = read_pem("tls_key", conf->http.tls_key, &t->key);
-	if (r == 0 && conf->http.tls_client_ca)
-		r = read_pem("tls_client_ca", conf->http.tls_client_ca, &t->client_ca);
+		r = read_pem("tls_key", conf->tls_key, &t->key);
+	if (r == 0 && conf->tls_client_ca)
+		r = read_pem("tls_client_ca", conf->tls_client_ca, &t->client_ca);
 	if (r == 0)
 		r = check_material(conf, t);
 	if (r < 0) {

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "collector/coll_conf.h"
+#include "api/http.h"
 
 /*
  * HTTPS for the API: the certificate, key and client CA of [http] read
@@ -25,7 +25,7 @@ struct http_tls;
  * NULL when no tls_cert is configured (plain HTTP). A file that cannot be
  * read, or that GnuTLS does not take, is an error, logged with its path.
  */
-int http_tls_load(const struct coll_conf *conf, struct http_tls **ret);
+int http_tls_load(const struct http_conf *conf, struct http_tls **ret);
 void http_tls_free(struct http_tls *t);
 
 /* MHD options for t into ops (up to HTTP_TLS_OPTIONS, borrowing t's memory); returns how many. */

@@ -19,6 +19,7 @@
 #include "api/http.h"
 #include "store/ingest.h"
 #include "alerts/notify.h"
+#include "dialtests/dialer.h"
 #include "store/storage.h"
 
 static const char *const roles[] = { "admin", "operator", "viewer", "security" };
@@ -74,6 +75,12 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* The log rules ingest matches each batch's records with, as the catalog has them now. */
+static struct logmatch *log_rules_now(void *catalog)
+{
+	return catalog_logmatch(catalog);
+}
+
 static int collector_setup(struct collector *c)
 {
 	sigset_t ss;
@@ -101,30 +108,35 @@ static int collector_setup(struct collector *c)
 	    (r = sd_event_add_signal(c->event, NULL, SIGHUP, on_sighup, c)) < 0)
 		return log_error_errno(r, "event loop setup: %m");
 	(void)sd_event_set_watchdog(c->event, true);
-	r = catalog_open(c->conf, &c->catalog);
+	r = catalog_open(&c->conf->storage, &c->conf->defs, &c->catalog);
 	if (r < 0)
 		return log_error_errno(r, "cannot read the rules and targets defined through the API: %m");
-	r = ingest_start(c->conf, c->storage, c->catalog, &c->ingest);
+	r = ingest_start(&c->conf->ingest, &c->conf->storage, c->storage,
+			 &(struct ingest_rules){ log_rules_now, c->catalog }, &c->ingest);
 	if (r < 0)
 		return r;
-	r = alerting_start(c->conf, c->catalog, c->event, &c->alerting);
+	r = alerting_start(&(struct alerting_env){ .alerts = &c->conf->alerts, .hosts = &c->conf->hosts,
+						   .storage = &c->conf->storage, .file = &c->conf->defs,
+						   .api_listen = c->conf->http.listen },
+			   c->catalog, c->event, &c->alerting);
 	if (r < 0)
 		return log_error_errno(r, "cannot start alert evaluation: %m");
-	r = notifier_start(c->conf, c->catalog, c->event, &c->notifier);
+	r = notifier_start(&c->conf->storage, c->catalog, c->event, &c->notifier);
 	if (r < 0)
 		return log_error_errno(r, "cannot start notifications: %m");
 	ingest_on_stored(c->ingest, alerting_poke, c->alerting);
 	alerting_on_enqueued(c->alerting, notifier_kick, c->notifier);
-	r = dialtests_open(c->conf, &c->dialtests);
+	r = dialtests_open(&c->conf->dialtests, &c->conf->storage, &c->dialtests);
 	if (r < 0)
 		return log_error_errno(r, "cannot read the dial tests: %m");
-	r = dialer_start(c->conf, c->dialtests, c->event, &c->dialer);
+	r = dialer_start(&c->conf->dialtests, c->dialtests, c->event, &c->dialer);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the dial tests: %m");
 	r = audit_open(c->conf->storage.data_dir, &c->audit);
 	if (r < 0)
 		return log_error_errno(r, "cannot open the audit log in %s: %m", c->conf->storage.data_dir);
-	r = http_start(c->conf,
+	r = http_start(&(struct api_env){ .http = &c->conf->http, .storage = &c->conf->storage,
+					  .hosts = &c->conf->hosts, .audit = &c->conf->audit },
 		       &(struct http_deps){ .audit = c->audit, .alerting = c->alerting, .catalog = c->catalog,
 					    .dialtests = c->dialtests, .dialer = c->dialer },
 		       &c->http);
@@ -273,7 +285,7 @@ int main(int argc, char **argv)
 		case 'r': role = optarg; break;
 		case 'y': verify_only = true; break;
 		case 'V': printf("vigil-collector %s\n", PACKAGE_VERSION); return 0;
-		case 'K': conf_schema_print(&coll_conf_schema, stdout); return 0;
+		case 'K': conf_schema_print(coll_conf_schema(), stdout); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -285,7 +297,7 @@ int main(int argc, char **argv)
 	if (coll_conf_load(config, &c.conf) < 0)
 		return 1;
 	if (check) {
-		r = dialtests_check_dir(c.conf);
+		r = dialtests_check_dir(&c.conf->dialtests);
 		if (r == 0)
 			printf("%s: OK\n", config);
 		coll_conf_free(c.conf);

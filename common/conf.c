@@ -658,3 +658,11 @@ void conf_named_free(void **list, size_t n, const struct conf_section *sec)
 	}
 	free(list);
 }
+
+const void *conf_named_find(const void *const *list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(*(char *const *)list[i], name) == 0)
+			return list[i];
+	return NULL;
+}

@@ -106,6 +106,8 @@ void conf_free_section(const struct conf_section *sec, void *instance);
  */
 void *conf_named_append(void ***list, size_t *n, size_t size, const char *name);
 void conf_named_free(void **list, size_t n, const struct conf_section *sec);
+/* The struct of list (as conf_named_append() made them: the name first) called name, or NULL. */
+const void *conf_named_find(const void *const *list, size_t n, const char *name);
 
 /*
  * Fills inst, a zeroed instance of sec, from n key/value pairs given by

@@ -30,7 +30,7 @@ struct snapshot {
 };
 
 struct dialtests {
-	const struct coll_conf *conf;
+	const struct dialtests_conf *conf;
 	struct dt_policy policy;
 	pthread_mutex_t lock; /* now, and the database connection */
 	sqlite3 *db;
@@ -182,17 +182,17 @@ static int print_bad(const char *path, json_t *def, const char *why, void *ud)
 	return 0;
 }
 
-struct dt_policy dialtests_policy(const struct coll_conf *conf)
+struct dt_policy dialtests_policy(const struct dialtests_conf *conf)
 {
-	return (struct dt_policy){ .secrets_dir = conf->dialtests.secrets_dir, .secrets_env = conf->dialtests.secrets_env };
+	return (struct dt_policy){ .secrets_dir = conf->secrets_dir, .secrets_env = conf->secrets_env };
 }
 
-int dialtests_check_dir(const struct coll_conf *conf)
+int dialtests_check_dir(const struct dialtests_conf *conf)
 {
 	struct dt_policy policy = dialtests_policy(conf);
 	int bad = 0;
 
-	(void)each_file(conf->dialtests.dir, &policy, print_bad, &bad);
+	(void)each_file(conf->dir, &policy, print_bad, &bad);
 	return bad;
 }
 
@@ -282,7 +282,7 @@ static int sync_files(struct dialtests *d)
 			       " DELETE FROM temp.seen;");
 
 	if (r == 0)
-		r = each_file(d->conf->dialtests.dir, &d->policy, sync_file, d);
+		r = each_file(d->conf->dir, &d->policy, sync_file, d);
 	if (r == 0)
 		r = db_exec(d->db, "INSERT INTO dialtest_changes(dialtest, ts, actor, action)"
 				   " SELECT id, CAST(strftime('%s','now') AS INTEGER) * 1000000, 'file:' || file, 'deleted'"
@@ -302,7 +302,7 @@ void dialtests_free(struct dialtests *d)
 	free(d);
 }
 
-int dialtests_open(const struct coll_conf *conf, struct dialtests **ret)
+int dialtests_open(const struct dialtests_conf *conf, const struct storage_conf *storage, struct dialtests **ret)
 {
 	struct dialtests *d = calloc(1, sizeof(*d));
 	int r;
@@ -312,7 +312,7 @@ int dialtests_open(const struct coll_conf *conf, struct dialtests **ret)
 	d->conf = conf;
 	d->policy = dialtests_policy(conf);
 	pthread_mutex_init(&d->lock, NULL);
-	r = storage_meta_connect(conf->storage.data_dir, conf->storage.sync, &d->db);
+	r = storage_meta_connect(storage->data_dir, storage->sync, &d->db);
 	if (r == 0)
 		r = db_exec(d->db, schema);
 	if (r == 0)

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "collector/coll_conf.h"
 #include "dialtests/dialtest.h"
+#include "store/storage.h"
 
 /*
  * The dial tests defined: JSON files in [dialtests] dir (one test a file,
@@ -16,6 +16,16 @@
  * stable id. Readers take an immutable snapshot; a change builds a new one.
  */
 struct dialtests;
+
+/* [dialtests] */
+struct dialtests_conf {
+	char *dir;
+	uint64_t concurrency;
+	uint64_t per_host;
+	char *host;
+	uint64_t queue;
+	char *secrets_dir, *secrets_env;
+};
 
 struct dialtest_entry {
 	int64_t id;
@@ -29,15 +39,16 @@ struct dialtests_snapshot {
 
 /*
  * Reads [dialtests] dir and meta.db. A file that does not hold is logged
- * ("FILE: reason") and left out. conf is borrowed and must outlive *ret.
+ * ("FILE: reason") and left out. conf and storage are borrowed and must
+ * outlive *ret.
  */
-int dialtests_open(const struct coll_conf *conf, struct dialtests **ret);
+int dialtests_open(const struct dialtests_conf *conf, const struct storage_conf *storage, struct dialtests **ret);
 void dialtests_free(struct dialtests *d);
 
 /* Checks every file of [dialtests] dir, printing "FILE: reason" for each that does not hold; how many do not. */
-int dialtests_check_dir(const struct coll_conf *conf);
+int dialtests_check_dir(const struct dialtests_conf *conf);
 /* Where the dial tests of conf may read secrets from. */
-struct dt_policy dialtests_policy(const struct coll_conf *conf);
+struct dt_policy dialtests_policy(const struct dialtests_conf *conf);
 
 const struct dialtests_snapshot *dialtests_get(struct dialtests *d);
 void dialtests_release(const struct dialtests_snapshot *s); /* NULL is fine */

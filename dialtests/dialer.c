@@ -75,7 +75,7 @@ struct run {
 };
 
 struct dialer {
-	const struct coll_conf *conf;
+	const struct dialtests_conf *conf;
 	struct dialtests *defs;
 	sd_event *event;
 	struct curl_loop *curl;
@@ -630,12 +630,12 @@ static const char *var_lookup(const char *name, void *userdata)
 /* Whether path, its links followed, is still in [dialtests] secrets_dir (a link there may point anywhere). */
 static bool secret_file_inside(const struct dialer *d, const char *path)
 {
-	char *real = realpath(path, NULL), *dir = realpath(d->conf->dialtests.secrets_dir, NULL);
+	char *real = realpath(path, NULL), *dir = realpath(d->conf->secrets_dir, NULL);
 	bool inside = real && dir && dt_path_inside(real, dir);
 
 	if (real && !inside)
 		log_warning("dialtests: secret file %s resolves to %s, outside %s ([dialtests] secrets_dir); not read",
-			    path, real, d->conf->dialtests.secrets_dir);
+			    path, real, d->conf->secrets_dir);
 	free(real);
 	free(dir);
 	return inside;
@@ -889,7 +889,7 @@ static bool within_limits(struct dialer *d, const struct dialtest_entry *e)
 	char host[256];
 
 	url_host(e->test->steps[0].url, host, sizeof(host));
-	return d->n_running < d->conf->dialtests.concurrency && running_on(d, host) < d->conf->dialtests.per_host;
+	return d->n_running < d->conf->concurrency && running_on(d, host) < d->conf->per_host;
 }
 
 /* Runs asked for through the API start, oldest first, as the limits let them. */
@@ -1099,13 +1099,13 @@ static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
 }
 
 /* The host name results are stored under, and the agent id it makes. */
-static int identity(const struct coll_conf *conf, char *host, size_t size, uint8_t agent[AGENT_ID_SIZE])
+static int identity(const struct dialtests_conf *conf, char *host, size_t size, uint8_t agent[AGENT_ID_SIZE])
 {
 	uint8_t digest[32];
 	char seed[300];
 
-	if (conf->dialtests.host)
-		(void)snprintf(host, size, "%s", conf->dialtests.host);
+	if (conf->host)
+		(void)snprintf(host, size, "%s", conf->host);
 	else if (gethostname(host, size) < 0)
 		return -errno;
 	host[size - 1] = 0;
@@ -1141,7 +1141,7 @@ void dialer_stop(struct dialer *d)
 	free(d);
 }
 
-int dialer_start(const struct coll_conf *conf, struct dialtests *defs, sd_event *event, struct dialer **ret)
+int dialer_start(const struct dialtests_conf *conf, struct dialtests *defs, sd_event *event, struct dialer **ret)
 {
 	struct dialer *d = calloc(1, sizeof(*d));
 	uint8_t agent[AGENT_ID_SIZE];
@@ -1156,7 +1156,7 @@ int dialer_start(const struct coll_conf *conf, struct dialtests *defs, sd_event 
 	d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	r = d->wake_fd < 0 ? -errno : identity(conf, d->host, sizeof(d->host), agent);
 	if (r == 0)
-		r = dialship_start(INGEST_LOCAL_URL, agent, conf->dialtests.queue, &d->ship);
+		r = dialship_start(INGEST_LOCAL_URL, agent, conf->queue, &d->ship);
 	if (r == 0)
 		r = curl_loop_new(event, &d->curl);
 	if (r == 0)

@@ -5,7 +5,6 @@
 #include <jansson.h>
 #include <systemd/sd-event.h>
 
-#include "collector/coll_conf.h"
 #include "dialtests/catalog.h"
 
 /*
@@ -18,7 +17,7 @@
 struct dialer;
 
 /* conf and defs are borrowed and must outlive *ret. */
-int dialer_start(const struct coll_conf *conf, struct dialtests *defs, sd_event *event, struct dialer **ret);
+int dialer_start(const struct dialtests_conf *conf, struct dialtests *defs, sd_event *event, struct dialer **ret);
 void dialer_stop(struct dialer *d);
 
 /* The definitions changed (through the API): schedule what is there now. Thread-safe. */

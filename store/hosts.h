@@ -18,6 +18,11 @@
  * that names them.
  */
 
+/* [hosts]: a host not heard from for silent_after is silent. */
+struct hosts_conf {
+	uint64_t silent_after_ms;
+};
+
 /* A value as stored: not NUL-terminated in general (hosts send bytes). */
 struct bytes {
 	const char *p;

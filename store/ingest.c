@@ -43,7 +43,9 @@ struct job {
 };
 
 struct ingest {
-	const struct coll_conf *conf;
+	const struct ingest_conf *conf;
+	const struct storage_conf *storage_conf;
+	struct ingest_rules rules;
 	struct storage *storage;
 	nng_socket sock;
 	bool sock_open;
@@ -58,7 +60,6 @@ struct ingest {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct job *queue; /* verified jobs for the writer, under lock */
-	struct catalog *catalog;
 	void (*on_stored)(void *userdata); /* under lock */
 	void *on_stored_data;
 	bool stopping;
@@ -208,7 +209,7 @@ static void verify(struct job *j)
 	if (e == FRAME_OK || e > FRAME_ERR_VERSION)
 		hex_encode(h.agent_id, AGENT_ID_SIZE, j->agent_hex);
 	logmatch_unref(j->logmatch);
-	j->logmatch = catalog_logmatch(in->catalog);
+	j->logmatch = in->rules.now(in->rules.ctx);
 	j->info.local = nng_listener_id(nng_pipe_listener(nng_msg_get_pipe(j->msg))) == nng_listener_id(in->local);
 	if (e == FRAME_OK && peer_unknown(j, h.seq))
 		return;
@@ -247,7 +248,7 @@ static void verify(struct job *j)
 	if (j->info.streams_overflow && j->block.n_streams < STORAGE_STREAMS_MAX)
 		j->block.streams[j->block.n_streams++] = STORAGE_STREAM_ANY;
 	pthread_mutex_lock(&in->lock);
-	if (holding(in, h.agent_id) >= in->conf->ingest.per_agent) {
+	if (holding(in, h.agent_id) >= in->conf->per_agent) {
 		pthread_mutex_unlock(&in->lock);
 		nng_msg_free(TAKE_PTR(j->msg));
 		metrics_add(&metrics.batches_retry, 1);
@@ -327,7 +328,7 @@ static void maybe_retention(struct ingest *in, uint64_t *next_us)
 	if (now < *next_us)
 		return;
 	*next_us = now + RETENTION_INTERVAL_US;
-	if (storage_retention(in->storage, now_realtime_us(), in->conf->storage.retention_days) < 0)
+	if (storage_retention(in->storage, now_realtime_us(), in->storage_conf->retention_days) < 0)
 		log_error("retention: failed, will try again in an hour");
 }
 
@@ -442,7 +443,7 @@ static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 
 static int open_jobs(struct ingest *in)
 {
-	in->n_jobs = in->conf->ingest.contexts;
+	in->n_jobs = in->conf->contexts;
 	in->jobs = calloc(in->n_jobs, sizeof(*in->jobs));
 	if (!in->jobs)
 		return -ENOMEM;
@@ -464,8 +465,8 @@ static int open_jobs(struct ingest *in)
 	return 0;
 }
 
-int ingest_start(const struct coll_conf *conf, struct storage *storage, struct catalog *catalog,
-		 struct ingest **ret)
+int ingest_start(const struct ingest_conf *conf, const struct storage_conf *storage_conf, struct storage *storage,
+		 const struct ingest_rules *rules, struct ingest **ret)
 {
 	struct ingest *in = calloc(1, sizeof(*in));
 	int rv, r;
@@ -473,14 +474,15 @@ int ingest_start(const struct coll_conf *conf, struct storage *storage, struct c
 	if (!in)
 		return -ENOMEM;
 	in->conf = conf;
+	in->storage_conf = storage_conf;
 	in->storage = storage;
-	in->catalog = catalog;
-	in->flim = (struct frame_limits){ .max_message = conf->ingest.max_message,
-					  .max_raw = conf->ingest.max_raw,
-					  .max_records = (uint32_t)conf->ingest.max_records };
-	in->elim = (struct export_limits){ .max_entries = conf->ingest.max_records, .max_fields = 1024,
-					   .max_field_bytes = conf->ingest.max_field,
-					   .max_entry_bytes = conf->ingest.max_field + 64 * 1024 };
+	in->rules = *rules;
+	in->flim = (struct frame_limits){ .max_message = conf->max_message,
+					  .max_raw = conf->max_raw,
+					  .max_records = (uint32_t)conf->max_records };
+	in->elim = (struct export_limits){ .max_entries = conf->max_records, .max_fields = 1024,
+					   .max_field_bytes = conf->max_field,
+					   .max_entry_bytes = conf->max_field + 64 * 1024 };
 	pthread_mutex_init(&in->lock, NULL);
 	pthread_cond_init(&in->cond, NULL);
 	rv = nng_rep0_open(&in->sock);
@@ -489,13 +491,13 @@ int ingest_start(const struct coll_conf *conf, struct storage *storage, struct c
 		goto fail;
 	}
 	in->sock_open = true;
-	in->tls = transport_is_tls(&conf->ingest.t);
+	in->tls = transport_is_tls(&conf->t);
 	if (!in->tls)
 		log_warning("ingest on %s: without TLS, agent ids and host names are what batches claim: anyone who "
 			    "can reach this address can send as any agent. Use tls+tcp:// with tls_ca beyond one host "
-			    "(docs/security.md).", conf->ingest.t.address);
+			    "(docs/security.md).", conf->t.address);
 	metrics_watch_socket((uint32_t)nng_socket_id(in->sock));
-	(void)nng_socket_set_size(in->sock, NNG_OPT_RECVMAXSZ, conf->ingest.max_message);
+	(void)nng_socket_set_size(in->sock, NNG_OPT_RECVMAXSZ, conf->max_message);
 	(void)nng_pipe_notify(in->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, in);
 	(void)nng_pipe_notify(in->sock, NNG_PIPE_EV_REM_POST, pipe_cb, in);
 	r = open_jobs(in);
@@ -506,7 +508,7 @@ int ingest_start(const struct coll_conf *conf, struct storage *storage, struct c
 		goto fail;
 	}
 	in->writer_started = true;
-	r = transport_listen(in->sock, &conf->ingest.t);
+	r = transport_listen(in->sock, &conf->t);
 	if (r < 0)
 		goto fail;
 	rv = nng_listen(in->sock, INGEST_LOCAL_URL, &in->local, 0);

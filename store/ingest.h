@@ -2,8 +2,8 @@
 #ifndef VIGIL_INGEST_H
 #define VIGIL_INGEST_H
 
-#include "alerts/catalog.h"
-#include "collector/coll_conf.h"
+#include "alerts/logmatch.h"
+#include "common/transport.h"
 #include "store/storage.h"
 
 /*
@@ -14,16 +14,33 @@
  */
 struct ingest;
 
+/* [ingest] */
+struct ingest_conf {
+	struct transport_conf t;
+	uint64_t contexts;
+	uint64_t per_agent;
+	uint64_t max_message;
+	uint64_t max_raw;
+	uint64_t max_records;
+	uint64_t max_field;
+};
+
+/* The log rules in force when a batch arrives: a reference the caller unrefs (logmatch_unref()). */
+struct ingest_rules {
+	struct logmatch *(*now)(void *ctx);
+	void *ctx;
+};
+
 /* Where the collector's own records (dial test results) come in, as an agent's would. */
 #define INGEST_LOCAL_URL "inproc://vigil-collector-local"
 
 /*
- * conf, storage and catalog are borrowed; storage is used by the writer
- * thread only. Each batch's log records are matched against the log rules
- * the catalog has when the batch arrives.
+ * conf, storage_conf and storage are borrowed; storage is used by the
+ * writer thread only (it also runs retention, hourly). Each batch's log
+ * records are matched against the log rules in force when it arrives.
  */
-int ingest_start(const struct coll_conf *conf, struct storage *storage, struct catalog *catalog,
-		 struct ingest **ret);
+int ingest_start(const struct ingest_conf *conf, const struct storage_conf *storage_conf, struct storage *storage,
+		 const struct ingest_rules *rules, struct ingest **ret);
 /*
  * fn(userdata) is called on the writer thread after each commit that stored
  * what may change an alert: a probe result not ok or changed, or lines a log

@@ -26,6 +26,13 @@
  */
 struct storage;
 
+/* [storage]: where the store is, whether every commit is fsynced, how long shards are kept. */
+struct storage_conf {
+	char *data_dir;
+	bool sync;
+	uint64_t retention_days;
+};
+
 int storage_open(const char *data_dir, enum db_sync sync, struct storage **ret);
 void storage_free(struct storage *s);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "alerts/alerting.h"
+#include "alerts/silences.h"
 #include "alerts/catalog.h"
 #include "dialtests/dialtest.h"
 #include "tests/fuzz/fuzz.h"
@@ -66,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)catalog_check(CATALOG_NOTIFY, "fuzz", body, &errs);
 		break;
 	case 2:
-		(void)alerting_silence_check(body, NOW_US);
+		(void)silence_check(body, NOW_US);
 		break;
 	default:
 		dialtest(body);

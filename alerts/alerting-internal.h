@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_ALERTING_INTERNAL_H
+#define VIGIL_ALERTING_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <systemd/sd-event.h>
+
+#include "alerts/alerting.h"
+
+/* The evaluator's state, shared by alerting.c (the evaluation) and ops.c (what the API asks of it). */
+
+/* When an agent was last heard from. */
+struct last_seen {
+	char agent[33];
+	uint64_t at;
+};
+
+struct alerting {
+	struct alerting_env env;
+	struct catalog *catalog;
+	pthread_mutex_t lock;
+	sqlite3 *db;
+	struct alert_store *store;
+	sd_event_source *timer; /* every [alerts] interval */
+	sd_event_source *soon;  /* after new probe results or log matches, debounced */
+	sd_event_source *wake;  /* the eventfd ingest's writer pokes */
+	int wake_fd;
+	uint64_t last_end_us, last_took_us; /* monotonic: when the last evaluation ended, how long it took */
+	bool enqueued;          /* the evaluation queued notifications */
+	void (*on_enqueued)(void *userdata);
+	void *on_enqueued_data;
+	json_t *silences; /* matchers of the silences in force, read at each evaluation */
+	/* The fingerprints of the open alerts of the rule being evaluated, sorted (strcmp). */
+	char **open;
+	size_t n_open, cap_open;
+	struct last_seen *last_seen; /* every agent's, sorted by agent, read at each evaluation */
+	size_t n_last_seen, cap_last_seen;
+};
+
+#endif

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "alerts/alertstore.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "common/macro.h"
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL, rule TEXT NOT NULL,"
+	" agent TEXT NOT NULL, host TEXT NOT NULL, labels TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL,"
+	" summary TEXT NOT NULL, value TEXT, pending_since INTEGER NOT NULL, fired INTEGER NOT NULL DEFAULT 0,"
+	" resolved INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL, acked_by TEXT, assignee TEXT,"
+	" flapping INTEGER NOT NULL DEFAULT 0, suppressed INTEGER NOT NULL DEFAULT 0,"
+	" silenced INTEGER NOT NULL DEFAULT 0, escalated INTEGER NOT NULL DEFAULT 0, changes BLOB);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS alerts_open ON alerts(fingerprint) WHERE state<>'closed';"
+	"CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule, state);"
+	"CREATE TABLE IF NOT EXISTS alert_events(id INTEGER PRIMARY KEY, alert INTEGER NOT NULL, ts INTEGER NOT NULL,"
+	" actor TEXT NOT NULL, action TEXT NOT NULL, note TEXT);"
+	"CREATE INDEX IF NOT EXISTS alert_events_alert ON alert_events(alert, id);";
+
+#define ALERT_COLUMNS                                                                                           \
+	"id, rule, state, severity, host, agent, labels, summary, value, pending_since, fired, resolved, updated," \
+	" acked_by, assignee, flapping, suppressed, silenced"
+
+#define EVENT_SQL "INSERT INTO alert_events(alert, ts, actor, action, note) VALUES (?,?,?,?,?)"
+
+enum {
+	S_LOAD,
+	S_INSERT,
+	S_UPDATE,
+	S_EVENT,
+	S_OPEN_IDS,
+	S_LIST,
+	S_GET,
+	S_HISTORY,
+	S_IDENTITY,
+	S_ACTIVE,
+	S_RESOLVE,
+	S_OPEN_FPS,
+	_S_MAX,
+};
+
+static const char *const sql[_S_MAX] = {
+	[S_LOAD] = "SELECT id, state, pending_since, fired, resolved, acked_by IS NOT NULL, flapping, suppressed, changes,"
+		   " silenced, escalated FROM alerts WHERE fingerprint=? AND state<>'closed'",
+	[S_INSERT] = "INSERT INTO alerts(fingerprint, rule, agent, host, labels, state, severity, summary, value,"
+		     " pending_since, fired, resolved, updated, flapping, suppressed, changes, silenced, escalated)"
+		     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
+	/* The parameters are the INSERT's, plus ?19 (still acknowledged) and ?20 (the id). */
+	[S_UPDATE] = "UPDATE alerts SET host=?4, labels=?5, state=?6, summary=?8, value=?9, pending_since=?10, fired=?11,"
+		     " resolved=?12, updated=?13, acked_by=CASE WHEN ?19 THEN acked_by END, flapping=?14,"
+		     " suppressed=?15, changes=?16, silenced=?17, escalated=?18 WHERE id=?20",
+	[S_EVENT] = EVENT_SQL,
+	[S_OPEN_IDS] = "SELECT id FROM alerts WHERE rule=? AND state<>'closed'",
+	[S_LIST] = "SELECT " ALERT_COLUMNS " FROM alerts WHERE (?1 IS NULL AND state<>'closed' OR state=?1)"
+		   " AND (?2 IS NULL OR severity=?2) AND (?3 IS NULL OR host=?3 OR agent=?3)"
+		   " AND (?4 IS NULL OR json_extract(labels, ?4)=?5) ORDER BY id DESC LIMIT 1000",
+	[S_GET] = "SELECT " ALERT_COLUMNS " FROM alerts WHERE id=?",
+	[S_HISTORY] = "SELECT ts, actor, action, note FROM alert_events WHERE alert=? ORDER BY id",
+	[S_IDENTITY] = "SELECT fingerprint, agent, host FROM alerts WHERE id=?",
+	[S_ACTIVE] = "SELECT id, rule FROM alerts WHERE state IN ('pending', 'firing')",
+	[S_RESOLVE] = "UPDATE alerts SET state='resolved', resolved=?1, updated=?1 WHERE id=?2",
+	[S_OPEN_FPS] = "SELECT fingerprint FROM alerts WHERE rule=? AND state<>'closed'",
+};
+
+struct alert_store {
+	sqlite3 *db;
+	sqlite3_stmt *st[_S_MAX];
+};
+
+int alert_store_open(sqlite3 *db, struct alert_store **ret)
+{
+	struct alert_store *s = calloc(1, sizeof(*s));
+	int r = s ? db_exec(db, schema) : -ENOMEM;
+
+	if (r == 0)
+		r = db_prepare_all(db, sql, _S_MAX, s->st);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	s->db = db;
+	*ret = s;
+	return 0;
+}
+
+void alert_store_free(struct alert_store *s)
+{
+	if (!s)
+		return;
+	db_finalize_all(s->st, _S_MAX);
+	free(s);
+}
+
+/* Steps st once, resets it and clears its bindings; logs a failure. */
+static int step_done(struct alert_store *s, sqlite3_stmt *st)
+{
+	int r = db_step_done(s->db, st);
+
+	(void)sqlite3_clear_bindings(st);
+	return r;
+}
+
+int alert_store_load(struct alert_store *s, const char *fingerprint, struct alert *al, struct alert_quiet *q,
+		     int64_t *ret_id)
+{
+	sqlite3_stmt *st = s->st[S_LOAD];
+	int rc;
+
+	*ret_id = 0;
+	memset(al, 0, sizeof(*al));
+	sqlite3_bind_text(st, 1, fingerprint, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const uint8_t *ch = sqlite3_column_blob(st, 8);
+		size_t n = (size_t)sqlite3_column_bytes(st, 8) / 8;
+
+		*ret_id = sqlite3_column_int64(st, 0);
+		al->state = MAX(alert_state_from_name((const char *)sqlite3_column_text(st, 1)), 0);
+		al->pending_since_us = (uint64_t)sqlite3_column_int64(st, 2);
+		al->fired_us = (uint64_t)sqlite3_column_int64(st, 3);
+		al->resolved_us = (uint64_t)sqlite3_column_int64(st, 4);
+		al->acked = sqlite3_column_int(st, 5);
+		al->flapping = sqlite3_column_int(st, 6);
+		q->suppressed = sqlite3_column_int(st, 7);
+		q->silenced = sqlite3_column_int(st, 9);
+		al->escalated_us = (uint64_t)sqlite3_column_int64(st, 10);
+		al->n_changes = MIN(n, (size_t)ALERT_CHANGES_KEPT);
+		for (size_t i = 0; ch && i < al->n_changes; i++)
+			al->changes[i] = get_le64(ch + 8 * i);
+	}
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
+static void bind_changes(sqlite3_stmt *st, int col, const struct alert *al)
+{
+	uint8_t blob[ALERT_CHANGES_KEPT * 8];
+
+	for (size_t i = 0; i < al->n_changes; i++)
+		put_le64(blob + 8 * i, al->changes[i]);
+	sqlite3_bind_blob(st, col, blob, (int)(al->n_changes * 8), SQLITE_TRANSIENT);
+}
+
+int alert_store_save(struct alert_store *s, const struct alert_row *row, int64_t *id)
+{
+	sqlite3_stmt *st = s->st[*id ? S_UPDATE : S_INSERT];
+	const struct alert *al = row->al;
+	int r;
+
+	sqlite3_bind_text(st, 1, row->fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, row->rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, row->agent, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, row->host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, row->labels, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, alert_state_name(al->state), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, row->severity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, row->summary, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, row->value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)al->pending_since_us);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)al->fired_us);
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)al->resolved_us);
+	sqlite3_bind_int64(st, 13, (sqlite3_int64)row->now);
+	sqlite3_bind_int(st, 14, al->flapping);
+	sqlite3_bind_int(st, 15, row->q->suppressed);
+	bind_changes(st, 16, al);
+	sqlite3_bind_int(st, 17, row->q->silenced);
+	sqlite3_bind_int64(st, 18, (sqlite3_int64)al->escalated_us);
+	if (*id) {
+		sqlite3_bind_int(st, 19, al->acked);
+		sqlite3_bind_int64(st, 20, *id);
+	}
+	r = step_done(s, st);
+	if (r == 0 && !*id)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return r;
+}
+
+static void bind_event(sqlite3_stmt *st, int64_t id, uint64_t ts, const char *actor, const char *action,
+		       const char *note)
+{
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)ts);
+	sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, note, -1, SQLITE_STATIC);
+}
+
+int alert_store_event(struct alert_store *s, int64_t id, uint64_t ts, const char *actor, const char *action,
+		      const char *note)
+{
+	bind_event(s->st[S_EVENT], id, ts, actor, action, note);
+	return step_done(s, s->st[S_EVENT]);
+}
+
+int alert_event_add(sqlite3 *db, int64_t id, uint64_t ts, const char *actor, const char *action, const char *note)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, EVENT_SQL, &st);
+
+	if (r < 0)
+		return r;
+	bind_event(st, id, ts, actor, action, note);
+	r = db_step_done(db, st);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Steps the statement i bound with rule (or nothing), calling row(st, ctx) for each row until it answers non-zero. */
+static int each(struct alert_store *s, int i, const char *rule, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx)
+{
+	sqlite3_stmt *st = s->st[i];
+	int rc, r = 0;
+
+	if (rule)
+		sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = row(st, ctx);
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+	return r == 0 && rc != SQLITE_DONE ? db_errno(rc) : r;
+}
+
+struct fp_fn {
+	int (*fn)(const char *fp, void *ctx);
+	void *ctx;
+};
+
+static int call_fp(sqlite3_stmt *st, void *ctx)
+{
+	const struct fp_fn *f = ctx;
+
+	return f->fn((const char *)sqlite3_column_text(st, 0), f->ctx);
+}
+
+int alert_store_open_fingerprints(struct alert_store *s, const char *rule, int (*fn)(const char *fp, void *ctx),
+				  void *ctx)
+{
+	struct fp_fn f = { fn, ctx };
+
+	return each(s, S_OPEN_FPS, rule, call_fp, &f);
+}
+
+struct id_fn {
+	int (*fn)(int64_t id, void *ctx);
+	int (*fn_rule)(int64_t id, const char *rule, void *ctx);
+	void *ctx;
+};
+
+static int call_id(sqlite3_stmt *st, void *ctx)
+{
+	const struct id_fn *f = ctx;
+
+	return f->fn ? f->fn(sqlite3_column_int64(st, 0), f->ctx) :
+		       f->fn_rule(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1), f->ctx);
+}
+
+int alert_store_open_ids(struct alert_store *s, const char *rule, int (*fn)(int64_t id, void *ctx), void *ctx)
+{
+	struct id_fn f = { .fn = fn, .ctx = ctx };
+
+	return each(s, S_OPEN_IDS, rule, call_id, &f);
+}
+
+int alert_store_active(struct alert_store *s, int (*fn)(int64_t id, const char *rule, void *ctx), void *ctx)
+{
+	struct id_fn f = { .fn_rule = fn, .ctx = ctx };
+
+	return each(s, S_ACTIVE, NULL, call_id, &f);
+}
+
+bool alert_store_identity(struct alert_store *s, int64_t id, char *fp, char *agent, char *host, size_t size)
+{
+	sqlite3_stmt *st = s->st[S_IDENTITY];
+	bool found;
+
+	sqlite3_bind_int64(st, 1, id);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found) {
+		(void)snprintf(fp, size, "%s", sqlite3_column_text(st, 0));
+		(void)snprintf(agent, size, "%s", sqlite3_column_text(st, 1));
+		(void)snprintf(host, size, "%s", sqlite3_column_text(st, 2));
+	}
+	(void)sqlite3_reset(st);
+	return found;
+}
+
+int alert_store_resolve(struct alert_store *s, int64_t id, uint64_t now)
+{
+	sqlite3_stmt *st = s->st[S_RESOLVE];
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(s, st);
+}
+
+static json_t *text_or_null(sqlite3_stmt *st, int col)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+
+	return v ? json_string((const char *)v) : json_null();
+}
+
+/* A row of ALERT_COLUMNS as the API shows it. */
+static json_t *alert_json(sqlite3_stmt *st)
+{
+	json_t *labels = json_loads((const char *)sqlite3_column_text(st, 6), 0, NULL);
+
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:b, s:b, s:b}",
+			 "id", (json_int_t)sqlite3_column_int64(st, 0), "rule", text_or_null(st, 1), "state",
+			 text_or_null(st, 2), "severity", text_or_null(st, 3), "host", text_or_null(st, 4), "agent",
+			 text_or_null(st, 5), "labels", labels ? labels : json_object(), "summary", text_or_null(st, 7),
+			 "value", text_or_null(st, 8), "started", (json_int_t)sqlite3_column_int64(st, 9), "fired",
+			 (json_int_t)sqlite3_column_int64(st, 10), "resolved", (json_int_t)sqlite3_column_int64(st, 11),
+			 "updated", (json_int_t)sqlite3_column_int64(st, 12), "acked_by", text_or_null(st, 13),
+			 "assignee", text_or_null(st, 14), "flapping", sqlite3_column_int(st, 15), "suppressed",
+			 sqlite3_column_int(st, 16), "silenced", sqlite3_column_int(st, 17));
+}
+
+json_t *alert_store_get(struct alert_store *s, int64_t id)
+{
+	sqlite3_stmt *st = s->st[S_GET];
+	json_t *alert = NULL;
+
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		alert = alert_json(st);
+	(void)sqlite3_reset(st);
+	return alert;
+}
+
+int alert_store_list(struct alert_store *s, const struct alert_filter *f, json_t *items)
+{
+	sqlite3_stmt *st = s->st[S_LIST];
+	char path[80];
+	int rc;
+
+	if (f->label_key)
+		(void)snprintf(path, sizeof(path), "$.\"%s\"", f->label_key);
+	sqlite3_bind_text(st, 1, f->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, f->severity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, f->host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, f->label_key ? path : NULL, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, f->label_value, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(items, alert_json(st));
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
+int alert_store_history(struct alert_store *s, int64_t id, json_t *history)
+{
+	sqlite3_stmt *h = s->st[S_HISTORY];
+	int rc;
+
+	sqlite3_bind_int64(h, 1, id);
+	while ((rc = sqlite3_step(h)) == SQLITE_ROW)
+		json_array_append_new(history, json_pack("{s:I, s:o, s:o, s:o}", "ts",
+							 (json_int_t)sqlite3_column_int64(h, 0), "actor",
+							 text_or_null(h, 1), "action", text_or_null(h, 2), "note",
+							 text_or_null(h, 3)));
+	(void)sqlite3_reset(h);
+	return rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
+/* What each ops action changes; ?1 is the alert, ?2 the action's argument, ?3 now. */
+static const struct {
+	const char *action;
+	const char *sql; /* NULL: history only */
+	const char *arg; /* the body member it needs, "": none */
+} actions[] = {
+	{ "ack", "UPDATE alerts SET acked_by=?2, updated=?3 WHERE id=?1", "" },
+	{ "unack", "UPDATE alerts SET acked_by=NULL, updated=?3 WHERE id=?1", "" },
+	{ "assign", "UPDATE alerts SET assignee=?2, updated=?3 WHERE id=?1", "to" },
+	{ "comment", NULL, "note" },
+	{ "severity", "UPDATE alerts SET severity=?2, updated=?3 WHERE id=?1", "severity" },
+	{ "close", "UPDATE alerts SET state='closed', updated=?3,"
+		   " resolved=CASE WHEN resolved=0 THEN ?3 ELSE resolved END WHERE id=?1", "" },
+};
+
+static int action_index(const char *action)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
+		if (strcmp(actions[i].action, action) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *alert_action_arg(const char *action)
+{
+	int i = action_index(action);
+
+	return i < 0 ? NULL : actions[i].arg;
+}
+
+int alert_store_act(struct alert_store *s, int64_t id, const char *action, const char *arg, uint64_t now)
+{
+	int i = action_index(action), r;
+	sqlite3_stmt *st;
+
+	if (i < 0)
+		return -EINVAL;
+	if (!actions[i].sql)
+		return 0;
+	r = db_prepare(s->db, actions[i].sql, &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, arg, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	r = db_step_done(s->db, st);
+	sqlite3_finalize(st);
+	return r;
+}

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <regex.h>
+#include <stdio.h>
+
+#include "alerts/logmatch.h"
+#include "alerts/rules.h"
+#include "common/macro.h"
+#include "common/regex.h"
+#include "common/util.h"
+#include "store/blocks.h"
+#include "store/hosts.h"
+
+/* What the candidates of one rule are judged with. */
+struct judging {
+	struct rule_eval *e;
+	uint64_t silent_us, need;
+};
+
+static int probe_candidate(const struct probe_state_row *p, void *ctx)
+{
+	struct judging *j = ctx;
+	char host[256], item[512];
+	struct candidate c = { .agent = p->agent, .host = host, .item = item,
+			       .active = !(p->status.len == 2 && memcmp(p->status.p, "ok", 2) == 0) && p->streak >= j->need,
+			       .suppressed = j->e->now > p->host_last_seen + j->silent_us };
+
+	(void)snprintf(host, sizeof(host), "%.*s", (int)p->host.len, p->host.p);
+	(void)snprintf(item, sizeof(item), "%.*s", (int)p->name.len, p->name.p);
+	(void)snprintf(c.value, sizeof(c.value), "%.*s: %.*s", (int)p->status.len, p->status.p, (int)p->message.len,
+		       p->message.p);
+	return j->e->consider(j->e, &c);
+}
+
+/* Probe results (of type, or of any type: NULL); a dial test's run from the collector is never suppressed. */
+static int probes_of_type(struct rule_eval *e, const char *type)
+{
+	const struct rule_conf *rule = e->rule;
+	struct probe_state_filter f = { .name_glob = rule->probe ? rule->probe : "*", .host_glob = rule->host,
+					.type = type };
+	struct judging j = { e, type ? UINT64_MAX / 2 : e->silent_after_us, MAX(rule->consecutive, (uint64_t)1) };
+
+	return hosts_probes_each(e->meta, &f, probe_candidate, &j);
+}
+
+static int eval_probe(struct rule_eval *e)
+{
+	return probes_of_type(e, NULL);
+}
+
+static int host_candidate(const struct host_row *h, void *ctx)
+{
+	struct judging *j = ctx;
+	uint64_t now = j->e->now;
+	char host[256];
+	struct candidate c = { .agent = h->id, .host = host, .item = "", .active = now > h->last_seen + j->silent_us };
+
+	(void)snprintf(host, sizeof(host), "%.*s", (int)h->hostname.len, h->hostname.p);
+	if (!h->hostname.len)
+		(void)snprintf(host, sizeof(host), "%s", h->id);
+	(void)snprintf(c.value, sizeof(c.value), "last heard from %" PRIu64 " s ago",
+		       now > h->last_seen ? (now - h->last_seen) / 1000000 : 0);
+	return j->e->consider(j->e, &c);
+}
+
+static int eval_host_silent(struct rule_eval *e)
+{
+	const struct rule_conf *rule = e->rule;
+	struct host_filter f = { .name_glob = rule->host, .no_probe_counts = true };
+	struct judging j = { e, rule->silent_for_ms ? rule->silent_for_ms * 1000 : e->silent_after_us, 0 };
+
+	return hosts_each(e->meta, &f, host_candidate, &j);
+}
+
+/* The latest sample of a metric per (agent, instance), or the matches of a log rule per agent. */
+struct sample {
+	char agent[33], host[256], instance[256];
+	double value;
+	char line[LOGMATCH_SAMPLE_MAX];
+};
+
+struct samples {
+	struct sample *s;
+	size_t n, cap;
+};
+
+/* A metric's latest value, or for a log rule (sum) a count added to what earlier shards gave, with the last line. */
+static int samples_put(struct samples *ss, const struct metric_sample *m, bool sum)
+{
+	struct sample *x = NULL, *grown;
+
+	for (size_t i = 0; i < ss->n && !x; i++)
+		if (strcmp(ss->s[i].agent, m->agent) == 0 && strcmp(ss->s[i].instance, m->instance) == 0)
+			x = &ss->s[i];
+	if (!x) {
+		if (ss->n == ss->cap) {
+			if (ss->cap >= 100000)
+				return -E2BIG;
+			grown = realloc(ss->s, (ss->cap ? ss->cap * 2 : 16) * sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			ss->s = grown;
+			ss->cap = ss->cap ? ss->cap * 2 : 16;
+		}
+		x = &ss->s[ss->n++];
+		*x = (struct sample){ 0 };
+		(void)snprintf(x->agent, sizeof(x->agent), "%s", m->agent);
+		(void)snprintf(x->instance, sizeof(x->instance), "%s", m->instance);
+	}
+	(void)snprintf(x->host, sizeof(x->host), "%s", m->host);
+	x->value = (sum ? x->value : 0) + m->value;
+	if (sum)
+		(void)snprintf(x->line, sizeof(x->line), "%s", m->line);
+	return 0;
+}
+
+struct shard_query {
+	const struct rule_conf *rule;
+	uint64_t since_us;
+	struct samples *ss;
+};
+
+static int put_sample(const struct metric_sample *m, void *ctx)
+{
+	return samples_put(ctx, m, false);
+}
+
+static int put_match(const struct metric_sample *m, void *ctx)
+{
+	return samples_put(ctx, m, true);
+}
+
+static int query_samples(sqlite3 *db, void *ctx)
+{
+	const struct shard_query *q = ctx;
+
+	return db ? blocks_metric_latest(db, q->rule->metric, q->since_us, q->rule->host,
+					 q->rule->instance ? q->rule->instance : "*", put_sample, q->ss) :
+		    0;
+}
+
+static int query_matches(sqlite3 *db, void *ctx)
+{
+	const struct shard_query *q = ctx;
+
+	return db ? blocks_log_matches(db, q->rule->name, q->since_us, q->rule->host, put_match, q->ss) : 0;
+}
+
+/* The latest sample of each instance within window_us (0: a minute, or three evaluations). */
+static int metric_within(struct rule_eval *e, uint64_t window_us)
+{
+	const struct rule_conf *rule = e->rule;
+	uint64_t now = e->now, window = window_us ? window_us : MAX(3 * e->interval_us, 60 * USEC_PER_SEC);
+	struct samples ss = { 0 };
+	struct shard_query q = { rule, now > window ? now - window : 0, &ss };
+	int r = e->each_shard(e, q.since_us, query_samples, &q);
+
+	for (size_t i = 0; r == 0 && i < ss.n; i++) {
+		const struct sample *x = &ss.s[i];
+		struct candidate c = { .agent = x->agent, .host = x->host, .item = x->instance, .has_sample = true,
+				       .sample = x->value, .suppressed = e->host_silent(e, x->agent) };
+
+		(void)snprintf(c.value, sizeof(c.value), "%s%s%s = %g", rule->metric, *c.item ? " " : "", c.item,
+			       x->value);
+		r = e->consider(e, &c);
+	}
+	free(ss.s);
+	return r;
+}
+
+static int eval_metric(struct rule_eval *e)
+{
+	return metric_within(e, 0);
+}
+
+static int eval_log(struct rule_eval *e)
+{
+	const struct rule_conf *rule = e->rule;
+	uint64_t now = e->now, window = (rule->window_ms ? rule->window_ms : 300000) * 1000,
+		 need = MAX(rule->count, (uint64_t)1);
+	struct samples ss = { 0 };
+	struct shard_query q = { rule, now > window ? now - window : 0, &ss };
+	int r = e->each_shard(e, q.since_us, query_matches, &q);
+
+	for (size_t i = 0; r == 0 && i < ss.n; i++) {
+		const struct sample *x = &ss.s[i];
+		struct candidate c = { .agent = x->agent, .host = x->host, .item = "", .active = x->value >= need,
+				       .suppressed = e->host_silent(e, x->agent) };
+
+		(void)snprintf(c.value, sizeof(c.value), "%.0f in %" PRIu64 " s: %s", x->value, window / USEC_PER_SEC,
+			       x->line);
+		r = e->consider(e, &c);
+	}
+	free(ss.s);
+	return r;
+}
+
+/* A test runs at least hourly to be judged on its latency or certificate: its latest run within two hours counts. */
+#define DIALTEST_WINDOW_US (2 * 3600 * USEC_PER_SEC)
+
+/*
+ * A dial test rule reads what the dial tests stored: their results as
+ * probe results (failure), or their metrics (latency, certificate days).
+ */
+static int eval_dialtest(struct rule_eval *e)
+{
+	const struct rule_conf *rule = e->rule;
+	const char *cond = rule->condition ? rule->condition : "failure";
+	struct rule_conf r = *rule;
+	int k;
+
+	e->rule = &r;
+	if (strcmp(cond, "failure") == 0) {
+		r.probe = rule->dialtest;
+		k = probes_of_type(e, "dialtest");
+	} else {
+		r.metric = strcmp(cond, "latency") == 0 ? "dialtest.total_ms" : "dialtest.cert_days_left";
+		r.instance = rule->dialtest;
+		k = metric_within(e, DIALTEST_WINDOW_US);
+	}
+	e->rule = rule;
+	return k;
+}
+
+/* An agent id conflict holds while refusals go on: a refused agent asks again every minute. */
+#define CONFLICT_ACTIVE_US (10 * 60 * USEC_PER_SEC)
+#define CONFLICTS_MAX 1000
+
+struct conflicts {
+	struct candidate c[CONFLICTS_MAX];
+	char agent[CONFLICTS_MAX][33], hosts[CONFLICTS_MAX][256];
+	size_t n;
+};
+
+static int conflict_put(const struct agent_conflict *ac, void *ctx)
+{
+	struct conflicts *cs = ctx;
+	size_t i = cs->n;
+
+	if (i == CONFLICTS_MAX)
+		return 1;
+	(void)snprintf(cs->agent[i], sizeof(cs->agent[i]), "%s", ac->agent);
+	(void)snprintf(cs->hosts[i], sizeof(cs->hosts[i]), "%s", ac->hosts ? ac->hosts : "");
+	cs->c[i] = (struct candidate){ .agent = cs->agent[i], .host = cs->hosts[i], .item = "", .active = true };
+	(void)snprintf(cs->c[i].value, sizeof(cs->c[i].value),
+		       "agent id %s is used by more than one host (%s): %" PRIu64 " batches refused, the last %" PRIu64,
+		       ac->agent, ac->hosts ? ac->hosts : "", ac->count, ac->seq);
+	cs->n++;
+	return 0;
+}
+
+/* Hosts that send with one agent id (cloned VMs): their batches are refused until one gets a new id. */
+static int eval_agent_conflict(struct rule_eval *e)
+{
+	struct conflicts *cs = calloc(1, sizeof(*cs));
+	uint64_t now = e->now;
+	int r;
+
+	if (!cs)
+		return -ENOMEM;
+	/* Collected first: no statement stays open across consider()'s writes. */
+	r = hosts_conflicts_each(e->meta, NULL, now - MIN(now, CONFLICT_ACTIVE_US), conflict_put, cs);
+	for (size_t i = 0; r >= 0 && i < cs->n; i++)
+		r = e->consider(e, &cs->c[i]);
+	free(cs);
+	return r < 0 ? r : 0;
+}
+
+static void check_metric(const struct rule_conf *r, const char *where, struct conf_errors *errs)
+{
+	if (!r->metric || !r->above == !r->below)
+		conf_error_add(errs, where, "[rule \"%s\"]: type=metric needs metric= and one of above= and below=",
+			       r->name);
+}
+
+static void check_log(const struct rule_conf *r, const char *where, struct conf_errors *errs)
+{
+	regex_t re;
+	char why[256];
+
+	if (!r->pattern) {
+		conf_error_add(errs, where, "[rule \"%s\"]: type=log needs pattern=", r->name);
+		return;
+	}
+	if (regex_compile(&re, r->pattern, REG_EXTENDED | REG_NOSUB, why, sizeof(why)) < 0) {
+		conf_error_add(errs, where, "[rule \"%s\"] pattern=%s: %s", r->name, r->pattern, why);
+		return;
+	}
+	regfree(&re);
+}
+
+static void check_dialtest(const struct rule_conf *r, const char *where, struct conf_errors *errs)
+{
+	const char *c = r->condition ? r->condition : "failure";
+	bool failure = strcmp(c, "failure") == 0, latency = strcmp(c, "latency") == 0, cert = strcmp(c, "cert_days") == 0;
+
+	if (!failure && !latency && !cert)
+		conf_error_add(errs, where, "[rule \"%s\"] condition=%s: expected failure, latency or cert_days", r->name, c);
+	if (latency && (!r->above || r->below))
+		conf_error_add(errs, where, "[rule \"%s\"]: condition=latency needs above= (milliseconds)", r->name);
+	if (cert && (!r->below || r->above))
+		conf_error_add(errs, where, "[rule \"%s\"]: condition=cert_days needs below= (days)", r->name);
+	if (failure && (r->above || r->below || r->recover))
+		conf_error_add(errs, where, "[rule \"%s\"]: condition=failure takes no above=, below=, recover=", r->name);
+	if (!failure && r->consecutive)
+		conf_error_add(errs, where, "[rule \"%s\"]: consecutive= applies to condition=failure", r->name);
+}
+
+/* In the order "type=...: expected ..." lists them. */
+static const struct rule_type type_probe = {
+	.name = "probe", .item_label = "probe", .summary = "{{probe}} on {{host}}: {{value}}",
+	.gone = "no longer reported", .keys = RULE_KEYS_PROBE | RULE_KEYS_CONSECUTIVE, .evaluate = eval_probe,
+};
+static const struct rule_type type_host_silent = {
+	.name = "host_silent", .summary = "{{host}}: {{value}}", .gone = "no longer reported",
+	.keys = RULE_KEYS_SILENT, .evaluate = eval_host_silent,
+};
+static const struct rule_type type_metric = {
+	.name = "metric", .summary = "{{host}}: {{value}}", .gone = "no longer reported",
+	.keys = RULE_KEYS_METRIC | RULE_KEYS_THRESHOLD, .evaluate = eval_metric, .check = check_metric,
+};
+static const struct rule_type type_log = {
+	.name = "log", .summary = "{{host}}: {{value}}", .gone = "no match within the window", .keys = RULE_KEYS_LOG,
+	.matches_lines = true, .evaluate = eval_log, .check = check_log,
+};
+static const struct rule_type type_dialtest = {
+	.name = "dialtest", .item_label = "dialtest", .summary = "dial test {{dialtest}}: {{value}}",
+	.gone = "no longer reported", .keys = RULE_KEYS_DIALTEST | RULE_KEYS_THRESHOLD | RULE_KEYS_CONSECUTIVE,
+	.evaluate = eval_dialtest, .check = check_dialtest,
+};
+static const struct rule_type type_agent_conflict = {
+	.name = "agent_conflict", .summary = "{{host}}: {{value}}", .gone = "no batch refused for 10 minutes",
+	.evaluate = eval_agent_conflict,
+};
+
+const struct rule_type *const rule_types[] = {
+	&type_probe, &type_host_silent, &type_metric, &type_log, &type_dialtest, &type_agent_conflict,
+};
+const size_t n_rule_types = ARRAY_SIZE(rule_types);
+
+const struct rule_type *rule_type_find(const char *name)
+{
+	for (size_t i = 0; name && i < ARRAY_SIZE(rule_types); i++)
+		if (strcmp(rule_types[i]->name, name) == 0)
+			return rule_types[i];
+	return NULL;
+}
+
+const char *rule_keys_name(unsigned group, bool *ret_plural)
+{
+	static const struct {
+		unsigned group;
+		const char *keys;
+		bool plural;
+	} names[] = {
+		{ RULE_KEYS_DIALTEST, "dialtest= and condition=", true },
+		{ RULE_KEYS_LOG, "pattern=, unit=, source=, count=, window=", true },
+		{ RULE_KEYS_METRIC, "metric= and instance=", true },
+		{ RULE_KEYS_THRESHOLD, "above=, below=, recover=", true },
+		{ RULE_KEYS_PROBE, "probe=", false },
+		{ RULE_KEYS_CONSECUTIVE, "consecutive=", false },
+		{ RULE_KEYS_SILENT, "silent_for=", false },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].group == group) {
+			*ret_plural = names[i].plural;
+			return names[i].keys;
+		}
+	*ret_plural = false;
+	return "?";
+}
+
+bool rule_keys_set(const struct rule_conf *r, unsigned group)
+{
+	switch (group) {
+	case RULE_KEYS_PROBE: return r->probe;
+	case RULE_KEYS_CONSECUTIVE: return r->consecutive;
+	case RULE_KEYS_SILENT: return r->silent_for_ms;
+	case RULE_KEYS_METRIC: return r->metric || r->instance;
+	case RULE_KEYS_THRESHOLD: return r->above || r->below || r->recover;
+	case RULE_KEYS_LOG: return r->pattern || r->unit || r->source || r->count || r->window_ms;
+	case RULE_KEYS_DIALTEST: return r->dialtest || r->condition;
+	default: return false;
+	}
+}
