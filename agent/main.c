@@ -10,27 +10,24 @@
 #include <systemd/sd-id128.h>
 
 #include "agent/agent_conf.h"
-#include "common/buf.h"
-#include "common/export.h"
-#include "common/frame.h"
-#include "common/log.h"
-#include "common/macro.h"
-#include "common/util.h"
-#include "common/sha256.h"
 #include "agent/hostmetrics.h"
 #include "agent/inventory.h"
 #include "agent/journal.h"
-#include "agent/lineprio.h"
-#include "probes/probe.h"
+#include "agent/pipeline.h"
 #include "agent/shipper.h"
-#include "agent/sealer.h"
 #include "agent/spool.h"
 #include "agent/tail.h"
+#include "common/buf.h"
+#include "common/export.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/sha256.h"
+#include "common/util.h"
+#include "probes/probe.h"
 
 /* sd_id128_get_machine_app_specific() key of the ids agents derived before the spool kept one. */
 #define VIGIL_APP_ID SD_ID128_MAKE(6b, 1d, 2f, 9a, 44, 0c, 4e, 7b, 9f, 21, 5a, c3, 0e, 88, d1, 47)
 #define READ_BUDGET (4 * 1024 * 1024)
-#define RECORD_OVERHEAD 4096
 
 struct agent {
 	char *config_path;
@@ -45,157 +42,37 @@ struct agent {
 	size_t n_probes;
 	uint8_t id[AGENT_ID_SIZE];
 	char hostname[256];
-	struct buf host_field;
-	struct buf batch;
-	uint32_t batch_records;
-	struct spool_checkpoint *cps;
-	size_t cps_cap;
-	size_t n_cps; /* the snapshot of the batch in the sealer */
-	struct sealer *sealer;
-	bool flush_failed;
-	bool spool_was_full;
-	uint64_t now_us; /* read time of the lines being read, per reader pass */
-	sd_event_source *reader, *flush_timer, *poll_timer, *inventory_timer, *heartbeat_timer;
+	struct pipeline *pipeline;
+	sd_event_source *reader, *poll_timer, *inventory_timer, *heartbeat_timer;
 	uint8_t inventory_hash[32];
 	struct hostmetrics *hostmetrics;
 	sd_event_source *metrics_timer;
-	bool sealed_since_heartbeat;
 };
 
-static int flush(struct agent *a);
-
-static bool sink_can_read(void *userdata)
+static size_t sources_checkpoints_max(void *userdata)
 {
 	struct agent *a = userdata;
-
-	return !a->flush_failed && !spool_full(a->spool);
-}
-
-static void put(struct buf *b, const void *p, size_t n)
-{
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-}
-
-/*
- * One line becomes one record. The fixed fields are copied from prebuilt
- * export-format pieces: this runs for every line read.
- */
-static int sink_line(void *userdata, struct tail_file *f, const char *line, size_t len)
-{
-	static const char ts_key[] = "__REALTIME_TIMESTAMP=";
-	struct agent *a = userdata;
-	size_t flen, tlen;
-	const uint8_t *fields = tail_file_fields(f, &flen);
-	int prio = line_priority(line, len), r;
-	char ts[21], pfield[12] = "PRIORITY=0\n";
-
-	if (a->batch.len + len + flen + RECORD_OVERHEAD > a->batch.max) {
-		r = flush(a);
-		if (r < 0)
-			return r;
-	}
-	tlen = format_u64(a->now_us, ts);
-	r = buf_reserve(&a->batch, sizeof(ts_key) + tlen + a->host_field.len + flen + sizeof(pfield));
-	if (r < 0)
-		return log_error_errno(r, "batch: cannot add a line of %zu bytes: %m", len);
-	put(&a->batch, ts_key, sizeof(ts_key) - 1);
-	put(&a->batch, ts, tlen);
-	put(&a->batch, "\n", 1);
-	put(&a->batch, a->host_field.data, a->host_field.len);
-	put(&a->batch, fields, flen);
-	if (prio >= 0) {
-		pfield[9] = (char)('0' + prio);
-		put(&a->batch, pfield, 11);
-	}
-	r = export_put_n(&a->batch, "MESSAGE", 7, line, len);
-	if (r == 0)
-		r = export_end_entry(&a->batch);
-	if (r < 0)
-		return log_error_errno(r, "batch: cannot add a line of %zu bytes: %m", len);
-	if (a->batch_records++ == 0) {
-		(void)sd_event_source_set_time_relative(a->flush_timer, a->conf->batch.max_delay_ms * 1000);
-		(void)sd_event_source_set_enabled(a->flush_timer, SD_EVENT_ONESHOT);
-	}
-	return 0;
-}
-
-/* A whole record from a source that builds its own (the journal). */
-static int sink_record(void *userdata, const void *fields, size_t len)
-{
-	struct agent *a = userdata;
-	int r;
-
-	if (a->batch.len + len + RECORD_OVERHEAD > a->batch.max) {
-		r = flush(a);
-		if (r < 0)
-			return r;
-	}
-	r = buf_reserve(&a->batch, len + 1);
-	if (r < 0)
-		return log_error_errno(r, "batch: cannot add a record of %zu bytes: %m", len);
-	put(&a->batch, fields, len);
-	put(&a->batch, "\n", 1);
-	if (a->batch_records++ == 0) {
-		(void)sd_event_source_set_time_relative(a->flush_timer, a->conf->batch.max_delay_ms * 1000);
-		(void)sd_event_source_set_enabled(a->flush_timer, SD_EVENT_ONESHOT);
-	}
-	return 0;
-}
-
-static int sink_advanced(void *userdata)
-{
-	struct agent *a = userdata;
-
-	if (a->batch_records >= a->conf->batch.max_records || a->batch.len >= a->conf->batch.max_bytes)
-		return flush(a);
-	return 0;
-}
-
-static void sink_count(void *userdata, enum spool_counter c)
-{
-	struct agent *a = userdata;
-
-	spool_count(a->spool, c, 1);
-}
-
-static void sink_wake(void *userdata)
-{
-	struct agent *a = userdata;
-
-	(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);
-}
-
-static const struct source_sink sink_ops = {
-	.line = sink_line,
-	.record = sink_record,
-	.advanced = sink_advanced,
-	.can_read = sink_can_read,
-	.count = sink_count,
-	.wake = sink_wake,
-};
-
-static size_t collect_checkpoints(struct agent *a)
-{
-	size_t need = 1, n = 0;
+	size_t n = 1; /* the journal's */
 
 	for (size_t i = 0; i < a->n_tails; i++)
-		need += tail_source_file_count(a->tails[i]);
-	if (need > a->cps_cap) {
-		struct spool_checkpoint *p = realloc(a->cps, need * sizeof(*p));
-		if (!p)
-			return 0;
-		a->cps = p;
-		a->cps_cap = need;
-	}
-	for (size_t i = 0; i < a->n_tails; i++)
-		n += tail_source_checkpoints(a->tails[i], a->cps + n, a->cps_cap - n);
-	n += journal_source_checkpoints(a->journal, a->cps + n, a->cps_cap - n);
+		n += tail_source_file_count(a->tails[i]);
 	return n;
 }
 
-static void checkpoints_done(struct agent *a, bool ok)
+static size_t sources_checkpoints(void *userdata, struct spool_checkpoint *cps, size_t cap)
 {
+	struct agent *a = userdata;
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n_tails; i++)
+		n += tail_source_checkpoints(a->tails[i], cps + n, cap - n);
+	return n + journal_source_checkpoints(a->journal, cps + n, cap - n);
+}
+
+static void sources_checkpoints_done(void *userdata, bool ok)
+{
+	struct agent *a = userdata;
+
 	for (size_t i = 0; i < a->n_tails; i++)
 		if (ok)
 			tail_source_checkpoints_done(a->tails[i]);
@@ -205,102 +82,20 @@ static void checkpoints_done(struct agent *a, bool ok)
 		journal_source_checkpoints_done(a->journal);
 	else
 		journal_source_checkpoints_failed(a->journal);
-	a->n_cps = 0;
 }
 
-static void spool_failed(struct agent *a, int r, uint64_t seq, uint32_t records)
+static void on_committed(void *userdata)
 {
-	if (!a->flush_failed)
-		log_error_errno(r, "spool: cannot store batch %" PRIu64 " (%u records): %m; reading paused, retrying",
-				seq, records);
-	a->flush_failed = true;
-}
+	struct agent *a = userdata;
 
-/*
- * Commits the batch the sealer finished, with the checkpoints snapshotted
- * when it was sealed, in one transaction. On failure both are kept and
- * retried (on the poll tick); reading stays paused meanwhile.
- */
-static int commit_sealed(struct agent *a)
-{
-	struct frame_header h;
-	const struct buf *frame;
-	int r;
-
-	frame = sealer_result(a->sealer, &h, &r);
-	if (!frame)
-		return 0;
-	if (r < 0) {
-		sealer_retry(a->sealer);
-		spool_failed(a, r, h.seq, h.records);
-		return r;
-	}
-	r = spool_append(a->spool, h.seq, h.created_us, h.records, frame->data, frame->len, a->cps, a->n_cps);
-	if (r < 0) {
-		spool_failed(a, r, h.seq, h.records);
-		return r;
-	}
-	sealer_release(a->sealer);
-	if (a->flush_failed)
-		log_info("spool: batch %" PRIu64 " stored, reading resumes", h.seq);
-	a->flush_failed = false;
-	checkpoints_done(a, true);
 	shipper_kick(a->shipper);
-	if (sink_can_read(a))
-		(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);
-	return 0;
 }
 
-static void on_sealed(void *userdata)
+static void wake_reader(void *userdata)
 {
-	(void)commit_sealed(userdata);
-}
+	struct agent *a = userdata;
 
-/*
- * Seals the batch: its checkpoints are snapshotted now and it goes to the
- * sealer to be compressed while reading goes on. One batch is in the sealer
- * at a time and batches commit in order, so this first waits for and
- * commits the one before.
- */
-static int flush(struct agent *a)
-{
-	struct frame_header h = { .version = FRAME_VERSION };
-	int r;
-
-	sealer_wait(a->sealer);
-	r = commit_sealed(a);
-	if (r < 0)
-		return r;
-	a->n_cps = collect_checkpoints(a);
-	if (a->batch_records == 0) {
-		r = a->n_cps || spool_counters_dirty(a->spool) ? spool_checkpoints_write(a->spool, a->cps, a->n_cps) : 0;
-		checkpoints_done(a, r == 0);
-		return r;
-	}
-	memcpy(h.agent_id, a->id, sizeof(h.agent_id));
-	h.seq = spool_next_seq(a->spool);
-	h.records = a->batch_records;
-	h.raw_len = (uint32_t)a->batch.len;
-	h.created_us = now_realtime_us();
-	r = sealer_submit(a->sealer, &a->batch, &h, (int)a->conf->batch.zstd_level);
-	if (r < 0)
-		return log_error_errno(r, "batch %" PRIu64 ": cannot seal: %m", h.seq);
-	a->sealed_since_heartbeat = true;
-	a->batch_records = 0;
-	(void)sd_event_source_set_enabled(a->flush_timer, SD_EVENT_OFF);
-	return 0;
-}
-
-/* Everything read so far into the spool: before a reload, at shutdown. */
-static int drain(struct agent *a)
-{
-	int r = flush(a);
-
-	if (r == 0) {
-		sealer_wait(a->sealer);
-		r = commit_sealed(a);
-	}
-	return r;
+	(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);
 }
 
 static int on_reader(sd_event_source *s, void *userdata)
@@ -309,7 +104,7 @@ static int on_reader(sd_event_source *s, void *userdata)
 	int more = 0;
 
 	for (size_t i = 0; i < a->n_tails; i++) {
-		a->now_us = now_realtime_us();
+		pipeline_set_read_time(a->pipeline, now_realtime_us());
 		more |= tail_source_work(a->tails[i], READ_BUDGET / (a->n_tails + 1));
 	}
 	if (a->journal) {
@@ -318,23 +113,18 @@ static int on_reader(sd_event_source *s, void *userdata)
 			log_warning_errno(r, "journal: reading stopped (%m), retrying.");
 		more |= r > 0;
 	}
-	if (!more || !sink_can_read(a))
+	if (!more || !pipeline_can_read(a->pipeline))
 		(void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
 	return 0;
 }
 
-static int on_flush_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	(void)flush(userdata);
-	return 0;
-}
-
+/* The shipper got acknowledgements: the spool may have room again. */
 static void on_drained(void *userdata)
 {
 	struct agent *a = userdata;
 
-	if (sink_can_read(a))
-		(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);
+	if (pipeline_can_read(a->pipeline))
+		wake_reader(a);
 }
 
 static void update_status(struct agent *a)
@@ -358,67 +148,22 @@ static void update_status(struct agent *a)
 			 spool_counter(a->spool, SPOOL_CTR_LINES_TRUNCATED));
 }
 
-/* Once a second: find new and rotated files, retry a failed flush, report. */
+/* Once a second: find new and rotated files, retry a failed commit, report. */
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct agent *a = userdata;
 
 	for (size_t i = 0; i < a->n_tails; i++)
 		tail_source_mark_changed(a->tails[i]);
-	/* Also writes checkpoints that moved with no lines (a file let go, a rewind). */
-	if (a->flush_failed)
-		(void)commit_sealed(a);
-	else if (a->batch_records == 0)
-		(void)flush(a);
-	if (spool_full(a->spool) != a->spool_was_full) {
-		a->spool_was_full = !a->spool_was_full;
-		if (a->spool_was_full)
-			log_warning("spool full (%" PRIu64 " bytes, cap %" PRIu64 "): reading paused until the collector acknowledges",
-				    spool_bytes(a->spool), a->conf->spool.max_bytes);
-		else
-			log_notice("spool below its cap again: reading resumes");
-	}
-	if (sink_can_read(a))
-		(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);
+	pipeline_tick(a->pipeline);
+	if (pipeline_can_read(a->pipeline))
+		wake_reader(a);
 	update_status(a);
 	(void)sd_event_source_set_time_relative(s, USEC_PER_SEC);
 	return 0;
 }
 
-/*
- * A probe result becomes a record. A changed status is sealed and shipped
- * at once rather than at the batch timer: it is what the collector alerts on.
- */
-/*
- * A record of the agent's own (probe result, metric, inventory, heartbeat):
- * timestamp, host, kind, then fields. now: seal the batch at once. One that
- * cannot be batched (the spool failing) is counted and logged.
- */
-static int emit_own(struct agent *a, const char *kind, const struct buf *fields, bool now)
-{
-	struct buf rec;
-	int r;
-
-	buf_init(&rec, 256 * 1024);
-	r = export_put_u64(&rec, "__REALTIME_TIMESTAMP", now_realtime_us());
-	if (r == 0)
-		r = buf_append(&rec, a->host_field.data, a->host_field.len);
-	if (r == 0)
-		r = export_put_str(&rec, "VIGIL_KIND", kind);
-	if (r == 0 && fields)
-		r = buf_append(&rec, fields->data, fields->len);
-	if (r == 0)
-		r = sink_record(a, rec.data, rec.len);
-	if (r == 0)
-		r = now ? flush(a) : sink_advanced(a);
-	if (r < 0) {
-		spool_count(a->spool, SPOOL_CTR_RECORDS_DROPPED, 1);
-		log_warning_errno(r, "%s record not recorded (%m), counted as dropped.", kind);
-	}
-	buf_free(&rec);
-	return r;
-}
-
+/* A changed status is sealed and shipped at once rather than at the batch timer. */
 static void on_probe_result(void *userdata, const struct probe *p, const struct probe_result *res, bool changed)
 {
 	static const char prio[] = { '6', '4', '2', '3' };
@@ -443,7 +188,11 @@ static void on_probe_result(void *userdata, const struct probe *p, const struct 
 	if (r == 0)
 		r = buf_append(&f, res->details->data, res->details->len);
 	if (r == 0)
-		(void)emit_own(userdata, "probe", &f, changed);
+		{
+		struct agent *a = userdata;
+
+		(void)pipeline_add_own(a->pipeline, "probe", &f, changed);
+	}
 	else
 		log_warning("probe %s: result too large to record, ignoring.", c->name);
 	buf_free(&f);
@@ -459,7 +208,7 @@ static int on_inventory(sd_event_source *s, uint64_t usec, void *userdata)
 	buf_init(&inv, 64 * 1024);
 	if (inventory_collect(a->hostname, a->conf->agent.labels, &inv) == 0 &&
 	    sha256(inv.data, inv.len, hash) == 0 && memcmp(hash, a->inventory_hash, sizeof(hash)) != 0) {
-		if (emit_own(a, "inventory", &inv, true) == 0)
+		if (pipeline_add_own(a->pipeline, "inventory", &inv, true) == 0)
 			memcpy(a->inventory_hash, hash, sizeof(hash));
 	}
 	buf_free(&inv);
@@ -469,7 +218,9 @@ static int on_inventory(sd_event_source *s, uint64_t usec, void *userdata)
 
 static void emit_metric(void *userdata, const struct buf *fields)
 {
-	(void)emit_own(userdata, "metric", fields, false);
+	struct agent *a = userdata;
+
+	(void)pipeline_add_own(a->pipeline, "metric", fields, false);
 }
 
 /* The agent's own health: what it read, spooled, shipped and dropped, and what it costs. */
@@ -525,9 +276,8 @@ static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct agent *a = userdata;
 
-	if (!a->sealed_since_heartbeat && a->batch_records == 0)
-		(void)emit_own(a, "heartbeat", NULL, true);
-	a->sealed_since_heartbeat = false;
+	if (!pipeline_busy_since(a->pipeline))
+		(void)pipeline_add_own(a->pipeline, "heartbeat", NULL, true);
 	(void)sd_event_source_set_time_relative(s, a->conf->agent.heartbeat_ms * 1000);
 	return 0;
 }
@@ -558,7 +308,7 @@ static int start_sources(struct agent *a)
 	int r;
 
 	/* Starting may already read (a rotated file's rest, a truncated file's copy). */
-	a->now_us = now_realtime_us();
+	pipeline_set_read_time(a->pipeline, now_realtime_us());
 	r = a->shipper ? 0 : shipper_new(a->event, a->conf, a->spool, on_drained, a, &a->shipper);
 	if (r < 0)
 		return r;
@@ -566,9 +316,7 @@ static int start_sources(struct agent *a)
 	if (!a->tails)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->conf->n_tails; i++) {
-		struct source_sink sink = sink_ops;
-		sink.userdata = a;
-		r = tail_source_new(a->conf->tails[i], a->spool, &sink, a->event, &a->tails[i]);
+		r = tail_source_new(a->conf->tails[i], a->spool, pipeline_sink(a->pipeline), a->event, &a->tails[i]);
 		if (r < 0)
 			return log_error_errno(r, "tail %s: cannot start: %m", a->conf->tails[i]->name);
 		a->n_tails++;
@@ -583,26 +331,12 @@ static int start_sources(struct agent *a)
 		a->n_probes++;
 	}
 	if (a->conf->journal.enabled) {
-		struct source_sink sink = sink_ops;
-		sink.userdata = a;
-		r = journal_source_new(&a->conf->journal, a->spool, &sink, a->event, &a->journal);
+		r = journal_source_new(&a->conf->journal, a->spool, pipeline_sink(a->pipeline), a->event, &a->journal);
 		if (r < 0)
 			return r;
 	}
 	(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);
 	return 0;
-}
-
-static void setup_batch(struct agent *a)
-{
-	uint64_t max_line = 0;
-
-	for (size_t i = 0; i < a->conf->n_tails; i++)
-		max_line = MAX(max_line, a->conf->tails[i]->max_line_bytes);
-	if (a->conf->journal.enabled)
-		max_line = MAX(max_line, (uint64_t)JOURNAL_ENTRY_MAX);
-	/* Keeps the capacity; a reload may change the ceiling. */
-	a->batch.max = a->conf->batch.max_bytes + max_line + RECORD_OVERHEAD + a->host_field.len;
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -623,7 +357,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	if (strcmp(fresh->agent.state_dir, a->conf->agent.state_dir) != 0)
 		log_warning("state_dir changes take effect at restart, ignoring.");
 	/* Everything read so far goes to the spool first: checkpoints make the swap lossless. */
-	if (drain(a) < 0) {
+	if (pipeline_drain(a->pipeline) < 0) {
 		agent_conf_free(fresh);
 		log_error("reload: the spool cannot be written; keeping the running configuration");
 		(void)sd_notify(false, "READY=1");
@@ -641,7 +375,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	a->conf = fresh;
 	if (keep)
 		shipper_set_conf(a->shipper, a->conf);
-	setup_batch(a);
+	pipeline_set_conf(a->pipeline, a->conf);
 	r = start_sources(a);
 	if (r < 0)
 		return log_error_errno(r, "reload: cannot start sources: %m");
@@ -654,7 +388,7 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 	struct agent *a = userdata;
 
 	(void)sd_notify(false, "STOPPING=1");
-	if (drain(a) < 0)
+	if (pipeline_drain(a->pipeline) < 0)
 		log_warning("shutdown: last batch not spooled; its lines will be read again.");
 	return sd_event_exit(a->event, 0);
 }
@@ -685,12 +419,19 @@ static int agent_identity(struct agent *a)
 		(void)snprintf(host, sizeof(a->hostname), "%s", a->conf->agent.hostname);
 	else
 		(void)gethostname(host, sizeof(a->hostname) - 1);
-	buf_init(&a->host_field, 1024);
-	return export_put_str(&a->host_field, "_HOSTNAME", host);
+	return 0;
 }
 
 static int agent_setup(struct agent *a)
 {
+	const struct pipeline_hooks hooks = {
+		.checkpoints_max = sources_checkpoints_max,
+		.checkpoints = sources_checkpoints,
+		.checkpoints_done = sources_checkpoints_done,
+		.committed = on_committed,
+		.wake = wake_reader,
+		.userdata = a,
+	};
 	sigset_t ss;
 	int r;
 
@@ -712,23 +453,19 @@ static int agent_setup(struct agent *a)
 	r = agent_identity(a);
 	if (r < 0)
 		return r;
-	setup_batch(a);
 	r = sd_event_default(&a->event);
 	if (r < 0)
 		return r;
-	r = sealer_new(a->event, on_sealed, a, &a->sealer);
+	r = pipeline_new(a->event, a->spool, a->conf, a->id, a->hostname, &hooks, &a->pipeline);
 	if (r < 0)
 		return r;
 	if ((r = sd_event_add_signal(a->event, NULL, SIGTERM, on_sigterm, a)) < 0 ||
 	    (r = sd_event_add_signal(a->event, NULL, SIGINT, on_sigterm, a)) < 0 ||
 	    (r = sd_event_add_signal(a->event, NULL, SIGHUP, on_sighup, a)) < 0 ||
 	    (r = sd_event_add_defer(a->event, &a->reader, on_reader, a)) < 0 ||
-	    (r = sd_event_add_time_relative(a->event, &a->flush_timer, CLOCK_MONOTONIC, UINT64_MAX / 2, 0,
-					    on_flush_timer, a)) < 0 ||
 	    (r = sd_event_add_time_relative(a->event, &a->poll_timer, CLOCK_MONOTONIC, USEC_PER_SEC, 0,
 					    on_poll, a)) < 0)
 		return log_error_errno(r, "event loop setup: %m");
-	(void)sd_event_source_set_enabled(a->flush_timer, SD_EVENT_OFF);
 	(void)sd_event_source_set_enabled(a->poll_timer, SD_EVENT_ON);
 	if ((r = sd_event_add_time_relative(a->event, &a->inventory_timer, CLOCK_MONOTONIC, 0, USEC_PER_SEC,
 					    on_inventory, a)) < 0 ||
@@ -751,10 +488,9 @@ static int agent_setup(struct agent *a)
 
 static void agent_done(struct agent *a)
 {
-	sealer_free(a->sealer);
+	pipeline_free(a->pipeline);
 	stop_sources(a, false);
 	sd_event_source_disable_unref(a->reader);
-	sd_event_source_disable_unref(a->flush_timer);
 	sd_event_source_disable_unref(a->poll_timer);
 	sd_event_source_disable_unref(a->inventory_timer);
 	sd_event_source_disable_unref(a->heartbeat_timer);
@@ -762,9 +498,6 @@ static void agent_done(struct agent *a)
 	hostmetrics_free(a->hostmetrics);
 	sd_event_unref(a->event);
 	spool_free(a->spool);
-	buf_free(&a->batch);
-	buf_free(&a->host_field);
-	free(a->cps);
 	agent_conf_free(a->conf);
 }
 
