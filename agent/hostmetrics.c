@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 
 #include "common/export.h"
+#include "common/fields.h"
 #include "common/macro.h"
 #include "agent/hostmetrics.h"
 
@@ -64,7 +65,7 @@ static void put_pct(struct buf *b, const char *k, uint64_t part, uint64_t whole)
 static void begin(struct hostmetrics *h, const char *set)
 {
 	buf_reset(&h->fields);
-	(void)export_put_str(&h->fields, "METRIC_SET", set);
+	(void)export_put_str(&h->fields, FIELD_METRIC_SET, set);
 }
 
 static void sample_cpu(struct hostmetrics *h, void (*emit)(void *, const struct buf *), void *u)
@@ -196,8 +197,8 @@ static void sample_filesystems(struct hostmetrics *h, void (*emit)(void *, const
 		avail = (uint64_t)st.f_bavail * st.f_frsize;
 		used = size - MIN(size, (uint64_t)st.f_bfree * st.f_frsize);
 		begin(h, "filesystem");
-		(void)export_put_str(&h->fields, "METRIC_MOUNT", m->mnt_dir);
-		(void)export_put_str(&h->fields, "METRIC_DEVICE", m->mnt_fsname);
+		(void)export_put_str(&h->fields, FIELD_METRIC_MOUNT, m->mnt_dir);
+		(void)export_put_str(&h->fields, FIELD_METRIC_DEVICE, m->mnt_fsname);
 		put_u64(&h->fields, "METRIC_SIZE_BYTES", size);
 		put_u64(&h->fields, "METRIC_USED_BYTES", used);
 		put_pct(&h->fields, "METRIC_USED_PCT", used, used + avail);
@@ -246,7 +247,7 @@ static void sample_disks(struct hostmetrics *h, uint64_t dt_us, void (*emit)(voi
 		before = previous(h->disk, h->n_disk, name);
 		if (before && dt_us) {
 			begin(h, "diskio");
-			(void)export_put_str(&h->fields, "METRIC_DEVICE", name);
+			(void)export_put_str(&h->fields, FIELD_METRIC_DEVICE, name);
 			put_rate(&h->fields, "METRIC_READ_BPS", now[n].a, before->a, dt_us);
 			put_rate(&h->fields, "METRIC_WRITE_BPS", now[n].b, before->b, dt_us);
 			emit(u, &h->fields);
@@ -285,7 +286,7 @@ static void sample_network(struct hostmetrics *h, uint64_t dt_us, void (*emit)(v
 		before = previous(h->net, h->n_net, name);
 		if (before && dt_us) {
 			begin(h, "network");
-			(void)export_put_str(&h->fields, "METRIC_INTERFACE", name);
+			(void)export_put_str(&h->fields, FIELD_METRIC_INTERFACE, name);
 			put_rate(&h->fields, "METRIC_RX_BPS", rx, before->a, dt_us);
 			put_rate(&h->fields, "METRIC_TX_BPS", tx, before->b, dt_us);
 			emit(u, &h->fields);

@@ -69,14 +69,14 @@ static int add_filters(struct journal_source *js, sd_journal *j)
 	char prios[8 * 11] = "";
 	int r;
 
-	r = add_matches(j, "_SYSTEMD_UNIT", js->conf->units);
+	r = add_matches(j, FIELD_UNIT, js->conf->units);
 	if (r == 0)
-		r = add_matches(j, "SYSLOG_IDENTIFIER", js->conf->identifiers);
+		r = add_matches(j, FIELD_IDENTIFIER, js->conf->identifiers);
 	if (r == 0 && js->conf->priority < 7) {
 		for (uint64_t p = 0; p <= js->conf->priority; p++)
 			(void)snprintf(prios + strlen(prios), sizeof(prios) - strlen(prios), "%s%" PRIu64,
 				       p ? " " : "", p);
-		r = add_matches(j, "PRIORITY", prios);
+		r = add_matches(j, FIELD_PRIORITY, prios);
 	}
 	return r;
 }
@@ -88,21 +88,21 @@ static int emit_gap(struct journal_source *js, const char *lost)
 	int r;
 
 	buf_init(&b, 4096);
-	r = export_put_u64(&b, "__REALTIME_TIMESTAMP", now_realtime_us());
+	r = export_put_u64(&b, FIELD_TIME, now_realtime_us());
 	if (r == 0)
-		r = export_put_str(&b, "VIGIL_KIND", "event");
+		r = export_put_str(&b, FIELD_KIND, KIND_EVENT);
 	if (r == 0)
-		r = export_put_str(&b, "VIGIL_SOURCE", JOURNAL_SOURCE_NAME);
+		r = export_put_str(&b, FIELD_SOURCE, SOURCE_JOURNAL);
 	if (r == 0)
-		r = export_put_str(&b, "VIGIL_EVENT", "journal_gap");
+		r = export_put_str(&b, FIELD_EVENT, "journal_gap");
 	if (r == 0)
-		r = export_put_str(&b, "PRIORITY", "4");
+		r = export_put_str(&b, FIELD_PRIORITY, "4");
 	if (r == 0)
-		r = export_put_str(&b, "MESSAGE",
+		r = export_put_str(&b, FIELD_MESSAGE,
 				   "journal: the last shipped entry is no longer in the journal (vacuumed or "
 				   "rotated away); resuming at the oldest entry, entries in between may be missing");
 	if (r == 0)
-		r = export_put_str(&b, "VIGIL_LOST_CURSOR", lost);
+		r = export_put_str(&b, FIELD_LOST_CURSOR, lost);
 	if (r == 0)
 		r = js->sink.record(js->sink.userdata, b.data, b.len);
 	buf_free(&b);
@@ -117,7 +117,7 @@ static int emit_gap(struct journal_source *js, const char *lost)
 static int position(struct journal_source *js)
 {
 	_cleanup_free_ char *saved = NULL;
-	int r = spool_cursor_get(js->spool, JOURNAL_SOURCE_NAME, &saved);
+	int r = spool_cursor_get(js->spool, SOURCE_JOURNAL, &saved);
 
 	if (r == -ENOENT)
 		return sd_journal_seek_head(js->j);
@@ -171,11 +171,11 @@ static int read_entry(struct journal_source *js)
 	buf_reset(&js->entry);
 	r = sd_journal_get_realtime_usec(js->j, &rt);
 	if (r == 0)
-		r = export_put_u64(&js->entry, "__REALTIME_TIMESTAMP", rt);
+		r = export_put_u64(&js->entry, FIELD_TIME, rt);
 	if (r == 0 && sd_journal_get_monotonic_usec(js->j, &mono, &boot) >= 0)
 		r = export_put_u64(&js->entry, "__MONOTONIC_TIMESTAMP", mono);
 	if (r == 0)
-		r = export_put_str(&js->entry, "VIGIL_SOURCE", JOURNAL_SOURCE_NAME);
+		r = export_put_str(&js->entry, FIELD_SOURCE, SOURCE_JOURNAL);
 	SD_JOURNAL_FOREACH_DATA(js->j, data, len) {
 		const char *eq = memchr(data, '=', len);
 		if (r < 0)
@@ -390,7 +390,7 @@ size_t journal_source_checkpoints(struct journal_source *js, struct spool_checkp
 	if (!js->snapshot)
 		return 0;
 	js->dirty = false;
-	*cp = (struct spool_checkpoint){ .source = JOURNAL_SOURCE_NAME, .cursor = js->snapshot };
+	*cp = (struct spool_checkpoint){ .source = SOURCE_JOURNAL, .cursor = js->snapshot };
 	return 1;
 }
 

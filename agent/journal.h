@@ -20,7 +20,6 @@
  */
 struct journal_source;
 
-#define JOURNAL_SOURCE_NAME "journal"
 /* The largest entry shipped: journald allows more, but one record must fit a batch. */
 #define JOURNAL_ENTRY_MAX (4u * 1024 * 1024)
 

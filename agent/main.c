@@ -19,6 +19,7 @@
 #include "agent/tail.h"
 #include "common/buf.h"
 #include "common/export.h"
+#include "common/fields.h"
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/sha256.h"
@@ -166,6 +167,7 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 /* A changed status is sealed and shipped at once rather than at the batch timer. */
 static void on_probe_result(void *userdata, const struct probe *p, const struct probe_result *res, bool changed)
 {
+	struct agent *a = userdata;
 	static const char prio[] = { '6', '4', '2', '3' };
 	const struct probe_conf *c = probe_conf(p);
 	struct buf f;
@@ -174,25 +176,21 @@ static void on_probe_result(void *userdata, const struct probe *p, const struct 
 	if (changed)
 		log_notice("probe %s: %s: %s", c->name, probe_status_name(res->status), res->message);
 	buf_init(&f, 128 * 1024);
-	r = export_put_str(&f, "PROBE_NAME", c->name);
+	r = export_put_str(&f, FIELD_PROBE_NAME, c->name);
 	if (r == 0)
-		r = export_put_str(&f, "PROBE_TYPE", c->type);
+		r = export_put_str(&f, FIELD_PROBE_TYPE, c->type);
 	if (r == 0)
-		r = export_put_str(&f, "PROBE_STATUS", probe_status_name(res->status));
+		r = export_put_str(&f, FIELD_PROBE_STATUS, probe_status_name(res->status));
 	if (r == 0)
-		r = export_put_u64(&f, "PROBE_LATENCY_US", res->latency_us);
+		r = export_put_u64(&f, FIELD_PROBE_LATENCY_US, res->latency_us);
 	if (r == 0)
-		r = export_put_n(&f, "PRIORITY", 8, &prio[res->status], 1);
+		r = export_put_n(&f, FIELD_PRIORITY, FIELD_LEN(FIELD_PRIORITY), &prio[res->status], 1);
 	if (r == 0)
-		r = export_put_str(&f, "MESSAGE", res->message);
+		r = export_put_str(&f, FIELD_MESSAGE, res->message);
 	if (r == 0)
 		r = buf_append(&f, res->details->data, res->details->len);
 	if (r == 0)
-		{
-		struct agent *a = userdata;
-
-		(void)pipeline_add_own(a->pipeline, "probe", &f, changed);
-	}
+		(void)pipeline_add_own(a->pipeline, KIND_PROBE, &f, changed);
 	else
 		log_warning("probe %s: result too large to record, ignoring.", c->name);
 	buf_free(&f);
@@ -208,7 +206,7 @@ static int on_inventory(sd_event_source *s, uint64_t usec, void *userdata)
 	buf_init(&inv, 64 * 1024);
 	if (inventory_collect(a->hostname, a->conf->agent.labels, &inv) == 0 &&
 	    sha256(inv.data, inv.len, hash) == 0 && memcmp(hash, a->inventory_hash, sizeof(hash)) != 0) {
-		if (pipeline_add_own(a->pipeline, "inventory", &inv, true) == 0)
+		if (pipeline_add_own(a->pipeline, KIND_INVENTORY, &inv, true) == 0)
 			memcpy(a->inventory_hash, hash, sizeof(hash));
 	}
 	buf_free(&inv);
@@ -220,7 +218,7 @@ static void emit_metric(void *userdata, const struct buf *fields)
 {
 	struct agent *a = userdata;
 
-	(void)pipeline_add_own(a->pipeline, "metric", fields, false);
+	(void)pipeline_add_own(a->pipeline, KIND_METRIC, fields, false);
 }
 
 /* The agent's own health: what it read, spooled, shipped and dropped, and what it costs. */
@@ -238,10 +236,10 @@ static void emit_agent_metrics(struct agent *a)
 	FILE *st;
 
 	buf_init(&f, 8192);
-	(void)export_put_str(&f, "METRIC_SET", "agent");
+	(void)export_put_str(&f, FIELD_METRIC_SET, "agent");
 	for (size_t i = 0; i < ARRAY_SIZE(shown); i++) {
-		char *k = key + snprintf(key, sizeof(key), "METRIC_%s", spool_counter_name(shown[i]));
-		for (char *c = key + 7; c < k; c++)
+		char *k = key + snprintf(key, sizeof(key), FIELD_METRIC_PREFIX "%s", spool_counter_name(shown[i]));
+		for (char *c = key + FIELD_LEN(FIELD_METRIC_PREFIX); c < k; c++)
 			*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
 		(void)export_put_u64(&f, key, spool_counter(a->spool, shown[i]));
 	}
@@ -277,7 +275,7 @@ static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
 	struct agent *a = userdata;
 
 	if (!pipeline_busy_since(a->pipeline))
-		(void)pipeline_add_own(a->pipeline, "heartbeat", NULL, true);
+		(void)pipeline_add_own(a->pipeline, KIND_HEARTBEAT, NULL, true);
 	(void)sd_event_source_set_time_relative(s, a->conf->agent.heartbeat_ms * 1000);
 	return 0;
 }

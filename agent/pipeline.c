@@ -10,6 +10,7 @@
 #include "agent/sealer.h"
 #include "agent/tail.h"
 #include "common/export.h"
+#include "common/fields.h"
 #include "common/frame.h"
 #include "common/log.h"
 #include "common/macro.h"
@@ -89,7 +90,7 @@ static int sink_line(void *userdata, struct tail_file *f, const char *line, size
 		pfield[9] = (char)('0' + prio);
 		put(&p->batch, pfield, 11);
 	}
-	r = export_put_n(&p->batch, "MESSAGE", 7, line, len);
+	r = export_put_n(&p->batch, FIELD_MESSAGE, FIELD_LEN(FIELD_MESSAGE), line, len);
 	if (r == 0)
 		r = export_end_entry(&p->batch);
 	if (r < 0)
@@ -289,11 +290,11 @@ int pipeline_add_own(struct pipeline *p, const char *kind, const struct buf *fie
 	int r;
 
 	buf_init(&rec, 256 * 1024);
-	r = export_put_u64(&rec, "__REALTIME_TIMESTAMP", now_realtime_us());
+	r = export_put_u64(&rec, FIELD_TIME, now_realtime_us());
 	if (r == 0)
 		r = buf_append(&rec, p->host_field.data, p->host_field.len);
 	if (r == 0)
-		r = export_put_str(&rec, "VIGIL_KIND", kind);
+		r = export_put_str(&rec, FIELD_KIND, kind);
 	if (r == 0 && fields)
 		r = buf_append(&rec, fields->data, fields->len);
 	if (r == 0)
@@ -359,7 +360,7 @@ int pipeline_new(sd_event *event, struct spool *spool, const struct agent_conf *
 	};
 	memcpy(p->id, id, sizeof(p->id));
 	buf_init(&p->host_field, 1024);
-	r = export_put_str(&p->host_field, "_HOSTNAME", hostname);
+	r = export_put_str(&p->host_field, FIELD_HOST, hostname);
 	if (r < 0)
 		goto fail;
 	pipeline_set_conf(p, conf);

@@ -12,6 +12,7 @@
 
 #include "common/buf.h"
 #include "common/export.h"
+#include "common/fields.h"
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/sha256.h"
@@ -119,9 +120,9 @@ static int file_new(struct tail_source *t, const char *path, int fd, const struc
 	buf_init(&f->fields, 2 * 4096 + 64);
 	if (!f->path || !f->buf)
 		goto fail;
-	r = export_put_str(&f->fields, "VIGIL_SOURCE", t->conf->name);
+	r = export_put_str(&f->fields, FIELD_SOURCE, t->conf->name);
 	if (r == 0)
-		r = export_put_str(&f->fields, "VIGIL_PATH", path);
+		r = export_put_str(&f->fields, FIELD_PATH, path);
 	if (r < 0)
 		goto fail;
 	f->fd = fd;

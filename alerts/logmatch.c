@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fields.h"
 #include "common/macro.h"
 #include "common/regex.h"
 #include "common/util.h"
@@ -24,8 +25,6 @@ struct logmatch {
 	size_t n;
 	struct compiled rules[];
 };
-
-static const char *const source_keys[] = { "VIGIL_SOURCE", "VIGIL_PATH", "_SYSTEMD_UNIT", "SYSLOG_IDENTIFIER" };
 
 static void compiled_free(struct compiled *c, bool has_re)
 {
@@ -141,8 +140,8 @@ static bool source_ok(const char *glob, const struct export_field *f, size_t n)
 
 	if (!glob)
 		return true;
-	for (size_t k = 0; k < ARRAY_SIZE(source_keys); k++)
-		if (glob_ok(glob, field_cstr(f, n, source_keys[k], v, sizeof(v))))
+	for (size_t k = 0; k < FIELD_STREAM_KEYS; k++)
+		if (glob_ok(glob, field_cstr(f, n, field_stream_keys[k], v, sizeof(v))))
 			return true;
 	return false;
 }
@@ -154,9 +153,9 @@ void logmatch_record(const struct logmatch *m, const struct export_field *f, siz
 	size_t n_sample;
 	const char *u;
 
-	if (!m || m->n == 0 || export_find(f, n, "VIGIL_KIND") || !field_cstr(f, n, "MESSAGE", msg, sizeof(msg)))
+	if (!m || m->n == 0 || export_find(f, n, FIELD_KIND) || !field_cstr(f, n, FIELD_MESSAGE, msg, sizeof(msg)))
 		return;
-	u = field_cstr(f, n, "_SYSTEMD_UNIT", unit, sizeof(unit));
+	u = field_cstr(f, n, FIELD_UNIT, unit, sizeof(unit));
 	for (size_t i = 0; i < m->n; i++) {
 		const struct compiled *c = &m->rules[i];
 		struct logmatch_hit *h = &hits[i];

@@ -7,6 +7,7 @@
 
 #include "alerts/logmatch.h"
 #include "alerts/rules.h"
+#include "common/fields.h"
 #include "common/macro.h"
 #include "common/regex.h"
 #include "common/util.h"
@@ -214,7 +215,7 @@ static int eval_dialtest(struct rule_eval *e)
 	e->rule = &r;
 	if (strcmp(cond, "failure") == 0) {
 		r.probe = rule->dialtest;
-		k = probes_of_type(e, "dialtest");
+		k = probes_of_type(e, DIALTEST_TYPE);
 	} else {
 		r.metric = strcmp(cond, "latency") == 0 ? "dialtest.total_ms" : "dialtest.cert_days_left";
 		r.instance = rule->dialtest;

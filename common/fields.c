@@ -6,6 +6,9 @@
 #include "common/fields.h"
 #include "common/macro.h"
 
+const char *const field_stream_keys[FIELD_STREAM_KEYS + 1] = { FIELD_SOURCE, FIELD_PATH, FIELD_UNIT,
+								FIELD_IDENTIFIER, NULL };
+
 bool field_reserved(const char *key, size_t len)
 {
 	static const char *const prefixes[] = { "VIGIL_", "PROBE_", "METRIC_", "HOST_", "DIALTEST_" };

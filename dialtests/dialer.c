@@ -10,6 +10,7 @@
 
 #include "common/buf.h"
 #include "common/export.h"
+#include "common/fields.h"
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/metrics.h"
@@ -99,25 +100,25 @@ static void ship(struct dialer *d, const struct run *r, json_t *result)
 		(void)snprintf(labels + strlen(labels), sizeof(labels) - strlen(labels), "%s%s=%s", *labels ? " " : "",
 			       k, json_string_value(v));
 	buf_init(&rec, 8 * 1024 * 1024);
-	e |= export_put_u64(&rec, "__REALTIME_TIMESTAMP", r->started_us);
-	e |= export_put_str(&rec, "_HOSTNAME", d->host);
-	e |= export_put_str(&rec, "VIGIL_KIND", "probe");
-	e |= export_put_str(&rec, "PROBE_NAME", r->t->name);
-	e |= export_put_str(&rec, "PROBE_TYPE", "dialtest");
-	e |= export_put_str(&rec, "PROBE_STATUS", status[r->outcome]);
-	e |= export_put_u64(&rec, "PROBE_LATENCY_US", (uint64_t)(total * 1000));
-	e |= export_put_str(&rec, "MESSAGE", json_string_value(json_object_get(result, "message")));
-	e |= export_put_u64(&rec, "DIALTEST_ID", (uint64_t)r->id);
-	e |= export_put_str(&rec, "DIALTEST_OUTCOME", run_outcome_names[r->outcome]);
+	e |= export_put_u64(&rec, FIELD_TIME, r->started_us);
+	e |= export_put_str(&rec, FIELD_HOST, d->host);
+	e |= export_put_str(&rec, FIELD_KIND, KIND_PROBE);
+	e |= export_put_str(&rec, FIELD_PROBE_NAME, r->t->name);
+	e |= export_put_str(&rec, FIELD_PROBE_TYPE, DIALTEST_TYPE);
+	e |= export_put_str(&rec, FIELD_PROBE_STATUS, status[r->outcome]);
+	e |= export_put_u64(&rec, FIELD_PROBE_LATENCY_US, (uint64_t)(total * 1000));
+	e |= export_put_str(&rec, FIELD_MESSAGE, json_string_value(json_object_get(result, "message")));
+	e |= export_put_u64(&rec, FIELD_DIALTEST_ID, (uint64_t)r->id);
+	e |= export_put_str(&rec, FIELD_DIALTEST_OUTCOME, run_outcome_names[r->outcome]);
 	if (*labels)
-		e |= export_put_str(&rec, "DIALTEST_LABELS", labels);
-	e |= export_put_str(&rec, "DIALTEST_RESULT", text ? text : "{}");
+		e |= export_put_str(&rec, FIELD_DIALTEST_LABELS, labels);
+	e |= export_put_str(&rec, FIELD_DIALTEST_RESULT, text ? text : "{}");
 	e |= export_end_entry(&rec);
-	e |= export_put_u64(&rec, "__REALTIME_TIMESTAMP", r->started_us);
-	e |= export_put_str(&rec, "_HOSTNAME", d->host);
-	e |= export_put_str(&rec, "VIGIL_KIND", "metric");
-	e |= export_put_str(&rec, "METRIC_SET", "dialtest");
-	e |= export_put_str(&rec, "METRIC_TEST", r->t->name);
+	e |= export_put_u64(&rec, FIELD_TIME, r->started_us);
+	e |= export_put_str(&rec, FIELD_HOST, d->host);
+	e |= export_put_str(&rec, FIELD_KIND, KIND_METRIC);
+	e |= export_put_str(&rec, FIELD_METRIC_SET, DIALTEST_TYPE);
+	e |= export_put_str(&rec, FIELD_METRIC_TEST, r->t->name);
 	e |= export_put_u64(&rec, "METRIC_OK", r->outcome == RUN_OK);
 	e |= buf_printf(&rec, "METRIC_TOTAL_MS=%.3f\n", total);
 	if (days != INT64_MAX)
@@ -419,8 +420,8 @@ static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
 
 	if (d->n_slots && now_monotonic_us() - d->shipped_us >= HEARTBEAT_US) {
 		buf_init(&rec, 4096);
-		if (export_put_u64(&rec, "__REALTIME_TIMESTAMP", now_realtime_us()) == 0 &&
-		    export_put_str(&rec, "_HOSTNAME", d->host) == 0 && export_put_str(&rec, "VIGIL_KIND", "heartbeat") == 0 &&
+		if (export_put_u64(&rec, FIELD_TIME, now_realtime_us()) == 0 &&
+		    export_put_str(&rec, FIELD_HOST, d->host) == 0 && export_put_str(&rec, FIELD_KIND, KIND_HEARTBEAT) == 0 &&
 		    export_end_entry(&rec) == 0)
 			dialship_put(d->ship, &rec, 1);
 		d->shipped_us = now_monotonic_us();

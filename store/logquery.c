@@ -7,6 +7,7 @@
 
 #include "common/buf.h"
 #include "common/export.h"
+#include "common/fields.h"
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/json.h"
@@ -51,7 +52,7 @@ struct scan {
 
 static bool kind_matches(const char *kind, const struct export_field *f, size_t n)
 {
-	const struct export_field *k = export_find(f, n, "VIGIL_KIND");
+	const struct export_field *k = export_find(f, n, FIELD_KIND);
 
 	return strcmp(kind, LOG_KIND_LOG) == 0 ? !k : export_field_is(k, kind);
 }
@@ -66,13 +67,13 @@ static bool record_matches(const struct scan *sc, const struct export_field *f, 
 		return false;
 	if (q->source) {
 		bool hit = false;
-		for (size_t k = 0; verify_stream_keys[k] && !hit; k++)
-			hit = export_field_is(export_find(f, n, verify_stream_keys[k]), q->source);
+		for (size_t k = 0; field_stream_keys[k] && !hit; k++)
+			hit = export_field_is(export_find(f, n, field_stream_keys[k]), q->source);
 		if (!hit)
 			return false;
 	}
 	if (q->q) {
-		const struct export_field *m = export_find(f, n, "MESSAGE");
+		const struct export_field *m = export_find(f, n, FIELD_MESSAGE);
 		if (!m || !memmem(m->value, m->value_len, q->q, strlen(q->q)))
 			return false;
 	}
@@ -81,11 +82,11 @@ static bool record_matches(const struct scan *sc, const struct export_field *f, 
 
 static const char *record_source(const struct export_field *f, size_t n, size_t *ret_len)
 {
-	for (size_t k = 0; verify_stream_keys[k]; k++) {
+	for (size_t k = 0; field_stream_keys[k]; k++) {
 		const struct export_field *s;
 		if (k == 1)
 			continue; /* the path is in fields; the source names the tail */
-		s = export_find(f, n, verify_stream_keys[k]);
+		s = export_find(f, n, field_stream_keys[k]);
 		if (s) {
 			*ret_len = s->value_len;
 			return (const char *)s->value;
@@ -98,7 +99,7 @@ static const char *record_source(const struct export_field *f, size_t n, size_t 
 static json_t *record_json(const struct scan *sc, const struct export_field *f, size_t n, uint64_t ts)
 {
 	json_t *fields = json_object(), *item;
-	const struct export_field *msg = export_find(f, n, "MESSAGE");
+	const struct export_field *msg = export_find(f, n, FIELD_MESSAGE);
 	char id[64], key[EXPORT_KEY_MAX + 1];
 	size_t slen;
 	const char *src = record_source(f, n, &slen);
@@ -139,7 +140,7 @@ static const struct export_limits scan_limits = { .max_entries = UINT32_MAX, .ma
 /* Record rec of the block, decoded into f: taken if it matches. Returns 1 when the limit is reached. */
 static int examine(struct scan *sc, const struct export_field *f, size_t n, uint32_t rec)
 {
-	const struct export_field *tsf = export_find(f, n, "__REALTIME_TIMESTAMP");
+	const struct export_field *tsf = export_find(f, n, FIELD_TIME);
 	uint64_t ts = 0;
 
 	sc->pos.rec = rec;

@@ -5,12 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/fields.h"
 #include "common/macro.h"
 #include "common/json.h"
 #include "store/verify.h"
-
-const char *const verify_stream_keys[] = { "VIGIL_SOURCE", "VIGIL_PATH", "_SYSTEMD_UNIT",
-					   "SYSLOG_IDENTIFIER", NULL };
 
 /* Only short, printable values are indexed; the block keeps every byte anyway. */
 static bool indexable(const uint8_t *v, size_t len)
@@ -48,14 +46,15 @@ static bool key_is(const struct export_field *f, const char *key, size_t len)
 	return f->key_len == len && memcmp(f->key, key, len) == 0;
 }
 
-/* Which of verify_stream_keys names f, or -1. */
+/* Which of field_stream_keys names f, or -1. */
 static int stream_key(const struct export_field *f)
 {
-	static const size_t lens[] = { 12, 10, 13, 17 };
+	static const size_t lens[] = { FIELD_LEN(FIELD_SOURCE), FIELD_LEN(FIELD_PATH), FIELD_LEN(FIELD_UNIT),
+				       FIELD_LEN(FIELD_IDENTIFIER) };
 
-	_Static_assert(ARRAY_SIZE(lens) == ARRAY_SIZE(verify_stream_keys) - 1, "one length per key");
-	for (int k = 0; verify_stream_keys[k]; k++)
-		if (key_is(f, verify_stream_keys[k], lens[k]))
+	_Static_assert(ARRAY_SIZE(lens) == FIELD_STREAM_KEYS, "one length per key");
+	for (int k = 0; field_stream_keys[k]; k++)
+		if (key_is(f, field_stream_keys[k], lens[k]))
 			return k;
 	return -1;
 }
@@ -65,8 +64,8 @@ static int stream_key(const struct export_field *f)
  * repeat them, and a repeat needs no search.
  */
 struct seen_streams {
-	const uint8_t *value[ARRAY_SIZE(verify_stream_keys) - 1];
-	size_t len[ARRAY_SIZE(verify_stream_keys) - 1];
+	const uint8_t *value[FIELD_STREAM_KEYS];
+	size_t len[FIELD_STREAM_KEYS];
 };
 
 void batch_info_free(struct batch_info *info)
@@ -168,8 +167,10 @@ static size_t utf8_prefix(const char *p, size_t max)
 /* The fields that say which instance a metric set describes, not a value. */
 static bool instance_key(const struct export_field *f)
 {
-	return key_is(f, "METRIC_MOUNT", 12) || key_is(f, "METRIC_DEVICE", 13) || key_is(f, "METRIC_INTERFACE", 16) ||
-	       key_is(f, "METRIC_TEST", 11);
+	return key_is(f, FIELD_METRIC_MOUNT, FIELD_LEN(FIELD_METRIC_MOUNT)) ||
+	       key_is(f, FIELD_METRIC_DEVICE, FIELD_LEN(FIELD_METRIC_DEVICE)) ||
+	       key_is(f, FIELD_METRIC_INTERFACE, FIELD_LEN(FIELD_METRIC_INTERFACE)) ||
+	       key_is(f, FIELD_METRIC_TEST, FIELD_LEN(FIELD_METRIC_TEST));
 }
 
 static bool parse_number(const uint8_t *v, size_t len, double *ret)
@@ -195,7 +196,7 @@ static bool set_name(const uint8_t *v, size_t len)
 /* Every numeric METRIC_* field of a metric record becomes a row "<set>.<field>". */
 static int note_metric(struct batch_info *info, const struct export_field *f, size_t n, uint64_t ts)
 {
-	const struct export_field *set = export_find(f, n, "METRIC_SET"), *inst = NULL;
+	const struct export_field *set = export_find(f, n, FIELD_METRIC_SET), *inst = NULL;
 
 	/* A set is a plain word: "dialtest\0x" or "a.b" would name another set's rows. */
 	if (!set || set->value_len == 0 || set->value_len > 32 || !set_name(set->value, set->value_len))
@@ -207,7 +208,8 @@ static int note_metric(struct batch_info *info, const struct export_field *f, si
 		struct metric_row *row;
 		double v;
 
-		if (f[i].key_len <= 7 || memcmp(f[i].key, "METRIC_", 7) != 0 || &f[i] == set || instance_key(&f[i]) ||
+		if (f[i].key_len <= FIELD_LEN(FIELD_METRIC_PREFIX) ||
+		    memcmp(f[i].key, FIELD_METRIC_PREFIX, FIELD_LEN(FIELD_METRIC_PREFIX)) != 0 || &f[i] == set || instance_key(&f[i]) ||
 		    !parse_number(f[i].value, f[i].value_len, &v))
 			continue;
 		if (++fields > VERIFY_METRIC_FIELDS_MAX || info->n_metrics >= VERIFY_METRIC_ROWS_MAX) {
@@ -246,10 +248,10 @@ static void field_str(const struct export_field *f, const char **ret, size_t *re
 /* A dial test's result rides on its probe record; kept apart for GET /api/v1/dialtests/{id}/results. */
 static void note_dialtest(struct probe_row *row, const struct export_field *f, size_t n)
 {
-	const struct export_field *id = export_find(f, n, "DIALTEST_ID");
+	const struct export_field *id = export_find(f, n, FIELD_DIALTEST_ID);
 
-	field_str(export_find(f, n, "DIALTEST_RESULT"), &row->result, &row->result_len);
-	field_str(export_find(f, n, "DIALTEST_OUTCOME"), &row->outcome, &row->outcome_len);
+	field_str(export_find(f, n, FIELD_DIALTEST_RESULT), &row->result, &row->result_len);
+	field_str(export_find(f, n, FIELD_DIALTEST_OUTCOME), &row->outcome, &row->outcome_len);
 	if (!id || !row->result_len || !export_value_u64(id->value, id->value_len, &row->dialtest_id))
 		row->result = NULL;
 }
@@ -257,18 +259,18 @@ static void note_dialtest(struct probe_row *row, const struct export_field *f, s
 /* The agent's own kinds that are queried by value become rows: probe results, metrics, the inventory. */
 static int note_kind(struct batch_info *info, const struct export_field *f, size_t n, uint64_t ts)
 {
-	const struct export_field *kind = export_find(f, n, "VIGIL_KIND"), *lat;
+	const struct export_field *kind = export_find(f, n, FIELD_KIND), *lat;
 	struct probe_row *row;
 
-	if (kind && kind->value_len == 9 && memcmp(kind->value, "inventory", 9) == 0)
+	if (export_field_is(kind, KIND_INVENTORY))
 		return note_inventory(info, f, n);
 	/* Dial tests' results and metrics are the collector's own: no agent speaks for them. */
-	if (!info->local && (export_field_is(export_find(f, n, "PROBE_TYPE"), "dialtest") ||
-			     export_field_is(export_find(f, n, "METRIC_SET"), "dialtest")))
+	if (!info->local && (export_field_is(export_find(f, n, FIELD_PROBE_TYPE), DIALTEST_TYPE) ||
+			     export_field_is(export_find(f, n, FIELD_METRIC_SET), DIALTEST_TYPE)))
 		return 0;
-	if (kind && kind->value_len == 6 && memcmp(kind->value, "metric", 6) == 0)
+	if (export_field_is(kind, KIND_METRIC))
 		return note_metric(info, f, n, ts);
-	if (!kind || kind->value_len != 5 || memcmp(kind->value, "probe", 5) != 0)
+	if (!export_field_is(kind, KIND_PROBE))
 		return 0;
 	if (info->n_probes >= VERIFY_PROBE_ROWS_MAX) {
 		info->cut.probe_rows++;
@@ -284,16 +286,16 @@ static int note_kind(struct batch_info *info, const struct export_field *f, size
 	}
 	row = &info->probes[info->n_probes];
 	*row = (struct probe_row){ .ts = ts };
-	field_str(export_find(f, n, "PROBE_NAME"), &row->name, &row->name_len);
-	field_str(export_find(f, n, "PROBE_TYPE"), &row->type, &row->type_len);
-	field_str(export_find(f, n, "PROBE_STATUS"), &row->status, &row->status_len);
-	field_str(export_find(f, n, "MESSAGE"), &row->message, &row->message_len);
+	field_str(export_find(f, n, FIELD_PROBE_NAME), &row->name, &row->name_len);
+	field_str(export_find(f, n, FIELD_PROBE_TYPE), &row->type, &row->type_len);
+	field_str(export_find(f, n, FIELD_PROBE_STATUS), &row->status, &row->status_len);
+	field_str(export_find(f, n, FIELD_MESSAGE), &row->message, &row->message_len);
 	/* The whole message stays in the block; the rows keep what a screen shows. */
 	if (row->message_len > VERIFY_PROBE_MESSAGE_MAX) {
 		info->cut.message_bytes += row->message_len - VERIFY_PROBE_MESSAGE_MAX;
 		row->message_len = utf8_prefix(row->message, VERIFY_PROBE_MESSAGE_MAX);
 	}
-	lat = export_find(f, n, "PROBE_LATENCY_US");
+	lat = export_find(f, n, FIELD_PROBE_LATENCY_US);
 	if (lat)
 		(void)export_value_u64(lat->value, lat->value_len, &row->latency_us);
 	if (info->local)
@@ -310,9 +312,9 @@ static int note_kind(struct batch_info *info, const struct export_field *f, size
  */
 static void note_host(struct batch_info *info, const struct export_field *f, size_t n)
 {
-	const struct export_field *h = export_find(f, n, "_HOSTNAME"), *src = export_find(f, n, "VIGIL_SOURCE");
+	const struct export_field *h = export_find(f, n, FIELD_HOST), *src = export_find(f, n, FIELD_SOURCE);
 
-	if (!h || (src && src->value_len == 7 && memcmp(src->value, "journal", 7) == 0))
+	if (!h || export_field_is(src, SOURCE_JOURNAL))
 		return;
 	if (h->value_len < sizeof(info->host) && indexable(h->value, h->value_len)) {
 		memcpy(info->host, h->value, h->value_len);
@@ -330,7 +332,7 @@ static void note_host(struct batch_info *info, const struct export_field *f, siz
  */
 static bool agents_own(const struct export_field *f, size_t n)
 {
-	return !export_find(f, n, "VIGIL_SOURCE");
+	return !export_find(f, n, FIELD_SOURCE);
 }
 
 static int note_entry(struct batch_info *info, size_t *used, struct seen_streams *seen, const struct logmatch *lm,
@@ -343,7 +345,7 @@ static int note_entry(struct batch_info *info, size_t *used, struct seen_streams
 	for (size_t i = 0; i < n; i++) {
 		int k;
 
-		if (key_is(&f[i], "__REALTIME_TIMESTAMP", 20)) {
+		if (key_is(&f[i], FIELD_TIME, FIELD_LEN(FIELD_TIME))) {
 			if (!export_value_u64(f[i].value, f[i].value_len, &t))
 				t = now_us;
 			continue;

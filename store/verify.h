@@ -81,9 +81,6 @@ struct batch_info {
 
 void batch_info_free(struct batch_info *info);
 
-/* The fields whose values name a stream (a file, a unit, a program). */
-extern const char *const verify_stream_keys[];
-
 /*
  * Decodes every entry of raw within lim into info (reused across batches:
  * what the last batch left is cleared first), matching log records against
