@@ -8,7 +8,6 @@
 /* A probe type: its config rules and how one run starts and stops. */
 struct probe_ops {
 	const char *type;
-	bool uses_curl;
 	/* Keys this type needs; a key of another type is an error. */
 	const char *const *required;
 	const char *const *allowed;
@@ -28,12 +27,13 @@ extern const struct probe_ops probe_tcp_ops, probe_http_ops, probe_cert_ops, pro
 	probe_process_ops, probe_unit_ops;
 
 /*
- * The loop all curl-based probes of this process share: each such probe
- * holds a reference from probe_new() to probe_free(), so no run's end (which
- * happens inside the loop's own dispatch) can free it.
+ * For http and cert, as their attach and detach: a reference on the curl
+ * loop all curl-based probes of this process share, held from probe_new()
+ * to probe_free(), so no run's end (which happens inside the loop's own
+ * dispatch) can free it.
  */
-struct curl_loop *probe_curl_loop_ref(sd_event *event);
-void probe_curl_loop_unref(void);
+int probe_curl_attach(struct probe *p);
+void probe_curl_detach(struct probe *p);
 /* For http and cert: a fresh-connection transfer of url in p->easy, set up but not started. */
 int probe_curl_prepare(struct probe *p, const char *url);
 /* Starts it on the shared loop; done(easy, result, p) ends it. */
@@ -67,7 +67,6 @@ struct probe {
 	bool exited;
 	void *type_state;
 	void *easy; /* CURL *, for http and cert */
-	bool curl_ref; /* holds a reference on the shared curl loop */
 	char curl_error[256];
 	void *attached; /* what ops->attach() set up */
 };

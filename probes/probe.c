@@ -211,13 +211,6 @@ int probe_new(sd_event *event, const struct probe_conf *conf, probe_report_fn re
 		r = -EINVAL;
 		goto fail;
 	}
-	if (p->ops->uses_curl) {
-		if (!probe_curl_loop_ref(event)) {
-			r = -ENOMEM;
-			goto fail;
-		}
-		p->curl_ref = true;
-	}
 	/*
 	 * Spread the first runs so that many probes do not fire in one
 	 * instant, but not over a long interval: a new probe shows soon.
@@ -252,8 +245,6 @@ void probe_free(struct probe *p)
 		p->ops->stop(p);
 	if (p->ops && p->ops->detach)
 		p->ops->detach(p);
-	if (p->curl_ref)
-		probe_curl_loop_unref();
 	sd_event_source_disable_unref(p->timer);
 	sd_event_source_disable_unref(p->deadline);
 	buf_free(&p->details);

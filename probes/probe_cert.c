@@ -97,9 +97,10 @@ static int cert_start(struct probe *p)
 static const char *const cert_allowed[] = { "address", "file", "warning_days", "critical_days", NULL };
 
 const struct probe_ops probe_cert_ops = {
-	.uses_curl = true,
 	.type = "cert",
 	.allowed = cert_allowed,
 	.start = cert_start,
 	.stop = probe_curl_stop,
+	.attach = probe_curl_attach,
+	.detach = probe_curl_detach,
 };

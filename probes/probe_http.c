@@ -16,17 +16,23 @@
 static struct curl_loop *shared_loop;
 static unsigned shared_users;
 
-struct curl_loop *probe_curl_loop_ref(sd_event *event)
+int probe_curl_attach(struct probe *p)
 {
-	if (!shared_loop && curl_loop_new(event, &shared_loop) < 0)
-		return NULL;
+	int r = shared_loop ? 0 : curl_loop_new(p->event, &shared_loop);
+
+	if (r < 0)
+		return r;
 	shared_users++;
-	return shared_loop;
+	p->attached = shared_loop;
+	return 0;
 }
 
-void probe_curl_loop_unref(void)
+void probe_curl_detach(struct probe *p)
 {
-	if (shared_users && --shared_users == 0) {
+	if (!p->attached)
+		return;
+	p->attached = NULL;
+	if (--shared_users == 0) {
 		curl_loop_free(shared_loop);
 		shared_loop = NULL;
 	}
@@ -180,10 +186,11 @@ static const char *const http_allowed[] = { "expect_status", "contains", "regex"
 					    "follow_redirects", NULL };
 
 const struct probe_ops probe_http_ops = {
-	.uses_curl = true,
 	.type = "http",
 	.required = http_required,
 	.allowed = http_allowed,
 	.start = http_start,
 	.stop = probe_curl_stop,
+	.attach = probe_curl_attach,
+	.detach = probe_curl_detach,
 };
