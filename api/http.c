@@ -17,7 +17,6 @@
 #include "api/http_tls.h"
 #include "api/http-internal.h"
 #include "api/http.h"
-#include "store/logquery.h"
 #include "common/metrics.h"
 #include "store/storage.h"
 
@@ -198,7 +197,7 @@ int since_until_args(const struct request *rq, uint64_t *since, uint64_t *until)
 }
 
 /* limit= within 1..[http] max_limit into *ret (untouched when absent); -EINVAL when malformed. */
-static int limit_arg(const struct request *rq, uint32_t *ret)
+int limit_arg(const struct request *rq, uint32_t *ret)
 {
 	const char *v = arg(rq, "limit");
 	uint64_t n;
@@ -211,102 +210,14 @@ static int limit_arg(const struct request *rq, uint32_t *ret)
 	return 0;
 }
 
-static enum MHD_Result get_logs(struct request *rq)
+const struct http_conf *http_conf_of(const struct request *rq)
 {
-	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"), .q = arg(rq, "q"),
-			       .kind = arg(rq, "kind"), .limit = 100, .scan_budget = rq->h->env.http->scan_budget };
-	const char *cursor = arg(rq, "cursor"), *order = arg(rq, "order");
-	struct log_result res;
-	char next_s[64];
-	int r;
-
-	if (since_until_args(rq, &q.since, &q.until) < 0)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
-	if (limit_arg(rq, &q.limit) < 0)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1..%" PRIu64,
-				     rq->h->env.http->max_limit);
-	if (order && strcmp(order, "asc") && strcmp(order, "desc"))
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
-				     "order: expected asc (ingest order, the default) or desc (newest first)");
-	if (q.kind && !name_valid(q.kind, 64, ""))
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
-				     "kind: expected log, probe, metric, inventory, heartbeat or another VIGIL_KIND");
-	q.newest_first = order && strcmp(order, "desc") == 0;
-	q.has_cursor = cursor != NULL;
-	if (cursor && log_cursor_parse(cursor, &q.after) < 0)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
-				     "cursor: expected a next_cursor value from an earlier answer");
-	r = log_query_run(rq->rd, &q, &res);
-	if (r == -ERANGE)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
-				     "cursor: %s is past the logs stored; it comes from no answer of this collector", cursor);
-	if (r < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "log query failed: %s",
-				     strerror(-r));
-	log_cursor_format(&res.next, next_s, sizeof(next_s));
-	(void)snprintf(rq->cursor_out, sizeof(rq->cursor_out), "%s", next_s);
-	return respond_json(rq, MHD_HTTP_OK,
-			    json_pack("{s:o, s:s, s:b, s:s?, s:{s:I, s:I, s:I}}", "items", res.items, "next_cursor",
-				      next_s, "complete", res.complete, "stopped", res.stopped, "scanned", "blocks",
-				      (json_int_t)res.blocks, "bytes", (json_int_t)res.bytes, "records",
-				      (json_int_t)res.records));
+	return rq->h->env.http;
 }
 
-static void add_problem(uint32_t day, int64_t block, const char *what, void *userdata)
+struct audit *http_audit_log(const struct request *rq)
 {
-	char id[64];
-
-	(void)snprintf(id, sizeof(id), "%u-%" PRId64, day, block);
-	json_array_append_new(userdata, json_pack("{s:s, s:s}", "block", id, "problem", what));
-}
-
-static enum MHD_Result get_verify(struct request *rq)
-{
-	json_t *problems = json_array();
-	uint64_t blocks = 0, audit_rows = 0;
-	int64_t audit_bad = 0;
-	int r = storage_verify(rq->rd, &blocks, 100, add_problem, problems), ra;
-
-	ra = r < 0 ? 0 : audit_verify(rq->h->audit, &audit_rows, &audit_bad);
-	if (r < 0 || ra < 0) {
-		json_decref(problems);
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read the store: %s",
-				     strerror(r < 0 ? -r : -ra));
-	}
-	return respond_json(rq, MHD_HTTP_OK,
-			    json_pack("{s:b, s:I, s:i, s:o, s:{s:b, s:I, s:I}}", "ok", r == 0 && audit_bad == 0,
-				      "blocks", (json_int_t)blocks, "problem_count", r, "problems", problems, "audit",
-				      "ok", audit_bad == 0, "rows", (json_int_t)audit_rows, "first_bad",
-				      (json_int_t)audit_bad));
-}
-
-/* GET /api/v1/audit?since=&until=&user=&action=&limit=&cursor=: oldest first, paged by id. */
-static enum MHD_Result get_audit(struct request *rq)
-{
-	struct audit_filter f = { .user = arg(rq, "user"), .action = arg(rq, "action"), .limit = 100 };
-	const char *cursor = arg(rq, "cursor");
-	uint64_t n;
-	int64_t last;
-	json_t *items;
-	char next[32];
-	int r;
-
-	if (since_until_args(rq, &f.since, &f.until) < 0)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
-	if (limit_arg(rq, &f.limit) < 0)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1..%" PRIu64,
-				     rq->h->env.http->max_limit);
-	if (cursor && (conf_parse_uint(cursor, &n) < 0 || n > INT64_MAX))
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
-				     "cursor: expected a next_cursor value from an earlier answer");
-	f.after = cursor ? (int64_t)n : 0;
-	r = audit_query(rq->h->audit, &f, &items, &last);
-	if (r < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "audit query failed: %s",
-				     strerror(-r));
-	(void)snprintf(next, sizeof(next), "%" PRId64, last);
-	(void)snprintf(rq->cursor_out, sizeof(rq->cursor_out), "%s", next);
-	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:o, s:s}", "items", items, "next_cursor", next));
+	return rq->h->audit;
 }
 
 enum role {
@@ -384,9 +295,9 @@ static const struct route routes[] = {
 	{ "GET", "/metrics", get_metrics, ROLES_STATE | ROLE_SECURITY, "metrics.read", 0, NULL },
 	{ "GET", "/api/v1/hosts", api_get_hosts, ROLES_STATE, "hosts.read", 0, NULL },
 	{ "GET", "/api/v1/hosts/", api_get_host, ROLES_STATE, "hosts.read", 0, NULL },
-	{ "GET", "/api/v1/logs", get_logs, ROLES_LOGS, "logs.read", AUDITED | PAGED, "host source q kind since until limit cursor order" },
-	{ "GET", "/api/v1/verify", get_verify, ROLES_AUDIT, "verify.read", AUDITED, NULL },
-	{ "GET", "/api/v1/audit", get_audit, ROLES_AUDIT, "audit.read", AUDITED | PAGED, "user action since until limit cursor" },
+	{ "GET", "/api/v1/logs", api_get_logs, ROLES_LOGS, "logs.read", AUDITED | PAGED, "host source q kind since until limit cursor order" },
+	{ "GET", "/api/v1/verify", api_get_verify, ROLES_AUDIT, "verify.read", AUDITED, NULL },
+	{ "GET", "/api/v1/audit", api_get_audit, ROLES_AUDIT, "audit.read", AUDITED | PAGED, "user action since until limit cursor" },
 	{ "GET", "/api/v1/probes", api_get_probes, ROLES_STATE, "probes.read", 0, "host status" },
 	{ "GET", "/api/v1/metrics", api_get_metrics, ROLES_STATE, "metrics.read", 0, "name host step since until" },
 	{ "GET", "/api/v1/probes/", api_get_probe_history, ROLES_STATE, "probes.read", 0, "since until" },
