@@ -85,8 +85,6 @@ const char *arg(const struct request *rq, const char *name);
  * absent; negative when either is malformed, which SINCE_UNTIL_HELP explains.
  */
 int since_until_args(const struct request *rq, uint64_t *since, uint64_t *until);
-/* limit= within 1..[http] max_limit into *ret (untouched when absent); -EINVAL when malformed. */
-int limit_arg(const struct request *rq, uint32_t *ret);
 /* [http], and the audit log the server writes. */
 const struct http_conf *http_conf_of(const struct request *rq);
 struct audit *http_audit_log(const struct request *rq);

@@ -196,20 +196,6 @@ int since_until_args(const struct request *rq, uint64_t *since, uint64_t *until)
 	return u ? parse_time_param(u, now, until) : 0;
 }
 
-/* limit= within 1..[http] max_limit into *ret (untouched when absent); -EINVAL when malformed. */
-int limit_arg(const struct request *rq, uint32_t *ret)
-{
-	const char *v = arg(rq, "limit");
-	uint64_t n;
-
-	if (!v)
-		return 0;
-	if (conf_parse_uint(v, &n) < 0 || n == 0 || n > rq->h->env.http->max_limit)
-		return -EINVAL;
-	*ret = (uint32_t)n;
-	return 0;
-}
-
 const struct http_conf *http_conf_of(const struct request *rq)
 {
 	return rq->h->env.http;

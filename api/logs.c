@@ -13,20 +13,46 @@
 #include "store/logquery.h"
 #include "store/storage.h"
 
+/* limit= within 1..[http] max_limit into *ret (untouched when absent); -EINVAL when malformed. */
+static int limit_arg(const struct request *rq, uint32_t *ret)
+{
+	const char *v = arg(rq, "limit");
+	uint64_t n;
+
+	if (!v)
+		return 0;
+	if (conf_parse_uint(v, &n) < 0 || n == 0 || n > http_conf_of(rq)->max_limit)
+		return -EINVAL;
+	*ret = (uint32_t)n;
+	return 0;
+}
+
+/* since=, until= and limit= (1..[http] max_limit) of a paged read; false after queuing the 400 in *answered. */
+static bool range_args(struct request *rq, uint64_t *since, uint64_t *until, uint32_t *limit,
+		       enum MHD_Result *answered)
+{
+	if (since_until_args(rq, since, until) < 0)
+		*answered = respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
+	else if (limit_arg(rq, limit) < 0)
+		*answered = respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1..%" PRIu64,
+					  http_conf_of(rq)->max_limit);
+	else
+		return true;
+	return false;
+}
+
 enum MHD_Result api_get_logs(struct request *rq)
 {
 	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"), .q = arg(rq, "q"),
 			       .kind = arg(rq, "kind"), .limit = 100, .scan_budget = http_conf_of(rq)->scan_budget };
 	const char *cursor = arg(rq, "cursor"), *order = arg(rq, "order");
 	struct log_result res;
+	enum MHD_Result answered;
 	char next_s[64];
 	int r;
 
-	if (since_until_args(rq, &q.since, &q.until) < 0)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
-	if (limit_arg(rq, &q.limit) < 0)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1..%" PRIu64,
-				     http_conf_of(rq)->max_limit);
+	if (!range_args(rq, &q.since, &q.until, &q.limit, &answered))
+		return answered;
 	if (order && strcmp(order, "asc") && strcmp(order, "desc"))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "order: expected asc (ingest order, the default) or desc (newest first)");
@@ -90,14 +116,12 @@ enum MHD_Result api_get_audit(struct request *rq)
 	uint64_t n;
 	int64_t last;
 	json_t *items;
+	enum MHD_Result answered;
 	char next[32];
 	int r;
 
-	if (since_until_args(rq, &f.since, &f.until) < 0)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
-	if (limit_arg(rq, &f.limit) < 0)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1..%" PRIu64,
-				     http_conf_of(rq)->max_limit);
+	if (!range_args(rq, &f.since, &f.until, &f.limit, &answered))
+		return answered;
 	if (cursor && (conf_parse_uint(cursor, &n) < 0 || n > INT64_MAX))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "cursor: expected a next_cursor value from an earlier answer");

@@ -113,6 +113,26 @@ json_t *ctl_get(struct ctl *c, const char *path, const struct param *params, siz
 	return j;
 }
 
+int ctl_list(struct ctl *c, const char *path, const struct param *params, size_t n, const char *header,
+	     void (*row)(json_t *item))
+{
+	json_t *j = ctl_get(c, path, params, n), *item;
+	size_t i;
+
+	if (!j)
+		return 1;
+	if (!c->json && header)
+		fputs(header, stdout);
+	json_array_foreach(json_object_get(j, "items"), i, item) {
+		if (c->json)
+			ctl_print_json(item);
+		else
+			row(item);
+	}
+	json_decref(j);
+	return 0;
+}
+
 json_t *ctl_request(struct ctl *c, const char *method, const char *path, const char *body)
 {
 	char url[2048];

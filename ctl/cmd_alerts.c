@@ -10,30 +10,23 @@
 #include "common/util.h"
 #include "ctl/ctl.h"
 
+static void alert_row(json_t *item)
+{
+	printf("%-6" JSON_INTEGER_FORMAT " %-9s %-9s %-20s %-16s %-12s %s%s\n",
+	       json_integer_value(json_object_get(item, "id")), ctl_text(item, "state"), ctl_text(item, "severity"),
+	       ctl_text(item, "host"), ctl_text(item, "rule"), ctl_text(item, "acked_by"), ctl_text(item, "summary"),
+	       json_is_true(json_object_get(item, "suppressed")) ? " (suppressed)" : "");
+}
+
 int cmd_alerts(struct ctl *c, char **words, size_t n)
 {
 	const struct ctl_args *a = &c->a;
 	const struct param params[] = { { "state", a->state }, { "severity", a->severity }, { "host", a->host } };
-	json_t *j = ctl_get(c, "/api/v1/alerts", params, ARRAY_SIZE(params)), *item;
-	size_t i;
+	char header[128];
 
-	if (!j)
-		return 1;
-	if (!c->json)
-		printf("%-6s %-9s %-9s %-20s %-16s %-12s %s\n", "ID", "STATE", "SEVERITY", "HOST", "RULE", "ACKED BY",
-		       "SUMMARY");
-	json_array_foreach(json_object_get(j, "items"), i, item) {
-		if (c->json) {
-			ctl_print_json(item);
-			continue;
-		}
-		printf("%-6" JSON_INTEGER_FORMAT " %-9s %-9s %-20s %-16s %-12s %s%s\n",
-		       json_integer_value(json_object_get(item, "id")), ctl_text(item, "state"), ctl_text(item, "severity"),
-		       ctl_text(item, "host"), ctl_text(item, "rule"), ctl_text(item, "acked_by"), ctl_text(item, "summary"),
-		       json_is_true(json_object_get(item, "suppressed")) ? " (suppressed)" : "");
-	}
-	json_decref(j);
-	return 0;
+	(void)snprintf(header, sizeof(header), "%-6s %-9s %-9s %-20s %-16s %-12s %s\n", "ID", "STATE", "SEVERITY",
+		       "HOST", "RULE", "ACKED BY", "SUMMARY");
+	return ctl_list(c, "/api/v1/alerts", params, ARRAY_SIZE(params), header, alert_row);
 }
 
 static void print_alert(const struct ctl *c, json_t *j)
@@ -111,14 +104,10 @@ int cmd_act(struct ctl *c, char **words, size_t n)
 	return alert_act(c, words[0], action);
 }
 
-static void print_silence(const struct ctl *c, json_t *s)
+static void silence_row(json_t *s)
 {
 	char starts[40], ends[40], every[32] = "once", *m;
 
-	if (c->json) {
-		ctl_print_json(s);
-		return;
-	}
 	format_rfc3339_us((uint64_t)json_integer_value(json_object_get(s, "starts")), starts, sizeof(starts));
 	format_rfc3339_us((uint64_t)json_integer_value(json_object_get(s, "ends")), ends, sizeof(ends));
 	if (json_object_get(s, "every"))
@@ -133,20 +122,12 @@ static void print_silence(const struct ctl *c, json_t *s)
 
 static int silence_list(struct ctl *c, char **words, size_t n)
 {
-	const struct ctl_args *a = &c->a;
-	const struct param params[] = { { "all", a->all ? "1" : NULL } };
-	json_t *j = ctl_get(c, "/api/v1/silences", params, ARRAY_SIZE(params)), *item;
-	size_t i;
+	const struct param params[] = { { "all", c->a.all ? "1" : NULL } };
+	char header[128];
 
-	if (!j)
-		return 1;
-	if (!c->json)
-		printf("%-5s %-6s %-26s %-26s %-14s %-12s %s\n", "ID", "ACTIVE", "STARTS", "ENDS", "REPEATS", "CREATOR",
-		       "MATCHERS  COMMENT");
-	json_array_foreach(json_object_get(j, "items"), i, item)
-		print_silence(c, item);
-	json_decref(j);
-	return 0;
+	(void)snprintf(header, sizeof(header), "%-5s %-6s %-26s %-26s %-14s %-12s %s\n", "ID", "ACTIVE", "STARTS",
+		       "ENDS", "REPEATS", "CREATOR", "MATCHERS  COMMENT");
+	return ctl_list(c, "/api/v1/silences", params, ARRAY_SIZE(params), header, silence_row);
 }
 
 /* silence add KEY=VALUE... -m COMMENT (--duration D | --ends T) [--starts T] [--every D [--until T]] */
@@ -186,7 +167,10 @@ static int silence_add(struct ctl *c, char **words, size_t n)
 	free(post);
 	if (!j)
 		return 1;
-	print_silence(c, j);
+	if (c->json)
+		ctl_print_json(j);
+	else
+		silence_row(j);
 	json_decref(j);
 	return 0;
 }
@@ -225,23 +209,18 @@ int cmd_silence(struct ctl *c, char **words, size_t n)
 	return ctl_run_sub(c, "silence", silence_commands, ARRAY_SIZE(silence_commands), words, n);
 }
 
+static void rule_row(json_t *item)
+{
+	printf("%-24s %-12s %-9s %-7s %s\n", ctl_text(item, "name"), ctl_text(item, "type"), ctl_text(item, "severity"),
+	       ctl_text(item, "defined_in"), ctl_text(item, "notify"));
+}
+
 int cmd_rules(struct ctl *c, char **words, size_t n)
 {
-	json_t *j = ctl_get(c, "/api/v1/rules", NULL, 0), *item;
-	size_t i;
+	char header[128];
 
-	if (!j)
-		return 1;
-	if (!c->json)
-		printf("%-24s %-12s %-9s %-7s %s\n", "NAME", "TYPE", "SEVERITY", "DEFINED", "NOTIFY");
-	json_array_foreach(json_object_get(j, "items"), i, item) {
-		if (c->json)
-			ctl_print_json(item);
-		else
-			printf("%-24s %-12s %-9s %-7s %s\n", ctl_text(item, "name"), ctl_text(item, "type"),
-			       ctl_text(item, "severity"), ctl_text(item, "defined_in"), ctl_text(item, "notify"));
-	}
-	json_decref(j);
-	return 0;
+	(void)snprintf(header, sizeof(header), "%-24s %-12s %-9s %-7s %s\n", "NAME", "TYPE", "SEVERITY", "DEFINED",
+		       "NOTIFY");
+	return ctl_list(c, "/api/v1/rules", NULL, 0, header, rule_row);
 }
 

@@ -154,21 +154,11 @@ static bool test_path(const char *sub, const char *id, char *path, size_t size)
 
 static int dialtest_list(struct ctl *c, char **words, size_t n)
 {
-	json_t *j = ctl_request(c, NULL, "/api/v1/dialtests", NULL), *item;
-	size_t i;
+	char header[128];
 
-	if (!j)
-		return 1;
-	if (!c->json)
-		printf("%-5s %-24s %-8s %-5s %s\n", "ID", "NAME", "INTERVAL", "STEPS", "DEFINED");
-	json_array_foreach(json_object_get(j, "items"), i, item) {
-		if (c->json)
-			ctl_print_json(item);
-		else
-			print_dialtest_line(item);
-	}
-	json_decref(j);
-	return 0;
+	(void)snprintf(header, sizeof(header), "%-5s %-24s %-8s %-5s %s\n", "ID", "NAME", "INTERVAL", "STEPS",
+		       "DEFINED");
+	return ctl_list(c, "/api/v1/dialtests", NULL, 0, header, print_dialtest_line);
 }
 
 static int dialtest_show(struct ctl *c, char **words, size_t n)
@@ -247,32 +237,24 @@ static int dialtest_summary(struct ctl *c, char **words, size_t n)
 	return 0;
 }
 
+static void result_row(json_t *item)
+{
+	char ts[40];
+
+	format_rfc3339_us((uint64_t)json_integer_value(json_object_get(item, "started")), ts, sizeof(ts));
+	printf("%s %-16s %zu steps  %s\n", ts, ctl_text(item, "outcome"), json_array_size(json_object_get(item, "steps")),
+	       ctl_text(item, "message"));
+}
+
 static int dialtest_results(struct ctl *c, char **words, size_t n)
 {
 	const struct param params[] = { { "since", c->a.since }, { "until", c->a.until }, { "limit", c->a.limit } };
 	char path[160];
-	json_t *j, *item;
-	size_t i;
 
 	if (!test_path("results", words[0], path, sizeof(path)))
 		return 2;
 	(void)snprintf(path + strlen(path), sizeof(path) - strlen(path), "/results");
-	j = ctl_get(c, path, params, ARRAY_SIZE(params));
-	if (!j)
-		return 1;
-	json_array_foreach(json_object_get(j, "items"), i, item) {
-		char ts[40];
-
-		if (c->json) {
-			ctl_print_json(item);
-			continue;
-		}
-		format_rfc3339_us((uint64_t)json_integer_value(json_object_get(item, "started")), ts, sizeof(ts));
-		printf("%s %-16s %zu steps  %s\n", ts, ctl_text(item, "outcome"),
-		       json_array_size(json_object_get(item, "steps")), ctl_text(item, "message"));
-	}
-	json_decref(j);
-	return 0;
+	return ctl_list(c, path, params, ARRAY_SIZE(params), NULL, result_row);
 }
 
 /* The words after "dialtest": a command table of its own. */

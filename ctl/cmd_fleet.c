@@ -10,56 +10,40 @@
 #include "common/util.h"
 #include "ctl/ctl.h"
 
+static void host_row(json_t *item)
+{
+	char seen[40];
+
+	format_rfc3339_us((uint64_t)json_integer_value(json_object_get(item, "last_seen")), seen, sizeof(seen));
+	printf("%-32s %-24s %-28s %10" JSON_INTEGER_FORMAT " %12" JSON_INTEGER_FORMAT "\n", ctl_text(item, "id"),
+	       ctl_text(item, "hostname"), seen, json_integer_value(json_object_get(item, "batches")),
+	       json_integer_value(json_object_get(item, "records")));
+}
+
 int cmd_hosts(struct ctl *c, char **words, size_t n)
 {
-	json_t *j = ctl_get(c, "/api/v1/hosts", NULL, 0), *item;
-	size_t i;
+	char header[128];
 
-	if (!j)
-		return 1;
-	if (!c->json)
-		printf("%-32s %-24s %-28s %10s %12s\n", "ID", "HOSTNAME", "LAST SEEN", "BATCHES", "RECORDS");
-	json_array_foreach(json_object_get(j, "items"), i, item) {
-		char seen[40];
-		if (c->json) {
-			ctl_print_json(item);
-			continue;
-		}
-		format_rfc3339_us((uint64_t)json_integer_value(json_object_get(item, "last_seen")), seen, sizeof(seen));
-		printf("%-32s %-24s %-28s %10" JSON_INTEGER_FORMAT " %12" JSON_INTEGER_FORMAT "\n",
-		       json_string_value(json_object_get(item, "id")),
-		       json_string_value(json_object_get(item, "hostname")), seen,
-		       json_integer_value(json_object_get(item, "batches")),
-		       json_integer_value(json_object_get(item, "records")));
-	}
-	json_decref(j);
-	return 0;
+	(void)snprintf(header, sizeof(header), "%-32s %-24s %-28s %10s %12s\n", "ID", "HOSTNAME", "LAST SEEN",
+		       "BATCHES", "RECORDS");
+	return ctl_list(c, "/api/v1/hosts", NULL, 0, header, host_row);
+}
+
+static void probe_row(json_t *item)
+{
+	printf("%-20s %-24s %-8s %-9s %8.1fms  %s\n", ctl_text(item, "host"), ctl_text(item, "name"),
+	       ctl_text(item, "type"), ctl_text(item, "status"),
+	       (double)json_integer_value(json_object_get(item, "latency_us")) / 1000.0, ctl_text(item, "message"));
 }
 
 int cmd_probes(struct ctl *c, char **words, size_t n)
 {
-	const struct ctl_args *a = &c->a;
-	const struct param params[] = { { "host", a->host }, { "status", a->status } };
-	json_t *j = ctl_get(c, "/api/v1/probes", params, ARRAY_SIZE(params)), *item;
-	size_t i;
+	const struct param params[] = { { "host", c->a.host }, { "status", c->a.status } };
+	char header[128];
 
-	if (!j)
-		return 1;
-	if (!c->json)
-		printf("%-20s %-24s %-8s %-9s %10s  %s\n", "HOST", "PROBE", "TYPE", "STATUS", "LATENCY", "MESSAGE");
-	json_array_foreach(json_object_get(j, "items"), i, item) {
-		if (c->json) {
-			ctl_print_json(item);
-			continue;
-		}
-		printf("%-20s %-24s %-8s %-9s %8.1fms  %s\n", json_string_value(json_object_get(item, "host")),
-		       json_string_value(json_object_get(item, "name")), json_string_value(json_object_get(item, "type")),
-		       json_string_value(json_object_get(item, "status")),
-		       (double)json_integer_value(json_object_get(item, "latency_us")) / 1000.0,
-		       json_string_value(json_object_get(item, "message")));
-	}
-	json_decref(j);
-	return 0;
+	(void)snprintf(header, sizeof(header), "%-20s %-24s %-8s %-9s %10s  %s\n", "HOST", "PROBE", "TYPE", "STATUS",
+		       "LATENCY", "MESSAGE");
+	return ctl_list(c, "/api/v1/probes", params, ARRAY_SIZE(params), header, probe_row);
 }
 
 int cmd_verify(struct ctl *c, char **words, size_t n)

@@ -68,6 +68,12 @@ json_t *ctl_get(struct ctl *c, const char *path, const struct param *params, siz
 /* Sends body (NULL: none) to c->url + path with method (NULL: GET, or POST with a body). */
 json_t *ctl_request(struct ctl *c, const char *method, const char *path, const char *body);
 void ctl_print_json(json_t *item);
+/*
+ * GETs path and prints its "items": each as JSON with --json, else header
+ * (NULL: none) and row(item) for each. The exit status.
+ */
+int ctl_list(struct ctl *c, const char *path, const struct param *params, size_t n, const char *header,
+	     void (*row)(json_t *item));
 /* A string member, or "-". */
 const char *ctl_text(json_t *o, const char *key);
 /* A file's (or stdin's, "-") JSON as a request body; NULL after saying why. */
