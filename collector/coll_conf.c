@@ -99,9 +99,9 @@ static struct conf_section sections[] = {
 	{ "alerts", false, alerts_keys, ARRAY_SIZE(alerts_keys), offsetof(struct coll_conf, alerts), NULL },
 	{ "dialtests", false, dialtests_keys, ARRAY_SIZE(dialtests_keys), offsetof(struct coll_conf, dialtests), NULL },
 	{ "audit", false, audit_keys, ARRAY_SIZE(audit_keys), offsetof(struct coll_conf, audit), NULL },
-	{ NULL }, /* [rule] */
-	{ NULL }, /* [notify] */
-	{ NULL }, /* [route] */
+	{ .name = NULL }, /* [rule] */
+	{ .name = NULL }, /* [notify] */
+	{ .name = NULL }, /* [route] */
 };
 static const struct conf_schema schema = { sections, ARRAY_SIZE(sections) };
 
