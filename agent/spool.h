@@ -15,7 +15,9 @@
  * agent's drop counters. A batch and the checkpoints that cover its records
  * are written in one transaction (spool_append), which is what makes delivery
  * effectively-once. A batch leaves only when acknowledged (spool_ack) or
- * refused (spool_quarantine).
+ * refused (spool_quarantine). This file alone holds SQL that names its
+ * tables: `meta` (the agent id, the next sequence number), `batches`,
+ * `quarantine`, `files` and `cursors` (the checkpoints) and `counters`.
  */
 struct spool;
 

@@ -15,7 +15,8 @@
  * meta.db, table definitions, as the JSON they were given in). Readers take
  * an immutable snapshot and release it when done; a change through the API
  * builds a new snapshot, so an evaluation or a delivery under way keeps the
- * definitions it started with.
+ * definitions it started with. This file alone holds SQL that names
+ * `definitions`.
  */
 struct catalog;
 

@@ -17,7 +17,8 @@
  * a time, and keeps an anchor (the first row kept and the hash before it)
  * so the chain stays verifiable across the cut; the cut is itself a row.
  * Several processes may append at once (the collector,
- * `vigil-collector --create-token`).
+ * `vigil-collector --create-token`). This file alone holds SQL that names
+ * its tables, `audit` and `anchor`.
  */
 
 struct audit;

@@ -14,6 +14,7 @@
  * *.json) and those defined through the API, all kept in meta.db (table
  * dialtests, with their change history in dialtest_changes) so each has a
  * stable id. Readers take an immutable snapshot; a change builds a new one.
+ * This file alone holds SQL that names those two tables.
  */
 struct dialtests;
 
