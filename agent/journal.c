@@ -265,8 +265,9 @@ static int take_entry(struct journal_source *js, char *c, size_t *used)
 	return js->sink.advanced(js->sink.userdata);
 }
 
-int journal_source_work(struct journal_source *js, size_t budget)
+static int journal_work(void *impl, size_t budget)
 {
+	struct journal_source *js = impl;
 	_cleanup_free_ char *newest = NULL;
 	size_t used = 0;
 	int r;
@@ -317,8 +318,63 @@ static int open_journal(const struct journal_source *js, sd_journal **ret)
 				   : sd_journal_open(ret, SD_JOURNAL_LOCAL_ONLY);
 }
 
+static void journal_free(void *impl)
+{
+	struct journal_source *js = impl;
+
+	if (!js)
+		return;
+	sd_event_source_disable_unref(js->io);
+	sd_event_source_disable_unref(js->settle);
+	sd_journal_close(js->j);
+	sd_journal_close(js->newest_j);
+	buf_free(&js->entry);
+	free(js->cursor);
+	free(js->snapshot);
+	free(js);
+}
+
+static size_t journal_checkpoints(void *impl, struct spool_checkpoint *cp, size_t cap)
+{
+	struct journal_source *js = impl;
+
+	if (!js || !js->dirty || !js->cursor || cap == 0)
+		return 0;
+	free(js->snapshot);
+	js->snapshot = strdup(js->cursor);
+	if (!js->snapshot)
+		return 0;
+	js->dirty = false;
+	*cp = (struct spool_checkpoint){ .source = SOURCE_JOURNAL, .cursor = js->snapshot };
+	return 1;
+}
+
+static void journal_checkpoints_done(void *impl, bool ok)
+{
+	struct journal_source *js = impl;
+
+	if (!ok && js->snapshot)
+		js->dirty = true;
+	free(js->snapshot);
+	js->snapshot = NULL;
+}
+
+static size_t journal_checkpoints_max(const void *impl)
+{
+	return 1;
+}
+
+static const struct source_ops journal_source_ops = {
+	.kind = "journal",
+	.work = journal_work,
+	.checkpoints_max = journal_checkpoints_max,
+	.checkpoints = journal_checkpoints,
+	.checkpoints_done = journal_checkpoints_done,
+	.free = journal_free,
+};
+
 int journal_source_new(const struct journal_conf *conf, struct spool *spool, const struct source_sink *sink,
-		       sd_event *event, struct journal_source **ret)
+		       sd_event *event, struct source *ret)
 {
 	struct journal_source *js = calloc(1, sizeof(*js));
 	int r, fd;
@@ -360,53 +416,9 @@ int journal_source_new(const struct journal_conf *conf, struct spool *spool, con
 	if (fd < 0 || r < 0)
 		log_warning("journal: no change notification (%s); following by the poll timer only.",
 			    strerror(fd < 0 ? -fd : -r));
-	*ret = js;
+	*ret = (struct source){ .ops = &journal_source_ops, .impl = js };
 	return 0;
 fail:
-	journal_source_free(js);
+	journal_free(js);
 	return r;
-}
-
-void journal_source_free(struct journal_source *js)
-{
-	if (!js)
-		return;
-	sd_event_source_disable_unref(js->io);
-	sd_event_source_disable_unref(js->settle);
-	sd_journal_close(js->j);
-	sd_journal_close(js->newest_j);
-	buf_free(&js->entry);
-	free(js->cursor);
-	free(js->snapshot);
-	free(js);
-}
-
-size_t journal_source_checkpoints(struct journal_source *js, struct spool_checkpoint *cp, size_t cap)
-{
-	if (!js || !js->dirty || !js->cursor || cap == 0)
-		return 0;
-	free(js->snapshot);
-	js->snapshot = strdup(js->cursor);
-	if (!js->snapshot)
-		return 0;
-	js->dirty = false;
-	*cp = (struct spool_checkpoint){ .source = SOURCE_JOURNAL, .cursor = js->snapshot };
-	return 1;
-}
-
-void journal_source_checkpoints_done(struct journal_source *js)
-{
-	if (js) {
-		free(js->snapshot);
-		js->snapshot = NULL;
-	}
-}
-
-void journal_source_checkpoints_failed(struct journal_source *js)
-{
-	if (js && js->snapshot) {
-		js->dirty = true;
-		free(js->snapshot);
-		js->snapshot = NULL;
-	}
 }

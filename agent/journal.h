@@ -7,6 +7,7 @@
 
 #include "agent/agent_conf.h"
 #include "agent/sink.h"
+#include "agent/source.h"
 #include "agent/spool.h"
 
 /*
@@ -23,17 +24,11 @@ struct journal_source;
 /* The largest entry shipped: journald allows more, but one record must fit a batch. */
 #define JOURNAL_ENTRY_MAX (4u * 1024 * 1024)
 
-/* conf, spool and sink are borrowed and must outlive the source. */
+/*
+ * The journal's source, into *ret (see source.h: its one checkpoint is the
+ * cursor). conf, spool and sink are borrowed and must outlive it.
+ */
 int journal_source_new(const struct journal_conf *conf, struct spool *spool, const struct source_sink *sink,
-		       sd_event *event, struct journal_source **ret);
-void journal_source_free(struct journal_source *j);
-
-/* Reads entries until caught up or about budget bytes. Returns 1 if more is left. */
-int journal_source_work(struct journal_source *j, size_t budget);
-
-/* Snapshots the cursor into cp if it moved; returns 1 if it did. See tail.h. */
-size_t journal_source_checkpoints(struct journal_source *j, struct spool_checkpoint *cp, size_t cap);
-void journal_source_checkpoints_done(struct journal_source *j);
-void journal_source_checkpoints_failed(struct journal_source *j);
+		       sd_event *event, struct source *ret);
 
 #endif

@@ -36,9 +36,8 @@ struct agent {
 	sd_event *event;
 	struct spool *spool;
 	struct shipper *shipper;
-	struct tail_source **tails;
-	size_t n_tails;
-	struct journal_source *journal;
+	struct source *sources; /* the [tail] sections', then the journal's */
+	size_t n_sources;
 	struct probe **probes;
 	size_t n_probes;
 	uint8_t id[AGENT_ID_SIZE];
@@ -53,10 +52,10 @@ struct agent {
 static size_t sources_checkpoints_max(void *userdata)
 {
 	struct agent *a = userdata;
-	size_t n = 1; /* the journal's */
+	size_t n = 0;
 
-	for (size_t i = 0; i < a->n_tails; i++)
-		n += tail_source_file_count(a->tails[i]);
+	for (size_t i = 0; i < a->n_sources; i++)
+		n += a->sources[i].ops->checkpoints_max(a->sources[i].impl);
 	return n;
 }
 
@@ -65,24 +64,17 @@ static size_t sources_checkpoints(void *userdata, struct spool_checkpoint *cps, 
 	struct agent *a = userdata;
 	size_t n = 0;
 
-	for (size_t i = 0; i < a->n_tails; i++)
-		n += tail_source_checkpoints(a->tails[i], cps + n, cap - n);
-	return n + journal_source_checkpoints(a->journal, cps + n, cap - n);
+	for (size_t i = 0; i < a->n_sources; i++)
+		n += a->sources[i].ops->checkpoints(a->sources[i].impl, cps + n, cap - n);
+	return n;
 }
 
 static void sources_checkpoints_done(void *userdata, bool ok)
 {
 	struct agent *a = userdata;
 
-	for (size_t i = 0; i < a->n_tails; i++)
-		if (ok)
-			tail_source_checkpoints_done(a->tails[i]);
-		else
-			tail_source_checkpoints_failed(a->tails[i]);
-	if (ok)
-		journal_source_checkpoints_done(a->journal);
-	else
-		journal_source_checkpoints_failed(a->journal);
+	for (size_t i = 0; i < a->n_sources; i++)
+		a->sources[i].ops->checkpoints_done(a->sources[i].impl, ok);
 }
 
 static void on_committed(void *userdata)
@@ -104,14 +96,14 @@ static int on_reader(sd_event_source *s, void *userdata)
 	struct agent *a = userdata;
 	int more = 0;
 
-	for (size_t i = 0; i < a->n_tails; i++) {
+	for (size_t i = 0; i < a->n_sources; i++) {
+		const struct source *src = &a->sources[i];
+		int r;
+
 		pipeline_set_read_time(a->pipeline, now_realtime_us());
-		more |= tail_source_work(a->tails[i], READ_BUDGET / (a->n_tails + 1));
-	}
-	if (a->journal) {
-		int r = journal_source_work(a->journal, READ_BUDGET / (a->n_tails + 1));
+		r = src->ops->work(src->impl, READ_BUDGET / a->n_sources);
 		if (r < 0)
-			log_warning_errno(r, "journal: reading stopped (%m), retrying.");
+			log_warning_errno(r, "%s: reading stopped (%m), retrying.", src->ops->kind);
 		more |= r > 0;
 	}
 	if (!more || !pipeline_can_read(a->pipeline))
@@ -154,8 +146,9 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct agent *a = userdata;
 
-	for (size_t i = 0; i < a->n_tails; i++)
-		tail_source_mark_changed(a->tails[i]);
+	for (size_t i = 0; i < a->n_sources; i++)
+		if (a->sources[i].ops->tick)
+			a->sources[i].ops->tick(a->sources[i].impl);
 	pipeline_tick(a->pipeline);
 	if (pipeline_can_read(a->pipeline))
 		wake_reader(a);
@@ -288,13 +281,11 @@ static void stop_sources(struct agent *a, bool keep_shipper)
 	free(a->probes);
 	a->probes = NULL;
 	a->n_probes = 0;
-	journal_source_free(a->journal);
-	a->journal = NULL;
-	for (size_t i = 0; i < a->n_tails; i++)
-		tail_source_free(a->tails[i]);
-	free(a->tails);
-	a->tails = NULL;
-	a->n_tails = 0;
+	for (size_t i = a->n_sources; i-- > 0;)
+		a->sources[i].ops->free(a->sources[i].impl);
+	free(a->sources);
+	a->sources = NULL;
+	a->n_sources = 0;
 	if (!keep_shipper) {
 		shipper_free(a->shipper);
 		a->shipper = NULL;
@@ -310,14 +301,15 @@ static int start_sources(struct agent *a)
 	r = a->shipper ? 0 : shipper_new(a->event, a->conf, a->spool, on_drained, a, &a->shipper);
 	if (r < 0)
 		return r;
-	a->tails = calloc(MAX(a->conf->n_tails, 1u), sizeof(*a->tails));
-	if (!a->tails)
+	a->sources = calloc(a->conf->n_tails + 1, sizeof(*a->sources));
+	if (!a->sources)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->conf->n_tails; i++) {
-		r = tail_source_new(a->conf->tails[i], a->spool, pipeline_sink(a->pipeline), a->event, &a->tails[i]);
+		r = tail_source_new(a->conf->tails[i], a->spool, pipeline_sink(a->pipeline), a->event,
+				    &a->sources[a->n_sources]);
 		if (r < 0)
 			return log_error_errno(r, "tail %s: cannot start: %m", a->conf->tails[i]->name);
-		a->n_tails++;
+		a->n_sources++;
 	}
 	a->probes = calloc(MAX(a->conf->n_probes, 1u), sizeof(*a->probes));
 	if (!a->probes)
@@ -329,9 +321,11 @@ static int start_sources(struct agent *a)
 		a->n_probes++;
 	}
 	if (a->conf->journal.enabled) {
-		r = journal_source_new(&a->conf->journal, a->spool, pipeline_sink(a->pipeline), a->event, &a->journal);
+		r = journal_source_new(&a->conf->journal, a->spool, pipeline_sink(a->pipeline), a->event,
+				       &a->sources[a->n_sources]);
 		if (r < 0)
 			return r;
+		a->n_sources++;
 	}
 	(void)sd_event_source_set_enabled(a->reader, SD_EVENT_ON);
 	return 0;
@@ -610,10 +604,11 @@ int main(int argc, char **argv)
 	}
 	r = agent_setup(&a);
 	if (r == 0) {
-		(void)sd_notifyf(false, "READY=1\nSTATUS=running, %zu tail sources%s, %zu probes", a.n_tails,
-				 a.journal ? ", journal" : "", a.n_probes);
-		log_info("started: %zu tail sources%s, %zu probes, collector %s, state in %s", a.n_tails,
-			 a.journal ? ", journal" : "", a.n_probes, a.conf->collector.t.address, a.conf->agent.state_dir);
+		(void)sd_notifyf(false, "READY=1\nSTATUS=running, %zu tail sources%s, %zu probes", a.conf->n_tails,
+				 a.conf->journal.enabled ? ", journal" : "", a.n_probes);
+		log_info("started: %zu tail sources%s, %zu probes, collector %s, state in %s", a.conf->n_tails,
+			 a.conf->journal.enabled ? ", journal" : "", a.n_probes, a.conf->collector.t.address,
+			 a.conf->agent.state_dir);
 		r = sd_event_loop(a.event);
 	}
 	agent_done(&a);

@@ -523,8 +523,131 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 	return 0;
 }
 
+static void tail_free(void *impl)
+{
+	struct tail_source *t = impl;
+
+	if (!t)
+		return;
+	sd_event_source_disable_unref(t->inotify);
+	while (t->files) {
+		struct tail_file *f = t->files;
+		t->files = f->next;
+		file_free(f);
+	}
+	free(t);
+}
+
+static void tail_tick(void *impl)
+{
+	struct tail_source *t = impl;
+
+	t->changed = true;
+}
+
+static int tail_work(void *impl, size_t budget)
+{
+	struct tail_source *t = impl;
+	int more = 0;
+
+	if (t->changed) {
+		t->changed = false;
+		scan(t);
+	}
+	for (struct tail_file *f = t->files; f; f = f->next) {
+		int r = file_read(f, &budget);
+		if (r < 0) {
+			log_warning_errno(r, "tail %s: reading %s failed (%m), ignoring.", t->conf->name, f->path);
+			continue;
+		}
+		more |= r;
+	}
+	return more;
+}
+
+const uint8_t *tail_file_fields(const struct tail_file *f, size_t *ret_len)
+{
+	*ret_len = f->fields.len;
+	return f->fields.data;
+}
+
+static size_t tail_checkpoints(void *impl, struct spool_checkpoint *cps, size_t cap)
+{
+	struct tail_source *t = impl;
+	size_t n = 0;
+
+	for (struct tail_file *f = t->files; f && n < cap; f = f->next) {
+		if (!f->dirty)
+			continue;
+		/* Lines read from now on dirty it again, for the next snapshot. */
+		f->dirty = false;
+		f->cp = f->done ? CP_PENDING_FORGET : CP_PENDING;
+		cps[n++] = (struct spool_checkpoint){
+			.source = t->conf->name, .dev = f->dev, .ino = f->ino, .offset = f->offset,
+			.fp_len = f->fp_len, .path = f->path, .forget = f->done,
+		};
+		memcpy(cps[n - 1].fp, f->fp, SHA256_SIZE);
+	}
+	return n;
+}
+
+static void checkpoints_failed(struct tail_source *t)
+{
+	for (struct tail_file *f = t->files; f; f = f->next)
+		if (f->cp != CP_NONE) {
+			f->cp = CP_NONE;
+			f->dirty = true;
+		}
+}
+
+static void checkpoints_stored(struct tail_source *t)
+{
+	struct tail_file **pp = &t->files;
+
+	while (*pp) {
+		struct tail_file *f = *pp;
+		bool let_go = f->cp == CP_PENDING_FORGET;
+
+		f->cp = CP_NONE;
+		if (let_go) {
+			*pp = f->next;
+			file_free(f);
+		} else {
+			pp = &f->next;
+		}
+	}
+}
+
+static size_t tail_checkpoints_max(const void *impl)
+{
+	const struct tail_source *t = impl;
+	size_t n = 0;
+
+	for (const struct tail_file *f = t->files; f; f = f->next)
+		n++;
+	return n;
+}
+
+static void tail_checkpoints_done(void *impl, bool ok)
+{
+	if (ok)
+		checkpoints_stored(impl);
+	else
+		checkpoints_failed(impl);
+}
+
+static const struct source_ops tail_source_ops = {
+	.kind = "tail",
+	.work = tail_work,
+	.tick = tail_tick,
+	.checkpoints_max = tail_checkpoints_max,
+	.checkpoints = tail_checkpoints,
+	.checkpoints_done = tail_checkpoints_done,
+	.free = tail_free,
+};
+
 int tail_source_new(const struct tail_conf *conf, struct spool *spool, const struct source_sink *sink,
-		    sd_event *event, struct tail_source **ret)
+		    sd_event *event, struct source *ret)
 {
 	_cleanup_free_ char *dup = strdup(conf->path);
 	struct tail_source *t = calloc(1, sizeof(*t));
@@ -552,107 +675,9 @@ int tail_source_new(const struct tail_conf *conf, struct spool *spool, const str
 	scan(t);
 	r = spool_checkpoint_foreach(spool, conf->name, resume_rotated, &rc);
 	if (r < 0) {
-		tail_source_free(t);
+		tail_free(t);
 		return r;
 	}
-	*ret = t;
+	*ret = (struct source){ .ops = &tail_source_ops, .impl = t };
 	return 0;
-}
-
-void tail_source_free(struct tail_source *t)
-{
-	if (!t)
-		return;
-	sd_event_source_disable_unref(t->inotify);
-	while (t->files) {
-		struct tail_file *f = t->files;
-		t->files = f->next;
-		file_free(f);
-	}
-	free(t);
-}
-
-void tail_source_mark_changed(struct tail_source *t)
-{
-	t->changed = true;
-}
-
-int tail_source_work(struct tail_source *t, size_t budget)
-{
-	int more = 0;
-
-	if (t->changed) {
-		t->changed = false;
-		scan(t);
-	}
-	for (struct tail_file *f = t->files; f; f = f->next) {
-		int r = file_read(f, &budget);
-		if (r < 0) {
-			log_warning_errno(r, "tail %s: reading %s failed (%m), ignoring.", t->conf->name, f->path);
-			continue;
-		}
-		more |= r;
-	}
-	return more;
-}
-
-const uint8_t *tail_file_fields(const struct tail_file *f, size_t *ret_len)
-{
-	*ret_len = f->fields.len;
-	return f->fields.data;
-}
-
-size_t tail_source_checkpoints(struct tail_source *t, struct spool_checkpoint *cps, size_t cap)
-{
-	size_t n = 0;
-
-	for (struct tail_file *f = t->files; f && n < cap; f = f->next) {
-		if (!f->dirty)
-			continue;
-		/* Lines read from now on dirty it again, for the next snapshot. */
-		f->dirty = false;
-		f->cp = f->done ? CP_PENDING_FORGET : CP_PENDING;
-		cps[n++] = (struct spool_checkpoint){
-			.source = t->conf->name, .dev = f->dev, .ino = f->ino, .offset = f->offset,
-			.fp_len = f->fp_len, .path = f->path, .forget = f->done,
-		};
-		memcpy(cps[n - 1].fp, f->fp, SHA256_SIZE);
-	}
-	return n;
-}
-
-void tail_source_checkpoints_failed(struct tail_source *t)
-{
-	for (struct tail_file *f = t->files; f; f = f->next)
-		if (f->cp != CP_NONE) {
-			f->cp = CP_NONE;
-			f->dirty = true;
-		}
-}
-
-void tail_source_checkpoints_done(struct tail_source *t)
-{
-	struct tail_file **pp = &t->files;
-
-	while (*pp) {
-		struct tail_file *f = *pp;
-		bool let_go = f->cp == CP_PENDING_FORGET;
-
-		f->cp = CP_NONE;
-		if (let_go) {
-			*pp = f->next;
-			file_free(f);
-		} else {
-			pp = &f->next;
-		}
-	}
-}
-
-size_t tail_source_file_count(const struct tail_source *t)
-{
-	size_t n = 0;
-
-	for (const struct tail_file *f = t->files; f; f = f->next)
-		n++;
-	return n;
 }
