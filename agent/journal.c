@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <systemd/sd-journal.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/export.h"
@@ -23,6 +24,10 @@
  * after it was first seen (its writer stopped for good halfway).
  */
 #define JOURNAL_SETTLE_US (1 * USEC_PER_SEC)
+
+/* How long a start looks again for the entry at the saved cursor (seek_saved()), and how often. */
+#define RESUME_WAIT_MS 2000u
+#define RESUME_STEP_MS 50u
 
 struct journal_source {
 	const struct journal_conf *conf;
@@ -110,6 +115,31 @@ static int emit_gap(struct journal_source *js, const char *lost)
 }
 
 /*
+ * Steps to the entry at cursor (or the first after it). sd-journal 252 can
+ * answer "no entry" for a cursor just behind a writer that is appending
+ * (about 1 seek in 20,000 near the tail; in CI the agent then took it for a
+ * vacuumed cursor and read the whole journal again), while a vacuumed
+ * cursor lands on a later entry. So "nothing there" is asked again, for up
+ * to RESUME_WAIT_MS: 1 at an entry, 0 if none came, or -errno.
+ */
+static int seek_saved(struct journal_source *js, const char *cursor)
+{
+	int r;
+
+	for (unsigned i = 0;; i++) {
+		r = sd_journal_seek_cursor(js->j, cursor);
+		if (r >= 0)
+			r = sd_journal_next(js->j);
+		if (r != 0 || i == RESUME_WAIT_MS / RESUME_STEP_MS)
+			return r;
+		if (i == 0)
+			log_info("journal: no entry at cursor %s yet; looking again for %u ms", cursor, RESUME_WAIT_MS);
+		(void)usleep(RESUME_STEP_MS * 1000);
+		(void)sd_journal_process(js->j);
+	}
+}
+
+/*
  * Resumes right after the last entry spooled: seek to its cursor, step, and
  * check that the entry there is that one. A cursor that matches nothing
  * means the entry was vacuumed: start at the oldest entry, say so.
@@ -123,9 +153,7 @@ static int position(struct journal_source *js)
 		return sd_journal_seek_head(js->j);
 	if (r < 0)
 		return r;
-	r = sd_journal_seek_cursor(js->j, saved);
-	if (r >= 0)
-		r = sd_journal_next(js->j);
+	r = seek_saved(js, saved);
 	if (r > 0 && sd_journal_test_cursor(js->j, saved) > 0) {
 		js->cursor = TAKE_PTR(saved);
 		return 0;

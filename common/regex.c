@@ -47,13 +47,13 @@ static unsigned long count_at(const char **p)
 	return n;
 }
 
-/* A bound {m}, {m,} or {m,n} at p into its largest count; its length, or 0 when p holds none. */
+/* A bound {m}, {m,}, {m,n} or {,n} (glibc's {0,n}) at p into its largest count; its length, or 0 when p holds none. */
 static size_t bound(const char *p, unsigned long *count)
 {
 	const char *q = p + 1;
 	unsigned long m, n;
 
-	if (*q < '0' || *q > '9')
+	if ((*q < '0' || *q > '9') && *q != ',')
 		return 0;
 	m = n = count_at(&q);
 	if (*q == ',') {

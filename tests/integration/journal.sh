@@ -8,10 +8,6 @@
 
 J="$T/journal"
 mkdir -p "$J"
-journal_add() { # start count [expect-file]
-	"$PY" "$S/tests/integration/mkjournal.py" "$1" "$2" ${3:+--expect "$3"} |
-		"$REMOTE" --output="$J/remote.journal" - 2>> "$T/remote.log"
-}
 
 write_collector_conf
 write_agent_conf "[journal]

@@ -57,6 +57,11 @@ start_receiver() { # mode dingtalk-secret
 
 REMOTE=/usr/lib/systemd/systemd-journal-remote
 [ -x "$REMOTE" ] || REMOTE=/lib/systemd/systemd-journal-remote
+# Entries start.. (count of them, mkjournal.py's) appended to $J/remote.journal by journal-remote.
+journal_add() { # start count [expect-file]
+	"$PY" "$S/tests/integration/mkjournal.py" "$1" "$2" ${3:+--expect "$3"} |
+		"$REMOTE" --output="$J/remote.journal" - 2>> "$T/remote.log"
+}
 
 INGEST_PORT=$(free_port)
 HTTP_PORT=$(free_port)

@@ -120,6 +120,7 @@ static void regexes_that_would_blow_up_are_refused(void **state)
 	refused("a{0,255}{0,255}", "right after another");
 	refused("o+*+*+*+*+*+*+*+*+*+*+*", "right after another");
 	refused("a{1,32767}", "above 1000");
+	refused("FFl{,16485}FzF", "above 1000");
 	refused("(x{1,255}){1,255}", "20,000 elements");
 	refused("((a{255}){255})", "20,000 elements");
 	refused("(", "Unmatched (");
