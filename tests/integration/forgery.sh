@@ -28,12 +28,7 @@ user_entry() { # n fields...
 } > "$T/user.export"
 "$REMOTE" --output="$J/remote.journal" - < "$T/user.export" 2>> "$T/remote.log"
 
-write_collector_conf
-write_agent_conf "[journal]
-enabled=yes
-directory=$J"
-TOKEN=$(make_token admin)
-start_collector
+start_journal_collector
 start_agent
 wait_for 30 "the four journal entries stored" count_is 4
 get() { curl -s -H "Authorization: Bearer $TOKEN" "$URL$1"; }

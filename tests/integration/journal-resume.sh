@@ -10,12 +10,7 @@
 
 J="$T/journal"
 mkdir -p "$J" "$T/build"
-write_collector_conf
-write_agent_conf "[journal]
-enabled=yes
-directory=$J"
-TOKEN=$(make_token admin)
-start_collector
+start_journal_collector
 
 journal_add 1 99 "$T/expected"
 cp "$J/remote.journal" "$T/build/99.journal"

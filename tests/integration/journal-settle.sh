@@ -45,12 +45,7 @@ wait_fast() { # count
 }
 
 MAX_DELAY=10
-write_collector_conf
-write_agent_conf "[journal]
-enabled=yes
-directory=$J"
-TOKEN=$(make_token admin)
-start_collector
+start_journal_collector
 start_agent
 wait_for 10 "the agent up" grep -q "started" "$T/agent.log"
 

@@ -9,12 +9,7 @@
 J="$T/journal"
 mkdir -p "$J"
 
-write_collector_conf
-write_agent_conf "[journal]
-enabled=yes
-directory=$J"
-TOKEN=$(make_token admin)
-start_collector
+start_journal_collector
 
 info "2000 entries in a journal file, then 1000 more while the agent follows"
 journal_add 1 2000 "$T/expected"

@@ -57,6 +57,15 @@ start_receiver() { # mode dingtalk-secret
 
 REMOTE=/usr/lib/systemd/systemd-journal-remote
 [ -x "$REMOTE" ] || REMOTE=/lib/systemd/systemd-journal-remote
+# The collector, and an agent configuration reading the journal files in $J, with an admin $TOKEN.
+start_journal_collector() {
+	write_collector_conf
+	write_agent_conf "[journal]
+enabled=yes
+directory=$J"
+	TOKEN=$(make_token admin)
+	start_collector
+}
 # Entries start.. (count of them, mkjournal.py's) appended to $J/remote.journal by journal-remote.
 journal_add() { # start count [expect-file]
 	"$PY" "$S/tests/integration/mkjournal.py" "$1" "$2" ${3:+--expect "$3"} |
