@@ -83,9 +83,13 @@ mv "$T/logs/app.log" "$T/logs/app.log.1"
 # since: no reader can get it back.
 "$PY" "$S/tests/integration/writer.py" "$T/logs/app.log" 1000 --start 810001 --rotate-every 100 \
 	--mode copy-over --rate 40 --expect "$T/expected"
-wait_for 60 "209600 lines stored" count_is 209600
+for i in $(seq 1 600); do count_is 209600 && break; sleep 0.2; done
 sleep 3
-count_is 209600 || fail "$(stored_count) lines stored of 209600 written"
+# On a failure, which lines: missing ones, or lines read twice.
+count_is 209600 || { pull_messages --expect "$T/expected"; fail "$(stored_count) lines stored of 209600 written"; }
 pull_messages --expect "$T/expected" || fail "after copies by hand"
-grep -q "now holds a copy of $T/logs/app.log" "$T/agent.log" || fail "the copy was not recognized"
+# Which way the copies came in depends on the agent's speed: a loaded machine
+# may have finished and let go the rotated file before the first copy.
+grep -q "now holds a copy of $T/logs/app.log" "$T/agent.log" ||
+	info "the rotated file was let go before the first copy: each copy was found by its content"
 echo ok

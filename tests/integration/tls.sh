@@ -41,7 +41,8 @@ AGENT_ID=ffeeddccbbaa99887766554433221100 agent_tls intruder rogue-ca
 sed -i "s|^tls_ca=.*|tls_ca=$P/ca.crt|" "$T/agent.conf"
 echo "intruder line" >> "$T/logs/app.log"
 start_agent
-sleep 4
+wait_for 30 "the rogue agent's batch spooled" agent_status_is spool_batches 1
+sleep 2
 [ "$(stored_count)" = 500 ] || fail "a rogue agent's lines were stored"
 agent_status_is spool_batches 1 || fail "rogue agent's batch should stay spooled"
 refused=$(metric 'vigil_ingest_transport_errors_total{reason="tls_auth"}')
@@ -53,7 +54,8 @@ info "an agent that trusts another CA refuses the collector"
 rm -rf "$T/state"
 AGENT_ID=0f0e0d0c0b0a09080706050403020100 agent_tls agent rogue-ca
 start_agent
-sleep 4
+wait_for 30 "the batch spooled" agent_status_is spool_batches 1
+sleep 2
 [ "$(stored_count)" = 500 ] || fail "an agent stored lines through a collector it cannot verify"
 agent_status_is spool_batches 1 || fail "batch should stay spooled"
 
