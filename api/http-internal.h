@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <stdint.h>
 
+#include "api/accounts.h"
 #include "common/macro.h"
 #include "store/storage.h"
 
@@ -26,7 +27,14 @@ struct request {
 	const char *target;  /* the request target as sent, still percent-encoded */
 	char detail[512];    /* what the request did to what, for the audit log (audit_detail()) */
 	char cursor_out[64]; /* a paged read's next_cursor, for the audit log */
+	bool by_session;     /* who asks is a console session (its cookie), not a bearer token */
+	char session_id[SESSION_ID_LEN + 1];
+	struct session_who who; /* by_session: who, and what they must do first */
+	char set_cookie[192];   /* a Set-Cookie the answer carries, or "" */
 };
+
+/* The console session's cookie. */
+#define SESSION_COOKIE "vigil_session"
 
 /* Says in the audit log's row what the request does to what ("token bob, role viewer"); never secrets. */
 void audit_detail(struct request *rq, const char *fmt, ...) _printf_(2, 3);
@@ -48,11 +56,23 @@ enum MHD_Result respond_json(struct request *rq, unsigned status, json_t *j);
 /* {"error": error, "reason": ...} with status; counted in the self-metrics. */
 enum MHD_Result respond_error(struct request *rq, unsigned status, const char *error, const char *fmt, ...)
 	_printf_(4, 5);
-/* Whether name is one of the roles a token may have. */
-bool http_role_known(const char *name);
 /* Whether the asker's role is admin; whether it may read logs (operator, admin, security). */
 bool request_is_admin(const struct request *rq);
 bool request_reads_logs(const struct request *rq);
+/* Who asks: a bearer token, or else a console session's cookie (SESSION_COOKIE); -EACCES. */
+int request_authenticate(struct request *rq);
+/*
+ * What a session may not do yet: a change without its CSRF token (a page
+ * of another site can make the browser send the cookie, not read the
+ * token), or, but on a self_route, anything while its password must change
+ * or its role's second factor is not enrolled. The error's name, with why;
+ * NULL when it may (and for a token).
+ */
+const char *session_refusal(struct request *rq, bool self_route, const char **why);
+/* The users and their sessions. */
+struct accounts *http_accounts(const struct request *rq);
+/* Whether the server speaks TLS (a session cookie is then Secure). */
+bool http_tls_on(const struct request *rq);
 /* [storage] data_dir. */
 const char *http_data_dir(const struct request *rq);
 /*
@@ -91,6 +111,15 @@ struct audit *http_audit_log(const struct request *rq);
 #define SINCE_UNTIL_HELP "since/until: expected RFC 3339, epoch seconds, or a duration ago (15m, 2h)"
 
 /* The handlers, one file per resource (api/hosts.c, api/probes.c, ...), routed by api/http.c. */
+enum MHD_Result api_post_session(struct request *rq);
+enum MHD_Result api_get_session(struct request *rq);
+enum MHD_Result api_delete_session(struct request *rq);
+enum MHD_Result api_post_password(struct request *rq);
+enum MHD_Result api_post_totp(struct request *rq);
+enum MHD_Result api_post_totp_confirm(struct request *rq);
+enum MHD_Result api_get_users(struct request *rq);
+enum MHD_Result api_post_user(struct request *rq);
+enum MHD_Result api_post_user_action(struct request *rq);
 enum MHD_Result api_get_logs(struct request *rq);
 enum MHD_Result api_get_verify(struct request *rq);
 enum MHD_Result api_get_audit(struct request *rq);

@@ -17,6 +17,7 @@
 #include "api/http_tls.h"
 #include "api/http-internal.h"
 #include "api/http.h"
+#include "api/roles.h"
 #include "common/metrics.h"
 #include "store/storage.h"
 
@@ -36,7 +37,18 @@ struct http_server {
 	struct audit *audit;
 	struct http_audit *trail;
 	struct http_deps deps;
+	struct accounts *accounts;
 };
+
+struct accounts *http_accounts(const struct request *rq)
+{
+	return rq->h->accounts;
+}
+
+bool http_tls_on(const struct request *rq)
+{
+	return rq->h->tls != NULL;
+}
 
 struct alerting *http_alerting(const struct request *rq)
 {
@@ -86,6 +98,8 @@ static enum MHD_Result respond(struct request *rq, unsigned status, const char *
 	(void)MHD_add_response_header(resp, "Cache-Control", "no-store");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
+	if (rq->set_cookie[0])
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rq->set_cookie);
 	ret = MHD_queue_response(rq->c, status, resp);
 	MHD_destroy_response(resp);
 	rq->status = status;
@@ -206,31 +220,6 @@ struct audit *http_audit_log(const struct request *rq)
 	return rq->h->audit;
 }
 
-enum role {
-	ROLE_VIEWER = 1 << 0,   /* reads the state of hosts, probes, metrics */
-	ROLE_OPERATOR = 1 << 1, /* and logs; acts on alerts */
-	ROLE_ADMIN = 1 << 2,    /* everything but changing the audit log */
-	ROLE_SECURITY = 1 << 3, /* logs, the audit log, integrity */
-};
-#define ROLES_STATE (ROLE_VIEWER | ROLE_OPERATOR | ROLE_ADMIN)
-#define ROLES_LOGS (ROLE_OPERATOR | ROLE_ADMIN | ROLE_SECURITY)
-#define ROLES_AUDIT (ROLE_ADMIN | ROLE_SECURITY)
-
-static const char *const role_names[] = { "viewer", "operator", "admin", "security" };
-
-static unsigned role_bit(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(role_names); i++)
-		if (strcmp(role_names[i], name) == 0)
-			return 1u << i;
-	return 0;
-}
-
-bool http_role_known(const char *name)
-{
-	return role_bit(name) != 0;
-}
-
 bool request_is_admin(const struct request *rq)
 {
 	return role_bit(rq->role) == ROLE_ADMIN;
@@ -246,43 +235,39 @@ const char *http_data_dir(const struct request *rq)
 	return rq->h->env.storage->data_dir;
 }
 
-/* "operator, admin or security" */
-static void roles_text(unsigned roles, char *out, size_t size)
-{
-	size_t n = 0, left = (size_t)__builtin_popcount(roles);
-
-	out[0] = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(role_names); i++) {
-		if (!(roles & (1u << i)))
-			continue;
-		left--;
-		n += (size_t)snprintf(out + n, n < size ? size - n : 0, "%s%s", role_names[i],
-				      left > 1 ? ", " : left == 1 ? " or " : "");
-	}
-}
-
 struct route {
 	const char *method;
 	const char *path;
 	enum MHD_Result (*handler)(struct request *rq);
 	unsigned roles;
 	const char *action; /* as the audit log names it */
-	unsigned flags;     /* AUDITED, PAGED */
+	unsigned flags;     /* AUDITED, PAGED, PUBLIC, SELF */
 	const char *params; /* the query parameters it takes, space-separated; NULL: none */
 };
 
 enum {
 	AUDITED = 1 << 0, /* every call recorded, not only refusals */
 	PAGED = 1 << 1,   /* a read paged by cursor: a pull is one audit row (http_audit.h) */
+	PUBLIC = 1 << 2,  /* taken without a token or session: the login */
+	SELF = 1 << 3,    /* what a session must do first (change its password, enrol TOTP) is done here */
 };
 
 /* A path ending in '/' matches everything under it; the handler reads the rest. */
 static const struct route routes[] = {
+	{ "POST", "/api/v1/session", api_post_session, ROLES_ANY, "session.create", AUDITED | PUBLIC, NULL },
+	{ "GET", "/api/v1/session", api_get_session, ROLES_ANY, "session.read", SELF, NULL },
+	{ "DELETE", "/api/v1/session", api_delete_session, ROLES_ANY, "session.delete", AUDITED | SELF, NULL },
+	{ "POST", "/api/v1/session/password", api_post_password, ROLES_ANY, "password.change", AUDITED | SELF, NULL },
+	{ "POST", "/api/v1/session/totp", api_post_totp, ROLES_ANY, "totp.begin", AUDITED | SELF, NULL },
+	{ "POST", "/api/v1/session/totp/confirm", api_post_totp_confirm, ROLES_ANY, "totp.enrol", AUDITED | SELF, NULL },
+	{ "GET", "/api/v1/users", api_get_users, ROLE_ADMIN, "users.read", 0, NULL },
+	{ "POST", "/api/v1/users", api_post_user, ROLE_ADMIN, "user.create", AUDITED, NULL },
+	{ "POST", "/api/v1/users/", api_post_user_action, ROLE_ADMIN, "user.action", AUDITED, NULL },
 	{ "GET", "/metrics", get_metrics, ROLES_STATE | ROLE_SECURITY, "metrics.read", 0, NULL },
 	{ "GET", "/api/v1/hosts", api_get_hosts, ROLES_STATE, "hosts.read", 0, NULL },
 	{ "GET", "/api/v1/hosts/", api_get_host, ROLES_STATE, "hosts.read", 0, NULL },
 	{ "GET", "/api/v1/logs", api_get_logs, ROLES_LOGS, "logs.read", AUDITED | PAGED, "host source q kind since until limit cursor order" },
-	{ "GET", "/api/v1/verify", api_get_verify, ROLES_AUDIT, "verify.read", AUDITED, NULL },
+	{ "GET", "/api/v1/verify", api_get_verify, ROLES_INTEGRITY, "verify.read", AUDITED, NULL },
 	{ "GET", "/api/v1/audit", api_get_audit, ROLES_AUDIT, "audit.read", AUDITED | PAGED, "user action since until limit cursor" },
 	{ "GET", "/api/v1/probes", api_get_probes, ROLES_STATE, "probes.read", 0, "host status" },
 	{ "GET", "/api/v1/metrics", api_get_metrics, ROLES_STATE, "metrics.read", 0, "name host step since until" },
@@ -320,16 +305,6 @@ static bool route_matches(const struct route *rt, const char *url)
 	size_t n = strlen(rt->path);
 
 	return rt->path[n - 1] == '/' ? strncmp(url, rt->path, n) == 0 && url[n] : strcmp(url, rt->path) == 0;
-}
-
-static int authenticate(struct request *rq)
-{
-	const char *auth = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-
-	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) > 256)
-		return -EACCES;
-	return auth_token_lookup(storage_reader_meta(rq->rd), auth + 7, rq->user, sizeof(rq->user), rq->role,
-				 sizeof(rq->role));
 }
 
 /* The peer's address into addr, and as "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6) into source. */
@@ -422,6 +397,7 @@ static bool client_ok(struct request *rq, char *why, size_t size)
 static enum MHD_Result dispatch(struct request *rq)
 {
 	const struct route *match = NULL;
+	const char *refusal, *why_not = NULL;
 	enum MHD_Result ret;
 	char need[64], why[512];
 	bool bad;
@@ -441,10 +417,16 @@ static enum MHD_Result dispatch(struct request *rq)
 	}
 	if (storage_reader_open(rq->h->env.storage->data_dir, &rq->rd) < 0)
 		return respond_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "storage not ready");
-	if (authenticate(rq) < 0) {
+	if (match->flags & PUBLIC && strcmp(match->method, rq->method) == 0) {
+		ret = match->handler(rq);
+		audit_request(rq, match, match->action);
+		return ret;
+	}
+	if (request_authenticate(rq) < 0) {
 		rq->user[0] = rq->role[0] = 0;
 		ret = respond_error(rq, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-				    "missing or invalid bearer token (Authorization: Bearer TOKEN)");
+				    "missing or invalid bearer token or session (Authorization: Bearer TOKEN, or log in:"
+				    " POST /api/v1/session)");
 		audit_request(rq, NULL, "auth.failed");
 		return ret;
 	}
@@ -456,8 +438,14 @@ static enum MHD_Result dispatch(struct request *rq)
 	}
 	if (!(role_bit(rq->role) & match->roles)) {
 		roles_text(match->roles, need, sizeof(need));
-		ret = respond_error(rq, MHD_HTTP_FORBIDDEN, "forbidden", "%s %s needs the role %s; token %s has %s",
-				    rq->method, match->path, need, rq->user, rq->role);
+		ret = respond_error(rq, MHD_HTTP_FORBIDDEN, "forbidden", "%s %s needs the role %s; %s %s has %s",
+				    rq->method, match->path, need, rq->by_session ? "user" : "token", rq->user, rq->role);
+		audit_request(rq, match, match->action);
+		return ret;
+	}
+	refusal = session_refusal(rq, match->flags & SELF, &why_not);
+	if (refusal) {
+		ret = respond_error(rq, MHD_HTTP_FORBIDDEN, refusal, "%s", why_not);
 		audit_request(rq, match, match->action);
 		return ret;
 	}
@@ -642,6 +630,8 @@ int http_start(const struct api_env *env, const struct http_deps *deps, struct h
 	}
 	r = tokens_ready(env->storage->data_dir);
 	if (r == 0)
+		r = accounts_open(env->storage->data_dir, env->users, &h->accounts);
+	if (r == 0)
 		r = http_tls_load(env->http, &h->tls);
 	if (r == 0)
 		r = http_audit_new(h->audit, env->audit->session_idle_ms * 1000,
@@ -741,6 +731,7 @@ void http_stop(struct http_server *h)
 		MHD_stop_daemon(h->daemon);
 	http_audit_free(h->trail);
 	http_tls_free(h->tls);
+	accounts_free(h->accounts);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

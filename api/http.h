@@ -3,6 +3,7 @@
 #define VIGIL_HTTP_H
 
 #include "alerts/alerting.h"
+#include "api/accounts.h"
 #include "api/audit.h"
 #include "alerts/catalog.h"
 #include "dialtests/dialer.h"
@@ -36,6 +37,7 @@ struct api_env {
 	const struct storage_conf *storage;
 	const struct hosts_conf *hosts;
 	const struct audit_conf *audit;
+	const struct users_conf *users;
 };
 
 /* What the handlers act on besides the store; all borrowed, they must outlive the server. */

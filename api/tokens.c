@@ -6,6 +6,7 @@
 #include "common/util.h"
 #include "api/auth.h"
 #include "api/http-internal.h"
+#include "api/roles.h"
 
 /* API tokens: the users of the API, each with one role (admin only). */
 
@@ -49,10 +50,12 @@ enum MHD_Result api_post_token(struct request *rq)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "name: 1 to %d letters, digits, '_', '.', '@' or '-'", TOKEN_NAME_MAX);
 	}
-	if (!role || !http_role_known(role)) {
+	if (!role_bit(role)) {
+		char all[128];
+
 		json_decref(body);
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
-				     "role: expected viewer, operator, admin or security");
+		roles_text(ROLES_ANY, all, sizeof(all));
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "role: expected %s", all);
 	}
 	r = auth_token_create(http_data_dir(rq), name, role, &token);
 	if (r == 0)

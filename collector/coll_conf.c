@@ -16,6 +16,7 @@
 #define L(f) offsetof(struct coll_conf, alerts.f) - offsetof(struct coll_conf, alerts)
 #define D(f) offsetof(struct coll_conf, dialtests.f) - offsetof(struct coll_conf, dialtests)
 #define A(f) offsetof(struct coll_conf, audit.f) - offsetof(struct coll_conf, audit)
+#define U(f) offsetof(struct coll_conf, users.f) - offsetof(struct coll_conf, users)
 
 static const struct conf_key ingest_keys[] = {
 	{ "listen", CONF_STR, I(t.address), "tcp://127.0.0.1:5170", .help = "tcp://, ipc:// or tls+tcp:// URL agents send to" },
@@ -75,6 +76,16 @@ static const struct conf_key audit_keys[] = {
 	{ "auth_failure_window", CONF_SECS, A(auth_failure_window_ms), "60s", 1000, 3600000, .help = "failed authentications from one address: the first of this window is a row, the rest one row when it ends" },
 };
 
+static const struct conf_key users_keys[] = {
+	{ "password_min_length", CONF_UINT, U(password_min_length), "12", 8, 256, .help = "characters a user's password has at least" },
+	{ "password_min_classes", CONF_UINT, U(password_min_classes), "3", 1, 4, .help = "of lower case, upper case, digits and others, how many a password has at least" },
+	{ "lockout_failures", CONF_UINT, U(lockout_failures), "5", 1, 1000, .help = "failed logins within lockout_time that lock a user for lockout_time" },
+	{ "lockout_time", CONF_SECS, U(lockout_ms), "15m", 1000, 86400000, .help = "the window failed logins are counted in, and how long they lock" },
+	{ "session_idle", CONF_SECS, U(session_idle_ms), "30m", 1000, 86400000, .help = "a console session unused for this long ends" },
+	{ "session_lifetime", CONF_SECS, U(session_lifetime_ms), "12h", 1000, 2592000000, .help = "a console session ends this long after the login, used or not" },
+	{ "totp_roles", CONF_STR, U(totp_roles), "admin security auditor", .help = "roles whose users must enrol a second factor (TOTP) before anything else" },
+};
+
 static void *rule_instance(void *target, const char *name)
 {
 	return alert_defs_add_rule(&((struct coll_conf *)target)->defs, name);
@@ -99,6 +110,7 @@ static struct conf_section sections[] = {
 	{ "alerts", false, alerts_keys, ARRAY_SIZE(alerts_keys), offsetof(struct coll_conf, alerts), NULL },
 	{ "dialtests", false, dialtests_keys, ARRAY_SIZE(dialtests_keys), offsetof(struct coll_conf, dialtests), NULL },
 	{ "audit", false, audit_keys, ARRAY_SIZE(audit_keys), offsetof(struct coll_conf, audit), NULL },
+	{ "users", false, users_keys, ARRAY_SIZE(users_keys), offsetof(struct coll_conf, users), NULL },
 	{ .name = NULL }, /* [rule] */
 	{ .name = NULL }, /* [notify] */
 	{ .name = NULL }, /* [route] */

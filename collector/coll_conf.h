@@ -26,6 +26,7 @@ struct coll_conf {
 	struct alerts_conf alerts;
 	struct dialtests_conf dialtests;
 	struct audit_conf audit;
+	struct users_conf users;
 	struct alert_defs defs; /* the [rule], [notify] and [route] sections */
 };
 

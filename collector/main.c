@@ -9,9 +9,13 @@
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
+#include <termios.h>
+#include <unistd.h>
 
+#include "api/accounts.h"
 #include "api/audit.h"
 #include "api/auth.h"
+#include "api/roles.h"
 #include "collector/coll_conf.h"
 #include "common/log.h"
 #include "common/macro.h"
@@ -21,8 +25,6 @@
 #include "alerts/notify.h"
 #include "dialtests/dialer.h"
 #include "store/storage.h"
-
-static const char *const roles[] = { "admin", "operator", "viewer", "security" };
 
 struct collector {
 	struct coll_conf *conf;
@@ -136,7 +138,7 @@ static int collector_setup(struct collector *c)
 	if (r < 0)
 		return log_error_errno(r, "cannot open the audit log in %s: %m", c->conf->storage.data_dir);
 	r = http_start(&(struct api_env){ .http = &c->conf->http, .storage = &c->conf->storage,
-					  .hosts = &c->conf->hosts, .audit = &c->conf->audit },
+					  .hosts = &c->conf->hosts, .audit = &c->conf->audit, .users = &c->conf->users },
 		       &(struct http_deps){ .audit = c->audit, .alerting = c->alerting, .catalog = c->catalog,
 					    .dialtests = c->dialtests, .dialer = c->dialer },
 		       &c->http);
@@ -185,14 +187,12 @@ static void audit_local(const struct coll_conf *conf, const char *action, const 
 
 static int create_token(const struct coll_conf *conf, const char *name, const char *role)
 {
-	char *token, object[512];
-	bool known = false;
+	char *token, object[512], all[128];
 	int r;
 
-	for (size_t i = 0; i < ARRAY_SIZE(roles); i++)
-		known |= strcmp(role, roles[i]) == 0;
-	if (!known) {
-		log_error("--role %s: expected admin, operator, viewer or security", role);
+	if (!role_bit(role)) {
+		roles_text(ROLES_ANY, all, sizeof(all));
+		log_error("--role %s: expected %s", role, all);
 		return -EINVAL;
 	}
 	r = auth_token_create(conf->storage.data_dir, name, role, &token);
@@ -205,6 +205,66 @@ static int create_token(const struct coll_conf *conf, const char *name, const ch
 	printf("%s\n", token);
 	free(token);
 	return 0;
+}
+
+/*
+ * The password for --create-user: standard input's first line; on a
+ * terminal it is asked for twice, not echoed. -EINVAL when the two differ.
+ */
+static int read_password(char *pw, size_t size)
+{
+	bool tty = isatty(STDIN_FILENO);
+	struct termios old, quiet;
+	char again[PASSWORD_MAX + 2];
+	int r = 0;
+
+	if (tty && tcgetattr(STDIN_FILENO, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	if (tty)
+		(void)fputs("password: ", stderr);
+	if (!fgets(pw, (int)size, stdin))
+		r = -EINVAL;
+	if (r == 0 && tty) {
+		(void)fputs("\nagain: ", stderr);
+		if (!fgets(again, sizeof(again), stdin) || strcmp(again, pw) != 0)
+			r = log_error_errno(EINVAL, "the two passwords differ");
+		(void)fputs("\n", stderr);
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	}
+	explicit_bzero(again, sizeof(again));
+	pw[strcspn(pw, "\r\n")] = 0;
+	return r;
+}
+
+/* --create-user NAME --role ROLE: the first admin, with a password of their own (no change asked). */
+static int create_user(const struct coll_conf *conf, const char *name, const char *role)
+{
+	char pw[PASSWORD_MAX + 2], why[256], object[256], all[128];
+	struct accounts *a;
+	int r;
+
+	if (!role_bit(role)) {
+		roles_text(ROLES_ANY, all, sizeof(all));
+		return log_error_errno(EINVAL, "--role %s: expected %s", role, all);
+	}
+	r = read_password(pw, sizeof(pw));
+	if (r == 0)
+		r = accounts_open(conf->storage.data_dir, &conf->users, &a);
+	if (r == 0) {
+		r = accounts_create(a, name, role, pw, false, now_realtime_us(), why, sizeof(why));
+		accounts_free(a);
+		if (r < 0)
+			log_error("--create-user %s: %s", name, r == -EINVAL || r == -EEXIST ? why : strerror(-r));
+	}
+	explicit_bzero(pw, sizeof(pw));
+	(void)snprintf(object, sizeof(object), "user %s (role %s)", name, role);
+	audit_local(conf, "user.create", object, r == 0);
+	if (r == 0)
+		printf("user %s (%s) created\n", name, role);
+	return r;
 }
 
 static void print_problem(uint32_t day, int64_t block, const char *what, void *userdata)
@@ -253,7 +313,9 @@ static int verify(const struct coll_conf *conf)
 static void usage(FILE *f)
 {
 	(void)fprintf(f, "Usage: vigil-collector --config FILE [--check-config]\n"
-			 "       vigil-collector --config FILE --create-token NAME --role admin|operator|viewer|security\n"
+			 "       vigil-collector --config FILE --create-token NAME --role ROLE\n"
+			 "       vigil-collector --config FILE --create-user NAME --role ROLE < password\n"
+			 "       (ROLE: viewer, operator, admin, security or auditor)\n"
 			 "       vigil-collector --config FILE --verify\n"
 			 "       vigil-collector --version\n");
 }
@@ -264,6 +326,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "create-token", required_argument, NULL, 't' },
+		{ "create-user", required_argument, NULL, 'u' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "verify", no_argument, NULL, 'y' },
 		{ "version", no_argument, NULL, 'V' },
@@ -272,7 +335,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct collector c = { 0 };
-	const char *config = NULL, *token = NULL, *role = NULL;
+	const char *config = NULL, *token = NULL, *user = NULL, *role = NULL;
 	bool check = false, verify_only = false;
 	int opt, r;
 
@@ -282,6 +345,7 @@ int main(int argc, char **argv)
 		case 'c': config = optarg; break;
 		case 'C': check = true; break;
 		case 't': token = optarg; break;
+		case 'u': user = optarg; break;
 		case 'r': role = optarg; break;
 		case 'y': verify_only = true; break;
 		case 'V': printf("vigil-collector %s\n", PACKAGE_VERSION); return 0;
@@ -290,7 +354,7 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!config || optind != argc || (token && !role) || (role && !token)) {
+	if (!config || optind != argc || (token && user) || (!!(token || user) != !!role)) {
 		usage(stderr);
 		return 2;
 	}
@@ -308,8 +372,8 @@ int main(int argc, char **argv)
 		coll_conf_free(c.conf);
 		return r < 0 ? 1 : 0;
 	}
-	if (token) {
-		r = create_token(c.conf, token, role);
+	if (token || user) {
+		r = token ? create_token(c.conf, token, role) : create_user(c.conf, user, role);
 		coll_conf_free(c.conf);
 		return r < 0 ? 1 : 0;
 	}

@@ -35,6 +35,7 @@ struct ctl {
 	CURL *curl;
 	struct ctl_args a;
 	const char *cmd; /* the command's name, as given */
+	const char *sub; /* a sub-table's command (ctl_run_sub()), as given */
 };
 
 /* Set by SIGINT and SIGTERM: a command that follows (logs --follow, dialtest run) stops. */
@@ -93,5 +94,6 @@ int cmd_act(struct ctl *c, char **words, size_t n);
 int cmd_silence(struct ctl *c, char **words, size_t n);
 int cmd_rules(struct ctl *c, char **words, size_t n);
 int cmd_dialtest(struct ctl *c, char **words, size_t n);
+int cmd_user(struct ctl *c, char **words, size_t n);
 
 #endif

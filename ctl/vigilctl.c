@@ -42,6 +42,9 @@ static const struct ctl_command commands[] = {
 	  "       | summary ID [--window D]",
 	  "interface dial tests; run prints a waterfall and exits 3 if the test fails",
 	  ROLES_STATE " (run: " ROLES_OPS "; add, edit: admin)", cmd_dialtest },
+	{ "user", 1, 3, "list | add NAME ROLE | disable NAME | enable NAME | role NAME ROLE | reset-password NAME",
+	  "named users of the console (add and reset-password read the password from standard input)", "admin",
+	  cmd_user },
 	{ "verify", 0, 0, "", "checks the stored logs' hash chain (exit 3 if broken)", "admin, security", cmd_verify },
 };
 
@@ -136,8 +139,10 @@ int ctl_run_sub(struct ctl *c, const char *group, const struct ctl_command *tabl
 	for (size_t i = 0; i < n_table; i++) {
 		const struct ctl_command *s = &table[i];
 
-		if (strcmp(words[0], s->name) == 0 && n - 1 >= s->min_words && n - 1 <= s->max_words)
+		if (strcmp(words[0], s->name) == 0 && n - 1 >= s->min_words && n - 1 <= s->max_words) {
+			c->sub = s->name;
 			return s->run(c, words + 1, n - 1);
+		}
 	}
 	fprintf(stderr, "vigilctl: expected one of:\n");
 	for (size_t i = 0; i < n_table; i++)

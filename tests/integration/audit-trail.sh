@@ -81,9 +81,6 @@ wait_for 10 "the window's count written" more_row
 [ "$(rows "SELECT count(*) FROM audit WHERE action='auth.failed'")" = $((before + 2)) ] || fail "rows after the window"
 
 info "rows say what was done to what"
-api() { # method path token [body]
-	curl -s -o "$T/answer.json" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $3" ${4:+--data "$4"} "$URL$2"
-}
 [ "$(api POST /api/v1/tokens "$ADMIN" '{"name":"bob","role":"viewer"}')" = 201 ] || fail "token"
 [ "$(api POST /api/v1/silences "$OPER" '{"matchers":{"host":"web-1","probe":"nginx"},"comment":"patching","duration":"2h"}')" = 201 ] ||
 	fail "silence: $(cat "$T/answer.json")"

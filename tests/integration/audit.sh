@@ -10,7 +10,7 @@
 
 # Failed authentications past the first of a window are one row when it ends: a short window here.
 write_collector_conf "$(printf '[audit]\nauth_failure_window=1s')"
-for role in viewer operator admin security; do
+for role in viewer operator admin security auditor; do
 	declare "TOK_$role=$(make_token "$role")"
 done
 start_collector
@@ -24,7 +24,7 @@ info "each role against each endpoint"
 check_roles() { # path allowed-roles...
 	local path=$1 role tok want got
 	shift
-	for role in viewer operator admin security; do
+	for role in viewer operator admin security auditor; do
 		tok=TOK_$role
 		want=403
 		case " $* " in *" $role "*) want=${OK:-200} ;; esac
@@ -41,7 +41,7 @@ check_roles /api/v1/probes viewer operator admin
 # Nothing stores this metric: those who may ask are told so (404), the others are refused.
 OK=404 check_roles "/api/v1/metrics?name=cpu.user" viewer operator admin
 check_roles /api/v1/logs operator admin security
-check_roles /api/v1/audit admin security
+check_roles /api/v1/audit security auditor
 check_roles /api/v1/verify admin security
 check_roles /metrics viewer operator admin security
 check_roles /api/v1/alerts viewer operator admin

@@ -25,10 +25,6 @@ VIEWER=$(make_token viewer)
 OPERATOR=$(make_token operator)
 TOKEN=$ADMIN
 VIGIL_SECRET_EXTRA=from-the-environment start_collector
-api() { # method path token [body]
-	curl -s -o "$T/answer.json" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $3" \
-		${4:+-H 'Content-Type: application/json' --data-binary "$4"} "$URL$2"
-}
 E="http://127.0.0.1:$ECHO"
 define() { # json -> ID
 	[ "$(api POST /api/v1/dialtests "$ADMIN" "$1")" = 201 ] || fail "defining: $(cat "$T/answer.json")"

@@ -130,10 +130,6 @@ VIEWER=$(make_token viewer)
 TOKEN=$ADMIN
 start_collector
 
-api() { # method path token [body]: prints the code; the answer in $T/answer.json
-	curl -s -o "$T/answer.json" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $3" \
-		${4:+-H 'Content-Type: application/json' --data-binary "$4"} "$URL$2"
-}
 holds() { # python expression on r, the answer
 	"$PY" -c 'import json, sys
 r = json.load(open(sys.argv[1]))

@@ -163,6 +163,10 @@ wait_for() {
 	done
 }
 
+api() { # method path token [body]: prints the status; the answer in $T/answer.json
+	curl -s -o "$T/answer.json" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $3" \
+		${4:+-H 'Content-Type: application/json' --data-binary "$4"} "$URL$2"
+}
 # Pulls every stored log through the API with cursors; prints messages.
 pull_messages() { "$PY" "$S/tests/integration/pull.py" "$URL" "$TOKEN" "$@"; }
 

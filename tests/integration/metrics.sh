@@ -51,10 +51,10 @@ assert float(load["METRIC_LOAD1"]) >= 0 and int(load["METRIC_UPTIME_S"]) > 0, lo
 PYEOF
 
 info "GET /api/v1/metrics: series per host and instance, downsampled by step"
-api() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/metrics?$1"; }
-api "name=memory.total_bytes&host=testhost&since=10m&step=1s" > "$T/mem.json"
-api "name=filesystem.size_bytes&since=10m&step=1h" > "$T/fs.json"
-api "name=cpu.user_pct&host=00112233445566778899aabbccddeeff&since=10m" > "$T/cpu.json"
+series() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/metrics?$1"; }
+series "name=memory.total_bytes&host=testhost&since=10m&step=1s" > "$T/mem.json"
+series "name=filesystem.size_bytes&since=10m&step=1h" > "$T/fs.json"
+series "name=cpu.user_pct&host=00112233445566778899aabbccddeeff&since=10m" > "$T/cpu.json"
 "$PY" - "$T/mem.json" "$T/fs.json" "$T/cpu.json" <<'PYEOF' || fail "metrics API: $(head -c 600 "$T/mem.json")"
 import json, sys
 mem, fs, cpu = (json.load(open(p)) for p in sys.argv[1:])
@@ -76,7 +76,7 @@ code() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN
 
 info "a name nothing stores is a 404, a quiet range of a known one an empty 200"
 [ "$(code 'name=cpu.usr_pct&since=10m')" = 404 ] || fail "a misspelt metric is not a 404"
-api "name=cpu.user_pct&since=2000-01-01T00:00:00Z&until=2000-01-02T00:00:00Z" | grep -q '"series":\[\]' ||
+series "name=cpu.user_pct&since=2000-01-01T00:00:00Z&until=2000-01-02T00:00:00Z" | grep -q '"series":\[\]' ||
 	fail "a known metric's empty range is not an empty series"
 
 info "vigilctl metrics"

@@ -37,10 +37,6 @@ TOKEN=$OPERATOR
 start_collector
 start_agent
 
-api() { # method path token [body] -> prints the code, the answer in $T/answer.json
-	curl -s -o "$T/answer.json" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $3" \
-		${4:+-H 'Content-Type: application/json' --data-binary "$4"} "$URL$2"
-}
 expect() { # code reason-substring method path token [body]
 	local want=$1 why=$2 code
 	shift 2

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+
+#include "api/accounts.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/sha256.h"
+#include "common/util.h"
+
+/* A session's last_seen is written at most this often: a read stays a read. */
+#define TOUCH_US (30 * USEC_PER_SEC)
+#define ISSUER "vigil"
+
+struct accounts {
+	const struct users_conf *conf;
+	sqlite3 *db;
+	pthread_mutex_t lock;
+};
+
+int accounts_open(const char *data_dir, const struct users_conf *conf, struct accounts **ret)
+{
+	struct accounts *a = calloc(1, sizeof(*a));
+	char path[4096];
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	a->conf = conf;
+	pthread_mutex_init(&a->lock, NULL);
+	(void)snprintf(path, sizeof(path), "%s/meta.db", data_dir);
+	r = mkdir_p(data_dir, 0750);
+	if (r == 0)
+		r = db_open(path, true, false, DB_SYNC_FULL, &a->db);
+	if (r == 0)
+		r = users_schema(a->db);
+	if (r == 0)
+		r = sessions_schema(a->db);
+	if (r < 0) {
+		accounts_free(a);
+		return log_error_errno(r, "users: cannot open %s: %m", path);
+	}
+	*ret = a;
+	return 0;
+}
+
+void accounts_free(struct accounts *a)
+{
+	if (!a)
+		return;
+	db_close(a->db);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}
+
+static bool word_in(const char *list, const char *word)
+{
+	const char *p = list;
+	char w[64];
+
+	while (p && next_word(&p, w, sizeof(w)))
+		if (strcmp(w, word) == 0)
+			return true;
+	return false;
+}
+
+static void who_of(const struct accounts *a, const struct user *u, const struct session *s, struct session_who *who)
+{
+	(void)snprintf(who->user, sizeof(who->user), "%s", u->name);
+	(void)snprintf(who->role, sizeof(who->role), "%s", u->role);
+	(void)snprintf(who->csrf, sizeof(who->csrf), "%s", s->csrf);
+	who->must_change = u->must_change;
+	who->must_enrol = !u->has_totp && word_in(a->conf->totp_roles, u->role);
+}
+
+/* Whether the login's second factor holds for u (a TOTP code, or a recovery code, used up). */
+static bool second_factor(struct accounts *a, struct user *u, const struct login_request *rq, uint64_t now)
+{
+	uint8_t hash[SHA256_SIZE];
+	char hex[2 * SHA256_SIZE + 1];
+	uint64_t step = u->totp_step;
+
+	if (rq->totp)
+		return totp_check(u->totp, sizeof(u->totp), rq->totp, now / USEC_PER_SEC, &step) &&
+		       users_set_totp_step(a->db, u->name, step) == 0;
+	if (!rq->recovery || sha256(rq->recovery, strlen(rq->recovery), hash) < 0)
+		return false;
+	hex_encode(hash, sizeof(hash), hex);
+	return users_use_recovery(a->db, u->name, hex) == 0;
+}
+
+/*
+ * The login's verdict. The password is checked outside the lock: an
+ * argon2id check takes tens of milliseconds, and every session's request
+ * takes the lock.
+ */
+static enum login_result check_login(struct accounts *a, struct user *u, const struct login_request *rq,
+				     uint64_t now)
+{
+	bool ok;
+	int r;
+
+	pthread_mutex_lock(&a->lock);
+	r = users_get(a->db, rq->user, u);
+	pthread_mutex_unlock(&a->lock);
+	if (r < 0) {
+		password_check_nobody(rq->password);
+		return LOGIN_WRONG;
+	}
+	if (u->locked_until > now)
+		return LOGIN_LOCKED;
+	if (password_check(u->password, rq->password) < 0)
+		return LOGIN_WRONG;
+	if (u->disabled)
+		return LOGIN_DISABLED;
+	if (!u->has_totp)
+		return LOGIN_OK;
+	if (!rq->totp && !rq->recovery)
+		return LOGIN_CODE_NEEDED;
+	pthread_mutex_lock(&a->lock);
+	ok = second_factor(a, u, rq, now);
+	pthread_mutex_unlock(&a->lock);
+	return ok ? LOGIN_OK : LOGIN_WRONG;
+}
+
+int accounts_login(struct accounts *a, const struct login_request *rq, uint64_t now, char id[SESSION_ID_LEN + 1],
+		   struct session_who *who, uint64_t *locked_until)
+{
+	const uint64_t window = a->conf->lockout_ms * 1000;
+	struct session s = { 0 };
+	struct user u = { 0 };
+	enum login_result res = check_login(a, &u, rq, now);
+	bool locked = false;
+	int r = 0;
+
+	pthread_mutex_lock(&a->lock);
+	if (res == LOGIN_WRONG && u.name[0] &&
+	    users_login_failed(a->db, u.name, now, window, a->conf->lockout_failures, &locked) == 0 && locked) {
+		log_warning("users: %s locked for %" PRIu64 " s after %" PRIu64 " failed logins", u.name,
+			    a->conf->lockout_ms / 1000, a->conf->lockout_failures);
+		res = LOGIN_LOCKED;
+		u.locked_until = now + window;
+	}
+	*locked_until = u.locked_until;
+	if (res == LOGIN_OK) {
+		(void)sessions_prune(a->db, now, a->conf->session_idle_ms * 1000, a->conf->session_lifetime_ms * 1000);
+		r = sessions_create(a->db, u.name, now, id, s.csrf);
+		if (r == 0)
+			r = users_login_ok(a->db, u.name, now);
+		who_of(a, &u, &s, who);
+	}
+	pthread_mutex_unlock(&a->lock);
+	explicit_bzero(&u, sizeof(u));
+	return r < 0 ? r : (int)res;
+}
+
+int accounts_session(struct accounts *a, const char *id, uint64_t now, struct session_who *who)
+{
+	struct session s;
+	struct user u;
+	int r;
+
+	pthread_mutex_lock(&a->lock);
+	r = sessions_lookup(a->db, id, now, a->conf->session_idle_ms * 1000, a->conf->session_lifetime_ms * 1000,
+			    TOUCH_US, &s);
+	if (r == 0)
+		r = users_get(a->db, s.user, &u) == 0 && !u.disabled ? 0 : -EACCES;
+	if (r == 0)
+		who_of(a, &u, &s, who);
+	pthread_mutex_unlock(&a->lock);
+	explicit_bzero(&u, sizeof(u));
+	return r;
+}
+
+int accounts_logout(struct accounts *a, const char *id)
+{
+	int r;
+
+	pthread_mutex_lock(&a->lock);
+	r = sessions_delete(a->db, id);
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+/* The hash of password into hash when it meets the policy; -EINVAL with why. */
+static int new_hash(struct accounts *a, const char *password, char hash[PASSWORD_HASH_MAX], char *why, size_t size)
+{
+	const struct password_policy policy = { a->conf->password_min_length, a->conf->password_min_classes };
+
+	if (password_weak(password, &policy, why, size))
+		return -EINVAL;
+	return password_hash(password, hash);
+}
+
+int accounts_create(struct accounts *a, const char *name, const char *role, const char *password, bool must_change,
+		    uint64_t now, char *why, size_t size)
+{
+	char hash[PASSWORD_HASH_MAX];
+	int r;
+
+	if (!name_valid(name, USER_NAME_MAX, "@")) {
+		(void)snprintf(why, size, "name: 1 to %d letters, digits, '_', '.', '@' or '-'", USER_NAME_MAX);
+		return -EINVAL;
+	}
+	r = new_hash(a, password, hash, why, size);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&a->lock);
+	r = users_create(a->db, name, role, hash, must_change, now);
+	pthread_mutex_unlock(&a->lock);
+	if (r == -EEXIST)
+		(void)snprintf(why, size, "a user named %s exists", name);
+	return r;
+}
+
+int accounts_list(struct accounts *a, json_t *items)
+{
+	int r;
+
+	pthread_mutex_lock(&a->lock);
+	r = users_list(a->db, items);
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+/* Runs fn on the user's row and ends their sessions (but keep), in one transaction. */
+static int change_and_end(struct accounts *a, const char *name, const char *keep, int (*fn)(struct accounts *a,
+			  const char *name, const void *ctx), const void *ctx)
+{
+	int r;
+
+	pthread_mutex_lock(&a->lock);
+	r = db_exec(a->db, "BEGIN IMMEDIATE");
+	if (r == 0)
+		r = fn(a, name, ctx);
+	if (r == 0)
+		r = sessions_delete_user(a->db, name, keep);
+	(void)db_exec(a->db, r == 0 ? "COMMIT" : "ROLLBACK");
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+struct password_change {
+	const char *hash;
+	bool must_change;
+	uint64_t now;
+};
+
+static int set_password(struct accounts *a, const char *name, const void *ctx)
+{
+	const struct password_change *c = ctx;
+
+	return users_set_password(a->db, name, c->hash, c->must_change, c->now);
+}
+
+int accounts_reset_password(struct accounts *a, const char *name, const char *password, uint64_t now, char *why,
+			    size_t size)
+{
+	char hash[PASSWORD_HASH_MAX];
+	struct password_change c = { .hash = hash, .must_change = true, .now = now };
+	int r = new_hash(a, password, hash, why, size);
+
+	if (r == 0)
+		r = change_and_end(a, name, NULL, set_password, &c);
+	if (r == -ENOENT)
+		(void)snprintf(why, size, "no user %s", name);
+	return r;
+}
+
+static int check_old(struct accounts *a, const char *name, const char *old)
+{
+	struct user u;
+	int r = users_get(a->db, name, &u);
+
+	if (r == 0 && password_check(u.password, old) < 0)
+		r = -EACCES;
+	explicit_bzero(&u, sizeof(u));
+	return r;
+}
+
+int accounts_check_password(struct accounts *a, const char *name, const char *password)
+{
+	int r;
+
+	pthread_mutex_lock(&a->lock);
+	r = check_old(a, name, password);
+	pthread_mutex_unlock(&a->lock);
+	return r == -ENOENT ? -EACCES : r;
+}
+
+struct own_change {
+	const char *old;
+	struct password_change c;
+};
+
+static int set_own_password(struct accounts *a, const char *name, const void *ctx)
+{
+	const struct own_change *o = ctx;
+	int r = check_old(a, name, o->old);
+
+	return r < 0 ? r : set_password(a, name, &o->c);
+}
+
+int accounts_change_password(struct accounts *a, const char *name, const char *old, const char *password,
+			     const char *keep_session, uint64_t now, char *why, size_t size)
+{
+	char hash[PASSWORD_HASH_MAX];
+	struct own_change o = { .old = old, .c = { .hash = hash, .now = now } };
+	int r;
+
+	if (strcmp(old, password) == 0) {
+		(void)snprintf(why, size, "the new password must differ from the old one");
+		return -EINVAL;
+	}
+	r = new_hash(a, password, hash, why, size);
+	if (r == 0)
+		r = change_and_end(a, name, keep_session, set_own_password, &o);
+	if (r == -EACCES)
+		(void)snprintf(why, size, "the current password is wrong");
+	return r;
+}
+
+struct role_change {
+	const char *role;
+	uint64_t now;
+};
+
+static int set_role(struct accounts *a, const char *name, const void *ctx)
+{
+	const struct role_change *c = ctx;
+
+	return users_set_role(a->db, name, c->role, c->now);
+}
+
+int accounts_set_role(struct accounts *a, const char *name, const char *role, uint64_t now)
+{
+	const struct role_change c = { .role = role, .now = now };
+
+	return change_and_end(a, name, NULL, set_role, &c);
+}
+
+struct disable {
+	bool disabled;
+	uint64_t now;
+};
+
+static int set_disabled(struct accounts *a, const char *name, const void *ctx)
+{
+	const struct disable *d = ctx;
+
+	return users_set_disabled(a->db, name, d->disabled, d->now);
+}
+
+int accounts_set_disabled(struct accounts *a, const char *name, bool disabled, uint64_t now)
+{
+	const struct disable d = { .disabled = disabled, .now = now };
+
+	return change_and_end(a, name, NULL, set_disabled, &d);
+}
+
+int accounts_totp_begin(struct accounts *a, const char *name, char *secret, size_t secret_size, char *uri,
+			size_t uri_size)
+{
+	uint8_t key[TOTP_SECRET_SIZE];
+	int r = random_bytes(key, sizeof(key));
+
+	if (r == 0)
+		r = base32_encode(key, sizeof(key), secret, secret_size);
+	if (r == 0) {
+		pthread_mutex_lock(&a->lock);
+		r = users_set_totp_pending(a->db, name, key);
+		pthread_mutex_unlock(&a->lock);
+	}
+	explicit_bzero(key, sizeof(key));
+	/* Key URI format of Google Authenticator, which the other apps read too. */
+	if (r == 0 && snprintf(uri, uri_size, "otpauth://totp/%s:%s?secret=%s&issuer=%s&algorithm=SHA1&digits=%d&period=%d",
+			       ISSUER, name, secret, ISSUER, TOTP_DIGITS, TOTP_STEP_S) >= (int)uri_size)
+		r = -ENOBUFS;
+	return r;
+}
+
+/* RECOVERY_CODES fresh codes into codes and their hashes (hex) into hashes. */
+static int recovery_codes(char codes[RECOVERY_CODES][RECOVERY_CODE_LEN + 1],
+			  char hashes[RECOVERY_CODES][2 * SHA256_SIZE + 1])
+{
+	uint8_t raw[RECOVERY_CODE_LEN / 2], hash[SHA256_SIZE];
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < RECOVERY_CODES; i++) {
+		r = random_bytes(raw, sizeof(raw));
+		if (r == 0) {
+			hex_encode(raw, sizeof(raw), codes[i]);
+			r = sha256(codes[i], RECOVERY_CODE_LEN, hash);
+		}
+		if (r == 0)
+			hex_encode(hash, sizeof(hash), hashes[i]);
+	}
+	explicit_bzero(raw, sizeof(raw));
+	return r;
+}
+
+int accounts_totp_confirm(struct accounts *a, const char *name, const char *code, uint64_t now,
+			  char codes[RECOVERY_CODES][RECOVERY_CODE_LEN + 1])
+{
+	char hashes[RECOVERY_CODES][2 * SHA256_SIZE + 1];
+	const char *h[RECOVERY_CODES];
+	uint64_t step = 0;
+	struct user u;
+	int r = recovery_codes(codes, hashes);
+
+	for (size_t i = 0; i < RECOVERY_CODES; i++)
+		h[i] = hashes[i];
+	pthread_mutex_lock(&a->lock);
+	if (r == 0)
+		r = users_get(a->db, name, &u);
+	if (r == 0 && (!u.has_pending || !totp_check(u.pending, sizeof(u.pending), code, now / USEC_PER_SEC, &step)))
+		r = -EACCES;
+	if (r == 0)
+		r = users_set_totp(a->db, name, u.pending, h, RECOVERY_CODES);
+	if (r == 0)
+		r = users_set_totp_step(a->db, name, step);
+	pthread_mutex_unlock(&a->lock);
+	explicit_bzero(&u, sizeof(u));
+	return r;
+}
