@@ -627,14 +627,9 @@ static const char *rule_naming(const struct catalog_snapshot *s, const char *tar
 	for (size_t i = 0; i < s->n_rules; i++) {
 		const char *lists[] = { s->rules[i]->notify, s->rules[i]->escalate_to };
 
-		for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
-			const char *p = lists[l];
-			char word[256];
-
-			while (p && next_word(&p, word, sizeof(word)))
-				if (strcmp(word, target) == 0)
-					return s->rules[i]->name;
-		}
+		for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
+			if (word_listed(lists[l], target))
+				return s->rules[i]->name;
 	}
 	return NULL;
 }

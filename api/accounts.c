@@ -57,24 +57,13 @@ void accounts_free(struct accounts *a)
 	free(a);
 }
 
-static bool word_in(const char *list, const char *word)
-{
-	const char *p = list;
-	char w[64];
-
-	while (p && next_word(&p, w, sizeof(w)))
-		if (strcmp(w, word) == 0)
-			return true;
-	return false;
-}
-
 static void who_of(const struct accounts *a, const struct user *u, const struct session *s, struct session_who *who)
 {
 	(void)snprintf(who->user, sizeof(who->user), "%s", u->name);
 	(void)snprintf(who->role, sizeof(who->role), "%s", u->role);
 	(void)snprintf(who->csrf, sizeof(who->csrf), "%s", s->csrf);
 	who->must_change = u->must_change;
-	who->must_enrol = !u->has_totp && word_in(a->conf->totp_roles, u->role);
+	who->must_enrol = !u->has_totp && word_listed(a->conf->totp_roles, u->role);
 }
 
 /* Whether the login's second factor holds for u (a TOTP code, or a recovery code, used up). */
@@ -227,45 +216,38 @@ int accounts_list(struct accounts *a, json_t *items)
 	return r;
 }
 
-/* Runs fn on the user's row and ends their sessions (but keep), in one transaction. */
-static int change_and_end(struct accounts *a, const char *name, const char *keep, int (*fn)(struct accounts *a,
-			  const char *name, const void *ctx), const void *ctx)
+/*
+ * A change of a user's row that ends their sessions (but keep_session):
+ * change_begin() takes the lock and opens the transaction, change_end()
+ * ends the sessions if r is 0, commits or rolls back, and lets go.
+ */
+static int change_begin(struct accounts *a)
 {
-	int r;
-
 	pthread_mutex_lock(&a->lock);
-	r = db_exec(a->db, "BEGIN IMMEDIATE");
+	return db_exec(a->db, "BEGIN IMMEDIATE");
+}
+
+static int change_end(struct accounts *a, int r, const char *name, const char *keep_session)
+{
 	if (r == 0)
-		r = fn(a, name, ctx);
-	if (r == 0)
-		r = sessions_delete_user(a->db, name, keep);
+		r = sessions_delete_user(a->db, name, keep_session);
 	(void)db_exec(a->db, r == 0 ? "COMMIT" : "ROLLBACK");
 	pthread_mutex_unlock(&a->lock);
 	return r;
-}
-
-struct password_change {
-	const char *hash;
-	bool must_change;
-	uint64_t now;
-};
-
-static int set_password(struct accounts *a, const char *name, const void *ctx)
-{
-	const struct password_change *c = ctx;
-
-	return users_set_password(a->db, name, c->hash, c->must_change, c->now);
 }
 
 int accounts_reset_password(struct accounts *a, const char *name, const char *password, uint64_t now, char *why,
 			    size_t size)
 {
 	char hash[PASSWORD_HASH_MAX];
-	struct password_change c = { .hash = hash, .must_change = true, .now = now };
 	int r = new_hash(a, password, hash, why, size);
 
-	if (r == 0)
-		r = change_and_end(a, name, NULL, set_password, &c);
+	if (r == 0) {
+		r = change_begin(a);
+		if (r == 0)
+			r = users_set_password(a->db, name, hash, true, now);
+		r = change_end(a, r, name, NULL);
+	}
 	if (r == -ENOENT)
 		(void)snprintf(why, size, "no user %s", name);
 	return r;
@@ -292,24 +274,10 @@ int accounts_check_password(struct accounts *a, const char *name, const char *pa
 	return r == -ENOENT ? -EACCES : r;
 }
 
-struct own_change {
-	const char *old;
-	struct password_change c;
-};
-
-static int set_own_password(struct accounts *a, const char *name, const void *ctx)
-{
-	const struct own_change *o = ctx;
-	int r = check_old(a, name, o->old);
-
-	return r < 0 ? r : set_password(a, name, &o->c);
-}
-
 int accounts_change_password(struct accounts *a, const char *name, const char *old, const char *password,
 			     const char *keep_session, uint64_t now, char *why, size_t size)
 {
 	char hash[PASSWORD_HASH_MAX];
-	struct own_change o = { .old = old, .c = { .hash = hash, .now = now } };
 	int r;
 
 	if (strcmp(old, password) == 0) {
@@ -317,49 +285,35 @@ int accounts_change_password(struct accounts *a, const char *name, const char *o
 		return -EINVAL;
 	}
 	r = new_hash(a, password, hash, why, size);
-	if (r == 0)
-		r = change_and_end(a, name, keep_session, set_own_password, &o);
+	if (r == 0) {
+		r = change_begin(a);
+		if (r == 0)
+			r = check_old(a, name, old);
+		if (r == 0)
+			r = users_set_password(a->db, name, hash, false, now);
+		r = change_end(a, r, name, keep_session);
+	}
 	if (r == -EACCES)
 		(void)snprintf(why, size, "the current password is wrong");
 	return r;
 }
 
-struct role_change {
-	const char *role;
-	uint64_t now;
-};
-
-static int set_role(struct accounts *a, const char *name, const void *ctx)
-{
-	const struct role_change *c = ctx;
-
-	return users_set_role(a->db, name, c->role, c->now);
-}
-
 int accounts_set_role(struct accounts *a, const char *name, const char *role, uint64_t now)
 {
-	const struct role_change c = { .role = role, .now = now };
+	int r = change_begin(a);
 
-	return change_and_end(a, name, NULL, set_role, &c);
-}
-
-struct disable {
-	bool disabled;
-	uint64_t now;
-};
-
-static int set_disabled(struct accounts *a, const char *name, const void *ctx)
-{
-	const struct disable *d = ctx;
-
-	return users_set_disabled(a->db, name, d->disabled, d->now);
+	if (r == 0)
+		r = users_set_role(a->db, name, role, now);
+	return change_end(a, r, name, NULL);
 }
 
 int accounts_set_disabled(struct accounts *a, const char *name, bool disabled, uint64_t now)
 {
-	const struct disable d = { .disabled = disabled, .now = now };
+	int r = change_begin(a);
 
-	return change_and_end(a, name, NULL, set_disabled, &d);
+	if (r == 0)
+		r = users_set_disabled(a->db, name, disabled, now);
+	return change_end(a, r, name, NULL);
 }
 
 int accounts_totp_begin(struct accounts *a, const char *name, char *secret, size_t secret_size, char *uri,
@@ -410,15 +364,16 @@ int accounts_totp_confirm(struct accounts *a, const char *name, const char *code
 	const char *h[RECOVERY_CODES];
 	uint64_t step = 0;
 	struct user u;
-	int r = recovery_codes(codes, hashes);
+	int r;
 
 	for (size_t i = 0; i < RECOVERY_CODES; i++)
 		h[i] = hashes[i];
 	pthread_mutex_lock(&a->lock);
-	if (r == 0)
-		r = users_get(a->db, name, &u);
+	r = users_get(a->db, name, &u);
 	if (r == 0 && (!u.has_pending || !totp_check(u.pending, sizeof(u.pending), code, now / USEC_PER_SEC, &step)))
 		r = -EACCES;
+	if (r == 0)
+		r = recovery_codes(codes, hashes);
 	if (r == 0)
 		r = users_set_totp(a->db, name, u.pending, h, RECOVERY_CODES);
 	if (r == 0)

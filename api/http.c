@@ -343,21 +343,11 @@ struct unknown_args {
 	size_t n;
 };
 
-static bool word_in(const char *list, const char *word)
-{
-	size_t n = strlen(word);
-
-	for (const char *p = list; p && (p = strstr(p, word)); p += n)
-		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == 0))
-			return true;
-	return false;
-}
-
 static enum MHD_Result collect_unknown(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	struct unknown_args *u = cls;
 
-	if (!word_in(u->known, key) && u->n < sizeof(u->names))
+	if (!word_listed(u->known, key) && u->n < sizeof(u->names))
 		u->n += (size_t)snprintf(u->names + u->n, sizeof(u->names) - u->n, "%s%s", u->n ? ", " : "", key);
 	return MHD_YES;
 }

@@ -10,6 +10,15 @@
 #include "api/http.h"
 #include "common/util.h"
 
+/* The request is the session id's, whose user rq->who holds. */
+static void as_session(struct request *rq, const char *id)
+{
+	rq->by_session = true;
+	(void)snprintf(rq->session_id, sizeof(rq->session_id), "%s", id);
+	(void)snprintf(rq->user, sizeof(rq->user), "%s", rq->who.user);
+	(void)snprintf(rq->role, sizeof(rq->role), "%s", rq->who.role);
+}
+
 int request_authenticate(struct request *rq)
 {
 	const char *auth = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -22,10 +31,7 @@ int request_authenticate(struct request *rq)
 						 rq->role, sizeof(rq->role));
 	if (!id || strlen(id) != SESSION_ID_LEN || accounts_session(http_accounts(rq), id, now_realtime_us(), &rq->who) < 0)
 		return -EACCES;
-	rq->by_session = true;
-	memcpy(rq->session_id, id, SESSION_ID_LEN + 1);
-	(void)snprintf(rq->user, sizeof(rq->user), "%s", rq->who.user);
-	(void)snprintf(rq->role, sizeof(rq->role), "%s", rq->who.role);
+	as_session(rq, id);
 	return 0;
 }
 
@@ -142,9 +148,7 @@ enum MHD_Result api_post_session(struct request *rq)
 	audit_detail(rq, "login as %s", in.user);
 	r = accounts_login(http_accounts(rq), &in, now_realtime_us(), id, &rq->who, &locked);
 	if (r == LOGIN_OK) {
-		rq->by_session = true;
-		(void)snprintf(rq->user, sizeof(rq->user), "%s", rq->who.user);
-		(void)snprintf(rq->role, sizeof(rq->role), "%s", rq->who.role);
+		as_session(rq, id);
 		set_cookie(rq, id, false);
 		explicit_bzero(id, sizeof(id));
 	}

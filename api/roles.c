@@ -17,6 +17,17 @@ unsigned role_bit(const char *name)
 	return 0;
 }
 
+const char *role_check(const char *name, char *why, size_t size)
+{
+	char all[128];
+
+	if (role_bit(name))
+		return NULL;
+	roles_text(ROLES_ANY, all, sizeof(all));
+	(void)snprintf(why, size, "expected %s", all);
+	return why;
+}
+
 void roles_text(unsigned roles, char *out, size_t size)
 {
 	size_t n = 0, left = (size_t)__builtin_popcount(roles);

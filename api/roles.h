@@ -31,5 +31,7 @@ enum role {
 unsigned role_bit(const char *name);
 /* The roles, as usage and errors list them: "viewer, operator, admin, security or auditor". */
 void roles_text(unsigned roles, char *out, size_t size);
+/* NULL when name (NULL is none) is a role, else why not ("expected viewer, ... or auditor") in why. */
+const char *role_check(const char *name, char *why, size_t size);
 
 #endif

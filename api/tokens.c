@@ -37,7 +37,7 @@ enum MHD_Result api_post_token(struct request *rq)
 	enum MHD_Result answered;
 	json_t *body = request_object(rq, false, &answered);
 	const char *name, *role;
-	char *token = NULL;
+	char *token = NULL, why[160];
 	int r;
 
 	if (!body)
@@ -50,12 +50,9 @@ enum MHD_Result api_post_token(struct request *rq)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "name: 1 to %d letters, digits, '_', '.', '@' or '-'", TOKEN_NAME_MAX);
 	}
-	if (!role_bit(role)) {
-		char all[128];
-
+	if (role_check(role, why, sizeof(why))) {
 		json_decref(body);
-		roles_text(ROLES_ANY, all, sizeof(all));
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "role: expected %s", all);
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "role: %s", why);
 	}
 	r = auth_token_create(http_data_dir(rq), name, role, &token);
 	if (r == 0)

@@ -20,14 +20,6 @@ enum MHD_Result api_get_users(struct request *rq)
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
 }
 
-static enum MHD_Result bad_role(struct request *rq)
-{
-	char all[128];
-
-	roles_text(ROLES_ANY, all, sizeof(all));
-	return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "role: expected %s", all);
-}
-
 /* POST /api/v1/users {"name","role","password"}: 201; the user changes the password at the first login. */
 enum MHD_Result api_post_user(struct request *rq)
 {
@@ -43,8 +35,8 @@ enum MHD_Result api_post_user(struct request *rq)
 	role = json_string_value(json_object_get(body, "role"));
 	pw = json_string_value(json_object_get(body, "password"));
 	audit_detail(rq, "user %.64s, role %.32s", name ? name : "?", role ? role : "?");
-	if (!role_bit(role)) {
-		answered = bad_role(rq);
+	if (role_check(role, why, sizeof(why))) {
+		answered = respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "role: %s", why);
 	} else if (!name || !pw) {
 		answered = respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 					 "expected {\"name\": ..., \"role\": ..., \"password\": ...}");
@@ -65,6 +57,7 @@ static int act(struct request *rq, const char *name, const char *action, json_t 
 	const char *role = json_string_value(json_object_get(body, "role"));
 	const char *pw = json_string_value(json_object_get(body, "password"));
 	uint64_t now = now_realtime_us();
+	char expected[160];
 
 	/* An admin who disables or demotes themselves could leave no one to undo it. */
 	if (strcmp(name, rq->user) == 0 && strcmp(action, "reset-password") != 0) {
@@ -74,8 +67,10 @@ static int act(struct request *rq, const char *name, const char *action, json_t 
 	if (strcmp(action, "disable") == 0 || strcmp(action, "enable") == 0)
 		return accounts_set_disabled(http_accounts(rq), name, action[0] == 'd', now);
 	if (strcmp(action, "role") == 0) {
-		if (!role_bit(role))
-			return -EDOM;
+		if (role_check(role, expected, sizeof(expected))) {
+			(void)snprintf(why, size, "role: %s", expected);
+			return -EINVAL;
+		}
 		audit_detail(rq, "user %s: role %s", name, role);
 		return accounts_set_role(http_accounts(rq), name, role, now);
 	}
@@ -112,9 +107,8 @@ enum MHD_Result api_post_user_action(struct request *rq)
 		(void)snprintf(why, sizeof(why), "no user %s", name);
 	if (r == -EINVAL && !why[0])
 		(void)snprintf(why, sizeof(why), "expected {\"action\": disable|enable|role|reset-password, ...}");
-	answered = r == -EDOM ? bad_role(rq) :
-		   r < 0      ? respond_errno(rq, r, why) :
-				respond_json(rq, MHD_HTTP_OK, json_pack("{s:s, s:s}", "name", name, "done", action));
+	answered = r < 0 ? respond_errno(rq, r, why) :
+			   respond_json(rq, MHD_HTTP_OK, json_pack("{s:s, s:s}", "name", name, "done", action));
 	json_decref(body);
 	return answered;
 }

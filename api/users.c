@@ -174,21 +174,29 @@ int users_set_disabled(sqlite3 *db, const char *name, bool disabled, uint64_t no
 int users_login_failed(sqlite3 *db, const char *name, uint64_t now, uint64_t window_us, uint64_t max,
 		       bool *ret_locked)
 {
-	const struct values v = { .a = (int64_t)now, .b = (int64_t)window_us, .c = (int64_t)max };
-	struct user u;
-	int r;
+	sqlite3_stmt *st;
+	int rc, r;
 
-	/* A failure after the window of the first starts a new count. */
-	r = update(db, "UPDATE users SET failures=CASE WHEN ?2-failures_since>?3 THEN 1 ELSE failures+1 END,"
-		       " failures_since=CASE WHEN ?2-failures_since>?3 THEN ?2 ELSE failures_since END WHERE name=?1",
-		   name, bind_values, &v);
-	if (r == 0)
-		r = update(db, "UPDATE users SET locked_until=?2+?3, failures=0 WHERE name=?1 AND failures>=?4", name,
-			   bind_values, &v);
-	*ret_locked = r == 0;
-	if (r == -ENOENT)
-		r = users_get(db, name, &u);
-	explicit_bzero(&u, sizeof(u));
+	/*
+	 * count: this failure's number, a new count when the window of the
+	 * first has passed. SET reads the old row, so it is written out twice.
+	 */
+#define COUNT "(CASE WHEN ?2-failures_since>?3 THEN 1 ELSE failures+1 END)"
+	r = db_prepare(db, "UPDATE users SET failures=CASE WHEN " COUNT ">=?4 THEN 0 ELSE " COUNT " END,"
+			   " failures_since=CASE WHEN ?2-failures_since>?3 THEN ?2 ELSE failures_since END,"
+			   " locked_until=CASE WHEN " COUNT ">=?4 THEN ?2+?3 ELSE locked_until END"
+			   " WHERE name=?1 RETURNING locked_until=?2+?3", &st);
+#undef COUNT
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)window_us);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+	rc = sqlite3_step(st);
+	*ret_locked = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : db_errno(rc);
+	sqlite3_finalize(st);
 	return r;
 }
 

@@ -187,14 +187,11 @@ static void audit_local(const struct coll_conf *conf, const char *action, const 
 
 static int create_token(const struct coll_conf *conf, const char *name, const char *role)
 {
-	char *token, object[512], all[128];
+	char *token, object[512], why[160];
 	int r;
 
-	if (!role_bit(role)) {
-		roles_text(ROLES_ANY, all, sizeof(all));
-		log_error("--role %s: expected %s", role, all);
-		return -EINVAL;
-	}
+	if (role_check(role, why, sizeof(why)))
+		return log_error_errno(EINVAL, "--role %s: %s", role, why);
 	r = auth_token_create(conf->storage.data_dir, name, role, &token);
 	(void)snprintf(object, sizeof(object), "token %s (role %s)", name, role);
 	audit_local(conf, "token.create", object, r == 0);
@@ -242,14 +239,12 @@ static int read_password(char *pw, size_t size)
 /* --create-user NAME --role ROLE: the first admin, with a password of their own (no change asked). */
 static int create_user(const struct coll_conf *conf, const char *name, const char *role)
 {
-	char pw[PASSWORD_MAX + 2], why[256], object[256], all[128];
+	char pw[PASSWORD_MAX + 2], why[256], object[256];
 	struct accounts *a;
 	int r;
 
-	if (!role_bit(role)) {
-		roles_text(ROLES_ANY, all, sizeof(all));
-		return log_error_errno(EINVAL, "--role %s: expected %s", role, all);
-	}
+	if (role_check(role, why, sizeof(why)))
+		return log_error_errno(EINVAL, "--role %s: %s", role, why);
 	r = read_password(pw, sizeof(pw));
 	if (r == 0)
 		r = accounts_open(conf->storage.data_dir, &conf->users, &a);

@@ -265,6 +265,21 @@ bool name_valid(const char *s, size_t max, const char *also)
 	return true;
 }
 
+static bool separator(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+bool word_listed(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; n && p && (p = strstr(p, word)); p++)
+		if ((p == list || separator(p[-1])) && (separator(p[n]) || p[n] == 0))
+			return true;
+	return false;
+}
+
 bool next_word(const char **p, char *word, size_t size)
 {
 	size_t n;

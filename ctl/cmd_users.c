@@ -66,15 +66,13 @@ static int user_add(struct ctl *c, char **words, size_t n)
 {
 	char *pw = password_line();
 	json_t *body;
-	int r;
 
 	if (!pw)
 		return 2;
 	body = json_pack("{s:s, s:s, s:s}", "name", words[0], "role", words[1], "password", pw);
 	explicit_bzero(pw, strlen(pw));
 	free(pw);
-	r = post_user(c, "/api/v1/users", body, "user created: the password must be changed at the first login");
-	return r;
+	return post_user(c, "/api/v1/users", body, "user created: the password must be changed at the first login");
 }
 
 /* disable, enable, role ROLE, reset-password (from standard input) on user words[0]. */
@@ -83,7 +81,6 @@ static int user_act(struct ctl *c, char **words, size_t n)
 	const char *action = c->sub;
 	char path[256], *pw = NULL;
 	json_t *body = json_pack("{s:s}", "action", action);
-	int r;
 
 	(void)snprintf(path, sizeof(path), "/api/v1/users/%s", words[0]);
 	if (strcmp(action, "role") == 0)
@@ -98,8 +95,7 @@ static int user_act(struct ctl *c, char **words, size_t n)
 		explicit_bzero(pw, strlen(pw));
 		free(pw);
 	}
-	r = post_user(c, path, body, "done");
-	return r;
+	return post_user(c, path, body, "done");
 }
 
 static const struct ctl_command user_commands[] = {

@@ -65,6 +65,15 @@ static void words_come_one_by_one(void **state)
 	assert_false(next_word(&p, w, sizeof(w)));
 	p = "";
 	assert_false(next_word(&p, w, sizeof(w)));
+	/* A whole word of the list, not a part of one. */
+	assert_true(word_listed("admin security\tauditor", "auditor"));
+	assert_true(word_listed("admin security auditor", "admin"));
+	assert_true(word_listed("since until limit", "until"));
+	assert_false(word_listed("admin security", "sec"));
+	assert_false(word_listed("superadmin", "admin"));
+	assert_false(word_listed("admins", "admin"));
+	assert_false(word_listed(NULL, "admin"));
+	assert_false(word_listed("a b", ""));
 }
 
 static void labels_are_key_value_words(void **state)
