@@ -159,7 +159,7 @@ static const char *notified_event(unsigned ev, const struct alert *al)
 	return ev & ALERT_EV_FIRED ? "fired" : ev & ALERT_EV_RESOLVED ? "resolved" : NULL;
 }
 
-/* Where the alert is shown: the console when [alerts] console_url= is set, else the API. */
+/* Where the alert is shown: the console at [alerts] console_url, or else on the API's port. */
 static json_t *alert_url(const struct alerting_env *env, int64_t id)
 {
 	const char *console = env->alerts->console_url;
@@ -168,7 +168,8 @@ static json_t *alert_url(const struct alerting_env *env, int64_t id)
 	if (console)
 		(void)snprintf(url, sizeof(url), "%.*s/alerts/%lld", (int)strcspn(console, "#"), console, (long long)id);
 	else
-		(void)snprintf(url, sizeof(url), "http://%s/api/v1/alerts/%lld", env->api_listen, (long long)id);
+		(void)snprintf(url, sizeof(url), "http%s://%s/alerts/%lld", env->api_tls ? "s" : "", env->api_listen,
+			       (long long)id);
 	return json_string(url);
 }
 

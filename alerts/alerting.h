@@ -26,7 +26,7 @@
 /* [alerts] */
 struct alerts_conf {
 	uint64_t interval_ms;
-	char *console_url; /* messages link to <console_url>/alerts/ID; NULL: the API's /api/v1/alerts/ID */
+	char *console_url; /* messages link to <console_url>/alerts/ID; NULL: the console at [http] listen */
 };
 
 /* What the evaluator works with; all borrowed, and outliving it. */
@@ -36,6 +36,7 @@ struct alerting_env {
 	const struct storage_conf *storage;
 	const struct alert_defs *file; /* the file's routes */
 	const char *api_listen;        /* [http] listen, for links without a console_url */
+	bool api_tls;                  /* whether the API (and its console) speaks HTTPS */
 };
 
 struct alerting;
@@ -73,6 +74,12 @@ int alerting_act(struct alerting *a, int64_t id, const char *action, const char 
 /* {"items":[...]}: those not yet over, or all with all. */
 int alerting_silences(struct alerting *a, bool all, json_t **ret);
 int alerting_silence_add(struct alerting *a, json_t *body, const char *creator, json_t **ret, const char **reason);
+/*
+ * The open alerts (of the newest 1000) a silence of matchers would silence,
+ * as {"items": [...], "count": N}: what a silence would do before it is
+ * made. -EINVAL with *reason for matchers a silence could not have.
+ */
+int alerting_silence_preview(struct alerting *a, json_t *matchers, json_t **ret, const char **reason);
 int alerting_silence_expire(struct alerting *a, int64_t id, json_t **ret);
 
 /* Adds target's (an object with its "name") queue: queued, sent, failed, last_error. */

@@ -37,17 +37,24 @@ int alerting_list(struct alerting *a, const struct alert_filter *f, json_t **ret
 	return items_answer(items, r, ret);
 }
 
-/* The alert and its history; the caller holds the lock. */
+/* Deliveries an alert's page lists: an alert that flaps for a week is still one page. */
+#define DELIVERIES_MAX 500
+
+/* The alert, its history and its notifications' deliveries; the caller holds the lock. */
 static int get_locked(struct alerting *a, int64_t id, json_t **ret)
 {
-	json_t *alert = alert_store_get(a->store, id), *history;
+	json_t *alert = alert_store_get(a->store, id), *history, *deliveries;
 	int r;
 
 	if (!alert)
 		return -ENOENT;
 	history = json_array();
+	deliveries = json_array();
 	r = alert_store_history(a->store, id, history);
+	if (r == 0)
+		r = queue_of_alert(a->db, id, DELIVERIES_MAX, deliveries);
 	json_object_set_new(alert, "history", history);
+	json_object_set_new(alert, "deliveries", deliveries);
 	*ret = alert;
 	return r;
 }
@@ -151,6 +158,38 @@ int alerting_silence_add(struct alerting *a, json_t *body, const char *creator, 
 	pthread_mutex_lock(&a->lock);
 	r = silences_add(a->db, body, creator, now_realtime_us(), ret, reason);
 	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+int alerting_silence_preview(struct alerting *a, json_t *matchers, json_t **ret, const char **reason)
+{
+	json_t *open, *hits, *one, *al;
+	size_t i;
+	int r;
+
+	*reason = silence_check_matchers(matchers);
+	if (*reason)
+		return -EINVAL;
+	open = json_array();
+	hits = json_array();
+	one = json_pack("[O]", matchers);
+	r = open && hits && one ? 0 : -ENOMEM;
+	if (r == 0) {
+		pthread_mutex_lock(&a->lock);
+		r = alert_store_list(a->store, &(struct alert_filter){ 0 }, open);
+		pthread_mutex_unlock(&a->lock);
+	}
+	json_array_foreach(r == 0 ? open : NULL, i, al)
+		if (silences_match(one, json_string_value(json_object_get(al, "rule")),
+				   json_string_value(json_object_get(al, "severity")), json_object_get(al, "labels")))
+			json_array_append(hits, al);
+	if (r == 0) {
+		*ret = json_pack("{s:I, s:O}", "count", (json_int_t)json_array_size(hits), "items", hits);
+		r = *ret ? 0 : -ENOMEM;
+	}
+	json_decref(open);
+	json_decref(hits);
+	json_decref(one);
 	return r;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -164,4 +165,32 @@ int queue_stats(sqlite3 *db, const char *target, struct queue_stats *ret)
 	}
 	sqlite3_finalize(st);
 	return 0;
+}
+
+/* NULL for a NULL column, else its text as a JSON string. */
+static json_t *column_text(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null() : json_string((const char *)sqlite3_column_text(st, i));
+}
+
+int queue_of_alert(sqlite3 *db, int64_t alert, size_t limit, json_t *items)
+{
+	sqlite3_stmt *st;
+	int rc, r = db_prepare(db, "SELECT id, target, event, state, attempts, created, sent, last_error"
+				   " FROM notifications WHERE alert=? ORDER BY id LIMIT ?", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, alert);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(items, json_pack("{s:I, s:o, s:o, s:o, s:i, s:I, s:I, s:o}",
+						       "id", (json_int_t)sqlite3_column_int64(st, 0),
+						       "target", column_text(st, 1), "event", column_text(st, 2),
+						       "state", column_text(st, 3), "attempts", sqlite3_column_int(st, 4),
+						       "created", (json_int_t)sqlite3_column_int64(st, 5),
+						       "sent", (json_int_t)sqlite3_column_int64(st, 6),
+						       "error", column_text(st, 7)));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_errno(rc);
 }

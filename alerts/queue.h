@@ -2,6 +2,7 @@
 #ifndef VIGIL_QUEUE_H
 #define VIGIL_QUEUE_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,5 +53,12 @@ struct queue_stats {
 	bool has_error;
 };
 int queue_stats(sqlite3 *db, const char *target, struct queue_stats *ret);
+
+/*
+ * The first limit notifications of alert, oldest first, appended to items:
+ * {"id","target","event","state","attempts","created","sent" (0: not sent),
+ * "error" (the last attempt's, or null)}.
+ */
+int queue_of_alert(sqlite3 *db, int64_t alert, size_t limit, json_t *items);
 
 #endif

@@ -58,8 +58,7 @@ static json_t *silence_json(sqlite3_stmt *st, uint64_t now)
 	return j;
 }
 
-/* A label name as a matcher may use it. */
-static const char *check_matchers(json_t *m)
+const char *silence_check_matchers(json_t *m)
 {
 	const char *key;
 	json_t *v;
@@ -128,7 +127,7 @@ static const char *silence_span(json_t *body, uint64_t now, struct silence_time 
 static const char *silence_parse(json_t *body, uint64_t now, struct silence_time *t)
 {
 	const char *comment = json_string_value(json_object_get(body, "comment"));
-	const char *why = check_matchers(json_object_get(body, "matchers"));
+	const char *why = silence_check_matchers(json_object_get(body, "matchers"));
 
 	if (!why && (!comment || !*comment || strlen(comment) > 1000))
 		why = "comment: required, up to 1000 bytes (why, and who to ask)";

@@ -18,6 +18,8 @@
 /* Creates the table (and adds what older versions lack). */
 int silences_schema(sqlite3 *db);
 
+/* Whether m holds as a silence's matchers (1 to 16 label names and their values): NULL, or what is wrong. */
+const char *silence_check_matchers(json_t *m);
 /* Whether body holds as a silence at now_us (nothing stored): NULL, or what is wrong. */
 const char *silence_check(json_t *body, uint64_t now_us);
 /* From a request body: matchers, comment, starts/ends or duration, every/until. -EINVAL with *reason. */

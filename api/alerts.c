@@ -238,6 +238,29 @@ enum MHD_Result api_post_silence(struct request *rq)
 	return respond_json(rq, MHD_HTTP_CREATED, j);
 }
 
+/* POST /api/v1/silences/preview {"matchers":{...}}: the open alerts such a silence would silence. */
+enum MHD_Result api_post_silence_preview(struct request *rq)
+{
+	const char *reason = NULL;
+	enum MHD_Result answered;
+	json_t *body = request_object(rq, false, &answered), *j = NULL, *a;
+	size_t i;
+	int r;
+
+	if (!body)
+		return answered;
+	r = alerting_silence_preview(http_alerting(rq), json_object_get(body, "matchers"), &j, &reason);
+	json_decref(body);
+	if (r == -EINVAL)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "%s", reason);
+	if (r < 0)
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read alerts: %s",
+				     strerror(-r));
+	json_array_foreach(request_reads_logs(rq) ? NULL : json_object_get(j, "items"), i, a)
+		hide_log_line(rq, a);
+	return respond_json(rq, MHD_HTTP_OK, j);
+}
+
 /* DELETE /api/v1/silences/ID: ends it now (the row stays, for the record). */
 enum MHD_Result api_delete_silence(struct request *rq)
 {

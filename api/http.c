@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "api/audit.h"
 #include "api/auth.h"
+#include "api/console.h"
 #include "api/http_audit.h"
 #include "api/http_tls.h"
 #include "api/http-internal.h"
@@ -38,6 +39,7 @@ struct http_server {
 	struct http_audit *trail;
 	struct http_deps deps;
 	struct accounts *accounts;
+	struct console *console; /* NULL: none installed, the API only */
 };
 
 struct accounts *http_accounts(const struct request *rq)
@@ -96,6 +98,7 @@ static enum MHD_Result respond(struct request *rq, unsigned status, const char *
 	}
 	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	(void)MHD_add_response_header(resp, "Cache-Control", "no-store");
+	console_common_headers(resp, rq->h->tls != NULL);
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
 	if (rq->set_cookie[0])
@@ -277,6 +280,7 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/alerts/", api_post_alert_action, ROLE_OPERATOR | ROLE_ADMIN, "alert.action", AUDITED, NULL },
 	{ "GET", "/api/v1/silences", api_get_silences, ROLES_STATE, "silences.read", 0, "all" },
 	{ "POST", "/api/v1/silences", api_post_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.create", AUDITED, NULL },
+	{ "POST", "/api/v1/silences/preview", api_post_silence_preview, ROLE_OPERATOR | ROLE_ADMIN, "silences.preview", 0, NULL },
 	{ "DELETE", "/api/v1/silences/", api_delete_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.expire", AUDITED, NULL },
 	{ "GET", "/api/v1/notify", api_get_notify, ROLE_OPERATOR | ROLE_ADMIN, "notify.read", 0, NULL },
 	{ "GET", "/api/v1/notify/", api_get_target, ROLE_OPERATOR | ROLE_ADMIN, "notify.read", 0, NULL },
@@ -392,6 +396,8 @@ static enum MHD_Result dispatch(struct request *rq)
 	char need[64], why[512];
 	bool bad;
 
+	if (strncmp(rq->url, "/api/", 5) != 0 && strcmp(rq->url, "/metrics") != 0)
+		return console_serve(rq->h->console, rq->c, rq->url, rq->method, rq->h->tls != NULL, &rq->status);
 	for (size_t i = 0; i < ARRAY_SIZE(routes); i++)
 		if (route_matches(&routes[i], rq->url)) {
 			match = &routes[i];
@@ -623,6 +629,9 @@ int http_start(const struct api_env *env, const struct http_deps *deps, struct h
 		r = accounts_open(env->storage->data_dir, env->users, &h->accounts);
 	if (r == 0)
 		r = http_tls_load(env->http, &h->tls);
+	/* Without its console (not installed, or unreadable: logged), the collector still serves the API. */
+	if (r == 0 && env->http->console_dir)
+		(void)console_load(env->http->console_dir, &h->console);
 	if (r == 0)
 		r = http_audit_new(h->audit, env->audit->session_idle_ms * 1000,
 				   env->audit->auth_failure_window_ms * 1000, &h->trail);
@@ -722,6 +731,7 @@ void http_stop(struct http_server *h)
 	http_audit_free(h->trail);
 	http_tls_free(h->tls);
 	accounts_free(h->accounts);
+	console_free(h->console);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

@@ -29,6 +29,7 @@ struct http_conf {
 	uint64_t scan_budget;
 	uint64_t max_answer;
 	char *tls_cert, *tls_key, *tls_client_ca;
+	char *console_dir; /* the console's built files; NULL: none */
 };
 
 /* The configuration the API serves by; all borrowed, outliving the server. */

@@ -2,6 +2,7 @@
 /* Who asks (a token or a session), and the session endpoints: log in and out, the password, TOTP. */
 #include "config.h"
 
+#include <qrencode.h>
 #include <stdio.h>
 #include <strings.h>
 
@@ -226,7 +227,32 @@ static bool password_again(struct request *rq, json_t *body)
 	return pw && accounts_check_password(http_accounts(rq), rq->user, pw) == 0;
 }
 
-/* POST /api/v1/session/totp {"password"}: a new secret to enrol, as base32 and an otpauth:// URI. */
+/*
+ * The URI as a QR code for an authenticator app to scan: its rows, each a
+ * string of '1' (dark) and '0' modules, for the console to draw (a canvas,
+ * never markup). The code holds the secret: its buffer is wiped.
+ */
+static json_t *qr_rows(const char *uri)
+{
+	QRcode *qr = QRcode_encodeString(uri, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	json_t *rows = qr ? json_array() : NULL;
+	char row[256];
+
+	for (int y = 0; rows && y < qr->width && qr->width < (int)sizeof(row); y++) {
+		for (int x = 0; x < qr->width; x++)
+			row[x] = qr->data[y * qr->width + x] & 1 ? '1' : '0';
+		row[qr->width] = 0;
+		json_array_append_new(rows, json_string(row));
+	}
+	explicit_bzero(row, sizeof(row));
+	if (qr) {
+		explicit_bzero(qr->data, (size_t)qr->width * (size_t)qr->width);
+		QRcode_free(qr);
+	}
+	return rows ? rows : json_null();
+}
+
+/* POST /api/v1/session/totp {"password"}: a new secret to enrol, as base32, an otpauth:// URI and its QR code. */
 enum MHD_Result api_post_totp(struct request *rq)
 {
 	enum MHD_Result answered;
@@ -245,7 +271,8 @@ enum MHD_Result api_post_totp(struct request *rq)
 	r = accounts_totp_begin(http_accounts(rq), rq->user, secret, sizeof(secret), uri, sizeof(uri));
 	if (r < 0)
 		return respond_errno(rq, r, "cannot make a secret");
-	answered = respond_json(rq, MHD_HTTP_OK, json_pack("{s:s, s:s}", "secret", secret, "uri", uri));
+	answered = respond_json(rq, MHD_HTTP_OK,
+				json_pack("{s:s, s:s, s:o}", "secret", secret, "uri", uri, "qr", qr_rows(uri)));
 	explicit_bzero(secret, sizeof(secret));
 	explicit_bzero(uri, sizeof(uri));
 	return answered;

@@ -48,6 +48,7 @@ static const struct conf_key http_keys[] = {
 	{ "tls_key", CONF_STR, H(tls_key), NULL, .help = "the certificate's private key (PEM)" },
 	{ "tls_client_ca", CONF_STR, H(tls_client_ca), NULL, .help = "require a client certificate signed by this CA (PEM) of every request, besides its token" },
 	{ "max_answer", CONF_SIZE, H(max_answer), "4M", 4096, 1024 * 1024 * 1024, .help = "bytes of items one answer holds at most (probe history, dial test results); past it the answer says truncated and where the next page starts" },
+	{ "console_dir", CONF_STR, H(console_dir), VIGIL_CONSOLE_DIR, .help = "the console's built files (index.html, assets/), served at /; the API only when it has no index.html" },
 	{ "scan_budget", CONF_SIZE, H(scan_budget), "256M", 1024 * 1024, 64ull * 1024 * 1024 * 1024, .help = "decompressed log bytes one GET /api/v1/logs examines at most; past it the answer says complete=false and the client follows next_cursor" },
 };
 
@@ -57,7 +58,7 @@ static const struct conf_key hosts_keys[] = {
 
 static const struct conf_key alerts_keys[] = {
 	{ "interval", CONF_SECS, L(interval_ms), "10s", 1000, 3600000, .help = "time between evaluations of the rules" },
-	{ "console_url", CONF_STR, L(console_url), NULL, .help = "the console's base URL; messages link to <console_url>/alerts/ID (default the API's /api/v1/alerts/ID)" },
+	{ "console_url", CONF_STR, L(console_url), NULL, .help = "the console's base URL; messages link to <console_url>/alerts/ID (default the console on [http] listen)" },
 };
 
 static const struct conf_key dialtests_keys[] = {

@@ -119,7 +119,8 @@ static int collector_setup(struct collector *c)
 		return r;
 	r = alerting_start(&(struct alerting_env){ .alerts = &c->conf->alerts, .hosts = &c->conf->hosts,
 						   .storage = &c->conf->storage, .file = &c->conf->defs,
-						   .api_listen = c->conf->http.listen },
+						   .api_listen = c->conf->http.listen,
+						   .api_tls = c->conf->http.tls_cert != NULL },
 			   c->catalog, c->event, &c->alerting);
 	if (r < 0)
 		return log_error_errno(r, "cannot start alert evaluation: %m");

@@ -27,6 +27,7 @@ listen=$INGEST
 data_dir=$D/data
 [http]
 listen=$HTTP
+console_dir=$B/console/dist
 [dialtests]
 dir=$D/dialtests.d
 secrets_dir=$D/secrets
@@ -92,6 +93,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 TOKEN=$("$B/vigil-collector" --config "$D/collector.conf" --create-token "demo-admin-$(date +%s)" --role admin)
+# The console's demo user: an operator, whose role needs no second factor ([users] totp_roles); kept across runs.
+DEMO_USER=demo DEMO_PASSWORD=Demo-console-2026
+echo "$DEMO_PASSWORD" | "$B/vigil-collector" --config "$D/collector.conf" --create-user "$DEMO_USER" --role operator \
+	> /dev/null 2> "$D/create-user.err" || grep -q "exists" "$D/create-user.err" || { cat "$D/create-user.err" >&2; exit 1; }
 # Sample dial tests against the collector's own API: one call, and two steps, the second using what the first returned.
 (umask 077; mkdir -p "$D/secrets"; echo "$TOKEN" > "$D/secrets/dialtest.token")
 cat > "$D/dialtests.d/api-refuses-anonymous.json" <<EOJ
@@ -136,6 +141,7 @@ cat <<EOI
 vigil demo is running (Ctrl-C stops it)
   collector: ingest $INGEST, API http://$HTTP, data in $D/data
   agent:     following $D/logs/*.log, spool in $D/agent-state
+  console:   http://$HTTP/  (user $DEMO_USER, password $DEMO_PASSWORD)
   admin token (shown once): $TOKEN
 
 Try, in another shell:

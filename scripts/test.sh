@@ -8,7 +8,13 @@
 # with one line "N passed, N failed" counted from the test logs.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-EXTRA_PKGS="clang libclang-rt-14-dev" "$top/scripts/deps.sh" || exit 1
+EXTRA_PKGS="clang libclang-rt-14-dev chromium nodejs" "$top/scripts/deps.sh" || exit 1
+# Debian's nodejs comes without npm (a NodeSource nodejs has its own, which Debian's npm would conflict with).
+command -v npm > /dev/null || EXTRA_PKGS=npm "$top/scripts/deps.sh" || exit 1
+# The browser tests' tooling, at the versions package-lock.json pins: playwright-core (which
+# downloads no browser: the tests drive Debian's Chromium) and axe-core.
+(cd "$top/tests/console" && npm ci --no-audit --no-fund --loglevel=error > /dev/null) || { echo "FAIL: npm ci in tests/console"; exit 1; }
+export VIGIL_NODE_MODULES=$top/tests/console/node_modules
 status=0
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 

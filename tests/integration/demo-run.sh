@@ -18,6 +18,14 @@ TOKEN=$(awk '/admin token \(shown once\):/ { print $NF }' "$T/demo.out")
 VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" dialtest run 1 > "$T/run.out" || fail "the sample dial test: $(cat "$T/run.out")"
 VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" hosts | grep -q "all-in-one\|$(hostname)" || fail "the demo's host is not listed"
 
+info "the console it names is served, and its demo user logs in"
+LINE=$(grep "console: " "$T/demo.out") || fail "no console line"
+grep -q "console:   $URL/  (user demo, password " <<< "$LINE" || fail "$LINE"
+PASSWORD=$(sed -n 's/.*password \([^)]*\)).*/\1/p' <<< "$LINE")
+curl -s "$URL/" | grep -q '<script type="module" src="/assets/app\.' || fail "no console at $URL/"
+[ "$(curl -s -o "$T/login.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+	-d "{\"user\":\"demo\",\"password\":\"$PASSWORD\"}" "$URL/api/v1/session")" = 200 ] || fail "login: $(cat "$T/login.json")"
+
 info "SIGTERM stops the demo and all it started, once"
 kill -TERM "$DEMO"
 gone() { ! kill -0 "$DEMO" 2>/dev/null; }

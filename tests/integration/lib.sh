@@ -86,6 +86,7 @@ data_dir=$T/data
 sync=${STORAGE_SYNC:-no}
 [http]
 listen=127.0.0.1:$HTTP_PORT
+console_dir=${CONSOLE_DIR:-$B/console/dist}
 ${1:-}
 EOC
 }

@@ -97,6 +97,23 @@ info "an admin enrols TOTP before anything else; then a login needs a code, each
 [ "$(as adm POST /api/v1/session/totp '{"password":"Root-password-2026"}')" = 200 ] || fail "begin: $(cat "$T/adm.json")"
 SECRET=$(member adm secret)
 grep -q "otpauth://totp/vigil:root?secret=$SECRET" "$T/adm.json" || fail "no otpauth URI"
+# The QR code the console draws, as an image a reader decodes: the same URI.
+"$PY" - "$T/adm.json" "$T/qr.pgm" <<'PYEOF'
+import json, sys
+rows = json.load(open(sys.argv[1]))["qr"]
+n, scale, quiet = len(rows), 4, 4
+assert n >= 21 and all(len(r) == n for r in rows), rows
+side = (n + 2 * quiet) * scale
+px = bytearray(b"\xff" * side * side)
+for y, row in enumerate(rows):
+    for x, m in enumerate(row):
+        if m == "1":
+            for dy in range(scale):
+                o = ((y + quiet) * scale + dy) * side + (x + quiet) * scale
+                px[o:o + scale] = b"\x00" * scale
+open(sys.argv[2], "wb").write(b"P5 %d %d 255\n" % (side, side) + px)
+PYEOF
+[ "$(zbarimg -q --raw "$T/qr.pgm")" = "$(member adm uri)" ] || fail "the QR code says: $(zbarimg -q --raw "$T/qr.pgm")"
 [ "$(as adm POST /api/v1/session/totp/confirm '{"code":"000000"}')" = 403 ] || fail "a wrong code enrolled"
 [ "$(as adm POST /api/v1/session/totp/confirm "{\"code\":\"$(totp "$SECRET")\"}")" = 200 ] || fail "confirm: $(cat "$T/adm.json")"
 RECOVERY=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["recovery_codes"][0])' "$T/adm.json")

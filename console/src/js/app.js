@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+// The console's frame: who is logged in, the header, and which page the
+// address shows. Pages are modules with render(main, ctx), which may give
+// back a function that stops what the page left running (its polling).
+import { api, setCsrf, whenSessionEnds } from "./api.js";
+import { fill, h } from "./dom.js";
+import { lang, setLang, t } from "./i18n.js";
+import * as login from "./pages/login.js";
+import * as problem from "./pages/problem.js";
+import * as problems from "./pages/problems.js";
+import * as silences from "./pages/silences.js";
+
+const routes = [
+	{ path: /^\/alerts$/, page: problems, nav: "problems" },
+	{ path: /^\/alerts\/(\d+)$/, page: problem, nav: "problems" },
+	{ path: /^\/silences$/, page: silences, nav: "silences" },
+];
+
+const root = document.getElementById("app");
+let session = null;
+let stop = null;
+
+function navigate(to, replace) {
+	if (replace)
+		history.replaceState(null, "", to);
+	else
+		history.pushState(null, "", to);
+	show();
+}
+
+// The flash line under the header: what just happened, or went wrong.
+function flash(text, kind) {
+	const el = document.getElementById("flash");
+	if (el)
+		fill(el, text ? h("div." + (kind || "info"), { role: kind === "error" ? "alert" : "status" }, text) : null);
+}
+
+function header(active) {
+	const link = (href, key) => h("a" + (active === key ? ".active" : ""),
+		{ href, data: { link: "" }, "aria-current": active === key ? "page" : "false" }, t("nav." + key));
+	return h("header.top",
+		h("span.brand", "vigil"),
+		h("nav", link("/alerts", "problems"), link("/silences", "silences")),
+		h("span.spacer"),
+		h("span.who", { id: "who" }, `${session.user}（${t("role." + session.role)}）`),
+		h("button.link", { type: "button", id: "lang", on: { click: () => { setLang(lang() === "en" ? "zh-CN" : "en"); show(); } } },
+			t("nav.lang")),
+		h("button.link", { type: "button", id: "logout", on: { click: logout } }, t("nav.logout")));
+}
+
+async function logout() {
+	try {
+		await api("DELETE", "/api/v1/session");
+	} catch (e) {
+		// The session may be over already; the login page follows either way.
+	}
+	session = null;
+	show();
+}
+
+function signedIn(who) {
+	session = who;
+	setCsrf(who.csrf);
+	show();
+}
+
+function show() {
+	if (stop)
+		stop();
+	stop = null;
+	document.documentElement.lang = lang();
+	document.title = t("app.title");
+	if (!session || session.must_change_password || session.must_enrol_totp) {
+		fill(root, h("main.narrow", { id: "main" }, h("div", { id: "flash" })));
+		login.render(document.getElementById("main"), { session, signedIn, flash });
+		return;
+	}
+	const path = location.pathname === "/" ? "/alerts" : location.pathname;
+	const route = routes.find((r) => r.path.test(path));
+	const main = h("main", { id: "main" });
+	fill(root, header(route?.nav), h("div.flash", { id: "flash" }), main);
+	if (!route) {
+		fill(main, h("p", t("page.not_found")));
+		return;
+	}
+	const params = route.path.exec(path).slice(1);
+	stop = route.page.render(main, { session, params, query: new URLSearchParams(location.search), navigate, flash }) || null;
+}
+
+document.addEventListener("click", (ev) => {
+	const a = ev.target.closest("a[data-link]");
+	if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0)
+		return;
+	ev.preventDefault();
+	navigate(a.getAttribute("href"));
+});
+window.addEventListener("popstate", show);
+whenSessionEnds(() => {
+	session = null;
+	show();
+	flash(t("err.session"), "error");
+});
+
+api("GET", "/api/v1/session").then(signedIn, () => {
+	session = null;
+	show();
+});

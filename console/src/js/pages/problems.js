@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+// Problems: the open alerts, newest first, filtered by what the address
+// says (so a filtered view is a link to share), refreshed every 5 s, and
+// acknowledged, assigned or closed several at a time.
+import { api, withQuery } from "../api.js";
+import { fill, h } from "../dom.js";
+import { t } from "../i18n.js";
+import { clock, span, when } from "../time.js";
+import { canAct, severityBadge, stateBadge, flags } from "./common.js";
+
+const REFRESH_MS = 5000;
+const STATES = ["pending", "firing", "resolved", "closed"];
+const SEVERITIES = ["disaster", "critical", "warning", "info"];
+
+function matches(a, q) {
+	if (!q)
+		return true;
+	const s = q.toLowerCase();
+	return [a.summary, a.rule, a.host, a.assignee, a.acked_by].some((v) => v && v.toLowerCase().includes(s));
+}
+
+function select(name, current, all, options, key) {
+	return h("select", { name, ariaLabel: t(key) },
+		h("option", { value: "" }, t(all)),
+		options.map((o) => h("option", { value: o, selected: o === current }, t(name === "state" ? "state." + o : "sev." + o))));
+}
+
+export function render(main, ctx) {
+	const q = ctx.query;
+	const filters = { state: q.get("state") || "", severity: q.get("severity") || "", host: q.get("host") || "", q: q.get("q") || "" };
+	const selected = new Set();
+	const act = canAct(ctx.session);
+	let items = [];
+	let timer = null;
+	let stopped = false;
+
+	const stateSel = select("state", filters.state, "problems.all_states", STATES, "col.state");
+	const sevSel = select("severity", filters.severity, "problems.all_severities", SEVERITIES, "col.severity");
+	const hostIn = h("input", { name: "host", value: filters.host, placeholder: t("problems.host") });
+	const search = h("input", { name: "q", type: "search", value: filters.q, placeholder: t("problems.search") });
+	const status = h("span.status", { id: "updated" });
+	const count = h("span.count", { id: "count" });
+	const body = h("tbody", { id: "problems" });
+	const allBox = h("input", { type: "checkbox", ariaLabel: t("problems.select_all"), on: { change: () => {
+		for (const a of items.filter((a) => matches(a, filters.q)))
+			allBox.checked ? selected.add(a.id) : selected.delete(a.id);
+		draw();
+	} } });
+	const assignee = h("input", { name: "assignee", placeholder: t("problems.assign_to") });
+	const selCount = h("span", { id: "selected" });
+	const bar = h("div.bulk", { id: "bulk", hidden: !act },
+		selCount,
+		h("button", { type: "button", id: "bulk-ack", on: { click: () => bulk("ack", {}) } }, t("problems.ack")),
+		assignee,
+		h("button", { type: "button", id: "bulk-assign", on: { click: () => assignee.value && bulk("assign", { to: assignee.value }) } },
+			t("alert.assign")),
+		h("button.danger", { type: "button", id: "bulk-close", on: { click: () => confirm(t("alert.close_confirm")) && bulk("close", {}) } },
+			t("problems.close")));
+
+	// The filters into the address (replacing it: typing is not history) and into the next read.
+	const apply = () => {
+		Object.assign(filters, { state: stateSel.value, severity: sevSel.value, host: hostIn.value.trim(), q: search.value.trim() });
+		history.replaceState(null, "", withQuery("/alerts", filters));
+		refresh();
+	};
+	stateSel.addEventListener("change", apply);
+	sevSel.addEventListener("change", apply);
+	hostIn.addEventListener("change", apply);
+	search.addEventListener("input", () => {
+		filters.q = search.value.trim();
+		history.replaceState(null, "", withQuery("/alerts", filters));
+		draw();
+	});
+
+	function row(a) {
+		const box = h("input", { type: "checkbox", checked: selected.has(a.id), ariaLabel: "#" + a.id,
+			on: { change: () => { box.checked ? selected.add(a.id) : selected.delete(a.id); drawCount(); } } });
+		return h("tr", { data: { id: a.id, severity: a.severity } },
+			act ? h("td", box) : null,
+			h("td", severityBadge(a.severity)),
+			h("td", stateBadge(a.state)),
+			h("td.summary", h("a", { href: "/alerts/" + a.id, data: { link: "" } }, a.summary || a.rule), flags(a)),
+			h("td", a.host || ""),
+			h("td", { title: when(a.started) }, when(a.started)),
+			h("td", span(a.started, a.state === "resolved" || a.state === "closed" ? a.resolved : 0)),
+			h("td", a.acked_by || ""),
+			h("td", a.assignee || ""));
+	}
+
+	function drawCount() {
+		fill(selCount, t("problems.selected", { n: selected.size }));
+		for (const b of bar.querySelectorAll("button"))
+			b.disabled = selected.size === 0;
+	}
+
+	function draw() {
+		const shown = items.filter((a) => matches(a, filters.q));
+		const frag = document.createDocumentFragment();
+		for (const a of shown)
+			frag.appendChild(row(a));
+		fill(body, shown.length ? frag : h("tr", h("td.empty", { colSpan: 9 }, t("problems.none"))));
+		fill(count, t("problems.count", { n: shown.length }));
+		allBox.checked = shown.length > 0 && shown.every((a) => selected.has(a.id));
+		drawCount();
+	}
+
+	async function refresh() {
+		clearTimeout(timer);
+		try {
+			const r = await api("GET", withQuery("/api/v1/alerts", { state: filters.state, severity: filters.severity, host: filters.host }));
+			if (stopped)
+				return;
+			items = r.items;
+			const ids = new Set(items.map((a) => a.id));
+			for (const id of selected)
+				if (!ids.has(id))
+					selected.delete(id);
+			draw();
+			fill(status, t("problems.updated", { time: clock(Date.now()) }));
+			status.classList.remove("stale");
+		} catch (e) {
+			if (stopped)
+				return;
+			fill(status, t("problems.stale", { reason: e.message }));
+			status.classList.add("stale");
+		}
+		if (!stopped)
+			timer = setTimeout(refresh, REFRESH_MS);
+	}
+
+	async function bulk(action, body) {
+		let ok = 0, failed = 0;
+		for (const id of [...selected]) {
+			try {
+				await api("POST", `/api/v1/alerts/${id}/${action}`, body);
+				ok++;
+			} catch (e) {
+				failed++;
+			}
+		}
+		selected.clear();
+		ctx.flash(t("problems.bulk_done", { ok, failed }), failed ? "error" : "info");
+		refresh();
+	}
+
+	fill(main,
+		h("div.toolbar", h("h1", t("problems.title")), count, h("span.spacer"), status),
+		h("form.filters", { on: { submit: (ev) => { ev.preventDefault(); apply(); } } }, stateSel, sevSel, hostIn, search),
+		bar,
+		h("table.list",
+			h("thead", h("tr", act ? h("th", allBox) : null, ["col.severity", "col.state", "col.summary", "col.host",
+				"col.started", "col.duration", "col.ack", "col.assignee"].map((k) => h("th", { scope: "col" }, t(k))))),
+			body));
+	refresh();
+	return () => {
+		stopped = true;
+		clearTimeout(timer);
+	};
+}

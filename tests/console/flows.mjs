@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: Apache-2.0
+// The console in a real browser: Debian's Chromium driven by playwright-core,
+// against a real collector that console-browser.sh started with real
+// alerts. Each step says what it proves; the first failure ends the run
+// with its name, and a screenshot of the page at that moment.
+//
+// Environment: URL, PASSWORD (the admin root's, made with --create-user),
+// MODULES (a node_modules with playwright-core and axe-core), OUT (where
+// screenshots go), CHROMIUM (default /usr/bin/chromium).
+import { createHmac } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const require = createRequire(join(process.env.MODULES, "/"));
+const { chromium } = require("playwright-core");
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const URL = process.env.URL, OUT = process.env.OUT;
+const steps = [];
+let page, context, step = "start";
+
+function check(cond, what) {
+	if (!cond)
+		throw new Error(what);
+}
+
+function base32(s) {
+	const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	let bits = "";
+	for (const c of s.replace(/=+$/, ""))
+		bits += abc.indexOf(c).toString(2).padStart(5, "0");
+	return Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+}
+
+function totp(secret, at = Date.now()) {
+	const msg = Buffer.alloc(8);
+	msg.writeBigUInt64BE(BigInt(Math.floor(at / 30000)));
+	const mac = createHmac("sha1", base32(secret)).update(msg).digest();
+	const o = mac[19] & 15;
+	return String((mac.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, "0");
+}
+
+// The API as the test's own client (a bearer token would do too; a session proves the cookie path).
+async function api(method, path, body) {
+	return page.evaluate(async ([method, path, body]) => {
+		const who = await (await fetch("/api/v1/session")).json();
+		const res = await fetch(path, { method, headers: { "Content-Type": "application/json", "X-CSRF-Token": who.csrf || "" },
+			body: body ? JSON.stringify(body) : undefined });
+		return { status: res.status, data: await res.json() };
+	}, [method, path, body]);
+}
+
+async function run(name, fn) {
+	step = name;
+	const t0 = Date.now();
+	await fn();
+	steps.push(name);
+	console.log(`# ok: ${name} (${Date.now() - t0} ms)`);
+}
+
+// No serious or critical axe-core finding on the page as it is.
+async function accessible(what) {
+	await page.evaluate(axeSource);
+	const r = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations
+		.filter((v) => v.impact === "serious" || v.impact === "critical")
+		.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`));
+	check(r.length === 0, `${what}: accessibility: ${r.join("; ")}`);
+}
+
+async function login(user, password) {
+	await page.goto(URL + "/alerts");
+	await page.fill("#login input[name=user]", user);
+	await page.fill("#login input[name=password]", password);
+	await page.click("#login button[type=submit]");
+}
+
+async function main() {
+	const profile = mkdtempSync(join(tmpdir(), "vigil-chromium-"));
+	const violations = [], errors = [];
+	context = await chromium.launchPersistentContext(profile, {
+		executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true,
+		args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+			"--disable-component-update", "--disable-sync"],
+		// Far from Beijing, so that a time shown in the browser's own zone is seen.
+		timezoneId: "America/New_York", locale: "en-US", viewport: { width: 1360, height: 860 },
+	});
+	page = context.pages()[0] || await context.newPage();
+	page.on("console", (m) => {
+		if (m.type() === "error" && !/status of 40[0139] /.test(m.text()))
+			errors.push(m.text());
+	});
+	page.on("pageerror", (e) => errors.push(String(e)));
+	await page.exposeFunction("vigilViolation", (v) => violations.push(v));
+	await page.addInitScript(() => document.addEventListener("securitypolicyviolation",
+		(e) => window.vigilViolation(`${e.violatedDirective} ${e.blockedURI}`)));
+	page.on("dialog", (d) => d.accept());
+	try {
+		await flows();
+		check(violations.length === 0, "the page broke its content security policy: " + violations.join("; "));
+		check(errors.length === 0, "errors in the page: " + errors.join("; "));
+	} catch (e) {
+		console.log(`FAIL: ${step}: ${e.message}`);
+		for (const x of [...errors, ...violations])
+			console.log("# in the page: " + x);
+		await page.screenshot({ path: join(OUT, "failure.png"), fullPage: true }).catch(() => {});
+		process.exitCode = 1;
+	} finally {
+		await context.close();
+		rmSync(profile, { recursive: true, force: true });
+	}
+	console.log(`# ${steps.length} steps passed`);
+}
+
+async function flows() {
+	let secret, recovery, ids;
+
+	await run("the login page in Chinese; a wrong password is refused in Chinese", async () => {
+		await page.goto(URL + "/alerts");
+		await page.waitForSelector("#login");
+		check(await page.textContent("h1") === "登录", "heading: " + await page.textContent("h1"));
+		check(await page.getAttribute("html", "lang") === "zh-CN", "lang");
+		await accessible("login");
+		await login("root", "Wrong-password-1");
+		await page.waitForSelector("#flash .error");
+		check((await page.textContent("#flash")).includes("用户名、密码或动态口令错误"), await page.textContent("#flash"));
+	});
+
+	await run("an admin enrols TOTP before anything else: QR code, secret, code, ten recovery codes", async () => {
+		await login("root", process.env.PASSWORD);
+		await page.waitForSelector("#totp-begin");
+		await page.fill("#totp-begin input[name=password]", process.env.PASSWORD);
+		await page.click("#totp-begin button");
+		await page.waitForSelector("#totp-qr");
+		const dark = await page.evaluate(() => {
+			const c = document.getElementById("totp-qr"), d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+			let n = 0;
+			for (let i = 0; i < d.length; i += 4)
+				n += d[i] === 0;
+			return n / (d.length / 4);
+		});
+		check(dark > 0.2 && dark < 0.6, "the QR code has " + dark + " dark");
+		secret = (await page.textContent("#totp-secret")).trim();
+		check(/^[A-Z2-7]{32}$/.test(secret), "secret " + secret);
+		await page.screenshot({ path: join(OUT, "totp-zh.png") });
+		await page.fill("#totp-confirm input[name=code]", totp(secret));
+		await page.click("#totp-confirm button[type=submit]");
+		await page.waitForSelector("#recovery li");
+		recovery = await page.$$eval("#recovery li", (l) => l.map((x) => x.textContent));
+		check(recovery.length === 10, "recovery codes: " + recovery.length);
+		await page.click("#recovery button");
+		await page.waitForSelector("#problems");
+	});
+
+	await run("the admin makes an operator and a viewer; the operator changes the given password first", async () => {
+		for (const [name, role] of [["li.na", "operator"], ["wall", "viewer"]]) {
+			const r = await api("POST", "/api/v1/users", { name, role, password: "Given-by-admin-1" });
+			check(r.status === 201, `user ${name}: ${r.status} ${JSON.stringify(r.data)}`);
+		}
+		await page.click("#logout");
+		await page.waitForSelector("#login");
+		await login("li.na", "Given-by-admin-1");
+		await page.waitForSelector("#password");
+		await page.fill("#password input[name=old]", "Given-by-admin-1");
+		await page.fill("#password input[name=new]", "weak");
+		await page.fill("#password input[name=again]", "weak");
+		await page.click("#password button");
+		await page.waitForSelector("#flash .error");
+		await page.fill("#password input[name=new]", "Li-na-own-pass-7");
+		await page.fill("#password input[name=again]", "Li-na-own-pass-7");
+		await page.click("#password button");
+		await page.waitForSelector("#problems");
+		check((await page.textContent("#who")).includes("li.na（运维人员）"), await page.textContent("#who"));
+	});
+
+	await run("problems: the firing alerts, in Beijing time whatever the browser's zone", async () => {
+		await page.waitForFunction(() => document.querySelectorAll("#problems tr[data-id]").length >= 2, null, { timeout: 30000 });
+		const r = await api("GET", "/api/v1/alerts");
+		ids = r.data.items.filter((a) => a.rule === "svc-down").map((a) => a.id);
+		check(ids.length === 2, "two probe alerts: " + JSON.stringify(r.data.items.map((a) => a.rule)));
+		const a = r.data.items.find((x) => x.id === ids[0]);
+		const shown = await page.textContent(`#problems tr[data-id="${a.id}"] td:nth-child(6)`);
+		const beijing = new Date(a.started / 1000 + 8 * 3600e3).toISOString().replace("T", " ").slice(0, 19);
+		check(shown === beijing, `started shown as ${shown}, in Beijing ${beijing}`);
+		check((await page.textContent("#problems")).includes("告警中"), "the state in Chinese");
+		await accessible("problems");
+		await page.screenshot({ path: join(OUT, "problems-zh.png") });
+	});
+
+	await run("what a host sends is text, never markup", async () => {
+		await page.waitForFunction(() => [...document.querySelectorAll("#problems td.summary a")]
+			.some((a) => a.textContent.includes("<img src=x onerror=")), null, { timeout: 30000 });
+		check(await page.evaluate(() => window.vigilPwned === undefined), "a log line's markup ran");
+		check(await page.$("#problems td.summary img") === null, "a log line became an element");
+	});
+
+	await run("filters live in the address: severity and a search survive a reload", async () => {
+		await page.selectOption("select[name=severity]", "critical");
+		await page.waitForFunction(() => location.search.includes("severity=critical"));
+		await page.waitForFunction(() => ![...document.querySelectorAll("#problems tr[data-severity]")]
+			.some((tr) => tr.dataset.severity !== "critical"));
+		await page.fill("input[name=q]", "svc-a");
+		await page.waitForFunction(() => location.search.includes("q=svc-a"));
+		await page.reload();
+		await page.waitForSelector("#problems tr[data-id]");
+		check(await page.inputValue("select[name=severity]") === "critical", "severity after reload");
+		check(await page.inputValue("input[name=q]") === "svc-a", "search after reload");
+		const rows = await page.$$eval("#problems tr[data-id]", (l) => l.map((r) => r.textContent));
+		check(rows.length === 1 && rows[0].includes("svc-a"), "rows: " + rows.join(" | "));
+		await page.goto(URL + "/alerts?severity=critical");
+	});
+
+	await run("bulk: select all, acknowledge; the list shows it within one refresh", async () => {
+		await page.waitForFunction(() => document.querySelectorAll("#problems tr[data-id]").length >= 2);
+		await page.check("thead input[type=checkbox]");
+		check((await page.textContent("#selected")).includes("已选 2 个"), await page.textContent("#selected"));
+		await page.click("#bulk-ack");
+		await page.waitForSelector("#flash .info");
+		check((await page.textContent("#flash")).includes("2 个成功，0 个失败"), await page.textContent("#flash"));
+		await page.waitForFunction(() => [...document.querySelectorAll("#problems tr[data-id] td:nth-child(8)")]
+			.every((td) => td.textContent === "li.na"), null, { timeout: 10000 });
+	});
+
+	await run("a change made elsewhere shows within 5 s, without a reload", async () => {
+		const r = await api("POST", `/api/v1/alerts/${ids[1]}/assign`, { to: "db-team" });
+		check(r.status === 200, "assign: " + r.status);
+		await page.waitForFunction((id) => document.querySelector(`#problems tr[data-id="${id}"] td:nth-child(9)`)?.textContent === "db-team",
+			ids[1], { timeout: 7000 });
+	});
+
+	await run("a problem's page: facts, a timeline with people's actions and each notification's delivery", async () => {
+		await page.click(`#problems tr[data-id="${ids[0]}"] td.summary a`);
+		await page.waitForSelector("#timeline li");
+		check(page.url().endsWith(`/alerts/${ids[0]}`), page.url());
+		await page.waitForFunction(() => document.querySelector("#timeline").textContent.includes("已通知 vigilhook: delivered"),
+			null, { timeout: 15000 });
+		const tl = await page.textContent("#timeline");
+		check(tl.includes("触发") && tl.includes("确认") && tl.includes("li.na"), "timeline: " + tl);
+		await page.waitForFunction(() => document.querySelector("#timeline").textContent.includes("通知失败，将重试 vigildead:"),
+			null, { timeout: 15000 });
+		check((await page.textContent("#timeline")).includes("通知 dead（fired）：排队中，等待发送"), "the retried one waits");
+		check(!/\bev\.|delivery\b/.test(await page.textContent("#timeline")), "an untranslated key: " + tl);
+		await page.fill("textarea[name=comment]", "查看中，已联系机房");
+		await page.click("#comment");
+		await page.waitForFunction(() => document.querySelector("#timeline").textContent.includes("查看中，已联系机房"));
+		await page.fill("#actions input[name=to]", "wang.wu");
+		await page.click("#assign");
+		await page.waitForFunction(() => document.querySelector("#facts").textContent.includes("wang.wu"));
+		await page.selectOption("#actions select[name=severity]", "disaster");
+		await page.click("#severity");
+		await page.waitForFunction(() => document.querySelector(".toolbar .badge").textContent === "灾难");
+		const r = await api("GET", `/api/v1/alerts/${ids[0]}`);
+		check(r.data.assignee === "wang.wu" && r.data.severity === "disaster", JSON.stringify(r.data));
+		check(r.data.history.some((e) => e.action === "comment" && e.actor === "li.na" && e.note === "查看中，已联系机房"),
+			"the comment in the history");
+		await accessible("problem");
+		await page.screenshot({ path: join(OUT, "problem-zh.png"), fullPage: true });
+	});
+
+	await run("silences: the preview names what a matcher would silence; made, listed, ended", async () => {
+		await page.click("nav a[href='/silences']");
+		await page.waitForSelector("#silence-new");
+		await page.fill("#matchers .m-key", "probe");
+		await page.fill("#matchers .m-value", "svc-b");
+		await page.waitForFunction(() => document.querySelector("#preview").textContent.includes("当前会被静默的问题：1 个"));
+		await page.fill("#silence-new input[name=comment]", "机房割接");
+		await page.click("#silence-new button[type=submit]");
+		await page.waitForSelector("#silences tr[data-id]");
+		check((await page.textContent("#silences")).includes("机房割接"), await page.textContent("#silences"));
+		check((await page.textContent("#silences")).includes("li.na"), "creator");
+		await accessible("silences");
+		await page.screenshot({ path: join(OUT, "silences-zh.png") });
+		await page.click("#silences button.danger");
+		await page.waitForSelector("#silences td.empty");
+		const r = await api("GET", "/api/v1/silences?all=1");
+		check(r.data.items.length === 1 && r.data.items[0].ends <= Date.now() * 1000, JSON.stringify(r.data));
+	});
+
+	await run("English at a click, kept across a reload", async () => {
+		await page.click("nav a[href='/alerts']");
+		await page.click("#lang");
+		await page.waitForFunction(() => document.querySelector("h1").textContent === "Problems");
+		await page.reload();
+		await page.waitForSelector("#problems tr[data-id]");
+		check(await page.textContent("h1") === "Problems", "after reload");
+		check(await page.getAttribute("html", "lang") === "en", "lang");
+		check((await page.textContent("#problems")).includes("firing"), "the state in English");
+		await page.screenshot({ path: join(OUT, "problems-en.png") });
+		await page.click(`#problems tr[data-id="${ids[0]}"] td.summary a`);
+		await page.waitForSelector("#timeline li");
+		await page.screenshot({ path: join(OUT, "problem-en.png"), fullPage: true });
+		await page.click("#lang");
+	});
+
+	await run("a viewer looks and cannot act: no selection, no actions", async () => {
+		await page.click("#logout");
+		await login("wall", "Given-by-admin-1");
+		await page.waitForSelector("#password");
+		await page.fill("#password input[name=old]", "Given-by-admin-1");
+		await page.fill("#password input[name=new]", "Wall-screen-pass-8");
+		await page.fill("#password input[name=again]", "Wall-screen-pass-8");
+		await page.click("#password button");
+		await page.waitForSelector("#problems tr[data-id]");
+		check(await page.isHidden("#bulk"), "the bulk bar shows");
+		check(await page.$("#problems input[type=checkbox]") === null, "rows can be selected");
+		await page.click(`#problems tr[data-id="${ids[0]}"] td.summary a`);
+		await page.waitForSelector("#facts");
+		check(await page.$("#ack, #unack, #close") === null, "actions offered");
+		check((await page.textContent("main")).includes("您的角色只能查看"), "read-only not said");
+		const r = await api("POST", `/api/v1/alerts/${ids[0]}/ack`, {});
+		check(r.status === 403, "the API let a viewer ack: " + r.status);
+	});
+
+	await run("a link from a notification opens the problem after the login; a recovery code stands for the code", async () => {
+		await page.click("#logout");
+		await page.goto(`${URL}/alerts/${ids[0]}`);
+		await page.fill("#login input[name=user]", "root");
+		await page.fill("#login input[name=password]", process.env.PASSWORD);
+		await page.click("#login button[type=submit]");
+		await page.waitForSelector("#login input[name=totp]:visible");
+		check((await page.textContent("#flash")).includes("双因素"), await page.textContent("#flash"));
+		await page.click("#login button.link");
+		await page.fill("#login input[name=recovery]", recovery[0]);
+		await page.click("#login button[type=submit]");
+		await page.waitForSelector("#facts");
+		check(page.url().endsWith(`/alerts/${ids[0]}`), page.url());
+	});
+
+	await run("the session's end: the page goes back to the login", async () => {
+		const r = await api("DELETE", "/api/v1/session");
+		check(r.status === 200, "logout " + r.status);
+		await page.click("nav a[href='/silences']");
+		await page.waitForSelector("#login", { timeout: 10000 });
+	});
+}
+
+await main();

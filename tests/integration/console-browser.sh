@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The console in Debian's Chromium (tests/console/flows.mjs, driven by
+# playwright-core): logins with a second factor and a forced password
+# change, problems and their filters, bulk actions, live updates, a
+# problem's timeline with its deliveries, silences with a preview, Chinese
+# and English, Beijing time, a viewer's read-only view, markup from a host
+# shown as text, the page's policy never broken, no serious accessibility
+# finding. Against a real collector with real alerts: two probes of
+# services that are down, and a log line carrying markup.
+. "$(dirname "$0")/lib.sh"
+
+MODULES=${VIGIL_NODE_MODULES:-$S/tests/console/node_modules}
+if [ ! -d "$MODULES/playwright-core" ] || [ ! -x /usr/bin/chromium ] || ! command -v node > /dev/null; then
+	echo "SKIP: needs node, /usr/bin/chromium and $MODULES (scripts/test.sh installs them)"
+	exit 77
+fi
+RCV_PORT=$(free_port)
+DEAD_A=$(free_port)
+DEAD_B=$(free_port)
+write_collector_conf "[alerts]
+interval=1s
+[notify \"hook\"]
+type=webhook
+url=http://127.0.0.1:$RCV_PORT/hook
+[notify \"dead\"]
+type=webhook
+url=http://127.0.0.1:$DEAD_A/hook
+[rule \"svc-down\"]
+type=probe
+probe=svc-*
+severity=critical
+summary={{probe}} on {{host}}: {{value}}
+notify=hook dead
+[rule \"markup\"]
+type=log
+pattern=onerror
+severity=warning
+summary={{host}}: {{value}}"
+write_agent_conf "[probe \"svc-a\"]
+type=tcp
+address=127.0.0.1:$DEAD_A
+interval=1s
+[probe \"svc-b\"]
+type=tcp
+address=127.0.0.1:$DEAD_B
+interval=1s
+[tail \"app\"]
+path=$T/logs/*.log"
+PASSWORD=Root-console-2026
+echo "$PASSWORD" | "$B/vigil-collector" --config "$T/collector.conf" --create-user root --role admin > /dev/null ||
+	fail "--create-user"
+echo '<img src=x onerror=window.vigilPwned=1> login failed' > "$T/logs/app.log"
+start_receiver ok unused
+start_collector
+start_agent
+
+OUT=${VIGIL_SCREENSHOTS:-$T/shots}
+mkdir -p "$OUT"
+URL=$URL PASSWORD=$PASSWORD MODULES=$MODULES OUT=$OUT timeout 300 node "$S/tests/console/flows.mjs" > "$T/flows.out" 2>&1 ||
+	fail "$(cat "$T/flows.out")"
+cat "$T/flows.out"
+grep -q "^# 14 steps passed" "$T/flows.out" || fail "not every step ran"
+echo ok

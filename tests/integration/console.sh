@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The console's files over HTTP: the page at / and at any page's path, its
+# hashed assets cached for a year and revalidated by ETag, a policy that
+# allows nothing but its own origin and no framing on every answer (the
+# API's too), only the files read at start (no path reaches the disk), GET
+# and HEAD only; without a console the API still answers. The API the
+# console adds: a silence's preview, an alert's deliveries.
+. "$(dirname "$0")/lib.sh"
+
+RCV_PORT=$(free_port)
+SVC_PORT=$(free_port)
+write_collector_conf "[alerts]
+interval=1s
+[notify \"hook\"]
+type=webhook
+url=http://127.0.0.1:$RCV_PORT/hook
+[rule \"svc-down\"]
+type=probe
+probe=svc-*
+severity=critical
+notify=hook"
+write_agent_conf "$(svc_probe)"
+TOKEN=$(make_token operator)
+start_receiver ok unused
+start_collector
+start_agent
+
+head_of() { curl -s -D "$T/h" -o "$T/b" "$@" && tr -d '\r' < "$T/h"; }
+
+info "the page at / and at a page's path, not cached; its assets by hashed name, cached for a year"
+H=$(head_of "$URL/")
+grep -q '^HTTP/1.1 200' <<< "$H" && grep -qi '^Content-Type: text/html; charset=utf-8' <<< "$H" || fail "/: $H"
+grep -qi '^Cache-Control: no-cache' <<< "$H" || fail "/ cached: $H"
+cmp -s "$T/b" "$B/console/dist/index.html" || fail "/ is not the built page"
+[ "$(curl -s "$URL/alerts/12" | md5sum)" = "$(md5sum < "$B/console/dist/index.html")" ] || fail "/alerts/12 is not the page"
+APP=$(grep -o '/assets/app\.[0-9a-f]*\.js' "$B/console/dist/index.html")
+[ -n "$APP" ] || fail "the page names no hashed app.js"
+H=$(head_of "$URL$APP")
+grep -qi '^Content-Type: text/javascript; charset=utf-8' <<< "$H" || fail "$APP: $H"
+grep -qi '^Cache-Control: public, max-age=31536000, immutable' <<< "$H" || fail "$APP not cached: $H"
+cmp -s "$T/b" "$B/console/dist$APP" || fail "$APP is not the built file"
+ETAG=$(sed -n 's/^ETag: //Ip' <<< "$H")
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $ETAG" "$URL$APP")" = 304 ] || fail "no 304 for its ETag"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H 'If-None-Match: "other"' "$URL$APP")" = 200 ] || fail "304 for another ETag"
+H=$(curl -sI "$URL$APP" | tr -d '\r')
+[ "$(sed -n 's/^Content-Length: //Ip' <<< "$H")" = "$(stat -c %s "$B/console/dist$APP")" ] || fail "HEAD: $H"
+
+info "every answer forbids framing and sniffing; the console's allow only its own origin"
+for path in / "$APP" /assets/missing.js; do
+	H=$(head_of "$URL$path")
+	grep -qi "^Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self';.* frame-ancestors 'none'" <<< "$H" ||
+		fail "$path: no policy: $H"
+	grep -qi '^X-Content-Type-Options: nosniff' <<< "$H" && grep -qi '^X-Frame-Options: DENY' <<< "$H" || fail "$path: $H"
+done
+grep -qi "unsafe-inline\|unsafe-eval" <<< "$H" && fail "the policy allows inline or eval: $H"
+H=$(head_of "$URL/api/v1/alerts")
+grep -qi '^X-Content-Type-Options: nosniff' <<< "$H" && grep -qi '^X-Frame-Options: DENY' <<< "$H" || fail "the API: $H"
+grep -rqE '<script>|on(click|load|error)=|javascript:' "$B/console/dist/index.html" && fail "inline script in the page"
+
+info "only what was read at start: no path reaches the disk, no other method"
+echo "secret" > "$B/console/dist/assets/late.js"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/assets/late.js")" = 404 ] || fail "a file put there later is served"
+rm -f "$B/console/dist/assets/late.js"
+for path in /assets/../../../etc/passwd /assets/..%2f..%2fetc%2fpasswd /assets/ /assets/%00; do
+	CODE=$(curl -s --path-as-is -o "$T/b" -w '%{http_code}' "$URL$path")
+	[ "$CODE" = 404 ] && ! grep -q root: "$T/b" || fail "$path: $CODE $(head -c 200 "$T/b")"
+done
+[ "$(curl -s -o "$T/b" -w '%{http_code}' -X POST "$URL/")" = 405 ] || fail "POST /"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$URL$APP")" = 405 ] || fail "DELETE an asset"
+
+info "a silence's preview: the open alerts it would silence, matched as the evaluator matches"
+wait_for 20 "the probe's alert" grep -q '"svc-down"' <(curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts")
+[ "$(api POST /api/v1/silences/preview "$TOKEN" '{"matchers":{"probe":"svc-web"}}')" = 200 ] || fail "$(cat "$T/answer.json")"
+grep -q '"count":1' "$T/answer.json" && grep -q '"rule":"svc-down"' "$T/answer.json" || fail "$(cat "$T/answer.json")"
+[ "$(api POST /api/v1/silences/preview "$TOKEN" '{"matchers":{"probe":"svc-web","host":"elsewhere"}}')" = 200 ] &&
+	grep -q '"count":0' "$T/answer.json" || fail "all matchers must hold: $(cat "$T/answer.json")"
+[ "$(api POST /api/v1/silences/preview "$TOKEN" '{"matchers":{}}')" = 400 ] && grep -q 'matchers: expected' "$T/answer.json" ||
+	fail "empty matchers: $(cat "$T/answer.json")"
+[ "$(api GET /api/v1/silences "$TOKEN")" = 200 ] && grep -q '"items":\[\]' "$T/answer.json" || fail "a preview made a silence"
+
+info "an alert's deliveries: each notification, its target and whether it went"
+ID=$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+sent() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts/$ID" | grep -q '"deliveries":\[{[^]]*"target":"hook"[^]]*"state":"sent"'; }
+wait_for 20 "the delivery recorded as sent" sent
+grep -q '"body"' "$T/received.jsonl" || fail "the receiver got nothing"
+
+info "without a console the collector serves the API, and says why / has nothing"
+stop_collector
+CONSOLE_DIR=$T/none write_collector_conf
+start_collector
+grep -q "console: no $T/none/index.html; the collector serves the API only" "$T/collector.log" || fail "not logged"
+[ "$(curl -s -o "$T/b" -w '%{http_code}' "$URL/")" = 404 ] && grep -q "no console here" "$T/b" || fail "/: $(cat "$T/b")"
+[ "$(api GET /api/v1/alerts "$TOKEN")" = 200 ] || fail "the API without a console"
+echo ok
