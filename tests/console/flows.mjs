@@ -6,9 +6,10 @@
 //
 // Environment: URL, PASSWORD (the admin root's, made with --create-user),
 // MODULES (a node_modules with playwright-core and axe-core), OUT (where
-// screenshots go), CHROMIUM (default /usr/bin/chromium).
+// screenshots go), LOGFILE (a file the agent follows), CHROMIUM (default
+// /usr/bin/chromium).
 import { createHmac } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -68,11 +69,32 @@ async function accessible(what) {
 	check(r.length === 0, `${what}: accessibility: ${r.join("; ")}`);
 }
 
-async function login(user, password) {
-	await page.goto(URL + "/alerts");
+async function login(user, password, path = "/alerts") {
+	await page.goto(URL + path);
 	await page.fill("#login input[name=user]", user);
 	await page.fill("#login input[name=password]", password);
 	await page.click("#login button[type=submit]");
+}
+
+// The enrolment a role with a second factor goes through at its first login; the secret.
+async function enrolTotp(password) {
+	await page.waitForSelector("#totp-begin");
+	await page.fill("#totp-begin input[name=password]", password);
+	await page.click("#totp-begin button");
+	await page.waitForSelector("#totp-qr");
+	const secret = (await page.textContent("#totp-secret")).trim();
+	await page.fill("#totp-confirm input[name=code]", totp(secret));
+	await page.click("#totp-confirm button[type=submit]");
+	await page.waitForSelector("#recovery li");
+	return secret;
+}
+
+async function changePassword(old, fresh) {
+	await page.waitForSelector("#password");
+	await page.fill("#password input[name=old]", old);
+	await page.fill("#password input[name=new]", fresh);
+	await page.fill("#password input[name=again]", fresh);
+	await page.click("#password button");
 }
 
 async function main() {
@@ -152,11 +174,25 @@ async function flows() {
 		await page.waitForSelector("#problems");
 	});
 
-	await run("the admin makes an operator and a viewer; the operator changes the given password first", async () => {
-		for (const [name, role] of [["li.na", "operator"], ["wall", "viewer"]]) {
-			const r = await api("POST", "/api/v1/users", { name, role, password: "Given-by-admin-1" });
-			check(r.status === 201, `user ${name}: ${r.status} ${JSON.stringify(r.data)}`);
+	await run("the admin makes users on the users page; the operator changes the given password first", async () => {
+		await page.click("nav a[href='/users']");
+		await page.waitForSelector("#users tr[data-name='root']");
+		for (const [name, role] of [["li.na", "operator"], ["wall", "viewer"], ["sec.wang", "security"]]) {
+			await page.fill("#user-new input[name=name]", name);
+			await page.selectOption("#user-new select[name=role]", role);
+			await page.fill("#user-new input[name=password]", "Given-by-admin-1");
+			await page.click("#user-new button[type=submit]");
+			await page.waitForSelector(`#users tr[data-name='${name}']`);
 		}
+		const row = await page.textContent("#users tr[data-name='li.na']");
+		check(row.includes("运维人员") && row.includes("须修改密码") && row.includes("未启用"), "li.na's row: " + row);
+		check((await page.textContent("#users tr[data-name='root']")).includes("（您自己）"), "root may change root");
+		await page.fill("#user-new input[name=name]", "weakling");
+		await page.fill("#user-new input[name=password]", "short");
+		await page.click("#user-new button[type=submit]");
+		await page.waitForSelector("#flash .error");
+		check((await page.textContent("#flash")).includes("12"), "the policy: " + await page.textContent("#flash"));
+		await accessible("users");
 		await page.click("#logout");
 		await page.waitForSelector("#login");
 		await login("li.na", "Given-by-admin-1");
@@ -276,6 +312,24 @@ async function flows() {
 		check(r.data.items.length === 1 && r.data.items[0].ends <= Date.now() * 1000, JSON.stringify(r.data));
 	});
 
+	await run("hosts: the host up with its probes; its page shows its inventory and charts its metrics", async () => {
+		await page.click("nav a[href='/hosts']");
+		await page.waitForSelector("#hosts tr[data-id]");
+		const row = await page.textContent("#hosts tr[data-id]");
+		check(row.includes("testhost") && row.includes("在线") && row.includes("严重 2"), "the host's row: " + row);
+		await page.click("#hosts tr[data-id] a");
+		await page.waitForSelector("#inventory");
+		check((await page.textContent("#inventory")).includes("x86_64") || (await page.textContent("#inventory")).includes("aarch64"),
+			"inventory: " + await page.textContent("#inventory"));
+		check((await page.textContent("#probes")).includes("svc-a"), "the probes");
+		await page.waitForSelector("figure.chart[data-metric='cpu.user_pct'] canvas", { timeout: 15000 });
+		await accessible("host");
+		await page.screenshot({ path: join(OUT, "host-zh.png"), fullPage: true });
+		await page.click("text=该主机的问题");
+		await page.waitForFunction(() => location.pathname === "/alerts" && location.search === "?host=testhost");
+		await page.waitForSelector("#problems tr[data-id]");
+	});
+
 	await run("English at a click, kept across a reload", async () => {
 		await page.click("nav a[href='/alerts']");
 		await page.click("#lang");
@@ -292,14 +346,42 @@ async function flows() {
 		await page.click("#lang");
 	});
 
+	await run("logs: a search finds the line, a click shows its fields, the export holds what is shown", async () => {
+		await page.click("nav a[href='/logs']");
+		await page.fill("#log-search input[name=q]", "login failed");
+		await page.click("#log-search button[type=submit]");
+		await page.waitForFunction(() => document.querySelector("#search-state").textContent.includes("已搜索全部数据：1 条"));
+		check(await page.evaluate(() => window.vigilPwned === undefined), "a log line's markup ran");
+		check((await page.textContent("#lines td.msg")).startsWith("<img src=x"), "the line as text");
+		check(page.url().includes("q=login+failed"), "the search in the address: " + page.url());
+		await page.click("#lines tr[data-id]");
+		check((await page.textContent("#lines tr.fields")).includes("VIGIL_SOURCE"), "its fields");
+		const [nd] = await Promise.all([page.waitForEvent("download"), page.click("#export-ndjson")]);
+		const lines = readFileSync(await nd.path(), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+		check(lines.length === 1 && lines[0].message.includes("login failed"), "NDJSON: " + JSON.stringify(lines));
+		const [csv] = await Promise.all([page.waitForEvent("download"), page.click("#export-csv")]);
+		const text = readFileSync(await csv.path(), "utf8");
+		check(text.startsWith("\ufeffid,time,host,source,priority,message\r\n") &&
+			text.includes(",testhost,app,,<img src=x onerror=window.vigilPwned=1> login failed\r\n"), "CSV: " + text);
+		await accessible("logs");
+	});
+
+	await run("logs: the live tail shows a new line within seconds, newest on top", async () => {
+		await page.fill("#log-search input[name=q]", "");
+		await page.click("#log-search button[type=submit]");
+		await page.check("#tail");
+		await page.waitForFunction(() => document.querySelector("#search-state").textContent.includes("实时跟踪中"));
+		const marker = "tail-marker-" + Date.now();
+		appendFileSync(process.env.LOGFILE, marker + "\n");
+		await page.waitForFunction((m) => document.querySelector("#lines tr[data-id] td.msg")?.textContent === m, marker, { timeout: 15000 });
+		await page.screenshot({ path: join(OUT, "logs-zh.png") });
+		await page.uncheck("#tail");
+	});
+
 	await run("a viewer looks and cannot act: no selection, no actions", async () => {
 		await page.click("#logout");
 		await login("wall", "Given-by-admin-1");
-		await page.waitForSelector("#password");
-		await page.fill("#password input[name=old]", "Given-by-admin-1");
-		await page.fill("#password input[name=new]", "Wall-screen-pass-8");
-		await page.fill("#password input[name=again]", "Wall-screen-pass-8");
-		await page.click("#password button");
+		await changePassword("Given-by-admin-1", "Wall-screen-pass-8");
 		await page.waitForSelector("#problems tr[data-id]");
 		check(await page.isHidden("#bulk"), "the bulk bar shows");
 		check(await page.$("#problems input[type=checkbox]") === null, "rows can be selected");
@@ -309,6 +391,29 @@ async function flows() {
 		check((await page.textContent("main")).includes("您的角色只能查看"), "read-only not said");
 		const r = await api("POST", `/api/v1/alerts/${ids[0]}/ack`, {});
 		check(r.status === 403, "the API let a viewer ack: " + r.status);
+	});
+
+	await run("the security administrator enrols TOTP, lands on the logs, and finds li.na's actions in the audit log", async () => {
+		check(!(await page.$("nav a[href='/logs']")), "a viewer is offered the logs");
+		await page.click("#logout");
+		await login("sec.wang", "Given-by-admin-1", "/");
+		await changePassword("Given-by-admin-1", "Sec-wang-own-pass-9");
+		await enrolTotp("Sec-wang-own-pass-9");
+		await page.click("#recovery button");
+		await page.waitForSelector("#log-search");
+		check(page.url().endsWith("/logs"), "landed on " + page.url());
+		check(!(await page.$("nav a[href='/alerts']")), "the security role is offered the problems");
+		await page.click("nav a[href='/audit']");
+		await page.fill("#audit-search input[name=user]", "li.na");
+		await page.fill("#audit-search input[name=action]", "alert.action");
+		await page.click("#audit-search button[type=submit]");
+		await page.waitForSelector("#audit tr[data-id]");
+		const rows = await page.$$eval("#audit tr[data-id]", (l) => l.map((r) => r.textContent));
+		check(rows.length >= 5 && rows.every((r) => r.includes("li.na") && r.includes("alert.action")), "rows: " + rows.join(" | "));
+		check(rows.some((r) => r.includes(`alert ${ids[0]}: comment, note '查看中，已联系机房'`)), "the comment's row");
+		check(page.url().includes("user=li.na"), "the search in the address");
+		await accessible("audit");
+		await page.screenshot({ path: join(OUT, "audit-zh.png") });
 	});
 
 	await run("a link from a notification opens the problem after the login; a recovery code stands for the code", async () => {
@@ -324,6 +429,68 @@ async function flows() {
 		await page.click("#login button[type=submit]");
 		await page.waitForSelector("#facts");
 		check(page.url().endsWith(`/alerts/${ids[0]}`), page.url());
+	});
+
+	await run("dial tests: made in the editor, which says where a definition is wrong, by line or by JSON path", async () => {
+		await page.click("nav a[href='/dialtests']");
+		await page.waitForSelector("#dialtests td.empty");
+		await page.click("#new-dialtest");
+		const good = { name: "api-metrics", interval: "1h", timeout: "5s",
+			steps: [{ name: "anonymous", url: URL + "/metrics", assert: [{ type: "status", in: [401] }] },
+				{ name: "page", url: URL + "/", assert: [{ type: "status", in: [200] }] }] };
+		await page.fill("#editor textarea", JSON.stringify(good, null, 2).replace('"interval"', '"interval",'));
+		await page.click("#save");
+		await page.waitForSelector("#editor-error:not([hidden])");
+		check(/JSON 格式错误：第 3 行第 \d+ 列/.test(await page.textContent("#editor-error")), await page.textContent("#editor-error"));
+		const bad = structuredClone(good);
+		bad.steps[0].assert = [{ type: "json", path: "$.x", op: "~", value: 1 }];
+		await page.fill("#editor textarea", JSON.stringify(bad, null, 2));
+		await page.click("#save");
+		await page.waitForFunction(() => document.querySelector("#editor-error").textContent.includes("steps[0].assert[0].op"));
+		await page.fill("#editor textarea", JSON.stringify(good, null, 2));
+		await page.click("#save");
+		await page.waitForSelector("#run");
+		check(/\/dialtests\/\d+$/.test(page.url()), "after saving: " + page.url());
+	});
+
+	await run("a dial test run now: its result, a waterfall of both steps' phases, and the availability", async () => {
+		await page.click("#run");
+		await page.waitForSelector("#runs tr[data-scheduled]", { timeout: 20000 });
+		await page.waitForSelector("#waterfall .wf-row[data-step='page']");
+		const rows = await page.$$eval("#waterfall .wf-row", (l) => l.map((r) => r.dataset.step));
+		check(rows.join() === "anonymous,page", "steps: " + rows);
+		check(await page.$$eval("#waterfall .wf-bar span", (l) => l.filter((s) => parseFloat(s.style.width) > 0).length) >= 2, "no phase drawn");
+		check((await page.textContent("#runs")).includes("成功"), "the run's outcome: " + await page.textContent("#runs"));
+		await accessible("dialtest");
+		await page.screenshot({ path: join(OUT, "dialtest-zh.png"), fullPage: true });
+		await page.click("a.back");
+		await page.waitForFunction(() => document.querySelector("#dialtests").textContent.includes("100%（1/1）"), null, { timeout: 10000 });
+	});
+
+	await run("a wall screen: a viewer token made on the users page, its link opens the wall without a login", async () => {
+		await page.click("nav a[href='/users']");
+		await page.fill("#token-new input[name=token-name]", "wall-tv");
+		await page.click("#token-new button[type=submit]");
+		await page.waitForSelector("#wall-link");
+		const token = (await page.textContent("#token-value")).trim();
+		const link = (await page.textContent("#wall-link")).trim();
+		check(link === `${URL}/wall#token=${token}`, "the link: " + link);
+		const screen = await context.newPage();
+		await screen.goto(link);
+		// li.na made one of the two disaster.
+		await screen.waitForFunction(() => document.querySelector("#wall-counts [data-severity=critical] b")?.textContent === "1" &&
+			document.querySelector("#wall-counts [data-severity=disaster] b")?.textContent === "1", null, { timeout: 10000 });
+		check(screen.url() === URL + "/wall", "the token left in the address: " + screen.url());
+		check((await screen.textContent("#wall-hosts")).includes("1 台在线"), await screen.textContent("#wall-hosts"));
+		await screen.screenshot({ path: join(OUT, "wall-zh.png") });
+		await screen.reload();
+		await screen.waitForSelector("#wall-list li");
+		check(!(await screen.textContent("main")).includes("还没有令牌"), "the token is not kept across a reload");
+		const r = await api("GET", "/api/v1/audit?action=alerts.read");
+		check(!JSON.stringify(r).includes(token), "the token reached the audit log");
+		await page.click("#tokens tr[data-name='wall-tv'] button");
+		await screen.waitForFunction(() => document.querySelector("#wall-updated").textContent.includes("令牌无效或已吊销"), null, { timeout: 10000 });
+		await screen.close();
 	});
 
 	await run("the session's end: the page goes back to the login", async () => {

@@ -3,7 +3,10 @@
 # The console in Debian's Chromium (tests/console/flows.mjs, driven by
 # playwright-core): logins with a second factor and a forced password
 # change, problems and their filters, bulk actions, live updates, a
-# problem's timeline with its deliveries, silences with a preview, Chinese
+# problem's timeline with its deliveries, silences with a preview, hosts
+# and their metric charts, logs (search, fields, live tail, export), the
+# audit log, dial tests (the editor's errors, a run's waterfall), users
+# and tokens, the wall screen with a viewer token, Chinese
 # and English, Beijing time, a viewer's read-only view, markup from a host
 # shown as text, the page's policy never broken, no serious accessibility
 # finding. Against a real collector with real alerts: two probes of
@@ -18,7 +21,10 @@ fi
 RCV_PORT=$(free_port)
 DEAD_A=$(free_port)
 DEAD_B=$(free_port)
-write_collector_conf "[alerts]
+mkdir -p "$T/dialtests.d"
+write_collector_conf "[dialtests]
+dir=$T/dialtests.d
+[alerts]
 interval=1s
 [notify \"hook\"]
 type=webhook
@@ -37,16 +43,16 @@ type=log
 pattern=onerror
 severity=warning
 summary={{host}}: {{value}}"
-write_agent_conf "[probe \"svc-a\"]
+AGENT_METRICS=yes AGENT_INVENTORY=yes write_agent_conf "[metrics]
+interval=1s
+[probe \"svc-a\"]
 type=tcp
 address=127.0.0.1:$DEAD_A
 interval=1s
 [probe \"svc-b\"]
 type=tcp
 address=127.0.0.1:$DEAD_B
-interval=1s
-[tail \"app\"]
-path=$T/logs/*.log"
+interval=1s"
 PASSWORD=Root-console-2026
 echo "$PASSWORD" | "$B/vigil-collector" --config "$T/collector.conf" --create-user root --role admin > /dev/null ||
 	fail "--create-user"
@@ -57,8 +63,8 @@ start_agent
 
 OUT=${VIGIL_SCREENSHOTS:-$T/shots}
 mkdir -p "$OUT"
-URL=$URL PASSWORD=$PASSWORD MODULES=$MODULES OUT=$OUT timeout 300 node "$S/tests/console/flows.mjs" > "$T/flows.out" 2>&1 ||
+URL=$URL PASSWORD=$PASSWORD MODULES=$MODULES OUT=$OUT LOGFILE=$T/logs/app.log timeout 300 node "$S/tests/console/flows.mjs" > "$T/flows.out" 2>&1 ||
 	fail "$(cat "$T/flows.out")"
 cat "$T/flows.out"
-grep -q "^# 14 steps passed" "$T/flows.out" || fail "not every step ran"
+grep -q "^# 21 steps passed" "$T/flows.out" || fail "not every step ran"
 echo ok

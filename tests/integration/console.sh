@@ -70,7 +70,8 @@ done
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$URL$APP")" = 405 ] || fail "DELETE an asset"
 
 info "a silence's preview: the open alerts it would silence, matched as the evaluator matches"
-wait_for 20 "the probe's alert" grep -q '"svc-down"' <(curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts")
+alerted() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts" | grep -q '"svc-down"'; }
+wait_for 20 "the probe's alert" alerted
 [ "$(api POST /api/v1/silences/preview "$TOKEN" '{"matchers":{"probe":"svc-web"}}')" = 200 ] || fail "$(cat "$T/answer.json")"
 grep -q '"count":1' "$T/answer.json" && grep -q '"rule":"svc-down"' "$T/answer.json" || fail "$(cat "$T/answer.json")"
 [ "$(api POST /api/v1/silences/preview "$TOKEN" '{"matchers":{"probe":"svc-web","host":"elsewhere"}}')" = 200 ] &&

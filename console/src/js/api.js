@@ -12,10 +12,16 @@ export class ApiError extends Error {
 }
 
 let csrf = "";
+let bearer = "";
 let onSessionEnd = () => {};
 
 export function setCsrf(token) {
 	csrf = token || "";
+}
+
+// A token instead of the session (the wall screen's viewer token): sent as Authorization, never in a URL.
+export function setBearer(token) {
+	bearer = token || "";
 }
 
 // fn() when an answer says the session is gone (401): the app shows the login.
@@ -26,6 +32,8 @@ export function whenSessionEnds(fn) {
 // The answer's JSON, or an ApiError with the API's error and reason.
 export async function api(method, path, body) {
 	const headers = { Accept: "application/json" };
+	if (bearer)
+		headers.Authorization = "Bearer " + bearer;
 	if (method !== "GET") {
 		headers["X-CSRF-Token"] = csrf;
 		headers["Content-Type"] = "application/json";

@@ -5,16 +5,35 @@
 import { api, setCsrf, whenSessionEnds } from "./api.js";
 import { fill, h } from "./dom.js";
 import { lang, setLang, t } from "./i18n.js";
+import * as audit from "./pages/audit.js";
+import * as dialtests from "./pages/dialtests.js";
+import * as hosts from "./pages/hosts.js";
 import * as login from "./pages/login.js";
+import * as logs from "./pages/logs.js";
 import * as problem from "./pages/problem.js";
 import * as problems from "./pages/problems.js";
 import * as silences from "./pages/silences.js";
+import * as users from "./pages/users.js";
+import * as wall from "./pages/wall.js";
 
+// Who may see which page: the API's roles (api/roles.h), so that a page is offered only to those it answers.
+const STATE = ["viewer", "operator", "admin"], LOGS = ["operator", "admin", "security"], AUDIT = ["security", "auditor"];
 const routes = [
-	{ path: /^\/alerts$/, page: problems, nav: "problems" },
-	{ path: /^\/alerts\/(\d+)$/, page: problem, nav: "problems" },
-	{ path: /^\/silences$/, page: silences, nav: "silences" },
+	{ path: /^\/alerts$/, page: problems, nav: "problems", roles: STATE },
+	{ path: /^\/alerts\/(\d+)$/, page: problem, nav: "problems", roles: STATE },
+	{ path: /^\/silences$/, page: silences, nav: "silences", roles: STATE },
+	{ path: /^\/hosts$/, page: hosts, nav: "hosts", roles: STATE },
+	{ path: /^\/hosts\/([^/]+)$/, page: hosts, nav: "hosts", roles: STATE },
+	{ path: /^\/dialtests$/, page: dialtests, nav: "dialtests", roles: STATE },
+	{ path: /^\/dialtests\/(new)$/, page: dialtests, nav: "dialtests", roles: ["admin"] },
+	{ path: /^\/dialtests\/(\d+)$/, page: dialtests, nav: "dialtests", roles: STATE },
+	{ path: /^\/logs$/, page: logs, nav: "logs", roles: LOGS },
+	{ path: /^\/audit$/, page: audit, nav: "audit", roles: AUDIT },
+	{ path: /^\/users$/, page: users, nav: "users", roles: ["admin"] },
 ];
+const NAV = [["problems", "/alerts"], ["silences", "/silences"], ["hosts", "/hosts"], ["dialtests", "/dialtests"], ["logs", "/logs"], ["audit", "/audit"], ["users", "/users"]];
+
+const allowed = (nav) => routes.some((r) => r.nav === nav && r.roles.includes(session.role));
 
 const root = document.getElementById("app");
 let session = null;
@@ -36,11 +55,11 @@ function flash(text, kind) {
 }
 
 function header(active) {
-	const link = (href, key) => h("a" + (active === key ? ".active" : ""),
+	const link = ([key, href]) => h("a" + (active === key ? ".active" : ""),
 		{ href, data: { link: "" }, "aria-current": active === key ? "page" : "false" }, t("nav." + key));
 	return h("header.top",
 		h("span.brand", "vigil"),
-		h("nav", link("/alerts", "problems"), link("/silences", "silences")),
+		h("nav", NAV.filter(([key]) => allowed(key)).map(link)),
 		h("span.spacer"),
 		h("span.who", { id: "who" }, `${session.user}（${t("role." + session.role)}）`),
 		h("button.link", { type: "button", id: "lang", on: { click: () => { setLang(lang() === "en" ? "zh-CN" : "en"); show(); } } },
@@ -75,33 +94,49 @@ function show() {
 		login.render(document.getElementById("main"), { session, signedIn, flash });
 		return;
 	}
-	const path = location.pathname === "/" ? "/alerts" : location.pathname;
-	const route = routes.find((r) => r.path.test(path));
+	const home = NAV.find(([key]) => allowed(key));
+	if (location.pathname === "/" && home)
+		history.replaceState(null, "", home[1]);
+	const path = location.pathname;
+	const route = routes.find((r) => r.path.test(path) && r.roles.includes(session.role)) ||
+		routes.find((r) => r.path.test(path));
 	const main = h("main", { id: "main" });
 	fill(root, header(route?.nav), h("div.flash", { id: "flash" }), main);
-	if (!route) {
-		fill(main, h("p", t("page.not_found")));
+	if (!route || !route.roles.includes(session.role)) {
+		fill(main, h("p", route ? t("page.forbidden", { role: t("role." + session.role) }) : t("page.not_found")),
+			home ? h("a", { href: home[1], data: { link: "" } }, t("nav." + home[0])) : null);
 		return;
 	}
 	const params = route.path.exec(path).slice(1);
 	stop = route.page.render(main, { session, params, query: new URLSearchParams(location.search), navigate, flash }) || null;
 }
 
-document.addEventListener("click", (ev) => {
-	const a = ev.target.closest("a[data-link]");
-	if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0)
-		return;
-	ev.preventDefault();
-	navigate(a.getAttribute("href"));
-});
-window.addEventListener("popstate", show);
-whenSessionEnds(() => {
-	session = null;
-	show();
-	flash(t("err.session"), "error");
-});
+// The wall screen reads with its own token and has no login, header or router.
+if (location.pathname === "/wall") {
+	document.documentElement.lang = lang();
+	document.title = t("wall.title");
+	wall.render(root);
+} else {
+	start();
+}
 
-api("GET", "/api/v1/session").then(signedIn, () => {
-	session = null;
-	show();
-});
+function start() {
+	document.addEventListener("click", (ev) => {
+		const a = ev.target.closest("a[data-link]");
+		if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0)
+			return;
+		ev.preventDefault();
+		navigate(a.getAttribute("href"));
+	});
+	window.addEventListener("popstate", show);
+	whenSessionEnds(() => {
+		session = null;
+		show();
+		flash(t("err.session"), "error");
+	});
+
+	api("GET", "/api/v1/session").then(signedIn, () => {
+		session = null;
+		show();
+	});
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+// Dial tests (拨测): the tests with their last day's availability; one
+// test's step latencies, its runs, each run as a waterfall of its steps'
+// phases; a run asked for now; the definition edited (admins), its errors
+// said where they are (a JSON path, or the line and column of bad JSON).
+import { api, withQuery } from "../api.js";
+import { fill, h } from "../dom.js";
+import { t } from "../i18n.js";
+import { when } from "../time.js";
+import { canAct } from "./common.js";
+
+const PHASES = ["dns", "connect", "tls", "ttfb", "transfer", "redirect"];
+
+function outcome(r) {
+	return h("span.pc.pc-" + (r.ok ? "ok" : r.outcome === "probe_error" ? "unknown" : "critical"), t("dt." + r.outcome));
+}
+
+// The steps of a run one after another, each as its phases, on one scale.
+export function waterfall(run) {
+	const total = run.steps.reduce((s, x) => s + (x.timings_ms?.total || 0), 0) || 1;
+	let at = 0;
+	return h("div.waterfall", { id: "waterfall" }, run.steps.map((st) => {
+		const tm = st.timings_ms || {};
+		const bar = h("div.wf-bar");
+		const lead = h("span.wf-lead");
+		lead.style.width = (100 * at / total) + "%";
+		bar.append(lead);
+		for (const p of PHASES) {
+			if (!tm[p])
+				continue;
+			const seg = h("span.wf-" + p, { title: `${t("dt.phase." + p)} ${tm[p].toFixed(1)} ms` });
+			seg.style.width = (100 * tm[p] / total) + "%";
+			bar.append(seg);
+		}
+		at += tm.total || 0;
+		return h("div.wf-row", { data: { step: st.name } },
+			h("span.wf-name", st.name, " ", st.status ? h("span.hint", String(st.status)) : null), bar,
+			h("span.wf-total", (tm.total ?? 0).toFixed(1) + " ms"),
+			h("div.wf-phases.hint", PHASES.filter((p) => tm[p]).map((p) => `${t("dt.phase." + p)} ${tm[p].toFixed(1)}`).join(" · ")),
+			st.failed_assertion ? h("p.note.error", t("dt.failed_assertion", { type: st.failed_assertion.type }), " ",
+				JSON.stringify(st.failed_assertion)) : null,
+			st.error ? h("p.note.error", `${st.error.kind}: ${st.error.message}`) : null);
+	}), h("div.hint", PHASES.map((p) => h("span.wf-key", h("span.wf-" + p), t("dt.phase." + p)))));
+}
+
+// Where bad JSON is, as "line L, column C", from the parser's message.
+function jsonWhere(text, e) {
+	const m = /position (\d+)/.exec(e.message), lc = /line (\d+) column (\d+)/.exec(e.message);
+	if (lc)
+		return t("dt.json_at", { line: lc[1], col: lc[2], msg: e.message });
+	if (!m)
+		return e.message;
+	const before = text.slice(0, Number(m[1])).split("\n");
+	return t("dt.json_at", { line: before.length, col: before[before.length - 1].length + 1, msg: e.message });
+}
+
+function editor(def, ctx, onSaved) {
+	const shown = { ...def };
+	for (const k of ["id", "defined_in", "author", "created", "updated", "history", "file"])
+		delete shown[k];
+	const area = h("textarea.code", { name: "definition", rows: 18, ariaLabel: t("dt.definition") });
+	area.value = JSON.stringify(shown, null, 2);
+	const why = h("p.error", { id: "editor-error", hidden: true, role: "alert" });
+	const save = async () => {
+		let body;
+		why.hidden = true;
+		try {
+			body = JSON.parse(area.value);
+		} catch (e) {
+			fill(why, jsonWhere(area.value, e));
+			why.hidden = false;
+			return;
+		}
+		try {
+			const saved = def.id ? await api("PUT", "/api/v1/dialtests/" + def.id, body) : await api("POST", "/api/v1/dialtests", body);
+			ctx.flash(t("dt.saved", { name: saved.name }), "info");
+			onSaved(saved);
+		} catch (e) {
+			fill(why, t("dt.refused", { reason: e.message }));
+			why.hidden = false;
+		}
+	};
+	return h("section.card", { id: "editor" }, h("h2", def.id ? t("dt.edit") : t("dt.new")),
+		def.defined_in === "file" ? h("p.hint", t("dt.in_file", { file: def.file || "" })) : null,
+		h("p.hint", t("dt.editor_how")), area, why,
+		h("button.primary", { type: "button", id: "save", disabled: def.defined_in === "file", on: { click: save } }, t("dt.save")));
+}
+
+function list(main, ctx) {
+	const body = h("tbody", { id: "dialtests" });
+	const admin = ctx.session.role === "admin";
+	(async () => {
+		try {
+			const r = await api("GET", "/api/v1/dialtests");
+			const sums = await Promise.all(r.items.slice(0, 100).map((d) => api("GET", `/api/v1/dialtests/${d.id}/summary`).catch(() => null)));
+			fill(body, r.items.length ? r.items.map((d, i) => h("tr", { data: { id: d.id } },
+				h("td", h("a", { href: "/dialtests/" + d.id, data: { link: "" } }, d.name)),
+				h("td", d.interval ?? ""), h("td", String(d.steps?.length ?? 0)),
+				h("td", d.enabled === false ? t("dt.disabled") : t("dt.enabled")),
+				h("td", sums[i] && sums[i].runs ? `${sums[i].availability_pct}%（${sums[i].ok}/${sums[i].runs}）` : "—"),
+				h("td", d.defined_in === "file" ? t("dt.file") : t("dt.api")))) :
+				h("tr", h("td.empty", { colSpan: 6 }, t("dt.none"))));
+		} catch (e) {
+			ctx.flash(t("err.generic", { reason: e.message }), "error");
+		}
+	})();
+	fill(main, h("div.toolbar", h("h1", t("dt.title")), h("span.spacer"),
+		admin ? h("a", { href: "/dialtests/new", data: { link: "" }, id: "new-dialtest" }, "+ " + t("dt.new")) : null),
+	h("table.list", h("thead", h("tr", ["dt.name", "dt.interval", "dt.steps", "dt.state", "dt.availability", "dt.defined_in"]
+		.map((k) => h("th", { scope: "col" }, t(k))))), body));
+}
+
+function detail(main, ctx) {
+	const id = ctx.params[0];
+	const results = h("tbody", { id: "runs" });
+	const fall = h("div", { id: "waterfall-box" });
+	const sum = h("div", { id: "summary" });
+	let timer = null, stopped = false, wanted = null;
+
+	async function loadRuns() {
+		try {
+			const r = await api("GET", withQuery(`/api/v1/dialtests/${id}/results`, { since: "24h", limit: 50 }));
+			if (stopped)
+				return;
+			fill(results, r.items.length ? r.items.map((x) => {
+				const tr = h("tr", { data: { scheduled: x.scheduled } }, h("td", outcome(x)), h("td.ts", when(x.started)),
+					h("td", String(x.attempts ?? 1)), h("td.msg", x.message || ""));
+				tr.addEventListener("click", () => fill(fall, h("h2", t("dt.waterfall", { at: when(x.started) })), waterfall(x)));
+				return tr;
+			}) : h("tr", h("td.empty", { colSpan: 4 }, t("dt.no_runs"))));
+			const first = r.items.find((x) => !wanted || x.scheduled === wanted);
+			if (first && (!fall.firstChild || wanted)) {
+				fill(fall, h("h2", t("dt.waterfall", { at: when(first.started) })), waterfall(first));
+				if (wanted)
+					loadSummary();
+				wanted = null;
+			}
+		} catch (e) {
+			ctx.flash(t("err.generic", { reason: e.message }), "error");
+		}
+		if (!stopped)
+			timer = setTimeout(loadRuns, wanted ? 1000 : 10000);
+	}
+
+	async function loadSummary() {
+		const s = await api("GET", `/api/v1/dialtests/${id}/summary`).catch(() => null);
+		if (!s)
+			return;
+		if (!s.runs) {
+			fill(sum, h("p", t("dt.no_runs")));
+			return;
+		}
+		fill(sum, h("p", t("dt.summary", { pct: s.availability_pct, ok: s.ok, runs: s.runs })),
+			h("table.list", h("thead", h("tr", ["dt.step", "p50", "p95", "p99"].map((k) => h("th", { scope: "col" }, k.startsWith("dt.") ? t(k) : k)))),
+				h("tbody", Object.entries(s.steps || {}).map(([name, v]) => h("tr", h("td", name), h("td", v.p50_ms + " ms"),
+					h("td", v.p95_ms + " ms"), h("td", v.p99_ms + " ms"))))));
+	}
+
+	const runNow = async () => {
+		try {
+			const r = await api("POST", `/api/v1/dialtests/${id}/run`, {});
+			wanted = r.scheduled;
+			ctx.flash(t("dt.asked"), "info");
+			clearTimeout(timer);
+			timer = setTimeout(loadRuns, 500);
+		} catch (e) {
+			ctx.flash(t("err.generic", { reason: e.message }), "error");
+		}
+	};
+
+	(async () => {
+		try {
+			const d = await api("GET", "/api/v1/dialtests/" + id);
+			fill(main, h("a.back", { href: "/dialtests", data: { link: "" } }, "← " + t("dt.back")),
+				h("div.toolbar", h("h1", d.name), h("span.spacer"),
+					canAct(ctx.session) ? h("button.primary", { type: "button", id: "run", on: { click: runNow } }, t("dt.run")) : null),
+				sum, fall, h("h2", t("dt.runs")),
+				h("table.list.runs", h("thead", h("tr", ["dt.outcome", "dt.started", "dt.attempts", "dt.message"].map((k) => h("th", { scope: "col" }, t(k))))),
+					results),
+				ctx.session.role === "admin" ? editor(d, ctx, () => ctx.navigate("/dialtests/" + id, true)) : null);
+			loadSummary();
+			loadRuns();
+		} catch (e) {
+			fill(main, h("p", e.status === 404 ? t("dt.not_found") : t("err.generic", { reason: e.message })));
+		}
+	})();
+	return () => {
+		stopped = true;
+		clearTimeout(timer);
+	};
+}
+
+function create(main, ctx) {
+	const sample = { name: "", interval: "60s", timeout: "10s", steps: [{ name: "get", url: "https://", assert: [{ type: "status", in: [200] }] }] };
+	fill(main, h("a.back", { href: "/dialtests", data: { link: "" } }, "← " + t("dt.back")),
+		h("h1", t("dt.new")), editor(sample, ctx, (saved) => ctx.navigate("/dialtests/" + saved.id)));
+}
+
+export function render(main, ctx) {
+	if (!ctx.params.length)
+		return list(main, ctx);
+	return ctx.params[0] === "new" ? create(main, ctx) : detail(main, ctx);
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+// Hosts: every agent's host, whether it is heard from, its probes at a
+// glance; one host's inventory, probes and metric charts over a range.
+import { api, withQuery } from "../api.js";
+import { chart } from "../chart.js";
+import { fill, h } from "../dom.js";
+import { t } from "../i18n.js";
+import { span, when } from "../time.js";
+import { labelChips } from "./common.js";
+
+const REFRESH_MS = 10000;
+const RANGES = ["1h", "6h", "24h", "7d"];
+// The charts of a host's page: metric name, the unit its axis shows.
+const CHARTS = [["cpu.user_pct", "%"], ["memory.used_pct", "%"], ["load.load1", ""], ["filesystem.used_pct", "%"],
+	["network.rx_bps", ""], ["diskio.write_bps", ""]];
+
+function probeCounts(p) {
+	return h("span.probes", ["ok", "warning", "critical", "unknown"].filter((k) => p?.[k]).map((k) =>
+		h("span.pc.pc-" + k, { title: t("probe." + k) }, `${t("probe." + k)} ${p[k]}`)));
+}
+
+function list(main, ctx) {
+	const body = h("tbody", { id: "hosts" });
+	let timer = null, stopped = false;
+	const load = async () => {
+		try {
+			const r = await api("GET", "/api/v1/hosts");
+			if (stopped)
+				return;
+			fill(body, r.items.length ? r.items.map((x) => h("tr", { data: { id: x.id } },
+				h("td", h("span.state.host-" + x.status, t("host." + x.status))),
+				h("td", h("a", { href: "/hosts/" + x.id, data: { link: "" } }, x.hostname), x.id_conflict ? h("span.flag.error", t("host.conflict")) : null),
+				h("td", labelChips(x.labels)),
+				h("td", x.inventory?.os || ""),
+				h("td", { title: when(x.last_seen) }, span(x.last_seen)),
+				h("td", probeCounts(x.probes)))) : h("tr", h("td.empty", { colSpan: 6 }, t("hosts.none"))));
+		} catch (e) {
+			ctx.flash(t("err.generic", { reason: e.message }), "error");
+		}
+		if (!stopped)
+			timer = setTimeout(load, REFRESH_MS);
+	};
+	fill(main, h("div.toolbar", h("h1", t("hosts.title"))),
+		h("table.list", h("thead", h("tr", ["col.state", "col.host", "alert.labels", "hosts.os", "hosts.last_seen", "hosts.probes"]
+			.map((k) => h("th", { scope: "col" }, t(k))))), body));
+	load();
+	return () => {
+		stopped = true;
+		clearTimeout(timer);
+	};
+}
+
+function inventory(x) {
+	const inv = x.inventory || {};
+	const row = (k, v) => (v ? [h("dt", t(k)), h("dd", String(v))] : null);
+	return h("dl.facts", { id: "inventory" },
+		row("col.state", t("host." + x.status)), row("hosts.id", x.id), row("hosts.os", inv.os), row("hosts.kernel", inv.kernel),
+		row("hosts.arch", inv.arch), row("hosts.cpus", inv.cpus), row("hosts.memory", inv.memory_bytes ? (inv.memory_bytes / 2 ** 30).toFixed(1) + " GiB" : ""),
+		row("hosts.addresses", (inv.addresses || []).join(", ")), row("hosts.agent", inv.agent_version),
+		row("hosts.first_seen", when(x.first_seen)), row("hosts.last_seen", when(x.last_seen)),
+		row("hosts.certificate", x.certificate), row("alert.labels", Object.keys(x.labels || {}).length ? h("span", labelChips(x.labels)) : ""));
+}
+
+function probesTable(items) {
+	return h("table.list", { id: "probes" }, h("thead", h("tr", ["col.state", "hosts.probe", "hosts.type", "hosts.message", "hosts.latency", "hosts.at"]
+		.map((k) => h("th", { scope: "col" }, t(k))))),
+	h("tbody", (items || []).map((p) => h("tr", h("td", h("span.pc.pc-" + p.status, t("probe." + p.status))), h("td", p.name), h("td", p.type),
+		h("td", p.message || ""), h("td", p.latency_us ? (p.latency_us / 1000).toFixed(1) + " ms" : ""), h("td", when(p.ts))))));
+}
+
+function detail(main, ctx) {
+	const id = ctx.params[0];
+	const range = RANGES.includes(ctx.query.get("range")) ? ctx.query.get("range") : "1h";
+	const charts = h("div.charts", { id: "charts" });
+	let drawn = [];
+	const clear = () => {
+		drawn.forEach((c) => c.destroy());
+		drawn = [];
+	};
+	const drawCharts = async (host) => {
+		const results = await Promise.all(CHARTS.map(([name]) =>
+			api("GET", withQuery("/api/v1/metrics", { name, host: host.id, since: range })).catch(() => null)));
+		clear();
+		// Two to a row: the figure's border and padding take 18 px, the gap 16.
+		const width = Math.max(320, Math.floor(((charts.clientWidth || 960) - 16) / 2) - 18);
+		fill(charts, results.flatMap((r, i) => {
+			if (!r || !r.series.length)
+				return [];
+			const c = chart(CHARTS[i][0], r.series, width, CHARTS[i][1]);
+			drawn.push(c);
+			return [c.el];
+		}));
+		if (!drawn.length)
+			fill(charts, h("p.hint", t("hosts.no_metrics")));
+	};
+	const pick = h("select", { name: "range", ariaLabel: t("hosts.range"), on: { change: (ev) =>
+		ctx.navigate(withQuery("/hosts/" + id, { range: ev.target.value }), true) } },
+	RANGES.map((r) => h("option", { value: r, selected: r === range }, t("range." + r))));
+	(async () => {
+		try {
+			const x = await api("GET", "/api/v1/hosts/" + encodeURIComponent(id));
+			fill(main, h("a.back", { href: "/hosts", data: { link: "" } }, "← " + t("hosts.back")),
+				h("div.toolbar", h("h1", x.hostname), h("span.spacer"),
+					h("a", { href: withQuery("/alerts", { host: x.hostname }), data: { link: "" } }, t("hosts.its_problems")),
+					h("a", { href: withQuery("/silences", { host: x.hostname }), data: { link: "" } }, t("hosts.silence"))),
+				inventory(x), h("h2", t("hosts.probes")), probesTable(x.probe_results),
+				h("div.toolbar", h("h2", t("hosts.metrics")), pick), charts);
+			await drawCharts(x);
+		} catch (e) {
+			fill(main, h("p", e.status === 404 ? t("hosts.not_found") : t("err.generic", { reason: e.message })));
+		}
+	})();
+	return clear;
+}
+
+export function render(main, ctx) {
+	return ctx.params.length && ctx.params[0] ? detail(main, ctx) : list(main, ctx);
+}

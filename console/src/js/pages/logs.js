@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+// Logs: a search over the stored lines, newest first, that says whether it
+// looked everywhere (and goes on where it stopped); a live tail that polls
+// for what follows the newest line; what is shown exported as NDJSON or CSV.
+import { api, withQuery } from "../api.js";
+import { fill, h } from "../dom.js";
+import { t } from "../i18n.js";
+import { when } from "../time.js";
+
+const PAGE = 200;
+const TAIL_MS = 2000;
+const SHOWN_MAX = 5000;
+const RANGES = ["15m", "1h", "24h", "7d"];
+const PRIORITIES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+
+function line(r) {
+	const prio = r.fields?.PRIORITY;
+	const tr = h("tr", { data: { id: r.id } },
+		h("td.ts", when(r.ts)), h("td", r.host || ""), h("td", r.source || ""),
+		h("td", prio !== undefined ? h("span.prio.prio-" + prio, PRIORITIES[prio] || prio) : ""),
+		h("td.msg", r.message ?? ""));
+	tr.addEventListener("click", () => {
+		const next = tr.nextElementSibling;
+		if (next?.classList.contains("fields")) {
+			next.remove();
+			return;
+		}
+		tr.after(h("tr.fields", h("td", { colSpan: 5 }, h("dl.facts", Object.entries(r.fields || {}).map(([k, v]) =>
+			[h("dt", k), h("dd", Array.isArray(v) ? v.join(" | ") : String(v))])))));
+	});
+	return tr;
+}
+
+function download(name, type, text) {
+	const url = URL.createObjectURL(new Blob([text], { type }));
+	const a = h("a", { href: url });
+	a.download = name;
+	document.body.append(a);
+	a.click();
+	a.remove();
+	setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function csvCell(v) {
+	const s = v === undefined || v === null ? "" : String(v);
+	return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function render(main, ctx) {
+	const q = ctx.query;
+	const f = { q: q.get("q") || "", host: q.get("host") || "", source: q.get("source") || "",
+		since: RANGES.includes(q.get("since")) ? q.get("since") : "1h" };
+	const inputs = {
+		q: h("input", { name: "q", type: "search", value: f.q, placeholder: t("logs.q") }),
+		host: h("input", { name: "host", value: f.host, placeholder: t("col.host") }),
+		source: h("input", { name: "source", value: f.source, placeholder: t("logs.source") }),
+		since: h("select", { name: "since", ariaLabel: t("hosts.range") }, RANGES.map((r) => h("option", { value: r, selected: r === f.since }, t("range." + r)))),
+	};
+	const body = h("tbody", { id: "lines" });
+	const state = h("p.hint", { id: "search-state", role: "status" });
+	const more = h("button", { type: "button", id: "more", hidden: true, on: { click: () => search(false) } }, t("logs.more"));
+	const tailBox = h("input", { type: "checkbox", id: "tail", on: { change: () => (tailBox.checked ? startTail() : stopTail()) } });
+	let rows = [], cursor = null, timer = null, stopped = false, busy = false, seq = 0;
+
+	const params = (extra) => ({ q: f.q, host: f.host, source: f.source, kind: "log", ...extra });
+
+	// A new search supersedes one under way (its answer is dropped); "go on" waits for the one under way.
+	async function search(fresh) {
+		if (busy && !fresh)
+			return;
+		const mine = ++seq;
+		busy = true;
+		if (fresh) {
+			rows = [];
+			cursor = null;
+			fill(body);
+		}
+		try {
+			const r = await api("GET", withQuery("/api/v1/logs", params({ since: f.since, order: "desc", limit: PAGE, cursor })));
+			if (stopped || mine !== seq)
+				return;
+			rows.push(...r.items);
+			for (const it of r.items)
+				body.append(line(it));
+			cursor = r.next_cursor;
+			more.hidden = r.complete || tailBox.checked;
+			if (!tailBox.checked)
+				fill(state, r.complete ? t("logs.complete", { n: rows.length }) :
+					r.stopped === "budget" ? t("logs.budget", { n: rows.length, mb: Math.round(r.scanned.bytes / 1048576) }) :
+						t("logs.page_full", { n: rows.length }));
+			if (!rows.length && r.complete)
+				fill(body, h("tr", h("td.empty", { colSpan: 5 }, t("logs.none"))));
+		} catch (e) {
+			fill(state, e.status === 403 ? t("err.forbidden", { reason: e.message }) : t("err.generic", { reason: e.message }));
+		} finally {
+			if (mine === seq)
+				busy = false;
+		}
+	}
+
+	// The tail asks, in ingest order, for what follows the newest line it has.
+	async function tick(after) {
+		try {
+			const r = await api("GET", withQuery("/api/v1/logs", params({ order: "asc", limit: PAGE, cursor: after })));
+			if (stopped || !tailBox.checked)
+				return;
+			body.querySelector("td.empty")?.parentElement.remove();
+			for (const it of r.items) {
+				rows.unshift(it);
+				body.prepend(line(it));
+			}
+			while (rows.length > SHOWN_MAX) {
+				rows.pop();
+				body.lastElementChild.remove();
+			}
+			timer = setTimeout(() => tick(r.next_cursor), TAIL_MS);
+		} catch (e) {
+			fill(state, t("err.generic", { reason: e.message }));
+			timer = setTimeout(() => tick(after), TAIL_MS);
+		}
+	}
+
+	// From the newest line stored now; "following" is said once that is known, so what comes after it is shown.
+	async function startTail() {
+		more.hidden = true;
+		try {
+			const r = await api("GET", withQuery("/api/v1/logs", params({ order: "desc", limit: 1 })));
+			fill(state, t("logs.tailing"));
+			tick(r.items.length ? r.items[0].id : r.next_cursor);
+		} catch (e) {
+			fill(state, t("err.generic", { reason: e.message }));
+		}
+	}
+
+	function stopTail() {
+		clearTimeout(timer);
+		fill(state, t("logs.tail_stopped", { n: rows.length }));
+	}
+
+	const apply = (ev) => {
+		ev.preventDefault();
+		Object.assign(f, { q: inputs.q.value.trim(), host: inputs.host.value.trim(), source: inputs.source.value.trim(), since: inputs.since.value });
+		history.replaceState(null, "", withQuery("/logs", f));
+		if (tailBox.checked) {
+			stopTail();
+			startTail();
+		} else {
+			search(true);
+		}
+	};
+
+	const exportAs = (kind) => {
+		const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+		if (kind === "ndjson")
+			download(`vigil-logs-${stamp}.ndjson`, "application/x-ndjson", rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+		else
+			download(`vigil-logs-${stamp}.csv`, "text/csv", "\ufeffid,time,host,source,priority,message\r\n" + rows.map((r) =>
+				[r.id, when(r.ts), r.host, r.source, r.fields?.PRIORITY, r.message].map(csvCell).join(",")).join("\r\n") + "\r\n");
+	};
+
+	fill(main,
+		h("div.toolbar", h("h1", t("logs.title")), h("span.spacer"),
+			h("label", tailBox, " ", t("logs.tail")),
+			h("button", { type: "button", id: "export-ndjson", on: { click: () => exportAs("ndjson") } }, t("logs.export_ndjson")),
+			h("button", { type: "button", id: "export-csv", on: { click: () => exportAs("csv") } }, t("logs.export_csv"))),
+		h("form.filters", { id: "log-search", on: { submit: apply } }, inputs.q, inputs.host, inputs.source, inputs.since,
+			h("button.primary", { type: "submit" }, t("logs.search"))),
+		h("p.hint", t("logs.how")),
+		state,
+		h("table.list.logs", h("thead", h("tr", ["hosts.at", "col.host", "logs.source", "logs.priority", "logs.message"]
+			.map((k) => h("th", { scope: "col" }, t(k))))), body),
+		more);
+	search(true);
+	return () => {
+		stopped = true;
+		clearTimeout(timer);
+	};
+}
