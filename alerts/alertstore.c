@@ -55,7 +55,8 @@ static const char *const sql[_S_MAX] = {
 		     " suppressed=?15, changes=?16, silenced=?17, escalated=?18 WHERE id=?20",
 	[S_EVENT] = EVENT_SQL,
 	[S_OPEN_IDS] = "SELECT id FROM alerts WHERE rule=? AND state<>'closed'",
-	[S_LIST] = "SELECT " ALERT_COLUMNS " FROM alerts WHERE (?1 IS NULL AND state<>'closed' OR state=?1)"
+	/* The count is over every row the filter selects, before the limit: a list says what it leaves out. */
+	[S_LIST] = "SELECT " ALERT_COLUMNS ", count(*) OVER () FROM alerts WHERE (?1 IS NULL AND state<>'closed' OR state=?1)"
 		   " AND (?2 IS NULL OR severity=?2) AND (?3 IS NULL OR host=?3 OR agent=?3)"
 		   " AND (?4 IS NULL OR json_extract(labels, ?4)=?5) ORDER BY id DESC LIMIT 1000",
 	[S_GET] = "SELECT " ALERT_COLUMNS " FROM alerts WHERE id=?",
@@ -333,7 +334,7 @@ json_t *alert_store_get(struct alert_store *s, int64_t id)
 	return alert;
 }
 
-int alert_store_list(struct alert_store *s, const struct alert_filter *f, json_t *items)
+int alert_store_list(struct alert_store *s, const struct alert_filter *f, json_t *items, int64_t *ret_total)
 {
 	sqlite3_stmt *st = s->st[S_LIST];
 	char path[80];
@@ -346,8 +347,11 @@ int alert_store_list(struct alert_store *s, const struct alert_filter *f, json_t
 	sqlite3_bind_text(st, 3, f->host, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, f->label_key ? path : NULL, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, f->label_value, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	*ret_total = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_array_append_new(items, alert_json(st));
+		*ret_total = sqlite3_column_int64(st, sqlite3_column_count(st) - 1);
+	}
 	(void)sqlite3_reset(st);
 	(void)sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : db_errno(rc);

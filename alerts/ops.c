@@ -27,14 +27,18 @@ static int items_answer(json_t *items, int r, json_t **ret)
 int alerting_list(struct alerting *a, const struct alert_filter *f, json_t **ret)
 {
 	json_t *items = json_array();
+	int64_t total = 0;
 	int r;
 
 	if (!items)
 		return -ENOMEM;
 	pthread_mutex_lock(&a->lock);
-	r = alert_store_list(a->store, f, items);
+	r = alert_store_list(a->store, f, items, &total);
 	pthread_mutex_unlock(&a->lock);
-	return items_answer(items, r, ret);
+	r = items_answer(items, r, ret);
+	if (r == 0)
+		json_object_set_new(*ret, "total", json_integer(total));
+	return r;
 }
 
 /* Deliveries an alert's page lists: an alert that flaps for a week is still one page. */
@@ -176,7 +180,7 @@ int alerting_silence_preview(struct alerting *a, json_t *matchers, json_t **ret,
 	r = open && hits && one ? 0 : -ENOMEM;
 	if (r == 0) {
 		pthread_mutex_lock(&a->lock);
-		r = alert_store_list(a->store, &(struct alert_filter){ 0 }, open);
+		r = alert_store_list(a->store, &(struct alert_filter){ 0 }, open, &(int64_t){ 0 });
 		pthread_mutex_unlock(&a->lock);
 	}
 	json_array_foreach(r == 0 ? open : NULL, i, al)

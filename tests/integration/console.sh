@@ -5,7 +5,8 @@
 # allows nothing but its own origin and no framing on every answer (the
 # API's too), only the files read at start (no path reaches the disk), GET
 # and HEAD only; without a console the API still answers. The API the
-# console adds: a silence's preview, an alert's deliveries.
+# console adds: a silence's preview, an alert's deliveries. The vendored
+# chart library is the release the tests' package-lock.json pins.
 . "$(dirname "$0")/lib.sh"
 
 RCV_PORT=$(free_port)
@@ -85,6 +86,18 @@ ID=$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts" | "$PY" -c '
 sent() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts/$ID" | grep -q '"deliveries":\[{[^]]*"target":"hook"[^]]*"state":"sent"'; }
 wait_for 20 "the delivery recorded as sent" sent
 grep -q '"body"' "$T/received.jsonl" || fail "the receiver got nothing"
+
+info "the vendored uPlot is the one package-lock.json pins, byte for byte, with its licence"
+MODULES=${VIGIL_NODE_MODULES:-$S/tests/console/node_modules}
+if [ -d "$MODULES/uplot" ]; then
+	for f in uPlot.esm.js uPlot.min.css; do
+		cmp -s "$MODULES/uplot/dist/$f" "$S/console/src/vendor/$f" || fail "console/src/vendor/$f differs from uplot $(
+			"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$MODULES/uplot/package.json")"
+	done
+	cmp -s "$MODULES/uplot/LICENSE" "$S/console/src/vendor/LICENSE.uPlot" || fail "uPlot's licence differs"
+else
+	info "(no $MODULES/uplot: scripts/test.sh installs it; not compared)"
+fi
 
 info "without a console the collector serves the API, and says why / has nothing"
 stop_collector

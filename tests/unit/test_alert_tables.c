@@ -45,9 +45,41 @@ static int64_t save(struct alert_store *s, const char *fp, const char *host, con
 static json_t *list(struct alert_store *s, const struct alert_filter *f)
 {
 	json_t *items = json_array();
+	int64_t total = -1;
 
-	assert_int_equal(alert_store_list(s, f, items), 0);
+	assert_int_equal(alert_store_list(s, f, items, &total), 0);
+	assert_int_equal(total, json_array_size(items));
 	return items;
+}
+
+/* A list holds the newest 1000 and says how many the filter selects in all. */
+static void a_long_list_says_its_total(void **state)
+{
+	sqlite3 *db = open_db("alerts-many");
+	struct alert al = { .state = ALERT_FIRING, .pending_since_us = T0, .fired_us = T0 };
+	struct alert_store *s;
+	json_t *items = json_array();
+	int64_t total = 0, last = 0;
+	char fp[32];
+
+	assert_int_equal(alert_store_open(db, &s), 0);
+	assert_int_equal(db_exec(db, "BEGIN"), 0);
+	for (int i = 0; i < 1005; i++) {
+		(void)snprintf(fp, sizeof(fp), "fp-%d", i);
+		last = save(s, fp, i % 2 ? "web-1" : "web-2", "{}", &al, 0, T0 + (uint64_t)i);
+	}
+	assert_int_equal(db_exec(db, "COMMIT"), 0);
+	assert_int_equal(alert_store_list(s, &(struct alert_filter){ 0 }, items, &total), 0);
+	assert_int_equal(json_array_size(items), 1000);
+	assert_int_equal(total, 1005);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "id")), last);
+	json_array_clear(items);
+	assert_int_equal(alert_store_list(s, &(struct alert_filter){ .host = "web-1" }, items, &total), 0);
+	assert_int_equal(total, 502);
+	assert_int_equal(json_array_size(items), 502);
+	json_decref(items);
+	alert_store_free(s);
+	db_close(db);
 }
 
 /* One open alert a fingerprint; actions change it and its history; a closed one makes room for the next. */
@@ -304,6 +336,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_alert_store),
+		cmocka_unit_test(a_long_list_says_its_total),
 		cmocka_unit_test(silences_and_windows),
 		cmocka_unit_test(the_notification_queue),
 		cmocka_unit_test(routes_tell_each_target_once),

@@ -30,7 +30,7 @@ export function render(main, ctx) {
 	const filters = { state: q.get("state") || "", severity: q.get("severity") || "", host: q.get("host") || "", q: q.get("q") || "" };
 	const selected = new Set();
 	const act = canAct(ctx.session);
-	let items = [];
+	let items = [], total = 0;
 	let timer = null;
 	let stopped = false;
 
@@ -99,7 +99,8 @@ export function render(main, ctx) {
 		for (const a of shown)
 			frag.appendChild(row(a));
 		fill(body, shown.length ? frag : h("tr", h("td.empty", { colSpan: 9 }, t("problems.none"))));
-		fill(count, t("problems.count", { n: shown.length }));
+		fill(count, filters.q ? t("problems.count_matching", { n: shown.length, loaded: items.length }) :
+			total > items.length ? t("problems.count_newest", { total, n: items.length }) : t("problems.count", { n: shown.length }));
 		allBox.checked = shown.length > 0 && shown.every((a) => selected.has(a.id));
 		drawCount();
 	}
@@ -111,6 +112,7 @@ export function render(main, ctx) {
 			if (stopped)
 				return;
 			items = r.items;
+			total = r.total ?? items.length;
 			const ids = new Set(items.map((a) => a.id));
 			for (const id of selected)
 				if (!ids.has(id))
