@@ -33,8 +33,8 @@ static const struct conf_key rule_keys[] = {
 	{ "pattern", CONF_STR, R(pattern), NULL, .help = "log: extended regular expression matched against MESSAGE" },
 	{ "unit", CONF_STR, R(unit), NULL, .help = "log: glob on the record's _SYSTEMD_UNIT (default any)" },
 	{ "source", CONF_STR, R(source), NULL, .help = "log: glob on the record's source, file path, unit or identifier (default any)" },
-	{ "count", CONF_UINT, R(count), NULL, 0, 1000000000, .help = "log: matching lines within window before the condition holds (default 1)" },
-	{ "window", CONF_SECS, R(window_ms), NULL, 0, 86400000, .help = "log: the window lines are counted in (default 5m)" },
+	{ "count", CONF_UINT, R(count), NULL, 0, 1000000000, .help = "log: matching lines within window before the condition holds; lockout: lockouts of one user within window (default 1)" },
+	{ "window", CONF_SECS, R(window_ms), NULL, 0, 86400000, .help = "log: the window lines are counted in (default 5m); lockout: the window lockouts are counted in (default 1h)" },
 	{ "dialtest", CONF_STR, R(dialtest), NULL, .help = "dialtest: glob on dial test names (default all)" },
 	{ "condition", CONF_STR, R(condition), NULL, .help = "dialtest: failure (default), latency (total ms above=) or cert_days (days left below=)" },
 	{ "flap_changes", CONF_UINT, R(flap_changes), "5", 0, 1000, .help = "more fires and resolutions than this within flap_window: flapping (0: never)" },
@@ -105,22 +105,31 @@ const struct rule_conf *alert_defs_rule(const struct alert_defs *d, const char *
 	return conf_named_find((const void *const *)d->rules, d->n_rules, name);
 }
 
-int alert_defs_add_builtin(struct alert_defs *d)
+/* The rule of type called name, severity severity, unless d has one of that type or name. */
+static int add_builtin(struct alert_defs *d, const char *name, const char *type, const char *severity)
 {
-	static const char *const keys[] = { "type", "severity" }, *const values[] = { "agent_conflict", "critical" };
+	static const char *const keys[] = { "type", "severity" };
+	const char *const values[] = { type, severity };
 	struct conf_errors errs = { 0 };
 	struct rule_conf *r;
 	int k;
 
 	for (size_t i = 0; i < d->n_rules; i++)
-		if (strcmp(d->rules[i]->type, "agent_conflict") == 0 || strcmp(d->rules[i]->name, BUILTIN_CONFLICT_RULE) == 0)
+		if (strcmp(d->rules[i]->type, type) == 0 || strcmp(d->rules[i]->name, name) == 0)
 			return 0;
-	r = alert_defs_add_rule(d, BUILTIN_CONFLICT_RULE);
+	r = alert_defs_add_rule(d, name);
 	if (!r)
 		return -ENOMEM;
 	k = conf_instance_fill(&alert_rule_section, r, keys, values, ARRAY_SIZE(keys), "built-in", &errs);
 	conf_errors_free(&errs);
 	return k;
+}
+
+int alert_defs_add_builtin(struct alert_defs *d)
+{
+	int r = add_builtin(d, BUILTIN_CONFLICT_RULE, "agent_conflict", "critical");
+
+	return r < 0 ? r : add_builtin(d, BUILTIN_LOCKOUT_RULE, "lockout", "warning");
 }
 
 /* "a, b or c" of n names, name(i) each, into out. */
@@ -266,8 +275,8 @@ static const char *picked_type(size_t i, const void *ctx)
 static void check_groups(const struct rule_conf *r, const struct rule_type *type, const char *path,
 			 struct conf_errors *errs)
 {
-	static const unsigned groups[] = { RULE_KEYS_DIALTEST, RULE_KEYS_LOG, RULE_KEYS_METRIC, RULE_KEYS_THRESHOLD,
-					   RULE_KEYS_PROBE, RULE_KEYS_CONSECUTIVE, RULE_KEYS_SILENT };
+	static const unsigned groups[] = { RULE_KEYS_DIALTEST, RULE_KEYS_LOG, RULE_KEYS_COUNT, RULE_KEYS_METRIC,
+					   RULE_KEYS_THRESHOLD, RULE_KEYS_PROBE, RULE_KEYS_CONSECUTIVE, RULE_KEYS_SILENT };
 	char list[256];
 	bool plural;
 

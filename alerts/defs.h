@@ -93,12 +93,14 @@ const struct notify_conf *alert_defs_notify(const struct alert_defs *d, const ch
 /* The rule named name, or NULL. */
 const struct rule_conf *alert_defs_rule(const struct alert_defs *d, const char *name);
 
-/* The rule added unless the file has one of type agent_conflict. */
+/* The rules added unless the file has one of type agent_conflict, and of type lockout. */
 #define BUILTIN_CONFLICT_RULE "agent-id-conflict"
+#define BUILTIN_LOCKOUT_RULE "console-lockout"
 /*
- * Two hosts sending with one agent id lose data until someone acts, so that
- * is always watched: unless d has a rule of type agent_conflict, the
- * built-in one is added.
+ * Two hosts sending with one agent id lose data until someone acts, and a
+ * console user locked out by failed logins is someone trying passwords
+ * (等保 wants it told), so both are always watched: unless d has a rule of
+ * the type (or of the name), the built-in one is added.
  */
 int alert_defs_add_builtin(struct alert_defs *d);
 

@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "store/blocks.h"
 #include "store/hosts.h"
+#include "store/lockouts.h"
 
 /* What the candidates of one rule are judged with. */
 struct judging {
@@ -225,48 +226,115 @@ static int eval_dialtest(struct rule_eval *e)
 	return k;
 }
 
-/* An agent id conflict holds while refusals go on: a refused agent asks again every minute. */
-#define CONFLICT_ACTIVE_US (10 * 60 * USEC_PER_SEC)
-#define CONFLICTS_MAX 1000
+/*
+ * Candidates read from meta.db in full before any is considered: no
+ * statement stays open across consider()'s writes. Each keeps its strings.
+ */
+#define COLLECTED_MAX 1000
 
-struct conflicts {
-	struct candidate c[CONFLICTS_MAX];
-	char agent[CONFLICTS_MAX][33], hosts[CONFLICTS_MAX][256];
+struct collected {
+	struct rule_eval *e;
+	struct candidate c[COLLECTED_MAX];
+	struct {
+		char agent[33], host[256], item[65];
+	} s[COLLECTED_MAX];
 	size_t n;
 };
 
-static int conflict_put(const struct agent_conflict *ac, void *ctx)
+/* The next candidate, its strings copied in; NULL when there is room for no more. */
+static struct candidate *collected_add(struct collected *cs, const char *agent, const char *host, const char *item)
 {
-	struct conflicts *cs = ctx;
 	size_t i = cs->n;
 
-	if (i == CONFLICTS_MAX)
+	if (i == COLLECTED_MAX)
+		return NULL;
+	(void)snprintf(cs->s[i].agent, sizeof(cs->s[i].agent), "%s", agent);
+	(void)snprintf(cs->s[i].host, sizeof(cs->s[i].host), "%s", host);
+	(void)snprintf(cs->s[i].item, sizeof(cs->s[i].item), "%s", item);
+	cs->c[i] = (struct candidate){ .agent = cs->s[i].agent, .host = cs->s[i].host, .item = cs->s[i].item };
+	return &cs->c[cs->n++];
+}
+
+/* read(cs) fills cs; then each candidate is considered. */
+static int consider_collected(struct rule_eval *e, int (*read)(struct collected *cs))
+{
+	struct collected *cs = calloc(1, sizeof(*cs));
+	int r;
+
+	if (!cs)
+		return -ENOMEM;
+	cs->e = e;
+	r = read(cs);
+	for (size_t i = 0; r >= 0 && i < cs->n; i++)
+		r = e->consider(e, &cs->c[i]);
+	free(cs);
+	return r < 0 ? r : 0;
+}
+
+/* An agent id conflict holds while refusals go on: a refused agent asks again every minute. */
+#define CONFLICT_ACTIVE_US (10 * 60 * USEC_PER_SEC)
+
+static int conflict_put(const struct agent_conflict *ac, void *ctx)
+{
+	struct candidate *c = collected_add(ctx, ac->agent, ac->hosts ? ac->hosts : "", "");
+
+	if (!c)
 		return 1;
-	(void)snprintf(cs->agent[i], sizeof(cs->agent[i]), "%s", ac->agent);
-	(void)snprintf(cs->hosts[i], sizeof(cs->hosts[i]), "%s", ac->hosts ? ac->hosts : "");
-	cs->c[i] = (struct candidate){ .agent = cs->agent[i], .host = cs->hosts[i], .item = "", .active = true };
-	(void)snprintf(cs->c[i].value, sizeof(cs->c[i].value),
+	c->active = true;
+	(void)snprintf(c->value, sizeof(c->value),
 		       "agent id %s is used by more than one host (%s): %" PRIu64 " batches refused, the last %" PRIu64,
 		       ac->agent, ac->hosts ? ac->hosts : "", ac->count, ac->seq);
-	cs->n++;
 	return 0;
+}
+
+static int read_conflicts(struct collected *cs)
+{
+	uint64_t now = cs->e->now;
+
+	return hosts_conflicts_each(cs->e->meta, NULL, now - MIN(now, CONFLICT_ACTIVE_US), conflict_put, cs);
 }
 
 /* Hosts that send with one agent id (cloned VMs): their batches are refused until one gets a new id. */
 static int eval_agent_conflict(struct rule_eval *e)
 {
-	struct conflicts *cs = calloc(1, sizeof(*cs));
-	uint64_t now = e->now;
-	int r;
+	return consider_collected(e, read_conflicts);
+}
 
-	if (!cs)
-		return -ENOMEM;
-	/* Collected first: no statement stays open across consider()'s writes. */
-	r = hosts_conflicts_each(e->meta, NULL, now - MIN(now, CONFLICT_ACTIVE_US), conflict_put, cs);
-	for (size_t i = 0; r >= 0 && i < cs->n; i++)
-		r = e->consider(e, &cs->c[i]);
-	free(cs);
-	return r < 0 ? r : 0;
+/* A lockout rule's window= when it gives none. */
+#define LOCKOUT_WINDOW_MS 3600000
+
+static uint64_t lockout_window_us(const struct rule_conf *rule)
+{
+	return (rule->window_ms ? rule->window_ms : LOCKOUT_WINDOW_MS) * 1000;
+}
+
+static int lockout_put(const struct lockout_count *lc, void *ctx)
+{
+	struct collected *cs = ctx;
+	struct candidate *c = collected_add(cs, "", "", lc->user);
+	char until[40];
+
+	if (!c)
+		return 1;
+	c->active = lc->count >= MAX(cs->e->rule->count, (uint64_t)1);
+	format_rfc3339_us(lc->until, until, sizeof(until));
+	(void)snprintf(c->value, sizeof(c->value),
+		       "%" PRIu64 " lockout%s in %" PRIu64 " s after failed logins, the last until %s", lc->count,
+		       lc->count == 1 ? "" : "s", lockout_window_us(cs->e->rule) / USEC_PER_SEC, until);
+	return 0;
+}
+
+static int read_lockouts(struct collected *cs)
+{
+	uint64_t now = cs->e->now, window = lockout_window_us(cs->e->rule);
+
+	return lockouts_each(cs->e->meta, now - MIN(now, window), lockout_put, cs);
+}
+
+/* Console users locked out by failed logins count= times (default 1) within window=: someone tries their passwords. */
+static int eval_lockout(struct rule_eval *e)
+{
+	return consider_collected(e, read_lockouts);
 }
 
 static void check_metric(const struct rule_conf *r, const char *where, struct conf_errors *errs)
@@ -323,7 +391,8 @@ static const struct rule_type type_metric = {
 	.keys = RULE_KEYS_METRIC | RULE_KEYS_THRESHOLD, .evaluate = eval_metric, .check = check_metric,
 };
 static const struct rule_type type_log = {
-	.name = "log", .summary = "{{host}}: {{value}}", .gone = "no match within the window", .keys = RULE_KEYS_LOG,
+	.name = "log", .summary = "{{host}}: {{value}}", .gone = "no match within the window",
+	.keys = RULE_KEYS_LOG | RULE_KEYS_COUNT,
 	.matches_lines = true, .evaluate = eval_log, .check = check_log,
 };
 static const struct rule_type type_dialtest = {
@@ -336,8 +405,13 @@ static const struct rule_type type_agent_conflict = {
 	.evaluate = eval_agent_conflict,
 };
 
+static const struct rule_type type_lockout = {
+	.name = "lockout", .item_label = "user", .summary = "console user {{user}} locked out: {{value}}",
+	.gone = "no lockout within the window", .keys = RULE_KEYS_COUNT, .evaluate = eval_lockout,
+};
+
 const struct rule_type *const rule_types[] = {
-	&type_probe, &type_host_silent, &type_metric, &type_log, &type_dialtest, &type_agent_conflict,
+	&type_probe, &type_host_silent, &type_metric, &type_log, &type_dialtest, &type_agent_conflict, &type_lockout,
 };
 const size_t n_rule_types = ARRAY_SIZE(rule_types);
 
@@ -357,7 +431,8 @@ const char *rule_keys_name(unsigned group, bool *ret_plural)
 		bool plural;
 	} names[] = {
 		{ RULE_KEYS_DIALTEST, "dialtest= and condition=", true },
-		{ RULE_KEYS_LOG, "pattern=, unit=, source=, count=, window=", true },
+		{ RULE_KEYS_LOG, "pattern=, unit=, source=", true },
+		{ RULE_KEYS_COUNT, "count= and window=", true },
 		{ RULE_KEYS_METRIC, "metric= and instance=", true },
 		{ RULE_KEYS_THRESHOLD, "above=, below=, recover=", true },
 		{ RULE_KEYS_PROBE, "probe=", false },
@@ -382,7 +457,8 @@ bool rule_keys_set(const struct rule_conf *r, unsigned group)
 	case RULE_KEYS_SILENT: return r->silent_for_ms;
 	case RULE_KEYS_METRIC: return r->metric || r->instance;
 	case RULE_KEYS_THRESHOLD: return r->above || r->below || r->recover;
-	case RULE_KEYS_LOG: return r->pattern || r->unit || r->source || r->count || r->window_ms;
+	case RULE_KEYS_LOG: return r->pattern || r->unit || r->source;
+	case RULE_KEYS_COUNT: return r->count || r->window_ms;
 	case RULE_KEYS_DIALTEST: return r->dialtest || r->condition;
 	default: return false;
 	}

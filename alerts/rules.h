@@ -52,8 +52,9 @@ enum {
 	RULE_KEYS_SILENT = 1 << 2,      /* silent_for= */
 	RULE_KEYS_METRIC = 1 << 3,      /* metric=, instance= */
 	RULE_KEYS_THRESHOLD = 1 << 4,   /* above=, below=, recover= */
-	RULE_KEYS_LOG = 1 << 5,         /* pattern=, unit=, source=, count=, window= */
+	RULE_KEYS_LOG = 1 << 5,         /* pattern=, unit=, source= */
 	RULE_KEYS_DIALTEST = 1 << 6,    /* dialtest=, condition= */
+	RULE_KEYS_COUNT = 1 << 7,       /* count=, window= */
 };
 
 struct rule_type {

@@ -11,6 +11,7 @@
 #include "common/macro.h"
 #include "common/sha256.h"
 #include "common/util.h"
+#include "store/lockouts.h"
 
 /* A session's last_seen is written at most this often: a read stays a read. */
 #define TOUCH_US (30 * USEC_PER_SEC)
@@ -40,6 +41,8 @@ int accounts_open(const char *data_dir, const struct users_conf *conf, struct ac
 		r = users_schema(a->db);
 	if (r == 0)
 		r = sessions_schema(a->db);
+	if (r == 0)
+		r = lockouts_schema(a->db);
 	if (r < 0) {
 		accounts_free(a);
 		return log_error_errno(r, "users: cannot open %s: %m", path);
@@ -133,6 +136,9 @@ int accounts_login(struct accounts *a, const struct login_request *rq, uint64_t 
 			    a->conf->lockout_ms / 1000, a->conf->lockout_failures);
 		res = LOGIN_LOCKED;
 		u.locked_until = now + window;
+		/* For the lockout rule; the lock holds whether or not this row could be written. */
+		if (lockouts_add(a->db, u.name, now, u.locked_until) < 0)
+			log_warning("users: %s's lockout not recorded for the lockout rule", u.name);
 	}
 	*locked_until = u.locked_until;
 	if (res == LOGIN_OK) {

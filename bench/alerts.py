@@ -75,6 +75,21 @@ class Collector:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def fill_probe_states(work, hosts, probes, status, message):
+    """meta.db (made by a collector started once) gets HOSTS hosts with PROBES probe states each, as agents
+    would leave them; status(h, p) and message(h, p) say each one's."""
+    now = time.time_ns() // 1000
+    db = sqlite3.connect(os.path.join(work, "data", "meta.db"))
+    db.executemany("INSERT INTO hosts(id, hostname, first_seen, last_seen) VALUES (?,?,?,?)",
+                   ((f"{h:032x}", f"host-{h}", now, now + 3600 * 10**6) for h in range(hosts)))
+    db.executemany("INSERT INTO probe_state(agent, name, host, type, status, latency_us, message, ts, streak)"
+                   " VALUES (?,?,?,?,?,?,?,?,?)",
+                   ((f"{h:032x}", f"svc-{p}", f"host-{h}", "tcp", status(h, p), 1000, message(h, p), now, 5)
+                    for h in range(hosts) for p in range(probes)))
+    db.commit()
+    db.close()
+
+
 def quantile(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(q * len(xs)))]
@@ -136,18 +151,10 @@ def evaluator(build, work, hosts, probes, failing):
                                "[rule \"down\"]\ntype=probe\nconsecutive=2\n")
     c.start()
     c.stop()
-    now = time.time_ns() // 1000
-    db = sqlite3.connect(os.path.join(work, "data", "meta.db"))
-    db.executemany("INSERT INTO hosts(id, hostname, first_seen, last_seen) VALUES (?,?,?,?)",
-                   ((f"{h:032x}", f"host-{h}", now, now + 3600 * 10**6) for h in range(hosts)))
     every = max(1, hosts * probes // max(failing, 1))
-    db.executemany("INSERT INTO probe_state(agent, name, host, type, status, latency_us, message, ts, streak)"
-                   " VALUES (?,?,?,?,?,?,?,?,?)",
-                   ((f"{h:032x}", f"svc-{p}", f"host-{h}", "tcp",
-                     "critical" if failing and (h * probes + p) % every == 0 else "ok", 1000, "connect", now, 5)
-                    for h in range(hosts) for p in range(probes)))
-    db.commit()
-    db.close()
+    fill_probe_states(work, hosts, probes,
+                      lambda h, p: "critical" if failing and (h * probes + p) % every == 0 else "ok",
+                      lambda h, p: "connect")
     c.start()
     time.sleep(3)  # the first evaluations open the alerts
     m0, cpu0, t0 = c.metrics(), c.cpu_seconds(), time.monotonic()

@@ -14,14 +14,13 @@ ratio.
 """
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from alerts import Collector, free_port, quantile  # noqa: E402
+from alerts import Collector, fill_probe_states, free_port, quantile  # noqa: E402
 
 RUNS = 20
 
@@ -45,17 +44,8 @@ def vigil(build, work, n):
                    input="Bench-console-2026\n", text=True, check=True, capture_output=True)
     c.start()
     c.stop()
-    now = time.time_ns() // 1000
-    db = sqlite3.connect(os.path.join(work, "data", "meta.db"))
-    db.executemany("INSERT INTO hosts(id, hostname, first_seen, last_seen) VALUES (?,?,?,?)",
-                   ((f"{h:032x}", f"host-{h}", now, now + 3600 * 10**6) for h in range(hosts)))
-    db.executemany("INSERT INTO probe_state(agent, name, host, type, status, latency_us, message, ts, streak)"
-                   " VALUES (?,?,?,?,?,?,?,?,?)",
-                   ((f"{h:032x}", f"svc-{p}", f"host-{h}", "tcp", "critical", 1000,
-                     f"connect to 10.0.{h // 250}.{h % 250}:{8000 + p}: Connection refused", now, 5)
-                    for h in range(hosts) for p in range(probes)))
-    db.commit()
-    db.close()
+    fill_probe_states(work, hosts, probes, lambda h, p: "critical",
+                      lambda h, p: f"connect to 10.0.{h // 250}.{h % 250}:{8000 + p}: Connection refused")
     c.start()
     auth = {"Authorization": f"Bearer {c.token}"}
     base = f"http://127.0.0.1:{c.http}"

@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "store/blocks.h"
 #include "store/hosts.h"
+#include "store/lockouts.h"
 #include "store/shards.h"
 #include "store/storage.h"
 
@@ -159,6 +160,8 @@ int storage_open(const char *data_dir, enum db_sync sync, struct storage **ret)
 		r = shards_schema(s->meta);
 	if (r == 0)
 		r = hosts_schema(s->meta);
+	if (r == 0)
+		r = lockouts_schema(s->meta);
 	if (r == 0)
 		r = shards_writer_open(s->meta, &s->shards);
 	if (r == 0)

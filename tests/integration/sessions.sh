@@ -5,13 +5,19 @@
 # change without the session's CSRF token is refused, failed logins lock,
 # roles that need a second factor enrol TOTP before anything else, codes and
 # recovery codes work once, sessions end at logout and when idle, and the
-# audit log names the user, never a password.
+# audit log names the user, never a password. A lockout fires the lockout
+# rule's alert.
 . "$(dirname "$0")/lib.sh"
 
 write_collector_conf "[users]
-session_idle=3s
+session_idle=6s
 lockout_failures=3
-lockout_time=1h"
+lockout_time=1h
+[alerts]
+interval=1s
+[rule \"console-lockout\"]
+type=lockout
+severity=warning"
 TOKEN=$(make_token admin)
 start_collector
 
@@ -72,6 +78,15 @@ for i in 1 2; do [ "$(login bad li.na Wrong-password-9)" = 401 ] || fail "wrong 
 [ "$(login bad li.na Wrong-password-9)" = 403 ] && grep -q '"locked"' "$T/bad.json" || fail "not locked: $(cat "$T/bad.json")"
 [ "$(login bad li.na Mine-own-pass-22)" = 403 ] || fail "the right password while locked"
 grep -q "li.na locked for 3600 s after 3 failed logins" "$T/collector.log" || fail "the lock is not logged"
+lockout_alert() {
+	[ "$(api GET /api/v1/alerts "$TOKEN")" = 200 ] && "$PY" - "$T/answer.json" <<'PYEOF'
+import json, sys
+a = [x for x in json.load(open(sys.argv[1]))["items"] if x["rule"] == "console-lockout"]
+assert len(a) == 1 and a[0]["labels"]["user"] == "li.na" and a[0]["state"] == "firing", a
+assert a[0]["summary"].startswith("console user li.na locked out: 1 lockout in 3600 s after failed logins"), a
+PYEOF
+}
+wait_for 10 "the lockout rule's alert" lockout_alert
 CODE=$(api POST /api/v1/users/li.na "$TOKEN" '{"action":"reset-password","password":"Second-given-33"}')
 [ "$CODE" = 200 ] || fail "reset: $CODE $(cat "$T/answer.json")"
 [ "$(login op li.na Second-given-33)" = 200 ] && [ "$(member op must_change_password)" = True ] || fail "after reset"
@@ -97,23 +112,7 @@ info "an admin enrols TOTP before anything else; then a login needs a code, each
 [ "$(as adm POST /api/v1/session/totp '{"password":"Root-password-2026"}')" = 200 ] || fail "begin: $(cat "$T/adm.json")"
 SECRET=$(member adm secret)
 grep -q "otpauth://totp/vigil:root?secret=$SECRET" "$T/adm.json" || fail "no otpauth URI"
-# The QR code the console draws, as an image a reader decodes: the same URI.
-"$PY" - "$T/adm.json" "$T/qr.pgm" <<'PYEOF'
-import json, sys
-rows = json.load(open(sys.argv[1]))["qr"]
-n, scale, quiet = len(rows), 4, 4
-assert n >= 21 and all(len(r) == n for r in rows), rows
-side = (n + 2 * quiet) * scale
-px = bytearray(b"\xff" * side * side)
-for y, row in enumerate(rows):
-    for x, m in enumerate(row):
-        if m == "1":
-            for dy in range(scale):
-                o = ((y + quiet) * scale + dy) * side + (x + quiet) * scale
-                px[o:o + scale] = b"\x00" * scale
-open(sys.argv[2], "wb").write(b"P5 %d %d 255\n" % (side, side) + px)
-PYEOF
-[ "$(zbarimg -q --raw "$T/qr.pgm")" = "$(member adm uri)" ] || fail "the QR code says: $(zbarimg -q --raw "$T/qr.pgm")"
+cp "$T/adm.json" "$T/totp-begin.json"
 [ "$(as adm POST /api/v1/session/totp/confirm '{"code":"000000"}')" = 403 ] || fail "a wrong code enrolled"
 [ "$(as adm POST /api/v1/session/totp/confirm "{\"code\":\"$(totp "$SECRET")\"}")" = 200 ] || fail "confirm: $(cat "$T/adm.json")"
 RECOVERY=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["recovery_codes"][0])' "$T/adm.json")
@@ -135,7 +134,7 @@ AUDITOR=$(make_token auditor)
 
 info "a session unused for session_idle ends"
 [ "$(login idle li.na Second-given-33)" = 200 ] && [ "$(jar idle "$URL/api/v1/session")" = 200 ] || fail "the session"
-sleep 4
+sleep 7
 [ "$(jar idle "$URL/api/v1/session")" = 401 ] || fail "the idle session still works"
 
 info "the audit log names the user of each action, and holds no password"
@@ -158,4 +157,22 @@ PYEOF
 for pw in Given-by-admin-1 Mine-own-pass-22 Root-password-2026 Second-given-33 "$SECRET" "$RECOVERY"; do
 	grep -q -- "$pw" "$T/collector.log" && fail "a secret in the log"
 done
+info "the enrolment's QR code (checked here: a session ends after 6 s unused)"
+# The QR code the console draws, as an image a reader decodes: the same URI.
+"$PY" - "$T/totp-begin.json" "$T/qr.pgm" <<'PYEOF'
+import json, sys
+rows = json.load(open(sys.argv[1]))["qr"]
+n, scale, quiet = len(rows), 4, 4
+assert n >= 21 and all(len(r) == n for r in rows), rows
+side = (n + 2 * quiet) * scale
+px = bytearray(b"\xff" * side * side)
+for y, row in enumerate(rows):
+    for x, m in enumerate(row):
+        if m == "1":
+            for dy in range(scale):
+                o = ((y + quiet) * scale + dy) * side + (x + quiet) * scale
+                px[o:o + scale] = b"\x00" * scale
+open(sys.argv[2], "wb").write(b"P5 %d %d 255\n" % (side, side) + px)
+PYEOF
+[ "$(zbarimg -q --raw "$T/qr.pgm" 2>/dev/null)" = "$(member totp-begin uri)" ] || fail "the QR code says: $(zbarimg -q --raw "$T/qr.pgm")"
 echo ok
