@@ -25,6 +25,11 @@ static const char schema[] =
 	"id, rule, state, severity, host, agent, labels, summary, value, pending_since, fired, resolved, updated," \
 	" acked_by, assignee, flapping, suppressed, silenced"
 
+/* An alert_filter: ?1 state, ?2 severity, ?3 host, ?4 a label's JSON path, ?5 its value; NULL: any. */
+#define FILTER_SQL                                                                                         \
+	"(?1 IS NULL AND state<>'closed' OR state=?1) AND (?2 IS NULL OR severity=?2)"                    \
+	" AND (?3 IS NULL OR host=?3 OR agent=?3) AND (?4 IS NULL OR json_extract(labels, ?4)=?5)"
+
 #define EVENT_SQL "INSERT INTO alert_events(alert, ts, actor, action, note) VALUES (?,?,?,?,?)"
 
 enum {
@@ -34,6 +39,7 @@ enum {
 	S_EVENT,
 	S_OPEN_IDS,
 	S_LIST,
+	S_COUNTS,
 	S_GET,
 	S_HISTORY,
 	S_IDENTITY,
@@ -56,9 +62,8 @@ static const char *const sql[_S_MAX] = {
 	[S_EVENT] = EVENT_SQL,
 	[S_OPEN_IDS] = "SELECT id FROM alerts WHERE rule=? AND state<>'closed'",
 	/* The count is over every row the filter selects, before the limit: a list says what it leaves out. */
-	[S_LIST] = "SELECT " ALERT_COLUMNS ", count(*) OVER () FROM alerts WHERE (?1 IS NULL AND state<>'closed' OR state=?1)"
-		   " AND (?2 IS NULL OR severity=?2) AND (?3 IS NULL OR host=?3 OR agent=?3)"
-		   " AND (?4 IS NULL OR json_extract(labels, ?4)=?5) ORDER BY id DESC LIMIT 1000",
+	[S_LIST] = "SELECT " ALERT_COLUMNS ", count(*) OVER () FROM alerts WHERE " FILTER_SQL " ORDER BY id DESC LIMIT 1000",
+	[S_COUNTS] = "SELECT severity, count(*) FROM alerts WHERE " FILTER_SQL " GROUP BY severity",
 	[S_GET] = "SELECT " ALERT_COLUMNS " FROM alerts WHERE id=?",
 	[S_HISTORY] = "SELECT ts, actor, action, note FROM alert_events WHERE alert=? ORDER BY id",
 	[S_IDENTITY] = "SELECT fingerprint, agent, host FROM alerts WHERE id=?",
@@ -334,19 +339,41 @@ json_t *alert_store_get(struct alert_store *s, int64_t id)
 	return alert;
 }
 
+/* f into st's FILTER_SQL parameters; path holds the label's JSON path while st runs. */
+static void bind_filter(sqlite3_stmt *st, const struct alert_filter *f, char path[80])
+{
+	if (f->label_key)
+		(void)snprintf(path, 80, "$.\"%s\"", f->label_key);
+	sqlite3_bind_text(st, 1, f->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, f->severity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, f->host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, f->label_key ? path : NULL, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, f->label_value, -1, SQLITE_STATIC);
+}
+
+int alert_store_counts(struct alert_store *s, const struct alert_filter *f, json_t *counts)
+{
+	struct alert_filter any = *f;
+	sqlite3_stmt *st = s->st[S_COUNTS];
+	char path[80];
+	int rc;
+
+	any.severity = NULL;
+	bind_filter(st, &any, path);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_object_set_new(counts, (const char *)sqlite3_column_text(st, 0), json_integer(sqlite3_column_int64(st, 1)));
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
 int alert_store_list(struct alert_store *s, const struct alert_filter *f, json_t *items, int64_t *ret_total)
 {
 	sqlite3_stmt *st = s->st[S_LIST];
 	char path[80];
 	int rc;
 
-	if (f->label_key)
-		(void)snprintf(path, sizeof(path), "$.\"%s\"", f->label_key);
-	sqlite3_bind_text(st, 1, f->state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, f->severity, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, f->host, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, f->label_key ? path : NULL, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, f->label_value, -1, SQLITE_STATIC);
+	bind_filter(st, f, path);
 	*ret_total = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_array_append_new(items, alert_json(st));

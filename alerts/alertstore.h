@@ -71,6 +71,8 @@ struct alert_filter {
 json_t *alert_store_get(struct alert_store *s, int64_t id);
 /* The alerts f selects, newest first (at most 1000), appended to items; how many it selects in all in *ret_total. */
 int alert_store_list(struct alert_store *s, const struct alert_filter *f, json_t *items, int64_t *ret_total);
+/* How many alerts f selects, whatever their severity, per severity, set in counts ({"critical": 3}). */
+int alert_store_counts(struct alert_store *s, const struct alert_filter *f, json_t *counts);
 /* Alert id's history, oldest first, appended to history. */
 int alert_store_history(struct alert_store *s, int64_t id, json_t *history);
 

@@ -651,3 +651,18 @@ int catalog_delete(struct catalog *c, enum catalog_kind kind, const char *name, 
 	pthread_mutex_unlock(&c->lock);
 	return r;
 }
+
+int catalog_routes(struct catalog *c, json_t **ret)
+{
+	json_t *items = json_array();
+
+	for (size_t i = 0; items && i < c->file->n_routes; i++) {
+		const struct route_conf *rt = c->file->routes[i];
+
+		json_array_append_new(items, json_pack("{s:s, s:s?, s:s?, s:s}", "name", rt->name, "match", rt->match,
+						       "notify", rt->notify, "defined_in", "config"));
+	}
+	*ret = items ? json_pack("{s:o}", "items", items) : NULL;
+	return *ret ? 0 : -ENOMEM;
+}
+

@@ -56,6 +56,8 @@ const struct rule_conf *catalog_rule(const struct catalog_snapshot *s, const cha
  * target URL's query (it may hold a key).
  */
 int catalog_list(struct catalog *c, enum catalog_kind kind, const char *name, json_t **ret);
+/* The file's [route] sections, in its order: {"items":[{"name","match","notify","defined_in"}]}. */
+int catalog_routes(struct catalog *c, json_t **ret);
 
 /*
  * Defines (create) or redefines (!create) name from def, a JSON object of

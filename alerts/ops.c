@@ -26,18 +26,22 @@ static int items_answer(json_t *items, int r, json_t **ret)
 
 int alerting_list(struct alerting *a, const struct alert_filter *f, json_t **ret)
 {
-	json_t *items = json_array();
+	json_t *items = json_array(), *counts = json_object();
 	int64_t total = 0;
-	int r;
+	int r = items && counts ? 0 : -ENOMEM;
 
-	if (!items)
-		return -ENOMEM;
 	pthread_mutex_lock(&a->lock);
-	r = alert_store_list(a->store, f, items, &total);
+	if (r == 0)
+		r = alert_store_list(a->store, f, items, &total);
+	if (r == 0)
+		r = alert_store_counts(a->store, f, counts);
 	pthread_mutex_unlock(&a->lock);
 	r = items_answer(items, r, ret);
-	if (r == 0)
+	if (r == 0) {
 		json_object_set_new(*ret, "total", json_integer(total));
+		json_object_set(*ret, "by_severity", counts);
+	}
+	json_decref(counts);
 	return r;
 }
 

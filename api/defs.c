@@ -95,6 +95,15 @@ enum MHD_Result api_get_rules(struct request *rq)
 	return r < 0 ? respond_errno(rq, r, "cannot read the definitions") : respond_json(rq, MHD_HTTP_OK, j);
 }
 
+/* GET /api/v1/routes: the configuration file's routes (they are defined there only). */
+enum MHD_Result api_get_routes(struct request *rq)
+{
+	json_t *j;
+	int r = catalog_routes(http_catalog(rq), &j);
+
+	return r < 0 ? respond_errno(rq, r, "cannot list the routes") : respond_json(rq, MHD_HTTP_OK, j);
+}
+
 enum MHD_Result api_get_rule(struct request *rq)
 {
 	return get_one(rq, CATALOG_RULE);

@@ -282,6 +282,7 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/silences", api_post_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.create", AUDITED, NULL },
 	{ "POST", "/api/v1/silences/preview", api_post_silence_preview, ROLE_OPERATOR | ROLE_ADMIN, "silences.preview", 0, NULL },
 	{ "DELETE", "/api/v1/silences/", api_delete_silence, ROLE_OPERATOR | ROLE_ADMIN, "silence.expire", AUDITED, NULL },
+	{ "GET", "/api/v1/routes", api_get_routes, ROLE_OPERATOR | ROLE_ADMIN, "routes.read", 0, NULL },
 	{ "GET", "/api/v1/notify", api_get_notify, ROLE_OPERATOR | ROLE_ADMIN, "notify.read", 0, NULL },
 	{ "GET", "/api/v1/notify/", api_get_target, ROLE_OPERATOR | ROLE_ADMIN, "notify.read", 0, NULL },
 	{ "POST", "/api/v1/notify", api_post_target, ROLE_ADMIN, "notify.create", AUDITED, NULL },

@@ -12,6 +12,7 @@ limit) and one host's are timed the same way (Debian's package ships no web
 UI, so the pages have no peer here). Prints each figure for both, and their
 ratio.
 """
+import gzip
 import json
 import os
 import subprocess
@@ -90,6 +91,18 @@ def alertmanager(work, n):
                         "list_items": len(json.loads(body)), "host_ms": one_ms}
 
 
+def console_size(dist):
+    """The console's files: their bytes, and gzip -9's (what a proxy compressing them would send)."""
+    raw = gz = 0
+    for root, _, files in os.walk(dist):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as f:
+                data = f.read()
+            raw += len(data)
+            gz += len(gzip.compress(data, 9))
+    return raw, gz
+
+
 def main():
     build, work, n, modules = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     os.makedirs(f"{work}/vigil", exist_ok=True)
@@ -113,6 +126,11 @@ def main():
     print(f"  GET one host's, median of {RUNS}, ms           {v['host_ms']:>10.1f}   {a['host_ms']:>14.1f}   {v['host_ms'] / a['host_ms']:.2f}")
     print(f"  page: open to 1000 rows drawn, ms          {ui['vigil']['load_ms']:>10.1f}   {'(no UI in Debian)':>17}")
     print(f"  page: JS heap after, MB                    {ui['vigil']['heap_mb']:>10.1f}")
+    print(f"  page: a text filter redrawn, ms            {ui['vigil']['text_filter_ms']:>10.1f}")
+    print(f"  page: a host filter (asked of the API), ms {ui['vigil']['host_filter_ms']:>10.1f}")
+    print(f"  page: the 1000 hosts drawn, ms             {ui['vigil']['hosts_ms']:>10.1f}")
+    raw, gz = console_size(os.path.join(build, "console", "dist"))
+    print(f"  console JS+CSS+HTML: bytes, gzip -9        {raw:>10} {gz:>8}")
     print(f"  page: bulk ack of 50 selected, ms          {ui['vigil']['bulk_ms']:>10.1f}   {'(no ack)':>14}")
 
 

@@ -177,7 +177,7 @@ async function flows() {
 	await run("the admin makes users on the users page; the operator changes the given password first", async () => {
 		await page.click("nav a[href='/users']");
 		await page.waitForSelector("#users tr[data-name='root']");
-		for (const [name, role] of [["li.na", "operator"], ["wall", "viewer"], ["sec.wang", "security"]]) {
+		for (const [name, role] of [["li.na", "operator"], ["wall", "viewer"], ["sec.wang", "security"], ["audit.zhao", "auditor"]]) {
 			await page.fill("#user-new input[name=name]", name);
 			await page.selectOption("#user-new select[name=role]", role);
 			await page.fill("#user-new input[name=password]", "Given-by-admin-1");
@@ -219,15 +219,17 @@ async function flows() {
 		const beijing = new Date(a.started / 1000 + 8 * 3600e3).toISOString().replace("T", " ").slice(0, 19);
 		check(shown === beijing, `started shown as ${shown}, in Beijing ${beijing}`);
 		check((await page.textContent("#problems")).includes("告警中"), "the state in Chinese");
+		await page.waitForFunction(() => document.querySelector("#sev-counts").textContent.includes("严重 2") &&
+			document.querySelector("#sev-counts").textContent.includes("警告 1"));
 		await accessible("problems");
 		await page.screenshot({ path: join(OUT, "problems-zh.png") });
 	});
 
 	await run("what a host sends is text, never markup", async () => {
 		await page.waitForFunction(() => [...document.querySelectorAll("#problems td.summary a")]
-			.some((a) => a.textContent.includes("<img src=x onerror=")), null, { timeout: 30000 });
+			.some((a) => a.textContent.includes("<script>window.vigilPwned=2</script><img src=x onerror=")), null, { timeout: 30000 });
 		check(await page.evaluate(() => window.vigilPwned === undefined), "a log line's markup ran");
-		check(await page.$("#problems td.summary img") === null, "a log line became an element");
+		check(await page.$("#problems td.summary img, #problems td.summary script") === null, "a log line became an element");
 	});
 
 	await run("filters live in the address: severity and a search survive a reload", async () => {
@@ -255,6 +257,15 @@ async function flows() {
 		check((await page.textContent("#flash")).includes("2 个成功，0 个失败"), await page.textContent("#flash"));
 		await page.waitForFunction(() => [...document.querySelectorAll("#problems tr[data-id] td:nth-child(8)")]
 			.every((td) => td.textContent === "li.na"), null, { timeout: 10000 });
+	});
+
+	await run("a change without the session's CSRF token is refused, and changes nothing", async () => {
+		const r = await page.evaluate(async (id) => {
+			const res = await fetch(`/api/v1/alerts/${id}/close`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+			return { status: res.status, body: await res.json() };
+		}, ids[0]);
+		check(r.status === 403 && r.body.error === "csrf", "without the token: " + JSON.stringify(r));
+		check((await api("GET", `/api/v1/alerts/${ids[0]}`)).data.state === "firing", "the alert was closed");
 	});
 
 	await run("a change made elsewhere shows within 5 s, without a reload", async () => {
@@ -289,6 +300,11 @@ async function flows() {
 		check(r.data.assignee === "wang.wu" && r.data.severity === "disaster", JSON.stringify(r.data));
 		check(r.data.history.some((e) => e.action === "comment" && e.actor === "li.na" && e.note === "查看中，已联系机房"),
 			"the comment in the history");
+		await page.waitForSelector("#rule");
+		check((await page.textContent("#rule")).includes("type=probe"), "the rule: " + await page.textContent("#rule"));
+		check((await page.textContent("#host-probes")).includes("svc-b"), "the host's probes");
+		await page.waitForSelector("#around");
+		check((await page.textContent("#around")).includes("<script>window.vigilPwned=2</script>"), "the lines around the start");
 		await accessible("problem");
 		await page.screenshot({ path: join(OUT, "problem-zh.png"), fullPage: true });
 	});
@@ -352,7 +368,7 @@ async function flows() {
 		await page.click("#log-search button[type=submit]");
 		await page.waitForFunction(() => document.querySelector("#search-state").textContent.includes("已搜索全部数据：1 条"));
 		check(await page.evaluate(() => window.vigilPwned === undefined), "a log line's markup ran");
-		check((await page.textContent("#lines td.msg")).startsWith("<img src=x"), "the line as text");
+		check((await page.textContent("#lines td.msg")).startsWith("<script>window.vigilPwned=2</script><img src=x"), "the line as text");
 		check(page.url().includes("q=login+failed"), "the search in the address: " + page.url());
 		await page.click("#lines tr[data-id]");
 		check((await page.textContent("#lines tr.fields")).includes("VIGIL_SOURCE"), "its fields");
@@ -362,7 +378,7 @@ async function flows() {
 		const [csv] = await Promise.all([page.waitForEvent("download"), page.click("#export-csv")]);
 		const text = readFileSync(await csv.path(), "utf8");
 		check(text.startsWith("\ufeffid,time,host,source,priority,message\r\n") &&
-			text.includes(",testhost,app,,<img src=x onerror=window.vigilPwned=1> login failed\r\n"), "CSV: " + text);
+			text.includes(",testhost,app,,<script>window.vigilPwned=2</script><img src=x onerror=window.vigilPwned=1> login failed\r\n"), "CSV: " + text);
 		await accessible("logs");
 	});
 
@@ -391,10 +407,25 @@ async function flows() {
 		check((await page.textContent("main")).includes("您的角色只能查看"), "read-only not said");
 		const r = await api("POST", `/api/v1/alerts/${ids[0]}/ack`, {});
 		check(r.status === 403, "the API let a viewer ack: " + r.status);
+		check(!(await page.$("nav a[href='/logs']")), "a viewer is offered the logs");
+	});
+
+	await run("five wrong passwords lock the user out, said in Chinese; the lockout is an alert", async () => {
+		await page.click("#logout");
+		for (let i = 0; i < 5; i++) {
+			await login("wall", "Not-the-password-" + i);
+			await page.waitForSelector("#flash .error");
+		}
+		check((await page.textContent("#flash")).includes("登录失败次数过多，账号已锁定至"), await page.textContent("#flash"));
+		await login("wall", "Wall-screen-pass-8");
+		await page.waitForSelector("#flash .error");
+		check((await page.textContent("#flash")).includes("已锁定"), "the right password while locked: " + await page.textContent("#flash"));
+		await login("li.na", "Li-na-own-pass-7");
+		await page.waitForFunction(() => [...document.querySelectorAll("#problems td.summary a")]
+			.some((a) => a.textContent.startsWith("console user wall locked out: 1 lockout in 3600 s")), null, { timeout: 15000 });
 	});
 
 	await run("the security administrator enrols TOTP, lands on the logs, and finds li.na's actions in the audit log", async () => {
-		check(!(await page.$("nav a[href='/logs']")), "a viewer is offered the logs");
 		await page.click("#logout");
 		await login("sec.wang", "Given-by-admin-1", "/");
 		await changePassword("Given-by-admin-1", "Sec-wang-own-pass-9");
@@ -416,6 +447,23 @@ async function flows() {
 		await page.screenshot({ path: join(OUT, "audit-zh.png") });
 	});
 
+	await run("an auditor sees the audit log and nothing else", async () => {
+		await page.click("#logout");
+		await login("audit.zhao", "Given-by-admin-1", "/");
+		await changePassword("Given-by-admin-1", "Audit-zhao-own-pass-5");
+		await enrolTotp("Audit-zhao-own-pass-5");
+		await page.click("#recovery button");
+		await page.waitForSelector("#audit-search");
+		const nav = await page.$$eval("header nav a", (l) => l.map((a) => a.getAttribute("href")));
+		check(nav.join() === "/audit", "offered: " + nav);
+		await page.goto(URL + "/alerts");
+		await page.waitForSelector("main p");
+		check((await page.textContent("main")).includes("您的角色（审计管理员）不能使用这个页面"), await page.textContent("main"));
+		for (const path of ["/api/v1/alerts", "/api/v1/logs", "/api/v1/hosts", "/api/v1/users"])
+			check((await api("GET", path)).status === 403, "the API answered an auditor " + path);
+		check((await api("GET", "/api/v1/audit?action=session.create")).status === 200, "the audit log");
+	});
+
 	await run("a link from a notification opens the problem after the login; a recovery code stands for the code", async () => {
 		await page.click("#logout");
 		await page.goto(`${URL}/alerts/${ids[0]}`);
@@ -429,6 +477,21 @@ async function flows() {
 		await page.click("#login button[type=submit]");
 		await page.waitForSelector("#facts");
 		check(page.url().endsWith(`/alerts/${ids[0]}`), page.url());
+	});
+
+	await run("rules, targets and routes: the built-in lockout rule among them; a test message to a target is delivered", async () => {
+		await page.click("nav a[href='/rules']");
+		await page.waitForSelector("#rules tr[data-name='console-lockout']");
+		check((await page.textContent("#rules")).includes("svc-down") && (await page.textContent("#rules")).includes("agent-id-conflict"), "rules");
+		await page.waitForSelector("#targets tr[data-name='hook']");
+		check((await page.textContent("#routes")).includes("team=ops"), "routes: " + await page.textContent("#routes"));
+		const before = (await api("GET", "/api/v1/notify/hook")).data.sent;
+		await page.click("#targets tr[data-name='hook'] button");
+		await page.waitForSelector("#flash .info");
+		check((await page.textContent("#flash")).includes("已向 hook 发送测试消息"), await page.textContent("#flash"));
+		await page.waitForFunction(async (n) => (await (await fetch("/api/v1/notify/hook")).json()).sent > n, before, { timeout: 15000 });
+		await accessible("rules");
+		await page.screenshot({ path: join(OUT, "rules-zh.png"), fullPage: true });
 	});
 
 	await run("dial tests: made in the editor, which says where a definition is wrong, by line or by JSON path", async () => {
@@ -491,6 +554,20 @@ async function flows() {
 		await page.click("#tokens tr[data-name='wall-tv'] button");
 		await screen.waitForFunction(() => document.querySelector("#wall-updated").textContent.includes("令牌无效或已吊销"), null, { timeout: 10000 });
 		await screen.close();
+	});
+
+	await run("every page in English (screenshots)", async () => {
+		await page.click("#lang");
+		for (const [path, sel, name] of [["/alerts", "#problems tr[data-id]", "problems-en"], [`/alerts/${ids[0]}`, "#timeline li", "problem-en"],
+			["/silences", "#silence-new", "silences-en"], ["/hosts", "#hosts tr[data-id]", "hosts-en"],
+			["/dialtests", "#dialtests tr[data-id]", "dialtests-en"], ["/rules", "#rules tr", "rules-en"], ["/users", "#users tr", "users-en"],
+			["/logs", "#lines tr", "logs-en"]]) {
+			await page.goto(URL + path);
+			await page.waitForSelector(sel);
+			check(await page.getAttribute("html", "lang") === "en", path + " not in English");
+			await page.screenshot({ path: join(OUT, name + ".png"), fullPage: true });
+		}
+		await page.click("#lang");
 	});
 
 	await run("the session's end: the page goes back to the login", async () => {

@@ -38,6 +38,9 @@ probe=svc-*
 severity=critical
 summary={{probe}} on {{host}}: {{value}}
 notify=hook dead
+[route \"ops\"]
+match=team=ops
+notify=hook
 [rule \"markup\"]
 type=log
 pattern=onerror
@@ -56,15 +59,16 @@ interval=1s"
 PASSWORD=Root-console-2026
 echo "$PASSWORD" | "$B/vigil-collector" --config "$T/collector.conf" --create-user root --role admin > /dev/null ||
 	fail "--create-user"
-echo '<img src=x onerror=window.vigilPwned=1> login failed' > "$T/logs/app.log"
+echo '<script>window.vigilPwned=2</script><img src=x onerror=window.vigilPwned=1> login failed' > "$T/logs/app.log"
 start_receiver ok unused
 start_collector
 start_agent
 
-OUT=${VIGIL_SCREENSHOTS:-$T/shots}
+# Under the build folder, kept: a look at each page in Chinese and English.
+OUT=${VIGIL_SCREENSHOTS:-$B/console-screenshots}
 mkdir -p "$OUT"
 URL=$URL PASSWORD=$PASSWORD MODULES=$MODULES OUT=$OUT LOGFILE=$T/logs/app.log timeout 300 node "$S/tests/console/flows.mjs" > "$T/flows.out" 2>&1 ||
 	fail "$(cat "$T/flows.out")"
 cat "$T/flows.out"
-grep -q "^# 21 steps passed" "$T/flows.out" || fail "not every step ran"
+grep -q "^# 26 steps passed" "$T/flows.out" || fail "not every step ran"
 echo ok

@@ -52,13 +52,13 @@ static json_t *list(struct alert_store *s, const struct alert_filter *f)
 	return items;
 }
 
-/* A list holds the newest 1000 and says how many the filter selects in all. */
+/* A list holds the newest 1000 and says how many the filter selects in all; the counts per severity ignore its severity. */
 static void a_long_list_says_its_total(void **state)
 {
 	sqlite3 *db = open_db("alerts-many");
 	struct alert al = { .state = ALERT_FIRING, .pending_since_us = T0, .fired_us = T0 };
 	struct alert_store *s;
-	json_t *items = json_array();
+	json_t *items = json_array(), *counts;
 	int64_t total = 0, last = 0;
 	char fp[32];
 
@@ -77,6 +77,11 @@ static void a_long_list_says_its_total(void **state)
 	assert_int_equal(alert_store_list(s, &(struct alert_filter){ .host = "web-1" }, items, &total), 0);
 	assert_int_equal(total, 502);
 	assert_int_equal(json_array_size(items), 502);
+	counts = json_object();
+	assert_int_equal(alert_store_counts(s, &(struct alert_filter){ .host = "web-1", .severity = "critical" }, counts), 0);
+	assert_int_equal(json_integer_value(json_object_get(counts, "warning")), 502);
+	assert_int_equal(json_object_size(counts), 1);
+	json_decref(counts);
 	json_decref(items);
 	alert_store_free(s);
 	db_close(db);

@@ -12,6 +12,7 @@ import * as login from "./pages/login.js";
 import * as logs from "./pages/logs.js";
 import * as problem from "./pages/problem.js";
 import * as problems from "./pages/problems.js";
+import * as rules from "./pages/rules.js";
 import * as silences from "./pages/silences.js";
 import * as users from "./pages/users.js";
 import * as wall from "./pages/wall.js";
@@ -29,9 +30,10 @@ const routes = [
 	{ path: /^\/dialtests\/(\d+)$/, page: dialtests, nav: "dialtests", roles: STATE },
 	{ path: /^\/logs$/, page: logs, nav: "logs", roles: LOGS },
 	{ path: /^\/audit$/, page: audit, nav: "audit", roles: AUDIT },
+	{ path: /^\/rules$/, page: rules, nav: "rules", roles: STATE },
 	{ path: /^\/users$/, page: users, nav: "users", roles: ["admin"] },
 ];
-const NAV = [["problems", "/alerts"], ["silences", "/silences"], ["hosts", "/hosts"], ["dialtests", "/dialtests"], ["logs", "/logs"], ["audit", "/audit"], ["users", "/users"]];
+const NAV = [["problems", "/alerts"], ["silences", "/silences"], ["hosts", "/hosts"], ["dialtests", "/dialtests"], ["rules", "/rules"], ["logs", "/logs"], ["audit", "/audit"], ["users", "/users"]];
 
 const allowed = (nav) => routes.some((r) => r.nav === nav && r.roles.includes(session.role));
 

@@ -2,7 +2,7 @@
 // One problem: what it is, its labels, a timeline of everything that
 // happened to it (the rule's changes, people's actions, each notification
 // and whether it was delivered), and the actions on it.
-import { api } from "../api.js";
+import { api, withQuery } from "../api.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { span, when } from "../time.js";
@@ -56,6 +56,27 @@ function actions(a, run) {
 			run("comment", { note: comment.value.trim() }) } }, t("alert.comment"))));
 }
 
+const AROUND_S = 300;
+
+// What surrounds the problem, read once: its rule, its host's probes, and (for who may read logs) the host's lines around its start.
+async function context(a, ctx, box) {
+	const [rule, host, logs] = await Promise.all([
+		api("GET", "/api/v1/rules/" + encodeURIComponent(a.rule)).catch(() => null),
+		a.agent ? api("GET", "/api/v1/hosts/" + a.agent).catch(() => null) : null,
+		a.agent && ["operator", "admin", "security"].includes(ctx.session.role) ?
+			api("GET", withQuery("/api/v1/logs", { host: a.agent, kind: "log", order: "desc", limit: 50,
+				since: Math.floor(a.started / 1e6) - AROUND_S, until: Math.floor(a.started / 1e6) + AROUND_S })).catch(() => null) : null]);
+	fill(box,
+		rule ? [h("h2", t("alert.rule")), h("p", { id: "rule" }, Object.entries(rule).filter(([k]) => !["author", "created", "updated"].includes(k))
+			.map(([k, v]) => h("span.chip", `${k}=${v}`)))] : null,
+		host?.probe_results?.length ? [h("h2", t("alert.host_probes")), h("table.list", { id: "host-probes" },
+			h("tbody", host.probe_results.map((p) => h("tr", h("td", h("span.pc.pc-" + p.status, t("probe." + p.status))), h("td", p.name),
+				h("td.msg", p.message || ""), h("td.ts", when(p.ts))))))] : null,
+		logs ? [h("h2", t("alert.around", { m: AROUND_S / 60 })), logs.items.length ? h("table.list.logs", { id: "around" },
+			h("tbody", logs.items.map((r) => h("tr", h("td.ts", when(r.ts)), h("td", r.source || ""), h("td.msg", r.message ?? ""))))) :
+			h("p.hint", t("alert.no_lines"))] : null);
+}
+
 export function render(main, ctx) {
 	const id = ctx.params[0];
 	const head = h("div");
@@ -65,8 +86,13 @@ export function render(main, ctx) {
 	let timer = null;
 	let stopped = false;
 	let shownState = null;
+	const around = h("div", { id: "context" });
 
 	function draw(a) {
+		if (!around.dataset.done) {
+			around.dataset.done = "1";
+			context(a, ctx, around);
+		}
 		fill(head, h("div.toolbar", h("h1", t("alert.title", { id: a.id })), severityBadge(a.severity), flags(a)),
 			h("p.summary", { id: "summary" }, a.summary || a.rule));
 		fill(detail, facts(a));
@@ -105,7 +131,7 @@ export function render(main, ctx) {
 			timer = setTimeout(refresh, REFRESH_MS);
 	}
 
-	fill(main, h("a.back", { href: "/alerts", data: { link: "" } }, "← " + t("alert.back")), head, detail, acts, tl);
+	fill(main, h("a.back", { href: "/alerts", data: { link: "" } }, "← " + t("alert.back")), head, detail, acts, tl, around);
 	refresh();
 	return () => {
 		stopped = true;

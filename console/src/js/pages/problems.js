@@ -12,11 +12,14 @@ const REFRESH_MS = 5000;
 const STATES = ["pending", "firing", "resolved", "closed"];
 const SEVERITIES = ["disaster", "critical", "warning", "info"];
 
-function matches(a, q) {
-	if (!q)
-		return true;
-	const s = q.toLowerCase();
-	return [a.summary, a.rule, a.host, a.assignee, a.acked_by].some((v) => v && v.toLowerCase().includes(s));
+// The filters the page applies itself to what the API answered: text, assignee, unacknowledged only.
+function matches(a, f) {
+	const s = f.q.toLowerCase();
+	if (s && ![a.summary, a.rule, a.host, a.assignee, a.acked_by].some((v) => v && v.toLowerCase().includes(s)))
+		return false;
+	if (f.assignee && a.assignee !== f.assignee)
+		return false;
+	return !(f.unacked && a.acked_by);
 }
 
 function select(name, current, all, options, key) {
@@ -27,7 +30,8 @@ function select(name, current, all, options, key) {
 
 export function render(main, ctx) {
 	const q = ctx.query;
-	const filters = { state: q.get("state") || "", severity: q.get("severity") || "", host: q.get("host") || "", q: q.get("q") || "" };
+	const filters = { state: q.get("state") || "", severity: q.get("severity") || "", host: q.get("host") || "",
+		label: q.get("label") || "", assignee: q.get("assignee") || "", unacked: q.get("unacked") === "1" ? "1" : "", q: q.get("q") || "" };
 	const selected = new Set();
 	const act = canAct(ctx.session);
 	let items = [], total = 0;
@@ -38,15 +42,21 @@ export function render(main, ctx) {
 	const sevSel = select("severity", filters.severity, "problems.all_severities", SEVERITIES, "col.severity");
 	const hostIn = h("input", { name: "host", value: filters.host, placeholder: t("problems.host") });
 	const search = h("input", { name: "q", type: "search", value: filters.q, placeholder: t("problems.search") });
+	const labelIn = h("input", { name: "label", value: filters.label, placeholder: t("problems.label") });
+	const assigneeIn = h("input", { name: "assignee", value: filters.assignee, placeholder: t("col.assignee") });
+	const unackedBox = h("input", { type: "checkbox", name: "unacked", checked: !!filters.unacked });
+	const sevCounts = h("div.sev-counts", { id: "sev-counts" });
+	let seen = null;
 	const status = h("span.status", { id: "updated" });
 	const count = h("span.count", { id: "count" });
 	const body = h("tbody", { id: "problems" });
 	const allBox = h("input", { type: "checkbox", ariaLabel: t("problems.select_all"), on: { change: () => {
-		for (const a of items.filter((a) => matches(a, filters.q)))
+		for (const a of items.filter((a) => matches(a, filters)))
 			allBox.checked ? selected.add(a.id) : selected.delete(a.id);
 		draw();
 	} } });
-	const assignee = h("input", { name: "assignee", placeholder: t("problems.assign_to") });
+	const assignee = h("input", { name: "assign-to", placeholder: t("problems.assign_to") });
+	const comment = h("input", { name: "comment", placeholder: t("alert.comment_note") });
 	const selCount = h("span", { id: "selected" });
 	const bar = h("div.bulk", { id: "bulk", hidden: !act },
 		selCount,
@@ -54,28 +64,39 @@ export function render(main, ctx) {
 		assignee,
 		h("button", { type: "button", id: "bulk-assign", on: { click: () => assignee.value && bulk("assign", { to: assignee.value }) } },
 			t("alert.assign")),
+		comment,
+		h("button", { type: "button", id: "bulk-comment", on: { click: () => comment.value.trim() && bulk("comment", { note: comment.value.trim() }) } },
+			t("alert.comment")),
 		h("button.danger", { type: "button", id: "bulk-close", on: { click: () => confirm(t("alert.close_confirm")) && bulk("close", {}) } },
 			t("problems.close")));
 
 	// The filters into the address (replacing it: typing is not history) and into the next read.
+	const read = () => Object.assign(filters, { state: stateSel.value, severity: sevSel.value, host: hostIn.value.trim(),
+		label: labelIn.value.trim(), assignee: assigneeIn.value.trim(), unacked: unackedBox.checked ? "1" : "", q: search.value.trim() });
+	// What the API filters asks it again; what the page filters is drawn again at once.
 	const apply = () => {
-		Object.assign(filters, { state: stateSel.value, severity: sevSel.value, host: hostIn.value.trim(), q: search.value.trim() });
+		read();
+		// Another selection: nothing in it is new.
+		items = [];
+		seen = null;
 		history.replaceState(null, "", withQuery("/alerts", filters));
 		refresh();
 	};
-	stateSel.addEventListener("change", apply);
-	sevSel.addEventListener("change", apply);
-	hostIn.addEventListener("change", apply);
-	search.addEventListener("input", () => {
-		filters.q = search.value.trim();
+	const redraw = () => {
+		read();
 		history.replaceState(null, "", withQuery("/alerts", filters));
 		draw();
-	});
+	};
+	for (const el of [stateSel, sevSel, hostIn, labelIn])
+		el.addEventListener("change", apply);
+	search.addEventListener("input", redraw);
+	assigneeIn.addEventListener("input", redraw);
+	unackedBox.addEventListener("change", redraw);
 
 	function row(a) {
 		const box = h("input", { type: "checkbox", checked: selected.has(a.id), ariaLabel: "#" + a.id,
 			on: { change: () => { box.checked ? selected.add(a.id) : selected.delete(a.id); drawCount(); } } });
-		return h("tr", { data: { id: a.id, severity: a.severity } },
+		return h("tr" + (seen && !seen.has(a.id) ? ".new" : ""), { data: { id: a.id, severity: a.severity } },
 			act ? h("td", box) : null,
 			h("td", severityBadge(a.severity)),
 			h("td", stateBadge(a.state)),
@@ -94,12 +115,12 @@ export function render(main, ctx) {
 	}
 
 	function draw() {
-		const shown = items.filter((a) => matches(a, filters.q));
+		const shown = items.filter((a) => matches(a, filters));
 		const frag = document.createDocumentFragment();
 		for (const a of shown)
 			frag.appendChild(row(a));
 		fill(body, shown.length ? frag : h("tr", h("td.empty", { colSpan: 9 }, t("problems.none"))));
-		fill(count, filters.q ? t("problems.count_matching", { n: shown.length, loaded: items.length }) :
+		fill(count, filters.q || filters.assignee || filters.unacked ? t("problems.count_matching", { n: shown.length, loaded: items.length }) :
 			total > items.length ? t("problems.count_newest", { total, n: items.length }) : t("problems.count", { n: shown.length }));
 		allBox.checked = shown.length > 0 && shown.every((a) => selected.has(a.id));
 		drawCount();
@@ -108,11 +129,16 @@ export function render(main, ctx) {
 	async function refresh() {
 		clearTimeout(timer);
 		try {
-			const r = await api("GET", withQuery("/api/v1/alerts", { state: filters.state, severity: filters.severity, host: filters.host }));
+			const r = await api("GET", withQuery("/api/v1/alerts", { state: filters.state, severity: filters.severity, host: filters.host,
+				label: filters.label }));
 			if (stopped)
 				return;
+			// What was not in the last answer is new (nothing is, on the first).
+			seen = items.length || seen ? new Set(items.map((a) => a.id)) : null;
 			items = r.items;
 			total = r.total ?? items.length;
+			fill(sevCounts, SEVERITIES.map((sv) => h("a.sev-count.sev-" + sv, { href: withQuery("/alerts", { ...filters, severity: sv }),
+				data: { link: "", severity: sv } }, `${t("sev." + sv)} ${r.by_severity?.[sv] || 0}`)));
 			const ids = new Set(items.map((a) => a.id));
 			for (const id of selected)
 				if (!ids.has(id))
@@ -147,7 +173,9 @@ export function render(main, ctx) {
 
 	fill(main,
 		h("div.toolbar", h("h1", t("problems.title")), count, h("span.spacer"), status),
-		h("form.filters", { on: { submit: (ev) => { ev.preventDefault(); apply(); } } }, stateSel, sevSel, hostIn, search),
+		sevCounts,
+		h("form.filters", { on: { submit: (ev) => { ev.preventDefault(); apply(); } } }, stateSel, sevSel, hostIn, labelIn, assigneeIn,
+			h("label", unackedBox, " ", t("problems.unacked")), search),
 		bar,
 		h("table.list",
 			h("thead", h("tr", act ? h("th", allBox) : null, ["col.severity", "col.state", "col.summary", "col.host",
