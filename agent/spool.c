@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/macro.h"
@@ -143,7 +144,8 @@ static int load_state(struct spool *s)
 	return 0;
 }
 
-int spool_open(const char *state_dir, enum db_sync sync, uint64_t max_bytes, struct spool **ret)
+/* The spool of state_dir; readonly: only if it exists, never written (its schema is the agent's to make). */
+static int spool_open_as(const char *state_dir, enum db_sync sync, uint64_t max_bytes, bool readonly, struct spool **ret)
 {
 	struct spool *s = calloc(1, sizeof(*s));
 	int r;
@@ -156,10 +158,10 @@ int spool_open(const char *state_dir, enum db_sync sync, uint64_t max_bytes, str
 		r = -ENOMEM;
 		goto fail;
 	}
-	r = db_open(s->path, true, false, sync, &s->db);
+	r = readonly && access(s->path, F_OK) < 0 ? -errno : db_open(s->path, !readonly, readonly, sync, &s->db);
 	if (r < 0)
 		goto fail;
-	r = db_exec(s->db, schema);
+	r = readonly ? 0 : db_exec(s->db, schema);
 	if (r < 0)
 		goto fail;
 	for (int i = 0; i < _ST_MAX; i++) {
@@ -175,6 +177,16 @@ int spool_open(const char *state_dir, enum db_sync sync, uint64_t max_bytes, str
 fail:
 	spool_free(s);
 	return r;
+}
+
+int spool_open(const char *state_dir, enum db_sync sync, uint64_t max_bytes, struct spool **ret)
+{
+	return spool_open_as(state_dir, sync, max_bytes, false, ret);
+}
+
+int spool_open_readonly(const char *state_dir, struct spool **ret)
+{
+	return spool_open_as(state_dir, DB_SYNC_NORMAL, 0, true, ret);
 }
 
 void spool_free(struct spool *s)

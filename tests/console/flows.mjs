@@ -209,15 +209,22 @@ async function flows() {
 		check((await page.textContent("#who")).includes("li.na（运维人员）"), await page.textContent("#who"));
 	});
 
-	await run("problems: the firing alerts, in Beijing time whatever the browser's zone", async () => {
+	await run("problems: the firing alerts, in Beijing time with its zone whatever the browser's; another zone at a click", async () => {
 		await page.waitForFunction(() => document.querySelectorAll("#problems tr[data-id]").length >= 2, null, { timeout: 30000 });
 		const r = await api("GET", "/api/v1/alerts");
 		ids = r.data.items.filter((a) => a.rule === "svc-down").map((a) => a.id);
 		check(ids.length === 2, "two probe alerts: " + JSON.stringify(r.data.items.map((a) => a.rule)));
 		const a = r.data.items.find((x) => x.id === ids[0]);
 		const shown = await page.textContent(`#problems tr[data-id="${a.id}"] td:nth-child(6)`);
-		const beijing = new Date(a.started / 1000 + 8 * 3600e3).toISOString().replace("T", " ").slice(0, 19);
+		const beijing = new Date(a.started / 1000 + 8 * 3600e3).toISOString().replace("T", " ").slice(0, 19) + " UTC+8";
 		check(shown === beijing, `started shown as ${shown}, in Beijing ${beijing}`);
+		// Another zone, kept in this browser; then back.
+		await page.selectOption("#zone", "UTC");
+		await page.waitForFunction(([id, want]) => document.querySelector(`#problems tr[data-id="${id}"] td:nth-child(6)`)?.textContent === want,
+			[a.id, new Date(a.started / 1000).toISOString().replace("T", " ").slice(0, 19) + " UTC"]);
+		await page.selectOption("#zone", "Asia/Shanghai");
+		await page.waitForFunction(([id, want]) => document.querySelector(`#problems tr[data-id="${id}"] td:nth-child(6)`)?.textContent === want,
+			[a.id, beijing]);
 		check((await page.textContent("#problems")).includes("告警中"), "the state in Chinese");
 		await page.waitForFunction(() => document.querySelector("#sev-counts").textContent.includes("严重 2") &&
 			document.querySelector("#sev-counts").textContent.includes("警告 1"));
@@ -362,7 +369,7 @@ async function flows() {
 		await page.click("#lang");
 	});
 
-	await run("logs: a search finds the line, a click shows its fields, the export holds what is shown", async () => {
+	await run("logs: a search finds the line, a click shows its fields, the export holds the whole query", async () => {
 		await page.click("nav a[href='/logs']");
 		await page.fill("#log-search input[name=q]", "login failed");
 		await page.click("#log-search button[type=submit]");

@@ -44,15 +44,72 @@ static int usage(void)
 	return 2;
 }
 
+/* Sends the batch in path (framed as frame says, or as it is) and prints the reply; the exit status. */
+static int send_one(const struct transport_conf *t, const char *path, char **frame, struct buf *in, struct buf *out)
+{
+	struct reply rep;
+	nng_socket s;
+	nng_msg *m;
+	int rv;
+
+	if (read_all(path, in) < 0) {
+		fprintf(stderr, "error: cannot read %s\n", path);
+		return 2;
+	}
+	if (frame) {
+		struct frame_header h = { .version = FRAME_VERSION };
+		ZSTD_CCtx *cctx = ZSTD_createCCtx();
+		int built;
+
+		if (hex_decode(frame[0], h.agent_id, AGENT_ID_SIZE) < 0) {
+			ZSTD_freeCCtx(cctx);
+			return 2;
+		}
+		h.seq = strtoull(frame[1], NULL, 10);
+		h.records = (uint32_t)strtoul(frame[2], NULL, 10);
+		h.raw_len = (uint32_t)in->len;
+		h.created_us = now_realtime_us();
+		built = cctx ? frame_build(cctx, &h, in->data, in->len, 3, out) : -ENOMEM;
+		ZSTD_freeCCtx(cctx);
+		if (built < 0)
+			return 2;
+	} else {
+		(void)buf_append(out, in->data, in->len);
+	}
+	if ((rv = nng_req0_open(&s)) || (rv = nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 5000)) ||
+	    (rv = nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 5000))) {
+		printf("error: %s\n", nng_strerror(rv));
+		return 1;
+	}
+	if (transport_dial(s, t) < 0) {
+		printf("error: cannot dial %s\n", t->address);
+		(void)nng_close(s);
+		return 1;
+	}
+	if ((rv = nng_msg_alloc(&m, 0)) || (rv = nng_msg_append(m, out->data, out->len)) ||
+	    (rv = nng_sendmsg(s, m, 0)) || (rv = nng_recvmsg(s, &m, 0))) {
+		printf("error: %s\n", nng_strerror(rv));
+		(void)nng_close(s);
+		return 1;
+	}
+	if (reply_decode(nng_msg_body(m), nng_msg_len(m), &rep) < 0) {
+		printf("error: malformed reply\n");
+		nng_msg_free(m);
+		(void)nng_close(s);
+		return 1;
+	}
+	printf("%s %" PRIu64 " %s\n", reply_status_name(rep.status), rep.seq, rep.reason);
+	nng_msg_free(m);
+	(void)nng_close(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct transport_conf t = { .address = argc > 1 ? argv[1] : NULL };
 	char **frame = NULL;
 	struct buf in, out;
-	struct reply rep;
-	nng_socket s;
-	nng_msg *m;
-	int rv;
+	int rc;
 
 	if (argc < 3)
 		return usage();
@@ -71,47 +128,8 @@ int main(int argc, char **argv)
 	}
 	buf_init(&in, 512u << 20);
 	buf_init(&out, 1024u << 20);
-	if (read_all(argv[2], &in) < 0) {
-		fprintf(stderr, "error: cannot read %s\n", argv[2]);
-		return 2;
-	}
-	if (frame) {
-		struct frame_header h = { .version = FRAME_VERSION };
-		ZSTD_CCtx *cctx = ZSTD_createCCtx();
-		if (hex_decode(frame[0], h.agent_id, AGENT_ID_SIZE) < 0)
-			return 2;
-		h.seq = strtoull(frame[1], NULL, 10);
-		h.records = (uint32_t)strtoul(frame[2], NULL, 10);
-		h.raw_len = (uint32_t)in.len;
-		h.created_us = now_realtime_us();
-		if (frame_build(cctx, &h, in.data, in.len, 3, &out) < 0)
-			return 2;
-		ZSTD_freeCCtx(cctx);
-	} else {
-		(void)buf_append(&out, in.data, in.len);
-	}
-	if ((rv = nng_req0_open(&s)) || (rv = nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 5000)) ||
-	    (rv = nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 5000))) {
-		printf("error: %s\n", nng_strerror(rv));
-		return 1;
-	}
-	if (transport_dial(s, &t) < 0) {
-		printf("error: cannot dial %s\n", t.address);
-		return 1;
-	}
-	if ((rv = nng_msg_alloc(&m, 0)) || (rv = nng_msg_append(m, out.data, out.len)) ||
-	    (rv = nng_sendmsg(s, m, 0)) || (rv = nng_recvmsg(s, &m, 0))) {
-		printf("error: %s\n", nng_strerror(rv));
-		return 1;
-	}
-	if (reply_decode(nng_msg_body(m), nng_msg_len(m), &rep) < 0) {
-		printf("error: malformed reply\n");
-		return 1;
-	}
-	printf("%s %" PRIu64 " %s\n", reply_status_name(rep.status), rep.seq, rep.reason);
-	nng_msg_free(m);
-	(void)nng_close(s);
+	rc = send_one(&t, argv[2], frame, &in, &out);
 	buf_free(&in);
 	buf_free(&out);
-	return 0;
+	return rc;
 }

@@ -5,6 +5,7 @@
 import { api, setCsrf, whenSessionEnds } from "./api.js";
 import { fill, h } from "./dom.js";
 import { lang, setLang, t } from "./i18n.js";
+import { setZone, zone, ZONES } from "./time.js";
 import * as audit from "./pages/audit.js";
 import * as dialtests from "./pages/dialtests.js";
 import * as hosts from "./pages/hosts.js";
@@ -64,6 +65,8 @@ function header(active) {
 		h("nav", NAV.filter(([key]) => allowed(key)).map(link)),
 		h("span.spacer"),
 		h("span.who", { id: "who" }, `${session.user}（${t("role." + session.role)}）`),
+		h("select.zone", { id: "zone", ariaLabel: t("nav.zone"), on: { change: (ev) => { setZone(ev.target.value); show(); } } },
+			ZONES.map((z) => h("option", { value: z, selected: z === zone() }, t("tz." + z) === "tz." + z ? z : t("tz." + z)))),
 		h("button.link", { type: "button", id: "lang", on: { click: () => { setLang(lang() === "en" ? "zh-CN" : "en"); show(); } } },
 			t("nav.lang")),
 		h("button.link", { type: "button", id: "logout", on: { click: logout } }, t("nav.logout")));

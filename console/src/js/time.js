@@ -1,27 +1,44 @@
 // SPDX-License-Identifier: Apache-2.0
-// Times as ops staff read them: Beijing time (Asia/Shanghai) whatever the
-// browser's own zone, 24-hour. The API gives microseconds since the epoch.
+// Times as ops staff read them: Beijing time (Asia/Shanghai) unless this
+// browser was set to another zone, 24-hour, with the zone's offset shown
+// (a time without its zone is a guess). The API gives microseconds since
+// the epoch.
 import { lang, t } from "./i18n.js";
 
-const ZONE = "Asia/Shanghai";
+const KEY = "vigil.tz";
+// The zones offered: China's two in use, UTC, and the browser's own.
+export const ZONES = ["Asia/Shanghai", "Asia/Urumqi", "UTC", Intl.DateTimeFormat().resolvedOptions().timeZone]
+	.filter((z, i, all) => z && all.indexOf(z) === i);
 const formats = new Map();
 
+export function zone() {
+	const z = localStorage.getItem(KEY);
+	return ZONES.includes(z) ? z : "Asia/Shanghai";
+}
+
+export function setZone(z) {
+	localStorage.setItem(KEY, ZONES.includes(z) ? z : "Asia/Shanghai");
+}
+
 function format(kind) {
-	const key = lang() + kind;
+	const key = lang() + zone() + kind;
 	if (!formats.has(key)) {
 		const opts = kind === "time" ? { hour: "2-digit", minute: "2-digit", second: "2-digit" } :
-			{ year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" };
-		formats.set(key, new Intl.DateTimeFormat(lang(), { ...opts, timeZone: ZONE, hourCycle: "h23" }));
+			{ year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+				timeZoneName: "shortOffset" };
+		formats.set(key, new Intl.DateTimeFormat("en-US", { ...opts, timeZone: zone(), hourCycle: "h23" }));
 	}
 	return formats.get(key);
 }
 
-// "2026-12-01 22:53:07" in Beijing time; "" for 0 (never).
+// "2026-12-01 22:53:07 UTC+8" in the zone; "" for 0 (never).
 export function when(us) {
 	if (!us)
 		return "";
 	const p = Object.fromEntries(format("full").formatToParts(new Date(us / 1000)).map((x) => [x.type, x.value]));
-	return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+	// "GMT+8" as "UTC+8"; UTC itself ("GMT", or "GMT+0" in some ICU versions) as "UTC".
+	const tz = p.timeZoneName.replace(/^GMT(\+0)?$/, "UTC").replace("GMT", "UTC");
+	return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${tz}`;
 }
 
 export function clock(ms) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Logs: a search over the stored lines, newest first, that says whether it
 // looked everywhere (and goes on where it stopped); a live tail that polls
-// for what follows the newest line; what is shown exported as NDJSON or CSV.
+// for what follows the newest line; the whole query exported as NDJSON or CSV.
 import { api, withQuery } from "../api.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
@@ -10,6 +10,7 @@ import { when } from "../time.js";
 const PAGE = 200;
 const TAIL_MS = 2000;
 const SHOWN_MAX = 5000;
+const EXPORT_MAX = 100000;
 const RANGES = ["15m", "1h", "24h", "7d"];
 const PRIORITIES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
 
@@ -149,12 +150,34 @@ export function render(main, ctx) {
 		}
 	};
 
-	const exportAs = (kind) => {
+	// The whole query, page after page from its newest line, up to EXPORT_MAX lines (said when cut).
+	async function everyLine() {
+		const all = [];
+		let after = null;
+		for (;;) {
+			const r = await api("GET", withQuery("/api/v1/logs", params({ since: f.since, order: "desc", limit: 1000, cursor: after })));
+			all.push(...r.items);
+			after = r.next_cursor;
+			fill(state, t("logs.exporting", { n: all.length }));
+			if (r.complete || all.length >= EXPORT_MAX)
+				return { lines: all.slice(0, EXPORT_MAX), cut: !r.complete || all.length > EXPORT_MAX };
+		}
+	}
+
+	const exportAs = async (kind) => {
 		const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+		let got;
+		try {
+			got = await everyLine();
+		} catch (e) {
+			fill(state, t("err.generic", { reason: e.message }));
+			return;
+		}
+		fill(state, got.cut ? t("logs.export_cut", { n: got.lines.length }) : t("logs.exported", { n: got.lines.length }));
 		if (kind === "ndjson")
-			download(`vigil-logs-${stamp}.ndjson`, "application/x-ndjson", rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+			download(`vigil-logs-${stamp}.ndjson`, "application/x-ndjson", got.lines.map((r) => JSON.stringify(r)).join("\n") + "\n");
 		else
-			download(`vigil-logs-${stamp}.csv`, "text/csv", "\ufeffid,time,host,source,priority,message\r\n" + rows.map((r) =>
+			download(`vigil-logs-${stamp}.csv`, "text/csv", "\ufeffid,time,host,source,priority,message\r\n" + got.lines.map((r) =>
 				[r.id, when(r.ts), r.host, r.source, r.fields?.PRIORITY, r.message].map(csvCell).join(",")).join("\r\n") + "\r\n");
 	};
 
@@ -171,8 +194,15 @@ export function render(main, ctx) {
 			.map((k) => h("th", { scope: "col" }, t(k))))), body),
 		more);
 	search(true);
+	// Endless scroll: the page goes on searching when its end comes into view.
+	const seen = new IntersectionObserver((es) => {
+		if (es.some((e) => e.isIntersecting) && !more.hidden)
+			search(false);
+	});
+	seen.observe(more);
 	return () => {
 		stopped = true;
 		clearTimeout(timer);
+		seen.disconnect();
 	};
 }
