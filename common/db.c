@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <unistd.h>
+
 #include "common/db.h"
 #include "common/log.h"
 #include "common/macro.h"
@@ -59,6 +61,28 @@ int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
 	return 0;
 }
 
+#define JOURNAL_TRIES 50
+#define JOURNAL_RETRY_US 100000
+
+/*
+ * The switch to WAL needs the file to itself and does not wait through the
+ * busy handler: another process's read at that moment (an agent's first
+ * start beside a --status) makes it fail at once. Tried again for up to 5 s.
+ */
+static int set_journal(sqlite3 *db, const char *pragmas)
+{
+	int rc = SQLITE_BUSY;
+
+	for (int i = 0; i < JOURNAL_TRIES && (rc & 0xff) == SQLITE_BUSY; i++) {
+		if (i)
+			(void)usleep(JOURNAL_RETRY_US);
+		rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+	}
+	if (rc != SQLITE_OK)
+		log_error("sqlite %s: %s", sqlite3_db_filename(db, "main"), sqlite3_errmsg(db));
+	return db_errno(rc);
+}
+
 int db_open(const char *path, bool create, bool readonly, enum db_sync sync, sqlite3 **ret)
 {
 	int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
@@ -76,8 +100,8 @@ int db_open(const char *path, bool create, bool readonly, enum db_sync sync, sql
 	(void)sqlite3_busy_timeout(db, 5000);
 	(void)sqlite3_extended_result_codes(db, 1);
 	if (!readonly) {
-		r = db_exec(db, sync == DB_SYNC_FULL ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-						     : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+		r = set_journal(db, sync == DB_SYNC_FULL ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+							 : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
 		if (r < 0) {
 			sqlite3_close(db);
 			return r;

@@ -44,7 +44,11 @@ static int usage(void)
 	return 2;
 }
 
-/* Sends the batch in path (framed as frame says, or as it is) and prints the reply; the exit status. */
+/*
+ * Sends the batch in path (framed as frame says, or as it is) and prints the
+ * reply; the exit status. On an error the socket is left to the exit: nng's
+ * close waits for what a refused send left pending.
+ */
 static int send_one(const struct transport_conf *t, const char *path, char **frame, struct buf *in, struct buf *out)
 {
 	struct reply rep;
@@ -83,19 +87,16 @@ static int send_one(const struct transport_conf *t, const char *path, char **fra
 	}
 	if (transport_dial(s, t) < 0) {
 		printf("error: cannot dial %s\n", t->address);
-		(void)nng_close(s);
 		return 1;
 	}
 	if ((rv = nng_msg_alloc(&m, 0)) || (rv = nng_msg_append(m, out->data, out->len)) ||
 	    (rv = nng_sendmsg(s, m, 0)) || (rv = nng_recvmsg(s, &m, 0))) {
 		printf("error: %s\n", nng_strerror(rv));
-		(void)nng_close(s);
 		return 1;
 	}
 	if (reply_decode(nng_msg_body(m), nng_msg_len(m), &rep) < 0) {
 		printf("error: malformed reply\n");
 		nng_msg_free(m);
-		(void)nng_close(s);
 		return 1;
 	}
 	printf("%s %" PRIu64 " %s\n", reply_status_name(rep.status), rep.seq, rep.reason);
