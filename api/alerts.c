@@ -61,14 +61,31 @@ static void hide_log_line(struct request *rq, json_t *alert)
 	catalog_release(snap);
 }
 
+/* hide_log_line() for each item of a list answer j, unless the asker may read logs. */
+static void hide_log_lines(struct request *rq, json_t *j)
+{
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(request_reads_logs(rq) ? NULL : json_object_get(j, "items"), i, a)
+		hide_log_line(rq, a);
+}
+
+/* 400 with reason for -EINVAL (a body that does not hold), else 500: what could not be done, and why. */
+static enum MHD_Result respond_failure(struct request *rq, int r, const char *reason, const char *what)
+{
+	if (r == -EINVAL)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "%s", reason);
+	return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "%s: %s", what, strerror(-r));
+}
+
 /* GET /api/v1/alerts?state=&severity=&host=&label=KEY=VALUE */
 enum MHD_Result api_get_alerts(struct request *rq)
 {
 	struct alert_filter f = { .state = arg(rq, "state"), .severity = arg(rq, "severity"), .host = arg(rq, "host") };
 	const char *label = arg(rq, "label"), *eq = label ? strchr(label, '=') : NULL;
 	char key[65];
-	json_t *j, *a;
-	size_t i;
+	json_t *j;
 	int r;
 
 	if (f.state && alert_state_from_name(f.state) < 0)
@@ -92,8 +109,7 @@ enum MHD_Result api_get_alerts(struct request *rq)
 	if (r < 0)
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read alerts: %s",
 				     strerror(-r));
-	json_array_foreach(request_reads_logs(rq) ? NULL : json_object_get(j, "items"), i, a)
-		hide_log_line(rq, a);
+	hide_log_lines(rq, j);
 	return respond_json(rq, MHD_HTTP_OK, j);
 }
 
@@ -230,11 +246,8 @@ enum MHD_Result api_post_silence(struct request *rq)
 	r = alerting_silence_add(http_alerting(rq), body, rq->user, &j, &reason);
 	silence_detail(rq, r == 0 ? j : body);
 	json_decref(body);
-	if (r == -EINVAL)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "%s", reason);
 	if (r < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot store the silence: %s",
-				     strerror(-r));
+		return respond_failure(rq, r, reason, "cannot store the silence");
 	return respond_json(rq, MHD_HTTP_CREATED, j);
 }
 
@@ -243,21 +256,16 @@ enum MHD_Result api_post_silence_preview(struct request *rq)
 {
 	const char *reason = NULL;
 	enum MHD_Result answered;
-	json_t *body = request_object(rq, false, &answered), *j = NULL, *a;
-	size_t i;
+	json_t *body = request_object(rq, false, &answered), *j = NULL;
 	int r;
 
 	if (!body)
 		return answered;
 	r = alerting_silence_preview(http_alerting(rq), json_object_get(body, "matchers"), &j, &reason);
 	json_decref(body);
-	if (r == -EINVAL)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "%s", reason);
 	if (r < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read alerts: %s",
-				     strerror(-r));
-	json_array_foreach(request_reads_logs(rq) ? NULL : json_object_get(j, "items"), i, a)
-		hide_log_line(rq, a);
+		return respond_failure(rq, r, reason, "cannot read alerts");
+	hide_log_lines(rq, j);
 	return respond_json(rq, MHD_HTTP_OK, j);
 }
 
