@@ -323,9 +323,11 @@ async function flows() {
 		await page.fill("#matchers .m-value", "svc-b");
 		await page.waitForFunction(() => document.querySelector("#preview").textContent.includes("当前会被静默的问题：1 个"));
 		await page.fill("#silence-new input[name=comment]", "机房割接");
+		await page.selectOption("#silence-new select[name=every]", "1d");
 		await page.click("#silence-new button[type=submit]");
 		await page.waitForSelector("#silences tr[data-id]");
 		check((await page.textContent("#silences")).includes("机房割接"), await page.textContent("#silences"));
+		check((await page.textContent("#silences")).includes("每 1 天 重复"), "the window's recurrence: " + await page.textContent("#silences"));
 		check((await page.textContent("#silences")).includes("li.na"), "creator");
 		await accessible("silences");
 		await page.screenshot({ path: join(OUT, "silences-zh.png") });
@@ -340,11 +342,19 @@ async function flows() {
 		await page.waitForSelector("#hosts tr[data-id]");
 		const row = await page.textContent("#hosts tr[data-id]");
 		check(row.includes("testhost") && row.includes("在线") && row.includes("严重 2"), "the host's row: " + row);
+		await page.selectOption("form.filters select[name=status]", "silent");
+		await page.waitForSelector("#hosts td.empty");
+		check(page.url().includes("status=silent"), "the filter in the address");
+		await page.selectOption("form.filters select[name=status]", "");
+		await page.fill("form.filters input[name=q]", "TESTHOST");
+		await page.waitForSelector("#hosts tr[data-id]");
 		await page.click("#hosts tr[data-id] a");
 		await page.waitForSelector("#inventory");
 		check((await page.textContent("#inventory")).includes("x86_64") || (await page.textContent("#inventory")).includes("aarch64"),
 			"inventory: " + await page.textContent("#inventory"));
 		check((await page.textContent("#probes")).includes("svc-a"), "the probes");
+		await page.waitForFunction(() => document.querySelector("#host-problems").textContent.includes("svc-a on testhost"));
+		await page.waitForFunction(() => document.querySelector("#host-logs").textContent.includes("login failed"));
 		await page.waitForSelector("figure.chart[data-metric='cpu.user_pct'] canvas", { timeout: 15000 });
 		await accessible("host");
 		await page.screenshot({ path: join(OUT, "host-zh.png"), fullPage: true });
@@ -552,6 +562,8 @@ async function flows() {
 			document.querySelector("#wall-counts [data-severity=disaster] b")?.textContent === "1", null, { timeout: 10000 });
 		check(screen.url() === URL + "/wall", "the token left in the address: " + screen.url());
 		check((await screen.textContent("#wall-hosts")).includes("1 台在线"), await screen.textContent("#wall-hosts"));
+		await screen.waitForFunction(() => document.querySelector("#wall-dials").textContent.includes("api-metrics 100%"));
+		await screen.waitForFunction(() => /上报速率：\d/.test(document.querySelector("#wall-rate").textContent), null, { timeout: 15000 });
 		await screen.screenshot({ path: join(OUT, "wall-zh.png") });
 		await screen.reload();
 		await screen.waitForSelector("#wall-list li");

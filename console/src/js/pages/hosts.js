@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Hosts: every agent's host, whether it is heard from, its probes at a
-// glance; one host's inventory, probes and metric charts over a range.
+// glance, filtered by status and text; one host's inventory, probes, open
+// problems, metric charts over a range and newest lines.
 import { api, withQuery } from "../api.js";
 import { chart } from "../chart.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { span, when } from "../time.js";
-import { labelChips } from "./common.js";
+import { labelChips, severityBadge } from "./common.js";
 
 const REFRESH_MS = 10000;
 const RANGES = ["1h", "6h", "24h", "7d"];
@@ -19,28 +20,50 @@ function probeCounts(p) {
 		h("span.pc.pc-" + k, { title: t("probe." + k) }, `${t("probe." + k)} ${p[k]}`)));
 }
 
+// The list's filters, applied by the page: a status, and text in the name, labels or OS.
+function shown(x, f) {
+	const text = `${x.hostname} ${Object.entries(x.labels || {}).map(([k, v]) => k + "=" + v).join(" ")} ${x.inventory?.os || ""}`;
+	return (!f.status || x.status === f.status) && (!f.q || text.toLowerCase().includes(f.q.toLowerCase()));
+}
+
 function list(main, ctx) {
 	const body = h("tbody", { id: "hosts" });
-	let timer = null, stopped = false;
+	const f = { status: ["up", "silent"].includes(ctx.query.get("status")) ? ctx.query.get("status") : "", q: ctx.query.get("q") || "" };
+	const status = h("select", { name: "status", ariaLabel: t("col.state") }, ["", "up", "silent"].map((v) =>
+		h("option", { value: v, selected: v === f.status }, v ? t("host." + v) : t("hosts.all"))));
+	const q = h("input", { name: "q", type: "search", value: f.q, placeholder: t("hosts.search") });
+	let timer = null, stopped = false, items = [];
+	const draw = () => {
+		const xs = items.filter((x) => shown(x, f));
+		fill(body, xs.length ? xs.map((x) => h("tr", { data: { id: x.id } },
+			h("td", h("span.state.host-" + x.status, t("host." + x.status))),
+			h("td", h("a", { href: "/hosts/" + x.id, data: { link: "" } }, x.hostname), x.id_conflict ? h("span.flag.error", t("host.conflict")) : null),
+			h("td", labelChips(x.labels)),
+			h("td", x.inventory?.os || ""),
+			h("td", { title: when(x.last_seen) }, span(x.last_seen)),
+			h("td", probeCounts(x.probes)))) : h("tr", h("td.empty", { colSpan: 6 }, t("hosts.none"))));
+	};
+	const apply = () => {
+		Object.assign(f, { status: status.value, q: q.value.trim() });
+		history.replaceState(null, "", withQuery("/hosts", f));
+		draw();
+	};
+	status.addEventListener("change", apply);
+	q.addEventListener("input", apply);
 	const load = async () => {
 		try {
 			const r = await api("GET", "/api/v1/hosts");
 			if (stopped)
 				return;
-			fill(body, r.items.length ? r.items.map((x) => h("tr", { data: { id: x.id } },
-				h("td", h("span.state.host-" + x.status, t("host." + x.status))),
-				h("td", h("a", { href: "/hosts/" + x.id, data: { link: "" } }, x.hostname), x.id_conflict ? h("span.flag.error", t("host.conflict")) : null),
-				h("td", labelChips(x.labels)),
-				h("td", x.inventory?.os || ""),
-				h("td", { title: when(x.last_seen) }, span(x.last_seen)),
-				h("td", probeCounts(x.probes)))) : h("tr", h("td.empty", { colSpan: 6 }, t("hosts.none"))));
+			items = r.items;
+			draw();
 		} catch (e) {
 			ctx.flash(t("err.generic", { reason: e.message }), "error");
 		}
 		if (!stopped)
 			timer = setTimeout(load, REFRESH_MS);
 	};
-	fill(main, h("div.toolbar", h("h1", t("hosts.title"))),
+	fill(main, h("div.toolbar", h("h1", t("hosts.title"))), h("form.filters", { on: { submit: (ev) => ev.preventDefault() } }, status, q),
 		h("table.list", h("thead", h("tr", ["col.state", "col.host", "alert.labels", "hosts.os", "hosts.last_seen", "hosts.probes"]
 			.map((k) => h("th", { scope: "col" }, t(k))))), body));
 	load();
@@ -93,6 +116,23 @@ function detail(main, ctx) {
 		if (!drawn.length)
 			fill(charts, h("p.hint", t("hosts.no_metrics")));
 	};
+	const problemsBox = h("div", { id: "host-problems" });
+	const logsBox = h("div", { id: "host-logs" });
+	const openProblems = async (host) => {
+		const r = await api("GET", withQuery("/api/v1/alerts", { host: host.id })).catch(() => null);
+		fill(problemsBox, !r ? null : r.items.length ? h("ul.plain", r.items.slice(0, 50).map((a) => h("li", severityBadge(a.severity), " ",
+			h("a", { href: "/alerts/" + a.id, data: { link: "" } }, a.summary || a.rule)))) : h("p.hint", t("problems.none")));
+	};
+	// The newest lines, for the roles that read logs.
+	const latestLines = async (host) => {
+		if (!["operator", "admin", "security"].includes(ctx.session.role))
+			return;
+		const r = await api("GET", withQuery("/api/v1/logs", { host: host.id, kind: "log", order: "desc", limit: 20 })).catch(() => null);
+		if (r)
+			fill(logsBox, h("h2", t("hosts.latest_logs")), r.items.length ? h("table.list.logs", h("tbody", r.items.map((l) =>
+				h("tr", h("td.ts", when(l.ts)), h("td", l.source || ""), h("td.msg", l.message ?? ""))))) : h("p.hint", t("logs.none")),
+			h("a", { href: withQuery("/logs", { host: host.hostname }), data: { link: "" } }, t("hosts.more_logs")));
+	};
 	const pick = h("select", { name: "range", ariaLabel: t("hosts.range"), on: { change: (ev) =>
 		ctx.navigate(withQuery("/hosts/" + id, { range: ev.target.value }), true) } },
 	RANGES.map((r) => h("option", { value: r, selected: r === range }, t("range." + r))));
@@ -104,8 +144,9 @@ function detail(main, ctx) {
 					h("a", { href: withQuery("/alerts", { host: x.hostname }), data: { link: "" } }, t("hosts.its_problems")),
 					h("a", { href: withQuery("/silences", { host: x.hostname }), data: { link: "" } }, t("hosts.silence"))),
 				inventory(x), h("h2", t("hosts.probes")), probesTable(x.probe_results),
-				h("div.toolbar", h("h2", t("hosts.metrics")), pick), charts);
-			await drawCharts(x);
+				h("h2", t("hosts.its_problems")), problemsBox, h("div.toolbar", h("h2", t("hosts.metrics")), pick), charts,
+				logsBox);
+			await Promise.all([drawCharts(x), openProblems(x), latestLines(x)]);
 		} catch (e) {
 			fill(main, h("p", e.status === 404 ? t("hosts.not_found") : t("err.generic", { reason: e.message })));
 		}

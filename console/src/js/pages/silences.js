@@ -33,6 +33,9 @@ function form(ctx, reload) {
 	const duration = h("select", { name: "duration", ariaLabel: t("silences.duration") },
 		DURATIONS.map((d) => h("option", { value: d, selected: d === "2h" }, t("dur." + d))));
 	const comment = h("input", { name: "comment", required: true, placeholder: t("silences.comment") });
+	// A maintenance window: the same window again every day or week, for a year (the API's default).
+	const every = h("select", { name: "every", ariaLabel: t("silences.recur") },
+		["", "1d", "7d"].map((e) => h("option", { value: e }, t(e ? "silences.every_" + e : "silences.once"))));
 	let seq = 0;
 	const matchers = () => {
 		const m = {};
@@ -65,7 +68,10 @@ function form(ctx, reload) {
 	const submit = async (ev) => {
 		ev.preventDefault();
 		try {
-			const s = await api("POST", "/api/v1/silences", { matchers: matchers(), duration: duration.value, comment: comment.value });
+			const body = { matchers: matchers(), duration: duration.value, comment: comment.value };
+			if (every.value)
+				body.every = every.value;
+			const s = await api("POST", "/api/v1/silences", body);
 			ctx.flash(t("silences.create") + " #" + s.id + " ✓", "info");
 			reload();
 		} catch (e) {
@@ -78,7 +84,7 @@ function form(ctx, reload) {
 		setTimeout(ask);
 	return h("form.card", { id: "silence-new", on: { submit } }, h("h2", t("silences.new")), rows,
 		h("button.link", { type: "button", on: { click: () => rows.append(matcherRow(ask)) } }, "+ " + t("silences.add_matcher")),
-		h("div.row", duration, comment, h("button.primary", { type: "submit" }, t("silences.create"))), preview);
+		h("div.row", duration, every, comment, h("button.primary", { type: "submit" }, t("silences.create"))), preview);
 }
 
 export function render(main, ctx) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The wall screen (大屏): the firing problems by severity and the hosts
-// not heard from, large, refreshed every 5 s, for a screen no one logs in
-// at. It reads with a viewer token an admin made (the users page gives the
+// The wall screen (大屏): the firing problems by severity, the hosts not
+// heard from, the dial tests' availability and the fleet's record rate,
+// large, refreshed every 5 s, for a screen no one logs in at. It reads with a viewer token an admin made (the users page gives the
 // link, /wall#token=…): the token comes in the address's fragment, which
 // no server sees, is kept in this browser and taken out of the address.
 import { api, setBearer } from "../api.js";
@@ -36,7 +36,20 @@ export function render(root) {
 	const list = h("ol.wall-list", { id: "wall-list" });
 	const hosts = h("div.wall-hosts", { id: "wall-hosts" });
 	const status = h("span.status", { id: "wall-updated" });
-	let timer = null;
+	const dials = h("div.wall-dials", { id: "wall-dials" });
+	let timer = null, last = null;
+
+	// Each dial test's availability over 24 h (at most 12), and the fleet's records per second between two refreshes.
+	async function extras(hs) {
+		const records = hs.items.reduce((n, x) => n + (x.records || 0), 0), now = Date.now();
+		const rate = last && now > last.at ? Math.max(0, (records - last.records) * 1000 / (now - last.at)) : null;
+		last = { records, at: now };
+		const d = await api("GET", "/api/v1/dialtests").catch(() => ({ items: [] }));
+		const sums = await Promise.all(d.items.slice(0, 12).map((x) => api("GET", `/api/v1/dialtests/${x.id}/summary`).catch(() => null)));
+		fill(dials, h("span.wall-rate", { id: "wall-rate" }, t("wall.rate", { n: rate === null ? "—" : rate.toFixed(1) })),
+			d.items.slice(0, 12).map((x, i) => h("span.wall-dial" + (sums[i]?.runs && sums[i].availability_pct < 100 ? ".bad" : ""),
+				`${x.name} ${sums[i]?.runs ? sums[i].availability_pct + "%" : "—"}`)));
+	}
 
 	async function refresh() {
 		try {
@@ -51,6 +64,7 @@ export function render(root) {
 			const silent = hs.items.filter((x) => x.status === "silent");
 			fill(hosts, t("wall.hosts", { up: hs.items.length - silent.length, silent: silent.length }),
 				silent.length ? h("span.wall-silent", silent.slice(0, 20).map((x) => x.hostname).join("、")) : null);
+			await extras(hs);
 			fill(status, t("problems.updated", { time: clock(Date.now()) }));
 			status.classList.remove("stale");
 		} catch (e) {
@@ -60,7 +74,7 @@ export function render(root) {
 		timer = setTimeout(refresh, REFRESH_MS);
 	}
 
-	fill(root, h("main.wall", h("div.toolbar", h("h1", t("wall.title")), h("span.spacer"), status), counts, hosts, list));
+	fill(root, h("main.wall", h("div.toolbar", h("h1", t("wall.title")), h("span.spacer"), status), counts, hosts, dials, list));
 	refresh();
 	return () => clearTimeout(timer);
 }
