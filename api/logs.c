@@ -41,6 +41,89 @@ static bool range_args(struct request *rq, uint64_t *since, uint64_t *until, uin
 	return false;
 }
 
+/* Buckets a count answers at most. */
+#define COUNT_BUCKETS_MAX 1000
+
+/* The buckets of a count: since (default an hour ago) to until (default now) in steps of step= (default 1/60 of it). */
+static bool count_args(struct request *rq, struct log_query *q, uint64_t *until, enum MHD_Result *answered)
+{
+	const char *step = arg(rq, "step");
+	uint64_t now = now_realtime_us(), ms = 0, span;
+
+	*until = 0;
+	if (since_until_args(rq, &q->since, until) < 0) {
+		*answered = respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
+		return false;
+	}
+	if (!*until)
+		*until = now;
+	if (!q->since)
+		q->since = *until > 3600 * USEC_PER_SEC ? *until - 3600 * USEC_PER_SEC : 0;
+	span = *until > q->since ? *until - q->since : 0;
+	if (step && (conf_parse_duration_ms(step, 1000, &ms) < 0 || ms == 0)) {
+		*answered = respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "step: expected a duration (30s, 5m, 1h)");
+		return false;
+	}
+	q->bucket_us = ms ? ms * 1000 : MAX(span / 60, USEC_PER_SEC);
+	q->n_buckets = span / q->bucket_us + 1;
+	if (!span || q->n_buckets > COUNT_BUCKETS_MAX) {
+		*answered = respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+					  "since..until in steps of %" PRIu64 " s: expected 1 to %d buckets", q->bucket_us / USEC_PER_SEC,
+					  COUNT_BUCKETS_MAX);
+		return false;
+	}
+	q->until = *until;
+	return true;
+}
+
+/* GET /api/v1/logs/count: matches per time bucket, for a chart above a search; in ingest order, by cursor when cut short. */
+enum MHD_Result api_get_logs_count(struct request *rq)
+{
+	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"), .q = arg(rq, "q"),
+			       .kind = arg(rq, "kind"), .limit = 1, .scan_budget = http_conf_of(rq)->scan_budget };
+	const char *cursor = arg(rq, "cursor");
+	struct log_result res;
+	enum MHD_Result answered;
+	uint64_t until, total = 0;
+	json_t *buckets;
+	char next_s[64];
+	int r;
+
+	if (!count_args(rq, &q, &until, &answered))
+		return answered;
+	q.has_cursor = cursor != NULL;
+	if (cursor && log_cursor_parse(cursor, &q.after) < 0)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "cursor: expected a next_cursor value from an earlier answer");
+	q.counts = calloc(q.n_buckets, sizeof(*q.counts));
+	if (!q.counts)
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+	r = log_query_run(rq->rd, &q, &res);
+	if (r < 0) {
+		free(q.counts);
+		return r == -ERANGE ? respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "cursor: %s is past the logs stored",
+						     cursor) :
+				      respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "log count failed: %s",
+						    strerror(-r));
+	}
+	json_decref(res.items);
+	buckets = json_array();
+	for (size_t i = 0; i < q.n_buckets; i++) {
+		json_array_append_new(buckets, json_pack("[I, I]", (json_int_t)(q.since + i * q.bucket_us), (json_int_t)q.counts[i]));
+		total += q.counts[i];
+	}
+	free(q.counts);
+	log_cursor_format(&res.next, next_s, sizeof(next_s));
+	(void)snprintf(rq->cursor_out, sizeof(rq->cursor_out), "%s", next_s);
+	return respond_json(rq, MHD_HTTP_OK,
+			    json_pack("{s:I, s:I, s:I, s:o, s:I, s:s, s:b, s:s?, s:{s:I, s:I, s:I}}", "since",
+				      (json_int_t)q.since, "until", (json_int_t)until, "step_ms",
+				      (json_int_t)(q.bucket_us / 1000), "buckets", buckets, "total", (json_int_t)total,
+				      "next_cursor", next_s, "complete", res.complete, "stopped", res.stopped, "scanned",
+				      "blocks", (json_int_t)res.blocks, "bytes", (json_int_t)res.bytes, "records",
+				      (json_int_t)res.records));
+}
+
 enum MHD_Result api_get_logs(struct request *rq)
 {
 	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"), .q = arg(rq, "q"),

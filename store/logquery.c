@@ -149,6 +149,13 @@ static int examine(struct scan *sc, const struct export_field *f, size_t n, uint
 		(void)export_value_u64(tsf->value, tsf->value_len, &ts);
 	if (!record_matches(sc, f, n, ts))
 		return 0;
+	if (sc->q->counts) {
+		uint64_t at = ts >= sc->q->since ? (ts - sc->q->since) / sc->q->bucket_us : SIZE_MAX;
+
+		if (at < sc->q->n_buckets)
+			sc->q->counts[at]++;
+		return 0;
+	}
 	json_array_append_new(sc->res->items, record_json(sc, f, n, ts));
 	return json_array_size(sc->res->items) >= sc->q->limit;
 }

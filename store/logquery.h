@@ -36,6 +36,14 @@ struct log_query {
 	bool has_cursor;    /* resume after (newest first: before) after */
 	struct log_cursor after;
 	uint64_t scan_budget; /* decompressed bytes examined at most */
+	/*
+	 * Counting instead of listing (counts not NULL): each match from since
+	 * on adds one to counts[(ts - since) / bucket_us] (the caller's array of
+	 * n_buckets); nothing is listed and limit does not apply.
+	 */
+	uint64_t *counts;
+	size_t n_buckets;
+	uint64_t bucket_us;
 };
 
 /* What a query found and how far it looked; items is owned by the caller. */

@@ -384,6 +384,7 @@ async function flows() {
 		await page.fill("#log-search input[name=q]", "login failed");
 		await page.click("#log-search button[type=submit]");
 		await page.waitForFunction(() => document.querySelector("#search-state").textContent.includes("已搜索全部数据：1 条"));
+		await page.waitForSelector("#log-counts figure[data-total='1'] canvas");
 		check(await page.evaluate(() => window.vigilPwned === undefined), "a log line's markup ran");
 		check((await page.textContent("#lines td.msg")).startsWith("<script>window.vigilPwned=2</script><img src=x"), "the line as text");
 		check(page.url().includes("q=login+failed"), "the search in the address: " + page.url());

@@ -5,7 +5,8 @@
 # allows nothing but its own origin and no framing on every answer (the
 # API's too), only the files read at start (no path reaches the disk), GET
 # and HEAD only; without a console the API still answers. The API the
-# console adds: a silence's preview, an alert's deliveries. The vendored
+# console adds: a silence's preview, an alert's deliveries, the logs' counts
+# over time. The vendored
 # chart library is the release the tests' package-lock.json pins.
 . "$(dirname "$0")/lib.sh"
 
@@ -86,6 +87,24 @@ ID=$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts" | "$PY" -c '
 sent() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts/$ID" | grep -q '"deliveries":\[{[^]]*"target":"hook"[^]]*"state":"sent"'; }
 wait_for 20 "the delivery recorded as sent" sent
 grep -q '"body"' "$T/received.jsonl" || fail "the receiver got nothing"
+
+info "the logs' counts over time: every match in its bucket, in ingest order, by cursor when cut short"
+for i in $(seq 1 30); do echo "count-me line $i"; done >> "$T/logs/app.log"
+counted() { [ "$(api GET "/api/v1/logs/count?q=count-me&kind=log&since=10m&step=1m" "$TOKEN")" = 200 ] &&
+	grep -q '"total":30,' "$T/answer.json"; }
+wait_for 20 "30 lines counted" counted
+"$PY" - "$T/answer.json" <<'PYEOF' || fail "the count: $(cat "$T/answer.json")"
+import json, sys
+a = json.load(open(sys.argv[1]))
+assert a["complete"] and a["step_ms"] == 60000 and len(a["buckets"]) == (a["until"] - a["since"]) // 60_000_000 + 1, a
+assert sum(n for _, n in a["buckets"]) == 30 and all(b[0] == a["since"] + i * 60_000_000 for i, b in enumerate(a["buckets"])), a
+PYEOF
+[ "$(api GET "/api/v1/logs/count?q=count-me&since=1h&step=1s" "$TOKEN")" = 400 ] && grep -q "expected 1 to 1000 buckets" "$T/answer.json" ||
+	fail "too many buckets: $(cat "$T/answer.json")"
+[ "$(api GET "/api/v1/logs/count?step=soon" "$TOKEN")" = 400 ] && grep -q "step: expected a duration" "$T/answer.json" ||
+	fail "a bad step: $(cat "$T/answer.json")"
+VIEWER=$(make_token viewer)
+[ "$(api GET "/api/v1/logs/count" "$VIEWER")" = 403 ] || fail "a viewer counted logs"
 
 info "the vendored uPlot is the one package-lock.json pins, byte for byte, with its licence"
 MODULES=${VIGIL_NODE_MODULES:-$S/tests/console/node_modules}

@@ -48,3 +48,16 @@ export function chart(title, series, width, unit) {
 	const plot = new uPlot(opts, columns(series), el);
 	return { el, destroy: () => plot.destroy() };
 }
+
+// Counts per time bucket ([[start_us, n]]) as bars, width px wide; the element, with the chart's destroy().
+export function bars(title, buckets, width) {
+	const el = h("figure.chart.counts", { data: { metric: title } }, h("figcaption", title));
+	const span = buckets.length > 1 ? (buckets[buckets.length - 1][0] - buckets[0][0]) / 1e6 : 60;
+	const opts = {
+		width, height: 120, legend: { show: false }, scales: { x: { time: true } },
+		axes: [{ values: (u, vals) => vals.map((v) => tick(v, span)) }, { size: 56, values: (u, vals) => vals.map((v) => compact(v)) }],
+		series: [{}, { label: title, fill: "#0b62c4", stroke: "#0b62c4", paths: uPlot.paths.bars({ size: [0.8, 40] }) }],
+	};
+	const plot = new uPlot(opts, [buckets.map((b) => b[0] / 1e6), buckets.map((b) => b[1])], el);
+	return { el, destroy: () => plot.destroy() };
+}

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Logs: a search over the stored lines, newest first, that says whether it
-// looked everywhere (and goes on where it stopped); a live tail that polls
+// looked everywhere (and goes on where it stopped), its matches over time as bars; a live tail that polls
 // for what follows the newest line; the whole query exported as NDJSON or CSV.
 import { api, withQuery } from "../api.js";
+import { bars } from "../chart.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { when } from "../time.js";
@@ -11,6 +12,7 @@ const PAGE = 200;
 const TAIL_MS = 2000;
 const SHOWN_MAX = 5000;
 const EXPORT_MAX = 100000;
+const COUNT_CALLS = 10;
 const RANGES = ["15m", "1h", "24h", "7d"];
 const PRIORITIES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
 
@@ -66,6 +68,36 @@ export function render(main, ctx) {
 	const params = (extra) => ({ q: f.q, host: f.host, source: f.source, kind: "log", ...extra });
 
 	// A new search supersedes one under way (its answer is dropped); "go on" waits for the one under way.
+	// The matches over the range as bars, the count followed by cursor until it is whole (or COUNT_CALLS asks).
+	const counts = h("div", { id: "log-counts" });
+	let chartShown = null, countSeq = 0;
+	async function drawCounts() {
+		const mine = ++countSeq;
+		let sum = null, after = null, complete = false;
+		try {
+			for (let i = 0; i < COUNT_CALLS && !complete; i++) {
+				const r = await api("GET", withQuery("/api/v1/logs/count", { q: f.q, host: f.host, source: f.source, kind: "log", since: f.since,
+					cursor: after }));
+				if (sum)
+					r.buckets.forEach((b, j) => { sum.buckets[j][1] += b[1]; });
+				else
+					sum = r;
+				after = r.next_cursor;
+				complete = r.complete;
+			}
+		} catch (e) {
+			return;
+		}
+		if (mine !== countSeq || stopped)
+			return;
+		chartShown?.destroy();
+		const total = sum.buckets.reduce((n, b) => n + b[1], 0);
+		chartShown = bars(t(complete ? "logs.counts" : "logs.counts_part", { n: total }), sum.buckets,
+			Math.max(320, (main.clientWidth || 1000) - 24));
+		chartShown.el.dataset.total = String(total);
+		fill(counts, chartShown.el);
+	}
+
 	async function search(fresh) {
 		if (busy && !fresh)
 			return;
@@ -75,6 +107,7 @@ export function render(main, ctx) {
 			rows = [];
 			cursor = null;
 			fill(body);
+			drawCounts();
 		}
 		try {
 			const r = await api("GET", withQuery("/api/v1/logs", params({ since: f.since, order: "desc", limit: PAGE, cursor })));
@@ -189,6 +222,7 @@ export function render(main, ctx) {
 		h("form.filters", { id: "log-search", on: { submit: apply } }, inputs.q, inputs.host, inputs.source, inputs.since,
 			h("button.primary", { type: "submit" }, t("logs.search"))),
 		h("p.hint", t("logs.how")),
+		counts,
 		state,
 		h("table.list.logs", h("thead", h("tr", ["hosts.at", "col.host", "logs.source", "logs.priority", "logs.message"]
 			.map((k) => h("th", { scope: "col" }, t(k))))), body),
@@ -204,5 +238,6 @@ export function render(main, ctx) {
 		stopped = true;
 		clearTimeout(timer);
 		seen.disconnect();
+		chartShown?.destroy();
 	};
 }
