@@ -542,10 +542,12 @@ async function flows() {
 		check(rows.join() === "anonymous,page", "steps: " + rows);
 		check(await page.$$eval("#waterfall .wf-bar span", (l) => l.filter((s) => parseFloat(s.style.width) > 0).length) >= 2, "no phase drawn");
 		check((await page.textContent("#runs")).includes("成功"), "the run's outcome: " + await page.textContent("#runs"));
+		await page.waitForSelector("#trend figure canvas");
 		await accessible("dialtest");
 		await page.screenshot({ path: join(OUT, "dialtest-zh.png"), fullPage: true });
 		await page.click("a.back");
-		await page.waitForFunction(() => document.querySelector("#dialtests").textContent.includes("100%（1/1）"), null, { timeout: 10000 });
+		await page.waitForFunction(() => document.querySelector("#dialtests").textContent.includes("100%（1/1）") &&
+			document.querySelector("#dialtests").textContent.includes("成功 20"), null, { timeout: 10000 });
 	});
 
 	await run("a wall screen: a viewer token made on the users page, its link opens the wall without a login", async () => {

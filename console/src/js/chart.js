@@ -33,8 +33,9 @@ function tick(seconds, spanS) {
 	return spanS > 86400 ? full.slice(5, 16) : spanS > 600 ? full.slice(11, 16) : full.slice(11, 19);
 }
 
-// Chart of series into a new element, width px wide; the element, with the chart's destroy().
-export function chart(title, series, width, unit) {
+// Chart of series into a new element, width px wide; those named in marks are drawn as points only (failures).
+// The element, with the chart's destroy().
+export function chart(title, series, width, unit, marks) {
 	const el = h("figure.chart", { data: { metric: title } }, h("figcaption", title));
 	const opts = {
 		width, height: 180,
@@ -43,7 +44,9 @@ export function chart(title, series, width, unit) {
 		axes: [{ values: (u, vals) => vals.map((v) => tick(v, u.scales.x.max - u.scales.x.min)) },
 			{ size: 64, values: (u, vals) => vals.map((v) => (v === null ? "" : compact(v) + (unit || ""))) }],
 		series: [{ value: (u, v) => (v === null ? "--" : when(v * 1e6)) },
-			...series.map((s, i) => ({ label: s.instance || s.host || title, stroke: COLORS[i % COLORS.length], width: 1.5 }))],
+			...series.map((s, i) => (marks?.has(s.instance) ?
+				{ label: s.instance, stroke: "#c62828", width: 0, paths: () => null, points: { show: true, size: 8, fill: "#c62828" } } :
+				{ label: s.instance || s.host || title, stroke: COLORS[i % COLORS.length], width: 1.5 }))],
 	};
 	const plot = new uPlot(opts, columns(series), el);
 	return { el, destroy: () => plot.destroy() };

@@ -4,6 +4,7 @@
 // phases; a run asked for now; the definition edited (admins), its errors
 // said where they are (a JSON path, or the line and column of bad JSON).
 import { api, withQuery } from "../api.js";
+import { chart } from "../chart.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { when } from "../time.js";
@@ -92,21 +93,26 @@ function list(main, ctx) {
 	(async () => {
 		try {
 			const r = await api("GET", "/api/v1/dialtests");
-			const sums = await Promise.all(r.items.slice(0, 100).map((d) => api("GET", `/api/v1/dialtests/${d.id}/summary`).catch(() => null)));
+			const [sums, lasts] = await Promise.all([
+				Promise.all(r.items.slice(0, 100).map((d) => api("GET", `/api/v1/dialtests/${d.id}/summary`).catch(() => null))),
+				Promise.all(r.items.slice(0, 100).map((d) => api("GET", withQuery(`/api/v1/dialtests/${d.id}/results`, { since: "24h", limit: 1 }))
+					.then((x) => x.items[0] || null, () => null)))]);
 			fill(body, r.items.length ? r.items.map((d, i) => h("tr", { data: { id: d.id } },
 				h("td", h("a", { href: "/dialtests/" + d.id, data: { link: "" } }, d.name)),
 				h("td", d.interval ?? ""), h("td", String(d.steps?.length ?? 0)),
 				h("td", d.enabled === false ? t("dt.disabled") : t("dt.enabled")),
 				h("td", sums[i] && sums[i].runs ? `${sums[i].availability_pct}%（${sums[i].ok}/${sums[i].runs}）` : "—"),
+				h("td", sums[i]?.steps ? Object.values(sums[i].steps).reduce((m, v) => Math.max(m, v.p95_ms), 0) + " ms" : "—"),
+				h("td", lasts[i] ? [outcome(lasts[i]), " ", when(lasts[i].started)] : "—"),
 				h("td", d.defined_in === "file" ? t("dt.file") : t("dt.api")))) :
-				h("tr", h("td.empty", { colSpan: 6 }, t("dt.none"))));
+				h("tr", h("td.empty", { colSpan: 8 }, t("dt.none"))));
 		} catch (e) {
 			ctx.flash(t("err.generic", { reason: e.message }), "error");
 		}
 	})();
 	fill(main, h("div.toolbar", h("h1", t("dt.title")), h("span.spacer"),
 		admin ? h("a", { href: "/dialtests/new", data: { link: "" }, id: "new-dialtest" }, "+ " + t("dt.new")) : null),
-	h("table.list", h("thead", h("tr", ["dt.name", "dt.interval", "dt.steps", "dt.state", "dt.availability", "dt.defined_in"]
+	h("table.list", h("thead", h("tr", ["dt.name", "dt.interval", "dt.steps", "dt.state", "dt.availability", "dt.p95", "dt.last", "dt.defined_in"]
 		.map((k) => h("th", { scope: "col" }, t(k))))), body));
 }
 
@@ -128,6 +134,7 @@ function detail(main, ctx) {
 				tr.addEventListener("click", () => fill(fall, h("h2", t("dt.waterfall", { at: when(x.started) })), waterfall(x)));
 				return tr;
 			}) : h("tr", h("td.empty", { colSpan: 4 }, t("dt.no_runs"))));
+			drawTrend(r.items);
 			const first = r.items.find((x) => !wanted || x.scheduled === wanted);
 			if (first && (!fall.firstChild || wanted)) {
 				fill(fall, h("h2", t("dt.waterfall", { at: when(first.started) })), waterfall(first));
@@ -140,6 +147,20 @@ function detail(main, ctx) {
 		}
 		if (!stopped)
 			timer = setTimeout(loadRuns, wanted ? 1000 : 10000);
+	}
+
+	// The runs over time: each phase summed over the steps, and the failed runs marked at their total.
+	const trend = h("div", { id: "trend" });
+	let trendChart = null;
+	function drawTrend(runs) {
+		const ok = runs.slice().reverse();
+		const phase = (r, p) => r.steps.reduce((n, st) => n + (st.timings_ms?.[p] || 0), 0);
+		const series = PHASES.slice(0, 5).map((p) => ({ instance: t("dt.phase." + p), points: ok.map((r) => [r.started, phase(r, p)]) }));
+		const failed = t("dt.failed_runs");
+		series.push({ instance: failed, points: ok.filter((r) => !r.ok).map((r) => [r.started, phase(r, "total")]) });
+		trendChart?.destroy();
+		trendChart = ok.length ? chart(t("dt.trend"), series, Math.max(320, (main.clientWidth || 1000) - 24), " ms", new Set([failed])) : null;
+		fill(trend, trendChart ? trendChart.el : null);
 	}
 
 	async function loadSummary() {
@@ -174,7 +195,7 @@ function detail(main, ctx) {
 			fill(main, h("a.back", { href: "/dialtests", data: { link: "" } }, "← " + t("dt.back")),
 				h("div.toolbar", h("h1", d.name), h("span.spacer"),
 					canAct(ctx.session) ? h("button.primary", { type: "button", id: "run", on: { click: runNow } }, t("dt.run")) : null),
-				sum, fall, h("h2", t("dt.runs")),
+				sum, trend, fall, h("h2", t("dt.runs")),
 				h("table.list.runs", h("thead", h("tr", ["dt.outcome", "dt.started", "dt.attempts", "dt.message"].map((k) => h("th", { scope: "col" }, t(k))))),
 					results),
 				ctx.session.role === "admin" ? editor(d, ctx, () => ctx.navigate("/dialtests/" + id, true)) : null);
@@ -187,6 +208,7 @@ function detail(main, ctx) {
 	return () => {
 		stopped = true;
 		clearTimeout(timer);
+		trendChart?.destroy();
 	};
 }
 
