@@ -98,7 +98,8 @@ int audit_open(const char *data_dir, struct audit **ret)
 	if (r == 0)
 		r = db_prepare(a->db,
 			       "SELECT " COLUMNS " FROM audit WHERE id>?1 AND ts>=?2 AND (?3=0 OR ts<=?3)"
-			       " AND (?4 IS NULL OR user=?4) AND (?5 IS NULL OR action=?5) ORDER BY id LIMIT ?6",
+			       " AND (?4 IS NULL OR user=?4) AND (?5 IS NULL OR action=?5)"
+			       " AND (?7 IS NULL OR instr(object, ?7) > 0 OR instr(detail, ?7) > 0) ORDER BY id LIMIT ?6",
 			       &a->query);
 	if (r == 0)
 		r = db_prepare(a->db, "SELECT " COLUMNS " FROM audit ORDER BY id", &a->walk);
@@ -252,6 +253,7 @@ int audit_query(struct audit *a, const struct audit_filter *f, json_t **items, i
 	sqlite3_bind_text(st, 4, f->user, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, f->action, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, f->limit);
+	sqlite3_bind_text(st, 7, f->object, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*last = sqlite3_column_int64(st, 0);
 		json_array_append_new(arr, row_json(st));

@@ -51,6 +51,7 @@ int audit_record(struct audit *a, const struct audit_event *ev);
 struct audit_filter {
 	uint64_t since, until; /* microseconds; 0: open */
 	const char *user, *action; /* NULL: any */
+	const char *object;        /* text in the request target or the detail ("alert 12"); NULL: any */
 	int64_t after;             /* rows with a larger id only (the cursor) */
 	uint32_t limit;
 };

@@ -272,7 +272,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/logs", api_get_logs, ROLES_LOGS, "logs.read", AUDITED | PAGED, "host source q kind since until limit cursor order" },
 	{ "GET", "/api/v1/logs/count", api_get_logs_count, ROLES_LOGS, "logs.count", AUDITED | PAGED, "host source q kind since until step cursor" },
 	{ "GET", "/api/v1/verify", api_get_verify, ROLES_INTEGRITY, "verify.read", AUDITED, NULL },
-	{ "GET", "/api/v1/audit", api_get_audit, ROLES_AUDIT, "audit.read", AUDITED | PAGED, "user action since until limit cursor" },
+	{ "GET", "/api/v1/audit", api_get_audit, ROLES_AUDIT, "audit.read", AUDITED | PAGED, "user action object since until limit cursor" },
 	{ "GET", "/api/v1/probes", api_get_probes, ROLES_STATE, "probes.read", 0, "host status" },
 	{ "GET", "/api/v1/metrics", api_get_metrics, ROLES_STATE, "metrics.read", 0, "name host step since until" },
 	{ "GET", "/api/v1/probes/", api_get_probe_history, ROLES_STATE, "probes.read", 0, "since until" },

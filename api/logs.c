@@ -194,7 +194,7 @@ enum MHD_Result api_get_verify(struct request *rq)
 /* GET /api/v1/audit?since=&until=&user=&action=&limit=&cursor=: oldest first, paged by id. */
 enum MHD_Result api_get_audit(struct request *rq)
 {
-	struct audit_filter f = { .user = arg(rq, "user"), .action = arg(rq, "action"), .limit = 100 };
+	struct audit_filter f = { .user = arg(rq, "user"), .action = arg(rq, "action"), .object = arg(rq, "object"), .limit = 100 };
 	const char *cursor = arg(rq, "cursor");
 	uint64_t n;
 	int64_t last;

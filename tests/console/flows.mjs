@@ -461,6 +461,9 @@ async function flows() {
 		check(rows.length >= 5 && rows.every((r) => r.includes("li.na") && r.includes("alert.action")), "rows: " + rows.join(" | "));
 		check(rows.some((r) => r.includes(`alert ${ids[0]}: comment, note '查看中，已联系机房'`)), "the comment's row");
 		check(page.url().includes("user=li.na"), "the search in the address");
+		await page.fill("#audit-search input[name=object]", `alert ${ids[0]}: comment`);
+		await page.click("#audit-search button[type=submit]");
+		await page.waitForFunction(() => document.querySelectorAll("#audit tr[data-id]").length === 1);
 		await accessible("audit");
 		await page.screenshot({ path: join(OUT, "audit-zh.png") });
 	});

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The audit log, for the security and audit administrators: who did what,
-// from where, with what outcome, searched by user, action and time; page by
+// from where, with what outcome, searched by user, action, object and time; page by
 // page in the order it was written (its hash chain's order).
 import { api, withQuery } from "../api.js";
 import { fill, h } from "../dom.js";
@@ -12,9 +12,11 @@ const RANGES = ["1h", "24h", "7d", "30d"];
 
 export function render(main, ctx) {
 	const q = ctx.query;
-	const f = { user: q.get("user") || "", action: q.get("action") || "", since: RANGES.includes(q.get("since")) ? q.get("since") : "24h" };
+	const f = { user: q.get("user") || "", action: q.get("action") || "", object: q.get("object") || "",
+		since: RANGES.includes(q.get("since")) ? q.get("since") : "24h" };
 	const user = h("input", { name: "user", value: f.user, placeholder: t("audit.user") });
 	const action = h("input", { name: "action", value: f.action, placeholder: t("audit.action") });
+	const object = h("input", { name: "object", value: f.object, placeholder: t("audit.object") });
 	const since = h("select", { name: "since", ariaLabel: t("hosts.range") },
 		RANGES.map((r) => h("option", { value: r, selected: r === f.since }, t("range." + r))));
 	const body = h("tbody", { id: "audit" });
@@ -29,7 +31,7 @@ export function render(main, ctx) {
 			fill(body);
 		}
 		try {
-			const r = await api("GET", withQuery("/api/v1/audit", { user: f.user, action: f.action, since: f.since, limit: PAGE, cursor }));
+			const r = await api("GET", withQuery("/api/v1/audit", { user: f.user, action: f.action, object: f.object, since: f.since, limit: PAGE, cursor }));
 			for (const a of r.items)
 				body.append(h("tr", { data: { id: a.id } }, h("td.ts", when(a.ts)), h("td", a.user), h("td", a.role), h("td", a.action),
 					h("td", h("span.outcome-" + a.outcome, `${t("audit." + a.outcome)} ${a.status || ""}`)),
@@ -47,12 +49,12 @@ export function render(main, ctx) {
 
 	const apply = (ev) => {
 		ev.preventDefault();
-		Object.assign(f, { user: user.value.trim(), action: action.value.trim(), since: since.value });
+		Object.assign(f, { user: user.value.trim(), action: action.value.trim(), object: object.value.trim(), since: since.value });
 		history.replaceState(null, "", withQuery("/audit", f));
 		load(true);
 	};
 	fill(main, h("div.toolbar", h("h1", t("audit.title"))),
-		h("form.filters", { id: "audit-search", on: { submit: apply } }, user, action, since, h("button.primary", { type: "submit" }, t("logs.search"))),
+		h("form.filters", { id: "audit-search", on: { submit: apply } }, user, action, object, since, h("button.primary", { type: "submit" }, t("logs.search"))),
 		state,
 		h("table.list", h("thead", h("tr", ["hosts.at", "audit.user", "audit.role", "audit.action", "audit.outcome", "audit.source", "audit.detail"]
 			.map((k) => h("th", { scope: "col" }, t(k))))), body), more);
