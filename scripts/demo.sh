@@ -142,6 +142,8 @@ vigil demo is running (Ctrl-C stops it)
   collector: ingest $INGEST, API http://$HTTP, data in $D/data
   agent:     following $D/logs/*.log, spool in $D/agent-state
   console:   http://$HTTP/  (user $DEMO_USER, password $DEMO_PASSWORD)
+             $DEMO_USER is an operator, a role that needs no second factor: only for this demo;
+             admin, security and auditor users enrol TOTP at their first login
   admin token (shown once): $TOKEN
 
 Try, in another shell:
