@@ -499,7 +499,7 @@ static int print_status(struct agent_conf *conf)
 	char hex[2 * AGENT_ID_SIZE + 1];
 	sd_id128_t legacy;
 	struct spool *s;
-	int r = spool_open_readonly(conf->agent.state_dir, &s);
+	int r = spool_open_existing(conf->agent.state_dir, &s);
 
 	if (r == -ENOENT)
 		return log_error_errno(r, "no spool in %s yet: the agent has not run", conf->agent.state_dir);

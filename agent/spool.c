@@ -144,8 +144,8 @@ static int load_state(struct spool *s)
 	return 0;
 }
 
-/* The spool of state_dir; readonly: only if it exists, never written (its schema is the agent's to make). */
-static int spool_open_as(const char *state_dir, enum db_sync sync, uint64_t max_bytes, bool readonly, struct spool **ret)
+/* The spool of state_dir; existing: only if there is one already (it is not made). */
+static int spool_open_as(const char *state_dir, enum db_sync sync, uint64_t max_bytes, bool existing, struct spool **ret)
 {
 	struct spool *s = calloc(1, sizeof(*s));
 	int r;
@@ -158,10 +158,10 @@ static int spool_open_as(const char *state_dir, enum db_sync sync, uint64_t max_
 		r = -ENOMEM;
 		goto fail;
 	}
-	r = readonly && access(s->path, F_OK) < 0 ? -errno : db_open(s->path, !readonly, readonly, sync, &s->db);
+	r = existing && access(s->path, F_OK) < 0 ? -errno : db_open(s->path, !existing, false, sync, &s->db);
 	if (r < 0)
 		goto fail;
-	r = readonly ? 0 : db_exec(s->db, schema);
+	r = db_exec(s->db, schema);
 	if (r < 0)
 		goto fail;
 	for (int i = 0; i < _ST_MAX; i++) {
@@ -184,7 +184,7 @@ int spool_open(const char *state_dir, enum db_sync sync, uint64_t max_bytes, str
 	return spool_open_as(state_dir, sync, max_bytes, false, ret);
 }
 
-int spool_open_readonly(const char *state_dir, struct spool **ret)
+int spool_open_existing(const char *state_dir, struct spool **ret)
 {
 	return spool_open_as(state_dir, DB_SYNC_NORMAL, 0, true, ret);
 }

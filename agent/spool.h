@@ -67,12 +67,12 @@ const char *spool_counter_name(enum spool_counter c);
 
 int spool_open(const char *state_dir, enum db_sync sync, uint64_t max_bytes, struct spool **ret);
 /*
- * The spool as it is, for a look from outside the agent (--status): opened
- * read-only, never created or migrated, so that it cannot take a lock the
- * running agent waits for (its switch to WAL at the first start needs the
- * file to itself). -ENOENT before the agent made it.
+ * The spool, for a look from outside the agent (--status), only if the
+ * agent made it: -ENOENT before. A look that made it would race the agent's
+ * first start for the file (the switch to WAL wants it alone). An older
+ * spool is brought up to date, as the agent would at its start.
  */
-int spool_open_readonly(const char *state_dir, struct spool **ret);
+int spool_open_existing(const char *state_dir, struct spool **ret);
 void spool_free(struct spool *s);
 
 /*

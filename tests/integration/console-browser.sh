@@ -12,6 +12,7 @@
 # finding. Against a real collector with real alerts: two probes of
 # services that are down, and a log line carrying markup.
 . "$(dirname "$0")/lib.sh"
+hold_timing_lock
 
 MODULES=${VIGIL_NODE_MODULES:-$S/tests/console/node_modules}
 if [ ! -d "$MODULES/playwright-core" ] || [ ! -x /usr/bin/chromium ] || ! command -v node > /dev/null; then

@@ -7,6 +7,7 @@
 # agent restarts on the journal as it was before its last entry, and the
 # entry is appended once the agent says it is looking for it.
 . "$(dirname "$0")/lib.sh"
+hold_timing_lock
 
 J="$T/journal"
 mkdir -p "$J" "$T/build"

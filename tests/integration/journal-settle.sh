@@ -8,6 +8,7 @@
 # entry's MESSAGE is half linked (what the writer leaves between two
 # stores) until the test links it, a moment after the agent first saw it.
 . "$(dirname "$0")/lib.sh"
+hold_timing_lock
 
 J="$T/journal"
 mkdir -p "$J" "$T/build"
