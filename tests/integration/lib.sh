@@ -32,7 +32,26 @@ hold_timing_lock() { exec 9> "${TMPDIR:-/tmp}/vigil-tests-timing.lock" && { floc
 fail() { echo "FAIL: $*" >&2; for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done >&2; exit 1; }
 info() { echo "# $*"; }
 
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A port nothing listens on, and none this test was given before: a port handed out and not yet bound
+# (the API's, before the collector starts) is free to the kernel, and was once given out twice.
+free_port() {
+	"$PY" - "$T/ports" <<'PYEOF'
+import socket, sys
+try:
+    given = set(open(sys.argv[1]).read().split())
+except FileNotFoundError:
+    given = set()
+for _ in range(100):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = str(s.getsockname()[1])
+    s.close()
+    if port not in given:
+        break
+open(sys.argv[1], "a").write(port + "\n")
+print(port)
+PYEOF
+}
 port_up() { "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)"; }
 
 # A service the probes watch: accepts on 127.0.0.1:SVC_PORT and closes (SVC_PID); probes.sh has its own.
