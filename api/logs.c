@@ -41,6 +41,24 @@ static bool range_args(struct request *rq, uint64_t *since, uint64_t *until, uin
 	return false;
 }
 
+/* priority= (0..7, syslog's: records of that priority or more urgent) into q; false after queuing the 400. */
+static bool priority_arg(struct request *rq, struct log_query *q, enum MHD_Result *answered)
+{
+	const char *v = arg(rq, "priority");
+	uint64_t n;
+
+	if (!v)
+		return true;
+	if (conf_parse_uint(v, &n) < 0 || n > 7) {
+		*answered = respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+					  "priority: expected 0 (emerg) to 7 (debug): that priority and more urgent");
+		return false;
+	}
+	q->by_priority = true;
+	q->max_priority = (unsigned)n;
+	return true;
+}
+
 /* Buckets a count answers at most. */
 #define COUNT_BUCKETS_MAX 1000
 
@@ -89,7 +107,7 @@ enum MHD_Result api_get_logs_count(struct request *rq)
 	char next_s[64];
 	int r;
 
-	if (!count_args(rq, &q, &until, &answered))
+	if (!count_args(rq, &q, &until, &answered) || !priority_arg(rq, &q, &answered))
 		return answered;
 	q.has_cursor = cursor != NULL;
 	if (cursor && log_cursor_parse(cursor, &q.after) < 0)
@@ -134,7 +152,7 @@ enum MHD_Result api_get_logs(struct request *rq)
 	char next_s[64];
 	int r;
 
-	if (!range_args(rq, &q.since, &q.until, &q.limit, &answered))
+	if (!range_args(rq, &q.since, &q.until, &q.limit, &answered) || !priority_arg(rq, &q, &answered))
 		return answered;
 	if (order && strcmp(order, "asc") && strcmp(order, "desc"))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",

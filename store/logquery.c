@@ -65,6 +65,14 @@ static bool record_matches(const struct scan *sc, const struct export_field *f, 
 		return false;
 	if (q->kind && !kind_matches(q->kind, f, n))
 		return false;
+	if (q->by_priority) {
+		const struct export_field *p = export_find(f, n, FIELD_PRIORITY);
+		uint64_t prio;
+
+		/* A record without a PRIORITY (probe results, metrics) is not a log line of any priority. */
+		if (!p || !export_value_u64(p->value, p->value_len, &prio) || prio > q->max_priority)
+			return false;
+	}
 	if (q->source) {
 		bool hit = false;
 		for (size_t k = 0; field_stream_keys[k] && !hit; k++)

@@ -30,6 +30,8 @@ struct log_query {
 	const char *source; /* tail name, path, unit or identifier; NULL = any */
 	const char *q;      /* substring of MESSAGE; NULL = any */
 	const char *kind;   /* VIGIL_KIND (probe, metric, ...), LOG_KIND_LOG, or NULL = any */
+	bool by_priority;      /* only records of PRIORITY 0..max_priority (syslog's: 3 err, 4 warning) */
+	unsigned max_priority;
 	uint64_t since, until; /* microseconds, inclusive; until 0 = open */
 	uint32_t limit;
 	bool newest_first;  /* else ingest order, the order a puller follows */

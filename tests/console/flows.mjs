@@ -397,6 +397,11 @@ async function flows() {
 		const text = readFileSync(await csv.path(), "utf8");
 		check(text.startsWith("\ufeffid,time,host,source,priority,message\r\n") &&
 			text.includes(",testhost,app,,<script>window.vigilPwned=2</script><img src=x onerror=window.vigilPwned=1> login failed\r\n"), "CSV: " + text);
+		await page.selectOption("#log-search select[name=priority]", "3");
+		await page.click("#log-search button[type=submit]");
+		await page.waitForSelector("#lines td.empty");
+		check(page.url().includes("priority=3"), "the priority in the address");
+		await page.selectOption("#log-search select[name=priority]", "");
 		await accessible("logs");
 	});
 

@@ -99,6 +99,16 @@ a = json.load(open(sys.argv[1]))
 assert a["complete"] and a["step_ms"] == 60000 and len(a["buckets"]) == (a["until"] - a["since"]) // 60_000_000 + 1, a
 assert sum(n for _, n in a["buckets"]) == 30 and all(b[0] == a["since"] + i * 60_000_000 for i, b in enumerate(a["buckets"])), a
 PYEOF
+info "priority= keeps the lines of that priority and more urgent, in a search and in a count"
+for i in 1 2 3; do echo "ERROR count-me failure $i"; done >> "$T/logs/app.log"
+urgent() { [ "$(api GET "/api/v1/logs/count?q=count-me&kind=log&since=10m&step=1m&priority=3" "$TOKEN")" = 200 ] &&
+	grep -q '"total":3,' "$T/answer.json"; }
+wait_for 20 "3 urgent lines counted" urgent
+[ "$(api GET "/api/v1/logs?q=count-me&priority=4&limit=100" "$TOKEN")" = 200 ] &&
+	[ "$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["items"]))' "$T/answer.json")" = 3 ] ||
+	fail "priority=4 in a search: $(head -c 300 "$T/answer.json")"
+[ "$(api GET "/api/v1/logs?q=count-me&priority=8" "$TOKEN")" = 400 ] && grep -q "priority: expected 0 (emerg) to 7" "$T/answer.json" ||
+	fail "priority=8: $(cat "$T/answer.json")"
 [ "$(api GET "/api/v1/logs/count?q=count-me&since=1h&step=1s" "$TOKEN")" = 400 ] && grep -q "expected 1 to 1000 buckets" "$T/answer.json" ||
 	fail "too many buckets: $(cat "$T/answer.json")"
 [ "$(api GET "/api/v1/logs/count?step=soon" "$TOKEN")" = 400 ] && grep -q "step: expected a duration" "$T/answer.json" ||

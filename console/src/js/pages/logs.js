@@ -52,12 +52,15 @@ function csvCell(v) {
 export function render(main, ctx) {
 	const q = ctx.query;
 	const f = { q: q.get("q") || "", host: q.get("host") || "", source: q.get("source") || "",
+		priority: /^[0-7]$/.test(q.get("priority") || "") ? q.get("priority") : "",
 		since: RANGES.includes(q.get("since")) ? q.get("since") : "1h" };
 	const inputs = {
 		q: h("input", { name: "q", type: "search", value: f.q, placeholder: t("logs.q") }),
 		host: h("input", { name: "host", value: f.host, placeholder: t("col.host") }),
 		source: h("input", { name: "source", value: f.source, placeholder: t("logs.source") }),
 		since: h("select", { name: "since", ariaLabel: t("hosts.range") }, RANGES.map((r) => h("option", { value: r, selected: r === f.since }, t("range." + r)))),
+		priority: h("select", { name: "priority", ariaLabel: t("logs.priority") }, ["", "3", "4", "5", "6"].map((p) =>
+			h("option", { value: p, selected: p === f.priority }, p ? t("logs.at_most", { p: PRIORITIES[p] }) : t("logs.any_priority")))),
 	};
 	const body = h("tbody", { id: "lines" });
 	const state = h("p.hint", { id: "search-state", role: "status" });
@@ -65,7 +68,7 @@ export function render(main, ctx) {
 	const tailBox = h("input", { type: "checkbox", id: "tail", on: { change: () => (tailBox.checked ? startTail() : stopTail()) } });
 	let rows = [], cursor = null, timer = null, stopped = false, busy = false, seq = 0;
 
-	const params = (extra) => ({ q: f.q, host: f.host, source: f.source, kind: "log", ...extra });
+	const params = (extra) => ({ q: f.q, host: f.host, source: f.source, priority: f.priority, kind: "log", ...extra });
 
 	// A new search supersedes one under way (its answer is dropped); "go on" waits for the one under way.
 	// The matches over the range as bars, the count followed by cursor until it is whole (or COUNT_CALLS asks).
@@ -76,8 +79,7 @@ export function render(main, ctx) {
 		let sum = null, after = null, complete = false;
 		try {
 			for (let i = 0; i < COUNT_CALLS && !complete; i++) {
-				const r = await api("GET", withQuery("/api/v1/logs/count", { q: f.q, host: f.host, source: f.source, kind: "log", since: f.since,
-					cursor: after }));
+				const r = await api("GET", withQuery("/api/v1/logs/count", params({ since: f.since, cursor: after })));
 				if (sum)
 					r.buckets.forEach((b, j) => { sum.buckets[j][1] += b[1]; });
 				else
@@ -173,7 +175,8 @@ export function render(main, ctx) {
 
 	const apply = (ev) => {
 		ev.preventDefault();
-		Object.assign(f, { q: inputs.q.value.trim(), host: inputs.host.value.trim(), source: inputs.source.value.trim(), since: inputs.since.value });
+		Object.assign(f, { q: inputs.q.value.trim(), host: inputs.host.value.trim(), source: inputs.source.value.trim(),
+			priority: inputs.priority.value, since: inputs.since.value });
 		history.replaceState(null, "", withQuery("/logs", f));
 		if (tailBox.checked) {
 			stopTail();
@@ -219,7 +222,7 @@ export function render(main, ctx) {
 			h("label", tailBox, " ", t("logs.tail")),
 			h("button", { type: "button", id: "export-ndjson", on: { click: () => exportAs("ndjson") } }, t("logs.export_ndjson")),
 			h("button", { type: "button", id: "export-csv", on: { click: () => exportAs("csv") } }, t("logs.export_csv"))),
-		h("form.filters", { id: "log-search", on: { submit: apply } }, inputs.q, inputs.host, inputs.source, inputs.since,
+		h("form.filters", { id: "log-search", on: { submit: apply } }, inputs.q, inputs.host, inputs.source, inputs.priority, inputs.since,
 			h("button.primary", { type: "submit" }, t("logs.search"))),
 		h("p.hint", t("logs.how")),
 		counts,
