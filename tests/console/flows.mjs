@@ -353,6 +353,7 @@ async function flows() {
 		check((await page.textContent("#inventory")).includes("x86_64") || (await page.textContent("#inventory")).includes("aarch64"),
 			"inventory: " + await page.textContent("#inventory"));
 		check((await page.textContent("#probes")).includes("svc-a"), "the probes");
+		await page.waitForSelector("#probes tr[data-probe='svc-a'] .strip span.pc-critical");
 		await page.waitForFunction(() => document.querySelector("#host-problems").textContent.includes("svc-a on testhost"));
 		await page.waitForFunction(() => document.querySelector("#host-logs").textContent.includes("login failed"));
 		await page.waitForSelector("figure.chart[data-metric='cpu.user_pct'] canvas", { timeout: 15000 });

@@ -132,7 +132,7 @@ const zh = {
 	"hosts.latency": "耗时", "hosts.at": "时间", "hosts.metrics": "指标", "hosts.range": "时间范围",
 	"hosts.no_metrics": "该时间范围内没有指标数据。", "hosts.back": "返回主机列表", "hosts.not_found": "没有这台主机。",
 	"hosts.its_problems": "该主机的问题", "hosts.silence": "静默该主机", "hosts.all": "全部状态",
-	"hosts.search": "搜索主机名、标签、操作系统", "hosts.latest_logs": "该主机最新的日志", "hosts.more_logs": "在日志页查看更多",
+	"hosts.search": "搜索主机名、标签、操作系统", "hosts.latest_logs": "该主机最新的日志", "hosts.strip": "最近 24 小时（每格 15 分钟）", "hosts.more_logs": "在日志页查看更多",
 	"range.1h": "最近 1 小时", "range.6h": "最近 6 小时", "range.24h": "最近 24 小时", "range.7d": "最近 7 天",
 };
 
@@ -264,7 +264,7 @@ const en = {
 	"hosts.latency": "Latency", "hosts.at": "At", "hosts.metrics": "Metrics", "hosts.range": "Range",
 	"hosts.no_metrics": "No metrics in this range.", "hosts.back": "Back to hosts", "hosts.not_found": "No such host.",
 	"hosts.its_problems": "Its problems", "hosts.silence": "Silence this host", "hosts.all": "Any status",
-	"hosts.search": "Search name, labels, OS", "hosts.latest_logs": "Its newest lines", "hosts.more_logs": "More in the logs page",
+	"hosts.search": "Search name, labels, OS", "hosts.latest_logs": "Its newest lines", "hosts.strip": "Last 24 hours (15 minutes a cell)", "hosts.more_logs": "More in the logs page",
 	"range.1h": "Last hour", "range.6h": "Last 6 hours", "range.24h": "Last 24 hours", "range.7d": "Last 7 days",
 };
 

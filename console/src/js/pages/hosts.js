@@ -84,11 +84,34 @@ function inventory(x) {
 		row("hosts.certificate", x.certificate), row("alert.labels", Object.keys(x.labels || {}).length ? h("span", labelChips(x.labels)) : ""));
 }
 
-function probesTable(items) {
-	return h("table.list", { id: "probes" }, h("thead", h("tr", ["col.state", "hosts.probe", "hosts.type", "hosts.message", "hosts.latency", "hosts.at"]
-		.map((k) => h("th", { scope: "col" }, t(k))))),
-	h("tbody", (items || []).map((p) => h("tr", h("td", h("span.pc.pc-" + p.status, t("probe." + p.status))), h("td", p.name), h("td", p.type),
-		h("td", p.message || ""), h("td", p.latency_us ? (p.latency_us / 1000).toFixed(1) + " ms" : ""), h("td", when(p.ts))))));
+const STRIP_CELLS = 96;
+const WORST = ["ok", "unknown", "warning", "critical"];
+
+// A probe's last 24 h as STRIP_CELLS cells of 15 minutes, each the worst status it saw (blank: no result).
+async function historyStrip(host, probe, cell) {
+	const r = await api("GET", withQuery(`/api/v1/probes/${encodeURIComponent(host)}/${encodeURIComponent(probe)}/history`,
+		{ since: "24h" })).catch(() => null);
+	if (!r)
+		return;
+	const now = Date.now() * 1000, span = 86400e6, worst = new Array(STRIP_CELLS).fill(-1);
+	for (const x of r.items) {
+		const i = Math.floor((x.ts - (now - span)) / (span / STRIP_CELLS));
+		if (i >= 0 && i < STRIP_CELLS)
+			worst[i] = Math.max(worst[i], WORST.indexOf(x.status));
+	}
+	fill(cell, h("span.strip", { title: t("hosts.strip"), data: { cells: String(worst.filter((w) => w >= 0).length) } },
+		worst.map((w) => h("span" + (w >= 0 ? ".pc-" + WORST[w] : "")))));
+}
+
+function probesTable(items, host) {
+	const rows = (items || []).map((p) => {
+		const strip = h("td.strip-cell");
+		historyStrip(host, p.name, strip);
+		return h("tr", { data: { probe: p.name } }, h("td", h("span.pc.pc-" + p.status, t("probe." + p.status))), h("td", p.name), h("td", p.type),
+			h("td", p.message || ""), h("td", p.latency_us ? (p.latency_us / 1000).toFixed(1) + " ms" : ""), h("td", when(p.ts)), strip);
+	});
+	return h("table.list", { id: "probes" }, h("thead", h("tr", ["col.state", "hosts.probe", "hosts.type", "hosts.message", "hosts.latency", "hosts.at",
+		"hosts.strip"].map((k) => h("th", { scope: "col" }, t(k))))), h("tbody", rows));
 }
 
 function detail(main, ctx) {
@@ -143,7 +166,7 @@ function detail(main, ctx) {
 				h("div.toolbar", h("h1", x.hostname), h("span.spacer"),
 					h("a", { href: withQuery("/alerts", { host: x.hostname }), data: { link: "" } }, t("hosts.its_problems")),
 					h("a", { href: withQuery("/silences", { host: x.hostname }), data: { link: "" } }, t("hosts.silence"))),
-				inventory(x), h("h2", t("hosts.probes")), probesTable(x.probe_results),
+				inventory(x), h("h2", t("hosts.probes")), probesTable(x.probe_results, x.id),
 				h("h2", t("hosts.its_problems")), problemsBox, h("div.toolbar", h("h2", t("hosts.metrics")), pick), charts,
 				logsBox);
 			await Promise.all([drawCharts(x), openProblems(x), latestLines(x)]);
