@@ -5,6 +5,10 @@
 #include <nng/nng.h>
 #include <nng/supplemental/tls/engine.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+#include <openssl/decoder.h>
+#endif
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -452,11 +456,39 @@ static nng_tls_engine engine = {
 
 static int init_result;
 
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+static void fetched_keymgmt(EVP_KEYMGMT *km, void *ctx)
+{
+}
+
+static void fetched_decoder(OSSL_DECODER *d, void *ctx)
+{
+}
+
+/*
+ * OpenSSL 3.0 fills its caches of key managers and decoders as handshakes
+ * first need them; ASan saw, once in tls.sh, a handshake read freed memory
+ * there (OPENSSL_sk_dup under EVP_KEYMGMT_do_all_provided, decoding the
+ * peer's certificate while another handshake ran). Fetched here once,
+ * before any connection, they are in place and no handshake changes them.
+ */
+static void warm_openssl(void)
+{
+	EVP_KEYMGMT_do_all_provided(NULL, fetched_keymgmt, NULL);
+	OSSL_DECODER_do_all_provided(NULL, fetched_decoder, NULL);
+}
+#else
+static void warm_openssl(void)
+{
+}
+#endif
+
 static void register_engine(void)
 {
 	nng_tls_config *cfg;
 	int rv;
 
+	warm_openssl();
 	make_bio_method();
 	if (!bio_method) {
 		init_result = -ENOMEM;
