@@ -94,35 +94,83 @@ static bool count_args(struct request *rq, struct log_query *q, uint64_t *until,
 	return true;
 }
 
+/* What a search and a count take alike: priority=, kind=, cursor=; false after queuing the 400. */
+static bool query_args(struct request *rq, struct log_query *q, enum MHD_Result *answered)
+{
+	const char *cursor = arg(rq, "cursor");
+
+	if (!priority_arg(rq, q, answered))
+		return false;
+	if (q->kind && !name_valid(q->kind, 64, "")) {
+		*answered = respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+					  "kind: expected log, probe, metric, inventory, heartbeat or another VIGIL_KIND");
+		return false;
+	}
+	q->has_cursor = cursor != NULL;
+	if (cursor && log_cursor_parse(cursor, &q->after) < 0) {
+		*answered = respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+					  "cursor: expected a next_cursor value from an earlier answer");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Runs q; where it stopped, as both answers give it ({"next_cursor", "complete", "stopped",
+ * "scanned"}), into *progress, the cursor for the audit log too. false after queuing the error.
+ */
+static bool query_run(struct request *rq, const struct log_query *q, struct log_result *res, json_t **progress,
+		      enum MHD_Result *answered)
+{
+	char next[64];
+	int r = log_query_run(rq->rd, q, res);
+
+	if (r == -ERANGE)
+		*answered = respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+					  "cursor: %s is past the logs stored; it comes from no answer of this collector",
+					  arg(rq, "cursor"));
+	else if (r < 0)
+		*answered = respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "log query failed: %s",
+					  strerror(-r));
+	if (r < 0)
+		return false;
+	log_cursor_format(&res->next, next, sizeof(next));
+	(void)snprintf(rq->cursor_out, sizeof(rq->cursor_out), "%s", next);
+	*progress = json_pack("{s:s, s:b, s:s?, s:{s:I, s:I, s:I}}", "next_cursor", next, "complete", res->complete,
+			      "stopped", res->stopped, "scanned", "blocks", (json_int_t)res->blocks, "bytes",
+			      (json_int_t)res->bytes, "records", (json_int_t)res->records);
+	return true;
+}
+
+/* The answer j (taken) with progress's members (taken). */
+static enum MHD_Result respond_with_progress(struct request *rq, json_t *j, json_t *progress)
+{
+	if (j && progress)
+		(void)json_object_update(j, progress);
+	json_decref(progress);
+	return respond_json(rq, MHD_HTTP_OK, j);
+}
+
 /* GET /api/v1/logs/count: matches per time bucket, for a chart above a search; in ingest order, by cursor when cut short. */
 enum MHD_Result api_get_logs_count(struct request *rq)
 {
 	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"), .q = arg(rq, "q"),
 			       .kind = arg(rq, "kind"), .limit = 1, .scan_budget = http_conf_of(rq)->scan_budget };
-	const char *cursor = arg(rq, "cursor");
 	struct log_result res;
 	enum MHD_Result answered;
 	uint64_t until, total = 0;
-	json_t *buckets;
-	char next_s[64];
-	int r;
+	json_t *buckets, *progress;
+	bool ran;
 
-	if (!count_args(rq, &q, &until, &answered) || !priority_arg(rq, &q, &answered))
+	if (!count_args(rq, &q, &until, &answered) || !query_args(rq, &q, &answered))
 		return answered;
-	q.has_cursor = cursor != NULL;
-	if (cursor && log_cursor_parse(cursor, &q.after) < 0)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
-				     "cursor: expected a next_cursor value from an earlier answer");
 	q.counts = calloc(q.n_buckets, sizeof(*q.counts));
 	if (!q.counts)
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
-	r = log_query_run(rq->rd, &q, &res);
-	if (r < 0) {
+	ran = query_run(rq, &q, &res, &progress, &answered);
+	if (!ran) {
 		free(q.counts);
-		return r == -ERANGE ? respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "cursor: %s is past the logs stored",
-						     cursor) :
-				      respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "log count failed: %s",
-						    strerror(-r));
+		return answered;
 	}
 	json_decref(res.items);
 	buckets = json_array();
@@ -131,54 +179,33 @@ enum MHD_Result api_get_logs_count(struct request *rq)
 		total += q.counts[i];
 	}
 	free(q.counts);
-	log_cursor_format(&res.next, next_s, sizeof(next_s));
-	(void)snprintf(rq->cursor_out, sizeof(rq->cursor_out), "%s", next_s);
-	return respond_json(rq, MHD_HTTP_OK,
-			    json_pack("{s:I, s:I, s:I, s:o, s:I, s:s, s:b, s:s?, s:{s:I, s:I, s:I}}", "since",
-				      (json_int_t)q.since, "until", (json_int_t)until, "step_ms",
-				      (json_int_t)(q.bucket_us / 1000), "buckets", buckets, "total", (json_int_t)total,
-				      "next_cursor", next_s, "complete", res.complete, "stopped", res.stopped, "scanned",
-				      "blocks", (json_int_t)res.blocks, "bytes", (json_int_t)res.bytes, "records",
-				      (json_int_t)res.records));
+	return respond_with_progress(rq,
+				     json_pack("{s:I, s:I, s:I, s:o, s:I}", "since", (json_int_t)q.since, "until",
+					       (json_int_t)until, "step_ms", (json_int_t)(q.bucket_us / 1000), "buckets",
+					       buckets, "total", (json_int_t)total),
+				     progress);
 }
 
 enum MHD_Result api_get_logs(struct request *rq)
 {
 	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"), .q = arg(rq, "q"),
 			       .kind = arg(rq, "kind"), .limit = 100, .scan_budget = http_conf_of(rq)->scan_budget };
-	const char *cursor = arg(rq, "cursor"), *order = arg(rq, "order");
+	const char *order = arg(rq, "order");
 	struct log_result res;
 	enum MHD_Result answered;
-	char next_s[64];
-	int r;
+	json_t *progress;
 
-	if (!range_args(rq, &q.since, &q.until, &q.limit, &answered) || !priority_arg(rq, &q, &answered))
+	if (!range_args(rq, &q.since, &q.until, &q.limit, &answered))
 		return answered;
 	if (order && strcmp(order, "asc") && strcmp(order, "desc"))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "order: expected asc (ingest order, the default) or desc (newest first)");
-	if (q.kind && !name_valid(q.kind, 64, ""))
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
-				     "kind: expected log, probe, metric, inventory, heartbeat or another VIGIL_KIND");
+	if (!query_args(rq, &q, &answered))
+		return answered;
 	q.newest_first = order && strcmp(order, "desc") == 0;
-	q.has_cursor = cursor != NULL;
-	if (cursor && log_cursor_parse(cursor, &q.after) < 0)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
-				     "cursor: expected a next_cursor value from an earlier answer");
-	r = log_query_run(rq->rd, &q, &res);
-	if (r == -ERANGE)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
-				     "cursor: %s is past the logs stored; it comes from no answer of this collector", cursor);
-	if (r < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "log query failed: %s",
-				     strerror(-r));
-	log_cursor_format(&res.next, next_s, sizeof(next_s));
-	(void)snprintf(rq->cursor_out, sizeof(rq->cursor_out), "%s", next_s);
-	return respond_json(rq, MHD_HTTP_OK,
-			    json_pack("{s:o, s:s, s:b, s:s?, s:{s:I, s:I, s:I}}", "items", res.items, "next_cursor",
-				      next_s, "complete", res.complete, "stopped", res.stopped, "scanned", "blocks",
-				      (json_int_t)res.blocks, "bytes", (json_int_t)res.bytes, "records",
-				      (json_int_t)res.records));
+	if (!query_run(rq, &q, &res, &progress, &answered))
+		return answered;
+	return respond_with_progress(rq, json_pack("{s:o}", "items", res.items), progress);
 }
 
 static void add_problem(uint32_t day, int64_t block, const char *what, void *userdata)

@@ -7,6 +7,7 @@ import { fill, h } from "./dom.js";
 import { lang, setLang, t } from "./i18n.js";
 import { setZone, zone, ZONES } from "./time.js";
 import * as audit from "./pages/audit.js";
+import { ROLES } from "./pages/common.js";
 import * as dialtests from "./pages/dialtests.js";
 import * as hosts from "./pages/hosts.js";
 import * as login from "./pages/login.js";
@@ -18,8 +19,8 @@ import * as silences from "./pages/silences.js";
 import * as users from "./pages/users.js";
 import * as wall from "./pages/wall.js";
 
-// Who may see which page: the API's roles (api/roles.h), so that a page is offered only to those it answers.
-const STATE = ["viewer", "operator", "admin"], LOGS = ["operator", "admin", "security"], AUDIT = ["security", "auditor"];
+// Who may see which page: the API's roles, so that a page is offered only to those it answers.
+const { state: STATE, logs: LOGS, audit: AUDIT } = ROLES;
 const routes = [
 	{ path: /^\/alerts$/, page: problems, nav: "problems", roles: STATE },
 	{ path: /^\/alerts\/(\d+)$/, page: problem, nav: "problems", roles: STATE },

@@ -3,9 +3,17 @@
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 
+// Which roles the API lets read what (api/roles.h): the pages offer only that.
+export const ROLES = { state: ["viewer", "operator", "admin"], logs: ["operator", "admin", "security"], audit: ["security", "auditor"] };
+
 // Whether the session's role may change alerts and silences (the API says the same: operator, admin).
 export function canAct(session) {
 	return session.role === "operator" || session.role === "admin";
+}
+
+// Whether the session's role may read log lines.
+export function readsLogs(session) {
+	return ROLES.logs.includes(session.role);
 }
 
 export function severityBadge(sev) {

@@ -7,7 +7,7 @@ import { chart } from "../chart.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { span, when } from "../time.js";
-import { labelChips, severityBadge } from "./common.js";
+import { labelChips, readsLogs, severityBadge } from "./common.js";
 
 const REFRESH_MS = 10000;
 const RANGES = ["1h", "6h", "24h", "7d"];
@@ -148,7 +148,7 @@ function detail(main, ctx) {
 	};
 	// The newest lines, for the roles that read logs.
 	const latestLines = async (host) => {
-		if (!["operator", "admin", "security"].includes(ctx.session.role))
+		if (!readsLogs(ctx.session))
 			return;
 		const r = await api("GET", withQuery("/api/v1/logs", { host: host.id, kind: "log", order: "desc", limit: 20 })).catch(() => null);
 		if (r)

@@ -6,7 +6,7 @@ import { api, withQuery } from "../api.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { span, when } from "../time.js";
-import { canAct, flags, labelChips, severityBadge, stateBadge } from "./common.js";
+import { canAct, flags, labelChips, readsLogs, severityBadge, stateBadge } from "./common.js";
 
 const REFRESH_MS = 5000;
 
@@ -63,7 +63,7 @@ async function context(a, ctx, box) {
 	const [rule, host, logs] = await Promise.all([
 		api("GET", "/api/v1/rules/" + encodeURIComponent(a.rule)).catch(() => null),
 		a.agent ? api("GET", "/api/v1/hosts/" + a.agent).catch(() => null) : null,
-		a.agent && ["operator", "admin", "security"].includes(ctx.session.role) ?
+		a.agent && readsLogs(ctx.session) ?
 			api("GET", withQuery("/api/v1/logs", { host: a.agent, kind: "log", order: "desc", limit: 50,
 				since: Math.floor(a.started / 1e6) - AROUND_S, until: Math.floor(a.started / 1e6) + AROUND_S })).catch(() => null) : null]);
 	fill(box,
