@@ -25,10 +25,22 @@ static const char schema[] =
 	"id, rule, state, severity, host, agent, labels, summary, value, pending_since, fired, resolved, updated," \
 	" acked_by, assignee, flapping, suppressed, silenced"
 
-/* An alert_filter: ?1 state, ?2 severity, ?3 host, ?4 a label's JSON path, ?5 its value; NULL: any. */
-#define FILTER_SQL                                                                                         \
-	"(?1 IS NULL AND state<>'closed' OR state=?1) AND (?2 IS NULL OR severity=?2)"                    \
-	" AND (?3 IS NULL OR host=?3 OR agent=?3) AND (?4 IS NULL OR json_extract(labels, ?4)=?5)"
+/*
+ * An alert_filter: ?1 state, ?2 severity, ?3 host, ?4 a label's JSON path, ?5 its value, ?6 the assignee
+ * ('' for none), ?7 unacknowledged only, ?8 text (lower case) in the summary, rule, host, assignee or
+ * acknowledger, ?9 the summary searched without the log line its value names; NULL: any. instr(), not
+ * LIKE: the text's '%' and '_' are themselves.
+ */
+#define LOG_LINE_SQL "substr(value, instr(value, ' s: ') + 4)"
+#define SUMMARY_SEEN_SQL                                                                                          \
+	"CASE WHEN ?9 AND instr(value, ' s: ') > 0 AND " LOG_LINE_SQL " <> '' THEN replace(summary, " LOG_LINE_SQL \
+	", '') ELSE summary END"
+#define FILTER_SQL                                                                                                 \
+	"(?1 IS NULL AND state<>'closed' OR state=?1) AND (?2 IS NULL OR severity=?2)"                            \
+	" AND (?3 IS NULL OR host=?3 OR agent=?3) AND (?4 IS NULL OR json_extract(labels, ?4)=?5)"                 \
+	" AND (?6 IS NULL OR coalesce(assignee, '')=?6) AND (NOT ?7 OR acked_by IS NULL)"                         \
+	" AND (?8 IS NULL OR instr(lower(" SUMMARY_SEEN_SQL " || char(10) || rule || char(10) || host || char(10)" \
+	" || coalesce(assignee, '') || char(10) || coalesce(acked_by, '')), ?8) > 0)"
 
 #define EVENT_SQL "INSERT INTO alert_events(alert, ts, actor, action, note) VALUES (?,?,?,?,?)"
 
@@ -339,27 +351,34 @@ json_t *alert_store_get(struct alert_store *s, int64_t id)
 	return alert;
 }
 
-/* f into st's FILTER_SQL parameters; path holds the label's JSON path while st runs. */
-static void bind_filter(sqlite3_stmt *st, const struct alert_filter *f, char path[80])
+/* f into st's FILTER_SQL parameters; path holds the label's JSON path and text in lower case while st runs. */
+static void bind_filter(sqlite3_stmt *st, const struct alert_filter *f, char path[80], char text[ALERT_TEXT_MAX + 1])
 {
 	if (f->label_key)
 		(void)snprintf(path, 80, "$.\"%s\"", f->label_key);
+	/* SQLite's lower() folds ASCII only; so does this, and the rest (Chinese has no case) matches as it is. */
+	for (size_t i = 0; f->text && i <= ALERT_TEXT_MAX; i++)
+		text[i] = f->text[i] >= 'A' && f->text[i] <= 'Z' ? (char)(f->text[i] - 'A' + 'a') : f->text[i];
 	sqlite3_bind_text(st, 1, f->state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, f->severity, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, f->host, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, f->label_key ? path : NULL, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, f->label_value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, f->assignee, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, f->unacked);
+	sqlite3_bind_text(st, 8, f->text ? text : NULL, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, f->hide_log_lines);
 }
 
 int alert_store_counts(struct alert_store *s, const struct alert_filter *f, json_t *counts)
 {
 	struct alert_filter any = *f;
 	sqlite3_stmt *st = s->st[S_COUNTS];
-	char path[80];
+	char path[80], text[ALERT_TEXT_MAX + 1];
 	int rc;
 
 	any.severity = NULL;
-	bind_filter(st, &any, path);
+	bind_filter(st, &any, path, text);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		json_object_set_new(counts, (const char *)sqlite3_column_text(st, 0), json_integer(sqlite3_column_int64(st, 1)));
 	(void)sqlite3_reset(st);
@@ -370,10 +389,10 @@ int alert_store_counts(struct alert_store *s, const struct alert_filter *f, json
 int alert_store_list(struct alert_store *s, const struct alert_filter *f, json_t *items, int64_t *ret_total)
 {
 	sqlite3_stmt *st = s->st[S_LIST];
-	char path[80];
+	char path[80], text[ALERT_TEXT_MAX + 1];
 	int rc;
 
-	bind_filter(st, f, path);
+	bind_filter(st, f, path, text);
 	*ret_total = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_array_append_new(items, alert_json(st));

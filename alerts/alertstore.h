@@ -66,7 +66,12 @@ struct alert_filter {
 	const char *severity; /* NULL: any */
 	const char *host;     /* NULL: any */
 	const char *label_key, *label_value; /* NULL: any */
+	const char *assignee; /* NULL: any; "": nobody's */
+	bool unacked;         /* only those nobody acknowledged */
+	const char *text;     /* NULL: any; else at most ALERT_TEXT_MAX bytes, found case-insensitively (ASCII) */
+	bool hide_log_lines;  /* text is not looked for in the log line a summary names (the asker may not read logs) */
 };
+#define ALERT_TEXT_MAX 256
 /* The alert as the API shows it (without history), or NULL. */
 json_t *alert_store_get(struct alert_store *s, int64_t id);
 /* The alerts f selects, newest first (at most 1000), appended to items; how many it selects in all in *ret_total. */

@@ -79,11 +79,13 @@ static enum MHD_Result respond_failure(struct request *rq, int r, const char *re
 	return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "%s: %s", what, strerror(-r));
 }
 
-/* GET /api/v1/alerts?state=&severity=&host=&label=KEY=VALUE */
+/* GET /api/v1/alerts?state=&severity=&host=&label=KEY=VALUE&assignee=&unacked=1&q= */
 enum MHD_Result api_get_alerts(struct request *rq)
 {
-	struct alert_filter f = { .state = arg(rq, "state"), .severity = arg(rq, "severity"), .host = arg(rq, "host") };
-	const char *label = arg(rq, "label"), *eq = label ? strchr(label, '=') : NULL;
+	struct alert_filter f = { .state = arg(rq, "state"), .severity = arg(rq, "severity"), .host = arg(rq, "host"),
+				  .assignee = arg(rq, "assignee"), .text = arg(rq, "q"),
+				  .hide_log_lines = !request_reads_logs(rq) };
+	const char *label = arg(rq, "label"), *eq = label ? strchr(label, '=') : NULL, *unacked = arg(rq, "unacked");
 	char key[65];
 	json_t *j;
 	int r;
@@ -105,6 +107,14 @@ enum MHD_Result api_get_alerts(struct request *rq)
 		f.label_key = key;
 		f.label_value = eq + 1;
 	}
+	if (unacked && strcmp(unacked, "0") && strcmp(unacked, "1"))
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "unacked: expected 0 or 1");
+	f.unacked = unacked && unacked[0] == '1';
+	if (f.text && strlen(f.text) > ALERT_TEXT_MAX)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "q: longer than %d bytes", ALERT_TEXT_MAX);
+	/* "-": nobody's (an empty parameter is no parameter). */
+	if (f.assignee && strcmp(f.assignee, "-") == 0)
+		f.assignee = "";
 	r = alerting_list(http_alerting(rq), &f, &j);
 	if (r < 0)
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read alerts: %s",

@@ -21,7 +21,9 @@ static void alert_row(json_t *item)
 int cmd_alerts(struct ctl *c, char **words, size_t n)
 {
 	const struct ctl_args *a = &c->a;
-	const struct param params[] = { { "state", a->state }, { "severity", a->severity }, { "host", a->host } };
+	const struct param params[] = { { "state", a->state },	    { "severity", a->severity },
+					{ "host", a->host },	    { "assignee", a->assignee },
+					{ "unacked", a->unacked ? "1" : NULL }, { "q", a->q } };
 	char header[128];
 
 	(void)snprintf(header, sizeof(header), "%-6s %-9s %-9s %-20s %-16s %-12s %s\n", "ID", "STATE", "SEVERITY",

@@ -72,7 +72,7 @@ int cmd_logs(struct ctl *c, char **words, size_t n)
 		const struct param params[] = {
 			{ "host", a->host },   { "source", a->source }, { "q", a->q },	       { "kind", kind },
 			{ "since", a->since }, { "until", a->until },   { "limit", page },      { "cursor", cursor },
-			{ "order", a->reverse ? "desc" : NULL },
+			{ "order", a->reverse ? "desc" : NULL }, { "priority", a->priority },
 		};
 		json_t *j, *items, *item;
 		size_t i;

@@ -19,11 +19,11 @@
 
 /* The options, as the command line gave them. */
 struct ctl_args {
-	const char *host, *source, *q, *since, *until, *limit, *status, *kind;
-	const char *state, *severity, *note, *to;      /* alerts */
+	const char *host, *source, *q, *since, *until, *limit, *status, *kind, *priority;
+	const char *state, *severity, *note, *to, *assignee; /* alerts */
 	const char *starts, *ends, *duration, *every; /* silences (and until) */
 	const char *name, *step, *window;             /* metrics, dialtest summary */
-	bool follow, all, reverse;
+	bool follow, all, reverse, unacked;
 };
 
 struct ctl {

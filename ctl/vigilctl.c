@@ -14,7 +14,7 @@
 /* Every command: what it takes and who may run it (the API decides; this is what usage says). */
 static const struct ctl_command commands[] = {
 	{ "logs", 0, 0,
-	  "[--host H] [--source S] [-q TEXT] [--since T] [--until T] [--limit N]\n"
+	  "[--host H] [--source S] [-q TEXT] [--priority 0..7] [--since T] [--until T] [--limit N]\n"
 	  "       [--kind log|probe|metric|inventory|heartbeat|all] [--reverse | --follow]",
 	  "stored records, followed until the range is complete", ROLES_LOGS, cmd_logs },
 	{ "hosts", 0, 0, "", "every host, last seen, what it sent", ROLES_STATE, cmd_hosts },
@@ -22,7 +22,10 @@ static const struct ctl_command commands[] = {
 	  ROLES_STATE, cmd_metrics },
 	{ "probes", 0, 0, "[--host H] [--status ok|warning|critical|unknown]", "every probe's latest result",
 	  ROLES_STATE, cmd_probes },
-	{ "alerts", 0, 0, "[--state pending|firing|resolved|closed] [--severity S] [--host H]", "the alerts",
+	{ "alerts", 0, 0,
+	  "[--state pending|firing|resolved|closed] [--severity S] [--host H] [--assignee WHO|-]\n"
+	  "       [--unacked] [-q TEXT]",
+	  "the alerts",
 	  ROLES_STATE, cmd_alerts },
 	{ "alert", 1, 2, "ID [ack|unack|assign|comment|severity|close] [--note N] [--to WHO] [--severity S]",
 	  "an alert and its history, or an action on it", ROLES_STATE, cmd_alert },
@@ -82,7 +85,8 @@ static const struct option opts[] = {
 	{ "reverse", no_argument, NULL, 'r' },      { "name", required_argument, NULL, 'N' },
 	{ "step", required_argument, NULL, 'P' },   { "window", required_argument, NULL, 'W' },
 	{ "cacert", required_argument, NULL, 'C' }, { "cert", required_argument, NULL, 'c' },
-	{ "key", required_argument, NULL, 'k' },
+	{ "key", required_argument, NULL, 'k' },    { "priority", required_argument, NULL, 'p' },
+	{ "assignee", required_argument, NULL, 'G' }, { "unacked", no_argument, NULL, 'n' },
 	{ 0 },
 };
 
@@ -125,6 +129,9 @@ static int parse_opts(int argc, char **argv, const char *optstring, struct ctl *
 		case 'C': c->cacert = optarg; break;
 		case 'c': c->cert = optarg; break;
 		case 'k': c->key = optarg; break;
+		case 'p': la->priority = optarg; break;
+		case 'G': la->assignee = optarg; break;
+		case 'n': la->unacked = true; break;
 		case 'V': printf("vigilctl %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

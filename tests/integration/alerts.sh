@@ -128,10 +128,35 @@ for e in a["history"]:
     assert set(e) == {"ts", "actor", "action", "note"} and e["ts"] > 0, e
 PYEOF
 
+info "filters the API applies over every alert: assignee, unacknowledged, text"
+svc() { field 'len([a for a in d if a["rule"] == "svc-down"])' "$1"; }
+[ "$(svc "?assignee=db-team")" = 1 ] || fail "assignee filter"
+[ "$(svc "?assignee=web-team")" = 0 ] || fail "assignee filter matches another"
+[ "$(svc "?assignee=-")" = 0 ] || fail "the unassigned filter matches an assigned alert"
+[ "$(field 'len([a for a in d if a["assignee"]])' "?assignee=-")" = 0 ] || fail "unassigned filter"
+[ "$(field 'len(d)' "?assignee=-")" -ge 1 ] || fail "the unassigned filter finds nothing (memory-used is nobody's)"
+[ "$(svc "?unacked=1")" = 0 ] || fail "an acknowledged alert in the unacknowledged"
+[ "$(svc "?unacked=0")" = 1 ] || fail "unacked=0 filters"
+[ "$(svc "?q=SVC-WEB%20Down%20on")" = 1 ] || fail "text filter (case-insensitive)"
+[ "$(svc "?q=DB-TEAM")" = 1 ] || fail "text filter over the assignee"
+[ "$(svc "?q=svc_web")" = 0 ] || fail "text filter: '_' matched any character"
+[ "$(field 'len(d)' "?q=%25")" = 0 ] || fail "text filter: '%' matched anything"
+code=$(curl -s -o "$T/bad.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts?unacked=yes")
+[ "$code" = 400 ] && grep -q "unacked: expected 0 or 1" "$T/bad.json" || fail "bad unacked: $code $(cat "$T/bad.json")"
+code=$(curl -s -o "$T/bad.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+	"$URL/api/v1/alerts?q=$(head -c 257 /dev/zero | tr '\0' x)")
+[ "$code" = 400 ] && grep -q "q: longer than 256 bytes" "$T/bad.json" || fail "long q: $code $(cat "$T/bad.json")"
+
 info "vigilctl lists alerts, shows one, and acts on it"
 VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" alerts --state firing > "$T/ctl-alerts.out"
 grep -qE "^$ID +firing +disaster +testhost +svc-down +t-operator-[0-9]+ +svc-web down on testhost" "$T/ctl-alerts.out" ||
 	fail "vigilctl alerts: $(cat "$T/ctl-alerts.out")"
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" alerts --assignee db-team -q 'SVC-WEB' > "$T/ctl-mine.out"
+grep -qE "^$ID +firing" "$T/ctl-mine.out" && [ "$(grep -c firing "$T/ctl-mine.out")" = 1 ] ||
+	fail "vigilctl alerts --assignee -q: $(cat "$T/ctl-mine.out")"
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" alerts --unacked > "$T/ctl-unacked.out"
+grep -qE "^$ID " "$T/ctl-unacked.out" && fail "vigilctl alerts --unacked lists the acknowledged $ID"
+grep -q "memory-used" "$T/ctl-unacked.out" || fail "vigilctl alerts --unacked: $(cat "$T/ctl-unacked.out")"
 VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" alert "$ID" comment --note "from the command line" > "$T/ctl-alert.out" ||
 	fail "vigilctl alert comment: $(cat "$T/ctl-alert.out")"
 grep -qE "t-operator-[0-9]+ +comment +from the command line" "$T/ctl-alert.out" || fail "$(cat "$T/ctl-alert.out")"

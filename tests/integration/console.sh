@@ -107,6 +107,10 @@ wait_for 20 "3 urgent lines counted" urgent
 [ "$(api GET "/api/v1/logs?q=count-me&priority=4&limit=100" "$TOKEN")" = 200 ] &&
 	[ "$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["items"]))' "$T/answer.json")" = 3 ] ||
 	fail "priority=4 in a search: $(head -c 300 "$T/answer.json")"
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" logs -q count-me --priority 3 > "$T/ctl-urgent.out" ||
+	fail "vigilctl logs --priority: $(cat "$T/ctl-urgent.out")"
+[ "$(grep -c 'ERROR count-me failure' "$T/ctl-urgent.out")" = 3 ] && [ "$(grep -c count-me "$T/ctl-urgent.out")" = 3 ] ||
+	fail "vigilctl logs --priority 3: $(cat "$T/ctl-urgent.out")"
 [ "$(api GET "/api/v1/logs?q=count-me&priority=8" "$TOKEN")" = 400 ] && grep -q "priority: expected 0 (emerg) to 7" "$T/answer.json" ||
 	fail "priority=8: $(cat "$T/answer.json")"
 [ "$(api GET "/api/v1/logs/count?q=count-me&since=1h&step=1s" "$TOKEN")" = 400 ] && grep -q "expected 1 to 1000 buckets" "$T/answer.json" ||

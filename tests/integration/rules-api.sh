@@ -105,6 +105,12 @@ grep -q "Killed process" "$T/as-$VIEWER.json" && fail "a viewer reads the matche
 grep -q '3 in 60 s: \[a log line: for the roles operator, admin and security\]' "$T/as-$VIEWER.json" ||
 	fail "the viewer's alert: $(cat "$T/as-$VIEWER.json")"
 grep -q "Killed process 4712" "$T/as-$OPERATOR.json" || fail "the operator does not read the line"
+texts() { # token: how many alerts the text of the matched line finds
+	curl -s -H "Authorization: Bearer $1" "$URL/api/v1/alerts?q=killed%20process%204712" |
+		"$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))'
+}
+[ "$(texts "$OPERATOR")" = 1 ] || fail "the operator's text search does not find the line"
+[ "$(texts "$VIEWER")" = 0 ] || fail "a viewer's text search finds the line it may not read"
 wait_for 20 "the route's target told" told oncall
 told file-hook && fail "a target neither the rule nor a route names was told"
 
