@@ -2,7 +2,8 @@
 // The browser half of bench/console.sh: in Debian's Chromium (playwright-core),
 // the time from opening the console's problem list to its 1000 rows drawn,
 // the page's JS heap after, a filter applied by the page and one applied by
-// the API, a bulk acknowledgement of 50 problems, and the 1000 hosts drawn.
+// the API, a bulk acknowledgement of 50 problems, the 1000 hosts drawn, and
+// the log page to 1000 lines and a keyword search.
 // (Debian's Alertmanager ships no web UI: its API is the peer.) Prints one
 // JSON line. Environment: MODULES, VIGIL (the collector's base URL).
 import { mkdtempSync, rmSync } from "node:fs";
@@ -81,8 +82,31 @@ try {
 	out.vigil.bulk_ms = Date.now() - t0;
 	t0 = Date.now();
 	await page.goto(process.env.VIGIL + "/hosts");
-	await page.waitForFunction(() => document.querySelectorAll("#hosts tr[data-id]").length === 1000, null, { timeout: 60000 });
+	await page.waitForFunction(() => document.querySelectorAll("#hosts tr[data-id]").length >= 1000, null, { timeout: 60000 });
 	out.vigil.hosts_ms = Date.now() - t0;
+	// The log page: its first page of lines, then scrolled on (endless scroll) to 1000 lines on screen.
+	const lines = () => document.querySelectorAll("#lines tr").length;
+	t0 = Date.now();
+	await page.goto(process.env.VIGIL + "/logs?since=1h");
+	await page.waitForFunction((n) => document.querySelectorAll("#lines tr").length >= n, 200, { timeout: 60000 })
+		.catch(async (e) => { throw new Error(`the log page: ${await page.textContent("main")}: ${e.message}`); });
+	out.vigil.logs_first_ms = Date.now() - t0;
+	t0 = Date.now();
+	while (await page.evaluate(lines) < 1000) {
+		const n = await page.evaluate(lines);
+		await page.locator("#more").scrollIntoViewIfNeeded();
+		await page.waitForFunction((k) => document.querySelectorAll("#lines tr").length > k, n, { timeout: 60000 });
+	}
+	out.vigil.logs_1000_ms = Date.now() - t0;
+	out.vigil.logs_heap_mb = await heapMb(cdp);
+	t0 = Date.now();
+	await page.fill("#log-search input[name=q]", "status=502");
+	await page.press("#log-search input[name=q]", "Enter");
+	await page.waitForFunction(() => {
+		const rows = [...document.querySelectorAll("#lines tr")];
+		return rows.length >= 200 && rows.every((r) => r.textContent.includes("status=502"));
+	}, null, { timeout: 60000 });
+	out.vigil.logs_search_ms = Date.now() - t0;
 
 } finally {
 	await context.close();

@@ -6,7 +6,8 @@ side by side with Debian's Prometheus Alertmanager holding the same N alerts.
 console.py B WORK N MODULES: N probe states of 1000 hosts fail, so the
 collector opens N alerts; GET /api/v1/alerts (the newest 1000 and the total)
 is timed, then the page in Chromium (bench/console.mjs: login to 1000 rows
-drawn, its JS heap, a bulk ack of 50). Alertmanager gets the same N alerts
+drawn, its JS heap, a bulk ack of 50); an agent ships LINES log lines and
+the log page is timed to 1000 lines on screen. Alertmanager gets the same N alerts
 through POST /api/v2/alerts; GET /api/v2/alerts (all of them: it has no
 limit) and one host's are timed the same way (Debian's package ships no web
 UI, so the pages have no peer here). Prints each figure for both, and their
@@ -24,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from alerts import Collector, fill_probe_states, free_port, quantile  # noqa: E402
 
 RUNS = 20
+LINES = 20000
 
 
 def timed_get(url, headers):
@@ -58,7 +60,35 @@ def vigil(build, work, n):
     ms, size, body = timed_get(base + "/api/v1/alerts", auth)
     items = len(json.loads(body)["items"])
     one_ms, _, _ = timed_get(base + "/api/v1/alerts?host=host-7", auth)
+    ship_lines(build, work, c, base, auth)
     return c, base, {"total": total, "list_ms": ms, "list_bytes": size, "list_items": items, "host_ms": one_ms}
+
+
+def ship_lines(build, work, c, base, auth):
+    """LINES lines of ~200 bytes, shipped by a real agent tailing a file, for the log page's figures."""
+    os.makedirs(f"{work}/logs", exist_ok=True)
+    with open(f"{work}/logs/app.log", "w") as f:
+        for i in range(LINES):
+            f.write(f"2026-12-02T08:00:00+08:00 api-{i % 7} GET /exchange/v2/records/{i} status={200 if i % 50 else 502}"
+                    f" dur_ms={i % 997} user=u{i % 113} 数据交换 request handled by worker {i % 16} {'x' * 60}\n")
+    with open(f"{work}/agent.conf", "w") as f:
+        f.write(f"[agent]\nstate_dir={work}/state\nid={'ab' * 16}\nhostname=bench-logs\ninventory=no\nheartbeat=0\n"
+                f"[collector]\naddress=tcp://127.0.0.1:{c.ingest}\n[metrics]\nenabled=no\n"
+                f"[tail \"app\"]\npath={work}/logs/*.log\n")
+    agent = subprocess.Popen([f"{build}/vigil-agent", "--config", f"{work}/agent.conf"],
+                             stderr=open(f"{work}/agent.log", "w"))
+    try:
+        for _ in range(600):
+            r = json.loads(urllib.request.urlopen(urllib.request.Request(
+                base + "/api/v1/logs/count?since=1h&step=1h&kind=log", headers=auth)).read())
+            if r["total"] >= LINES:
+                break
+            time.sleep(0.1)
+        else:
+            raise SystemExit(f"the agent shipped {r['total']} of {LINES} lines")
+    finally:
+        agent.terminate()
+        agent.wait(30)
 
 
 def alertmanager(work, n):
@@ -128,10 +158,15 @@ def main():
     print(f"  page: JS heap after, MB                    {ui['vigil']['heap_mb']:>10.1f}")
     print(f"  page: a text filter redrawn, ms            {ui['vigil']['text_filter_ms']:>10.1f}")
     print(f"  page: a host filter (asked of the API), ms {ui['vigil']['host_filter_ms']:>10.1f}")
-    print(f"  page: the 1000 hosts drawn, ms             {ui['vigil']['hosts_ms']:>10.1f}")
+    print(f"  page: the 1001 hosts drawn, ms             {ui['vigil']['hosts_ms']:>10.1f}")
     raw, gz = console_size(os.path.join(build, "console", "dist"))
     print(f"  console JS+CSS+HTML: bytes, gzip -9        {raw:>10} {gz:>8}")
     print(f"  page: bulk ack of 50 selected, ms          {ui['vigil']['bulk_ms']:>10.1f}   {'(no ack)':>14}")
+    print(f"{LINES} log lines stored (one agent)")
+    print(f"  logs page: open to its first 200 lines, ms {ui['vigil']['logs_first_ms']:>10.1f}")
+    print(f"  logs page: scrolled on to 1000 lines, ms   {ui['vigil']['logs_1000_ms']:>10.1f}")
+    print(f"  logs page: JS heap with 1000 lines, MB     {ui['vigil']['logs_heap_mb']:>10.1f}")
+    print(f"  logs page: a keyword search redrawn, ms    {ui['vigil']['logs_search_ms']:>10.1f}")
 
 
 main()

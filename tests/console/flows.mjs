@@ -282,6 +282,39 @@ async function flows() {
 			ids[1], { timeout: 7000 });
 	});
 
+	await run("the 5 s refresh draws the rows anew and keeps the keyboard's place in them", async () => {
+		const box = `#problems tr[data-id="${ids[1]}"] input[type=checkbox]`;
+		await page.focus(box);
+		await page.$eval(`#problems tr[data-id="${ids[1]}"]`, (tr) => { tr.vigilOld = true; });
+		await page.waitForFunction((id) => !document.querySelector(`#problems tr[data-id="${id}"]`).vigilOld, ids[1], { timeout: 8000 });
+		check(await page.evaluate((id) => document.activeElement?.closest("tr")?.dataset.id === String(id) &&
+			document.activeElement.type === "checkbox", ids[1]), "the focus is lost: " + await page.evaluate(() => document.activeElement?.outerHTML));
+	});
+
+	await run("the assignee and unacknowledged filters are the API's: it is asked, and the count is its count", async () => {
+		const asked = page.waitForRequest((rq) => /\/api\/v1\/alerts\?.*assignee=db-team/.test(rq.url()), { timeout: 5000 });
+		await page.fill("input[name=assignee]", "db-team");
+		await asked;
+		await page.waitForFunction((id) => [...document.querySelectorAll("#problems tr[data-id]")].map((r) => r.dataset.id).join() === String(id) &&
+			document.querySelector("#count").textContent === "共 1 个", ids[1], { timeout: 5000 });
+		await page.fill("input[name=assignee]", "-");
+		await page.waitForFunction((id) => document.querySelectorAll("#problems tr[data-id]").length >= 1 &&
+			!document.querySelector(`#problems tr[data-id="${id}"]`) && document.querySelector("#count").textContent.startsWith("共 "),
+			ids[1], { timeout: 5000 });
+		await page.fill("input[name=assignee]", "");
+		const unacked = page.waitForRequest((rq) => /\/api\/v1\/alerts\?.*unacked=1/.test(rq.url()), { timeout: 5000 });
+		await page.check("input[name=unacked]");
+		await unacked;
+		// Both were acknowledged in bulk.
+		await page.waitForFunction((both) => {
+			const rows = [...document.querySelectorAll("#problems tr[data-id]")];
+			return rows.every((r) => !both.includes(Number(r.dataset.id)) && r.querySelector("td:nth-child(8)").textContent === "") &&
+				document.querySelector("#count").textContent === `共 ${rows.length} 个`;
+		}, [ids[0], ids[1]], { timeout: 5000 });
+		await page.uncheck("input[name=unacked]");
+		await page.waitForFunction(() => document.querySelectorAll("#problems tr[data-id]").length >= 2, null, { timeout: 5000 });
+	});
+
 	await run("a problem's page: facts, a timeline with people's actions and each notification's delivery", async () => {
 		await page.click(`#problems tr[data-id="${ids[0]}"] td.summary a`);
 		await page.waitForSelector("#timeline li");

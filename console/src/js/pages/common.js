@@ -31,3 +31,44 @@ export function flags(a) {
 export function labelChips(labels) {
 	return Object.entries(labels || {}).map(([k, v]) => h("span.chip", `${k}=${v}`));
 }
+
+// Runs load at once and again ms after each run ends, until stop(); load may answer another delay for the
+// next run. now(delay) runs it sooner (after the run under way, if one is). Once stopped, live is false:
+// an answer that arrives after the page was left is not drawn.
+export function poll(load, ms) {
+	let timer = null, running = false, again = null;
+	const p = {
+		live: true,
+		now(delay = 0) {
+			clearTimeout(timer);
+			if (running)
+				again = delay;
+			else if (p.live)
+				timer = setTimeout(run, delay);
+		},
+		stop() {
+			p.live = false;
+			clearTimeout(timer);
+		},
+	};
+	async function run() {
+		let next = ms;
+		running = true;
+		try {
+			const d = await load();
+			if (typeof d === "number")
+				next = d;
+		} catch (e) {
+			// load says what went wrong where it can; the next run tries again.
+		}
+		running = false;
+		if (again !== null) {
+			next = again;
+			again = null;
+		}
+		if (p.live)
+			timer = setTimeout(run, next);
+	}
+	p.now();
+	return p;
+}

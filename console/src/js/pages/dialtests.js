@@ -8,7 +8,7 @@ import { chart } from "../chart.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { when } from "../time.js";
-import { canAct } from "./common.js";
+import { canAct, poll } from "./common.js";
 
 const PHASES = ["dns", "connect", "tls", "ttfb", "transfer", "redirect"];
 
@@ -121,12 +121,12 @@ function detail(main, ctx) {
 	const results = h("tbody", { id: "runs" });
 	const fall = h("div", { id: "waterfall-box" });
 	const sum = h("div", { id: "summary" });
-	let timer = null, stopped = false, wanted = null;
+	let poller = null, wanted = null, left = false;
 
 	async function loadRuns() {
 		try {
 			const r = await api("GET", withQuery(`/api/v1/dialtests/${id}/results`, { since: "24h", limit: 50 }));
-			if (stopped)
+			if (!poller.live)
 				return;
 			fill(results, r.items.length ? r.items.map((x) => {
 				const tr = h("tr", { data: { scheduled: x.scheduled } }, h("td", outcome(x)), h("td.ts", when(x.started)),
@@ -145,8 +145,8 @@ function detail(main, ctx) {
 		} catch (e) {
 			ctx.flash(t("err.generic", { reason: e.message }), "error");
 		}
-		if (!stopped)
-			timer = setTimeout(loadRuns, wanted ? 1000 : 10000);
+		// Quicker while a run asked for is awaited.
+		return wanted ? 1000 : 10000;
 	}
 
 	// The runs over time: each phase summed over the steps, and the failed runs marked at their total.
@@ -182,8 +182,7 @@ function detail(main, ctx) {
 			const r = await api("POST", `/api/v1/dialtests/${id}/run`, {});
 			wanted = r.scheduled;
 			ctx.flash(t("dt.asked"), "info");
-			clearTimeout(timer);
-			timer = setTimeout(loadRuns, 500);
+			poller?.now(500);
 		} catch (e) {
 			ctx.flash(t("err.generic", { reason: e.message }), "error");
 		}
@@ -200,14 +199,15 @@ function detail(main, ctx) {
 					results),
 				ctx.session.role === "admin" ? editor(d, ctx, () => ctx.navigate("/dialtests/" + id, true)) : null);
 			loadSummary();
-			loadRuns();
+			if (!left)
+				poller = poll(loadRuns, 10000);
 		} catch (e) {
 			fill(main, h("p", e.status === 404 ? t("dt.not_found") : t("err.generic", { reason: e.message })));
 		}
 	})();
 	return () => {
-		stopped = true;
-		clearTimeout(timer);
+		left = true;
+		poller?.stop();
 		trendChart?.destroy();
 	};
 }

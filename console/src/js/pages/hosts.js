@@ -7,7 +7,7 @@ import { chart } from "../chart.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { span, when } from "../time.js";
-import { labelChips, readsLogs, severityBadge } from "./common.js";
+import { labelChips, poll, readsLogs, severityBadge } from "./common.js";
 
 const REFRESH_MS = 10000;
 const RANGES = ["1h", "6h", "24h", "7d"];
@@ -32,7 +32,7 @@ function list(main, ctx) {
 	const status = h("select", { name: "status", ariaLabel: t("col.state") }, ["", "up", "silent"].map((v) =>
 		h("option", { value: v, selected: v === f.status }, v ? t("host." + v) : t("hosts.all"))));
 	const q = h("input", { name: "q", type: "search", value: f.q, placeholder: t("hosts.search") });
-	let timer = null, stopped = false, items = [];
+	let items = [];
 	const draw = () => {
 		const xs = items.filter((x) => shown(x, f));
 		fill(body, xs.length ? xs.map((x) => h("tr", { data: { id: x.id } },
@@ -53,24 +53,19 @@ function list(main, ctx) {
 	const load = async () => {
 		try {
 			const r = await api("GET", "/api/v1/hosts");
-			if (stopped)
+			if (!poller.live)
 				return;
 			items = r.items;
 			draw();
 		} catch (e) {
 			ctx.flash(t("err.generic", { reason: e.message }), "error");
 		}
-		if (!stopped)
-			timer = setTimeout(load, REFRESH_MS);
 	};
 	fill(main, h("div.toolbar", h("h1", t("hosts.title"))), h("form.filters", { on: { submit: (ev) => ev.preventDefault() } }, status, q),
 		h("table.list", h("thead", h("tr", ["col.state", "col.host", "alert.labels", "hosts.os", "hosts.last_seen", "hosts.probes"]
 			.map((k) => h("th", { scope: "col" }, t(k))))), body));
-	load();
-	return () => {
-		stopped = true;
-		clearTimeout(timer);
-	};
+	const poller = poll(load, REFRESH_MS);
+	return () => poller.stop();
 }
 
 function inventory(x) {

@@ -7,6 +7,7 @@ import { bars } from "../chart.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { when } from "../time.js";
+import { poll } from "./common.js";
 
 const PAGE = 200;
 const TAIL_MS = 2000;
@@ -66,7 +67,7 @@ export function render(main, ctx) {
 	const state = h("p.hint", { id: "search-state", role: "status" });
 	const more = h("button", { type: "button", id: "more", hidden: true, on: { click: () => search(false) } }, t("logs.more"));
 	const tailBox = h("input", { type: "checkbox", id: "tail", on: { change: () => (tailBox.checked ? startTail() : stopTail()) } });
-	let rows = [], cursor = null, timer = null, stopped = false, busy = false, seq = 0;
+	let rows = [], cursor = null, tail = null, left = false, busy = false, seq = 0;
 
 	const params = (extra) => ({ q: f.q, host: f.host, source: f.source, priority: f.priority, kind: "log", ...extra });
 
@@ -90,7 +91,7 @@ export function render(main, ctx) {
 		} catch (e) {
 			return;
 		}
-		if (mine !== countSeq || stopped)
+		if (mine !== countSeq || left)
 			return;
 		chartShown?.destroy();
 		const total = sum.buckets.reduce((n, b) => n + b[1], 0);
@@ -113,7 +114,7 @@ export function render(main, ctx) {
 		}
 		try {
 			const r = await api("GET", withQuery("/api/v1/logs", params({ since: f.since, order: "desc", limit: PAGE, cursor })));
-			if (stopped || mine !== seq)
+			if (left || mine !== seq)
 				return;
 			rows.push(...r.items);
 			for (const it of r.items)
@@ -134,11 +135,11 @@ export function render(main, ctx) {
 		}
 	}
 
-	// The tail asks, in ingest order, for what follows the newest line it has.
-	async function tick(after) {
+	// The tail asks, in ingest order, for what follows the newest line it has (p: the tail it is, until stopped).
+	async function tick(p, from) {
 		try {
-			const r = await api("GET", withQuery("/api/v1/logs", params({ order: "asc", limit: PAGE, cursor: after })));
-			if (stopped || !tailBox.checked)
+			const r = await api("GET", withQuery("/api/v1/logs", params({ order: "asc", limit: PAGE, cursor: from.after })));
+			if (!p.live)
 				return;
 			body.querySelector("td.empty")?.parentElement.remove();
 			for (const it of r.items) {
@@ -149,10 +150,9 @@ export function render(main, ctx) {
 				rows.pop();
 				body.lastElementChild.remove();
 			}
-			timer = setTimeout(() => tick(r.next_cursor), TAIL_MS);
+			from.after = r.next_cursor;
 		} catch (e) {
 			fill(state, t("err.generic", { reason: e.message }));
-			timer = setTimeout(() => tick(after), TAIL_MS);
 		}
 	}
 
@@ -161,15 +161,21 @@ export function render(main, ctx) {
 		more.hidden = true;
 		try {
 			const r = await api("GET", withQuery("/api/v1/logs", params({ order: "desc", limit: 1 })));
+			if (left || !tailBox.checked)
+				return;
 			fill(state, t("logs.tailing"));
-			tick(r.items.length ? r.items[0].id : r.next_cursor);
+			const from = { after: r.items.length ? r.items[0].id : r.next_cursor };
+			tail?.stop();
+			const p = poll(() => tick(p, from), TAIL_MS);
+			tail = p;
 		} catch (e) {
 			fill(state, t("err.generic", { reason: e.message }));
 		}
 	}
 
 	function stopTail() {
-		clearTimeout(timer);
+		tail?.stop();
+		tail = null;
 		fill(state, t("logs.tail_stopped", { n: rows.length }));
 	}
 
@@ -238,8 +244,8 @@ export function render(main, ctx) {
 	});
 	seen.observe(more);
 	return () => {
-		stopped = true;
-		clearTimeout(timer);
+		left = true;
+		tail?.stop();
 		seen.disconnect();
 		chartShown?.destroy();
 	};

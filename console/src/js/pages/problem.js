@@ -6,7 +6,7 @@ import { api, withQuery } from "../api.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { span, when } from "../time.js";
-import { canAct, flags, labelChips, readsLogs, severityBadge, stateBadge } from "./common.js";
+import { canAct, flags, labelChips, poll, readsLogs, severityBadge, stateBadge } from "./common.js";
 
 const REFRESH_MS = 5000;
 
@@ -83,8 +83,6 @@ export function render(main, ctx) {
 	const detail = h("div.detail");
 	const tl = h("section", h("h2", t("alert.timeline")), h("div", { id: "timeline-box" }));
 	const acts = h("div");
-	let timer = null;
-	let stopped = false;
 	let shownState = null;
 	const around = h("div", { id: "context" });
 
@@ -119,22 +117,17 @@ export function render(main, ctx) {
 	async function refresh() {
 		try {
 			const a = await api("GET", `/api/v1/alerts/${id}`);
-			if (!stopped)
+			if (poller.live)
 				draw(a);
 		} catch (e) {
-			if (!stopped && e.status === 404) {
+			if (poller.live && e.status === 404) {
 				fill(main, h("p", t("alert.not_found")), h("a", { href: "/alerts", data: { link: "" } }, t("alert.back")));
-				return;
+				poller.stop();
 			}
 		}
-		if (!stopped)
-			timer = setTimeout(refresh, REFRESH_MS);
 	}
 
 	fill(main, h("a.back", { href: "/alerts", data: { link: "" } }, "← " + t("alert.back")), head, detail, acts, tl, around);
-	refresh();
-	return () => {
-		stopped = true;
-		clearTimeout(timer);
-	};
+	const poller = poll(refresh, REFRESH_MS);
+	return () => poller.stop();
 }

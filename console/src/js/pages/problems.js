@@ -6,21 +6,27 @@ import { api, withQuery } from "../api.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { clock, span, when } from "../time.js";
-import { canAct, severityBadge, stateBadge, flags } from "./common.js";
+import { canAct, severityBadge, stateBadge, flags, poll } from "./common.js";
 
 const REFRESH_MS = 5000;
+// How long typing pauses before the API is asked (what is loaded is filtered at once).
+const TYPING_MS = 300;
 const STATES = ["pending", "firing", "resolved", "closed"];
 const SEVERITIES = ["disaster", "critical", "warning", "info"];
 
-// The filters the page applies itself to what the API answered: text, assignee, unacknowledged only.
+// The API's text, assignee and unacknowledged filters, applied at once to what is loaded while the API is asked.
 function matches(a, f) {
 	const s = f.q.toLowerCase();
 	if (s && ![a.summary, a.rule, a.host, a.assignee, a.acked_by].some((v) => v && v.toLowerCase().includes(s)))
 		return false;
-	if (f.assignee && a.assignee !== f.assignee)
+	if (f.assignee && (f.assignee === "-" ? a.assignee : a.assignee !== f.assignee))
 		return false;
 	return !(f.unacked && a.acked_by);
 }
+
+// The query the API is asked for the filters.
+const query = (f) => withQuery("/api/v1/alerts", { state: f.state, severity: f.severity, host: f.host, label: f.label,
+	assignee: f.assignee, unacked: f.unacked, q: f.q });
 
 function select(name, current, all, options, key) {
 	return h("select", { name, ariaLabel: t(key) },
@@ -34,9 +40,7 @@ export function render(main, ctx) {
 		label: q.get("label") || "", assignee: q.get("assignee") || "", unacked: q.get("unacked") === "1" ? "1" : "", q: q.get("q") || "" };
 	const selected = new Set();
 	const act = canAct(ctx.session);
-	let items = [], total = 0;
-	let timer = null;
-	let stopped = false;
+	let items = [], total = 0, asked = null, typing = null;
 
 	const stateSel = select("state", filters.state, "problems.all_states", STATES, "col.state");
 	const sevSel = select("severity", filters.severity, "problems.all_severities", SEVERITIES, "col.severity");
@@ -73,25 +77,24 @@ export function render(main, ctx) {
 	// The filters into the address (replacing it: typing is not history) and into the next read.
 	const read = () => Object.assign(filters, { state: stateSel.value, severity: sevSel.value, host: hostIn.value.trim(),
 		label: labelIn.value.trim(), assignee: assigneeIn.value.trim(), unacked: unackedBox.checked ? "1" : "", q: search.value.trim() });
-	// What the API filters asks it again; what the page filters is drawn again at once.
+	// A choice asks the API at once; typing draws what is loaded at once and asks the API when it pauses.
 	const apply = () => {
 		read();
-		// Another selection: nothing in it is new.
-		items = [];
-		seen = null;
+		clearTimeout(typing);
 		history.replaceState(null, "", withQuery("/alerts", filters));
-		refresh();
+		poller.now();
 	};
 	const redraw = () => {
 		read();
 		history.replaceState(null, "", withQuery("/alerts", filters));
 		draw();
+		clearTimeout(typing);
+		typing = setTimeout(apply, TYPING_MS);
 	};
-	for (const el of [stateSel, sevSel, hostIn, labelIn])
+	for (const el of [stateSel, sevSel, hostIn, labelIn, unackedBox])
 		el.addEventListener("change", apply);
 	search.addEventListener("input", redraw);
 	assigneeIn.addEventListener("input", redraw);
-	unackedBox.addEventListener("change", redraw);
 
 	function row(a) {
 		const box = h("input", { type: "checkbox", checked: selected.has(a.id), ariaLabel: "#" + a.id,
@@ -119,22 +122,27 @@ export function render(main, ctx) {
 		const frag = document.createDocumentFragment();
 		for (const a of shown)
 			frag.appendChild(row(a));
+		// The rows are drawn anew: one who moves through them by keyboard stays where they were.
+		const focused = body.contains(document.activeElement) ? document.activeElement : null;
+		const at = focused && { id: focused.closest("tr")?.dataset.id, box: focused.type === "checkbox" };
 		fill(body, shown.length ? frag : h("tr", h("td.empty", { colSpan: 9 }, t("problems.none"))));
-		fill(count, filters.q || filters.assignee || filters.unacked ? t("problems.count_matching", { n: shown.length, loaded: items.length }) :
+		if (at?.id)
+			body.querySelector(`tr[data-id="${at.id}"] ${at.box ? "input" : "a"}`)?.focus();
+		fill(count, asked !== query(filters) ? t("problems.count_matching", { n: shown.length, loaded: items.length }) :
 			total > items.length ? t("problems.count_newest", { total, n: items.length }) : t("problems.count", { n: shown.length }));
 		allBox.checked = shown.length > 0 && shown.every((a) => selected.has(a.id));
 		drawCount();
 	}
 
 	async function refresh() {
-		clearTimeout(timer);
+		const q = query(filters);
 		try {
-			const r = await api("GET", withQuery("/api/v1/alerts", { state: filters.state, severity: filters.severity, host: filters.host,
-				label: filters.label }));
-			if (stopped)
+			const r = await api("GET", q);
+			if (!poller.live)
 				return;
-			// What was not in the last answer is new (nothing is, on the first).
-			seen = items.length || seen ? new Set(items.map((a) => a.id)) : null;
+			// What was not in the last answer is new (nothing is, on the first, nor in another selection's).
+			seen = asked === q ? new Set(items.map((a) => a.id)) : null;
+			asked = q;
 			items = r.items;
 			total = r.total ?? items.length;
 			fill(sevCounts, SEVERITIES.map((sv) => h("a.sev-count.sev-" + sv, { href: withQuery("/alerts", { ...filters, severity: sv }),
@@ -147,13 +155,11 @@ export function render(main, ctx) {
 			fill(status, t("problems.updated", { time: clock(Date.now()) }));
 			status.classList.remove("stale");
 		} catch (e) {
-			if (stopped)
+			if (!poller.live)
 				return;
 			fill(status, t("problems.stale", { reason: e.message }));
 			status.classList.add("stale");
 		}
-		if (!stopped)
-			timer = setTimeout(refresh, REFRESH_MS);
 	}
 
 	async function bulk(action, body) {
@@ -168,7 +174,7 @@ export function render(main, ctx) {
 		}
 		selected.clear();
 		ctx.flash(t("problems.bulk_done", { ok, failed }), failed ? "error" : "info");
-		refresh();
+		poller.now();
 	}
 
 	fill(main,
@@ -181,9 +187,9 @@ export function render(main, ctx) {
 			h("thead", h("tr", act ? h("th", allBox) : null, ["col.severity", "col.state", "col.summary", "col.host",
 				"col.started", "col.duration", "col.ack", "col.assignee"].map((k) => h("th", { scope: "col" }, t(k))))),
 			body));
-	refresh();
+	const poller = poll(refresh, REFRESH_MS);
 	return () => {
-		stopped = true;
-		clearTimeout(timer);
+		poller.stop();
+		clearTimeout(typing);
 	};
 }

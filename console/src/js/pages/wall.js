@@ -8,7 +8,7 @@ import { api, setBearer } from "../api.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { clock, span } from "../time.js";
-import { severityBadge } from "./common.js";
+import { poll, severityBadge } from "./common.js";
 
 const KEY = "vigil.wall_token";
 const REFRESH_MS = 5000;
@@ -37,7 +37,7 @@ export function render(root) {
 	const hosts = h("div.wall-hosts", { id: "wall-hosts" });
 	const status = h("span.status", { id: "wall-updated" });
 	const dials = h("div.wall-dials", { id: "wall-dials" });
-	let timer = null, last = null;
+	let last = null;
 
 	// Each dial test's availability over 24 h (at most 12), and the fleet's records per second between two refreshes.
 	async function extras(hs) {
@@ -71,10 +71,9 @@ export function render(root) {
 			fill(status, e.status === 401 ? t("wall.bad_token") : t("problems.stale", { reason: e.message }));
 			status.classList.add("stale");
 		}
-		timer = setTimeout(refresh, REFRESH_MS);
 	}
 
 	fill(root, h("main.wall", h("div.toolbar", h("h1", t("wall.title")), h("span.spacer"), status), counts, hosts, dials, list));
-	refresh();
-	return () => clearTimeout(timer);
+	const poller = poll(refresh, REFRESH_MS);
+	return () => poller.stop();
 }
