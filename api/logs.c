@@ -116,15 +116,26 @@ static bool query_args(struct request *rq, struct log_query *q, enum MHD_Result 
 }
 
 /*
- * Runs q; where it stopped, as both answers give it ({"next_cursor", "complete", "stopped",
- * "scanned"}), into *progress, the cursor for the audit log too. false after queuing the error.
+ * Runs q with q= parsed (search/query.h); where it stopped, as both answers give it
+ * ({"next_cursor", "complete", "stopped", "scanned"}), into *progress, the cursor for the
+ * audit log too. false after queuing the error.
  */
-static bool query_run(struct request *rq, const struct log_query *q, struct log_result *res, json_t **progress,
+static bool query_run(struct request *rq, struct log_query *q, struct log_result *res, json_t **progress,
 		      enum MHD_Result *answered)
 {
-	char next[64];
-	int r = log_query_run(rq->rd, q, res);
+	char next[64], err[256];
+	struct query *match = NULL;
+	int r = query_parse(arg(rq, "q") ? arg(rq, "q") : "", &match, err, sizeof(err));
 
+	if (r == -EINVAL) {
+		*answered = respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "q: %s (docs/logs.md)", err);
+		return false;
+	}
+	q->match = match;
+	if (r == 0)
+		r = log_query_run(rq->rd, q, res);
+	query_free(match);
+	q->match = NULL;
 	if (r == -ERANGE)
 		*answered = respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 					  "cursor: %s is past the logs stored; it comes from no answer of this collector",
@@ -136,9 +147,10 @@ static bool query_run(struct request *rq, const struct log_query *q, struct log_
 		return false;
 	log_cursor_format(&res->next, next, sizeof(next));
 	(void)snprintf(rq->cursor_out, sizeof(rq->cursor_out), "%s", next);
-	*progress = json_pack("{s:s, s:b, s:s?, s:{s:I, s:I, s:I}}", "next_cursor", next, "complete", res->complete,
-			      "stopped", res->stopped, "scanned", "blocks", (json_int_t)res->blocks, "bytes",
-			      (json_int_t)res->bytes, "records", (json_int_t)res->records);
+	*progress = json_pack("{s:s, s:b, s:s?, s:{s:I, s:I, s:I, s:I, s:I}}", "next_cursor", next, "complete",
+			      res->complete, "stopped", res->stopped, "scanned", "blocks", (json_int_t)res->blocks,
+			      "bytes", (json_int_t)res->bytes, "records", (json_int_t)res->records, "skipped",
+			      (json_int_t)res->skipped, "unindexed", (json_int_t)res->unindexed);
 	return true;
 }
 
@@ -154,7 +166,7 @@ static enum MHD_Result respond_with_progress(struct request *rq, json_t *j, json
 /* GET /api/v1/logs/count: matches per time bucket, for a chart above a search; in ingest order, by cursor when cut short. */
 enum MHD_Result api_get_logs_count(struct request *rq)
 {
-	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"), .q = arg(rq, "q"),
+	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"),
 			       .kind = arg(rq, "kind"), .limit = 1, .scan_budget = http_conf_of(rq)->scan_budget };
 	struct log_result res;
 	enum MHD_Result answered;
@@ -188,7 +200,7 @@ enum MHD_Result api_get_logs_count(struct request *rq)
 
 enum MHD_Result api_get_logs(struct request *rq)
 {
-	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"), .q = arg(rq, "q"),
+	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"),
 			       .kind = arg(rq, "kind"), .limit = 100, .scan_budget = http_conf_of(rq)->scan_budget };
 	const char *order = arg(rq, "order");
 	struct log_result res;

@@ -29,6 +29,7 @@ static const struct conf_key ingest_keys[] = {
 	{ "max_raw", CONF_SIZE, I(max_raw), "64M", 64, 1024 * 1024 * 1024, .help = "largest decompressed batch accepted" },
 	{ "max_records", CONF_UINT, I(max_records), "65536", 1, 1048576, .help = "most records in one batch" },
 	{ "max_field", CONF_SIZE, I(max_field), "1M", 64, 64 * 1024 * 1024, .help = "largest field value accepted" },
+	{ "index", CONF_BOOL, I(index), "yes", .help = "store each block with a filter of its tokens, so searches skip blocks that cannot match (no: less CPU and disk at ingest, every search reads every block in range)" },
 };
 
 static const struct conf_key storage_keys[] = {

@@ -91,6 +91,11 @@ int metrics_render(struct buf *o)
 			   "vigil_ingest_cut_total{what=\"future_times\"} %" PRIu64 "\n",
 			LOAD(metrics.cut_metric_rows), LOAD(metrics.cut_probe_rows), LOAD(metrics.cut_message_bytes),
 			LOAD(metrics.cut_inventory_fields), LOAD(metrics.cut_future_times));
+	r |= counter(o, "vigil_ingest_unindexed_batches_total",
+		     "Batches stored without a token index (too many distinct tokens): searches read them whole.",
+		     LOAD(metrics.batches_unindexed));
+	r |= counter(o, "vigil_ingest_index_bytes_total", "Bytes of the token indexes stored with the blocks.",
+		     LOAD(metrics.index_bytes));
 	r |= counter(o, "vigil_ingest_bytes_total", "Request bytes received (compressed).", LOAD(metrics.bytes_in));
 	r |= counter(o, "vigil_ingest_raw_bytes_total", "Uncompressed bytes of stored batches.",
 		     LOAD(metrics.raw_bytes_stored));

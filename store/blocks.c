@@ -33,7 +33,8 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS log_matches_by_rule ON log_matches(rule, ts_last);"
 	"CREATE TABLE IF NOT EXISTS dialtest_results(block INTEGER NOT NULL, ts INTEGER NOT NULL, test INTEGER NOT NULL,"
 	" name TEXT NOT NULL, outcome TEXT NOT NULL, latency_us INTEGER NOT NULL, result TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS dialtest_results_by_test ON dialtest_results(test, ts);";
+	"CREATE INDEX IF NOT EXISTS dialtest_results_by_test ON dialtest_results(test, ts);"
+	"CREATE TABLE IF NOT EXISTS block_index(block INTEGER PRIMARY KEY, filter BLOB NOT NULL);";
 
 /* A shard made before scheme 2: what it lacks (the shard a collector upgrade finds open). */
 static const char migration[] =
@@ -56,6 +57,7 @@ static const struct derived {
 	[CHAIN_DIALTESTS] = { "dialtest_results", "ts, test, name, outcome, latency_us, result", 6, "rowid" },
 	[CHAIN_METRICS] = { "metrics", "ts, agent, host, name, instance, value", 6, "rowid" },
 	[CHAIN_MATCHES] = { "log_matches", "rule, agent, host, ts_first, ts_last, count, sample", 7, "rowid" },
+	[CHAIN_INDEX] = { "block_index", "filter", 1, "block" },
 };
 
 #define BLOCK_COLUMNS "id, agent, seq, host, received, ts_min, ts_max, records, raw_len, chain, frame, prev_hash, hash"
@@ -72,6 +74,11 @@ int blocks_schema(sqlite3 *shard)
 bool blocks_chained(sqlite3 *shard)
 {
 	return db_has_column(shard, "blocks", "chain");
+}
+
+bool blocks_indexed(sqlite3 *shard)
+{
+	return db_has_column(shard, "block_index", "filter");
 }
 
 struct blocks_writer {
@@ -181,6 +188,12 @@ static void ins_text(struct ins *x, const char *p, size_t len)
 {
 	sqlite3_bind_text(x->st, ++x->col, p, (int)len, SQLITE_STATIC);
 	chain_text(x->d, p, len);
+}
+
+static void ins_blob(struct ins *x, const void *p, size_t len)
+{
+	sqlite3_bind_blob(x->st, ++x->col, p, (int)len, SQLITE_STATIC);
+	chain_blob(x->d, p, len);
 }
 
 static int ins_end(struct blocks_writer *w, struct ins *x)
@@ -303,6 +316,18 @@ static int insert_matches(struct blocks_writer *w, const struct block_in *b, int
 	return r;
 }
 
+/* The block's index, when it has one (a block whose tokens were too many to index has none). */
+static int insert_index(struct blocks_writer *w, const struct block_in *b, int64_t id, struct chain_digest *d)
+{
+	struct ins x;
+
+	if (!b->index)
+		return 0;
+	ins_begin(&x, w, CHAIN_INDEX, d, id);
+	ins_blob(&x, b->index, b->index_len);
+	return ins_end(w, &x);
+}
+
 /* The rows derived from block id, table by table, each table's digest into digests. */
 static int insert_derived(struct blocks_writer *w, const struct block_in *b, int64_t id, const char *agent,
 			  uint8_t digests[_CHAIN_TABLES][SHA256_SIZE])
@@ -321,6 +346,8 @@ static int insert_derived(struct blocks_writer *w, const struct block_in *b, int
 		r = insert_metrics(w, b, id, agent, &d[CHAIN_METRICS]);
 	if (r == 0)
 		r = insert_matches(w, b, id, agent, &d[CHAIN_MATCHES]);
+	if (r == 0)
+		r = insert_index(w, b, id, &d[CHAIN_INDEX]);
 	for (int t = 0; t < _CHAIN_TABLES; t++)
 		if ((k = chain_end(&d[t], digests[t])) < 0 && r == 0)
 			r = k;
@@ -338,7 +365,7 @@ int blocks_insert(struct blocks_writer *w, struct block_in *b, const char *agent
 
 	if (r < 0)
 		return r;
-	chain_block_begin(&d, prev, day);
+	chain_block_begin(&d, CHAIN_SCHEME, prev, day);
 	ins_int(&x, id);
 	ins_text(&x, agent, strlen(agent));
 	ins_int(&x, (int64_t)b->seq);
@@ -390,11 +417,13 @@ int blocks_find(sqlite3 *shard, const char *agent, uint64_t seq, uint8_t ret_dig
 
 /*
  * Steps st (columns: id, agent, seq, host, received, ts_min, ts_max,
- * records, raw_len, frame) and calls fn with each block; finalizes it.
+ * records, raw_len, filter) and calls fn with each block, whose frame is
+ * read on demand; finalizes st.
  */
-static int each_block(sqlite3_stmt *st, int (*fn)(const struct block_row *b, void *ctx), void *ctx)
+static int each_block(sqlite3 *shard, sqlite3_stmt *st, int (*fn)(const struct block_row *b, void *ctx), void *ctx)
 {
-	int r = 0, rc;
+	sqlite3_stmt *frames;
+	int r = db_prepare(shard, "SELECT frame FROM blocks WHERE id=?", &frames), rc = SQLITE_DONE;
 
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct block_row b = { .id = sqlite3_column_int64(st, 0),
@@ -406,27 +435,46 @@ static int each_block(sqlite3_stmt *st, int (*fn)(const struct block_row *b, voi
 				       .ts_max = (uint64_t)sqlite3_column_int64(st, 6),
 				       .records = (uint32_t)sqlite3_column_int64(st, 7),
 				       .raw_len = (uint32_t)sqlite3_column_int64(st, 8),
-				       .frame = sqlite3_column_blob(st, 9),
-				       .zlen = (size_t)sqlite3_column_bytes(st, 9) };
+				       .index = sqlite3_column_blob(st, 9),
+				       .index_len = (size_t)sqlite3_column_bytes(st, 9),
+				       .frames = frames };
 		r = fn(&b, ctx);
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_errno(rc);
+	sqlite3_finalize(frames);
 	sqlite3_finalize(st);
 	return r;
 }
 
-#define BLOCK_ROW "SELECT id, agent, seq, host, received, ts_min, ts_max, records, raw_len, frame FROM blocks"
+const void *blocks_row_frame(const struct block_row *b, size_t *ret_len)
+{
+	sqlite3_stmt *st = b->frames;
+	const void *frame = NULL;
+
+	(void)sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, b->id);
+	*ret_len = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		frame = sqlite3_column_blob(st, 0);
+		*ret_len = (size_t)sqlite3_column_bytes(st, 0);
+	}
+	return frame;
+}
+
+#define BLOCK_ROW_COLUMNS "id, agent, seq, host, received, ts_min, ts_max, records, raw_len"
+/* The filter of a block, in a shard that has the table (shards written before it have none). */
+#define BLOCK_FILTER "(SELECT filter FROM block_index WHERE block=blocks.id)"
 
 int blocks_each_after(sqlite3 *shard, int64_t synced, int (*fn)(const struct block_row *b, void *ctx), void *ctx)
 {
 	sqlite3_stmt *st;
-	int r = db_prepare(shard, BLOCK_ROW " WHERE id>? ORDER BY id", &st);
+	int r = db_prepare(shard, "SELECT " BLOCK_ROW_COLUMNS ", NULL FROM blocks WHERE id>? ORDER BY id", &st);
 
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, synced);
-	return each_block(st, fn, ctx);
+	return each_block(shard, st, fn, ctx);
 }
 
 int blocks_select(sqlite3 *shard, const struct block_select *q, int (*fn)(const struct block_row *b, void *ctx),
@@ -437,8 +485,8 @@ int blocks_select(sqlite3 *shard, const struct block_select *q, int (*fn)(const 
 	int r;
 
 	/* Fixed fragments only; every value is bound. */
-	(void)snprintf(sql, sizeof(sql), BLOCK_ROW " WHERE id%s?1%s AND ts_max>=?3%s%s ORDER BY id%s",
-		       q->newest_first ? "<=" : ">=", q->host ? " AND (host=?2 OR agent=?2)" : "",
+	(void)snprintf(sql, sizeof(sql), "SELECT " BLOCK_ROW_COLUMNS ", %s FROM blocks WHERE id%s?1%s AND ts_max>=?3%s%s ORDER BY id%s",
+		       blocks_indexed(shard) ? BLOCK_FILTER : "NULL", q->newest_first ? "<=" : ">=", q->host ? " AND (host=?2 OR agent=?2)" : "",
 		       q->until ? " AND ts_min<=?4" : "",
 		       q->source ? " AND id IN (SELECT block FROM streams WHERE value IN (?5, '" STORAGE_STREAM_ANY "'))" : "",
 		       q->newest_first ? " DESC" : "");
@@ -453,7 +501,7 @@ int blocks_select(sqlite3 *shard, const struct block_select *q, int (*fn)(const 
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)q->until);
 	if (q->source)
 		sqlite3_bind_text(st, 5, q->source, -1, SQLITE_STATIC);
-	return each_block(st, fn, ctx);
+	return each_block(shard, st, fn, ctx);
 }
 
 int blocks_extent(sqlite3 *shard, int64_t block, uint32_t rec, int64_t *ret_newest, bool *ret_rec_past)

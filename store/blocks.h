@@ -17,7 +17,8 @@
  * batch's zstd frame as it arrived with its host, time range and place in
  * the hash chain, and the rows derived from each block, each naming it:
  * `streams` (the index of what a block holds), `probes`, `metrics`,
- * `log_matches` and `dialtest_results`. This file alone holds SQL that
+ * `log_matches`, `dialtest_results` and `block_index` (the Bloom filter of
+ * its tokens). This file alone holds SQL that
  * names them: it creates them, writes a block with its rows and chain
  * hash, and answers every query on them.
  */
@@ -58,6 +59,8 @@ struct block_in {
 	const char *inventory, *labels; /* JSON for the host's row, or NULL */
 	const struct logmatch *logmatch; /* the log rules the block was matched with, or NULL */
 	const struct logmatch_hit *hits; /* their matches, one per rule */
+	const uint8_t *index; /* its tokens' filter (search/tokens.h), or NULL: not indexed */
+	size_t index_len;
 	enum block_result result; /* set by storage_store() */
 	bool noteworthy; /* set by storage_store(): a probe result not ok, or a changed status, was stored */
 	char conflict_host[256];  /* BLOCK_CONFLICT: the host of the batch stored as (agent, seq) */
@@ -97,9 +100,16 @@ struct block_row {
 	const char *agent, *host;
 	uint64_t seq, received, ts_min, ts_max;
 	uint32_t records, raw_len;
-	const void *frame;
-	size_t zlen;
+	const uint8_t *index; /* its filter; NULL: the block is not indexed (or blocks_each_after() does not say) */
+	size_t index_len;
+	void *frames; /* what blocks_row_frame() reads the frame with */
 };
+/*
+ * The block's zstd frame, read only when asked (a block its index rules out
+ * is never read from disk); valid until the next call for a block of the
+ * same walk. NULL (*ret_len 0) when it cannot be read.
+ */
+const void *blocks_row_frame(const struct block_row *b, size_t *ret_len);
 /* fn for every block after id synced, by id (what a crash left meta without). */
 int blocks_each_after(sqlite3 *shard, int64_t synced, int (*fn)(const struct block_row *b, void *ctx), void *ctx);
 
@@ -184,6 +194,8 @@ enum {
 #define BLOCK_COLS_HASHED BLOCK_COL_FRAME
 /* Whether the shard's blocks know their scheme (scheme 1 shards predate it). */
 bool blocks_chained(sqlite3 *shard);
+/* Whether the shard has the table of the blocks' filters (shards written before scheme 3 may not). */
+bool blocks_indexed(sqlite3 *shard);
 /* Every block, by id. */
 int blocks_walk_open(sqlite3 *shard, sqlite3_stmt **ret);
 /* Every row of derived table t, in the order it was stored. */

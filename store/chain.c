@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 
 #include "store/chain.h"
 #include "common/macro.h"
@@ -72,12 +74,13 @@ int chain_end(struct chain_digest *d, uint8_t out[SHA256_SIZE])
 	return r;
 }
 
-void chain_block_begin(struct chain_digest *d, const uint8_t prev[SHA256_SIZE], uint32_t day)
+void chain_block_begin(struct chain_digest *d, int64_t scheme, const uint8_t prev[SHA256_SIZE], uint32_t day)
 {
-	static const char scheme[] = "vigil-block-2";
+	char name[32];
+	int n = snprintf(name, sizeof(name), "vigil-block-%" PRId64, scheme);
 
 	chain_begin(d);
-	chain_blob(d, scheme, sizeof(scheme) - 1);
+	chain_blob(d, name, (size_t)n);
 	chain_blob(d, prev, SHA256_SIZE);
 	chain_int(d, day);
 }

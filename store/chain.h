@@ -12,16 +12,18 @@
  * Verification). Pure: the writer feeds it the values it binds, the
  * verifier the values it reads, in the same order.
  *
- * Scheme 2 (CHAIN_SCHEME): a block's hash is
- *   SHA-256("vigil-block-2" | prev_hash | day |
+ * Scheme 3 (CHAIN_SCHEME): a block's hash is
+ *   SHA-256("vigil-block-3" | prev_hash | day |
  *           every column of its row but the hash, typed | SHA-256(frame) |
  *           one digest per table of rows derived from it)
  * and a table's digest is SHA-256 over its rows of the block, in the order
  * they were stored, every value typed (integer, real, text, blob, null) and
- * length-prefixed, so no two different rows or columns hash alike. Scheme 1
- * (blocks stored before) covered the agent, the sequence and the frame only.
+ * length-prefixed, so no two different rows or columns hash alike. Scheme 2
+ * is the same without the block's index (CHAIN_INDEX) and named
+ * "vigil-block-2"; scheme 1 (blocks stored before) covered the agent, the
+ * sequence and the frame only.
  */
-#define CHAIN_SCHEME 2
+#define CHAIN_SCHEME 3
 
 /* The tables of rows derived from a block, in the order their digests are chained. */
 enum chain_table {
@@ -30,8 +32,15 @@ enum chain_table {
 	CHAIN_DIALTESTS,
 	CHAIN_METRICS,
 	CHAIN_MATCHES,
+	CHAIN_INDEX, /* from scheme 3 */
 	_CHAIN_TABLES,
 };
+
+/* How many of the tables a block of scheme (2 or 3) chains: the first ones. */
+static inline int chain_tables(int64_t scheme)
+{
+	return scheme >= 3 ? _CHAIN_TABLES : CHAIN_INDEX;
+}
 
 /* A digest being fed; begun NULL-safe: a failed begin is reported by chain_end(). */
 struct chain_digest {
@@ -51,7 +60,7 @@ void chain_row_end(struct chain_digest *d);
 /* Writes the digest and ends d: 0, or -ENOMEM when hashing failed on the way. */
 int chain_end(struct chain_digest *d, uint8_t out[SHA256_SIZE]);
 
-/* A block's digest begun with the scheme, the hash before it and its day; its columns follow. */
-void chain_block_begin(struct chain_digest *d, const uint8_t prev[SHA256_SIZE], uint32_t day);
+/* A block's digest begun with its scheme (2 or 3), the hash before it and its day; its columns follow. */
+void chain_block_begin(struct chain_digest *d, int64_t scheme, const uint8_t prev[SHA256_SIZE], uint32_t day);
 
 #endif

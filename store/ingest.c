@@ -213,6 +213,7 @@ static void verify(struct job *j)
 	j->info.local = nng_listener_id(nng_pipe_listener(nng_msg_get_pipe(j->msg))) == nng_listener_id(in->local);
 	if (e == FRAME_OK && peer_unknown(j, h.seq))
 		return;
+	j->info.no_index = !in->conf->index;
 	if (e == FRAME_OK)
 		e = batch_verify(j->raw.data, j->raw.len, &in->elim, j->logmatch, now, &j->info);
 	if (e == FRAME_OK && j->info.records != h.records)
@@ -244,6 +245,8 @@ static void verify(struct job *j)
 	j->block.labels = j->info.labels;
 	j->block.logmatch = j->logmatch;
 	j->block.hits = j->info.hits;
+	j->block.index = j->info.index;
+	j->block.index_len = j->info.index_len;
 	memcpy(j->block.streams, j->info.streams, j->info.n_streams * sizeof(char *));
 	if (j->info.streams_overflow && j->block.n_streams < STORAGE_STREAMS_MAX)
 		j->block.streams[j->block.n_streams++] = STORAGE_STREAM_ANY;
@@ -292,6 +295,10 @@ static void reply_stored(struct job *j)
 		metrics_add(&metrics.batches_stored, 1);
 		metrics_add(&metrics.records_stored, b->records);
 		metrics_add(&metrics.raw_bytes_stored, b->raw_len);
+		if (b->index)
+			metrics_add(&metrics.index_bytes, b->index_len);
+		else if (j->in->conf->index)
+			metrics_add(&metrics.batches_unindexed, 1);
 		send_reply(j, REPLY_STORED, b->seq, 0, NULL);
 		break;
 	case BLOCK_DUPLICATE:

@@ -23,6 +23,7 @@ struct ingest_conf {
 	uint64_t max_raw;
 	uint64_t max_records;
 	uint64_t max_field;
+	bool index; /* build each block's token filter (search/tokens.h) */
 };
 
 /* The log rules in force when a batch arrives: a reference the caller unrefs (logmatch_unref()). */

@@ -85,7 +85,7 @@ static int rows_open(sqlite3 *db, enum chain_table t, struct rows *ret)
 }
 
 /*
- * The digest of the rows of block (scheme 2) in one table. Rows before it
+ * The digest of the rows of block (scheme 2 or 3) in one table. Rows before it
  * belong to older blocks (scheme 1: not hashed, skipped) or are out of
  * place: added, moved, or left by a block removed.
  */
@@ -127,24 +127,24 @@ static int hash_v1(sqlite3_stmt *st, const void *prev, uint8_t out[SHA256_SIZE])
 	return 0;
 }
 
-/* Scheme 2 (chain.h): every column of the row, the frame, and the rows of each derived table. */
-static int hash_v2(struct walk *w, uint32_t day, sqlite3_stmt *st, const void *prev, struct rows *rows,
-		   int64_t last_v1, uint8_t out[SHA256_SIZE])
+/* Schemes 2 and 3 (chain.h): every column of the row, the frame, and the rows of each derived table it chains. */
+static int hash_chained(struct walk *w, uint32_t day, sqlite3_stmt *st, int64_t scheme, const void *prev,
+			struct rows *rows, int64_t last_v1, uint8_t out[SHA256_SIZE])
 {
 	int64_t id = sqlite3_column_int64(st, BLOCK_COL_ID);
 	uint8_t frame[SHA256_SIZE], digests[_CHAIN_TABLES][SHA256_SIZE];
 	struct chain_digest d;
 	int r = sha256(sqlite3_column_blob(st, BLOCK_COL_FRAME), (size_t)sqlite3_column_bytes(st, BLOCK_COL_FRAME), frame);
 
-	for (int t = 0; r == 0 && t < _CHAIN_TABLES; t++)
+	for (int t = 0; r == 0 && t < chain_tables(scheme); t++)
 		r = rows_digest(w, day, &rows[t], id, last_v1, digests[t]);
 	if (r < 0)
 		return r;
-	chain_block_begin(&d, prev, day);
+	chain_block_begin(&d, scheme, prev, day);
 	for (int c = 0; c < BLOCK_COLS_HASHED; c++)
 		chain_column(&d, st, c);
 	chain_blob(&d, frame, SHA256_SIZE);
-	for (int t = 0; t < _CHAIN_TABLES; t++)
+	for (int t = 0; t < chain_tables(scheme); t++)
 		chain_blob(&d, digests[t], SHA256_SIZE);
 	return chain_end(&d, out);
 }
@@ -168,8 +168,9 @@ static void verify_block(struct walk *w, uint32_t day, sqlite3_stmt *st, struct 
 		walk_problem(w, day, id, "prev_hash does not match the block before: a block was removed or replaced");
 	if (scheme == 1)
 		*last_v1 = id;
-	r = scheme == 1 ? hash_v1(st, prev, want) : scheme == CHAIN_SCHEME ? hash_v2(w, day, st, prev, rows, *last_v1, want) :
-							     -EPROTONOSUPPORT;
+	r = scheme == 1			    ? hash_v1(st, prev, want) :
+	    scheme >= 2 && scheme <= CHAIN_SCHEME ? hash_chained(w, day, st, scheme, prev, rows, *last_v1, want) :
+						    -EPROTONOSUPPORT;
 	if (r == -ENOMEM)
 		walk_problem(w, day, id, "out of memory while hashing");
 	else if (r < 0 || memcmp(want, hash, SHA256_SIZE) != 0)
@@ -193,7 +194,7 @@ static void rows_left(struct walk *w, uint32_t day, struct rows *rows, int64_t l
 			}
 }
 
-/* Walks one shard's blocks, and (scheme 2) their rows alongside, in one read transaction. */
+/* Walks one shard's blocks, and (scheme 2 and on) their rows alongside, in one read transaction. */
 static int verify_blocks(struct walk *w, sqlite3 *db, uint32_t day)
 {
 	bool v2 = blocks_chained(db);
@@ -202,8 +203,10 @@ static int verify_blocks(struct walk *w, sqlite3 *db, uint32_t day)
 	sqlite3_stmt *st = NULL;
 	int k = db_exec(db, "BEGIN");
 
+	/* A shard from before block_index has no rows of it: none to read. */
 	for (int t = 0; k == 0 && v2 && t < _CHAIN_TABLES; t++)
-		k = rows_open(db, t, &rows[t]);
+		if (t != CHAIN_INDEX || blocks_indexed(db))
+			k = rows_open(db, t, &rows[t]);
 	if (k == 0)
 		k = blocks_walk_open(db, &st);
 	while (k == 0 && (k = sqlite3_step(st)) == SQLITE_ROW) {

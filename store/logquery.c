@@ -45,7 +45,8 @@ struct scan {
 	struct export_field *fields;
 	struct buf raw;
 	ZSTD_DCtx *dctx;
-	const char *host;
+	const char *host, *agent;
+	struct query_scratch scratch;
 	size_t *offsets; /* newest first: where each record of the block begins */
 	size_t cap_offsets;
 };
@@ -57,7 +58,7 @@ static bool kind_matches(const char *kind, const struct export_field *f, size_t 
 	return strcmp(kind, LOG_KIND_LOG) == 0 ? !k : export_field_is(k, kind);
 }
 
-static bool record_matches(const struct scan *sc, const struct export_field *f, size_t n, uint64_t ts)
+static bool record_matches(struct scan *sc, const struct export_field *f, size_t n, uint64_t ts)
 {
 	const struct log_query *q = sc->q;
 
@@ -80,12 +81,8 @@ static bool record_matches(const struct scan *sc, const struct export_field *f, 
 		if (!hit)
 			return false;
 	}
-	if (q->q) {
-		const struct export_field *m = export_find(f, n, FIELD_MESSAGE);
-		if (!m || !memmem(m->value, m->value_len, q->q, strlen(q->q)))
-			return false;
-	}
-	return true;
+	return query_match(q->match, &(struct query_record){ .fields = f, .n = n, .host = sc->host, .agent = sc->agent },
+			   &sc->scratch);
 }
 
 static const char *record_source(const struct export_field *f, size_t n, size_t *ret_len)
@@ -171,13 +168,16 @@ static int examine(struct scan *sc, const struct export_field *f, size_t n, uint
 /* Decompresses block b into sc->raw. */
 static int decompress(struct scan *sc, const struct block_row *b)
 {
-	size_t raw_len = b->raw_len, n;
+	size_t raw_len = b->raw_len, n, zlen;
+	const void *frame;
 
 	sc->host = b->host;
+	sc->agent = b->agent;
 	buf_reset(&sc->raw);
 	if (buf_reserve(&sc->raw, raw_len) < 0)
 		return -ENOMEM;
-	n = ZSTD_decompressDCtx(sc->dctx, sc->raw.data, raw_len, b->frame, b->zlen);
+	frame = blocks_row_frame(b, &zlen);
+	n = ZSTD_decompressDCtx(sc->dctx, sc->raw.data, raw_len, frame, zlen);
 	if (ZSTD_isError(n) || n != raw_len)
 		return log_error_errno(EUCLEAN, "logs: block %u/%" PRId64 " does not decompress",
 				       sc->pos.day, sc->pos.block);
@@ -249,6 +249,14 @@ static int scan_block(const struct block_row *b, void *ctx)
 	if (resumed && (q->newest_first ? q->after.rec == 0 : (int64_t)q->after.rec >= (int64_t)b->records - 1))
 		return 0;
 	sc->pos = (struct log_cursor){ .day = sc->day, .block = b->id };
+	if (!query_block_may_match(q->match, &(struct query_block){ .host = b->host, .agent = b->agent,
+								     .index = b->index, .index_len = b->index_len })) {
+		/* Examined all the same, from its index: the cursor moves past it. */
+		sc->pos.rec = q->newest_first ? 0 : b->records ? b->records - 1 : 0;
+		sc->res->skipped++;
+		return 0;
+	}
+	sc->res->unindexed += !b->index;
 	r = decompress(sc, b);
 	if (r == 0 && q->newest_first)
 		r = scan_backward(sc, resumed ? q->after.rec : UINT32_MAX);
@@ -320,6 +328,7 @@ int log_query_run(struct storage_reader *rd, const struct log_query *q, struct l
 		r = shards_each(storage_reader_meta(rd), &range, scan_day, &sc);
 	free(sc.fields);
 	free(sc.offsets);
+	query_scratch_free(&sc.scratch);
 	ZSTD_freeDCtx(sc.dctx);
 	buf_free(&sc.raw);
 	if (r < 0) {
@@ -327,7 +336,7 @@ int log_query_run(struct storage_reader *rd, const struct log_query *q, struct l
 		return r;
 	}
 	res.complete = r == 0;
-	if (res.blocks)
+	if (res.blocks || res.skipped)
 		res.next = sc.pos;
 	*ret = res;
 	return 0;

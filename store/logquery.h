@@ -6,11 +6,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "search/query.h"
 #include "store/storage.h"
 
 /*
  * GET /api/v1/logs: picks blocks through the shard catalogue and the block
- * index (host, time range, streams), decompresses them and filters records.
+ * index (host, time range, streams), asks each block's token filter whether
+ * the query may match in it, decompresses those that may and filters records.
  * Results come in ingest order (or newest first); a cursor (day, block,
  * record) names the last record examined, so a reader resumes exactly after
  * it and never skips logs that arrived late. A query examines at most its
@@ -28,7 +30,7 @@ struct log_cursor {
 struct log_query {
 	const char *host;   /* hostname or agent id; NULL = any */
 	const char *source; /* tail name, path, unit or identifier; NULL = any */
-	const char *q;      /* substring of MESSAGE; NULL = any */
+	const struct query *match; /* search/query.h; NULL = any */
 	const char *kind;   /* VIGIL_KIND (probe, metric, ...), LOG_KIND_LOG, or NULL = any */
 	bool by_priority;      /* only records of PRIORITY 0..max_priority (syslog's: 3 err, 4 warning) */
 	unsigned max_priority;
@@ -55,6 +57,8 @@ struct log_result {
 	bool complete;          /* every block in range was examined: nothing more matches now */
 	const char *stopped;    /* why not: "limit" or "budget"; NULL when complete */
 	uint64_t blocks, bytes, records; /* examined: blocks, their decompressed bytes, records */
+	uint64_t skipped;   /* blocks in range that their index ruled out (not decompressed) */
+	uint64_t unindexed; /* blocks examined that have no index (stored before it, or too many tokens) */
 };
 
 int log_cursor_parse(const char *s, struct log_cursor *ret);

@@ -91,9 +91,11 @@ static int restore_block(const struct block_row *b, void *ctx)
 	uint8_t digest[SHA256_SIZE];
 	char name[256];
 	bool collector = false;
-	int r = sha256(b->frame, b->zlen, digest);
+	size_t zlen;
+	const void *frame = blocks_row_frame(b, &zlen);
+	int r = sha256(frame, zlen, digest);
 
-	shard_counts_add(&rs->c, b->records, b->zlen, b->ts_min, b->ts_max, b->id);
+	shard_counts_add(&rs->c, b->records, zlen, b->ts_min, b->ts_max, b->id);
 	if (r == 0)
 		r = shards_writer_dedup_put(s->shards, b->agent, b->seq, rs->day, digest);
 	/* Whether agent is the collector's own identity, as meta knows it (reconcile does not know the pipe). */

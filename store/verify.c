@@ -82,6 +82,10 @@ void batch_info_free(struct batch_info *info)
 	free(info->hits);
 	info->hits = NULL;
 	info->cap_hits = 0;
+	tokens_builder_free(info->tokens);
+	info->tokens = NULL;
+	free(info->index);
+	info->index = NULL;
 }
 
 json_t *labels_json(const uint8_t *v, size_t len)
@@ -335,10 +339,24 @@ static bool agents_own(const struct export_field *f, size_t n)
 	return !export_find(f, n, FIELD_SOURCE);
 }
 
+/* The record's tokens into the batch's index: its message's, and one per field it indexes. */
+static void index_record(struct tokens_builder *b, const struct export_field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (key_is(&f[i], FIELD_MESSAGE, FIELD_LEN(FIELD_MESSAGE)))
+			tokens_of_text(f[i].value, f[i].value_len, tokens_builder_add, b);
+		else if (f[i].value_len <= TOKENS_VALUE_MAX && tokens_field_indexed(f[i].key, f[i].key_len))
+			tokens_builder_add(tokens_of_field(f[i].key, f[i].key_len, f[i].value, f[i].value_len), b);
+	}
+}
+
 static int note_entry(struct batch_info *info, size_t *used, struct seen_streams *seen, const struct logmatch *lm,
 		      const struct export_field *f, size_t n, uint64_t now_us)
 {
 	uint64_t t = now_us;
+
+	if (!info->no_index)
+		index_record(info->tokens, f, n);
 
 	if (!info->host[0])
 		note_host(info, f, n);
@@ -402,10 +420,18 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 	size_t n, used = 0;
 	int r;
 
-	if (!fields || hits_reset(info, lm) < 0) {
+	if (!info->tokens && !info->no_index)
+		info->tokens = tokens_builder_new();
+	if (!fields || (!info->tokens && !info->no_index) || hits_reset(info, lm) < 0) {
 		free(fields);
 		return FRAME_ERR_STORAGE;
 	}
+	if (info->tokens)
+		tokens_builder_reset(info->tokens);
+	free(info->index);
+	info->index = NULL;
+	info->index_len = 0;
+	info->unindexed = false;
 	info->records = 0;
 	info->ts_min = UINT64_MAX;
 	info->ts_max = 0;
@@ -426,6 +452,12 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 		info->records++;
 	}
 	free(fields);
+	if (r == 0 && info->records && !info->no_index)
+		r = tokens_builder_write(info->tokens, &info->index, &info->index_len);
+	if (r == -E2BIG) {
+		info->unindexed = true;
+		r = 0;
+	}
 	if (r == -ENOMEM)
 		return FRAME_ERR_STORAGE;
 	return r < 0 || info->records == 0 ? FRAME_ERR_DECODE : FRAME_OK;

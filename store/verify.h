@@ -10,6 +10,7 @@
 #include "alerts/logmatch.h"
 #include "common/export.h"
 #include "common/frame.h"
+#include "search/tokens.h"
 
 #define VERIFY_STREAMS_MAX 64
 #define VERIFY_VALUE_MAX 512
@@ -77,6 +78,11 @@ struct batch_info {
 	struct logmatch_hit *hits; /* per log rule of the batch's logmatch; owned, see batch_info_free() */
 	size_t cap_hits;
 	struct verify_cut cut;
+	bool no_index;                 /* set by the caller: build no filter */
+	struct tokens_builder *tokens; /* reused across batches; owned */
+	uint8_t *index;  /* the batch's filter (search/tokens.h), or NULL: too many distinct tokens; owned */
+	size_t index_len;
+	bool unindexed;  /* the batch had too many distinct tokens to index (it is scanned) */
 };
 
 void batch_info_free(struct batch_info *info);

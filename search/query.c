@@ -1,0 +1,770 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/fields.h"
+#include "common/macro.h"
+#include "common/regex.h"
+#include "search/query.h"
+#include "search/tokens.h"
+
+enum node_kind { N_AND, N_OR, N_NOT, N_TEXT, N_REGEX, N_EQ, N_CMP };
+enum cmp { CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_EQ };
+
+/* What a term looks at. */
+enum target {
+	T_MESSAGE,
+	T_FIELD,    /* key */
+	T_HOST,     /* the block's host or agent id */
+	T_SOURCE,   /* any of field_stream_keys */
+	T_PRIORITY, /* PRIORITY, as a number */
+};
+
+struct node {
+	enum node_kind kind;
+	int a, b; /* children: N_AND, N_OR (both), N_NOT (a) */
+	enum target target;
+	char key[EXPORT_KEY_MAX + 1]; /* T_FIELD: upper case, as stored */
+	uint8_t *text;                /* N_TEXT, N_EQ: folded */
+	size_t len;
+	bool word_start, word_end; /* N_TEXT: not inside a longer word at that end */
+	regex_t re;                /* N_REGEX */
+	bool has_re;
+	enum cmp op; /* N_CMP */
+	double num;
+	uint64_t *tokens; /* N_TEXT, N_EQ: what the block's index must hold (N_EQ: any one of n_tokens) */
+	size_t n_tokens;
+	bool indexed; /* tokens say something: without them the index cannot rule a block out */
+};
+
+struct query {
+	struct node nodes[QUERY_NODES];
+	size_t n;
+	int root;
+};
+
+struct parser {
+	const char *s, *p; /* the text, where the parser is */
+	struct query *q;
+	int depth;
+	char *err;
+	size_t err_size;
+};
+
+/* The position of p, in characters from 1. */
+static size_t position(const struct parser *ps, const char *p)
+{
+	size_t n = 1;
+
+	for (const char *c = ps->s; c < p; c++)
+		n += ((uint8_t)*c & 0xc0) != 0x80;
+	return n;
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(struct parser *ps, const char *at, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(ps->err, ps->err_size, "%zu: ", position(ps, at));
+
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < ps->err_size)
+		(void)vsnprintf(ps->err + n, ps->err_size - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool ends_word(char c)
+{
+	return !c || is_space(c) || c == '(' || c == ')';
+}
+
+static void skip_space(struct parser *ps)
+{
+	while (is_space(*ps->p))
+		ps->p++;
+}
+
+/* Whether the keyword kw stands at p on its own. */
+static bool keyword(const char *p, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	return strncmp(p, kw, n) == 0 && ends_word(p[n]);
+}
+
+static int new_node(struct parser *ps, enum node_kind kind, const char *at)
+{
+	struct node *n;
+
+	if (ps->q->n >= QUERY_NODES)
+		return fail(ps, at, "more than %d terms and operators", QUERY_NODES);
+	n = &ps->q->nodes[ps->q->n];
+	*n = (struct node){ .kind = kind, .a = -1, .b = -1 };
+	return (int)ps->q->n++;
+}
+
+static void add_token(uint64_t h, void *ctx)
+{
+	struct node *n = ctx;
+
+	n->tokens[n->n_tokens++] = h;
+}
+
+/* The folded copy of [p, p + len) into n->text. */
+static int set_text(struct node *n, const char *p, size_t len)
+{
+	n->text = malloc(len + 1);
+	if (!n->text)
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i++)
+		n->text[i] = tokens_fold((uint8_t)p[i]);
+	n->text[len] = 0;
+	n->len = len;
+	return 0;
+}
+
+/* A word or phrase on the message: its text and the tokens a line holding it has. */
+static int text_node(struct parser *ps, const char *at, const char *p, size_t len)
+{
+	int i = new_node(ps, N_TEXT, at);
+	struct node *n;
+
+	if (i < 0)
+		return i;
+	n = &ps->q->nodes[i];
+	if (set_text(n, p, len) < 0 || !(n->tokens = malloc((len + 1) * sizeof(*n->tokens))))
+		return -ENOMEM;
+	n->word_start = tokens_word_byte(n->text[0]);
+	n->word_end = tokens_word_byte(n->text[len - 1]);
+	n->indexed = tokens_of_needle(n->text, len, add_token, n) && n->n_tokens > 0;
+	return i;
+}
+
+/* An unquoted word at ps->p into [*ret, *ret + *ret_len). */
+static void read_word(struct parser *ps, const char **ret, size_t *ret_len)
+{
+	const char *s = ps->p;
+
+	while (!ends_word(*ps->p) && *ps->p != '"')
+		ps->p++;
+	*ret = s;
+	*ret_len = (size_t)(ps->p - s);
+}
+
+/*
+ * What is quoted from ps->p (at the opening quote q) to the closing one,
+ * unescaped into buf: "\q" is q, "\\" is '\'; in a regex any other
+ * backslash is kept for regcomp. -ENOENT (nothing reported) when there is
+ * no closing quote.
+ */
+static int read_quoted(struct parser *ps, char q, bool regex, char *buf, size_t size, size_t *ret_len)
+{
+	const char *p = ps->p + 1;
+	size_t n = 0;
+
+	for (; *p && *p != q && n + 2 < size; p++) {
+		if (*p == '\\' && (p[1] == q || (!regex && p[1] == '\\')))
+			p++;
+		else if (*p == '\\' && regex && p[1])
+			buf[n++] = *p++;
+		buf[n++] = *p;
+	}
+	if (*p != q)
+		return -ENOENT;
+	ps->p = p + 1;
+	buf[n] = 0;
+	*ret_len = n;
+	return 0;
+}
+
+static int read_phrase(struct parser *ps, char *buf, size_t size, size_t *ret_len)
+{
+	const char *open = ps->p;
+	int r = read_quoted(ps, '"', false, buf, size, ret_len);
+
+	if (r == -ENOENT)
+		return fail(ps, open, "a phrase begun here has no closing '\"'");
+	if (r == 0 && !*ret_len)
+		return fail(ps, open, "an empty phrase");
+	return r;
+}
+
+/*
+ * A regex, /…/ or /…/i, at ps->p; -ENOENT (ps->p unmoved, nothing
+ * reported) when what begins with '/' is not one (no closing '/', or more
+ * follows it: "/var/log/app.log"), and is a word.
+ */
+static int regex_node(struct parser *ps, const char *at, enum target t, const char *key)
+{
+	const char *start = ps->p;
+	char pattern[QUERY_MAX + 1], why[256];
+	size_t len;
+	int i, flags = REG_EXTENDED | REG_NOSUB;
+	struct node *n;
+
+	if (read_quoted(ps, '/', true, pattern, sizeof(pattern), &len) < 0)
+		return -ENOENT;
+	if (*ps->p == 'i' && ends_word(ps->p[1])) {
+		flags |= REG_ICASE;
+		ps->p++;
+	}
+	if (!ends_word(*ps->p)) {
+		ps->p = start;
+		return -ENOENT;
+	}
+	i = new_node(ps, N_REGEX, at);
+	if (i < 0)
+		return i;
+	n = &ps->q->nodes[i];
+	n->target = t;
+	(void)snprintf(n->key, sizeof(n->key), "%s", key);
+	if (regex_compile(&n->re, pattern, flags, why, sizeof(why)) < 0)
+		return fail(ps, at, "%s", why);
+	n->has_re = true;
+	return i;
+}
+
+static const char *const priorities[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
+
+/* A number, or (priority:) a level's name. */
+static bool number_of(const char *v, size_t len, enum target t, double *ret)
+{
+	char buf[64], *end;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, v, len);
+	buf[len] = 0;
+	for (size_t i = 0; t == T_PRIORITY && i < ARRAY_SIZE(priorities); i++)
+		if (strcasecmp(buf, priorities[i]) == 0) {
+			*ret = (double)i;
+			return true;
+		}
+	*ret = strtod(buf, &end);
+	return !*end && isfinite(*ret) && (t != T_PRIORITY || (*ret >= 0 && *ret <= 7));
+}
+
+/* where: the value's place in the text, for an error (v may be a copy unquoted). */
+static int cmp_node(struct parser *ps, const char *at, enum target t, const char *key, enum cmp op, const char *v,
+		    size_t len, const char *where)
+{
+	int i;
+	struct node *n;
+	double num;
+
+	if (!number_of(v, len, t, &num))
+		return fail(ps, where, t == T_PRIORITY ? "expected a priority: 0 to 7, or emerg, alert, crit, err, warning, "
+						      "notice, info, debug" :
+						      "expected a number");
+	i = new_node(ps, N_CMP, at);
+	if (i < 0)
+		return i;
+	n = &ps->q->nodes[i];
+	n->target = t;
+	(void)snprintf(n->key, sizeof(n->key), "%s", key);
+	n->op = op;
+	n->num = num;
+	return i;
+}
+
+/* field:value, equal (folded): of a field, the host, a source. */
+static int eq_node(struct parser *ps, const char *at, enum target t, const char *key, const char *v, size_t len)
+{
+	int i = new_node(ps, N_EQ, at);
+	struct node *n;
+
+	if (i < 0)
+		return i;
+	n = &ps->q->nodes[i];
+	n->target = t;
+	(void)snprintf(n->key, sizeof(n->key), "%s", key);
+	if (set_text(n, v, len) < 0 || !(n->tokens = calloc(FIELD_STREAM_KEYS, sizeof(*n->tokens))))
+		return -ENOMEM;
+	if (len > TOKENS_VALUE_MAX || t == T_HOST)
+		return i;
+	if (t == T_SOURCE)
+		for (size_t k = 0; field_stream_keys[k]; k++)
+			n->tokens[n->n_tokens++] = tokens_of_field(field_stream_keys[k], strlen(field_stream_keys[k]),
+								   (const uint8_t *)v, len);
+	else if (tokens_field_indexed(key, strlen(key)))
+		n->tokens[n->n_tokens++] = tokens_of_field(key, strlen(key), (const uint8_t *)v, len);
+	n->indexed = n->n_tokens > 0;
+	return i;
+}
+
+/* The names a field may go by in a query: the shortcuts, else the stored name in upper case. */
+static int field_target(struct parser *ps, const char *at, const char *name, size_t len, char key[EXPORT_KEY_MAX + 1],
+			enum target *ret)
+{
+	static const struct {
+		const char *name;
+		enum target t;
+		const char *key;
+	} shortcuts[] = {
+		{ "host", T_HOST, "" },	       { "source", T_SOURCE, "" },   { "unit", T_FIELD, FIELD_UNIT },
+		{ "priority", T_PRIORITY, FIELD_PRIORITY }, { "message", T_MESSAGE, FIELD_MESSAGE },
+	};
+
+	if (len > EXPORT_KEY_MAX)
+		return fail(ps, at, "a field name is at most %d characters", EXPORT_KEY_MAX);
+	for (size_t i = 0; i < ARRAY_SIZE(shortcuts); i++)
+		if (strlen(shortcuts[i].name) == len && strncasecmp(name, shortcuts[i].name, len) == 0) {
+			*ret = shortcuts[i].t;
+			(void)snprintf(key, EXPORT_KEY_MAX + 1, "%s", shortcuts[i].key);
+			return 0;
+		}
+	for (size_t i = 0; i < len; i++)
+		key[i] = name[i] >= 'a' && name[i] <= 'z' ? (char)(name[i] - 'a' + 'A') : name[i];
+	key[len] = 0;
+	*ret = T_FIELD;
+	return 0;
+}
+
+/* A value equal (folded) to what a term looks at: a word of the message, a priority, a field's value. */
+static int leaf(struct parser *ps, const char *at, enum target t, const char *key, const char *v, size_t len,
+		const char *where)
+{
+	if (t == T_MESSAGE)
+		return text_node(ps, at, v, len);
+	if (t == T_PRIORITY)
+		return cmp_node(ps, at, t, key, CMP_EQ, v, len, where);
+	return eq_node(ps, at, t, key, v, len);
+}
+
+/*
+ * The value of a term at ps->p, looking at t: a regex, a phrase, a number
+ * compared (a field's), a word. name: the field as written (name_len 0: a
+ * bare term, on the message).
+ */
+static int value_term(struct parser *ps, const char *at, enum target t, const char *key, size_t name_len)
+{
+	static const struct {
+		const char *op;
+		enum cmp cmp;
+	} ops[] = { { ">=", CMP_GE }, { "<=", CMP_LE }, { ">", CMP_GT }, { "<", CMP_LT } };
+	char phrase[QUERY_MAX + 1];
+	const char *v = ps->p;
+	size_t len;
+	int r;
+
+	if (*v == '/' && (r = regex_node(ps, at, t, key)) != -ENOENT)
+		return r;
+	if (*v == '"') {
+		r = read_phrase(ps, phrase, sizeof(phrase), &len);
+		return r < 0 ? r : leaf(ps, at, t, key, phrase, len, v);
+	}
+	for (size_t i = 0; name_len && i < ARRAY_SIZE(ops); i++)
+		if (strncmp(v, ops[i].op, strlen(ops[i].op)) == 0) {
+			if (t == T_MESSAGE || t == T_HOST || t == T_SOURCE)
+				return fail(ps, v, "%.*s: compares no numbers", (int)name_len, at);
+			ps->p += strlen(ops[i].op);
+			read_word(ps, &v, &len);
+			return cmp_node(ps, at, t, key, ops[i].cmp, v, len, v);
+		}
+	read_word(ps, &v, &len);
+	if (!len && name_len)
+		return fail(ps, v, "expected a value after '%.*s:'", (int)name_len, at);
+	if (!len)
+		return fail(ps, v, "expected a term");
+	return leaf(ps, at, t, key, v, len, v);
+}
+
+static int field_term(struct parser *ps, const char *at, size_t name_len)
+{
+	char key[EXPORT_KEY_MAX + 1];
+	enum target t = T_FIELD;
+	int r = field_target(ps, at, at, name_len, key, &t);
+
+	if (r < 0)
+		return r;
+	ps->p = at + name_len + 1;
+	return value_term(ps, at, t, key, name_len);
+}
+
+/* The length of a field name at p followed by ':' (a letter or '_', then letters, digits, '_'), or 0. */
+static size_t field_name(const char *p)
+{
+	size_t n = 0;
+
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_'))
+		return 0;
+	while (tokens_word_byte((uint8_t)p[n]))
+		n++;
+	return p[n] == ':' ? n : 0;
+}
+
+static int parse_or(struct parser *ps);
+
+static int primary(struct parser *ps)
+{
+	const char *at = ps->p;
+	size_t name;
+	int i;
+
+	if (*at == '(') {
+		if (++ps->depth > QUERY_DEPTH)
+			return fail(ps, at, "nested deeper than %d", QUERY_DEPTH);
+		ps->p++;
+		i = parse_or(ps);
+		if (i < 0)
+			return i;
+		skip_space(ps);
+		if (*ps->p != ')')
+			return fail(ps, ps->p, "expected ')'");
+		ps->p++;
+		ps->depth--;
+		return i;
+	}
+	if (!*at || *at == ')')
+		return fail(ps, at, *at ? "expected a term before ')'" : "expected a term");
+	name = field_name(at);
+	if (name)
+		return field_term(ps, at, name);
+	return value_term(ps, at, T_MESSAGE, FIELD_MESSAGE, 0);
+}
+
+static int unary(struct parser *ps)
+{
+	const char *at;
+	int a, i;
+
+	skip_space(ps);
+	at = ps->p;
+	/* A '-' alone is a word; before anything else, a NOT. */
+	if ((*at == '-' && at[1] && !is_space(at[1]) && at[1] != ')') || keyword(at, "NOT")) {
+		ps->p += *at == '-' ? 1 : 3;
+		if (++ps->depth > QUERY_DEPTH)
+			return fail(ps, at, "nested deeper than %d", QUERY_DEPTH);
+		a = unary(ps);
+		if (a < 0)
+			return a;
+		ps->depth--;
+		i = new_node(ps, N_NOT, at);
+		if (i >= 0)
+			ps->q->nodes[i].a = a;
+		return i;
+	}
+	return primary(ps);
+}
+
+static int binary(struct parser *ps, enum node_kind kind, int a, int b, const char *at)
+{
+	int i;
+
+	if (b < 0)
+		return b;
+	i = new_node(ps, kind, at);
+	if (i >= 0) {
+		ps->q->nodes[i].a = a;
+		ps->q->nodes[i].b = b;
+	}
+	return i;
+}
+
+static int parse_and(struct parser *ps)
+{
+	int a = unary(ps);
+
+	for (;;) {
+		const char *at;
+		if (a < 0)
+			return a;
+		skip_space(ps);
+		at = ps->p;
+		if (!*at || *at == ')' || keyword(at, "OR"))
+			return a;
+		if (keyword(at, "AND")) {
+			ps->p += 3;
+			skip_space(ps);
+			if (!*ps->p || *ps->p == ')' || keyword(ps->p, "OR"))
+				return fail(ps, ps->p, "expected a term after AND");
+		}
+		a = binary(ps, N_AND, a, unary(ps), at);
+	}
+}
+
+static int parse_or(struct parser *ps)
+{
+	int a;
+
+	skip_space(ps);
+	if (keyword(ps->p, "OR") || keyword(ps->p, "AND"))
+		return fail(ps, ps->p, "expected a term before %.*s", ps->p[0] == 'O' ? 2 : 3, ps->p);
+	a = parse_and(ps);
+	while (a >= 0 && keyword(ps->p, "OR")) {
+		const char *at = ps->p;
+		ps->p += 2;
+		skip_space(ps);
+		if (!*ps->p || *ps->p == ')' || keyword(ps->p, "OR"))
+			return fail(ps, ps->p, "expected a term after OR");
+		a = binary(ps, N_OR, a, parse_and(ps), at);
+	}
+	return a;
+}
+
+void query_free(struct query *q)
+{
+	if (!q)
+		return;
+	for (size_t i = 0; i < q->n; i++) {
+		free(q->nodes[i].text);
+		free(q->nodes[i].tokens);
+		if (q->nodes[i].has_re)
+			regfree(&q->nodes[i].re);
+	}
+	free(q);
+}
+
+int query_parse(const char *text, struct query **ret, char *err, size_t err_size)
+{
+	struct parser ps = { .s = text, .p = text, .err = err, .err_size = err_size };
+	int r;
+
+	if (strlen(text) > QUERY_MAX) {
+		(void)snprintf(err, err_size, "1: longer than %d bytes", QUERY_MAX);
+		return -EINVAL;
+	}
+	skip_space(&ps);
+	if (!*ps.p) {
+		*ret = NULL;
+		return 0;
+	}
+	ps.q = calloc(1, sizeof(*ps.q));
+	if (!ps.q)
+		return -ENOMEM;
+	r = parse_or(&ps);
+	skip_space(&ps);
+	if (r >= 0 && *ps.p)
+		r = fail(&ps, ps.p, "unexpected ')'");
+	if (r < 0) {
+		if (r == -ENOMEM)
+			(void)snprintf(err, err_size, "out of memory");
+		query_free(ps.q);
+		return r;
+	}
+	ps.q->root = r;
+	*ret = ps.q;
+	return 0;
+}
+
+void query_scratch_free(struct query_scratch *s)
+{
+	free(s->folded);
+	*s = (struct query_scratch){ 0 };
+}
+
+/* What matching one record keeps: the message folded once, when a term first needs it. */
+struct matching {
+	const struct query *q;
+	const struct query_record *r;
+	struct query_scratch *s;
+	const struct export_field *message;
+	bool folded, failed;
+};
+
+static bool folded_message(struct matching *m, const uint8_t **ret, size_t *ret_len)
+{
+	size_t len = m->message ? m->message->value_len : 0;
+
+	if (!m->folded) {
+		if (len > m->s->cap) {
+			uint8_t *grown = realloc(m->s->folded, len);
+			if (!grown) {
+				m->failed = true;
+				return false;
+			}
+			m->s->folded = grown;
+			m->s->cap = len;
+		}
+		for (size_t i = 0; i < len; i++)
+			m->s->folded[i] = tokens_fold(m->message->value[i]);
+		m->folded = true;
+	}
+	*ret = m->s->folded;
+	*ret_len = len;
+	return true;
+}
+
+/* The needle n->text in the folded hay, not inside a longer word where it begins or ends with a word byte. */
+static bool text_found(const struct node *n, const uint8_t *hay, size_t len)
+{
+	const uint8_t *p = hay, *end = hay + len;
+
+	while ((size_t)(end - p) >= n->len) {
+		const uint8_t *hit = memmem(p, (size_t)(end - p), n->text, n->len);
+		if (!hit)
+			return false;
+		if ((!n->word_start || hit == hay || !tokens_word_byte(hit[-1])) &&
+		    (!n->word_end || hit + n->len == end || !tokens_word_byte(hit[n->len])))
+			return true;
+		p = hit + 1;
+	}
+	return false;
+}
+
+static bool folded_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	if (alen != blen)
+		return false;
+	for (size_t i = 0; i < alen; i++)
+		if (tokens_fold(a[i]) != b[i])
+			return false;
+	return true;
+}
+
+static bool regex_found(const struct node *n, const uint8_t *v, size_t len)
+{
+	regmatch_t m = { .rm_so = 0, .rm_eo = (regoff_t)len };
+
+	return regexec(&n->re, (const char *)v, 1, &m, REG_STARTEND) == 0;
+}
+
+static bool compared(const struct node *n, const uint8_t *v, size_t len)
+{
+	char buf[64], *end;
+	double x;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, v, len);
+	buf[len] = 0;
+	x = strtod(buf, &end);
+	if (*end || isnan(x))
+		return false;
+	switch (n->op) {
+	case CMP_LT: return x < n->num;
+	case CMP_LE: return x <= n->num;
+	case CMP_GT: return x > n->num;
+	case CMP_GE: return x >= n->num;
+	case CMP_EQ: return x == n->num;
+	}
+	return false;
+}
+
+/* Whether the value v of a field n looks at satisfies n. */
+static bool value_matches(const struct node *n, const uint8_t *v, size_t len)
+{
+	switch (n->kind) {
+	case N_EQ: return folded_equal(v, len, n->text, n->len);
+	case N_REGEX: return regex_found(n, v, len);
+	case N_CMP: return compared(n, v, len);
+	default: return false;
+	}
+}
+
+static bool key_is(const struct export_field *f, const char *key)
+{
+	return f->key_len == strlen(key) && memcmp(f->key, key, f->key_len) == 0;
+}
+
+/* Whether any field n looks at (a key, or the stream's keys) has a value satisfying n. */
+static bool fields_match(const struct node *n, const struct query_record *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct export_field *f = &r->fields[i];
+		bool looked = false;
+		if (n->target == T_SOURCE)
+			for (size_t k = 0; field_stream_keys[k] && !looked; k++)
+				looked = key_is(f, field_stream_keys[k]);
+		else
+			looked = key_is(f, n->key);
+		if (looked && value_matches(n, f->value, f->value_len))
+			return true;
+	}
+	return false;
+}
+
+static bool host_matches(const struct node *n, const char *host, const char *agent)
+{
+	return (host && value_matches(n, (const uint8_t *)host, strlen(host))) ||
+	       (agent && value_matches(n, (const uint8_t *)agent, strlen(agent)));
+}
+
+static bool node_matches(struct matching *m, int i)
+{
+	const struct node *n = &m->q->nodes[i];
+	const uint8_t *text;
+	size_t len;
+
+	switch (n->kind) {
+	case N_AND: return node_matches(m, n->a) && node_matches(m, n->b);
+	case N_OR: return node_matches(m, n->a) || node_matches(m, n->b);
+	case N_NOT: return !node_matches(m, n->a);
+	default: break;
+	}
+	if (n->target == T_HOST)
+		return host_matches(n, m->r->host, m->r->agent);
+	if (n->target != T_MESSAGE)
+		return fields_match(n, m->r);
+	if (n->kind == N_REGEX)
+		return m->message && regex_found(n, m->message->value, m->message->value_len);
+	return folded_message(m, &text, &len) && text_found(n, text, len);
+}
+
+bool query_match(const struct query *q, const struct query_record *r, struct query_scratch *s)
+{
+	struct matching m = { .q = q, .r = r, .s = s, .message = export_find(r->fields, r->n, FIELD_MESSAGE) };
+	bool hit;
+
+	if (!q)
+		return true;
+	hit = node_matches(&m, q->root);
+	return hit && !m.failed;
+}
+
+/* What a block can tell of a term: no record matches, some may, every one does. */
+enum maybe { NONE, SOME, ALL };
+
+static enum maybe block_node(const struct query *q, int i, const struct query_block *b)
+{
+	const struct node *n = &q->nodes[i];
+	enum maybe x, y;
+	bool any;
+
+	switch (n->kind) {
+	case N_AND:
+		x = block_node(q, n->a, b);
+		y = x == NONE ? NONE : block_node(q, n->b, b);
+		return x == NONE || y == NONE ? NONE : x == ALL && y == ALL ? ALL : SOME;
+	case N_OR:
+		x = block_node(q, n->a, b);
+		y = x == ALL ? ALL : block_node(q, n->b, b);
+		return x == ALL || y == ALL ? ALL : x == NONE && y == NONE ? NONE : SOME;
+	case N_NOT:
+		x = block_node(q, n->a, b);
+		return x == ALL ? NONE : x == NONE ? ALL : SOME;
+	default: break;
+	}
+	if (n->target == T_HOST)
+		return host_matches(n, b->host, b->agent) ? ALL : NONE;
+	if (!b->index || !n->indexed)
+		return SOME;
+	if (n->kind == N_TEXT) {
+		for (size_t k = 0; k < n->n_tokens; k++)
+			if (!tokens_filter_has(b->index, b->index_len, n->tokens[k]))
+				return NONE;
+		return SOME;
+	}
+	any = false;
+	for (size_t k = 0; k < n->n_tokens && !any; k++)
+		any = tokens_filter_has(b->index, b->index_len, n->tokens[k]);
+	return any ? SOME : NONE;
+}
+
+bool query_block_may_match(const struct query *q, const struct query_block *b)
+{
+	return !q || block_node(q, q->root, b) != NONE;
+}
