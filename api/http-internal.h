@@ -53,6 +53,9 @@ json_t *request_object(struct request *rq, bool empty_ok, enum MHD_Result *answe
 
 /* Queues j (taken over) as the JSON answer. */
 enum MHD_Result respond_json(struct request *rq, unsigned status, json_t *j);
+/* body (malloc'ed, taken even on failure) of len bytes as type, with headers: name, value, …, NULL (or NULL). */
+enum MHD_Result respond_bytes(struct request *rq, unsigned status, const char *type, char *body, size_t len,
+			      const char *const *headers);
 /* {"error": error, "reason": ...} with status; counted in the self-metrics. */
 enum MHD_Result respond_error(struct request *rq, unsigned status, const char *error, const char *fmt, ...)
 	_printf_(4, 5);

@@ -87,7 +87,8 @@ json_t *request_object(struct request *rq, bool empty_ok, enum MHD_Result *answe
 	return NULL;
 }
 
-static enum MHD_Result respond(struct request *rq, unsigned status, const char *type, char *body, size_t len)
+enum MHD_Result respond_bytes(struct request *rq, unsigned status, const char *type, char *body, size_t len,
+			       const char *const *headers)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	enum MHD_Result ret;
@@ -96,6 +97,8 @@ static enum MHD_Result respond(struct request *rq, unsigned status, const char *
 		free(body);
 		return MHD_NO;
 	}
+	for (size_t i = 0; headers && headers[i]; i += 2)
+		(void)MHD_add_response_header(resp, headers[i], headers[i + 1]);
 	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	(void)MHD_add_response_header(resp, "Cache-Control", "no-store");
 	console_common_headers(resp, rq->h->tls != NULL);
@@ -117,7 +120,7 @@ enum MHD_Result respond_json(struct request *rq, unsigned status, json_t *j)
 	json_decref(j);
 	if (!s)
 		return MHD_NO;
-	return respond(rq, status, "application/json", s, strlen(s));
+	return respond_bytes(rq, status, "application/json", s, strlen(s), NULL);
 }
 
 enum MHD_Result respond_error(struct request *rq, unsigned status, const char *error, const char *fmt, ...)
@@ -195,7 +198,7 @@ static enum MHD_Result get_metrics(struct request *rq)
 		buf_free(&b);
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "metrics too large");
 	}
-	return respond(rq, MHD_HTTP_OK, "text/plain; version=0.0.4", (char *)TAKE_PTR(b.data), b.len);
+	return respond_bytes(rq, MHD_HTTP_OK, "text/plain; version=0.0.4", (char *)TAKE_PTR(b.data), b.len, NULL);
 }
 
 uint64_t http_silent_after_us(const struct request *rq)
@@ -269,7 +272,7 @@ static const struct route routes[] = {
 	{ "GET", "/metrics", get_metrics, ROLES_STATE | ROLE_SECURITY, "metrics.read", 0, NULL },
 	{ "GET", "/api/v1/hosts", api_get_hosts, ROLES_STATE, "hosts.read", 0, NULL },
 	{ "GET", "/api/v1/hosts/", api_get_host, ROLES_STATE, "hosts.read", 0, NULL },
-	{ "GET", "/api/v1/logs", api_get_logs, ROLES_LOGS, "logs.read", AUDITED | PAGED, "host source q kind priority since until limit cursor order" },
+	{ "GET", "/api/v1/logs", api_get_logs, ROLES_LOGS, "logs.read", AUDITED | PAGED, "host source q kind priority since until limit cursor order format" },
 	{ "GET", "/api/v1/logs/count", api_get_logs_count, ROLES_LOGS, "logs.count", AUDITED | PAGED, "host source q kind priority since until step cursor" },
 	{ "GET", "/api/v1/verify", api_get_verify, ROLES_INTEGRITY, "verify.read", AUDITED, NULL },
 	{ "GET", "/api/v1/audit", api_get_audit, ROLES_AUDIT, "audit.read", AUDITED | PAGED, "user action object since until limit cursor" },

@@ -9,6 +9,7 @@
 #include "api/http-internal.h"
 #include "api/http.h"
 #include "common/conf.h"
+#include "common/macro.h"
 #include "common/util.h"
 #include "store/logquery.h"
 #include "store/storage.h"
@@ -184,7 +185,7 @@ enum MHD_Result api_get_logs_count(struct request *rq)
 		free(q.counts);
 		return answered;
 	}
-	json_decref(res.items);
+	buf_free(&res.items);
 	buckets = json_array();
 	for (size_t i = 0; i < q.n_buckets; i++) {
 		json_array_append_new(buckets, json_pack("[I, I]", (json_int_t)(q.since + i * q.bucket_us), (json_int_t)q.counts[i]));
@@ -198,11 +199,62 @@ enum MHD_Result api_get_logs_count(struct request *rq)
 				     progress);
 }
 
+/* Whether the asker wants NDJSON: format=ndjson, or an Accept naming it. */
+static bool wants_ndjson(struct request *rq)
+{
+	const char *format = arg(rq, "format"),
+		   *accept = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+
+	return format ? strcmp(format, "ndjson") == 0 : accept && strstr(accept, "application/x-ndjson");
+}
+
+/*
+ * The page as JSON ({"items":[…], progress…}) or NDJSON (an item a line, the
+ * progress in Vigil-* headers), items written as the query rendered them.
+ */
+static enum MHD_Result respond_items(struct request *rq, struct log_result *res, json_t *progress, bool ndjson)
+{
+	char *tail = json_dumps(progress, JSON_COMPACT);
+	struct buf b;
+	int r;
+
+	json_decref(progress);
+	buf_init(&b, SIZE_MAX / 2);
+	r = tail ? 0 : -ENOMEM;
+	if (r == 0 && ndjson) {
+		r = buf_append(&b, res->items.data, res->items.len);
+		if (r == 0 && res->n_items)
+			r = buf_putc(&b, '\n');
+	} else if (r == 0) {
+		/* progress's members after the items: "{" dropped, the rest as it is. */
+		r = buf_append(&b, "{\"items\":[", 10);
+		if (r == 0)
+			r = buf_append(&b, res->items.data, res->items.len);
+		if (r == 0)
+			r = buf_append(&b, "],", 2);
+		if (r == 0)
+			r = buf_append(&b, tail + 1, strlen(tail + 1));
+	}
+	free(tail);
+	buf_free(&res->items);
+	if (r < 0) {
+		buf_free(&b);
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+	}
+	if (!ndjson)
+		return respond_bytes(rq, MHD_HTTP_OK, "application/json", (char *)TAKE_PTR(b.data), b.len, NULL);
+	return respond_bytes(rq, MHD_HTTP_OK, "application/x-ndjson", (char *)TAKE_PTR(b.data), b.len,
+			     (const char *const[]){ "Vigil-Next-Cursor", rq->cursor_out, "Vigil-Complete",
+						    res->complete ? "true" : "false", "Vigil-Stopped",
+						    res->stopped ? res->stopped : "", NULL });
+}
+
 enum MHD_Result api_get_logs(struct request *rq)
 {
 	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"),
 			       .kind = arg(rq, "kind"), .limit = 100, .scan_budget = http_conf_of(rq)->scan_budget };
-	const char *order = arg(rq, "order");
+	const char *order = arg(rq, "order"), *format = arg(rq, "format");
+	bool ndjson = wants_ndjson(rq);
 	struct log_result res;
 	enum MHD_Result answered;
 	json_t *progress;
@@ -212,12 +264,15 @@ enum MHD_Result api_get_logs(struct request *rq)
 	if (order && strcmp(order, "asc") && strcmp(order, "desc"))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "order: expected asc (ingest order, the default) or desc (newest first)");
+	if (format && strcmp(format, "json") && strcmp(format, "ndjson"))
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "format: expected json or ndjson");
 	if (!query_args(rq, &q, &answered))
 		return answered;
 	q.newest_first = order && strcmp(order, "desc") == 0;
+	q.separator = ndjson ? '\n' : ',';
 	if (!query_run(rq, &q, &res, &progress, &answered))
 		return answered;
-	return respond_with_progress(rq, json_pack("{s:o}", "items", res.items), progress);
+	return respond_items(rq, &res, progress, ndjson);
 }
 
 static void add_problem(uint32_t day, int64_t block, const char *what, void *userdata)

@@ -59,3 +59,37 @@ json_t *json_bytes(const uint8_t *p, size_t len)
 	buf_free(&b);
 	return j;
 }
+
+int json_buf_string(struct buf *b, const uint8_t *p, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, run = 0, k;
+	int r = buf_putc(b, '"');
+
+	/* Runs of what needs no escape go out in one append. */
+	while (r == 0 && i < len) {
+		uint8_t c = p[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			i++;
+			continue;
+		}
+		k = c >= 0x80 ? utf8_len(p + i, len - i) : 0;
+		if (k) {
+			i += k;
+			continue;
+		}
+		r = buf_append(b, p + run, i - run);
+		if (r == 0 && c >= 0x80)
+			r = buf_append(b, "\xef\xbf\xbd", 3);
+		else if (r == 0 && (c == '"' || c == '\\'))
+			r = buf_append(b, c == '"' ? "\\\"" : "\\\\", 2);
+		else if (r == 0 && (c == '\n' || c == '\r' || c == '\t'))
+			r = buf_append(b, c == '\n' ? "\\n" : c == '\r' ? "\\r" : "\\t", 2);
+		else if (r == 0)
+			r = buf_append(b, (char[]){ '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] }, 6);
+		run = ++i;
+	}
+	if (r == 0)
+		r = buf_append(b, p + run, i - run);
+	return r == 0 ? buf_putc(b, '"') : r;
+}

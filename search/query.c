@@ -563,6 +563,7 @@ int query_parse(const char *text, struct query **ret, char *err, size_t err_size
 void query_scratch_free(struct query_scratch *s)
 {
 	free(s->folded);
+	free(s->copy);
 	*s = (struct query_scratch){ 0 };
 }
 
@@ -625,10 +626,28 @@ static bool folded_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t
 	return true;
 }
 
-static bool regex_found(const struct node *n, const uint8_t *v, size_t len)
+/*
+ * Whether n's regex matches v. A stored value ends where its length says,
+ * not at a NUL: it is copied into s, NUL-terminated (regexec() and the
+ * sanitizers' view of it read up to a NUL whatever REG_STARTEND says). s
+ * NULL: v is a C string already.
+ */
+static bool regex_found(struct query_scratch *s, const struct node *n, const uint8_t *v, size_t len)
 {
 	regmatch_t m = { .rm_so = 0, .rm_eo = (regoff_t)len };
 
+	if (s) {
+		if (len + 1 > s->copy_cap) {
+			char *grown = realloc(s->copy, len + 1);
+			if (!grown)
+				return false;
+			s->copy = grown;
+			s->copy_cap = len + 1;
+		}
+		memcpy(s->copy, v, len);
+		s->copy[len] = 0;
+		v = (const uint8_t *)s->copy;
+	}
 	return regexec(&n->re, (const char *)v, 1, &m, REG_STARTEND) == 0;
 }
 
@@ -654,12 +673,12 @@ static bool compared(const struct node *n, const uint8_t *v, size_t len)
 	return false;
 }
 
-/* Whether the value v of a field n looks at satisfies n. */
-static bool value_matches(const struct node *n, const uint8_t *v, size_t len)
+/* Whether the value v of a field n looks at satisfies n; s as for regex_found(). */
+static bool value_matches(struct query_scratch *s, const struct node *n, const uint8_t *v, size_t len)
 {
 	switch (n->kind) {
 	case N_EQ: return folded_equal(v, len, n->text, n->len);
-	case N_REGEX: return regex_found(n, v, len);
+	case N_REGEX: return regex_found(s, n, v, len);
 	case N_CMP: return compared(n, v, len);
 	default: return false;
 	}
@@ -671,7 +690,7 @@ static bool key_is(const struct export_field *f, const char *key)
 }
 
 /* Whether any field n looks at (a key, or the stream's keys) has a value satisfying n. */
-static bool fields_match(const struct node *n, const struct query_record *r)
+static bool fields_match(struct query_scratch *s, const struct node *n, const struct query_record *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const struct export_field *f = &r->fields[i];
@@ -681,16 +700,17 @@ static bool fields_match(const struct node *n, const struct query_record *r)
 				looked = key_is(f, field_stream_keys[k]);
 		else
 			looked = key_is(f, n->key);
-		if (looked && value_matches(n, f->value, f->value_len))
+		if (looked && value_matches(s, n, f->value, f->value_len))
 			return true;
 	}
 	return false;
 }
 
+/* The host's name and agent id are C strings. */
 static bool host_matches(const struct node *n, const char *host, const char *agent)
 {
-	return (host && value_matches(n, (const uint8_t *)host, strlen(host))) ||
-	       (agent && value_matches(n, (const uint8_t *)agent, strlen(agent)));
+	return (host && value_matches(NULL, n, (const uint8_t *)host, strlen(host))) ||
+	       (agent && value_matches(NULL, n, (const uint8_t *)agent, strlen(agent)));
 }
 
 static bool node_matches(struct matching *m, int i)
@@ -708,9 +728,9 @@ static bool node_matches(struct matching *m, int i)
 	if (n->target == T_HOST)
 		return host_matches(n, m->r->host, m->r->agent);
 	if (n->target != T_MESSAGE)
-		return fields_match(n, m->r);
+		return fields_match(m->s, n, m->r);
 	if (n->kind == N_REGEX)
-		return m->message && regex_found(n, m->message->value, m->message->value_len);
+		return m->message && regex_found(m->s, n, m->message->value, m->message->value_len);
 	return folded_message(m, &text, &len) && text_found(n, text, len);
 }
 

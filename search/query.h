@@ -54,10 +54,12 @@ struct query_record {
 	const char *host, *agent; /* the block's: its host's name and its agent id */
 };
 
-/* What a match needs to keep between calls: a folded copy of the message. Owned by the caller. */
+/* What a match needs to keep between calls: a folded copy of the message, a copy a regex reads. Owned by the caller. */
 struct query_scratch {
 	uint8_t *folded;
 	size_t cap;
+	char *copy;
+	size_t copy_cap;
 };
 void query_scratch_free(struct query_scratch *s);
 

@@ -15,9 +15,19 @@ enum { KIND_WORD = 1, KIND_CHAR, KIND_PAIR, KIND_FIELD };
 #define HASHES 5
 #define HEADER 2
 
-/* FNV-1a, 64 bits, over (kind, bytes), then splitmix64's finalizer: every input bit reaches every output bit. */
-#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME UINT64_C(0x100000001b3)
+/*
+ * A token's hash, fed a byte at a time and mixed 8 bytes at a time (most
+ * tokens are one such word): a multiply per word, the length at the end
+ * (so no two byte strings hash alike by construction), splitmix64's
+ * finalizer (every input bit reaches every output bit).
+ */
+struct hasher {
+	uint64_t h, w;
+	size_t len;
+};
+
+#define K_WORD UINT64_C(0x9e3779b97f4a7c15)
+#define K_LEN UINT64_C(0xc2b2ae3d27d4eb4f)
 
 static inline uint64_t mix(uint64_t h)
 {
@@ -28,22 +38,45 @@ static inline uint64_t mix(uint64_t h)
 	return h ^ (h >> 31);
 }
 
-static inline uint64_t hash_byte(uint64_t h, uint8_t c)
+static inline void hash_begin(struct hasher *s, int kind)
 {
-	return (h ^ c) * FNV_PRIME;
+	*s = (struct hasher){ .h = (uint64_t)kind * K_LEN };
 }
 
-static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t len, bool fold)
+static inline void hash_byte(struct hasher *s, uint8_t c)
+{
+	s->w |= (uint64_t)c << (8 * (s->len & 7));
+	if ((++s->len & 7) == 0) {
+		s->h = (s->h ^ s->w) * K_WORD;
+		s->h ^= s->h >> 32;
+		s->w = 0;
+	}
+}
+
+static inline void hash_bytes(struct hasher *s, const uint8_t *p, size_t len, bool fold)
 {
 	for (size_t i = 0; i < len; i++)
-		h = hash_byte(h, fold ? tokens_fold(p[i]) : p[i]);
-	return h;
+		hash_byte(s, fold ? tokens_fold(p[i]) : p[i]);
 }
 
-static inline uint64_t hash_begin(int kind)
+static inline uint64_t hash_end(struct hasher *s)
 {
-	return hash_byte(FNV_OFFSET, (uint8_t)kind);
+	return mix(((s->h ^ s->w) * K_WORD) ^ (s->len * K_LEN));
 }
+
+/* Each byte folded if it makes words (ASCII letters, digits, '_'), else 0. */
+static const uint8_t word_folded[256] = {
+	['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5', ['6'] = '6', ['7'] = '7',
+	['8'] = '8', ['9'] = '9', ['_'] = '_',
+	['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g', ['h'] = 'h',
+	['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n', ['o'] = 'o', ['p'] = 'p',
+	['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x',
+	['y'] = 'y', ['z'] = 'z',
+	['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f', ['G'] = 'g', ['H'] = 'h',
+	['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o', ['P'] = 'p',
+	['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't', ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x',
+	['Y'] = 'y', ['Z'] = 'z',
+};
 
 /*
  * The length of the unit at p outside ASCII: a whole UTF-8 sequence, or
@@ -70,14 +103,16 @@ static size_t unit_len(const uint8_t *p, size_t left, bool *ok)
  */
 static void walk(const uint8_t *t, size_t len, bool chars, bool lone_chars, token_fn fn, void *ctx, bool *ok)
 {
+	struct hasher hs;
 	size_t i = 0;
 
 	while (i < len) {
-		if (tokens_word_byte(t[i])) {
-			size_t s = i;
-			while (i < len && tokens_word_byte(t[i]))
-				i++;
-			fn(mix(hash_bytes(hash_begin(KIND_WORD), t + s, i - s, true)), ctx);
+		if (word_folded[t[i]]) {
+			hash_begin(&hs, KIND_WORD);
+			do
+				hash_byte(&hs, word_folded[t[i++]]);
+			while (i < len && word_folded[t[i]]);
+			fn(hash_end(&hs), ctx);
 		} else if (t[i] < 0x80) {
 			i++;
 		} else {
@@ -89,19 +124,28 @@ static void walk(const uint8_t *t, size_t len, bool chars, bool lone_chars, toke
 				size_t n = unit_len(t + i, len - i, &whole);
 				if (!whole)
 					*ok = false;
-				if (chars)
-					fn(mix(hash_bytes(hash_begin(KIND_CHAR), t + i, n, false)), ctx);
-				if (prev)
-					fn(mix(hash_bytes(hash_bytes(hash_begin(KIND_PAIR), prev, prev_len, false), t + i, n, false)),
-					   ctx);
+				if (chars) {
+					hash_begin(&hs, KIND_CHAR);
+					hash_bytes(&hs, t + i, n, false);
+					fn(hash_end(&hs), ctx);
+				}
+				if (prev) {
+					hash_begin(&hs, KIND_PAIR);
+					hash_bytes(&hs, prev, prev_len, false);
+					hash_bytes(&hs, t + i, n, false);
+					fn(hash_end(&hs), ctx);
+				}
 				if (!run++)
 					first_len = n;
 				prev = t + i;
 				prev_len = n;
 				i += n;
 			}
-			if (!chars && lone_chars && run == 1)
-				fn(mix(hash_bytes(hash_begin(KIND_CHAR), t + first, first_len, false)), ctx);
+			if (!chars && lone_chars && run == 1) {
+				hash_begin(&hs, KIND_CHAR);
+				hash_bytes(&hs, t + first, first_len, false);
+				fn(hash_end(&hs), ctx);
+			}
 		}
 	}
 }
@@ -151,15 +195,24 @@ bool tokens_field_indexed(const char *key, size_t key_len)
 
 uint64_t tokens_of_field(const char *key, size_t key_len, const uint8_t *value, size_t len)
 {
-	uint64_t h = hash_bytes(hash_begin(KIND_FIELD), (const uint8_t *)key, key_len, false);
+	struct hasher hs;
 
-	return mix(hash_bytes(hash_byte(h, '='), value, len, true));
+	/* Keys hold no '=' (A-Z, 0-9, _): "K" "=" "V" names one (key, value). */
+	hash_begin(&hs, KIND_FIELD);
+	hash_bytes(&hs, (const uint8_t *)key, key_len, false);
+	hash_byte(&hs, '=');
+	hash_bytes(&hs, value, len, true);
+	return hash_end(&hs);
 }
+
+/* Tokens seen last, by their low bits: most of a batch's tokens repeat, and a repeat found here costs no probe. */
+#define RECENT 4096
 
 struct tokens_builder {
 	uint64_t *slots; /* open addressing; 0 marks a free slot (a token hashing to 0 is has_zero) */
 	size_t cap, count;
 	bool has_zero, overflow;
+	uint64_t recent[RECENT];
 };
 
 struct tokens_builder *tokens_builder_new(void)
@@ -188,6 +241,7 @@ void tokens_builder_free(struct tokens_builder *b)
 void tokens_builder_reset(struct tokens_builder *b)
 {
 	memset(b->slots, 0, b->cap * sizeof(*b->slots));
+	memset(b->recent, 0, sizeof(b->recent));
 	b->count = 0;
 	b->has_zero = b->overflow = false;
 }
@@ -223,6 +277,9 @@ void tokens_builder_add(uint64_t h, void *ctx)
 	struct tokens_builder *b = ctx;
 	size_t i;
 
+	if (b->recent[h % RECENT] == h && h)
+		return;
+	b->recent[h % RECENT] = h;
 	if (h == 0) {
 		b->count += !b->has_zero;
 		b->has_zero = true;

@@ -101,42 +101,85 @@ static const char *record_source(const struct export_field *f, size_t n, size_t 
 	return "";
 }
 
-static json_t *record_json(const struct scan *sc, const struct export_field *f, size_t n, uint64_t ts)
+/* Whether fields a and b have the same key. */
+static bool same_key(const struct export_field *a, const struct export_field *b)
 {
-	json_t *fields = json_object(), *item;
-	const struct export_field *msg = export_find(f, n, FIELD_MESSAGE);
-	char id[64], key[EXPORT_KEY_MAX + 1];
-	size_t slen;
-	const char *src = record_source(f, n, &slen);
+	return a->key_len == b->key_len && memcmp(a->key, b->key, a->key_len) == 0;
+}
 
-	for (size_t i = 0; i < n; i++) {
-		json_t *v, *old;
+/*
+ * "fields": every field but the message, by key in the order first seen; a
+ * key that occurs more than once holds an array of its values.
+ */
+static int render_fields(struct buf *o, const struct export_field *f, size_t n, const struct export_field *msg)
+{
+	bool first = true;
+	int r = buf_append(o, "\"fields\":{", 10);
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		size_t more = 0, j;
 		if (&f[i] == msg)
 			continue;
-		memcpy(key, f[i].key, f[i].key_len);
-		key[f[i].key_len] = 0;
-		v = json_bytes(f[i].value, f[i].value_len);
-		old = json_object_get(fields, key);
-		if (!old) {
-			json_object_set_new(fields, key, v);
-		} else if (json_is_array(old)) {
-			json_array_append_new(old, v);
-		} else {
-			json_t *arr = json_array();
-			json_array_append(arr, old);
-			json_array_append_new(arr, v);
-			json_object_set_new(fields, key, arr);
+		for (j = 0; j < i && !same_key(&f[j], &f[i]); j++)
+			;
+		if (j < i)
+			continue;
+		for (j = i + 1; j < n; j++)
+			more += same_key(&f[j], &f[i]);
+		if (!first)
+			r = buf_putc(o, ',');
+		first = false;
+		if (r == 0)
+			r = json_buf_string(o, (const uint8_t *)f[i].key, f[i].key_len);
+		if (r == 0)
+			r = buf_putc(o, ':');
+		if (r == 0 && more)
+			r = buf_putc(o, '[');
+		for (j = i; r == 0 && j < n; j++) {
+			if (j > i && !same_key(&f[j], &f[i]))
+				continue;
+			if (j > i)
+				r = buf_putc(o, ',');
+			if (r == 0)
+				r = json_buf_string(o, f[j].value, f[j].value_len);
 		}
+		if (r == 0 && more)
+			r = buf_putc(o, ']');
 	}
+	return r == 0 ? buf_putc(o, '}') : r;
+}
+
+/* One item of the answer, as JSON text straight from the decoded record: no tree per record. */
+static int render_record(struct scan *sc, const struct export_field *f, size_t n, uint64_t ts)
+{
+	struct buf *o = &sc->res->items;
+	const struct export_field *msg = export_find(f, n, FIELD_MESSAGE);
+	char id[64];
+	size_t slen;
+	const char *src = record_source(f, n, &slen);
+	int r = sc->res->n_items ? buf_putc(o, sc->q->separator) : 0;
+
 	log_cursor_format(&sc->pos, id, sizeof(id));
-	item = json_object();
-	json_object_set_new(item, "id", json_string(id));
-	json_object_set_new(item, "ts", json_integer((json_int_t)ts));
-	json_object_set_new(item, "host", json_bytes((const uint8_t *)sc->host, strlen(sc->host)));
-	json_object_set_new(item, "source", json_bytes((const uint8_t *)src, slen));
-	json_object_set_new(item, "message", msg ? json_bytes(msg->value, msg->value_len) : json_string(""));
-	json_object_set_new(item, "fields", fields);
-	return item;
+	if (r == 0)
+		r = buf_printf(o, "{\"id\":\"%s\",\"ts\":%" PRIu64 ",\"host\":", id, ts);
+	if (r == 0)
+		r = json_buf_string(o, (const uint8_t *)sc->host, strlen(sc->host));
+	if (r == 0)
+		r = buf_append(o, ",\"source\":", 10);
+	if (r == 0)
+		r = json_buf_string(o, (const uint8_t *)src, slen);
+	if (r == 0)
+		r = buf_append(o, ",\"message\":", 11);
+	if (r == 0)
+		r = json_buf_string(o, msg ? msg->value : (const uint8_t *)"", msg ? msg->value_len : 0);
+	if (r == 0)
+		r = buf_putc(o, ',');
+	if (r == 0)
+		r = render_fields(o, f, n, msg);
+	if (r == 0)
+		r = buf_putc(o, '}');
+	sc->res->n_items++;
+	return r;
 }
 
 static const struct export_limits scan_limits = { .max_entries = UINT32_MAX, .max_fields = FIELDS_MAX,
@@ -161,8 +204,10 @@ static int examine(struct scan *sc, const struct export_field *f, size_t n, uint
 			sc->q->counts[at]++;
 		return 0;
 	}
-	json_array_append_new(sc->res->items, record_json(sc, f, n, ts));
-	return json_array_size(sc->res->items) >= sc->q->limit;
+	if (render_record(sc, f, n, ts) < 0)
+		return -ENOMEM;
+	/* A page past LOG_ITEMS_SOFT_MAX bytes is full, whatever its limit. */
+	return sc->res->n_items >= sc->q->limit || sc->res->items.len >= LOG_ITEMS_SOFT_MAX;
 }
 
 /* Decompresses block b into sc->raw. */
@@ -318,11 +363,11 @@ int log_query_run(struct storage_reader *rd, const struct log_query *q, struct l
 
 	if (r < 0)
 		return r;
-	res.items = json_array();
+	buf_init(&res.items, SIZE_MAX / 2);
 	sc.fields = malloc(FIELDS_MAX * sizeof(*sc.fields));
 	sc.dctx = ZSTD_createDCtx();
 	buf_init(&sc.raw, SIZE_MAX / 2);
-	if (!res.items || !sc.fields || !sc.dctx)
+	if (!sc.fields || !sc.dctx)
 		r = -ENOMEM;
 	if (r == 0)
 		r = shards_each(storage_reader_meta(rd), &range, scan_day, &sc);
@@ -332,7 +377,7 @@ int log_query_run(struct storage_reader *rd, const struct log_query *q, struct l
 	ZSTD_freeDCtx(sc.dctx);
 	buf_free(&sc.raw);
 	if (r < 0) {
-		json_decref(res.items);
+		buf_free(&res.items);
 		return r;
 	}
 	res.complete = r == 0;

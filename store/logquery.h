@@ -2,7 +2,7 @@
 #ifndef VIGIL_LOGQUERY_H
 #define VIGIL_LOGQUERY_H
 
-#include <jansson.h>
+#include "common/buf.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,6 +36,7 @@ struct log_query {
 	unsigned max_priority;
 	uint64_t since, until; /* microseconds, inclusive; until 0 = open */
 	uint32_t limit;
+	char separator;     /* between items: ',' (a JSON array's) or '\n' (NDJSON's) */
 	bool newest_first;  /* else ingest order, the order a puller follows */
 	bool has_cursor;    /* resume after (newest first: before) after */
 	struct log_cursor after;
@@ -50,9 +51,13 @@ struct log_query {
 	uint64_t bucket_us;
 };
 
-/* What a query found and how far it looked; items is owned by the caller. */
+/* A page's items stop at this many bytes of JSON, whatever the limit (stopped "limit"). */
+#define LOG_ITEMS_SOFT_MAX (64u << 20)
+
+/* What a query found and how far it looked; items is owned by the caller (buf_free()). */
 struct log_result {
-	json_t *items;
+	struct buf items; /* the items as JSON text, separated by the query's separator */
+	size_t n_items;
 	struct log_cursor next; /* the last record examined: where the next page resumes */
 	bool complete;          /* every block in range was examined: nothing more matches now */
 	const char *stopped;    /* why not: "limit" or "budget"; NULL when complete */

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Writes seed inputs for fuzz-batch into corpus/batch (a control byte, then
-a decompressed payload: the harness frames and compresses it) and for
-fuzz-defs into corpus/defs. The seeds named regress-* reproduce defects the
-fuzzer found; they stay."""
+a decompressed payload: the harness frames and compresses it), for
+fuzz-defs into corpus/defs and for fuzz-query into corpus/query. The seeds
+named regress-* reproduce defects the fuzzer found; they stay."""
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -78,6 +78,18 @@ DEFS = {
 }
 
 
+# fuzz-query: a query, a NUL, a message.
+QUERIES = {
+    "words": ("error timeout", "ERROR payment timeout after 30s"),
+    "chinese": ("登录失败 -测试 张三", "登录失败 用户=张三 来自 10.0.0.7"),
+    "fields": ('status:>=500 priority:err unit:"sshd" OR (host:web-1 -source:/var/log/x)', "x"),
+    "regex": ("/time ?out/i OR path:/^\\/api\\//", "upstream timed out"),
+    "phrase": ('"connection reset" NOT (a OR b) AND c', "connection reset by peer c"),
+    "broken": ('(a OR "b', "a"),
+    "path": ("/api/v2/records", "GET /api/v2/records 200"),
+}
+
+
 def write(corpus, name, data):
     out = os.path.join(HERE, "corpus", corpus)
     os.makedirs(out, exist_ok=True)
@@ -90,6 +102,8 @@ def main():
         write("batch", name, bytes([control]) + payload)
     for name, (parser, body) in DEFS.items():
         write("defs", name, bytes([parser]) + body.encode())
+    for name, (query, message) in QUERIES.items():
+        write("query", name, query.encode() + b"\0" + message.encode())
 
 
 main()

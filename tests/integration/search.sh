@@ -93,6 +93,37 @@ asc = page("cursor=" + ids[2] + "&limit=2")["items"]
 assert [it["id"] for it in asc] == [ids[1], ids[0]], (ids, asc)
 PYEOF
 
+info "NDJSON: an item a line, the same items, the cursor in headers; a pull by it sees every record once"
+"$PY" - "$URL" "$TOKEN" <<'PYEOF' || fail "ndjson"
+import json, sys, urllib.request
+url, token = sys.argv[1], sys.argv[2]
+def get(q, accept=None):
+    h = {"Authorization": "Bearer " + token}
+    if accept:
+        h["Accept"] = accept
+    return urllib.request.urlopen(urllib.request.Request(url + "/api/v1/logs?" + q, headers=h), timeout=120)
+page = json.load(get("limit=5&kind=log"))
+r = get("limit=5&kind=log&format=ndjson")
+assert r.headers["Content-Type"] == "application/x-ndjson", r.headers
+lines = r.read().decode().split("\n")
+assert lines[-1] == "" and [json.loads(l) for l in lines[:-1]] == page["items"], (lines[:2], page["items"][:1])
+assert r.headers["Vigil-Next-Cursor"] == page["next_cursor"] and r.headers["Vigil-Complete"] == "false", dict(r.headers)
+r = get("limit=5&kind=log", accept="application/x-ndjson")
+assert r.headers["Content-Type"] == "application/x-ndjson" and len(r.read().decode().splitlines()) == 5
+seen, cursor = set(), None
+for _ in range(200):
+    r = get("limit=10000&kind=log&format=ndjson" + ("&cursor=" + cursor if cursor else ""))
+    for line in r.read().decode().splitlines():
+        n = json.loads(line)["message"].split()[1]
+        assert n not in seen, n
+        seen.add(n)
+    cursor = r.headers["Vigil-Next-Cursor"]
+    if r.headers["Vigil-Complete"] == "true":
+        break
+assert len(seen) == 1000000, len(seen)
+PYEOF
+[ "$(code "/api/v1/logs?format=xml")" = 400 ] && grep -q "format: expected json or ndjson" "$T/resp.json" || fail "format=xml: $(cat "$T/resp.json")"
+
 info "only log records unless asked for another kind"
 printf '__REALTIME_TIMESTAMP=%s\n_HOSTNAME=bulk-1\nVIGIL_KIND=probe\nPROBE_NAME=web\nPROBE_TYPE=tcp\nPROBE_STATUS=ok\nMESSAGE=needle-probe reachable\n\n' \
 	"$(date +%s000000)" > "$T/probe.txt"

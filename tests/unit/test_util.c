@@ -5,8 +5,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "common/json.h"
+#include "common/macro.h"
 #include "common/regex.h"
 #include "common/util.h"
 
@@ -138,6 +141,37 @@ static void regexes_that_would_blow_up_are_refused(void **state)
 	refused(big, "longer than");
 }
 
+/* json_buf_string() writes what json_bytes() holds: the same string once parsed, for any bytes. */
+static void json_text_is_what_a_tree_would_dump(void **state)
+{
+	static const char *const cases[] = { "", "plain", "quote \" and \\ back", "\n\r\t\x01\x1f\x7f", "登录失败 用户=张三",
+					     "bad \xff\xfe utf-8 \xe6\x9c", "\xed\xa0\x80 surrogate", "\xf0\x9f\x98\x80 emoji" };
+	uint64_t rng = 1;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases) + 2000; i++) {
+		uint8_t random[64];
+		const uint8_t *p = (const uint8_t *)(i < ARRAY_SIZE(cases) ? cases[i] : (const char *)random);
+		size_t len = i < ARRAY_SIZE(cases) ? strlen(cases[i]) : (size_t)(rng >> 40) % sizeof(random);
+		json_t *want, *got;
+		json_error_t err;
+		struct buf b;
+
+		for (size_t k = 0; i >= ARRAY_SIZE(cases) && k < sizeof(random); k++) {
+			rng = rng * 6364136223846793005u + 1442695040888963407u;
+			random[k] = (uint8_t)(rng >> 56);
+		}
+		want = json_bytes(p, len);
+		buf_init(&b, 4096);
+		assert_int_equal(json_buf_string(&b, p, len), 0);
+		got = json_loadb((const char *)b.data, b.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+		if (!got || !json_equal(got, want))
+			fail_msg("case %zu: %.*s: %s", i, (int)b.len, (const char *)b.data, err.text);
+		json_decref(got);
+		json_decref(want);
+		buf_free(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +181,7 @@ int main(void)
 		cmocka_unit_test(words_come_one_by_one),
 		cmocka_unit_test(labels_are_key_value_words),
 		cmocka_unit_test(regexes_that_would_blow_up_are_refused),
+		cmocka_unit_test(json_text_is_what_a_tree_would_dump),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
