@@ -142,6 +142,7 @@ enum MHD_Result api_post_silence(struct request *rq);
 enum MHD_Result api_post_silence_preview(struct request *rq);
 enum MHD_Result api_get_routes(struct request *rq);
 enum MHD_Result api_get_logs_count(struct request *rq);
+enum MHD_Result api_get_logs_stats(struct request *rq);
 enum MHD_Result api_delete_silence(struct request *rq);
 enum MHD_Result api_get_notify(struct request *rq);
 enum MHD_Result api_post_notify_test(struct request *rq);

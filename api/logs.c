@@ -9,6 +9,8 @@
 #include "api/http-internal.h"
 #include "api/http.h"
 #include "common/conf.h"
+#include "common/fields.h"
+#include "common/json.h"
 #include "common/macro.h"
 #include "common/util.h"
 #include "store/logquery.h"
@@ -197,6 +199,82 @@ enum MHD_Result api_get_logs_count(struct request *rq)
 					       (json_int_t)until, "step_ms", (json_int_t)(q.bucket_us / 1000), "buckets",
 					       buckets, "total", (json_int_t)total),
 				     progress);
+}
+
+/* Values GET /api/v1/logs/stats answers at most. */
+#define STATS_TOP_MAX 100
+
+/* by= into q: host, source, or a field (the query language's names: status is STATUS). false after the 400. */
+static bool by_arg(struct request *rq, struct log_query *q, char key[EXPORT_KEY_MAX + 1], enum MHD_Result *answered)
+{
+	const char *by = arg(rq, "by");
+	size_t n = strlen(by);
+
+	q->by = strcmp(by, "host") == 0 ? LOG_BY_HOST : strcmp(by, "source") == 0 ? LOG_BY_SOURCE : LOG_BY_FIELD;
+	for (size_t i = 0; i <= n && i <= EXPORT_KEY_MAX; i++)
+		key[i] = by[i] >= 'a' && by[i] <= 'z' ? (char)(by[i] - 'a' + 'A') : by[i];
+	if (q->by == LOG_BY_FIELD && (strcmp(by, "unit") == 0 || strcmp(by, "priority") == 0))
+		(void)snprintf(key, EXPORT_KEY_MAX + 1, "%s", by[0] == 'u' ? FIELD_UNIT : FIELD_PRIORITY);
+	else if (q->by == LOG_BY_FIELD && (n > EXPORT_KEY_MAX || !export_key_valid(key, n))) {
+		*answered = respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+					  "by: expected host, source, unit, priority or a field name (letters, digits, '_')");
+		return false;
+	}
+	q->by_key = key;
+	return true;
+}
+
+/* The tally's top n as [{"value", "count"}], and what it leaves out. */
+static json_t *top_json(const struct tally *t, size_t n, const struct log_result *res)
+{
+	struct tally_entry top[STATS_TOP_MAX];
+	json_t *items = json_array();
+	uint64_t others;
+	size_t k;
+
+	tally_top(t, top, n, &k, &others);
+	for (size_t i = 0; i < k; i++)
+		json_array_append_new(items, json_pack("{s:o, s:I}", "value", json_bytes(top[i].value, top[i].len), "count",
+						       (json_int_t)top[i].count));
+	return json_pack("{s:o, s:I, s:I, s:b}", "top", items, "others", (json_int_t)others, "without",
+			 (json_int_t)res->without, "cut", tally_cut(t));
+}
+
+/*
+ * GET /api/v1/logs/stats: without by=, the matches per step (as /logs/count); with by=, the top
+ * values of a field (host, source) among the matches, in ingest order, by cursor when cut short.
+ */
+enum MHD_Result api_get_logs_stats(struct request *rq)
+{
+	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"),
+			       .kind = arg(rq, "kind"), .limit = 1, .scan_budget = http_conf_of(rq)->scan_budget };
+	char key[EXPORT_KEY_MAX + 1];
+	const char *top = arg(rq, "top");
+	uint64_t until, n = 10;
+	struct log_result res;
+	enum MHD_Result answered;
+	json_t *progress, *j;
+
+	if (!arg(rq, "by"))
+		return api_get_logs_count(rq);
+	if (top && (conf_parse_uint(top, &n) < 0 || n < 1 || n > STATS_TOP_MAX))
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "top: expected 1 to %d", STATS_TOP_MAX);
+	if (!count_args(rq, &q, &until, &answered) || !query_args(rq, &q, &answered) || !by_arg(rq, &q, key, &answered))
+		return answered;
+	q.tally = tally_new();
+	if (!q.tally)
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+	if (!query_run(rq, &q, &res, &progress, &answered)) {
+		tally_free(q.tally);
+		return answered;
+	}
+	buf_free(&res.items);
+	j = top_json(q.tally, n, &res);
+	tally_free(q.tally);
+	(void)json_object_set_new(j, "since", json_integer((json_int_t)q.since));
+	(void)json_object_set_new(j, "until", json_integer((json_int_t)until));
+	(void)json_object_set_new(j, "by", json_string(arg(rq, "by")));
+	return respond_with_progress(rq, j, progress);
 }
 
 /* Whether the asker wants NDJSON: format=ndjson, or an Accept naming it. */

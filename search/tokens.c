@@ -86,14 +86,23 @@ static const uint8_t word_folded[256] = {
 static size_t unit_len(const uint8_t *p, size_t left, bool *ok)
 {
 	uint8_t c = p[0];
-	size_t want = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 1, n = 1;
+	size_t want = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 1, n = 1;
 
-	if (c >= 0xf5)
-		want = 1;
 	while (n < want && n < left && (p[n] & 0xc0) == 0x80)
 		n++;
 	*ok = n == want && want > 1;
 	return n;
+}
+
+/* fn for the token of kind over the bytes a, then b (a character: b empty; a pair: both). */
+static void emit(int kind, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, token_fn fn, void *ctx)
+{
+	struct hasher hs;
+
+	hash_begin(&hs, kind);
+	hash_bytes(&hs, a, alen, false);
+	hash_bytes(&hs, b, blen, false);
+	fn(hash_end(&hs), ctx);
 }
 
 /*
@@ -124,28 +133,18 @@ static void walk(const uint8_t *t, size_t len, bool chars, bool lone_chars, toke
 				size_t n = unit_len(t + i, len - i, &whole);
 				if (!whole)
 					*ok = false;
-				if (chars) {
-					hash_begin(&hs, KIND_CHAR);
-					hash_bytes(&hs, t + i, n, false);
-					fn(hash_end(&hs), ctx);
-				}
-				if (prev) {
-					hash_begin(&hs, KIND_PAIR);
-					hash_bytes(&hs, prev, prev_len, false);
-					hash_bytes(&hs, t + i, n, false);
-					fn(hash_end(&hs), ctx);
-				}
+				if (chars)
+					emit(KIND_CHAR, t + i, n, NULL, 0, fn, ctx);
+				if (prev)
+					emit(KIND_PAIR, prev, prev_len, t + i, n, fn, ctx);
 				if (!run++)
 					first_len = n;
 				prev = t + i;
 				prev_len = n;
 				i += n;
 			}
-			if (!chars && lone_chars && run == 1) {
-				hash_begin(&hs, KIND_CHAR);
-				hash_bytes(&hs, t + first, first_len, false);
-				fn(hash_end(&hs), ctx);
-			}
+			if (!chars && lone_chars && run == 1)
+				emit(KIND_CHAR, t + first, first_len, NULL, 0, fn, ctx);
 		}
 	}
 }
@@ -246,13 +245,14 @@ void tokens_builder_reset(struct tokens_builder *b)
 	b->has_zero = b->overflow = false;
 }
 
-static void put(uint64_t *slots, size_t cap, uint64_t h)
+/* Where h is in slots, or the free slot where it goes. */
+static size_t slot_of(const uint64_t *slots, size_t cap, uint64_t h)
 {
 	size_t i = (size_t)h & (cap - 1);
 
 	while (slots[i] && slots[i] != h)
 		i = (i + 1) & (cap - 1);
-	slots[i] = h;
+	return i;
 }
 
 /* Twice the slots, every token moved over; false when that cannot be had. */
@@ -265,7 +265,7 @@ static bool grow(struct tokens_builder *b)
 		return false;
 	for (size_t i = 0; i < b->cap; i++)
 		if (b->slots[i])
-			put(s, cap, b->slots[i]);
+			s[slot_of(s, cap, b->slots[i])] = b->slots[i];
 	free(b->slots);
 	b->slots = s;
 	b->cap = cap;
@@ -291,9 +291,9 @@ void tokens_builder_add(uint64_t h, void *ctx)
 		b->overflow = true;
 		return;
 	}
-	for (i = (size_t)h & (b->cap - 1); b->slots[i]; i = (i + 1) & (b->cap - 1))
-		if (b->slots[i] == h)
-			return;
+	i = slot_of(b->slots, b->cap, h);
+	if (b->slots[i])
+		return;
 	b->slots[i] = h;
 	b->count++;
 }

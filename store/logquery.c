@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/json.h"
+#include "search/tally.h"
 #include "store/blocks.h"
 #include "store/logquery.h"
 #include "store/shards.h"
@@ -182,6 +183,30 @@ static int render_record(struct scan *sc, const struct export_field *f, size_t n
 	return r;
 }
 
+/* The record's value of the query's by= into its tally; a record without one is counted apart. */
+static int tally_record(struct scan *sc, const struct export_field *f, size_t n)
+{
+	const struct export_field *v;
+	size_t len;
+	const char *src;
+
+	switch (sc->q->by) {
+	case LOG_BY_HOST:
+		return tally_add(sc->q->tally, (const uint8_t *)sc->host, strlen(sc->host));
+	case LOG_BY_SOURCE:
+		src = record_source(f, n, &len);
+		return tally_add(sc->q->tally, (const uint8_t *)src, len);
+	case LOG_BY_FIELD:
+		break;
+	}
+	v = export_find(f, n, sc->q->by_key);
+	if (!v) {
+		sc->res->without++;
+		return 0;
+	}
+	return tally_add(sc->q->tally, v->value, v->value_len);
+}
+
 static const struct export_limits scan_limits = { .max_entries = UINT32_MAX, .max_fields = FIELDS_MAX,
 						  .max_field_bytes = SIZE_MAX, .max_entry_bytes = SIZE_MAX };
 
@@ -204,6 +229,8 @@ static int examine(struct scan *sc, const struct export_field *f, size_t n, uint
 			sc->q->counts[at]++;
 		return 0;
 	}
+	if (sc->q->tally)
+		return tally_record(sc, f, n);
 	if (render_record(sc, f, n, ts) < 0)
 		return -ENOMEM;
 	/* A page past LOG_ITEMS_SOFT_MAX bytes is full, whatever its limit. */

@@ -2,11 +2,12 @@
 #ifndef VIGIL_LOGQUERY_H
 #define VIGIL_LOGQUERY_H
 
-#include "common/buf.h"
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "search/query.h"
+#include "search/tally.h"
 #include "store/storage.h"
 
 /*
@@ -49,6 +50,13 @@ struct log_query {
 	uint64_t *counts;
 	size_t n_buckets;
 	uint64_t bucket_us;
+	/*
+	 * Or tallying (tally not NULL): each match adds its value of by (a
+	 * field by_key, its host, its source) to tally (search/tally.h).
+	 */
+	struct tally *tally;
+	enum { LOG_BY_FIELD, LOG_BY_HOST, LOG_BY_SOURCE } by;
+	const char *by_key;
 };
 
 /* A page's items stop at this many bytes of JSON, whatever the limit (stopped "limit"). */
@@ -64,6 +72,7 @@ struct log_result {
 	uint64_t blocks, bytes, records; /* examined: blocks, their decompressed bytes, records */
 	uint64_t skipped;   /* blocks in range that their index ruled out (not decompressed) */
 	uint64_t unindexed; /* blocks examined that have no index (stored before it, or too many tokens) */
+	uint64_t without;   /* tallying a field: matches without it */
 };
 
 int log_cursor_parse(const char *s, struct log_cursor *ret);

@@ -111,6 +111,24 @@ VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" logs -q count-me --priority 3 > "$
 	fail "vigilctl logs --priority: $(cat "$T/ctl-urgent.out")"
 [ "$(grep -c 'ERROR count-me failure' "$T/ctl-urgent.out")" = 3 ] && [ "$(grep -c count-me "$T/ctl-urgent.out")" = 3 ] ||
 	fail "vigilctl logs --priority 3: $(cat "$T/ctl-urgent.out")"
+info "stats: the top values of a field among the matches, and what is left out"
+[ "$(api GET "/api/v1/logs/stats?q=count-me&kind=log&since=10m&by=priority" "$TOKEN")" = 200 ] || fail "stats: $(cat "$T/answer.json")"
+"$PY" - "$T/answer.json" <<'PYEOF' || fail "stats by priority: $(cat "$T/answer.json")"
+import json, sys
+a = json.load(open(sys.argv[1]))
+# The ERROR lines have a PRIORITY (the agent reads the level); the others have none.
+assert a["by"] == "priority" and a["complete"] and a["without"] == 30 and not a["cut"], a
+assert [(t["value"], t["count"]) for t in a["top"]] == [("3", 3)] and a["others"] == 0, a
+PYEOF
+[ "$(api GET "/api/v1/logs/stats?q=count-me&kind=log&since=10m&by=host&top=1" "$TOKEN")" = 200 ] &&
+	grep -q '"top":\[{"value":"testhost","count":33}\],"others":0' "$T/answer.json" || fail "stats by host: $(cat "$T/answer.json")"
+[ "$(api GET "/api/v1/logs/stats?q=count-me&kind=log&since=10m&by=NO_SUCH" "$TOKEN")" = 200 ] &&
+	grep -q '"top":\[\],"others":0,"without":33' "$T/answer.json" || fail "stats by a missing field: $(cat "$T/answer.json")"
+[ "$(api GET "/api/v1/logs/stats?q=count-me&kind=log&since=10m&step=1m" "$TOKEN")" = 200 ] &&
+	grep -q '"total":33,' "$T/answer.json" || fail "stats without by= is the count: $(cat "$T/answer.json")"
+[ "$(api GET "/api/v1/logs/stats?by=a-b" "$TOKEN")" = 400 ] && grep -q "by: expected host, source" "$T/answer.json" ||
+	fail "by=a-b: $(cat "$T/answer.json")"
+[ "$(api GET "/api/v1/logs/stats?by=host&top=0" "$TOKEN")" = 400 ] || fail "top=0 accepted"
 [ "$(api GET "/api/v1/logs?q=count-me&priority=8" "$TOKEN")" = 400 ] && grep -q "priority: expected 0 (emerg) to 7" "$T/answer.json" ||
 	fail "priority=8: $(cat "$T/answer.json")"
 [ "$(api GET "/api/v1/logs/count?q=count-me&since=1h&step=1s" "$TOKEN")" = 400 ] && grep -q "expected 1 to 1000 buckets" "$T/answer.json" ||

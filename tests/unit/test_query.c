@@ -11,6 +11,7 @@
 
 #include "common/macro.h"
 #include "search/query.h"
+#include "search/tally.h"
 #include "search/tokens.h"
 
 /* A record of "KEY=value" strings; the message is one of them. */
@@ -335,6 +336,48 @@ static void the_index_rules_out_what_is_absent(void **state)
 	tokens_builder_free(b);
 }
 
+static void a_tally_keeps_the_top_values(void **state)
+{
+	struct tally *t = tally_new();
+	struct tally_entry top[4];
+	uint64_t others;
+	size_t n;
+	char v[16];
+
+	assert_non_null(t);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(tally_add(t, (const uint8_t *)"502", 3), 0);
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(tally_add(t, (const uint8_t *)"200", 3), 0);
+	assert_int_equal(tally_add(t, (const uint8_t *)"404", 3), 0);
+	assert_int_equal(tally_add(t, (const uint8_t *)"500", 3), 0);
+	assert_int_equal(tally_add(t, (const uint8_t *)"", 0), 0);
+	assert_int_equal(tally_add(t, (const uint8_t *)"", 0), 0);
+	tally_top(t, top, 2, &n, &others);
+	assert_int_equal(n, 2);
+	assert_memory_equal(top[0].value, "200", 3);
+	assert_int_equal(top[0].count, 7);
+	assert_memory_equal(top[1].value, "502", 3);
+	assert_int_equal(others, 4);
+	tally_top(t, top, 4, &n, &others);
+	assert_int_equal(n, 4);
+	assert_int_equal(top[2].len, 0);
+	assert_int_equal(top[2].count, 2);
+	/* Equal counts: the first seen first. */
+	assert_memory_equal(top[3].value, "404", 3);
+	assert_int_equal(others, 1);
+	assert_false(tally_cut(t));
+	for (int i = 0; i < TALLY_DISTINCT_MAX; i++) {
+		(void)snprintf(v, sizeof(v), "v%d", i);
+		assert_int_equal(tally_add(t, (const uint8_t *)v, strlen(v)), 0);
+	}
+	assert_true(tally_cut(t));
+	tally_top(t, top, 1, &n, &others);
+	assert_int_equal(top[0].count, 7);
+	assert_int_equal(others, 5 + 1 + 1 + 2 + TALLY_DISTINCT_MAX);
+	tally_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +389,7 @@ int main(void)
 		cmocka_unit_test(errors_name_the_position),
 		cmocka_unit_test(every_line_is_found_by_its_tokens),
 		cmocka_unit_test(the_index_rules_out_what_is_absent),
+		cmocka_unit_test(a_tally_keeps_the_top_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
