@@ -431,6 +431,16 @@ async function flows() {
 		const text = readFileSync(await csv.path(), "utf8");
 		check(text.startsWith("\ufeffid,time,host,source,priority,message\r\n") &&
 			text.includes(",testhost,app,,<script>window.vigilPwned=2</script><img src=x onerror=window.vigilPwned=1> login failed\r\n"), "CSV: " + text);
+		// The top hosts of the matches; a click narrows the query to one.
+		await page.selectOption("select[name=by]", "host");
+		await page.waitForSelector("#log-top button.chip[data-value='testhost']");
+		check((await page.textContent("#log-top")).includes("testhost · 1"), "top hosts: " + await page.textContent("#log-top"));
+		check(page.url().includes("by=host"), "by= in the address: " + page.url());
+		await page.click("#log-top button.chip[data-value='testhost']");
+		await page.waitForFunction(() => document.querySelector("#log-search input[name=q]").value === 'login failed host:"testhost"');
+		await page.waitForFunction(() => document.querySelector("#search-state").textContent.includes("已搜索全部数据：1 条"));
+		await page.selectOption("select[name=by]", "");
+		await page.fill("#log-search input[name=q]", "login failed");
 		await page.selectOption("#log-search select[name=priority]", "3");
 		await page.click("#log-search button[type=submit]");
 		await page.waitForSelector("#lines td.empty");

@@ -15,6 +15,8 @@ const SHOWN_MAX = 5000;
 const EXPORT_MAX = 100000;
 const COUNT_CALLS = 10;
 const RANGES = ["15m", "1h", "24h", "7d"];
+// What the top values can be counted by: the query language's names for them.
+const TOP_BY = ["host", "source", "unit", "priority"];
 const PRIORITIES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
 
 function line(r) {
@@ -54,7 +56,7 @@ export function render(main, ctx) {
 	const q = ctx.query;
 	const f = { q: q.get("q") || "", host: q.get("host") || "", source: q.get("source") || "",
 		priority: /^[0-7]$/.test(q.get("priority") || "") ? q.get("priority") : "",
-		since: RANGES.includes(q.get("since")) ? q.get("since") : "1h" };
+		since: RANGES.includes(q.get("since")) ? q.get("since") : "1h", by: TOP_BY.includes(q.get("by")) ? q.get("by") : "" };
 	const inputs = {
 		q: h("input", { name: "q", type: "search", value: f.q, placeholder: t("logs.q") }),
 		host: h("input", { name: "host", value: f.host, placeholder: t("col.host") }),
@@ -101,6 +103,37 @@ export function render(main, ctx) {
 		fill(counts, chartShown.el);
 	}
 
+	// The most frequent values of by among the matches; a click adds the value to the query.
+	const topBy = h("select", { name: "by", ariaLabel: t("logs.top_by"),
+		on: { change: () => { f.by = topBy.value; history.replaceState(null, "", withQuery("/logs", f)); drawTop(); } } },
+	["", ...TOP_BY].map((v) => h("option", { value: v, selected: v === f.by }, t(v ? "logs.top." + v : "logs.top_none"))));
+	const topBox = h("div.top-values", { id: "log-top" });
+	let topSeq = 0;
+	async function drawTop() {
+		const mine = ++topSeq;
+		if (!f.by) {
+			fill(topBox);
+			return;
+		}
+		let r;
+		try {
+			r = await api("GET", withQuery("/api/v1/logs/stats", params({ since: f.since, by: f.by, top: 10 })));
+		} catch (e) {
+			r = null;
+		}
+		if (mine !== topSeq || left || !r)
+			return;
+		const pick = (v) => {
+			inputs.q.value = `${inputs.q.value} ${f.by}:"${v.replace(/[\\"]/g, "\\$&")}"`.trim();
+			apply(new Event("submit"));
+		};
+		fill(topBox, h("span", t("logs.top", { by: t("logs.top." + f.by) })),
+			r.top.length ? r.top.map((x) => h("button.chip", { type: "button", data: { value: x.value }, on: { click: () => pick(x.value) } },
+				`${x.value || "—"} · ${x.count}`)) : h("span.hint", t("logs.top_empty")),
+			r.without ? h("span.hint", t("logs.top_without", { n: r.without })) : null,
+			r.complete ? null : h("span.hint", t("logs.top_part")));
+	}
+
 	async function search(fresh) {
 		if (busy && !fresh)
 			return;
@@ -111,6 +144,7 @@ export function render(main, ctx) {
 			cursor = null;
 			fill(body);
 			drawCounts();
+			drawTop();
 		}
 		try {
 			const r = await api("GET", withQuery("/api/v1/logs", params({ since: f.since, order: "desc", limit: PAGE, cursor })));
@@ -179,7 +213,7 @@ export function render(main, ctx) {
 		fill(state, t("logs.tail_stopped", { n: rows.length }));
 	}
 
-	const apply = (ev) => {
+	function apply(ev) {
 		ev.preventDefault();
 		Object.assign(f, { q: inputs.q.value.trim(), host: inputs.host.value.trim(), source: inputs.source.value.trim(),
 			priority: inputs.priority.value, since: inputs.since.value });
@@ -190,7 +224,7 @@ export function render(main, ctx) {
 		} else {
 			search(true);
 		}
-	};
+	}
 
 	// The whole query, page after page from its newest line, up to EXPORT_MAX lines (said when cut).
 	async function everyLine() {
@@ -232,6 +266,7 @@ export function render(main, ctx) {
 			h("button.primary", { type: "submit" }, t("logs.search"))),
 		h("p.hint", t("logs.how")),
 		counts,
+		h("div.toolbar", h("label", t("logs.top_by"), " ", topBy), topBox),
 		state,
 		h("table.list.logs", h("thead", h("tr", ["hosts.at", "col.host", "logs.source", "logs.priority", "logs.message"]
 			.map((k) => h("th", { scope: "col" }, t(k))))), body),
