@@ -36,6 +36,7 @@ struct node {
 	uint8_t *text;                /* N_TEXT, N_EQ: folded */
 	size_t len;
 	bool word_start, word_end; /* N_TEXT: not inside a longer word at that end */
+	bool folds;                /* N_TEXT: holds a letter, so the message is compared folded */
 	regex_t re;                /* N_REGEX */
 	bool has_re;
 	enum cmp op; /* N_CMP */
@@ -149,6 +150,8 @@ static int text_node(struct parser *ps, const char *at, const char *p, size_t le
 		return -ENOMEM;
 	n->word_start = tokens_word_byte(n->text[0]);
 	n->word_end = tokens_word_byte(n->text[len - 1]);
+	for (size_t k = 0; k < len && !n->folds; k++)
+		n->folds = n->text[k] >= 'a' && n->text[k] <= 'z';
 	n->indexed = tokens_of_needle(n->text, len, add_token, n) && n->n_tokens > 0;
 	return i;
 }
@@ -576,6 +579,28 @@ struct matching {
 	bool folded, failed;
 };
 
+/*
+ * ASCII's upper case into lower, 8 bytes at a time: a byte gets 0x20 where
+ * it is 'A'..'Z' (its high bit clear, and >= 'A' but not > 'Z').
+ */
+static void fold(uint8_t *out, const uint8_t *in, size_t len)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), high = ones * 0x80;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x, low, ge_a, gt_z;
+		memcpy(&x, in + i, 8);
+		low = x & ~high;
+		ge_a = low + ones * (0x80 - 'A');
+		gt_z = low + ones * (0x7f - 'Z');
+		x |= ((ge_a ^ gt_z) & ~x & high) >> 2;
+		memcpy(out + i, &x, 8);
+	}
+	for (; i < len; i++)
+		out[i] = tokens_fold(in[i]);
+}
+
 static bool folded_message(struct matching *m, const uint8_t **ret, size_t *ret_len)
 {
 	size_t len = m->message ? m->message->value_len : 0;
@@ -590,8 +615,7 @@ static bool folded_message(struct matching *m, const uint8_t **ret, size_t *ret_
 			m->s->folded = grown;
 			m->s->cap = len;
 		}
-		for (size_t i = 0; i < len; i++)
-			m->s->folded[i] = tokens_fold(m->message->value[i]);
+		fold(m->s->folded, m->message->value, len);
 		m->folded = true;
 	}
 	*ret = m->s->folded;
@@ -731,6 +755,9 @@ static bool node_matches(struct matching *m, int i)
 		return fields_match(m->s, n, m->r);
 	if (n->kind == N_REGEX)
 		return m->message && regex_found(m->s, n, m->message->value, m->message->value_len);
+	/* Without a letter, folding changes nothing the needle could match. */
+	if (!n->folds)
+		return m->message && text_found(n, m->message->value, m->message->value_len);
 	return folded_message(m, &text, &len) && text_found(n, text, len);
 }
 
