@@ -27,6 +27,7 @@ struct http_conf {
 	uint64_t idle_timeout_ms;
 	uint64_t max_limit;
 	uint64_t scan_budget;
+	uint64_t search_threads;
 	uint64_t max_answer;
 	char *tls_cert, *tls_key, *tls_client_ca;
 	char *console_dir; /* the console's built files; NULL: none */

@@ -97,6 +97,15 @@ static bool count_args(struct request *rq, struct log_query *q, uint64_t *until,
 	return true;
 }
 
+/* The query every log endpoint starts from: its filters and the collector's limits; limit the default. */
+static struct log_query query_of(struct request *rq, uint32_t limit)
+{
+	const struct http_conf *c = http_conf_of(rq);
+
+	return (struct log_query){ .host = arg(rq, "host"), .source = arg(rq, "source"), .kind = arg(rq, "kind"),
+				   .limit = limit, .scan_budget = c->scan_budget, .threads = (unsigned)c->search_threads };
+}
+
 /* What a search and a count take alike: priority=, kind=, cursor=; false after queuing the 400. */
 static bool query_args(struct request *rq, struct log_query *q, enum MHD_Result *answered)
 {
@@ -169,8 +178,7 @@ static enum MHD_Result respond_with_progress(struct request *rq, json_t *j, json
 /* GET /api/v1/logs/count: matches per time bucket, for a chart above a search; in ingest order, by cursor when cut short. */
 enum MHD_Result api_get_logs_count(struct request *rq)
 {
-	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"),
-			       .kind = arg(rq, "kind"), .limit = 1, .scan_budget = http_conf_of(rq)->scan_budget };
+	struct log_query q = query_of(rq, 1);
 	struct log_result res;
 	enum MHD_Result answered;
 	uint64_t until, total = 0;
@@ -246,8 +254,7 @@ static json_t *top_json(const struct tally *t, size_t n, const struct log_result
  */
 enum MHD_Result api_get_logs_stats(struct request *rq)
 {
-	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"),
-			       .kind = arg(rq, "kind"), .limit = 1, .scan_budget = http_conf_of(rq)->scan_budget };
+	struct log_query q = query_of(rq, 1);
 	char key[EXPORT_KEY_MAX + 1];
 	const char *top = arg(rq, "top");
 	uint64_t until, n = 10;
@@ -329,8 +336,7 @@ static enum MHD_Result respond_items(struct request *rq, struct log_result *res,
 
 enum MHD_Result api_get_logs(struct request *rq)
 {
-	struct log_query q = { .host = arg(rq, "host"), .source = arg(rq, "source"),
-			       .kind = arg(rq, "kind"), .limit = 100, .scan_budget = http_conf_of(rq)->scan_budget };
+	struct log_query q = query_of(rq, 100);
 	const char *order = arg(rq, "order"), *format = arg(rq, "format");
 	bool ndjson = wants_ndjson(rq);
 	struct log_result res;

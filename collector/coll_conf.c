@@ -50,6 +50,7 @@ static const struct conf_key http_keys[] = {
 	{ "tls_client_ca", CONF_STR, H(tls_client_ca), NULL, .help = "require a client certificate signed by this CA (PEM) of every request, besides its token" },
 	{ "max_answer", CONF_SIZE, H(max_answer), "4M", 4096, 1024 * 1024 * 1024, .help = "bytes of items one answer holds at most (probe history, dial test results); past it the answer says truncated and where the next page starts" },
 	{ "console_dir", CONF_STR, H(console_dir), VIGIL_CONSOLE_DIR, .help = "the console's built files (index.html, assets/), served at /; the API only when it has no index.html" },
+	{ "search_threads", CONF_UINT, H(search_threads), "0", 0, 64, .help = "blocks one log search decompresses and scans at once (0: one per CPU, at most 8); answers are the same with any number" },
 	{ "scan_budget", CONF_SIZE, H(scan_budget), "256M", 1024 * 1024, 64ull * 1024 * 1024 * 1024, .help = "decompressed log bytes one GET /api/v1/logs examines at most; past it the answer says complete=false and the client follows next_cursor" },
 };
 

@@ -605,6 +605,11 @@ static bool folded_message(struct matching *m, const uint8_t **ret, size_t *ret_
 {
 	size_t len = m->message ? m->message->value_len : 0;
 
+	if (!m->message) {
+		*ret = (const uint8_t *)"";
+		*ret_len = 0;
+		return true;
+	}
 	if (!m->folded) {
 		if (len > m->s->cap) {
 			uint8_t *grown = realloc(m->s->folded, len);

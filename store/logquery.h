@@ -42,6 +42,7 @@ struct log_query {
 	bool has_cursor;    /* resume after (newest first: before) after */
 	struct log_cursor after;
 	uint64_t scan_budget; /* decompressed bytes examined at most */
+	unsigned threads;     /* blocks scanned at once ([http] search_threads); 0: one per CPU */
 	/*
 	 * Counting instead of listing (counts not NULL): each match from since
 	 * on adds one to counts[(ts - since) / bucket_us] (the caller's array of

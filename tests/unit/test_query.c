@@ -104,6 +104,18 @@ static void words_and_phrases(void **state)
 	assert_true(matches("-", LINE("a - b")));
 }
 
+/* A record without a message (a metric, a probe result) matches no word, and not matching is no error. */
+static void no_message_no_word(void **state)
+{
+	static const struct rec r = { .fields = { "VIGIL_KIND=metric", "METRIC_SET=cpu" } };
+
+	assert_false(matches("error", &r));
+	assert_false(matches("Error", &r));
+	assert_false(matches("/x/", &r));
+	assert_true(matches("-error", &r));
+	assert_true(matches("vigil_kind:metric", &r));
+}
+
 static void or_binds_looser_than_and(void **state)
 {
 	static const struct rec a = MSG("alpha"), c = MSG("gamma"), bc = MSG("beta gamma");
@@ -382,6 +394,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(words_and_phrases),
+		cmocka_unit_test(no_message_no_word),
 		cmocka_unit_test(or_binds_looser_than_and),
 		cmocka_unit_test(chinese_is_found_inside_unspaced_text),
 		cmocka_unit_test(fields_compare),
