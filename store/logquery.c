@@ -572,7 +572,7 @@ static int queue_block(const struct block_row *b, void *ctx)
 	struct pool *p = sc->pool;
 	const struct log_query *q = sc->q;
 	bool resumed = sc->resuming && b->id == q->after.block, skip;
-	const void *frame;
+	const void *frame = NULL;
 	struct job *j;
 	size_t zlen;
 	int r = 0;
@@ -593,14 +593,16 @@ static int queue_block(const struct block_row *b, void *ctx)
 	j->pos = (struct log_cursor){ .day = sc->day, .block = b->id, .rec = skip ? past_block(q, b->records) : 0 };
 	if (!skip) {
 		frame = blocks_row_frame(b, &zlen);
-		j->frame = malloc(zlen ? zlen : 1);
+		j->frame = frame ? malloc(zlen) : NULL;
 		if (j->frame)
 			memcpy(j->frame, frame, zlen);
 		j->zlen = zlen;
 	}
 	if (!j->host || !j->agent || (!skip && !j->frame)) {
+		/* A frame that cannot be read is the store's failure, not memory's. */
+		r = !skip && !frame ? -EIO : -ENOMEM;
 		job_clear(j);
-		return -ENOMEM;
+		return r;
 	}
 	pthread_mutex_lock(&p->lock);
 	j->state = skip ? JOB_DONE : JOB_QUEUED;

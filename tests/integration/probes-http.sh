@@ -119,7 +119,7 @@ want("web-tls", "ok", "HTTP 200")
 PYEOF
 
 info "phase timings and days left travel with the results"
-VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" --json logs --kind probe -q "HTTP 200" --limit 1 > "$T/one.json"
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" --json logs --kind probe -q '"HTTP 200"' --limit 1 > "$T/one.json"
 "$PY" - "$T/one.json" <<'PYEOF' || fail "details: $(cat "$T/one.json")"
 import json, sys
 f = json.loads(open(sys.argv[1]).readline())["fields"]
