@@ -12,8 +12,55 @@
 #include "search/query.h"
 #include "search/tokens.h"
 
+/* The regex copies compiled for another query freed. */
+static void scratch_regexes_free(struct query_scratch *s)
+{
+	for (size_t i = 0; i < s->n_res; i++)
+		if (s->have[i])
+			regfree(&s->res[i]);
+	free(s->res);
+	free(s->have);
+	s->res = NULL;
+	s->have = NULL;
+	s->n_res = 0;
+	s->q = NULL;
+}
+
+/* s ready for q: room for a copy of each of its regexes (none: every thread uses q's own). */
+static void scratch_for(struct query_scratch *s, const struct query *q)
+{
+	if (s->q == q)
+		return;
+	scratch_regexes_free(s);
+	s->res = calloc(q->n, sizeof(*s->res));
+	s->have = calloc(q->n, 1);
+	if (s->res && s->have) {
+		s->n_res = q->n;
+		s->q = q;
+	} else {
+		scratch_regexes_free(s);
+	}
+}
+
+/* This thread's copy of n's regex (validated when parsed), or n's own. */
+static const regex_t *regex_of(struct query_scratch *s, const struct node *n)
+{
+	size_t i;
+
+	if (!s || !s->q)
+		return &n->re;
+	i = (size_t)(n - s->q->nodes);
+	if (!s->have[i]) {
+		if (regcomp(&s->res[i], n->pattern, n->cflags) != 0)
+			return &n->re;
+		s->have[i] = 1;
+	}
+	return &s->res[i];
+}
+
 void query_scratch_free(struct query_scratch *s)
 {
+	scratch_regexes_free(s);
 	free(s->folded);
 	free(s->copy);
 	*s = (struct query_scratch){ 0 };
@@ -126,7 +173,7 @@ static bool regex_found(struct query_scratch *s, const struct node *n, const uin
 		s->copy[len] = 0;
 		v = (const uint8_t *)s->copy;
 	}
-	return regexec(&n->re, (const char *)v, 1, &m, REG_STARTEND) == 0;
+	return regexec(regex_of(s, n), (const char *)v, 1, &m, REG_STARTEND) == 0;
 }
 
 static bool compared(const struct node *n, const uint8_t *v, size_t len)
@@ -222,6 +269,7 @@ bool query_match(const struct query *q, const struct query_record *r, struct que
 
 	if (!q)
 		return true;
+	scratch_for(s, q);
 	hit = node_matches(&m, q->root);
 	return hit && !m.failed;
 }

@@ -34,6 +34,8 @@ struct node {
 	bool folds;                /* N_TEXT: holds a letter, so the message is compared folded */
 	regex_t re;                /* N_REGEX */
 	bool has_re;
+	char *pattern; /* N_REGEX: as compiled into re, for a thread's own copy (query_scratch) */
+	int cflags;
 	enum cmp op; /* N_CMP */
 	double num;
 	uint64_t *tokens; /* N_TEXT, N_EQ: what the block's index must hold (N_EQ: any one of n_tokens) */

@@ -202,7 +202,9 @@ static int regex_node(struct parser *ps, const char *at, enum target t, const ch
 	if (regex_compile(&n->re, pattern, flags, why, sizeof(why)) < 0)
 		return fail(ps, at, "%s", why);
 	n->has_re = true;
-	return i;
+	n->cflags = flags;
+	n->pattern = strdup(pattern);
+	return n->pattern ? i : -ENOMEM;
 }
 
 static const char *const priorities[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
@@ -490,6 +492,7 @@ void query_free(struct query *q)
 	for (size_t i = 0; i < q->n; i++) {
 		free(q->nodes[i].text);
 		free(q->nodes[i].tokens);
+		free(q->nodes[i].pattern);
 		if (q->nodes[i].has_re)
 			regfree(&q->nodes[i].re);
 	}

@@ -2,6 +2,7 @@
 #ifndef VIGIL_QUERY_H
 #define VIGIL_QUERY_H
 
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,12 +55,22 @@ struct query_record {
 	const char *host, *agent; /* the block's: its host's name and its agent id */
 };
 
-/* What a match needs to keep between calls: a folded copy of the message, a copy a regex reads. Owned by the caller. */
+/*
+ * What a match needs to keep between calls, one per thread: a folded copy
+ * of the message, a copy a regex reads, and the thread's own compiled copy
+ * of each regex (glibc's regexec() locks a regex_t: threads sharing one take
+ * turns). Owned by the caller; zeroed before first use; it serves one
+ * query (free it before matching another).
+ */
 struct query_scratch {
 	uint8_t *folded;
 	size_t cap;
 	char *copy;
 	size_t copy_cap;
+	const struct query *q; /* the query res were compiled for */
+	regex_t *res;
+	unsigned char *have; /* res[i] holds node i's regex */
+	size_t n_res;
 };
 void query_scratch_free(struct query_scratch *s);
 
