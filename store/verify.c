@@ -431,7 +431,6 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 	free(info->index);
 	info->index = NULL;
 	info->index_len = 0;
-	info->unindexed = false;
 	info->records = 0;
 	info->ts_min = UINT64_MAX;
 	info->ts_max = 0;
@@ -454,10 +453,9 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 	free(fields);
 	if (r == 0 && info->records && !info->no_index)
 		r = tokens_builder_write(info->tokens, &info->index, &info->index_len);
-	if (r == -E2BIG) {
-		info->unindexed = true;
+	/* Too many distinct tokens: the block is stored without a filter, and searches read it. */
+	if (r == -E2BIG)
 		r = 0;
-	}
 	if (r == -ENOMEM)
 		return FRAME_ERR_STORAGE;
 	return r < 0 || info->records == 0 ? FRAME_ERR_DECODE : FRAME_OK;

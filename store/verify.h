@@ -80,9 +80,8 @@ struct batch_info {
 	struct verify_cut cut;
 	bool no_index;                 /* set by the caller: build no filter */
 	struct tokens_builder *tokens; /* reused across batches; owned */
-	uint8_t *index;  /* the batch's filter (search/tokens.h), or NULL: too many distinct tokens; owned */
+	uint8_t *index;  /* the batch's filter (search/tokens.h), or NULL: none asked, or too many distinct tokens; owned */
 	size_t index_len;
-	bool unindexed;  /* the batch had too many distinct tokens to index (it is scanned) */
 };
 
 void batch_info_free(struct batch_info *info);

@@ -642,6 +642,10 @@ async function flows() {
 			await page.screenshot({ path: join(OUT, name + ".png"), fullPage: true });
 		}
 		await page.click("#lang");
+		// The log page, drawn again in Chinese, asks for its lines and counts (under ASan, for seconds): the
+		// next step's logout must come after, or an answer 401 shows the login before its click.
+		await page.waitForFunction(() => document.querySelector("#search-state")?.textContent.includes("已搜索全部数据") &&
+			document.querySelector("#log-counts figure"), null, { timeout: 30000 });
 	});
 
 	await run("the session's end: the page goes back to the login", async () => {
