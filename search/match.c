@@ -176,17 +176,23 @@ static bool regex_found(struct query_scratch *s, const struct node *n, const uin
 	return regexec(regex_of(s, n), (const char *)v, 1, &m, REG_STARTEND) == 0;
 }
 
-static bool compared(const struct node *n, const uint8_t *v, size_t len)
+bool query_number(const void *v, size_t len, double *ret)
 {
 	char buf[64], *end;
-	double x;
 
 	if (len == 0 || len >= sizeof(buf))
 		return false;
 	memcpy(buf, v, len);
 	buf[len] = 0;
-	x = strtod(buf, &end);
-	if (*end || isnan(x))
+	*ret = strtod(buf, &end);
+	return !*end && !isnan(*ret);
+}
+
+static bool compared(const struct node *n, const uint8_t *v, size_t len)
+{
+	double x;
+
+	if (!query_number(v, len, &x))
 		return false;
 	switch (n->op) {
 	case CMP_LT: return x < n->num;

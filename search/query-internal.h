@@ -49,4 +49,7 @@ struct query {
 	int root;
 };
 
+/* Whether v (len bytes) is a number and nothing else, not NaN, into *ret: a query's value, a record's field. */
+bool query_number(const void *v, size_t len, double *ret);
+
 #endif

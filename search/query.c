@@ -82,6 +82,18 @@ static int new_node(struct parser *ps, enum node_kind kind, const char *at)
 	return (int)ps->q->n++;
 }
 
+/* A new node of kind at, looking at t (key: the stored field's name, for a field or the priority). */
+static int term_node(struct parser *ps, enum node_kind kind, const char *at, enum target t, const char *key)
+{
+	int i = new_node(ps, kind, at);
+
+	if (i >= 0) {
+		ps->q->nodes[i].target = t;
+		(void)snprintf(ps->q->nodes[i].key, sizeof(ps->q->nodes[i].key), "%s", key);
+	}
+	return i;
+}
+
 static void add_token(uint64_t h, void *ctx)
 {
 	struct node *n = ctx;
@@ -193,12 +205,10 @@ static int regex_node(struct parser *ps, const char *at, enum target t, const ch
 		ps->p = start;
 		return -ENOENT;
 	}
-	i = new_node(ps, N_REGEX, at);
+	i = term_node(ps, N_REGEX, at, t, key);
 	if (i < 0)
 		return i;
 	n = &ps->q->nodes[i];
-	n->target = t;
-	(void)snprintf(n->key, sizeof(n->key), "%s", key);
 	if (regex_compile(&n->re, pattern, flags, why, sizeof(why)) < 0)
 		return fail(ps, at, "%s", why);
 	n->has_re = true;
@@ -212,19 +222,12 @@ static const char *const priorities[] = { "emerg", "alert", "crit", "err", "warn
 /* A number, or (priority:) a level's name. */
 static bool number_of(const char *v, size_t len, enum target t, double *ret)
 {
-	char buf[64], *end;
-
-	if (len == 0 || len >= sizeof(buf))
-		return false;
-	memcpy(buf, v, len);
-	buf[len] = 0;
 	for (size_t i = 0; t == T_PRIORITY && i < ARRAY_SIZE(priorities); i++)
-		if (strcasecmp(buf, priorities[i]) == 0) {
+		if (strlen(priorities[i]) == len && strncasecmp(v, priorities[i], len) == 0) {
 			*ret = (double)i;
 			return true;
 		}
-	*ret = strtod(buf, &end);
-	return !*end && isfinite(*ret) && (t != T_PRIORITY || (*ret >= 0 && *ret <= 7));
+	return query_number(v, len, ret) && isfinite(*ret) && (t != T_PRIORITY || (*ret >= 0 && *ret <= 7));
 }
 
 /* where: the value's place in the text, for an error (v may be a copy unquoted). */
@@ -239,12 +242,10 @@ static int cmp_node(struct parser *ps, const char *at, enum target t, const char
 		return fail(ps, where, t == T_PRIORITY ? "expected a priority: 0 to 7, or emerg, alert, crit, err, warning, "
 						      "notice, info, debug" :
 						      "expected a number");
-	i = new_node(ps, N_CMP, at);
+	i = term_node(ps, N_CMP, at, t, key);
 	if (i < 0)
 		return i;
 	n = &ps->q->nodes[i];
-	n->target = t;
-	(void)snprintf(n->key, sizeof(n->key), "%s", key);
 	n->op = op;
 	n->num = num;
 	return i;
@@ -253,14 +254,12 @@ static int cmp_node(struct parser *ps, const char *at, enum target t, const char
 /* field:value, equal (folded): of a field, the host, a source. */
 static int eq_node(struct parser *ps, const char *at, enum target t, const char *key, const char *v, size_t len)
 {
-	int i = new_node(ps, N_EQ, at);
+	int i = term_node(ps, N_EQ, at, t, key);
 	struct node *n;
 
 	if (i < 0)
 		return i;
 	n = &ps->q->nodes[i];
-	n->target = t;
-	(void)snprintf(n->key, sizeof(n->key), "%s", key);
 	if (set_text(n, v, len) < 0 || !(n->tokens = calloc(FIELD_STREAM_KEYS, sizeof(*n->tokens))))
 		return -ENOMEM;
 	if (len > TOKENS_VALUE_MAX || t == T_HOST)
