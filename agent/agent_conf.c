@@ -6,6 +6,8 @@
 #include "agent/agent_conf.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "parse/container.h"
+#include "parse/parser.h"
 
 #define A(f) offsetof(struct agent_conf, agent.f) - offsetof(struct agent_conf, agent)
 #define C(f) offsetof(struct agent_conf, collector.f) - offsetof(struct agent_conf, collector)
@@ -13,6 +15,7 @@
 #define S(f) offsetof(struct agent_conf, spool.f) - offsetof(struct agent_conf, spool)
 #define T(f) offsetof(struct tail_conf, f)
 #define J(f) offsetof(struct journal_conf, f)
+#define P(f) offsetof(struct parser_conf, f)
 #define M(f) offsetof(struct agent_conf, metrics.f) - offsetof(struct agent_conf, metrics)
 
 static const struct conf_key agent_keys[] = {
@@ -64,6 +67,16 @@ static const struct conf_key tail_keys[] = {
 	{ "path", CONF_STR, T(path), NULL, .required = true, .help = "glob of files to follow" },
 	{ "read_from", CONF_STR, T(read_from), "head", .help = "head or tail: where to start in files found at first start" },
 	{ "max_line_bytes", CONF_SIZE, T(max_line_bytes), "64K", 256, 16 * 1024 * 1024, .help = "longer lines are cut and counted" },
+	{ "format", CONF_STR, T(format), "plain", .help = "plain, or a container runtime's lines: cri (containerd, CRI-O) or docker (json-file)" },
+	{ "parser", CONF_STR, T(parser), NULL, .help = "a [parser] section that makes fields of each line" },
+};
+
+static const struct conf_key parser_keys[] = {
+	{ "format", CONF_STR, P(format), NULL, .required = true, .help = "json, logfmt, nginx, apache or regex" },
+	{ "pattern", CONF_STR, P(pattern), NULL, .help = "nginx: combined, main or a log_format; apache: combined, common or a LogFormat; regex: a regex with (?<name>...) groups" },
+	{ "priority_field", CONF_STR, P(priority_field), NULL, .help = "a parsed field (level) whose value sets a tail line's PRIORITY" },
+	{ "units", CONF_STR, P(units), NULL, .help = "parse the journal messages of these units (space-separated)" },
+	{ "identifiers", CONF_STR, P(identifiers), NULL, .help = "parse the journal messages of these SYSLOG_IDENTIFIER values" },
 };
 
 /*
@@ -72,6 +85,14 @@ static const struct conf_key tail_keys[] = {
  */
 _Static_assert(offsetof(struct tail_conf, name) == 0, "conf_named_append: the name comes first");
 _Static_assert(offsetof(struct probe_conf, name) == 0, "conf_named_append: the name comes first");
+_Static_assert(offsetof(struct parser_conf, name) == 0, "conf_named_append: the name comes first");
+
+static void *parser_instance(void *target, const char *name)
+{
+	struct agent_conf *c = target;
+
+	return conf_named_append((void ***)&c->parsers, &c->n_parsers, sizeof(struct parser_conf), name);
+}
 
 static void *tail_instance(void *target, const char *name)
 {
@@ -96,12 +117,71 @@ static const struct conf_section sections[] = {
 	{ "metrics", false, metrics_keys, ARRAY_SIZE(metrics_keys), offsetof(struct agent_conf, metrics), NULL },
 	{ "probe", true, probe_conf_keys, PROBE_CONF_N_KEYS, 0, probe_instance },
 	{ "tail", true, tail_keys, ARRAY_SIZE(tail_keys), 0, tail_instance },
+	{ "parser", true, parser_keys, ARRAY_SIZE(parser_keys), 0, parser_instance },
 };
 
-#define PROBE_SECTION (&sections[ARRAY_SIZE(sections) - 2])
-#define TAIL_SECTION (&sections[ARRAY_SIZE(sections) - 1])
+#define PROBE_SECTION (&sections[ARRAY_SIZE(sections) - 3])
+#define TAIL_SECTION (&sections[ARRAY_SIZE(sections) - 2])
+#define PARSER_SECTION (&sections[ARRAY_SIZE(sections) - 1])
 
 const struct conf_schema agent_conf_schema = { sections, ARRAY_SIZE(sections) };
+
+static void check_tail(const struct agent_conf *c, const struct tail_conf *t, const struct conf_origin *o,
+		       struct conf_errors *errs)
+{
+	char where[4200];
+
+	if (strcmp(t->read_from, "head") && strcmp(t->read_from, "tail"))
+		conf_error_add(errs, conf_origin_where(o, t, "read_from", where, sizeof(where)),
+			       "[tail \"%s\"] read_from=%s: expected head or tail", t->name, t->read_from);
+	if (!line_format_find(t->format))
+		conf_error_add(errs, conf_origin_where(o, t, "format", where, sizeof(where)),
+			       "[tail \"%s\"] format=%s: expected " LINE_FORMAT_NAMES, t->name, t->format);
+	if (t->parser && !conf_named_find((const void *const *)c->parsers, c->n_parsers, t->parser))
+		conf_error_add(errs, conf_origin_where(o, t, "parser", where, sizeof(where)),
+			       "[tail \"%s\"] parser=%s: no [parser \"%s\"] section", t->name, t->parser, t->parser);
+}
+
+/* The first word of list that an earlier parser's list (got by member) has too; its length in *len. */
+static const char *claimed_twice(const struct agent_conf *c, size_t i, size_t member, size_t *len)
+{
+	const char *list = *(char *const *)((const uint8_t *)c->parsers[i] + member);
+
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, " \t");
+		for (size_t k = 0; n && k < i; k++)
+			if (list_has_word(*(char *const *)((const uint8_t *)c->parsers[k] + member), p, n)) {
+				*len = n;
+				return p;
+			}
+		p += n;
+		p += strspn(p, " \t");
+	}
+	return NULL;
+}
+
+static void check_parser(const struct agent_conf *c, size_t i, const struct conf_origin *o, struct conf_errors *errs)
+{
+	static const struct { const char *key; size_t member; } lists[] = {
+		{ "units", P(units) }, { "identifiers", P(identifiers) },
+	};
+	const struct parser_conf *pc = c->parsers[i];
+	struct parser *p = NULL;
+	char where[4200], err[512];
+	const char *dup;
+	size_t len;
+
+	if (pc->format && parser_new(pc->format, pc->pattern, &p, err, sizeof(err)) == -EINVAL)
+		conf_error_add(errs, conf_origin_where(o, pc, strncmp(err, "pattern", 7) == 0 ? "pattern" : "format",
+						       where, sizeof(where)),
+			       "[parser \"%s\"] %s", pc->name, err);
+	parser_free(p);
+	for (size_t k = 0; k < ARRAY_SIZE(lists); k++)
+		if ((dup = claimed_twice(c, i, lists[k].member, &len)))
+			conf_error_add(errs, conf_origin_where(o, pc, lists[k].key, where, sizeof(where)),
+				       "[parser \"%s\"] %s: %.*s is parsed by another parser already", pc->name,
+				       lists[k].key, (int)len, dup);
+}
 
 static void check_values(const void *target, const struct conf_origin *o, struct conf_errors *errs)
 {
@@ -118,10 +198,9 @@ static void check_values(const void *target, const struct conf_origin *o, struct
 	for (size_t i = 0; i < c->n_probes; i++)
 		probe_conf_check(c->probes[i], conf_origin_where(o, c->probes[i], "type", where, sizeof(where)), errs);
 	for (size_t i = 0; i < c->n_tails; i++)
-		if (strcmp(c->tails[i]->read_from, "head") && strcmp(c->tails[i]->read_from, "tail"))
-			conf_error_add(errs, conf_origin_where(o, c->tails[i], "read_from", where, sizeof(where)),
-				       "[tail \"%s\"] read_from=%s: expected head or tail", c->tails[i]->name,
-				       c->tails[i]->read_from);
+		check_tail(c, c->tails[i], o, errs);
+	for (size_t i = 0; i < c->n_parsers; i++)
+		check_parser(c, i, o, errs);
 }
 
 int agent_conf_load(const char *path, struct agent_conf **ret)
@@ -151,5 +230,6 @@ void agent_conf_free(struct agent_conf *c)
 	}
 	conf_named_free((void **)c->tails, c->n_tails, TAIL_SECTION);
 	conf_named_free((void **)c->probes, c->n_probes, PROBE_SECTION);
+	conf_named_free((void **)c->parsers, c->n_parsers, PARSER_SECTION);
 	free(c);
 }

@@ -15,6 +15,18 @@ struct tail_conf {
 	char *path; /* glob */
 	char *read_from; /* "head" or "tail" for files found at first start */
 	uint64_t max_line_bytes;
+	char *format; /* how lines are framed: plain, cri, docker (parse/container.h) */
+	char *parser; /* a [parser] section's name, or NULL */
+};
+
+/* One [parser "NAME"] section (parse/parser.h): used by tails that name it and by the journal's units and identifiers it lists. */
+struct parser_conf {
+	char *name;
+	char *format;
+	char *pattern;
+	char *priority_field; /* a parsed field whose level becomes PRIORITY (tail lines) */
+	char *units;          /* space-separated _SYSTEMD_UNIT values whose journal messages it parses */
+	char *identifiers;    /* ... SYSLOG_IDENTIFIER values */
 };
 
 /* The [journal] section. */
@@ -26,7 +38,7 @@ struct journal_conf {
 	uint64_t priority; /* entries up to this PRIORITY (0 emerg .. 7 debug) */
 };
 
-/* The whole agent configuration; owns every string and tail_conf in it. */
+/* The whole agent configuration; owns every string, tail_conf and parser_conf in it. */
 struct agent_conf {
 	struct {
 		char *state_dir;
@@ -59,6 +71,8 @@ struct agent_conf {
 	} metrics;
 	struct tail_conf **tails;
 	size_t n_tails;
+	struct parser_conf **parsers;
+	size_t n_parsers;
 	struct probe_conf **probes;
 	size_t n_probes;
 };

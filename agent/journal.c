@@ -31,6 +31,7 @@
 
 struct journal_source {
 	const struct journal_conf *conf;
+	struct parser_set *parsers;
 	struct spool *spool;
 	struct source_sink sink;
 	sd_event *event;
@@ -187,6 +188,32 @@ static int put_field(struct buf *b, const char *key, size_t klen, const void *va
 	return export_put_n(b, renamed, (size_t)n, value, vlen);
 }
 
+/* The value of the current entry's field key (as "KEY="), or NULL. */
+static const char *entry_value(struct journal_source *js, const char *key, size_t *len)
+{
+	const void *data;
+	size_t n, k = strlen(key);
+
+	if (sd_journal_get_data(js->j, key, &data, &n) < 0 || n <= k)
+		return NULL;
+	*len = n - k - 1;
+	return (const char *)data + k + 1;
+}
+
+/* The fields the parser of the entry's unit or identifier finds in its message, after its own. */
+static void parse_entry(struct journal_source *js)
+{
+	size_t ulen = 0, ilen = 0, mlen;
+	const char *unit = entry_value(js, FIELD_UNIT, &ulen), *ident = entry_value(js, FIELD_IDENTIFIER, &ilen);
+	struct agent_parser *ap = parser_set_for_journal(js->parsers, unit, ulen, ident, ilen);
+	const char *msg;
+	int prio;
+
+	/* The entry states its own PRIORITY: a parser's level does not replace it. */
+	if (ap && (msg = entry_value(js, FIELD_MESSAGE, &mlen)) && agent_parser_run(ap, msg, mlen, &js->entry, &prio) <= 0)
+		js->sink.count(js->sink.userdata, SPOOL_CTR_LINES_UNPARSED);
+}
+
 /* Copies the current entry's fields into js->entry in export format. */
 static int read_entry(struct journal_source *js)
 {
@@ -216,6 +243,8 @@ static int read_entry(struct journal_source *js)
 		if (r == -EINVAL)
 			r = 0;
 	}
+	if (r == 0 && parser_set_for_journal_any(js->parsers))
+		parse_entry(js);
 	return r;
 }
 
@@ -401,7 +430,8 @@ static const struct source_ops journal_source_ops = {
 	.free = journal_free,
 };
 
-int journal_source_new(const struct journal_conf *conf, struct spool *spool, const struct source_sink *sink,
+int journal_source_new(const struct journal_conf *conf, struct parser_set *parsers, struct spool *spool,
+		       const struct source_sink *sink,
 		       sd_event *event, struct source *ret)
 {
 	struct journal_source *js = calloc(1, sizeof(*js));
@@ -410,6 +440,7 @@ int journal_source_new(const struct journal_conf *conf, struct spool *spool, con
 	if (!js)
 		return -ENOMEM;
 	js->conf = conf;
+	js->parsers = parsers;
 	js->spool = spool;
 	js->sink = *sink;
 	js->event = event;

@@ -6,6 +6,7 @@
 #include <systemd/sd-event.h>
 
 #include "agent/agent_conf.h"
+#include "agent/parsers.h"
 #include "agent/sink.h"
 #include "agent/source.h"
 #include "agent/spool.h"
@@ -26,9 +27,12 @@ struct journal_source;
 
 /*
  * The journal's source, into *ret (see source.h: its one checkpoint is the
- * cursor). conf, spool and sink are borrowed and must outlive it.
+ * cursor). An entry whose unit or identifier a parser of parsers lists gets
+ * the fields that parser finds in its MESSAGE. conf, parsers, spool and sink
+ * are borrowed and must outlive it.
  */
-int journal_source_new(const struct journal_conf *conf, struct spool *spool, const struct source_sink *sink,
+int journal_source_new(const struct journal_conf *conf, struct parser_set *parsers, struct spool *spool,
+		       const struct source_sink *sink,
 		       sd_event *event, struct source *ret);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "common/macro.h"
 #include "agent/lineprio.h"
+#include "parse/out.h"
 
 /* Level words are looked for in this many leading bytes only: cheap and rarely wrong. */
 #define SCAN_BYTES 80
@@ -15,15 +16,16 @@ static bool is_word_char(char c)
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
+static bool all_upper(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 'A' || s[i] > 'Z')
+			return false;
+	return true;
+}
+
 int line_priority(const char *line, size_t len)
 {
-#define W(s, p) { s, sizeof(s) - 1, p }
-	static const struct { const char *word; size_t len; int prio; } words[] = {
-		W("EMERG", 0), W("PANIC", 0), W("ALERT", 1), W("CRIT", 2), W("CRITICAL", 2),
-		W("FATAL", 2), W("ERROR", 3), W("ERR", 3), W("WARNING", 4), W("WARN", 4),
-		W("NOTICE", 5), W("INFO", 6), W("DEBUG", 7), W("TRACE", 7),
-	};
-#undef W
 	size_t n = MIN(len, (size_t)SCAN_BYTES);
 
 	if (n >= 3 && line[0] == '<' && line[1] >= '0' && line[1] <= '9') {
@@ -36,15 +38,14 @@ int line_priority(const char *line, size_t len)
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t w;
+		int prio;
 		if (!is_word_char(line[i]) || (i > 0 && is_word_char(line[i - 1])))
 			continue;
 		for (w = i; w < n && is_word_char(line[w]); w++)
 			;
-		/* Level words are upper case and 3 to 8 letters long. */
-		if (w - i >= 3 && w - i <= 8 && line[i] >= 'A' && line[i] <= 'Z')
-			for (size_t k = 0; k < ARRAY_SIZE(words); k++)
-				if (words[k].len == w - i && memcmp(line + i, words[k].word, w - i) == 0)
-					return words[k].prio;
+		/* In a line's text, level words are upper case and 3 to 8 letters long: "Error" is prose. */
+		if (w - i >= 3 && w - i <= 8 && all_upper(line + i, w - i) && (prio = parse_level(line + i, w - i)) >= 0)
+			return prio;
 		i = w;
 	}
 	return -1;

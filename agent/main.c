@@ -40,6 +40,7 @@ struct agent {
 	size_t n_sources;
 	struct probe **probes;
 	size_t n_probes;
+	struct parser_set *parsers; /* conf's [parser] sections, used by the sources */
 	uint8_t id[AGENT_ID_SIZE];
 	char hostname[256];
 	struct pipeline *pipeline;
@@ -221,6 +222,7 @@ static void emit_agent_metrics(struct agent *a)
 		SPOOL_CTR_RECORDS_SPOOLED, SPOOL_CTR_BATCHES_SPOOLED, SPOOL_CTR_BATCHES_ACKED,
 		SPOOL_CTR_BATCHES_QUARANTINED, SPOOL_CTR_RECORDS_QUARANTINED, SPOOL_CTR_LINES_TRUNCATED,
 		SPOOL_CTR_FILES_VANISHED, SPOOL_CTR_JOURNAL_GAPS, SPOOL_CTR_JOURNAL_ENTRIES_SKIPPED,
+		SPOOL_CTR_LINES_UNPARSED, SPOOL_CTR_LINES_UNFRAMED,
 	};
 	unsigned long utime = 0, stime = 0;
 	long rss_pages = 0;
@@ -286,6 +288,8 @@ static void stop_sources(struct agent *a, bool keep_shipper)
 	free(a->sources);
 	a->sources = NULL;
 	a->n_sources = 0;
+	parser_set_free(a->parsers);
+	a->parsers = NULL;
 	if (!keep_shipper) {
 		shipper_free(a->shipper);
 		a->shipper = NULL;
@@ -301,12 +305,15 @@ static int start_sources(struct agent *a)
 	r = a->shipper ? 0 : shipper_new(a->event, a->conf, a->spool, on_drained, a, &a->shipper);
 	if (r < 0)
 		return r;
+	r = parser_set_new(a->conf, &a->parsers);
+	if (r < 0)
+		return r;
 	a->sources = calloc(a->conf->n_tails + 1, sizeof(*a->sources));
 	if (!a->sources)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->conf->n_tails; i++) {
-		r = tail_source_new(a->conf->tails[i], a->spool, pipeline_sink(a->pipeline), a->event,
-				    &a->sources[a->n_sources]);
+		r = tail_source_new(a->conf->tails[i], parser_set_find(a->parsers, a->conf->tails[i]->parser), a->spool,
+				    pipeline_sink(a->pipeline), a->event, &a->sources[a->n_sources]);
 		if (r < 0)
 			return log_error_errno(r, "tail %s: cannot start: %m", a->conf->tails[i]->name);
 		a->n_sources++;
@@ -321,7 +328,7 @@ static int start_sources(struct agent *a)
 		a->n_probes++;
 	}
 	if (a->conf->journal.enabled) {
-		r = journal_source_new(&a->conf->journal, a->spool, pipeline_sink(a->pipeline), a->event,
+		r = journal_source_new(&a->conf->journal, a->parsers, a->spool, pipeline_sink(a->pipeline), a->event,
 				       &a->sources[a->n_sources]);
 		if (r < 0)
 			return r;

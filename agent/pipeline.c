@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "parse/out.h"
 
 /* Room kept in a batch beyond a record's payload: its fixed fields. */
 #define RECORD_OVERHEAD 4096
@@ -63,22 +64,22 @@ static void batch_opened(struct pipeline *p)
  * One line becomes one record. The fixed fields are copied from prebuilt
  * export-format pieces: this runs for every line read.
  */
-static int sink_line(void *userdata, struct tail_file *f, const char *line, size_t len)
+static int sink_line(void *userdata, struct tail_file *f, const struct tail_line *l)
 {
 	static const char ts_key[] = "__REALTIME_TIMESTAMP=";
 	struct pipeline *p = userdata;
-	size_t flen, tlen;
+	size_t flen, tlen, len = l->len;
 	const uint8_t *fields = tail_file_fields(f, &flen);
-	int prio = line_priority(line, len), r;
+	int prio = l->priority >= 0 ? l->priority : line_priority(l->msg, len), r;
 	char ts[21], pfield[12] = "PRIORITY=0\n";
 
-	if (p->batch.len + len + flen + RECORD_OVERHEAD > p->batch.max) {
+	if (p->batch.len + len + flen + l->fields_len + RECORD_OVERHEAD > p->batch.max) {
 		r = pipeline_flush(p);
 		if (r < 0)
 			return r;
 	}
-	tlen = format_u64(p->now_us, ts);
-	r = buf_reserve(&p->batch, sizeof(ts_key) + tlen + p->host_field.len + flen + sizeof(pfield));
+	tlen = format_u64(l->time_us ? l->time_us : p->now_us, ts);
+	r = buf_reserve(&p->batch, sizeof(ts_key) + tlen + p->host_field.len + flen + l->fields_len + sizeof(pfield));
 	if (r < 0)
 		return log_error_errno(r, "batch: cannot add a line of %zu bytes: %m", len);
 	put(&p->batch, ts_key, sizeof(ts_key) - 1);
@@ -86,11 +87,12 @@ static int sink_line(void *userdata, struct tail_file *f, const char *line, size
 	put(&p->batch, "\n", 1);
 	put(&p->batch, p->host_field.data, p->host_field.len);
 	put(&p->batch, fields, flen);
+	put(&p->batch, l->fields, l->fields_len);
 	if (prio >= 0) {
 		pfield[9] = (char)('0' + prio);
 		put(&p->batch, pfield, 11);
 	}
-	r = export_put_n(&p->batch, FIELD_MESSAGE, FIELD_LEN(FIELD_MESSAGE), line, len);
+	r = export_put_n(&p->batch, FIELD_MESSAGE, FIELD_LEN(FIELD_MESSAGE), l->msg, len);
 	if (r == 0)
 		r = export_end_entry(&p->batch);
 	if (r < 0)
@@ -324,8 +326,9 @@ void pipeline_set_conf(struct pipeline *p, const struct agent_conf *conf)
 	uint64_t max_line = 0;
 
 	p->conf = conf;
+	/* A parsed line's fields hold at most its text again, with their names (PARSE_FIELDS_MAX of them). */
 	for (size_t i = 0; i < conf->n_tails; i++)
-		max_line = MAX(max_line, conf->tails[i]->max_line_bytes);
+		max_line = MAX(max_line, 2 * conf->tails[i]->max_line_bytes + PARSE_FIELDS_MAX * 2 * EXPORT_KEY_MAX);
 	if (conf->journal.enabled)
 		max_line = MAX(max_line, (uint64_t)JOURNAL_ENTRY_MAX);
 	/* Keeps the capacity; a reload may change the ceiling. */

@@ -10,14 +10,24 @@
 
 struct tail_file;
 
+/* One line of a followed file, as the tail hands it over; every pointer is borrowed. */
+struct tail_line {
+	const char *msg; /* without its newline */
+	size_t len;
+	uint64_t time_us;      /* its writer's time (a container runtime's); 0: now */
+	const uint8_t *fields; /* its own fields (a container's stream, what its parser found), export format */
+	size_t fields_len;
+	int priority;          /* from its parser; -1: what the line states (line_priority()) */
+};
+
 /*
  * What a source hands its records to: the agent's current batch. A source
  * moves its position past a record only after the sink took it, then calls
  * advanced(), which may seal the batch with the sources' checkpoints.
  */
 struct source_sink {
-	/* Takes one line of a followed file (without its newline). Returns 0 or -errno. */
-	int (*line)(void *userdata, struct tail_file *f, const char *line, size_t len);
+	/* Takes one line of a followed file. Returns 0 or -errno. */
+	int (*line)(void *userdata, struct tail_file *f, const struct tail_line *l);
 	/* Takes one whole record: its fields in export format, no blank line. */
 	int (*record)(void *userdata, const void *fields, size_t len);
 	/* Called after the source's position moved past the record; may flush the batch. */

@@ -88,6 +88,8 @@ const char *spool_counter_name(enum spool_counter c)
 		[SPOOL_CTR_RECORDS_DROPPED] = "records_dropped",
 		[SPOOL_CTR_BATCHES_CONFLICT] = "batches_conflict",
 		[SPOOL_CTR_BATCHES_REFUSED] = "batches_refused",
+		[SPOOL_CTR_LINES_UNPARSED] = "lines_unparsed",
+		[SPOOL_CTR_LINES_UNFRAMED] = "lines_unframed",
 	};
 	return (unsigned)c < _SPOOL_CTR_MAX ? names[c] : "unknown";
 }

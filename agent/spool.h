@@ -61,6 +61,8 @@ enum spool_counter {
 	SPOOL_CTR_RECORDS_DROPPED,
 	SPOOL_CTR_BATCHES_CONFLICT,
 	SPOOL_CTR_BATCHES_REFUSED,
+	SPOOL_CTR_LINES_UNPARSED,
+	SPOOL_CTR_LINES_UNFRAMED,
 	_SPOOL_CTR_MAX,
 };
 const char *spool_counter_name(enum spool_counter c);

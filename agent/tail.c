@@ -18,46 +18,14 @@
 #include "common/sha256.h"
 #include "common/util.h"
 #include "agent/tail.h"
+#include "agent/tail-internal.h"
+#include "parse/container.h"
+#include "parse/out.h"
 
 #define READ_CHUNK (256 * 1024)
 /* A writer may still append to a renamed file until it reopens its log. */
 #define ROTATE_WAIT_US (2 * USEC_PER_SEC)
 
-struct tail_file {
-	struct tail_file *next;
-	struct tail_source *src;
-	char *path;
-	int fd;
-	uint64_t dev, ino;
-	uint64_t offset;   /* end of the last line the sink took */
-	uint64_t read_pos; /* file position after buf's bytes */
-	uint8_t fp[SHA256_SIZE];
-	uint32_t fp_len;
-	char *buf;
-	size_t buf_len, buf_cap;
-	uint64_t rotated_at; /* monotonic us; 0 while the path still names it */
-	bool dirty;          /* offset moved since the last checkpoint snapshot */
-	enum {
-		CP_NONE,
-		CP_PENDING,        /* in a snapshot not yet committed */
-		CP_PENDING_FORGET, /* ... as read to its end: let go once committed */
-	} cp;
-	bool done;           /* read to its end after rotation: let go at commit */
-	bool skipping;       /* discarding the rest of an over-long line */
-	struct buf fields;   /* VIGIL_SOURCE and VIGIL_PATH in export format */
-	int copy_fd;         /* copytruncate's copy, read up to copy_end before the file again */
-	uint64_t copy_end;
-};
-
-struct tail_source {
-	const struct tail_conf *conf;
-	struct spool *spool;
-	struct source_sink sink;
-	sd_event_source *inotify;
-	struct tail_file *files;
-	bool changed;
-	bool scanned_once;
-};
 
 static void file_free(struct tail_file *f)
 {
@@ -68,6 +36,7 @@ static void file_free(struct tail_file *f)
 	if (f->copy_fd >= 0)
 		(void)close(f->copy_fd);
 	buf_free(&f->fields);
+	buf_free(&f->partial);
 	free(f->buf);
 	free(f->path);
 	free(f);
@@ -117,12 +86,15 @@ static int file_new(struct tail_source *t, const char *path, int fd, const struc
 	f->buf_cap = t->conf->max_line_bytes + READ_CHUNK;
 	f->path = strdup(path);
 	f->buf = malloc(f->buf_cap);
-	buf_init(&f->fields, 2 * 4096 + 64);
+	buf_init(&f->fields, 2 * 4096 + 512);
+	buf_init(&f->partial, t->conf->max_line_bytes);
 	if (!f->path || !f->buf)
 		goto fail;
 	r = export_put_str(&f->fields, FIELD_SOURCE, t->conf->name);
 	if (r == 0)
 		r = export_put_str(&f->fields, FIELD_PATH, path);
+	if (r == 0 && t->format->decode != line_format_find("plain")->decode)
+		r = container_path_fields(path, &f->fields);
 	if (r < 0)
 		goto fail;
 	f->fd = fd;
@@ -135,59 +107,12 @@ fail:
 
 static void file_rewind(struct tail_file *f)
 {
+	tail_partial_drop(f);
 	f->offset = f->read_pos = 0;
 	f->buf_len = 0;
 	f->skipping = false;
 	f->fp_len = 0;
 	f->dirty = true;
-}
-
-/* Hands complete lines in f->buf to the sink, keeping the partial tail. */
-static int emit_lines(struct tail_file *f, bool final)
-{
-	const struct source_sink *s = &f->src->sink;
-	size_t max = f->src->conf->max_line_bytes;
-	char *p = f->buf, *end = f->buf + f->buf_len, *nl;
-	int r = 0;
-
-	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
-		size_t len = (size_t)(nl - p);
-		if (f->skipping) {
-			f->skipping = false;
-		} else {
-			r = s->line(s->userdata, f, p, MIN(len, max));
-			if (r < 0)
-				break;
-			if (len > max)
-				s->count(s->userdata, SPOOL_CTR_LINES_TRUNCATED);
-		}
-		f->offset += len + 1;
-		f->dirty = true;
-		p = nl + 1;
-		r = s->advanced(s->userdata);
-		if (r < 0)
-			break;
-	}
-	if (r == 0 && p < end && ((size_t)(end - p) >= max || final)) {
-		/* An over-long line goes out cut; a finished file's last line without newline goes out whole. */
-		size_t len = (size_t)(end - p);
-		if (!f->skipping) {
-			r = s->line(s->userdata, f, p, MIN(len, max));
-			if (r == 0 && len > max)
-				s->count(s->userdata, SPOOL_CTR_LINES_TRUNCATED);
-		}
-		if (r == 0) {
-			f->skipping = !final;
-			f->offset += len;
-			f->dirty = true;
-			p = end;
-			r = s->advanced(s->userdata);
-		}
-	}
-	f->buf_len = (size_t)(end - p);
-	if (f->buf_len && p != f->buf)
-		memmove(f->buf, p, f->buf_len);
-	return r;
 }
 
 /*
@@ -213,11 +138,11 @@ static int read_fd(struct tail_file *f, int fd, uint64_t limit, size_t *budget, 
 		if (n < 0)
 			return -errno;
 		if (n == 0)
-			return final ? emit_lines(f, true) : 0;
+			return final ? tail_emit_lines(f, true) : 0;
 		f->read_pos += (uint64_t)n;
 		f->buf_len += (size_t)n;
 		*budget -= MIN(*budget, (size_t)n);
-		r = emit_lines(f, false);
+		r = tail_emit_lines(f, false);
 		if (r < 0)
 			return r;
 	}
@@ -258,6 +183,7 @@ static void let_go_as_copy(struct tail_file *f, const struct tail_file *orig)
 	}
 	f->buf_len = 0;
 	f->skipping = false;
+	tail_partial_drop(f);
 	f->done = true;
 	f->dirty = true;
 }
@@ -321,6 +247,7 @@ static void handle_truncation(struct tail_file *f)
 	s->count(s->userdata, SPOOL_CTR_FILES_TRUNCATED);
 	f->buf_len = 0;
 	f->skipping = false;
+	tail_partial_drop(f);
 	orig = original_of(f);
 	if (orig) {
 		let_go_as_copy(f, orig);
@@ -378,7 +305,7 @@ static int file_read(struct tail_file *f, size_t *budget)
 	if (r != 0)
 		return r;
 	if (f->rotated_at && now_monotonic_us() - f->rotated_at >= ROTATE_WAIT_US) {
-		r = emit_lines(f, true);
+		r = tail_emit_lines(f, true);
 		if (r < 0)
 			return r;
 		log_debug("tail %s: %s read to its end after rotation", f->src->conf->name, f->path);
@@ -530,6 +457,8 @@ static void tail_free(void *impl)
 	if (!t)
 		return;
 	sd_event_source_disable_unref(t->inotify);
+	buf_free(&t->scratch);
+	buf_free(&t->line_fields);
 	while (t->files) {
 		struct tail_file *f = t->files;
 		t->files = f->next;
@@ -646,8 +575,8 @@ static const struct source_ops tail_source_ops = {
 	.free = tail_free,
 };
 
-int tail_source_new(const struct tail_conf *conf, struct spool *spool, const struct source_sink *sink,
-		    sd_event *event, struct source *ret)
+int tail_source_new(const struct tail_conf *conf, struct agent_parser *parser, struct spool *spool,
+		    const struct source_sink *sink, sd_event *event, struct source *ret)
 {
 	_cleanup_free_ char *dup = strdup(conf->path);
 	struct tail_source *t = calloc(1, sizeof(*t));
@@ -659,6 +588,10 @@ int tail_source_new(const struct tail_conf *conf, struct spool *spool, const str
 		return -ENOMEM;
 	}
 	t->conf = conf;
+	t->format = line_format_find(conf->format);
+	t->parser = parser;
+	buf_init(&t->scratch, conf->max_line_bytes);
+	buf_init(&t->line_fields, 2 * conf->max_line_bytes + PARSE_FIELDS_MAX * 2 * EXPORT_KEY_MAX);
 	t->spool = spool;
 	t->sink = *sink;
 	t->changed = true;

@@ -8,6 +8,7 @@
 #include <systemd/sd-event.h>
 
 #include "agent/agent_conf.h"
+#include "agent/parsers.h"
 #include "agent/sink.h"
 #include "agent/source.h"
 #include "agent/spool.h"
@@ -24,10 +25,14 @@ struct tail_file;
 
 /*
  * The source of a [tail] section, into *ret (see source.h: work finds files,
- * then reads; tick looks for new and rotated ones). conf, spool and sink
- * are borrowed and must outlive it.
+ * then reads; tick looks for new and rotated ones). Lines are framed as
+ * conf->format says (a container runtime's: their parts joined, the
+ * checkpoint kept before a message's first part until its last is read)
+ * and given fields by parser (NULL: none). conf, parser, spool and sink are
+ * borrowed and must outlive it.
  */
-int tail_source_new(const struct tail_conf *conf, struct spool *spool, const struct source_sink *sink,
+int tail_source_new(const struct tail_conf *conf, struct agent_parser *parser, struct spool *spool,
+		    const struct source_sink *sink,
 		    sd_event *event, struct source *ret);
 
 /* The export-format fields that name a file's lines (path and source). */

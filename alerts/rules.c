@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <regex.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "common/macro.h"
 #include "common/regex.h"
 #include "common/util.h"
+#include "search/logseries.h"
 #include "store/blocks.h"
 #include "store/hosts.h"
 #include "store/lockouts.h"
@@ -150,14 +152,70 @@ static int query_matches(sqlite3 *db, void *ctx)
 	return db ? blocks_log_matches(db, q->rule->name, q->since_us, q->rule->host, put_match, q->ss) : 0;
 }
 
-/* The latest sample of each instance within window_us (0: a minute, or three evaluations). */
+/* What a rule on a log metric (log.NAME.STAT) reads from each shard: the rows of its window. */
+struct log_shard_query {
+	const struct rule_conf *rule;
+	const char *metric;
+	uint64_t since_us;
+	struct logseries *ls;
+};
+
+static int add_log_part(const struct logmetric_part *p, void *ctx)
+{
+	const struct log_shard_query *q = ctx;
+
+	if (fnmatch(q->rule->host, p->host, 0) || fnmatch(q->rule->instance ? q->rule->instance : "*", p->labels, 0))
+		return 0;
+	return logseries_add(q->ls, p->agent, p->host, p->labels, p->ts, p->count, p->sketch, p->sketch_len);
+}
+
+static int query_log_parts(sqlite3 *db, void *ctx)
+{
+	const struct log_shard_query *q = ctx;
+
+	return db ? blocks_logmetric_rows(db, q->metric, NULL, q->since_us, UINT64_MAX >> 1, true, add_log_part, ctx) : 0;
+}
+
+static int put_log_sample(const char *agent, const char *host, const char *labels, uint64_t bucket, double value,
+			  void *ctx)
+{
+	return samples_put(ctx, &(struct metric_sample){ .agent = agent, .host = host, .instance = labels,
+							 .value = value, .line = "" }, false);
+}
+
+/*
+ * A log metric's statistic over the window, one sample per (agent, labels):
+ * of the rows (each a block's part of a step) that saw a record in it.
+ */
+static int log_samples(struct rule_eval *e, const char *metric, enum logstat st, uint64_t since_us,
+		       struct samples *ss)
+{
+	/* One bucket holds the window: every row since since_us merges into it. */
+	struct log_shard_query q = { e->rule, metric, since_us, NULL };
+	int r = logseries_new(UINT64_MAX >> 1, &q.ls);
+
+	if (r == 0)
+		r = e->each_shard(e, since_us, query_log_parts, &q);
+	if (r == 0)
+		r = logseries_each(q.ls, st, put_log_sample, ss);
+	logseries_free(q.ls);
+	return r;
+}
+
+/*
+ * The latest sample of each instance within window_us (0: a minute, or
+ * three evaluations); of a log metric, its statistic over that window.
+ */
 static int metric_within(struct rule_eval *e, uint64_t window_us)
 {
 	const struct rule_conf *rule = e->rule;
 	uint64_t now = e->now, window = window_us ? window_us : MAX(3 * e->interval_us, 60 * USEC_PER_SEC);
 	struct samples ss = { 0 };
 	struct shard_query q = { rule, now > window ? now - window : 0, &ss };
-	int r = e->each_shard(e, q.since_us, query_samples, &q);
+	char metric[LOGMETRIC_NAME_MAX + 1];
+	enum logstat st;
+	int r = logstat_parse(rule->metric, metric, &st) == 0 ? log_samples(e, metric, st, q.since_us, &ss) :
+							       e->each_shard(e, q.since_us, query_samples, &q);
 
 	for (size_t i = 0; r == 0 && i < ss.n; i++) {
 		const struct sample *x = &ss.s[i];
@@ -339,9 +397,15 @@ static int eval_lockout(struct rule_eval *e)
 
 static void check_metric(const struct rule_conf *r, const char *where, struct conf_errors *errs)
 {
+	char metric[LOGMETRIC_NAME_MAX + 1];
+	enum logstat st;
+
 	if (!r->metric || !r->above == !r->below)
 		conf_error_add(errs, where, "[rule \"%s\"]: type=metric needs metric= and one of above= and below=",
 			       r->name);
+	else if (logstat_parse(r->metric, metric, &st) == -EINVAL)
+		conf_error_add(errs, where, "[rule \"%s\"] metric=%s: a log metric is log.NAME.STAT, STAT one of "
+			       LOGSTAT_NAMES, r->name, r->metric);
 }
 
 static void check_log(const struct rule_conf *r, const char *where, struct conf_errors *errs)

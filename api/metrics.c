@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "api/http-internal.h"
+#include "search/logseries.h"
 #include "store/blocks.h"
 
 #define POINTS_MAX 100000
@@ -127,7 +128,13 @@ static int shard_points(sqlite3 *db, void *ctx)
 
 static int shard_has_name(sqlite3 *db, void *ctx)
 {
-	return db && blocks_metric_known(db, ctx);
+	char metric[LOGMETRIC_NAME_MAX + 1];
+	enum logstat st;
+
+	if (!db)
+		return 0;
+	return logstat_parse(ctx, metric, &st) == 0 ? blocks_metric_known(db, metric, true) :
+						      blocks_metric_known(db, ctx, false);
 }
 
 /* Whether any shard holds a point of the metric: an empty answer means a quiet range, not a typo. */
@@ -136,19 +143,70 @@ static bool metric_known(struct request *rq, const char *name)
 	return storage_reader_each_shard(rq->rd, 0, 0, true, shard_has_name, (void *)name) > 0;
 }
 
+/* What a GET /api/v1/metrics of a log metric (log.NAME.STAT) reads from each shard. */
+struct log_query {
+	const char *metric, *host;
+	uint64_t since, until;
+	struct logseries *ls;
+};
+
+static int add_part(const struct logmetric_part *p, void *ctx)
+{
+	/* A chart shows hosts: agents of one host name are one series. */
+	return logseries_add(ctx, "", p->host, p->labels, p->ts, p->count, p->sketch, p->sketch_len);
+}
+
+static int shard_log_parts(sqlite3 *db, void *ctx)
+{
+	const struct log_query *q = ctx;
+
+	return db ? blocks_logmetric_rows(db, q->metric, q->host, q->since, q->until, false, add_part, q->ls) : -EIO;
+}
+
+static int put_log_point(const char *agent, const char *host, const char *labels, uint64_t bucket, double value,
+			 void *ctx)
+{
+	return add_bucket(&(struct metric_bucket){ .host = host, .instance = labels, .bucket = (int64_t)bucket,
+						   .sum = value, .min = value, .max = value, .count = 1 }, ctx);
+}
+
+/*
+ * A log metric's buckets into ps: the rows of every shard merged first (a
+ * step's rows may lie in two shards), then the statistic of each bucket.
+ */
+static int log_points(struct request *rq, const char *metric, enum logstat st, const char *host, uint64_t since,
+		      uint64_t until, uint64_t step_us, struct points *ps)
+{
+	struct log_query q = { metric, host, since, until, NULL };
+	int r = logseries_new(step_us, &q.ls);
+
+	if (r == 0)
+		r = storage_reader_each_shard(rq->rd, since, until, false, shard_log_parts, &q);
+	if (r == 0)
+		r = logseries_each(q.ls, st, put_log_point, ps);
+	logseries_free(q.ls);
+	return r;
+}
+
 /* GET /api/v1/metrics?name=&host=&since=&until=&step=: a metric's series, downsampled to step. */
 enum MHD_Result api_get_metrics(struct request *rq)
 {
 	const char *name = arg(rq, "name"), *host = arg(rq, "host"), *step_s = arg(rq, "step");
 	uint64_t now = now_realtime_us(), since = now - 3600 * USEC_PER_SEC, until = now, step_ms = 0;
+	char metric[LOGMETRIC_NAME_MAX + 1];
 	struct points ps = { 0 };
 	struct metric_query q;
+	enum logstat st;
 	json_t *series;
-	int r;
+	int r, log;
 
 	if (!name)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "name: required, e.g. cpu.user_pct, memory.used_pct, filesystem.used_pct");
+	log = logstat_parse(name, metric, &st);
+	if (log == -EINVAL)
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "name: a log metric is log.NAME.STAT, STAT one of " LOGSTAT_NAMES);
 	if (since_until_args(rq, &since, &until) < 0 || until < since)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "since/until: expected RFC 3339, epoch seconds, or a duration ago, since <= until");
@@ -158,7 +216,8 @@ enum MHD_Result api_get_metrics(struct request *rq)
 	if (!step_ms)
 		step_ms = MAX((until - since) / 1000 / POINTS_TARGET, UINT64_C(10000));
 	q = (struct metric_query){ name, host, since, until, step_ms * 1000, &ps };
-	r = storage_reader_each_shard(rq->rd, since, until, false, shard_points, &q);
+	r = log == 0 ? log_points(rq, metric, st, host, since, until, step_ms * 1000, &ps) :
+		       storage_reader_each_shard(rq->rd, since, until, false, shard_points, &q);
 	if (r < 0) {
 		points_free(&ps);
 		return r == -E2BIG ? respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
@@ -170,7 +229,8 @@ enum MHD_Result api_get_metrics(struct request *rq)
 		points_free(&ps);
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found",
 				     "no metric named %s is stored; names are <set>.<field>, e.g. cpu.user_pct, "
-				     "memory.used_pct, filesystem.used_pct, agent.rss_bytes", name);
+				     "memory.used_pct, filesystem.used_pct, agent.rss_bytes, or log.NAME.STAT of a "
+				     "[logmetric] section", name);
 	}
 	series = series_json(&ps);
 	points_free(&ps);

@@ -89,6 +89,28 @@ static const struct conf_key users_keys[] = {
 	{ "totp_roles", CONF_STR, U(totp_roles), "admin security auditor", .help = "roles whose users must enrol a second factor (TOTP) before anything else" },
 };
 
+#define M(f) offsetof(struct logmetric_conf, f)
+static const struct conf_key logmetric_keys[] = {
+	{ "query", CONF_STR, M(query), NULL, .help = "which log records: the log query language (docs/logs.md); default all" },
+	{ "value", CONF_STR, M(value), NULL, .help = "a numeric field whose distribution is kept (count, sum, avg, min, max, p50, p90, p95, p99); default a count only" },
+	{ "labels", CONF_STR, M(labels), NULL, .help = "fields whose values label the series, space-separated, at most 4 (e.g. route status_class)" },
+	{ "step", CONF_SECS, M(step_ms), "60s", 1000, 86400000, .help = "the time a series' point covers" },
+};
+
+_Static_assert(offsetof(struct logmetric_conf, name) == 0, "conf_named_append: the name comes first");
+
+static void *logmetric_instance(void *target, const char *name)
+{
+	struct coll_conf *c = target;
+
+	return conf_named_append((void ***)&c->logmetrics, &c->n_logmetrics, sizeof(struct logmetric_conf), name);
+}
+
+struct logmetric_def logmetric_def_of(const struct logmetric_conf *c)
+{
+	return (struct logmetric_def){ c->name, c->query, c->value, c->labels, c->step_ms };
+}
+
 static void *rule_instance(void *target, const char *name)
 {
 	return alert_defs_add_rule(&((struct coll_conf *)target)->defs, name);
@@ -114,6 +136,7 @@ static struct conf_section sections[] = {
 	{ "dialtests", false, dialtests_keys, ARRAY_SIZE(dialtests_keys), offsetof(struct coll_conf, dialtests), NULL },
 	{ "audit", false, audit_keys, ARRAY_SIZE(audit_keys), offsetof(struct coll_conf, audit), NULL },
 	{ "users", false, users_keys, ARRAY_SIZE(users_keys), offsetof(struct coll_conf, users), NULL },
+	{ "logmetric", true, logmetric_keys, ARRAY_SIZE(logmetric_keys), 0, logmetric_instance },
 	{ .name = NULL }, /* [rule] */
 	{ .name = NULL }, /* [notify] */
 	{ .name = NULL }, /* [route] */
@@ -146,6 +169,25 @@ const struct conf_schema *coll_conf_schema(void)
 static bool conf_has_target(const void *userdata, const char *name)
 {
 	return alert_defs_notify(userdata, name) != NULL;
+}
+
+/* Each [logmetric] as the ingest compiles it; the error at its key ("query: 14: …" at query=). */
+static void check_logmetrics(const struct coll_conf *c, const struct conf_origin *o, struct conf_errors *errs)
+{
+	char where[4200], err[512], key[16];
+
+	if (c->n_logmetrics > LOGMETRICS_MAX)
+		conf_error_add(errs, conf_origin_where(o, c->logmetrics[LOGMETRICS_MAX], NULL, where, sizeof(where)),
+			       "[logmetric]: more than %d sections", LOGMETRICS_MAX);
+	for (size_t i = 0; i < c->n_logmetrics; i++) {
+		struct logmetric_def d = logmetric_def_of(c->logmetrics[i]);
+		if (logmetric_check(&d, err, sizeof(err)) == 0)
+			continue;
+		(void)snprintf(key, sizeof(key), "%.*s", (int)strcspn(err, ":"), err);
+		conf_error_add(errs, conf_origin_where(o, c->logmetrics[i], strcmp(key, "name") ? key : NULL, where,
+						       sizeof(where)),
+			       "[logmetric \"%s\"] %s", c->logmetrics[i]->name, err);
+	}
 }
 
 static void check_values(const void *target, const struct conf_origin *o, struct conf_errors *errs)
@@ -183,6 +225,7 @@ static void check_values(const void *target, const struct conf_origin *o, struct
 	for (size_t i = 0; i < c->defs.n_routes; i++)
 		alert_route_check(c->defs.routes[i], &t,
 				  conf_origin_where(o, c->defs.routes[i], NULL, where, sizeof(where)), errs);
+	check_logmetrics(c, o, errs);
 }
 
 int coll_conf_load(const char *path, struct coll_conf **ret)
@@ -211,5 +254,6 @@ void coll_conf_free(struct coll_conf *c)
 		if (sections[i].name && !sections[i].named)
 			conf_free_section(&sections[i], (uint8_t *)c + sections[i].offset);
 	alert_defs_free(&c->defs);
+	conf_named_free((void **)c->logmetrics, c->n_logmetrics, &sections[ARRAY_SIZE(sections) - 4]);
 	free(c);
 }

@@ -41,6 +41,13 @@
 #define FIELD_STREAM_KEYS 4
 extern const char *const field_stream_keys[FIELD_STREAM_KEYS + 1];
 
+/* A container's log line's (tail format=cri or docker; parse/container.h). */
+#define FIELD_CONTAINER_STREAM "CONTAINER_STREAM" /* stdout or stderr */
+#define FIELD_CONTAINER_NAME "CONTAINER_NAME"
+#define FIELD_CONTAINER_ID "CONTAINER_ID"
+#define FIELD_K8S_POD "K8S_POD"
+#define FIELD_K8S_NAMESPACE "K8S_NAMESPACE"
+
 /* An event's. */
 #define FIELD_EVENT "VIGIL_EVENT"
 #define FIELD_LOST_CURSOR "VIGIL_LOST_CURSOR"

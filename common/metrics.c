@@ -88,9 +88,11 @@ int metrics_render(struct buf *o)
 			   "vigil_ingest_cut_total{what=\"probe_rows\"} %" PRIu64 "\n"
 			   "vigil_ingest_cut_total{what=\"probe_message_bytes\"} %" PRIu64 "\n"
 			   "vigil_ingest_cut_total{what=\"inventory_fields\"} %" PRIu64 "\n"
-			   "vigil_ingest_cut_total{what=\"future_times\"} %" PRIu64 "\n",
+			   "vigil_ingest_cut_total{what=\"future_times\"} %" PRIu64 "\n"
+			   "vigil_ingest_cut_total{what=\"logmetric_series\"} %" PRIu64 "\n",
 			LOAD(metrics.cut_metric_rows), LOAD(metrics.cut_probe_rows), LOAD(metrics.cut_message_bytes),
-			LOAD(metrics.cut_inventory_fields), LOAD(metrics.cut_future_times));
+			LOAD(metrics.cut_inventory_fields), LOAD(metrics.cut_future_times),
+			LOAD(metrics.cut_logmetric_series));
 	r |= counter(o, "vigil_ingest_unindexed_batches_total",
 		     "Batches stored without a token index (too many distinct tokens): searches read them whole.",
 		     LOAD(metrics.batches_unindexed));

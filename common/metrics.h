@@ -15,7 +15,8 @@ struct metrics {
 	atomic_uint_fast64_t batches_conflict; /* (agent, seq) stored with another frame: two hosts, one id */
 	atomic_uint_fast64_t batches_refused;  /* under TLS, an agent id another certificate holds */
 	/* Left out of the rows derived from batches by their limits (verify.h): */
-	atomic_uint_fast64_t cut_metric_rows, cut_probe_rows, cut_message_bytes, cut_inventory_fields, cut_future_times;
+	atomic_uint_fast64_t cut_metric_rows, cut_probe_rows, cut_message_bytes, cut_inventory_fields, cut_future_times,
+		cut_logmetric_series;
 	atomic_uint_fast64_t batches_unindexed; /* stored without a token index: too many distinct tokens */
 	atomic_uint_fast64_t index_bytes;       /* bytes of the stored blocks' token indexes */
 	atomic_uint_fast64_t batches_rejected;

@@ -88,7 +88,7 @@ void format_rfc3339_us(uint64_t us, char *out, size_t size)
 		       (unsigned)(us % USEC_PER_SEC));
 }
 
-static int parse_rfc3339(const char *s, uint64_t *ret_us)
+int parse_rfc3339(const char *s, uint64_t *ret_us)
 {
 	struct tm tm = { 0 };
 	unsigned frac = 0, digits = 0;
@@ -291,4 +291,17 @@ bool next_word(const char **p, char *word, size_t size)
 	(void)snprintf(word, size, "%.*s", (int)n, *p);
 	*p += n;
 	return true;
+}
+
+bool list_has_word(const char *list, const char *word, size_t len)
+{
+	for (const char *p = list; p && *p && word;) {
+		size_t n;
+		p += strspn(p, " \t");
+		n = strcspn(p, " \t");
+		if (n && n == len && memcmp(p, word, len) == 0)
+			return true;
+		p += n;
+	}
+	return false;
 }

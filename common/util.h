@@ -21,6 +21,8 @@ int random_bytes(void *out, size_t len);
 
 /* "2026-11-21T08:00:00.123456Z" into out (>= 32 bytes). */
 void format_rfc3339_us(uint64_t us, char *out, size_t size);
+/* RFC 3339 with Z or an offset, any fraction (kept to microseconds): 0, -EINVAL, -ERANGE before 1970. */
+int parse_rfc3339(const char *s, uint64_t *ret_us);
 /*
  * A point in time for API parameters: RFC 3339 ("2026-11-21T08:00:00Z",
  * optional fraction), integer seconds since the epoch, or a duration ago
@@ -40,6 +42,8 @@ int mkdir_p(const char *dir, unsigned mode);
 
 /* Checks "k=v k=v" labels; returns 0 or -EINVAL with the bad word in *ret_bad. */
 int labels_check(const char *labels, const char **ret_bad, size_t *ret_len);
+/* Whether word (len bytes, may be NULL) is one of the space- or tab-separated words of list (may be NULL). */
+bool list_has_word(const char *list, const char *word, size_t len);
 
 /* The length of the longest prefix of s within max bytes that does not cut a UTF-8 sequence. */
 size_t utf8_prefix(const char *s, size_t max);

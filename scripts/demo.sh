@@ -19,7 +19,7 @@ fi
 D=${VIGIL_DEMO_DIR:-$top/demo}
 INGEST=${VIGIL_DEMO_INGEST:-tcp://127.0.0.1:5170}
 HTTP=${VIGIL_DEMO_HTTP:-127.0.0.1:8080}
-mkdir -p "$D/logs" "$D/dialtests.d"
+mkdir -p "$D/logs" "$D/web" "$D/dialtests.d"
 cat > "$D/collector.conf" <<EOC
 [ingest]
 listen=$INGEST
@@ -48,6 +48,17 @@ metric=filesystem.used_pct
 above=90
 recover=85
 for=5m
+[logmetric "web"]
+query=source:demo-web
+value=request_time
+labels=status_class
+step=1m
+[rule "web-slow"]
+type=metric
+metric=log.web.p99
+instance=status_class=2xx
+above=2
+summary={{host}}: 接口 p99 耗时 {{value}} s
 [rule "demo-errors"]
 type=log
 pattern=ERROR
@@ -65,6 +76,12 @@ labels=zone=demo role=all-in-one
 address=$INGEST
 [tail "demo-app"]
 path=$D/logs/*.log
+[tail "demo-web"]
+path=$D/web/access.log
+parser=web
+[parser "web"]
+format=nginx
+pattern=\$remote_addr - \$remote_user [\$time_local] "\$request" \$status \$body_bytes_sent "\$http_referer" "\$http_user_agent" \$request_time
 [probe "collector-ingest"]
 type=tcp
 address=${INGEST#tcp://}
@@ -122,6 +139,10 @@ pids="$pids $!"
 	while :; do
 		n=$((n + 1))
 		echo "$(date -u +%FT%TZ) ${levels[$((RANDOM % 6))]} demo-app[$$]: request $n served in $((RANDOM % 900)) ms" >> "$D/logs/app.log"
+		status=200
+		[ $((RANDOM % 20)) = 0 ] && status=502
+		printf '10.0.0.%d - - [%s] "GET /api/v1/items/%d HTTP/1.1" %d 512 "-" "demo" 0.%03d\n' $((n % 250)) \
+			"$(date '+%d/%b/%Y:%T %z')" $((n % 9)) $status $((RANDOM % 1000)) >> "$D/web/access.log"
 		sleep 0.5
 	done
 ) &
@@ -140,7 +161,7 @@ cat <<EOI
 
 vigil demo is running (Ctrl-C stops it)
   collector: ingest $INGEST, API http://$HTTP, data in $D/data
-  agent:     following $D/logs/*.log, spool in $D/agent-state
+  agent:     following $D/logs/*.log and $D/web/access.log (parsed as nginx's), spool in $D/agent-state
   console:   http://$HTTP/  (user $DEMO_USER, password $DEMO_PASSWORD)
              $DEMO_USER is an operator, a role that needs no second factor: only for this demo;
              admin, security and auditor users enrol TOTP at their first login
@@ -149,6 +170,7 @@ vigil demo is running (Ctrl-C stops it)
 Try, in another shell:
   export VIGIL_TOKEN=$TOKEN
   $B/vigilctl --url http://$HTTP logs -q ERROR
+  $B/vigilctl --url http://$HTTP logs -q 'source:demo-web status:>=500'
   $B/vigilctl --url http://$HTTP hosts
   $B/vigilctl --url http://$HTTP probes
   $B/vigilctl --url http://$HTTP alerts
@@ -156,6 +178,7 @@ Try, in another shell:
   $B/vigilctl --url http://$HTTP dialtest list
   $B/vigilctl --url http://$HTTP dialtest run 1
   curl -H "Authorization: Bearer \$VIGIL_TOKEN" http://$HTTP/metrics
+  curl -H "Authorization: Bearer \$VIGIL_TOKEN" 'http://$HTTP/api/v1/metrics?name=log.web.p99&since=15m'
 
 Following the stored logs:
 EOI

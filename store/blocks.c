@@ -34,7 +34,11 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS dialtest_results(block INTEGER NOT NULL, ts INTEGER NOT NULL, test INTEGER NOT NULL,"
 	" name TEXT NOT NULL, outcome TEXT NOT NULL, latency_us INTEGER NOT NULL, result TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS dialtest_results_by_test ON dialtest_results(test, ts);"
-	"CREATE TABLE IF NOT EXISTS block_index(block INTEGER PRIMARY KEY, filter BLOB NOT NULL);";
+	"CREATE TABLE IF NOT EXISTS block_index(block INTEGER PRIMARY KEY, filter BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS logmetric_rows(block INTEGER NOT NULL, metric TEXT NOT NULL, agent TEXT NOT NULL,"
+	" host TEXT NOT NULL, labels TEXT NOT NULL, ts INTEGER NOT NULL, ts_last INTEGER NOT NULL,"
+	" count INTEGER NOT NULL, sum REAL NOT NULL, sketch BLOB);"
+	"CREATE INDEX IF NOT EXISTS logmetric_rows_by_metric ON logmetric_rows(metric, ts);";
 
 /* A shard made before scheme 2: what it lacks (the shard a collector upgrade finds open). */
 static const char migration[] =
@@ -58,6 +62,8 @@ static const struct derived {
 	[CHAIN_METRICS] = { "metrics", "ts, agent, host, name, instance, value", 6, "rowid" },
 	[CHAIN_MATCHES] = { "log_matches", "rule, agent, host, ts_first, ts_last, count, sample", 7, "rowid" },
 	[CHAIN_INDEX] = { "block_index", "filter", 1, "block" },
+	[CHAIN_LOGMETRICS] = { "logmetric_rows", "metric, agent, host, labels, ts, ts_last, count, sum, sketch", 9,
+			       "rowid" },
 };
 
 #define BLOCK_COLUMNS "id, agent, seq, host, received, ts_min, ts_max, records, raw_len, chain, frame, prev_hash, hash"
@@ -76,9 +82,9 @@ bool blocks_chained(sqlite3 *shard)
 	return db_has_column(shard, "blocks", "chain");
 }
 
-bool blocks_indexed(sqlite3 *shard)
+bool blocks_derived_present(sqlite3 *shard, enum chain_table t)
 {
-	return db_has_column(shard, "block_index", "filter");
+	return db_has_column(shard, derived[t].table, "block");
 }
 
 struct blocks_writer {
@@ -328,6 +334,30 @@ static int insert_index(struct blocks_writer *w, const struct block_in *b, int64
 	return ins_end(w, &x);
 }
 
+/* One row per log metric series the block adds to (metric, labels, step): a read merges them. */
+static int insert_logmetrics(struct blocks_writer *w, const struct block_in *b, int64_t id, const char *agent,
+			     struct chain_digest *d)
+{
+	struct ins x;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < b->n_logmetric_rows; i++) {
+		const struct logmetric_row *m = &b->logmetric_rows[i];
+		ins_begin(&x, w, CHAIN_LOGMETRICS, d, id);
+		ins_text(&x, m->metric, strlen(m->metric));
+		ins_text(&x, agent, strlen(agent));
+		ins_text(&x, b->host, strlen(b->host));
+		ins_text(&x, m->labels, strlen(m->labels));
+		ins_int(&x, (int64_t)m->ts);
+		ins_int(&x, (int64_t)m->ts_last);
+		ins_int(&x, (int64_t)m->count);
+		ins_real(&x, m->sum);
+		ins_blob(&x, m->sketch, m->sketch_len);
+		r = ins_end(w, &x);
+	}
+	return r;
+}
+
 /* The rows derived from block id, table by table, each table's digest into digests. */
 static int insert_derived(struct blocks_writer *w, const struct block_in *b, int64_t id, const char *agent,
 			  uint8_t digests[_CHAIN_TABLES][SHA256_SIZE])
@@ -348,6 +378,8 @@ static int insert_derived(struct blocks_writer *w, const struct block_in *b, int
 		r = insert_matches(w, b, id, agent, &d[CHAIN_MATCHES]);
 	if (r == 0)
 		r = insert_index(w, b, id, &d[CHAIN_INDEX]);
+	if (r == 0)
+		r = insert_logmetrics(w, b, id, agent, &d[CHAIN_LOGMETRICS]);
 	for (int t = 0; t < _CHAIN_TABLES; t++)
 		if ((k = chain_end(&d[t], digests[t])) < 0 && r == 0)
 			r = k;
@@ -486,7 +518,7 @@ int blocks_select(sqlite3 *shard, const struct block_select *q, int (*fn)(const 
 
 	/* Fixed fragments only; every value is bound. */
 	(void)snprintf(sql, sizeof(sql), "SELECT " BLOCK_ROW_COLUMNS ", %s FROM blocks WHERE id%s?1%s AND ts_max>=?3%s%s ORDER BY id%s",
-		       blocks_indexed(shard) ? BLOCK_FILTER : "NULL", q->newest_first ? "<=" : ">=", q->host ? " AND (host=?2 OR agent=?2)" : "",
+		       blocks_derived_present(shard, CHAIN_INDEX) ? BLOCK_FILTER : "NULL", q->newest_first ? "<=" : ">=", q->host ? " AND (host=?2 OR agent=?2)" : "",
 		       q->until ? " AND ts_min<=?4" : "",
 		       q->source ? " AND id IN (SELECT block FROM streams WHERE value IN (?5, '" STORAGE_STREAM_ANY "'))" : "",
 		       q->newest_first ? " DESC" : "");
@@ -589,12 +621,13 @@ int blocks_metric_buckets(sqlite3 *shard, const char *name, const char *host, ui
 	return r;
 }
 
-bool blocks_metric_known(sqlite3 *shard, const char *name)
+bool blocks_metric_known(sqlite3 *shard, const char *name, bool log)
 {
 	sqlite3_stmt *st;
 	bool found;
 
-	if (prepare_quiet(shard, "SELECT 1 FROM metrics WHERE name=? LIMIT 1", &st) < 0)
+	if (prepare_quiet(shard, log ? "SELECT 1 FROM logmetric_rows WHERE metric=? LIMIT 1" :
+				       "SELECT 1 FROM metrics WHERE name=? LIMIT 1", &st) < 0)
 		return false;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	found = sqlite3_step(st) == SQLITE_ROW;
@@ -645,6 +678,35 @@ int blocks_log_matches(sqlite3 *shard, const char *rule, uint64_t since_us, cons
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)since_us);
 	sqlite3_bind_text(st, 3, host_glob, -1, SQLITE_STATIC);
 	return each_sample(st, fn, ctx);
+}
+
+int blocks_logmetric_rows(sqlite3 *shard, const char *metric, const char *host, uint64_t since, uint64_t until,
+			  bool recent, int (*fn)(const struct logmetric_part *p, void *ctx), void *ctx)
+{
+	sqlite3_stmt *st;
+	int r = 0;
+
+	/* A shard made before scheme 4, opened read-only, has no table: no rows. */
+	if (prepare_quiet(shard, recent ? "SELECT agent, host, labels, ts, count, sketch FROM logmetric_rows"
+					  " WHERE metric=?1 AND (?2 IS NULL OR host=?2 OR agent=?2) AND ts_last>=?3 AND ts<=?4" :
+					  "SELECT agent, host, labels, ts, count, sketch FROM logmetric_rows"
+					  " WHERE metric=?1 AND (?2 IS NULL OR host=?2 OR agent=?2) AND ts>=?3 AND ts<=?4",
+			  &st) < 0)
+		return 0;
+	sqlite3_bind_text(st, 1, metric, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)until);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		struct logmetric_part p = { .agent = text_of(st, 0), .host = text_of(st, 1), .labels = text_of(st, 2),
+					    .ts = (uint64_t)sqlite3_column_int64(st, 3),
+					    .count = (uint64_t)sqlite3_column_int64(st, 4),
+					    .sketch = sqlite3_column_blob(st, 5),
+					    .sketch_len = (size_t)sqlite3_column_bytes(st, 5) };
+		r = fn(&p, ctx);
+	}
+	sqlite3_finalize(st);
+	return r;
 }
 
 int blocks_dialtest_results(sqlite3 *shard, int64_t id, uint64_t since, uint64_t until, size_t limit,

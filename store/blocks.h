@@ -59,6 +59,8 @@ struct block_in {
 	const char *inventory, *labels; /* JSON for the host's row, or NULL */
 	const struct logmatch *logmatch; /* the log rules the block was matched with, or NULL */
 	const struct logmatch_hit *hits; /* their matches, one per rule */
+	const struct logmetric_row *logmetric_rows; /* the log metrics' series it adds to */
+	size_t n_logmetric_rows;
 	const uint8_t *index; /* its tokens' filter (search/tokens.h), or NULL: not indexed */
 	size_t index_len;
 	enum block_result result; /* set by storage_store() */
@@ -148,8 +150,23 @@ struct metric_bucket {
 /* fn for each bucket of metric name (of host, NULL: any) from since to until, step microseconds long. */
 int blocks_metric_buckets(sqlite3 *shard, const char *name, const char *host, uint64_t since, uint64_t until,
 			  uint64_t step, int (*fn)(const struct metric_bucket *m, void *ctx), void *ctx);
-/* Whether the shard holds a point of metric name. */
-bool blocks_metric_known(sqlite3 *shard, const char *name);
+/* Whether the shard holds a point of metric name (log: of the log metric name, as [logmetric] names it). */
+bool blocks_metric_known(sqlite3 *shard, const char *name, bool log);
+
+/* A log metric's row: one block's part of a series' step (search/logmetric.h). */
+struct logmetric_part {
+	const char *agent, *host, *labels;
+	uint64_t ts, count;
+	const uint8_t *sketch; /* NULL: a count only */
+	size_t sketch_len;
+};
+/*
+ * fn for each row of log metric metric (of host or agent host, NULL: any)
+ * whose step starts from since to until; recent: whose step starts by until
+ * and saw a record since since (a rule's window).
+ */
+int blocks_logmetric_rows(sqlite3 *shard, const char *metric, const char *host, uint64_t since, uint64_t until,
+			  bool recent, int (*fn)(const struct logmetric_part *p, void *ctx), void *ctx);
 
 /*
  * The latest sample of a metric per (agent, instance) since since_us, of
@@ -194,8 +211,8 @@ enum {
 #define BLOCK_COLS_HASHED BLOCK_COL_FRAME
 /* Whether the shard's blocks know their scheme (scheme 1 shards predate it). */
 bool blocks_chained(sqlite3 *shard);
-/* Whether the shard has the table of the blocks' filters (shards written before scheme 3 may not). */
-bool blocks_indexed(sqlite3 *shard);
+/* Whether the shard has derived table t (shards written before scheme 3 may lack block_index, before 4 logmetric_rows). */
+bool blocks_derived_present(sqlite3 *shard, enum chain_table t);
 /* Every block, by id. */
 int blocks_walk_open(sqlite3 *shard, sqlite3_stmt **ret);
 /* Every row of derived table t, in the order it was stored. */

@@ -53,7 +53,10 @@ void chain_text(struct chain_digest *d, const void *p, size_t len)
 
 void chain_blob(struct chain_digest *d, const void *p, size_t len)
 {
-	put(d, T_BLOB, len, p, len);
+	if (!p)
+		chain_null(d);
+	else
+		put(d, T_BLOB, len, p, len);
 }
 
 void chain_null(struct chain_digest *d)

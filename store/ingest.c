@@ -129,8 +129,10 @@ static void note_cut(const struct job *j, uint64_t seq)
 	const struct verify_cut *c = &j->info.cut;
 	uint64_t now = now_monotonic_us(), last = atomic_load(&last_logged);
 
-	if (!c->metric_rows && !c->probe_rows && !c->message_bytes && !c->inventory_fields && !c->future_times)
+	if (!c->metric_rows && !c->probe_rows && !c->message_bytes && !c->inventory_fields && !c->future_times &&
+	    !c->logmetric_series)
 		return;
+	metrics_add(&metrics.cut_logmetric_series, c->logmetric_series);
 	metrics_add(&metrics.cut_future_times, c->future_times);
 	metrics_add(&metrics.cut_metric_rows, c->metric_rows);
 	metrics_add(&metrics.cut_probe_rows, c->probe_rows);
@@ -140,11 +142,11 @@ static void note_cut(const struct job *j, uint64_t seq)
 		return;
 	log_warning("ingest: batch %s/%" PRIu64 " is stored whole, but past the limits of what one batch may add to "
 		    "the rows derived from it: %" PRIu64 " metric values, %" PRIu64 " probe results, %" PRIu64
-		    " bytes of probe messages, %" PRIu64 " inventory fields left out; %" PRIu64 " records dated more "
-		    "than 5 minutes ahead took the collector's time (is the agent's clock right?) "
-		    "(vigil_ingest_cut_total; logged once a minute).",
+		    " bytes of probe messages, %" PRIu64 " inventory fields, %" PRIu64 " log metric series left out; %"
+		    PRIu64 " records dated more than 5 minutes ahead took the collector's time (is the agent's clock "
+		    "right?) (vigil_ingest_cut_total; logged once a minute).",
 		    j->agent_hex, seq, c->metric_rows, c->probe_rows, c->message_bytes, c->inventory_fields,
-		    c->future_times);
+		    c->logmetric_series, c->future_times);
 }
 
 /* Logs a refusal at most once a minute: a peer cannot fill the log by being refused. */
@@ -214,6 +216,7 @@ static void verify(struct job *j)
 	if (e == FRAME_OK && peer_unknown(j, h.seq))
 		return;
 	j->info.no_index = !in->conf->index;
+	j->info.logmetrics = in->rules.logmetrics;
 	if (e == FRAME_OK)
 		e = batch_verify(j->raw.data, j->raw.len, &in->elim, j->logmatch, now, &j->info);
 	if (e == FRAME_OK && j->info.records != h.records)
@@ -247,6 +250,8 @@ static void verify(struct job *j)
 	j->block.hits = j->info.hits;
 	j->block.index = j->info.index;
 	j->block.index_len = j->info.index_len;
+	j->block.logmetric_rows = j->info.logmetric_rows;
+	j->block.n_logmetric_rows = j->info.n_logmetric_rows;
 	memcpy(j->block.streams, j->info.streams, j->info.n_streams * sizeof(char *));
 	if (j->info.streams_overflow && j->block.n_streams < STORAGE_STREAMS_MAX)
 		j->block.streams[j->block.n_streams++] = STORAGE_STREAM_ANY;

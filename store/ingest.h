@@ -26,10 +26,15 @@ struct ingest_conf {
 	bool index; /* build each block's token filter (search/tokens.h) */
 };
 
-/* The log rules in force when a batch arrives: a reference the caller unrefs (logmatch_unref()). */
+/*
+ * The log rules in force when a batch arrives: a reference the caller
+ * unrefs (logmatch_unref()); and the log metrics its records feed
+ * ([logmetric] sections; NULL: none), borrowed for as long as ingest runs.
+ */
 struct ingest_rules {
 	struct logmatch *(*now)(void *ctx);
 	void *ctx;
+	const struct logmetrics *logmetrics;
 };
 
 /* Where the collector's own records (dial test results) come in, as an agent's would. */

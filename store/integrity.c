@@ -85,7 +85,7 @@ static int rows_open(sqlite3 *db, enum chain_table t, struct rows *ret)
 }
 
 /*
- * The digest of the rows of block (scheme 2 or 3) in one table. Rows before it
+ * The digest of the rows of block (scheme 2 and on) in one table. Rows before it
  * belong to older blocks (scheme 1: not hashed, skipped) or are out of
  * place: added, moved, or left by a block removed.
  */
@@ -127,7 +127,7 @@ static int hash_v1(sqlite3_stmt *st, const void *prev, uint8_t out[SHA256_SIZE])
 	return 0;
 }
 
-/* Schemes 2 and 3 (chain.h): every column of the row, the frame, and the rows of each derived table it chains. */
+/* Schemes 2 to 4 (chain.h): every column of the row, the frame, and the rows of each derived table it chains. */
 static int hash_chained(struct walk *w, uint32_t day, sqlite3_stmt *st, int64_t scheme, const void *prev,
 			struct rows *rows, int64_t last_v1, uint8_t out[SHA256_SIZE])
 {
@@ -203,9 +203,9 @@ static int verify_blocks(struct walk *w, sqlite3 *db, uint32_t day)
 	sqlite3_stmt *st = NULL;
 	int k = db_exec(db, "BEGIN");
 
-	/* A shard from before block_index has no rows of it: none to read. */
+	/* A shard from before block_index (or logmetric_rows) has no rows of it: none to read. */
 	for (int t = 0; k == 0 && v2 && t < _CHAIN_TABLES; t++)
-		if (t != CHAIN_INDEX || blocks_indexed(db))
+		if (blocks_derived_present(db, t))
 			k = rows_open(db, t, &rows[t]);
 	if (k == 0)
 		k = blocks_walk_open(db, &st);

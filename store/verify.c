@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/fields.h"
 #include "common/macro.h"
@@ -82,6 +83,10 @@ void batch_info_free(struct batch_info *info)
 	free(info->hits);
 	info->hits = NULL;
 	info->cap_hits = 0;
+	logmetric_acc_free(info->logmetric_acc);
+	info->logmetric_acc = NULL;
+	info->logmetric_rows = NULL;
+	info->n_logmetric_rows = 0;
 	tokens_builder_free(info->tokens);
 	info->tokens = NULL;
 	free(info->index);
@@ -350,6 +355,20 @@ static void index_record(struct tokens_builder *b, const struct export_field *f,
 	}
 }
 
+/* A log record into the series of the log metrics it matches; host: terms look at its own _HOSTNAME. */
+static int note_logmetrics(struct batch_info *info, const struct export_field *f, size_t n, uint64_t t)
+{
+	const struct export_field *h = export_find(f, n, FIELD_HOST);
+	char host[256] = "";
+	struct query_record r = { .fields = f, .n = n, .host = host, .agent = "" };
+
+	if (h && h->value_len < sizeof(host) && !memchr(h->value, 0, h->value_len)) {
+		memcpy(host, h->value, h->value_len);
+		host[h->value_len] = '\0';
+	}
+	return logmetric_acc_add(info->logmetric_acc, info->logmetrics, &r, t, &info->cut.logmetric_series);
+}
+
 static int note_entry(struct batch_info *info, size_t *used, struct seen_streams *seen, const struct logmatch *lm,
 		      const struct export_field *f, size_t n, uint64_t now_us)
 {
@@ -380,7 +399,7 @@ static int note_entry(struct batch_info *info, size_t *used, struct seen_streams
 	info->ts_max = MAX(info->ts_max, t);
 	logmatch_record(lm, f, n, t, info->hits);
 	if (!agents_own(f, n))
-		return 0;
+		return logmetrics_count(info->logmetrics) ? note_logmetrics(info, f, n, t) : 0;
 	/*
 	 * A probe result or metric dated years ahead would stay "latest" (a
 	 * probe's state, a metric's last value) until then, whatever comes
@@ -422,7 +441,10 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 
 	if (!info->tokens && !info->no_index)
 		info->tokens = tokens_builder_new();
-	if (!fields || (!info->tokens && !info->no_index) || hits_reset(info, lm) < 0) {
+	if (!info->logmetric_acc && logmetrics_count(info->logmetrics))
+		(void)logmetric_acc_new(&info->logmetric_acc);
+	if (!fields || (!info->tokens && !info->no_index) || hits_reset(info, lm) < 0 ||
+	    (!info->logmetric_acc && logmetrics_count(info->logmetrics))) {
 		free(fields);
 		return FRAME_ERR_STORAGE;
 	}
@@ -440,6 +462,10 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 	info->n_probes = 0;
 	info->n_metrics = 0;
 	info->cut = (struct verify_cut){ 0 };
+	info->logmetric_rows = NULL;
+	info->n_logmetric_rows = 0;
+	if (info->logmetric_acc)
+		logmetric_acc_reset(info->logmetric_acc);
 	free(info->inventory);
 	free(info->labels);
 	info->inventory = info->labels = NULL;
@@ -456,6 +482,8 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 	/* Too many distinct tokens: the block is stored without a filter, and searches read it. */
 	if (r == -E2BIG)
 		r = 0;
+	if (r == 0 && info->logmetric_acc)
+		r = logmetric_acc_rows(info->logmetric_acc, &info->logmetric_rows, &info->n_logmetric_rows);
 	if (r == -ENOMEM)
 		return FRAME_ERR_STORAGE;
 	return r < 0 || info->records == 0 ? FRAME_ERR_DECODE : FRAME_OK;

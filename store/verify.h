@@ -10,6 +10,7 @@
 #include "alerts/logmatch.h"
 #include "common/export.h"
 #include "common/frame.h"
+#include "search/logmetric.h"
 #include "search/tokens.h"
 
 #define VERIFY_STREAMS_MAX 64
@@ -33,6 +34,7 @@
 struct verify_cut {
 	uint64_t metric_rows, probe_rows, message_bytes, inventory_fields;
 	uint64_t future_times; /* the agent's records dated past VERIFY_FUTURE_US ahead */
+	uint64_t logmetric_series; /* log metric series past LOGMETRIC_SERIES_MAX */
 };
 
 /*
@@ -82,6 +84,10 @@ struct batch_info {
 	struct tokens_builder *tokens; /* reused across batches; owned */
 	uint8_t *index;  /* the batch's filter (search/tokens.h), or NULL: none asked, or too many distinct tokens; owned */
 	size_t index_len;
+	const struct logmetrics *logmetrics; /* set by the caller: the log metrics its log records feed, or NULL */
+	struct logmetric_acc *logmetric_acc; /* reused across batches; owned */
+	const struct logmetric_row *logmetric_rows; /* the batch's series (into logmetric_acc) */
+	size_t n_logmetric_rows;
 };
 
 void batch_info_free(struct batch_info *info);

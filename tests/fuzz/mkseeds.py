@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Writes seed inputs for fuzz-batch into corpus/batch (a control byte, then
 a decompressed payload: the harness frames and compresses it), for
-fuzz-defs into corpus/defs and for fuzz-query into corpus/query. The seeds
+fuzz-defs into corpus/defs, for fuzz-query into corpus/query and for
+fuzz-parse into corpus/parse (a byte picking the parser, then the line). The seeds
 named regress-* reproduce defects the fuzzer found; they stay."""
 import os
+import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOCAL, CUT = 1, 2
@@ -89,6 +91,17 @@ QUERIES = {
     "path": ("/api/v2/records", "GET /api/v2/records 200"),
 }
 
+# fuzz-parse: json, logfmt, nginx, apache, regex, cri, docker (the harness's order).
+PARSES = {
+    "json": (0, '{"level":"error","msg":"登录失败","req":{"path":"/a","h":{"ua":"x"}},"tags":[1,"b"],"n":null}'),
+    "logfmt": (1, 'level=warn msg="upstream \\"slow\\"" status=502 cached'),
+    "nginx": (2, '203.0.113.7 - alice [29/Nov/2026:08:00:00 +0800] "GET /a?b=1 HTTP/1.1" 502 157 "-" "curl/7.88"'),
+    "apache": (3, '10.1.1.1 - - [10/Oct/2026:13:55:36 -0700] "POST /x HTTP/2" 503 12 84021 ab-12'),
+    "regex": (4, "08:00:01 [error] user=alice took 840ms"),
+    "cri": (5, "2026-11-29T08:00:00.123456789Z stderr P part of a line"),
+    "docker": (6, '{"log":"登录失败 用户=张三\\n","stream":"stderr","time":"2026-11-29T08:00:02.5Z"}'),
+}
+
 
 def write(corpus, name, data):
     out = os.path.join(HERE, "corpus", corpus)
@@ -104,6 +117,21 @@ def main():
         write("defs", name, bytes([parser]) + body.encode())
     for name, (query, message) in QUERIES.items():
         write("query", name, query.encode() + b"\0" + message.encode())
+    for name, (pick, line) in PARSES.items():
+        write("parse", name, bytes([pick]) + line.encode())
+    # A stored sketch (search/sketch.c): version, min, max, sum, zeros, buckets, then zigzag deltas and counts.
+    sketch = bytes([1]) + struct.pack("<ddd", 1.0, 9.0, 20.0) + bytes([0, 2, 2, 1, 20, 2])
+    write("parse", "sketch", bytes([7]) + sketch)
+    # Found by fuzz-parse: a bucket delta of 63 bits overflowed the index (signed overflow).
+    def varint(v):
+        out = b""
+        while v >= 0x80:
+            out += bytes([v & 0x7f | 0x80])
+            v >>= 7
+        return out + bytes([v])
+    huge = bytes([1]) + struct.pack("<ddd", 1.0, 9.0, 20.0) + bytes([0, 2]) + varint(111) + varint(1) \
+        + varint(2**64 - 35) + varint(1)
+    write("parse", "regress-sketch-delta", bytes([7]) + huge)
 
 
 main()

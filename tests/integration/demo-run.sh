@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The README's first command, scripts/demo.sh, with the programs of this
-# build: it comes up, follows its sample lines, its sample dial test passes,
+# build: it comes up, follows its sample lines, parses its sample access
+# log into fields and a log metric, its sample dial test passes,
 # and SIGTERM stops it and everything it started, saying so once.
 . "$(dirname "$0")/lib.sh"
 
@@ -17,6 +18,12 @@ wait_for 30 "sample lines followed" grep -q "demo-app: .* request [0-9]* served"
 TOKEN=$(awk '/admin token \(shown once\):/ { print $NF }' "$T/demo.out")
 VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" dialtest run 1 > "$T/run.out" || fail "the sample dial test: $(cat "$T/run.out")"
 VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" hosts | grep -q "all-in-one\|$(hostname)" || fail "the demo's host is not listed"
+info "its access log is parsed on the agent and measured at ingest"
+web_p99() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/metrics?name=log.web.p99&since=10m" |
+	grep -q '"instance":"status_class=2xx","points":\[\['; }
+wait_for 30 "log.web.p99 of the sample access log" web_p99
+VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" logs -q 'source:demo-web request_method:GET status:>=200' | grep -q 'GET /api/v1/items/' ||
+	fail "the sample access log's fields"
 
 info "the console it names is served, and its demo user logs in"
 LINE=$(grep "console: " "$T/demo.out") || fail "no console line"

@@ -206,6 +206,16 @@ metric() { # name-with-labels
 	curl -s -H "Authorization: Bearer $TOKEN" "$URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
 
+# config_refused PROGRAM CONF PATTERN...: --check-config refuses CONF and prints each error (a grep pattern).
+config_refused() {
+	local prog=$1 conf=$2 want
+	shift 2
+	"$B/$prog" --config "$conf" --check-config > "$T/check.out" 2>&1 && fail "$conf passed --check-config"
+	for want in "$@"; do
+		grep -q "$want" "$T/check.out" || { cat "$T/check.out"; fail "missing error: $want"; }
+	done
+}
+
 # The agent's spool counters (vigil-agent --status), by name.
 agent_status() { "$B/vigil-agent" --config "$T/agent.conf" --status | awk -v k="$1" '$1 == k { print $2 }'; }
 agent_status_is() { [ "$(agent_status "$1")" = "$2" ]; }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # The hash chain covers every column of every stored block and every row
 # derived from it (streams, probe results, dial test results, metrics, log
-# rule matches, the token index): changing any one, adding or removing a derived row, moving
+# rule matches, the token index, log metrics' series): changing any one, adding or removing a derived row, moving
 # or reordering blocks is found by --verify and GET /api/v1/verify.
 . "$(dirname "$0")/lib.sh"
 
@@ -17,7 +17,11 @@ write_collector_conf "[dialtests]
 dir=$T/dialtests.d
 [rule \"errors\"]
 type=log
-pattern=ERROR"
+pattern=ERROR
+[logmetric \"lines\"]
+query=line
+value=priority
+labels=vigil_source"
 TOKEN=$(make_token admin)
 start_collector
 AGENT_METRICS=yes BATCH_EXTRA="max_records=20" write_agent_conf "$(svc_probe)"
@@ -31,7 +35,7 @@ SHARD() { ls "$T"/data/shards/*.db | head -n1; }
 q() { sqlite3 "$(SHARD)" "$1"; }
 every_table() {
 	[ -n "$(ls "$T"/data/shards/*.db 2>/dev/null)" ] || return 1
-	for t in streams probes dialtest_results metrics log_matches block_index; do
+	for t in streams probes dialtest_results metrics log_matches block_index logmetric_rows; do
 		[ "$(q "SELECT count(*) FROM $t WHERE block IS NOT NULL")" -gt 0 ] || return 1
 	done
 	[ "$(q "SELECT count(*) FROM blocks")" -ge 12 ]
@@ -42,7 +46,7 @@ stop_collector
 
 verify_cli() { "$B/vigil-collector" --config "$T/collector.conf" --verify > "$T/verify.out" 2>&1; }
 verify_cli || fail "an intact store does not verify: $(cat "$T/verify.out")"
-[ "$(q "SELECT count(*) FROM blocks WHERE chain <> 3")" = 0 ] || fail "blocks stored with an old scheme"
+[ "$(q "SELECT count(*) FROM blocks WHERE chain <> 4")" = 0 ] || fail "blocks stored with an old scheme"
 cp "$(SHARD)" "$T/shard.orig"
 cp "$T/data/meta.db" "$T/meta.orig"
 
@@ -63,6 +67,7 @@ BL=$(q "SELECT min(block) FROM log_matches")
 BD=$(q "SELECT min(block) FROM dialtest_results")
 BS=$(q "SELECT min(block) FROM streams")
 BI=$(q "SELECT min(block) FROM block_index")
+BR=$(q "SELECT min(block) FROM logmetric_rows")
 LAST=$(q "SELECT max(id) FROM blocks")
 
 for col in "host='forged-host'" "agent='ffffffffffffffffffffffffffffffff'" "seq=seq+1000" "received=received+1" \
@@ -86,6 +91,10 @@ tampered "a dial test result's outcome changed" "UPDATE dialtest_results SET out
 tampered "an index emptied (a search would skip the block)" "UPDATE block_index SET filter=zeroblob(length(filter)) WHERE block=$BI"
 tampered "an index removed" "DELETE FROM block_index WHERE block=$BI"
 tampered "an index moved to another block" "UPDATE block_index SET block=-5 WHERE block=$BI"
+tampered "a log metric's count changed" "UPDATE logmetric_rows SET count=count+1 WHERE block=$BR"
+tampered "a log metric's distribution changed" "UPDATE logmetric_rows SET sketch=substr(sketch, 1, length(sketch) - 1) || x'07' WHERE block=$BR"
+tampered "a log metric's series relabelled" "UPDATE logmetric_rows SET labels='vigil_source=forged' WHERE block=$BR"
+tampered "a log metric's row removed" "DELETE FROM logmetric_rows WHERE block=$BR"
 
 info "the API reports the same"
 cp "$T/shard.orig" "$(SHARD)"
@@ -96,12 +105,12 @@ grep -q '"ok":false' "$T/api.json" && grep -q "block\":\"[0-9]*-$B1\",\"problem\
 	fail "API: $(cat "$T/api.json")"
 stop_collector
 
-info "a shard from before scheme 3 (no index) verifies, is searched whole, and goes on with scheme 3 blocks"
+info "a shard from before scheme 3 (no index, no log metrics) verifies, is searched whole, and goes on with scheme 4 blocks"
 cp "$T/shard.orig" "$(SHARD)"
 cp "$T/meta.orig" "$T/data/meta.db"
 rm -f "$(SHARD)-wal" "$(SHARD)-shm" "$T/data/meta.db-wal" "$T/data/meta.db-shm"
 "$PY" - "$(SHARD)" <<'PYEOF'
-# The blocks rehashed as scheme 2 (store/chain.h) hashed them: the index was not in the chain then.
+# The blocks rehashed as scheme 2 (store/chain.h) hashed them: the index and log metrics were not in the chain then.
 import datetime, hashlib, os, sqlite3, struct, sys
 path = sys.argv[1]
 day = (datetime.date(*map(int, (os.path.basename(path)[:4], os.path.basename(path)[4:6], os.path.basename(path)[6:8])))
@@ -122,6 +131,7 @@ tables = [("streams", "value", "block, value"),
           ("log_matches", "rule, agent, host, ts_first, ts_last, count, sample", "rowid")]
 db = sqlite3.connect(path)
 db.execute("DROP TABLE block_index")
+db.execute("DROP TABLE logmetric_rows")
 db.execute("UPDATE blocks SET chain=2")
 prev = bytes(32)
 cols = "id, agent, seq, host, received, ts_min, ts_max, records, raw_len, chain"
@@ -153,18 +163,18 @@ assert d["scanned"]["unindexed"] == d["scanned"]["blocks"] > 0 and d["scanned"][
 PYEOF
 echo "INFO after the index" >> "$T/logs/app.log"
 start_agent
-v3_blocks() { [ "$(q "SELECT count(*) FROM blocks WHERE chain = 3 AND id > $V2_LAST")" -ge 2 ] &&
+v3_blocks() { [ "$(q "SELECT count(*) FROM blocks WHERE chain = 4 AND id > $V2_LAST")" -ge 2 ] &&
 	[ "$(q "SELECT count(*) FROM block_index WHERE block > $V2_LAST")" -ge 2 ]; }
-wait_for 30 "scheme 3 blocks after the scheme 2 ones" v3_blocks
+wait_for 30 "scheme 4 blocks after the scheme 2 ones" v3_blocks
 stop_agent
 stop_collector
 [ "$(q "SELECT count(*) FROM blocks WHERE chain = 2")" = "$V2_LAST" ] || fail "scheme 2 blocks changed scheme"
-verify_cli || fail "a shard of schemes 2 and 3 does not verify: $(cat "$T/verify.out")"
+verify_cli || fail "a shard of schemes 2 and 4 does not verify: $(cat "$T/verify.out")"
 q "INSERT INTO block_index(block, filter) VALUES (1, x'0105ffffffffffffffff')"
 if verify_cli; then fail "an index added to a scheme 2 block went unseen"; fi
 grep -q "a row of block_index names block 1" "$T/verify.out" || fail "$(cat "$T/verify.out")"
 
-info "a shard from before scheme 2 still verifies, and goes on with scheme 3 blocks after the upgrade"
+info "a shard from before scheme 2 still verifies, and goes on with scheme 4 blocks after the upgrade"
 cp "$T/shard.orig" "$(SHARD)"
 cp "$T/meta.orig" "$T/data/meta.db"
 rm -f "$(SHARD)-wal" "$(SHARD)-shm" "$T/data/meta.db-wal" "$T/data/meta.db-shm"
@@ -179,6 +189,7 @@ for bid, agent, seq, frame in db.execute("SELECT id, agent, seq, frame FROM bloc
 db.execute("ALTER TABLE blocks DROP COLUMN chain")
 db.execute("ALTER TABLE metrics DROP COLUMN block")
 db.execute("DROP TABLE block_index")
+db.execute("DROP TABLE logmetric_rows")
 db.commit()
 PYEOF
 verify_cli || fail "a scheme 1 shard does not verify: $(cat "$T/verify.out")"
@@ -186,9 +197,9 @@ OLD_LAST=$(q "SELECT max(id) FROM blocks")
 start_collector
 echo "INFO after the upgrade" >> "$T/logs/app.log"
 start_agent
-new_blocks() { [ "$(q "SELECT count(*) FROM blocks WHERE chain = 3")" -ge 3 ] &&
+new_blocks() { [ "$(q "SELECT count(*) FROM blocks WHERE chain = 4")" -ge 3 ] &&
 	[ "$(q "SELECT count(*) FROM metrics WHERE block > $OLD_LAST")" -gt 0 ]; }
-wait_for 30 "scheme 3 blocks after the old ones" new_blocks
+wait_for 30 "scheme 4 blocks after the old ones" new_blocks
 stop_agent
 stop_collector
 [ "$(q "SELECT count(*) FROM blocks WHERE chain = 1")" = "$OLD_LAST" ] || fail "old blocks changed scheme"
