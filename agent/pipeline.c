@@ -45,9 +45,11 @@ bool pipeline_can_read(struct pipeline *p)
 	return !p->commit_failed && !spool_full(p->spool);
 }
 
+/* data may be NULL when n is 0 (a line without fields of its own). */
 static void put(struct buf *b, const void *data, size_t n)
 {
-	memcpy(b->data + b->len, data, n);
+	if (n)
+		memcpy(b->data + b->len, data, n);
 	b->len += n;
 }
 

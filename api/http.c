@@ -42,6 +42,11 @@ struct http_server {
 	struct console *console; /* NULL: none installed, the API only */
 };
 
+const struct logmetrics *http_logmetrics(const struct request *rq)
+{
+	return rq->h->deps.logmetrics;
+}
+
 struct accounts *http_accounts(const struct request *rq)
 {
 	return rq->h->accounts;
@@ -279,6 +284,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/audit", api_get_audit, ROLES_AUDIT, "audit.read", AUDITED | PAGED, "user action object since until limit cursor" },
 	{ "GET", "/api/v1/probes", api_get_probes, ROLES_STATE, "probes.read", 0, "host status" },
 	{ "GET", "/api/v1/metrics", api_get_metrics, ROLES_STATE, "metrics.read", 0, "name host step since until" },
+	{ "GET", "/api/v1/logmetrics", api_get_logmetrics, ROLES_STATE, "metrics.read", 0, NULL },
 	{ "GET", "/api/v1/probes/", api_get_probe_history, ROLES_STATE, "probes.read", 0, "since until" },
 	{ "GET", "/api/v1/alerts", api_get_alerts, ROLES_STATE, "alerts.read", 0, "state severity host label assignee unacked q" },
 	{ "GET", "/api/v1/alerts/", api_get_alert, ROLES_STATE, "alerts.read", 0, NULL },

@@ -8,6 +8,7 @@
 #include "alerts/catalog.h"
 #include "dialtests/dialer.h"
 #include "dialtests/catalog.h"
+#include "search/logmetric.h"
 #include "store/hosts.h"
 #include "store/storage.h"
 
@@ -49,6 +50,7 @@ struct http_deps {
 	struct catalog *catalog;
 	struct dialtests *dialtests;
 	struct dialer *dialer;
+	const struct logmetrics *logmetrics; /* the [logmetric] sections; may be NULL */
 };
 
 int http_start(const struct api_env *env, const struct http_deps *deps, struct http_server **ret);

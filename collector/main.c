@@ -161,6 +161,7 @@ static int collector_setup(struct collector *c)
 	r = http_start(&(struct api_env){ .http = &c->conf->http, .storage = &c->conf->storage,
 					  .hosts = &c->conf->hosts, .audit = &c->conf->audit, .users = &c->conf->users },
 		       &(struct http_deps){ .audit = c->audit, .alerting = c->alerting, .catalog = c->catalog,
+				       .logmetrics = c->logmetrics,
 					    .dialtests = c->dialtests, .dialer = c->dialer },
 		       &c->http);
 	if (r < 0)

@@ -25,13 +25,19 @@ struct logseries {
 	size_t n_slots;
 };
 
+static const char *const stats[_LOGSTAT_MAX] = {
+	[LOGSTAT_COUNT] = "count", [LOGSTAT_RATE] = "rate", [LOGSTAT_SUM] = "sum", [LOGSTAT_AVG] = "avg",
+	[LOGSTAT_MIN] = "min", [LOGSTAT_MAX] = "max", [LOGSTAT_P50] = "p50", [LOGSTAT_P90] = "p90",
+	[LOGSTAT_P95] = "p95", [LOGSTAT_P99] = "p99",
+};
+
+const char *logstat_name(enum logstat st)
+{
+	return (unsigned)st < _LOGSTAT_MAX ? stats[st] : "?";
+}
+
 int logstat_parse(const char *name, char metric[LOGMETRIC_NAME_MAX + 1], enum logstat *stat)
 {
-	static const char *const stats[] = {
-		[LOGSTAT_COUNT] = "count", [LOGSTAT_RATE] = "rate", [LOGSTAT_SUM] = "sum", [LOGSTAT_AVG] = "avg",
-		[LOGSTAT_MIN] = "min", [LOGSTAT_MAX] = "max", [LOGSTAT_P50] = "p50", [LOGSTAT_P90] = "p90",
-		[LOGSTAT_P95] = "p95", [LOGSTAT_P99] = "p99",
-	};
 	const char *m = name + strlen(LOGSERIES_PREFIX), *dot;
 
 	if (strncmp(name, LOGSERIES_PREFIX, strlen(LOGSERIES_PREFIX)) != 0)

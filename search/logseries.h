@@ -24,9 +24,12 @@ enum logstat {
 	LOGSTAT_P90,
 	LOGSTAT_P95,
 	LOGSTAT_P99,
+	_LOGSTAT_MAX,
 };
 #define LOGSTAT_NAMES "count, rate, sum, avg, min, max, p50, p90, p95 or p99"
 #define LOGSERIES_PREFIX "log."
+/* "p99" of LOGSTAT_P99. */
+const char *logstat_name(enum logstat st);
 
 /*
  * name as log.METRIC.STAT: METRIC into metric, 0; -ENOENT when name is not

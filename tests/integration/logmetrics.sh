@@ -134,6 +134,14 @@ PYEOF
 # A count-only metric has no quantiles: no points, not an error.
 [ "$(get "/api/v1/metrics?name=log.errors.p99&since=$BASE")" = 200 ] && grep -q '"series":\[\]' "$T/answer.json" ||
 	fail "log.errors.p99: $(cat "$T/answer.json")"
+[ "$(get /api/v1/logmetrics)" = 200 ] || fail "GET /api/v1/logmetrics: $(cat "$T/answer.json")"
+"$PY" - "$T/answer.json" <<'PYEOF' || fail "GET /api/v1/logmetrics: $(cat "$T/answer.json")"
+import json, sys
+d = {m["name"]: m for m in json.load(open(sys.argv[1]))["items"]}
+assert d["web"]["labels"] == ["status_class"] and d["web"]["step_ms"] == 600000 and d["web"]["value"] == "request_time", d
+assert "log.web.p99" in d["web"]["metrics"] and len(d["web"]["metrics"]) == 10, d["web"]
+assert d["errors"]["metrics"] == ["log.errors.count", "log.errors.rate"] and "value" not in d["errors"], d["errors"]
+PYEOF
 [ "$(get "/api/v1/metrics?name=log.web.p42")" = 400 ] && grep -q "log.NAME.STAT, STAT one of count, rate" "$T/answer.json" ||
 	fail "log.web.p42: $(cat "$T/answer.json")"
 [ "$(get "/api/v1/metrics?name=log.nothing.count")" = 404 ] || fail "log.nothing.count: $(cat "$T/answer.json")"
