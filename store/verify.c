@@ -355,8 +355,9 @@ static void index_record(struct tokens_builder *b, const struct export_field *f,
 	}
 }
 
-/* A log record into the series of the log metrics it matches; host: terms look at its own _HOSTNAME. */
-static int note_logmetrics(struct batch_info *info, const struct export_field *f, size_t n, uint64_t t)
+/* A log record (time t) into the series of the log metrics it matches; host: terms look at its own _HOSTNAME. */
+static int note_logmetrics(struct batch_info *info, const struct export_field *f, size_t n, uint64_t t,
+			   uint64_t now_us)
 {
 	const struct export_field *h = export_find(f, n, FIELD_HOST);
 	char host[256] = "";
@@ -365,6 +366,11 @@ static int note_logmetrics(struct batch_info *info, const struct export_field *f
 	if (h && h->value_len < sizeof(host) && !memchr(h->value, 0, h->value_len)) {
 		memcpy(host, h->value, h->value_len);
 		host[h->value_len] = '\0';
+	}
+	/* A line dated years ahead would stay in every rule's "recent" window: it counts as received now. */
+	if (t > now_us + VERIFY_FUTURE_US) {
+		info->cut.future_times++;
+		t = now_us;
 	}
 	return logmetric_acc_add(info->logmetric_acc, info->logmetrics, &r, t, &info->cut.logmetric_series);
 }
@@ -399,7 +405,7 @@ static int note_entry(struct batch_info *info, size_t *used, struct seen_streams
 	info->ts_max = MAX(info->ts_max, t);
 	logmatch_record(lm, f, n, t, info->hits);
 	if (!agents_own(f, n))
-		return logmetrics_count(info->logmetrics) ? note_logmetrics(info, f, n, t) : 0;
+		return logmetrics_count(info->logmetrics) ? note_logmetrics(info, f, n, t, now_us) : 0;
 	/*
 	 * A probe result or metric dated years ahead would stay "latest" (a
 	 * probe's state, a metric's last value) until then, whatever comes

@@ -159,7 +159,8 @@ curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/logs?q=%22ERROR%20line%20
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert [i["message"] for i in d["items"]] == ["ERROR line 200"] and d["complete"], d
-assert d["scanned"]["unindexed"] == d["scanned"]["blocks"] > 0 and d["scanned"]["skipped"] == 0, d["scanned"]
+# Every block read was one without an index; blocks the collector stored since (its dial tests') have one and may be skipped.
+assert d["scanned"]["unindexed"] == d["scanned"]["blocks"] > 0, d["scanned"]
 PYEOF
 echo "INFO after the index" >> "$T/logs/app.log"
 start_agent

@@ -52,6 +52,43 @@ static void index_entries(void **state)
 	buf_free(&b);
 }
 
+/* Log records feed the log metrics; agents' own records do not; a line dated far ahead counts as now. */
+static void logmetric_rows(void **state)
+{
+	static struct batch_info info;
+	const struct logmetric_def def = { "web", "status:>=500", NULL, "route", 60000 };
+	const uint64_t now = 1795939200000000ull, ahead = now + 3600 * USEC_PER_SEC;
+	struct logmetrics *m;
+	char err[128], ts[32];
+	struct buf b;
+
+	assert_int_equal(logmetrics_new(&def, 1, &m, err, sizeof(err)), 0);
+	buf_init(&b, 1 << 16);
+	for (int i = 0; i < 3; i++) {
+		(void)snprintf(ts, sizeof(ts), "%llu", (unsigned long long)(i == 2 ? ahead : now + (uint64_t)i));
+		assert_int_equal(export_put_str(&b, "__REALTIME_TIMESTAMP", ts), 0);
+		assert_int_equal(export_put_str(&b, "VIGIL_SOURCE", "nginx"), 0);
+		assert_int_equal(export_put_str(&b, "ROUTE", "/pay"), 0);
+		assert_int_equal(export_put_str(&b, "STATUS", "502"), 0);
+		assert_int_equal(export_end_entry(&b), 0);
+	}
+	/* The agent's own: a metric record with STATUS is not a log line. */
+	assert_int_equal(export_put_str(&b, "VIGIL_KIND", "heartbeat"), 0);
+	assert_int_equal(export_put_str(&b, "STATUS", "502"), 0);
+	assert_int_equal(export_end_entry(&b), 0);
+	info.logmetrics = m;
+	assert_int_equal(batch_verify(b.data, b.len, &lim, NULL, now, &info), FRAME_OK);
+	assert_int_equal(info.n_logmetric_rows, 1);
+	assert_string_equal(info.logmetric_rows[0].labels, "route=/pay");
+	assert_int_equal(info.logmetric_rows[0].count, 3);
+	assert_int_equal(info.logmetric_rows[0].ts, now - now % (60 * USEC_PER_SEC));
+	assert_int_equal(info.logmetric_rows[0].ts_last, now + 1);
+	assert_int_equal(info.cut.future_times, 1);
+	batch_info_free(&info);
+	logmetrics_free(m);
+	buf_free(&b);
+}
+
 static void many_streams_overflow(void **state)
 {
 	static struct batch_info info;
@@ -201,6 +238,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(index_entries),
 		cmocka_unit_test(many_streams_overflow),
+		cmocka_unit_test(logmetric_rows),
 		cmocka_unit_test(probe_rows),
 		cmocka_unit_test(metric_rows),
 		cmocka_unit_test(json_bytes_sanitizes),
