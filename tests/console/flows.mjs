@@ -390,6 +390,8 @@ async function flows() {
 		await page.waitForFunction(() => document.querySelector("#host-problems").textContent.includes("svc-a on testhost"));
 		await page.waitForFunction(() => document.querySelector("#host-logs").textContent.includes("login failed"));
 		await page.waitForSelector("figure.chart[data-metric='cpu.user_pct'] canvas", { timeout: 15000 });
+		// A log metric ([logmetric "app_lines"]) is charted beside the host's own.
+		await page.waitForSelector("figure.chart[data-metric='log.app_lines.rate'] canvas", { timeout: 15000 });
 		await accessible("host");
 		await page.screenshot({ path: join(OUT, "host-zh.png"), fullPage: true });
 		await page.click("text=该主机的问题");

@@ -46,7 +46,9 @@ notify=hook
 type=log
 pattern=onerror
 severity=warning
-summary={{host}}: {{value}}"
+summary={{host}}: {{value}}
+[logmetric \"app_lines\"]
+query=source:app"
 AGENT_METRICS=yes AGENT_INVENTORY=yes write_agent_conf "[metrics]
 interval=1s
 [probe \"svc-a\"]

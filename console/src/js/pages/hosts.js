@@ -118,8 +118,15 @@ function detail(main, ctx) {
 		drawn.forEach((c) => c.destroy());
 		drawn = [];
 	};
+	// The host's metrics, then each log metric's rate (and its p99, of one with a value): logs.md, Log metrics.
+	const chartsOf = async () => {
+		const r = await api("GET", "/api/v1/logmetrics").catch(() => null);
+		return CHARTS.concat((r?.items || []).flatMap((m) =>
+			[[`log.${m.name}.rate`, "/s"], ...(m.value ? [[`log.${m.name}.p99`, ""]] : [])]));
+	};
 	const drawCharts = async (host) => {
-		const results = await Promise.all(CHARTS.map(([name]) =>
+		const names = await chartsOf();
+		const results = await Promise.all(names.map(([name]) =>
 			api("GET", withQuery("/api/v1/metrics", { name, host: host.id, since: range })).catch(() => null)));
 		clear();
 		// Two to a row: the figure's border and padding take 18 px, the gap 16.
@@ -127,7 +134,7 @@ function detail(main, ctx) {
 		fill(charts, results.flatMap((r, i) => {
 			if (!r || !r.series.length)
 				return [];
-			const c = chart(CHARTS[i][0], r.series, width, CHARTS[i][1]);
+			const c = chart(names[i][0], r.series, width, names[i][1]);
 			drawn.push(c);
 			return [c.el];
 		}));
