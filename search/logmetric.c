@@ -57,13 +57,6 @@ static bool name_ok(const char *s, size_t n, bool upper)
 	return true;
 }
 
-static void upper_key(const char *s, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		out[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 'a' + 'A' : s[i]);
-	out[n] = '\0';
-}
-
 /* d into c (c->q parsed, when c is not NULL): 0 or -EINVAL with "key: why". */
 static int compile(const struct logmetric_def *d, struct compiled *c, char *err, size_t err_size)
 {
@@ -93,7 +86,7 @@ static int compile(const struct logmetric_def *d, struct compiled *c, char *err,
 		if (c) {
 			memcpy(c->label_names[n], p, len);
 			c->label_names[n][len] = '\0';
-			upper_key(p, len, c->label_keys[n]);
+			query_field_key(p, len, c->label_keys[n]);
 		}
 		n++;
 		p += len;
@@ -110,7 +103,7 @@ static int compile(const struct logmetric_def *d, struct compiled *c, char *err,
 	c->q = q;
 	c->n_labels = n;
 	if (d->value)
-		upper_key(d->value, strlen(d->value), c->value_key);
+		query_field_key(d->value, strlen(d->value), c->value_key);
 	return 0;
 }
 

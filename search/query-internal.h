@@ -49,6 +49,9 @@ struct query {
 	int root;
 };
 
+/* A field's name (len <= EXPORT_KEY_MAX) as records store it, upper case: what a query's and a log metric's names are looked up by. */
+void query_field_key(const char *name, size_t len, char key[EXPORT_KEY_MAX + 1]);
+
 /* Whether v (len bytes) is a number and nothing else, not NaN, into *ret: a query's value, a record's field. */
 bool query_number(const void *v, size_t len, double *ret);
 

@@ -274,6 +274,13 @@ static int eq_node(struct parser *ps, const char *at, enum target t, const char 
 	return i;
 }
 
+void query_field_key(const char *name, size_t len, char key[EXPORT_KEY_MAX + 1])
+{
+	for (size_t i = 0; i < len; i++)
+		key[i] = name[i] >= 'a' && name[i] <= 'z' ? (char)(name[i] - 'a' + 'A') : name[i];
+	key[len] = 0;
+}
+
 /* The names a field may go by in a query: the shortcuts, else the stored name in upper case. */
 static int field_target(struct parser *ps, const char *at, const char *name, size_t len, char key[EXPORT_KEY_MAX + 1],
 			enum target *ret)
@@ -295,9 +302,7 @@ static int field_target(struct parser *ps, const char *at, const char *name, siz
 			(void)snprintf(key, EXPORT_KEY_MAX + 1, "%s", shortcuts[i].key);
 			return 0;
 		}
-	for (size_t i = 0; i < len; i++)
-		key[i] = name[i] >= 'a' && name[i] <= 'z' ? (char)(name[i] - 'a' + 'A') : name[i];
-	key[len] = 0;
+	query_field_key(name, len, key);
 	*ret = T_FIELD;
 	return 0;
 }

@@ -687,12 +687,11 @@ int blocks_logmetric_rows(sqlite3 *shard, const char *metric, const char *host, 
 	int r = 0;
 
 	/* A shard made before scheme 4, opened read-only, has no table: no rows. */
-	if (prepare_quiet(shard, recent ? "SELECT agent, host, labels, ts, count, sketch FROM logmetric_rows"
-					  " WHERE metric=?1 AND (?2 IS NULL OR host=?2 OR agent=?2) AND ts_last>=?3 AND ts<=?4" :
-					  "SELECT agent, host, labels, ts, count, sketch FROM logmetric_rows"
-					  " WHERE metric=?1 AND (?2 IS NULL OR host=?2 OR agent=?2) AND ts>=?3 AND ts<=?4",
-			  &st) < 0)
+#define LOGMETRIC_ROWS "SELECT agent, host, labels, ts, count, sketch FROM logmetric_rows" \
+	" WHERE metric=?1 AND (?2 IS NULL OR host=?2 OR agent=?2) AND ts<=?4 AND "
+	if (prepare_quiet(shard, recent ? LOGMETRIC_ROWS "ts_last>=?3" : LOGMETRIC_ROWS "ts>=?3", &st) < 0)
 		return 0;
+#undef LOGMETRIC_ROWS
 	sqlite3_bind_text(st, 1, metric, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
