@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "search/logseries.h"
 #include "store/storage.h"
 
 #define DEF_KEYS_MAX 64
@@ -21,17 +22,69 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS definitions(kind TEXT NOT NULL, name TEXT NOT NULL, definition TEXT NOT NULL,"
 	" author TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY(kind, name));";
 
-static const char *const kind_names[] = { [CATALOG_RULE] = "rule", [CATALOG_NOTIFY] = "notify" };
+/* What differs between the kinds of definitions: the rest of this file is the same for each. */
+struct kind {
+	const char *name; /* in the definitions table and in messages */
+	const struct conf_section *section;
+	size_t size;
+	/* The checks across keys; t says which targets exist. Errors as "where: [kind \"NAME\"] ...". */
+	void (*check)(const void *inst, const struct target_lookup *t, struct conf_errors *errs);
+	void *const *(*in_file)(const struct alert_defs *f, size_t *n);
+};
+
+static void rule_check(const void *inst, const struct target_lookup *t, struct conf_errors *errs)
+{
+	alert_rule_check(inst, t, "", errs);
+}
+
+static void notify_check(const void *inst, const struct target_lookup *t, struct conf_errors *errs)
+{
+	alert_notify_check(inst, "", errs);
+}
+
+static void logmetric_check_conf(const void *inst, const struct target_lookup *t, struct conf_errors *errs)
+{
+	const struct logmetric_conf *m = inst;
+	struct logmetric_def d = alert_logmetric_def(m);
+	char err[512];
+
+	if (logmetric_check(&d, err, sizeof(err)) < 0)
+		conf_error_add(errs, "", "[logmetric \"%s\"] %s", m->name, err);
+}
+
+static void *const *file_rules(const struct alert_defs *f, size_t *n)
+{
+	*n = f->n_rules;
+	return (void *const *)f->rules;
+}
+
+static void *const *file_targets(const struct alert_defs *f, size_t *n)
+{
+	*n = f->n_notifies;
+	return (void *const *)f->notifies;
+}
+
+static void *const *file_logmetrics(const struct alert_defs *f, size_t *n)
+{
+	*n = f->n_logmetrics;
+	return (void *const *)f->logmetrics;
+}
+
+/* In the order a snapshot is built: targets before the rules that name them. */
+static const struct kind kinds[_CATALOG_KIND_MAX] = {
+	[CATALOG_NOTIFY] = { "notify", &alert_notify_section, sizeof(struct notify_conf), notify_check, file_targets },
+	[CATALOG_RULE] = { "rule", &alert_rule_section, sizeof(struct rule_conf), rule_check, file_rules },
+	[CATALOG_LOGMETRIC] = { "logmetric", &alert_logmetric_section, sizeof(struct logmetric_conf),
+				logmetric_check_conf, file_logmetrics },
+};
 
 struct snapshot {
 	struct catalog_snapshot pub; /* first: what readers are handed */
 	atomic_uint refs;
-	const struct rule_conf **rules; /* the file's, then own_rules */
-	const struct notify_conf **targets;
-	struct rule_conf **own_rules;
-	size_t n_own_rules;
-	struct notify_conf **own_targets;
-	size_t n_own_targets;
+	const void **all[_CATALOG_KIND_MAX]; /* of each kind, the file's, then own[] */
+	size_t n_all[_CATALOG_KIND_MAX];
+	void **own[_CATALOG_KIND_MAX];       /* the API's, owned */
+	size_t n_own[_CATALOG_KIND_MAX];
 };
 
 struct catalog {
@@ -48,20 +101,16 @@ struct change {
 	json_t *def;
 };
 
-static const struct conf_section *section_of(enum catalog_kind kind)
-{
-	return kind == CATALOG_RULE ? &alert_rule_section : &alert_notify_section;
-}
-
 static void snapshot_unref(struct snapshot *s)
 {
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
-	conf_named_free((void **)s->own_rules, s->n_own_rules, &alert_rule_section);
-	conf_named_free((void **)s->own_targets, s->n_own_targets, &alert_notify_section);
-	free(s->rules);
-	free(s->targets);
+	for (size_t k = 0; k < _CATALOG_KIND_MAX; k++) {
+		conf_named_free((void **)s->own[k], s->n_own[k], kinds[k].section);
+		free(s->all[k]);
+	}
 	logmatch_unref(s->pub.logmatch);
+	logmetrics_unref(s->pub.logmetrics);
 	free(s);
 }
 
@@ -91,6 +140,16 @@ struct logmatch *catalog_logmatch(struct catalog *c)
 	return m;
 }
 
+struct logmetrics *catalog_logmetrics(struct catalog *c)
+{
+	struct logmetrics *m;
+
+	pthread_mutex_lock(&c->lock);
+	m = logmetrics_ref(c->now->pub.logmetrics);
+	pthread_mutex_unlock(&c->lock);
+	return m;
+}
+
 const struct notify_conf *catalog_target(const struct catalog_snapshot *s, const char *name)
 {
 	return conf_named_find((const void *const *)s->targets, s->n_targets, name);
@@ -106,7 +165,7 @@ static int value_text(const char *key, json_t *v, char *buf, size_t size, char *
 {
 	const char *k;
 	json_t *x;
-	size_t used = 0;
+	size_t used = 0, i;
 
 	if (json_is_string(v))
 		(void)snprintf(buf, size, "%s", json_string_value(v));
@@ -116,7 +175,17 @@ static int value_text(const char *key, json_t *v, char *buf, size_t size, char *
 		(void)snprintf(buf, size, "%.17g", json_real_value(v));
 	else if (json_is_boolean(v))
 		(void)snprintf(buf, size, "%s", json_is_true(v) ? "yes" : "no");
-	else if (json_is_object(v) && strcmp(key, "labels") == 0) {
+	else if (json_is_array(v) && strcmp(key, "labels") == 0) {
+		buf[0] = 0;
+		json_array_foreach(v, i, x) {
+			if (!json_is_string(x)) {
+				(void)snprintf(reason, reason_size, "labels[%zu]: expected a string", i);
+				return -EINVAL;
+			}
+			used += (size_t)snprintf(buf + MIN(used, size), size - MIN(used, size), "%s%s", used ? " " : "",
+						 json_string_value(x));
+		}
+	} else if (json_is_object(v) && strcmp(key, "labels") == 0) {
 		buf[0] = 0;
 		json_object_foreach(v, k, x) {
 			if (!json_is_string(x)) {
@@ -135,7 +204,7 @@ static int value_text(const char *key, json_t *v, char *buf, size_t size, char *
 
 static void instance_free(enum catalog_kind kind, void *inst)
 {
-	conf_free_section(section_of(kind), inst);
+	conf_free_section(kinds[kind].section, inst);
 	free(*(char **)inst);
 	free(inst);
 }
@@ -143,8 +212,8 @@ static void instance_free(enum catalog_kind kind, void *inst)
 /* A definition's struct (its name first), owned by the caller; errors into errs as "where: ...". */
 static void *instance_new(enum catalog_kind kind, const char *name, json_t *def, struct conf_errors *errs)
 {
-	const struct conf_section *sec = section_of(kind);
-	size_t size = kind == CATALOG_RULE ? sizeof(struct rule_conf) : sizeof(struct notify_conf);
+	const struct conf_section *sec = kinds[kind].section;
+	size_t size = kinds[kind].size;
 	const char *keys[DEF_KEYS_MAX], *key, *values[DEF_KEYS_MAX];
 	char texts[DEF_KEYS_MAX][1024], where[128], why[256];
 	size_t n = 0;
@@ -153,7 +222,7 @@ static void *instance_new(enum catalog_kind kind, const char *name, json_t *def,
 	size_t n_one = 0;
 	char **inst;
 
-	(void)snprintf(where, sizeof(where), "[%s \"%s\"]", kind_names[kind], name);
+	(void)snprintf(where, sizeof(where), "[%s \"%s\"]", kinds[kind].name, name);
 	json_object_foreach(def, key, v) {
 		if (strcmp(key, "name") == 0)
 			continue;
@@ -194,10 +263,7 @@ int catalog_check(enum catalog_kind kind, const char *name, json_t *def, struct 
 
 	if (!inst)
 		return -EINVAL;
-	if (kind == CATALOG_RULE)
-		alert_rule_check(inst, &t, "", errs);
-	else
-		alert_notify_check(inst, "", errs);
+	kinds[kind].check(inst, &t, errs);
 	instance_free(kind, inst);
 	return errs->n ? -EINVAL : 0;
 }
@@ -229,12 +295,12 @@ static int add_defined(struct catalog *c, struct snapshot *s, enum catalog_kind 
 {
 	sqlite3_stmt *st;
 	int r = db_prepare(c->db, "SELECT name, definition FROM definitions WHERE kind=? ORDER BY name", &st);
-	void ***list = kind == CATALOG_RULE ? (void ***)&s->own_rules : (void ***)&s->own_targets;
-	size_t *n = kind == CATALOG_RULE ? &s->n_own_rules : &s->n_own_targets;
+	void ***list = &s->own[kind];
+	size_t *n = &s->n_own[kind];
 
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(st, 1, kind_names[kind], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, kinds[kind].name, -1, SQLITE_STATIC);
 	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		json_t *def = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
@@ -247,7 +313,7 @@ static int add_defined(struct catalog *c, struct snapshot *s, enum catalog_kind 
 				r = own_add(list, n, inst);
 			else
 				log_error("catalog: the stored [%s \"%s\"] does not hold and is left out: %s",
-					  kind_names[kind], name, mine.n ? mine.msg[0] : "not a JSON object");
+					  kinds[kind].name, name, mine.n ? mine.msg[0] : "not a JSON object");
 			conf_errors_free(&mine);
 		}
 		json_decref(def);
@@ -289,24 +355,19 @@ static int check_defined(struct snapshot *s, enum catalog_kind kind, const struc
 			 struct conf_errors *errs)
 {
 	const struct target_lookup t = { snapshot_has_target, &s->pub };
-	bool rules = kind == CATALOG_RULE;
-	const void **all = rules ? (const void **)s->rules : (const void **)s->targets;
-	size_t *n = rules ? &s->pub.n_rules : &s->pub.n_targets;
-	size_t kept = *n - (rules ? s->n_own_rules : s->n_own_targets);
+	const void **all = s->all[kind];
+	size_t *n = &s->n_all[kind], kept = *n - s->n_own[kind];
 
 	for (size_t i = kept; i < *n; i++) {
 		const char *name = *(char *const *)all[i];
 		struct conf_errors mine = { 0 };
 
-		if (rules)
-			alert_rule_check(all[i], &t, "", &mine);
-		else
-			alert_notify_check(all[i], "", &mine);
+		kinds[kind].check(all[i], &t, &mine);
 		if (mine.n && changed(ch, kind, name)) {
 			for (size_t e = 0; e < mine.n; e++)
 				conf_error_add(errs, "", "%s", mine.msg[e] + 2);
 		} else if (mine.n) {
-			log_error("catalog: the stored [%s \"%s\"] is left out:%s", kind_names[kind], name,
+			log_error("catalog: the stored [%s \"%s\"] is left out:%s", kinds[kind].name, name,
 				  mine.msg[0] + 1);
 			conf_errors_free(&mine);
 			continue;
@@ -325,7 +386,7 @@ static int build_logmatch(struct snapshot *s)
 	size_t n = 0, bad;
 
 	for (size_t i = 0; i < s->pub.n_rules; i++) {
-		const struct rule_conf *r = s->rules[i];
+		const struct rule_conf *r = s->pub.rules[i];
 		const struct rule_type *type = rule_type_find(r->type);
 
 		if (!type || !type->matches_lines)
@@ -337,35 +398,64 @@ static int build_logmatch(struct snapshot *s)
 	return logmatch_new(lr, n, &s->pub.logmatch, &bad, err, sizeof(err));
 }
 
+/* The log metrics compiled for ingest; one too many is the change's error. */
+static int build_logmetrics(struct snapshot *s, struct conf_errors *errs)
+{
+	struct logmetric_def defs[LOGMETRICS_MAX];
+	size_t n = s->n_all[CATALOG_LOGMETRIC];
+	char err[512];
+	int r;
+
+	if (n > LOGMETRICS_MAX) {
+		conf_error_add(errs, "", "more than %d log metrics (the file's and the API's)", LOGMETRICS_MAX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++)
+		defs[i] = alert_logmetric_def(s->all[CATALOG_LOGMETRIC][i]);
+	r = logmetrics_new(defs, n, &s->pub.logmetrics, err, sizeof(err));
+	if (r == -EINVAL)
+		conf_error_add(errs, "", "%s", err);
+	return r;
+}
+
+/* Of each kind, the file's definitions and then the API's (but the one ch changes, then its new one). */
+static int gather(struct catalog *c, struct snapshot *s, const struct change *ch, struct conf_errors *errs)
+{
+	int r = 0;
+
+	for (size_t k = 0; r == 0 && k < _CATALOG_KIND_MAX; k++) {
+		size_t nf;
+		void *const *f = kinds[k].in_file(c->file, &nf);
+
+		r = add_defined(c, s, k, ch, errs);
+		if (r == 0)
+			r = join((const void *const *)f, nf, s->own[k], s->n_own[k], &s->all[k]);
+		s->n_all[k] = r == 0 ? nf + s->n_own[k] : 0;
+	}
+	s->pub.targets = (const struct notify_conf *const *)s->all[CATALOG_NOTIFY];
+	s->pub.rules = (const struct rule_conf *const *)s->all[CATALOG_RULE];
+	return r;
+}
+
 static int snapshot_build(struct catalog *c, const struct change *ch, struct conf_errors *errs,
 			  struct snapshot **ret)
 {
-	const struct alert_defs *f = c->file;
 	struct snapshot *s = calloc(1, sizeof(*s));
 	int r;
 
 	if (!s)
 		return -ENOMEM;
 	atomic_init(&s->refs, 1);
-	r = add_defined(c, s, CATALOG_NOTIFY, ch, errs);
-	if (r == 0)
-		r = add_defined(c, s, CATALOG_RULE, ch, errs);
-	if (r == 0)
-		r = join((const void *const *)f->notifies, f->n_notifies, (void *const *)s->own_targets,
-			 s->n_own_targets, (const void ***)&s->targets);
-	if (r == 0)
-		r = join((const void *const *)f->rules, f->n_rules, (void *const *)s->own_rules, s->n_own_rules,
-			 (const void ***)&s->rules);
-	s->pub.targets = s->targets;
-	s->pub.n_targets = f->n_notifies + s->n_own_targets;
-	s->pub.rules = s->rules;
-	s->pub.n_rules = f->n_rules + s->n_own_rules;
-	if (r == 0)
-		r = check_defined(s, CATALOG_NOTIFY, ch, errs);
-	if (r == 0)
-		r = check_defined(s, CATALOG_RULE, ch, errs);
+	r = gather(c, s, ch, errs);
+	for (size_t k = 0; r == 0 && k < _CATALOG_KIND_MAX; k++) {
+		r = check_defined(s, k, ch, errs);
+		s->pub.n_targets = s->n_all[CATALOG_NOTIFY];
+		s->pub.n_rules = s->n_all[CATALOG_RULE];
+	}
 	if (r == 0)
 		r = build_logmatch(s);
+	if (r == 0)
+		r = build_logmetrics(s, errs);
 	if (r < 0) {
 		snapshot_unref(s);
 		return r;
@@ -435,7 +525,7 @@ static json_t *url_shown(const char *url)
 
 static json_t *entry_json(struct catalog *c, enum catalog_kind kind, const void *inst, bool file)
 {
-	const struct conf_section *sec = section_of(kind);
+	const struct conf_section *sec = kinds[kind].section;
 	json_t *o = json_pack("{s:s, s:s}", "name", *(char *const *)inst, "defined_in", file ? "config" : "api");
 	sqlite3_stmt *st;
 	char v[1024];
@@ -460,7 +550,7 @@ static json_t *entry_json(struct catalog *c, enum catalog_kind kind, const void 
 	}
 	if (o && !file && db_prepare(c->db, "SELECT author, created, updated FROM definitions WHERE kind=? AND name=?",
 				     &st) == 0) {
-		sqlite3_bind_text(st, 1, kind_names[kind], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, kinds[kind].name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, *(char *const *)inst, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			json_object_set_new(o, "author", json_string((const char *)sqlite3_column_text(st, 0)));
@@ -474,20 +564,22 @@ static json_t *entry_json(struct catalog *c, enum catalog_kind kind, const void 
 
 static bool in_file(const struct alert_defs *f, enum catalog_kind kind, const char *name)
 {
-	return kind == CATALOG_NOTIFY ? alert_defs_notify(f, name) != NULL : alert_defs_rule(f, name) != NULL;
+	size_t n;
+	void *const *defs = kinds[kind].in_file(f, &n);
+
+	return conf_named_find((const void *const *)defs, n, name) != NULL;
 }
 
 /* Under the lock. */
 static int list_locked(struct catalog *c, enum catalog_kind kind, const char *name, json_t **ret)
 {
-	const struct catalog_snapshot *s = &c->now->pub;
-	size_t n = kind == CATALOG_RULE ? s->n_rules : s->n_targets;
+	const struct snapshot *s = c->now;
 	json_t *items = json_array();
 
 	if (!items)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		const void *inst = kind == CATALOG_RULE ? (const void *)s->rules[i] : (const void *)s->targets[i];
+	for (size_t i = 0; i < s->n_all[kind]; i++) {
+		const void *inst = s->all[kind][i];
 		const char *iname = *(char *const *)inst;
 
 		if (name && strcmp(name, iname) != 0)
@@ -518,9 +610,7 @@ int catalog_list(struct catalog *c, enum catalog_kind kind, const char *name, js
 
 static bool exists(struct catalog *c, enum catalog_kind kind, const char *name)
 {
-	const struct catalog_snapshot *s = &c->now->pub;
-
-	return kind == CATALOG_RULE ? catalog_rule(s, name) != NULL : catalog_target(s, name) != NULL;
+	return conf_named_find((const void *const *)c->now->all[kind], c->now->n_all[kind], name) != NULL;
 }
 
 static int store_row(struct catalog *c, const struct change *ch, const char *author)
@@ -535,7 +625,7 @@ static int store_row(struct catalog *c, const struct change *ch, const char *aut
 			  db_prepare(c->db, "DELETE FROM definitions WHERE kind=?1 AND name=?2", &st);
 
 	if (r == 0) {
-		sqlite3_bind_text(st, 1, kind_names[ch->kind], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, kinds[ch->kind].name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, ch->name, -1, SQLITE_STATIC);
 		if (ch->def) {
 			sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
@@ -579,7 +669,7 @@ static int apply(struct catalog *c, const struct change *ch, const char *author,
 /* Whether (kind, name) may be created (or changed: !create) through the API; the reason when not. */
 static int refuse(struct catalog *c, const struct change *ch, bool create, char *reason, size_t size)
 {
-	const char *what = kind_names[ch->kind];
+	const char *what = kinds[ch->kind].name;
 
 	if (!name_valid(ch->name, NAME_MAX_LEN, "")) {
 		(void)snprintf(reason, size, "name: 1 to %d letters, digits, '_', '.' or '-'", NAME_MAX_LEN);
@@ -622,7 +712,7 @@ int catalog_put(struct catalog *c, enum catalog_kind kind, const char *name, jso
 }
 
 /* The rule that names target in notify= or escalate_to=, or NULL. */
-static const char *rule_naming(const struct catalog_snapshot *s, const char *target)
+static const char *rule_naming_target(const struct catalog_snapshot *s, const char *target)
 {
 	for (size_t i = 0; i < s->n_rules; i++) {
 		const char *lists[] = { s->rules[i]->notify, s->rules[i]->escalate_to };
@@ -634,18 +724,44 @@ static const char *rule_naming(const struct catalog_snapshot *s, const char *tar
 	return NULL;
 }
 
+/* The rule whose metric= is one of log metric's statistics (log.NAME.STAT), or NULL. */
+static const char *rule_reading(const struct catalog_snapshot *s, const char *logmetric)
+{
+	size_t n = strlen(logmetric);
+
+	for (size_t i = 0; i < s->n_rules; i++) {
+		const char *m = s->rules[i]->metric;
+
+		if (m && strncmp(m, LOGSERIES_PREFIX, strlen(LOGSERIES_PREFIX)) == 0 &&
+		    strncmp(m + strlen(LOGSERIES_PREFIX), logmetric, n) == 0 && m[strlen(LOGSERIES_PREFIX) + n] == '.')
+			return s->rules[i]->name;
+	}
+	return NULL;
+}
+
+/* Why (kind, name) may not go while what is left uses it: -EBUSY with reason, or 0. */
+static int in_use(const struct catalog_snapshot *s, enum catalog_kind kind, const char *name, char *reason,
+		  size_t size)
+{
+	const char *user = kind == CATALOG_NOTIFY ? rule_naming_target(s, name) :
+			   kind == CATALOG_LOGMETRIC ? rule_reading(s, name) : NULL;
+
+	if (!user)
+		return 0;
+	(void)snprintf(reason, size, kind == CATALOG_NOTIFY ? "[rule \"%s\"] sends to [notify \"%s\"]" :
+				     "[rule \"%s\"] reads [logmetric \"%s\"]", user, name);
+	return -EBUSY;
+}
+
 int catalog_delete(struct catalog *c, enum catalog_kind kind, const char *name, char *reason, size_t reason_size)
 {
 	const struct change ch = { kind, name, NULL };
-	const char *user;
 	int r;
 
 	pthread_mutex_lock(&c->lock);
 	r = refuse(c, &ch, false, reason, reason_size);
-	if (r == 0 && kind == CATALOG_NOTIFY && (user = rule_naming(&c->now->pub, name))) {
-		(void)snprintf(reason, reason_size, "[rule \"%s\"] sends to [notify \"%s\"]", user, name);
-		r = -EBUSY;
-	}
+	if (r == 0)
+		r = in_use(&c->now->pub, kind, name, reason, reason_size);
 	if (r == 0)
 		r = apply(c, &ch, "", reason, reason_size);
 	pthread_mutex_unlock(&c->lock);

@@ -7,11 +7,13 @@
 
 #include "alerts/defs.h"
 #include "alerts/logmatch.h"
+#include "search/logmetric.h"
 #include "store/storage.h"
 
 /*
- * The rules and notification targets in force: the configuration file's
- * [rule] and [notify] sections, and those defined through the API (kept in
+ * The rules, notification targets and log metrics in force: the
+ * configuration file's [rule], [notify] and [logmetric] sections, and those
+ * defined through the API (kept in
  * meta.db, table definitions, as the JSON they were given in). Readers take
  * an immutable snapshot and release it when done; a change through the API
  * builds a new snapshot, so an evaluation or a delivery under way keeps the
@@ -26,11 +28,14 @@ struct catalog_snapshot {
 	const struct notify_conf *const *targets;
 	size_t n_targets;
 	struct logmatch *logmatch; /* the log rules' patterns; shared by reference with ingest */
+	struct logmetrics *logmetrics; /* the log metrics compiled; shared by reference with ingest */
 };
 
 enum catalog_kind {
-	CATALOG_RULE,
 	CATALOG_NOTIFY,
+	CATALOG_RULE,
+	CATALOG_LOGMETRIC,
+	_CATALOG_KIND_MAX,
 };
 
 /*
@@ -46,6 +51,8 @@ const struct catalog_snapshot *catalog_get(struct catalog *c);
 void catalog_release(const struct catalog_snapshot *s); /* NULL is fine */
 /* A reference to the log rules' patterns now (logmatch_unref() it). */
 struct logmatch *catalog_logmatch(struct catalog *c);
+/* A reference to the log metrics now (logmetrics_unref() it). */
+struct logmetrics *catalog_logmetrics(struct catalog *c);
 const struct notify_conf *catalog_target(const struct catalog_snapshot *s, const char *name);
 const struct rule_conf *catalog_rule(const struct catalog_snapshot *s, const char *name);
 
@@ -74,7 +81,7 @@ int catalog_put(struct catalog *c, enum catalog_kind kind, const char *name, jso
  * nothing stored: 0, or -EINVAL with the errors in errs. For the fuzzers.
  */
 int catalog_check(enum catalog_kind kind, const char *name, json_t *def, struct conf_errors *errs);
-/* -ENOENT, -EPERM (in the file), -EBUSY (a target a rule names) with reason. */
+/* -ENOENT, -EPERM (in the file), -EBUSY (a target or log metric a rule uses) with reason. */
 int catalog_delete(struct catalog *c, enum catalog_kind kind, const char *name, char *reason, size_t reason_size);
 
 #endif

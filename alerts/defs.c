@@ -14,6 +14,7 @@
 #define R(f) offsetof(struct rule_conf, f)
 #define N(f) offsetof(struct notify_conf, f)
 #define T(f) offsetof(struct route_conf, f)
+#define M(f) offsetof(struct logmetric_conf, f)
 
 static const struct conf_key rule_keys[] = {
 	{ "type", CONF_STR, R(type), NULL, .required = true, .help = "a rule type: probe, host_silent, metric, log, dialtest or agent_conflict" },
@@ -64,13 +65,23 @@ static const struct conf_key route_keys[] = {
 	{ "notify", CONF_STR, T(notify), NULL, .required = true, .help = "[notify] target names told of the alerts it matches" },
 };
 
+static const struct conf_key logmetric_keys[] = {
+	{ "query", CONF_STR, M(query), NULL, .help = "which log records: the log query language (docs/logs.md); default all" },
+	{ "value", CONF_STR, M(value), NULL, .help = "a numeric field whose distribution is kept (count, sum, avg, min, max, p50, p90, p95, p99); default a count only" },
+	{ "labels", CONF_STR, M(labels), NULL, .help = "fields whose values label the series, space-separated, at most 4 (e.g. route status_class)" },
+	{ "step", CONF_SECS, M(step_ms), "60s", 1000, 86400000, .help = "the time a series' point covers" },
+};
+
 const struct conf_section alert_rule_section = { "rule", true, rule_keys, ARRAY_SIZE(rule_keys), 0, NULL };
 const struct conf_section alert_notify_section = { "notify", true, notify_keys, ARRAY_SIZE(notify_keys), 0, NULL };
 const struct conf_section alert_route_section = { "route", true, route_keys, ARRAY_SIZE(route_keys), 0, NULL };
+const struct conf_section alert_logmetric_section = { "logmetric", true, logmetric_keys, ARRAY_SIZE(logmetric_keys), 0,
+						      NULL };
 
 _Static_assert(offsetof(struct rule_conf, name) == 0, "conf_named_append: the name comes first");
 _Static_assert(offsetof(struct notify_conf, name) == 0, "conf_named_append: the name comes first");
 _Static_assert(offsetof(struct route_conf, name) == 0, "conf_named_append: the name comes first");
+_Static_assert(offsetof(struct logmetric_conf, name) == 0, "conf_named_append: the name comes first");
 
 struct rule_conf *alert_defs_add_rule(struct alert_defs *d, const char *name)
 {
@@ -87,11 +98,17 @@ struct route_conf *alert_defs_add_route(struct alert_defs *d, const char *name)
 	return conf_named_append((void ***)&d->routes, &d->n_routes, sizeof(struct route_conf), name);
 }
 
+struct logmetric_conf *alert_defs_add_logmetric(struct alert_defs *d, const char *name)
+{
+	return conf_named_append((void ***)&d->logmetrics, &d->n_logmetrics, sizeof(struct logmetric_conf), name);
+}
+
 void alert_defs_free(struct alert_defs *d)
 {
 	conf_named_free((void **)d->rules, d->n_rules, &alert_rule_section);
 	conf_named_free((void **)d->notifies, d->n_notifies, &alert_notify_section);
 	conf_named_free((void **)d->routes, d->n_routes, &alert_route_section);
+	conf_named_free((void **)d->logmetrics, d->n_logmetrics, &alert_logmetric_section);
 	*d = (struct alert_defs){ 0 };
 }
 
@@ -103,6 +120,16 @@ const struct notify_conf *alert_defs_notify(const struct alert_defs *d, const ch
 const struct rule_conf *alert_defs_rule(const struct alert_defs *d, const char *name)
 {
 	return conf_named_find((const void *const *)d->rules, d->n_rules, name);
+}
+
+const struct logmetric_conf *alert_defs_logmetric(const struct alert_defs *d, const char *name)
+{
+	return conf_named_find((const void *const *)d->logmetrics, d->n_logmetrics, name);
+}
+
+struct logmetric_def alert_logmetric_def(const struct logmetric_conf *c)
+{
+	return (struct logmetric_def){ c->name, c->query, c->value, c->labels, c->step_ms };
 }
 
 /* The rule of type called name, severity severity, unless d has one of that type or name. */

@@ -7,11 +7,12 @@
 #include <stdint.h>
 
 #include "common/conf.h"
+#include "search/logmetric.h"
 
 /*
- * What alerting is told to do, as the [rule "NAME"], [notify "NAME"] and
- * [route "NAME"] sections of collector.conf (and the API, through the same
- * key tables) define it: the structs, their key tables and the checks
+ * What alerting is told to do, as the [rule "NAME"], [notify "NAME"],
+ * [route "NAME"] and [logmetric "NAME"] sections of collector.conf (and the
+ * API, through the same key tables) define it: the structs, their key tables and the checks
  * across keys. The kinds (rule types, channels) come from their own ops
  * tables (alerts/rules.h, alerts/channel.h).
  */
@@ -68,6 +69,19 @@ struct route_conf {
 	char *notify; /* target names, space-separated */
 };
 
+/*
+ * One [logmetric "NAME"] section: the log records a query matches, counted
+ * (and a field measured) per step at ingest, read by metric rules as
+ * log.NAME.STAT (search/logmetric.h).
+ */
+struct logmetric_conf {
+	char *name;
+	char *query;
+	char *value;
+	char *labels;
+	uint64_t step_ms;
+};
+
 /* What a file's sections define; owns every struct in it (alert_defs_free()). */
 struct alert_defs {
 	struct rule_conf **rules;
@@ -76,6 +90,8 @@ struct alert_defs {
 	size_t n_notifies;
 	struct route_conf **routes;
 	size_t n_routes;
+	struct logmetric_conf **logmetrics;
+	size_t n_logmetrics;
 };
 
 /*
@@ -83,15 +99,21 @@ struct alert_defs {
  * owner appends instances to its struct alert_defs with the functions
  * below) and for definitions given through the API (conf_instance_fill()).
  */
-extern const struct conf_section alert_rule_section, alert_notify_section, alert_route_section;
+extern const struct conf_section alert_rule_section, alert_notify_section, alert_route_section,
+	alert_logmetric_section;
 struct rule_conf *alert_defs_add_rule(struct alert_defs *d, const char *name);
 struct notify_conf *alert_defs_add_notify(struct alert_defs *d, const char *name);
 struct route_conf *alert_defs_add_route(struct alert_defs *d, const char *name);
+struct logmetric_conf *alert_defs_add_logmetric(struct alert_defs *d, const char *name);
 void alert_defs_free(struct alert_defs *d);
 /* The target named name, or NULL. */
 const struct notify_conf *alert_defs_notify(const struct alert_defs *d, const char *name);
 /* The rule named name, or NULL. */
 const struct rule_conf *alert_defs_rule(const struct alert_defs *d, const char *name);
+/* The log metric named name, or NULL. */
+const struct logmetric_conf *alert_defs_logmetric(const struct alert_defs *d, const char *name);
+/* A [logmetric] section as search/logmetric.h takes it; the strings are c's. */
+struct logmetric_def alert_logmetric_def(const struct logmetric_conf *c);
 
 /* The rules added unless the file has one of type agent_conflict, and of type lockout. */
 #define BUILTIN_CONFLICT_RULE "agent-id-conflict"

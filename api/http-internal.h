@@ -42,7 +42,6 @@ void audit_detail(struct request *rq, const char *fmt, ...) _printf_(2, 3);
 /* The alerts the handlers of api_alerts.c act on, and the rules and targets api_defs.c defines. */
 struct alerting *http_alerting(const struct request *rq);
 struct catalog *http_catalog(const struct request *rq);
-const struct logmetrics *http_logmetrics(const struct request *rq);
 struct dialtests *http_dialtests(const struct request *rq);
 struct dialer *http_dialer(const struct request *rq);
 
@@ -131,6 +130,10 @@ enum MHD_Result api_get_hosts(struct request *rq);
 enum MHD_Result api_get_host(struct request *rq);
 enum MHD_Result api_get_metrics(struct request *rq);
 enum MHD_Result api_get_logmetrics(struct request *rq);
+enum MHD_Result api_get_logmetric(struct request *rq);
+enum MHD_Result api_post_logmetric(struct request *rq);
+enum MHD_Result api_put_logmetric(struct request *rq);
+enum MHD_Result api_delete_logmetric(struct request *rq);
 
 /* A probe's latest result, as the API shows it. */
 struct probe_state_row;

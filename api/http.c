@@ -42,10 +42,6 @@ struct http_server {
 	struct console *console; /* NULL: none installed, the API only */
 };
 
-const struct logmetrics *http_logmetrics(const struct request *rq)
-{
-	return rq->h->deps.logmetrics;
-}
 
 struct accounts *http_accounts(const struct request *rq)
 {
@@ -285,6 +281,10 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/probes", api_get_probes, ROLES_STATE, "probes.read", 0, "host status" },
 	{ "GET", "/api/v1/metrics", api_get_metrics, ROLES_STATE, "metrics.read", 0, "name host step since until" },
 	{ "GET", "/api/v1/logmetrics", api_get_logmetrics, ROLES_STATE, "metrics.read", 0, NULL },
+	{ "GET", "/api/v1/logmetrics/", api_get_logmetric, ROLES_STATE, "metrics.read", 0, NULL },
+	{ "POST", "/api/v1/logmetrics", api_post_logmetric, ROLE_ADMIN, "logmetric.create", AUDITED, NULL },
+	{ "PUT", "/api/v1/logmetrics/", api_put_logmetric, ROLE_ADMIN, "logmetric.update", AUDITED, NULL },
+	{ "DELETE", "/api/v1/logmetrics/", api_delete_logmetric, ROLE_ADMIN, "logmetric.delete", AUDITED, NULL },
 	{ "GET", "/api/v1/probes/", api_get_probe_history, ROLES_STATE, "probes.read", 0, "since until" },
 	{ "GET", "/api/v1/alerts", api_get_alerts, ROLES_STATE, "alerts.read", 0, "state severity host label assignee unacked q" },
 	{ "GET", "/api/v1/alerts/", api_get_alert, ROLES_STATE, "alerts.read", 0, NULL },

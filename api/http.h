@@ -50,7 +50,6 @@ struct http_deps {
 	struct catalog *catalog;
 	struct dialtests *dialtests;
 	struct dialer *dialer;
-	const struct logmetrics *logmetrics; /* the [logmetric] sections; may be NULL */
 };
 
 int http_start(const struct api_env *env, const struct http_deps *deps, struct http_server **ret);

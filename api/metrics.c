@@ -240,31 +240,3 @@ enum MHD_Result api_get_metrics(struct request *rq)
 				      "step_ms", (json_int_t)step_ms, "since", (json_int_t)since, "until",
 				      (json_int_t)until, "series", series));
 }
-
-/* GET /api/v1/logmetrics: the [logmetric] sections, and the names they are read by. */
-enum MHD_Result api_get_logmetrics(struct request *rq)
-{
-	const struct logmetrics *m = http_logmetrics(rq);
-	json_t *items = json_array();
-
-	for (size_t i = 0; i < logmetrics_count(m); i++) {
-		const struct logmetric_def *d = logmetrics_def(m, i);
-		json_t *names = json_array(), *labels = json_array();
-		char name[LOGMETRIC_NAME_MAX + 32];
-
-		/* A count-only metric has no statistics of a value: count and rate come first. */
-		for (int st = 0; st < (d->value ? _LOGSTAT_MAX : LOGSTAT_SUM); st++) {
-			(void)snprintf(name, sizeof(name), LOGSERIES_PREFIX "%s.%s", d->name, logstat_name(st));
-			json_array_append_new(names, json_string(name));
-		}
-		for (const char *p = d->labels ? d->labels : ""; *(p += strspn(p, " \t"));) {
-			size_t n = strcspn(p, " \t");
-			json_array_append_new(labels, json_stringn(p, n));
-			p += n;
-		}
-		json_array_append_new(items, json_pack("{s:s, s:s, s:s*, s:o, s:I, s:o}", "name", d->name, "query",
-						       d->query ? d->query : "", "value", d->value, "labels", labels,
-						       "step_ms", (json_int_t)d->step_ms, "metrics", names));
-	}
-	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
-}

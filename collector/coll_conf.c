@@ -89,28 +89,6 @@ static const struct conf_key users_keys[] = {
 	{ "totp_roles", CONF_STR, U(totp_roles), "admin security auditor", .help = "roles whose users must enrol a second factor (TOTP) before anything else" },
 };
 
-#define M(f) offsetof(struct logmetric_conf, f)
-static const struct conf_key logmetric_keys[] = {
-	{ "query", CONF_STR, M(query), NULL, .help = "which log records: the log query language (docs/logs.md); default all" },
-	{ "value", CONF_STR, M(value), NULL, .help = "a numeric field whose distribution is kept (count, sum, avg, min, max, p50, p90, p95, p99); default a count only" },
-	{ "labels", CONF_STR, M(labels), NULL, .help = "fields whose values label the series, space-separated, at most 4 (e.g. route status_class)" },
-	{ "step", CONF_SECS, M(step_ms), "60s", 1000, 86400000, .help = "the time a series' point covers" },
-};
-
-_Static_assert(offsetof(struct logmetric_conf, name) == 0, "conf_named_append: the name comes first");
-
-static void *logmetric_instance(void *target, const char *name)
-{
-	struct coll_conf *c = target;
-
-	return conf_named_append((void ***)&c->logmetrics, &c->n_logmetrics, sizeof(struct logmetric_conf), name);
-}
-
-struct logmetric_def logmetric_def_of(const struct logmetric_conf *c)
-{
-	return (struct logmetric_def){ c->name, c->query, c->value, c->labels, c->step_ms };
-}
-
 static void *rule_instance(void *target, const char *name)
 {
 	return alert_defs_add_rule(&((struct coll_conf *)target)->defs, name);
@@ -126,6 +104,11 @@ static void *route_instance(void *target, const char *name)
 	return alert_defs_add_route(&((struct coll_conf *)target)->defs, name);
 }
 
+static void *logmetric_instance(void *target, const char *name)
+{
+	return alert_defs_add_logmetric(&((struct coll_conf *)target)->defs, name);
+}
+
 /* The named sections' key tables are alerting's (alerts/defs.c): the table is filled once, at first use. */
 static struct conf_section sections[] = {
 	{ "ingest", false, ingest_keys, ARRAY_SIZE(ingest_keys), offsetof(struct coll_conf, ingest), NULL },
@@ -136,7 +119,7 @@ static struct conf_section sections[] = {
 	{ "dialtests", false, dialtests_keys, ARRAY_SIZE(dialtests_keys), offsetof(struct coll_conf, dialtests), NULL },
 	{ "audit", false, audit_keys, ARRAY_SIZE(audit_keys), offsetof(struct coll_conf, audit), NULL },
 	{ "users", false, users_keys, ARRAY_SIZE(users_keys), offsetof(struct coll_conf, users), NULL },
-	{ "logmetric", true, logmetric_keys, ARRAY_SIZE(logmetric_keys), 0, logmetric_instance },
+	{ .name = NULL }, /* [logmetric] */
 	{ .name = NULL }, /* [rule] */
 	{ .name = NULL }, /* [notify] */
 	{ .name = NULL }, /* [route] */
@@ -153,6 +136,7 @@ static void sections_init(void)
 {
 	size_t n = ARRAY_SIZE(sections);
 
+	named(n - 4, &alert_logmetric_section, logmetric_instance);
 	named(n - 3, &alert_rule_section, rule_instance);
 	named(n - 2, &alert_notify_section, notify_instance);
 	named(n - 1, &alert_route_section, route_instance);
@@ -176,17 +160,19 @@ static void check_logmetrics(const struct coll_conf *c, const struct conf_origin
 {
 	char where[4200], err[512], key[16];
 
-	if (c->n_logmetrics > LOGMETRICS_MAX)
-		conf_error_add(errs, conf_origin_where(o, c->logmetrics[LOGMETRICS_MAX], NULL, where, sizeof(where)),
+	const struct alert_defs *d = &c->defs;
+
+	if (d->n_logmetrics > LOGMETRICS_MAX)
+		conf_error_add(errs, conf_origin_where(o, d->logmetrics[LOGMETRICS_MAX], NULL, where, sizeof(where)),
 			       "[logmetric]: more than %d sections", LOGMETRICS_MAX);
-	for (size_t i = 0; i < c->n_logmetrics; i++) {
-		struct logmetric_def d = logmetric_def_of(c->logmetrics[i]);
-		if (logmetric_check(&d, err, sizeof(err)) == 0)
+	for (size_t i = 0; i < d->n_logmetrics; i++) {
+		struct logmetric_def def = alert_logmetric_def(d->logmetrics[i]);
+		if (logmetric_check(&def, err, sizeof(err)) == 0)
 			continue;
 		(void)snprintf(key, sizeof(key), "%.*s", (int)strcspn(err, ":"), err);
-		conf_error_add(errs, conf_origin_where(o, c->logmetrics[i], strcmp(key, "name") ? key : NULL, where,
+		conf_error_add(errs, conf_origin_where(o, d->logmetrics[i], strcmp(key, "name") ? key : NULL, where,
 						       sizeof(where)),
-			       "[logmetric \"%s\"] %s", c->logmetrics[i]->name, err);
+			       "[logmetric \"%s\"] %s", d->logmetrics[i]->name, err);
 	}
 }
 
@@ -254,6 +240,5 @@ void coll_conf_free(struct coll_conf *c)
 		if (sections[i].name && !sections[i].named)
 			conf_free_section(&sections[i], (uint8_t *)c + sections[i].offset);
 	alert_defs_free(&c->defs);
-	conf_named_free((void **)c->logmetrics, c->n_logmetrics, &sections[ARRAY_SIZE(sections) - 4]);
 	free(c);
 }

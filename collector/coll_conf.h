@@ -8,7 +8,6 @@
 #include "api/http.h"
 #include "common/conf.h"
 #include "dialtests/catalog.h"
-#include "search/logmetric.h"
 #include "store/hosts.h"
 #include "store/ingest.h"
 #include "store/storage.h"
@@ -19,15 +18,6 @@
  * is, its default, bounds and help), the checks across parts, and nothing
  * that runs.
  */
-/* One [logmetric "NAME"] section (search/logmetric.h). */
-struct logmetric_conf {
-	char *name;
-	char *query;
-	char *value;
-	char *labels;
-	uint64_t step_ms;
-};
-
 struct coll_conf {
 	struct ingest_conf ingest;
 	struct storage_conf storage;
@@ -37,13 +27,8 @@ struct coll_conf {
 	struct dialtests_conf dialtests;
 	struct audit_conf audit;
 	struct users_conf users;
-	struct alert_defs defs; /* the [rule], [notify] and [route] sections */
-	struct logmetric_conf **logmetrics;
-	size_t n_logmetrics;
+	struct alert_defs defs; /* the [rule], [notify], [route] and [logmetric] sections */
 };
-
-/* The [logmetric] sections as search/logmetric.h takes them; strings borrowed from c. */
-struct logmetric_def logmetric_def_of(const struct logmetric_conf *c);
 
 /* Every section and key, for --list-config-keys. */
 const struct conf_schema *coll_conf_schema(void);

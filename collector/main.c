@@ -31,7 +31,6 @@ struct collector {
 	sd_event *event;
 	struct storage *storage;
 	struct catalog *catalog;
-	struct logmetrics *logmetrics; /* the [logmetric] sections compiled, fed by ingest */
 	struct ingest *ingest;
 	struct alerting *alerting;
 	struct notifier *notifier;
@@ -84,20 +83,10 @@ static struct logmatch *log_rules_now(void *catalog)
 	return catalog_logmatch(catalog);
 }
 
-/* The [logmetric] sections compiled (the config check ran the same code on them). */
-static int logmetrics_of(const struct coll_conf *conf, struct logmetrics **ret)
+/* The log metrics ingest feeds each batch's records to, as the catalog has them now. */
+static struct logmetrics *log_metrics_now(void *catalog)
 {
-	struct logmetric_def defs[LOGMETRICS_MAX];
-	size_t n = MIN(conf->n_logmetrics, (size_t)LOGMETRICS_MAX);
-	char err[512];
-	int r;
-
-	for (size_t i = 0; i < n; i++)
-		defs[i] = logmetric_def_of(conf->logmetrics[i]);
-	r = logmetrics_new(defs, n, ret, err, sizeof(err));
-	if (r == -EINVAL)
-		log_error("[logmetric]: %s", err);
-	return r;
+	return catalog_logmetrics(catalog);
 }
 
 static int collector_setup(struct collector *c)
@@ -130,11 +119,8 @@ static int collector_setup(struct collector *c)
 	r = catalog_open(&c->conf->storage, &c->conf->defs, &c->catalog);
 	if (r < 0)
 		return log_error_errno(r, "cannot read the rules and targets defined through the API: %m");
-	r = logmetrics_of(c->conf, &c->logmetrics);
-	if (r < 0)
-		return r;
 	r = ingest_start(&c->conf->ingest, &c->conf->storage, c->storage,
-			 &(struct ingest_rules){ log_rules_now, c->catalog, c->logmetrics }, &c->ingest);
+			 &(struct ingest_rules){ log_rules_now, log_metrics_now, c->catalog }, &c->ingest);
 	if (r < 0)
 		return r;
 	r = alerting_start(&(struct alerting_env){ .alerts = &c->conf->alerts, .hosts = &c->conf->hosts,
@@ -161,7 +147,6 @@ static int collector_setup(struct collector *c)
 	r = http_start(&(struct api_env){ .http = &c->conf->http, .storage = &c->conf->storage,
 					  .hosts = &c->conf->hosts, .audit = &c->conf->audit, .users = &c->conf->users },
 		       &(struct http_deps){ .audit = c->audit, .alerting = c->alerting, .catalog = c->catalog,
-				       .logmetrics = c->logmetrics,
 					    .dialtests = c->dialtests, .dialer = c->dialer },
 		       &c->http);
 	if (r < 0)
@@ -184,7 +169,6 @@ static void collector_done(struct collector *c)
 	dialtests_free(c->dialtests);
 	/* Ingest before the alerting: its writer pokes the alerting. */
 	ingest_stop(c->ingest);
-	logmetrics_free(c->logmetrics);
 	notifier_stop(c->notifier);
 	alerting_stop(c->alerting);
 	catalog_free(c->catalog);

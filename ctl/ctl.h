@@ -93,6 +93,7 @@ int cmd_alert(struct ctl *c, char **words, size_t n);
 int cmd_act(struct ctl *c, char **words, size_t n);
 int cmd_silence(struct ctl *c, char **words, size_t n);
 int cmd_rules(struct ctl *c, char **words, size_t n);
+int cmd_logmetric(struct ctl *c, char **words, size_t n);
 int cmd_dialtest(struct ctl *c, char **words, size_t n);
 int cmd_user(struct ctl *c, char **words, size_t n);
 

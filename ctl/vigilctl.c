@@ -40,6 +40,9 @@ static const struct ctl_command commands[] = {
 	  "       [--every D [--until T]] | expire ID",
 	  "silences and recurring maintenance windows", ROLES_STATE " (add, expire: " ROLES_OPS ")", cmd_silence },
 	{ "rules", 0, 0, "", "the alert rules in force", ROLES_STATE, cmd_rules },
+	{ "logmetric", 1, 6, "list | show NAME | add NAME [KEY=VALUE…] | set NAME [KEY=VALUE…] | delete NAME",
+	  "log metrics: series counted (and measured) from log records at ingest", ROLES_STATE " (add, set, delete: admin)",
+	  cmd_logmetric },
 	{ "dialtest", 1, 3,
 	  "list | show ID | add FILE | edit ID FILE | run ID | results ID [--since T] [--limit N]\n"
 	  "       | summary ID [--window D]",

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,11 @@ struct compiled {
 struct logmetrics {
 	struct compiled m[LOGMETRICS_MAX];
 	size_t n;
+	atomic_uint refs;
+	uint64_t generation; /* unique to this set: what an accumulator's scratch was made for */
 };
+
+static atomic_uint_fast64_t generations;
 
 struct series {
 	size_t metric;
@@ -43,7 +48,8 @@ struct logmetric_acc {
 	int slot[SLOTS]; /* index into s, or -1 */
 	struct logmetric_row rows[LOGMETRIC_SERIES_MAX];
 	struct query_scratch scratch[LOGMETRICS_MAX]; /* one a metric: each serves one query */
-	const struct logmetrics *scratch_for;
+	const struct logmetrics *m; /* the batch's, for its rows' names */
+	uint64_t scratch_for;         /* the generation of the metrics the scratch serves; 0: none */
 };
 
 static bool name_ok(const char *s, size_t n, bool upper)
@@ -99,7 +105,6 @@ static int compile(const struct logmetric_def *d, struct compiled *c, char *err,
 		query_free(q);
 		return 0;
 	}
-	c->def = *d;
 	c->q = q;
 	c->n_labels = n;
 	if (d->value)
@@ -110,6 +115,28 @@ static int compile(const struct logmetric_def *d, struct compiled *c, char *err,
 int logmetric_check(const struct logmetric_def *d, char *err, size_t err_size)
 {
 	return compile(d, NULL, err, err_size);
+}
+
+/* d's strings, copied into c->def. */
+static int own_strings(struct compiled *c, const struct logmetric_def *d)
+{
+	const char *in[] = { d->name, d->query, d->value, d->labels };
+	const char **out[] = { &c->def.name, &c->def.query, &c->def.value, &c->def.labels };
+
+	c->def.step_ms = d->step_ms;
+	for (size_t i = 0; i < ARRAY_SIZE(in); i++)
+		if (in[i] && !(*out[i] = strdup(in[i])))
+			return -ENOMEM;
+	return 0;
+}
+
+static void compiled_free(struct compiled *c)
+{
+	query_free(c->q);
+	free((char *)c->def.name);
+	free((char *)c->def.query);
+	free((char *)c->def.value);
+	free((char *)c->def.labels);
 }
 
 int logmetrics_new(const struct logmetric_def *defs, size_t n, struct logmetrics **ret, char *err, size_t err_size)
@@ -124,23 +151,36 @@ int logmetrics_new(const struct logmetric_def *defs, size_t n, struct logmetrics
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	for (; m->n < n && r == 0; m->n++)
+	atomic_init(&m->refs, 1);
+	m->generation = atomic_fetch_add(&generations, 1) + 1;
+	for (; m->n < n && r == 0; m->n++) {
 		r = compile(&defs[m->n], &m->m[m->n], err, err_size);
+		if (r == 0)
+			r = own_strings(&m->m[m->n], &defs[m->n]);
+	}
 	if (r < 0) {
-		m->n--;
-		logmetrics_free(m);
+		if (r == -ENOMEM)
+			(void)snprintf(err, err_size, "out of memory");
+		logmetrics_unref(m);
 		return r;
 	}
 	*ret = m;
 	return 0;
 }
 
-void logmetrics_free(struct logmetrics *m)
+struct logmetrics *logmetrics_ref(struct logmetrics *m)
 {
-	if (!m)
+	if (m)
+		atomic_fetch_add(&m->refs, 1);
+	return m;
+}
+
+void logmetrics_unref(struct logmetrics *m)
+{
+	if (!m || atomic_fetch_sub(&m->refs, 1) != 1)
 		return;
 	for (size_t i = 0; i < m->n; i++)
-		query_free(m->m[i].q);
+		compiled_free(&m->m[i]);
 	free(m);
 }
 
@@ -255,11 +295,12 @@ int logmetric_acc_add(struct logmetric_acc *a, const struct logmetrics *m, const
 {
 	char labels[LABELS_TEXT_MAX + 1];
 
-	if (a->scratch_for != m) {
+	if (m && a->scratch_for != m->generation) {
 		for (size_t i = 0; i < LOGMETRICS_MAX; i++)
 			query_scratch_free(&a->scratch[i]);
-		a->scratch_for = m;
+		a->scratch_for = m->generation;
 	}
+	a->m = m;
 	for (size_t i = 0; m && i < m->n; i++) {
 		const struct compiled *c = &m->m[i];
 		uint64_t step = c->def.step_ms * 1000;
@@ -294,7 +335,7 @@ int logmetric_acc_rows(struct logmetric_acc *a, const struct logmetric_row **ret
 		s->encoded = NULL;
 		if (s->sk.count && sketch_encode(&s->sk, &s->encoded, &len) < 0)
 			return -ENOMEM;
-		a->rows[i] = (struct logmetric_row){ .metric = a->scratch_for->m[s->metric].def.name, .labels = s->labels,
+		a->rows[i] = (struct logmetric_row){ .metric = a->m->m[s->metric].def.name, .labels = s->labels,
 						     .ts = s->ts, .ts_last = s->ts_last, .count = s->count, .sum = s->sk.sum,
 						     .sketch = s->encoded, .sketch_len = len };
 	}

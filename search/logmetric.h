@@ -32,10 +32,19 @@ struct logmetric_def {
 /* Whether d holds: 0, or -EINVAL with "key: why" in err (key being the section's key at fault). */
 int logmetric_check(const struct logmetric_def *d, char *err, size_t err_size);
 
+/*
+ * The log metrics in force: immutable once made, shared by reference
+ * between the definitions' catalogue and each batch ingest feeds through
+ * them, so a batch keeps the metrics it started with across a change.
+ */
 struct logmetrics;
-/* The defs compiled (each checked as logmetric_check() does): 0, -EINVAL (err), -ENOMEM. Owned: logmetrics_free(). */
+/*
+ * The defs compiled (each checked as logmetric_check() does), their strings
+ * copied: 0, -EINVAL (err), -ENOMEM. *ret holds one reference.
+ */
 int logmetrics_new(const struct logmetric_def *defs, size_t n, struct logmetrics **ret, char *err, size_t err_size);
-void logmetrics_free(struct logmetrics *m);
+struct logmetrics *logmetrics_ref(struct logmetrics *m); /* NULL is fine */
+void logmetrics_unref(struct logmetrics *m);
 size_t logmetrics_count(const struct logmetrics *m);
 /* The def of metric i, or NULL. */
 const struct logmetric_def *logmetrics_def(const struct logmetrics *m, size_t i);
@@ -63,6 +72,7 @@ void logmetric_acc_reset(struct logmetric_acc *a);
 /*
  * Adds a record (time ts) to the series of each metric of m it matches.
  * A series past LOGMETRIC_SERIES_MAX is not made: counted in *cut. 0 or -ENOMEM.
+ * One batch's records are added with one m, which outlives its rows.
  */
 int logmetric_acc_add(struct logmetric_acc *a, const struct logmetrics *m, const struct query_record *r,
 		      uint64_t ts, uint64_t *cut);

@@ -35,6 +35,7 @@ struct job {
 	struct buf raw;
 	struct batch_info info;
 	struct logmatch *logmatch; /* a reference to the rules info was matched with, kept until the next batch */
+	struct logmetrics *logmetrics; /* the same, of the log metrics its rows are of */
 	struct block_in block;
 	char agent_hex[33];
 	char peer[TLS_PEER_NAME_MAX + 1]; /* the name of the TLS certificate the batch came with, or "" */
@@ -211,12 +212,14 @@ static void verify(struct job *j)
 	if (e == FRAME_OK || e > FRAME_ERR_VERSION)
 		hex_encode(h.agent_id, AGENT_ID_SIZE, j->agent_hex);
 	logmatch_unref(j->logmatch);
+	logmetrics_unref(j->logmetrics);
 	j->logmatch = in->rules.now(in->rules.ctx);
+	j->logmetrics = in->rules.metrics_now(in->rules.ctx);
 	j->info.local = nng_listener_id(nng_pipe_listener(nng_msg_get_pipe(j->msg))) == nng_listener_id(in->local);
 	if (e == FRAME_OK && peer_unknown(j, h.seq))
 		return;
 	j->info.no_index = !in->conf->index;
-	j->info.logmetrics = in->rules.logmetrics;
+	j->info.logmetrics = j->logmetrics;
 	if (e == FRAME_OK)
 		e = batch_verify(j->raw.data, j->raw.len, &in->elim, j->logmatch, now, &j->info);
 	if (e == FRAME_OK && j->info.records != h.records)
@@ -557,6 +560,7 @@ void ingest_stop(struct ingest *in)
 		nng_msg_free(j->msg);
 		batch_info_free(&j->info);
 		logmatch_unref(j->logmatch);
+		logmetrics_unref(j->logmetrics);
 		ZSTD_freeDCtx(j->dctx);
 		buf_free(&j->raw);
 	}

@@ -27,14 +27,14 @@ struct ingest_conf {
 };
 
 /*
- * The log rules in force when a batch arrives: a reference the caller
- * unrefs (logmatch_unref()); and the log metrics its records feed
- * ([logmetric] sections; NULL: none), borrowed for as long as ingest runs.
+ * The log rules in force when a batch arrives, and the log metrics its
+ * records feed: references ingest drops (logmatch_unref(),
+ * logmetrics_unref()) once the batch is stored.
  */
 struct ingest_rules {
 	struct logmatch *(*now)(void *ctx);
+	struct logmetrics *(*metrics_now)(void *ctx);
 	void *ctx;
-	const struct logmetrics *logmetrics;
 };
 
 /* Where the collector's own records (dial test results) come in, as an agent's would. */

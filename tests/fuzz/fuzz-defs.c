@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the definitions the API takes from a request body. The
- * input's first byte picks the parser (0 rule, 1 notification target,
- * 2 silence, 3 dial test, by its value mod 4), the rest is the JSON body.
+ * input's first byte picks the parser (4 log metric; else 0 rule,
+ * 1 notification target, 2 silence, 3 dial test, by its value mod 4), the
+ * rest is the JSON body.
  * A dial test that holds has each step's URL and body rendered, with
  * values that hold line breaks and quotes ({{json:name}} escapes them).
  */
@@ -59,7 +60,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = json_loadb((const char *)data + 1, size - 1, JSON_REJECT_DUPLICATES, NULL);
 	if (!body)
 		return 0;
-	switch (data[0] % 4) {
+	switch (data[0] == 4 ? 4 : data[0] % 4) {
+	case 4:
+		(void)catalog_check(CATALOG_LOGMETRIC, "fuzz", body, &errs);
+		break;
 	case 0:
 		(void)catalog_check(CATALOG_RULE, "fuzz", body, &errs);
 		break;

@@ -52,7 +52,7 @@ SEEDS = {
 }
 
 
-# fuzz-defs: a byte picking the parser (0 rule, 1 target, 2 silence, 3 dial test), then the body.
+# fuzz-defs: a byte picking the parser (0 rule, 1 target, 2 silence, 3 dial test, 4 log metric), then the body.
 DEFS = {
     "rule-log": (0, '{"type":"log","pattern":"Out of memory|OOM-killer","count":3,"window":"1m",'
                     '"severity":"critical","labels":{"team":"db"},"notify":"hook","summary":"{{host}}: {{value}}"}'),
@@ -72,6 +72,9 @@ DEFS = {
                     '"assert":[{"type":"status","in":[200]},{"type":"json","path":"code","op":"==","value":0}]},'
                     '{"name":"query","url":"https://api.example/q?t={{token}}&x={{xv}}","bearer":"{{token}}",'
                     '"assert":[{"type":"body","contains":"ok"},{"type":"cert","min_days":30}]}]}'),
+    "logmetric": (4, '{"query":"source:nginx status:>=500 -route:/health","value":"request_time",'
+                     '"labels":["route","status_class"],"step":"1m"}'),
+    "logmetric-bad": (4, '{"query":"(a OR","labels":"a b c d e","value":"x y","step":"0.5s"}'),
     # glibc's regcomp() took 8 GB and minutes for these log rule patterns.
     "regress-regex-plus-storm": (0, '{"type":"log","pattern":"Out o' + "+" * 40 + 'f memory"}'),
     "regress-regex-large-bound": (0, '{"type":"log","pattern":"[FFFF(FF]url{1615,0019322}&xtime0FFz"}'),

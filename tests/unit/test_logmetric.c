@@ -133,7 +133,7 @@ static void test_logmetric_check(void **state)
 	assert_int_equal(logmetrics_new(&ok, 1, &m, err, sizeof(err)), 0);
 	assert_string_equal(logmetrics_find(m, "web_5xx")->labels, "route status");
 	assert_null(logmetrics_find(m, "web"));
-	logmetrics_free(m);
+	logmetrics_unref(m);
 }
 
 /* A record of a web access log: ROUTE, STATUS, REQUEST_TIME. */
@@ -205,7 +205,7 @@ static void test_logmetric_series(void **state)
 	assert_int_equal(n, LOGMETRIC_SERIES_MAX);
 	assert_int_equal(cut, 10);
 	logmetric_acc_free(a);
-	logmetrics_free(m);
+	logmetrics_unref(m);
 }
 
 int main(void)

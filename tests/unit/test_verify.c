@@ -85,7 +85,7 @@ static void logmetric_rows(void **state)
 	assert_int_equal(info.logmetric_rows[0].ts_last, now + 1);
 	assert_int_equal(info.cut.future_times, 1);
 	batch_info_free(&info);
-	logmetrics_free(m);
+	logmetrics_unref(m);
 	buf_free(&b);
 }
 
