@@ -9,6 +9,7 @@
 #include "common/conf.h"
 #include "common/json.h"
 #include "common/util.h"
+#include "alerts/catalog.h"
 #include "api/http-internal.h"
 #include "search/logseries.h"
 #include "store/blocks.h"
@@ -144,6 +145,16 @@ static bool metric_known(struct request *rq, const char *name)
 	return storage_reader_each_shard(rq->rd, 0, 0, true, shard_has_name, (void *)name) > 0;
 }
 
+/* Whether a log metric called name is defined now: its series are known before it stored anything. */
+static bool logmetric_defined(struct request *rq, const char *name)
+{
+	struct logmetrics *m = catalog_logmetrics(http_catalog(rq));
+	bool found = logmetrics_find(m, name) != NULL;
+
+	logmetrics_unref(m);
+	return found;
+}
+
 /* What a GET /api/v1/metrics of a log metric (log.NAME.STAT) reads from each shard. */
 struct log_query {
 	const char *metric, *host;
@@ -226,7 +237,7 @@ enum MHD_Result api_get_metrics(struct request *rq)
 				   : respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read: %s",
 						   strerror(-r));
 	}
-	if (!ps.n && !metric_known(rq, name)) {
+	if (!ps.n && !(log == 0 && logmetric_defined(rq, metric)) && !metric_known(rq, name)) {
 		points_free(&ps);
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found",
 				     "no metric named %s is stored; names are <set>.<field>, e.g. cpu.user_pct, "

@@ -567,6 +567,37 @@ async function flows() {
 		await page.screenshot({ path: join(OUT, "rules-zh.png"), fullPage: true });
 	});
 
+	await run("business performance: each log metric over the fleet; an admin defines one, the API's reason shown, changes it, deletes it", async () => {
+		await page.click("nav a[href='/perf']");
+		await page.waitForSelector("section.logmetric[data-name='app_lines'] figure.chart[data-metric='log.app_lines.rate'] canvas",
+			{ timeout: 15000 });
+		check(!(await page.$("section.logmetric[data-name='app_lines'] button")), "the file's log metric has actions");
+		await page.click("#lm-new");
+		await page.fill("input[name=lm-name]", "app_errors");
+		await page.fill("input[name=lm-query]", "source:app (");
+		await page.click("#lm-save");
+		await page.waitForSelector("#lm-error:not([hidden])");
+		check((await page.textContent("#lm-error")).includes("query: "), await page.textContent("#lm-error"));
+		await page.fill("input[name=lm-query]", "source:app error");
+		await page.click("#lm-save");
+		await page.waitForSelector("section.logmetric[data-name='app_errors']");
+		check((await page.textContent("#flash")).includes("已保存日志指标 app_errors"), await page.textContent("#flash"));
+		const made = await api("GET", "/api/v1/logmetrics/app_errors");
+		check(made.status === 200 && made.data.defined_in === "api" && made.data.query === "source:app error", JSON.stringify(made));
+		await page.click("section.logmetric[data-name='app_errors'] button[data-action=edit]");
+		check(await page.getAttribute("input[name=lm-name]", "readonly") !== null, "the name can be changed");
+		await page.fill("input[name=lm-query]", "source:app");
+		await page.click("#lm-save");
+		await page.waitForFunction(async () => (await (await fetch("/api/v1/logmetrics/app_errors")).json()).query === "source:app");
+		await accessible("perf");
+		await page.screenshot({ path: join(OUT, "perf-zh.png"), fullPage: true });
+		await page.click("section.logmetric[data-name='app_errors'] button[data-action=delete]");
+		check(await page.$("section.logmetric[data-name='app_errors']"), "deleted at the first click");
+		await page.click("section.logmetric[data-name='app_errors'] button[data-action=delete]");
+		await page.waitForSelector("section.logmetric[data-name='app_errors']", { state: "detached" });
+		check(!(await api("GET", "/api/v1/logmetrics")).data.items.some((m) => m.name === "app_errors"), "still defined");
+	});
+
 	await run("dial tests: made in the editor, which says where a definition is wrong, by line or by JSON path", async () => {
 		await page.click("nav a[href='/dialtests']");
 		await page.waitForSelector("#dialtests td.empty");
@@ -637,7 +668,7 @@ async function flows() {
 		await page.click("#lang");
 		for (const [path, sel, name] of [["/alerts", "#problems tr[data-id]", "problems-en"], [`/alerts/${ids[0]}`, "#timeline li", "problem-en"],
 			["/silences", "#silence-new", "silences-en"], ["/hosts", "#hosts tr[data-id]", "hosts-en"],
-			["/dialtests", "#dialtests tr[data-id]", "dialtests-en"], ["/rules", "#rules tr", "rules-en"], ["/users", "#users tr", "users-en"],
+			["/dialtests", "#dialtests tr[data-id]", "dialtests-en"], ["/rules", "#rules tr", "rules-en"], ["/perf", "section.logmetric", "perf-en"], ["/users", "#users tr", "users-en"],
 			["/logs", "#lines tr", "logs-en"]]) {
 			await page.goto(URL + path);
 			await page.waitForSelector(sel);

@@ -57,6 +57,9 @@ ctl logmetric list > "$T/list.out" || fail "logmetric list"
 grep -q "^web  *config  *60s - *- source:nginx" "$T/list.out" && grep -q "^api_5xx  *api" "$T/list.out" ||
 	fail "logmetric list: $(cat "$T/list.out")"
 
+[ "$(api GET "/api/v1/metrics?name=log.api_5xx.p99" "$VIEWER")" = 200 ] && grep -q '"series":\[\]' "$T/answer.json" ||
+	fail "a defined log metric before its first record: $(cat "$T/answer.json")"
+
 info "the next batch feeds it: 5xx counted, 2xx not"
 send 3 200 502 503
 [ "$(count api_5xx)" = 6 ] || fail "log.api_5xx.count: $(cat "$T/answer.json")"

@@ -12,6 +12,7 @@ import * as dialtests from "./pages/dialtests.js";
 import * as hosts from "./pages/hosts.js";
 import * as login from "./pages/login.js";
 import * as logs from "./pages/logs.js";
+import * as perf from "./pages/perf.js";
 import * as problem from "./pages/problem.js";
 import * as problems from "./pages/problems.js";
 import * as rules from "./pages/rules.js";
@@ -30,12 +31,13 @@ const routes = [
 	{ path: /^\/dialtests$/, page: dialtests, nav: "dialtests", roles: STATE },
 	{ path: /^\/dialtests\/(new)$/, page: dialtests, nav: "dialtests", roles: ["admin"] },
 	{ path: /^\/dialtests\/(\d+)$/, page: dialtests, nav: "dialtests", roles: STATE },
+	{ path: /^\/perf$/, page: perf, nav: "perf", roles: STATE },
 	{ path: /^\/logs$/, page: logs, nav: "logs", roles: LOGS },
 	{ path: /^\/audit$/, page: audit, nav: "audit", roles: AUDIT },
 	{ path: /^\/rules$/, page: rules, nav: "rules", roles: STATE },
 	{ path: /^\/users$/, page: users, nav: "users", roles: ["admin"] },
 ];
-const NAV = [["problems", "/alerts"], ["silences", "/silences"], ["hosts", "/hosts"], ["dialtests", "/dialtests"], ["rules", "/rules"], ["logs", "/logs"], ["audit", "/audit"], ["users", "/users"]];
+const NAV = [["problems", "/alerts"], ["silences", "/silences"], ["hosts", "/hosts"], ["dialtests", "/dialtests"], ["perf", "/perf"], ["rules", "/rules"], ["logs", "/logs"], ["audit", "/audit"], ["users", "/users"]];
 
 const allowed = (nav) => routes.some((r) => r.nav === nav && r.roles.includes(session.role));
 

@@ -34,13 +34,14 @@ function tick(seconds, spanS) {
 }
 
 // Chart of series into a new element, width px wide; those named in marks are drawn as points only (failures).
-// The element, with the chart's destroy().
-export function chart(title, series, width, unit, marks) {
+// span ([first, last] in seconds) is the time axis: a lone point is then drawn where it is in the range asked,
+// not on an axis of its own. The element, with the chart's destroy().
+export function chart(title, series, width, unit, marks, span) {
 	const el = h("figure.chart", { data: { metric: title } }, h("figcaption", title));
 	const opts = {
 		width, height: 180,
 		legend: { show: series.length > 1 },
-		scales: { x: { time: true } },
+		scales: { x: span ? { time: true, range: () => span } : { time: true } },
 		axes: [{ values: (u, vals) => vals.map((v) => tick(v, u.scales.x.max - u.scales.x.min)) },
 			{ size: 64, values: (u, vals) => vals.map((v) => (v === null ? "" : compact(v) + (unit || ""))) }],
 		series: [{ value: (u, v) => (v === null ? "--" : when(v * 1e6)) },

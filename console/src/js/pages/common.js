@@ -6,6 +6,9 @@ import { t } from "../i18n.js";
 // Which roles the API lets read what (api/roles.h): the pages offer only that.
 export const ROLES = { state: ["viewer", "operator", "admin"], logs: ["operator", "admin", "security"], audit: ["security", "auditor"] };
 
+// The time ranges a page of charts offers, in seconds.
+export const RANGES = { "1h": 3600, "6h": 6 * 3600, "24h": 86400, "7d": 7 * 86400 };
+
 // Whether the session's role may change alerts and silences (the API says the same: operator, admin).
 export function canAct(session) {
 	return session.role === "operator" || session.role === "admin";

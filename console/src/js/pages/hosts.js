@@ -7,10 +7,9 @@ import { chart } from "../chart.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { span, when } from "../time.js";
-import { labelChips, poll, readsLogs, severityBadge } from "./common.js";
+import { labelChips, poll, RANGES, readsLogs, severityBadge } from "./common.js";
 
 const REFRESH_MS = 10000;
-const RANGES = ["1h", "6h", "24h", "7d"];
 // The charts of a host's page: metric name, the unit its axis shows.
 const CHARTS = [["cpu.user_pct", "%"], ["memory.used_pct", "%"], ["load.load1", ""], ["filesystem.used_pct", "%"],
 	["network.rx_bps", ""], ["diskio.write_bps", ""]];
@@ -111,7 +110,7 @@ function probesTable(items, host) {
 
 function detail(main, ctx) {
 	const id = ctx.params[0];
-	const range = RANGES.includes(ctx.query.get("range")) ? ctx.query.get("range") : "1h";
+	const range = RANGES[ctx.query.get("range")] ? ctx.query.get("range") : "1h";
 	const charts = h("div.charts", { id: "charts" });
 	let drawn = [];
 	const clear = () => {
@@ -131,10 +130,11 @@ function detail(main, ctx) {
 		clear();
 		// Two to a row: the figure's border and padding take 18 px, the gap 16.
 		const width = Math.max(320, Math.floor(((charts.clientWidth || 960) - 16) / 2) - 18);
+		const now = Date.now() / 1000, axis = [now - RANGES[range], now];
 		fill(charts, results.flatMap((r, i) => {
 			if (!r || !r.series.length)
 				return [];
-			const c = chart(names[i][0], r.series, width, names[i][1]);
+			const c = chart(names[i][0], r.series, width, names[i][1], null, axis);
 			drawn.push(c);
 			return [c.el];
 		}));
@@ -160,7 +160,7 @@ function detail(main, ctx) {
 	};
 	const pick = h("select", { name: "range", ariaLabel: t("hosts.range"), on: { change: (ev) =>
 		ctx.navigate(withQuery("/hosts/" + id, { range: ev.target.value }), true) } },
-	RANGES.map((r) => h("option", { value: r, selected: r === range }, t("range." + r))));
+	Object.keys(RANGES).map((r) => h("option", { value: r, selected: r === range }, t("range." + r))));
 	(async () => {
 		try {
 			const x = await api("GET", "/api/v1/hosts/" + encodeURIComponent(id));
