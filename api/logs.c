@@ -307,12 +307,16 @@ static enum MHD_Result respond_items(struct request *rq, struct log_result *res,
 	buf_init(&b, SIZE_MAX / 2);
 	r = tail ? 0 : -ENOMEM;
 	if (r == 0 && ndjson) {
-		r = buf_append(&b, res->items.data, res->items.len);
-		if (r == 0 && res->n_items)
-			r = buf_putc(&b, '\n');
+		/* The items are the answer: taken, not copied. */
+		if (res->n_items)
+			r = buf_putc(&res->items, '\n');
+		b = res->items;
+		res->items = (struct buf){ 0 };
 	} else if (r == 0) {
-		/* progress's members after the items: "{" dropped, the rest as it is. */
-		r = buf_append(&b, "{\"items\":[", 10);
+		/* One allocation for the answer; progress's members after the items: "{" dropped, the rest as it is. */
+		r = buf_reserve(&b, res->items.len + strlen(tail) + 12);
+		if (r == 0)
+			r = buf_append(&b, "{\"items\":[", 10);
 		if (r == 0)
 			r = buf_append(&b, res->items.data, res->items.len);
 		if (r == 0)

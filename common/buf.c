@@ -53,9 +53,15 @@ int buf_append(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
-int buf_putc(struct buf *b, char c)
+int buf_put_u64(struct buf *b, uint64_t n)
 {
-	return buf_append(b, &c, 1);
+	char d[20];
+	size_t i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + n % 10);
+	while ((n /= 10) && i);
+	return buf_append(b, d + i, sizeof(d) - i);
 }
 
 int buf_printf(struct buf *b, const char *fmt, ...)

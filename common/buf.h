@@ -22,7 +22,20 @@ void buf_free(struct buf *b);
 static inline void buf_reset(struct buf *b) { b->len = 0; }
 int buf_reserve(struct buf *b, size_t extra);
 int buf_append(struct buf *b, const void *p, size_t n);
-int buf_putc(struct buf *b, char c);
+/* A string literal, its length counted by the compiler. */
+#define buf_append_lit(b, s) buf_append((b), "" s, sizeof(s) - 1)
+/* One byte; inline, for the renderers that put one between every value. */
+static inline int buf_putc(struct buf *b, char c)
+{
+	/* cap never exceeds max, so room below cap is room below max. */
+	if (b->len < b->cap) {
+		b->data[b->len++] = (uint8_t)c;
+		return 0;
+	}
+	return buf_append(b, &c, 1);
+}
+/* n in decimal. */
+int buf_put_u64(struct buf *b, uint64_t n);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends a NUL without counting it in len, so data can be used as a C string. */
 int buf_terminate(struct buf *b);

@@ -145,7 +145,7 @@ static bool same_key(const struct export_field *a, const struct export_field *b)
 static int render_fields(struct buf *o, const struct export_field *f, size_t n, const struct export_field *msg)
 {
 	bool first = true;
-	int r = buf_append(o, "\"fields\":{", 10);
+	int r = buf_append_lit(o, "\"fields\":{");
 
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		size_t more = 0, j;
@@ -185,22 +185,37 @@ static int render_record(struct scan *sc, const struct export_field *f, size_t n
 {
 	struct buf *o = &sc->res->items;
 	const struct export_field *msg = export_find(f, n, FIELD_MESSAGE);
-	char id[64];
 	size_t slen;
 	const char *src = record_source(f, n, &slen);
 	int r = sc->res->n_items ? buf_putc(o, sc->q->separator) : 0;
 
-	log_cursor_format(&sc->pos, id, sizeof(id));
+	/* The id as log_cursor_format() writes it, without a printf a record. */
 	if (r == 0)
-		r = buf_printf(o, "{\"id\":\"%s\",\"ts\":%" PRIu64 ",\"host\":", id, ts);
+		r = buf_append_lit(o, "{\"id\":\"");
+	if (r == 0)
+		r = buf_put_u64(o, sc->pos.day);
+	if (r == 0)
+		r = buf_putc(o, '-');
+	if (r == 0)
+		r = buf_put_u64(o, (uint64_t)sc->pos.block);
+	if (r == 0)
+		r = buf_putc(o, '-');
+	if (r == 0)
+		r = buf_put_u64(o, sc->pos.rec);
+	if (r == 0)
+		r = buf_append_lit(o, "\",\"ts\":");
+	if (r == 0)
+		r = buf_put_u64(o, ts);
+	if (r == 0)
+		r = buf_append_lit(o, ",\"host\":");
 	if (r == 0)
 		r = json_buf_string(o, (const uint8_t *)sc->host, strlen(sc->host));
 	if (r == 0)
-		r = buf_append(o, ",\"source\":", 10);
+		r = buf_append_lit(o, ",\"source\":");
 	if (r == 0)
 		r = json_buf_string(o, (const uint8_t *)src, slen);
 	if (r == 0)
-		r = buf_append(o, ",\"message\":", 11);
+		r = buf_append_lit(o, ",\"message\":");
 	if (r == 0)
 		r = json_buf_string(o, msg ? msg->value : (const uint8_t *)"", msg ? msg->value_len : 0);
 	if (r == 0)
@@ -431,6 +446,7 @@ struct pool {
 	pthread_cond_t cond;
 	struct job jobs[JOBS_PER_WORKER * WORKERS_MAX];
 	size_t n_jobs, head, in_flight; /* a ring: jobs[head] is the oldest */
+	uint64_t promised;              /* records of the blocks in flight that are read */
 	struct scan workers[WORKERS_MAX];
 	pthread_t threads[WORKERS_MAX];
 	size_t n_threads;
@@ -553,6 +569,7 @@ static int merge_oldest(struct scan *sc, bool drop)
 	pthread_mutex_unlock(&p->lock);
 	r = drop ? 0 : merge(sc, j);
 	pthread_mutex_lock(&p->lock);
+	p->promised -= j->frame ? j->records : 0;
 	job_clear(j);
 	p->head = (p->head + 1) % p->n_jobs;
 	p->in_flight--;
@@ -563,6 +580,20 @@ static int merge_oldest(struct scan *sc, bool drop)
 static char *dup_or_empty(const char *s)
 {
 	return strdup(s ? s : "");
+}
+
+/*
+ * Whether the blocks in flight hold records enough to fill the page when
+ * nearly every record is an item (a pull: no words, fields or priority
+ * asked of them). Another block read then would be decompressed for
+ * nothing; a search keeps every core on blocks, as few of their records match.
+ */
+static bool page_promised(const struct scan *sc)
+{
+	const struct log_query *q = sc->q;
+
+	return !q->match && !q->source && !q->by_priority && !q->counts && !q->tally &&
+	       sc->res->n_items + sc->pool->promised >= q->limit;
 }
 
 /* scan_block() on all cores: the block becomes a job (a ruled-out one too, so the cursor moves in order). */
@@ -579,7 +610,9 @@ static int queue_block(const struct block_row *b, void *ctx)
 
 	if (resumed && resumed_past(q, b))
 		return 0;
-	if (p->in_flight == p->n_jobs && (r = merge_oldest(sc, false)) != 0)
+	while (r == 0 && p->in_flight && (p->in_flight == p->n_jobs || page_promised(sc)))
+		r = merge_oldest(sc, false);
+	if (r != 0)
 		return r;
 	j = &p->jobs[(p->head + p->in_flight) % p->n_jobs];
 	skip = ruled_out(q, b);
@@ -607,6 +640,7 @@ static int queue_block(const struct block_row *b, void *ctx)
 	pthread_mutex_lock(&p->lock);
 	j->state = skip ? JOB_DONE : JOB_QUEUED;
 	p->in_flight++;
+	p->promised += skip ? 0 : j->records;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	return 0;

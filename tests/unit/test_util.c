@@ -141,7 +141,11 @@ static void regexes_that_would_blow_up_are_refused(void **state)
 	refused(big, "longer than");
 }
 
-/* json_buf_string() writes what json_bytes() holds: the same string once parsed, for any bytes. */
+/*
+ * json_buf_string() writes what json_bytes() holds: the same string once
+ * parsed, for any bytes; half the random cases are text with a rare byte
+ * that needs a look, anywhere in or between 8-byte steps.
+ */
 static void json_text_is_what_a_tree_would_dump(void **state)
 {
 	static const char *const cases[] = { "", "plain", "quote \" and \\ back", "\n\r\t\x01\x1f\x7f", "登录失败 用户=张三",
@@ -157,8 +161,10 @@ static void json_text_is_what_a_tree_would_dump(void **state)
 		struct buf b;
 
 		for (size_t k = 0; i >= ARRAY_SIZE(cases) && k < sizeof(random); k++) {
+			static const uint8_t rare[] = { '"', '\\', 0x00, 0x01, 0x1f, 0x20, 0x7f, 0x80, 0xe6, 0xff, '!', '#', '[', ']' };
 			rng = rng * 6364136223846793005u + 1442695040888963407u;
-			random[k] = (uint8_t)(rng >> 56);
+			random[k] = !(i & 1) ? (uint8_t)(rng >> 56) :
+				    (rng >> 56) % 16 ? (uint8_t)('a' + (rng >> 48) % 26) : rare[(rng >> 40) % ARRAY_SIZE(rare)];
 		}
 		want = json_bytes(p, len);
 		buf_init(&b, 4096);
