@@ -122,11 +122,6 @@ const struct rule_conf *alert_defs_rule(const struct alert_defs *d, const char *
 	return conf_named_find((const void *const *)d->rules, d->n_rules, name);
 }
 
-const struct logmetric_conf *alert_defs_logmetric(const struct alert_defs *d, const char *name)
-{
-	return conf_named_find((const void *const *)d->logmetrics, d->n_logmetrics, name);
-}
-
 struct logmetric_def alert_logmetric_def(const struct logmetric_conf *c)
 {
 	return (struct logmetric_def){ c->name, c->query, c->value, c->labels, c->step_ms };

@@ -12,9 +12,9 @@
 /*
  * What alerting is told to do, as the [rule "NAME"], [notify "NAME"],
  * [route "NAME"] and [logmetric "NAME"] sections of collector.conf (and the
- * API, through the same key tables) define it: the structs, their key tables and the checks
- * across keys. The kinds (rule types, channels) come from their own ops
- * tables (alerts/rules.h, alerts/channel.h).
+ * API, through the same key tables) define it: the structs, their key
+ * tables and the checks across keys. The kinds (rule types, channels) come
+ * from their own ops tables (alerts/rules.h, alerts/channel.h).
  */
 
 /* One [rule "NAME"] section: when alerts open, and how they behave. */
@@ -110,8 +110,6 @@ void alert_defs_free(struct alert_defs *d);
 const struct notify_conf *alert_defs_notify(const struct alert_defs *d, const char *name);
 /* The rule named name, or NULL. */
 const struct rule_conf *alert_defs_rule(const struct alert_defs *d, const char *name);
-/* The log metric named name, or NULL. */
-const struct logmetric_conf *alert_defs_logmetric(const struct alert_defs *d, const char *name);
 /* A [logmetric] section as search/logmetric.h takes it; the strings are c's. */
 struct logmetric_def alert_logmetric_def(const struct logmetric_conf *c);
 

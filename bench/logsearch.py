@@ -175,9 +175,9 @@ def main():
     c = cs["index"][0]
     cpu0, t0, total, cursor = c.cpu_seconds(), time.monotonic(), 0, None
     while True:
-        n, cursor, complete = pull_page(c, cursor)
-        total += n
-        if complete and not n:
+        got, cursor, complete = pull_page(c, cursor)
+        total += got
+        if complete and not got:
             break
     tp, cpu = time.monotonic() - t0, c.cpu_seconds() - cpu0
     tcat, _ = shell(f"cat {raw} | wc -l")
