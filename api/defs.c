@@ -29,10 +29,11 @@ static int logmetric_item(json_t *item, const struct logmetrics *m)
 	json_t *names = json_array(), *labels = json_array();
 	char name[LOGMETRIC_NAME_MAX + 32];
 
+	/* Deleted since it was listed: shown as listed. */
 	if (!d || !names || !labels) {
 		json_decref(names);
 		json_decref(labels);
-		return d ? -ENOMEM : -ENOENT;
+		return d ? -ENOMEM : 0;
 	}
 	for (int st = 0; st < (d->value ? _LOGSTAT_MAX : LOGSTAT_SUM); st++) {
 		(void)snprintf(name, sizeof(name), LOGSERIES_PREFIX "%s.%s", d->name, logstat_name(st));

@@ -18,6 +18,7 @@
 #include "search/tally.h"
 #include "store/blocks.h"
 #include "store/logquery.h"
+#include "store/logrender.h"
 #include "store/shards.h"
 #include "store/verify.h"
 
@@ -116,118 +117,6 @@ static bool record_matches(struct scan *sc, const struct export_field *f, size_t
 			   &sc->scratch);
 }
 
-static const char *record_source(const struct export_field *f, size_t n, size_t *ret_len)
-{
-	for (size_t k = 0; field_stream_keys[k]; k++) {
-		const struct export_field *s;
-		if (k == 1)
-			continue; /* the path is in fields; the source names the tail */
-		s = export_find(f, n, field_stream_keys[k]);
-		if (s) {
-			*ret_len = s->value_len;
-			return (const char *)s->value;
-		}
-	}
-	*ret_len = 0;
-	return "";
-}
-
-/* Whether fields a and b have the same key. */
-static bool same_key(const struct export_field *a, const struct export_field *b)
-{
-	return a->key_len == b->key_len && memcmp(a->key, b->key, a->key_len) == 0;
-}
-
-/*
- * "fields": every field but the message, by key in the order first seen; a
- * key that occurs more than once holds an array of its values.
- */
-static int render_fields(struct buf *o, const struct export_field *f, size_t n, const struct export_field *msg)
-{
-	bool first = true;
-	int r = buf_append_lit(o, "\"fields\":{");
-
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		size_t more = 0, j;
-		if (&f[i] == msg)
-			continue;
-		for (j = 0; j < i && !same_key(&f[j], &f[i]); j++)
-			;
-		if (j < i)
-			continue;
-		for (j = i + 1; j < n; j++)
-			more += same_key(&f[j], &f[i]);
-		if (!first)
-			r = buf_putc(o, ',');
-		first = false;
-		if (r == 0)
-			r = json_buf_string(o, (const uint8_t *)f[i].key, f[i].key_len);
-		if (r == 0)
-			r = buf_putc(o, ':');
-		if (r == 0 && more)
-			r = buf_putc(o, '[');
-		for (j = i; r == 0 && j < n; j++) {
-			if (j > i && !same_key(&f[j], &f[i]))
-				continue;
-			if (j > i)
-				r = buf_putc(o, ',');
-			if (r == 0)
-				r = json_buf_string(o, f[j].value, f[j].value_len);
-		}
-		if (r == 0 && more)
-			r = buf_putc(o, ']');
-	}
-	return r == 0 ? buf_putc(o, '}') : r;
-}
-
-/* One item of the answer, as JSON text straight from the decoded record: no tree per record. */
-static int render_record(struct scan *sc, const struct export_field *f, size_t n, uint64_t ts)
-{
-	struct buf *o = &sc->res->items;
-	const struct export_field *msg = export_find(f, n, FIELD_MESSAGE);
-	size_t slen;
-	const char *src = record_source(f, n, &slen);
-	int r = sc->res->n_items ? buf_putc(o, sc->q->separator) : 0;
-
-	/* The id as log_cursor_format() writes it, without a printf a record. */
-	if (r == 0)
-		r = buf_append_lit(o, "{\"id\":\"");
-	if (r == 0)
-		r = buf_put_u64(o, sc->pos.day);
-	if (r == 0)
-		r = buf_putc(o, '-');
-	if (r == 0)
-		r = buf_put_u64(o, (uint64_t)sc->pos.block);
-	if (r == 0)
-		r = buf_putc(o, '-');
-	if (r == 0)
-		r = buf_put_u64(o, sc->pos.rec);
-	if (r == 0)
-		r = buf_append_lit(o, "\",\"ts\":");
-	if (r == 0)
-		r = buf_put_u64(o, ts);
-	if (r == 0)
-		r = buf_append_lit(o, ",\"host\":");
-	if (r == 0)
-		r = json_buf_string(o, (const uint8_t *)sc->host, strlen(sc->host));
-	if (r == 0)
-		r = buf_append_lit(o, ",\"source\":");
-	if (r == 0)
-		r = json_buf_string(o, (const uint8_t *)src, slen);
-	if (r == 0)
-		r = buf_append_lit(o, ",\"message\":");
-	if (r == 0)
-		r = json_buf_string(o, msg ? msg->value : (const uint8_t *)"", msg ? msg->value_len : 0);
-	if (r == 0)
-		r = buf_putc(o, ',');
-	if (r == 0)
-		r = render_fields(o, f, n, msg);
-	if (r == 0)
-		r = buf_putc(o, '}');
-	sc->res->n_items++;
-	return r;
-}
-
 /* The record's value of the query's by= into its tally; a record without one is counted apart. */
 static int tally_record(struct scan *sc, const struct export_field *f, size_t n)
 {
@@ -239,7 +128,7 @@ static int tally_record(struct scan *sc, const struct export_field *f, size_t n)
 	case LOG_BY_HOST:
 		return tally_add(sc->q->tally, (const uint8_t *)sc->host, strlen(sc->host));
 	case LOG_BY_SOURCE:
-		src = record_source(f, n, &len);
+		src = log_record_source(f, n, &len);
 		return tally_add(sc->q->tally, (const uint8_t *)src, len);
 	case LOG_BY_FIELD:
 		break;
@@ -299,7 +188,10 @@ static int examine(struct scan *sc, const struct export_field *f, size_t n, uint
 	}
 	if (sc->q->tally)
 		return tally_record(sc, f, n);
-	if (render_record(sc, f, n, ts) < 0 || (sc->job && note_item(sc->job, rec) < 0))
+	if (log_render_item(&sc->res->items, sc->res->n_items ? sc->q->separator : 0, &sc->pos, sc->host, f, n, ts) < 0)
+		return -ENOMEM;
+	sc->res->n_items++;
+	if (sc->job && note_item(sc->job, rec) < 0)
 		return -ENOMEM;
 	/* A page past LOG_ITEMS_SOFT_MAX bytes is full, whatever its limit. */
 	return sc->res->n_items >= sc->q->limit || sc->res->items.len >= LOG_ITEMS_SOFT_MAX;

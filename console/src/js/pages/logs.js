@@ -70,6 +70,8 @@ export function render(main, ctx) {
 	const more = h("button", { type: "button", id: "more", hidden: true, on: { click: () => search(false) } }, t("logs.more"));
 	const tailBox = h("input", { type: "checkbox", id: "tail", on: { change: () => (tailBox.checked ? startTail() : stopTail()) } });
 	let rows = [], cursor = null, tail = null, left = false, busy = false, seq = 0;
+	// What the search's pages read, summed: the index's work is shown, and blocks from before it are said to be scanned.
+	let scanned = { blocks: 0, skipped: 0, unindexed: 0 };
 
 	const params = (extra) => ({ q: f.q, host: f.host, source: f.source, priority: f.priority, kind: "log", ...extra });
 
@@ -142,6 +144,7 @@ export function render(main, ctx) {
 		if (fresh) {
 			rows = [];
 			cursor = null;
+			scanned = { blocks: 0, skipped: 0, unindexed: 0 };
 			fill(body);
 			drawCounts();
 			drawTop();
@@ -155,10 +158,14 @@ export function render(main, ctx) {
 				body.append(line(it));
 			cursor = r.next_cursor;
 			more.hidden = r.complete || tailBox.checked;
+			for (const k of Object.keys(scanned))
+				scanned[k] += r.scanned[k] || 0;
 			if (!tailBox.checked)
 				fill(state, r.complete ? t("logs.complete", { n: rows.length }) :
 					r.stopped === "budget" ? t("logs.budget", { n: rows.length, mb: Math.round(r.scanned.bytes / 1048576) }) :
-						t("logs.page_full", { n: rows.length }));
+						t("logs.page_full", { n: rows.length }),
+				h("span", { id: "search-scanned" }, " ", t("logs.scanned", { read: scanned.blocks, skipped: scanned.skipped }),
+					scanned.unindexed ? " " + t("logs.unindexed", { n: scanned.unindexed }) : ""));
 			if (!rows.length && r.complete)
 				fill(body, h("tr", h("td.empty", { colSpan: 5 }, t("logs.none"))));
 		} catch (e) {
