@@ -343,7 +343,9 @@ static int join(const void *const *a, size_t na, void *const *b, size_t nb, cons
 
 static bool snapshot_has_target(const void *userdata, const char *name)
 {
-	return catalog_target(userdata, name) != NULL;
+	const struct snapshot *s = userdata;
+
+	return conf_named_find((const void *const *)s->all[CATALOG_NOTIFY], s->n_all[CATALOG_NOTIFY], name) != NULL;
 }
 
 /*
@@ -354,7 +356,7 @@ static bool snapshot_has_target(const void *userdata, const char *name)
 static int check_defined(struct snapshot *s, enum catalog_kind kind, const struct change *ch,
 			 struct conf_errors *errs)
 {
-	const struct target_lookup t = { snapshot_has_target, &s->pub };
+	const struct target_lookup t = { snapshot_has_target, s };
 	const void **all = s->all[kind];
 	size_t *n = &s->n_all[kind], kept = *n - s->n_own[kind];
 
@@ -432,8 +434,6 @@ static int gather(struct catalog *c, struct snapshot *s, const struct change *ch
 			r = join((const void *const *)f, nf, s->own[k], s->n_own[k], &s->all[k]);
 		s->n_all[k] = r == 0 ? nf + s->n_own[k] : 0;
 	}
-	s->pub.targets = (const struct notify_conf *const *)s->all[CATALOG_NOTIFY];
-	s->pub.rules = (const struct rule_conf *const *)s->all[CATALOG_RULE];
 	return r;
 }
 
@@ -447,11 +447,13 @@ static int snapshot_build(struct catalog *c, const struct change *ch, struct con
 		return -ENOMEM;
 	atomic_init(&s->refs, 1);
 	r = gather(c, s, ch, errs);
-	for (size_t k = 0; r == 0 && k < _CATALOG_KIND_MAX; k++) {
+	for (size_t k = 0; r == 0 && k < _CATALOG_KIND_MAX; k++)
 		r = check_defined(s, k, ch, errs);
-		s->pub.n_targets = s->n_all[CATALOG_NOTIFY];
-		s->pub.n_rules = s->n_all[CATALOG_RULE];
-	}
+	/* What readers are handed: what the checks kept. */
+	s->pub.targets = (const struct notify_conf *const *)s->all[CATALOG_NOTIFY];
+	s->pub.n_targets = s->n_all[CATALOG_NOTIFY];
+	s->pub.rules = (const struct rule_conf *const *)s->all[CATALOG_RULE];
+	s->pub.n_rules = s->n_all[CATALOG_RULE];
 	if (r == 0)
 		r = build_logmatch(s);
 	if (r == 0)

@@ -314,13 +314,13 @@ static enum MHD_Result respond_items(struct request *rq, struct log_result *res,
 		res->items = (struct buf){ 0 };
 	} else if (r == 0) {
 		/* One allocation for the answer; progress's members after the items: "{" dropped, the rest as it is. */
-		r = buf_reserve(&b, res->items.len + strlen(tail) + 12);
+		r = buf_reserve(&b, sizeof("{\"items\":[],") - 1 + res->items.len + strlen(tail));
 		if (r == 0)
-			r = buf_append(&b, "{\"items\":[", 10);
+			r = buf_append_lit(&b, "{\"items\":[");
 		if (r == 0)
 			r = buf_append(&b, res->items.data, res->items.len);
 		if (r == 0)
-			r = buf_append(&b, "],", 2);
+			r = buf_append_lit(&b, "],");
 		if (r == 0)
 			r = buf_append(&b, tail + 1, strlen(tail + 1));
 	}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "common/buf.h"
+#include "common/util.h"
 #include "common/macro.h"
 
 void buf_init(struct buf *b, size_t max)
@@ -55,13 +56,9 @@ int buf_append(struct buf *b, const void *p, size_t n)
 
 int buf_put_u64(struct buf *b, uint64_t n)
 {
-	char d[20];
-	size_t i = sizeof(d);
+	char d[U64_DECIMAL_MAX];
 
-	do
-		d[--i] = (char)('0' + n % 10);
-	while ((n /= 10) && i);
-	return buf_append(b, d + i, sizeof(d) - i);
+	return buf_append(b, d, u64_decimal(n, d));
 }
 
 int buf_printf(struct buf *b, const char *fmt, ...)

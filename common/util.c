@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -21,6 +22,18 @@ static uint64_t clock_us(clockid_t id)
 
 uint64_t now_realtime_us(void) { return clock_us(CLOCK_REALTIME); }
 uint64_t now_monotonic_us(void) { return clock_us(CLOCK_MONOTONIC); }
+
+size_t u64_decimal(uint64_t n, char *out)
+{
+	char d[U64_DECIMAL_MAX];
+	size_t i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + n % 10);
+	while ((n /= 10) && i);
+	memcpy(out, d + i, sizeof(d) - i);
+	return sizeof(d) - i;
+}
 
 void hex_encode(const void *data, size_t len, char *out)
 {

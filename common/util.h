@@ -12,6 +12,10 @@
 uint64_t now_realtime_us(void);
 uint64_t now_monotonic_us(void);
 
+/* n in decimal into out (U64_DECIMAL_MAX bytes, no NUL): the digits' count. */
+#define U64_DECIMAL_MAX 20
+size_t u64_decimal(uint64_t n, char *out);
+
 /* Lower-case hex; out must hold 2*len+1 bytes. */
 void hex_encode(const void *data, size_t len, char *out);
 /* Exactly 2*len hex digits into out; -EINVAL otherwise. */

@@ -36,9 +36,21 @@ int log_cursor_parse(const char *s, struct log_cursor *ret)
 	return 0;
 }
 
+size_t log_cursor_text(const struct log_cursor *c, char *out)
+{
+	size_t n = u64_decimal(c->day, out);
+
+	out[n++] = '-';
+	n += u64_decimal((uint64_t)c->block, out + n);
+	out[n++] = '-';
+	return n + u64_decimal(c->rec, out + n);
+}
+
 void log_cursor_format(const struct log_cursor *c, char *out, size_t size)
 {
-	(void)snprintf(out, size, "%u-%" PRId64 "-%u", c->day, c->block, c->rec);
+	char text[LOG_CURSOR_TEXT_MAX];
+
+	(void)snprintf(out, size, "%.*s", (int)log_cursor_text(c, text), text);
 }
 
 struct scan {

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/util.h"
+
 #include "common/buf.h"
 #include "search/query.h"
 #include "search/tally.h"
@@ -77,6 +79,10 @@ struct log_result {
 };
 
 int log_cursor_parse(const char *s, struct log_cursor *ret);
+/* "DAY-BLOCK-REC", the longest a cursor's text is, without its NUL. */
+#define LOG_CURSOR_TEXT_MAX (3 * U64_DECIMAL_MAX + 2)
+/* c as text into out (LOG_CURSOR_TEXT_MAX bytes, no NUL): its length. No printf: it runs for every item. */
+size_t log_cursor_text(const struct log_cursor *c, char *out);
 void log_cursor_format(const struct log_cursor *c, char *out, size_t size);
 
 /* -ERANGE when q's cursor points past what is stored (a day, block or record never written). */

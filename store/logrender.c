@@ -77,21 +77,13 @@ int log_render_item(struct buf *o, char separator, const struct log_cursor *pos,
 	const struct export_field *msg = export_find(f, n, FIELD_MESSAGE);
 	size_t slen;
 	const char *src = log_record_source(f, n, &slen);
+	char id[LOG_CURSOR_TEXT_MAX];
 	int r = separator ? buf_putc(o, separator) : 0;
 
-	/* The id as log_cursor_format() writes it, without a printf a record. */
 	if (r == 0)
 		r = buf_append_lit(o, "{\"id\":\"");
 	if (r == 0)
-		r = buf_put_u64(o, pos->day);
-	if (r == 0)
-		r = buf_putc(o, '-');
-	if (r == 0)
-		r = buf_put_u64(o, (uint64_t)pos->block);
-	if (r == 0)
-		r = buf_putc(o, '-');
-	if (r == 0)
-		r = buf_put_u64(o, pos->rec);
+		r = buf_append(o, id, log_cursor_text(pos, id));
 	if (r == 0)
 		r = buf_append_lit(o, "\",\"ts\":");
 	if (r == 0)
