@@ -163,12 +163,20 @@ def main():
     print(f"{n} lines ({os.path.getsize(raw) / 1e6:.0f} MB raw), batches of {BATCH}; seconds (matches)")
     print(f"{'':34} {'vigil':>16} {'vigil, no index':>18} {'grep raw':>16} {'zstdcat|grep':>16}  vigil/grep")
     for label, q, g, z in queries:
+        cpu0 = cs["index"][0].cpu_seconds()
         ti, ni, read, skipped = search(cs["index"][0], q)
+        gbs = os.path.getsize(raw) / max(cs["index"][0].cpu_seconds() - cpu0, 0.001) / 1e9
         tn, nn, _, _ = search(cs["noindex"][0], q)
         tg, ng = shell(g)
         tz, nz = shell(z)
         print(f"  {label:32} {ti:8.3f} ({ni:>6}) {tn:9.3f} ({nn:>6}) {tg:8.3f} ({ng:>6}) {tz:8.3f} ({nz:>6})  {ti / tg:6.2f}"
-              f"   blocks read {read}, skipped {skipped}")
+              f"   blocks read {read}, skipped {skipped}; {gbs:.2f} GB of raw text a CPU-second")
+    t0 = os.times()
+    subprocess.run(["zstd", "-q", "-d", "-c", raw + ".zst"], stdout=subprocess.DEVNULL, check=True)
+    t1 = os.times()
+    zcpu = t1.children_user - t0.children_user + t1.children_system - t0.children_system
+    print(f"  {'zstd -d of the raw file alone':32} {os.path.getsize(raw) / zcpu / 1e9:.2f} GB of raw text a CPU-second"
+          " (the floor of a scan that reads every block)")
     tc, nc = count_per_minute(cs["index"][0])
     tg, _ = shell(f"cut -c1-16 {raw} | uniq -c | wc -l")
     print(f"  {'counts per minute, whole range':32} {tc:8.3f} ({nc:>6}) {'':18} {tg:8.3f} (cut|uniq -c)")

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,14 +205,25 @@ uint64_t tokens_of_field(const char *key, size_t key_len, const uint8_t *value, 
 	return hash_end(&hs);
 }
 
-/* Tokens seen last, by their low bits: most of a batch's tokens repeat, and a repeat found here costs no probe. */
+/* Tokens seen last, by their low bits: most of a batch's tokens repeat, and a repeat found here is not kept again. */
 #define RECENT 4096
+/* 2^SKETCH_BITS HyperLogLog registers (Flajolet et al.): how many kept tokens differ, within about 1.6 %. */
+#define SKETCH_BITS 12
+#define SKETCH (1u << SKETCH_BITS)
 
+/*
+ * A batch's tokens are kept in an array (a repeat further apart than recent
+ * remembers is kept again) and counted by a sketch; the filter, sized by
+ * the count, is made from the array. A set of the distinct tokens, the
+ * other way, outgrows the caches at a busy batch's tens of thousands: each
+ * token a miss, where here each is a write in order.
+ */
 struct tokens_builder {
-	uint64_t *slots; /* open addressing; 0 marks a free slot (a token hashing to 0 is has_zero) */
-	size_t cap, count;
-	bool has_zero, overflow;
+	uint64_t *kept;
+	size_t n, cap;
+	bool overflow;
 	uint64_t recent[RECENT];
+	uint8_t sketch[SKETCH];
 };
 
 struct tokens_builder *tokens_builder_new(void)
@@ -220,12 +232,7 @@ struct tokens_builder *tokens_builder_new(void)
 
 	if (!b)
 		return NULL;
-	b->cap = 1024;
-	b->slots = calloc(b->cap, sizeof(*b->slots));
-	if (!b->slots) {
-		free(b);
-		return NULL;
-	}
+	tokens_builder_reset(b);
 	return b;
 }
 
@@ -233,41 +240,29 @@ void tokens_builder_free(struct tokens_builder *b)
 {
 	if (!b)
 		return;
-	free(b->slots);
+	free(b->kept);
 	free(b);
 }
 
 void tokens_builder_reset(struct tokens_builder *b)
 {
-	memset(b->slots, 0, b->cap * sizeof(*b->slots));
-	memset(b->recent, 0, sizeof(b->recent));
-	b->count = 0;
-	b->has_zero = b->overflow = false;
+	/* A slot holds a token that cannot be there (not its index's low bits) until one is put in it. */
+	for (size_t i = 0; i < RECENT; i++)
+		b->recent[i] = i ^ 1;
+	memset(b->sketch, 0, sizeof(b->sketch));
+	b->n = 0;
+	b->overflow = false;
 }
 
-/* Where h is in slots, or the free slot where it goes. */
-static size_t slot_of(const uint64_t *slots, size_t cap, uint64_t h)
-{
-	size_t i = (size_t)h & (cap - 1);
-
-	while (slots[i] && slots[i] != h)
-		i = (i + 1) & (cap - 1);
-	return i;
-}
-
-/* Twice the slots, every token moved over; false when that cannot be had. */
+/* Twice the room, up to the bound; false when that cannot be had. */
 static bool grow(struct tokens_builder *b)
 {
-	size_t cap = b->cap * 2;
-	uint64_t *s;
+	size_t cap = b->cap ? b->cap * 2 : 4096;
+	uint64_t *k;
 
-	if (cap / 2 > TOKENS_DISTINCT_MAX || !(s = calloc(cap, sizeof(*s))))
+	if (b->cap >= TOKENS_KEPT_MAX || !(k = realloc(b->kept, cap * sizeof(*k))))
 		return false;
-	for (size_t i = 0; i < b->cap; i++)
-		if (b->slots[i])
-			s[slot_of(s, cap, b->slots[i])] = b->slots[i];
-	free(b->slots);
-	b->slots = s;
+	b->kept = k;
 	b->cap = cap;
 	return true;
 }
@@ -275,32 +270,37 @@ static bool grow(struct tokens_builder *b)
 void tokens_builder_add(uint64_t h, void *ctx)
 {
 	struct tokens_builder *b = ctx;
-	size_t i;
+	uint8_t *reg, rank;
 
-	if (b->recent[h % RECENT] == h && h)
+	if (b->recent[h % RECENT] == h)
 		return;
 	b->recent[h % RECENT] = h;
-	if (h == 0) {
-		b->count += !b->has_zero;
-		b->has_zero = true;
-		return;
-	}
-	if (b->overflow)
-		return;
-	if (2 * (b->count + 1) > b->cap && !grow(b)) {
+	if (b->overflow || (b->n == b->cap && !grow(b))) {
 		b->overflow = true;
 		return;
 	}
-	i = slot_of(b->slots, b->cap, h);
-	if (b->slots[i])
-		return;
-	b->slots[i] = h;
-	b->count++;
+	b->kept[b->n++] = h;
+	/* The register of the top bits keeps the most leading zeros the rest had (the bit set bounds them). */
+	reg = &b->sketch[h >> (64 - SKETCH_BITS)];
+	rank = (uint8_t)(__builtin_clzll(h << SKETCH_BITS | UINT64_C(1) << (SKETCH_BITS - 1)) + 1);
+	if (rank > *reg)
+		*reg = rank;
 }
 
 size_t tokens_builder_count(const struct tokens_builder *b)
 {
-	return b->count;
+	double sum = 0, est;
+	size_t zeros = 0;
+
+	for (size_t i = 0; i < SKETCH; i++) {
+		sum += 1.0 / (double)(UINT64_C(1) << b->sketch[i]);
+		zeros += b->sketch[i] == 0;
+	}
+	est = 0.7213 / (1 + 1.079 / SKETCH) * SKETCH * SKETCH / sum;
+	/* Few tokens: counting the empty registers is the better estimate (linear counting). */
+	if (est <= 2.5 * SKETCH && zeros)
+		est = SKETCH * log((double)SKETCH / (double)zeros);
+	return est > (double)b->n ? b->n : (size_t)(est + 0.5);
 }
 
 /* The k bit positions of h in a filter of m bits (Kirsch and Mitzenmacher: two hashes make k). */
@@ -321,7 +321,7 @@ static void set_bits(uint8_t *bits, uint64_t m, uint64_t h)
 
 int tokens_builder_write(const struct tokens_builder *b, uint8_t **ret, size_t *ret_len)
 {
-	size_t bytes = (b->count * BITS_PER_TOKEN + 63) / 64 * 8;
+	size_t bytes = (tokens_builder_count(b) * BITS_PER_TOKEN + 63) / 64 * 8;
 	uint8_t *blob;
 
 	if (b->overflow)
@@ -333,11 +333,8 @@ int tokens_builder_write(const struct tokens_builder *b, uint8_t **ret, size_t *
 		return -ENOMEM;
 	blob[0] = TOKENS_VERSION;
 	blob[1] = HASHES;
-	for (size_t i = 0; i < b->cap; i++)
-		if (b->slots[i])
-			set_bits(blob + HEADER, (uint64_t)bytes * 8, b->slots[i]);
-	if (b->has_zero)
-		set_bits(blob + HEADER, (uint64_t)bytes * 8, 0);
+	for (size_t i = 0; i < b->n; i++)
+		set_bits(blob + HEADER, (uint64_t)bytes * 8, b->kept[i]);
 	*ret = blob;
 	*ret_len = HEADER + bytes;
 	return 0;

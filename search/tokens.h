@@ -55,8 +55,8 @@ static inline uint8_t tokens_fold(uint8_t c)
 
 /*
  * A block's index: a Bloom filter over its tokens. Made by adding the
- * tokens (the builder keeps them once each, so the filter is sized by how
- * many differ) and then written as a blob; asked straight from the blob.
+ * tokens and then written as a blob, sized by how many differed (an
+ * estimate within a few per cent); asked straight from the blob.
  */
 struct tokens_builder;
 /* NULL when out of memory. Owned by the caller: tokens_builder_free(). */
@@ -64,15 +64,19 @@ struct tokens_builder *tokens_builder_new(void);
 void tokens_builder_free(struct tokens_builder *b);
 /* Forgets what was added: the builder is reused across batches. */
 void tokens_builder_reset(struct tokens_builder *b);
-/* token_fn-shaped: ctx is the builder. A builder past its bound (TOKENS_DISTINCT_MAX) keeps counting, saturated. */
+/*
+ * token_fn-shaped: ctx is the builder. It keeps each token not repeated
+ * close by, at most TOKENS_KEPT_MAX (past that, nothing more is kept and no
+ * filter can be written).
+ */
 void tokens_builder_add(uint64_t hash, void *ctx);
-#define TOKENS_DISTINCT_MAX (1u << 22)
-/* How many distinct tokens were added. */
+#define TOKENS_KEPT_MAX (1u << 22)
+/* About how many distinct tokens were added (within a few per cent; exact when none). */
 size_t tokens_builder_count(const struct tokens_builder *b);
 /*
  * The filter, into *ret (malloc'ed, the caller's) of *ret_len bytes: a
  * version byte, the number of hashes per token, then the bits. -ENOMEM, or
- * -E2BIG when more tokens differed than the bound (no index: the block is
+ * -E2BIG when more were kept than the bound (no index: the block is
  * scanned).
  */
 int tokens_builder_write(const struct tokens_builder *b, uint8_t **ret, size_t *ret_len);
