@@ -12,6 +12,7 @@
 #include "common/macro.h"
 #include "common/regex.h"
 #include "common/util.h"
+#include "forward/position.h"
 #include "search/logseries.h"
 #include "store/blocks.h"
 #include "store/hosts.h"
@@ -395,6 +396,41 @@ static int eval_lockout(struct rule_eval *e)
 	return consider_collected(e, read_lockouts);
 }
 
+static int forward_put(const struct forward_state *s, void *ctx)
+{
+	struct collected *cs = ctx;
+	struct candidate *c = collected_add(cs, "", "", s->name);
+	uint64_t now = cs->e->now;
+	/* Behind as of its last write: a forwarder that cannot deliver falls further behind each second since. */
+	uint64_t lag = s->lag_us ? s->lag_us + (now - MIN(now, s->updated)) : 0;
+
+	if (!c)
+		return 1;
+	c->has_sample = true;
+	c->sample = (double)lag / 1e6;
+	(void)snprintf(c->value, sizeof(c->value), "%.0f s behind, %" PRIu64 " records stored after its position%s%s",
+		       c->sample, s->behind, s->error ? "; the last attempt: " : "", s->error ? s->error : "");
+	return 0;
+}
+
+static int read_forwards(struct collected *cs)
+{
+	return forward_states_each(cs->e->meta, forward_put, cs);
+}
+
+/* A [forward] whose oldest record not yet acknowledged by its receiver is older than above= seconds. */
+static int eval_forward_lag(struct rule_eval *e)
+{
+	return consider_collected(e, read_forwards);
+}
+
+static void check_forward_lag(const struct rule_conf *r, const char *where, struct conf_errors *errs)
+{
+	if (!r->above || r->below)
+		conf_error_add(errs, where, "[rule \"%s\"]: type=forward_lag needs above= (seconds) and no below=",
+			       r->name);
+}
+
 static void check_metric(const struct rule_conf *r, const char *where, struct conf_errors *errs)
 {
 	char metric[LOGMETRIC_NAME_MAX + 1];
@@ -474,8 +510,15 @@ static const struct rule_type type_lockout = {
 	.gone = "no lockout within the window", .keys = RULE_KEYS_COUNT, .evaluate = eval_lockout,
 };
 
+static const struct rule_type type_forward_lag = {
+	.name = "forward_lag", .item_label = "forward", .summary = "forward {{forward}}: {{value}}",
+	.gone = "no longer forwarding", .keys = RULE_KEYS_THRESHOLD, .evaluate = eval_forward_lag,
+	.check = check_forward_lag,
+};
+
 const struct rule_type *const rule_types[] = {
 	&type_probe, &type_host_silent, &type_metric, &type_log, &type_dialtest, &type_agent_conflict, &type_lockout,
+	&type_forward_lag,
 };
 const size_t n_rule_types = ARRAY_SIZE(rule_types);
 

@@ -104,6 +104,11 @@ static void *route_instance(void *target, const char *name)
 	return alert_defs_add_route(&((struct coll_conf *)target)->defs, name);
 }
 
+static void *forward_instance(void *target, const char *name)
+{
+	return forward_defs_add(&((struct coll_conf *)target)->forwards, name);
+}
+
 static void *logmetric_instance(void *target, const char *name)
 {
 	return alert_defs_add_logmetric(&((struct coll_conf *)target)->defs, name);
@@ -119,6 +124,7 @@ static struct conf_section sections[] = {
 	{ "dialtests", false, dialtests_keys, ARRAY_SIZE(dialtests_keys), offsetof(struct coll_conf, dialtests), NULL },
 	{ "audit", false, audit_keys, ARRAY_SIZE(audit_keys), offsetof(struct coll_conf, audit), NULL },
 	{ "users", false, users_keys, ARRAY_SIZE(users_keys), offsetof(struct coll_conf, users), NULL },
+	{ .name = NULL }, /* [forward] */
 	{ .name = NULL }, /* [logmetric] */
 	{ .name = NULL }, /* [rule] */
 	{ .name = NULL }, /* [notify] */
@@ -136,6 +142,7 @@ static void sections_init(void)
 {
 	size_t n = ARRAY_SIZE(sections);
 
+	named(n - 5, &forward_section, forward_instance);
 	named(n - 4, &alert_logmetric_section, logmetric_instance);
 	named(n - 3, &alert_rule_section, rule_instance);
 	named(n - 2, &alert_notify_section, notify_instance);
@@ -212,6 +219,8 @@ static void check_values(const void *target, const struct conf_origin *o, struct
 		alert_route_check(c->defs.routes[i], &t,
 				  conf_origin_where(o, c->defs.routes[i], NULL, where, sizeof(where)), errs);
 	check_logmetrics(c, o, errs);
+	for (size_t i = 0; i < c->forwards.n; i++)
+		forward_conf_check(c->forwards.list[i], o, errs);
 }
 
 int coll_conf_load(const char *path, struct coll_conf **ret)
@@ -240,5 +249,6 @@ void coll_conf_free(struct coll_conf *c)
 		if (sections[i].name && !sections[i].named)
 			conf_free_section(&sections[i], (uint8_t *)c + sections[i].offset);
 	alert_defs_free(&c->defs);
+	forward_defs_free(&c->forwards);
 	free(c);
 }

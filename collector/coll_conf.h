@@ -8,6 +8,7 @@
 #include "api/http.h"
 #include "common/conf.h"
 #include "dialtests/catalog.h"
+#include "forward/forward.h"
 #include "store/hosts.h"
 #include "store/ingest.h"
 #include "store/storage.h"
@@ -28,6 +29,7 @@ struct coll_conf {
 	struct audit_conf audit;
 	struct users_conf users;
 	struct alert_defs defs; /* the [rule], [notify], [route] and [logmetric] sections */
+	struct forward_defs forwards; /* the [forward] sections */
 };
 
 /* Every section and key, for --list-config-keys. */

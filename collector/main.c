@@ -24,6 +24,7 @@
 #include "store/ingest.h"
 #include "alerts/notify.h"
 #include "dialtests/dialer.h"
+#include "forward/forward.h"
 #include "store/storage.h"
 
 struct collector {
@@ -36,6 +37,7 @@ struct collector {
 	struct notifier *notifier;
 	struct dialtests *dialtests;
 	struct dialer *dialer;
+	struct forwarders *forwarders;
 	struct audit *audit;
 	struct http_server *http;
 	sd_event_source *tick;
@@ -144,6 +146,9 @@ static int collector_setup(struct collector *c)
 	r = audit_open(c->conf->storage.data_dir, &c->audit);
 	if (r < 0)
 		return log_error_errno(r, "cannot open the audit log in %s: %m", c->conf->storage.data_dir);
+	r = forwarders_start(&c->conf->forwards, &c->conf->storage, &c->forwarders);
+	if (r < 0)
+		return r;
 	r = http_start(&(struct api_env){ .http = &c->conf->http, .storage = &c->conf->storage,
 					  .hosts = &c->conf->hosts, .audit = &c->conf->audit, .users = &c->conf->users },
 		       &(struct http_deps){ .audit = c->audit, .alerting = c->alerting, .catalog = c->catalog,
@@ -163,6 +168,7 @@ static void collector_done(struct collector *c)
 	dialer_cancel(c->dialer);
 	sd_event_source_disable_unref(c->tick);
 	http_stop(c->http);
+	forwarders_stop(c->forwarders);
 	audit_close(c->audit);
 	/* Before ingest: it ships what is still queued through it. */
 	dialer_stop(c->dialer);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <nng/nng.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "common/macro.h"
@@ -11,6 +12,30 @@
 
 struct metrics metrics;
 static atomic_uint_fast32_t watched_socket;
+
+static pthread_mutex_t extra_lock = PTHREAD_MUTEX_INITIALIZER;
+static int (*extra_render)(struct buf *out, void *ctx);
+static void *extra_ctx;
+
+void metrics_set_extra(int (*render)(struct buf *out, void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&extra_lock);
+	extra_render = render;
+	extra_ctx = ctx;
+	pthread_mutex_unlock(&extra_lock);
+}
+
+/* The extra part's counters, under the lock that metrics_set_extra() takes to unset it. */
+static int render_extra(struct buf *out)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&extra_lock);
+	if (extra_render)
+		r = extra_render(out, extra_ctx);
+	pthread_mutex_unlock(&extra_lock);
+	return r;
+}
 
 void metrics_watch_socket(uint32_t id)
 {
@@ -146,5 +171,6 @@ int metrics_render(struct buf *o)
 	r |= counter(o, "vigil_dialtest_results_dropped_total",
 		     "Dial test results dropped before they were stored (queue full, or refused).",
 		     LOAD(metrics.dialtest_results_dropped));
+	r |= render_extra(o);
 	return r ? -ENOBUFS : 0;
 }

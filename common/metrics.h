@@ -57,6 +57,13 @@ static inline void metrics_add(atomic_uint_fast64_t *c, uint64_t n)
  */
 void metrics_watch_socket(uint32_t id);
 
+/*
+ * A part with counters of its own (labelled, one set per instance: the
+ * forwarders) renders them after the rest; render(out, ctx) from any thread.
+ * One part at a time; NULL unsets it, and returns once no render is running.
+ */
+void metrics_set_extra(int (*render)(struct buf *out, void *ctx), void *ctx);
+
 /* Renders every counter in the Prometheus text format (0.0.4) into out. */
 int metrics_render(struct buf *out);
 

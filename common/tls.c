@@ -20,9 +20,6 @@
 #include "common/tls.h"
 #include "common/transport.h"
 
-/* TLS 1.2 suites: forward secret and AEAD only (TLS 1.3's are all AEAD). */
-#define TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
-
 struct nng_tls_engine_config {
 	SSL_CTX *ctx;
 	char *server_name; /* the name (or address) the peer's certificate must hold; client side */
@@ -285,7 +282,7 @@ static int config_init(nng_tls_engine_config *cfg, nng_tls_mode mode)
 	(void)SSL_CTX_set_session_cache_mode(cfg->ctx, SSL_SESS_CACHE_OFF);
 	if (SSL_CTX_set_min_proto_version(cfg->ctx, TLS1_2_VERSION) != 1 ||
 	    SSL_CTX_set_max_proto_version(cfg->ctx, TLS1_3_VERSION) != 1 ||
-	    SSL_CTX_set_cipher_list(cfg->ctx, TLS12_CIPHERS) != 1 || SSL_CTX_set_num_tickets(cfg->ctx, 0) != 1)
+	    SSL_CTX_set_cipher_list(cfg->ctx, TLS_CIPHERS_TLS12) != 1 || SSL_CTX_set_num_tickets(cfg->ctx, 0) != 1)
 		goto fail;
 	SSL_CTX_set_verify(cfg->ctx, cfg->server ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
 	return 0;

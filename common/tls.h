@@ -18,6 +18,9 @@
  */
 int tls_engine_init(void);
 
+/* TLS 1.2 suites: forward secret and AEAD only (TLS 1.3's are all AEAD). What every TLS endpoint of vigil offers. */
+#define TLS_CIPHERS_TLS12 "ECDHE+AESGCM:ECDHE+CHACHA20"
+
 /*
  * The name of the verified certificate the peer of pipe p presented: its
  * subject's CN, or its first DNS name when it has no CN, printable ASCII

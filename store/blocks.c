@@ -554,6 +554,24 @@ int blocks_extent(sqlite3 *shard, int64_t block, uint32_t rec, int64_t *ret_newe
 	return 0;
 }
 
+int blocks_records_after(sqlite3 *shard, int64_t block, uint32_t rec, uint64_t *ret)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(shard, "SELECT (SELECT coalesce(sum(records), 0) FROM blocks WHERE id>?1),"
+				  " (SELECT records FROM blocks WHERE id=?1)", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, block);
+	*ret = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t in_block = sqlite3_column_int64(st, 1);
+		*ret = (uint64_t)sqlite3_column_int64(st, 0) + (in_block > (int64_t)rec + 1 ? (uint64_t)(in_block - rec - 1) : 0);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
 /*
  * Prepares a query on a derived table. A shard from before the table
  * existed has none, which is no error to log: -ENOENT, quietly.

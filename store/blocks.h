@@ -128,6 +128,8 @@ int blocks_select(sqlite3 *shard, const struct block_select *q, int (*fn)(const 
 		  void *ctx);
 /* The newest block id of the shard, and whether block, if stored, has no record rec: a cursor's check. */
 int blocks_extent(sqlite3 *shard, int64_t block, uint32_t rec, int64_t *ret_newest, bool *ret_rec_past);
+/* The records of the shard after record rec of block (those of later blocks, and the rest of block's). */
+int blocks_records_after(sqlite3 *shard, int64_t block, uint32_t rec, uint64_t *ret);
 
 /* The rows derived from blocks, as queries read them; text may hold any byte. */
 struct probe_result {

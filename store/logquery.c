@@ -183,7 +183,9 @@ static int note_item(struct job *j, uint32_t rec)
 static int examine(struct scan *sc, const struct export_field *f, size_t n, uint32_t rec)
 {
 	const struct export_field *tsf = export_find(f, n, FIELD_TIME);
+	char sep = sc->res->n_items ? sc->q->separator : 0;
 	uint64_t ts = 0;
+	int r;
 
 	sc->pos.rec = rec;
 	sc->res->records++;
@@ -200,8 +202,10 @@ static int examine(struct scan *sc, const struct export_field *f, size_t n, uint
 	}
 	if (sc->q->tally)
 		return tally_record(sc, f, n);
-	if (log_render_item(&sc->res->items, sc->res->n_items ? sc->q->separator : 0, &sc->pos, sc->host, f, n, ts) < 0)
-		return -ENOMEM;
+	r = sc->q->render ? sc->q->render(&sc->res->items, sep, &sc->pos, sc->host, f, n, ts, sc->q->render_ctx)
+			  : log_render_item(&sc->res->items, sep, &sc->pos, sc->host, f, n, ts);
+	if (r < 0)
+		return r;
 	sc->res->n_items++;
 	if (sc->job && note_item(sc->job, rec) < 0)
 		return -ENOMEM;
@@ -439,7 +443,7 @@ static int merge(struct scan *sc, struct job *j)
 	for (size_t i = 0; r == 0 && i < take; i++)
 		if (res->items.len + j->ends[i] >= LOG_ITEMS_SOFT_MAX)
 			take = i + 1;
-	if (r == 0 && take && res->n_items)
+	if (r == 0 && take && res->n_items && q->separator)
 		r = buf_putc(&res->items, q->separator);
 	if (r == 0 && take)
 		r = buf_append(&res->items, j->res.items.data, j->ends[take - 1]);

@@ -8,6 +8,7 @@
 #include "common/util.h"
 
 #include "common/buf.h"
+#include "common/export.h"
 #include "search/query.h"
 #include "search/tally.h"
 #include "store/storage.h"
@@ -27,6 +28,13 @@ struct log_cursor {
 	uint32_t rec;
 };
 
+/*
+ * Writes the item of the record at pos (its id), from host, time ts, into o
+ * after separator (0: none): 0, or a negative errno with o as far as it got.
+ */
+typedef int (*log_render_fn)(struct buf *o, char separator, const struct log_cursor *pos, const char *host,
+			     const struct export_field *f, size_t n, uint64_t ts, const void *ctx);
+
 /* kind= of records without VIGIL_KIND: lines from files and the journal. */
 #define LOG_KIND_LOG "log"
 
@@ -39,7 +47,10 @@ struct log_query {
 	unsigned max_priority;
 	uint64_t since, until; /* microseconds, inclusive; until 0 = open */
 	uint32_t limit;
-	char separator;     /* between items: ',' (a JSON array's) or '\n' (NDJSON's) */
+	char separator;     /* between items: ',' (a JSON array's), '\n' (NDJSON's) or 0 (none) */
+	/* Each item's text: NULL for the API's JSON (logrender.h); a forwarder's message (forward/). */
+	log_render_fn render;
+	const void *render_ctx;
 	bool newest_first;  /* else ingest order, the order a puller follows */
 	bool has_cursor;    /* resume after (newest first: before) after */
 	struct log_cursor after;

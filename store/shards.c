@@ -157,6 +157,19 @@ int shards_newest(sqlite3 *meta, uint32_t *ret_day)
 	return 0;
 }
 
+int shards_records_after(sqlite3 *meta, uint32_t day, uint64_t *ret)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(meta, "SELECT coalesce(sum(records), 0) FROM shards WHERE day>?", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, day);
+	*ret = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return 0;
+}
+
 bool shards_known(sqlite3 *meta, uint32_t day)
 {
 	sqlite3_stmt *st;

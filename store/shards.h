@@ -60,6 +60,8 @@ int shards_writer_dedup_put(struct shards_writer *w, const char *agent, uint64_t
 int shards_newest(sqlite3 *meta, uint32_t *ret_day);
 /* Whether day has a shard in the catalogue. */
 bool shards_known(sqlite3 *meta, uint32_t day);
+/* The records the catalogue counts in the shards of days after day. */
+int shards_records_after(sqlite3 *meta, uint32_t day, uint64_t *ret);
 
 /* Which shards shards_each() visits: those that may hold records from since to until (0: open). */
 struct shard_range {

@@ -477,6 +477,19 @@ struct storage_reader {
 	sqlite3 *shard;
 };
 
+int storage_reader_records_after(struct storage_reader *r, uint32_t day, int64_t block, uint32_t rec,
+				 uint64_t *ret)
+{
+	uint64_t later = 0, in_day = 0;
+	sqlite3 *shard = day && shards_known(r->meta, day) ? storage_reader_shard(r, day) : NULL;
+	int k = shards_records_after(r->meta, day, &later);
+
+	if (k == 0 && shard)
+		k = blocks_records_after(shard, block, rec, &in_day);
+	*ret = later + in_day;
+	return k;
+}
+
 int storage_reader_open(const char *data_dir, struct storage_reader **ret)
 {
 	struct storage_reader *r = calloc(1, sizeof(*r));

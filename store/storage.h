@@ -77,6 +77,12 @@ sqlite3 *storage_reader_shard(struct storage_reader *r, uint32_t day);
 int storage_reader_each_shard(struct storage_reader *r, uint64_t since, uint64_t until, bool newest_first,
 			      int (*fn)(sqlite3 *db, void *ctx), void *ctx);
 /*
+ * The records stored after record rec of block in day's shard (with no
+ * position, day 0: every record kept): how far a reader by cursor is behind.
+ */
+int storage_reader_records_after(struct storage_reader *r, uint32_t day, int64_t block, uint32_t rec,
+				 uint64_t *ret);
+/*
  * Walks every block in ingest order and checks the hash chain: each block's
  * prev_hash is the hash before it, and its hash is recomputed from its row
  * and the rows derived from it (chain.h), which must each name a block in

@@ -15,7 +15,7 @@ SVC_PORT=$(free_port)
 info "a bad rule is refused with file:line"
 printf '[rule "w"]\ntype=bogus\n[rule "x"]\ntype=log\n[rule "y"]\ntype=probe\nsilent_for=1m\nseverity=urgent\n[rule "z"]\ntype=metric\nmetric=cpu.user_pct\nabove=ninety\n[rule "l"]\ntype=lockout\npattern=x\n' > "$T/bad.conf"
 if "$B/vigil-collector" --config "$T/bad.conf" --check-config 2> "$T/bad.err"; then fail "bad rules accepted"; fi
-grep -q 'bad.conf:2: \[rule "w"\] type=bogus: expected probe, host_silent, metric, log, dialtest, agent_conflict or lockout' "$T/bad.err" ||
+grep -q 'bad.conf:2: \[rule "w"\] type=bogus: expected probe, host_silent, metric, log, dialtest, agent_conflict, lockout or forward_lag' "$T/bad.err" ||
 	fail "$(cat "$T/bad.err")"
 grep -q 'bad.conf:4: \[rule "x"\]: type=log needs pattern=' "$T/bad.err" || fail "$(cat "$T/bad.err")"
 grep -q 'bad.conf:10: \[rule "z"\] above=ninety: expected a number' "$T/bad.err" || fail "$(cat "$T/bad.err")"

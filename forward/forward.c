@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/db.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/metrics.h"
+#include "common/util.h"
+#include "forward/conn.h"
+#include "forward/format.h"
+#include "forward/forward.h"
+#include "forward/position.h"
+#include "search/query.h"
+#include "store/logquery.h"
+
+#define F(f) offsetof(struct forward_conf, f)
+
+static const struct conf_key forward_keys[] = {
+	{ "type", CONF_STR, F(type), "syslog", .help = "syslog" },
+	{ "url", CONF_STR, F(url), NULL, .required = true, .help = "the receiver: tcp://HOST:PORT, tls://HOST:PORT (RFC 5425) or udp://HOST:PORT; [IPv6]:PORT" },
+	{ "framing", CONF_STR, F(framing), "octet-counted", .help = "on tcp:// and tls://: octet-counted (RFC 6587 3.4.1, what RFC 5425 asks) or lf (a line feed after each message; one inside a message is sent as #012)" },
+	{ "format", CONF_STR, F(format), "rfc5424", .help = "rfc5424 (the record's id in structured data) or json (the API's item: id, ts, host, source, message, fields)" },
+	{ "filter", CONF_STR, F(filter), NULL, .help = "which records: the log query language (docs/logs.md), e.g. unit:sshd.service OR priority:<=3; default all" },
+	{ "kind", CONF_STR, F(kind), "log", .help = "log (lines from files and the journal), probe, metric, dialtest, ... or any" },
+	{ "start", CONF_STR, F(start), "oldest", .help = "where a forwarder with no position yet begins: oldest (every record kept) or now (what is stored from now on)" },
+	{ "sd_id", CONF_STR, F(sd_id), "vigil@32473", .help = "rfc5424: the structured data element holding the record's id (name@ your organisation's IANA enterprise number; 32473 is the number for examples)" },
+	{ "tls_ca", CONF_STR, F(tls_ca), NULL, .help = "tls://: the CA (PEM) the receiver's certificate must chain to (default: the system's)" },
+	{ "tls_cert", CONF_STR, F(tls_cert), NULL, .help = "tls://: a client certificate (PEM) for receivers that ask for one (mutual TLS)" },
+	{ "tls_key", CONF_STR, F(tls_key), NULL, .help = "tls://: the client certificate's private key (PEM)" },
+	{ "tls_server_name", CONF_STR, F(tls_server_name), NULL, .help = "tls://: the name the receiver's certificate must hold (default the URL's host)" },
+	{ "batch", CONF_UINT, F(batch), "1000", 1, 100000, .help = "records read, sent and acknowledged at a time; the position moves by batches" },
+	{ "rate", CONF_UINT, F(rate), "0", 0, 10000000, .help = "messages a second at most (0: as fast as the receiver takes them)" },
+	{ "max_message", CONF_SIZE, F(max_message), "8K", 480, 1024 * 1024, .help = "bytes of a message at most (rsyslog's default is 8K); a longer one is cut and counted" },
+	{ "timeout", CONF_SECS, F(timeout_ms), "10s", 100, 600000, .help = "for connecting, sending, and the receiver's TCP acknowledging what was sent" },
+	{ "retry_max", CONF_SECS, F(retry_max_ms), "30s", 100, 3600000, .help = "the longest wait between attempts while the receiver is away (doubling from 1s)" },
+};
+
+const struct conf_section forward_section = { "forward", true, forward_keys, ARRAY_SIZE(forward_keys), 0, NULL };
+
+_Static_assert(offsetof(struct forward_conf, name) == 0, "conf_named_append: the name comes first");
+
+struct forward_conf *forward_defs_add(struct forward_defs *d, const char *name)
+{
+	return conf_named_append((void ***)&d->list, &d->n, sizeof(struct forward_conf), name);
+}
+
+void forward_defs_free(struct forward_defs *d)
+{
+	conf_named_free((void **)d->list, d->n, &forward_section);
+	*d = (struct forward_defs){ 0 };
+}
+
+static bool one_of(const char *v, const char *a, const char *b)
+{
+	return v && (strcmp(v, a) == 0 || strcmp(v, b) == 0);
+}
+
+/* Adds "where key is: [forward "NAME"] key=value: message" to errs. */
+static void key_error(const struct forward_conf *f, const struct conf_origin *o, const char *key, const char *value,
+		      const char *why, struct conf_errors *errs)
+{
+	char where[4200];
+
+	conf_error_add(errs, conf_origin_where(o, f, key, where, sizeof(where)), "[forward \"%s\"]%s%s%s%s: %s", f->name,
+		       key ? " " : "", key ? key : "", value ? "=" : "", value ? value : "", why);
+}
+
+/* A file the forwarder reads at each connection: there now, or said at once rather than at each attempt. */
+static void check_readable(const struct forward_conf *f, const struct conf_origin *o, const char *key,
+			   const char *path, struct conf_errors *errs)
+{
+	char why[300];
+
+	if (!path || access(path, R_OK) == 0)
+		return;
+	(void)snprintf(why, sizeof(why), "cannot read it: %s", strerror(errno));
+	key_error(f, o, key, path, why, errs);
+}
+
+void forward_conf_check(const struct forward_conf *f, const struct conf_origin *o, struct conf_errors *errs)
+{
+	char why[512];
+	struct query *q;
+
+	if (strspn(f->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(f->name))
+		key_error(f, o, NULL, NULL, "a name of letters, digits, '_', '.' and '-'", errs);
+	if (!f->type || strcmp(f->type, "syslog") != 0)
+		key_error(f, o, "type", f->type, "expected syslog", errs);
+	if (f->url && forward_url_check(f->url, why, sizeof(why)) < 0)
+		key_error(f, o, "url", f->url, why, errs);
+	if (!one_of(f->framing, "octet-counted", "lf"))
+		key_error(f, o, "framing", f->framing, "expected octet-counted or lf", errs);
+	if (!forward_format_find(f->format)) {
+		(void)snprintf(why, sizeof(why), "expected one of %s", forward_format_names());
+		key_error(f, o, "format", f->format, why, errs);
+	}
+	if (!one_of(f->start, "oldest", "now"))
+		key_error(f, o, "start", f->start, "expected oldest or now", errs);
+	if (!f->sd_id || !forward_sd_id_valid(f->sd_id))
+		key_error(f, o, "sd_id", f->sd_id, "expected 1 to 32 printable characters but '=', ']', '\"'", errs);
+	if (f->filter && query_parse(f->filter, &q, why, sizeof(why)) < 0)
+		key_error(f, o, "filter", NULL, why, errs);
+	else if (f->filter)
+		query_free(q);
+	if ((f->tls_ca || f->tls_cert || f->tls_key || f->tls_server_name) && f->url && strncmp(f->url, "tls://", 6))
+		key_error(f, o, f->tls_ca ? "tls_ca" : f->tls_cert ? "tls_cert" : f->tls_key ? "tls_key" : "tls_server_name",
+			  NULL, "tls_ca=, tls_cert=, tls_key= and tls_server_name= are for tls://", errs);
+	if (!f->tls_cert != !f->tls_key)
+		key_error(f, o, f->tls_cert ? "tls_cert" : "tls_key", NULL, "tls_cert= and tls_key= go together", errs);
+	check_readable(f, o, "tls_ca", f->tls_ca, errs);
+	check_readable(f, o, "tls_cert", f->tls_cert, errs);
+	check_readable(f, o, "tls_key", f->tls_key, errs);
+}
+
+/* A forwarder's counters, shown at GET /metrics. */
+struct forward_stats {
+	atomic_uint_fast64_t sent, truncated, dropped, failures;
+	atomic_uint_fast64_t lag_us; /* the age of the oldest record not yet acknowledged; 0 when caught up */
+	atomic_uint_fast64_t behind; /* records stored after the position, before the filter */
+	atomic_bool connected;
+};
+
+/* The page read and not yet acknowledged: sent again, as it is, until the receiver has it. */
+struct page {
+	struct buf text;
+	size_t n;
+	struct log_cursor next;
+	uint64_t oldest_ts;
+};
+
+struct forwarder {
+	const struct forward_conf *conf;
+	struct forwarders *owner;
+	struct query *filter;
+	struct forward_style style;
+	struct forward_stats stats;
+	struct forward_conn *conn;
+	struct storage_reader *rd;
+	sqlite3 *meta;
+	struct log_cursor pos;
+	bool has_pos;
+	uint64_t sent;     /* records acknowledged, in all (kept with the position) */
+	uint64_t saved_lag_us; /* the lag forward_positions has */
+	uint64_t retry_ms; /* the wait before the next attempt */
+	bool failing;      /* logged once until it works again */
+	bool read_failing; /* the same for reading the store */
+	pthread_t thread;
+	bool started;
+};
+
+struct forwarders {
+	const struct storage_conf *storage;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stopping;
+	atomic_bool stop; /* stopping, for the waits outside the lock */
+	size_t n;
+	struct forwarder fw[];
+};
+
+#define RETRY_FIRST_MS 1000
+/* How often a forwarder that has sent everything looks for more. */
+#define IDLE_MS 1000
+
+/* Waits ms or until stopped; whether to go on. */
+static bool pause_ms(struct forwarders *o, uint64_t ms)
+{
+	struct timespec at;
+	bool go;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &at);
+	at.tv_sec += (time_t)(ms / 1000);
+	at.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (at.tv_nsec >= 1000000000) {
+		at.tv_sec++;
+		at.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&o->lock);
+	while (!o->stopping && pthread_cond_timedwait(&o->wake, &o->lock, &at) == 0)
+		;
+	go = !o->stopping;
+	pthread_mutex_unlock(&o->lock);
+	return go;
+}
+
+/* How many records are stored after the position (a gauge: a failure to count keeps the last count). */
+static void note_behind(struct forwarder *f)
+{
+	uint64_t n;
+
+	if (storage_reader_records_after(f->rd, f->has_pos ? f->pos.day : 0, f->pos.block, f->pos.rec, &n) == 0)
+		atomic_store(&f->stats.behind, n);
+}
+
+/* The position and how the forwarder fares into forward_positions; error: the last attempt's failure. */
+static int save_state(struct forwarder *f, const char *error)
+{
+	note_behind(f);
+	f->saved_lag_us = atomic_load(&f->stats.lag_us);
+	return forward_state_put(f->meta, &(struct forward_state){ .name = f->conf->name, .has_pos = f->has_pos,
+								    .pos = f->pos, .sent = f->sent,
+								    .lag_us = atomic_load(&f->stats.lag_us),
+								    .behind = atomic_load(&f->stats.behind),
+								    .updated = now_realtime_us(), .error = error });
+}
+
+/* A failed attempt: logged when the forwarder was working, counted and kept always, retried after a growing wait. */
+static void attempt_failed(struct forwarder *f, int r, const char *err)
+{
+	char why[600];
+
+	metrics_add(&f->stats.failures, 1);
+	atomic_store(&f->stats.connected, false);
+	forward_conn_close(TAKE_PTR(f->conn));
+	(void)snprintf(why, sizeof(why), "%s (%s)", err, strerror(-r));
+	if (!f->failing)
+		log_warning("forward %s: %s: %s; retrying, falling behind meanwhile", f->conf->name, f->conf->url, why);
+	f->failing = true;
+	if ((r = save_state(f, why)) < 0)
+		log_warning("forward %s: cannot note the failure in meta.db: %s", f->conf->name, strerror(-r));
+	(void)pause_ms(f->owner, f->retry_ms);
+	f->retry_ms = MIN(f->retry_ms * 2, f->conf->retry_max_ms);
+}
+
+/* The page to the receiver and acknowledged by it; then the position may move past it. */
+static int deliver(struct forwarder *f, struct page *p)
+{
+	const struct forward_target t = { f->conf->url, f->conf->tls_ca, f->conf->tls_cert, f->conf->tls_key,
+					  f->conf->tls_server_name };
+	char err[512] = "";
+	uint64_t dropped = 0;
+	int r = 0;
+
+	if (!f->conn && (r = forward_conn_open(&t, (unsigned)f->conf->timeout_ms, &f->conn, err, sizeof(err))) == 0)
+		atomic_store(&f->stats.connected, true);
+	if (r == 0)
+		r = forward_conn_send(f->conn, p->text.data, p->text.len, &dropped, err, sizeof(err));
+	if (r == 0 && (r = forward_conn_settle(f->conn, (unsigned)f->conf->timeout_ms, &f->owner->stop)) < 0)
+		(void)snprintf(err, sizeof(err), "%s", r == -ETIMEDOUT ? "the receiver did not acknowledge in time"
+									: "the receiver closed the connection");
+	/* Stopping: the page goes again at the next start, as after a crash. */
+	if (r == -ECANCELED)
+		return r;
+	if (r < 0) {
+		attempt_failed(f, r, err);
+		return r;
+	}
+	metrics_add(&f->stats.dropped, dropped);
+	metrics_add(&f->stats.sent, p->n);
+	if (f->failing)
+		log_notice("forward %s: %s takes records again", f->conf->name, f->conf->url);
+	f->failing = false;
+	f->retry_ms = RETRY_FIRST_MS;
+	return 0;
+}
+
+/* The next page after the position into p: -errno, or whether the store has nothing more now (1). */
+static int read_page(struct forwarder *f, struct page *p)
+{
+	struct log_query q = { .match = f->filter, .kind = strcmp(f->conf->kind, "any") ? f->conf->kind : NULL,
+			       .limit = (uint32_t)f->conf->batch, .has_cursor = f->has_pos, .after = f->pos,
+			       .scan_budget = 64u << 20, .threads = 1, .render = forward_render,
+			       .render_ctx = &f->style };
+	struct log_result res;
+	int r;
+
+	if (f->conf->rate && q.limit > f->conf->rate)
+		q.limit = (uint32_t)f->conf->rate;
+	p->oldest_ts = 0;
+	f->style.oldest_ts = &p->oldest_ts;
+	r = log_query_run(f->rd, &q, &res);
+	if (r < 0)
+		return r;
+	buf_free(&p->text);
+	p->text = res.items;
+	p->n = res.n_items;
+	p->next = res.blocks || res.skipped ? res.next : f->pos;
+	return res.complete;
+}
+
+/* The position past p, kept (and a lag that changed): what the filter did not take is passed over too. */
+static int advance(struct forwarder *f, const struct page *p)
+{
+	if (p->next.day == f->pos.day && p->next.block == f->pos.block && p->next.rec == f->pos.rec && !p->n &&
+	    atomic_load(&f->stats.lag_us) == f->saved_lag_us)
+		return 0;
+	f->pos = p->next;
+	f->has_pos = true;
+	f->sent += p->n;
+	return save_state(f, NULL);
+}
+
+/* The cursor of the newest record stored (start=now); none when nothing is. */
+static int newest_position(struct forwarder *f)
+{
+	struct log_query q = { .limit = 1, .newest_first = true, .scan_budget = 64u << 20, .threads = 1 };
+	struct log_result res;
+	int r = log_query_run(f->rd, &q, &res);
+
+	if (r < 0)
+		return r;
+	buf_free(&res.items);
+	if (!res.n_items)
+		return 0;
+	f->pos = res.next;
+	f->has_pos = true;
+	return save_state(f, NULL);
+}
+
+static int forwarder_open(struct forwarder *f)
+{
+	const struct storage_conf *s = f->owner->storage;
+	struct forward_state kept;
+	int r = storage_reader_open(s->data_dir, &f->rd);
+
+	if (r == 0)
+		r = storage_meta_connect(s->data_dir, s->sync, &f->meta);
+	if (r == 0)
+		r = forward_positions_schema(f->meta);
+	if (r == 0)
+		r = forward_state_get(f->meta, f->conf->name, &kept);
+	if (r == 1) {
+		f->has_pos = kept.has_pos;
+		f->pos = kept.pos;
+		f->sent = kept.sent;
+	}
+	if (r == 0 && strcmp(f->conf->start, "now") == 0)
+		r = newest_position(f);
+	return r < 0 ? r : 0;
+}
+
+/* Waits until the rate allows n more messages sent since t0 (monotonic µs). */
+static bool keep_rate(struct forwarder *f, uint64_t t0, size_t n)
+{
+	uint64_t due = t0 + n * USEC_PER_SEC / (f->conf->rate ? f->conf->rate : 1), now = now_monotonic_us();
+
+	return !f->conf->rate || due <= now || pause_ms(f->owner, (due - now + 999) / 1000);
+}
+
+/*
+ * One turn: the next page read (unless one waits to be acknowledged), sent,
+ * and the position moved past it; then a pause when the store has nothing
+ * more. Whether to go on (false: stopping).
+ */
+static bool forward_turn(struct forwarder *f, struct page *p, bool *pending)
+{
+	uint64_t t0 = now_monotonic_us(), now = now_realtime_us();
+	int more = 0, r;
+
+	if (!*pending && (more = read_page(f, p)) < 0) {
+		if (!f->read_failing)
+			log_warning("forward %s: cannot read the store after %u-%" PRId64 "-%u: %s", f->conf->name,
+				    f->pos.day, f->pos.block, f->pos.rec,
+				    more == -ERANGE ? "the position is past what is stored (was the store replaced?)"
+						    : strerror(-more));
+		f->read_failing = true;
+		return pause_ms(f->owner, IDLE_MS);
+	}
+	f->read_failing = false;
+	atomic_store(&f->stats.lag_us, p->n && p->oldest_ts ? now - MIN(p->oldest_ts, now) : 0);
+	*pending = p->n && deliver(f, p) < 0;
+	if (*pending)
+		return pause_ms(f->owner, 0);
+	if (more)
+		atomic_store(&f->stats.lag_us, 0);
+	/* The receiver has the page: going on is right; a restart before the next write sends it again. */
+	if ((r = advance(f, p)) < 0)
+		log_warning("forward %s: cannot keep its position in meta.db: %s", f->conf->name, strerror(-r));
+	return keep_rate(f, t0, p->n) && (!more || pause_ms(f->owner, IDLE_MS));
+}
+
+static void *forwarder_main(void *arg)
+{
+	struct forwarder *f = arg;
+	struct page p = { .n = 0 };
+	bool pending = false;
+	int r = forwarder_open(f);
+
+	/* The count goes on from what the position kept: records acknowledged over the forwarder's life. */
+	atomic_store(&f->stats.sent, f->sent);
+	if (r < 0) {
+		log_error("forward %s: cannot read the store: %s; this forwarder does not run", f->conf->name,
+			  strerror(-r));
+		return NULL;
+	}
+	buf_init(&p.text, SIZE_MAX / 2);
+	while (forward_turn(f, &p, &pending))
+		;
+	buf_free(&p.text);
+	return NULL;
+}
+
+/* The forwarders' counters in the Prometheus text format, labelled by name (GET /metrics). */
+static int render_metrics(struct buf *out, void *ctx)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t offset;
+	} rows[] = {
+		{ "vigil_forward_records_total", "counter", "Records the receiver acknowledged, since the forwarder began.",
+		  offsetof(struct forward_stats, sent) },
+		{ "vigil_forward_truncated_total", "counter", "Messages cut to max_message.",
+		  offsetof(struct forward_stats, truncated) },
+		{ "vigil_forward_dropped_total", "counter", "Datagrams the network refused (udp://).",
+		  offsetof(struct forward_stats, dropped) },
+		{ "vigil_forward_failures_total", "counter", "Attempts that failed (each retried: nothing is skipped).",
+		  offsetof(struct forward_stats, failures) },
+	};
+	struct forwarders *o = ctx;
+	int r = 0;
+
+	for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
+		r |= buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", rows[k].name, rows[k].help, rows[k].name, rows[k].type);
+		for (size_t i = 0; i < o->n; i++) {
+			const atomic_uint_fast64_t *v = (const void *)((const uint8_t *)&o->fw[i].stats + rows[k].offset);
+			r |= buf_printf(out, "%s{forward=\"%s\"} %" PRIu64 "\n", rows[k].name, o->fw[i].conf->name,
+					(uint64_t)atomic_load(v));
+		}
+	}
+	r |= buf_printf(out, "# HELP vigil_forward_lag_seconds The age of the oldest record not yet acknowledged (0: caught up).\n"
+			   "# TYPE vigil_forward_lag_seconds gauge\n");
+	for (size_t i = 0; i < o->n; i++)
+		r |= buf_printf(out, "vigil_forward_lag_seconds{forward=\"%s\"} %.3f\n", o->fw[i].conf->name,
+				(double)atomic_load(&o->fw[i].stats.lag_us) / 1e6);
+	r |= buf_printf(out, "# HELP vigil_forward_behind_records Records stored after the forwarder's position (before its filter).\n"
+			   "# TYPE vigil_forward_behind_records gauge\n");
+	for (size_t i = 0; i < o->n; i++)
+		r |= buf_printf(out, "vigil_forward_behind_records{forward=\"%s\"} %" PRIu64 "\n", o->fw[i].conf->name,
+				(uint64_t)atomic_load(&o->fw[i].stats.behind));
+	r |= buf_printf(out, "# HELP vigil_forward_connected Whether the forwarder holds a connection to its receiver.\n"
+			   "# TYPE vigil_forward_connected gauge\n");
+	for (size_t i = 0; i < o->n; i++)
+		r |= buf_printf(out, "vigil_forward_connected{forward=\"%s\"} %d\n", o->fw[i].conf->name,
+				atomic_load(&o->fw[i].stats.connected) ? 1 : 0);
+	return r;
+}
+
+static int forwarder_init(struct forwarder *f, struct forwarders *o, const struct forward_conf *c)
+{
+	char err[512];
+
+	f->conf = c;
+	f->owner = o;
+	f->retry_ms = RETRY_FIRST_MS;
+	f->style = (struct forward_style){ .format = forward_format_find(c->format),
+					   .octet_counted = forward_url_is_datagram(c->url) ||
+							    strcmp(c->framing, "octet-counted") == 0,
+					   .max_message = c->max_message, .sd_id = c->sd_id,
+					   .truncated = &f->stats.truncated };
+	if (c->filter && query_parse(c->filter, &f->filter, err, sizeof(err)) < 0)
+		return log_error_errno(EINVAL, "forward %s: filter: %s", c->name, err);
+	return 0;
+}
+
+static void forwarders_free(struct forwarders *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		struct forwarder *f = &o->fw[i];
+		forward_conn_close(f->conn);
+		storage_reader_free(f->rd);
+		db_close(f->meta);
+		query_free(f->filter);
+	}
+	pthread_cond_destroy(&o->wake);
+	pthread_mutex_destroy(&o->lock);
+	free(o);
+}
+
+int forwarders_start(const struct forward_defs *d, const struct storage_conf *storage, struct forwarders **ret)
+{
+	struct forwarders *o;
+	pthread_condattr_t ca;
+	int r = 0;
+
+	*ret = NULL;
+	if (!d->n)
+		return 0;
+	o = calloc(1, sizeof(*o) + d->n * sizeof(o->fw[0]));
+	if (!o)
+		return -ENOMEM;
+	o->storage = storage;
+	o->n = d->n;
+	(void)pthread_mutex_init(&o->lock, NULL);
+	(void)pthread_condattr_init(&ca);
+	(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	(void)pthread_cond_init(&o->wake, &ca);
+	(void)pthread_condattr_destroy(&ca);
+	for (size_t i = 0; r == 0 && i < d->n; i++)
+		r = forwarder_init(&o->fw[i], o, d->list[i]);
+	for (size_t i = 0; r == 0 && i < d->n; i++) {
+		r = -pthread_create(&o->fw[i].thread, NULL, forwarder_main, &o->fw[i]);
+		o->fw[i].started = r == 0;
+	}
+	if (r < 0) {
+		forwarders_stop(o);
+		return log_error_errno(r, "cannot start the forwarders: %m");
+	}
+	metrics_set_extra(render_metrics, o);
+	*ret = o;
+	return 0;
+}
+
+void forwarders_stop(struct forwarders *o)
+{
+	if (!o)
+		return;
+	metrics_set_extra(NULL, NULL);
+	pthread_mutex_lock(&o->lock);
+	o->stopping = true;
+	atomic_store(&o->stop, true);
+	pthread_cond_broadcast(&o->wake);
+	pthread_mutex_unlock(&o->lock);
+	for (size_t i = 0; i < o->n; i++)
+		if (o->fw[i].started)
+			(void)pthread_join(o->fw[i].thread, NULL);
+	forwarders_free(o);
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/macro.h"
+#include "forward/conn.h"
+#include "forward/format.h"
+
+#define FIELD(k, v) { (const char *)(k), sizeof(k) - 1, (const uint8_t *)(v), sizeof(v) - 1 }
+
+static atomic_uint_fast64_t truncated;
+static uint64_t oldest;
+
+static struct forward_style style(const char *format, bool octet, size_t max)
+{
+	truncated = 0;
+	oldest = 0;
+	return (struct forward_style){ .format = forward_format_find(format), .octet_counted = octet,
+				       .max_message = max, .sd_id = "vigil@32473", .truncated = &truncated,
+				       .oldest_ts = &oldest };
+}
+
+/* The one framed message of f, as text (the caller's). */
+static char *render(const struct forward_style *st, const struct export_field *f, size_t n, uint64_t ts)
+{
+	struct log_cursor pos = { 20425, 12, 7 };
+	struct buf o;
+	char *s;
+
+	buf_init(&o, 1 << 20);
+	assert_int_equal(forward_render(&o, 0, &pos, "block-host", f, n, ts, st), 0);
+	s = strndup((const char *)o.data, o.len);
+	buf_free(&o);
+	return s;
+}
+
+/* The RFC 5424 header from the record's fields; its id and source in structured data with ", \ and ] escaped. */
+static void rfc5424_message(void **state)
+{
+	const struct export_field f[] = {
+		FIELD("_HOSTNAME", "web 1"),         FIELD("SYSLOG_IDENTIFIER", "sshd"), FIELD("PRIORITY", "3"),
+		FIELD("SYSLOG_FACILITY", "10"),      FIELD("_PID", "4242"),
+		FIELD("VIGIL_SOURCE", "a\"b]c\\d"), FIELD("MESSAGE", "登录失败 用户=张三"),
+	};
+	struct forward_style st = style("rfc5424", false, 8192);
+	char *s = render(&st, f, ARRAY_SIZE(f), 1795305600123456ull);
+
+	(void)state;
+	assert_string_equal(s, "<83>1 2026-11-22T00:00:00.123456Z web_1 sshd 4242 - "
+			       "[vigil@32473 id=\"20425-12-7\" source=\"a\\\"b\\]c\\\\d\"] 登录失败 用户=张三\n");
+	assert_int_equal(oldest, 1795305600123456ull);
+	free(s);
+}
+
+/* Without the fields: user.info, the block's host, "-" for what is missing; octet-counted as LEN SP MSG. */
+static void defaults_and_octet_counting(void **state)
+{
+	const struct export_field f[] = { FIELD("MESSAGE", "a\nb"), FIELD("PRIORITY", "9") };
+	struct forward_style st = style("rfc5424", true, 8192);
+	char *s = render(&st, f, ARRAY_SIZE(f), 0);
+	const char *want = "<14>1 1970-01-01T00:00:00.000000Z block-host - - - [vigil@32473 id=\"20425-12-7\"] a\nb";
+	const uint8_t *msg;
+	size_t len;
+	char framed[256];
+
+	(void)state;
+	(void)snprintf(framed, sizeof(framed), "%zu %s", strlen(want), want);
+	assert_string_equal(s, framed);
+	assert_int_equal(forward_next_frame((const uint8_t *)s, strlen(s), &msg, &len), (int)strlen(s));
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(msg, want, len);
+	free(s);
+}
+
+/* LF framing writes a line feed inside a message #012; a message past max_message is cut at a character, counted. */
+static void lf_escape_and_cut(void **state)
+{
+	const struct export_field f[] = { FIELD("MESSAGE", "x\ny\n登录失败登录失败") };
+	struct forward_style st = style("rfc5424", false, 8192);
+	char *s = render(&st, f, ARRAY_SIZE(f), 0), *cut;
+	size_t len;
+
+	(void)state;
+	assert_non_null(strstr(s, "] x#012y#012登录失败登录失败\n"));
+	assert_int_equal(truncated, 0);
+	len = strlen(s) - 1;
+	free(s);
+	/* 2 bytes short of the whole: the last character (3 bytes) goes whole. */
+	st = style("rfc5424", false, len - 2);
+	cut = render(&st, f, ARRAY_SIZE(f), 0);
+	assert_int_equal(truncated, 1);
+	assert_int_equal(strlen(cut), len - 3 + 1);
+	assert_non_null(strstr(cut, "登录失败登录失\n"));
+	free(cut);
+}
+
+/* json: the API's item, a line each. */
+static void json_message(void **state)
+{
+	const struct export_field f[] = { FIELD("MESSAGE", "hi \"there\""), FIELD("_HOSTNAME", "h1") };
+	struct forward_style st = style("json", false, 8192);
+	char *s = render(&st, f, ARRAY_SIZE(f), 5);
+	const char *head = "{\"id\":\"20425-12-7\",\"ts\":5,\"host\":\"block-host\",";
+
+	(void)state;
+	assert_true(strncmp(s, head, strlen(head)) == 0);
+	assert_non_null(strstr(s, "\"message\":\"hi \\\"there\\\"\""));
+	assert_int_equal(s[strlen(s) - 1], '\n');
+	assert_ptr_equal(strchr(s, '\n'), s + strlen(s) - 1);
+	free(s);
+}
+
+static void frames_that_do_not_hold(void **state)
+{
+	static const char *const bad[] = { "x 1", "12 short", " 3 abc", "99999999999 a", "3abc", "3" };
+	const uint8_t *msg;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(forward_next_frame((const uint8_t *)bad[i], strlen(bad[i]), &msg, &len), -EBADMSG);
+	assert_int_equal(forward_next_frame((const uint8_t *)"", 0, &msg, &len), 0);
+	assert_int_equal(forward_next_frame((const uint8_t *)"3 abc4 defg", 11, &msg, &len), 5);
+}
+
+static void urls_and_names(void **state)
+{
+	static const char *const good[] = { "tcp://siem:514", "tls://10.0.0.1:6514", "udp://[::1]:514",
+					    "tls://siem.gov.cn:6514" };
+	static const char *const bad[] = { "http://siem:514", "tcp://siem", "tcp://:514", "tcp://siem:0",
+					   "tcp://siem:65536", "tcp://siem:51a", "tcp://[::1:514", "tcp://a/b:514", "" };
+	char why[128];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
+		assert_int_equal(forward_url_check(good[i], why, sizeof(why)), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(forward_url_check(bad[i], why, sizeof(why)), -EINVAL);
+	assert_true(forward_url_is_datagram("udp://[::1]:514"));
+	assert_false(forward_url_is_datagram("tls://10.0.0.1:6514"));
+	assert_true(forward_sd_id_valid("vigil@32473"));
+	assert_false(forward_sd_id_valid(""));
+	assert_false(forward_sd_id_valid("a=b"));
+	assert_false(forward_sd_id_valid("a b"));
+	assert_false(forward_sd_id_valid("a]"));
+	assert_false(forward_sd_id_valid("012345678901234567890123456789012"));
+	assert_null(forward_format_find("cef2"));
+	assert_null(forward_format_find(NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(rfc5424_message),
+		cmocka_unit_test(defaults_and_octet_counting),
+		cmocka_unit_test(lf_escape_and_cut),
+		cmocka_unit_test(json_message),
+		cmocka_unit_test(frames_that_do_not_hold),
+		cmocka_unit_test(urls_and_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
