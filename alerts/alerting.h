@@ -60,6 +60,8 @@ int alerting_evaluate(struct alerting *a, uint64_t now_us);
 int alerting_list(struct alerting *a, const struct alert_filter *f, json_t **ret);
 /* The alert with its history; -ENOENT when there is none. */
 int alerting_get(struct alerting *a, int64_t id, json_t **ret);
+/* {"items":[events after event after, oldest first, at most limit], "next_cursor":"ID"}; *ret is the caller's. */
+int alerting_events(struct alerting *a, int64_t after, unsigned limit, json_t **ret);
 
 /*
  * An ops action on alert id by actor: ack, unack, assign (body "to"),

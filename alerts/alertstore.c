@@ -58,6 +58,7 @@ enum {
 	S_ACTIVE,
 	S_RESOLVE,
 	S_OPEN_FPS,
+	S_EVENTS,
 	_S_MAX,
 };
 
@@ -82,6 +83,9 @@ static const char *const sql[_S_MAX] = {
 	[S_ACTIVE] = "SELECT id, rule FROM alerts WHERE state IN ('pending', 'firing')",
 	[S_RESOLVE] = "UPDATE alerts SET state='resolved', resolved=?1, updated=?1 WHERE id=?2",
 	[S_OPEN_FPS] = "SELECT fingerprint FROM alerts WHERE rule=? AND state<>'closed'",
+	[S_EVENTS] = "SELECT e.id, e.alert, e.ts, e.actor, e.action, e.note, a.rule, a.severity, a.host, a.agent,"
+		     " a.labels, a.summary, a.value FROM alert_events e JOIN alerts a ON a.id=e.alert WHERE e.id>?"
+		     " ORDER BY e.id LIMIT ?",
 };
 
 struct alert_store {
@@ -400,6 +404,31 @@ int alert_store_list(struct alert_store *s, const struct alert_filter *f, json_t
 	}
 	(void)sqlite3_reset(st);
 	(void)sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
+int alert_store_events(struct alert_store *s, int64_t after, unsigned limit, json_t *items, int64_t *ret_last)
+{
+	sqlite3_stmt *st = s->st[S_EVENTS];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, limit);
+	*ret_last = after;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *labels = json_loads((const char *)sqlite3_column_text(st, 10), 0, NULL);
+		*ret_last = sqlite3_column_int64(st, 0);
+		json_array_append_new(items, json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+						       "id", (json_int_t)*ret_last, "alert",
+						       (json_int_t)sqlite3_column_int64(st, 1), "ts",
+						       (json_int_t)sqlite3_column_int64(st, 2), "actor", text_or_null(st, 3),
+						       "action", text_or_null(st, 4), "note", text_or_null(st, 5), "rule",
+						       text_or_null(st, 6), "severity", text_or_null(st, 7), "host",
+						       text_or_null(st, 8), "agent", text_or_null(st, 9), "labels",
+						       labels ? labels : json_object(), "summary", text_or_null(st, 11),
+						       "value", text_or_null(st, 12)));
+	}
+	(void)sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : db_errno(rc);
 }
 

@@ -80,6 +80,15 @@ int alert_store_list(struct alert_store *s, const struct alert_filter *f, json_t
 int alert_store_counts(struct alert_store *s, const struct alert_filter *f, json_t *counts);
 /* Alert id's history, oldest first, appended to history. */
 int alert_store_history(struct alert_store *s, int64_t id, json_t *history);
+/*
+ * The events of every alert after event after, oldest first, at most limit,
+ * each with its alert's rule, severity, host, labels, summary and value,
+ * appended to items; the last one's id in *ret_last (after when none).
+ * SQLite has one writer at a time, so an event with a smaller id is never
+ * committed after one with a larger: a reader that goes on after the last
+ * id it was given misses none.
+ */
+int alert_store_events(struct alert_store *s, int64_t after, unsigned limit, json_t *items, int64_t *ret_last);
 
 /*
  * An ops action: ack, unack, assign (arg: to whom), comment, severity

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "alerts/alert.h"
@@ -42,6 +43,24 @@ int alerting_list(struct alerting *a, const struct alert_filter *f, json_t **ret
 		json_object_set(*ret, "by_severity", counts);
 	}
 	json_decref(counts);
+	return r;
+}
+
+int alerting_events(struct alerting *a, int64_t after, unsigned limit, json_t **ret)
+{
+	json_t *items = json_array();
+	int64_t last = after;
+	char next[24];
+	int r = items ? 0 : -ENOMEM;
+
+	pthread_mutex_lock(&a->lock);
+	if (r == 0)
+		r = alert_store_events(a->store, after, limit, items, &last);
+	pthread_mutex_unlock(&a->lock);
+	r = items_answer(items, r, ret);
+	(void)snprintf(next, sizeof(next), "%" PRId64, last);
+	if (r == 0)
+		json_object_set_new(*ret, "next_cursor", json_string(next));
 	return r;
 }
 

@@ -51,6 +51,8 @@ static void hide_log_line(struct request *rq, json_t *alert)
 	size_t i;
 
 	if (needle && type && type->matches_lines) {
+		if (json_is_string(json_object_get(alert, "note")))
+			json_object_set_new(alert, "note", without(json_string_value(json_object_get(alert, "note")), needle));
 		json_object_set_new(alert, "value", without(value, needle));
 		json_object_set_new(alert, "summary", without(json_string_value(json_object_get(alert, "summary")), needle));
 		json_array_foreach(json_object_get(alert, "history"), i, e)
@@ -118,6 +120,34 @@ enum MHD_Result api_get_alerts(struct request *rq)
 	r = alerting_list(http_alerting(rq), &f, &j);
 	if (r < 0)
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read alerts: %s",
+				     strerror(-r));
+	hide_log_lines(rq, j);
+	return respond_json(rq, MHD_HTTP_OK, j);
+}
+
+/* Events a page gives at most, and without limit=. */
+#define EVENTS_MAX 10000
+#define EVENTS_DEFAULT 1000
+
+/*
+ * GET /api/v1/alerts/events?cursor=ID&limit=N: every alert's events (opened,
+ * fired, acknowledged, notified, resolved, ...) after event ID, oldest
+ * first, for a security center that pulls alarms as it pulls logs.
+ */
+enum MHD_Result api_get_alert_events(struct request *rq)
+{
+	const char *cursor = arg(rq, "cursor"), *limit = arg(rq, "limit");
+	uint64_t after = 0, n = EVENTS_DEFAULT;
+	json_t *j;
+	int r;
+
+	if (cursor && (conf_parse_uint(cursor, &after) < 0 || after > INT64_MAX))
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "cursor: expected the next_cursor of a page");
+	if (limit && (conf_parse_uint(limit, &n) < 0 || n < 1 || n > EVENTS_MAX))
+		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1 to %d", EVENTS_MAX);
+	r = alerting_events(http_alerting(rq), (int64_t)after, (unsigned)n, &j);
+	if (r < 0)
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read alert events: %s",
 				     strerror(-r));
 	hide_log_lines(rq, j);
 	return respond_json(rq, MHD_HTTP_OK, j);

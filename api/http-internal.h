@@ -141,6 +141,7 @@ json_t *probe_state_json(const struct probe_state_row *p);
 enum MHD_Result api_get_probes(struct request *rq);
 enum MHD_Result api_get_alerts(struct request *rq);
 enum MHD_Result api_get_alert(struct request *rq);
+enum MHD_Result api_get_alert_events(struct request *rq);
 enum MHD_Result api_post_alert_action(struct request *rq);
 enum MHD_Result api_get_silences(struct request *rq);
 enum MHD_Result api_post_silence(struct request *rq);

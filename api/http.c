@@ -287,6 +287,7 @@ static const struct route routes[] = {
 	{ "DELETE", "/api/v1/logmetrics/", api_delete_logmetric, ROLE_ADMIN, "logmetric.delete", AUDITED, NULL },
 	{ "GET", "/api/v1/probes/", api_get_probe_history, ROLES_STATE, "probes.read", 0, "since until" },
 	{ "GET", "/api/v1/alerts", api_get_alerts, ROLES_STATE, "alerts.read", 0, "state severity host label assignee unacked q" },
+	{ "GET", "/api/v1/alerts/events", api_get_alert_events, ROLES_STATE | ROLE_SECURITY, "alerts.read", 0, "cursor limit" },
 	{ "GET", "/api/v1/alerts/", api_get_alert, ROLES_STATE, "alerts.read", 0, NULL },
 	{ "POST", "/api/v1/alerts/", api_post_alert_action, ROLE_OPERATOR | ROLE_ADMIN, "alert.action", AUDITED, NULL },
 	{ "GET", "/api/v1/silences", api_get_silences, ROLES_STATE, "silences.read", 0, "all" },

@@ -91,6 +91,18 @@ static struct logmetrics *log_metrics_now(void *catalog)
 	return catalog_logmetrics(catalog);
 }
 
+/* What a [forward] of what=alerts reads. */
+static int alert_events(void *alerting, int64_t after, unsigned limit, json_t **ret)
+{
+	return alerting_events(alerting, after, limit, ret);
+}
+
+/* What a [forward] of what=audit reads: every row, oldest first. */
+static int audit_rows(void *audit, int64_t after, unsigned limit, json_t **items, int64_t *last)
+{
+	return audit_query(audit, &(struct audit_filter){ .after = after, .limit = limit }, items, last);
+}
+
 static int collector_setup(struct collector *c)
 {
 	sigset_t ss;
@@ -146,7 +158,8 @@ static int collector_setup(struct collector *c)
 	r = audit_open(c->conf->storage.data_dir, &c->audit);
 	if (r < 0)
 		return log_error_errno(r, "cannot open the audit log in %s: %m", c->conf->storage.data_dir);
-	r = forwarders_start(&c->conf->forwards, &c->conf->storage, &c->forwarders);
+	r = forwarders_start(&c->conf->forwards, &c->conf->storage,
+			     &(struct forward_sources){ alert_events, c->alerting, audit_rows, c->audit }, &c->forwarders);
 	if (r < 0)
 		return r;
 	r = http_start(&(struct api_env){ .http = &c->conf->http, .storage = &c->conf->storage,

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 #include "common/buf.h"
 #include "common/export.h"
@@ -38,6 +39,16 @@ struct forward_style {
 /* log_render_fn (store/logquery.h) for ctx a struct forward_style: one framed message. */
 int forward_render(struct buf *o, char separator, const struct log_cursor *pos, const char *host,
 		   const struct export_field *f, size_t n, uint64_t ts, const void *ctx);
+
+/*
+ * An alert's event (an item of GET /api/v1/alerts/events) or an audit row
+ * (of GET /api/v1/audit, host: this collector's name) as one framed
+ * message: RFC 5424 from vigil, facility log alert (14) or log audit (13),
+ * its members in structured data and its summary or detail as the text; or,
+ * format=json, the item itself.
+ */
+int forward_render_alert_event(struct buf *o, const json_t *item, const struct forward_style *st);
+int forward_render_audit_row(struct buf *o, const json_t *item, const char *host, const struct forward_style *st);
 
 /* Whether sd_id is an RFC 5424 SD-ID: 1 to 32 printable ASCII characters but '=', ' ', ']' and '"'. */
 bool forward_sd_id_valid(const char *sd_id);

@@ -16,20 +16,16 @@
 #include "common/macro.h"
 #include "common/metrics.h"
 #include "common/util.h"
-#include "forward/conn.h"
-#include "forward/format.h"
-#include "forward/forward.h"
-#include "forward/position.h"
-#include "search/query.h"
-#include "store/logquery.h"
+#include "forward/forward-internal.h"
 
 #define F(f) offsetof(struct forward_conf, f)
 
 static const struct conf_key forward_keys[] = {
 	{ "type", CONF_STR, F(type), "syslog", .help = "syslog" },
+	{ "what", CONF_STR, F(what), "logs", .help = "logs (the stored records filter= and kind= take), alerts (every alert's events: fired, acknowledged, resolved, ...) or audit (the audit log)" },
 	{ "url", CONF_STR, F(url), NULL, .required = true, .help = "the receiver: tcp://HOST:PORT, tls://HOST:PORT (RFC 5425) or udp://HOST:PORT; [IPv6]:PORT" },
 	{ "framing", CONF_STR, F(framing), "octet-counted", .help = "on tcp:// and tls://: octet-counted (RFC 6587 3.4.1, what RFC 5425 asks) or lf (a line feed after each message; one inside a message is sent as #012)" },
-	{ "format", CONF_STR, F(format), "rfc5424", .help = "rfc5424 (the record's id in structured data) or json (the API's item: id, ts, host, source, message, fields)" },
+	{ "format", CONF_STR, F(format), "rfc5424", .help = "rfc5424 (the record's id in structured data), cef or leef (the same header, then ArcSight's CEF 0 or QRadar's LEEF 1.0), or json (the API's item: id, ts, host, source, message, fields)" },
 	{ "filter", CONF_STR, F(filter), NULL, .help = "which records: the log query language (docs/logs.md), e.g. unit:sshd.service OR priority:<=3; default all" },
 	{ "kind", CONF_STR, F(kind), "log", .help = "log (lines from files and the journal), probe, metric, dialtest, ... or any" },
 	{ "start", CONF_STR, F(start), "oldest", .help = "where a forwarder with no position yet begins: oldest (every record kept) or now (what is stored from now on)" },
@@ -75,6 +71,17 @@ static void key_error(const struct forward_conf *f, const struct conf_origin *o,
 		       key ? " " : "", key ? key : "", value ? "=" : "", value ? value : "", why);
 }
 
+/* What a forwarder of events (what=alerts or audit) cannot take: the log records' filter and formats. */
+static void check_events(const struct forward_conf *f, const struct conf_origin *o, struct conf_errors *errs)
+{
+	if (f->filter)
+		key_error(f, o, "filter", NULL, "is for what=logs", errs);
+	if (strcmp(f->kind, "log") != 0)
+		key_error(f, o, "kind", f->kind, "is for what=logs", errs);
+	if (forward_format_find(f->format) && strcmp(f->format, "rfc5424") && strcmp(f->format, "json"))
+		key_error(f, o, "format", f->format, "what=alerts and what=audit are sent as rfc5424 or json", errs);
+}
+
 /* A file the forwarder reads at each connection: there now, or said at once rather than at each attempt. */
 static void check_readable(const struct forward_conf *f, const struct conf_origin *o, const char *key,
 			   const char *path, struct conf_errors *errs)
@@ -96,6 +103,10 @@ void forward_conf_check(const struct forward_conf *f, const struct conf_origin *
 		key_error(f, o, NULL, NULL, "a name of letters, digits, '_', '.' and '-'", errs);
 	if (!f->type || strcmp(f->type, "syslog") != 0)
 		key_error(f, o, "type", f->type, "expected syslog", errs);
+	if (!forward_source_find(f->what))
+		key_error(f, o, "what", f->what, "expected " FORWARD_SOURCE_NAMES, errs);
+	else if (strcmp(f->what, "logs") != 0)
+		check_events(f, o, errs);
 	if (f->url && forward_url_check(f->url, why, sizeof(why)) < 0)
 		key_error(f, o, "url", f->url, why, errs);
 	if (!one_of(f->framing, "octet-counted", "lf"))
@@ -122,52 +133,6 @@ void forward_conf_check(const struct forward_conf *f, const struct conf_origin *
 	check_readable(f, o, "tls_key", f->tls_key, errs);
 }
 
-/* A forwarder's counters, shown at GET /metrics. */
-struct forward_stats {
-	atomic_uint_fast64_t sent, truncated, dropped, failures;
-	atomic_uint_fast64_t lag_us; /* the age of the oldest record not yet acknowledged; 0 when caught up */
-	atomic_uint_fast64_t behind; /* records stored after the position, before the filter */
-	atomic_bool connected;
-};
-
-/* The page read and not yet acknowledged: sent again, as it is, until the receiver has it. */
-struct page {
-	struct buf text;
-	size_t n;
-	struct log_cursor next;
-	uint64_t oldest_ts;
-};
-
-struct forwarder {
-	const struct forward_conf *conf;
-	struct forwarders *owner;
-	struct query *filter;
-	struct forward_style style;
-	struct forward_stats stats;
-	struct forward_conn *conn;
-	struct storage_reader *rd;
-	sqlite3 *meta;
-	struct log_cursor pos;
-	bool has_pos;
-	uint64_t sent;     /* records acknowledged, in all (kept with the position) */
-	uint64_t saved_lag_us; /* the lag forward_positions has */
-	uint64_t retry_ms; /* the wait before the next attempt */
-	bool failing;      /* logged once until it works again */
-	bool read_failing; /* the same for reading the store */
-	pthread_t thread;
-	bool started;
-};
-
-struct forwarders {
-	const struct storage_conf *storage;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stopping;
-	atomic_bool stop; /* stopping, for the waits outside the lock */
-	size_t n;
-	struct forwarder fw[];
-};
-
 #define RETRY_FIRST_MS 1000
 /* How often a forwarder that has sent everything looks for more. */
 #define IDLE_MS 1000
@@ -193,22 +158,25 @@ static bool pause_ms(struct forwarders *o, uint64_t ms)
 	return go;
 }
 
-/* How many records are stored after the position (a gauge: a failure to count keeps the last count). */
+/* How many are after the position (a gauge: a failure to count keeps the last count). */
 static void note_behind(struct forwarder *f)
 {
 	uint64_t n;
 
-	if (storage_reader_records_after(f->rd, f->has_pos ? f->pos.day : 0, f->pos.block, f->pos.rec, &n) == 0)
+	if (f->src->behind && f->src->behind(f, &n) == 0)
 		atomic_store(&f->stats.behind, n);
 }
 
 /* The position and how the forwarder fares into forward_positions; error: the last attempt's failure. */
 static int save_state(struct forwarder *f, const char *error)
 {
+	char cursor[FORWARD_CURSOR_MAX + 1];
+
 	note_behind(f);
 	f->saved_lag_us = atomic_load(&f->stats.lag_us);
-	return forward_state_put(f->meta, &(struct forward_state){ .name = f->conf->name, .has_pos = f->has_pos,
-								    .pos = f->pos, .sent = f->sent,
+	f->src->format(&f->pos, cursor);
+	return forward_state_put(f->meta, &(struct forward_state){ .name = f->conf->name,
+								    .cursor = f->has_pos ? cursor : NULL, .sent = f->sent,
 								    .lag_us = atomic_load(&f->stats.lag_us),
 								    .behind = atomic_load(&f->stats.behind),
 								    .updated = now_realtime_us(), .error = error });
@@ -264,34 +232,12 @@ static int deliver(struct forwarder *f, struct page *p)
 	return 0;
 }
 
-/* The next page after the position into p: -errno, or whether the store has nothing more now (1). */
-static int read_page(struct forwarder *f, struct page *p)
-{
-	struct log_query q = { .match = f->filter, .kind = strcmp(f->conf->kind, "any") ? f->conf->kind : NULL,
-			       .limit = (uint32_t)f->conf->batch, .has_cursor = f->has_pos, .after = f->pos,
-			       .scan_budget = 64u << 20, .threads = 1, .render = forward_render,
-			       .render_ctx = &f->style };
-	struct log_result res;
-	int r;
-
-	if (f->conf->rate && q.limit > f->conf->rate)
-		q.limit = (uint32_t)f->conf->rate;
-	p->oldest_ts = 0;
-	f->style.oldest_ts = &p->oldest_ts;
-	r = log_query_run(f->rd, &q, &res);
-	if (r < 0)
-		return r;
-	buf_free(&p->text);
-	p->text = res.items;
-	p->n = res.n_items;
-	p->next = res.blocks || res.skipped ? res.next : f->pos;
-	return res.complete;
-}
-
 /* The position past p, kept (and a lag that changed): what the filter did not take is passed over too. */
 static int advance(struct forwarder *f, const struct page *p)
 {
-	if (p->next.day == f->pos.day && p->next.block == f->pos.block && p->next.rec == f->pos.rec && !p->n &&
+	const struct log_cursor *a = &p->next.log, *b = &f->pos.log;
+
+	if (a->day == b->day && a->block == b->block && a->rec == b->rec && p->next.id == f->pos.id && !p->n &&
 	    atomic_load(&f->stats.lag_us) == f->saved_lag_us)
 		return 0;
 	f->pos = p->next;
@@ -300,26 +246,10 @@ static int advance(struct forwarder *f, const struct page *p)
 	return save_state(f, NULL);
 }
 
-/* The cursor of the newest record stored (start=now); none when nothing is. */
-static int newest_position(struct forwarder *f)
-{
-	struct log_query q = { .limit = 1, .newest_first = true, .scan_budget = 64u << 20, .threads = 1 };
-	struct log_result res;
-	int r = log_query_run(f->rd, &q, &res);
-
-	if (r < 0)
-		return r;
-	buf_free(&res.items);
-	if (!res.n_items)
-		return 0;
-	f->pos = res.next;
-	f->has_pos = true;
-	return save_state(f, NULL);
-}
-
 static int forwarder_open(struct forwarder *f)
 {
 	const struct storage_conf *s = f->owner->storage;
+	char cursor[FORWARD_CURSOR_MAX + 1];
 	struct forward_state kept;
 	int r = storage_reader_open(s->data_dir, &f->rd);
 
@@ -328,14 +258,16 @@ static int forwarder_open(struct forwarder *f)
 	if (r == 0)
 		r = forward_positions_schema(f->meta);
 	if (r == 0)
-		r = forward_state_get(f->meta, f->conf->name, &kept);
+		r = forward_state_get(f->meta, f->conf->name, &kept, cursor);
+	if (r == 1 && *cursor && f->src->parse(cursor, &f->pos) < 0)
+		return log_error_errno(EBADMSG, "forward %s: its position in meta.db, '%s', is not one of what=%s",
+				       f->conf->name, cursor, f->conf->what);
 	if (r == 1) {
-		f->has_pos = kept.has_pos;
-		f->pos = kept.pos;
+		f->has_pos = *cursor != 0;
 		f->sent = kept.sent;
 	}
-	if (r == 0 && strcmp(f->conf->start, "now") == 0)
-		r = newest_position(f);
+	if (r == 0 && strcmp(f->conf->start, "now") == 0 && (r = f->src->newest(f)) == 1)
+		r = save_state(f, NULL);
 	return r < 0 ? r : 0;
 }
 
@@ -357,10 +289,12 @@ static bool forward_turn(struct forwarder *f, struct page *p, bool *pending)
 	uint64_t t0 = now_monotonic_us(), now = now_realtime_us();
 	int more = 0, r;
 
-	if (!*pending && (more = read_page(f, p)) < 0) {
+	if (!*pending && (more = f->src->read(f, p)) < 0) {
+		char cursor[FORWARD_CURSOR_MAX + 1];
+		f->src->format(&f->pos, cursor);
 		if (!f->read_failing)
-			log_warning("forward %s: cannot read the store after %u-%" PRId64 "-%u: %s", f->conf->name,
-				    f->pos.day, f->pos.block, f->pos.rec,
+			log_warning("forward %s: cannot read %s after %s: %s", f->conf->name, f->conf->what,
+				    f->has_pos ? cursor : "the start",
 				    more == -ERANGE ? "the position is past what is stored (was the store replaced?)"
 						    : strerror(-more));
 		f->read_failing = true;
@@ -450,6 +384,7 @@ static int forwarder_init(struct forwarder *f, struct forwarders *o, const struc
 	char err[512];
 
 	f->conf = c;
+	f->src = forward_source_find(c->what);
 	f->owner = o;
 	f->retry_ms = RETRY_FIRST_MS;
 	f->style = (struct forward_style){ .format = forward_format_find(c->format),
@@ -476,7 +411,8 @@ static void forwarders_free(struct forwarders *o)
 	free(o);
 }
 
-int forwarders_start(const struct forward_defs *d, const struct storage_conf *storage, struct forwarders **ret)
+int forwarders_start(const struct forward_defs *d, const struct storage_conf *storage,
+		     const struct forward_sources *sources, struct forwarders **ret)
 {
 	struct forwarders *o;
 	pthread_condattr_t ca;
@@ -489,6 +425,9 @@ int forwarders_start(const struct forward_defs *d, const struct storage_conf *st
 	if (!o)
 		return -ENOMEM;
 	o->storage = storage;
+	o->sources = *sources;
+	if (gethostname(o->host, sizeof(o->host) - 1) < 0)
+		(void)snprintf(o->host, sizeof(o->host), "-");
 	o->n = d->n;
 	(void)pthread_mutex_init(&o->lock, NULL);
 	(void)pthread_condattr_init(&ca);

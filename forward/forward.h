@@ -2,6 +2,7 @@
 #ifndef VIGIL_FORWARD_H
 #define VIGIL_FORWARD_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@
 struct forward_conf {
 	char *name;
 	char *type;      /* syslog */
+	char *what;      /* logs (stored records), alerts (the alerts' events) or audit (the audit log) */
 	char *url;       /* tcp://, tls:// or udp://HOST:PORT */
 	char *framing;   /* octet-counted or lf (streams) */
 	char *format;    /* format.h: rfc5424 or json */
@@ -46,12 +48,28 @@ void forward_defs_free(struct forward_defs *d);
 /* Adds what is wrong with f's values to errs, each at its key's file:line. */
 void forward_conf_check(const struct forward_conf *f, const struct conf_origin *o, struct conf_errors *errs);
 
+/*
+ * What forwarders of alerts and of the audit log read, handed in by the
+ * collector (this library sits below both): alerting_events() and
+ * audit_query() with their contexts; NULL when there is none.
+ */
+struct forward_sources {
+	/* {"items":[events after after, oldest first, at most limit], "next_cursor":"ID"} into *ret (the caller's). */
+	int (*alert_events)(void *alerts, int64_t after, unsigned limit, json_t **ret);
+	void *alerts;
+	/* The audit rows after after, oldest first, at most limit, as a new array in *items; the last id in *last. */
+	int (*audit_rows)(void *audit, int64_t after, unsigned limit, json_t **items, int64_t *last);
+	void *audit;
+};
+
 struct forwarders;
 /*
- * Starts a forwarder for each of d (borrowed, like storage: both outlive
- * *ret); with none, *ret is NULL. Their counters join GET /metrics.
+ * Starts a forwarder for each of d (borrowed, like storage and what sources
+ * hands in: they outlive *ret); with none, *ret is NULL. Their counters
+ * join GET /metrics.
  */
-int forwarders_start(const struct forward_defs *d, const struct storage_conf *storage, struct forwarders **ret);
+int forwarders_start(const struct forward_defs *d, const struct storage_conf *storage,
+		     const struct forward_sources *sources, struct forwarders **ret);
 /* Stops each (its position is kept as of the last records its receiver acknowledged) and frees. NULL is fine. */
 void forwarders_stop(struct forwarders *f);
 

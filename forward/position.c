@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "common/db.h"
 #include "forward/position.h"
@@ -15,22 +17,19 @@ int forward_positions_schema(sqlite3 *meta)
 
 #define COLUMNS "name, cursor, sent, lag_us, behind, updated, error"
 
-/* The row st stands on into *s: -EBADMSG when its cursor is not one. */
-static int state_of(sqlite3_stmt *st, struct forward_state *s)
+/* The row st stands on into *s, its strings valid until st moves. */
+static void state_of(sqlite3_stmt *st, struct forward_state *s)
 {
-	const char *cursor = (const char *)sqlite3_column_text(st, 1);
-
 	*s = (struct forward_state){ .name = (const char *)sqlite3_column_text(st, 0),
-				     .has_pos = cursor != NULL,
+				     .cursor = (const char *)sqlite3_column_text(st, 1),
 				     .sent = (uint64_t)sqlite3_column_int64(st, 2),
 				     .lag_us = (uint64_t)sqlite3_column_int64(st, 3),
 				     .behind = (uint64_t)sqlite3_column_int64(st, 4),
 				     .updated = (uint64_t)sqlite3_column_int64(st, 5),
 				     .error = (const char *)sqlite3_column_text(st, 6) };
-	return cursor && log_cursor_parse(cursor, &s->pos) < 0 ? -EBADMSG : 0;
 }
 
-int forward_state_get(sqlite3 *meta, const char *name, struct forward_state *ret)
+int forward_state_get(sqlite3 *meta, const char *name, struct forward_state *ret, char *cursor)
 {
 	sqlite3_stmt *st;
 	int rc, r = db_prepare(meta, "SELECT " COLUMNS " FROM forward_positions WHERE name=?", &st);
@@ -40,9 +39,10 @@ int forward_state_get(sqlite3 *meta, const char *name, struct forward_state *ret
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		r = state_of(st, ret);
-		ret->name = ret->error = NULL;
-		r = r < 0 ? r : 1;
+		state_of(st, ret);
+		r = ret->cursor && strlen(ret->cursor) > FORWARD_CURSOR_MAX ? -EBADMSG : 1;
+		(void)snprintf(cursor, FORWARD_CURSOR_MAX + 1, "%s", ret->cursor && r == 1 ? ret->cursor : "");
+		ret->name = ret->error = ret->cursor = NULL;
 	} else if (rc != SQLITE_DONE) {
 		r = db_errno(rc);
 	}
@@ -52,16 +52,13 @@ int forward_state_get(sqlite3 *meta, const char *name, struct forward_state *ret
 
 int forward_state_put(sqlite3 *meta, const struct forward_state *s)
 {
-	char text[LOG_CURSOR_TEXT_MAX + 1];
 	sqlite3_stmt *st;
 	int r = db_prepare(meta, "INSERT OR REPLACE INTO forward_positions(" COLUMNS ") VALUES (?,?,?,?,?,?,?)", &st);
 
 	if (r < 0)
 		return r;
-	log_cursor_format(&s->pos, text, sizeof(text));
 	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
-	if (s->has_pos)
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, s->cursor, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)s->sent);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)s->lag_us);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)s->behind);
@@ -82,9 +79,10 @@ int forward_states_each(sqlite3 *meta, int (*fn)(const struct forward_state *s, 
 	/* A store no forwarder ever ran on has no table: nothing to report, nothing to log. */
 	if (sqlite3_prepare_v2(meta, "SELECT " COLUMNS " FROM forward_positions ORDER BY name", -1, &st, NULL) != SQLITE_OK)
 		return 0;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((r = state_of(st, &s)) == 0)
-			r = fn(&s, ctx);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		state_of(st, &s);
+		r = fn(&s, ctx);
+	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_errno(rc);
 	sqlite3_finalize(st);

@@ -17,8 +17,7 @@
  */
 struct forward_state {
 	const char *name;
-	bool has_pos; /* false: nothing acknowledged yet */
-	struct log_cursor pos;
+	const char *cursor; /* the position as text: a log cursor, or an event's id; NULL: nothing acknowledged yet */
 	uint64_t sent;     /* records acknowledged, in all */
 	uint64_t lag_us;   /* the age of the oldest record not acknowledged (0: caught up), as of updated */
 	uint64_t behind;   /* records stored after pos */
@@ -27,8 +26,14 @@ struct forward_state {
 };
 
 int forward_positions_schema(sqlite3 *meta);
-/* 1 and *ret (its strings NULL) when name has a row; 0 when it has none yet. */
-int forward_state_get(sqlite3 *meta, const char *name, struct forward_state *ret);
+/* The largest cursor text kept (a log cursor's). */
+#define FORWARD_CURSOR_MAX LOG_CURSOR_TEXT_MAX
+/*
+ * 1 and *ret when name has a row, its cursor copied into cursor (of
+ * FORWARD_CURSOR_MAX + 1 bytes; "" for none) and its other strings NULL; 0
+ * when it has none yet.
+ */
+int forward_state_get(sqlite3 *meta, const char *name, struct forward_state *ret, char *cursor);
 int forward_state_put(sqlite3 *meta, const struct forward_state *s);
 /* fn for each forwarder's row (its strings valid during the call); none before any forwarder ran. */
 int forward_states_each(sqlite3 *meta, int (*fn)(const struct forward_state *s, void *ctx), void *ctx);

@@ -16,6 +16,8 @@ TLS_PORT=$(free_port)
 BADTLS_PORT=$(free_port)
 MTLS_PORT=$(free_port)
 UDP_PORT=$(free_port)
+ALERTS_PORT=$(free_port)
+AUDIT_PORT=$(free_port)
 mkca ca
 mkca other
 mkcert localhost ca server
@@ -51,6 +53,15 @@ retry_max=1s
 url=udp://127.0.0.1:$UDP_PORT
 filter=\"n=7\" OR \"n=107\" OR \"n=207\"
 retry_max=1s
+[forward \"alarms\"]
+url=tcp://127.0.0.1:$ALERTS_PORT
+what=alerts
+retry_max=1s
+[forward \"audit\"]
+url=tcp://127.0.0.1:$AUDIT_PORT
+what=audit
+format=json
+retry_max=1s
 [alerts]
 interval=1s
 [rule \"siem-behind\"]
@@ -73,6 +84,14 @@ tls_ca=/etc/ca.pem
 [forward "z"]
 url=tls://siem:6514
 tls_ca=$T/missing-ca.pem
+[forward "ev"]
+url=tcp://siem:514
+what=alarms
+[forward "ev2"]
+url=tcp://siem:514
+what=audit
+filter=x
+format=cef
 EOC
 config_refused vigil-collector "$T/bad.conf" 'bad.conf:4: \[forward "x y"\]: a name of' \
 	'bad.conf:4: .* url=http://siem:514: expected tcp://HOST:PORT' \
@@ -80,7 +99,9 @@ config_refused vigil-collector "$T/bad.conf" 'bad.conf:4: \[forward "x y"\]: a n
 	'bad.conf:6: .* format=cef2: expected one of rfc5424 json' 'bad.conf:7: .* filter: 10: expected a number' \
 	'bad.conf:8: .* start=yesterday: expected oldest or now' \
 	'bad.conf:9: .* tls_ca: tls_ca=, tls_cert=, tls_key= and tls_server_name= are for tls://' \
-	"bad.conf:12: \\[forward \"z\"\\] tls_ca=$T/missing-ca.pem: cannot read it: No such file or directory"
+	"bad.conf:12: \\[forward \"z\"\\] tls_ca=$T/missing-ca.pem: cannot read it: No such file or directory" \
+	'bad.conf:15: .* what=alarms: expected logs, alerts or audit' 'bad.conf:19: .* filter: is for what=logs' \
+	'bad.conf:20: .* format=cef: what=alerts and what=audit are sent as rfc5424 or json'
 
 # got FILE N...: FILE holds the records n=N... (each at least once) and no other; prints the first's message.
 got() {
@@ -99,6 +120,10 @@ PYEOF
 "$PY" "$S/tests/integration/syslogd.py" "$UDP_PORT" "$T/udp.jsonl" --udp >> "$T/udp.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for 10 "the UDP receiver" grep -q listening "$T/udp.log"
+"$PY" "$S/tests/integration/syslogd.py" "$ALERTS_PORT" "$T/alarms.jsonl" >> "$T/alarms.log" 2>&1 &
+PIDS="$PIDS $!"
+"$PY" "$S/tests/integration/syslogd.py" "$AUDIT_PORT" "$T/audit.jsonl" --framing octet-counted --raw >> "$T/audit.log" 2>&1 &
+PIDS="$PIDS $!"
 start_collector
 # The batches: N records over 4 hosts, app "web" and every 100th "auth" (some 登录失败), one message of
 # three lines and one of 20,000 bytes; n=I names each.
@@ -213,6 +238,62 @@ wait_for 10 "records counted" metric_is 'vigil_forward_records_total{forward="si
 wait_for 10 "caught up" metric_is 'vigil_forward_lag_seconds{forward="siem"}' 0.000
 [ "$(metric 'vigil_forward_behind_records{forward="siem"}')" = 0 ] || fail "records behind once caught up"
 wait_for 20 "the forward_lag alert resolved" lag_alert resolved
+
+info "the alert's events pulled by cursor (a security token), page by page, none twice"
+SECURITY=$(make_token security)
+AUDITOR=$(make_token auditor)
+[ "$(api GET "/api/v1/alerts/events?limit=1" "$AUDITOR")" = 403 ] || fail "an auditor read alert events"
+[ "$(api GET "/api/v1/alerts/events?cursor=x" "$SECURITY")" = 400 ] || fail "a bad cursor: $(cat "$T/answer.json")"
+"$PY" - "$URL" "$SECURITY" <<'PYEOF' || fail "the events pull"
+import json, sys, urllib.request
+url, token = sys.argv[1:]
+def page(cursor):
+    q = f"{url}/api/v1/alerts/events?limit=1" + (f"&cursor={cursor}" if cursor else "")
+    return json.load(urllib.request.urlopen(urllib.request.Request(q, headers={"Authorization": f"Bearer {token}"})))
+events, cursor = [], None
+for _ in range(1000):
+    d = page(cursor)
+    if not d["items"]:
+        break
+    assert len(d["items"]) == 1 and d["next_cursor"] == str(d["items"][0]["id"]), d
+    events += d["items"]
+    cursor = d["next_cursor"]
+assert page(cursor)["items"] == [] and page(cursor)["next_cursor"] == cursor
+ids = [e["id"] for e in events]
+assert ids == sorted(set(ids)), ids
+mine = [e for e in events if e["rule"] == "siem-behind" and e["labels"].get("forward") == "siem"]
+actions = [e["action"] for e in mine]
+assert "fired" in actions and actions[-1] == "resolved", actions
+assert mine[0]["severity"] == "warning" and "behind" in mine[0]["value"], mine[0]
+print(f"# {len(events)} events, the lag alert's: {' '.join(actions)}")
+PYEOF
+
+info "what=alerts: the same events by syslog, each once (log alert, at the alert's severity); what=audit as JSON"
+alarms_sent() {
+	"$PY" - "$T/alarms.jsonl" "$URL" "$SECURITY" <<'PYEOF'
+import json, re, sys, urllib.request
+got = [json.loads(l) for l in open(sys.argv[1])]
+req = urllib.request.Request(sys.argv[2] + "/api/v1/alerts/events?limit=10000", headers={"Authorization": "Bearer " + sys.argv[3]})
+events = json.load(urllib.request.urlopen(req))["items"]
+ids = [int(e["id"]) for e in got]
+if sorted(set(ids)) != [e["id"] for e in events]:
+    sys.exit(f"{len(set(ids))} of {len(events)}")
+fired = [e for e in got if 'action="fired"' in e["sd"] and e["msg"].startswith("forward siem: ")]
+assert fired and fired[0]["pri"] == 14 * 8 + 4 and fired[0]["app"] == "vigil" and fired[0]["msgid"] == "alert", got
+assert 'rule="siem-behind" severity="warning"' in fired[0]["sd"] and " behind, " in fired[0]["msg"], fired[0]
+assert " — " not in fired[0]["msg"], fired[0]
+PYEOF
+}
+wait_for 20 "every alert event by syslog" alarms_sent
+audit_sent() {
+	"$PY" - "$T/audit.jsonl" <<'PYEOF'
+import json, sys
+rows = [json.loads(json.loads(l)["raw"]) for l in open(sys.argv[1])]
+made = [r for r in rows if r["action"] == "token.create" and "(role security)" in r["object"]]
+sys.exit(0 if made and made[0]["source"] == "local" and len({r["id"] for r in rows}) == len(rows) else 1)
+PYEOF
+}
+wait_for 20 "the audit log's token.create rows by syslog" audit_sent
 
 info "LF framing with a filter: only source:auth, 登录失败 and n=12345, its line feeds sent as #012"
 wait_for 30 "the filtered lines" got "$T/lf.jsonl" $(seq 7 100 $N) 12345

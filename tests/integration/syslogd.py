@@ -10,7 +10,7 @@ header, and appends each message as a JSON line to OUT: {"id": the
 it cannot read ends the run with a line {"error": ...}. With --udp it reads
 datagrams, a message each. Prints "connected" and "closed" lines to stdout.
 
-usage: syslogd.py PORT OUT [--framing octet-counted|lf] [--cert C --key K [--client-ca CA]] [--udp]
+usage: syslogd.py PORT OUT [--framing octet-counted|lf] [--cert C --key K [--client-ca CA]] [--udp] [--raw]
 """
 import argparse
 import json
@@ -30,11 +30,16 @@ ap.add_argument("--cert")
 ap.add_argument("--key")
 ap.add_argument("--client-ca")
 ap.add_argument("--udp", action="store_true")
+ap.add_argument("--raw", action="store_true", help="keep each message as it came, in \"raw\" (no RFC 5424)")
 args = ap.parse_args()
 out = open(args.out, "a")
 
 
 def record(msg):
+    if args.raw:
+        out.write(json.dumps({"raw": msg.decode("utf-8", "replace")}, ensure_ascii=False) + "\n")
+        out.flush()
+        return True
     m = HEADER.match(msg)
     if not m:
         entry = {"error": "not RFC 5424", "raw": msg.decode("utf-8", "replace")}
@@ -43,6 +48,7 @@ def record(msg):
         i = ID.search(sd)
         entry = {"id": i.group(1).decode() if i else None, "pri": int(m.group(1)), "ts": m.group(2).decode(),
                  "host": m.group(3).decode(), "app": m.group(4).decode(), "procid": m.group(5).decode(),
+                 "msgid": m.group(6).decode(),
                  "sd": sd.decode("utf-8", "replace"), "msg": (m.group(8) or b"").decode("utf-8", "replace")}
     out.write(json.dumps(entry, ensure_ascii=False) + "\n")
     out.flush()

@@ -118,6 +118,66 @@ static void json_message(void **state)
 	free(s);
 }
 
+/* CEF after the header: '|' and '\\' escaped in its header, '=' and '\\' in values, line feeds as \\n; severity 0-10. */
+static void cef_message(void **state)
+{
+	const struct export_field f[] = { FIELD("MESSAGE", "a|b=c\\d\ne"), FIELD("SYSLOG_IDENTIFIER", "s|d"),
+					  FIELD("PRIORITY", "3"), FIELD("_HOSTNAME", "h=1"), FIELD("_PID", "9") };
+	struct forward_style st = style("cef", false, 8192);
+	char *s = render(&st, f, ARRAY_SIZE(f), 1795305600123456ull), *cef = strstr(s, "] CEF:0|");
+
+	(void)state;
+	assert_non_null(cef);
+	assert_string_equal(cef, "] CEF:0|vigil|vigil|" PACKAGE_VERSION "|s\\|d|a\\|b=c\\\\d\\ne|7|rt=1795305600123 "
+				 "dvchost=h\\=1 dvcpid=9 externalId=20425-12-7 msg=a|b\\=c\\\\d\\ne\n");
+	free(s);
+}
+
+/* LEEF 1.0 after the header: tab-separated attributes, a tab in a value written as a space. */
+static void leef_message(void **state)
+{
+	const struct export_field f[] = { FIELD("MESSAGE", "x\ty\nz"), FIELD("SYSLOG_IDENTIFIER", "sshd"),
+					  FIELD("PRIORITY", "4"), FIELD("VIGIL_SOURCE", "auth") };
+	struct forward_style st = style("leef", false, 8192);
+	char *s = render(&st, f, ARRAY_SIZE(f), 1795305600123456ull), *leef = strstr(s, "] LEEF:1.0|");
+
+	(void)state;
+	assert_non_null(leef);
+	assert_string_equal(leef, "] LEEF:1.0|vigil|vigil|" PACKAGE_VERSION "|sshd|devTime=2026-11-22T00:00:00.123Z"
+				  "\tdevTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSSX\tsev=5\tidentHostName=block-host"
+				  "\tvigilId=20425-12-7\tsource=auth\tmsg=x y\\nz\n");
+	free(s);
+}
+
+/* An alert's event and an audit row from their JSON: facility, level, structured data, the note not said twice. */
+static void events_as_syslog(void **state)
+{
+	json_t *ev = json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)812, "alert",
+			       (json_int_t)7, "ts", (json_int_t)0, "actor", "vigil", "action", "fired", "note", "down",
+			       "rule", "svc\"down", "severity", "critical", "host", "web-1", "summary", "nginx down");
+	json_t *row = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "id", (json_int_t)41, "ts",
+				(json_int_t)0, "user", "alice", "role", "admin", "action", "token.create", "object",
+				"/api/v1/tokens", "outcome", "failure", "status", (json_int_t)409, "source", "local",
+				"detail", "token x");
+	struct forward_style st = style("rfc5424", false, 8192);
+	struct buf o;
+
+	(void)state;
+	buf_init(&o, 1 << 20);
+	assert_int_equal(forward_render_alert_event(&o, ev, &st), 0);
+	assert_int_equal(forward_render_audit_row(&o, row, "c1", &st), 0);
+	assert_int_equal(buf_terminate(&o), 0);
+	assert_string_equal((const char *)o.data,
+			    "<115>1 1970-01-01T00:00:00.000000Z web-1 vigil - alert [vigil@32473 id=\"812\" alert=\"7\" "
+			    "rule=\"svc\\\"down\" severity=\"critical\" action=\"fired\" actor=\"vigil\"] nginx down\n"
+			    "<108>1 1970-01-01T00:00:00.000000Z c1 vigil - audit [vigil@32473 id=\"41\" user=\"alice\" "
+			    "role=\"admin\" action=\"token.create\" object=\"/api/v1/tokens\" outcome=\"failure\" "
+			    "status=\"409\" source=\"local\"] token x\n");
+	buf_free(&o);
+	json_decref(ev);
+	json_decref(row);
+}
+
 static void frames_that_do_not_hold(void **state)
 {
 	static const char *const bad[] = { "x 1", "12 short", " 3 abc", "99999999999 a", "3abc", "3" };
@@ -163,6 +223,9 @@ int main(void)
 		cmocka_unit_test(defaults_and_octet_counting),
 		cmocka_unit_test(lf_escape_and_cut),
 		cmocka_unit_test(json_message),
+		cmocka_unit_test(cef_message),
+		cmocka_unit_test(leef_message),
+		cmocka_unit_test(events_as_syslog),
 		cmocka_unit_test(frames_that_do_not_hold),
 		cmocka_unit_test(urls_and_names),
 	};
