@@ -28,14 +28,24 @@ struct forward_conn {
 	int fd;
 	SSL_CTX *ctx;
 	SSL *ssl;
+	/*
+	 * RELP: the next transaction number, the first not yet acknowledged,
+	 * what came back (in_used of it: the last frame given).
+	 */
+	uint32_t txnr, acked_to;
+	struct buf in;
+	size_t in_used;
 };
 
 /* A URL scheme's transport: how it connects past the socket, writes and closes. */
 struct transport {
 	const char *scheme;
 	int socktype;
+	bool frames; /* it takes octet-counted messages and sends each its own way (a datagram, a RELP frame) */
 	int (*start)(struct forward_conn *c, const struct forward_target *t, const char *host, char *err, size_t size);
 	int (*write)(struct forward_conn *c, const uint8_t *p, size_t len, uint64_t *dropped, char *err, size_t size);
+	/* Until the receiver has what was written (forward_conn_settle()); NULL: at once (datagrams). */
+	int (*settle)(struct forward_conn *c, uint64_t until_us, const atomic_bool *cancel, char *err, size_t size);
 };
 
 /* A socket error as a negative errno, its text in err. */
@@ -153,10 +163,220 @@ static int udp_write(struct forward_conn *c, const uint8_t *p, size_t len, uint6
 	return n;
 }
 
+/* The receiver's TCP has acknowledged every byte (the socket's send queue is empty) and it is still there. */
+static int stream_settle(struct forward_conn *c, uint64_t until_us, const atomic_bool *cancel, char *err, size_t size)
+{
+	int queued = 0;
+	ssize_t n;
+	char b;
+
+	while (ioctl(c->fd, SIOCOUTQ, &queued) == 0 && queued > 0) {
+		if (atomic_load(cancel))
+			return -ECANCELED;
+		if (now_monotonic_us() >= until_us) {
+			(void)snprintf(err, size, "the receiver did not acknowledge in time");
+			return -ETIMEDOUT;
+		}
+		(void)nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
+	}
+	/* A receiver of syslog sends nothing but TLS's own records: an end or an error here is the receiver gone. */
+	n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+		(void)snprintf(err, size, "the receiver closed the connection");
+		return n == 0 ? -ECONNRESET : -errno;
+	}
+	return 0;
+}
+
+int forward_relp_frame(const uint8_t *p, size_t len, struct relp_frame *ret)
+{
+	size_t i = 0, n = 0, k;
+	uint64_t txnr = 0;
+
+	for (; i < len && i < 9 && p[i] >= '0' && p[i] <= '9'; i++)
+		txnr = txnr * 10 + (uint64_t)(p[i] - '0');
+	if (i == len)
+		return 0;
+	if (i == 0 || p[i] != ' ')
+		return -EBADMSG;
+	for (k = ++i; i < len && i - k < sizeof(ret->command) - 1 && p[i] >= 'a' && p[i] <= 'z'; i++)
+		;
+	if (i == len)
+		return 0;
+	if (i == k || p[i] != ' ')
+		return -EBADMSG;
+	memcpy(ret->command, p + k, i - k);
+	ret->command[i - k] = '\0';
+	for (k = ++i; i < len && i - k < 9 && p[i] >= '0' && p[i] <= '9'; i++)
+		n = n * 10 + (size_t)(p[i] - '0');
+	if (i == len)
+		return 0;
+	if (i == k || (p[i] != ' ' && p[i] != '\n') || (n && p[i] != ' '))
+		return -EBADMSG;
+	i += p[i] == ' ';
+	if (len - i < n + 1)
+		return 0;
+	if (p[i + n] != '\n')
+		return -EBADMSG;
+	ret->txnr = (uint32_t)txnr;
+	ret->data = p + i;
+	ret->len = n;
+	return (int)(i + n + 1);
+}
+
+/*
+ * The next frame the receiver sent into *f (its data valid until the next
+ * call), waiting until until_us: 0, or -errno with err saying why.
+ */
+static int relp_receive(struct forward_conn *c, struct relp_frame *f, uint64_t until_us, const atomic_bool *cancel,
+			char *err, size_t size)
+{
+	if (c->in_used) {
+		memmove(c->in.data, c->in.data + c->in_used, c->in.len - c->in_used);
+		c->in.len -= c->in_used;
+		c->in_used = 0;
+	}
+	for (;;) {
+		int n = forward_relp_frame(c->in.data, c->in.len, f);
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		ssize_t got;
+		if (n > 0) {
+			c->in_used = (size_t)n;
+			return 0;
+		}
+		if (n < 0) {
+			(void)snprintf(err, size, "RELP: the receiver sent what is not a frame");
+			return -EPROTO;
+		}
+		if (atomic_load(cancel))
+			return -ECANCELED;
+		if (now_monotonic_us() >= until_us) {
+			(void)snprintf(err, size, "RELP: the receiver did not acknowledge in time");
+			return -ETIMEDOUT;
+		}
+		if (poll(&pfd, 1, 100) != 1)
+			continue;
+		if (buf_reserve(&c->in, 4096) < 0) {
+			(void)snprintf(err, size, "RELP: the receiver's answer is too long");
+			return -EPROTO;
+		}
+		got = recv(c->fd, c->in.data + c->in.len, 4096, 0);
+		if (got <= 0)
+			return sock_error(got == 0 ? ECONNRESET : errno, "RELP: receive", err, size);
+		c->in.len += (size_t)got;
+	}
+}
+
+/* A response's data begins with its status: 200 is done, anything else the receiver's refusal. */
+static int relp_response(const struct relp_frame *f, uint32_t want, char *err, size_t size)
+{
+	if (strcmp(f->command, "serverclose") == 0) {
+		(void)snprintf(err, size, "RELP: the receiver is closing the session");
+		return -ECONNRESET;
+	}
+	if (strcmp(f->command, "rsp") != 0 || f->txnr != want) {
+		(void)snprintf(err, size, "RELP: expected the answer to %u, got %s to %u", want, f->command, f->txnr);
+		return -EPROTO;
+	}
+	if (f->len < 3 || memcmp(f->data, "200", 3) != 0) {
+		(void)snprintf(err, size, "RELP: the receiver refused: %.*s", (int)MIN(f->len, (size_t)200),
+			       (const char *)f->data);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* A transaction number: 1 to 999,999,999, then 1 again (the RELP specification's). */
+static uint32_t relp_next(uint32_t txnr)
+{
+	return txnr >= 999999999 ? 1 : txnr + 1;
+}
+
+static int relp_send_frame(struct forward_conn *c, struct buf *out, const char *command, const uint8_t *p, size_t len)
+{
+	int r = buf_printf(out, "%u %s %zu%s", c->txnr, command, len, len ? " " : "");
+
+	if (r == 0)
+		r = buf_append(out, p, len);
+	if (r == 0)
+		r = buf_putc(out, '\n');
+	c->txnr = relp_next(c->txnr);
+	return r;
+}
+
+/* RELP (rsyslog's Reliable Event Logging Protocol) over TCP: the session opened, offering the syslog command. */
+static int relp_start(struct forward_conn *c, const struct forward_target *t, const char *host, char *err, size_t size)
+{
+	static const char offer[] = "relp_version=0\nrelp_software=vigil," PACKAGE_VERSION "\ncommands=syslog";
+	struct relp_frame f;
+	struct buf out;
+	int r;
+
+	(void)t, (void)host;
+	buf_init(&c->in, 1 << 20);
+	buf_init(&out, 4096);
+	c->txnr = 1;
+	c->acked_to = 1;
+	r = relp_send_frame(c, &out, "open", (const uint8_t *)offer, sizeof(offer) - 1);
+	if (r == 0)
+		r = stream_write(c, out.data, out.len, NULL, err, size);
+	buf_free(&out);
+	if (r == 0)
+		r = relp_receive(c, &f, now_monotonic_us() + 10 * USEC_PER_SEC, &(atomic_bool){ false }, err, size);
+	if (r == 0)
+		r = relp_response(&f, 1, err, size);
+	if (r == 0 && !memmem(f.data, f.len, "syslog", 6)) {
+		(void)snprintf(err, size, "RELP: the receiver does not offer the syslog command");
+		r = -EPROTO;
+	}
+	c->acked_to = 2;
+	return r;
+}
+
+/* Each octet-counted message a syslog frame, written as they come; the answers are read when settling. */
+static int relp_write(struct forward_conn *c, const uint8_t *p, size_t len, uint64_t *dropped, char *err, size_t size)
+{
+	const uint8_t *msg;
+	size_t msg_len;
+	struct buf out;
+	int n, r = 0;
+
+	buf_init(&out, SIZE_MAX / 2);
+	while (r == 0 && (n = forward_next_frame(p, len, &msg, &msg_len)) > 0) {
+		r = relp_send_frame(c, &out, "syslog", msg, msg_len);
+		p += n;
+		len -= (size_t)n;
+	}
+	if (r == 0 && n < 0) {
+		(void)snprintf(err, size, "internal: a RELP page not octet-counted");
+		r = n;
+	}
+	if (r == 0)
+		r = stream_write(c, out.data, out.len, dropped, err, size);
+	buf_free(&out);
+	return r;
+}
+
+/* Every syslog frame sent answered "200 OK", in order. */
+static int relp_settle(struct forward_conn *c, uint64_t until_us, const atomic_bool *cancel, char *err, size_t size)
+{
+	while (c->acked_to != c->txnr) {
+		struct relp_frame f;
+		int r = relp_receive(c, &f, until_us, cancel, err, size);
+		if (r == 0)
+			r = relp_response(&f, c->acked_to, err, size);
+		if (r < 0)
+			return r;
+		c->acked_to = relp_next(c->acked_to);
+	}
+	return 0;
+}
+
 static const struct transport transports[] = {
-	{ "tcp", SOCK_STREAM, no_start, stream_write },
-	{ "tls", SOCK_STREAM, tls_start, tls_write },
-	{ "udp", SOCK_DGRAM, no_start, udp_write },
+	{ "tcp", SOCK_STREAM, false, no_start, stream_write, stream_settle },
+	{ "tls", SOCK_STREAM, false, tls_start, tls_write, stream_settle },
+	{ "udp", SOCK_DGRAM, true, no_start, udp_write, NULL },
+	{ "relp", SOCK_STREAM, true, relp_start, relp_write, relp_settle },
 };
 
 /* url's transport, host (without brackets) and port into the buffers; NULL when it names none. */
@@ -202,16 +422,16 @@ int forward_url_check(const char *url, char *why, size_t size)
 
 	if (parse_url(url, host, sizeof(host), port, sizeof(port)))
 		return 0;
-	(void)snprintf(why, size, "expected tcp://HOST:PORT, tls://HOST:PORT or udp://HOST:PORT");
+	(void)snprintf(why, size, "expected tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT or relp://HOST:PORT");
 	return -EINVAL;
 }
 
-bool forward_url_is_datagram(const char *url)
+bool forward_url_frames(const char *url)
 {
 	char host[256], port[8];
 	const struct transport *tr = parse_url(url, host, sizeof(host), port, sizeof(port));
 
-	return tr && tr->socktype == SOCK_DGRAM;
+	return tr && tr->frames;
 }
 
 /* A connected socket of ai's, its sends and receives bounded by timeout_ms; -errno. */
@@ -283,27 +503,10 @@ int forward_conn_send(struct forward_conn *c, const uint8_t *p, size_t len, uint
 	return c->tr->write(c, p, len, dropped, err, size);
 }
 
-int forward_conn_settle(struct forward_conn *c, unsigned timeout_ms, const atomic_bool *cancel)
+int forward_conn_settle(struct forward_conn *c, unsigned timeout_ms, const atomic_bool *cancel, char *err,
+			size_t size)
 {
-	uint64_t until = now_monotonic_us() + (uint64_t)timeout_ms * 1000;
-	int queued = 0;
-	ssize_t n;
-	char b;
-
-	if (c->tr->socktype == SOCK_DGRAM)
-		return 0;
-	while (ioctl(c->fd, SIOCOUTQ, &queued) == 0 && queued > 0) {
-		if (atomic_load(cancel))
-			return -ECANCELED;
-		if (now_monotonic_us() >= until)
-			return -ETIMEDOUT;
-		(void)nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
-	}
-	/* A receiver of syslog sends nothing but TLS's own records: an end or an error here is the receiver gone. */
-	n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n == 0)
-		return -ECONNRESET;
-	return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK ? -errno : 0;
+	return c->tr->settle ? c->tr->settle(c, now_monotonic_us() + (uint64_t)timeout_ms * 1000, cancel, err, size) : 0;
 }
 
 void forward_conn_close(struct forward_conn *c)
@@ -315,5 +518,6 @@ void forward_conn_close(struct forward_conn *c)
 	SSL_CTX_free(c->ctx);
 	if (c->fd >= 0)
 		close(c->fd);
+	buf_free(&c->in);
 	free(c);
 }

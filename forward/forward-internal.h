@@ -32,6 +32,7 @@ struct page {
 /* A forwarder's counters, shown at GET /metrics. */
 struct forward_stats {
 	atomic_uint_fast64_t sent, truncated, dropped, failures;
+	atomic_uint_fast64_t expired; /* days retention removed before all of them was sent */
 	atomic_uint_fast64_t lag_us; /* the age of the oldest record not yet acknowledged; 0 when caught up */
 	atomic_uint_fast64_t behind; /* records stored after the position, before the filter */
 	atomic_bool connected;
@@ -74,6 +75,7 @@ struct forwarder {
 	uint64_t retry_ms;     /* the wait before the next attempt */
 	bool failing;          /* logged once until it works again */
 	bool read_failing;     /* the same for reading */
+	uint32_t expired_day;  /* the last day said to be lost to retention */
 	pthread_t thread;
 	bool started;
 };

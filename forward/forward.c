@@ -23,7 +23,7 @@
 static const struct conf_key forward_keys[] = {
 	{ "type", CONF_STR, F(type), "syslog", .help = "syslog" },
 	{ "what", CONF_STR, F(what), "logs", .help = "logs (the stored records filter= and kind= take), alerts (every alert's events: fired, acknowledged, resolved, ...) or audit (the audit log)" },
-	{ "url", CONF_STR, F(url), NULL, .required = true, .help = "the receiver: tcp://HOST:PORT, tls://HOST:PORT (RFC 5425) or udp://HOST:PORT; [IPv6]:PORT" },
+	{ "url", CONF_STR, F(url), NULL, .required = true, .help = "the receiver: tcp://HOST:PORT, tls://HOST:PORT (RFC 5425), udp://HOST:PORT or relp://HOST:PORT (RELP: each message acknowledged by the receiving program); [IPv6]:PORT" },
 	{ "framing", CONF_STR, F(framing), "octet-counted", .help = "on tcp:// and tls://: octet-counted (RFC 6587 3.4.1, what RFC 5425 asks) or lf (a line feed after each message; one inside a message is sent as #012)" },
 	{ "format", CONF_STR, F(format), "rfc5424", .help = "rfc5424 (the record's id in structured data), cef or leef (the same header, then ArcSight's CEF 0 or QRadar's LEEF 1.0), or json (the API's item: id, ts, host, source, message, fields)" },
 	{ "filter", CONF_STR, F(filter), NULL, .help = "which records: the log query language (docs/logs.md), e.g. unit:sshd.service OR priority:<=3; default all" },
@@ -213,9 +213,8 @@ static int deliver(struct forwarder *f, struct page *p)
 		atomic_store(&f->stats.connected, true);
 	if (r == 0)
 		r = forward_conn_send(f->conn, p->text.data, p->text.len, &dropped, err, sizeof(err));
-	if (r == 0 && (r = forward_conn_settle(f->conn, (unsigned)f->conf->timeout_ms, &f->owner->stop)) < 0)
-		(void)snprintf(err, sizeof(err), "%s", r == -ETIMEDOUT ? "the receiver did not acknowledge in time"
-									: "the receiver closed the connection");
+	if (r == 0)
+		r = forward_conn_settle(f->conn, (unsigned)f->conf->timeout_ms, &f->owner->stop, err, sizeof(err));
 	/* Stopping: the page goes again at the next start, as after a crash. */
 	if (r == -ECANCELED)
 		return r;
@@ -349,6 +348,9 @@ static int render_metrics(struct buf *out, void *ctx)
 		  offsetof(struct forward_stats, dropped) },
 		{ "vigil_forward_failures_total", "counter", "Attempts that failed (each retried: nothing is skipped).",
 		  offsetof(struct forward_stats, failures) },
+		{ "vigil_forward_expired_days_total", "counter",
+		  "Days retention removed before the forwarder had sent them whole (logged).",
+		  offsetof(struct forward_stats, expired) },
 	};
 	struct forwarders *o = ctx;
 	int r = 0;
@@ -361,12 +363,14 @@ static int render_metrics(struct buf *out, void *ctx)
 					(uint64_t)atomic_load(v));
 		}
 	}
-	r |= buf_printf(out, "# HELP vigil_forward_lag_seconds The age of the oldest record not yet acknowledged (0: caught up).\n"
+	r |= buf_printf(out, "# HELP vigil_forward_lag_seconds The age of the oldest record not yet acknowledged"
+			   " (0: caught up).\n"
 			   "# TYPE vigil_forward_lag_seconds gauge\n");
 	for (size_t i = 0; i < o->n; i++)
 		r |= buf_printf(out, "vigil_forward_lag_seconds{forward=\"%s\"} %.3f\n", o->fw[i].conf->name,
 				(double)atomic_load(&o->fw[i].stats.lag_us) / 1e6);
-	r |= buf_printf(out, "# HELP vigil_forward_behind_records Records stored after the forwarder's position (before its filter).\n"
+	r |= buf_printf(out, "# HELP vigil_forward_behind_records Records stored after the forwarder's position"
+			   " (before its filter).\n"
 			   "# TYPE vigil_forward_behind_records gauge\n");
 	for (size_t i = 0; i < o->n; i++)
 		r |= buf_printf(out, "vigil_forward_behind_records{forward=\"%s\"} %" PRIu64 "\n", o->fw[i].conf->name,
@@ -388,7 +392,7 @@ static int forwarder_init(struct forwarder *f, struct forwarders *o, const struc
 	f->owner = o;
 	f->retry_ms = RETRY_FIRST_MS;
 	f->style = (struct forward_style){ .format = forward_format_find(c->format),
-					   .octet_counted = forward_url_is_datagram(c->url) ||
+					   .octet_counted = forward_url_frames(c->url) ||
 							    strcmp(c->framing, "octet-counted") == 0,
 					   .max_message = c->max_message, .sd_id = c->sd_id,
 					   .truncated = &f->stats.truncated };

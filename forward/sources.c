@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/macro.h"
+#include "common/metrics.h"
 #include "forward/forward-internal.h"
+#include "store/shards.h"
 
 /*
  * What a forwarder reads, what= (logs, alerts, audit): each reads its next
@@ -24,6 +27,27 @@ static uint32_t page_limit(const struct forwarder *f)
 	return (uint32_t)(f->conf->rate && f->conf->rate < f->conf->batch ? f->conf->rate : f->conf->batch);
 }
 
+/*
+ * A position in a day retention removed (the forwarder was behind by more
+ * than retention_days): what was left of that day is gone unsent. Said and
+ * counted once a day lost; the read goes on from the next day kept.
+ */
+static void note_expired(struct forwarder *f)
+{
+	sqlite3 *meta = storage_reader_meta(f->rd);
+	uint32_t day = f->pos.log.day, newest = 0;
+
+	/* A day after the newest is no day retention removed: the read says what is wrong with it. */
+	if (!f->has_pos || day == f->expired_day || shards_known(meta, day) || shards_newest(meta, &newest) < 0 ||
+	    day > newest)
+		return;
+	f->expired_day = day;
+	metrics_add(&f->stats.expired, 1);
+	log_warning("forward %s: the day of its position (%u) was removed by retention before it was sent: what was "
+		    "left of it is not forwarded (vigil_forward_expired_days_total); going on from the next day kept",
+		    f->conf->name, day);
+}
+
 static int logs_read(struct forwarder *f, struct page *p)
 {
 	struct log_query q = { .match = f->filter, .kind = strcmp(f->conf->kind, "any") ? f->conf->kind : NULL,
@@ -35,6 +59,7 @@ static int logs_read(struct forwarder *f, struct page *p)
 
 	p->oldest_ts = 0;
 	f->style.oldest_ts = &p->oldest_ts;
+	note_expired(f);
 	r = log_query_run(f->rd, &q, &res);
 	if (r < 0)
 		return r;

@@ -2,15 +2,17 @@
 # SPDX-License-Identifier: Apache-2.0
 # Syslog out to Debian's rsyslog, the receiver most SIEM setups put first:
 # imtcp over plain TCP (octet-counted and LF-framed) and over TLS (gtls,
-# the collector checking rsyslog's certificate); rsyslog's own RFC 5424
-# parser must read back each message's host, app, procid, structured data
-# (the record's id) and text.
+# the collector checking rsyslog's certificate), and imrelp (RELP: each
+# message answered by rsyslog); rsyslog's own RFC 5424 parser must read back
+# each message's host, app, procid, structured data (the record's id) and
+# text.
 . "$(dirname "$0")/lib.sh"
 
 command -v rsyslogd > /dev/null || fail "rsyslogd missing (scripts/deps.sh installs rsyslog)"
 AGENT=aaaabbbbccccddddeeeeffff00004444
 TCP_PORT=$(free_port)
 TLS_PORT=$(free_port)
+RELP_PORT=$(free_port)
 mkca ca
 mkcert localhost ca server
 mkdir -p "$T/rsyslog"
@@ -19,6 +21,8 @@ global(workDirectory="$T/rsyslog" net.ipprotocol="ipv4-only"
        defaultNetstreamDriverCAFile="$P/ca.crt" defaultNetstreamDriverCertFile="$P/localhost.crt"
        defaultNetstreamDriverKeyFile="$P/localhost.key")
 module(load="imtcp")
+module(load="imrelp")
+input(type="imrelp" port="$RELP_PORT" ruleset="out")
 input(type="imtcp" address="127.0.0.1" port="$TCP_PORT" ruleset="out")
 input(type="imtcp" address="127.0.0.1" port="$TLS_PORT" ruleset="out" streamDriver.name="gtls"
       streamDriver.mode="1" streamDriver.authMode="anon")
@@ -33,6 +37,7 @@ rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid" >> "$T/rsyslogd.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for 10 "rsyslog listening" port_up "$TCP_PORT"
 wait_for 10 "rsyslog listening on TLS" port_up "$TLS_PORT"
+wait_for 10 "rsyslog listening for RELP" port_up "$RELP_PORT"
 
 write_collector_conf "[forward \"octet\"]
 url=tcp://127.0.0.1:$TCP_PORT
@@ -47,6 +52,10 @@ retry_max=1s
 url=tls://localhost:$TLS_PORT
 tls_ca=$P/ca.crt
 filter=via:tls
+retry_max=1s
+[forward \"relp\"]
+url=relp://127.0.0.1:$RELP_PORT
+filter=via:relp
 retry_max=1s"
 TOKEN=$(make_token viewer)
 start_collector
@@ -54,27 +63,30 @@ start_collector
 import sys, time
 now = int(time.time() * 10**6)
 with open(sys.argv[1], "w") as f:
-    for i, via in enumerate(["octet", "lines", "tls"] * 3):
+    for i, via in enumerate(["octet", "lines", "tls", "relp"] * 3):
         f.write(f"__REALTIME_TIMESTAMP={now + i}\n_HOSTNAME=gw-{i}\nSYSLOG_IDENTIFIER=gateway\nPRIORITY=4\n"
                 f"SYSLOG_FACILITY=4\n_PID={100 + i}\nVIA={via}\n"
                 f"MESSAGE=登录失败 用户=张三 via={via} [i={i}] \"quoted\" back\\slash\n\n")
 PYEOF
-"$B/nngsend" "tcp://127.0.0.1:$INGEST_PORT" "$T/batch.txt" --frame $AGENT 1 9 | grep -q "^stored" || fail "batch not stored"
+"$B/nngsend" "tcp://127.0.0.1:$INGEST_PORT" "$T/batch.txt" --frame $AGENT 1 12 | grep -q "^stored" || fail "batch not stored"
 lines() { [ -f "$T/rsyslog.out" ] && [ "$(wc -l < "$T/rsyslog.out")" -ge "$1" ]; }
-wait_for 30 "rsyslog wrote the 9 messages" lines 9
+wait_for 30 "rsyslog wrote the 12 messages" lines 12
 
 info "rsyslog read each message's header, structured data and text back"
 "$PY" - "$T/rsyslog.out" <<'PYEOF' || fail "what rsyslog read: $(cat "$T/rsyslog.out")"
 import re, sys
 rows = [l.rstrip("\n").split("|", 5) for l in open(sys.argv[1], encoding="utf-8")]
-assert len(rows) == 9, rows
+assert len(rows) == 12, rows
 for host, app, procid, pri, sd, msg in rows:
     i = int(host.split("-")[1])
-    via = ["octet", "lines", "tls"][i % 3]
+    via = ["octet", "lines", "tls", "relp"][i % 4]
     assert app == "gateway" and procid == str(100 + i) and pri == "36", (host, app, procid, pri)
     assert re.fullmatch(r'\[vigil@32473 id="\d+-1-%d" source="gateway"\]' % i, sd), sd
     assert msg == f'登录失败 用户=张三 via={via} [i={i}] "quoted" back\\slash', msg
 print(f"# {len(rows)} messages read back by rsyslog")
 PYEOF
-[ "$(metric 'vigil_forward_records_total{forward="tls"}')" = 3 ] || fail "tls forwarder counted $(metric 'vigil_forward_records_total{forward="tls"}')"
+for name in tls relp; do
+	[ "$(metric "vigil_forward_records_total{forward=\"$name\"}")" = 3 ] ||
+		fail "$name forwarder counted $(metric "vigil_forward_records_total{forward=\"$name\"}")"
+done
 info "ok"

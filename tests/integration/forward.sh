@@ -18,6 +18,8 @@ MTLS_PORT=$(free_port)
 UDP_PORT=$(free_port)
 ALERTS_PORT=$(free_port)
 AUDIT_PORT=$(free_port)
+RELP_PORT=$(free_port)
+LATE_PORT=$(free_port)
 mkca ca
 mkca other
 mkcert localhost ca server
@@ -52,6 +54,14 @@ retry_max=1s
 [forward \"udp\"]
 url=udp://127.0.0.1:$UDP_PORT
 filter=\"n=7\" OR \"n=107\" OR \"n=207\"
+retry_max=1s
+[forward \"relp\"]
+url=relp://127.0.0.1:$RELP_PORT
+filter=\"n=7\" OR \"n=77\" OR \"n=777\"
+retry_max=1s
+[forward \"late\"]
+url=tcp://127.0.0.1:$LATE_PORT
+filter=\"n=7\"
 retry_max=1s
 [forward \"alarms\"]
 url=tcp://127.0.0.1:$ALERTS_PORT
@@ -120,6 +130,8 @@ PYEOF
 "$PY" "$S/tests/integration/syslogd.py" "$UDP_PORT" "$T/udp.jsonl" --udp >> "$T/udp.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for 10 "the UDP receiver" grep -q listening "$T/udp.log"
+"$PY" "$S/tests/integration/syslogd.py" "$RELP_PORT" "$T/relp.jsonl" --relp --refuse-once "n=77" >> "$T/relp.log" 2>&1 &
+PIDS="$PIDS $!"
 "$PY" "$S/tests/integration/syslogd.py" "$ALERTS_PORT" "$T/alarms.jsonl" >> "$T/alarms.log" 2>&1 &
 PIDS="$PIDS $!"
 "$PY" "$S/tests/integration/syslogd.py" "$AUDIT_PORT" "$T/audit.jsonl" --framing octet-counted --raw >> "$T/audit.log" 2>&1 &
@@ -177,7 +189,8 @@ a = [a for a in json.load(sys.stdin)["items"] if a["rule"] == "siem-behind" and 
 sys.exit(0 if a and a[0]["state"] == sys.argv[1] else 1)' "$1"
 }
 wait_for 20 "the forward_lag alert firing" lag_alert firing
-curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts" | grep -q 'behind, 100000 records stored after its position; the last attempt: connect: Connection refused' ||
+curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts" |
+	grep -q '"summary":"forward siem: [0-9]* s behind, [0-9]* records stored after its position; the last attempt: connect: Connection refused' ||
 	fail "the alert's value: $(curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts")"
 
 start_siem() {
@@ -311,6 +324,12 @@ wait_for 10 "the refusal logged" grep -q "forward badtls: tls://127.0.0.1:[0-9]*
 [ ! -s "$T/badtls.jsonl" ] || fail "records sent to a receiver whose certificate did not chain to tls_ca"
 [ "$(metric 'vigil_forward_records_total{forward="badtls"}')" = 0 ] || fail "badtls counted records"
 
+info "RELP: a batch the receiver refused a message of is sent again; the position moves once all are answered"
+wait_for 30 "the RELP receiver's records" got "$T/relp.jsonl" 7 77 777
+grep -q "forward relp: relp://127.0.0.1:[0-9]*: RELP: the receiver refused: 500 refused for the test" "$T/collector.log" ||
+	fail "the refusal not logged"
+metric_is 'vigil_forward_records_total{forward="relp"}' 3 || fail "relp counted $(metric 'vigil_forward_records_total{forward="relp"}')"
+
 info "UDP: a message a datagram"
 wait_for 30 "the datagrams" got "$T/udp.jsonl" 7 107 207
 [ "$(metric 'vigil_forward_dropped_total{forward="udp"}')" = 0 ] || fail "datagrams dropped on loopback"
@@ -322,4 +341,16 @@ stop_collector
 start_collector
 sleep 2
 [ "$(wc -l < "$T/siem.jsonl")" = "$lines" ] || fail "records sent again after a clean restart"
+
+info "a forwarder whose position's day retention removed says so, counts it, and goes on from the next day kept"
+stop_collector
+day=$(sqlite3 "$T/data/meta.db" "SELECT min(day) FROM shards")
+sqlite3 "$T/data/meta.db" "UPDATE forward_positions SET cursor='$((day - 1))-5-0' WHERE name='late'"
+"$PY" "$S/tests/integration/syslogd.py" "$LATE_PORT" "$T/late.jsonl" >> "$T/late.log" 2>&1 &
+PIDS="$PIDS $!"
+start_collector
+wait_for 30 "the late forwarder's record of the next day" got "$T/late.jsonl" 7
+grep -q "forward late: the day of its position ($((day - 1))) was removed by retention before it was sent" "$T/collector.log" ||
+	fail "the lost day not logged"
+metric_is 'vigil_forward_expired_days_total{forward="late"}' 1 || fail "the lost day not counted"
 info "ok"

@@ -11,6 +11,7 @@ it cannot read ends the run with a line {"error": ...}. With --udp it reads
 datagrams, a message each. Prints "connected" and "closed" lines to stdout.
 
 usage: syslogd.py PORT OUT [--framing octet-counted|lf] [--cert C --key K [--client-ca CA]] [--udp] [--raw]
+                  [--relp [--refuse-once TEXT]]
 """
 import argparse
 import json
@@ -31,6 +32,8 @@ ap.add_argument("--key")
 ap.add_argument("--client-ca")
 ap.add_argument("--udp", action="store_true")
 ap.add_argument("--raw", action="store_true", help="keep each message as it came, in \"raw\" (no RFC 5424)")
+ap.add_argument("--relp", action="store_true", help="speak RELP: answer each syslog frame 200 OK")
+ap.add_argument("--refuse-once", help="with --relp: the first message holding this text is answered 500")
 args = ap.parse_args()
 out = open(args.out, "a")
 
@@ -53,6 +56,48 @@ def record(msg):
     out.write(json.dumps(entry, ensure_ascii=False) + "\n")
     out.flush()
     return "error" not in entry
+
+
+RELP_FRAME = re.compile(rb"(\d{1,9}) ([a-z]+) (\d{1,9})[ \n]")
+refused = False
+
+
+def relp(conn):
+    """A RELP session: open answered, each syslog frame recorded and answered 200 (or, once a run, 500), close ended."""
+    global refused
+    buf = b""
+    while True:
+        m = RELP_FRAME.match(buf)
+        if not m:
+            if len(buf) > 40:
+                raise ValueError(f"not a RELP frame: {buf[:80]!r}")
+            data = conn.recv(65536)
+            if not data:
+                return
+            buf += data
+            continue
+        txnr, cmd, n = m.group(1), m.group(2), int(m.group(3))
+        start = m.end() if n else m.end() - 1
+        while len(buf) < start + n + 1:
+            data = conn.recv(65536)
+            if not data:
+                return
+            buf += data
+        if buf[start + n:start + n + 1] != b"\n":
+            raise ValueError(f"a RELP frame without its trailer: {buf[:80]!r}")
+        body, buf = buf[start:start + n], buf[start + n + 1:]
+        answer = b"200 OK"
+        if cmd == b"open":
+            answer = b"200 OK\nrelp_version=0\nrelp_software=syslogd.py\ncommands=syslog"
+        elif cmd == b"syslog":
+            if args.refuse_once and args.refuse_once.encode() in body and not refused:
+                refused, answer = True, b"500 refused for the test"
+            elif not record(body):
+                sys.exit(1)
+        elif cmd == b"close":
+            conn.sendall(txnr + b" rsp 0\n")
+            return
+        conn.sendall(txnr + b" rsp " + str(len(answer)).encode() + b" " + answer + b"\n")
 
 
 def frames(conn):
@@ -112,7 +157,9 @@ while True:
         if ctx:
             conn = ctx.wrap_socket(conn, server_side=True)
         print("connected", flush=True)
-        for msg in frames(conn):
+        if args.relp:
+            relp(conn)
+        for msg in [] if args.relp else frames(conn):
             if not record(msg):
                 sys.exit(1)
     except ValueError as e:

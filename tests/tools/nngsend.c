@@ -80,23 +80,30 @@ static int send_one(const struct transport_conf *t, const char *path, char **fra
 	} else {
 		(void)buf_append(out, in->data, in->len);
 	}
-	if ((rv = nng_req0_open(&s)) || (rv = nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 5000)) ||
-	    (rv = nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 5000))) {
+	/* A collector under a sanitizer, storing beside its other work, may take a while: a minute. */
+	if ((rv = nng_req0_open(&s)) || (rv = nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 60000)) ||
+	    (rv = nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 60000))) {
 		printf("error: %s\n", nng_strerror(rv));
 		return 1;
 	}
 	if (transport_dial(s, t) < 0) {
 		printf("error: cannot dial %s\n", t->address);
+		(void)nng_close(s);
 		return 1;
 	}
-	if ((rv = nng_msg_alloc(&m, 0)) || (rv = nng_msg_append(m, out->data, out->len)) ||
-	    (rv = nng_sendmsg(s, m, 0)) || (rv = nng_recvmsg(s, &m, 0))) {
+	/* nng_sendmsg() takes the message only when it succeeds. */
+	if ((rv = nng_msg_alloc(&m, 0)) == 0 &&
+	    ((rv = nng_msg_append(m, out->data, out->len)) || (rv = nng_sendmsg(s, m, 0))))
+		nng_msg_free(m);
+	if (rv || (rv = nng_recvmsg(s, &m, 0))) {
 		printf("error: %s\n", nng_strerror(rv));
+		(void)nng_close(s);
 		return 1;
 	}
 	if (reply_decode(nng_msg_body(m), nng_msg_len(m), &rep) < 0) {
 		printf("error: malformed reply\n");
 		nng_msg_free(m);
+		(void)nng_close(s);
 		return 1;
 	}
 	printf("%s %" PRIu64 " %s\n", reply_status_name(rep.status), rep.seq, rep.reason);

@@ -118,7 +118,7 @@ static void json_message(void **state)
 	free(s);
 }
 
-/* CEF after the header: '|' and '\\' escaped in its header, '=' and '\\' in values, line feeds as \\n; severity 0-10. */
+/* CEF after the header: '|' and '\\' escaped in its header, '=' and '\\' in values, line feeds \\n; severity 0-10. */
 static void cef_message(void **state)
 {
 	const struct export_field f[] = { FIELD("MESSAGE", "a|b=c\\d\ne"), FIELD("SYSLOG_IDENTIFIER", "s|d"),
@@ -191,6 +191,38 @@ static void frames_that_do_not_hold(void **state)
 	assert_int_equal(forward_next_frame((const uint8_t *)"3 abc4 defg", 11, &msg, &len), 5);
 }
 
+/* RELP frames as the receiver sends them: whole, cut short, or not frames at all. */
+static void relp_frames(void **state)
+{
+	static const char two[] = "1 rsp 93 200 OK\nrelp_version=0\n"
+				  "relp_software=librelp,1.11.0,http://librelp.adiscon.com\ncommands=syslog\n"
+				  "2 rsp 6 200 OK\n0 serverclose 0\n";
+	static const char *const bad[] = { "x rsp 6 200 OK\n", "1 RSP 6 200 OK\n", "1 rsp 6 200 OK!", "1 rsp x\n",
+					   "1 rsp 6\n", "1234567890 rsp 0\n" };
+	struct relp_frame f;
+	size_t at = 0;
+	int n;
+
+	(void)state;
+	n = forward_relp_frame((const uint8_t *)two, sizeof(two) - 1, &f);
+	assert_int_equal(n, 103);
+	assert_int_equal(f.txnr, 1);
+	assert_string_equal(f.command, "rsp");
+	assert_int_equal(f.len, 93);
+	assert_memory_equal(f.data, "200 OK\nrelp_version=0", 21);
+	at += (size_t)n;
+	assert_int_equal(forward_relp_frame((const uint8_t *)two + at, sizeof(two) - 1 - at, &f), 15);
+	assert_int_equal(f.txnr, 2);
+	at += 15;
+	assert_int_equal(forward_relp_frame((const uint8_t *)two + at, sizeof(two) - 1 - at, &f), 16);
+	assert_string_equal(f.command, "serverclose");
+	assert_int_equal(f.len, 0);
+	for (size_t cut = 0; cut < 15; cut++)
+		assert_int_equal(forward_relp_frame((const uint8_t *)two + 103, cut, &f), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(forward_relp_frame((const uint8_t *)bad[i], strlen(bad[i]), &f), -EBADMSG);
+}
+
 static void urls_and_names(void **state)
 {
 	static const char *const good[] = { "tcp://siem:514", "tls://10.0.0.1:6514", "udp://[::1]:514",
@@ -204,8 +236,9 @@ static void urls_and_names(void **state)
 		assert_int_equal(forward_url_check(good[i], why, sizeof(why)), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(forward_url_check(bad[i], why, sizeof(why)), -EINVAL);
-	assert_true(forward_url_is_datagram("udp://[::1]:514"));
-	assert_false(forward_url_is_datagram("tls://10.0.0.1:6514"));
+	assert_true(forward_url_frames("udp://[::1]:514"));
+	assert_true(forward_url_frames("relp://siem:2514"));
+	assert_false(forward_url_frames("tls://10.0.0.1:6514"));
 	assert_true(forward_sd_id_valid("vigil@32473"));
 	assert_false(forward_sd_id_valid(""));
 	assert_false(forward_sd_id_valid("a=b"));
@@ -227,6 +260,7 @@ int main(void)
 		cmocka_unit_test(leef_message),
 		cmocka_unit_test(events_as_syslog),
 		cmocka_unit_test(frames_that_do_not_hold),
+		cmocka_unit_test(relp_frames),
 		cmocka_unit_test(urls_and_names),
 	};
 
