@@ -415,14 +415,34 @@ static void forwarders_free(struct forwarders *o)
 	free(o);
 }
 
+/* Forwarders taken out of the configuration are no longer behind (their alerts go); their positions stay. */
+static int retire_others(const struct forward_defs *d, const struct storage_conf *storage)
+{
+	const char **names = calloc(d->n + 1, sizeof(*names));
+	sqlite3 *meta = NULL;
+	int r = names ? storage_meta_connect(storage->data_dir, storage->sync, &meta) : -ENOMEM;
+
+	for (size_t i = 0; i < d->n && names; i++)
+		names[i] = d->list[i]->name;
+	if (r == 0)
+		r = forward_positions_schema(meta);
+	if (r == 0)
+		r = forward_states_retire(meta, names, d->n);
+	db_close(meta);
+	free(names);
+	return r;
+}
+
 int forwarders_start(const struct forward_defs *d, const struct storage_conf *storage,
 		     const struct forward_sources *sources, struct forwarders **ret)
 {
 	struct forwarders *o;
 	pthread_condattr_t ca;
-	int r = 0;
+	int r = retire_others(d, storage);
 
 	*ret = NULL;
+	if (r < 0)
+		return log_error_errno(r, "cannot read the forwarders' positions in meta.db: %m");
 	if (!d->n)
 		return 0;
 	o = calloc(1, sizeof(*o) + d->n * sizeof(o->fw[0]));

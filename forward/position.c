@@ -70,6 +70,40 @@ int forward_state_put(sqlite3 *meta, const struct forward_state *s)
 	return r;
 }
 
+/* Whether name is one of names. */
+static bool named(const char *name, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+int forward_states_retire(sqlite3 *meta, const char *const *names, size_t n)
+{
+	sqlite3_stmt *st, *up;
+	int rc, r = db_prepare(meta, "SELECT name FROM forward_positions WHERE lag_us<>0 OR behind<>0", &st);
+
+	if (r < 0)
+		return r;
+	if ((r = db_prepare(meta, "UPDATE forward_positions SET lag_us=0, behind=0, error=NULL WHERE name=?", &up)) < 0) {
+		sqlite3_finalize(st);
+		return r;
+	}
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		if (!name || named(name, names, n))
+			continue;
+		sqlite3_bind_text(up, 1, name, -1, SQLITE_TRANSIENT);
+		r = db_step_done(meta, up);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_errno(rc);
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	return r;
+}
+
 int forward_states_each(sqlite3 *meta, int (*fn)(const struct forward_state *s, void *ctx), void *ctx)
 {
 	sqlite3_stmt *st;

@@ -35,6 +35,12 @@ int forward_positions_schema(sqlite3 *meta);
  */
 int forward_state_get(sqlite3 *meta, const char *name, struct forward_state *ret, char *cursor);
 int forward_state_put(sqlite3 *meta, const struct forward_state *s);
+/*
+ * The rows of forwarders the configuration no longer has (not among the n
+ * names) keep their position but say they are not behind: nothing is
+ * waiting for them, and the forward_lag rule lets their alerts go.
+ */
+int forward_states_retire(sqlite3 *meta, const char *const *names, size_t n);
 /* fn for each forwarder's row (its strings valid during the call); none before any forwarder ran. */
 int forward_states_each(sqlite3 *meta, int (*fn)(const struct forward_state *s, void *ctx), void *ctx);
 
