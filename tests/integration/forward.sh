@@ -182,14 +182,14 @@ wait_for 10 "records behind shown" metric_is 'vigil_forward_behind_records{forwa
 [ "$(metric 'vigil_forward_connected{forward="siem"}')" = 0 ] || fail "connected while the receiver is away"
 grep -q 'forward siem: tcp://127.0.0.1:[0-9]*: connect: Connection refused' "$T/collector.log" ||
 	fail "the first failure not logged"
-# lag_alert STATE: the forward_lag rule's alert on siem is in STATE, its value saying why.
+# lag_alert FORWARD STATE: the forward_lag rule's newest alert on FORWARD is in STATE.
 lag_alert() {
 	curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts" | "$PY" -c '
 import json, sys
-a = [a for a in json.load(sys.stdin)["items"] if a["rule"] == "siem-behind" and a["labels"].get("forward") == "siem"]
-sys.exit(0 if a and a[0]["state"] == sys.argv[1] else 1)' "$1"
+a = [a for a in json.load(sys.stdin)["items"] if a["rule"] == "siem-behind" and a["labels"].get("forward") == sys.argv[1]]
+sys.exit(0 if a and a[0]["state"] == sys.argv[2] else 1)' "$1" "$2"
 }
-wait_for 20 "the forward_lag alert firing" lag_alert firing
+wait_for 20 "the forward_lag alert firing" lag_alert siem firing
 curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts" |
 	grep -q '"summary":"forward siem: [0-9]* s behind, [0-9]* records stored after its position; the last attempt: connect: Connection refused' ||
 	fail "the alert's value: $(curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts")"
@@ -251,7 +251,7 @@ wait_for 10 "records counted" metric_is 'vigil_forward_records_total{forward="si
 [ "$(metric 'vigil_forward_truncated_total{forward="siem"}')" -ge 1 ] || fail "the long message's cut not counted"
 wait_for 10 "caught up" metric_is 'vigil_forward_lag_seconds{forward="siem"}' 0.000
 [ "$(metric 'vigil_forward_behind_records{forward="siem"}')" = 0 ] || fail "records behind once caught up"
-wait_for 20 "the forward_lag alert resolved" lag_alert resolved
+wait_for 20 "the forward_lag alert resolved" lag_alert siem resolved
 
 info "the alert's events pulled by cursor (a security token), page by page, none twice"
 SECURITY=$(make_token security)
@@ -356,13 +356,7 @@ grep -q "forward late: the day of its position ($((day - 1))) was removed by ret
 metric_is 'vigil_forward_expired_days_total{forward="late"}' 1 || fail "the lost day not counted"
 
 info "a forwarder taken out of the configuration is no longer behind: its forward_lag alert resolves"
-badtls_alert() {
-	curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts" | "$PY" -c '
-import json, sys
-a = [a for a in json.load(sys.stdin)["items"] if a["rule"] == "siem-behind" and a["labels"].get("forward") == "badtls"]
-sys.exit(0 if a and a[0]["state"] == sys.argv[1] else 1)' "$1"
-}
-wait_for 20 "badtls's alert firing" badtls_alert firing
+wait_for 20 "badtls's alert firing" lag_alert badtls firing
 stop_collector
 "$PY" - "$T/collector.conf" <<'PYEOF'
 import re, sys
@@ -371,5 +365,5 @@ open(sys.argv[1], "w").write(re.sub(r'\[forward "badtls"\]\n(?:[a-z_]+=.*\n)*', 
 PYEOF
 grep -q badtls "$T/collector.conf" && fail "badtls still configured"
 start_collector
-wait_for 20 "badtls's alert resolved" badtls_alert resolved
+wait_for 20 "badtls's alert resolved" lag_alert badtls resolved
 info "ok"
