@@ -308,6 +308,8 @@ static int relp_send_frame(struct forward_conn *c, struct buf *out, const char *
 static int relp_start(struct forward_conn *c, const struct forward_target *t, const char *host, char *err, size_t size)
 {
 	static const char offer[] = "relp_version=0\nrelp_software=vigil," PACKAGE_VERSION "\ncommands=syslog";
+	/* The session's opening is not cancelled: it is bounded by its 10 s. */
+	static const atomic_bool never = false;
 	struct relp_frame f;
 	struct buf out;
 	int r;
@@ -322,7 +324,7 @@ static int relp_start(struct forward_conn *c, const struct forward_target *t, co
 		r = stream_write(c, out.data, out.len, NULL, err, size);
 	buf_free(&out);
 	if (r == 0)
-		r = relp_receive(c, &f, now_monotonic_us() + 10 * USEC_PER_SEC, &(atomic_bool){ false }, err, size);
+		r = relp_receive(c, &f, now_monotonic_us() + 10 * USEC_PER_SEC, &never, err, size);
 	if (r == 0)
 		r = relp_response(&f, 1, err, size);
 	if (r == 0 && !memmem(f.data, f.len, "syslog", 6)) {
