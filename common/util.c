@@ -23,6 +23,18 @@ static uint64_t clock_us(clockid_t id)
 uint64_t now_realtime_us(void) { return clock_us(CLOCK_REALTIME); }
 uint64_t now_monotonic_us(void) { return clock_us(CLOCK_MONOTONIC); }
 
+struct timespec deadline_after_ms(clockid_t clock, uint64_t ms)
+{
+	struct timespec at;
+
+	(void)clock_gettime(clock, &at);
+	at.tv_sec += (time_t)(ms / 1000);
+	at.tv_nsec += (long)(ms % 1000) * 1000000;
+	at.tv_sec += at.tv_nsec / 1000000000;
+	at.tv_nsec %= 1000000000;
+	return at;
+}
+
 size_t u64_decimal(uint64_t n, char *out)
 {
 	char d[U64_DECIMAL_MAX];

@@ -5,12 +5,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define USEC_PER_SEC UINT64_C(1000000)
 #define USEC_PER_MSEC UINT64_C(1000)
 
 uint64_t now_realtime_us(void);
 uint64_t now_monotonic_us(void);
+/* ms from now on clock, as the deadline pthread_cond_timedwait() takes (the condition's clock). */
+struct timespec deadline_after_ms(clockid_t clock, uint64_t ms);
 
 /* n in decimal into out (U64_DECIMAL_MAX bytes, no NUL): the digits' count. */
 #define U64_DECIMAL_MAX 20

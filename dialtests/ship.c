@@ -188,12 +188,8 @@ static void *ship_main(void *arg)
 		if (!s->n)
 			break;
 		if (!s->flush && !s->stopping && s->n < BATCH_RUNS_MAX) {
-			struct timespec until;
+			struct timespec until = deadline_after_ms(CLOCK_REALTIME, LINGER_MS);
 
-			(void)clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += LINGER_MS * 1000000L;
-			until.tv_sec += until.tv_nsec / 1000000000L;
-			until.tv_nsec %= 1000000000L;
 			(void)pthread_cond_timedwait(&s->cond, &s->lock, &until);
 		}
 		s->flush = false;

@@ -35,7 +35,7 @@ struct forward_stats {
 	atomic_uint_fast64_t expired; /* days retention removed before all of them was sent */
 	atomic_uint_fast64_t lag_us; /* the age of the oldest record not yet acknowledged; 0 when caught up */
 	atomic_uint_fast64_t behind; /* records stored after the position, before the filter */
-	atomic_bool connected;
+	atomic_uint_fast64_t connected; /* 1 while it holds a connection to its receiver */
 };
 
 struct forwarder;

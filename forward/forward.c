@@ -140,16 +140,9 @@ void forward_conf_check(const struct forward_conf *f, const struct conf_origin *
 /* Waits ms or until stopped; whether to go on. */
 static bool pause_ms(struct forwarders *o, uint64_t ms)
 {
-	struct timespec at;
+	struct timespec at = deadline_after_ms(CLOCK_MONOTONIC, ms);
 	bool go;
 
-	(void)clock_gettime(CLOCK_MONOTONIC, &at);
-	at.tv_sec += (time_t)(ms / 1000);
-	at.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (at.tv_nsec >= 1000000000) {
-		at.tv_sec++;
-		at.tv_nsec -= 1000000000;
-	}
 	pthread_mutex_lock(&o->lock);
 	while (!o->stopping && pthread_cond_timedwait(&o->wake, &o->lock, &at) == 0)
 		;
@@ -333,24 +326,30 @@ static void *forwarder_main(void *arg)
 	return NULL;
 }
 
-/* The forwarders' counters in the Prometheus text format, labelled by name (GET /metrics). */
+#define S(f) offsetof(struct forward_stats, f)
+
+/* The forwarders' counters and gauges in the Prometheus text format, labelled by name (GET /metrics). */
 static int render_metrics(struct buf *out, void *ctx)
 {
 	static const struct {
 		const char *name, *type, *help;
-		size_t offset;
+		size_t offset; /* of its atomic_uint_fast64_t in struct forward_stats */
+		bool us_as_seconds;
 	} rows[] = {
 		{ "vigil_forward_records_total", "counter", "Records the receiver acknowledged, since the forwarder began.",
-		  offsetof(struct forward_stats, sent) },
-		{ "vigil_forward_truncated_total", "counter", "Messages cut to max_message.",
-		  offsetof(struct forward_stats, truncated) },
-		{ "vigil_forward_dropped_total", "counter", "Datagrams the network refused (udp://).",
-		  offsetof(struct forward_stats, dropped) },
+		  S(sent), false },
+		{ "vigil_forward_truncated_total", "counter", "Messages cut to max_message.", S(truncated), false },
+		{ "vigil_forward_dropped_total", "counter", "Datagrams the network refused (udp://).", S(dropped), false },
 		{ "vigil_forward_failures_total", "counter", "Attempts that failed (each retried: nothing is skipped).",
-		  offsetof(struct forward_stats, failures) },
+		  S(failures), false },
 		{ "vigil_forward_expired_days_total", "counter",
-		  "Days retention removed before the forwarder had sent them whole (logged).",
-		  offsetof(struct forward_stats, expired) },
+		  "Days retention removed before the forwarder had sent them whole (logged).", S(expired), false },
+		{ "vigil_forward_lag_seconds", "gauge", "The age of the oldest record not yet acknowledged (0: caught up).",
+		  S(lag_us), true },
+		{ "vigil_forward_behind_records", "gauge",
+		  "Records stored after the forwarder's position (before its filter).", S(behind), false },
+		{ "vigil_forward_connected", "gauge", "Whether the forwarder holds a connection to its receiver.",
+		  S(connected), false },
 	};
 	struct forwarders *o = ctx;
 	int r = 0;
@@ -358,28 +357,14 @@ static int render_metrics(struct buf *out, void *ctx)
 	for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
 		r |= buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", rows[k].name, rows[k].help, rows[k].name, rows[k].type);
 		for (size_t i = 0; i < o->n; i++) {
-			const atomic_uint_fast64_t *v = (const void *)((const uint8_t *)&o->fw[i].stats + rows[k].offset);
-			r |= buf_printf(out, "%s{forward=\"%s\"} %" PRIu64 "\n", rows[k].name, o->fw[i].conf->name,
-					(uint64_t)atomic_load(v));
+			const void *at = (const uint8_t *)&o->fw[i].stats + rows[k].offset;
+			uint64_t v = atomic_load((const atomic_uint_fast64_t *)at);
+			r |= rows[k].us_as_seconds ? buf_printf(out, "%s{forward=\"%s\"} %.3f\n", rows[k].name,
+								 o->fw[i].conf->name, (double)v / 1e6)
+						   : buf_printf(out, "%s{forward=\"%s\"} %" PRIu64 "\n", rows[k].name,
+								 o->fw[i].conf->name, v);
 		}
 	}
-	r |= buf_printf(out, "# HELP vigil_forward_lag_seconds The age of the oldest record not yet acknowledged"
-			   " (0: caught up).\n"
-			   "# TYPE vigil_forward_lag_seconds gauge\n");
-	for (size_t i = 0; i < o->n; i++)
-		r |= buf_printf(out, "vigil_forward_lag_seconds{forward=\"%s\"} %.3f\n", o->fw[i].conf->name,
-				(double)atomic_load(&o->fw[i].stats.lag_us) / 1e6);
-	r |= buf_printf(out, "# HELP vigil_forward_behind_records Records stored after the forwarder's position"
-			   " (before its filter).\n"
-			   "# TYPE vigil_forward_behind_records gauge\n");
-	for (size_t i = 0; i < o->n; i++)
-		r |= buf_printf(out, "vigil_forward_behind_records{forward=\"%s\"} %" PRIu64 "\n", o->fw[i].conf->name,
-				(uint64_t)atomic_load(&o->fw[i].stats.behind));
-	r |= buf_printf(out, "# HELP vigil_forward_connected Whether the forwarder holds a connection to its receiver.\n"
-			   "# TYPE vigil_forward_connected gauge\n");
-	for (size_t i = 0; i < o->n; i++)
-		r |= buf_printf(out, "vigil_forward_connected{forward=\"%s\"} %d\n", o->fw[i].conf->name,
-				atomic_load(&o->fw[i].stats.connected) ? 1 : 0);
 	return r;
 }
 

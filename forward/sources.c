@@ -148,13 +148,21 @@ static int alerts_fetch(struct forwarder *f, int64_t after, unsigned limit, json
 	return *items ? 0 : -EBADMSG;
 }
 
-static int alerts_read(struct forwarder *f, struct page *p)
+/* The events after the position (fetched, each rendered) as the next page. */
+static int events_read(struct forwarder *f, struct page *p,
+		       int (*fetch)(struct forwarder *f, int64_t after, unsigned limit, json_t **items, int64_t *last),
+		       int (*render)(struct forwarder *f, struct buf *o, const json_t *item))
 {
 	json_t *items;
 	int64_t last;
-	int r = alerts_fetch(f, f->pos.id, page_limit(f), &items, &last);
+	int r = fetch(f, f->pos.id, page_limit(f), &items, &last);
 
-	return r < 0 ? r : events_page(f, p, items, last, render_alert);
+	return r < 0 ? r : events_page(f, p, items, last, render);
+}
+
+static int alerts_read(struct forwarder *f, struct page *p)
+{
+	return events_read(f, p, alerts_fetch, render_alert);
 }
 
 static int render_audit(struct forwarder *f, struct buf *o, const json_t *item)
@@ -171,11 +179,7 @@ static int audit_fetch(struct forwarder *f, int64_t after, unsigned limit, json_
 
 static int audit_read(struct forwarder *f, struct page *p)
 {
-	json_t *items;
-	int64_t last;
-	int r = audit_fetch(f, f->pos.id, page_limit(f), &items, &last);
-
-	return r < 0 ? r : events_page(f, p, items, last, render_audit);
+	return events_read(f, p, audit_fetch, render_audit);
 }
 
 /* The last id there is, by reading to the end a large page at a time (once, at a forwarder's first start). */

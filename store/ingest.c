@@ -351,10 +351,8 @@ static void maybe_retention(struct ingest *in, uint64_t *next_us)
 static struct job *wait_jobs(struct ingest *in, bool *ret_stop)
 {
 	struct job *list;
-	struct timespec until;
+	struct timespec until = deadline_after_ms(CLOCK_REALTIME, 60 * 1000);
 
-	(void)clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 60;
 	pthread_mutex_lock(&in->lock);
 	while (!in->queue && !in->stopping)
 		if (pthread_cond_timedwait(&in->cond, &in->lock, &until) == ETIMEDOUT)
