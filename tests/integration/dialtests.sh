@@ -198,8 +198,11 @@ holds 'r["ok"] and r["steps"][1]["cert_days_left"] in (198, 199, 200) and r["ste
 	fail "all assertions"
 
 info "every assertion kind fails, saying which and what was seen"
+# Each test of fails() and cant() has a name of its own: $RANDOM gave two the same once (409).
+NTH=0
 fails() { # assertion JSON, expected type, python expression on the failure f, [url]
-	define "$(one "fails-$RANDOM" 5s "$(step s "${4:-$N/json}" "\"tls_ca\":\"$P/ca.crt\",\"assert\":[$1]")")"
+	NTH=$((NTH + 1))
+	define "$(one "fails-$NTH" 5s "$(step s "${4:-$N/json}" "\"tls_ca\":\"$P/ca.crt\",\"assert\":[$1]")")"
 	run "$ID"
 	holds "r['outcome'] == 'assertion_failed' and (f := r['steps'][0]['failed_assertion'])['type'] == '$2' and ($3)" ||
 		fail "a failing $2 assertion"
@@ -220,7 +223,8 @@ fails '{"type":"json","path":"$.code","op":"==","value":0}' json 'f["actual"] ==
 
 info "the probe could not run: timeout, refused, no such name, untrusted, a server that never answers"
 cant() { # step JSON, timeout, error kind, python expression on the error e
-	define "$(one "cant-$RANDOM" "$2" "$1")"
+	NTH=$((NTH + 1))
+	define "$(one "cant-$NTH" "$2" "$1")"
 	run "$ID"
 	holds "r['outcome'] == 'probe_error' and (e := r['steps'][0]['error'])['kind'] == '$3' and ($4)" ||
 		fail "a $3 error"
