@@ -22,7 +22,7 @@
 #include "common/fields.h"
 #include "common/log.h"
 #include "common/macro.h"
-#include "common/sha256.h"
+#include "common/hash.h"
 #include "common/util.h"
 #include "probes/probe.h"
 

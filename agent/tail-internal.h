@@ -15,7 +15,7 @@
 #include "agent/sink.h"
 #include "agent/spool.h"
 #include "common/buf.h"
-#include "common/sha256.h"
+#include "common/hash.h"
 #include "parse/container.h"
 
 struct tail_file {

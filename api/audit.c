@@ -9,7 +9,7 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "common/macro.h"
-#include "common/sha256.h"
+#include "common/hash.h"
 #include "common/util.h"
 #include <inttypes.h>
 
@@ -30,14 +30,17 @@ static const char schema[] =
 	" BEGIN SELECT RAISE(ABORT, 'audit rows cannot be changed'); END;"
 	NO_DELETE_TRIGGER
 	"CREATE TABLE IF NOT EXISTS anchor(one INTEGER PRIMARY KEY CHECK(one = 1), first_id INTEGER NOT NULL,"
-	" prev_hash BLOB NOT NULL, dropped INTEGER NOT NULL, dropped_before INTEGER NOT NULL);";
+	" prev_hash BLOB NOT NULL, dropped INTEGER NOT NULL, dropped_before INTEGER NOT NULL);"
+	/* The chain's digest, fixed when the log is made (a log from before it has none: SHA-256). */
+	"CREATE TABLE IF NOT EXISTS chain(one INTEGER PRIMARY KEY CHECK(one = 1), alg TEXT NOT NULL);";
 
 #define COLUMNS "id, ts, user, role, action, object, outcome, status, source, hash, detail"
 
 struct audit {
 	pthread_mutex_t lock;
 	sqlite3 *db;
-	sqlite3_stmt *last, *insert, *query, *walk, *anchor;
+	sqlite3_stmt *last, *insert, *query, *walk, *anchor, *hash_of;
+	enum hash_alg alg;
 };
 
 void audit_close(struct audit *a)
@@ -49,6 +52,7 @@ void audit_close(struct audit *a)
 	sqlite3_finalize(a->query);
 	sqlite3_finalize(a->walk);
 	sqlite3_finalize(a->anchor);
+	sqlite3_finalize(a->hash_of);
 	db_close(a->db);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
@@ -71,7 +75,35 @@ static int migrate(sqlite3 *db)
 	return r;
 }
 
-int audit_open(const char *data_dir, struct audit **ret)
+/* The digest the log was made with; a new log takes want. */
+static int log_alg(sqlite3 *db, enum hash_alg want, enum hash_alg *ret)
+{
+	sqlite3_stmt *st;
+	int r = db_exec(db, "BEGIN IMMEDIATE");
+
+	if (r == 0)
+		r = db_prepare(db,
+			       "INSERT OR IGNORE INTO chain(one, alg) SELECT 1, CASE WHEN EXISTS(SELECT 1 FROM audit)"
+			       " OR EXISTS(SELECT 1 FROM anchor) THEN 'sha256' ELSE ?1 END",
+			       &st);
+	if (r == 0) {
+		sqlite3_bind_text(st, 1, hash_name(want), -1, SQLITE_STATIC);
+		r = sqlite3_step(st) == SQLITE_DONE ? 0 : db_errno(sqlite3_errcode(db));
+		sqlite3_finalize(st);
+	}
+	if (r == 0)
+		r = db_prepare(db, "SELECT alg FROM chain", &st);
+	if (r == 0) {
+		r = sqlite3_step(st) == SQLITE_ROW ? hash_parse((const char *)sqlite3_column_text(st, 0), ret) : -EUCLEAN;
+		sqlite3_finalize(st);
+	}
+	(void)sqlite3_exec(db, r == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+	if (r == 0 && *ret != want)
+		log_notice("audit: the audit log's hash chain is %s since it was made and stays so", hash_name(*ret));
+	return r;
+}
+
+int audit_open(const char *data_dir, enum hash_alg alg, struct audit **ret)
 {
 	struct audit *a = calloc(1, sizeof(*a));
 	char path[4096];
@@ -90,7 +122,11 @@ int audit_open(const char *data_dir, struct audit **ret)
 	if (r == 0)
 		r = migrate(a->db);
 	if (r == 0)
+		r = log_alg(a->db, alg, &a->alg);
+	if (r == 0)
 		r = db_prepare(a->db, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", &a->last);
+	if (r == 0)
+		r = db_prepare(a->db, "SELECT hash FROM audit WHERE id=?", &a->hash_of);
 	if (r == 0)
 		r = db_prepare(a->db, "SELECT first_id, prev_hash FROM anchor", &a->anchor);
 	if (r == 0)
@@ -138,11 +174,13 @@ static void put_num(struct buf *b, uint64_t v)
 }
 
 /*
- * hash = SHA-256(previous row's hash | the row), every field length-prefixed
+ * hash = H(previous row's hash | the row), H the log's digest (SHA-256 or
+ * SM3), every field length-prefixed
  * so that no two rows hash alike by moving bytes between fields. detail
  * counts when it is not empty: rows from before it existed keep their hash.
  */
-static int row_hash(const struct audit_row *row, const uint8_t prev[SHA256_SIZE], uint8_t out[SHA256_SIZE])
+static int row_hash(enum hash_alg alg, const struct audit_row *row, const uint8_t prev[SHA256_SIZE],
+		    uint8_t out[SHA256_SIZE])
 {
 	struct buf b;
 	int r;
@@ -156,7 +194,7 @@ static int row_hash(const struct audit_row *row, const uint8_t prev[SHA256_SIZE]
 	put_field(&b, row->source, strlen(row->source));
 	if (row->detail && *row->detail)
 		put_field(&b, row->detail, strlen(row->detail));
-	r = b.len >= b.max ? -E2BIG : sha256_v(out, prev, (size_t)SHA256_SIZE, b.data, b.len, NULL);
+	r = b.len >= b.max ? -E2BIG : hash_v(alg, out, prev, (size_t)SHA256_SIZE, b.data, b.len, NULL);
 	buf_free(&b);
 	return r;
 }
@@ -193,7 +231,7 @@ static int append(struct audit *a, const struct audit_event *ev, uint64_t ts)
 		chain_start(a, &row.id, prev);
 		row.id = MAX(row.id, (int64_t)1);
 	}
-	r = row_hash(&row, prev, hash);
+	r = row_hash(a->alg, &row, prev, hash);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(a->insert, 1, row.id);
@@ -289,7 +327,7 @@ int audit_verify(struct audit *a, uint64_t *rows, int64_t *first_bad)
 		for (int i = 0; i < 5; i++)
 			row.text[i] = (const char *)sqlite3_column_text(st, 2 + i);
 		(*rows)++;
-		r = row_hash(&row, prev, hash);
+		r = row_hash(a->alg, &row, prev, hash);
 		if (r < 0)
 			break;
 		/* The first row kept must be the anchor's: rows after a cut cannot go unnoticed. */
@@ -306,6 +344,74 @@ int audit_verify(struct audit *a, uint64_t *rows, int64_t *first_bad)
 	if (r < 0)
 		return r;
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
+int audit_head(struct audit *a, int64_t *ret_id, uint8_t ret_hash[HASH_SIZE])
+{
+	int64_t first;
+	int rc, r = 0;
+
+	pthread_mutex_lock(&a->lock);
+	rc = sqlite3_step(a->last);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(a->last, 1) == HASH_SIZE) {
+		*ret_id = sqlite3_column_int64(a->last, 0);
+		memcpy(ret_hash, sqlite3_column_blob(a->last, 1), HASH_SIZE);
+	} else if (rc == SQLITE_DONE) {
+		chain_start(a, &first, ret_hash);
+		*ret_id = first ? first - 1 : 0;
+	} else {
+		r = rc == SQLITE_ROW ? -EUCLEAN : db_errno(rc);
+	}
+	(void)sqlite3_reset(a->last);
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+int audit_hash_of(struct audit *a, int64_t id, uint8_t ret_hash[HASH_SIZE])
+{
+	uint8_t anchor_hash[HASH_SIZE];
+	int64_t first;
+	int rc, r;
+
+	pthread_mutex_lock(&a->lock);
+	chain_start(a, &first, anchor_hash);
+	sqlite3_bind_int64(a->hash_of, 1, id);
+	rc = sqlite3_step(a->hash_of);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(a->hash_of, 0) == HASH_SIZE) {
+		memcpy(ret_hash, sqlite3_column_blob(a->hash_of, 0), HASH_SIZE);
+		r = 0;
+	} else if (rc == SQLITE_DONE && first && id == first - 1) {
+		/* The row before the cut: the anchor keeps its hash. */
+		memcpy(ret_hash, anchor_hash, HASH_SIZE);
+		r = 0;
+	} else if (rc == SQLITE_DONE) {
+		r = first && id < first - 1 ? -ESTALE : -ENOENT;
+	} else {
+		r = rc == SQLITE_ROW ? -EUCLEAN : db_errno(rc);
+	}
+	(void)sqlite3_reset(a->hash_of);
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+static int sealed_head(void *ctx, int64_t *ret_id, uint8_t ret_hash[HASH_SIZE])
+{
+	return audit_head(ctx, ret_id, ret_hash);
+}
+
+static int sealed_hash_of(void *ctx, int64_t id, uint8_t ret_hash[HASH_SIZE])
+{
+	return audit_hash_of(ctx, id, ret_hash);
+}
+
+struct seal_audit audit_sealed(struct audit *a)
+{
+	return (struct seal_audit){ sealed_head, sealed_hash_of, a };
+}
+
+enum hash_alg audit_hash(const struct audit *a)
+{
+	return a->alg;
 }
 
 /* The last row before cutoff (id and hash into *ret_last, ret_hash): -ENOENT if none. */

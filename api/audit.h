@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/hash.h"
+#include "store/sealing.h"
+
 /*
  * The audit log (what GB/T 22239-2019 8.1.4.3 asks of audit records): when,
  * who, what action on which object, success or failure, and from where. It
@@ -41,8 +44,12 @@ struct audit_event {
 	const char *detail; /* what was done to what, in words: "token bob, role viewer"; NULL: nothing to add */
 };
 
-/* Opens (creating) DATA_DIR/audit.db; *ret is owned by the caller, freed by audit_close(). */
-int audit_open(const char *data_dir, struct audit **ret);
+/*
+ * Opens (creating) DATA_DIR/audit.db; *ret is owned by the caller, freed by
+ * audit_close(). A new log chains its rows with alg; one made before keeps
+ * the digest it was made with.
+ */
+int audit_open(const char *data_dir, enum hash_alg alg, struct audit **ret);
 void audit_close(struct audit *a);
 
 /* Appends one row, durably (fsync) before it returns 0. Thread-safe. */
@@ -63,6 +70,16 @@ int audit_query(struct audit *a, const struct audit_filter *f, json_t **items, i
  * records that it did. Returns the number of rows dropped.
  */
 int audit_retention(struct audit *a, uint64_t now_us, uint64_t days);
+
+/* The digest the log chains with. */
+enum hash_alg audit_hash(const struct audit *a);
+/* The newest row's id and hash (an empty log: 0 and zeros; all dropped: the anchor's). */
+int audit_head(struct audit *a, int64_t *ret_id, uint8_t ret_hash[HASH_SIZE]);
+/* Row id's stored hash: 0, -ESTALE if retention dropped it, -ENOENT if it is missing. */
+int audit_hash_of(struct audit *a, int64_t id, uint8_t ret_hash[HASH_SIZE]);
+
+/* The log as the seals see it (store/sealing.h): a lives as long as what is returned is used. */
+struct seal_audit audit_sealed(struct audit *a);
 
 /* Walks the chain from the anchor: 0 if intact, else the id of the first row that does not match. */
 int audit_verify(struct audit *a, uint64_t *rows, int64_t *first_bad);

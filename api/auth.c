@@ -7,7 +7,7 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "common/macro.h"
-#include "common/sha256.h"
+#include "common/hash.h"
 #include "common/util.h"
 
 int auth_schema(sqlite3 *meta)

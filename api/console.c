@@ -12,7 +12,7 @@
 #include "api/console.h"
 #include "common/log.h"
 #include "common/macro.h"
-#include "common/sha256.h"
+#include "common/hash.h"
 #include "common/util.h"
 
 #define FILES_MAX 256

@@ -108,9 +108,15 @@ const char *arg(const struct request *rq, const char *name);
  * absent; negative when either is malformed, which SINCE_UNTIL_HELP explains.
  */
 int since_until_args(const struct request *rq, uint64_t *since, uint64_t *until);
+/* limit= within 1..[http] max_limit into *ret (untouched when absent); -EINVAL when malformed. */
+int limit_arg(const struct request *rq, uint32_t *ret);
 /* [http], and the audit log the server writes. */
 const struct http_conf *http_conf_of(const struct request *rq);
 struct audit *http_audit_log(const struct request *rq);
+/* [storage], the key seals are checked with (NULL: none) and the digest the store chains with. */
+const struct storage_conf *http_storage_conf(const struct request *rq);
+const struct sealkey *http_seal_key(const struct request *rq);
+enum hash_alg http_storage_hash(const struct request *rq);
 #define SINCE_UNTIL_HELP "since/until: expected RFC 3339, epoch seconds, or a duration ago (15m, 2h)"
 
 /* The handlers, one file per resource (api/hosts.c, api/probes.c, ...), routed by api/http.c. */
@@ -125,6 +131,7 @@ enum MHD_Result api_post_user(struct request *rq);
 enum MHD_Result api_post_user_action(struct request *rq);
 enum MHD_Result api_get_logs(struct request *rq);
 enum MHD_Result api_get_verify(struct request *rq);
+enum MHD_Result api_get_seals(struct request *rq);
 enum MHD_Result api_get_audit(struct request *rq);
 enum MHD_Result api_get_hosts(struct request *rq);
 enum MHD_Result api_get_host(struct request *rq);

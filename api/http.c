@@ -227,6 +227,34 @@ struct audit *http_audit_log(const struct request *rq)
 	return rq->h->audit;
 }
 
+const struct storage_conf *http_storage_conf(const struct request *rq)
+{
+	return rq->h->env.storage;
+}
+
+const struct sealkey *http_seal_key(const struct request *rq)
+{
+	return rq->h->deps.seal_key;
+}
+
+enum hash_alg http_storage_hash(const struct request *rq)
+{
+	return rq->h->deps.store_hash;
+}
+
+int limit_arg(const struct request *rq, uint32_t *ret)
+{
+	const char *v = arg(rq, "limit");
+	uint64_t n;
+
+	if (!v)
+		return 0;
+	if (conf_parse_uint(v, &n) < 0 || n == 0 || n > http_conf_of(rq)->max_limit)
+		return -EINVAL;
+	*ret = (uint32_t)n;
+	return 0;
+}
+
 bool request_is_admin(const struct request *rq)
 {
 	return role_bit(rq->role) == ROLE_ADMIN;
@@ -277,6 +305,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/logs/count", api_get_logs_count, ROLES_LOGS, "logs.count", AUDITED | PAGED, "host source q kind priority since until step cursor" },
 	{ "GET", "/api/v1/logs/stats", api_get_logs_stats, ROLES_LOGS, "logs.count", AUDITED | PAGED, "host source q kind priority since until step cursor by top" },
 	{ "GET", "/api/v1/verify", api_get_verify, ROLES_INTEGRITY, "verify.read", AUDITED, NULL },
+	{ "GET", "/api/v1/seals", api_get_seals, ROLES_INTEGRITY | ROLES_AUDIT, "seals.read", AUDITED | PAGED, "limit cursor" },
 	{ "GET", "/api/v1/audit", api_get_audit, ROLES_AUDIT, "audit.read", AUDITED | PAGED, "user action object since until limit cursor" },
 	{ "GET", "/api/v1/probes", api_get_probes, ROLES_STATE, "probes.read", 0, "host status" },
 	{ "GET", "/api/v1/metrics", api_get_metrics, ROLES_STATE, "metrics.read", 0, "name host step since until" },

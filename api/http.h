@@ -50,6 +50,8 @@ struct http_deps {
 	struct catalog *catalog;
 	struct dialtests *dialtests;
 	struct dialer *dialer;
+	const struct sealkey *seal_key; /* NULL: seals are not checked */
+	enum hash_alg store_hash;
 };
 
 int http_start(const struct api_env *env, const struct http_deps *deps, struct http_server **ret);

@@ -16,20 +16,6 @@
 #include "store/logquery.h"
 #include "store/storage.h"
 
-/* limit= within 1..[http] max_limit into *ret (untouched when absent); -EINVAL when malformed. */
-static int limit_arg(const struct request *rq, uint32_t *ret)
-{
-	const char *v = arg(rq, "limit");
-	uint64_t n;
-
-	if (!v)
-		return 0;
-	if (conf_parse_uint(v, &n) < 0 || n == 0 || n > http_conf_of(rq)->max_limit)
-		return -EINVAL;
-	*ret = (uint32_t)n;
-	return 0;
-}
-
 /* since=, until= and limit= (1..[http] max_limit) of a paged read; false after queuing the 400 in *answered. */
 static bool range_args(struct request *rq, uint64_t *since, uint64_t *until, uint32_t *limit,
 		       enum MHD_Result *answered)
@@ -361,34 +347,6 @@ enum MHD_Result api_get_logs(struct request *rq)
 	if (!query_run(rq, &q, &res, &progress, &answered))
 		return answered;
 	return respond_items(rq, &res, progress, ndjson);
-}
-
-static void add_problem(uint32_t day, int64_t block, const char *what, void *userdata)
-{
-	char id[64];
-
-	(void)snprintf(id, sizeof(id), "%u-%" PRId64, day, block);
-	json_array_append_new(userdata, json_pack("{s:s, s:s}", "block", id, "problem", what));
-}
-
-enum MHD_Result api_get_verify(struct request *rq)
-{
-	json_t *problems = json_array();
-	uint64_t blocks = 0, audit_rows = 0;
-	int64_t audit_bad = 0;
-	int r = storage_verify(rq->rd, &blocks, 100, add_problem, problems), ra;
-
-	ra = r < 0 ? 0 : audit_verify(http_audit_log(rq), &audit_rows, &audit_bad);
-	if (r < 0 || ra < 0) {
-		json_decref(problems);
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read the store: %s",
-				     strerror(r < 0 ? -r : -ra));
-	}
-	return respond_json(rq, MHD_HTTP_OK,
-			    json_pack("{s:b, s:I, s:i, s:o, s:{s:b, s:I, s:I}}", "ok", r == 0 && audit_bad == 0,
-				      "blocks", (json_int_t)blocks, "problem_count", r, "problems", problems, "audit",
-				      "ok", audit_bad == 0, "rows", (json_int_t)audit_rows, "first_bad",
-				      (json_int_t)audit_bad));
 }
 
 /* GET /api/v1/audit?since=&until=&user=&action=&limit=&cursor=: oldest first, paged by id. */

@@ -6,7 +6,7 @@
 #include "api/sessions.h"
 #include "common/db.h"
 #include "common/macro.h"
-#include "common/sha256.h"
+#include "common/hash.h"
 #include "common/util.h"
 
 int sessions_schema(sqlite3 *db)

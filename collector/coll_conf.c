@@ -4,10 +4,12 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "collector/coll_conf.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "store/sealing.h"
 
 #define I(f) offsetof(struct coll_conf, ingest.f) - offsetof(struct coll_conf, ingest)
 #define S(f) offsetof(struct coll_conf, storage.f) - offsetof(struct coll_conf, storage)
@@ -36,6 +38,11 @@ static const struct conf_key storage_keys[] = {
 	{ "data_dir", CONF_STR, S(data_dir), "/var/lib/vigil", .help = "meta database and daily shards" },
 	{ "sync", CONF_BOOL, S(sync), "yes", .help = "fsync every commit before acknowledging" },
 	{ "retention_days", CONF_UINT, S(retention_days), "184", 1, 36500, .help = "days of shards kept" },
+	{ "hash", CONF_STR, S(hash), "sha256", .help = "the digest of the blocks' and the audit log's hash chains, sha256 or sm3 (GB/T 32905); a store keeps the one it started with" },
+	{ "seal_key_file", CONF_STR, S(seal_key_file), NULL, .help = "seal the chains with HMAC-SM3 under the key in this file (32 bytes or more, outside data_dir, not readable by others)" },
+	{ "seal_sign_key", CONF_STR, S(seal_sign_key), NULL, .help = "seal the chains with SM2 signatures by this private key (PEM, outside data_dir, not readable by others)" },
+	{ "seal_verify_key", CONF_STR, S(seal_verify_key), NULL, .help = "the SM2 public key (PEM) --verify and /api/v1/verify check seals with: an auditor's, who cannot make seals" },
+	{ "seal_interval", CONF_SECS, S(seal_interval_ms), "10m", 1000, 86400000, .help = "how often the open day is sealed again (a closed day is sealed once, when it ends)" },
 };
 
 static const struct conf_key http_keys[] = {
@@ -183,6 +190,64 @@ static void check_logmetrics(const struct coll_conf *c, const struct conf_origin
 	}
 }
 
+/* Whether path is inside dir (both resolved): a key kept with the data it seals protects nothing. */
+static bool path_inside(const char *path, const char *dir)
+{
+	_cleanup_free_ char *p = realpath(path, NULL), *d = realpath(dir, NULL);
+	size_t n = d ? strlen(d) : 0;
+
+	return p && d && strncmp(p, d, n) == 0 && (p[n] == '/' || p[n] == 0);
+}
+
+/* One sealing key: where it is, and that it loads. */
+static void check_seal_key(const struct storage_conf *s, const char *key, const char *path, bool sign,
+			   const struct conf_origin *o, struct conf_errors *errs)
+{
+	struct storage_conf only = { .data_dir = s->data_dir };
+	struct sealkey *k = NULL;
+	char where[4200], err[512];
+
+	conf_origin_where(o, s, key, where, sizeof(where));
+	if (path[0] != '/') {
+		conf_error_add(errs, where, "[storage] %s=%s: expected an absolute path", key, path);
+		return;
+	}
+	if (s->data_dir && path_inside(path, s->data_dir)) {
+		conf_error_add(errs, where, "[storage] %s=%s is inside data_dir: whoever can rewrite the store could "
+			       "read it; keep it elsewhere", key, path);
+		return;
+	}
+	*(strcmp(key, "seal_key_file") == 0 ? &only.seal_key_file :
+	  strcmp(key, "seal_sign_key") == 0 ? &only.seal_sign_key : &only.seal_verify_key) = (char *)path;
+	if (sealing_key(&only, sign, &k, err, sizeof(err)) < 0)
+		conf_error_add(errs, where, "[storage] %s", err);
+	sealkey_free(k);
+}
+
+static void check_storage(const struct storage_conf *s, const struct conf_origin *o, struct conf_errors *errs)
+{
+	char where[4200];
+	enum hash_alg alg;
+
+	if (s->hash && (hash_parse(s->hash, &alg) < 0 || !hash_available(alg)))
+		conf_error_add(errs, conf_origin_where(o, s, "hash", where, sizeof(where)),
+			       "[storage] hash=%s: expected sha256 or sm3 (one this OpenSSL computes)", s->hash);
+	if (s->seal_key_file && (s->seal_sign_key || s->seal_verify_key))
+		conf_error_add(errs, conf_origin_where(o, s, "seal_key_file", where, sizeof(where)),
+			       "[storage] seal_key_file= (HMAC-SM3) and seal_sign_key=/seal_verify_key= (SM2) exclude "
+			       "each other");
+	else if (s->seal_sign_key && s->seal_verify_key)
+		conf_error_add(errs, conf_origin_where(o, s, "seal_verify_key", where, sizeof(where)),
+			       "[storage] seal_verify_key= is for who only checks seals: with seal_sign_key= the "
+			       "public key is the private key's");
+	if (s->seal_key_file)
+		check_seal_key(s, "seal_key_file", s->seal_key_file, true, o, errs);
+	if (s->seal_sign_key)
+		check_seal_key(s, "seal_sign_key", s->seal_sign_key, true, o, errs);
+	if (s->seal_verify_key)
+		check_seal_key(s, "seal_verify_key", s->seal_verify_key, false, o, errs);
+}
+
 static void check_values(const void *target, const struct conf_origin *o, struct conf_errors *errs)
 {
 	const struct coll_conf *c = target;
@@ -191,6 +256,7 @@ static void check_values(const void *target, const struct conf_origin *o, struct
 
 	transport_conf_check(&c->ingest.t, "ingest", conf_origin_where(o, &c->ingest, "listen", where, sizeof(where)),
 			     errs);
+	check_storage(&c->storage, o, errs);
 	if (c->http.listen && !strrchr(c->http.listen, ':'))
 		conf_error_add(errs, conf_origin_where(o, &c->http, "listen", where, sizeof(where)),
 			       "[http] listen=%s: expected HOST:PORT", c->http.listen);

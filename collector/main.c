@@ -25,6 +25,7 @@
 #include "alerts/notify.h"
 #include "dialtests/dialer.h"
 #include "forward/forward.h"
+#include "store/sealing.h"
 #include "store/storage.h"
 
 struct collector {
@@ -42,6 +43,10 @@ struct collector {
 	struct http_server *http;
 	sd_event_source *tick;
 	uint64_t next_retention_us; /* monotonic */
+	struct sealkey *seal_key;   /* NULL: the store is not sealed */
+	struct seal_audit sealed_audit;
+	struct sealer *sealer;      /* NULL: the key can only check */
+	sd_event_source *seal_timer;
 };
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -103,13 +108,49 @@ static int audit_rows(void *audit, int64_t after, unsigned limit, json_t **items
 	return audit_query(audit, &(struct audit_filter){ .after = after, .limit = limit }, items, last);
 }
 
+/* Each seal_interval, from the start: the seals of what changed. */
+static int on_seal_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct collector *c = userdata;
+
+	(void)sealer_run(c->sealer, now_realtime_us());
+	return sd_event_source_set_time_relative(s, c->conf->storage.seal_interval_ms * 1000);
+}
+
+/* The seal key, and the sealer when the key can sign: the first seals as the loop starts. */
+static int sealing_setup(struct collector *c)
+{
+	const struct storage_conf *sc = &c->conf->storage;
+	char err[512];
+	int r = sealing_key(sc, false, &c->seal_key, err, sizeof(err));
+
+	if (r < 0)
+		return log_error_errno(r, "[storage] %s", err);
+	if (!c->seal_key || !sealkey_can_sign(c->seal_key))
+		return 0;
+	c->sealed_audit = audit_sealed(c->audit);
+	r = sealer_open(sc->data_dir, sc->sync, c->seal_key, storage_hash(c->storage), &c->sealed_audit, &c->sealer);
+	if (r < 0)
+		return log_error_errno(r, "cannot open the seals in %s: %m", sc->data_dir);
+	r = sd_event_add_time_relative(c->event, &c->seal_timer, CLOCK_MONOTONIC, 0, USEC_PER_SEC / 10, on_seal_timer,
+				       c);
+	if (r < 0)
+		return log_error_errno(r, "event loop setup: %m");
+	r = sd_event_source_set_enabled(c->seal_timer, SD_EVENT_ON);
+	if (r < 0)
+		return log_error_errno(r, "event loop setup: %m");
+	log_info("seals: the store is sealed with %s (key %s) every %" PRIu64 " s and at each day's end",
+		 sealkey_method(c->seal_key), sealkey_id(c->seal_key), sc->seal_interval_ms / 1000);
+	return 0;
+}
+
 static int collector_setup(struct collector *c)
 {
 	sigset_t ss;
 	int r;
 
 	r = storage_open(c->conf->storage.data_dir, c->conf->storage.sync ? DB_SYNC_FULL : DB_SYNC_NORMAL,
-			 &c->storage);
+			 storage_conf_hash(&c->conf->storage), &c->storage);
 	if (r < 0)
 		return r;
 	r = sd_event_default(&c->event);
@@ -155,9 +196,12 @@ static int collector_setup(struct collector *c)
 	r = dialer_start(&c->conf->dialtests, c->dialtests, c->event, &c->dialer);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the dial tests: %m");
-	r = audit_open(c->conf->storage.data_dir, &c->audit);
+	r = audit_open(c->conf->storage.data_dir, storage_conf_hash(&c->conf->storage), &c->audit);
 	if (r < 0)
 		return log_error_errno(r, "cannot open the audit log in %s: %m", c->conf->storage.data_dir);
+	r = sealing_setup(c);
+	if (r < 0)
+		return r;
 	r = forwarders_start(&c->conf->forwards, &c->conf->storage,
 			     &(struct forward_sources){ alert_events, c->alerting, audit_rows, c->audit }, &c->forwarders);
 	if (r < 0)
@@ -165,7 +209,8 @@ static int collector_setup(struct collector *c)
 	r = http_start(&(struct api_env){ .http = &c->conf->http, .storage = &c->conf->storage,
 					  .hosts = &c->conf->hosts, .audit = &c->conf->audit, .users = &c->conf->users },
 		       &(struct http_deps){ .audit = c->audit, .alerting = c->alerting, .catalog = c->catalog,
-					    .dialtests = c->dialtests, .dialer = c->dialer },
+					    .dialtests = c->dialtests, .dialer = c->dialer, .seal_key = c->seal_key,
+					    .store_hash = storage_hash(c->storage) },
 		       &c->http);
 	if (r < 0)
 		return r;
@@ -182,6 +227,12 @@ static void collector_done(struct collector *c)
 	sd_event_source_disable_unref(c->tick);
 	http_stop(c->http);
 	forwarders_stop(c->forwarders);
+	/* What the API recorded last is sealed before the log closes. */
+	sd_event_source_disable_unref(c->seal_timer);
+	if (c->sealer)
+		(void)sealer_run(c->sealer, now_realtime_us());
+	sealer_free(c->sealer);
+	sealkey_free(c->seal_key);
 	audit_close(c->audit);
 	/* Before ingest: it ships what is still queued through it. */
 	dialer_stop(c->dialer);
@@ -204,7 +255,7 @@ static void audit_local(const struct coll_conf *conf, const char *action, const 
 	char user[160];
 
 	(void)snprintf(user, sizeof(user), "local:%s", pw ? pw->pw_name : "?");
-	if (audit_open(conf->storage.data_dir, &a) < 0)
+	if (audit_open(conf->storage.data_dir, storage_conf_hash(&conf->storage), &a) < 0)
 		return;
 	(void)audit_record(a, &(struct audit_event){ .user = user, .role = "-", .action = action, .object = object,
 						     .success = success, .source = "local" });
@@ -294,41 +345,88 @@ static void print_problem(uint32_t day, int64_t block, const char *what, void *u
 }
 
 /* Checks the audit log's hash chain: -EUCLEAN if a row was changed or removed. */
-static int verify_audit(const struct coll_conf *conf)
+static int verify_audit(struct audit *a)
 {
-	struct audit *a;
 	uint64_t rows;
 	int64_t bad;
-	int r = audit_open(conf->storage.data_dir, &a);
+	int r = audit_verify(a, &rows, &bad);
 
-	if (r < 0)
-		return log_error_errno(r, "cannot open the audit log in %s: %m", conf->storage.data_dir);
-	r = audit_verify(a, &rows, &bad);
-	audit_close(a);
 	if (r < 0)
 		return log_error_errno(r, "verify: cannot read the audit log: %m");
 	if (bad)
 		printf("audit log: row %" PRId64 " does not match the chain (changed, or a row before it removed)\n",
 		       bad);
-	printf("%" PRIu64 " audit rows checked, %s\n", rows, bad ? "chain broken" : "chain intact");
+	printf("%" PRIu64 " audit rows checked (%s), %s\n", rows, hash_name(audit_hash(a)),
+	       bad ? "chain broken" : "chain intact");
 	return bad ? -EUCLEAN : 0;
 }
 
-/* Checks the stored blocks' and the audit log's hash chains; safe while the collector runs. */
+static void print_seal_problem(int64_t seal, const char *what, void *userdata)
+{
+	printf("seal %" PRId64 ": %s\n", seal, what);
+}
+
+/* Checks the seals with the configured key: -EUCLEAN on any problem. */
+static int verify_seals(const struct coll_conf *conf, struct storage_reader *rd, struct audit *a)
+{
+	const struct storage_conf *sc = &conf->storage;
+	struct seal_audit sealed = audit_sealed(a);
+	struct seals_report rep;
+	struct sealkey *key;
+	char err[512], when[64];
+	int r = sealing_key(sc, false, &key, err, sizeof(err));
+
+	if (r < 0)
+		return log_error_errno(r, "[storage] %s", err);
+	r = seals_verify(rd, key, &sealed, storage_retention_cutoff(now_realtime_us(), sc->retention_days), 1000,
+			 print_seal_problem, NULL, &rep);
+	if (r < 0) {
+		sealkey_free(key);
+		return log_error_errno(r, "verify: cannot read the seals: %m");
+	}
+	if (key && !rep.newest_made && storage_reader_has_blocks(rd)) {
+		print_seal_problem(0, "the store holds blocks and no seal, though a seal key is configured: the seals "
+				      "were removed, or no collector sealed with it yet", NULL);
+		rep.problems++;
+	}
+	format_rfc3339_us(rep.newest_made, when, sizeof(when));
+	printf("%" PRIu64 " seals checked", rep.checked);
+	if (key)
+		printf(" (%s, key %s)", sealkey_method(key), sealkey_id(key));
+	if (rep.unchecked)
+		printf(", %" PRIu64 " not checked: no seal key in the configuration", rep.unchecked);
+	if (rep.expired)
+		printf(", %" PRIu64 " of days retention removed", rep.expired);
+	printf(", newest %s, %d problems\n", rep.newest_made ? when : "none", rep.problems);
+	sealkey_free(key);
+	return rep.problems ? -EUCLEAN : 0;
+}
+
+/* Checks the stored blocks' and the audit log's hash chains and the seals; safe while the collector runs. */
 static int verify(const struct coll_conf *conf)
 {
 	struct storage_reader *rd;
+	struct audit *a;
 	uint64_t blocks = 0;
-	int r = storage_reader_open(conf->storage.data_dir, &rd);
+	int r = storage_reader_open(conf->storage.data_dir, &rd), ra, rs;
 
 	if (r < 0)
 		return log_error_errno(r, "cannot open the store in %s: %m", conf->storage.data_dir);
+	r = audit_open(conf->storage.data_dir, storage_conf_hash(&conf->storage), &a);
+	if (r < 0) {
+		storage_reader_free(rd);
+		return log_error_errno(r, "cannot open the audit log in %s: %m", conf->storage.data_dir);
+	}
 	r = storage_verify(rd, &blocks, 1000, print_problem, NULL);
-	storage_reader_free(rd);
 	if (r < 0)
-		return log_error_errno(r, "verify: cannot read the store: %m");
-	printf("%" PRIu64 " blocks checked, %d problems\n", blocks, r);
-	return verify_audit(conf) < 0 || r ? -EUCLEAN : 0;
+		log_error_errno(r, "verify: cannot read the store: %m");
+	else
+		printf("%" PRIu64 " blocks checked, %d problems\n", blocks, r);
+	ra = verify_audit(a);
+	rs = verify_seals(conf, rd, a);
+	audit_close(a);
+	storage_reader_free(rd);
+	return r || ra < 0 || rs < 0 ? -EUCLEAN : 0;
 }
 
 static void usage(FILE *f)

@@ -48,17 +48,23 @@ int cmd_probes(struct ctl *c, char **words, size_t n)
 
 int cmd_verify(struct ctl *c, char **words, size_t n)
 {
-	json_t *j = ctl_get(c, "/api/v1/verify", NULL, 0), *item;
+	json_t *j = ctl_get(c, "/api/v1/verify", NULL, 0), *item, *seals;
 	size_t i;
 	int ok;
 
 	if (!j)
 		return 1;
+	seals = json_object_get(j, "seals");
 	json_array_foreach(json_object_get(j, "problems"), i, item)
 		printf("block %s: %s\n", json_string_value(json_object_get(item, "block")),
 		       json_string_value(json_object_get(item, "problem")));
+	json_array_foreach(json_object_get(seals, "problems"), i, item)
+		printf("seal %" JSON_INTEGER_FORMAT ": %s\n", json_integer_value(json_object_get(item, "seal")),
+		       json_string_value(json_object_get(item, "problem")));
 	ok = json_is_true(json_object_get(j, "ok"));
-	printf("%" JSON_INTEGER_FORMAT " blocks checked: %s\n", json_integer_value(json_object_get(j, "blocks")),
+	printf("%" JSON_INTEGER_FORMAT " blocks checked (%s), %" JSON_INTEGER_FORMAT " seals checked: %s\n",
+	       json_integer_value(json_object_get(j, "blocks")), json_string_value(json_object_get(j, "hash")),
+	       json_integer_value(json_object_get(seals, "checked")),
 	       ok ? "the hash chain is intact" : "TAMPERING OR DAMAGE FOUND");
 	json_decref(j);
 	return ok ? 0 : 3;

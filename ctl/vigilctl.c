@@ -51,7 +51,7 @@ static const struct ctl_command commands[] = {
 	{ "user", 1, 3, "list | add NAME ROLE | disable NAME | enable NAME | role NAME ROLE | reset-password NAME",
 	  "named users of the console (add and reset-password read the password from standard input)", "admin",
 	  cmd_user },
-	{ "verify", 0, 0, "", "checks the stored logs' hash chain (exit 3 if broken)", "admin, security", cmd_verify },
+	{ "verify", 0, 0, "", "checks the stored logs' and the audit log's hash chains and the seals (exit 3 if broken)", "admin, security", cmd_verify },
 };
 
 static void usage(FILE *f)

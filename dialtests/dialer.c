@@ -14,7 +14,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/metrics.h"
-#include "common/sha256.h"
+#include "common/hash.h"
 #include "common/util.h"
 #include "dialtests/dialer.h"
 #include "dialtests/run.h"

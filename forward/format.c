@@ -382,6 +382,9 @@ static const char *member(const json_t *item, const char *key, char num[24])
 		(void)snprintf(num, 24, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return num;
 	}
+	/* As the seals' text says it. */
+	if (json_is_boolean(v))
+		return json_is_true(v) ? "1" : "0";
 	return json_is_string(v) ? json_string_value(v) : "";
 }
 
@@ -471,6 +474,20 @@ int forward_render_audit_row(struct buf *o, const json_t *item, const char *host
 	note_time(st, ts > 0 ? (uint64_t)ts : 0);
 	return frame(o, start, is_json(st) ? render_item_json(o, item)
 					   : render_event(o, item, 13 * 8 + level, host, "audit", keys, text, st),
+		     st);
+}
+
+int forward_render_seal(struct buf *o, const json_t *item, const char *host, const struct forward_style *st)
+{
+	static const char *const keys[] = { "id", "day", "blocks", "last_block", "head", "audit_id", "audit_head",
+					    "closed", "chain", "method", "key", "prev", "signature", NULL };
+	static const char *const text[] = { NULL };
+	json_int_t ts = json_integer_value(json_object_get(item, "ts"));
+	size_t start = o->len;
+
+	note_time(st, ts > 0 ? (uint64_t)ts : 0);
+	return frame(o, start, is_json(st) ? render_item_json(o, item)
+					   : render_event(o, item, 13 * 8 + 5, host, "seal", keys, text, st),
 		     st);
 }
 

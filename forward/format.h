@@ -49,6 +49,12 @@ int forward_render(struct buf *o, char separator, const struct log_cursor *pos, 
  */
 int forward_render_alert_event(struct buf *o, const json_t *item, const struct forward_style *st);
 int forward_render_audit_row(struct buf *o, const json_t *item, const char *host, const struct forward_style *st);
+/*
+ * A seal (an item of GET /api/v1/seals) the same way, log audit (13) at
+ * notice, MSGID seal: its fields in structured data, from which the sealed
+ * text is rebuilt (docs/storage.md); format=json carries that text too.
+ */
+int forward_render_seal(struct buf *o, const json_t *item, const char *host, const struct forward_style *st);
 
 /* Whether sd_id is an RFC 5424 SD-ID: 1 to 32 printable ASCII characters but '=', ' ', ']' and '"'. */
 bool forward_sd_id_valid(const char *sd_id);

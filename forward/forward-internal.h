@@ -56,7 +56,7 @@ struct source {
 
 const struct source *forward_source_find(const char *name);
 /* The sources' names, for errors and docs. */
-#define FORWARD_SOURCE_NAMES "logs, alerts or audit"
+#define FORWARD_SOURCE_NAMES "logs, alerts, audit or seals"
 
 struct forwarder {
 	const struct forward_conf *conf;

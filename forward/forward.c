@@ -22,7 +22,7 @@
 
 static const struct conf_key forward_keys[] = {
 	{ "type", CONF_STR, F(type), "syslog", .help = "syslog" },
-	{ "what", CONF_STR, F(what), "logs", .help = "logs (the stored records filter= and kind= take), alerts (every alert's events: fired, acknowledged, resolved, ...) or audit (the audit log)" },
+	{ "what", CONF_STR, F(what), "logs", .help = "logs (the stored records filter= and kind= take), alerts (every alert's events: fired, acknowledged, resolved, ...) audit (the audit log) or seals (the store's seals as they are made: an outside witness, docs/storage.md)" },
 	{ "url", CONF_STR, F(url), NULL, .required = true, .help = "the receiver: tcp://HOST:PORT, tls://HOST:PORT (RFC 5425), udp://HOST:PORT or relp://HOST:PORT (RELP: each message acknowledged by the receiving program); [IPv6]:PORT" },
 	{ "framing", CONF_STR, F(framing), "octet-counted", .help = "on tcp:// and tls://: octet-counted (RFC 6587 3.4.1, what RFC 5425 asks) or lf (a line feed after each message; one inside a message is sent as #012)" },
 	{ "format", CONF_STR, F(format), "rfc5424", .help = "rfc5424 (the record's id in structured data), cef or leef (the same header, then ArcSight's CEF 0 or QRadar's LEEF 1.0), or json (the API's item: id, ts, host, source, message, fields)" },
@@ -71,7 +71,7 @@ static void key_error(const struct forward_conf *f, const struct conf_origin *o,
 		       key ? " " : "", key ? key : "", value ? "=" : "", value ? value : "", why);
 }
 
-/* What a forwarder of events (what=alerts or audit) cannot take: the log records' filter and formats. */
+/* What a forwarder of events (what=alerts, audit or seals) cannot take: the log records' filter and formats. */
 static void check_events(const struct forward_conf *f, const struct conf_origin *o, struct conf_errors *errs)
 {
 	if (f->filter)
@@ -79,7 +79,7 @@ static void check_events(const struct forward_conf *f, const struct conf_origin 
 	if (strcmp(f->kind, "log") != 0)
 		key_error(f, o, "kind", f->kind, "is for what=logs", errs);
 	if (forward_format_find(f->format) && strcmp(f->format, "rfc5424") && strcmp(f->format, "json"))
-		key_error(f, o, "format", f->format, "what=alerts and what=audit are sent as rfc5424 or json", errs);
+		key_error(f, o, "format", f->format, "what=alerts, audit and seals are sent as rfc5424 or json", errs);
 }
 
 /* A file the forwarder reads at each connection: there now, or said at once rather than at each attempt. */

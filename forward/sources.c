@@ -11,6 +11,7 @@
 #include "common/macro.h"
 #include "common/metrics.h"
 #include "forward/forward-internal.h"
+#include "store/seals.h"
 #include "store/shards.h"
 
 /*
@@ -182,6 +183,39 @@ static int audit_read(struct forwarder *f, struct page *p)
 	return events_read(f, p, audit_fetch, render_audit);
 }
 
+static int render_seal(struct forwarder *f, struct buf *o, const json_t *item)
+{
+	return forward_render_seal(o, item, f->owner->host, &f->style);
+}
+
+static int add_seal(const struct seal *s, void *ctx)
+{
+	json_t *j = seal_json(s);
+
+	return j && json_array_append_new(ctx, j) == 0 ? 0 : -ENOMEM;
+}
+
+/* The seals are the store's own: read from meta.db, as the logs are. */
+static int seals_fetch(struct forwarder *f, int64_t after, unsigned limit, json_t **items, int64_t *last)
+{
+	json_t *arr = json_array(), *tail;
+	int r = arr ? seals_each(storage_reader_meta(f->rd), after, limit, add_seal, arr) : -ENOMEM;
+
+	if (r < 0) {
+		json_decref(arr);
+		return r;
+	}
+	tail = json_array_get(arr, json_array_size(arr) - 1);
+	*last = tail ? (int64_t)json_integer_value(json_object_get(tail, "id")) : after;
+	*items = arr;
+	return 0;
+}
+
+static int seals_read(struct forwarder *f, struct page *p)
+{
+	return events_read(f, p, seals_fetch, render_seal);
+}
+
 /* The last id there is, by reading to the end a large page at a time (once, at a forwarder's first start). */
 static int events_newest(struct forwarder *f,
 			 int (*fetch)(struct forwarder *f, int64_t after, unsigned limit, json_t **items, int64_t *last))
@@ -215,6 +249,11 @@ static int audit_newest(struct forwarder *f)
 	return events_newest(f, audit_fetch);
 }
 
+static int seals_newest_id(struct forwarder *f)
+{
+	return events_newest(f, seals_fetch);
+}
+
 static int id_parse(const char *text, struct position *ret)
 {
 	char *end;
@@ -237,6 +276,7 @@ static const struct source sources[] = {
 	{ "logs", logs_read, logs_newest, logs_behind, logs_parse, logs_format },
 	{ "alerts", alerts_read, alerts_newest, NULL, id_parse, id_format },
 	{ "audit", audit_read, audit_newest, NULL, id_parse, id_format },
+	{ "seals", seals_read, seals_newest_id, NULL, id_parse, id_format },
 };
 
 const struct source *forward_source_find(const char *name)

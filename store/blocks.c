@@ -89,6 +89,7 @@ bool blocks_derived_present(sqlite3 *shard, enum chain_table t)
 
 struct blocks_writer {
 	sqlite3 *db;
+	int64_t scheme;
 	sqlite3_stmt *block;
 	sqlite3_stmt *ins[_CHAIN_TABLES]; /* of derived[] */
 };
@@ -106,7 +107,7 @@ static int prepare_derived(sqlite3 *db, enum chain_table t, sqlite3_stmt **ret)
 	return db_prepare(db, sql, ret);
 }
 
-int blocks_writer_open(sqlite3 *shard, struct blocks_writer **ret)
+int blocks_writer_open(sqlite3 *shard, int64_t scheme, struct blocks_writer **ret)
 {
 	struct blocks_writer *w = calloc(1, sizeof(*w));
 	int r = w ? db_prepare(shard, "INSERT INTO blocks(" BLOCK_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -120,6 +121,7 @@ int blocks_writer_open(sqlite3 *shard, struct blocks_writer **ret)
 		return r;
 	}
 	w->db = shard;
+	w->scheme = scheme;
 	*ret = w;
 	return 0;
 }
@@ -134,31 +136,50 @@ void blocks_writer_free(struct blocks_writer *w)
 	free(w);
 }
 
-int blocks_next_id(sqlite3 *shard, int64_t *ret_id)
+/* Steps st to its row's hash in column col: 1, 0 with no row, or a negative errno. */
+static int step_hash(sqlite3_stmt *st, int col, uint8_t out[HASH_SIZE])
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, col) == HASH_SIZE) {
+		memcpy(out, sqlite3_column_blob(st, col), HASH_SIZE);
+		return 1;
+	}
+	return rc == SQLITE_ROW ? -EUCLEAN : rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
+int blocks_head(sqlite3 *shard, struct block_head *ret)
 {
 	sqlite3_stmt *st;
-	int r = db_prepare(shard, "SELECT coalesce(max(id), 0) + 1 FROM blocks", &st);
+	/* A shard from before scheme 2, not migrated yet, has no chain column. */
+	int r = db_prepare(shard, blocks_chained(shard) ?
+				  "SELECT id, hash, chain, (SELECT count(*) FROM blocks) FROM blocks ORDER BY id DESC LIMIT 1" :
+				  "SELECT id, hash, 1, (SELECT count(*) FROM blocks) FROM blocks ORDER BY id DESC LIMIT 1",
+			   &st);
 
 	if (r < 0)
 		return r;
-	*ret_id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
-	sqlite3_finalize(st);
-	return 0;
-}
-
-bool blocks_last_hash(sqlite3 *shard, uint8_t hash[SHA256_SIZE])
-{
-	sqlite3_stmt *st;
-	bool found = false;
-
-	if (db_prepare(shard, "SELECT hash FROM blocks ORDER BY id DESC LIMIT 1", &st) < 0)
-		return false;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SHA256_SIZE) {
-		memcpy(hash, sqlite3_column_blob(st, 0), SHA256_SIZE);
-		found = true;
+	r = step_hash(st, 1, ret->hash);
+	if (r == 1) {
+		ret->id = sqlite3_column_int64(st, 0);
+		ret->scheme = sqlite3_column_int64(st, 2);
+		ret->blocks = sqlite3_column_int64(st, 3);
 	}
 	sqlite3_finalize(st);
-	return found;
+	return r;
+}
+
+int blocks_hash_of(sqlite3 *shard, int64_t id, uint8_t ret_hash[HASH_SIZE])
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(shard, "SELECT hash FROM blocks WHERE id=?", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	r = step_hash(st, 0, ret_hash);
+	sqlite3_finalize(st);
+	return r == 0 ? -ENOENT : MIN(r, 0);
 }
 
 /*
@@ -366,7 +387,7 @@ static int insert_derived(struct blocks_writer *w, const struct block_in *b, int
 	int r = 0, k;
 
 	for (int t = 0; t < _CHAIN_TABLES; t++)
-		chain_begin(&d[t]);
+		chain_begin(&d[t], chain_alg(w->scheme));
 	r = insert_streams(w, b, id, &d[CHAIN_STREAMS]);
 	if (r == 0)
 		r = insert_probes(w, b, id, agent, &d[CHAIN_PROBES]);
@@ -397,7 +418,7 @@ int blocks_insert(struct blocks_writer *w, struct block_in *b, const char *agent
 
 	if (r < 0)
 		return r;
-	chain_block_begin(&d, CHAIN_SCHEME, prev, day);
+	chain_block_begin(&d, w->scheme, prev, day);
 	ins_int(&x, id);
 	ins_text(&x, agent, strlen(agent));
 	ins_int(&x, (int64_t)b->seq);
@@ -407,7 +428,7 @@ int blocks_insert(struct blocks_writer *w, struct block_in *b, const char *agent
 	ins_int(&x, (int64_t)b->ts_max);
 	ins_int(&x, b->records);
 	ins_int(&x, b->raw_len);
-	ins_int(&x, CHAIN_SCHEME);
+	ins_int(&x, w->scheme);
 	chain_blob(&d, b->digest, SHA256_SIZE);
 	for (int t = 0; t < _CHAIN_TABLES; t++)
 		chain_blob(&d, digests[t], SHA256_SIZE);
@@ -428,8 +449,8 @@ int blocks_insert(struct blocks_writer *w, struct block_in *b, const char *agent
 	return 0;
 }
 
-int blocks_find(sqlite3 *shard, const char *agent, uint64_t seq, uint8_t ret_digest[SHA256_SIZE], char *ret_host,
-		size_t host_size)
+int blocks_find(sqlite3 *shard, const char *agent, uint64_t seq, enum hash_alg alg, uint8_t ret_digest[HASH_SIZE],
+		char *ret_host, size_t host_size)
 {
 	sqlite3_stmt *st;
 	int r = db_prepare(shard, "SELECT host, frame FROM blocks WHERE agent=? AND seq=?", &st);
@@ -441,7 +462,7 @@ int blocks_find(sqlite3 *shard, const char *agent, uint64_t seq, uint8_t ret_dig
 	r = -ENOENT;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		(void)snprintf(ret_host, host_size, "%s", (const char *)sqlite3_column_text(st, 0));
-		r = sha256(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), ret_digest);
+		r = hash_digest(alg, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), ret_digest);
 	}
 	sqlite3_finalize(st);
 	return r;

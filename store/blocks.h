@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "common/frame.h"
-#include "common/sha256.h"
+#include "common/hash.h"
 #include "store/chain.h"
 #include "store/verify.h"
 
@@ -78,12 +78,19 @@ int blocks_schema(sqlite3 *shard);
  * caller's transaction. Owned by the caller: blocks_writer_free().
  */
 struct blocks_writer;
-int blocks_writer_open(sqlite3 *shard, struct blocks_writer **ret);
+/* Blocks are written with scheme (chain.h): CHAIN_SCHEME or CHAIN_SCHEME_SM3. */
+int blocks_writer_open(sqlite3 *shard, int64_t scheme, struct blocks_writer **ret);
 void blocks_writer_free(struct blocks_writer *w);
-/* The id of the next block: the writer numbers blocks, and the id is in the hash. */
-int blocks_next_id(sqlite3 *shard, int64_t *ret_id);
-/* The newest block's hash into hash; false if the shard holds none. */
-bool blocks_last_hash(sqlite3 *shard, uint8_t hash[SHA256_SIZE]);
+/* A shard's newest block: where its chain stands, and what the writer numbers the next block after. */
+struct block_head {
+	int64_t id, scheme;
+	uint8_t hash[HASH_SIZE];
+	int64_t blocks; /* how many the shard holds */
+};
+/* The newest block into *ret: 1, 0 if the shard holds none, or a negative errno. */
+int blocks_head(sqlite3 *shard, struct block_head *ret);
+/* The stored hash of block id: 0, -ENOENT if the shard holds no such block. */
+int blocks_hash_of(sqlite3 *shard, int64_t id, uint8_t ret_hash[HASH_SIZE]);
 /*
  * Inserts b (of agent, in the shard of day) as block id, after the rows
  * derived from it, with its hash over prev and all of them (chain.h) into
@@ -92,9 +99,9 @@ bool blocks_last_hash(sqlite3 *shard, uint8_t hash[SHA256_SIZE]);
 int blocks_insert(struct blocks_writer *w, struct block_in *b, const char *agent, int64_t id, uint32_t day,
 		  const uint8_t prev[SHA256_SIZE], uint8_t hash[SHA256_SIZE]);
 
-/* The host and the frame's digest of the block stored as (agent, seq); -ENOENT if there is none. */
-int blocks_find(sqlite3 *shard, const char *agent, uint64_t seq, uint8_t ret_digest[SHA256_SIZE], char *ret_host,
-		size_t host_size);
+/* The host and the frame's digest (by alg) of the block stored as (agent, seq); -ENOENT if there is none. */
+int blocks_find(sqlite3 *shard, const char *agent, uint64_t seq, enum hash_alg alg, uint8_t ret_digest[HASH_SIZE],
+		char *ret_host, size_t host_size);
 
 /* A stored block as the queries see it; pointers live until the callback returns. */
 struct block_row {

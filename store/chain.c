@@ -16,14 +16,14 @@ static void put(struct chain_digest *d, uint8_t type, uint64_t n, const void *p,
 	uint8_t head[9] = { type };
 
 	put_le64(head + 1, n);
-	sha256_add(d->c, head, sizeof(head));
+	hash_add(d->c, head, sizeof(head));
 	if (len)
-		sha256_add(d->c, p, len);
+		hash_add(d->c, p, len);
 }
 
-void chain_begin(struct chain_digest *d)
+void chain_begin(struct chain_digest *d, enum hash_alg alg)
 {
-	d->c = sha256_begin();
+	d->c = hash_begin(alg);
 }
 
 void chain_int(struct chain_digest *d, int64_t v)
@@ -71,7 +71,7 @@ void chain_row_end(struct chain_digest *d)
 
 int chain_end(struct chain_digest *d, uint8_t out[SHA256_SIZE])
 {
-	int r = sha256_end(d->c, out);
+	int r = hash_end(d->c, out);
 
 	d->c = NULL;
 	return r;
@@ -82,7 +82,7 @@ void chain_block_begin(struct chain_digest *d, int64_t scheme, const uint8_t pre
 	char name[32];
 	int n = snprintf(name, sizeof(name), "vigil-block-%" PRId64, scheme);
 
-	chain_begin(d);
+	chain_begin(d, chain_alg(scheme));
 	chain_blob(d, name, (size_t)n);
 	chain_blob(d, prev, SHA256_SIZE);
 	chain_int(d, day);

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/sha256.h"
+#include "common/hash.h"
 
 /*
  * What the hash chain over stored blocks covers, and how (docs/storage.md,
@@ -22,9 +22,24 @@
  * is the same without the log metrics' rows (CHAIN_LOGMETRICS), scheme 2
  * without the block's index (CHAIN_INDEX) too, each named "vigil-block-N";
  * scheme 1 (blocks stored before) covered the agent, the sequence and the
- * frame only.
+ * frame only. Scheme 5 is scheme 4 with SM3 for every digest in it (the
+ * frame's and the tables' too), "vigil-block-5": what a store whose
+ * [storage] hash=sm3 writes from its first block on.
  */
 #define CHAIN_SCHEME 4
+#define CHAIN_SCHEME_SM3 5
+
+/* The scheme a store hashing with alg writes. */
+static inline int64_t chain_scheme(enum hash_alg alg)
+{
+	return alg == HASH_SM3 ? CHAIN_SCHEME_SM3 : CHAIN_SCHEME;
+}
+
+/* The digest of a scheme's blocks. */
+static inline enum hash_alg chain_alg(int64_t scheme)
+{
+	return scheme == CHAIN_SCHEME_SM3 ? HASH_SM3 : HASH_SHA256;
+}
 
 /* The tables of rows derived from a block, in the order their digests are chained. */
 enum chain_table {
@@ -38,7 +53,7 @@ enum chain_table {
 	_CHAIN_TABLES,
 };
 
-/* How many of the tables a block of scheme (2 to 4) chains: the first ones. */
+/* How many of the tables a block of scheme (2 to 5) chains: the first ones. */
 static inline int chain_tables(int64_t scheme)
 {
 	return scheme >= 4 ? _CHAIN_TABLES : scheme == 3 ? CHAIN_LOGMETRICS : CHAIN_INDEX;
@@ -46,10 +61,10 @@ static inline int chain_tables(int64_t scheme)
 
 /* A digest being fed; begun NULL-safe: a failed begin is reported by chain_end(). */
 struct chain_digest {
-	struct sha256_ctx *c;
+	struct hash_ctx *c;
 };
 
-void chain_begin(struct chain_digest *d);
+void chain_begin(struct chain_digest *d, enum hash_alg alg);
 void chain_int(struct chain_digest *d, int64_t v);
 /* NaN goes as null: that is what SQLite stores for it. */
 void chain_real(struct chain_digest *d, double v);
@@ -63,7 +78,7 @@ void chain_row_end(struct chain_digest *d);
 /* Writes the digest and ends d: 0, or -ENOMEM when hashing failed on the way. */
 int chain_end(struct chain_digest *d, uint8_t out[SHA256_SIZE]);
 
-/* A block's digest begun with its scheme (2 to 4), the hash before it and its day; its columns follow. */
+/* A block's digest begun with its scheme (2 to 5), the hash before it and its day; its columns follow. */
 void chain_block_begin(struct chain_digest *d, int64_t scheme, const uint8_t prev[SHA256_SIZE], uint32_t day);
 
 #endif

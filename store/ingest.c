@@ -11,7 +11,7 @@
 
 #include "common/log.h"
 #include "common/macro.h"
-#include "common/sha256.h"
+#include "common/hash.h"
 #include "common/tls.h"
 #include "common/transport.h"
 #include "common/util.h"
@@ -235,7 +235,7 @@ static void verify(struct job *j)
 	memcpy(j->block.agent, h.agent_id, AGENT_ID_SIZE);
 	j->block.local = j->info.local;
 	/* Hashed here, in parallel; the writer only chains 32-byte digests. */
-	if (sha256(j->block.zframe, j->block.zlen, j->block.digest) < 0) {
+	if (hash_digest(storage_hash(j->in->storage), j->block.zframe, j->block.zlen, j->block.digest) < 0) {
 		reject(j, FRAME_ERR_STORAGE, h.seq);
 		return;
 	}

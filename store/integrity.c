@@ -90,7 +90,7 @@ static int rows_open(sqlite3 *db, enum chain_table t, struct rows *ret)
  * place: added, moved, or left by a block removed.
  */
 static int rows_digest(struct walk *w, uint32_t day, struct rows *rw, int64_t block, int64_t last_v1,
-		       uint8_t out[SHA256_SIZE])
+		       enum hash_alg alg, uint8_t out[SHA256_SIZE])
 {
 	struct chain_digest d;
 	char what[160];
@@ -102,7 +102,7 @@ static int rows_digest(struct walk *w, uint32_t day, struct rows *rw, int64_t bl
 			       "rows were added, moved, or left by a removed block", blocks_derived_name(rw->t), rw->block);
 		walk_problem(w, day, block, what);
 	}
-	chain_begin(&d);
+	chain_begin(&d, alg);
 	for (; rw->more && rw->block == block; rows_next(rw)) {
 		for (int c = 1; c <= blocks_derived_columns(rw->t); c++)
 			chain_column(&d, rw->st, c);
@@ -127,17 +127,18 @@ static int hash_v1(sqlite3_stmt *st, const void *prev, uint8_t out[SHA256_SIZE])
 	return 0;
 }
 
-/* Schemes 2 to 4 (chain.h): every column of the row, the frame, and the rows of each derived table it chains. */
+/* Schemes 2 to 5 (chain.h): every column of the row, the frame, and the rows of each derived table it chains. */
 static int hash_chained(struct walk *w, uint32_t day, sqlite3_stmt *st, int64_t scheme, const void *prev,
 			struct rows *rows, int64_t last_v1, uint8_t out[SHA256_SIZE])
 {
 	int64_t id = sqlite3_column_int64(st, BLOCK_COL_ID);
 	uint8_t frame[SHA256_SIZE], digests[_CHAIN_TABLES][SHA256_SIZE];
 	struct chain_digest d;
-	int r = sha256(sqlite3_column_blob(st, BLOCK_COL_FRAME), (size_t)sqlite3_column_bytes(st, BLOCK_COL_FRAME), frame);
+	int r = hash_digest(chain_alg(scheme), sqlite3_column_blob(st, BLOCK_COL_FRAME),
+			    (size_t)sqlite3_column_bytes(st, BLOCK_COL_FRAME), frame);
 
 	for (int t = 0; r == 0 && t < chain_tables(scheme); t++)
-		r = rows_digest(w, day, &rows[t], id, last_v1, digests[t]);
+		r = rows_digest(w, day, &rows[t], id, last_v1, chain_alg(scheme), digests[t]);
 	if (r < 0)
 		return r;
 	chain_block_begin(&d, scheme, prev, day);
@@ -169,7 +170,7 @@ static void verify_block(struct walk *w, uint32_t day, sqlite3_stmt *st, struct 
 	if (scheme == 1)
 		*last_v1 = id;
 	r = scheme == 1			    ? hash_v1(st, prev, want) :
-	    scheme >= 2 && scheme <= CHAIN_SCHEME ? hash_chained(w, day, st, scheme, prev, rows, *last_v1, want) :
+	    scheme >= 2 && scheme <= CHAIN_SCHEME_SM3 ? hash_chained(w, day, st, scheme, prev, rows, *last_v1, want) :
 						    -EPROTONOSUPPORT;
 	if (r == -ENOMEM)
 		walk_problem(w, day, id, "out of memory while hashing");

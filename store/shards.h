@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/sha256.h"
+#include "common/hash.h"
 
 /*
  * Where stored blocks are, in meta.db: the catalogue of day shards

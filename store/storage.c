@@ -6,11 +6,13 @@
 
 #include "common/log.h"
 #include "common/macro.h"
-#include "common/sha256.h"
+#include "common/hash.h"
 #include "common/util.h"
 #include "store/blocks.h"
+#include "store/chain.h"
 #include "store/hosts.h"
 #include "store/lockouts.h"
+#include "store/seals.h"
 #include "store/shards.h"
 #include "store/storage.h"
 
@@ -30,6 +32,7 @@ struct storage {
 	struct hosts_writer *hosts;
 	struct shard cur;
 	uint8_t last_hash[SHA256_SIZE];
+	enum hash_alg alg; /* the chain's, since the store's first block */
 };
 
 static void shard_close(struct shard *sh)
@@ -37,6 +40,16 @@ static void shard_close(struct shard *sh)
 	blocks_writer_free(sh->w);
 	db_close(sh->db);
 	*sh = (struct shard){ 0 };
+}
+
+/* Blocks are numbered by the writer (the id is in the hash): on from the newest. */
+static int load_next_id(struct shard *sh)
+{
+	struct block_head head = { 0 };
+	int r = blocks_head(sh->db, &head);
+
+	sh->next_id = head.id + 1;
+	return MIN(r, 0);
 }
 
 static int shard_open_writer(struct storage *s, uint32_t day)
@@ -51,9 +64,9 @@ static int shard_open_writer(struct storage *s, uint32_t day)
 		return r;
 	r = blocks_schema(s->cur.db);
 	if (r == 0)
-		r = blocks_writer_open(s->cur.db, &s->cur.w);
+		r = blocks_writer_open(s->cur.db, chain_scheme(s->alg), &s->cur.w);
 	if (r == 0)
-		r = blocks_next_id(s->cur.db, &s->cur.next_id);
+		r = load_next_id(&s->cur);
 	if (r < 0) {
 		shard_close(&s->cur);
 		return r;
@@ -62,20 +75,35 @@ static int shard_open_writer(struct storage *s, uint32_t day)
 	return shards_writer_add(s->shards, day);
 }
 
-/* The chain continues from the newest block of the newest shard. */
-static int load_chain(struct storage *s)
+/*
+ * The chain continues from the newest block of the newest shard, with the
+ * digest it was made with: a store keeps the algorithm it started with.
+ */
+static int load_chain(struct storage *s, enum hash_alg want)
 {
+	struct block_head head;
+	char path[4096];
 	uint32_t day;
+	sqlite3 *db;
 	int r = shards_newest(s->meta, &day);
 
+	s->alg = want;
 	if (r < 0 || !day)
 		return r;
-	r = shard_open_writer(s, day);
-	if (r == 0)
-		(void)blocks_last_hash(s->cur.db, s->last_hash);
-	return r;
+	shards_path(s->dir, day, path, sizeof(path));
+	/* Read before the writer opens: it writes with the algorithm found. */
+	if (db_open(path, false, true, s->sync, &db) == 0) {
+		if (blocks_head(db, &head) == 1) {
+			memcpy(s->last_hash, head.hash, SHA256_SIZE);
+			s->alg = chain_alg(head.scheme);
+		}
+		db_close(db);
+	}
+	if (s->alg != want)
+		log_notice("storage: the store's hash chain is %s since its first block and stays so; hash=%s "
+			   "applies to new stores", hash_name(s->alg), hash_name(want));
+	return shard_open_writer(s, day);
 }
-
 /* What reconciling one shard adds to meta. */
 struct restore {
 	struct storage *s;
@@ -93,7 +121,7 @@ static int restore_block(const struct block_row *b, void *ctx)
 	bool collector = false;
 	size_t zlen;
 	const void *frame = blocks_row_frame(b, &zlen);
-	int r = sha256(frame, zlen, digest);
+	int r = hash_digest(s->alg, frame, zlen, digest);
 
 	shard_counts_add(&rs->c, b->records, zlen, b->ts_min, b->ts_max, b->id);
 	if (r == 0)
@@ -136,7 +164,7 @@ static int reconcile_shard(uint32_t day, int64_t synced, void *ctx)
 	return r;
 }
 
-int storage_open(const char *data_dir, enum db_sync sync, struct storage **ret)
+int storage_open(const char *data_dir, enum db_sync sync, enum hash_alg alg, struct storage **ret)
 {
 	struct storage *s = calloc(1, sizeof(*s));
 	char path[4096];
@@ -165,13 +193,15 @@ int storage_open(const char *data_dir, enum db_sync sync, struct storage **ret)
 	if (r == 0)
 		r = lockouts_schema(s->meta);
 	if (r == 0)
+		r = seals_schema(s->meta);
+	if (r == 0)
 		r = shards_writer_open(s->meta, &s->shards);
 	if (r == 0)
 		r = hosts_writer_open(s->meta, &s->hosts);
 	if (r == 0)
 		r = shards_each_recent(s->meta, 2, reconcile_shard, s);
 	if (r == 0)
-		r = load_chain(s);
+		r = load_chain(s, alg);
 	if (r < 0)
 		goto fail;
 	*ret = s;
@@ -179,6 +209,18 @@ int storage_open(const char *data_dir, enum db_sync sync, struct storage **ret)
 fail:
 	storage_free(s);
 	return r;
+}
+
+enum hash_alg storage_conf_hash(const struct storage_conf *c)
+{
+	enum hash_alg alg;
+
+	return c->hash && hash_parse(c->hash, &alg) == 0 ? alg : HASH_SHA256;
+}
+
+enum hash_alg storage_hash(const struct storage *s)
+{
+	return s->alg;
 }
 
 void storage_free(struct storage *s)
@@ -211,7 +253,7 @@ static int stored_block(struct storage *s, uint32_t day, const char *agent, uint
 		if (r < 0)
 			return r;
 	}
-	r = blocks_find(db, agent, seq, ret_digest, ret_host, host_size);
+	r = blocks_find(db, agent, seq, s->alg, ret_digest, ret_host, host_size);
 	if (db != s->cur.db)
 		db_close(db);
 	return r;
@@ -408,7 +450,7 @@ int storage_store(struct storage *s, struct block_in **blocks, size_t n)
 	if (r < 0) {
 		(void)sqlite3_exec(s->cur.db, "ROLLBACK", NULL, NULL, NULL);
 		/* The ids handed out went with the rollback, and so does the chain's head (s->last_hash kept). */
-		(void)blocks_next_id(s->cur.db, &s->cur.next_id);
+		(void)load_next_id(&s->cur);
 		goto fail;
 	}
 	memcpy(s->last_hash, prev, SHA256_SIZE);
@@ -450,9 +492,16 @@ static void drop_shard(struct storage *s, uint32_t day)
 		log_info("retention: removed shard %s", path);
 }
 
+uint32_t storage_retention_cutoff(uint64_t now_us, uint64_t days)
+{
+	uint32_t today = day_of_us(now_us);
+
+	return today > days ? (uint32_t)(today - days) : 0;
+}
+
 int storage_retention(struct storage *s, uint64_t now_us, uint64_t days)
 {
-	uint32_t today = day_of_us(now_us), cutoff = today > days ? (uint32_t)(today - days) : 0;
+	uint32_t cutoff = storage_retention_cutoff(now_us, days);
 	_cleanup_free_ uint32_t *expired = calloc(RETENTION_MAX, sizeof(*expired));
 	size_t n = 0;
 	int r = expired ? shards_expired(s->meta, cutoff, s->cur.day, expired, RETENTION_MAX, &n) : -ENOMEM;
@@ -517,6 +566,13 @@ void storage_reader_free(struct storage_reader *r)
 	db_close(r->meta);
 	free(r->dir);
 	free(r);
+}
+
+bool storage_reader_has_blocks(struct storage_reader *r)
+{
+	uint32_t day = 0;
+
+	return shards_newest(r->meta, &day) == 0 && day;
 }
 
 sqlite3 *storage_reader_meta(struct storage_reader *r)

@@ -26,15 +26,34 @@
  */
 struct storage;
 
-/* [storage]: where the store is, whether every commit is fsynced, how long shards are kept. */
+/*
+ * [storage]: where the store is, whether every commit is fsynced, how long
+ * shards are kept, the chains' digest (hash: "sha256" or "sm3") and what
+ * seals them (store/sealing.h).
+ */
 struct storage_conf {
 	char *data_dir;
 	bool sync;
 	uint64_t retention_days;
+	char *hash;
+	char *seal_key_file;   /* an HMAC-SM3 secret */
+	char *seal_sign_key;   /* an SM2 private key (PEM) */
+	char *seal_verify_key; /* an SM2 public key (PEM): checks seals, cannot make them */
+	uint64_t seal_interval_ms;
 };
 
-int storage_open(const char *data_dir, enum db_sync sync, struct storage **ret);
+/* The digest hash= names (sha256 when it names none). */
+enum hash_alg storage_conf_hash(const struct storage_conf *c);
+
+/*
+ * Opens the store, creating it. Its hash chain's digest is alg if it holds
+ * no block yet; else the one its blocks were chained with (logged when it
+ * differs from alg).
+ */
+int storage_open(const char *data_dir, enum db_sync sync, enum hash_alg alg, struct storage **ret);
 void storage_free(struct storage *s);
+/* The digest the store chains its blocks and their frames with. */
+enum hash_alg storage_hash(const struct storage *s);
 
 /*
  * Stores blocks in one transaction per database (group commit): a block
@@ -49,6 +68,8 @@ void storage_free(struct storage *s);
  */
 int storage_store(struct storage *s, struct block_in **blocks, size_t n);
 
+/* The first day retention keeps: shards of days before it are deleted. */
+uint32_t storage_retention_cutoff(uint64_t now_us, uint64_t days);
 /* Deletes shard files older than days before now, and their dedup rows. */
 int storage_retention(struct storage *s, uint64_t now_us, uint64_t days);
 
@@ -65,6 +86,8 @@ struct storage_reader;
 int storage_reader_open(const char *data_dir, struct storage_reader **ret);
 void storage_reader_free(struct storage_reader *r);
 sqlite3 *storage_reader_meta(struct storage_reader *r);
+/* Whether the catalogue names any shard. */
+bool storage_reader_has_blocks(struct storage_reader *r);
 /* The shard of day, or NULL (logged) if it cannot be opened. Owned by the reader. */
 sqlite3 *storage_reader_shard(struct storage_reader *r, uint32_t day);
 /*

@@ -139,7 +139,7 @@ rows "SELECT object FROM audit WHERE action='audit.retention'" | grep -q "^audit
 [ "$(rows "SELECT first_id || ' ' || dropped FROM anchor")" = "6 5" ] || fail "anchor: $(rows "SELECT * FROM anchor")"
 [ "$(rows "SELECT count(*) FROM audit")" -ge $((total - 5 + 1)) ] || fail "more than the old months went"
 "$B/vigil-collector" --config "$T/collector.conf" --verify > "$T/verify.out" || fail "after retention: $(cat "$T/verify.out")"
-grep -q "audit rows checked, chain intact" "$T/verify.out" || fail "$(cat "$T/verify.out")"
+grep -q "audit rows checked (sha256), chain intact" "$T/verify.out" || fail "$(cat "$T/verify.out")"
 get "$SEC" /api/v1/verify | grep -q '"audit":{"ok":true' || fail "/api/v1/verify after retention"
 sqlite3 "$T/data/audit.db" "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id = 6"
 if "$B/vigil-collector" --config "$T/collector.conf" --verify > "$T/verify.out"; then fail "a row removed at the cut went unseen"; fi

@@ -133,7 +133,7 @@ if sqlite3 "$T/data/audit.db" "UPDATE audit SET user='x' WHERE id=1" 2> "$T/sql.
 
 info "the chain: intact, then broken by a change behind the collector's back"
 "$B/vigil-collector" --config "$T/collector.conf" --verify > "$T/verify.out" || fail "verify: $(cat "$T/verify.out")"
-grep -q "audit rows checked, chain intact" "$T/verify.out" || fail "$(cat "$T/verify.out")"
+grep -q "audit rows checked (sha256), chain intact" "$T/verify.out" || fail "$(cat "$T/verify.out")"
 sqlite3 "$T/data/audit.db" "DROP TRIGGER audit_no_update; UPDATE audit SET user='someone-else' WHERE id=3"
 if "$B/vigil-collector" --config "$T/collector.conf" --verify > "$T/verify.out"; then fail "tampering not found"; fi
 grep -q "audit log: row 3 does not match the chain" "$T/verify.out" || fail "$(cat "$T/verify.out")"

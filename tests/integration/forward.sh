@@ -110,8 +110,8 @@ config_refused vigil-collector "$T/bad.conf" 'bad.conf:4: \[forward "x y"\]: a n
 	'bad.conf:8: .* start=yesterday: expected oldest or now' \
 	'bad.conf:9: .* tls_ca: tls_ca=, tls_cert=, tls_key= and tls_server_name= are for tls://' \
 	"bad.conf:12: \\[forward \"z\"\\] tls_ca=$T/missing-ca.pem: cannot read it: No such file or directory" \
-	'bad.conf:15: .* what=alarms: expected logs, alerts or audit' 'bad.conf:19: .* filter: is for what=logs' \
-	'bad.conf:20: .* format=cef: what=alerts and what=audit are sent as rfc5424 or json'
+	'bad.conf:15: .* what=alarms: expected logs, alerts, audit or seals' 'bad.conf:19: .* filter: is for what=logs' \
+	'bad.conf:20: .* format=cef: what=alerts, audit and seals are sent as rfc5424 or json'
 
 # got FILE N...: FILE holds the records n=N... (each at least once) and no other; prints the first's message.
 got() {

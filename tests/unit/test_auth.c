@@ -11,7 +11,7 @@
 #include "api/auth.h"
 #include "common/db.h"
 #include "common/macro.h"
-#include "common/sha256.h"
+#include "common/hash.h"
 #include "tests/unit/tmpdir.h"
 
 static void tokens(void **state)

@@ -44,7 +44,7 @@ static void fixture_init(struct fixture *f)
 	write_file(f->bad, "{\"name\":\"broken\",\"steps\":[]}");
 	f->conf = (struct dialtests_conf){ .dir = f->dir, .secrets_env = "VIGIL_SECRET_" };
 	f->storage = (struct storage_conf){ .data_dir = f->data };
-	assert_int_equal(storage_open(f->data, DB_SYNC_NORMAL, &f->store), 0);
+	assert_int_equal(storage_open(f->data, DB_SYNC_NORMAL, HASH_SHA256, &f->store), 0);
 }
 
 static int64_t id_of(const struct dialtests_snapshot *s, const char *name)

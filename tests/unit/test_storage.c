@@ -11,7 +11,7 @@
 #include "store/storage.h"
 #include "common/macro.h"
 #include "tests/unit/tmpdir.h"
-#include "common/sha256.h"
+#include "common/hash.h"
 
 
 static void make_block(struct block_in *b, uint8_t agent, uint64_t seq, const char *frame)
@@ -56,7 +56,7 @@ static void duplicates_within_and_across_groups(void **state)
 	struct block_in a, b, c, *group[3] = { &a, &b, &c };
 	struct storage *s;
 
-	assert_int_equal(storage_open(test_dir, DB_SYNC_NORMAL, &s), 0);
+	assert_int_equal(storage_open(test_dir, DB_SYNC_NORMAL, HASH_SHA256, &s), 0);
 	make_block(&a, 1, 1, "frame-a");
 	make_block(&b, 1, 2, "frame-b");
 	make_block(&c, 1, 1, "frame-a"); /* the same batch twice in one group */
@@ -117,7 +117,7 @@ static void reconcile_after_crash_between_commits(void **state)
 			    "UPDATE shards SET blocks = blocks - 1, records = records - 3,"
 			    " synced_block = synced_block - 1;");
 	assert_int_equal(query_int("meta.db", "SELECT count(*) FROM dedup"), 2);
-	assert_int_equal(storage_open(test_dir, DB_SYNC_NORMAL, &s), 0);
+	assert_int_equal(storage_open(test_dir, DB_SYNC_NORMAL, HASH_SHA256, &s), 0);
 	assert_int_equal(query_int("meta.db", "SELECT count(*) FROM dedup"), 3);
 	assert_int_equal(query_int("meta.db", "SELECT sum(records) FROM hosts"), 9);
 	assert_int_equal(query_int("meta.db", "SELECT blocks FROM shards"), 3);
@@ -146,7 +146,7 @@ static void conflicts_are_not_duplicates(void **state)
 	struct storage *s;
 	sqlite3 *meta;
 
-	assert_int_equal(storage_open(test_dir, DB_SYNC_NORMAL, &s), 0);
+	assert_int_equal(storage_open(test_dir, DB_SYNC_NORMAL, HASH_SHA256, &s), 0);
 	make_block(&a, 7, 1, "frame-7-1");
 	assert_int_equal(storage_store(s, group, 1), 0);
 	assert_int_equal(a.result, BLOCK_STORED);
@@ -169,7 +169,7 @@ static void conflicts_are_not_duplicates(void **state)
 	storage_free(s);
 	/* A dedup row from before digests: the stored frame is read to compare. */
 	exec_sql("meta.db", "UPDATE dedup SET digest = NULL WHERE agent LIKE '07%'");
-	assert_int_equal(storage_open(test_dir, DB_SYNC_NORMAL, &s), 0);
+	assert_int_equal(storage_open(test_dir, DB_SYNC_NORMAL, HASH_SHA256, &s), 0);
 	make_block(&a, 7, 2, "frame-7-2");
 	make_block(&b, 7, 2, "frame-7-2-other");
 	b.host = "web-3";
