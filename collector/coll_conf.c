@@ -131,6 +131,7 @@ static struct conf_section sections[] = {
 	{ "dialtests", false, dialtests_keys, ARRAY_SIZE(dialtests_keys), offsetof(struct coll_conf, dialtests), NULL },
 	{ "audit", false, audit_keys, ARRAY_SIZE(audit_keys), offsetof(struct coll_conf, audit), NULL },
 	{ "users", false, users_keys, ARRAY_SIZE(users_keys), offsetof(struct coll_conf, users), NULL },
+	{ .name = NULL }, /* [syslog] */
 	{ .name = NULL }, /* [forward] */
 	{ .name = NULL }, /* [logmetric] */
 	{ .name = NULL }, /* [rule] */
@@ -149,6 +150,8 @@ static void sections_init(void)
 {
 	size_t n = ARRAY_SIZE(sections);
 
+	sections[n - 6] = syslog_conf_section;
+	sections[n - 6].offset = offsetof(struct coll_conf, syslog);
 	named(n - 5, &forward_section, forward_instance);
 	named(n - 4, &alert_logmetric_section, logmetric_instance);
 	named(n - 3, &alert_rule_section, rule_instance);
@@ -257,6 +260,7 @@ static void check_values(const void *target, const struct conf_origin *o, struct
 	transport_conf_check(&c->ingest.t, "ingest", conf_origin_where(o, &c->ingest, "listen", where, sizeof(where)),
 			     errs);
 	check_storage(&c->storage, o, errs);
+	syslog_conf_check(&c->syslog, conf_origin_where(o, &c->syslog, "listen", where, sizeof(where)), errs);
 	if (c->http.listen && !strrchr(c->http.listen, ':'))
 		conf_error_add(errs, conf_origin_where(o, &c->http, "listen", where, sizeof(where)),
 			       "[http] listen=%s: expected HOST:PORT", c->http.listen);

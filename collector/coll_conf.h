@@ -12,6 +12,7 @@
 #include "store/hosts.h"
 #include "store/ingest.h"
 #include "store/storage.h"
+#include "syslog/receiver.h"
 
 /*
  * collector.conf: one section per part of the collector, each part's struct
@@ -30,6 +31,7 @@ struct coll_conf {
 	struct users_conf users;
 	struct alert_defs defs; /* the [rule], [notify], [route] and [logmetric] sections */
 	struct forward_defs forwards; /* the [forward] sections */
+	struct syslog_conf syslog;
 };
 
 /* Every section and key, for --list-config-keys. */

@@ -17,7 +17,9 @@
 #include "api/auth.h"
 #include "api/roles.h"
 #include "collector/coll_conf.h"
+#include "common/localship.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/macro.h"
 #include "common/util.h"
 #include "api/http.h"
@@ -47,6 +49,9 @@ struct collector {
 	struct seal_audit sealed_audit;
 	struct sealer *sealer;      /* NULL: the key can only check */
 	sd_event_source *seal_timer;
+	struct localship_conf syslog_ship_conf;
+	struct localship *syslog_ship;
+	struct syslog_receiver *syslog; /* NULL: no [syslog] listen= */
 };
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -106,6 +111,26 @@ static int alert_events(void *alerting, int64_t after, unsigned limit, json_t **
 static int audit_rows(void *audit, int64_t after, unsigned limit, json_t **items, int64_t *last)
 {
 	return audit_query(audit, &(struct audit_filter){ .after = after, .limit = limit }, items, last);
+}
+
+/* What a device sent by syslog: stored under its own identity, as an agent's batch. */
+static void syslog_to_store(void *ship, const uint8_t sender[16], const struct buf *records, uint32_t n)
+{
+	localship_put(ship, sender, records, n);
+}
+
+static int syslog_setup(struct collector *c)
+{
+	int r;
+
+	if (!c->conf->syslog.listen)
+		return 0;
+	c->syslog_ship_conf = (struct localship_conf){ "syslog", c->conf->syslog.queue, &metrics.syslog_dropped,
+						       "vigil_syslog_dropped_total" };
+	r = localship_start(INGEST_RELAY_URL, &c->syslog_ship_conf, &c->syslog_ship);
+	if (r == 0)
+		r = syslog_start(&c->conf->syslog, &(struct syslog_sink){ syslog_to_store, c->syslog_ship }, &c->syslog);
+	return r;
 }
 
 /* Each seal_interval, from the start: the seals of what changed. */
@@ -189,6 +214,9 @@ static int collector_setup(struct collector *c)
 	if (r < 0)
 		return log_error_errno(r, "cannot start notifications: %m");
 	ingest_on_stored(c->ingest, alerting_poke, c->alerting);
+	r = syslog_setup(c);
+	if (r < 0)
+		return r;
 	alerting_on_enqueued(c->alerting, notifier_kick, c->notifier);
 	r = dialtests_open(&c->conf->dialtests, &c->conf->storage, &c->dialtests);
 	if (r < 0)
@@ -234,7 +262,9 @@ static void collector_done(struct collector *c)
 	sealer_free(c->sealer);
 	sealkey_free(c->seal_key);
 	audit_close(c->audit);
-	/* Before ingest: it ships what is still queued through it. */
+	/* Before ingest: they ship what is still queued through it. */
+	syslog_stop(c->syslog);
+	localship_stop(c->syslog_ship);
 	dialer_stop(c->dialer);
 	dialtests_free(c->dialtests);
 	/* Ingest before the alerting: its writer pokes the alerting. */

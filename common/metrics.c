@@ -90,6 +90,39 @@ static int counter(struct buf *o, const char *name, const char *help, uint64_t v
 	return buf_printf(o, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n", name, help, name, name, v);
 }
 
+static int render_syslog(struct buf *o)
+{
+	int r = buf_printf(o, "# HELP vigil_syslog_messages_total Syslog messages received, by transport.\n"
+			      "# TYPE vigil_syslog_messages_total counter\n"
+			      "vigil_syslog_messages_total{transport=\"udp\"} %" PRIu64 "\n"
+			      "vigil_syslog_messages_total{transport=\"tcp\"} %" PRIu64 "\n"
+			      "vigil_syslog_messages_total{transport=\"tls\"} %" PRIu64 "\n",
+			   LOAD(metrics.syslog_messages[0]), LOAD(metrics.syslog_messages[1]),
+			   LOAD(metrics.syslog_messages[2]));
+
+	r |= counter(o, "vigil_syslog_bytes_total", "Bytes of the syslog messages received.", LOAD(metrics.syslog_bytes));
+	r |= counter(o, "vigil_syslog_unparsed_total",
+		     "Syslog messages without a <PRI> or with a broken header, stored whole as their message.",
+		     LOAD(metrics.syslog_unparsed));
+	r |= counter(o, "vigil_syslog_truncated_total", "Syslog messages longer than max_message, cut there.",
+		     LOAD(metrics.syslog_truncated));
+	r |= counter(o, "vigil_syslog_dropped_total", "Syslog records dropped before they were stored (queue full).",
+		     LOAD(metrics.syslog_dropped));
+	r |= counter(o, "vigil_syslog_udp_overflows_total",
+		     "Syslog datagrams the kernel dropped because the socket's buffer was full.",
+		     LOAD(metrics.syslog_udp_overflows));
+	r |= counter(o, "vigil_syslog_connections_total", "Syslog TCP and TLS connections accepted.",
+		     LOAD(metrics.syslog_connections));
+	r |= counter(o, "vigil_syslog_refused_total", "Syslog connections refused: max_connections were open.",
+		     LOAD(metrics.syslog_refused));
+	r |= counter(o, "vigil_syslog_tls_failures_total", "Syslog TLS handshakes that failed.",
+		     LOAD(metrics.syslog_tls_failures));
+	r |= buf_printf(o, "# HELP vigil_syslog_connections Syslog connections open.\n"
+			   "# TYPE vigil_syslog_connections gauge\nvigil_syslog_connections %" PRId64 "\n",
+			(int64_t)atomic_load(&metrics.syslog_connections_open));
+	return r;
+}
+
 int metrics_render(struct buf *o)
 {
 	int r = 0;
@@ -171,6 +204,7 @@ int metrics_render(struct buf *o)
 	r |= counter(o, "vigil_dialtest_results_dropped_total",
 		     "Dial test results dropped before they were stored (queue full, or refused).",
 		     LOAD(metrics.dialtest_results_dropped));
+	r |= render_syslog(o);
 	r |= render_extra(o);
 	return r ? -ENOBUFS : 0;
 }

@@ -41,6 +41,16 @@ struct metrics {
 	atomic_uint_fast64_t dialtest_runs[3];      /* by outcome: ok, assertion_failed, probe_error */
 	atomic_uint_fast64_t dialtest_runs_skipped; /* a planned start missed: the last run still going, or limits */
 	atomic_uint_fast64_t dialtest_results_dropped;
+	atomic_uint_fast64_t syslog_messages[3];   /* received, by transport: udp, tcp, tls */
+	atomic_uint_fast64_t syslog_bytes;
+	atomic_uint_fast64_t syslog_unparsed;      /* kept whole as their message: no <PRI>, or a broken header */
+	atomic_uint_fast64_t syslog_truncated;     /* longer than max_message: cut there */
+	atomic_uint_fast64_t syslog_dropped;       /* records dropped before they were stored */
+	atomic_uint_fast64_t syslog_udp_overflows; /* datagrams the kernel dropped: the socket's buffer was full */
+	atomic_uint_fast64_t syslog_connections;   /* TCP and TLS connections accepted */
+	atomic_uint_fast64_t syslog_refused;       /* connections refused: max_connections open */
+	atomic_uint_fast64_t syslog_tls_failures;  /* TLS handshakes that failed */
+	atomic_int_fast64_t syslog_connections_open;
 };
 
 extern struct metrics metrics;

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -329,4 +330,38 @@ bool list_has_word(const char *list, const char *word, size_t len)
 		p += n;
 	}
 	return false;
+}
+
+int url_split(const char *url, char *scheme, size_t ssize, char *host, size_t hsize, char *port, size_t psize)
+{
+	const char *sep = url ? strstr(url, "://") : NULL, *h, *colon;
+	size_t hlen, plen;
+	uint64_t n;
+
+	if (!sep || sep == url || (size_t)(sep - url) >= ssize)
+		return -EINVAL;
+	h = sep + 3;
+	if (*h == '[') {
+		const char *end = strchr(h, ']');
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		colon = end + 1;
+		h++;
+		hlen = (size_t)(end - h);
+	} else {
+		colon = strrchr(h, ':');
+		if (!colon)
+			return -EINVAL;
+		hlen = (size_t)(colon - h);
+	}
+	plen = strlen(colon + 1);
+	if (!hlen || hlen >= hsize || plen >= psize || conf_parse_uint(colon + 1, &n) < 0 || n < 1 || n > 65535 ||
+	    memchr(h, '/', hlen))
+		return -EINVAL;
+	memcpy(scheme, url, (size_t)(sep - url));
+	scheme[sep - url] = '\0';
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	memcpy(port, colon + 1, plen + 1);
+	return 0;
 }

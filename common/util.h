@@ -70,4 +70,11 @@ bool next_word(const char **p, char *word, size_t size);
 /* Whether word is one of the words of list (separated by spaces or tabs; NULL is an empty list). */
 bool word_listed(const char *list, const char *word);
 
+/*
+ * SCHEME://HOST:PORT (HOST an IPv6 address in brackets, given without
+ * them) into the buffers; -EINVAL when url is not one, or a part does not
+ * fit.
+ */
+int url_split(const char *url, char *scheme, size_t ssize, char *host, size_t hsize, char *port, size_t psize);
+
 #endif

@@ -11,6 +11,7 @@
 #include "common/buf.h"
 #include "common/export.h"
 #include "common/fields.h"
+#include "common/localship.h"
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/metrics.h"
@@ -19,7 +20,6 @@
 #include "dialtests/dialer.h"
 #include "dialtests/run.h"
 #include "dialtests/schedule.h"
-#include "dialtests/ship.h"
 #include "store/ingest.h"
 
 /* A test on the schedule; its times are plan[] at the same index. */
@@ -48,7 +48,9 @@ struct dialer {
 	size_t n_slots;
 	struct run *runs;
 	size_t n_running;
-	struct dialship *ship;
+	struct localship *ship;
+	struct localship_conf ship_conf;
+	uint8_t agent[AGENT_ID_SIZE]; /* the collector's own, its results are stored under */
 	sd_event_source *heartbeat;
 	uint64_t shipped_us; /* when the last record was queued */
 	char host[256];
@@ -125,7 +127,7 @@ static void ship(struct dialer *d, const struct run *r, json_t *result)
 		e |= buf_printf(&rec, "METRIC_CERT_DAYS_LEFT=%" PRId64 "\n", days);
 	e |= export_end_entry(&rec);
 	if (e == 0)
-		dialship_put(d->ship, &rec, 2);
+		localship_put(d->ship, d->agent, &rec, 2);
 	else
 		log_error("dialtest %s: cannot encode its result; dropped", r->t->name);
 	d->shipped_us = now_monotonic_us();
@@ -151,7 +153,7 @@ static void run_finished(struct run *r, json_t *result, void *ctx)
 	ship(d, r, result);
 	/* Someone follows a run asked for: its result goes to the store now, not with the next batch. */
 	if (r->asked)
-		dialship_flush(d->ship);
+		localship_flush(d->ship);
 	json_decref(result);
 	if (slot >= 0)
 		d->plan[slot].running = false;
@@ -423,7 +425,7 @@ static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
 		if (export_put_u64(&rec, FIELD_TIME, now_realtime_us()) == 0 &&
 		    export_put_str(&rec, FIELD_HOST, d->host) == 0 && export_put_str(&rec, FIELD_KIND, KIND_HEARTBEAT) == 0 &&
 		    export_end_entry(&rec) == 0)
-			dialship_put(d->ship, &rec, 1);
+			localship_put(d->ship, d->agent, &rec, 1);
 		d->shipped_us = now_monotonic_us();
 		buf_free(&rec);
 	}
@@ -468,7 +470,7 @@ void dialer_stop(struct dialer *d)
 	if (d->wake_fd >= 0)
 		close(d->wake_fd);
 	curl_loop_free(d->env.curl);
-	dialship_stop(d->ship);
+	localship_stop(d->ship);
 	free(d->slots);
 	dialtests_release(d->defs_now);
 	pthread_mutex_destroy(&d->lock);
@@ -478,7 +480,6 @@ void dialer_stop(struct dialer *d)
 int dialer_start(const struct dialtests_conf *conf, struct dialtests *defs, sd_event *event, struct dialer **ret)
 {
 	struct dialer *d = calloc(1, sizeof(*d));
-	uint8_t agent[AGENT_ID_SIZE];
 	int r;
 
 	if (!d)
@@ -489,9 +490,11 @@ int dialer_start(const struct dialtests_conf *conf, struct dialtests *defs, sd_e
 	d->env = (struct run_env){ .conf = conf, .event = event, .finished = run_finished, .ctx = d };
 	pthread_mutex_init(&d->lock, NULL);
 	d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	r = d->wake_fd < 0 ? -errno : identity(conf, d->host, sizeof(d->host), agent);
+	r = d->wake_fd < 0 ? -errno : identity(conf, d->host, sizeof(d->host), d->agent);
+	d->ship_conf = (struct localship_conf){ "dialtests", conf->queue, &metrics.dialtest_results_dropped,
+						"vigil_dialtest_results_dropped_total" };
 	if (r == 0)
-		r = dialship_start(INGEST_LOCAL_URL, agent, conf->queue, &d->ship);
+		r = localship_start(INGEST_LOCAL_URL, &d->ship_conf, &d->ship);
 	if (r == 0)
 		r = curl_loop_new(event, &d->env.curl);
 	if (r == 0)

@@ -384,38 +384,14 @@ static const struct transport transports[] = {
 /* url's transport, host (without brackets) and port into the buffers; NULL when it names none. */
 static const struct transport *parse_url(const char *url, char *host, size_t hsize, char *port, size_t psize)
 {
-	const char *sep = url ? strstr(url, "://") : NULL, *h, *colon;
-	const struct transport *tr = NULL;
-	size_t hlen;
+	char scheme[16];
 
-	for (size_t i = 0; sep && i < ARRAY_SIZE(transports); i++)
-		if ((size_t)(sep - url) == strlen(transports[i].scheme) &&
-		    memcmp(url, transports[i].scheme, (size_t)(sep - url)) == 0)
-			tr = &transports[i];
-	if (!tr)
+	if (url_split(url, scheme, sizeof(scheme), host, hsize, port, psize) < 0)
 		return NULL;
-	h = sep + 3;
-	if (*h == '[') {
-		const char *end = strchr(h, ']');
-		if (!end || end[1] != ':')
-			return NULL;
-		colon = end + 1;
-		h++;
-		hlen = (size_t)(end - h);
-	} else {
-		colon = strrchr(h, ':');
-		if (!colon)
-			return NULL;
-		hlen = (size_t)(colon - h);
-	}
-	if (!hlen || hlen >= hsize || !colon[1] || strlen(colon + 1) >= psize || strspn(colon + 1, "0123456789") !=
-										     strlen(colon + 1) ||
-	    atoi(colon + 1) < 1 || atoi(colon + 1) > 65535 || memchr(h, '/', hlen))
-		return NULL;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	strcpy(port, colon + 1);
-	return tr;
+	for (size_t i = 0; i < ARRAY_SIZE(transports); i++)
+		if (strcmp(scheme, transports[i].scheme) == 0)
+			return &transports[i];
+	return NULL;
 }
 
 int forward_url_check(const char *url, char *why, size_t size)

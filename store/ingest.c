@@ -39,6 +39,7 @@ struct job {
 	struct block_in block;
 	char agent_hex[33];
 	char peer[TLS_PEER_NAME_MAX + 1]; /* the name of the TLS certificate the batch came with, or "" */
+	bool relayed; /* came on INGEST_RELAY_URL */
 	bool holding; /* its batch waits for or is at the writer; under the ingest's lock */
 	struct job *next;
 };
@@ -58,6 +59,7 @@ struct ingest {
 	pthread_t writer;
 	bool writer_started;
 	nng_listener local; /* INGEST_LOCAL_URL: what comes in on it is the collector's own */
+	nng_listener relay; /* INGEST_RELAY_URL: what the collector relays for devices */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct job *queue; /* verified jobs for the writer, under lock */
@@ -181,7 +183,7 @@ static bool peer_unknown(struct job *j, uint64_t seq)
 	int r;
 
 	j->peer[0] = 0;
-	if (!j->in->tls || j->info.local)
+	if (!j->in->tls || j->info.local || j->relayed)
 		return false;
 	r = tls_peer_name(nng_msg_get_pipe(j->msg), j->peer, sizeof(j->peer));
 	if (r == 0 && j->peer[0])
@@ -216,6 +218,7 @@ static void verify(struct job *j)
 	j->logmatch = in->rules.now(in->rules.ctx);
 	j->logmetrics = in->rules.metrics_now(in->rules.ctx);
 	j->info.local = nng_listener_id(nng_pipe_listener(nng_msg_get_pipe(j->msg))) == nng_listener_id(in->local);
+	j->relayed = nng_listener_id(nng_pipe_listener(nng_msg_get_pipe(j->msg))) == nng_listener_id(in->relay);
 	if (e == FRAME_OK && peer_unknown(j, h.seq))
 		return;
 	j->info.no_index = !in->conf->index;
@@ -525,8 +528,10 @@ int ingest_start(const struct ingest_conf *conf, const struct storage_conf *stor
 	if (r < 0)
 		goto fail;
 	rv = nng_listen(in->sock, INGEST_LOCAL_URL, &in->local, 0);
+	if (rv == 0)
+		rv = nng_listen(in->sock, INGEST_RELAY_URL, &in->relay, 0);
 	if (rv) {
-		r = log_error_errno(nng_to_errno(rv), "ingest: cannot listen on %s: %s", INGEST_LOCAL_URL, nng_strerror(rv));
+		r = log_error_errno(nng_to_errno(rv), "ingest: cannot listen inproc: %s", nng_strerror(rv));
 		goto fail;
 	}
 	for (size_t i = 0; i < in->n_jobs; i++)

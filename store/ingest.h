@@ -39,6 +39,12 @@ struct ingest_rules {
 
 /* Where the collector's own records (dial test results) come in, as an agent's would. */
 #define INGEST_LOCAL_URL "inproc://vigil-collector-local"
+/*
+ * What the collector relays for others (the devices [syslog] hears): their
+ * records name their host, as the collector's own do, but they are hosts
+ * of the fleet, and no dial test result is taken from them.
+ */
+#define INGEST_RELAY_URL "inproc://vigil-collector-relay"
 
 /*
  * conf, storage_conf and storage are borrowed; storage is used by the

@@ -5,6 +5,6 @@
 set -eu
 B=${BUILDDIR:-.}
 S=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-for target in export batch frame defs query parse; do
+for target in export batch frame defs query parse syslog; do
 	"$B/fuzz-$target-replay" "$S/tests/fuzz/corpus/$target"
 done

@@ -28,12 +28,13 @@ LAYERS = {
     "libalerts": ["libcommon", "libalertlogic", "libfetch", "libforward", "libsearch", "libstore"],
     "libdialtests": ["libcommon", "libdialtestlogic", "libfetch", "libstore"],
     "libforward": ["libcommon", "libsearch", "libstore"],
+    "libsyslog": ["libcommon"],
     "libapi": ["libcommon", "libalertlogic", "libalerts", "libdialtestlogic", "libdialtests", "libsearch", "libstore"],
     "libcollector": ["libcommon", "libalertlogic", "libalerts", "libapi", "libdialtests", "libforward", "libsearch",
-                     "libstore"],
+                     "libstore", "libsyslog"],
     "vigil_agent": ["libcommon", "libprobes", "libparse", "libagent"],
     "vigil_collector": ["libcommon", "libalertlogic", "libalerts", "libapi", "libdialtests", "libforward", "libsearch",
-                        "libstore", "libcollector"],
+                        "libstore", "libcollector", "libsyslog"],
     "vigilctl": ["libcommon"],
 }
 

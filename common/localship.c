@@ -11,25 +11,28 @@
 #include <zstd.h>
 
 #include "common/frame.h"
+#include "common/localship.h"
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/transport.h"
 #include "common/util.h"
-#include "dialtests/ship.h"
 #include "common/metrics.h"
 
-#define BATCH_RUNS_MAX 256
+#define BATCH_PUTS_MAX 256
+#define BATCH_BYTES_MAX (8 * 1024 * 1024)
 #define LINGER_MS 100 /* records gather this long into one batch */
 #define REPLY_TIMEOUT_MS 10000
 #define STOP_FLUSH_MS 5000
 
-/* A queued run's records: their bytes in the queue's buffer, and how many entries. */
+/* A put's records: their bytes in the queue's buffer, how many entries, and whose. */
 struct span {
 	size_t off, len;
 	uint32_t entries;
+	uint8_t agent[AGENT_ID_SIZE];
 };
 
-struct dialship {
+struct localship {
+	const struct localship_conf *conf;
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t lock;
@@ -40,15 +43,15 @@ struct dialship {
 	bool flush, stopping;
 	uint64_t dropped_logged_us;
 	nng_socket sock;
-	uint8_t agent[AGENT_ID_SIZE];
-	uint64_t last_seq;
+	uint64_t last_seq; /* of any agent: each agent's grow too */
 	ZSTD_CCtx *cctx;
 };
 
 /* Drops the oldest record to make room (under lock); counted, and logged at most once a minute. */
-static void drop_oldest(struct dialship *s)
+static void drop_oldest(struct localship *s)
 {
 	size_t len = s->spans[0].len;
+	uint32_t entries = s->spans[0].entries;
 	uint64_t now = now_monotonic_us();
 
 	memmove(s->queue.data, s->queue.data + len, s->queue.len - len);
@@ -57,30 +60,32 @@ static void drop_oldest(struct dialship *s)
 	s->n--;
 	for (size_t i = 0; i < s->n; i++)
 		s->spans[i].off -= len;
-	metrics_add(&metrics.dialtest_results_dropped, 1);
+	metrics_add(s->conf->dropped, entries);
 	if (now - s->dropped_logged_us > 60 * USEC_PER_SEC) {
 		s->dropped_logged_us = now;
-		log_warning("dialtests: %zu results wait to be stored; dropping the oldest (see "
-			    "vigil_dialtest_results_dropped_total)", s->max);
+		log_warning("%s: %zu batches of records wait to be stored; dropping the oldest (see %s)", s->conf->name,
+			    s->max, s->conf->dropped_metric);
 	}
 }
 
-void dialship_put(struct dialship *s, const struct buf *records, uint32_t entries)
+void localship_put(struct localship *s, const uint8_t agent[16], const struct buf *records, uint32_t entries)
 {
 	pthread_mutex_lock(&s->lock);
 	if (s->n == s->max)
 		drop_oldest(s);
 	if (buf_append(&s->queue, records->data, records->len) == 0) {
-		s->spans[s->n++] = (struct span){ s->queue.len - records->len, records->len, entries };
+		s->spans[s->n] = (struct span){ .off = s->queue.len - records->len, .len = records->len, .entries = entries };
+		memcpy(s->spans[s->n++].agent, agent, AGENT_ID_SIZE);
 		pthread_cond_signal(&s->cond);
 	} else {
-		metrics_add(&metrics.dialtest_results_dropped, 1);
-		log_warning("dialtests: no room for a result of %zu bytes; dropped", records->len);
+		metrics_add(s->conf->dropped, entries);
+		log_warning("%s: no room for %u records of %zu bytes; dropped (see %s)", s->conf->name, entries,
+			    records->len, s->conf->dropped_metric);
 	}
 	pthread_mutex_unlock(&s->lock);
 }
 
-void dialship_flush(struct dialship *s)
+void localship_flush(struct localship *s)
 {
 	pthread_mutex_lock(&s->lock);
 	s->flush = true;
@@ -89,10 +94,11 @@ void dialship_flush(struct dialship *s)
 }
 
 /*
- * Sends raw (records entries, of runs results) as one batch until it is
- * stored; false when stopping cut it short.
+ * Sends raw (records entries of agent) as one batch until it is stored;
+ * false when stopping cut it short.
  */
-static bool send_batch(struct dialship *s, const struct buf *raw, uint32_t records, uint32_t runs, uint64_t give_up_us)
+static bool send_batch(struct localship *s, const uint8_t agent[AGENT_ID_SIZE], const struct buf *raw,
+		       uint32_t records, uint64_t give_up_us)
 {
 	/* The seq only has to grow, across restarts too: the clock does that for us. */
 	struct frame_header h = { .version = FRAME_VERSION, .seq = MAX(now_realtime_us(), s->last_seq + 1),
@@ -101,11 +107,11 @@ static bool send_batch(struct dialship *s, const struct buf *raw, uint32_t recor
 	bool done = false;
 
 	s->last_seq = h.seq;
-	memcpy(h.agent_id, s->agent, AGENT_ID_SIZE);
+	memcpy(h.agent_id, agent, AGENT_ID_SIZE);
 	buf_init(&frame, 2 * raw->len + 4096);
 	if (frame_build(s->cctx, &h, raw->data, raw->len, 1, &frame) < 0) {
-		log_error("dialtests: cannot frame %u results; dropped", runs);
-		metrics_add(&metrics.dialtest_results_dropped, runs);
+		log_error("%s: cannot frame %u records; dropped", s->conf->name, records);
+		metrics_add(s->conf->dropped, records);
 		buf_free(&frame);
 		return true;
 	}
@@ -128,19 +134,19 @@ static bool send_batch(struct dialship *s, const struct buf *raw, uint32_t recor
 		done = rv == 0 && rep.status != REPLY_RETRY && rep.status != REPLY_CONFLICT;
 		/* The clock stepped back onto a sequence number stored before: the next one will do. */
 		if (rv == 0 && rep.status == REPLY_CONFLICT) {
-			log_warning("dialtests: batch %" PRIu64 " was stored before with other results (the clock went "
-				    "back); sent again as %" PRIu64, h.seq, h.seq + 1);
+			log_warning("%s: batch %" PRIu64 " was stored before with other records (the clock went back); "
+				    "sent again as %" PRIu64, s->conf->name, h.seq, h.seq + 1);
 			h.seq = s->last_seq = MAX(h.seq, s->last_seq) + 1;
 			frame_header_encode(&h, frame.data);
 			continue;
 		}
 		if (done && rep.status == REPLY_REJECTED) {
-			log_error("dialtests: ingest refused %u results: %s", runs, rep.reason);
-			metrics_add(&metrics.dialtest_results_dropped, runs);
+			log_error("%s: ingest refused %u records: %s", s->conf->name, records, rep.reason);
+			metrics_add(s->conf->dropped, records);
 		}
 		if (!done && now_monotonic_us() > give_up_us) {
-			log_error("dialtests: %u results could not be stored before stopping; dropped", runs);
-			metrics_add(&metrics.dialtest_results_dropped, runs);
+			log_error("%s: %u records could not be stored before stopping; dropped", s->conf->name, records);
+			metrics_add(s->conf->dropped, records);
 			break;
 		}
 		if (!done)
@@ -150,15 +156,23 @@ static bool send_batch(struct dialship *s, const struct buf *raw, uint32_t recor
 	return done;
 }
 
-/* Takes up to BATCH_RUNS_MAX runs' records off the queue into raw (under lock); how many runs, and entries. */
-static uint32_t take(struct dialship *s, struct buf *raw, uint32_t *entries)
+/*
+ * Takes the oldest puts of one agent (up to BATCH_PUTS_MAX, and
+ * BATCH_BYTES_MAX but for the first) off the queue into raw and agent
+ * (under lock); how many puts, and entries.
+ */
+static uint32_t take(struct localship *s, struct buf *raw, uint8_t agent[AGENT_ID_SIZE], uint32_t *entries)
 {
-	size_t k = MIN(s->n, (size_t)BATCH_RUNS_MAX), len = k ? s->spans[k - 1].off + s->spans[k - 1].len : 0;
+	size_t k = 0, len = 0;
 
+	while (k < MIN(s->n, (size_t)BATCH_PUTS_MAX) && memcmp(s->spans[k].agent, s->spans[0].agent, AGENT_ID_SIZE) == 0 &&
+	       (k == 0 || len + s->spans[k].len <= BATCH_BYTES_MAX))
+		len += s->spans[k++].len;
 	buf_reset(raw);
 	*entries = 0;
 	if (k == 0 || buf_append(raw, s->queue.data, len) < 0)
 		return 0;
+	memcpy(agent, s->spans[0].agent, AGENT_ID_SIZE);
 	for (size_t i = 0; i < k; i++)
 		*entries += s->spans[i].entries;
 	memmove(s->queue.data, s->queue.data + len, s->queue.len - len);
@@ -172,7 +186,8 @@ static uint32_t take(struct dialship *s, struct buf *raw, uint32_t *entries)
 
 static void *ship_main(void *arg)
 {
-	struct dialship *s = arg;
+	struct localship *s = arg;
+	uint8_t agent[AGENT_ID_SIZE];
 	struct buf raw;
 	uint64_t give_up = UINT64_MAX;
 
@@ -187,16 +202,16 @@ static void *ship_main(void *arg)
 			give_up = now_monotonic_us() + STOP_FLUSH_MS * 1000;
 		if (!s->n)
 			break;
-		if (!s->flush && !s->stopping && s->n < BATCH_RUNS_MAX) {
+		if (!s->flush && !s->stopping && s->n < BATCH_PUTS_MAX) {
 			struct timespec until = deadline_after_ms(CLOCK_REALTIME, LINGER_MS);
 
 			(void)pthread_cond_timedwait(&s->cond, &s->lock, &until);
 		}
 		s->flush = false;
-		k = take(s, &raw, &entries);
+		k = take(s, &raw, agent, &entries);
 		pthread_mutex_unlock(&s->lock);
 		if (k)
-			(void)send_batch(s, &raw, entries, k, give_up);
+			(void)send_batch(s, agent, &raw, entries, give_up);
 		pthread_mutex_lock(&s->lock);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -204,7 +219,7 @@ static void *ship_main(void *arg)
 	return NULL;
 }
 
-void dialship_stop(struct dialship *s)
+void localship_stop(struct localship *s)
 {
 	if (!s)
 		return;
@@ -227,31 +242,31 @@ void dialship_stop(struct dialship *s)
 	free(s);
 }
 
-int dialship_start(const char *url, const uint8_t agent[16], size_t max_records, struct dialship **ret)
+int localship_start(const char *url, const struct localship_conf *c, struct localship **ret)
 {
-	struct dialship *s = calloc(1, sizeof(*s));
+	struct localship *s = calloc(1, sizeof(*s));
 	int rv, r = 0;
 
 	if (!s)
 		return -ENOMEM;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
-	buf_init(&s->queue, max_records * 64 * 1024);
-	s->max = max_records;
-	s->spans = calloc(max_records, sizeof(*s->spans));
+	s->conf = c;
+	buf_init(&s->queue, c->max_puts * 64 * 1024);
+	s->max = c->max_puts;
+	s->spans = calloc(c->max_puts, sizeof(*s->spans));
 	s->cctx = ZSTD_createCCtx();
-	memcpy(s->agent, agent, AGENT_ID_SIZE);
 	if (!s->spans || !s->cctx)
 		r = -ENOMEM;
 	if (r == 0 && ((rv = nng_req0_open(&s->sock)) || (rv = nng_socket_set_ms(s->sock, NNG_OPT_RECVTIMEO, REPLY_TIMEOUT_MS)) ||
 		       (rv = nng_socket_set_ms(s->sock, NNG_OPT_SENDTIMEO, REPLY_TIMEOUT_MS)) ||
 		       (rv = nng_dial(s->sock, url, NULL, 0))))
-		r = log_error_errno(nng_to_errno(rv), "dialtests: cannot reach ingest at %s: %s", url, nng_strerror(rv));
+		r = log_error_errno(nng_to_errno(rv), "%s: cannot reach ingest at %s: %s", c->name, url, nng_strerror(rv));
 	if (r == 0 && pthread_create(&s->thread, NULL, ship_main, s) != 0)
 		r = -EAGAIN;
 	s->started = r == 0;
 	if (r < 0) {
-		dialship_stop(s);
+		localship_stop(s);
 		return r;
 	}
 	*ret = s;
