@@ -125,7 +125,8 @@ static int syslog_setup(struct collector *c)
 
 	if (!c->conf->syslog.listen)
 		return 0;
-	c->syslog_ship_conf = (struct localship_conf){ "syslog", c->conf->syslog.queue, &metrics.syslog_dropped,
+	/* The receiver gathers each device's records itself. */
+	c->syslog_ship_conf = (struct localship_conf){ "syslog", c->conf->syslog.queue, 4, 0, &metrics.syslog_dropped,
 						       "vigil_syslog_dropped_total" };
 	r = localship_start(INGEST_RELAY_URL, &c->syslog_ship_conf, &c->syslog_ship);
 	if (r == 0)

@@ -12,15 +12,17 @@
  * Ships records the collector makes itself (dial test results, the lines
  * devices send by syslog) into its ingest, over nng inproc, as an agent
  * ships its batches: so they are stored, indexed, hash-chained, kept and
- * queried like any other records. A thread of its own sends one batch at a
- * time and resends it until it is stored; records wait in a bounded queue,
- * and past it the oldest are dropped, counted and logged.
+ * queried like any other records. Threads of its own (senders) each send a
+ * batch at a time and resend it until it is stored; records wait in a
+ * bounded queue, and past it the oldest are dropped, counted and logged.
  */
 struct localship;
 
 struct localship_conf {
 	const char *name;             /* who ships, in the log: "dialtests", "syslog" */
-	size_t max_puts;              /* what waits: puts, at most */
+	size_t max_puts;              /* what waits: puts, at most (and as many times 64 KB) */
+	size_t senders;               /* batches at ingest at once (1 to 8): they share its commits */
+	unsigned linger_ms;           /* how long puts gather into one batch (0: a caller that batches itself) */
 	atomic_uint_fast64_t *dropped; /* counts the records dropped */
 	const char *dropped_metric;   /* its name, for the log */
 };

@@ -491,7 +491,7 @@ int dialer_start(const struct dialtests_conf *conf, struct dialtests *defs, sd_e
 	pthread_mutex_init(&d->lock, NULL);
 	d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	r = d->wake_fd < 0 ? -errno : identity(conf, d->host, sizeof(d->host), d->agent);
-	d->ship_conf = (struct localship_conf){ "dialtests", conf->queue, &metrics.dialtest_results_dropped,
+	d->ship_conf = (struct localship_conf){ "dialtests", conf->queue, 1, 100, &metrics.dialtest_results_dropped,
 						"vigil_dialtest_results_dropped_total" };
 	if (r == 0)
 		r = localship_start(INGEST_LOCAL_URL, &d->ship_conf, &d->ship);

@@ -47,7 +47,10 @@ size_t syslog_frames(struct syslog_framing *f, const uint8_t *buf, size_t len, b
 		head = p[0] >= '1' && p[0] <= '9' ? octet_header(p, left, &n, &more) : (more = false, 0);
 		if (head) {
 			size_t keep = (size_t)MIN(n, (uint64_t)f->max);
-			if (left - head < keep)
+			/* The stream ended inside the message: what came of it is kept, as cut. */
+			if (left - head < keep && eof)
+				keep = left - head;
+			else if (left - head < keep)
 				break;
 			emit(p + head, keep, keep < n, ctx);
 			f->skip = n - keep;

@@ -27,7 +27,6 @@
 #define SENDER_SLOTS 2048     /* senders with records waiting, at most (a power of two) */
 #define SENDER_RECORDS 4096   /* a sender's records that make a batch */
 #define SENDER_BYTES (1024 * 1024)
-#define SENDER_KEEP (64 * 1024) /* bytes a sender's buffer keeps between batches */
 #define FLUSH_MS 100          /* records wait this long for more of their sender's */
 #define HOST_MAX 256
 
@@ -117,17 +116,21 @@ static void flush_sender(struct syslog_receiver *r, struct sender *s)
 	if (!s->n)
 		return;
 	r->sink.put(r->sink.ctx, s->id, &s->records, s->n);
-	/* A busy sender's room is given back: two thousand senders must not each keep a megabyte. */
-	if (s->records.cap > SENDER_KEEP)
-		buf_free(&s->records);
 	buf_reset(&s->records);
 	s->n = 0;
 }
 
+/*
+ * Every sender's batch goes; a sender that sent nothing since the last time
+ * gives its room back, so memory follows the senders that are busy now.
+ */
 static void flush_all(struct syslog_receiver *r)
 {
-	for (size_t i = 0; i < SENDER_SLOTS; i++)
+	for (size_t i = 0; i < SENDER_SLOTS; i++) {
+		if (!r->senders[i].n)
+			buf_free(&r->senders[i].records);
 		flush_sender(r, &r->senders[i]);
+	}
 	r->flushed_us = now_monotonic_us();
 }
 

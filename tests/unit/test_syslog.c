@@ -238,6 +238,13 @@ static void framing(void **state)
 		assert_string_equal(f.text[2], "<15>ok");
 		assert_int_equal(f.truncated, 2);
 	}
+	/* The stream ends inside an octet-counted message: what came is kept, as cut. */
+	for (size_t chunk = 1; chunk <= 12; chunk++) {
+		f = feed("20 <13>short", 64, chunk);
+		assert_int_equal(f.n, 1);
+		assert_string_equal(f.text[0], "<13>short");
+		assert_int_equal(f.truncated, 1);
+	}
 }
 
 /* A record: the header's fields, the structured data's parameters as fields named as fields can be. */
