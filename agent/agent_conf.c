@@ -115,6 +115,7 @@ static const struct conf_section sections[] = {
 	{ "spool", false, spool_keys, ARRAY_SIZE(spool_keys), offsetof(struct agent_conf, spool), NULL },
 	{ "journal", false, journal_keys, ARRAY_SIZE(journal_keys), offsetof(struct agent_conf, journal), NULL },
 	{ "metrics", false, metrics_keys, ARRAY_SIZE(metrics_keys), offsetof(struct agent_conf, metrics), NULL },
+	{ "syslog", false, syslog_conf_keys, SYSLOG_CONF_N_KEYS, offsetof(struct agent_conf, syslog), NULL },
 	{ "probe", true, probe_conf_keys, PROBE_CONF_N_KEYS, 0, probe_instance },
 	{ "tail", true, tail_keys, ARRAY_SIZE(tail_keys), 0, tail_instance },
 	{ "parser", true, parser_keys, ARRAY_SIZE(parser_keys), 0, parser_instance },
@@ -201,6 +202,7 @@ static void check_values(const void *target, const struct conf_origin *o, struct
 		check_tail(c, c->tails[i], o, errs);
 	for (size_t i = 0; i < c->n_parsers; i++)
 		check_parser(c, i, o, errs);
+	syslog_conf_check(&c->syslog, conf_origin_where(o, &c->syslog, "listen", where, sizeof(where)), errs);
 }
 
 int agent_conf_load(const char *path, struct agent_conf **ret)

@@ -8,6 +8,7 @@
 #include "common/conf.h"
 #include "common/transport.h"
 #include "probes/probe.h"
+#include "syslog/receiver.h"
 
 /* One [tail "NAME"] section. */
 struct tail_conf {
@@ -65,6 +66,7 @@ struct agent_conf {
 		bool sync;
 	} spool;
 	struct journal_conf journal;
+	struct syslog_conf syslog; /* devices relayed (agent/relay.h) */
 	struct {
 		bool enabled;
 		uint64_t interval_ms;

@@ -14,6 +14,7 @@
 #include "agent/inventory.h"
 #include "agent/journal.h"
 #include "agent/pipeline.h"
+#include "agent/relay.h"
 #include "agent/shipper.h"
 #include "agent/spool.h"
 #include "agent/tail.h"
@@ -48,6 +49,7 @@ struct agent {
 	uint8_t inventory_hash[32];
 	struct hostmetrics *hostmetrics;
 	sd_event_source *metrics_timer;
+	struct relay *relay; /* NULL: no [syslog] */
 };
 
 static size_t sources_checkpoints_max(void *userdata)
@@ -151,6 +153,7 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 		if (a->sources[i].ops->tick)
 			a->sources[i].ops->tick(a->sources[i].impl);
 	pipeline_tick(a->pipeline);
+	relay_drain(a->relay);
 	if (pipeline_can_read(a->pipeline))
 		wake_reader(a);
 	update_status(a);
@@ -387,6 +390,8 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 	struct agent *a = userdata;
 
 	(void)sd_notify(false, "STOPPING=1");
+	/* What devices sent up to now goes into the last batches. */
+	relay_stop(TAKE_PTR(a->relay));
 	if (pipeline_drain(a->pipeline) < 0)
 		log_warning("shutdown: last batch not spooled; its lines will be read again.");
 	return sd_event_exit(a->event, 0);
@@ -458,6 +463,9 @@ static int agent_setup(struct agent *a)
 	r = pipeline_new(a->event, a->spool, a->conf, a->id, a->hostname, &hooks, &a->pipeline);
 	if (r < 0)
 		return r;
+	r = relay_start(&a->conf->syslog, a->event, a->pipeline, a->spool, &a->relay);
+	if (r < 0)
+		return r;
 	if ((r = sd_event_add_signal(a->event, NULL, SIGTERM, on_sigterm, a)) < 0 ||
 	    (r = sd_event_add_signal(a->event, NULL, SIGINT, on_sigterm, a)) < 0 ||
 	    (r = sd_event_add_signal(a->event, NULL, SIGHUP, on_sighup, a)) < 0 ||
@@ -487,6 +495,7 @@ static int agent_setup(struct agent *a)
 
 static void agent_done(struct agent *a)
 {
+	relay_stop(a->relay);
 	pipeline_free(a->pipeline);
 	stop_sources(a, false);
 	sd_event_source_disable_unref(a->reader);

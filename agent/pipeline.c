@@ -253,6 +253,30 @@ int pipeline_flush(struct pipeline *p)
 	return 0;
 }
 
+int pipeline_relay(struct pipeline *p, const uint8_t id[AGENT_ID_SIZE], struct buf *records, uint32_t n)
+{
+	struct frame_header h = { .version = FRAME_VERSION };
+	int r = pipeline_flush(p);
+
+	/* The agent's own batch goes first, and the sealer is free for this one: its seq follows. */
+	if (r == 0) {
+		sealer_wait(p->sealer);
+		r = commit_sealed(p);
+	}
+	if (r < 0)
+		return r;
+	memcpy(h.agent_id, id, sizeof(h.agent_id));
+	h.seq = spool_next_seq(p->spool);
+	h.records = n;
+	h.raw_len = (uint32_t)records->len;
+	h.created_us = now_realtime_us();
+	r = sealer_submit(p->sealer, records, &h, (int)p->conf->batch.zstd_level);
+	if (r < 0)
+		return log_error_errno(r, "batch %" PRIu64 ": cannot seal: %m", h.seq);
+	p->sealed_since = true;
+	return 0;
+}
+
 int pipeline_drain(struct pipeline *p)
 {
 	int r = pipeline_flush(p);

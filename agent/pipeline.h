@@ -56,6 +56,12 @@ const struct source_sink *pipeline_sink(struct pipeline *p);
 void pipeline_set_read_time(struct pipeline *p, uint64_t realtime_us);
 /* False while the spool is full or a commit failed: reading pauses. */
 bool pipeline_can_read(struct pipeline *p);
+/*
+ * n records of another identity, id (a device the agent relays), as a
+ * batch of their own, after the open batch: its own frame in the spool, no
+ * checkpoint moved. *records is swapped with an empty buffer.
+ */
+int pipeline_relay(struct pipeline *p, const uint8_t id[AGENT_ID_SIZE], struct buf *records, uint32_t n);
 
 /*
  * A record of the agent's own (probe result, metric, inventory, heartbeat):

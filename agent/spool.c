@@ -90,6 +90,11 @@ const char *spool_counter_name(enum spool_counter c)
 		[SPOOL_CTR_BATCHES_REFUSED] = "batches_refused",
 		[SPOOL_CTR_LINES_UNPARSED] = "lines_unparsed",
 		[SPOOL_CTR_LINES_UNFRAMED] = "lines_unframed",
+		[SPOOL_CTR_SYSLOG_RECEIVED] = "syslog_received",
+		[SPOOL_CTR_SYSLOG_UNPARSED] = "syslog_unparsed",
+		[SPOOL_CTR_SYSLOG_TRUNCATED] = "syslog_truncated",
+		[SPOOL_CTR_SYSLOG_RELAYED] = "syslog_relayed",
+		[SPOOL_CTR_SYSLOG_DROPPED] = "syslog_dropped",
 	};
 	return (unsigned)c < _SPOOL_CTR_MAX ? names[c] : "unknown";
 }

@@ -63,6 +63,11 @@ enum spool_counter {
 	SPOOL_CTR_BATCHES_REFUSED,
 	SPOOL_CTR_LINES_UNPARSED,
 	SPOOL_CTR_LINES_UNFRAMED,
+	SPOOL_CTR_SYSLOG_RECEIVED,  /* messages devices sent to [syslog] */
+	SPOOL_CTR_SYSLOG_UNPARSED,  /* of them, kept whole: no <PRI> or a broken header */
+	SPOOL_CTR_SYSLOG_TRUNCATED, /* of them, cut at max_message */
+	SPOOL_CTR_SYSLOG_RELAYED,   /* records of devices spooled */
+	SPOOL_CTR_SYSLOG_DROPPED,   /* records of devices dropped: the spool could not take them in time */
 	_SPOOL_CTR_MAX,
 };
 const char *spool_counter_name(enum spool_counter c);

@@ -31,6 +31,7 @@ static const struct conf_key ingest_keys[] = {
 	{ "max_raw", CONF_SIZE, I(max_raw), "64M", 64, 1024 * 1024 * 1024, .help = "largest decompressed batch accepted" },
 	{ "max_records", CONF_UINT, I(max_records), "65536", 1, 1048576, .help = "most records in one batch" },
 	{ "max_field", CONF_SIZE, I(max_field), "1M", 64, 64 * 1024 * 1024, .help = "largest field value accepted" },
+	{ "relays", CONF_STR, I(relays), NULL, .help = "under TLS, the names of agents' certificates whose batches may be of the devices they relay ([syslog] on the agent): their host is the one the records name, not the certificate's" },
 	{ "index", CONF_BOOL, I(index), "yes", .help = "store each block with a filter of its tokens, so searches skip blocks that cannot match (no: less CPU and disk at ingest, every search reads every block in range)" },
 };
 
@@ -131,7 +132,7 @@ static struct conf_section sections[] = {
 	{ "dialtests", false, dialtests_keys, ARRAY_SIZE(dialtests_keys), offsetof(struct coll_conf, dialtests), NULL },
 	{ "audit", false, audit_keys, ARRAY_SIZE(audit_keys), offsetof(struct coll_conf, audit), NULL },
 	{ "users", false, users_keys, ARRAY_SIZE(users_keys), offsetof(struct coll_conf, users), NULL },
-	{ .name = NULL }, /* [syslog] */
+	{ "syslog", false, syslog_conf_keys, SYSLOG_CONF_N_KEYS, offsetof(struct coll_conf, syslog), NULL },
 	{ .name = NULL }, /* [forward] */
 	{ .name = NULL }, /* [logmetric] */
 	{ .name = NULL }, /* [rule] */
@@ -150,8 +151,6 @@ static void sections_init(void)
 {
 	size_t n = ARRAY_SIZE(sections);
 
-	sections[n - 6] = syslog_conf_section;
-	sections[n - 6].offset = offsetof(struct coll_conf, syslog);
 	named(n - 5, &forward_section, forward_instance);
 	named(n - 4, &alert_logmetric_section, logmetric_instance);
 	named(n - 3, &alert_rule_section, rule_instance);

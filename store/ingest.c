@@ -207,6 +207,7 @@ static void verify(struct job *j)
 	struct frame_header h = { 0 };
 	enum frame_error e;
 	uint64_t now = now_realtime_us();
+	bool relay;
 
 	metrics_add(&metrics.bytes_in, len);
 	j->agent_hex[0] = 0;
@@ -244,7 +245,9 @@ static void verify(struct job *j)
 	}
 	/* Under TLS the host is the one the certificate names, whatever the records say. */
 	j->block.certificate = j->peer[0] ? j->peer : NULL;
-	j->block.host = j->peer[0] ? j->peer : j->info.host[0] ? j->info.host : NULL;
+	/* A relay's batches may be a device's: their records say which; the certificate still binds the id. */
+	relay = j->peer[0] && word_listed(in->conf->relays, j->peer);
+	j->block.host = j->peer[0] && !relay ? j->peer : j->info.host[0] ? j->info.host : NULL;
 	j->block.n_streams = j->info.n_streams;
 	j->block.probes = j->info.probes;
 	j->block.n_probes = j->info.n_probes;

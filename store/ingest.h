@@ -24,6 +24,7 @@ struct ingest_conf {
 	uint64_t max_records;
 	uint64_t max_field;
 	bool index; /* build each block's token filter (search/tokens.h) */
+	char *relays; /* names of agents' certificates whose batches name their host (devices they relay) */
 };
 
 /*

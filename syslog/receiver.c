@@ -31,7 +31,7 @@
 #define HOST_MAX 256
 
 #define C(f) offsetof(struct syslog_conf, f)
-static const struct conf_key keys[] = {
+const struct conf_key syslog_conf_keys[SYSLOG_CONF_N_KEYS] = {
 	{ "listen", CONF_STR, C(listen), NULL, .help = "where devices send: udp://HOST:PORT, tcp://HOST:PORT (octet-counted or LF-framed, RFC 6587) and tls://HOST:PORT (RFC 5425), any of them, separated by spaces" },
 	{ "tls_cert", CONF_STR, C(tls_cert), NULL, .help = "tls://'s certificate (PEM, the chain after it)" },
 	{ "tls_key", CONF_STR, C(tls_key), NULL, .help = "its private key (PEM)" },
@@ -42,7 +42,6 @@ static const struct conf_key keys[] = {
 	{ "utc_offset", CONF_STR, C(utc_offset), "local", .help = "the zone of RFC 3164 timestamps, which carry none: local (this machine's) or +HH:MM / -HH:MM" },
 	{ "queue", CONF_UINT, C(queue), "1024", 16, 1000000, .help = "batches of received records waiting to be stored; past it the oldest are dropped (counted)" },
 };
-const struct conf_section syslog_conf_section = { "syslog", false, keys, ARRAY_SIZE(keys), 0, NULL };
 
 /* "local", or ±HH:MM, as seconds east of UTC; -EINVAL for anything else. */
 static int utc_offset(const char *v, int32_t *ret)

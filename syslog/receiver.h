@@ -29,8 +29,9 @@ struct syslog_conf {
 	uint64_t queue;           /* batches waiting to be stored */
 };
 
-/* [syslog], for a program's schema: its offset is the program's to set. */
-extern const struct conf_section syslog_conf_section;
+/* The keys of [syslog], for a program's schema (offsets into struct syslog_conf). */
+#define SYSLOG_CONF_N_KEYS 9
+extern const struct conf_key syslog_conf_keys[SYSLOG_CONF_N_KEYS];
 
 /* Cross-key checks of c, each error at where (file:line) in errs. */
 void syslog_conf_check(const struct syslog_conf *c, const char *where, struct conf_errors *errs);
