@@ -22,11 +22,14 @@ start_agent
 port_listening() { "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $RELAY_PORT), 1)"; }
 wait_for 10 "the agent's syslog port" port_listening
 
-info "devices send to the agent; each is a host at the collector"
+info "devices and Debian's logger send to the agent; each sender is a host at the collector"
 send udp "$RELAY_PORT" '<134>Dec  2 11:00:02 sw-zone-a-1 %LINK-3-UPDOWN: Interface Gi0/1, changed state to down'
 send tcp "$RELAY_PORT" '<13>1 2026-12-02T11:00:03Z fw-zone-a-2 FW - - - blocked 10.9.8.7'
+logger --rfc5424 --udp -n 127.0.0.1 -P "$RELAY_PORT" -t relayed "logger over udp, relayed"
+logger --rfc5424 --tcp --octet-count -n 127.0.0.1 -P "$RELAY_PORT" -t relayed "logger over tcp, relayed"
 wait_for 20 "sw-zone-a-1's line" count_of sw-zone-a-1 "changed state to down" 1
 wait_for 20 "fw-zone-a-2's line" count_of fw-zone-a-2 "blocked 10.9.8.7" 1
+wait_for 20 "logger's lines under $(hostname)" count_of "$(hostname)" "logger over .*, relayed" 2
 api GET "/api/v1/hosts" "$TOKEN" > /dev/null
 "$PY" - "$T/answer.json" <<'EOP' || fail "hosts: $(cat "$T/answer.json")"
 import json, sys
@@ -39,13 +42,13 @@ info "the collector away, then the agent killed: what devices sent is in its spo
 stop_collector
 send tcp "$RELAY_PORT" --count 500 '<13>1 - sw-zone-a-3 app - - - while away'
 relayed_at_least() { [ "$(agent_status syslog_relayed)" -ge "$1" ]; }
-wait_for 20 "500 more relayed into the spool" relayed_at_least 502
+wait_for 20 "500 more relayed into the spool" relayed_at_least 504
 stop_agent KILL
 start_agent
 start_collector
 wait_for 30 "the 500 lines stored" count_of sw-zone-a-3 "while away" 500
 [ "$(agent_status syslog_dropped)" = 0 ] || fail "dropped: $(agent_status syslog_dropped)"
-[ "$(agent_status syslog_received)" -ge 502 ] || fail "received: $(agent_status syslog_received)"
+[ "$(agent_status syslog_received)" -ge 504 ] || fail "received: $(agent_status syslog_received)"
 stop_agent TERM
 stop_collector
 
