@@ -42,7 +42,7 @@ clang_results=$top/build/clang-results
 : > "$clang_results"
 if "$top/scripts/build.sh" "$top/build/clang" --enable-fuzzing CC=clang > "$top/build/clang-build.out" 2>&1; then
 	echo "PASS: clang build" >> "$clang_results"
-	for target in export batch frame defs query parse; do
+	for target in export batch frame defs query parse syslog; do
 		work=$(mktemp -d)
 		cp "$top/tests/fuzz/corpus/$target/"* "$work/"
 		if (cd "$top/build/clang" && ./fuzz-$target -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=1024 \
