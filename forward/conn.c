@@ -224,6 +224,28 @@ int forward_relp_frame(const uint8_t *p, size_t len, struct relp_frame *ret)
 	return (int)(i + n + 1);
 }
 
+/* Up to len bytes from the receiver, over TLS when the connection has it: as recv(). */
+static ssize_t stream_read(struct forward_conn *c, uint8_t *p, size_t len)
+{
+	size_t n = 0;
+
+	if (!c->ssl)
+		return recv(c->fd, p, len, 0);
+	ERR_clear_error();
+	if (SSL_read_ex(c->ssl, p, len, &n) == 1)
+		return (ssize_t)n;
+	if (SSL_get_error(c->ssl, 0) == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	errno = errno ? errno : EPROTO;
+	return -1;
+}
+
+/* Writes all of p on the connection, over TLS when it has it. */
+static int conn_write(struct forward_conn *c, const uint8_t *p, size_t len, uint64_t *dropped, char *err, size_t size)
+{
+	return c->ssl ? tls_write(c, p, len, dropped, err, size) : stream_write(c, p, len, dropped, err, size);
+}
+
 /*
  * The next frame the receiver sent into *f (its data valid until the next
  * call), waiting until until_us: 0, or -errno with err saying why.
@@ -254,13 +276,14 @@ static int relp_receive(struct forward_conn *c, struct relp_frame *f, uint64_t u
 			(void)snprintf(err, size, "RELP: the receiver did not acknowledge in time");
 			return -ETIMEDOUT;
 		}
-		if (poll(&pfd, 1, 100) != 1)
+		/* What TLS has decrypted already is not on the socket any more. */
+		if (!(c->ssl && SSL_pending(c->ssl)) && poll(&pfd, 1, 100) != 1)
 			continue;
 		if (buf_reserve(&c->in, 4096) < 0) {
 			(void)snprintf(err, size, "RELP: the receiver's answer is too long");
 			return -EPROTO;
 		}
-		got = recv(c->fd, c->in.data + c->in.len, 4096, 0);
+		got = stream_read(c, c->in.data + c->in.len, 4096);
 		if (got <= 0)
 			return sock_error(got == 0 ? ECONNRESET : errno, "RELP: receive", err, size);
 		c->in.len += (size_t)got;
@@ -321,7 +344,7 @@ static int relp_start(struct forward_conn *c, const struct forward_target *t, co
 	c->acked_to = 1;
 	r = relp_send_frame(c, &out, "open", (const uint8_t *)offer, sizeof(offer) - 1);
 	if (r == 0)
-		r = stream_write(c, out.data, out.len, NULL, err, size);
+		r = conn_write(c, out.data, out.len, NULL, err, size);
 	buf_free(&out);
 	if (r == 0)
 		r = relp_receive(c, &f, now_monotonic_us() + 10 * USEC_PER_SEC, &never, err, size);
@@ -354,9 +377,18 @@ static int relp_write(struct forward_conn *c, const uint8_t *p, size_t len, uint
 		r = n;
 	}
 	if (r == 0)
-		r = stream_write(c, out.data, out.len, dropped, err, size);
+		r = conn_write(c, out.data, out.len, dropped, err, size);
 	buf_free(&out);
 	return r;
+}
+
+/* RELP over TLS (rsyslog's imrelp tls="on"): the receiver checked as for tls://, then the session. */
+static int relp_tls_start(struct forward_conn *c, const struct forward_target *t, const char *host, char *err,
+			  size_t size)
+{
+	int r = tls_start(c, t, host, err, size);
+
+	return r < 0 ? r : relp_start(c, t, host, err, size);
 }
 
 /* Every syslog frame sent answered "200 OK", in order. */
@@ -379,6 +411,7 @@ static const struct transport transports[] = {
 	{ "tls", SOCK_STREAM, false, tls_start, tls_write, stream_settle },
 	{ "udp", SOCK_DGRAM, true, no_start, udp_write, NULL },
 	{ "relp", SOCK_STREAM, true, relp_start, relp_write, relp_settle },
+	{ "relp+tls", SOCK_STREAM, true, relp_tls_start, relp_write, relp_settle },
 };
 
 /* url's transport, host (without brackets) and port into the buffers; NULL when it names none. */

@@ -23,17 +23,17 @@
 static const struct conf_key forward_keys[] = {
 	{ "type", CONF_STR, F(type), "syslog", .help = "syslog" },
 	{ "what", CONF_STR, F(what), "logs", .help = "logs (the stored records filter= and kind= take), alerts (every alert's events: fired, acknowledged, resolved, ...) audit (the audit log) or seals (the store's seals as they are made: an outside witness, docs/storage.md)" },
-	{ "url", CONF_STR, F(url), NULL, .required = true, .help = "the receiver: tcp://HOST:PORT, tls://HOST:PORT (RFC 5425), udp://HOST:PORT or relp://HOST:PORT (RELP: each message acknowledged by the receiving program); [IPv6]:PORT" },
+	{ "url", CONF_STR, F(url), NULL, .required = true, .help = "the receiver: tcp://HOST:PORT, tls://HOST:PORT (RFC 5425), udp://HOST:PORT, relp://HOST:PORT (RELP: each message acknowledged by the receiving program) or relp+tls://HOST:PORT (RELP over TLS); [IPv6]:PORT" },
 	{ "framing", CONF_STR, F(framing), "octet-counted", .help = "on tcp:// and tls://: octet-counted (RFC 6587 3.4.1, what RFC 5425 asks) or lf (a line feed after each message; one inside a message is sent as #012)" },
 	{ "format", CONF_STR, F(format), "rfc5424", .help = "rfc5424 (the record's id in structured data), cef or leef (the same header, then ArcSight's CEF 0 or QRadar's LEEF 1.0), or json (the API's item: id, ts, host, source, message, fields)" },
 	{ "filter", CONF_STR, F(filter), NULL, .help = "which records: the log query language (docs/logs.md), e.g. unit:sshd.service OR priority:<=3; default all" },
 	{ "kind", CONF_STR, F(kind), "log", .help = "log (lines from files and the journal), probe, metric, dialtest, ... or any" },
 	{ "start", CONF_STR, F(start), "oldest", .help = "where a forwarder with no position yet begins: oldest (every record kept) or now (what is stored from now on)" },
 	{ "sd_id", CONF_STR, F(sd_id), "vigil@32473", .help = "rfc5424: the structured data element holding the record's id (name@ your organisation's IANA enterprise number; 32473 is the number for examples)" },
-	{ "tls_ca", CONF_STR, F(tls_ca), NULL, .help = "tls://: the CA (PEM) the receiver's certificate must chain to (default: the system's)" },
-	{ "tls_cert", CONF_STR, F(tls_cert), NULL, .help = "tls://: a client certificate (PEM) for receivers that ask for one (mutual TLS)" },
-	{ "tls_key", CONF_STR, F(tls_key), NULL, .help = "tls://: the client certificate's private key (PEM)" },
-	{ "tls_server_name", CONF_STR, F(tls_server_name), NULL, .help = "tls://: the name the receiver's certificate must hold (default the URL's host)" },
+	{ "tls_ca", CONF_STR, F(tls_ca), NULL, .help = "tls:// and relp+tls://: the CA (PEM) the receiver's certificate must chain to (default: the system's)" },
+	{ "tls_cert", CONF_STR, F(tls_cert), NULL, .help = "tls:// and relp+tls://: a client certificate (PEM) for receivers that ask for one (mutual TLS)" },
+	{ "tls_key", CONF_STR, F(tls_key), NULL, .help = "tls:// and relp+tls://: the client certificate's private key (PEM)" },
+	{ "tls_server_name", CONF_STR, F(tls_server_name), NULL, .help = "tls:// and relp+tls://: the name the receiver's certificate must hold (default the URL's host)" },
 	{ "batch", CONF_UINT, F(batch), "1000", 1, 100000, .help = "records read, sent and acknowledged at a time; the position moves by batches" },
 	{ "rate", CONF_UINT, F(rate), "0", 0, 10000000, .help = "messages a second at most (0: as fast as the receiver takes them)" },
 	{ "max_message", CONF_SIZE, F(max_message), "8K", 480, 1024 * 1024, .help = "bytes of a message at most (rsyslog's default is 8K); a longer one is cut and counted" },
@@ -123,9 +123,10 @@ void forward_conf_check(const struct forward_conf *f, const struct conf_origin *
 		key_error(f, o, "filter", NULL, why, errs);
 	else if (f->filter)
 		query_free(q);
-	if ((f->tls_ca || f->tls_cert || f->tls_key || f->tls_server_name) && f->url && strncmp(f->url, "tls://", 6))
+	if ((f->tls_ca || f->tls_cert || f->tls_key || f->tls_server_name) && f->url && strncmp(f->url, "tls://", 6) &&
+	    strncmp(f->url, "relp+tls://", 11))
 		key_error(f, o, f->tls_ca ? "tls_ca" : f->tls_cert ? "tls_cert" : f->tls_key ? "tls_key" : "tls_server_name",
-			  NULL, "tls_ca=, tls_cert=, tls_key= and tls_server_name= are for tls://", errs);
+			  NULL, "tls_ca=, tls_cert=, tls_key= and tls_server_name= are for tls:// and relp+tls://", errs);
 	if (!f->tls_cert != !f->tls_key)
 		key_error(f, o, f->tls_cert ? "tls_cert" : "tls_key", NULL, "tls_cert= and tls_key= go together", errs);
 	check_readable(f, o, "tls_ca", f->tls_ca, errs);
