@@ -46,44 +46,25 @@ int hash_digest(enum hash_alg alg, const void *data, size_t len, uint8_t out[HAS
 	return EVP_Digest(data, len, out, &n, algs[alg].md(), NULL) == 1 && n == HASH_SIZE ? 0 : -ENOMEM;
 }
 
-static int digest_va(enum hash_alg alg, uint8_t out[HASH_SIZE], const void *data, size_t len, va_list ap)
+int hash_v(enum hash_alg alg, uint8_t out[HASH_SIZE], const void *data, size_t len, ...)
 {
 	struct hash_ctx *c = hash_begin(alg);
+	va_list ap;
 
+	va_start(ap, len);
 	while (c && data) {
 		hash_add(c, data, len);
 		data = va_arg(ap, const void *);
 		if (data)
 			len = va_arg(ap, size_t);
 	}
-	return hash_end(c, out);
-}
-
-int hash_v(enum hash_alg alg, uint8_t out[HASH_SIZE], const void *data, size_t len, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, len);
-	r = digest_va(alg, out, data, len, ap);
 	va_end(ap);
-	return r;
+	return hash_end(c, out);
 }
 
 int sha256(const void *data, size_t len, uint8_t out[SHA256_SIZE])
 {
 	return hash_digest(HASH_SHA256, data, len, out);
-}
-
-int sha256_v(uint8_t out[SHA256_SIZE], const void *data, size_t len, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, len);
-	r = digest_va(HASH_SHA256, out, data, len, ap);
-	va_end(ap);
-	return r;
 }
 
 struct hash_ctx {

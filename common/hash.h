@@ -37,7 +37,6 @@ _must_check_ int hash_digest(enum hash_alg alg, const void *data, size_t len, ui
 _must_check_ int hash_v(enum hash_alg alg, uint8_t out[HASH_SIZE], const void *data, size_t len, ...);
 
 _must_check_ int sha256(const void *data, size_t len, uint8_t out[SHA256_SIZE]);
-_must_check_ int sha256_v(uint8_t out[SHA256_SIZE], const void *data, size_t len, ...);
 
 /*
  * Incremental: hash_begin() (NULL when out of memory), any number of

@@ -121,7 +121,7 @@ static int hash_v1(sqlite3_stmt *st, const void *prev, uint8_t out[SHA256_SIZE])
 		return -EBADMSG;
 	put_le64(seq_le, (uint64_t)sqlite3_column_int64(st, BLOCK_COL_SEQ));
 	if (sha256(sqlite3_column_blob(st, BLOCK_COL_FRAME), (size_t)sqlite3_column_bytes(st, BLOCK_COL_FRAME), digest) < 0 ||
-	    sha256_v(out, prev, (size_t)SHA256_SIZE, agent, sizeof(agent), seq_le, sizeof(seq_le), digest,
+	    hash_v(HASH_SHA256, out, prev, (size_t)SHA256_SIZE, agent, sizeof(agent), seq_le, sizeof(seq_le), digest,
 		     (size_t)SHA256_SIZE, NULL) < 0)
 		return -ENOMEM;
 	return 0;

@@ -125,7 +125,7 @@ int syslog_record_inventory(struct buf *out, const struct syslog_origin *o, cons
 int syslog_sender_id(const char *host, uint8_t out[16])
 {
 	uint8_t digest[SHA256_SIZE];
-	int r = sha256_v(digest, "vigil-syslog-sender", (size_t)19, host, strlen(host), NULL);
+	int r = hash_v(HASH_SHA256, digest, "vigil-syslog-sender", (size_t)19, host, strlen(host), NULL);
 
 	if (r == 0)
 		memcpy(out, digest, 16);
