@@ -57,6 +57,18 @@ static int put_param(struct syslog_slice id, struct syslog_slice name, struct sy
 	return f->r < 0 ? f->r : 0;
 }
 
+/* The entry begun at start ended, or (r < 0: a field did not fit) taken out again: 0 or -ENOBUFS. */
+static int end_entry(struct buf *out, size_t start, int r)
+{
+	if (r == 0)
+		r = export_end_entry(out);
+	if (r < 0) {
+		out->len = start;
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
 void syslog_record_host(const struct syslog_msg *m, const struct syslog_origin *o, char *host, size_t size)
 {
 	if (m->hostname.p)
@@ -93,13 +105,7 @@ int syslog_record(struct buf *out, const struct syslog_msg *m, const struct sysl
 	if (r == 0)
 		(void)syslog_sd_each(m->sd, put_param, &sd);
 	r |= sd.r;
-	if (r == 0)
-		r = export_end_entry(out);
-	if (r < 0) {
-		out->len = start;
-		return -ENOBUFS;
-	}
-	return 0;
+	return end_entry(out, start, r);
 }
 
 int syslog_record_inventory(struct buf *out, const struct syslog_origin *o, const char *host)
@@ -113,13 +119,7 @@ int syslog_record_inventory(struct buf *out, const struct syslog_origin *o, cons
 	r |= export_put_str(out, "HOST_ADDRESSES", o->peer);
 	r |= export_put_str(out, "HOST_SENDER", "syslog");
 	r |= export_put_str(out, "HOST_SYSLOG_TRANSPORT", o->transport);
-	if (r == 0)
-		r = export_end_entry(out);
-	if (r < 0) {
-		out->len = start;
-		return -ENOBUFS;
-	}
-	return 0;
+	return end_entry(out, start, r);
 }
 
 int syslog_sender_id(const char *host, uint8_t out[16])
