@@ -42,10 +42,6 @@ static json_t *seals_part(struct request *rq, int *err)
 		json_decref(problems);
 		return NULL;
 	}
-	if (key && !rep.newest_made && storage_reader_has_blocks(rq->rd)) {
-		add_seal_problem(0, "the store holds blocks and no seal, though a seal key is configured", problems);
-		rep.problems++;
-	}
 	format_rfc3339_us(rep.newest_made, when, sizeof(when));
 	return json_pack("{s:b, s:s?, s:s?, s:I, s:I, s:I, s:s?, s:i, s:o}", "ok", rep.problems == 0, "method",
 			 key ? sealkey_method(key) : NULL, "key", key ? sealkey_id(key) : NULL, "checked",
@@ -79,42 +75,28 @@ enum MHD_Result api_get_verify(struct request *rq)
 				      "first_bad", (json_int_t)audit_bad, "seals", seals));
 }
 
-static int add_seal(const struct seal *s, void *ctx)
-{
-	json_t *j = seal_json(s);
-
-	return j && json_array_append_new(ctx, j) == 0 ? 0 : -ENOMEM;
-}
-
 /* GET /api/v1/seals?cursor=&limit=: oldest first, paged by id. */
 enum MHD_Result api_get_seals(struct request *rq)
 {
 	const char *cursor = arg(rq, "cursor");
-	json_t *items = json_array(), *last;
 	uint64_t after = 0;
 	uint32_t limit = 100;
+	json_t *items;
+	int64_t last;
 	char next[32];
 	int r;
 
-	if (cursor && (conf_parse_uint(cursor, &after) < 0 || after > INT64_MAX)) {
-		json_decref(items);
+	if (cursor && (conf_parse_uint(cursor, &after) < 0 || after > INT64_MAX))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "cursor: expected a next_cursor value from an earlier answer");
-	}
-	if (limit_arg(rq, &limit) < 0) {
-		json_decref(items);
+	if (limit_arg(rq, &limit) < 0)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1..%" PRIu64,
 				     http_conf_of(rq)->max_limit);
-	}
-	r = seals_each(storage_reader_meta(rq->rd), (int64_t)after, limit, add_seal, items);
-	if (r < 0) {
-		json_decref(items);
+	r = seals_page(storage_reader_meta(rq->rd), (int64_t)after, limit, &items, &last);
+	if (r < 0)
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read the seals: %s",
 				     strerror(-r));
-	}
-	last = json_array_get(items, json_array_size(items) - 1);
-	(void)snprintf(next, sizeof(next), "%" PRId64,
-		       last ? (int64_t)json_integer_value(json_object_get(last, "id")) : (int64_t)after);
+	(void)snprintf(next, sizeof(next), "%" PRId64, last);
 	(void)snprintf(rq->cursor_out, sizeof(rq->cursor_out), "%s", next);
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:o, s:s}", "items", items, "next_cursor", next));
 }

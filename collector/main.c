@@ -415,11 +415,6 @@ static int verify_seals(const struct coll_conf *conf, struct storage_reader *rd,
 		sealkey_free(key);
 		return log_error_errno(r, "verify: cannot read the seals: %m");
 	}
-	if (key && !rep.newest_made && storage_reader_has_blocks(rd)) {
-		print_seal_problem(0, "the store holds blocks and no seal, though a seal key is configured: the seals "
-				      "were removed, or no collector sealed with it yet", NULL);
-		rep.problems++;
-	}
 	format_rfc3339_us(rep.newest_made, when, sizeof(when));
 	printf("%" PRIu64 " seals checked", rep.checked);
 	if (key)

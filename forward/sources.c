@@ -188,27 +188,10 @@ static int render_seal(struct forwarder *f, struct buf *o, const json_t *item)
 	return forward_render_seal(o, item, f->owner->host, &f->style);
 }
 
-static int add_seal(const struct seal *s, void *ctx)
-{
-	json_t *j = seal_json(s);
-
-	return j && json_array_append_new(ctx, j) == 0 ? 0 : -ENOMEM;
-}
-
 /* The seals are the store's own: read from meta.db, as the logs are. */
 static int seals_fetch(struct forwarder *f, int64_t after, unsigned limit, json_t **items, int64_t *last)
 {
-	json_t *arr = json_array(), *tail;
-	int r = arr ? seals_each(storage_reader_meta(f->rd), after, limit, add_seal, arr) : -ENOMEM;
-
-	if (r < 0) {
-		json_decref(arr);
-		return r;
-	}
-	tail = json_array_get(arr, json_array_size(arr) - 1);
-	*last = tail ? (int64_t)json_integer_value(json_object_get(tail, "id")) : after;
-	*items = arr;
-	return 0;
+	return seals_page(storage_reader_meta(f->rd), after, limit, items, last);
 }
 
 static int seals_read(struct forwarder *f, struct page *p)

@@ -315,6 +315,13 @@ int seals_verify(struct storage_reader *rd, const struct sealkey *key, const str
 	struct check c = { .rd = rd, .key = key, .audit = audit, .keep_from_day = keep_from_day,
 			   .max_problems = max_problems, .problem = problem_fn, .userdata = userdata, .rep = ret };
 
+	int r;
+
 	*ret = (struct seals_report){ 0 };
-	return seals_each(storage_reader_meta(rd), 0, 0, check_seal, &c);
+	r = seals_each(storage_reader_meta(rd), 0, 0, check_seal, &c);
+	/* Every seal gone at once leaves nothing to link to: the key says there should be some. */
+	if (r == 0 && key && !ret->newest_made && storage_reader_has_blocks(rd))
+		problem(&c, 0, "the store holds blocks and no seal, though a seal key is configured: the seals were "
+			       "removed, or no collector sealed with it yet");
+	return r;
 }

@@ -61,8 +61,9 @@ struct seals_report {
  * link to the one before, and that the store still holds what it sealed:
  * the day's shard (a day before keep_from_day may be gone: retention), its
  * sealed block with the sealed hash and no fewer blocks (as many once
- * closed), and the audit row with its hash. Each problem calls problem (up
- * to max_problems). Returns 0 with *ret filled in, or a negative errno if
+ * closed), and the audit row with its hash; with a key, a store with blocks
+ * and no seal is a problem too (seal 0). Each problem calls problem (up to
+ * max_problems). Returns 0 with *ret filled in, or a negative errno if
  * the store cannot be read.
  */
 int seals_verify(struct storage_reader *rd, const struct sealkey *key, const struct seal_audit *audit,

@@ -57,7 +57,7 @@ static json_t *hex_json(const uint8_t *p, size_t len)
 	return json_string(hex);
 }
 
-json_t *seal_json(const struct seal *s)
+static json_t *seal_json(const struct seal *s)
 {
 	char msg[SEAL_MESSAGE_MAX], when[64], day[16] = "";
 
@@ -177,4 +177,34 @@ int seals_each(sqlite3 *meta, int64_t after, unsigned limit, int (*fn)(const str
 		r = db_errno(rc);
 	sqlite3_finalize(st);
 	return r;
+}
+
+struct page {
+	json_t *items;
+	int64_t last;
+};
+
+static int add_seal(const struct seal *s, void *ctx)
+{
+	struct page *p = ctx;
+	json_t *j = seal_json(s);
+
+	if (!j || json_array_append_new(p->items, j) < 0)
+		return -ENOMEM;
+	p->last = s->id;
+	return 0;
+}
+
+int seals_page(sqlite3 *meta, int64_t after, unsigned limit, json_t **items, int64_t *last)
+{
+	struct page p = { json_array(), after };
+	int r = p.items ? seals_each(meta, after, limit, add_seal, &p) : -ENOMEM;
+
+	if (r < 0) {
+		json_decref(p.items);
+		return r;
+	}
+	*items = p.items;
+	*last = p.last;
+	return 0;
 }

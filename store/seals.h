@@ -46,12 +46,6 @@ int seals_schema(sqlite3 *meta);
 
 /* The sealed text of s (every field but sig) into buf; its length, or -E2BIG. */
 int seal_message(const struct seal *s, char *buf, size_t size);
-/*
- * s as the API and the forwarders give it: its fields (hashes and the
- * signature in hex, made as RFC 3339 and ts in µs), and the exact text
- * sealed as message. NULL when out of memory.
- */
-json_t *seal_json(const struct seal *s);
 /* SM3(message | sig) of s: what the next seal's prev is. */
 int seal_link(const struct seal *s, uint8_t out[HASH_SIZE]);
 
@@ -64,5 +58,12 @@ int seals_insert(sqlite3 *meta, const struct seal *s);
  * (limit 0: all); stops at the first fn that returns non-zero and returns it.
  */
 int seals_each(sqlite3 *meta, int64_t after, unsigned limit, int (*fn)(const struct seal *s, void *ctx), void *ctx);
+/*
+ * Up to limit seals after id after, oldest first, as the API and the
+ * forwarders give them: a new JSON array in *items of each seal's fields
+ * (hashes and the signature in hex, made as RFC 3339 and ts in µs) and the
+ * exact text sealed as message; the last one's id in *last (after: none).
+ */
+int seals_page(sqlite3 *meta, int64_t after, unsigned limit, json_t **items, int64_t *last);
 
 #endif

@@ -319,6 +319,14 @@ static void seals_catch_removals(void **state)
 	assert_int_equal(f.n, 1);
 	assert_non_null(strstr(f.last, "seals 2 to 2 were removed"));
 
+	/* Every seal removed: the key says there should be some. */
+	exec_sql(path, "CREATE TABLE kept AS SELECT * FROM seals; DELETE FROM seals");
+	f = check(dir, key, &audit, 0, &rep);
+	assert_int_equal(f.n, 1);
+	assert_non_null(strstr(f.last, "the store holds blocks and no seal"));
+	f = check(dir, NULL, &audit, 0, &rep);
+	assert_int_equal(f.n, 0);
+	exec_sql(path, "INSERT INTO seals SELECT * FROM kept; DROP TABLE kept");
 	exec_sql(path, "DELETE FROM seals WHERE id = 1; DELETE FROM shards");
 	format_day(day_of_us(now_realtime_us()), day, sizeof(day));
 	(void)snprintf(path, sizeof(path), "%s/shards/%s.db", dir, day);
