@@ -201,29 +201,29 @@ static bool path_inside(const char *path, const char *dir)
 	return p && d && strncmp(p, d, n) == 0 && (p[n] == '/' || p[n] == 0);
 }
 
-/* One sealing key: where it is, and that it loads. */
-static void check_seal_key(const struct storage_conf *s, const char *key, const char *path, bool sign,
-			   const struct conf_origin *o, struct conf_errors *errs)
-{
-	struct storage_conf only = { .data_dir = s->data_dir };
-	struct sealkey *k = NULL;
-	char where[4200], err[512];
+struct key_check {
+	const struct storage_conf *s;
+	const struct conf_origin *o;
+	struct conf_errors *errs;
+};
 
-	conf_origin_where(o, s, key, where, sizeof(where));
-	if (path[0] != '/') {
-		conf_error_add(errs, where, "[storage] %s=%s: expected an absolute path", key, path);
-		return;
-	}
-	if (s->data_dir && path_inside(path, s->data_dir)) {
-		conf_error_add(errs, where, "[storage] %s=%s is inside data_dir: whoever can rewrite the store could "
+/* One sealing key: where it is (first call, why NULL), then that it loads. */
+static bool check_seal_key(const char *key, const char *path, const char *why, void *ctx)
+{
+	const struct key_check *k = ctx;
+	char where[4200];
+
+	conf_origin_where(k->o, k->s, key, where, sizeof(where));
+	if (why)
+		conf_error_add(k->errs, where, "[storage] %s: %s", key, why);
+	else if (path[0] != '/')
+		conf_error_add(k->errs, where, "[storage] %s=%s: expected an absolute path", key, path);
+	else if (k->s->data_dir && path_inside(path, k->s->data_dir))
+		conf_error_add(k->errs, where, "[storage] %s=%s is inside data_dir: whoever can rewrite the store could "
 			       "read it; keep it elsewhere", key, path);
-		return;
-	}
-	*(strcmp(key, "seal_key_file") == 0 ? &only.seal_key_file :
-	  strcmp(key, "seal_sign_key") == 0 ? &only.seal_sign_key : &only.seal_verify_key) = (char *)path;
-	if (sealing_key(&only, sign, &k, err, sizeof(err)) < 0)
-		conf_error_add(errs, where, "[storage] %s", err);
-	sealkey_free(k);
+	else
+		return true;
+	return false;
 }
 
 static void check_storage(const struct storage_conf *s, const struct conf_origin *o, struct conf_errors *errs)
@@ -242,12 +242,7 @@ static void check_storage(const struct storage_conf *s, const struct conf_origin
 		conf_error_add(errs, conf_origin_where(o, s, "seal_verify_key", where, sizeof(where)),
 			       "[storage] seal_verify_key= is for who only checks seals: with seal_sign_key= the "
 			       "public key is the private key's");
-	if (s->seal_key_file)
-		check_seal_key(s, "seal_key_file", s->seal_key_file, true, o, errs);
-	if (s->seal_sign_key)
-		check_seal_key(s, "seal_sign_key", s->seal_sign_key, true, o, errs);
-	if (s->seal_verify_key)
-		check_seal_key(s, "seal_verify_key", s->seal_verify_key, false, o, errs);
+	sealing_keys_check(s, check_seal_key, &(struct key_check){ s, o, errs });
 }
 
 static void check_values(const void *target, const struct conf_origin *o, struct conf_errors *errs)

@@ -148,7 +148,7 @@ static int sealing_setup(struct collector *c)
 {
 	const struct storage_conf *sc = &c->conf->storage;
 	char err[512];
-	int r = sealing_key(sc, false, &c->seal_key, err, sizeof(err));
+	int r = sealing_key(sc, &c->seal_key, err, sizeof(err));
 
 	if (r < 0)
 		return log_error_errno(r, "[storage] %s", err);
@@ -405,7 +405,7 @@ static int verify_seals(const struct coll_conf *conf, struct storage_reader *rd,
 	struct seals_report rep;
 	struct sealkey *key;
 	char err[512], when[64];
-	int r = sealing_key(sc, false, &key, err, sizeof(err));
+	int r = sealing_key(sc, &key, err, sizeof(err));
 
 	if (r < 0)
 		return log_error_errno(r, "[storage] %s", err);

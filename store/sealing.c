@@ -14,33 +14,52 @@
 #include "store/sealing.h"
 #include "store/shards.h"
 
-int sealing_key(const struct storage_conf *c, bool sign, struct sealkey **ret, char *err, size_t err_size)
+/* The settings that name a key, in the order sealing_key() takes them. */
+static const struct {
+	size_t offset;
+	enum sealkey_kind kind;
+	const char *key;
+} seal_keys[] = {
+	{ offsetof(struct storage_conf, seal_verify_key), SEALKEY_SM2_PUBLIC, "seal_verify_key" },
+	{ offsetof(struct storage_conf, seal_key_file), SEALKEY_HMAC, "seal_key_file" },
+	{ offsetof(struct storage_conf, seal_sign_key), SEALKEY_SM2_PRIVATE, "seal_sign_key" },
+};
+
+static const char *seal_key_path(const struct storage_conf *c, size_t i)
 {
-	static const struct {
-		size_t offset;
-		enum sealkey_kind kind;
-		bool signs;
-		const char *key;
-	} keys[] = {
-		{ offsetof(struct storage_conf, seal_verify_key), SEALKEY_SM2_PUBLIC, false, "seal_verify_key" },
-		{ offsetof(struct storage_conf, seal_key_file), SEALKEY_HMAC, true, "seal_key_file" },
-		{ offsetof(struct storage_conf, seal_sign_key), SEALKEY_SM2_PRIVATE, true, "seal_sign_key" },
-	};
+	return *(char *const *)((const char *)c + seal_keys[i].offset);
+}
+
+int sealing_key(const struct storage_conf *c, struct sealkey **ret, char *err, size_t err_size)
+{
 	char why[256];
 	int r;
 
 	*ret = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		const char *path = *(char *const *)((const char *)c + keys[i].offset);
-
-		if (!path || (sign && !keys[i].signs))
+	for (size_t i = 0; i < ARRAY_SIZE(seal_keys); i++) {
+		if (!seal_key_path(c, i))
 			continue;
-		r = sealkey_load(keys[i].kind, path, ret, why, sizeof(why));
+		r = sealkey_load(seal_keys[i].kind, seal_key_path(c, i), ret, why, sizeof(why));
 		if (r < 0)
-			(void)snprintf(err, err_size, "%s: %s", keys[i].key, why);
+			(void)snprintf(err, err_size, "%s: %s", seal_keys[i].key, why);
 		return r;
 	}
 	return 0;
+}
+
+void sealing_keys_check(const struct storage_conf *c,
+			bool (*fn)(const char *key, const char *path, const char *why, void *ctx), void *ctx)
+{
+	struct sealkey *k;
+	char why[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(seal_keys); i++)
+		if (seal_key_path(c, i) && fn(seal_keys[i].key, seal_key_path(c, i), NULL, ctx)) {
+			if (sealkey_load(seal_keys[i].kind, seal_key_path(c, i), &k, why, sizeof(why)) < 0)
+				(void)fn(seal_keys[i].key, seal_key_path(c, i), why, ctx);
+			else
+				sealkey_free(k);
+		}
 }
 
 struct sealer {

@@ -32,11 +32,18 @@ struct seal_audit {
 
 /*
  * The key the configuration names, loaded into *ret (NULL: sealing is not
- * configured): to sign with (seal_key_file or seal_sign_key), or to check
- * with (seal_verify_key first, else either of those). Errors go into err,
- * naming the key's setting. Owned by the caller: sealkey_free().
+ * configured): seal_verify_key first (it can only check), else
+ * seal_key_file or seal_sign_key (they sign and check). Errors go into
+ * err, naming the key's setting. Owned by the caller: sealkey_free().
  */
-int sealing_key(const struct storage_conf *c, bool sign, struct sealkey **ret, char *err, size_t err_size);
+int sealing_key(const struct storage_conf *c, struct sealkey **ret, char *err, size_t err_size);
+/*
+ * For a configuration's check: each key c names, in turn, is given to fn
+ * with why NULL; if fn returns true (its path will do), the key is loaded,
+ * and fn called again with what is wrong with it when it does not load.
+ */
+void sealing_keys_check(const struct storage_conf *c,
+			bool (*fn)(const char *key, const char *path, const char *why, void *ctx), void *ctx);
 
 struct sealer;
 
