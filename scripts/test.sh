@@ -4,7 +4,8 @@
 # `make distcheck` (the release tarball configured, built with -Werror and
 # checked in a tree of its own, so a file missing from the tarball fails a
 # test), and in an AddressSanitizer+UBSan build. Then builds everything with
-# clang and its fuzzers, and runs each fuzzer a while from its corpus. Ends
+# clang and its fuzzers, and runs each fuzzer a while from its corpus; builds
+# the .deb and .rpm packages and tests them (tests/packaging). Ends
 # with one line "N passed, N failed" counted from the test logs.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,6 +60,24 @@ else
 	tail -n 30 "$top/build/clang-build.out"
 fi
 cat "$clang_results"
+echo "== packages: built into $top/dist, checked, installed under systemd"
+package_results=$top/build/package-results
+: > "$package_results"
+for kind in deb rpm; do
+	if "$top/scripts/package.sh" "$kind" > "$top/build/package-$kind.out" 2>&1; then
+		echo "PASS: package.sh $kind" >> "$package_results"
+		if bash "$top/tests/packaging/$kind.sh" "$top/dist" > "$top/build/packaging-$kind.out" 2>&1; then
+			echo "PASS: packaging/$kind" >> "$package_results"
+		else
+			echo "FAIL: packaging/$kind" >> "$package_results"
+			tail -n 40 "$top/build/packaging-$kind.out"
+		fi
+	else
+		echo "FAIL: package.sh $kind" >> "$package_results"
+		tail -n 40 "$top/build/package-$kind.out"
+	fi
+done
+cat "$package_results"
 "$top/scripts/count-results.sh" "$top/build/asan" "distcheck:$top/build/distcheck.out:$top/build/plain" \
-	"lines:$clang_results" || status=1
+	"lines:$clang_results" "lines:$package_results" || status=1
 exit $status

@@ -11,7 +11,10 @@ conf="$T/root$sysconf/vigil/collector.conf"
 [ -f "$conf" ] || fail "no $conf: $(cat "$T/install.log" | tail -n 5)"
 [ "$(stat -c %a "$conf")" = 640 ] || fail "collector.conf is $(stat -c %a "$conf")"
 [ "$(stat -c %a "$T/root$sysconf/vigil/agent.conf")" = 644 ] || fail "agent.conf mode"
-grep -q "^z /etc/vigil/collector.conf 0640 root vigil" "$T/root$prefix/lib/tmpfiles.d/vigil.conf" ||
+grep -q "^z /etc/vigil/collector.conf 0640 root vigil" "$T/root$prefix/lib/tmpfiles.d/vigil-collector.conf" ||
 	fail "tmpfiles.d does not give collector.conf to the vigil group"
 for p in vigil-agent vigil-collector vigilctl; do [ -x "$T/root$prefix/bin/$p" ] || fail "no $p"; done
+for p in vigil-agent vigil-collector; do
+	for d in sysusers.d tmpfiles.d; do [ -f "$T/root$prefix/lib/$d/$p.conf" ] || fail "no $d/$p.conf"; done
+done
 echo ok

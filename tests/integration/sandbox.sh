@@ -5,7 +5,7 @@
 # so services inside reach a collector on the host's 127.0.0.1.
 # Sourced after lib.sh. Needs root, debootstrap, unshare and overlayfs.
 
-SANDBOX_PKGS="systemd,systemd-sysv,dbus,procps,libnng1,libzstd1,libsqlite3-0,libcurl4,libinih1,libssl3,libjansson4,libasan8,libubsan1"
+SANDBOX_PKGS="systemd,systemd-sysv,dbus,procps,libnng1,libzstd1,libsqlite3-0,libcurl4,libinih1,libssl3,libjansson4,libasan8,libubsan1,libmicrohttpd12,libgnutls30,libargon2-1,libqrencode4"
 SANDBOX_CACHE=${VIGIL_SANDBOX_CACHE:-/var/cache/vigil-test}
 SANDBOX_MIRROR=${VIGIL_SANDBOX_MIRROR:-http://deb.debian.org/debian}
 SANDBOX_ROOT="$SANDBOX_CACHE/bookworm-$(printf '%s' "$SANDBOX_PKGS" | sha256sum | cut -c1-12)"

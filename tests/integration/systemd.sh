@@ -18,8 +18,8 @@ mkdir -p "$SANDBOX_UP/usr/local/bin" "$SANDBOX_UP/etc/vigil" "$SANDBOX_UP/usr/li
 cp "$B/vigil-agent" "$SANDBOX_UP/usr/local/bin/"
 sed -e 's|@bindir@|/usr/local/bin|g' -e 's|@sysconfdir@|/etc|g' "$S/packaging/vigil-agent.service.in" \
 	> "$SANDBOX_UP/etc/systemd/system/vigil-agent.service"
-cp "$S/packaging/sysusers.conf" "$SANDBOX_UP/usr/lib/sysusers.d/vigil.conf"
-cp "$S/packaging/tmpfiles.conf" "$SANDBOX_UP/usr/lib/tmpfiles.d/vigil.conf"
+cp "$S/packaging/vigil-agent.sysusers" "$SANDBOX_UP/usr/lib/sysusers.d/vigil-agent.conf"
+cp "$S/packaging/vigil-agent.tmpfiles" "$SANDBOX_UP/usr/lib/tmpfiles.d/vigil-agent.conf"
 if ldd "$B/vigil-agent" | grep -q libasan; then
 	# LeakSanitizer stops the world with ptrace, which SystemCallFilter= forbids;
 	# the other tests check leaks.

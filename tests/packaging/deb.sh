@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# deb.sh DIR: the .debs of scripts/package.sh deb (in DIR) pass lintian, and
+# behave under a real systemd (the sandbox's Debian 12 root) the way Debian's
+# administrators expect: apt-get install makes the users, starts the
+# collector and enables the agent without starting it; the agent, configured,
+# ships its journal lines and probes to the collector; an upgrade keeps data
+# and the edited configuration and restarts both; remove keeps data and
+# configuration, purge deletes them.
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/sandbox.sh"
+DEBS=$(cd "${1:?usage: deb.sh DIR}" && pwd)
+ARCH=$(dpkg --print-architecture)
+VERSION=$(dpkg-deb -f "$DEBS/vigil-collector_"*"_$ARCH.deb" Version)
+
+info "lintian: no errors, no warnings"
+lintian --fail-on error,warning "$DEBS"/vigil*_"$VERSION"_"$ARCH".changes \
+	> "$T/lintian.log" 2>&1 || fail "lintian: $(cat "$T/lintian.log")"
+
+# A newer build of the same packages, for the upgrade: the version alone differs.
+newer() { # deb
+	local d=$T/repack/$(basename "$1" .deb)
+	dpkg-deb -R "$1" "$d"
+	sed -i "s/^Version: .*/Version: $VERSION+t1/" "$d/DEBIAN/control"
+	dpkg-deb -b "$d" "$T/new/" > /dev/null
+}
+mkdir -p "$T/repack" "$T/new" "$SANDBOX_UP/root/old"
+for p in vigil-agent vigil-collector vigilctl; do
+	cp "$DEBS/${p}_${VERSION}_$ARCH.deb" "$SANDBOX_UP/root/old/"
+	newer "$DEBS/${p}_${VERSION}_$ARCH.deb"
+done
+cp -r "$T/new" "$SANDBOX_UP/root/new"
+
+sandbox_make_root
+sandbox_boot
+show() { sandbox systemctl show -p "$2" --value "$1"; }
+debs() { for p in vigil-collector vigil-agent vigilctl; do echo "/root/$1/${p}_$2_$ARCH.deb"; done; }
+apt_in() { sandbox env DEBIAN_FRONTEND=noninteractive apt-get "$@" > "$T/apt.log" 2>&1 || fail "apt-get $*: $(tail -n 20 "$T/apt.log")"; }
+
+info "apt-get install: users made, collector started, agent enabled and not started"
+apt_in install -y $(debs old "$VERSION")
+sandbox getent passwd vigil > /dev/null || fail "no user vigil"
+sandbox getent passwd vigil-agent > /dev/null || fail "no user vigil-agent"
+[ "$(sandbox stat -c '%a %U %G' /etc/vigil/collector.conf)" = "640 root vigil" ] ||
+	fail "collector.conf is $(sandbox stat -c '%a %U %G' /etc/vigil/collector.conf)"
+[ "$(sandbox stat -c '%a %U' /var/lib/vigil)" = "750 vigil" ] || fail "/var/lib/vigil: $(sandbox stat -c '%a %U' /var/lib/vigil)"
+collector_active() { [ "$(show vigil-collector.service ActiveState)" = active ]; }
+wait_for 30 "the collector started on installation" collector_active
+[ "$(show vigil-agent.service UnitFileState)" = enabled ] || fail "agent: $(show vigil-agent.service UnitFileState)"
+[ "$(show vigil-agent.service ActiveState)" = inactive ] || fail "agent started before it was configured"
+sandbox test -f /usr/share/man/man5/vigil-collector.conf.5.gz || fail "no manual page"
+
+info "the sample dial tests are valid"
+sandbox sh -c 'mkdir -p /etc/vigil/secrets && echo k > /etc/vigil/secrets/exchange.key &&
+	printf "[storage]\ndata_dir=/tmp/check\n[dialtests]\ndir=/usr/share/doc/vigil-collector/examples\n" > /tmp/check.conf &&
+	vigil-collector --config /tmp/check.conf --check-config' > "$T/check.log" 2>&1 || fail "sample dial tests: $(cat "$T/check.log")"
+
+info "configure both (the test's ports), enable the agent"
+sandbox sed -i -e "s|^listen=tcp://127.0.0.1:5170|listen=tcp://127.0.0.1:$INGEST_PORT|" \
+	-e "s|^listen=127.0.0.1:8080|listen=127.0.0.1:$HTTP_PORT|" /etc/vigil/collector.conf
+sandbox sed -i -e "s|^address=tcp://127.0.0.1:5170|address=tcp://127.0.0.1:$INGEST_PORT|" /etc/vigil/agent.conf
+MARK="vigil-package-test-$$"
+sandbox sh -c "cat >> /etc/vigil/agent.conf" <<EOF
+[batch]
+max_delay_ms=200
+[probe "journald"]
+type=unit
+unit=systemd-journald.service
+interval=2s
+EOF
+sandbox systemctl stop vigil-collector
+TOKEN=$(sandbox runuser -u vigil -- vigil-collector --config /etc/vigil/collector.conf --create-token "pkg-$$" --role operator) ||
+	fail "--create-token as vigil"
+sandbox systemctl start vigil-collector
+wait_for 30 "the collector's API on its configured port" api_up
+sandbox systemctl enable --now vigil-agent > /dev/null 2>&1 || {
+	sandbox journalctl -u vigil-agent --no-pager | tail -n 20
+	fail "systemctl enable --now vigil-agent"
+}
+sandbox logger -t pkgtest "$MARK one"
+has_line() { pull_messages "q=$MARK" | grep -q "$MARK $1"; }
+wait_for 30 "the agent's journal line at the collector" has_line one
+probe_ok() { [ "$(api GET "/api/v1/probes?status=ok" "$TOKEN")" = 200 ] && grep -q '"journald"' "$T/answer.json"; }
+wait_for 30 "the agent's probe at the collector" probe_ok
+
+info "upgrade: configuration and data kept, both restarted"
+agent_pid=$(show vigil-agent.service MainPID) collector_pid=$(show vigil-collector.service MainPID)
+apt_in install -y $(debs new "$VERSION+t1")
+[ "$(sandbox dpkg-query -W -f '${Version}' vigil-collector)" = "$VERSION+t1" ] || fail "not upgraded"
+sandbox grep -q "^listen=127.0.0.1:$HTTP_PORT" /etc/vigil/collector.conf || fail "collector.conf replaced on upgrade"
+restarted() { [ "$(show "$1" ActiveState)" = active ] && [ "$(show "$1" MainPID)" != "$2" ] && [ "$(show "$1" MainPID)" != 0 ]; }
+wait_for 30 "the collector restarted" restarted vigil-collector.service "$collector_pid"
+wait_for 30 "the agent restarted" restarted vigil-agent.service "$agent_pid"
+wait_for 30 "the API after the upgrade" api_up
+has_line one || fail "the stored line is gone after the upgrade"
+sandbox logger -t pkgtest "$MARK two"
+wait_for 30 "a line shipped after the upgrade" has_line two
+
+info "remove: stopped, data and configuration kept; purge: gone"
+apt_in remove -y vigil-agent vigil-collector
+[ "$(show vigil-collector.service ActiveState)" != active ] || fail "collector still running after remove"
+[ -n "$(sandbox ls -A /var/lib/vigil)" ] || fail "data removed by remove"
+sandbox test -f /etc/vigil/collector.conf || fail "configuration removed by remove"
+sandbox dpkg --purge vigil-agent vigil-collector > "$T/purge.log" 2>&1 || fail "dpkg --purge: $(cat "$T/purge.log")"
+for p in /var/lib/vigil /var/lib/vigil-agent /etc/vigil/collector.conf /etc/vigil/agent.conf; do
+	! sandbox test -e "$p" || fail "$p left after purge"
+done
+sandbox_poweroff
+echo "PASS"
