@@ -5,7 +5,8 @@
 # checked in a tree of its own, so a file missing from the tarball fails a
 # test), and in an AddressSanitizer+UBSan build. Then builds everything with
 # clang and its fuzzers, and runs each fuzzer a while from its corpus; builds
-# the .deb and .rpm packages and tests them (tests/packaging). Ends
+# the .deb and .rpm packages and tests them (tests/packaging), and the .debs
+# for arm64, whose unit tests run under qemu-user. Ends
 # with one line "N passed, N failed" counted from the test logs.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -77,6 +78,20 @@ for kind in deb rpm; do
 		tail -n 40 "$top/build/package-$kind.out"
 	fi
 done
+# arm64 (Kunpeng, Phytium): the .debs cross-built, their unit tests under qemu-user.
+if "$top/scripts/package.sh" deb --arch arm64 > "$top/build/package-arm64.out" 2>&1; then
+	echo "PASS: package.sh deb --arch arm64" >> "$package_results"
+	if bash "$top/tests/packaging/cross.sh" arm64 "$top"/build/package/deb-arm64/vigil-[0-9]* "$top/dist/arm64" \
+		> "$top/build/packaging-arm64.out" 2>&1; then
+		echo "PASS: packaging/cross arm64" >> "$package_results"
+	else
+		echo "FAIL: packaging/cross arm64" >> "$package_results"
+		tail -n 40 "$top/build/packaging-arm64.out"
+	fi
+else
+	echo "FAIL: package.sh deb --arch arm64" >> "$package_results"
+	tail -n 40 "$top/build/package-arm64.out"
+fi
 cat "$package_results"
 "$top/scripts/count-results.sh" "$top/build/asan" "distcheck:$top/build/distcheck.out:$top/build/plain" \
 	"lines:$clang_results" "lines:$package_results" || status=1
