@@ -4,7 +4,8 @@
 # behave under a real systemd (the sandbox's Debian 12 root) the way Debian's
 # administrators expect: apt-get install makes the users, starts the
 # collector and enables the agent without starting it; the agent, configured,
-# ships its journal lines and probes to the collector; an upgrade keeps data
+# ships its journal lines and probes to the collector; configurations there
+# before the packages are kept (their modes set); an upgrade keeps data
 # and the edited configuration and restarts both; remove keeps data and
 # configuration, purge deletes them.
 . "$(dirname "$0")/../integration/lib.sh"
@@ -31,11 +32,29 @@ for p in vigil-agent vigil-collector vigilctl; do
 done
 cp -r "$T/new" "$SANDBOX_UP/root/new"
 
+# The administrator's configurations are there before the packages (the test's ports, not the
+# defaults: the sandbox shares the host's network); dpkg keeps them, tmpfiles.d fixes the mode.
+mkdir -p "$SANDBOX_UP/etc/vigil"
+sed -e "s|^listen=tcp://127.0.0.1:5170|listen=tcp://127.0.0.1:$INGEST_PORT|" -e "s|^listen=127.0.0.1:8080|listen=127.0.0.1:$HTTP_PORT|" \
+	"$S/packaging/collector.conf" > "$SANDBOX_UP/etc/vigil/collector.conf"
+sed -e "s|^address=tcp://127.0.0.1:5170|address=tcp://127.0.0.1:$INGEST_PORT|" "$S/packaging/agent.conf" > "$SANDBOX_UP/etc/vigil/agent.conf"
+cat >> "$SANDBOX_UP/etc/vigil/agent.conf" <<EOF
+[batch]
+max_delay_ms=200
+[probe "journald"]
+type=unit
+unit=systemd-journald.service
+interval=2s
+EOF
+grep -q "$INGEST_PORT" "$SANDBOX_UP/etc/vigil/collector.conf" && grep -q "$HTTP_PORT" "$SANDBOX_UP/etc/vigil/collector.conf" &&
+	grep -q "$INGEST_PORT" "$SANDBOX_UP/etc/vigil/agent.conf" || fail "packaging/*.conf no longer have the default addresses"
+MARK="vigil-package-test-$$"
+
 sandbox_make_root
 sandbox_boot
 show() { sandbox systemctl show -p "$2" --value "$1"; }
 debs() { for p in vigil-collector vigil-agent vigilctl; do echo "/root/$1/${p}_$2_$ARCH.deb"; done; }
-apt_in() { sandbox env DEBIAN_FRONTEND=noninteractive apt-get "$@" > "$T/apt.log" 2>&1 || fail "apt-get $*: $(tail -n 20 "$T/apt.log")"; }
+apt_in() { sandbox env DEBIAN_FRONTEND=noninteractive apt-get -o Dpkg::Options::=--force-confold "$@" > "$T/apt.log" 2>&1 || fail "apt-get $*: $(tail -n 20 "$T/apt.log")"; }
 
 info "apt-get install: users made, collector started, agent enabled and not started"
 apt_in install -y $(debs old "$VERSION")
@@ -44,8 +63,7 @@ sandbox getent passwd vigil-agent > /dev/null || fail "no user vigil-agent"
 [ "$(sandbox stat -c '%a %U %G' /etc/vigil/collector.conf)" = "640 root vigil" ] ||
 	fail "collector.conf is $(sandbox stat -c '%a %U %G' /etc/vigil/collector.conf)"
 [ "$(sandbox stat -c '%a %U' /var/lib/vigil)" = "750 vigil" ] || fail "/var/lib/vigil: $(sandbox stat -c '%a %U' /var/lib/vigil)"
-collector_active() { [ "$(show vigil-collector.service ActiveState)" = active ]; }
-wait_for 30 "the collector started on installation" collector_active
+wait_for 30 "the collector started on installation (its API)" api_up
 [ "$(show vigil-agent.service UnitFileState)" = enabled ] || fail "agent: $(show vigil-agent.service UnitFileState)"
 [ "$(show vigil-agent.service ActiveState)" = inactive ] || fail "agent started before it was configured"
 sandbox test -f /usr/share/man/man5/vigil-collector.conf.5.gz || fail "no manual page"
@@ -55,24 +73,12 @@ sandbox sh -c 'mkdir -p /etc/vigil/secrets && echo k > /etc/vigil/secrets/exchan
 	printf "[storage]\ndata_dir=/tmp/check\n[dialtests]\ndir=/usr/share/doc/vigil-collector/examples\n" > /tmp/check.conf &&
 	vigil-collector --config /tmp/check.conf --check-config' > "$T/check.log" 2>&1 || fail "sample dial tests: $(cat "$T/check.log")"
 
-info "configure both (the test's ports), enable the agent"
-sandbox sed -i -e "s|^listen=tcp://127.0.0.1:5170|listen=tcp://127.0.0.1:$INGEST_PORT|" \
-	-e "s|^listen=127.0.0.1:8080|listen=127.0.0.1:$HTTP_PORT|" /etc/vigil/collector.conf
-sandbox sed -i -e "s|^address=tcp://127.0.0.1:5170|address=tcp://127.0.0.1:$INGEST_PORT|" /etc/vigil/agent.conf
-MARK="vigil-package-test-$$"
-sandbox sh -c "cat >> /etc/vigil/agent.conf" <<EOF
-[batch]
-max_delay_ms=200
-[probe "journald"]
-type=unit
-unit=systemd-journald.service
-interval=2s
-EOF
+info "a token, then the agent enabled: its journal lines and probe at the collector"
 sandbox systemctl stop vigil-collector
 TOKEN=$(sandbox runuser -u vigil -- vigil-collector --config /etc/vigil/collector.conf --create-token "pkg-$$" --role operator) ||
 	fail "--create-token as vigil"
 sandbox systemctl start vigil-collector
-wait_for 30 "the collector's API on its configured port" api_up
+wait_for 30 "the collector's API" api_up
 sandbox systemctl enable --now vigil-agent > /dev/null 2>&1 || {
 	sandbox journalctl -u vigil-agent --no-pager | tail -n 20
 	fail "systemctl enable --now vigil-agent"
