@@ -56,6 +56,7 @@ static const struct conf_key journal_keys[] = {
 	{ "units", CONF_STR, J(units), NULL, .help = "only these units (space-separated _SYSTEMD_UNIT values)" },
 	{ "identifiers", CONF_STR, J(identifiers), NULL, .help = "only these identifiers (space-separated SYSLOG_IDENTIFIER values)" },
 	{ "priority", CONF_UINT, J(priority), "7", 0, 7, .help = "only entries of this priority or more urgent (0 emerg .. 7 debug)" },
+	{ "settle", CONF_MSEC, J(settle_ms), "1s", 10, 60000, .help = "how long the newest entry waits for a newer one (its writer may not have linked all its fields yet)" },
 };
 
 static const struct conf_key metrics_keys[] = {

@@ -37,6 +37,7 @@ struct journal_conf {
 	char *units;       /* space-separated _SYSTEMD_UNIT values */
 	char *identifiers; /* space-separated SYSLOG_IDENTIFIER values */
 	uint64_t priority; /* entries up to this PRIORITY (0 emerg .. 7 debug) */
+	uint64_t settle_ms; /* how long the newest entry waits for a newer one before it is read alone */
 };
 
 /* The whole agent configuration; owns every string, tail_conf and parser_conf in it. */

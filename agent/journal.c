@@ -20,10 +20,9 @@
  * linked its fields, and sd-journal (252) skips a field it finds half
  * linked without a word: read at that moment, an entry loses its MESSAGE.
  * An entry older than the newest was finished before the newest was
- * begun; the newest is read once a newer one follows it, or this long
- * after it was first seen (its writer stopped for good halfway).
+ * begun; the newest is read once a newer one follows it, or [journal]
+ * settle= after it was first seen (its writer stopped for good halfway).
  */
-#define JOURNAL_SETTLE_US (1 * USEC_PER_SEC)
 
 /* How long a start looks again for the entry at the saved cursor (seek_saved()), and how often. */
 #define RESUME_WAIT_MS 2000u
@@ -38,7 +37,7 @@ struct journal_source {
 	sd_journal *j;
 	sd_journal *newest_j; /* the same journal, only asked for its newest entry */
 	sd_event_source *io;
-	sd_event_source *settle; /* wakes the reader when a held entry has waited JOURNAL_SETTLE_US */
+	sd_event_source *settle; /* wakes the reader when a held entry has waited [journal] settle= */
 	struct buf entry;
 	char *cursor;      /* of the last entry the sink took; owned */
 	char *snapshot;    /* the cursor in the transaction being written; owned */
@@ -268,10 +267,10 @@ static int on_settle(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-/* Whether the entry j is on, whose cursor is c, must wait (see JOURNAL_SETTLE_US); arms the wake-up if so. */
+/* Whether the entry j is on, whose cursor is c, must wait (see settle= above); arms the wake-up if so. */
 static bool must_settle(struct journal_source *js, const char *c, const char *newest)
 {
-	uint64_t now = now_monotonic_us();
+	uint64_t now = now_monotonic_us(), settle_us = js->conf->settle_ms * 1000;
 	int r;
 
 	if (!newest || strcmp(c, newest) != 0) {
@@ -280,13 +279,13 @@ static bool must_settle(struct journal_source *js, const char *c, const char *ne
 	}
 	if (!js->settling_since)
 		js->settling_since = now;
-	if (now - js->settling_since >= JOURNAL_SETTLE_US) {
+	if (now - js->settling_since >= settle_us) {
 		js->settling_since = 0;
 		return false;
 	}
-	r = js->settle ? sd_event_source_set_time(js->settle, js->settling_since + JOURNAL_SETTLE_US)
+	r = js->settle ? sd_event_source_set_time(js->settle, js->settling_since + settle_us)
 		       : sd_event_add_time(js->event, &js->settle, CLOCK_MONOTONIC,
-					   js->settling_since + JOURNAL_SETTLE_US, 0, on_settle, js);
+					   js->settling_since + settle_us, 0, on_settle, js);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(js->settle, SD_EVENT_ONESHOT);
 	/* Without the timer, the agent's poll once a second wakes the reader. */

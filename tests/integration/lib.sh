@@ -81,12 +81,13 @@ start_receiver() { # mode dingtalk-secret
 
 REMOTE=/usr/lib/systemd/systemd-journal-remote
 [ -x "$REMOTE" ] || REMOTE=/lib/systemd/systemd-journal-remote
-# The collector, and an agent configuration reading the journal files in $J, with an admin $TOKEN.
-start_journal_collector() {
+# The collector, and an agent configuration reading the journal files in $J (and the [journal] keys given), with an admin $TOKEN.
+start_journal_collector() { # [journal keys]
 	write_collector_conf
 	write_agent_conf "[journal]
 enabled=yes
-directory=$J"
+directory=$J
+$*"
 	TOKEN=$(make_token admin)
 	start_collector
 }
