@@ -59,6 +59,10 @@ static const struct conf_key journal_keys[] = {
 	{ "settle", CONF_MSEC, J(settle_ms), "1s", 10, 60000, .help = "how long the newest entry waits for a newer one (its writer may not have linked all its fields yet)" },
 };
 
+static const struct conf_key enroll_keys[] = {
+	{ "url", CONF_STR, offsetof(struct agent_conf, enroll.url) - offsetof(struct agent_conf, enroll), NULL, .help = "the collector's HTTPS API the certificate of [collector] tls_cert= was enrolled at (vigil-agent --enroll writes it): the agent renews it there when a third of its life is left" },
+};
+
 static const struct conf_key metrics_keys[] = {
 	{ "enabled", CONF_BOOL, M(enabled), "yes", .help = "send host metrics (cpu, memory, load, filesystems, disks, network, the agent)" },
 	{ "interval", CONF_SECS, M(interval_ms), "10s", 1000, 3600000, .help = "time between samples" },
@@ -117,6 +121,7 @@ static const struct conf_section sections[] = {
 	{ "journal", false, journal_keys, ARRAY_SIZE(journal_keys), offsetof(struct agent_conf, journal), NULL },
 	{ "metrics", false, metrics_keys, ARRAY_SIZE(metrics_keys), offsetof(struct agent_conf, metrics), NULL },
 	{ "syslog", false, syslog_conf_keys, SYSLOG_CONF_N_KEYS, offsetof(struct agent_conf, syslog), NULL },
+	{ "enroll", false, enroll_keys, ARRAY_SIZE(enroll_keys), offsetof(struct agent_conf, enroll), NULL },
 	{ "probe", true, probe_conf_keys, PROBE_CONF_N_KEYS, 0, probe_instance },
 	{ "tail", true, tail_keys, ARRAY_SIZE(tail_keys), 0, tail_instance },
 	{ "parser", true, parser_keys, ARRAY_SIZE(parser_keys), 0, parser_instance },
@@ -194,6 +199,10 @@ static void check_values(const void *target, const struct conf_origin *o, struct
 
 	transport_conf_check(&c->collector.t, "collector",
 			     conf_origin_where(o, &c->collector, "address", where, sizeof(where)), errs);
+	if (c->enroll.url && (strncmp(c->enroll.url, "https://", 8) != 0 || !transport_is_tls(&c->collector.t)))
+		conf_error_add(errs, conf_origin_where(o, &c->enroll, "url", where, sizeof(where)),
+			       "[enroll] url=%s: expected https://HOST:PORT, with [collector] on tls+tcp:// and its"
+			       " tls_cert= and tls_key= (what vigil-agent --enroll writes)", c->enroll.url);
 	if (c->agent.labels && labels_check(c->agent.labels, &bad, &bad_len) < 0)
 		conf_error_add(errs, conf_origin_where(o, &c->agent, "labels", where, sizeof(where)),
 			       "[agent] labels: '%.*s' is not key=value", (int)bad_len, bad);

@@ -69,6 +69,9 @@ struct agent_conf {
 	struct journal_conf journal;
 	struct syslog_conf syslog; /* devices relayed (agent/relay.h) */
 	struct {
+		char *url; /* where the certificate is renewed; NULL: it is not */
+	} enroll;
+	struct {
 		bool enabled;
 		uint64_t interval_ms;
 	} metrics;

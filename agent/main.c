@@ -10,6 +10,7 @@
 #include <systemd/sd-id128.h>
 
 #include "agent/agent_conf.h"
+#include "agent/enroll.h"
 #include "agent/hostmetrics.h"
 #include "agent/inventory.h"
 #include "agent/journal.h"
@@ -49,6 +50,7 @@ struct agent {
 	uint8_t inventory_hash[32];
 	struct hostmetrics *hostmetrics;
 	sd_event_source *metrics_timer;
+	sd_event_source *renew_timer; /* realtime: when the certificate is looked at for renewal next */
 	struct relay *relay; /* NULL: no [syslog] */
 };
 
@@ -341,9 +343,13 @@ static int start_sources(struct agent *a)
 	return 0;
 }
 
-static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+/*
+ * Reads the configuration again and restarts the sources on it, drained
+ * first; reconnect: make the collector's connection again even if its
+ * settings did not change (a renewed certificate in the same file).
+ */
+static int agent_reload(struct agent *a, bool reconnect)
 {
-	struct agent *a = userdata;
 	struct agent_conf *fresh;
 	bool keep;
 	int r;
@@ -370,7 +376,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	 * sparing a reconnect, closing an nng socket with requests in flight can
 	 * hang in libnng 1.5.2 (nng issue #1543; seen at reloads under systemd).
 	 */
-	keep = transport_conf_equal(&fresh->collector.t, &a->conf->collector.t) &&
+	keep = !reconnect && transport_conf_equal(&fresh->collector.t, &a->conf->collector.t) &&
 	       fresh->collector.inflight == a->conf->collector.inflight;
 	stop_sources(a, keep);
 	agent_conf_free(a->conf);
@@ -378,11 +384,30 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	if (keep)
 		shipper_set_conf(a->shipper, a->conf);
 	pipeline_set_conf(a->pipeline, a->conf);
+	/* The certificate may be another one now: looked at again at once. */
+	(void)sd_event_source_set_time(a->renew_timer, now_realtime_us());
 	r = start_sources(a);
 	if (r < 0)
 		return log_error_errno(r, "reload: cannot start sources: %m");
 	(void)sd_notify(false, "READY=1");
 	return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	return agent_reload(userdata, false);
+}
+
+/* A renewed certificate is sent from the next connection on: the one open now is made again. */
+static int on_renew(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct agent *a = userdata;
+	uint64_t next;
+	int r = agent_renew_if_due(a->conf, now_realtime_us(), &next);
+
+	(void)sd_event_source_set_time(s, next);
+	(void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return r == 1 ? agent_reload(a, true) : 0;
 }
 
 static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -479,6 +504,9 @@ static int agent_setup(struct agent *a)
 	    (r = sd_event_add_time_relative(a->event, &a->heartbeat_timer, CLOCK_MONOTONIC,
 					    MAX(a->conf->agent.heartbeat_ms, 1000u) * 1000, USEC_PER_SEC, on_heartbeat, a)) < 0)
 		return log_error_errno(r, "event loop setup: %m");
+	r = sd_event_add_time(a->event, &a->renew_timer, CLOCK_REALTIME, now_realtime_us(), USEC_PER_SEC, on_renew, a);
+	if (r < 0)
+		return log_error_errno(r, "event loop setup: %m");
 	r = hostmetrics_new(&a->hostmetrics);
 	if (r < 0)
 		return r;
@@ -503,6 +531,7 @@ static void agent_done(struct agent *a)
 	sd_event_source_disable_unref(a->inventory_timer);
 	sd_event_source_disable_unref(a->heartbeat_timer);
 	sd_event_source_disable_unref(a->metrics_timer);
+	sd_event_source_disable_unref(a->renew_timer);
 	hostmetrics_free(a->hostmetrics);
 	sd_event_unref(a->event);
 	spool_free(a->spool);
@@ -572,6 +601,7 @@ static int new_identity(struct agent_conf *conf)
 static void usage(FILE *f)
 {
 	(void)fprintf(f, "Usage: vigil-agent --config FILE [--check-config | --status | --new-id]\n"
+			 "       vigil-agent --config FILE --enroll https://COLLECTOR:PORT --token TOKEN\n"
 			 "       vigil-agent --version\n");
 }
 
@@ -582,6 +612,8 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "status", no_argument, NULL, 's' },
 		{ "new-id", no_argument, NULL, 'N' },
+		{ "enroll", required_argument, NULL, 'E' },
+		{ "token", required_argument, NULL, 'T' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "list-config-keys", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
@@ -589,6 +621,7 @@ int main(int argc, char **argv)
 	};
 	struct agent a = { 0 };
 	bool check = false, status = false, renew = false;
+	const char *enroll_url = NULL, *token = NULL;
 	int c, r;
 
 	log_setup("vigil-agent");
@@ -598,13 +631,15 @@ int main(int argc, char **argv)
 		case 'C': check = true; break;
 		case 's': status = true; break;
 		case 'N': renew = true; break;
+		case 'E': enroll_url = optarg; break;
+		case 'T': token = optarg; break;
 		case 'V': printf("vigil-agent %s\n", PACKAGE_VERSION); return 0;
 		case 'K': conf_schema_print(&agent_conf_schema, stdout); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!a.config_path || optind != argc) {
+	if (!a.config_path || optind != argc || !enroll_url != !token) {
 		usage(stderr);
 		return 2;
 	}
@@ -614,6 +649,11 @@ int main(int argc, char **argv)
 		printf("%s: OK\n", a.config_path);
 		agent_conf_free(a.conf);
 		return 0;
+	}
+	if (enroll_url) {
+		r = agent_enroll(a.conf, a.config_path, enroll_url, token);
+		agent_conf_free(a.conf);
+		return r < 0 ? 1 : 0;
 	}
 	if (status || renew) {
 		r = status ? print_status(a.conf) : new_identity(a.conf);

@@ -45,6 +45,9 @@ struct catalog *http_catalog(const struct request *rq);
 struct dialtests *http_dialtests(const struct request *rq);
 struct dialer *http_dialer(const struct request *rq);
 
+/* Enrollment (NULL: [enroll] enabled=no), and [ingest] listen= (what enrolled agents are told to send to). */
+struct enrollment *http_enrollment(const struct request *rq);
+const char *http_ingest_listen(const struct request *rq);
 /*
  * The body as a JSON object ({} for an empty body when empty_ok); NULL when
  * it is not one, with the 400 answer queued in *answered.
@@ -130,6 +133,14 @@ enum MHD_Result api_get_users(struct request *rq);
 enum MHD_Result api_post_user(struct request *rq);
 enum MHD_Result api_post_user_action(struct request *rq);
 enum MHD_Result api_get_logs(struct request *rq);
+enum MHD_Result api_get_enroll_ca(struct request *rq);
+enum MHD_Result api_post_enroll(struct request *rq);
+enum MHD_Result api_post_enroll_renew(struct request *rq);
+enum MHD_Result api_get_enroll_tokens(struct request *rq);
+enum MHD_Result api_post_enroll_token(struct request *rq);
+enum MHD_Result api_delete_enroll_token(struct request *rq);
+enum MHD_Result api_get_enroll_certs(struct request *rq);
+enum MHD_Result api_delete_enroll_cert(struct request *rq);
 enum MHD_Result api_get_verify(struct request *rq);
 enum MHD_Result api_get_seals(struct request *rq);
 enum MHD_Result api_get_audit(struct request *rq);

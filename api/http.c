@@ -73,6 +73,16 @@ struct dialer *http_dialer(const struct request *rq)
 	return rq->h->deps.dialer;
 }
 
+struct enrollment *http_enrollment(const struct request *rq)
+{
+	return rq->h->deps.enrollment;
+}
+
+const char *http_ingest_listen(const struct request *rq)
+{
+	return rq->h->env.ingest_listen;
+}
+
 json_t *request_object(struct request *rq, bool empty_ok, enum MHD_Result *answered)
 {
 	json_error_t err = { .text = "" };
@@ -336,6 +346,14 @@ static const struct route routes[] = {
 	{ "PUT", "/api/v1/dialtests/", api_put_dialtest, ROLE_ADMIN, "dialtest.update", AUDITED, NULL },
 	{ "DELETE", "/api/v1/dialtests/", api_delete_dialtest, ROLE_ADMIN, "dialtest.delete", AUDITED, NULL },
 	{ "POST", "/api/v1/dialtests/", api_run_dialtest, ROLE_OPERATOR | ROLE_ADMIN, "dialtest.run", AUDITED, NULL },
+	{ "GET", "/api/v1/enroll/ca", api_get_enroll_ca, ROLES_ANY, "enroll.ca", PUBLIC, NULL },
+	{ "POST", "/api/v1/enroll", api_post_enroll, ROLES_ANY, "enroll", AUDITED | PUBLIC, NULL },
+	{ "POST", "/api/v1/enroll/renew", api_post_enroll_renew, ROLES_ANY, "enroll.renew", AUDITED | PUBLIC, NULL },
+	{ "GET", "/api/v1/enroll/tokens", api_get_enroll_tokens, ROLE_ADMIN, "enroll_tokens.read", 0, NULL },
+	{ "POST", "/api/v1/enroll/tokens", api_post_enroll_token, ROLE_ADMIN, "enroll_token.create", AUDITED, NULL },
+	{ "DELETE", "/api/v1/enroll/tokens/", api_delete_enroll_token, ROLE_ADMIN, "enroll_token.revoke", AUDITED, NULL },
+	{ "GET", "/api/v1/enroll/certs", api_get_enroll_certs, ROLE_ADMIN, "agent_certs.read", 0, NULL },
+	{ "DELETE", "/api/v1/enroll/certs/", api_delete_enroll_cert, ROLE_ADMIN, "agent_cert.revoke", AUDITED, NULL },
 	{ "GET", "/api/v1/tokens", api_get_tokens, ROLE_ADMIN, "tokens.read", 0, NULL },
 	{ "POST", "/api/v1/tokens", api_post_token, ROLE_ADMIN, "token.create", AUDITED, NULL },
 	{ "DELETE", "/api/v1/tokens/", api_delete_token, ROLE_ADMIN, "token.delete", AUDITED, NULL },

@@ -8,6 +8,7 @@
 #include "alerts/catalog.h"
 #include "dialtests/dialer.h"
 #include "dialtests/catalog.h"
+#include "enroll/enroll.h"
 #include "search/logmetric.h"
 #include "store/hosts.h"
 #include "store/storage.h"
@@ -41,6 +42,7 @@ struct api_env {
 	const struct hosts_conf *hosts;
 	const struct audit_conf *audit;
 	const struct users_conf *users;
+	const char *ingest_listen; /* [ingest] listen= */
 };
 
 /* What the handlers act on besides the store; all borrowed, they must outlive the server. */
@@ -51,6 +53,7 @@ struct http_deps {
 	struct dialtests *dialtests;
 	struct dialer *dialer;
 	const struct sealkey *seal_key; /* NULL: seals are not checked */
+	struct enrollment *enrollment;  /* NULL: [enroll] enabled=no */
 	enum hash_alg store_hash;
 };
 

@@ -7,8 +7,8 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "api/http_tls.h"
+#include "common/file.h"
 
-#define PEM_MAX (1024 * 1024)
 
 /* AEAD ciphers only, and no protocol before TLS 1.2. */
 #define PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305"
@@ -20,27 +20,12 @@ struct http_tls {
 /* The whole of a PEM file, NUL-terminated, into *ret. */
 static int read_pem(const char *key, const char *path, char **ret)
 {
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t n = 0;
-	int r = 0;
+	int r = file_read_text(path, PEM_FILE_MAX, ret);
 
-	if (!f)
-		return log_error_errno(errno, "[http] %s=%s: cannot open: %m", key, path);
-	buf = malloc(PEM_MAX + 1);
-	if (!buf)
-		r = -ENOMEM;
-	else
-		n = fread(buf, 1, PEM_MAX + 1, f);
-	if (r == 0 && (ferror(f) || n > PEM_MAX))
-		r = log_error_errno(EFBIG, "[http] %s=%s: cannot read, or larger than %d bytes", key, path, PEM_MAX);
-	(void)fclose(f);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	buf[n] = 0;
-	*ret = buf;
+	if (r == -EFBIG)
+		return log_error_errno(r, "[http] %s=%s: larger than %d bytes", key, path, PEM_FILE_MAX);
+	if (r < 0)
+		return log_error_errno(r, "[http] %s=%s: cannot read: %m", key, path);
 	return 0;
 }
 

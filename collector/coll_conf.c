@@ -19,6 +19,7 @@
 #define D(f) offsetof(struct coll_conf, dialtests.f) - offsetof(struct coll_conf, dialtests)
 #define A(f) offsetof(struct coll_conf, audit.f) - offsetof(struct coll_conf, audit)
 #define U(f) offsetof(struct coll_conf, users.f) - offsetof(struct coll_conf, users)
+#define E(f) offsetof(struct coll_conf, enroll.f) - offsetof(struct coll_conf, enroll)
 
 static const struct conf_key ingest_keys[] = {
 	{ "listen", CONF_STR, I(t.address), "tcp://127.0.0.1:5170", .help = "tcp://, ipc:// or tls+tcp:// URL agents send to" },
@@ -97,6 +98,15 @@ static const struct conf_key users_keys[] = {
 	{ "totp_roles", CONF_STR, U(totp_roles), "admin security auditor", .help = "roles whose users must enrol a second factor (TOTP) before anything else" },
 };
 
+static const struct conf_key enroll_keys[] = {
+	{ "enabled", CONF_BOOL, E(enabled), "no", .help = "hosts enroll their agents with a token (vigilctl enroll-token create) and get certificates from the collector's CA" },
+	{ "ca_cert", CONF_STR, E(ca_cert), NULL, .help = "an organisation's CA certificate (PEM) to issue with; default: the collector's own, made at its first start in data_dir/ca/" },
+	{ "ca_key", CONF_STR, E(ca_key), NULL, .help = "the private key (PEM) of ca_cert=" },
+	{ "lifetime", CONF_SECS, E(lifetime_ms), "30d", 10000, 3650ull * 86400000, .help = "how long an agent's certificate is valid; the agent renews it when a third is left" },
+	{ "names", CONF_STR, E(names), NULL, .help = "the collector's host names and addresses, space-separated, in the certificate it issues itself each start (data_dir/ca/server.pem); default: this machine's name, localhost, 127.0.0.1, ::1" },
+	{ "ingest_address", CONF_STR, E(ingest_address), NULL, .help = "the address enrolled agents send to (tls+tcp://HOST:PORT); default: [ingest] listen's port on the host they reached the API by" },
+};
+
 static void *rule_instance(void *target, const char *name)
 {
 	return alert_defs_add_rule(&((struct coll_conf *)target)->defs, name);
@@ -133,6 +143,7 @@ static struct conf_section sections[] = {
 	{ "audit", false, audit_keys, ARRAY_SIZE(audit_keys), offsetof(struct coll_conf, audit), NULL },
 	{ "users", false, users_keys, ARRAY_SIZE(users_keys), offsetof(struct coll_conf, users), NULL },
 	{ "syslog", false, syslog_conf_keys, SYSLOG_CONF_N_KEYS, offsetof(struct coll_conf, syslog), NULL },
+	{ "enroll", false, enroll_keys, ARRAY_SIZE(enroll_keys), offsetof(struct coll_conf, enroll), NULL },
 	{ .name = NULL }, /* [forward] */
 	{ .name = NULL }, /* [logmetric] */
 	{ .name = NULL }, /* [rule] */
@@ -245,6 +256,29 @@ static void check_storage(const struct storage_conf *s, const struct conf_origin
 	sealing_keys_check(s, check_seal_key, &(struct key_check){ s, o, errs });
 }
 
+static void check_enroll(const struct coll_conf *c, const struct conf_origin *o, struct conf_errors *errs)
+{
+	const struct enroll_conf *e = &c->enroll;
+	char where[4200];
+
+	if (!e->ca_cert != !e->ca_key)
+		conf_error_add(errs, conf_origin_where(o, e, e->ca_cert ? "ca_cert" : "ca_key", where, sizeof(where)),
+			       "[enroll]: ca_cert= and ca_key= go together");
+	if (e->ingest_address && strncmp(e->ingest_address, "tls+tcp://", 10) != 0)
+		conf_error_add(errs, conf_origin_where(o, e, "ingest_address", where, sizeof(where)),
+			       "[enroll] ingest_address=%s: expected tls+tcp://HOST:PORT", e->ingest_address);
+	if (!e->enabled)
+		return;
+	if (!transport_is_tls(&c->ingest.t))
+		conf_error_add(errs, conf_origin_where(o, e, "enabled", where, sizeof(where)),
+			       "[enroll] enabled=yes: enrolled agents send over TLS; set [ingest] listen=tls+tcp://…"
+			       " and its tls_ca=, tls_cert=, tls_key= (docs/operations.md, Enrollment)");
+	if (!c->http.tls_cert)
+		conf_error_add(errs, conf_origin_where(o, e, "enabled", where, sizeof(where)),
+			       "[enroll] enabled=yes: hosts enroll over HTTPS; set [http] tls_cert= and tls_key="
+			       " (the collector's own: data_dir/ca/server.pem and server.key)");
+}
+
 static void check_values(const void *target, const struct conf_origin *o, struct conf_errors *errs)
 {
 	const struct coll_conf *c = target;
@@ -254,6 +288,7 @@ static void check_values(const void *target, const struct conf_origin *o, struct
 	transport_conf_check(&c->ingest.t, "ingest", conf_origin_where(o, &c->ingest, "listen", where, sizeof(where)),
 			     errs);
 	check_storage(&c->storage, o, errs);
+	check_enroll(c, o, errs);
 	syslog_conf_check(&c->syslog, conf_origin_where(o, &c->syslog, "listen", where, sizeof(where)), errs);
 	if (c->http.listen && !strrchr(c->http.listen, ':'))
 		conf_error_add(errs, conf_origin_where(o, &c->http, "listen", where, sizeof(where)),

@@ -8,6 +8,7 @@
 #include "api/http.h"
 #include "common/conf.h"
 #include "dialtests/catalog.h"
+#include "enroll/ca.h"
 #include "forward/forward.h"
 #include "store/hosts.h"
 #include "store/ingest.h"
@@ -32,6 +33,7 @@ struct coll_conf {
 	struct alert_defs defs; /* the [rule], [notify], [route] and [logmetric] sections */
 	struct forward_defs forwards; /* the [forward] sections */
 	struct syslog_conf syslog;
+	struct enroll_conf enroll;
 };
 
 /* Every section and key, for --list-config-keys. */

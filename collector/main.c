@@ -26,6 +26,7 @@
 #include "store/ingest.h"
 #include "alerts/notify.h"
 #include "dialtests/dialer.h"
+#include "enroll/enroll.h"
 #include "forward/forward.h"
 #include "store/sealing.h"
 #include "store/storage.h"
@@ -52,6 +53,7 @@ struct collector {
 	struct localship_conf syslog_ship_conf;
 	struct localship *syslog_ship;
 	struct syslog_receiver *syslog; /* NULL: no [syslog] listen= */
+	struct enrollment *enrollment;  /* NULL: [enroll] enabled=no */
 };
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -102,6 +104,11 @@ static struct logmetrics *log_metrics_now(void *catalog)
 }
 
 /* What a [forward] of what=alerts reads. */
+static bool cert_revoked(void *enrollment, const char *serial)
+{
+	return enrollment_revoked(enrollment, serial);
+}
+
 static int alert_events(void *alerting, int64_t after, unsigned limit, json_t **ret)
 {
 	return alerting_events(alerting, after, limit, ret);
@@ -200,8 +207,15 @@ static int collector_setup(struct collector *c)
 	r = catalog_open(&c->conf->storage, &c->conf->defs, &c->catalog);
 	if (r < 0)
 		return log_error_errno(r, "cannot read the rules and targets defined through the API: %m");
+	/* Before ingest and the API: it issues the certificate they may serve with. */
+	if (c->conf->enroll.enabled) {
+		r = enrollment_open(&c->conf->enroll, c->conf->storage.data_dir, &c->enrollment);
+		if (r < 0)
+			return log_error_errno(r, "cannot set up enrollment: %m");
+	}
 	r = ingest_start(&c->conf->ingest, &c->conf->storage, c->storage,
-			 &(struct ingest_rules){ log_rules_now, log_metrics_now, c->catalog }, &c->ingest);
+			 &(struct ingest_rules){ log_rules_now, log_metrics_now, c->catalog, cert_revoked, c->enrollment },
+			 &c->ingest);
 	if (r < 0)
 		return r;
 	r = alerting_start(&(struct alerting_env){ .alerts = &c->conf->alerts, .hosts = &c->conf->hosts,
@@ -236,9 +250,11 @@ static int collector_setup(struct collector *c)
 	if (r < 0)
 		return r;
 	r = http_start(&(struct api_env){ .http = &c->conf->http, .storage = &c->conf->storage,
-					  .hosts = &c->conf->hosts, .audit = &c->conf->audit, .users = &c->conf->users },
+					  .hosts = &c->conf->hosts, .audit = &c->conf->audit, .users = &c->conf->users,
+					  .ingest_listen = c->conf->ingest.t.address },
 		       &(struct http_deps){ .audit = c->audit, .alerting = c->alerting, .catalog = c->catalog,
 					    .dialtests = c->dialtests, .dialer = c->dialer, .seal_key = c->seal_key,
+					    .enrollment = c->enrollment,
 					    .store_hash = storage_hash(c->storage) },
 		       &c->http);
 	if (r < 0)
@@ -272,6 +288,7 @@ static void collector_done(struct collector *c)
 	ingest_stop(c->ingest);
 	notifier_stop(c->notifier);
 	alerting_stop(c->alerting);
+	enrollment_free(c->enrollment);
 	catalog_free(c->catalog);
 	storage_free(c->storage);
 	sd_event_unref(c->event);

@@ -134,10 +134,11 @@ int metrics_render(struct buf *o)
 			   "vigil_ingest_batches_total{result=\"rejected\"} %" PRIu64 "\n"
 			   "vigil_ingest_batches_total{result=\"retry\"} %" PRIu64 "\n"
 			   "vigil_ingest_batches_total{result=\"conflict\"} %" PRIu64 "\n"
-			   "vigil_ingest_batches_total{result=\"refused\"} %" PRIu64 "\n",
+			   "vigil_ingest_batches_total{result=\"refused\"} %" PRIu64 "\n"
+			   "vigil_ingest_batches_total{result=\"revoked\"} %" PRIu64 "\n",
 			LOAD(metrics.batches_stored), LOAD(metrics.batches_duplicate),
 			LOAD(metrics.batches_rejected), LOAD(metrics.batches_retry), LOAD(metrics.batches_conflict),
-			LOAD(metrics.batches_refused));
+			LOAD(metrics.batches_refused), LOAD(metrics.batches_revoked));
 	r |= counter(o, "vigil_ingest_records_total", "Records stored.", LOAD(metrics.records_stored));
 	r |= buf_printf(o, "# HELP vigil_ingest_cut_total Left out of the rows derived from batches by their limits"
 			   " (the blocks keep every record).\n"

@@ -14,6 +14,7 @@ struct metrics {
 	atomic_uint_fast64_t batches_duplicate;
 	atomic_uint_fast64_t batches_conflict; /* (agent, seq) stored with another frame: two hosts, one id */
 	atomic_uint_fast64_t batches_refused;  /* under TLS, an agent id another certificate holds */
+	atomic_uint_fast64_t batches_revoked;  /* under TLS, with a certificate enrollment revoked */
 	/* Left out of the rows derived from batches by their limits (verify.h): */
 	atomic_uint_fast64_t cut_metric_rows, cut_probe_rows, cut_message_bytes, cut_inventory_fields, cut_future_times,
 		cut_logmetric_series;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <nng/nng.h>
 #include <nng/supplemental/tls/engine.h>
@@ -28,17 +29,16 @@ struct nng_tls_engine_config {
 
 struct nng_tls_engine_conn {
 	SSL *ssl;
-	char peer[TLS_PEER_NAME_MAX + 1]; /* the verified peer certificate's name, once the handshake is done */
+	struct tls_peer peer; /* the verified peer certificate's, once the handshake is done */
 };
 
 /*
  * nng reads NNG_OPT_TLS_VERIFIED through the engine's verified() on the
  * caller's thread, under the connection's lock: a query set here for that
- * call is how tls_peer_name() learns which connection a pipe has.
+ * call is how tls_peer() learns which connection a pipe has.
  */
 struct peer_query {
-	char *buf;
-	size_t size;
+	struct tls_peer *ret;
 	int r;
 };
 static _Thread_local struct peer_query *peer_query;
@@ -171,6 +171,20 @@ static void certificate_name(X509 *c, char *out, size_t size)
 	GENERAL_NAMES_free(names);
 }
 
+void tls_certificate_serial(X509 *c, char *out, size_t size)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(c), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+
+	out[0] = 0;
+	if (hex && strlen(hex) < size)
+		for (size_t i = 0; (out[i] = (char)tolower((unsigned char)hex[i])); i++)
+			;
+	OPENSSL_free(hex);
+	BN_free(bn);
+	ERR_clear_error();
+}
+
 static int conn_init(nng_tls_engine_conn *ec, void *tls, nng_tls_engine_config *cfg)
 {
 	BIO *bio;
@@ -228,7 +242,8 @@ static int conn_handshake(nng_tls_engine_conn *ec)
 		return ssl_result(ec->ssl, n, true);
 	peer = SSL_get_verify_result(ec->ssl) == X509_V_OK ? peer_certificate(ec->ssl) : NULL;
 	if (peer) {
-		certificate_name(peer, ec->peer, sizeof(ec->peer));
+		certificate_name(peer, ec->peer.name, sizeof(ec->peer.name));
+		tls_certificate_serial(peer, ec->peer.serial, sizeof(ec->peer.serial));
 		X509_free(peer);
 	}
 	return 0;
@@ -260,11 +275,13 @@ static int conn_send(nng_tls_engine_conn *ec, const uint8_t *buf, size_t *szp)
 
 static bool conn_verified(nng_tls_engine_conn *ec)
 {
-	bool v = SSL_is_init_finished(ec->ssl) && SSL_get_verify_result(ec->ssl) == X509_V_OK && ec->peer[0];
+	bool v = SSL_is_init_finished(ec->ssl) && SSL_get_verify_result(ec->ssl) == X509_V_OK && ec->peer.serial[0];
 	struct peer_query *q = peer_query;
 
-	if (q && v)
-		q->r = (size_t)snprintf(q->buf, q->size, "%s", ec->peer) < q->size ? 0 : -ENAMETOOLONG;
+	if (q && v) {
+		*q->ret = ec->peer;
+		q->r = 0;
+	}
 	return v;
 }
 
@@ -508,9 +525,9 @@ int tls_engine_init(void)
 	return init_result;
 }
 
-int tls_peer_name(nng_pipe p, char *buf, size_t size)
+int tls_peer(nng_pipe p, struct tls_peer *ret)
 {
-	struct peer_query q = { .buf = buf, .size = size, .r = -ENOENT };
+	struct peer_query q = { .ret = ret, .r = -ENOENT };
 	bool verified = false;
 	int rv;
 

@@ -3,6 +3,7 @@
 #define VIGIL_TLS_H
 
 #include <nng/nng.h>
+#include <openssl/x509.h>
 #include <stddef.h>
 
 /*
@@ -21,16 +22,24 @@ int tls_engine_init(void);
 /* TLS 1.2 suites: forward secret and AEAD only (TLS 1.3's are all AEAD). What every TLS endpoint of vigil offers. */
 #define TLS_CIPHERS_TLS12 "ECDHE+AESGCM:ECDHE+CHACHA20"
 
-/*
- * The name of the verified certificate the peer of pipe p presented: its
- * subject's CN, or its first DNS name when it has no CN, printable ASCII
- * only. Copied into buf (size bytes, NUL-terminated). -ENOENT if p is not
- * a TLS pipe of this engine or its peer was not verified, -ENAMETOOLONG if
- * the name does not fit, -EPIPE if p is gone.
- */
-int tls_peer_name(nng_pipe p, char *buf, size_t size);
-
-/* The longest name tls_peer_name() gives. */
+/* The longest name tls_peer() gives. */
 #define TLS_PEER_NAME_MAX 255
+
+/* The verified certificate a peer presented. */
+struct tls_peer {
+	/* Its subject's CN, or its first DNS name when it has no CN, printable ASCII only; "" for neither. */
+	char name[TLS_PEER_NAME_MAX + 1];
+	char serial[2 * 20 + 1]; /* lower-case hex, as x509_cert_info() gives it */
+};
+
+/* c's serial in lower-case hex into out (size bytes); "" if it does not fit. What enrollment records, too. */
+void tls_certificate_serial(X509 *c, char *out, size_t size);
+
+/*
+ * The certificate the peer of pipe p presented, into *ret. -ENOENT if p is
+ * not a TLS pipe of this engine or its peer was not verified, -EPIPE if p
+ * is gone.
+ */
+int tls_peer(nng_pipe p, struct tls_peer *ret);
 
 #endif

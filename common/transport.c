@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/tls.h"
+#include "common/file.h"
 #include "common/transport.h"
 
 bool transport_is_tls(const struct transport_conf *t)
@@ -50,27 +51,6 @@ int nng_to_errno(int rv)
 	}
 }
 
-static int read_file(const char *path, char **ret)
-{
-	FILE *f = fopen(path, "re");
-	char *data = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return -errno;
-	/* PEM files are small; cap what we read from a path given in a config. */
-	data = malloc(1024 * 1024 + 1);
-	if (!data) {
-		(void)fclose(f);
-		return -ENOMEM;
-	}
-	len = fread(data, 1, 1024 * 1024, f);
-	(void)fclose(f);
-	data[len] = 0;
-	*ret = data;
-	return 0;
-}
-
 /* The host of "tls+tcp://HOST:PORT" ("[HOST]:PORT" for IPv6) into out. */
 static int address_host(const char *address, char *out, size_t size)
 {
@@ -102,12 +82,12 @@ static int tls_config(const struct transport_conf *t, bool server, nng_tls_confi
 	rv = nng_tls_config_alloc(&cfg, server ? NNG_TLS_MODE_SERVER : NNG_TLS_MODE_CLIENT);
 	if (rv)
 		return log_error_errno(nng_to_errno(rv), "%s: TLS setup: %s", t->address, nng_strerror(rv));
-	r = read_file(t->tls_cert, &cert);
+	r = file_read_text(t->tls_cert, PEM_FILE_MAX, &cert);
 	if (r < 0) {
 		log_error_errno(r, "%s: cannot read tls_cert %s: %m", t->address, t->tls_cert);
 		goto fail;
 	}
-	r = read_file(t->tls_key, &key);
+	r = file_read_text(t->tls_key, PEM_FILE_MAX, &key);
 	if (r < 0) {
 		log_error_errno(r, "%s: cannot read tls_key %s: %m", t->address, t->tls_key);
 		goto fail;

@@ -310,6 +310,8 @@ bool next_word(const char **p, char *word, size_t size)
 {
 	size_t n;
 
+	if (!*p)
+		return false;
 	*p += strspn(*p, " \t");
 	n = strcspn(*p, " \t");
 	if (n == 0)

@@ -65,7 +65,7 @@ void utf8_sanitize(char *s);
  */
 bool name_valid(const char *s, size_t max, const char *also);
 
-/* The next word of a list separated by spaces or tabs into word (cut to size); advances *p. False at the end. */
+/* The next word of a list separated by spaces or tabs into word (cut to size); advances *p. False at the end (a NULL *p is an empty list). */
 bool next_word(const char **p, char *word, size_t size);
 /* Whether word is one of the words of list (separated by spaces or tabs; NULL is an empty list). */
 bool word_listed(const char *list, const char *word);

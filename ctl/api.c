@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common/buf.h"
 #include "common/macro.h"
@@ -139,6 +141,22 @@ json_t *ctl_request(struct ctl *c, const char *method, const char *path, const c
 
 	(void)snprintf(url, sizeof(url), "%s%s", c->url, path);
 	return request_url(c, method, url, body);
+}
+
+json_t *ctl_post(struct ctl *c, const char *path, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_t *j;
+
+	json_decref(body);
+	if (!text) {
+		fprintf(stderr, "vigilctl: out of memory\n");
+		return NULL;
+	}
+	j = ctl_request(c, "POST", path, text);
+	explicit_bzero(text, strlen(text));
+	free(text);
+	return j;
 }
 
 void ctl_print_json(json_t *item)

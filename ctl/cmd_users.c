@@ -44,14 +44,8 @@ static char *password_line(void)
 /* Sends body (taken) to path; prints a line, or the answer with --json. */
 static int post_user(struct ctl *c, const char *path, json_t *body, const char *done)
 {
-	char *text = json_dumps(body, JSON_COMPACT);
-	json_t *j;
+	json_t *j = ctl_post(c, path, body);
 
-	json_decref(body);
-	j = text ? ctl_request(c, "POST", path, text) : NULL;
-	if (text)
-		explicit_bzero(text, strlen(text));
-	free(text);
 	if (!j)
 		return 1;
 	if (c->json)

@@ -23,6 +23,7 @@ struct ctl_args {
 	const char *state, *severity, *note, *to, *assignee; /* alerts */
 	const char *starts, *ends, *duration, *every; /* silences (and until) */
 	const char *name, *step, *window;             /* metrics, dialtest summary */
+	const char *labels, *expires, *uses;          /* enroll-token create */
 	bool follow, all, reverse, unacked;
 };
 
@@ -68,6 +69,8 @@ struct param {
 json_t *ctl_get(struct ctl *c, const char *path, const struct param *params, size_t n);
 /* Sends body (NULL: none) to c->url + path with method (NULL: GET, or POST with a body). */
 json_t *ctl_request(struct ctl *c, const char *method, const char *path, const char *body);
+/* POSTs body (taken; NULL is an error) as JSON, its text wiped after (it may hold a password). */
+json_t *ctl_post(struct ctl *c, const char *path, json_t *body);
 void ctl_print_json(json_t *item);
 /*
  * GETs path and prints its "items": each as JSON with --json, else header
@@ -96,5 +99,7 @@ int cmd_rules(struct ctl *c, char **words, size_t n);
 int cmd_logmetric(struct ctl *c, char **words, size_t n);
 int cmd_dialtest(struct ctl *c, char **words, size_t n);
 int cmd_user(struct ctl *c, char **words, size_t n);
+int cmd_enroll_token(struct ctl *c, char **words, size_t n);
+int cmd_agent_cert(struct ctl *c, char **words, size_t n);
 
 #endif

@@ -51,6 +51,10 @@ static const struct ctl_command commands[] = {
 	{ "user", 1, 3, "list | add NAME ROLE | disable NAME | enable NAME | role NAME ROLE | reset-password NAME",
 	  "named users of the console (add and reset-password read the password from standard input)", "admin",
 	  cmd_user },
+	{ "enroll-token", 1, 2, "create [--labels K=V,…] [--expires 24h] [--uses N] | list | revoke ID",
+	  "tokens hosts enroll their agents with (vigil-agent --enroll)", "admin", cmd_enroll_token },
+	{ "agent-cert", 1, 2, "list | revoke SERIAL|NAME", "the agents' certificates enrollment issued", "admin",
+	  cmd_agent_cert },
 	{ "verify", 0, 0, "", "checks the stored logs' and the audit log's hash chains and the seals (exit 3 if broken)", "admin, security", cmd_verify },
 };
 
@@ -90,6 +94,8 @@ static const struct option opts[] = {
 	{ "cacert", required_argument, NULL, 'C' }, { "cert", required_argument, NULL, 'c' },
 	{ "key", required_argument, NULL, 'k' },    { "priority", required_argument, NULL, 'p' },
 	{ "assignee", required_argument, NULL, 'G' }, { "unacked", no_argument, NULL, 'n' },
+	{ "labels", required_argument, NULL, 'L' }, { "expires", required_argument, NULL, 'x' },
+	{ "uses", required_argument, NULL, 'y' },
 	{ 0 },
 };
 
@@ -135,6 +141,9 @@ static int parse_opts(int argc, char **argv, const char *optstring, struct ctl *
 		case 'p': la->priority = optarg; break;
 		case 'G': la->assignee = optarg; break;
 		case 'n': la->unacked = true; break;
+		case 'L': la->labels = optarg; break;
+		case 'x': la->expires = optarg; break;
+		case 'y': la->uses = optarg; break;
 		case 'V': printf("vigilctl %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

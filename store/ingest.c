@@ -164,10 +164,10 @@ static void log_refused(const struct job *j, uint64_t seq, const char *reason)
 		    "logged once a minute)", j->agent_hex, seq, reason);
 }
 
-/* Answers that the batch is not this peer's to send: the agent keeps it and asks again later. */
-static void refuse(struct job *j, uint64_t seq, const char *reason)
+/* Answers that the batch is not this peer's to send, counted in counter: the agent keeps it and asks again later. */
+static void refuse(struct job *j, uint64_t seq, atomic_uint_fast64_t *counter, const char *reason)
 {
-	metrics_add(&metrics.batches_refused, 1);
+	metrics_add(counter, 1);
 	log_refused(j, seq, reason);
 	nng_msg_free(TAKE_PTR(j->msg));
 	send_reply(j, REPLY_REFUSED, seq, CONFLICT_RETRY_MS, reason);
@@ -175,27 +175,37 @@ static void refuse(struct job *j, uint64_t seq, const char *reason)
 
 /*
  * Under TLS, sets j->peer to the name of the certificate the batch came
- * with; true if the batch was answered instead (its peer is gone, or the
- * certificate names nothing an agent could be known by).
+ * with; true if the batch was answered instead (its peer is gone, the
+ * certificate names nothing an agent could be known by, or it was revoked).
  */
 static bool peer_unknown(struct job *j, uint64_t seq)
 {
+	const struct ingest_rules *rules = &j->in->rules;
+	struct tls_peer peer;
+	char why[128];
 	int r;
 
 	j->peer[0] = 0;
 	if (!j->in->tls || j->info.local || j->relayed)
 		return false;
-	r = tls_peer_name(nng_msg_get_pipe(j->msg), j->peer, sizeof(j->peer));
-	if (r == 0 && j->peer[0])
-		return false;
-	j->peer[0] = 0;
+	r = tls_peer(nng_msg_get_pipe(j->msg), &peer);
 	if (r == -EPIPE) {
 		/* No one to answer: the agent resends on its next connection. */
 		nng_msg_free(TAKE_PTR(j->msg));
 		nng_ctx_recv(j->ctx, j->aio);
 		return true;
 	}
-	refuse(j, seq, "the client certificate names no host (no CN or DNS name in printable ASCII)");
+	if (r == 0 && rules->revoked && rules->revoked(rules->revoked_ctx, peer.serial)) {
+		(void)snprintf(why, sizeof(why), "the client certificate (serial %s) was revoked", peer.serial);
+		refuse(j, seq, &metrics.batches_revoked, why);
+		return true;
+	}
+	if (r == 0 && peer.name[0]) {
+		memcpy(j->peer, peer.name, sizeof(j->peer));
+		return false;
+	}
+	refuse(j, seq, &metrics.batches_refused,
+	       "the client certificate names no host (no CN or DNS name in printable ASCII)");
 	return true;
 }
 
@@ -332,7 +342,7 @@ static void reply_stored(struct job *j)
 	case BLOCK_REFUSED:
 		(void)snprintf(reason, sizeof(reason), "agent id is bound to the certificate of %s; this batch came "
 			       "with the certificate of %s", b->bound_certificate, b->certificate);
-		refuse(j, b->seq, reason);
+		refuse(j, b->seq, &metrics.batches_refused, reason);
 		break;
 	default:
 		metrics_add(&metrics.batches_retry, 1);

@@ -30,12 +30,16 @@ struct ingest_conf {
 /*
  * The log rules in force when a batch arrives, and the log metrics its
  * records feed: references ingest drops (logmatch_unref(),
- * logmetrics_unref()) once the batch is stored.
+ * logmetrics_unref()) once the batch is stored. And, under TLS, whether a
+ * client certificate was revoked (NULL: none is): a batch that came with
+ * one is refused. Called on nng's threads.
  */
 struct ingest_rules {
 	struct logmatch *(*now)(void *ctx);
 	struct logmetrics *(*metrics_now)(void *ctx);
 	void *ctx;
+	bool (*revoked)(void *revoked_ctx, const char *serial);
+	void *revoked_ctx;
 };
 
 /* Where the collector's own records (dial test results) come in, as an agent's would. */
