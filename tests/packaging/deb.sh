@@ -4,8 +4,9 @@
 # behave under a real systemd (the sandbox's Debian 12 root) the way Debian's
 # administrators expect: apt-get install makes the users, starts the
 # collector and enables the agent without starting it; the agent, configured,
-# ships its journal lines and probes to the collector; configurations there
-# before the packages are kept (their modes set); an upgrade keeps data
+# enrolled with a token, ships its journal lines and probes to the collector
+# over mutual TLS; configurations there before the packages are kept (their
+# modes set); an upgrade keeps data
 # and the edited configuration and restarts both; remove keeps data and
 # configuration, purge deletes them.
 . "$(dirname "$0")/../integration/lib.sh"
@@ -38,6 +39,17 @@ mkdir -p "$SANDBOX_UP/etc/vigil"
 sed -e "s|^listen=tcp://127.0.0.1:5170|listen=tcp://127.0.0.1:$INGEST_PORT|" -e "s|^listen=127.0.0.1:8080|listen=127.0.0.1:$HTTP_PORT|" \
 	"$S/packaging/collector.conf" > "$SANDBOX_UP/etc/vigil/collector.conf"
 sed -e "s|^address=tcp://127.0.0.1:5170|address=tcp://127.0.0.1:$INGEST_PORT|" "$S/packaging/agent.conf" > "$SANDBOX_UP/etc/vigil/agent.conf"
+# Enrollment on, as docs/operations.md says (the end of packaging/collector.conf), on the test's ports.
+mkdir -p "$SANDBOX_UP/etc/vigil/collector.conf.d"
+sed -n '/^# Enrollment:/,$ { s/^#\(\[enroll\]\|enabled=\|\[ingest\]\|tls_\|\[http\]\)/\1/p; s/^#names=.*/names=localhost 127.0.0.1/p;
+	s|^#listen=tls+tcp://0.0.0.0:5171|listen=tls+tcp://127.0.0.1:'"$INGEST_PORT"'|p; s|^#listen=0.0.0.0:8443|listen=127.0.0.1:'"$HTTP_PORT"'|p; }' \
+	"$S/packaging/collector.conf" > "$SANDBOX_UP/etc/vigil/collector.conf.d/50-enroll.conf"
+[ "$(grep -c . "$SANDBOX_UP/etc/vigil/collector.conf.d/50-enroll.conf")" = 12 ] ||
+	fail "packaging/collector.conf's enrollment block changed: $(cat "$SANDBOX_UP/etc/vigil/collector.conf.d/50-enroll.conf")"
+URL="https://127.0.0.1:$HTTP_PORT"
+# curl and pull.py trust the CA the collector makes at its first start.
+export CURL_CA_BUNDLE="$SANDBOX_UP/var/lib/vigil/ca/ca.pem" SSL_CERT_FILE="$SANDBOX_UP/var/lib/vigil/ca/ca.pem"
+sed -i 's/^\[agent\]$/[agent]\nhostname=pkg-host/' "$SANDBOX_UP/etc/vigil/agent.conf"
 cat >> "$SANDBOX_UP/etc/vigil/agent.conf" <<EOF
 [batch]
 max_delay_ms=200
@@ -73,12 +85,23 @@ sandbox sh -c 'mkdir -p /etc/vigil/secrets && echo k > /etc/vigil/secrets/exchan
 	printf "[storage]\ndata_dir=/tmp/check\n[dialtests]\ndir=/usr/share/doc/vigil-collector/examples\n" > /tmp/check.conf &&
 	vigil-collector --config /tmp/check.conf --check-config' > "$T/check.log" 2>&1 || fail "sample dial tests: $(cat "$T/check.log")"
 
-info "a token, then the agent enabled: its journal lines and probe at the collector"
+info "an API token, an enrollment token, the agent enrolled as root: files the agent's, key 0600"
+sandbox test -f /var/lib/vigil/ca/ca.key || fail "the collector made no CA"
+[ "$(sandbox stat -c '%a %U' /var/lib/vigil/ca/ca.key)" = "600 vigil" ] || fail "ca.key: $(sandbox stat -c '%a %U' /var/lib/vigil/ca/ca.key)"
 sandbox systemctl stop vigil-collector
-TOKEN=$(sandbox runuser -u vigil -- vigil-collector --config /etc/vigil/collector.conf --create-token "pkg-$$" --role operator) ||
+TOKEN=$(sandbox runuser -u vigil -- vigil-collector --config /etc/vigil/collector.conf --create-token "pkg-$$" --role admin) ||
 	fail "--create-token as vigil"
 sandbox systemctl start vigil-collector
 wait_for 30 "the collector's API" api_up
+ENROLL=$(sandbox vigilctl --url "$URL" --token "$TOKEN" --cacert /var/lib/vigil/ca/ca.pem \
+	enroll-token create --labels zone=pkg --expires 1h --uses 1 | head -n 1)
+sandbox vigil-agent --config /etc/vigil/agent.conf --enroll "$URL" --token "$ENROLL" > "$T/enroll.log" 2>&1 ||
+	fail "vigil-agent --enroll: $(cat "$T/enroll.log")"
+[ "$(sandbox stat -c '%a %U' /var/lib/vigil-agent/enroll/agent.key)" = "600 vigil-agent" ] ||
+	fail "agent.key: $(sandbox stat -c '%a %U' /var/lib/vigil-agent/enroll/agent.key)"
+sandbox vigil-agent --config /etc/vigil/agent.conf --check-config > "$T/check.log" 2>&1 || fail "$(cat "$T/check.log")"
+
+info "the agent enabled: its journal lines and probe at the collector, over mutual TLS, as its certificate"
 sandbox systemctl enable --now vigil-agent > /dev/null 2>&1 || {
 	sandbox journalctl -u vigil-agent --no-pager | tail -n 20
 	fail "systemctl enable --now vigil-agent"
@@ -88,6 +111,8 @@ has_line() { pull_messages "q=$MARK" | grep -q "$MARK $1"; }
 wait_for 30 "the agent's journal line at the collector" has_line one
 probe_ok() { [ "$(api GET "/api/v1/probes?status=ok" "$TOKEN")" = 200 ] && grep -q '"journald"' "$T/answer.json"; }
 wait_for 30 "the agent's probe at the collector" probe_ok
+api GET /api/v1/hosts "$TOKEN" > /dev/null
+grep -q '"certificate": *"pkg-host"' "$T/answer.json" || fail "the agent is not known by its certificate: $(cat "$T/answer.json")"
 
 info "upgrade: configuration and data kept, both restarted"
 agent_pid=$(show vigil-agent.service MainPID) collector_pid=$(show vigil-collector.service MainPID)
@@ -108,7 +133,8 @@ apt_in remove -y vigil-agent vigil-collector
 [ -n "$(sandbox ls -A /var/lib/vigil)" ] || fail "data removed by remove"
 sandbox test -f /etc/vigil/collector.conf || fail "configuration removed by remove"
 sandbox dpkg --purge vigil-agent vigil-collector > "$T/purge.log" 2>&1 || fail "dpkg --purge: $(cat "$T/purge.log")"
-for p in /var/lib/vigil /var/lib/vigil-agent /etc/vigil/collector.conf /etc/vigil/agent.conf; do
+for p in /var/lib/vigil /var/lib/vigil-agent /etc/vigil/collector.conf /etc/vigil/agent.conf \
+	/etc/vigil/agent.conf.d/50-enroll.conf; do
 	! sandbox test -e "$p" || fail "$p left after purge"
 done
 sandbox_poweroff
