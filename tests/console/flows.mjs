@@ -6,8 +6,9 @@
 //
 // Environment: URL, PASSWORD (the admin root's, made with --create-user),
 // MODULES (a node_modules with playwright-core and axe-core), OUT (where
-// screenshots go), LOGFILE (a file the agent follows), CHROMIUM (default
-// /usr/bin/chromium).
+// screenshots go), LOGFILE (a file the agent follows), CA_FILE (the
+// collector's CA, for its dial tests of its own HTTPS API), CHROMIUM
+// (default /usr/bin/chromium).
 import { createHmac } from "node:crypto";
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -104,6 +105,8 @@ async function main() {
 		executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true,
 		args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
 			"--disable-component-update", "--disable-sync"],
+		// The collector serves HTTPS with a certificate of its own CA (enrollment), which this profile does not hold.
+		ignoreHTTPSErrors: true,
 		// Far from Beijing, so that a time shown in the browser's own zone is seen.
 		timezoneId: "America/New_York", locale: "en-US", viewport: { width: 1360, height: 860 },
 	});
@@ -609,8 +612,8 @@ async function flows() {
 		await page.waitForSelector("#dialtests td.empty");
 		await page.click("#new-dialtest");
 		const good = { name: "api-metrics", interval: "1h", timeout: "5s",
-			steps: [{ name: "anonymous", url: URL + "/metrics", assert: [{ type: "status", in: [401] }] },
-				{ name: "page", url: URL + "/", assert: [{ type: "status", in: [200] }] }] };
+			steps: [{ name: "anonymous", url: URL + "/metrics", tls_ca: process.env.CA_FILE, assert: [{ type: "status", in: [401] }] },
+				{ name: "page", url: URL + "/", tls_ca: process.env.CA_FILE, assert: [{ type: "status", in: [200] }] }] };
 		await page.fill("#editor textarea", JSON.stringify(good, null, 2).replace('"interval"', '"interval",'));
 		await page.click("#save");
 		await page.waitForSelector("#editor-error:not([hidden])");
@@ -670,12 +673,39 @@ async function flows() {
 		await screen.close();
 	});
 
+	await run("enrollment: a token made on the 主机接入 page, shown once with the host's command, listed, revoked; the agent's certificate listed", async () => {
+		await page.click("nav a[href='/enroll']");
+		await page.waitForSelector("#enroll-certs tr[data-serial]");
+		check((await page.textContent("#enroll-certs")).includes("testhost"), "the enrolled agent is not listed: " + await page.textContent("#enroll-certs"));
+		const ca = (await page.textContent("#enroll-ca")).trim();
+		check(/^[0-9a-f]{64}$/.test(ca), "the CA's fingerprint: " + ca);
+		await page.fill("#enroll-new input[name=labels]", "zone=gov-a role=web");
+		await page.selectOption("#enroll-new select[name=expires]", "7d");
+		await page.fill("#enroll-new input[name=uses]", "50");
+		await page.click("#enroll-new button[type=submit]");
+		await page.waitForSelector("#enroll-token-value");
+		const token = (await page.textContent("#enroll-token-value")).trim();
+		check(token.startsWith("vgl1.") && token.endsWith("." + ca), "the token: " + token);
+		check((await page.textContent("#enroll-command")).includes(`--enroll ${URL} --token ${token}`), await page.textContent("#enroll-command"));
+		const id = token.split(".")[1];
+		await page.waitForSelector(`#enroll-tokens tr[data-id='${id}']`);
+		const row = await page.textContent(`#enroll-tokens tr[data-id='${id}']`);
+		check(row.includes("zone=gov-a role=web") && row.includes("0 / 50") && row.includes("有效"), "the token's row: " + row);
+		check(!row.includes(token.split(".")[2]), "the secret is listed");
+		await page.screenshot({ path: join(OUT, "enroll-zh.png"), fullPage: true });
+		await accessible("enroll");
+		await page.click(`#enroll-tokens tr[data-id='${id}'] button`);
+		await page.waitForFunction((id) => document.querySelector(`#enroll-tokens tr[data-id='${id}']`)?.textContent.includes("已吊销"), id);
+		const r = await api("GET", "/api/v1/audit?action=enroll_token.create");
+		check(!JSON.stringify(r).includes(token.split(".")[2]), "the token's secret reached the audit log");
+	});
+
 	await run("every page in English (screenshots)", async () => {
 		await page.click("#lang");
 		for (const [path, sel, name] of [["/alerts", "#problems tr[data-id]", "problems-en"], [`/alerts/${ids[0]}`, "#timeline li", "problem-en"],
 			["/silences", "#silence-new", "silences-en"], ["/hosts", "#hosts tr[data-id]", "hosts-en"],
 			["/dialtests", "#dialtests tr[data-id]", "dialtests-en"], ["/rules", "#rules tr", "rules-en"], ["/perf", "section.logmetric", "perf-en"], ["/users", "#users tr", "users-en"],
-			["/logs", "#lines tr", "logs-en"]]) {
+			["/enroll", "#enroll-tokens tr[data-id]", "enroll-en"], ["/logs", "#lines tr", "logs-en"]]) {
 			await page.goto(URL + path);
 			await page.waitForSelector(sel);
 			check(await page.getAttribute("html", "lang") === "en", path + " not in English");

@@ -6,11 +6,12 @@
 # problem's timeline with its deliveries, silences with a preview, hosts
 # and their metric charts, logs (search, fields, live tail, export), the
 # audit log, dial tests (the editor's errors, a run's waterfall), users
-# and tokens, the wall screen with a viewer token, Chinese
+# and tokens, enrollment tokens and certificates, the wall screen with a viewer token, Chinese
 # and English, Beijing time, a viewer's read-only view, markup from a host
 # shown as text, the page's policy never broken, no serious accessibility
 # finding. Against a real collector with real alerts: two probes of
-# services that are down, and a log line carrying markup.
+# services that are down, and a log line carrying markup, from an agent
+# enrolled with a token, over HTTPS and mutual TLS as in production.
 . "$(dirname "$0")/lib.sh"
 hold_timing_lock
 
@@ -23,7 +24,19 @@ RCV_PORT=$(free_port)
 DEAD_A=$(free_port)
 DEAD_B=$(free_port)
 mkdir -p "$T/dialtests.d"
-write_collector_conf "[dialtests]
+CA="$T/data/ca"
+URL="https://127.0.0.1:$HTTP_PORT"
+# curl (lib.sh's helpers) trusts the collector's CA, there once it has started.
+export CURL_CA_BUNDLE="$CA/ca.pem"
+INGEST_ADDR="tls+tcp://127.0.0.1:$INGEST_PORT"
+INGEST_EXTRA="tls_ca=$CA/ca.pem
+tls_cert=$CA/server.pem
+tls_key=$CA/server.key"
+write_collector_conf "tls_cert=$CA/server.pem
+tls_key=$CA/server.key
+[enroll]
+enabled=yes
+[dialtests]
 dir=$T/dialtests.d
 [alerts]
 interval=1s
@@ -65,12 +78,17 @@ echo "$PASSWORD" | "$B/vigil-collector" --config "$T/collector.conf" --create-us
 echo '<script>window.vigilPwned=2</script><img src=x onerror=window.vigilPwned=1> login failed' > "$T/logs/app.log"
 start_receiver ok unused
 start_collector
+ADMIN=$(make_token admin)
+[ "$(api POST /api/v1/enroll/tokens "$ADMIN" '{"expires":"1h","uses":1}')" = 201 ] || fail "enrollment token: $(cat "$T/answer.json")"
+"$B/vigil-agent" --config "$T/agent.conf" --enroll "$URL" \
+	--token "$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$T/answer.json")" > "$T/enroll.log" 2>&1 ||
+	fail "enrolling the agent: $(cat "$T/enroll.log")"
 start_agent
 
 # Under the build folder, kept: a look at each page in Chinese and English.
 OUT=${VIGIL_SCREENSHOTS:-$B/console-screenshots}
 mkdir -p "$OUT"
-URL=$URL PASSWORD=$PASSWORD MODULES=$MODULES OUT=$OUT LOGFILE=$T/logs/app.log timeout 300 node "$S/tests/console/flows.mjs" > "$T/flows.out" 2>&1 ||
+URL=$URL PASSWORD=$PASSWORD MODULES=$MODULES OUT=$OUT LOGFILE=$T/logs/app.log CA_FILE=$CA/ca.pem timeout 300 node "$S/tests/console/flows.mjs" > "$T/flows.out" 2>&1 ||
 	fail "$(cat "$T/flows.out")"
 cat "$T/flows.out"
 STEPS=$(grep -c '^	await run(' "$S/tests/console/flows.mjs")

@@ -9,6 +9,7 @@ import { setZone, zone, ZONES } from "./time.js";
 import * as audit from "./pages/audit.js";
 import { ROLES } from "./pages/common.js";
 import * as dialtests from "./pages/dialtests.js";
+import * as enroll from "./pages/enroll.js";
 import * as hosts from "./pages/hosts.js";
 import * as login from "./pages/login.js";
 import * as logs from "./pages/logs.js";
@@ -36,8 +37,9 @@ const routes = [
 	{ path: /^\/audit$/, page: audit, nav: "audit", roles: AUDIT },
 	{ path: /^\/rules$/, page: rules, nav: "rules", roles: STATE },
 	{ path: /^\/users$/, page: users, nav: "users", roles: ["admin"] },
+	{ path: /^\/enroll$/, page: enroll, nav: "enroll", roles: ["admin"] },
 ];
-const NAV = [["problems", "/alerts"], ["silences", "/silences"], ["hosts", "/hosts"], ["dialtests", "/dialtests"], ["perf", "/perf"], ["rules", "/rules"], ["logs", "/logs"], ["audit", "/audit"], ["users", "/users"]];
+const NAV = [["problems", "/alerts"], ["silences", "/silences"], ["hosts", "/hosts"], ["dialtests", "/dialtests"], ["perf", "/perf"], ["rules", "/rules"], ["logs", "/logs"], ["audit", "/audit"], ["users", "/users"], ["enroll", "/enroll"]];
 
 const allowed = (nav) => routes.some((r) => r.nav === nav && r.roles.includes(session.role));
 
