@@ -268,7 +268,7 @@ static int request_cert(const struct agent_conf *conf, const char *url, const ch
 		r = write_dropin(conf, p, url, ingest, answer_text(&c, "labels"));
 	if (r == 0)
 		printf("enrolled as %s (certificate %s), sending to %s\nwrote %s\nnext: systemctl enable --now"
-		       " vigil-agent\n",
+		       " vigil-agent (systemctl restart vigil-agent if it runs already)\n",
 		       answer_text(&c, "name"), answer_text(&c, "serial"), ingest, p->dropin);
 out:
 	json_decref(c.answer);

@@ -138,7 +138,7 @@ static void update_status(struct agent *a)
 			 st.conflicts && now - st.conflict_us < 5 * 60 * USEC_PER_SEC ?
 				 ", AGENT ID CONFLICT (see vigil-agent(8), --new-id)" : "",
 			 st.refusals && now - st.refusal_us < 5 * 60 * USEC_PER_SEC ?
-				 ", REFUSED: THE ID BELONGS TO ANOTHER CERTIFICATE (see vigil-agent(8))" : "",
+				 ", REFUSED: A REVOKED CERTIFICATE, OR THE ID BELONGS TO ANOTHER (see vigil-agent(8))" : "",
 			 spool_pending(a->spool),
 			 spool_bytes(a->spool), spool_full(a->spool) ? " (full, reading paused)" : "",
 			 spool_counter(a->spool, SPOOL_CTR_BATCHES_ACKED),

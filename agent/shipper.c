@@ -199,7 +199,8 @@ static void refused(struct slot *sl, const struct reply *rep)
 	log_error("collector %s: batch %" PRIu64 " refused: %s; %s; kept, retrying", sh->conf->collector.t.address,
 		  sl->seq, rep->reason,
 		  conflict ? "another host uses this agent's id: run 'vigil-agent --new-id' on one of them (see vigil-agent(8))"
-			   : "the collector knows this agent's id by another certificate (see vigil-agent(8))");
+			   : "under TLS the collector refuses this agent's certificate or knows its id by another one"
+			     " (see vigil-agent(8))");
 	spool_count(sh->spool, conflict ? SPOOL_CTR_BATCHES_CONFLICT : SPOOL_CTR_BATCHES_REFUSED, 1);
 	if (conflict) {
 		sh->stats.conflicts++;

@@ -153,6 +153,7 @@ refusals() { [ "$(metric 'vigil_ingest_batches_total{result="revoked"}')" -ge 1 
 wait_for 20 "a refusal" refusals
 records_are web-1 3 || fail "a batch of a revoked certificate was stored"
 grep -q "was revoked" "$T/collector.log" || fail "the refusal was not logged"
+wait_for 10 "the agent's word of it" grep -q "refused: the client certificate (serial [0-9a-f]*) was revoked" "$T/agent-web-1.log"
 [ "$(api DELETE /api/v1/enroll/certs/web-1 "$TOKEN")" = 404 ] || fail "revoking twice is not a 404"
 
 info "renewal: with a 12 s lifetime the running agent renews at 8 s and goes on with the new certificate"
