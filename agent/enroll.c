@@ -233,9 +233,9 @@ static int host_name(const struct agent_conf *conf, char *out, size_t size)
 	else if (gethostname(out, size - 1) < 0)
 		out[0] = 0;
 	out[size - 1] = 0;
-	if (!x509_name_valid(out))
+	if (!x509_name_valid(out) || strlen(out) > X509_CN_MAX)
 		return log_error_errno(EINVAL, "enroll: the host name \"%s\" cannot be a certificate's: set [agent]"
-					       " hostname= to a DNS name", out);
+					       " hostname= to a DNS name of at most %d characters", out, X509_CN_MAX);
 	return 0;
 }
 

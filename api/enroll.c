@@ -123,20 +123,21 @@ enum MHD_Result api_post_enroll(struct request *rq)
 	struct enroll_token_text tt;
 	struct enroll_grant g;
 	const char *token, *csr;
-	char why[512], address[X509_NAME_MAX + 64];
+	char why[512], address[X509_NAME_MAX + 64], id[ENROLL_TOKEN_ID_HEX + 16];
 	json_t *body, *answer;
 	int r;
 
 	if (!e || !(body = two_strings(rq, "token", &token, "csr", &csr, &answered)))
 		return answered;
 	/* The audit log names the token by its id, never its secret. */
-	audit_detail(rq, "token %s", enroll_token_parse(token, &tt) == 0 ? tt.id : "malformed");
+	(void)snprintf(id, sizeof(id), "%s", enroll_token_parse(token, &tt) == 0 ? tt.id : "malformed");
 	explicit_bzero(&tt, sizeof(tt));
+	audit_detail(rq, "token %s", id);
 	r = enrollment_enroll(e, token, csr, now_realtime_us(), &g, why, sizeof(why));
 	json_decref(body);
 	if (r < 0)
 		return respond_refusal(rq, r, why);
-	audit_detail(rq, "%s; %s, serial %s", rq->detail, g.info.name, g.info.serial);
+	audit_detail(rq, "token %s; %s, serial %s", id, g.info.name, g.info.serial);
 	ingest_address(rq, enrollment_conf(e), address, sizeof(address));
 	answer = grant_json(e, &g);
 	if (answer)
@@ -161,12 +162,14 @@ enum MHD_Result api_post_enroll_renew(struct request *rq)
 
 	if (!e || !(body = two_strings(rq, "certificate", &cert, "csr", &csr, &answered)))
 		return answered;
-	audit_detail(rq, "certificate %s", x509_cert_info(cert, &old) == 0 ? old.serial : "malformed");
+	if (x509_cert_info(cert, &old) < 0)
+		(void)snprintf(old.serial, sizeof(old.serial), "malformed");
+	audit_detail(rq, "certificate %s", old.serial);
 	r = enrollment_renew(e, cert, csr, now_realtime_us(), &g, why, sizeof(why));
 	json_decref(body);
 	if (r < 0)
 		return respond_refusal(rq, r, why);
-	audit_detail(rq, "%s renewed: %s, serial %s", rq->detail, g.info.name, g.info.serial);
+	audit_detail(rq, "certificate %s renewed: %s, serial %s", old.serial, g.info.name, g.info.serial);
 	answer = grant_json(e, &g);
 	free(g.cert);
 	return respond_json(rq, MHD_HTTP_OK, answer);

@@ -66,7 +66,8 @@ static int make_own(const char *data_dir)
 	int r;
 
 	(void)gethostname(host, sizeof(host) - 1);
-	(void)snprintf(name, sizeof(name), "vigil collector CA %.255s", host);
+	/* A CN holds 64 characters. */
+	(void)snprintf(name, sizeof(name), "vigil collector CA %.40s", host);
 	r = x509_ca_new(name, now_realtime_us(), CA_LIFETIME_S, &cert, &key);
 	if (r < 0)
 		return log_error_errno(r, "enroll: cannot make a CA: %m");

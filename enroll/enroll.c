@@ -230,7 +230,7 @@ int enrollment_enroll(struct enrollment *e, const char *token, const char *csr, 
 		(void)snprintf(why, size, "token: expected vgl1.ID.SECRET.CA as vigilctl enroll-token create prints it");
 		return -EACCES;
 	}
-	if (x509_csr_check(csr, &ci) < 0 || !x509_name_valid(ci.name)) {
+	if (x509_csr_check(csr, &ci) < 0 || !x509_name_valid(ci.name) || strlen(ci.name) > X509_CN_MAX) {
 		(void)snprintf(why, size, "csr: not a certificate request (PEM) signed by its key, with the host's"
 					  " name (a DNS name or an address) as its CN");
 		return -EINVAL;

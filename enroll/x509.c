@@ -160,11 +160,12 @@ static void subject_cn(X509_NAME *subject, char out[X509_NAME_MAX + 1])
 		out[0] = 0;
 }
 
+/* A subject of CN cn, or none when cn is too long for one (its subjectAltName names it then). */
 static X509_NAME *name_of(const char *cn)
 {
 	X509_NAME *n = X509_NAME_new();
 
-	if (n && X509_NAME_add_entry_by_NID(n, NID_commonName, MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1) {
+	if (n && strlen(cn) <= X509_CN_MAX && X509_NAME_add_entry_by_NID(n, NID_commonName, MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1) {
 		X509_NAME_free(n);
 		n = NULL;
 	}
@@ -173,12 +174,19 @@ static X509_NAME *name_of(const char *cn)
 
 int x509_csr_new(const char *key, const char *name, char **ret_csr)
 {
-	EVP_PKEY *k = read_key(key);
-	X509_REQ *rq = X509_REQ_new();
-	X509_NAME *subject = name_of(name);
-	BIO *b = BIO_new(BIO_s_mem());
-	int r = k ? -ENOMEM : -EBADMSG;
+	EVP_PKEY *k;
+	X509_REQ *rq;
+	X509_NAME *subject;
+	BIO *b;
+	int r;
 
+	if (strlen(name) > X509_CN_MAX)
+		return -EINVAL;
+	k = read_key(key);
+	rq = X509_REQ_new();
+	subject = name_of(name);
+	b = BIO_new(BIO_s_mem());
+	r = k ? -ENOMEM : -EBADMSG;
 	if (k && rq && subject && b && X509_REQ_set_version(rq, 0) == 1 && X509_REQ_set_subject_name(rq, subject) == 1 &&
 	    X509_REQ_set_pubkey(rq, k) == 1 && X509_REQ_sign(rq, k, EVP_sha256()) > 0 &&
 	    PEM_write_bio_X509_REQ(b, rq) == 1 && (*ret_csr = bio_string(b)))

@@ -15,6 +15,7 @@
  */
 
 #define X509_NAME_MAX 253 /* the longest name a certificate of vigil's names (a DNS name's limit) */
+#define X509_CN_MAX 64    /* the longest subject CN (X.520's ub-common-name): an agent's name at most */
 #define X509_SERIAL_HEX 32 /* serials are 16 random bytes */
 #define X509_FINGERPRINT_HEX 64
 
@@ -22,7 +23,7 @@
 int x509_key_new(char **ret_key);
 void x509_free_secret(char *pem);
 
-/* A certificate request for name (the subject's CN), signed by key. */
+/* A certificate request for name (the subject's CN: -EINVAL past X509_CN_MAX), signed by key. */
 int x509_csr_new(const char *key, const char *name, char **ret_csr);
 
 /* What a request asks for, once its signature is checked (-EBADMSG if it is not a valid request). */
@@ -60,7 +61,7 @@ enum x509_usage {
 
 struct x509_request {
 	const char *csr;    /* whose public key the certificate certifies (checked: x509_csr_check()) */
-	const char *name;   /* the subject's CN, and its first subjectAltName */
+	const char *name;   /* the subject's CN (none when longer than X509_CN_MAX), and its first subjectAltName */
 	const char *alt;    /* more names and addresses, space-separated (server); NULL: none */
 	enum x509_usage usage;
 	uint64_t now_us;

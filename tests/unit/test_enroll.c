@@ -103,6 +103,8 @@ static void bad_requests(void **state)
 	assert_true(x509_name_valid("web-1"));
 	assert_true(x509_name_valid("10.0.0.5"));
 	assert_true(x509_name_valid("::1"));
+	/* A name longer than a CN holds is refused for a request, not cut. */
+	assert_int_equal(x509_csr_new(key, "a-host-name-that-is-longer-than-sixty-four-characters-in-all.gov.example", &p), -EINVAL);
 	assert_int_equal(x509_issuer_load("x", key, &none), -EBADMSG);
 	assert_null(none);
 	free(csr);
