@@ -4,9 +4,9 @@
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
  libsystemd-dev libzstd-dev zstd libsqlite3-dev sqlite3 libcurl4-openssl-dev curl
- libmicrohttpd-dev libgnutls28-dev libjansson-dev libargon2-dev libqrencode-dev libinih-dev libnng-dev libcmocka-dev libssl-dev
+ libmicrohttpd-dev libgnutls28-dev libjansson-dev libargon2-dev libqrencode-dev libinih-dev libnng-dev libcmocka-dev libssl-dev libpq-dev
  python3 openssl procps systemd-journal-remote monitoring-plugins-basic
- debootstrap util-linux iproute2 nginx-light zbar-tools fonts-wqy-microhei rsyslog rsyslog-gnutls rsyslog-relp ${EXTRA_PKGS:-}"
+ postgresql-15 debootstrap util-linux iproute2 nginx-light zbar-tools fonts-wqy-microhei rsyslog rsyslog-gnutls rsyslog-relp ${EXTRA_PKGS:-}"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

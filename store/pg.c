@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/file.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "store/pg.h"
+
+#define PASSWORD_MAX 1024
+
+/* The first line of the password file, into pw; -errno, logged. */
+static int read_password(const char *path, char *pw, size_t size)
+{
+	char *text = NULL;
+	int r = file_read_text(path, PASSWORD_MAX, &text);
+
+	if (r < 0)
+		return log_error_errno(r, "postgresql: cannot read the password file %s: %m", path);
+	text[strcspn(text, "\r\n")] = 0;
+	(void)snprintf(pw, size, "%s", text);
+	explicit_bzero(text, strlen(text));
+	free(text);
+	return 0;
+}
+
+/* The URL without its password, if it has one, for the log. */
+static void url_for_log(const char *url, char *out, size_t size)
+{
+	const char *scheme = strstr(url, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+
+	if (colon)
+		(void)snprintf(out, size, "%.*s:***%s", (int)(colon - url), url, at);
+	else
+		(void)snprintf(out, size, "%s", url);
+}
+
+/* The server's notices ("already exists, skipping") are for the debug log, not stderr. */
+static void on_notice(void *arg, const char *message)
+{
+	log_debug("postgresql: %.*s", (int)strcspn(message, "\n"), message);
+}
+
+int pg_connect(const struct pg_conf *conf, PGconn **ret)
+{
+	const char *keys[] = { "dbname", "password", "application_name", NULL };
+	const char *values[] = { conf->url, NULL, "vigil-collector", NULL };
+	char pw[PASSWORD_MAX + 1] = "", where[1024];
+	PGconn *c;
+	int r = 0;
+
+	if (conf->password_file && (r = read_password(conf->password_file, pw, sizeof(pw))) < 0)
+		return r;
+	values[1] = pw[0] ? pw : NULL;
+	/* expand_dbname: the URL in dbname is parsed as a connection string. */
+	c = PQconnectdbParams(keys, values, 1);
+	explicit_bzero(pw, sizeof(pw));
+	if (!c)
+		return -ENOMEM;
+	if (PQstatus(c) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(c);
+
+		url_for_log(conf->url, where, sizeof(where));
+		r = strstr(m, "authentication") || strstr(m, "password") ? -EACCES
+		    : strstr(m, "refused") || strstr(m, "No such file")   ? -ECONNREFUSED
+									   : -EIO;
+		log_error("postgresql: cannot connect to %s: %.*s", where, (int)strcspn(m, "\n"), m);
+		PQfinish(c);
+		return r;
+	}
+	(void)PQsetNoticeProcessor(c, on_notice, NULL);
+	*ret = c;
+	return 0;
+}
+
+static int errno_of(PGconn *c, const PGresult *res, const char *sql)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c);
+
+	if (PQstatus(c) != CONNECTION_OK)
+		return -EPIPE;
+	/* A unique key, or an object made by another session at the same moment (CREATE … IF NOT EXISTS races). */
+	if (state && (strcmp(state, "23505") == 0 || strcmp(state, "42P07") == 0 || strcmp(state, "42710") == 0))
+		return -EEXIST;
+	if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0))
+		return -EAGAIN;
+	log_error("postgresql: %s: %.*s (SQLSTATE %s)", sql, (int)strcspn(msg, "\n"), msg, state ? state : "none");
+	return -EIO;
+}
+
+int pg_run(PGconn *c, const char *sql, const struct pg_param *params, int n, PGresult **ret)
+{
+	const char *values[16];
+	int lens[16], formats[16], r = 0;
+	PGresult *res;
+	ExecStatusType st;
+
+	if (n > (int)ARRAY_SIZE(values))
+		return -E2BIG;
+	for (int i = 0; i < n; i++) {
+		values[i] = params[i].value;
+		lens[i] = params[i].len;
+		formats[i] = params[i].binary;
+	}
+	res = PQexecParams(c, sql, n, NULL, values, lens, formats, 0);
+	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		r = errno_of(c, res, sql);
+	if (r == 0 && ret && st == PGRES_TUPLES_OK)
+		*ret = TAKE_PTR(res);
+	PQclear(res);
+	return r;
+}
+
+int pg_exec(PGconn *c, const char *sql)
+{
+	/* PQexec: the schema is several statements, which a statement with parameters may not be. */
+	PGresult *res = PQexec(c, sql);
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	int r = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : errno_of(c, res, sql);
+
+	PQclear(res);
+	return r;
+}
+
+long long pg_int(const PGresult *res, int r, int col)
+{
+	return PQgetisnull(res, r, col) ? 0 : strtoll(PQgetvalue(res, r, col), NULL, 10);
+}
+
+static int postgresql_partition(const char *parent, unsigned day, char *out, size_t size)
+{
+	int n = snprintf(out, size, "PARTITION OF %s FOR VALUES FROM (%u) TO (%u)", parent, day, day + 1);
+
+	return n > 0 && (size_t)n < size ? 0 : -E2BIG;
+}
+
+static const struct pg_dialect dialects[] = {
+	/* txid_*: PostgreSQL 9.4 to 17 (pg_current_xact_id() and xid8 are 13's new names for them). */
+	{ "postgresql", "txid_current()", "txid_snapshot_xmin(txid_current_snapshot())", postgresql_partition },
+};
+
+const struct pg_dialect *pg_dialect_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(dialects); i++)
+		if (strcmp(dialects[i].name, name) == 0)
+			return &dialects[i];
+	return NULL;
+}

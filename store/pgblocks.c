@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/macro.h"
+#include "common/util.h"
+#include "store/pgblocks.h"
+
+int pgblocks_schema(PGconn *c, const struct pg_dialect *d)
+{
+	char sql[2048];
+	int r;
+
+	(void)snprintf(sql, sizeof(sql),
+		       "CREATE SEQUENCE IF NOT EXISTS blocks_id;"
+		       "CREATE TABLE IF NOT EXISTS blocks(day integer NOT NULL, id bigint NOT NULL,"
+		       " xid bigint NOT NULL DEFAULT %s, agent bytea NOT NULL, seq bigint NOT NULL, host text,"
+		       " received bigint NOT NULL, ts_min bigint NOT NULL, ts_max bigint NOT NULL,"
+		       " records integer NOT NULL, raw_len integer NOT NULL, digest bytea NOT NULL, zframe bytea NOT NULL,"
+		       " PRIMARY KEY (day, id)) PARTITION BY RANGE (day);"
+		       "CREATE INDEX IF NOT EXISTS blocks_cursor ON blocks(xid, id);"
+		       "CREATE TABLE IF NOT EXISTS block_seqs(agent bytea NOT NULL, seq bigint NOT NULL,"
+		       " day integer NOT NULL, block bigint NOT NULL, digest bytea NOT NULL, host text,"
+		       " PRIMARY KEY (agent, seq))",
+		       d->xid_now);
+	r = pg_exec(c, sql);
+	/* Two collectors creating the same object at once: the loser's error is the winner's success. */
+	return r == -EEXIST ? pg_exec(c, sql) : r;
+}
+
+int pgblocks_prepare_day(PGconn *c, const struct pg_dialect *d, uint32_t day)
+{
+	char of[256], sql[512];
+	int r = d->partition_of("blocks", day, of, sizeof(of));
+
+	if (r == 0) {
+		(void)snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS blocks_%" PRIu32 " %s", day, of);
+		r = pg_exec(c, sql);
+	}
+	return r == -EEXIST ? pg_exec(c, sql) : r;
+}
+
+static struct pg_param bytes(const void *p, size_t len)
+{
+	return (struct pg_param){ .value = p, .len = (int)len, .binary = true };
+}
+
+/* The stored (agent, seq)'s answer: the same frame (a duplicate), or another (a conflict, host named). */
+static int judge_existing(PGconn *c, struct block_in *b, const struct pg_param *key)
+{
+	const struct pg_param params[] = { key[0], key[1], bytes(b->digest, sizeof(b->digest)) };
+	PGresult *res = NULL;
+	int r = pg_run(c, "SELECT digest = $3, coalesce(host, '') FROM block_seqs WHERE agent=$1 AND seq=$2::bigint",
+		       params, 3, &res);
+
+	if (r < 0)
+		return r;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return -EIO;
+	}
+	b->result = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? BLOCK_DUPLICATE : BLOCK_CONFLICT;
+	(void)snprintf(b->conflict_host, sizeof(b->conflict_host), "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return 0;
+}
+
+int pgblocks_store(PGconn *c, uint32_t day, struct block_in *b)
+{
+	char seq[24], dayt[16], received[24], ts_min[24], ts_max[24], records[16], raw_len[16], block[24];
+	const struct pg_param key[] = { bytes(b->agent, AGENT_ID_SIZE), PG_TEXT(seq) };
+	PGresult *res = NULL;
+	int r;
+
+	(void)snprintf(seq, sizeof(seq), "%" PRIu64, b->seq);
+	(void)snprintf(dayt, sizeof(dayt), "%" PRIu32, day);
+	{
+		const struct pg_param p[] = { key[0], key[1], PG_TEXT(dayt), bytes(b->digest, sizeof(b->digest)), PG_TEXT(b->host) };
+
+		r = pg_run(c, "INSERT INTO block_seqs(agent, seq, day, block, digest, host)"
+			      " VALUES ($1, $2::bigint, $3::integer, nextval('blocks_id'), $4, $5)"
+			      " ON CONFLICT (agent, seq) DO NOTHING RETURNING block",
+			   p, 5, &res);
+	}
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return judge_existing(c, b, key);
+	}
+	(void)snprintf(block, sizeof(block), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	(void)snprintf(received, sizeof(received), "%" PRIu64, b->received_us);
+	(void)snprintf(ts_min, sizeof(ts_min), "%" PRIu64, b->ts_min);
+	(void)snprintf(ts_max, sizeof(ts_max), "%" PRIu64, b->ts_max);
+	(void)snprintf(records, sizeof(records), "%" PRIu32, b->records);
+	(void)snprintf(raw_len, sizeof(raw_len), "%" PRIu32, b->raw_len);
+	{
+		const struct pg_param p[] = { PG_TEXT(dayt), PG_TEXT(block), key[0], key[1], PG_TEXT(b->host), PG_TEXT(received), PG_TEXT(ts_min),
+					      PG_TEXT(ts_max), PG_TEXT(records), PG_TEXT(raw_len), bytes(b->digest, sizeof(b->digest)),
+					      bytes(b->zframe, b->zlen) };
+
+		r = pg_run(c, "INSERT INTO blocks(day, id, agent, seq, host, received, ts_min, ts_max, records, raw_len,"
+			      " digest, zframe) VALUES ($1::integer, $2::bigint, $3, $4::bigint, $5, $6::bigint, $7::bigint,"
+			      " $8::bigint, $9::integer, $10::integer, $11, $12)",
+			   p, 12, NULL);
+	}
+	if (r == 0) {
+		b->block_id = strtoll(block, NULL, 10);
+		b->result = BLOCK_STORED;
+	}
+	return r;
+}
+
+int pgblocks_after(PGconn *c, const struct pg_dialect *d, struct pg_cursor *cur, unsigned limit,
+		   int (*fn)(const struct pg_block *b, void *ctx), void *ctx, unsigned *ret_n)
+{
+	char sql[512], xid[24], id[24], lim[16];
+	const struct pg_param p[] = { PG_TEXT(xid), PG_TEXT(id), PG_TEXT(lim) };
+	PGresult *res = NULL;
+	int r, n;
+
+	*ret_n = 0;
+	(void)snprintf(xid, sizeof(xid), "%" PRIu64, cur->xid);
+	(void)snprintf(id, sizeof(id), "%" PRId64, cur->id);
+	(void)snprintf(lim, sizeof(lim), "%u", limit);
+	/* Below the horizon every transaction has ended: nothing can still commit there, so nothing is passed over. */
+	(void)snprintf(sql, sizeof(sql),
+		       "SELECT xid, id, day, agent, seq, records FROM blocks WHERE (xid, id) > ($1::bigint, $2::bigint)"
+		       " AND xid < %s ORDER BY xid, id LIMIT $3::integer",
+		       d->xid_horizon);
+	r = pg_run(c, sql, p, 3, &res);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	for (int i = 0; r == 0 && i < n; i++) {
+		size_t alen = 0;
+		unsigned char *agent = PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, 3), &alen);
+		struct pg_block b = { .at = { (uint64_t)pg_int(res, i, 0), pg_int(res, i, 1) },
+				      .day = (uint32_t)pg_int(res, i, 2), .agent = agent,
+				      .seq = (uint64_t)pg_int(res, i, 4), .records = (uint32_t)pg_int(res, i, 5) };
+
+		r = agent && alen == AGENT_ID_SIZE ? fn(&b, ctx) : -EIO;
+		PQfreemem(agent);
+		if (r == 0) {
+			*cur = b.at;
+			(*ret_n)++;
+		}
+	}
+	PQclear(res);
+	return r;
+}

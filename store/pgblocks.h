@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_PGBLOCKS_H
+#define VIGIL_PGBLOCKS_H
+
+#include <stdint.h>
+
+#include "store/blocks.h"
+#include "store/pg.h"
+
+/*
+ * The blocks on PostgreSQL (docs/scale.md): the second owner of `blocks`,
+ * beside blocks.c's SQLite shards. `blocks` is partitioned by day of
+ * ingest (retention drops whole partitions); `block_seqs` holds (agent,
+ * seq) once, unique across every collector writing to the database, in
+ * the same transaction as its block: a batch an agent sends again to
+ * another collector after a failover is a duplicate there.
+ *
+ * Each block carries the id of the transaction that wrote it, and the
+ * pull cursor is (transaction, block id): a reader sees only blocks of
+ * transactions older than the oldest one still running, so a block that
+ * commits after one with a larger id is never skipped; blocks of one
+ * transaction appear together. This file alone holds SQL that names the
+ * tables.
+ */
+
+/* Creates the tables (idempotent, for several collectors starting at once). */
+int pgblocks_schema(PGconn *c, const struct pg_dialect *d);
+/* Makes the partition of day if it is not there: outside a transaction that writes, before the first block of the day. */
+int pgblocks_prepare_day(PGconn *c, const struct pg_dialect *d, uint32_t day);
+
+/*
+ * Stores b in the caller's transaction, in day's partition: BLOCK_STORED
+ * (b->block_id set), BLOCK_DUPLICATE (the same frame is stored under its
+ * (agent, seq)) or BLOCK_CONFLICT (another frame is) into b->result.
+ */
+int pgblocks_store(PGconn *c, uint32_t day, struct block_in *b);
+
+/* Where a reader is: after the block id of transaction xid. Zero: before the first. */
+struct pg_cursor {
+	uint64_t xid;
+	int64_t id;
+};
+
+/* A block as a reader gets it; pointers valid until the next call or pgblocks_page_free(). */
+struct pg_block {
+	struct pg_cursor at;
+	uint32_t day;
+	const uint8_t *agent; /* AGENT_ID_SIZE bytes */
+	uint64_t seq;
+	uint32_t records;
+};
+
+/*
+ * Up to limit blocks after *cur, in cursor order, each to fn (a non-zero
+ * answer stops, returned); *cur advances past each. How many were given
+ * into *ret_n. Only blocks of finished transactions are given.
+ */
+int pgblocks_after(PGconn *c, const struct pg_dialect *d, struct pg_cursor *cur, unsigned limit, int (*fn)(const struct pg_block *b, void *ctx),
+		   void *ctx, unsigned *ret_n);
+
+#endif

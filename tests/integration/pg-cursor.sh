@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The blocks on a real PostgreSQL (store/pgblocks.c, tests/tools/pgrace.c):
+# a block that commits after one with a larger id is passed over for good by
+# a reader by id, never by the cursor; several writers (as several
+# collectors) each storing every batch an agent sends twice store it once,
+# and pullers racing them see every block exactly once.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+[ -x "$B/pgrace" ] || { echo "SKIP: built without PostgreSQL (configure found no libpq)"; exit 77; }
+pg_start
+
+info "a block committed after one with a larger id: the cursor waits for it, a reader by id passes it over"
+"$B/pgrace" "$PG_URL" "$PG_PASSWORD_FILE" skip > "$T/skip.out" 2>&1 || fail "$(cat "$T/skip.out")"
+cat "$T/skip.out"
+
+info "4 writers, 3 pullers, 3000 batches each sent twice"
+"$B/pgrace" "$PG_URL" "$PG_PASSWORD_FILE" race 4 3 3000 > "$T/race.out" 2>&1 || fail "$(cat "$T/race.out")"
+cat "$T/race.out"
+[ "$(pg_sql -c 'SELECT count(*) FROM blocks_20500') " != "0 " ] || fail "no block in the first day's partition"
+[ "$(pg_sql -c "SELECT count(*) FROM pg_inherits WHERE inhparent = 'blocks'::regclass")" = 2 ] || fail "not one partition a day"
+
+info "the password is needed, and a wrong one is refused"
+echo wrong > "$T/wrong.password"
+"$B/pgrace" "$PG_URL" "$T/wrong.password" skip > "$T/wrong.out" 2>&1 && fail "a wrong password was taken"
+grep -q "password authentication failed" "$T/wrong.out" || fail "$(cat "$T/wrong.out")"
+grep -q "$(cat "$PG_PASSWORD_FILE")" "$T/wrong.out" "$T/skip.out" "$T/race.out" && fail "the password reached the output"
+echo ok

@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: Apache-2.0
+# Debian's PostgreSQL for a test, after lib.sh: pg_start makes a cluster in
+# a folder of its own and starts it as an unprivileged user (nobody when the
+# test runs as root; initdb refuses root), on a Unix socket only, with a
+# password (scram-sha-256) that $PG_PASSWORD_FILE holds; $PG_URL names it.
+# The server is killed by PID with the test's other processes, its folder
+# removed. Exits 77 (skip) when PostgreSQL is not installed.
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+PG_ROOT=""
+
+pg_start() {
+	[ -x "$PG_BIN/initdb" ] || { echo "SKIP: PostgreSQL is not installed (scripts/deps.sh installs postgresql-15)"; exit 77; }
+	# Not under $T (0700): the server's user must reach its folder.
+	PG_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/vigil-pg.XXXXXX")
+	chmod 0755 "$PG_ROOT"
+	mkdir -p "$PG_ROOT/data" "$PG_ROOT/sock"
+	PG_PASSWORD_FILE=$T/pg.password
+	head -c 18 /dev/urandom | base64 > "$PG_PASSWORD_FILE"
+	cp "$PG_PASSWORD_FILE" "$PG_ROOT/pw"
+	local as=()
+	if [ "$(id -u)" = 0 ]; then
+		chown -R nobody "$PG_ROOT/data" "$PG_ROOT/sock" "$PG_ROOT/pw"
+		# setpriv execs (runuser would stay the parent): $! is the server's PID.
+		as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
+	fi
+	"${as[@]}" "$PG_BIN/initdb" -D "$PG_ROOT/data" -U vigil --auth=scram-sha-256 --pwfile="$PG_ROOT/pw" \
+		-E UTF8 --locale=C.UTF-8 > "$T/pg-initdb.log" 2>&1 || fail "initdb: $(tail -n 5 "$T/pg-initdb.log")"
+	rm -f "$PG_ROOT/pw"
+	"${as[@]}" "$PG_BIN/postgres" -D "$PG_ROOT/data" -c listen_addresses= -c unix_socket_directories="$PG_ROOT/sock" \
+		-c fsync=off -c max_connections=64 >> "$T/pg.log" 2>&1 &
+	PG_PID=$!
+	PIDS="$PIDS $PG_PID"
+	PG_URL="postgresql:///postgres?host=$PG_ROOT/sock&user=vigil"
+	wait_for 30 "PostgreSQL up" "$PG_BIN/pg_isready" -q -h "$PG_ROOT/sock"
+}
+
+# Stops the server (fast shutdown) and removes its folder; called from the test's own exit trap.
+pg_stop() {
+	[ -n "$PG_ROOT" ] || return 0
+	kill -INT "$PG_PID" 2>/dev/null || true
+	wait "$PG_PID" 2>/dev/null || true
+	rm -rf "$PG_ROOT"
+}
+trap 'pg_stop; cleanup' EXIT
+
+# psql as vigil on the test's server.
+pg_sql() { PGPASSWORD=$(cat "$PG_PASSWORD_FILE") "$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 "$PG_URL" "$@"; }
