@@ -28,7 +28,7 @@ static const struct conf_key agent_keys[] = {
 };
 
 static const struct conf_key collector_keys[] = {
-	{ "address", CONF_STR, C(t.address), NULL, .required = true, .help = "tcp://, ipc:// or tls+tcp:// URL" },
+	{ "address", CONF_STR, C(t.address), NULL, .required = true, .help = "tcp://, ipc:// or tls+tcp:// URL; several collectors' separated by spaces (spread over, failed over)" },
 	{ "tls_ca", CONF_STR, C(t.tls_ca), NULL, .help = "CA bundle that signed the collector's certificate" },
 	{ "tls_cert", CONF_STR, C(t.tls_cert), NULL, .help = "this agent's certificate (PEM)" },
 	{ "tls_key", CONF_STR, C(t.tls_key), NULL, .help = "this agent's private key (PEM)" },
@@ -197,7 +197,7 @@ static void check_values(const void *target, const struct conf_origin *o, struct
 	char where[4200];
 	size_t bad_len;
 
-	transport_conf_check(&c->collector.t, "collector",
+	transport_conf_check(&c->collector.t, "collector", true,
 			     conf_origin_where(o, &c->collector, "address", where, sizeof(where)), errs);
 	if (c->enroll.url && (strncmp(c->enroll.url, "https://", 8) != 0 || !transport_is_tls(&c->collector.t)))
 		conf_error_add(errs, conf_origin_where(o, &c->enroll, "url", where, sizeof(where)),

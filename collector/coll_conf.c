@@ -285,7 +285,7 @@ static void check_values(const void *target, const struct conf_origin *o, struct
 	const struct target_lookup t = { conf_has_target, &c->defs };
 	char where[4200];
 
-	transport_conf_check(&c->ingest.t, "ingest", conf_origin_where(o, &c->ingest, "listen", where, sizeof(where)),
+	transport_conf_check(&c->ingest.t, "ingest", false, conf_origin_where(o, &c->ingest, "listen", where, sizeof(where)),
 			     errs);
 	check_storage(&c->storage, o, errs);
 	check_enroll(c, o, errs);

@@ -10,25 +10,40 @@
 #include "common/tls.h"
 #include "common/file.h"
 #include "common/transport.h"
+#include "common/util.h"
 
 bool transport_is_tls(const struct transport_conf *t)
 {
 	return t->address && strncmp(t->address, "tls+tcp://", 10) == 0;
 }
 
-void transport_conf_check(const struct transport_conf *t, const char *section, const char *file,
+static bool scheme_known(const char *a)
+{
+	return !strncmp(a, "tcp://", 6) || !strncmp(a, "ipc://", 6) || !strncmp(a, "tls+tcp://", 10);
+}
+
+void transport_conf_check(const struct transport_conf *t, const char *section, bool many, const char *file,
 			  struct conf_errors *errs)
 {
-	const char *a = t->address;
+	const char *p = t->address;
+	char a[1024];
+	size_t n = 0;
+	bool tls = transport_is_tls(t);
 
-	if (!a)
-		return;
-	if (strncmp(a, "tcp://", 6) && strncmp(a, "ipc://", 6) && strncmp(a, "tls+tcp://", 10))
-		conf_error_add(errs, file, "[%s] address=%s: expected tcp://, ipc:// or tls+tcp://",
-			       section, a);
-	if (transport_is_tls(t) && (!t->tls_ca || !t->tls_cert || !t->tls_key))
+	while (next_word(&p, a, sizeof(a))) {
+		n++;
+		if (!scheme_known(a))
+			conf_error_add(errs, file, "[%s] address=%s: expected tcp://, ipc:// or tls+tcp://", section, a);
+		else if (tls != (strncmp(a, "tls+tcp://", 10) == 0))
+			conf_error_add(errs, file, "[%s] address=%s: every address is tls+tcp://, or none is", section, a);
+	}
+	if (n > 1 && !many)
+		conf_error_add(errs, file, "[%s] %s: one address only", section, t->address);
+	if (n > TRANSPORT_ADDRESSES_MAX)
+		conf_error_add(errs, file, "[%s] address=: at most %d addresses", section, TRANSPORT_ADDRESSES_MAX);
+	if (tls && (!t->tls_ca || !t->tls_cert || !t->tls_key))
 		conf_error_add(errs, file, "[%s] address=%s: tls+tcp:// needs tls_ca, tls_cert and tls_key",
-			       section, a);
+			       section, t->address);
 }
 
 int nng_to_errno(int rv)
@@ -70,7 +85,7 @@ static int address_host(const char *address, char *out, size_t size)
 	return 0;
 }
 
-static int tls_config(const struct transport_conf *t, bool server, nng_tls_config **ret)
+static int tls_config(const struct transport_conf *t, const char *address, bool server, nng_tls_config **ret)
 {
 	_cleanup_free_ char *cert = NULL, *key = NULL;
 	char host[256];
@@ -78,18 +93,18 @@ static int tls_config(const struct transport_conf *t, bool server, nng_tls_confi
 	int rv, r = tls_engine_init();
 
 	if (r < 0)
-		return log_error_errno(r, "%s: cannot set up TLS on OpenSSL: %m", t->address);
+		return log_error_errno(r, "%s: cannot set up TLS on OpenSSL: %m", address);
 	rv = nng_tls_config_alloc(&cfg, server ? NNG_TLS_MODE_SERVER : NNG_TLS_MODE_CLIENT);
 	if (rv)
-		return log_error_errno(nng_to_errno(rv), "%s: TLS setup: %s", t->address, nng_strerror(rv));
+		return log_error_errno(nng_to_errno(rv), "%s: TLS setup: %s", address, nng_strerror(rv));
 	r = file_read_text(t->tls_cert, PEM_FILE_MAX, &cert);
 	if (r < 0) {
-		log_error_errno(r, "%s: cannot read tls_cert %s: %m", t->address, t->tls_cert);
+		log_error_errno(r, "%s: cannot read tls_cert %s: %m", address, t->tls_cert);
 		goto fail;
 	}
 	r = file_read_text(t->tls_key, PEM_FILE_MAX, &key);
 	if (r < 0) {
-		log_error_errno(r, "%s: cannot read tls_key %s: %m", t->address, t->tls_key);
+		log_error_errno(r, "%s: cannot read tls_key %s: %m", address, t->tls_key);
 		goto fail;
 	}
 	rv = nng_tls_config_ca_file(cfg, t->tls_ca);
@@ -98,15 +113,15 @@ static int tls_config(const struct transport_conf *t, bool server, nng_tls_confi
 	if (rv == 0)
 		rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED);
 	/* The collector's certificate must name the host dialled, unless tls_server_name names another. */
-	if (rv == 0 && !server && !t->tls_server_name && address_host(t->address, host, sizeof(host)) < 0) {
-		r = log_error_errno(EINVAL, "%s: no host in the address to check the certificate against", t->address);
+	if (rv == 0 && !server && !t->tls_server_name && address_host(address, host, sizeof(host)) < 0) {
+		r = log_error_errno(EINVAL, "%s: no host in the address to check the certificate against", address);
 		goto fail;
 	}
 	if (rv == 0 && !server)
 		rv = nng_tls_config_server_name(cfg, t->tls_server_name ? t->tls_server_name : host);
 	if (rv) {
 		r = log_error_errno(nng_to_errno(rv), "%s: TLS files (ca %s, cert %s, key %s): %s",
-				    t->address, t->tls_ca, t->tls_cert, t->tls_key, nng_strerror(rv));
+				    address, t->tls_ca, t->tls_cert, t->tls_key, nng_strerror(rv));
 		goto fail;
 	}
 	*ret = cfg;
@@ -116,30 +131,43 @@ fail:
 	return r;
 }
 
-int transport_dial(nng_socket sock, const struct transport_conf *t)
+/* One dialer, to address (one word of the list). */
+static int dial_one(nng_socket sock, const struct transport_conf *t, const char *address)
 {
 	nng_tls_config *cfg = NULL;
 	nng_dialer d;
 	int rv, r;
 
-	rv = nng_dialer_create(&d, sock, t->address);
+	rv = nng_dialer_create(&d, sock, address);
 	if (rv)
-		return log_error_errno(nng_to_errno(rv), "%s: cannot dial: %s", t->address, nng_strerror(rv));
+		return log_error_errno(nng_to_errno(rv), "%s: cannot dial: %s", address, nng_strerror(rv));
 	if (transport_is_tls(t)) {
-		r = tls_config(t, false, &cfg);
+		r = tls_config(t, address, false, &cfg);
 		if (r < 0)
 			return r;
 		rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg);
 		nng_tls_config_free(cfg);
 		if (rv)
-			return log_error_errno(nng_to_errno(rv), "%s: TLS: %s", t->address, nng_strerror(rv));
+			return log_error_errno(nng_to_errno(rv), "%s: TLS: %s", address, nng_strerror(rv));
 	}
 	(void)nng_dialer_set_ms(d, NNG_OPT_RECONNMINT, 100);
 	(void)nng_dialer_set_ms(d, NNG_OPT_RECONNMAXT, 5000);
 	rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
 	if (rv)
-		return log_error_errno(nng_to_errno(rv), "%s: cannot dial: %s", t->address, nng_strerror(rv));
+		return log_error_errno(nng_to_errno(rv), "%s: cannot dial: %s", address, nng_strerror(rv));
 	return 0;
+}
+
+int transport_dial(nng_socket sock, const struct transport_conf *t)
+{
+	const char *p = t->address;
+	char a[1024];
+	int r = 0;
+
+	/* A dialer each: the REQ socket spreads requests over the pipes up, and sends again on another when one goes. */
+	while (r == 0 && next_word(&p, a, sizeof(a)))
+		r = dial_one(sock, t, a);
+	return r;
 }
 
 int transport_listen(nng_socket sock, const struct transport_conf *t)
@@ -152,7 +180,7 @@ int transport_listen(nng_socket sock, const struct transport_conf *t)
 	if (rv)
 		return log_error_errno(nng_to_errno(rv), "%s: cannot listen: %s", t->address, nng_strerror(rv));
 	if (transport_is_tls(t)) {
-		r = tls_config(t, true, &cfg);
+		r = tls_config(t, t->address, true, &cfg);
 		if (r < 0)
 			return r;
 		rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg);
