@@ -24,18 +24,8 @@ RCV_PORT=$(free_port)
 DEAD_A=$(free_port)
 DEAD_B=$(free_port)
 mkdir -p "$T/dialtests.d"
-CA="$T/data/ca"
-URL="https://127.0.0.1:$HTTP_PORT"
-# curl (lib.sh's helpers) trusts the collector's CA, there once it has started.
-export CURL_CA_BUNDLE="$CA/ca.pem"
-INGEST_ADDR="tls+tcp://127.0.0.1:$INGEST_PORT"
-INGEST_EXTRA="tls_ca=$CA/ca.pem
-tls_cert=$CA/server.pem
-tls_key=$CA/server.key"
-write_collector_conf "tls_cert=$CA/server.pem
-tls_key=$CA/server.key
-[enroll]
-enabled=yes
+enrollment_setup
+write_collector_conf "$ENROLL_HTTP
 [dialtests]
 dir=$T/dialtests.d
 [alerts]

@@ -8,19 +8,9 @@
 # renews its certificate before it expires and goes on with the new one.
 . "$(dirname "$0")/lib.sh"
 
-CA="$T/data/ca"
-URL="https://127.0.0.1:$HTTP_PORT"
-# curl, for the API calls of lib.sh, trusts the collector's CA (there once the collector first started).
-export CURL_CA_BUNDLE="$CA/ca.pem"
-INGEST_ADDR="tls+tcp://127.0.0.1:$INGEST_PORT"
-INGEST_EXTRA="tls_ca=$CA/ca.pem
-tls_cert=$CA/server.pem
-tls_key=$CA/server.key"
+enrollment_setup
 collector_conf() { # lifetime
-	write_collector_conf "tls_cert=$CA/server.pem
-tls_key=$CA/server.key
-[enroll]
-enabled=yes
+	write_collector_conf "$ENROLL_HTTP
 lifetime=$1"
 }
 collector_conf 1h

@@ -91,6 +91,21 @@ $*"
 	TOKEN=$(make_token admin)
 	start_collector
 }
+# Enrollment on, as in production: the collector's own CA in $CA, the API on HTTPS at $URL (which
+# curl trusts once the CA is made), ingest on TLS; $ENROLL_HTTP goes after [http] (write_collector_conf).
+enrollment_setup() {
+	CA="$T/data/ca"
+	URL="https://127.0.0.1:$HTTP_PORT"
+	export CURL_CA_BUNDLE="$CA/ca.pem"
+	INGEST_ADDR="tls+tcp://127.0.0.1:$INGEST_PORT"
+	INGEST_EXTRA="tls_ca=$CA/ca.pem
+tls_cert=$CA/server.pem
+tls_key=$CA/server.key"
+	ENROLL_HTTP="tls_cert=$CA/server.pem
+tls_key=$CA/server.key
+[enroll]
+enabled=yes"
+}
 # Entries start.. (count of them, mkjournal.py's) appended to $J/remote.journal by journal-remote.
 journal_add() { # start count [expect-file]
 	"$PY" "$S/tests/integration/mkjournal.py" "$1" "$2" ${3:+--expect "$3"} |

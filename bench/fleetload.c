@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bench/fleet.sh's load generator: a simulated fleet.
+ *   fleetload ADDRESS AGENTS SECONDS [PROBES [PROBE_INTERVAL_S [METRIC_INTERVAL_S]]]
+ * behaves like AGENTS agents, each with its own id, host name and nng
+ * connection to the collector at ADDRESS: every PROBE_INTERVAL_S (30) a
+ * batch of PROBES (50) probe results and two log lines, every
+ * METRIC_INTERVAL_S (10) a batch of a host metric record (CPU, memory,
+ * load: 16 values) and a heartbeat, as the agent writes them (Journal
+ * Export records, a zstd frame, the batch header), each agent's first
+ * batches spread over the first interval. An agent waits for the reply to
+ * one batch before it sends the next, as a real one with one batch in
+ * flight. After SECONDS it prints the batches sent, the replies by
+ * outcome, the batches that were late (their agent still waited), and the
+ * latency from sending to the reply: p50, p99, max.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "common/buf.h"
+#include "common/export.h"
+#include "common/fields.h"
+#include "common/frame.h"
+#include "common/macro.h"
+#include "common/util.h"
+
+#define LATENCY_BUCKETS 64 /* powers of two of microseconds */
+#define TICK_US (10 * USEC_PER_MSEC)
+
+struct agent {
+	unsigned n;
+	uint8_t id[AGENT_ID_SIZE];
+	char host[32];
+	uint64_t seq;
+	uint64_t next_probes_us, next_metrics_us; /* monotonic */
+	atomic_bool busy;
+	uint64_t sent_us;
+	nng_socket sock;
+	nng_ctx ctx;
+	nng_aio *aio;
+	bool receiving;
+};
+
+static unsigned n_probes = 50;
+static atomic_uint_fast64_t sent, late, errors, by_status[8], latency[LATENCY_BUCKETS];
+static uint64_t latency_max;
+static pthread_mutex_t max_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void record_latency(uint64_t us)
+{
+	unsigned b = 0;
+
+	while (b + 1 < LATENCY_BUCKETS && (UINT64_C(1) << (b + 1)) <= us)
+		b++;
+	atomic_fetch_add(&latency[b], 1);
+	pthread_mutex_lock(&max_lock);
+	if (us > latency_max)
+		latency_max = us;
+	pthread_mutex_unlock(&max_lock);
+}
+
+/* The upper bound of the bucket holding the q-th fraction of replies. */
+static uint64_t percentile(double q)
+{
+	uint64_t total = 0, seen = 0;
+
+	for (unsigned b = 0; b < LATENCY_BUCKETS; b++)
+		total += atomic_load(&latency[b]);
+	for (unsigned b = 0; b < LATENCY_BUCKETS; b++) {
+		seen += atomic_load(&latency[b]);
+		if (total && (double)seen >= q * (double)total)
+			return MIN(UINT64_C(1) << (b + 1), latency_max);
+	}
+	return 0;
+}
+
+static void on_aio(void *arg)
+{
+	struct agent *a = arg;
+	struct reply rep;
+	nng_msg *m;
+
+	if (nng_aio_result(a->aio) != 0) {
+		if (!a->receiving)
+			nng_msg_free(nng_aio_get_msg(a->aio));
+		atomic_fetch_add(&errors, 1);
+		a->receiving = false;
+		atomic_store(&a->busy, false);
+		return;
+	}
+	if (!a->receiving) {
+		a->receiving = true;
+		nng_ctx_recv(a->ctx, a->aio);
+		return;
+	}
+	m = nng_aio_get_msg(a->aio);
+	record_latency(now_monotonic_us() - a->sent_us);
+	if (reply_decode(nng_msg_body(m), nng_msg_len(m), &rep) == 0 && rep.status < 8)
+		atomic_fetch_add(&by_status[rep.status], 1);
+	else
+		atomic_fetch_add(&errors, 1);
+	nng_msg_free(m);
+	a->receiving = false;
+	atomic_store(&a->busy, false);
+}
+
+/* A record the agent makes itself: time, host, kind, then the fields in f. */
+static void own_record(struct buf *raw, const struct agent *a, const char *kind, const struct buf *f, uint64_t now)
+{
+	(void)export_put_u64(raw, FIELD_TIME, now);
+	(void)export_put_str(raw, FIELD_HOST, a->host);
+	if (kind)
+		(void)export_put_str(raw, FIELD_KIND, kind);
+	if (f)
+		(void)buf_append(raw, f->data, f->len);
+	(void)export_end_entry(raw);
+}
+
+static unsigned probes_batch(const struct agent *a, struct buf *raw, uint64_t now)
+{
+	static const char *const status[] = { "ok", "ok", "ok", "ok", "ok", "ok", "ok", "warning" };
+	char name[32], msg[96];
+	struct buf f;
+
+	buf_init(&f, 4096);
+	for (unsigned i = 0; i < n_probes; i++) {
+		f.len = 0;
+		(void)snprintf(name, sizeof(name), "svc-%02u", i);
+		(void)snprintf(msg, sizeof(msg), "connected to 10.%u.%u.%u:%u in %u us", a->n % 250, i, a->n % 7, 8000 + i,
+			       300 + (a->n + i) % 900);
+		(void)export_put_str(&f, FIELD_PROBE_NAME, name);
+		(void)export_put_str(&f, FIELD_PROBE_TYPE, "tcp");
+		(void)export_put_str(&f, FIELD_PROBE_STATUS, status[(a->n + i) % 8 == 7 && i == 0 ? 7 : 0]);
+		(void)export_put_u64(&f, FIELD_PROBE_LATENCY_US, 300 + (a->n + i) % 900);
+		(void)export_put_str(&f, FIELD_PRIORITY, "6");
+		(void)export_put_str(&f, FIELD_MESSAGE, msg);
+		own_record(raw, a, KIND_PROBE, &f, now);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		f.len = 0;
+		(void)snprintf(msg, sizeof(msg), "GET /api/v1/exchange/records status=200 dur_ms=%u user=u%u", 12 + i,
+			       a->n);
+		(void)export_put_str(&f, FIELD_MESSAGE, msg);
+		(void)export_put_str(&f, FIELD_SOURCE, "app");
+		(void)export_put_str(&f, FIELD_PRIORITY, "6");
+		own_record(raw, a, NULL, &f, now);
+	}
+	buf_free(&f);
+	return n_probes + 2;
+}
+
+static unsigned metrics_batch(const struct agent *a, struct buf *raw, uint64_t now)
+{
+	static const char *const names[] = { "METRIC_CPU_USER", "METRIC_CPU_SYSTEM", "METRIC_CPU_IDLE",
+		"METRIC_CPU_IOWAIT", "METRIC_MEM_TOTAL", "METRIC_MEM_AVAILABLE", "METRIC_MEM_USED_PCT", "METRIC_SWAP_USED",
+		"METRIC_LOAD1", "METRIC_LOAD5", "METRIC_LOAD15", "METRIC_PROCS", "METRIC_UPTIME", "METRIC_CTXT",
+		"METRIC_INTR", "METRIC_FORKS" };
+	struct buf f;
+
+	buf_init(&f, 4096);
+	(void)export_put_str(&f, FIELD_METRIC_SET, "cpu");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		(void)export_put_u64(&f, names[i], (a->n * 13 + i * 7 + now / USEC_PER_SEC) % 1000);
+	own_record(raw, a, KIND_METRIC, &f, now);
+	own_record(raw, a, KIND_HEARTBEAT, NULL, now);
+	buf_free(&f);
+	return 2;
+}
+
+static void send_batch(struct agent *a, ZSTD_CCtx *cctx, bool probes)
+{
+	uint64_t now = now_realtime_us();
+	struct buf raw, frame;
+	unsigned records;
+	nng_msg *m = NULL;
+
+	buf_init(&raw, 1024 * 1024);
+	buf_init(&frame, 1024 * 1024);
+	records = probes ? probes_batch(a, &raw, now) : metrics_batch(a, &raw, now);
+	{
+		struct frame_header h = { .version = FRAME_VERSION, .seq = a->seq + 1, .records = records,
+					  .raw_len = (uint32_t)raw.len, .created_us = now };
+
+		memcpy(h.agent_id, a->id, AGENT_ID_SIZE);
+		if (frame_build(cctx, &h, raw.data, raw.len, 1, &frame) < 0 || nng_msg_alloc(&m, frame.len) != 0) {
+			atomic_fetch_add(&errors, 1);
+			atomic_store(&a->busy, false);
+			goto out;
+		}
+	}
+	memcpy(nng_msg_body(m), frame.data, frame.len);
+	a->seq++;
+	a->sent_us = now_monotonic_us();
+	a->receiving = false;
+	nng_aio_set_msg(a->aio, m);
+	nng_ctx_send(a->ctx, a->aio);
+	atomic_fetch_add(&sent, 1);
+out:
+	buf_free(&raw);
+	buf_free(&frame);
+}
+
+static int agent_open(struct agent *a, unsigned n, const char *address, uint64_t probe_us, uint64_t metric_us)
+{
+	nng_dialer d;
+
+	a->n = n;
+	memset(a->id, 0xf1, AGENT_ID_SIZE);
+	memcpy(a->id, &n, sizeof(n));
+	(void)snprintf(a->host, sizeof(a->host), "fleet-%05u", n);
+	a->next_probes_us = now_monotonic_us() + (uint64_t)rand() % probe_us;
+	a->next_metrics_us = now_monotonic_us() + (uint64_t)rand() % metric_us;
+	if (nng_req0_open(&a->sock) != 0 || nng_ctx_open(&a->ctx, a->sock) != 0 ||
+	    nng_aio_alloc(&a->aio, on_aio, a) != 0 || nng_dialer_create(&d, a->sock, address) != 0)
+		return -1;
+	(void)nng_dialer_set_ms(d, NNG_OPT_RECONNMINT, 100);
+	(void)nng_dialer_set_ms(d, NNG_OPT_RECONNMAXT, 2000);
+	/* The collector's own answer is what is measured: no resend behind it. */
+	(void)nng_ctx_set_ms(a->ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_aio_set_timeout(a->aio, 60000);
+	return nng_dialer_start(d, NNG_FLAG_NONBLOCK) == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned n, seconds;
+	uint64_t probe_us, metric_us, end;
+	struct agent *agents;
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: fleetload ADDRESS AGENTS SECONDS [PROBES [PROBE_INTERVAL_S [METRIC_INTERVAL_S]]]\n");
+		return 2;
+	}
+	n = (unsigned)atoi(argv[2]);
+	seconds = (unsigned)atoi(argv[3]);
+	n_probes = argc > 4 ? (unsigned)atoi(argv[4]) : 50;
+	probe_us = (argc > 5 ? (uint64_t)atoi(argv[5]) : 30) * USEC_PER_SEC;
+	metric_us = (argc > 6 ? (uint64_t)atoi(argv[6]) : 10) * USEC_PER_SEC;
+	agents = calloc(n, sizeof(*agents));
+	if (!agents || !cctx || n == 0 || seconds == 0 || probe_us == 0 || metric_us == 0)
+		return 2;
+	srand(1);
+	for (unsigned i = 0; i < n; i++)
+		if (agent_open(&agents[i], i, argv[1], probe_us, metric_us) < 0) {
+			fprintf(stderr, "fleetload: agent %u: cannot dial %s (ulimit -n?)\n", i, argv[1]);
+			return 1;
+		}
+	end = now_monotonic_us() + seconds * USEC_PER_SEC;
+	while (now_monotonic_us() < end) {
+		uint64_t now = now_monotonic_us();
+
+		for (unsigned i = 0; i < n; i++) {
+			struct agent *a = &agents[i];
+			bool probes = now >= a->next_probes_us, metrics = now >= a->next_metrics_us;
+
+			if (!probes && !metrics)
+				continue;
+			if (atomic_exchange(&a->busy, true)) {
+				atomic_fetch_add(&late, 1);
+				continue;
+			}
+			if (probes)
+				a->next_probes_us += probe_us;
+			else
+				a->next_metrics_us += metric_us;
+			send_batch(a, cctx, probes);
+		}
+		usleep(TICK_US);
+	}
+	/* Up to 10 s for the replies still coming. */
+	for (int w = 0; w < 1000; w++) {
+		bool any = false;
+
+		for (unsigned i = 0; i < n && !any; i++)
+			any = atomic_load(&agents[i].busy);
+		if (!any)
+			break;
+		usleep(10000);
+	}
+	struct rusage ru;
+
+	(void)getrusage(RUSAGE_SELF, &ru);
+	printf("agents %u seconds %u cpu_s %.1f sent %" PRIu64 " stored %" PRIu64 " duplicate %" PRIu64 " retry %" PRIu64
+	       " other %" PRIu64 " errors %" PRIu64 " late %" PRIu64 " p50_us %" PRIu64 " p99_us %" PRIu64
+	       " max_us %" PRIu64 "\n",
+	       n, seconds, (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+	       atomic_load(&sent), atomic_load(&by_status[REPLY_STORED]),
+	       atomic_load(&by_status[REPLY_DUPLICATE]), atomic_load(&by_status[REPLY_RETRY]),
+	       atomic_load(&by_status[REPLY_REJECTED]) + atomic_load(&by_status[REPLY_CONFLICT]) +
+		       atomic_load(&by_status[REPLY_REFUSED]),
+	       atomic_load(&errors), atomic_load(&late), percentile(0.50), percentile(0.99), latency_max);
+	/* The sockets are left to the exit (nng issue #1543: a close with requests set up can hang). */
+	ZSTD_freeCCtx(cctx);
+	return 0;
+}
