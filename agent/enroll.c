@@ -276,8 +276,22 @@ out:
 	return r;
 }
 
-int agent_enroll(const struct agent_conf *conf, const char *config_path, const char *url, const char *token)
+/* "-": the token is the first line of standard input, kept out of the process list and the shell's history. */
+static int token_text(const char *arg, char *out, size_t size)
 {
+	if (strcmp(arg, "-") != 0) {
+		(void)snprintf(out, size, "%s", arg);
+		return 0;
+	}
+	if (!fgets(out, (int)size, stdin))
+		return log_error_errno(EINVAL, "--token -: expected the token on standard input");
+	out[strcspn(out, "\r\n")] = 0;
+	return 0;
+}
+
+int agent_enroll(const struct agent_conf *conf, const char *config_path, const char *url, const char *arg)
+{
+	char token[ENROLL_TOKEN_TEXT_MAX + 2];
 	struct enroll_token_text tt;
 	struct enroll_paths p;
 	struct stat st, *owner = NULL;
@@ -286,6 +300,9 @@ int agent_enroll(const struct agent_conf *conf, const char *config_path, const c
 
 	if (strncmp(url, "https://", 8) != 0 || strlen(url) > 1024)
 		return log_error_errno(EINVAL, "--enroll %s: expected the collector's https://HOST:PORT", url);
+	r = token_text(arg, token, sizeof(token));
+	if (r < 0)
+		return r;
 	if (enroll_token_parse(token, &tt) < 0)
 		return log_error_errno(EINVAL, "--token: expected vgl1.ID.SECRET.CA, as vigilctl enroll-token create"
 					       " prints it");
@@ -310,6 +327,7 @@ int agent_enroll(const struct agent_conf *conf, const char *config_path, const c
 	if (r == 0)
 		r = request_cert(conf, url, token, csr, &p, owner);
 	explicit_bzero(&tt, sizeof(tt));
+	explicit_bzero(token, sizeof(token));
 	x509_free_secret(key);
 	free(csr);
 	return r;
@@ -381,6 +399,10 @@ int agent_renew_if_due(const struct agent_conf *conf, uint64_t now_us, uint64_t 
 		*next_us = renew_at(&info);
 		return 0;
 	}
+	/* The collector renews no expired certificate: said hourly, until the host is enrolled again. */
+	if (now_us >= info.not_after_us)
+		return log_error_errno(EKEYEXPIRED, "renewal: certificate %s in %s has expired: enroll the host again"
+						    " (vigil-agent --enroll, see vigil-agent(8))", info.serial, path);
 	*next_us = retry_after(&info, now_us);
 	r = renew(conf, cert, &fresh);
 	if (r == 0 && (r = x509_cert_info(fresh, &got)) == 0)

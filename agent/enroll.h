@@ -16,7 +16,8 @@
  * host's name; sends it with the token over HTTPS verified against that
  * CA; writes the certificate and the CA beside the key, and the drop-in
  * CONFIG.d/50-enroll.conf that points [collector] at them. Run as root,
- * the files are given to STATE_DIR's owner (the agent's user).
+ * the files are given to STATE_DIR's owner (the agent's user). token is
+ * the token's text, or "-": the first line of standard input.
  */
 int agent_enroll(const struct agent_conf *conf, const char *config_path, const char *url, const char *token);
 

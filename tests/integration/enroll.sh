@@ -105,7 +105,9 @@ api GET /api/v1/hosts "$TOKEN" > /dev/null
 grep -q '"certificate": *"web-1"' "$T/answer.json" || fail "web-1's id is not bound to its certificate: $(cat "$T/answer.json")"
 
 info "the token's second use, then none left"
-enroll web-2 "$GOOD" || fail "second use: $(cat "$T/enroll.out")"
+host_conf web-2
+echo "$GOOD" | "$B/vigil-agent" --config "$T/web-2.conf" --enroll "$URL" --token - > "$T/enroll.out" 2>&1 ||
+	fail "second use, the token on standard input: $(cat "$T/enroll.out")"
 refused web-3 "$GOOD" "used as many times as it allows"
 [ "$(token_uses "$(token_id "$GOOD")")" = 2 ] || fail "a refused use was counted"
 
