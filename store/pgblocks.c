@@ -44,6 +44,47 @@ int pgblocks_prepare_day(PGconn *c, const struct pg_dialect *d, uint32_t day)
 	return r == -EEXIST ? pg_exec(c, sql) : r;
 }
 
+/* Drops the partition of day (outside any transaction of the caller's), then its (agent, seq) rows. */
+static int drop_day(PGconn *c, uint32_t day)
+{
+	char sql[128], dayt[16];
+	const struct pg_param p[] = { PG_TEXT(dayt) };
+	int r;
+
+	(void)snprintf(dayt, sizeof(dayt), "%" PRIu32, day);
+	/* After the blocks: a crash between the two leaves rows that the next retention deletes. */
+	(void)snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS blocks_%" PRIu32, day);
+	r = pg_exec(c, sql);
+	if (r == 0)
+		r = pg_run(c, "DELETE FROM block_seqs WHERE day=$1::integer", p, 1, NULL);
+	return r;
+}
+
+int pgblocks_retention(PGconn *c, uint32_t cutoff, unsigned *ret_days)
+{
+	char cut[16];
+	const struct pg_param p[] = { PG_TEXT(cut) };
+	PGresult *res = NULL;
+	int r;
+
+	*ret_days = 0;
+	(void)snprintf(cut, sizeof(cut), "%" PRIu32, cutoff);
+	/* The partitions' days from the catalogue's names (blocks_DAY), numbers only. */
+	r = pg_run(c, "SELECT substr(c.relname, 8)::integer AS day FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+		      " WHERE i.inhparent = 'blocks'::regclass AND c.relname ~ '^blocks_[0-9]+$'"
+		      " AND substr(c.relname, 8)::integer < $1::integer ORDER BY day",
+		   p, 1, &res);
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		r = drop_day(c, (uint32_t)pg_int(res, i, 0));
+		*ret_days += r == 0;
+	}
+	PQclear(res);
+	/* And rows of days whose partition an earlier retention dropped before it could delete them. */
+	if (r == 0)
+		r = pg_run(c, "DELETE FROM block_seqs WHERE day<$1::integer", p, 1, NULL);
+	return r;
+}
+
 static struct pg_param bytes(const void *p, size_t len)
 {
 	return (struct pg_param){ .value = p, .len = (int)len, .binary = true };

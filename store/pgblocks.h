@@ -35,6 +35,13 @@ int pgblocks_prepare_day(PGconn *c, const struct pg_dialect *d, uint32_t day);
  */
 int pgblocks_store(PGconn *c, uint32_t day, struct block_in *b);
 
+/*
+ * Retention: drops the partitions of days before cutoff (whole, as SQLite
+ * shard files go) and their (agent, seq) rows; how many days went into
+ * *ret_days.
+ */
+int pgblocks_retention(PGconn *c, uint32_t cutoff, unsigned *ret_days);
+
 /* Where a reader is: after the block id of transaction xid. Zero: before the first. */
 struct pg_cursor {
 	uint64_t xid;

@@ -14,7 +14,8 @@
  * cursor meanwhile. Every batch must be stored once, and every puller must
  * see every block exactly once. A reader by id alone follows too, and how
  * many blocks it passed over is printed beside (timing decides how many).
- * Prints the figures; exit 0 when all hold.
+ * Prints the figures; exit 0 when all hold. Then retention drops the
+ * first day: its partition and (agent, seq) rows go, the other day stays.
  */
 #include "config.h"
 
@@ -245,6 +246,20 @@ static long long count(PGconn *c, const char *sql)
 	return n;
 }
 
+/* Batches are in day DAY0 or DAY0+1 by parity: dropping DAY0 leaves the odd ones. */
+static int retention(PGconn *c)
+{
+	unsigned days = 0;
+	long long left;
+
+	if (pgblocks_retention(c, DAY0 + 1, &days) < 0)
+		return 1;
+	left = count(c, "SELECT count(*) FROM blocks");
+	printf("retention before day %u: %u day dropped, %lld blocks and %lld (agent, seq) rows left\n", DAY0 + 1, days,
+	       left, count(c, "SELECT count(*) FROM block_seqs"));
+	return days != 1 || left != n_batches / 2 || count(c, "SELECT count(*) FROM block_seqs") != n_batches / 2;
+}
+
 static int race(unsigned n_writers, unsigned n_pullers)
 {
 	pthread_t wt[16], pt[16], nt;
@@ -294,6 +309,7 @@ static int race(unsigned n_writers, unsigned n_pullers)
 		free(p[i].seen);
 	}
 	printf("a reader by id alone, beside them: %u blocks seen, %u passed over for good\n", naive.blocks, naive_missed);
+	bad |= retention(c);
 	PQfinish(c);
 	return bad ? 1 : 0;
 }
