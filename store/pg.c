@@ -93,7 +93,8 @@ static int errno_of(PGconn *c, const PGresult *res, const char *sql)
 	return -EIO;
 }
 
-int pg_run(PGconn *c, const char *sql, const struct pg_param *params, int n, PGresult **ret)
+/* The one place a statement with parameters is sent; its result, whatever it is, into *ret (the caller's). */
+static int run(PGconn *c, const char *sql, const struct pg_param *params, int n, PGresult **ret)
 {
 	const char *values[16];
 	int lens[16], formats[16], r = 0;
@@ -111,8 +112,30 @@ int pg_run(PGconn *c, const char *sql, const struct pg_param *params, int n, PGr
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
 		r = errno_of(c, res, sql);
-	if (r == 0 && ret && st == PGRES_TUPLES_OK)
+	if (r == 0)
 		*ret = TAKE_PTR(res);
+	PQclear(res);
+	return r;
+}
+
+int pg_run(PGconn *c, const char *sql, const struct pg_param *params, int n, PGresult **ret)
+{
+	PGresult *res = NULL;
+	int r = run(c, sql, params, n, &res);
+
+	if (r == 0 && ret && PQresultStatus(res) == PGRES_TUPLES_OK)
+		*ret = TAKE_PTR(res);
+	PQclear(res);
+	return r;
+}
+
+int pg_run_count(PGconn *c, const char *sql, const struct pg_param *params, int n, long long *ret_rows)
+{
+	PGresult *res = NULL;
+	int r = run(c, sql, params, n, &res);
+
+	if (r == 0)
+		*ret_rows = strtoll(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	return r;
 }

@@ -45,6 +45,8 @@ struct pg_param {
  * its SQLSTATE and message once).
  */
 int pg_run(PGconn *c, const char *sql, const struct pg_param *params, int n, PGresult **ret);
+/* pg_run() of a statement that writes: how many rows it wrote into *ret_rows. */
+int pg_run_count(PGconn *c, const char *sql, const struct pg_param *params, int n, long long *ret_rows);
 /* SQL the program wrote itself, without parameters, one statement or several (schema, BEGIN, COMMIT). */
 int pg_exec(PGconn *c, const char *sql);
 

@@ -16,6 +16,13 @@
  * many blocks it passed over is printed beside (timing decides how many).
  * Prints the figures; exit 0 when all hold. Then retention drops the
  * first day: its partition and (agent, seq) rows go, the other day stays.
+ *
+ * lease HOLDER SECONDS: a collector contending for the lease "work"
+ * (store/pglease.c) every 100 ms; while it leads, a fenced row into
+ * lease_work every 20 ms. Prints "leader HOLDER epoch E" when it takes it.
+ *
+ * fence: a lease given up by one connection and taken by another; the
+ * first one's fenced write with its old epoch is refused (-ESTALE).
  */
 #include "config.h"
 
@@ -29,6 +36,7 @@
 
 #include "common/util.h"
 #include "store/pgblocks.h"
+#include "store/pglease.h"
 
 #define AGENTS 7
 #define DAY0 20500u
@@ -365,18 +373,98 @@ static int skip(void)
 	return bad;
 }
 
+#define WORK_SQL "INSERT INTO lease_work(epoch, holder, at) SELECT $1::bigint, $2, $3::bigint WHERE " PGLEASE_FENCE(4, 5)
+
+static int work_row(PGconn *c, int64_t epoch, const char *holder)
+{
+	char e[24], at[24];
+	const struct pg_param p[] = { PG_TEXT(e), PG_TEXT(holder), PG_TEXT(at) };
+	long long rows = 0;
+
+	(void)snprintf(e, sizeof(e), "%" PRId64, epoch);
+	(void)snprintf(at, sizeof(at), "%" PRIu64, now_realtime_us());
+	return pglease_fenced(c, "work", epoch, WORK_SQL, p, 3, &rows);
+}
+
+static int lease(const char *holder, unsigned seconds)
+{
+	PGconn *c = connect_or_die();
+	uint64_t end = now_monotonic_us() + seconds * USEC_PER_SEC, next_try = 0;
+	int64_t epoch = 0, led = 0;
+
+	while (now_monotonic_us() < end) {
+		if (now_monotonic_us() >= next_try) {
+			int r = pglease_try(c, "work", holder, &epoch);
+
+			if (r < 0)
+				return 2;
+			if (r == 1 && epoch != led) {
+				printf("leader %s epoch %" PRId64 "\n", holder, epoch);
+				fflush(stdout);
+				led = epoch;
+			}
+			if (r == 0)
+				led = 0;
+			next_try = now_monotonic_us() + 100 * USEC_PER_MSEC;
+		}
+		if (led && work_row(c, led, holder) < 0)
+			return 2;
+		usleep(20000);
+	}
+	(void)pglease_release(c, "work");
+	PQfinish(c);
+	return 0;
+}
+
+static int fence(void)
+{
+	PGconn *a = connect_or_die(), *b = connect_or_die();
+	int64_t ea = 0, eb = 0;
+	int ra, rb, stale;
+
+	ra = pglease_try(a, "fence", "a", &ea);
+	rb = pglease_try(b, "fence", "b", &eb);
+	printf("a takes the lease: %d (epoch %" PRId64 "); b while a holds it: %d\n", ra, ea, rb);
+	(void)pglease_release(a, "fence");
+	rb = pglease_try(b, "fence", "b", &eb);
+	{
+		char e[24], at[24];
+		const struct pg_param p[] = { PG_TEXT(e), PG_TEXT("a"), PG_TEXT(at) };
+		long long rows = 0;
+
+		(void)snprintf(e, sizeof(e), "%" PRId64, ea);
+		(void)snprintf(at, sizeof(at), "%" PRIu64, now_realtime_us());
+		stale = pglease_fenced(a, "fence", ea, WORK_SQL, p, 3, &rows);
+	}
+	printf("a gives it up, b takes it: %d (epoch %" PRId64 "); a's write with epoch %" PRId64 ": %s\n", rb, eb, ea,
+	       stale == -ESTALE ? "refused, stale" : "not refused");
+	PQfinish(a);
+	PQfinish(b);
+	return ra == 1 && rb == 1 && eb == ea + 1 && stale == -ESTALE ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	PGconn *c;
 	int r;
 
-	if (argc < 4 || (strcmp(argv[3], "race") == 0 && argc != 7)) {
-		fprintf(stderr, "usage: pgrace URL PASSWORD_FILE skip | race WRITERS PULLERS BATCHES\n");
+	if (argc < 4 || (strcmp(argv[3], "race") == 0 && argc != 7) || (strcmp(argv[3], "lease") == 0 && argc != 6)) {
+		fprintf(stderr, "usage: pgrace URL PASSWORD_FILE skip | race WRITERS PULLERS BATCHES | lease HOLDER SECONDS"
+				" | fence\n");
 		return 2;
 	}
 	conf = (struct pg_conf){ .url = argv[1], .password_file = argv[2] };
 	dialect = pg_dialect_find("postgresql");
 	c = connect_or_die();
+	if (strcmp(argv[3], "lease") == 0 || strcmp(argv[3], "fence") == 0) {
+		r = pglease_schema(c);
+		if (r == 0)
+			r = pg_exec(c, "CREATE TABLE IF NOT EXISTS lease_work(epoch bigint, holder text, at bigint)");
+		PQfinish(c);
+		if (r < 0 && r != -EEXIST)
+			return 2;
+		return strcmp(argv[3], "fence") == 0 ? fence() : lease(argv[4], (unsigned)atoi(argv[5]));
+	}
 	r = pgblocks_schema(c, dialect);
 	if (r == 0)
 		r = pgblocks_prepare_day(c, dialect, DAY0);
