@@ -17,8 +17,8 @@ shift || true
 NS=${*:-1000 5000 10000}
 bench_setup fleet ""
 make -C "$B" -s fleetload
-# One connection an agent, on both sides.
-ulimit -n 65536
+# One connection an agent, on both sides: as many descriptors as the machine allows.
+ulimit -n "$(ulimit -Hn)"
 
 cpu_s() { awk '{ print ($14 + $15) / 100 }' "/proc/$1/stat"; }
 rss_mb() { awk '/^Rss:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/smaps_rollup"; }
@@ -26,6 +26,7 @@ metric() { curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$HTTP/met
 
 printf "%-7s %8s %9s %8s %8s %9s %9s %12s %10s %9s\n" agents "cpu" "/target" "rss_MB" "p50_ms" "p99_ms" "eval_ms" "store_MB/h" "gen_cpu" "retries"
 for N in $NS; do
+	[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -gt $((N + 256)) ] || { echo "$N agents: ulimit -n is $(ulimit -n)"; continue; }
 	D=$W/n$N
 	mkdir -p "$D"
 	INGEST=$(port)

@@ -11,8 +11,9 @@
  * batches spread over the first interval. An agent waits for the reply to
  * one batch before it sends the next, as a real one with one batch in
  * flight. After SECONDS it prints the batches sent, the replies by
- * outcome, the batches that were late (their agent still waited), and the
- * latency from sending to the reply: p50, p99, max.
+ * outcome, the batches that were late (due while their agent still waited
+ * for the reply to the one before), and the latency from sending to the
+ * reply: p50, p99, max.
  */
 #include "config.h"
 
@@ -45,6 +46,7 @@ struct agent {
 	uint64_t seq;
 	uint64_t next_probes_us, next_metrics_us; /* monotonic */
 	atomic_bool busy;
+	bool late;          /* a batch came due while the last one waited: counted once */
 	uint64_t sent_us;
 	nng_socket sock;
 	nng_ctx ctx;
@@ -268,9 +270,12 @@ int main(int argc, char **argv)
 			if (!probes && !metrics)
 				continue;
 			if (atomic_exchange(&a->busy, true)) {
-				atomic_fetch_add(&late, 1);
+				if (!a->late)
+					atomic_fetch_add(&late, 1);
+				a->late = true;
 				continue;
 			}
+			a->late = false;
 			if (probes)
 				a->next_probes_us += probe_us;
 			else
