@@ -8,7 +8,6 @@
 # day's partition whole.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
-[ -x "$B/pgrace" ] || { echo "SKIP: built without PostgreSQL (configure found no libpq)"; exit 77; }
 pg_start
 
 info "a block committed after one with a larger id: the cursor waits for it, a reader by id passes it over"

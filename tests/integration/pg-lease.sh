@@ -7,7 +7,6 @@
 # epochs' work never overlaps.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
-[ -x "$B/pgrace" ] || { echo "SKIP: built without PostgreSQL (configure found no libpq)"; exit 77; }
 pg_start
 
 info "a lease given up and taken by another: the old epoch's write is refused"

@@ -4,12 +4,14 @@
 # test runs as root; initdb refuses root), on a Unix socket only, with a
 # password (scram-sha-256) that $PG_PASSWORD_FILE holds; $PG_URL names it.
 # The server is killed by PID with the test's other processes, its folder
-# removed. Exits 77 (skip) when PostgreSQL is not installed.
+# removed. Exits 77 (skip) when PostgreSQL is not installed, or the build
+# has no pgrace (configure found no libpq).
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 PG_ROOT=""
 
 pg_start() {
 	[ -x "$PG_BIN/initdb" ] || { echo "SKIP: PostgreSQL is not installed (scripts/deps.sh installs postgresql-15)"; exit 77; }
+	[ -x "$B/pgrace" ] || { echo "SKIP: built without PostgreSQL (configure found no libpq)"; exit 77; }
 	# Not under $T (0700): the server's user must reach its folder.
 	PG_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/vigil-pg.XXXXXX")
 	chmod 0755 "$PG_ROOT"
