@@ -220,8 +220,9 @@ static int write_dropin(const struct agent_conf *conf, const struct enroll_paths
 		     p->cert, p->key, url);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -E2BIG;
-	if (mkdir_p(p->dropin_dir, 0755) < 0)
-		return log_error_errno(errno, "cannot create %s: %m", p->dropin_dir);
+	n = mkdir_p(p->dropin_dir, 0755);
+	if (n < 0)
+		return log_error_errno(n, "cannot create %s: %m", p->dropin_dir);
 	return write_owned(p->dropin, text, 0644, NULL);
 }
 
