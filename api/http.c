@@ -471,7 +471,9 @@ static enum MHD_Result dispatch(struct request *rq)
 		audit_request(rq, NULL, "auth.certificate");
 		return ret;
 	}
-	if (storage_reader_open(rq->h->env.storage->data_dir, &rq->rd) < 0)
+	if (storage_reader_open(rq->h->env.storage->data_dir, &rq->rd) == 0)
+		storage_reader_share(rq->rd, rq->h->env.storage);
+	else
 		return respond_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "storage not ready");
 	if (match->flags & PUBLIC && strcmp(match->method, rq->method) == 0) {
 		ret = match->handler(rq);

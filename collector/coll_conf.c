@@ -45,6 +45,10 @@ static const struct conf_key storage_keys[] = {
 	{ "seal_sign_key", CONF_STR, S(seal_sign_key), NULL, .help = "seal the chains with SM2 signatures by this private key (PEM, outside data_dir, not readable by others)" },
 	{ "seal_verify_key", CONF_STR, S(seal_verify_key), NULL, .help = "the SM2 public key (PEM) --verify and /api/v1/verify check seals with: an auditor's, who cannot make seals" },
 	{ "seal_interval", CONF_SECS, S(seal_interval_ms), "10m", 1000, 86400000, .help = "how often the open day is sealed again (a closed day is sealed once, when it ends)" },
+	{ "backend", CONF_STR, S(backend), "sqlite", .help = "sqlite: the collector's own store in data_dir; postgresql: besides it, the blocks shared with the other collectors of the database url= names, which the log API reads (docs/scale.md)" },
+	{ "url", CONF_STR, S(url), NULL, .help = "backend=postgresql: the database, a libpq URL (postgresql://vigil@db.example:5432/vigil?sslmode=verify-full&sslrootcert=/etc/vigil/db-ca.pem, or a socket folder as host=); never a password" },
+	{ "password_file", CONF_STR, S(password_file), NULL, .help = "backend=postgresql: the database password, the first line of this file (outside data_dir, not readable by others); none: peer, certificate or ~/.pgpass" },
+	{ "dialect", CONF_STR, S(dialect), "postgresql", .help = "backend=postgresql: what the database is, for the few statements that differ; only postgresql is known" },
 };
 
 static const struct conf_key http_keys[] = {
@@ -237,6 +241,46 @@ static bool check_seal_key(const char *key, const char *path, const char *why, v
 	return false;
 }
 
+/* Whether a libpq URL or connection string carries a password (user:secret@, or password=). */
+static bool url_has_password(const char *url)
+{
+	const char *scheme = strstr(url, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
+
+	return (at && memchr(scheme + 3, ':', (size_t)(at - scheme - 3))) || strstr(url, "password=");
+}
+
+static const char *const backends[] = { "sqlite", "postgresql" };
+
+static void check_backend(const struct storage_conf *s, const struct conf_origin *o, struct conf_errors *errs)
+{
+	char where[4200];
+	size_t k = 0;
+
+	while (k < ARRAY_SIZE(backends) && strcmp(s->backend, backends[k]) != 0)
+		k++;
+	conf_origin_where(o, s, "backend", where, sizeof(where));
+	if (k == ARRAY_SIZE(backends))
+		conf_error_add(errs, where, "[storage] backend=%s: expected sqlite or postgresql", s->backend);
+	else if (storage_conf_shared(s) && !pgstore_built())
+		conf_error_add(errs, where, "[storage] backend=postgresql: this vigil-collector was built without "
+			       "PostgreSQL (configure found no libpq)");
+	else if (storage_conf_shared(s) && !s->url)
+		conf_error_add(errs, where, "[storage] backend=postgresql: set url= to the database");
+	else if (!storage_conf_shared(s) && (s->url || s->password_file))
+		conf_error_add(errs, conf_origin_where(o, s, s->url ? "url" : "password_file", where, sizeof(where)),
+			       "[storage] %s= is for backend=postgresql", s->url ? "url" : "password_file");
+	if (s->url && url_has_password(s->url))
+		conf_error_add(errs, conf_origin_where(o, s, "url", where, sizeof(where)),
+			       "[storage] url=: holds a password; put it in password_file= (the config is read by "
+			       "more than the collector, and is logged)");
+	if (s->password_file && s->password_file[0] != '/')
+		conf_error_add(errs, conf_origin_where(o, s, "password_file", where, sizeof(where)),
+			       "[storage] password_file=%s: expected an absolute path", s->password_file);
+	if (storage_conf_shared(s) && pgstore_built() && !pgstore_dialect_known(s->dialect))
+		conf_error_add(errs, conf_origin_where(o, s, "dialect", where, sizeof(where)),
+			       "[storage] dialect=%s: expected postgresql", s->dialect);
+}
+
 static void check_storage(const struct storage_conf *s, const struct conf_origin *o, struct conf_errors *errs)
 {
 	char where[4200];
@@ -254,6 +298,7 @@ static void check_storage(const struct storage_conf *s, const struct conf_origin
 			       "[storage] seal_verify_key= is for who only checks seals: with seal_sign_key= the "
 			       "public key is the private key's");
 	sealing_keys_check(s, check_seal_key, &(struct key_check){ s, o, errs });
+	check_backend(s, o, errs);
 }
 
 static void check_enroll(const struct coll_conf *c, const struct conf_origin *o, struct conf_errors *errs)

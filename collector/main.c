@@ -184,6 +184,8 @@ static int collector_setup(struct collector *c)
 
 	r = storage_open(c->conf->storage.data_dir, c->conf->storage.sync ? DB_SYNC_FULL : DB_SYNC_NORMAL,
 			 storage_conf_hash(&c->conf->storage), &c->storage);
+	if (r == 0)
+		r = storage_share(c->storage, &c->conf->storage);
 	if (r < 0)
 		return r;
 	r = sd_event_default(&c->event);

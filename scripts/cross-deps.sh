@@ -9,8 +9,9 @@ arch=${1:?usage: cross-deps.sh ARCH}
 top=$(cd "$(dirname "$0")/.." && pwd)
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
-# Build-Depends without the tools that run on the build machine.
-devs=$(sed -n '/^Build-Depends:/,/^[A-Z]/p' "$top/debian/control" | tr ',' '\n' |
+# Build-Depends without the tools that run on the build machine, nor those the cross-build's
+# profile (pkg.vigil.nopq, package.sh) leaves out.
+devs=$(sed -n '/^Build-Depends:/,/^[A-Z]/p' "$top/debian/control" | tr ',' '\n' | grep -v '<!pkg.vigil.nopq>' |
 	sed -n 's/^[^a-z]*\(lib[a-z0-9.+-]*-dev\).*/\1/p')
 # pkgconf is Multi-Arch: same: its :ARCH package gives the cross pkg-config.
 pkgs="crossbuild-essential-$arch qemu-user-static pkgconf:$arch"

@@ -468,6 +468,22 @@ int blocks_find(sqlite3 *shard, const char *agent, uint64_t seq, enum hash_alg a
 	return r;
 }
 
+/* A shard's: its statement selecting the frame of a block id. */
+static const void *shard_frame(const struct block_row *b, size_t *ret_len)
+{
+	sqlite3_stmt *st = b->frames;
+	const void *frame = NULL;
+
+	(void)sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, b->id);
+	*ret_len = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		frame = sqlite3_column_blob(st, 0);
+		*ret_len = (size_t)sqlite3_column_bytes(st, 0);
+	}
+	return frame;
+}
+
 /*
  * Steps st (columns: id, agent, seq, host, received, ts_min, ts_max,
  * records, raw_len, filter) and calls fn with each block, whose frame is
@@ -490,7 +506,7 @@ static int each_block(sqlite3 *shard, sqlite3_stmt *st, int (*fn)(const struct b
 				       .raw_len = (uint32_t)sqlite3_column_int64(st, 8),
 				       .index = sqlite3_column_blob(st, 9),
 				       .index_len = (size_t)sqlite3_column_bytes(st, 9),
-				       .frames = frames };
+				       .read_frame = shard_frame, .frames = frames };
 		r = fn(&b, ctx);
 	}
 	if (r == 0 && rc != SQLITE_DONE)
@@ -498,21 +514,6 @@ static int each_block(sqlite3 *shard, sqlite3_stmt *st, int (*fn)(const struct b
 	sqlite3_finalize(frames);
 	sqlite3_finalize(st);
 	return r;
-}
-
-const void *blocks_row_frame(const struct block_row *b, size_t *ret_len)
-{
-	sqlite3_stmt *st = b->frames;
-	const void *frame = NULL;
-
-	(void)sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, b->id);
-	*ret_len = 0;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		frame = sqlite3_column_blob(st, 0);
-		*ret_len = (size_t)sqlite3_column_bytes(st, 0);
-	}
-	return frame;
 }
 
 #define BLOCK_ROW_COLUMNS "id, agent, seq, host, received, ts_min, ts_max, records, raw_len"

@@ -111,14 +111,22 @@ struct block_row {
 	uint32_t records, raw_len;
 	const uint8_t *index; /* its filter; NULL: the block is not indexed (or blocks_each_after() does not say) */
 	size_t index_len;
-	void *frames; /* what blocks_row_frame() reads the frame with */
+	/* On PostgreSQL: the transaction that wrote it (the cursor's first half), its day's partition. 0 in a shard. */
+	uint64_t xid;
+	uint32_t day;
+	/* How blocks_row_frame() reads the frame, with what: the walk's, a shard's statement or a connection. */
+	const void *(*read_frame)(const struct block_row *b, size_t *ret_len);
+	void *frames;
 };
 /*
  * The block's zstd frame, read only when asked (a block its index rules out
  * is never read from disk); valid until the next call for a block of the
  * same walk. NULL (*ret_len 0) when it cannot be read.
  */
-const void *blocks_row_frame(const struct block_row *b, size_t *ret_len);
+static inline const void *blocks_row_frame(const struct block_row *b, size_t *ret_len)
+{
+	return b->read_frame(b, ret_len);
+}
 /* fn for every block after id synced, by id (what a crash left meta without). */
 int blocks_each_after(sqlite3 *shard, int64_t synced, int (*fn)(const struct block_row *b, void *ctx), void *ctx);
 

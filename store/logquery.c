@@ -26,19 +26,28 @@
 
 int log_cursor_parse(const char *s, struct log_cursor *ret)
 {
-	unsigned day, rec;
+	unsigned long long xid = 0;
+	unsigned day = 0, rec;
 	long long block;
 	int n = 0;
+	bool shared = s[0] == 'p';
 
-	if (sscanf(s, "%u-%lld-%u%n", &day, &block, &rec, &n) != 3 || s[n] || block < 0)
+	if (shared ? sscanf(s + 1, "%llu-%lld-%u%n", &xid, &block, &rec, &n) != 3 || !xid
+		   : sscanf(s, "%u-%lld-%u%n", &day, &block, &rec, &n) != 3)
 		return -EINVAL;
-	*ret = (struct log_cursor){ .day = day, .block = block, .rec = rec };
+	if (s[n + shared] || block < 0 || (shared && (s[1] == '-' || s[1] == '+')))
+		return -EINVAL;
+	*ret = (struct log_cursor){ .day = day, .block = block, .rec = rec, .xid = xid };
 	return 0;
 }
 
 size_t log_cursor_text(const struct log_cursor *c, char *out)
 {
-	size_t n = u64_decimal(c->day, out);
+	size_t n = 0;
+
+	if (c->xid)
+		out[n++] = 'p';
+	n += u64_decimal(c->xid ? c->xid : c->day, out + n);
 
 	out[n++] = '-';
 	n += u64_decimal((uint64_t)c->block, out + n);
@@ -81,6 +90,7 @@ struct job {
 	enum { JOB_FREE, JOB_QUEUED, JOB_RUNNING, JOB_DONE } state;
 	uint32_t day;
 	int64_t id;
+	uint64_t xid;
 	char *host, *agent;
 	uint32_t records, raw_len;
 	uint8_t *frame; /* NULL: the index ruled the block out, nothing to read */
@@ -326,7 +336,7 @@ static int scan_block(const struct block_row *b, void *ctx)
 
 	if (resumed && resumed_past(q, b))
 		return 0;
-	sc->pos = (struct log_cursor){ .day = sc->day, .block = b->id };
+	sc->pos = (struct log_cursor){ .day = sc->day, .block = b->id, .xid = b->xid };
 	if (ruled_out(q, b)) {
 		/* Examined all the same, from its index: the cursor moves past it. */
 		sc->pos.rec = past_block(q, b->records);
@@ -381,7 +391,7 @@ static void job_run(struct scan *ws, struct job *j)
 	ws->counts = j->counts;
 	ws->host = j->host;
 	ws->agent = j->agent;
-	ws->pos = (struct log_cursor){ .day = j->day, .block = j->id };
+	ws->pos = (struct log_cursor){ .day = j->day, .block = j->id, .xid = j->xid };
 	j->r = scan_frame(ws, j->frame, j->zlen, j->raw_len, j->resumed);
 	j->pos = ws->pos;
 }
@@ -525,13 +535,14 @@ static int queue_block(const struct block_row *b, void *ctx)
 	j = &p->jobs[(p->head + p->in_flight) % p->n_jobs];
 	skip = ruled_out(q, b);
 	*j = (struct job){ .res = j->res, .counts = j->counts, .recs = j->recs, .ends = j->ends, .cap_items = j->cap_items,
-			   .day = sc->day, .id = b->id, .records = b->records, .raw_len = b->raw_len,
+			   .day = sc->day, .id = b->id, .xid = b->xid, .records = b->records, .raw_len = b->raw_len,
 			   .resumed = resumed, .host = dup_or_empty(b->host), .agent = dup_or_empty(b->agent) };
 	if (j->counts)
 		memset(j->counts, 0, q->n_buckets * sizeof(*j->counts));
 	j->res.unindexed = !skip && !b->index;
 	j->res.skipped = skip;
-	j->pos = (struct log_cursor){ .day = sc->day, .block = b->id, .rec = skip ? past_block(q, b->records) : 0 };
+	j->pos = (struct log_cursor){ .day = sc->day, .block = b->id, .xid = b->xid,
+				      .rec = skip ? past_block(q, b->records) : 0 };
 	if (!skip) {
 		frame = blocks_row_frame(b, &zlen);
 		j->frame = frame ? malloc(zlen) : NULL;
@@ -670,8 +681,9 @@ static int check_cursor(struct storage_reader *rd, const struct log_cursor *c)
 	uint32_t max_day;
 	int64_t last;
 	bool past;
-	int r = shards_newest(meta, &max_day);
+	int r = c->xid ? -ERANGE : shards_newest(meta, &max_day);
 
+	/* A cursor of the shared store (pXID-…) means nothing to this collector's own. */
 	if (r < 0)
 		return r;
 	if (c->day > max_day)
@@ -683,6 +695,33 @@ static int check_cursor(struct storage_reader *rd, const struct log_cursor *c)
 	if (r < 0)
 		return r;
 	return c->block > last || past ? -ERANGE : 0;
+}
+
+/* The blocks of the store shared in PostgreSQL, every collector's, in the order their transactions ended. */
+static int scan_shared(struct scan *sc, struct pgstore *pg)
+{
+	const struct log_query *q = sc->q;
+	struct pgstore_select sel = { .newest_first = q->newest_first, .host = q->host, .since = q->since,
+				      .until = q->until };
+
+	if (q->has_cursor) {
+		sel.xid = q->after.xid;
+		sel.id = q->after.block;
+	}
+	sc->resuming = q->has_cursor;
+	return pgstore_select(pg, &sel, sc->pool ? queue_block : scan_block, sc);
+}
+
+/*
+ * -ERANGE for a cursor that is not the shared store's (a collector's own:
+ * DAY-…) or past what it holds. The zero cursor an answer gives before
+ * any block was stored is the start.
+ */
+static int check_shared_cursor(struct pgstore *pg, const struct log_cursor *c)
+{
+	if (!c->xid)
+		return c->day || c->block || c->rec ? -ERANGE : 0;
+	return pgstore_cursor_check(pg, c->xid, c->block, c->rec);
 }
 
 /* Workers for q: [http] search_threads (0: the CPUs), one for a tally (it is not merged), at most WORKERS_MAX. */
@@ -701,8 +740,11 @@ int log_query_run(struct storage_reader *rd, const struct log_query *q, struct l
 	struct shard_range range = { .since = q->since, .until = q->until, .newest_first = q->newest_first,
 				     .from_day = q->has_cursor ? q->after.day : 0 };
 	size_t workers = workers_for(q);
-	int r = q->has_cursor ? check_cursor(rd, &q->after) : 0;
+	struct pgstore *pg = NULL;
+	int shared = storage_reader_shared(rd, &pg), r = MIN(shared, 0);
 
+	if (r >= 0 && q->has_cursor)
+		r = shared ? check_shared_cursor(pg, &q->after) : check_cursor(rd, &q->after);
 	if (r < 0)
 		return r;
 	buf_init(&res.items, SIZE_MAX / 2);
@@ -711,7 +753,7 @@ int log_query_run(struct storage_reader *rd, const struct log_query *q, struct l
 	if (r == 0 && workers > 1)
 		r = pool_new(q, workers, &sc.pool);
 	if (r == 0)
-		r = shards_each(storage_reader_meta(rd), &range, scan_day, &sc);
+		r = shared ? scan_shared(&sc, pg) : shards_each(storage_reader_meta(rd), &range, scan_day, &sc);
 	if (sc.pool)
 		r = pool_drain(&sc, r);
 	pool_free(sc.pool);

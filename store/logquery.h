@@ -26,6 +26,8 @@ struct log_cursor {
 	uint32_t day;
 	int64_t block;
 	uint32_t rec;
+	/* Shared in PostgreSQL (backend=postgresql): the block's transaction; day is 0 ("pXID-BLOCK-REC"). */
+	uint64_t xid;
 };
 
 /*
@@ -90,13 +92,18 @@ struct log_result {
 };
 
 int log_cursor_parse(const char *s, struct log_cursor *ret);
-/* "DAY-BLOCK-REC", the longest a cursor's text is, without its NUL. */
-#define LOG_CURSOR_TEXT_MAX (3 * U64_DECIMAL_MAX + 2)
+/* "DAY-BLOCK-REC" or "pXID-BLOCK-REC", the longest a cursor's text is, without its NUL. */
+#define LOG_CURSOR_TEXT_MAX (3 * U64_DECIMAL_MAX + 3)
 /* c as text into out (LOG_CURSOR_TEXT_MAX bytes, no NUL): its length. No printf: it runs for every item. */
 size_t log_cursor_text(const struct log_cursor *c, char *out);
 void log_cursor_format(const struct log_cursor *c, char *out, size_t size);
 
-/* -ERANGE when q's cursor points past what is stored (a day, block or record never written). */
+/*
+ * -ERANGE when q's cursor points past what is stored (a day, block or
+ * record never written), or is another store's. With backend=postgresql
+ * (storage_reader_shared()) the blocks are every collector's, in the
+ * order their transactions ended, read without the token index.
+ */
 int log_query_run(struct storage_reader *r, const struct log_query *q, struct log_result *ret);
 
 #endif

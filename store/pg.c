@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/file.h"
 #include "common/log.h"
@@ -16,8 +17,14 @@
 static int read_password(const char *path, char *pw, size_t size)
 {
 	char *text = NULL;
-	int r = file_read_text(path, PASSWORD_MAX, &text);
+	struct stat st;
+	int r;
 
+	/* A password others can read is no longer the collector's: said before it is used. */
+	if (stat(path, &st) == 0 && (st.st_mode & 0007))
+		return log_error_errno(EACCES, "postgresql: the password file %s can be read by others (mode %04o): chmod o-rwx it",
+				       path, (unsigned)(st.st_mode & 07777));
+	r = file_read_text(path, PASSWORD_MAX, &text);
 	if (r < 0)
 		return log_error_errno(r, "postgresql: cannot read the password file %s: %m", path);
 	text[strcspn(text, "\r\n")] = 0;

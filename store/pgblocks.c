@@ -195,3 +195,95 @@ int pgblocks_after(PGconn *c, const struct pg_dialect *d, struct pg_cursor *cur,
 	PQclear(res);
 	return r;
 }
+
+/* A page's frames, read by (day, id) when the search asks; the last one read is held until the next. */
+struct frames {
+	PGconn *c;
+	PGresult *held;
+	unsigned char *frame;
+	size_t len;
+};
+
+static const void *pg_frame(const struct block_row *b, size_t *ret_len)
+{
+	struct frames *f = b->frames;
+	char id[24], day[16];
+	const struct pg_param p[] = { PG_TEXT(day), PG_TEXT(id) };
+
+	PQfreemem(f->frame);
+	f->frame = NULL;
+	f->len = 0;
+	*ret_len = 0;
+	(void)snprintf(id, sizeof(id), "%" PRId64, b->id);
+	(void)snprintf(day, sizeof(day), "%" PRIu32, b->day);
+	/* By the whole key: the day names the partition, which id alone would not. */
+	if (pg_run(f->c, "SELECT zframe FROM blocks WHERE day=$1::integer AND id=$2::bigint", p, 2, &f->held) < 0)
+		return NULL;
+	if (PQntuples(f->held) == 1)
+		f->frame = PQunescapeBytea((const unsigned char *)PQgetvalue(f->held, 0, 0), &f->len);
+	PQclear(f->held);
+	f->held = NULL;
+	*ret_len = f->len;
+	return f->frame;
+}
+
+int pgblocks_select(PGconn *c, const struct pg_dialect *d, const struct pgblocks_select *q,
+		    int (*fn)(const struct block_row *b, void *ctx), void *ctx, unsigned *ret_n, struct pg_cursor *ret_last)
+{
+	char sql[768], xid[24], id[24], since[24], until[24], lim[16];
+	const struct pg_param p[] = { PG_TEXT(xid), PG_TEXT(id), PG_TEXT(q->host), PG_TEXT(since), PG_TEXT(until), PG_TEXT(lim) };
+	struct frames frames = { .c = c };
+	PGresult *res = NULL;
+	int r;
+
+	*ret_n = 0;
+	(void)snprintf(xid, sizeof(xid), "%" PRIu64, q->from.xid);
+	(void)snprintf(id, sizeof(id), "%" PRId64, q->from.id);
+	(void)snprintf(since, sizeof(since), "%" PRIu64, q->since);
+	(void)snprintf(until, sizeof(until), "%" PRIu64, q->until ? q->until : (uint64_t)INT64_MAX);
+	(void)snprintf(lim, sizeof(lim), "%u", q->limit);
+	/* In ingest order below the horizon (pgblocks_after()); newest first is a browse, what has committed. */
+	(void)snprintf(sql, sizeof(sql),
+		       "SELECT xid, id, encode(agent, 'hex'), seq, coalesce(host, ''), received, ts_min, ts_max, records,"
+		       " raw_len, day FROM blocks WHERE (xid, id) %s ($1::bigint, $2::bigint)%s%s"
+		       " AND ($3::text IS NULL OR host = $3 OR encode(agent, 'hex') = $3)"
+		       " AND ts_max >= $4::bigint AND ts_min <= $5::bigint ORDER BY xid %s, id %s LIMIT $6::integer",
+		       q->newest_first ? "<=" : ">=", q->newest_first ? "" : " AND xid < ",
+		       q->newest_first ? "" : d->xid_horizon, q->newest_first ? "DESC" : "", q->newest_first ? "DESC" : "");
+	r = pg_run(c, sql, p, 6, &res);
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		struct block_row b = { .xid = (uint64_t)pg_int(res, i, 0), .id = pg_int(res, i, 1),
+				       .agent = PQgetvalue(res, i, 2), .seq = (uint64_t)pg_int(res, i, 3),
+				       .host = PQgetvalue(res, i, 4), .received = (uint64_t)pg_int(res, i, 5),
+				       .ts_min = (uint64_t)pg_int(res, i, 6), .ts_max = (uint64_t)pg_int(res, i, 7),
+				       .records = (uint32_t)pg_int(res, i, 8), .raw_len = (uint32_t)pg_int(res, i, 9),
+				       .day = (uint32_t)pg_int(res, i, 10), .read_frame = pg_frame, .frames = &frames };
+
+		r = fn(&b, ctx);
+		(*ret_n)++;
+		*ret_last = (struct pg_cursor){ b.xid, b.id };
+	}
+	PQfreemem(frames.frame);
+	PQclear(res);
+	return r;
+}
+
+int pgblocks_cursor_check(PGconn *c, const struct pg_cursor *at, uint32_t rec)
+{
+	char xid[24], id[24], recs[16];
+	const struct pg_param p[] = { PG_TEXT(xid), PG_TEXT(id), PG_TEXT(recs) };
+	PGresult *res = NULL;
+	int r;
+
+	(void)snprintf(xid, sizeof(xid), "%" PRIu64, at->xid);
+	(void)snprintf(id, sizeof(id), "%" PRId64, at->id);
+	(void)snprintf(recs, sizeof(recs), "%" PRIu32, rec);
+	/* A block retention dropped has later ones after it (or none are left); one never written has neither. */
+	r = pg_run(c, "SELECT coalesce((SELECT records > $3::integer FROM blocks WHERE xid=$1::bigint AND id=$2::bigint),"
+		      " EXISTS (SELECT 1 FROM blocks WHERE (xid, id) > ($1::bigint, $2::bigint)) OR NOT EXISTS (SELECT 1 FROM blocks))",
+		   p, 3, &res);
+	if (r == 0)
+		r = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 0 : -ERANGE;
+	PQclear(res);
+	return r;
+}

@@ -2,6 +2,7 @@
 #ifndef VIGIL_PGBLOCKS_H
 #define VIGIL_PGBLOCKS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "store/blocks.h"
@@ -64,5 +65,31 @@ struct pg_block {
  */
 int pgblocks_after(PGconn *c, const struct pg_dialect *d, struct pg_cursor *cur, unsigned limit, int (*fn)(const struct pg_block *b, void *ctx),
 		   void *ctx, unsigned *ret_n);
+
+/*
+ * What a search of the blocks asks (the log API's; store/logquery.c): a
+ * page of up to limit blocks from from on (newest first: back from it),
+ * the cursor's own block included, of host (a name or an agent id in hex),
+ * overlapping since..until (until 0: open). In ingest order only blocks
+ * of finished transactions are given (pgblocks_after()'s horizon).
+ */
+struct pgblocks_select {
+	struct pg_cursor from;
+	bool newest_first;
+	const char *host;
+	uint64_t since, until;
+	unsigned limit;
+};
+/*
+ * fn for each block q selects, in cursor order; its frame is read on
+ * demand (blocks_row_frame()), one at a time. A non-zero answer of fn
+ * stops and is returned. How many were given into *ret_n; the last one's
+ * place into *ret_last.
+ */
+int pgblocks_select(PGconn *c, const struct pg_dialect *d, const struct pgblocks_select *q,
+		    int (*fn)(const struct block_row *b, void *ctx), void *ctx, unsigned *ret_n, struct pg_cursor *ret_last);
+
+/* -ERANGE if the cursor's block (with record rec) was never stored: past the newest, or past its last record. */
+int pgblocks_cursor_check(PGconn *c, const struct pg_cursor *at, uint32_t rec);
 
 #endif

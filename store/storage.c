@@ -33,6 +33,7 @@ struct storage {
 	struct shard cur;
 	uint8_t last_hash[SHA256_SIZE];
 	enum hash_alg alg; /* the chain's, since the store's first block */
+	struct pgstore *shared; /* backend=postgresql; NULL: the store is this collector's alone */
 };
 
 static void shard_close(struct shard *sh)
@@ -218,6 +219,22 @@ enum hash_alg storage_conf_hash(const struct storage_conf *c)
 	return c->hash && hash_parse(c->hash, &alg) == 0 ? alg : HASH_SHA256;
 }
 
+bool storage_conf_shared(const struct storage_conf *c)
+{
+	return c->backend && strcmp(c->backend, "postgresql") == 0;
+}
+
+int storage_share(struct storage *s, const struct storage_conf *c)
+{
+	int r = storage_conf_shared(c) ? pgstore_open(c, true, &s->shared) : 0;
+
+	if (r < 0)
+		return log_error_errno(r, "storage: cannot open the shared store in PostgreSQL: %m");
+	if (s->shared)
+		log_info("storage: blocks are shared in PostgreSQL with the other collectors of the database");
+	return 0;
+}
+
 enum hash_alg storage_hash(const struct storage *s)
 {
 	return s->alg;
@@ -228,6 +245,7 @@ void storage_free(struct storage *s)
 	if (!s)
 		return;
 	shard_close(&s->cur);
+	pgstore_free(s->shared);
 	shards_writer_free(s->shards);
 	hosts_writer_free(s->hosts);
 	db_close(s->meta);
@@ -457,7 +475,8 @@ int storage_store(struct storage *s, struct block_in **blocks, size_t n)
 	/* The blocks are durable now; a failure below is repaired by reconcile at start. */
 	if (update_meta(s, blocks, n, agents) < 0)
 		log_error("storage: meta update failed after shard commit; repaired at next start");
-	r = 0;
+	/* Acknowledged once shared too; a block that fails there is a duplicate here when its agent sends it again. */
+	r = s->shared ? pgstore_store(s->shared, s->cur.day, blocks, n) : 0;
 out:
 	/* Names found by known_host() do not outlive this call. */
 	for (size_t i = 0; i < n; i++)
@@ -504,10 +523,13 @@ int storage_retention(struct storage *s, uint64_t now_us, uint64_t days)
 	uint32_t cutoff = storage_retention_cutoff(now_us, days);
 	_cleanup_free_ uint32_t *expired = calloc(RETENTION_MAX, sizeof(*expired));
 	size_t n = 0;
+	unsigned dropped = 0;
 	int r = expired ? shards_expired(s->meta, cutoff, s->cur.day, expired, RETENTION_MAX, &n) : -ENOMEM;
 
 	for (size_t i = 0; r == 0 && i < n; i++)
 		drop_shard(s, expired[i]);
+	if (r == 0 && s->shared && (r = pgstore_retention(s->shared, cutoff, &dropped)) == 0 && dropped)
+		log_info("retention: dropped %u days of blocks in PostgreSQL", dropped);
 	return r;
 }
 
@@ -521,6 +543,8 @@ int storage_meta_connect(const char *data_dir, bool sync, sqlite3 **ret)
 
 struct storage_reader {
 	char *dir;
+	const struct storage_conf *shared_conf; /* NULL: the blocks are read from this collector's shards */
+	struct pgstore *shared;
 	sqlite3 *meta;
 	uint32_t day;
 	sqlite3 *shard;
@@ -564,8 +588,24 @@ void storage_reader_free(struct storage_reader *r)
 		return;
 	db_close(r->shard);
 	db_close(r->meta);
+	pgstore_free(r->shared);
 	free(r->dir);
 	free(r);
+}
+
+void storage_reader_share(struct storage_reader *r, const struct storage_conf *c)
+{
+	r->shared_conf = storage_conf_shared(c) ? c : NULL;
+}
+
+int storage_reader_shared(struct storage_reader *r, struct pgstore **ret)
+{
+	int k = r->shared_conf && !r->shared ? pgstore_open(r->shared_conf, false, &r->shared) : 0;
+
+	if (k < 0)
+		return k;
+	*ret = r->shared;
+	return r->shared != NULL;
 }
 
 bool storage_reader_has_blocks(struct storage_reader *r)

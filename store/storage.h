@@ -9,6 +9,7 @@
 #include "common/db.h"
 #include "common/frame.h"
 #include "store/blocks.h"
+#include "store/pgstore.h"
 #include "store/verify.h"
 
 /*
@@ -40,7 +41,15 @@ struct storage_conf {
 	char *seal_sign_key;   /* an SM2 private key (PEM) */
 	char *seal_verify_key; /* an SM2 public key (PEM): checks seals, cannot make them */
 	uint64_t seal_interval_ms;
+	/* backend=postgresql: the blocks are shared with other collectors in the database url names (pgstore.h). */
+	char *backend;
+	char *url;
+	char *password_file;
+	char *dialect;
 };
+
+/* Whether c stores the blocks in PostgreSQL (backend=postgresql). */
+bool storage_conf_shared(const struct storage_conf *c);
 
 /* The digest hash= names (sha256 when it names none). */
 enum hash_alg storage_conf_hash(const struct storage_conf *c);
@@ -52,6 +61,13 @@ enum hash_alg storage_conf_hash(const struct storage_conf *c);
  */
 int storage_open(const char *data_dir, enum db_sync sync, enum hash_alg alg, struct storage **ret);
 void storage_free(struct storage *s);
+/*
+ * With backend=postgresql, what s stores goes to the shared store too
+ * (pgstore.h), in the same storage_store() call, after s's own commit; a
+ * block is acknowledged once both hold it. Connects now: -errno, logged,
+ * when the database cannot be reached.
+ */
+int storage_share(struct storage *s, const struct storage_conf *c);
 /* The digest the store chains its blocks and their frames with. */
 enum hash_alg storage_hash(const struct storage *s);
 
@@ -85,6 +101,10 @@ struct storage_reader;
 
 int storage_reader_open(const char *data_dir, struct storage_reader **ret);
 void storage_reader_free(struct storage_reader *r);
+/* r reads the blocks from the shared store c names, when c is shared (the log API: every collector's blocks). */
+void storage_reader_share(struct storage_reader *r, const struct storage_conf *c);
+/* The shared store r reads blocks from, connected on first use: 1 (*ret set), 0 when r reads only its own, or -errno. */
+int storage_reader_shared(struct storage_reader *r, struct pgstore **ret);
 sqlite3 *storage_reader_meta(struct storage_reader *r);
 /* Whether the catalogue names any shard. */
 bool storage_reader_has_blocks(struct storage_reader *r);

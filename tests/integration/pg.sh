@@ -17,7 +17,7 @@ pg_start() {
 	chmod 0755 "$PG_ROOT"
 	mkdir -p "$PG_ROOT/data" "$PG_ROOT/sock"
 	PG_PASSWORD_FILE=$T/pg.password
-	head -c 18 /dev/urandom | base64 > "$PG_PASSWORD_FILE"
+	(umask 077 && head -c 18 /dev/urandom | base64 > "$PG_PASSWORD_FILE")
 	cp "$PG_PASSWORD_FILE" "$PG_ROOT/pw"
 	local as=()
 	if [ "$(id -u)" = 0 ]; then
@@ -28,12 +28,23 @@ pg_start() {
 	"${as[@]}" "$PG_BIN/initdb" -D "$PG_ROOT/data" -U vigil --auth=scram-sha-256 --pwfile="$PG_ROOT/pw" \
 		-E UTF8 --locale=C.UTF-8 > "$T/pg-initdb.log" 2>&1 || fail "initdb: $(tail -n 5 "$T/pg-initdb.log")"
 	rm -f "$PG_ROOT/pw"
+	pg_resume
+}
+
+# The server started (again) on the cluster pg_start made; pg_halt stops it (fast shutdown), its data kept.
+pg_resume() {
+	local as=()
+	[ "$(id -u)" = 0 ] && as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
 	"${as[@]}" "$PG_BIN/postgres" -D "$PG_ROOT/data" -c listen_addresses= -c unix_socket_directories="$PG_ROOT/sock" \
 		-c fsync=off -c max_connections=64 >> "$T/pg.log" 2>&1 &
 	PG_PID=$!
 	PIDS="$PIDS $PG_PID"
 	PG_URL="postgresql:///postgres?host=$PG_ROOT/sock&user=vigil"
 	wait_for 30 "PostgreSQL up" "$PG_BIN/pg_isready" -q -h "$PG_ROOT/sock"
+}
+pg_halt() {
+	kill -INT "$PG_PID"
+	wait "$PG_PID" 2>/dev/null || true
 }
 
 # Stops the server (fast shutdown) and removes its folder; called from the test's own exit trap.

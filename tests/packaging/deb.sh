@@ -14,6 +14,9 @@
 DEBS=$(cd "${1:?usage: deb.sh DIR}" && pwd)
 ARCH=$(dpkg --print-architecture)
 VERSION=$(dpkg-deb -f "$DEBS/vigil-collector_"*"_$ARCH.deb" Version)
+# Built with PostgreSQL ([storage] backend=postgresql): the collector needs libpq, the agent does not.
+dpkg-deb -f "$DEBS/vigil-collector_"*"_$ARCH.deb" Depends | grep -q 'libpq5' || fail "the collector package does not depend on libpq5"
+dpkg-deb -f "$DEBS/vigil-agent_"*"_$ARCH.deb" Depends | grep -q 'libpq5' && fail "the agent package depends on libpq5"
 
 info "lintian: no errors, no warnings"
 lintian --fail-on error,warning "$DEBS"/vigil*_"$VERSION"_"$ARCH".changes \

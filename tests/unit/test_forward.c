@@ -31,7 +31,7 @@ static struct forward_style style(const char *format, bool octet, size_t max)
 /* The one framed message of f, as text (the caller's). */
 static char *render(const struct forward_style *st, const struct export_field *f, size_t n, uint64_t ts)
 {
-	struct log_cursor pos = { 20425, 12, 7 };
+	struct log_cursor pos = { .day = 20425, .block = 12, .rec = 7 };
 	struct buf o;
 	char *s;
 

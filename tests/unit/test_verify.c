@@ -191,6 +191,21 @@ static void cursors(void **state)
 	assert_int_equal(log_cursor_parse("20413-17", &c), -EINVAL);
 	assert_int_equal(log_cursor_parse("1-2-3x", &c), -EINVAL);
 	assert_int_equal(log_cursor_parse("1--2-3", &c), -EINVAL);
+	assert_int_equal(c.xid, 0);
+
+	/* The shared store's: the block's transaction instead of a day, the longest one within the bound. */
+	assert_int_equal(log_cursor_parse("p18446744073709551615-9223372036854775807-4294967295", &c), 0);
+	assert_true(c.xid == UINT64_MAX && c.block == INT64_MAX && c.rec == UINT32_MAX && c.day == 0);
+	assert_true(log_cursor_text(&c, s) <= LOG_CURSOR_TEXT_MAX);
+	log_cursor_format(&c, s, sizeof(s));
+	assert_string_equal(s, "p18446744073709551615-9223372036854775807-4294967295");
+	assert_int_equal(log_cursor_parse("p785-60-99", &c), 0);
+	assert_true(c.xid == 785 && c.block == 60 && c.rec == 99);
+	assert_int_equal(log_cursor_parse("p0-60-99", &c), -EINVAL);
+	assert_int_equal(log_cursor_parse("p-1-60-99", &c), -EINVAL);
+	assert_int_equal(log_cursor_parse("p+1-60-99", &c), -EINVAL);
+	assert_int_equal(log_cursor_parse("p785-60-99 ", &c), -EINVAL);
+	assert_int_equal(log_cursor_parse("p785-60", &c), -EINVAL);
 }
 
 static void time_params(void **state)

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_PGSTORE_H
+#define VIGIL_PGSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/blocks.h"
+
+/*
+ * The store several collectors share, on PostgreSQL ([storage]
+ * backend=postgresql; docs/scale.md). It holds the blocks: every batch any
+ * of the collectors accepted, once (its (agent, seq) unique across them),
+ * which the log API searches and a puller follows by a cursor that never
+ * skips. The rest of a collector's tables are still its own SQLite store's
+ * (issue 16 moves them). Built without libpq, every call is -EOPNOTSUPP.
+ *
+ * A pgstore is one connection: the writer's (one thread) or a reader's
+ * (one request); it reconnects after the server went away.
+ */
+struct storage_conf;
+struct pgstore;
+
+/* Whether this program was built with PostgreSQL (configure found libpq). */
+bool pgstore_built(void);
+/* Whether the dialect name is one this build knows ("postgresql"). */
+bool pgstore_dialect_known(const char *name);
+
+/* Connects to the database c names; writer: makes the tables if they are not there. Freed by pgstore_free(). */
+int pgstore_open(const struct storage_conf *c, bool writer, struct pgstore **ret);
+void pgstore_free(struct pgstore *p);
+
+/*
+ * The blocks of one group commit that the collector's own store took
+ * (BLOCK_STORED) or had already (BLOCK_DUPLICATE: stored before a crash
+ * or a failed commit here), in one transaction, in day's partition: a
+ * block another collector stored stays as it was; one whose (agent, seq)
+ * holds another frame becomes BLOCK_CONFLICT. On failure those blocks are
+ * BLOCK_FAILED (the agent sends them again) and a negative errno returned.
+ */
+int pgstore_store(struct pgstore *p, uint32_t day, struct block_in **blocks, size_t n);
+
+/* Drops the days before cutoff; how many went into *ret_days. */
+int pgstore_retention(struct pgstore *p, uint32_t cutoff, unsigned *ret_days);
+
+/* What pgstore_select() gives: from a place (block xid/id; zero: the start, or newest first the end) on. */
+struct pgstore_select {
+	uint64_t xid;
+	int64_t id;
+	bool newest_first;
+	const char *host; /* a name or an agent id; NULL: any */
+	uint64_t since, until;
+};
+/*
+ * fn for each block q selects, the block at q's place included, in
+ * cursor order (in ingest order, only blocks of finished transactions:
+ * none can appear before one given later), frames read on demand; stops
+ * at fn's first non-zero answer and returns it; 0 after the last block.
+ */
+int pgstore_select(struct pgstore *p, const struct pgstore_select *q, int (*fn)(const struct block_row *b, void *ctx),
+		   void *ctx);
+
+/* -ERANGE when block xid/id, record rec, was never stored (a cursor from no answer of this store). */
+int pgstore_cursor_check(struct pgstore *p, uint64_t xid, int64_t id, uint32_t rec);
+
+#endif
