@@ -47,7 +47,7 @@ static const struct conf_key storage_keys[] = {
 	{ "seal_interval", CONF_SECS, S(seal_interval_ms), "10m", 1000, 86400000, .help = "how often the open day is sealed again (a closed day is sealed once, when it ends)" },
 	{ "backend", CONF_STR, S(backend), "sqlite", .help = "sqlite: the collector's own store in data_dir; postgresql: besides it, the blocks shared with the other collectors of the database url= names, which the log API reads (docs/scale.md)" },
 	{ "url", CONF_STR, S(url), NULL, .help = "backend=postgresql: the database, a libpq URL (postgresql://vigil@db.example:5432/vigil?sslmode=verify-full&sslrootcert=/etc/vigil/db-ca.pem, or a socket folder as host=); never a password" },
-	{ "password_file", CONF_STR, S(password_file), NULL, .help = "backend=postgresql: the database password, the first line of this file (outside data_dir, not readable by others); none: peer, certificate or ~/.pgpass" },
+	{ "password_file", CONF_STR, S(password_file), NULL, .help = "backend=postgresql: the database password (and --migrate's), the first line of this file (outside data_dir, not readable by others); none: peer, certificate or ~/.pgpass" },
 	{ "dialect", CONF_STR, S(dialect), "postgresql", .help = "backend=postgresql: what the database is, for the few statements that differ; only postgresql is known" },
 };
 
@@ -266,9 +266,9 @@ static void check_backend(const struct storage_conf *s, const struct conf_origin
 			       "PostgreSQL (configure found no libpq)");
 	else if (storage_conf_shared(s) && !s->url)
 		conf_error_add(errs, where, "[storage] backend=postgresql: set url= to the database");
-	else if (!storage_conf_shared(s) && (s->url || s->password_file))
-		conf_error_add(errs, conf_origin_where(o, s, s->url ? "url" : "password_file", where, sizeof(where)),
-			       "[storage] %s= is for backend=postgresql", s->url ? "url" : "password_file");
+	else if (!storage_conf_shared(s) && s->url)
+		conf_error_add(errs, conf_origin_where(o, s, "url", where, sizeof(where)),
+			       "[storage] url= is for backend=postgresql (--migrate takes its URL on the command line)");
 	if (s->url && url_has_password(s->url))
 		conf_error_add(errs, conf_origin_where(o, s, "url", where, sizeof(where)),
 			       "[storage] url=: holds a password; put it in password_file= (the config is read by "

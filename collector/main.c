@@ -29,6 +29,7 @@
 #include "enroll/enroll.h"
 #include "forward/forward.h"
 #include "store/sealing.h"
+#include "store/migrate.h"
 #include "store/storage.h"
 
 struct collector {
@@ -474,6 +475,22 @@ static int verify(const struct coll_conf *conf)
 	return r || ra < 0 || rs < 0 ? -EUCLEAN : 0;
 }
 
+/* --migrate URL: the store's blocks copied into PostgreSQL ([storage] password_file= and dialect= apply). */
+static int migrate(const struct coll_conf *conf, const char *url)
+{
+	struct storage_conf to = conf->storage;
+	struct migrate_report rep;
+	int r;
+
+	to.url = (char *)url;
+	r = storage_migrate(conf->storage.data_dir, &to, &rep);
+	if (r == 0 || r == -EUCLEAN)
+		printf("%" PRIu64 " blocks of %u days: %" PRIu64 " copied, %" PRIu64 " there already, %" PRIu64
+		       " conflicting (not copied), %" PRIu64 " unreadable; %" PRIu64 " verified in PostgreSQL\n",
+		       rep.blocks, rep.days, rep.copied, rep.present, rep.conflicts, rep.unreadable, rep.verified);
+	return r;
+}
+
 static void usage(FILE *f)
 {
 	(void)fprintf(f, "Usage: vigil-collector --config FILE [--check-config]\n"
@@ -481,6 +498,7 @@ static void usage(FILE *f)
 			 "       vigil-collector --config FILE --create-user NAME --role ROLE < password\n"
 			 "       (ROLE: viewer, operator, admin, security or auditor)\n"
 			 "       vigil-collector --config FILE --verify\n"
+			 "       vigil-collector --config FILE --migrate postgresql://…\n"
 			 "       vigil-collector --version\n");
 }
 
@@ -493,13 +511,14 @@ int main(int argc, char **argv)
 		{ "create-user", required_argument, NULL, 'u' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "verify", no_argument, NULL, 'y' },
+		{ "migrate", required_argument, NULL, 'm' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "list-config-keys", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct collector c = { 0 };
-	const char *config = NULL, *token = NULL, *user = NULL, *role = NULL;
+	const char *config = NULL, *token = NULL, *user = NULL, *role = NULL, *migrate_to = NULL;
 	bool check = false, verify_only = false;
 	int opt, r;
 
@@ -512,6 +531,7 @@ int main(int argc, char **argv)
 		case 'u': user = optarg; break;
 		case 'r': role = optarg; break;
 		case 'y': verify_only = true; break;
+		case 'm': migrate_to = optarg; break;
 		case 'V': printf("vigil-collector %s\n", PACKAGE_VERSION); return 0;
 		case 'K': conf_schema_print(coll_conf_schema(), stdout); return 0;
 		case 'h': usage(stdout); return 0;
@@ -530,6 +550,11 @@ int main(int argc, char **argv)
 			printf("%s: OK\n", config);
 		coll_conf_free(c.conf);
 		return r ? 1 : 0;
+	}
+	if (migrate_to) {
+		r = migrate(c.conf, migrate_to);
+		coll_conf_free(c.conf);
+		return r < 0 ? 1 : 0;
 	}
 	if (verify_only) {
 		r = verify(c.conf);

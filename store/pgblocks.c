@@ -287,3 +287,21 @@ int pgblocks_cursor_check(PGconn *c, const struct pg_cursor *at, uint32_t rec)
 	PQclear(res);
 	return r;
 }
+
+int pgblocks_has(PGconn *c, const struct block_in *b)
+{
+	char seq[24];
+	const struct pg_param p[] = { bytes(b->agent, AGENT_ID_SIZE), PG_TEXT(seq), bytes(b->digest, sizeof(b->digest)) };
+	PGresult *res = NULL;
+	int r;
+
+	(void)snprintf(seq, sizeof(seq), "%" PRIu64, b->seq);
+	/* The frame's digest from the bytes stored, not the digest column written beside them. */
+	r = pg_run(c, "SELECT 1 FROM block_seqs s JOIN blocks b ON b.day = s.day AND b.id = s.block"
+		      " WHERE s.agent=$1 AND s.seq=$2::bigint AND sha256(b.zframe) = $3",
+		   p, 3, &res);
+	if (r == 0)
+		r = PQntuples(res) == 1;
+	PQclear(res);
+	return r;
+}

@@ -89,6 +89,9 @@ struct pgblocks_select {
 int pgblocks_select(PGconn *c, const struct pg_dialect *d, const struct pgblocks_select *q,
 		    int (*fn)(const struct block_row *b, void *ctx), void *ctx, unsigned *ret_n, struct pg_cursor *ret_last);
 
+/* 1 when b's (agent, seq) is stored with a frame whose SHA-256 is b->digest (recomputed from the stored bytes), else 0. */
+int pgblocks_has(PGconn *c, const struct block_in *b);
+
 /* -ERANGE if the cursor's block (with record rec) was never stored: past the newest, or past its last record. */
 int pgblocks_cursor_check(PGconn *c, const struct pg_cursor *at, uint32_t rec);
 

@@ -41,6 +41,22 @@ int pgstore_store(struct pgstore *p, uint32_t day, struct block_in **blocks, siz
 	return -EOPNOTSUPP;
 }
 
+int pgstore_copy(struct pgstore *p, uint32_t day, struct block_in **blocks, size_t n)
+{
+	(void)p;
+	(void)day;
+	(void)blocks;
+	(void)n;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_has(struct pgstore *p, const struct block_in *b)
+{
+	(void)p;
+	(void)b;
+	return -EOPNOTSUPP;
+}
+
 int pgstore_retention(struct pgstore *p, uint32_t cutoff, unsigned *ret_days)
 {
 	(void)p;

@@ -18,7 +18,7 @@ struct pgstore {
 	const struct pg_dialect *d;
 	bool writer;
 	PGconn *c;          /* NULL after the server went away: connected again at the next call */
-	uint32_t days_made; /* the partitions made, up to this day */
+	uint32_t day_made; /* the partitions of this day and the next are there */
 };
 
 /* A transaction the server ended for a conflict with another (serialization, deadlock) is run again, this often. */
@@ -93,11 +93,10 @@ void pgstore_free(struct pgstore *p)
 /* The partitions of day and the next, before the day's first block: outside the writing transaction. */
 static int make_days(struct pgstore *p, uint32_t day)
 {
-	int r = 0;
+	int r = day == p->day_made ? 0 : pgblocks_prepare_day(p->c, p->d, day);
 
-	for (uint32_t d = MAX(day, p->days_made + 1); r == 0 && d <= day + 1; d++)
-		if ((r = pgblocks_prepare_day(p->c, p->d, d)) == 0)
-			p->days_made = d;
+	if (r == 0 && day != p->day_made && (r = pgblocks_prepare_day(p->c, p->d, day + 1)) == 0)
+		p->day_made = day;
 	return r;
 }
 
@@ -128,6 +127,25 @@ static int store_once(struct pgstore *p, uint32_t day, struct block_in **to, siz
 	return settle(p, r);
 }
 
+/*
+ * The n blocks of to, sorted by key (one order for every collector), in
+ * one transaction, run again after a conflict with another collector's or
+ * a connection that had gone; each one's shared result into its result.
+ */
+static int store_shared(struct pgstore *p, uint32_t day, struct block_in **to, size_t n)
+{
+	int r = 0;
+
+	for (int t = 0; n && t < TRIES; t++) {
+		r = store_once(p, day, to, n);
+		if (r != -EAGAIN && r != -EPIPE)
+			break;
+	}
+	if (r < 0)
+		log_error_errno(r, "storage: %zu blocks not stored in PostgreSQL (%m); their agents send them again", n);
+	return r;
+}
+
 int pgstore_store(struct pgstore *p, uint32_t day, struct block_in **blocks, size_t n)
 {
 	struct block_in **to = calloc(MAX(n, (size_t)1), sizeof(*to));
@@ -143,15 +161,11 @@ int pgstore_store(struct pgstore *p, uint32_t day, struct block_in **blocks, siz
 			to[m++] = blocks[i];
 	if (r == 0)
 		qsort(to, m, sizeof(*to), by_key);
-	for (size_t i = 0; r == 0 && i < m; i++)
+	/* What each has from the collector's own store: what the agent is told, unless the shared store refuses. */
+	for (size_t i = 0; i < m; i++)
 		kept[i] = (struct kept){ to[i]->result, to[i]->block_id };
-	/* Once more after a conflict with another collector's transaction, or a connection that had gone. */
-	for (int t = 0; r == 0 && m && t < TRIES; t++) {
-		r = store_once(p, day, to, m);
-		if (r != -EAGAIN && r != -EPIPE)
-			break;
-		r = t + 1 < TRIES ? 0 : r;
-	}
+	if (r == 0)
+		r = store_shared(p, day, to, m);
 	for (size_t i = 0; i < m; i++) {
 		struct block_in *b = to[i];
 		if (r < 0)
@@ -164,11 +178,22 @@ int pgstore_store(struct pgstore *p, uint32_t day, struct block_in **blocks, siz
 			b->result = kept[i].result;
 		b->block_id = kept[i].block_id;
 	}
-	if (r < 0)
-		log_error_errno(r, "storage: %zu blocks not stored in PostgreSQL (%m); their agents send them again", m);
 	free(to);
 	free(kept);
 	return r;
+}
+
+int pgstore_copy(struct pgstore *p, uint32_t day, struct block_in **blocks, size_t n)
+{
+	qsort(blocks, n, sizeof(*blocks), by_key);
+	return store_shared(p, day, blocks, n);
+}
+
+int pgstore_has(struct pgstore *p, const struct block_in *b)
+{
+	int r = connected(p);
+
+	return settle(p, r == 0 ? pgblocks_has(p->c, b) : r);
 }
 
 int pgstore_retention(struct pgstore *p, uint32_t cutoff, unsigned *ret_days)

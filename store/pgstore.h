@@ -41,6 +41,16 @@ void pgstore_free(struct pgstore *p);
  */
 int pgstore_store(struct pgstore *p, uint32_t day, struct block_in **blocks, size_t n);
 
+/*
+ * The n blocks (BLOCK_STORED on entry) in one transaction in day's
+ * partition, each one's shared result into its result: BLOCK_STORED,
+ * BLOCK_DUPLICATE (there already, the same frame) or BLOCK_CONFLICT
+ * (another frame). The migration's (migrate.h); blocks is reordered.
+ */
+int pgstore_copy(struct pgstore *p, uint32_t day, struct block_in **blocks, size_t n);
+/* 1 when b's (agent, seq) is stored with a frame of b's SHA-256 (b->digest), 0 when not, or -errno. */
+int pgstore_has(struct pgstore *p, const struct block_in *b);
+
 /* Drops the days before cutoff; how many went into *ret_days. */
 int pgstore_retention(struct pgstore *p, uint32_t cutoff, unsigned *ret_days);
 

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/util.h"
+#include "store/migrate.h"
+#include "store/shards.h"
+
+/* A transaction's blocks, each a copy of its row (the walk's row is gone at the next). */
+struct copy {
+	struct block_in in[MIGRATE_BATCH];
+	struct block_in *ptrs[MIGRATE_BATCH];
+	size_t n;
+};
+
+struct migration {
+	struct storage_reader *rd;
+	struct pgstore *pg;
+	uint32_t day;
+	struct copy batch;
+	struct migrate_report *rep;
+};
+
+static void copy_clear(struct copy *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free((void *)c->in[i].host);
+		free((void *)c->in[i].zframe);
+	}
+	c->n = 0;
+}
+
+/* The batch into PostgreSQL, its results counted. */
+static int flush(struct migration *m)
+{
+	struct copy *c = &m->batch;
+	int r = c->n ? pgstore_copy(m->pg, m->day, c->ptrs, c->n) : 0;
+
+	for (size_t i = 0; r == 0 && i < c->n; i++) {
+		m->rep->copied += c->in[i].result == BLOCK_STORED;
+		m->rep->present += c->in[i].result == BLOCK_DUPLICATE;
+		if (c->in[i].result == BLOCK_CONFLICT) {
+			m->rep->conflicts++;
+			log_warning("migrate: day %" PRIu32 ", block of agent's batch %" PRIu64 " (host %s): another batch is "
+				    "stored under its (agent, seq), by host %s; not copied",
+				    m->day, c->in[i].seq, c->in[i].host, c->in[i].conflict_host);
+		}
+	}
+	copy_clear(c);
+	return r;
+}
+
+/* The block's row as a block_in: its agent, seq, host, times and frame, with the frame's SHA-256. */
+static int block_of(const struct block_row *b, struct block_in *in, bool *ret_read)
+{
+	size_t zlen = 0;
+	const void *frame = blocks_row_frame(b, &zlen);
+
+	*ret_read = frame != NULL;
+	*in = (struct block_in){ .seq = b->seq, .received_us = b->received, .ts_min = b->ts_min, .ts_max = b->ts_max,
+				 .records = b->records, .raw_len = b->raw_len, .zlen = zlen };
+	if (!frame)
+		return 0;
+	if (hex_decode(b->agent, in->agent, AGENT_ID_SIZE) < 0 || hash_digest(HASH_SHA256, frame, zlen, in->digest) < 0)
+		return -EUCLEAN;
+	in->host = strdup(b->host ? b->host : "");
+	in->zframe = malloc(MAX(zlen, (size_t)1));
+	if (!in->host || !in->zframe) {
+		free((void *)in->host);
+		free((void *)in->zframe);
+		return -ENOMEM;
+	}
+	memcpy((void *)in->zframe, frame, zlen);
+	return 0;
+}
+
+static int copy_block(const struct block_row *b, void *ctx)
+{
+	struct migration *m = ctx;
+	struct copy *c = &m->batch;
+	bool read;
+	int r = block_of(b, &c->in[c->n], &read);
+
+	m->rep->blocks++;
+	if (r < 0 || !read) {
+		m->rep->unreadable += !read;
+		return r;
+	}
+	c->in[c->n].result = BLOCK_STORED;
+	c->ptrs[c->n] = &c->in[c->n];
+	return ++c->n == MIGRATE_BATCH ? flush(m) : 0;
+}
+
+/* After the copy: the block is in PostgreSQL under its (agent, seq) with the same frame. */
+static int verify_block(const struct block_row *b, void *ctx)
+{
+	struct migration *m = ctx;
+	struct block_in in;
+	bool read;
+	int r = block_of(b, &in, &read);
+
+	if (r == 0 && read && (r = pgstore_has(m->pg, &in)) > 0)
+		m->rep->verified++;
+	if (read) {
+		free((void *)in.host);
+		free((void *)in.zframe);
+	}
+	return MIN(r, 0);
+}
+
+static int migrate_day(uint32_t day, void *ctx)
+{
+	struct migration *m = ctx;
+	sqlite3 *shard = storage_reader_shard(m->rd, day);
+	int r;
+
+	if (!shard)
+		return log_error_errno(EIO, "migrate: the shard of day %" PRIu32 " cannot be opened", day);
+	m->day = day;
+	r = blocks_each_after(shard, 0, copy_block, m);
+	if (r == 0)
+		r = flush(m);
+	copy_clear(&m->batch);
+	if (r == 0)
+		r = blocks_each_after(shard, 0, verify_block, m);
+	if (r == 0) {
+		m->rep->days++;
+		log_info("migrate: day %" PRIu32 " done: %" PRIu64 " blocks so far, %" PRIu64 " copied, %" PRIu64
+			 " there already", day, m->rep->blocks, m->rep->copied, m->rep->present);
+	}
+	return r;
+}
+
+int storage_migrate(const char *data_dir, const struct storage_conf *to, struct migrate_report *ret)
+{
+	struct migration m = { .rep = ret };
+	int r = storage_reader_open(data_dir, &m.rd);
+
+	*ret = (struct migrate_report){ 0 };
+	if (r < 0)
+		return log_error_errno(r, "migrate: cannot open the store in %s: %m", data_dir);
+	r = pgstore_open(to, true, &m.pg);
+	if (r == 0)
+		r = shards_each(storage_reader_meta(m.rd), &(struct shard_range){ 0 }, migrate_day, &m);
+	pgstore_free(m.pg);
+	storage_reader_free(m.rd);
+	if (r == 0 && (ret->verified != ret->blocks - ret->conflicts || ret->unreadable))
+		r = -EUCLEAN;
+	return r;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_MIGRATE_H
+#define VIGIL_MIGRATE_H
+
+#include <stdint.h>
+
+#include "store/storage.h"
+
+/*
+ * vigil-collector --migrate URL: copies the blocks of the SQLite store in
+ * data_dir into the shared store on PostgreSQL that to names (docs/scale.md),
+ * day by day in ingest order, each day's blocks in transactions of at most
+ * MIGRATE_BATCH blocks. Resumable: a block that is there already (copied by
+ * an earlier run cut short, or shipped to another collector) is a duplicate
+ * and left as it is. Then verified: every block of the store must be there
+ * under its (agent, seq) with a frame whose SHA-256 is the local one's.
+ */
+#define MIGRATE_BATCH 64
+
+struct migrate_report {
+	unsigned days;
+	uint64_t blocks;    /* in the SQLite store */
+	uint64_t copied;    /* by this run */
+	uint64_t present;   /* there already, the same frame */
+	uint64_t conflicts; /* there with another frame (two agents with one id): not copied */
+	uint64_t verified;  /* found with the same frame after the copy */
+	uint64_t unreadable; /* frames the SQLite store could not give */
+};
+
+/* 0 when every block is there and verified; -EUCLEAN when some is not (the report says which kind); else -errno. */
+int storage_migrate(const char *data_dir, const struct storage_conf *to, struct migrate_report *ret);
+
+#endif
