@@ -36,7 +36,10 @@ static void copy_clear(struct copy *c)
 	c->n = 0;
 }
 
-/* The batch into PostgreSQL, its results counted. */
+/*
+ * The batch into PostgreSQL, its results counted; then each block not in
+ * conflict checked there against the digest computed when it was read.
+ */
 static int flush(struct migration *m)
 {
 	struct copy *c = &m->batch;
@@ -50,6 +53,9 @@ static int flush(struct migration *m)
 			log_warning("migrate: day %" PRIu32 ", block of agent's batch %" PRIu64 " (host %s): another batch is "
 				    "stored under its (agent, seq), by host %s; not copied",
 				    m->day, c->in[i].seq, c->in[i].host, c->in[i].conflict_host);
+		} else if ((r = pgstore_has(m->pg, &c->in[i])) >= 0) {
+			m->rep->verified += r;
+			r = 0;
 		}
 	}
 	copy_clear(c);
@@ -97,23 +103,6 @@ static int copy_block(const struct block_row *b, void *ctx)
 	return ++c->n == MIGRATE_BATCH ? flush(m) : 0;
 }
 
-/* After the copy: the block is in PostgreSQL under its (agent, seq) with the same frame. */
-static int verify_block(const struct block_row *b, void *ctx)
-{
-	struct migration *m = ctx;
-	struct block_in in;
-	bool read;
-	int r = block_of(b, &in, &read);
-
-	if (r == 0 && read && (r = pgstore_has(m->pg, &in)) > 0)
-		m->rep->verified++;
-	if (read) {
-		free((void *)in.host);
-		free((void *)in.zframe);
-	}
-	return MIN(r, 0);
-}
-
 static int migrate_day(uint32_t day, void *ctx)
 {
 	struct migration *m = ctx;
@@ -127,8 +116,6 @@ static int migrate_day(uint32_t day, void *ctx)
 	if (r == 0)
 		r = flush(m);
 	copy_clear(&m->batch);
-	if (r == 0)
-		r = blocks_each_after(shard, 0, verify_block, m);
 	if (r == 0) {
 		m->rep->days++;
 		log_info("migrate: day %" PRIu32 " done: %" PRIu64 " blocks so far, %" PRIu64 " copied, %" PRIu64

@@ -12,8 +12,9 @@
  * day by day in ingest order, each day's blocks in transactions of at most
  * MIGRATE_BATCH blocks. Resumable: a block that is there already (copied by
  * an earlier run cut short, or shipped to another collector) is a duplicate
- * and left as it is. Then verified: every block of the store must be there
- * under its (agent, seq) with a frame whose SHA-256 is the local one's.
+ * and left as it is. Verified after each transaction: every block of the
+ * store must be there under its (agent, seq) with a frame whose SHA-256,
+ * computed by the database from what it stores, is the local frame's.
  */
 #define MIGRATE_BATCH 64
 
@@ -23,7 +24,7 @@ struct migrate_report {
 	uint64_t copied;    /* by this run */
 	uint64_t present;   /* there already, the same frame */
 	uint64_t conflicts; /* there with another frame (two agents with one id): not copied */
-	uint64_t verified;  /* found with the same frame after the copy */
+	uint64_t verified;  /* found with the same frame after its transaction */
 	uint64_t unreadable; /* frames the SQLite store could not give */
 };
 
