@@ -6,12 +6,15 @@
 #include <stdio.h>
 
 #include "api/accounts.h"
+#include "api/auth.h"
+#include "api/userdb.h"
 #include "common/db.h"
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/hash.h"
 #include "common/util.h"
 #include "store/lockouts.h"
+#include "store/storage.h"
 
 /* A session's last_seen is written at most this often: a read stays a read. */
 #define TOUCH_US (30 * USEC_PER_SEC)
@@ -19,11 +22,32 @@
 
 struct accounts {
 	const struct users_conf *conf;
-	sqlite3 *db;
+	sqlite3 *meta; /* the lockouts; the users and sessions too unless they are shared */
+	const struct userdb_ops *ops;
+	void *db;
 	pthread_mutex_t lock;
 };
 
-int accounts_open(const char *data_dir, const struct users_conf *conf, struct accounts **ret)
+/* The users and sessions: in meta.db, or with backend=postgresql in the database the collectors share. */
+static int open_userdb(struct accounts *a, const struct storage_conf *storage)
+{
+	int r;
+
+	if (!storage_conf_shared(storage)) {
+		a->ops = &userdb_sqlite;
+		a->db = a->meta;
+		r = users_schema(a->meta);
+		if (r == 0)
+			r = sessions_schema(a->meta);
+		return r < 0 ? r : auth_schema(a->meta);
+	}
+	r = userdb_pg_open(storage->url, storage->password_file, &a->db);
+	if (r == 0)
+		a->ops = &userdb_pg;
+	return r;
+}
+
+int accounts_open(const struct storage_conf *storage, const struct users_conf *conf, struct accounts **ret)
 {
 	struct accounts *a = calloc(1, sizeof(*a));
 	char path[4096];
@@ -33,20 +57,22 @@ int accounts_open(const char *data_dir, const struct users_conf *conf, struct ac
 		return -ENOMEM;
 	a->conf = conf;
 	pthread_mutex_init(&a->lock, NULL);
-	(void)snprintf(path, sizeof(path), "%s/meta.db", data_dir);
-	r = mkdir_p(data_dir, 0750);
+	(void)snprintf(path, sizeof(path), "%s/meta.db", storage->data_dir);
+	r = mkdir_p(storage->data_dir, 0750);
 	if (r == 0)
-		r = db_open(path, true, false, DB_SYNC_FULL, &a->db);
+		r = db_open(path, true, false, DB_SYNC_FULL, &a->meta);
 	if (r == 0)
-		r = users_schema(a->db);
-	if (r == 0)
-		r = sessions_schema(a->db);
-	if (r == 0)
-		r = lockouts_schema(a->db);
+		r = lockouts_schema(a->meta);
 	if (r < 0) {
 		accounts_free(a);
 		return log_error_errno(r, "users: cannot open %s: %m", path);
 	}
+	r = open_userdb(a, storage);
+	if (r < 0) {
+		accounts_free(a);
+		return log_error_errno(r, "users: cannot open their store: %m");
+	}
+	log_info("users: the users, sessions and API tokens are in %s", a->ops->name);
 	*ret = a;
 	return 0;
 }
@@ -55,7 +81,9 @@ void accounts_free(struct accounts *a)
 {
 	if (!a)
 		return;
-	db_close(a->db);
+	if (a->ops)
+		a->ops->close(a->db);
+	db_close(a->meta);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
@@ -78,30 +106,30 @@ static bool second_factor(struct accounts *a, struct user *u, const struct login
 
 	if (rq->totp)
 		return totp_check(u->totp, sizeof(u->totp), rq->totp, now / USEC_PER_SEC, &step) &&
-		       users_set_totp_step(a->db, u->name, step) == 0;
+		       a->ops->set_totp_step(a->db, u->name, step) == 0;
 	if (!rq->recovery || sha256(rq->recovery, strlen(rq->recovery), hash) < 0)
 		return false;
 	hex_encode(hash, sizeof(hash), hex);
-	return users_use_recovery(a->db, u->name, hex) == 0;
+	return a->ops->use_recovery(a->db, u->name, hex) == 0;
 }
 
 /*
- * The login's verdict. The password is checked outside the lock: an
- * argon2id check takes tens of milliseconds, and every session's request
- * takes the lock.
+ * The login's verdict (enum login_result), or a negative errno when the
+ * store cannot say. The password is checked outside the lock: an argon2id
+ * check takes tens of milliseconds, and every session's request takes the
+ * lock.
  */
-static enum login_result check_login(struct accounts *a, struct user *u, const struct login_request *rq,
-				     uint64_t now)
+static int check_login(struct accounts *a, struct user *u, const struct login_request *rq, uint64_t now)
 {
 	bool ok;
 	int r;
 
 	pthread_mutex_lock(&a->lock);
-	r = users_get(a->db, rq->user, u);
+	r = a->ops->get(a->db, rq->user, u);
 	pthread_mutex_unlock(&a->lock);
 	if (r < 0) {
 		password_check_nobody(rq->password);
-		return LOGIN_WRONG;
+		return r == -ENOENT ? LOGIN_WRONG : r;
 	}
 	if (u->locked_until > now)
 		return LOGIN_LOCKED;
@@ -119,38 +147,79 @@ static enum login_result check_login(struct accounts *a, struct user *u, const s
 	return ok ? LOGIN_OK : LOGIN_WRONG;
 }
 
+/* A random id (a session's, or its CSRF token): SESSION_ID_LEN hex characters. */
+static int new_id(char out[SESSION_ID_LEN + 1])
+{
+	uint8_t raw[SESSION_ID_LEN / 2];
+	int r = random_bytes(raw, sizeof(raw));
+
+	if (r == 0)
+		hex_encode(raw, sizeof(raw), out);
+	explicit_bzero(raw, sizeof(raw));
+	return r;
+}
+
+/* Whether span passed between then and now; none did when then is later (another collector's clock ahead). */
+static bool passed(uint64_t then, uint64_t now, uint64_t span)
+{
+	return now > then && now - then > span;
+}
+
+/*
+ * The session id if it has not ended at now (one that ended is deleted):
+ * seen at now, written at most every TOUCH_US so that reads stay reads.
+ */
+static int live_session(struct accounts *a, const char *id, uint64_t now, struct session *s)
+{
+	int r = a->ops->session_get(a->db, id, s);
+
+	if (r == 0 && (passed(s->last_seen, now, a->conf->session_idle_ms * 1000) ||
+		       passed(s->created, now, a->conf->session_lifetime_ms * 1000))) {
+		(void)a->ops->session_delete(a->db, id);
+		r = -EACCES;
+	}
+	if (r == 0 && passed(s->last_seen, now, TOUCH_US - 1))
+		(void)a->ops->session_touch(a->db, id, now);
+	return r;
+}
+
 int accounts_login(struct accounts *a, const struct login_request *rq, uint64_t now, char id[SESSION_ID_LEN + 1],
 		   struct session_who *who, uint64_t *locked_until)
 {
 	const uint64_t window = a->conf->lockout_ms * 1000;
 	struct session s = { 0 };
 	struct user u = { 0 };
-	enum login_result res = check_login(a, &u, rq, now);
+	int res = check_login(a, &u, rq, now);
 	bool locked = false;
 	int r = 0;
 
 	pthread_mutex_lock(&a->lock);
 	if (res == LOGIN_WRONG && u.name[0] &&
-	    users_login_failed(a->db, u.name, now, window, a->conf->lockout_failures, &locked) == 0 && locked) {
+	    a->ops->login_failed(a->db, u.name, now, window, a->conf->lockout_failures, &locked) == 0 && locked) {
 		log_warning("users: %s locked for %" PRIu64 " s after %" PRIu64 " failed logins", u.name,
 			    a->conf->lockout_ms / 1000, a->conf->lockout_failures);
 		res = LOGIN_LOCKED;
 		u.locked_until = now + window;
 		/* For the lockout rule; the lock holds whether or not this row could be written. */
-		if (lockouts_add(a->db, u.name, now, u.locked_until) < 0)
+		if (lockouts_add(a->meta, u.name, now, u.locked_until) < 0)
 			log_warning("users: %s's lockout not recorded for the lockout rule", u.name);
 	}
 	*locked_until = u.locked_until;
 	if (res == LOGIN_OK) {
-		(void)sessions_prune(a->db, now, a->conf->session_idle_ms * 1000, a->conf->session_lifetime_ms * 1000);
-		r = sessions_create(a->db, u.name, now, id, s.csrf);
+		(void)a->ops->session_prune(a->db, now, a->conf->session_idle_ms * 1000,
+					    a->conf->session_lifetime_ms * 1000);
+		r = new_id(id);
 		if (r == 0)
-			r = users_login_ok(a->db, u.name, now);
+			r = new_id(s.csrf);
+		if (r == 0)
+			r = a->ops->session_create(a->db, id, u.name, s.csrf, now);
+		if (r == 0)
+			r = a->ops->login_ok(a->db, u.name, now);
 		who_of(a, &u, &s, who);
 	}
 	pthread_mutex_unlock(&a->lock);
 	explicit_bzero(&u, sizeof(u));
-	return r < 0 ? r : (int)res;
+	return r < 0 ? r : res;
 }
 
 int accounts_session(struct accounts *a, const char *id, uint64_t now, struct session_who *who)
@@ -160,10 +229,9 @@ int accounts_session(struct accounts *a, const char *id, uint64_t now, struct se
 	int r;
 
 	pthread_mutex_lock(&a->lock);
-	r = sessions_lookup(a->db, id, now, a->conf->session_idle_ms * 1000, a->conf->session_lifetime_ms * 1000,
-			    TOUCH_US, &s);
+	r = strlen(id) == SESSION_ID_LEN ? live_session(a, id, now, &s) : -EACCES;
 	if (r == 0)
-		r = users_get(a->db, s.user, &u) == 0 && !u.disabled ? 0 : -EACCES;
+		r = a->ops->get(a->db, s.user, &u) == 0 && !u.disabled ? 0 : -EACCES;
 	if (r == 0)
 		who_of(a, &u, &s, who);
 	pthread_mutex_unlock(&a->lock);
@@ -176,7 +244,7 @@ int accounts_logout(struct accounts *a, const char *id)
 	int r;
 
 	pthread_mutex_lock(&a->lock);
-	r = sessions_delete(a->db, id);
+	r = a->ops->session_delete(a->db, id);
 	pthread_mutex_unlock(&a->lock);
 	return r;
 }
@@ -205,7 +273,7 @@ int accounts_create(struct accounts *a, const char *name, const char *role, cons
 	if (r < 0)
 		return r;
 	pthread_mutex_lock(&a->lock);
-	r = users_create(a->db, name, role, hash, must_change, now);
+	r = a->ops->create(a->db, name, role, hash, must_change, now);
 	pthread_mutex_unlock(&a->lock);
 	if (r == -EEXIST)
 		(void)snprintf(why, size, "a user named %s exists", name);
@@ -217,7 +285,7 @@ int accounts_list(struct accounts *a, json_t *items)
 	int r;
 
 	pthread_mutex_lock(&a->lock);
-	r = users_list(a->db, items);
+	r = a->ops->list(a->db, items);
 	pthread_mutex_unlock(&a->lock);
 	return r;
 }
@@ -230,14 +298,17 @@ int accounts_list(struct accounts *a, json_t *items)
 static int change_begin(struct accounts *a)
 {
 	pthread_mutex_lock(&a->lock);
-	return db_exec(a->db, "BEGIN IMMEDIATE");
+	return a->ops->begin(a->db);
 }
 
 static int change_end(struct accounts *a, int r, const char *name, const char *keep_session)
 {
 	if (r == 0)
-		r = sessions_delete_user(a->db, name, keep_session);
-	(void)db_exec(a->db, r == 0 ? "COMMIT" : "ROLLBACK");
+		r = a->ops->session_delete_user(a->db, name, keep_session);
+	if (r == 0)
+		r = a->ops->end(a->db, true);
+	else
+		(void)a->ops->end(a->db, false);
 	pthread_mutex_unlock(&a->lock);
 	return r;
 }
@@ -251,7 +322,7 @@ int accounts_reset_password(struct accounts *a, const char *name, const char *pa
 	if (r == 0) {
 		r = change_begin(a);
 		if (r == 0)
-			r = users_set_password(a->db, name, hash, true, now);
+			r = a->ops->set_password(a->db, name, hash, true, now);
 		r = change_end(a, r, name, NULL);
 	}
 	if (r == -ENOENT)
@@ -262,7 +333,7 @@ int accounts_reset_password(struct accounts *a, const char *name, const char *pa
 static int check_old(struct accounts *a, const char *name, const char *old)
 {
 	struct user u;
-	int r = users_get(a->db, name, &u);
+	int r = a->ops->get(a->db, name, &u);
 
 	if (r == 0 && password_check(u.password, old) < 0)
 		r = -EACCES;
@@ -296,7 +367,7 @@ int accounts_change_password(struct accounts *a, const char *name, const char *o
 		if (r == 0)
 			r = check_old(a, name, old);
 		if (r == 0)
-			r = users_set_password(a->db, name, hash, false, now);
+			r = a->ops->set_password(a->db, name, hash, false, now);
 		r = change_end(a, r, name, keep_session);
 	}
 	if (r == -EACCES)
@@ -309,7 +380,7 @@ int accounts_set_role(struct accounts *a, const char *name, const char *role, ui
 	int r = change_begin(a);
 
 	if (r == 0)
-		r = users_set_role(a->db, name, role, now);
+		r = a->ops->set_role(a->db, name, role, now);
 	return change_end(a, r, name, NULL);
 }
 
@@ -318,7 +389,7 @@ int accounts_set_disabled(struct accounts *a, const char *name, bool disabled, u
 	int r = change_begin(a);
 
 	if (r == 0)
-		r = users_set_disabled(a->db, name, disabled, now);
+		r = a->ops->set_disabled(a->db, name, disabled, now);
 	return change_end(a, r, name, NULL);
 }
 
@@ -332,7 +403,7 @@ int accounts_totp_begin(struct accounts *a, const char *name, char *secret, size
 		r = base32_encode(key, sizeof(key), secret, secret_size);
 	if (r == 0) {
 		pthread_mutex_lock(&a->lock);
-		r = users_set_totp_pending(a->db, name, key);
+		r = a->ops->set_totp_pending(a->db, name, key);
 		pthread_mutex_unlock(&a->lock);
 	}
 	explicit_bzero(key, sizeof(key));
@@ -375,16 +446,80 @@ int accounts_totp_confirm(struct accounts *a, const char *name, const char *code
 	for (size_t i = 0; i < RECOVERY_CODES; i++)
 		h[i] = hashes[i];
 	pthread_mutex_lock(&a->lock);
-	r = users_get(a->db, name, &u);
+	r = a->ops->get(a->db, name, &u);
 	if (r == 0 && (!u.has_pending || !totp_check(u.pending, sizeof(u.pending), code, now / USEC_PER_SEC, &step)))
 		r = -EACCES;
 	if (r == 0)
 		r = recovery_codes(codes, hashes);
 	if (r == 0)
-		r = users_set_totp(a->db, name, u.pending, h, RECOVERY_CODES);
+		r = a->ops->set_totp(a->db, name, u.pending, h, RECOVERY_CODES);
 	if (r == 0)
-		r = users_set_totp_step(a->db, name, step);
+		r = a->ops->set_totp_step(a->db, name, step);
 	pthread_mutex_unlock(&a->lock);
 	explicit_bzero(&u, sizeof(u));
+	return r;
+}
+
+int accounts_token_create(struct accounts *a, const char *name, const char *role, uint64_t now, char **ret_token)
+{
+	uint8_t raw[32], hash[SHA256_SIZE];
+	char hex[2 * sizeof(raw) + 1], *token = NULL;
+	int r = random_bytes(raw, sizeof(raw));
+
+	if (r == 0) {
+		hex_encode(raw, sizeof(raw), hex);
+		if (asprintf(&token, "vgl_%s", hex) < 0) {
+			token = NULL;
+			r = -ENOMEM;
+		}
+	}
+	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(hex, sizeof(hex));
+	if (r == 0)
+		r = sha256(token, strlen(token), hash);
+	if (r == 0) {
+		pthread_mutex_lock(&a->lock);
+		r = a->ops->token_insert(a->db, name, role, hash, now);
+		pthread_mutex_unlock(&a->lock);
+	}
+	if (r == 0)
+		*ret_token = TAKE_PTR(token);
+	else if (token)
+		explicit_bzero(token, strlen(token));
+	free(token);
+	return r;
+}
+
+int accounts_token_delete(struct accounts *a, const char *name)
+{
+	int r;
+
+	pthread_mutex_lock(&a->lock);
+	r = a->ops->token_delete(a->db, name);
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+int accounts_token_lookup(struct accounts *a, const char *token, char *name, size_t name_size, char *role,
+			  size_t role_size)
+{
+	uint8_t hash[SHA256_SIZE];
+	int r = sha256(token, strlen(token), hash);
+
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&a->lock);
+	r = a->ops->token_find(a->db, hash, name, name_size, role, role_size);
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+int accounts_tokens_each(struct accounts *a, auth_token_fn fn, void *ctx)
+{
+	int r;
+
+	pthread_mutex_lock(&a->lock);
+	r = a->ops->tokens_each(a->db, fn, ctx);
+	pthread_mutex_unlock(&a->lock);
 	return r;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "api/auth.h"
 #include "api/sessions.h"
 #include "api/users.h"
 
@@ -13,8 +14,9 @@
  * Named users' logins (docs/console.md): the password (argon2id, a
  * policy), a second factor (TOTP or a recovery code) for the roles that
  * need one, lockout after failed logins, sessions that end when idle and at
- * a lifetime, and the users' management. Over users.c and sessions.c, on a
- * meta.db connection of its own; thread-safe (the API's thread pool).
+ * a lifetime, and the users' management. Over userdb.h (meta.db, or the
+ * database the collectors share), on a connection of its own; thread-safe
+ * (the API's thread pool).
  */
 struct accounts;
 
@@ -29,8 +31,13 @@ struct users_conf {
 	char *totp_roles; /* space-separated: those roles must enrol a second factor */
 };
 
-/* conf is borrowed and must outlive *ret; opens (and creates) DATA_DIR/meta.db's tables itself. */
-int accounts_open(const char *data_dir, const struct users_conf *conf, struct accounts **ret);
+struct storage_conf;
+/*
+ * conf is borrowed and must outlive *ret. The users and sessions are in
+ * storage's data_dir/meta.db, or with backend=postgresql in the database
+ * the collectors share (userdb.h); the tables are made if not there.
+ */
+int accounts_open(const struct storage_conf *storage, const struct users_conf *conf, struct accounts **ret);
 void accounts_free(struct accounts *a);
 
 struct login_request {
@@ -63,7 +70,11 @@ struct session_who {
  */
 int accounts_login(struct accounts *a, const struct login_request *rq, uint64_t now, char id[SESSION_ID_LEN + 1],
 		   struct session_who *who, uint64_t *locked_until);
-/* The session id at now: 0 and *who, or -EACCES (unknown, ended, its user gone or disabled). */
+/*
+ * The session id at now: 0 and *who, or -EACCES (unknown, ended, its user
+ * gone or disabled); another negative errno when the store cannot say
+ * (-EPIPE: the database could not be reached).
+ */
 int accounts_session(struct accounts *a, const char *id, uint64_t now, struct session_who *who);
 int accounts_logout(struct accounts *a, const char *id);
 
@@ -99,5 +110,20 @@ int accounts_totp_begin(struct accounts *a, const char *name, char *secret, size
 #define RECOVERY_CODE_LEN 16
 int accounts_totp_confirm(struct accounts *a, const char *name, const char *code, uint64_t now,
 			  char codes[RECOVERY_CODES][RECOVERY_CODE_LEN + 1]);
+
+/*
+ * The API's tokens (auth.h), kept where the users are: a new one called
+ * name with role, "vgl_" and 64 hex digits, into *ret_token (the caller
+ * frees it), shown this once (only its SHA-256 is kept); -EEXIST when the
+ * name is taken.
+ */
+int accounts_token_create(struct accounts *a, const char *name, const char *role, uint64_t now, char **ret_token);
+/* Revoked at once; -ENOENT if there is none. */
+int accounts_token_delete(struct accounts *a, const char *name);
+/* A bearer token: 0 with its name and role copied out, -EACCES if unknown, another negative errno when unsure. */
+int accounts_token_lookup(struct accounts *a, const char *token, char *name, size_t name_size, char *role,
+			  size_t role_size);
+/* fn(name, role, created, hash) for every token, by name; stops at fn's first non-zero answer. */
+int accounts_tokens_each(struct accounts *a, auth_token_fn fn, void *ctx);
 
 #endif

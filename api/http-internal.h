@@ -79,8 +79,6 @@ const char *session_refusal(struct request *rq, bool self_route, const char **wh
 struct accounts *http_accounts(const struct request *rq);
 /* Whether the server speaks TLS (a session cookie is then Secure). */
 bool http_tls_on(const struct request *rq);
-/* [storage] data_dir. */
-const char *http_data_dir(const struct request *rq);
 /*
  * The answer to a negative errno from a store that says why in reason:
  * -EINVAL 400, -ENOENT 404, -EEXIST, -EPERM and -EBUSY 409, anything else

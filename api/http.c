@@ -12,7 +12,6 @@
 #include "common/macro.h"
 #include "common/util.h"
 #include "api/audit.h"
-#include "api/auth.h"
 #include "api/console.h"
 #include "api/http_audit.h"
 #include "api/http_tls.h"
@@ -160,6 +159,11 @@ enum MHD_Result respond_errno(struct request *rq, int r, const char *reason)
 	case -EPERM:
 	case -EBUSY:
 		return respond_error(rq, MHD_HTTP_CONFLICT, "conflict", "%s", reason);
+	case -EPIPE: /* only the database the collectors share says these */
+	case -ECONNREFUSED:
+		return respond_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+				     "%s%sthe database the collectors share (PostgreSQL) cannot be reached; try again", reason,
+				     *reason ? ": " : "");
 	default:
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "%s%s%s", reason, *reason ? ": " : "",
 				     strerror(-r));
@@ -273,11 +277,6 @@ bool request_is_admin(const struct request *rq)
 bool request_reads_logs(const struct request *rq)
 {
 	return role_bit(rq->role) & ROLES_LOGS;
-}
-
-const char *http_data_dir(const struct request *rq)
-{
-	return rq->h->env.storage->data_dir;
 }
 
 struct route {
@@ -448,6 +447,22 @@ static bool client_ok(struct request *rq, char *why, size_t size)
 	return ok;
 }
 
+/* The answer to a request whose asker could not be told: refused, or the users' store out of reach. */
+static enum MHD_Result unauthenticated(struct request *rq, int r)
+{
+	enum MHD_Result ret;
+
+	rq->user[0] = rq->role[0] = 0;
+	if (r == -EACCES)
+		ret = respond_error(rq, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+				    "missing or invalid bearer token or session (Authorization: Bearer TOKEN, or log in:"
+				    " POST /api/v1/session)");
+	else /* Not a refusal: the console must not take it for a logout. */
+		ret = respond_errno(rq, r, "who asks cannot be told now");
+	audit_request(rq, NULL, "auth.failed");
+	return ret;
+}
+
 static enum MHD_Result dispatch(struct request *rq)
 {
 	const struct route *match = NULL;
@@ -455,6 +470,7 @@ static enum MHD_Result dispatch(struct request *rq)
 	enum MHD_Result ret;
 	char need[64], why[512];
 	bool bad;
+	int r;
 
 	if (strncmp(rq->url, "/api/", 5) != 0 && strcmp(rq->url, "/metrics") != 0)
 		return console_serve(rq->h->console, rq->c, rq->url, rq->method, rq->h->tls != NULL, &rq->status);
@@ -480,14 +496,9 @@ static enum MHD_Result dispatch(struct request *rq)
 		audit_request(rq, match, match->action);
 		return ret;
 	}
-	if (request_authenticate(rq) < 0) {
-		rq->user[0] = rq->role[0] = 0;
-		ret = respond_error(rq, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-				    "missing or invalid bearer token or session (Authorization: Bearer TOKEN, or log in:"
-				    " POST /api/v1/session)");
-		audit_request(rq, NULL, "auth.failed");
-		return ret;
-	}
+	r = request_authenticate(rq);
+	if (r < 0)
+		return unauthenticated(rq, r);
 	if (strcmp(match->method, rq->method) != 0) {
 		ret = respond_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "%s does not accept %s",
 				    rq->url, rq->method);
@@ -657,17 +668,6 @@ static struct MHD_Daemon *start_daemon(struct http_server *h, const struct http_
 }
 
 /* The tokens table before the first request looks a token up in it (readers cannot make it). */
-static int tokens_ready(const char *data_dir)
-{
-	sqlite3 *meta;
-	int r = storage_meta_connect(data_dir, false, &meta);
-
-	if (r == 0)
-		r = auth_schema(meta);
-	db_close(meta);
-	return r;
-}
-
 int http_start(const struct api_env *env, const struct http_deps *deps, struct http_server **ret)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
@@ -686,9 +686,7 @@ int http_start(const struct api_env *env, const struct http_deps *deps, struct h
 		log_error_errno(r, "[http] listen=%s: cannot resolve", env->http->listen);
 		goto fail;
 	}
-	r = tokens_ready(env->storage->data_dir);
-	if (r == 0)
-		r = accounts_open(env->storage->data_dir, env->users, &h->accounts);
+	r = accounts_open(env->storage, env->users, &h->accounts);
 	if (r == 0)
 		r = http_tls_load(env->http, &h->tls);
 	/* Without its console (not installed, or unreadable: logged), the collector still serves the API. */

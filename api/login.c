@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <strings.h>
 
-#include "api/auth.h"
 #include "api/http-internal.h"
 #include "api/http.h"
 #include "common/util.h"
@@ -24,16 +23,19 @@ int request_authenticate(struct request *rq)
 {
 	const char *auth = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	const char *id = MHD_lookup_connection_value(rq->c, MHD_COOKIE_KIND, SESSION_COOKIE);
+	int r;
 
 	if (auth)
 		return strncasecmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) > 256 ?
 			       -EACCES :
-			       auth_token_lookup(storage_reader_meta(rq->rd), auth + 7, rq->user, sizeof(rq->user),
-						 rq->role, sizeof(rq->role));
-	if (!id || strlen(id) != SESSION_ID_LEN || accounts_session(http_accounts(rq), id, now_realtime_us(), &rq->who) < 0)
+			       accounts_token_lookup(http_accounts(rq), auth + 7, rq->user, sizeof(rq->user), rq->role,
+						     sizeof(rq->role));
+	if (!id)
 		return -EACCES;
-	as_session(rq, id);
-	return 0;
+	r = accounts_session(http_accounts(rq), id, now_realtime_us(), &rq->who);
+	if (r == 0)
+		as_session(rq, id);
+	return r;
 }
 
 /* Whether a and b are equal, in a time that does not say where they differ. */

@@ -16,17 +16,6 @@ int sessions_schema(sqlite3 *db)
 			   "CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user);");
 }
 
-static int random_hex(char out[SESSION_ID_LEN + 1])
-{
-	uint8_t raw[SESSION_ID_LEN / 2];
-	int r = random_bytes(raw, sizeof(raw));
-
-	if (r == 0)
-		hex_encode(raw, sizeof(raw), out);
-	explicit_bzero(raw, sizeof(raw));
-	return r;
-}
-
 /* Runs sql with ?1 the id's hash, ?2 and ?5 texts, ?3 and ?4 numbers; the statement's changes, or -errno. */
 static int run(sqlite3 *db, const char *sql, const char *id, const char *text, const char *text2, int64_t a,
 	       int64_t b)
@@ -50,27 +39,21 @@ static int run(sqlite3 *db, const char *sql, const char *id, const char *text, c
 	return r < 0 ? r : sqlite3_changes(db);
 }
 
-int sessions_create(sqlite3 *db, const char *user, uint64_t now, char id[SESSION_ID_LEN + 1],
-		    char csrf[SESSION_ID_LEN + 1])
+int sessions_create(sqlite3 *db, const char *id, const char *user, const char *csrf, uint64_t now)
 {
-	int r = random_hex(id);
+	int r = run(db, "INSERT INTO sessions(id, user, csrf, created, last_seen) VALUES (?1, ?2, ?5, ?3, ?3)", id, user,
+		    csrf, (int64_t)now, 0);
 
-	if (r == 0)
-		r = random_hex(csrf);
-	if (r == 0)
-		r = run(db, "INSERT INTO sessions(id, user, csrf, created, last_seen) VALUES (?1, ?2, ?5, ?3, ?3)", id,
-			user, csrf, (int64_t)now, 0);
-	return r;
+	return r < 0 ? r : 0;
 }
 
-int sessions_lookup(sqlite3 *db, const char *id, uint64_t now, uint64_t idle_us, uint64_t lifetime_us,
-		    uint64_t touch_us, struct session *ret)
+int sessions_get(sqlite3 *db, const char *id, struct session *ret)
 {
 	uint8_t hash[SHA256_SIZE];
 	sqlite3_stmt *st;
 	int rc, r;
 
-	if (strlen(id) != SESSION_ID_LEN || sha256(id, SESSION_ID_LEN, hash) < 0)
+	if (sha256(id, strlen(id), hash) < 0)
 		return -EACCES;
 	r = db_prepare(db, "SELECT user, csrf, created, last_seen FROM sessions WHERE id=?", &st);
 	if (r < 0)
@@ -84,15 +67,14 @@ int sessions_lookup(sqlite3 *db, const char *id, uint64_t now, uint64_t idle_us,
 		ret->last_seen = (uint64_t)sqlite3_column_int64(st, 3);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? -EACCES : db_errno(rc);
-	if (now - ret->last_seen > idle_us || now - ret->created > lifetime_us) {
-		(void)sessions_delete(db, id);
-		return -EACCES;
-	}
-	if (now - ret->last_seen >= touch_us)
-		(void)run(db, "UPDATE sessions SET last_seen=?3 WHERE id=?1", id, NULL, NULL, (int64_t)now, 0);
-	return 0;
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -EACCES : db_errno(rc);
+}
+
+int sessions_touch(sqlite3 *db, const char *id, uint64_t now)
+{
+	int r = run(db, "UPDATE sessions SET last_seen=?3 WHERE id=?1", id, NULL, NULL, (int64_t)now, 0);
+
+	return r < 0 ? r : 0;
 }
 
 int sessions_delete(sqlite3 *db, const char *id)

@@ -22,16 +22,12 @@ struct session {
 };
 
 int sessions_schema(sqlite3 *db);
-/* A new session for user: its id and CSRF token (hex, SESSION_ID_LEN) into id and csrf. */
-int sessions_create(sqlite3 *db, const char *user, uint64_t now, char id[SESSION_ID_LEN + 1],
-		    char csrf[SESSION_ID_LEN + 1]);
-/*
- * The session whose id is id, if neither idle for idle_us nor older than
- * lifetime_us at now (an ended one is deleted): 0, or -EACCES. Seen at now
- * (written at most once every touch_us, so reads stay reads).
- */
-int sessions_lookup(sqlite3 *db, const char *id, uint64_t now, uint64_t idle_us, uint64_t lifetime_us,
-		    uint64_t touch_us, struct session *ret);
+/* A new session id (hex, SESSION_ID_LEN: its hash is stored) of user, whose changes need csrf. */
+int sessions_create(sqlite3 *db, const char *id, const char *user, const char *csrf, uint64_t now);
+/* The session id as stored: 0 and *ret, or -EACCES when there is none (whether it ended is the caller's to say). */
+int sessions_get(sqlite3 *db, const char *id, struct session *ret);
+/* The session id seen at now. */
+int sessions_touch(sqlite3 *db, const char *id, uint64_t now);
 /* Ends the session id (logout). */
 int sessions_delete(sqlite3 *db, const char *id);
 /* Deletes the sessions ended by now. */

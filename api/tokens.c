@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "common/util.h"
-#include "api/auth.h"
+#include "api/accounts.h"
 #include "api/http-internal.h"
 #include "api/roles.h"
 
@@ -12,8 +12,9 @@
 
 #define TOKEN_NAME_MAX 64
 
-static int add_token(const char *name, const char *role, uint64_t created, void *ctx)
+static int add_token(const char *name, const char *role, uint64_t created, const uint8_t hash[SHA256_SIZE], void *ctx)
 {
+	(void)hash;
 	(void)json_array_append_new(ctx, json_pack("{s:s, s:s, s:I}", "name", name, "role", role, "created",
 						   (json_int_t)created));
 	return 0;
@@ -24,9 +25,11 @@ enum MHD_Result api_get_tokens(struct request *rq)
 {
 	json_t *items = json_array();
 
-	if (!items || auth_tokens_each(storage_reader_meta(rq->rd), add_token, items) < 0) {
+	int r = items ? accounts_tokens_each(http_accounts(rq), add_token, items) : -ENOMEM;
+
+	if (r < 0) {
 		json_decref(items);
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read the tokens");
+		return respond_errno(rq, r, "cannot read the tokens");
 	}
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
 }
@@ -54,15 +57,14 @@ enum MHD_Result api_post_token(struct request *rq)
 		json_decref(body);
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "role: %s", why);
 	}
-	r = auth_token_create(http_data_dir(rq), name, role, &token);
+	r = accounts_token_create(http_accounts(rq), name, role, now_realtime_us(), &token);
 	if (r == 0)
 		answered = respond_json(rq, MHD_HTTP_CREATED,
 					json_pack("{s:s, s:s, s:s}", "name", name, "role", role, "token", token));
 	else if (r == -EEXIST)
 		answered = respond_error(rq, MHD_HTTP_CONFLICT, "conflict", "a token named %s exists", name);
 	else
-		answered = respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot create the token: %s",
-					 strerror(-r));
+		answered = respond_errno(rq, r, "cannot create the token");
 	if (token)
 		explicit_bzero(token, strlen(token));
 	free(token);
@@ -82,11 +84,10 @@ enum MHD_Result api_delete_token(struct request *rq)
 	if (strcmp(name, rq->user) == 0)
 		return respond_error(rq, MHD_HTTP_CONFLICT, "conflict",
 				     "a token cannot revoke itself; use another admin token");
-	r = auth_token_delete(http_data_dir(rq), name);
+	r = accounts_token_delete(http_accounts(rq), name);
 	if (r == -ENOENT)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no token named %s", name);
 	if (r < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot revoke the token: %s",
-				     strerror(-r));
+		return respond_errno(rq, r, "cannot revoke the token");
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:s, s:b}", "name", name, "revoked", 1));
 }

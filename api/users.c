@@ -83,6 +83,14 @@ int users_create(sqlite3 *db, const char *name, const char *role, const char *ha
 	return rc == SQLITE_DONE ? 0 : (rc & 0xff) == SQLITE_CONSTRAINT ? -EEXIST : db_errno(rc);
 }
 
+json_t *user_json(const struct user *u)
+{
+	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I}", "name", u->name, "role", u->role, "disabled",
+			 u->disabled, "must_change", u->must_change, "totp", u->has_totp, "locked_until",
+			 (json_int_t)u->locked_until, "created", (json_int_t)u->created, "last_login",
+			 (json_int_t)u->last_login);
+}
+
 int users_list(sqlite3 *db, json_t *items)
 {
 	sqlite3_stmt *st;
@@ -93,11 +101,7 @@ int users_list(sqlite3 *db, json_t *items)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		user_of(st, &u);
-		json_array_append_new(items, json_pack("{s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I}", "name", u.name, "role",
-						       u.role, "disabled", u.disabled, "must_change", u.must_change,
-						       "totp", u.has_totp, "locked_until", (json_int_t)u.locked_until,
-						       "created", (json_int_t)u.created, "last_login",
-						       (json_int_t)u.last_login));
+		json_array_append_new(items, user_json(&u));
 	}
 	explicit_bzero(&u, sizeof(u));
 	sqlite3_finalize(st);
@@ -211,7 +215,8 @@ int users_set_totp_step(sqlite3 *db, const char *name, uint64_t step)
 {
 	const struct values v = { .a = (int64_t)step };
 
-	return update(db, "UPDATE users SET totp_step=max(totp_step, ?2) WHERE name=?1", name, bind_values, &v);
+	/* Conditional: two logins with one code at once (on two collectors, or two threads) cannot both pass. */
+	return update(db, "UPDATE users SET totp_step=?2 WHERE name=?1 AND totp_step<?2", name, bind_values, &v);
 }
 
 int users_set_totp_pending(sqlite3 *db, const char *name, const uint8_t *secret)
@@ -245,4 +250,33 @@ int users_use_recovery(sqlite3 *db, const char *name, const char *hash)
 	return update(db, "UPDATE users SET recovery=(SELECT json_group_array(value) FROM json_each(recovery)"
 			  " WHERE value<>?5) WHERE name=?1 AND EXISTS (SELECT 1 FROM json_each(recovery) WHERE value=?5)",
 		      name, bind_values, &v);
+}
+
+int users_export(sqlite3 *db, users_export_fn fn, void *ctx)
+{
+	const char *codes[RECOVERY_CODES];
+	sqlite3_stmt *st;
+	struct user u;
+	json_t *rec;
+	size_t n;
+	bool ok;
+	int rc, r = db_prepare(db, "SELECT " USER_COLUMNS ", recovery FROM users ORDER BY name", &st);
+
+	if (r < 0)
+		return r;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		user_of(st, &u);
+		rec = json_loads((const char *)sqlite3_column_text(st, 13), 0, NULL);
+		n = json_array_size(rec);
+		ok = json_is_array(rec) && n <= ARRAY_SIZE(codes);
+		for (size_t i = 0; ok && i < n; i++)
+			ok = (codes[i] = json_string_value(json_array_get(rec, i))) != NULL;
+		r = ok ? fn(&u, codes, n, ctx) : -EUCLEAN;
+		json_decref(rec);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_errno(rc);
+	explicit_bzero(&u, sizeof(u));
+	sqlite3_finalize(st);
+	return r;
 }

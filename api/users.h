@@ -41,7 +41,9 @@ int users_schema(sqlite3 *db);
 int users_get(sqlite3 *db, const char *name, struct user *ret);
 /* A new user with password hash; -EEXIST when the name is taken. */
 int users_create(sqlite3 *db, const char *name, const char *role, const char *hash, bool must_change, uint64_t now);
-/* Every user as the API shows them (no hash, no secret), by name, appended to items. */
+/* u as the API shows it: no hash, no secret. */
+json_t *user_json(const struct user *u);
+/* Every user as the API shows them (user_json()), by name, appended to items. */
 int users_list(sqlite3 *db, json_t *items);
 
 /* Each -ENOENT when there is no such user. */
@@ -58,7 +60,7 @@ int users_login_failed(sqlite3 *db, const char *name, uint64_t now, uint64_t win
 /* A login that succeeded: the failures are forgotten. */
 int users_login_ok(sqlite3 *db, const char *name, uint64_t now);
 
-/* The TOTP step last accepted. */
+/* The TOTP step last accepted; -ENOENT when it is not after the last one (the code was used). */
 int users_set_totp_step(sqlite3 *db, const char *name, uint64_t step);
 /* A secret shown for enrolment (NULL: none). */
 int users_set_totp_pending(sqlite3 *db, const char *name, const uint8_t *secret);
@@ -69,5 +71,13 @@ int users_set_totp_pending(sqlite3 *db, const char *name, const uint8_t *secret)
 int users_set_totp(sqlite3 *db, const char *name, const uint8_t *secret, const char *const *recovery, size_t n);
 /* Uses up the recovery code with this hash: 0, or -ENOENT when the user has no such code (left). */
 int users_use_recovery(sqlite3 *db, const char *name, const char *hash);
+
+/*
+ * fn(u, recovery, n, ctx) for every user, by name, with the hashes of the
+ * unused recovery codes (--migrate); stops at fn's first non-zero answer.
+ * -EUCLEAN for a row whose codes cannot be read.
+ */
+typedef int (*users_export_fn)(const struct user *u, const char *const *recovery, size_t n, void *ctx);
+int users_export(sqlite3 *db, users_export_fn fn, void *ctx);
 
 #endif

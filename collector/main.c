@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "api/accounts.h"
+#include "api/usermigrate.h"
 #include "api/audit.h"
-#include "api/auth.h"
 #include "api/roles.h"
 #include "collector/coll_conf.h"
 #include "common/localship.h"
@@ -315,12 +315,18 @@ static void audit_local(const struct coll_conf *conf, const char *action, const 
 
 static int create_token(const struct coll_conf *conf, const char *name, const char *role)
 {
-	char *token, object[512], why[160];
+	char *token = NULL, object[512], why[160];
+	struct accounts *a;
 	int r;
 
 	if (role_check(role, why, sizeof(why)))
 		return log_error_errno(EINVAL, "--role %s: %s", role, why);
-	r = auth_token_create(conf->storage.data_dir, name, role, &token);
+	/* Where the collector keeps them: meta.db (safe while it runs, and before it ever did), or the database. */
+	r = accounts_open(&conf->storage, &conf->users, &a);
+	if (r == 0) {
+		r = accounts_token_create(a, name, role, now_realtime_us(), &token);
+		accounts_free(a);
+	}
 	(void)snprintf(object, sizeof(object), "token %s (role %s)", name, role);
 	audit_local(conf, "token.create", object, r == 0);
 	if (r == -EEXIST)
@@ -375,7 +381,7 @@ static int create_user(const struct coll_conf *conf, const char *name, const cha
 		return log_error_errno(EINVAL, "--role %s: %s", role, why);
 	r = read_password(pw, sizeof(pw));
 	if (r == 0)
-		r = accounts_open(conf->storage.data_dir, &conf->users, &a);
+		r = accounts_open(&conf->storage, &conf->users, &a);
 	if (r == 0) {
 		r = accounts_create(a, name, role, pw, false, now_realtime_us(), why, sizeof(why));
 		accounts_free(a);
@@ -475,12 +481,16 @@ static int verify(const struct coll_conf *conf)
 	return r || ra < 0 || rs < 0 ? -EUCLEAN : 0;
 }
 
-/* --migrate URL: the store's blocks copied into PostgreSQL ([storage] password_file= and dialect= apply). */
+/*
+ * --migrate URL: the store's blocks, then its users and tokens, copied into
+ * PostgreSQL ([storage] password_file= and dialect= apply).
+ */
 static int migrate(const struct coll_conf *conf, const char *url)
 {
 	struct storage_conf to = conf->storage;
+	struct usermigrate_report u;
 	struct migrate_report rep;
-	int r;
+	int r, k;
 
 	to.url = (char *)url;
 	r = storage_migrate(conf->storage.data_dir, &to, &rep);
@@ -488,7 +498,14 @@ static int migrate(const struct coll_conf *conf, const char *url)
 		printf("%" PRIu64 " blocks of %u days: %" PRIu64 " copied, %" PRIu64 " there already, %" PRIu64
 		       " conflicting (not copied), %" PRIu64 " unreadable; %" PRIu64 " verified in PostgreSQL\n",
 		       rep.blocks, rep.days, rep.copied, rep.present, rep.conflicts, rep.unreadable, rep.verified);
-	return r;
+	if (r < 0 && r != -EUCLEAN)
+		return r;
+	k = usermigrate_run(conf->storage.data_dir, url, conf->storage.password_file, &u);
+	if (k == 0 || k == -EUCLEAN)
+		printf("%" PRIu64 " users: %" PRIu64 " copied, %" PRIu64 " there already; %" PRIu64 " tokens: %" PRIu64
+		       " copied, %" PRIu64 " there already; %" PRIu64 " verified in PostgreSQL\n",
+		       u.users, u.users_copied, u.users_present, u.tokens, u.tokens_copied, u.tokens_present, u.verified);
+	return r < 0 ? r : k;
 }
 
 static void usage(FILE *f)

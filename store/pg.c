@@ -54,15 +54,20 @@ static void on_notice(void *arg, const char *message)
 
 int pg_connect(const struct pg_conf *conf, PGconn **ret)
 {
-	const char *keys[] = { "dbname", "password", "application_name", NULL };
-	const char *values[] = { conf->url, NULL, "vigil-collector", NULL };
+	/*
+	 * Before dbname, so that the URL's own connect_timeout wins: without
+	 * one a server that never answers (a host gone, a firewall dropping)
+	 * would hold the caller, and whatever waits on it, for good.
+	 */
+	const char *keys[] = { "connect_timeout", "dbname", "password", "application_name", NULL };
+	const char *values[] = { PG_CONNECT_TIMEOUT, conf->url, NULL, "vigil-collector", NULL };
 	char pw[PASSWORD_MAX + 1] = "", where[1024];
 	PGconn *c;
 	int r = 0;
 
 	if (conf->password_file && (r = read_password(conf->password_file, pw, sizeof(pw))) < 0)
 		return r;
-	values[1] = pw[0] ? pw : NULL;
+	values[2] = pw[0] ? pw : NULL;
 	/* expand_dbname: the URL in dbname is parsed as a connection string. */
 	c = PQconnectdbParams(keys, values, 1);
 	explicit_bzero(pw, sizeof(pw));
@@ -73,7 +78,7 @@ int pg_connect(const struct pg_conf *conf, PGconn **ret)
 
 		url_for_log(conf->url, where, sizeof(where));
 		r = strstr(m, "authentication") || strstr(m, "password") ? -EACCES
-		    : strstr(m, "refused") || strstr(m, "No such file")   ? -ECONNREFUSED
+		    : strstr(m, "refused") || strstr(m, "No such file") || strstr(m, "timeout") ? -ECONNREFUSED
 									   : -EIO;
 		log_error("postgresql: cannot connect to %s: %.*s", where, (int)strcspn(m, "\n"), m);
 		PQfinish(c);
@@ -82,6 +87,49 @@ int pg_connect(const struct pg_conf *conf, PGconn **ret)
 	(void)PQsetNoticeProcessor(c, on_notice, NULL);
 	*ret = c;
 	return 0;
+}
+
+int pg_link_init(struct pg_link *l, const struct pg_conf *conf)
+{
+	*l = (struct pg_link){ .url = strdup(conf->url ? conf->url : "") };
+	if (conf->password_file)
+		l->password_file = strdup(conf->password_file);
+	if (!l->url || (conf->password_file && !l->password_file)) {
+		pg_link_free(l);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int pg_link_up(struct pg_link *l)
+{
+	int r;
+
+	if (l->c)
+		return 0;
+	r = pg_connect(&(struct pg_conf){ .url = l->url, .password_file = l->password_file }, &l->c);
+	if (r == 0 && l->on_connect && (r = l->on_connect(l->c, l->ctx)) < 0) {
+		PQfinish(l->c);
+		l->c = NULL;
+	}
+	return r;
+}
+
+int pg_link_settle(struct pg_link *l, int r)
+{
+	if (r == -EPIPE || (l->c && PQstatus(l->c) != CONNECTION_OK)) {
+		PQfinish(l->c);
+		l->c = NULL;
+	}
+	return r;
+}
+
+void pg_link_free(struct pg_link *l)
+{
+	PQfinish(l->c);
+	free(l->url);
+	free(l->password_file);
+	*l = (struct pg_link){ 0 };
 }
 
 static int errno_of(PGconn *c, const PGresult *res, const char *sql)

@@ -22,10 +22,33 @@ struct pg_conf {
 };
 
 /*
- * Connects; on failure logs why (never the password) and returns -ECONNREFUSED,
- * -EACCES (authentication) or -EIO. The connection is the caller's: PQfinish().
+ * Connects, within PG_CONNECT_TIMEOUT seconds unless the URL says
+ * connect_timeout=; on failure logs why (never the password) and returns
+ * -ECONNREFUSED (not reached: refused, no such socket, no answer in
+ * time), -EACCES (authentication) or -EIO. The connection is the caller's:
+ * PQfinish().
  */
+#define PG_CONNECT_TIMEOUT "5"
 int pg_connect(const struct pg_conf *conf, PGconn **ret);
+
+/*
+ * A connection that comes back: made at its first use, and again at the
+ * use after the server went away (a restart, a failover). The link owns
+ * its copies of the URL and password file's path, and the connection.
+ */
+struct pg_link {
+	char *url, *password_file;
+	PGconn *c;                               /* NULL until connected, and after the server went away */
+	int (*on_connect)(PGconn *c, void *ctx); /* on each new connection (the schema); NULL: nothing */
+	void *ctx;
+};
+/* l with copies of conf's strings, not connected yet; -ENOMEM. */
+int pg_link_init(struct pg_link *l, const struct pg_conf *conf);
+/* 0 when l->c is connected (connecting, then on_connect, if it was not), or pg_connect()'s error. */
+int pg_link_up(struct pg_link *l);
+/* After a call's result r: -EPIPE, or a connection no longer up, drops it (the next pg_link_up() connects). r. */
+int pg_link_settle(struct pg_link *l, int r);
+void pg_link_free(struct pg_link *l);
 
 /* Statements with text parameters (NULL: SQL NULL) and binary ones (lengths given). */
 struct pg_param {

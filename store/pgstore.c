@@ -14,10 +14,9 @@
 #include "store/storage.h"
 
 struct pgstore {
-	char *url, *password_file;
+	struct pg_link link; /* connected again at the next call after the server went away */
 	const struct pg_dialect *d;
 	bool writer;
-	PGconn *c;          /* NULL after the server went away: connected again at the next call */
 	uint32_t day_made; /* the partitions of this day and the next are there */
 };
 
@@ -36,28 +35,12 @@ bool pgstore_dialect_known(const char *name)
 	return pg_dialect_find(name) != NULL;
 }
 
-static int connected(struct pgstore *p)
+/* The writer's tables, on each of its connections. */
+static int writer_schema(PGconn *c, void *ctx)
 {
-	int r;
+	const struct pgstore *p = ctx;
 
-	if (p->c)
-		return 0;
-	r = pg_connect(&(struct pg_conf){ .url = p->url, .password_file = p->password_file }, &p->c);
-	if (r == 0 && p->writer && (r = pgblocks_schema(p->c, p->d)) < 0) {
-		PQfinish(p->c);
-		p->c = NULL;
-	}
-	return r;
-}
-
-/* After -EPIPE the connection is gone: the next call connects again. */
-static int settle(struct pgstore *p, int r)
-{
-	if (r == -EPIPE || (p->c && PQstatus(p->c) != CONNECTION_OK)) {
-		PQfinish(p->c);
-		p->c = NULL;
-	}
-	return r;
+	return pgblocks_schema(c, p->d);
 }
 
 int pgstore_open(const struct storage_conf *c, bool writer, struct pgstore **ret)
@@ -68,10 +51,14 @@ int pgstore_open(const struct storage_conf *c, bool writer, struct pgstore **ret
 	if (!p)
 		return -ENOMEM;
 	p->d = pg_dialect_find(c->dialect ? c->dialect : "postgresql");
-	p->url = strdup(c->url ? c->url : "");
-	p->password_file = c->password_file ? strdup(c->password_file) : NULL;
 	p->writer = writer;
-	r = !p->d ? -EINVAL : !p->url || (c->password_file && !p->password_file) ? -ENOMEM : connected(p);
+	r = !p->d ? -EINVAL : pg_link_init(&p->link, &(struct pg_conf){ .url = c->url, .password_file = c->password_file });
+	if (r == 0 && writer) {
+		p->link.on_connect = writer_schema;
+		p->link.ctx = p;
+	}
+	if (r == 0)
+		r = pg_link_up(&p->link);
 	if (r < 0) {
 		pgstore_free(p);
 		return r;
@@ -84,18 +71,16 @@ void pgstore_free(struct pgstore *p)
 {
 	if (!p)
 		return;
-	PQfinish(p->c);
-	free(p->url);
-	free(p->password_file);
+	pg_link_free(&p->link);
 	free(p);
 }
 
 /* The partitions of day and the next, before the day's first block: outside the writing transaction. */
 static int make_days(struct pgstore *p, uint32_t day)
 {
-	int r = day == p->day_made ? 0 : pgblocks_prepare_day(p->c, p->d, day);
+	int r = day == p->day_made ? 0 : pgblocks_prepare_day(p->link.c, p->d, day);
 
-	if (r == 0 && day != p->day_made && (r = pgblocks_prepare_day(p->c, p->d, day + 1)) == 0)
+	if (r == 0 && day != p->day_made && (r = pgblocks_prepare_day(p->link.c, p->d, day + 1)) == 0)
 		p->day_made = day;
 	return r;
 }
@@ -112,19 +97,19 @@ static int by_key(const void *a, const void *b)
 /* One transaction over the n blocks of to: each one's shared result into its result. */
 static int store_once(struct pgstore *p, uint32_t day, struct block_in **to, size_t n)
 {
-	int r = connected(p);
+	int r = pg_link_up(&p->link);
 
 	if (r == 0)
 		r = make_days(p, day);
 	if (r == 0)
-		r = pg_exec(p->c, "BEGIN");
+		r = pg_exec(p->link.c, "BEGIN");
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = pgblocks_store(p->c, day, to[i]);
+		r = pgblocks_store(p->link.c, day, to[i]);
 	if (r == 0)
-		r = pg_exec(p->c, "COMMIT");
-	if (r < 0 && p->c && PQstatus(p->c) == CONNECTION_OK)
-		(void)pg_exec(p->c, "ROLLBACK");
-	return settle(p, r);
+		r = pg_exec(p->link.c, "COMMIT");
+	if (r < 0 && p->link.c && PQstatus(p->link.c) == CONNECTION_OK)
+		(void)pg_exec(p->link.c, "ROLLBACK");
+	return pg_link_settle(&p->link, r);
 }
 
 /*
@@ -191,17 +176,17 @@ int pgstore_copy(struct pgstore *p, uint32_t day, struct block_in **blocks, size
 
 int pgstore_has(struct pgstore *p, const struct block_in *b)
 {
-	int r = connected(p);
+	int r = pg_link_up(&p->link);
 
-	return settle(p, r == 0 ? pgblocks_has(p->c, b) : r);
+	return pg_link_settle(&p->link, r == 0 ? pgblocks_has(p->link.c, b) : r);
 }
 
 int pgstore_retention(struct pgstore *p, uint32_t cutoff, unsigned *ret_days)
 {
-	int r = connected(p);
+	int r = pg_link_up(&p->link);
 
 	*ret_days = 0;
-	return settle(p, r == 0 ? pgblocks_retention(p->c, cutoff, ret_days) : r);
+	return pg_link_settle(&p->link, r == 0 ? pgblocks_retention(p->link.c, cutoff, ret_days) : r);
 }
 
 int pgstore_select(struct pgstore *p, const struct pgstore_select *q, int (*fn)(const struct block_row *b, void *ctx),
@@ -210,22 +195,22 @@ int pgstore_select(struct pgstore *p, const struct pgstore_select *q, int (*fn)(
 	struct pgblocks_select s = { .from = { q->xid, q->id }, .newest_first = q->newest_first, .host = q->host,
 				     .since = q->since, .until = q->until, .limit = SELECT_PAGE };
 	unsigned n = SELECT_PAGE;
-	int r = connected(p);
+	int r = pg_link_up(&p->link);
 
 	if (q->newest_first && !q->xid && !q->id)
 		s.from = (struct pg_cursor){ INT64_MAX, INT64_MAX };
 	while (r == 0 && n == SELECT_PAGE) {
 		struct pg_cursor last = s.from;
-		r = pgblocks_select(p->c, p->d, &s, fn, ctx, &n, &last);
+		r = pgblocks_select(p->link.c, p->d, &s, fn, ctx, &n, &last);
 		/* The next page from the block after the last one given (ids are whole numbers). */
 		s.from = (struct pg_cursor){ last.xid, s.newest_first ? last.id - 1 : last.id + 1 };
 	}
-	return settle(p, r);
+	return pg_link_settle(&p->link, r);
 }
 
 int pgstore_cursor_check(struct pgstore *p, uint64_t xid, int64_t id, uint32_t rec)
 {
-	int r = connected(p);
+	int r = pg_link_up(&p->link);
 
-	return settle(p, r == 0 ? pgblocks_cursor_check(p->c, &(struct pg_cursor){ xid, id }, rec) : r);
+	return pg_link_settle(&p->link, r == 0 ? pgblocks_cursor_check(p->link.c, &(struct pg_cursor){ xid, id }, rec) : r);
 }

@@ -32,7 +32,7 @@ LAYERS = {
     "libforward": ["libcommon", "libsearch", "libstore"],
     "libsyslog": ["libcommon"],
     "libapi": ["libcommon", "libalertlogic", "libalerts", "libdialtestlogic", "libdialtests", "libsearch", "libstore",
-               "libenroll"],
+               "libpgstore", "libenroll"],
     "libcollector": ["libcommon", "libalertlogic", "libalerts", "libapi", "libdialtests", "libforward", "libsearch",
                      "libstore", "libsyslog", "libenroll"],
     "vigil_agent": ["libcommon", "libprobes", "libparse", "libagent", "libsyslog", "libenroll"],
@@ -46,7 +46,7 @@ def owners(makefile):
     """file -> the library or program whose *_SOURCES lists it."""
     text = re.sub(r"\\\n", " ", open(makefile).read())
     owner = {}
-    for m in re.finditer(r"^(\w+?)(?:_a)?_SOURCES\s*=(.*)$", text, re.M):
+    for m in re.finditer(r"^(\w+?)(?:_a)?_SOURCES\s*\+?=(.*)$", text, re.M):
         name = m.group(1)
         if name in LAYERS:
             for f in m.group(2).split():

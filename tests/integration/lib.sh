@@ -9,9 +9,13 @@ S=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 PY=${PYTHON:-python3}
 T=$(mktemp -d "${TMPDIR:-/tmp}/vigil-it.XXXXXX")
 PIDS=""
+# Functions run at exit before the processes are killed (a helper's own clean-up, e.g. pg.sh's pg_stop): the
+# test's exit status is taken before them, so that a clean-up that succeeds never turns a failure into a pass.
+AT_EXIT=""
 
 cleanup() {
 	local rc=$?
+	for f in $AT_EXIT; do "$f" || true; done
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
 	# A sanitizer report from any daemon fails the test, even if it was killed later.
@@ -208,6 +212,30 @@ api() { # method path token [body]: prints the status; the answer in $T/answer.j
 	curl -s -o "$T/answer.json" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $3" \
 		${4:+-H 'Content-Type: application/json' --data-binary "$4"} "$URL$2"
 }
+# Console sessions, by name, on $URL:
+# jar NAME: curl with the cookie jar of NAME; csrf NAME: the CSRF token its last login answered.
+jar() { local j=$1; shift; curl -s -b "$T/$j.jar" -c "$T/$j.jar" -o "$T/$j.json" -w '%{http_code}' "$@"; }
+csrf() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("csrf", ""))' "$T/$1.csrf"; }
+login() { # name user password [extra json]
+	local code
+	code=$(jar "$1" -D "$T/$1.headers" -H 'Content-Type: application/json' -d "{\"user\":\"$2\",\"password\":\"$3\"${4:-}}" \
+		"$URL/api/v1/session")
+	[ "$code" = 200 ] && cp "$T/$1.json" "$T/$1.csrf"
+	echo "$code"
+}
+# as NAME METHOD PATH [body]: a request of the session, with its CSRF token.
+as() { jar "$1" -X "$2" -H "X-CSRF-Token: $(csrf "$1")" -H 'Content-Type: application/json' ${4:+-d "$4"} "$URL$3"; }
+totp() { # base32-secret [seconds from now]
+	"$PY" - "$1" "${2:-0}" <<'PYEOF'
+import base64, hmac, struct, sys, time
+key = base64.b32decode(sys.argv[1] + "=" * (-len(sys.argv[1]) % 8))
+mac = hmac.new(key, struct.pack(">Q", int(time.time() + int(sys.argv[2])) // 30), "sha1").digest()
+o = mac[19] & 15
+print("%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7fffffff) % 1000000))
+PYEOF
+}
+member() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$T/$1.json" "$2"; }
+
 # Pulls every stored log through the API with cursors; prints messages.
 pull_messages() { "$PY" "$S/tests/integration/pull.py" "$URL" "$TOKEN" "$@"; }
 

@@ -28,28 +28,13 @@ url=postgresql:///vigil"
 config_refused vigil-collector "$T/collector.conf" "collector.conf:[0-9]*: \\[storage\\] url= is for backend=postgresql"
 
 pg_start
-PORT_B=$(free_port)
-HTTP_B=$(free_port)
-URL_A=$URL
-URL_B="http://127.0.0.1:$HTTP_B"
-write_collector_conf "[storage]
-backend=postgresql
-url=$PG_URL
-password_file=$PG_PASSWORD_FILE"
-sed -e "s|127.0.0.1:$INGEST_PORT|127.0.0.1:$PORT_B|" -e "s|127.0.0.1:$HTTP_PORT|127.0.0.1:$HTTP_B|" \
-	-e "s|data_dir=$T/data|data_dir=$T/data-b|" "$T/collector.conf" > "$T/collector-b.conf"
+pg_collectors_conf
 cp -p "$PG_PASSWORD_FILE" "$T/pw-open" && chmod 0644 "$T/pw-open"
 sed "s|^password_file=.*|password_file=$T/pw-open|" "$T/collector.conf" > "$T/pw-open.conf"
 "$B/vigil-collector" --config "$T/pw-open.conf" > "$T/pw-open.out" 2>&1 && fail "a collector started with a password file others can read"
 grep -q "can be read by others (mode 0644)" "$T/pw-open.out" || fail "an open password file: $(cat "$T/pw-open.out")"
 TOKEN_A=$(make_token operator)
 TOKEN_B=$("$B/vigil-collector" --config "$T/collector-b.conf" --create-token "t-b-$RANDOM" --role operator)
-start_collector_b() {
-	"$B/vigil-collector" --config "$T/collector-b.conf" >> "$T/collector-b.log" 2>&1 &
-	PID_B=$!
-	PIDS="$PIDS $PID_B"
-	wait_for 10 "collector B up" curl -s -o /dev/null "$URL_B/api/v1/hosts"
-}
 start_collector
 start_collector_b
 grep -q "blocks are shared in PostgreSQL" "$T/collector.log" || fail "A does not say it shares its blocks"

@@ -23,7 +23,7 @@ grep -q "^retention before day 20501: 1 day dropped, 1500 blocks and 1500 (agent
 [ "$(pg_sql -c 'SELECT count(*) FROM blocks_20501')" = 1500 ] || fail "the kept day's partition lost blocks"
 
 info "the password is needed, and a wrong one is refused"
-echo wrong > "$T/wrong.password"
+(umask 077 && echo wrong > "$T/wrong.password")
 "$B/pgrace" "$PG_URL" "$T/wrong.password" skip > "$T/wrong.out" 2>&1 && fail "a wrong password was taken"
 grep -q "password authentication failed" "$T/wrong.out" || fail "$(cat "$T/wrong.out")"
 grep -q "$(cat "$PG_PASSWORD_FILE")" "$T/wrong.out" "$T/skip.out" "$T/race.out" && fail "the password reached the output"

@@ -4,7 +4,8 @@
 # PostgreSQL, verified (the SHA-256 of every frame as stored there) and
 # resumable (a second run finds each block there already and copies
 # nothing); a frame altered in the database afterwards is caught; a
-# collector on the database then serves every line once.
+# collector on the database then serves every line once. The users and
+# tokens go too: the same password logs in, the same token works there.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 [ -x "$B/pgrace" ] || { echo "SKIP: built without PostgreSQL (configure found no libpq)"; exit 77; }
@@ -12,6 +13,8 @@
 info "a collector on SQLite stores 5000 lines in many batches"
 write_collector_conf
 TOKEN=$(make_token operator)
+echo "Operator-pass-2026" | "$B/vigil-collector" --config "$T/collector.conf" --create-user li.na --role operator \
+	> /dev/null || fail "--create-user"
 start_collector
 MAX_DELAY=20 write_agent_conf
 start_agent
@@ -30,26 +33,35 @@ migrate || fail "--migrate: $(cat "$T/migrate.out")"
 cat "$T/migrate.out"
 grep -q "^$BLOCKS blocks of 1 days: $BLOCKS copied, 0 there already, 0 conflicting (not copied), 0 unreadable; $BLOCKS verified" \
 	"$T/migrate.out" || fail "the first run: $(cat "$T/migrate.out")"
+grep -q "^1 users: 1 copied, 0 there already; 1 tokens: 1 copied, 0 there already; 2 verified in PostgreSQL" \
+	"$T/migrate.out" || fail "the users and tokens: $(cat "$T/migrate.out")"
 [ "$(pg_sql -c "SELECT count(*) FROM blocks")" = "$BLOCKS" ] || fail "PostgreSQL holds another number of blocks"
 
 info "run again (as after one cut short): nothing copied twice, all verified"
 migrate || fail "the second run: $(cat "$T/migrate.out")"
 grep -q "^$BLOCKS blocks of 1 days: 0 copied, $BLOCKS there already, .* $BLOCKS verified" "$T/migrate.out" ||
 	fail "the second run: $(cat "$T/migrate.out")"
+grep -q "^1 users: 0 copied, 1 there already; 1 tokens: 0 copied, 1 there already; 2 verified" "$T/migrate.out" ||
+	fail "the users and tokens again: $(cat "$T/migrate.out")"
 [ "$(pg_sql -c "SELECT count(*) FROM blocks")" = "$BLOCKS" ] || fail "a second run stored blocks again"
 
-info "a collector on the database serves every line once"
+info "a collector on the database serves every line once, to the token made on SQLite; the user logs in"
 sed -e "s|data_dir=$T/data|data_dir=$T/data-pg|" "$T/collector.conf" > "$T/collector-pg.conf"
 printf 'backend=postgresql\nurl=%s\n' "$PG_URL" >> "$T/collector-pg.conf"
-TOKEN=$("$B/vigil-collector" --config "$T/collector-pg.conf" --create-token "t-pg-$RANDOM" --role operator)
 "$B/vigil-collector" --config "$T/collector-pg.conf" >> "$T/collector-pg.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for 10 "collector on PostgreSQL up" api_up
 pull_messages kind=log --expect "$T/expected" > "$T/pull.out" || fail "$(cat "$T/pull.out")"
 grep -q "stored 5000 missing 0 unexpected 0 duplicates 0" "$T/pull.out" || fail "$(cat "$T/pull.out")"
+[ "$(login op li.na Operator-pass-2026)" = 200 ] || fail "the migrated user's login: $(cat "$T/op.json")"
+[ "$(login bad li.na Wrong-password-9)" = 401 ] || fail "a wrong password for the migrated user"
 
-info "a frame altered in the database is caught by the verification"
+info "a frame altered in the database is caught by the verification, and a user whose password differs there"
 pg_sql -c "UPDATE blocks SET zframe = zframe || '\\x00'::bytea WHERE id = (SELECT min(id) FROM blocks)"
+pg_sql -c "UPDATE users SET password = 'altered' WHERE name = 'li.na'"
 migrate && fail "--migrate passed over an altered frame: $(cat "$T/migrate.out")"
 grep -q "; $((BLOCKS - 1)) verified" "$T/migrate.out" || fail "the altered frame: $(cat "$T/migrate.out")"
+grep -q "^1 users: 0 copied, 1 there already; .* 1 verified" "$T/migrate.out" || fail "the altered user: $(cat "$T/migrate.out")"
+grep -q "user li.na differs in the database" "$T/migrate.log" || fail "not said: $(cat "$T/migrate.log")"
+grep -q "Operator-pass-2026\|$TOKEN" "$T/migrate.out" "$T/migrate.log" && fail "a secret in --migrate's output"
 echo ok

@@ -47,14 +47,36 @@ pg_halt() {
 	wait "$PG_PID" 2>/dev/null || true
 }
 
-# Stops the server (fast shutdown) and removes its folder; called from the test's own exit trap.
+# Stops the server (fast shutdown) and removes its folder, at the test's exit (lib.sh's AT_EXIT).
 pg_stop() {
 	[ -n "$PG_ROOT" ] || return 0
 	kill -INT "$PG_PID" 2>/dev/null || true
 	wait "$PG_PID" 2>/dev/null || true
 	rm -rf "$PG_ROOT"
 }
-trap 'pg_stop; cleanup' EXIT
+AT_EXIT="$AT_EXIT pg_stop"
+
+# pg_collectors_conf [extra ini text]: two collectors on the test's database, A in collector.conf (its API at
+# $URL_A, $URL), B in collector-b.conf (ingest on $PORT_B, its API at $URL_B, its own data-b).
+pg_collectors_conf() {
+	PORT_B=$(free_port)
+	HTTP_B=$(free_port)
+	URL_A=$URL
+	URL_B="http://127.0.0.1:$HTTP_B"
+	write_collector_conf "[storage]
+backend=postgresql
+url=$PG_URL
+password_file=$PG_PASSWORD_FILE
+${1:-}"
+	sed -e "s|127.0.0.1:$INGEST_PORT|127.0.0.1:$PORT_B|" -e "s|127.0.0.1:$HTTP_PORT|127.0.0.1:$HTTP_B|" \
+		-e "s|data_dir=$T/data|data_dir=$T/data-b|" "$T/collector.conf" > "$T/collector-b.conf"
+}
+start_collector_b() {
+	"$B/vigil-collector" --config "$T/collector-b.conf" >> "$T/collector-b.log" 2>&1 &
+	PID_B=$!
+	PIDS="$PIDS $PID_B"
+	wait_for 10 "collector B up" curl -s -o /dev/null "$URL_B/api/v1/hosts"
+}
 
 # psql as vigil on the test's server.
 pg_sql() { PGPASSWORD=$(cat "$PG_PASSWORD_FILE") "$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 "$PG_URL" "$@"; }

@@ -21,28 +21,6 @@ severity=warning"
 TOKEN=$(make_token admin)
 start_collector
 
-# jar NAME: curl with the cookie jar of NAME; csrf NAME: the CSRF token its last login answered.
-jar() { local j=$1; shift; curl -s -b "$T/$j.jar" -c "$T/$j.jar" -o "$T/$j.json" -w '%{http_code}' "$@"; }
-csrf() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("csrf", ""))' "$T/$1.csrf"; }
-login() { # name user password [extra json]
-	local code
-	code=$(jar "$1" -D "$T/$1.headers" -H 'Content-Type: application/json' -d "{\"user\":\"$2\",\"password\":\"$3\"${4:-}}" \
-		"$URL/api/v1/session")
-	[ "$code" = 200 ] && cp "$T/$1.json" "$T/$1.csrf"
-	echo "$code"
-}
-# as NAME METHOD PATH [body]: a request of the session, with its CSRF token.
-as() { jar "$1" -X "$2" -H "X-CSRF-Token: $(csrf "$1")" -H 'Content-Type: application/json' ${4:+-d "$4"} "$URL$3"; }
-totp() { # base32-secret [seconds from now]
-	"$PY" - "$1" "${2:-0}" <<'PYEOF'
-import base64, hmac, struct, sys, time
-key = base64.b32decode(sys.argv[1] + "=" * (-len(sys.argv[1]) % 8))
-mac = hmac.new(key, struct.pack(">Q", int(time.time() + int(sys.argv[2])) // 30), "sha1").digest()
-o = mac[19] & 15
-print("%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7fffffff) % 1000000))
-PYEOF
-}
-member() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$T/$1.json" "$2"; }
 
 info "the first admin from the command line; a weak password is refused with the policy"
 echo "short" | "$B/vigil-collector" --config "$T/collector.conf" --create-user root --role admin 2> "$T/create.err" &&

@@ -11,7 +11,10 @@
 #include <string.h>
 
 #include "api/accounts.h"
+#include "api/userdb.h"
+#include "common/db.h"
 #include "common/util.h"
+#include "store/storage.h"
 #include "tests/unit/tmpdir.h"
 
 #define T0 (1800000000ull * USEC_PER_SEC)
@@ -26,9 +29,10 @@ static struct accounts *open_accounts(const char *name)
 {
 	struct accounts *a;
 	char dir[300];
+	struct storage_conf storage = { .data_dir = dir };
 
 	(void)snprintf(dir, sizeof(dir), "%s/%s", test_dir, name);
-	assert_int_equal(accounts_open(dir, &conf, &a), 0);
+	assert_int_equal(accounts_open(&storage, &conf, &a), 0);
 	return a;
 }
 
@@ -131,6 +135,9 @@ static void sessions_end(void **state)
 	assert_int_equal(accounts_set_disabled(a, "wang.fang", false, t), 0);
 	assert_int_equal(login(a, "wang.fang", "Viewer-pass-123", NULL, t, id, &who), LOGIN_OK);
 	assert_int_equal(accounts_session(a, "not-a-session", t, &who), -EACCES);
+	/* Seen by a collector whose clock is ahead: not ended by the one behind (no time passed there). */
+	assert_int_equal(login(a, "wang.fang", "Viewer-pass-123", NULL, t + 5 * USEC_PER_SEC, id, &who), LOGIN_OK);
+	assert_int_equal(accounts_session(a, id, t, &who), 0);
 	accounts_free(a);
 }
 
@@ -170,12 +177,31 @@ static void second_factor(void **state)
 	accounts_free(a);
 }
 
+/* A TOTP step is taken once: two logins with one code at once (two threads, two collectors) cannot both pass. */
+static void totp_step_once(void **state)
+{
+	char path[300];
+	sqlite3 *db;
+
+	(void)snprintf(path, sizeof(path), "%s/step.db", test_dir);
+	assert_int_equal(db_open(path, true, false, DB_SYNC_NORMAL, &db), 0);
+	assert_int_equal(users_schema(db), 0);
+	assert_int_equal(userdb_sqlite.create(db, "root", "admin", "x", false, T0), 0);
+	assert_int_equal(userdb_sqlite.set_totp_step(db, "root", 60000000), 0);
+	assert_int_equal(userdb_sqlite.set_totp_step(db, "root", 60000000), -ENOENT);
+	assert_int_equal(userdb_sqlite.set_totp_step(db, "root", 59999999), -ENOENT);
+	assert_int_equal(userdb_sqlite.set_totp_step(db, "root", 60000001), 0);
+	assert_int_equal(userdb_sqlite.set_totp_step(db, "nobody", 60000002), -ENOENT);
+	db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(policy_and_lockout),
 		cmocka_unit_test(sessions_end),
 		cmocka_unit_test(second_factor),
+		cmocka_unit_test(totp_step_once),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* api/auth.c, the owner of the tokens table, on a temporary meta.db. */
+/* The API's tokens (accounts.h over api/auth.c, the owner of the tokens table), on a temporary meta.db. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -8,45 +8,57 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "api/auth.h"
+#include "api/accounts.h"
 #include "common/db.h"
 #include "common/macro.h"
 #include "common/hash.h"
+#include "store/storage.h"
 #include "tests/unit/tmpdir.h"
+
+static const struct users_conf conf = { .totp_roles = "" };
+
+static struct accounts *open_accounts(void)
+{
+	struct storage_conf storage = { .data_dir = test_dir };
+	struct accounts *a;
+
+	assert_int_equal(accounts_open(&storage, &conf, &a), 0);
+	return a;
+}
 
 static void tokens(void **state)
 {
-	char *token, name[64], role[16], path[300];
+	struct accounts *a = open_accounts();
+	char *token, name[64], role[16];
 	char *again = NULL;
-	sqlite3 *meta;
 
-	assert_int_equal(auth_token_create(test_dir, "alice", "security", &token), 0);
+	assert_int_equal(accounts_token_create(a, "alice", "security", 1, &token), 0);
 	assert_int_equal(strncmp(token, "vgl_", 4), 0);
 	assert_int_equal(strlen(token), 68);
-	assert_int_equal(auth_token_create(test_dir, "alice", "admin", &again), -EEXIST);
+	assert_int_equal(accounts_token_create(a, "alice", "admin", 2, &again), -EEXIST);
 	assert_null(again);
-	(void)snprintf(path, sizeof(path), "%s/meta.db", test_dir);
-	assert_int_equal(db_open(path, false, true, DB_SYNC_NORMAL, &meta), 0);
-	assert_int_equal(auth_token_lookup(meta, token, name, sizeof(name), role, sizeof(role)), 0);
+	assert_int_equal(accounts_token_lookup(a, token, name, sizeof(name), role, sizeof(role)), 0);
 	assert_string_equal(name, "alice");
 	assert_string_equal(role, "security");
 	token[10] ^= 1;
-	assert_int_equal(auth_token_lookup(meta, token, name, sizeof(name), role, sizeof(role)), -EACCES);
+	assert_int_equal(accounts_token_lookup(a, token, name, sizeof(name), role, sizeof(role)), -EACCES);
 	free(token);
-	assert_int_equal(auth_token_delete(test_dir, "alice"), 0);
-	assert_int_equal(auth_token_delete(test_dir, "alice"), -ENOENT);
-	db_close(meta);
+	assert_int_equal(accounts_token_delete(a, "alice"), 0);
+	assert_int_equal(accounts_token_delete(a, "alice"), -ENOENT);
+	accounts_free(a);
 }
 
 /* What is stored is the token's SHA-256, and nothing of the token itself. */
 static void only_the_hash(void **state)
 {
+	struct accounts *a = open_accounts();
 	char *token, path[300];
 	uint8_t hash[SHA256_SIZE];
 	sqlite3 *meta;
 	sqlite3_stmt *st;
 
-	assert_int_equal(auth_token_create(test_dir, "bob", "viewer", &token), 0);
+	assert_int_equal(accounts_token_create(a, "bob", "viewer", 3, &token), 0);
+	accounts_free(a);
 	assert_int_equal(sha256(token, strlen(token), hash), 0);
 	(void)snprintf(path, sizeof(path), "%s/meta.db", test_dir);
 	assert_int_equal(db_open(path, false, true, DB_SYNC_NORMAL, &meta), 0);
