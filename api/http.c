@@ -667,7 +667,6 @@ static struct MHD_Daemon *start_daemon(struct http_server *h, const struct http_
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 }
 
-/* The tokens table before the first request looks a token up in it (readers cannot make it). */
 int http_start(const struct api_env *env, const struct http_deps *deps, struct http_server **ret)
 {
 	struct http_server *h = calloc(1, sizeof(*h));

@@ -139,8 +139,7 @@ static bool query_run(struct request *rq, struct log_query *q, struct log_result
 					  "cursor: %s is past the logs stored; it comes from no answer of this collector",
 					  arg(rq, "cursor"));
 	else if (r == -ECONNREFUSED || r == -EPIPE)
-		*answered = respond_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-					  "the shared store (PostgreSQL) cannot be reached: %s", strerror(-r));
+		*answered = respond_errno(rq, r, "log query failed");
 	else if (r < 0)
 		*answered = respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "log query failed: %s",
 					  strerror(-r));

@@ -3,11 +3,11 @@
  * The console's users and sessions and the API's tokens in the database
  * the collectors share (userdb.h): `users`, `user_recovery`, `sessions`
  * and `tokens` in PostgreSQL. The same rows as users.c, sessions.c and
- * auth.c keep in meta.db, and the same guarantees across collectors: a failed login counts wherever it was
- * tried (one statement reads and writes the count), a TOTP code and a
- * recovery code are good once whichever collector sees them first (the
- * write is conditional), a session's id and a token are stored only as
- * their SHA-256.
+ * auth.c keep in meta.db, and the same guarantees across collectors: a
+ * failed login counts wherever it was tried (one statement reads and
+ * writes the count), a TOTP code and a recovery code are good once
+ * whichever collector sees them first (the write is conditional), a
+ * session's id and a token are stored only as their SHA-256.
  */
 #include "config.h"
 
@@ -52,11 +52,17 @@ static int schema(PGconn *c, void *ctx)
 	return r == -EEXIST ? 0 : r;
 }
 
+/*
+ * Every failure to get a usable connection is -EPIPE: the store's, never
+ * the asker's. pg_connect()'s -EACCES (the database refused the
+ * collector's own password) must not read as a token or session refused,
+ * which would send every console user to the login.
+ */
 static int connected(struct pgusers *p)
 {
 	int r = !p->link.c && p->in_tx ? -EPIPE : pg_link_up(&p->link);
 
-	return r == -ECONNREFUSED ? -EPIPE : r;
+	return r < 0 ? -EPIPE : 0;
 }
 
 /* sql with params: its rows into *ret (the caller's to PQclear()), or NULL ret. */
@@ -348,32 +354,44 @@ static int import_in(struct pgusers *p, const struct user *u, const char *const 
 	return r;
 }
 
-int userdb_pg_import(void *db, const struct user *u, const char *const *recovery, size_t n)
+/* A write of several statements in a transaction: the caller's if one is open (*own false), else one of its own. */
+static int own_begin(struct pgusers *p, bool *own)
 {
-	struct pgusers *p = db;
-	int r = pg_begin(p);
+	*own = !p->in_tx;
+	return *own ? pg_begin(p) : 0;
+}
 
-	if (r == 0)
-		r = import_in(p, u, recovery, n);
+/* Ends what own_begin() opened: commits after r == 0, else rolls back; r, or the commit's error. */
+static int own_end(struct pgusers *p, bool own, int r)
+{
+	if (!own)
+		return r;
 	if (r == 0)
 		return pg_end(p, true);
 	(void)pg_end(p, false);
 	return r;
 }
 
+int userdb_pg_import(void *db, const struct user *u, const char *const *recovery, size_t n)
+{
+	struct pgusers *p = db;
+	bool own;
+	int r = own_begin(p, &own);
+
+	if (r == 0)
+		r = import_in(p, u, recovery, n);
+	return own_end(p, own, r);
+}
+
 static int pg_set_totp(void *db, const char *name, const uint8_t *secret, const char *const *recovery, size_t n)
 {
 	struct pgusers *p = db;
-	bool own = !p->in_tx;
-	int r = own ? pg_begin(p) : 0;
+	bool own;
+	int r = own_begin(p, &own);
 
 	if (r == 0)
 		r = set_totp_in(p, name, secret, recovery, n);
-	if (own && r == 0)
-		r = pg_end(p, true);
-	else if (own)
-		(void)pg_end(p, false);
-	return r;
+	return own_end(p, own, r);
 }
 
 static int pg_use_recovery(void *db, const char *name, const char *hash)

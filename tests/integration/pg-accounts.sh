@@ -91,6 +91,16 @@ pg_resume
 wait_for 20 "A's session again" test "$(jar adm "$URL_A/api/v1/alerts")" = 200
 [ "$(jar adm "$URL_B/api/v1/alerts")" = 200 ] || fail "B after the database came back: $(cat "$T/adm.json")"
 
+info "the database refuses the collectors' own password (rotated there, not in their file): 503, not a logout"
+pg_sql -c "ALTER ROLE vigil PASSWORD 'rotated-elsewhere'"
+PGPASSWORD=rotated-elsewhere "$PG_BIN/psql" -X -q -A -t "$PG_URL" \
+	-c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'vigil-collector'" > /dev/null
+[ "$(jar adm "$URL_A/api/v1/alerts")" = 503 ] || fail "with the password refused: $(cat "$T/adm.json")"
+[ "$(api GET /api/v1/hosts "$TOKEN_A")" = 503 ] || fail "a token with the password refused: $(cat "$T/answer.json")"
+PGPASSWORD=rotated-elsewhere "$PG_BIN/psql" -X -q -A -t "$PG_URL" \
+	-c "ALTER ROLE vigil PASSWORD '$(cat "$PG_PASSWORD_FILE")'" > /dev/null
+wait_for 20 "A's session with the password back" test "$(jar adm "$URL_A/api/v1/alerts")" = 200
+
 info "only hashes in the database: the password's argon2id, the session's SHA-256; no secret in a log"
 pg_sql -c "SELECT password FROM users" | grep -qv '^\$argon2id\$' && fail "a password not hashed"
 COOKIE=$(awk '$6 == "vigil_session" { print $7 }' "$T/adm.jar")
