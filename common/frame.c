@@ -48,6 +48,7 @@ const char *frame_error_name(enum frame_error e)
 		[FRAME_ERR_VERSION] = "unknown_version",
 		[FRAME_ERR_TOO_LARGE] = "too_large",
 		[FRAME_ERR_RECORDS] = "too_many_records",
+		[FRAME_ERR_SEQUENCE] = "bad_sequence",
 		[FRAME_ERR_NO_CONTENT_SIZE] = "no_content_size",
 		[FRAME_ERR_SIZE_MISMATCH] = "size_mismatch",
 		[FRAME_ERR_DECOMPRESS] = "decompress",
@@ -79,6 +80,9 @@ enum frame_error frame_open(ZSTD_DCtx *dctx, const void *msg, size_t len,
 		return FRAME_ERR_TOO_LARGE;
 	if (h.records == 0 || h.records > lim->max_records)
 		return FRAME_ERR_RECORDS;
+	/* Stores keep sequence numbers as signed 64-bit integers (SQLite's, PostgreSQL's bigint). */
+	if (h.seq > INT64_MAX)
+		return FRAME_ERR_SEQUENCE;
 	zlen = len - FRAME_HEADER_SIZE;
 	csize = ZSTD_getFrameContentSize(z, zlen);
 	if (csize == ZSTD_CONTENTSIZE_ERROR)

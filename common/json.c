@@ -6,35 +6,7 @@
 
 #include "common/buf.h"
 #include "common/json.h"
-
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t utf8_len(const uint8_t *p, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xe0) == 0xc0)
-		len = 2, cp = p[0] & 0x1f;
-	else if ((p[0] & 0xf0) == 0xe0)
-		len = 3, cp = p[0] & 0x0f;
-	else if ((p[0] & 0xf8) == 0xf0)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
+#include "common/util.h"
 
 json_t *json_bytes(const uint8_t *p, size_t len)
 {
@@ -42,14 +14,14 @@ json_t *json_bytes(const uint8_t *p, size_t len)
 	json_t *j;
 	size_t i = 0, k;
 
-	while (i < len && (k = utf8_len(p + i, len - i)))
+	while (i < len && (k = utf8_sequence(p + i, len - i)))
 		i += k;
 	if (i == len)
 		return json_stringn_nocheck((const char *)p, len);
 	buf_init(&b, len * 3 + 1);
 	(void)buf_append(&b, p, i);
 	while (i < len) {
-		k = utf8_len(p + i, len - i);
+		k = utf8_sequence(p + i, len - i);
 		if (k) {
 			(void)buf_append(&b, p + i, k);
 			i += k;
@@ -100,7 +72,7 @@ int json_buf_string(struct buf *b, const uint8_t *p, size_t len)
 			i++;
 			continue;
 		}
-		k = c >= 0x80 ? utf8_len(p + i, len - i) : 0;
+		k = c >= 0x80 ? utf8_sequence(p + i, len - i) : 0;
 		if (k) {
 			i += k;
 			continue;

@@ -240,8 +240,7 @@ size_t utf8_prefix(const char *s, size_t max)
 	return max;
 }
 
-/* The length of the valid UTF-8 sequence at s (at most n bytes), or 0 when there is none. */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
+size_t utf8_sequence(const unsigned char *s, size_t n)
 {
 	size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
 	uint32_t cp;
@@ -273,6 +272,26 @@ void utf8_sanitize(char *s)
 		else
 			i += len;
 	}
+}
+
+char *utf8_valid_copy(const char *s, size_t len, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t k = s[i] ? utf8_sequence((const unsigned char *)s + i, len - i) : 0;
+		const char *put = k ? s + i : "\xef\xbf\xbd";
+		size_t n = k ? k : 3;
+
+		if (o + n >= size)
+			break;
+		memcpy(out + o, put, n);
+		o += n;
+		i += k ? k : 1;
+	}
+	if (size > 0)
+		out[o] = 0;
+	return out;
 }
 
 bool name_valid(const char *s, size_t max, const char *also)

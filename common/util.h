@@ -55,6 +55,18 @@ bool list_has_word(const char *list, const char *word, size_t len);
 /* The length of the longest prefix of s within max bytes that does not cut a UTF-8 sequence. */
 size_t utf8_prefix(const char *s, size_t max);
 
+/* The length of the valid UTF-8 sequence at s (at most n bytes, n > 0), or 0 when there is none. */
+size_t utf8_sequence(const unsigned char *s, size_t n);
+
+/*
+ * s's len bytes into out as valid UTF-8 without NUL, each byte that is no
+ * part of a sequence (and NUL) as U+FFFD, cut at a whole character when
+ * size is short (UTF8_VALID_SIZE(len) never is): a database that checks
+ * its text (PostgreSQL) takes what a host sent. Returns out.
+ */
+#define UTF8_VALID_SIZE(len) (3 * (len) + 1)
+char *utf8_valid_copy(const char *s, size_t len, char *out, size_t size);
+
 /* Replaces each byte of s that is not part of valid UTF-8 with '?' (JSON needs valid UTF-8). */
 void utf8_sanitize(char *s);
 

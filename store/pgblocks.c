@@ -113,14 +113,17 @@ static int judge_existing(PGconn *c, struct block_in *b, const struct pg_param *
 int pgblocks_store(PGconn *c, uint32_t day, struct block_in *b)
 {
 	char seq[24], dayt[16], received[24], ts_min[24], ts_max[24], records[16], raw_len[16], block[24];
+	char host_text[UTF8_VALID_SIZE(sizeof(b->conflict_host))];
 	const struct pg_param key[] = { bytes(b->agent, AGENT_ID_SIZE), PG_TEXT(seq) };
+	/* As text PostgreSQL takes: a name that is not UTF-8 would fail the whole group commit, each retry again. */
+	const char *host = b->host ? utf8_valid_copy(b->host, strlen(b->host), host_text, sizeof(host_text)) : NULL;
 	PGresult *res = NULL;
 	int r;
 
 	(void)snprintf(seq, sizeof(seq), "%" PRIu64, b->seq);
 	(void)snprintf(dayt, sizeof(dayt), "%" PRIu32, day);
 	{
-		const struct pg_param p[] = { key[0], key[1], PG_TEXT(dayt), bytes(b->digest, sizeof(b->digest)), PG_TEXT(b->host) };
+		const struct pg_param p[] = { key[0], key[1], PG_TEXT(dayt), bytes(b->digest, sizeof(b->digest)), PG_TEXT(host) };
 
 		r = pg_run(c, "INSERT INTO block_seqs(agent, seq, day, block, digest, host)"
 			      " VALUES ($1, $2::bigint, $3::integer, nextval('blocks_id'), $4, $5)"
@@ -141,7 +144,7 @@ int pgblocks_store(PGconn *c, uint32_t day, struct block_in *b)
 	(void)snprintf(records, sizeof(records), "%" PRIu32, b->records);
 	(void)snprintf(raw_len, sizeof(raw_len), "%" PRIu32, b->raw_len);
 	{
-		const struct pg_param p[] = { PG_TEXT(dayt), PG_TEXT(block), key[0], key[1], PG_TEXT(b->host), PG_TEXT(received), PG_TEXT(ts_min),
+		const struct pg_param p[] = { PG_TEXT(dayt), PG_TEXT(block), key[0], key[1], PG_TEXT(host), PG_TEXT(received), PG_TEXT(ts_min),
 					      PG_TEXT(ts_max), PG_TEXT(records), PG_TEXT(raw_len), bytes(b->digest, sizeof(b->digest)),
 					      bytes(b->zframe, b->zlen) };
 

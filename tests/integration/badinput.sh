@@ -79,6 +79,12 @@ expect_reject "$T/decode.bin" decode
 expect_reject "$T/bomb.bin" too_large
 expect_reject "$T/nosize.bin" no_content_size
 
+info "a sequence number no store keeps (2^63) is refused; a host name that is not UTF-8 is stored"
+send "$T/good.export" --frame $AGENT 9223372036854775808 2 > "$T/r"
+grep -q "^rejected .* bad_sequence$" "$T/r" || fail "seq 2^63: $(cat "$T/r")"
+printf '_HOSTNAME=web\377\n\nMESSAGE=latin1 host\n_HOSTNAME=web\377\n\n' > "$T/latin1.export"
+send "$T/latin1.export" --frame $AGENT 4 2 | grep -q "^stored 4" || fail "a host name not UTF-8 not stored"
+
 info "a message over max_message closes the connection; garbage on the socket is dropped"
 head -c $((2 * 1024 * 1024)) /dev/urandom > "$T/huge.bin"
 "$B/nngsend" "$ADDR" "$T/huge.bin" > "$T/r" && ! grep -q "^error" "$T/r" && fail "oversized message answered: $(cat "$T/r")"
@@ -97,13 +103,14 @@ PYEOF
 
 info "the collector still serves, and counted every refusal"
 send "$T/good.export" --frame $AGENT 3 2 | grep -q "^stored 3" || fail "collector stopped accepting good batches"
-[ "$(metric 'vigil_ingest_batches_total{result="rejected"}')" = 11 ] || fail "rejected count: $(metric 'vigil_ingest_batches_total{result="rejected"}')"
+[ "$(metric 'vigil_ingest_batches_total{result="rejected"}')" = 12 ] || fail "rejected count: $(metric 'vigil_ingest_batches_total{result="rejected"}')"
 [ "$(metric 'vigil_ingest_errors_total{reason="decompress"}')" = 2 ] || fail "decompress count"
 [ "$(metric 'vigil_ingest_errors_total{reason="too_large"}')" = 1 ] || fail "too_large count"
 [ "$(metric 'vigil_ingest_batches_total{result="duplicate"}')" = 1 ] || fail "duplicate count"
+[ "$(metric 'vigil_ingest_errors_total{reason="bad_sequence"}')" = 1 ] || fail "bad_sequence count"
 [ "$(metric 'vigil_ingest_transport_errors_total{reason="protocol"}')" -ge 1 ] ||
 	fail "garbage on the socket not counted"
-[ "$(pull_messages --count)" = 6 ] || fail "stored records: $(pull_messages --count)"
+[ "$(pull_messages --count)" = 8 ] || fail "stored records: $(pull_messages --count)"
 
 info "the agent quarantines a batch the collector rejects, and goes on"
 BATCH_EXTRA="max_records=2000"
@@ -114,6 +121,6 @@ wait_for 20 "batch quarantined" agent_status_is batches_quarantined 1
 [ "$(agent_status records_quarantined)" = 1500 ] || fail "records_quarantined: $(agent_status records_quarantined)"
 grep -q "rejected batch 1 (1500 records): too_many_records; moved to quarantine" "$T/agent.log" || fail "no log of the quarantine"
 echo "small" >> "$T/logs/app.log"
-wait_for 20 "later lines still flow" count_is 7
+wait_for 20 "later lines still flow" count_is 9
 [ "$(sqlite3 "$T/state/spool.db" 'SELECT count(*) FROM quarantine')" = 1 ] || fail "quarantine table"
 echo ok

@@ -42,6 +42,20 @@ static void invalid_utf8_is_replaced(void **state)
 	assert_string_equal(bad, "??? x ???");
 }
 
+static void valid_copies_replace_what_is_not_utf8(void **state)
+{
+	static const char bad[] = "a\xff\0b\xe6\x9c", cn[] = "\xe6\x9c\x8d\xe5\x8a\xa1";
+	char out[UTF8_VALID_SIZE(sizeof(bad))], small[5];
+
+	/* 0xFF, a NUL and a cut sequence each become U+FFFD (a cut one byte by byte). */
+	assert_string_equal(utf8_valid_copy(bad, sizeof(bad) - 1, out, sizeof(out)),
+			    "a\xef\xbf\xbd\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(utf8_valid_copy(cn, 6, out, sizeof(out)), cn);
+	/* Short of room: whole characters only. */
+	assert_string_equal(utf8_valid_copy(cn, 6, small, sizeof(small)), "\xe6\x9c\x8d");
+	assert_string_equal(utf8_valid_copy("", 0, small, sizeof(small)), "");
+}
+
 static void names_are_letters_digits_and_a_few_marks(void **state)
 {
 	assert_true(name_valid("svc-web_1.2", 64, ""));
@@ -183,6 +197,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(utf8_prefixes_cut_whole_characters),
 		cmocka_unit_test(invalid_utf8_is_replaced),
+		cmocka_unit_test(valid_copies_replace_what_is_not_utf8),
 		cmocka_unit_test(names_are_letters_digits_and_a_few_marks),
 		cmocka_unit_test(words_come_one_by_one),
 		cmocka_unit_test(labels_are_key_value_words),
