@@ -4,7 +4,7 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "api/http-internal.h"
-#include "store/hosts.h"
+#include "store/fleet.h"
 
 /* A JSON text as JSON, or an empty object. */
 static json_t *json_or_empty(const char *v)
@@ -33,8 +33,7 @@ static json_t *host_conflict(const struct request *rq, const char *agent)
 	uint64_t now = now_realtime_us();
 	json_t *c = NULL;
 
-	(void)hosts_conflicts_each(storage_reader_meta(rq->rd), agent, now - MIN(now, CONFLICT_SHOWN_US),
-				   conflict_json, &c);
+	(void)fleet_conflicts_each(rq->rd, agent, now - MIN(now, CONFLICT_SHOWN_US), conflict_json, &c);
 	return c ? c : json_null();
 }
 
@@ -71,18 +70,14 @@ enum MHD_Result api_get_hosts(struct request *rq)
 {
 	struct hosts_answer a = { rq, json_array() };
 	struct host_filter all = { 0 };
-
 	/* The collector's own identity (its dial tests) is no host of the fleet: /api/v1/dialtests shows it. */
-	if (hosts_each(storage_reader_meta(rq->rd), &all, add_host, &a) < 0) {
+	int r = fleet_hosts_each(rq->rd, &all, add_host, &a);
+
+	if (r < 0) {
 		json_decref(a.items);
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
+		return respond_errno(rq, r, "cannot read the hosts");
 	}
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:o}", "items", a.items));
-}
-
-static int add_probe_state(const struct probe_state_row *p, void *ctx)
-{
-	return json_array_append_new(ctx, probe_state_json(p));
 }
 
 /* GET /api/v1/hosts/{id}: one host (by agent id or host name) and its probes' latest results. */
@@ -93,14 +88,16 @@ enum MHD_Result api_get_host(struct request *rq)
 	struct host_filter one = { .id_or_name = id };
 	struct probe_state_filter of_host = { 0 };
 	json_t *host, *probes;
+	int r;
 
 	if (strchr(id, '/')) {
 		json_decref(a.items);
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected /api/v1/hosts/ID");
 	}
-	if (hosts_each(storage_reader_meta(rq->rd), &one, add_host, &a) < 0) {
+	r = fleet_hosts_each(rq->rd, &one, add_host, &a);
+	if (r < 0) {
 		json_decref(a.items);
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
+		return respond_errno(rq, r, "cannot read the host");
 	}
 	host = json_incref(json_array_get(a.items, 0));
 	json_decref(a.items);
@@ -108,7 +105,11 @@ enum MHD_Result api_get_host(struct request *rq)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no host %s", id);
 	probes = json_array();
 	of_host.agent = json_string_value(json_object_get(host, "id"));
-	(void)hosts_probes_each(storage_reader_meta(rq->rd), &of_host, add_probe_state, probes);
+	r = fleet_probes_each(rq->rd, &of_host, probe_state_append, probes);
 	json_object_set_new(host, "probe_results", probes);
+	if (r < 0) {
+		json_decref(host);
+		return respond_errno(rq, r, "cannot read the host's probes");
+	}
 	return respond_json(rq, MHD_HTTP_OK, host);
 }

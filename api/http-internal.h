@@ -154,6 +154,8 @@ enum MHD_Result api_delete_logmetric(struct request *rq);
 /* A probe's latest result, as the API shows it. */
 struct probe_state_row;
 json_t *probe_state_json(const struct probe_state_row *p);
+/* fn for the probes' readers: p's JSON appended to the array ctx. */
+int probe_state_append(const struct probe_state_row *p, void *ctx);
 enum MHD_Result api_get_probes(struct request *rq);
 enum MHD_Result api_get_alerts(struct request *rq);
 enum MHD_Result api_get_alert(struct request *rq);

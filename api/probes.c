@@ -8,7 +8,7 @@
 #include "common/util.h"
 #include "api/http-internal.h"
 #include "store/blocks.h"
-#include "store/hosts.h"
+#include "store/fleet.h"
 
 static json_t *text(struct bytes b)
 {
@@ -33,7 +33,7 @@ json_t *probe_state_json(const struct probe_state_row *p)
 			 json_bytes((const uint8_t *)p->agent, strlen(p->agent)));
 }
 
-static int add_probe_state(const struct probe_state_row *p, void *ctx)
+int probe_state_append(const struct probe_state_row *p, void *ctx)
 {
 	return json_array_append_new(ctx, probe_state_json(p));
 }
@@ -43,14 +43,16 @@ enum MHD_Result api_get_probes(struct request *rq)
 {
 	struct probe_state_filter f = { .host = arg(rq, "host"), .status = arg(rq, "status") };
 	json_t *items;
+	int r;
 
 	if (f.status && !known_status(f.status))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "status: expected ok, warning, critical or unknown");
 	items = json_array();
-	if (hosts_probes_each(storage_reader_meta(rq->rd), &f, add_probe_state, items) < 0) {
+	r = fleet_probes_each(rq->rd, &f, probe_state_append, items);
+	if (r < 0) {
 		json_decref(items);
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
+		return respond_errno(rq, r, "cannot read the probes");
 	}
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
 }

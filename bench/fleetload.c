@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench/fleet.sh's load generator: a simulated fleet.
- *   fleetload ADDRESS AGENTS SECONDS [PROBES [PROBE_INTERVAL_S [METRIC_INTERVAL_S]]]
+ *   fleetload ADDRESS[,ADDRESS...] AGENTS SECONDS [PROBES [PROBE_INTERVAL_S [METRIC_INTERVAL_S]]]
  * behaves like AGENTS agents, each with its own id, host name and nng
- * connection to the collector at ADDRESS: every PROBE_INTERVAL_S (30) a
+ * connection to a collector (agent i to the (i mod k)-th of k addresses,
+ * so several collectors share the fleet evenly): every PROBE_INTERVAL_S (30) a
  * batch of PROBES (50) probe results and two log lines, every
  * METRIC_INTERVAL_S (10) a batch of a host metric record (CPU, memory,
  * load: 16 values) and a heartbeat, as the agent writes them (Journal
@@ -38,6 +39,7 @@
 
 #define LATENCY_BUCKETS 64 /* powers of two of microseconds */
 #define TICK_US (10 * USEC_PER_MSEC)
+#define ADDRESSES_MAX 8
 
 struct agent {
 	unsigned n;
@@ -234,15 +236,29 @@ static int agent_open(struct agent *a, unsigned n, const char *address, uint64_t
 	return nng_dialer_start(d, NNG_FLAG_NONBLOCK) == 0 ? 0 : -1;
 }
 
+/* The comma-separated list into addr (its strings point into list, which is cut): their count, 0 if too many. */
+static unsigned split_addresses(char *list, char *addr[ADDRESSES_MAX])
+{
+	unsigned k = 0;
+
+	for (char *save = NULL, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+		if (k == ADDRESSES_MAX)
+			return 0;
+		addr[k++] = a;
+	}
+	return k;
+}
+
 int main(int argc, char **argv)
 {
-	unsigned n, seconds;
+	char *addr[ADDRESSES_MAX];
+	unsigned n, seconds, n_addr;
 	uint64_t probe_us, metric_us, end;
 	struct agent *agents;
 	ZSTD_CCtx *cctx = ZSTD_createCCtx();
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: fleetload ADDRESS AGENTS SECONDS [PROBES [PROBE_INTERVAL_S [METRIC_INTERVAL_S]]]\n");
+		fprintf(stderr, "usage: fleetload ADDRESS[,ADDRESS...] AGENTS SECONDS [PROBES [PROBE_INTERVAL_S [METRIC_INTERVAL_S]]]\n");
 		return 2;
 	}
 	n = (unsigned)atoi(argv[2]);
@@ -250,13 +266,14 @@ int main(int argc, char **argv)
 	n_probes = argc > 4 ? (unsigned)atoi(argv[4]) : 50;
 	probe_us = (argc > 5 ? (uint64_t)atoi(argv[5]) : 30) * USEC_PER_SEC;
 	metric_us = (argc > 6 ? (uint64_t)atoi(argv[6]) : 10) * USEC_PER_SEC;
+	n_addr = split_addresses(argv[1], addr);
 	agents = calloc(n, sizeof(*agents));
-	if (!agents || !cctx || n == 0 || seconds == 0 || probe_us == 0 || metric_us == 0)
+	if (!agents || !cctx || n_addr == 0 || n == 0 || seconds == 0 || probe_us == 0 || metric_us == 0)
 		return 2;
 	srand(1);
 	for (unsigned i = 0; i < n; i++)
-		if (agent_open(&agents[i], i, argv[1], probe_us, metric_us) < 0) {
-			fprintf(stderr, "fleetload: agent %u: cannot dial %s (ulimit -n?)\n", i, argv[1]);
+		if (agent_open(&agents[i], i, addr[i % n_addr], probe_us, metric_us) < 0) {
+			fprintf(stderr, "fleetload: agent %u: cannot dial %s (ulimit -n?)\n", i, addr[i % n_addr]);
 			return 1;
 		}
 	end = now_monotonic_us() + seconds * USEC_PER_SEC;

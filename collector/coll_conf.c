@@ -211,7 +211,7 @@ static void check_logmetrics(const struct coll_conf *c, const struct conf_origin
 static bool path_inside(const char *path, const char *dir)
 {
 	_cleanup_free_ char *p = realpath(path, NULL), *d = realpath(dir, NULL);
-	size_t n = d ? strlen(d) : 0;
+	size_t n = strlen_or_0(d);
 
 	return p && d && strncmp(p, d, n) == 0 && (p[n] == '/' || p[n] == 0);
 }

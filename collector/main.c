@@ -498,6 +498,11 @@ static int migrate(const struct coll_conf *conf, const char *url)
 		printf("%" PRIu64 " blocks of %u days: %" PRIu64 " copied, %" PRIu64 " there already, %" PRIu64
 		       " conflicting (not copied), %" PRIu64 " unreadable; %" PRIu64 " verified in PostgreSQL\n",
 		       rep.blocks, rep.days, rep.copied, rep.present, rep.conflicts, rep.unreadable, rep.verified);
+	if (r == 0 || r == -EUCLEAN)
+		printf("%" PRIu64 " hosts: %" PRIu64 " copied, %" PRIu64 " there already; %" PRIu64 " probes: %" PRIu64
+		       " copied, %" PRIu64 " there already; %" PRIu64 " verified in PostgreSQL\n",
+		       rep.fleet.hosts, rep.fleet.hosts_copied, rep.fleet.hosts_present, rep.fleet.probes,
+		       rep.fleet.probes_copied, rep.fleet.probes_present, rep.fleet.verified);
 	if (r < 0 && r != -EUCLEAN)
 		return r;
 	k = usermigrate_run(conf->storage.data_dir, url, conf->storage.password_file, &u);

@@ -20,6 +20,7 @@
 #include "common/macro.h"
 #include "common/tls.h"
 #include "common/transport.h"
+#include "common/util.h"
 
 struct nng_tls_engine_config {
 	SSL_CTX *ctx;
@@ -381,7 +382,7 @@ static int config_ca_chain(nng_tls_engine_config *cfg, const char *certs, const 
 static int key_password(char *buf, int size, int rwflag, void *userdata)
 {
 	const char *pass = userdata;
-	size_t len = pass ? strlen(pass) : 0;
+	size_t len = strlen_or_0(pass);
 
 	(void)rwflag;
 	if (len > (size_t)size)

@@ -296,7 +296,7 @@ char *utf8_valid_copy(const char *s, size_t len, char *out, size_t size)
 
 bool name_valid(const char *s, size_t max, const char *also)
 {
-	size_t n = s ? strlen(s) : 0;
+	size_t n = strlen_or_0(s);
 
 	if (n == 0 || n > max)
 		return false;

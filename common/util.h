@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #define USEC_PER_SEC UINT64_C(1000000)
@@ -51,6 +52,9 @@ int mkdir_p(const char *dir, unsigned mode);
 int labels_check(const char *labels, const char **ret_bad, size_t *ret_len);
 /* Whether word (len bytes, may be NULL) is one of the space- or tab-separated words of list (may be NULL). */
 bool list_has_word(const char *list, const char *word, size_t len);
+
+/* strlen(s), or 0 for NULL. */
+static inline size_t strlen_or_0(const char *s) { return s ? strlen(s) : 0; }
 
 /* The length of the longest prefix of s within max bytes that does not cut a UTF-8 sequence. */
 size_t utf8_prefix(const char *s, size_t max);

@@ -130,7 +130,7 @@ static bool printable(const char *s)
 bool x509_name_valid(const char *name)
 {
 	unsigned char addr[16];
-	size_t label = 0, n = name ? strlen(name) : 0;
+	size_t label = 0, n = strlen_or_0(name);
 
 	if (n == 0 || n > X509_NAME_MAX)
 		return false;

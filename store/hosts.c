@@ -221,7 +221,8 @@ static int host_of_row(sqlite3_stmt *st, void *ctx)
 			      .records = (uint64_t)sqlite3_column_int64(st, 5),
 			      .inventory = (const char *)sqlite3_column_text(st, 6),
 			      .labels = (const char *)sqlite3_column_text(st, 7),
-			      .certificate = (const char *)sqlite3_column_text(st, 12) };
+			      .certificate = (const char *)sqlite3_column_text(st, 12),
+			      .collector = sqlite3_column_int(st, 13) };
 
 	for (int i = 0; i < 4; i++)
 		h.probes[i] = (uint64_t)sqlite3_column_int64(st, 8 + i);
@@ -234,7 +235,7 @@ static int host_of_row(sqlite3_stmt *st, void *ctx)
 	" (SELECT count(*) FROM probe_state p WHERE p.agent = h.id AND status = 'warning'),"  \
 	" (SELECT count(*) FROM probe_state p WHERE p.agent = h.id AND status = 'critical')," \
 	" (SELECT count(*) FROM probe_state p WHERE p.agent = h.id AND status = 'unknown'),"
-#define HOSTS_OF " certificate FROM hosts h"
+#define HOSTS_OF " certificate, collector FROM hosts h"
 #define ONE_HOST " WHERE id=?1 OR hostname=?1 ORDER BY collector, last_seen DESC LIMIT 1"
 #define ALL_HOSTS " WHERE (?3 OR collector=0) AND (?2 IS NULL OR coalesce(hostname, id) GLOB ?2) ORDER BY hostname, id"
 

@@ -71,6 +71,7 @@ struct host_row {
 	const char *inventory, *labels; /* JSON, or NULL */
 	const char *certificate;        /* NULL: the id never came over TLS */
 	uint64_t probes[4];             /* latest results ok, warning, critical, unknown */
+	bool collector;                 /* the collector's own identity (its dial tests), no agent's host */
 };
 struct host_filter {
 	const char *id_or_name; /* one host: an agent's before the collector's own, the last seen first; NULL: all */

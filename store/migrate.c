@@ -135,9 +135,12 @@ int storage_migrate(const char *data_dir, const struct storage_conf *to, struct 
 	r = pgstore_open(to, true, &m.pg);
 	if (r == 0)
 		r = shards_each(storage_reader_meta(m.rd), &(struct shard_range){ 0 }, migrate_day, &m);
+	if (r == 0)
+		r = pgstore_copy_fleet(m.pg, storage_reader_meta(m.rd), &ret->fleet);
 	pgstore_free(m.pg);
 	storage_reader_free(m.rd);
-	if (r == 0 && (ret->verified != ret->blocks - ret->conflicts || ret->unreadable))
+	if (r == 0 && (ret->verified != ret->blocks - ret->conflicts || ret->unreadable ||
+		       ret->fleet.verified != ret->fleet.hosts + ret->fleet.probes))
 		r = -EUCLEAN;
 	return r;
 }

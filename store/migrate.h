@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "store/pgstore.h"
 #include "store/storage.h"
 
 /*
@@ -15,6 +16,8 @@
  * and left as it is. Verified after each transaction: every block of the
  * store must be there under its (agent, seq) with a frame whose SHA-256,
  * computed by the database from what it stores, is the local frame's.
+ * Then the fleet's state (pgstore_copy_fleet(): hosts, probes' latest
+ * results), each row found there afterwards.
  */
 #define MIGRATE_BATCH 64
 
@@ -26,9 +29,10 @@ struct migrate_report {
 	uint64_t conflicts; /* there with another frame (two agents with one id): not copied */
 	uint64_t verified;  /* found with the same frame after its transaction */
 	uint64_t unreadable; /* frames the SQLite store could not give */
+	struct pgstore_fleet_copy fleet;
 };
 
-/* 0 when every block is there and verified; -EUCLEAN when some is not (the report says which kind); else -errno. */
+/* 0 when every block, host and probe is there and verified; -EUCLEAN when some is not (the report says which kind); else -errno. */
 int storage_migrate(const char *data_dir, const struct storage_conf *to, struct migrate_report *ret);
 
 #endif

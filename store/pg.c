@@ -6,9 +6,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/buf.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "common/macro.h"
+#include "common/util.h"
 #include "store/pg.h"
 
 #define PASSWORD_MAX 1024
@@ -193,6 +195,56 @@ int pg_run_count(PGconn *c, const char *sql, const struct pg_param *params, int 
 		*ret_rows = strtoll(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	return r;
+}
+
+/* Opens the array, or separates the element to come from the one before. */
+static int array_next(struct buf *a)
+{
+	return buf_putc(a, a->len ? ',' : '{');
+}
+
+int pg_array_text(struct buf *a, const char *s, size_t len)
+{
+	int r = array_next(a);
+
+	if (r == 0 && !s)
+		return buf_append(a, "NULL", 4);
+	if (r == 0)
+		r = buf_putc(a, '"');
+	for (size_t i = 0; r == 0 && i < len;) {
+		size_t k = s[i] ? utf8_sequence((const unsigned char *)s + i, len - i) : 0;
+
+		if (k == 0) {
+			r = buf_append(a, "\xef\xbf\xbd", 3);
+			i++;
+			continue;
+		}
+		/* Inside quotes only '"' and '\\' need a backslash. */
+		if (s[i] == '"' || s[i] == '\\')
+			r = buf_putc(a, '\\');
+		if (r == 0)
+			r = buf_append(a, s + i, k);
+		i += k;
+	}
+	return r == 0 ? buf_putc(a, '"') : r;
+}
+
+int pg_array_int(struct buf *a, long long v)
+{
+	int r = array_next(a);
+
+	return r == 0 ? buf_printf(a, "%lld", v) : r;
+}
+
+const char *pg_array_end(struct buf *a)
+{
+	int r = a->len ? 0 : buf_putc(a, '{');
+
+	if (r == 0)
+		r = buf_putc(a, '}');
+	if (r == 0)
+		r = buf_terminate(a);
+	return r == 0 ? (const char *)a->data : NULL;
 }
 
 int pg_exec(PGconn *c, const char *sql)

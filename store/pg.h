@@ -73,6 +73,19 @@ int pg_run_count(PGconn *c, const char *sql, const struct pg_param *params, int 
 /* SQL the program wrote itself, without parameters, one statement or several (schema, BEGIN, COMMIT). */
 int pg_exec(PGconn *c, const char *sql);
 
+/*
+ * An array parameter (a column of rows unnest() makes into rows, one
+ * statement for many), its elements appended in PostgreSQL's text form to
+ * a (reset) buf: pg_array_text()'s as valid UTF-8 (each byte of s that is
+ * no part of a sequence, and NUL, as U+FFFD; s NULL: SQL NULL), then
+ * pg_array_end() closes it and gives the text to send. -ENOBUFS past the
+ * buf's bound.
+ */
+struct buf;
+int pg_array_text(struct buf *a, const char *s, size_t len);
+int pg_array_int(struct buf *a, long long v);
+const char *pg_array_end(struct buf *a);
+
 /* Column col of row r of res (text format) as an integer; 0 for NULL. */
 long long pg_int(const PGresult *res, int r, int col);
 

@@ -83,3 +83,42 @@ int pgstore_cursor_check(struct pgstore *p, uint64_t xid, int64_t id, uint32_t r
 	(void)rec;
 	return -EOPNOTSUPP;
 }
+
+int pgstore_hosts_each(struct pgstore *p, const struct host_filter *f, int (*fn)(const struct host_row *h, void *ctx),
+		       void *ctx)
+{
+	(void)p;
+	(void)f;
+	(void)fn;
+	(void)ctx;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_probes_each(struct pgstore *p, const struct probe_state_filter *f,
+			int (*fn)(const struct probe_state_row *s, void *ctx), void *ctx)
+{
+	(void)p;
+	(void)f;
+	(void)fn;
+	(void)ctx;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_conflicts_each(struct pgstore *p, const char *agent, uint64_t since_us,
+			   int (*fn)(const struct agent_conflict *c, void *ctx), void *ctx)
+{
+	(void)p;
+	(void)agent;
+	(void)since_us;
+	(void)fn;
+	(void)ctx;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_copy_fleet(struct pgstore *p, sqlite3 *meta, struct pgstore_fleet_copy *ret)
+{
+	(void)p;
+	(void)meta;
+	*ret = (struct pgstore_fleet_copy){ 0 };
+	return -EOPNOTSUPP;
+}

@@ -10,6 +10,7 @@
 #include "common/macro.h"
 #include "store/pg.h"
 #include "store/pgblocks.h"
+#include "store/pghosts.h"
 #include "store/pgstore.h"
 #include "store/storage.h"
 
@@ -39,8 +40,9 @@ bool pgstore_dialect_known(const char *name)
 static int writer_schema(PGconn *c, void *ctx)
 {
 	const struct pgstore *p = ctx;
+	int r = pgblocks_schema(c, p->d);
 
-	return pgblocks_schema(c, p->d);
+	return r == 0 ? pghosts_schema(c) : r;
 }
 
 int pgstore_open(const struct storage_conf *c, bool writer, struct pgstore **ret)
@@ -94,8 +96,8 @@ static int by_key(const void *a, const void *b)
 	return k ? k : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* One transaction over the n blocks of to: each one's shared result into its result. */
-static int store_once(struct pgstore *p, uint32_t day, struct block_in **to, size_t n)
+/* One transaction over the n blocks of to: each one's shared result into its result; with fleet, what they add to it. */
+static int store_once(struct pgstore *p, uint32_t day, struct block_in **to, size_t n, bool fleet)
 {
 	int r = pg_link_up(&p->link);
 
@@ -105,6 +107,8 @@ static int store_once(struct pgstore *p, uint32_t day, struct block_in **to, siz
 		r = pg_exec(p->link.c, "BEGIN");
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = pgblocks_store(p->link.c, day, to[i]);
+	if (r == 0 && fleet)
+		r = pghosts_group(p->link.c, to, n);
 	if (r == 0)
 		r = pg_exec(p->link.c, "COMMIT");
 	if (r < 0 && p->link.c && PQstatus(p->link.c) == CONNECTION_OK)
@@ -117,12 +121,12 @@ static int store_once(struct pgstore *p, uint32_t day, struct block_in **to, siz
  * one transaction, run again after a conflict with another collector's or
  * a connection that had gone; each one's shared result into its result.
  */
-static int store_shared(struct pgstore *p, uint32_t day, struct block_in **to, size_t n)
+static int store_shared(struct pgstore *p, uint32_t day, struct block_in **to, size_t n, bool fleet)
 {
 	int r = 0;
 
 	for (int t = 0; n && t < TRIES; t++) {
-		r = store_once(p, day, to, n);
+		r = store_once(p, day, to, n, fleet);
 		if (r != -EAGAIN && r != -EPIPE)
 			break;
 	}
@@ -150,7 +154,7 @@ int pgstore_store(struct pgstore *p, uint32_t day, struct block_in **blocks, siz
 	for (size_t i = 0; i < m; i++)
 		kept[i] = (struct kept){ to[i]->result, to[i]->block_id };
 	if (r == 0)
-		r = store_shared(p, day, to, m);
+		r = store_shared(p, day, to, m, true);
 	for (size_t i = 0; i < m; i++) {
 		struct block_in *b = to[i];
 		if (r < 0)
@@ -171,7 +175,74 @@ int pgstore_store(struct pgstore *p, uint32_t day, struct block_in **blocks, siz
 int pgstore_copy(struct pgstore *p, uint32_t day, struct block_in **blocks, size_t n)
 {
 	qsort(blocks, n, sizeof(*blocks), by_key);
-	return store_shared(p, day, blocks, n);
+	/* The fleet's state is copied as it stands (migrate.h), not rebuilt from the blocks. */
+	return store_shared(p, day, blocks, n, false);
+}
+
+struct fleet_copier {
+	PGconn *c;
+	struct pgstore_fleet_copy *rep;
+	bool verifying;
+};
+
+/* A row's answer r (1 copied or found, 0 there already or missing) into the report's counts of its kind. */
+static int tally(struct fleet_copier *k, int r, uint64_t *rows, uint64_t *copied, uint64_t *present)
+{
+	if (r < 0)
+		return r;
+	if (k->verifying) {
+		k->rep->verified += r;
+		return 0;
+	}
+	(*rows)++;
+	*copied += r;
+	*present += !r;
+	return 0;
+}
+
+static int copy_host(const struct host_row *h, void *ctx)
+{
+	struct fleet_copier *k = ctx;
+
+	return tally(k, k->verifying ? pghosts_holds(k->c, h->id, NULL) : pghosts_copy_host(k->c, h), &k->rep->hosts,
+		     &k->rep->hosts_copied, &k->rep->hosts_present);
+}
+
+static int copy_probe(const struct probe_state_row *s, void *ctx)
+{
+	struct fleet_copier *k = ctx;
+
+	return tally(k, k->verifying ? pghosts_holds(k->c, s->agent, &s->name) : pghosts_copy_probe(k->c, s),
+		     &k->rep->probes, &k->rep->probes_copied, &k->rep->probes_present);
+}
+
+/* Each host and probe of meta once: copied, or (verifying) looked for. */
+static int fleet_walk(struct fleet_copier *k, sqlite3 *meta)
+{
+	int r = hosts_each(meta, &(struct host_filter){ .with_collector = true, .no_probe_counts = true }, copy_host, k);
+
+	return r == 0 ? hosts_probes_each(meta, &(struct probe_state_filter){ 0 }, copy_probe, k) : r;
+}
+
+int pgstore_copy_fleet(struct pgstore *p, sqlite3 *meta, struct pgstore_fleet_copy *ret)
+{
+	struct fleet_copier k = { .rep = ret };
+	int r = pg_link_up(&p->link);
+
+	*ret = (struct pgstore_fleet_copy){ 0 };
+	k.c = p->link.c;
+	if (r == 0)
+		r = pg_exec(k.c, "BEGIN");
+	if (r == 0)
+		r = fleet_walk(&k, meta);
+	if (r == 0)
+		r = pg_exec(k.c, "COMMIT");
+	if (r < 0 && k.c && PQstatus(k.c) == CONNECTION_OK)
+		(void)pg_exec(k.c, "ROLLBACK");
+	k.verifying = true;
+	if (r == 0)
+		r = fleet_walk(&k, meta);
+	return pg_link_settle(&p->link, r);
 }
 
 int pgstore_has(struct pgstore *p, const struct block_in *b)
@@ -213,4 +284,28 @@ int pgstore_cursor_check(struct pgstore *p, uint64_t xid, int64_t id, uint32_t r
 	int r = pg_link_up(&p->link);
 
 	return pg_link_settle(&p->link, r == 0 ? pgblocks_cursor_check(p->link.c, &(struct pg_cursor){ xid, id }, rec) : r);
+}
+
+int pgstore_hosts_each(struct pgstore *p, const struct host_filter *f, int (*fn)(const struct host_row *h, void *ctx),
+		       void *ctx)
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link, r == 0 ? pghosts_each(p->link.c, f, fn, ctx) : r);
+}
+
+int pgstore_probes_each(struct pgstore *p, const struct probe_state_filter *f,
+			int (*fn)(const struct probe_state_row *s, void *ctx), void *ctx)
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link, r == 0 ? pghosts_probes_each(p->link.c, f, fn, ctx) : r);
+}
+
+int pgstore_conflicts_each(struct pgstore *p, const char *agent, uint64_t since_us,
+			   int (*fn)(const struct agent_conflict *c, void *ctx), void *ctx)
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link, r == 0 ? pghosts_conflicts_each(p->link.c, agent, since_us, fn, ctx) : r);
 }

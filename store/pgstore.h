@@ -7,14 +7,17 @@
 #include <stdint.h>
 
 #include "store/blocks.h"
+#include "store/hosts.h"
 
 /*
  * The store several collectors share, on PostgreSQL ([storage]
  * backend=postgresql; docs/scale.md). It holds the blocks: every batch any
  * of the collectors accepted, once (its (agent, seq) unique across them),
  * which the log API searches and a puller follows by a cursor that never
- * skips. The rest of a collector's tables are still its own SQLite store's
- * (issue 16 moves them). Built without libpq, every call is -EOPNOTSUPP.
+ * skips; and the fleet's state they add to (hosts, probes' latest
+ * results, id conflicts: pghosts.h). The rest of a collector's tables are
+ * still its own SQLite store's (issue 16 moves them). Built without libpq,
+ * every call is -EOPNOTSUPP.
  *
  * A pgstore is one connection: the writer's (one thread) or a reader's
  * (one request); it reconnects after the server went away.
@@ -34,7 +37,8 @@ void pgstore_free(struct pgstore *p);
 /*
  * The blocks of one group commit that the collector's own store took
  * (BLOCK_STORED) or had already (BLOCK_DUPLICATE: stored before a crash
- * or a failed commit here), in one transaction, in day's partition: a
+ * or a failed commit here), with what they add to the fleet's state, in
+ * one transaction, in day's partition: a
  * block another collector stored stays as it was; one whose (agent, seq)
  * holds another frame becomes BLOCK_CONFLICT. On failure those blocks are
  * BLOCK_FAILED (the agent sends them again) and a negative errno returned.
@@ -48,6 +52,20 @@ int pgstore_store(struct pgstore *p, uint32_t day, struct block_in **blocks, siz
  * (another frame). The migration's (migrate.h); blocks is reordered.
  */
 int pgstore_copy(struct pgstore *p, uint32_t day, struct block_in **blocks, size_t n);
+/* What pgstore_copy_fleet() did. */
+struct pgstore_fleet_copy {
+	uint64_t hosts, hosts_copied, hosts_present;
+	uint64_t probes, probes_copied, probes_present;
+	uint64_t verified; /* hosts and probes found there afterwards */
+};
+/*
+ * meta.db's hosts and probes' latest results into the shared store (the
+ * migration's), in one transaction, each unless its key is there already;
+ * then each one looked for there. Id conflicts are not copied: they are
+ * shown for a day after the batch refused, and the next one is recorded.
+ */
+int pgstore_copy_fleet(struct pgstore *p, sqlite3 *meta, struct pgstore_fleet_copy *ret);
+
 /* 1 when b's (agent, seq) is stored with a frame of b's SHA-256 (b->digest), 0 when not, or -errno. */
 int pgstore_has(struct pgstore *p, const struct block_in *b);
 
@@ -70,6 +88,14 @@ struct pgstore_select {
  */
 int pgstore_select(struct pgstore *p, const struct pgstore_select *q, int (*fn)(const struct block_row *b, void *ctx),
 		   void *ctx);
+
+/* The fleet's state every collector adds to, as hosts.h's readers give meta.db's. */
+int pgstore_hosts_each(struct pgstore *p, const struct host_filter *f, int (*fn)(const struct host_row *h, void *ctx),
+		       void *ctx);
+int pgstore_probes_each(struct pgstore *p, const struct probe_state_filter *f,
+			int (*fn)(const struct probe_state_row *s, void *ctx), void *ctx);
+int pgstore_conflicts_each(struct pgstore *p, const char *agent, uint64_t since_us,
+			   int (*fn)(const struct agent_conflict *c, void *ctx), void *ctx);
 
 /* -ERANGE when block xid/id, record rec, was never stored (a cursor from no answer of this store). */
 int pgstore_cursor_check(struct pgstore *p, uint64_t xid, int64_t id, uint32_t rec);

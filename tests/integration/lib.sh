@@ -197,16 +197,7 @@ make_token() { # role
 
 api_up() { curl -s -o /dev/null "$URL/api/v1/hosts"; }
 
-# wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.2 s, fails after SECONDS.
-wait_for() {
-	local secs=$1 what=$2 i=0
-	shift 2
-	while ! "$@" >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -le $((secs * 5)) ] || fail "timed out after ${secs}s waiting for: $what"
-		sleep 0.2
-	done
-}
+. "$S/tests/integration/wait.sh"
 
 api() { # method path token [body]: prints the status; the answer in $T/answer.json
 	curl -s -o "$T/answer.json" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $3" \

@@ -16,10 +16,15 @@ TOKEN=$(make_token operator)
 echo "Operator-pass-2026" | "$B/vigil-collector" --config "$T/collector.conf" --create-user li.na --role operator \
 	> /dev/null || fail "--create-user"
 start_collector
-MAX_DELAY=20 write_agent_conf
+echo x > "$T/present"
+MAX_DELAY=20 write_agent_conf "[probe \"present\"]
+type=file
+path=$T/present
+interval=1s"
 start_agent
 "$PY" "$S/tests/integration/writer.py" "$T/logs/app.log" 5000 --rate 2500 --expect "$T/expected"
-wait_for 30 "5000 lines stored" count_is 5000
+logs_are() { [ "$(pull_messages kind=log --count)" = "$1" ]; }
+wait_for 30 "5000 lines stored" logs_are 5000
 stop_agent
 stop_collector
 BLOCKS=$(sqlite3 "$T/data/shards/"*.db "SELECT count(*) FROM blocks")
@@ -35,6 +40,10 @@ grep -q "^$BLOCKS blocks of 1 days: $BLOCKS copied, 0 there already, 0 conflicti
 	"$T/migrate.out" || fail "the first run: $(cat "$T/migrate.out")"
 grep -q "^1 users: 1 copied, 0 there already; 1 tokens: 1 copied, 0 there already; 2 verified in PostgreSQL" \
 	"$T/migrate.out" || fail "the users and tokens: $(cat "$T/migrate.out")"
+grep -q "^1 hosts: 1 copied, 0 there already; 1 probes: 1 copied, 0 there already; 2 verified in PostgreSQL" \
+	"$T/migrate.out" || fail "the hosts and probes: $(cat "$T/migrate.out")"
+[ "$(pg_sql -c "SELECT hostname, batches > 5, streak > 1 FROM hosts, probe_state WHERE id = agent")" = "testhost|t|t" ] ||
+	fail "the host as copied: $(pg_sql -c "SELECT * FROM hosts")"
 [ "$(pg_sql -c "SELECT count(*) FROM blocks")" = "$BLOCKS" ] || fail "PostgreSQL holds another number of blocks"
 
 info "run again (as after one cut short): nothing copied twice, all verified"
@@ -43,6 +52,8 @@ grep -q "^$BLOCKS blocks of 1 days: 0 copied, $BLOCKS there already, .* $BLOCKS 
 	fail "the second run: $(cat "$T/migrate.out")"
 grep -q "^1 users: 0 copied, 1 there already; 1 tokens: 0 copied, 1 there already; 2 verified" "$T/migrate.out" ||
 	fail "the users and tokens again: $(cat "$T/migrate.out")"
+grep -q "^1 hosts: 0 copied, 1 there already; 1 probes: 0 copied, 1 there already; 2 verified" "$T/migrate.out" ||
+	fail "the hosts and probes again: $(cat "$T/migrate.out")"
 [ "$(pg_sql -c "SELECT count(*) FROM blocks")" = "$BLOCKS" ] || fail "a second run stored blocks again"
 
 info "a collector on the database serves every line once, to the token made on SQLite; the user logs in"
@@ -54,6 +65,9 @@ wait_for 10 "collector on PostgreSQL up" api_up
 pull_messages kind=log --expect "$T/expected" > "$T/pull.out" || fail "$(cat "$T/pull.out")"
 grep -q "stored 5000 missing 0 unexpected 0 duplicates 0" "$T/pull.out" || fail "$(cat "$T/pull.out")"
 [ "$(login op li.na Operator-pass-2026)" = 200 ] || fail "the migrated user's login: $(cat "$T/op.json")"
+curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/hosts/testhost" > "$T/host.json"
+"$PY" -c 'import json,sys; h = json.load(open(sys.argv[1])); assert h["probe_results"][0]["name"] == "present", h' \
+	"$T/host.json" || fail "the migrated host on the database: $(cat "$T/host.json")"
 [ "$(login bad li.na Wrong-password-9)" = 401 ] || fail "a wrong password for the migrated user"
 
 info "a frame altered in the database is caught by the verification, and a user whose password differs there"

@@ -36,7 +36,7 @@ pg_resume() {
 	local as=()
 	[ "$(id -u)" = 0 ] && as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
 	"${as[@]}" "$PG_BIN/postgres" -D "$PG_ROOT/data" -c listen_addresses= -c unix_socket_directories="$PG_ROOT/sock" \
-		-c fsync=off -c max_connections=64 >> "$T/pg.log" 2>&1 &
+		-c fsync="${PG_FSYNC:-off}" -c max_connections=64 >> "$T/pg.log" 2>&1 &
 	PG_PID=$!
 	PIDS="$PIDS $PG_PID"
 	PG_URL="postgresql:///postgres?host=$PG_ROOT/sock&user=vigil"

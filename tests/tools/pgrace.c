@@ -23,6 +23,10 @@
  *
  * fence: a lease given up by one connection and taken by another; the
  * first one's fenced write with its old epoch is refused (-ESTALE).
+ *
+ * hosts GLOB: the names of the hosts in the collectors' shared tables
+ * (store/pghosts.c) that GLOB matches, one a line, as the alert rules
+ * would see them.
  */
 #include "config.h"
 
@@ -36,6 +40,7 @@
 
 #include "common/util.h"
 #include "store/pgblocks.h"
+#include "store/pghosts.h"
 #include "store/pglease.h"
 
 #define AGENTS 7
@@ -443,19 +448,32 @@ static int fence(void)
 	return ra == 1 && rb == 1 && eb == ea + 1 && stale == -ESTALE ? 0 : 1;
 }
 
+static int print_host(const struct host_row *h, void *ctx)
+{
+	(void)ctx;
+	printf("%.*s\n", (int)h->hostname.len, h->hostname.p);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	PGconn *c;
 	int r;
 
-	if (argc < 4 || (strcmp(argv[3], "race") == 0 && argc != 7) || (strcmp(argv[3], "lease") == 0 && argc != 6)) {
+	if (argc < 4 || (strcmp(argv[3], "race") == 0 && argc != 7) || (strcmp(argv[3], "lease") == 0 && argc != 6) ||
+	    (strcmp(argv[3], "hosts") == 0 && argc != 5)) {
 		fprintf(stderr, "usage: pgrace URL PASSWORD_FILE skip | race WRITERS PULLERS BATCHES | lease HOLDER SECONDS"
-				" | fence\n");
+				" | fence | hosts GLOB\n");
 		return 2;
 	}
 	conf = (struct pg_conf){ .url = argv[1], .password_file = argv[2] };
 	dialect = pg_dialect_find("postgresql");
 	c = connect_or_die();
+	if (strcmp(argv[3], "hosts") == 0) {
+		r = pghosts_each(c, &(struct host_filter){ .name_glob = argv[4], .no_probe_counts = true }, print_host, NULL);
+		PQfinish(c);
+		return r < 0 ? 2 : 0;
+	}
 	if (strcmp(argv[3], "lease") == 0 || strcmp(argv[3], "fence") == 0) {
 		r = pglease_schema(c);
 		if (r == 0)

@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/macro.h"
+#include "common/util.h"
+#include "store/pghosts.h"
+
+int pghosts_schema(PGconn *c)
+{
+	static const char sql[] =
+		"CREATE TABLE IF NOT EXISTS hosts(id text PRIMARY KEY, hostname text, first_seen bigint, last_seen bigint,"
+		" batches bigint NOT NULL DEFAULT 0, records bigint NOT NULL DEFAULT 0, inventory text, labels text,"
+		" collector boolean NOT NULL DEFAULT false, certificate text);"
+		"CREATE TABLE IF NOT EXISTS probe_state(agent text NOT NULL, name text NOT NULL, host text NOT NULL,"
+		" type text, status text NOT NULL, latency_us bigint, message text, ts bigint NOT NULL,"
+		" streak bigint NOT NULL DEFAULT 1, PRIMARY KEY (agent, name));"
+		"CREATE TABLE IF NOT EXISTS agent_conflicts(agent text NOT NULL, host text NOT NULL, other_host text NOT NULL,"
+		" seq bigint NOT NULL, first_seen bigint NOT NULL, last_seen bigint NOT NULL, count bigint NOT NULL,"
+		" PRIMARY KEY (agent, host, other_host))";
+	int r = pg_exec(c, sql);
+
+	/* Two collectors creating the same table at once: the loser's error is the winner's success. */
+	return r == -EEXIST ? pg_exec(c, sql) : r;
+}
+
+/* One row a group commit writes: its block's host (p NULL) or one of its probes' results. */
+struct keyed {
+	const struct block_in *b;
+	const struct probe_row *p;
+	size_t order;   /* in the group */
+	unsigned round; /* rows of one key before it: one statement may write a row once */
+};
+
+static int key_cmp(const struct keyed *a, const struct keyed *b)
+{
+	int k = memcmp(a->b->agent, b->b->agent, AGENT_ID_SIZE);
+
+	if (k == 0 && a->p) {
+		size_t common = MIN(a->p->name_len, b->p->name_len);
+
+		k = common ? memcmp(a->p->name, b->p->name, common) : 0;
+		if (k == 0)
+			k = (a->p->name_len > b->p->name_len) - (a->p->name_len < b->p->name_len);
+	}
+	return k;
+}
+
+static int by_key_then_order(const void *x, const void *y)
+{
+	const struct keyed *a = x, *b = y;
+	int k = key_cmp(a, b);
+
+	return k ? k : (a->order > b->order) - (a->order < b->order);
+}
+
+/* Sorts rows by key (the one order of every collector's locks) and numbers their rounds; how many rounds. */
+static unsigned number_rounds(struct keyed *rows, size_t n)
+{
+	unsigned rounds = n ? 1 : 0;
+
+	qsort(rows, n, sizeof(*rows), by_key_then_order);
+	for (size_t i = 1; i < n; i++) {
+		rows[i].round = key_cmp(&rows[i - 1], &rows[i]) == 0 ? rows[i - 1].round + 1 : 0;
+		rounds = MAX(rounds, rows[i].round + 1);
+	}
+	return rounds;
+}
+
+/* A statement's columns, each an array parameter unnest() makes rows of. */
+#define COLUMNS_MAX 9
+#define ARRAY_MAX (256u << 20)
+struct columns {
+	struct buf col[COLUMNS_MAX];
+};
+
+struct statement {
+	const char *sql;
+	int n_columns;
+	int (*add)(struct columns *k, const struct keyed *row);
+};
+
+static int text_or_null(struct buf *a, const char *s)
+{
+	return pg_array_text(a, s, strlen_or_0(s));
+}
+
+/* For a column that holds no NULL: a value a host left out is "". */
+static int text_or_empty(struct buf *a, const char *s, size_t len)
+{
+	return pg_array_text(a, s ? s : "", s ? len : 0);
+}
+
+static int add_host(struct columns *k, const struct keyed *row)
+{
+	const struct block_in *b = row->b;
+	bool stored = b->result == BLOCK_STORED;
+	char agent[2 * AGENT_ID_SIZE + 1];
+	int r;
+
+	hex_encode(b->agent, AGENT_ID_SIZE, agent);
+	r = pg_array_text(&k->col[0], agent, strlen(agent));
+	if (r == 0)
+		r = text_or_null(&k->col[1], b->host);
+	if (r == 0)
+		r = pg_array_int(&k->col[2], (long long)b->received_us);
+	if (r == 0)
+		r = pg_array_int(&k->col[3], stored);
+	if (r == 0)
+		r = pg_array_int(&k->col[4], stored ? b->records : 0);
+	if (r == 0)
+		r = text_or_null(&k->col[5], b->local ? "t" : "f");
+	if (r == 0)
+		r = text_or_null(&k->col[6], b->certificate);
+	/* The inventory of a batch stored now; a duplicate's was stored with it. */
+	if (r == 0)
+		r = text_or_null(&k->col[7], stored ? b->inventory : NULL);
+	if (r == 0)
+		r = text_or_null(&k->col[8], stored ? b->labels : NULL);
+	return r;
+}
+
+static int add_probe(struct columns *k, const struct keyed *row)
+{
+	const struct probe_row *p = row->p;
+	char agent[2 * AGENT_ID_SIZE + 1];
+	int r;
+
+	hex_encode(row->b->agent, AGENT_ID_SIZE, agent);
+	r = pg_array_text(&k->col[0], agent, strlen(agent));
+	if (r == 0)
+		r = text_or_empty(&k->col[1], p->name, p->name_len);
+	if (r == 0)
+		r = text_or_empty(&k->col[2], row->b->host, strlen_or_0(row->b->host));
+	if (r == 0)
+		r = pg_array_text(&k->col[3], p->type, p->type_len);
+	if (r == 0)
+		r = text_or_empty(&k->col[4], p->status, p->status_len);
+	if (r == 0)
+		r = pg_array_int(&k->col[5], (long long)p->latency_us);
+	if (r == 0)
+		r = pg_array_text(&k->col[6], p->message, p->message_len);
+	if (r == 0)
+		r = pg_array_int(&k->col[7], (long long)p->ts);
+	return r;
+}
+
+static const struct statement host_seen = {
+	"INSERT INTO hosts AS h (id, hostname, first_seen, last_seen, batches, records, collector, certificate,"
+	" inventory, labels) SELECT u.id, u.hostname, u.received, u.received, u.batches, u.records, u.collector,"
+	" u.certificate, u.inventory, u.labels FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[],"
+	" $5::bigint[], $6::boolean[], $7::text[], $8::text[], $9::text[])"
+	" AS u(id, hostname, received, batches, records, collector, certificate, inventory, labels)"
+	" ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, last_seen = greatest(h.last_seen, excluded.last_seen),"
+	" batches = h.batches + excluded.batches, records = h.records + excluded.records, collector = excluded.collector,"
+	" certificate = coalesce(h.certificate, excluded.certificate),"
+	" inventory = CASE WHEN excluded.inventory IS NULL THEN h.inventory ELSE excluded.inventory END,"
+	" labels = CASE WHEN excluded.inventory IS NULL THEN h.labels ELSE excluded.labels END",
+	9, add_host
+};
+
+/* A later result of a probe moves its streak on (or starts one); an earlier one (sent late) changes nothing. */
+static const struct statement probe_latest = {
+	"INSERT INTO probe_state AS p (agent, name, host, type, status, latency_us, message, ts)"
+	" SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[],"
+	" $8::bigint[]) ON CONFLICT (agent, name) DO UPDATE SET host = excluded.host, type = excluded.type,"
+	" status = excluded.status, latency_us = excluded.latency_us, message = excluded.message, ts = excluded.ts,"
+	" streak = CASE WHEN p.status = excluded.status THEN p.streak + 1 ELSE 1 END WHERE excluded.ts >= p.ts",
+	8, add_probe
+};
+
+/* st's rows in rounds, each one statement that writes a key once, the k-th row of a key in round k. */
+static int run_rounds(PGconn *c, const struct statement *st, struct keyed *rows, size_t n)
+{
+	struct columns k;
+	struct pg_param p[COLUMNS_MAX] = { 0 };
+	unsigned rounds = number_rounds(rows, n);
+	int r = 0;
+
+	for (int i = 0; i < st->n_columns; i++)
+		buf_init(&k.col[i], ARRAY_MAX);
+	for (unsigned round = 0; r == 0 && round < rounds; round++) {
+		for (int i = 0; i < st->n_columns; i++)
+			buf_reset(&k.col[i]);
+		for (size_t i = 0; r == 0 && i < n; i++)
+			if (rows[i].round == round)
+				r = st->add(&k, &rows[i]);
+		for (int i = 0; r == 0 && i < st->n_columns; i++)
+			if (!(p[i].value = pg_array_end(&k.col[i])))
+				r = -ENOBUFS;
+		if (r == 0)
+			r = pg_run(c, st->sql, p, st->n_columns, NULL);
+	}
+	for (int i = 0; i < st->n_columns; i++)
+		buf_free(&k.col[i]);
+	return r;
+}
+
+/* A batch refused because another under its (agent, seq) holds another frame: the two hosts named. */
+static int conflict(PGconn *c, const struct block_in *b)
+{
+	char agent[2 * AGENT_ID_SIZE + 1], seq[24], when[24], other[UTF8_VALID_SIZE(256)];
+	const struct pg_param p[] = { PG_TEXT(agent), PG_TEXT(b->conflict_host), PG_TEXT(other), PG_TEXT(seq), PG_TEXT(when) };
+
+	hex_encode(b->agent, AGENT_ID_SIZE, agent);
+	(void)utf8_valid_copy(b->host, strlen_or_0(b->host), other, sizeof(other));
+	(void)snprintf(seq, sizeof(seq), "%" PRIu64, b->seq);
+	(void)snprintf(when, sizeof(when), "%" PRIu64, b->received_us);
+	return pg_run(c, "INSERT INTO agent_conflicts AS a (agent, host, other_host, seq, first_seen, last_seen, count)"
+			 " VALUES ($1, $2, $3, $4::bigint, $5::bigint, $5::bigint, 1) ON CONFLICT (agent, host, other_host)"
+			 " DO UPDATE SET seq = excluded.seq, last_seen = greatest(a.last_seen, excluded.last_seen),"
+			 " count = a.count + 1",
+		      p, ARRAY_SIZE(p), NULL);
+}
+
+int pghosts_group(PGconn *c, struct block_in *const *blocks, size_t n)
+{
+	size_t n_hosts = 0, n_probes = 0, order = 0;
+	struct keyed *rows;
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		n_hosts += blocks[i]->result == BLOCK_STORED || blocks[i]->result == BLOCK_DUPLICATE;
+		n_probes += blocks[i]->result == BLOCK_STORED ? blocks[i]->n_probes : 0;
+	}
+	rows = calloc(MAX(n_hosts + n_probes, (size_t)1), sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	/* The hosts' rows, then the probes', each in the order of the group. */
+	for (size_t i = 0, h = 0, q = n_hosts; i < n; i++) {
+		const struct block_in *b = blocks[i];
+
+		if (b->result != BLOCK_STORED && b->result != BLOCK_DUPLICATE)
+			continue;
+		rows[h++] = (struct keyed){ .b = b, .order = order++ };
+		for (size_t j = 0; b->result == BLOCK_STORED && j < b->n_probes; j++)
+			rows[q++] = (struct keyed){ .b = b, .p = &b->probes[j], .order = order++ };
+	}
+	r = run_rounds(c, &host_seen, rows, n_hosts);
+	if (r == 0)
+		r = run_rounds(c, &probe_latest, rows + n_hosts, n_probes);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (blocks[i]->result == BLOCK_CONFLICT)
+			r = conflict(c, blocks[i]);
+	free(rows);
+	return r;
+}
+
+/*
+ * The LIKE pattern that matches at least what glob matches (its literal
+ * start, then anything; "%" for NULL), for the index; the rows it lets
+ * through are matched against glob itself. size >= 2.
+ */
+static void like_of_glob(const char *glob, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (const char *g = glob ? glob : ""; *g && !strchr("*?[", *g) && o + 3 < size; g++) {
+		if (strchr("%_\\", *g))
+			out[o++] = '\\';
+		out[o++] = *g;
+	}
+	out[o++] = '%';
+	out[o] = 0;
+}
+
+static bool glob_passes(const char *glob, const char *s)
+{
+	return !glob || sqlite3_strglob(glob, s) == 0;
+}
+
+static struct bytes text_of(const PGresult *res, int row, int col)
+{
+	return (struct bytes){ PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col) };
+}
+
+static const char *text_or_none(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+#define HOST_COLUMNS                                                                                         \
+	"SELECT h.id, h.hostname, coalesce(h.first_seen, 0), coalesce(h.last_seen, 0), h.batches, h.records," \
+	" h.inventory, h.labels, p.ok, p.warning, p.critical, p.unknown, h.certificate, coalesce(h.hostname, h.id)," \
+	" h.collector"
+#define HOST_COUNTS(counted)                                                                                    \
+	" FROM hosts h LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE status = 'ok') AS ok,"                    \
+	" count(*) FILTER (WHERE status = 'warning') AS warning, count(*) FILTER (WHERE status = 'critical')"     \
+	" AS critical, count(*) FILTER (WHERE status = 'unknown') AS unknown FROM probe_state s"                   \
+	" WHERE s.agent = h.id AND " counted ") p ON true"
+
+int pghosts_each(PGconn *c, const struct host_filter *f, int (*fn)(const struct host_row *h, void *ctx), void *ctx)
+{
+	char like[512];
+	const char *counted = f->no_probe_counts ? "f" : "t", *collector = f->with_collector ? "t" : "f";
+	const struct pg_param one[] = { PG_TEXT(f->id_or_name), PG_TEXT(counted) };
+	const struct pg_param all[] = { PG_TEXT(like), PG_TEXT(collector), PG_TEXT(counted) };
+	PGresult *res = NULL;
+	int r;
+
+	like_of_glob(f->name_glob, like, sizeof(like));
+	if (f->id_or_name)
+		r = pg_run(c, HOST_COLUMNS HOST_COUNTS("$2::boolean") " WHERE h.id = $1 OR h.hostname = $1"
+			      " ORDER BY h.collector, h.last_seen DESC NULLS LAST LIMIT 1", one, ARRAY_SIZE(one), &res);
+	else
+		r = pg_run(c, HOST_COLUMNS HOST_COUNTS("$3::boolean") " WHERE ($2::boolean OR NOT h.collector)"
+			      " AND coalesce(h.hostname, h.id) LIKE $1 ORDER BY h.hostname COLLATE \"C\" NULLS FIRST,"
+			      " h.id COLLATE \"C\"", all, ARRAY_SIZE(all), &res);
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		struct host_row h = { .id = PQgetvalue(res, i, 0), .hostname = text_of(res, i, 1),
+				      .first_seen = (uint64_t)pg_int(res, i, 2), .last_seen = (uint64_t)pg_int(res, i, 3),
+				      .batches = (uint64_t)pg_int(res, i, 4), .records = (uint64_t)pg_int(res, i, 5),
+				      .inventory = text_or_none(res, i, 6), .labels = text_or_none(res, i, 7),
+				      .certificate = text_or_none(res, i, 12),
+				      .collector = strcmp(PQgetvalue(res, i, 14), "t") == 0 };
+
+		for (int k = 0; k < 4; k++)
+			h.probes[k] = (uint64_t)pg_int(res, i, 8 + k);
+		if (glob_passes(f->name_glob, PQgetvalue(res, i, 13)))
+			r = fn(&h, ctx);
+	}
+	PQclear(res);
+	return r;
+}
+
+int pghosts_probes_each(PGconn *c, const struct probe_state_filter *f,
+			int (*fn)(const struct probe_state_row *p, void *ctx), void *ctx)
+{
+	char name_like[512], host_like[512];
+	const struct pg_param p[] = { PG_TEXT(f->host), PG_TEXT(f->agent), PG_TEXT(f->status),
+				      PG_TEXT(name_like), PG_TEXT(host_like), PG_TEXT(f->type) };
+	PGresult *res = NULL;
+	int r;
+
+	like_of_glob(f->name_glob, name_like, sizeof(name_like));
+	like_of_glob(f->host_glob, host_like, sizeof(host_like));
+	r = pg_run(c, "SELECT p.host, p.name, coalesce(p.type, ''), p.status, coalesce(p.latency_us, 0),"
+		      " coalesce(p.message, ''), p.ts, p.agent, p.streak, coalesce(h.last_seen, 0)"
+		      " FROM probe_state p LEFT JOIN hosts h ON h.id = p.agent"
+		      " WHERE ($1::text IS NULL OR p.host = $1 OR p.agent = $1) AND ($2::text IS NULL OR p.agent = $2)"
+		      " AND ($3::text IS NULL OR p.status = $3) AND p.name LIKE $4 AND p.host LIKE $5"
+		      " AND ($6::text IS NULL OR p.type = $6) ORDER BY p.host COLLATE \"C\", p.name COLLATE \"C\"",
+		   p, ARRAY_SIZE(p), &res);
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		struct probe_state_row s = { .host = text_of(res, i, 0), .name = text_of(res, i, 1),
+					     .type = text_of(res, i, 2), .status = text_of(res, i, 3),
+					     .latency_us = pg_int(res, i, 4), .message = text_of(res, i, 5),
+					     .ts = (uint64_t)pg_int(res, i, 6), .agent = PQgetvalue(res, i, 7),
+					     .streak = (uint64_t)pg_int(res, i, 8),
+					     .host_last_seen = (uint64_t)pg_int(res, i, 9) };
+
+		if (glob_passes(f->name_glob, s.name.p) && glob_passes(f->host_glob, s.host.p))
+			r = fn(&s, ctx);
+	}
+	PQclear(res);
+	return r;
+}
+
+int pghosts_conflicts_each(PGconn *c, const char *agent, uint64_t since_us,
+			   int (*fn)(const struct agent_conflict *ac, void *ctx), void *ctx)
+{
+	char since[24];
+	const struct pg_param p[] = { PG_TEXT(since), PG_TEXT(agent) };
+	PGresult *res = NULL;
+	int r;
+
+	(void)snprintf(since, sizeof(since), "%" PRIu64, since_us);
+	r = pg_run(c, "SELECT agent, (SELECT string_agg(n, ', ' ORDER BY n COLLATE \"C\") FROM (SELECT host AS n"
+		      " FROM agent_conflicts a WHERE a.agent = c.agent UNION SELECT other_host FROM agent_conflicts b"
+		      " WHERE b.agent = c.agent) u), max(seq), min(first_seen), max(last_seen), sum(count)"
+		      " FROM agent_conflicts c WHERE last_seen >= $1::bigint AND ($2::text IS NULL OR agent = $2)"
+		      " GROUP BY agent ORDER BY agent",
+		   p, ARRAY_SIZE(p), &res);
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		struct agent_conflict ac = { .agent = PQgetvalue(res, i, 0), .hosts = PQgetvalue(res, i, 1),
+					     .seq = (uint64_t)pg_int(res, i, 2), .first_seen = (uint64_t)pg_int(res, i, 3),
+					     .last_seen = (uint64_t)pg_int(res, i, 4), .count = (uint64_t)pg_int(res, i, 5) };
+
+		r = fn(&ac, ctx);
+	}
+	PQclear(res);
+	return r;
+}
+
+/* The integers of a copied row, as text parameters. */
+struct decimals {
+	char v[6][24];
+};
+
+static const char *decimal(struct decimals *d, int i, long long v)
+{
+	(void)snprintf(d->v[i], sizeof(d->v[i]), "%lld", v);
+	return d->v[i];
+}
+
+/* A row's text as valid UTF-8 (struct bytes are not NUL-terminated); freed by the caller. */
+static char *valid_dup(struct bytes b)
+{
+	char *out = malloc(UTF8_VALID_SIZE(b.len));
+
+	return out ? utf8_valid_copy(b.p, b.len, out, UTF8_VALID_SIZE(b.len)) : NULL;
+}
+
+int pghosts_copy_host(PGconn *c, const struct host_row *h)
+{
+	struct decimals d;
+	char *name = valid_dup(h->hostname);
+	const struct pg_param p[] = { PG_TEXT(h->id), PG_TEXT(name), PG_TEXT(decimal(&d, 0, (long long)h->first_seen)),
+				      PG_TEXT(decimal(&d, 1, (long long)h->last_seen)), PG_TEXT(decimal(&d, 2, (long long)h->batches)),
+				      PG_TEXT(decimal(&d, 3, (long long)h->records)), PG_TEXT(h->inventory), PG_TEXT(h->labels),
+				      PG_TEXT(h->collector ? "t" : "f"), PG_TEXT(h->certificate) };
+	long long rows = 0;
+	int r = name ? pg_run_count(c, "INSERT INTO hosts(id, hostname, first_seen, last_seen, batches, records, inventory,"
+				       " labels, collector, certificate) VALUES ($1, $2, $3::bigint, $4::bigint, $5::bigint,"
+				       " $6::bigint, $7, $8, $9::boolean, $10) ON CONFLICT (id) DO NOTHING",
+				    p, ARRAY_SIZE(p), &rows)
+		     : -ENOMEM;
+
+	free(name);
+	return r < 0 ? r : rows == 1;
+}
+
+int pghosts_copy_probe(PGconn *c, const struct probe_state_row *s)
+{
+	struct decimals d;
+	char *host = valid_dup(s->host), *name = valid_dup(s->name), *type = valid_dup(s->type);
+	char *status = valid_dup(s->status), *message = valid_dup(s->message);
+	const struct pg_param p[] = { PG_TEXT(s->agent), PG_TEXT(name), PG_TEXT(host), PG_TEXT(type), PG_TEXT(status),
+				      PG_TEXT(decimal(&d, 0, s->latency_us)), PG_TEXT(message),
+				      PG_TEXT(decimal(&d, 1, (long long)s->ts)), PG_TEXT(decimal(&d, 2, (long long)s->streak)) };
+	long long rows = 0;
+	int r = host && name && type && status && message
+			? pg_run_count(c, "INSERT INTO probe_state(agent, name, host, type, status, latency_us, message, ts,"
+					  " streak) VALUES ($1, $2, $3, $4, $5, $6::bigint, $7, $8::bigint, $9::bigint)"
+					  " ON CONFLICT (agent, name) DO NOTHING",
+				       p, ARRAY_SIZE(p), &rows)
+			: -ENOMEM;
+
+	free(host);
+	free(name);
+	free(type);
+	free(status);
+	free(message);
+	return r < 0 ? r : rows == 1;
+}
+
+int pghosts_holds(PGconn *c, const char *agent, const struct bytes *probe)
+{
+	char *name = probe ? valid_dup(*probe) : NULL;
+	const struct pg_param p[] = { PG_TEXT(agent), PG_TEXT(name) };
+	PGresult *res = NULL;
+	int r = probe && !name ? -ENOMEM
+		: probe ? pg_run(c, "SELECT 1 FROM probe_state WHERE agent = $1 AND name = $2", p, 2, &res)
+			: pg_run(c, "SELECT 1 FROM hosts WHERE id = $1", p, 1, &res);
+
+	if (r == 0)
+		r = PQntuples(res) == 1;
+	PQclear(res);
+	free(name);
+	return r;
+}
