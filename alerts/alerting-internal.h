@@ -7,6 +7,7 @@
 #include <systemd/sd-event.h>
 
 #include "alerts/alerting.h"
+#include "alerts/silences.h"
 
 /* The evaluator's state, shared by alerting.c (the evaluation) and ops.c (what the API asks of it). */
 
@@ -30,7 +31,9 @@ struct alerting {
 	bool enqueued;          /* the evaluation queued notifications */
 	void (*on_enqueued)(void *userdata);
 	void *on_enqueued_data;
+	struct silence_store silence_store; /* meta.db's, or the shared database's (its db ours then) */
 	json_t *silences; /* matchers of the silences in force, read at each evaluation */
+	bool silences_stale; /* the last read failed: those read before still apply (logged once) */
 	/* The fingerprints of the open alerts of the rule being evaluated, sorted (strcmp). */
 	char **open;
 	size_t n_open, cap_open;

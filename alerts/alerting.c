@@ -22,6 +22,7 @@
 #include "common/metrics.h"
 #include "common/util.h"
 #include "store/hosts.h"
+#include "store/storage.h"
 #include "store/verify.h"
 
 /* Ids of the alerts an evaluation of one rule has seen; bounded by the rule's candidates. */
@@ -486,15 +487,31 @@ static int eval_orphans(struct alerting *a, const struct catalog_snapshot *snap,
 	return r;
 }
 
+/*
+ * The silences in force, before the evaluation's transaction (a shared
+ * store that answers slowly holds no lock of meta.db's). One that cannot
+ * be read does not lapse: those read last still apply, said once.
+ */
+static void read_silences(struct alerting *a, uint64_t now_us)
+{
+	int r = silences_in_force(&a->silence_store, now_us, a->silences);
+
+	if (r < 0 && !a->silences_stale)
+		log_error_errno(r, "alerts: the silences in %s cannot be read (%m); the %zu read before apply until they can",
+				a->silence_store.ops->name, json_array_size(a->silences));
+	else if (r == 0 && a->silences_stale)
+		log_info("alerts: the silences in %s are read again", a->silence_store.ops->name);
+	a->silences_stale = r < 0;
+}
+
 int alerting_evaluate(struct alerting *a, uint64_t now_us)
 {
 	const struct catalog_snapshot *snap = catalog_get(a->catalog);
 	int r;
 
 	pthread_mutex_lock(&a->lock);
+	read_silences(a, now_us);
 	r = db_exec(a->db, "BEGIN IMMEDIATE");
-	if (r == 0)
-		r = silences_in_force(a->db, now_us, a->silences);
 	if (r == 0)
 		r = load_last_seen(a);
 	for (size_t i = 0; r == 0 && i < snap->n_rules; i++)
@@ -590,6 +607,8 @@ void alerting_stop(struct alerting *a)
 	if (a->wake_fd >= 0)
 		close(a->wake_fd);
 	alert_store_free(a->store);
+	if (a->silence_store.ops)
+		a->silence_store.ops->close(a->silence_store.db);
 	db_close(a->db);
 	json_decref(a->silences);
 	open_clear(a);
@@ -597,6 +616,17 @@ void alerting_stop(struct alerting *a)
 	free(a->last_seen);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
+}
+
+/* With backend=postgresql the silences are the shared database's: one made on any collector holds on this one. */
+static int open_silences(struct alerting *a, const struct storage_conf *c)
+{
+	if (!storage_conf_shared(c)) {
+		a->silence_store = (struct silence_store){ &silence_store_sqlite, a->db };
+		return 0;
+	}
+	a->silence_store.ops = &silence_store_pg;
+	return silence_store_pg_open(c->url, c->password_file, &a->silence_store.db);
 }
 
 int alerting_start(const struct alerting_env *env, struct catalog *catalog, sd_event *event, struct alerting **ret)
@@ -616,6 +646,8 @@ int alerting_start(const struct alerting_env *env, struct catalog *catalog, sd_e
 		r = alert_store_open(a->db, &a->store);
 	if (r == 0)
 		r = silences_schema(a->db);
+	if (r == 0)
+		r = open_silences(a, env->storage);
 	if (r == 0)
 		r = queue_schema(a->db);
 	if (r == 0 && a->wake_fd < 0)

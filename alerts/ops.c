@@ -173,7 +173,7 @@ int alerting_silences(struct alerting *a, bool all, json_t **ret)
 	if (!items)
 		return -ENOMEM;
 	pthread_mutex_lock(&a->lock);
-	r = silences_list(a->db, all, now_realtime_us(), items);
+	r = silences_list(&a->silence_store, all, now_realtime_us(), items);
 	pthread_mutex_unlock(&a->lock);
 	return items_answer(items, r, ret);
 }
@@ -183,7 +183,7 @@ int alerting_silence_add(struct alerting *a, json_t *body, const char *creator, 
 	int r;
 
 	pthread_mutex_lock(&a->lock);
-	r = silences_add(a->db, body, creator, now_realtime_us(), ret, reason);
+	r = silences_add(&a->silence_store, body, creator, now_realtime_us(), ret, reason);
 	pthread_mutex_unlock(&a->lock);
 	return r;
 }
@@ -225,7 +225,7 @@ int alerting_silence_expire(struct alerting *a, int64_t id, json_t **ret)
 	int r;
 
 	pthread_mutex_lock(&a->lock);
-	r = silences_expire(a->db, id, now_realtime_us(), ret);
+	r = silences_expire(&a->silence_store, id, now_realtime_us(), ret);
 	pthread_mutex_unlock(&a->lock);
 	return r;
 }

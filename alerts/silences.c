@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+
 #include "alerts/alert.h"
 #include "alerts/silences.h"
 #include "common/conf.h"
 #include "common/db.h"
 #include "common/macro.h"
+#include "common/log.h"
 #include "common/util.h"
+#include "store/storage.h"
 
 int silences_schema(sqlite3 *db)
 {
@@ -22,38 +27,24 @@ int silences_schema(sqlite3 *db)
 	return r;
 }
 
-static json_t *text_or_null(sqlite3_stmt *st, int col)
+static json_t *string_or_null(const char *v)
 {
-	const unsigned char *v = sqlite3_column_text(st, col);
-
-	return v ? json_string((const char *)v) : json_null();
+	return v ? json_string(v) : json_null();
 }
 
-/* Columns starts, ends, every, until from col on. */
-static struct silence_time silence_time_of(sqlite3_stmt *st, int col)
+/* A silence as the API shows it; a recurring one tells its period (seconds), until, and its next window's start. */
+static json_t *silence_json(const struct silence_rec *s, uint64_t now)
 {
-	return (struct silence_time){ .starts = (uint64_t)sqlite3_column_int64(st, col),
-				      .ends = (uint64_t)sqlite3_column_int64(st, col + 1),
-				      .every = (uint64_t)sqlite3_column_int64(st, col + 2),
-				      .until = (uint64_t)sqlite3_column_int64(st, col + 3) };
-}
+	json_t *m = json_loads(s->matchers, 0, NULL), *j;
 
-#define SILENCE_COLUMNS "id, matchers, creator, comment, created, starts, ends, every, until"
-
-/* A row of SILENCE_COLUMNS; a recurring one tells its period (seconds), until, and its next window's start. */
-static json_t *silence_json(sqlite3_stmt *st, uint64_t now)
-{
-	json_t *m = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL), *j;
-	struct silence_time t = silence_time_of(st, 5);
-
-	j = json_pack("{s:I, s:o, s:I, s:I, s:o, s:o, s:I, s:b}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-		      "matchers", m ? m : json_object(), "starts", (json_int_t)t.starts, "ends", (json_int_t)t.ends,
-		      "creator", text_or_null(st, 2), "comment", text_or_null(st, 3), "created",
-		      (json_int_t)sqlite3_column_int64(st, 4), "active", silence_in_force(&t, now));
-	if (j && t.every) {
-		json_object_set_new(j, "every", json_integer((json_int_t)(t.every / USEC_PER_SEC)));
-		json_object_set_new(j, "until", json_integer((json_int_t)t.until));
-		json_object_set_new(j, "next_start", json_integer((json_int_t)silence_next_start(&t, now)));
+	j = json_pack("{s:I, s:o, s:I, s:I, s:o, s:o, s:I, s:b}", "id", (json_int_t)s->id, "matchers",
+		      m ? m : json_object(), "starts", (json_int_t)s->t.starts, "ends", (json_int_t)s->t.ends, "creator",
+		      string_or_null(s->creator), "comment", string_or_null(s->comment), "created",
+		      (json_int_t)s->created, "active", silence_in_force(&s->t, now));
+	if (j && s->t.every) {
+		json_object_set_new(j, "every", json_integer((json_int_t)(s->t.every / USEC_PER_SEC)));
+		json_object_set_new(j, "until", json_integer((json_int_t)s->t.until));
+		json_object_set_new(j, "next_start", json_integer((json_int_t)silence_next_start(&s->t, now)));
 	}
 	return j;
 }
@@ -141,55 +132,133 @@ const char *silence_check(json_t *body, uint64_t now_us)
 	return silence_parse(body, now_us, &t);
 }
 
-static int get_one(sqlite3 *db, int64_t id, uint64_t now, json_t **ret)
-{
-	sqlite3_stmt *st;
-	int r = db_prepare(db, "SELECT " SILENCE_COLUMNS " FROM silences WHERE id=?", &st);
+struct json_fn {
+	uint64_t now;
+	json_t *items; /* an array, or where the one goes (SILENCE_ONE) */
+	json_t **one;
+};
 
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, id);
-	*ret = sqlite3_step(st) == SQLITE_ROW ? silence_json(st, now) : NULL;
-	sqlite3_finalize(st);
-	return *ret ? 0 : -ENOMEM;
+static int append_json(const struct silence_rec *rec, void *ctx)
+{
+	struct json_fn *f = ctx;
+	json_t *j = silence_json(rec, f->now);
+
+	if (!j)
+		return -ENOMEM;
+	if (f->one) {
+		*f->one = j;
+		return 1;
+	}
+	return json_array_append_new(f->items, j);
 }
 
-int silences_add(sqlite3 *db, json_t *body, const char *creator, uint64_t now, json_t **ret, const char **reason)
+static int get_one(const struct silence_store *s, int64_t id, uint64_t now, json_t **ret)
 {
-	const char *comment = json_string_value(json_object_get(body, "comment"));
-	struct silence_time t;
-	sqlite3_stmt *st = NULL;
-	_cleanup_free_ char *matchers = NULL;
-	int rc, r;
+	struct json_fn f = { .now = now, .one = ret };
+	int r;
 
-	*reason = silence_parse(body, now, &t);
+	*ret = NULL;
+	r = s->ops->each(s->db, SILENCE_ONE, id, now, append_json, &f);
+	return r < 0 ? r : *ret ? 0 : -ENOENT;
+}
+
+int silences_add(const struct silence_store *s, json_t *body, const char *creator, uint64_t now, json_t **ret,
+		 const char **reason)
+{
+	struct silence_rec rec = { .creator = creator, .comment = json_string_value(json_object_get(body, "comment")),
+				   .created = now };
+	_cleanup_free_ char *matchers = NULL;
+	int r;
+
+	*reason = silence_parse(body, now, &rec.t);
 	if (*reason)
 		return -EINVAL;
 	matchers = json_dumps(json_object_get(body, "matchers"), JSON_COMPACT | JSON_SORT_KEYS);
 	if (!matchers)
 		return -ENOMEM;
-	r = db_prepare(db,
-		       "INSERT INTO silences(matchers, starts, ends, every, until, creator, comment, created)"
-		       " VALUES (?,?,?,?,?,?,?,?)",
-		       &st);
+	rec.matchers = matchers;
+	r = s->ops->add(s->db, &rec, &rec.id);
+	return r < 0 ? r : get_one(s, rec.id, now, ret);
+}
+
+int silences_expire(const struct silence_store *s, int64_t id, uint64_t now, json_t **ret)
+{
+	int r = s->ops->expire(s->db, id, now);
+
+	if (r == 0 && ret)
+		r = get_one(s, id, now, ret);
+	return r;
+}
+
+int silences_list(const struct silence_store *s, bool all, uint64_t now, json_t *items)
+{
+	struct json_fn f = { .now = now, .items = items };
+
+	return s->ops->each(s->db, all ? SILENCE_ALL : SILENCE_NOT_OVER, 0, now, append_json, &f);
+}
+
+static int append_in_force(const struct silence_rec *rec, void *ctx)
+{
+	struct json_fn *f = ctx;
+	json_t *m;
+
+	if (!silence_in_force(&rec->t, f->now))
+		return 0;
+	m = json_loads(rec->matchers, 0, NULL);
+	if (json_is_object(m))
+		json_array_append(f->items, m);
+	json_decref(m);
+	return 0;
+}
+
+int silences_in_force(const struct silence_store *s, uint64_t now, json_t *matchers)
+{
+	struct json_fn f = { .now = now, .items = json_array() };
+	int r = f.items ? s->ops->each(s->db, SILENCE_IN_FORCE, 0, now, append_in_force, &f) : -ENOMEM;
+
+	/* Those last read stay when the store cannot be read: a silence does not lapse for it. */
+	if (r == 0) {
+		json_array_clear(matchers);
+		r = json_array_extend(matchers, f.items) == 0 ? 0 : -ENOMEM;
+	}
+	json_decref(f.items);
+	return r;
+}
+
+const char *silence_order(enum silence_pick pick)
+{
+	/* The API's lists are bounded; what the evaluator applies and what --migrate copies are not. */
+	return pick == SILENCE_EVERY ? "" : pick == SILENCE_IN_FORCE ? "DESC" : "DESC LIMIT 1000";
+}
+
+/* meta.db's silences. */
+static int sqlite_add(void *db, const struct silence_rec *s, int64_t *ret_id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = db_prepare(db,
+			       "INSERT INTO silences(matchers, starts, ends, every, until, creator, comment, created)"
+			       " VALUES (?,?,?,?,?,?,?,?)",
+			       &st);
+
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(st, 1, matchers, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)t.starts);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)t.ends);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)t.every);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)t.until);
-	sqlite3_bind_text(st, 6, creator, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, comment, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
+	sqlite3_bind_text(st, 1, s->matchers, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)s->t.starts);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)s->t.ends);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)s->t.every);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)s->t.until);
+	sqlite3_bind_text(st, 6, s->creator, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, s->comment, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)s->created);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_errno(rc);
-	return get_one(db, sqlite3_last_insert_rowid(db), now, ret);
+	*ret_id = sqlite3_last_insert_rowid(db);
+	return 0;
 }
 
-int silences_expire(sqlite3 *db, int64_t id, uint64_t now, json_t **ret)
+static int sqlite_expire(void *db, int64_t id, uint64_t now)
 {
 	sqlite3_stmt *st;
 	int rc, r;
@@ -204,52 +273,111 @@ int silences_expire(sqlite3 *db, int64_t id, uint64_t now, json_t **ret)
 	rc = sqlite3_step(st);
 	r = rc != SQLITE_DONE ? db_errno(rc) : sqlite3_changes(db) ? 0 : -ENOENT;
 	sqlite3_finalize(st);
-	if (r == 0 && ret)
-		r = get_one(db, id, now, ret);
 	return r;
 }
 
-int silences_list(sqlite3 *db, bool all, uint64_t now, json_t *items)
+static int sqlite_each(void *db, enum silence_pick pick, int64_t id, uint64_t now,
+		       int (*fn)(const struct silence_rec *s, void *ctx), void *ctx)
 {
+	static const char *const where[] = {
+		[SILENCE_ONE] = "id=?1",
+		[SILENCE_NOT_OVER] = "(every=0 AND ends>?2) OR (every>0 AND until>?2)",
+		[SILENCE_ALL] = "1",
+		[SILENCE_IN_FORCE] = "starts<=?2 AND (every=0 AND ends>?2 OR every>0 AND until>?2)",
+		[SILENCE_EVERY] = "1",
+	};
+	char sql[512];
 	sqlite3_stmt *st;
-	int rc, r = db_prepare(db,
-			       "SELECT " SILENCE_COLUMNS " FROM silences"
-			       " WHERE ?1 OR (every=0 AND ends>?2) OR (every>0 AND until>?2) ORDER BY id DESC LIMIT 1000",
-			       &st);
+	int rc = SQLITE_DONE, r;
 
+	(void)snprintf(sql, sizeof(sql), "SELECT id, matchers, creator, comment, created, starts, ends, every, until"
+					 " FROM silences WHERE %s ORDER BY id %s", where[pick], silence_order(pick));
+	r = db_prepare(db, sql, &st);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int(st, 1, all);
+	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(items, silence_json(st, now));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_errno(rc);
-}
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct silence_rec rec = {
+			.id = sqlite3_column_int64(st, 0), .matchers = (const char *)sqlite3_column_text(st, 1),
+			.creator = (const char *)sqlite3_column_text(st, 2),
+			.comment = (const char *)sqlite3_column_text(st, 3),
+			.created = (uint64_t)sqlite3_column_int64(st, 4),
+			.t = { (uint64_t)sqlite3_column_int64(st, 5), (uint64_t)sqlite3_column_int64(st, 6),
+			       (uint64_t)sqlite3_column_int64(st, 7), (uint64_t)sqlite3_column_int64(st, 8) },
+		};
 
-int silences_in_force(sqlite3 *db, uint64_t now, json_t *matchers)
-{
-	sqlite3_stmt *st;
-	int rc, r = db_prepare(db, "SELECT matchers, starts, ends, every, until FROM silences"
-				   " WHERE starts<=?1 AND (every=0 AND ends>?1 OR every>0 AND until>?1)", &st);
-
-	if (r < 0)
-		return r;
-	json_array_clear(matchers);
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct silence_time t = silence_time_of(st, 1);
-		json_t *m;
-
-		if (!silence_in_force(&t, now))
-			continue;
-		m = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-		if (json_is_object(m))
-			json_array_append(matchers, m);
-		json_decref(m);
+		r = fn(&rec, ctx);
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_errno(rc);
+	return r < 0 ? r : r > 0 || rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
+static void sqlite_close(void *db)
+{
+	(void)db;
+}
+
+const struct silence_store_ops silence_store_sqlite = {
+	.name = "meta.db", .add = sqlite_add, .expire = sqlite_expire, .each = sqlite_each, .close = sqlite_close,
+};
+
+struct migration {
+	struct silence_store to;
+	const struct silence_rec *want; /* the row to compare with, when verifying */
+	struct silences_copy *rep;
+};
+
+static bool same_silence(const struct silence_rec *a, const struct silence_rec *b)
+{
+	return strcmp(a->matchers, b->matchers) == 0 && strcmp(a->comment, b->comment) == 0 &&
+	       a->t.starts == b->t.starts && a->t.ends == b->t.ends && a->t.every == b->t.every && a->t.until == b->t.until;
+}
+
+static int compare(const struct silence_rec *there, void *ctx)
+{
+	struct migration *m = ctx;
+
+	m->rep->verified += same_silence(there, m->want);
+	return 1;
+}
+
+static int copy_silence(const struct silence_rec *rec, void *ctx)
+{
+	struct migration *m = ctx;
+	int r = m->to.ops->put(m->to.db, rec);
+
+	if (r < 0)
+		return r;
+	m->rep->silences++;
+	m->rep->copied += r;
+	m->rep->present += !r;
+	m->want = rec;
+	r = m->to.ops->each(m->to.db, SILENCE_ONE, rec->id, 0, compare, m);
+	if (r == 0 && m->rep->verified < m->rep->silences)
+		log_warning("--migrate: silence %" PRId64 " differs in the database; left as it is there", rec->id);
+	return r;
+}
+
+int silences_migrate(const char *data_dir, const char *url, const char *password_file, struct silences_copy *ret)
+{
+	struct migration m = { .to = { &silence_store_pg, NULL }, .rep = ret };
+	sqlite3 *meta = NULL;
+	int r;
+
+	*ret = (struct silences_copy){ 0 };
+	r = storage_meta_connect(data_dir, true, &meta);
+	if (r == 0)
+		r = silences_schema(meta);
+	if (r == 0)
+		r = silence_store_pg_open(url, password_file, &m.to.db);
+	if (r == 0)
+		r = sqlite_each(meta, SILENCE_EVERY, 0, 0, copy_silence, &m);
+	silence_store_pg.close(m.to.db);
+	db_close(meta);
+	if (r < 0)
+		return log_error_errno(r, "--migrate: the silences of %s: %m", data_dir);
+	return ret->verified == ret->silences ? 0 : -EUCLEAN;
 }
 
 /* Whether each of a silence's matchers equals a label, or the rule or severity. */

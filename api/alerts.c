@@ -74,11 +74,10 @@ static void hide_log_lines(struct request *rq, json_t *j)
 }
 
 /* 400 with reason for -EINVAL (a body that does not hold), else 500: what could not be done, and why. */
+/* -EINVAL with why the request is wrong; else as respond_errno() (the shared database out of reach: 503). */
 static enum MHD_Result respond_failure(struct request *rq, int r, const char *reason, const char *what)
 {
-	if (r == -EINVAL)
-		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "%s", reason);
-	return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "%s: %s", what, strerror(-r));
+	return respond_errno(rq, r, r == -EINVAL ? reason : what);
 }
 
 /* GET /api/v1/alerts?state=&severity=&host=&label=KEY=VALUE&assignee=&unacked=1&q= */
@@ -268,8 +267,7 @@ enum MHD_Result api_get_silences(struct request *rq)
 	int r = alerting_silences(http_alerting(rq), all && strcmp(all, "0") != 0, &j);
 
 	if (r < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read silences: %s",
-				     strerror(-r));
+		return respond_errno(rq, r, "cannot read silences");
 	return respond_json(rq, MHD_HTTP_OK, j);
 }
 
@@ -329,8 +327,7 @@ enum MHD_Result api_delete_silence(struct request *rq)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no silence %" PRIu64 " in force or to come",
 				     id);
 	if (r < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot end the silence: %s",
-				     strerror(-r));
+		return respond_errno(rq, r, "cannot end the silence");
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:I, s:b}", "id", (json_int_t)id, "expired", 1));
 }
 

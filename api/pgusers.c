@@ -84,19 +84,6 @@ static int change(struct pgusers *p, const char *sql, const struct pg_param *par
 	return r == 0 && rows == 0 ? -ENOENT : r;
 }
 
-/* Numbers as the text parameters they are sent as. */
-struct num {
-	char s[24];
-};
-
-static struct num num(int64_t v)
-{
-	struct num n;
-
-	(void)snprintf(n.s, sizeof(n.s), "%" PRId64, v);
-	return n;
-}
-
 #define PG_BYTES(v, n) { .value = (const char *)(v), .len = (int)(n), .binary = true }
 
 int userdb_pg_open(const char *url, const char *password_file, void **ret)
@@ -208,7 +195,7 @@ static int pg_get(void *db, const char *name, struct user *ret)
 
 static int pg_create(void *db, const char *name, const char *role, const char *hash, bool must_change, uint64_t now)
 {
-	const struct num t = num((int64_t)now);
+	const struct pg_num t = pg_num((long long)now);
 	const struct pg_param p[] = { PG_TEXT(name), PG_TEXT(role), PG_TEXT(hash), PG_TEXT(must_change ? "t" : "f"),
 				      PG_TEXT(t.s) };
 
@@ -233,7 +220,7 @@ static int pg_list(void *db, json_t *items)
 
 static int pg_set_password(void *db, const char *name, const char *hash, bool must_change, uint64_t now)
 {
-	const struct num t = num((int64_t)now);
+	const struct pg_num t = pg_num((long long)now);
 	const struct pg_param p[] = { PG_TEXT(name), PG_TEXT(hash), PG_TEXT(must_change ? "t" : "f"), PG_TEXT(t.s) };
 
 	/* A new password also unlocks: an admin's reset is how a locked-out user gets back in. */
@@ -243,7 +230,7 @@ static int pg_set_password(void *db, const char *name, const char *hash, bool mu
 
 static int pg_set_role(void *db, const char *name, const char *role, uint64_t now)
 {
-	const struct num t = num((int64_t)now);
+	const struct pg_num t = pg_num((long long)now);
 	const struct pg_param p[] = { PG_TEXT(name), PG_TEXT(role), PG_TEXT(t.s) };
 
 	return change(db, "UPDATE users SET role=$2, updated=$3::bigint WHERE name=$1", p, 3);
@@ -251,7 +238,7 @@ static int pg_set_role(void *db, const char *name, const char *role, uint64_t no
 
 static int pg_set_disabled(void *db, const char *name, bool disabled, uint64_t now)
 {
-	const struct num t = num((int64_t)now);
+	const struct pg_num t = pg_num((long long)now);
 	const struct pg_param p[] = { PG_TEXT(name), PG_TEXT(disabled ? "t" : "f"), PG_TEXT(t.s) };
 
 	return change(db, "UPDATE users SET disabled=$2::boolean, updated=$3::bigint WHERE name=$1", p, 3);
@@ -259,7 +246,7 @@ static int pg_set_disabled(void *db, const char *name, bool disabled, uint64_t n
 
 static int pg_login_failed(void *db, const char *name, uint64_t now, uint64_t window_us, uint64_t max, bool *ret_locked)
 {
-	const struct num t = num((int64_t)now), w = num((int64_t)window_us), m = num((int64_t)max);
+	const struct pg_num t = pg_num((long long)now), w = pg_num((long long)window_us), m = pg_num((long long)max);
 	const struct pg_param p[] = { PG_TEXT(name), PG_TEXT(t.s), PG_TEXT(w.s), PG_TEXT(m.s) };
 	PGresult *res = NULL;
 	int r;
@@ -289,7 +276,7 @@ static int pg_login_failed(void *db, const char *name, uint64_t now, uint64_t wi
 
 static int pg_login_ok(void *db, const char *name, uint64_t now)
 {
-	const struct num t = num((int64_t)now);
+	const struct pg_num t = pg_num((long long)now);
 	const struct pg_param p[] = { PG_TEXT(name), PG_TEXT(t.s) };
 
 	return change(db, "UPDATE users SET failures=0, last_login=$2::bigint WHERE name=$1", p, 2);
@@ -297,7 +284,7 @@ static int pg_login_ok(void *db, const char *name, uint64_t now)
 
 static int pg_set_totp_step(void *db, const char *name, uint64_t step)
 {
-	const struct num s = num((int64_t)step);
+	const struct pg_num s = pg_num((long long)step);
 	const struct pg_param p[] = { PG_TEXT(name), PG_TEXT(s.s) };
 
 	return change(db, "UPDATE users SET totp_step=$2::bigint WHERE name=$1 AND totp_step<$2::bigint", p, 2);
@@ -330,9 +317,9 @@ static int set_totp_in(struct pgusers *p, const char *name, const uint8_t *secre
 /* u's row, as it is in the other store, and its recovery codes when it was not there: in the caller's transaction. */
 static int import_in(struct pgusers *p, const struct user *u, const char *const *recovery, size_t n)
 {
-	const struct num step = num((int64_t)u->totp_step), fails = num((int64_t)u->failures),
-			 since = num((int64_t)u->failures_since), locked = num((int64_t)u->locked_until),
-			 created = num((int64_t)u->created), last = num((int64_t)u->last_login);
+	const struct pg_num step = pg_num((long long)u->totp_step), fails = pg_num((long long)u->failures),
+			 since = pg_num((long long)u->failures_since), locked = pg_num((long long)u->locked_until),
+			 created = pg_num((long long)u->created), last = pg_num((long long)u->last_login);
 	const struct pg_param row[] = {
 		PG_TEXT(u->name), PG_TEXT(u->role), PG_TEXT(u->password), PG_TEXT(u->must_change ? "t" : "f"),
 		PG_TEXT(u->disabled ? "t" : "f"), PG_BYTES(u->has_totp ? u->totp : NULL, sizeof(u->totp)),
@@ -410,7 +397,7 @@ static int id_hash(const char *id, uint8_t out[SHA256_SIZE])
 static int pg_session_create(void *db, const char *id, const char *user, const char *csrf, uint64_t now)
 {
 	uint8_t h[SHA256_SIZE];
-	const struct num t = num((int64_t)now);
+	const struct pg_num t = pg_num((long long)now);
 	const struct pg_param p[] = { PG_BYTES(h, sizeof(h)), PG_TEXT(user), PG_TEXT(csrf), PG_TEXT(t.s) };
 	int r = id_hash(id, h);
 
@@ -442,7 +429,7 @@ static int pg_session_get(void *db, const char *id, struct session *ret)
 static int pg_session_touch(void *db, const char *id, uint64_t now)
 {
 	uint8_t h[SHA256_SIZE];
-	const struct num t = num((int64_t)now);
+	const struct pg_num t = pg_num((long long)now);
 	const struct pg_param p[] = { PG_BYTES(h, sizeof(h)), PG_TEXT(t.s) };
 	int r = id_hash(id, h);
 
@@ -472,7 +459,7 @@ static int pg_session_delete_user(void *db, const char *user, const char *except
 
 static int pg_session_prune(void *db, uint64_t now, uint64_t idle_us, uint64_t lifetime_us)
 {
-	const struct num idle = num((int64_t)(now - MIN(now, idle_us))), life = num((int64_t)(now - MIN(now, lifetime_us)));
+	const struct pg_num idle = pg_num((long long)(now - MIN(now, idle_us))), life = pg_num((long long)(now - MIN(now, lifetime_us)));
 	const struct pg_param p[] = { PG_TEXT(idle.s), PG_TEXT(life.s) };
 
 	return query(db, "DELETE FROM sessions WHERE last_seen<$1::bigint OR created<$2::bigint", p, 2, NULL);
@@ -480,7 +467,7 @@ static int pg_session_prune(void *db, uint64_t now, uint64_t idle_us, uint64_t l
 
 static int pg_token_insert(void *db, const char *name, const char *role, const uint8_t hash[SHA256_SIZE], uint64_t now)
 {
-	const struct num t = num((int64_t)now);
+	const struct pg_num t = pg_num((long long)now);
 	const struct pg_param p[] = { PG_TEXT(name), PG_TEXT(role), PG_BYTES(hash, SHA256_SIZE), PG_TEXT(t.s) };
 
 	return change(db, "INSERT INTO tokens(name, role, hash, created) VALUES ($1, $2, $3, $4::bigint)", p, 4);

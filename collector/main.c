@@ -12,6 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "alerts/silences.h"
 #include "api/accounts.h"
 #include "api/usermigrate.h"
 #include "api/audit.h"
@@ -482,7 +483,7 @@ static int verify(const struct coll_conf *conf)
 }
 
 /*
- * --migrate URL: the store's blocks, then its users and tokens, copied into
+ * --migrate URL: the store's blocks and fleet, then its users and tokens, then its silences, copied into
  * PostgreSQL ([storage] password_file= and dialect= apply).
  */
 static int migrate(const struct coll_conf *conf, const char *url)
@@ -490,7 +491,8 @@ static int migrate(const struct coll_conf *conf, const char *url)
 	struct storage_conf to = conf->storage;
 	struct usermigrate_report u;
 	struct migrate_report rep;
-	int r, k;
+	struct silences_copy sc;
+	int r, k, q;
 
 	to.url = (char *)url;
 	r = storage_migrate(conf->storage.data_dir, &to, &rep);
@@ -510,7 +512,13 @@ static int migrate(const struct coll_conf *conf, const char *url)
 		printf("%" PRIu64 " users: %" PRIu64 " copied, %" PRIu64 " there already; %" PRIu64 " tokens: %" PRIu64
 		       " copied, %" PRIu64 " there already; %" PRIu64 " verified in PostgreSQL\n",
 		       u.users, u.users_copied, u.users_present, u.tokens, u.tokens_copied, u.tokens_present, u.verified);
-	return r < 0 ? r : k;
+	if (k < 0 && k != -EUCLEAN)
+		return k;
+	q = silences_migrate(conf->storage.data_dir, url, conf->storage.password_file, &sc);
+	if (q == 0 || q == -EUCLEAN)
+		printf("%" PRIu64 " silences: %" PRIu64 " copied, %" PRIu64 " there already; %" PRIu64
+		       " verified in PostgreSQL\n", sc.silences, sc.copied, sc.present, sc.verified);
+	return r < 0 ? r : k < 0 ? k : q;
 }
 
 static void usage(FILE *f)

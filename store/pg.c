@@ -117,6 +117,17 @@ int pg_link_up(struct pg_link *l)
 	return r;
 }
 
+int pg_link_start(struct pg_link *l, const struct pg_conf *conf, int (*on_connect)(PGconn *c, void *ctx), void *ctx)
+{
+	int r = pg_link_init(l, conf);
+
+	l->on_connect = on_connect;
+	l->ctx = ctx;
+	if (r == 0 && (r = pg_link_up(l)) < 0)
+		pg_link_free(l);
+	return r;
+}
+
 int pg_link_settle(struct pg_link *l, int r)
 {
 	if (r == -EPIPE || (l->c && PQstatus(l->c) != CONNECTION_OK)) {
@@ -195,6 +206,14 @@ int pg_run_count(PGconn *c, const char *sql, const struct pg_param *params, int 
 		*ret_rows = strtoll(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	return r;
+}
+
+struct pg_num pg_num(long long v)
+{
+	struct pg_num n;
+
+	(void)snprintf(n.s, sizeof(n.s), "%lld", v);
+	return n;
 }
 
 /* Opens the array, or separates the element to come from the one before. */

@@ -46,6 +46,8 @@ struct pg_link {
 int pg_link_init(struct pg_link *l, const struct pg_conf *conf);
 /* 0 when l->c is connected (connecting, then on_connect, if it was not), or pg_connect()'s error. */
 int pg_link_up(struct pg_link *l);
+/* pg_link_init(), then on_connect(c, ctx) on each connection, connected now: pg_link_up()'s error (l freed). */
+int pg_link_start(struct pg_link *l, const struct pg_conf *conf, int (*on_connect)(PGconn *c, void *ctx), void *ctx);
 /* After a call's result r: -EPIPE, or a connection no longer up, drops it (the next pg_link_up() connects). r. */
 int pg_link_settle(struct pg_link *l, int r);
 void pg_link_free(struct pg_link *l);
@@ -85,6 +87,12 @@ struct buf;
 int pg_array_text(struct buf *a, const char *s, size_t len);
 int pg_array_int(struct buf *a, long long v);
 const char *pg_array_end(struct buf *a);
+
+/* A number as the text parameter it is sent as: PG_TEXT(pg_num(v).s) lives to the end of the full expression. */
+struct pg_num {
+	char s[24];
+};
+struct pg_num pg_num(long long v);
 
 /* Column col of row r of res (text format) as an integer; 0 for NULL. */
 long long pg_int(const PGresult *res, int r, int col);

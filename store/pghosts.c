@@ -205,13 +205,13 @@ static int run_rounds(PGconn *c, const struct statement *st, struct keyed *rows,
 /* A batch refused because another under its (agent, seq) holds another frame: the two hosts named. */
 static int conflict(PGconn *c, const struct block_in *b)
 {
-	char agent[2 * AGENT_ID_SIZE + 1], seq[24], when[24], other[UTF8_VALID_SIZE(256)];
-	const struct pg_param p[] = { PG_TEXT(agent), PG_TEXT(b->conflict_host), PG_TEXT(other), PG_TEXT(seq), PG_TEXT(when) };
+	char agent[2 * AGENT_ID_SIZE + 1], other[UTF8_VALID_SIZE(256)];
+	const struct pg_num seq = pg_num((long long)b->seq), when = pg_num((long long)b->received_us);
+	const struct pg_param p[] = { PG_TEXT(agent), PG_TEXT(b->conflict_host), PG_TEXT(other), PG_TEXT(seq.s),
+				      PG_TEXT(when.s) };
 
 	hex_encode(b->agent, AGENT_ID_SIZE, agent);
 	(void)utf8_valid_copy(b->host, strlen_or_0(b->host), other, sizeof(other));
-	(void)snprintf(seq, sizeof(seq), "%" PRIu64, b->seq);
-	(void)snprintf(when, sizeof(when), "%" PRIu64, b->received_us);
 	return pg_run(c, "INSERT INTO agent_conflicts AS a (agent, host, other_host, seq, first_seen, last_seen, count)"
 			 " VALUES ($1, $2, $3, $4::bigint, $5::bigint, $5::bigint, 1) ON CONFLICT (agent, host, other_host)"
 			 " DO UPDATE SET seq = excluded.seq, last_seen = greatest(a.last_seen, excluded.last_seen),"
@@ -365,13 +365,10 @@ int pghosts_probes_each(PGconn *c, const struct probe_state_filter *f,
 int pghosts_conflicts_each(PGconn *c, const char *agent, uint64_t since_us,
 			   int (*fn)(const struct agent_conflict *ac, void *ctx), void *ctx)
 {
-	char since[24];
-	const struct pg_param p[] = { PG_TEXT(since), PG_TEXT(agent) };
+	const struct pg_num since = pg_num((long long)since_us);
+	const struct pg_param p[] = { PG_TEXT(since.s), PG_TEXT(agent) };
 	PGresult *res = NULL;
-	int r;
-
-	(void)snprintf(since, sizeof(since), "%" PRIu64, since_us);
-	r = pg_run(c, "SELECT agent, (SELECT string_agg(n, ', ' ORDER BY n COLLATE \"C\") FROM (SELECT host AS n"
+	int r = pg_run(c, "SELECT agent, (SELECT string_agg(n, ', ' ORDER BY n COLLATE \"C\") FROM (SELECT host AS n"
 		      " FROM agent_conflicts a WHERE a.agent = c.agent UNION SELECT other_host FROM agent_conflicts b"
 		      " WHERE b.agent = c.agent) u), max(seq), min(first_seen), max(last_seen), sum(count)"
 		      " FROM agent_conflicts c WHERE last_seen >= $1::bigint AND ($2::text IS NULL OR agent = $2)"
@@ -388,17 +385,6 @@ int pghosts_conflicts_each(PGconn *c, const char *agent, uint64_t since_us,
 	return r;
 }
 
-/* The integers of a copied row, as text parameters. */
-struct decimals {
-	char v[6][24];
-};
-
-static const char *decimal(struct decimals *d, int i, long long v)
-{
-	(void)snprintf(d->v[i], sizeof(d->v[i]), "%lld", v);
-	return d->v[i];
-}
-
 /* A row's text as valid UTF-8 (struct bytes are not NUL-terminated); freed by the caller. */
 static char *valid_dup(struct bytes b)
 {
@@ -409,11 +395,11 @@ static char *valid_dup(struct bytes b)
 
 int pghosts_copy_host(PGconn *c, const struct host_row *h)
 {
-	struct decimals d;
+	const struct pg_num first = pg_num((long long)h->first_seen), last = pg_num((long long)h->last_seen),
+			    batches = pg_num((long long)h->batches), records = pg_num((long long)h->records);
 	char *name = valid_dup(h->hostname);
-	const struct pg_param p[] = { PG_TEXT(h->id), PG_TEXT(name), PG_TEXT(decimal(&d, 0, (long long)h->first_seen)),
-				      PG_TEXT(decimal(&d, 1, (long long)h->last_seen)), PG_TEXT(decimal(&d, 2, (long long)h->batches)),
-				      PG_TEXT(decimal(&d, 3, (long long)h->records)), PG_TEXT(h->inventory), PG_TEXT(h->labels),
+	const struct pg_param p[] = { PG_TEXT(h->id), PG_TEXT(name), PG_TEXT(first.s), PG_TEXT(last.s),
+				      PG_TEXT(batches.s), PG_TEXT(records.s), PG_TEXT(h->inventory), PG_TEXT(h->labels),
 				      PG_TEXT(h->collector ? "t" : "f"), PG_TEXT(h->certificate) };
 	long long rows = 0;
 	int r = name ? pg_run_count(c, "INSERT INTO hosts(id, hostname, first_seen, last_seen, batches, records, inventory,"
@@ -428,12 +414,12 @@ int pghosts_copy_host(PGconn *c, const struct host_row *h)
 
 int pghosts_copy_probe(PGconn *c, const struct probe_state_row *s)
 {
-	struct decimals d;
+	const struct pg_num latency = pg_num(s->latency_us), ts = pg_num((long long)s->ts),
+			    streak = pg_num((long long)s->streak);
 	char *host = valid_dup(s->host), *name = valid_dup(s->name), *type = valid_dup(s->type);
 	char *status = valid_dup(s->status), *message = valid_dup(s->message);
 	const struct pg_param p[] = { PG_TEXT(s->agent), PG_TEXT(name), PG_TEXT(host), PG_TEXT(type), PG_TEXT(status),
-				      PG_TEXT(decimal(&d, 0, s->latency_us)), PG_TEXT(message),
-				      PG_TEXT(decimal(&d, 1, (long long)s->ts)), PG_TEXT(decimal(&d, 2, (long long)s->streak)) };
+				      PG_TEXT(latency.s), PG_TEXT(message), PG_TEXT(ts.s), PG_TEXT(streak.s) };
 	long long rows = 0;
 	int r = host && name && type && status && message
 			? pg_run_count(c, "INSERT INTO probe_state(agent, name, host, type, status, latency_us, message, ts,"

@@ -54,15 +54,11 @@ int pgstore_open(const struct storage_conf *c, bool writer, struct pgstore **ret
 		return -ENOMEM;
 	p->d = pg_dialect_find(c->dialect ? c->dialect : "postgresql");
 	p->writer = writer;
-	r = !p->d ? -EINVAL : pg_link_init(&p->link, &(struct pg_conf){ .url = c->url, .password_file = c->password_file });
-	if (r == 0 && writer) {
-		p->link.on_connect = writer_schema;
-		p->link.ctx = p;
-	}
-	if (r == 0)
-		r = pg_link_up(&p->link);
+	r = !p->d ? -EINVAL
+		  : pg_link_start(&p->link, &(struct pg_conf){ .url = c->url, .password_file = c->password_file },
+				  writer ? writer_schema : NULL, p);
 	if (r < 0) {
-		pgstore_free(p);
+		free(p);
 		return r;
 	}
 	*ret = p;

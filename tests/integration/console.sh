@@ -12,16 +12,7 @@
 
 RCV_PORT=$(free_port)
 SVC_PORT=$(free_port)
-write_collector_conf "[alerts]
-interval=1s
-[notify \"hook\"]
-type=webhook
-url=http://127.0.0.1:$RCV_PORT/hook
-[rule \"svc-down\"]
-type=probe
-probe=svc-*
-severity=critical
-notify=hook"
+write_collector_conf "$(svc_rule severity=critical)"
 write_agent_conf "$(svc_probe)"
 TOKEN=$(make_token operator)
 start_receiver ok unused

@@ -27,7 +27,7 @@ LAYERS = {
     "libsearch": ["libcommon"],
     "libstore": ["libcommon", "libalertlogic", "libsearch"],
     "libpgstore": ["libcommon", "libalertlogic", "libsearch", "libstore"],
-    "libalerts": ["libcommon", "libalertlogic", "libfetch", "libforward", "libsearch", "libstore"],
+    "libalerts": ["libcommon", "libalertlogic", "libfetch", "libforward", "libsearch", "libstore", "libpgstore"],
     "libdialtests": ["libcommon", "libdialtestlogic", "libfetch", "libstore"],
     "libforward": ["libcommon", "libsearch", "libstore"],
     "libsyslog": ["libcommon"],

@@ -74,6 +74,13 @@ while True:
 # The agent's probe of the service serve() starts, for write_agent_conf.
 svc_probe() { printf '[probe "svc-web"]\ntype=tcp\naddress=127.0.0.1:%s\ninterval=500ms\ntimeout=1s\n' "$SVC_PORT"; }
 
+# The collector's alerting each second, and the rule svc-down over svc_probe()'s probe told to the webhook
+# receiver.py takes at RCV_PORT, for write_collector_conf; its extra lines ([rule] keys) after it.
+svc_rule() {
+	printf '[alerts]\ninterval=1s\n[notify "hook"]\ntype=webhook\nurl=http://127.0.0.1:%s/hook\n' "$RCV_PORT"
+	printf '[rule "svc-down"]\ntype=probe\nprobe=svc-*\nnotify=hook\n%s' "${1:-}"
+}
+
 # receiver.py on 127.0.0.1:RCV_PORT, logging to $T/received.jsonl; MODE file $T/mode.
 start_receiver() { # mode dingtalk-secret
 	echo "$1" > "$T/mode"

@@ -16,6 +16,9 @@ TOKEN=$(make_token operator)
 echo "Operator-pass-2026" | "$B/vigil-collector" --config "$T/collector.conf" --create-user li.na --role operator \
 	> /dev/null || fail "--create-user"
 start_collector
+silence() { curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" --data "$1" "$URL/api/v1/silences"; }
+[ "$(silence '{"matchers":{"host":"db-1"},"comment":"backup window","duration":"1h","every":"1d"}')" = 201 ] || fail "silence 1"
+[ "$(silence '{"matchers":{"rule":"disk"},"comment":"known","duration":"2h"}')" = 201 ] || fail "silence 2"
 echo x > "$T/present"
 MAX_DELAY=20 write_agent_conf "[probe \"present\"]
 type=file
@@ -45,6 +48,8 @@ grep -q "^1 hosts: 1 copied, 0 there already; 1 probes: 1 copied, 0 there alread
 [ "$(pg_sql -c "SELECT hostname, batches > 5, streak > 1 FROM hosts, probe_state WHERE id = agent")" = "testhost|t|t" ] ||
 	fail "the host as copied: $(pg_sql -c "SELECT * FROM hosts")"
 [ "$(pg_sql -c "SELECT count(*) FROM blocks")" = "$BLOCKS" ] || fail "PostgreSQL holds another number of blocks"
+grep -q "^2 silences: 2 copied, 0 there already; 2 verified in PostgreSQL" "$T/migrate.out" ||
+	fail "the silences: $(cat "$T/migrate.out")"
 
 info "run again (as after one cut short): nothing copied twice, all verified"
 migrate || fail "the second run: $(cat "$T/migrate.out")"
@@ -54,6 +59,7 @@ grep -q "^1 users: 0 copied, 1 there already; 1 tokens: 0 copied, 1 there alread
 	fail "the users and tokens again: $(cat "$T/migrate.out")"
 grep -q "^1 hosts: 0 copied, 1 there already; 1 probes: 0 copied, 1 there already; 2 verified" "$T/migrate.out" ||
 	fail "the hosts and probes again: $(cat "$T/migrate.out")"
+grep -q "^2 silences: 0 copied, 2 there already; 2 verified" "$T/migrate.out" || fail "the silences again: $(cat "$T/migrate.out")"
 [ "$(pg_sql -c "SELECT count(*) FROM blocks")" = "$BLOCKS" ] || fail "a second run stored blocks again"
 
 info "a collector on the database serves every line once, to the token made on SQLite; the user logs in"
@@ -69,6 +75,12 @@ curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/hosts/testhost" > "$T/hos
 "$PY" -c 'import json,sys; h = json.load(open(sys.argv[1])); assert h["probe_results"][0]["name"] == "present", h' \
 	"$T/host.json" || fail "the migrated host on the database: $(cat "$T/host.json")"
 [ "$(login bad li.na Wrong-password-9)" = 401 ] || fail "a wrong password for the migrated user"
+curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/silences" > "$T/silences.json"
+"$PY" -c 'import json,sys; s = json.load(open(sys.argv[1]))["items"]
+assert [x["id"] for x in s] == [2, 1] and s[1]["every"] == 86400 and s[0]["comment"] == "known", s' "$T/silences.json" ||
+	fail "the migrated silences on the database: $(cat "$T/silences.json")"
+[ "$(silence '{"matchers":{"host":"web-9"},"comment":"new","duration":"1h"}')" = 201 ] || fail "a silence after the migration"
+[ "$(pg_sql -c "SELECT max(id) FROM silences")" = 3 ] || fail "a new silence's id: $(pg_sql -c "SELECT id FROM silences")"
 
 info "a frame altered in the database is caught by the verification, and a user whose password differs there"
 pg_sql -c "UPDATE blocks SET zframe = zframe || '\\x00'::bytea WHERE id = (SELECT min(id) FROM blocks)"

@@ -10,15 +10,7 @@ SVC_PORT=$(free_port)
 RCV_PORT=$(free_port)
 start_receiver ok unused
 
-write_collector_conf "[alerts]
-interval=1s
-[notify \"hook\"]
-type=webhook
-url=http://127.0.0.1:$RCV_PORT/hook
-[rule \"svc-down\"]
-type=probe
-probe=svc-*
-notify=hook"
+write_collector_conf "$(svc_rule)"
 AGENT_HEARTBEAT=1s write_agent_conf "$(svc_probe)"
 TOKEN=$(make_token operator)
 VIEWER=$(make_token viewer)

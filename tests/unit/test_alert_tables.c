@@ -163,7 +163,7 @@ static json_t *silence_body(const char *matchers, const char *comment, const cha
 	return b;
 }
 
-static int64_t silence_add(sqlite3 *db, json_t *body, uint64_t now)
+static int64_t silence_add(const struct silence_store *db, json_t *body, uint64_t now)
 {
 	const char *reason = NULL;
 	json_t *got;
@@ -177,7 +177,7 @@ static int64_t silence_add(sqlite3 *db, json_t *body, uint64_t now)
 	return id;
 }
 
-static bool silenced(sqlite3 *db, uint64_t now, const char *host)
+static bool silenced(const struct silence_store *db, uint64_t now, const char *host)
 {
 	json_t *m = json_array(), *labels = json_pack("{s:s}", "host", host);
 	bool hit;
@@ -192,12 +192,13 @@ static bool silenced(sqlite3 *db, uint64_t now, const char *host)
 /* A silence holds while in force and for what it matches; a window recurs; bad bodies say why and store nothing. */
 static void silences_and_windows(void **state)
 {
-	sqlite3 *db = open_db("silences");
+	sqlite3 *meta = open_db("silences");
+	const struct silence_store store = { &silence_store_sqlite, meta }, *db = &store;
 	const char *reason = NULL;
 	json_t *body, *got = NULL, *items;
 	int64_t id;
 
-	assert_int_equal(silences_schema(db), 0);
+	assert_int_equal(silences_schema(meta), 0);
 	body = silence_body("{\"host\":\"web-1\"}", NULL, "2h", NULL);
 	assert_int_equal(silences_add(db, body, "zhang.wei", T0, &got, &reason), -EINVAL);
 	assert_non_null(strstr(reason, "comment"));
@@ -229,7 +230,7 @@ static void silences_and_windows(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "id")), id);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "every")), 86400);
 	json_decref(items);
-	db_close(db);
+	db_close(meta);
 }
 
 struct seen {
