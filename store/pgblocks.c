@@ -112,52 +112,36 @@ static int judge_existing(PGconn *c, struct block_in *b, const struct pg_param *
 
 int pgblocks_store(PGconn *c, uint32_t day, struct block_in *b)
 {
-	char seq[24], dayt[16], received[24], ts_min[24], ts_max[24], records[16], raw_len[16], block[24];
 	char host_text[UTF8_VALID_SIZE(sizeof(b->conflict_host))];
-	const struct pg_param key[] = { bytes(b->agent, AGENT_ID_SIZE), PG_TEXT(seq) };
+	const struct pg_num seq = pg_num((long long)b->seq), dayt = pg_num(day), received = pg_num((long long)b->received_us),
+			    ts_min = pg_num((long long)b->ts_min), ts_max = pg_num((long long)b->ts_max),
+			    records = pg_num(b->records), raw_len = pg_num(b->raw_len);
 	/* As text PostgreSQL takes: a name that is not UTF-8 would fail the whole group commit, each retry again. */
 	const char *host = b->host ? utf8_valid_copy(b->host, strlen(b->host), host_text, sizeof(host_text)) : NULL;
+	const struct pg_param key[] = { bytes(b->agent, AGENT_ID_SIZE), PG_TEXT(seq.s) };
+	const struct pg_param p[] = { key[0], key[1], PG_TEXT(dayt.s), bytes(b->digest, sizeof(b->digest)), PG_TEXT(host),
+				      PG_TEXT(received.s), PG_TEXT(ts_min.s), PG_TEXT(ts_max.s), PG_TEXT(records.s),
+				      PG_TEXT(raw_len.s), bytes(b->zframe, b->zlen) };
 	PGresult *res = NULL;
-	int r;
+	/* One round trip: the (agent, seq) row taken, and the block written only if it was (none after a conflict). */
+	int r = pg_run(c, "WITH s AS (INSERT INTO block_seqs(agent, seq, day, block, digest, host)"
+			  " VALUES ($1, $2::bigint, $3::integer, nextval('blocks_id'), $4, $5)"
+			  " ON CONFLICT (agent, seq) DO NOTHING RETURNING block)"
+			  " INSERT INTO blocks(day, id, agent, seq, host, received, ts_min, ts_max, records, raw_len, digest, zframe)"
+			  " SELECT $3::integer, s.block, $1, $2::bigint, $5, $6::bigint, $7::bigint, $8::bigint, $9::integer,"
+			  " $10::integer, $4, $11 FROM s RETURNING id",
+		       p, ARRAY_SIZE(p), &res);
 
-	(void)snprintf(seq, sizeof(seq), "%" PRIu64, b->seq);
-	(void)snprintf(dayt, sizeof(dayt), "%" PRIu32, day);
-	{
-		const struct pg_param p[] = { key[0], key[1], PG_TEXT(dayt), bytes(b->digest, sizeof(b->digest)), PG_TEXT(host) };
-
-		r = pg_run(c, "INSERT INTO block_seqs(agent, seq, day, block, digest, host)"
-			      " VALUES ($1, $2::bigint, $3::integer, nextval('blocks_id'), $4, $5)"
-			      " ON CONFLICT (agent, seq) DO NOTHING RETURNING block",
-			   p, 5, &res);
-	}
 	if (r < 0)
 		return r;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
 		return judge_existing(c, b, key);
 	}
-	(void)snprintf(block, sizeof(block), "%s", PQgetvalue(res, 0, 0));
+	b->block_id = pg_int(res, 0, 0);
+	b->result = BLOCK_STORED;
 	PQclear(res);
-	(void)snprintf(received, sizeof(received), "%" PRIu64, b->received_us);
-	(void)snprintf(ts_min, sizeof(ts_min), "%" PRIu64, b->ts_min);
-	(void)snprintf(ts_max, sizeof(ts_max), "%" PRIu64, b->ts_max);
-	(void)snprintf(records, sizeof(records), "%" PRIu32, b->records);
-	(void)snprintf(raw_len, sizeof(raw_len), "%" PRIu32, b->raw_len);
-	{
-		const struct pg_param p[] = { PG_TEXT(dayt), PG_TEXT(block), key[0], key[1], PG_TEXT(host), PG_TEXT(received), PG_TEXT(ts_min),
-					      PG_TEXT(ts_max), PG_TEXT(records), PG_TEXT(raw_len), bytes(b->digest, sizeof(b->digest)),
-					      bytes(b->zframe, b->zlen) };
-
-		r = pg_run(c, "INSERT INTO blocks(day, id, agent, seq, host, received, ts_min, ts_max, records, raw_len,"
-			      " digest, zframe) VALUES ($1::integer, $2::bigint, $3, $4::bigint, $5, $6::bigint, $7::bigint,"
-			      " $8::bigint, $9::integer, $10::integer, $11, $12)",
-			   p, 12, NULL);
-	}
-	if (r == 0) {
-		b->block_id = strtoll(block, NULL, 10);
-		b->result = BLOCK_STORED;
-	}
-	return r;
+	return 0;
 }
 
 int pgblocks_after(PGconn *c, const struct pg_dialect *d, struct pg_cursor *cur, unsigned limit,
