@@ -88,7 +88,7 @@ int pg_array_text(struct buf *a, const char *s, size_t len);
 int pg_array_int(struct buf *a, long long v);
 const char *pg_array_end(struct buf *a);
 
-/* A number as the text parameter it is sent as: PG_TEXT(pg_num(v).s) lives to the end of the full expression. */
+/* A number as the text parameter it is sent as; kept in a variable of its own while the statement runs. */
 struct pg_num {
 	char s[24];
 };
