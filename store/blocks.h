@@ -66,7 +66,7 @@ struct block_in {
 	enum block_result result; /* set by storage_store() */
 	bool noteworthy; /* set by storage_store(): a probe result not ok, or a changed status, was stored */
 	char conflict_host[256];  /* BLOCK_CONFLICT: the host of the batch stored as (agent, seq) */
-	char bound_certificate[256]; /* BLOCK_REFUSED: the certificate the agent id is bound to */
+	char bound_certificate[256]; /* the certificate the agent id is bound to, "" none (storage_store()'s); BLOCK_REFUSED: why */
 	int64_t block_id;         /* set when stored */
 };
 

@@ -252,6 +252,44 @@ int pghosts_group(PGconn *c, struct block_in *const *blocks, size_t n)
 	return r;
 }
 
+int pghosts_certificates(PGconn *c, struct block_in *const *blocks, size_t n)
+{
+	struct buf ids;
+	struct pg_param p[1] = { 0 };
+	PGresult *res = NULL;
+	int r = 0;
+
+	buf_init(&ids, ARRAY_MAX);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char agent[2 * AGENT_ID_SIZE + 1];
+
+		hex_encode(blocks[i]->agent, AGENT_ID_SIZE, agent);
+		if (blocks[i]->certificate)
+			r = pg_array_text(&ids, agent, strlen(agent));
+	}
+	if (r == 0 && ids.len == 0) {
+		buf_free(&ids);
+		return 0;
+	}
+	if (r == 0 && !(p[0].value = pg_array_end(&ids)))
+		r = -ENOBUFS;
+	if (r == 0)
+		r = pg_run(c, "SELECT id, certificate FROM hosts WHERE id = ANY($1::text[]) AND certificate IS NOT NULL", p, 1,
+			   &res);
+	for (int k = 0; r == 0 && k < PQntuples(res); k++)
+		for (size_t i = 0; i < n; i++) {
+			char agent[2 * AGENT_ID_SIZE + 1];
+
+			hex_encode(blocks[i]->agent, AGENT_ID_SIZE, agent);
+			if (blocks[i]->certificate && strcmp(agent, PQgetvalue(res, k, 0)) == 0)
+				(void)snprintf(blocks[i]->bound_certificate, sizeof(blocks[i]->bound_certificate), "%s",
+					       PQgetvalue(res, k, 1));
+		}
+	PQclear(res);
+	buf_free(&ids);
+	return r;
+}
+
 /*
  * The LIKE pattern that matches at least what glob matches (its literal
  * start, then anything; "%" for NULL), for the index; the rows it lets

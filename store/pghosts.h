@@ -31,6 +31,14 @@ int pghosts_schema(PGconn *c);
  */
 int pghosts_group(PGconn *c, struct block_in *const *blocks, size_t n);
 
+/*
+ * The certificate each block's agent id is bound to in the shared hosts
+ * (trust on first use, whichever collector saw it first) into its
+ * bound_certificate, for the blocks that came with one; those of an id
+ * bound to none yet are left as they are.
+ */
+int pghosts_certificates(PGconn *c, struct block_in *const *blocks, size_t n);
+
 /* Readers, as hosts.h's on meta.db (the same rows and filters); GLOB as SQLite means it. */
 int pghosts_each(PGconn *c, const struct host_filter *f, int (*fn)(const struct host_row *h, void *ctx), void *ctx);
 int pghosts_probes_each(PGconn *c, const struct probe_state_filter *f,

@@ -122,3 +122,11 @@ int pgstore_copy_fleet(struct pgstore *p, sqlite3 *meta, struct pgstore_fleet_co
 	*ret = (struct pgstore_fleet_copy){ 0 };
 	return -EOPNOTSUPP;
 }
+
+int pgstore_bound_certificates(struct pgstore *p, struct block_in **blocks, size_t n)
+{
+	(void)p;
+	(void)blocks;
+	(void)n;
+	return -EOPNOTSUPP;
+}

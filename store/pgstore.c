@@ -168,6 +168,13 @@ int pgstore_store(struct pgstore *p, uint32_t day, struct block_in **blocks, siz
 	return r;
 }
 
+int pgstore_bound_certificates(struct pgstore *p, struct block_in **blocks, size_t n)
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link, r == 0 ? pghosts_certificates(p->link.c, blocks, n) : r);
+}
+
 int pgstore_copy(struct pgstore *p, uint32_t day, struct block_in **blocks, size_t n)
 {
 	qsort(blocks, n, sizeof(*blocks), by_key);

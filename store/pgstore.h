@@ -45,6 +45,9 @@ void pgstore_free(struct pgstore *p);
  */
 int pgstore_store(struct pgstore *p, uint32_t day, struct block_in **blocks, size_t n);
 
+/* Each block's bound_certificate as the shared hosts say (pghosts.h), before the group is stored anywhere. */
+int pgstore_bound_certificates(struct pgstore *p, struct block_in **blocks, size_t n);
+
 /*
  * The n blocks (BLOCK_STORED on entry) in one transaction in day's
  * partition, each one's shared result into its result: BLOCK_STORED,

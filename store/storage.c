@@ -391,9 +391,10 @@ static void fail_pending(struct block_in **blocks, size_t n)
 
 /*
  * Under TLS an agent id belongs to the certificate it was first sent with
- * (trust on first use: hosts.certificate, or an earlier block of this
- * group, blocks[0..i)). True, with b->bound_certificate set, if b comes
- * with another.
+ * (trust on first use: the shared hosts' binding, which bound_certificates()
+ * put in b->bound_certificate, else an earlier block of this group,
+ * blocks[0..i), else meta's hosts.certificate). True, with
+ * b->bound_certificate set, if b comes with another.
  */
 static bool certificate_refused(struct storage *s, struct block_in **blocks, char (*agents)[33], size_t i)
 {
@@ -401,7 +402,6 @@ static bool certificate_refused(struct storage *s, struct block_in **blocks, cha
 
 	if (!b->certificate)
 		return false;
-	b->bound_certificate[0] = 0;
 	for (size_t k = 0; k < i && !b->bound_certificate[0]; k++)
 		if (blocks[k]->certificate && blocks[k]->result != BLOCK_REFUSED && strcmp(agents[k], agents[i]) == 0)
 			(void)snprintf(b->bound_certificate, sizeof(b->bound_certificate), "%s", blocks[k]->certificate);
@@ -433,6 +433,18 @@ static void store_one(struct storage *s, struct block_in *b, const char *agent, 
 	(void)db_exec(s->cur.db, "RELEASE blk");
 }
 
+/*
+ * Where the ids' bindings are decided: with a shared store, by every
+ * collector's first use (an id bound through A is bound on B), asked before
+ * the group is stored anywhere; else by this one's meta (certificate_refused()).
+ */
+static int bound_certificates(struct storage *s, struct block_in **blocks, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		blocks[i]->bound_certificate[0] = 0;
+	return s->shared ? pgstore_bound_certificates(s->shared, blocks, n) : 0;
+}
+
 int storage_store(struct storage *s, struct block_in **blocks, size_t n)
 {
 	uint32_t day = MAX(day_of_us(now_realtime_us()), s->cur.day);
@@ -447,7 +459,9 @@ int storage_store(struct storage *s, struct block_in **blocks, size_t n)
 		fail_pending(blocks, n);
 		return -ENOMEM;
 	}
-	r = day != s->cur.day || !s->cur.db ? shard_open_writer(s, day) : 0;
+	r = bound_certificates(s, blocks, n);
+	if (r == 0 && (day != s->cur.day || !s->cur.db))
+		r = shard_open_writer(s, day);
 	if (r == 0)
 		r = db_exec(s->cur.db, "BEGIN IMMEDIATE");
 	if (r < 0)
