@@ -274,20 +274,27 @@ void utf8_sanitize(char *s)
 	}
 }
 
+size_t utf8_valid_char(const char *s, size_t n, const char **ret_put, size_t *ret_len)
+{
+	size_t k = s[0] ? utf8_sequence((const unsigned char *)s, n) : 0;
+
+	*ret_put = k ? s : "\xef\xbf\xbd";
+	*ret_len = k ? k : 3;
+	return k ? k : 1;
+}
+
 char *utf8_valid_copy(const char *s, size_t len, char *out, size_t size)
 {
 	size_t o = 0;
 
-	for (size_t i = 0; i < len;) {
-		size_t k = s[i] ? utf8_sequence((const unsigned char *)s + i, len - i) : 0;
-		const char *put = k ? s + i : "\xef\xbf\xbd";
-		size_t n = k ? k : 3;
+	for (size_t i = 0, k, n; i < len; i += k) {
+		const char *put;
 
+		k = utf8_valid_char(s + i, len - i, &put, &n);
 		if (o + n >= size)
 			break;
 		memcpy(out + o, put, n);
 		o += n;
-		i += k ? k : 1;
 	}
 	if (size > 0)
 		out[o] = 0;

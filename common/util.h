@@ -70,6 +70,13 @@ size_t utf8_sequence(const unsigned char *s, size_t n);
  */
 #define UTF8_VALID_SIZE(len) (3 * (len) + 1)
 char *utf8_valid_copy(const char *s, size_t len, char *out, size_t size);
+/*
+ * The character at s (n > 0 bytes left) as valid UTF-8 without NUL: into
+ * *ret_put and *ret_len the bytes that stand for it (s's own, or U+FFFD
+ * for a byte that is no part of a sequence, and for NUL); how many bytes
+ * of s they stand for. What utf8_valid_copy() writes, a character a step.
+ */
+size_t utf8_valid_char(const char *s, size_t n, const char **ret_put, size_t *ret_len);
 
 /* Replaces each byte of s that is not part of valid UTF-8 with '?' (JSON needs valid UTF-8). */
 void utf8_sanitize(char *s);

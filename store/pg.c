@@ -230,20 +230,15 @@ int pg_array_text(struct buf *a, const char *s, size_t len)
 		return buf_append(a, "NULL", 4);
 	if (r == 0)
 		r = buf_putc(a, '"');
-	for (size_t i = 0; r == 0 && i < len;) {
-		size_t k = s[i] ? utf8_sequence((const unsigned char *)s + i, len - i) : 0;
+	for (size_t i = 0, k, n; r == 0 && i < len; i += k) {
+		const char *put;
 
-		if (k == 0) {
-			r = buf_append(a, "\xef\xbf\xbd", 3);
-			i++;
-			continue;
-		}
+		k = utf8_valid_char(s + i, len - i, &put, &n);
 		/* Inside quotes only '"' and '\\' need a backslash. */
-		if (s[i] == '"' || s[i] == '\\')
+		if (*put == '"' || *put == '\\')
 			r = buf_putc(a, '\\');
 		if (r == 0)
-			r = buf_append(a, s + i, k);
-		i += k;
+			r = buf_append(a, put, n);
 	}
 	return r == 0 ? buf_putc(a, '"') : r;
 }

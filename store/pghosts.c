@@ -276,15 +276,16 @@ int pghosts_certificates(PGconn *c, struct block_in *const *blocks, size_t n)
 	if (r == 0)
 		r = pg_run(c, "SELECT id, certificate FROM hosts WHERE id = ANY($1::text[]) AND certificate IS NOT NULL", p, 1,
 			   &res);
-	for (int k = 0; r == 0 && k < PQntuples(res); k++)
-		for (size_t i = 0; i < n; i++) {
-			char agent[2 * AGENT_ID_SIZE + 1];
+	for (int k = 0; r == 0 && k < PQntuples(res); k++) {
+		uint8_t agent[AGENT_ID_SIZE];
 
-			hex_encode(blocks[i]->agent, AGENT_ID_SIZE, agent);
-			if (blocks[i]->certificate && strcmp(agent, PQgetvalue(res, k, 0)) == 0)
+		if (hex_decode(PQgetvalue(res, k, 0), agent, sizeof(agent)) < 0)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (blocks[i]->certificate && memcmp(blocks[i]->agent, agent, sizeof(agent)) == 0)
 				(void)snprintf(blocks[i]->bound_certificate, sizeof(blocks[i]->bound_certificate), "%s",
 					       PQgetvalue(res, k, 1));
-		}
+	}
 	PQclear(res);
 	buf_free(&ids);
 	return r;
