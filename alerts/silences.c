@@ -345,6 +345,7 @@ static int compare(const struct silence_rec *there, void *ctx)
 static int copy_silence(const struct silence_rec *rec, void *ctx)
 {
 	struct migration *m = ctx;
+	uint64_t verified = m->rep->verified;
 	int r = m->to.ops->put(m->to.db, rec);
 
 	if (r < 0)
@@ -354,7 +355,7 @@ static int copy_silence(const struct silence_rec *rec, void *ctx)
 	m->rep->present += !r;
 	m->want = rec;
 	r = m->to.ops->each(m->to.db, SILENCE_ONE, rec->id, 0, compare, m);
-	if (r == 0 && m->rep->verified < m->rep->silences)
+	if (r == 0 && m->rep->verified == verified)
 		log_warning("--migrate: silence %" PRId64 " differs in the database; left as it is there", rec->id);
 	return r;
 }
@@ -373,7 +374,8 @@ int silences_migrate(const char *data_dir, const char *url, const char *password
 		r = silence_store_pg_open(url, password_file, &m.to.db);
 	if (r == 0)
 		r = sqlite_each(meta, SILENCE_EVERY, 0, 0, copy_silence, &m);
-	silence_store_pg.close(m.to.db);
+	if (m.to.db)
+		silence_store_pg.close(m.to.db);
 	db_close(meta);
 	if (r < 0)
 		return log_error_errno(r, "--migrate: the silences of %s: %m", data_dir);

@@ -85,9 +85,13 @@ assert [x["id"] for x in s] == [2, 1] and s[1]["every"] == 86400 and s[0]["comme
 info "a frame altered in the database is caught by the verification, and a user whose password differs there"
 pg_sql -c "UPDATE blocks SET zframe = zframe || '\\x00'::bytea WHERE id = (SELECT min(id) FROM blocks)"
 pg_sql -c "UPDATE users SET password = 'altered' WHERE name = 'li.na'"
+pg_sql -c "UPDATE silences SET comment = 'altered' WHERE id = 1"
 migrate && fail "--migrate passed over an altered frame: $(cat "$T/migrate.out")"
 grep -q "; $((BLOCKS - 1)) verified" "$T/migrate.out" || fail "the altered frame: $(cat "$T/migrate.out")"
 grep -q "^1 users: 0 copied, 1 there already; .* 1 verified" "$T/migrate.out" || fail "the altered user: $(cat "$T/migrate.out")"
 grep -q "user li.na differs in the database" "$T/migrate.log" || fail "not said: $(cat "$T/migrate.log")"
+grep -q "^2 silences: 0 copied, 2 there already; 1 verified" "$T/migrate.out" || fail "the altered silence: $(cat "$T/migrate.out")"
+[ "$(grep -c "silence [0-9]* differs in the database" "$T/migrate.log")" = 1 ] ||
+	fail "not said once, of the one altered: $(grep "differs" "$T/migrate.log")"
 grep -q "Operator-pass-2026\|$TOKEN" "$T/migrate.out" "$T/migrate.log" && fail "a secret in --migrate's output"
 echo ok
