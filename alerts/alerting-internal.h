@@ -22,7 +22,10 @@ struct alerting {
 	struct catalog *catalog;
 	pthread_mutex_t lock;
 	sqlite3 *db;
-	struct alert_store *store;
+	struct alert_store *store; /* meta.db's, or the shared database's */
+	struct storage_reader *fleet; /* the fleet's state the rules read: the shared store's when there is one */
+	char holder[300];             /* this collector's name among those that may lead (process_name()) */
+	enum alert_lead lead; /* of the evaluation, with several collectors on one database */
 	sd_event_source *timer; /* every [alerts] interval */
 	sd_event_source *soon;  /* after new probe results or log matches, debounced */
 	sd_event_source *wake;  /* the eventfd ingest's writer pokes */

@@ -21,6 +21,7 @@
 #include "common/macro.h"
 #include "common/metrics.h"
 #include "common/util.h"
+#include "store/fleet.h"
 #include "store/hosts.h"
 #include "store/storage.h"
 #include "store/verify.h"
@@ -181,14 +182,14 @@ static json_t *alert_url(const struct alerting_env *env, int64_t id)
  */
 static int tell(struct alerting *a, const char *targets, bool routed, int64_t id, const char *event, uint64_t now)
 {
-	json_t *alert = alert_store_get(a->store, id);
-	int r;
+	json_t *alert = NULL;
+	int r = alert_store_get(a->store, id, &alert);
 
-	if (!alert)
-		return -ENOENT;
+	if (r < 0)
+		return r;
 	json_object_set_new(alert, "event", json_string(event));
 	json_object_set_new(alert, "url", alert_url(&a->env, id));
-	r = routes_tell(a->db, a->env.file, targets, routed, alert, now, &a->enqueued);
+	r = routes_tell(a->store, a->env.file, targets, routed, alert, now, &a->enqueued);
 	json_decref(alert);
 	return r;
 }
@@ -379,7 +380,7 @@ static int load_last_seen(struct alerting *a)
 	int r;
 
 	a->n_last_seen = 0;
-	r = hosts_each(a->db, &all, put_last_seen, a);
+	r = fleet_hosts_each(a->fleet, &all, put_last_seen, a);
 	if (r == 0 && a->n_last_seen)
 		qsort(a->last_seen, a->n_last_seen, sizeof(*a->last_seen), cmp_last_seen);
 	return r;
@@ -438,7 +439,8 @@ static int eval_vanished(struct evaluation *ev)
 static int evaluate_rule(struct alerting *a, const struct rule_conf *rule, uint64_t now)
 {
 	struct evaluation ev = {
-		.e = { .rule = rule, .now = now, .meta = a->db, .silent_after_us = a->env.hosts->silent_after_ms * 1000,
+		.e = { .rule = rule, .now = now, .meta = a->db, .fleet = a->fleet,
+		       .silent_after_us = a->env.hosts->silent_after_ms * 1000,
 		       .interval_us = a->env.alerts->interval_ms * 1000, .each_shard = each_shard,
 		       .host_silent = host_silent, .consider = consider },
 		.a = a,
@@ -507,26 +509,26 @@ static void read_silences(struct alerting *a, uint64_t now_us)
 int alerting_evaluate(struct alerting *a, uint64_t now_us)
 {
 	const struct catalog_snapshot *snap = catalog_get(a->catalog);
-	int r;
+	int r = 0;
 
 	pthread_mutex_lock(&a->lock);
+	if (!alert_store_leads(a->store, "alerting", a->holder, &a->lead))
+		goto out;
 	read_silences(a, now_us);
-	r = db_exec(a->db, "BEGIN IMMEDIATE");
+	r = alert_store_begin(a->store, true);
 	if (r == 0)
 		r = load_last_seen(a);
 	for (size_t i = 0; r == 0 && i < snap->n_rules; i++)
 		r = evaluate_rule(a, snap->rules[i], now_us);
 	if (r == 0)
 		r = eval_orphans(a, snap, now_us);
-	if (r == 0)
-		r = db_exec(a->db, "COMMIT");
-	else
-		(void)db_exec(a->db, "ROLLBACK");
-	pthread_mutex_unlock(&a->lock);
-	catalog_release(snap);
+	r = alert_store_end(a->store, r);
 	metrics_add(r < 0 ? &metrics.alert_evaluation_errors : &metrics.alert_evaluations, 1);
 	if (r < 0)
 		log_error("alerts: evaluation failed: %s", strerror(-r));
+out:
+	pthread_mutex_unlock(&a->lock);
+	catalog_release(snap);
 	return r;
 }
 
@@ -607,6 +609,7 @@ void alerting_stop(struct alerting *a)
 	if (a->wake_fd >= 0)
 		close(a->wake_fd);
 	alert_store_free(a->store);
+	storage_reader_free(a->fleet);
 	if (a->silence_store.ops)
 		a->silence_store.ops->close(a->silence_store.db);
 	db_close(a->db);
@@ -618,13 +621,26 @@ void alerting_stop(struct alerting *a)
 	free(a);
 }
 
-/* With backend=postgresql the silences are the shared database's: one made on any collector holds on this one. */
-static int open_silences(struct alerting *a, const struct storage_conf *c)
+/*
+ * With backend=postgresql the alerts, their notifications and the silences
+ * are the shared database's, and so is the state of the fleet the rules
+ * read: an alert raised by the collector that evaluates is every
+ * collector's, a silence made on any holds on it.
+ */
+static int open_shared(struct alerting *a, const struct storage_conf *c)
 {
+	int r = storage_reader_open(c->data_dir, &a->fleet);
+
+	if (r < 0)
+		return r;
+	storage_reader_share(a->fleet, c);
 	if (!storage_conf_shared(c)) {
 		a->silence_store = (struct silence_store){ &silence_store_sqlite, a->db };
-		return 0;
+		return alert_store_open(a->db, &a->store);
 	}
+	r = alert_store_open_pg(c->url, c->password_file, &a->store);
+	if (r < 0)
+		return r;
 	a->silence_store.ops = &silence_store_pg;
 	return silence_store_pg_open(c->url, c->password_file, &a->silence_store.db);
 }
@@ -643,13 +659,10 @@ int alerting_start(const struct alerting_env *env, struct catalog *catalog, sd_e
 	a->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	r = a->silences ? storage_meta_connect(env->storage->data_dir, env->storage->sync, &a->db) : -ENOMEM;
 	if (r == 0)
-		r = alert_store_open(a->db, &a->store);
-	if (r == 0)
 		r = silences_schema(a->db);
 	if (r == 0)
-		r = open_silences(a, env->storage);
-	if (r == 0)
-		r = queue_schema(a->db);
+		r = open_shared(a, env->storage);
+	process_name(a->holder, sizeof(a->holder));
 	if (r == 0 && a->wake_fd < 0)
 		r = -errno;
 	if (r == 0 && event)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "alerts/alertstore.h"
+#include "alerts/queue.h"
 #include "common/db.h"
 #include "common/log.h"
 #include "common/macro.h"
@@ -88,37 +89,48 @@ static const char *const sql[_S_MAX] = {
 		     " ORDER BY e.id LIMIT ?",
 };
 
-struct alert_store {
+struct sqlite_alerts {
 	sqlite3 *db;
 	sqlite3_stmt *st[_S_MAX];
 };
 
-int alert_store_open(sqlite3 *db, struct alert_store **ret)
+static void sq_free(void *db)
 {
-	struct alert_store *s = calloc(1, sizeof(*s));
-	int r = s ? db_exec(db, schema) : -ENOMEM;
+	struct sqlite_alerts *s = db;
 
-	if (r == 0)
-		r = db_prepare_all(db, sql, _S_MAX, s->st);
-	if (r < 0) {
-		free(s);
-		return r;
-	}
-	s->db = db;
-	*ret = s;
-	return 0;
-}
-
-void alert_store_free(struct alert_store *s)
-{
-	if (!s)
-		return;
 	db_finalize_all(s->st, _S_MAX);
 	free(s);
 }
 
+static int sq_lead(void *db, const char *work, const char *holder)
+{
+	(void)db;
+	(void)work;
+	(void)holder;
+	return 1;
+}
+
+static int sq_begin(void *db, bool fenced)
+{
+	struct sqlite_alerts *s = db;
+
+	(void)fenced;
+	return db_exec(s->db, "BEGIN IMMEDIATE");
+}
+
+static int sq_end(void *db, int r)
+{
+	struct sqlite_alerts *s = db;
+
+	if (r < 0) {
+		(void)db_exec(s->db, "ROLLBACK");
+		return r;
+	}
+	return db_exec(s->db, "COMMIT");
+}
+
 /* Steps st once, resets it and clears its bindings; logs a failure. */
-static int step_done(struct alert_store *s, sqlite3_stmt *st)
+static int step_done(struct sqlite_alerts *s, sqlite3_stmt *st)
 {
 	int r = db_step_done(s->db, st);
 
@@ -126,9 +138,10 @@ static int step_done(struct alert_store *s, sqlite3_stmt *st)
 	return r;
 }
 
-int alert_store_load(struct alert_store *s, const char *fingerprint, struct alert *al, struct alert_quiet *q,
+static int sq_load(void *db, const char *fingerprint, struct alert *al, struct alert_quiet *q,
 		     int64_t *ret_id)
 {
+	struct sqlite_alerts *s = db;
 	sqlite3_stmt *st = s->st[S_LOAD];
 	int rc;
 
@@ -168,8 +181,9 @@ static void bind_changes(sqlite3_stmt *st, int col, const struct alert *al)
 	sqlite3_bind_blob(st, col, blob, (int)(al->n_changes * 8), SQLITE_TRANSIENT);
 }
 
-int alert_store_save(struct alert_store *s, const struct alert_row *row, int64_t *id)
+static int sq_save(void *db, const struct alert_row *row, int64_t *id)
 {
+	struct sqlite_alerts *s = db;
 	sqlite3_stmt *st = s->st[*id ? S_UPDATE : S_INSERT];
 	const struct alert *al = row->al;
 	int r;
@@ -212,28 +226,16 @@ static void bind_event(sqlite3_stmt *st, int64_t id, uint64_t ts, const char *ac
 	sqlite3_bind_text(st, 5, note, -1, SQLITE_STATIC);
 }
 
-int alert_store_event(struct alert_store *s, int64_t id, uint64_t ts, const char *actor, const char *action,
+static int sq_event(void *db, int64_t id, uint64_t ts, const char *actor, const char *action,
 		      const char *note)
 {
+	struct sqlite_alerts *s = db;
 	bind_event(s->st[S_EVENT], id, ts, actor, action, note);
 	return step_done(s, s->st[S_EVENT]);
 }
 
-int alert_event_add(sqlite3 *db, int64_t id, uint64_t ts, const char *actor, const char *action, const char *note)
-{
-	sqlite3_stmt *st;
-	int r = db_prepare(db, EVENT_SQL, &st);
-
-	if (r < 0)
-		return r;
-	bind_event(st, id, ts, actor, action, note);
-	r = db_step_done(db, st);
-	sqlite3_finalize(st);
-	return r;
-}
-
 /* Steps the statement i bound with rule (or nothing), calling row(st, ctx) for each row until it answers non-zero. */
-static int each(struct alert_store *s, int i, const char *rule, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx)
+static int each(struct sqlite_alerts *s, int i, const char *rule, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx)
 {
 	sqlite3_stmt *st = s->st[i];
 	int rc, r = 0;
@@ -259,9 +261,10 @@ static int call_fp(sqlite3_stmt *st, void *ctx)
 	return f->fn((const char *)sqlite3_column_text(st, 0), f->ctx);
 }
 
-int alert_store_open_fingerprints(struct alert_store *s, const char *rule, int (*fn)(const char *fp, void *ctx),
+static int sq_open_fingerprints(void *db, const char *rule, int (*fn)(const char *fp, void *ctx),
 				  void *ctx)
 {
+	struct sqlite_alerts *s = db;
 	struct fp_fn f = { fn, ctx };
 
 	return each(s, S_OPEN_FPS, rule, call_fp, &f);
@@ -281,22 +284,25 @@ static int call_id(sqlite3_stmt *st, void *ctx)
 		       f->fn_rule(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1), f->ctx);
 }
 
-int alert_store_open_ids(struct alert_store *s, const char *rule, int (*fn)(int64_t id, void *ctx), void *ctx)
+static int sq_open_ids(void *db, const char *rule, int (*fn)(int64_t id, void *ctx), void *ctx)
 {
+	struct sqlite_alerts *s = db;
 	struct id_fn f = { .fn = fn, .ctx = ctx };
 
 	return each(s, S_OPEN_IDS, rule, call_id, &f);
 }
 
-int alert_store_active(struct alert_store *s, int (*fn)(int64_t id, const char *rule, void *ctx), void *ctx)
+static int sq_active(void *db, int (*fn)(int64_t id, const char *rule, void *ctx), void *ctx)
 {
+	struct sqlite_alerts *s = db;
 	struct id_fn f = { .fn_rule = fn, .ctx = ctx };
 
 	return each(s, S_ACTIVE, NULL, call_id, &f);
 }
 
-bool alert_store_identity(struct alert_store *s, int64_t id, char *fp, char *agent, char *host, size_t size)
+static bool sq_identity(void *db, int64_t id, char *fp, char *agent, char *host, size_t size)
 {
+	struct sqlite_alerts *s = db;
 	sqlite3_stmt *st = s->st[S_IDENTITY];
 	bool found;
 
@@ -311,8 +317,9 @@ bool alert_store_identity(struct alert_store *s, int64_t id, char *fp, char *age
 	return found;
 }
 
-int alert_store_resolve(struct alert_store *s, int64_t id, uint64_t now)
+static int sq_resolve(void *db, int64_t id, uint64_t now)
 {
+	struct sqlite_alerts *s = db;
 	sqlite3_stmt *st = s->st[S_RESOLVE];
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
@@ -343,16 +350,19 @@ static json_t *alert_json(sqlite3_stmt *st)
 			 sqlite3_column_int(st, 16), "silenced", sqlite3_column_int(st, 17));
 }
 
-json_t *alert_store_get(struct alert_store *s, int64_t id)
+static int sq_get(void *db, int64_t id, json_t **ret)
 {
+	struct sqlite_alerts *s = db;
 	sqlite3_stmt *st = s->st[S_GET];
-	json_t *alert = NULL;
+	int rc;
 
 	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		alert = alert_json(st);
+	rc = sqlite3_step(st);
+	*ret = rc == SQLITE_ROW ? alert_json(st) : NULL;
 	(void)sqlite3_reset(st);
-	return alert;
+	if (rc == SQLITE_ROW)
+		return *ret ? 0 : -ENOMEM;
+	return rc == SQLITE_DONE ? -ENOENT : db_errno(rc);
 }
 
 /* f into st's FILTER_SQL parameters; path holds the label's JSON path and text in lower case while st runs. */
@@ -374,8 +384,9 @@ static void bind_filter(sqlite3_stmt *st, const struct alert_filter *f, char pat
 	sqlite3_bind_int(st, 9, f->hide_log_lines);
 }
 
-int alert_store_counts(struct alert_store *s, const struct alert_filter *f, json_t *counts)
+static int sq_counts(void *db, const struct alert_filter *f, json_t *counts)
 {
+	struct sqlite_alerts *s = db;
 	struct alert_filter any = *f;
 	sqlite3_stmt *st = s->st[S_COUNTS];
 	char path[80], text[ALERT_TEXT_MAX + 1];
@@ -390,8 +401,9 @@ int alert_store_counts(struct alert_store *s, const struct alert_filter *f, json
 	return rc == SQLITE_DONE ? 0 : db_errno(rc);
 }
 
-int alert_store_list(struct alert_store *s, const struct alert_filter *f, json_t *items, int64_t *ret_total)
+static int sq_list(void *db, const struct alert_filter *f, json_t *items, int64_t *ret_total)
 {
+	struct sqlite_alerts *s = db;
 	sqlite3_stmt *st = s->st[S_LIST];
 	char path[80], text[ALERT_TEXT_MAX + 1];
 	int rc;
@@ -407,8 +419,9 @@ int alert_store_list(struct alert_store *s, const struct alert_filter *f, json_t
 	return rc == SQLITE_DONE ? 0 : db_errno(rc);
 }
 
-int alert_store_events(struct alert_store *s, int64_t after, unsigned limit, json_t *items, int64_t *ret_last)
+static int sq_events(void *db, int64_t after, unsigned limit, json_t *items, int64_t *ret_last)
 {
+	struct sqlite_alerts *s = db;
 	sqlite3_stmt *st = s->st[S_EVENTS];
 	int rc;
 
@@ -432,8 +445,9 @@ int alert_store_events(struct alert_store *s, int64_t after, unsigned limit, jso
 	return rc == SQLITE_DONE ? 0 : db_errno(rc);
 }
 
-int alert_store_history(struct alert_store *s, int64_t id, json_t *history)
+static int sq_history(void *db, int64_t id, json_t *history)
 {
+	struct sqlite_alerts *s = db;
 	sqlite3_stmt *h = s->st[S_HISTORY];
 	int rc;
 
@@ -447,25 +461,186 @@ int alert_store_history(struct alert_store *s, int64_t id, json_t *history)
 	return rc == SQLITE_DONE ? 0 : db_errno(rc);
 }
 
-/* What each ops action changes; ?1 is the alert, ?2 the action's argument, ?3 now. */
+/* What each ops action changes; ?1 is the alert, ?2 the action's argument, ?3 now. NULL: history only. */
+static const char *const act_sql[ALERT_ACTIONS] = {
+	[ALERT_ACK] = "UPDATE alerts SET acked_by=?2, updated=?3 WHERE id=?1",
+	[ALERT_UNACK] = "UPDATE alerts SET acked_by=NULL, updated=?3 WHERE id=?1",
+	[ALERT_ASSIGN] = "UPDATE alerts SET assignee=?2, updated=?3 WHERE id=?1",
+	[ALERT_SEVERITY] = "UPDATE alerts SET severity=?2, updated=?3 WHERE id=?1",
+	[ALERT_CLOSE] = "UPDATE alerts SET state='closed', updated=?3,"
+			" resolved=CASE WHEN resolved=0 THEN ?3 ELSE resolved END WHERE id=?1",
+};
+
+static int sq_act(void *db, int64_t id, enum alert_action action, const char *arg, uint64_t now)
+{
+	struct sqlite_alerts *s = db;
+	sqlite3_stmt *st;
+	int r;
+
+	if (!act_sql[action])
+		return 0;
+	r = db_prepare(s->db, act_sql[action], &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, arg, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	r = db_step_done(s->db, st);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static const struct alert_store_ops sqlite_ops = {
+	.free = sq_free, .lead = sq_lead, .begin = sq_begin, .end = sq_end, .load = sq_load, .save = sq_save,
+	.event = sq_event, .open_fingerprints = sq_open_fingerprints, .open_ids = sq_open_ids, .active = sq_active,
+	.identity = sq_identity, .resolve = sq_resolve, .get = sq_get, .list = sq_list, .counts = sq_counts,
+	.history = sq_history, .events = sq_events, .act = sq_act, .queue = &queue_sqlite,
+};
+
+int alert_store_open(sqlite3 *db, struct alert_store **ret)
+{
+	struct alert_store *a = calloc(1, sizeof(*a));
+	struct sqlite_alerts *s = calloc(1, sizeof(*s));
+	int r = a && s ? db_exec(db, schema) : -ENOMEM;
+
+	if (r == 0)
+		r = queue_schema(db);
+	if (r == 0)
+		r = db_prepare_all(db, sql, _S_MAX, s->st);
+	if (r < 0) {
+		free(s);
+		free(a);
+		return r;
+	}
+	s->db = db;
+	*a = (struct alert_store){ &sqlite_ops, s, db };
+	*ret = a;
+	return 0;
+}
+
+/* The store's calls, on its backend. */
+
+void alert_store_free(struct alert_store *s)
+{
+	if (!s)
+		return;
+	s->ops->free(s->db);
+	free(s);
+}
+
+int alert_store_lead(struct alert_store *s, const char *work, const char *holder)
+{
+	return s->ops->lead(s->db, work, holder);
+}
+
+bool alert_store_leads(struct alert_store *s, const char *work, const char *holder, enum alert_lead *last)
+{
+	int r = alert_store_lead(s, work, holder);
+	enum alert_lead was = *last;
+
+	*last = r > 0 ? ALERT_LEAD_LEADS : r == 0 ? ALERT_LEAD_FOLLOWS : ALERT_LEAD_UNKNOWN;
+	if (*last == was || !s->ops->shared)
+		return r > 0;
+	if (r > 0)
+		log_info("%s: this collector (%s) does this work now", work, holder);
+	else if (r == 0)
+		log_info("%s: another collector does this work; this one (%s) stands by", work, holder);
+	else
+		log_error_errno(r, "%s: cannot tell which collector does this work (%m); none here until it can", work);
+	return r > 0;
+}
+
+int alert_store_begin(struct alert_store *s, bool fenced)
+{
+	return s->ops->begin(s->db, fenced);
+}
+
+int alert_store_end(struct alert_store *s, int r)
+{
+	return s->ops->end(s->db, r);
+}
+
+int alert_store_load(struct alert_store *s, const char *fingerprint, struct alert *al, struct alert_quiet *q,
+		     int64_t *ret_id)
+{
+	return s->ops->load(s->db, fingerprint, al, q, ret_id);
+}
+
+int alert_store_save(struct alert_store *s, const struct alert_row *row, int64_t *id)
+{
+	return s->ops->save(s->db, row, id);
+}
+
+int alert_store_event(struct alert_store *s, int64_t id, uint64_t ts, const char *actor, const char *action,
+		      const char *note)
+{
+	return s->ops->event(s->db, id, ts, actor, action, note);
+}
+
+int alert_store_open_fingerprints(struct alert_store *s, const char *rule, int (*fn)(const char *fp, void *ctx),
+				  void *ctx)
+{
+	return s->ops->open_fingerprints(s->db, rule, fn, ctx);
+}
+
+int alert_store_open_ids(struct alert_store *s, const char *rule, int (*fn)(int64_t id, void *ctx), void *ctx)
+{
+	return s->ops->open_ids(s->db, rule, fn, ctx);
+}
+
+int alert_store_active(struct alert_store *s, int (*fn)(int64_t id, const char *rule, void *ctx), void *ctx)
+{
+	return s->ops->active(s->db, fn, ctx);
+}
+
+bool alert_store_identity(struct alert_store *s, int64_t id, char *fp, char *agent, char *host, size_t size)
+{
+	return s->ops->identity(s->db, id, fp, agent, host, size);
+}
+
+int alert_store_resolve(struct alert_store *s, int64_t id, uint64_t now)
+{
+	return s->ops->resolve(s->db, id, now);
+}
+
+int alert_store_get(struct alert_store *s, int64_t id, json_t **ret)
+{
+	return s->ops->get(s->db, id, ret);
+}
+
+int alert_store_list(struct alert_store *s, const struct alert_filter *f, json_t *items, int64_t *ret_total)
+{
+	return s->ops->list(s->db, f, items, ret_total);
+}
+
+int alert_store_counts(struct alert_store *s, const struct alert_filter *f, json_t *counts)
+{
+	return s->ops->counts(s->db, f, counts);
+}
+
+int alert_store_history(struct alert_store *s, int64_t id, json_t *history)
+{
+	return s->ops->history(s->db, id, history);
+}
+
+int alert_store_events(struct alert_store *s, int64_t after, unsigned limit, json_t *items, int64_t *ret_last)
+{
+	return s->ops->events(s->db, after, limit, items, ret_last);
+}
+
+/* The body member each ops action takes: "" none. */
 static const struct {
-	const char *action;
-	const char *sql; /* NULL: history only */
-	const char *arg; /* the body member it needs, "": none */
-} actions[] = {
-	{ "ack", "UPDATE alerts SET acked_by=?2, updated=?3 WHERE id=?1", "" },
-	{ "unack", "UPDATE alerts SET acked_by=NULL, updated=?3 WHERE id=?1", "" },
-	{ "assign", "UPDATE alerts SET assignee=?2, updated=?3 WHERE id=?1", "to" },
-	{ "comment", NULL, "note" },
-	{ "severity", "UPDATE alerts SET severity=?2, updated=?3 WHERE id=?1", "severity" },
-	{ "close", "UPDATE alerts SET state='closed', updated=?3,"
-		   " resolved=CASE WHEN resolved=0 THEN ?3 ELSE resolved END WHERE id=?1", "" },
+	const char *name, *arg;
+} actions[ALERT_ACTIONS] = {
+	[ALERT_ACK] = { "ack", "" },	       [ALERT_UNACK] = { "unack", "" },
+	[ALERT_ASSIGN] = { "assign", "to" },   [ALERT_COMMENT] = { "comment", "note" },
+	[ALERT_SEVERITY] = { "severity", "severity" }, [ALERT_CLOSE] = { "close", "" },
 };
 
 static int action_index(const char *action)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
-		if (strcmp(actions[i].action, action) == 0)
+		if (strcmp(actions[i].name, action) == 0)
 			return (int)i;
 	return -1;
 }
@@ -479,20 +654,7 @@ const char *alert_action_arg(const char *action)
 
 int alert_store_act(struct alert_store *s, int64_t id, const char *action, const char *arg, uint64_t now)
 {
-	int i = action_index(action), r;
-	sqlite3_stmt *st;
+	int i = action_index(action);
 
-	if (i < 0)
-		return -EINVAL;
-	if (!actions[i].sql)
-		return 0;
-	r = db_prepare(s->db, actions[i].sql, &st);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, arg, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	r = db_step_done(s->db, st);
-	sqlite3_finalize(st);
-	return r;
+	return i < 0 ? -EINVAL : s->ops->act(s->db, id, (enum alert_action)i, arg, now);
 }

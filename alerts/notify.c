@@ -40,7 +40,10 @@ struct delivery {
 
 struct notifier {
 	struct catalog *catalog;
-	sqlite3 *db;
+	sqlite3 *db;               /* meta.db, when the store is its */
+	struct alert_store *store; /* the queue's */
+	char holder[300];          /* this collector's name among those that may send (process_name()) */
+	enum alert_lead lead;      /* of the sending, with several collectors on one database */
 	struct curl_loop *curl;
 	sd_event_source *timer; /* every second: what is due */
 	sd_event_source *kick;  /* at once: new notifications */
@@ -109,10 +112,10 @@ static int record_one(struct notifier *n, struct delivery *d, const struct queue
 	(void)snprintf(note, sizeof(note), "%s: %s", name, error ? error : "delivered");
 	if (d->n_q > 1)
 		(void)snprintf(note + strlen(note), sizeof(note) - strlen(note), " (in a digest of %zu)", d->n_q);
-	r = queue_record(n->db, q, state, now + backoff, error, now, d->n_q > 1 ? d->q[0].id : 0);
+	r = queue_record(n->store, q, state, now + backoff, error, now, d->n_q > 1 ? d->q[0].id : 0);
 	/* A test message (alert 0) has no history to write to. */
 	if (r == 0 && q->alert)
-		r = alert_event_add(n->db, q->alert, now, "vigil",
+		r = alert_store_event(n->store, q->alert, now, "vigil",
 				    !error ? "notified" : give_up ? "notify_failed" : "notify_retry", note);
 	metrics_add(!error ? &metrics.notifications_sent :
 		    give_up ? &metrics.notifications_failed :
@@ -128,11 +131,14 @@ static int record_one(struct notifier *n, struct delivery *d, const struct queue
 static void record(struct notifier *n, struct delivery *d, const char *error, bool final)
 {
 	uint64_t now = now_realtime_us();
-	int r = db_exec(n->db, "BEGIN IMMEDIATE");
+	int r = alert_store_begin(n->store, true);
 
 	for (size_t i = 0; r == 0 && i < d->n_q; i++)
 		r = record_one(n, d, &d->q[i], error, final, now);
-	(void)db_exec(n->db, r == 0 ? "COMMIT" : "ROLLBACK");
+	r = alert_store_end(n->store, r);
+	/* Delivered, and the lease gone to another collector meanwhile: it sends this again, its id the same. */
+	if (r < 0)
+		log_error_errno(r, "notify: the outcome of notification %lld cannot be recorded: %m", (long long)d->q[0].id);
 }
 
 static void on_done(CURL *easy, CURLcode result, void *userdata)
@@ -172,7 +178,7 @@ static uint64_t rate_limit(const struct notify_conf *t, const struct channel_ops
 /* Messages to target within the last minute: sent (a digest counts once) and on their way. */
 static uint64_t sent_last_minute(struct notifier *n, const char *target)
 {
-	uint64_t count = queue_sent_since(n->db, target, now_realtime_us() - MINUTE_US);
+	uint64_t count = queue_sent_since(n->store, target, now_realtime_us() - MINUTE_US);
 
 	for (size_t i = 0; i < IN_FLIGHT_MAX; i++)
 		count += n->d[i].busy && n->d[i].msg.target && strcmp(n->d[i].msg.target->name, target) == 0;
@@ -210,7 +216,7 @@ static size_t take_due(struct notifier *n, struct delivery *d, const char *targe
 {
 	struct taking t = { n, d, max, payloads };
 
-	(void)queue_due_of(n->db, target, now_realtime_us(), DIGEST_MAX + IN_FLIGHT_MAX, take_one, &t);
+	(void)queue_due_of(n->store, target, now_realtime_us(), DIGEST_MAX + IN_FLIGHT_MAX, take_one, &t);
 	return d->n_q;
 }
 
@@ -313,10 +319,13 @@ static int send_one(const struct queued *q, const char *name, void *ctx)
 /* Starts what is due, as many as there are free slots, a target at a time. */
 static void send_due(struct notifier *n)
 {
-	struct sending s = { n, calloc(1, sizeof(*s.held)) };
+	struct sending s = { n, NULL };
 
+	if (!alert_store_leads(n->store, "notify", n->holder, &n->lead))
+		return;
+	s.held = calloc(1, sizeof(*s.held));
 	if (s.held)
-		(void)queue_due(n->db, now_realtime_us(), 256, send_one, &s);
+		(void)queue_due(n->store, now_realtime_us(), 256, send_one, &s);
 	free(s.held);
 }
 
@@ -352,6 +361,7 @@ void notifier_stop(struct notifier *n)
 			delivery_release(&n->d[i]);
 		}
 	curl_loop_free(n->curl);
+	alert_store_free(n->store);
 	db_close(n->db);
 	free(n);
 }
@@ -367,9 +377,14 @@ int notifier_start(const struct storage_conf *storage, struct catalog *catalog, 
 	n->catalog = catalog;
 	for (size_t i = 0; i < IN_FLIGHT_MAX; i++)
 		n->d[i].n = n;
-	r = storage_meta_connect(storage->data_dir, storage->sync, &n->db);
-	if (r == 0)
-		r = queue_schema(n->db);
+	process_name(n->holder, sizeof(n->holder));
+	if (storage_conf_shared(storage))
+		r = alert_store_open_pg(storage->url, storage->password_file, &n->store);
+	else {
+		r = storage_meta_connect(storage->data_dir, storage->sync, &n->db);
+		if (r == 0)
+			r = alert_store_open(n->db, &n->store);
+	}
 	if (r == 0)
 		r = curl_loop_new(event, &n->curl);
 	if (r == 0)

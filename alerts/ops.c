@@ -70,16 +70,16 @@ int alerting_events(struct alerting *a, int64_t after, unsigned limit, json_t **
 /* The alert, its history and its notifications' deliveries; the caller holds the lock. */
 static int get_locked(struct alerting *a, int64_t id, json_t **ret)
 {
-	json_t *alert = alert_store_get(a->store, id), *history, *deliveries;
-	int r;
+	json_t *alert = NULL, *history, *deliveries;
+	int r = alert_store_get(a->store, id, &alert);
 
-	if (!alert)
-		return -ENOENT;
+	if (r < 0)
+		return r;
 	history = json_array();
 	deliveries = json_array();
 	r = alert_store_history(a->store, id, history);
 	if (r == 0)
-		r = queue_of_alert(a->db, id, DELIVERIES_MAX, deliveries);
+		r = queue_of_alert(a->store, id, DELIVERIES_MAX, deliveries);
 	json_object_set_new(alert, "history", history);
 	json_object_set_new(alert, "deliveries", deliveries);
 	*ret = alert;
@@ -144,7 +144,7 @@ int alerting_act(struct alerting *a, int64_t id, const char *action, const char 
 	if (!arg)
 		return -EINVAL;
 	pthread_mutex_lock(&a->lock);
-	r = db_exec(a->db, "BEGIN IMMEDIATE");
+	r = alert_store_begin(a->store, false);
 	if (r == 0)
 		r = get_locked(a, id, &cur);
 	if (r == 0 && strcmp(json_string_value(json_object_get(cur, "state")), "closed") == 0 &&
@@ -159,7 +159,7 @@ int alerting_act(struct alerting *a, int64_t id, const char *action, const char 
 			(void)snprintf(text, sizeof(text), "%s", note ? note : "");
 		r = alert_store_event(a->store, id, now, actor, action, *text ? text : NULL);
 	}
-	r = r == 0 ? db_exec(a->db, "COMMIT") : (db_exec(a->db, "ROLLBACK"), r);
+	r = alert_store_end(a->store, r);
 	pthread_mutex_unlock(&a->lock);
 	json_decref(cur);
 	return r;
@@ -237,7 +237,7 @@ int alerting_notify_queue(struct alerting *a, json_t *target)
 	int r;
 
 	pthread_mutex_lock(&a->lock);
-	r = queue_stats(a->db, name ? name : "", &qs);
+	r = queue_stats(a->store, name ? name : "", &qs);
 	pthread_mutex_unlock(&a->lock);
 	if (r < 0)
 		return r;
@@ -268,7 +268,7 @@ int alerting_notify_test(struct alerting *a, const char *name, const char *actor
 	if (!payload)
 		return -ENOMEM;
 	pthread_mutex_lock(&a->lock);
-	r = queue_add(a->db, 0, name, "test", payload, now, id);
+	r = queue_add(a->store, 0, name, "test", payload, now, id);
 	pthread_mutex_unlock(&a->lock);
 	free(payload);
 	return r;

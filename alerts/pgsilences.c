@@ -56,9 +56,7 @@ static void pg_close(void *db)
 /* sql with params on p's connection (made again if it had gone): its rows into *ret, or NULL ret. */
 static int run(struct pgsilences *p, const char *sql, const struct pg_param *params, int n, PGresult **ret)
 {
-	int r = pg_link_up(&p->link);
-
-	return pg_link_settle(&p->link, r < 0 ? r : pg_run(p->link.c, sql, params, n, ret));
+	return pg_link_run(&p->link, sql, params, n, ret);
 }
 
 static int pg_add(void *db, const struct silence_rec *s, int64_t *ret_id)

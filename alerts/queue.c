@@ -27,9 +27,10 @@ int queue_schema(sqlite3 *db)
 	return r;
 }
 
-int queue_add(sqlite3 *db, int64_t alert, const char *target, const char *event, const char *payload, uint64_t now_us,
+static int sq_add(void *v, int64_t alert, const char *target, const char *event, const char *payload, uint64_t now_us,
 	      int64_t *ret_id)
 {
+	sqlite3 *db = v;
 	sqlite3_stmt *st;
 	int rc, r = db_prepare(db,
 			       "INSERT INTO notifications(alert, target, event, payload, next_attempt, created)"
@@ -71,9 +72,10 @@ static int each_queued(sqlite3_stmt *st, int (*fn)(const struct queued *q, const
 	return r;
 }
 
-int queue_due(sqlite3 *db, uint64_t now, size_t limit,
+static int sq_due(void *v, uint64_t now, size_t limit,
 	      int (*fn)(const struct queued *q, const char *target, void *ctx), void *ctx)
 {
+	sqlite3 *db = v;
 	sqlite3_stmt *st;
 	int r = db_prepare(db, "SELECT id, alert, target, attempts FROM notifications"
 			       " WHERE state='queued' AND next_attempt<=? ORDER BY id LIMIT ?", &st);
@@ -85,9 +87,10 @@ int queue_due(sqlite3 *db, uint64_t now, size_t limit,
 	return each_queued(st, fn, ctx);
 }
 
-int queue_due_of(sqlite3 *db, const char *target, uint64_t now, size_t limit,
+static int sq_due_of(void *v, const char *target, uint64_t now, size_t limit,
 		 int (*fn)(const struct queued *q, const char *payload, void *ctx), void *ctx)
 {
+	sqlite3 *db = v;
 	sqlite3_stmt *st;
 	int r = db_prepare(db, "SELECT id, alert, payload, attempts FROM notifications"
 			       " WHERE state='queued' AND next_attempt<=? AND target=? ORDER BY id LIMIT ?", &st);
@@ -100,8 +103,9 @@ int queue_due_of(sqlite3 *db, const char *target, uint64_t now, size_t limit,
 	return each_queued(st, fn, ctx);
 }
 
-uint64_t queue_sent_since(sqlite3 *db, const char *target, uint64_t since_us)
+static uint64_t sq_sent_since(void *v, const char *target, uint64_t since_us)
 {
+	sqlite3 *db = v;
 	sqlite3_stmt *st;
 	uint64_t count = 0;
 
@@ -116,9 +120,10 @@ uint64_t queue_sent_since(sqlite3 *db, const char *target, uint64_t since_us)
 	return count;
 }
 
-int queue_record(sqlite3 *db, const struct queued *q, enum queue_state state, uint64_t next_attempt, const char *error,
+static int sq_record(void *v, const struct queued *q, enum queue_state state, uint64_t next_attempt, const char *error,
 		 uint64_t now, int64_t digest)
 {
+	sqlite3 *db = v;
 	static const char *const names[] = { [QUEUE_QUEUED] = "queued", [QUEUE_SENT] = "sent", [QUEUE_FAILED] = "failed" };
 	sqlite3_stmt *st;
 	int r = db_prepare(db, "UPDATE notifications SET state=?2, attempts=attempts+1, next_attempt=?3,"
@@ -140,8 +145,9 @@ int queue_record(sqlite3 *db, const struct queued *q, enum queue_state state, ui
 	return r;
 }
 
-int queue_stats(sqlite3 *db, const char *target, struct queue_stats *ret)
+static int sq_stats(void *v, const char *target, struct queue_stats *ret)
 {
+	sqlite3 *db = v;
 	sqlite3_stmt *st;
 	int r = db_prepare(db,
 			   "SELECT count(*) FILTER (WHERE state='queued'), count(*) FILTER (WHERE state='sent'),"
@@ -173,8 +179,9 @@ static json_t *column_text(sqlite3_stmt *st, int i)
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null() : json_string((const char *)sqlite3_column_text(st, i));
 }
 
-int queue_of_alert(sqlite3 *db, int64_t alert, size_t limit, json_t *items)
+static int sq_of_alert(void *v, int64_t alert, size_t limit, json_t *items)
 {
+	sqlite3 *db = v;
 	sqlite3_stmt *st;
 	int rc, r = db_prepare(db, "SELECT id, target, event, state, attempts, created, sent, last_error"
 				   " FROM notifications WHERE alert=? ORDER BY id LIMIT ?", &st);
@@ -193,4 +200,50 @@ int queue_of_alert(sqlite3 *db, int64_t alert, size_t limit, json_t *items)
 						       "error", column_text(st, 7)));
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
+const struct queue_ops queue_sqlite = {
+	.add = sq_add, .due = sq_due, .due_of = sq_due_of, .sent_since = sq_sent_since, .record = sq_record,
+	.stats = sq_stats, .of_alert = sq_of_alert,
+};
+
+/* The queue's calls, on its store's backend. */
+
+int queue_add(struct alert_store *s, int64_t alert, const char *target, const char *event, const char *payload,
+	      uint64_t now_us, int64_t *ret_id)
+{
+	return s->ops->queue->add(s->queue_db, alert, target, event, payload, now_us, ret_id);
+}
+
+int queue_due(struct alert_store *s, uint64_t now, size_t limit,
+	      int (*fn)(const struct queued *q, const char *target, void *ctx), void *ctx)
+{
+	return s->ops->queue->due(s->queue_db, now, limit, fn, ctx);
+}
+
+int queue_due_of(struct alert_store *s, const char *target, uint64_t now, size_t limit,
+		 int (*fn)(const struct queued *q, const char *payload, void *ctx), void *ctx)
+{
+	return s->ops->queue->due_of(s->queue_db, target, now, limit, fn, ctx);
+}
+
+uint64_t queue_sent_since(struct alert_store *s, const char *target, uint64_t since_us)
+{
+	return s->ops->queue->sent_since(s->queue_db, target, since_us);
+}
+
+int queue_record(struct alert_store *s, const struct queued *q, enum queue_state state, uint64_t next_attempt,
+		 const char *error, uint64_t now, int64_t digest)
+{
+	return s->ops->queue->record(s->queue_db, q, state, next_attempt, error, now, digest);
+}
+
+int queue_stats(struct alert_store *s, const char *target, struct queue_stats *ret)
+{
+	return s->ops->queue->stats(s->queue_db, target, ret);
+}
+
+int queue_of_alert(struct alert_store *s, int64_t alert, size_t limit, json_t *items)
+{
+	return s->ops->queue->of_alert(s->queue_db, alert, limit, items);
 }

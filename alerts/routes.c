@@ -39,7 +39,7 @@ struct told {
 };
 
 /* Queues payload for each target named in list not told yet. */
-static int tell_list(sqlite3 *db, const char *list, int64_t id, const char *event, const char *payload, uint64_t now,
+static int tell_list(struct alert_store *s, const char *list, int64_t id, const char *event, const char *payload, uint64_t now,
 		     struct told *told, bool *queued)
 {
 	const char *p = list;
@@ -54,23 +54,23 @@ static int tell_list(sqlite3 *db, const char *list, int64_t id, const char *even
 		if (dup || told->n == TOLD_MAX)
 			continue;
 		memcpy(told->names[told->n++], name, sizeof(name));
-		r = queue_add(db, id, name, event, payload, now, NULL);
+		r = queue_add(s, id, name, event, payload, now, NULL);
 		*queued = true;
 	}
 	return r;
 }
 
-int routes_tell(sqlite3 *db, const struct alert_defs *defs, const char *targets, bool routed, json_t *alert,
+int routes_tell(struct alert_store *s, const struct alert_defs *defs, const char *targets, bool routed, json_t *alert,
 		uint64_t now, bool *ret_queued)
 {
 	int64_t id = json_integer_value(json_object_get(alert, "id"));
 	const char *event = json_string_value(json_object_get(alert, "event"));
 	_cleanup_free_ struct told *told = calloc(1, sizeof(*told));
 	_cleanup_free_ char *payload = json_dumps(alert, JSON_COMPACT);
-	int r = told && payload ? tell_list(db, targets, id, event, payload, now, told, ret_queued) : -ENOMEM;
+	int r = told && payload ? tell_list(s, targets, id, event, payload, now, told, ret_queued) : -ENOMEM;
 
 	for (size_t i = 0; r == 0 && routed && i < defs->n_routes; i++)
 		if (route_matches(defs->routes[i], alert))
-			r = tell_list(db, defs->routes[i]->notify, id, event, payload, now, told, ret_queued);
+			r = tell_list(s, defs->routes[i]->notify, id, event, payload, now, told, ret_queued);
 	return r;
 }

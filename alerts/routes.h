@@ -3,10 +3,10 @@
 #define VIGIL_ROUTES_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "alerts/alertstore.h"
 #include "alerts/defs.h"
 
 /*
@@ -24,7 +24,7 @@ bool route_matches(const struct route_conf *route, json_t *alert);
  * space-separated targets and, when routed, the targets of defs' matching
  * routes. *ret_queued is set when anything was queued.
  */
-int routes_tell(sqlite3 *db, const struct alert_defs *defs, const char *targets, bool routed, json_t *alert,
+int routes_tell(struct alert_store *s, const struct alert_defs *defs, const char *targets, bool routed, json_t *alert,
 		uint64_t now, bool *ret_queued);
 
 #endif

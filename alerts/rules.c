@@ -15,6 +15,7 @@
 #include "forward/position.h"
 #include "search/logseries.h"
 #include "store/blocks.h"
+#include "store/fleet.h"
 #include "store/hosts.h"
 #include "store/lockouts.h"
 
@@ -47,7 +48,7 @@ static int probes_of_type(struct rule_eval *e, const char *type)
 					.type = type };
 	struct judging j = { e, type ? UINT64_MAX / 2 : e->silent_after_us, MAX(rule->consecutive, (uint64_t)1) };
 
-	return hosts_probes_each(e->meta, &f, probe_candidate, &j);
+	return fleet_probes_each(e->fleet, &f, probe_candidate, &j);
 }
 
 static int eval_probe(struct rule_eval *e)
@@ -76,7 +77,7 @@ static int eval_host_silent(struct rule_eval *e)
 	struct host_filter f = { .name_glob = rule->host, .no_probe_counts = true };
 	struct judging j = { e, rule->silent_for_ms ? rule->silent_for_ms * 1000 : e->silent_after_us, 0 };
 
-	return hosts_each(e->meta, &f, host_candidate, &j);
+	return fleet_hosts_each(e->fleet, &f, host_candidate, &j);
 }
 
 /* The latest sample of a metric per (agent, instance), or the matches of a log rule per agent. */
@@ -350,7 +351,7 @@ static int read_conflicts(struct collected *cs)
 {
 	uint64_t now = cs->e->now;
 
-	return hosts_conflicts_each(cs->e->meta, NULL, now - MIN(now, CONFLICT_ACTIVE_US), conflict_put, cs);
+	return fleet_conflicts_each(cs->e->fleet, NULL, now - MIN(now, CONFLICT_ACTIVE_US), conflict_put, cs);
 }
 
 /* Hosts that send with one agent id (cloned VMs): their batches are refused until one gets a new id. */

@@ -9,6 +9,7 @@
 
 #include "alerts/defs.h"
 #include "common/conf.h"
+#include "store/storage.h"
 
 /*
  * The rule types (type= of a [rule]): an ops table. Each type finds the
@@ -33,7 +34,8 @@ struct candidate {
 struct rule_eval {
 	const struct rule_conf *rule;
 	uint64_t now;
-	sqlite3 *meta;            /* the evaluator's connection to meta.db, inside its transaction */
+	sqlite3 *meta;            /* the evaluator's connection to meta.db (lockouts) */
+	struct storage_reader *fleet; /* hosts, probe state, id conflicts: the collectors' shared ones when there are (fleet.h) */
 	uint64_t silent_after_us; /* [hosts] silent_after */
 	uint64_t interval_us;     /* [alerts] interval */
 	/* Calls fn(shard, ctx) for each shard that may hold rows since since_us; stops at fn's first error. */

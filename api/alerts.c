@@ -118,8 +118,7 @@ enum MHD_Result api_get_alerts(struct request *rq)
 		f.assignee = "";
 	r = alerting_list(http_alerting(rq), &f, &j);
 	if (r < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read alerts: %s",
-				     strerror(-r));
+		return respond_errno(rq, r, "cannot read alerts");
 	hide_log_lines(rq, j);
 	return respond_json(rq, MHD_HTTP_OK, j);
 }
@@ -146,8 +145,7 @@ enum MHD_Result api_get_alert_events(struct request *rq)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1 to %d", EVENTS_MAX);
 	r = alerting_events(http_alerting(rq), (int64_t)after, (unsigned)n, &j);
 	if (r < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read alert events: %s",
-				     strerror(-r));
+		return respond_errno(rq, r, "cannot read alert events");
 	hide_log_lines(rq, j);
 	return respond_json(rq, MHD_HTTP_OK, j);
 }
@@ -179,8 +177,7 @@ static enum MHD_Result answer_alert(struct request *rq, int64_t id)
 	if (r == -ENOENT)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no alert %lld", (long long)id);
 	if (r < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read alert: %s",
-				     strerror(-r));
+		return respond_errno(rq, r, "cannot read alert");
 	if (!request_reads_logs(rq))
 		hide_log_line(rq, j);
 	return respond_json(rq, MHD_HTTP_OK, j);
@@ -254,8 +251,7 @@ enum MHD_Result api_post_alert_action(struct request *rq)
 		return respond_error(rq, MHD_HTTP_CONFLICT, "conflict", "alert %lld is closed; only comment applies",
 				     (long long)id);
 	if (r < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot change alert: %s",
-				     strerror(-r));
+		return respond_errno(rq, r, "cannot change alert");
 	return answer_alert(rq, id);
 }
 
@@ -347,7 +343,7 @@ enum MHD_Result api_post_notify_test(struct request *rq)
 	if (r == -ENOENT)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no [notify \"%s\"] target", name);
 	if (r < 0)
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot queue: %s", strerror(-r));
+		return respond_errno(rq, r, "cannot queue");
 	return respond_json(rq, MHD_HTTP_ACCEPTED,
 			    json_pack("{s:I, s:s}", "notification_id", (json_int_t)id, "target", name));
 }

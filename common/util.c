@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/conf.h"
 #include "common/macro.h"
@@ -392,4 +393,13 @@ int url_split(const char *url, char *scheme, size_t ssize, char *host, size_t hs
 	host[hlen] = '\0';
 	memcpy(port, colon + 1, plen + 1);
 	return 0;
+}
+
+void process_name(char *out, size_t size)
+{
+	char host[256] = "";
+
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		(void)snprintf(host, sizeof(host), "?");
+	(void)snprintf(out, size, "%s[%ld]", host, (long)getpid());
 }

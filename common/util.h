@@ -100,4 +100,7 @@ bool word_listed(const char *list, const char *word);
  */
 int url_split(const char *url, char *scheme, size_t ssize, char *host, size_t hsize, char *port, size_t psize);
 
+/* This process among others that may do the same work: "hostname[pid]", cut to size. */
+void process_name(char *out, size_t size);
+
 #endif

@@ -137,6 +137,17 @@ int pg_link_settle(struct pg_link *l, int r)
 	return r;
 }
 
+int pg_link_run(struct pg_link *l, const char *sql, const struct pg_param *params, int n, PGresult **ret)
+{
+	bool had = l->c != NULL;
+	int r = pg_link_up(l);
+
+	r = pg_link_settle(l, r < 0 ? r : pg_run(l->c, sql, params, n, ret));
+	if (r == -EPIPE && had && (r = pg_link_up(l)) == 0)
+		r = pg_link_settle(l, pg_run(l->c, sql, params, n, ret));
+	return r;
+}
+
 void pg_link_free(struct pg_link *l)
 {
 	PQfinish(l->c);
@@ -164,8 +175,8 @@ static int errno_of(PGconn *c, const PGresult *res, const char *sql)
 /* The one place a statement with parameters is sent; its result, whatever it is, into *ret (the caller's). */
 static int run(PGconn *c, const char *sql, const struct pg_param *params, int n, PGresult **ret)
 {
-	const char *values[16];
-	int lens[16], formats[16], r = 0;
+	const char *values[PG_PARAMS_MAX];
+	int lens[PG_PARAMS_MAX], formats[PG_PARAMS_MAX], r = 0;
 	PGresult *res;
 	ExecStatusType st;
 

@@ -69,7 +69,17 @@ struct pg_param {
  * again), -EPIPE the connection is gone, -EIO anything else (logged with
  * its SQLSTATE and message once).
  */
+#define PG_PARAMS_MAX 24 /* more: -E2BIG */
 int pg_run(PGconn *c, const char *sql, const struct pg_param *params, int n, PGresult **ret);
+/*
+ * pg_run() on l outside a transaction: connected first if it was not, and
+ * when the connection it had is found gone at this use (the server
+ * restarted since the last one), run once more on a new one, so the first
+ * asking after a restart is answered. Only for a statement that may run
+ * twice (a read, or a write whose repeat does no harm): a server that went
+ * away after running it and before answering runs it again.
+ */
+int pg_link_run(struct pg_link *l, const char *sql, const struct pg_param *params, int n, PGresult **ret);
 /* pg_run() of a statement that writes: how many rows it wrote into *ret_rows. */
 int pg_run_count(PGconn *c, const char *sql, const struct pg_param *params, int n, long long *ret_rows);
 /* SQL the program wrote itself, without parameters, one statement or several (schema, BEGIN, COMMIT). */

@@ -100,6 +100,19 @@ int pglease_fenced(PGconn *c, const char *name, int64_t epoch, const char *sql, 
 	return r;
 }
 
+int pglease_hold(PGconn *c, const char *name, int64_t epoch)
+{
+	const struct pg_num e = pg_num(epoch);
+	const struct pg_param p[] = { PG_TEXT(name), PG_TEXT(e.s) };
+	PGresult *res = NULL;
+	int r = pg_run(c, "SELECT 1 FROM leases WHERE name=$1 AND epoch=$2::bigint FOR SHARE", p, 2, &res);
+
+	if (r == 0 && PQntuples(res) != 1)
+		r = -ESTALE;
+	PQclear(res);
+	return r;
+}
+
 int pglease_release(PGconn *c, const char *name)
 {
 	const struct pg_param p[] = { PG_TEXT(name) };

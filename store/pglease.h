@@ -40,6 +40,14 @@ int pglease_try(PGconn *c, const char *name, const char *holder, int64_t *epoch)
 int pglease_fenced(PGconn *c, const char *name, int64_t epoch, const char *sql, const struct pg_param *params, int n,
 		   long long *ret_rows);
 
+/*
+ * Inside a transaction: 0 while epoch is still name's, the lease row held
+ * (FOR SHARE) until the transaction ends, so no other collector can take
+ * the lease before it commits; -ESTALE when another has taken it. What a
+ * leader's transaction begins with, its writes fenced all at once.
+ */
+int pglease_hold(PGconn *c, const char *name, int64_t epoch);
+
 /* Gives the lease up (at a clean stop: the next holder need not wait for the connection to end). */
 int pglease_release(PGconn *c, const char *name);
 

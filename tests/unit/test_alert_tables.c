@@ -94,7 +94,7 @@ static void the_alert_store(void **state)
 	struct alert_quiet q;
 	struct alert_store *s;
 	struct alert al = { .state = ALERT_FIRING, .pending_since_us = T0, .fired_us = T0 };
-	json_t *j, *h;
+	json_t *j, *j2, *h;
 	int64_t id, again;
 
 	assert_int_equal(alert_store_open(db, &s), 0);
@@ -113,8 +113,9 @@ static void the_alert_store(void **state)
 	assert_int_equal(alert_store_act(s, id, "reboot", NULL, T0 + 2), -EINVAL);
 	assert_null(alert_action_arg("reboot"));
 	assert_string_equal(alert_action_arg("assign"), "to");
-	j = alert_store_get(s, id);
+	assert_int_equal(alert_store_get(s, id, &j), 0);
 	assert_non_null(j);
+	assert_int_equal(alert_store_get(s, id + 1000, &j2), -ENOENT);
 	assert_string_equal(json_string_value(json_object_get(j, "acked_by")), "zhang.wei");
 	assert_string_equal(json_string_value(json_object_get(j, "assignee")), "li.na");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "labels"), "mount")), "/var");
@@ -249,7 +250,7 @@ static int note_due(const struct queued *q, const char *target, void *ctx)
 	return 0;
 }
 
-static struct seen due(sqlite3 *db, uint64_t now)
+static struct seen due(struct alert_store *db, uint64_t now)
 {
 	struct seen s = { 0 };
 
@@ -260,12 +261,13 @@ static struct seen due(sqlite3 *db, uint64_t now)
 /* Queued oldest first; an attempt's outcome moves it; what is waiting for later is not due. */
 static void the_notification_queue(void **state)
 {
-	sqlite3 *db = open_db("queue");
+	sqlite3 *meta = open_db("queue");
+	struct alert_store *db;
 	struct queue_stats st;
 	struct seen s;
 	int64_t a, b, c;
 
-	assert_int_equal(queue_schema(db), 0);
+	assert_int_equal(alert_store_open(meta, &db), 0);
 	assert_int_equal(queue_add(db, 1, "ops", "fired", "{\"id\":1}", T0, &a), 0);
 	assert_int_equal(queue_add(db, 1, "security", "fired", "{\"id\":1}", T0, &b), 0);
 	assert_int_equal(queue_add(db, 2, "ops", "fired", "{\"id\":2}", T0, &c), 0);
@@ -295,10 +297,11 @@ static void the_notification_queue(void **state)
 	assert_string_equal(st.last_error, "HTTP 403");
 	assert_int_equal(queue_sent_since(db, "ops", T0), 1);
 	assert_int_equal(queue_sent_since(db, "ops", T0 + 2), 0);
-	db_close(db);
+	alert_store_free(db);
+	db_close(meta);
 }
 
-static size_t queued_for(sqlite3 *db, const char *target)
+static size_t queued_for(struct alert_store *db, const char *target)
 {
 	struct queue_stats st;
 
@@ -309,7 +312,8 @@ static size_t queued_for(sqlite3 *db, const char *target)
 /* Each target once: the rule's and the matching routes'; routes only when the change is routed. */
 static void routes_tell_each_target_once(void **state)
 {
-	sqlite3 *db = open_db("routes");
+	sqlite3 *meta = open_db("routes");
+	struct alert_store *db;
 	struct route_conf crit = { .name = "crit", .match = "severity=crit* env=prod", .notify = "pager ops" };
 	struct route_conf *routes[] = { &crit };
 	const struct alert_defs defs = { .routes = routes, .n_routes = 1 };
@@ -317,7 +321,7 @@ static void routes_tell_each_target_once(void **state)
 				  "disk", "severity", "critical", "labels", "env", "prod");
 	bool queued = false;
 
-	assert_int_equal(queue_schema(db), 0);
+	assert_int_equal(alert_store_open(meta, &db), 0);
 	assert_true(route_matches(&crit, alert));
 	assert_int_equal(routes_tell(db, &defs, "ops", true, alert, T0, &queued), 0);
 	assert_true(queued);
@@ -335,7 +339,8 @@ static void routes_tell_each_target_once(void **state)
 	assert_int_equal(routes_tell(db, &defs, "", true, alert, T0, &queued), 0);
 	assert_false(queued);
 	json_decref(alert);
-	db_close(db);
+	alert_store_free(db);
+	db_close(meta);
 }
 
 int main(void)
