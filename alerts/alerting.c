@@ -396,18 +396,6 @@ static bool host_silent(struct rule_eval *e, const char *agent)
 	return e->now > (found ? found->at : 0) + e->silent_after_us;
 }
 
-static int each_shard(struct rule_eval *e, uint64_t since_us, int (*fn)(sqlite3 *db, void *ctx), void *ctx)
-{
-	struct alerting *a = ((struct evaluation *)e->evaluator)->a;
-	struct storage_reader *rd = NULL;
-	int r = storage_reader_open(a->env.storage->data_dir, &rd);
-
-	if (r == 0)
-		r = storage_reader_each_shard(rd, since_us, 0, false, fn, ctx);
-	storage_reader_free(rd);
-	return r;
-}
-
 /* Open alerts whose probe or host is gone: their condition no longer holds. */
 static int eval_vanished(struct evaluation *ev)
 {
@@ -441,7 +429,7 @@ static int evaluate_rule(struct alerting *a, const struct rule_conf *rule, uint6
 	struct evaluation ev = {
 		.e = { .rule = rule, .now = now, .meta = a->db, .fleet = a->fleet,
 		       .silent_after_us = a->env.hosts->silent_after_ms * 1000,
-		       .interval_us = a->env.alerts->interval_ms * 1000, .each_shard = each_shard,
+		       .interval_us = a->env.alerts->interval_ms * 1000,
 		       .host_silent = host_silent, .consider = consider },
 		.a = a,
 		.type = rule_type_find(rule->type),

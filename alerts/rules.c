@@ -122,12 +122,6 @@ static int samples_put(struct samples *ss, const struct metric_sample *m, bool s
 	return 0;
 }
 
-struct shard_query {
-	const struct rule_conf *rule;
-	uint64_t since_us;
-	struct samples *ss;
-};
-
 static int put_sample(const struct metric_sample *m, void *ctx)
 {
 	return samples_put(ctx, m, false);
@@ -138,44 +132,19 @@ static int put_match(const struct metric_sample *m, void *ctx)
 	return samples_put(ctx, m, true);
 }
 
-static int query_samples(sqlite3 *db, void *ctx)
-{
-	const struct shard_query *q = ctx;
-
-	return db ? blocks_metric_latest(db, q->rule->metric, q->since_us, q->rule->host,
-					 q->rule->instance ? q->rule->instance : "*", put_sample, q->ss) :
-		    0;
-}
-
-static int query_matches(sqlite3 *db, void *ctx)
-{
-	const struct shard_query *q = ctx;
-
-	return db ? blocks_log_matches(db, q->rule->name, q->since_us, q->rule->host, put_match, q->ss) : 0;
-}
-
-/* What a rule on a log metric (log.NAME.STAT) reads from each shard: the rows of its window. */
-struct log_shard_query {
+/* What a rule on a log metric (log.NAME.STAT) reads: the rows of its window. */
+struct logmetric_query {
 	const struct rule_conf *rule;
-	const char *metric;
-	uint64_t since_us;
 	struct logseries *ls;
 };
 
 static int add_log_part(const struct logmetric_part *p, void *ctx)
 {
-	const struct log_shard_query *q = ctx;
+	const struct logmetric_query *q = ctx;
 
 	if (fnmatch(q->rule->host, p->host, 0) || fnmatch(q->rule->instance ? q->rule->instance : "*", p->labels, 0))
 		return 0;
 	return logseries_add(q->ls, p->agent, p->host, p->labels, p->ts, p->count, p->sketch, p->sketch_len);
-}
-
-static int query_log_parts(sqlite3 *db, void *ctx)
-{
-	const struct log_shard_query *q = ctx;
-
-	return db ? blocks_logmetric_rows(db, q->metric, NULL, q->since_us, UINT64_MAX >> 1, true, add_log_part, ctx) : 0;
 }
 
 static int put_log_sample(const char *agent, const char *host, const char *labels, uint64_t bucket, double value,
@@ -193,11 +162,11 @@ static int log_samples(struct rule_eval *e, const char *metric, enum logstat st,
 		       struct samples *ss)
 {
 	/* One bucket holds the window: every row since since_us merges into it. */
-	struct log_shard_query q = { e->rule, metric, since_us, NULL };
+	struct logmetric_query q = { e->rule, NULL };
 	int r = logseries_new(UINT64_MAX >> 1, &q.ls);
 
 	if (r == 0)
-		r = e->each_shard(e, since_us, query_log_parts, &q);
+		r = fleet_logmetric_recent(e->fleet, metric, since_us, UINT64_MAX >> 1, add_log_part, &q);
 	if (r == 0)
 		r = logseries_each(q.ls, st, put_log_sample, ss);
 	logseries_free(q.ls);
@@ -212,12 +181,14 @@ static int metric_within(struct rule_eval *e, uint64_t window_us)
 {
 	const struct rule_conf *rule = e->rule;
 	uint64_t now = e->now, window = window_us ? window_us : MAX(3 * e->interval_us, 60 * USEC_PER_SEC);
+	uint64_t since = now > window ? now - window : 0;
 	struct samples ss = { 0 };
-	struct shard_query q = { rule, now > window ? now - window : 0, &ss };
 	char metric[LOGMETRIC_NAME_MAX + 1];
 	enum logstat st;
-	int r = logstat_parse(rule->metric, metric, &st) == 0 ? log_samples(e, metric, st, q.since_us, &ss) :
-							       e->each_shard(e, q.since_us, query_samples, &q);
+	int r = logstat_parse(rule->metric, metric, &st) == 0 ?
+			log_samples(e, metric, st, since, &ss) :
+			fleet_metric_latest(e->fleet, rule->metric, since, rule->host, rule->instance ? rule->instance : "*",
+					    put_sample, &ss);
 
 	for (size_t i = 0; r == 0 && i < ss.n; i++) {
 		const struct sample *x = &ss.s[i];
@@ -243,8 +214,7 @@ static int eval_log(struct rule_eval *e)
 	uint64_t now = e->now, window = (rule->window_ms ? rule->window_ms : 300000) * 1000,
 		 need = MAX(rule->count, (uint64_t)1);
 	struct samples ss = { 0 };
-	struct shard_query q = { rule, now > window ? now - window : 0, &ss };
-	int r = e->each_shard(e, q.since_us, query_matches, &q);
+	int r = fleet_log_matches(e->fleet, rule->name, now > window ? now - window : 0, rule->host, put_match, &ss);
 
 	for (size_t i = 0; r == 0 && i < ss.n; i++) {
 		const struct sample *x = &ss.s[i];

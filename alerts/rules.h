@@ -35,11 +35,9 @@ struct rule_eval {
 	const struct rule_conf *rule;
 	uint64_t now;
 	sqlite3 *meta;            /* the evaluator's connection to meta.db (lockouts) */
-	struct storage_reader *fleet; /* hosts, probe state, id conflicts: the collectors' shared ones when there are (fleet.h) */
+	struct storage_reader *fleet; /* the fleet's state and what the rules read of the derived rows (fleet.h) */
 	uint64_t silent_after_us; /* [hosts] silent_after */
 	uint64_t interval_us;     /* [alerts] interval */
-	/* Calls fn(shard, ctx) for each shard that may hold rows since since_us; stops at fn's first error. */
-	int (*each_shard)(struct rule_eval *e, uint64_t since_us, int (*fn)(sqlite3 *shard, void *ctx), void *ctx);
 	/* Whether agent has not been heard from for silent_after. */
 	bool (*host_silent)(struct rule_eval *e, const char *agent);
 	/* Steps (or opens) the alert of c. */

@@ -37,3 +37,73 @@ int fleet_conflicts_each(struct storage_reader *r, const char *agent, uint64_t s
 	return k ? pgstore_conflicts_each(pg, agent, since_us, fn, ctx)
 		 : hosts_conflicts_each(storage_reader_meta(r), agent, since_us, fn, ctx);
 }
+
+/* A reader's call on each shard of its own store (blocks.h's readers take a shard each). */
+struct shard_read {
+	const char *name, *host_glob, *instance_glob;
+	uint64_t since, until;
+	int (*sample)(const struct metric_sample *s, void *ctx);
+	int (*part)(const struct logmetric_part *p, void *ctx);
+	void *ctx;
+};
+
+static int shard_latest(sqlite3 *shard, void *ctx)
+{
+	const struct shard_read *q = ctx;
+
+	return shard ? blocks_metric_latest(shard, q->name, q->since, q->host_glob, q->instance_glob, q->sample, q->ctx) : 0;
+}
+
+static int shard_matches(sqlite3 *shard, void *ctx)
+{
+	const struct shard_read *q = ctx;
+
+	return shard ? blocks_log_matches(shard, q->name, q->since, q->host_glob, q->sample, q->ctx) : 0;
+}
+
+static int shard_logmetric(sqlite3 *shard, void *ctx)
+{
+	const struct shard_read *q = ctx;
+
+	return shard ? blocks_logmetric_rows(shard, q->name, NULL, q->since, q->until, true, q->part, q->ctx) : 0;
+}
+
+int fleet_metric_latest(struct storage_reader *r, const char *name, uint64_t since_us, const char *host_glob,
+			const char *instance_glob, int (*fn)(const struct metric_sample *s, void *ctx), void *ctx)
+{
+	struct shard_read q = { .name = name, .host_glob = host_glob, .instance_glob = instance_glob, .since = since_us,
+				.sample = fn, .ctx = ctx };
+	struct pgstore *pg = NULL;
+	int k = storage_reader_shared(r, &pg);
+
+	if (k < 0)
+		return k;
+	return k ? pgstore_metric_latest(pg, name, since_us, host_glob, instance_glob, fn, ctx)
+		 : storage_reader_each_shard(r, since_us, 0, false, shard_latest, &q);
+}
+
+int fleet_log_matches(struct storage_reader *r, const char *rule, uint64_t since_us, const char *host_glob,
+		      int (*fn)(const struct metric_sample *s, void *ctx), void *ctx)
+{
+	struct shard_read q = { .name = rule, .host_glob = host_glob, .since = since_us, .sample = fn, .ctx = ctx };
+	struct pgstore *pg = NULL;
+	int k = storage_reader_shared(r, &pg);
+
+	if (k < 0)
+		return k;
+	return k ? pgstore_log_matches(pg, rule, since_us, host_glob, fn, ctx)
+		 : storage_reader_each_shard(r, since_us, 0, false, shard_matches, &q);
+}
+
+int fleet_logmetric_recent(struct storage_reader *r, const char *metric, uint64_t since, uint64_t until,
+			   int (*fn)(const struct logmetric_part *p, void *ctx), void *ctx)
+{
+	struct shard_read q = { .name = metric, .since = since, .until = until, .part = fn, .ctx = ctx };
+	struct pgstore *pg = NULL;
+	int k = storage_reader_shared(r, &pg);
+
+	if (k < 0)
+		return k;
+	return k ? pgstore_logmetric_recent(pg, metric, since, until, fn, ctx)
+		 : storage_reader_each_shard(r, since, 0, false, shard_logmetric, &q);
+}

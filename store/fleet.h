@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "store/blocks.h"
 #include "store/hosts.h"
 #include "store/storage.h"
 
@@ -20,5 +21,17 @@ int fleet_probes_each(struct storage_reader *r, const struct probe_state_filter 
 		      int (*fn)(const struct probe_state_row *p, void *ctx), void *ctx);
 int fleet_conflicts_each(struct storage_reader *r, const char *agent, uint64_t since_us,
 			 int (*fn)(const struct agent_conflict *c, void *ctx), void *ctx);
+
+/*
+ * What the alert rules read of the rows derived from blocks (store/blocks.h's
+ * readers): from the shared store, every collector's; else from each shard
+ * of this collector's that may hold rows since the time given.
+ */
+int fleet_metric_latest(struct storage_reader *r, const char *name, uint64_t since_us, const char *host_glob,
+			const char *instance_glob, int (*fn)(const struct metric_sample *s, void *ctx), void *ctx);
+int fleet_log_matches(struct storage_reader *r, const char *rule, uint64_t since_us, const char *host_glob,
+		      int (*fn)(const struct metric_sample *s, void *ctx), void *ctx);
+int fleet_logmetric_recent(struct storage_reader *r, const char *metric, uint64_t since, uint64_t until,
+			   int (*fn)(const struct logmetric_part *p, void *ctx), void *ctx);
 
 #endif

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "common/macro.h"
 #include "common/util.h"
 #include "store/pghosts.h"
+#include "store/pgrows.h"
 
 int pghosts_schema(PGconn *c)
 {
@@ -30,61 +30,22 @@ int pghosts_schema(PGconn *c)
 	return r == -EEXIST ? pg_exec(c, sql) : r;
 }
 
-/* One row a group commit writes: its block's host (p NULL) or one of its probes' results. */
-struct keyed {
-	const struct block_in *b;
-	const struct probe_row *p;
-	size_t order;   /* in the group */
-	unsigned round; /* rows of one key before it: one statement may write a row once */
-};
-
-static int key_cmp(const struct keyed *a, const struct keyed *b)
+/* A host's row is its agent's; a probe's, the agent's and the probe's name. */
+static int host_key(const struct pgrow *a, const struct pgrow *b)
 {
-	int k = memcmp(a->b->agent, b->b->agent, AGENT_ID_SIZE);
-
-	if (k == 0 && a->p) {
-		size_t common = MIN(a->p->name_len, b->p->name_len);
-
-		k = common ? memcmp(a->p->name, b->p->name, common) : 0;
-		if (k == 0)
-			k = (a->p->name_len > b->p->name_len) - (a->p->name_len < b->p->name_len);
-	}
-	return k;
+	return memcmp(a->b->agent, b->b->agent, AGENT_ID_SIZE);
 }
 
-static int by_key_then_order(const void *x, const void *y)
+static int probe_key(const struct pgrow *a, const struct pgrow *b)
 {
-	const struct keyed *a = x, *b = y;
-	int k = key_cmp(a, b);
+	const struct probe_row *p = a->item, *q = b->item;
+	size_t common = MIN(p->name_len, q->name_len);
+	int k = host_key(a, b);
 
-	return k ? k : (a->order > b->order) - (a->order < b->order);
+	if (k == 0)
+		k = common ? memcmp(p->name, q->name, common) : 0;
+	return k ? k : (p->name_len > q->name_len) - (p->name_len < q->name_len);
 }
-
-/* Sorts rows by key (the one order of every collector's locks) and numbers their rounds; how many rounds. */
-static unsigned number_rounds(struct keyed *rows, size_t n)
-{
-	unsigned rounds = n ? 1 : 0;
-
-	qsort(rows, n, sizeof(*rows), by_key_then_order);
-	for (size_t i = 1; i < n; i++) {
-		rows[i].round = key_cmp(&rows[i - 1], &rows[i]) == 0 ? rows[i - 1].round + 1 : 0;
-		rounds = MAX(rounds, rows[i].round + 1);
-	}
-	return rounds;
-}
-
-/* A statement's columns, each an array parameter unnest() makes rows of. */
-#define COLUMNS_MAX 9
-#define ARRAY_MAX (256u << 20)
-struct columns {
-	struct buf col[COLUMNS_MAX];
-};
-
-struct statement {
-	const char *sql;
-	int n_columns;
-	int (*add)(struct columns *k, const struct keyed *row);
-};
 
 static int text_or_null(struct buf *a, const char *s)
 {
@@ -97,61 +58,61 @@ static int text_or_empty(struct buf *a, const char *s, size_t len)
 	return pg_array_text(a, s ? s : "", s ? len : 0);
 }
 
-static int add_host(struct columns *k, const struct keyed *row)
+static int add_host(struct buf *col, const struct pgrow *row)
 {
 	const struct block_in *b = row->b;
 	bool stored = b->result == BLOCK_STORED;
 	char agent[2 * AGENT_ID_SIZE + 1];
 	int r;
 
-	hex_encode(b->agent, AGENT_ID_SIZE, agent);
-	r = pg_array_text(&k->col[0], agent, strlen(agent));
+	pgrows_agent(b, agent);
+	r = pg_array_text(&col[0], agent, strlen(agent));
 	if (r == 0)
-		r = text_or_null(&k->col[1], b->host);
+		r = text_or_null(&col[1], b->host);
 	if (r == 0)
-		r = pg_array_int(&k->col[2], (long long)b->received_us);
+		r = pg_array_int(&col[2], (long long)b->received_us);
 	if (r == 0)
-		r = pg_array_int(&k->col[3], stored);
+		r = pg_array_int(&col[3], stored);
 	if (r == 0)
-		r = pg_array_int(&k->col[4], stored ? b->records : 0);
+		r = pg_array_int(&col[4], stored ? b->records : 0);
 	if (r == 0)
-		r = text_or_null(&k->col[5], b->local ? "t" : "f");
+		r = text_or_null(&col[5], b->local ? "t" : "f");
 	if (r == 0)
-		r = text_or_null(&k->col[6], b->certificate);
+		r = text_or_null(&col[6], b->certificate);
 	/* The inventory of a batch stored now; a duplicate's was stored with it. */
 	if (r == 0)
-		r = text_or_null(&k->col[7], stored ? b->inventory : NULL);
+		r = text_or_null(&col[7], stored ? b->inventory : NULL);
 	if (r == 0)
-		r = text_or_null(&k->col[8], stored ? b->labels : NULL);
+		r = text_or_null(&col[8], stored ? b->labels : NULL);
 	return r;
 }
 
-static int add_probe(struct columns *k, const struct keyed *row)
+static int add_probe(struct buf *col, const struct pgrow *row)
 {
-	const struct probe_row *p = row->p;
+	const struct probe_row *p = row->item;
 	char agent[2 * AGENT_ID_SIZE + 1];
 	int r;
 
-	hex_encode(row->b->agent, AGENT_ID_SIZE, agent);
-	r = pg_array_text(&k->col[0], agent, strlen(agent));
+	pgrows_agent(row->b, agent);
+	r = pg_array_text(&col[0], agent, strlen(agent));
 	if (r == 0)
-		r = text_or_empty(&k->col[1], p->name, p->name_len);
+		r = text_or_empty(&col[1], p->name, p->name_len);
 	if (r == 0)
-		r = text_or_empty(&k->col[2], row->b->host, strlen_or_0(row->b->host));
+		r = text_or_empty(&col[2], row->b->host, strlen_or_0(row->b->host));
 	if (r == 0)
-		r = pg_array_text(&k->col[3], p->type, p->type_len);
+		r = pg_array_text(&col[3], p->type, p->type_len);
 	if (r == 0)
-		r = text_or_empty(&k->col[4], p->status, p->status_len);
+		r = text_or_empty(&col[4], p->status, p->status_len);
 	if (r == 0)
-		r = pg_array_int(&k->col[5], (long long)p->latency_us);
+		r = pg_array_int(&col[5], (long long)p->latency_us);
 	if (r == 0)
-		r = pg_array_text(&k->col[6], p->message, p->message_len);
+		r = pg_array_text(&col[6], p->message, p->message_len);
 	if (r == 0)
-		r = pg_array_int(&k->col[7], (long long)p->ts);
+		r = pg_array_int(&col[7], (long long)p->ts);
 	return r;
 }
 
-static const struct statement host_seen = {
+static const struct pgrows_statement host_seen = {
 	"INSERT INTO hosts AS h (id, hostname, first_seen, last_seen, batches, records, collector, certificate,"
 	" inventory, labels) SELECT u.id, u.hostname, u.received, u.received, u.batches, u.records, u.collector,"
 	" u.certificate, u.inventory, u.labels FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[],"
@@ -162,45 +123,18 @@ static const struct statement host_seen = {
 	" certificate = coalesce(h.certificate, excluded.certificate),"
 	" inventory = CASE WHEN excluded.inventory IS NULL THEN h.inventory ELSE excluded.inventory END,"
 	" labels = CASE WHEN excluded.inventory IS NULL THEN h.labels ELSE excluded.labels END",
-	9, add_host
+	9, add_host, host_key, NULL
 };
 
 /* A later result of a probe moves its streak on (or starts one); an earlier one (sent late) changes nothing. */
-static const struct statement probe_latest = {
+static const struct pgrows_statement probe_latest = {
 	"INSERT INTO probe_state AS p (agent, name, host, type, status, latency_us, message, ts)"
 	" SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[],"
 	" $8::bigint[]) ON CONFLICT (agent, name) DO UPDATE SET host = excluded.host, type = excluded.type,"
 	" status = excluded.status, latency_us = excluded.latency_us, message = excluded.message, ts = excluded.ts,"
 	" streak = CASE WHEN p.status = excluded.status THEN p.streak + 1 ELSE 1 END WHERE excluded.ts >= p.ts",
-	8, add_probe
+	8, add_probe, probe_key, NULL
 };
-
-/* st's rows in rounds, each one statement that writes a key once, the k-th row of a key in round k. */
-static int run_rounds(PGconn *c, const struct statement *st, struct keyed *rows, size_t n)
-{
-	struct columns k;
-	struct pg_param p[COLUMNS_MAX] = { 0 };
-	unsigned rounds = number_rounds(rows, n);
-	int r = 0;
-
-	for (int i = 0; i < st->n_columns; i++)
-		buf_init(&k.col[i], ARRAY_MAX);
-	for (unsigned round = 0; r == 0 && round < rounds; round++) {
-		for (int i = 0; i < st->n_columns; i++)
-			buf_reset(&k.col[i]);
-		for (size_t i = 0; r == 0 && i < n; i++)
-			if (rows[i].round == round)
-				r = st->add(&k, &rows[i]);
-		for (int i = 0; r == 0 && i < st->n_columns; i++)
-			if (!(p[i].value = pg_array_end(&k.col[i])))
-				r = -ENOBUFS;
-		if (r == 0)
-			r = pg_run(c, st->sql, p, st->n_columns, NULL);
-	}
-	for (int i = 0; i < st->n_columns; i++)
-		buf_free(&k.col[i]);
-	return r;
-}
 
 /* A batch refused because another under its (agent, seq) holds another frame: the two hosts named. */
 static int conflict(PGconn *c, const struct block_in *b)
@@ -210,7 +144,7 @@ static int conflict(PGconn *c, const struct block_in *b)
 	const struct pg_param p[] = { PG_TEXT(agent), PG_TEXT(b->conflict_host), PG_TEXT(other), PG_TEXT(seq.s),
 				      PG_TEXT(when.s) };
 
-	hex_encode(b->agent, AGENT_ID_SIZE, agent);
+	pgrows_agent(b, agent);
 	(void)utf8_valid_copy(b->host, strlen_or_0(b->host), other, sizeof(other));
 	return pg_run(c, "INSERT INTO agent_conflicts AS a (agent, host, other_host, seq, first_seen, last_seen, count)"
 			 " VALUES ($1, $2, $3, $4::bigint, $5::bigint, $5::bigint, 1) ON CONFLICT (agent, host, other_host)"
@@ -222,7 +156,7 @@ static int conflict(PGconn *c, const struct block_in *b)
 int pghosts_group(PGconn *c, struct block_in *const *blocks, size_t n)
 {
 	size_t n_hosts = 0, n_probes = 0, order = 0;
-	struct keyed *rows;
+	struct pgrow *rows;
 	int r = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -238,13 +172,13 @@ int pghosts_group(PGconn *c, struct block_in *const *blocks, size_t n)
 
 		if (b->result != BLOCK_STORED && b->result != BLOCK_DUPLICATE)
 			continue;
-		rows[h++] = (struct keyed){ .b = b, .order = order++ };
+		rows[h++] = (struct pgrow){ .b = b, .order = order++ };
 		for (size_t j = 0; b->result == BLOCK_STORED && j < b->n_probes; j++)
-			rows[q++] = (struct keyed){ .b = b, .p = &b->probes[j], .order = order++ };
+			rows[q++] = (struct pgrow){ .b = b, .item = &b->probes[j], .order = order++ };
 	}
-	r = run_rounds(c, &host_seen, rows, n_hosts);
+	r = pgrows_run(c, &host_seen, rows, n_hosts);
 	if (r == 0)
-		r = run_rounds(c, &probe_latest, rows + n_hosts, n_probes);
+		r = pgrows_run(c, &probe_latest, rows + n_hosts, n_probes);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		if (blocks[i]->result == BLOCK_CONFLICT)
 			r = conflict(c, blocks[i]);
@@ -259,7 +193,7 @@ int pghosts_certificates(PGconn *c, struct block_in *const *blocks, size_t n)
 	PGresult *res = NULL;
 	int r = 0;
 
-	buf_init(&ids, ARRAY_MAX);
+	buf_init(&ids, PGROWS_ARRAY_MAX);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		char agent[2 * AGENT_ID_SIZE + 1];
 
@@ -291,29 +225,6 @@ int pghosts_certificates(PGconn *c, struct block_in *const *blocks, size_t n)
 	return r;
 }
 
-/*
- * The LIKE pattern that matches at least what glob matches (its literal
- * start, then anything; "%" for NULL), for the index; the rows it lets
- * through are matched against glob itself. size >= 2.
- */
-static void like_of_glob(const char *glob, char *out, size_t size)
-{
-	size_t o = 0;
-
-	for (const char *g = glob ? glob : ""; *g && !strchr("*?[", *g) && o + 3 < size; g++) {
-		if (strchr("%_\\", *g))
-			out[o++] = '\\';
-		out[o++] = *g;
-	}
-	out[o++] = '%';
-	out[o] = 0;
-}
-
-static bool glob_passes(const char *glob, const char *s)
-{
-	return !glob || sqlite3_strglob(glob, s) == 0;
-}
-
 static struct bytes text_of(const PGresult *res, int row, int col)
 {
 	return (struct bytes){ PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col) };
@@ -343,7 +254,7 @@ int pghosts_each(PGconn *c, const struct host_filter *f, int (*fn)(const struct 
 	PGresult *res = NULL;
 	int r;
 
-	like_of_glob(f->name_glob, like, sizeof(like));
+	pgrows_like_of_glob(f->name_glob, like, sizeof(like));
 	if (f->id_or_name)
 		r = pg_run(c, HOST_COLUMNS HOST_COUNTS("$2::boolean") " WHERE h.id = $1 OR h.hostname = $1"
 			      " ORDER BY h.collector, h.last_seen DESC NULLS LAST LIMIT 1", one, ARRAY_SIZE(one), &res);
@@ -361,7 +272,7 @@ int pghosts_each(PGconn *c, const struct host_filter *f, int (*fn)(const struct 
 
 		for (int k = 0; k < 4; k++)
 			h.probes[k] = (uint64_t)pg_int(res, i, 8 + k);
-		if (glob_passes(f->name_glob, PQgetvalue(res, i, 13)))
+		if (pgrows_glob_passes(f->name_glob, PQgetvalue(res, i, 13)))
 			r = fn(&h, ctx);
 	}
 	PQclear(res);
@@ -377,8 +288,8 @@ int pghosts_probes_each(PGconn *c, const struct probe_state_filter *f,
 	PGresult *res = NULL;
 	int r;
 
-	like_of_glob(f->name_glob, name_like, sizeof(name_like));
-	like_of_glob(f->host_glob, host_like, sizeof(host_like));
+	pgrows_like_of_glob(f->name_glob, name_like, sizeof(name_like));
+	pgrows_like_of_glob(f->host_glob, host_like, sizeof(host_like));
 	r = pg_run(c, "SELECT p.host, p.name, coalesce(p.type, ''), p.status, coalesce(p.latency_us, 0),"
 		      " coalesce(p.message, ''), p.ts, p.agent, p.streak, coalesce(h.last_seen, 0)"
 		      " FROM probe_state p LEFT JOIN hosts h ON h.id = p.agent"
@@ -394,7 +305,7 @@ int pghosts_probes_each(PGconn *c, const struct probe_state_filter *f,
 					     .streak = (uint64_t)pg_int(res, i, 8),
 					     .host_last_seen = (uint64_t)pg_int(res, i, 9) };
 
-		if (glob_passes(f->name_glob, s.name.p) && glob_passes(f->host_glob, s.host.p))
+		if (pgrows_glob_passes(f->name_glob, s.name.p) && pgrows_glob_passes(f->host_glob, s.host.p))
 			r = fn(&s, ctx);
 	}
 	PQclear(res);

@@ -94,6 +94,43 @@ int pgstore_hosts_each(struct pgstore *p, const struct host_filter *f, int (*fn)
 	return -EOPNOTSUPP;
 }
 
+int pgstore_metric_latest(struct pgstore *p, const char *name, uint64_t since_us, const char *host_glob,
+			  const char *instance_glob, int (*fn)(const struct metric_sample *s, void *ctx), void *ctx)
+{
+	(void)p;
+	(void)name;
+	(void)since_us;
+	(void)host_glob;
+	(void)instance_glob;
+	(void)fn;
+	(void)ctx;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_log_matches(struct pgstore *p, const char *rule, uint64_t since_us, const char *host_glob,
+			int (*fn)(const struct metric_sample *s, void *ctx), void *ctx)
+{
+	(void)p;
+	(void)rule;
+	(void)since_us;
+	(void)host_glob;
+	(void)fn;
+	(void)ctx;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_logmetric_recent(struct pgstore *p, const char *metric, uint64_t since, uint64_t until,
+			     int (*fn)(const struct logmetric_part *part, void *ctx), void *ctx)
+{
+	(void)p;
+	(void)metric;
+	(void)since;
+	(void)until;
+	(void)fn;
+	(void)ctx;
+	return -EOPNOTSUPP;
+}
+
 int pgstore_probes_each(struct pgstore *p, const struct probe_state_filter *f,
 			int (*fn)(const struct probe_state_row *s, void *ctx), void *ctx)
 {

@@ -8,8 +8,10 @@
 
 #include "common/log.h"
 #include "common/macro.h"
+#include "common/util.h"
 #include "store/pg.h"
 #include "store/pgblocks.h"
+#include "store/pgderived.h"
 #include "store/pghosts.h"
 #include "store/pgstore.h"
 #include "store/storage.h"
@@ -19,7 +21,11 @@ struct pgstore {
 	const struct pg_dialect *d;
 	bool writer;
 	uint32_t day_made; /* the partitions of this day and the next are there */
+	uint64_t pruned_us; /* when the writer last removed the derived rows no rule reads (monotonic) */
 };
+
+/* How often a writer removes the derived rows no rule reads any more (every collector's writer: each delete is idempotent). */
+#define PRUNE_EVERY_US (10 * 60 * USEC_PER_SEC)
 
 /* A transaction the server ended for a conflict with another (serialization, deadlock) is run again, this often. */
 #define TRIES 3
@@ -42,7 +48,9 @@ static int writer_schema(PGconn *c, void *ctx)
 	const struct pgstore *p = ctx;
 	int r = pgblocks_schema(c, p->d);
 
-	return r == 0 ? pghosts_schema(c) : r;
+	if (r == 0)
+		r = pghosts_schema(c);
+	return r == 0 ? pgderived_schema(c) : r;
 }
 
 int pgstore_open(const struct storage_conf *c, bool writer, struct pgstore **ret)
@@ -105,6 +113,8 @@ static int store_once(struct pgstore *p, uint32_t day, struct block_in **to, siz
 		r = pgblocks_store(p->link.c, day, to[i]);
 	if (r == 0 && fleet)
 		r = pghosts_group(p->link.c, to, n);
+	if (r == 0 && fleet)
+		r = pgderived_group(p->link.c, to, n);
 	if (r == 0)
 		r = pg_exec(p->link.c, "COMMIT");
 	if (r < 0 && p->link.c && PQstatus(p->link.c) == CONNECTION_OK)
@@ -131,6 +141,21 @@ static int store_shared(struct pgstore *p, uint32_t day, struct block_in **to, s
 	return r;
 }
 
+/* The derived rows older than any rule's window, removed now and then; a failure only waits for the next time. */
+static void prune(struct pgstore *p)
+{
+	uint64_t now = now_monotonic_us();
+	int r;
+
+	if (p->pruned_us && now - p->pruned_us < PRUNE_EVERY_US)
+		return;
+	p->pruned_us = now;
+	r = pg_link_up(&p->link);
+	r = pg_link_settle(&p->link, r < 0 ? r : pgderived_prune(p->link.c, now_realtime_us()));
+	if (r < 0)
+		log_error_errno(r, "storage: the derived rows older than a day stay in PostgreSQL until the next try (%m)");
+}
+
 int pgstore_store(struct pgstore *p, uint32_t day, struct block_in **blocks, size_t n)
 {
 	struct block_in **to = calloc(MAX(n, (size_t)1), sizeof(*to));
@@ -151,6 +176,8 @@ int pgstore_store(struct pgstore *p, uint32_t day, struct block_in **blocks, siz
 		kept[i] = (struct kept){ to[i]->result, to[i]->block_id };
 	if (r == 0)
 		r = store_shared(p, day, to, m, true);
+	if (r == 0)
+		prune(p);
 	for (size_t i = 0; i < m; i++) {
 		struct block_in *b = to[i];
 		if (r < 0)
@@ -303,6 +330,33 @@ int pgstore_probes_each(struct pgstore *p, const struct probe_state_filter *f,
 	int r = pg_link_up(&p->link);
 
 	return pg_link_settle(&p->link, r == 0 ? pghosts_probes_each(p->link.c, f, fn, ctx) : r);
+}
+
+int pgstore_metric_latest(struct pgstore *p, const char *name, uint64_t since_us, const char *host_glob,
+			  const char *instance_glob, int (*fn)(const struct metric_sample *s, void *ctx), void *ctx)
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link, r == 0 ? pgderived_metric_latest(p->link.c, name, since_us, host_glob,
+									instance_glob, fn, ctx) :
+						 r);
+}
+
+int pgstore_log_matches(struct pgstore *p, const char *rule, uint64_t since_us, const char *host_glob,
+			int (*fn)(const struct metric_sample *s, void *ctx), void *ctx)
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link, r == 0 ? pgderived_log_matches(p->link.c, rule, since_us, host_glob, fn, ctx) : r);
+}
+
+int pgstore_logmetric_recent(struct pgstore *p, const char *metric, uint64_t since, uint64_t until,
+			     int (*fn)(const struct logmetric_part *part, void *ctx), void *ctx)
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link,
+			      r == 0 ? pgderived_logmetric_recent(p->link.c, metric, since, until, fn, ctx) : r);
 }
 
 int pgstore_conflicts_each(struct pgstore *p, const char *agent, uint64_t since_us,

@@ -99,6 +99,13 @@ int pgstore_probes_each(struct pgstore *p, const struct probe_state_filter *f,
 			int (*fn)(const struct probe_state_row *s, void *ctx), void *ctx);
 int pgstore_conflicts_each(struct pgstore *p, const char *agent, uint64_t since_us,
 			   int (*fn)(const struct agent_conflict *c, void *ctx), void *ctx);
+/* What the alert rules read of the derived rows every collector adds to, as blocks.h's readers give a shard's. */
+int pgstore_metric_latest(struct pgstore *p, const char *name, uint64_t since_us, const char *host_glob,
+			  const char *instance_glob, int (*fn)(const struct metric_sample *s, void *ctx), void *ctx);
+int pgstore_log_matches(struct pgstore *p, const char *rule, uint64_t since_us, const char *host_glob,
+			int (*fn)(const struct metric_sample *s, void *ctx), void *ctx);
+int pgstore_logmetric_recent(struct pgstore *p, const char *metric, uint64_t since, uint64_t until,
+			     int (*fn)(const struct logmetric_part *part, void *ctx), void *ctx);
 
 /* -ERANGE when block xid/id, record rec, was never stored (a cursor from no answer of this store). */
 int pgstore_cursor_check(struct pgstore *p, uint64_t xid, int64_t id, uint32_t rec);

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerts/logmatch.h"
+#include "common/macro.h"
+#include "common/util.h"
+#include "search/logmetric.h"
+#include "store/pgderived.h"
+#include "store/pgrows.h"
+
+int pgderived_schema(PGconn *c)
+{
+	static const char sql[] =
+		"CREATE TABLE IF NOT EXISTS metric_latest(agent text NOT NULL, name text NOT NULL, instance text NOT NULL,"
+		" host text NOT NULL, ts bigint NOT NULL, value double precision NOT NULL,"
+		" PRIMARY KEY (agent, name, instance));"
+		"CREATE INDEX IF NOT EXISTS metric_latest_by_name ON metric_latest(name, ts);"
+		"CREATE TABLE IF NOT EXISTS log_matches(rule text NOT NULL, agent text NOT NULL, host text NOT NULL,"
+		" ts_first bigint NOT NULL, ts_last bigint NOT NULL, count bigint NOT NULL, sample text NOT NULL);"
+		"CREATE INDEX IF NOT EXISTS log_matches_by_rule ON log_matches(rule, ts_last);"
+		"CREATE TABLE IF NOT EXISTS logmetric_rows(metric text NOT NULL, agent text NOT NULL, host text NOT NULL,"
+		" labels text NOT NULL, ts bigint NOT NULL, ts_last bigint NOT NULL, count bigint NOT NULL,"
+		" sum double precision NOT NULL, sketch bytea);"
+		"CREATE INDEX IF NOT EXISTS logmetric_rows_by_metric ON logmetric_rows(metric, ts_last)";
+	int r = pg_exec(c, sql);
+
+	/* Two collectors creating the same table at once: the loser's error is the winner's success. */
+	return r == -EEXIST ? pg_exec(c, sql) : r;
+}
+
+/* The host of a stored block: the name its batch gave, or the one its agent's earlier batches did. */
+static int host_of(struct buf *col, const struct block_in *b)
+{
+	return pg_array_text(col, b->host ? b->host : "", strlen_or_0(b->host));
+}
+
+/* A double as PostgreSQL's float8 takes it: its own words for what is not a number. */
+static int array_real(struct buf *col, double v)
+{
+	char s[32];
+
+	if (isnan(v))
+		(void)snprintf(s, sizeof(s), "NaN");
+	else if (isinf(v))
+		(void)snprintf(s, sizeof(s), "%sInfinity", v < 0 ? "-" : "");
+	else
+		(void)snprintf(s, sizeof(s), "%.17g", v);
+	return pg_array_text(col, s, strlen(s));
+}
+
+static int metric_key(const struct pgrow *a, const struct pgrow *b)
+{
+	const struct metric_row *m = a->item, *n = b->item;
+	size_t common = MIN(m->instance_len, n->instance_len);
+	int k = memcmp(a->b->agent, b->b->agent, AGENT_ID_SIZE);
+
+	if (k == 0)
+		k = strcmp(m->name, n->name);
+	if (k == 0)
+		k = common ? memcmp(m->instance, n->instance, common) : 0;
+	return k ? k : (m->instance_len > n->instance_len) - (m->instance_len < n->instance_len);
+}
+
+static int add_metric(struct buf *col, const struct pgrow *row)
+{
+	const struct metric_row *m = row->item;
+	char agent[2 * AGENT_ID_SIZE + 1];
+	int r;
+
+	pgrows_agent(row->b, agent);
+	r = pg_array_text(&col[0], agent, strlen(agent));
+	if (r == 0)
+		r = pg_array_text(&col[1], m->name, strlen(m->name));
+	if (r == 0)
+		r = pg_array_text(&col[2], m->instance ? m->instance : "", m->instance ? m->instance_len : 0);
+	if (r == 0)
+		r = host_of(&col[3], row->b);
+	if (r == 0)
+		r = pg_array_int(&col[4], (long long)m->ts);
+	return r == 0 ? array_real(&col[5], m->value) : r;
+}
+
+static uint64_t metric_time(const struct pgrow *row)
+{
+	return ((const struct metric_row *)row->item)->ts;
+}
+
+/* A later value of an instance replaces the one kept; an earlier one (sent late) changes nothing. */
+static const struct pgrows_statement metric_latest = {
+	"INSERT INTO metric_latest AS m (agent, name, instance, host, ts, value)"
+	" SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::float8[])"
+	" ON CONFLICT (agent, name, instance) DO UPDATE SET host = excluded.host, ts = excluded.ts,"
+	" value = excluded.value WHERE excluded.ts >= m.ts",
+	6, add_metric, metric_key, metric_time
+};
+
+/* A log rule's matches in a block: the item is the index of the rule in the block's logmatch. */
+static int add_match(struct buf *col, const struct pgrow *row)
+{
+	size_t i = (size_t)((const struct logmatch_hit *)row->item - row->b->hits);
+	const struct logmatch_hit *h = row->item;
+	const char *rule = logmatch_name(row->b->logmatch, i);
+	char agent[2 * AGENT_ID_SIZE + 1];
+	int r;
+
+	pgrows_agent(row->b, agent);
+	r = pg_array_text(&col[0], rule, strlen(rule));
+	if (r == 0)
+		r = pg_array_text(&col[1], agent, strlen(agent));
+	if (r == 0)
+		r = host_of(&col[2], row->b);
+	if (r == 0)
+		r = pg_array_int(&col[3], (long long)h->ts_first);
+	if (r == 0)
+		r = pg_array_int(&col[4], (long long)h->ts_last);
+	if (r == 0)
+		r = pg_array_int(&col[5], (long long)h->count);
+	return r == 0 ? pg_array_text(&col[6], h->sample, strnlen(h->sample, sizeof(h->sample))) : r;
+}
+
+static const struct pgrows_statement log_matches = {
+	"INSERT INTO log_matches(rule, agent, host, ts_first, ts_last, count, sample)"
+	" SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])",
+	7, add_match, NULL, NULL
+};
+
+/* A sketch as bytea's hex input ("\x…"), an element of a text array. */
+static int array_bytea(struct buf *col, const uint8_t *v, size_t len)
+{
+	char *hex;
+	int r;
+
+	if (!v)
+		return pg_array_text(col, NULL, 0);
+	hex = malloc(2 * len + 3);
+	if (!hex)
+		return -ENOMEM;
+	hex[0] = '\\';
+	hex[1] = 'x';
+	hex_encode(v, len, hex + 2);
+	r = pg_array_text(col, hex, 2 * len + 2);
+	free(hex);
+	return r;
+}
+
+static int add_logmetric(struct buf *col, const struct pgrow *row)
+{
+	const struct logmetric_row *m = row->item;
+	char agent[2 * AGENT_ID_SIZE + 1];
+	int r;
+
+	pgrows_agent(row->b, agent);
+	r = pg_array_text(&col[0], m->metric, strlen(m->metric));
+	if (r == 0)
+		r = pg_array_text(&col[1], agent, strlen(agent));
+	if (r == 0)
+		r = host_of(&col[2], row->b);
+	if (r == 0)
+		r = pg_array_text(&col[3], m->labels, strlen(m->labels));
+	if (r == 0)
+		r = pg_array_int(&col[4], (long long)m->ts);
+	if (r == 0)
+		r = pg_array_int(&col[5], (long long)m->ts_last);
+	if (r == 0)
+		r = pg_array_int(&col[6], (long long)m->count);
+	if (r == 0)
+		r = array_real(&col[7], m->sum);
+	return r == 0 ? array_bytea(&col[8], m->sketch, m->sketch_len) : r;
+}
+
+static const struct pgrows_statement logmetric_rows = {
+	"INSERT INTO logmetric_rows(metric, agent, host, labels, ts, ts_last, count, sum, sketch)"
+	" SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],"
+	" $7::bigint[], $8::float8[], $9::bytea[])",
+	9, add_logmetric, NULL, NULL
+};
+
+/* The rows a kind takes of a block: how many items it has, and the i-th (NULL: it adds no row). */
+struct kind {
+	const struct pgrows_statement *st;
+	size_t (*count)(const struct block_in *b);
+	const void *(*item)(const struct block_in *b, size_t i);
+};
+
+static size_t n_metrics(const struct block_in *b)
+{
+	return b->n_metrics;
+}
+
+static const void *metric_item(const struct block_in *b, size_t i)
+{
+	return &b->metrics[i];
+}
+
+static size_t n_rules(const struct block_in *b)
+{
+	return b->logmatch ? logmatch_count(b->logmatch) : 0;
+}
+
+static const void *match_item(const struct block_in *b, size_t i)
+{
+	return b->hits[i].count ? &b->hits[i] : NULL;
+}
+
+static size_t n_logmetric_rows(const struct block_in *b)
+{
+	return b->n_logmetric_rows;
+}
+
+static const void *logmetric_item(const struct block_in *b, size_t i)
+{
+	return &b->logmetric_rows[i];
+}
+
+static const struct kind kinds[] = {
+	{ &metric_latest, n_metrics, metric_item },
+	{ &log_matches, n_rules, match_item },
+	{ &logmetric_rows, n_logmetric_rows, logmetric_item },
+};
+
+/* The rows of kind k of the blocks stored now, in the order of the group. */
+static int group_kind(PGconn *c, const struct kind *k, struct block_in *const *blocks, size_t n)
+{
+	size_t m = 0, order = 0;
+	struct pgrow *rows;
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		m += blocks[i]->result == BLOCK_STORED ? k->count(blocks[i]) : 0;
+	if (m == 0)
+		return 0;
+	rows = calloc(m, sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	m = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; blocks[i]->result == BLOCK_STORED && j < k->count(blocks[i]); j++) {
+			const void *item = k->item(blocks[i], j);
+
+			if (item)
+				rows[m++] = (struct pgrow){ .b = blocks[i], .item = item, .order = order++ };
+		}
+	r = pgrows_run(c, k->st, rows, m);
+	free(rows);
+	return r;
+}
+
+int pgderived_group(PGconn *c, struct block_in *const *blocks, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(kinds); i++)
+		r = group_kind(c, &kinds[i], blocks, n);
+	return r;
+}
+
+int pgderived_prune(PGconn *c, uint64_t now_us)
+{
+	const struct pg_num before = pg_num((long long)(now_us > PGDERIVED_KEEP_US ? now_us - PGDERIVED_KEEP_US : 0));
+	const struct pg_param p[] = { PG_TEXT(before.s) };
+	int r = pg_run(c, "DELETE FROM metric_latest WHERE ts < $1::bigint", p, 1, NULL);
+
+	if (r == 0)
+		r = pg_run(c, "DELETE FROM log_matches WHERE ts_last < $1::bigint", p, 1, NULL);
+	return r == 0 ? pg_run(c, "DELETE FROM logmetric_rows WHERE ts_last < $1::bigint", p, 1, NULL) : r;
+}
+
+/* Rows of (agent, host, instance, value, line) whose host and instance pass the globs, into fn. */
+static int each_sample(PGresult *res, const char *host_glob, const char *instance_glob,
+		       int (*fn)(const struct metric_sample *s, void *ctx), void *ctx)
+{
+	int r = 0;
+
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		struct metric_sample s = { .agent = PQgetvalue(res, i, 0), .host = PQgetvalue(res, i, 1),
+					   .instance = PQgetvalue(res, i, 2), .value = strtod(PQgetvalue(res, i, 3), NULL),
+					   .line = PQgetvalue(res, i, 4) };
+
+		if (pgrows_glob_passes(host_glob, s.host) && pgrows_glob_passes(instance_glob, s.instance))
+			r = fn(&s, ctx);
+	}
+	return r;
+}
+
+int pgderived_metric_latest(PGconn *c, const char *name, uint64_t since_us, const char *host_glob,
+			    const char *instance_glob, int (*fn)(const struct metric_sample *s, void *ctx), void *ctx)
+{
+	char host_like[512], instance_like[512];
+	const struct pg_num since = pg_num((long long)since_us);
+	const struct pg_param p[] = { PG_TEXT(name), PG_TEXT(since.s), PG_TEXT(host_like), PG_TEXT(instance_like) };
+	PGresult *res = NULL;
+	int r;
+
+	pgrows_like_of_glob(host_glob, host_like, sizeof(host_like));
+	pgrows_like_of_glob(instance_glob, instance_like, sizeof(instance_like));
+	r = pg_run(c, "SELECT agent, host, instance, value, '' FROM metric_latest WHERE name = $1 AND ts >= $2::bigint"
+		      " AND host LIKE $3 AND instance LIKE $4 ORDER BY ts",
+		   p, ARRAY_SIZE(p), &res);
+	if (r == 0)
+		r = each_sample(res, host_glob, instance_glob, fn, ctx);
+	PQclear(res);
+	return r;
+}
+
+int pgderived_log_matches(PGconn *c, const char *rule, uint64_t since_us, const char *host_glob,
+			  int (*fn)(const struct metric_sample *s, void *ctx), void *ctx)
+{
+	char host_like[512];
+	const struct pg_num since = pg_num((long long)since_us);
+	const struct pg_param p[] = { PG_TEXT(rule), PG_TEXT(since.s), PG_TEXT(host_like) };
+	PGresult *res = NULL;
+	int r;
+
+	/*
+	 * Per agent and host (the glob decides on the host in C), the latest
+	 * group last: whoever sums an agent's groups keeps the newest line.
+	 */
+	pgrows_like_of_glob(host_glob, host_like, sizeof(host_like));
+	r = pg_run(c, "SELECT agent, host, '', sum(count), (array_agg(sample ORDER BY ts_last DESC))[1] FROM log_matches"
+		      " WHERE rule = $1 AND ts_last >= $2::bigint AND host LIKE $3 GROUP BY agent, host"
+		      " ORDER BY max(ts_last)",
+		   p, ARRAY_SIZE(p), &res);
+	if (r == 0)
+		r = each_sample(res, host_glob, NULL, fn, ctx);
+	PQclear(res);
+	return r;
+}
+
+int pgderived_logmetric_recent(PGconn *c, const char *metric, uint64_t since, uint64_t until,
+			       int (*fn)(const struct logmetric_part *p, void *ctx), void *ctx)
+{
+	const struct pg_num s = pg_num((long long)since), u = pg_num((long long)until);
+	const struct pg_param p[] = { PG_TEXT(metric), PG_TEXT(s.s), PG_TEXT(u.s) };
+	PGresult *res = NULL;
+	int r = pg_run(c, "SELECT agent, host, labels, ts, count, sketch FROM logmetric_rows"
+			  " WHERE metric = $1 AND ts_last >= $2::bigint AND ts <= $3::bigint",
+		       p, ARRAY_SIZE(p), &res);
+
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		size_t len = 0;
+		unsigned char *sketch = PQgetisnull(res, i, 5) ? NULL :
+				       PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, 5), &len);
+		struct logmetric_part part = { .agent = PQgetvalue(res, i, 0), .host = PQgetvalue(res, i, 1),
+					       .labels = PQgetvalue(res, i, 2), .ts = (uint64_t)pg_int(res, i, 3),
+					       .count = (uint64_t)pg_int(res, i, 4), .sketch = sketch,
+					       .sketch_len = len };
+
+		r = PQgetisnull(res, i, 5) || sketch ? fn(&part, ctx) : -ENOMEM;
+		PQfreemem(sketch);
+	}
+	PQclear(res);
+	return r;
+}
