@@ -581,6 +581,13 @@ void alerting_poke(void *userdata)
 	(void)!write(a->wake_fd, &one, sizeof(one));
 }
 
+bool alerting_leads(void *alerting)
+{
+	struct alerting *a = alerting;
+
+	return !storage_conf_shared(a->env.storage) || a->lead == ALERT_LEAD_LEADS;
+}
+
 void alerting_on_enqueued(struct alerting *a, void (*fn)(void *userdata), void *userdata)
 {
 	a->on_enqueued = fn;

@@ -50,6 +50,13 @@ void alerting_stop(struct alerting *a);
  * stored); thread-safe, cheap: what ingest's writer calls after a commit.
  */
 void alerting_poke(void *alerting);
+/*
+ * Whether this collector evaluates the rules, as its last evaluation found
+ * (with several collectors on one database only one does; with one:
+ * always): who else does work that must be done once (the dial-test
+ * schedule). On the event loop.
+ */
+bool alerting_leads(void *alerting);
 /* fn(userdata) after each evaluation on the event loop that queued notifications. */
 void alerting_on_enqueued(struct alerting *a, void (*fn)(void *userdata), void *userdata);
 

@@ -43,6 +43,7 @@ struct collector {
 	struct notifier *notifier;
 	struct dialtests *dialtests;
 	struct dialer *dialer;
+	struct dialer_lead dialer_lead; /* the dial-test schedule runs where the alerts are evaluated */
 	struct forwarders *forwarders;
 	struct audit *audit;
 	struct http_server *http;
@@ -240,7 +241,8 @@ static int collector_setup(struct collector *c)
 	r = dialtests_open(&c->conf->dialtests, &c->conf->storage, &c->dialtests);
 	if (r < 0)
 		return log_error_errno(r, "cannot read the dial tests: %m");
-	r = dialer_start(&c->conf->dialtests, c->dialtests, c->event, &c->dialer);
+	c->dialer_lead = (struct dialer_lead){ alerting_leads, c->alerting };
+	r = dialer_start(&c->conf->dialtests, c->dialtests, &c->dialer_lead, c->event, &c->dialer);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the dial tests: %m");
 	r = audit_open(c->conf->storage.data_dir, storage_conf_hash(&c->conf->storage), &c->audit);

@@ -38,6 +38,8 @@ struct asked_run {
 struct dialer {
 	const struct dialtests_conf *conf;
 	struct dialtests *defs;
+	const struct dialer_lead *lead;
+	bool leading; /* it ran the schedule at its last round */
 	sd_event *event;
 	struct run_env env;
 	sd_event_source *timer, *wake;
@@ -283,6 +285,22 @@ static void start_scheduled(void *run, void *ctx)
 	run_start(run);
 }
 
+/* Whether the scheduled runs are this collector's to make now; on coming to lead, each test's next start from now. */
+static bool leads(struct dialer *d)
+{
+	bool was = d->leading;
+	uint64_t now = now_realtime_us();
+
+	d->leading = !d->lead->leads || d->lead->leads(d->lead->ctx);
+	for (size_t i = 0; d->leading && !was && i < d->n_slots; i++)
+		if (!d->plan[i].running)
+			d->plan[i].next_us = schedule_first_start(d->slots[i].e->test->name, d->plan[i].interval_us, now);
+	return d->leading;
+}
+
+/* How soon a collector that does not lead asks again whether it does. */
+#define FOLLOWER_RECHECK_US USEC_PER_SEC
+
 /* Starts what is due and the limits allow; sets the timer to the next start. */
 static void schedule(struct dialer *d)
 {
@@ -290,6 +308,11 @@ static void schedule(struct dialer *d)
 	uint64_t missed = 0, next;
 
 	start_asked(d);
+	if (!leads(d)) {
+		(void)sd_event_source_set_time(d->timer, now_realtime_us() + FOLLOWER_RECHECK_US);
+		(void)sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+		return;
+	}
 	next = schedule_plan(d->plan, d->n_slots, now_realtime_us(), &ops, &missed);
 	metrics_add(&metrics.dialtest_runs_skipped, missed);
 	if (next != UINT64_MAX) {
@@ -477,7 +500,8 @@ void dialer_stop(struct dialer *d)
 	free(d);
 }
 
-int dialer_start(const struct dialtests_conf *conf, struct dialtests *defs, sd_event *event, struct dialer **ret)
+int dialer_start(const struct dialtests_conf *conf, struct dialtests *defs, const struct dialer_lead *lead,
+		 sd_event *event, struct dialer **ret)
 {
 	struct dialer *d = calloc(1, sizeof(*d));
 	int r;
@@ -486,6 +510,7 @@ int dialer_start(const struct dialtests_conf *conf, struct dialtests *defs, sd_e
 		return -ENOMEM;
 	d->conf = conf;
 	d->defs = defs;
+	d->lead = lead;
 	d->event = event;
 	d->env = (struct run_env){ .conf = conf, .event = event, .finished = run_finished, .ctx = d };
 	pthread_mutex_init(&d->lock, NULL);

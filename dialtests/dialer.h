@@ -16,8 +16,22 @@
  */
 struct dialer;
 
-/* conf and defs are borrowed and must outlive *ret. */
-int dialer_start(const struct dialtests_conf *conf, struct dialtests *defs, sd_event *event, struct dialer **ret);
+/*
+ * Whether this collector runs the scheduled tests now: with several
+ * collectors on one database, only the one that leads (the one that
+ * evaluates the alerts: alerting_leads()), so that a test runs once per
+ * interval among them. Asked on the event loop before each round; NULL:
+ * always. A collector that comes to lead starts each test at its next
+ * phase from then on: none is made up for the time another ran them.
+ */
+struct dialer_lead {
+	bool (*leads)(void *ctx);
+	void *ctx;
+};
+
+/* conf, defs and lead are borrowed and must outlive *ret. */
+int dialer_start(const struct dialtests_conf *conf, struct dialtests *defs, const struct dialer_lead *lead,
+		 sd_event *event, struct dialer **ret);
 void dialer_stop(struct dialer *d);
 
 /* The definitions changed (through the API): schedule what is there now. Thread-safe. */

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# A dial test runs once per interval among two collectors on one database
+# (dialtests/dialer.c under the lead of alerting_leads()): with both up,
+# only the one that evaluates dials (a 1 s test: about one request a
+# second, not two); A killed (-9), B takes the schedule over within
+# seconds; A back stands by, and it is still one a second.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+SITE=$(free_port)
+"$PY" - "$SITE" "$T/hits" <<'PYEOF' &
+import http.server, sys, time
+log = open(sys.argv[2], "a", buffering=1)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        log.write(f"{time.time():.3f}\n")
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PYEOF
+PIDS="$PIDS $!"
+wait_for 10 "the site up" port_up "$SITE"
+mkdir -p "$T/dialtests.d"
+printf '{"name":"ping","interval":"1s","timeout":"1s","steps":[{"name":"get","url":"http://127.0.0.1:%s/"}]}\n' \
+	"$SITE" > "$T/dialtests.d/ping.json"
+pg_start
+pg_collectors_conf "[dialtests]
+dir=$T/dialtests.d
+[alerts]
+interval=1s"
+
+hits_in() { # seconds: the requests the site had in the last that many seconds, after waiting them out
+	local from
+	from=$("$PY" -c 'import time; print(time.time())')
+	sleep "$1"
+	"$PY" -c 'import sys
+print(sum(1 for l in open(sys.argv[1]) if float(l) >= float(sys.argv[2])))' "$T/hits" "$from"
+}
+once_a_second() { # what hits_in 8 said
+	[ "$1" -ge 5 ] && [ "$1" -le 11 ] || fail "$1 requests in 8 s of a 1 s dial test: $2"
+}
+
+start_collector
+wait_for 10 "A evaluates" grep -q "alerting: this collector .* does this work now" "$T/collector.log"
+start_collector_b
+wait_for 10 "B stands by" grep -q "alerting: another collector does this work" "$T/collector-b.log"
+
+info "both up: one runs the test"
+N=$(hits_in 8)
+once_a_second "$N" "both up"
+
+info "A killed: B dials within seconds, once a second"
+stop_collector KILL
+wait_for 15 "B evaluates" grep -q "alerting: this collector .* does this work now" "$T/collector-b.log"
+N=$(hits_in 8)
+once_a_second "$N" "B alone"
+
+info "A back: it stands by, still once a second"
+start_collector
+wait_for 10 "A stands by" grep -q "alerting: another collector does this work" "$T/collector.log"
+N=$(hits_in 8)
+once_a_second "$N" "A back"
+echo ok
