@@ -384,9 +384,15 @@ static int forward_put(const struct forward_state *s, void *ctx)
 	return 0;
 }
 
+/* Where each forwarder is: in the shared store when there is one (the collector that forwards keeps it there). */
 static int read_forwards(struct collected *cs)
 {
-	return forward_states_each(cs->e->meta, forward_put, cs);
+	struct pgstore *pg = NULL;
+	int k = storage_reader_shared(cs->e->fleet, &pg);
+
+	if (k < 0)
+		return k;
+	return k ? pgstore_positions_each(pg, forward_put, cs) : forward_states_each(cs->e->meta, forward_put, cs);
 }
 
 /* A [forward] whose oldest record not yet acknowledged by its receiver is older than above= seconds. */

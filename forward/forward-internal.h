@@ -52,6 +52,12 @@ struct source {
 	int (*parse)(const char *text, struct position *ret);
 	/* p as text into out, of FORWARD_CURSOR_MAX + 1 bytes. */
 	void (*format)(const struct position *p, char *out);
+	/*
+	 * What it reads is the collectors' when they share a store (every
+	 * collector's records, the alerts): forwarded by one of them at a time.
+	 * Else (the audit log, the seals) each collector's own, by each.
+	 */
+	bool shared;
 };
 
 const struct source *forward_source_find(const char *name);
@@ -68,6 +74,16 @@ struct forwarder {
 	struct forward_conn *conn;
 	struct storage_reader *rd;
 	sqlite3 *meta;
+	/*
+	 * With backend=postgresql, the shared store rd reads: the records of
+	 * every collector, the position kept there, and the lease (one
+	 * collector forwards at a time; the others stand by). NULL: meta.db's.
+	 */
+	struct pgstore *pg;
+	char lease[96];        /* "forward:NAME" */
+	char holder[300];      /* this collector among those that may forward (process_name()) */
+	bool leads;            /* it held the lease at its last turn */
+	bool lead_failing;     /* the lease could not be asked for: logged once until it can */
 	struct position pos;
 	bool has_pos;
 	uint64_t sent;         /* records acknowledged, in all (kept with the position) */

@@ -169,11 +169,11 @@ static int save_state(struct forwarder *f, const char *error)
 	note_behind(f);
 	f->saved_lag_us = atomic_load(&f->stats.lag_us);
 	f->src->format(&f->pos, cursor);
-	return forward_state_put(f->meta, &(struct forward_state){ .name = f->conf->name,
-								    .cursor = f->has_pos ? cursor : NULL, .sent = f->sent,
-								    .lag_us = atomic_load(&f->stats.lag_us),
-								    .behind = atomic_load(&f->stats.behind),
-								    .updated = now_realtime_us(), .error = error });
+	const struct forward_state s = { .name = f->conf->name, .cursor = f->has_pos ? cursor : NULL, .sent = f->sent,
+					 .lag_us = atomic_load(&f->stats.lag_us), .behind = atomic_load(&f->stats.behind),
+					 .updated = now_realtime_us(), .error = error };
+
+	return f->pg ? pgstore_position_put(f->pg, &s) : forward_state_put(f->meta, &s);
 }
 
 /* A failed attempt: logged when the forwarder was working, counted and kept always, retried after a growing wait. */
@@ -189,7 +189,7 @@ static void attempt_failed(struct forwarder *f, int r, const char *err)
 		log_warning("forward %s: %s: %s; retrying, falling behind meanwhile", f->conf->name, f->conf->url, why);
 	f->failing = true;
 	if ((r = save_state(f, why)) < 0)
-		log_warning("forward %s: cannot note the failure in meta.db: %s", f->conf->name, strerror(-r));
+		log_warning("forward %s: cannot note the failure: %s", f->conf->name, strerror(-r));
 	(void)pause_ms(f->owner, f->retry_ms);
 	f->retry_ms = MIN(f->retry_ms * 2, f->conf->retry_max_ms);
 }
@@ -239,22 +239,19 @@ static int advance(struct forwarder *f, const struct page *p)
 	return save_state(f, NULL);
 }
 
-static int forwarder_open(struct forwarder *f)
+/* The position kept (meta.db's, or the shared store's where the last to forward left it), or start= when none is. */
+static int load_position(struct forwarder *f)
 {
-	const struct storage_conf *s = f->owner->storage;
 	char cursor[FORWARD_CURSOR_MAX + 1];
 	struct forward_state kept;
-	int r = storage_reader_open(s->data_dir, &f->rd);
+	int r = f->pg ? pgstore_position_get(f->pg, f->conf->name, &kept, cursor, sizeof(cursor))
+		      : forward_state_get(f->meta, f->conf->name, &kept, cursor);
 
-	if (r == 0)
-		r = storage_meta_connect(s->data_dir, s->sync, &f->meta);
-	if (r == 0)
-		r = forward_positions_schema(f->meta);
-	if (r == 0)
-		r = forward_state_get(f->meta, f->conf->name, &kept, cursor);
+	f->has_pos = false;
+	f->pos = (struct position){ 0 };
 	if (r == 1 && *cursor && f->src->parse(cursor, &f->pos) < 0)
-		return log_error_errno(EBADMSG, "forward %s: its position in meta.db, '%s', is not one of what=%s",
-				       f->conf->name, cursor, f->conf->what);
+		return log_error_errno(EBADMSG, "forward %s: its position, '%s', is not one of what=%s", f->conf->name,
+				       cursor, f->conf->what);
 	if (r == 1) {
 		f->has_pos = *cursor != 0;
 		f->sent = kept.sent;
@@ -262,6 +259,58 @@ static int forwarder_open(struct forwarder *f)
 	if (r == 0 && strcmp(f->conf->start, "now") == 0 && (r = f->src->newest(f)) == 1)
 		r = save_state(f, NULL);
 	return r < 0 ? r : 0;
+}
+
+static int forwarder_open(struct forwarder *f)
+{
+	const struct storage_conf *s = f->owner->storage;
+	int r = storage_reader_open(s->data_dir, &f->rd);
+
+	if (r == 0 && f->src->shared)
+		storage_reader_share(f->rd, s);
+	if (r == 0 && (r = storage_reader_shared(f->rd, &f->pg)) > 0) {
+		(void)snprintf(f->lease, sizeof(f->lease), "forward:%s", f->conf->name);
+		process_name(f->holder, sizeof(f->holder));
+		/* The position is the shared store's, read when this collector comes to forward. */
+		return 0;
+	}
+	if (r == 0)
+		r = storage_meta_connect(s->data_dir, s->sync, &f->meta);
+	if (r == 0)
+		r = forward_positions_schema(f->meta);
+	return r == 0 ? load_position(f) : r;
+}
+
+/*
+ * Whether this collector forwards now: always on its own store; on the
+ * shared one while it holds the forwarder's lease. On taking it, the
+ * position is where the last to hold it left it; on losing it, the
+ * connection to the receiver goes (and what was read with it).
+ */
+static bool forward_leads(struct forwarder *f, bool *pending)
+{
+	bool was = f->leads;
+	int r;
+
+	if (!f->pg)
+		return true;
+	r = pgstore_lead(f->pg, f->lease, f->holder);
+	f->leads = r == 1 && (was || load_position(f) == 0);
+	if (f->leads && !was)
+		log_info("forward %s: this collector (%s) forwards now, from %s", f->conf->name, f->holder,
+			 f->has_pos ? "its position" : "the start");
+	if (!f->leads && was) {
+		log_info("forward %s: another collector forwards now; this one stands by", f->conf->name);
+		forward_conn_close(TAKE_PTR(f->conn));
+		atomic_store(&f->stats.connected, false);
+		*pending = false;
+	}
+	if (f->leads && !was)
+		atomic_store(&f->stats.sent, f->sent);
+	if (r < 0 && !f->lead_failing)
+		log_warning("forward %s: cannot tell which collector forwards: %s", f->conf->name, strerror(-r));
+	f->lead_failing = r < 0;
+	return f->leads;
 }
 
 /* Waits until the rate allows n more messages sent since t0 (monotonic µs). */
@@ -282,6 +331,8 @@ static bool forward_turn(struct forwarder *f, struct page *p, bool *pending)
 	uint64_t t0 = now_monotonic_us(), now = now_realtime_us();
 	int more = 0, r;
 
+	if (!forward_leads(f, pending))
+		return pause_ms(f->owner, IDLE_MS);
 	if (!*pending && (more = f->src->read(f, p)) < 0) {
 		char cursor[FORWARD_CURSOR_MAX + 1];
 		f->src->format(&f->pos, cursor);
@@ -302,7 +353,7 @@ static bool forward_turn(struct forwarder *f, struct page *p, bool *pending)
 		atomic_store(&f->stats.lag_us, 0);
 	/* The receiver has the page: going on is right; a restart before the next write sends it again. */
 	if ((r = advance(f, p)) < 0)
-		log_warning("forward %s: cannot keep its position in meta.db: %s", f->conf->name, strerror(-r));
+		log_warning("forward %s: cannot keep its position: %s", f->conf->name, strerror(-r));
 	return keep_rate(f, t0, p->n) && (!more || pause_ms(f->owner, IDLE_MS));
 }
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "store/forwardstate.h"
 #include "store/logquery.h"
 
 /*
@@ -15,16 +16,6 @@
  * forward_lag rule, how far behind it was when it last wrote and why its
  * last attempt failed.
  */
-struct forward_state {
-	const char *name;
-	const char *cursor; /* the position as text: a log cursor, or an event's id; NULL: nothing acknowledged yet */
-	uint64_t sent;     /* records acknowledged, in all */
-	uint64_t lag_us;   /* the age of the oldest record not acknowledged (0: caught up), as of updated */
-	uint64_t behind;   /* records stored after pos */
-	uint64_t updated;  /* microseconds since the epoch */
-	const char *error; /* the last attempt's failure; NULL when it worked */
-};
-
 int forward_positions_schema(sqlite3 *meta);
 /* The largest cursor text kept (a log cursor's). */
 #define FORWARD_CURSOR_MAX LOG_CURSOR_TEXT_MAX

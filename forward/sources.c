@@ -93,6 +93,8 @@ static int logs_behind(struct forwarder *f, uint64_t *ret)
 {
 	const struct log_cursor *c = &f->pos.log;
 
+	if (f->pg)
+		return pgstore_records_after(f->pg, f->has_pos ? c->xid : 0, f->has_pos ? c->block : 0, c->rec, ret);
 	return storage_reader_records_after(f->rd, f->has_pos ? c->day : 0, c->block, c->rec, ret);
 }
 
@@ -256,10 +258,10 @@ static void id_format(const struct position *p, char *out)
 }
 
 static const struct source sources[] = {
-	{ "logs", logs_read, logs_newest, logs_behind, logs_parse, logs_format },
-	{ "alerts", alerts_read, alerts_newest, NULL, id_parse, id_format },
-	{ "audit", audit_read, audit_newest, NULL, id_parse, id_format },
-	{ "seals", seals_read, seals_newest_id, NULL, id_parse, id_format },
+	{ "logs", logs_read, logs_newest, logs_behind, logs_parse, logs_format, true },
+	{ "alerts", alerts_read, alerts_newest, NULL, id_parse, id_format, true },
+	{ "audit", audit_read, audit_newest, NULL, id_parse, id_format, false },
+	{ "seals", seals_read, seals_newest_id, NULL, id_parse, id_format, false },
 };
 
 const struct source *forward_source_find(const char *name)

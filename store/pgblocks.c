@@ -275,6 +275,22 @@ int pgblocks_cursor_check(PGconn *c, const struct pg_cursor *at, uint32_t rec)
 	return r;
 }
 
+int pgblocks_records_after(PGconn *c, const struct pg_cursor *at, uint32_t rec, uint64_t *ret)
+{
+	const struct pg_num xid = pg_num((long long)at->xid), id = pg_num(at->id), recs = pg_num(rec);
+	const struct pg_param p[] = { PG_TEXT(xid.s), PG_TEXT(id.s), PG_TEXT(recs.s) };
+	PGresult *res = NULL;
+	int r = pg_run(c, "SELECT (SELECT coalesce(sum(records), 0) FROM blocks WHERE (xid, id) > ($1::bigint, $2::bigint))"
+			  " + coalesce((SELECT greatest(records - $3::bigint - 1, 0) FROM blocks"
+			  " WHERE xid = $1::bigint AND id = $2::bigint), 0)",
+		       p, 3, &res);
+
+	if (r == 0)
+		*ret = (uint64_t)pg_int(res, 0, 0);
+	PQclear(res);
+	return r;
+}
+
 int pgblocks_has(PGconn *c, const struct block_in *b)
 {
 	char seq[24];

@@ -94,5 +94,7 @@ int pgblocks_has(PGconn *c, const struct block_in *b);
 
 /* -ERANGE if the cursor's block (with record rec) was never stored: past the newest, or past its last record. */
 int pgblocks_cursor_check(PGconn *c, const struct pg_cursor *at, uint32_t rec);
+/* How many records are stored after record rec of block at (a forwarder's behind), into *ret. */
+int pgblocks_records_after(PGconn *c, const struct pg_cursor *at, uint32_t rec, uint64_t *ret);
 
 #endif

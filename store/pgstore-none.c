@@ -167,3 +167,46 @@ int pgstore_bound_certificates(struct pgstore *p, struct block_in **blocks, size
 	(void)n;
 	return -EOPNOTSUPP;
 }
+
+int pgstore_records_after(struct pgstore *p, uint64_t xid, int64_t id, uint32_t rec, uint64_t *ret)
+{
+	(void)p;
+	(void)xid;
+	(void)id;
+	(void)rec;
+	(void)ret;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_lead(struct pgstore *p, const char *work, const char *holder)
+{
+	(void)p;
+	(void)work;
+	(void)holder;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_position_get(struct pgstore *p, const char *name, struct forward_state *ret, char *cursor, size_t size)
+{
+	(void)p;
+	(void)name;
+	(void)ret;
+	(void)cursor;
+	(void)size;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_position_put(struct pgstore *p, const struct forward_state *s)
+{
+	(void)p;
+	(void)s;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_positions_each(struct pgstore *p, int (*fn)(const struct forward_state *s, void *ctx), void *ctx)
+{
+	(void)p;
+	(void)fn;
+	(void)ctx;
+	return -EOPNOTSUPP;
+}

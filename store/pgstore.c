@@ -13,6 +13,8 @@
 #include "store/pgblocks.h"
 #include "store/pgderived.h"
 #include "store/pghosts.h"
+#include "store/pglease.h"
+#include "store/pgpositions.h"
 #include "store/pgstore.h"
 #include "store/storage.h"
 
@@ -22,6 +24,8 @@ struct pgstore {
 	bool writer;
 	uint32_t day_made; /* the partitions of this day and the next are there */
 	uint64_t pruned_us; /* when the writer last removed the derived rows no rule reads (monotonic) */
+	char lease[96];     /* the work this connection leads (pgstore_lead()), "" none */
+	int64_t epoch;      /* the lease's, when it was taken */
 };
 
 /* How often a writer removes the derived rows no rule reads any more (every collector's writer: each delete is idempotent). */
@@ -50,7 +54,11 @@ static int writer_schema(PGconn *c, void *ctx)
 
 	if (r == 0)
 		r = pghosts_schema(c);
-	return r == 0 ? pgderived_schema(c) : r;
+	if (r == 0)
+		r = pgderived_schema(c);
+	if (r == 0)
+		r = pgpositions_schema(c);
+	return r == 0 ? pglease_schema(c) : r;
 }
 
 int pgstore_open(const struct storage_conf *c, bool writer, struct pgstore **ret)
@@ -314,6 +322,47 @@ int pgstore_cursor_check(struct pgstore *p, uint64_t xid, int64_t id, uint32_t r
 	int r = pg_link_up(&p->link);
 
 	return pg_link_settle(&p->link, r == 0 ? pgblocks_cursor_check(p->link.c, &(struct pg_cursor){ xid, id }, rec) : r);
+}
+
+int pgstore_records_after(struct pgstore *p, uint64_t xid, int64_t id, uint32_t rec, uint64_t *ret)
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link,
+			      r == 0 ? pgblocks_records_after(p->link.c, &(struct pg_cursor){ xid, id }, rec, ret) : r);
+}
+
+int pgstore_lead(struct pgstore *p, const char *work, const char *holder)
+{
+	int r = pg_link_up(&p->link);
+
+	r = pg_link_settle(&p->link, r == 0 ? pglease_try(p->link.c, work, holder, &p->epoch) : r);
+	(void)snprintf(p->lease, sizeof(p->lease), "%s", r == 1 ? work : "");
+	return r;
+}
+
+int pgstore_position_get(struct pgstore *p, const char *name, struct forward_state *ret, char *cursor, size_t size)
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link, r == 0 ? pgpositions_get(p->link.c, name, ret, cursor, size) : r);
+}
+
+int pgstore_position_put(struct pgstore *p, const struct forward_state *s)
+{
+	int r = *p->lease ? pg_link_up(&p->link) : -ESTALE;
+
+	r = pg_link_settle(&p->link, r == 0 ? pgpositions_put(p->link.c, p->lease, p->epoch, s) : r);
+	if (r == -ESTALE)
+		*p->lease = '\0';
+	return r;
+}
+
+int pgstore_positions_each(struct pgstore *p, int (*fn)(const struct forward_state *s, void *ctx), void *ctx)
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link, r == 0 ? pgpositions_each(p->link.c, fn, ctx) : r);
 }
 
 int pgstore_hosts_each(struct pgstore *p, const struct host_filter *f, int (*fn)(const struct host_row *h, void *ctx),

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "store/blocks.h"
+#include "store/forwardstate.h"
 #include "store/hosts.h"
 
 /*
@@ -109,5 +110,20 @@ int pgstore_logmetric_recent(struct pgstore *p, const char *metric, uint64_t sin
 
 /* -ERANGE when block xid/id, record rec, was never stored (a cursor from no answer of this store). */
 int pgstore_cursor_check(struct pgstore *p, uint64_t xid, int64_t id, uint32_t rec);
+/* How many records are stored after record rec of block xid/id, into *ret. */
+int pgstore_records_after(struct pgstore *p, uint64_t xid, int64_t id, uint32_t rec, uint64_t *ret);
+
+/*
+ * Work one collector does at a time (a forwarder's sending: its lease
+ * "forward:NAME"), led through p's connection (pglease.h): 1 this
+ * connection leads it (taken now, or held), 0 another collector does, or
+ * -errno. Ask again before each round of the work: a connection lost and
+ * made again has to take it anew.
+ */
+int pgstore_lead(struct pgstore *p, const char *work, const char *holder);
+/* The forwarders' positions (store/forwardstate.h): pgpositions.h's get and each; put fenced by the lead p holds (-ESTALE). */
+int pgstore_position_get(struct pgstore *p, const char *name, struct forward_state *ret, char *cursor, size_t size);
+int pgstore_position_put(struct pgstore *p, const struct forward_state *s);
+int pgstore_positions_each(struct pgstore *p, int (*fn)(const struct forward_state *s, void *ctx), void *ctx);
 
 #endif
