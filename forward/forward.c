@@ -166,13 +166,14 @@ static int save_state(struct forwarder *f, const char *error)
 {
 	char cursor[FORWARD_CURSOR_MAX + 1];
 
+	struct forward_state s;
+
 	note_behind(f);
 	f->saved_lag_us = atomic_load(&f->stats.lag_us);
 	f->src->format(&f->pos, cursor);
-	const struct forward_state s = { .name = f->conf->name, .cursor = f->has_pos ? cursor : NULL, .sent = f->sent,
-					 .lag_us = atomic_load(&f->stats.lag_us), .behind = atomic_load(&f->stats.behind),
-					 .updated = now_realtime_us(), .error = error };
-
+	s = (struct forward_state){ .name = f->conf->name, .cursor = f->has_pos ? cursor : NULL, .sent = f->sent,
+				    .lag_us = atomic_load(&f->stats.lag_us), .behind = atomic_load(&f->stats.behind),
+				    .updated = now_realtime_us(), .error = error };
 	return f->pg ? pgstore_position_put(f->pg, &s) : forward_state_put(f->meta, &s);
 }
 
@@ -296,17 +297,17 @@ static bool forward_leads(struct forwarder *f, bool *pending)
 		return true;
 	r = pgstore_lead(f->pg, f->lease, f->holder);
 	f->leads = r == 1 && (was || load_position(f) == 0);
-	if (f->leads && !was)
+	if (f->leads && !was) {
 		log_info("forward %s: this collector (%s) forwards now, from %s", f->conf->name, f->holder,
 			 f->has_pos ? "its position" : "the start");
+		atomic_store(&f->stats.sent, f->sent);
+	}
 	if (!f->leads && was) {
 		log_info("forward %s: another collector forwards now; this one stands by", f->conf->name);
 		forward_conn_close(TAKE_PTR(f->conn));
 		atomic_store(&f->stats.connected, false);
 		*pending = false;
 	}
-	if (f->leads && !was)
-		atomic_store(&f->stats.sent, f->sent);
 	if (r < 0 && !f->lead_failing)
 		log_warning("forward %s: cannot tell which collector forwards: %s", f->conf->name, strerror(-r));
 	f->lead_failing = r < 0;
