@@ -8,6 +8,7 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "common/macro.h"
+#include "common/util.h"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL, rule TEXT NOT NULL,"
@@ -516,6 +517,76 @@ int alert_store_open(sqlite3 *db, struct alert_store **ret)
 	*a = (struct alert_store){ &sqlite_ops, s, db };
 	*ret = a;
 	return 0;
+}
+
+/* The row st stands on as a JSON object of its columns. */
+static json_t *row_json(sqlite3_stmt *st)
+{
+	json_t *row = json_object();
+
+	for (int i = 0; row && i < sqlite3_column_count(st); i++) {
+		const char *name = sqlite3_column_name(st, i);
+		const unsigned char *text;
+		json_t *v = NULL;
+		size_t n;
+		char *valid;
+
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_INTEGER:
+			v = json_integer(sqlite3_column_int64(st, i));
+			break;
+		case SQLITE_FLOAT:
+			v = json_real(sqlite3_column_double(st, i));
+			break;
+		case SQLITE_BLOB: /* an alert's changes: times, 8 bytes each */
+			v = json_array();
+			for (int k = 0; v && k + 8 <= sqlite3_column_bytes(st, i); k += 8)
+				json_array_append_new(v, json_integer((json_int_t)get_le64(
+								 (const uint8_t *)sqlite3_column_blob(st, i) + k)));
+			break;
+		case SQLITE_TEXT:
+			text = sqlite3_column_text(st, i);
+			n = (size_t)sqlite3_column_bytes(st, i);
+			valid = malloc(UTF8_VALID_SIZE(n));
+			v = valid ? json_string(utf8_valid_copy((const char *)text, n, valid, UTF8_VALID_SIZE(n))) : NULL;
+			free(valid);
+			break;
+		default:
+			v = json_null();
+		}
+		if (!v || json_object_set_new(row, name, v) < 0) {
+			json_decref(row);
+			return NULL;
+		}
+	}
+	return row;
+}
+
+int alert_rows_step(sqlite3_stmt *st, int (*fn)(json_t *row, void *ctx), void *ctx)
+{
+	int rc, r = 0;
+
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *row = row_json(st);
+
+		r = row ? fn(row, ctx) : -ENOMEM;
+		json_decref(row);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_errno(rc);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int alert_rows_export(sqlite3 *db, const char *table, int (*fn)(json_t *row, void *ctx), void *ctx)
+{
+	const char *all = strcmp(table, "alerts") == 0	     ? "SELECT * FROM alerts ORDER BY id" :
+			  strcmp(table, "alert_events") == 0 ? "SELECT * FROM alert_events ORDER BY id" :
+							       NULL;
+	sqlite3_stmt *st;
+	int r = all ? db_prepare(db, all, &st) : -EINVAL;
+
+	return r < 0 ? r : alert_rows_step(st, fn, ctx);
 }
 
 /* The store's calls, on its backend. */

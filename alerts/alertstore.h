@@ -127,6 +127,31 @@ int alert_store_events(struct alert_store *s, int64_t after, unsigned limit, jso
  * its argument when it takes none.
  */
 const char *alert_action_arg(const char *action);
+/*
+ * The rows of meta.db's table ("alerts" or "alert_events"; queue.h's
+ * queue_rows_export() for the queue's), oldest first, each as a JSON
+ * object of its columns (an alert's changes as an array of numbers, text
+ * as valid UTF-8) into fn, which gives it back (its own reference taken if
+ * kept); stops at fn's first non-zero answer.
+ */
+int alert_rows_export(sqlite3 *db, const char *table, int (*fn)(json_t *row, void *ctx), void *ctx);
+/* Each row of st (prepared on meta.db) into fn as alert_rows_export() gives rows; finalizes st. For the queue's too. */
+int alert_rows_step(sqlite3_stmt *st, int (*fn)(json_t *row, void *ctx), void *ctx);
+
+/*
+ * vigil-collector --migrate URL: meta.db's alerts, their events and the
+ * notifications copied into the shared database, each row with its id
+ * unless one of that id is there already, then each read back and
+ * compared. 0 when every row is verified; -EUCLEAN when some is not; else
+ * -errno. Copied into a database other collectors already raise alerts
+ * in, rows whose ids are taken differ and stay in meta.db.
+ */
+struct alerts_copy {
+	uint64_t alerts, events, notifications; /* rows of each */
+	uint64_t copied, present, verified;
+};
+int alerts_migrate(const char *data_dir, const char *url, const char *password_file, struct alerts_copy *ret);
+
 /* The ops actions, in that order: what each changes is the store's SQL. */
 enum alert_action { ALERT_ACK, ALERT_UNACK, ALERT_ASSIGN, ALERT_COMMENT, ALERT_SEVERITY, ALERT_CLOSE, ALERT_ACTIONS };
 int alert_store_act(struct alert_store *s, int64_t id, const char *action, const char *arg, uint64_t now);
@@ -154,6 +179,16 @@ struct alert_store_ops {
 	int (*events)(void *db, int64_t after, unsigned limit, json_t *items, int64_t *ret_last);
 	int (*act)(void *db, int64_t id, enum alert_action action, const char *arg, uint64_t now);
 	const struct queue_ops *queue;
+	/*
+	 * --migrate into the shared database (NULL for meta.db's): row, a
+	 * table's row as alert_rows_export() gives it, put there with its id
+	 * (1 copied, 0 one of that id is there already); whether the row
+	 * there holds what row does; the ids handed out from then on after
+	 * the copied ones.
+	 */
+	int (*put_row)(void *db, const char *table, json_t *row);
+	int (*holds_row)(void *db, const char *table, json_t *row);
+	int (*rows_done)(void *db);
 };
 
 struct alert_store {

@@ -688,6 +688,74 @@ static int pg_queue_of_alert(void *db, int64_t alert, size_t limit, json_t *item
 	return r;
 }
 
+/* --migrate: the tables rows are copied into, the only names the statements below are made with. */
+static const char *const migrated[] = { "alerts", "alert_events", "notifications" };
+
+static bool is_migrated(const char *table)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(migrated); i++)
+		if (strcmp(migrated[i], table) == 0)
+			return true;
+	return false;
+}
+
+static int pg_put_row(void *db, const char *table, json_t *row)
+{
+	_cleanup_free_ char *text = json_dumps(row, JSON_COMPACT);
+	const struct pg_param p[] = { PG_TEXT(text) };
+	PGresult *res = NULL;
+	char sql[256];
+	int r;
+
+	if (!is_migrated(table))
+		return -EINVAL;
+	if (!text)
+		return -ENOMEM;
+	/* The row's columns by name: json_populate_record() takes each key to the column of that name. */
+	(void)snprintf(sql, sizeof(sql), "INSERT INTO %s SELECT * FROM json_populate_record(NULL::%s, $1::json)"
+					 " ON CONFLICT (id) DO NOTHING RETURNING id", table, table);
+	r = run(db, sql, p, 1, &res);
+	if (r == 0)
+		r = PQntuples(res) == 1;
+	PQclear(res);
+	return r;
+}
+
+static int pg_holds_row(void *db, const char *table, json_t *row)
+{
+	_cleanup_free_ char *text = json_dumps(row, JSON_COMPACT);
+	const struct pg_param p[] = { PG_TEXT(text) };
+	PGresult *res = NULL;
+	char sql[256];
+	int r;
+
+	if (!is_migrated(table))
+		return -EINVAL;
+	if (!text)
+		return -ENOMEM;
+	/* jsonb containment: every column the row gives, of the same value (numbers as numbers) there. */
+	(void)snprintf(sql, sizeof(sql), "SELECT coalesce((SELECT to_jsonb(t) @> $1::jsonb FROM %s t"
+					 " WHERE id = ($1::jsonb ->> 'id')::bigint), false)", table);
+	r = run(db, sql, p, 1, &res);
+	if (r == 0)
+		r = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return r;
+}
+
+static int pg_rows_done(void *db)
+{
+	char sql[256];
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(migrated); i++) {
+		(void)snprintf(sql, sizeof(sql), "SELECT setval(pg_get_serial_sequence('%s', 'id'),"
+						 " greatest((SELECT max(id) FROM %s), 1))", migrated[i], migrated[i]);
+		r = run(db, sql, NULL, 0, NULL);
+	}
+	return r;
+}
+
 static const struct queue_ops queue_pg = {
 	.add = pg_queue_add, .due = pg_queue_due, .due_of = pg_queue_due_of, .sent_since = pg_queue_sent_since,
 	.record = pg_queue_record, .stats = pg_queue_stats, .of_alert = pg_queue_of_alert,
@@ -698,6 +766,7 @@ static const struct alert_store_ops pg_ops = {
 	.event = pg_event, .open_fingerprints = pg_open_fingerprints, .open_ids = pg_open_ids, .active = pg_active,
 	.identity = pg_identity, .resolve = pg_resolve, .get = pg_get, .list = pg_list, .counts = pg_counts,
 	.history = pg_history, .events = pg_events, .act = pg_act, .queue = &queue_pg,
+	.put_row = pg_put_row, .holds_row = pg_holds_row, .rows_done = pg_rows_done,
 };
 
 int alert_store_open_pg(const char *url, const char *password_file, struct alert_store **ret)

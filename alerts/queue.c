@@ -202,6 +202,14 @@ static int sq_of_alert(void *v, int64_t alert, size_t limit, json_t *items)
 	return rc == SQLITE_DONE ? 0 : db_errno(rc);
 }
 
+int queue_rows_export(sqlite3 *db, int (*fn)(json_t *row, void *ctx), void *ctx)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, "SELECT * FROM notifications ORDER BY id", &st);
+
+	return r < 0 ? r : alert_rows_step(st, fn, ctx);
+}
+
 const struct queue_ops queue_sqlite = {
 	.add = sq_add, .due = sq_due, .due_of = sq_due_of, .sent_since = sq_sent_since, .record = sq_record,
 	.stats = sq_stats, .of_alert = sq_of_alert,

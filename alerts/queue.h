@@ -64,6 +64,9 @@ int queue_stats(struct alert_store *s, const char *target, struct queue_stats *r
  */
 int queue_of_alert(struct alert_store *s, int64_t alert, size_t limit, json_t *items);
 
+/* meta.db's notifications, oldest first, as alert_rows_export() gives rows (--migrate). */
+int queue_rows_export(sqlite3 *db, int (*fn)(json_t *row, void *ctx), void *ctx);
+
 /* A store's queue: the calls above on its queue_db. */
 struct queue_ops {
 	int (*add)(void *db, int64_t alert, const char *target, const char *event, const char *payload, uint64_t now_us,

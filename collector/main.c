@@ -485,8 +485,8 @@ static int verify(const struct coll_conf *conf)
 }
 
 /*
- * --migrate URL: the store's blocks and fleet, then its users and tokens, then its silences, copied into
- * PostgreSQL ([storage] password_file= and dialect= apply).
+ * --migrate URL: the store's blocks and fleet, then its users and tokens, then its silences and its alerts
+ * (their events, the notifications), copied into PostgreSQL ([storage] password_file= and dialect= apply).
  */
 static int migrate(const struct coll_conf *conf, const char *url)
 {
@@ -494,7 +494,8 @@ static int migrate(const struct coll_conf *conf, const char *url)
 	struct usermigrate_report u;
 	struct migrate_report rep;
 	struct silences_copy sc;
-	int r, k, q;
+	struct alerts_copy ac;
+	int r, k, q, a;
 
 	to.url = (char *)url;
 	r = storage_migrate(conf->storage.data_dir, &to, &rep);
@@ -520,7 +521,14 @@ static int migrate(const struct coll_conf *conf, const char *url)
 	if (q == 0 || q == -EUCLEAN)
 		printf("%" PRIu64 " silences: %" PRIu64 " copied, %" PRIu64 " there already; %" PRIu64
 		       " verified in PostgreSQL\n", sc.silences, sc.copied, sc.present, sc.verified);
-	return r < 0 ? r : k < 0 ? k : q;
+	if (q < 0 && q != -EUCLEAN)
+		return q;
+	a = alerts_migrate(conf->storage.data_dir, url, conf->storage.password_file, &ac);
+	if (a == 0 || a == -EUCLEAN)
+		printf("%" PRIu64 " alerts, %" PRIu64 " events, %" PRIu64 " notifications: %" PRIu64 " copied, %" PRIu64
+		       " there already; %" PRIu64 " verified in PostgreSQL\n", ac.alerts, ac.events, ac.notifications,
+		       ac.copied, ac.present, ac.verified);
+	return r < 0 ? r : k < 0 ? k : q < 0 ? q : a;
 }
 
 static void usage(FILE *f)

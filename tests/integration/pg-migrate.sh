@@ -5,13 +5,24 @@
 # resumable (a second run finds each block there already and copies
 # nothing); a frame altered in the database afterwards is caught; a
 # collector on the database then serves every line once. The users and
-# tokens go too: the same password logs in, the same token works there.
+# tokens go too: the same password logs in, the same token works there;
+# and the alerts with their history and notifications: the collector on
+# the database lists the same alert, id and history.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 [ -x "$B/pgrace" ] || { echo "SKIP: built without PostgreSQL (configure found no libpq)"; exit 77; }
 
-info "a collector on SQLite stores 5000 lines in many batches"
-write_collector_conf
+info "a collector on SQLite stores 5000 lines in many batches; a probe's alert fires, its notification fails"
+DEAD=$(free_port)
+write_collector_conf "[alerts]
+interval=1s
+[notify \"hook\"]
+type=webhook
+url=http://127.0.0.1:$DEAD/hook
+[rule \"absent\"]
+type=probe
+probe=absent
+notify=hook"
 TOKEN=$(make_token operator)
 echo "Operator-pass-2026" | "$B/vigil-collector" --config "$T/collector.conf" --create-user li.na --role operator \
 	> /dev/null || fail "--create-user"
@@ -23,14 +34,23 @@ echo x > "$T/present"
 MAX_DELAY=20 write_agent_conf "[probe \"present\"]
 type=file
 path=$T/present
+interval=1s
+[probe \"absent\"]
+type=file
+path=$T/absent
 interval=1s"
 start_agent
 "$PY" "$S/tests/integration/writer.py" "$T/logs/app.log" 5000 --rate 2500 --expect "$T/expected"
 logs_are() { [ "$(pull_messages kind=log --count)" = "$1" ]; }
 wait_for 30 "5000 lines stored" logs_are 5000
+retried() { [ "$(sqlite3 "$T/data/meta.db" "SELECT count(*) FROM alert_events WHERE action = 'notify_retry'")" -ge 1 ]; }
+wait_for 20 "the alert's notification tried" retried
 stop_agent
 stop_collector
 BLOCKS=$(sqlite3 "$T/data/shards/"*.db "SELECT count(*) FROM blocks")
+EVENTS=$(sqlite3 "$T/data/meta.db" "SELECT count(*) FROM alert_events")
+QUEUED=$(sqlite3 "$T/data/meta.db" "SELECT count(*) FROM notifications")
+ROWS=$((1 + EVENTS + QUEUED))
 [ "$BLOCKS" -gt 5 ] || fail "only $BLOCKS blocks: the lines went in too few batches"
 
 pg_start
@@ -43,13 +63,15 @@ grep -q "^$BLOCKS blocks of 1 days: $BLOCKS copied, 0 there already, 0 conflicti
 	"$T/migrate.out" || fail "the first run: $(cat "$T/migrate.out")"
 grep -q "^1 users: 1 copied, 0 there already; 1 tokens: 1 copied, 0 there already; 2 verified in PostgreSQL" \
 	"$T/migrate.out" || fail "the users and tokens: $(cat "$T/migrate.out")"
-grep -q "^1 hosts: 1 copied, 0 there already; 1 probes: 1 copied, 0 there already; 2 verified in PostgreSQL" \
+grep -q "^1 hosts: 1 copied, 0 there already; 2 probes: 2 copied, 0 there already; 3 verified in PostgreSQL" \
 	"$T/migrate.out" || fail "the hosts and probes: $(cat "$T/migrate.out")"
-[ "$(pg_sql -c "SELECT hostname, batches > 5, streak > 1 FROM hosts, probe_state WHERE id = agent")" = "testhost|t|t" ] ||
+[ "$(pg_sql -c "SELECT hostname, batches > 5, streak > 1 FROM hosts, probe_state WHERE id = agent AND name = 'present'")" = "testhost|t|t" ] ||
 	fail "the host as copied: $(pg_sql -c "SELECT * FROM hosts")"
 [ "$(pg_sql -c "SELECT count(*) FROM blocks")" = "$BLOCKS" ] || fail "PostgreSQL holds another number of blocks"
 grep -q "^2 silences: 2 copied, 0 there already; 2 verified in PostgreSQL" "$T/migrate.out" ||
 	fail "the silences: $(cat "$T/migrate.out")"
+grep -q "^1 alerts, $EVENTS events, $QUEUED notifications: $ROWS copied, 0 there already; $ROWS verified in PostgreSQL" \
+	"$T/migrate.out" || fail "the alerts: $(cat "$T/migrate.out")"
 
 info "run again (as after one cut short): nothing copied twice, all verified"
 migrate || fail "the second run: $(cat "$T/migrate.out")"
@@ -57,9 +79,11 @@ grep -q "^$BLOCKS blocks of 1 days: 0 copied, $BLOCKS there already, .* $BLOCKS 
 	fail "the second run: $(cat "$T/migrate.out")"
 grep -q "^1 users: 0 copied, 1 there already; 1 tokens: 0 copied, 1 there already; 2 verified" "$T/migrate.out" ||
 	fail "the users and tokens again: $(cat "$T/migrate.out")"
-grep -q "^1 hosts: 0 copied, 1 there already; 1 probes: 0 copied, 1 there already; 2 verified" "$T/migrate.out" ||
+grep -q "^1 hosts: 0 copied, 1 there already; 2 probes: 0 copied, 2 there already; 3 verified" "$T/migrate.out" ||
 	fail "the hosts and probes again: $(cat "$T/migrate.out")"
 grep -q "^2 silences: 0 copied, 2 there already; 2 verified" "$T/migrate.out" || fail "the silences again: $(cat "$T/migrate.out")"
+grep -q "^1 alerts, $EVENTS events, $QUEUED notifications: 0 copied, $ROWS there already; $ROWS verified" "$T/migrate.out" ||
+	fail "the alerts again: $(cat "$T/migrate.out")"
 [ "$(pg_sql -c "SELECT count(*) FROM blocks")" = "$BLOCKS" ] || fail "a second run stored blocks again"
 
 info "a collector on the database serves every line once, to the token made on SQLite; the user logs in"
@@ -72,7 +96,7 @@ pull_messages kind=log --expect "$T/expected" > "$T/pull.out" || fail "$(cat "$T
 grep -q "stored 5000 missing 0 unexpected 0 duplicates 0" "$T/pull.out" || fail "$(cat "$T/pull.out")"
 [ "$(login op li.na Operator-pass-2026)" = 200 ] || fail "the migrated user's login: $(cat "$T/op.json")"
 curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/hosts/testhost" > "$T/host.json"
-"$PY" -c 'import json,sys; h = json.load(open(sys.argv[1])); assert h["probe_results"][0]["name"] == "present", h' \
+"$PY" -c 'import json,sys; h = json.load(open(sys.argv[1])); assert [p["name"] for p in h["probe_results"]] == ["absent", "present"], h' \
 	"$T/host.json" || fail "the migrated host on the database: $(cat "$T/host.json")"
 [ "$(login bad li.na Wrong-password-9)" = 401 ] || fail "a wrong password for the migrated user"
 curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/silences" > "$T/silences.json"
@@ -80,6 +104,13 @@ curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/silences" > "$T/silences.
 assert [x["id"] for x in s] == [2, 1] and s[1]["every"] == 86400 and s[0]["comment"] == "known", s' "$T/silences.json" ||
 	fail "the migrated silences on the database: $(cat "$T/silences.json")"
 [ "$(silence '{"matchers":{"host":"web-9"},"comment":"new","duration":"1h"}')" = 201 ] || fail "a silence after the migration"
+curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/alerts/1" > "$T/alert.json"
+"$PY" -c 'import json,sys; a = json.load(open(sys.argv[1]))
+assert a["rule"] == "absent" and a["state"] == "firing", a
+assert len(a["history"]) >= int(sys.argv[2]) and a["history"][0]["action"] in ("pending", "fired"), a["history"]
+assert [d for d in a["deliveries"] if d["target"] == "hook"], a["deliveries"]' "$T/alert.json" "$EVENTS" ||
+	fail "the migrated alert on the database: $(cat "$T/alert.json")"
+[ "$(pg_sql -c "SELECT count(*) FROM alerts")" = 1 ] || fail "another alert raised after the migration: $(pg_sql -c 'TABLE alerts')"
 [ "$(pg_sql -c "SELECT max(id) FROM silences")" = 3 ] || fail "a new silence's id: $(pg_sql -c "SELECT id FROM silences")"
 
 info "a frame altered in the database is caught by the verification, and a user whose password differs there"
