@@ -357,8 +357,14 @@ static int lockout_put(const struct lockout_count *lc, void *ctx)
 static int read_lockouts(struct collected *cs)
 {
 	uint64_t now = cs->e->now, window = lockout_window_us(cs->e->rule);
+	struct pgstore *pg = NULL;
+	int k = storage_reader_shared(cs->e->fleet, &pg);
 
-	return lockouts_each(cs->e->meta, now - MIN(now, window), lockout_put, cs);
+	if (k < 0)
+		return k;
+	/* The shared store's when there is one: a user locked through another collector counts here. */
+	return k ? pgstore_lockouts_each(pg, now - MIN(now, window), lockout_put, cs)
+		 : lockouts_each(cs->e->meta, now - MIN(now, window), lockout_put, cs);
 }
 
 /* Console users locked out by failed logins count= times (default 1) within window=: someone tries their passwords. */

@@ -23,6 +23,7 @@
 struct accounts {
 	const struct users_conf *conf;
 	sqlite3 *meta; /* the lockouts; the users and sessions too unless they are shared */
+	struct pgstore *shared; /* with backend=postgresql: where the lockouts go instead */
 	const struct userdb_ops *ops;
 	void *db;
 	pthread_mutex_t lock;
@@ -44,7 +45,8 @@ static int open_userdb(struct accounts *a, const struct storage_conf *storage)
 	r = userdb_pg_open(storage->url, storage->password_file, &a->db);
 	if (r == 0)
 		a->ops = &userdb_pg;
-	return r;
+	/* The lockout rule of whichever collector evaluates counts a lockout made through this one. */
+	return r == 0 ? pgstore_open(storage, false, &a->shared) : r;
 }
 
 int accounts_open(const struct storage_conf *storage, const struct users_conf *conf, struct accounts **ret)
@@ -83,6 +85,7 @@ void accounts_free(struct accounts *a)
 		return;
 	if (a->ops)
 		a->ops->close(a->db);
+	pgstore_free(a->shared);
 	db_close(a->meta);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
@@ -201,7 +204,8 @@ int accounts_login(struct accounts *a, const struct login_request *rq, uint64_t 
 		res = LOGIN_LOCKED;
 		u.locked_until = now + window;
 		/* For the lockout rule; the lock holds whether or not this row could be written. */
-		if (lockouts_add(a->meta, u.name, now, u.locked_until) < 0)
+		if ((a->shared ? pgstore_lockout_add(a->shared, u.name, now, u.locked_until)
+			       : lockouts_add(a->meta, u.name, now, u.locked_until)) < 0)
 			log_warning("users: %s's lockout not recorded for the lockout rule", u.name);
 	}
 	*locked_until = u.locked_until;

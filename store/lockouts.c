@@ -5,8 +5,6 @@
 #include "common/util.h"
 #include "store/lockouts.h"
 
-#define KEEP_US (31ull * 86400 * USEC_PER_SEC)
-
 int lockouts_schema(sqlite3 *meta)
 {
 	return db_exec(meta, "CREATE TABLE IF NOT EXISTS lockouts(user TEXT NOT NULL, ts INTEGER NOT NULL,"
@@ -28,7 +26,7 @@ int lockouts_add(sqlite3 *meta, const char *user, uint64_t now, uint64_t until)
 	sqlite3_finalize(st);
 	if (r < 0 || db_prepare(meta, "DELETE FROM lockouts WHERE ts<?", &st) < 0)
 		return r;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now > KEEP_US ? now - KEEP_US : 0));
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now > LOCKOUTS_KEEP_US ? now - LOCKOUTS_KEEP_US : 0));
 	r = db_step_done(meta, st);
 	sqlite3_finalize(st);
 	return r;

@@ -13,6 +13,9 @@
  * holds SQL that names the table.
  */
 
+/* How long a lockout is kept. */
+#define LOCKOUTS_KEEP_US (31ull * 86400 * 1000000)
+
 /* Creates the table on a meta connection. */
 int lockouts_schema(sqlite3 *meta);
 /* User was locked at now until until; rows older than 31 days go. */

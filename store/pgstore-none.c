@@ -210,3 +210,22 @@ int pgstore_positions_each(struct pgstore *p, int (*fn)(const struct forward_sta
 	(void)ctx;
 	return -EOPNOTSUPP;
 }
+
+int pgstore_lockout_add(struct pgstore *p, const char *user, uint64_t now, uint64_t until)
+{
+	(void)p;
+	(void)user;
+	(void)now;
+	(void)until;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_lockouts_each(struct pgstore *p, uint64_t since_us, int (*fn)(const struct lockout_count *l, void *ctx),
+			  void *ctx)
+{
+	(void)p;
+	(void)since_us;
+	(void)fn;
+	(void)ctx;
+	return -EOPNOTSUPP;
+}

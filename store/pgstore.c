@@ -14,6 +14,7 @@
 #include "store/pgderived.h"
 #include "store/pghosts.h"
 #include "store/pglease.h"
+#include "store/pglockouts.h"
 #include "store/pgpositions.h"
 #include "store/pgstore.h"
 #include "store/storage.h"
@@ -58,6 +59,8 @@ static int writer_schema(PGconn *c, void *ctx)
 		r = pgderived_schema(c);
 	if (r == 0)
 		r = pgpositions_schema(c);
+	if (r == 0)
+		r = pglockouts_schema(c);
 	return r == 0 ? pglease_schema(c) : r;
 }
 
@@ -356,6 +359,21 @@ int pgstore_position_put(struct pgstore *p, const struct forward_state *s)
 	if (r == -ESTALE)
 		*p->lease = '\0';
 	return r;
+}
+
+int pgstore_lockout_add(struct pgstore *p, const char *user, uint64_t now, uint64_t until)
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link, r == 0 ? pglockouts_add(p->link.c, user, now, until) : r);
+}
+
+int pgstore_lockouts_each(struct pgstore *p, uint64_t since_us, int (*fn)(const struct lockout_count *l, void *ctx),
+			  void *ctx)
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link, r == 0 ? pglockouts_each(p->link.c, since_us, fn, ctx) : r);
 }
 
 int pgstore_positions_each(struct pgstore *p, int (*fn)(const struct forward_state *s, void *ctx), void *ctx)

@@ -9,6 +9,7 @@
 #include "store/blocks.h"
 #include "store/forwardstate.h"
 #include "store/hosts.h"
+#include "store/lockouts.h"
 
 /*
  * The store several collectors share, on PostgreSQL ([storage]
@@ -125,5 +126,9 @@ int pgstore_lead(struct pgstore *p, const char *work, const char *holder);
 int pgstore_position_get(struct pgstore *p, const char *name, struct forward_state *ret, char *cursor, size_t size);
 int pgstore_position_put(struct pgstore *p, const struct forward_state *s);
 int pgstore_positions_each(struct pgstore *p, int (*fn)(const struct forward_state *s, void *ctx), void *ctx);
+/* The console's lockouts (store/lockouts.h), whichever collector locked the user. */
+int pgstore_lockout_add(struct pgstore *p, const char *user, uint64_t now, uint64_t until);
+int pgstore_lockouts_each(struct pgstore *p, uint64_t since_us, int (*fn)(const struct lockout_count *l, void *ctx),
+			  void *ctx);
 
 #endif

@@ -4,7 +4,9 @@
 # PostgreSQL database ([storage] backend=postgresql): a user made on one
 # logs in on the other, a session begun on one is good on the other and a
 # logout or password change on one ends it on both, failed logins add up
-# across them, a TOTP code or recovery code is good once on all of them; an
+# across them (and the lockout made through B raises the lockout rule's
+# alert on A, which evaluates), a TOTP code or recovery code is good once
+# on all of them; an
 # API token made on one works on the other, and revoked on one, on neither.
 # The database stopped: a session's request is 503, never a 401 that would
 # log the console out; started again, the same session goes on. A database
@@ -15,7 +17,12 @@
 pg_start
 pg_collectors_conf "[users]
 lockout_failures=3
-lockout_time=1h"
+lockout_time=1h
+[alerts]
+interval=1s
+[rule \"locked-out\"]
+type=lockout
+severity=critical"
 start_collector
 start_collector_b
 for log in "$T/collector.log" "$T/collector-b.log"; do
@@ -43,11 +50,18 @@ info "a password changed on A ends the user's other sessions on B too, and keeps
 [ "$(URL=$URL_B as op3 DELETE /api/v1/session)" = 200 ] || fail "logout on B"
 [ "$(jar op3 "$URL_A/api/v1/alerts")" = 401 ] || fail "a session logged out on B still works on A"
 
-info "failed logins add up across collectors: two on A and one on B lock the user on both"
+info "failed logins add up across collectors: two on A and one on B lock the user on both; A raises the alert"
 [ "$(login bad li.na Wrong-password-9)" = 401 ] || fail "wrong password 1 (A)"
-[ "$(URL=$URL_B login bad li.na Wrong-password-9)" = 401 ] || fail "wrong password 2 (B)"
-[ "$(login bad li.na Wrong-password-9)" = 403 ] && grep -q '"locked"' "$T/bad.json" || fail "not locked: $(cat "$T/bad.json")"
-[ "$(URL=$URL_B login bad li.na Operator-new-2027)" = 403 ] || fail "the right password on B while locked"
+[ "$(login bad li.na Wrong-password-9)" = 401 ] || fail "wrong password 2 (A)"
+[ "$(URL=$URL_B login bad li.na Wrong-password-9)" = 403 ] && grep -q '"locked"' "$T/bad.json" ||
+	fail "not locked: $(cat "$T/bad.json")"
+[ "$(login bad li.na Operator-new-2027)" = 403 ] || fail "the right password on A while locked"
+grep -q "alerting: this collector .* does this work now" "$T/collector.log" || fail "A does not evaluate"
+WATCH=$(make_token viewer)
+locked_alert() {
+	curl -s -H "Authorization: Bearer $WATCH" "$URL_A/api/v1/alerts?state=firing" | grep -q '"rule":"locked-out".*li\.na'
+}
+wait_for 15 "the lockout's alert on A" locked_alert
 
 info "root enrols TOTP on B; a code taken on A is refused on B, a recovery code used on B is refused on A"
 [ "$(URL=$URL_B login adm root Root-password-2026)" = 200 ] && [ "$(member adm must_enrol_totp)" = True ] ||
