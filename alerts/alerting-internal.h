@@ -26,6 +26,7 @@ struct alerting {
 	struct storage_reader *fleet; /* the fleet's state the rules read: the shared store's when there is one */
 	char holder[300];             /* this collector's name among those that may lead (process_name()) */
 	enum alert_lead lead; /* of the evaluation, with several collectors on one database */
+	bool catalog_stale;   /* the definitions could not be read again: logged once */
 	sd_event_source *timer; /* every [alerts] interval */
 	sd_event_source *soon;  /* after new probe results or log matches, debounced */
 	sd_event_source *wake;  /* the eventfd ingest's writer pokes */

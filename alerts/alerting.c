@@ -496,8 +496,16 @@ static void read_silences(struct alerting *a, uint64_t now_us)
 
 int alerting_evaluate(struct alerting *a, uint64_t now_us)
 {
-	const struct catalog_snapshot *snap = catalog_get(a->catalog);
-	int r = 0;
+	const struct catalog_snapshot *snap;
+	int r;
+
+	/* Every collector, leading or not: its API and its ingest's log rules see what another defined. */
+	r = catalog_refresh(a->catalog);
+	if (r < 0 && !a->catalog_stale)
+		log_error_errno(r, "alerts: the definitions cannot be read again (%m); those in force stay until they can");
+	a->catalog_stale = r < 0;
+	snap = catalog_get(a->catalog);
+	r = 0;
 
 	pthread_mutex_lock(&a->lock);
 	if (!alert_store_leads(a->store, "alerting", a->holder, &a->lead))

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "alerts/catalog.h"
+#include "alerts/defstore.h"
 #include "alerts/rules.h"
 #include "common/db.h"
 #include "common/log.h"
@@ -18,9 +19,6 @@
 #define DEF_KEYS_MAX 64
 #define NAME_MAX_LEN 64
 
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS definitions(kind TEXT NOT NULL, name TEXT NOT NULL, definition TEXT NOT NULL,"
-	" author TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY(kind, name));";
 
 /* What differs between the kinds of definitions: the rest of this file is the same for each. */
 struct kind {
@@ -89,8 +87,9 @@ struct snapshot {
 
 struct catalog {
 	const struct alert_defs *file;
-	pthread_mutex_t lock; /* now, and the database connection */
-	sqlite3 *db;
+	pthread_mutex_t lock; /* now, version, and the store's connection */
+	struct defs_store store;
+	uint64_t version; /* the store's when now was built */
 	struct snapshot *now;
 };
 
@@ -290,35 +289,43 @@ static bool changed(const struct change *ch, enum catalog_kind kind, const char 
  * change's new definition. A stored row that does not hold is logged and
  * left out; the change's must hold, its errors go to errs.
  */
+/* What add_defined() goes through. */
+struct adding {
+	struct snapshot *s;
+	enum catalog_kind kind;
+	const struct change *ch;
+};
+
+static int add_row(const struct defs_row *row, void *ctx)
+{
+	struct adding *a = ctx;
+	json_t *def;
+	struct conf_errors mine = { 0 };
+	void *inst;
+	int r = 0;
+
+	if (changed(a->ch, a->kind, row->name))
+		return 0;
+	def = json_loads(row->definition, 0, NULL);
+	inst = json_is_object(def) ? instance_new(a->kind, row->name, def, &mine) : NULL;
+	if (inst)
+		r = own_add(&a->s->own[a->kind], &a->s->n_own[a->kind], inst);
+	else
+		log_error("catalog: the stored [%s \"%s\"] does not hold and is left out: %s", kinds[a->kind].name,
+			  row->name, mine.n ? mine.msg[0] : "not a JSON object");
+	conf_errors_free(&mine);
+	json_decref(def);
+	return r;
+}
+
 static int add_defined(struct catalog *c, struct snapshot *s, enum catalog_kind kind, const struct change *ch,
 		       struct conf_errors *errs)
 {
-	sqlite3_stmt *st;
-	int r = db_prepare(c->db, "SELECT name, definition FROM definitions WHERE kind=? ORDER BY name", &st);
+	struct adding a = { s, kind, ch };
 	void ***list = &s->own[kind];
 	size_t *n = &s->n_own[kind];
+	int r = c->store.ops->each(c->store.db, kinds[kind].name, add_row, &a);
 
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, kinds[kind].name, -1, SQLITE_STATIC);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		json_t *def = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
-		struct conf_errors mine = { 0 };
-		void *inst;
-
-		if (!changed(ch, kind, name)) {
-			inst = json_is_object(def) ? instance_new(kind, name, def, &mine) : NULL;
-			if (inst)
-				r = own_add(list, n, inst);
-			else
-				log_error("catalog: the stored [%s \"%s\"] does not hold and is left out: %s",
-					  kinds[kind].name, name, mine.n ? mine.msg[0] : "not a JSON object");
-			conf_errors_free(&mine);
-		}
-		json_decref(def);
-	}
-	sqlite3_finalize(st);
 	if (r == 0 && ch && ch->kind == kind && ch->def) {
 		void *inst = instance_new(kind, ch->name, ch->def, errs);
 
@@ -466,12 +473,136 @@ static int snapshot_build(struct catalog *c, const struct change *ch, struct con
 	return 0;
 }
 
+/* meta.db's definitions: one collector's, so its version never moves. */
+
+static int sq_rows(sqlite3_stmt *st, int (*fn)(const struct defs_row *row, void *ctx), void *ctx)
+{
+	int rc, r = 0;
+
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct defs_row row = { .name = (const char *)sqlite3_column_text(st, 0),
+					.definition = (const char *)sqlite3_column_text(st, 1),
+					.author = (const char *)sqlite3_column_text(st, 2),
+					.created = (uint64_t)sqlite3_column_int64(st, 3),
+					.updated = (uint64_t)sqlite3_column_int64(st, 4) };
+		r = fn(&row, ctx);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_errno(rc);
+	sqlite3_finalize(st);
+	return r;
+}
+
+#define DEF_COLUMNS "SELECT name, definition, author, created, updated FROM definitions WHERE kind=?1"
+
+static int sq_each(void *db, const char *kind, int (*fn)(const struct defs_row *row, void *ctx), void *ctx)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, DEF_COLUMNS " ORDER BY name", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	return sq_rows(st, fn, ctx);
+}
+
+static int sq_get(void *db, const char *kind, const char *name, int (*fn)(const struct defs_row *row, void *ctx),
+		  void *ctx)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, DEF_COLUMNS " AND name=?2", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	return sq_rows(st, fn, ctx);
+}
+
+static int sq_put(void *db, const char *kind, const char *name, const char *definition, const char *author,
+		  uint64_t now)
+{
+	sqlite3_stmt *st;
+	int r = definition ? db_prepare(db, "INSERT INTO definitions(kind, name, definition, author, created, updated)"
+					    " VALUES (?1,?2,?3,?4,?5,?5) ON CONFLICT(kind, name) DO UPDATE SET"
+					    " definition=?3, author=?4, updated=?5", &st) :
+			     db_prepare(db, "DELETE FROM definitions WHERE kind=?1 AND name=?2", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (definition) {
+		sqlite3_bind_text(st, 3, definition, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, author, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+	}
+	r = db_step_done(db, st);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int sq_begin(void *db, uint64_t *ret)
+{
+	*ret = 0;
+	return db_exec(db, "BEGIN IMMEDIATE");
+}
+
+static int sq_end(void *db, int r, uint64_t *ret)
+{
+	*ret = 0;
+	if (r < 0) {
+		(void)db_exec(db, "ROLLBACK");
+		return r;
+	}
+	return db_exec(db, "COMMIT");
+}
+
+static int sq_version(void *db, uint64_t *ret)
+{
+	(void)db;
+	*ret = 0;
+	return 0;
+}
+
+static void sq_close(void *db)
+{
+	db_close(db);
+}
+
+static const struct defs_store_ops defs_sqlite = {
+	.name = "meta.db", .each = sq_each, .get = sq_get, .put = sq_put, .begin = sq_begin, .end = sq_end,
+	.version = sq_version, .close = sq_close,
+};
+
+/* With backend=postgresql the definitions are the shared database's: one made through any collector holds on all. */
+static int open_store(struct catalog *c, const struct storage_conf *storage)
+{
+	sqlite3 *db = NULL;
+	int r;
+
+	if (storage_conf_shared(storage))
+		return defs_store_pg_open(storage->url, storage->password_file, &c->store);
+	r = storage_meta_connect(storage->data_dir, storage->sync, &db);
+	if (r == 0)
+		r = db_exec(db, "CREATE TABLE IF NOT EXISTS definitions(kind TEXT NOT NULL, name TEXT NOT NULL,"
+				" definition TEXT NOT NULL, author TEXT NOT NULL, created INTEGER NOT NULL,"
+				" updated INTEGER NOT NULL, PRIMARY KEY(kind, name))");
+	if (r < 0) {
+		db_close(db);
+		return r;
+	}
+	c->store = (struct defs_store){ &defs_sqlite, db };
+	return 0;
+}
+
 void catalog_free(struct catalog *c)
 {
 	if (!c)
 		return;
 	snapshot_unref(c->now);
-	db_close(c->db);
+	if (c->store.ops)
+		c->store.ops->close(c->store.db);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -486,9 +617,9 @@ int catalog_open(const struct storage_conf *storage, const struct alert_defs *fi
 		return -ENOMEM;
 	c->file = file;
 	pthread_mutex_init(&c->lock, NULL);
-	r = storage_meta_connect(storage->data_dir, storage->sync, &c->db);
+	r = open_store(c, storage);
 	if (r == 0)
-		r = db_exec(c->db, schema);
+		r = c->store.ops->version(c->store.db, &c->version);
 	if (r == 0)
 		r = snapshot_build(c, NULL, &errs, &c->now);
 	conf_errors_free(&errs);
@@ -525,11 +656,20 @@ static json_t *url_shown(const char *url)
 	return j;
 }
 
+static int put_authorship(const struct defs_row *row, void *ctx)
+{
+	json_t *o = ctx;
+
+	json_object_set_new(o, "author", json_string(row->author));
+	json_object_set_new(o, "created", json_integer((json_int_t)row->created));
+	json_object_set_new(o, "updated", json_integer((json_int_t)row->updated));
+	return 0;
+}
+
 static json_t *entry_json(struct catalog *c, enum catalog_kind kind, const void *inst, bool file)
 {
 	const struct conf_section *sec = kinds[kind].section;
 	json_t *o = json_pack("{s:s, s:s}", "name", *(char *const *)inst, "defined_in", file ? "config" : "api");
-	sqlite3_stmt *st;
 	char v[1024];
 
 	for (size_t i = 0; o && i < sec->n_keys; i++) {
@@ -550,17 +690,8 @@ static json_t *entry_json(struct catalog *c, enum catalog_kind kind, const void 
 
 		json_object_set_new(o, "signed", json_boolean(t->secret || t->secret_file));
 	}
-	if (o && !file && db_prepare(c->db, "SELECT author, created, updated FROM definitions WHERE kind=? AND name=?",
-				     &st) == 0) {
-		sqlite3_bind_text(st, 1, kinds[kind].name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, *(char *const *)inst, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			json_object_set_new(o, "author", json_string((const char *)sqlite3_column_text(st, 0)));
-			json_object_set_new(o, "created", json_integer(sqlite3_column_int64(st, 1)));
-			json_object_set_new(o, "updated", json_integer(sqlite3_column_int64(st, 2)));
-		}
-		sqlite3_finalize(st);
-	}
+	if (o && !file)
+		(void)c->store.ops->get(c->store.db, kinds[kind].name, *(char *const *)inst, put_authorship, o);
 	return o;
 }
 
@@ -617,55 +748,12 @@ static bool exists(struct catalog *c, enum catalog_kind kind, const char *name)
 
 static int store_row(struct catalog *c, const struct change *ch, const char *author)
 {
-	sqlite3_stmt *st;
 	char *text = ch->def ? json_dumps(ch->def, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	uint64_t now = now_realtime_us();
 	int r = ch->def && !text ? -ENOMEM :
-		ch->def ? db_prepare(c->db, "INSERT INTO definitions(kind, name, definition, author, created, updated)"
-				    " VALUES (?1,?2,?3,?4,?5,?5) ON CONFLICT(kind, name) DO UPDATE SET"
-				    " definition=?3, author=?4, updated=?5", &st) :
-			  db_prepare(c->db, "DELETE FROM definitions WHERE kind=?1 AND name=?2", &st);
+		c->store.ops->put(c->store.db, kinds[ch->kind].name, ch->name, text, author, now_realtime_us());
 
-	if (r == 0) {
-		sqlite3_bind_text(st, 1, kinds[ch->kind].name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, ch->name, -1, SQLITE_STATIC);
-		if (ch->def) {
-			sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 4, author, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
-		}
-		r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-		sqlite3_finalize(st);
-	}
 	free(text);
 	return r;
-}
-
-/* Stores the change and moves to the snapshot it makes, in one transaction: both or neither. */
-static int apply(struct catalog *c, const struct change *ch, const char *author, char *reason, size_t size)
-{
-	struct conf_errors errs = { 0 };
-	struct snapshot *s = NULL;
-	int r = db_exec(c->db, "BEGIN IMMEDIATE");
-
-	if (r == 0)
-		r = store_row(c, ch, author);
-	if (r == 0)
-		r = snapshot_build(c, ch, &errs, &s);
-	if (r == -EINVAL)
-		(void)snprintf(reason, size, "%s",
-			       !errs.n ? "invalid" : strncmp(errs.msg[0], ": ", 2) == 0 ? errs.msg[0] + 2 : errs.msg[0]);
-	conf_errors_free(&errs);
-	if (r == 0)
-		r = db_exec(c->db, "COMMIT");
-	if (r < 0) {
-		(void)db_exec(c->db, "ROLLBACK");
-		snapshot_unref(s);
-		return r;
-	}
-	snapshot_unref(c->now);
-	c->now = s;
-	return 0;
 }
 
 /* Whether (kind, name) may be created (or changed: !create) through the API; the reason when not. */
@@ -691,26 +779,6 @@ static int refuse(struct catalog *c, const struct change *ch, bool create, char 
 		return -ENOENT;
 	}
 	return 0;
-}
-
-int catalog_put(struct catalog *c, enum catalog_kind kind, const char *name, json_t *def, bool create,
-		const char *author, json_t **ret, char *reason, size_t reason_size)
-{
-	const struct change ch = { kind, name, def };
-	int r;
-
-	if (!json_is_object(def)) {
-		(void)snprintf(reason, reason_size, "expected a JSON object of the section's keys");
-		return -EINVAL;
-	}
-	pthread_mutex_lock(&c->lock);
-	r = refuse(c, &ch, create, reason, reason_size);
-	if (r == 0)
-		r = apply(c, &ch, author, reason, reason_size);
-	if (r == 0)
-		r = list_locked(c, kind, name, ret);
-	pthread_mutex_unlock(&c->lock);
-	return r;
 }
 
 /* The rule that names target in notify= or escalate_to=, or NULL. */
@@ -755,17 +823,101 @@ static int in_use(const struct catalog_snapshot *s, enum catalog_kind kind, cons
 	return -EBUSY;
 }
 
+/* The snapshot built from what the store holds now, in force (under the lock); version: the store's. */
+static int rebuild(struct catalog *c, uint64_t version)
+{
+	struct conf_errors errs = { 0 };
+	struct snapshot *s = NULL;
+	int r = snapshot_build(c, NULL, &errs, &s);
+
+	conf_errors_free(&errs);
+	if (r < 0)
+		return r;
+	snapshot_unref(c->now);
+	c->now = s;
+	c->version = version;
+	return 0;
+}
+
+int catalog_refresh(struct catalog *c)
+{
+	uint64_t v = 0;
+	int r;
+
+	pthread_mutex_lock(&c->lock);
+	r = c->store.ops->version(c->store.db, &v);
+	if (r == 0 && v != c->version && (r = rebuild(c, v)) == 0)
+		log_info("catalog: the definitions changed through another collector are in force");
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+/*
+ * Stores the change and moves to the snapshot it makes, in one transaction:
+ * both or neither. The transaction begins with the definitions as the
+ * store has them (another collector's change since included), against
+ * which the change is judged (check(): refuse(), in_use()).
+ */
+static int apply(struct catalog *c, const struct change *ch, bool create, const char *author, char *reason,
+		 size_t size)
+{
+	struct conf_errors errs = { 0 };
+	struct snapshot *s = NULL;
+	uint64_t v = 0;
+	int r = c->store.ops->begin(c->store.db, &v);
+
+	if (r == 0 && v != c->version)
+		r = rebuild(c, v);
+	if (r == 0)
+		r = refuse(c, ch, create, reason, size);
+	if (r == 0 && !ch->def)
+		r = in_use(&c->now->pub, ch->kind, ch->name, reason, size);
+	if (r == 0)
+		r = store_row(c, ch, author);
+	if (r == 0)
+		r = snapshot_build(c, ch, &errs, &s);
+	if (r == -EINVAL && !*reason)
+		(void)snprintf(reason, size, "%s",
+			       !errs.n ? "invalid" : strncmp(errs.msg[0], ": ", 2) == 0 ? errs.msg[0] + 2 : errs.msg[0]);
+	conf_errors_free(&errs);
+	r = c->store.ops->end(c->store.db, r, &v);
+	if (r < 0) {
+		snapshot_unref(s);
+		return r;
+	}
+	snapshot_unref(c->now);
+	c->now = s;
+	c->version = v;
+	return 0;
+}
+
+int catalog_put(struct catalog *c, enum catalog_kind kind, const char *name, json_t *def, bool create,
+		const char *author, json_t **ret, char *reason, size_t reason_size)
+{
+	const struct change ch = { kind, name, def };
+	int r;
+
+	if (!json_is_object(def)) {
+		(void)snprintf(reason, reason_size, "expected a JSON object of the section's keys");
+		return -EINVAL;
+	}
+	*reason = '\0';
+	pthread_mutex_lock(&c->lock);
+	r = apply(c, &ch, create, author, reason, reason_size);
+	if (r == 0)
+		r = list_locked(c, kind, name, ret);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
 int catalog_delete(struct catalog *c, enum catalog_kind kind, const char *name, char *reason, size_t reason_size)
 {
 	const struct change ch = { kind, name, NULL };
 	int r;
 
+	*reason = '\0';
 	pthread_mutex_lock(&c->lock);
-	r = refuse(c, &ch, false, reason, reason_size);
-	if (r == 0)
-		r = in_use(&c->now->pub, kind, name, reason, reason_size);
-	if (r == 0)
-		r = apply(c, &ch, "", reason, reason_size);
+	r = apply(c, &ch, false, "", reason, reason_size);
 	pthread_mutex_unlock(&c->lock);
 	return r;
 }

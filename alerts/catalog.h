@@ -13,12 +13,12 @@
 /*
  * The rules, notification targets and log metrics in force: the
  * configuration file's [rule], [notify] and [logmetric] sections, and those
- * defined through the API (kept in
- * meta.db, table definitions, as the JSON they were given in). Readers take
+ * defined through the API (kept as the JSON they were given in, in
+ * meta.db's `definitions` or the shared database's: defstore.h). Readers take
  * an immutable snapshot and release it when done; a change through the API
  * builds a new snapshot, so an evaluation or a delivery under way keeps the
- * definitions it started with. This file alone holds SQL that names
- * `definitions`.
+ * definitions it started with. This file alone holds meta.db's SQL that
+ * names `definitions`.
  */
 struct catalog;
 
@@ -45,6 +45,13 @@ enum catalog_kind {
  */
 int catalog_open(const struct storage_conf *storage, const struct alert_defs *file, struct catalog **ret);
 void catalog_free(struct catalog *c);
+
+/*
+ * With backend=postgresql: the definitions made through another collector
+ * (the store's version moved) built and put in force now. Called each
+ * [alerts] interval by the evaluator, on every collector.
+ */
+int catalog_refresh(struct catalog *c);
 
 /* A reference to the definitions now; release it with catalog_release(). */
 const struct catalog_snapshot *catalog_get(struct catalog *c);
