@@ -25,35 +25,34 @@ struct judging {
 	uint64_t silent_us, need;
 };
 
+/* A probe's latest result as j judges it into c (its names are c's caller's). */
+static void probe_judged(const struct judging *j, const struct probe_state_row *p, struct candidate *c)
+{
+	c->active = !(p->status.len == 2 && memcmp(p->status.p, "ok", 2) == 0) && p->streak >= j->need;
+	c->suppressed = j->e->now > p->host_last_seen + j->silent_us;
+	(void)snprintf(c->value, sizeof(c->value), "%.*s: %.*s", (int)p->status.len, p->status.p, (int)p->message.len,
+		       p->message.p);
+}
+
 static int probe_candidate(const struct probe_state_row *p, void *ctx)
 {
 	struct judging *j = ctx;
 	char host[256], item[512];
-	struct candidate c = { .agent = p->agent, .host = host, .item = item,
-			       .active = !(p->status.len == 2 && memcmp(p->status.p, "ok", 2) == 0) && p->streak >= j->need,
-			       .suppressed = j->e->now > p->host_last_seen + j->silent_us };
+	struct candidate c = { .agent = p->agent, .host = host, .item = item };
 
 	(void)snprintf(host, sizeof(host), "%.*s", (int)p->host.len, p->host.p);
 	(void)snprintf(item, sizeof(item), "%.*s", (int)p->name.len, p->name.p);
-	(void)snprintf(c.value, sizeof(c.value), "%.*s: %.*s", (int)p->status.len, p->status.p, (int)p->message.len,
-		       p->message.p);
+	probe_judged(j, p, &c);
 	return j->e->consider(j->e, &c);
-}
-
-/* Probe results (of type, or of any type: NULL); a dial test's run from the collector is never suppressed. */
-static int probes_of_type(struct rule_eval *e, const char *type)
-{
-	const struct rule_conf *rule = e->rule;
-	struct probe_state_filter f = { .name_glob = rule->probe ? rule->probe : "*", .host_glob = rule->host,
-					.type = type };
-	struct judging j = { e, type ? UINT64_MAX / 2 : e->silent_after_us, MAX(rule->consecutive, (uint64_t)1) };
-
-	return fleet_probes_each(e->fleet, &f, probe_candidate, &j);
 }
 
 static int eval_probe(struct rule_eval *e)
 {
-	return probes_of_type(e, NULL);
+	const struct rule_conf *rule = e->rule;
+	struct probe_state_filter f = { .name_glob = rule->probe ? rule->probe : "*", .host_glob = rule->host };
+	struct judging j = { e, e->silent_after_us, MAX(rule->consecutive, (uint64_t)1) };
+
+	return fleet_probes_each(e->fleet, &f, probe_candidate, &j);
 }
 
 static int host_candidate(const struct host_row *h, void *ctx)
@@ -236,6 +235,10 @@ static int eval_log(struct rule_eval *e)
  * A dial test rule reads what the dial tests stored: their results as
  * probe results (failure), or their metrics (latency, certificate days).
  */
+struct collected;
+static int consider_collected(struct rule_eval *e, int (*read)(struct collected *cs));
+static int read_dialtests(struct collected *cs);
+
 static int eval_dialtest(struct rule_eval *e)
 {
 	const struct rule_conf *rule = e->rule;
@@ -246,7 +249,7 @@ static int eval_dialtest(struct rule_eval *e)
 	e->rule = &r;
 	if (strcmp(cond, "failure") == 0) {
 		r.probe = rule->dialtest;
-		k = probes_of_type(e, DIALTEST_TYPE);
+		k = consider_collected(e, read_dialtests);
 	} else {
 		r.metric = strcmp(cond, "latency") == 0 ? "dialtest.total_ms" : "dialtest.cert_days_left";
 		r.instance = rule->dialtest;
@@ -271,18 +274,21 @@ struct collected {
 	size_t n;
 };
 
-/* The next candidate, its strings copied in; NULL when there is room for no more. */
-static struct candidate *collected_add(struct collected *cs, const char *agent, const char *host, const char *item)
+/* Candidate i made anew, its strings copied in. */
+static struct candidate *collected_set(struct collected *cs, size_t i, const char *agent, const char *host,
+				       const char *item)
 {
-	size_t i = cs->n;
-
-	if (i == COLLECTED_MAX)
-		return NULL;
 	(void)snprintf(cs->s[i].agent, sizeof(cs->s[i].agent), "%s", agent);
 	(void)snprintf(cs->s[i].host, sizeof(cs->s[i].host), "%s", host);
 	(void)snprintf(cs->s[i].item, sizeof(cs->s[i].item), "%s", item);
 	cs->c[i] = (struct candidate){ .agent = cs->s[i].agent, .host = cs->s[i].host, .item = cs->s[i].item };
-	return &cs->c[cs->n++];
+	return &cs->c[i];
+}
+
+/* The next candidate, its strings copied in; NULL when there is room for no more. */
+static struct candidate *collected_add(struct collected *cs, const char *agent, const char *host, const char *item)
+{
+	return cs->n == COLLECTED_MAX ? NULL : collected_set(cs, cs->n++, agent, host, item);
 }
 
 /* read(cs) fills cs; then each candidate is considered. */
@@ -299,6 +305,57 @@ static int consider_collected(struct rule_eval *e, int (*read)(struct collected 
 		r = e->consider(e, &cs->c[i]);
 	free(cs);
 	return r < 0 ? r : 0;
+}
+
+/*
+ * A dial test's latest result, whichever collector ran it: with several on
+ * one database each runs the schedule under its own identity while it
+ * leads, and the result of one that no longer does must not stand for the
+ * test. One candidate a test, of the newest run (its collector's identity).
+ */
+struct newest_runs {
+	struct collected *cs;
+	struct judging j;
+	uint64_t ts[COLLECTED_MAX];
+};
+
+static int newest_run(const struct probe_state_row *p, void *ctx)
+{
+	struct newest_runs *nw = ctx;
+	struct collected *cs = nw->cs;
+	char host[256], item[65];
+	size_t i = 0;
+
+	(void)snprintf(host, sizeof(host), "%.*s", (int)p->host.len, p->host.p);
+	(void)snprintf(item, sizeof(item), "%.*s", (int)p->name.len, p->name.p);
+	while (i < cs->n && strcmp(cs->s[i].item, item) != 0)
+		i++;
+	if (i < cs->n && nw->ts[i] >= p->ts)
+		return 0;
+	if (i == COLLECTED_MAX)
+		return 1;
+	cs->n += i == cs->n;
+	(void)collected_set(cs, i, p->agent, host, item);
+	nw->ts[i] = p->ts;
+	probe_judged(&nw->j, p, &cs->c[i]);
+	return 0;
+}
+
+static int read_dialtests(struct collected *cs)
+{
+	struct rule_eval *e = cs->e;
+	struct probe_state_filter f = { .name_glob = e->rule->probe ? e->rule->probe : "*", .host_glob = e->rule->host,
+					.type = DIALTEST_TYPE };
+	struct newest_runs *nw = calloc(1, sizeof(*nw));
+	int r;
+
+	if (!nw)
+		return -ENOMEM;
+	/* A dial test's run from the collector is never suppressed: its host is the collector. */
+	*nw = (struct newest_runs){ .cs = cs, .j = { e, UINT64_MAX / 2, MAX(e->rule->consecutive, (uint64_t)1) } };
+	r = fleet_probes_each(e->fleet, &f, newest_run, nw);
+	free(nw);
+	return r;
 }
 
 /* An agent id conflict holds while refusals go on: a refused agent asks again every minute. */

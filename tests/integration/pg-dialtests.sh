@@ -4,17 +4,20 @@
 # (dialtests/dialer.c under the lead of alerting_leads()): with both up,
 # only the one that evaluates dials (a 1 s test: about one request a
 # second, not two); A killed (-9), B takes the schedule over within
-# seconds; A back stands by, and it is still one a second.
+# seconds; A back stands by, and it is still one a second. The test
+# failing while A ran it, then while B does: one alert firing, of B's
+# runs; the one of A's runs, which A no longer makes, resolves. (Each
+# collector dials as a host of its own, [dialtests] host=.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 SITE=$(free_port)
-"$PY" - "$SITE" "$T/hits" <<'PYEOF' &
-import http.server, sys, time
+"$PY" - "$SITE" "$T/hits" "$T/failing" <<'PYEOF' &
+import http.server, os, sys, time
 log = open(sys.argv[2], "a", buffering=1)
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         log.write(f"{time.time():.3f}\n")
-        self.send_response(200)
+        self.send_response(503 if os.path.exists(sys.argv[3]) else 200)
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"ok")
@@ -25,13 +28,23 @@ PYEOF
 PIDS="$PIDS $!"
 wait_for 10 "the site up" port_up "$SITE"
 mkdir -p "$T/dialtests.d"
-printf '{"name":"ping","interval":"1s","timeout":"1s","steps":[{"name":"get","url":"http://127.0.0.1:%s/"}]}\n' \
+printf '{"name":"ping","interval":"1s","timeout":"1s","steps":[{"name":"get","url":"http://127.0.0.1:%s/","assert":[{"type":"status","in":[200]}]}]}\n' \
 	"$SITE" > "$T/dialtests.d/ping.json"
 pg_start
 pg_collectors_conf "[dialtests]
 dir=$T/dialtests.d
+host=dial-a
 [alerts]
-interval=1s"
+interval=1s
+[rule \"ping-down\"]
+type=dialtest
+dialtest=ping"
+sed -i 's/^host=dial-a$/host=dial-b/' "$T/collector-b.conf"
+TOKEN=$(make_token viewer)
+firing_alerts() { # the hosts of ping-down's firing alerts
+	curl -s -H "Authorization: Bearer $TOKEN" "$URL_B/api/v1/alerts?state=firing" | "$PY" -c 'import json, sys
+print(" ".join(sorted(a["host"] for a in json.load(sys.stdin)["items"] if a["rule"] == "ping-down")))'
+}
 
 hits_in() { # seconds: the requests the site had in the last that many seconds, after waiting them out
 	local from
@@ -53,11 +66,17 @@ info "both up: one runs the test"
 N=$(hits_in 8)
 once_a_second "$N" "both up"
 
+info "the test fails while A runs it: its alert"
+touch "$T/failing"
+firing_is() { [ "$(firing_alerts)" = "$1" ]; }
+wait_for 15 "the alert of A's runs" firing_is dial-a
+
 info "A killed: B dials within seconds, once a second"
 stop_collector KILL
 wait_for 15 "B evaluates" grep -q "alerting: this collector .* does this work now" "$T/collector-b.log"
 N=$(hits_in 8)
 once_a_second "$N" "B alone"
+wait_for 15 "one alert firing, of B's runs (A's resolved)" firing_is dial-b
 
 info "A back: it stands by, still once a second"
 start_collector
