@@ -473,127 +473,12 @@ static int snapshot_build(struct catalog *c, const struct change *ch, struct con
 	return 0;
 }
 
-/* meta.db's definitions: one collector's, so its version never moves. */
-
-static int sq_rows(sqlite3_stmt *st, int (*fn)(const struct defs_row *row, void *ctx), void *ctx)
-{
-	int rc, r = 0;
-
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct defs_row row = { .name = (const char *)sqlite3_column_text(st, 0),
-					.definition = (const char *)sqlite3_column_text(st, 1),
-					.author = (const char *)sqlite3_column_text(st, 2),
-					.created = (uint64_t)sqlite3_column_int64(st, 3),
-					.updated = (uint64_t)sqlite3_column_int64(st, 4) };
-		r = fn(&row, ctx);
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_errno(rc);
-	sqlite3_finalize(st);
-	return r;
-}
-
-#define DEF_COLUMNS "SELECT name, definition, author, created, updated FROM definitions WHERE kind=?1"
-
-static int sq_each(void *db, const char *kind, int (*fn)(const struct defs_row *row, void *ctx), void *ctx)
-{
-	sqlite3_stmt *st;
-	int r = db_prepare(db, DEF_COLUMNS " ORDER BY name", &st);
-
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	return sq_rows(st, fn, ctx);
-}
-
-static int sq_get(void *db, const char *kind, const char *name, int (*fn)(const struct defs_row *row, void *ctx),
-		  void *ctx)
-{
-	sqlite3_stmt *st;
-	int r = db_prepare(db, DEF_COLUMNS " AND name=?2", &st);
-
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	return sq_rows(st, fn, ctx);
-}
-
-static int sq_put(void *db, const char *kind, const char *name, const char *definition, const char *author,
-		  uint64_t now)
-{
-	sqlite3_stmt *st;
-	int r = definition ? db_prepare(db, "INSERT INTO definitions(kind, name, definition, author, created, updated)"
-					    " VALUES (?1,?2,?3,?4,?5,?5) ON CONFLICT(kind, name) DO UPDATE SET"
-					    " definition=?3, author=?4, updated=?5", &st) :
-			     db_prepare(db, "DELETE FROM definitions WHERE kind=?1 AND name=?2", &st);
-
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	if (definition) {
-		sqlite3_bind_text(st, 3, definition, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, author, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
-	}
-	r = db_step_done(db, st);
-	sqlite3_finalize(st);
-	return r;
-}
-
-static int sq_begin(void *db, uint64_t *ret)
-{
-	*ret = 0;
-	return db_exec(db, "BEGIN IMMEDIATE");
-}
-
-static int sq_end(void *db, int r, uint64_t *ret)
-{
-	*ret = 0;
-	if (r < 0) {
-		(void)db_exec(db, "ROLLBACK");
-		return r;
-	}
-	return db_exec(db, "COMMIT");
-}
-
-static int sq_version(void *db, uint64_t *ret)
-{
-	(void)db;
-	*ret = 0;
-	return 0;
-}
-
-static void sq_close(void *db)
-{
-	db_close(db);
-}
-
-static const struct defs_store_ops defs_sqlite = {
-	.name = "meta.db", .each = sq_each, .get = sq_get, .put = sq_put, .begin = sq_begin, .end = sq_end,
-	.version = sq_version, .close = sq_close,
-};
-
 /* With backend=postgresql the definitions are the shared database's: one made through any collector holds on all. */
 static int open_store(struct catalog *c, const struct storage_conf *storage)
 {
-	sqlite3 *db = NULL;
-	int r;
-
 	if (storage_conf_shared(storage))
 		return defs_store_pg_open(storage->url, storage->password_file, &c->store);
-	r = storage_meta_connect(storage->data_dir, storage->sync, &db);
-	if (r == 0)
-		r = db_exec(db, "CREATE TABLE IF NOT EXISTS definitions(kind TEXT NOT NULL, name TEXT NOT NULL,"
-				" definition TEXT NOT NULL, author TEXT NOT NULL, created INTEGER NOT NULL,"
-				" updated INTEGER NOT NULL, PRIMARY KEY(kind, name))");
-	if (r < 0) {
-		db_close(db);
-		return r;
-	}
-	c->store = (struct defs_store){ &defs_sqlite, db };
-	return 0;
+	return defs_store_sqlite_open(storage->data_dir, storage->sync, &c->store);
 }
 
 void catalog_free(struct catalog *c)
@@ -781,47 +666,6 @@ static int refuse(struct catalog *c, const struct change *ch, bool create, char 
 	return 0;
 }
 
-/* The rule that names target in notify= or escalate_to=, or NULL. */
-static const char *rule_naming_target(const struct catalog_snapshot *s, const char *target)
-{
-	for (size_t i = 0; i < s->n_rules; i++) {
-		const char *lists[] = { s->rules[i]->notify, s->rules[i]->escalate_to };
-
-		for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
-			if (word_listed(lists[l], target))
-				return s->rules[i]->name;
-	}
-	return NULL;
-}
-
-/* The rule whose metric= is one of log metric's statistics (log.NAME.STAT), or NULL. */
-static const char *rule_reading(const struct catalog_snapshot *s, const char *logmetric)
-{
-	size_t n = strlen(logmetric);
-
-	for (size_t i = 0; i < s->n_rules; i++) {
-		const char *m = s->rules[i]->metric;
-
-		if (m && strncmp(m, LOGSERIES_PREFIX, strlen(LOGSERIES_PREFIX)) == 0 &&
-		    strncmp(m + strlen(LOGSERIES_PREFIX), logmetric, n) == 0 && m[strlen(LOGSERIES_PREFIX) + n] == '.')
-			return s->rules[i]->name;
-	}
-	return NULL;
-}
-
-/* Why (kind, name) may not go while what is left uses it: -EBUSY with reason, or 0. */
-static int in_use(const struct catalog_snapshot *s, enum catalog_kind kind, const char *name, char *reason,
-		  size_t size)
-{
-	const char *user = kind == CATALOG_NOTIFY ? rule_naming_target(s, name) :
-			   kind == CATALOG_LOGMETRIC ? rule_reading(s, name) : NULL;
-
-	if (!user)
-		return 0;
-	(void)snprintf(reason, size, kind == CATALOG_NOTIFY ? "[rule \"%s\"] sends to [notify \"%s\"]" :
-				     "[rule \"%s\"] reads [logmetric \"%s\"]", user, name);
-	return -EBUSY;
-}
 
 /* The snapshot built from what the store holds now, in force (under the lock); version: the store's. */
 static int rebuild(struct catalog *c, uint64_t version)
@@ -871,7 +715,7 @@ static int apply(struct catalog *c, const struct change *ch, bool create, const 
 	if (r == 0)
 		r = refuse(c, ch, create, reason, size);
 	if (r == 0 && !ch->def)
-		r = in_use(&c->now->pub, ch->kind, ch->name, reason, size);
+		r = catalog_in_use(&c->now->pub, ch->kind, ch->name, reason, size);
 	if (r == 0)
 		r = store_row(c, ch, author);
 	if (r == 0)

@@ -17,8 +17,7 @@
  * meta.db's `definitions` or the shared database's: defstore.h). Readers take
  * an immutable snapshot and release it when done; a change through the API
  * builds a new snapshot, so an evaluation or a delivery under way keeps the
- * definitions it started with. This file alone holds meta.db's SQL that
- * names `definitions`.
+ * definitions it started with.
  */
 struct catalog;
 
@@ -88,6 +87,9 @@ int catalog_put(struct catalog *c, enum catalog_kind kind, const char *name, jso
  * nothing stored: 0, or -EINVAL with the errors in errs. For the fuzzers.
  */
 int catalog_check(enum catalog_kind kind, const char *name, json_t *def, struct conf_errors *errs);
+/* Why (kind, name) may not go while what s has besides uses it (a target or log metric a rule does): -EBUSY with reason, or 0. */
+int catalog_in_use(const struct catalog_snapshot *s, enum catalog_kind kind, const char *name, char *reason,
+		   size_t size);
 /* -ENOENT, -EPERM (in the file), -EBUSY (a target or log metric a rule uses) with reason. */
 int catalog_delete(struct catalog *c, enum catalog_kind kind, const char *name, char *reason, size_t reason_size);
 

@@ -2,12 +2,13 @@
 #ifndef VIGIL_DEFSTORE_H
 #define VIGIL_DEFSTORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
  * Where the definitions made through the API (rules, notification targets,
  * log metrics) are kept for the catalog (catalog.h): meta.db's
- * `definitions` (catalog.c alone holds its SQL), or with [storage]
+ * `definitions` (defstore-sqlite.c alone holds its SQL), or with [storage]
  * backend=postgresql the database the collectors share (pgdefs.c), where
  * a version moves with each change so every collector sees that the
  * definitions changed and builds them again. The catalog's lock guards
@@ -48,6 +49,8 @@ struct defs_store {
 	void *db;
 };
 
+/* meta.db's in data_dir: one collector's, so its version never moves. Makes the table. */
+int defs_store_sqlite_open(const char *data_dir, bool sync, struct defs_store *ret);
 /* The shared database's: connects and makes the tables. -EOPNOTSUPP without libpq; pg.h's errors. */
 int defs_store_pg_open(const char *url, const char *password_file, struct defs_store *ret);
 

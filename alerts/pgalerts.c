@@ -699,48 +699,44 @@ static bool is_migrated(const char *table)
 	return false;
 }
 
-static int pg_put_row(void *db, const char *table, json_t *row)
+/* sql, made for one of the migrated tables, run with row as its JSON parameter: whether it answered true. */
+static int migrated_row(void *db, const char *table, const char *sql, json_t *row, bool *ret)
 {
 	_cleanup_free_ char *text = json_dumps(row, JSON_COMPACT);
 	const struct pg_param p[] = { PG_TEXT(text) };
 	PGresult *res = NULL;
-	char sql[256];
-	int r;
+	int r = !is_migrated(table) ? -EINVAL : !text ? -ENOMEM : run(db, sql, p, 1, &res);
 
-	if (!is_migrated(table))
-		return -EINVAL;
-	if (!text)
-		return -ENOMEM;
-	/* The row's columns by name: json_populate_record() takes each key to the column of that name. */
-	(void)snprintf(sql, sizeof(sql), "INSERT INTO %s SELECT * FROM json_populate_record(NULL::%s, $1::json)"
-					 " ON CONFLICT (id) DO NOTHING RETURNING id", table, table);
-	r = run(db, sql, p, 1, &res);
 	if (r == 0)
-		r = PQntuples(res) == 1;
+		*ret = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	return r;
 }
 
-static int pg_holds_row(void *db, const char *table, json_t *row)
+static int pg_put_row(void *db, const char *table, json_t *row)
 {
-	_cleanup_free_ char *text = json_dumps(row, JSON_COMPACT);
-	const struct pg_param p[] = { PG_TEXT(text) };
-	PGresult *res = NULL;
 	char sql[256];
+	bool copied = false;
 	int r;
 
-	if (!is_migrated(table))
-		return -EINVAL;
-	if (!text)
-		return -ENOMEM;
+	/* The row's columns by name: json_populate_record() takes each key to the column of that name. */
+	(void)snprintf(sql, sizeof(sql), "INSERT INTO %s SELECT * FROM json_populate_record(NULL::%s, $1::json)"
+					 " ON CONFLICT (id) DO NOTHING RETURNING true", table, table);
+	r = migrated_row(db, table, sql, row, &copied);
+	return r < 0 ? r : copied;
+}
+
+static int pg_holds_row(void *db, const char *table, json_t *row)
+{
+	char sql[256];
+	bool same = false;
+	int r;
+
 	/* jsonb containment: every column the row gives, of the same value (numbers as numbers) there. */
 	(void)snprintf(sql, sizeof(sql), "SELECT coalesce((SELECT to_jsonb(t) @> $1::jsonb FROM %s t"
 					 " WHERE id = ($1::jsonb ->> 'id')::bigint), false)", table);
-	r = run(db, sql, p, 1, &res);
-	if (r == 0)
-		r = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
-	return r;
+	r = migrated_row(db, table, sql, row, &same);
+	return r < 0 ? r : same;
 }
 
 static int pg_rows_done(void *db)
