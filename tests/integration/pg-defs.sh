@@ -15,9 +15,7 @@ pg_start
 pg_collectors_conf "[alerts]
 interval=1s"
 ADMIN=$(make_token admin)
-start_collector
-wait_for 10 "A evaluates" grep -q "alerting: this collector .* does this work now" "$T/collector.log"
-start_collector_b
+start_collectors_a_leading
 
 on() { # url method path [body]: the status; the answer in $T/on.json
 	curl -s -o "$T/on.json" -w '%{http_code}' -X "$2" -H "Authorization: Bearer $ADMIN" ${4:+--data "$4"} "$1$3"

@@ -57,10 +57,7 @@ once_a_second() { # what hits_in 8 said
 	[ "$1" -ge 5 ] && [ "$1" -le 11 ] || fail "$1 requests in 8 s of a 1 s dial test: $2"
 }
 
-start_collector
-wait_for 10 "A evaluates" grep -q "alerting: this collector .* does this work now" "$T/collector.log"
-start_collector_b
-wait_for 10 "B stands by" grep -q "alerting: another collector does this work" "$T/collector-b.log"
+start_collectors_a_leading
 
 info "both up: one runs the test"
 N=$(hits_in 8)

@@ -30,10 +30,7 @@ metric=log.web.p99
 instance=status_class=5xx
 above=500"
 TOKEN=$(make_token operator)
-start_collector
-wait_for 10 "A evaluates" grep -q "alerting: this collector .* does this work now" "$T/collector.log"
-start_collector_b
-wait_for 10 "B stands by" grep -q "alerting: another collector does this work" "$T/collector-b.log"
+start_collectors_a_leading
 AGENT_ADDR="tcp://127.0.0.1:$PORT_B" AGENT_HEARTBEAT=1s AGENT_METRICS=yes write_agent_conf "[metrics]
 interval=1s"
 start_agent

@@ -78,5 +78,13 @@ start_collector_b() {
 	wait_for 10 "collector B up" curl -s -o /dev/null "$URL_B/api/v1/hosts"
 }
 
+# A started and evaluating the rules (the first to take the lease), then B, standing by.
+start_collectors_a_leading() {
+	start_collector
+	wait_for 10 "A evaluates" grep -q "alerting: this collector .* does this work now" "$T/collector.log"
+	start_collector_b
+	wait_for 10 "B stands by" grep -q "alerting: another collector does this work" "$T/collector-b.log"
+}
+
 # psql as vigil on the test's server.
 pg_sql() { PGPASSWORD=$(cat "$PG_PASSWORD_FILE") "$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 "$PG_URL" "$@"; }
