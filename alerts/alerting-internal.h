@@ -8,6 +8,7 @@
 
 #include "alerts/alerting.h"
 #include "alerts/silences.h"
+#include "store/pgstore.h"
 
 /* The evaluator's state, shared by alerting.c (the evaluation) and ops.c (what the API asks of it). */
 
@@ -30,6 +31,9 @@ struct alerting {
 	sd_event_source *timer; /* every [alerts] interval */
 	sd_event_source *soon;  /* after new probe results or log matches, debounced */
 	sd_event_source *wake;  /* the eventfd ingest's writer pokes */
+	struct pgstore_listener *listener; /* with a shared store: another collector stored what may change an alert */
+	sd_event_source *heard; /* its socket; NULL while it is not connected */
+	sd_event *event;
 	int wake_fd;
 	uint64_t last_end_us, last_took_us; /* monotonic: when the last evaluation ended, how long it took */
 	bool enqueued;          /* the evaluation queued notifications */

@@ -542,10 +542,38 @@ static void run(struct alerting *a)
 		a->on_enqueued(a->on_enqueued_data);
 }
 
+/* Another collector stored what may change an alert: evaluated soon, as this collector's own is. */
+static int on_heard(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct alerting *a = userdata;
+	int r = pgstore_listened(a->listener);
+
+	if (r > 0)
+		alerting_poke(a);
+	/* The connection went: the socket with it; the next interval connects again. */
+	if (r < 0)
+		a->heard = sd_event_source_disable_unref(a->heard);
+	return 0;
+}
+
+/* The listener's socket watched, connected again first when it had gone (each interval). */
+static void listen_watch(struct alerting *a)
+{
+	int fd;
+
+	if (!a->listener || a->heard)
+		return;
+	if (pgstore_listened(a->listener) < 0 || (fd = pgstore_listener_fd(a->listener)) < 0)
+		return;
+	if (sd_event_add_io(a->event, &a->heard, fd, EPOLLIN, on_heard, a) < 0)
+		a->heard = NULL;
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct alerting *a = userdata;
 
+	listen_watch(a);
 	run(a);
 	(void)sd_event_source_set_time_relative(s, a->env.alerts->interval_ms * 1000);
 	(void)sd_event_source_set_enabled(s, SD_EVENT_ON);
@@ -609,6 +637,8 @@ void alerting_stop(struct alerting *a)
 	sd_event_source_disable_unref(a->timer);
 	sd_event_source_disable_unref(a->soon);
 	sd_event_source_disable_unref(a->wake);
+	sd_event_source_disable_unref(a->heard);
+	pgstore_listener_free(a->listener);
 	if (a->wake_fd >= 0)
 		close(a->wake_fd);
 	alert_store_free(a->store);
@@ -677,6 +707,12 @@ int alerting_start(const struct alerting_env *env, struct catalog *catalog, sd_e
 		r = sd_event_source_set_enabled(a->soon, SD_EVENT_OFF);
 	if (r == 0 && event)
 		r = sd_event_add_io(event, &a->wake, a->wake_fd, EPOLLIN, on_wake, a);
+	a->event = event;
+	/* Without it, what another collector stored waits for the next interval: worth a word, not a refusal. */
+	if (r == 0 && event && storage_conf_shared(env->storage) && pgstore_listen(env->storage, &a->listener) < 0)
+		log_warning("alerts: not told when another collector stores what may change an alert;"
+			    " evaluated each interval instead");
+	listen_watch(a);
 	if (r < 0) {
 		alerting_stop(a);
 		return r;

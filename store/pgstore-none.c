@@ -229,3 +229,27 @@ int pgstore_lockouts_each(struct pgstore *p, uint64_t since_us, int (*fn)(const 
 	(void)ctx;
 	return -EOPNOTSUPP;
 }
+
+int pgstore_listen(const struct storage_conf *c, struct pgstore_listener **ret)
+{
+	(void)c;
+	(void)ret;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_listener_fd(struct pgstore_listener *l)
+{
+	(void)l;
+	return -1;
+}
+
+int pgstore_listened(struct pgstore_listener *l)
+{
+	(void)l;
+	return -EOPNOTSUPP;
+}
+
+void pgstore_listener_free(struct pgstore_listener *l)
+{
+	(void)l;
+}

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "store/pg.h"
 #include "store/pgblocks.h"
+#include "alerts/logmatch.h"
 #include "store/pgderived.h"
 #include "store/pghosts.h"
 #include "store/pglease.h"
@@ -111,6 +112,27 @@ static int by_key(const void *a, const void *b)
 	return k ? k : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
+#define STORED_CHANNEL "vigil_stored"
+
+/* Whether a block the shared store took now may change an alert (ingest's block_alerts(), as the database saw it). */
+static bool may_alert(const struct block_in *b)
+{
+	if (b->result != BLOCK_STORED)
+		return false;
+	for (size_t i = 0; !b->noteworthy && b->logmatch && i < logmatch_count(b->logmatch); i++)
+		if (b->hits[i].count)
+			return true;
+	return b->noteworthy;
+}
+
+static int say_stored(PGconn *c, struct block_in *const *blocks, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (may_alert(blocks[i]))
+			return pg_run(c, "SELECT pg_notify('" STORED_CHANNEL "', '')", NULL, 0, NULL);
+	return 0;
+}
+
 /* One transaction over the n blocks of to: each one's shared result into its result; with fleet, what they add to it. */
 static int store_once(struct pgstore *p, uint32_t day, struct block_in **to, size_t n, bool fleet)
 {
@@ -126,6 +148,8 @@ static int store_once(struct pgstore *p, uint32_t day, struct block_in **to, siz
 		r = pghosts_group(p->link.c, to, n);
 	if (r == 0 && fleet)
 		r = pgderived_group(p->link.c, to, n);
+	if (r == 0 && fleet)
+		r = say_stored(p->link.c, to, n);
 	if (r == 0)
 		r = pg_exec(p->link.c, "COMMIT");
 	if (r < 0 && p->link.c && PQstatus(p->link.c) == CONNECTION_OK)
@@ -325,6 +349,60 @@ int pgstore_cursor_check(struct pgstore *p, uint64_t xid, int64_t id, uint32_t r
 	int r = pg_link_up(&p->link);
 
 	return pg_link_settle(&p->link, r == 0 ? pgblocks_cursor_check(p->link.c, &(struct pg_cursor){ xid, id }, rec) : r);
+}
+
+struct pgstore_listener {
+	struct pg_link link;
+};
+
+static int listen_on(PGconn *c, void *ctx)
+{
+	(void)ctx;
+	return pg_exec(c, "LISTEN " STORED_CHANNEL);
+}
+
+int pgstore_listen(const struct storage_conf *c, struct pgstore_listener **ret)
+{
+	struct pgstore_listener *l = calloc(1, sizeof(*l));
+	int r = l ? pg_link_start(&l->link, &(struct pg_conf){ .url = c->url, .password_file = c->password_file },
+				  listen_on, NULL)
+		  : -ENOMEM;
+
+	if (r < 0) {
+		free(l);
+		return r;
+	}
+	*ret = l;
+	return 0;
+}
+
+int pgstore_listener_fd(struct pgstore_listener *l)
+{
+	return l->link.c ? PQsocket(l->link.c) : -1;
+}
+
+int pgstore_listened(struct pgstore_listener *l)
+{
+	PGnotify *n;
+	int r = pg_link_up(&l->link), heard = 0;
+
+	if (r < 0)
+		return r;
+	if (!PQconsumeInput(l->link.c))
+		return pg_link_settle(&l->link, -EPIPE);
+	while ((n = PQnotifies(l->link.c))) {
+		heard = 1;
+		PQfreemem(n);
+	}
+	return heard;
+}
+
+void pgstore_listener_free(struct pgstore_listener *l)
+{
+	if (!l)
+		return;
+	pg_link_free(&l->link);
+	free(l);
 }
 
 int pgstore_records_after(struct pgstore *p, uint64_t xid, int64_t id, uint32_t rec, uint64_t *ret)

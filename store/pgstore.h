@@ -109,6 +109,20 @@ int pgstore_log_matches(struct pgstore *p, const char *rule, uint64_t since_us, 
 int pgstore_logmetric_recent(struct pgstore *p, const char *metric, uint64_t since, uint64_t until,
 			     int (*fn)(const struct logmetric_part *part, void *ctx), void *ctx);
 
+/*
+ * What another collector stored that may change an alert (a probe result
+ * not ok or changed, a line a log rule matched) is said on the database's
+ * channel when its transaction commits; a listener hears it, so the
+ * collector that evaluates need not wait for its next interval.
+ */
+struct pgstore_listener;
+int pgstore_listen(const struct storage_conf *c, struct pgstore_listener **ret);
+/* The socket to wait on for readable; -1 while not connected (pgstore_listened() connects again). */
+int pgstore_listener_fd(struct pgstore_listener *l);
+/* What arrived taken: 1 when something was said since the last call, 0 not, or -errno (connected again at the next call). */
+int pgstore_listened(struct pgstore_listener *l);
+void pgstore_listener_free(struct pgstore_listener *l);
+
 /* -ERANGE when block xid/id, record rec, was never stored (a cursor from no answer of this store). */
 int pgstore_cursor_check(struct pgstore *p, uint64_t xid, int64_t id, uint32_t rec);
 /* How many records are stored after record rec of block xid/id, into *ret. */
