@@ -379,28 +379,12 @@ static struct job *wait_jobs(struct ingest *in, bool *ret_stop)
 	return list;
 }
 
-/*
- * Whether a block holds what may change an alert: a probe result not ok or
- * changed, or lines a log rule matched. Steady ok results wait for the timer.
- */
-static bool block_alerts(const struct block_in *b)
-{
-	if (b->result != BLOCK_STORED)
-		return false;
-	if (b->noteworthy)
-		return true;
-	for (size_t i = 0; i < logmatch_count(b->logmatch); i++)
-		if (b->hits[i].count)
-			return true;
-	return false;
-}
-
 static void tell_stored(struct ingest *in, struct block_in **blocks, size_t n)
 {
 	bool any = false;
 
 	for (size_t i = 0; i < n && !any; i++)
-		any = block_alerts(blocks[i]);
+		any = block_may_alert(blocks[i]);
 	pthread_mutex_lock(&in->lock);
 	if (any && in->on_stored)
 		in->on_stored(in->on_stored_data);

@@ -11,7 +11,6 @@
 #include "common/util.h"
 #include "store/pg.h"
 #include "store/pgblocks.h"
-#include "alerts/logmatch.h"
 #include "store/pgderived.h"
 #include "store/pghosts.h"
 #include "store/pglease.h"
@@ -114,21 +113,11 @@ static int by_key(const void *a, const void *b)
 
 #define STORED_CHANNEL "vigil_stored"
 
-/* Whether a block the shared store took now may change an alert (ingest's block_alerts(), as the database saw it). */
-static bool may_alert(const struct block_in *b)
-{
-	if (b->result != BLOCK_STORED)
-		return false;
-	for (size_t i = 0; !b->noteworthy && b->logmatch && i < logmatch_count(b->logmatch); i++)
-		if (b->hits[i].count)
-			return true;
-	return b->noteworthy;
-}
-
+/* Said when the group holds a block stored there now that may change an alert (as the database saw it). */
 static int say_stored(PGconn *c, struct block_in *const *blocks, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (may_alert(blocks[i]))
+		if (block_may_alert(blocks[i]))
 			return pg_run(c, "SELECT pg_notify('" STORED_CHANNEL "', '')", NULL, 0, NULL);
 	return 0;
 }
