@@ -47,12 +47,9 @@ static const char schema_sql[] =
 
 static int schema(PGconn *c, void *ctx)
 {
-	int r = pg_exec(c, schema_sql);
+	int r = pg_schema(c, schema_sql);
 
 	(void)ctx;
-	/* Two collectors creating them at once: the loser's error is the winner's table; once more finds them. */
-	if (r == -EEXIST)
-		r = pg_exec(c, schema_sql);
 	return r == 0 ? pglease_schema(c) : r;
 }
 

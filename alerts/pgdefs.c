@@ -20,11 +20,9 @@ static int schema(PGconn *c, void *ctx)
 		" author text NOT NULL, created bigint NOT NULL, updated bigint NOT NULL, PRIMARY KEY (kind, name));"
 		"CREATE TABLE IF NOT EXISTS definitions_version(id integer PRIMARY KEY CHECK (id = 1), v bigint NOT NULL);"
 		"INSERT INTO definitions_version VALUES (1, 0) ON CONFLICT (id) DO NOTHING";
-	int r = pg_exec(c, sql);
 
 	(void)ctx;
-	/* Two collectors creating them at once: the loser's error is the winner's table. */
-	return r == -EEXIST ? pg_exec(c, sql) : r;
+	return pg_schema(c, sql);
 }
 
 static int run(struct pgdefs *p, const char *sql, const struct pg_param *params, int n, PGresult **ret)

@@ -20,11 +20,9 @@ static int schema(PGconn *c, void *ctx)
 		"CREATE TABLE IF NOT EXISTS silences(id bigserial PRIMARY KEY, matchers text NOT NULL, starts bigint NOT NULL,"
 		" ends bigint NOT NULL, creator text NOT NULL, comment text NOT NULL, created bigint NOT NULL,"
 		" every bigint NOT NULL DEFAULT 0, until bigint NOT NULL DEFAULT 0)";
-	int r = pg_exec(c, sql);
 
 	(void)ctx;
-	/* Two collectors creating it at once: the loser's error is the winner's table. */
-	return r == -EEXIST ? pg_exec(c, sql) : r;
+	return pg_schema(c, sql);
 }
 
 int silence_store_pg_open(const char *url, const char *password_file, void **ret)

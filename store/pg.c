@@ -137,6 +137,13 @@ int pg_link_settle(struct pg_link *l, int r)
 	return r;
 }
 
+int pg_schema(PGconn *c, const char *sql)
+{
+	int r = pg_exec(c, sql);
+
+	return r == -EEXIST ? pg_exec(c, sql) : r;
+}
+
 int pg_link_run(struct pg_link *l, const char *sql, const struct pg_param *params, int n, PGresult **ret)
 {
 	bool had = l->c != NULL;

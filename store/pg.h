@@ -84,6 +84,12 @@ int pg_link_run(struct pg_link *l, const char *sql, const struct pg_param *param
 int pg_run_count(PGconn *c, const char *sql, const struct pg_param *params, int n, long long *ret_rows);
 /* SQL the program wrote itself, without parameters, one statement or several (schema, BEGIN, COMMIT). */
 int pg_exec(PGconn *c, const char *sql);
+/*
+ * pg_exec() of schema SQL (CREATE … IF NOT EXISTS): two collectors creating
+ * the same object at once, the loser's error (-EEXIST) is the winner's
+ * object, and running it once more finds it there.
+ */
+int pg_schema(PGconn *c, const char *sql);
 
 /*
  * An array parameter (a column of rows unnest() makes into rows, one

@@ -13,7 +13,6 @@
 int pgblocks_schema(PGconn *c, const struct pg_dialect *d)
 {
 	char sql[2048];
-	int r;
 
 	(void)snprintf(sql, sizeof(sql),
 		       "CREATE SEQUENCE IF NOT EXISTS blocks_id;"
@@ -27,9 +26,7 @@ int pgblocks_schema(PGconn *c, const struct pg_dialect *d)
 		       " day integer NOT NULL, block bigint NOT NULL, digest bytea NOT NULL, host text,"
 		       " PRIMARY KEY (agent, seq))",
 		       d->xid_now);
-	r = pg_exec(c, sql);
-	/* Two collectors creating the same object at once: the loser's error is the winner's success. */
-	return r == -EEXIST ? pg_exec(c, sql) : r;
+	return pg_schema(c, sql);
 }
 
 int pgblocks_prepare_day(PGconn *c, const struct pg_dialect *d, uint32_t day)
@@ -39,9 +36,9 @@ int pgblocks_prepare_day(PGconn *c, const struct pg_dialect *d, uint32_t day)
 
 	if (r == 0) {
 		(void)snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS blocks_%" PRIu32 " %s", day, of);
-		r = pg_exec(c, sql);
+		r = pg_schema(c, sql);
 	}
-	return r == -EEXIST ? pg_exec(c, sql) : r;
+	return r;
 }
 
 /* Drops the partition of day (outside any transaction of the caller's), then its (agent, seq) rows. */

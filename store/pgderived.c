@@ -32,10 +32,8 @@ int pgderived_schema(PGconn *c)
 		" labels text NOT NULL, ts bigint NOT NULL, ts_last bigint NOT NULL, count bigint NOT NULL,"
 		" sum double precision NOT NULL, sketch bytea);"
 		"CREATE INDEX IF NOT EXISTS logmetric_rows_by_metric ON logmetric_rows(metric, ts_last)";
-	int r = pg_exec(c, sql);
 
-	/* Two collectors creating the same table at once: the loser's error is the winner's success. */
-	return r == -EEXIST ? pg_exec(c, sql) : r;
+	return pg_schema(c, sql);
 }
 
 /* The host of a stored block: the name its batch gave, or the one its agent's earlier batches did. */

@@ -24,10 +24,8 @@ int pghosts_schema(PGconn *c)
 		"CREATE TABLE IF NOT EXISTS agent_conflicts(agent text NOT NULL, host text NOT NULL, other_host text NOT NULL,"
 		" seq bigint NOT NULL, first_seen bigint NOT NULL, last_seen bigint NOT NULL, count bigint NOT NULL,"
 		" PRIMARY KEY (agent, host, other_host))";
-	int r = pg_exec(c, sql);
 
-	/* Two collectors creating the same table at once: the loser's error is the winner's success. */
-	return r == -EEXIST ? pg_exec(c, sql) : r;
+	return pg_schema(c, sql);
 }
 
 /* A host's row is its agent's; a probe's, the agent's and the probe's name. */

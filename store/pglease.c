@@ -11,11 +11,8 @@
 
 int pglease_schema(PGconn *c)
 {
-	int r = pg_exec(c, "CREATE TABLE IF NOT EXISTS leases(name text PRIMARY KEY, holder text NOT NULL,"
-			   " epoch bigint NOT NULL, since bigint NOT NULL)");
-
-	/* Two collectors creating it at once: the loser's error is the winner's table. */
-	return r == -EEXIST ? 0 : r;
+	return pg_schema(c, "CREATE TABLE IF NOT EXISTS leases(name text PRIMARY KEY, holder text NOT NULL,"
+			    " epoch bigint NOT NULL, since bigint NOT NULL)");
 }
 
 /* The advisory lock of name: one key space, hashed from the name (hashtext is PostgreSQL's, stable). */

@@ -9,10 +9,8 @@ int pglockouts_schema(PGconn *c)
 	static const char sql[] = "CREATE TABLE IF NOT EXISTS lockouts(\"user\" text NOT NULL, ts bigint NOT NULL,"
 				  " until bigint NOT NULL);"
 				  "CREATE INDEX IF NOT EXISTS lockouts_ts ON lockouts(ts)";
-	int r = pg_exec(c, sql);
 
-	/* Two collectors creating it at once: the loser's error is the winner's table. */
-	return r == -EEXIST ? pg_exec(c, sql) : r;
+	return pg_schema(c, sql);
 }
 
 int pglockouts_add(PGconn *c, const char *user, uint64_t now, uint64_t until)

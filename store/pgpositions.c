@@ -12,10 +12,8 @@ int pgpositions_schema(PGconn *c)
 	static const char sql[] = "CREATE TABLE IF NOT EXISTS forward_positions(name text PRIMARY KEY, cursor text,"
 				  " sent bigint NOT NULL, lag_us bigint NOT NULL, behind bigint NOT NULL,"
 				  " updated bigint NOT NULL, error text)";
-	int r = pg_exec(c, sql);
 
-	/* Two collectors creating it at once: the loser's error is the winner's table. */
-	return r == -EEXIST ? pg_exec(c, sql) : r;
+	return pg_schema(c, sql);
 }
 
 #define COLUMNS "name, cursor, sent, lag_us, behind, updated, error"
