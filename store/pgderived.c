@@ -36,12 +36,6 @@ int pgderived_schema(PGconn *c)
 	return pg_schema(c, sql);
 }
 
-/* The host of a stored block: the name its batch gave, or the one its agent's earlier batches did. */
-static int host_of(struct buf *col, const struct block_in *b)
-{
-	return pg_array_text(col, b->host ? b->host : "", strlen_or_0(b->host));
-}
-
 /* A double as PostgreSQL's float8 takes it: its own words for what is not a number. */
 static int array_real(struct buf *col, double v)
 {
@@ -72,17 +66,14 @@ static int metric_key(const struct pgrow *a, const struct pgrow *b)
 static int add_metric(struct buf *col, const struct pgrow *row)
 {
 	const struct metric_row *m = row->item;
-	char agent[2 * AGENT_ID_SIZE + 1];
-	int r;
+	int r = pgrows_agent_column(&col[0], row->b);
 
-	pgrows_agent(row->b, agent);
-	r = pg_array_text(&col[0], agent, strlen(agent));
 	if (r == 0)
 		r = pg_array_text(&col[1], m->name, strlen(m->name));
 	if (r == 0)
 		r = pg_array_text(&col[2], m->instance ? m->instance : "", m->instance ? m->instance_len : 0);
 	if (r == 0)
-		r = host_of(&col[3], row->b);
+		r = pgrows_host_column(&col[3], row->b);
 	if (r == 0)
 		r = pg_array_int(&col[4], (long long)m->ts);
 	return r == 0 ? array_real(&col[5], m->value) : r;
@@ -108,15 +99,12 @@ static int add_match(struct buf *col, const struct pgrow *row)
 	size_t i = (size_t)((const struct logmatch_hit *)row->item - row->b->hits);
 	const struct logmatch_hit *h = row->item;
 	const char *rule = logmatch_name(row->b->logmatch, i);
-	char agent[2 * AGENT_ID_SIZE + 1];
-	int r;
+	int r = pg_array_text(&col[0], rule, strlen(rule));
 
-	pgrows_agent(row->b, agent);
-	r = pg_array_text(&col[0], rule, strlen(rule));
 	if (r == 0)
-		r = pg_array_text(&col[1], agent, strlen(agent));
+		r = pgrows_agent_column(&col[1], row->b);
 	if (r == 0)
-		r = host_of(&col[2], row->b);
+		r = pgrows_host_column(&col[2], row->b);
 	if (r == 0)
 		r = pg_array_int(&col[3], (long long)h->ts_first);
 	if (r == 0)
@@ -154,15 +142,12 @@ static int array_bytea(struct buf *col, const uint8_t *v, size_t len)
 static int add_logmetric(struct buf *col, const struct pgrow *row)
 {
 	const struct logmetric_row *m = row->item;
-	char agent[2 * AGENT_ID_SIZE + 1];
-	int r;
+	int r = pg_array_text(&col[0], m->metric, strlen(m->metric));
 
-	pgrows_agent(row->b, agent);
-	r = pg_array_text(&col[0], m->metric, strlen(m->metric));
 	if (r == 0)
-		r = pg_array_text(&col[1], agent, strlen(agent));
+		r = pgrows_agent_column(&col[1], row->b);
 	if (r == 0)
-		r = host_of(&col[2], row->b);
+		r = pgrows_host_column(&col[2], row->b);
 	if (r == 0)
 		r = pg_array_text(&col[3], m->labels, strlen(m->labels));
 	if (r == 0)

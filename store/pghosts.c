@@ -60,11 +60,8 @@ static int add_host(struct buf *col, const struct pgrow *row)
 {
 	const struct block_in *b = row->b;
 	bool stored = b->result == BLOCK_STORED;
-	char agent[2 * AGENT_ID_SIZE + 1];
-	int r;
+	int r = pgrows_agent_column(&col[0], b);
 
-	pgrows_agent(b, agent);
-	r = pg_array_text(&col[0], agent, strlen(agent));
 	if (r == 0)
 		r = text_or_null(&col[1], b->host);
 	if (r == 0)
@@ -88,15 +85,12 @@ static int add_host(struct buf *col, const struct pgrow *row)
 static int add_probe(struct buf *col, const struct pgrow *row)
 {
 	const struct probe_row *p = row->item;
-	char agent[2 * AGENT_ID_SIZE + 1];
-	int r;
+	int r = pgrows_agent_column(&col[0], row->b);
 
-	pgrows_agent(row->b, agent);
-	r = pg_array_text(&col[0], agent, strlen(agent));
 	if (r == 0)
 		r = text_or_empty(&col[1], p->name, p->name_len);
 	if (r == 0)
-		r = text_or_empty(&col[2], row->b->host, strlen_or_0(row->b->host));
+		r = pgrows_host_column(&col[2], row->b);
 	if (r == 0)
 		r = pg_array_text(&col[3], p->type, p->type_len);
 	if (r == 0)

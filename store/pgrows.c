@@ -14,6 +14,19 @@ void pgrows_agent(const struct block_in *b, char *out)
 	hex_encode(b->agent, AGENT_ID_SIZE, out);
 }
 
+int pgrows_agent_column(struct buf *col, const struct block_in *b)
+{
+	char agent[2 * AGENT_ID_SIZE + 1];
+
+	pgrows_agent(b, agent);
+	return pg_array_text(col, agent, strlen(agent));
+}
+
+int pgrows_host_column(struct buf *col, const struct block_in *b)
+{
+	return pg_array_text(col, b->host ? b->host : "", strlen_or_0(b->host));
+}
+
 static int by_key_then_order(const void *x, const void *y, void *statement)
 {
 	const struct pgrows_statement *st = statement;

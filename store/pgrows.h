@@ -51,6 +51,10 @@ int pgrows_run(PGconn *c, const struct pgrows_statement *st, struct pgrow *rows,
 
 /* The agent id of b as the tables name it, into out (2 * AGENT_ID_SIZE + 1 bytes). */
 void pgrows_agent(const struct block_in *b, char *out);
+/* The same appended to a column (pg_array_text()): the first column of most rows. */
+int pgrows_agent_column(struct buf *col, const struct block_in *b);
+/* The host of b appended to a column that holds no NULL: the name its batch gave, or "" (its agent's earlier one). */
+int pgrows_host_column(struct buf *col, const struct block_in *b);
 
 /*
  * A reader's GLOB (SQLite's, as the rules and the API give it): the LIKE
