@@ -83,22 +83,25 @@ static void pg_free(void *db)
 	free(p);
 }
 
-static int lead_once(struct pgalerts *p, const char *work, const char *holder)
-{
-	int r = pg_link_up(&p->link);
+/* A lease asked for, as pg_link_call() calls it. */
+struct asking {
+	struct pgalerts *p;
+	const char *work, *holder;
+};
 
-	return pg_link_settle(&p->link, r < 0 ? r : pglease_try(p->link.c, work, holder, &p->epoch));
+static int ask_lease(PGconn *c, void *ctx)
+{
+	struct asking *a = ctx;
+
+	return pglease_try(c, a->work, a->holder, &a->p->epoch);
 }
 
 static int pg_lead(void *db, const char *work, const char *holder)
 {
 	struct pgalerts *p = db;
-	bool had = p->link.c != NULL;
-	int r = lead_once(p, work, holder);
+	struct asking a = { p, work, holder };
+	int r = pg_link_call(&p->link, ask_lease, &a);
 
-	/* The connection it had gone (the server restarted): asked again on a new one, as pg_link_run() does. */
-	if (r == -EPIPE && had)
-		r = lead_once(p, work, holder);
 	(void)snprintf(p->work, sizeof(p->work), "%s", r == 1 ? work : "");
 	return r;
 }

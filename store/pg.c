@@ -144,15 +144,37 @@ int pg_schema(PGconn *c, const char *sql)
 	return r == -EEXIST ? pg_exec(c, sql) : r;
 }
 
-int pg_link_run(struct pg_link *l, const char *sql, const struct pg_param *params, int n, PGresult **ret)
+int pg_link_call(struct pg_link *l, int (*fn)(PGconn *c, void *ctx), void *ctx)
 {
 	bool had = l->c != NULL;
 	int r = pg_link_up(l);
 
-	r = pg_link_settle(l, r < 0 ? r : pg_run(l->c, sql, params, n, ret));
+	r = pg_link_settle(l, r < 0 ? r : fn(l->c, ctx));
 	if (r == -EPIPE && had && (r = pg_link_up(l)) == 0)
-		r = pg_link_settle(l, pg_run(l->c, sql, params, n, ret));
+		r = pg_link_settle(l, fn(l->c, ctx));
 	return r;
+}
+
+/* A statement of pg_link_run(), as pg_link_call() calls it. */
+struct link_statement {
+	const char *sql;
+	const struct pg_param *params;
+	int n;
+	PGresult **ret;
+};
+
+static int run_statement(PGconn *c, void *ctx)
+{
+	const struct link_statement *s = ctx;
+
+	return pg_run(c, s->sql, s->params, s->n, s->ret);
+}
+
+int pg_link_run(struct pg_link *l, const char *sql, const struct pg_param *params, int n, PGresult **ret)
+{
+	struct link_statement s = { sql, params, n, ret };
+
+	return pg_link_call(l, run_statement, &s);
 }
 
 void pg_link_free(struct pg_link *l)

@@ -50,6 +50,12 @@ int pg_link_up(struct pg_link *l);
 int pg_link_start(struct pg_link *l, const struct pg_conf *conf, int (*on_connect)(PGconn *c, void *ctx), void *ctx);
 /* After a call's result r: -EPIPE, or a connection no longer up, drops it (the next pg_link_up() connects). r. */
 int pg_link_settle(struct pg_link *l, int r);
+/*
+ * fn(c, ctx) on l's connection outside a transaction, as pg_link_run()
+ * runs its statement (once more on a new connection when the one it had
+ * was found gone): for calls of several statements (a lease's asking).
+ */
+int pg_link_call(struct pg_link *l, int (*fn)(PGconn *c, void *ctx), void *ctx);
 void pg_link_free(struct pg_link *l);
 
 /* Statements with text parameters (NULL: SQL NULL) and binary ones (lengths given). */
