@@ -53,17 +53,10 @@ static int schema(PGconn *c, void *ctx)
 	return r == 0 ? pglease_schema(c) : r;
 }
 
-/*
- * sql with params on p's connection: outside a transaction made again if
- * it had gone (pg_link_run(): every statement outside one may run twice);
- * inside one, a lost connection is the transaction's end, never a new one
- * under it.
- */
+/* sql with params on p's connection (every statement of this store outside a transaction may run twice). */
 static int run(struct pgalerts *p, const char *sql, const struct pg_param *params, int n, PGresult **ret)
 {
-	if (!p->in_tx)
-		return pg_link_run(&p->link, sql, params, n, ret);
-	return pg_link_settle(&p->link, p->link.c ? pg_run(p->link.c, sql, params, n, ret) : -EPIPE);
+	return pg_link_run_tx(&p->link, p->in_tx, sql, params, n, ret);
 }
 
 /* Text from hosts as the database takes it (valid UTF-8: a name that is not must not fail every evaluation). */

@@ -27,9 +27,7 @@ static int schema(PGconn *c, void *ctx)
 
 static int run(struct pgdefs *p, const char *sql, const struct pg_param *params, int n, PGresult **ret)
 {
-	if (!p->in_tx)
-		return pg_link_run(&p->link, sql, params, n, ret);
-	return pg_link_settle(&p->link, p->link.c ? pg_run(p->link.c, sql, params, n, ret) : -EPIPE);
+	return pg_link_run_tx(&p->link, p->in_tx, sql, params, n, ret);
 }
 
 #define DEF_COLUMNS "SELECT name, definition, author, created, updated FROM definitions WHERE kind = $1"

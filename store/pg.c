@@ -177,6 +177,14 @@ int pg_link_run(struct pg_link *l, const char *sql, const struct pg_param *param
 	return pg_link_call(l, run_statement, &s);
 }
 
+int pg_link_run_tx(struct pg_link *l, bool in_tx, const char *sql, const struct pg_param *params, int n,
+		   PGresult **ret)
+{
+	if (!in_tx)
+		return pg_link_run(l, sql, params, n, ret);
+	return pg_link_settle(l, l->c ? pg_run(l->c, sql, params, n, ret) : -EPIPE);
+}
+
 void pg_link_free(struct pg_link *l)
 {
 	PQfinish(l->c);

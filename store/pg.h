@@ -86,6 +86,13 @@ int pg_run(PGconn *c, const char *sql, const struct pg_param *params, int n, PGr
  * away after running it and before answering runs it again.
  */
 int pg_link_run(struct pg_link *l, const char *sql, const struct pg_param *params, int n, PGresult **ret);
+/*
+ * A statement of a store that opens transactions on l: outside one (in_tx
+ * false) as pg_link_run(); inside one, a lost connection is the
+ * transaction's end (-EPIPE), never a new connection under it.
+ */
+int pg_link_run_tx(struct pg_link *l, bool in_tx, const char *sql, const struct pg_param *params, int n,
+		   PGresult **ret);
 /* pg_run() of a statement that writes: how many rows it wrote into *ret_rows. */
 int pg_run_count(PGconn *c, const char *sql, const struct pg_param *params, int n, long long *ret_rows);
 /* SQL the program wrote itself, without parameters, one statement or several (schema, BEGIN, COMMIT). */
