@@ -68,18 +68,6 @@ static const struct derived {
 
 #define BLOCK_COLUMNS "id, agent, seq, host, received, ts_min, ts_max, records, raw_len, chain, frame, prev_hash, hash"
 
-bool block_may_alert(const struct block_in *b)
-{
-	if (b->result != BLOCK_STORED)
-		return false;
-	if (b->noteworthy)
-		return true;
-	for (size_t i = 0; i < logmatch_count(b->logmatch); i++)
-		if (b->hits[i].count)
-			return true;
-	return false;
-}
-
 int blocks_schema(sqlite3 *shard)
 {
 	int r = db_exec(shard, schema);

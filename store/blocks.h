@@ -73,12 +73,6 @@ struct block_in {
 /* Creates the tables of a shard (and adds what older shards lack). */
 int blocks_schema(sqlite3 *shard);
 
-/*
- * Whether b, stored now (its result BLOCK_STORED), holds what may change an
- * alert: a probe result not ok or changed, or lines a log rule matched.
- * Steady ok results wait for the evaluator's timer.
- */
-bool block_may_alert(const struct block_in *b);
 
 /*
  * The writer's statements on the open shard; each call runs in the
