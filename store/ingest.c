@@ -379,18 +379,6 @@ static struct job *wait_jobs(struct ingest *in, bool *ret_stop)
 	return list;
 }
 
-bool block_may_alert(const struct block_in *b)
-{
-	if (b->result != BLOCK_STORED)
-		return false;
-	if (b->noteworthy)
-		return true;
-	for (size_t i = 0; i < logmatch_count(b->logmatch); i++)
-		if (b->hits[i].count)
-			return true;
-	return false;
-}
-
 static void tell_stored(struct ingest *in, struct block_in **blocks, size_t n)
 {
 	bool any = false;

@@ -67,11 +67,4 @@ void ingest_on_stored(struct ingest *in, void (*fn)(void *userdata), void *userd
 /* Stops receiving, lets the writer finish what it holds, and frees. NULL is fine. */
 void ingest_stop(struct ingest *in);
 
-/*
- * Whether b, stored now (its result BLOCK_STORED), holds what may change an
- * alert: a probe result not ok or changed, or lines a log rule matched.
- * Steady ok results wait for the evaluator's timer.
- */
-bool block_may_alert(const struct block_in *b);
-
 #endif

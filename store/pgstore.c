@@ -9,7 +9,6 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
-#include "store/ingest.h"
 #include "store/pg.h"
 #include "store/pgblocks.h"
 #include "store/pgderived.h"

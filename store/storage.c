@@ -577,6 +577,18 @@ int storage_reader_records_after(struct storage_reader *r, uint32_t day, int64_t
 	return k;
 }
 
+bool block_may_alert(const struct block_in *b)
+{
+	if (b->result != BLOCK_STORED)
+		return false;
+	if (b->noteworthy)
+		return true;
+	for (size_t i = 0; i < logmatch_count(b->logmatch); i++)
+		if (b->hits[i].count)
+			return true;
+	return false;
+}
+
 int storage_reader_open(const char *data_dir, struct storage_reader **ret)
 {
 	struct storage_reader *r = calloc(1, sizeof(*r));

@@ -138,4 +138,11 @@ int storage_verify(struct storage_reader *r, uint64_t *ret_blocks, size_t max_pr
 		   void (*problem)(uint32_t day, int64_t block, const char *what, void *userdata),
 		   void *userdata);
 
+/*
+ * Whether b, stored now (its result BLOCK_STORED), holds what may change an
+ * alert: a probe result not ok or changed, or lines a log rule matched.
+ * Steady ok results wait for the evaluator's timer.
+ */
+bool block_may_alert(const struct block_in *b);
+
 #endif
