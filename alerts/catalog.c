@@ -76,6 +76,11 @@ static const struct kind kinds[_CATALOG_KIND_MAX] = {
 				logmetric_check_conf, file_logmetrics },
 };
 
+const char *catalog_kind_name(enum catalog_kind kind)
+{
+	return kinds[kind].name;
+}
+
 struct snapshot {
 	struct catalog_snapshot pub; /* first: what readers are handed */
 	atomic_uint refs;

@@ -36,6 +36,18 @@ enum catalog_kind {
 	CATALOG_LOGMETRIC,
 	_CATALOG_KIND_MAX,
 };
+/* What the store calls kind: "notify", "rule", "logmetric". */
+const char *catalog_kind_name(enum catalog_kind kind);
+
+/*
+ * --migrate: meta.db's definitions made through the API into the shared
+ * database (one change there), each read back; run again, those there
+ * already are left. -EUCLEAN when one differs there (logged).
+ */
+struct defs_copy {
+	uint64_t defs, copied, present, verified;
+};
+int defs_migrate(const char *data_dir, const char *url, const char *password_file, struct defs_copy *ret);
 
 /*
  * storage and file (the configuration file's definitions) are borrowed and

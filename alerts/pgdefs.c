@@ -5,12 +5,11 @@
 
 #include "alerts/defstore.h"
 #include "common/macro.h"
-#include "store/pg.h"
+#include "store/pgversion.h"
 
 /* The definitions in the database the collectors share: defstore.h's store, its SQL on PostgreSQL. */
 struct pgdefs {
-	struct pg_link link;
-	bool in_tx; /* a change is open: a lost connection is its end, never a new one under it */
+	struct pg_versioned v;
 };
 
 static int schema(PGconn *c, void *ctx)
@@ -27,7 +26,7 @@ static int schema(PGconn *c, void *ctx)
 
 static int run(struct pgdefs *p, const char *sql, const struct pg_param *params, int n, PGresult **ret)
 {
-	return pg_link_run_tx(&p->link, p->in_tx, sql, params, n, ret);
+	return pg_versioned_run(&p->v, sql, params, n, ret);
 }
 
 #define DEF_COLUMNS "SELECT name, definition, author, created, updated FROM definitions WHERE kind = $1"
@@ -78,54 +77,26 @@ static int pg_put(void *db, const char *kind, const char *name, const char *defi
 		   p, ARRAY_SIZE(p), NULL);
 }
 
-/* The version, as a change holds it: FOR UPDATE, so every collector's change waits for the one before. */
-static int version_of(struct pgdefs *p, const char *sql, uint64_t *ret)
-{
-	PGresult *res = NULL;
-	int r = run(p, sql, NULL, 0, &res);
-
-	if (r == 0)
-		*ret = PQntuples(res) ? (uint64_t)pg_int(res, 0, 0) : 0;
-	PQclear(res);
-	return r;
-}
-
 static int pg_begin(void *db, uint64_t *ret)
 {
-	struct pgdefs *p = db;
-	int r = run(p, "BEGIN", NULL, 0, NULL);
-
-	if (r < 0)
-		return r;
-	p->in_tx = true;
-	r = version_of(p, "SELECT v FROM definitions_version WHERE id = 1 FOR UPDATE", ret);
-	if (r < 0) {
-		(void)run(p, "ROLLBACK", NULL, 0, NULL);
-		p->in_tx = false;
-	}
-	return r;
+	return pg_versioned_begin(&((struct pgdefs *)db)->v, ret);
 }
 
 static int pg_end(void *db, int r, uint64_t *ret)
 {
-	struct pgdefs *p = db;
-	int k = r < 0 ? r : version_of(p, "UPDATE definitions_version SET v = v + 1 WHERE id = 1 RETURNING v", ret);
-	int done = run(p, k < 0 ? "ROLLBACK" : "COMMIT", NULL, 0, NULL);
-
-	p->in_tx = false;
-	return k < 0 ? k : done;
+	return pg_versioned_end(&((struct pgdefs *)db)->v, r, ret);
 }
 
 static int pg_version(void *db, uint64_t *ret)
 {
-	return version_of(db, "SELECT v FROM definitions_version WHERE id = 1", ret);
+	return pg_versioned_get(&((struct pgdefs *)db)->v, ret);
 }
 
 static void pg_close(void *db)
 {
 	struct pgdefs *p = db;
 
-	pg_link_free(&p->link);
+	pg_link_free(&p->v.link);
 	free(p);
 }
 
@@ -137,13 +108,14 @@ static const struct defs_store_ops defs_pg = {
 int defs_store_pg_open(const char *url, const char *password_file, struct defs_store *ret)
 {
 	struct pgdefs *p = calloc(1, sizeof(*p));
-	int r = p ? pg_link_start(&p->link, &(struct pg_conf){ .url = url, .password_file = password_file }, schema, NULL)
+	int r = p ? pg_link_start(&p->v.link, &(struct pg_conf){ .url = url, .password_file = password_file }, schema, NULL)
 		  : -ENOMEM;
 
 	if (r < 0) {
 		free(p);
 		return r;
 	}
+	p->v.table = "definitions_version";
 	*ret = (struct defs_store){ &defs_pg, p };
 	return 0;
 }

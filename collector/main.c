@@ -484,9 +484,31 @@ static int verify(const struct coll_conf *conf)
 	return r || ra < 0 || rs < 0 ? -EUCLEAN : 0;
 }
 
+/* --migrate URL: the definitions made through the API, and the dial tests with their history. */
+static int migrate_definitions(const struct coll_conf *conf, const char *url)
+{
+	struct dialtests_copy dc;
+	struct defs_copy df;
+	int r, d;
+
+	r = defs_migrate(conf->storage.data_dir, url, conf->storage.password_file, &df);
+	if (r == 0 || r == -EUCLEAN)
+		printf("%" PRIu64 " definitions: %" PRIu64 " copied, %" PRIu64 " there already; %" PRIu64
+		       " verified in PostgreSQL\n", df.defs, df.copied, df.present, df.verified);
+	if (r < 0 && r != -EUCLEAN)
+		return r;
+	d = dialtests_migrate(conf->storage.data_dir, url, conf->storage.password_file, &dc);
+	if (d == 0 || d == -EUCLEAN)
+		printf("%" PRIu64 " dial tests, %" PRIu64 " changes of them: %" PRIu64 " copied, %" PRIu64
+		       " there already; %" PRIu64 " verified in PostgreSQL\n", dc.tests, dc.changes, dc.copied, dc.present,
+		       dc.verified);
+	return r < 0 ? r : d;
+}
+
 /*
  * --migrate URL: the store's blocks and fleet, then its users and tokens, then its silences and its alerts
- * (their events, the notifications), copied into PostgreSQL ([storage] password_file= and dialect= apply).
+ * (their events, the notifications), then the definitions and dial tests made through the API, copied into
+ * PostgreSQL ([storage] password_file= and dialect= apply).
  */
 static int migrate(const struct coll_conf *conf, const char *url)
 {
@@ -495,7 +517,7 @@ static int migrate(const struct coll_conf *conf, const char *url)
 	struct migrate_report rep;
 	struct silences_copy sc;
 	struct alerts_copy ac;
-	int r, k, q, a;
+	int r, k, q, a, d;
 
 	to.url = (char *)url;
 	r = storage_migrate(conf->storage.data_dir, &to, &rep);
@@ -528,7 +550,10 @@ static int migrate(const struct coll_conf *conf, const char *url)
 		printf("%" PRIu64 " alerts, %" PRIu64 " events, %" PRIu64 " notifications: %" PRIu64 " copied, %" PRIu64
 		       " there already; %" PRIu64 " verified in PostgreSQL\n", ac.alerts, ac.events, ac.notifications,
 		       ac.copied, ac.present, ac.verified);
-	return r < 0 ? r : k < 0 ? k : q < 0 ? q : a;
+	if (a < 0 && a != -EUCLEAN)
+		return a;
+	d = migrate_definitions(conf, url);
+	return r < 0 ? r : k < 0 ? k : q < 0 ? q : a < 0 ? a : d;
 }
 
 static void usage(FILE *f)

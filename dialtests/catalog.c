@@ -5,36 +5,32 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <unistd.h>
 
-#include "common/db.h"
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
-#include "store/storage.h"
 #include "dialtests/catalog.h"
+#include "dialtests/dtstore.h"
+#include "store/storage.h"
 
-#define DIALTEST_FILE_MAX (256 * 1024)
-
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS dialtests(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
-	" definition TEXT NOT NULL, file TEXT, author TEXT NOT NULL, created INTEGER NOT NULL,"
-	" updated INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS dialtest_changes(id INTEGER PRIMARY KEY, dialtest INTEGER NOT NULL,"
-	" ts INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, definition TEXT);"
-	"CREATE INDEX IF NOT EXISTS dialtest_changes_by_test ON dialtest_changes(dialtest, id);";
+/* Files in [dialtests] dir a collector reads: bounded as every list is. */
+#define DIALTEST_FILES_MAX 10000
 
 struct snapshot {
 	struct dialtests_snapshot pub; /* first: what readers are handed */
 	atomic_uint refs;
-	struct dialtest_entry items[];
+	struct dialtest_entry *items;
 };
 
 struct dialtests {
 	const struct dialtests_conf *conf;
 	struct dt_policy policy;
-	pthread_mutex_t lock; /* now, and the database connection */
-	sqlite3 *db;
+	pthread_mutex_t lock; /* now, version, and the store's connection */
+	struct dt_store store;
+	uint64_t version; /* the store's, when now was built */
 	struct snapshot *now;
+	char origin[256]; /* this collector, as the tests of its files name it */
 };
 
 static void snapshot_unref(struct snapshot *s)
@@ -43,6 +39,7 @@ static void snapshot_unref(struct snapshot *s)
 		return;
 	for (size_t i = 0; i < s->pub.n; i++)
 		dialtest_free(s->items[i].test);
+	free(s->items);
 	free(s);
 }
 
@@ -76,43 +73,76 @@ const struct dialtest_entry *dialtests_find(const struct dialtests_snapshot *s, 
 	return NULL;
 }
 
-/* Every stored definition, parsed; one that does not hold (any more) is logged and left out. */
+struct building {
+	struct snapshot *s;
+	const struct dt_policy *policy;
+	size_t cap;
+};
+
+/* A stored definition, parsed into the snapshot; one that does not hold (any more) is logged and left out. */
+static int add_entry(const struct dt_row *row, void *ctx)
+{
+	struct building *b = ctx;
+	struct snapshot *s = b->s;
+	json_t *def = json_loads(row->definition, 0, NULL);
+	char why[256] = "not a JSON object";
+	struct dialtest *t = NULL;
+
+	if (!def || dialtest_parse(def, b->policy, &t, why, sizeof(why)) < 0) {
+		log_error("dialtests: %s (id %lld) is left out: %s", row->name, (long long)row->id, why);
+		json_decref(def);
+		return 0;
+	}
+	json_decref(def);
+	if (s->pub.n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 16;
+		struct dialtest_entry *items = reallocarray(s->items, cap, sizeof(*items));
+
+		if (!items) {
+			dialtest_free(t);
+			return -ENOMEM;
+		}
+		s->items = items;
+		s->pub.items = items;
+		b->cap = cap;
+	}
+	s->items[s->pub.n++] = (struct dialtest_entry){ row->id, t };
+	return 0;
+}
+
 static int snapshot_build(struct dialtests *d, struct snapshot **ret)
 {
-	sqlite3_stmt *st;
-	struct snapshot *s;
-	size_t n = 0, cap = 0;
-	int r = db_prepare(d->db, "SELECT count(*) FROM dialtests", &st);
+	struct building b = { .s = calloc(1, sizeof(*b.s)), .policy = &d->policy };
+	int r;
 
-	if (r < 0)
-		return r;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		cap = (size_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	s = calloc(1, sizeof(*s) + cap * sizeof(s->items[0]));
-	if (!s)
+	if (!b.s)
 		return -ENOMEM;
-	atomic_init(&s->refs, 1);
-	s->pub.items = s->items;
-	r = db_prepare(d->db, "SELECT id, name, definition FROM dialtests ORDER BY id", &st);
-	while (r == 0 && n < cap && sqlite3_step(st) == SQLITE_ROW) {
-		json_t *def = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
-		char why[256] = "not a JSON object";
-
-		s->items[n].id = sqlite3_column_int64(st, 0);
-		if (def && dialtest_parse(def, &d->policy, &s->items[n].test, why, sizeof(why)) == 0)
-			s->pub.n = ++n;
-		else
-			log_error("dialtests: %s (id %lld) is left out: %s", sqlite3_column_text(st, 1),
-				  (long long)sqlite3_column_int64(st, 0), why);
-		json_decref(def);
+	atomic_init(&b.s->refs, 1);
+	r = d->store.ops->each(d->store.db, 0, add_entry, &b);
+	if (r < 0) {
+		snapshot_unref(b.s);
+		return r;
 	}
-	sqlite3_finalize(st);
+	*ret = b.s;
+	return 0;
+}
+
+/*
+ * Ends a change's transaction (r: how it went) and, when it committed, moves
+ * to the snapshot s built in it; under the lock. s is taken either way.
+ */
+static int finish_locked(struct dialtests *d, int r, struct snapshot *s)
+{
+	uint64_t v = 0;
+
+	r = d->store.ops->end(d->store.db, r, &v);
 	if (r < 0) {
 		snapshot_unref(s);
 		return r;
 	}
-	*ret = s;
+	snapshot_unref(d->now);
+	d->now = s;
+	d->version = v;
 	return 0;
 }
 
@@ -198,20 +228,10 @@ int dialtests_check_dir(const struct dialtests_conf *conf)
 
 static int add_change(struct dialtests *d, int64_t id, const char *actor, const char *action, const char *def)
 {
-	sqlite3_stmt *st;
-	int r = db_prepare(d->db, "INSERT INTO dialtest_changes(dialtest, ts, actor, action, definition) VALUES (?,?,?,?,?)",
-			   &st);
+	const struct dt_change c = { .dialtest = id, .ts = now_realtime_us(), .actor = actor, .action = action,
+				     .definition = def };
 
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now_realtime_us());
-	sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, def, -1, SQLITE_STATIC);
-	r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(st);
-	return r;
+	return d->store.ops->add_change(d->store.db, &c);
 }
 
 /* The definition as stored: what the API adds (id, author, times) taken out. */
@@ -231,65 +251,73 @@ static char *stored_text(json_t *def)
 	return text;
 }
 
-/* A file's test into the table (its name's row, the file's from now on), unless the API defined that name. */
+struct syncing {
+	struct dialtests *d;
+	char **names; /* of the files' tests read */
+	size_t n;
+};
+
+/* A file's test into the store (its name's, the file's from now on), unless the API defined that name. */
 static int sync_file(const char *path, json_t *def, const char *why, void *ud)
 {
-	struct dialtests *d = ud;
+	struct syncing *sy = ud;
+	struct dialtests *d = sy->d;
 	const char *name = json_string_value(json_object_get(def, "name"));
 	char *text = def ? stored_text(def) : NULL, actor[4200];
-	sqlite3_stmt *st = NULL, *seen = NULL;
+	int64_t id = 0;
 	int r;
 
 	if (!def) {
 		log_error("dialtests: %s", why);
 		return 0;
 	}
-	if (!text)
-		return -ENOMEM;
-	(void)snprintf(actor, sizeof(actor), "file:%s", path);
-	r = db_prepare(d->db, "INSERT INTO dialtests(name, definition, file, author, created, updated)"
-			      " VALUES (?1,?2,?3,?5,?4,?4) ON CONFLICT(name) DO UPDATE SET definition=?2, file=?3,"
-			      " updated=CASE WHEN definition=?2 THEN updated ELSE ?4 END WHERE file IS NOT NULL"
-			      " RETURNING id, created=?4, updated=?4", &st);
-	if (r == 0)
-		r = db_prepare(d->db, "INSERT OR IGNORE INTO temp.seen(name) VALUES (?)", &seen);
-	if (r == 0) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)now_realtime_us());
-		sqlite3_bind_text(st, 5, actor, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_ROW)
-			log_error("dialtests: %s: %s is a test defined through the API; this file is left out", path, name);
-		else if (sqlite3_column_int(st, 2))
-			r = add_change(d, sqlite3_column_int64(st, 0), actor,
-				       sqlite3_column_int(st, 1) ? "created" : "updated", text);
-		(void)sqlite3_reset(st);
-		sqlite3_bind_text(seen, 1, name, -1, SQLITE_STATIC);
-		if (r == 0)
-			r = sqlite3_step(seen) == SQLITE_DONE ? 0 : -EIO;
+	if (!text || sy->n == DIALTEST_FILES_MAX || !(sy->names[sy->n] = strdup(name))) {
+		free(text);
+		return sy->n == DIALTEST_FILES_MAX ? log_error_errno(-E2BIG, "dialtests: more than %d files in %s",
+								     DIALTEST_FILES_MAX, d->conf->dir) : -ENOMEM;
 	}
-	sqlite3_finalize(st);
-	sqlite3_finalize(seen);
+	sy->n++;
+	(void)snprintf(actor, sizeof(actor), "file:%s", path);
+	r = d->store.ops->sync_file(d->store.db, name, text, path, d->origin, now_realtime_us(), &id);
+	if (r == DT_SYNC_API)
+		log_error("dialtests: %s: %s is a test defined through the API; this file is left out", path, name);
+	else if (r == DT_SYNC_CREATED || r == DT_SYNC_UPDATED)
+		r = add_change(d, id, actor, r == DT_SYNC_CREATED ? "created" : "updated", text);
 	free(text);
+	return r < 0 ? r : 0;
+}
+
+/* The files are the truth for the tests they define: sync them in, drop the tests of files gone. */
+static int sync_files(struct dialtests *d)
+{
+	struct syncing sy = { .d = d, .names = calloc(DIALTEST_FILES_MAX, sizeof(char *)) };
+	struct snapshot *s = NULL;
+	int r = sy.names ? d->store.ops->begin(d->store.db) : -ENOMEM;
+
+	if (r < 0) {
+		free(sy.names);
+		return r;
+	}
+	r = each_file(d->conf->dir, &d->policy, sync_file, &sy);
+	if (r == 0)
+		r = d->store.ops->sync_gone(d->store.db, (const char *const *)sy.names, sy.n, d->origin, now_realtime_us());
+	if (r == 0)
+		r = snapshot_build(d, &s);
+	r = finish_locked(d, r, s);
+	for (size_t i = 0; i < sy.n; i++)
+		free(sy.names[i]);
+	free(sy.names);
 	return r;
 }
 
-/* The files are the truth for the tests they define: sync them in, drop the rows of files gone. */
-static int sync_files(struct dialtests *d)
+int dialtests_origin(const struct dialtests_conf *conf, char *host, size_t size)
 {
-	int r = db_exec(d->db, "BEGIN IMMEDIATE; CREATE TEMP TABLE IF NOT EXISTS seen(name TEXT PRIMARY KEY);"
-			       " DELETE FROM temp.seen;");
-
-	if (r == 0)
-		r = each_file(d->conf->dir, &d->policy, sync_file, d);
-	if (r == 0)
-		r = db_exec(d->db, "INSERT INTO dialtest_changes(dialtest, ts, actor, action)"
-				   " SELECT id, CAST(strftime('%s','now') AS INTEGER) * 1000000, 'file:' || file, 'deleted'"
-				   " FROM dialtests WHERE file IS NOT NULL AND name NOT IN (SELECT name FROM temp.seen);"
-				   " DELETE FROM dialtests WHERE file IS NOT NULL AND name NOT IN (SELECT name FROM temp.seen);");
-	(void)db_exec(d->db, r == 0 ? "COMMIT" : "ROLLBACK");
-	return r;
+	if (conf->host)
+		(void)snprintf(host, size, "%s", conf->host);
+	else if (gethostname(host, size) < 0)
+		return -errno;
+	host[size - 1] = 0;
+	return 0;
 }
 
 void dialtests_free(struct dialtests *d)
@@ -297,9 +325,18 @@ void dialtests_free(struct dialtests *d)
 	if (!d)
 		return;
 	snapshot_unref(d->now);
-	db_close(d->db);
+	if (d->store.ops)
+		d->store.ops->close(d->store.db);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
+}
+
+/* With backend=postgresql the tests are the shared database's: one made through any collector runs where the schedule does. */
+static int open_store(struct dialtests *d, const struct storage_conf *storage)
+{
+	if (storage_conf_shared(storage))
+		return dt_store_pg_open(storage->url, storage->password_file, &d->store);
+	return dt_store_sqlite_open(storage->data_dir, storage->sync, &d->store);
 }
 
 int dialtests_open(const struct dialtests_conf *conf, const struct storage_conf *storage, struct dialtests **ret)
@@ -312,13 +349,11 @@ int dialtests_open(const struct dialtests_conf *conf, const struct storage_conf 
 	d->conf = conf;
 	d->policy = dialtests_policy(conf);
 	pthread_mutex_init(&d->lock, NULL);
-	r = storage_meta_connect(storage->data_dir, storage->sync, &d->db);
+	r = dialtests_origin(conf, d->origin, sizeof(d->origin));
 	if (r == 0)
-		r = db_exec(d->db, schema);
+		r = open_store(d, storage);
 	if (r == 0)
 		r = sync_files(d);
-	if (r == 0)
-		r = snapshot_build(d, &d->now);
 	if (r < 0) {
 		dialtests_free(d);
 		return r;
@@ -327,38 +362,56 @@ int dialtests_open(const struct dialtests_conf *conf, const struct storage_conf 
 	return 0;
 }
 
-/* A row of (id, definition, file, author, created, updated) as the API shows it. */
-static json_t *row_json(sqlite3_stmt *st)
+int dialtests_refresh(struct dialtests *d)
 {
-	json_t *o = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+	struct snapshot *s = NULL;
+	uint64_t v = 0;
+	int r;
+
+	pthread_mutex_lock(&d->lock);
+	r = d->store.ops->version(d->store.db, &v);
+	if (r == 0 && v != d->version && (r = snapshot_build(d, &s)) == 0) {
+		snapshot_unref(d->now);
+		d->now = s;
+		d->version = v;
+		r = 1;
+		log_info("dialtests: the dial tests changed through another collector are in force");
+	}
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
+/* A row as the API shows it: the definition with id, where it is defined, author and times. */
+static json_t *row_json(const struct dt_row *row)
+{
+	json_t *o = json_loads(row->definition, 0, NULL);
 
 	if (!o)
 		return NULL;
-	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
-	json_object_set_new(o, "defined_in", json_string(sqlite3_column_type(st, 2) == SQLITE_NULL ? "api" : "file"));
-	if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-		json_object_set_new(o, "file", json_string((const char *)sqlite3_column_text(st, 2)));
-	json_object_set_new(o, "author", json_string((const char *)sqlite3_column_text(st, 3)));
-	json_object_set_new(o, "created", json_integer(sqlite3_column_int64(st, 4)));
-	json_object_set_new(o, "updated", json_integer(sqlite3_column_int64(st, 5)));
+	json_object_set_new(o, "id", json_integer(row->id));
+	json_object_set_new(o, "defined_in", json_string(row->file ? "file" : "api"));
+	if (row->file)
+		json_object_set_new(o, "file", json_string(row->file));
+	json_object_set_new(o, "author", json_string(row->author));
+	json_object_set_new(o, "created", json_integer((json_int_t)row->created));
+	json_object_set_new(o, "updated", json_integer((json_int_t)row->updated));
 	return o;
 }
 
-#define ROW_COLUMNS "id, definition, file, author, created, updated"
+static int append_row(const struct dt_row *row, void *ctx)
+{
+	return json_array_append_new(ctx, row_json(row)) == 0 ? 0 : -ENOMEM;
+}
 
 int dialtests_list(struct dialtests *d, json_t **ret)
 {
 	json_t *items = json_array();
-	sqlite3_stmt *st = NULL;
 	int r;
 
 	if (!items)
 		return -ENOMEM;
 	pthread_mutex_lock(&d->lock);
-	r = db_prepare(d->db, "SELECT " ROW_COLUMNS " FROM dialtests ORDER BY id", &st);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		r = json_array_append_new(items, row_json(st)) == 0 ? 0 : -ENOMEM;
-	sqlite3_finalize(st);
+	r = d->store.ops->each(d->store.db, 0, append_row, items);
 	pthread_mutex_unlock(&d->lock);
 	if (r < 0) {
 		json_decref(items);
@@ -368,27 +421,31 @@ int dialtests_list(struct dialtests *d, json_t **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+static int take_row(const struct dt_row *row, void *ctx)
+{
+	json_t **o = ctx;
+
+	*o = row_json(row);
+	return *o ? 0 : -ENOMEM;
+}
+
+static int append_change(const struct dt_change *c, void *ctx)
+{
+	json_t *entry = json_pack("{s:I, s:s, s:s}", "ts", (json_int_t)c->ts, "actor", c->actor, "action", c->action);
+
+	return json_array_append_new(ctx, entry) == 0 ? 0 : -ENOMEM;
+}
+
 static int show_locked(struct dialtests *d, int64_t id, json_t **ret)
 {
-	sqlite3_stmt *st;
 	json_t *o = NULL, *history = json_array();
-	int r = db_prepare(d->db, "SELECT " ROW_COLUMNS " FROM dialtests WHERE id=?", &st);
+	int r = history ? d->store.ops->each(d->store.db, id, take_row, &o) : -ENOMEM;
 
-	if (r == 0) {
-		sqlite3_bind_int64(st, 1, id);
-		o = sqlite3_step(st) == SQLITE_ROW ? row_json(st) : NULL;
-		r = o ? 0 : -ENOENT;
-		sqlite3_finalize(st);
-	}
+	if (r == 0 && !o)
+		r = -ENOENT;
 	if (r == 0)
-		r = db_prepare(d->db, "SELECT ts, actor, action FROM dialtest_changes WHERE dialtest=? ORDER BY id", &st);
+		r = d->store.ops->history(d->store.db, id, append_change, history);
 	if (r == 0) {
-		sqlite3_bind_int64(st, 1, id);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(history, json_pack("{s:I, s:s, s:s}", "ts", (json_int_t)sqlite3_column_int64(st, 0),
-								 "actor", sqlite3_column_text(st, 1), "action",
-								 sqlite3_column_text(st, 2)));
-		sqlite3_finalize(st);
 		json_object_set_new(o, "history", history);
 		history = NULL;
 	}
@@ -411,124 +468,91 @@ int dialtests_show(struct dialtests *d, int64_t id, json_t **ret)
 	return r;
 }
 
+static int take_file(const struct dt_row *row, void *ctx)
+{
+	char **file = ctx;
+
+	*file = strdup(row->file ? row->file : "");
+	return *file ? 0 : -ENOMEM;
+}
+
 /*
  * 0 when test id may be changed through the API; -ENOENT, or -EPERM (a
  * file defines it; the reason says so, and then what to do), with reason.
  */
 static int api_owned(struct dialtests *d, int64_t id, const char *then, char *reason, size_t size)
 {
-	sqlite3_stmt *st;
-	int r = db_prepare(d->db, "SELECT file FROM dialtests WHERE id=?", &st);
+	char *file = NULL;
+	int r = d->store.ops->each(d->store.db, id, take_file, &file);
 
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, id);
-	r = sqlite3_step(st) != SQLITE_ROW ? -ENOENT : sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : -EPERM;
+	if (r == 0)
+		r = !file ? -ENOENT : *file ? -EPERM : 0;
 	if (r == -EPERM)
-		(void)snprintf(reason, size, "dial test %lld is defined in %s; %s", (long long)id,
-			       sqlite3_column_text(st, 0), then);
+		(void)snprintf(reason, size, "dial test %lld is defined in %s; %s", (long long)id, file, then);
 	else if (r == -ENOENT)
 		(void)snprintf(reason, size, "no dial test %lld", (long long)id);
-	sqlite3_finalize(st);
+	free(file);
 	return r;
 }
 
-static int store_locked(struct dialtests *d, int64_t *id, const char *text, const char *author)
+/*
+ * A change through the API, in one transaction with the snapshot it makes:
+ * both or neither. The transaction sees every collector's change before it.
+ */
+static int change_locked(struct dialtests *d, int64_t *id, json_t *def, const char *actor, char *reason,
+			 size_t reason_size)
 {
-	sqlite3_stmt *st;
-	uint64_t now = now_realtime_us();
+	const char *name = json_string_value(json_object_get(def, "name"));
+	char *text = def ? stored_text(def) : NULL;
+	struct snapshot *s = NULL;
 	bool create = *id == 0;
-	int rc, r = db_prepare(d->db, *id ? "UPDATE dialtests SET definition=?1, name=json_extract(?1, '$.name'),"
-					   " author=?2, updated=?3 WHERE id=?4" :
-					   "INSERT INTO dialtests(name, definition, author, created, updated)"
-					   " VALUES (json_extract(?1, '$.name'), ?1, ?2, ?3, ?3)", &st);
+	int r = def && !text ? -ENOMEM : d->store.ops->begin(d->store.db);
 
-	if (r < 0)
+	if (r < 0) {
+		free(text);
 		return r;
-	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, author, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	if (*id)
-		sqlite3_bind_int64(st, 4, *id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		return -EEXIST;
-	if (rc != SQLITE_DONE)
-		return -EIO;
-	if (!*id)
-		*id = sqlite3_last_insert_rowid(d->db);
-	return add_change(d, *id, author, create ? "created" : "updated", text);
-}
-
-/* Moves to a new snapshot after a change; under the lock, in the change's transaction. */
-static int rebuild_locked(struct dialtests *d)
-{
-	struct snapshot *s;
-	int r = snapshot_build(d, &s);
-
-	if (r < 0)
-		return r;
-	snapshot_unref(d->now);
-	d->now = s;
-	return 0;
+	}
+	if (!create)
+		r = api_owned(d, *id, def ? "change it there" : "remove the file", reason, reason_size);
+	if (r == 0 && def) {
+		r = d->store.ops->put(d->store.db, id, name, text, actor, now_realtime_us());
+		if (r == -EEXIST)
+			(void)snprintf(reason, reason_size, "a dial test called %s exists", name);
+	} else if (r == 0) {
+		r = d->store.ops->remove(d->store.db, *id);
+	}
+	if (r == 0)
+		r = add_change(d, *id, actor, !def ? "deleted" : create ? "created" : "updated", text);
+	if (r == 0)
+		r = snapshot_build(d, &s);
+	r = finish_locked(d, r, s);
+	free(text);
+	return r;
 }
 
 int dialtests_put(struct dialtests *d, int64_t id, json_t *def, const char *author, json_t **ret, char *reason,
 		  size_t reason_size)
 {
 	struct dialtest *t = NULL;
-	char *text = NULL;
-	bool create = id == 0;
 	int r = dialtest_parse(def, &d->policy, &t, reason, reason_size);
 
 	dialtest_free(t);
 	if (r < 0)
 		return r;
-	text = stored_text(def);
-	if (!text)
-		return -ENOMEM;
 	pthread_mutex_lock(&d->lock);
-	r = db_exec(d->db, "BEGIN IMMEDIATE");
-	if (r == 0 && !create)
-		r = api_owned(d, id, "change it there", reason, reason_size);
-	if (r == 0) {
-		r = store_locked(d, &id, text, author);
-		if (r == -EEXIST)
-			(void)snprintf(reason, reason_size, "a dial test called %s exists",
-				       json_string_value(json_object_get(def, "name")));
-	}
-	if (r == 0)
-		r = rebuild_locked(d);
-	(void)db_exec(d->db, r == 0 ? "COMMIT" : "ROLLBACK");
+	r = change_locked(d, &id, def, author, reason, reason_size);
 	if (r == 0)
 		r = show_locked(d, id, ret);
 	pthread_mutex_unlock(&d->lock);
-	free(text);
 	return r;
 }
 
 int dialtests_delete(struct dialtests *d, int64_t id, const char *actor, char *reason, size_t reason_size)
 {
-	sqlite3_stmt *st;
 	int r;
 
 	pthread_mutex_lock(&d->lock);
-	r = db_exec(d->db, "BEGIN IMMEDIATE");
-	if (r == 0)
-		r = api_owned(d, id, "remove the file", reason, reason_size);
-	if (r == 0)
-		r = db_prepare(d->db, "DELETE FROM dialtests WHERE id=?", &st);
-	if (r == 0) {
-		sqlite3_bind_int64(st, 1, id);
-		r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-		sqlite3_finalize(st);
-	}
-	if (r == 0)
-		r = add_change(d, id, actor, "deleted", NULL);
-	if (r == 0)
-		r = rebuild_locked(d);
-	(void)db_exec(d->db, r == 0 ? "COMMIT" : "ROLLBACK");
+	r = change_locked(d, &id, NULL, actor, reason, reason_size);
 	pthread_mutex_unlock(&d->lock);
 	return r;
 }

@@ -11,10 +11,11 @@
 
 /*
  * The dial tests defined: JSON files in [dialtests] dir (one test a file,
- * *.json) and those defined through the API, all kept in meta.db (table
- * dialtests, with their change history in dialtest_changes) so each has a
- * stable id. Readers take an immutable snapshot; a change builds a new one.
- * This file alone holds SQL that names those two tables.
+ * *.json) and those defined through the API, all kept in a store
+ * (dtstore.h: meta.db's, or with backend=postgresql the database the
+ * collectors share) with their change history, so each has a stable id (on
+ * every collector). Readers take an immutable snapshot; a change builds a
+ * new one.
  */
 struct dialtests;
 
@@ -39,12 +40,21 @@ struct dialtests_snapshot {
 };
 
 /*
- * Reads [dialtests] dir and meta.db. A file that does not hold is logged
- * ("FILE: reason") and left out. conf and storage are borrowed and must
- * outlive *ret.
+ * Reads [dialtests] dir into the store and the store's tests. A file that
+ * does not hold is logged ("FILE: reason") and left out. conf and storage
+ * are borrowed and must outlive *ret.
  */
 int dialtests_open(const struct dialtests_conf *conf, const struct storage_conf *storage, struct dialtests **ret);
 void dialtests_free(struct dialtests *d);
+/*
+ * Takes the tests changed through another collector (the store's version
+ * moved): 1 when the snapshot is new (the dialer is to resync), 0 when it
+ * was current, or the store's error. Blocks on the store: not for a loop
+ * that must not wait.
+ */
+int dialtests_refresh(struct dialtests *d);
+/* The name this collector's dial tests run under: [dialtests] host, or the host name. */
+int dialtests_origin(const struct dialtests_conf *conf, char *host, size_t size);
 
 /* Checks every file of [dialtests] dir, printing "FILE: reason" for each that does not hold; how many do not. */
 int dialtests_check_dir(const struct dialtests_conf *conf);
@@ -70,5 +80,17 @@ int dialtests_put(struct dialtests *d, int64_t id, json_t *def, const char *auth
 		  size_t reason_size);
 /* -ENOENT, -EPERM (defined in a file). */
 int dialtests_delete(struct dialtests *d, int64_t id, const char *actor, char *reason, size_t reason_size);
+
+/*
+ * --migrate: meta.db's dial tests (of files and of the API) and their
+ * history, with their ids, into the shared database, each read back there;
+ * run again, what is there already is left. -EUCLEAN when a row differs
+ * there (logged).
+ */
+struct dialtests_copy {
+	uint64_t tests, changes;
+	uint64_t copied, present, verified;
+};
+int dialtests_migrate(const char *data_dir, const char *url, const char *password_file, struct dialtests_copy *ret);
 
 #endif

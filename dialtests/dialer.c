@@ -53,7 +53,8 @@ struct dialer {
 	struct localship *ship;
 	struct localship_conf ship_conf;
 	uint8_t agent[AGENT_ID_SIZE]; /* the collector's own, its results are stored under */
-	sd_event_source *heartbeat;
+	sd_event_source *heartbeat, *refresh;
+	bool defs_stale;     /* the store could not be asked at the last refresh */
 	uint64_t shipped_us; /* when the last record was queued */
 	char host[256];
 	pthread_mutex_t lock;    /* asked, n_asked, reload, cancelled */
@@ -395,16 +396,29 @@ void dialer_reload(struct dialer *d)
 	poke(d);
 }
 
-int dialer_ask(struct dialer *d, int64_t id, uint64_t *ret_planned_us)
+/* Whether test id is defined; asking the store again when it is not known here (made through another collector). */
+static bool known(struct dialer *d, int64_t id)
 {
 	const struct dialtests_snapshot *defs = dialtests_get(d->defs);
-	bool known = dialtests_find(defs, id) != NULL;
+	bool found = dialtests_find(defs, id) != NULL;
+
+	dialtests_release(defs);
+	if (found || dialtests_refresh(d->defs) <= 0)
+		return found;
+	dialer_reload(d);
+	defs = dialtests_get(d->defs);
+	found = dialtests_find(defs, id) != NULL;
+	dialtests_release(defs);
+	return found;
+}
+
+int dialer_ask(struct dialer *d, int64_t id, uint64_t *ret_planned_us)
+{
 	uint64_t planned_us = now_realtime_us();
 	struct asked_run *q;
 	int r = 0;
 
-	dialtests_release(defs);
-	if (!known)
+	if (!known(d, id))
 		return -ENOENT;
 	q = calloc(1, sizeof(*q));
 	if (!q)
@@ -456,17 +470,38 @@ static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
 	return sd_event_source_set_enabled(s, SD_EVENT_ON);
 }
 
+/*
+ * How often the dialer asks the store whether the tests changed through
+ * another collector (with several on one database), so that one made
+ * through any runs where the schedule does within this.
+ */
+#define REFRESH_US (5 * USEC_PER_SEC)
+
+static int on_refresh(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct dialer *d = userdata;
+	int r = dialtests_refresh(d->defs);
+
+	if (r < 0 && !d->defs_stale)
+		log_error_errno(r, "dialtests: the dial tests cannot be read again (%m); those in force stay until they can");
+	d->defs_stale = r < 0;
+	if (r > 0) {
+		resync(d);
+		schedule(d);
+	}
+	(void)sd_event_source_set_time_relative(s, REFRESH_US);
+	return sd_event_source_set_enabled(s, SD_EVENT_ON);
+}
+
 /* The host name results are stored under, and the agent id it makes. */
 static int identity(const struct dialtests_conf *conf, char *host, size_t size, uint8_t agent[AGENT_ID_SIZE])
 {
 	uint8_t digest[32];
 	char seed[300];
+	int r = dialtests_origin(conf, host, size);
 
-	if (conf->host)
-		(void)snprintf(host, size, "%s", conf->host);
-	else if (gethostname(host, size) < 0)
-		return -errno;
-	host[size - 1] = 0;
+	if (r < 0)
+		return r;
 	(void)snprintf(seed, sizeof(seed), "vigil-collector-dialtests\n%s", host);
 	if (sha256(seed, strlen(seed), digest) < 0)
 		return -EIO;
@@ -490,6 +525,7 @@ void dialer_stop(struct dialer *d)
 	sd_event_source_disable_unref(d->timer);
 	sd_event_source_disable_unref(d->wake);
 	sd_event_source_disable_unref(d->heartbeat);
+	sd_event_source_disable_unref(d->refresh);
 	if (d->wake_fd >= 0)
 		close(d->wake_fd);
 	curl_loop_free(d->env.curl);
@@ -529,6 +565,9 @@ int dialer_start(const struct dialtests_conf *conf, struct dialtests *defs, cons
 	if (r == 0)
 		r = sd_event_add_time_relative(event, &d->heartbeat, CLOCK_MONOTONIC, HEARTBEAT_US, USEC_PER_SEC,
 					       on_heartbeat, d);
+	if (r == 0)
+		r = sd_event_add_time_relative(event, &d->refresh, CLOCK_MONOTONIC, REFRESH_US, USEC_PER_SEC / 10,
+					       on_refresh, d);
 	if (r < 0) {
 		dialer_stop(d);
 		return r;

@@ -28,7 +28,7 @@ LAYERS = {
     "libstore": ["libcommon", "libalertlogic", "libsearch"],
     "libpgstore": ["libcommon", "libalertlogic", "libsearch", "libstore"],
     "libalerts": ["libcommon", "libalertlogic", "libfetch", "libforward", "libsearch", "libstore", "libpgstore"],
-    "libdialtests": ["libcommon", "libdialtestlogic", "libfetch", "libstore"],
+    "libdialtests": ["libcommon", "libdialtestlogic", "libfetch", "libstore", "libpgstore"],
     "libforward": ["libcommon", "libsearch", "libstore"],
     "libsyslog": ["libcommon"],
     "libapi": ["libcommon", "libalertlogic", "libalerts", "libdialtestlogic", "libdialtests", "libsearch", "libstore",

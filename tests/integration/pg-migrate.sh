@@ -7,14 +7,21 @@
 # collector on the database then serves every line once. The users and
 # tokens go too: the same password logs in, the same token works there;
 # and the alerts with their history and notifications: the collector on
-# the database lists the same alert, id and history.
+# the database lists the same alert, id and history; and the rules and dial
+# tests made through the API, and the dial tests of files, with their ids
+# and history.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 [ -x "$B/pgrace" ] || { echo "SKIP: built without PostgreSQL (configure found no libpq)"; exit 77; }
 
 info "a collector on SQLite stores 5000 lines in many batches; a probe's alert fires, its notification fails"
 DEAD=$(free_port)
-write_collector_conf "[alerts]
+mkdir -p "$T/dialtests.d"
+printf '{"name":"file-test","interval":"1h","steps":[{"name":"get","url":"http://127.0.0.1:%s/"}]}\n' "$DEAD" \
+	> "$T/dialtests.d/file.json"
+write_collector_conf "[dialtests]
+dir=$T/dialtests.d
+[alerts]
 interval=1s
 [notify \"hook\"]
 type=webhook
@@ -24,12 +31,21 @@ type=probe
 probe=absent
 notify=hook"
 TOKEN=$(make_token operator)
+ADMIN=$(make_token admin)
 echo "Operator-pass-2026" | "$B/vigil-collector" --config "$T/collector.conf" --create-user li.na --role operator \
 	> /dev/null || fail "--create-user"
 start_collector
 silence() { curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" --data "$1" "$URL/api/v1/silences"; }
 [ "$(silence '{"matchers":{"host":"db-1"},"comment":"backup window","duration":"1h","every":"1d"}')" = 201 ] || fail "silence 1"
 [ "$(silence '{"matchers":{"rule":"disk"},"comment":"known","duration":"2h"}')" = 201 ] || fail "silence 2"
+admin() { # method path body: the status
+	curl -s -o "$T/admin.json" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $ADMIN" ${3:+--data "$3"} "$URL$2"
+}
+[ "$(admin POST /api/v1/rules '{"name":"api-rule","type":"probe","probe":"api-*"}')" = 201 ] || fail "the rule: $(cat "$T/admin.json")"
+DT="{\"name\":\"api-test\",\"interval\":\"1h\",\"steps\":[{\"name\":\"get\",\"url\":\"http://127.0.0.1:$DEAD/x\"}]}"
+[ "$(admin POST /api/v1/dialtests "$DT")" = 201 ] || fail "the dial test: $(cat "$T/admin.json")"
+API_TEST=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' "$T/admin.json")
+[ "$(admin PUT "/api/v1/dialtests/$API_TEST" "${DT/\/x/\/y}")" = 200 ] || fail "the dial test changed: $(cat "$T/admin.json")"
 echo x > "$T/present"
 MAX_DELAY=20 write_agent_conf "[probe \"present\"]
 type=file
@@ -61,7 +77,7 @@ migrate || fail "--migrate: $(cat "$T/migrate.out")"
 cat "$T/migrate.out"
 grep -q "^$BLOCKS blocks of 1 days: $BLOCKS copied, 0 there already, 0 conflicting (not copied), 0 unreadable; $BLOCKS verified" \
 	"$T/migrate.out" || fail "the first run: $(cat "$T/migrate.out")"
-grep -q "^1 users: 1 copied, 0 there already; 1 tokens: 1 copied, 0 there already; 2 verified in PostgreSQL" \
+grep -q "^1 users: 1 copied, 0 there already; 2 tokens: 2 copied, 0 there already; 3 verified in PostgreSQL" \
 	"$T/migrate.out" || fail "the users and tokens: $(cat "$T/migrate.out")"
 grep -q "^1 hosts: 1 copied, 0 there already; 2 probes: 2 copied, 0 there already; 3 verified in PostgreSQL" \
 	"$T/migrate.out" || fail "the hosts and probes: $(cat "$T/migrate.out")"
@@ -72,18 +88,26 @@ grep -q "^2 silences: 2 copied, 0 there already; 2 verified in PostgreSQL" "$T/m
 	fail "the silences: $(cat "$T/migrate.out")"
 grep -q "^1 alerts, $EVENTS events, $QUEUED notifications: $ROWS copied, 0 there already; $ROWS verified in PostgreSQL" \
 	"$T/migrate.out" || fail "the alerts: $(cat "$T/migrate.out")"
+grep -q "^1 definitions: 1 copied, 0 there already; 1 verified in PostgreSQL" "$T/migrate.out" ||
+	fail "the definitions: $(cat "$T/migrate.out")"
+grep -q "^2 dial tests, 3 changes of them: 5 copied, 0 there already; 5 verified in PostgreSQL" "$T/migrate.out" ||
+	fail "the dial tests: $(cat "$T/migrate.out")"
 
 info "run again (as after one cut short): nothing copied twice, all verified"
 migrate || fail "the second run: $(cat "$T/migrate.out")"
 grep -q "^$BLOCKS blocks of 1 days: 0 copied, $BLOCKS there already, .* $BLOCKS verified" "$T/migrate.out" ||
 	fail "the second run: $(cat "$T/migrate.out")"
-grep -q "^1 users: 0 copied, 1 there already; 1 tokens: 0 copied, 1 there already; 2 verified" "$T/migrate.out" ||
+grep -q "^1 users: 0 copied, 1 there already; 2 tokens: 0 copied, 2 there already; 3 verified" "$T/migrate.out" ||
 	fail "the users and tokens again: $(cat "$T/migrate.out")"
 grep -q "^1 hosts: 0 copied, 1 there already; 2 probes: 0 copied, 2 there already; 3 verified" "$T/migrate.out" ||
 	fail "the hosts and probes again: $(cat "$T/migrate.out")"
 grep -q "^2 silences: 0 copied, 2 there already; 2 verified" "$T/migrate.out" || fail "the silences again: $(cat "$T/migrate.out")"
 grep -q "^1 alerts, $EVENTS events, $QUEUED notifications: 0 copied, $ROWS there already; $ROWS verified" "$T/migrate.out" ||
 	fail "the alerts again: $(cat "$T/migrate.out")"
+grep -q "^1 definitions: 0 copied, 1 there already; 1 verified" "$T/migrate.out" ||
+	fail "the definitions again: $(cat "$T/migrate.out")"
+grep -q "^2 dial tests, 3 changes of them: 0 copied, 5 there already; 5 verified" "$T/migrate.out" ||
+	fail "the dial tests again: $(cat "$T/migrate.out")"
 [ "$(pg_sql -c "SELECT count(*) FROM blocks")" = "$BLOCKS" ] || fail "a second run stored blocks again"
 
 info "a collector on the database serves every line once, to the token made on SQLite; the user logs in"
@@ -112,17 +136,39 @@ assert [d for d in a["deliveries"] if d["target"] == "hook"], a["deliveries"]' "
 	fail "the migrated alert on the database: $(cat "$T/alert.json")"
 [ "$(pg_sql -c "SELECT count(*) FROM alerts")" = 1 ] || fail "another alert raised after the migration: $(pg_sql -c 'TABLE alerts')"
 [ "$(pg_sql -c "SELECT max(id) FROM silences")" = 3 ] || fail "a new silence's id: $(pg_sql -c "SELECT id FROM silences")"
+[ "$(admin GET /api/v1/rules/api-rule)" = 200 ] && grep -q '"defined_in":"api"' "$T/admin.json" ||
+	fail "the migrated rule on the database: $(cat "$T/admin.json")"
+[ "$(admin GET "/api/v1/dialtests/$API_TEST")" = 200 ] || fail "the migrated dial test: $(cat "$T/admin.json")"
+"$PY" -c 'import json,sys; t = json.load(open(sys.argv[1]))
+assert t["name"] == "api-test" and t["steps"][0]["url"].endswith("/y"), t
+assert [h["action"] for h in t["history"]] == ["created", "updated"], t["history"]' "$T/admin.json" ||
+	fail "the migrated dial test on the database: $(cat "$T/admin.json")"
+curl -s -H "Authorization: Bearer $ADMIN" "$URL/api/v1/dialtests" > "$T/dialtests.json"
+"$PY" -c 'import json,sys; t = {x["name"]: x["id"] for x in json.load(open(sys.argv[1]))["items"]}
+assert t == {"file-test": 1, "api-test": int(sys.argv[2])}, t' "$T/dialtests.json" "$API_TEST" ||
+	fail "the dial tests' ids on the database: $(cat "$T/dialtests.json")"
+# Past the migrated ids (a file's test synced takes a number of the sequence too: ids are unique, not dense).
+[ "$(admin POST /api/v1/dialtests "${DT/api-test/new-test}")" = 201 ] &&
+	"$PY" -c 'import json,sys; assert json.load(open(sys.argv[1]))["id"] > 2' "$T/admin.json" ||
+	fail "a dial test made after the migration: $(cat "$T/admin.json")"
 
 info "a frame altered in the database is caught by the verification, and a user whose password differs there"
 pg_sql -c "UPDATE blocks SET zframe = zframe || '\\x00'::bytea WHERE id = (SELECT min(id) FROM blocks)"
 pg_sql -c "UPDATE users SET password = 'altered' WHERE name = 'li.na'"
 pg_sql -c "UPDATE silences SET comment = 'altered' WHERE id = 1"
+pg_sql -c "UPDATE definitions SET definition = '{}' WHERE name = 'api-rule'"
+pg_sql -c "UPDATE dialtests SET definition = definition || ' ' WHERE name = 'api-test'"
 migrate && fail "--migrate passed over an altered frame: $(cat "$T/migrate.out")"
 grep -q "; $((BLOCKS - 1)) verified" "$T/migrate.out" || fail "the altered frame: $(cat "$T/migrate.out")"
-grep -q "^1 users: 0 copied, 1 there already; .* 1 verified" "$T/migrate.out" || fail "the altered user: $(cat "$T/migrate.out")"
+grep -q "^1 users: 0 copied, 1 there already; .* 2 verified" "$T/migrate.out" || fail "the altered user: $(cat "$T/migrate.out")"
 grep -q "user li.na differs in the database" "$T/migrate.log" || fail "not said: $(cat "$T/migrate.log")"
 grep -q "^2 silences: 0 copied, 2 there already; 1 verified" "$T/migrate.out" || fail "the altered silence: $(cat "$T/migrate.out")"
 [ "$(grep -c "silence [0-9]* differs in the database" "$T/migrate.log")" = 1 ] ||
 	fail "not said once, of the one altered: $(grep "differs" "$T/migrate.log")"
+grep -q "^1 definitions: 0 copied, 1 there already; 0 verified" "$T/migrate.out" ||
+	fail "the altered definition: $(cat "$T/migrate.out")"
+grep -q "^2 dial tests, 1 changes of them: 0 copied, 3 there already; 2 verified" "$T/migrate.out" ||
+	fail "the altered dial test: $(cat "$T/migrate.out")"
+grep -q "dial test $API_TEST (api-test) differs in the database" "$T/migrate.log" || fail "not said: $(cat "$T/migrate.log")"
 grep -q "Operator-pass-2026\|$TOKEN" "$T/migrate.out" "$T/migrate.log" && fail "a secret in --migrate's output"
 echo ok
