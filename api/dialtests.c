@@ -10,7 +10,7 @@
 #include "dialtests/dialer.h"
 #include "dialtests/catalog.h"
 #include "api/http-internal.h"
-#include "store/blocks.h"
+#include "store/fleet.h"
 
 #define PREFIX "/api/v1/dialtests/"
 #define SUMMARY_RESULTS_MAX 100000
@@ -81,32 +81,17 @@ enum MHD_Result api_get_dialtests(struct request *rq)
 	return respond_json(rq, MHD_HTTP_OK, j);
 }
 
-/* Which results each_result() reads, and where they go: row() answers false to stop. */
+/* row() answers false to stop. */
 struct results_query {
-	int64_t id;
-	uint64_t since, until;
-	size_t limit, n;
 	bool (*row)(const char *text, uint64_t ts, void *ctx);
 	void *ctx;
-	bool stopped;
 };
 
 static int take_result(const char *result, uint64_t ts, void *ctx)
 {
-	struct results_query *q = ctx;
+	const struct results_query *q = ctx;
 
-	q->n++;
-	q->stopped = !q->row(result, ts, q->ctx);
-	return q->stopped || q->n >= q->limit;
-}
-
-static int shard_results(sqlite3 *db, void *ctx)
-{
-	struct results_query *q = ctx;
-
-	if (db)
-		(void)blocks_dialtest_results(db, q->id, q->since, q->until, q->limit - q->n, take_result, q);
-	return q->n >= q->limit || q->stopped;
+	return !q->row(result, ts, q->ctx);
 }
 
 /*
@@ -116,10 +101,9 @@ static int shard_results(sqlite3 *db, void *ctx)
 static int each_result(struct request *rq, int64_t id, uint64_t since, uint64_t until, size_t limit,
 		       bool (*row)(const char *text, uint64_t ts, void *ctx), void *ctx)
 {
-	struct results_query q = { .id = id, .since = since, .until = until, .limit = limit, .row = row, .ctx = ctx };
-	int r = storage_reader_each_shard(rq->rd, since, until, true, shard_results, &q);
+	struct results_query q = { row, ctx };
 
-	return r < 0 ? r : 0;
+	return fleet_dialtest_results(rq->rd, id, since, until, limit, take_result, &q);
 }
 
 /* The results of one answer, within its bytes. */

@@ -107,3 +107,46 @@ int fleet_logmetric_recent(struct storage_reader *r, const char *metric, uint64_
 	return k ? pgstore_logmetric_recent(pg, metric, since, until, fn, ctx)
 		 : storage_reader_each_shard(r, since, 0, false, shard_logmetric, &q);
 }
+
+/* Dial test results over this collector's shards, newest first: the limit counted across them. */
+struct dialtest_read {
+	int64_t id;
+	uint64_t since, until;
+	size_t limit, n;
+	int (*fn)(const char *result, uint64_t ts, void *ctx);
+	void *ctx;
+	int stopped;
+};
+
+static int take_result(const char *result, uint64_t ts, void *ctx)
+{
+	struct dialtest_read *q = ctx;
+
+	q->n++;
+	q->stopped = q->fn(result, ts, q->ctx);
+	return q->stopped || q->n >= q->limit;
+}
+
+static int shard_results(sqlite3 *shard, void *ctx)
+{
+	struct dialtest_read *q = ctx;
+
+	if (shard)
+		(void)blocks_dialtest_results(shard, q->id, q->since, q->until, q->limit - q->n, take_result, q);
+	return q->n >= q->limit || q->stopped;
+}
+
+int fleet_dialtest_results(struct storage_reader *r, int64_t id, uint64_t since, uint64_t until, size_t limit,
+			   int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx)
+{
+	struct dialtest_read q = { .id = id, .since = since, .until = until, .limit = limit, .fn = fn, .ctx = ctx };
+	struct pgstore *pg = NULL;
+	int k = storage_reader_shared(r, &pg);
+
+	if (k < 0)
+		return k;
+	if (k)
+		return pgstore_dialtest_results(pg, id, since, until, limit, fn, ctx);
+	k = storage_reader_each_shard(r, since, until, true, shard_results, &q);
+	return k < 0 ? k : 0;
+}

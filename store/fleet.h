@@ -34,4 +34,12 @@ int fleet_log_matches(struct storage_reader *r, const char *rule, uint64_t since
 int fleet_logmetric_recent(struct storage_reader *r, const char *metric, uint64_t since, uint64_t until,
 			   int (*fn)(const struct logmetric_part *p, void *ctx), void *ctx);
 
+/*
+ * Dial test id's runs from until back to since, newest first, at most
+ * limit (whichever collector made them, with a shared store), until fn
+ * answers non-zero.
+ */
+int fleet_dialtest_results(struct storage_reader *r, int64_t id, uint64_t since, uint64_t until, size_t limit,
+			   int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx);
+
 #endif

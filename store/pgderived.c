@@ -31,7 +31,11 @@ int pgderived_schema(PGconn *c)
 		"CREATE TABLE IF NOT EXISTS logmetric_rows(metric text NOT NULL, agent text NOT NULL, host text NOT NULL,"
 		" labels text NOT NULL, ts bigint NOT NULL, ts_last bigint NOT NULL, count bigint NOT NULL,"
 		" sum double precision NOT NULL, sketch bytea);"
-		"CREATE INDEX IF NOT EXISTS logmetric_rows_by_metric ON logmetric_rows(metric, ts_last)";
+		"CREATE INDEX IF NOT EXISTS logmetric_rows_by_metric ON logmetric_rows(metric, ts_last);"
+		"CREATE TABLE IF NOT EXISTS dialtest_results(test bigint NOT NULL, ts bigint NOT NULL, agent text NOT NULL,"
+		" host text NOT NULL, name text NOT NULL, outcome text NOT NULL, latency_us bigint NOT NULL,"
+		" result text NOT NULL);"
+		"CREATE INDEX IF NOT EXISTS dialtest_results_by_test ON dialtest_results(test, ts)";
 
 	return pg_schema(c, sql);
 }
@@ -168,6 +172,34 @@ static const struct pgrows_statement logmetric_rows = {
 	9, add_logmetric, NULL, NULL
 };
 
+/* A dial test's run: the item is its probe row (one with a result). */
+static int add_dialtest(struct buf *col, const struct pgrow *row)
+{
+	const struct probe_row *p = row->item;
+	int r = pg_array_int(&col[0], (long long)p->dialtest_id);
+
+	if (r == 0)
+		r = pg_array_int(&col[1], (long long)p->ts);
+	if (r == 0)
+		r = pgrows_agent_column(&col[2], row->b);
+	if (r == 0)
+		r = pgrows_host_column(&col[3], row->b);
+	if (r == 0)
+		r = pg_array_text(&col[4], p->name, p->name_len);
+	if (r == 0)
+		r = pg_array_text(&col[5], p->outcome ? p->outcome : "", p->outcome ? p->outcome_len : 0);
+	if (r == 0)
+		r = pg_array_int(&col[6], (long long)p->latency_us);
+	return r == 0 ? pg_array_text(&col[7], p->result, p->result_len) : r;
+}
+
+static const struct pgrows_statement dialtest_results = {
+	"INSERT INTO dialtest_results(test, ts, agent, host, name, outcome, latency_us, result)"
+	" SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],"
+	" $7::bigint[], $8::text[])",
+	8, add_dialtest, NULL, NULL
+};
+
 /* The rows a kind takes of a block: how many items it has, and the i-th (NULL: it adds no row). */
 struct kind {
 	const struct pgrows_statement *st;
@@ -205,10 +237,21 @@ static const void *logmetric_item(const struct block_in *b, size_t i)
 	return &b->logmetric_rows[i];
 }
 
+static size_t n_probes(const struct block_in *b)
+{
+	return b->n_probes;
+}
+
+static const void *dialtest_item(const struct block_in *b, size_t i)
+{
+	return b->probes[i].result ? &b->probes[i] : NULL;
+}
+
 static const struct kind kinds[] = {
 	{ &metric_latest, n_metrics, metric_item },
 	{ &log_matches, n_rules, match_item },
 	{ &logmetric_rows, n_logmetric_rows, logmetric_item },
+	{ &dialtest_results, n_probes, dialtest_item },
 };
 
 /* The rows of kind k of the blocks stored now, in the order of the group. */
@@ -317,6 +360,30 @@ int pgderived_log_matches(PGconn *c, const char *rule, uint64_t since_us, const 
 		r = each_sample(res, host_glob, NULL, fn, ctx);
 	PQclear(res);
 	return r;
+}
+
+int pgderived_retention(PGconn *c, uint32_t cutoff)
+{
+	const struct pg_num before = pg_num((long long)cutoff * 86400 * 1000000);
+	const struct pg_param p[] = { PG_TEXT(before.s) };
+
+	return pg_run(c, "DELETE FROM dialtest_results WHERE ts < $1::bigint", p, 1, NULL);
+}
+
+int pgderived_dialtest_results(PGconn *c, int64_t id, uint64_t since, uint64_t until, size_t limit,
+			       int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx)
+{
+	const struct pg_num i = pg_num(id), s = pg_num((long long)since), u = pg_num((long long)until),
+			    n = pg_num((long long)MIN(limit, (size_t)INT32_MAX));
+	const struct pg_param p[] = { PG_TEXT(i.s), PG_TEXT(s.s), PG_TEXT(u.s), PG_TEXT(n.s) };
+	PGresult *res = NULL;
+	int r = pg_run(c, "SELECT result, ts FROM dialtest_results WHERE test = $1::bigint AND ts >= $2::bigint"
+			  " AND ts <= $3::bigint ORDER BY ts DESC LIMIT $4::bigint", p, ARRAY_SIZE(p), &res);
+
+	for (int k = 0; r == 0 && k < PQntuples(res); k++)
+		r = fn(PQgetvalue(res, k, 0), (uint64_t)pg_int(res, k, 1), ctx);
+	PQclear(res);
+	return r < 0 ? r : 0;
 }
 
 int pgderived_logmetric_recent(PGconn *c, const char *metric, uint64_t since, uint64_t until,

@@ -37,5 +37,14 @@ int pgderived_log_matches(PGconn *c, const char *rule, uint64_t since_us, const 
 			  int (*fn)(const struct metric_sample *s, void *ctx), void *ctx);
 int pgderived_logmetric_recent(PGconn *c, const char *metric, uint64_t since, uint64_t until,
 			       int (*fn)(const struct logmetric_part *p, void *ctx), void *ctx);
+/*
+ * Dial test id's runs from until back to since, newest first, at most
+ * limit: fn(its result (JSON), its time, ctx) until fn answers non-zero.
+ * They are kept with the blocks: pgderived_retention() deletes those before
+ * day cutoff, as the blocks' partitions of those days are dropped.
+ */
+int pgderived_dialtest_results(PGconn *c, int64_t id, uint64_t since, uint64_t until, size_t limit,
+			       int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx);
+int pgderived_retention(PGconn *c, uint32_t cutoff);
 
 #endif

@@ -119,6 +119,19 @@ int pgstore_log_matches(struct pgstore *p, const char *rule, uint64_t since_us, 
 	return -EOPNOTSUPP;
 }
 
+int pgstore_dialtest_results(struct pgstore *p, int64_t id, uint64_t since, uint64_t until, size_t limit,
+			     int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx)
+{
+	(void)p;
+	(void)id;
+	(void)since;
+	(void)until;
+	(void)limit;
+	(void)fn;
+	(void)ctx;
+	return -EOPNOTSUPP;
+}
+
 int pgstore_logmetric_recent(struct pgstore *p, const char *metric, uint64_t since, uint64_t until,
 			     int (*fn)(const struct logmetric_part *part, void *ctx), void *ctx)
 {

@@ -311,7 +311,9 @@ int pgstore_retention(struct pgstore *p, uint32_t cutoff, unsigned *ret_days)
 	int r = pg_link_up(&p->link);
 
 	*ret_days = 0;
-	return pg_link_settle(&p->link, r == 0 ? pgblocks_retention(p->link.c, cutoff, ret_days) : r);
+	if (r == 0)
+		r = pg_link_settle(&p->link, pgblocks_retention(p->link.c, cutoff, ret_days));
+	return r == 0 ? pg_link_settle(&p->link, pgderived_retention(p->link.c, cutoff)) : r;
 }
 
 int pgstore_select(struct pgstore *p, const struct pgstore_select *q, int (*fn)(const struct block_row *b, void *ctx),
@@ -482,6 +484,15 @@ int pgstore_log_matches(struct pgstore *p, const char *rule, uint64_t since_us, 
 	int r = pg_link_up(&p->link);
 
 	return pg_link_settle(&p->link, r == 0 ? pgderived_log_matches(p->link.c, rule, since_us, host_glob, fn, ctx) : r);
+}
+
+int pgstore_dialtest_results(struct pgstore *p, int64_t id, uint64_t since, uint64_t until, size_t limit,
+			     int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx)
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link,
+			      r == 0 ? pgderived_dialtest_results(p->link.c, id, since, until, limit, fn, ctx) : r);
 }
 
 int pgstore_logmetric_recent(struct pgstore *p, const char *metric, uint64_t since, uint64_t until,

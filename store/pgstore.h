@@ -108,6 +108,9 @@ int pgstore_log_matches(struct pgstore *p, const char *rule, uint64_t since_us, 
 			int (*fn)(const struct metric_sample *s, void *ctx), void *ctx);
 int pgstore_logmetric_recent(struct pgstore *p, const char *metric, uint64_t since, uint64_t until,
 			     int (*fn)(const struct logmetric_part *part, void *ctx), void *ctx);
+/* A dial test's runs whichever collector made them, newest first, as blocks_dialtest_results() gives a shard's. */
+int pgstore_dialtest_results(struct pgstore *p, int64_t id, uint64_t since, uint64_t until, size_t limit,
+			     int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx);
 
 /*
  * What another collector stored that may change an alert (a probe result

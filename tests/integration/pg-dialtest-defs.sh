@@ -5,7 +5,9 @@
 # not have it, leaves it be; a test made through B (which does not run the
 # schedule) is listed by A with its id and dialed by A within seconds; the
 # name made again through A is 409; deleted through B, A stops dialing it;
-# A's file removed and A started again, its test is gone from both.
+# the runs A made are B's results and summary too; A's file removed and A
+# started again, its test is gone from both, and retention (at its start)
+# deleted the runs of days past [storage] retention_days.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 SITE=$(free_port)
@@ -85,9 +87,24 @@ N=$(hits_in /api 4)
 N=$(hits_in /file 4)
 [ "$N" -ge 2 ] || fail "file-ping dialed $N times in 4 s"
 
+info "A's runs of the file test: B's results and summary"
+[ "$(on "$URL_B" GET "/api/v1/dialtests/$FILE_ID/results?limit=5")" = 200 ] || fail "results through B: $(cat "$T/on.json")"
+"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1]))["items"]
+assert len(r) == 5 and all(x["outcome"] == "ok" for x in r), r
+ts = [x["started"] for x in r]; assert ts == sorted(ts, reverse=True), ts' "$T/on.json" ||
+	fail "A's runs as B gives them: $(cat "$T/on.json")"
+[ "$(on "$URL_B" GET "/api/v1/dialtests/$FILE_ID/summary")" = 200 ] || fail "summary through B: $(cat "$T/on.json")"
+"$PY" -c 'import json, sys; s = json.load(open(sys.argv[1])); assert s["runs"] >= 10 and s["ok"] == s["runs"], s' \
+	"$T/on.json" || fail "the summary through B: $(cat "$T/on.json")"
+
 info "A's file removed, A started again: its test gone from both"
 rm "$T/dialtests.d/ping.json"
+pg_sql -c "INSERT INTO dialtest_results SELECT test, 1000, agent, host, name, outcome, latency_us, result
+	FROM dialtest_results WHERE test = $FILE_ID LIMIT 1"
 stop_collector
 start_collector
 [ -z "$(id_of "$URL_B" file-ping)" ] || fail "file-ping still listed by B"
+old_gone() { [ "$(pg_sql -c "SELECT count(*) FROM dialtest_results WHERE ts < 86400000000")" = 0 ]; }
+wait_for 10 "retention deletes a run of 1970" old_gone
+[ "$(pg_sql -c "SELECT count(*) FROM dialtest_results WHERE test = $FILE_ID")" -ge 10 ] || fail "retention deleted today's runs"
 echo ok
