@@ -83,6 +83,7 @@ static int eval_host_silent(struct rule_eval *e)
 struct sample {
 	char agent[33], host[256], instance[256];
 	double value;
+	uint64_t ts;
 	char line[LOGMATCH_SAMPLE_MAX];
 };
 
@@ -116,6 +117,7 @@ static int samples_put(struct samples *ss, const struct metric_sample *m, bool s
 	}
 	(void)snprintf(x->host, sizeof(x->host), "%s", m->host);
 	x->value = (sum ? x->value : 0) + m->value;
+	x->ts = MAX(x->ts, m->ts);
 	if (sum)
 		(void)snprintf(x->line, sizeof(x->line), "%s", m->line);
 	return 0;
@@ -172,11 +174,23 @@ static int log_samples(struct rule_eval *e, const char *metric, enum logstat st,
 	return r;
 }
 
+/* Whether another agent has a newer sample of x's instance. */
+static bool superseded(const struct samples *ss, const struct sample *x)
+{
+	for (size_t i = 0; i < ss->n; i++)
+		if (ss->s[i].ts > x->ts && strcmp(ss->s[i].instance, x->instance) == 0)
+			return true;
+	return false;
+}
+
 /*
  * The latest sample of each instance within window_us (0: a minute, or
  * three evaluations); of a log metric, its statistic over that window.
+ * newest_only: of each instance, only the newest of any agent's (a dial
+ * test's, whichever collector ran it last: one that no longer runs the
+ * schedule does not stand for the test).
  */
-static int metric_within(struct rule_eval *e, uint64_t window_us)
+static int metric_within(struct rule_eval *e, uint64_t window_us, bool newest_only)
 {
 	const struct rule_conf *rule = e->rule;
 	uint64_t now = e->now, window = window_us ? window_us : MAX(3 * e->interval_us, 60 * USEC_PER_SEC);
@@ -194,6 +208,8 @@ static int metric_within(struct rule_eval *e, uint64_t window_us)
 		struct candidate c = { .agent = x->agent, .host = x->host, .item = x->instance, .has_sample = true,
 				       .sample = x->value, .suppressed = e->host_silent(e, x->agent) };
 
+		if (newest_only && superseded(&ss, x))
+			continue;
 		(void)snprintf(c.value, sizeof(c.value), "%s%s%s = %g", rule->metric, *c.item ? " " : "", c.item,
 			       x->value);
 		r = e->consider(e, &c);
@@ -204,7 +220,7 @@ static int metric_within(struct rule_eval *e, uint64_t window_us)
 
 static int eval_metric(struct rule_eval *e)
 {
-	return metric_within(e, 0);
+	return metric_within(e, 0, false);
 }
 
 static int eval_log(struct rule_eval *e)
@@ -253,7 +269,7 @@ static int eval_dialtest(struct rule_eval *e)
 	} else {
 		r.metric = strcmp(cond, "latency") == 0 ? "dialtest.total_ms" : "dialtest.cert_days_left";
 		r.instance = rule->dialtest;
-		k = metric_within(e, DIALTEST_WINDOW_US);
+		k = metric_within(e, DIALTEST_WINDOW_US, true);
 	}
 	e->rule = rule;
 	return k;

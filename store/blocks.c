@@ -682,7 +682,8 @@ static int each_sample(sqlite3_stmt *st, int (*fn)(const struct metric_sample *s
 
 	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		struct metric_sample s = { .agent = text_of(st, 0), .host = text_of(st, 1), .instance = text_of(st, 2),
-					   .value = sqlite3_column_double(st, 3), .line = text_of(st, 4) };
+					   .value = sqlite3_column_double(st, 3), .line = text_of(st, 4),
+					   .ts = (uint64_t)sqlite3_column_int64(st, 5) };
 		r = fn(&s, ctx);
 	}
 	sqlite3_finalize(st);

@@ -195,6 +195,7 @@ struct metric_sample {
 	const char *agent, *host, *instance;
 	double value;
 	const char *line; /* a log rule's last line matched; "" for a metric */
+	uint64_t ts;      /* of the value (of the last match) */
 };
 int blocks_metric_latest(sqlite3 *shard, const char *name, uint64_t since_us, const char *host_glob,
 			 const char *instance_glob, int (*fn)(const struct metric_sample *s, void *ctx), void *ctx);

@@ -310,7 +310,7 @@ static int each_sample(PGresult *res, const char *host_glob, const char *instanc
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
 		struct metric_sample s = { .agent = PQgetvalue(res, i, 0), .host = PQgetvalue(res, i, 1),
 					   .instance = PQgetvalue(res, i, 2), .value = strtod(PQgetvalue(res, i, 3), NULL),
-					   .line = PQgetvalue(res, i, 4) };
+					   .line = PQgetvalue(res, i, 4), .ts = (uint64_t)pg_int(res, i, 5) };
 
 		if (pgrows_glob_passes(host_glob, s.host) && pgrows_glob_passes(instance_glob, s.instance))
 			r = fn(&s, ctx);
@@ -329,7 +329,7 @@ int pgderived_metric_latest(PGconn *c, const char *name, uint64_t since_us, cons
 
 	pgrows_like_of_glob(host_glob, host_like, sizeof(host_like));
 	pgrows_like_of_glob(instance_glob, instance_like, sizeof(instance_like));
-	r = pg_run(c, "SELECT agent, host, instance, value, '' FROM metric_latest WHERE name = $1 AND ts >= $2::bigint"
+	r = pg_run(c, "SELECT agent, host, instance, value, '', ts FROM metric_latest WHERE name = $1 AND ts >= $2::bigint"
 		      " AND host LIKE $3 AND instance LIKE $4 ORDER BY ts",
 		   p, ARRAY_SIZE(p), &res);
 	if (r == 0)
@@ -352,7 +352,8 @@ int pgderived_log_matches(PGconn *c, const char *rule, uint64_t since_us, const 
 	 * group last: whoever sums an agent's groups keeps the newest line.
 	 */
 	pgrows_like_of_glob(host_glob, host_like, sizeof(host_like));
-	r = pg_run(c, "SELECT agent, host, '', sum(count), (array_agg(sample ORDER BY ts_last DESC))[1] FROM log_matches"
+	r = pg_run(c, "SELECT agent, host, '', sum(count), (array_agg(sample ORDER BY ts_last DESC))[1], max(ts_last)"
+		      " FROM log_matches"
 		      " WHERE rule = $1 AND ts_last >= $2::bigint AND host LIKE $3 GROUP BY agent, host"
 		      " ORDER BY max(ts_last)",
 		   p, ARRAY_SIZE(p), &res);

@@ -6,8 +6,10 @@
 # second, not two); A killed (-9), B takes the schedule over within
 # seconds; A back stands by, and it is still one a second. The test
 # failing while A ran it, then while B does: one alert firing, of B's
-# runs; the one of A's runs, which A no longer makes, resolves. (Each
-# collector dials as a host of its own, [dialtests] host=.)
+# runs; the one of A's runs, which A no longer makes, resolves; and so
+# does its latency alert (a rule on the test's time: the newest run's
+# counts, not each collector's last for two hours). (Each collector dials
+# as a host of its own, [dialtests] host=.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 SITE=$(free_port)
@@ -17,6 +19,8 @@ log = open(sys.argv[2], "a", buffering=1)
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         log.write(f"{time.time():.3f}\n")
+        if os.path.exists(sys.argv[3]):
+            time.sleep(0.4)
         self.send_response(503 if os.path.exists(sys.argv[3]) else 200)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -38,12 +42,17 @@ host=dial-a
 interval=1s
 [rule \"ping-down\"]
 type=dialtest
-dialtest=ping"
+dialtest=ping
+[rule \"ping-slow\"]
+type=dialtest
+dialtest=ping
+condition=latency
+above=250"
 sed -i 's/^host=dial-a$/host=dial-b/' "$T/collector-b.conf"
 TOKEN=$(make_token viewer)
-firing_alerts() { # the hosts of ping-down's firing alerts
+firing_alerts() { # the firing alerts of ping-down and ping-slow, as rule:host
 	curl -s -H "Authorization: Bearer $TOKEN" "$URL_B/api/v1/alerts?state=firing" | "$PY" -c 'import json, sys
-print(" ".join(sorted(a["host"] for a in json.load(sys.stdin)["items"] if a["rule"] == "ping-down")))'
+print(" ".join(sorted(a["rule"] + ":" + a["host"] for a in json.load(sys.stdin)["items"] if a["rule"].startswith("ping-"))))'
 }
 
 hits_in() { # seconds: the requests the site had in the last that many seconds, after waiting them out
@@ -66,14 +75,14 @@ once_a_second "$N" "both up"
 info "the test fails while A runs it: its alert"
 touch "$T/failing"
 firing_is() { [ "$(firing_alerts)" = "$1" ]; }
-wait_for 15 "the alert of A's runs" firing_is dial-a
+wait_for 15 "the alerts of A's runs" firing_is "ping-down:dial-a ping-slow:dial-a"
 
 info "A killed: B dials within seconds, once a second"
 stop_collector KILL
 wait_for 15 "B evaluates" grep -q "alerting: this collector .* does this work now" "$T/collector-b.log"
 N=$(hits_in 8)
 once_a_second "$N" "B alone"
-wait_for 15 "one alert firing, of B's runs (A's resolved)" firing_is dial-b
+wait_for 15 "the alerts of B's runs firing (A's resolved)" firing_is "ping-down:dial-b ping-slow:dial-b"
 
 info "A back: it stands by, still once a second"
 start_collector
