@@ -41,6 +41,7 @@ struct audit {
 	sqlite3 *db;
 	sqlite3_stmt *last, *insert, *query, *walk, *anchor, *hash_of;
 	enum hash_alg alg;
+	char name[2 * AUDIT_NAME_BYTES + 1];
 };
 
 void audit_close(struct audit *a)
@@ -72,7 +73,36 @@ static int migrate(sqlite3 *db)
 	if (version < 1)
 		r = db_exec(db, "BEGIN IMMEDIATE; ALTER TABLE audit ADD COLUMN detail TEXT NOT NULL DEFAULT '';"
 				" PRAGMA user_version=1; COMMIT;");
+	/* The chain's name (audit_name()), given it at the first opening that knows of names. */
+	if (r == 0 && version < 2)
+		r = db_exec(db, "BEGIN IMMEDIATE; ALTER TABLE chain ADD COLUMN name TEXT; PRAGMA user_version=2; COMMIT;");
 	return r;
+}
+
+/* The chain's name: drawn at random when the log gets one, so that no two collectors' logs share it. */
+static int log_name(struct audit *a)
+{
+	uint8_t raw[AUDIT_NAME_BYTES];
+	sqlite3_stmt *st;
+	int r = random_bytes(raw, sizeof(raw));
+
+	if (r == 0)
+		r = db_prepare(a->db, "UPDATE chain SET name=coalesce(name, ?) RETURNING name", &st);
+	if (r < 0)
+		return r;
+	hex_encode(raw, sizeof(raw), a->name);
+	sqlite3_bind_text(st, 1, a->name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		(void)snprintf(a->name, sizeof(a->name), "%s", (const char *)sqlite3_column_text(st, 0));
+	else
+		r = db_errno(sqlite3_errcode(a->db));
+	sqlite3_finalize(st);
+	return r;
+}
+
+const char *audit_name(const struct audit *a)
+{
+	return a->name;
 }
 
 /* The digest the log was made with; a new log takes want. */
@@ -123,6 +153,8 @@ int audit_open(const char *data_dir, enum hash_alg alg, struct audit **ret)
 		r = migrate(a->db);
 	if (r == 0)
 		r = log_alg(a->db, alg, &a->alg);
+	if (r == 0)
+		r = log_name(a);
 	if (r == 0)
 		r = db_prepare(a->db, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", &a->last);
 	if (r == 0)

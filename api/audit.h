@@ -73,6 +73,13 @@ int audit_retention(struct audit *a, uint64_t now_us, uint64_t days);
 
 /* The digest the log chains with. */
 enum hash_alg audit_hash(const struct audit *a);
+/*
+ * The log's name: random, drawn when it was made (hex), the same at every
+ * opening; what names this collector's chain among those a shared store
+ * holds (audit_share.h).
+ */
+#define AUDIT_NAME_BYTES 8
+const char *audit_name(const struct audit *a);
 /* The newest row's id and hash (an empty log: 0 and zeros; all dropped: the anchor's). */
 int audit_head(struct audit *a, int64_t *ret_id, uint8_t ret_hash[HASH_SIZE]);
 /* Row id's stored hash: 0, -ESTALE if retention dropped it, -ENOENT if it is missing. */

@@ -114,6 +114,8 @@ int limit_arg(const struct request *rq, uint32_t *ret);
 /* [http], and the audit log the server writes. */
 const struct http_conf *http_conf_of(const struct request *rq);
 struct audit *http_audit_log(const struct request *rq);
+/* Every collector's audit rows, with a shared store (pgaudit.h); NULL: this collector's log alone. */
+struct pgaudit *http_audit_shared(const struct request *rq);
 /* [storage], the key seals are checked with (NULL: none) and the digest the store chains with. */
 const struct storage_conf *http_storage_conf(const struct request *rq);
 const struct sealkey *http_seal_key(const struct request *rq);

@@ -34,7 +34,6 @@ struct http_server {
 	struct http_tls *old_tls;
 	uint64_t old_until_us;      /* monotonic */
 	pthread_mutex_t lock;       /* tls, for the handlers of both daemons */
-	struct audit *audit;
 	struct http_audit *trail;
 	struct http_deps deps;
 	struct accounts *accounts;
@@ -238,7 +237,12 @@ const struct http_conf *http_conf_of(const struct request *rq)
 
 struct audit *http_audit_log(const struct request *rq)
 {
-	return rq->h->audit;
+	return rq->h->deps.audit;
+}
+
+struct pgaudit *http_audit_shared(const struct request *rq)
+{
+	return rq->h->deps.audit_shared;
 }
 
 const struct storage_conf *http_storage_conf(const struct request *rq)
@@ -678,7 +682,6 @@ int http_start(const struct api_env *env, const struct http_deps *deps, struct h
 		return -ENOMEM;
 	h->env = *env;
 	h->deps = *deps;
-	h->audit = deps->audit;
 	pthread_mutex_init(&h->lock, NULL);
 	r = parse_listen(env->http->listen, &sa, &salen);
 	if (r < 0) {
@@ -692,7 +695,7 @@ int http_start(const struct api_env *env, const struct http_deps *deps, struct h
 	if (r == 0 && env->http->console_dir)
 		(void)console_load(env->http->console_dir, &h->console);
 	if (r == 0)
-		r = http_audit_new(h->audit, env->audit->session_idle_ms * 1000,
+		r = http_audit_new(h->deps.audit, env->audit->session_idle_ms * 1000,
 				   env->audit->auth_failure_window_ms * 1000, &h->trail);
 	if (r < 0)
 		goto fail;

@@ -46,8 +46,10 @@ struct api_env {
 };
 
 /* What the handlers act on besides the store; all borrowed, they must outlive the server. */
+struct pgaudit;
 struct http_deps {
 	struct audit *audit;
+	struct pgaudit *audit_shared; /* NULL: no shared store */
 	struct alerting *alerting;
 	struct catalog *catalog;
 	struct dialtests *dialtests;

@@ -8,6 +8,7 @@
 #include "api/audit.h"
 #include "api/http-internal.h"
 #include "api/http.h"
+#include "api/pgaudit.h"
 #include "common/conf.h"
 #include "common/fields.h"
 #include "common/json.h"
@@ -351,7 +352,11 @@ enum MHD_Result api_get_logs(struct request *rq)
 	return respond_items(rq, &res, progress, ndjson);
 }
 
-/* GET /api/v1/audit?since=&until=&user=&action=&limit=&cursor=: oldest first, paged by id. */
+/*
+ * GET /api/v1/audit?since=&until=&user=&action=&limit=&cursor=: oldest
+ * first, paged by id (with a shared store, every collector's rows, paged by
+ * the order they were copied in).
+ */
 enum MHD_Result api_get_audit(struct request *rq)
 {
 	struct audit_filter f = { .user = arg(rq, "user"), .action = arg(rq, "action"), .object = arg(rq, "object"), .limit = 100 };
@@ -369,10 +374,14 @@ enum MHD_Result api_get_audit(struct request *rq)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "cursor: expected a next_cursor value from an earlier answer");
 	f.after = cursor ? (int64_t)n : 0;
-	r = audit_query(http_audit_log(rq), &f, &items, &last);
-	if (r < 0)
+	if (http_audit_shared(rq)) {
+		r = pgaudit_query(http_audit_shared(rq), &f, &items, &last);
+		if (r < 0)
+			return respond_errno(rq, r, "cannot read the audit log in the shared store");
+	} else if ((r = audit_query(http_audit_log(rq), &f, &items, &last)) < 0) {
 		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "audit query failed: %s",
 				     strerror(-r));
+	}
 	(void)snprintf(next, sizeof(next), "%" PRId64, last);
 	(void)snprintf(rq->cursor_out, sizeof(rq->cursor_out), "%s", next);
 	return respond_json(rq, MHD_HTTP_OK, json_pack("{s:o, s:s}", "items", items, "next_cursor", next));

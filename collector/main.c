@@ -16,6 +16,7 @@
 #include "api/accounts.h"
 #include "api/usermigrate.h"
 #include "api/audit.h"
+#include "api/pgaudit.h"
 #include "api/roles.h"
 #include "collector/coll_conf.h"
 #include "common/localship.h"
@@ -49,6 +50,9 @@ struct collector {
 	struct http_server *http;
 	sd_event_source *tick;
 	uint64_t next_retention_us; /* monotonic */
+	struct pgaudit *audit_shared; /* with a shared store: where the audit rows are copied each second */
+	sd_event_source *audit_copy;
+	bool audit_copy_failing;
 	struct sealkey *seal_key;   /* NULL: the store is not sealed */
 	struct seal_audit sealed_audit;
 	struct sealer *sealer;      /* NULL: the key can only check */
@@ -78,6 +82,22 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	(void)http_reload(c->http);
 	(void)sd_notify(false, "READY=1");
 	return 0;
+}
+
+/* The audit rows to the shared store, each second: an action through any collector is listed by all. */
+static int on_audit_copy(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct collector *c = userdata;
+	int r = pgaudit_copy(c->audit_shared);
+
+	if (r < 0 && !c->audit_copy_failing)
+		log_error_errno(r, "audit: the rows cannot be copied to the shared store (%m); they are kept here and"
+				   " copied when it answers");
+	else if (r >= 0 && c->audit_copy_failing)
+		log_info("audit: the rows are copied to the shared store again");
+	c->audit_copy_failing = r < 0;
+	(void)sd_event_source_set_time_relative(s, USEC_PER_SEC);
+	return sd_event_source_set_enabled(s, SD_EVENT_ON);
 }
 
 /* Each failure window (at most a minute): the audit log's counted refusals; hourly: its retention. */
@@ -248,6 +268,14 @@ static int collector_setup(struct collector *c)
 	r = audit_open(c->conf->storage.data_dir, storage_conf_hash(&c->conf->storage), &c->audit);
 	if (r < 0)
 		return log_error_errno(r, "cannot open the audit log in %s: %m", c->conf->storage.data_dir);
+	if (storage_conf_shared(&c->conf->storage)) {
+		r = pgaudit_open(&c->conf->storage, c->audit, &c->audit_shared);
+		if (r == 0)
+			r = sd_event_add_time_relative(c->event, &c->audit_copy, CLOCK_MONOTONIC, 0, USEC_PER_SEC / 10,
+						       on_audit_copy, c);
+		if (r < 0)
+			return log_error_errno(r, "cannot copy the audit log to the shared store: %m");
+	}
 	r = sealing_setup(c);
 	if (r < 0)
 		return r;
@@ -258,8 +286,8 @@ static int collector_setup(struct collector *c)
 	r = http_start(&(struct api_env){ .http = &c->conf->http, .storage = &c->conf->storage,
 					  .hosts = &c->conf->hosts, .audit = &c->conf->audit, .users = &c->conf->users,
 					  .ingest_listen = c->conf->ingest.t.address },
-		       &(struct http_deps){ .audit = c->audit, .alerting = c->alerting, .catalog = c->catalog,
-					    .dialtests = c->dialtests, .dialer = c->dialer, .seal_key = c->seal_key,
+		       &(struct http_deps){ .audit = c->audit, .audit_shared = c->audit_shared, .alerting = c->alerting,
+					    .catalog = c->catalog, .dialtests = c->dialtests, .dialer = c->dialer, .seal_key = c->seal_key,
 					    .enrollment = c->enrollment,
 					    .store_hash = storage_hash(c->storage) },
 		       &c->http);
@@ -284,6 +312,11 @@ static void collector_done(struct collector *c)
 		(void)sealer_run(c->sealer, now_realtime_us());
 	sealer_free(c->sealer);
 	sealkey_free(c->seal_key);
+	/* The API's last rows copied while the database answers; else at the next start. */
+	sd_event_source_disable_unref(c->audit_copy);
+	if (c->audit_shared)
+		(void)pgaudit_copy(c->audit_shared);
+	pgaudit_free(c->audit_shared);
 	audit_close(c->audit);
 	/* Before ingest: they ship what is still queued through it. */
 	syslog_stop(c->syslog);

@@ -176,8 +176,8 @@ static int sq_sync_gone(void *db, const char *const *names, size_t n, const char
 	static const char *const sql[] = {
 		"CREATE TEMP TABLE IF NOT EXISTS seen(name TEXT PRIMARY KEY)",
 		"INSERT OR IGNORE INTO temp.seen(name) VALUES (?)",
-		"INSERT INTO dialtest_changes(dialtest, ts, actor, action) SELECT id, ?, 'file:' || file, 'deleted'"
-		" FROM dialtests WHERE file IS NOT NULL AND name NOT IN (SELECT name FROM temp.seen)",
+		("INSERT INTO dialtest_changes(dialtest, ts, actor, action) SELECT id, ?, 'file:' || file, 'deleted'"
+		 " FROM dialtests WHERE file IS NOT NULL AND name NOT IN (SELECT name FROM temp.seen)"),
 		"DELETE FROM dialtests WHERE file IS NOT NULL AND name NOT IN (SELECT name FROM temp.seen)",
 	};
 	sqlite3_stmt *st[ARRAY_SIZE(sql)] = { 0 };

@@ -11,20 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 SITE=$(free_port)
-"$PY" - "$SITE" "$T/hits" <<'PYEOF' &
-import http.server, sys, time
-log = open(sys.argv[2], "a", buffering=1)
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        log.write(f"{time.time():.3f} {self.path}\n")
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PYEOF
+"$PY" "$S/tests/integration/hitsite.py" "$SITE" "$T/hits" &
 PIDS="$PIDS $!"
 wait_for 10 "the site up" port_up "$SITE"
 mkdir -p "$T/dialtests.d" "$T/dialtests-b.d"

@@ -13,22 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 SITE=$(free_port)
-"$PY" - "$SITE" "$T/hits" "$T/failing" <<'PYEOF' &
-import http.server, os, sys, time
-log = open(sys.argv[2], "a", buffering=1)
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        log.write(f"{time.time():.3f}\n")
-        if os.path.exists(sys.argv[3]):
-            time.sleep(0.4)
-        self.send_response(503 if os.path.exists(sys.argv[3]) else 200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PYEOF
+"$PY" "$S/tests/integration/hitsite.py" "$SITE" "$T/hits" "$T/failing" &
 PIDS="$PIDS $!"
 wait_for 10 "the site up" port_up "$SITE"
 mkdir -p "$T/dialtests.d"
@@ -60,7 +45,7 @@ hits_in() { # seconds: the requests the site had in the last that many seconds, 
 	from=$("$PY" -c 'import time; print(time.time())')
 	sleep "$1"
 	"$PY" -c 'import sys
-print(sum(1 for l in open(sys.argv[1]) if float(l) >= float(sys.argv[2])))' "$T/hits" "$from"
+print(sum(1 for l in open(sys.argv[1]) if float(l.split()[0]) >= float(sys.argv[2])))' "$T/hits" "$from"
 }
 once_a_second() { # what hits_in 8 said
 	[ "$1" -ge 5 ] && [ "$1" -le 11 ] || fail "$1 requests in 8 s of a 1 s dial test: $2"
