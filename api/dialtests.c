@@ -81,31 +81,6 @@ enum MHD_Result api_get_dialtests(struct request *rq)
 	return respond_json(rq, MHD_HTTP_OK, j);
 }
 
-/* row() answers false to stop. */
-struct results_query {
-	bool (*row)(const char *text, uint64_t ts, void *ctx);
-	void *ctx;
-};
-
-static int take_result(const char *result, uint64_t ts, void *ctx)
-{
-	const struct results_query *q = ctx;
-
-	return !q->row(result, ts, q->ctx);
-}
-
-/*
- * Calls row(result text, its time, ctx) for test id's results from until
- * back to since, newest first, at most limit, until row() answers false.
- */
-static int each_result(struct request *rq, int64_t id, uint64_t since, uint64_t until, size_t limit,
-		       bool (*row)(const char *text, uint64_t ts, void *ctx), void *ctx)
-{
-	struct results_query q = { row, ctx };
-
-	return fleet_dialtest_results(rq->rd, id, since, until, limit, take_result, &q);
-}
-
 /* The results of one answer, within its bytes. */
 struct results_answer {
 	json_t *items;
@@ -113,18 +88,19 @@ struct results_answer {
 	uint64_t last_ts;
 };
 
-static bool add_result(const char *text, uint64_t ts, void *ctx)
+/* A run's result into the answer; non-zero (stop) when the answer's bytes are spent. */
+static int add_result(const char *text, uint64_t ts, void *ctx)
 {
 	struct results_answer *a = ctx;
 	json_t *j;
 
 	if (!answer_budget_take(&a->budget, strlen(text)))
-		return false;
+		return 1;
 	j = json_loads(text, 0, NULL);
 	if (j)
 		json_array_append_new(a->items, j);
 	a->last_ts = ts;
-	return true;
+	return 0;
 }
 
 /* GET /api/v1/dialtests/ID/results?since=&until=&limit= (default the last hour, 100, newest first). */
@@ -140,7 +116,7 @@ static enum MHD_Result get_results(struct request *rq, int64_t id)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
 	if (l && (conf_parse_uint(l, &limit) < 0 || limit == 0 || limit > 10000))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1 to 10000");
-	r = each_result(rq, id, since, until, (size_t)limit, add_result, &a);
+	r = fleet_dialtest_results(rq->rd, id, since, until, (size_t)limit, add_result, &a);
 	if (r < 0) {
 		json_decref(a.items);
 		return respond_errno(rq, r, "cannot read the dial tests");
@@ -183,14 +159,14 @@ static void count_failure(struct tally *t, json_t *result)
 	json_object_set_new(by, reason, json_integer(json_integer_value(json_object_get(by, reason)) + 1));
 }
 
-static bool tally_result(const char *text, uint64_t ts, void *ctx)
+static int tally_result(const char *text, uint64_t ts, void *ctx)
 {
 	struct tally *t = ctx;
 	json_t *result = json_loads(text, 0, NULL), *s;
 	size_t i;
 
 	if (!result)
-		return true;
+		return 0;
 	t->runs++;
 	if (json_is_true(json_object_get(result, "ok")))
 		t->ok++;
@@ -210,7 +186,7 @@ static bool tally_result(const char *text, uint64_t ts, void *ctx)
 		json_array_append_new(list, json_real(json_number_value(total)));
 	}
 	json_decref(result);
-	return true;
+	return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -254,7 +230,8 @@ static enum MHD_Result get_summary(struct request *rq, int64_t id)
 	if (w && (conf_parse_duration_ms(w, 1000, &window_ms) < 0 || window_ms == 0 ||
 		  window_ms > 366ull * 86400 * 1000))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "window: expected a duration such as 1h or 7d");
-	r = each_result(rq, id, now - MIN(window_ms * 1000, now), now, SUMMARY_RESULTS_MAX, tally_result, &t);
+	r = fleet_dialtest_results(rq->rd, id, now - MIN(window_ms * 1000, now), now, SUMMARY_RESULTS_MAX, tally_result,
+				   &t);
 	json_object_foreach(t.steps, name, list)
 		json_object_set_new(steps, name, percentiles(list));
 	json_decref(t.steps);

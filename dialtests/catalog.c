@@ -127,6 +127,14 @@ static int snapshot_build(struct dialtests *d, struct snapshot **ret)
 	return 0;
 }
 
+/* Puts snapshot s, of the store at version v, in force (taking it); under the lock. */
+static void install_locked(struct dialtests *d, struct snapshot *s, uint64_t v)
+{
+	snapshot_unref(d->now);
+	d->now = s;
+	d->version = v;
+}
+
 /*
  * Ends a change's transaction (r: how it went) and, when it committed, moves
  * to the snapshot s built in it; under the lock. s is taken either way.
@@ -140,9 +148,7 @@ static int finish_locked(struct dialtests *d, int r, struct snapshot *s)
 		snapshot_unref(s);
 		return r;
 	}
-	snapshot_unref(d->now);
-	d->now = s;
-	d->version = v;
+	install_locked(d, s, v);
 	return 0;
 }
 
@@ -371,9 +377,7 @@ int dialtests_refresh(struct dialtests *d)
 	pthread_mutex_lock(&d->lock);
 	r = d->store.ops->version(d->store.db, &v);
 	if (r == 0 && v != d->version && (r = snapshot_build(d, &s)) == 0) {
-		snapshot_unref(d->now);
-		d->now = s;
-		d->version = v;
+		install_locked(d, s, v);
 		r = 1;
 		log_info("dialtests: the dial tests changed through another collector are in force");
 	}
