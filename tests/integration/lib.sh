@@ -58,6 +58,16 @@ PYEOF
 }
 port_up() { "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)"; }
 
+# hits_in SECONDS [PATH]: the requests hitsite.py logged in $T/hits in the next SECONDS (for PATH alone, if given).
+hits_in() {
+	local from
+	from=$("$PY" -c 'import time; print(time.time())')
+	sleep "$1"
+	"$PY" -c 'import sys
+print(sum(1 for l in open(sys.argv[1]) if float(l.split()[0]) >= float(sys.argv[2])
+          and (len(sys.argv) < 4 or l.split()[1] == sys.argv[3])))' "$T/hits" "$from" ${2:+"$2"}
+}
+
 # A service the probes watch: accepts on 127.0.0.1:SVC_PORT and closes (SVC_PID); probes.sh has its own.
 serve() {
 	"$PY" -c '

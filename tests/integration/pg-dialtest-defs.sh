@@ -35,14 +35,6 @@ id_of() { # url name: the id that collector lists the test under, or nothing
 	"$PY" -c 'import json, sys
 print(" ".join(str(t["id"]) for t in json.load(open(sys.argv[1]))["items"] if t["name"] == sys.argv[2]))' "$T/on.json" "$2"
 }
-hits_in() { # path seconds: the site's requests for path in the next that many seconds
-	local from
-	from=$("$PY" -c 'import time; print(time.time())')
-	sleep "$2"
-	"$PY" -c 'import sys
-print(sum(1 for l in open(sys.argv[1]) if float(l.split()[0]) >= float(sys.argv[2]) and l.split()[1] == sys.argv[3]))' \
-		"$T/hits" "$from" "$1"
-}
 
 info "A's file test: one id on both; B, which lacks the file, leaves it"
 FILE_ID=$(id_of "$URL_A" file-ping)
@@ -61,7 +53,7 @@ dialed() { [ -s "$T/hits" ] && grep -q ' /api$' "$T/hits"; }
 wait_for 15 "A dials api-ping" dialed
 grep -q "dialtests: the dial tests changed through another collector are in force" "$T/collector.log" ||
 	fail "A did not say it took B's test"
-N=$(hits_in /api 6)
+N=$(hits_in 6 /api)
 [ "$N" -ge 3 ] && [ "$N" -le 9 ] || fail "$N requests for a 1 s test in 6 s"
 
 info "the name through A: 409; deleted through B, A stops dialing it"
@@ -69,9 +61,9 @@ info "the name through A: 409; deleted through B, A stops dialing it"
 [ "$(on "$URL_B" DELETE "/api/v1/dialtests/$API_ID")" = 200 ] || fail "delete through B: $(cat "$T/on.json")"
 [ "$(on "$URL_A" GET "/api/v1/dialtests/$API_ID")" = 404 ] || fail "api-ping on A after its deletion: $(cat "$T/on.json")"
 sleep 7
-N=$(hits_in /api 4)
+N=$(hits_in 4 /api)
 [ "$N" = 0 ] || fail "$N requests for api-ping 7 s after its deletion"
-N=$(hits_in /file 4)
+N=$(hits_in 4 /file)
 [ "$N" -ge 2 ] || fail "file-ping dialed $N times in 4 s"
 
 info "A's runs of the file test: B's results and summary"

@@ -40,13 +40,6 @@ firing_alerts() { # the firing alerts of ping-down and ping-slow, as rule:host
 print(" ".join(sorted(a["rule"] + ":" + a["host"] for a in json.load(sys.stdin)["items"] if a["rule"].startswith("ping-"))))'
 }
 
-hits_in() { # seconds: the requests the site had in the last that many seconds, after waiting them out
-	local from
-	from=$("$PY" -c 'import time; print(time.time())')
-	sleep "$1"
-	"$PY" -c 'import sys
-print(sum(1 for l in open(sys.argv[1]) if float(l.split()[0]) >= float(sys.argv[2])))' "$T/hits" "$from"
-}
 once_a_second() { # what hits_in 8 said
 	[ "$1" -ge 5 ] && [ "$1" -le 11 ] || fail "$1 requests in 8 s of a 1 s dial test: $2"
 }
