@@ -11,7 +11,8 @@
 struct pgaudit {
 	struct pg_link link;
 	struct audit *local;
-	bool in_tx; /* a copy is open: a lost connection is its end */
+	int64_t copied; /* the newest local row known to be in the table; -1: not known yet */
+	bool in_tx;     /* a copy is open: a lost connection is its end */
 	char host[256];
 };
 
@@ -81,6 +82,8 @@ static int copy_page(struct pgaudit *p)
 	p->in_tx = false;
 	if (r == 0)
 		r = k < 0 ? k : (int)json_array_size(items);
+	if (r >= 0)
+		p->copied = r ? last : after;
 	free(text);
 	json_decref(items);
 	return r;
@@ -105,8 +108,13 @@ static int drop_retained(struct pgaudit *p)
 
 int pgaudit_copy(struct pgaudit *p)
 {
+	uint8_t hash[HASH_SIZE];
+	int64_t head = 0;
 	int n = COPY_PAGE, copied = 0, r = 0;
 
+	/* Nothing recorded here since the last copy: no turn taken among the collectors for it. */
+	if (audit_head(p->local, &head, hash) == 0 && head == p->copied)
+		return 0;
 	for (int i = 0; r == 0 && n == COPY_PAGE && i < COPY_PAGES; i++) {
 		n = copy_page(p);
 		r = MIN(n, 0);
@@ -176,6 +184,7 @@ int pgaudit_open(const struct storage_conf *c, struct audit *local, struct pgaud
 		return r;
 	}
 	p->local = local;
+	p->copied = -1;
 	if (gethostname(p->host, sizeof(p->host) - 1) < 0)
 		(void)snprintf(p->host, sizeof(p->host), "?");
 	*ret = p;
