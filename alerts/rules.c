@@ -167,7 +167,7 @@ static int log_samples(struct rule_eval *e, const char *metric, enum logstat st,
 	int r = logseries_new(UINT64_MAX >> 1, &q.ls);
 
 	if (r == 0)
-		r = fleet_logmetric_recent(e->fleet, metric, since_us, UINT64_MAX >> 1, add_log_part, &q);
+		r = fleet_logmetric_rows(e->fleet, metric, NULL, since_us, UINT64_MAX >> 1, true, add_log_part, &q);
 	if (r == 0)
 		r = logseries_each(q.ls, st, put_log_sample, ss);
 	logseries_free(q.ls);

@@ -12,7 +12,7 @@
 #include "alerts/catalog.h"
 #include "api/http-internal.h"
 #include "search/logseries.h"
-#include "store/blocks.h"
+#include "store/fleet.h"
 
 #define POINTS_MAX 100000
 #define POINTS_TARGET 500
@@ -114,35 +114,14 @@ static json_t *series_json(struct points *ps)
 	return series;
 }
 
-/* What one GET /api/v1/metrics reads from each shard. */
-struct metric_query {
-	const char *name, *host;
-	uint64_t since, until, step_us;
-	struct points *ps;
-};
-
-static int shard_points(sqlite3 *db, void *ctx)
-{
-	const struct metric_query *q = ctx;
-
-	return db ? blocks_metric_buckets(db, q->name, q->host, q->since, q->until, q->step_us, add_bucket, q->ps) : -EIO;
-}
-
-static int shard_has_name(sqlite3 *db, void *ctx)
+/* Whether any collector holds a point of the metric: an empty answer means a quiet range, not a typo. */
+static int metric_known(struct request *rq, const char *name)
 {
 	char metric[LOGMETRIC_NAME_MAX + 1];
 	enum logstat st;
 
-	if (!db)
-		return 0;
-	return logstat_parse(ctx, metric, &st) == 0 ? blocks_metric_known(db, metric, true) :
-						      blocks_metric_known(db, ctx, false);
-}
-
-/* Whether any shard holds a point of the metric: an empty answer means a quiet range, not a typo. */
-static bool metric_known(struct request *rq, const char *name)
-{
-	return storage_reader_each_shard(rq->rd, 0, 0, true, shard_has_name, (void *)name) > 0;
+	return logstat_parse(name, metric, &st) == 0 ? fleet_metric_known(rq->rd, metric, true)
+						     : fleet_metric_known(rq->rd, name, false);
 }
 
 /* Whether a log metric called name is defined now: its series are known before it stored anything. */
@@ -155,24 +134,10 @@ static bool logmetric_defined(struct request *rq, const char *name)
 	return found;
 }
 
-/* What a GET /api/v1/metrics of a log metric (log.NAME.STAT) reads from each shard. */
-struct log_query {
-	const char *metric, *host;
-	uint64_t since, until;
-	struct logseries *ls;
-};
-
 static int add_part(const struct logmetric_part *p, void *ctx)
 {
 	/* A chart shows hosts: agents of one host name are one series. */
 	return logseries_add(ctx, "", p->host, p->labels, p->ts, p->count, p->sketch, p->sketch_len);
-}
-
-static int shard_log_parts(sqlite3 *db, void *ctx)
-{
-	const struct log_query *q = ctx;
-
-	return db ? blocks_logmetric_rows(db, q->metric, q->host, q->since, q->until, false, add_part, q->ls) : -EIO;
 }
 
 static int put_log_point(const char *agent, const char *host, const char *labels, uint64_t bucket, double value,
@@ -183,20 +148,20 @@ static int put_log_point(const char *agent, const char *host, const char *labels
 }
 
 /*
- * A log metric's buckets into ps: the rows of every shard merged first (a
- * step's rows may lie in two shards), then the statistic of each bucket.
+ * A log metric's buckets into ps: the rows of every shard (or collector)
+ * merged first (a step's rows may lie in two), then the statistic of each.
  */
 static int log_points(struct request *rq, const char *metric, enum logstat st, const char *host, uint64_t since,
 		      uint64_t until, uint64_t step_us, struct points *ps)
 {
-	struct log_query q = { metric, host, since, until, NULL };
-	int r = logseries_new(step_us, &q.ls);
+	struct logseries *ls = NULL;
+	int r = logseries_new(step_us, &ls);
 
 	if (r == 0)
-		r = storage_reader_each_shard(rq->rd, since, until, false, shard_log_parts, &q);
+		r = fleet_logmetric_rows(rq->rd, metric, host, since, until, false, add_part, ls);
 	if (r == 0)
-		r = logseries_each(q.ls, st, put_log_point, ps);
-	logseries_free(q.ls);
+		r = logseries_each(ls, st, put_log_point, ps);
+	logseries_free(ls);
 	return r;
 }
 
@@ -207,10 +172,9 @@ enum MHD_Result api_get_metrics(struct request *rq)
 	uint64_t now = now_realtime_us(), since = now - 3600 * USEC_PER_SEC, until = now, step_ms = 0;
 	char metric[LOGMETRIC_NAME_MAX + 1];
 	struct points ps = { 0 };
-	struct metric_query q;
 	enum logstat st;
 	json_t *series;
-	int r, log;
+	int r, log, known = 0;
 
 	if (!name)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
@@ -227,17 +191,17 @@ enum MHD_Result api_get_metrics(struct request *rq)
 	/* Without a step, about POINTS_TARGET points a series. */
 	if (!step_ms)
 		step_ms = MAX((until - since) / 1000 / POINTS_TARGET, UINT64_C(10000));
-	q = (struct metric_query){ name, host, since, until, step_ms * 1000, &ps };
 	r = log == 0 ? log_points(rq, metric, st, host, since, until, step_ms * 1000, &ps) :
-		       storage_reader_each_shard(rq->rd, since, until, false, shard_points, &q);
+		       fleet_metric_buckets(rq->rd, name, host, since, until, step_ms * 1000, add_bucket, &ps);
+	if (r == 0 && !ps.n && !(log == 0 && logmetric_defined(rq, metric)))
+		r = known = metric_known(rq, name);
 	if (r < 0) {
 		points_free(&ps);
 		return r == -E2BIG ? respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request",
 						   "more than %d points: ask for a larger step or a shorter range", POINTS_MAX)
-				   : respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read: %s",
-						   strerror(-r));
+				   : respond_errno(rq, r, "cannot read the metric");
 	}
-	if (!ps.n && !(log == 0 && logmetric_defined(rq, metric)) && !metric_known(rq, name)) {
+	if (!ps.n && !(log == 0 && logmetric_defined(rq, metric)) && !known) {
 		points_free(&ps);
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found",
 				     "no metric named %s is stored; names are <set>.<field>, e.g. cpu.user_pct, "

@@ -7,7 +7,6 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "api/http-internal.h"
-#include "store/blocks.h"
 #include "store/fleet.h"
 
 static json_t *text(struct bytes b)
@@ -81,9 +80,8 @@ static int split_history_path(const char *rest, char *host, size_t hsz, char *na
 
 #define HISTORY_MAX 10000
 
-/* What one GET .../history reads from each shard, and has found so far. */
+/* What one GET .../history reads, and has found so far. */
 struct history_query {
-	const char *host, *name;
 	uint64_t since, until;
 	json_t *items;
 	size_t rows;
@@ -109,21 +107,13 @@ static int add_result(const struct probe_result *p, void *ctx)
 	return 0;
 }
 
-static int shard_history(sqlite3 *db, void *ctx)
-{
-	struct history_query *q = ctx;
-
-	if (db)
-		(void)blocks_probe_history(db, q->host, q->name, q->since, q->until, add_result, q);
-	return q->truncated;
-}
-
 /* GET /api/v1/probes/{host}/{name}/history?since=&until=: results in time order, from the shards. */
 enum MHD_Result api_get_probe_history(struct request *rq)
 {
 	char host[256], name[512];
-	struct history_query q = { .host = host, .name = name, .budget = answer_budget(rq) };
+	struct history_query q = { .budget = answer_budget(rq) };
 	json_t *j;
+	int r;
 
 	if (split_history_path(rq->url + strlen("/api/v1/probes/"), host, sizeof(host), name, sizeof(name)) < 0)
 		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found",
@@ -131,9 +121,10 @@ enum MHD_Result api_get_probe_history(struct request *rq)
 	if (since_until_args(rq, &q.since, &q.until) < 0)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
 	q.items = json_array();
-	if (storage_reader_each_shard(rq->rd, q.since, q.until, false, shard_history, &q) < 0) {
+	r = fleet_probe_history(rq->rd, host, name, q.since, q.until, HISTORY_MAX + 1, add_result, &q);
+	if (r < 0) {
 		json_decref(q.items);
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "database error");
+		return respond_errno(rq, r, "cannot read the probe's results");
 	}
 	j = json_pack("{s:o, s:o, s:o, s:b}", "host", json_bytes((const uint8_t *)host, strlen(host)), "name",
 		      json_bytes((const uint8_t *)name, strlen(name)), "items", q.items, "truncated", q.truncated);

@@ -2,6 +2,7 @@
 #ifndef VIGIL_FLEET_H
 #define VIGIL_FLEET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "store/blocks.h"
@@ -31,8 +32,21 @@ int fleet_metric_latest(struct storage_reader *r, const char *name, uint64_t sin
 			const char *instance_glob, int (*fn)(const struct metric_sample *s, void *ctx), void *ctx);
 int fleet_log_matches(struct storage_reader *r, const char *rule, uint64_t since_us, const char *host_glob,
 		      int (*fn)(const struct metric_sample *s, void *ctx), void *ctx);
-int fleet_logmetric_recent(struct storage_reader *r, const char *metric, uint64_t since, uint64_t until,
-			   int (*fn)(const struct logmetric_part *p, void *ctx), void *ctx);
+int fleet_logmetric_rows(struct storage_reader *r, const char *metric, const char *host, uint64_t since,
+			 uint64_t until, bool recent, int (*fn)(const struct logmetric_part *p, void *ctx), void *ctx);
+
+/*
+ * What the API pages through, as blocks.h's readers of a shard give it:
+ * host's (its id or name; NULL: every host's) results of probe name, at
+ * most limit, oldest first; a metric's buckets; whether a metric (log: a
+ * log metric) has a point (1, 0 or -errno). From the shared store, every
+ * collector's; else this collector's shards.
+ */
+int fleet_probe_history(struct storage_reader *r, const char *host, const char *name, uint64_t since, uint64_t until,
+			size_t limit, int (*fn)(const struct probe_result *p, void *ctx), void *ctx);
+int fleet_metric_buckets(struct storage_reader *r, const char *name, const char *host, uint64_t since, uint64_t until,
+			 uint64_t step, int (*fn)(const struct metric_bucket *m, void *ctx), void *ctx);
+int fleet_metric_known(struct storage_reader *r, const char *name, bool log);
 
 /*
  * Dial test id's runs from until back to since, newest first, at most

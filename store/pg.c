@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +337,40 @@ static const struct pg_dialect dialects[] = {
 	/* txid_*: PostgreSQL 9.4 to 17 (pg_current_xact_id() and xid8 are 13's new names for them). */
 	{ "postgresql", "txid_current()", "txid_snapshot_xmin(txid_current_snapshot())", postgresql_partition },
 };
+
+int pg_partition_make(PGconn *c, const struct pg_dialect *d, const char *parent, uint32_t day)
+{
+	char of[256], sql[512];
+	int r = d->partition_of(parent, day, of, sizeof(of));
+
+	if (r == 0) {
+		(void)snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS %s_%" PRIu32 " %s", parent, day, of);
+		r = pg_schema(c, sql);
+	}
+	return r;
+}
+
+int pg_partition_drop(PGconn *c, const char *parent, uint32_t day)
+{
+	char sql[192];
+
+	(void)snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS %s_%" PRIu32, parent, day);
+	return pg_exec(c, sql);
+}
+
+int pg_partitions_before(PGconn *c, const char *parent, uint32_t cutoff, PGresult **ret)
+{
+	const struct pg_num cut = pg_num(cutoff), from = pg_num((long long)strlen(parent) + 2);
+	char pattern[128];
+	const struct pg_param p[] = { PG_TEXT(parent), PG_TEXT(pattern), PG_TEXT(from.s), PG_TEXT(cut.s) };
+
+	/* The days from the catalogue's names (parent_DAY), numbers only. */
+	(void)snprintf(pattern, sizeof(pattern), "^%s_[0-9]+$", parent);
+	return pg_run(c, "SELECT substr(c.relname, $3::integer)::integer AS day FROM pg_inherits i"
+			 " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass AND c.relname ~ $2"
+			 " AND substr(c.relname, $3::integer)::integer < $4::integer ORDER BY day",
+		      p, ARRAY_SIZE(p), ret);
+}
 
 const struct pg_dialect *pg_dialect_find(const char *name)
 {

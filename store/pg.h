@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * PostgreSQL through libpq (docs/scale.md): connections, statements with
@@ -134,6 +135,17 @@ struct pg_dialect {
 	/* What makes a table the partition of parent for day [day, day+1) (days since the epoch), after CREATE TABLE name. */
 	int (*partition_of)(const char *parent, unsigned day, char *out, size_t size);
 };
+
+/*
+ * A table partitioned by day (PARTITION BY RANGE (day)) has a partition
+ * parent_DAY for each: pg_partition_make() makes day's (outside a
+ * transaction that writes into it), pg_partition_drop() drops it (with
+ * its rows: retention), pg_partitions_before() lists the days of those
+ * before cutoff, oldest first, a row each in *ret (column 0).
+ */
+int pg_partition_make(PGconn *c, const struct pg_dialect *d, const char *parent, uint32_t day);
+int pg_partition_drop(PGconn *c, const char *parent, uint32_t day);
+int pg_partitions_before(PGconn *c, const char *parent, uint32_t cutoff, PGresult **ret);
 
 /* The dialect of name ("postgresql"), or NULL. */
 const struct pg_dialect *pg_dialect_find(const char *name);

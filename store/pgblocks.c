@@ -31,27 +31,17 @@ int pgblocks_schema(PGconn *c, const struct pg_dialect *d)
 
 int pgblocks_prepare_day(PGconn *c, const struct pg_dialect *d, uint32_t day)
 {
-	char of[256], sql[512];
-	int r = d->partition_of("blocks", day, of, sizeof(of));
-
-	if (r == 0) {
-		(void)snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS blocks_%" PRIu32 " %s", day, of);
-		r = pg_schema(c, sql);
-	}
-	return r;
+	return pg_partition_make(c, d, "blocks", day);
 }
 
 /* Drops the partition of day (outside any transaction of the caller's), then its (agent, seq) rows. */
 static int drop_day(PGconn *c, uint32_t day)
 {
-	char sql[128], dayt[16];
-	const struct pg_param p[] = { PG_TEXT(dayt) };
-	int r;
-
-	(void)snprintf(dayt, sizeof(dayt), "%" PRIu32, day);
+	const struct pg_num dayt = pg_num(day);
+	const struct pg_param p[] = { PG_TEXT(dayt.s) };
 	/* After the blocks: a crash between the two leaves rows that the next retention deletes. */
-	(void)snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS blocks_%" PRIu32, day);
-	r = pg_exec(c, sql);
+	int r = pg_partition_drop(c, "blocks", day);
+
 	if (r == 0)
 		r = pg_run(c, "DELETE FROM block_seqs WHERE day=$1::integer", p, 1, NULL);
 	return r;
@@ -66,11 +56,7 @@ int pgblocks_retention(PGconn *c, uint32_t cutoff, unsigned *ret_days)
 
 	*ret_days = 0;
 	(void)snprintf(cut, sizeof(cut), "%" PRIu32, cutoff);
-	/* The partitions' days from the catalogue's names (blocks_DAY), numbers only. */
-	r = pg_run(c, "SELECT substr(c.relname, 8)::integer AS day FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-		      " WHERE i.inhparent = 'blocks'::regclass AND c.relname ~ '^blocks_[0-9]+$'"
-		      " AND substr(c.relname, 8)::integer < $1::integer ORDER BY day",
-		   p, 1, &res);
+	r = pg_partitions_before(c, "blocks", cutoff, &res);
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
 		r = drop_day(c, (uint32_t)pg_int(res, i, 0));
 		*ret_days += r == 0;

@@ -13,6 +13,17 @@
 #include "store/pgderived.h"
 #include "store/pgrows.h"
 
+/*
+ * The history a reader pages through (a probe's results, a metric's
+ * series), kept as long as the blocks: partitions by day of ingest,
+ * dropped with the blocks' (pgderived_retention()). One index each, by
+ * agent: a host's rows are its agents' (pgderived.h). A row per probe
+ * result and metric value is most of what the database holds: the agent
+ * as its 16 bytes, not their hex; a probe's result without the host
+ * name, which its history does not show.
+ */
+static const char *const history_tables[] = { "probe_results", "metric_points" };
+
 int pgderived_schema(PGconn *c)
 {
 	/*
@@ -35,9 +46,26 @@ int pgderived_schema(PGconn *c)
 		"CREATE TABLE IF NOT EXISTS dialtest_results(test bigint NOT NULL, ts bigint NOT NULL, agent text NOT NULL,"
 		" host text NOT NULL, name text NOT NULL, outcome text NOT NULL, latency_us bigint NOT NULL,"
 		" result text NOT NULL);"
-		"CREATE INDEX IF NOT EXISTS dialtest_results_by_test ON dialtest_results(test, ts)";
+		"CREATE INDEX IF NOT EXISTS dialtest_results_by_test ON dialtest_results(test, ts);"
+		"CREATE TABLE IF NOT EXISTS probe_results(day integer NOT NULL, agent bytea NOT NULL, name text NOT NULL,"
+		" ts bigint NOT NULL, type text NOT NULL, status text NOT NULL, latency_us bigint NOT NULL,"
+		" message text NOT NULL) PARTITION BY RANGE (day);"
+		"CREATE INDEX IF NOT EXISTS probe_results_by_probe ON probe_results(agent, name, ts);"
+		"CREATE TABLE IF NOT EXISTS metric_points(day integer NOT NULL, agent bytea NOT NULL, host text NOT NULL,"
+		" name text NOT NULL, instance text NOT NULL, ts bigint NOT NULL, value double precision NOT NULL)"
+		" PARTITION BY RANGE (day);"
+		"CREATE INDEX IF NOT EXISTS metric_points_by_name ON metric_points(name, agent, ts)";
 
 	return pg_schema(c, sql);
+}
+
+int pgderived_prepare_day(PGconn *c, const struct pg_dialect *d, uint32_t day)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(history_tables); i++)
+		r = pg_partition_make(c, d, history_tables[i], day);
+	return r;
 }
 
 /* A double as PostgreSQL's float8 takes it: its own words for what is not a number. */
@@ -200,6 +228,58 @@ static const struct pgrows_statement dialtest_results = {
 	8, add_dialtest, NULL, NULL
 };
 
+static int add_point(struct buf *col, const struct pgrow *row)
+{
+	const struct metric_row *m = row->item;
+	int r = pg_array_int(&col[0], row->day);
+
+	if (r == 0)
+		r = array_bytea(&col[1], row->b->agent, AGENT_ID_SIZE);
+	if (r == 0)
+		r = pgrows_host_column(&col[2], row->b);
+	if (r == 0)
+		r = pg_array_text(&col[3], m->name, strlen(m->name));
+	if (r == 0)
+		r = pg_array_text(&col[4], m->instance ? m->instance : "", m->instance ? m->instance_len : 0);
+	if (r == 0)
+		r = pg_array_int(&col[5], (long long)m->ts);
+	return r == 0 ? array_real(&col[6], m->value) : r;
+}
+
+static const struct pgrows_statement metric_points = {
+	"INSERT INTO metric_points(day, agent, host, name, instance, ts, value)"
+	" SELECT * FROM unnest($1::integer[], $2::bytea[], $3::text[], $4::text[], $5::text[], $6::bigint[],"
+	" $7::float8[])",
+	7, add_point, NULL, NULL
+};
+
+static int add_probe(struct buf *col, const struct pgrow *row)
+{
+	const struct probe_row *p = row->item;
+	int r = pg_array_int(&col[0], row->day);
+
+	if (r == 0)
+		r = array_bytea(&col[1], row->b->agent, AGENT_ID_SIZE);
+	if (r == 0)
+		r = pg_array_text(&col[2], p->name, p->name_len);
+	if (r == 0)
+		r = pg_array_int(&col[3], (long long)p->ts);
+	if (r == 0)
+		r = pg_array_text(&col[4], p->type ? p->type : "", p->type ? p->type_len : 0);
+	if (r == 0)
+		r = pg_array_text(&col[5], p->status ? p->status : "", p->status ? p->status_len : 0);
+	if (r == 0)
+		r = pg_array_int(&col[6], (long long)p->latency_us);
+	return r == 0 ? pg_array_text(&col[7], p->message ? p->message : "", p->message ? p->message_len : 0) : r;
+}
+
+static const struct pgrows_statement probe_results = {
+	"INSERT INTO probe_results(day, agent, name, ts, type, status, latency_us, message)"
+	" SELECT * FROM unnest($1::integer[], $2::bytea[], $3::text[], $4::bigint[], $5::text[], $6::text[],"
+	" $7::bigint[], $8::text[])",
+	8, add_probe, NULL, NULL
+};
+
 /* The rows a kind takes of a block: how many items it has, and the i-th (NULL: it adds no row). */
 struct kind {
 	const struct pgrows_statement *st;
@@ -242,6 +322,11 @@ static size_t n_probes(const struct block_in *b)
 	return b->n_probes;
 }
 
+static const void *probe_item(const struct block_in *b, size_t i)
+{
+	return &b->probes[i];
+}
+
 static const void *dialtest_item(const struct block_in *b, size_t i)
 {
 	return b->probes[i].result ? &b->probes[i] : NULL;
@@ -252,10 +337,12 @@ static const struct kind kinds[] = {
 	{ &log_matches, n_rules, match_item },
 	{ &logmetric_rows, n_logmetric_rows, logmetric_item },
 	{ &dialtest_results, n_probes, dialtest_item },
+	{ &metric_points, n_metrics, metric_item },
+	{ &probe_results, n_probes, probe_item },
 };
 
 /* The rows of kind k of the blocks stored now, in the order of the group. */
-static int group_kind(PGconn *c, const struct kind *k, struct block_in *const *blocks, size_t n)
+static int group_kind(PGconn *c, const struct kind *k, struct block_in *const *blocks, size_t n, uint32_t day)
 {
 	size_t m = 0, order = 0;
 	struct pgrow *rows;
@@ -274,19 +361,19 @@ static int group_kind(PGconn *c, const struct kind *k, struct block_in *const *b
 			const void *item = k->item(blocks[i], j);
 
 			if (item)
-				rows[m++] = (struct pgrow){ .b = blocks[i], .item = item, .order = order++ };
+				rows[m++] = (struct pgrow){ .b = blocks[i], .item = item, .day = day, .order = order++ };
 		}
 	r = pgrows_run(c, k->st, rows, m);
 	free(rows);
 	return r;
 }
 
-int pgderived_group(PGconn *c, struct block_in *const *blocks, size_t n)
+int pgderived_group(PGconn *c, uint32_t day, struct block_in *const *blocks, size_t n)
 {
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(kinds); i++)
-		r = group_kind(c, &kinds[i], blocks, n);
+		r = group_kind(c, &kinds[i], blocks, n, day);
 	return r;
 }
 
@@ -296,9 +383,7 @@ int pgderived_prune(PGconn *c, uint64_t now_us)
 	const struct pg_param p[] = { PG_TEXT(before.s) };
 	int r = pg_run(c, "DELETE FROM metric_latest WHERE ts < $1::bigint", p, 1, NULL);
 
-	if (r == 0)
-		r = pg_run(c, "DELETE FROM log_matches WHERE ts_last < $1::bigint", p, 1, NULL);
-	return r == 0 ? pg_run(c, "DELETE FROM logmetric_rows WHERE ts_last < $1::bigint", p, 1, NULL) : r;
+	return r == 0 ? pg_run(c, "DELETE FROM log_matches WHERE ts_last < $1::bigint", p, 1, NULL) : r;
 }
 
 /* Rows of (agent, host, instance, value, line) whose host and instance pass the globs, into fn. */
@@ -367,8 +452,19 @@ int pgderived_retention(PGconn *c, uint32_t cutoff)
 {
 	const struct pg_num before = pg_num((long long)cutoff * 86400 * 1000000);
 	const struct pg_param p[] = { PG_TEXT(before.s) };
+	int r = pg_run(c, "DELETE FROM dialtest_results WHERE ts < $1::bigint", p, 1, NULL);
 
-	return pg_run(c, "DELETE FROM dialtest_results WHERE ts < $1::bigint", p, 1, NULL);
+	if (r == 0)
+		r = pg_run(c, "DELETE FROM logmetric_rows WHERE ts_last < $1::bigint", p, 1, NULL);
+	for (size_t t = 0; r == 0 && t < ARRAY_SIZE(history_tables); t++) {
+		PGresult *res = NULL;
+
+		r = pg_partitions_before(c, history_tables[t], cutoff, &res);
+		for (int i = 0; r == 0 && i < PQntuples(res); i++)
+			r = pg_partition_drop(c, history_tables[t], (uint32_t)pg_int(res, i, 0));
+		PQclear(res);
+	}
+	return r;
 }
 
 int pgderived_dialtest_results(PGconn *c, int64_t id, uint64_t since, uint64_t until, size_t limit,
@@ -387,14 +483,19 @@ int pgderived_dialtest_results(PGconn *c, int64_t id, uint64_t since, uint64_t u
 	return r < 0 ? r : 0;
 }
 
-int pgderived_logmetric_recent(PGconn *c, const char *metric, uint64_t since, uint64_t until,
-			       int (*fn)(const struct logmetric_part *p, void *ctx), void *ctx)
+int pgderived_logmetric_rows(PGconn *c, const char *metric, const char *agents, uint64_t since, uint64_t until,
+			     bool recent, int (*fn)(const struct logmetric_part *p, void *ctx), void *ctx)
 {
 	const struct pg_num s = pg_num((long long)since), u = pg_num((long long)until);
-	const struct pg_param p[] = { PG_TEXT(metric), PG_TEXT(s.s), PG_TEXT(u.s) };
+	const struct pg_param p[] = { PG_TEXT(metric), PG_TEXT(s.s), PG_TEXT(u.s), PG_TEXT(agents) };
 	PGresult *res = NULL;
-	int r = pg_run(c, "SELECT agent, host, labels, ts, count, sketch FROM logmetric_rows"
-			  " WHERE metric = $1 AND ts_last >= $2::bigint AND ts <= $3::bigint",
+	/* A step's last record is never before its start: ts_last >= since narrows by the index either way. */
+	int r = pg_run(c, recent ? "SELECT agent, host, labels, ts, count, sketch FROM logmetric_rows"
+				   " WHERE metric = $1 AND ts_last >= $2::bigint AND ts <= $3::bigint"
+				   " AND ($4::text[] IS NULL OR agent = ANY($4::text[]))"
+				 : "SELECT agent, host, labels, ts, count, sketch FROM logmetric_rows"
+				   " WHERE metric = $1 AND ts_last >= $2::bigint AND ts >= $2::bigint AND ts <= $3::bigint"
+				   " AND ($4::text[] IS NULL OR agent = ANY($4::text[]))",
 		       p, ARRAY_SIZE(p), &res);
 
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
@@ -409,6 +510,70 @@ int pgderived_logmetric_recent(PGconn *c, const char *metric, uint64_t since, ui
 		r = PQgetisnull(res, i, 5) || sketch ? fn(&part, ctx) : -ENOMEM;
 		PQfreemem(sketch);
 	}
+	PQclear(res);
+	return r;
+}
+
+int pgderived_probe_history(PGconn *c, const char *agents, const char *name, uint64_t since, uint64_t until,
+			    size_t limit, int (*fn)(const struct probe_result *p, void *ctx), void *ctx)
+{
+	char valid[UTF8_VALID_SIZE(512)];
+	const struct pg_num s = pg_num((long long)since), u = pg_num((long long)until),
+			    n = pg_num((long long)MIN(limit, (size_t)INT32_MAX));
+	const struct pg_param p[] = { PG_TEXT(agents), PG_TEXT(utf8_valid_copy(name, strnlen(name, 512), valid, sizeof(valid))),
+				      PG_TEXT(s.s), PG_TEXT(u.s), PG_TEXT(n.s) };
+	PGresult *res = NULL;
+	int r = pg_run(c, "SELECT ts, status, latency_us, message, type FROM probe_results"
+			  " WHERE agent IN (SELECT decode(a, 'hex') FROM unnest($1::text[]) a) AND name = $2 AND ts >= $3::bigint"
+			  " AND ($4::bigint = 0 OR ts <= $4::bigint) ORDER BY ts LIMIT $5::bigint",
+		       p, ARRAY_SIZE(p), &res);
+
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		struct probe_result pr = { .ts = (uint64_t)pg_int(res, i, 0), .status = PQgetvalue(res, i, 1),
+					   .status_len = (size_t)PQgetlength(res, i, 1), .latency_us = pg_int(res, i, 2),
+					   .message = PQgetvalue(res, i, 3), .message_len = (size_t)PQgetlength(res, i, 3),
+					   .type = PQgetvalue(res, i, 4), .type_len = (size_t)PQgetlength(res, i, 4) };
+
+		r = fn(&pr, ctx);
+	}
+	PQclear(res);
+	return r < 0 ? r : 0;
+}
+
+int pgderived_metric_buckets(PGconn *c, const char *name, const char *agents, uint64_t since, uint64_t until,
+			     uint64_t step, int (*fn)(const struct metric_bucket *m, void *ctx), void *ctx)
+{
+	const struct pg_num s = pg_num((long long)since), u = pg_num((long long)until), w = pg_num((long long)step);
+	const struct pg_param p[] = { PG_TEXT(name), PG_TEXT(agents), PG_TEXT(s.s), PG_TEXT(u.s), PG_TEXT(w.s) };
+	PGresult *res = NULL;
+	int r = pg_run(c, "SELECT host, instance, (ts / $5::bigint) * $5::bigint, sum(value), min(value), max(value),"
+			  " count(*) FROM metric_points WHERE name = $1"
+			  " AND ($2::text[] IS NULL OR agent IN (SELECT decode(a, 'hex') FROM unnest($2::text[]) a))"
+			  " AND ts >= $3::bigint AND ts <= $4::bigint GROUP BY 1, 2, 3",
+		       p, ARRAY_SIZE(p), &res);
+
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		struct metric_bucket m = { .host = PQgetvalue(res, i, 0), .instance = PQgetvalue(res, i, 1),
+					   .bucket = pg_int(res, i, 2), .sum = strtod(PQgetvalue(res, i, 3), NULL),
+					   .min = strtod(PQgetvalue(res, i, 4), NULL),
+					   .max = strtod(PQgetvalue(res, i, 5), NULL), .count = pg_int(res, i, 6) };
+
+		r = fn(&m, ctx);
+	}
+	PQclear(res);
+	return r;
+}
+
+int pgderived_metric_known(PGconn *c, const char *name, bool log)
+{
+	const struct pg_param p[] = { PG_TEXT(name) };
+	PGresult *res = NULL;
+	int r = pg_run(c, log ? "SELECT 1 FROM logmetric_rows WHERE metric = $1 LIMIT 1"
+			      : "SELECT 1 FROM metric_points WHERE name = $1 LIMIT 1",
+		       p, 1, &res);
+
+	if (r == 0)
+		r = PQntuples(res) == 1;
 	PQclear(res);
 	return r;
 }

@@ -393,3 +393,17 @@ int pghosts_holds(PGconn *c, const char *agent, const struct bytes *probe)
 	free(name);
 	return r;
 }
+
+int pghosts_agents_of(PGconn *c, const char *host, struct buf *agents)
+{
+	char valid[UTF8_VALID_SIZE(256)];
+	const struct pg_param p[] = { PG_TEXT(utf8_valid_copy(host, strnlen(host, 256), valid, sizeof(valid))) };
+	PGresult *res = NULL;
+	int r = pg_run(c, "SELECT id FROM hosts WHERE id = $1 OR hostname = $1", p, 1, &res);
+
+	buf_reset(agents);
+	for (int i = 0; r == 0 && i < PQntuples(res); i++)
+		r = pg_array_text(agents, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
+	PQclear(res);
+	return r == 0 && !pg_array_end(agents) ? -ENOBUFS : r;
+}

@@ -47,6 +47,14 @@ int pghosts_conflicts_each(PGconn *c, const char *agent, uint64_t since_us,
 			   int (*fn)(const struct agent_conflict *ac, void *ctx), void *ctx);
 
 /*
+ * The agents a reader's host names (its id, or its name now) as an array
+ * parameter (pg.h's pg_array_*()) into agents, "{}" for none: what the
+ * history of a host is read by (pgderived.h).
+ */
+struct buf;
+int pghosts_agents_of(PGconn *c, const char *host, struct buf *agents);
+
+/*
  * --migrate's copies of meta.db's rows, each unless its key is there
  * already (a run cut short, or an agent heard from since): 1 copied, 0
  * there, or -errno. In the caller's transaction.

@@ -24,6 +24,7 @@
 struct pgrow {
 	const struct block_in *b;
 	const void *item;
+	uint32_t day;   /* the group's (a partition's, for a table partitioned by day) */
 	size_t order;   /* in the group */
 	unsigned round; /* rows of its key before it */
 };

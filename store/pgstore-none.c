@@ -132,15 +132,53 @@ int pgstore_dialtest_results(struct pgstore *p, int64_t id, uint64_t since, uint
 	return -EOPNOTSUPP;
 }
 
-int pgstore_logmetric_recent(struct pgstore *p, const char *metric, uint64_t since, uint64_t until,
-			     int (*fn)(const struct logmetric_part *part, void *ctx), void *ctx)
+int pgstore_logmetric_rows(struct pgstore *p, const char *metric, const char *host, uint64_t since, uint64_t until,
+			   bool recent, int (*fn)(const struct logmetric_part *part, void *ctx), void *ctx)
 {
 	(void)p;
 	(void)metric;
+	(void)host;
 	(void)since;
 	(void)until;
+	(void)recent;
 	(void)fn;
 	(void)ctx;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_probe_history(struct pgstore *p, const char *host, const char *name, uint64_t since, uint64_t until,
+			  size_t limit, int (*fn)(const struct probe_result *pr, void *ctx), void *ctx)
+{
+	(void)p;
+	(void)host;
+	(void)name;
+	(void)since;
+	(void)until;
+	(void)limit;
+	(void)fn;
+	(void)ctx;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_metric_buckets(struct pgstore *p, const char *name, const char *host, uint64_t since, uint64_t until,
+			   uint64_t step, int (*fn)(const struct metric_bucket *m, void *ctx), void *ctx)
+{
+	(void)p;
+	(void)name;
+	(void)host;
+	(void)since;
+	(void)until;
+	(void)step;
+	(void)fn;
+	(void)ctx;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_metric_known(struct pgstore *p, const char *name, bool log)
+{
+	(void)p;
+	(void)name;
+	(void)log;
 	return -EOPNOTSUPP;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
@@ -92,12 +93,20 @@ void pgstore_free(struct pgstore *p)
 	free(p);
 }
 
+/* The partitions of one day: the blocks' and their history's. */
+static int make_day(struct pgstore *p, uint32_t day)
+{
+	int r = pgblocks_prepare_day(p->link.c, p->d, day);
+
+	return r == 0 ? pgderived_prepare_day(p->link.c, p->d, day) : r;
+}
+
 /* The partitions of day and the next, before the day's first block: outside the writing transaction. */
 static int make_days(struct pgstore *p, uint32_t day)
 {
-	int r = day == p->day_made ? 0 : pgblocks_prepare_day(p->link.c, p->d, day);
+	int r = day == p->day_made ? 0 : make_day(p, day);
 
-	if (r == 0 && day != p->day_made && (r = pgblocks_prepare_day(p->link.c, p->d, day + 1)) == 0)
+	if (r == 0 && day != p->day_made && (r = make_day(p, day + 1)) == 0)
 		p->day_made = day;
 	return r;
 }
@@ -136,7 +145,7 @@ static int store_once(struct pgstore *p, uint32_t day, struct block_in **to, siz
 	if (r == 0 && fleet)
 		r = pghosts_group(p->link.c, to, n);
 	if (r == 0 && fleet)
-		r = pgderived_group(p->link.c, to, n);
+		r = pgderived_group(p->link.c, day, to, n);
 	if (r == 0 && fleet)
 		r = say_stored(p->link.c, to, n);
 	if (r == 0)
@@ -495,13 +504,75 @@ int pgstore_dialtest_results(struct pgstore *p, int64_t id, uint64_t since, uint
 			      r == 0 ? pgderived_dialtest_results(p->link.c, id, since, until, limit, fn, ctx) : r);
 }
 
-int pgstore_logmetric_recent(struct pgstore *p, const char *metric, uint64_t since, uint64_t until,
-			     int (*fn)(const struct logmetric_part *part, void *ctx), void *ctx)
+/* Room for the agents of one host name: a few, each id 32 characters. */
+#define AGENTS_ARRAY_MAX (64u << 10)
+
+/* The agents host names (NULL: every host's, *ret NULL) as an array parameter in a, *ret its text. */
+static int agents_of(struct pgstore *p, const char *host, struct buf *a, const char **ret)
+{
+	int r = host ? pghosts_agents_of(p->link.c, host, a) : 0;
+
+	*ret = host && r == 0 ? (const char *)a->data : NULL;
+	return r;
+}
+
+/* What a reader of one host's history (NULL: every host's) asks of pgderived.h, given its agents. */
+struct history_read {
+	const char *host, *name;
+	uint64_t since, until, step;
+	size_t limit;
+	bool recent;
+	int (*probe)(const struct probe_result *pr, void *ctx);
+	int (*bucket)(const struct metric_bucket *m, void *ctx);
+	int (*part)(const struct logmetric_part *part, void *ctx);
+	void *ctx;
+};
+
+static int read_history(struct pgstore *p, const struct history_read *q)
+{
+	struct buf a;
+	const char *agents = NULL;
+	int r = pg_link_up(&p->link);
+
+	buf_init(&a, AGENTS_ARRAY_MAX);
+	if (r == 0)
+		r = agents_of(p, q->host, &a, &agents);
+	if (r == 0 && q->probe)
+		r = pgderived_probe_history(p->link.c, agents, q->name, q->since, q->until, q->limit, q->probe, q->ctx);
+	else if (r == 0 && q->bucket)
+		r = pgderived_metric_buckets(p->link.c, q->name, agents, q->since, q->until, q->step, q->bucket, q->ctx);
+	else if (r == 0)
+		r = pgderived_logmetric_rows(p->link.c, q->name, agents, q->since, q->until, q->recent, q->part, q->ctx);
+	buf_free(&a);
+	return pg_link_settle(&p->link, r);
+}
+
+int pgstore_logmetric_rows(struct pgstore *p, const char *metric, const char *host, uint64_t since, uint64_t until,
+			   bool recent, int (*fn)(const struct logmetric_part *part, void *ctx), void *ctx)
+{
+	return read_history(p, &(struct history_read){ .host = host, .name = metric, .since = since, .until = until,
+						       .recent = recent, .part = fn, .ctx = ctx });
+}
+
+int pgstore_probe_history(struct pgstore *p, const char *host, const char *name, uint64_t since, uint64_t until,
+			  size_t limit, int (*fn)(const struct probe_result *pr, void *ctx), void *ctx)
+{
+	return read_history(p, &(struct history_read){ .host = host, .name = name, .since = since, .until = until,
+						       .limit = limit, .probe = fn, .ctx = ctx });
+}
+
+int pgstore_metric_buckets(struct pgstore *p, const char *name, const char *host, uint64_t since, uint64_t until,
+			   uint64_t step, int (*fn)(const struct metric_bucket *m, void *ctx), void *ctx)
+{
+	return read_history(p, &(struct history_read){ .host = host, .name = name, .since = since, .until = until,
+						       .step = step, .bucket = fn, .ctx = ctx });
+}
+
+int pgstore_metric_known(struct pgstore *p, const char *name, bool log)
 {
 	int r = pg_link_up(&p->link);
 
-	return pg_link_settle(&p->link,
-			      r == 0 ? pgderived_logmetric_recent(p->link.c, metric, since, until, fn, ctx) : r);
+	return pg_link_settle(&p->link, r == 0 ? pgderived_metric_known(p->link.c, name, log) : r);
 }
 
 int pgstore_conflicts_each(struct pgstore *p, const char *agent, uint64_t since_us,

@@ -106,8 +106,19 @@ int pgstore_metric_latest(struct pgstore *p, const char *name, uint64_t since_us
 			  const char *instance_glob, int (*fn)(const struct metric_sample *s, void *ctx), void *ctx);
 int pgstore_log_matches(struct pgstore *p, const char *rule, uint64_t since_us, const char *host_glob,
 			int (*fn)(const struct metric_sample *s, void *ctx), void *ctx);
-int pgstore_logmetric_recent(struct pgstore *p, const char *metric, uint64_t since, uint64_t until,
-			     int (*fn)(const struct logmetric_part *part, void *ctx), void *ctx);
+int pgstore_logmetric_rows(struct pgstore *p, const char *metric, const char *host, uint64_t since, uint64_t until,
+			   bool recent, int (*fn)(const struct logmetric_part *part, void *ctx), void *ctx);
+/*
+ * The history every collector adds to, as blocks.h's blocks_probe_history()
+ * (at most limit results), blocks_metric_buckets() and blocks_metric_known()
+ * (1 or 0) give a shard's. A host (its id or its name) is read by its
+ * agents: those the shared hosts name so now.
+ */
+int pgstore_probe_history(struct pgstore *p, const char *host, const char *name, uint64_t since, uint64_t until,
+			  size_t limit, int (*fn)(const struct probe_result *pr, void *ctx), void *ctx);
+int pgstore_metric_buckets(struct pgstore *p, const char *name, const char *host, uint64_t since, uint64_t until,
+			   uint64_t step, int (*fn)(const struct metric_bucket *m, void *ctx), void *ctx);
+int pgstore_metric_known(struct pgstore *p, const char *name, bool log);
 /* A dial test's runs whichever collector made them, newest first, as blocks_dialtest_results() gives a shard's. */
 int pgstore_dialtest_results(struct pgstore *p, int64_t id, uint64_t since, uint64_t until, size_t limit,
 			     int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx);

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The history readers page through, shared by two collectors on one
+# PostgreSQL database (store/pgderived.c): a probe's results, a host
+# metric's series and a log metric's series of a host whose agent sends to
+# B are read through A, by host name and by agent id; a log metric's rows
+# older than the rules' day stay for its chart; the database out of reach
+# is a 503; retention drops the history's day partitions with the blocks'.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+pg_start
+pg_collectors_conf "[logmetric \"errs\"]
+query=error"
+TOKEN=$(make_token viewer)
+start_collector
+start_collector_b
+echo x > "$T/present"
+
+ID_B=00112233445566778899000000000002
+AGENT_ID=$ID_B AGENT_ADDR="tcp://127.0.0.1:$PORT_B" AGENT_METRICS=yes write_agent_conf "[probe \"present\"]
+type=file
+path=$T/present
+interval=500ms"
+sed -i -e 's|^\[metrics\]$|[metrics]\ninterval=1s|' -e 's|^hostname=.*|hostname=host-b|' "$T/agent.conf"
+start_agent
+
+get() { curl -s -o "$T/got.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL_A$1"; }
+history_has() { # host n: A gives at least n results of host's probe "present"
+	[ "$(get "/api/v1/probes/$1/present/history?since=10m")" = 200 ] &&
+		"$PY" -c 'import json, sys; h = json.load(open(sys.argv[1]))
+assert len(h["items"]) >= int(sys.argv[2]) and all(i["status"] == "ok" and i["type"] == "file" for i in h["items"]), h
+ts = [i["ts"] for i in h["items"]]; assert ts == sorted(ts), ts' "$T/got.json" "$2" 2> /dev/null
+}
+info "B's host's probe results, read through A by its name and by its agent id"
+wait_for 20 "A gives host-b's results" history_has host-b 4
+history_has "$ID_B" 4 || fail "by agent id: $(cat "$T/got.json")"
+[ "$(get /api/v1/probes/host-none/present/history)" = 200 ] || fail "an unknown host: $(cat "$T/got.json")"
+"$PY" -c 'import json, sys; assert json.load(open(sys.argv[1]))["items"] == []' "$T/got.json" ||
+	fail "an unknown host's results: $(cat "$T/got.json")"
+
+info "B's host's memory series, read through A"
+series_of() { # query: the hosts of the series A gives, one line
+	[ "$(get "/api/v1/metrics?$1")" = 200 ] &&
+		"$PY" -c 'import json, sys; s = json.load(open(sys.argv[1]))["series"]
+assert all(len(x["points"]) >= 1 for x in s), s
+print(" ".join(sorted(set(x["host"] for x in s))))' "$T/got.json"
+}
+has_memory() { [ "$(series_of "name=memory.used_pct&since=10m&host=host-b")" = host-b ]; }
+wait_for 10 "A gives host-b's memory series" has_memory
+[ "$(series_of "name=memory.used_pct&since=10m&host=$ID_B")" = host-b ] || fail "by agent id: $(cat "$T/got.json")"
+[ "$(series_of "name=memory.used_pct&since=10m")" = host-b ] || fail "every host's: $(cat "$T/got.json")"
+[ "$(get "/api/v1/metrics?name=memory.no_such&since=10m")" = 404 ] || fail "an unknown metric: $(cat "$T/got.json")"
+
+info "a log metric counted from lines sent to B, read through A; a row of 30 hours ago kept for its chart"
+NOW=$(( $(date +%s) * 1000000 ))
+for m in "error one" fine "error two"; do printf '__REALTIME_TIMESTAMP=%s\n_HOSTNAME=host-l\nVIGIL_SOURCE=app\nMESSAGE=%s\n\n' "$NOW" "$m"; done \
+	> "$T/lines.export"
+"$B/nngsend" "tcp://127.0.0.1:$PORT_B" "$T/lines.export" --frame 00112233445566778899aabbccddee97 1 3 |
+	grep -q "^stored 1" || fail "the lines"
+OLD=$(( ($(date +%s) - 30 * 3600) * 1000000 ))
+pg_sql -c "INSERT INTO logmetric_rows SELECT metric, agent, host, labels, $OLD, $OLD, 5, 0, sketch FROM logmetric_rows
+	WHERE metric = 'errs' LIMIT 1"
+# B, which its agent sends to, removes the rows no rule reads at its first group after a start.
+kill "$PID_B"
+wait "$PID_B" 2> /dev/null || true
+start_collector_b
+n0=$(pg_sql -c "SELECT count(*) FROM probe_results")
+more_results() { [ "$(pg_sql -c "SELECT count(*) FROM probe_results")" -gt "$n0" ]; }
+wait_for 10 "B stores again" more_results
+counts() { # since: the count of each point of log.errs.count A gives from since, one line
+	[ "$(get "/api/v1/metrics?name=log.errs.count&since=$1&step=1h")" = 200 ] &&
+		"$PY" -c 'import json, sys; s = json.load(open(sys.argv[1]))["series"]
+print(" ".join(str(int(p[1])) for x in s for p in x["points"]))' "$T/got.json"
+}
+[ "$(counts 10m)" = 2 ] || fail "log.errs.count through A: $(cat "$T/got.json")"
+[ "$(counts 2d)" = "5 2" ] || fail "the row of 30 hours ago: $(cat "$T/got.json")"
+
+info "the database out of reach: 503"
+pg_halt
+[ "$(get /api/v1/probes/host-b/present/history)" = 503 ] || fail "history: $(cat "$T/got.json")"
+[ "$(get "/api/v1/metrics?name=memory.used_pct")" = 503 ] || fail "metrics: $(cat "$T/got.json")"
+pg_resume
+
+info "retention drops a day's history partitions, today's stay"
+for t in probe_results metric_points; do
+	pg_sql -c "CREATE TABLE ${t}_1 PARTITION OF $t FOR VALUES FROM (1) TO (2)"
+done
+pg_sql -c "INSERT INTO probe_results_1 SELECT 1, agent, name, 1000, type, status, latency_us, message
+	FROM probe_results LIMIT 1"
+stop_collector
+start_collector
+old_gone() { [ -z "$(pg_sql -c "SELECT relname FROM pg_class WHERE relname IN ('probe_results_1', 'metric_points_1')")" ]; }
+wait_for 10 "the partitions of day 1 dropped" old_gone
+history_has host-b 4 || fail "today's results after retention: $(cat "$T/got.json")"
+echo ok
