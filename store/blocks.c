@@ -90,6 +90,7 @@ bool blocks_derived_present(sqlite3 *shard, enum chain_table t)
 struct blocks_writer {
 	sqlite3 *db;
 	int64_t scheme;
+	bool derived; /* false: no rows of derived[] (they are kept elsewhere), each table's digest that of none */
 	sqlite3_stmt *block;
 	sqlite3_stmt *ins[_CHAIN_TABLES]; /* of derived[] */
 };
@@ -107,7 +108,7 @@ static int prepare_derived(sqlite3 *db, enum chain_table t, sqlite3_stmt **ret)
 	return db_prepare(db, sql, ret);
 }
 
-int blocks_writer_open(sqlite3 *shard, int64_t scheme, struct blocks_writer **ret)
+int blocks_writer_open(sqlite3 *shard, int64_t scheme, bool rows, struct blocks_writer **ret)
 {
 	struct blocks_writer *w = calloc(1, sizeof(*w));
 	int r = w ? db_prepare(shard, "INSERT INTO blocks(" BLOCK_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -122,6 +123,7 @@ int blocks_writer_open(sqlite3 *shard, int64_t scheme, struct blocks_writer **re
 	}
 	w->db = shard;
 	w->scheme = scheme;
+	w->derived = rows;
 	*ret = w;
 	return 0;
 }
@@ -379,28 +381,29 @@ static int insert_logmetrics(struct blocks_writer *w, const struct block_in *b, 
 	return r;
 }
 
-/* The rows derived from block id, table by table, each table's digest into digests. */
+/* The rows derived from block id, table by table, into each table's digest. */
+static int insert_rows(struct blocks_writer *w, const struct block_in *b, int64_t id, const char *agent,
+		       struct chain_digest *d)
+{
+	int r = insert_streams(w, b, id, &d[CHAIN_STREAMS]);
+
+	r = r < 0 ? r : insert_probes(w, b, id, agent, &d[CHAIN_PROBES]);
+	r = r < 0 ? r : insert_dialtests(w, b, id, &d[CHAIN_DIALTESTS]);
+	r = r < 0 ? r : insert_metrics(w, b, id, agent, &d[CHAIN_METRICS]);
+	r = r < 0 ? r : insert_matches(w, b, id, agent, &d[CHAIN_MATCHES]);
+	r = r < 0 ? r : insert_index(w, b, id, &d[CHAIN_INDEX]);
+	return r < 0 ? r : insert_logmetrics(w, b, id, agent, &d[CHAIN_LOGMETRICS]);
+}
+
 static int insert_derived(struct blocks_writer *w, const struct block_in *b, int64_t id, const char *agent,
 			  uint8_t digests[_CHAIN_TABLES][SHA256_SIZE])
 {
 	struct chain_digest d[_CHAIN_TABLES];
-	int r = 0, k;
+	int r, k;
 
 	for (int t = 0; t < _CHAIN_TABLES; t++)
 		chain_begin(&d[t], chain_alg(w->scheme));
-	r = insert_streams(w, b, id, &d[CHAIN_STREAMS]);
-	if (r == 0)
-		r = insert_probes(w, b, id, agent, &d[CHAIN_PROBES]);
-	if (r == 0)
-		r = insert_dialtests(w, b, id, &d[CHAIN_DIALTESTS]);
-	if (r == 0)
-		r = insert_metrics(w, b, id, agent, &d[CHAIN_METRICS]);
-	if (r == 0)
-		r = insert_matches(w, b, id, agent, &d[CHAIN_MATCHES]);
-	if (r == 0)
-		r = insert_index(w, b, id, &d[CHAIN_INDEX]);
-	if (r == 0)
-		r = insert_logmetrics(w, b, id, agent, &d[CHAIN_LOGMETRICS]);
+	r = w->derived ? insert_rows(w, b, id, agent, d) : 0;
 	for (int t = 0; t < _CHAIN_TABLES; t++)
 		if ((k = chain_end(&d[t], digests[t])) < 0 && r == 0)
 			r = k;

@@ -79,8 +79,13 @@ int blocks_schema(sqlite3 *shard);
  * caller's transaction. Owned by the caller: blocks_writer_free().
  */
 struct blocks_writer;
-/* Blocks are written with scheme (chain.h): CHAIN_SCHEME or CHAIN_SCHEME_SM3. */
-int blocks_writer_open(sqlite3 *shard, int64_t scheme, struct blocks_writer **ret);
+/*
+ * Blocks are written with scheme (chain.h): CHAIN_SCHEME or CHAIN_SCHEME_SM3;
+ * without rows, only the blocks and their chain (a collector whose
+ * readers read the rows from the shared store: they are there), each
+ * block hashed as one that derived no rows.
+ */
+int blocks_writer_open(sqlite3 *shard, int64_t scheme, bool rows, struct blocks_writer **ret);
 void blocks_writer_free(struct blocks_writer *w);
 /* A shard's newest block: where its chain stands, and what the writer numbers the next block after. */
 struct block_head {

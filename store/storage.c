@@ -65,7 +65,7 @@ static int shard_open_writer(struct storage *s, uint32_t day)
 		return r;
 	r = blocks_schema(s->cur.db);
 	if (r == 0)
-		r = blocks_writer_open(s->cur.db, chain_scheme(s->alg), &s->cur.w);
+		r = blocks_writer_open(s->cur.db, chain_scheme(s->alg), !s->shared, &s->cur.w);
 	if (r == 0)
 		r = load_next_id(&s->cur);
 	if (r < 0) {
@@ -230,9 +230,12 @@ int storage_share(struct storage *s, const struct storage_conf *c)
 
 	if (r < 0)
 		return log_error_errno(r, "storage: cannot open the shared store in PostgreSQL: %m");
-	if (s->shared)
-		log_info("storage: blocks are shared in PostgreSQL with the other collectors of the database");
-	return 0;
+	if (!s->shared)
+		return 0;
+	log_info("storage: blocks are shared in PostgreSQL with the other collectors of the database");
+	/* The rows derived from blocks are the database's: this store keeps the blocks and their chain. */
+	r = shard_open_writer(s, s->cur.day);
+	return r < 0 ? log_error_errno(r, "storage: cannot open the shard of today again: %m") : 0;
 }
 
 enum hash_alg storage_hash(const struct storage *s)

@@ -64,8 +64,10 @@ void storage_free(struct storage *s);
 /*
  * With backend=postgresql, what s stores goes to the shared store too
  * (pgstore.h), in the same storage_store() call, after s's own commit; a
- * block is acknowledged once both hold it. Connects now: -errno, logged,
- * when the database cannot be reached.
+ * block is acknowledged once both hold it. s's shards then keep the blocks
+ * and their chain only: the rows derived from them (blocks.h) are the
+ * database's, which every reader reads (fleet.h). Connects now: -errno,
+ * logged, when the database cannot be reached.
  */
 int storage_share(struct storage *s, const struct storage_conf *c);
 /* The digest the store chains its blocks and their frames with. */

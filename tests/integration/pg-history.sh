@@ -3,7 +3,8 @@
 # The history readers page through, shared by two collectors on one
 # PostgreSQL database (store/pgderived.c): a probe's results, a host
 # metric's series and a log metric's series of a host whose agent sends to
-# B are read through A, by host name and by agent id; a log metric's rows
+# B are read through A, by host name and by agent id; B's own store keeps
+# its blocks and their chain (verified), not those rows; a log metric's rows
 # older than the rules' day stay for its chart; the database out of reach
 # is a 503; retention drops the history's day partitions with the blocks'.
 . "$(dirname "$0")/lib.sh"
@@ -74,6 +75,13 @@ print(" ".join(str(int(p[1])) for x in s for p in x["points"]))' "$T/got.json"
 }
 [ "$(counts 10m)" = 2 ] || fail "log.errs.count through A: $(cat "$T/got.json")"
 [ "$(counts 2d)" = "5 2" ] || fail "the row of 30 hours ago: $(cat "$T/got.json")"
+
+info "B's own store keeps the blocks and their chain, not the rows the database has"
+rows=$(for f in "$T"/data-b/shards/*.db; do sqlite3 "$f" "SELECT (SELECT count(*) FROM blocks) || ' ' ||
+	((SELECT count(*) FROM probes) + (SELECT count(*) FROM metrics) + (SELECT count(*) FROM streams))"; done)
+[ "$(echo "$rows" | awk '{ b += $1; d += $2 } END { print (b > 10) " " d }')" = "1 0" ] || fail "B's shards: $rows"
+"$B/vigil-collector" --config "$T/collector-b.conf" --verify > "$T/verify.out" 2>&1 || fail "--verify: $(cat "$T/verify.out")"
+grep -q "[0-9]* blocks checked, 0 problems" "$T/verify.out" || fail "--verify said: $(cat "$T/verify.out")"
 
 info "the database out of reach: 503"
 pg_halt
