@@ -13,7 +13,8 @@
 # ingest latency (send to reply) p50 and p99, the alert evaluator's time
 # per evaluation, the collectors' own stores' growth per hour, the
 # database's CPU (cores, every server process) and growth per hour, and
-# the generator's own CPU in cores (it shares the machine).
+# the generator's own CPU in cores (it shares the machine). CONTEXTS sets
+# the collectors' [ingest] contexts (16), which bounds a group commit.
 set -eu
 . "$(dirname "$0")/lib.sh"
 SECONDS_RUN=${1:-90}
@@ -40,7 +41,7 @@ collector_conf() {
 	cat > "$1/collector.conf" <<EOF
 [ingest]
 listen=tcp://127.0.0.1:$2
-contexts=16
+contexts=${CONTEXTS:-16}
 [storage]
 data_dir=$1/data
 ${4:-}
