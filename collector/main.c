@@ -556,8 +556,10 @@ static int migrate(const struct coll_conf *conf, const char *url)
 	r = storage_migrate(conf->storage.data_dir, &to, &rep);
 	if (r == 0 || r == -EUCLEAN)
 		printf("%" PRIu64 " blocks of %u days: %" PRIu64 " copied, %" PRIu64 " there already, %" PRIu64
-		       " conflicting (not copied), %" PRIu64 " unreadable; %" PRIu64 " verified in PostgreSQL\n",
-		       rep.blocks, rep.days, rep.copied, rep.present, rep.conflicts, rep.unreadable, rep.verified);
+		       " conflicting (not copied), %" PRIu64 " unreadable, %" PRIu64 " without their rows; %" PRIu64
+		       " verified in PostgreSQL\n",
+		       rep.blocks, rep.days, rep.copied, rep.present, rep.conflicts, rep.unreadable, rep.underived,
+		       rep.verified);
 	if (r == 0 || r == -EUCLEAN)
 		printf("%" PRIu64 " hosts: %" PRIu64 " copied, %" PRIu64 " there already; %" PRIu64 " probes: %" PRIu64
 		       " copied, %" PRIu64 " there already; %" PRIu64 " verified in PostgreSQL\n",

@@ -4,7 +4,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
+#include "common/buf.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/macro.h"
@@ -12,18 +14,30 @@
 #include "store/migrate.h"
 #include "store/shards.h"
 
-/* A transaction's blocks, each a copy of its row (the walk's row is gone at the next). */
+/* A transaction's blocks, each a copy of its row (the walk's row is gone at the next), with the rows derived from it. */
 struct copy {
 	struct block_in in[MIGRATE_BATCH];
 	struct block_in *ptrs[MIGRATE_BATCH];
+	/* Each block's records decoded, and what they derive (pointing into them); reused from transaction to transaction. */
+	struct buf raw[MIGRATE_BATCH];
+	struct batch_info info[MIGRATE_BATCH];
 	size_t n;
 };
+
+/* Larger than any batch ingest takes ([ingest] max_raw at most). */
+#define MIGRATE_RAW_MAX (256u << 20)
+
+/* The collector's own identities (whose batches alone carry dial test results), as hex ids. */
+#define COLLECTOR_IDS_MAX 16
 
 struct migration {
 	struct storage_reader *rd;
 	struct pgstore *pg;
 	uint32_t day;
-	struct copy batch;
+	struct copy *batch;
+	ZSTD_DCtx *dctx;
+	char collector_ids[COLLECTOR_IDS_MAX][2 * AGENT_ID_SIZE + 1];
+	size_t n_collector_ids;
 	struct migrate_report *rep;
 };
 
@@ -42,7 +56,7 @@ static void copy_clear(struct copy *c)
  */
 static int flush(struct migration *m)
 {
-	struct copy *c = &m->batch;
+	struct copy *c = m->batch;
 	int r = c->n ? pgstore_copy(m->pg, m->day, c->ptrs, c->n) : 0;
 
 	for (size_t i = 0; r == 0 && i < c->n; i++) {
@@ -86,16 +100,65 @@ static int block_of(const struct block_row *b, struct block_in *in, bool *ret_re
 	return 0;
 }
 
+static bool collector_own(const struct migration *m, const char *agent)
+{
+	for (size_t i = 0; i < m->n_collector_ids; i++)
+		if (strcmp(m->collector_ids[i], agent) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The rows the database derives from a block (its probe results, metric
+ * values, dial test runs: pgderived.h), decoded again from its frame as
+ * ingest decoded it, into in. 0 with none when the frame does not decode
+ * (counted): the block is copied all the same.
+ */
+static int derive(struct migration *m, const struct block_row *b, struct block_in *in, struct buf *raw,
+		  struct batch_info *info)
+{
+	const struct export_limits lim = { .max_entries = b->records, .max_fields = 1024, .max_field_bytes = SIZE_MAX,
+					   .max_entry_bytes = SIZE_MAX };
+	size_t n;
+
+	buf_reset(raw);
+	if (b->raw_len > MIGRATE_RAW_MAX) {
+		m->rep->underived++;
+		return 0;
+	}
+	if (buf_reserve(raw, b->raw_len) < 0)
+		return -ENOMEM;
+	n = ZSTD_decompressDCtx(m->dctx, raw->data, b->raw_len, in->zframe, in->zlen);
+	info->no_index = true;
+	info->local = collector_own(m, b->agent);
+	if (ZSTD_isError(n) || n != b->raw_len ||
+	    batch_verify(raw->data, n, &lim, NULL, b->received, info) != FRAME_OK) {
+		m->rep->underived++;
+		return 0;
+	}
+	in->probes = info->probes;
+	in->n_probes = info->n_probes;
+	in->metrics = info->metrics;
+	in->n_metrics = info->n_metrics;
+	return 0;
+}
+
 static int copy_block(const struct block_row *b, void *ctx)
 {
 	struct migration *m = ctx;
-	struct copy *c = &m->batch;
+	struct copy *c = m->batch;
 	bool read;
 	int r = block_of(b, &c->in[c->n], &read);
 
 	m->rep->blocks++;
 	if (r < 0 || !read) {
 		m->rep->unreadable += !read;
+		return r;
+	}
+	r = derive(m, b, &c->in[c->n], &c->raw[c->n], &c->info[c->n]);
+	if (r < 0) {
+		free((void *)c->in[c->n].host);
+		free((void *)c->in[c->n].zframe);
 		return r;
 	}
 	c->in[c->n].result = BLOCK_STORED;
@@ -115,7 +178,7 @@ static int migrate_day(uint32_t day, void *ctx)
 	r = blocks_each_after(shard, 0, copy_block, m);
 	if (r == 0)
 		r = flush(m);
-	copy_clear(&m->batch);
+	copy_clear(m->batch);
 	if (r == 0) {
 		m->rep->days++;
 		log_info("migrate: day %" PRIu32 " done: %" PRIu64 " blocks so far, %" PRIu64 " copied, %" PRIu64
@@ -124,22 +187,45 @@ static int migrate_day(uint32_t day, void *ctx)
 	return r;
 }
 
+static int note_collector(const struct host_row *h, void *ctx)
+{
+	struct migration *m = ctx;
+
+	if (h->collector && m->n_collector_ids < COLLECTOR_IDS_MAX && strlen(h->id) == 2 * AGENT_ID_SIZE)
+		memcpy(m->collector_ids[m->n_collector_ids++], h->id, 2 * AGENT_ID_SIZE + 1);
+	return 0;
+}
+
 int storage_migrate(const char *data_dir, const struct storage_conf *to, struct migrate_report *ret)
 {
-	struct migration m = { .rep = ret };
+	struct migration m = { .rep = ret, .batch = calloc(1, sizeof(*m.batch)), .dctx = ZSTD_createDCtx() };
 	int r = storage_reader_open(data_dir, &m.rd);
 
 	*ret = (struct migrate_report){ 0 };
-	if (r < 0)
-		return log_error_errno(r, "migrate: cannot open the store in %s: %m", data_dir);
-	r = pgstore_open(to, true, &m.pg);
+	for (size_t i = 0; m.batch && i < MIGRATE_BATCH; i++)
+		buf_init(&m.batch->raw[i], MIGRATE_RAW_MAX);
+	if (r < 0) {
+		r = log_error_errno(r, "migrate: cannot open the store in %s: %m", data_dir);
+		goto out;
+	}
+	r = m.batch && m.dctx ? pgstore_open(to, true, &m.pg) : -ENOMEM;
+	if (r == 0)
+		r = hosts_each(storage_reader_meta(m.rd), &(struct host_filter){ .with_collector = true, .no_probe_counts = true },
+			       note_collector, &m);
 	if (r == 0)
 		r = shards_each(storage_reader_meta(m.rd), &(struct shard_range){ 0 }, migrate_day, &m);
 	if (r == 0)
 		r = pgstore_copy_fleet(m.pg, storage_reader_meta(m.rd), &ret->fleet);
 	pgstore_free(m.pg);
 	storage_reader_free(m.rd);
-	if (r == 0 && (ret->verified != ret->blocks - ret->conflicts || ret->unreadable ||
+out:
+	for (size_t i = 0; m.batch && i < MIGRATE_BATCH; i++) {
+		batch_info_free(&m.batch->info[i]);
+		buf_free(&m.batch->raw[i]);
+	}
+	free(m.batch);
+	ZSTD_freeDCtx(m.dctx);
+	if (r == 0 && (ret->verified != ret->blocks - ret->conflicts || ret->unreadable || ret->underived ||
 		       ret->fleet.verified != ret->fleet.hosts + ret->fleet.probes))
 		r = -EUCLEAN;
 	return r;

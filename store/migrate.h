@@ -16,7 +16,11 @@
  * and left as it is. Verified after each transaction: every block of the
  * store must be there under its (agent, seq) with a frame whose SHA-256,
  * computed by the database from what it stores, is the local frame's.
- * Then the fleet's state (pgstore_copy_fleet(): hosts, probes' latest
+ * Each block copied goes with the rows the database derives from it (its
+ * probe results, metric values and dial test runs: pgderived.h), decoded
+ * again from its frame as ingest decoded it, so the history the API shows
+ * reaches back past the move; the log metrics' rows do not (they are the
+ * log metrics of the day they were stored). Then the fleet's state (pgstore_copy_fleet(): hosts, probes' latest
  * results), each row found there afterwards.
  */
 #define MIGRATE_BATCH 64
@@ -29,6 +33,7 @@ struct migrate_report {
 	uint64_t conflicts; /* there with another frame (two agents with one id): not copied */
 	uint64_t verified;  /* found with the same frame after its transaction */
 	uint64_t unreadable; /* frames the SQLite store could not give */
+	uint64_t underived;  /* frames copied whose rows could not be derived again (they do not decode) */
 	struct pgstore_fleet_copy fleet;
 };
 

@@ -131,7 +131,11 @@ static int say_stored(PGconn *c, struct block_in *const *blocks, size_t n)
 	return 0;
 }
 
-/* One transaction over the n blocks of to: each one's shared result into its result; with fleet, what they add to it. */
+/*
+ * One transaction over the n blocks of to: each one's shared result into
+ * its result, and the rows derived from those stored now; with fleet, what
+ * they add to the fleet's state.
+ */
 static int store_once(struct pgstore *p, uint32_t day, struct block_in **to, size_t n, bool fleet)
 {
 	int r = pg_link_up(&p->link);
@@ -144,7 +148,7 @@ static int store_once(struct pgstore *p, uint32_t day, struct block_in **to, siz
 		r = pgblocks_store(p->link.c, day, to[i]);
 	if (r == 0 && fleet)
 		r = pghosts_group(p->link.c, to, n);
-	if (r == 0 && fleet)
+	if (r == 0)
 		r = pgderived_group(p->link.c, day, to, n);
 	if (r == 0 && fleet)
 		r = say_stored(p->link.c, to, n);
@@ -238,7 +242,7 @@ int pgstore_bound_certificates(struct pgstore *p, struct block_in **blocks, size
 int pgstore_copy(struct pgstore *p, uint32_t day, struct block_in **blocks, size_t n)
 {
 	qsort(blocks, n, sizeof(*blocks), by_key);
-	/* The fleet's state is copied as it stands (migrate.h), not rebuilt from the blocks. */
+	/* The fleet's state is copied as it stands (migrate.h), not rebuilt from the blocks; their history is. */
 	return store_shared(p, day, blocks, n, false);
 }
 

@@ -54,7 +54,9 @@ int pgstore_bound_certificates(struct pgstore *p, struct block_in **blocks, size
  * The n blocks (BLOCK_STORED on entry) in one transaction in day's
  * partition, each one's shared result into its result: BLOCK_STORED,
  * BLOCK_DUPLICATE (there already, the same frame) or BLOCK_CONFLICT
- * (another frame). The migration's (migrate.h); blocks is reordered.
+ * (another frame), with the rows the database derives from those stored
+ * now (their history: pgderived.h). The migration's (migrate.h); blocks is
+ * reordered.
  */
 int pgstore_copy(struct pgstore *p, uint32_t day, struct block_in **blocks, size_t n);
 /* What pgstore_copy_fleet() did. */

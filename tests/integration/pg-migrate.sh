@@ -4,7 +4,8 @@
 # PostgreSQL, verified (the SHA-256 of every frame as stored there) and
 # resumable (a second run finds each block there already and copies
 # nothing); a frame altered in the database afterwards is caught; a
-# collector on the database then serves every line once. The users and
+# collector on the database then serves every line once, and a probe's
+# results derived from the blocks (once, however often it runs). The users and
 # tokens go too: the same password logs in, the same token works there;
 # and the alerts with their history and notifications: the collector on
 # the database lists the same alert, id and history; and the rules and dial
@@ -67,6 +68,11 @@ BLOCKS=$(sqlite3 "$T/data/shards/"*.db "SELECT count(*) FROM blocks")
 EVENTS=$(sqlite3 "$T/data/meta.db" "SELECT count(*) FROM alert_events")
 QUEUED=$(sqlite3 "$T/data/meta.db" "SELECT count(*) FROM notifications")
 ROWS=$((1 + EVENTS + QUEUED))
+PRESENT=$(sqlite3 "$T/data/shards/"*.db "SELECT count(*) FROM probes WHERE name = 'present'")
+[ "$PRESENT" -ge 2 ] || fail "only $PRESENT results of the probe to copy"
+# Every result under its name (each block's records decoded into a buffer of its own).
+history_copied() { [ "$(pg_sql -c "SELECT count(*) FROM probe_results")" = "$(pg_sql -c "SELECT count(*) FROM probe_results
+	WHERE name IN ('present', 'absent')")" ] && [ "$(pg_sql -c "SELECT count(*) FROM probe_results WHERE name = 'present'")" = "$PRESENT" ]; }
 [ "$BLOCKS" -gt 5 ] || fail "only $BLOCKS blocks: the lines went in too few batches"
 
 pg_start
@@ -75,7 +81,7 @@ migrate() { "$B/vigil-collector" --config "$T/collector.conf" --migrate "$PG_URL
 info "--migrate: every block copied and verified"
 migrate || fail "--migrate: $(cat "$T/migrate.out")"
 cat "$T/migrate.out"
-grep -q "^$BLOCKS blocks of 1 days: $BLOCKS copied, 0 there already, 0 conflicting (not copied), 0 unreadable; $BLOCKS verified" \
+grep -q "^$BLOCKS blocks of 1 days: $BLOCKS copied, 0 there already, 0 conflicting (not copied), 0 unreadable, 0 without their rows; $BLOCKS verified" \
 	"$T/migrate.out" || fail "the first run: $(cat "$T/migrate.out")"
 grep -q "^1 users: 1 copied, 0 there already; 2 tokens: 2 copied, 0 there already; 3 verified in PostgreSQL" \
 	"$T/migrate.out" || fail "the users and tokens: $(cat "$T/migrate.out")"
@@ -92,6 +98,8 @@ grep -q "^1 definitions: 1 copied, 0 there already; 1 verified in PostgreSQL" "$
 	fail "the definitions: $(cat "$T/migrate.out")"
 grep -q "^2 dial tests, 3 changes of them: 5 copied, 0 there already; 5 verified in PostgreSQL" "$T/migrate.out" ||
 	fail "the dial tests: $(cat "$T/migrate.out")"
+history_copied || fail "the history: $PRESENT results in the store," \
+	"$(pg_sql -c "SELECT count(*) FROM probe_results WHERE name = 'present'") in the database"
 
 info "run again (as after one cut short): nothing copied twice, all verified"
 migrate || fail "the second run: $(cat "$T/migrate.out")"
@@ -109,6 +117,7 @@ grep -q "^1 definitions: 0 copied, 1 there already; 1 verified" "$T/migrate.out"
 grep -q "^2 dial tests, 3 changes of them: 0 copied, 5 there already; 5 verified" "$T/migrate.out" ||
 	fail "the dial tests again: $(cat "$T/migrate.out")"
 [ "$(pg_sql -c "SELECT count(*) FROM blocks")" = "$BLOCKS" ] || fail "a second run stored blocks again"
+history_copied || fail "a second run changed the history"
 
 info "a collector on the database serves every line once, to the token made on SQLite; the user logs in"
 sed -e "s|data_dir=$T/data|data_dir=$T/data-pg|" "$T/collector.conf" > "$T/collector-pg.conf"
@@ -122,6 +131,9 @@ grep -q "stored 5000 missing 0 unexpected 0 duplicates 0" "$T/pull.out" || fail 
 curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/hosts/testhost" > "$T/host.json"
 "$PY" -c 'import json,sys; h = json.load(open(sys.argv[1])); assert [p["name"] for p in h["probe_results"]] == ["absent", "present"], h' \
 	"$T/host.json" || fail "the migrated host on the database: $(cat "$T/host.json")"
+curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/probes/testhost/present/history?since=1h" > "$T/history.json"
+"$PY" -c 'import json,sys; h = json.load(open(sys.argv[1]))["items"]; assert len(h) >= int(sys.argv[2]), len(h)' \
+	"$T/history.json" "$PRESENT" || fail "the probe's history on the database: $(head -c 300 "$T/history.json")"
 [ "$(login bad li.na Wrong-password-9)" = 401 ] || fail "a wrong password for the migrated user"
 curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/silences" > "$T/silences.json"
 "$PY" -c 'import json,sys; s = json.load(open(sys.argv[1]))["items"]
