@@ -31,6 +31,7 @@
 #include "enroll/enroll.h"
 #include "forward/forward.h"
 #include "store/sealing.h"
+#include "store/copies.h"
 #include "store/migrate.h"
 #include "store/storage.h"
 
@@ -490,13 +491,30 @@ static int verify_seals(const struct coll_conf *conf, struct storage_reader *rd,
 	return rep.problems ? -EUCLEAN : 0;
 }
 
+/* With a shared store: the database's copies of this store's blocks, -EUCLEAN if one is altered or missing. */
+static int verify_copies(const struct coll_conf *conf, struct storage_reader *rd)
+{
+	struct copies_report rep;
+	int r;
+
+	if (!storage_conf_shared(&conf->storage))
+		return 0;
+	r = storage_verify_copies(rd, &conf->storage, 1000, print_problem, NULL, &rep);
+	if (r < 0)
+		return log_error_errno(r, "verify: cannot check the blocks in PostgreSQL: %m");
+	printf("%" PRIu64 " blocks checked in PostgreSQL: %" PRIu64 " the same, %" PRIu64 " altered, %" PRIu64
+	       " missing, %" PRIu64 " received in the last seconds and not there yet\n", rep.checked, rep.same,
+	       rep.altered, rep.missing, rep.pending);
+	return rep.altered || rep.missing ? -EUCLEAN : 0;
+}
+
 /* Checks the stored blocks' and the audit log's hash chains and the seals; safe while the collector runs. */
 static int verify(const struct coll_conf *conf)
 {
 	struct storage_reader *rd;
 	struct audit *a;
 	uint64_t blocks = 0;
-	int r = storage_reader_open(conf->storage.data_dir, &rd), ra, rs;
+	int r = storage_reader_open(conf->storage.data_dir, &rd), ra, rs, rc;
 
 	if (r < 0)
 		return log_error_errno(r, "cannot open the store in %s: %m", conf->storage.data_dir);
@@ -510,11 +528,12 @@ static int verify(const struct coll_conf *conf)
 		log_error_errno(r, "verify: cannot read the store: %m");
 	else
 		printf("%" PRIu64 " blocks checked, %d problems\n", blocks, r);
+	rc = verify_copies(conf, rd);
 	ra = verify_audit(a);
 	rs = verify_seals(conf, rd, a);
 	audit_close(a);
 	storage_reader_free(rd);
-	return r || ra < 0 || rs < 0 ? -EUCLEAN : 0;
+	return r || rc < 0 || ra < 0 || rs < 0 ? -EUCLEAN : 0;
 }
 
 /* --migrate URL: the definitions made through the API, and the dial tests with their history. */

@@ -292,6 +292,25 @@ int pg_array_text(struct buf *a, const char *s, size_t len)
 	return r == 0 ? buf_putc(a, '"') : r;
 }
 
+int pg_array_bytes(struct buf *a, const uint8_t *v, size_t len)
+{
+	char *hex;
+	int r;
+
+	if (!v)
+		return pg_array_text(a, NULL, 0);
+	/* bytea's hex input ("\x…"), an element of the array's text. */
+	hex = malloc(2 * len + 3);
+	if (!hex)
+		return -ENOMEM;
+	hex[0] = '\\';
+	hex[1] = 'x';
+	hex_encode(v, len, hex + 2);
+	r = pg_array_text(a, hex, 2 * len + 2);
+	free(hex);
+	return r;
+}
+
 int pg_array_int(struct buf *a, long long v)
 {
 	int r = array_next(a);

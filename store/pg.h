@@ -111,10 +111,11 @@ int pg_schema(PGconn *c, const char *sql);
  * a (reset) buf: pg_array_text()'s as valid UTF-8 (each byte of s that is
  * no part of a sequence, and NUL, as U+FFFD; s NULL: SQL NULL), then
  * pg_array_end() closes it and gives the text to send. -ENOBUFS past the
- * buf's bound.
+ * buf's bound. pg_array_bytes(): an element of a bytea[] (v NULL: NULL).
  */
 struct buf;
 int pg_array_text(struct buf *a, const char *s, size_t len);
+int pg_array_bytes(struct buf *a, const uint8_t *v, size_t len);
 int pg_array_int(struct buf *a, long long v);
 const char *pg_array_end(struct buf *a);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/macro.h"
 #include "common/util.h"
 #include "store/pgblocks.h"
@@ -289,5 +290,56 @@ int pgblocks_has(PGconn *c, const struct block_in *b)
 	if (r == 0)
 		r = PQntuples(res) == 1;
 	PQclear(res);
+	return r;
+}
+
+/* The arrays of the n copies: their place in v, agent, seq and digest. */
+static int copy_columns(const struct pgstore_copy *v, size_t n, struct buf *col)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		r = pg_array_int(&col[0], (long long)i);
+		if (r == 0)
+			r = pg_array_bytes(&col[1], v[i].agent, AGENT_ID_SIZE);
+		if (r == 0)
+			r = pg_array_int(&col[2], (long long)v[i].seq);
+		if (r == 0)
+			r = pg_array_bytes(&col[3], v[i].digest, sizeof(v[i].digest));
+	}
+	for (int k = 0; r == 0 && k < 4; k++)
+		r = pg_array_end(&col[k]) ? 0 : -ENOBUFS;
+	return r;
+}
+
+int pgblocks_check(PGconn *c, struct pgstore_copy *v, size_t n)
+{
+	struct buf col[4];
+	PGresult *res = NULL;
+	int r;
+
+	for (int k = 0; k < 4; k++)
+		buf_init(&col[k], 64u << 20);
+	r = copy_columns(v, n, col);
+	if (r == 0) {
+		const struct pg_param p[] = { PG_TEXT((const char *)col[0].data), PG_TEXT((const char *)col[1].data),
+					      PG_TEXT((const char *)col[2].data), PG_TEXT((const char *)col[3].data) };
+
+		r = pg_run(c, "SELECT v.i, b.id IS NULL, coalesce(sha256(b.zframe) = v.digest, false)"
+			      " FROM unnest($1::integer[], $2::bytea[], $3::bigint[], $4::bytea[]) AS v(i, agent, seq, digest)"
+			      " LEFT JOIN block_seqs s ON s.agent = v.agent AND s.seq = v.seq"
+			      " LEFT JOIN blocks b ON b.day = s.day AND b.id = s.block",
+			   p, ARRAY_SIZE(p), &res);
+	}
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		long long k = pg_int(res, i, 0);
+
+		if (k >= 0 && (size_t)k < n)
+			v[k].state = *PQgetvalue(res, i, 1) == 't' ? PGSTORE_MISSING
+				   : *PQgetvalue(res, i, 2) == 't' ? PGSTORE_SAME : PGSTORE_ALTERED;
+	}
+	PQclear(res);
+	for (int k = 0; k < 4; k++)
+		buf_free(&col[k]);
 	return r;
 }

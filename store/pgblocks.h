@@ -7,6 +7,7 @@
 
 #include "store/blocks.h"
 #include "store/pg.h"
+#include "store/pgstore.h"
 
 /*
  * The blocks on PostgreSQL (docs/scale.md): the second owner of `blocks`,
@@ -91,6 +92,9 @@ int pgblocks_select(PGconn *c, const struct pg_dialect *d, const struct pgblocks
 
 /* 1 when b's (agent, seq) is stored with a frame whose SHA-256 is b->digest (recomputed from the stored bytes), else 0. */
 int pgblocks_has(PGconn *c, const struct block_in *b);
+
+/* The state of each of the n copies (pgstore.h), in one statement (the digests recomputed by the database from what it stores). */
+int pgblocks_check(PGconn *c, struct pgstore_copy *v, size_t n);
 
 /* -ERANGE if the cursor's block (with record rec) was never stored: past the newest, or past its last record. */
 int pgblocks_cursor_check(PGconn *c, const struct pg_cursor *at, uint32_t rec);

@@ -152,25 +152,6 @@ static const struct pgrows_statement log_matches = {
 	7, add_match, NULL, NULL
 };
 
-/* A sketch as bytea's hex input ("\x…"), an element of a text array. */
-static int array_bytea(struct buf *col, const uint8_t *v, size_t len)
-{
-	char *hex;
-	int r;
-
-	if (!v)
-		return pg_array_text(col, NULL, 0);
-	hex = malloc(2 * len + 3);
-	if (!hex)
-		return -ENOMEM;
-	hex[0] = '\\';
-	hex[1] = 'x';
-	hex_encode(v, len, hex + 2);
-	r = pg_array_text(col, hex, 2 * len + 2);
-	free(hex);
-	return r;
-}
-
 static int add_logmetric(struct buf *col, const struct pgrow *row)
 {
 	const struct logmetric_row *m = row->item;
@@ -190,7 +171,7 @@ static int add_logmetric(struct buf *col, const struct pgrow *row)
 		r = pg_array_int(&col[6], (long long)m->count);
 	if (r == 0)
 		r = array_real(&col[7], m->sum);
-	return r == 0 ? array_bytea(&col[8], m->sketch, m->sketch_len) : r;
+	return r == 0 ? pg_array_bytes(&col[8], m->sketch, m->sketch_len) : r;
 }
 
 static const struct pgrows_statement logmetric_rows = {
@@ -234,7 +215,7 @@ static int add_point(struct buf *col, const struct pgrow *row)
 	int r = pg_array_int(&col[0], row->day);
 
 	if (r == 0)
-		r = array_bytea(&col[1], row->b->agent, AGENT_ID_SIZE);
+		r = pg_array_bytes(&col[1], row->b->agent, AGENT_ID_SIZE);
 	if (r == 0)
 		r = pgrows_host_column(&col[2], row->b);
 	if (r == 0)
@@ -259,7 +240,7 @@ static int add_probe(struct buf *col, const struct pgrow *row)
 	int r = pg_array_int(&col[0], row->day);
 
 	if (r == 0)
-		r = array_bytea(&col[1], row->b->agent, AGENT_ID_SIZE);
+		r = pg_array_bytes(&col[1], row->b->agent, AGENT_ID_SIZE);
 	if (r == 0)
 		r = pg_array_text(&col[2], p->name, p->name_len);
 	if (r == 0)

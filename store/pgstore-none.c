@@ -304,3 +304,11 @@ void pgstore_listener_free(struct pgstore_listener *l)
 {
 	(void)l;
 }
+
+int pgstore_check_copies(struct pgstore *p, struct pgstore_copy *v, size_t n)
+{
+	(void)p;
+	(void)v;
+	(void)n;
+	return -EOPNOTSUPP;
+}

@@ -319,6 +319,13 @@ int pgstore_has(struct pgstore *p, const struct block_in *b)
 	return pg_link_settle(&p->link, r == 0 ? pgblocks_has(p->link.c, b) : r);
 }
 
+int pgstore_check_copies(struct pgstore *p, struct pgstore_copy *v, size_t n)
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link, r == 0 ? pgblocks_check(p->link.c, v, n) : r);
+}
+
 int pgstore_retention(struct pgstore *p, uint32_t cutoff, unsigned *ret_days)
 {
 	int r = pg_link_up(&p->link);

@@ -59,6 +59,19 @@ int pgstore_bound_certificates(struct pgstore *p, struct block_in **blocks, size
  * reordered.
  */
 int pgstore_copy(struct pgstore *p, uint32_t day, struct block_in **blocks, size_t n);
+/* A collector's own block, as the database should hold a copy of it: pgstore_check_copies() says whether it does (--verify's). */
+enum pgstore_copy_state {
+	PGSTORE_SAME,    /* its (agent, seq) holds a frame whose SHA-256 is digest */
+	PGSTORE_ALTERED, /* another frame */
+	PGSTORE_MISSING, /* none */
+};
+struct pgstore_copy {
+	uint8_t agent[AGENT_ID_SIZE];
+	uint64_t seq;
+	uint8_t digest[32];
+	enum pgstore_copy_state state; /* set by pgstore_check_copies() */
+};
+int pgstore_check_copies(struct pgstore *p, struct pgstore_copy *v, size_t n);
 /* What pgstore_copy_fleet() did. */
 struct pgstore_fleet_copy {
 	uint64_t hosts, hosts_copied, hosts_present;
