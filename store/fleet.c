@@ -41,6 +41,7 @@ int fleet_conflicts_each(struct storage_reader *r, const char *agent, uint64_t s
 /* A reader's call on each shard of its own store (blocks.h's readers take a shard each). */
 struct shard_read {
 	const char *name, *host, *host_glob, *instance_glob;
+	int64_t id; /* a dial test's */
 	uint64_t since, until, step;
 	bool recent, log;
 	size_t limit, n; /* results: at most limit, n so far */
@@ -49,8 +50,17 @@ struct shard_read {
 	int (*part)(const struct logmetric_part *p, void *ctx);
 	int (*probe)(const struct probe_result *p, void *ctx);
 	int (*bucket)(const struct metric_bucket *m, void *ctx);
+	int (*result)(const char *result, uint64_t ts, void *ctx);
 	void *ctx;
 };
+
+/* One result more given to the reader, which answered answer: whether the shards' walk stops there. */
+static int taken(struct shard_read *q, int answer)
+{
+	q->n++;
+	q->stopped = answer;
+	return q->stopped || q->n >= q->limit;
+}
 
 static int shard_latest(sqlite3 *shard, void *ctx)
 {
@@ -121,9 +131,7 @@ static int take_probe(const struct probe_result *p, void *ctx)
 {
 	struct shard_read *q = ctx;
 
-	q->n++;
-	q->stopped = q->probe(p, q->ctx);
-	return q->stopped || q->n >= q->limit;
+	return taken(q, q->probe(p, q->ctx));
 }
 
 static int shard_history(sqlite3 *shard, void *ctx)
@@ -192,27 +200,16 @@ int fleet_metric_known(struct storage_reader *r, const char *name, bool log)
 }
 
 /* Dial test results over this collector's shards, newest first: the limit counted across them. */
-struct dialtest_read {
-	int64_t id;
-	uint64_t since, until;
-	size_t limit, n;
-	int (*fn)(const char *result, uint64_t ts, void *ctx);
-	void *ctx;
-	int stopped;
-};
-
 static int take_result(const char *result, uint64_t ts, void *ctx)
 {
-	struct dialtest_read *q = ctx;
+	struct shard_read *q = ctx;
 
-	q->n++;
-	q->stopped = q->fn(result, ts, q->ctx);
-	return q->stopped || q->n >= q->limit;
+	return taken(q, q->result(result, ts, q->ctx));
 }
 
 static int shard_results(sqlite3 *shard, void *ctx)
 {
-	struct dialtest_read *q = ctx;
+	struct shard_read *q = ctx;
 
 	if (shard)
 		(void)blocks_dialtest_results(shard, q->id, q->since, q->until, q->limit - q->n, take_result, q);
@@ -222,7 +219,7 @@ static int shard_results(sqlite3 *shard, void *ctx)
 int fleet_dialtest_results(struct storage_reader *r, int64_t id, uint64_t since, uint64_t until, size_t limit,
 			   int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx)
 {
-	struct dialtest_read q = { .id = id, .since = since, .until = until, .limit = limit, .fn = fn, .ctx = ctx };
+	struct shard_read q = { .id = id, .since = since, .until = until, .limit = limit, .result = fn, .ctx = ctx };
 	struct pgstore *pg = NULL;
 	int k = storage_reader_shared(r, &pg);
 

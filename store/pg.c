@@ -294,20 +294,21 @@ int pg_array_text(struct buf *a, const char *s, size_t len)
 
 int pg_array_bytes(struct buf *a, const uint8_t *v, size_t len)
 {
-	char *hex;
+	char small[2 * 64 + 3], *hex = small;
 	int r;
 
 	if (!v)
 		return pg_array_text(a, NULL, 0);
-	/* bytea's hex input ("\x…"), an element of the array's text. */
-	hex = malloc(2 * len + 3);
-	if (!hex)
+	/* An agent id or a digest (a row's every time) on the stack; a sketch on the heap. */
+	if (len > 64 && !(hex = malloc(2 * len + 3)))
 		return -ENOMEM;
+	/* bytea's hex input ("\x…"), an element of the array's text. */
 	hex[0] = '\\';
 	hex[1] = 'x';
 	hex_encode(v, len, hex + 2);
 	r = pg_array_text(a, hex, 2 * len + 2);
-	free(hex);
+	if (hex != small)
+		free(hex);
 	return r;
 }
 
