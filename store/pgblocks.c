@@ -22,6 +22,8 @@ int pgblocks_schema(PGconn *c, const struct pg_dialect *d)
 		       " received bigint NOT NULL, ts_min bigint NOT NULL, ts_max bigint NOT NULL,"
 		       " records integer NOT NULL, raw_len integer NOT NULL, digest bytea NOT NULL, zframe bytea NOT NULL,"
 		       " PRIMARY KEY (day, id)) PARTITION BY RANGE (day);"
+		       /* The filter of its tokens (search/tokens.h), which lets a search pass a block by unread. */
+		       "ALTER TABLE blocks ADD COLUMN IF NOT EXISTS filter bytea;"
 		       "CREATE INDEX IF NOT EXISTS blocks_cursor ON blocks(xid, id);"
 		       "CREATE TABLE IF NOT EXISTS block_seqs(agent bytea NOT NULL, seq bigint NOT NULL,"
 		       " day integer NOT NULL, block bigint NOT NULL, digest bytea NOT NULL, host text,"
@@ -105,15 +107,16 @@ int pgblocks_store(PGconn *c, uint32_t day, struct block_in *b)
 	const struct pg_param key[] = { bytes(b->agent, AGENT_ID_SIZE), PG_TEXT(seq.s) };
 	const struct pg_param p[] = { key[0], key[1], PG_TEXT(dayt.s), bytes(b->digest, sizeof(b->digest)), PG_TEXT(host),
 				      PG_TEXT(received.s), PG_TEXT(ts_min.s), PG_TEXT(ts_max.s), PG_TEXT(records.s),
-				      PG_TEXT(raw_len.s), bytes(b->zframe, b->zlen) };
+				      PG_TEXT(raw_len.s), bytes(b->zframe, b->zlen),
+				      b->index ? bytes(b->index, b->index_len) : (struct pg_param){ .value = NULL } };
 	PGresult *res = NULL;
 	/* One round trip: the (agent, seq) row taken, and the block written only if it was (none after a conflict). */
 	int r = pg_run(c, "WITH s AS (INSERT INTO block_seqs(agent, seq, day, block, digest, host)"
 			  " VALUES ($1, $2::bigint, $3::integer, nextval('blocks_id'), $4, $5)"
 			  " ON CONFLICT (agent, seq) DO NOTHING RETURNING block)"
-			  " INSERT INTO blocks(day, id, agent, seq, host, received, ts_min, ts_max, records, raw_len, digest, zframe)"
-			  " SELECT $3::integer, s.block, $1, $2::bigint, $5, $6::bigint, $7::bigint, $8::bigint, $9::integer,"
-			  " $10::integer, $4, $11 FROM s RETURNING id",
+			  " INSERT INTO blocks(day, id, agent, seq, host, received, ts_min, ts_max, records, raw_len, digest, zframe,"
+			  " filter) SELECT $3::integer, s.block, $1, $2::bigint, $5, $6::bigint, $7::bigint, $8::bigint,"
+			  " $9::integer, $10::integer, $4, $11, $12::bytea FROM s RETURNING id",
 		       p, ARRAY_SIZE(p), &res);
 
 	if (r < 0)
@@ -216,21 +219,26 @@ int pgblocks_select(PGconn *c, const struct pg_dialect *d, const struct pgblocks
 	/* In ingest order below the horizon (pgblocks_after()); newest first is a browse, what has committed. */
 	(void)snprintf(sql, sizeof(sql),
 		       "SELECT xid, id, encode(agent, 'hex'), seq, coalesce(host, ''), received, ts_min, ts_max, records,"
-		       " raw_len, day FROM blocks WHERE (xid, id) %s ($1::bigint, $2::bigint)%s%s"
+		       " raw_len, day, filter FROM blocks WHERE (xid, id) %s ($1::bigint, $2::bigint)%s%s"
 		       " AND ($3::text IS NULL OR host = $3 OR encode(agent, 'hex') = $3)"
 		       " AND ts_max >= $4::bigint AND ts_min <= $5::bigint ORDER BY xid %s, id %s LIMIT $6::integer",
 		       q->newest_first ? "<=" : ">=", q->newest_first ? "" : " AND xid < ",
 		       q->newest_first ? "" : d->xid_horizon, q->newest_first ? "DESC" : "", q->newest_first ? "DESC" : "");
 	r = pg_run(c, sql, p, 6, &res);
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		size_t flen = 0;
+		unsigned char *filter = PQgetisnull(res, i, 11) ? NULL :
+				       PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, 11), &flen);
 		struct block_row b = { .xid = (uint64_t)pg_int(res, i, 0), .id = pg_int(res, i, 1),
 				       .agent = PQgetvalue(res, i, 2), .seq = (uint64_t)pg_int(res, i, 3),
 				       .host = PQgetvalue(res, i, 4), .received = (uint64_t)pg_int(res, i, 5),
 				       .ts_min = (uint64_t)pg_int(res, i, 6), .ts_max = (uint64_t)pg_int(res, i, 7),
 				       .records = (uint32_t)pg_int(res, i, 8), .raw_len = (uint32_t)pg_int(res, i, 9),
-				       .day = (uint32_t)pg_int(res, i, 10), .read_frame = pg_frame, .frames = &frames };
+				       .day = (uint32_t)pg_int(res, i, 10), .index = filter, .index_len = flen,
+				       .read_frame = pg_frame, .frames = &frames };
 
 		r = fn(&b, ctx);
+		PQfreemem(filter);
 		(*ret_n)++;
 		*ret_last = (struct pg_cursor){ b.xid, b.id };
 	}

@@ -3,7 +3,8 @@
 # The history readers page through, shared by two collectors on one
 # PostgreSQL database (store/pgderived.c): a probe's results, a host
 # metric's series and a log metric's series of a host whose agent sends to
-# B are read through A, by host name and by agent id; B's own store keeps
+# B are read through A, by host name and by agent id, and a search through A
+# passes the blocks its tokens' filter rules out unread; B's own store keeps
 # its blocks and their chain (verified), not those rows, and --verify finds
 # a copy of one of them altered or deleted in the database; a log metric's rows
 # older than the rules' day stay for its chart; the database out of reach
@@ -13,7 +14,7 @@
 pg_start
 pg_collectors_conf "[logmetric \"errs\"]
 query=error"
-TOKEN=$(make_token viewer)
+TOKEN=$(make_token operator)
 start_collector
 start_collector_b
 echo x > "$T/present"
@@ -59,6 +60,12 @@ for m in "error one" fine "error two"; do printf '__REALTIME_TIMESTAMP=%s\n_HOST
 	> "$T/lines.export"
 "$B/nngsend" "tcp://127.0.0.1:$PORT_B" "$T/lines.export" --frame 00112233445566778899aabbccddee97 1 3 |
 	grep -q "^stored 1" || fail "the lines"
+info "a search through A reads the one block whose tokens' filter holds the word, from the database"
+[ "$(get "/api/v1/logs?q=two&since=10m")" = 200 ] || fail "the search: $(cat "$T/got.json")"
+"$PY" -c 'import json, sys; a = json.load(open(sys.argv[1])); s = a["scanned"]
+assert [i["message"] for i in a["items"]] == ["error two"], a["items"]
+assert s["unindexed"] == 0 and s["blocks"] == 1 and s["skipped"] >= 3, s' "$T/got.json" ||
+	fail "the search's blocks: $(cat "$T/got.json")"
 OLD=$(( ($(date +%s) - 30 * 3600) * 1000000 ))
 pg_sql -c "INSERT INTO logmetric_rows SELECT metric, agent, host, labels, $OLD, $OLD, 5, 0, sketch FROM logmetric_rows
 	WHERE metric = 'errs' LIMIT 1"
