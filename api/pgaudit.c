@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -9,6 +10,8 @@
 #include "store/pg.h"
 
 struct pgaudit {
+	/* The copy runs on the main loop, queries on the API's threads: one at a time on the one connection. */
+	pthread_mutex_t lock;
 	struct pg_link link;
 	struct audit *local;
 	int64_t copied; /* the newest local row known to be in the table; -1: not known yet */
@@ -106,7 +109,7 @@ static int drop_retained(struct pgaudit *p)
 	return r;
 }
 
-int pgaudit_copy(struct pgaudit *p)
+static int copy_locked(struct pgaudit *p)
 {
 	uint8_t hash[HASH_SIZE];
 	int64_t head = 0;
@@ -123,6 +126,16 @@ int pgaudit_copy(struct pgaudit *p)
 	if (r == 0 && copied)
 		r = drop_retained(p);
 	return r < 0 ? r : copied;
+}
+
+int pgaudit_copy(struct pgaudit *p)
+{
+	int r;
+
+	pthread_mutex_lock(&p->lock);
+	r = copy_locked(p);
+	pthread_mutex_unlock(&p->lock);
+	return r;
 }
 
 static json_t *row_json(const PGresult *res, int i)
@@ -143,13 +156,16 @@ int pgaudit_query(struct pgaudit *p, const struct audit_filter *f, json_t **item
 				      PG_TEXT(f->action), PG_TEXT(limit.s), PG_TEXT(f->object) };
 	json_t *arr = json_array();
 	PGresult *res = NULL;
-	int r = arr ? run(p, "SELECT seq, chain, collector, id, ts, \"user\", role, action, object, outcome, status, source,"
-			    " detail FROM audit_log WHERE seq > $1::bigint AND ts >= $2::bigint"
-			    " AND ($3::bigint = 0 OR ts <= $3::bigint) AND ($4::text IS NULL OR \"user\" = $4)"
-			    " AND ($5::text IS NULL OR action = $5) AND ($7::text IS NULL OR strpos(object, $7) > 0"
-			    " OR strpos(detail, $7) > 0) ORDER BY seq LIMIT $6::bigint", q, ARRAY_SIZE(q), &res)
-		    : -ENOMEM;
+	int r;
 
+	pthread_mutex_lock(&p->lock);
+	r = arr ? run(p, "SELECT seq, chain, collector, id, ts, \"user\", role, action, object, outcome, status, source,"
+			 " detail FROM audit_log WHERE seq > $1::bigint AND ts >= $2::bigint"
+			 " AND ($3::bigint = 0 OR ts <= $3::bigint) AND ($4::text IS NULL OR \"user\" = $4)"
+			 " AND ($5::text IS NULL OR action = $5) AND ($7::text IS NULL OR strpos(object, $7) > 0"
+			 " OR strpos(detail, $7) > 0) ORDER BY seq LIMIT $6::bigint", q, ARRAY_SIZE(q), &res)
+		: -ENOMEM;
+	pthread_mutex_unlock(&p->lock);
 	*last = f->after;
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
 		*last = pg_int(res, i, 0);
@@ -169,6 +185,7 @@ void pgaudit_free(struct pgaudit *p)
 	if (!p)
 		return;
 	pg_link_free(&p->link);
+	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
 
@@ -183,6 +200,7 @@ int pgaudit_open(const struct storage_conf *c, struct audit *local, struct pgaud
 		free(p);
 		return r;
 	}
+	pthread_mutex_init(&p->lock, NULL);
 	p->local = local;
 	p->copied = -1;
 	if (gethostname(p->host, sizeof(p->host) - 1) < 0)

@@ -55,6 +55,16 @@ sort -n -c "$T/seqs" || fail "out of order: $(tr '\n' ' ' < "$T/seqs")"
 [ "$(wc -l < "$T/seqs")" -ge "$(pg_sql -c "SELECT count(*) FROM audit_log WHERE seq <= $(tail -1 "$T/seqs")")" ] ||
 	fail "rows skipped: $(wc -l < "$T/seqs") paged, $(pg_sql -c "SELECT count(*) FROM audit_log")"
 
+info "four readers at once while the rows they add are copied: every answer a page of rows"
+for k in 1 2 3 4; do
+	for i in $(seq 40); do
+		curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $AUDITOR" "$URL_A/api/v1/audit?limit=50"
+	done > "$T/readers-$k" &
+done
+wait
+[ "$(sort "$T"/readers-* | uniq -c | awk '{ print $1 " " $2 }')" = "160 200" ] ||
+	fail "the readers' answers: $(sort "$T"/readers-* | uniq -c | tr '\n' ' ')"
+
 info "the database stopped: A records what it is asked in its own log; back, those rows are copied"
 LOCAL=$(sqlite3 "$T/data/audit.db" "SELECT count(*) FROM audit")
 pg_halt
