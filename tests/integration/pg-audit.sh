@@ -56,12 +56,15 @@ sort -n -c "$T/seqs" || fail "out of order: $(tr '\n' ' ' < "$T/seqs")"
 	fail "rows skipped: $(wc -l < "$T/seqs") paged, $(pg_sql -c "SELECT count(*) FROM audit_log")"
 
 info "four readers at once while the rows they add are copied: every answer a page of rows"
+readers=""
 for k in 1 2 3 4; do
 	for i in $(seq 40); do
-		curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $AUDITOR" "$URL_A/api/v1/audit?limit=50"
+		curl -s -m 30 -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $AUDITOR" "$URL_A/api/v1/audit?limit=50"
 	done > "$T/readers-$k" &
+	readers="$readers $!"
 done
-wait
+# The readers only: a bare wait would wait for the collectors too.
+wait $readers
 [ "$(sort "$T"/readers-* | uniq -c | awk '{ print $1 " " $2 }')" = "160 200" ] ||
 	fail "the readers' answers: $(sort "$T"/readers-* | uniq -c | tr '\n' ' ')"
 
