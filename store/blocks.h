@@ -40,7 +40,8 @@ enum block_result {
 struct block_in {
 	uint8_t agent[AGENT_ID_SIZE];
 	uint64_t seq;
-	const char *host; /* NULL: the name the agent's earlier batches gave */
+	const char *host; /* NULL: the name the agent's earlier batches gave (storage_store() finds it) */
+	char host_known[256]; /* storage_store()'s: where that name is, from one step of the store to the other */
 	const char *certificate; /* the name of the verified TLS certificate it came with; NULL without TLS */
 	uint64_t received_us;
 	bool local; /* from the collector itself (its dial tests), not an agent: not listed as a host */

@@ -44,6 +44,19 @@ struct job {
 	struct job *next;
 };
 
+/* The most batches one group commit stores. */
+#define GROUP_MAX 1024
+
+/* Batches stored together, from the writer to the sharer. */
+struct group {
+	struct job *jobs[GROUP_MAX];          /* in arrival order */
+	struct block_in *blocks[GROUP_MAX];   /* their blocks, in the same order */
+	size_t n;
+	uint32_t day;
+	int own; /* storage_store_own()'s result */
+	uint64_t us; /* the time the group took to store so far */
+};
+
 struct ingest {
 	const struct ingest_conf *conf;
 	const struct storage_conf *storage_conf;
@@ -56,8 +69,17 @@ struct ingest {
 	size_t n_jobs;
 	struct frame_limits flim;
 	struct export_limits elim;
-	pthread_t writer;
-	bool writer_started;
+	pthread_t writer, sharer;
+	bool writer_started, sharer_started;
+	/*
+	 * The writer stores a group in this collector's own store and hands it
+	 * to the sharer, which stores it in the shared one and answers its
+	 * agents, while the writer goes on with the next group in the other.
+	 */
+	struct group groups[2];
+	struct group *handed; /* under lock: the group at the sharer, until answered */
+	bool writer_done;     /* under lock: nothing more will be handed */
+	pthread_cond_t handed_cond;
 	nng_listener local; /* INGEST_LOCAL_URL: what comes in on it is the collector's own */
 	nng_listener relay; /* INGEST_RELAY_URL: what the collector relays for devices */
 	pthread_mutex_t lock;
@@ -399,17 +421,27 @@ void ingest_on_stored(struct ingest *in, void (*fn)(void *userdata), void *userd
 	pthread_mutex_unlock(&in->lock);
 }
 
-/* The writer: takes every queued batch, stores them in one group, replies. */
+/* Waits for the sharer to be done with the group it has, then hands it g (NULL: the writer is done). */
+static void hand_over(struct ingest *in, struct group *g)
+{
+	pthread_mutex_lock(&in->lock);
+	while (in->handed)
+		pthread_cond_wait(&in->handed_cond, &in->lock);
+	in->handed = g;
+	in->writer_done = !g;
+	pthread_cond_broadcast(&in->handed_cond);
+	pthread_mutex_unlock(&in->lock);
+}
+
+/* The writer: takes every queued batch and stores them as one group in the collector's own store. */
 static void *writer_main(void *arg)
 {
 	struct ingest *in = arg;
-	struct block_in *blocks[1024];
-	struct job *batch[1024];
 	uint64_t next_retention = 0;
 
-	for (;;) {
+	for (unsigned k = 0;; k++) {
+		struct group *g = &in->groups[k % ARRAY_SIZE(in->groups)];
 		struct job *list;
-		size_t n = 0;
 		bool stop;
 		uint64_t t0;
 
@@ -421,25 +453,65 @@ static void *writer_main(void *arg)
 			continue;
 		}
 		/* The queue is LIFO; store in arrival order. */
-		for (; list && n < ARRAY_SIZE(batch); list = list->next)
-			batch[n++] = list;
-		for (size_t i = 0; i < n; i++)
-			blocks[i] = &batch[n - 1 - i]->block;
+		for (g->n = 0; list && g->n < GROUP_MAX; list = list->next)
+			g->jobs[g->n++] = list;
+		for (size_t i = 0, e = g->n - 1; i < e; i++, e--) {
+			struct job *j = g->jobs[i];
+			g->jobs[i] = g->jobs[e];
+			g->jobs[e] = j;
+		}
+		for (size_t i = 0; i < g->n; i++)
+			g->blocks[i] = &g->jobs[i]->block;
 		t0 = now_monotonic_us();
-		if (storage_store(in->storage, blocks, n) < 0)
-			log_error("ingest: storing %zu batches failed; agents will retry", n);
+		g->own = storage_store_own(in->storage, g->blocks, g->n, &g->day);
+		g->us = now_monotonic_us() - t0;
+		hand_over(in, g);
+	}
+	hand_over(in, NULL);
+	return NULL;
+}
+
+/* The group the writer hands over, NULL when it is done. */
+static struct group *wait_handed(struct ingest *in)
+{
+	struct group *g;
+
+	pthread_mutex_lock(&in->lock);
+	while (!in->handed && !in->writer_done)
+		pthread_cond_wait(&in->handed_cond, &in->lock);
+	g = in->handed;
+	pthread_mutex_unlock(&in->lock);
+	return g;
+}
+
+/* The sharer: stores each group in the shared store (if any), then answers its agents. */
+static void *sharer_main(void *arg)
+{
+	struct ingest *in = arg;
+	struct group *g;
+
+	while ((g = wait_handed(in))) {
+		uint64_t t0 = now_monotonic_us();
+
+		if (storage_store_shared(in->storage, g->own, g->day, g->blocks, g->n) < 0)
+			log_error("ingest: storing %zu batches failed; agents will retry", g->n);
 		metrics_add(&metrics.commits, 1);
-		metrics_add(&metrics.commit_us, now_monotonic_us() - t0);
-		tell_stored(in, blocks, n);
+		metrics_add(&metrics.commit_us, g->us + now_monotonic_us() - t0);
+		tell_stored(in, g->blocks, g->n);
 		pthread_mutex_lock(&in->lock);
-		for (size_t i = 0; i < n; i++)
-			batch[i]->holding = false;
+		for (size_t i = 0; i < g->n; i++)
+			g->jobs[i]->holding = false;
 		pthread_mutex_unlock(&in->lock);
-		for (size_t i = 0; i < n; i++) {
-			struct job *j = batch[n - 1 - i];
+		for (size_t i = 0; i < g->n; i++) {
+			struct job *j = g->jobs[i];
 			nng_msg_free(TAKE_PTR(j->msg));
 			reply_stored(j);
 		}
+		/* Only now may the writer fill g again. */
+		pthread_mutex_lock(&in->lock);
+		in->handed = NULL;
+		pthread_cond_broadcast(&in->handed_cond);
+		pthread_mutex_unlock(&in->lock);
 	}
 	return NULL;
 }
@@ -498,6 +570,7 @@ int ingest_start(const struct ingest_conf *conf, const struct storage_conf *stor
 					   .max_entry_bytes = conf->max_field + 64 * 1024 };
 	pthread_mutex_init(&in->lock, NULL);
 	pthread_cond_init(&in->cond, NULL);
+	pthread_cond_init(&in->handed_cond, NULL);
 	rv = nng_rep0_open(&in->sock);
 	if (rv) {
 		r = log_error_errno(nng_to_errno(rv), "ingest: cannot open socket: %s", nng_strerror(rv));
@@ -516,6 +589,11 @@ int ingest_start(const struct ingest_conf *conf, const struct storage_conf *stor
 	r = open_jobs(in);
 	if (r < 0)
 		goto fail;
+	if (pthread_create(&in->sharer, NULL, sharer_main, in) != 0) {
+		r = -EAGAIN;
+		goto fail;
+	}
+	in->sharer_started = true;
 	if (pthread_create(&in->writer, NULL, writer_main, in) != 0) {
 		r = -EAGAIN;
 		goto fail;
@@ -551,6 +629,10 @@ void ingest_stop(struct ingest *in)
 	pthread_mutex_unlock(&in->lock);
 	if (in->writer_started)
 		(void)pthread_join(in->writer, NULL);
+	else
+		hand_over(in, NULL);
+	if (in->sharer_started)
+		(void)pthread_join(in->sharer, NULL);
 	if (in->sock_open)
 		(void)nng_close(in->sock);
 	for (size_t i = 0; in->jobs && i < in->n_jobs; i++) {
@@ -565,6 +647,7 @@ void ingest_stop(struct ingest *in)
 		buf_free(&j->raw);
 	}
 	free(in->jobs);
+	pthread_cond_destroy(&in->handed_cond);
 	pthread_cond_destroy(&in->cond);
 	pthread_mutex_destroy(&in->lock);
 	free(in);

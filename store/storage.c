@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "common/log.h"
@@ -34,6 +35,8 @@ struct storage {
 	uint8_t last_hash[SHA256_SIZE];
 	enum hash_alg alg; /* the chain's, since the store's first block */
 	struct pgstore *shared; /* backend=postgresql; NULL: the store is this collector's alone */
+	/* The writer's two steps may run on two threads (storage.h): one at a time on the shared store's connection. */
+	pthread_mutex_t shared_lock;
 };
 
 static void shard_close(struct shard *sh)
@@ -173,6 +176,7 @@ int storage_open(const char *data_dir, enum db_sync sync, enum hash_alg alg, str
 
 	if (!s)
 		return -ENOMEM;
+	pthread_mutex_init(&s->shared_lock, NULL);
 	s->sync = sync;
 	s->dir = strdup(data_dir);
 	if (!s->dir) {
@@ -249,6 +253,7 @@ void storage_free(struct storage *s)
 		return;
 	shard_close(&s->cur);
 	pgstore_free(s->shared);
+	pthread_mutex_destroy(&s->shared_lock);
 	shards_writer_free(s->shards);
 	hosts_writer_free(s->hosts);
 	db_close(s->meta);
@@ -318,12 +323,18 @@ static enum block_result classify(struct storage *s, struct block_in *b, const c
 	return compare_stored(s, b, agent, e.day, e.has_digest ? e.digest : NULL);
 }
 
-/* The latest result per (agent, probe), for GET /api/v1/probes. */
+/*
+ * The latest result per (agent, probe), for GET /api/v1/probes. With a
+ * shared store that state is the database's, which says which streaks
+ * began (pghosts.h); a result not ok is noteworthy here.
+ */
 static int update_probe_state(struct storage *s, struct block_in *b, const char *agent)
 {
 	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < b->n_probes; i++)
+	for (size_t i = 0; s->shared && i < b->n_probes; i++)
+		b->noteworthy |= !probe_row_ok(&b->probes[i]);
+	for (size_t i = 0; !s->shared && r == 0 && i < b->n_probes; i++)
 		r = hosts_writer_probe(s->hosts, agent, b->host, &b->probes[i], &b->noteworthy);
 	return r;
 }
@@ -443,26 +454,25 @@ static void store_one(struct storage *s, struct block_in *b, const char *agent, 
  */
 static int bound_certificates(struct storage *s, struct block_in **blocks, size_t n)
 {
+	int r;
+
 	for (size_t i = 0; i < n; i++)
 		blocks[i]->bound_certificate[0] = 0;
-	return s->shared ? pgstore_bound_certificates(s->shared, blocks, n) : 0;
+	if (!s->shared)
+		return 0;
+	pthread_mutex_lock(&s->shared_lock);
+	r = pgstore_bound_certificates(s->shared, blocks, n);
+	pthread_mutex_unlock(&s->shared_lock);
+	return r;
 }
 
-int storage_store(struct storage *s, struct block_in **blocks, size_t n)
+int storage_store_own(struct storage *s, struct block_in **blocks, size_t n, uint32_t *ret_day)
 {
 	uint32_t day = MAX(day_of_us(now_realtime_us()), s->cur.day);
 	uint8_t prev[SHA256_SIZE];
-	char (*agents)[33] = calloc(n, sizeof(*agents));
-	char (*names)[256] = calloc(n, sizeof(*names));
-	int r;
+	char (*agents)[33] = calloc(MAX(n, (size_t)1), sizeof(*agents));
+	int r = agents ? bound_certificates(s, blocks, n) : -ENOMEM;
 
-	if (!agents || !names) {
-		free(agents);
-		free(names);
-		fail_pending(blocks, n);
-		return -ENOMEM;
-	}
-	r = bound_certificates(s, blocks, n);
 	if (r == 0 && (day != s->cur.day || !s->cur.db))
 		r = shard_open_writer(s, day);
 	if (r == 0)
@@ -478,7 +488,7 @@ int storage_store(struct storage *s, struct block_in **blocks, size_t n)
 			continue;
 		}
 		if (!b->host)
-			b->host = known_host(s, agents[i], names[i]);
+			b->host = known_host(s, agents[i], b->host_known);
 		store_one(s, b, agents[i], prev);
 	}
 	r = db_exec(s->cur.db, "COMMIT");
@@ -492,19 +502,38 @@ int storage_store(struct storage *s, struct block_in **blocks, size_t n)
 	/* The blocks are durable now; a failure below is repaired by reconcile at start. */
 	if (update_meta(s, blocks, n, agents) < 0)
 		log_error("storage: meta update failed after shard commit; repaired at next start");
-	/* Acknowledged once shared too; a block that fails there is a duplicate here when its agent sends it again. */
-	r = s->shared ? pgstore_store(s->shared, s->cur.day, blocks, n) : 0;
-out:
-	/* Names found by known_host() do not outlive this call. */
-	for (size_t i = 0; i < n; i++)
-		if (blocks[i]->host == names[i])
-			blocks[i]->host = NULL;
+	*ret_day = s->cur.day;
 	free(agents);
-	free(names);
-	return r;
+	return 0;
 fail:
 	fail_pending(blocks, n);
-	goto out;
+	free(agents);
+	return r;
+}
+
+int storage_store_shared(struct storage *s, int own, uint32_t day, struct block_in **blocks, size_t n)
+{
+	int r = own;
+
+	/* Acknowledged once shared too; a block that fails there is a duplicate here when its agent sends it again. */
+	if (r == 0 && s->shared) {
+		pthread_mutex_lock(&s->shared_lock);
+		r = pgstore_store(s->shared, day, blocks, n);
+		pthread_mutex_unlock(&s->shared_lock);
+	}
+	/* Names found by known_host() do not outlive the group. */
+	for (size_t i = 0; i < n; i++)
+		if (blocks[i]->host == blocks[i]->host_known)
+			blocks[i]->host = NULL;
+	return r;
+}
+
+int storage_store(struct storage *s, struct block_in **blocks, size_t n)
+{
+	uint32_t day = 0;
+	int r = storage_store_own(s, blocks, n, &day);
+
+	return storage_store_shared(s, r, day, blocks, n);
 }
 
 /* More expired shards than this (eleven years of days) wait for the next hour's pass. */
@@ -545,7 +574,12 @@ int storage_retention(struct storage *s, uint64_t now_us, uint64_t days)
 
 	for (size_t i = 0; r == 0 && i < n; i++)
 		drop_shard(s, expired[i]);
-	if (r == 0 && s->shared && (r = pgstore_retention(s->shared, cutoff, &dropped)) == 0 && dropped)
+	if (r == 0 && s->shared) {
+		pthread_mutex_lock(&s->shared_lock);
+		r = pgstore_retention(s->shared, cutoff, &dropped);
+		pthread_mutex_unlock(&s->shared_lock);
+	}
+	if (r == 0 && dropped)
 		log_info("retention: dropped %u days of blocks in PostgreSQL", dropped);
 	return r;
 }

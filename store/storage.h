@@ -22,7 +22,8 @@
  * recovery after a crash, and retention (whole shard files), and opens
  * the readers' connections.
  *
- * The writer side (storage_open/storage_store) belongs to one thread.
+ * The writer side (storage_open/storage_store) belongs to one thread, but for
+ * storage_store_shared(), which may run on a second.
  * Readers (storage_reader_*) open their own connections, any thread.
  */
 struct storage;
@@ -63,8 +64,9 @@ int storage_open(const char *data_dir, enum db_sync sync, enum hash_alg alg, str
 void storage_free(struct storage *s);
 /*
  * With backend=postgresql, what s stores goes to the shared store too
- * (pgstore.h), in the same storage_store() call, after s's own commit; a
- * block is acknowledged once both hold it. s's shards then keep the blocks
+ * (pgstore.h), in the same storage_store() call (or its second step,
+ * storage_store_shared()), after s's own commit; a block is acknowledged
+ * once both hold it. s's shards then keep the blocks
  * and their chain only: the rows derived from them (blocks.h) are the
  * database's, which every reader reads (fleet.h). Connects now: -errno,
  * logged, when the database cannot be reached.
@@ -85,6 +87,17 @@ enum hash_alg storage_hash(const struct storage *s);
  * returned.
  */
 int storage_store(struct storage *s, struct block_in **blocks, size_t n);
+/*
+ * storage_store() in its two steps, for a writer that overlaps them: the
+ * first in s's own store (the shard, meta), the day of the shard in *ret_day;
+ * the second in the shared store (none without backend=postgresql), which
+ * decides what each block's agent is told, given own, the first's result
+ * (below 0: not asked, own returned). The second step of a group may run on
+ * another thread while the first of the next group runs; the second steps
+ * run one at a time, in the order of their first.
+ */
+int storage_store_own(struct storage *s, struct block_in **blocks, size_t n, uint32_t *ret_day);
+int storage_store_shared(struct storage *s, int own, uint32_t day, struct block_in **blocks, size_t n);
 
 /* The first day retention keeps: shards of days before it are deleted. */
 uint32_t storage_retention_cutoff(uint64_t now_us, uint64_t days);

@@ -75,6 +75,39 @@ static void duplicates_within_and_across_groups(void **state)
 	assert_int_equal(query_int("meta.db", "SELECT blocks FROM shards"), 3);
 }
 
+/*
+ * The writer's steps overlapped as ingest runs them: group 2's own step
+ * before group 1's shared one. A batch group 1 holds, sent again in group
+ * 2, is a duplicate already; a batch that names no host keeps the name
+ * found for it until its shared step, and not after.
+ */
+static void steps_overlap(void **state)
+{
+	struct block_in a, b, c, *g1[1] = { &a }, *g2[2] = { &b, &c };
+	struct storage *s;
+	uint32_t day1 = 0, day2 = 0;
+
+	assert_int_equal(storage_open(test_dir, DB_SYNC_NORMAL, HASH_SHA256, &s), 0);
+	make_block(&a, 9, 1, "frame-9-1");
+	assert_int_equal(storage_store_own(s, g1, 1, &day1), 0);
+	make_block(&b, 9, 1, "frame-9-1");
+	make_block(&c, 9, 2, "frame-9-2");
+	c.host = NULL;
+	assert_int_equal(storage_store_own(s, g2, 2, &day2), 0);
+	assert_int_equal(b.result, BLOCK_DUPLICATE);
+	assert_int_equal(c.result, BLOCK_STORED);
+	assert_string_equal(c.host, "web-1");
+	assert_int_equal(storage_store_shared(s, 0, day1, g1, 1), 0);
+	assert_int_equal(a.result, BLOCK_STORED);
+	assert_int_equal(storage_store_shared(s, 0, day2, g2, 2), 0);
+	assert_null(c.host);
+	assert_int_equal(day1, day2);
+	/* A first step that failed is what the second returns, the shared store not asked. */
+	assert_int_equal(storage_store_shared(s, -EIO, day2, g2, 2), -EIO);
+	storage_free(s);
+	assert_int_equal(query_int("meta.db", "SELECT count(*) FROM dedup WHERE agent LIKE '09%'"), 2);
+}
+
 /* The only shard's path relative to test_dir. */
 static void shard_name(char *out, size_t size)
 {
@@ -195,6 +228,7 @@ int main(void)
 		cmocka_unit_test(hash_chain),
 		cmocka_unit_test(reconcile_after_crash_between_commits),
 		cmocka_unit_test(conflicts_are_not_duplicates),
+		cmocka_unit_test(steps_overlap),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
