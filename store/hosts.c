@@ -176,7 +176,7 @@ int hosts_writer_probe(struct hosts_writer *w, const char *agent, const char *ho
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)p->ts);
 	rc = sqlite3_step(st);
 	/* A new streak (its status changed) or a result not ok is what an alert rule may act on. */
-	if (rc == SQLITE_ROW && (sqlite3_column_int64(st, 0) == 1 || p->status_len != 2 || memcmp(p->status, "ok", 2) != 0))
+	if (rc == SQLITE_ROW && (sqlite3_column_int64(st, 0) == 1 || !probe_row_ok(p)))
 		*ret_noteworthy = true;
 	while (rc == SQLITE_ROW)
 		rc = sqlite3_step(st);

@@ -118,15 +118,29 @@ static const struct pgrows_statement host_seen = {
 	9, add_host, host_key, NULL
 };
 
-/* A later result of a probe moves its streak on (or starts one); an earlier one (sent late) changes nothing. */
+/*
+ * A later result of a probe moves its streak on (or starts one); an earlier one (sent late) changes nothing.
+ * Answers how many streaks began (a new probe, or a changed status): what an alert rule may act on.
+ */
 static const struct pgrows_statement probe_latest = {
-	"INSERT INTO probe_state AS p (agent, name, host, type, status, latency_us, message, ts)"
+	"WITH w AS (INSERT INTO probe_state AS p (agent, name, host, type, status, latency_us, message, ts)"
 	" SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[],"
 	" $8::bigint[]) ON CONFLICT (agent, name) DO UPDATE SET host = excluded.host, type = excluded.type,"
 	" status = excluded.status, latency_us = excluded.latency_us, message = excluded.message, ts = excluded.ts,"
-	" streak = CASE WHEN p.status = excluded.status THEN p.streak + 1 ELSE 1 END WHERE excluded.ts >= p.ts",
+	" streak = CASE WHEN p.status = excluded.status THEN p.streak + 1 ELSE 1 END WHERE excluded.ts >= p.ts"
+	" RETURNING streak) SELECT count(*) FROM w WHERE streak = 1",
 	8, add_probe, probe_key, NULL
 };
+
+/* The group's first stored block with probe results says that a streak began (block_may_alert()). */
+static void note_streaks(struct block_in *const *blocks, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (blocks[i]->result == BLOCK_STORED && blocks[i]->n_probes) {
+			blocks[i]->noteworthy = true;
+			return;
+		}
+}
 
 /* A batch refused because another under its (agent, seq) holds another frame: the two hosts named. */
 static int conflict(PGconn *c, const struct block_in *b)
@@ -149,6 +163,7 @@ int pghosts_group(PGconn *c, struct block_in *const *blocks, size_t n)
 {
 	size_t n_hosts = 0, n_probes = 0, order = 0;
 	struct pgrow *rows;
+	int64_t begun = 0;
 	int r = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -170,7 +185,9 @@ int pghosts_group(PGconn *c, struct block_in *const *blocks, size_t n)
 	}
 	r = pgrows_run(c, &host_seen, rows, n_hosts);
 	if (r == 0)
-		r = pgrows_run(c, &probe_latest, rows + n_hosts, n_probes);
+		r = pgrows_run_count(c, &probe_latest, rows + n_hosts, n_probes, &begun);
+	if (r == 0 && begun)
+		note_streaks(blocks, n);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		if (blocks[i]->result == BLOCK_CONFLICT)
 			r = conflict(c, blocks[i]);

@@ -69,7 +69,19 @@ static unsigned number_rounds(const struct pgrows_statement *st, struct pgrow *r
 	return rounds;
 }
 
-int pgrows_run(PGconn *c, const struct pgrows_statement *st, struct pgrow *rows, size_t n)
+/* One statement of a round; with sum, the count it answers is added there. */
+static int run_round(PGconn *c, const struct pgrows_statement *st, const struct pg_param *p, int64_t *sum)
+{
+	PGresult *res = NULL;
+	int r = pg_run(c, st->sql, p, st->n_columns, sum ? &res : NULL);
+
+	if (r == 0 && sum)
+		*sum += PQntuples(res) == 1 ? pg_int(res, 0, 0) : 0;
+	PQclear(res);
+	return r;
+}
+
+static int run_rounds(PGconn *c, const struct pgrows_statement *st, struct pgrow *rows, size_t n, int64_t *sum)
 {
 	struct buf col[PGROWS_COLUMNS_MAX];
 	struct pg_param p[PGROWS_COLUMNS_MAX] = { 0 };
@@ -88,11 +100,22 @@ int pgrows_run(PGconn *c, const struct pgrows_statement *st, struct pgrow *rows,
 			if (!(p[i].value = pg_array_end(&col[i])))
 				r = -ENOBUFS;
 		if (r == 0)
-			r = pg_run(c, st->sql, p, st->n_columns, NULL);
+			r = run_round(c, st, p, sum);
 	}
 	for (int i = 0; st->n_columns <= PGROWS_COLUMNS_MAX && i < st->n_columns; i++)
 		buf_free(&col[i]);
 	return r;
+}
+
+int pgrows_run(PGconn *c, const struct pgrows_statement *st, struct pgrow *rows, size_t n)
+{
+	return run_rounds(c, st, rows, n, NULL);
+}
+
+int pgrows_run_count(PGconn *c, const struct pgrows_statement *st, struct pgrow *rows, size_t n, int64_t *ret)
+{
+	*ret = 0;
+	return run_rounds(c, st, rows, n, ret);
 }
 
 void pgrows_like_of_glob(const char *glob, char *out, size_t size)

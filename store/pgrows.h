@@ -49,6 +49,8 @@ struct pgrows_statement {
 
 /* st over the n rows (sorted here by key), in the caller's transaction; pg_run()'s errors, -ENOBUFS past a bound. */
 int pgrows_run(PGconn *c, const struct pgrows_statement *st, struct pgrow *rows, size_t n);
+/* The same, for a statement that answers one count: their sum over the rounds into *ret. */
+int pgrows_run_count(PGconn *c, const struct pgrows_statement *st, struct pgrow *rows, size_t n, int64_t *ret);
 
 /* The agent id of b as the tables name it, into out (2 * AGENT_ID_SIZE + 1 bytes). */
 void pgrows_agent(const struct block_in *b, char *out);

@@ -494,3 +494,8 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 		return FRAME_ERR_STORAGE;
 	return r < 0 || info->records == 0 ? FRAME_ERR_DECODE : FRAME_OK;
 }
+
+bool probe_row_ok(const struct probe_row *p)
+{
+	return p->status_len == 2 && memcmp(p->status, "ok", 2) == 0;
+}

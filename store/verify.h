@@ -53,6 +53,9 @@ struct probe_row {
 	size_t outcome_len, result_len;
 };
 
+/* Whether p's status is "ok". */
+bool probe_row_ok(const struct probe_row *p);
+
 /* One value of a metric record: name is "<set>.<field>", e.g. "filesystem.used_pct". */
 struct metric_row {
 	uint64_t ts;

@@ -4,7 +4,8 @@
 # that evaluates (the database's channel, store/pgstore.c): with [alerts]
 # interval=60s, A evaluates (it took the lease when a matched line through
 # A woke it); a probe of an agent that sends only to B fails, and its alert
-# fires on A within seconds, not at A's next interval.
+# fires on A within seconds, not at A's next interval; back, it resolves
+# within seconds (the probe's streak began, as the database counts it).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 SVC_PORT=$(free_port)
@@ -39,4 +40,9 @@ kill "$SVC_PID"
 firing() { curl -s -H "Authorization: Bearer $TOKEN" "$URL_A/api/v1/alerts?state=firing" | grep -q '"rule":"svc-down"'; }
 wait_for 10 "the alert on A, well before its interval" firing
 grep -q "alerting: this collector .* does this work now" "$T/collector-b.log" && fail "B evaluated"
+
+info "the service back: A resolves the alert within seconds too (the database saw the probe's streak begin)"
+serve
+resolved() { curl -s -H "Authorization: Bearer $TOKEN" "$URL_A/api/v1/alerts?state=resolved" | grep -q '"rule":"svc-down"'; }
+wait_for 10 "the alert resolved on A, well before its interval" resolved
 echo ok
