@@ -49,8 +49,8 @@ struct job {
 
 /* Batches stored together, from the writer to the sharer. */
 struct group {
-	struct job *jobs[GROUP_MAX];          /* in arrival order */
-	struct block_in *blocks[GROUP_MAX];   /* their blocks, in the same order */
+	struct job *jobs[GROUP_MAX];          /* as queued: the newest first */
+	struct block_in *blocks[GROUP_MAX];   /* their blocks, in arrival order */
 	size_t n;
 	uint32_t day;
 	int own; /* storage_store_own()'s result */
@@ -455,13 +455,8 @@ static void *writer_main(void *arg)
 		/* The queue is LIFO; store in arrival order. */
 		for (g->n = 0; list && g->n < GROUP_MAX; list = list->next)
 			g->jobs[g->n++] = list;
-		for (size_t i = 0, e = g->n - 1; i < e; i++, e--) {
-			struct job *j = g->jobs[i];
-			g->jobs[i] = g->jobs[e];
-			g->jobs[e] = j;
-		}
 		for (size_t i = 0; i < g->n; i++)
-			g->blocks[i] = &g->jobs[i]->block;
+			g->blocks[i] = &g->jobs[g->n - 1 - i]->block;
 		t0 = now_monotonic_us();
 		g->own = storage_store_own(in->storage, g->blocks, g->n, &g->day);
 		g->us = now_monotonic_us() - t0;
@@ -503,7 +498,7 @@ static void *sharer_main(void *arg)
 			g->jobs[i]->holding = false;
 		pthread_mutex_unlock(&in->lock);
 		for (size_t i = 0; i < g->n; i++) {
-			struct job *j = g->jobs[i];
+			struct job *j = g->jobs[g->n - 1 - i];
 			nng_msg_free(TAKE_PTR(j->msg));
 			reply_stored(j);
 		}

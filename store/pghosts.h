@@ -27,8 +27,9 @@ int pghosts_schema(PGconn *c);
  * stored block counted, a duplicate only heard from) with its inventory,
  * its probes' latest results (a stored block's, in order), or the
  * conflict. A probe's streak that began (a new probe, a changed status)
- * makes the group noteworthy (block_may_alert()). Rows go in key order (blocks sorted by agent), so collectors
- * writing the same hosts at once never deadlock.
+ * makes the group noteworthy (block_may_alert()). Rows go in key order
+ * (blocks sorted by agent), so collectors writing the same hosts at once
+ * never deadlock.
  */
 int pghosts_group(PGconn *c, struct block_in *const *blocks, size_t n);
 

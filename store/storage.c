@@ -332,9 +332,12 @@ static int update_probe_state(struct storage *s, struct block_in *b, const char 
 {
 	int r = 0;
 
-	for (size_t i = 0; s->shared && i < b->n_probes; i++)
-		b->noteworthy |= !probe_row_ok(&b->probes[i]);
-	for (size_t i = 0; !s->shared && r == 0 && i < b->n_probes; i++)
+	if (s->shared) {
+		for (size_t i = 0; i < b->n_probes; i++)
+			b->noteworthy |= !probe_row_ok(&b->probes[i]);
+		return 0;
+	}
+	for (size_t i = 0; r == 0 && i < b->n_probes; i++)
 		r = hosts_writer_probe(s->hosts, agent, b->host, &b->probes[i], &b->noteworthy);
 	return r;
 }
