@@ -56,6 +56,7 @@ struct collector {
 	bool audit_copy_failing;
 	struct sealkey *seal_key;   /* NULL: the store is not sealed */
 	struct seal_audit sealed_audit;
+	struct seal_shared sealed_shared; /* with a shared store: the chain this collector writes there */
 	struct sealer *sealer;      /* NULL: the key can only check */
 	sd_event_source *seal_timer;
 	struct localship_conf syslog_ship_conf;
@@ -174,6 +175,12 @@ static int on_seal_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return sd_event_source_set_time_relative(s, c->conf->storage.seal_interval_ms * 1000);
 }
 
+static int shared_head(void *ctx, char ret_name[CHAIN_SHARED_NAME], int64_t *ret_pos, uint8_t ret_hash[HASH_SIZE])
+{
+	storage_shared_head(ctx, ret_name, ret_pos, ret_hash);
+	return 0;
+}
+
 /* The seal key, and the sealer when the key can sign: the first seals as the loop starts. */
 static int sealing_setup(struct collector *c)
 {
@@ -186,7 +193,9 @@ static int sealing_setup(struct collector *c)
 	if (!c->seal_key || !sealkey_can_sign(c->seal_key))
 		return 0;
 	c->sealed_audit = audit_sealed(c->audit);
-	r = sealer_open(sc->data_dir, sc->sync, c->seal_key, storage_hash(c->storage), &c->sealed_audit, &c->sealer);
+	c->sealed_shared = (struct seal_shared){ .head = shared_head, .ctx = c->storage };
+	r = sealer_open(sc->data_dir, sc->sync, c->seal_key, storage_hash(c->storage), &c->sealed_audit,
+			storage_conf_shared(sc) ? &c->sealed_shared : NULL, &c->sealer);
 	if (r < 0)
 		return log_error_errno(r, "cannot open the seals in %s: %m", sc->data_dir);
 	r = sd_event_add_time_relative(c->event, &c->seal_timer, CLOCK_MONOTONIC, 0, USEC_PER_SEC / 10, on_seal_timer,
@@ -465,15 +474,24 @@ static int verify_seals(const struct coll_conf *conf, struct storage_reader *rd,
 {
 	const struct storage_conf *sc = &conf->storage;
 	struct seal_audit sealed = audit_sealed(a);
+	struct seal_shared shared;
 	struct seals_report rep;
 	struct sealkey *key;
+	struct pgstore *pg = NULL;
 	char err[512], when[64];
 	int r = sealing_key(sc, &key, err, sizeof(err));
 
 	if (r < 0)
 		return log_error_errno(r, "[storage] %s", err);
-	r = seals_verify(rd, key, &sealed, storage_retention_cutoff(now_realtime_us(), sc->retention_days), 1000,
-			 print_seal_problem, NULL, &rep);
+	if (storage_conf_shared(sc) && (r = pgstore_open(sc, false, &pg)) < 0) {
+		sealkey_free(key);
+		return log_error_errno(r, "verify: cannot reach PostgreSQL for the seals: %m");
+	}
+	shared = copies_sealed(pg);
+	r = seals_verify(rd, key, &sealed, pg ? &shared : NULL,
+			 storage_retention_cutoff(now_realtime_us(), sc->retention_days), 1000, print_seal_problem, NULL,
+			 &rep);
+	pgstore_free(pg);
 	if (r < 0) {
 		sealkey_free(key);
 		return log_error_errno(r, "verify: cannot read the seals: %m");
@@ -508,6 +526,28 @@ static int verify_copies(const struct coll_conf *conf, struct storage_reader *rd
 	return rep.altered || rep.missing ? -EUCLEAN : 0;
 }
 
+static void print_shared_problem(uint32_t day, int64_t block, const char *what, void *userdata)
+{
+	(void)userdata;
+	printf("PostgreSQL day %u block %" PRId64 ": %s\n", day, block, what);
+}
+
+/* With a shared store: every collector's chains in it, -EUCLEAN on any problem. */
+static int verify_chains(const struct coll_conf *conf)
+{
+	struct pgstore_chains_check v = { .max_problems = 1000, .problem = print_shared_problem };
+	int r;
+
+	if (!storage_conf_shared(&conf->storage))
+		return 0;
+	r = storage_verify_chains(&conf->storage, &v);
+	if (r < 0)
+		return log_error_errno(r, "verify: cannot walk the chains in PostgreSQL: %m");
+	printf("%" PRIu64 " chains walked in PostgreSQL, %" PRIu64 " blocks, %" PRIu64 " in no chain, %" PRIu64
+	       " problems\n", v.chains, v.blocks, v.unchained, v.problems);
+	return v.problems ? -EUCLEAN : 0;
+}
+
 /* Checks the stored blocks' and the audit log's hash chains and the seals; safe while the collector runs. */
 static int verify(const struct coll_conf *conf)
 {
@@ -529,6 +569,7 @@ static int verify(const struct coll_conf *conf)
 	else
 		printf("%" PRIu64 " blocks checked, %d problems\n", blocks, r);
 	rc = verify_copies(conf, rd);
+	rc = verify_chains(conf) < 0 ? -EUCLEAN : rc;
 	ra = verify_audit(a);
 	rs = verify_seals(conf, rd, a);
 	audit_close(a);

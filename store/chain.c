@@ -4,9 +4,11 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "store/chain.h"
 #include "common/macro.h"
+#include "common/frame.h"
 
 /* Each value: a type byte, then a little-endian 64-bit length or number, then the bytes. */
 enum { T_INT = 'i', T_REAL = 'r', T_TEXT = 't', T_BLOB = 'b', T_NULL = 'n', T_ROW = '\n' };
@@ -86,4 +88,29 @@ void chain_block_begin(struct chain_digest *d, int64_t scheme, const uint8_t pre
 	chain_blob(d, name, (size_t)n);
 	chain_blob(d, prev, SHA256_SIZE);
 	chain_int(d, day);
+}
+
+int chain_shared_hash(enum hash_alg alg, const uint8_t prev[HASH_SIZE], const struct chain_shared_block *b,
+		      uint8_t out[HASH_SIZE])
+{
+	static const char name[] = "vigil-shared-block-1";
+	struct chain_digest d;
+
+	chain_begin(&d, alg);
+	chain_blob(&d, name, sizeof(name) - 1);
+	chain_blob(&d, prev, HASH_SIZE);
+	chain_text(&d, b->chain, strlen(b->chain));
+	chain_int(&d, b->pos);
+	chain_int(&d, b->day);
+	chain_blob(&d, b->agent, AGENT_ID_SIZE);
+	chain_int(&d, (int64_t)b->seq);
+	chain_text(&d, b->host, b->host ? strlen(b->host) : 0);
+	chain_int(&d, (int64_t)b->received);
+	chain_int(&d, (int64_t)b->ts_min);
+	chain_int(&d, (int64_t)b->ts_max);
+	chain_int(&d, b->records);
+	chain_int(&d, b->raw_len);
+	chain_blob(&d, b->digest, HASH_SIZE);
+	chain_blob(&d, b->filter, b->filter_len);
+	return chain_end(&d, out);
 }

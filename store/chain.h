@@ -81,4 +81,36 @@ int chain_end(struct chain_digest *d, uint8_t out[SHA256_SIZE]);
 /* A block's digest begun with its scheme (2 to 5), the hash before it and its day; its columns follow. */
 void chain_block_begin(struct chain_digest *d, int64_t scheme, const uint8_t prev[SHA256_SIZE], uint32_t day);
 
+/*
+ * A block in the shared store (PostgreSQL, docs/scale.md): each collector's
+ * run writes a chain of its own there, named at random when it starts, so
+ * that writers never wait for each other's previous hash. Its hash is
+ *   H("vigil-shared-block-1" | prev_hash | chain | pos | day | agent | seq |
+ *     host | received | ts_min | ts_max | records | raw_len | H(frame) |
+ *     filter)
+ * with H the chain's digest (SHA-256 or SM3), every value typed as above;
+ * the database's own keys (id, transaction) are not in it: they order the
+ * pull cursor, not what was received.
+ */
+/* A shared chain's name: 32 hex digits, drawn at random. */
+#define CHAIN_SHARED_NAME 33
+
+struct chain_shared_block {
+	const char *chain;
+	int64_t pos; /* 1 for the chain's first block */
+	uint32_t day;
+	const uint8_t *agent; /* AGENT_ID_SIZE bytes */
+	uint64_t seq;
+	const char *host; /* NULL: none named */
+	uint64_t received, ts_min, ts_max;
+	uint32_t records, raw_len;
+	const uint8_t *digest; /* H(frame), HASH_SIZE bytes */
+	const uint8_t *filter; /* NULL: not indexed */
+	size_t filter_len;
+};
+
+/* b's hash after prev into out: 0, or -ENOMEM. */
+int chain_shared_hash(enum hash_alg alg, const uint8_t prev[HASH_SIZE], const struct chain_shared_block *b,
+		      uint8_t out[HASH_SIZE]);
+
 #endif

@@ -9,11 +9,12 @@
 #include "common/buf.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "store/chain.h"
 #include "store/pgblocks.h"
 
 int pgblocks_schema(PGconn *c, const struct pg_dialect *d)
 {
-	char sql[2048];
+	char sql[3072];
 
 	(void)snprintf(sql, sizeof(sql),
 		       "CREATE SEQUENCE IF NOT EXISTS blocks_id;"
@@ -25,6 +26,13 @@ int pgblocks_schema(PGconn *c, const struct pg_dialect *d)
 		       /* The filter of its tokens (search/tokens.h), which lets a search pass a block by unread. */
 		       "ALTER TABLE blocks ADD COLUMN IF NOT EXISTS filter bytea;"
 		       "CREATE INDEX IF NOT EXISTS blocks_cursor ON blocks(xid, id);"
+		       /* Its place in the chain of the collector's run that stored it (chain.h), and the runs' heads. */
+		       "ALTER TABLE blocks ADD COLUMN IF NOT EXISTS chain text, ADD COLUMN IF NOT EXISTS pos bigint,"
+		       " ADD COLUMN IF NOT EXISTS prev_hash bytea, ADD COLUMN IF NOT EXISTS hash bytea;"
+		       "CREATE INDEX IF NOT EXISTS blocks_chain ON blocks(chain, pos);"
+		       "CREATE TABLE IF NOT EXISTS block_chains(name text PRIMARY KEY, collector text NOT NULL,"
+		       " hash text NOT NULL, started bigint NOT NULL, pos bigint NOT NULL, head bytea NOT NULL,"
+		       " day integer NOT NULL);"
 		       "CREATE TABLE IF NOT EXISTS block_seqs(agent bytea NOT NULL, seq bigint NOT NULL,"
 		       " day integer NOT NULL, block bigint NOT NULL, digest bytea NOT NULL, host text,"
 		       " PRIMARY KEY (agent, seq))",
@@ -68,6 +76,9 @@ int pgblocks_retention(PGconn *c, uint32_t cutoff, unsigned *ret_days)
 	/* And rows of days whose partition an earlier retention dropped before it could delete them. */
 	if (r == 0)
 		r = pg_run(c, "DELETE FROM block_seqs WHERE day<$1::integer", p, 1, NULL);
+	/* A chain whose last block went has none left. */
+	if (r == 0)
+		r = pg_run(c, "DELETE FROM block_chains WHERE day<$1::integer", p, 1, NULL);
 	return r;
 }
 
@@ -96,7 +107,32 @@ static int judge_existing(PGconn *c, struct block_in *b, const struct pg_param *
 	return 0;
 }
 
-int pgblocks_store(PGconn *c, uint32_t day, struct block_in *b)
+int pgblocks_chain_init(struct pgblocks_chain *k, enum hash_alg alg)
+{
+	uint8_t name[16];
+	/* Unique without being kept anywhere: a copied data directory or a cloned machine draws its own. */
+	int r = random_bytes(name, sizeof(name));
+
+	*k = (struct pgblocks_chain){ .alg = alg };
+	if (r == 0)
+		hex_encode(name, sizeof(name), k->name);
+	return r;
+}
+
+/* b's place after the chain's head, and its hash (chain.h). */
+static int chain_link(const struct pgblocks_chain *k, uint32_t day, const struct block_in *b, const char *host,
+		      uint8_t hash[HASH_SIZE])
+{
+	const struct chain_shared_block x = {
+		.chain = k->name, .pos = k->pos + 1, .day = day, .agent = b->agent, .seq = b->seq, .host = host,
+		.received = b->received_us, .ts_min = b->ts_min, .ts_max = b->ts_max, .records = b->records,
+		.raw_len = b->raw_len, .digest = b->digest, .filter = b->index, .filter_len = b->index ? b->index_len : 0,
+	};
+
+	return chain_shared_hash(k->alg, k->head, &x, hash);
+}
+
+int pgblocks_store(PGconn *c, uint32_t day, struct block_in *b, struct pgblocks_chain *k)
 {
 	char host_text[UTF8_VALID_SIZE(sizeof(b->conflict_host))];
 	const struct pg_num seq = pg_num((long long)b->seq), dayt = pg_num(day), received = pg_num((long long)b->received_us),
@@ -104,21 +140,27 @@ int pgblocks_store(PGconn *c, uint32_t day, struct block_in *b)
 			    records = pg_num(b->records), raw_len = pg_num(b->raw_len);
 	/* As text PostgreSQL takes: a name that is not UTF-8 would fail the whole group commit, each retry again. */
 	const char *host = b->host ? utf8_valid_copy(b->host, strlen(b->host), host_text, sizeof(host_text)) : NULL;
+	const struct pg_num pos = pg_num(k->pos + 1);
+	uint8_t hash[HASH_SIZE];
 	const struct pg_param key[] = { bytes(b->agent, AGENT_ID_SIZE), PG_TEXT(seq.s) };
 	const struct pg_param p[] = { key[0], key[1], PG_TEXT(dayt.s), bytes(b->digest, sizeof(b->digest)), PG_TEXT(host),
 				      PG_TEXT(received.s), PG_TEXT(ts_min.s), PG_TEXT(ts_max.s), PG_TEXT(records.s),
 				      PG_TEXT(raw_len.s), bytes(b->zframe, b->zlen),
-				      b->index ? bytes(b->index, b->index_len) : (struct pg_param){ .value = NULL } };
+				      b->index ? bytes(b->index, b->index_len) : (struct pg_param){ .value = NULL },
+				      PG_TEXT(k->name), PG_TEXT(pos.s), bytes(k->head, HASH_SIZE), bytes(hash, HASH_SIZE) };
 	PGresult *res = NULL;
-	/* One round trip: the (agent, seq) row taken, and the block written only if it was (none after a conflict). */
-	int r = pg_run(c, "WITH s AS (INSERT INTO block_seqs(agent, seq, day, block, digest, host)"
-			  " VALUES ($1, $2::bigint, $3::integer, nextval('blocks_id'), $4, $5)"
-			  " ON CONFLICT (agent, seq) DO NOTHING RETURNING block)"
-			  " INSERT INTO blocks(day, id, agent, seq, host, received, ts_min, ts_max, records, raw_len, digest, zframe,"
-			  " filter) SELECT $3::integer, s.block, $1, $2::bigint, $5, $6::bigint, $7::bigint, $8::bigint,"
-			  " $9::integer, $10::integer, $4, $11, $12::bytea FROM s RETURNING id",
-		       p, ARRAY_SIZE(p), &res);
+	int r = chain_link(k, day, b, host, hash);
 
+	/* One round trip: the (agent, seq) row taken, and the block written only if it was (none after a conflict). */
+	if (r == 0)
+		r = pg_run(c, "WITH s AS (INSERT INTO block_seqs(agent, seq, day, block, digest, host)"
+			      " VALUES ($1, $2::bigint, $3::integer, nextval('blocks_id'), $4, $5)"
+			      " ON CONFLICT (agent, seq) DO NOTHING RETURNING block)"
+			      " INSERT INTO blocks(day, id, agent, seq, host, received, ts_min, ts_max, records, raw_len, digest,"
+			      " zframe, filter, chain, pos, prev_hash, hash) SELECT $3::integer, s.block, $1, $2::bigint, $5,"
+			      " $6::bigint, $7::bigint, $8::bigint, $9::integer, $10::integer, $4, $11, $12::bytea, $13,"
+			      " $14::bigint, $15, $16 FROM s RETURNING id",
+			   p, ARRAY_SIZE(p), &res);
 	if (r < 0)
 		return r;
 	if (PQntuples(res) == 0) {
@@ -127,8 +169,29 @@ int pgblocks_store(PGconn *c, uint32_t day, struct block_in *b)
 	}
 	b->block_id = pg_int(res, 0, 0);
 	b->result = BLOCK_STORED;
+	k->pos++;
+	memcpy(k->head, hash, HASH_SIZE);
+	k->day = day;
 	PQclear(res);
 	return 0;
+}
+
+int pgblocks_chain_commit(PGconn *c, const struct pgblocks_chain *k, int64_t before, const char *collector,
+			  uint64_t started_us)
+{
+	const struct pg_num pos = pg_num(k->pos), was = pg_num(before), started = pg_num((long long)started_us),
+			    day = pg_num(k->day);
+	const struct pg_param p[] = { PG_TEXT(k->name), PG_TEXT(collector), PG_TEXT(hash_name(k->alg)), PG_TEXT(started.s),
+				      PG_TEXT(pos.s), bytes(k->head, HASH_SIZE), PG_TEXT(day.s), PG_TEXT(was.s) };
+	long long rows = 0;
+	/* Moved on only from where this run left it: another writer of the same chain is refused, not forked. */
+	int r = pg_run_count(c, "INSERT INTO block_chains(name, collector, hash, started, pos, head, day)"
+				" VALUES ($1, $2, $3, $4::bigint, $5::bigint, $6, $7::integer) ON CONFLICT (name) DO UPDATE"
+				" SET pos = excluded.pos, head = excluded.head, day = excluded.day"
+				" WHERE block_chains.pos = $8::bigint",
+			     p, ARRAY_SIZE(p), &rows);
+
+	return r < 0 ? r : rows == 1 ? 0 : -ESTALE;
 }
 
 int pgblocks_after(PGconn *c, const struct pg_dialect *d, struct pg_cursor *cur, unsigned limit,
@@ -349,5 +412,175 @@ int pgblocks_check(PGconn *c, struct pgstore_copy *v, size_t n)
 	PQclear(res);
 	for (int k = 0; k < 4; k++)
 		buf_free(&col[k]);
+	return r;
+}
+
+/* A walk of one chain, page by page, in the order of its places. */
+struct walk {
+	PGconn *c;
+	const char *name;
+	enum hash_alg alg;
+	int64_t head_pos;
+	uint32_t oldest, started_day; /* the oldest day kept; the day the chain's run began */
+	int64_t pos;                  /* the last block's walked, 0 none */
+	uint8_t last[HASH_SIZE];
+	struct pgstore_chains_check *v;
+};
+
+static void tell(struct walk *w, uint32_t day, int64_t id, const char *what)
+{
+	char text[256];
+
+	w->v->problems++;
+	if (w->v->told++ >= w->v->max_problems)
+		return;
+	(void)snprintf(text, sizeof(text), "chain %s: %s", w->name, what);
+	w->v->problem(day, id, text, w->v->userdata);
+}
+
+/* Column col of row i, a bytea given as hex, into out of size bytes: 0, or -EUCLEAN when it is not that long. */
+static int hex_column(const PGresult *res, int i, int col, uint8_t *out, size_t size)
+{
+	const char *s = PQgetvalue(res, i, col);
+
+	return !PQgetisnull(res, i, col) && strlen(s) == 2 * size && hex_decode(s, out, size) == 0 ? 0 : -EUCLEAN;
+}
+
+/* Whether row i's block is what its hash says, and comes where it is after the one walked before. */
+static int walk_block(struct walk *w, const PGresult *res, int i)
+{
+	uint8_t agent[AGENT_ID_SIZE], digest[HASH_SIZE], prev[HASH_SIZE], hash[HASH_SIZE], got[HASH_SIZE], frame_digest[HASH_SIZE];
+	size_t flen = 0, zlen = 0;
+	unsigned char *filter = PQgetisnull(res, i, 12) ? NULL : PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, 12), &flen);
+	unsigned char *zframe = PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, 15), &zlen);
+	struct chain_shared_block b = {
+		.chain = w->name, .pos = pg_int(res, i, 0), .day = (uint32_t)pg_int(res, i, 1), .agent = agent,
+		.seq = (uint64_t)pg_int(res, i, 4), .host = PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5),
+		.received = (uint64_t)pg_int(res, i, 6), .ts_min = (uint64_t)pg_int(res, i, 7),
+		.ts_max = (uint64_t)pg_int(res, i, 8), .records = (uint32_t)pg_int(res, i, 9),
+		.raw_len = (uint32_t)pg_int(res, i, 10), .digest = digest, .filter = filter, .filter_len = flen,
+	};
+	int64_t id = pg_int(res, i, 2);
+	bool formed = hex_column(res, i, 3, agent, sizeof(agent)) == 0 && hex_column(res, i, 11, digest, sizeof(digest)) == 0 &&
+		      hex_column(res, i, 13, prev, sizeof(prev)) == 0 && hex_column(res, i, 14, hash, sizeof(hash)) == 0;
+	int r = zframe ? hash_digest(w->alg, zframe, zlen, frame_digest) : -ENOMEM;
+
+	if (r == 0 && formed)
+		r = chain_shared_hash(w->alg, prev, &b, got);
+	if (r == 0) {
+		static const uint8_t zero[HASH_SIZE];
+
+		w->v->blocks++;
+		if (!formed)
+			tell(w, b.day, id, "its chain columns are not digests: altered");
+		else if (memcmp(frame_digest, digest, HASH_SIZE) != 0)
+			tell(w, b.day, id, "its frame is not the one received: altered");
+		else if (memcmp(got, hash, HASH_SIZE) != 0)
+			tell(w, b.day, id, "its hash does not cover what it holds: altered");
+		else if (w->pos ? b.pos != w->pos + 1 || memcmp(prev, w->last, HASH_SIZE) != 0
+				: b.pos == 1 ? memcmp(prev, zero, HASH_SIZE) != 0 : w->started_day >= w->oldest)
+			tell(w, b.day, id, "the block before it is not the one it names: removed, replaced or added there");
+		w->pos = b.pos;
+		memcpy(w->last, formed ? hash : zero, HASH_SIZE);
+	}
+	PQfreemem(filter);
+	PQfreemem(zframe);
+	return r;
+}
+
+/* The chain's blocks up to its head, a page at a time (each page's frames held at once). */
+#define WALK_PAGE 64
+
+static int walk_chain(struct walk *w, const uint8_t head[HASH_SIZE], uint32_t head_day)
+{
+	int n = WALK_PAGE, r = 0;
+
+	while (r == 0 && n == WALK_PAGE) {
+		const struct pg_num after = pg_num(w->pos), upto = pg_num(w->head_pos), lim = pg_num(WALK_PAGE);
+		const struct pg_param p[] = { PG_TEXT(w->name), PG_TEXT(after.s), PG_TEXT(upto.s), PG_TEXT(lim.s) };
+		PGresult *res = NULL;
+
+		r = pg_run(w->c, "SELECT pos, day, id, encode(agent, 'hex'), seq, host, received, ts_min, ts_max, records,"
+				 " raw_len, encode(digest, 'hex'), filter, encode(prev_hash, 'hex'), encode(hash, 'hex'), zframe"
+				 " FROM blocks WHERE chain = $1 AND pos > $2::bigint AND pos <= $3::bigint ORDER BY pos, id"
+				 " LIMIT $4::integer",
+			   p, ARRAY_SIZE(p), &res);
+		n = r == 0 ? PQntuples(res) : 0;
+		for (int i = 0; r == 0 && i < n; i++)
+			r = walk_block(w, res, i);
+		PQclear(res);
+	}
+	/* Nothing left of a chain whose last day retention dropped; else its last block is its head. */
+	if (r == 0 && (w->pos || head_day >= w->oldest) && (w->pos != w->head_pos || memcmp(w->last, head, HASH_SIZE) != 0))
+		tell(w, 0, 0, "its last blocks are not there: removed from its end");
+	return r;
+}
+
+/* Each chain of the catalogue walked; how many into v. */
+static int walk_chains(PGconn *c, struct pgstore_chains_check *v, uint32_t oldest)
+{
+	PGresult *res = NULL;
+	int r = pg_run(c, "SELECT name, hash, pos, encode(head, 'hex'), started, day FROM block_chains ORDER BY started, name",
+		       NULL, 0, &res);
+
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		uint8_t head[HASH_SIZE];
+		struct walk w = { .c = c, .name = PQgetvalue(res, i, 0), .head_pos = pg_int(res, i, 2), .oldest = oldest,
+				  .started_day = day_of_us((uint64_t)pg_int(res, i, 4)), .v = v };
+
+		v->chains++;
+		if (hash_parse(PQgetvalue(res, i, 1), &w.alg) < 0 || hex_column(res, i, 3, head, sizeof(head)) < 0)
+			tell(&w, 0, 0, "its catalogue row is not one a collector wrote: altered");
+		else
+			r = walk_chain(&w, head, (uint32_t)pg_int(res, i, 5));
+	}
+	PQclear(res);
+	return r;
+}
+
+/* The blocks no chain vouches for: in none, or past their chain's head. */
+static int unchained(PGconn *c, struct pgstore_chains_check *v)
+{
+	PGresult *res = NULL;
+	/* One statement, one snapshot: a chain's blocks and its head commit together. */
+	int r = pg_run(c, "SELECT b.day, b.id, count(*) OVER () FROM blocks b LEFT JOIN block_chains k ON k.name = b.chain"
+			  " WHERE k.name IS NULL OR b.pos IS NULL OR b.pos < 1 OR b.pos > k.pos ORDER BY b.day, b.id LIMIT 1000",
+		       NULL, 0, &res);
+
+	if (r == 0 && PQntuples(res))
+		v->unchained = (uint64_t)pg_int(res, 0, 2);
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		v->problems++;
+		if (v->told++ < v->max_problems)
+			v->problem((uint32_t)pg_int(res, i, 0), pg_int(res, i, 1),
+				   "in no collector's chain: added there, or stored before the chains", v->userdata);
+	}
+	PQclear(res);
+	return r;
+}
+
+int pgblocks_verify_chains(PGconn *c, struct pgstore_chains_check *v)
+{
+	PGresult *res = NULL;
+	int r = pg_run(c, "SELECT coalesce(min(day), 0) FROM blocks", NULL, 0, &res);
+	uint32_t oldest = r == 0 ? (uint32_t)pg_int(res, 0, 0) : 0;
+
+	PQclear(res);
+	if (r == 0)
+		r = walk_chains(c, v, oldest);
+	return r == 0 ? unchained(c, v) : r;
+}
+
+int pgblocks_chain_hash_of(PGconn *c, const char *chain, int64_t pos, uint8_t ret_hash[HASH_SIZE])
+{
+	const struct pg_num at = pg_num(pos);
+	const struct pg_param p[] = { PG_TEXT(chain), PG_TEXT(at.s) };
+	PGresult *res = NULL;
+	int r = pg_run(c, "SELECT encode(hash, 'hex') FROM blocks WHERE chain = $1 AND pos = $2::bigint ORDER BY id LIMIT 1",
+		       p, ARRAY_SIZE(p), &res);
+
+	if (r == 0)
+		r = PQntuples(res) == 0 ? -ENOENT : hex_column(res, 0, 0, ret_hash, HASH_SIZE);
+	PQclear(res);
 	return r;
 }

@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/hash.h"
 #include "store/blocks.h"
+#include "store/chain.h"
 #include "store/pg.h"
 #include "store/pgstore.h"
 
@@ -31,11 +33,42 @@ int pgblocks_schema(PGconn *c, const struct pg_dialect *d);
 int pgblocks_prepare_day(PGconn *c, const struct pg_dialect *d, uint32_t day);
 
 /*
- * Stores b in the caller's transaction, in day's partition: BLOCK_STORED
- * (b->block_id set), BLOCK_DUPLICATE (the same frame is stored under its
- * (agent, seq)) or BLOCK_CONFLICT (another frame is) into b->result.
+ * The chain a collector's run writes its blocks in (store/chain.h): named
+ * at random when the run starts, so no two writers ever share one, each
+ * block naming the hash before it. `block_chains` holds every chain's
+ * head, moved with its blocks in the same transaction: a chain cut short
+ * at its end is seen there, and the seals can bind it.
  */
-int pgblocks_store(PGconn *c, uint32_t day, struct block_in *b);
+struct pgblocks_chain {
+	char name[CHAIN_SHARED_NAME];
+	enum hash_alg alg;
+	int64_t pos;             /* the last block's place, 0 before the first */
+	uint8_t head[HASH_SIZE]; /* its hash; zeros before the first */
+	uint32_t day;            /* its day */
+};
+/* A new chain of alg: 0, or random_bytes()' error. */
+int pgblocks_chain_init(struct pgblocks_chain *k, enum hash_alg alg);
+
+/*
+ * Stores b in the caller's transaction, in day's partition: BLOCK_STORED
+ * (b->block_id set; k moved on past it), BLOCK_DUPLICATE (the same frame
+ * is stored under its (agent, seq)) or BLOCK_CONFLICT (another frame is)
+ * into b->result. k is the caller's copy until its transaction commits.
+ */
+int pgblocks_store(PGconn *c, uint32_t day, struct block_in *b, struct pgblocks_chain *k);
+/*
+ * Records k's head in the caller's transaction, the chain having been at
+ * before (0: new) when it began, of the collector named (a log's name)
+ * and started then; -ESTALE when the head found is not before: another
+ * writer of that chain moved it.
+ */
+int pgblocks_chain_commit(PGconn *c, const struct pgblocks_chain *k, int64_t before, const char *collector,
+			  uint64_t started_us);
+
+/* The hash of block pos of chain into ret_hash: 0, -ENOENT if there is none (the seals' check). */
+int pgblocks_chain_hash_of(PGconn *c, const char *chain, int64_t pos, uint8_t ret_hash[HASH_SIZE]);
+/* pgstore_verify_chains()'s walk (pgstore.h). */
+int pgblocks_verify_chains(PGconn *c, struct pgstore_chains_check *v);
 
 /*
  * Retention: drops the partitions of days before cutoff (whole, as SQLite

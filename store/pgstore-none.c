@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "store/pgstore.h"
 
@@ -310,5 +311,29 @@ int pgstore_check_copies(struct pgstore *p, struct pgstore_copy *v, size_t n)
 	(void)p;
 	(void)v;
 	(void)n;
+	return -EOPNOTSUPP;
+}
+
+int pgstore_verify_chains(struct pgstore *p, struct pgstore_chains_check *v)
+{
+	(void)p;
+	(void)v;
+	return -EOPNOTSUPP;
+}
+
+void pgstore_chain_head(const struct pgstore *p, char name[CHAIN_SHARED_NAME], int64_t *ret_pos, uint8_t ret_hash[HASH_SIZE])
+{
+	(void)p;
+	name[0] = '\0';
+	*ret_pos = 0;
+	memset(ret_hash, 0, HASH_SIZE);
+}
+
+int pgstore_chain_hash_of(struct pgstore *p, const char *chain, int64_t pos, uint8_t ret_hash[HASH_SIZE])
+{
+	(void)p;
+	(void)chain;
+	(void)pos;
+	(void)ret_hash;
 	return -EOPNOTSUPP;
 }

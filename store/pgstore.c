@@ -28,6 +28,9 @@ struct pgstore {
 	uint64_t pruned_us; /* when the writer last removed the derived rows no rule reads (monotonic) */
 	char lease[96];     /* the work this connection leads (pgstore_lead()), "" none */
 	int64_t epoch;      /* the lease's, when it was taken */
+	struct pgblocks_chain chain; /* the writer's, as its last transaction committed it */
+	char name[256];              /* the collector's (process_name()), in the chains' catalogue */
+	uint64_t started_us;
 };
 
 /* How often a writer removes the derived rows no rule reads any more (every collector's writer: each delete is idempotent). */
@@ -74,7 +77,10 @@ int pgstore_open(const struct storage_conf *c, bool writer, struct pgstore **ret
 		return -ENOMEM;
 	p->d = pg_dialect_find(c->dialect ? c->dialect : "postgresql");
 	p->writer = writer;
-	r = !p->d ? -EINVAL
+	process_name(p->name, sizeof(p->name));
+	p->started_us = now_realtime_us();
+	r = !p->d ? -EINVAL : pgblocks_chain_init(&p->chain, storage_conf_hash(c));
+	r = r < 0 ? r
 		  : pg_link_start(&p->link, &(struct pg_conf){ .url = c->url, .password_file = c->password_file },
 				  writer ? writer_schema : NULL, p);
 	if (r < 0) {
@@ -138,6 +144,7 @@ static int say_stored(PGconn *c, struct block_in *const *blocks, size_t n)
  */
 static int store_once(struct pgstore *p, uint32_t day, struct block_in **to, size_t n, bool fleet)
 {
+	struct pgblocks_chain chain = p->chain;
 	int r = pg_link_up(&p->link);
 
 	if (r == 0)
@@ -145,7 +152,9 @@ static int store_once(struct pgstore *p, uint32_t day, struct block_in **to, siz
 	if (r == 0)
 		r = pg_exec(p->link.c, "BEGIN");
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = pgblocks_store(p->link.c, day, to[i]);
+		r = pgblocks_store(p->link.c, day, to[i], &chain);
+	if (r == 0 && chain.pos != p->chain.pos)
+		r = pgblocks_chain_commit(p->link.c, &chain, p->chain.pos, p->name, p->started_us);
 	if (r == 0 && fleet)
 		r = pghosts_group(p->link.c, to, n);
 	if (r == 0)
@@ -154,9 +163,26 @@ static int store_once(struct pgstore *p, uint32_t day, struct block_in **to, siz
 		r = say_stored(p->link.c, to, n);
 	if (r == 0)
 		r = pg_exec(p->link.c, "COMMIT");
+	if (r == 0)
+		p->chain = chain;
 	if (r < 0 && p->link.c && PQstatus(p->link.c) == CONNECTION_OK)
 		(void)pg_exec(p->link.c, "ROLLBACK");
 	return pg_link_settle(&p->link, r);
+}
+
+/* After the chain's head was found moved by someone else: this run goes on in a chain of its own again. */
+static int chain_again(struct pgstore *p)
+{
+	char was[sizeof(p->chain.name)];
+	int r;
+
+	memcpy(was, p->chain.name, sizeof(was));
+	r = pgblocks_chain_init(&p->chain, p->chain.alg);
+	if (r == 0)
+		log_warning("storage: the head of chain %s in PostgreSQL is not where this collector left it (a commit "
+			    "whose answer was lost, or a change there); its blocks go on in chain %s, and --verify "
+			    "checks the old one", was, p->chain.name);
+	return r;
 }
 
 /*
@@ -170,6 +196,8 @@ static int store_shared(struct pgstore *p, uint32_t day, struct block_in **to, s
 
 	for (int t = 0; n && t < TRIES; t++) {
 		r = store_once(p, day, to, n, fleet);
+		if (r == -ESTALE)
+			r = chain_again(p) < 0 ? -ESTALE : -EAGAIN;
 		if (r != -EAGAIN && r != -EPIPE)
 			break;
 	}
@@ -324,6 +352,27 @@ int pgstore_check_copies(struct pgstore *p, struct pgstore_copy *v, size_t n)
 	int r = pg_link_up(&p->link);
 
 	return pg_link_settle(&p->link, r == 0 ? pgblocks_check(p->link.c, v, n) : r);
+}
+
+int pgstore_verify_chains(struct pgstore *p, struct pgstore_chains_check *v)
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link, r == 0 ? pgblocks_verify_chains(p->link.c, v) : r);
+}
+
+void pgstore_chain_head(const struct pgstore *p, char name[CHAIN_SHARED_NAME], int64_t *ret_pos, uint8_t ret_hash[HASH_SIZE])
+{
+	(void)snprintf(name, CHAIN_SHARED_NAME, "%s", p->chain.pos ? p->chain.name : "");
+	*ret_pos = p->chain.pos;
+	memcpy(ret_hash, p->chain.head, HASH_SIZE);
+}
+
+int pgstore_chain_hash_of(struct pgstore *p, const char *chain, int64_t pos, uint8_t ret_hash[HASH_SIZE])
+{
+	int r = pg_link_up(&p->link);
+
+	return pg_link_settle(&p->link, r == 0 ? pgblocks_chain_hash_of(p->link.c, chain, pos, ret_hash) : r);
 }
 
 int pgstore_retention(struct pgstore *p, uint32_t cutoff, unsigned *ret_days)

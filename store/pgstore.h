@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "store/blocks.h"
+#include "store/chain.h"
 #include "store/forwardstate.h"
 #include "store/hosts.h"
 #include "store/lockouts.h"
@@ -72,6 +73,27 @@ struct pgstore_copy {
 	enum pgstore_copy_state state; /* set by pgstore_check_copies() */
 };
 int pgstore_check_copies(struct pgstore *p, struct pgstore_copy *v, size_t n);
+/*
+ * --verify of the database's blocks by their chains, whichever collector
+ * wrote them (pgblocks.h): each chain of the catalogue walked from its
+ * oldest block kept to its head (each block's frame and columns against
+ * its hash, each hash against the next one's prev_hash), then the blocks
+ * in no chain or past their chain's head. Each problem counted and told
+ * (the first max_problems) to problem() with the block's day and id (0, 0
+ * for a chain's own); what was found into the counts.
+ */
+struct pgstore_chains_check {
+	size_t max_problems;
+	void (*problem)(uint32_t day, int64_t id, const char *what, void *userdata);
+	void *userdata;
+	uint64_t chains, blocks, unchained, problems;
+	size_t told;
+};
+int pgstore_verify_chains(struct pgstore *p, struct pgstore_chains_check *v);
+/* The writer's chain as its last group committed it: name ("" before its first block), place and hash. */
+void pgstore_chain_head(const struct pgstore *p, char name[CHAIN_SHARED_NAME], int64_t *ret_pos, uint8_t ret_hash[HASH_SIZE]);
+/* The hash of block pos of chain in the database: 0, -ENOENT if it is not there. */
+int pgstore_chain_hash_of(struct pgstore *p, const char *chain, int64_t pos, uint8_t ret_hash[HASH_SIZE]);
 /* What pgstore_copy_fleet() did. */
 struct pgstore_fleet_copy {
 	uint64_t hosts, hosts_copied, hosts_present;

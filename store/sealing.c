@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "common/db.h"
 #include "common/log.h"
@@ -68,10 +69,11 @@ struct sealer {
 	const struct sealkey *key;
 	enum hash_alg chain;
 	struct seal_audit audit;
+	const struct seal_shared *shared; /* NULL: none */
 };
 
 int sealer_open(const char *data_dir, bool sync, const struct sealkey *key, enum hash_alg chain,
-		const struct seal_audit *audit, struct sealer **ret)
+		const struct seal_audit *audit, const struct seal_shared *shared, struct sealer **ret)
 {
 	struct sealer *s = calloc(1, sizeof(*s));
 	int r = s ? storage_meta_connect(data_dir, sync, &s->meta) : -ENOMEM;
@@ -85,6 +87,7 @@ int sealer_open(const char *data_dir, bool sync, const struct sealkey *key, enum
 	s->key = key;
 	s->chain = chain;
 	s->audit = *audit;
+	s->shared = shared;
 	*ret = s;
 	return 0;
 }
@@ -107,6 +110,9 @@ struct pass {
 	struct seal last;
 	int64_t audit_id;
 	uint8_t audit_head[HASH_SIZE];
+	char shared_chain[CHAIN_SHARED_NAME];
+	int64_t shared_pos;
+	uint8_t shared_head[HASH_SIZE];
 	int made;
 };
 
@@ -119,6 +125,9 @@ static int make_seal(struct pass *p, uint32_t day, const struct block_head *h, b
 
 	memcpy(n.head, h->hash, HASH_SIZE);
 	memcpy(n.audit_head, p->audit_head, HASH_SIZE);
+	memcpy(n.shared_chain, p->shared_chain, sizeof(n.shared_chain));
+	n.shared_pos = p->shared_pos;
+	memcpy(n.shared_head, p->shared_head, HASH_SIZE);
 	(void)snprintf(n.chain, sizeof(n.chain), "%s", hash_name(p->s->chain));
 	(void)snprintf(n.method, sizeof(n.method), "%s", sealkey_method(p->s->key));
 	(void)snprintf(n.key_id, sizeof(n.key_id), "%s", sealkey_id(p->s->key));
@@ -134,13 +143,15 @@ static int make_seal(struct pass *p, uint32_t day, const struct block_head *h, b
 	return 0;
 }
 
-static bool audit_moved(const struct pass *p)
+/* Whether what the newest day's seal binds besides the day moved: the audit log, the shared chain. */
+static bool others_moved(const struct pass *p)
 {
 	return !p->have_last || p->last.audit_id != p->audit_id ||
-	       memcmp(p->last.audit_head, p->audit_head, HASH_SIZE) != 0;
+	       memcmp(p->last.audit_head, p->audit_head, HASH_SIZE) != 0 ||
+	       strcmp(p->last.shared_chain, p->shared_chain) != 0 || p->last.shared_pos != p->shared_pos;
 }
 
-/* Seals day if it changed since its last seal, has ended, or (the newest day) the audit log moved. */
+/* Seals day if it changed since its last seal, has ended, or (the newest day) what else it binds moved. */
 static int seal_day(uint32_t day, int64_t counted, void *ctx)
 {
 	struct pass *p = ctx;
@@ -159,7 +170,7 @@ static int seal_day(uint32_t day, int64_t counted, void *ctx)
 		return 0;
 	}
 	if (k == 0 || h.id != last.last_block || h.blocks != last.blocks || memcmp(h.hash, last.head, HASH_SIZE) ||
-	    closed || (day == p->newest_day && audit_moved(p)))
+	    closed || (day == p->newest_day && others_moved(p)))
 		return make_seal(p, day, &h, closed);
 	return 0;
 }
@@ -171,6 +182,8 @@ int sealer_run(struct sealer *s, uint64_t now_us)
 
 	if (r == 0)
 		r = s->audit.head(s->audit.ctx, &p.audit_id, p.audit_head);
+	if (r == 0 && s->shared)
+		r = s->shared->head(s->shared->ctx, p.shared_chain, &p.shared_pos, p.shared_head);
 	if (r == 0)
 		r = shards_newest(storage_reader_meta(s->rd), &p.newest_day);
 	if (r == 0 && (r = seals_newest(s->meta, 0, &p.last)) >= 0)
@@ -178,7 +191,7 @@ int sealer_run(struct sealer *s, uint64_t now_us)
 	if (r >= 0)
 		r = shards_each_counted(storage_reader_meta(s->rd), seal_day, &p);
 	/* No block yet: the audit log alone is sealed. */
-	if (r == 0 && !p.newest_day && audit_moved(&p))
+	if (r == 0 && !p.newest_day && others_moved(&p))
 		r = make_seal(&p, 0, &(struct block_head){ 0 }, false);
 	if (r == 0)
 		r = db_exec(s->meta, "COMMIT");
@@ -194,6 +207,7 @@ struct check {
 	struct storage_reader *rd;
 	const struct sealkey *key;
 	const struct seal_audit *audit;
+	const struct seal_shared *shared;
 	uint32_t keep_from_day;
 	size_t max_problems;
 	void (*problem)(int64_t seal, const char *what, void *userdata);
@@ -306,6 +320,26 @@ static void check_audit(struct check *c, const struct seal *s)
 			s->audit_id);
 }
 
+/* What the seal binds of the shared store: this collector's chain there, as it stood. */
+static void check_shared(struct check *c, const struct seal *s)
+{
+	uint8_t hash[HASH_SIZE];
+	int k;
+
+	if (!s->shared_chain[0] || !c->shared || (s->day && s->day < c->keep_from_day))
+		return;
+	k = c->shared->hash_of(c->shared->ctx, s->shared_chain, s->shared_pos, hash);
+	if (k == -ENOENT)
+		problem(c, s->id, "block %" PRId64 " of chain %s in the shared store, which it sealed, is gone: "
+			"removed there", s->shared_pos, s->shared_chain);
+	else if (k < 0)
+		problem(c, s->id, "block %" PRId64 " of chain %s in the shared store cannot be read: %s",
+			s->shared_pos, s->shared_chain, strerror(-k));
+	else if (memcmp(hash, s->shared_head, HASH_SIZE) != 0)
+		problem(c, s->id, "block %" PRId64 " of chain %s in the shared store has another hash than was sealed: "
+			"the chain there was rewritten", s->shared_pos, s->shared_chain);
+}
+
 static int check_seal(const struct seal *s, void *ctx)
 {
 	struct check *c = ctx;
@@ -321,17 +355,18 @@ static int check_seal(const struct seal *s, void *ctx)
 	check_signature(c, s);
 	check_blocks(c, s);
 	check_audit(c, s);
+	check_shared(c, s);
 	c->prev = *s;
 	c->have_prev = true;
 	return 0;
 }
 
 int seals_verify(struct storage_reader *rd, const struct sealkey *key, const struct seal_audit *audit,
-		 uint32_t keep_from_day, size_t max_problems,
+		 const struct seal_shared *shared, uint32_t keep_from_day, size_t max_problems,
 		 void (*problem_fn)(int64_t seal, const char *what, void *userdata), void *userdata,
 		 struct seals_report *ret)
 {
-	struct check c = { .rd = rd, .key = key, .audit = audit, .keep_from_day = keep_from_day,
+	struct check c = { .rd = rd, .key = key, .audit = audit, .shared = shared, .keep_from_day = keep_from_day,
 			   .max_problems = max_problems, .problem = problem_fn, .userdata = userdata, .rep = ret };
 
 	int r;

@@ -27,6 +27,19 @@ struct seal_audit {
 	void *ctx;
 };
 
+/*
+ * The chain this collector writes in the shared store (store/pgblocks.h),
+ * which its seals cover too: head() gives where it stands as committed
+ * (name "" before its first block), hash_of() the hash of block pos of
+ * chain name there (0, -ENOENT if it is not there). NULL functions: no
+ * shared store.
+ */
+struct seal_shared {
+	int (*head)(void *ctx, char ret_name[CHAIN_SHARED_NAME], int64_t *ret_pos, uint8_t ret_hash[HASH_SIZE]);
+	int (*hash_of)(void *ctx, const char *name, int64_t pos, uint8_t ret_hash[HASH_SIZE]);
+	void *ctx;
+};
+
 /* A day is closed, and its seal the last, this long after it ended: a batch received at 23:59:59 is in. */
 #define SEAL_CLOSE_AFTER_US (60 * UINT64_C(1000000))
 
@@ -47,9 +60,9 @@ void sealing_keys_check(const struct storage_conf *c,
 
 struct sealer;
 
-/* key (which must be able to sign) and audit outlive the sealer. Owned by the caller: sealer_free(). */
+/* key (which must be able to sign), audit and shared (NULL: none) outlive the sealer. Owned by the caller: sealer_free(). */
 int sealer_open(const char *data_dir, bool sync, const struct sealkey *key, enum hash_alg chain,
-		const struct seal_audit *audit, struct sealer **ret);
+		const struct seal_audit *audit, const struct seal_shared *shared, struct sealer **ret);
 void sealer_free(struct sealer *s);
 /* Seals every day that changed since its last seal, or ended: the number of seals made, or a negative errno. */
 int sealer_run(struct sealer *s, uint64_t now_us);
@@ -68,13 +81,14 @@ struct seals_report {
  * link to the one before, and that the store still holds what it sealed:
  * the day's shard (a day before keep_from_day may be gone: retention), its
  * sealed block with the sealed hash and no fewer blocks (as many once
- * closed), and the audit row with its hash; with a key, a store with blocks
+ * closed), the audit row with its hash and, with shared (NULL: not
+ * checked), the shared store's block with its hash; with a key, a store with blocks
  * and no seal is a problem too (seal 0). Each problem calls problem (up to
  * max_problems). Returns 0 with *ret filled in, or a negative errno if
  * the store cannot be read.
  */
 int seals_verify(struct storage_reader *rd, const struct sealkey *key, const struct seal_audit *audit,
-		 uint32_t keep_from_day, size_t max_problems,
+		 const struct seal_shared *shared, uint32_t keep_from_day, size_t max_problems,
 		 void (*problem)(int64_t seal, const char *what, void *userdata), void *userdata,
 		 struct seals_report *ret);
 

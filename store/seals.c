@@ -21,16 +21,26 @@ static const char schema[] =
 	"CREATE TRIGGER IF NOT EXISTS seals_no_delete BEFORE DELETE ON seals"
 	" BEGIN SELECT RAISE(ABORT, 'seals cannot be deleted'); END;";
 
-#define COLUMNS "id, made, day, blocks, last_block, head, audit_id, audit_head, closed, chain, method, key_id, prev, sig"
+/* Added with the shared store's chains: '' and 0 in seals made before, which bound none. */
+static const char shared_columns[] =
+	"ALTER TABLE seals ADD COLUMN shared_chain TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE seals ADD COLUMN shared_pos INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE seals ADD COLUMN shared_head BLOB;";
+
+#define COLUMNS                                                                                                       \
+	"id, made, day, blocks, last_block, head, audit_id, audit_head, closed, chain, method, key_id, prev, sig,"    \
+	" shared_chain, shared_pos, shared_head"
 
 int seals_schema(sqlite3 *meta)
 {
-	return db_exec(meta, schema);
+	int r = db_exec(meta, schema);
+
+	return r == 0 && !db_has_column(meta, "seals", "shared_chain") ? db_exec(meta, shared_columns) : r;
 }
 
 int seal_message(const struct seal *s, char *buf, size_t size)
 {
-	char day[16], head[2 * HASH_SIZE + 1], audit[2 * HASH_SIZE + 1], prev[2 * HASH_SIZE + 1];
+	char day[16], head[2 * HASH_SIZE + 1], audit[2 * HASH_SIZE + 1], prev[2 * HASH_SIZE + 1], shared[160] = "";
 	int n;
 
 	if (s->day)
@@ -40,12 +50,20 @@ int seal_message(const struct seal *s, char *buf, size_t size)
 	hex_encode(s->head, HASH_SIZE, head);
 	hex_encode(s->audit_head, HASH_SIZE, audit);
 	hex_encode(s->prev, HASH_SIZE, prev);
+	/* Only in the seals of a shared store: a seal made before reads as it was signed. */
+	if (s->shared_chain[0]) {
+		char h[2 * HASH_SIZE + 1];
+
+		hex_encode(s->shared_head, HASH_SIZE, h);
+		(void)snprintf(shared, sizeof(shared), "shared_chain=%s\nshared_pos=%" PRId64 "\nshared_head=%s\n",
+			       s->shared_chain, s->shared_pos, h);
+	}
 	n = snprintf(buf, size,
 		     "vigil-seal-1\nid=%" PRId64 "\nmade=%" PRIu64 "\nday=%s\nchain=%s\nblocks=%" PRId64
-		     "\nlast_block=%" PRId64 "\nhead=%s\naudit_id=%" PRId64 "\naudit_head=%s\nclosed=%d\nmethod=%s"
+		     "\nlast_block=%" PRId64 "\nhead=%s\naudit_id=%" PRId64 "\naudit_head=%s\n%sclosed=%d\nmethod=%s"
 		     "\nkey=%s\nprev=%s\n",
-		     s->id, s->made, day, s->chain, s->blocks, s->last_block, head, s->audit_id, audit, s->closed,
-		     s->method, s->key_id, prev);
+		     s->id, s->made, day, s->chain, s->blocks, s->last_block, head, s->audit_id, audit, shared,
+		     s->closed, s->method, s->key_id, prev);
 	return n < 0 || (size_t)n >= size ? -E2BIG : n;
 }
 
@@ -60,19 +78,28 @@ static json_t *hex_json(const uint8_t *p, size_t len)
 static json_t *seal_json(const struct seal *s)
 {
 	char msg[SEAL_MESSAGE_MAX], when[64], day[16] = "";
+	json_t *j;
 
 	if (seal_message(s, msg, sizeof(msg)) < 0)
 		return NULL;
 	format_rfc3339_us(s->made, when, sizeof(when));
 	if (s->day)
 		format_day(s->day, day, sizeof(day));
-	return json_pack("{s:I, s:I, s:s, s:s?, s:I, s:I, s:o, s:I, s:o, s:b, s:s, s:s, s:s, s:o, s:s, s:o}", "id",
+	j = json_pack("{s:I, s:I, s:s, s:s?, s:I, s:I, s:o, s:I, s:o, s:b, s:s, s:s, s:s, s:o, s:s, s:o}", "id",
 			 (json_int_t)s->id, "ts", (json_int_t)s->made, "made", when, "day", s->day ? day : NULL,
 			 "blocks", (json_int_t)s->blocks, "last_block", (json_int_t)s->last_block, "head",
 			 hex_json(s->head, HASH_SIZE), "audit_id", (json_int_t)s->audit_id, "audit_head",
 			 hex_json(s->audit_head, HASH_SIZE), "closed", s->closed, "chain", s->chain, "method", s->method,
 			 "key", s->key_id, "prev", hex_json(s->prev, HASH_SIZE), "message", msg, "signature",
 			 hex_json(s->sig, s->sig_len));
+	if (j && s->shared_chain[0] &&
+	    json_object_set_new(j, "shared", json_pack("{s:s, s:I, s:o}", "chain", s->shared_chain, "pos",
+							 (json_int_t)s->shared_pos, "head",
+							 hex_json(s->shared_head, HASH_SIZE))) < 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 int seal_link(const struct seal *s, uint8_t out[HASH_SIZE])
@@ -102,6 +129,12 @@ static void read_row(sqlite3_stmt *st, struct seal *s)
 	copy_text(s->chain, sizeof(s->chain), st, 9);
 	copy_text(s->method, sizeof(s->method), st, 10);
 	copy_text(s->key_id, sizeof(s->key_id), st, 11);
+	copy_text(s->shared_chain, sizeof(s->shared_chain), st, 14);
+	s->shared_pos = sqlite3_column_int64(st, 15);
+	if (s->shared_chain[0] && sqlite3_column_bytes(st, 16) != HASH_SIZE)
+		return;
+	if (s->shared_chain[0])
+		memcpy(s->shared_head, sqlite3_column_blob(st, 16), HASH_SIZE);
 	if (sqlite3_column_bytes(st, 5) != HASH_SIZE || sqlite3_column_bytes(st, 7) != HASH_SIZE ||
 	    sqlite3_column_bytes(st, 12) != HASH_SIZE || sig_len <= 0 || sig_len > SEALKEY_SIG_MAX)
 		return;
@@ -131,7 +164,7 @@ int seals_newest(sqlite3 *meta, uint32_t day, struct seal *ret)
 int seals_insert(sqlite3 *meta, const struct seal *s)
 {
 	sqlite3_stmt *st;
-	int r = db_prepare(meta, "INSERT INTO seals(" COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &st);
+	int r = db_prepare(meta, "INSERT INTO seals(" COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &st);
 
 	if (r < 0)
 		return r;
@@ -149,6 +182,10 @@ int seals_insert(sqlite3 *meta, const struct seal *s)
 	sqlite3_bind_text(st, 12, s->key_id, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 13, s->prev, HASH_SIZE, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 14, s->sig, (int)s->sig_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 15, s->shared_chain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 16, s->shared_pos);
+	if (s->shared_chain[0])
+		sqlite3_bind_blob(st, 17, s->shared_head, HASH_SIZE, SQLITE_STATIC);
 	r = sqlite3_step(st);
 	r = r == SQLITE_DONE ? 0 : db_errno(r);
 	sqlite3_finalize(st);

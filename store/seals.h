@@ -9,12 +9,14 @@
 #include <stdint.h>
 
 #include "common/hash.h"
+#include "store/chain.h"
 #include "store/sealkey.h"
 
 /*
  * The seals (docs/storage.md, Seals), in meta.db's `seals`: each binds
  * where one day's block chain stood (its newest block and its hash, and how
- * many blocks the day held) and where the audit log's chain stood, under a
+ * many blocks the day held), where the audit log's chain stood and, on a
+ * shared store, where this collector's chain there stood, under a
  * key the store does not hold (store/sealkey.h), and chains to the seal
  * before it. This file alone holds SQL that names the table.
  *
@@ -33,6 +35,9 @@ struct seal {
 	uint8_t head[HASH_SIZE];
 	int64_t audit_id; /* the audit log's newest row (0: none) */
 	uint8_t audit_head[HASH_SIZE];
+	char shared_chain[CHAIN_SHARED_NAME]; /* the chain this collector writes in the shared store (pgblocks.h); "": none */
+	int64_t shared_pos;    /* its last block's place */
+	uint8_t shared_head[HASH_SIZE];
 	bool closed;      /* the day had ended: its last seal */
 	char chain[8];    /* the chains' digest: "sha256" or "sm3" */
 	char method[12];  /* sealkey_method() */

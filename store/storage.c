@@ -531,6 +531,19 @@ int storage_store_shared(struct storage *s, int own, uint32_t day, struct block_
 	return r;
 }
 
+void storage_shared_head(struct storage *s, char name[CHAIN_SHARED_NAME], int64_t *ret_pos, uint8_t ret_hash[HASH_SIZE])
+{
+	if (!s->shared) {
+		name[0] = '\0';
+		*ret_pos = 0;
+		memset(ret_hash, 0, HASH_SIZE);
+		return;
+	}
+	pthread_mutex_lock(&s->shared_lock);
+	pgstore_chain_head(s->shared, name, ret_pos, ret_hash);
+	pthread_mutex_unlock(&s->shared_lock);
+}
+
 int storage_store(struct storage *s, struct block_in **blocks, size_t n)
 {
 	uint32_t day = 0;

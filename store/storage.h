@@ -87,6 +87,8 @@ enum hash_alg storage_hash(const struct storage *s);
  * returned.
  */
 int storage_store(struct storage *s, struct block_in **blocks, size_t n);
+/* Where the chain this collector writes in the shared store stands (pgstore_chain_head()); "" and 0 without one. */
+void storage_shared_head(struct storage *s, char name[CHAIN_SHARED_NAME], int64_t *ret_pos, uint8_t ret_hash[HASH_SIZE]);
 /*
  * storage_store() in its two steps, for a writer that overlaps them: the
  * first in s's own store (the shard, meta), the day of the shard in *ret_day;

@@ -6,13 +6,20 @@
 # B are read through A, by host name and by agent id, and a search through A
 # passes the blocks its tokens' filter rules out unread; B's own store keeps
 # its blocks and their chain (verified), not those rows, and --verify finds
-# a copy of one of them altered or deleted in the database; a log metric's rows
+# a copy of one of them altered or deleted in the database, and the chains
+# in the database find those, a block added there and a chain cut at its
+# end without B's store, and B's seals a whole chain of B's removed there;
+# a log metric's rows
 # older than the rules' day stay for its chart; the database out of reach
 # is a 503; retention drops the history's day partitions with the blocks'.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 pg_start
-pg_collectors_conf "[logmetric \"errs\"]
+head -c 32 /dev/urandom > "$T/seal.key"
+chmod 600 "$T/seal.key"
+pg_collectors_conf "seal_key_file=$T/seal.key
+seal_interval=1s
+[logmetric \"errs\"]
 query=error"
 TOKEN=$(make_token operator)
 start_collector
@@ -90,6 +97,15 @@ rows=$(for f in "$T"/data-b/shards/*.db; do sqlite3 "$f" "SELECT (SELECT count(*
 [ "$(echo "$rows" | awk '{ b += $1; d += $2 } END { print (b > 5) " " d }')" = "1 0" ] || fail "B's shards: $rows"
 "$B/vigil-collector" --config "$T/collector-b.conf" --verify > "$T/verify.out" 2>&1 || fail "--verify: $(cat "$T/verify.out")"
 grep -q "[0-9]* blocks checked, 0 problems" "$T/verify.out" || fail "--verify said: $(cat "$T/verify.out")"
+grep -q "^[1-9][0-9]* chains walked in PostgreSQL, [1-9][0-9]* blocks, 0 in no chain, 0 problems" "$T/verify.out" ||
+	fail "the chains in the database: $(cat "$T/verify.out")"
+ADMIN=$(make_token admin)
+verify_api() { # the shared part of A's GET /api/v1/verify, "ok chains unchained problems"
+	curl -s -o "$T/verify.json" -H "Authorization: Bearer $ADMIN" "$URL_A/api/v1/verify" &&
+		"$PY" -c 'import json, sys; s = json.load(open(sys.argv[1]))["shared"]
+print(s["ok"], s["chains"] > 0, s["unchained"], s["problem_count"], len(s["problems"]))' "$T/verify.json"
+}
+[ "$(verify_api)" = "True True 0 0 0" ] || fail "GET /api/v1/verify: $(cat "$T/verify.json")"
 
 info "the database out of reach: 503"
 pg_halt
@@ -127,4 +143,36 @@ fi
 grep -q "blocks checked in PostgreSQL: [0-9]* the same, 1 altered, 1 missing" "$T/verify.out" &&
 	grep -q "altered there" "$T/verify.out" && grep -q "not in the database" "$T/verify.out" ||
 	fail "--verify said: $(cat "$T/verify.out")"
+# And by the chains alone, which need no collector's own store.
+grep -q "chains walked in PostgreSQL, [0-9]* blocks, 0 in no chain, 2 problems" "$T/verify.out" &&
+	grep -q "^PostgreSQL day [0-9]* block [0-9]*: chain [0-9a-f]*: its frame is not the one received" "$T/verify.out" &&
+	grep -q "chain [0-9a-f]*: the block before it is not the one it names" "$T/verify.out" ||
+	fail "the chains said: $(cat "$T/verify.out")"
+
+info "--verify: a block added to the database behind the collectors' backs, and a chain cut at its end"
+pg_sql -c "INSERT INTO blocks(day, id, xid, agent, seq, host, received, ts_min, ts_max, records, raw_len, digest, zframe)
+	SELECT day, nextval('blocks_id'), xid, agent, seq + 1000000, host, received, ts_min, ts_max, records, raw_len,
+	digest, zframe FROM blocks WHERE agent = decode('$ID_B', 'hex') ORDER BY id DESC LIMIT 1"
+CHAIN_B=$(pg_sql -c "SELECT chain FROM blocks WHERE agent = decode('$ID_B', 'hex') AND chain IS NOT NULL
+	ORDER BY id DESC LIMIT 1")
+pg_sql -c "UPDATE block_chains SET pos = pos + 1 WHERE name = '$CHAIN_B'"
+wait_for 10 "B goes on in a new chain" grep -q "the head of chain $CHAIN_B in PostgreSQL is not where" "$T/collector-b.log"
+"$B/vigil-collector" --config "$T/collector-b.conf" --verify > "$T/verify.out" 2>&1 && fail "--verify passed: $(cat "$T/verify.out")"
+grep -q "chains walked in PostgreSQL, [0-9]* blocks, 1 in no chain, 4 problems" "$T/verify.out" &&
+	grep -q "in no collector's chain: added there" "$T/verify.out" &&
+	grep -q "^PostgreSQL day 0 block 0: chain $CHAIN_B: its last blocks are not there" "$T/verify.out" ||
+	fail "the chains said: $(cat "$T/verify.out")"
+[ "$(verify_api)" = "False True 1 4 4" ] || fail "GET /api/v1/verify: $(cat "$T/verify.json")"
+[ "$(pg_sql -c "SELECT count(*) FROM blocks WHERE agent = decode('$ID_B', 'hex') AND chain <> '$CHAIN_B'")" -gt 0 ] ||
+	fail "no block of B in its new chain"
+
+info "--verify: B's seals bind its chain in the database; that whole chain removed there is found by them"
+sealed_b() { [ "$(sqlite3 "$T/data-b/meta.db" "SELECT count(*) FROM seals WHERE shared_chain = '$CHAIN_B'")" -gt 0 ]; }
+wait_for 10 "a seal of B's that binds $CHAIN_B" sealed_b
+pg_sql -c "DELETE FROM blocks WHERE chain = '$CHAIN_B'; DELETE FROM block_chains WHERE name = '$CHAIN_B'"
+"$B/vigil-collector" --config "$T/collector-b.conf" --verify > "$T/verify.out" 2>&1 && fail "--verify passed: $(cat "$T/verify.out")"
+# Of the chains, only the two blocks of B's first run's and the one added are left to find.
+grep -q "chains walked in PostgreSQL, [0-9]* blocks, 1 in no chain, 3 problems" "$T/verify.out" &&
+	grep -q "^seal [0-9]*: block [0-9]* of chain $CHAIN_B in the shared store, which it sealed, is gone" "$T/verify.out" ||
+	fail "the seals said: $(cat "$T/verify.out")"
 echo ok

@@ -86,6 +86,7 @@ static unsigned batch_key(const uint8_t *agent, uint64_t seq)
 }
 
 struct writer {
+	struct pgblocks_chain chain; /* its own, as the collector's run has: not what is raced here */
 	unsigned id, n_writers;
 	unsigned stored, duplicates, rollbacks;
 	int error;
@@ -111,7 +112,7 @@ static int store_group(PGconn *c, struct writer *w, const unsigned *ks, size_t n
 		uint32_t day;
 
 		batch_of(ks[i], &b, frame, &day);
-		r = pgblocks_store(c, day, &b);
+		r = pgblocks_store(c, day, &b, &w->chain);
 		if (r == 0 && b.result == BLOCK_STORED)
 			stored++;
 		else if (r == 0 && b.result == BLOCK_DUPLICATE)
@@ -292,6 +293,8 @@ static int race(unsigned n_writers, unsigned n_pullers)
 	pthread_create(&nt, NULL, naive_main, &naive);
 	for (unsigned i = 0; i < n_writers; i++) {
 		w[i] = (struct writer){ .id = i, .n_writers = n_writers };
+		if (pgblocks_chain_init(&w[i].chain, HASH_SHA256) < 0)
+			return 2;
 		pthread_create(&wt[i], NULL, writer_main, &w[i]);
 	}
 	for (unsigned i = 0; i < n_writers; i++) {
@@ -342,13 +345,14 @@ static int skip(void)
 	unsigned n = 0, seen = 0, naive_seen = 0;
 	long long naive = 0;
 	uint32_t day;
-	int bad = 0;
+	struct pgblocks_chain ka, kb;
+	int bad = pgblocks_chain_init(&ka, HASH_SHA256) < 0 || pgblocks_chain_init(&kb, HASH_SHA256) < 0;
 
 	batch_of(0, &first, f1, &day);
 	batch_of(1, &second, f2, &day);
 	/* A's block takes the smaller id; B's commits first. */
-	if (pg_exec(a, "BEGIN") < 0 || pgblocks_store(a, DAY0, &first) < 0 || pg_exec(b, "BEGIN") < 0 ||
-	    pgblocks_store(b, DAY0, &second) < 0 || pg_exec(b, "COMMIT") < 0)
+	if (pg_exec(a, "BEGIN") < 0 || pgblocks_store(a, DAY0, &first, &ka) < 0 || pg_exec(b, "BEGIN") < 0 ||
+	    pgblocks_store(b, DAY0, &second, &kb) < 0 || pg_exec(b, "COMMIT") < 0)
 		return 2;
 	printf("block %" PRId64 " written, not committed; block %" PRId64 " committed\n", first.block_id, second.block_id);
 	naive_seen += naive_after(rd, &naive, NULL);
@@ -367,7 +371,7 @@ static int skip(void)
 	batch_of(0, &again, f3, &day);
 	f3[0] ^= 1;
 	memcpy(again.digest, f3, 32);
-	if (pgblocks_store(rd, DAY0, &again) < 0)
+	if (pgblocks_store(rd, DAY0, &again, &kb) < 0)
 		return 2;
 	printf("the first block's (agent, seq) again with another frame: %s\n",
 	       again.result == BLOCK_CONFLICT ? "conflict" : "not a conflict");

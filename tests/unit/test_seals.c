@@ -188,17 +188,23 @@ static void seal_problem(int64_t seal, const char *what, void *userdata)
 	(void)snprintf(f->last, sizeof(f->last), "%s", what);
 }
 
-static struct found check(const char *dir, const struct sealkey *key, const struct seal_audit *audit,
-			  uint32_t keep_from_day, struct seals_report *rep)
+static struct found check_with(const char *dir, const struct sealkey *key, const struct seal_audit *audit,
+			       const struct seal_shared *shared, uint32_t keep_from_day, struct seals_report *rep)
 {
 	struct storage_reader *rd;
 	struct found f = { 0 };
 
 	assert_int_equal(storage_reader_open(dir, &rd), 0);
-	assert_int_equal(seals_verify(rd, key, audit, keep_from_day, 100, seal_problem, &f, rep), 0);
+	assert_int_equal(seals_verify(rd, key, audit, shared, keep_from_day, 100, seal_problem, &f, rep), 0);
 	storage_reader_free(rd);
 	assert_int_equal(rep->problems, f.n);
 	return f;
+}
+
+static struct found check(const char *dir, const struct sealkey *key, const struct seal_audit *audit,
+			  uint32_t keep_from_day, struct seals_report *rep)
+{
+	return check_with(dir, key, audit, NULL, keep_from_day, rep);
 }
 
 static struct sealkey *hmac_key(const char *dir, const char *name, uint8_t fill)
@@ -238,7 +244,7 @@ static void seals_catch_a_recomputed_chain(void **state)
 	assert_int_equal(storage_open(dir, DB_SYNC_NORMAL, HASH_SM3, &s), 0);
 	store(s, 1, "frame-1");
 	store(s, 2, "frame-2");
-	assert_int_equal(sealer_open(dir, false, key, HASH_SM3, &audit, &sealer), 0);
+	assert_int_equal(sealer_open(dir, false, key, HASH_SM3, &audit, NULL, &sealer), 0);
 	assert_int_equal(sealer_run(sealer, now_realtime_us()), 1);
 	/* Nothing changed: no seal. The audit log moved: a seal. */
 	assert_int_equal(sealer_run(sealer, now_realtime_us()), 0);
@@ -281,6 +287,102 @@ static void seals_catch_a_recomputed_chain(void **state)
 	sealkey_free(other);
 }
 
+/* The chain a collector writes in the shared store, as the seals see it: blocks 1..n, each there or not. */
+struct fake_shared {
+	int64_t n;
+	uint8_t hash[8][HASH_SIZE];
+	bool gone[8];
+};
+
+static int shared_head(void *ctx, char ret_name[CHAIN_SHARED_NAME], int64_t *ret_pos, uint8_t ret_hash[HASH_SIZE])
+{
+	struct fake_shared *k = ctx;
+
+	(void)snprintf(ret_name, CHAIN_SHARED_NAME, "%s", k->n ? "00aa00aa00aa00aa00aa00aa00aa00aa" : "");
+	*ret_pos = k->n;
+	memcpy(ret_hash, k->n ? k->hash[k->n - 1] : (uint8_t[HASH_SIZE]){ 0 }, HASH_SIZE);
+	return 0;
+}
+
+static int shared_hash_of(void *ctx, const char *name, int64_t pos, uint8_t ret_hash[HASH_SIZE])
+{
+	struct fake_shared *k = ctx;
+
+	if (strcmp(name, "00aa00aa00aa00aa00aa00aa00aa00aa") != 0 || pos < 1 || pos > k->n || k->gone[pos - 1])
+		return -ENOENT;
+	memcpy(ret_hash, k->hash[pos - 1], HASH_SIZE);
+	return 0;
+}
+
+/*
+ * A collector on a shared store seals its chain there too: a seal when only
+ * that chain moved, and a block of it rewritten or removed in the database
+ * (the chain there recomputed, or the whole chain gone) is a problem.
+ */
+static void seals_bind_the_shared_chain(void **state)
+{
+	char dir[300], keys[300];
+	struct fake_audit fa = { 0 };
+	struct fake_shared fk = { 0 };
+	struct seal_audit audit = { fake_head, fake_hash_of, &fa };
+	struct seal_shared shared = { shared_head, shared_hash_of, &fk };
+	struct storage_reader *rd;
+	struct storage *s;
+	struct sealer *sealer;
+	struct sealkey *key;
+	struct seals_report rep;
+	struct found f;
+	json_t *items = NULL;
+	int64_t last;
+
+	sub_dir("shared", dir, sizeof(dir));
+	sub_dir("keys3", keys, sizeof(keys));
+	key = hmac_key(keys, "seal.key", 5);
+	assert_int_equal(storage_open(dir, DB_SYNC_NORMAL, HASH_SHA256, &s), 0);
+	store(s, 1, "one");
+	assert_int_equal(sealer_open(dir, false, key, HASH_SHA256, &audit, &shared, &sealer), 0);
+	assert_int_equal(sealer_run(sealer, now_realtime_us()), 1);
+	fk.n = 2;
+	memset(fk.hash[0], 0xb1, HASH_SIZE);
+	memset(fk.hash[1], 0xb2, HASH_SIZE);
+	assert_int_equal(sealer_run(sealer, now_realtime_us()), 1);
+	assert_int_equal(sealer_run(sealer, now_realtime_us()), 0);
+	fk.n = 3;
+	memset(fk.hash[2], 0xb3, HASH_SIZE);
+	assert_int_equal(sealer_run(sealer, now_realtime_us()), 1);
+	sealer_free(sealer);
+	storage_free(s);
+	f = check_with(dir, key, &audit, &shared, 0, &rep);
+	assert_int_equal(f.n, 0);
+	assert_int_equal(rep.checked, 3);
+	/* The first seal bound no chain; the second binds block 2, in the text signed too. */
+	assert_int_equal(storage_reader_open(dir, &rd), 0);
+	assert_int_equal(seals_page(storage_reader_meta(rd), 0, 2, &items, &last), 0);
+	storage_reader_free(rd);
+	assert_int_equal(json_array_size(items), 2);
+	assert_null(strstr(json_string_value(json_object_get(json_array_get(items, 0), "message")), "shared"));
+	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(items, 1), "message")),
+			       "\nshared_chain=00aa00aa00aa00aa00aa00aa00aa00aa\nshared_pos=2\nshared_head=b2b2"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(items, 1), "shared"), "pos")), 2);
+	json_decref(items);
+
+	fk.hash[1][0] ^= 1;
+	f = check_with(dir, key, &audit, &shared, 0, &rep);
+	assert_int_equal(f.n, 1);
+	assert_non_null(strstr(f.last, "block 2 of chain 00aa00aa00aa00aa00aa00aa00aa00aa in the shared store has "
+				       "another hash than was sealed"));
+	fk.hash[1][0] ^= 1;
+	fk.gone[2] = true;
+	f = check_with(dir, key, &audit, &shared, 0, &rep);
+	assert_int_equal(f.n, 1);
+	assert_non_null(strstr(f.last, "block 3 of chain 00aa00aa00aa00aa00aa00aa00aa00aa in the shared store, which "
+				       "it sealed, is gone"));
+	/* Not checked without the shared store's view (the API's, an auditor's without the database). */
+	f = check(dir, key, &audit, 0, &rep);
+	assert_int_equal(f.n, 0);
+	sealkey_free(key);
+}
+
 /* A seal altered, a seal removed, a day removed: each is a problem; a day retention removed is not. */
 static void seals_catch_removals(void **state)
 {
@@ -297,7 +399,7 @@ static void seals_catch_removals(void **state)
 	sub_dir("keys2", keys, sizeof(keys));
 	key = hmac_key(keys, "seal.key", 9);
 	assert_int_equal(storage_open(dir, DB_SYNC_NORMAL, HASH_SHA256, &s), 0);
-	assert_int_equal(sealer_open(dir, false, key, HASH_SHA256, &audit, &sealer), 0);
+	assert_int_equal(sealer_open(dir, false, key, HASH_SHA256, &audit, NULL, &sealer), 0);
 	for (uint64_t seq = 1; seq <= 3; seq++) {
 		store(s, seq, seq == 1 ? "one" : seq == 2 ? "two" : "three");
 		assert_int_equal(sealer_run(sealer, now_realtime_us()), 1);
@@ -411,6 +513,7 @@ int main(void)
 		cmocka_unit_test(sm3_store_keeps_its_algorithm),
 		cmocka_unit_test(seals_catch_a_recomputed_chain),
 		cmocka_unit_test(seals_catch_removals),
+		cmocka_unit_test(seals_bind_the_shared_chain),
 		cmocka_unit_test(sm2_keys),
 		cmocka_unit_test(key_files_are_checked),
 	};

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
+#include "store/chain.h"
 #include "store/hosts.h"
 #include "store/storage.h"
 #include "common/macro.h"
@@ -221,6 +222,48 @@ static void conflicts_are_not_duplicates(void **state)
 	free((char *)seen.hosts);
 }
 
+/* A shared block's hash covers each of its fields (chain.h): change any one and the hash changes; its digest too. */
+static void shared_hash_covers_every_field(void **state)
+{
+	uint8_t agent[AGENT_ID_SIZE] = { 1 }, digest[HASH_SIZE] = { 2 }, filter[4] = { 3 }, prev[HASH_SIZE] = { 4 };
+	const struct chain_shared_block b = { .chain = "00aa", .pos = 7, .day = 20794, .agent = agent, .seq = 9,
+					      .host = "web-1", .received = 10, .ts_min = 11, .ts_max = 12, .records = 13,
+					      .raw_len = 14, .digest = digest, .filter = filter, .filter_len = sizeof(filter) };
+	uint8_t other_agent[AGENT_ID_SIZE] = { 5 }, other_digest[HASH_SIZE] = { 6 }, other_prev[HASH_SIZE] = { 7 };
+	struct chain_shared_block v[14];
+	uint8_t want[HASH_SIZE], got[HASH_SIZE];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		v[i] = b;
+	v[0].chain = "00ab";
+	v[1].pos = 8;
+	v[2].day = 20795;
+	v[3].agent = other_agent;
+	v[4].seq = 10;
+	v[5].host = NULL;
+	v[6].received = 11;
+	v[7].ts_min = 12;
+	v[8].ts_max = 13;
+	v[9].records = 14;
+	v[10].raw_len = 15;
+	v[11].digest = other_digest;
+	v[12].filter = NULL;
+	v[12].filter_len = 0;
+	v[13].filter_len = 3;
+	assert_int_equal(chain_shared_hash(HASH_SHA256, prev, &b, want), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		assert_int_equal(chain_shared_hash(HASH_SHA256, prev, &v[i], got), 0);
+		assert_memory_not_equal(got, want, HASH_SIZE);
+	}
+	assert_int_equal(chain_shared_hash(HASH_SHA256, other_prev, &b, got), 0);
+	assert_memory_not_equal(got, want, HASH_SIZE);
+	assert_int_equal(chain_shared_hash(HASH_SM3, prev, &b, got), 0);
+	assert_memory_not_equal(got, want, HASH_SIZE);
+	assert_int_equal(chain_shared_hash(HASH_SHA256, prev, &b, got), 0);
+	assert_memory_equal(got, want, HASH_SIZE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +272,7 @@ int main(void)
 		cmocka_unit_test(reconcile_after_crash_between_commits),
 		cmocka_unit_test(conflicts_are_not_duplicates),
 		cmocka_unit_test(steps_overlap),
+		cmocka_unit_test(shared_hash_covers_every_field),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
