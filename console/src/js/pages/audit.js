@@ -20,6 +20,8 @@ export function render(main, ctx) {
 	const since = h("select", { name: "since", ariaLabel: t("hosts.range") },
 		RANGES.map((r) => h("option", { value: r, selected: r === f.since }, t("range." + r))));
 	const body = h("tbody", { id: "audit" });
+	// Shown once rows carry it: the log several collectors share names the one each row was recorded on.
+	const collectorHead = h("th", { scope: "col", hidden: true }, t("audit.collector"));
 	const state = h("p.hint", { id: "audit-state", role: "status" });
 	const more = h("button", { type: "button", id: "more", hidden: true, on: { click: () => load(false) } }, t("logs.more"));
 	let cursor = null, shown = 0;
@@ -32,8 +34,12 @@ export function render(main, ctx) {
 		}
 		try {
 			const r = await api("GET", withQuery("/api/v1/audit", { user: f.user, action: f.action, object: f.object, since: f.since, limit: PAGE, cursor }));
+			if (r.items.some((a) => a.collector !== undefined))
+				collectorHead.hidden = false;
 			for (const a of r.items)
-				body.append(h("tr", { data: { id: a.id } }, h("td.ts", when(a.ts)), h("td", a.user), h("td", a.role), h("td", a.action),
+				body.append(h("tr", { data: { id: a.seq ?? a.id } }, h("td.ts", when(a.ts)),
+					collectorHead.hidden ? null : h("td.collector", { title: a.chain || "" }, a.collector || ""),
+					h("td", a.user), h("td", a.role), h("td", a.action),
 					h("td", h("span.outcome-" + a.outcome, `${t("audit." + a.outcome)} ${a.status || ""}`)),
 					h("td", a.source), h("td.msg", a.detail || a.object)));
 			shown += r.items.length;
@@ -41,7 +47,7 @@ export function render(main, ctx) {
 			more.hidden = r.items.length < PAGE;
 			fill(state, t("audit.count", { n: shown }));
 			if (!shown)
-				fill(body, h("tr", h("td.empty", { colSpan: 7 }, t("audit.none"))));
+				fill(body, h("tr", h("td.empty", { colSpan: collectorHead.hidden ? 7 : 8 }, t("audit.none"))));
 		} catch (e) {
 			fill(state, e.status === 403 ? t("err.forbidden", { reason: e.message }) : t("err.generic", { reason: e.message }));
 		}
@@ -56,7 +62,8 @@ export function render(main, ctx) {
 	fill(main, h("div.toolbar", h("h1", t("audit.title"))),
 		h("form.filters", { id: "audit-search", on: { submit: apply } }, user, action, object, since, h("button.primary", { type: "submit" }, t("logs.search"))),
 		state,
-		h("table.list", h("thead", h("tr", ["hosts.at", "audit.user", "audit.role", "audit.action", "audit.outcome", "audit.source", "audit.detail"]
-			.map((k) => h("th", { scope: "col" }, t(k))))), body), more);
+		h("table.list", h("thead", h("tr", h("th", { scope: "col" }, t("hosts.at")), collectorHead,
+			["audit.user", "audit.role", "audit.action", "audit.outcome", "audit.source", "audit.detail"]
+				.map((k) => h("th", { scope: "col" }, t(k))))), body), more);
 	load(true);
 }
