@@ -15,11 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 hold_timing_lock
 
-MODULES=${VIGIL_NODE_MODULES:-$S/tests/console/node_modules}
-if [ ! -d "$MODULES/playwright-core" ] || [ ! -x /usr/bin/chromium ] || ! command -v node > /dev/null; then
-	echo "SKIP: needs node, /usr/bin/chromium and $MODULES (scripts/test.sh installs them)"
-	exit 77
-fi
+need_browser
 RCV_PORT=$(free_port)
 DEAD_A=$(free_port)
 DEAD_B=$(free_port)

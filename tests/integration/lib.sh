@@ -31,6 +31,15 @@ trap cleanup EXIT
 # The tests that time what the agent does within a second, and the browser test (the heaviest load on
 # the machine), take this lock for their whole run, so that none of them runs beside another (bounded:
 # a process left holding it delays the next for 15 minutes at most).
+# The browser tests' tooling (tests/console): MODULES set, or the test skipped when node, Chromium or it is missing.
+need_browser() {
+	MODULES=${VIGIL_NODE_MODULES:-$S/tests/console/node_modules}
+	if [ ! -d "$MODULES/playwright-core" ] || [ ! -x /usr/bin/chromium ] || ! command -v node > /dev/null; then
+		echo "SKIP: needs node, /usr/bin/chromium and $MODULES (scripts/test.sh installs them)"
+		exit 77
+	fi
+}
+
 hold_timing_lock() { exec 9> "${TMPDIR:-/tmp}/vigil-tests-timing.lock" && { flock -w 900 9 || info "went on without the timing lock after 900 s"; }; }
 
 fail() { echo "FAIL: $*" >&2; for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done >&2; exit 1; }
