@@ -88,7 +88,8 @@ void chain_block_begin(struct chain_digest *d, int64_t scheme, const uint8_t pre
  *   H("vigil-shared-block-1" | prev_hash | chain | pos | day | agent | seq |
  *     host | received | ts_min | ts_max | records | raw_len | H(frame) |
  *     filter)
- * with H the chain's digest (SHA-256 or SM3), every value typed as above;
+ * with H the chain's digest (SHA-256 or SM3) for the frame's too, every
+ * value typed as above;
  * the database's own keys (id, transaction) are not in it: they order the
  * pull cursor, not what was received.
  */
@@ -104,7 +105,7 @@ struct chain_shared_block {
 	const char *host; /* NULL: none named */
 	uint64_t received, ts_min, ts_max;
 	uint32_t records, raw_len;
-	const uint8_t *digest; /* H(frame), HASH_SIZE bytes */
+	const uint8_t *digest; /* H(frame) with the chain's digest, HASH_SIZE bytes */
 	const uint8_t *filter; /* NULL: not indexed */
 	size_t filter_len;
 };

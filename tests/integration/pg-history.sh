@@ -8,10 +8,10 @@
 # its blocks and their chain (verified), not those rows, and --verify finds
 # a copy of one of them altered or deleted in the database, and the chains
 # in the database find those, a block added there and a chain cut at its
-# end without B's store, and B's seals a whole chain of B's removed there;
-# a log metric's rows
-# older than the rules' day stay for its chart; the database out of reach
-# is a 503; retention drops the history's day partitions with the blocks'.
+# end without B's store (the chains SM3, as the stores' hash= says), and
+# B's seals a whole chain of B's removed there; a log metric's rows older
+# than the rules' day stay for its chart; the database out of reach is a
+# 503; retention drops the history's day partitions with the blocks'.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 pg_start
@@ -19,6 +19,7 @@ head -c 32 /dev/urandom > "$T/seal.key"
 chmod 600 "$T/seal.key"
 pg_collectors_conf "seal_key_file=$T/seal.key
 seal_interval=1s
+hash=sm3
 [logmetric \"errs\"]
 query=error"
 TOKEN=$(make_token operator)
@@ -99,6 +100,7 @@ rows=$(for f in "$T"/data-b/shards/*.db; do sqlite3 "$f" "SELECT (SELECT count(*
 grep -q "[0-9]* blocks checked, 0 problems" "$T/verify.out" || fail "--verify said: $(cat "$T/verify.out")"
 grep -q "^[1-9][0-9]* chains walked in PostgreSQL, [1-9][0-9]* blocks, 0 in no chain, 0 problems" "$T/verify.out" ||
 	fail "the chains in the database: $(cat "$T/verify.out")"
+[ "$(pg_sql -c "SELECT string_agg(DISTINCT hash, ' ') FROM block_chains")" = sm3 ] || fail "the chains' digest"
 ADMIN=$(make_token admin)
 verify_api() { # the shared part of A's GET /api/v1/verify, "ok chains unchained problems"
 	curl -s -o "$T/verify.json" -H "Authorization: Bearer $ADMIN" "$URL_A/api/v1/verify" &&
@@ -145,7 +147,7 @@ grep -q "blocks checked in PostgreSQL: [0-9]* the same, 1 altered, 1 missing" "$
 	fail "--verify said: $(cat "$T/verify.out")"
 # And by the chains alone, which need no collector's own store.
 grep -q "chains walked in PostgreSQL, [0-9]* blocks, 0 in no chain, 2 problems" "$T/verify.out" &&
-	grep -q "^PostgreSQL day [0-9]* block [0-9]*: chain [0-9a-f]*: its frame is not the one received" "$T/verify.out" &&
+	grep -q "^PostgreSQL day [0-9]* block [0-9]*: chain [0-9a-f]*: its frame or columns are not those its hash" "$T/verify.out" &&
 	grep -q "chain [0-9a-f]*: the block before it is not the one it names" "$T/verify.out" ||
 	fail "the chains said: $(cat "$T/verify.out")"
 

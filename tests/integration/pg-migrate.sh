@@ -3,7 +3,7 @@
 # vigil-collector --migrate URL copies a SQLite store's blocks into
 # PostgreSQL, verified (the SHA-256 of every frame as stored there) and
 # resumable (a second run finds each block there already and copies
-# nothing); a frame altered in the database afterwards is caught; a
+# nothing), in one chain the migration's run wrote (--verify walks it); a frame altered in the database afterwards is caught; a
 # collector on the database then serves every line once, and a probe's
 # results derived from the blocks (once, however often it runs). The users and
 # tokens go too: the same password logs in, the same token works there;
@@ -118,6 +118,10 @@ grep -q "^2 dial tests, 3 changes of them: 0 copied, 5 there already; 5 verified
 	fail "the dial tests again: $(cat "$T/migrate.out")"
 [ "$(pg_sql -c "SELECT count(*) FROM blocks")" = "$BLOCKS" ] || fail "a second run stored blocks again"
 history_copied || fail "a second run changed the history"
+# In one chain, the first run's: the second had nothing to write in its own.
+[ "$(pg_sql -c "SELECT count(*) || ' ' || count(DISTINCT chain) || ' ' || max(pos) FROM blocks")" = "$BLOCKS 1 $BLOCKS" ] &&
+	[ "$(pg_sql -c "SELECT count(*) || ' ' || max(pos) FROM block_chains")" = "1 $BLOCKS" ] ||
+	fail "the migration's chain: $(pg_sql -c "SELECT name, pos FROM block_chains")"
 
 info "a collector on the database serves every line once, to the token made on SQLite; the user logs in"
 sed -e "s|data_dir=$T/data|data_dir=$T/data-pg|" "$T/collector.conf" > "$T/collector-pg.conf"
@@ -125,6 +129,9 @@ printf 'backend=postgresql\nurl=%s\n' "$PG_URL" >> "$T/collector-pg.conf"
 "$B/vigil-collector" --config "$T/collector-pg.conf" >> "$T/collector-pg.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for 10 "collector on PostgreSQL up" api_up
+"$B/vigil-collector" --config "$T/collector-pg.conf" --verify > "$T/verify.out" 2>&1 || fail "--verify: $(cat "$T/verify.out")"
+grep -Eq "^[12] chains walked in PostgreSQL, [0-9]+ blocks, 0 in no chain, 0 problems" "$T/verify.out" ||
+	fail "--verify of the migrated blocks' chain: $(cat "$T/verify.out")"
 pull_messages kind=log --expect "$T/expected" > "$T/pull.out" || fail "$(cat "$T/pull.out")"
 grep -q "stored 5000 missing 0 unexpected 0 duplicates 0" "$T/pull.out" || fail "$(cat "$T/pull.out")"
 [ "$(login op li.na Operator-pass-2026)" = 200 ] || fail "the migrated user's login: $(cat "$T/op.json")"
