@@ -112,5 +112,11 @@ int chain_shared_hash(enum hash_alg alg, const uint8_t prev[HASH_SIZE], const st
 	chain_int(&d, b->raw_len);
 	chain_blob(&d, b->digest, HASH_SIZE);
 	chain_blob(&d, b->filter, b->filter_len);
+	if (!b->streams)
+		chain_null(&d);
+	else
+		chain_int(&d, (int64_t)b->n_streams);
+	for (size_t i = 0; b->streams && i < b->n_streams; i++)
+		chain_text(&d, b->streams[i], strlen(b->streams[i]));
 	return chain_end(&d, out);
 }

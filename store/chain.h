@@ -87,7 +87,7 @@ void chain_block_begin(struct chain_digest *d, int64_t scheme, const uint8_t pre
  * that writers never wait for each other's previous hash. Its hash is
  *   H("vigil-shared-block-1" | prev_hash | chain | pos | day | agent | seq |
  *     host | received | ts_min | ts_max | records | raw_len | H(frame) |
- *     filter)
+ *     filter | how many streams | each stream)
  * with H the chain's digest (SHA-256 or SM3) for the frame's too, every
  * value typed as above;
  * the database's own keys (id, transaction) are not in it: they order the
@@ -108,6 +108,8 @@ struct chain_shared_block {
 	const uint8_t *digest; /* H(frame) with the chain's digest, HASH_SIZE bytes */
 	const uint8_t *filter; /* NULL: not indexed */
 	size_t filter_len;
+	const char *const *streams; /* as stored: sorted, each once; NULL: none stored (null) */
+	size_t n_streams;
 };
 
 /* b's hash after prev into out: 0, or -ENOMEM. */

@@ -701,8 +701,8 @@ static int check_cursor(struct storage_reader *rd, const struct log_cursor *c)
 static int scan_shared(struct scan *sc, struct pgstore *pg)
 {
 	const struct log_query *q = sc->q;
-	struct pgstore_select sel = { .newest_first = q->newest_first, .host = q->host, .since = q->since,
-				      .until = q->until };
+	struct pgstore_select sel = { .newest_first = q->newest_first, .host = q->host, .source = q->source,
+				      .since = q->since, .until = q->until };
 
 	if (q->has_cursor) {
 		sel.xid = q->after.xid;

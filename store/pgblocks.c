@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@ int pgblocks_schema(PGconn *c, const struct pg_dialect *d)
 		       "ALTER TABLE blocks ADD COLUMN IF NOT EXISTS chain text, ADD COLUMN IF NOT EXISTS pos bigint,"
 		       " ADD COLUMN IF NOT EXISTS prev_hash bytea, ADD COLUMN IF NOT EXISTS hash bytea;"
 		       "CREATE INDEX IF NOT EXISTS blocks_chain ON blocks(chain, pos);"
+		       /* The streams it holds (the sources: what a search by source: narrows by), chained too. */
+		       "ALTER TABLE blocks ADD COLUMN IF NOT EXISTS streams text[];"
+		       "CREATE INDEX IF NOT EXISTS blocks_streams ON blocks USING gin (streams);"
 		       "CREATE TABLE IF NOT EXISTS block_chains(name text PRIMARY KEY, collector text NOT NULL,"
 		       " hash text NOT NULL, started bigint NOT NULL, pos bigint NOT NULL, head bytea NOT NULL,"
 		       " day integer NOT NULL);"
@@ -119,19 +123,67 @@ int pgblocks_chain_init(struct pgblocks_chain *k, enum hash_alg alg)
 	return r;
 }
 
+/* A block's streams as the database holds them: valid UTF-8, sorted, each once; the chain hashes them so. */
+struct stored_streams {
+	const char *v[STORAGE_STREAMS_MAX];
+	size_t n;
+	char *text;       /* the values, one after another */
+	struct buf array; /* the text[] parameter */
+};
+
+static int cmp_text(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int streams_make(const struct block_in *b, struct stored_streams *s)
+{
+	size_t size = 0, at = 0, n = 0;
+	int r = 0;
+
+	buf_init(&s->array, 1u << 20);
+	for (size_t i = 0; i < b->n_streams; i++)
+		size += UTF8_VALID_SIZE(strlen(b->streams[i]));
+	s->text = malloc(MAX(size, (size_t)1));
+	if (!s->text)
+		return -ENOMEM;
+	for (size_t i = 0; i < b->n_streams; i++) {
+		size_t len = strlen(b->streams[i]);
+
+		s->v[i] = utf8_valid_copy(b->streams[i], len, s->text + at, UTF8_VALID_SIZE(len));
+		at += UTF8_VALID_SIZE(len);
+	}
+	if (b->n_streams)
+		qsort(s->v, b->n_streams, sizeof(*s->v), cmp_text);
+	for (size_t i = 0; i < b->n_streams; i++)
+		if (!n || strcmp(s->v[i], s->v[n - 1]) != 0)
+			s->v[n++] = s->v[i];
+	s->n = n;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = pg_array_text(&s->array, s->v[i], strlen(s->v[i]));
+	return r == 0 && !pg_array_end(&s->array) ? -ENOBUFS : r;
+}
+
+static void streams_free(struct stored_streams *s)
+{
+	free(s->text);
+	buf_free(&s->array);
+}
+
 /*
  * b's place after the chain's head, and its hash (chain.h). The frame's
  * digest is the chain's own, not b->digest: that one is the own store's
  * (or the migration's), whose algorithm may be another.
  */
 static int chain_link(const struct pgblocks_chain *k, uint32_t day, const struct block_in *b, const char *host,
-		      uint8_t hash[HASH_SIZE])
+		      const struct stored_streams *streams, uint8_t hash[HASH_SIZE])
 {
 	uint8_t digest[HASH_SIZE];
 	const struct chain_shared_block x = {
 		.chain = k->name, .pos = k->pos + 1, .day = day, .agent = b->agent, .seq = b->seq, .host = host,
 		.received = b->received_us, .ts_min = b->ts_min, .ts_max = b->ts_max, .records = b->records,
 		.raw_len = b->raw_len, .digest = digest, .filter = b->index, .filter_len = b->index ? b->index_len : 0,
+		.streams = streams->v, .n_streams = streams->n,
 	};
 	int r = hash_digest(k->alg, b->zframe, b->zlen, digest);
 
@@ -147,26 +199,33 @@ int pgblocks_store(PGconn *c, uint32_t day, struct block_in *b, struct pgblocks_
 	/* As text PostgreSQL takes: a name that is not UTF-8 would fail the whole group commit, each retry again. */
 	const char *host = b->host ? utf8_valid_copy(b->host, strlen(b->host), host_text, sizeof(host_text)) : NULL;
 	const struct pg_num pos = pg_num(k->pos + 1);
+	struct stored_streams streams;
 	uint8_t hash[HASH_SIZE];
 	const struct pg_param key[] = { bytes(b->agent, AGENT_ID_SIZE), PG_TEXT(seq.s) };
-	const struct pg_param p[] = { key[0], key[1], PG_TEXT(dayt.s), bytes(b->digest, sizeof(b->digest)), PG_TEXT(host),
-				      PG_TEXT(received.s), PG_TEXT(ts_min.s), PG_TEXT(ts_max.s), PG_TEXT(records.s),
-				      PG_TEXT(raw_len.s), bytes(b->zframe, b->zlen),
-				      b->index ? bytes(b->index, b->index_len) : (struct pg_param){ .value = NULL },
-				      PG_TEXT(k->name), PG_TEXT(pos.s), bytes(k->head, HASH_SIZE), bytes(hash, HASH_SIZE) };
 	PGresult *res = NULL;
-	int r = chain_link(k, day, b, host, hash);
+	int r = streams_make(b, &streams);
 
-	/* One round trip: the (agent, seq) row taken, and the block written only if it was (none after a conflict). */
 	if (r == 0)
+		r = chain_link(k, day, b, host, &streams, hash);
+	/* One round trip: the (agent, seq) row taken, and the block written only if it was (none after a conflict). */
+	if (r == 0) {
+		const struct pg_param p[] = { key[0], key[1], PG_TEXT(dayt.s), bytes(b->digest, sizeof(b->digest)),
+					      PG_TEXT(host), PG_TEXT(received.s), PG_TEXT(ts_min.s), PG_TEXT(ts_max.s),
+					      PG_TEXT(records.s), PG_TEXT(raw_len.s), bytes(b->zframe, b->zlen),
+					      b->index ? bytes(b->index, b->index_len) : (struct pg_param){ .value = NULL },
+					      PG_TEXT(k->name), PG_TEXT(pos.s), bytes(k->head, HASH_SIZE),
+					      bytes(hash, HASH_SIZE), PG_TEXT((const char *)streams.array.data) };
+
 		r = pg_run(c, "WITH s AS (INSERT INTO block_seqs(agent, seq, day, block, digest, host)"
 			      " VALUES ($1, $2::bigint, $3::integer, nextval('blocks_id'), $4, $5)"
 			      " ON CONFLICT (agent, seq) DO NOTHING RETURNING block)"
 			      " INSERT INTO blocks(day, id, agent, seq, host, received, ts_min, ts_max, records, raw_len, digest,"
-			      " zframe, filter, chain, pos, prev_hash, hash) SELECT $3::integer, s.block, $1, $2::bigint, $5,"
-			      " $6::bigint, $7::bigint, $8::bigint, $9::integer, $10::integer, $4, $11, $12::bytea, $13,"
-			      " $14::bigint, $15, $16 FROM s RETURNING id",
+			      " zframe, filter, chain, pos, prev_hash, hash, streams) SELECT $3::integer, s.block, $1, $2::bigint,"
+			      " $5, $6::bigint, $7::bigint, $8::bigint, $9::integer, $10::integer, $4, $11, $12::bytea, $13,"
+			      " $14::bigint, $15, $16, $17::text[] FROM s RETURNING id",
 			   p, ARRAY_SIZE(p), &res);
+	}
+	streams_free(&streams);
 	if (r < 0)
 		return r;
 	if (PQntuples(res) == 0) {
@@ -273,8 +332,9 @@ static const void *pg_frame(const struct block_row *b, size_t *ret_len)
 int pgblocks_select(PGconn *c, const struct pg_dialect *d, const struct pgblocks_select *q,
 		    int (*fn)(const struct block_row *b, void *ctx), void *ctx, unsigned *ret_n, struct pg_cursor *ret_last)
 {
-	char sql[768], xid[24], id[24], since[24], until[24], lim[16];
-	const struct pg_param p[] = { PG_TEXT(xid), PG_TEXT(id), PG_TEXT(q->host), PG_TEXT(since), PG_TEXT(until), PG_TEXT(lim) };
+	char sql[1024], xid[24], id[24], since[24], until[24], lim[16];
+	const struct pg_param p[] = { PG_TEXT(xid), PG_TEXT(id), PG_TEXT(q->host), PG_TEXT(since), PG_TEXT(until), PG_TEXT(lim),
+				      PG_TEXT(q->source) };
 	struct frames frames = { .c = c };
 	PGresult *res = NULL;
 	int r;
@@ -290,10 +350,13 @@ int pgblocks_select(PGconn *c, const struct pg_dialect *d, const struct pgblocks
 		       "SELECT xid, id, encode(agent, 'hex'), seq, coalesce(host, ''), received, ts_min, ts_max, records,"
 		       " raw_len, day, filter FROM blocks WHERE (xid, id) %s ($1::bigint, $2::bigint)%s%s"
 		       " AND ($3::text IS NULL OR host = $3 OR encode(agent, 'hex') = $3)"
-		       " AND ts_max >= $4::bigint AND ts_min <= $5::bigint ORDER BY xid %s, id %s LIMIT $6::integer",
+		       " AND ts_max >= $4::bigint AND ts_min <= $5::bigint"
+		       /* Blocks stored before their streams were (NULL) may hold any. */
+		       " AND ($7::text IS NULL OR streams IS NULL OR streams && ARRAY[$7::text, '" STORAGE_STREAM_ANY "'])"
+		       " ORDER BY xid %s, id %s LIMIT $6::integer",
 		       q->newest_first ? "<=" : ">=", q->newest_first ? "" : " AND xid < ",
 		       q->newest_first ? "" : d->xid_horizon, q->newest_first ? "DESC" : "", q->newest_first ? "DESC" : "");
-	r = pg_run(c, sql, p, 6, &res);
+	r = pg_run(c, sql, p, ARRAY_SIZE(p), &res);
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
 		size_t flen = 0;
 		unsigned char *filter = PQgetisnull(res, i, 11) ? NULL :
@@ -452,6 +515,26 @@ static int hex_column(const PGresult *res, int i, int col, uint8_t *out, size_t 
 	return !PQgetisnull(res, i, col) && strlen(s) == 2 * size && hex_decode(s, out, size) == 0 ? 0 : -EUCLEAN;
 }
 
+/* Column col of row i, a text[] as JSON, into v (pointers into *ret_json, the caller's to json_decref()): how many, -1 for NULL, or -EUCLEAN. */
+static int streams_column(const PGresult *res, int i, int col, const char *v[STORAGE_STREAMS_MAX], json_t **ret_json)
+{
+	json_t *a = PQgetisnull(res, i, col) ? NULL : json_loads(PQgetvalue(res, i, col), 0, NULL);
+	size_t k;
+	json_t *x;
+
+	*ret_json = a;
+	if (PQgetisnull(res, i, col))
+		return -1;
+	if (!json_is_array(a) || json_array_size(a) > STORAGE_STREAMS_MAX)
+		return -EUCLEAN;
+	json_array_foreach (a, k, x) {
+		if (!json_is_string(x))
+			return -EUCLEAN;
+		v[k] = json_string_value(x);
+	}
+	return (int)json_array_size(a);
+}
+
 /* Whether row i's block is what its hash says, and comes where it is after the one walked before. */
 static int walk_block(struct walk *w, const PGresult *res, int i)
 {
@@ -467,9 +550,15 @@ static int walk_block(struct walk *w, const PGresult *res, int i)
 		.raw_len = (uint32_t)pg_int(res, i, 10), .digest = digest, .filter = filter, .filter_len = flen,
 	};
 	int64_t id = pg_int(res, i, 2);
+	const char *streams[STORAGE_STREAMS_MAX];
+	json_t *json = NULL;
+	int n_streams = streams_column(res, i, 15, streams, &json);
 	bool formed = hex_column(res, i, 3, agent, sizeof(agent)) == 0 && hex_column(res, i, 12, prev, sizeof(prev)) == 0 &&
-		      hex_column(res, i, 13, hash, sizeof(hash)) == 0;
+		      hex_column(res, i, 13, hash, sizeof(hash)) == 0 && n_streams != -EUCLEAN;
 	int r = zframe ? hash_digest(w->alg, zframe, zlen, digest) : -ENOMEM;
+
+	b.streams = n_streams >= 0 ? streams : NULL;
+	b.n_streams = n_streams >= 0 ? (size_t)n_streams : 0;
 
 	if (r == 0 && formed)
 		r = chain_shared_hash(w->alg, prev, &b, got);
@@ -489,6 +578,7 @@ static int walk_block(struct walk *w, const PGresult *res, int i)
 	}
 	PQfreemem(filter);
 	PQfreemem(zframe);
+	json_decref(json);
 	return r;
 }
 
@@ -505,7 +595,8 @@ static int walk_chain(struct walk *w, const uint8_t head[HASH_SIZE], uint32_t he
 		PGresult *res = NULL;
 
 		r = pg_run(w->c, "SELECT pos, day, id, encode(agent, 'hex'), seq, host, received, ts_min, ts_max, records,"
-				 " raw_len, filter, encode(prev_hash, 'hex'), encode(hash, 'hex'), zframe"
+				 " raw_len, filter, encode(prev_hash, 'hex'), encode(hash, 'hex'), zframe,"
+				 " array_to_json(streams)::text"
 				 " FROM blocks WHERE chain = $1 AND pos > $2::bigint AND pos <= $3::bigint ORDER BY pos, id"
 				 " LIMIT $4::integer",
 			   p, ARRAY_SIZE(p), &res);

@@ -104,13 +104,14 @@ int pgblocks_after(PGconn *c, const struct pg_dialect *d, struct pg_cursor *cur,
  * What a search of the blocks asks (the log API's; store/logquery.c): a
  * page of up to limit blocks from from on (newest first: back from it),
  * the cursor's own block included, of host (a name or an agent id in hex),
- * overlapping since..until (until 0: open). In ingest order only blocks
+ * holding source (NULL: any), overlapping since..until (until 0: open). In ingest order only blocks
  * of finished transactions are given (pgblocks_after()'s horizon).
  */
 struct pgblocks_select {
 	struct pg_cursor from;
 	bool newest_first;
 	const char *host;
+	const char *source;
 	uint64_t since, until;
 	unsigned limit;
 };

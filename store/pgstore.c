@@ -389,6 +389,7 @@ int pgstore_select(struct pgstore *p, const struct pgstore_select *q, int (*fn)(
 		   void *ctx)
 {
 	struct pgblocks_select s = { .from = { q->xid, q->id }, .newest_first = q->newest_first, .host = q->host,
+				     .source = q->source,
 				     .since = q->since, .until = q->until, .limit = SELECT_PAGE };
 	unsigned n = SELECT_PAGE;
 	int r = pg_link_up(&p->link);

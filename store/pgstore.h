@@ -119,7 +119,8 @@ struct pgstore_select {
 	uint64_t xid;
 	int64_t id;
 	bool newest_first;
-	const char *host; /* a name or an agent id; NULL: any */
+	const char *host;   /* a name or an agent id; NULL: any */
+	const char *source; /* the blocks that hold this stream (or any: STORAGE_STREAM_ANY); NULL: every block */
 	uint64_t since, until;
 };
 /*

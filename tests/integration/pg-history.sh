@@ -4,10 +4,11 @@
 # PostgreSQL database (store/pgderived.c): a probe's results, a host
 # metric's series and a log metric's series of a host whose agent sends to
 # B are read through A, by host name and by agent id, and a search through A
-# passes the blocks its tokens' filter rules out unread; B's own store keeps
+# passes the blocks its tokens' filter rules out unread, and one by source
+# is given only the block holding that stream; B's own store keeps
 # its blocks and their chain (verified), not those rows, and --verify finds
 # a copy of one of them altered or deleted in the database, and the chains
-# in the database find those, a block added there and a chain cut at its
+# in the database find those, a block's streams emptied, a block added there and a chain cut at its
 # end without B's store (the chains SM3, as the stores' hash= says), and
 # B's seals a whole chain of B's removed there; a log metric's rows older
 # than the rules' day stay for its chart; the database out of reach is a
@@ -74,6 +75,12 @@ info "a search through A reads the one block whose tokens' filter holds the word
 assert [i["message"] for i in a["items"]] == ["error two"], a["items"]
 assert s["unindexed"] == 0 and s["blocks"] == 1 and s["skipped"] >= 3, s' "$T/got.json" ||
 	fail "the search's blocks: $(cat "$T/got.json")"
+info "a search by source through A reads only the block holding that stream: the database gives no other"
+[ "$(get "/api/v1/logs?source=app&since=10m")" = 200 ] || fail "the search: $(cat "$T/got.json")"
+"$PY" -c 'import json, sys; a = json.load(open(sys.argv[1])); s = a["scanned"]
+assert [i["message"] for i in a["items"]] == ["error one", "fine", "error two"], a["items"]
+assert s["blocks"] == 1 and s["skipped"] == 0 and s["unindexed"] == 0, s' "$T/got.json" ||
+	fail "the search's blocks: $(cat "$T/got.json")"
 OLD=$(( ($(date +%s) - 30 * 3600) * 1000000 ))
 pg_sql -c "INSERT INTO logmetric_rows SELECT metric, agent, host, labels, $OLD, $OLD, 5, 0, sketch FROM logmetric_rows
 	WHERE metric = 'errs' LIMIT 1"
@@ -127,7 +134,7 @@ old_gone() { [ -z "$(pg_sql -c "SELECT relname FROM pg_class WHERE relname IN ('
 wait_for 10 "the partitions of day 1 dropped" old_gone
 history_has host-b 4 || fail "today's results after retention: $(cat "$T/got.json")"
 
-info "--verify: the database's copies of B's blocks are B's; one altered there and one deleted are found"
+info "--verify: the database's copies of B's blocks are B's; one altered there, one deleted, one's streams emptied are found"
 # What B received in the last 10 s may not be there yet (it writes its own store first): older blocks are judged.
 sleep 11
 "$B/vigil-collector" --config "$T/collector-b.conf" --verify > "$T/verify.out" 2>&1 || fail "--verify: $(cat "$T/verify.out")"
@@ -139,6 +146,10 @@ PYEOF
 OLDEST="(SELECT id FROM blocks WHERE agent = decode('$ID_B', 'hex') ORDER BY id LIMIT 1"
 pg_sql -c "UPDATE blocks SET zframe = zframe || '\x00'::bytea WHERE id = $OLDEST)"
 pg_sql -c "DELETE FROM blocks WHERE id = $OLDEST OFFSET 1)"
+# And a block hidden from a search by source: its streams emptied (its frame and its copy's digest untouched).
+pg_sql -c "UPDATE blocks SET streams = '{}' WHERE streams = '{app}'"
+[ "$(get "/api/v1/logs?source=app&since=10m")" = 200 ] && "$PY" -c 'import json, sys
+assert json.load(open(sys.argv[1]))["items"] == []' "$T/got.json" || fail "the hidden block was found: $(cat "$T/got.json")"
 if "$B/vigil-collector" --config "$T/collector-b.conf" --verify > "$T/verify.out" 2>&1; then
 	fail "--verify passed with a block altered and one deleted in the database: $(cat "$T/verify.out")"
 fi
@@ -146,7 +157,7 @@ grep -q "blocks checked in PostgreSQL: [0-9]* the same, 1 altered, 1 missing" "$
 	grep -q "altered there" "$T/verify.out" && grep -q "not in the database" "$T/verify.out" ||
 	fail "--verify said: $(cat "$T/verify.out")"
 # And by the chains alone, which need no collector's own store.
-grep -q "chains walked in PostgreSQL, [0-9]* blocks, 0 in no chain, 2 problems" "$T/verify.out" &&
+grep -q "chains walked in PostgreSQL, [0-9]* blocks, 0 in no chain, 3 problems" "$T/verify.out" &&
 	grep -q "^PostgreSQL day [0-9]* block [0-9]*: chain [0-9a-f]*: its frame or columns are not those its hash" "$T/verify.out" &&
 	grep -q "chain [0-9a-f]*: the block before it is not the one it names" "$T/verify.out" ||
 	fail "the chains said: $(cat "$T/verify.out")"
@@ -160,11 +171,11 @@ CHAIN_B=$(pg_sql -c "SELECT chain FROM blocks WHERE agent = decode('$ID_B', 'hex
 pg_sql -c "UPDATE block_chains SET pos = pos + 1 WHERE name = '$CHAIN_B'"
 wait_for 10 "B goes on in a new chain" grep -q "the head of chain $CHAIN_B in PostgreSQL is not where" "$T/collector-b.log"
 "$B/vigil-collector" --config "$T/collector-b.conf" --verify > "$T/verify.out" 2>&1 && fail "--verify passed: $(cat "$T/verify.out")"
-grep -q "chains walked in PostgreSQL, [0-9]* blocks, 1 in no chain, 4 problems" "$T/verify.out" &&
+grep -q "chains walked in PostgreSQL, [0-9]* blocks, 1 in no chain, 5 problems" "$T/verify.out" &&
 	grep -q "in no collector's chain: added there" "$T/verify.out" &&
 	grep -q "^PostgreSQL day 0 block 0: chain $CHAIN_B: its last blocks are not there" "$T/verify.out" ||
 	fail "the chains said: $(cat "$T/verify.out")"
-[ "$(verify_api)" = "False True 1 4 4" ] || fail "GET /api/v1/verify: $(cat "$T/verify.json")"
+[ "$(verify_api)" = "False True 1 5 5" ] || fail "GET /api/v1/verify: $(cat "$T/verify.json")"
 [ "$(pg_sql -c "SELECT count(*) FROM blocks WHERE agent = decode('$ID_B', 'hex') AND chain <> '$CHAIN_B'")" -gt 0 ] ||
 	fail "no block of B in its new chain"
 
@@ -173,8 +184,8 @@ sealed_b() { [ "$(sqlite3 "$T/data-b/meta.db" "SELECT count(*) FROM seals WHERE 
 wait_for 10 "a seal of B's that binds $CHAIN_B" sealed_b
 pg_sql -c "DELETE FROM blocks WHERE chain = '$CHAIN_B'; DELETE FROM block_chains WHERE name = '$CHAIN_B'"
 "$B/vigil-collector" --config "$T/collector-b.conf" --verify > "$T/verify.out" 2>&1 && fail "--verify passed: $(cat "$T/verify.out")"
-# Of the chains, only the two blocks of B's first run's and the one added are left to find.
-grep -q "chains walked in PostgreSQL, [0-9]* blocks, 1 in no chain, 3 problems" "$T/verify.out" &&
+# Of the chains, only the three blocks of B's first run's and the one added are left to find.
+grep -q "chains walked in PostgreSQL, [0-9]* blocks, 1 in no chain, 4 problems" "$T/verify.out" &&
 	grep -q "^seal [0-9]*: block [0-9]* of chain $CHAIN_B in the shared store, which it sealed, is gone" "$T/verify.out" ||
 	fail "the seals said: $(cat "$T/verify.out")"
 echo ok

@@ -226,11 +226,13 @@ static void conflicts_are_not_duplicates(void **state)
 static void shared_hash_covers_every_field(void **state)
 {
 	uint8_t agent[AGENT_ID_SIZE] = { 1 }, digest[HASH_SIZE] = { 2 }, filter[4] = { 3 }, prev[HASH_SIZE] = { 4 };
+	const char *streams[] = { "app", "nginx" }, *other_streams[] = { "app", "nginy" };
 	const struct chain_shared_block b = { .chain = "00aa", .pos = 7, .day = 20794, .agent = agent, .seq = 9,
 					      .host = "web-1", .received = 10, .ts_min = 11, .ts_max = 12, .records = 13,
-					      .raw_len = 14, .digest = digest, .filter = filter, .filter_len = sizeof(filter) };
+					      .raw_len = 14, .digest = digest, .filter = filter, .filter_len = sizeof(filter),
+					      .streams = streams, .n_streams = 2 };
 	uint8_t other_agent[AGENT_ID_SIZE] = { 5 }, other_digest[HASH_SIZE] = { 6 }, other_prev[HASH_SIZE] = { 7 };
-	struct chain_shared_block v[14];
+	struct chain_shared_block v[18];
 	uint8_t want[HASH_SIZE], got[HASH_SIZE];
 
 	(void)state;
@@ -251,6 +253,11 @@ static void shared_hash_covers_every_field(void **state)
 	v[12].filter = NULL;
 	v[12].filter_len = 0;
 	v[13].filter_len = 3;
+	v[14].n_streams = 1;
+	v[15].streams = other_streams;
+	v[16].n_streams = 0;
+	v[17].streams = NULL;
+	v[17].n_streams = 0;
 	assert_int_equal(chain_shared_hash(HASH_SHA256, prev, &b, want), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
 		assert_int_equal(chain_shared_hash(HASH_SHA256, prev, &v[i], got), 0);
