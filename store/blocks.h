@@ -71,6 +71,21 @@ struct block_in {
 	int64_t block_id;         /* set when stored */
 };
 
+/*
+ * b's streams from what verifying its batch found (info outlives b), and
+ * STORAGE_STREAM_ANY when it held more than are indexed: a search by any
+ * source reads it then.
+ */
+static inline void block_streams_from(struct block_in *b, const struct batch_info *info)
+{
+	_Static_assert(VERIFY_STREAMS_MAX <= STORAGE_STREAMS_MAX, "a batch's streams fit a block's");
+	b->n_streams = info->n_streams;
+	for (size_t i = 0; i < info->n_streams; i++)
+		b->streams[i] = info->streams[i];
+	if (info->streams_overflow && b->n_streams < STORAGE_STREAMS_MAX)
+		b->streams[b->n_streams++] = STORAGE_STREAM_ANY;
+}
+
 /* Creates the tables of a shard (and adds what older shards lack). */
 int blocks_schema(sqlite3 *shard);
 

@@ -280,7 +280,7 @@ static void verify(struct job *j)
 	/* A relay's batches may be a device's: their records say which; the certificate still binds the id. */
 	relay = j->peer[0] && word_listed(in->conf->relays, j->peer);
 	j->block.host = j->peer[0] && !relay ? j->peer : j->info.host[0] ? j->info.host : NULL;
-	j->block.n_streams = j->info.n_streams;
+	block_streams_from(&j->block, &j->info);
 	j->block.probes = j->info.probes;
 	j->block.n_probes = j->info.n_probes;
 	j->block.metrics = j->info.metrics;
@@ -293,9 +293,6 @@ static void verify(struct job *j)
 	j->block.index_len = j->info.index_len;
 	j->block.logmetric_rows = j->info.logmetric_rows;
 	j->block.n_logmetric_rows = j->info.n_logmetric_rows;
-	memcpy(j->block.streams, j->info.streams, j->info.n_streams * sizeof(char *));
-	if (j->info.streams_overflow && j->block.n_streams < STORAGE_STREAMS_MAX)
-		j->block.streams[j->block.n_streams++] = STORAGE_STREAM_ANY;
 	pthread_mutex_lock(&in->lock);
 	if (holding(in, h.agent_id) >= in->conf->per_agent) {
 		pthread_mutex_unlock(&in->lock);

@@ -110,8 +110,8 @@ static bool collector_own(const struct migration *m, const char *agent)
 
 /*
  * The rows the database derives from a block (its probe results, metric
- * values, dial test runs: pgderived.h), decoded again from its frame as
- * ingest decoded it, into in. 0 with none when the frame does not decode
+ * values, dial test runs: pgderived.h) and its streams, decoded again from
+ * its frame as ingest decoded it, into in. 0 with no rows (and any stream) when the frame does not decode
  * (counted): the block is copied all the same.
  */
 static int derive(struct migration *m, const struct block_row *b, struct block_in *in, struct buf *raw,
@@ -122,6 +122,9 @@ static int derive(struct migration *m, const struct block_row *b, struct block_i
 	size_t n;
 
 	buf_reset(raw);
+	/* Until it decodes, it may hold any stream: a search by source still reads it. */
+	in->streams[0] = STORAGE_STREAM_ANY;
+	in->n_streams = 1;
 	if (b->raw_len > MIGRATE_RAW_MAX) {
 		m->rep->underived++;
 		return 0;
@@ -136,6 +139,7 @@ static int derive(struct migration *m, const struct block_row *b, struct block_i
 		m->rep->underived++;
 		return 0;
 	}
+	block_streams_from(in, info);
 	in->probes = info->probes;
 	in->n_probes = info->n_probes;
 	in->metrics = info->metrics;

@@ -3,11 +3,12 @@
 # vigil-collector --migrate URL copies a SQLite store's blocks into
 # PostgreSQL, verified (the SHA-256 of every frame as stored there) and
 # resumable (a second run finds each block there already and copies
-# nothing), in one chain the migration's run wrote (--verify walks it); a frame altered in the database afterwards is caught; a
-# collector on the database then serves every line once, and a probe's
-# results derived from the blocks (once, however often it runs). The users and
-# tokens go too: the same password logs in, the same token works there;
-# and the alerts with their history and notifications: the collector on
+# nothing), in one chain the migration's run wrote (--verify walks it); a
+# frame altered in the database afterwards is caught; a collector on the
+# database then serves every line once (by its source too, each block's
+# streams copied), and a probe's results derived from the blocks (once,
+# however often it runs). The users and tokens go too: the same password
+# logs in, the same token works there; and the alerts with their history and notifications: the collector on
 # the database lists the same alert, id and history; and the rules and dial
 # tests made through the API, and the dial tests of files, with their ids
 # and history.
@@ -134,6 +135,13 @@ grep -Eq "^[12] chains walked in PostgreSQL, [0-9]+ blocks, 0 in no chain, 0 pro
 	fail "--verify of the migrated blocks' chain: $(cat "$T/verify.out")"
 pull_messages kind=log --expect "$T/expected" > "$T/pull.out" || fail "$(cat "$T/pull.out")"
 grep -q "stored 5000 missing 0 unexpected 0 duplicates 0" "$T/pull.out" || fail "$(cat "$T/pull.out")"
+# Found by their source too: the migration gave each block its streams, as ingest did.
+curl -s -o "$T/count.json" -H "Authorization: Bearer $TOKEN" "$URL/api/v1/logs/count?source=app&kind=log&since=1d&step=1d"
+[ "$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"])' "$T/count.json")" = 5000 ] ||
+	fail "the lines by their source: $(cat "$T/count.json")"
+curl -s -o "$T/none.json" -H "Authorization: Bearer $TOKEN" "$URL/api/v1/logs?source=none&since=1d"
+"$PY" -c 'import json, sys; a = json.load(open(sys.argv[1])); assert a["items"] == [] and a["scanned"]["blocks"] == 0, a' \
+	"$T/none.json" || fail "blocks of no such source were read: $(cat "$T/none.json")"
 [ "$(login op li.na Operator-pass-2026)" = 200 ] || fail "the migrated user's login: $(cat "$T/op.json")"
 curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/hosts/testhost" > "$T/host.json"
 "$PY" -c 'import json,sys; h = json.load(open(sys.argv[1])); assert [p["name"] for p in h["probe_results"]] == ["absent", "present"], h' \
