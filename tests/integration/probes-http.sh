@@ -28,6 +28,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 10 -s
 	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$T/tls.key" -out "$T/tls.crt" 2>/dev/null
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3 -subj "/CN=soon" \
 	-keyout "$T/soon.key" -out "$T/soon.crt" 2>/dev/null
+# Days left are whole days, down: checked within the certificates' second, 10 days would still be 10.
+sleep 1
 openssl s_server -accept "$TLS_PORT" -cert "$T/tls.crt" -key "$T/tls.key" -www -quiet > /dev/null 2>&1 &
 PIDS="$PIDS $!"
 
