@@ -50,7 +50,7 @@ struct block_in {
 	uint32_t raw_len;
 	const void *zframe; /* the zstd frame, without the request header */
 	size_t zlen;
-	uint8_t digest[32]; /* SHA-256 of zframe, computed before the writer */
+	uint8_t digest[32]; /* zframe's digest by the store's hash= (the migration's: SHA-256), computed before the writer */
 	const char *streams[STORAGE_STREAMS_MAX];
 	size_t n_streams;
 	const struct probe_row *probes; /* probe results in the block, stored as rows too */

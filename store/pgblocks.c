@@ -37,11 +37,32 @@ int pgblocks_schema(PGconn *c, const struct pg_dialect *d)
 		       "CREATE TABLE IF NOT EXISTS block_chains(name text PRIMARY KEY, collector text NOT NULL,"
 		       " hash text NOT NULL, started bigint NOT NULL, pos bigint NOT NULL, head bytea NOT NULL,"
 		       " day integer NOT NULL);"
+		       /* The digest of every block_seqs.digest: one for all the collectors of the database. */
+		       "CREATE TABLE IF NOT EXISTS block_digest(id integer PRIMARY KEY CHECK (id = 1), hash text NOT NULL);"
 		       "CREATE TABLE IF NOT EXISTS block_seqs(agent bytea NOT NULL, seq bigint NOT NULL,"
 		       " day integer NOT NULL, block bigint NOT NULL, digest bytea NOT NULL, host text,"
 		       " PRIMARY KEY (agent, seq))",
 		       d->xid_now);
 	return pg_schema(c, sql);
+}
+
+int pgblocks_digest_agree(PGconn *c, enum hash_alg alg, char *theirs, size_t size)
+{
+	const struct pg_param p[] = { PG_TEXT(hash_name(alg)) };
+	PGresult *res = NULL;
+	/* The first collector's choice stays: two starting at once both read the one row that went in. */
+	int r = pg_run(c, "INSERT INTO block_digest(id, hash) VALUES (1, $1) ON CONFLICT (id) DO NOTHING", p, 1, NULL);
+
+	if (r == 0)
+		r = pg_run(c, "SELECT hash FROM block_digest WHERE id = 1", NULL, 0, &res);
+	if (r == 0 && PQntuples(res) != 1)
+		r = -EIO;
+	if (r == 0) {
+		(void)snprintf(theirs, size, "%s", PQgetvalue(res, 0, 0));
+		r = strcmp(theirs, hash_name(alg)) == 0 ? 0 : -EXDEV;
+	}
+	PQclear(res);
+	return r;
 }
 
 int pgblocks_prepare_day(PGconn *c, const struct pg_dialect *d, uint32_t day)

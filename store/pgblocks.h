@@ -29,6 +29,13 @@
 
 /* Creates the tables (idempotent, for several collectors starting at once). */
 int pgblocks_schema(PGconn *c, const struct pg_dialect *d);
+/*
+ * Whether alg is the digest the database's (agent, seq) rows are judged
+ * by (recorded by the first collector): 0, or -EXDEV with the one recorded
+ * in theirs. A batch sent again to a collector of another digest would
+ * read as another batch under its number, refused.
+ */
+int pgblocks_digest_agree(PGconn *c, enum hash_alg alg, char *theirs, size_t size);
 /* Makes the partition of day if it is not there: outside a transaction that writes, before the first block of the day. */
 int pgblocks_prepare_day(PGconn *c, const struct pg_dialect *d, uint32_t day);
 

@@ -337,3 +337,10 @@ int pgstore_chain_hash_of(struct pgstore *p, const char *chain, int64_t pos, uin
 	(void)ret_hash;
 	return -EOPNOTSUPP;
 }
+
+int pgstore_digest_agree(struct pgstore *p, enum hash_alg alg)
+{
+	(void)p;
+	(void)alg;
+	return -EOPNOTSUPP;
+}

@@ -361,6 +361,19 @@ int pgstore_verify_chains(struct pgstore *p, struct pgstore_chains_check *v)
 	return pg_link_settle(&p->link, r == 0 ? pgblocks_verify_chains(p->link.c, v) : r);
 }
 
+int pgstore_digest_agree(struct pgstore *p, enum hash_alg alg)
+{
+	char theirs[16] = "";
+	int r = pg_link_up(&p->link);
+
+	r = pg_link_settle(&p->link, r == 0 ? pgblocks_digest_agree(p->link.c, alg, theirs, sizeof(theirs)) : r);
+	if (r == -EXDEV)
+		log_error("[storage] this store's digest is %s, but the collectors of this database use %s: every "
+			  "collector of one database hashes alike (hash=%s), or a batch sent again to another reads as "
+			  "a conflict", hash_name(alg), theirs, theirs);
+	return r;
+}
+
 void pgstore_chain_head(const struct pgstore *p, char name[CHAIN_SHARED_NAME], int64_t *ret_pos, uint8_t ret_hash[HASH_SIZE])
 {
 	(void)snprintf(name, CHAIN_SHARED_NAME, "%s", p->chain.pos ? p->chain.name : "");

@@ -90,6 +90,12 @@ struct pgstore_chains_check {
 	size_t told;
 };
 int pgstore_verify_chains(struct pgstore *p, struct pgstore_chains_check *v);
+/*
+ * Whether this store's digest of frames (storage.h) is the database's:
+ * 0, or -EXDEV (logged, naming both) when the collectors there use
+ * another, and every batch an agent sends again would read as a conflict.
+ */
+int pgstore_digest_agree(struct pgstore *p, enum hash_alg alg);
 /* The writer's chain as its last group committed it: name ("" before its first block), place and hash. */
 void pgstore_chain_head(const struct pgstore *p, char name[CHAIN_SHARED_NAME], int64_t *ret_pos, uint8_t ret_hash[HASH_SIZE]);
 /* The hash of block pos of chain in the database: 0, -ENOENT if it is not there. */

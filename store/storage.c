@@ -236,6 +236,11 @@ int storage_share(struct storage *s, const struct storage_conf *c)
 		return log_error_errno(r, "storage: cannot open the shared store in PostgreSQL: %m");
 	if (!s->shared)
 		return 0;
+	r = pgstore_digest_agree(s->shared, s->alg);
+	if (r == -EXDEV)
+		return r;
+	if (r < 0)
+		return log_error_errno(r, "storage: cannot read the shared store's digest: %m");
 	log_info("storage: blocks are shared in PostgreSQL with the other collectors of the database");
 	/* The rows derived from blocks are the database's: this store keeps the blocks and their chain. */
 	r = shard_open_writer(s, s->cur.day);

@@ -5,7 +5,9 @@
 # again and again, and every agent behind it waits. A host name that is
 # not UTF-8 is stored (its bad bytes as U+FFFD); a sequence number beyond
 # a bigint is refused at the door (bad_sequence); the batches beside them
-# are stored.
+# are stored. A collector whose store hashes with another digest than the
+# database's collectors do does not start (a resend to it would read as a
+# conflict).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 pg_start
@@ -34,4 +36,13 @@ done
 [ "$(pg_sql -c "SELECT count(*) FROM blocks")" = 4 ] || fail "blocks in the database: $(pg_sql -c "SELECT count(*) FROM blocks")"
 [ "$(metric 'vigil_ingest_batches_total{result="retry"}')" = 0 ] || fail "batches told to retry"
 [ "$(pull_messages --count)" = 4 ] || fail "lines served: $(pull_messages --count)"
+
+info "a second collector hashing with another digest than the database's collectors is refused at its start"
+sed -i 's|^\[storage\]$|[storage]\nhash=sm3|' "$T/collector-b.conf"
+if timeout 20 "$B/vigil-collector" --config "$T/collector-b.conf" > "$T/b.out" 2>&1; then
+	fail "B started: $(cat "$T/b.out")"
+fi
+grep -q "this store's digest is sm3, but the collectors of this database use sha256" "$T/b.out" ||
+	fail "B said: $(cat "$T/b.out")"
+[ "$(pg_sql -c "SELECT hash FROM block_digest")" = sha256 ] || fail "the database's digest: $(pg_sql -c "SELECT * FROM block_digest")"
 echo ok
