@@ -512,7 +512,7 @@ struct walk {
 	enum hash_alg alg;
 	int64_t head_pos;
 	uint32_t oldest, started_day; /* the oldest day kept; the day the chain's run began */
-	int64_t pos;                  /* the last block's walked, 0 none */
+	int64_t pos, id;              /* the last block's walked (its place, its id), 0 none */
 	uint8_t last[HASH_SIZE];
 	struct pgstore_chains_check *v;
 };
@@ -580,7 +580,6 @@ static int walk_block(struct walk *w, const PGresult *res, int i)
 
 	b.streams = n_streams >= 0 ? streams : NULL;
 	b.n_streams = n_streams >= 0 ? (size_t)n_streams : 0;
-
 	if (r == 0 && formed)
 		r = chain_shared_hash(w->alg, prev, &b, got);
 	if (r == 0) {
@@ -595,6 +594,7 @@ static int walk_block(struct walk *w, const PGresult *res, int i)
 				: b.pos == 1 ? memcmp(prev, zero, HASH_SIZE) != 0 : w->started_day >= w->oldest)
 			tell(w, b.day, id, "the block before it is not the one it names: removed, replaced or added there");
 		w->pos = b.pos;
+		w->id = id;
 		memcpy(w->last, formed ? hash : zero, HASH_SIZE);
 	}
 	PQfreemem(filter);
@@ -611,15 +611,18 @@ static int walk_chain(struct walk *w, const uint8_t head[HASH_SIZE], uint32_t he
 	int n = WALK_PAGE, r = 0;
 
 	while (r == 0 && n == WALK_PAGE) {
-		const struct pg_num after = pg_num(w->pos), upto = pg_num(w->head_pos), lim = pg_num(WALK_PAGE);
-		const struct pg_param p[] = { PG_TEXT(w->name), PG_TEXT(after.s), PG_TEXT(upto.s), PG_TEXT(lim.s) };
+		const struct pg_num after = pg_num(w->pos), after_id = pg_num(w->id), upto = pg_num(w->head_pos),
+				    lim = pg_num(WALK_PAGE);
+		const struct pg_param p[] = { PG_TEXT(w->name), PG_TEXT(after.s), PG_TEXT(after_id.s), PG_TEXT(upto.s),
+					      PG_TEXT(lim.s) };
 		PGresult *res = NULL;
 
+		/* By (place, id): a second block at one place (added there) is walked too, never paged over. */
 		r = pg_run(w->c, "SELECT pos, day, id, encode(agent, 'hex'), seq, host, received, ts_min, ts_max, records,"
 				 " raw_len, filter, encode(prev_hash, 'hex'), encode(hash, 'hex'), zframe,"
 				 " array_to_json(streams)::text"
-				 " FROM blocks WHERE chain = $1 AND pos > $2::bigint AND pos <= $3::bigint ORDER BY pos, id"
-				 " LIMIT $4::integer",
+				 " FROM blocks WHERE chain = $1 AND (pos, id) > ($2::bigint, $3::bigint) AND pos <= $4::bigint"
+				 " ORDER BY pos, id LIMIT $5::integer",
 			   p, ARRAY_SIZE(p), &res);
 		n = r == 0 ? PQntuples(res) : 0;
 		for (int i = 0; r == 0 && i < n; i++)

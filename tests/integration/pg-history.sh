@@ -162,20 +162,26 @@ grep -q "chains walked in PostgreSQL, [0-9]* blocks, 0 in no chain, 3 problems" 
 	grep -q "chain [0-9a-f]*: the block before it is not the one it names" "$T/verify.out" ||
 	fail "the chains said: $(cat "$T/verify.out")"
 
-info "--verify: a block added to the database behind the collectors' backs, and a chain cut at its end"
+info "--verify: blocks added to the database behind the collectors' backs, and a chain cut at its end"
 pg_sql -c "INSERT INTO blocks(day, id, xid, agent, seq, host, received, ts_min, ts_max, records, raw_len, digest, zframe)
 	SELECT day, nextval('blocks_id'), xid, agent, seq + 1000000, host, received, ts_min, ts_max, records, raw_len,
 	digest, zframe FROM blocks WHERE agent = decode('$ID_B', 'hex') ORDER BY id DESC LIMIT 1"
 CHAIN_B=$(pg_sql -c "SELECT chain FROM blocks WHERE agent = decode('$ID_B', 'hex') AND chain IS NOT NULL
 	ORDER BY id DESC LIMIT 1")
+# And one put in B's first run's chain at the place its last block holds, with that block's links.
+pg_sql -c "INSERT INTO blocks(day, id, xid, agent, seq, host, received, ts_min, ts_max, records, raw_len, digest, zframe,
+	chain, pos, prev_hash, hash, streams) SELECT day, nextval('blocks_id'), xid, agent, seq + 2000000, host, received,
+	ts_min, ts_max, records, raw_len, digest, zframe, chain, pos, prev_hash, hash, streams FROM blocks
+	WHERE chain = (SELECT chain FROM blocks WHERE agent = decode('$ID_B', 'hex') ORDER BY id LIMIT 1)
+	ORDER BY pos DESC LIMIT 1"
 pg_sql -c "UPDATE block_chains SET pos = pos + 1 WHERE name = '$CHAIN_B'"
 wait_for 10 "B goes on in a new chain" grep -q "the head of chain $CHAIN_B in PostgreSQL is not where" "$T/collector-b.log"
 "$B/vigil-collector" --config "$T/collector-b.conf" --verify > "$T/verify.out" 2>&1 && fail "--verify passed: $(cat "$T/verify.out")"
-grep -q "chains walked in PostgreSQL, [0-9]* blocks, 1 in no chain, 5 problems" "$T/verify.out" &&
+grep -q "chains walked in PostgreSQL, [0-9]* blocks, 1 in no chain, 6 problems" "$T/verify.out" &&
 	grep -q "in no collector's chain: added there" "$T/verify.out" &&
 	grep -q "^PostgreSQL day 0 block 0: chain $CHAIN_B: its last blocks are not there" "$T/verify.out" ||
 	fail "the chains said: $(cat "$T/verify.out")"
-[ "$(verify_api)" = "False True 1 5 5" ] || fail "GET /api/v1/verify: $(cat "$T/verify.json")"
+[ "$(verify_api)" = "False True 1 6 6" ] || fail "GET /api/v1/verify: $(cat "$T/verify.json")"
 [ "$(pg_sql -c "SELECT count(*) FROM blocks WHERE agent = decode('$ID_B', 'hex') AND chain <> '$CHAIN_B'")" -gt 0 ] ||
 	fail "no block of B in its new chain"
 
@@ -184,8 +190,8 @@ sealed_b() { [ "$(sqlite3 "$T/data-b/meta.db" "SELECT count(*) FROM seals WHERE 
 wait_for 10 "a seal of B's that binds $CHAIN_B" sealed_b
 pg_sql -c "DELETE FROM blocks WHERE chain = '$CHAIN_B'; DELETE FROM block_chains WHERE name = '$CHAIN_B'"
 "$B/vigil-collector" --config "$T/collector-b.conf" --verify > "$T/verify.out" 2>&1 && fail "--verify passed: $(cat "$T/verify.out")"
-# Of the chains, only the three blocks of B's first run's and the one added are left to find.
-grep -q "chains walked in PostgreSQL, [0-9]* blocks, 1 in no chain, 4 problems" "$T/verify.out" &&
+# Of the chains, only the four blocks of B's first run's and the one added are left to find.
+grep -q "chains walked in PostgreSQL, [0-9]* blocks, 1 in no chain, 5 problems" "$T/verify.out" &&
 	grep -q "^seal [0-9]*: block [0-9]* of chain $CHAIN_B in the shared store, which it sealed, is gone" "$T/verify.out" ||
 	fail "the seals said: $(cat "$T/verify.out")"
 echo ok
