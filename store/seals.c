@@ -27,9 +27,24 @@ static const char shared_columns[] =
 	"ALTER TABLE seals ADD COLUMN shared_pos INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE seals ADD COLUMN shared_head BLOB;";
 
-#define COLUMNS                                                                                                       \
-	"id, made, day, blocks, last_block, head, audit_id, audit_head, closed, chain, method, key_id, prev, sig,"    \
-	" shared_chain, shared_pos, shared_head"
+#define COLUMNS_BEFORE_SHARED \
+	"id, made, day, blocks, last_block, head, audit_id, audit_head, closed, chain, method, key_id, prev, sig"
+#define COLUMNS COLUMNS_BEFORE_SHARED ", shared_chain, shared_pos, shared_head"
+
+/*
+ * SELECT of the columns, then tail: a meta.db no collector of this version
+ * has written yet (a reader's, an auditor's copy) reads as seals that bound
+ * no shared chain.
+ */
+static int select_seals(sqlite3 *meta, const char *tail, sqlite3_stmt **ret)
+{
+	char sql[512];
+
+	(void)snprintf(sql, sizeof(sql), "SELECT %s FROM seals %s",
+		       db_has_column(meta, "seals", "shared_chain") ? COLUMNS : COLUMNS_BEFORE_SHARED ", '', 0, NULL",
+		       tail);
+	return db_prepare(meta, sql, ret);
+}
 
 int seals_schema(sqlite3 *meta)
 {
@@ -148,7 +163,7 @@ static void read_row(sqlite3_stmt *st, struct seal *s)
 int seals_newest(sqlite3 *meta, uint32_t day, struct seal *ret)
 {
 	sqlite3_stmt *st;
-	int r = db_prepare(meta, "SELECT " COLUMNS " FROM seals WHERE ?1=0 OR day=?1 ORDER BY id DESC LIMIT 1", &st);
+	int r = select_seals(meta, "WHERE ?1=0 OR day=?1 ORDER BY id DESC LIMIT 1", &st);
 
 	if (r < 0)
 		return r;
@@ -201,7 +216,7 @@ int seals_each(sqlite3 *meta, int64_t after, unsigned limit, int (*fn)(const str
 	/* A store no collector of this version has opened yet has no seals. */
 	if (!db_has_column(meta, "seals", "sig"))
 		return 0;
-	r = db_prepare(meta, "SELECT " COLUMNS " FROM seals WHERE id > ?1 ORDER BY id LIMIT ?2", &st);
+	r = select_seals(meta, "WHERE id > ?1 ORDER BY id LIMIT ?2", &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, after);
