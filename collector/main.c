@@ -483,7 +483,7 @@ static int verify_seals(const struct coll_conf *conf, struct storage_reader *rd,
 
 	if (r < 0)
 		return log_error_errno(r, "[storage] %s", err);
-	if (storage_conf_shared(sc) && (r = pgstore_open(sc, false, &pg)) < 0) {
+	if ((r = storage_reader_shared(rd, &pg)) < 0) {
 		sealkey_free(key);
 		return log_error_errno(r, "verify: cannot reach PostgreSQL for the seals: %m");
 	}
@@ -491,7 +491,6 @@ static int verify_seals(const struct coll_conf *conf, struct storage_reader *rd,
 	r = seals_verify(rd, key, &sealed, pg ? &shared : NULL,
 			 storage_retention_cutoff(now_realtime_us(), sc->retention_days), 1000, print_seal_problem, NULL,
 			 &rep);
-	pgstore_free(pg);
 	if (r < 0) {
 		sealkey_free(key);
 		return log_error_errno(r, "verify: cannot read the seals: %m");
@@ -533,14 +532,16 @@ static void print_shared_problem(uint32_t day, int64_t block, const char *what, 
 }
 
 /* With a shared store: every collector's chains in it, -EUCLEAN on any problem. */
-static int verify_chains(const struct coll_conf *conf)
+static int verify_chains(struct storage_reader *rd)
 {
 	struct pgstore_chains_check v = { .max_problems = 1000, .problem = print_shared_problem };
-	int r;
+	struct pgstore *pg;
+	int r = storage_reader_shared(rd, &pg);
 
-	if (!storage_conf_shared(&conf->storage))
+	if (r == 1)
+		r = pgstore_verify_chains(pg, &v);
+	else if (r == 0)
 		return 0;
-	r = storage_verify_chains(&conf->storage, &v);
 	if (r < 0)
 		return log_error_errno(r, "verify: cannot walk the chains in PostgreSQL: %m");
 	printf("%" PRIu64 " chains walked in PostgreSQL, %" PRIu64 " blocks, %" PRIu64 " in no chain, %" PRIu64
@@ -558,6 +559,8 @@ static int verify(const struct coll_conf *conf)
 
 	if (r < 0)
 		return log_error_errno(r, "cannot open the store in %s: %m", conf->storage.data_dir);
+	/* One connection to the shared store for the chains' walk and the seals. */
+	storage_reader_share(rd, &conf->storage);
 	r = audit_open(conf->storage.data_dir, storage_conf_hash(&conf->storage), &a);
 	if (r < 0) {
 		storage_reader_free(rd);
@@ -569,7 +572,7 @@ static int verify(const struct coll_conf *conf)
 	else
 		printf("%" PRIu64 " blocks checked, %d problems\n", blocks, r);
 	rc = verify_copies(conf, rd);
-	rc = verify_chains(conf) < 0 ? -EUCLEAN : rc;
+	rc = verify_chains(rd) < 0 ? -EUCLEAN : rc;
 	ra = verify_audit(a);
 	rs = verify_seals(conf, rd, a);
 	audit_close(a);

@@ -106,17 +106,6 @@ int storage_verify_copies(struct storage_reader *rd, const struct storage_conf *
 	return r;
 }
 
-int storage_verify_chains(const struct storage_conf *c, struct pgstore_chains_check *v)
-{
-	struct pgstore *pg;
-	int r = pgstore_open(c, false, &pg);
-
-	if (r == 0)
-		r = pgstore_verify_chains(pg, v);
-	pgstore_free(pg);
-	return r;
-}
-
 static int sealed_hash_of(void *ctx, const char *name, int64_t pos, uint8_t ret_hash[HASH_SIZE])
 {
 	return pgstore_chain_hash_of(ctx, name, pos, ret_hash);

@@ -34,13 +34,6 @@ int storage_verify_copies(struct storage_reader *rd, const struct storage_conf *
 			  void (*problem)(uint32_t day, int64_t block, const char *what, void *userdata), void *userdata,
 			  struct copies_report *ret);
 
-/*
- * And the database's blocks by their chains (pgstore_verify_chains()):
- * those every collector wrote, with no collector's own store needed; a
- * block added there behind every collector's back is found this way.
- */
-int storage_verify_chains(const struct storage_conf *c, struct pgstore_chains_check *v);
-
 /* The seals' view of the shared store for --verify (sealing.h): its blocks' hashes read through p, which outlives it. */
 struct seal_shared copies_sealed(struct pgstore *p);
 

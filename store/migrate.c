@@ -111,8 +111,8 @@ static bool collector_own(const struct migration *m, const char *agent)
 /*
  * The rows the database derives from a block (its probe results, metric
  * values, dial test runs: pgderived.h) and its streams, decoded again from
- * its frame as ingest decoded it, into in. 0 with no rows (and any stream) when the frame does not decode
- * (counted): the block is copied all the same.
+ * its frame as ingest decoded it, into in. 0 with no rows (and any stream)
+ * when the frame does not decode (counted): the block is copied all the same.
  */
 static int derive(struct migration *m, const struct block_row *b, struct block_in *in, struct buf *raw,
 		  struct batch_info *info)

@@ -517,15 +517,20 @@ struct walk {
 	struct pgstore_chains_check *v;
 };
 
+/* A problem counted, and told while fewer than max_problems were. */
+static void report(struct pgstore_chains_check *v, uint32_t day, int64_t id, const char *what)
+{
+	v->problems++;
+	if (v->told++ < v->max_problems)
+		v->problem(day, id, what, v->userdata);
+}
+
 static void tell(struct walk *w, uint32_t day, int64_t id, const char *what)
 {
 	char text[256];
 
-	w->v->problems++;
-	if (w->v->told++ >= w->v->max_problems)
-		return;
 	(void)snprintf(text, sizeof(text), "chain %s: %s", w->name, what);
-	w->v->problem(day, id, text, w->v->userdata);
+	report(w->v, day, id, text);
 }
 
 /* Column col of row i, a bytea given as hex, into out of size bytes: 0, or -EUCLEAN when it is not that long. */
@@ -668,12 +673,9 @@ static int unchained(PGconn *c, struct pgstore_chains_check *v)
 
 	if (r == 0 && PQntuples(res))
 		v->unchained = (uint64_t)pg_int(res, 0, 2);
-	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
-		v->problems++;
-		if (v->told++ < v->max_problems)
-			v->problem((uint32_t)pg_int(res, i, 0), pg_int(res, i, 1),
-				   "in no collector's chain: added there, or stored before the chains", v->userdata);
-	}
+	for (int i = 0; r == 0 && i < PQntuples(res); i++)
+		report(v, (uint32_t)pg_int(res, i, 0), pg_int(res, i, 1),
+		       "in no collector's chain: added there, or stored before the chains");
 	PQclear(res);
 	return r;
 }
