@@ -68,6 +68,13 @@ static const struct conf_key metrics_keys[] = {
 	{ "interval", CONF_SECS, M(interval_ms), "10s", 1000, 3600000, .help = "time between samples" },
 };
 
+#define CE(f) offsetof(struct agent_conf, central.f) - offsetof(struct agent_conf, central)
+static const struct conf_key central_keys[] = {
+	{ "enabled", CONF_BOOL, CE(enabled), "yes", .help = "run what the collector's config groups give this host (docs/control.md); never its [collector], [spool], [batch], [enroll], [syslog] or [central]" },
+	{ "allow_commands", CONF_BOOL, CE(allow_commands), "no", .help = "let the collector's configuration add command probes, which run programs on this host" },
+	{ "allow_paths", CONF_STR, CE(allow_paths), "/var/log/*", .help = "globs (space-separated; * matches / too) every path the collector's configuration names must be within" },
+};
+
 static const struct conf_key tail_keys[] = {
 	{ "path", CONF_STR, T(path), NULL, .required = true, .help = "glob of files to follow" },
 	{ "read_from", CONF_STR, T(read_from), "head", .help = "head or tail: where to start in files found at first start" },
@@ -122,6 +129,7 @@ static const struct conf_section sections[] = {
 	{ "metrics", false, metrics_keys, ARRAY_SIZE(metrics_keys), offsetof(struct agent_conf, metrics), NULL },
 	{ "syslog", false, syslog_conf_keys, SYSLOG_CONF_N_KEYS, offsetof(struct agent_conf, syslog), NULL },
 	{ "enroll", false, enroll_keys, ARRAY_SIZE(enroll_keys), offsetof(struct agent_conf, enroll), NULL },
+	{ "central", false, central_keys, ARRAY_SIZE(central_keys), offsetof(struct agent_conf, central), NULL },
 	{ "probe", true, probe_conf_keys, PROBE_CONF_N_KEYS, 0, probe_instance },
 	{ "tail", true, tail_keys, ARRAY_SIZE(tail_keys), 0, tail_instance },
 	{ "parser", true, parser_keys, ARRAY_SIZE(parser_keys), 0, parser_instance },
@@ -190,19 +198,14 @@ static void check_parser(const struct agent_conf *c, size_t i, const struct conf
 				       lists[k].key, (int)len, dup);
 }
 
-static void check_values(const void *target, const struct conf_origin *o, struct conf_errors *errs)
+/* What a fragment may be checked for alone: all but the connection to the collector. */
+static void check_fragment(const void *target, const struct conf_origin *o, struct conf_errors *errs)
 {
 	const struct agent_conf *c = target;
 	const char *bad;
 	char where[4200];
 	size_t bad_len;
 
-	transport_conf_check(&c->collector.t, "collector", true,
-			     conf_origin_where(o, &c->collector, "address", where, sizeof(where)), errs);
-	if (c->enroll.url && (strncmp(c->enroll.url, "https://", 8) != 0 || !transport_is_tls(&c->collector.t)))
-		conf_error_add(errs, conf_origin_where(o, &c->enroll, "url", where, sizeof(where)),
-			       "[enroll] url=%s: expected https://HOST:PORT, with [collector] on tls+tcp:// and its"
-			       " tls_cert= and tls_key= (what vigil-agent --enroll writes)", c->enroll.url);
 	if (c->agent.labels && labels_check(c->agent.labels, &bad, &bad_len) < 0)
 		conf_error_add(errs, conf_origin_where(o, &c->agent, "labels", where, sizeof(where)),
 			       "[agent] labels: '%.*s' is not key=value", (int)bad_len, bad);
@@ -215,20 +218,57 @@ static void check_values(const void *target, const struct conf_origin *o, struct
 	syslog_conf_check(&c->syslog, conf_origin_where(o, &c->syslog, "listen", where, sizeof(where)), errs);
 }
 
-int agent_conf_load(const char *path, struct agent_conf **ret)
+static void check_values(const void *target, const struct conf_origin *o, struct conf_errors *errs)
+{
+	const struct agent_conf *c = target;
+	char where[4200];
+
+	transport_conf_check(&c->collector.t, "collector", true,
+			     conf_origin_where(o, &c->collector, "address", where, sizeof(where)), errs);
+	if (c->enroll.url && (strncmp(c->enroll.url, "https://", 8) != 0 || !transport_is_tls(&c->collector.t)))
+		conf_error_add(errs, conf_origin_where(o, &c->enroll, "url", where, sizeof(where)),
+			       "[enroll] url=%s: expected https://HOST:PORT, with [collector] on tls+tcp:// and its"
+			       " tls_cert= and tls_key= (what vigil-agent --enroll writes)", c->enroll.url);
+	check_fragment(target, o, errs);
+}
+
+int agent_conf_load_layers(const char *path, const char *central, struct agent_conf **ret,
+			   struct conf_errors *errs)
 {
 	struct agent_conf *c = calloc(1, sizeof(*c));
 	int r;
 
 	if (!c)
 		return -ENOMEM;
-	r = conf_load_report(&agent_conf_schema, path, c, check_values);
+	r = conf_load_layers(&agent_conf_schema, path, central, c, check_values, errs);
 	if (r < 0) {
 		agent_conf_free(c);
 		return r;
 	}
 	*ret = c;
 	return 0;
+}
+
+int agent_conf_load(const char *path, struct agent_conf **ret)
+{
+	struct conf_errors errs = { 0 };
+	int r = agent_conf_load_layers(path, NULL, ret, &errs);
+
+	conf_errors_print(&errs);
+	conf_errors_free(&errs);
+	return r;
+}
+
+int agent_conf_check_fragment(const char *name, const char *text, struct conf_errors *errs)
+{
+	struct agent_conf *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	r = conf_load_text(&agent_conf_schema, name, text, c, check_fragment, errs);
+	agent_conf_free(c);
+	return r;
 }
 
 void agent_conf_free(struct agent_conf *c)

@@ -75,6 +75,11 @@ struct agent_conf {
 		bool enabled;
 		uint64_t interval_ms;
 	} metrics;
+	struct {
+		bool enabled;        /* run what the collector's config groups give this host */
+		bool allow_commands; /* ... command probes among it */
+		char *allow_paths;   /* globs its paths must be within */
+	} central;
 	struct tail_conf **tails;
 	size_t n_tails;
 	struct parser_conf **parsers;
@@ -87,6 +92,19 @@ extern const struct conf_schema agent_conf_schema;
 
 /* Loads path into a new config; on error prints file:line messages to stderr. */
 int agent_conf_load(const char *path, struct agent_conf **ret);
+/*
+ * agent_conf_load() with central (NULL: none), the drop-in the collector's
+ * configuration was written to, read after all the local files; the
+ * errors into errs, not printed.
+ */
+int agent_conf_load_layers(const char *path, const char *central, struct agent_conf **ret,
+			   struct conf_errors *errs);
+/*
+ * text, a config group (control/groups.h) called name, checked alone as an
+ * agent would read it, all but [collector]: 0, or -EINVAL with its errors
+ * ("name:LINE: ...") in errs.
+ */
+int agent_conf_check_fragment(const char *name, const char *text, struct conf_errors *errs);
 void agent_conf_free(struct agent_conf *c);
 
 #endif

@@ -10,6 +10,7 @@
 #include <systemd/sd-id128.h>
 
 #include "agent/agent_conf.h"
+#include "agent/central.h"
 #include "agent/enroll.h"
 #include "agent/hostmetrics.h"
 #include "agent/inventory.h"
@@ -52,6 +53,7 @@ struct agent {
 	sd_event_source *metrics_timer;
 	sd_event_source *renew_timer; /* realtime: when the certificate is looked at for renewal next */
 	struct relay *relay; /* NULL: no [syslog] */
+	struct central *central; /* the collector's configuration for this host */
 };
 
 static size_t sources_checkpoints_max(void *userdata)
@@ -204,6 +206,7 @@ static int on_inventory(sd_event_source *s, uint64_t usec, void *userdata)
 
 	buf_init(&inv, 64 * 1024);
 	if (inventory_collect(a->hostname, a->conf->agent.labels, &inv) == 0 &&
+	    central_inventory(a->central, &inv) == 0 &&
 	    sha256(inv.data, inv.len, hash) == 0 && memcmp(hash, a->inventory_hash, sizeof(hash)) != 0) {
 		if (pipeline_add_own(a->pipeline, KIND_INVENTORY, &inv, true) == 0)
 			memcpy(a->inventory_hash, hash, sizeof(hash));
@@ -310,6 +313,7 @@ static int start_sources(struct agent *a)
 	r = a->shipper ? 0 : shipper_new(a->event, a->conf, a->spool, on_drained, a, &a->shipper);
 	if (r < 0)
 		return r;
+	central_attach(a->central, a->event, a->shipper, a->id);
 	r = parser_set_new(a->conf, &a->parsers);
 	if (r < 0)
 		return r;
@@ -356,7 +360,7 @@ static int agent_reload(struct agent *a, bool reconnect)
 
 	(void)sd_notify(false, "RELOADING=1");
 	log_info("reloading %s", a->config_path);
-	r = agent_conf_load(a->config_path, &fresh);
+	r = central_load(a->central, &fresh);
 	if (r < 0) {
 		log_error("reload of %s failed; keeping the running configuration", a->config_path);
 		(void)sd_notify(false, "READY=1");
@@ -391,6 +395,17 @@ static int agent_reload(struct agent *a, bool reconnect)
 		return log_error_errno(r, "reload: cannot start sources: %m");
 	(void)sd_notify(false, "READY=1");
 	return 0;
+}
+
+/* What the collector's configuration did: in force through the reload path, and reported at once. */
+static void on_central(void *userdata, bool reload)
+{
+	struct agent *a = userdata;
+
+	if (reload)
+		(void)agent_reload(a, false);
+	if (a->conf->agent.inventory)
+		(void)sd_event_source_set_time(a->inventory_timer, now_monotonic_us());
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -536,6 +551,7 @@ static void agent_done(struct agent *a)
 	sd_event_unref(a->event);
 	spool_free(a->spool);
 	agent_conf_free(a->conf);
+	central_free(a->central);
 }
 
 static int print_status(struct agent_conf *conf)
@@ -643,21 +659,27 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (agent_conf_load(a.config_path, &a.conf) < 0)
+	if (central_new(a.config_path, on_central, &a, &a.central) < 0 || central_load(a.central, &a.conf) < 0) {
+		central_free(a.central);
 		return 1;
+	}
 	if (check) {
 		printf("%s: OK\n", a.config_path);
+		central_report(a.central, stdout);
 		agent_conf_free(a.conf);
+		central_free(a.central);
 		return 0;
 	}
 	if (enroll_url) {
 		r = agent_enroll(a.conf, a.config_path, enroll_url, token);
 		agent_conf_free(a.conf);
+		central_free(a.central);
 		return r < 0 ? 1 : 0;
 	}
 	if (status || renew) {
 		r = status ? print_status(a.conf) : new_identity(a.conf);
 		agent_conf_free(a.conf);
+		central_free(a.central);
 		return r < 0 ? 1 : 0;
 	}
 	r = agent_setup(&a);

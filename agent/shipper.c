@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <sys/eventfd.h>
 
+#include "common/confmsg.h"
 #include "common/frame.h"
 #include "common/log.h"
 #include "common/macro.h"
@@ -35,6 +36,7 @@ struct slot {
 	nng_msg *reply; /* owned by the slot between posting and handling */
 	sd_event_source *retry;
 	struct slot *next_done;
+	bool control; /* the config requests' slot, not a batch's */
 };
 
 struct shipper {
@@ -42,8 +44,8 @@ struct shipper {
 	struct spool *spool;
 	sd_event *event;
 	nng_socket sock;
-	struct slot *slots;
-	size_t n_slots;
+	struct slot *slots; /* the batches', then the config requests' */
+	size_t n_slots;     /* of batches */
 	uint64_t picked; /* highest seq handed to a slot */
 	int efd;
 	sd_event_source *efd_source;
@@ -59,6 +61,9 @@ struct shipper {
 	void (*drained)(void *userdata);
 	void *userdata;
 	bool skew_warned;
+	void (*generation)(void *ud, uint32_t generation);
+	void (*config_done)(void *ud, const struct config_reply *rep, int err);
+	void *config_ud;
 };
 
 static void post(struct slot *sl, int result, nng_msg *reply)
@@ -95,12 +100,32 @@ static void slot_cb(void *arg)
 	post(sl, rv, rv == 0 ? nng_aio_get_msg(sl->aio) : NULL);
 }
 
+/* len bytes of data as sl's request: nng owns the slot until its completion is posted. */
+static int slot_post(struct slot *sl, const void *data, size_t len)
+{
+	nng_msg *m;
+	int rv = nng_msg_alloc(&m, 0);
+
+	if (rv == 0)
+		rv = nng_msg_append(m, data, len);
+	if (rv) {
+		nng_msg_free(m);
+		sl->state = SLOT_IDLE;
+		return nng_to_errno(rv);
+	}
+	sl->state = SLOT_BUSY;
+	sl->receiving = false;
+	nng_aio_set_msg(sl->aio, m);
+	nng_aio_set_timeout(sl->aio, (nng_duration)sl->sh->conf->collector.timeout_ms);
+	nng_ctx_send(sl->ctx, sl->aio);
+	return 0;
+}
+
 static int slot_send(struct slot *sl)
 {
 	struct shipper *sh = sl->sh;
 	struct spool_batch b;
-	nng_msg *m;
-	int r, rv;
+	int r;
 
 	r = spool_next_batch(sh->spool, sl->seq - 1, &b);
 	if (r < 0 || b.seq != sl->seq) {
@@ -111,21 +136,9 @@ static int slot_send(struct slot *sl)
 		return r == -ENOENT || r == 0 ? 0 : r;
 	}
 	sl->records = b.records;
-	rv = nng_msg_alloc(&m, 0);
-	if (rv == 0)
-		rv = nng_msg_append(m, b.frame, b.len);
+	r = slot_post(sl, b.frame, b.len);
 	free(b.frame);
-	if (rv) {
-		nng_msg_free(m);
-		sl->state = SLOT_IDLE;
-		return nng_to_errno(rv);
-	}
-	sl->state = SLOT_BUSY;
-	sl->receiving = false;
-	nng_aio_set_msg(sl->aio, m);
-	nng_aio_set_timeout(sl->aio, (nng_duration)sh->conf->collector.timeout_ms);
-	nng_ctx_send(sl->ctx, sl->aio);
-	return 0;
+	return r;
 }
 
 void shipper_kick(struct shipper *sh)
@@ -225,6 +238,8 @@ static void handle_reply(struct slot *sl, nng_msg *m)
 		return;
 	}
 	check_skew(sh, &rep);
+	if (rep.config_version && sh->generation)
+		sh->generation(sh->config_ud, rep.config_version);
 	switch (rep.status) {
 	case REPLY_STORED:
 	case REPLY_DUPLICATE:
@@ -264,10 +279,30 @@ static void handle_reply(struct slot *sl, nng_msg *m)
 		sh->drained(sh->userdata);
 }
 
+/* The config request's answer, handed to whoever asked. */
+static void handle_config(struct slot *sl, nng_msg *m)
+{
+	struct shipper *sh = sl->sh;
+	struct config_reply rep;
+	int r = nng_to_errno(sl->result);
+
+	sl->state = SLOT_IDLE;
+	if (r == 0)
+		r = config_reply_decode(nng_msg_body(m), nng_msg_len(m), &rep);
+	if (sh->config_done)
+		sh->config_done(sh->config_ud, r == 0 ? &rep : NULL, r);
+	nng_msg_free(m);
+}
+
 static void handle_done(struct slot *sl)
 {
 	struct shipper *sh = sl->sh;
 	nng_msg *m = TAKE_PTR(sl->reply);
+
+	if (sl->control) {
+		handle_config(sl, m);
+		return;
+	}
 
 	if (sl->result == NNG_ECLOSED || sl->result == NNG_ECANCELED) {
 		nng_msg_free(m);
@@ -335,14 +370,15 @@ static int open_socket(struct shipper *sh)
 static int open_slots(struct shipper *sh)
 {
 	sh->n_slots = sh->conf->collector.inflight;
-	sh->slots = calloc(sh->n_slots, sizeof(*sh->slots));
+	sh->slots = calloc(sh->n_slots + 1, sizeof(*sh->slots));
 	if (!sh->slots)
 		return -ENOMEM;
-	for (size_t i = 0; i < sh->n_slots; i++) {
+	for (size_t i = 0; i <= sh->n_slots; i++) {
 		struct slot *sl = &sh->slots[i];
 		int rv;
 
 		sl->sh = sh;
+		sl->control = i == sh->n_slots;
 		rv = nng_ctx_open(&sl->ctx, sh->sock);
 		if (rv == 0)
 			rv = nng_aio_alloc(&sl->aio, slot_cb, sl);
@@ -400,10 +436,10 @@ void shipper_free(struct shipper *sh)
 	 * shutdown and at reloads). Stopping each aio aborts its operation and
 	 * waits for its callback; none runs after that, so the slots can go.
 	 */
-	for (size_t i = 0; sh->slots && i < sh->n_slots; i++)
+	for (size_t i = 0; sh->slots && i <= sh->n_slots; i++)
 		if (sh->slots[i].aio)
 			nng_aio_stop(sh->slots[i].aio);
-	for (size_t i = 0; sh->slots && i < sh->n_slots; i++) {
+	for (size_t i = 0; sh->slots && i <= sh->n_slots; i++) {
 		struct slot *sl = &sh->slots[i];
 		if (sl->aio)
 			nng_aio_free(sl->aio);
@@ -428,4 +464,22 @@ void shipper_get_stats(const struct shipper *sh, struct shipper_stats *ret)
 {
 	*ret = sh->stats;
 	ret->connected = sh->connected ? atomic_load(sh->connected) : 0;
+}
+
+void shipper_on_config(struct shipper *sh, void (*generation)(void *ud, uint32_t generation),
+		       void (*done)(void *ud, const struct config_reply *rep, int err), void *ud)
+{
+	sh->generation = generation;
+	sh->config_done = done;
+	sh->config_ud = ud;
+}
+
+int shipper_ask_config(struct shipper *sh, const struct config_request *q)
+{
+	struct slot *sl = &sh->slots[sh->n_slots];
+	uint8_t out[CONFREQ_HEADER_SIZE + CONFREQ_LABELS_MAX];
+
+	if (sl->state != SLOT_IDLE)
+		return -EBUSY;
+	return slot_post(sl, out, config_request_encode(q, out));
 }

@@ -8,6 +8,7 @@
 
 #include "agent/agent_conf.h"
 #include "agent/spool.h"
+#include "common/confmsg.h"
 
 /*
  * Sends spooled batches to the collector over nng REQ, several in flight
@@ -44,5 +45,16 @@ void shipper_set_conf(struct shipper *sh, const struct agent_conf *conf);
 /* New batches were spooled: fill free slots. */
 void shipper_kick(struct shipper *sh);
 void shipper_get_stats(const struct shipper *sh, struct shipper_stats *ret);
+
+/*
+ * The central configuration's channel (agent/central.h): generation(ud, g)
+ * for each reply that names the collector's config generation (not 0),
+ * done(ud, reply, 0) for the answer to shipper_ask_config(), or done(ud,
+ * NULL, -errno) when none came. Both on the event loop.
+ */
+void shipper_on_config(struct shipper *sh, void (*generation)(void *ud, uint32_t generation),
+		       void (*done)(void *ud, const struct config_reply *rep, int err), void *ud);
+/* Sends q on the socket the batches go on; -EBUSY while an earlier one is out. */
+int shipper_ask_config(struct shipper *sh, const struct config_request *q);
 
 #endif

@@ -478,12 +478,11 @@ static int snapshot_build(struct catalog *c, const struct change *ch, struct con
 	return 0;
 }
 
-/* With backend=postgresql the definitions are the shared database's: one made through any collector holds on all. */
-static int open_store(struct catalog *c, const struct storage_conf *storage)
+int defs_store_open(const struct storage_conf *storage, struct defs_store *ret)
 {
 	if (storage_conf_shared(storage))
-		return defs_store_pg_open(storage->url, storage->password_file, &c->store);
-	return defs_store_sqlite_open(storage->data_dir, storage->sync, &c->store);
+		return defs_store_pg_open(storage->url, storage->password_file, ret);
+	return defs_store_sqlite_open(storage->data_dir, storage->sync, ret);
 }
 
 void catalog_free(struct catalog *c)
@@ -507,7 +506,7 @@ int catalog_open(const struct storage_conf *storage, const struct alert_defs *fi
 		return -ENOMEM;
 	c->file = file;
 	pthread_mutex_init(&c->lock, NULL);
-	r = open_store(c, storage);
+	r = defs_store_open(storage, &c->store);
 	if (r == 0)
 		r = c->store.ops->version(c->store.db, &c->version);
 	if (r == 0)

@@ -71,8 +71,9 @@ int defs_migrate(const char *data_dir, const char *url, const char *password_fil
 	if (r == 0)
 		r = m.to.ops->begin(m.to.db, &v);
 	if (r == 0) {
-		for (int k = 0; r == 0 && k < _CATALOG_KIND_MAX; k++) {
-			m.kind = catalog_kind_name(k);
+		for (int k = 0; r == 0 && k < _CATALOG_KIND_MAX + 2; k++) {
+			m.kind = k < _CATALOG_KIND_MAX ? catalog_kind_name(k) :
+				 k == _CATALOG_KIND_MAX ? DEFS_KIND_CONFIG_GROUP : DEFS_KIND_CONFIG_VERSION;
 			r = m.from.ops->each(m.from.db, m.kind, copy_def, &m);
 		}
 		r = m.to.ops->end(m.to.db, r, &v);

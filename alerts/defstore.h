@@ -15,6 +15,10 @@
  * the store's connection.
  */
 
+/* The config groups' kinds (control/groups.h): each group now, and each version it had ("NAME/V"). */
+#define DEFS_KIND_CONFIG_GROUP "agentconfig"
+#define DEFS_KIND_CONFIG_VERSION "agentconfig-version"
+
 /* A stored definition; its strings valid during the callback. */
 struct defs_row {
 	const char *name, *definition; /* the JSON given */
@@ -49,6 +53,13 @@ struct defs_store {
 	void *db;
 };
 
+struct storage_conf;
+/*
+ * The store for storage (store/storage.h): with backend=postgresql the
+ * shared database's, so a definition made through any collector holds on
+ * all; else meta.db's. The catalog's, and the config groups' (control/groups.h).
+ */
+int defs_store_open(const struct storage_conf *storage, struct defs_store *ret);
 /* meta.db's in data_dir: one collector's, so its version never moves. Makes the table. */
 int defs_store_sqlite_open(const char *data_dir, bool sync, struct defs_store *ret);
 /* The shared database's: connects and makes the tables. -EOPNOTSUPP without libpq; pg.h's errors. */

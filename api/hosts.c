@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <stdio.h>
+
 #include "common/json.h"
 #include "common/util.h"
 #include "api/http-internal.h"
+#include "control/groups.h"
 #include "store/fleet.h"
 
 /* A JSON text as JSON, or an empty object. */
@@ -46,21 +49,38 @@ static void answer_free(struct hosts_answer *a)
 	json_decref(a->conflicts);
 }
 
+/* The version of the central configuration the host should run (docs/control.md), by the labels it reported. */
+static json_int_t config_expected(const struct hosts_answer *a, const struct host_row *h, json_t *labels)
+{
+	char text[1024];
+	size_t at = 0;
+	const char *k;
+	json_t *v;
+
+	text[0] = 0;
+	json_object_foreach(labels, k, v)
+		if (json_is_string(v) && at < sizeof(text))
+			at += (size_t)snprintf(text + at, sizeof(text) - at, "%s%s=%s", at ? " " : "", k, json_string_value(v));
+	return at >= sizeof(text) ? 0 : config_groups_version_for(http_groups(a->rq), text, h->id);
+}
+
 static json_t *host_json(const struct hosts_answer *a, const struct host_row *h)
 {
 	uint64_t now = now_realtime_us();
 	bool silent = now - MIN(now, h->last_seen) > http_silent_after_us(a->rq);
-	json_t *conflict = json_object_get(a->conflicts, h->id);
+	json_t *conflict = json_object_get(a->conflicts, h->id), *labels = json_or_empty(h->labels);
+	json_int_t expected = config_expected(a, h, labels);
 
-	return json_pack("{s:s, s:o, s:I, s:I, s:s, s:I, s:I, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o}",
+	return json_pack("{s:s, s:o, s:I, s:I, s:s, s:I, s:I, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o, s:I}",
 			 "id", h->id, "hostname", json_bytes((const uint8_t *)h->hostname.p, h->hostname.len),
 			 "first_seen", (json_int_t)h->first_seen, "last_seen", (json_int_t)h->last_seen,
 			 "status", silent ? "silent" : "up", "batches", (json_int_t)h->batches,
 			 "records", (json_int_t)h->records, "inventory", json_or_empty(h->inventory),
-			 "labels", json_or_empty(h->labels), "probes", "ok", (json_int_t)h->probes[0],
+			 "labels", labels, "probes", "ok", (json_int_t)h->probes[0],
 			 "warning", (json_int_t)h->probes[1], "critical", (json_int_t)h->probes[2],
 			 "unknown", (json_int_t)h->probes[3], "id_conflict", conflict ? json_incref(conflict) : json_null(),
-			 "certificate", h->certificate ? json_string(h->certificate) : json_null());
+			 "certificate", h->certificate ? json_string(h->certificate) : json_null(),
+			 "config_expected", expected);
 }
 
 static int add_host(const struct host_row *h, void *ctx)

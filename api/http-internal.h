@@ -43,6 +43,7 @@ void audit_detail(struct request *rq, const char *fmt, ...) _printf_(2, 3);
 struct alerting *http_alerting(const struct request *rq);
 struct catalog *http_catalog(const struct request *rq);
 struct dialtests *http_dialtests(const struct request *rq);
+struct config_groups *http_groups(const struct request *rq);
 struct dialer *http_dialer(const struct request *rq);
 
 /* Enrollment (NULL: [enroll] enabled=no), and [ingest] listen= (what enrolled agents are told to send to). */
@@ -138,6 +139,13 @@ enum MHD_Result api_post_enroll(struct request *rq);
 enum MHD_Result api_post_enroll_renew(struct request *rq);
 enum MHD_Result api_get_enroll_tokens(struct request *rq);
 enum MHD_Result api_post_enroll_token(struct request *rq);
+enum MHD_Result api_get_self_metrics(struct request *rq);
+enum MHD_Result api_get_groups(struct request *rq);
+enum MHD_Result api_get_group(struct request *rq);
+enum MHD_Result api_put_group(struct request *rq);
+enum MHD_Result api_post_group(struct request *rq);
+enum MHD_Result api_delete_group(struct request *rq);
+enum MHD_Result api_get_config_preview(struct request *rq);
 enum MHD_Result api_delete_enroll_token(struct request *rq);
 enum MHD_Result api_get_enroll_certs(struct request *rq);
 enum MHD_Result api_delete_enroll_cert(struct request *rq);

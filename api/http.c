@@ -61,6 +61,11 @@ struct catalog *http_catalog(const struct request *rq)
 	return rq->h->deps.catalog;
 }
 
+struct config_groups *http_groups(const struct request *rq)
+{
+	return rq->h->deps.groups;
+}
+
 struct dialtests *http_dialtests(const struct request *rq)
 {
 	return rq->h->deps.dialtests;
@@ -203,18 +208,6 @@ const char *arg(const struct request *rq, const char *name)
 	return v && *v ? v : NULL;
 }
 
-static enum MHD_Result get_metrics(struct request *rq)
-{
-	struct buf b;
-
-	buf_init(&b, 1024 * 1024);
-	if (metrics_render(&b) < 0) {
-		buf_free(&b);
-		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "metrics too large");
-	}
-	return respond_bytes(rq, MHD_HTTP_OK, "text/plain; version=0.0.4", (char *)TAKE_PTR(b.data), b.len, NULL);
-}
-
 uint64_t http_silent_after_us(const struct request *rq)
 {
 	return rq->h->env.hosts->silent_after_ms * 1000;
@@ -311,8 +304,14 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/users", api_get_users, ROLE_ADMIN, "users.read", 0, NULL },
 	{ "POST", "/api/v1/users", api_post_user, ROLE_ADMIN, "user.create", AUDITED, NULL },
 	{ "POST", "/api/v1/users/", api_post_user_action, ROLE_ADMIN, "user.action", AUDITED, NULL },
-	{ "GET", "/metrics", get_metrics, ROLES_STATE | ROLE_SECURITY, "metrics.read", 0, NULL },
+	{ "GET", "/metrics", api_get_self_metrics, ROLES_STATE | ROLE_SECURITY, "metrics.read", 0, NULL },
 	{ "GET", "/api/v1/hosts", api_get_hosts, ROLES_STATE, "hosts.read", 0, NULL },
+	{ "GET", "/api/v1/config-groups", api_get_groups, ROLE_OPERATOR | ROLE_ADMIN, "configgroups.read", 0, NULL },
+	{ "GET", "/api/v1/config-groups/", api_get_group, ROLE_OPERATOR | ROLE_ADMIN, "configgroups.read", 0, NULL },
+	{ "PUT", "/api/v1/config-groups/", api_put_group, ROLE_ADMIN, "configgroup.update", AUDITED, NULL },
+	{ "POST", "/api/v1/config-groups/", api_post_group, ROLE_ADMIN, "configgroup.promote", AUDITED, NULL },
+	{ "DELETE", "/api/v1/config-groups/", api_delete_group, ROLE_ADMIN, "configgroup.delete", AUDITED, NULL },
+	{ "GET", "/api/v1/config-preview", api_get_config_preview, ROLE_OPERATOR | ROLE_ADMIN, "configgroups.read", 0, "labels agent" },
 	{ "GET", "/api/v1/hosts/", api_get_host, ROLES_STATE, "hosts.read", 0, NULL },
 	{ "GET", "/api/v1/logs", api_get_logs, ROLES_LOGS, "logs.read", AUDITED | PAGED, "host source q kind priority since until limit cursor order format" },
 	{ "GET", "/api/v1/logs/count", api_get_logs_count, ROLES_LOGS, "logs.count", AUDITED | PAGED, "host source q kind priority since until step cursor" },

@@ -52,6 +52,7 @@ struct http_deps {
 	struct pgaudit *audit_shared; /* NULL: no shared store */
 	struct alerting *alerting;
 	struct catalog *catalog;
+	struct config_groups *groups;
 	struct dialtests *dialtests;
 	struct dialer *dialer;
 	const struct sealkey *seal_key; /* NULL: seals are not checked */

@@ -14,6 +14,8 @@
 #include "search/logseries.h"
 #include "store/fleet.h"
 
+#include "common/metrics.h"
+
 #define POINTS_MAX 100000
 #define POINTS_TARGET 500
 
@@ -214,4 +216,17 @@ enum MHD_Result api_get_metrics(struct request *rq)
 			    json_pack("{s:o, s:I, s:I, s:I, s:o}", "name", json_bytes((const uint8_t *)name, strlen(name)),
 				      "step_ms", (json_int_t)step_ms, "since", (json_int_t)since, "until",
 				      (json_int_t)until, "series", series));
+}
+
+/* GET /metrics: the collector's own counters, in Prometheus' text format. */
+enum MHD_Result api_get_self_metrics(struct request *rq)
+{
+	struct buf b;
+
+	buf_init(&b, 1024 * 1024);
+	if (metrics_render(&b) < 0) {
+		buf_free(&b);
+		return respond_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "metrics too large");
+	}
+	return respond_bytes(rq, MHD_HTTP_OK, "text/plain; version=0.0.4", (char *)TAKE_PTR(b.data), b.len, NULL);
 }

@@ -24,6 +24,7 @@
 #include "common/metrics.h"
 #include "common/macro.h"
 #include "common/util.h"
+#include "control/groups.h"
 #include "api/http.h"
 #include "store/ingest.h"
 #include "alerts/notify.h"
@@ -34,6 +35,9 @@
 #include "store/copies.h"
 #include "store/migrate.h"
 #include "store/storage.h"
+
+/* How soon a config group changed through another collector is in force on this one. */
+#define CONFIG_REFRESH_S 10
 
 struct collector {
 	struct coll_conf *conf;
@@ -63,6 +67,7 @@ struct collector {
 	struct localship *syslog_ship;
 	struct syslog_receiver *syslog; /* NULL: no [syslog] listen= */
 	struct enrollment *enrollment;  /* NULL: [enroll] enabled=no */
+	struct config_groups *groups;   /* the agents' central configuration */
 };
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -112,8 +117,22 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 		(void)audit_retention(c->audit, now_realtime_us(), c->conf->audit.retention_days);
 		c->next_retention_us = usec + 3600 * USEC_PER_SEC;
 	}
-	(void)sd_event_source_set_time_relative(s, MIN(c->conf->audit.auth_failure_window_ms * 1000, 60 * USEC_PER_SEC));
+	/* Another collector's change to the config groups reaches this one's agents within CONFIG_REFRESH_S. */
+	if (config_groups_refresh(c->groups) < 0)
+		log_warning("config groups: cannot read the shared store now; those in force stay");
+	(void)sd_event_source_set_time_relative(s, MIN(c->conf->audit.auth_failure_window_ms * 1000,
+						       CONFIG_REFRESH_S * USEC_PER_SEC));
 	return 0;
+}
+
+static uint32_t config_generation(void *groups)
+{
+	return config_groups_generation(groups);
+}
+
+static int config_compose(void *groups, const char *labels, const char *agent, struct buf *out, uint32_t *version)
+{
+	return config_groups_compose(groups, labels, agent, out, version);
 }
 
 /* The log rules ingest matches each batch's records with, as the catalog has them now. */
@@ -248,8 +267,12 @@ static int collector_setup(struct collector *c)
 		if (r < 0)
 			return log_error_errno(r, "cannot set up enrollment: %m");
 	}
+	r = config_groups_open(&c->conf->storage, &c->groups);
+	if (r < 0)
+		return log_error_errno(r, "cannot read the config groups: %m");
 	r = ingest_start(&c->conf->ingest, &c->conf->storage, c->storage,
-			 &(struct ingest_rules){ log_rules_now, log_metrics_now, c->catalog, cert_revoked, c->enrollment },
+			 &(struct ingest_rules){ log_rules_now, log_metrics_now, c->catalog, cert_revoked, c->enrollment,
+						 config_generation, config_compose, c->groups },
 			 &c->ingest);
 	if (r < 0)
 		return r;
@@ -297,7 +320,7 @@ static int collector_setup(struct collector *c)
 					  .hosts = &c->conf->hosts, .audit = &c->conf->audit, .users = &c->conf->users,
 					  .ingest_listen = c->conf->ingest.t.address },
 		       &(struct http_deps){ .audit = c->audit, .audit_shared = c->audit_shared, .alerting = c->alerting,
-					    .catalog = c->catalog, .dialtests = c->dialtests, .dialer = c->dialer, .seal_key = c->seal_key,
+					    .catalog = c->catalog, .groups = c->groups, .dialtests = c->dialtests, .dialer = c->dialer, .seal_key = c->seal_key,
 					    .enrollment = c->enrollment,
 					    .store_hash = storage_hash(c->storage) },
 		       &c->http);
@@ -339,6 +362,7 @@ static void collector_done(struct collector *c)
 	alerting_stop(c->alerting);
 	enrollment_free(c->enrollment);
 	catalog_free(c->catalog);
+	config_groups_free(c->groups);
 	storage_free(c->storage);
 	sd_event_unref(c->event);
 	coll_conf_free(c->conf);

@@ -6,6 +6,7 @@
 #include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "common/conf.h"
 #include "common/log.h"
@@ -377,26 +378,36 @@ static char *counting_reader(char *str, int num, void *stream)
 	return r;
 }
 
-static int load_file(struct loader *l, const char *path)
+/* Reads fp, called name in errors, into l's target. */
+static void load_stream(struct loader *l, FILE *fp, const char *name)
 {
 	int r;
 
-	l->fp = fopen(path, "re");
-	l->file = path;
+	l->fp = fp;
+	l->file = name;
 	l->line = 0;
-	if (!l->fp) {
-		r = -errno;
-		conf_error_add(l->errs, path, "cannot open: %s", strerror(-r));
-		return r;
-	}
 	r = ini_parse_stream(counting_reader, l, handler, l);
-	(void)fclose(l->fp);
 	l->fp = NULL;
 	if (r > 0) {
 		char where[4096 + 16];
-		(void)snprintf(where, sizeof(where), "%s:%d", path, r);
+		(void)snprintf(where, sizeof(where), "%s:%d", name, r);
 		conf_error_add(l->errs, where, "syntax error");
 	}
+}
+
+static int load_file(struct loader *l, const char *path)
+{
+	FILE *fp = fopen(path, "re");
+	int r;
+
+	if (!fp) {
+		r = -errno;
+		l->file = path;
+		conf_error_add(l->errs, path, "cannot open: %s", strerror(-r));
+		return r;
+	}
+	load_stream(l, fp, path);
+	(void)fclose(fp);
 	return 0;
 }
 
@@ -437,6 +448,18 @@ static bool section_seen(const struct loader *l, const struct conf_section *sec)
 	return false;
 }
 
+static void check_seen_required(struct loader *l, const struct seen *s)
+{
+	char where[4096 + 16];
+
+	(void)snprintf(where, sizeof(where), "%s:%u", s->file, s->line);
+	for (size_t k = 0; k < s->sec->n_keys; k++)
+		if (s->sec->keys[k].required && !(s->set & (UINT64_C(1) << k)))
+			conf_error_add(l->errs, where, "[%s%s%s%s]: missing required key '%s'", s->sec->name,
+				       s->sec->named ? " \"" : "", s->name, s->sec->named ? "\"" : "",
+				       s->sec->keys[k].name);
+}
+
 static void check_required(struct loader *l, const char *path)
 {
 	for (size_t i = 0; i < l->schema->n_sections; i++) {
@@ -448,21 +471,12 @@ static void check_required(struct loader *l, const char *path)
 				conf_error_add(l->errs, path, "missing section [%s] with required key '%s'",
 					  sec->name, sec->keys[k].name);
 	}
-	for (size_t i = 0; i < l->n_seen; i++) {
-		const struct seen *s = &l->seen[i];
-		char where[4096 + 16];
-
-		(void)snprintf(where, sizeof(where), "%s:%u", s->file, s->line);
-		for (size_t k = 0; k < s->sec->n_keys; k++)
-			if (s->sec->keys[k].required && !(s->set & (UINT64_C(1) << k)))
-				conf_error_add(l->errs, where, "[%s%s%s%s]: missing required key '%s'",
-					  s->sec->name, s->sec->named ? " \"" : "", s->name,
-					  s->sec->named ? "\"" : "", s->sec->keys[k].name);
-	}
+	for (size_t i = 0; i < l->n_seen; i++)
+		check_seen_required(l, &l->seen[i]);
 }
 
-/* Loads path and its drop-ins into l's target; l->seen stays for the checks. */
-static int load(struct loader *l, const char *path)
+/* Loads path, its drop-ins and extra (when it exists) into l's target; l->seen stays for the checks. */
+static int load(struct loader *l, const char *path, const char *extra)
 {
 	const struct conf_schema *s = l->schema;
 	int r;
@@ -473,6 +487,8 @@ static int load(struct loader *l, const char *path)
 	r = load_file(l, path);
 	if (r == 0) {
 		load_dropins(l, path);
+		if (extra && access(extra, F_OK) == 0)
+			(void)load_file(l, extra);
 		check_required(l, path);
 	}
 	l->file = path;
@@ -492,7 +508,7 @@ int conf_load(const struct conf_schema *s, const char *path, void *target,
 	      struct conf_errors *errs)
 {
 	struct loader l = { .schema = s, .target = target, .errs = errs };
-	int r = load(&l, path);
+	int r = load(&l, path, NULL);
 
 	loader_done(&l);
 	if (r < 0)
@@ -520,21 +536,53 @@ const char *conf_origin_where(const struct conf_origin *o, const void *inst, con
 	return buf;
 }
 
-int conf_load_report(const struct conf_schema *s, const char *path, void *target,
-		     void (*check)(const void *target, const struct conf_origin *o, struct conf_errors *errs))
+/* check's run over what l loaded; 0, r when loading failed, or -EINVAL with errors in l->errs. */
+static int loaded(struct loader *l, int r, conf_check_fn *check)
+{
+	if (r == 0 && check)
+		check(l->target, (const struct conf_origin *)l, l->errs);
+	loader_done(l);
+	if (r == 0 && (l->errs->n || l->errs->dropped))
+		r = -EINVAL;
+	return r;
+}
+
+int conf_load_layers(const struct conf_schema *s, const char *path, const char *extra, void *target,
+		     conf_check_fn *check, struct conf_errors *errs)
+{
+	struct loader l = { .schema = s, .target = target, .errs = errs };
+
+	return loaded(&l, load(&l, path, extra), check);
+}
+
+int conf_load_text(const struct conf_schema *s, const char *name, const char *text, void *target,
+		   conf_check_fn *check, struct conf_errors *errs)
+{
+	struct loader l = { .schema = s, .target = target, .errs = errs };
+	FILE *fp = fmemopen((void *)text, strlen(text), "r");
+
+	if (!fp) {
+		conf_error_add(errs, name, "cannot read: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->n_sections; i++)
+		if (!s->sections[i].named)
+			apply_defaults(&s->sections[i], (uint8_t *)target + s->sections[i].offset);
+	load_stream(&l, fp, name);
+	(void)fclose(fp);
+	for (size_t i = 0; i < l.n_seen; i++)
+		if (l.seen[i].sec->named)
+			check_seen_required(&l, &l.seen[i]);
+	return loaded(&l, 0, check);
+}
+
+int conf_load_report(const struct conf_schema *s, const char *path, void *target, conf_check_fn *check)
 {
 	struct conf_errors errs = { 0 };
-	struct loader l = { .schema = s, .target = target, .errs = &errs };
-	int r = load(&l, path);
+	int r = conf_load_layers(s, path, NULL, target, check, &errs);
 
-	if (r == 0 && check)
-		check(target, (const struct conf_origin *)&l, &errs);
-	loader_done(&l);
-	if (errs.n || errs.dropped) {
-		conf_errors_print(&errs);
-		conf_errors_free(&errs);
-		return r < 0 ? r : -EINVAL;
-	}
+	conf_errors_print(&errs);
+	conf_errors_free(&errs);
 	return r;
 }
 

@@ -77,12 +77,28 @@ struct conf_origin;
  */
 const char *conf_origin_where(const struct conf_origin *o, const void *inst, const char *key, char *buf,
 			      size_t size);
+/* Cross-key rules, after loading: errors into errs, placed with o. */
+typedef void conf_check_fn(const void *target, const struct conf_origin *o, struct conf_errors *errs);
 /*
- * conf_load(), then check (cross-key rules; may be NULL), then every error
- * printed to stderr. Returns 0, or a negative errno when anything was wrong.
+ * conf_load(), then check (may be NULL), then every error printed to
+ * stderr. Returns 0, or a negative errno when anything was wrong.
  */
-int conf_load_report(const struct conf_schema *s, const char *path, void *target,
-		     void (*check)(const void *target, const struct conf_origin *o, struct conf_errors *errs));
+int conf_load_report(const struct conf_schema *s, const char *path, void *target, conf_check_fn *check);
+/*
+ * conf_load() with one more layer, extra (NULL: none), read after path's
+ * drop-ins as the last of them when it exists, then check (may be NULL);
+ * the errors into errs. 0, -EINVAL, or the errno of path unread.
+ */
+int conf_load_layers(const struct conf_schema *s, const char *path, const char *extra, void *target,
+		     conf_check_fn *check, struct conf_errors *errs);
+/*
+ * A fragment of a configuration, text, called name in its errors
+ * ("name:LINE: ..."), into a zeroed target: defaults, the text, the
+ * required keys of the named sections it has (an unnamed section it lacks
+ * is the base's to give), then check. 0 or -EINVAL with errs filled in.
+ */
+int conf_load_text(const struct conf_schema *s, const char *name, const char *text, void *target,
+		   conf_check_fn *check, struct conf_errors *errs);
 
 /* Adds "where: message" (where is file or file:line). */
 void conf_error_add(struct conf_errors *errs, const char *where, const char *fmt, ...)

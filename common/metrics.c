@@ -140,6 +140,14 @@ int metrics_render(struct buf *o)
 			LOAD(metrics.batches_rejected), LOAD(metrics.batches_retry), LOAD(metrics.batches_conflict),
 			LOAD(metrics.batches_refused), LOAD(metrics.batches_revoked));
 	r |= counter(o, "vigil_ingest_records_total", "Records stored.", LOAD(metrics.records_stored));
+	r |= buf_printf(o, "# HELP vigil_ingest_config_requests_total Agents' requests for their central configuration, by answer.\n"
+			   "# TYPE vigil_ingest_config_requests_total counter\n"
+			   "vigil_ingest_config_requests_total{result=\"ok\"} %" PRIu64 "\n"
+			   "vigil_ingest_config_requests_total{result=\"none\"} %" PRIu64 "\n"
+			   "vigil_ingest_config_requests_total{result=\"unavailable\"} %" PRIu64 "\n"
+			   "vigil_ingest_config_requests_total{result=\"malformed\"} %" PRIu64 "\n",
+			LOAD(metrics.config_ok), LOAD(metrics.config_none), LOAD(metrics.config_unavailable),
+			LOAD(metrics.config_bad));
 	r |= buf_printf(o, "# HELP vigil_ingest_cut_total Left out of the rows derived from batches by their limits"
 			   " (the blocks keep every record).\n"
 			   "# TYPE vigil_ingest_cut_total counter\n"

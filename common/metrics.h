@@ -22,6 +22,8 @@ struct metrics {
 	atomic_uint_fast64_t index_bytes;       /* bytes of the stored blocks' token indexes */
 	atomic_uint_fast64_t batches_rejected;
 	atomic_uint_fast64_t batches_retry;
+	/* Config requests (common/confmsg.h), by answer: */
+	atomic_uint_fast64_t config_ok, config_none, config_unavailable, config_bad;
 	atomic_uint_fast64_t records_stored;
 	atomic_uint_fast64_t bytes_in;
 	atomic_uint_fast64_t raw_bytes_stored;

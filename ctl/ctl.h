@@ -24,6 +24,7 @@ struct ctl_args {
 	const char *starts, *ends, *duration, *every; /* silences (and until) */
 	const char *name, *step, *window;             /* metrics, dialtest summary */
 	const char *labels, *expires, *uses;          /* enroll-token create */
+	const char *selector, *order, *canary, *percent; /* config-group set */
 	bool follow, all, reverse, unacked;
 };
 
@@ -101,5 +102,6 @@ int cmd_dialtest(struct ctl *c, char **words, size_t n);
 int cmd_user(struct ctl *c, char **words, size_t n);
 int cmd_enroll_token(struct ctl *c, char **words, size_t n);
 int cmd_agent_cert(struct ctl *c, char **words, size_t n);
+int cmd_config_group(struct ctl *c, char **words, size_t n);
 
 #endif

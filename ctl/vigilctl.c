@@ -55,6 +55,11 @@ static const struct ctl_command commands[] = {
 	  "tokens hosts enroll their agents with (vigil-agent --enroll)", "admin", cmd_enroll_token },
 	{ "agent-cert", 1, 2, "list | revoke SERIAL|NAME", "the agents' certificates enrollment issued", "admin",
 	  cmd_agent_cert },
+	{ "config-group", 1, 17,
+	  "list | show NAME | versions NAME | set NAME FILE [--selector K=V…] [--order N]\n"
+	  "       [--canary K=V…] [--percent N] | promote NAME | delete NAME | preview [K=V…]",
+	  "config groups: agent configuration for the hosts whose labels a selector holds (docs/control.md)",
+	  ROLES_OPS " (set, delete: admin)", cmd_config_group },
 	{ "verify", 0, 0, "", "checks the stored logs' and the audit log's hash chains and the seals (exit 3 if broken)", "admin, security", cmd_verify },
 };
 
@@ -96,6 +101,8 @@ static const struct option opts[] = {
 	{ "assignee", required_argument, NULL, 'G' }, { "unacked", no_argument, NULL, 'n' },
 	{ "labels", required_argument, NULL, 'L' }, { "expires", required_argument, NULL, 'x' },
 	{ "uses", required_argument, NULL, 'y' },
+	{ "selector", required_argument, NULL, 'g' }, { "order", required_argument, NULL, 'o' },
+	{ "canary", required_argument, NULL, 'Y' }, { "percent", required_argument, NULL, 'e' },
 	{ 0 },
 };
 
@@ -144,6 +151,10 @@ static int parse_opts(int argc, char **argv, const char *optstring, struct ctl *
 		case 'L': la->labels = optarg; break;
 		case 'x': la->expires = optarg; break;
 		case 'y': la->uses = optarg; break;
+		case 'g': la->selector = optarg; break;
+		case 'o': la->order = optarg; break;
+		case 'Y': la->canary = optarg; break;
+		case 'e': la->percent = optarg; break;
 		case 'V': printf("vigilctl %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

@@ -96,6 +96,8 @@ name=vigil-collector
 type=file
 path=$D/logs/app.log
 max_age=1m
+[central]
+allow_paths=$D/*
 EOC
 pids=""
 stop() {
@@ -148,6 +150,10 @@ pids="$pids $!"
 ) &
 pids="$pids $!"
 for i in $(seq 1 50); do curl -s -o /dev/null "http://$HTTP/metrics" && break; sleep 0.1; done
+# A config group the agent takes from the collector (docs/control.md): a probe no local file names.
+curl -sf -o /dev/null -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+	--data-binary "{\"selector\":\"zone=demo\",\"config\":\"[probe \\\"central-web-log\\\"]\\ntype=file\\npath=$D/web/access.log\\nmax_age=1m\\n\"}" \
+	"http://$HTTP/api/v1/config-groups/demo" || echo "the demo's config group was not defined" >&2
 sleep 1
 for p in $pids; do
 	if ! kill -0 "$p" 2>/dev/null; then
@@ -177,6 +183,7 @@ Try, in another shell:
   $B/vigilctl --url http://$HTTP rules
   $B/vigilctl --url http://$HTTP dialtest list
   $B/vigilctl --url http://$HTTP dialtest run 1
+  $B/vigilctl --url http://$HTTP config-group list       # the console's 采控 page: http://$HTTP/control
   curl -H "Authorization: Bearer \$VIGIL_TOKEN" http://$HTTP/metrics
   curl -H "Authorization: Bearer \$VIGIL_TOKEN" 'http://$HTTP/api/v1/metrics?name=log.web.p99&since=15m'
 

@@ -16,6 +16,7 @@
 #include "common/transport.h"
 #include "common/util.h"
 #include "store/ingest.h"
+#include "common/confmsg.h"
 #include "common/metrics.h"
 #include "store/verify.h"
 
@@ -90,19 +91,14 @@ struct ingest {
 	bool stopping;
 };
 
-static void send_reply(struct job *j, uint16_t status, uint64_t seq, uint32_t retry_ms, const char *reason)
+/* len bytes of data as the answer to j's request. */
+static void send_bytes(struct job *j, const void *data, size_t len)
 {
-	uint8_t out[REPLY_HEADER_SIZE + REPLY_REASON_MAX];
-	struct reply rep = { .status = status, .seq = seq, .server_time_us = now_realtime_us(),
-			     .retry_after_ms = retry_ms };
 	nng_msg *m;
-	size_t n;
 
-	(void)snprintf(rep.reason, sizeof(rep.reason), "%s", reason ? reason : "");
-	n = reply_encode(&rep, out);
-	if (nng_msg_alloc(&m, 0) != 0 || nng_msg_append(m, out, n) != 0) {
+	if (nng_msg_alloc(&m, 0) != 0 || nng_msg_append(m, data, len) != 0) {
 		/* Without a reply the agent times out and resends: nothing is lost. */
-		log_error("ingest: cannot allocate a reply for batch %" PRIu64, seq);
+		log_error("ingest: cannot allocate a reply");
 		nng_msg_free(m);
 		j->sending = false;
 		nng_ctx_recv(j->ctx, j->aio);
@@ -111,6 +107,59 @@ static void send_reply(struct job *j, uint16_t status, uint64_t seq, uint32_t re
 	j->sending = true;
 	nng_aio_set_msg(j->aio, m);
 	nng_ctx_send(j->ctx, j->aio);
+}
+
+static void send_reply(struct job *j, uint16_t status, uint64_t seq, uint32_t retry_ms, const char *reason)
+{
+	uint8_t out[REPLY_HEADER_SIZE + REPLY_REASON_MAX];
+	const struct ingest_rules *rules = &j->in->rules;
+	struct reply rep = { .status = status, .seq = seq, .server_time_us = now_realtime_us(),
+			     .retry_after_ms = retry_ms,
+			     .config_version = rules->config_generation ? rules->config_generation(rules->config_ctx) : 0 };
+	size_t n;
+
+	(void)snprintf(rep.reason, sizeof(rep.reason), "%s", reason ? reason : "");
+	n = reply_encode(&rep, out);
+	send_bytes(j, out, n);
+}
+
+/* On an nng thread: an agent asks for its configuration; answered at once, nothing stored. */
+static void answer_config(struct job *j)
+{
+	const struct ingest_rules *rules = &j->in->rules;
+	struct config_request q;
+	struct config_reply rep = { .status = CONFIG_UNAVAILABLE };
+	struct buf text, out;
+	int r = config_request_decode(nng_msg_body(j->msg), nng_msg_len(j->msg), &q);
+
+	nng_msg_free(TAKE_PTR(j->msg));
+	buf_init(&text, CONFIG_TEXT_MAX);
+	buf_init(&out, CONFREP_HEADER_SIZE + CONFIG_TEXT_MAX);
+	if (r < 0) {
+		metrics_add(&metrics.config_bad, 1);
+		/* A batch reply the asker cannot take for its answer: it asks again later. */
+		send_reply(j, REPLY_REJECTED, 0, 0, "malformed config request");
+		goto out;
+	}
+	if (rules->config_compose) {
+		rep.generation = rules->config_generation(rules->config_ctx);
+		hex_encode(q.agent_id, AGENT_ID_SIZE, j->agent_hex);
+		r = rules->config_compose(rules->config_ctx, q.labels, j->agent_hex, &text, &rep.version);
+		rep.status = r == CONFIG_OK || r == CONFIG_NONE ? (uint16_t)r : CONFIG_UNAVAILABLE;
+		rep.text = text.data;
+		rep.text_len = text.len;
+	}
+	metrics_add(rep.status == CONFIG_OK ? &metrics.config_ok :
+		    rep.status == CONFIG_NONE ? &metrics.config_none : &metrics.config_unavailable, 1);
+	if (config_reply_encode(&rep, &out) < 0) {
+		rep = (struct config_reply){ .status = CONFIG_UNAVAILABLE, .generation = rep.generation };
+		buf_reset(&out);
+		(void)config_reply_encode(&rep, &out);
+	}
+	send_bytes(j, out.data, out.len);
+out:
+	buf_free(&text);
+	buf_free(&out);
 }
 
 static void reject(struct job *j, enum frame_error e, uint64_t seq)
@@ -243,6 +292,12 @@ static void verify(struct job *j)
 
 	metrics_add(&metrics.bytes_in, len);
 	j->agent_hex[0] = 0;
+	if (confmsg_magic(nng_msg_body(j->msg), len) == CONFREQ_MAGIC) {
+		/* Under TLS only from a certificate that names a host, and not a revoked one. */
+		if (!peer_unknown(j, 0))
+			answer_config(j);
+		return;
+	}
 	e = frame_open(j->dctx, nng_msg_body(j->msg), len, &in->flim, &h, &j->raw);
 	if (e == FRAME_OK || e > FRAME_ERR_VERSION)
 		hex_encode(h.agent_id, AGENT_ID_SIZE, j->agent_hex);

@@ -40,6 +40,16 @@ struct ingest_rules {
 	void *ctx;
 	bool (*revoked)(void *revoked_ctx, const char *serial);
 	void *revoked_ctx;
+	/*
+	 * The central configuration (control/groups.h; NULL: none): the
+	 * generation every reply carries, and the configuration for an agent
+	 * (its id in hex) of labels into out with its version (CONFIG_OK,
+	 * CONFIG_NONE, or < 0). Called on nng's threads.
+	 */
+	uint32_t (*config_generation)(void *config_ctx);
+	int (*config_compose)(void *config_ctx, const char *labels, const char *agent, struct buf *out,
+			      uint32_t *version);
+	void *config_ctx;
 };
 
 /* Where the collector's own records (dial test results) come in, as an agent's would. */

@@ -18,6 +18,9 @@ wait_for 30 "sample lines followed" grep -q "demo-app: .* request [0-9]* served"
 TOKEN=$(awk '/admin token \(shown once\):/ { print $NF }' "$T/demo.out")
 VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" dialtest run 1 > "$T/run.out" || fail "the sample dial test: $(cat "$T/run.out")"
 VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" hosts | grep -q "all-in-one\|$(hostname)" || fail "the demo's host is not listed"
+info "the agent runs the probe of the demo's config group"
+central_probe() { VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" probes | grep -q "central-web-log"; }
+wait_for 30 "the config group's probe" central_probe
 info "its access log is parsed on the agent and measured at ingest"
 web_p99() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/metrics?name=log.web.p99&since=10m" |
 	grep -q '"instance":"status_class=2xx","points":\[\['; }

@@ -191,6 +191,43 @@ ${1:-}
 EOC
 }
 
+# named_agent_conf N ID LABELS: $T/agent-N.conf, an agent with its own state, hostname host-N and labels,
+# following $T/logs/N-*.log, sending its inventory and a heartbeat each second, taking from the
+# collector's config groups what is within $T (docs/control.md).
+named_agent_conf() {
+	mkdir -p "$T/logs"
+	cat > "$T/agent-$1.conf" <<EOC
+[agent]
+state_dir=$T/state-$1
+id=$2
+hostname=host-$1
+labels=$3
+inventory=yes
+heartbeat=1s
+[collector]
+address=tcp://127.0.0.1:$INGEST_PORT
+timeout=2s
+backoff_max=1s
+[metrics]
+enabled=no
+[batch]
+max_delay_ms=100
+[spool]
+sync=no
+[central]
+allow_paths=$T/*
+[tail "app"]
+path=$T/logs/$1-*.log
+EOC
+}
+# start_named_agent N: the agent of $T/agent-N.conf, its PID in AGENT_PIDS[N].
+declare -A AGENT_PIDS
+start_named_agent() {
+	"$B/vigil-agent" --config "$T/agent-$1.conf" >> "$T/agent-$1.log" 2>&1 &
+	AGENT_PIDS[$1]=$!
+	PIDS="$PIDS $!"
+}
+
 COLLECTOR_PID=""
 AGENT_PID=""
 

@@ -44,6 +44,8 @@ admin() { # method path body: the status
 	curl -s -o "$T/admin.json" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $ADMIN" ${3:+--data "$3"} "$URL$2"
 }
 [ "$(admin POST /api/v1/rules '{"name":"api-rule","type":"probe","probe":"api-*"}')" = 201 ] || fail "the rule: $(cat "$T/admin.json")"
+[ "$(admin PUT /api/v1/config-groups/web '{"selector":"role=web","config":"[metrics]\ninterval=30s\n"}')" = 200 ] ||
+	fail "the config group: $(cat "$T/admin.json")"
 DT="{\"name\":\"api-test\",\"interval\":\"1h\",\"steps\":[{\"name\":\"get\",\"url\":\"http://127.0.0.1:$DEAD/x\"}]}"
 [ "$(admin POST /api/v1/dialtests "$DT")" = 201 ] || fail "the dial test: $(cat "$T/admin.json")"
 API_TEST=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' "$T/admin.json")
@@ -95,7 +97,7 @@ grep -q "^2 silences: 2 copied, 0 there already; 2 verified in PostgreSQL" "$T/m
 	fail "the silences: $(cat "$T/migrate.out")"
 grep -q "^1 alerts, $EVENTS events, $QUEUED notifications: $ROWS copied, 0 there already; $ROWS verified in PostgreSQL" \
 	"$T/migrate.out" || fail "the alerts: $(cat "$T/migrate.out")"
-grep -q "^1 definitions: 1 copied, 0 there already; 1 verified in PostgreSQL" "$T/migrate.out" ||
+grep -q "^3 definitions: 3 copied, 0 there already; 3 verified in PostgreSQL" "$T/migrate.out" ||
 	fail "the definitions: $(cat "$T/migrate.out")"
 grep -q "^2 dial tests, 3 changes of them: 5 copied, 0 there already; 5 verified in PostgreSQL" "$T/migrate.out" ||
 	fail "the dial tests: $(cat "$T/migrate.out")"
@@ -113,7 +115,7 @@ grep -q "^1 hosts: 0 copied, 1 there already; 2 probes: 0 copied, 2 there alread
 grep -q "^2 silences: 0 copied, 2 there already; 2 verified" "$T/migrate.out" || fail "the silences again: $(cat "$T/migrate.out")"
 grep -q "^1 alerts, $EVENTS events, $QUEUED notifications: 0 copied, $ROWS there already; $ROWS verified" "$T/migrate.out" ||
 	fail "the alerts again: $(cat "$T/migrate.out")"
-grep -q "^1 definitions: 0 copied, 1 there already; 1 verified" "$T/migrate.out" ||
+grep -q "^3 definitions: 0 copied, 3 there already; 3 verified" "$T/migrate.out" ||
 	fail "the definitions again: $(cat "$T/migrate.out")"
 grep -q "^2 dial tests, 3 changes of them: 0 copied, 5 there already; 5 verified" "$T/migrate.out" ||
 	fail "the dial tests again: $(cat "$T/migrate.out")"
@@ -165,6 +167,8 @@ assert [d for d in a["deliveries"] if d["target"] == "hook"], a["deliveries"]' "
 [ "$(pg_sql -c "SELECT max(id) FROM silences")" = 3 ] || fail "a new silence's id: $(pg_sql -c "SELECT id FROM silences")"
 [ "$(admin GET /api/v1/rules/api-rule)" = 200 ] && grep -q '"defined_in":"api"' "$T/admin.json" ||
 	fail "the migrated rule on the database: $(cat "$T/admin.json")"
+[ "$(admin GET /api/v1/config-groups/web/versions)" = 200 ] && grep -q 'interval=30s' "$T/admin.json" ||
+	fail "the migrated config group on the database: $(cat "$T/admin.json")"
 [ "$(admin GET "/api/v1/dialtests/$API_TEST")" = 200 ] || fail "the migrated dial test: $(cat "$T/admin.json")"
 "$PY" -c 'import json,sys; t = json.load(open(sys.argv[1]))
 assert t["name"] == "api-test" and t["steps"][0]["url"].endswith("/y"), t
@@ -192,7 +196,7 @@ grep -q "user li.na differs in the database" "$T/migrate.log" || fail "not said:
 grep -q "^2 silences: 0 copied, 2 there already; 1 verified" "$T/migrate.out" || fail "the altered silence: $(cat "$T/migrate.out")"
 [ "$(grep -c "silence [0-9]* differs in the database" "$T/migrate.log")" = 1 ] ||
 	fail "not said once, of the one altered: $(grep "differs" "$T/migrate.log")"
-grep -q "^1 definitions: 0 copied, 1 there already; 0 verified" "$T/migrate.out" ||
+grep -q "^3 definitions: 0 copied, 3 there already; 2 verified" "$T/migrate.out" ||
 	fail "the altered definition: $(cat "$T/migrate.out")"
 grep -q "^2 dial tests, 1 changes of them: 0 copied, 3 there already; 2 verified" "$T/migrate.out" ||
 	fail "the altered dial test: $(cat "$T/migrate.out")"

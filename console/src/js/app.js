@@ -8,6 +8,7 @@ import { lang, setLang, t } from "./i18n.js";
 import { setZone, zone, ZONES } from "./time.js";
 import * as audit from "./pages/audit.js";
 import { ROLES } from "./pages/common.js";
+import * as control from "./pages/control.js";
 import * as dialtests from "./pages/dialtests.js";
 import * as enroll from "./pages/enroll.js";
 import * as hosts from "./pages/hosts.js";
@@ -38,8 +39,9 @@ const routes = [
 	{ path: /^\/rules$/, page: rules, nav: "rules", roles: STATE },
 	{ path: /^\/users$/, page: users, nav: "users", roles: ["admin"] },
 	{ path: /^\/enroll$/, page: enroll, nav: "enroll", roles: ["admin"] },
+	{ path: /^\/control$/, page: control, nav: "control", roles: ["operator", "admin"] },
 ];
-const NAV = [["problems", "/alerts"], ["silences", "/silences"], ["hosts", "/hosts"], ["dialtests", "/dialtests"], ["perf", "/perf"], ["rules", "/rules"], ["logs", "/logs"], ["audit", "/audit"], ["users", "/users"], ["enroll", "/enroll"]];
+const NAV = [["problems", "/alerts"], ["silences", "/silences"], ["hosts", "/hosts"], ["dialtests", "/dialtests"], ["perf", "/perf"], ["rules", "/rules"], ["logs", "/logs"], ["audit", "/audit"], ["users", "/users"], ["enroll", "/enroll"], ["control", "/control"]];
 
 const allowed = (nav) => routes.some((r) => r.nav === nav && r.roles.includes(session.role));
 
