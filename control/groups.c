@@ -18,6 +18,8 @@
 #define KIND_VERSION DEFS_KIND_CONFIG_VERSION
 #define ORDER_DEFAULT 50
 #define ORDER_MAX 1000
+/* "# group NAME (version V)\n" around a name, and the newline a config may lack. */
+#define GROUP_MARK_BOUND 48
 
 /*
  * A group as stored: its definition as the store holds it, {selector,
@@ -466,6 +468,21 @@ static json_t *released_of(json_t *now)
 	return rel;
 }
 
+/* The most an agent selected by every group could be given, name's config taken as config (under the lock). */
+static size_t composed_bound(const struct config_groups *g, const char *name, const char *config)
+{
+	size_t n = strlen(name) + strlen(config) + GROUP_MARK_BOUND;
+
+	for (size_t i = 0; i < g->n; i++) {
+		json_t *rel = json_object_get(g->groups[i].def, "released");
+
+		if (strcmp(g->groups[i].name, name) != 0)
+			n += strlen(g->groups[i].name) + GROUP_MARK_BOUND +
+			     MAX(strlen(def_str(g->groups[i].def, "config")), strlen(def_str(rel, "config")));
+	}
+	return n;
+}
+
 /* The next version of name from def, in the change begun (under the lock). */
 static int store_version(struct config_groups *g, const char *name, json_t *def, const char *author)
 {
@@ -477,6 +494,9 @@ static int store_version(struct config_groups *g, const char *name, json_t *def,
 
 	if (r < 0)
 		return r;
+	/* What the agents are sent has a bound (CONFIG_TEXT_MAX): refused here, not found out there. */
+	if (composed_bound(g, name, json_string_value(json_object_get(def, "config"))) > CONFIG_TEXT_MAX)
+		return -EFBIG;
 	row = json_pack("{s:s, s:I, s:s, s:I}", "selector", json_string_value(json_object_get(def, "selector")) ?: "",
 			"order",
 			json_object_get(def, "order") ? json_integer_value(json_object_get(def, "order")) : ORDER_DEFAULT,
@@ -538,6 +558,10 @@ int config_groups_put(struct config_groups *g, const char *name, json_t *def, co
 	pthread_mutex_lock(&g->lock);
 	r = in_change(g, store_version, name, def, author);
 	pthread_mutex_unlock(&g->lock);
+	if (r == -EFBIG)
+		return snprintf(reason, reason_size, "config: with the other groups it would be over %d KiB for an agent "
+				"they all select", CONFIG_TEXT_MAX / 1024),
+		       -EINVAL;
 	if (r < 0)
 		return snprintf(reason, reason_size, "cannot store the group"), r;
 	return config_groups_list(g, name, ret);

@@ -91,6 +91,14 @@ struct ingest {
 	bool stopping;
 };
 
+/* Whether a message logged at most once a minute (*last: when it was, on any thread) is due now. */
+static bool once_a_minute(atomic_uint_fast64_t *last_logged)
+{
+	uint64_t now = now_monotonic_us(), last = atomic_load(last_logged);
+
+	return now - last >= 60 * USEC_PER_SEC && atomic_compare_exchange_strong(last_logged, &last, now);
+}
+
 /* len bytes of data as the answer to j's request. */
 static void send_bytes(struct job *j, const void *data, size_t len)
 {
@@ -126,6 +134,7 @@ static void send_reply(struct job *j, uint16_t status, uint64_t seq, uint32_t re
 /* On an nng thread: an agent asks for its configuration; answered at once, nothing stored. */
 static void answer_config(struct job *j)
 {
+	static atomic_uint_fast64_t config_failed;
 	const struct ingest_rules *rules = &j->in->rules;
 	struct config_request q;
 	struct config_reply rep = { .status = CONFIG_UNAVAILABLE };
@@ -146,6 +155,9 @@ static void answer_config(struct job *j)
 		hex_encode(q.agent_id, AGENT_ID_SIZE, j->agent_hex);
 		r = rules->config_compose(rules->config_ctx, q.labels, j->agent_hex, &text, &rep.version);
 		rep.status = r == CONFIG_OK || r == CONFIG_NONE ? (uint16_t)r : CONFIG_UNAVAILABLE;
+		if (r < 0 && once_a_minute(&config_failed))
+			log_warning("ingest: cannot compose the configuration of agent %s: %s; answered \"unavailable\" "
+				    "(vigil_ingest_config_requests_total; logged once a minute)", j->agent_hex, strerror(-r));
 		rep.text = text.data;
 		rep.text_len = text.len;
 	}
@@ -201,7 +213,6 @@ static void note_cut(const struct job *j, uint64_t seq)
 {
 	static atomic_uint_fast64_t last_logged;
 	const struct verify_cut *c = &j->info.cut;
-	uint64_t now = now_monotonic_us(), last = atomic_load(&last_logged);
 
 	if (!c->metric_rows && !c->probe_rows && !c->message_bytes && !c->inventory_fields && !c->future_times &&
 	    !c->logmetric_series)
@@ -212,7 +223,7 @@ static void note_cut(const struct job *j, uint64_t seq)
 	metrics_add(&metrics.cut_probe_rows, c->probe_rows);
 	metrics_add(&metrics.cut_message_bytes, c->message_bytes);
 	metrics_add(&metrics.cut_inventory_fields, c->inventory_fields);
-	if (now - last < 60 * USEC_PER_SEC || !atomic_compare_exchange_strong(&last_logged, &last, now))
+	if (!once_a_minute(&last_logged))
 		return;
 	log_warning("ingest: batch %s/%" PRIu64 " is stored whole, but past the limits of what one batch may add to "
 		    "the rows derived from it: %" PRIu64 " metric values, %" PRIu64 " probe results, %" PRIu64
@@ -227,9 +238,8 @@ static void note_cut(const struct job *j, uint64_t seq)
 static void log_refused(const struct job *j, uint64_t seq, const char *reason)
 {
 	static atomic_uint_fast64_t last_logged;
-	uint64_t now = now_monotonic_us(), last = atomic_load(&last_logged);
 
-	if (now - last < 60 * USEC_PER_SEC || !atomic_compare_exchange_strong(&last_logged, &last, now))
+	if (!once_a_minute(&last_logged))
 		return;
 	log_warning("ingest: refused batch %s/%" PRIu64 ": %s (vigil_ingest_batches_total{result=\"refused\"}; "
 		    "logged once a minute)", j->agent_hex, seq, reason);

@@ -17,8 +17,12 @@ start_collector
 echo "x" > "$T/present"
 named_agent_conf a 0000000000000000000000000000000a "zone=gov-a role=web"
 named_agent_conf b 0000000000000000000000000000000b "zone=internet role=web"
+# c is in zone gov-a too, but takes nothing from the collector.
+named_agent_conf c 0000000000000000000000000000000c "zone=gov-a role=web"
+sed -i 's/^\[central\]$/[central]\nenabled=no/' "$T/agent-c.conf"
 start_named_agent a
 start_named_agent b
+start_named_agent c
 
 host_json() { curl -s -H "Authorization: Bearer $OPER" "$URL/api/v1/hosts/host-$1" > "$T/host-$1.json"; }
 # inv N KEY: the inventory's KEY of host N ("" when it has none).
@@ -33,7 +37,7 @@ probe_names() {
 		"$T/host-$1.json"
 }
 has_inventory() { [ -n "$(inv "$1" agent_version)" ]; }
-wait_for 15 "both inventories" eval 'has_inventory a && has_inventory b'
+wait_for 15 "the inventories" eval 'has_inventory a && has_inventory b && has_inventory c'
 
 group() { # name json
 	api PUT "/api/v1/config-groups/$1" "$ADMIN" "$2"
@@ -69,6 +73,10 @@ sleep 2
 has_probe b && fail "agent b runs web-a's probe"
 [ -z "$(inv b config_version)" ] || fail "agent b reports a version: $(inv b config_version)"
 [ ! -f "$T/state-b/central.conf" ] || fail "agent b wrote a central.conf"
+has_probe c && fail "agent c, [central] enabled=no, runs web-a's probe"
+[ ! -f "$T/state-c/central.conf" ] && [ -z "$(inv c config_version)" ] || fail "agent c took a configuration"
+"$B/vigil-agent" --config "$T/agent-a.conf" --check-config > "$T/check.out" || fail "a's --check-config"
+grep -q "central.conf: version $want in force" "$T/check.out" || fail "a's --check-config: $(cat "$T/check.out")"
 
 info "a command probe is refused by agent a, which keeps its configuration and says why"
 code=$(group cmd "{\"selector\": \"zone=gov-a\", \"order\": 20, \"config\": \"# runs a program\n[probe \\\"run\\\"]\ntype=command\ncommand=/bin/true\n\"}")
@@ -89,6 +97,16 @@ wait_for 15 "a's error clears" cleared
 code=$(api GET /api/v1/config-groups/cmd/versions "$OPER")
 [ "$code" = 200 ] && grep -q '"command=/bin/true' "$T/answer.json" || grep -q 'command=/bin/true' "$T/answer.json" ||
 	fail "cmd's versions after delete: $code $(cat "$T/answer.json")"
+
+info "what all the groups may give one agent is bounded: the group that would pass 256 KiB is refused"
+big() { "$PY" -c 'import json; print(json.dumps({"selector": "zone=nowhere", "config": ("#" + "x" * 99 + "\n") * 640}))'; }
+for i in 1 2 3 4; do
+	[ "$(group "big-$i" "$(big)")" = 200 ] || fail "big-$i: $(cat "$T/answer.json")"
+done
+code=$(group big-5 "$(big)")
+[ "$code" = 400 ] && grep -q "with the other groups it would be over 256 KiB" "$T/answer.json" ||
+	fail "big-5: $code $(cat "$T/answer.json")"
+for i in 1 2 3 4; do api DELETE "/api/v1/config-groups/big-$i" "$ADMIN" > /dev/null; done
 
 info "vigilctl: a version for the canary label first, then promoted to every agent the group selects"
 ctl() { "$B/vigilctl" --url "$URL" --token "$ADMIN" "$@"; }
@@ -150,4 +168,16 @@ assert [x["version"] for x in v] == [1, 2, 3, 4], v
 assert all(x["author"] for x in v), v
 PYEOF
 curl -s -H "Authorization: Bearer $OPER" "$URL/metrics" | grep -q 'vigil_ingest_config_requests_total{result="ok"} [1-9]' || fail "metrics"
+
+info "a [central] narrowed since: the agent starts on its own files and says why"
+kill "${AGENT_PIDS[a]}"
+wait "${AGENT_PIDS[a]}" 2>/dev/null || true
+sed -i "/^allow_paths=/d" "$T/agent-a.conf"
+"$B/vigil-agent" --config "$T/agent-a.conf" --check-config > "$T/check.out" || fail "a's --check-config"
+grep -q "central.conf: not in force: group web-a:3: \[probe \"central-present\"\] path=$T/present: not within this host's \[central\] allow_paths" "$T/check.out" ||
+	fail "a's --check-config: $(cat "$T/check.out")"
+start_named_agent a
+narrowed() { inv a config_error | grep -q "not within this host's \[central\] allow_paths" && [ -z "$(inv a config_version)" ]; }
+wait_for 15 "a reports that its central configuration is not in force" narrowed
+kill -0 "${AGENT_PIDS[a]}" || fail "agent a exited"
 info "ok"

@@ -51,6 +51,7 @@ function hostRow(x) {
 		h("td", x.config_expected ? String(x.config_expected) : "—"),
 		h("td", h("span.state.cfg-" + state, t("control.state." + state))),
 		h("td.error-text", inv.config_error || ""),
+		h("td", inv.config_applied ? when(inv.config_applied) : "—"),
 		h("td", { title: when(x.last_seen) }, span(x.last_seen)));
 }
 
@@ -79,7 +80,7 @@ export function render(main, ctx) {
 
 	const drawHosts = () => {
 		const xs = hosts.filter((x) => !filter.value || configState(x) === filter.value);
-		fill(hostsBody, xs.length ? xs.map(hostRow) : h("tr", h("td.empty", { colSpan: 8 }, t("hosts.none"))));
+		fill(hostsBody, xs.length ? xs.map(hostRow) : h("tr", h("td.empty", { colSpan: 9 }, t("hosts.none"))));
 	};
 	filter.addEventListener("change", drawHosts);
 
@@ -172,7 +173,7 @@ export function render(main, ctx) {
 	fill(main, h("div.toolbar", h("h1", t("control.title"))), h("p.hint", t("control.intro")), summaryBox,
 		h("h2", t("control.fleet")), h("form.filters", { on: { submit: (ev) => ev.preventDefault() } }, filter),
 		h("table.list", head(["col.host", "alert.labels", "hosts.agent", "control.running", "control.expected", "col.state",
-			"control.error", "hosts.last_seen"]), hostsBody),
+			"control.error", "control.applied", "hosts.last_seen"]), hostsBody),
 		h("h2", t("control.groups")),
 		h("table.list", head(["control.name", "control.selector", "control.order", "control.version", "control.rollout", "enroll.by",
 			"hosts.at", ""]), groupsBody),

@@ -75,7 +75,9 @@ function inventory(x) {
 		row("hosts.arch", inv.arch), row("hosts.cpus", inv.cpus), row("hosts.memory", inv.memory_bytes ? (inv.memory_bytes / 2 ** 30).toFixed(1) + " GiB" : ""),
 		row("hosts.addresses", (inv.addresses || []).join(", ")), row("hosts.agent", inv.agent_version),
 		row("hosts.first_seen", when(x.first_seen)), row("hosts.last_seen", when(x.last_seen)),
-		row("hosts.certificate", x.certificate), row("alert.labels", Object.keys(x.labels || {}).length ? h("span", labelChips(x.labels)) : ""));
+		row("hosts.certificate", x.certificate), row("alert.labels", Object.keys(x.labels || {}).length ? h("span", labelChips(x.labels)) : ""),
+		row("hosts.config_version", inv.config_version), row("hosts.config_expected", x.config_expected),
+		row("hosts.config_error", inv.config_error));
 }
 
 const STRIP_CELLS = 96;
