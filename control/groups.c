@@ -245,9 +245,13 @@ static json_t *group_json(const struct group *gr)
 {
 	json_t *j = json_deep_copy(gr->def);
 
-	if (j && json_object_update(j, json_pack("{s:s, s:s, s:I}", "name", gr->name, "author", gr->author, "updated",
-						 (json_int_t)gr->updated)) == 0 && !json_object_get(j, "selector"))
-		json_object_set_new(j, "selector", json_string(""));
+	if (j) {
+		json_object_set_new(j, "name", json_string(gr->name));
+		json_object_set_new(j, "author", json_string(gr->author));
+		json_object_set_new(j, "updated", json_integer((json_int_t)gr->updated));
+		if (!json_object_get(j, "selector"))
+			json_object_set_new(j, "selector", json_string(""));
+	}
 	return j;
 }
 

@@ -180,4 +180,8 @@ start_named_agent a
 narrowed() { inv a config_error | grep -q "not within this host's \[central\] allow_paths" && [ -z "$(inv a config_version)" ]; }
 wait_for 15 "a reports that its central configuration is not in force" narrowed
 kill -0 "${AGENT_PIDS[a]}" || fail "agent a exited"
+# Stopped, not killed: a sanitizer build then checks what each of them left allocated.
+for n in a b c; do kill "${AGENT_PIDS[$n]}"; done
+for n in a b c; do wait "${AGENT_PIDS[$n]}" || fail "agent $n's exit status"; done
+stop_collector
 info "ok"

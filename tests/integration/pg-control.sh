@@ -44,4 +44,9 @@ info "deleted through B: the agent runs on its own files alone"
 gone() { [ ! -f "$T/state-a/central.conf" ]; }
 wait_for 30 "central.conf removed" gone
 grep -q "no config group is for this host any more" "$T/agent-a.log" || fail "the agent's log"
+# Stopped, not killed: a sanitizer build then checks what each of them left allocated.
+kill "${AGENT_PIDS[a]}" "$PID_B"
+wait "${AGENT_PIDS[a]}" || fail "the agent's exit status"
+wait "$PID_B" || fail "B's exit status"
+stop_collector
 echo ok
