@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -353,7 +354,8 @@ static bool name_ok(const char *name)
 {
 	size_t n = strlen(name);
 
-	return n && n <= GROUP_NAME_MAX && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+	return n && n <= GROUP_NAME_MAX && isalnum((unsigned char)name[0]) &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
 }
 
 /* The first error of errs (or all in one when they fit) as the reason. */
@@ -412,7 +414,8 @@ static int check_def(const char *name, json_t *def, char *reason, size_t size)
 	if (r < 0)
 		return r;
 	if (!name_ok(name))
-		return snprintf(reason, size, "name: expected 1 to %d letters, digits, '_', '.' or '-'", GROUP_NAME_MAX),
+		return snprintf(reason, size, "name: expected 1 to %d letters, digits, '_', '.' or '-', from a letter or digit",
+				GROUP_NAME_MAX),
 		       -EINVAL;
 	if (json_object_get(def, "selector") && (!sel || labels_check(sel, &bad, &bad_len) < 0))
 		return snprintf(reason, size, "selector: expected key=value pairs separated by spaces"), -EINVAL;
