@@ -98,6 +98,20 @@ code=$(api GET /api/v1/config-groups/cmd/versions "$OPER")
 [ "$code" = 200 ] && grep -q '"command=/bin/true' "$T/answer.json" || grep -q 'command=/bin/true' "$T/answer.json" ||
 	fail "cmd's versions after delete: $code $(cat "$T/answer.json")"
 
+info "a group this agent's own checker refuses (a key from a newer version) leaves it on web-a, with the line"
+# Written past the API, as a collector of a newer version would have accepted it.
+stop_collector
+sqlite3 "$T/data/meta.db" "INSERT INTO definitions VALUES ('agentconfig', 'legacy',
+	'{\"selector\":\"zone=gov-a\",\"order\":90,\"version\":1,\"config\":\"[probe \\\"old\\\"]\\ntype=file\\npath=$T/present\\nnewkey=1\\n\"}',
+	'newer', 1, 1)"
+start_collector
+unknown_key() { inv a config_error | grep -q "group legacy:4: \[probe \"old\"\]: unknown key 'newkey'"; }
+wait_for 20 "a reports the key it does not know" unknown_key
+[ "$(inv a config_version)" = "$want" ] || fail "a's version moved: $(inv a config_version)"
+kill -0 "${AGENT_PIDS[a]}" || fail "agent a exited"
+[ "$(api DELETE /api/v1/config-groups/legacy "$ADMIN")" = 200 ] || fail "delete legacy"
+wait_for 15 "a's error clears" cleared
+
 info "what all the groups may give one agent is bounded: the group that would pass 256 KiB is refused"
 big() { "$PY" -c 'import json; print(json.dumps({"selector": "zone=nowhere", "config": ("#" + "x" * 99 + "\n") * 640}))'; }
 for i in 1 2 3 4; do
