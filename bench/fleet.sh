@@ -15,6 +15,10 @@
 # database's CPU (cores, every server process) and growth per hour, and
 # the generator's own CPU in cores (it shares the machine). CONTEXTS sets
 # the collectors' [ingest] contexts (16), which bounds a group commit.
+# The simulated agents ask for their central configuration as real ones do
+# (docs/control.md); CONFIG_CHANGE=1 also defines a config group for every
+# agent 10 s into the measured window, and the generator's last line says
+# how long the whole fleet took to be answered at it (spread_ms).
 set -eu
 . "$(dirname "$0")/lib.sh"
 SECONDS_RUN=${1:-90}
@@ -79,6 +83,7 @@ password_file=$PG_PASSWORD_FILE"
 		INGEST=$(port) HTTP=$(port)
 		collector_conf "$D/a" "$INGEST" "$HTTP" "$storage"
 		TOKEN=$("$B/vigil-collector" --config "$D/a/collector.conf" --create-token bench --role operator)
+		ADMIN=$("$B/vigil-collector" --config "$D/a/collector.conf" --create-token bench-admin --role admin)
 		start_collector "$D/a" "$HTTP"
 		CPS=$CP ADDRS=tcp://127.0.0.1:$INGEST
 		if [ "$MODE" = pg2 ]; then
@@ -97,6 +102,12 @@ password_file=$PG_PASSWORD_FILE"
 		s0=$(du -sbc "$D"/*/data | tail -n 1 | cut -f1) d0=0 g0=0
 		[ "$MODE" = sqlite ] || { d0=$(db_bytes) g0=$(pg_cpu_s); }
 		e0=$(metric vigil_alert_evaluation_seconds_total) n0=$(metric vigil_alert_evaluations_total)
+		if [ -n "${CONFIG_CHANGE:-}" ]; then
+			sleep 10
+			curl -sf -o /dev/null -X PUT -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
+				--data-binary '{"config":"[probe \"bench-sshd\"]\ntype=tcp\naddress=127.0.0.1:22\n"}' \
+				"http://127.0.0.1:$HTTP/api/v1/config-groups/bench" || fail "the config group"
+		fi
 		wait "$LP" || { cat "$D/load.out"; exit 1; }
 		c1=$(for p in $CPS; do cpu_s "$p"; done | paste -sd' ') t1=$(date +%s.%N)
 		s1=$(du -sbc "$D"/*/data | tail -n 1 | cut -f1) d1=0 g1=0

@@ -15,6 +15,12 @@
  * outcome, the batches that were late (due while their agent still waited
  * for the reply to the one before), and the latency from sending to the
  * reply: p50, p99, max.
+ *
+ * Like a real agent it asks for its central configuration (docs/control.md)
+ * whenever a reply names a config generation it has not been answered at,
+ * before its next batch; it prints how many asked, and how long it took
+ * from the first reply that named the newest generation until the last
+ * agent was answered at it (what a config group's change costs a fleet).
  */
 #include "config.h"
 
@@ -31,6 +37,7 @@
 #include <zstd.h>
 
 #include "common/buf.h"
+#include "common/confmsg.h"
 #include "common/export.h"
 #include "common/fields.h"
 #include "common/frame.h"
@@ -54,12 +61,43 @@ struct agent {
 	nng_ctx ctx;
 	nng_aio *aio;
 	bool receiving;
+	bool asking;                /* the request out is a config request */
+	atomic_uint_fast32_t wants; /* the newest generation a reply named */
+	atomic_uint_fast32_t has;   /* the generation it was answered at */
 };
 
 static unsigned n_probes = 50;
 static atomic_uint_fast64_t sent, late, errors, by_status[8], latency[LATENCY_BUCKETS];
 static uint64_t latency_max;
 static pthread_mutex_t max_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The config generations, under gen_lock: the newest named, when first, how many answered at it, when last. */
+static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t newest_gen;
+static uint64_t newest_seen_us, newest_answered, newest_last_us, config_answers;
+
+static void generation_named(struct agent *a, uint32_t gen)
+{
+	atomic_store(&a->wants, gen);
+	pthread_mutex_lock(&gen_lock);
+	if (gen != newest_gen) {
+		newest_gen = gen;
+		newest_seen_us = now_monotonic_us();
+		newest_answered = 0;
+	}
+	pthread_mutex_unlock(&gen_lock);
+}
+
+static void config_answered(struct agent *a, const struct config_reply *rep)
+{
+	atomic_store(&a->has, rep->generation);
+	pthread_mutex_lock(&gen_lock);
+	config_answers++;
+	if (rep->generation == newest_gen) {
+		newest_answered++;
+		newest_last_us = now_monotonic_us();
+	}
+	pthread_mutex_unlock(&gen_lock);
+}
 
 static void record_latency(uint64_t us)
 {
@@ -109,11 +147,21 @@ static void on_aio(void *arg)
 		return;
 	}
 	m = nng_aio_get_msg(a->aio);
-	record_latency(now_monotonic_us() - a->sent_us);
-	if (reply_decode(nng_msg_body(m), nng_msg_len(m), &rep) == 0 && rep.status < 8)
+	if (a->asking) {
+		struct config_reply crep;
+
+		if (config_reply_decode(nng_msg_body(m), nng_msg_len(m), &crep) == 0 && crep.status != CONFIG_UNAVAILABLE)
+			config_answered(a, &crep);
+		else
+			atomic_fetch_add(&errors, 1);
+	} else if (reply_decode(nng_msg_body(m), nng_msg_len(m), &rep) == 0 && rep.status < 8) {
+		record_latency(now_monotonic_us() - a->sent_us);
 		atomic_fetch_add(&by_status[rep.status], 1);
-	else
+		if (rep.config_version)
+			generation_named(a, rep.config_version);
+	} else {
 		atomic_fetch_add(&errors, 1);
+	}
 	nng_msg_free(m);
 	a->receiving = false;
 	atomic_store(&a->busy, false);
@@ -204,6 +252,7 @@ static void send_batch(struct agent *a, ZSTD_CCtx *cctx, bool probes)
 		}
 	}
 	memcpy(nng_msg_body(m), frame.data, frame.len);
+	a->asking = false;
 	a->seq++;
 	a->sent_us = now_monotonic_us();
 	a->receiving = false;
@@ -213,6 +262,28 @@ static void send_batch(struct agent *a, ZSTD_CCtx *cctx, bool probes)
 out:
 	buf_free(&raw);
 	buf_free(&frame);
+}
+
+/* A config request, as the agent's shipper sends it, with no labels: every group without a selector is its. */
+static void ask_config(struct agent *a)
+{
+	uint8_t out[CONFREQ_HEADER_SIZE + CONFREQ_LABELS_MAX];
+	struct config_request q = { .running = (uint32_t)atomic_load(&a->has) };
+	nng_msg *m;
+	size_t n;
+
+	memcpy(q.agent_id, a->id, AGENT_ID_SIZE);
+	n = config_request_encode(&q, out);
+	if (nng_msg_alloc(&m, n) != 0) {
+		atomic_fetch_add(&errors, 1);
+		atomic_store(&a->busy, false);
+		return;
+	}
+	memcpy(nng_msg_body(m), out, n);
+	a->asking = true;
+	a->receiving = false;
+	nng_aio_set_msg(a->aio, m);
+	nng_ctx_send(a->ctx, a->aio);
 }
 
 static int agent_open(struct agent *a, unsigned n, const char *address, uint64_t probe_us, uint64_t metric_us)
@@ -284,6 +355,10 @@ int main(int argc, char **argv)
 			struct agent *a = &agents[i];
 			bool probes = now >= a->next_probes_us, metrics = now >= a->next_metrics_us;
 
+			if (atomic_load(&a->wants) != atomic_load(&a->has) && !atomic_exchange(&a->busy, true)) {
+				ask_config(a);
+				continue;
+			}
 			if (!probes && !metrics)
 				continue;
 			if (atomic_exchange(&a->busy, true)) {
@@ -323,6 +398,9 @@ int main(int argc, char **argv)
 	       atomic_load(&by_status[REPLY_REJECTED]) + atomic_load(&by_status[REPLY_CONFLICT]) +
 		       atomic_load(&by_status[REPLY_REFUSED]),
 	       atomic_load(&errors), atomic_load(&late), percentile(0.50), percentile(0.99), latency_max);
+	printf("config_answers %" PRIu64 " newest_generation %" PRIu32 " answered_at_it %" PRIu64 " spread_ms %.0f\n",
+	       config_answers, newest_gen, newest_answered,
+	       newest_answered ? (double)(newest_last_us - newest_seen_us) / 1000.0 : 0.0);
 	/* The sockets are left to the exit (nng issue #1543: a close with requests set up can hang). */
 	ZSTD_freeCCtx(cctx);
 	return 0;
