@@ -170,10 +170,16 @@ static void run_finished(struct run *r, json_t *result, void *ctx)
 	schedule(d);
 }
 
+static void release_defs(const void *defs)
+{
+	dialtests_release(defs);
+}
+
 /* A run of e, on the list: NULL when out of memory. */
 static struct run *add_run(struct dialer *d, const struct dialtest_entry *e, uint64_t planned_us)
 {
-	struct run *r = run_new(&d->env, dialtests_ref(d->defs_now), e, planned_us);
+	struct run *r = run_new(&d->env, e->test, e->id, (struct run_ref){ dialtests_ref(d->defs_now), release_defs },
+				planned_us);
 
 	if (!r)
 		return NULL;
@@ -548,7 +554,7 @@ int dialer_start(const struct dialtests_conf *conf, struct dialtests *defs, cons
 	d->defs = defs;
 	d->lead = lead;
 	d->event = event;
-	d->env = (struct run_env){ .conf = conf, .event = event, .finished = run_finished, .ctx = d };
+	d->env = (struct run_env){ .secrets_dir = conf->secrets_dir, .event = event, .finished = run_finished, .ctx = d };
 	pthread_mutex_init(&d->lock, NULL);
 	d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	r = d->wake_fd < 0 ? -errno : identity(conf, d->host, sizeof(d->host), d->agent);

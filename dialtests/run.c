@@ -136,7 +136,7 @@ void run_free(struct run *r)
 	sd_event_source_disable_unref(r->retry);
 	buf_free(&r->resp);
 	buf_free(&r->resp_headers);
-	dialtests_release(r->defs);
+	r->ref.release(r->ref.ref);
 	free(r);
 }
 
@@ -446,14 +446,14 @@ static const char *var_lookup(const char *name, void *userdata)
 }
 
 /* Whether path, its links followed, is still in [dialtests] secrets_dir (a link there may point anywhere). */
-static bool secret_file_inside(const struct dialtests_conf *conf, const char *path)
+static bool secret_file_inside(const char *secrets_dir, const char *path)
 {
-	char *real = realpath(path, NULL), *dir = realpath(conf->secrets_dir, NULL);
+	char *real = realpath(path, NULL), *dir = realpath(secrets_dir, NULL);
 	bool inside = real && dir && dt_path_inside(real, dir);
 
 	if (real && !inside)
 		log_warning("dialtests: secret file %s resolves to %s, outside %s ([dialtests] secrets_dir); not read",
-			    path, real, conf->secrets_dir);
+			    path, real, secrets_dir);
 	free(real);
 	free(dir);
 	return inside;
@@ -473,7 +473,7 @@ static const char *secret_lookup(const char *name, void *userdata)
 			continue;
 		if (!r->secrets[i] && s->env && getenv(s->env))
 			r->secrets[i] = strdup(getenv(s->env));
-		if (!r->secrets[i] && s->file && secret_file_inside(r->env->conf, s->file) && (f = fopen(s->file, "re"))) {
+		if (!r->secrets[i] && s->file && secret_file_inside(r->env->secrets_dir, s->file) && (f = fopen(s->file, "re"))) {
 			if (fgets(line, sizeof(line), f)) {
 				line[strcspn(line, "\r\n")] = 0;
 				r->secrets[i] = strdup(line);
@@ -623,20 +623,20 @@ void run_url_host(const char *url, char *out, size_t size)
 	(void)snprintf(out, size, "%.*s", (int)strcspn(h, "/?#"), h);
 }
 
-struct run *run_new(const struct run_env *env, const struct dialtests_snapshot *defs, const struct dialtest_entry *e,
+struct run *run_new(const struct run_env *env, const struct dialtest *t, int64_t id, struct run_ref ref,
 		    uint64_t planned_us)
 {
 	struct run *r = calloc(1, sizeof(*r));
 
 	if (!r) {
-		dialtests_release(defs);
+		ref.release(ref.ref);
 		return NULL;
 	}
-	*r = (struct run){ .env = env, .defs = defs, .t = e->test, .id = e->id, .planned_us = planned_us,
+	*r = (struct run){ .env = env, .ref = ref, .t = t, .id = id, .planned_us = planned_us,
 			   .started_us = now_realtime_us(), .attempt = 1, .steps = json_array() };
 	buf_init(&r->resp, DT_BODY_MAX + 1);
 	buf_init(&r->resp_headers, HEADERS_MAX + 1);
-	run_url_host(e->test->steps[0].url, r->host, sizeof(r->host));
+	run_url_host(t->steps[0].url, r->host, sizeof(r->host));
 	return r;
 }
 

@@ -9,7 +9,6 @@
 #include <systemd/sd-event.h>
 
 #include "common/buf.h"
-#include "dialtests/catalog.h"
 #include "dialtests/dialtest.h"
 #include "fetch/curl_loop.h"
 
@@ -29,7 +28,7 @@ struct run;
 
 /* What runs work with; borrowed, outliving them. */
 struct run_env {
-	const struct dialtests_conf *conf;
+	const char *secrets_dir; /* a secret's file must be in it ([dialtests] secrets_dir) */
 	sd_event *event;
 	struct curl_loop *curl;
 	/* A run ended: result (taken over) is what the results API shows. The callee frees the run. */
@@ -39,9 +38,15 @@ struct run_env {
 
 #define RUN_VARS_MAX 64
 
+/* What keeps a run's test alive (a snapshot of the definitions): release(ref) when the run is freed. */
+struct run_ref {
+	const void *ref;
+	void (*release)(const void *ref);
+};
+
 struct run {
 	const struct run_env *env;
-	const struct dialtests_snapshot *defs; /* a reference: test stays valid */
+	struct run_ref ref; /* t stays valid while it is held */
 	const struct dialtest *t;
 	int64_t id;
 	bool scheduled; /* by the schedule, not asked for */
@@ -68,8 +73,8 @@ struct run {
 	struct run *next; /* the dialer's list */
 };
 
-/* A run of e planned for planned_us, taking over the reference defs; NULL when out of memory. */
-struct run *run_new(const struct run_env *env, const struct dialtests_snapshot *defs, const struct dialtest_entry *e,
+/* A run of t (called id) planned for planned_us, taking over ref (released even on failure); NULL when out of memory. */
+struct run *run_new(const struct run_env *env, const struct dialtest *t, int64_t id, struct run_ref ref,
 		    uint64_t planned_us);
 /* Starts its first step; it ends through env->finished, at once when it cannot start. */
 void run_start(struct run *r);
