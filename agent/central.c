@@ -15,16 +15,18 @@
 
 #define HEADER "# vigil-agent: the collector's configuration for this host, version "
 #define GROUP_MARK "# group "
+#define POLICY_NAME "central" /* what the policy check's errors name the text */
 
 struct central {
 	sd_event *event;
 	const char *config_path;
 	char *path;    /* STATE_DIR/central.conf: what runs */
 	char *pending; /* ... .new: what is being checked */
+	/* The local files' [central] and [agent] labels, as the last load read them. */
 	bool enabled;
 	bool allow_commands;
 	char *allow_paths;
-	char *labels; /* the local files' [agent] labels: what the groups select by */
+	char *labels; /* what the groups select by */
 	struct shipper *sh;
 	uint8_t id[AGENT_ID_SIZE];
 	uint32_t seen;    /* the newest generation a reply named */
@@ -94,10 +96,14 @@ static void note_failure(struct central *ce, const char *file, const char *text,
 		char where[300], group[256];
 		unsigned line = 0;
 
-		if (strncmp(m, file, fl) == 0 && m[fl] == ':' && sscanf(m + fl + 1, "%u", &line) == 1)
-			rest = strchr(m + fl + 1, ':') ? strchr(m + fl + 1, ':') + 1 : m;
-		else if (strncmp(m, "central:", 8) == 0 && sscanf(m + 8, "%u", &line) == 1)
-			rest = strchr(m + 8, ':') ? strchr(m + 8, ':') + 1 : m;
+		/* The loader names the file, the policy check "central": either way "NAME:LINE: ...". */
+		for (size_t k = 0; k < 2 && !line; k++) {
+			const char *name = k ? POLICY_NAME : file;
+			size_t n = k ? strlen(POLICY_NAME) : fl;
+
+			if (strncmp(m, name, n) == 0 && m[n] == ':' && sscanf(m + n + 1, "%u", &line) == 1)
+				rest = strchr(m + n + 1, ':') ? strchr(m + n + 1, ':') + 1 : m;
+		}
 		if (line)
 			(void)snprintf(where, sizeof(where), "%s:", group_where(text, line, group, sizeof(group)));
 		else
@@ -125,15 +131,15 @@ static uint32_t version_of(const char *text)
 }
 
 /*
- * file (the composed text, read) checked against local's [central] and
- * loaded over the local files into *ret; the failure noted. 0, or < 0.
+ * file (the composed text, read) checked against the local [central] of
+ * the last load and loaded over the local files into *ret; the failure
+ * noted. 0, or < 0.
  */
-static int load_layer(struct central *ce, const struct agent_conf *local, const char *file, const char *text,
-		      struct agent_conf **ret)
+static int load_layer(struct central *ce, const char *file, const char *text, struct agent_conf **ret)
 {
-	const struct central_policy p = { local->central.allow_commands, local->central.allow_paths };
+	const struct central_policy p = { ce->allow_commands, ce->allow_paths };
 	struct conf_errors errs = { 0 };
-	int r = central_policy_check(&p, "central", text, &errs);
+	int r = central_policy_check(&p, POLICY_NAME, text, &errs);
 
 	if (r == 0)
 		r = agent_conf_load_layers(ce->config_path, file, ret, &errs);
@@ -182,7 +188,7 @@ int central_load(struct central *ce, struct agent_conf **ret)
 	ce->running = 0;
 	if (ce->enabled && file_read_text(ce->path, CONFIG_TEXT_MAX + 4096, &text) == 0) {
 		ce->wanted = version_of(text);
-		if (load_layer(ce, local, ce->path, text, &full) == 0) {
+		if (load_layer(ce, ce->path, text, &full) == 0) {
 			agent_conf_free(local);
 			local = full;
 			ce->running = ce->wanted;
@@ -219,7 +225,7 @@ static void on_generation(void *ud, uint32_t generation)
 /* text (the version given) checked as central.conf would be read, and put there when it holds. */
 static void apply(struct central *ce, const struct config_reply *rep)
 {
-	struct agent_conf *local = NULL, *full = NULL;
+	struct agent_conf *full = NULL;
 	struct buf b;
 	int r;
 
@@ -234,9 +240,7 @@ static void apply(struct central *ce, const struct config_reply *rep)
 		r = buf_terminate(&b);
 	if (r == 0)
 		r = file_write_atomic(ce->pending, b.data, b.len, 0640);
-	if (r == 0)
-		r = agent_conf_load(ce->config_path, &local);
-	if (r == 0 && (r = load_layer(ce, local, ce->pending, (const char *)b.data, &full)) == 0 &&
+	if (r == 0 && (r = load_layer(ce, ce->pending, (const char *)b.data, &full)) == 0 &&
 	    rename(ce->pending, ce->path) < 0)
 		r = -errno;
 	if (r == 0) {
@@ -251,7 +255,6 @@ static void apply(struct central *ce, const struct config_reply *rep)
 		changed(ce, false);
 	}
 	agent_conf_free(full);
-	agent_conf_free(local);
 	buf_free(&b);
 }
 

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "alerts/defstore.h"
@@ -40,7 +41,7 @@ struct config_groups {
 	struct group *groups;   /* in composing order */
 	struct compose_group *view; /* groups[i]'s at i, its released version's at n + i */
 	size_t n;
-	uint32_t generation;
+	atomic_uint_fast32_t generation; /* also read without the lock: every batch's reply carries it */
 };
 
 static void groups_clear(struct group *groups, size_t n)
@@ -148,7 +149,7 @@ static int reload(struct config_groups *g)
 	g->groups = rd.list;
 	g->view = view;
 	g->n = rd.n;
-	g->generation = compose_generation(view, rd.n);
+	atomic_store(&g->generation, compose_generation(view, rd.n));
 	return 0;
 }
 
@@ -202,12 +203,7 @@ int config_groups_refresh(struct config_groups *g)
 
 uint32_t config_groups_generation(struct config_groups *g)
 {
-	uint32_t v;
-
-	pthread_mutex_lock(&g->lock);
-	v = g->generation;
-	pthread_mutex_unlock(&g->lock);
-	return v;
+	return (uint32_t)atomic_load(&g->generation);
 }
 
 static int compose_locked(struct config_groups *g, const char *labels, const char *agent, struct buf *out,
@@ -275,7 +271,9 @@ int config_groups_list(struct config_groups *g, const char *name, json_t **ret)
 		json_array_append_new(items, group_json(&g->groups[i]));
 	}
 	if (!name) {
-		*ret = items ? json_pack("{s:I, s:o}", "generation", (json_int_t)g->generation, "items", items) : NULL;
+		*ret = items ? json_pack("{s:I, s:o}", "generation", (json_int_t)atomic_load(&g->generation), "items",
+					 items) :
+			       NULL;
 		r = *ret ? 0 : -ENOMEM;
 	}
 	pthread_mutex_unlock(&g->lock);
