@@ -72,6 +72,7 @@ static const struct conf_key metrics_keys[] = {
 static const struct conf_key central_keys[] = {
 	{ "enabled", CONF_BOOL, CE(enabled), "yes", .help = "run what the collector's config groups give this host (docs/control.md); never its [collector], [spool], [batch], [enroll], [syslog] or [central]" },
 	{ "allow_commands", CONF_BOOL, CE(allow_commands), "no", .help = "let the collector's configuration add command probes, which run programs on this host" },
+	{ "allow_dialtests", CONF_BOOL, CE(allow_dialtests), "yes", .help = "run the collector's dial tests whose run_on selects this host's labels (HTTP requests from this host; never with a credential)" },
 	{ "allow_paths", CONF_STR, CE(allow_paths), "/var/log/*", .help = "globs (space-separated; * matches / too) every path the collector's configuration names must be within" },
 };
 

@@ -78,6 +78,7 @@ struct agent_conf {
 	struct {
 		bool enabled;        /* run what the collector's config groups give this host */
 		bool allow_commands; /* ... command probes among it */
+		bool allow_dialtests; /* ... and its dial tests, this host a vantage point */
 		char *allow_paths;   /* globs its paths must be within */
 	} central;
 	struct tail_conf **tails;

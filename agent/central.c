@@ -7,6 +7,7 @@
 
 #include "agent/central.h"
 #include "agent/central_policy.h"
+#include "agent/vantage.h"
 #include "common/export.h"
 #include "common/file.h"
 #include "common/log.h"
@@ -22,9 +23,12 @@ struct central {
 	const char *config_path;
 	char *path;    /* STATE_DIR/central.conf: what runs */
 	char *pending; /* ... .new: what is being checked */
+	char *tests_path, *tests_pending; /* STATE_DIR/central-dialtests.json, .new: {"version": V, "tests": [...]} */
+	json_t *tests; /* the dial tests in force with central.conf; NULL: none */
 	/* The local files' [central] and [agent] labels, as the last load read them. */
 	bool enabled;
 	bool allow_commands;
+	bool allow_dialtests;
 	char *allow_paths;
 	char *labels; /* what the groups select by */
 	struct shipper *sh;
@@ -149,14 +153,47 @@ static int load_layer(struct central *ce, const char *file, const char *text, st
 	return r;
 }
 
+/*
+ * The dial tests that go with version (text: the file as stored), checked
+ * against the local [central]; NULL into *ret when there are none. The
+ * failure noted, as the configuration's is.
+ */
+static int load_tests(struct central *ce, const char *text, uint32_t version, json_t **ret)
+{
+	json_t *j = text ? json_loads(text, 0, NULL) : NULL, *tests = json_object_get(j, "tests");
+	int r = 0;
+
+	*ret = NULL;
+	if (!text)
+		return 0;
+	if (!json_is_array(tests) || json_integer_value(json_object_get(j, "version")) != version) {
+		(void)snprintf(ce->error, sizeof(ce->error), "%s: not the dial tests of version %" PRIu32, ce->tests_path,
+			       version);
+		r = -EINVAL;
+	} else if (json_array_size(tests) && !ce->allow_dialtests) {
+		(void)snprintf(ce->error, sizeof(ce->error), "%zu dial tests: this host's [central] allow_dialtests=no",
+			       json_array_size(tests));
+		r = -EPERM;
+	} else if (json_array_size(tests) && (r = vantage_check(tests, ce->error, sizeof(ce->error))) == 0) {
+		*ret = json_incref(tests);
+	}
+	json_decref(j);
+	return r;
+}
+
 /* The local settings central.c works by, copied from local. */
 static int take_local(struct central *ce, const struct agent_conf *local)
 {
 	char *paths = local->central.allow_paths ? strdup(local->central.allow_paths) : NULL;
 	char *labels = strdup(local->agent.labels ? local->agent.labels : "");
 
-	if ((local->central.allow_paths && !paths) || !labels || (!ce->path && (asprintf(&ce->path, "%s/central.conf",
-		local->agent.state_dir) < 0 || asprintf(&ce->pending, "%s/central.conf.new", local->agent.state_dir) < 0))) {
+	const char *dir = local->agent.state_dir;
+
+	if ((local->central.allow_paths && !paths) || !labels ||
+	    (!ce->path && (asprintf(&ce->path, "%s/central.conf", dir) < 0 ||
+			   asprintf(&ce->pending, "%s/central.conf.new", dir) < 0 ||
+			   asprintf(&ce->tests_path, "%s/central-dialtests.json", dir) < 0 ||
+			   asprintf(&ce->tests_pending, "%s/central-dialtests.json.new", dir) < 0))) {
 		free(paths);
 		free(labels);
 		return -ENOMEM;
@@ -167,12 +204,13 @@ static int take_local(struct central *ce, const struct agent_conf *local)
 	ce->labels = labels;
 	ce->enabled = local->central.enabled;
 	ce->allow_commands = local->central.allow_commands;
+	ce->allow_dialtests = local->central.allow_dialtests;
 	return 0;
 }
 
 int central_load(struct central *ce, struct agent_conf **ret)
 {
-	struct agent_conf *local, *full;
+	struct agent_conf *local, *full = NULL;
 	char *text = NULL;
 	int r = agent_conf_load(ce->config_path, &local);
 
@@ -186,16 +224,25 @@ int central_load(struct central *ce, struct agent_conf **ret)
 	/* Asked again at the next reply: the local settings, or the labels, may be others now. */
 	ce->asked = 0;
 	ce->running = 0;
+	json_decref(TAKE_PTR(ce->tests));
 	if (ce->enabled && file_read_text(ce->path, CONFIG_TEXT_MAX + 4096, &text) == 0) {
+		char *tests_text = NULL;
+		json_t *tests = NULL;
+
 		ce->wanted = version_of(text);
-		if (load_layer(ce, ce->path, text, &full) == 0) {
+		(void)file_read_text(ce->tests_path, CONFIG_TESTS_MAX + 4096, &tests_text);
+		if (load_layer(ce, ce->path, text, &full) == 0 && load_tests(ce, tests_text, ce->wanted, &tests) == 0) {
 			agent_conf_free(local);
 			local = full;
+			full = NULL;
+			ce->tests = tests;
 			ce->running = ce->wanted;
 			ce->wanted = 0;
 			ce->error[0] = 0;
 			ce->applied_us = file_mtime_us(ce->path);
 		}
+		agent_conf_free(full);
+		free(tests_text);
 	}
 	free(text);
 	*ret = local;
@@ -204,7 +251,7 @@ int central_load(struct central *ce, struct agent_conf **ret)
 
 static void ask(struct central *ce)
 {
-	struct config_request q = { .running = ce->running };
+	struct config_request q = { .running = ce->running, .takes_dialtests = true };
 
 	if (!ce->enabled || !ce->sh || ce->busy || ce->seen == ce->asked)
 		return;
@@ -220,6 +267,37 @@ static void on_generation(void *ud, uint32_t generation)
 
 	ce->seen = generation;
 	ask(ce);
+}
+
+/*
+ * The dial tests of rep checked and put in place, before central.conf:
+ * with its version in them, so tests that outlive a crash before the
+ * configuration's rename are not taken for its.
+ */
+static int put_tests(struct central *ce, const struct config_reply *rep)
+{
+	json_t *tests = rep->tests_len ? json_loadb((const char *)rep->tests, rep->tests_len, 0, NULL) : json_array();
+	json_t *file = tests ? json_pack("{s:I, s:O}", "version", (json_int_t)rep->version, "tests", tests) : NULL;
+	char *text = file ? json_dumps(file, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_t *held = NULL;
+	int r;
+
+	if (!tests) {
+		(void)snprintf(ce->error, sizeof(ce->error), "dial tests: not a JSON list");
+		r = -EINVAL;
+	} else {
+		r = text ? load_tests(ce, text, rep->version, &held) : -ENOMEM;
+	}
+	if (r == 0 && !held)
+		r = unlink(ce->tests_path) < 0 && errno != ENOENT ? -errno : 0;
+	else if (r == 0 && (r = file_write_atomic(ce->tests_pending, text, strlen(text), 0640)) == 0 &&
+		 rename(ce->tests_pending, ce->tests_path) < 0)
+		r = -errno;
+	json_decref(held);
+	json_decref(file);
+	json_decref(tests);
+	free(text);
+	return r;
 }
 
 /* text (the version given) checked as central.conf would be read, and put there when it holds. */
@@ -240,8 +318,9 @@ static void apply(struct central *ce, const struct config_reply *rep)
 		r = buf_terminate(&b);
 	if (r == 0)
 		r = file_write_atomic(ce->pending, b.data, b.len, 0640);
-	if (r == 0 && (r = load_layer(ce, ce->pending, (const char *)b.data, &full)) == 0 &&
-	    rename(ce->pending, ce->path) < 0)
+	if (r == 0 && (r = load_layer(ce, ce->pending, (const char *)b.data, &full)) == 0)
+		r = put_tests(ce, rep);
+	if (r == 0 && rename(ce->pending, ce->path) < 0)
 		r = -errno;
 	if (r == 0) {
 		log_info("central configuration version %" PRIu32 " holds; putting it in force", rep->version);
@@ -273,6 +352,8 @@ static void on_answer(void *ud, const struct config_reply *rep, int err)
 		log_info("central: no config group is for this host any more; its own files alone are in force");
 		if (unlink(ce->path) < 0 && errno != ENOENT)
 			log_error_errno(errno, "central: cannot remove %s: %m", ce->path);
+		if (unlink(ce->tests_path) < 0 && errno != ENOENT)
+			log_error_errno(errno, "central: cannot remove %s: %m", ce->tests_path);
 		changed(ce, true);
 	} else if (rep->status == CONFIG_OK && (rep->version != ce->running || ce->error[0])) {
 		apply(ce, rep);
@@ -304,6 +385,11 @@ int central_inventory(const struct central *ce, struct buf *out)
 	return r ? -ENOBUFS : 0;
 }
 
+json_t *central_dialtests(const struct central *ce)
+{
+	return ce->tests;
+}
+
 void central_report(const struct central *ce, FILE *f)
 {
 	if (ce->error[0])
@@ -332,6 +418,9 @@ void central_free(struct central *ce)
 	sd_event_source_disable_unref(ce->reload);
 	free(ce->path);
 	free(ce->pending);
+	free(ce->tests_path);
+	free(ce->tests_pending);
+	json_decref(ce->tests);
 	free(ce->allow_paths);
 	free(ce->labels);
 	free(ce);

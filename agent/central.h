@@ -2,6 +2,7 @@
 #ifndef VIGIL_CENTRAL_H
 #define VIGIL_CENTRAL_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +41,9 @@ int central_load(struct central *ce, struct agent_conf **ret);
 
 /* The shipper (borrowed) asks and answers on event from now on; agent_id is this agent's. */
 void central_attach(struct central *ce, sd_event *event, struct shipper *sh, const uint8_t *agent_id);
+
+/* The dial tests in force with the central configuration (borrowed until the next central_load()), or NULL. */
+json_t *central_dialtests(const struct central *ce);
 
 /* For --check-config: the version in force, or why the central configuration is not, one line to f. */
 void central_report(const struct central *ce, FILE *f);

@@ -11,6 +11,7 @@
 
 #include "agent/agent_conf.h"
 #include "agent/central.h"
+#include "agent/vantage.h"
 #include "agent/enroll.h"
 #include "agent/hostmetrics.h"
 #include "agent/inventory.h"
@@ -54,6 +55,7 @@ struct agent {
 	sd_event_source *renew_timer; /* realtime: when the certificate is looked at for renewal next */
 	struct relay *relay; /* NULL: no [syslog] */
 	struct central *central; /* the collector's configuration for this host */
+	struct vantage *vantage; /* the collector's dial tests this host runs */
 };
 
 static size_t sources_checkpoints_max(void *userdata)
@@ -286,6 +288,7 @@ static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
 /* keep_shipper: the collector's connection stays (a reload that did not change it). */
 static void stop_sources(struct agent *a, bool keep_shipper)
 {
+	vantage_free(TAKE_PTR(a->vantage));
 	for (size_t i = 0; i < a->n_probes; i++)
 		probe_free(a->probes[i]);
 	free(a->probes);
@@ -336,6 +339,9 @@ static int start_sources(struct agent *a)
 			return log_error_errno(r, "probe %s: cannot start: %m", a->conf->probes[i]->name);
 		a->n_probes++;
 	}
+	r = vantage_new(a->event, central_dialtests(a->central), a->hostname, a->pipeline, &a->vantage);
+	if (r < 0)
+		return log_error_errno(r, "dial tests: cannot start: %m");
 	if (a->conf->journal.enabled) {
 		r = journal_source_new(&a->conf->journal, a->parsers, a->spool, pipeline_sink(a->pipeline), a->event,
 				       &a->sources[a->n_sources]);

@@ -423,6 +423,14 @@ static int eval_vanished(struct evaluation *ev)
 	return r;
 }
 
+static bool dialtest_quorum(struct rule_eval *e, const char *name, const char *labels, struct rule_quorum *ret)
+{
+	const struct alerting *a = ((struct evaluation *)e->evaluator)->a;
+
+	*ret = (struct rule_quorum){ 1, 0, 0 };
+	return !a->env.dialtest_quorum || a->env.dialtest_quorum(a->env.quorum_ctx, name, labels, ret);
+}
+
 /* One rule: its type's candidates, then what vanished. */
 static int evaluate_rule(struct alerting *a, const struct rule_conf *rule, uint64_t now)
 {
@@ -430,7 +438,7 @@ static int evaluate_rule(struct alerting *a, const struct rule_conf *rule, uint6
 		.e = { .rule = rule, .now = now, .meta = a->db, .fleet = a->fleet,
 		       .silent_after_us = a->env.hosts->silent_after_ms * 1000,
 		       .interval_us = a->env.alerts->interval_ms * 1000,
-		       .host_silent = host_silent, .consider = consider },
+		       .host_silent = host_silent, .consider = consider, .dialtest_quorum = dialtest_quorum },
 		.a = a,
 		.type = rule_type_find(rule->type),
 	};

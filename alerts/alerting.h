@@ -9,6 +9,7 @@
 #include "alerts/alertstore.h"
 #include "alerts/catalog.h"
 #include "alerts/defs.h"
+#include "alerts/rules.h"
 #include "store/hosts.h"
 #include "store/storage.h"
 
@@ -37,6 +38,9 @@ struct alerting_env {
 	const struct alert_defs *file; /* the file's routes */
 	const char *api_listen;        /* [http] listen, for links without a console_url */
 	bool api_tls;                  /* whether the API (and its console) speaks HTTPS */
+	/* The dial tests' quorums and vantages (rules.h; NULL: every test "1 of 0" anywhere), on the evaluator's thread. */
+	bool (*dialtest_quorum)(void *ctx, const char *name, const char *labels, struct rule_quorum *ret);
+	void *quorum_ctx;
 };
 
 struct alerting;

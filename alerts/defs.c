@@ -38,6 +38,7 @@ static const struct conf_key rule_keys[] = {
 	{ "window", CONF_SECS, R(window_ms), NULL, 0, 86400000, .help = "log: the window lines are counted in (default 5m); lockout: the window lockouts are counted in (default 1h)" },
 	{ "dialtest", CONF_STR, R(dialtest), NULL, .help = "dialtest: glob on dial test names (default all)" },
 	{ "condition", CONF_STR, R(condition), NULL, .help = "dialtest: failure (default), latency (total ms above=) or cert_days (days left below=)" },
+	{ "vantage", CONF_STR, R(vantage), NULL, .help = "dialtest, condition=failure: glob on vantage points (collector, or an agent's host), each watched apart; default the test's quorum (fail_when)" },
 	{ "flap_changes", CONF_UINT, R(flap_changes), "5", 0, 1000, .help = "more fires and resolutions than this within flap_window: flapping (0: never)" },
 	{ "flap_window", CONF_SECS, R(flap_window_ms), "30m", 1000, 86400000, .help = "the window flapping is judged in" },
 	{ "clear_ack_on_recovery", CONF_BOOL, R(clear_ack_on_recovery), "no", .help = "a resolution clears the acknowledgement" },

@@ -38,6 +38,7 @@ struct rule_conf {
 	uint64_t window_ms; /* log (0: 5 minutes) */
 	char *dialtest;  /* dialtest: glob on test names */
 	char *condition; /* dialtest: failure, latency (above= ms) or cert_days (below= days) */
+	char *vantage;   /* dialtest, failure: glob on vantages, each apart; NULL: the quorum */
 	uint64_t flap_changes;
 	uint64_t flap_window_ms;
 	bool clear_ack_on_recovery;

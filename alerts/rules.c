@@ -324,37 +324,118 @@ static int consider_collected(struct rule_eval *e, int (*read)(struct collected 
 }
 
 /*
- * A dial test's latest result, whichever collector ran it: with several on
- * one database each runs the schedule under its own identity while it
- * leads, and the result of one that no longer does must not stand for the
- * test. One candidate a test, of the newest run (its collector's identity).
+ * A dial test's state across its vantage points: the collector (the newest
+ * run of any collector's identity: with several on one database each runs
+ * the schedule while it leads, and one that no longer does must not stand
+ * for the test) and each agent whose labels its run_on selects. With
+ * vantage= a rule watches each vantage apart ("TEST@VANTAGE"); without, the
+ * test as a whole, failing when its fail_when's K vantages fail.
  */
-struct newest_runs {
-	struct collected *cs;
-	struct judging j;
-	uint64_t ts[COLLECTED_MAX];
+#define VANTAGES_MAX 64
+
+struct vantage_run {
+	char agent[33], host[256], item[65];
+	bool collector, failing, fresh;
+	uint64_t ts;
+	char line[160];
 };
 
-static int newest_run(const struct probe_state_row *p, void *ctx)
-{
-	struct newest_runs *nw = ctx;
-	struct collected *cs = nw->cs;
-	char host[256], item[65];
-	size_t i = 0;
+struct quorum_read {
+	struct collected *cs;
+	struct judging j;
+	struct vantage_run *runs; /* of every test read, in the order met */
+	size_t n;
+};
 
-	(void)snprintf(host, sizeof(host), "%.*s", (int)p->host.len, p->host.p);
+static int vantage_put(const struct probe_state_row *p, void *ctx)
+{
+	struct quorum_read *q = ctx;
+	struct rule_eval *e = q->j.e;
+	struct rule_quorum qc = { 1, 0, 0 };
+	char item[65];
+	struct vantage_run *v = NULL;
+
 	(void)snprintf(item, sizeof(item), "%.*s", (int)p->name.len, p->name.p);
-	while (i < cs->n && strcmp(cs->s[i].item, item) != 0)
-		i++;
-	if (i < cs->n && nw->ts[i] >= p->ts)
+	/* A host the test does not run on speaks for none of its vantages. */
+	if (!e->dialtest_quorum(e, item, p->collector ? NULL : p->labels ? p->labels : "{}", &qc))
 		return 0;
-	if (i == COLLECTED_MAX)
+	/* The collectors' identities are one vantage: the newest run stands for them. */
+	for (size_t i = 0; p->collector && i < q->n; i++)
+		if (q->runs[i].collector && strcmp(q->runs[i].item, item) == 0)
+			v = &q->runs[i];
+	if (v && v->ts >= p->ts)
+		return 0;
+	if (!v && q->n == COLLECTED_MAX)
 		return 1;
-	cs->n += i == cs->n;
-	(void)collected_set(cs, i, p->agent, host, item);
-	nw->ts[i] = p->ts;
-	probe_judged(&nw->j, p, &cs->c[i]);
+	if (!v)
+		v = &q->runs[q->n++];
+	*v = (struct vantage_run){ .collector = p->collector, .ts = p->ts };
+	(void)snprintf(v->agent, sizeof(v->agent), "%s", p->agent);
+	(void)snprintf(v->host, sizeof(v->host), "%.*s", (int)p->host.len, p->host.p);
+	(void)snprintf(v->item, sizeof(v->item), "%s", item);
+	v->failing = !(p->status.len == 2 && memcmp(p->status.p, "ok", 2) == 0) && p->streak >= q->j.need;
+	v->fresh = (!qc.interval_us || e->now <= p->ts + 3 * qc.interval_us + 60 * USEC_PER_SEC) &&
+		   (p->collector || e->now <= p->host_last_seen + q->j.silent_us);
+	(void)snprintf(v->line, sizeof(v->line), "%.64s: %.*s: %.*s", p->collector ? "collector" : v->host,
+		       (int)MIN(p->status.len, 16u), p->status.p, (int)MIN(p->message.len, 64u), p->message.p);
 	return 0;
+}
+
+/* One candidate a test: failing when K of its reporting vantages fail, naming them. */
+static void quorum_candidates(struct quorum_read *q)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		const char *test = q->runs[i].item;
+		const struct vantage_run *by = NULL;
+		struct rule_quorum qc = { 1, 0, 0 };
+		unsigned failing = 0, reporting = 0;
+		struct candidate *c;
+		size_t first = 0, at;
+
+		while (strcmp(q->runs[first].item, test) != 0)
+			first++;
+		if (first < i)
+			continue;
+		/* Named by the collector that ran it last, as a test the collector alone runs always was. */
+		for (size_t k = i; k < q->n && !by; k++)
+			if (q->runs[k].collector && strcmp(q->runs[k].item, test) == 0)
+				by = &q->runs[k];
+		c = collected_add(q->cs, by ? by->agent : "", by ? by->host : "", test);
+		if (!c)
+			return;
+		(void)q->j.e->dialtest_quorum(q->j.e, test, NULL, &qc);
+		for (size_t k = i; k < q->n; k++)
+			if (strcmp(q->runs[k].item, test) == 0 && q->runs[k].fresh) {
+				reporting++;
+				failing += q->runs[k].failing;
+			}
+		c->active = failing >= qc.k;
+		at = (size_t)snprintf(c->value, sizeof(c->value), "%u of %u vantages failing (fail_when %u of %u)",
+				      failing, reporting, qc.k, qc.n);
+		for (size_t k = i; k < q->n && at < sizeof(c->value); k++)
+			if (strcmp(q->runs[k].item, test) == 0 && q->runs[k].fresh && q->runs[k].failing)
+				at += (size_t)snprintf(c->value + at, sizeof(c->value) - at, "; %s", q->runs[k].line);
+	}
+}
+
+/* One candidate a vantage the rule's vantage= glob names: "TEST@VANTAGE". */
+static void vantage_candidates(struct quorum_read *q, const char *glob)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		const struct vantage_run *v = &q->runs[i];
+		const char *name = v->collector ? "collector" : v->host;
+		char item[sizeof(v->item) + sizeof(v->host) + 1];
+		struct candidate *c;
+
+		if (!v->fresh || fnmatch(glob, name, 0) != 0)
+			continue;
+		(void)snprintf(item, sizeof(item), "%s@%s", v->item, name);
+		c = collected_add(q->cs, v->collector ? "" : v->agent, v->collector ? "" : v->host, item);
+		if (!c)
+			return;
+		c->active = v->failing;
+		(void)snprintf(c->value, sizeof(c->value), "%s", v->line);
+	}
 }
 
 static int read_dialtests(struct collected *cs)
@@ -362,15 +443,18 @@ static int read_dialtests(struct collected *cs)
 	struct rule_eval *e = cs->e;
 	struct probe_state_filter f = { .name_glob = e->rule->probe ? e->rule->probe : "*", .host_glob = e->rule->host,
 					.type = DIALTEST_TYPE };
-	struct newest_runs *nw = calloc(1, sizeof(*nw));
+	struct quorum_read q = { .cs = cs, .j = { e, e->silent_after_us, MAX(e->rule->consecutive, (uint64_t)1) },
+				 .runs = calloc(COLLECTED_MAX, sizeof(*q.runs)) };
 	int r;
 
-	if (!nw)
+	if (!q.runs)
 		return -ENOMEM;
-	/* A dial test's run from the collector is never suppressed: its host is the collector. */
-	*nw = (struct newest_runs){ .cs = cs, .j = { e, UINT64_MAX / 2, MAX(e->rule->consecutive, (uint64_t)1) } };
-	r = fleet_probes_each(e->fleet, &f, newest_run, nw);
-	free(nw);
+	r = fleet_probes_each(e->fleet, &f, vantage_put, &q);
+	if (r >= 0 && e->rule->vantage)
+		vantage_candidates(&q, e->rule->vantage);
+	else if (r >= 0)
+		quorum_candidates(&q);
+	free(q.runs);
 	return r;
 }
 
@@ -531,6 +615,8 @@ static void check_dialtest(const struct rule_conf *r, const char *where, struct 
 		conf_error_add(errs, where, "[rule \"%s\"]: condition=failure takes no above=, below=, recover=", r->name);
 	if (!failure && r->consecutive)
 		conf_error_add(errs, where, "[rule \"%s\"]: consecutive= applies to condition=failure", r->name);
+	if (!failure && r->vantage)
+		conf_error_add(errs, where, "[rule \"%s\"]: vantage= applies to condition=failure", r->name);
 }
 
 /* In the order "type=...: expected ..." lists them. */
@@ -593,7 +679,7 @@ const char *rule_keys_name(unsigned group, bool *ret_plural)
 		const char *keys;
 		bool plural;
 	} names[] = {
-		{ RULE_KEYS_DIALTEST, "dialtest= and condition=", true },
+		{ RULE_KEYS_DIALTEST, "dialtest=, condition= and vantage=", true },
 		{ RULE_KEYS_LOG, "pattern=, unit=, source=", true },
 		{ RULE_KEYS_COUNT, "count= and window=", true },
 		{ RULE_KEYS_METRIC, "metric= and instance=", true },
@@ -622,7 +708,7 @@ bool rule_keys_set(const struct rule_conf *r, unsigned group)
 	case RULE_KEYS_THRESHOLD: return r->above || r->below || r->recover;
 	case RULE_KEYS_LOG: return r->pattern || r->unit || r->source;
 	case RULE_KEYS_COUNT: return r->count || r->window_ms;
-	case RULE_KEYS_DIALTEST: return r->dialtest || r->condition;
+	case RULE_KEYS_DIALTEST: return r->dialtest || r->condition || r->vantage;
 	default: return false;
 	}
 }

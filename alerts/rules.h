@@ -30,6 +30,12 @@ struct candidate {
 	char value[512];
 };
 
+/* What a dial test's state across its vantage points is judged by (its "fail_when": "K of N"). */
+struct rule_quorum {
+	unsigned k, n;        /* failing when k vantages fail; unknown while fewer than n report (0: never) */
+	uint64_t interval_us; /* a vantage whose newest run is older than 3 intervals no longer reports */
+};
+
 /* One evaluation of one rule, as the evaluator hands it to the rule's type. */
 struct rule_eval {
 	const struct rule_conf *rule;
@@ -42,6 +48,12 @@ struct rule_eval {
 	bool (*host_silent)(struct rule_eval *e, const char *agent);
 	/* Steps (or opens) the alert of c. */
 	int (*consider)(struct rule_eval *e, const struct candidate *c);
+	/*
+	 * A dial test's fail_when and interval by its name (alerting_env's),
+	 * and whether a host of labels (JSON; NULL: the collector) is one of
+	 * its vantage points; false: not, or no such test.
+	 */
+	bool (*dialtest_quorum)(struct rule_eval *e, const char *name, const char *labels, struct rule_quorum *ret);
 	void *evaluator;
 };
 
@@ -53,7 +65,7 @@ enum {
 	RULE_KEYS_METRIC = 1 << 3,      /* metric=, instance= */
 	RULE_KEYS_THRESHOLD = 1 << 4,   /* above=, below=, recover= */
 	RULE_KEYS_LOG = 1 << 5,         /* pattern=, unit=, source= */
-	RULE_KEYS_DIALTEST = 1 << 6,    /* dialtest=, condition= */
+	RULE_KEYS_DIALTEST = 1 << 6,    /* dialtest=, condition=, vantage= */
 	RULE_KEYS_COUNT = 1 << 7,       /* count=, window= */
 };
 

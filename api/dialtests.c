@@ -3,13 +3,13 @@
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <strings.h>
 
 #include "common/conf.h"
 #include "common/util.h"
 #include "dialtests/dialer.h"
 #include "dialtests/catalog.h"
 #include "api/http-internal.h"
+#include "control/vantages.h"
 #include "store/fleet.h"
 
 #define PREFIX "/api/v1/dialtests/"
@@ -34,17 +34,6 @@ static bool split_path(const char *url, int64_t *id, const char **what)
 	return true;
 }
 
-/* Header values that name no credential: shown to every reader. */
-static bool plain_header(const char *name)
-{
-	static const char *const plain[] = { "Accept", "Accept-Language", "Cache-Control", "Content-Type", "User-Agent" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
-		if (strcasecmp(name, plain[i]) == 0)
-			return true;
-	return false;
-}
-
 /*
  * A definition as one who is no admin sees it: the credentials written into
  * it (a bearer token, a password, a header's value) are hidden; a
@@ -63,7 +52,7 @@ static void hide_credentials(json_t *def)
 		if (json_is_object(auth) && json_object_get(auth, "password"))
 			json_object_set_new(auth, "password", json_string("(hidden)"));
 		json_object_foreach(json_object_get(step, "headers"), k, v)
-			if (!plain_header(k))
+			if (!dt_header_plain(k))
 				json_object_set_new(json_object_get(step, "headers"), k, json_string("(hidden)"));
 	}
 }
@@ -81,25 +70,97 @@ enum MHD_Result api_get_dialtests(struct request *rq)
 	return respond_json(rq, MHD_HTTP_OK, j);
 }
 
+/*
+ * Which vantage point a run came from: "collector" for a collector's own
+ * identity, else the agent's host; NULL for a host the test does not run
+ * on, whose runs are none of its own (an agent speaks only for its host).
+ */
+#define VANTAGES_KNOWN 64
+
+struct vantages_known {
+	struct request *rq;
+	const struct dialtest *t; /* in snap; NULL: the test is gone, every run shown */
+	const struct dialtests_snapshot *snap;
+	char agent[VANTAGES_KNOWN][33];
+	signed char member[VANTAGES_KNOWN]; /* 1 the collector, 0 an agent it runs on, -1 neither */
+	size_t n;
+};
+
+static void vantages_known_init(struct vantages_known *vk, struct request *rq, int64_t id)
+{
+	const struct dialtest_entry *e;
+
+	*vk = (struct vantages_known){ .rq = rq, .snap = dialtests_get(http_dialtests(rq)) };
+	e = dialtests_find(vk->snap, id);
+	vk->t = e ? e->test : NULL;
+}
+
+static void vantages_known_clear(struct vantages_known *vk)
+{
+	dialtests_release(vk->snap);
+}
+
+static int host_member(const struct host_row *h, void *ctx)
+{
+	struct vantages_known *vk = ctx;
+	signed char *m = &vk->member[vk->n];
+
+	*m = h->collector ? 1 : 0;
+	if (vk->t && (h->collector ? !vk->t->on_collector : !dialtest_runs_on(vk->t, h->labels ? h->labels : "{}")))
+		*m = -1;
+	return 1;
+}
+
+static const char *vantage_of(struct vantages_known *vk, const struct dialtest_run_row *run)
+{
+	size_t i = 0;
+
+	while (i < vk->n && strcmp(vk->agent[i], run->agent) != 0)
+		i++;
+	if (i == vk->n) {
+		/* Past what is remembered, the last slot is asked again each time: bounded either way. */
+		i = MIN(vk->n, (size_t)VANTAGES_KNOWN - 1);
+		vk->n = i;
+		vk->member[i] = vk->t ? -1 : 0;
+		(void)snprintf(vk->agent[i], sizeof(vk->agent[0]), "%s", run->agent);
+		(void)fleet_hosts_each(vk->rq->rd, &(struct host_filter){ .id_or_name = run->agent, .no_probe_counts = true },
+				       host_member, vk);
+		vk->n++;
+	}
+	return vk->member[i] < 0 ? NULL : vk->member[i] ? "collector" : run->host;
+}
+
+/* A run's result with its vantage, which the store says (an agent's own claim is not taken); NULL: none to show. */
+static json_t *run_result(struct vantages_known *vk, const struct dialtest_run_row *run)
+{
+	const char *vantage = vantage_of(vk, run);
+	json_t *j = vantage ? json_loads(run->result, 0, NULL) : NULL;
+
+	if (j)
+		json_object_set_new(j, "vantage", json_string(vantage));
+	return j;
+}
+
 /* The results of one answer, within its bytes. */
 struct results_answer {
 	json_t *items;
 	struct answer_budget budget;
 	uint64_t last_ts;
+	struct vantages_known vk;
 };
 
 /* A run's result into the answer; non-zero (stop) when the answer's bytes are spent. */
-static int add_result(const char *text, uint64_t ts, void *ctx)
+static int add_result(const struct dialtest_run_row *run, void *ctx)
 {
 	struct results_answer *a = ctx;
 	json_t *j;
 
-	if (!answer_budget_take(&a->budget, strlen(text)))
+	if (!answer_budget_take(&a->budget, strlen(run->result)))
 		return 1;
-	j = json_loads(text, 0, NULL);
+	j = run_result(&a->vk, run);
 	if (j)
 		json_array_append_new(a->items, j);
-	a->last_ts = ts;
+	a->last_ts = run->ts;
 	return 0;
 }
 
@@ -116,7 +177,9 @@ static enum MHD_Result get_results(struct request *rq, int64_t id)
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", SINCE_UNTIL_HELP);
 	if (l && (conf_parse_uint(l, &limit) < 0 || limit == 0 || limit > 10000))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "limit: expected 1 to 10000");
+	vantages_known_init(&a.vk, rq, id);
 	r = fleet_dialtest_results(rq->rd, id, since, until, (size_t)limit, add_result, &a);
+	vantages_known_clear(&a.vk);
 	if (r < 0) {
 		json_decref(a.items);
 		return respond_errno(rq, r, "cannot read the dial tests");
@@ -136,7 +199,23 @@ struct tally {
 	size_t runs, ok;
 	json_t *steps;    /* {"step": [total ms, ...]} */
 	json_t *failures; /* {"outcome": {"reason": count}} */
+	json_t *vantages; /* {"vantage": {"runs": n, "ok": n}} */
+	struct vantages_known vk;
 };
+
+static void count_vantage(struct tally *t, json_t *result)
+{
+	const char *name = json_string_value(json_object_get(result, "vantage"));
+	json_t *v = json_object_get(t->vantages, name);
+
+	if (!v) {
+		v = json_pack("{s:i, s:i}", "runs", 0, "ok", 0);
+		json_object_set_new(t->vantages, name, v);
+	}
+	json_object_set_new(v, "runs", json_integer(json_integer_value(json_object_get(v, "runs")) + 1));
+	if (json_is_true(json_object_get(result, "ok")))
+		json_object_set_new(v, "ok", json_integer(json_integer_value(json_object_get(v, "ok")) + 1));
+}
 
 static void count_failure(struct tally *t, json_t *result)
 {
@@ -159,15 +238,16 @@ static void count_failure(struct tally *t, json_t *result)
 	json_object_set_new(by, reason, json_integer(json_integer_value(json_object_get(by, reason)) + 1));
 }
 
-static int tally_result(const char *text, uint64_t ts, void *ctx)
+static int tally_result(const struct dialtest_run_row *run, void *ctx)
 {
 	struct tally *t = ctx;
-	json_t *result = json_loads(text, 0, NULL), *s;
+	json_t *result = run_result(&t->vk, run), *s;
 	size_t i;
 
 	if (!result)
 		return 0;
 	t->runs++;
+	count_vantage(t, result);
 	if (json_is_true(json_object_get(result, "ok")))
 		t->ok++;
 	else
@@ -222,7 +302,7 @@ static enum MHD_Result get_summary(struct request *rq, int64_t id)
 {
 	const char *w = arg(rq, "window");
 	uint64_t window_ms = 24 * 3600 * 1000, now = now_realtime_us();
-	struct tally t = { .steps = json_object(), .failures = json_object() };
+	struct tally t = { .steps = json_object(), .failures = json_object(), .vantages = json_object() };
 	json_t *steps = json_object(), *list;
 	const char *name;
 	int r;
@@ -230,24 +310,90 @@ static enum MHD_Result get_summary(struct request *rq, int64_t id)
 	if (w && (conf_parse_duration_ms(w, 1000, &window_ms) < 0 || window_ms == 0 ||
 		  window_ms > 366ull * 86400 * 1000))
 		return respond_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "window: expected a duration such as 1h or 7d");
+	vantages_known_init(&t.vk, rq, id);
 	r = fleet_dialtest_results(rq->rd, id, now - MIN(window_ms * 1000, now), now, SUMMARY_RESULTS_MAX, tally_result,
 				   &t);
+	vantages_known_clear(&t.vk);
 	json_object_foreach(t.steps, name, list)
 		json_object_set_new(steps, name, percentiles(list));
 	json_decref(t.steps);
 	if (r < 0) {
 		json_decref(steps);
 		json_decref(t.failures);
+		json_decref(t.vantages);
 		return respond_errno(rq, r, "cannot read the dial tests");
 	}
 	return respond_json(rq, MHD_HTTP_OK,
-			    json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "id", (json_int_t)id, "window_s",
+			    json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)id, "window_s",
 				      (json_int_t)(window_ms / 1000), "runs", (json_int_t)t.runs, "ok", (json_int_t)t.ok,
 				      "availability_pct", t.runs ? json_real(100.0 * (double)t.ok / (double)t.runs) : json_null(),
-				      "steps", steps, "failures", t.failures));
+				      "steps", steps, "failures", t.failures, "vantages", t.vantages));
 }
 
-/* GET /api/v1/dialtests/ID, .../results, .../summary */
+/* The newest run of each vantage, gathered newest first. */
+struct newest {
+	json_t *items;
+	struct vantages_known vk;
+	unsigned failing;
+};
+
+static int newest_of_vantage(const struct dialtest_run_row *run, void *ctx)
+{
+	struct newest *nw = ctx;
+	json_t *j = run_result(&nw->vk, run), *x;
+	const char *v = json_string_value(json_object_get(j, "vantage"));
+	size_t i;
+
+	if (!j)
+		return 0;
+	json_array_foreach(nw->items, i, x)
+		if (strcmp(json_string_value(json_object_get(x, "vantage")), v) == 0)
+			break;
+	if (i < json_array_size(nw->items) || json_array_size(nw->items) >= VANTAGES_KNOWN) {
+		json_decref(j);
+		return 0;
+	}
+	nw->failing += !json_is_true(json_object_get(j, "ok"));
+	json_array_append_new(nw->items, j);
+	return 0;
+}
+
+/*
+ * GET /api/v1/dialtests/ID/vantages: the newest run of each vantage point
+ * within three of its intervals, side by side, and the test's state by its
+ * fail_when: failing when K fail, unknown while fewer than N report.
+ */
+static enum MHD_Result get_vantages(struct request *rq, int64_t id)
+{
+	struct newest nw = { .items = json_array() };
+	const struct dialtest *t;
+	char reason[64], fail_when[32];
+	uint64_t now = now_realtime_us();
+	size_t reporting;
+	json_t *j;
+	int r = 0;
+
+	vantages_known_init(&nw.vk, rq, id);
+	t = nw.vk.t;
+	if (t)
+		r = fleet_dialtest_results(rq->rd, id, now - MIN(3 * t->interval_us + 60 * USEC_PER_SEC, now), now,
+					   SUMMARY_RESULTS_MAX, newest_of_vantage, &nw);
+	reporting = json_array_size(nw.items);
+	(void)snprintf(reason, sizeof(reason), "no dial test %" PRId64, id);
+	if (t)
+		(void)snprintf(fail_when, sizeof(fail_when), "%u of %u", t->fail_k, t->fail_n);
+	j = t && r == 0 ? json_pack("{s:I, s:s, s:s, s:I, s:I, s:O}", "id", (json_int_t)id, "fail_when", fail_when,
+				    "state", nw.failing >= t->fail_k ? "failing" : reporting < t->fail_n ? "unknown" : "ok",
+				    "failing", (json_int_t)nw.failing, "reporting", (json_int_t)reporting, "items", nw.items) :
+			  NULL;
+	vantages_known_clear(&nw.vk);
+	json_decref(nw.items);
+	if (!t)
+		return respond_errno(rq, -ENOENT, reason);
+	return r < 0 ? respond_errno(rq, r, "cannot read the dial tests") : respond_json(rq, MHD_HTTP_OK, j);
+}
+
+/* GET /api/v1/dialtests/ID, .../results, .../summary, .../vantages */
 enum MHD_Result api_get_dialtest(struct request *rq)
 {
 	const char *what;
@@ -262,8 +408,11 @@ enum MHD_Result api_get_dialtest(struct request *rq)
 		return get_results(rq, id);
 	if (strcmp(what, "summary") == 0)
 		return get_summary(rq, id);
+	if (strcmp(what, "vantages") == 0)
+		return get_vantages(rq, id);
 	if (*what)
-		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "expected " PREFIX "ID[/results|/summary]");
+		return respond_error(rq, MHD_HTTP_NOT_FOUND, "not_found",
+				     "expected " PREFIX "ID[/results|/summary|/vantages]");
 	r = dialtests_show(http_dialtests(rq), id, &j);
 	(void)snprintf(reason, sizeof(reason), "no dial test %" PRId64, id);
 	if (r < 0)

@@ -6,6 +6,7 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "api/http-internal.h"
+#include "control/vantages.h"
 #include "control/groups.h"
 #include "store/fleet.h"
 
@@ -53,15 +54,9 @@ static void answer_free(struct hosts_answer *a)
 static json_int_t config_expected(const struct hosts_answer *a, const struct host_row *h, json_t *labels)
 {
 	char text[1024];
-	size_t at = 0;
-	const char *k;
-	json_t *v;
 
-	text[0] = 0;
-	json_object_foreach(labels, k, v)
-		if (json_is_string(v) && at < sizeof(text))
-			at += (size_t)snprintf(text + at, sizeof(text) - at, "%s%s=%s", at ? " " : "", k, json_string_value(v));
-	return at >= sizeof(text) ? 0 : config_groups_version_for(http_groups(a->rq), text, h->id);
+	return labels_text_of_json(labels, text, sizeof(text)) ? config_groups_version_for(http_groups(a->rq), text, h->id) :
+								  0;
 }
 
 static json_t *host_json(const struct hosts_answer *a, const struct host_row *h)

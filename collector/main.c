@@ -25,6 +25,7 @@
 #include "common/macro.h"
 #include "common/util.h"
 #include "control/groups.h"
+#include "control/vantages.h"
 #include "api/http.h"
 #include "store/ingest.h"
 #include "alerts/notify.h"
@@ -130,9 +131,36 @@ static uint32_t config_generation(void *groups)
 	return config_groups_generation(groups);
 }
 
-static int config_compose(void *groups, const char *labels, const char *agent, struct buf *out, uint32_t *version)
+static int config_compose(void *groups, const char *labels, const char *agent, struct buf *out, struct buf *tests,
+			  uint32_t *version)
 {
-	return config_groups_compose(groups, labels, agent, out, version);
+	return config_groups_compose(groups, labels, agent, out, tests, version);
+}
+
+/*
+ * A dial test's fail_when, for the rules that judge it across its vantage
+ * points, and whether a host of labels (JSON; NULL: the collector) is one.
+ */
+static bool dialtest_quorum(void *dialtests, const char *name, const char *labels, struct rule_quorum *ret)
+{
+	const struct dialtests_snapshot *s = dialtests_get(dialtests);
+	const struct dialtest_entry *e = dialtests_find_name(s, name);
+	bool vantage = e && (labels ? dialtest_runs_on(e->test, labels) : e->test->on_collector);
+
+	if (e)
+		*ret = (struct rule_quorum){ e->test->fail_k, e->test->fail_n, e->test->interval_us };
+	dialtests_release(s);
+	return vantage;
+}
+
+static bool dialtest_on_agents(void *dialtests, uint64_t id)
+{
+	const struct dialtests_snapshot *s = dialtests_get(dialtests);
+	const struct dialtest_entry *e = id <= INT64_MAX ? dialtests_find(s, (int64_t)id) : NULL;
+	bool on = e && e->test->n_vantages;
+
+	dialtests_release(s);
+	return on;
 }
 
 /* The log rules ingest matches each batch's records with, as the catalog has them now. */
@@ -267,19 +295,26 @@ static int collector_setup(struct collector *c)
 		if (r < 0)
 			return log_error_errno(r, "cannot set up enrollment: %m");
 	}
+	r = dialtests_open(&c->conf->dialtests, &c->conf->storage, &c->dialtests);
+	if (r < 0)
+		return log_error_errno(r, "cannot read the dial tests: %m");
 	r = config_groups_open(&c->conf->storage, &c->groups);
 	if (r < 0)
 		return log_error_errno(r, "cannot read the config groups: %m");
+	/* Before ingest answers on its threads: the tests agents run go with their configuration. */
+	config_groups_set_dialtests(c->groups, c->dialtests);
 	r = ingest_start(&c->conf->ingest, &c->conf->storage, c->storage,
 			 &(struct ingest_rules){ log_rules_now, log_metrics_now, c->catalog, cert_revoked, c->enrollment,
-						 config_generation, config_compose, c->groups },
+						 config_generation, config_compose, c->groups, dialtest_on_agents,
+						 c->dialtests },
 			 &c->ingest);
 	if (r < 0)
 		return r;
 	r = alerting_start(&(struct alerting_env){ .alerts = &c->conf->alerts, .hosts = &c->conf->hosts,
 						   .storage = &c->conf->storage, .file = &c->conf->defs,
 						   .api_listen = c->conf->http.listen,
-						   .api_tls = c->conf->http.tls_cert != NULL },
+						   .api_tls = c->conf->http.tls_cert != NULL,
+						   .dialtest_quorum = dialtest_quorum, .quorum_ctx = c->dialtests },
 			   c->catalog, c->event, &c->alerting);
 	if (r < 0)
 		return log_error_errno(r, "cannot start alert evaluation: %m");
@@ -291,9 +326,6 @@ static int collector_setup(struct collector *c)
 	if (r < 0)
 		return r;
 	alerting_on_enqueued(c->alerting, notifier_kick, c->notifier);
-	r = dialtests_open(&c->conf->dialtests, &c->conf->storage, &c->dialtests);
-	if (r < 0)
-		return log_error_errno(r, "cannot read the dial tests: %m");
 	c->dialer_lead = (struct dialer_lead){ alerting_leads, c->alerting };
 	r = dialer_start(&c->conf->dialtests, c->dialtests, &c->dialer_lead, c->event, &c->dialer);
 	if (r < 0)
@@ -355,9 +387,10 @@ static void collector_done(struct collector *c)
 	syslog_stop(c->syslog);
 	localship_stop(c->syslog_ship);
 	dialer_stop(c->dialer);
-	dialtests_free(c->dialtests);
 	/* Ingest before the alerting: its writer pokes the alerting. */
 	ingest_stop(c->ingest);
+	/* After ingest: its threads compose the tests agents run. */
+	dialtests_free(c->dialtests);
 	notifier_stop(c->notifier);
 	alerting_stop(c->alerting);
 	enrollment_free(c->enrollment);

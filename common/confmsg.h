@@ -2,6 +2,7 @@
 #ifndef VIGIL_CONFMSG_H
 #define VIGIL_CONFMSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,10 +23,13 @@
 #define CONFREP_MAGIC 0x314b4756u /* "VGK1" */
 #define CONFREP_HEADER_SIZE 24
 #define CONFIG_TEXT_MAX (256 * 1024)
+#define CONFIG_TESTS_MAX (256 * 1024)
+#define CONFREQ_TAKES_DIALTESTS 1u /* flags: the agent runs the dial tests it is sent */
 
 struct config_request {
 	uint8_t agent_id[AGENT_ID_SIZE];
 	uint32_t running; /* the version the agent runs (0: none) */
+	bool takes_dialtests; /* an older agent is sent no dial tests */
 	char labels[CONFREQ_LABELS_MAX + 1]; /* its local [agent] labels, "k=v k=v" */
 };
 
@@ -42,6 +46,8 @@ struct config_reply {
 	uint32_t version;    /* of text: the digest agents report */
 	const uint8_t *text; /* CONFIG_OK: into the message decoded */
 	size_t text_len;
+	const uint8_t *tests; /* CONFIG_OK: the dial tests it runs, a JSON array (or nothing) */
+	size_t tests_len;
 };
 
 /* The magic a message begins with (0 when shorter than 4 bytes): a batch or a config request. */

@@ -15,6 +15,7 @@
 #include "control/compose.h"
 #include "control/fragment.h"
 #include "control/groups.h"
+#include "control/vantages.h"
 
 #define KIND DEFS_KIND_CONFIG_GROUP
 #define KIND_VERSION DEFS_KIND_CONFIG_VERSION
@@ -42,6 +43,7 @@ struct config_groups {
 	struct compose_group *view; /* groups[i]'s at i, its released version's at n + i */
 	size_t n;
 	atomic_uint_fast32_t generation; /* also read without the lock: every batch's reply carries it */
+	struct dialtests *dialtests;      /* borrowed: the tests agents run go with their configuration */
 };
 
 static void groups_clear(struct group *groups, size_t n)
@@ -201,27 +203,44 @@ int config_groups_refresh(struct config_groups *g)
 	return r;
 }
 
-uint32_t config_groups_generation(struct config_groups *g)
+void config_groups_set_dialtests(struct config_groups *g, struct dialtests *d)
 {
-	return (uint32_t)atomic_load(&g->generation);
+	g->dialtests = d;
 }
 
-static int compose_locked(struct config_groups *g, const char *labels, const char *agent, struct buf *out,
-			  uint32_t *ret_version)
+uint32_t config_groups_generation(struct config_groups *g)
 {
-	size_t n = 0;
-	int r = compose(g->view, g->n, labels, agent, out, &n, ret_version);
+	const struct dialtests_snapshot *s = g->dialtests ? dialtests_get(g->dialtests) : NULL;
+	uint32_t v = vantage_generation((uint32_t)atomic_load(&g->generation), s);
 
-	return r < 0 ? r : n ? CONFIG_OK : CONFIG_NONE;
+	dialtests_release(s);
+	return v;
+}
+
+/* The groups' text into out and the tests into tests (NULL: not wanted), under the lock. */
+static int compose_locked(struct config_groups *g, const char *labels, const char *agent, struct buf *out,
+			  struct buf *tests, uint32_t *ret_version)
+{
+	const struct dialtests_snapshot *s = tests && g->dialtests ? dialtests_get(g->dialtests) : NULL;
+	size_t n = 0;
+	int r = compose(g->view, g->n, labels, agent, out, &n, ret_version), k = 0;
+
+	if (r == 0 && tests)
+		r = k = vantage_tests(s, labels, tests);
+	dialtests_release(s);
+	if (r < 0)
+		return r;
+	*ret_version = vantage_version(*ret_version, tests);
+	return n || k ? CONFIG_OK : CONFIG_NONE;
 }
 
 int config_groups_compose(struct config_groups *g, const char *labels, const char *agent, struct buf *out,
-			  uint32_t *ret_version)
+			  struct buf *tests, uint32_t *ret_version)
 {
 	int r;
 
 	pthread_mutex_lock(&g->lock);
-	r = compose_locked(g, labels, agent, out, ret_version);
+	r = compose_locked(g, labels, agent, out, tests, ret_version);
 	pthread_mutex_unlock(&g->lock);
 	return r;
 }
@@ -229,12 +248,14 @@ int config_groups_compose(struct config_groups *g, const char *labels, const cha
 uint32_t config_groups_version_for(struct config_groups *g, const char *labels, const char *agent)
 {
 	uint32_t version = 0;
-	struct buf b;
+	struct buf b, t;
 	int r;
 
 	buf_init(&b, CONFIG_TEXT_MAX);
-	r = config_groups_compose(g, labels, agent, &b, &version);
+	buf_init(&t, CONFIG_TEXT_MAX);
+	r = config_groups_compose(g, labels, agent, &b, &t, &version);
 	buf_free(&b);
+	buf_free(&t);
 	return r == CONFIG_OK ? version : 0;
 }
 
@@ -609,12 +630,13 @@ int config_groups_preview(struct config_groups *g, const char *labels, const cha
 {
 	json_t *names = json_array();
 	uint32_t version = 0;
-	struct buf b;
+	struct buf b, t;
 	int r;
 
 	buf_init(&b, CONFIG_TEXT_MAX);
+	buf_init(&t, CONFIG_TEXT_MAX);
 	pthread_mutex_lock(&g->lock);
-	r = names ? compose_locked(g, labels, agent, &b, &version) : -ENOMEM;
+	r = names ? compose_locked(g, labels, agent, &b, &t, &version) : -ENOMEM;
 	for (size_t i = 0; r >= 0 && i < g->n; i++) {
 		const struct compose_group *c = compose_choose(&g->view[i], labels, agent);
 
@@ -624,11 +646,12 @@ int config_groups_preview(struct config_groups *g, const char *labels, const cha
 	}
 	pthread_mutex_unlock(&g->lock);
 	if (r >= 0)
-		*ret = json_pack("{s:s, s:o, s:I, s:s%}", "labels", labels, "groups", names, "version",
+		*ret = json_pack("{s:s, s:o, s:I, s:s%, s:o}", "labels", labels, "groups", names, "version",
 				 (json_int_t)(r == CONFIG_OK ? version : 0), "config", b.data ? (char *)b.data : "",
-				 b.len);
+				 b.len, "dialtests", t.len ? json_loadb((const char *)t.data, t.len, 0, NULL) : json_array());
 	else
 		json_decref(names);
 	buf_free(&b);
+	buf_free(&t);
 	return r < 0 ? r : *ret ? 0 : -ENOMEM;
 }

@@ -8,6 +8,7 @@
 #include "common/buf.h"
 
 struct storage_conf;
+struct dialtests;
 
 /*
  * The config groups (docs/control.md): fragments of agent configuration
@@ -30,16 +31,21 @@ void config_groups_free(struct config_groups *g); /* NULL is fine */
 /* With backend=postgresql: the groups another collector changed, in force here. */
 int config_groups_refresh(struct config_groups *g);
 
-/* What the groups are now, as one number that is never 0 (the batches' replies carry it). */
+/* The dial tests agents run (control/vantages.h) go with their configuration from now on; d is borrowed. */
+void config_groups_set_dialtests(struct config_groups *g, struct dialtests *d);
+
+/* What the groups (and the tests agents run) are now, as one number that is never 0 (the batches' replies carry it). */
 uint32_t config_groups_generation(struct config_groups *g);
 
 /*
  * The configuration for an agent (its id in hex, for the rollouts) of
- * labels into out (reset first), and its version: CONFIG_OK, or
- * CONFIG_NONE when no group selects it (common/confmsg.h).
+ * labels into out (reset first), the dial tests it runs into tests (a JSON
+ * array, or empty; NULL: not wanted), and the version of both: CONFIG_OK,
+ * or CONFIG_NONE when no group selects it and it runs no test
+ * (common/confmsg.h).
  */
 int config_groups_compose(struct config_groups *g, const char *labels, const char *agent, struct buf *out,
-			  uint32_t *ret_version);
+			  struct buf *tests, uint32_t *ret_version);
 
 /* The version an agent (hex id) of labels should run: its configuration's, or 0 when no group is for it. */
 uint32_t config_groups_version_for(struct config_groups *g, const char *labels, const char *agent);
@@ -69,7 +75,10 @@ int config_groups_promote(struct config_groups *g, const char *name, const char 
 /* -ENOENT when there is none; its versions stay. */
 int config_groups_delete(struct config_groups *g, const char *name, char *reason, size_t reason_size);
 
-/* {"labels", "groups": [{name, version}], "version", "config"} of what an agent (hex id, or NULL) of labels runs. */
+/*
+ * {"labels", "groups": [{name, version}], "version", "config", "dialtests":
+ * [definitions]} of what an agent (hex id, or NULL) of labels runs.
+ */
 int config_groups_preview(struct config_groups *g, const char *labels, const char *agent, json_t **ret);
 
 #endif

@@ -37,8 +37,10 @@ static void snapshot_unref(struct snapshot *s)
 {
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
-	for (size_t i = 0; i < s->pub.n; i++)
+	for (size_t i = 0; i < s->pub.n; i++) {
 		dialtest_free(s->items[i].test);
+		free(s->items[i].for_agents);
+	}
 	free(s->items);
 	free(s);
 }
@@ -73,6 +75,14 @@ const struct dialtest_entry *dialtests_find(const struct dialtests_snapshot *s, 
 	return NULL;
 }
 
+const struct dialtest_entry *dialtests_find_name(const struct dialtests_snapshot *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->items[i].test->name, name) == 0)
+			return &s->items[i];
+	return NULL;
+}
+
 struct building {
 	struct snapshot *s;
 	const struct dt_policy *policy;
@@ -88,10 +98,18 @@ static int add_entry(const struct dt_row *row, void *ctx)
 	char why[256] = "not a JSON object";
 	struct dialtest *t = NULL;
 
+	char *for_agents = NULL;
+
 	if (!def || dialtest_parse(def, b->policy, &t, why, sizeof(why)) < 0) {
 		log_error("dialtests: %s (id %lld) is left out: %s", row->name, (long long)row->id, why);
 		json_decref(def);
 		return 0;
+	}
+	if (t->n_vantages && (json_object_set_new(def, "id", json_integer(row->id)) < 0 ||
+			      !(for_agents = json_dumps(def, JSON_COMPACT | JSON_SORT_KEYS)))) {
+		json_decref(def);
+		dialtest_free(t);
+		return -ENOMEM;
 	}
 	json_decref(def);
 	if (s->pub.n == b->cap) {
@@ -100,14 +118,29 @@ static int add_entry(const struct dt_row *row, void *ctx)
 
 		if (!items) {
 			dialtest_free(t);
+			free(for_agents);
 			return -ENOMEM;
 		}
 		s->items = items;
 		s->pub.items = items;
 		b->cap = cap;
 	}
-	s->items[s->pub.n++] = (struct dialtest_entry){ row->id, t };
+	s->items[s->pub.n++] = (struct dialtest_entry){ row->id, t, for_agents };
 	return 0;
+}
+
+/* FNV-1a over what the agents are sent, 0 when they are sent nothing: a change to any test they run changes it. */
+static uint32_t agents_digest(const struct snapshot *s)
+{
+	uint32_t h = 2166136261u;
+	bool any = false;
+
+	for (size_t i = 0; i < s->pub.n; i++) {
+		any |= s->items[i].for_agents != NULL;
+		for (const char *p = s->items[i].for_agents; p && *p; p++)
+			h = (h ^ (uint8_t)*p) * 16777619u;
+	}
+	return any ? h : 0;
 }
 
 static int snapshot_build(struct dialtests *d, struct snapshot **ret)
@@ -123,6 +156,7 @@ static int snapshot_build(struct dialtests *d, struct snapshot **ret)
 		snapshot_unref(b.s);
 		return r;
 	}
+	b.s->pub.agents_digest = agents_digest(b.s);
 	*ret = b.s;
 	return 0;
 }

@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 #include "dialtests/dialtest.h"
-#include "store/storage.h"
+
+struct storage_conf;
 
 /*
  * The dial tests defined: JSON files in [dialtests] dir (one test a file,
@@ -32,11 +33,14 @@ struct dialtests_conf {
 struct dialtest_entry {
 	int64_t id;
 	struct dialtest *test; /* owned by the snapshot */
+	/* A test run_on agents: its definition with its id, as they are sent it (JSON); NULL for the others. */
+	char *for_agents;
 };
 
 struct dialtests_snapshot {
 	const struct dialtest_entry *items;
 	size_t n;
+	uint32_t agents_digest; /* of every for_agents text: moves when what any agent runs may change */
 };
 
 /*
@@ -66,6 +70,7 @@ void dialtests_release(const struct dialtests_snapshot *s); /* NULL is fine */
 /* Another reference to a snapshot one holds. */
 const struct dialtests_snapshot *dialtests_ref(const struct dialtests_snapshot *s);
 const struct dialtest_entry *dialtests_find(const struct dialtests_snapshot *s, int64_t id);
+const struct dialtest_entry *dialtests_find_name(const struct dialtests_snapshot *s, const char *name);
 
 /* {"items":[definition + id, defined_in, author, created, updated]}. */
 int dialtests_list(struct dialtests *d, json_t **ret);

@@ -67,23 +67,6 @@ struct dialer {
 
 static void schedule(struct dialer *d);
 
-/* The smallest certificate days left of the steps (INT64_MAX: none was TLS) and the total time. */
-static void sums(const struct run *r, int64_t *days, double *total_ms)
-{
-	json_t *s;
-	size_t i;
-
-	*days = INT64_MAX;
-	*total_ms = 0;
-	json_array_foreach(r->steps, i, s) {
-		json_t *c = json_object_get(s, "cert_days_left");
-
-		*total_ms += json_real_value(json_object_get(json_object_get(s, "timings_ms"), "total"));
-		if (json_is_integer(c))
-			*days = MIN(*days, (int64_t)json_integer_value(c));
-	}
-}
-
 /*
  * Two records: a probe result (status, latency, one line, and the whole
  * result in DIALTEST_RESULT) that probe_state, the probe history and alert
@@ -91,33 +74,18 @@ static void sums(const struct run *r, int64_t *days, double *total_ms)
  */
 static void ship(struct dialer *d, const struct run *r, json_t *result)
 {
-	static const char *const status[] = { "ok", "critical", "critical" };
-	char *text = json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(15)), labels[1024] = "";
+	char *text = json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	int64_t days;
 	double total;
 	struct buf rec;
-	const char *k;
-	json_t *v;
 	int e = 0;
 
-	sums(r, &days, &total);
-	json_object_foreach(r->t->labels, k, v)
-		(void)snprintf(labels + strlen(labels), sizeof(labels) - strlen(labels), "%s%s=%s", *labels ? " " : "",
-			       k, json_string_value(v));
+	run_sums(r, &days, &total);
 	buf_init(&rec, 8 * 1024 * 1024);
 	e |= export_put_u64(&rec, FIELD_TIME, r->started_us);
 	e |= export_put_str(&rec, FIELD_HOST, d->host);
 	e |= export_put_str(&rec, FIELD_KIND, KIND_PROBE);
-	e |= export_put_str(&rec, FIELD_PROBE_NAME, r->t->name);
-	e |= export_put_str(&rec, FIELD_PROBE_TYPE, DIALTEST_TYPE);
-	e |= export_put_str(&rec, FIELD_PROBE_STATUS, status[r->outcome]);
-	e |= export_put_u64(&rec, FIELD_PROBE_LATENCY_US, (uint64_t)(total * 1000));
-	e |= export_put_str(&rec, FIELD_MESSAGE, json_string_value(json_object_get(result, "message")));
-	e |= export_put_u64(&rec, FIELD_DIALTEST_ID, (uint64_t)r->id);
-	e |= export_put_str(&rec, FIELD_DIALTEST_OUTCOME, run_outcome_names[r->outcome]);
-	if (*labels)
-		e |= export_put_str(&rec, FIELD_DIALTEST_LABELS, labels);
-	e |= export_put_str(&rec, FIELD_DIALTEST_RESULT, text ? text : "{}");
+	e |= run_probe_fields(r, result, text ? text : "{}", &rec);
 	e |= export_end_entry(&rec);
 	e |= export_put_u64(&rec, FIELD_TIME, r->started_us);
 	e |= export_put_str(&rec, FIELD_HOST, d->host);
@@ -217,7 +185,8 @@ static void resync(struct dialer *d)
 		const struct dialtest *t = defs->items[i].test;
 		ssize_t old = slot_index(d, defs->items[i].id);
 
-		if (!t->enabled)
+		/* A test run on agents alone is theirs: the collector runs it only when asked. */
+		if (!t->enabled || !t->on_collector)
 			continue;
 		slots[n] = (struct slot){ .id = defs->items[i].id, .e = &defs->items[i] };
 		plan[n] = old >= 0 ? d->plan[old] :

@@ -21,6 +21,9 @@
 #define DIALTEST_STEPS_MAX 10
 #define DIALTEST_ITEMS_MAX 32 /* assertions, extractions, headers, secrets: each */
 #define DIALTEST_STATUS_MAX 16
+#define DIALTEST_VANTAGES_MAX 16 /* run_on's agent selectors */
+#define DIALTEST_QUORUM_MAX 64
+#define DIALTEST_SELECTOR_MAX 512
 
 enum dt_assert_type {
 	DT_STATUS,
@@ -103,6 +106,12 @@ struct dialtest {
 	size_t n_secrets;
 	struct dt_step steps[DIALTEST_STEPS_MAX];
 	size_t n_steps;
+	/* run_on: the collector, and the agents whose labels hold one of the selectors ("k=v k=v") */
+	bool on_collector;
+	char *vantages[DIALTEST_VANTAGES_MAX];
+	size_t n_vantages;
+	/* fail_when "K of N": failing when K vantages fail; unknown while fewer than N report (0: never) */
+	unsigned fail_k, fail_n;
 };
 
 /*
@@ -114,6 +123,12 @@ struct dt_policy {
 	const char *secrets_dir;   /* absolute, without a trailing '/' */
 	const char *secrets_env;   /* the prefix of every variable named */
 };
+
+/*
+ * Whether a header's value names no credential: shown to every reader, and
+ * sent to the agents that run a test. Every other header's is hidden.
+ */
+bool dt_header_plain(const char *name);
 
 /* Whether path is a file directly or below dir, with no "." or ".." to climb out. */
 bool dt_path_inside(const char *path, const char *dir);

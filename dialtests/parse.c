@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/conf.h"
 #include "common/macro.h"
@@ -450,6 +451,104 @@ static int parse_secrets(struct where *w, json_t *o, const struct dt_policy *pol
 	return 0;
 }
 
+bool dt_header_plain(const char *name)
+{
+	static const char *const plain[] = { "Accept", "Accept-Language", "Cache-Control", "Content-Type", "User-Agent" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
+		if (strcasecmp(name, plain[i]) == 0)
+			return true;
+	return false;
+}
+
+/* What of t would be handed to every agent that runs it: a credential, or a file of the collector's; NULL: none. */
+static const char *credential_of(const struct dialtest *t)
+{
+	if (t->n_secrets)
+		return "secrets";
+	for (size_t i = 0; i < t->n_steps; i++) {
+		const struct dt_step *s = &t->steps[i];
+
+		if (s->bearer || s->basic_password)
+			return s->bearer ? "bearer" : "basic_auth";
+		if (s->tls_ca || s->client_cert)
+			return s->tls_ca ? "tls_ca" : "client_cert";
+		for (size_t h = 0; h < s->n_headers; h++)
+			if (!dt_header_plain(s->header_names[h]))
+				return "headers";
+	}
+	return NULL;
+}
+
+/* A selector {"zone": "internet"} into "zone=internet", as control/compose.h matches it. */
+static int selector_of(struct where *w, json_t *o, char **ret)
+{
+	char sel[DIALTEST_SELECTOR_MAX] = "";
+	const char *k;
+	size_t n = 0;
+	json_t *v;
+
+	json_object_foreach(o, k, v) {
+		if (!json_is_string(v) || !*k || strpbrk(k, " =") || !*json_string_value(v) || strchr(json_string_value(v), ' '))
+			return bad(w, "run_on", "%s: expected a label's name and its value, as [agent] labels has them", k);
+		n += (size_t)snprintf(sel + n, sizeof(sel) - MIN(n, sizeof(sel)), "%s%s=%s", n ? " " : "", k,
+				      json_string_value(v));
+	}
+	if (n == 0 || n >= sizeof(sel) || labels_check(sel, &(const char *){ NULL }, &(size_t){ 0 }) < 0)
+		return bad(w, "run_on", "a selector holds 1 label or more, within %d bytes", DIALTEST_SELECTOR_MAX - 1);
+	*ret = strdup(sel);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* run_on: ["collector", {"zone": "internet"}, ...]; the collector alone when absent. */
+static int parse_run_on(struct where *w, json_t *def, struct dialtest *t)
+{
+	json_t *all = json_object_get(def, "run_on"), *v;
+	const char *cred;
+	size_t i;
+	int r = 0;
+
+	t->on_collector = !all;
+	if (all && (!json_is_array(all) || json_array_size(all) == 0))
+		return bad(w, "run_on", "expected a list of \"collector\" and label selectors such as {\"zone\": \"internet\"}");
+	json_array_foreach(all, i, v) {
+		if (json_is_string(v) && strcmp(json_string_value(v), "collector") == 0)
+			t->on_collector = true;
+		else if (!json_is_object(v))
+			return bad(w, "run_on", "[%zu]: expected \"collector\" or a label selector", i);
+		else if (t->n_vantages == DIALTEST_VANTAGES_MAX)
+			return bad(w, "run_on", "at most %d selectors", DIALTEST_VANTAGES_MAX);
+		else if ((r = selector_of(w, v, &t->vantages[t->n_vantages])) < 0)
+			return r;
+		else
+			t->n_vantages++;
+	}
+	cred = t->n_vantages ? credential_of(t) : NULL;
+	if (cred)
+		return bad(w, "run_on", "a test run on agents goes to every one of them: it may hold no credential"
+			   " or file of the collector's (it has %s); run it on the collector alone", cred);
+	return 0;
+}
+
+/* fail_when: "K of N"; "1 of 0" (any vantage's failure) when absent. */
+static int parse_fail_when(struct where *w, json_t *def, struct dialtest *t)
+{
+	json_t *v = json_object_get(def, "fail_when");
+	unsigned k, n;
+	int used = 0;
+
+	t->fail_k = 1;
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || sscanf(json_string_value(v), "%u of %u%n", &k, &n, &used) != 2 ||
+	    json_string_value(v)[used] || k == 0 || k > n || n > DIALTEST_QUORUM_MAX)
+		return bad(w, "fail_when", "expected \"K of N\", 1 <= K <= N <= %d: failing when K vantages fail",
+			   DIALTEST_QUORUM_MAX);
+	t->fail_k = k;
+	t->fail_n = n;
+	return 0;
+}
+
 static int step_fn(struct where *w, json_t *item, void *slot)
 {
 	return parse_step(w, item, slot);
@@ -458,7 +557,8 @@ static int step_fn(struct where *w, json_t *item, void *slot)
 int dialtest_parse(json_t *def, const struct dt_policy *policy, struct dialtest **ret, char *err, size_t err_size)
 {
 	static const char *const keys[] = { "name", "interval", "timeout", "retries", "labels", "enabled",
-					    "secrets", "steps", "id", "author", "created", "updated", NULL };
+					    "secrets", "steps", "run_on", "fail_when", "id", "author", "created", "updated",
+					    NULL };
 	struct where w = { .err = err, .err_size = err_size };
 	struct dialtest *t = calloc(1, sizeof(*t));
 	json_t *retries, *labels, *v;
@@ -501,6 +601,10 @@ int dialtest_parse(json_t *def, const struct dt_policy *policy, struct dialtest 
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(t->steps[i].name, t->steps[j].name) == 0)
 				r = bad(&w, "steps", "two steps are called %s", t->steps[i].name);
+	if (r == 0)
+		r = parse_run_on(&w, def, t);
+	if (r == 0)
+		r = parse_fail_when(&w, def, t);
 	if (r < 0) {
 		dialtest_free(t);
 		return r;
@@ -560,5 +664,7 @@ void dialtest_free(struct dialtest *t)
 	}
 	for (size_t i = 0; i < DIALTEST_STEPS_MAX; i++)
 		step_free(&t->steps[i]);
+	for (size_t i = 0; i < t->n_vantages; i++)
+		free(t->vantages[i]);
 	free(t);
 }

@@ -6,6 +6,8 @@
 #include <openssl/ssl.h>
 #include <stdio.h>
 
+#include "common/export.h"
+#include "common/fields.h"
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/util.h"
@@ -136,7 +138,8 @@ void run_free(struct run *r)
 	sd_event_source_disable_unref(r->retry);
 	buf_free(&r->resp);
 	buf_free(&r->resp_headers);
-	r->ref.release(r->ref.ref);
+	if (r->ref.release)
+		r->ref.release(r->ref.ref);
 	free(r);
 }
 
@@ -629,7 +632,8 @@ struct run *run_new(const struct run_env *env, const struct dialtest *t, int64_t
 	struct run *r = calloc(1, sizeof(*r));
 
 	if (!r) {
-		ref.release(ref.ref);
+		if (ref.release)
+			ref.release(ref.ref);
 		return NULL;
 	}
 	*r = (struct run){ .env = env, .ref = ref, .t = t, .id = id, .planned_us = planned_us,
@@ -643,4 +647,47 @@ struct run *run_new(const struct run_env *env, const struct dialtest *t, int64_t
 void run_start(struct run *r)
 {
 	step_start(r);
+}
+
+void run_sums(const struct run *r, int64_t *days, double *total_ms)
+{
+	json_t *s;
+	size_t i;
+
+	*days = INT64_MAX;
+	*total_ms = 0;
+	json_array_foreach(r->steps, i, s) {
+		json_t *c = json_object_get(s, "cert_days_left");
+
+		*total_ms += json_real_value(json_object_get(json_object_get(s, "timings_ms"), "total"));
+		if (json_is_integer(c))
+			*days = MIN(*days, (int64_t)json_integer_value(c));
+	}
+}
+
+int run_probe_fields(const struct run *r, json_t *result, const char *text, struct buf *out)
+{
+	static const char *const status[] = { "ok", "critical", "critical" };
+	char labels[1024] = "";
+	const char *k;
+	int64_t days;
+	double total;
+	json_t *v;
+	int e = 0;
+
+	run_sums(r, &days, &total);
+	json_object_foreach(r->t->labels, k, v)
+		(void)snprintf(labels + strlen(labels), sizeof(labels) - strlen(labels), "%s%s=%s", *labels ? " " : "",
+			       k, json_string_value(v));
+	e |= export_put_str(out, FIELD_PROBE_NAME, r->t->name);
+	e |= export_put_str(out, FIELD_PROBE_TYPE, DIALTEST_TYPE);
+	e |= export_put_str(out, FIELD_PROBE_STATUS, status[r->outcome]);
+	e |= export_put_u64(out, FIELD_PROBE_LATENCY_US, (uint64_t)(total * 1000));
+	e |= export_put_str(out, FIELD_MESSAGE, json_string_value(json_object_get(result, "message")));
+	e |= export_put_u64(out, FIELD_DIALTEST_ID, (uint64_t)r->id);
+	e |= export_put_str(out, FIELD_DIALTEST_OUTCOME, run_outcome_names[r->outcome]);
+	if (*labels)
+		e |= export_put_str(out, FIELD_DIALTEST_LABELS, labels);
+	e |= export_put_str(out, FIELD_DIALTEST_RESULT, text);
+	return e ? -ENOBUFS : 0;
 }

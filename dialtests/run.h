@@ -80,6 +80,14 @@ struct run *run_new(const struct run_env *env, const struct dialtest *t, int64_t
 void run_start(struct run *r);
 /* Stops it where it is and frees it. NULL is fine. */
 void run_free(struct run *r);
+/* The steps' total time, and their smallest certificate days left (INT64_MAX: none was TLS). */
+void run_sums(const struct run *r, int64_t *days, double *total_ms);
+/*
+ * A finished run's probe record fields (name, type dialtest, status,
+ * latency, message, and the test's id, outcome, labels, and result as text)
+ * appended to out: what probe_state, the alert rules and the results take.
+ */
+int run_probe_fields(const struct run *r, json_t *result, const char *text, struct buf *out);
 /* The host of url (for per_host) into out. */
 void run_url_host(const char *url, char *out, size_t size);
 

@@ -116,10 +116,12 @@ TOKEN=$("$B/vigil-collector" --config "$D/collector.conf" --create-token "demo-a
 DEMO_USER=demo DEMO_PASSWORD=Demo-console-2026
 echo "$DEMO_PASSWORD" | "$B/vigil-collector" --config "$D/collector.conf" --create-user "$DEMO_USER" --role operator \
 	> /dev/null 2> "$D/create-user.err" || grep -q "exists" "$D/create-user.err" || { cat "$D/create-user.err" >&2; exit 1; }
-# Sample dial tests against the collector's own API: one call, and two steps, the second using what the first returned.
+# Sample dial tests against the collector's own API: one call, run from the collector and from the agent (a vantage
+# point, docs/dialtests.md), and two steps, the second using what the first returned.
 (umask 077; mkdir -p "$D/secrets"; echo "$TOKEN" > "$D/secrets/dialtest.token")
 cat > "$D/dialtests.d/api-refuses-anonymous.json" <<EOJ
 {"name":"api-refuses-anonymous","interval":"30s","timeout":"5s",
+ "run_on":["collector",{"zone":"demo"}],"fail_when":"2 of 2",
  "steps":[{"name":"metrics","url":"http://$HTTP/metrics","assert":[{"type":"status","in":[401]},{"type":"latency","max_ms":500}]}]}
 EOJ
 cat > "$D/dialtests.d/api-hosts.json" <<EOJ

@@ -753,20 +753,20 @@ int blocks_logmetric_rows(sqlite3 *shard, const char *metric, const char *host, 
 }
 
 int blocks_dialtest_results(sqlite3 *shard, int64_t id, uint64_t since, uint64_t until, size_t limit,
-			    int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx)
+			    int (*fn)(const struct dialtest_run_row *run, void *ctx), void *ctx)
 {
+	const sqlite3_int64 v[] = { id, (sqlite3_int64)since, (sqlite3_int64)until, (sqlite3_int64)limit };
 	sqlite3_stmt *st;
 	int r = 0;
 
-	if (prepare_quiet(shard, "SELECT result, ts FROM dialtest_results WHERE test=? AND ts>=? AND ts<=?"
-			  " ORDER BY ts DESC LIMIT ?", &st) < 0)
+	if (prepare_quiet(shard, "SELECT d.result, d.ts, b.agent, b.host FROM dialtest_results d JOIN blocks b"
+			  " ON b.id = d.block WHERE d.test=? AND d.ts>=? AND d.ts<=? ORDER BY d.ts DESC LIMIT ?", &st) < 0)
 		return 0;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)until);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
+	for (int i = 0; i < (int)ARRAY_SIZE(v); i++)
+		sqlite3_bind_int64(st, i + 1, v[i]);
 	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		r = fn(text_of(st, 0), (uint64_t)sqlite3_column_int64(st, 1), ctx);
+		r = fn(&(struct dialtest_run_row){ text_of(st, 0), (uint64_t)sqlite3_column_int64(st, 1), text_of(st, 2),
+						   text_of(st, 3) }, ctx);
 	sqlite3_finalize(st);
 	return r;
 }

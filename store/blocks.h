@@ -223,9 +223,15 @@ int blocks_metric_latest(sqlite3 *shard, const char *name, uint64_t since_us, co
 int blocks_log_matches(sqlite3 *shard, const char *rule, uint64_t since_us, const char *host_glob,
 		       int (*fn)(const struct metric_sample *s, void *ctx), void *ctx);
 
-/* fn(result JSON text, its time, ctx) for dial test id's results from until back to since, newest first, at most limit. */
+/* A dial test's run as stored: its strings valid during the callback. */
+struct dialtest_run_row {
+	const char *result; /* JSON */
+	uint64_t ts;
+	const char *agent, *host; /* whose batch it came in: the collector's own, or an agent's (a vantage point) */
+};
+/* fn for dial test id's results from until back to since, newest first, at most limit. */
 int blocks_dialtest_results(sqlite3 *shard, int64_t id, uint64_t since, uint64_t until, size_t limit,
-			    int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx);
+			    int (*fn)(const struct dialtest_run_row *run, void *ctx), void *ctx);
 
 /*
  * What the chain's verifier walks (store/integrity.c), in the order the

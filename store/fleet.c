@@ -50,7 +50,7 @@ struct shard_read {
 	int (*part)(const struct logmetric_part *p, void *ctx);
 	int (*probe)(const struct probe_result *p, void *ctx);
 	int (*bucket)(const struct metric_bucket *m, void *ctx);
-	int (*result)(const char *result, uint64_t ts, void *ctx);
+	int (*result)(const struct dialtest_run_row *run, void *ctx);
 	void *ctx;
 };
 
@@ -200,11 +200,11 @@ int fleet_metric_known(struct storage_reader *r, const char *name, bool log)
 }
 
 /* Dial test results over this collector's shards, newest first: the limit counted across them. */
-static int take_result(const char *result, uint64_t ts, void *ctx)
+static int take_result(const struct dialtest_run_row *run, void *ctx)
 {
 	struct shard_read *q = ctx;
 
-	return taken(q, q->result(result, ts, q->ctx));
+	return taken(q, q->result(run, q->ctx));
 }
 
 static int shard_results(sqlite3 *shard, void *ctx)
@@ -217,7 +217,7 @@ static int shard_results(sqlite3 *shard, void *ctx)
 }
 
 int fleet_dialtest_results(struct storage_reader *r, int64_t id, uint64_t since, uint64_t until, size_t limit,
-			   int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx)
+			   int (*fn)(const struct dialtest_run_row *run, void *ctx), void *ctx)
 {
 	struct shard_read q = { .id = id, .since = since, .until = until, .limit = limit, .result = fn, .ctx = ctx };
 	struct pgstore *pg = NULL;

@@ -54,6 +54,6 @@ int fleet_metric_known(struct storage_reader *r, const char *name, bool log);
  * answers non-zero.
  */
 int fleet_dialtest_results(struct storage_reader *r, int64_t id, uint64_t since, uint64_t until, size_t limit,
-			   int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx);
+			   int (*fn)(const struct dialtest_run_row *run, void *ctx), void *ctx);
 
 #endif

@@ -271,7 +271,9 @@ static int probe_of_row(sqlite3_stmt *st, void *ctx)
 				     .ts = (uint64_t)sqlite3_column_int64(st, 6),
 				     .agent = (const char *)sqlite3_column_text(st, 7),
 				     .streak = (uint64_t)sqlite3_column_int64(st, 8),
-				     .host_last_seen = (uint64_t)sqlite3_column_int64(st, 9) };
+				     .host_last_seen = (uint64_t)sqlite3_column_int64(st, 9),
+				     .collector = sqlite3_column_int(st, 10) != 0,
+				     .labels = (const char *)sqlite3_column_text(st, 11) };
 
 	return f->fn(&p, f->ctx);
 }
@@ -284,7 +286,7 @@ int hosts_probes_each(sqlite3 *meta, const struct probe_state_filter *f,
 	sqlite3_stmt *st;
 	int r = db_prepare(meta,
 			   "SELECT p.host, p.name, p.type, p.status, p.latency_us, p.message, p.ts, p.agent, p.streak,"
-			   " coalesce(h.last_seen, 0) FROM probe_state p LEFT JOIN hosts h ON h.id=p.agent"
+			   " coalesce(h.last_seen, 0), coalesce(h.collector, 0), h.labels FROM probe_state p LEFT JOIN hosts h ON h.id=p.agent"
 			   " WHERE (?1 IS NULL OR p.host=?1 OR p.agent=?1) AND (?2 IS NULL OR p.agent=?2)"
 			   " AND (?3 IS NULL OR p.status=?3) AND (?4 IS NULL OR p.name GLOB ?4)"
 			   " AND (?5 IS NULL OR p.host GLOB ?5) AND (?6 IS NULL OR p.type=?6) ORDER BY p.host, p.name",

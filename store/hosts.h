@@ -89,6 +89,8 @@ struct probe_state_row {
 	uint64_t ts;
 	uint64_t streak;         /* results in a row with this status */
 	uint64_t host_last_seen; /* when its agent was last heard from */
+	bool collector;          /* of the collector's own identity (its dial tests' runs), no agent's */
+	const char *labels;      /* its host's, JSON, or NULL */
 };
 struct probe_state_filter {
 	const char *host;      /* the host's name or agent id; NULL: any */

@@ -138,12 +138,13 @@ static void answer_config(struct job *j)
 	const struct ingest_rules *rules = &j->in->rules;
 	struct config_request q;
 	struct config_reply rep = { .status = CONFIG_UNAVAILABLE };
-	struct buf text, out;
+	struct buf text, tests, out;
 	int r = config_request_decode(nng_msg_body(j->msg), nng_msg_len(j->msg), &q);
 
 	nng_msg_free(TAKE_PTR(j->msg));
 	buf_init(&text, CONFIG_TEXT_MAX);
-	buf_init(&out, CONFREP_HEADER_SIZE + CONFIG_TEXT_MAX);
+	buf_init(&tests, CONFIG_TESTS_MAX);
+	buf_init(&out, CONFREP_HEADER_SIZE + CONFIG_TEXT_MAX + CONFIG_TESTS_MAX);
 	if (r < 0) {
 		metrics_add(&metrics.config_bad, 1);
 		/* A batch reply the asker cannot take for its answer: it asks again later. */
@@ -153,13 +154,16 @@ static void answer_config(struct job *j)
 	if (rules->config_compose) {
 		rep.generation = rules->config_generation(rules->config_ctx);
 		hex_encode(q.agent_id, AGENT_ID_SIZE, j->agent_hex);
-		r = rules->config_compose(rules->config_ctx, q.labels, j->agent_hex, &text, &rep.version);
+		r = rules->config_compose(rules->config_ctx, q.labels, j->agent_hex, &text,
+					  q.takes_dialtests ? &tests : NULL, &rep.version);
 		rep.status = r == CONFIG_OK || r == CONFIG_NONE ? (uint16_t)r : CONFIG_UNAVAILABLE;
 		if (r < 0 && once_a_minute(&config_failed))
 			log_warning("ingest: cannot compose the configuration of agent %s: %s; answered \"unavailable\" "
 				    "(vigil_ingest_config_requests_total; logged once a minute)", j->agent_hex, strerror(-r));
 		rep.text = text.data;
 		rep.text_len = text.len;
+		rep.tests = tests.data;
+		rep.tests_len = tests.len;
 	}
 	metrics_add(rep.status == CONFIG_OK ? &metrics.config_ok :
 		    rep.status == CONFIG_NONE ? &metrics.config_none : &metrics.config_unavailable, 1);
@@ -171,7 +175,15 @@ static void answer_config(struct job *j)
 	send_bytes(j, out.data, out.len);
 out:
 	buf_free(&text);
+	buf_free(&tests);
 	buf_free(&out);
+}
+
+static bool no_agent_runs(void *ctx, uint64_t id)
+{
+	(void)ctx;
+	(void)id;
+	return false;
 }
 
 static void reject(struct job *j, enum frame_error e, uint64_t seq)
@@ -317,6 +329,9 @@ static void verify(struct job *j)
 	j->logmetrics = in->rules.metrics_now(in->rules.ctx);
 	j->info.local = nng_listener_id(nng_pipe_listener(nng_msg_get_pipe(j->msg))) == nng_listener_id(in->local);
 	j->relayed = nng_listener_id(nng_pipe_listener(nng_msg_get_pipe(j->msg))) == nng_listener_id(in->relay);
+	j->info.relayed = j->relayed;
+	j->info.dialtest_on_agents = in->rules.dialtest_on_agents ? in->rules.dialtest_on_agents : no_agent_runs;
+	j->info.dialtest_ctx = in->rules.dialtests_ctx;
 	if (e == FRAME_OK && peer_unknown(j, h.seq))
 		return;
 	j->info.no_index = !in->conf->index;

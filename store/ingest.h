@@ -47,9 +47,13 @@ struct ingest_rules {
 	 * CONFIG_NONE, or < 0). Called on nng's threads.
 	 */
 	uint32_t (*config_generation)(void *config_ctx);
+	/* tests: the dial tests it runs (NULL: an agent that runs none) */
 	int (*config_compose)(void *config_ctx, const char *labels, const char *agent, struct buf *out,
-			      uint32_t *version);
+			      struct buf *tests, uint32_t *version);
 	void *config_ctx;
+	/* Whether dial test id runs on agents (NULL: none does), called on nng's threads. */
+	bool (*dialtest_on_agents)(void *dialtests_ctx, uint64_t id);
+	void *dialtests_ctx;
 };
 
 /* Where the collector's own records (dial test results) come in, as an agent's would. */

@@ -449,17 +449,21 @@ int pgderived_retention(PGconn *c, uint32_t cutoff)
 }
 
 int pgderived_dialtest_results(PGconn *c, int64_t id, uint64_t since, uint64_t until, size_t limit,
-			       int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx)
+			       int (*fn)(const struct dialtest_run_row *run, void *ctx), void *ctx)
 {
 	const struct pg_num i = pg_num(id), s = pg_num((long long)since), u = pg_num((long long)until),
 			    n = pg_num((long long)MIN(limit, (size_t)INT32_MAX));
 	const struct pg_param p[] = { PG_TEXT(i.s), PG_TEXT(s.s), PG_TEXT(u.s), PG_TEXT(n.s) };
 	PGresult *res = NULL;
-	int r = pg_run(c, "SELECT result, ts FROM dialtest_results WHERE test = $1::bigint AND ts >= $2::bigint"
-			  " AND ts <= $3::bigint ORDER BY ts DESC LIMIT $4::bigint", p, ARRAY_SIZE(p), &res);
+	int r = pg_run(c, "SELECT result, ts, agent, host FROM dialtest_results WHERE test = $1::bigint"
+			  " AND ts >= $2::bigint AND ts <= $3::bigint ORDER BY ts DESC LIMIT $4::bigint",
+		       p, ARRAY_SIZE(p), &res);
 
-	for (int k = 0; r == 0 && k < PQntuples(res); k++)
-		r = fn(PQgetvalue(res, k, 0), (uint64_t)pg_int(res, k, 1), ctx);
+	for (int k = 0; r == 0 && k < PQntuples(res); k++) {
+		const struct dialtest_run_row run = { PQgetvalue(res, k, 0), (uint64_t)pg_int(res, k, 1),
+						      PQgetvalue(res, k, 2), PQgetvalue(res, k, 3) };
+		r = fn(&run, ctx);
+	}
 	PQclear(res);
 	return r < 0 ? r : 0;
 }

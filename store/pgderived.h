@@ -51,7 +51,7 @@ int pgderived_logmetric_rows(PGconn *c, const char *metric, const char *agents, 
  * day cutoff, as the blocks' partitions of those days are dropped.
  */
 int pgderived_dialtest_results(PGconn *c, int64_t id, uint64_t since, uint64_t until, size_t limit,
-			       int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx);
+			       int (*fn)(const struct dialtest_run_row *run, void *ctx), void *ctx);
 int pgderived_retention(PGconn *c, uint32_t cutoff);
 
 /*

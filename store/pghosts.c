@@ -300,7 +300,8 @@ int pghosts_probes_each(PGconn *c, const struct probe_state_filter *f,
 	pgrows_like_of_glob(f->name_glob, name_like, sizeof(name_like));
 	pgrows_like_of_glob(f->host_glob, host_like, sizeof(host_like));
 	r = pg_run(c, "SELECT p.host, p.name, coalesce(p.type, ''), p.status, coalesce(p.latency_us, 0),"
-		      " coalesce(p.message, ''), p.ts, p.agent, p.streak, coalesce(h.last_seen, 0)"
+		      " coalesce(p.message, ''), p.ts, p.agent, p.streak, coalesce(h.last_seen, 0), coalesce(h.collector, false),"
+		      " h.labels"
 		      " FROM probe_state p LEFT JOIN hosts h ON h.id = p.agent"
 		      " WHERE ($1::text IS NULL OR p.host = $1 OR p.agent = $1) AND ($2::text IS NULL OR p.agent = $2)"
 		      " AND ($3::text IS NULL OR p.status = $3) AND p.name LIKE $4 AND p.host LIKE $5"
@@ -312,7 +313,9 @@ int pghosts_probes_each(PGconn *c, const struct probe_state_filter *f,
 					     .latency_us = pg_int(res, i, 4), .message = text_of(res, i, 5),
 					     .ts = (uint64_t)pg_int(res, i, 6), .agent = PQgetvalue(res, i, 7),
 					     .streak = (uint64_t)pg_int(res, i, 8),
-					     .host_last_seen = (uint64_t)pg_int(res, i, 9) };
+					     .host_last_seen = (uint64_t)pg_int(res, i, 9),
+					     .collector = *PQgetvalue(res, i, 10) == 't',
+					     .labels = PQgetisnull(res, i, 11) ? NULL : PQgetvalue(res, i, 11) };
 
 		if (pgrows_glob_passes(f->name_glob, s.name.p) && pgrows_glob_passes(f->host_glob, s.host.p))
 			r = fn(&s, ctx);

@@ -570,7 +570,7 @@ int pgstore_log_matches(struct pgstore *p, const char *rule, uint64_t since_us, 
 }
 
 int pgstore_dialtest_results(struct pgstore *p, int64_t id, uint64_t since, uint64_t until, size_t limit,
-			     int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx)
+			     int (*fn)(const struct dialtest_run_row *run, void *ctx), void *ctx)
 {
 	int r = pg_link_up(&p->link);
 

@@ -165,7 +165,7 @@ int pgstore_metric_buckets(struct pgstore *p, const char *name, const char *host
 int pgstore_metric_known(struct pgstore *p, const char *name, bool log);
 /* A dial test's runs whichever collector made them, newest first, as blocks_dialtest_results() gives a shard's. */
 int pgstore_dialtest_results(struct pgstore *p, int64_t id, uint64_t since, uint64_t until, size_t limit,
-			     int (*fn)(const char *result, uint64_t ts, void *ctx), void *ctx);
+			     int (*fn)(const struct dialtest_run_row *run, void *ctx), void *ctx);
 
 /*
  * What another collector stored that may change an alert (a probe result

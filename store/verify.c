@@ -265,6 +265,17 @@ static void note_dialtest(struct probe_row *row, const struct export_field *f, s
 		row->result = NULL;
 }
 
+/* Whether an agent's (not a relayed device's) run of a dial test is of a test run on agents. */
+static bool vantage_may_speak(const struct batch_info *info, const struct export_field *f, size_t n)
+{
+	const struct export_field *id = export_find(f, n, FIELD_DIALTEST_ID);
+	uint64_t v;
+
+	if (info->relayed || !id || !export_value_u64(id->value, id->value_len, &v))
+		return false;
+	return !info->dialtest_on_agents || info->dialtest_on_agents(info->dialtest_ctx, v);
+}
+
 /* The agent's own kinds that are queried by value become rows: probe results, metrics, the inventory. */
 static int note_kind(struct batch_info *info, const struct export_field *f, size_t n, uint64_t ts)
 {
@@ -273,9 +284,14 @@ static int note_kind(struct batch_info *info, const struct export_field *f, size
 
 	if (export_field_is(kind, KIND_INVENTORY))
 		return note_inventory(info, f, n);
-	/* Dial tests' results and metrics are the collector's own: no agent speaks for them. */
-	if (!info->local && (export_field_is(export_find(f, n, FIELD_PROBE_TYPE), DIALTEST_TYPE) ||
-			     export_field_is(export_find(f, n, FIELD_METRIC_SET), DIALTEST_TYPE)))
+	/*
+	 * Dial tests' metrics are the collector's own, which the latency and
+	 * certificate rules judge. An agent speaks for its own runs of them, as
+	 * a vantage point (its host, the batch's): no relayed device does.
+	 */
+	if ((!info->local && export_field_is(export_find(f, n, FIELD_METRIC_SET), DIALTEST_TYPE)) ||
+	    (!info->local && export_field_is(export_find(f, n, FIELD_PROBE_TYPE), DIALTEST_TYPE) &&
+	     !vantage_may_speak(info, f, n)))
 		return 0;
 	if (export_field_is(kind, KIND_METRIC))
 		return note_metric(info, f, n, ts);
@@ -307,7 +323,7 @@ static int note_kind(struct batch_info *info, const struct export_field *f, size
 	lat = export_find(f, n, FIELD_PROBE_LATENCY_US);
 	if (lat)
 		(void)export_value_u64(lat->value, lat->value_len, &row->latency_us);
-	if (info->local)
+	if (export_field_is(export_find(f, n, FIELD_PROBE_TYPE), DIALTEST_TYPE))
 		note_dialtest(row, f, n);
 	if (row->name_len && row->name_len <= VERIFY_VALUE_MAX)
 		info->n_probes++;

@@ -66,7 +66,15 @@ struct metric_row {
 };
 
 struct batch_info {
-	bool local; /* set by the caller: the batch is the collector's own, the only source of dial test results */
+	bool local;   /* set by the caller: the batch is the collector's own, the only source of dial test metrics */
+	bool relayed; /* set by the caller: the collector relays it for a device, which runs no dial test */
+	/*
+	 * Set by the caller: whether dial test id runs on agents, which speak
+	 * for their own runs of it; NULL: any does. An agent's result of
+	 * another test is none of its own, and is left out.
+	 */
+	bool (*dialtest_on_agents)(void *ctx, uint64_t id);
+	void *dialtest_ctx;
 	uint32_t records;
 	uint64_t ts_min, ts_max;
 	char host[256];           /* _HOSTNAME of the first record not from the journal, or "" */

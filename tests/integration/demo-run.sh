@@ -21,6 +21,17 @@ VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" hosts | grep -q "all-in-one\|$(hos
 info "the agent runs the probe of the demo's config group"
 central_probe() { VIGIL_TOKEN=$TOKEN "$B/vigilctl" --url "$URL" probes | grep -q "central-web-log"; }
 wait_for 30 "the config group's probe" central_probe
+info "the agent runs a sample dial test as a vantage point, beside the collector"
+two_vantages() {
+	curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/dialtests" > "$T/tests.json"
+	id=$("$PY" -c 'import json, sys
+print([t["id"] for t in json.load(open(sys.argv[1]))["items"] if t["name"] == "api-refuses-anonymous"][0])' "$T/tests.json")
+	curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/dialtests/$id/vantages" > "$T/vantages.json"
+	"$PY" -c 'import json, sys; v = json.load(open(sys.argv[1]))
+assert v["state"] == "ok" and sorted(i["vantage"] for i in v["items"] if i["ok"]) == sorted(["collector", sys.argv[2]]), v' \
+		"$T/vantages.json" "$(hostname)"
+}
+wait_for 60 "both vantages of api-refuses-anonymous" two_vantages
 info "its access log is parsed on the agent and measured at ingest"
 web_p99() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/metrics?name=log.web.p99&since=10m" |
 	grep -q '"instance":"status_class=2xx","points":\[\['; }

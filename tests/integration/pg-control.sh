@@ -3,7 +3,8 @@
 # Config groups on a database two collectors share (docs/control.md): a
 # group made through A reaches an agent that sends to B; B's next version
 # of it is version 2, listed by A; a group deleted through B leaves the
-# agent on its own files.
+# agent on its own files. A dial test made through A runs on that agent,
+# and A shows its runs as the agent's vantage.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 pg_start
@@ -44,6 +45,20 @@ info "deleted through B: the agent runs on its own files alone"
 gone() { [ ! -f "$T/state-a/central.conf" ]; }
 wait_for 30 "central.conf removed" gone
 grep -q "no config group is for this host any more" "$T/agent-a.log" || fail "the agent's log"
+
+info "a dial test made through A runs on the agent of B, and A shows its vantage"
+SITE=$(free_port)
+"$PY" "$S/tests/integration/hitsite.py" "$SITE" "$T/hits" &
+PIDS="$PIDS $!"
+wait_for 10 "the site up" port_up "$SITE"
+[ "$(on "$URL_A" POST /api/v1/dialtests "{\"name\": \"from-a\", \"interval\": \"1s\", \"run_on\": [{\"zone\": \"gov-a\"}],
+	\"steps\": [{\"name\": \"get\", \"url\": \"http://127.0.0.1:$SITE/\"}]}")" = 201 ] || fail "from-a: $(cat "$T/on.json")"
+ID=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/on.json")
+vantage_a() {
+	[ "$(on "$URL_A" GET "/api/v1/dialtests/$ID/vantages")" = 200 ] && "$PY" -c 'import json,sys; v=json.load(open(sys.argv[1]))
+assert v["state"] == "ok" and [(i["vantage"], i["ok"]) for i in v["items"]] == [("host-a", True)], v' "$T/on.json"
+}
+wait_for 30 "A shows host-a's runs of from-a" vantage_a
 # Stopped, not killed: a sanitizer build then checks what each of them left allocated.
 kill "${AGENT_PIDS[a]}" "$PID_B"
 wait "${AGENT_PIDS[a]}" || fail "the agent's exit status"

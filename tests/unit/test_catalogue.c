@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dialtests/catalog.h"
+#include "store/storage.h"
 #include "tests/unit/tmpdir.h"
 
 static const char file_test[] = "{\"name\":\"license-api\",\"steps\":[{\"name\":\"get\",\"url\":\"http://127.0.0.1:9/\"}]}";

@@ -12,6 +12,7 @@
 #include "common/macro.h"
 #include "control/compose.h"
 #include "control/fragment.h"
+#include "control/vantages.h"
 
 static void selectors(void **state)
 {
@@ -213,7 +214,70 @@ static void messages(void **state)
 	assert_int_equal(config_reply_decode(b.data, b.len, &got), -EBADMSG);
 	rep.text_len = CONFIG_TEXT_MAX + 1;
 	assert_int_equal(config_reply_encode(&rep, &b), -EINVAL);
+	/* The dial tests after the text, their length in the header; only an agent that says it takes them asks. */
+	assert_false(back.takes_dialtests);
+	q.takes_dialtests = true;
+	n = config_request_encode(&q, out);
+	assert_int_equal(config_request_decode(out, n, &back), 0);
+	assert_true(back.takes_dialtests);
+	rep.text_len = 10;
+	rep.tests = (const uint8_t *)"[{\"id\":1}]";
+	rep.tests_len = 10;
+	buf_reset(&b);
+	assert_int_equal(config_reply_encode(&rep, &b), 0);
+	assert_int_equal(b.len, CONFREP_HEADER_SIZE + 20);
+	assert_int_equal(config_reply_decode(b.data, b.len, &got), 0);
+	assert_int_equal(got.text_len, 10);
+	assert_int_equal(got.tests_len, 10);
+	assert_memory_equal(got.tests, "[{\"id\":1}]", 10);
+	assert_int_equal(config_reply_decode(b.data, b.len - 1, &got), -EBADMSG);
+	rep.tests_len = CONFIG_TESTS_MAX + 1;
+	assert_int_equal(config_reply_encode(&rep, &b), -EINVAL);
 	buf_free(&b);
+}
+
+/* The tests an agent runs: those whose run_on selects its labels, enabled; they move its version and the generation. */
+static void vantage_tests_of_labels(void **state)
+{
+	static const struct dt_policy policy = { "/nonexistent", "VIGIL_SECRET_" };
+	const char *defs[] = {
+		"{\"id\":1,\"name\":\"web\",\"run_on\":[{\"zone\":\"a\"}],\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}",
+		"{\"id\":2,\"name\":\"off\",\"enabled\":false,\"run_on\":[{\"zone\":\"a\"}],\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}",
+		"{\"id\":3,\"name\":\"b\",\"run_on\":[\"collector\",{\"zone\":\"b\",\"role\":\"web\"}],\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}",
+		"{\"id\":4,\"name\":\"here\",\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}",
+	};
+	struct dialtest_entry items[ARRAY_SIZE(defs)];
+	struct dialtests_snapshot s = { items, ARRAY_SIZE(defs), 77 };
+	char err[256];
+	struct buf b;
+
+	for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {
+		json_t *j = json_loads(defs[i], 0, NULL);
+
+		assert_int_equal(dialtest_parse(j, &policy, &items[i].test, err, sizeof(err)), 0);
+		items[i].id = (int64_t)i + 1;
+		items[i].for_agents = items[i].test->n_vantages ? (char *)defs[i] : NULL;
+		json_decref(j);
+	}
+	buf_init(&b, 1 << 20);
+	assert_int_equal(vantage_tests(&s, "zone=a role=db", &b), 1);
+	assert_memory_equal(b.data, "[", 1);
+	assert_non_null(memmem(b.data, b.len, "\"name\":\"web\"", 12));
+	assert_int_equal(vantage_tests(&s, "zone=b role=web", &b), 1);
+	assert_int_equal(vantage_tests(&s, "zone=b", &b), 0);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(vantage_version(5, &b), 5);
+	assert_int_equal(vantage_tests(&s, "zone=a", &b), 1);
+	assert_int_not_equal(vantage_version(5, &b), 5);
+	assert_true(dialtest_runs_on(items[0].test, "{\"zone\":\"a\",\"role\":\"x\"}"));
+	assert_false(dialtest_runs_on(items[0].test, "{\"zone\":\"b\"}"));
+	assert_false(dialtest_runs_on(items[3].test, "{\"zone\":\"a\"}"));
+	assert_int_not_equal(vantage_generation(9, &s), vantage_generation(9, NULL));
+	s.agents_digest = 0;
+	assert_int_equal(vantage_generation(9, &s), 9);
+	buf_free(&b);
+	for (size_t i = 0; i < ARRAY_SIZE(defs); i++)
+		dialtest_free(items[i].test);
 }
 
 int main(void)
@@ -221,7 +285,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(selectors), cmocka_unit_test(composing), cmocka_unit_test(generations),
 		cmocka_unit_test(rollouts),  cmocka_unit_test(policies), cmocka_unit_test(fragments),
-		cmocka_unit_test(messages),
+		cmocka_unit_test(messages),  cmocka_unit_test(vantage_tests_of_labels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

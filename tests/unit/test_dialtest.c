@@ -86,6 +86,56 @@ static void bad_definitions_say_where(void **state)
 	      -EINVAL, "secrets: p: a variable whose name starts with VIGIL_SECRET_ ([dialtests] secrets_env_prefix), not PATH");
 }
 
+/* Where a test runs and when it fails across its vantage points. */
+static void vantages_and_quorums(void **state)
+{
+	struct dialtest *t = parse("{\"name\":\"x\",\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}", 0, NULL);
+
+	assert_true(t->on_collector);
+	assert_int_equal(t->n_vantages, 0);
+	assert_int_equal(t->fail_k, 1);
+	assert_int_equal(t->fail_n, 0);
+	dialtest_free(t);
+	t = parse("{\"name\":\"x\",\"run_on\":[{\"zone\":\"internet\",\"role\":\"probe\"},{\"dc\":\"b\"}],"
+		  "\"fail_when\":\"2 of 3\",\"steps\":[{\"name\":\"s\",\"url\":\"http://x\","
+		  "\"headers\":{\"Accept\":\"application/json\"}}]}",
+		  0, NULL);
+	assert_false(t->on_collector);
+	assert_int_equal(t->n_vantages, 2);
+	assert_string_equal(t->vantages[0], "zone=internet role=probe");
+	assert_string_equal(t->vantages[1], "dc=b");
+	assert_int_equal(t->fail_k, 2);
+	assert_int_equal(t->fail_n, 3);
+	dialtest_free(t);
+	parse("{\"name\":\"x\",\"run_on\":[],\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}", -EINVAL,
+	      "run_on: expected a list of \"collector\" and label selectors such as {\"zone\": \"internet\"}");
+	parse("{\"name\":\"x\",\"run_on\":[\"agents\"],\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}", -EINVAL,
+	      "run_on: [0]: expected \"collector\" or a label selector");
+	parse("{\"name\":\"x\",\"run_on\":[{\"zone\":\"a b\"}],\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}",
+	      -EINVAL, "run_on: zone: expected a label's name and its value, as [agent] labels has them");
+	parse("{\"name\":\"x\",\"run_on\":[{}],\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}", -EINVAL,
+	      "run_on: a selector holds 1 label or more, within 511 bytes");
+	/* What an agent is sent, every agent that runs it holds: no credential, no file of the collector's. */
+	parse("{\"name\":\"x\",\"run_on\":[{\"zone\":\"a\"}],\"steps\":[{\"name\":\"s\",\"url\":\"http://x\","
+	      "\"headers\":{\"X-Api-Key\":\"k\"}}]}",
+	      -EINVAL, "run_on: a test run on agents goes to every one of them: it may hold no credential or file of the"
+		       " collector's (it has headers); run it on the collector alone");
+	parse("{\"name\":\"x\",\"run_on\":[\"collector\",{\"zone\":\"a\"}],\"secrets\":{\"p\":{\"env\":\"VIGIL_SECRET_P\"}},"
+	      "\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}",
+	      -EINVAL, "run_on: a test run on agents goes to every one of them: it may hold no credential or file of the"
+		       " collector's (it has secrets); run it on the collector alone");
+	t = parse("{\"name\":\"x\",\"run_on\":[\"collector\"],\"secrets\":{\"p\":{\"env\":\"VIGIL_SECRET_P\"}},"
+		  "\"steps\":[{\"name\":\"s\",\"url\":\"http://x\",\"bearer\":\"{{secret:p}}\"}]}",
+		  0, NULL);
+	dialtest_free(t);
+	parse("{\"name\":\"x\",\"fail_when\":\"3 of 2\",\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}", -EINVAL,
+	      "fail_when: expected \"K of N\", 1 <= K <= N <= 64: failing when K vantages fail");
+	parse("{\"name\":\"x\",\"fail_when\":\"2 of 3 \",\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}", -EINVAL,
+	      "fail_when: expected \"K of N\", 1 <= K <= N <= 64: failing when K vantages fail");
+	parse("{\"name\":\"x\",\"fail_when\":\"0 of 1\",\"steps\":[{\"name\":\"s\",\"url\":\"http://x\"}]}", -EINVAL,
+	      "fail_when: expected \"K of N\", 1 <= K <= N <= 64: failing when K vantages fail");
+}
+
 static void json_paths_walk_objects_and_arrays(void **state)
 {
 	json_t *j = json_loads("{\"data\":{\"items\":[{\"id\":7},{\"id\":8}],\"odd key\":true}}", 0, NULL);
@@ -204,6 +254,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_issue_example_parses),
 		cmocka_unit_test(bad_definitions_say_where),
+		cmocka_unit_test(vantages_and_quorums),
 		cmocka_unit_test(json_paths_walk_objects_and_arrays),
 		cmocka_unit_test(assertions_hold_or_say_what_was_seen),
 		cmocka_unit_test(json_ops_and_other_kinds),
