@@ -337,7 +337,8 @@ struct vantage_run {
 	char agent[33], host[256], item[65];
 	bool collector, failing, fresh;
 	uint64_t ts;
-	char line[160];
+	char line[160];   /* "VANTAGE: status: message" */
+	size_t status_at; /* where "status: message" begins in it */
 };
 
 struct quorum_read {
@@ -378,6 +379,7 @@ static int vantage_put(const struct probe_state_row *p, void *ctx)
 		   (p->collector || e->now <= p->host_last_seen + q->j.silent_us);
 	(void)snprintf(v->line, sizeof(v->line), "%.64s: %.*s: %.*s", p->collector ? "collector" : v->host,
 		       (int)MIN(p->status.len, 16u), p->status.p, (int)MIN(p->message.len, 64u), p->message.p);
+	v->status_at = MIN(strlen(p->collector ? "collector" : v->host), (size_t)64) + 2;
 	return 0;
 }
 
@@ -410,11 +412,14 @@ static void quorum_candidates(struct quorum_read *q)
 				failing += q->runs[k].failing;
 			}
 		c->active = failing >= qc.k;
-		at = (size_t)snprintf(c->value, sizeof(c->value), "%u of %u vantages failing (fail_when %u of %u)",
-				      failing, reporting, qc.k, qc.n);
+		/* A test with one vantage reads as it always did: its status and message. */
+		at = reporting > 1 || qc.n ? (size_t)snprintf(c->value, sizeof(c->value),
+							      "%u of %u vantages failing (fail_when %u of %u)",
+							      failing, reporting, qc.k, qc.n) : 0;
 		for (size_t k = i; k < q->n && at < sizeof(c->value); k++)
-			if (strcmp(q->runs[k].item, test) == 0 && q->runs[k].fresh && q->runs[k].failing)
-				at += (size_t)snprintf(c->value + at, sizeof(c->value) - at, "; %s", q->runs[k].line);
+			if (strcmp(q->runs[k].item, test) == 0 && q->runs[k].fresh && (q->runs[k].failing || reporting == 1))
+				at += (size_t)snprintf(c->value + at, sizeof(c->value) - at, "%s%s", at ? "; " : "",
+						       q->runs[k].line + (reporting > 1 || qc.n ? 0 : q->runs[k].status_at));
 	}
 }
 

@@ -9,17 +9,8 @@
 # failing result forged by an agent the test does not run on counts for
 # nothing; a test with a credential is refused for agents.
 . "$(dirname "$0")/lib.sh"
-
-command -v ip > /dev/null && ip netns add "vg-probe-$$" 2>/dev/null && ip netns del "vg-probe-$$" ||
-	{ echo "SKIP: no network namespaces here (ip netns add needs root)"; exit 77; }
-NS_A="vg-a-$$"
-NS_B="vg-b-$$"
-drop_namespaces() { ip netns del "$NS_A" 2>/dev/null; ip netns del "$NS_B" 2>/dev/null; true; }
-AT_EXIT="$AT_EXIT drop_namespaces"
-for ns in "$NS_A" "$NS_B"; do
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-done
+. "$(dirname "$0")/netns.sh"
+netns_setup
 
 SITE_PORT=$(free_port)
 "$PY" "$S/tests/integration/hitsite.py" "$SITE_PORT" "$T/hits" &
@@ -39,28 +30,8 @@ ADMIN=$(make_token admin)
 VIEWER=$(make_token viewer)
 start_collector
 
-# bridge NS NAME PORT: 127.0.0.1:PORT in namespace NS reaches 127.0.0.1:PORT here, through $T/NAME.sock.
-declare -A BRIDGE_PIDS
-bridge() {
-	"$PY" "$S/tests/integration/nsbridge.py" "unix:$T/$2.sock" "tcp:$3" &
-	PIDS="$PIDS $!"
-	wait_for 10 "the bridge $2" test -S "$T/$2.sock"
-	ip netns exec "$1" "$PY" "$S/tests/integration/nsbridge.py" "tcp:$3" "unix:$T/$2.sock" &
-	BRIDGE_PIDS[$2]=$!
-	PIDS="$PIDS $!"
-	wait_for 10 "the bridge $2 in $1" ip netns exec "$1" "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $3), 1)"
-}
-for n in a b; do
-	ns=$NS_A
-	[ "$n" = b ] && ns=$NS_B
-	bridge "$ns" "ingest-$n" "$INGEST_PORT"
-	bridge "$ns" "site-$n" "$SITE_PORT"
-	named_agent_conf "$n" "00000000000000000000000000000${n}0${n}" "zone=$n"
-	ip netns exec "$ns" "$B/vigil-agent" --config "$T/agent-$n.conf" >> "$T/agent-$n.log" 2>&1 &
-	AGENT_PIDS[$n]=$!
-	PIDS="$PIDS $!"
-done
-# Outside any namespace of the test's, an agent cannot reach the site by 127.0.0.1: that is what the bridges are for.
+vantage_agents
+# In its namespace, an agent reaches nothing on 127.0.0.1 but what is bridged.
 ip netns exec "$NS_A" "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $(free_port)), 1)" 2>/dev/null &&
 	fail "namespace $NS_A reaches a port nothing bridges"
 

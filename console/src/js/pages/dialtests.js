@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Dial tests (拨测): the tests with their last day's availability; one
-// test's step latencies, its runs, each run as a waterfall of its steps'
-// phases; a run asked for now; the definition edited (admins), its errors
-// said where they are (a JSON path, or the line and column of bad JSON).
+// test's vantage points side by side (the collector and the agents it
+// runs on, each newest run by phase) with its state by fail_when, its step
+// latencies, its runs, each run as a waterfall of its steps' phases; a run
+// asked for now; the definition edited (admins), its errors said where
+// they are (a JSON path, or the line and column of bad JSON).
 import { api, withQuery } from "../api.js";
 import { chart } from "../chart.js";
 import { fill, h } from "../dom.js";
@@ -42,6 +44,37 @@ export function waterfall(run) {
 				JSON.stringify(st.failed_assertion)) : null,
 			st.error ? h("p.note.error", `${st.error.kind}: ${st.error.message}`) : null);
 	}), h("div.hint", PHASES.map((p) => h("span.wf-key", h("span.wf-" + p), t("dt.phase." + p)))));
+}
+
+// A vantage's name as ops staff read it: the collector, or the agent's host (text, as every host's string is).
+const vantageName = (v) => v === "collector" ? t("dt.collector") : v;
+
+// Where a test runs, as its run_on says: the collector, and label selectors of agents.
+const runsOn = (d) => (d.run_on || ["collector"]).map((x) => typeof x === "string" ? vantageName(x) :
+	Object.entries(x).map(([k, v]) => `${k}=${v}`).join(" ")).join("、");
+
+// A run's phases summed over its steps.
+const phaseOf = (r, p) => r.steps.reduce((n, st) => n + (st.timings_ms?.[p] || 0), 0);
+
+// The vantages side by side: each one's newest run by phase, its last day's availability, and the test's state.
+function vantagesTable(v, sum, show) {
+	const state = h("p", { id: "vantage-state", data: { state: v.state } },
+		h("span.pc.pc-" + (v.state === "ok" ? "ok" : v.state === "failing" ? "critical" : "unknown"), t("dt.vstate." + v.state)), " ",
+		t(v.fail_when.endsWith(" of 0") ? "dt.quorum_any" : "dt.quorum", { failing: v.failing, reporting: v.reporting, rule: v.fail_when }));
+	const rows = v.items.map((r) => {
+		const per = sum?.vantages?.[r.vantage];
+		const tr = h("tr", { data: { vantage: r.vantage, ok: String(r.ok) } },
+			h("th", { scope: "row" }, h("button.link", { type: "button" }, vantageName(r.vantage))), h("td", outcome(r)),
+			h("td.ts", when(r.started)), ...PHASES.slice(0, 5).concat("total").map((p) => h("td.num", phaseOf(r, p).toFixed(1))),
+			h("td", per ? `${Math.round(1000 * per.ok / per.runs) / 10}%（${per.ok}/${per.runs}）` : "—"), h("td.msg", r.message || ""));
+		tr.querySelector("button").addEventListener("click", () => show(r));
+		return tr;
+	});
+	return [h("h2", t("dt.vantages")), state,
+		h("table.list", { id: "vantages" }, h("thead", h("tr", [t("dt.vantage"), t("dt.outcome"), t("dt.started"),
+			...PHASES.slice(0, 5).map((p) => t("dt.phase." + p) + " ms"), t("dt.total_ms"), t("dt.availability"), t("dt.message")]
+			.map((k) => h("th", { scope: "col" }, k)))),
+		h("tbody", rows.length ? rows : h("tr", h("td.empty", { colSpan: 11 }, t("dt.no_vantages")))))];
 }
 
 // Where bad JSON is, as "line L, column C", from the parser's message.
@@ -99,20 +132,20 @@ function list(main, ctx) {
 					.then((x) => x.items[0] || null, () => null)))]);
 			fill(body, r.items.length ? r.items.map((d, i) => h("tr", { data: { id: d.id } },
 				h("td", h("a", { href: "/dialtests/" + d.id, data: { link: "" } }, d.name)),
-				h("td", d.interval ?? ""), h("td", String(d.steps?.length ?? 0)),
+				h("td", d.interval ?? ""), h("td.runs-on", runsOn(d)), h("td", String(d.steps?.length ?? 0)),
 				h("td", d.enabled === false ? t("dt.disabled") : t("dt.enabled")),
 				h("td", sums[i] && sums[i].runs ? `${sums[i].availability_pct}%（${sums[i].ok}/${sums[i].runs}）` : "—"),
 				h("td", sums[i]?.steps ? Object.values(sums[i].steps).reduce((m, v) => Math.max(m, v.p95_ms), 0) + " ms" : "—"),
 				h("td", lasts[i] ? [outcome(lasts[i]), " ", when(lasts[i].started)] : "—"),
 				h("td", d.defined_in === "file" ? t("dt.file") : t("dt.api")))) :
-				h("tr", h("td.empty", { colSpan: 8 }, t("dt.none"))));
+				h("tr", h("td.empty", { colSpan: 9 }, t("dt.none"))));
 		} catch (e) {
 			ctx.flash(t("err.generic", { reason: e.message }), "error");
 		}
 	})();
 	fill(main, h("div.toolbar", h("h1", t("dt.title")), h("span.spacer"),
 		admin ? h("a", { href: "/dialtests/new", data: { link: "" }, id: "new-dialtest" }, "+ " + t("dt.new")) : null),
-	h("table.list", h("thead", h("tr", ["dt.name", "dt.interval", "dt.steps", "dt.state", "dt.availability", "dt.p95", "dt.last", "dt.defined_in"]
+	h("table.list", h("thead", h("tr", ["dt.name", "dt.interval", "dt.run_on", "dt.steps", "dt.state", "dt.availability", "dt.p95", "dt.last", "dt.defined_in"]
 		.map((k) => h("th", { scope: "col" }, t(k))))), body));
 }
 
@@ -121,7 +154,16 @@ function detail(main, ctx) {
 	const results = h("tbody", { id: "runs" });
 	const fall = h("div", { id: "waterfall-box" });
 	const sum = h("div", { id: "summary" });
-	let poller = null, wanted = null, left = false;
+	const vbox = h("section", { id: "vantages-box" });
+	let poller = null, wanted = null, left = false, lastSum = null;
+
+	const showFall = (x) => fill(fall, h("h2", t("dt.waterfall", { at: when(x.started), vantage: vantageName(x.vantage) })), waterfall(x));
+
+	async function loadVantages() {
+		const v = await api("GET", `/api/v1/dialtests/${id}/vantages`).catch(() => null);
+		if (v && poller?.live !== false)
+			fill(vbox, vantagesTable(v, lastSum, showFall));
+	}
 
 	async function loadRuns() {
 		try {
@@ -129,15 +171,17 @@ function detail(main, ctx) {
 			if (!poller.live)
 				return;
 			fill(results, r.items.length ? r.items.map((x) => {
-				const tr = h("tr", { data: { scheduled: x.scheduled } }, h("td", outcome(x)), h("td.ts", when(x.started)),
-					h("td", String(x.attempts ?? 1)), h("td.msg", x.message || ""));
-				tr.addEventListener("click", () => fill(fall, h("h2", t("dt.waterfall", { at: when(x.started) })), waterfall(x)));
+				const tr = h("tr", { data: { scheduled: x.scheduled, vantage: x.vantage } }, h("td", outcome(x)),
+					h("td", vantageName(x.vantage)), h("td.ts", when(x.started)), h("td", String(x.attempts ?? 1)),
+					h("td.msg", x.message || ""));
+				tr.addEventListener("click", () => showFall(x));
 				return tr;
-			}) : h("tr", h("td.empty", { colSpan: 4 }, t("dt.no_runs"))));
-			drawTrend(r.items);
-			const first = r.items.find((x) => !wanted || x.scheduled === wanted);
+			}) : h("tr", h("td.empty", { colSpan: 5 }, t("dt.no_runs"))));
+			drawTrend(r.items.filter((x) => x.vantage === "collector"));
+			loadVantages();
+			const first = r.items.find((x) => !wanted || (x.scheduled === wanted && x.vantage === "collector"));
 			if (first && (!fall.firstChild || wanted)) {
-				fill(fall, h("h2", t("dt.waterfall", { at: when(first.started) })), waterfall(first));
+				showFall(first);
 				if (wanted)
 					loadSummary();
 				wanted = null;
@@ -167,6 +211,8 @@ function detail(main, ctx) {
 		const s = await api("GET", `/api/v1/dialtests/${id}/summary`).catch(() => null);
 		if (!s)
 			return;
+		lastSum = s;
+		loadVantages();
 		if (!s.runs) {
 			fill(sum, h("p", t("dt.no_runs")));
 			return;
@@ -194,8 +240,9 @@ function detail(main, ctx) {
 			fill(main, h("a.back", { href: "/dialtests", data: { link: "" } }, "← " + t("dt.back")),
 				h("div.toolbar", h("h1", d.name), h("span.spacer"),
 					canAct(ctx.session) ? h("button.primary", { type: "button", id: "run", on: { click: runNow } }, t("dt.run")) : null),
-				sum, trend, fall, h("h2", t("dt.runs")),
-				h("table.list.runs", h("thead", h("tr", ["dt.outcome", "dt.started", "dt.attempts", "dt.message"].map((k) => h("th", { scope: "col" }, t(k))))),
+				vbox, sum, trend, fall, h("h2", t("dt.runs")),
+				h("table.list.runs", h("thead", h("tr", ["dt.outcome", "dt.vantage", "dt.started", "dt.attempts", "dt.message"]
+					.map((k) => h("th", { scope: "col" }, t(k))))),
 					results),
 				ctx.session.role === "admin" ? editor(d, ctx, () => ctx.navigate("/dialtests/" + id, true)) : null);
 			loadSummary();
