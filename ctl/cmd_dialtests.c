@@ -242,8 +242,54 @@ static void result_row(json_t *item)
 	char ts[40];
 
 	format_rfc3339_us((uint64_t)json_integer_value(json_object_get(item, "started")), ts, sizeof(ts));
-	printf("%s %-16s %zu steps  %s\n", ts, ctl_text(item, "outcome"), json_array_size(json_object_get(item, "steps")),
-	       ctl_text(item, "message"));
+	printf("%s %-16s %-16s %zu steps  %s\n", ts, ctl_text(item, "vantage"), ctl_text(item, "outcome"),
+	       json_array_size(json_object_get(item, "steps")), ctl_text(item, "message"));
+}
+
+/* A run's phase summed over its steps. */
+static double phase_ms(json_t *run, const char *phase)
+{
+	double ms = 0;
+	json_t *st;
+	size_t i;
+
+	json_array_foreach(json_object_get(run, "steps"), i, st)
+		ms += json_number_value(json_object_get(json_object_get(st, "timings_ms"), phase));
+	return ms;
+}
+
+static int dialtest_vantages(struct ctl *c, char **words, size_t n)
+{
+	static const char *const phases[] = { "dns", "connect", "tls", "ttfb", "total" };
+	char path[160], ts[40];
+	json_t *j, *run;
+	size_t i;
+
+	if (!test_path("vantages", words[0], path, sizeof(path)))
+		return 2;
+	(void)snprintf(path + strlen(path), sizeof(path) - strlen(path), "/vantages");
+	j = ctl_get(c, path, NULL, 0);
+	if (!j)
+		return 1;
+	if (c->json) {
+		ctl_print_json(j);
+		json_decref(j);
+		return 0;
+	}
+	printf("%s: %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT " vantages failing (fail_when %s)\n",
+	       ctl_text(j, "state"), json_integer_value(json_object_get(j, "failing")),
+	       json_integer_value(json_object_get(j, "reporting")), ctl_text(j, "fail_when"));
+	printf("%-24s %-16s %-27s %8s %8s %8s %8s %8s  %s\n", "VANTAGE", "OUTCOME", "STARTED", "DNS", "CONNECT", "TLS",
+	       "TTFB", "TOTAL MS", "MESSAGE");
+	json_array_foreach(json_object_get(j, "items"), i, run) {
+		format_rfc3339_us((uint64_t)json_integer_value(json_object_get(run, "started")), ts, sizeof(ts));
+		printf("%-24s %-16s %-27s", ctl_text(run, "vantage"), ctl_text(run, "outcome"), ts);
+		for (size_t p = 0; p < ARRAY_SIZE(phases); p++)
+			printf(" %8.1f", phase_ms(run, phases[p]));
+		printf("  %s\n", ctl_text(run, "message"));
+	}
+	json_decref(j);
+	return 0;
 }
 
 static int dialtest_results(struct ctl *c, char **words, size_t n)
@@ -266,7 +312,10 @@ static const struct ctl_command dialtest_commands[] = {
 	{ "run", 1, 1, "ID", "runs it now and prints each step's phases as a waterfall (exit 3 if it fails)", NULL,
 	  dialtest_run },
 	{ "summary", 1, 1, "ID [--window D]", "availability and latency percentiles", NULL, dialtest_summary },
-	{ "results", 1, 1, "ID [--since T] [--limit N]", "its runs, newest first", NULL, dialtest_results },
+	{ "results", 1, 1, "ID [--since T] [--limit N]", "its runs, newest first, with their vantage", NULL,
+	  dialtest_results },
+	{ "vantages", 1, 1, "ID", "its vantage points' newest runs by phase, and its state by fail_when", NULL,
+	  dialtest_vantages },
 };
 
 int cmd_dialtest(struct ctl *c, char **words, size_t n)

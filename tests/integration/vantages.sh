@@ -102,6 +102,10 @@ sleep 3
 firing reach-down reach && fail "a forged failure made the quorum"
 state_is ok collector=ok host-a=ok host-b=fail || fail "a forged run shows as a vantage: $(cat "$T/vantages.json")"
 
+VIGIL_TOKEN=$VIEWER "$B/vigilctl" --url "$URL" dialtest vantages "$ID" > "$T/vantages.out" || fail "vigilctl dialtest vantages"
+grep -q "^ok: 1 of 3 vantages failing (fail_when 2 of 3)" "$T/vantages.out" && grep -q "^host-b  *probe_error .*connect" "$T/vantages.out" ||
+	fail "vigilctl dialtest vantages: $(cat "$T/vantages.out")"
+
 info "host-a cut off too: the quorum's alert fires, naming both"
 kill "${BRIDGE_PIDS[site-a]}"
 wait_for 30 "reach-down fires" firing reach-down reach
