@@ -329,12 +329,16 @@ int pipeline_add_own(struct pipeline *p, const char *kind, const struct buf *fie
 		r = sink_record(p, rec.data, rec.len);
 	if (r == 0)
 		r = now ? pipeline_flush(p) : sink_advanced(p);
-	if (r < 0) {
-		spool_count(p->spool, SPOOL_CTR_RECORDS_DROPPED, 1);
-		log_warning_errno(r, "%s record not recorded (%m), counted as dropped.", kind);
-	}
+	if (r < 0)
+		pipeline_dropped(p, kind, r);
 	buf_free(&rec);
 	return r;
+}
+
+void pipeline_dropped(struct pipeline *p, const char *kind, int err)
+{
+	spool_count(p->spool, SPOOL_CTR_RECORDS_DROPPED, 1);
+	log_warning_errno(err, "%s record not recorded (%m), counted as dropped.", kind);
 }
 
 const struct source_sink *pipeline_sink(struct pipeline *p)

@@ -70,6 +70,8 @@ int pipeline_relay(struct pipeline *p, const uint8_t id[AGENT_ID_SIZE], struct b
  * be batched is counted as dropped and logged.
  */
 int pipeline_add_own(struct pipeline *p, const char *kind, const struct buf *fields, bool now);
+/* A record of the agent's own that could not even be made (err): counted as dropped and logged. */
+void pipeline_dropped(struct pipeline *p, const char *kind, int err);
 
 /* Seals the open batch (or, empty, stores the checkpoints that moved). */
 int pipeline_flush(struct pipeline *p);

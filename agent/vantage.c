@@ -96,13 +96,18 @@ static void run_finished(struct run *r, json_t *result, void *ctx)
 	ssize_t i = test_of(v, r);
 	char *text;
 	struct buf f;
+	int e;
 
 	(void)json_object_set_new(result, "vantage", json_string(v->host));
 	text = json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	buf_init(&f, 8 * 1024 * 1024);
-	if (!text || run_probe_fields(r, result, text, &f) < 0 ||
-	    pipeline_add_own(v->pipeline, KIND_PROBE, &f, r->outcome != RUN_OK) < 0)
-		log_warning("dial test %s: its result cannot be recorded; dropped", r->t->name);
+	/* pipeline_add_own() counts its own failures; what fails before it is counted the same way. */
+	if (!text)
+		pipeline_dropped(v->pipeline, "dial test " KIND_PROBE, -ENOMEM);
+	else if ((e = run_probe_fields(r, result, text, &f)) < 0)
+		pipeline_dropped(v->pipeline, "dial test " KIND_PROBE, e);
+	else
+		(void)pipeline_add_own(v->pipeline, KIND_PROBE, &f, r->outcome != RUN_OK);
 	buf_free(&f);
 	free(text);
 	json_decref(result);

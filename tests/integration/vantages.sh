@@ -7,7 +7,9 @@
 # pass, the quorum ("2 of 3") holds and only the rule on each vantage
 # fires. The second cut off: the quorum's alert fires, naming both. A
 # failing result forged by an agent the test does not run on counts for
-# nothing; a test with a credential is refused for agents.
+# nothing; a test with a credential is refused for agents, and an agent
+# whose [central] allows no dial test refuses them. An agent killed
+# -9 and restarted without the collector runs the tests it was given.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 netns_setup
@@ -31,6 +33,10 @@ VIEWER=$(make_token viewer)
 start_collector
 
 vantage_agents
+# c is in zone a too, outside the namespaces, but takes no dial test.
+named_agent_conf c 000000000000000000000000000000c0 "zone=a"
+sed -i 's/^\[central\]$/[central]\nallow_dialtests=no/' "$T/agent-c.conf"
+start_named_agent c
 # In its namespace, an agent reaches nothing on 127.0.0.1 but what is bridged.
 ip netns exec "$NS_A" "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $(free_port)), 1)" 2>/dev/null &&
 	fail "namespace $NS_A reaches a port nothing bridges"
@@ -84,6 +90,13 @@ curl -s -H "Authorization: Bearer $VIEWER" "$URL/api/v1/hosts/host-a" > "$T/host
 assert h["inventory"]["config_version"] == h["config_expected"] != 0, h' "$T/host-a.json" ||
 	fail "host-a's config version: $(cat "$T/host-a.json")"
 
+c_refuses() {
+	curl -s -H "Authorization: Bearer $VIEWER" "$URL/api/v1/hosts/host-c" > "$T/host-c.json"
+	"$PY" -c 'import json, sys; i = json.load(open(sys.argv[1]))["inventory"]
+assert "1 dial tests: this host'"'"'s [central] allow_dialtests=no" in i.get("config_error", "") and not i.get("config_version"), i' "$T/host-c.json"
+}
+wait_for 15 "host-c refuses the dial test, and says why" c_refuses
+
 info "host-b cut off from the site: it fails, the quorum holds, only the vantage's rule fires"
 kill "${BRIDGE_PIDS[site-b]}"
 wait_for 30 "host-b fails alone" state_is ok collector=ok host-a=ok host-b=fail
@@ -119,8 +132,19 @@ curl -s -H "Authorization: Bearer $VIEWER" "$URL/api/v1/dialtests/$ID/summary?wi
 assert set(s["vantages"]) == {"collector", "host-a", "host-b"} and s["vantages"]["host-b"]["runs"] > s["vantages"]["host-b"]["ok"], s' \
 	"$T/summary.json" || fail "the summary by vantage: $(cat "$T/summary.json")"
 
+info "killed -9 and restarted cut off from the collector, host-a runs the tests it was last given"
+kill -9 "${AGENT_PIDS[a]}"
+wait "${AGENT_PIDS[a]}" 2>/dev/null || true
+kill "${BRIDGE_PIDS[ingest-a]}"
+: > "$T/agent-a.log"
+ip netns exec "$NS_A" "$B/vigil-agent" --config "$T/agent-a.conf" >> "$T/agent-a.log" 2>&1 &
+AGENT_PIDS[a]=$!
+PIDS="$PIDS $!"
+wait_for 10 "host-a runs reach from its state" grep -q "this host runs 1 of the collector's as a vantage point" "$T/agent-a.log"
+grep -q "central configuration version" "$T/agent-a.log" && fail "host-a heard from the collector: $(cat "$T/agent-a.log")"
+
 # Stopped, not killed: a sanitizer build then checks what each of them left allocated.
-for n in a b; do kill "${AGENT_PIDS[$n]}"; done
-for n in a b; do wait "${AGENT_PIDS[$n]}" 2>/dev/null || true; done
+for n in a b c; do kill "${AGENT_PIDS[$n]}"; done
+for n in a b c; do wait "${AGENT_PIDS[$n]}" 2>/dev/null || true; done
 stop_collector
 info "ok"
