@@ -8,6 +8,10 @@
 #     every run on a fresh connection in both.
 #   jitter: 1,000 tests every 10 s (the default limits): actual start minus
 #     planned start, p50 and p99, from the stored results.
+#   vantage: VTESTS (200) tests every second run_on one agent (a vantage
+#     point, docs/dialtests.md): runs per second stored, the agent's CPU ms
+#     per run beside blackbox's per probe, the collector's per run stored,
+#     and the agent's RSS with and without them.
 set -eu
 . "$(dirname "$0")/lib.sh"
 SECS=${1:-30}
@@ -38,14 +42,17 @@ pids="$pids $!"
 sleep 1
 
 # ---- vigil
-collector() { # interval concurrency per_host tests: starts a collector with that many tests, sets CP, URLB, TOKEN
-	local dir=$W/vigil-$1 ip hp
+# collector interval concurrency per_host tests [run_on]: starts a collector with that many tests (run where run_on,
+# a JSON list, says), sets CP, URLB, TOKEN, DATA and INGEST.
+collector() {
+	local dir=$W/vigil-$1${5:+-vantage} ip hp
 	ip=$(port) hp=$(port)
 	mkdir -p "$dir/tests"
 	for i in $(seq 1 "$4"); do
-		printf '{"name":"t%04d","interval":"%s","timeout":"5s","steps":[{"name":"get","url":"http://127.0.0.1:%s/ok?i=%d","assert":[{"type":"status","in":[200]}]}]}\n' \
-			"$i" "$1" "$NGX" "$i" > "$dir/tests/t$i.json"
+		printf '{"name":"t%04d","interval":"%s","timeout":"5s",%s"steps":[{"name":"get","url":"http://127.0.0.1:%s/ok?i=%d","assert":[{"type":"status","in":[200]}]}]}\n' \
+			"$i" "$1" "${5:+\"run_on\":$5,}" "$NGX" "$i" > "$dir/tests/t$i.json"
 	done
+	INGEST=tcp://127.0.0.1:$ip
 	cat > "$dir/collector.conf" <<EOC
 [ingest]
 listen=tcp://127.0.0.1:$ip
@@ -113,8 +120,55 @@ JITTER=$(for f in "$DATA"/shards/*.db; do
 	sqlite3 "$f" "SELECT json_extract(result, '\$.started') - json_extract(result, '\$.scheduled') FROM dialtest_results"
 done | sort -n | awk '{ v[NR] = $1 } END { printf "%d runs: p50 %.2f ms, p99 %.2f ms, max %.2f ms", NR, v[int(NR * 0.5) + 1] / 1000, v[int(NR * 0.99) + 1] / 1000, v[NR] / 1000 }')
 
+# ---- an agent as a vantage point
+VTESTS=${VTESTS:-200}
+echo "vigil: $VTESTS tests every 1s on one agent (run_on zone=bench) for ${SECS}s..."
+vdir=$W/vigil-vantage-agent
+mkdir -p "$vdir/logs"
+collector 1s 32 32 "$VTESTS" '[{"zone":"bench"}]'
+cat > "$vdir/agent.conf" <<EOC
+[agent]
+state_dir=$vdir/state
+labels=zone=idle
+hostname=vantage-1
+heartbeat=1s
+[collector]
+address=$INGEST
+[tail "none"]
+path=$vdir/logs/*.log
+EOC
+agent() {
+	"$B/vigil-agent" --config "$vdir/agent.conf" 2>> "$vdir/agent.log" &
+	AP=$!
+	pids="$pids $AP"
+}
+# First in a zone no test selects, then in the one they all select.
+agent
+sleep 5
+RSS_IDLE=$(awk '/^VmRSS/ { print $2 }' "/proc/$AP/status")
+kill "$AP"; wait "$AP" || true
+sed -i 's/^labels=zone=idle$/labels=zone=bench/' "$vdir/agent.conf"
+agent
+stored() { for f in "$DATA"/shards/*.db; do sqlite3 "$f" "SELECT count(*) FROM dialtest_results" 2>/dev/null; done | awk '{ n += $1 } END { print n + 0 }'; }
+for _ in $(seq 1 60); do grep -q "runs $VTESTS of the collector's" "$vdir/agent.log" && break; sleep 0.5; done
+grep -q "runs $VTESTS of the collector's" "$vdir/agent.log" || fail "the agent did not take the tests: $(tail -5 "$vdir/agent.log")"
+sleep 5
+s0=$(stored) a0=$(cpu_ms "$AP") k0=$(cpu_ms "$CP") t0=$(date +%s.%N)
+sleep "$SECS"
+s1=$(stored) a1=$(cpu_ms "$AP") k1=$(cpu_ms "$CP") t1=$(date +%s.%N)
+RSS_RUN=$(awk '/^VmRSS/ { print $2 }' "/proc/$AP/status")
+A_RATE=$(calc "($s1 - $s0) / ($t1 - $t0)")
+A_CPU=$(calc "($a1 - $a0) / ($s1 - $s0)")
+K_CPU=$(calc "($k1 - $k0) / ($s1 - $s0)")
+kill "$AP" "$CP"; wait "$AP" || true; wait "$CP" || true
+
 printf '\n%-22s %14s %14s\n' "" "runs/s" "CPU ms/run"
 printf '%-22s %14.0f %14.3f\n' "vigil" "$V_RATE" "$V_CPU"
 printf '%-22s %14.0f %14.3f\n' "blackbox_exporter" "$B_RATE" "$B_CPU"
 printf '%-22s %14.2f %14.2f\n' "vigil / blackbox" "$(calc "$V_RATE / $B_RATE")" "$(calc "$V_CPU / $B_CPU")"
 echo "vigil scheduling jitter (start - planned), 1000 tests every 10s: $JITTER"
+printf '\n%-34s %14s %14s\n' "an agent as a vantage point" "runs/s" "CPU ms/run"
+printf '%-34s %14.0f %14.3f\n' "vigil-agent ($VTESTS tests every 1s)" "$A_RATE" "$A_CPU"
+printf '%-34s %14s %14.3f\n' "vigil-collector storing them" "" "$K_CPU"
+printf '%-34s %14s %14.2f\n' "vigil-agent / blackbox" "" "$(calc "$A_CPU / $B_CPU")"
+echo "vigil-agent RSS: $((RSS_IDLE / 1024)) MB before the tests came, $((RSS_RUN / 1024)) MB running them"
