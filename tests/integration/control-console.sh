@@ -11,8 +11,7 @@ hold_timing_lock
 need_browser
 write_collector_conf
 PASSWORD=Admin-wang-2026-pass
-echo "$PASSWORD" | "$B/vigil-collector" --config "$T/collector.conf" --create-user admin.wang --role admin > /dev/null ||
-	fail "--create-user"
+make_user admin.wang admin "$PASSWORD"
 ADMIN=$(make_token admin)
 start_collector
 echo x > "$T/present"

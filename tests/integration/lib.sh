@@ -254,6 +254,11 @@ stop_agent() { # [signal]
 	wait "$AGENT_PID" 2>/dev/null || true
 }
 
+make_user() { # name role password: a user of the console, made as an administrator makes one
+	echo "$3" | "$B/vigil-collector" --config "$T/collector.conf" --create-user "$1" --role "$2" > /dev/null ||
+		fail "--create-user $1"
+}
+
 make_token() { # role
 	"$B/vigil-collector" --config "$T/collector.conf" --create-token "t-$1-$RANDOM$RANDOM" --role "$1"
 }

@@ -17,8 +17,7 @@ PIDS="$PIDS $!"
 wait_for 10 "the site up" port_up "$SITE_PORT"
 write_collector_conf
 PASSWORD=Operator-li-2026-pass
-echo "$PASSWORD" | "$B/vigil-collector" --config "$T/collector.conf" --create-user operator.li --role operator > /dev/null ||
-	fail "--create-user"
+make_user operator.li operator "$PASSWORD"
 ADMIN=$(make_token admin)
 start_collector
 vantage_agents
