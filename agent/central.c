@@ -154,9 +154,10 @@ static int load_layer(struct central *ce, const char *file, const char *text, st
 }
 
 /*
- * The dial tests that go with version (text: the file as stored), checked
- * against the local [central]; NULL into *ret when there are none. The
- * failure noted, as the configuration's is.
+ * The dial tests that go with version (text: the file as stored; NULL, no
+ * file: a central.conf of an agent before dial tests), checked against the
+ * local [central]; NULL into *ret when there are none. The failure noted,
+ * as the configuration's is.
  */
 static int load_tests(struct central *ce, const char *text, uint32_t version, json_t **ret)
 {
@@ -186,7 +187,6 @@ static int take_local(struct central *ce, const struct agent_conf *local)
 {
 	char *paths = local->central.allow_paths ? strdup(local->central.allow_paths) : NULL;
 	char *labels = strdup(local->agent.labels ? local->agent.labels : "");
-
 	const char *dir = local->agent.state_dir;
 
 	if ((local->central.allow_paths && !paths) || !labels ||
@@ -270,9 +270,9 @@ static void on_generation(void *ud, uint32_t generation)
 }
 
 /*
- * The dial tests of rep checked and put in place, before central.conf:
- * with its version in them, so tests that outlive a crash before the
- * configuration's rename are not taken for its.
+ * The dial tests of rep checked and put in place (none: an empty list),
+ * before central.conf: with its version in them, so that after a crash
+ * before the configuration's rename neither is taken for the other's.
  */
 static int put_tests(struct central *ce, const struct config_reply *rep)
 {
@@ -288,10 +288,8 @@ static int put_tests(struct central *ce, const struct config_reply *rep)
 	} else {
 		r = text ? load_tests(ce, text, rep->version, &held) : -ENOMEM;
 	}
-	if (r == 0 && !held)
-		r = unlink(ce->tests_path) < 0 && errno != ENOENT ? -errno : 0;
-	else if (r == 0 && (r = file_write_atomic(ce->tests_pending, text, strlen(text), 0640)) == 0 &&
-		 rename(ce->tests_pending, ce->tests_path) < 0)
+	if (r == 0 && (r = file_write_atomic(ce->tests_pending, text, strlen(text), 0640)) == 0 &&
+	    rename(ce->tests_pending, ce->tests_path) < 0)
 		r = -errno;
 	json_decref(held);
 	json_decref(file);

@@ -331,116 +331,159 @@ static int consider_collected(struct rule_eval *e, int (*read)(struct collected 
  * vantage= a rule watches each vantage apart ("TEST@VANTAGE"); without, the
  * test as a whole, failing when its fail_when's K vantages fail.
  */
-#define VANTAGES_MAX 64
-
+/* A vantage's newest run, as a rule sees it. */
 struct vantage_run {
-	char agent[33], host[256], item[65];
+	char agent[33], host[256];
 	bool collector, failing, fresh;
 	uint64_t ts;
 	char line[160];   /* "VANTAGE: status: message" */
 	size_t status_at; /* where "status: message" begins in it */
 };
 
+/* One test's vantages as read: the collectors' newest run, and the agents' counted as they come. */
+struct test_state {
+	char item[65];
+	struct rule_quorum qc;
+	bool collector_runs;        /* the collector is one of its vantages */
+	struct vantage_run newest;  /* the collectors' newest run (ts 0: none) */
+	unsigned failing, reporting; /* of the agents' fresh runs */
+	char failed[512];           /* their failing runs' lines */
+	size_t at;
+	struct vantage_run last;    /* the last of them read */
+};
+
+#define TESTS_SLOTS 2048 /* open addressing over COLLECTED_MAX tests at most */
+
 struct quorum_read {
 	struct collected *cs;
 	struct judging j;
-	struct vantage_run *runs; /* of every test read, in the order met */
+	struct test_state *tests; /* COLLECTED_MAX of them, in the order met */
 	size_t n;
+	int16_t slot[TESTS_SLOTS]; /* index into tests + 1; 0: empty */
 };
+
+/* The state of test item, made when first met; NULL when there is room for no more. */
+static struct test_state *test_state(struct quorum_read *q, const char *item)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *c = item; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	for (size_t i = h % TESTS_SLOTS;; i = (i + 1) % TESTS_SLOTS) {
+		struct test_state *t;
+
+		if (q->slot[i] && strcmp(q->tests[q->slot[i] - 1].item, item) == 0)
+			return &q->tests[q->slot[i] - 1];
+		if (q->slot[i])
+			continue;
+		if (q->n == COLLECTED_MAX)
+			return NULL;
+		t = &q->tests[q->n++];
+		q->slot[i] = (int16_t)q->n;
+		(void)snprintf(t->item, sizeof(t->item), "%s", item);
+		t->qc = (struct rule_quorum){ 1, 0, 0 };
+		t->collector_runs = q->j.e->dialtest_quorum(q->j.e, item, NULL, &t->qc);
+		return t;
+	}
+}
+
+static void vantage_run_of(const struct quorum_read *q, const struct test_state *t, const struct probe_state_row *p,
+			   struct vantage_run *v)
+{
+	const struct rule_eval *e = q->j.e;
+	const char *name;
+
+	*v = (struct vantage_run){ .collector = p->collector, .ts = p->ts };
+	(void)snprintf(v->agent, sizeof(v->agent), "%s", p->agent);
+	(void)snprintf(v->host, sizeof(v->host), "%.*s", (int)p->host.len, p->host.p);
+	name = p->collector ? "collector" : v->host;
+	v->failing = !(p->status.len == 2 && memcmp(p->status.p, "ok", 2) == 0) && p->streak >= q->j.need;
+	v->fresh = (!t->qc.interval_us || e->now <= p->ts + 3 * t->qc.interval_us + 60 * USEC_PER_SEC) &&
+		   (p->collector || e->now <= p->host_last_seen + q->j.silent_us);
+	(void)snprintf(v->line, sizeof(v->line), "%.64s: %.*s: %.*s", name, (int)MIN(p->status.len, 16u), p->status.p,
+		       (int)MIN(p->message.len, 64u), p->message.p);
+	v->status_at = MIN(strlen(name), (size_t)64) + 2;
+}
+
+/* With vantage=, one candidate a vantage it names: "TEST@VANTAGE". */
+static void vantage_candidate(struct quorum_read *q, const struct test_state *t, const struct vantage_run *v)
+{
+	const char *name = v->collector ? "collector" : v->host;
+	char item[sizeof(t->item) + sizeof(v->host) + 1];
+	struct candidate *c;
+
+	if (!v->fresh || fnmatch(q->j.e->rule->vantage, name, 0) != 0)
+		return;
+	(void)snprintf(item, sizeof(item), "%s@%s", t->item, name);
+	c = collected_add(q->cs, v->collector ? "" : v->agent, v->collector ? "" : v->host, item);
+	if (c) {
+		c->active = v->failing;
+		(void)snprintf(c->value, sizeof(c->value), "%s", v->line);
+	}
+}
 
 static int vantage_put(const struct probe_state_row *p, void *ctx)
 {
 	struct quorum_read *q = ctx;
-	struct rule_eval *e = q->j.e;
-	struct rule_quorum qc = { 1, 0, 0 };
 	char item[65];
-	struct vantage_run *v = NULL;
+	struct test_state *t;
+	struct vantage_run v;
 
 	(void)snprintf(item, sizeof(item), "%.*s", (int)p->name.len, p->name.p);
-	/* A host the test does not run on speaks for none of its vantages. */
-	if (!e->dialtest_quorum(e, item, p->collector ? NULL : p->labels ? p->labels : "{}", &qc))
-		return 0;
-	/* The collectors' identities are one vantage: the newest run stands for them. */
-	for (size_t i = 0; p->collector && i < q->n; i++)
-		if (q->runs[i].collector && strcmp(q->runs[i].item, item) == 0)
-			v = &q->runs[i];
-	if (v && v->ts >= p->ts)
-		return 0;
-	if (!v && q->n == COLLECTED_MAX)
+	t = test_state(q, item);
+	if (!t)
 		return 1;
-	if (!v)
-		v = &q->runs[q->n++];
-	*v = (struct vantage_run){ .collector = p->collector, .ts = p->ts };
-	(void)snprintf(v->agent, sizeof(v->agent), "%s", p->agent);
-	(void)snprintf(v->host, sizeof(v->host), "%.*s", (int)p->host.len, p->host.p);
-	(void)snprintf(v->item, sizeof(v->item), "%s", item);
-	v->failing = !(p->status.len == 2 && memcmp(p->status.p, "ok", 2) == 0) && p->streak >= q->j.need;
-	v->fresh = (!qc.interval_us || e->now <= p->ts + 3 * qc.interval_us + 60 * USEC_PER_SEC) &&
-		   (p->collector || e->now <= p->host_last_seen + q->j.silent_us);
-	(void)snprintf(v->line, sizeof(v->line), "%.64s: %.*s: %.*s", p->collector ? "collector" : v->host,
-		       (int)MIN(p->status.len, 16u), p->status.p, (int)MIN(p->message.len, 64u), p->message.p);
-	v->status_at = MIN(strlen(p->collector ? "collector" : v->host), (size_t)64) + 2;
+	/* A host the test does not run on speaks for none of its vantages. */
+	if (p->collector ? !t->collector_runs :
+			   !q->j.e->dialtest_quorum(q->j.e, item, p->labels ? p->labels : "{}", &t->qc))
+		return 0;
+	/* The collectors' identities are one vantage: the newest run stands for them, once all are read. */
+	if (p->collector) {
+		if (p->ts > t->newest.ts)
+			vantage_run_of(q, t, p, &t->newest);
+		return 0;
+	}
+	vantage_run_of(q, t, p, &v);
+	if (q->j.e->rule->vantage)
+		vantage_candidate(q, t, &v);
+	else if (v.fresh) {
+		t->last = v;
+		t->reporting++;
+		t->failing += v.failing;
+		if (v.failing && t->at < sizeof(t->failed))
+			t->at += (size_t)snprintf(t->failed + t->at, sizeof(t->failed) - t->at, "; %s", v.line);
+	}
 	return 0;
 }
 
-/* One candidate a test: failing when K of its reporting vantages fail, naming them. */
-static void quorum_candidates(struct quorum_read *q)
+/*
+ * Without vantage=, one candidate a test, failing when K of its reporting
+ * vantages fail, naming them, and named by the collector that ran it last
+ * (as a test the collector alone runs always was); a test with one vantage
+ * reads as it always did: its status and message.
+ */
+static void quorum_candidate(struct quorum_read *q, struct test_state *t)
 {
-	for (size_t i = 0; i < q->n; i++) {
-		const char *test = q->runs[i].item;
-		const struct vantage_run *by = NULL;
-		struct rule_quorum qc = { 1, 0, 0 };
-		unsigned failing = 0, reporting = 0;
-		struct candidate *c;
-		size_t first = 0, at;
+	const struct vantage_run *by = t->newest.ts ? &t->newest : NULL;
+	bool collector = by && by->fresh;
+	unsigned failing = t->failing + (collector && by->failing), reporting = t->reporting + collector;
+	struct candidate *c = collected_add(q->cs, by ? by->agent : "", by ? by->host : "", t->item);
+	size_t at;
 
-		while (strcmp(q->runs[first].item, test) != 0)
-			first++;
-		if (first < i)
-			continue;
-		/* Named by the collector that ran it last, as a test the collector alone runs always was. */
-		for (size_t k = i; k < q->n && !by; k++)
-			if (q->runs[k].collector && strcmp(q->runs[k].item, test) == 0)
-				by = &q->runs[k];
-		c = collected_add(q->cs, by ? by->agent : "", by ? by->host : "", test);
-		if (!c)
-			return;
-		(void)q->j.e->dialtest_quorum(q->j.e, test, NULL, &qc);
-		for (size_t k = i; k < q->n; k++)
-			if (strcmp(q->runs[k].item, test) == 0 && q->runs[k].fresh) {
-				reporting++;
-				failing += q->runs[k].failing;
-			}
-		c->active = failing >= qc.k;
-		/* A test with one vantage reads as it always did: its status and message. */
-		at = reporting > 1 || qc.n ? (size_t)snprintf(c->value, sizeof(c->value),
-							      "%u of %u vantages failing (fail_when %u of %u)",
-							      failing, reporting, qc.k, qc.n) : 0;
-		for (size_t k = i; k < q->n && at < sizeof(c->value); k++)
-			if (strcmp(q->runs[k].item, test) == 0 && q->runs[k].fresh && (q->runs[k].failing || reporting == 1))
-				at += (size_t)snprintf(c->value + at, sizeof(c->value) - at, "%s%s", at ? "; " : "",
-						       q->runs[k].line + (reporting > 1 || qc.n ? 0 : q->runs[k].status_at));
+	if (!c)
+		return;
+	c->active = failing >= t->qc.k;
+	if (reporting <= 1 && !t->qc.n) {
+		(void)snprintf(c->value, sizeof(c->value), "%s",
+			       collector ? by->line + by->status_at : reporting ? t->last.line + t->last.status_at : "");
+		return;
 	}
-}
-
-/* One candidate a vantage the rule's vantage= glob names: "TEST@VANTAGE". */
-static void vantage_candidates(struct quorum_read *q, const char *glob)
-{
-	for (size_t i = 0; i < q->n; i++) {
-		const struct vantage_run *v = &q->runs[i];
-		const char *name = v->collector ? "collector" : v->host;
-		char item[sizeof(v->item) + sizeof(v->host) + 1];
-		struct candidate *c;
-
-		if (!v->fresh || fnmatch(glob, name, 0) != 0)
-			continue;
-		(void)snprintf(item, sizeof(item), "%s@%s", v->item, name);
-		c = collected_add(q->cs, v->collector ? "" : v->agent, v->collector ? "" : v->host, item);
-		if (!c)
-			return;
-		c->active = v->failing;
-		(void)snprintf(c->value, sizeof(c->value), "%s", v->line);
-	}
+	at = (size_t)snprintf(c->value, sizeof(c->value), "%u of %u vantages failing (fail_when %u of %u)", failing,
+			      reporting, t->qc.k, t->qc.n);
+	if (collector && by->failing && at < sizeof(c->value))
+		at += (size_t)snprintf(c->value + at, sizeof(c->value) - at, "; %s", by->line);
+	if (at < sizeof(c->value))
+		(void)snprintf(c->value + at, sizeof(c->value) - at, "%s", t->failed);
 }
 
 static int read_dialtests(struct collected *cs)
@@ -448,18 +491,23 @@ static int read_dialtests(struct collected *cs)
 	struct rule_eval *e = cs->e;
 	struct probe_state_filter f = { .name_glob = e->rule->probe ? e->rule->probe : "*", .host_glob = e->rule->host,
 					.type = DIALTEST_TYPE };
-	struct quorum_read q = { .cs = cs, .j = { e, e->silent_after_us, MAX(e->rule->consecutive, (uint64_t)1) },
-				 .runs = calloc(COLLECTED_MAX, sizeof(*q.runs)) };
+	struct quorum_read *q = calloc(1, sizeof(*q));
 	int r;
 
-	if (!q.runs)
+	if (!q || !(q->tests = calloc(COLLECTED_MAX, sizeof(*q->tests)))) {
+		free(q);
 		return -ENOMEM;
-	r = fleet_probes_each(e->fleet, &f, vantage_put, &q);
-	if (r >= 0 && e->rule->vantage)
-		vantage_candidates(&q, e->rule->vantage);
-	else if (r >= 0)
-		quorum_candidates(&q);
-	free(q.runs);
+	}
+	q->cs = cs;
+	q->j = (struct judging){ e, e->silent_after_us, MAX(e->rule->consecutive, (uint64_t)1) };
+	r = fleet_probes_each(e->fleet, &f, vantage_put, q);
+	for (size_t i = 0; r >= 0 && i < q->n; i++)
+		if (!e->rule->vantage)
+			quorum_candidate(q, &q->tests[i]);
+		else if (q->tests[i].newest.ts)
+			vantage_candidate(q, &q->tests[i], &q->tests[i].newest);
+	free(q->tests);
+	free(q);
 	return r;
 }
 

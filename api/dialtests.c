@@ -72,8 +72,8 @@ enum MHD_Result api_get_dialtests(struct request *rq)
 
 /*
  * Which vantage point a run came from: "collector" for a collector's own
- * identity, else the agent's host; NULL for a host the test does not run
- * on, whose runs are none of its own (an agent speaks only for its host).
+ * identity, else the agent's host; NULL for an agent's host the test does
+ * not run on, whose runs are none of its own (it speaks only for itself).
  */
 #define VANTAGES_KNOWN 64
 
@@ -82,7 +82,7 @@ struct vantages_known {
 	const struct dialtest *t; /* in snap; NULL: the test is gone, every run shown */
 	const struct dialtests_snapshot *snap;
 	char agent[VANTAGES_KNOWN][33];
-	signed char member[VANTAGES_KNOWN]; /* 1 the collector, 0 an agent it runs on, -1 neither */
+	signed char member[VANTAGES_KNOWN]; /* 1 a collector, 0 an agent it runs on, -1 another host */
 	size_t n;
 };
 
@@ -105,8 +105,9 @@ static int host_member(const struct host_row *h, void *ctx)
 	struct vantages_known *vk = ctx;
 	signed char *m = &vk->member[vk->n];
 
+	/* A collector's run is its own, asked for by hand when the test is the agents' alone. */
 	*m = h->collector ? 1 : 0;
-	if (vk->t && (h->collector ? !vk->t->on_collector : !dialtest_runs_on(vk->t, h->labels ? h->labels : "{}")))
+	if (vk->t && !h->collector && !dialtest_runs_on(vk->t, h->labels ? h->labels : "{}"))
 		*m = -1;
 	return 1;
 }
@@ -123,7 +124,8 @@ static const char *vantage_of(struct vantages_known *vk, const struct dialtest_r
 		vk->n = i;
 		vk->member[i] = vk->t ? -1 : 0;
 		(void)snprintf(vk->agent[i], sizeof(vk->agent[0]), "%s", run->agent);
-		(void)fleet_hosts_each(vk->rq->rd, &(struct host_filter){ .id_or_name = run->agent, .no_probe_counts = true },
+		(void)fleet_hosts_each(vk->rq->rd,
+				       &(struct host_filter){ .id_or_name = run->agent, .no_probe_counts = true },
 				       host_member, vk);
 		vk->n++;
 	}
@@ -344,6 +346,11 @@ static int newest_of_vantage(const struct dialtest_run_row *run, void *ctx)
 	const char *v = json_string_value(json_object_get(j, "vantage"));
 	size_t i;
 
+	/* By hand, a collector runs a test that is the agents' alone: no vantage of its state. */
+	if (j && strcmp(v, "collector") == 0 && !nw->vk.t->on_collector) {
+		json_decref(j);
+		return 0;
+	}
 	if (!j)
 		return 0;
 	json_array_foreach(nw->items, i, x)
@@ -368,6 +375,7 @@ static enum MHD_Result get_vantages(struct request *rq, int64_t id)
 	struct newest nw = { .items = json_array() };
 	const struct dialtest *t;
 	char reason[64], fail_when[32];
+	const char *state;
 	uint64_t now = now_realtime_us();
 	size_t reporting;
 	json_t *j;
@@ -382,9 +390,10 @@ static enum MHD_Result get_vantages(struct request *rq, int64_t id)
 	(void)snprintf(reason, sizeof(reason), "no dial test %" PRId64, id);
 	if (t)
 		(void)snprintf(fail_when, sizeof(fail_when), "%u of %u", t->fail_k, t->fail_n);
+	state = !t ? "" : nw.failing >= t->fail_k ? "failing" : reporting < t->fail_n ? "unknown" : "ok";
 	j = t && r == 0 ? json_pack("{s:I, s:s, s:s, s:I, s:I, s:O}", "id", (json_int_t)id, "fail_when", fail_when,
-				    "state", nw.failing >= t->fail_k ? "failing" : reporting < t->fail_n ? "unknown" : "ok",
-				    "failing", (json_int_t)nw.failing, "reporting", (json_int_t)reporting, "items", nw.items) :
+				    "state", state, "failing", (json_int_t)nw.failing, "reporting", (json_int_t)reporting,
+				    "items", nw.items) :
 			  NULL;
 	vantages_known_clear(&nw.vk);
 	json_decref(nw.items);

@@ -55,8 +55,9 @@ static json_int_t config_expected(const struct hosts_answer *a, const struct hos
 {
 	char text[1024];
 
-	return labels_text_of_json(labels, text, sizeof(text)) ? config_groups_version_for(http_groups(a->rq), text, h->id) :
-								  0;
+	if (!labels_text_of_json(labels, text, sizeof(text)))
+		return 0;
+	return config_groups_version_for(http_groups(a->rq), text, h->id);
 }
 
 static json_t *host_json(const struct hosts_answer *a, const struct host_row *h)

@@ -648,7 +648,8 @@ int config_groups_preview(struct config_groups *g, const char *labels, const cha
 	if (r >= 0)
 		*ret = json_pack("{s:s, s:o, s:I, s:s%, s:o}", "labels", labels, "groups", names, "version",
 				 (json_int_t)(r == CONFIG_OK ? version : 0), "config", b.data ? (char *)b.data : "",
-				 b.len, "dialtests", t.len ? json_loadb((const char *)t.data, t.len, 0, NULL) : json_array());
+				 b.len, "dialtests",
+				 t.len ? json_loadb((const char *)t.data, t.len, 0, NULL) : json_array());
 	else
 		json_decref(names);
 	buf_free(&b);

@@ -150,7 +150,7 @@ static int group_delete(struct ctl *c, char **words, size_t n)
 	return 0;
 }
 
-/* preview [K=V…]: the configuration an agent of those labels runs. */
+/* preview [K=V…]: the configuration an agent of those labels runs, and the dial tests it runs. */
 static int group_preview(struct ctl *c, char **words, size_t n)
 {
 	char labels[1024] = "";
@@ -162,11 +162,18 @@ static int group_preview(struct ctl *c, char **words, size_t n)
 	j = ctl_get(c, "/api/v1/config-preview", (const struct param[]){ { "labels", labels } }, 1);
 	if (!j)
 		return 1;
-	if (c->json)
+	if (c->json) {
 		ctl_print_json(j);
-	else
+	} else {
+		json_t *t;
+		size_t i;
+
 		printf("# version %" JSON_INTEGER_FORMAT "\n%s", json_integer_value(json_object_get(j, "version")),
 		       ctl_text(j, "config"));
+		json_array_foreach(json_object_get(j, "dialtests"), i, t)
+			printf("# dial test %" JSON_INTEGER_FORMAT " %s (docs/dialtests.md: this host a vantage point)\n",
+			       json_integer_value(json_object_get(t, "id")), ctl_text(t, "name"));
+	}
 	json_decref(j);
 	return 0;
 }

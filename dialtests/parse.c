@@ -489,10 +489,12 @@ static int selector_of(struct where *w, json_t *o, char **ret)
 	json_t *v;
 
 	json_object_foreach(o, k, v) {
-		if (!json_is_string(v) || !*k || strpbrk(k, " =") || !*json_string_value(v) || strchr(json_string_value(v), ' '))
+		const char *val = json_string_value(v);
+
+		if (!val || !*k || strpbrk(k, " =") || !*val || strchr(val, ' '))
 			return bad(w, "run_on", "%s: expected a label's name and its value, as [agent] labels has them", k);
-		n += (size_t)snprintf(sel + n, sizeof(sel) - MIN(n, sizeof(sel)), "%s%s=%s", n ? " " : "", k,
-				      json_string_value(v));
+		if (n < sizeof(sel))
+			n += (size_t)snprintf(sel + n, sizeof(sel) - n, "%s%s=%s", n ? " " : "", k, val);
 	}
 	if (n == 0 || n >= sizeof(sel) || labels_check(sel, &(const char *){ NULL }, &(size_t){ 0 }) < 0)
 		return bad(w, "run_on", "a selector holds 1 label or more, within %d bytes", DIALTEST_SELECTOR_MAX - 1);
@@ -510,7 +512,8 @@ static int parse_run_on(struct where *w, json_t *def, struct dialtest *t)
 
 	t->on_collector = !all;
 	if (all && (!json_is_array(all) || json_array_size(all) == 0))
-		return bad(w, "run_on", "expected a list of \"collector\" and label selectors such as {\"zone\": \"internet\"}");
+		return bad(w, "run_on",
+			   "expected a list of \"collector\" and label selectors such as {\"zone\": \"internet\"}");
 	json_array_foreach(all, i, v) {
 		if (json_is_string(v) && strcmp(json_string_value(v), "collector") == 0)
 			t->on_collector = true;

@@ -6,7 +6,9 @@
  * compresses it (checksum included), so mutations reach the decoder and
  * the derived rows instead of dying at the zstd checksum. Control bit 0:
  * the batch is the collector's own (dial test results are read); bit 1:
- * the header's record count is one off; bit 2: the frame is cut short.
+ * the header's record count is one off; bit 2: the frame is cut short;
+ * bit 3: the collector relays it for a device. Of an agent's, only the
+ * results of dial test 7 (one run on agents) may be read.
  */
 #include "config.h"
 
@@ -18,6 +20,14 @@
 #include "store/verify.h"
 #include "common/frame.h"
 #include "tests/fuzz/fuzz.h"
+
+#define TEST_ON_AGENTS 7
+
+static bool on_agents(void *ctx, uint64_t id)
+{
+	(void)ctx;
+	return id == TEST_ON_AGENTS;
+}
 
 static bool inside(const struct buf *b, const char *p, size_t len)
 {
@@ -59,6 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (frame_open(dctx, msg.data, msg.len, &flim, &h, &raw) != FRAME_OK)
 		goto out;
 	info.local = control & 1;
+	info.relayed = control & 8;
+	info.dialtest_on_agents = on_agents;
 	if (batch_verify(raw.data, raw.len, &elim, NULL, 1, &info) == FRAME_OK) {
 		/* What is derived keeps within the caps and points inside what was decoded. */
 		if (info.n_metrics > VERIFY_METRIC_ROWS_MAX || info.n_probes > VERIFY_PROBE_ROWS_MAX ||
@@ -68,7 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const struct probe_row *p = &info.probes[i];
 
 			if (p->message_len > VERIFY_PROBE_MESSAGE_MAX || !inside(&raw, p->name, p->name_len) ||
-			    !inside(&raw, p->message, p->message_len) || (p->result && !info.local))
+			    !inside(&raw, p->message, p->message_len) ||
+			    (p->result && !info.local && (info.relayed || p->dialtest_id != TEST_ON_AGENTS)))
 				__builtin_trap();
 		}
 		for (size_t i = 0; i < info.n_metrics; i++)

@@ -84,6 +84,8 @@ for i in json.load(open(sys.argv[1]))["items"]:
     t = i["steps"][0]["timings_ms"]
     assert all(k in t for k in ("dns", "connect", "ttfb", "total")), i
 PYEOF
+VIGIL_TOKEN=$ADMIN "$B/vigilctl" --url "$URL" config-group preview zone=a > "$T/preview.out" || fail "vigilctl config-group preview"
+grep -q "^# dial test $ID reach " "$T/preview.out" || fail "the preview for zone=a: $(cat "$T/preview.out")"
 # The agent's version covers its tests: what it runs is what the collector expects of it.
 curl -s -H "Authorization: Bearer $VIEWER" "$URL/api/v1/hosts/host-a" > "$T/host-a.json"
 "$PY" -c 'import json, sys; h = json.load(open(sys.argv[1]))
