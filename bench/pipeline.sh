@@ -2,14 +2,20 @@
 # SPDX-License-Identifier: Apache-2.0
 # bench/pipeline.sh [LINES]: file -> shipper -> receiver -> disk, side by side
 # in one run:
-#   vigil:   vigil-agent -> nng -> vigil-collector -> SQLite (fsync on both sides)
-#   rsyslog: imfile -> omfwd TCP -> imtcp -> omfile, two rsyslogd on 127.0.0.1
-# Prints lines/s, MB/s, CPU seconds per process, peak RSS, and the ratios.
+#   vigil:     vigil-agent -> nng -> vigil-collector -> SQLite (fsync on both sides)
+#   rsyslog:   imfile -> omfwd TCP -> imtcp -> omfile, two rsyslogd on 127.0.0.1
+#   syslog-ng: file() -> network() TCP -> network() -> file(), two syslog-ng on
+#              127.0.0.1 (Debian's syslog-ng conflicts with rsyslog: it is
+#              unpacked privately, with the libraries it needs, apt-get download
+#              and dpkg -x)
+#   zstd -1 -T1 on the same file: the floor of a compressing shipper's CPU
+# Prints lines/s, MB/s, CPU seconds per process, peak RSS, and the ratios,
+# vigil's CPU among them as a multiple of zstd's (issue 18's target: 1.9).
 # VIGIL_AGENT_EXTRA appends INI text to the agent's config (for experiments).
 set -eu
 . "$(dirname "$0")/lib.sh"
 N=${1:-1000000}
-bench_setup bench rsyslog
+bench_setup bench "rsyslog zstd"
 
 echo "generating $N lines..."
 python3 "$top/bench/genlines.py" "$W/lines.log" "$N"
@@ -100,22 +106,79 @@ R_GOT=$(lines_out)
 R_SCPU=$(cpu $RS) R_RCPU=$(cpu $RR) R_SRSS=$(rss $RS) R_RRSS=$(rss $RR)
 kill $RS $RR; wait $RS $RR 2>/dev/null || true
 
+# ---- syslog-ng, unpacked privately
+SNG=$W/sng
+mkdir -p "$SNG/debs" "$SNG/root" "$SNG/in"
+(cd "$SNG/debs" && apt-get download -q syslog-ng-core libivykis0 libnet1 libwrap0 libcap2 > "$SNG/download.log" 2>&1) ||
+	{ echo "cannot download syslog-ng: $(tail -3 "$SNG/download.log")"; exit 1; }
+for f in "$SNG/debs"/*.deb; do dpkg -x "$f" "$SNG/root"; done
+SNG_BIN=$SNG/root/usr/sbin/syslog-ng
+SNG_MODULES=$(dirname "$(find "$SNG/root" -name 'libaffile.so' | head -1)")
+SNG_LIBS=$(find "$SNG/root" -name '*.so*' -printf '%h\n' | sort -u | tr '\n' ':')
+SNG_VERSION=$(LD_LIBRARY_PATH=$SNG_LIBS "$SNG_BIN" --version | awk '/^Config version:/ { print $3 }')
+SP=$(port)
+cat > "$SNG/recv.conf" <<EOC
+@version: $SNG_VERSION
+options { flush_lines(1000); keep_hostname(yes); stats_freq(0); };
+source s_net { network(ip("127.0.0.1") port($SP) transport("tcp") log_iw_size(200000) max_connections(4)); };
+destination d_file { file("$SNG/out.log" template("\$MSG\n")); };
+log { source(s_net); destination(d_file); };
+EOC
+cat > "$SNG/send.conf" <<EOC
+@version: $SNG_VERSION
+options { stats_freq(0); };
+source s_file { file("$SNG/in/lines.log" flags(no-parse) follow_freq(1) log_fetch_limit(2000) log_iw_size(200000)); };
+destination d_net { network("127.0.0.1" port($SP) transport("tcp") log_fifo_size(200000)); };
+log { source(s_file); destination(d_net); };
+EOC
+sng() { # name: a syslog-ng of its own config, persist file and control socket
+	LD_LIBRARY_PATH=$SNG_LIBS "$SNG_BIN" -F --no-caps -f "$SNG/$1.conf" --module-path="$SNG_MODULES" \
+		-R "$SNG/$1.persist" -p "$SNG/$1.pid" -c "$SNG/$1.ctl" 2> "$SNG/$1.log" &
+}
+sng recv
+SR=$!; pids="$pids $SR"
+for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$SP) 2>/dev/null && break; sleep 0.1; done
+ln "$W/lines.log" "$SNG/in/lines.log"
+t0=$(now)
+sng send
+SS=$!; pids="$pids $SS"
+sng_out() { [ -f "$SNG/out.log" ] && wc -l < "$SNG/out.log" || echo 0; }
+for _ in $(seq 6000); do [ "$(sng_out)" -ge "$N" ] && break; sleep 0.05; done
+t1=$(now)
+S_T=$(echo "$t1 - $t0" | bc -l)
+S_GOT=$(sng_out)
+S_SCPU=$(cpu $SS) S_RCPU=$(cpu $SR) S_SRSS=$(rss $SS) S_RRSS=$(rss $SR)
+kill $SS $SR; wait $SS $SR 2>/dev/null || true
+
+# ---- zstd -1 -T1: compressing the same file once, the least a compressing shipper spends
+TIMEFORMAT=%U+%S
+Z_CPU=$( { time zstd -q -1 -T1 -c "$W/lines.log" > /dev/null; } 2>&1 )
+Z_CPU=$(echo "$Z_CPU" | bc -l)
+
 MB=$(echo "$BYTES / 1048576" | bc -l)
 printf '\n%d lines, %.1f MB, on %s (%d cores)\n\n' "$N" "$MB" "$(uname -m)" "$(nproc)"
-printf '%-34s %14s %14s %10s\n' "" "vigil" "rsyslog" "ratio"
-row() { printf '%-34s %14s %14s %10s\n' "$1" "$2" "$3" "$(echo "scale=2; $2 / $3" | bc -l 2>/dev/null || echo -)"; }
-row "seconds until all stored" "$(printf %.2f "$V_T")" "$(printf %.2f "$R_T")"
-row "lines/s" "$(printf %.0f "$(echo "$N / $V_T" | bc -l)")" "$(printf %.0f "$(echo "$R_GOT / $R_T" | bc -l)")"
-row "MB/s" "$(printf %.1f "$(echo "$MB / $V_T" | bc -l)")" "$(printf %.1f "$(echo "$MB * $R_GOT / $N / $R_T" | bc -l)")"
-row "CPU s, shipper (agent / imfile)" "$V_ACPU" "$R_SCPU"
-row "CPU s, receiver (collector / imtcp)" "$V_CCPU" "$R_RCPU"
-row "CPU s, total" "$(echo "$V_ACPU + $V_CCPU" | bc -l)" "$(echo "$R_SCPU + $R_RCPU" | bc -l)"
-row "CPU s per million lines" "$(printf %.2f "$(echo "($V_ACPU + $V_CCPU) * 1000000 / $N" | bc -l)")" \
-	"$(printf %.2f "$(echo "($R_SCPU + $R_RCPU) * 1000000 / $R_GOT" | bc -l)")"
-row "peak RSS MB, shipper" "$V_ARSS" "$R_SRSS"
-row "peak RSS MB, receiver" "$V_CRSS" "$R_RRSS"
-row "bytes on disk per line" "$(printf %.1f "$(echo "$V_DISK / $N" | bc -l)")" \
-	"$(printf %.1f "$(echo "$(stat -c %s "$W/rs/out.log") / $R_GOT" | bc -l)")"
+printf '%-36s %11s %11s %11s %9s %9s\n' "" "vigil" "rsyslog" "syslog-ng" "/rsyslog" "/syslog-ng"
+ratio() { printf %.2f "$(echo "$1 / $2" | bc -l 2>/dev/null)" 2>/dev/null || echo -; }
+row() { printf '%-36s %11s %11s %11s %9s %9s\n' "$1" "$2" "$3" "$4" "$(ratio "$2" "$3")" "$(ratio "$2" "$4")"; }
+rate() { printf %.0f "$(echo "$1 / $2" | bc -l)"; }
+mbps() { printf %.1f "$(echo "$MB * $1 / $N / $2" | bc -l)"; }
+per_m() { printf %.2f "$(echo "($1) * 1000000 / $2" | bc -l)"; }
+disk() { printf %.1f "$(echo "$1 / $2" | bc -l)"; }
+row "seconds until all stored" "$(printf %.2f "$V_T")" "$(printf %.2f "$R_T")" "$(printf %.2f "$S_T")"
+row "lines/s" "$(rate "$N" "$V_T")" "$(rate "$R_GOT" "$R_T")" "$(rate "$S_GOT" "$S_T")"
+row "MB/s" "$(mbps "$N" "$V_T")" "$(mbps "$R_GOT" "$R_T")" "$(mbps "$S_GOT" "$S_T")"
+row "CPU s, shipper" "$V_ACPU" "$R_SCPU" "$S_SCPU"
+row "CPU s, receiver" "$V_CCPU" "$R_RCPU" "$S_RCPU"
+row "CPU s, total" "$(echo "$V_ACPU + $V_CCPU" | bc -l)" "$(echo "$R_SCPU + $R_RCPU" | bc -l)" "$(echo "$S_SCPU + $S_RCPU" | bc -l)"
+row "CPU s per million lines" "$(per_m "$V_ACPU + $V_CCPU" "$N")" "$(per_m "$R_SCPU + $R_RCPU" "$R_GOT")" \
+	"$(per_m "$S_SCPU + $S_RCPU" "$S_GOT")"
+row "peak RSS MB, shipper" "$V_ARSS" "$R_SRSS" "$S_SRSS"
+row "peak RSS MB, receiver" "$V_CRSS" "$R_RRSS" "$S_RRSS"
+row "bytes on disk per line" "$(disk "$V_DISK" "$N")" "$(disk "$(stat -c %s "$W/rs/out.log")" "$R_GOT")" \
+	"$(disk "$(stat -c %s "$SNG/out.log")" "$S_GOT")"
 echo
+printf 'zstd -1 -T1 on the same file: %.2f CPU s; vigil (agent + collector) / zstd: %.2f (target 1.9)\n' "$Z_CPU" \
+	"$(echo "($V_ACPU + $V_CCPU) / $Z_CPU" | bc -l)"
 echo "vigil: durable (fsync at every spool and storage commit), compressed, indexed, queryable."
 echo "rsyslog: in-memory queues, plain text file; lines received: $R_GOT of $N."
+echo "syslog-ng $SNG_VERSION: in-memory queues, plain text file; lines received: $S_GOT of $N."
