@@ -210,11 +210,8 @@ void config_groups_set_dialtests(struct config_groups *g, struct dialtests *d)
 
 uint32_t config_groups_generation(struct config_groups *g)
 {
-	const struct dialtests_snapshot *s = g->dialtests ? dialtests_get(g->dialtests) : NULL;
-	uint32_t v = vantage_generation((uint32_t)atomic_load(&g->generation), s);
-
-	dialtests_release(s);
-	return v;
+	return vantage_generation((uint32_t)atomic_load(&g->generation),
+				  g->dialtests ? dialtests_agents_digest(g->dialtests) : 0);
 }
 
 /* The groups' text into out and the tests into tests (NULL: not wanted), under the lock. */

@@ -72,9 +72,9 @@ uint32_t vantage_version(uint32_t text_version, const struct buf *tests)
 	return v ? v : 1;
 }
 
-uint32_t vantage_generation(uint32_t groups_generation, const struct dialtests_snapshot *s)
+uint32_t vantage_generation(uint32_t groups_generation, uint32_t agents_digest)
 {
-	uint32_t v = s ? groups_generation ^ (s->agents_digest * 2654435761u) : groups_generation;
+	uint32_t v = groups_generation ^ (agents_digest * 2654435761u);
 
 	return v ? v : 1;
 }

@@ -28,7 +28,10 @@ bool labels_text_of_json(json_t *labels, char *out, size_t size);
 /* The version of an agent's configuration text with its tests (the text's own when it has none). */
 uint32_t vantage_version(uint32_t text_version, const struct buf *tests);
 
-/* The config generation with the tests any agent runs: moves when either does; never 0. */
-uint32_t vantage_generation(uint32_t groups_generation, const struct dialtests_snapshot *s);
+/*
+ * The config generation with the tests any agent runs (a snapshot's
+ * agents_digest): moves when either does; never 0.
+ */
+uint32_t vantage_generation(uint32_t groups_generation, uint32_t agents_digest);
 
 #endif

@@ -30,6 +30,7 @@ struct dialtests {
 	struct dt_store store;
 	uint64_t version; /* the store's, when now was built */
 	struct snapshot *now;
+	atomic_uint_fast32_t agents_digest; /* now's, also read without the lock: every batch's reply moves with it */
 	char origin[256]; /* this collector, as the tests of its files name it */
 };
 
@@ -167,6 +168,12 @@ static void install_locked(struct dialtests *d, struct snapshot *s, uint64_t v)
 	snapshot_unref(d->now);
 	d->now = s;
 	d->version = v;
+	atomic_store(&d->agents_digest, s->pub.agents_digest);
+}
+
+uint32_t dialtests_agents_digest(struct dialtests *d)
+{
+	return (uint32_t)atomic_load(&d->agents_digest);
 }
 
 /*

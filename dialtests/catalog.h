@@ -66,6 +66,8 @@ int dialtests_check_dir(const struct dialtests_conf *conf);
 struct dt_policy dialtests_policy(const struct dialtests_conf *conf);
 
 const struct dialtests_snapshot *dialtests_get(struct dialtests *d);
+/* The agents_digest of the snapshot in force, without the lock (what every batch's reply is made with). */
+uint32_t dialtests_agents_digest(struct dialtests *d);
 void dialtests_release(const struct dialtests_snapshot *s); /* NULL is fine */
 /* Another reference to a snapshot one holds. */
 const struct dialtests_snapshot *dialtests_ref(const struct dialtests_snapshot *s);
