@@ -365,11 +365,7 @@ struct quorum_read {
 /* The state of test item, made when first met; NULL when there is room for no more. */
 static struct test_state *test_state(struct quorum_read *q, const char *item)
 {
-	uint32_t h = 2166136261u;
-
-	for (const char *c = item; *c; c++)
-		h = (h ^ (uint8_t)*c) * 16777619u;
-	for (size_t i = h % TESTS_SLOTS;; i = (i + 1) % TESTS_SLOTS) {
+	for (size_t i = fnv1a_32(FNV1A_32_INIT, item) % TESTS_SLOTS;; i = (i + 1) % TESTS_SLOTS) {
 		struct test_state *t;
 
 		if (q->slot[i] && strcmp(q->tests[q->slot[i] - 1].item, item) == 0)

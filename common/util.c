@@ -403,3 +403,10 @@ void process_name(char *out, size_t size)
 		(void)snprintf(host, sizeof(host), "?");
 	(void)snprintf(out, size, "%s[%ld]", host, (long)getpid());
 }
+
+uint32_t fnv1a_32(uint32_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}

@@ -88,6 +88,10 @@ void utf8_sanitize(char *s);
  */
 bool name_valid(const char *s, size_t max, const char *also);
 
+/* FNV-1a (32 bits) of s, going on from h (FNV1A_32_INIT to begin): for hash tables and change digests, not security. */
+#define FNV1A_32_INIT 2166136261u
+uint32_t fnv1a_32(uint32_t h, const char *s);
+
 /* The next word of a list separated by spaces or tabs into word (cut to size); advances *p. False at the end (a NULL *p is an empty list). */
 bool next_word(const char **p, char *word, size_t size);
 /* Whether word is one of the words of list (separated by spaces or tabs; NULL is an empty list). */

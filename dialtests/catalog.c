@@ -133,14 +133,14 @@ static int add_entry(const struct dt_row *row, void *ctx)
 /* FNV-1a over what the agents are sent, 0 when they are sent nothing: a change to any test they run changes it. */
 static uint32_t agents_digest(const struct snapshot *s)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = FNV1A_32_INIT;
 	bool any = false;
 
-	for (size_t i = 0; i < s->pub.n; i++) {
-		any |= s->items[i].for_agents != NULL;
-		for (const char *p = s->items[i].for_agents; p && *p; p++)
-			h = (h ^ (uint8_t)*p) * 16777619u;
-	}
+	for (size_t i = 0; i < s->pub.n; i++)
+		if (s->items[i].for_agents) {
+			any = true;
+			h = fnv1a_32(h, s->items[i].for_agents);
+		}
 	return any ? h : 0;
 }
 

@@ -133,19 +133,10 @@ static void flush_all(struct syslog_receiver *r)
 	r->flushed_us = now_monotonic_us();
 }
 
-static uint32_t host_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
 /* The sender of host, made (its inventory first) when new; the table is emptied first when it is full. */
 static struct sender *sender_of(struct syslog_receiver *r, const char *host, const struct syslog_origin *o)
 {
-	uint32_t i = host_hash(host) & (SENDER_SLOTS - 1);
+	uint32_t i = fnv1a_32(FNV1A_32_INIT, host) & (SENDER_SLOTS - 1);
 	struct sender *s;
 
 	for (; r->senders[i].used; i = (i + 1) & (SENDER_SLOTS - 1))

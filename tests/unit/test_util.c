@@ -13,6 +13,16 @@
 #include "common/regex.h"
 #include "common/util.h"
 
+/* The published FNV-1a test vectors, and going on from a hash as if the strings were one. */
+static void fnv1a_32_vectors(void **state)
+{
+	(void)state;
+	assert_int_equal(fnv1a_32(FNV1A_32_INIT, ""), 0x811c9dc5u);
+	assert_int_equal(fnv1a_32(FNV1A_32_INIT, "a"), 0xe40c292cu);
+	assert_int_equal(fnv1a_32(FNV1A_32_INIT, "foobar"), 0xbf9cf968u);
+	assert_int_equal(fnv1a_32(fnv1a_32(FNV1A_32_INIT, "foo"), "bar"), 0xbf9cf968u);
+}
+
 static void utf8_prefixes_cut_whole_characters(void **state)
 {
 	/* "服务" is two 3-byte characters; "é" is 2 bytes. */
@@ -195,6 +205,7 @@ static void json_text_is_what_a_tree_would_dump(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fnv1a_32_vectors),
 		cmocka_unit_test(utf8_prefixes_cut_whole_characters),
 		cmocka_unit_test(invalid_utf8_is_replaced),
 		cmocka_unit_test(valid_copies_replace_what_is_not_utf8),
