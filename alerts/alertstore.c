@@ -121,13 +121,7 @@ static int sq_begin(void *db, bool fenced)
 
 static int sq_end(void *db, int r)
 {
-	struct sqlite_alerts *s = db;
-
-	if (r < 0) {
-		(void)db_exec(s->db, "ROLLBACK");
-		return r;
-	}
-	return db_exec(s->db, "COMMIT");
+	return db_end(((struct sqlite_alerts *)db)->db, r);
 }
 
 /* Steps st once, resets it and clears its bindings; logs a failure. */

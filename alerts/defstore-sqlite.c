@@ -83,11 +83,7 @@ static int sq_begin(void *db, uint64_t *ret)
 static int sq_end(void *db, int r, uint64_t *ret)
 {
 	*ret = 0;
-	if (r < 0) {
-		(void)db_exec(db, "ROLLBACK");
-		return r;
-	}
-	return db_exec(db, "COMMIT");
+	return db_end(db, r);
 }
 
 static int sq_version(void *db, uint64_t *ret)

@@ -289,7 +289,7 @@ int audit_record(struct audit *a, const struct audit_event *ev)
 	r = db_exec(a->db, "BEGIN IMMEDIATE");
 	if (r == 0) {
 		r = append(a, ev, ts);
-		r = r == 0 ? db_exec(a->db, "COMMIT") : (db_exec(a->db, "ROLLBACK"), r);
+		r = db_end(a->db, r);
 	}
 	pthread_mutex_unlock(&a->lock);
 	if (r < 0)
@@ -527,7 +527,7 @@ int audit_retention(struct audit *a, uint64_t now_us, uint64_t days)
 							     .object = object, .success = true, .source = "local" },
 				   now_realtime_us());
 		}
-		r = r == 0 ? db_exec(a->db, "COMMIT") : (db_exec(a->db, "ROLLBACK"), r);
+		r = db_end(a->db, r);
 	}
 	if (r == 0)
 		(void)db_exec(a->db, "PRAGMA incremental_vacuum");

@@ -82,8 +82,10 @@ struct accounts *http_accounts(const struct request *rq);
 bool http_tls_on(const struct request *rq);
 /*
  * The answer to a negative errno from a store that says why in reason:
- * -EINVAL 400, -ENOENT 404, -EEXIST, -EPERM and -EBUSY 409, anything else
- * 500 (reason, then strerror).
+ * -EINVAL 400, -ENOENT 404, -EEXIST, -EPERM and -EBUSY 409, -EAGAIN (a
+ * database busy past its timeout) and -EPIPE or -ECONNREFUSED (the shared
+ * one out of reach) 503 with Retry-After, anything else 500 (reason, then
+ * strerror).
  */
 enum MHD_Result respond_errno(struct request *rq, int r, const char *reason);
 /* [hosts] silent_after, in microseconds. */

@@ -14,9 +14,9 @@ int db_errno(int rc)
 	case SQLITE_DONE:
 	case SQLITE_ROW:
 		return 0;
-	case SQLITE_BUSY:
+	case SQLITE_BUSY: /* past the busy timeout: worth another try, unlike a refusal */
 	case SQLITE_LOCKED:
-		return -EBUSY;
+		return -EAGAIN;
 	case SQLITE_NOMEM:
 		return -ENOMEM;
 	case SQLITE_FULL:
@@ -47,6 +47,15 @@ int db_exec(sqlite3 *db, const char *sql)
 		return db_errno(rc);
 	}
 	return 0;
+}
+
+int db_end(sqlite3 *db, int r)
+{
+	if (r == 0)
+		return db_exec(db, "COMMIT");
+	if (!sqlite3_get_autocommit(db))
+		(void)db_exec(db, "ROLLBACK");
+	return r;
 }
 
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)

@@ -22,7 +22,13 @@ void db_close(sqlite3 *db);
 /* Runs SQL text that the program itself wrote (schema, BEGIN/COMMIT). */
 int db_exec(sqlite3 *db, const char *sql);
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret);
-/* Maps an SQLite result code to a negative errno. */
+/*
+ * Ends the transaction a BEGIN began: COMMIT when r is 0, else ROLLBACK
+ * (none when the BEGIN itself failed, so nothing is logged twice). Returns
+ * r, else COMMIT's result.
+ */
+int db_end(sqlite3 *db, int r);
+/* Maps an SQLite result code to a negative errno: busy or locked past the busy timeout -EAGAIN, a constraint -EEXIST. */
 int db_errno(int rc);
 /* Steps st once and resets it, for statements that return nothing needed; logs a failure with the file. */
 int db_step_done(sqlite3 *db, sqlite3_stmt *st);

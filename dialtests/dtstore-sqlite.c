@@ -28,10 +28,8 @@ static int sq_begin(void *db)
 
 static int sq_end(void *db, int r, uint64_t *ret)
 {
-	int k = db_exec(db, r < 0 ? "ROLLBACK" : "COMMIT");
-
 	*ret = 0;
-	return r < 0 ? r : k;
+	return db_end(db, r);
 }
 
 static int sq_version(void *db, uint64_t *ret)

@@ -35,6 +35,7 @@ struct storage {
 	uint8_t last_hash[SHA256_SIZE];
 	enum hash_alg alg; /* the chain's, since the store's first block */
 	struct pgstore *shared; /* backend=postgresql; NULL: the store is this collector's alone */
+	bool meta_behind;       /* a meta update after a shard's commit failed: reconciled before the next store */
 	/* The writer's two steps may run on two threads (storage.h): one at a time on the shared store's connection. */
 	pthread_mutex_t shared_lock;
 };
@@ -76,7 +77,11 @@ static int shard_open_writer(struct storage *s, uint32_t day)
 		return r;
 	}
 	s->cur.day = day;
-	return shards_writer_add(s->shards, day);
+	/* A shard meta does not list is one no reader looks in: opened again at the next store, until it is listed. */
+	r = shards_writer_add(s->shards, day);
+	if (r < 0)
+		shard_close(&s->cur);
+	return r;
 }
 
 /*
@@ -138,9 +143,10 @@ static int restore_block(const struct block_row *b, void *ctx)
 }
 
 /*
- * A crash between a shard's COMMIT and meta's leaves blocks that meta does
- * not know: no dedup rows, hosts and catalogue not counted. Blocks past a
- * shard's synced_block watermark get all of that now, in one transaction.
+ * A crash between a shard's COMMIT and meta's, or meta's update failing
+ * there (busy past its timeout), leaves blocks that meta does not know: no
+ * dedup rows, hosts and catalogue not counted. Blocks past a shard's
+ * synced_block watermark get all of that now, in one transaction.
  */
 static int reconcile_shard(uint32_t day, int64_t synced, void *ctx)
 {
@@ -163,7 +169,8 @@ static int reconcile_shard(uint32_t day, int64_t synced, void *ctx)
 	if (r < 0)
 		(void)sqlite3_exec(s->meta, "ROLLBACK", NULL, NULL, NULL);
 	else if (rs.c.blocks)
-		log_notice("storage: %s: recorded %" PRIu64 " blocks committed just before a crash", path, rs.c.blocks);
+		log_notice("storage: %s: recorded in meta %" PRIu64 " blocks committed before a crash or a failed meta update",
+			   path, rs.c.blocks);
 	db_close(db);
 	return r;
 }
@@ -481,6 +488,11 @@ int storage_store_own(struct storage *s, struct block_in **blocks, size_t n, uin
 	char (*agents)[33] = calloc(MAX(n, (size_t)1), sizeof(*agents));
 	int r = agents ? bound_certificates(s, blocks, n) : -ENOMEM;
 
+	/* Before this group moves the watermark past the blocks meta missed. */
+	if (r == 0 && s->meta_behind) {
+		r = shards_each_recent(s->meta, 2, reconcile_shard, s);
+		s->meta_behind = r < 0;
+	}
 	if (r == 0 && (day != s->cur.day || !s->cur.db))
 		r = shard_open_writer(s, day);
 	if (r == 0)
@@ -507,9 +519,10 @@ int storage_store_own(struct storage *s, struct block_in **blocks, size_t n, uin
 		goto fail;
 	}
 	memcpy(s->last_hash, prev, SHA256_SIZE);
-	/* The blocks are durable now; a failure below is repaired by reconcile at start. */
-	if (update_meta(s, blocks, n, agents) < 0)
-		log_error("storage: meta update failed after shard commit; repaired at next start");
+	/* The blocks are durable now; a failure below is repaired by reconcile, before the next store or at start. */
+	s->meta_behind = update_meta(s, blocks, n, agents) < 0;
+	if (s->meta_behind)
+		log_error("storage: meta update failed after shard commit; repaired before the next store");
 	*ret_day = s->cur.day;
 	free(agents);
 	return 0;
