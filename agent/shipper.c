@@ -145,15 +145,14 @@ void shipper_kick(struct shipper *sh)
 {
 	for (size_t i = 0; sh && i < sh->n_slots; i++) {
 		struct slot *sl = &sh->slots[i];
-		struct spool_batch b;
+		uint64_t seq;
 
 		if (sl->state != SLOT_IDLE)
 			continue;
-		if (spool_next_batch(sh->spool, sh->picked, &b) < 0)
+		if (spool_next_pending(sh->spool, sh->picked, &seq) < 0)
 			return;
-		free(b.frame);
-		sh->picked = b.seq;
-		sl->seq = b.seq;
+		sh->picked = seq;
+		sl->seq = seq;
 		sl->attempts = 0;
 		if (slot_send(sl) < 0)
 			log_warning("shipper: cannot send batch %" PRIu64 ", will retry.", sl->seq);

@@ -131,6 +131,8 @@ int spool_cursor_get(struct spool *s, const char *source, char **ret);
 
 /* The first batch with seq > after; -ENOENT if none. */
 int spool_next_batch(struct spool *s, uint64_t after, struct spool_batch *ret);
+/* Its seq alone, its frame not read; -ENOENT if none. */
+int spool_next_pending(struct spool *s, uint64_t after, uint64_t *ret_seq);
 int spool_ack(struct spool *s, uint64_t seq);
 int spool_quarantine(struct spool *s, uint64_t seq, const char *reason);
 

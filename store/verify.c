@@ -64,10 +64,19 @@ static int stream_key(const struct export_field *f)
  * Remembers the last value of each stream key: records of one batch mostly
  * repeat them, and a repeat needs no search.
  */
-struct seen_streams {
+#define SEEN_FIELDS 16
+struct seen {
 	const uint8_t *value[FIELD_STREAM_KEYS];
 	size_t len[FIELD_STREAM_KEYS];
+	/* The same for the fields a record indexes, by their place in it: a repeat's token is in the filter already. */
+	struct export_field field[SEEN_FIELDS];
 };
+
+static bool field_same(const struct export_field *a, const struct export_field *b)
+{
+	return a->key_len == b->key_len && a->value_len == b->value_len && a->key &&
+	       memcmp(a->key, b->key, a->key_len) == 0 && memcmp(a->value, b->value, a->value_len) == 0;
+}
 
 void batch_info_free(struct batch_info *info)
 {
@@ -361,13 +370,18 @@ static bool agents_own(const struct export_field *f, size_t n)
 }
 
 /* The record's tokens into the batch's index: its message's, and one per field it indexes. */
-static void index_record(struct tokens_builder *b, const struct export_field *f, size_t n)
+static void index_record(struct tokens_builder *b, struct seen *seen, const struct export_field *f, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (key_is(&f[i], FIELD_MESSAGE, FIELD_LEN(FIELD_MESSAGE)))
+		if (key_is(&f[i], FIELD_MESSAGE, FIELD_LEN(FIELD_MESSAGE))) {
 			tokens_of_text(f[i].value, f[i].value_len, tokens_builder_add, b);
-		else if (f[i].value_len <= TOKENS_VALUE_MAX && tokens_field_indexed(f[i].key, f[i].key_len))
+		} else if (i < SEEN_FIELDS && field_same(&seen->field[i], &f[i])) {
+			continue;
+		} else if (f[i].value_len <= TOKENS_VALUE_MAX && tokens_field_indexed(f[i].key, f[i].key_len)) {
 			tokens_builder_add(tokens_of_field(f[i].key, f[i].key_len, f[i].value, f[i].value_len), b);
+			if (i < SEEN_FIELDS)
+				seen->field[i] = f[i];
+		}
 	}
 }
 
@@ -391,13 +405,13 @@ static int note_logmetrics(struct batch_info *info, const struct export_field *f
 	return logmetric_acc_add(info->logmetric_acc, info->logmetrics, &r, t, &info->cut.logmetric_series);
 }
 
-static int note_entry(struct batch_info *info, size_t *used, struct seen_streams *seen, const struct logmatch *lm,
+static int note_entry(struct batch_info *info, size_t *used, struct seen *seen, const struct logmatch *lm,
 		      const struct export_field *f, size_t n, uint64_t now_us)
 {
 	uint64_t t = now_us;
 
 	if (!info->no_index)
-		index_record(info->tokens, f, n);
+		index_record(info->tokens, seen, f, n);
 
 	if (!info->host[0])
 		note_host(info, f, n);
@@ -456,7 +470,7 @@ enum frame_error batch_verify(const uint8_t *raw, size_t len, const struct expor
 			      const struct logmatch *lm, uint64_t now_us, struct batch_info *info)
 {
 	struct export_field *fields = malloc(lim->max_fields * sizeof(*fields));
-	struct seen_streams seen = { 0 };
+	struct seen seen = { 0 };
 	struct export_reader rd;
 	size_t n, used = 0;
 	int r;

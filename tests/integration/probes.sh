@@ -53,6 +53,11 @@ timeout=3s
 type=process
 cmdline=$MARK
 interval=1s
+[probe \"service-by-name\"]
+type=process
+name=python3
+cmdline=$MARK
+interval=1s
 [probe \"watched-file\"]
 type=file
 path=$T/watched
@@ -67,25 +72,27 @@ probes_json() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/probes$1"
 count_status() { # status
 	probes_json "?status=$1" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))'
 }
-all_ok() { [ "$(count_status ok)" = 4 ]; }
-wait_for 20 "4 probes ok" all_ok
+all_ok() { [ "$(count_status ok)" = 5 ]; }
+wait_for 20 "5 probes ok" all_ok
 probes_json "?host=testhost" > "$T/probes.json"
 "$PY" - "$T/probes.json" <<'PYEOF' || fail "probe items: $(cat "$T/probes.json")"
 import json, sys
 items = {i["name"]: i for i in json.load(open(sys.argv[1]))["items"]}
-assert set(items) == {"ssh-banner", "check-tcp", "service-process", "watched-file"}, items
+assert set(items) == {"ssh-banner", "check-tcp", "service-process", "service-by-name", "watched-file"}, items
 for i in items.values():
     assert set(i) >= {"host", "name", "type", "status", "latency_us", "message", "ts"}, i
     assert i["host"] == "testhost" and i["status"] == "ok" and i["latency_us"] >= 0, i
 assert items["check-tcp"]["type"] == "command" and "TCP OK" in items["check-tcp"]["message"], items
 assert items["service-process"]["message"] == "1 process", items
+# The two process probes read one scan of /proc; the second asks what the first did not (comm).
+assert items["service-by-name"]["message"] == "1 process", items
 PYEOF
 
 info "the service goes down"
 t0=$(date +%s%N)
 kill "$SVC_PID"
-three_critical() { [ "$(count_status critical)" = 3 ]; }
-wait_for 15 "3 probes critical" three_critical
+four_critical() { [ "$(count_status critical)" = 4 ]; }
+wait_for 15 "4 probes critical" four_critical
 t1=$(date +%s%N)
 info "service down -> critical at the collector's API: $(( (t1 - t0) / 1000000 )) ms (interval 1 s)"
 "$B/vigilctl" --url "$URL" --token "$TOKEN" probes --status critical > "$T/ctl.out"
@@ -110,7 +117,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" 
 
 info "the service comes back"
 serve
-wait_for 20 "4 probes ok again" all_ok
+wait_for 20 "5 probes ok again" all_ok
 
 info "command: a missing program is unknown; a timeout kills the plugin's whole process group"
 stop_agent TERM

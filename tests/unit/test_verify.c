@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "agent/lineprio.h"
+#include "search/tokens.h"
 #include "store/logquery.h"
 #include "store/verify.h"
 #include "common/macro.h"
@@ -48,6 +49,37 @@ static void index_entries(void **state)
 
 	assert_int_equal(batch_verify(b.data, b.len - 3, &lim, NULL, 5000, &info), FRAME_ERR_DECODE);
 	assert_int_equal(batch_verify(b.data, 0, &lim, NULL, 5000, &info), FRAME_ERR_DECODE);
+	batch_info_free(&info);
+	buf_free(&b);
+}
+
+static bool indexed(const struct batch_info *info, const char *key, const char *value)
+{
+	return tokens_filter_has(info->index, info->index_len,
+				 tokens_of_field(key, strlen(key), (const uint8_t *)value, strlen(value)));
+}
+
+/* Every field's (key, value) is in the filter, whether it repeats the last record's at its place or not. */
+static void index_fields(void **state)
+{
+	static const char *const rec[][4] = { { "APP_A", "x", "APP_B", "1" }, { "APP_C", "x", "APP_B", "1" },
+					      { "APP_A", "y", "APP_B", "2" }, { "APP_A", "x", "APP_B", "2" } };
+	static struct batch_info info;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 1 << 16);
+	for (size_t i = 0; i < ARRAY_SIZE(rec); i++) {
+		assert_int_equal(export_put_str(&b, rec[i][0], rec[i][1]), 0);
+		assert_int_equal(export_put_str(&b, rec[i][2], rec[i][3]), 0);
+		assert_int_equal(export_end_entry(&b), 0);
+	}
+	assert_int_equal(batch_verify(b.data, b.len, &lim, NULL, 5000, &info), FRAME_OK);
+	assert_non_null(info.index);
+	assert_true(indexed(&info, "APP_A", "x") && indexed(&info, "APP_A", "y"));
+	assert_true(indexed(&info, "APP_B", "1") && indexed(&info, "APP_B", "2"));
+	assert_true(indexed(&info, "APP_C", "x"));
+	assert_false(indexed(&info, "APP_A", "z"));
 	batch_info_free(&info);
 	buf_free(&b);
 }
@@ -252,6 +284,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(index_entries),
+		cmocka_unit_test(index_fields),
 		cmocka_unit_test(many_streams_overflow),
 		cmocka_unit_test(logmetric_rows),
 		cmocka_unit_test(probe_rows),
