@@ -250,6 +250,8 @@ int pipeline_flush(struct pipeline *p)
 	p->sealed_since = true;
 	p->batch_records = 0;
 	(void)sd_event_source_set_enabled(p->flush_timer, SD_EVENT_OFF);
+	/* A small batch was compressed in place: committed now (a failure is retried on the tick, nothing lost). */
+	(void)commit_sealed(p);
 	return 0;
 }
 
@@ -274,6 +276,7 @@ int pipeline_relay(struct pipeline *p, const uint8_t id[AGENT_ID_SIZE], struct b
 	if (r < 0)
 		return log_error_errno(r, "batch %" PRIu64 ": cannot seal: %m", h.seq);
 	p->sealed_since = true;
+	(void)commit_sealed(p);
 	return 0;
 }
 

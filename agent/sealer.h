@@ -23,8 +23,10 @@ void sealer_free(struct sealer *s);
 
 /*
  * Swaps *raw with the sealer's empty buffer (so the caller goes on filling
- * a fresh one) and compresses it with header h at level. -EBUSY if a job
- * is running or its frame was not taken yet.
+ * a fresh one) and compresses it with header h at level: a small batch at
+ * once, in the caller's thread (its result is there when this returns, and
+ * done is not called), a larger one on the worker. -EBUSY if a job is
+ * running or its frame was not taken yet.
  */
 int sealer_submit(struct sealer *s, struct buf *raw, const struct frame_header *h, int level);
 /* Blocks until no job is running. */

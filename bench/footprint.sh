@@ -12,7 +12,8 @@
 # extrapolated from the measured window (user + system, reaped children
 # included), after 10 s to settle.
 # zabbix_agentd answers passive checks, so a small poller plays its server.
-# VIGIL_AGENT_EXTRA appends INI text to the agent's config (for experiments).
+# VIGIL_AGENT_EXTRA appends INI text to the agent's config (for experiments);
+# VIGIL_AGENT runs another build's vigil-agent (to compare two builds).
 set -eu
 . "$(dirname "$0")/lib.sh"
 SECS=${1:-60}
@@ -83,7 +84,7 @@ EOC
 	done
 	echo "${VIGIL_AGENT_EXTRA:-}"
 } > "$W/agent.conf"
-"$B/vigil-agent" --config "$W/agent.conf" > "$W/agent.log" 2>&1 &
+"${VIGIL_AGENT:-$B/vigil-agent}" --config "$W/agent.conf" > "$W/agent.log" 2>&1 &
 VIGIL=$!
 pids="$pids $VIGIL"
 
@@ -189,7 +190,7 @@ grep -E "probe .*: (critical|warning|unknown)" "$W/agent.log" | head -5 || true
 # group that needs it, in this order).
 echo
 echo "vigil-agent by mapping (MB):"
-python3 - "$VIGIL" "$B/vigil-agent" <<'PYEOF'
+python3 - "$VIGIL" "${VIGIL_AGENT:-$B/vigil-agent}" <<'PYEOF'
 import collections, subprocess, sys
 pid, exe = sys.argv[1:]
 def needs(lib):
