@@ -330,10 +330,11 @@ int pipeline_add_own(struct pipeline *p, const char *kind, const struct buf *fie
 		r = buf_append(&rec, fields->data, fields->len);
 	if (r == 0)
 		r = sink_record(p, rec.data, rec.len);
-	if (r == 0)
-		r = now ? pipeline_flush(p) : sink_advanced(p);
 	if (r < 0)
 		pipeline_dropped(p, kind, r);
+	/* In the batch now: a seal or commit that fails keeps it, retried on the tick, not dropped. */
+	else
+		(void)(now ? pipeline_flush(p) : sink_advanced(p));
 	buf_free(&rec);
 	return r;
 }

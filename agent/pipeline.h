@@ -66,8 +66,9 @@ int pipeline_relay(struct pipeline *p, const uint8_t id[AGENT_ID_SIZE], struct b
 /*
  * A record of the agent's own (probe result, metric, inventory, heartbeat):
  * time, host, VIGIL_KIND=kind, then fields (NULL: none). now: seal at once
- * (a changed probe status is what the collector alerts on). One that cannot
- * be batched is counted as dropped and logged.
+ * (a changed probe status is what the collector alerts on). 0 once it is in
+ * a batch (a seal that fails then is retried, the record kept); one that
+ * cannot be batched is counted as dropped and logged.
  */
 int pipeline_add_own(struct pipeline *p, const char *kind, const struct buf *fields, bool now);
 /* A record of the agent's own that could not even be made (err): counted as dropped and logged. */
