@@ -100,6 +100,12 @@ AllowRoot=1
 EOC
 zabbix_agentd -f -c "$W/zabbix_agentd.conf" > /dev/null 2>&1 &
 ZABBIX=$!
+# Its listeners outlive a kill -9 of the parent: SIGTERM, which stops them too, and a wait for it.
+stop_zabbix() {
+	kill "$ZABBIX" 2>/dev/null || return 0
+	for _ in $(seq 50); do kill -0 "$ZABBIX" 2>/dev/null || return 0; sleep 0.1; done
+}
+at_exit="$at_exit stop_zabbix"
 pids="$pids $ZABBIX"
 python3 - "$ZP" "$HP" "$W" "$PLUGINS" <<'PYEOF' > "$W/zabbix-poller.log" 2>&1 &
 # The passive protocol: "ZBXD\x01", the key's length (8 bytes LE), the key.
