@@ -386,11 +386,7 @@ static int finish(struct spool *s, int r)
 {
 	if (r == 0)
 		r = write_counters(s);
-	if (r == 0)
-		r = db_exec(s->db, "COMMIT");
-	if (r < 0)
-		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return r;
+	return db_end(s->db, r);
 }
 
 int spool_append(struct spool *s, uint64_t seq, uint64_t created_us, uint32_t records,

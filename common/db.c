@@ -51,9 +51,13 @@ int db_exec(sqlite3 *db, const char *sql)
 
 int db_end(sqlite3 *db, int r)
 {
-	if (r == 0)
-		return db_exec(db, "COMMIT");
-	if (!sqlite3_get_autocommit(db))
+	if (r >= 0) {
+		int c = db_exec(db, "COMMIT");
+		if (c < 0)
+			r = c;
+	}
+	/* A COMMIT that failed leaves its transaction open; a BEGIN that failed opened none. */
+	if (r < 0 && !sqlite3_get_autocommit(db))
 		(void)db_exec(db, "ROLLBACK");
 	return r;
 }

@@ -23,9 +23,10 @@ void db_close(sqlite3 *db);
 int db_exec(sqlite3 *db, const char *sql);
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret);
 /*
- * Ends the transaction a BEGIN began: COMMIT when r is 0, else ROLLBACK
- * (none when the BEGIN itself failed, so nothing is logged twice). Returns
- * r, else COMMIT's result.
+ * Ends the transaction a BEGIN began: COMMIT when r is no error (>= 0);
+ * ROLLBACK when it is one or the COMMIT failed (none when no transaction is
+ * open: the BEGIN itself failed, so nothing is logged twice). Returns r, or
+ * COMMIT's error.
  */
 int db_end(sqlite3 *db, int r);
 /* Maps an SQLite result code to a negative errno: busy or locked past the busy timeout -EAGAIN, a constraint -EEXIST. */

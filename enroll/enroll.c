@@ -160,12 +160,7 @@ static int issue(struct enrollment *e, const char *csr, const char *name, const 
 /* What a transaction on meta ends with: COMMIT if r is not an error, else ROLLBACK; r, or COMMIT's error. */
 static int finish(struct enrollment *e, int r)
 {
-	int c = r >= 0 ? db_exec(e->meta, "COMMIT") : 0;
-
-	if (c < 0)
-		r = c;
-	if (r < 0)
-		(void)db_exec(e->meta, "ROLLBACK");
+	r = db_end(e->meta, r);
 	pthread_mutex_unlock(&e->lock);
 	return r;
 }

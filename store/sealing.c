@@ -193,12 +193,9 @@ int sealer_run(struct sealer *s, uint64_t now_us)
 	/* No block yet: the audit log alone is sealed. */
 	if (r == 0 && !p.newest_day && others_moved(&p))
 		r = make_seal(&p, 0, &(struct block_head){ 0 }, false);
-	if (r == 0)
-		r = db_exec(s->meta, "COMMIT");
-	if (r < 0) {
-		(void)sqlite3_exec(s->meta, "ROLLBACK", NULL, NULL, NULL);
+	r = db_end(s->meta, r);
+	if (r < 0)
 		return log_error_errno(r, "seals: cannot seal the store: %m");
-	}
 	return p.made;
 }
 

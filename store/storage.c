@@ -164,11 +164,8 @@ static int reconcile_shard(uint32_t day, int64_t synced, void *ctx)
 		r = blocks_each_after(db, synced, restore_block, &rs);
 	if (r == 0)
 		r = shards_writer_count(s->shards, day, &rs.c);
-	if (r == 0)
-		r = db_exec(s->meta, "COMMIT");
-	if (r < 0)
-		(void)sqlite3_exec(s->meta, "ROLLBACK", NULL, NULL, NULL);
-	else if (rs.c.blocks)
+	r = db_end(s->meta, r);
+	if (r == 0 && rs.c.blocks)
 		log_notice("storage: %s: recorded in meta %" PRIu64 " blocks committed before a crash or a failed meta update",
 			   path, rs.c.blocks);
 	db_close(db);
@@ -403,11 +400,7 @@ static int update_meta(struct storage *s, struct block_in **blocks, size_t n, ch
 		r = block_meta(s, blocks[i], agents[i], &c);
 	if (r == 0)
 		r = shards_writer_count(s->shards, s->cur.day, &c);
-	if (r == 0)
-		r = db_exec(s->meta, "COMMIT");
-	if (r < 0)
-		(void)sqlite3_exec(s->meta, "ROLLBACK", NULL, NULL, NULL);
-	return r;
+	return db_end(s->meta, r);
 }
 
 static void fail_pending(struct block_in **blocks, size_t n)

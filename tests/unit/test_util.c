@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/db.h"
 #include "common/json.h"
 #include "common/macro.h"
 #include "common/regex.h"
@@ -202,6 +203,30 @@ static void json_text_is_what_a_tree_would_dump(void **state)
 	}
 }
 
+/*
+ * db_end(): a COMMIT that fails (here a deferred foreign key) leaves no
+ * transaction open behind it, so the connection's next BEGIN goes through;
+ * a BEGIN that failed is rolled back by no one.
+ */
+static void db_end_rolls_back_a_failed_commit(void **state)
+{
+	sqlite3 *db;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(db_exec(db, "PRAGMA foreign_keys=ON; CREATE TABLE p(id INTEGER PRIMARY KEY);"
+				     "CREATE TABLE c(p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED);"),
+			 0);
+	assert_int_equal(db_exec(db, "BEGIN IMMEDIATE; INSERT INTO c VALUES (7);"), 0);
+	assert_int_equal(db_end(db, 0), -EEXIST);
+	assert_true(sqlite3_get_autocommit(db));
+	assert_int_equal(db_exec(db, "BEGIN IMMEDIATE; INSERT INTO p VALUES (7); INSERT INTO c VALUES (7);"), 0);
+	assert_int_equal(db_end(db, 1), 1);
+	assert_int_equal(db_end(db, -EIO), -EIO);
+	assert_true(sqlite3_get_autocommit(db));
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +239,7 @@ int main(void)
 		cmocka_unit_test(labels_are_key_value_words),
 		cmocka_unit_test(regexes_that_would_blow_up_are_refused),
 		cmocka_unit_test(json_text_is_what_a_tree_would_dump),
+		cmocka_unit_test(db_end_rolls_back_a_failed_commit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
