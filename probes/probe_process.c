@@ -61,13 +61,13 @@ static unsigned read_process(const char *pid, unsigned want, char comm[4096], ch
 	ssize_t len;
 
 	*comm = *cmd = 0;
-	(void)snprintf(path, sizeof(path), "/proc/%s/comm", pid);
-	if ((want & READ_COMM) && read_small(path, comm, 4096) > 0) {
+	if ((want & READ_COMM) && snprintf(path, sizeof(path), "/proc/%s/comm", pid) > 0 &&
+	    read_small(path, comm, 4096) > 0) {
 		comm[strcspn(comm, "\n")] = 0;
 		got |= READ_COMM;
 	}
-	(void)snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
-	if ((want & READ_CMDLINE) && (len = read_small(path, cmd, 4096)) > 0) {
+	if ((want & READ_CMDLINE) && snprintf(path, sizeof(path), "/proc/%s/cmdline", pid) > 0 &&
+	    (len = read_small(path, cmd, 4096)) > 0) {
 		for (ssize_t i = 0; i < len - 1; i++)
 			if (!cmd[i])
 				cmd[i] = ' ';
